@@ -1,0 +1,79 @@
+"""One exception hierarchy; every error that concerns a source carries its id.
+
+    DigestError
+    ├── ConfigError            bad sources.yaml / settings (names file, source, field); CLI exit 2
+    ├── SourceError            anything tied to one source (has .source_id)
+    │   ├── FetchError         network failure, HTTP error after retries, size cap
+    │   │   └── RobotsDisallowed   robots.txt forbids the URL; nothing was requested
+    │   └── ParseError         bytes that the kind cannot read at all
+    ├── StoreError             the database cannot be opened or migrated
+    ├── TranslationUnavailable no model for a language pair (the pipeline goes on untranslated)
+    └── DeliveryError          SMTP failure for one reader (has .reader)
+"""
+
+from __future__ import annotations
+
+
+class DigestError(Exception):
+    """Base of every error raised by dltheory-digest."""
+
+
+class ConfigError(DigestError):
+    """Invalid configuration; the message names the file, the source and the field."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        source_id: str | None = None,
+        field: str | None = None,
+    ) -> None:
+        self.path = path
+        self.source_id = source_id
+        self.field = field
+        super().__init__(message)
+
+
+class SourceError(DigestError):
+    def __init__(self, source_id: str, message: str, *, url: str | None = None) -> None:
+        self.source_id = source_id
+        self.url = url
+        super().__init__(f"[{source_id}] {message}")
+
+
+class FetchError(SourceError):
+    def __init__(
+        self, source_id: str, message: str, *, url: str | None = None, status: int | None = None
+    ) -> None:
+        self.status = status
+        super().__init__(source_id, message, url=url)
+
+
+class RobotsDisallowed(FetchError):
+    """robots.txt disallows the URL for our user agent."""
+
+
+class ParseError(SourceError):
+    pass
+
+
+class StoreError(DigestError):
+    pass
+
+
+class TranslationUnavailable(DigestError):
+    def __init__(self, from_code: str, to_code: str, message: str | None = None) -> None:
+        self.from_code = from_code
+        self.to_code = to_code
+        super().__init__(
+            message
+            or f"untranslated: no {from_code}→{to_code} model "
+            f"(run `dltheory-digest models install {from_code if to_code == 'en' else to_code}`)"
+        )
+
+
+class DeliveryError(DigestError):
+    def __init__(self, reader: str, message: str) -> None:
+        self.reader = reader
+        super().__init__(f"[{reader}] {message}")

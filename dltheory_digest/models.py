@@ -1,0 +1,309 @@
+"""Frozen, typed records passed between pipeline stages.
+
+An item moves one way through these types:
+
+    SourceSpec (config) -> RawPage (fetch) -> ParseResult[Item] (sources.<kind>.parse)
+    -> Paper (resolve) -> NormalizedText (language) -> PaperCluster (identity)
+    -> Classification (directions) -> Digest (digest) -> Markdown -> store/outputs -> mail
+
+Every record is immutable so a stage can never change what an earlier stage produced;
+stages return new records instead.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class ItemKind(StrEnum):
+    """What a parsed item is."""
+
+    PAPER = "paper"  # a paper's own record (arXiv listing/API entry, aggregator paper page)
+    POST = "post"  # a blog post or article that discusses papers
+    MENTION = "mention"  # a reference to a paper inside another page (reading list line, related paper)
+    OTHER = "other"  # a non-paper link on a notes page: video, course, blog, wiki page
+
+
+class AnnounceType(StrEnum):
+    """arXiv's `arxiv:announce_type` values; `new` and `cross` are new papers."""
+
+    NEW = "new"
+    CROSS = "cross"
+    REPLACE = "replace"
+    REPLACE_CROSS = "replace-cross"
+
+    @property
+    def is_revision(self) -> bool:
+        return self in (AnnounceType.REPLACE, AnnounceType.REPLACE_CROSS)
+
+
+@dataclass(frozen=True, slots=True)
+class RawPage:
+    """One HTTP response body, exactly as received (parsers take bytes)."""
+
+    source_id: str
+    url: str
+    status: int
+    content: bytes
+    content_type: str = ""
+    fetched_at: dt.datetime | None = None
+    from_cache: bool = False
+    headers: tuple[tuple[str, str], ...] = ()
+
+    def header(self, name: str) -> str | None:
+        lname = name.lower()
+        for key, value in self.headers:
+            if key.lower() == lname:
+                return value
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class FetchRecord:
+    """What one fetch cost and how it ended; stored for every request."""
+
+    source_id: str
+    url: str
+    status: int | None
+    bytes: int
+    elapsed_ms: float
+    cache_hit: bool
+    error: str | None = None
+    fetched_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One sighting of a paper, post or link on one source.
+
+    `title` and `text` are raw, in the source's language; the language stage adds
+    English alongside without replacing them.
+    """
+
+    source_id: str
+    kind: ItemKind
+    title: str
+    url: str | None = None
+    arxiv_id: str | None = None  # canonical, without version: "2106.10165", "math/0309136"
+    version: int | None = None
+    doi: str | None = None  # lower-cased, without resolver prefix
+    authors: tuple[str, ...] = ()
+    lang: str | None = None  # ISO 639-1 as declared or detected, "mixed" for mixed text
+    text: str = ""  # abstract, summary or the commentary around a mention
+    published: dt.datetime | None = None  # first version / post date
+    updated: dt.datetime | None = None  # this version
+    categories: tuple[str, ...] = ()
+    primary_category: str | None = None
+    announce_type: AnnounceType | None = None
+    comment: str | None = None
+    journal_ref: str | None = None
+    links: tuple[str, ...] = ()  # for posts and pages: the URLs they link to
+    cited: tuple["Item", ...] = ()  # for posts: the papers it links to, as mention items
+    original_title: str | None = None  # e.g. the Chinese title when `title` is the English one
+    extra: tuple[tuple[str, str], ...] = ()  # kind-specific facts worth keeping (score, license, ...)
+    # filled by the language stage; the raw title/text above are never replaced
+    title_en: str | None = None
+    text_en: str | None = None
+    translated_by: str | None = None  # "argos zh→en 1.9" or None when nothing was translated
+
+    @property
+    def english_title(self) -> str:
+        return self.title_en or self.title
+
+    @property
+    def key(self) -> str:
+        """Stable identity of the sighting within its source."""
+        if self.arxiv_id and self.kind is not ItemKind.POST:
+            return f"arxiv:{self.arxiv_id}"
+        if self.url:
+            return f"url:{self.url}"
+        return f"title:{self.title.strip().lower()}"
+
+
+@dataclass(frozen=True, slots=True)
+class ParseResult:
+    """Items parsed from one page, plus what went wrong without stopping the parse.
+
+    `next_urls` lets a kind ask for further pages (API paging, OAI resumption tokens)
+    without doing any I/O itself; `cursor` is the state to remember for the next run.
+    """
+
+    items: tuple[Item, ...] = ()
+    warnings: tuple[str, ...] = ()
+    error: str | None = None  # the page says the request failed (arXiv error feed, ...)
+    next_urls: tuple[str, ...] = ()
+    total_results: int | None = None
+    cursor: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    """How a mention was tied to a paper (or why it was not)."""
+
+    item_key: str
+    source_id: str
+    arxiv_id: str | None
+    method: str  # "arxiv_id", "doi", "title_search", "unresolved"
+    score: float | None = None
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Paper:
+    """A canonical paper, as arXiv (or the best source) describes it."""
+
+    key: str  # "arxiv:<id>" or "doi:<doi>" or "title:<normalized>"
+    title: str
+    arxiv_id: str | None = None
+    version: int | None = None
+    authors: tuple[str, ...] = ()
+    abstract: str = ""
+    published: dt.datetime | None = None
+    updated: dt.datetime | None = None
+    categories: tuple[str, ...] = ()
+    primary_category: str | None = None
+    doi: str | None = None
+    journal_ref: str | None = None
+    comment: str | None = None
+    url: str | None = None
+
+    @property
+    def abs_url(self) -> str | None:
+        if self.arxiv_id:
+            return f"https://arxiv.org/abs/{self.arxiv_id}"
+        if self.doi:
+            return f"https://doi.org/{self.doi}"
+        return self.url
+
+
+@dataclass(frozen=True, slots=True)
+class Sighting:
+    """Where a paper was seen: one per (source, item)."""
+
+    source_id: str
+    source_name: str
+    url: str | None
+    lang: str | None
+    original_title: str | None = None
+    kind: ItemKind = ItemKind.PAPER
+    commentary: str = ""
+    version: int | None = None
+    announce_type: AnnounceType | None = None
+    seen_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PaperCluster:
+    """One paper, however many sources, languages, versions and weeks it appeared in."""
+
+    paper: Paper
+    sightings: tuple[Sighting, ...] = ()
+    versions: tuple[int, ...] = ()  # versions seen, ascending
+    item_keys: tuple[str, ...] = ()  # "<source_id>|<item key>" of every item in the cluster
+    original_title: str | None = None  # non-English title when the paper was seen in zh/ar
+    original_lang: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """A run of text in one language."""
+
+    text: str
+    lang: str
+
+
+@dataclass(frozen=True, slots=True)
+class Detection:
+    """Language of a text: dominant ISO 639-1 code or "mixed", with its segments."""
+
+    lang: str
+    segments: tuple[Segment, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Translated:
+    """A text in English next to its original; `model` is None when nothing was translated."""
+
+    original: str
+    english: str
+    source_lang: str
+    model: str | None = None
+    note: str | None = None  # e.g. "untranslated: no zh→en model (...)"
+
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    """Direction scores for a paper; `primary` is used for grouping."""
+
+    primary: str
+    scores: tuple[tuple[str, float], ...] = ()
+    relevance: float = 1.0
+    confident: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class SourceReport:
+    """One line of the per-source report in the digest footer."""
+
+    source_id: str
+    kind: str
+    fetched: int = 0  # responses received
+    parsed: int = 0  # items parsed
+    new: int = 0  # items not in the store before this run
+    cache_hits: int = 0
+    warnings: tuple[str, ...] = ()
+    error: str | None = None
+    unresolved: int = 0
+    elapsed_ms: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass(frozen=True, slots=True)
+class DigestPaper:
+    """A paper as the digest shows it."""
+
+    paper: Paper
+    classification: Classification
+    sightings: tuple[Sighting, ...] = ()
+    english_title: str | None = None  # when the best title came through translation
+    original_title: str | None = None
+    original_lang: str | None = None
+    summary: str = ""
+    badges: tuple[str, ...] = ()  # "new", "updated v3", "cross-listed"
+    reason: str | None = None  # for "Updated and newly discussed": one line why it is back
+    discussed_in: tuple[Item, ...] = ()  # posts citing the paper
+
+
+@dataclass(frozen=True, slots=True)
+class DirectionSection:
+    direction_id: str
+    name: str
+    papers: tuple[DigestPaper, ...] = ()
+    posts: tuple[Item, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    """Everything one week's digest says, before rendering."""
+
+    week: str  # "2026-W47"
+    window_start: dt.datetime
+    window_end: dt.datetime
+    timezone: str
+    sections: tuple[DirectionSection, ...] = ()
+    updated: tuple[DigestPaper, ...] = ()  # "Updated and newly discussed"
+    emerging: tuple[DigestPaper, ...] = ()
+    below_threshold: tuple[DigestPaper, ...] = ()  # collapsed appendix
+    posts: tuple[Item, ...] = ()
+    reports: tuple[SourceReport, ...] = ()
+    announcement_days: tuple[dt.date, ...] = ()
+    notes: tuple[str, ...] = ()  # e.g. untranslated warnings, model versions
+    models: tuple[tuple[str, str], ...] = ()  # translation model -> version
+    generated_for: str | None = None  # reader address for a personal edition
+    language: str = "en"
+    counts: tuple[tuple[str, int], ...] = field(default=())

@@ -1,0 +1,69 @@
+"""The contract every source kind fulfils.
+
+A kind says which URLs to fetch first (`plan`) and turns one response's bytes into
+items (`parse`); it never does I/O. Paging (API `start`, OAI resumption tokens) is
+expressed through `ParseResult.next_urls`, which the collector follows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from dltheory_digest.config import SourceSpec
+from dltheory_digest.models import ParseResult, RawPage
+
+
+class NoOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+@dataclass(frozen=True, slots=True)
+class PlanContext:
+    """What a kind may use to decide what to fetch: the week window, a backfill date and its cursor."""
+
+    window_start: dt.datetime | None = None
+    window_end: dt.datetime | None = None
+    since: dt.date | None = None
+    cursor: Mapping[str, str] = field(default_factory=dict)
+
+
+PlanFn = Callable[[SourceSpec, BaseModel, PlanContext], tuple[str, ...]]
+ParseFn = Callable[[RawPage, BaseModel], ParseResult]
+
+
+def plan_spec_urls(spec: SourceSpec, options: BaseModel, ctx: PlanContext) -> tuple[str, ...]:
+    """Default plan: the URL(s) written in sources.yaml."""
+    return spec.all_urls
+
+
+@dataclass(frozen=True, slots=True)
+class SourceKind:
+    name: str
+    parse: ParseFn
+    plan: PlanFn = plan_spec_urls
+    options: type[BaseModel] = NoOptions
+    description: str = ""
+    arxiv: bool = False  # talks to arXiv: shares arXiv's one-request-per-3-s limit
+    needs_url: bool = True  # sources.yaml must give `url`/`urls`
+    max_pages: int = 50  # cap on followed next_urls per run
+
+    def options_for(self, spec: SourceSpec) -> BaseModel:
+        return self.options.model_validate(spec.options)
+
+    def validate_spec(self, spec: SourceSpec) -> None:
+        """Raise pydantic's ValidationError for bad options, ValueError for a missing URL."""
+        self.options_for(spec)
+        if self.needs_url and not spec.all_urls:
+            raise ValueError("field 'url': this kind needs a url (or urls)")
+
+    def parse_bytes(
+        self, content: bytes, *, url: str = "", source_id: str | None = None, options: Mapping[str, Any] | None = None
+    ) -> ParseResult:
+        """Parse a saved response without a SourceSpec (used by `dltheory-digest parse`)."""
+        page = RawPage(source_id=source_id or self.name, url=url, status=200, content=content)
+        return self.parse(page, self.options.model_validate(dict(options or {})))

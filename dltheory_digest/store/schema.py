@@ -1,0 +1,176 @@
+"""The store's tables (SQLAlchemy Core). Migrations in `migrations/versions` create them.
+
+Changing a table here means adding a migration: an existing store is upgraded at open,
+never rebuilt. Portable types only, so the same schema runs on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+# Every HTTP request made, with what it cost and how it ended.
+fetches = Table(
+    "fetches",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", String(64), nullable=True, index=True),
+    Column("source_id", String(128), nullable=False, index=True),
+    Column("url", Text, nullable=False),
+    Column("status", Integer, nullable=True),
+    Column("bytes", Integer, nullable=False, default=0),
+    Column("elapsed_ms", Float, nullable=False, default=0.0),
+    Column("cache_hit", Boolean, nullable=False, default=False),
+    Column("error", Text, nullable=True),
+    Column("fetched_at", DateTime(timezone=True), nullable=False),
+)
+
+# Each sighting of a paper, post or link on one source (raw, in the source's language).
+items = Table(
+    "items",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source_id", String(128), nullable=False),
+    Column("item_key", String(512), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("text", Text, nullable=False, default=""),
+    Column("url", Text, nullable=True),
+    Column("lang", String(16), nullable=True),
+    Column("arxiv_id", String(64), nullable=True, index=True),
+    Column("version", Integer, nullable=True),
+    Column("doi", String(256), nullable=True, index=True),
+    Column("authors", JSON, nullable=False, default=list),
+    Column("published", DateTime(timezone=True), nullable=True),
+    Column("updated", DateTime(timezone=True), nullable=True),
+    Column("announce_type", String(16), nullable=True),
+    Column("data", JSON, nullable=False, default=dict),  # the whole Item, for rebuilding a week
+    Column("first_seen", DateTime(timezone=True), nullable=False),
+    Column("last_seen", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("source_id", "item_key", name="uq_items_source_key"),
+)
+
+# Canonical papers: one row per paper (key "arxiv:<id>", "doi:<doi>" or "title:<norm>").
+papers = Table(
+    "papers",
+    metadata,
+    Column("key", String(512), primary_key=True),
+    Column("arxiv_id", String(64), nullable=True, unique=True),
+    Column("doi", String(256), nullable=True, index=True),
+    Column("title", Text, nullable=False),
+    Column("authors", JSON, nullable=False, default=list),
+    Column("abstract", Text, nullable=False, default=""),
+    Column("published", DateTime(timezone=True), nullable=True),
+    Column("updated", DateTime(timezone=True), nullable=True),
+    Column("latest_version", Integer, nullable=True),
+    Column("categories", JSON, nullable=False, default=list),
+    Column("primary_category", String(64), nullable=True),
+    Column("journal_ref", Text, nullable=True),
+    Column("comment", Text, nullable=True),
+    Column("first_seen", DateTime(timezone=True), nullable=False),
+    Column("last_seen", DateTime(timezone=True), nullable=False),
+)
+
+# Item -> paper, with how the link was made (arxiv_id, doi, title_search, content match).
+item_papers = Table(
+    "item_papers",
+    metadata,
+    Column("item_id", Integer, ForeignKey("items.id", ondelete="CASCADE"), primary_key=True),
+    Column("paper_key", String(512), ForeignKey("papers.key", ondelete="CASCADE"), primary_key=True),
+    Column("method", String(32), nullable=False),
+    Column("score", Float, nullable=True),
+    Column("detail", Text, nullable=False, default=""),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# Rendered digests, one per week (and edition).
+digests = Table(
+    "digests",
+    metadata,
+    Column("week", String(16), primary_key=True),
+    Column("edition", String(64), primary_key=True, default="default"),
+    Column("markdown", Text, nullable=False),
+    Column("path", Text, nullable=True),
+    Column("paper_keys", JSON, nullable=False, default=list),
+    Column("report", JSON, nullable=False, default=list),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# Per-source incremental state: last seen item, date, ETag ...
+cursors = Table(
+    "cursors",
+    metadata,
+    Column("source_id", String(128), primary_key=True),
+    Column("state", JSON, nullable=False, default=dict),
+    Column("last_success", DateTime(timezone=True), nullable=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# --- revision 0002: language, identity and delivery ---------------------------------
+
+# Translation cache keyed by (text hash, from, to, model, model version).
+translations = Table(
+    "translations",
+    metadata,
+    Column("text_hash", String(64), primary_key=True),
+    Column("from_code", String(8), primary_key=True),
+    Column("to_code", String(8), primary_key=True),
+    Column("model", String(128), primary_key=True),
+    Column("model_version", String(32), primary_key=True),
+    Column("source_text", Text, nullable=False),
+    Column("translated", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# Sent-ledger: what each paper looked like when a digest presented it.
+sent_ledger = Table(
+    "sent_ledger",
+    metadata,
+    Column("paper_key", String(512), primary_key=True),
+    Column("week", String(16), primary_key=True),
+    Column("version", Integer, nullable=True),
+    Column("source_ids", JSON, nullable=False, default=list),
+    Column("langs", JSON, nullable=False, default=list),
+    Column("section", String(32), nullable=False, default="new"),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_sent_ledger_week", "week"),
+)
+
+# Delivery ledger: each reader gets each week's digest once.
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("week", String(16), primary_key=True),
+    Column("reader", String(320), primary_key=True),
+    Column("message_id", String(320), nullable=False),
+    Column("status", String(16), nullable=False),  # sent | failed | skipped
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("error", Text, nullable=True),
+    Column("edition", String(16), nullable=False, default="en"),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# Run locks: one run per week at a time, across processes and machines.
+run_locks = Table(
+    "run_locks",
+    metadata,
+    Column("name", String(128), primary_key=True),
+    Column("holder", String(256), nullable=False),
+    Column("acquired_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+)
