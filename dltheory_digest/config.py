@@ -226,6 +226,7 @@ class Settings(BaseSettings):
     taxonomy_file: Path | None = None  # default: the taxonomy shipped in the package
     glossary_file: Path | None = None  # default: the glossary shipped in the package
     relevance_threshold: float = 0.35
+    arxiv_api_base: str = "https://export.arxiv.org/api/query"  # metadata look-ups (id_list, title search)
     argos_packages_dir: Path | None = None
     readers: tuple[Reader, ...] = ()
     smtp_host: str | None = None

@@ -111,6 +111,30 @@ digests = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
+# Which week each sighting (source, item, version) was first attributed to, with the item as
+# seen then: a week's digest is rebuilt from these rows, so a rerun gives the same file and a
+# paper seen in an earlier week is never attributed to a later one (a new version is).
+week_items = Table(
+    "week_items",
+    metadata,
+    Column("source_id", String(128), primary_key=True),
+    Column("item_key", String(512), primary_key=True),
+    Column("version", Integer, primary_key=True),  # 0 when the sighting has no version
+    Column("week", String(16), nullable=False, index=True),
+    Column("data", JSON, nullable=False),
+    Column("first_seen", DateTime(timezone=True), nullable=False),
+)
+
+# Per-source report of the latest run of each week (the digest footer).
+week_reports = Table(
+    "week_reports",
+    metadata,
+    Column("week", String(16), primary_key=True),
+    Column("source_id", String(128), primary_key=True),
+    Column("report", JSON, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
 # Per-source incremental state: last seen item, date, ETag ...
 cursors = Table(
     "cursors",

@@ -1,0 +1,144 @@
+"""Canonical paper identifiers: arXiv ids (new and old style, any URL or text form) and DOIs.
+
+arXiv ids are returned without version ("2106.10165", "math/0309136") plus the version
+as a separate int, so every stage keys a paper the same way whichever form it was seen in.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import unquote
+
+# Archive names of old-style ids (before April 2007), e.g. math/0309136, hep-th/9901001, cond-mat.dis-nn/0101001.
+_OLD_ARCHIVE = r"[a-z]+(?:-[a-z]+)*(?:\.[A-Z]{2}|\.[a-z]+(?:-[a-z]+)*)?"
+_NEW_ID = r"\d{4}\.\d{4,5}"
+_OLD_ID = rf"{_OLD_ARCHIVE}/\d{{7}}"
+_VERSION = r"(?:v(\d{1,3}))?"
+
+# An id standing on its own: anchored so "12106.101650" or "x2106.10165" don't match.
+_ID_BODY = re.compile(rf"^(?:arxiv:)?(?P<id>{_NEW_ID}|{_OLD_ID}){_VERSION}$", re.IGNORECASE)
+
+# Ids inside free text or URLs.
+_URL_FORM = re.compile(
+    rf"arxiv\.org/(?:abs|pdf|html|format|ps)/(?P<id>{_NEW_ID}|{_OLD_ID}){_VERSION}",
+    re.IGNORECASE,
+)
+_DOI_FORM = re.compile(rf"10\.48550/arxiv\.(?P<id>{_NEW_ID}|{_OLD_ID}){_VERSION}", re.IGNORECASE)
+_PREFIX_FORM = re.compile(rf"arxiv\s*[:：]\s*(?P<id>{_NEW_ID}|{_OLD_ID}){_VERSION}", re.IGNORECASE)
+_BRACKET_FORM = re.compile(rf"\[(?P<id>{_NEW_ID}|{_OLD_ID}){_VERSION}\]")
+_OAI_FORM = re.compile(rf"oai:arxiv\.org:(?P<id>{_NEW_ID}|{_OLD_ID}){_VERSION}", re.IGNORECASE)
+# A bare new-style id in text ("see 2106.10165v2"), not part of a longer number or a DOI/version string.
+_BARE_NEW = re.compile(rf"(?<![\w./-])(?P<id>{_NEW_ID}){_VERSION}(?![\w.-]*\d)")
+
+_DOI = re.compile(r"\b(10\.\d{4,9}/[^\s\"'<>]+)", re.IGNORECASE)
+_DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
+
+
+def _valid_new_style(arxiv_id: str) -> bool:
+    """YYMM.NNNN(N): month 01-12, 5-digit numbers only from 1501 on."""
+    yymm, number = arxiv_id.split(".")
+    month = int(yymm[2:])
+    if not 1 <= month <= 12:
+        return False
+    if len(number) == 5 and int(yymm) < 1501:
+        return False
+    return not (len(number) == 4 and int(yymm) >= 1501)
+
+
+def _canonical(raw_id: str, raw_version: str | None) -> tuple[str, int | None] | None:
+    arxiv_id = raw_id
+    if "/" in arxiv_id:
+        archive, number = arxiv_id.split("/", 1)
+        # "math.GT/0309136" names the same paper as "math/0309136": the subject class is not part of the id
+        arxiv_id = f"{archive.split('.')[0].lower()}/{number}"
+    elif not _valid_new_style(arxiv_id):
+        return None
+    version = int(raw_version) if raw_version else None
+    if version == 0:
+        return None
+    return arxiv_id, version
+
+
+def parse_arxiv_id(text: str) -> tuple[str, int | None] | None:
+    """One id in any single form (bare, versioned, `arXiv:`, URL, arXiv DOI, OAI) -> (id, version)."""
+    candidate = unquote(text.strip()).strip("[]()<>.,;")
+    match = _ID_BODY.match(candidate)
+    if match:
+        return _canonical(match.group("id"), match.group(2))
+    for pattern in (_URL_FORM, _DOI_FORM, _OAI_FORM, _PREFIX_FORM):
+        match = pattern.search(candidate)
+        if match:
+            return _canonical(match.group("id"), match.group(2))
+    return None
+
+
+def find_arxiv_ids(text: str) -> list[tuple[str, int | None]]:
+    """Every arXiv id mentioned in free text, first occurrence order, one entry per id.
+
+    When the same id appears with and without a version, the highest version is kept.
+    """
+    found: dict[str, int | None] = {}
+    order: list[str] = []
+    spans: list[tuple[int, int]] = []
+    text = unquote(text)
+
+    def add(match: re.Match[str]) -> None:
+        start, end = match.span()
+        if any(s <= start < e for s, e in spans):
+            return
+        canonical = _canonical(match.group("id"), match.group(2))
+        if canonical is None:
+            return
+        spans.append((start, end))
+        arxiv_id, version = canonical
+        if arxiv_id not in found:
+            order.append(arxiv_id)
+            found[arxiv_id] = version
+        elif version is not None and (found[arxiv_id] or 0) < version:
+            found[arxiv_id] = version
+
+    for pattern in (_URL_FORM, _DOI_FORM, _OAI_FORM, _PREFIX_FORM, _BRACKET_FORM, _BARE_NEW):
+        for match in pattern.finditer(text):
+            add(match)
+    # report in order of first appearance in the text
+    first_pos: dict[str, int] = {}
+    for pattern in (_URL_FORM, _DOI_FORM, _OAI_FORM, _PREFIX_FORM, _BRACKET_FORM, _BARE_NEW):
+        for match in pattern.finditer(text):
+            canonical = _canonical(match.group("id"), match.group(2))
+            if canonical and canonical[0] in found:
+                first_pos[canonical[0]] = min(first_pos.get(canonical[0], match.start()), match.start())
+    order.sort(key=lambda i: first_pos.get(i, 0))
+    return [(i, found[i]) for i in order]
+
+
+def normalize_doi(text: str) -> str | None:
+    """`https://doi.org/10.1103/PhysRevB.85.115117` -> `10.1103/physrevb.85.115117` (DOIs are case-insensitive)."""
+    candidate = _DOI_PREFIX.sub("", unquote(text.strip()))
+    match = _DOI.search(candidate)
+    if not match:
+        return None
+    doi = match.group(1).rstrip(".,;)]}")
+    return doi.lower()
+
+
+def find_dois(text: str) -> list[str]:
+    """Every DOI in free text, normalized, in order, without duplicates."""
+    seen: list[str] = []
+    for match in _DOI.finditer(unquote(text)):
+        doi = normalize_doi(match.group(1))
+        if doi and doi not in seen:
+            seen.append(doi)
+    return seen
+
+
+def arxiv_id_from_doi(doi: str) -> str | None:
+    """arXiv's own DOIs (`10.48550/arXiv.2106.10165`) name the arXiv id."""
+    match = _DOI_FORM.search(doi)
+    if not match:
+        return None
+    canonical = _canonical(match.group("id"), None)
+    return canonical[0] if canonical else None
+
+
+def abs_url(arxiv_id: str, version: int | None = None) -> str:
+    return f"https://arxiv.org/abs/{arxiv_id}" + (f"v{version}" if version else "")

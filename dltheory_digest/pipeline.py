@@ -1,0 +1,351 @@
+"""The pipeline as plain functions; flows/ wraps them in Prefect tasks and adds nothing else.
+
+    collect_source (per source) -> record_collection (store) -> build_week:
+        resolve -> language -> identity (+ sent-ledger) -> directions -> digest -> render
+    -> publish_week (store + outputs/<week>.md)
+
+Every function here is testable without Prefect; I/O goes through the injected
+PoliteClient (fetch) and Store (store).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from dltheory_digest.config import Politeness, Settings, SourceSpec
+from dltheory_digest.errors import FetchError, RobotsDisallowed
+from dltheory_digest.models import (
+    Classification,
+    Digest,
+    Item,
+    ItemKind,
+    PaperCluster,
+    RawPage,
+    SourceReport,
+)
+from dltheory_digest.sources import REGISTRY, PlanContext
+from dltheory_digest.store import Store
+from dltheory_digest.store import records as store_records
+from dltheory_digest.weeks import Week
+
+ZERO_ITEMS_WARNING = "0 items parsed from a 200 response (has the page layout changed?)"
+
+
+@dataclass(frozen=True, slots=True)
+class Collected:
+    """What one source gave this run."""
+
+    source_id: str
+    items: tuple[Item, ...]
+    report: SourceReport
+    cursor: Mapping[str, str] = field(default_factory=dict)
+
+
+class HttpClient(Protocol):
+    """The part of fetch.PoliteClient the pipeline needs."""
+
+    def get(
+        self, url: str, *, source_id: str, politeness: Politeness = ..., headers: Mapping[str, str] | None = None
+    ) -> RawPage: ...
+
+
+def collect_source(spec: SourceSpec, client: HttpClient, ctx: PlanContext) -> Collected:
+    """Fetch and parse one source; any failure becomes part of its report, never an exception."""
+    kind = REGISTRY[spec.kind]
+    options = kind.options_for(spec)
+    started = time.perf_counter()
+    items: list[Item] = []
+    warnings: list[str] = []
+    error: str | None = None
+    fetched = cache_hits = 0
+    cursor: dict[str, str] = dict(ctx.cursor)
+    try:
+        queue = list(kind.plan(spec, options, ctx))
+    except Exception as exc:  # a plan that cannot be built is this source's error only
+        queue = []
+        error = f"cannot plan requests: {exc}"
+    seen_urls: set[str] = set()
+    pages = 0
+    while queue and pages < kind.max_pages:
+        url = queue.pop(0)
+        if url in seen_urls:
+            continue
+        seen_urls.add(url)
+        pages += 1
+        try:
+            page = client.get(url, source_id=spec.id, politeness=spec.politeness)
+        except RobotsDisallowed as exc:
+            warnings.append(f"not fetched, disallowed by robots.txt: {url}")
+            error = error or str(exc)
+            continue
+        except FetchError as exc:
+            error = str(exc)
+            break
+        fetched += 1
+        cache_hits += int(page.from_cache)
+        try:
+            result = kind.parse(page, options)
+        except Exception as exc:  # a parser bug or unreadable bytes: report it, keep the run going
+            error = f"[{spec.id}] cannot parse {url}: {type(exc).__name__}: {exc}"
+            break
+        warnings.extend(result.warnings)
+        if result.error:
+            error = f"[{spec.id}] {result.error}"
+            break
+        if not result.items and not result.warnings and page.status == 200:
+            warnings.append(f"{ZERO_ITEMS_WARNING}: {url}")
+        items.extend(dataclasses.replace(i, source_id=spec.id) if i.source_id != spec.id else i for i in result.items)
+        cursor.update(dict(result.cursor))
+        queue.extend(u for u in result.next_urls if u not in seen_urls)
+    if queue and pages >= kind.max_pages:
+        warnings.append(f"stopped after {kind.max_pages} pages; {len(queue)} more not fetched")
+    report = SourceReport(
+        source_id=spec.id,
+        kind=spec.kind,
+        fetched=fetched,
+        parsed=len(items),
+        cache_hits=cache_hits,
+        warnings=tuple(dict.fromkeys(warnings)),
+        error=error,
+        elapsed_ms=round((time.perf_counter() - started) * 1000, 1),
+    )
+    return Collected(spec.id, tuple(items), report, cursor)
+
+
+def expand_mentions(items: Sequence[Item]) -> list[Item]:
+    """Papers and mentions of the week, including the papers that posts link to."""
+    out: list[Item] = []
+    for item in items:
+        if item.kind is ItemKind.POST:
+            out.extend(dataclasses.replace(c, source_id=item.source_id) for c in item.cited)
+        elif item.kind in (ItemKind.PAPER, ItemKind.MENTION):
+            out.append(item)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class WeekBuild:
+    """Everything build_week produced for one week."""
+
+    digest: Digest
+    markdown: str
+    clusters: tuple[PaperCluster, ...]
+    classifications: Mapping[str, Classification]
+    notes: tuple[str, ...] = ()
+    translation_hits: int = 0
+    translation_new: int = 0
+
+
+
+
+@dataclass(frozen=True, slots=True)
+class Stages:
+    """The stage implementations a week is built with (swappable in tests)."""
+
+    translator: object | None  # language.Translator, or None to skip translation
+    classifier: object  # directions.DirectionClassifier
+    taxonomy: object  # directions.Taxonomy
+
+
+def build_week(
+    store: Store,
+    week: Week,
+    *,
+    zone_name: str,
+    specs: Sequence[SourceSpec],
+    fetch_bytes: Callable[[str], bytes] | None,
+    stages: Stages,
+    relevance_threshold: float,
+    api_base: str = "https://export.arxiv.org/api/query",
+) -> WeekBuild:
+    """Turn the sightings attributed to `week` into its digest (deterministic for a given store)."""
+    from zoneinfo import ZoneInfo
+
+    from dltheory_digest import digest as digest_stage
+    from dltheory_digest import directions, identity, language, resolve
+    from dltheory_digest.store import ledger
+
+    zone = ZoneInfo(zone_name)
+    window_start, window_end = week.window(zone)
+    week_id = str(week)
+    names = {s.id: s.display_name for s in specs}
+    notes: list[str] = []
+
+    sightings = store_records.items_of_week(store, week_id)
+    posts = [i for i in sightings if i.kind is ItemKind.POST]
+    paperish = expand_mentions(sightings)
+
+    # resolve: arXiv metadata for every id (stored papers first), titles for the rest
+    ids = {i.arxiv_id for i in paperish if i.arxiv_id}
+    known = store_records.load_papers(store, ids)
+    if fetch_bytes is not None:
+        resolved = resolve.resolve(paperish, fetch_bytes, known=known, api_base=api_base)
+        store_records.save_papers(store, resolved.papers.values())
+        store_records.save_resolutions(store, resolved.resolutions)
+        papers = {**known, **resolved.papers}
+        notes.extend(resolved.warnings)
+        found_ids = {(r.source_id, r.item_key): r.arxiv_id for r in resolved.resolutions if r.arxiv_id}
+        paperish = [_with_resolved_id(i, found_ids) for i in paperish]
+    else:
+        papers = dict(known)
+
+    # language: detect, normalize, translate (keeping the original)
+    localized = language.localize_items(paperish, stages.translator)  # type: ignore[arg-type]
+    notes.extend(localized.notes)
+
+    # identity: one cluster per paper; the sent-ledger decides what is new
+    clusters = identity.cluster_items(localized.items, papers)
+    history = ledger.load_history(store, [c.paper.key for c in clusters])
+    fresh, updated = identity.split_by_novelty(clusters, history, week_id)
+
+    # directions: classify every paper shown (new and updated)
+    shown = list(fresh) + [c for c, _ in updated]
+    classifier = stages.classifier
+    rows = [(c.paper.title, c.paper.abstract) for c in shown]
+    classes = classifier.classify_many(rows)  # type: ignore[attr-defined]
+    classifications = {c.paper.key: k for c, k in zip(shown, classes, strict=True)}
+    low = [i for i, k in enumerate(classes[: len(fresh)]) if not k.confident]
+    groups = directions.emerging_groups(
+        [rows[i] for i in low], [classes[i] for i in low], min_size=3
+    )
+    emerging = [[fresh[low[j]].paper.key for j in group] for group in groups]
+
+    taxonomy = stages.taxonomy
+    direction_list = [(d.id, d.name) for d in taxonomy.directions]  # type: ignore[attr-defined]
+    reports = store_records.week_reports_of(store, week_id)
+    built = digest_stage.build_digest(
+        week=week_id,
+        window_start=window_start,
+        window_end=window_end,
+        timezone=zone_name,
+        clusters=fresh,
+        classifications=classifications,
+        directions=direction_list,
+        updated=updated,
+        posts=posts,
+        reports=reports,
+        relevance_threshold=relevance_threshold,
+        emerging=emerging,
+        announcement_days=week.announcement_days(),
+        notes=sorted(set(notes)),
+        models=localized.models,
+        source_names=names,
+    )
+    markdown = digest_stage.render_markdown(built)
+    return WeekBuild(
+        digest=built,
+        markdown=markdown,
+        clusters=tuple(shown),
+        classifications=classifications,
+        notes=tuple(sorted(set(notes))),
+        translation_hits=localized.cache_hits,
+        translation_new=localized.new_translations,
+    )
+
+
+def _with_resolved_id(item: Item, found_ids: Mapping[tuple[str, str], str]) -> Item:
+    """Give a mention the arXiv id its title search found (the original text stays)."""
+    if item.arxiv_id:
+        return item
+    arxiv_id = found_ids.get((item.source_id, item.key))
+    return dataclasses.replace(item, arxiv_id=arxiv_id) if arxiv_id else item
+
+
+def record_collection(
+    store: Store, week: Week, collected: Sequence[Collected], *, run_id: str | None = None
+) -> list[SourceReport]:
+    """Store this run's sightings, attribute the new ones to `week`, and keep each source's report."""
+    week_id = str(week)
+    everything = [i for c in collected for i in c.items]
+    store_records.save_items(store, everything)
+    # "new" counts the sightings first attributed to this week, so a rerun reports the same
+    week_counts = store_records.attribute_week(store, week_id, everything)
+    reports = []
+    for c in collected:
+        reports.append(dataclasses.replace(c.report, new=week_counts.get(c.source_id, 0)))
+        store_records.save_cursor(store, c.source_id, c.cursor, success=c.report.error is None)
+    store_records.save_week_reports(store, week_id, reports)
+    return reports
+
+
+def publish_week(
+    store: Store, output_dir: Path, week: Week, build: WeekBuild, *, record_ledger: bool = True
+) -> Path:
+    """Write outputs/<week>.md, keep the digest in the store and, unless a dry run, the sent-ledger."""
+    from dltheory_digest.identity import LedgerEntry
+    from dltheory_digest.store import ledger
+    from dltheory_digest.store.files import write_digest
+
+    week_id = str(week)
+    path = write_digest(output_dir, week_id, build.markdown)
+    store_records.save_digest(
+        store,
+        week=week_id,
+        markdown=build.markdown,
+        path=str(path),
+        paper_keys=[c.paper.key for c in build.clusters],
+        reports=build.digest.reports,
+    )
+    if record_ledger:
+        entries = [
+            LedgerEntry(
+                paper_key=c.paper.key,
+                week=week_id,
+                version=max(c.versions) if c.versions else None,
+                source_ids=tuple(sorted({s.source_id for s in c.sightings})),
+                langs=tuple(sorted({s.lang for s in c.sightings if s.lang})),
+            )
+            for c in build.clusters
+        ]
+        ledger.record_week(store, week_id, entries)
+    return path
+
+
+def select_sources(specs: Sequence[SourceSpec], wanted: Sequence[str] | None) -> list[SourceSpec]:
+    """Enabled sources, or exactly the named ones (named disabled sources run too: the user asked)."""
+    if not wanted:
+        return [s for s in specs if s.enabled]
+    by_id = {s.id: s for s in specs}
+    unknown = [w for w in wanted if w not in by_id]
+    if unknown:
+        from dltheory_digest.errors import ConfigError
+
+        raise ConfigError(
+            f"unknown source id(s): {', '.join(unknown)} (known: {', '.join(sorted(by_id))})", field="sources"
+        )
+    return [by_id[w] for w in wanted]
+
+
+def report_summary(report: SourceReport) -> dict[str, object]:
+    return {
+        "source": report.source_id,
+        "kind": report.kind,
+        "fetched": report.fetched,
+        "parsed": report.parsed,
+        "new": report.new,
+        "cache_hits": report.cache_hits,
+        "warnings": list(report.warnings),
+        "error": report.error,
+        "elapsed_ms": report.elapsed_ms,
+    }
+
+
+def default_stages(settings: Settings) -> Stages:
+    """The production stage implementations, configured from the settings."""
+    from dltheory_digest import directions, language
+    from dltheory_digest.store.translations import StoreTranslationCache
+    from dltheory_digest.store import open_store
+
+    taxonomy = directions.load_taxonomy(settings.taxonomy_file)
+    classifier = directions.DirectionClassifier.from_taxonomy(taxonomy)
+    translator = language.Translator(
+        cache=StoreTranslationCache(open_store(settings.resolved_store_url)),
+        glossary=language.load_glossary(settings.glossary_file),
+        packages_dir=settings.argos_packages_dir,
+    )
+    return Stages(translator=translator, classifier=classifier, taxonomy=taxonomy)

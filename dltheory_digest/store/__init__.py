@@ -1,0 +1,48 @@
+"""The only database code: a SQLite file by default, PostgreSQL by URL (SQLAlchemy + Alembic)."""
+
+from dltheory_digest.store.db import Store, head_revision, open_store, upsert
+from dltheory_digest.store.records import (
+    StoredDigest,
+    attribute_week,
+    get_cursor,
+    get_digest,
+    item_from_json,
+    item_to_json,
+    items_of_week,
+    last_successes,
+    load_papers,
+    record_fetches,
+    save_cursor,
+    save_digest,
+    save_items,
+    save_papers,
+    save_resolutions,
+    save_week_reports,
+    week_reports_of,
+    weeks_of_papers,
+)
+
+__all__ = [
+    "Store",
+    "StoredDigest",
+    "attribute_week",
+    "get_cursor",
+    "get_digest",
+    "head_revision",
+    "item_from_json",
+    "item_to_json",
+    "items_of_week",
+    "last_successes",
+    "load_papers",
+    "open_store",
+    "record_fetches",
+    "save_cursor",
+    "save_digest",
+    "save_items",
+    "save_papers",
+    "save_resolutions",
+    "save_week_reports",
+    "upsert",
+    "week_reports_of",
+    "weeks_of_papers",
+]

@@ -1,0 +1,450 @@
+"""Reading and writing what the pipeline saw: fetches, items, papers, weeks, digests, cursors."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from dltheory_digest.models import (
+    AnnounceType,
+    FetchRecord,
+    Item,
+    ItemKind,
+    Paper,
+    Resolution,
+    SourceReport,
+)
+from dltheory_digest.store.db import Store, upsert
+from dltheory_digest.store.schema import (
+    cursors,
+    digests,
+    fetches,
+    item_papers,
+    items,
+    papers,
+    week_items,
+    week_reports,
+)
+
+
+def _utc(value: dt.datetime | None) -> dt.datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:  # SQLite hands back naive datetimes; we only ever store UTC
+        return value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC)
+
+
+def now_utc() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+# --- Item <-> JSON ----------------------------------------------------------------------
+
+
+def item_to_json(item: Item) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for f in dataclasses.fields(item):
+        value = getattr(item, f.name)
+        if isinstance(value, dt.datetime):
+            value = _utc(value).isoformat()  # type: ignore[union-attr]
+        elif f.name == "cited":
+            value = [item_to_json(c) for c in value]
+        elif isinstance(value, tuple):
+            value = [list(v) if isinstance(v, tuple) else v for v in value]
+        elif isinstance(value, (ItemKind, AnnounceType)):
+            value = value.value
+        data[f.name] = value
+    return data
+
+
+def item_from_json(data: Mapping[str, Any]) -> Item:
+    kwargs: dict[str, Any] = {}
+    names = {f.name for f in dataclasses.fields(Item)}
+    for key, value in data.items():
+        if key not in names:
+            continue  # a field removed in a later release: ignore it
+        if key in ("published", "updated") and value:
+            value = dt.datetime.fromisoformat(value)
+        elif key == "kind":
+            value = ItemKind(value)
+        elif key == "announce_type" and value:
+            value = AnnounceType(value)
+        elif key == "cited":
+            value = tuple(item_from_json(c) for c in value)
+        elif key == "extra":
+            value = tuple((str(k), str(v)) for k, v in value)
+        elif isinstance(value, list):
+            value = tuple(value)
+        kwargs[key] = value
+    return Item(**kwargs)
+
+
+def paper_to_row(paper: Paper, seen: dt.datetime) -> dict[str, Any]:
+    return {
+        "key": paper.key,
+        "arxiv_id": paper.arxiv_id,
+        "doi": paper.doi,
+        "title": paper.title,
+        "authors": list(paper.authors),
+        "abstract": paper.abstract,
+        "published": _utc(paper.published),
+        "updated": _utc(paper.updated),
+        "latest_version": paper.version,
+        "categories": list(paper.categories),
+        "primary_category": paper.primary_category,
+        "journal_ref": paper.journal_ref,
+        "comment": paper.comment,
+        "first_seen": seen,
+        "last_seen": seen,
+    }
+
+
+def paper_from_row(row: Mapping[str, Any]) -> Paper:
+    return Paper(
+        key=row["key"],
+        title=row["title"],
+        arxiv_id=row["arxiv_id"],
+        version=row["latest_version"],
+        authors=tuple(row["authors"] or ()),
+        abstract=row["abstract"] or "",
+        published=_utc(row["published"]),
+        updated=_utc(row["updated"]),
+        categories=tuple(row["categories"] or ()),
+        primary_category=row["primary_category"],
+        doi=row["doi"],
+        journal_ref=row["journal_ref"],
+        comment=row["comment"],
+    )
+
+
+# --- fetches ----------------------------------------------------------------------------
+
+
+def record_fetches(store: Store, records: Iterable[FetchRecord], *, run_id: str | None = None) -> int:
+    rows = [
+        {
+            "run_id": run_id,
+            "source_id": r.source_id,
+            "url": r.url,
+            "status": r.status,
+            "bytes": r.bytes,
+            "elapsed_ms": r.elapsed_ms,
+            "cache_hit": r.cache_hit,
+            "error": r.error,
+            "fetched_at": _utc(r.fetched_at) or now_utc(),
+        }
+        for r in records
+    ]
+    if rows:
+        with store.begin() as conn:
+            conn.execute(fetches.insert(), rows)
+    return len(rows)
+
+
+def last_successes(store: Store) -> dict[str, dt.datetime]:
+    """Latest successful fetch per source (for `sources check`)."""
+    with store.begin() as conn:
+        rows = conn.execute(
+            select(fetches.c.source_id, fetches.c.fetched_at)
+            .where(fetches.c.error.is_(None))
+            .order_by(fetches.c.fetched_at)
+        ).all()
+    return {r.source_id: _utc(r.fetched_at) for r in rows}  # type: ignore[misc]
+
+
+# --- items and weeks --------------------------------------------------------------------
+
+
+def _version_slot(item: Item) -> int:
+    return item.version or 0
+
+
+def save_items(store: Store, found: Sequence[Item], *, seen: dt.datetime | None = None) -> set[tuple[str, str]]:
+    """Upsert sightings; returns the (source_id, item_key) pairs that were not in the store before."""
+    seen = seen or now_utc()
+    if not found:
+        return set()
+    unique: dict[tuple[str, str], Item] = {}
+    for item in found:
+        unique[(item.source_id, item.key)] = item
+    with store.begin() as conn:
+        existing = set()
+        by_source: dict[str, list[str]] = {}
+        for source_id, key in unique:
+            by_source.setdefault(source_id, []).append(key)
+        for source_id, keys in by_source.items():
+            for chunk in _chunks(keys, 500):
+                rows = conn.execute(
+                    select(items.c.item_key).where(items.c.source_id == source_id, items.c.item_key.in_(chunk))
+                ).all()
+                existing.update((source_id, r.item_key) for r in rows)
+        rows_to_write = []
+        for (source_id, key), item in unique.items():
+            rows_to_write.append(
+                {
+                    "source_id": source_id,
+                    "item_key": key,
+                    "kind": item.kind.value,
+                    "title": item.title,
+                    "text": item.text,
+                    "url": item.url,
+                    "lang": item.lang,
+                    "arxiv_id": item.arxiv_id,
+                    "version": item.version,
+                    "doi": item.doi,
+                    "authors": list(item.authors),
+                    "published": _utc(item.published),
+                    "updated": _utc(item.updated),
+                    "announce_type": item.announce_type.value if item.announce_type else None,
+                    "data": item_to_json(item),
+                    "first_seen": seen,
+                    "last_seen": seen,
+                }
+            )
+        update_cols = [c for c in rows_to_write[0] if c not in ("source_id", "item_key", "first_seen")]
+        upsert(conn, items, rows_to_write, ["source_id", "item_key"], update_cols)
+    return set(unique) - existing
+
+
+def attribute_week(store: Store, week: str, found: Sequence[Item], *, seen: dt.datetime | None = None) -> Counter[str]:
+    """Attribute sightings not yet attributed to any week to `week`; returns new sightings per source.
+
+    A sighting is (source, item key, version): a new arXiv version is a new sighting, the
+    same version seen again next week is not.
+    """
+    seen = seen or now_utc()
+    unique = {(i.source_id, i.key, _version_slot(i)): i for i in found}
+    rows = [
+        {
+            "source_id": s,
+            "item_key": k,
+            "version": v,
+            "week": week,
+            "data": item_to_json(item),
+            "first_seen": seen,
+        }
+        for (s, k, v), item in sorted(unique.items())
+    ]
+    with store.begin() as conn:
+        # first attribution wins: a sighting already attributed to another week keeps it
+        upsert(conn, week_items, rows, ["source_id", "item_key", "version"], update=[])
+        # every sighting of this week counts as new for it, also on a rerun of the week
+        counts: Counter[str] = Counter(
+            r.source_id
+            for r in conn.execute(select(week_items.c.source_id).where(week_items.c.week == week)).all()
+        )
+    return counts
+
+
+def items_of_week(store: Store, week: str, source_ids: Sequence[str] | None = None) -> list[Item]:
+    """Every sighting attributed to `week`, as seen then, in a stable order."""
+    query = select(week_items.c.data).where(week_items.c.week == week)
+    if source_ids is not None:
+        query = query.where(week_items.c.source_id.in_(list(source_ids)))
+    query = query.order_by(week_items.c.source_id, week_items.c.item_key, week_items.c.version)
+    with store.begin() as conn:
+        return [item_from_json(r.data) for r in conn.execute(query).all()]
+
+
+def weeks_of_papers(store: Store, arxiv_ids: Sequence[str]) -> dict[str, list[str]]:
+    """Weeks in which each arXiv id was sighted (any source), ascending."""
+    out: dict[str, set[str]] = {}
+    with store.begin() as conn:
+        for chunk in _chunks(list(arxiv_ids), 400):
+            rows = conn.execute(
+                select(items.c.arxiv_id, week_items.c.week)
+                .join(
+                    week_items,
+                    (week_items.c.source_id == items.c.source_id) & (week_items.c.item_key == items.c.item_key),
+                )
+                .where(items.c.arxiv_id.in_(chunk))
+            ).all()
+            for r in rows:
+                out.setdefault(r.arxiv_id, set()).add(r.week)
+    return {k: sorted(v) for k, v in out.items()}
+
+
+def save_week_reports(store: Store, week: str, reports: Sequence[SourceReport]) -> None:
+    rows = [
+        {"week": week, "source_id": r.source_id, "report": _report_to_json(r), "updated_at": now_utc()}
+        for r in reports
+    ]
+    with store.begin() as conn:
+        upsert(conn, week_reports, rows, ["week", "source_id"], ["report", "updated_at"])
+
+
+def _report_to_json(report: SourceReport) -> dict[str, Any]:
+    data = dataclasses.asdict(report)
+    data["warnings"] = list(report.warnings)
+    return data
+
+
+def report_from_json(data: Mapping[str, Any]) -> SourceReport:
+    return SourceReport(**{**data, "warnings": tuple(data.get("warnings") or ())})
+
+
+def week_reports_of(store: Store, week: str) -> list[SourceReport]:
+    with store.begin() as conn:
+        rows = conn.execute(
+            select(week_reports.c.report).where(week_reports.c.week == week).order_by(week_reports.c.source_id)
+        ).all()
+    return [report_from_json(r.report) for r in rows]
+
+
+# --- papers and resolutions ---------------------------------------------------------------
+
+
+def save_papers(store: Store, found: Iterable[Paper], *, seen: dt.datetime | None = None) -> None:
+    """Upsert canonical papers; a stored paper is replaced only by the same or a newer version."""
+    seen = seen or now_utc()
+    rows = [paper_to_row(p, seen) for p in found]
+    if not rows:
+        return
+    with store.begin() as conn:
+        keys = [r["key"] for r in rows]
+        current: dict[str, int | None] = {}
+        for chunk in _chunks(keys, 500):
+            for r in conn.execute(select(papers.c.key, papers.c.latest_version).where(papers.c.key.in_(chunk))):
+                current[r.key] = r.latest_version
+        fresh = [
+            r
+            for r in rows
+            if r["key"] not in current or (r["latest_version"] or 0) >= (current[r["key"]] or 0)
+        ]
+        cols = [c for c in rows[0] if c not in ("key", "first_seen")]
+        upsert(conn, papers, fresh, ["key"], cols)
+
+
+def load_papers(store: Store, arxiv_ids: Iterable[str]) -> dict[str, Paper]:
+    ids = sorted(set(arxiv_ids))
+    out: dict[str, Paper] = {}
+    with store.begin() as conn:
+        for chunk in _chunks(ids, 500):
+            for row in conn.execute(select(papers).where(papers.c.arxiv_id.in_(chunk))).mappings():
+                paper = paper_from_row(row)
+                out[paper.arxiv_id or paper.key] = paper
+    return out
+
+
+def save_resolutions(store: Store, resolutions: Sequence[Resolution]) -> int:
+    """Store how each sighting was tied to its paper; unresolved ones are kept on the item only."""
+    stamp = now_utc()
+    written = 0
+    with store.begin() as conn:
+        for res in resolutions:
+            if not res.arxiv_id:
+                continue
+            item_id = conn.execute(
+                select(items.c.id).where(items.c.source_id == res.source_id, items.c.item_key == res.item_key)
+            ).scalar()
+            paper_key = f"arxiv:{res.arxiv_id}"
+            exists = conn.execute(select(papers.c.key).where(papers.c.key == paper_key)).scalar()
+            if item_id is None or exists is None:
+                continue
+            upsert(
+                conn,
+                item_papers,
+                [
+                    {
+                        "item_id": item_id,
+                        "paper_key": paper_key,
+                        "method": res.method,
+                        "score": res.score,
+                        "detail": res.detail,
+                        "created_at": stamp,
+                    }
+                ],
+                ["item_id", "paper_key"],
+                ["method", "score", "detail"],
+            )
+            written += 1
+    return written
+
+
+# --- digests ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StoredDigest:
+    week: str
+    edition: str
+    markdown: str
+    path: str | None
+    paper_keys: tuple[str, ...]
+    created_at: dt.datetime
+
+
+def save_digest(
+    store: Store,
+    *,
+    week: str,
+    markdown: str,
+    path: str | None,
+    paper_keys: Sequence[str],
+    reports: Sequence[SourceReport],
+    edition: str = "default",
+) -> None:
+    row = {
+        "week": week,
+        "edition": edition,
+        "markdown": markdown,
+        "path": path,
+        "paper_keys": list(paper_keys),
+        "report": [_report_to_json(r) for r in reports],
+        "created_at": now_utc(),
+    }
+    with store.begin() as conn:
+        upsert(conn, digests, [row], ["week", "edition"])
+
+
+def get_digest(store: Store, week: str, edition: str = "default") -> StoredDigest | None:
+    with store.begin() as conn:
+        row = (
+            conn.execute(select(digests).where(digests.c.week == week, digests.c.edition == edition))
+            .mappings()
+            .first()
+        )
+    if row is None:
+        return None
+    return StoredDigest(
+        week=row["week"],
+        edition=row["edition"],
+        markdown=row["markdown"],
+        path=row["path"],
+        paper_keys=tuple(row["paper_keys"] or ()),
+        created_at=_utc(row["created_at"]),  # type: ignore[arg-type]
+    )
+
+
+# --- cursors ------------------------------------------------------------------------------
+
+
+def get_cursor(store: Store, source_id: str) -> dict[str, str]:
+    with store.begin() as conn:
+        state = conn.execute(select(cursors.c.state).where(cursors.c.source_id == source_id)).scalar()
+    return dict(state or {})
+
+
+def save_cursor(store: Store, source_id: str, state: Mapping[str, str], *, success: bool = True) -> None:
+    stamp = now_utc()
+    row: dict[str, Any] = {"source_id": source_id, "state": dict(state), "updated_at": stamp}
+    update = ["state", "updated_at"]
+    if success:
+        row["last_success"] = stamp
+        update.append("last_success")
+    else:
+        row["last_success"] = None
+    with store.begin() as conn:
+        upsert(conn, cursors, [row], ["source_id"], update)
+
+
+def _chunks(seq: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(seq), size):
+        yield seq[start : start + size]

@@ -1,0 +1,82 @@
+"""ISO weeks in the configured time zone, and arXiv's announcement days inside them.
+
+A week "2026-W47" runs from Monday 00:00 to the next Monday 00:00 in the reader's zone.
+arXiv announces Sunday to Thursday at 20:00 US Eastern; its listings carry the next
+weekday's date, so Monday to Friday are announcement days and weekends never are.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+WEEK_RE = re.compile(r"^(?P<year>\d{4})-?W(?P<week>\d{2})$")
+ARXIV_ZONE = ZoneInfo("America/New_York")
+
+# Days arXiv announced nothing although they were weekdays (its published holiday schedule).
+ARXIV_HOLIDAYS: frozenset[dt.date] = frozenset(
+    {
+        dt.date(2025, 12, 25),
+        dt.date(2025, 12, 26),
+        dt.date(2026, 1, 1),
+        dt.date(2026, 11, 26),  # US Thanksgiving
+        dt.date(2026, 12, 25),
+        dt.date(2027, 1, 1),
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Week:
+    year: int
+    number: int
+
+    @classmethod
+    def parse(cls, text: str) -> Week:
+        match = WEEK_RE.match(text.strip())
+        if not match:
+            raise ValueError(f"not an ISO week like 2026-W47: {text!r}")
+        year, number = int(match["year"]), int(match["week"])
+        try:
+            dt.date.fromisocalendar(year, number, 1)
+        except ValueError:
+            raise ValueError(f"{year} has no ISO week {number}") from None
+        return cls(year, number)
+
+    @classmethod
+    def containing(cls, moment: dt.datetime | dt.date) -> Week:
+        iso = moment.isocalendar()
+        return cls(iso.year, iso.week)
+
+    def __str__(self) -> str:
+        return f"{self.year}-W{self.number:02d}"
+
+    @property
+    def monday(self) -> dt.date:
+        return dt.date.fromisocalendar(self.year, self.number, 1)
+
+    def window(self, zone: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
+        """[start, end) in `zone`; local midnight, so it follows daylight saving."""
+        start = dt.datetime.combine(self.monday, dt.time(0, 0), tzinfo=zone)
+        end = dt.datetime.combine(self.monday + dt.timedelta(days=7), dt.time(0, 0), tzinfo=zone)
+        return start, end
+
+    def previous(self) -> Week:
+        return Week.containing(self.monday - dt.timedelta(days=7))
+
+    def announcement_days(self, holidays: frozenset[dt.date] = ARXIV_HOLIDAYS) -> tuple[dt.date, ...]:
+        """The arXiv listing dates of this week (Monday-Friday, less arXiv holidays)."""
+        days = (self.monday + dt.timedelta(days=i) for i in range(5))
+        return tuple(d for d in days if d not in holidays)
+
+
+def last_complete_week(zone: ZoneInfo, now: dt.datetime | None = None) -> Week:
+    """The week the scheduled Monday run digests: the one that ended most recently."""
+    moment = (now or dt.datetime.now(dt.UTC)).astimezone(zone)
+    return Week.containing(moment).previous()
+
+
+def in_window(moment: dt.datetime | None, start: dt.datetime, end: dt.datetime) -> bool:
+    return moment is not None and start <= moment < end

@@ -1,0 +1,149 @@
+"""The `weekly-digest` Prefect flow: orchestration only.
+
+Sources are fetched concurrently as tasks; a failing source becomes a line in the report
+(its task still completes); the week is then built, written to outputs/ and the store,
+published as a markdown artifact and, unless a dry run, mailed to the readers.
+All the work is done by plain functions in dltheory_digest.pipeline.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from typing import Any
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.context import get_run_context
+
+from dltheory_digest import pipeline
+from dltheory_digest.config import Settings, SourceSpec, load_settings, load_sources
+from dltheory_digest.models import SourceReport
+from dltheory_digest.sources import PlanContext
+from dltheory_digest.store import Store, get_cursor, open_store, record_fetches
+from dltheory_digest.weeks import Week, last_complete_week
+
+_clients: dict[tuple[str, str], Any] = {}
+_clients_lock = threading.Lock()
+
+
+def shared_client(settings: Settings) -> Any:
+    """One polite client per process and cache file, so all tasks share its per-host limits."""
+    from dltheory_digest.fetch import PoliteClient
+
+    key = (settings.contact, str(settings.resolved_http_cache))
+    with _clients_lock:
+        if key not in _clients:
+            settings.resolved_http_cache.parent.mkdir(parents=True, exist_ok=True)
+            _clients[key] = PoliteClient(contact=settings.contact, cache_path=settings.resolved_http_cache)
+        return _clients[key]
+
+
+@task(name="collect-source", cache_policy=NO_CACHE, task_run_name="collect-{spec.id}")
+def collect_task(spec: SourceSpec, settings: Settings, ctx: PlanContext) -> pipeline.Collected:
+    client = shared_client(settings)
+    collected = pipeline.collect_source(spec, client, ctx)
+    if collected.report.error:
+        get_run_logger().warning("%s: %s", spec.id, collected.report.error)
+    return collected
+
+
+@task(name="record-collection", cache_policy=NO_CACHE)
+def record_task(store: Store, week: Week, collected: list[pipeline.Collected], run_id: str) -> list[SourceReport]:
+    return pipeline.record_collection(store, week, collected, run_id=run_id)
+
+
+@task(name="build-week", cache_policy=NO_CACHE)
+def build_task(store: Store, week: Week, settings: Settings, specs: list[SourceSpec]) -> pipeline.WeekBuild:
+    client = shared_client(settings)
+    stages = pipeline.default_stages(settings)
+
+    def fetch_bytes(url: str) -> bytes:
+        return client.get(url, source_id="arxiv-resolve").content  # type: ignore[no-any-return]
+
+    return pipeline.build_week(
+        store,
+        week,
+        zone_name=settings.timezone,
+        specs=specs,
+        fetch_bytes=fetch_bytes,
+        stages=stages,
+        relevance_threshold=settings.relevance_threshold,
+        api_base=settings.arxiv_api_base,
+    )
+
+
+@task(name="publish-week", cache_policy=NO_CACHE)
+def publish_task(store: Store, settings: Settings, week: Week, build: pipeline.WeekBuild, dry_run: bool) -> str:
+    path = pipeline.publish_week(store, settings.output_dir, week, build, record_ledger=not dry_run)
+    create_markdown_artifact(
+        markdown=build.markdown,
+        key=f"digest-{str(week).lower()}",
+        description=f"dltheory-digest {week}",
+    )
+    return str(path)
+
+
+@task(name="deliver", cache_policy=NO_CACHE)
+def deliver_task(
+    store: Store, settings: Settings, week: Week, build: pipeline.WeekBuild, resend: bool, to: list[str] | None
+) -> list[dict[str, Any]]:
+    return pipeline.deliver_week(store, settings, week, build, resend=resend, to=to)
+
+
+@flow(name="weekly-digest", log_prints=True)
+def weekly_digest(
+    week: str | None = None,
+    sources: list[str] | None = None,
+    since: str | None = None,
+    dry_run: bool = False,
+    resend: bool = False,
+    email_to: list[str] | None = None,
+    settings_overrides: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Fetch every enabled source, build `week`'s digest, write it, publish it and mail it."""
+    logger = get_run_logger()
+    settings = load_settings(**(settings_overrides or {}))
+    specs = list(load_sources(settings.sources_file))
+    target = Week.parse(week) if week else last_complete_week(settings.zone)
+    selected = pipeline.select_sources(specs, sources)
+    store = open_store(settings.resolved_store_url)
+    start, end = target.window(settings.zone)
+    since_date = dt.date.fromisoformat(since) if since else None
+    run_id = str(get_run_context().flow_run.id)  # type: ignore[union-attr]
+
+    futures = [
+        collect_task.submit(
+            spec,
+            settings,
+            PlanContext(window_start=start, window_end=end, since=since_date, cursor=get_cursor(store, spec.id)),
+        )
+        for spec in selected
+    ]
+    collected = [f.result() for f in futures]
+    record_fetches(store, shared_client(settings).drain_records(), run_id=run_id)
+    reports = record_task(store, target, collected, run_id)
+    build = build_task(store, target, settings, specs)
+    path = publish_task(store, settings, target, build, dry_run)
+    deliveries: list[dict[str, Any]] = []
+    if not dry_run and (settings.readers or email_to):
+        deliveries = deliver_task(store, settings, target, build, resend, email_to)
+    failed = [r for r in reports if r.error]
+    for report in failed:
+        logger.warning("source %s failed: %s", report.source_id, report.error)
+    logger.info("digest for %s written to %s", target, path)
+    return {
+        "week": str(target),
+        "path": path,
+        "papers": len(build.clusters),
+        "reports": [pipeline.report_summary(r) for r in reports],
+        "failed_sources": [r.source_id for r in failed],
+        "deliveries": deliveries,
+        "translation_cache_hits": build.translation_hits,
+        "translations_new": build.translation_new,
+    }
+
+
+if __name__ == "__main__":
+    weekly_digest()

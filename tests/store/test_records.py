@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from dltheory_digest.models import AnnounceType, FetchRecord, Item, ItemKind, Paper, SourceReport
+from dltheory_digest.store import (
+    Store,
+    attribute_week,
+    get_cursor,
+    get_digest,
+    item_from_json,
+    item_to_json,
+    items_of_week,
+    last_successes,
+    load_papers,
+    record_fetches,
+    save_cursor,
+    save_digest,
+    save_items,
+    save_papers,
+    save_week_reports,
+    week_reports_of,
+    weeks_of_papers,
+)
+
+NTK = Item(
+    source_id="arxiv-listing",
+    kind=ItemKind.PAPER,
+    title="Neural Tangent Kernel: Convergence and Generalization in Neural Networks",
+    arxiv_id="1806.07572",
+    version=1,
+    authors=("Arthur Jacot", "Franck Gabriel", "Clément Hongler"),
+    published=dt.datetime(2018, 6, 20, tzinfo=dt.UTC),
+    announce_type=AnnounceType.NEW,
+    categories=("cs.LG", "math.PR", "stat.ML"),
+    extra=(("score", "1.0"),),
+)
+POST = Item(
+    source_id="offconvex",
+    kind=ItemKind.POST,
+    title="Ultra-wide deep nets and the neural tangent kernel",
+    url="https://www.offconvex.org/2019/10/03/NTK/",
+    cited=(Item(source_id="offconvex", kind=ItemKind.MENTION, title="NTK", arxiv_id="1806.07572"),),
+)
+
+
+def test_item_json_round_trip() -> None:
+    for item in (NTK, POST):
+        assert item_from_json(item_to_json(item)) == item
+
+
+def test_sightings_are_attributed_to_the_first_week_only(store: Store) -> None:
+    assert save_items(store, [NTK, POST]) == {("arxiv-listing", "arxiv:1806.07572"), ("offconvex", POST.key)}
+    assert save_items(store, [NTK]) == set()
+    assert attribute_week(store, "2026-W46", [NTK, POST]) == {"arxiv-listing": 1, "offconvex": 1}
+    # seen again the next week: nothing new; a new version is a new sighting of that week
+    assert attribute_week(store, "2026-W47", [NTK]) == {}
+    revised = Item(**{**item_to_json_kwargs(NTK), "version": 2, "announce_type": AnnounceType.REPLACE})
+    assert attribute_week(store, "2026-W47", [revised]) == {"arxiv-listing": 1}
+    assert items_of_week(store, "2026-W46") == [NTK, POST]
+    assert [i.version for i in items_of_week(store, "2026-W47")] == [2]
+    # a rerun of a week reports the same counts
+    assert attribute_week(store, "2026-W46", [NTK, POST]) == {"arxiv-listing": 1, "offconvex": 1}
+    assert weeks_of_papers(store, ["1806.07572"]) == {"1806.07572": ["2026-W46", "2026-W47"]}
+
+
+def item_to_json_kwargs(item: Item) -> dict[str, object]:
+    return {f: getattr(item, f) for f in item.__dataclass_fields__}
+
+
+def test_papers_keep_the_newest_version(store: Store) -> None:
+    v2 = Paper(key="arxiv:1806.07572", title="NTK v2", arxiv_id="1806.07572", version=2)
+    v1 = Paper(key="arxiv:1806.07572", title="NTK v1", arxiv_id="1806.07572", version=1)
+    save_papers(store, [v2])
+    save_papers(store, [v1])
+    assert load_papers(store, ["1806.07572"])["1806.07572"].title == "NTK v2"
+
+
+def test_fetches_reports_cursors_and_digests(store: Store) -> None:
+    stamp = dt.datetime(2026, 11, 16, 8, tzinfo=dt.UTC)
+    record_fetches(
+        store,
+        [
+            FetchRecord("offconvex", "https://www.offconvex.org/feed.xml", 200, 1234, 50.0, False, None, stamp),
+            FetchRecord("distill", "https://distill.pub/rss.xml", None, 0, 10.0, False, "timeout", stamp),
+        ],
+        run_id="r1",
+    )
+    assert set(last_successes(store)) == {"offconvex"}
+    report = SourceReport("offconvex", "feed", fetched=1, parsed=3, new=2, warnings=("w",))
+    save_week_reports(store, "2026-W47", [report])
+    assert week_reports_of(store, "2026-W47") == [report]
+    save_cursor(store, "offconvex", {"etag": '"abc"'})
+    assert get_cursor(store, "offconvex") == {"etag": '"abc"'}
+    save_digest(store, week="2026-W47", markdown="# x\n", path="outputs/2026-W47.md", paper_keys=["arxiv:1"], reports=[report])
+    stored = get_digest(store, "2026-W47")
+    assert stored is not None and stored.markdown == "# x\n" and stored.paper_keys == ("arxiv:1",)
+    assert get_digest(store, "2026-W48") is None

@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from dltheory_digest.weeks import Week, last_complete_week
+
+
+def test_parse_and_format() -> None:
+    week = Week.parse("2026-W47")
+    assert (week.year, week.number, str(week)) == (2026, 47, "2026-W47")
+    assert week.monday == dt.date(2026, 11, 16)
+    with pytest.raises(ValueError, match="ISO week"):
+        Week.parse("2026-47")
+    with pytest.raises(ValueError, match="no ISO week 54"):
+        Week.parse("2026-W54")
+
+
+def test_window_is_local_midnight_across_daylight_saving() -> None:
+    berlin = ZoneInfo("Europe/Berlin")
+    start, end = Week.parse("2026-W43").window(berlin)  # clocks go back on Sun 25 Oct 2026
+    assert start.utcoffset() == dt.timedelta(hours=2) and end.utcoffset() == dt.timedelta(hours=1)
+    assert end.astimezone(dt.UTC) - start.astimezone(dt.UTC) == dt.timedelta(days=7, hours=1)
+    assert (start.hour, end.hour) == (0, 0)
+
+
+def test_announcement_days_skip_weekends_and_holidays() -> None:
+    days = Week.parse("2026-W48").announcement_days()  # Thanksgiving, Thu 26 Nov 2026
+    assert dt.date(2026, 11, 26) not in days
+    assert [d.isoweekday() for d in days] == [1, 2, 3, 5]
+
+
+def test_last_complete_week_in_zone() -> None:
+    # Monday 07:00 in Shanghai is still Sunday in UTC: the finished week differs by zone
+    moment = dt.datetime(2026, 11, 23, 7, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    assert str(last_complete_week(ZoneInfo("Asia/Shanghai"), moment)) == "2026-W47"
+    assert str(last_complete_week(ZoneInfo("UTC"), moment)) == "2026-W46"
