@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -97,8 +97,12 @@ def upsert(
     rows: Sequence[Mapping[str, Any]],
     keys: Sequence[str],
     update: Sequence[str] | None = None,
+    where: Callable[[Any, Any], Any] | None = None,
 ) -> None:
     """INSERT .. ON CONFLICT (keys) DO UPDATE (or DO NOTHING when `update` is empty).
+
+    `where(table, excluded)` makes the update conditional inside the same statement
+    (e.g. only a newer version replaces a row), so concurrent writers cannot race.
 
     Portable between SQLite and PostgreSQL, so several workers writing the same rows
     neither duplicate nor lose them.
@@ -115,7 +119,9 @@ def upsert(
     columns = update if update is not None else [c for c in rows[0] if c not in keys]
     if columns:
         stmt = stmt.on_conflict_do_update(
-            index_elements=list(keys), set_={c: getattr(stmt.excluded, c) for c in columns}
+            index_elements=list(keys),
+            set_={c: getattr(stmt.excluded, c) for c in columns},
+            where=where(table, stmt.excluded) if where is not None else None,
         )
     else:
         stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))

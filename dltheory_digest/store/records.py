@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from dltheory_digest.models import (
     AnnounceType,
@@ -307,19 +307,17 @@ def save_papers(store: Store, found: Iterable[Paper], *, seen: dt.datetime | Non
     rows = [paper_to_row(p, seen) for p in found]
     if not rows:
         return
+    cols = [c for c in rows[0] if c not in ("key", "first_seen")]
     with store.begin() as conn:
-        keys = [r["key"] for r in rows]
-        current: dict[str, int | None] = {}
-        for chunk in _chunks(keys, 500):
-            for r in conn.execute(select(papers.c.key, papers.c.latest_version).where(papers.c.key.in_(chunk))):
-                current[r.key] = r.latest_version
-        fresh = [
-            r
-            for r in rows
-            if r["key"] not in current or (r["latest_version"] or 0) >= (current[r["key"]] or 0)
-        ]
-        cols = [c for c in rows[0] if c not in ("key", "first_seen")]
-        upsert(conn, papers, fresh, ["key"], cols)
+        upsert(
+            conn,
+            papers,
+            rows,
+            ["key"],
+            cols,
+            # decided inside the statement, so two workers can't overwrite a newer version
+            where=lambda table, new: func.coalesce(new.latest_version, 0) >= func.coalesce(table.c.latest_version, 0),
+        )
 
 
 def load_papers(store: Store, arxiv_ids: Iterable[str]) -> dict[str, Paper]:

@@ -198,3 +198,13 @@ run_locks = Table(
     Column("acquired_at", DateTime(timezone=True), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=False),
 )
+
+# --- revision 0003: limits shared by every worker ------------------------------------
+
+# Reservation-based rate limit: the next moment a request to `key` (e.g. "arxiv") may start.
+rate_limits = Table(
+    "rate_limits",
+    metadata,
+    Column("key", String(128), primary_key=True),
+    Column("next_at", Float, nullable=False),  # seconds since the epoch
+)
