@@ -10,6 +10,7 @@ from dltheory_digest.cli import (  # noqa: F401  (imported for their commands)
     dedup_cmd,
     lang_cmd,
     mail_cmd,
+    orchestrate_cmd,
     parse_cmd,
     run_cmd,
 )

@@ -1,0 +1,104 @@
+"""Scheduling and manual refresh: `serve`, `refresh`, `deploy`."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from dltheory_digest.cli.app import app, console, err_console
+from dltheory_digest.cli.run_cmd import _check_config, _validate_week, print_summary, quiet_prefect_defaults, run_flow
+from dltheory_digest.errors import ConfigError
+
+
+def _settings() -> Any:
+    from dltheory_digest.config import load_settings
+    from dltheory_digest.cli.run_cmd import fail_config
+
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        raise fail_config(exc) from None
+
+
+@app.command()
+def serve() -> None:
+    """Serve `weekly-digest/weekly` (cron, in the configured zone) and `weekly-digest/manual`."""
+    quiet_prefect_defaults()
+    _check_config({})
+    settings = _settings()
+    from prefect.settings import PREFECT_API_URL
+
+    from flows.deployments import FLOW_NAME, MANUAL, WEEKLY, serve_deployments
+
+    api = PREFECT_API_URL.value() or "Prefect's temporary local server (set PREFECT_API_URL to use a real one)"
+    console.print(f"serving [bold]{FLOW_NAME}/{WEEKLY}[/] ({settings.schedule_cron}, {settings.timezone}) and ")
+    console.print(f"        [bold]{FLOW_NAME}/{MANUAL}[/] (no schedule) on {api}")
+    console.print(
+        f"trigger a refresh: prefect deployment run '{FLOW_NAME}/{MANUAL}' --param week=2026-W47 --param dry_run=true"
+    )
+    console.print("             or: dltheory-digest refresh --deployment --week 2026-W47")
+    serve_deployments(settings)
+
+
+@app.command()
+def refresh(
+    week: Annotated[str | None, typer.Option(help="ISO week like 2026-W47 (default: the last complete week)")] = None,
+    sources: Annotated[str | None, typer.Option(help="comma-separated source ids")] = None,
+    since: Annotated[str | None, typer.Option(help="backfill from this date (YYYY-MM-DD)")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="write the digest but mail nobody")] = False,
+    resend: Annotated[bool, typer.Option("--resend", help="mail readers who already got this week")] = False,
+    deployment: Annotated[
+        bool, typer.Option("--deployment", help="trigger the served weekly-digest/manual deployment instead")
+    ] = False,
+) -> None:
+    """Re-fetch and re-render a week now; readers are never mailed twice unless --resend."""
+    if week:
+        _validate_week(week)
+    params: dict[str, Any] = {
+        "week": week,
+        "sources": [s.strip() for s in sources.split(",") if s.strip()] if sources else None,
+        "since": since,
+        "dry_run": dry_run,
+        "resend": resend,
+    }
+    if not deployment:
+        _check_config({})
+        result = run_flow(**params)
+        print_summary(result)
+        if result["failed_sources"]:
+            raise typer.Exit(code=1)
+        return
+    quiet_prefect_defaults()
+    from prefect.deployments import run_deployment
+    from prefect.settings import PREFECT_UI_URL
+
+    from flows.deployments import FLOW_NAME, MANUAL
+
+    flow_run = run_deployment(
+        f"{FLOW_NAME}/{MANUAL}", parameters={k: v for k, v in params.items() if v is not None}, timeout=None
+    )
+    ui = PREFECT_UI_URL.value()
+    console.print(f"flow run {flow_run.name} ({flow_run.id})" + (f": {ui}/runs/flow-run/{flow_run.id}" if ui else ""))
+    state = flow_run.state
+    console.print(f"final state: [bold]{state.name if state else 'unknown'}[/]")
+    if not state or not state.is_completed():
+        raise typer.Exit(code=1)
+
+
+@app.command()
+def deploy(
+    pool: Annotated[str, typer.Option("--pool", help="a Prefect process work pool")],
+) -> None:
+    """Register both deployments on a work pool, so `prefect worker start --pool NAME` runs them anywhere."""
+    quiet_prefect_defaults()
+    _check_config({})
+    settings = _settings()
+    from flows.deployments import deploy_to_pool
+
+    try:
+        ids = deploy_to_pool(settings, pool)
+    except Exception as exc:  # the API is unreachable or the pool does not exist
+        err_console.print(f"[bold red]deploy failed:[/] {exc}")
+        raise typer.Exit(code=1) from None
+    console.print(f"deployed weekly-digest/weekly and weekly-digest/manual to pool {pool!r}: {', '.join(ids)}")
