@@ -19,6 +19,7 @@ from typing import Protocol
 
 from dltheory_digest.config import Politeness, Settings, SourceSpec
 from dltheory_digest.errors import FetchError, RobotsDisallowed
+from dltheory_digest.fetch import HTTPStatusError
 from dltheory_digest.models import (
     Classification,
     Digest,
@@ -83,6 +84,16 @@ def collect_source(spec: SourceSpec, client: HttpClient, ctx: PlanContext) -> Co
             warnings.append(f"not fetched, disallowed by robots.txt: {url}")
             error = error or str(exc)
             continue
+        except HTTPStatusError as exc:
+            # an error status may still carry the service's own explanation (arXiv's error feed)
+            error = str(exc)
+            try:
+                explained = kind.parse(exc.page, options)
+            except Exception:
+                explained = None
+            if explained is not None and explained.error:
+                error = f"[{spec.id}] HTTP {exc.status}: {explained.error}"
+            break
         except FetchError as exc:
             error = str(exc)
             break

@@ -1,0 +1,534 @@
+"""The only network code: one polite HTTP client shared by every source.
+
+Layers, from the caller down:
+
+    PoliteClient.get     robots.txt check, arXiv's one-connection lock, retries with back-off,
+                         manual redirects (so every hop is checked and rate-limited), size cap,
+                         one FetchRecord per request
+    hishel CacheTransport    RFC 9111 cache in SQLite: a fresh entry never touches the network,
+                             a stale one is revalidated (ETag / Last-Modified -> 304)
+    _PoliteTransport     waits on the Limiter right before a request really leaves, so cache
+                         hits cost no waiting
+    httpx.HTTPTransport  (or an injected transport in tests)
+
+All arXiv hosts share one limiter key and one connection: arXiv's terms allow one request
+every 3 s, one connection at a time, for the API, RSS and OAI-PMH together.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import email.utils
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from contextlib import nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Protocol
+from urllib.parse import urljoin
+
+import hishel
+import httpx
+from hishel.httpx import CacheTransport
+from protego import Protego
+
+from dltheory_digest import __version__
+from dltheory_digest.config import Politeness
+from dltheory_digest.errors import FetchError, RobotsDisallowed
+from dltheory_digest.models import FetchRecord, RawPage
+
+log = logging.getLogger(__name__)
+
+ARXIV_HOSTS: frozenset[str] = frozenset(
+    {"arxiv.org", "www.arxiv.org", "export.arxiv.org", "rss.arxiv.org", "oaipmh.arxiv.org"}
+)
+ARXIV_MIN_INTERVAL = 3.0
+ARXIV_LIMITER_KEY = "arxiv"
+DEFAULT_POLITENESS = Politeness.model_validate({})
+DEFAULT_CONTACT = "https://github.com/dltheory-digest/dltheory-digest"
+# The product token robots.txt groups are matched against.
+ROBOTS_AGENT = "dltheory-digest"
+ROBOTS_ERROR = "disallowed by robots.txt"
+# Google's parser reads the first 500 KiB of a robots.txt; more is not a robots file.
+ROBOTS_MAX_BYTES = 512_000
+# arXiv's documented machine interfaces (API, RSS, OAI-PMH), as "host/path" prefixes. Their
+# own terms of use govern programmatic access (one request per 3 s, one connection), while
+# export.arxiv.org's robots.txt disallows everything for generic crawlers; so robots.txt is
+# not consulted for them, and the arXiv limiter still applies. Pass robots_exempt=() to be strict.
+ARXIV_MACHINE_INTERFACES: tuple[str, ...] = (
+    "export.arxiv.org/api/",
+    "export.arxiv.org/oai2",
+    "oaipmh.arxiv.org/oai",
+    "rss.arxiv.org/",
+)
+# Headers describing the wire form of a body that RawPage holds decoded.
+_WIRE_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
+MAX_REDIRECTS = 5
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+# Where a request carries its politeness state through hishel down to _PoliteTransport;
+# hishel sends the caller's own request object, so this dict arrives intact.
+_STATE_EXTENSION = "dltheory_digest.politeness"
+
+
+def user_agent(contact: str) -> str:
+    """A descriptive User-Agent that tells a site operator who we are and how to reach us."""
+    return f"dltheory-digest/{__version__} (+{contact})"
+
+
+class Limiter(Protocol):
+    """Spaces requests that share a key; a cross-process implementation can replace LocalLimiter."""
+
+    def acquire(self, key: str, min_interval: float) -> None:
+        """Block until a request under `key` may be sent, `min_interval` s after the previous one."""
+        ...
+
+
+class LocalLimiter:
+    """In-process limiter: each caller reserves the next free slot of its key, then sleeps to it.
+
+    Reserving under a lock and sleeping outside it keeps different keys fully independent
+    while callers of the same key queue up in order.
+    """
+
+    def __init__(
+        self, *, clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep
+    ) -> None:
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._next_free: dict[str, float] = {}
+
+    def acquire(self, key: str, min_interval: float) -> None:
+        with self._lock:
+            now = self._clock()
+            slot = max(now, self._next_free.get(key, now))
+            self._next_free[key] = slot + max(0.0, min_interval)
+        if slot > now:
+            self._sleep(slot - now)
+
+
+def limiter_slot(
+    host: str, min_interval: float, arxiv_hosts: frozenset[str] = ARXIV_HOSTS
+) -> tuple[str, float]:
+    """The limiter key and interval for a host: arXiv hosts share one key and a 3 s floor."""
+    host = host.lower()
+    if host in arxiv_hosts:
+        return ARXIV_LIMITER_KEY, max(min_interval, ARXIV_MIN_INTERVAL)
+    return host, min_interval
+
+
+@dataclass(slots=True)
+class _RequestState:
+    """Mutable per-request scratch shared with _PoliteTransport."""
+
+    min_interval: float
+    waited: float = 0.0  # seconds spent in the limiter (not counted as elapsed)
+    sent: int = 0  # requests that really left (0 for a fresh cache hit)
+
+
+class _PoliteTransport(httpx.BaseTransport):
+    """Waits on the limiter for the request's own host, just before it goes out."""
+
+    def __init__(self, inner: httpx.BaseTransport, limiter: Limiter, arxiv_hosts: frozenset[str]) -> None:
+        self._inner = inner
+        self._limiter = limiter
+        self._arxiv_hosts = arxiv_hosts
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        state = request.extensions.get(_STATE_EXTENSION)
+        interval = state.min_interval if isinstance(state, _RequestState) else 0.0
+        key, interval = limiter_slot(request.url.host, interval, self._arxiv_hosts)
+        started = time.monotonic()
+        self._limiter.acquire(key, interval)
+        if isinstance(state, _RequestState):
+            state.waited += time.monotonic() - started
+            state.sent += 1
+        return self._inner.handle_request(request)
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+class HTTPStatusError(FetchError):
+    """A final response with status >= 400; `page` keeps its body (arXiv's error feed comes as a 400)."""
+
+    def __init__(self, source_id: str, message: str, *, page: RawPage) -> None:
+        self.page = page
+        super().__init__(source_id, message, url=page.url, status=page.status)
+
+
+class _TooLarge(Exception):
+    def __init__(self, status: int, size: int, declared: bool) -> None:
+        self.status = status
+        self.size = size
+        self.declared = declared
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _retry_after(value: str | None, now: dt.datetime) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date); None if absent/invalid."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:  # HTTP-dates are GMT by definition
+        when = when.replace(tzinfo=dt.UTC)
+    return max(0.0, (when - now).total_seconds())
+
+
+def _is_retryable(status: int) -> bool:
+    return status == 429 or 500 <= status <= 599
+
+
+class PoliteClient:
+    """One HTTP client for the whole run; safe to share between threads.
+
+    `get` returns a RawPage for a final status below 400 and raises FetchError otherwise
+    (HTTPStatusError, with the page, for an HTTP error status; RobotsDisallowed when
+    robots.txt forbids the URL). Every request it makes, including robots.txt, retries and
+    redirect hops, is appended to `records` and passed to `on_record`.
+
+    `sleep` is used for retry back-off only (tests inject a recorder); request spacing is
+    the limiter's job, with its own clock. `robots_exempt` lists "host/path" prefixes of
+    machine interfaces whose terms replace robots.txt (default: arXiv's API, RSS, OAI-PMH).
+    """
+
+    def __init__(
+        self,
+        *,
+        contact: str = DEFAULT_CONTACT,
+        cache_path: Path | None = None,
+        transport: httpx.BaseTransport | None = None,
+        limiter: Limiter | None = None,
+        arxiv_hosts: frozenset[str] = ARXIV_HOSTS,
+        max_retries: int = 4,
+        backoff_base: float = 1.0,
+        backoff_cap: float = 60.0,
+        respect_robots: bool = True,
+        robots_exempt: tuple[str, ...] = ARXIV_MACHINE_INTERFACES,
+        sleep: Callable[[float], None] = time.sleep,
+        on_record: Callable[[FetchRecord], None] | None = None,
+        max_retry_after: float = 600.0,
+    ) -> None:
+        self.user_agent = user_agent(contact)
+        self.arxiv_hosts = frozenset(host.lower() for host in arxiv_hosts)
+        self.limiter: Limiter = limiter or LocalLimiter()
+        self.max_retries = max_retries
+        self.backoff_base = backoff_base
+        self.backoff_cap = backoff_cap
+        # A Retry-After beyond this means "come back much later": give up rather than stall the run.
+        self.max_retry_after = max_retry_after
+        self.respect_robots = respect_robots
+        self.robots_exempt = tuple(prefix.lower() for prefix in robots_exempt)
+        self.records: list[FetchRecord] = []
+        self._sleep = sleep
+        self._on_record = on_record
+        self._records_lock = threading.Lock()
+        # Held for a whole request and its retries; re-entrant so a nested use can never self-deadlock.
+        self._arxiv_lock = threading.RLock()
+        self._robots: dict[str, Protego | None] = {}
+        self._robots_locks: dict[str, threading.Lock] = {}
+        self._robots_guard = threading.Lock()
+
+        polite: httpx.BaseTransport = _PoliteTransport(
+            transport or httpx.HTTPTransport(), self.limiter, self.arxiv_hosts
+        )
+        if cache_path is not None:
+            cache_path.parent.mkdir(parents=True, exist_ok=True)
+            storage = hishel.SqliteStorage(database_path=cache_path)
+            polite = CacheTransport(next_transport=polite, storage=storage, rfc=True)
+        self._http = httpx.Client(transport=polite, headers={"User-Agent": self.user_agent})
+
+    # -- public API -------------------------------------------------------------------
+
+    def get(
+        self,
+        url: str,
+        *,
+        source_id: str,
+        politeness: Politeness = DEFAULT_POLITENESS,
+        headers: Mapping[str, str] | None = None,
+    ) -> RawPage:
+        """GET `url` politely; redirects are followed hop by hop (each checked and limited)."""
+        current = url
+        for _hop in range(MAX_REDIRECTS + 1):
+            target = self._parse_url(current, source_id)
+            min_interval = politeness.min_interval
+            if self.respect_robots and not self._is_robots_exempt(target):
+                rules = self._robots_for(target, source_id, politeness)
+                if rules is not None and not rules.can_fetch(current, ROBOTS_AGENT):
+                    self._record(
+                        FetchRecord(source_id, current, None, 0, 0.0, False, ROBOTS_ERROR, _utcnow())
+                    )
+                    raise RobotsDisallowed(source_id, f"{ROBOTS_ERROR}: {current}", url=current)
+                delay = rules.crawl_delay(ROBOTS_AGENT) if rules is not None else None
+                if delay:
+                    min_interval = max(min_interval, float(delay))
+            with self._connection_slot(target.host):
+                page = self._fetch_with_retries(current, source_id, politeness, min_interval, headers)
+            location = page.header("location")
+            if page.status in REDIRECT_STATUSES and location:
+                current = urljoin(current, location)
+                continue
+            if page.status >= 400:
+                raise HTTPStatusError(source_id, f"HTTP {page.status} for {current}", page=page)
+            return page
+        raise FetchError(source_id, f"more than {MAX_REDIRECTS} redirects from {url}", url=url)
+
+    def drain_records(self, source_id: str | None = None) -> list[FetchRecord]:
+        """Remove and return the records of `source_id` (all when None), for storing them."""
+        with self._records_lock:
+            taken = [r for r in self.records if source_id is None or r.source_id == source_id]
+            self.records = [r for r in self.records if source_id is not None and r.source_id != source_id]
+        return taken
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> PoliteClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- internals --------------------------------------------------------------------
+
+    def _parse_url(self, url: str, source_id: str) -> httpx.URL:
+        problem: str | None = None
+        try:
+            parsed = httpx.URL(url)
+            if parsed.scheme not in ("http", "https") or not parsed.host:
+                problem = f"not an http(s) URL: {url!r}"
+        except httpx.InvalidURL as exc:
+            problem = f"invalid URL {url!r}: {exc}"
+        if problem is not None:
+            self._record(FetchRecord(source_id, url, None, 0, 0.0, False, problem, _utcnow()))
+            raise FetchError(source_id, problem, url=url)
+        return parsed
+
+    def _is_robots_exempt(self, target: httpx.URL) -> bool:
+        where = f"{target.host}{target.path}".lower()
+        return any(where.startswith(prefix) for prefix in self.robots_exempt)
+
+    def _connection_slot(self, host: str) -> threading.RLock | nullcontext[None]:
+        """arXiv allows one connection at a time: hold its lock for a whole request and its retries."""
+        return self._arxiv_lock if host.lower() in self.arxiv_hosts else nullcontext()
+
+    def _backoff(self, attempt: int) -> float:
+        return float(min(self.backoff_cap, self.backoff_base * (2**attempt)))
+
+    def _record(self, record: FetchRecord) -> None:
+        with self._records_lock:
+            self.records.append(record)
+        if self._on_record is not None:
+            try:
+                self._on_record(record)
+            except Exception:
+                # Losing one bookkeeping row must not turn a good fetch into a failed one.
+                log.exception("on_record failed for %s", record.url)
+
+    def _fetch_with_retries(
+        self,
+        url: str,
+        source_id: str,
+        politeness: Politeness,
+        min_interval: float,
+        headers: Mapping[str, str] | None,
+    ) -> RawPage:
+        attempts = self.max_retries + 1
+        for attempt in range(attempts):
+            is_last = attempt == attempts - 1
+            state = _RequestState(min_interval)
+            fetched_at = _utcnow()
+            started = time.monotonic()
+
+            def elapsed_ms(state: _RequestState = state, started: float = started) -> float:
+                return max(0.0, (time.monotonic() - started - state.waited) * 1000.0)
+
+            try:
+                page = self._send(url, source_id, politeness.timeout, politeness.max_bytes, headers, state)
+            except _TooLarge as exc:
+                how = "declares" if exc.declared else "exceeded"
+                message = f"response {how} more than the {politeness.max_bytes}-byte cap"
+                self._record(
+                    FetchRecord(
+                        source_id, url, exc.status, exc.size, elapsed_ms(), False, message, fetched_at
+                    )
+                )
+                raise FetchError(source_id, f"{message}: {url}", url=url, status=exc.status) from None
+            except httpx.RequestError as exc:
+                failure = f"{type(exc).__name__}: {exc}".rstrip(": ")
+                if is_last:
+                    self._record(
+                        FetchRecord(source_id, url, None, 0, elapsed_ms(), False, failure, fetched_at)
+                    )
+                    raise FetchError(
+                        source_id, f"{failure} (after {attempts} attempts): {url}", url=url
+                    ) from exc
+                delay = self._backoff(attempt)
+                self._record(
+                    FetchRecord(
+                        source_id,
+                        url,
+                        None,
+                        0,
+                        elapsed_ms(),
+                        False,
+                        f"{failure}; retry {attempt + 1}/{self.max_retries} in {delay:.1f} s",
+                        fetched_at,
+                    )
+                )
+                self._sleep(delay)
+                continue
+
+            record = FetchRecord(
+                source_id,
+                url,
+                page.status,
+                len(page.content),
+                elapsed_ms(),
+                page.from_cache,
+                None,
+                fetched_at,
+            )
+            if not _is_retryable(page.status):
+                self._record(_with_error(record, f"HTTP {page.status}" if page.status >= 400 else None))
+                return page
+            if is_last:
+                self._record(_with_error(record, f"HTTP {page.status}, gave up after {attempts} attempts"))
+                raise HTTPStatusError(
+                    source_id, f"HTTP {page.status} after {attempts} attempts: {url}", page=page
+                )
+            asked = _retry_after(page.header("retry-after"), _utcnow())
+            if asked is not None and asked > self.max_retry_after:
+                self._record(_with_error(record, f"HTTP {page.status}, Retry-After {asked:.0f} s: giving up"))
+                raise HTTPStatusError(
+                    source_id, f"HTTP {page.status}: server asks to wait {asked:.0f} s: {url}", page=page
+                )
+            # The server's Retry-After wins over our own schedule; otherwise exponential, capped.
+            delay = asked if asked is not None else self._backoff(attempt)
+            self._record(
+                _with_error(
+                    record, f"HTTP {page.status}; retry {attempt + 1}/{self.max_retries} in {delay:.1f} s"
+                )
+            )
+            self._sleep(delay)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _send(
+        self,
+        url: str,
+        source_id: str,
+        timeout: float,
+        max_bytes: int,
+        headers: Mapping[str, str] | None,
+        state: _RequestState,
+        follow_redirects: bool = False,
+    ) -> RawPage:
+        """One request (possibly answered by the cache), body read under the size cap."""
+        with self._http.stream(
+            "GET",
+            url,
+            headers=dict(headers or {}),
+            timeout=httpx.Timeout(timeout),
+            follow_redirects=follow_redirects,
+            extensions={_STATE_EXTENSION: state},
+        ) as response:
+            declared = response.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > max_bytes:
+                raise _TooLarge(response.status_code, 0, declared=True)
+            chunks: list[bytes] = []
+            size = 0
+            # Decoded bytes are counted, so a small gzip bomb is caught too; leaving the
+            # block closes the connection without reading the rest.
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > max_bytes:
+                    raise _TooLarge(response.status_code, size, declared=False)
+                chunks.append(chunk)
+            caching = response.extensions.get("caching") or {}
+            return RawPage(
+                source_id=source_id,
+                url=str(response.url),
+                status=response.status_code,
+                content=b"".join(chunks),
+                content_type=response.headers.get("content-type", ""),
+                fetched_at=_utcnow(),
+                from_cache=bool(caching.get("from_cache", False)),
+                headers=tuple(
+                    (key, value)
+                    for key, value in response.headers.multi_items()
+                    # the body is already decoded: its wire length and encoding no longer apply
+                    if not (key.lower() in _WIRE_HEADERS and "content-encoding" in response.headers)
+                ),
+            )
+
+    def _robots_for(self, target: httpx.URL, source_id: str, politeness: Politeness) -> Protego | None:
+        """Parsed robots.txt of the URL's origin, fetched once per client; None means allow all."""
+        origin = f"{target.scheme}://{target.netloc.decode('ascii')}"
+        with self._robots_guard:
+            if origin in self._robots:
+                return self._robots[origin]
+            lock = self._robots_locks.setdefault(origin, threading.Lock())
+        # Per-origin lock: concurrent first requests to one site fetch robots.txt once.
+        with lock:
+            if origin not in self._robots:
+                rules = self._fetch_robots(origin, target.host, source_id, politeness)
+                with self._robots_guard:
+                    self._robots[origin] = rules
+            return self._robots[origin]
+
+    def _fetch_robots(self, origin: str, host: str, source_id: str, politeness: Politeness) -> Protego | None:
+        url = f"{origin}/robots.txt"
+        state = _RequestState(politeness.min_interval)
+        fetched_at = _utcnow()
+        started = time.monotonic()
+        status: int | None = None
+        size = 0
+        error: str | None = None
+        rules: Protego | None = None
+        cached = False
+        with self._connection_slot(host):
+            try:
+                page = self._send(
+                    url,
+                    source_id,
+                    politeness.timeout,
+                    min(politeness.max_bytes, ROBOTS_MAX_BYTES),
+                    None,
+                    state,
+                    follow_redirects=True,
+                )
+                status, size, cached = page.status, len(page.content), page.from_cache
+                # Missing (4xx) or failing (5xx) robots.txt: nothing is forbidden.
+                if 200 <= page.status < 300:
+                    rules = Protego.parse(page.content.decode("utf-8", errors="replace"))
+            except _TooLarge as exc:
+                status, size = exc.status, exc.size
+                error = "robots.txt larger than the cap: ignored"
+            except httpx.RequestError as exc:
+                error = f"robots.txt unreachable ({type(exc).__name__}): treated as allow-all"
+        elapsed = max(0.0, (time.monotonic() - started - state.waited) * 1000.0)
+        self._record(FetchRecord(source_id, url, status, size, elapsed, cached, error, fetched_at))
+        return rules
+
+
+def _with_error(record: FetchRecord, error: str | None) -> FetchRecord:
+    return dataclasses.replace(record, error=error)

@@ -1,0 +1,615 @@
+"""The polite client against a real HTTP server on 127.0.0.1.
+
+The server records, for every request, its path, Host, client port, headers and when it
+started and ended (time.monotonic, same process as the client), so spacing, overlap and
+connection reuse are asserted from what actually reached the wire. "localhost" and
+"127.0.0.1" reach the same server but are two hosts to the client.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import gzip
+import itertools
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+
+from dltheory_digest.config import Politeness
+from dltheory_digest.errors import FetchError, RobotsDisallowed
+from dltheory_digest.fetch import (
+    ARXIV_HOSTS,
+    ARXIV_LIMITER_KEY,
+    ARXIV_MIN_INTERVAL,
+    ROBOTS_ERROR,
+    HTTPStatusError,
+    LocalLimiter,
+    PoliteClient,
+    limiter_slot,
+    user_agent,
+)
+from dltheory_digest.models import FetchRecord
+
+# Loopback scheduling noise between the client's send and the server's accept; the
+# intervals asserted are 0.4 s and 3 s, so this cannot hide a missing wait.
+JITTER = 0.03
+NO_WAIT = Politeness(min_interval=0.0)
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0  # hold the request open this long before answering
+    chunks: Iterator[bytes] | None = None  # streamed with chunked transfer-encoding
+
+
+@dataclass
+class Seen:
+    path: str
+    host: str
+    port: int
+    headers: dict[str, str]
+    start: float
+    end: float = 0.0
+    status: int = 0
+    sent_bytes: int = 0
+    broken: bool = False
+
+
+Route = Callable[[Seen], Reply]
+
+
+class LocalServer:
+    """A threading HTTP/1.1 server whose routes are plain functions of the request."""
+
+    def __init__(self) -> None:
+        self.routes: dict[str, Route] = {}
+        self.seen: list[Seen] = []
+        self.lock = threading.Lock()
+        self.finished = threading.Condition(self.lock)
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                seen = Seen(
+                    path=self.path,
+                    host=(self.headers.get("Host") or "").split(":")[0],
+                    port=self.client_address[1],
+                    headers={k.lower(): v for k, v in self.headers.items()},
+                    start=time.monotonic(),
+                )
+                with server.lock:
+                    server.seen.append(seen)
+                route = server.routes.get(urlsplit(self.path).path)
+                reply = route(seen) if route else Reply(404, b"not here")
+                if reply.delay:
+                    time.sleep(reply.delay)
+                seen.status = reply.status
+                try:
+                    self.send_response(reply.status)
+                    for key, value in reply.headers.items():
+                        self.send_header(key, value)
+                    if reply.chunks is None:
+                        self.send_header("Content-Length", str(len(reply.body)))
+                        self.end_headers()
+                        self.wfile.write(reply.body)
+                        seen.sent_bytes = len(reply.body)
+                    else:
+                        self.send_header("Transfer-Encoding", "chunked")
+                        self.end_headers()
+                        for chunk in reply.chunks:
+                            self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                            seen.sent_bytes += len(chunk)
+                        self.wfile.write(b"0\r\n\r\n")
+                    self.wfile.flush()
+                except (BrokenPipeError, ConnectionResetError):
+                    seen.broken = True
+                    self.close_connection = True
+                with server.lock:
+                    seen.end = time.monotonic()
+                    server.finished.notify_all()
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.02,), daemon=True)
+
+    def url(self, path: str, host: str = "127.0.0.1") -> str:
+        return f"http://{host}:{self.port}{path}"
+
+    def hits(self, path: str) -> list[Seen]:
+        with self.lock:
+            return [s for s in self.seen if urlsplit(s.path).path == path]
+
+    def wait_finished(self, path: str, timeout: float = 10.0) -> Seen:
+        with self.finished:
+            self.finished.wait_for(lambda: any(s.end for s in self.hits_unlocked(path)), timeout)
+            return next(s for s in self.hits_unlocked(path) if s.end)
+
+    def hits_unlocked(self, path: str) -> list[Seen]:
+        return [s for s in self.seen if urlsplit(s.path).path == path]
+
+
+@pytest.fixture
+def server() -> Iterator[LocalServer]:
+    srv = LocalServer()
+    srv.thread.start()
+    yield srv
+    srv.httpd.shutdown()
+    srv.httpd.server_close()
+
+
+class RecordingLimiter:
+    """A Limiter that never waits and remembers what it was asked."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, float]] = []
+        self._lock = threading.Lock()
+
+    def acquire(self, key: str, min_interval: float) -> None:
+        with self._lock:
+            self.calls.append((key, min_interval))
+
+
+def scripted(*replies: Reply) -> Route:
+    """A route answering with each reply in turn, then repeating the last one."""
+    queue = list(replies)
+
+    def route(seen: Seen) -> Reply:
+        return queue.pop(0) if len(queue) > 1 else queue[0]
+
+    return route
+
+
+def run_in_threads(*calls: Callable[[], object]) -> list[object]:
+    results: list[object] = [None] * len(calls)
+    barrier = threading.Barrier(len(calls))
+
+    def run(i: int) -> None:
+        barrier.wait()
+        try:
+            results[i] = calls[i]()
+        except Exception as exc:
+            results[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    for result in results:
+        if isinstance(result, Exception):
+            raise result
+    return results
+
+
+def gaps(seen: list[Seen]) -> list[float]:
+    starts = sorted(s.start for s in seen)
+    return [b - a for a, b in itertools.pairwise(starts)]
+
+
+# --------------------------------------------------------------------------- basics
+
+
+def test_page_headers_user_agent_and_records(server: LocalServer) -> None:
+    server.routes["/feed.xml"] = lambda s: Reply(
+        200, b"<rss/>", {"Content-Type": "application/rss+xml; charset=utf-8", "ETag": '"v1"'}
+    )
+    delivered: list[FetchRecord] = []
+    contact = "mailto:digest@example.org"
+    with PoliteClient(contact=contact, on_record=delivered.append) as client:
+        page = client.get(server.url("/feed.xml"), source_id="offconvex", politeness=NO_WAIT)
+        again = client.get(server.url("/feed.xml"), source_id="offconvex", politeness=NO_WAIT)
+
+    assert user_agent(contact) == f"dltheory-digest/0.1.0 (+{contact})"
+    assert {s.headers["user-agent"] for s in server.seen} == {user_agent(contact)}
+    assert (page.status, page.content, page.source_id) == (200, b"<rss/>", "offconvex")
+    assert page.content_type == "application/rss+xml; charset=utf-8"
+    assert page.header("ETag") == '"v1"'
+    assert page.url == server.url("/feed.xml")
+    assert page.fetched_at is not None and page.fetched_at.utcoffset() == dt.timedelta(0)
+    assert page.from_cache is False and again.content == b"<rss/>"
+
+    # robots.txt once per host, then the two fetches; every record also went to on_record
+    assert len(server.hits("/robots.txt")) == 1
+    assert delivered == client.records
+    robots, first, second = client.records
+    assert (robots.url, robots.status, robots.error) == (server.url("/robots.txt"), 404, None)
+    assert first.source_id == "offconvex" and first.url == server.url("/feed.xml")
+    assert (first.status, first.bytes, first.cache_hit, first.error) == (200, 6, False, None)
+    assert first.elapsed_ms > 0
+    assert first.fetched_at is not None and first.fetched_at.tzinfo is not None
+    assert second.status == 200
+
+
+def test_http_error_status_raises_with_page_and_is_not_retried(server: LocalServer) -> None:
+    feed = b"<feed><entry><title>Error</title></entry></feed>"
+    server.routes["/api/query"] = lambda s: Reply(400, feed, {"Content-Type": "application/atom+xml"})
+    slept: list[float] = []
+    with PoliteClient(sleep=slept.append) as client, pytest.raises(HTTPStatusError) as info:
+        client.get(server.url("/api/query?id_list=bad"), source_id="arxiv-api", politeness=NO_WAIT)
+    assert info.value.status == 400 and info.value.source_id == "arxiv-api"
+    assert info.value.page.content == feed  # the error feed stays parseable
+    assert len(server.hits("/api/query")) == 1 and slept == []
+    assert client.records[-1].error == "HTTP 400"
+
+
+def test_invalid_url_is_a_fetch_error() -> None:
+    with PoliteClient() as client, pytest.raises(FetchError) as info:
+        client.get("ftp://example.org/x", source_id="bad")
+    assert info.value.source_id == "bad"
+    assert client.records[0].url == "ftp://example.org/x" and "not an http(s) URL" in str(
+        client.records[0].error
+    )
+
+
+# --------------------------------------------------------------------------- spacing
+
+
+def test_local_limiter_reserves_slots_per_key() -> None:
+    now = [100.0]
+    slept: list[float] = []
+    limiter = LocalLimiter(clock=lambda: now[0], sleep=slept.append)
+    limiter.acquire("a", 3.0)  # first: immediate
+    limiter.acquire("b", 3.0)  # other key: immediate
+    now[0] = 101.0
+    limiter.acquire("a", 3.0)  # 1 s after the first: waits the 2 s left
+    limiter.acquire("a", 3.0)  # queued behind the previous reservation (slot 103 -> 106)
+    now[0] = 110.0
+    limiter.acquire("a", 3.0)  # long after: immediate
+    assert slept == [2.0, 5.0]
+
+
+def test_limiter_slot_groups_arxiv_hosts_with_a_3s_floor() -> None:
+    assert ARXIV_MIN_INTERVAL == 3.0
+    assert {"arxiv.org", "export.arxiv.org", "rss.arxiv.org", "oaipmh.arxiv.org"} <= ARXIV_HOSTS
+    for host in ARXIV_HOSTS:
+        assert limiter_slot(host, 0.5) == (ARXIV_LIMITER_KEY, 3.0)
+    assert limiter_slot("Export.ArXiv.org", 10.0) == (ARXIV_LIMITER_KEY, 10.0)
+    assert limiter_slot("offconvex.org", 0.5) == ("offconvex.org", 0.5)
+
+
+def test_same_host_requests_are_spaced_by_the_interval(server: LocalServer) -> None:
+    server.routes["/p"] = lambda s: Reply(200, b"ok")
+    polite = Politeness(min_interval=0.4)
+    with PoliteClient(respect_robots=False) as client:
+        run_in_threads(
+            *[
+                lambda i=i: client.get(server.url(f"/p?i={i}"), source_id="s", politeness=polite)
+                for i in range(4)
+            ]
+        )
+    assert len(server.hits("/p")) == 4
+    assert min(gaps(server.hits("/p"))) >= 0.4 - JITTER
+
+
+def test_different_hosts_are_not_serialized(server: LocalServer) -> None:
+    server.routes["/p"] = lambda s: Reply(200, b"ok")
+    polite = Politeness(min_interval=2.0)
+    with PoliteClient(respect_robots=False) as client:
+        run_in_threads(
+            lambda: client.get(server.url("/p", "localhost"), source_id="a", politeness=polite),
+            lambda: client.get(server.url("/p", "127.0.0.1"), source_id="b", politeness=polite),
+        )
+    hits = server.hits("/p")
+    assert {h.host for h in hits} == {"localhost", "127.0.0.1"}
+    # one limiter key would have put them 2 s apart
+    assert max(gaps(hits)) < 1.0
+
+
+def test_arxiv_group_one_connection_at_a_time_and_3s_floor(server: LocalServer) -> None:
+    server.routes["/api"] = lambda s: Reply(200, b"<feed/>", delay=0.15)
+    server.routes["/other"] = lambda s: Reply(200, b"ok")
+    limiter = RecordingLimiter()  # no waiting, so only the connection lock can keep them apart
+    with PoliteClient(arxiv_hosts=frozenset({"localhost"}), limiter=limiter, respect_robots=False) as client:
+        cheap = Politeness(min_interval=0.5)
+        run_in_threads(
+            *[
+                lambda i=i: client.get(
+                    server.url(f"/api?i={i}", "localhost"), source_id="a", politeness=cheap
+                )
+                for i in range(4)
+            ]
+        )
+        client.get(server.url("/other"), source_id="blog", politeness=cheap)
+        client.get(server.url("/api?slow", "localhost"), source_id="a", politeness=Politeness(min_interval=5))
+
+    arxiv = sorted(server.hits("/api"), key=lambda s: s.start)
+    for earlier, later in itertools.pairwise(arxiv):
+        assert later.start >= earlier.end, "two arXiv requests were in flight at once"
+    assert len({s.port for s in arxiv}) == 1, "arXiv requests should reuse one connection"
+    assert limiter.calls[:4] == [(ARXIV_LIMITER_KEY, 3.0)] * 4  # configured 0.5 s raised to the floor
+    assert limiter.calls[4:] == [("127.0.0.1", 0.5), (ARXIV_LIMITER_KEY, 5.0)]
+
+
+def test_arxiv_hosts_share_one_real_3s_slot(server: LocalServer) -> None:
+    server.routes["/rss"] = lambda s: Reply(200, b"<rss/>")
+    hosts = frozenset({"localhost", "127.0.0.1"})  # stand-ins for rss.arxiv.org and export.arxiv.org
+    with PoliteClient(arxiv_hosts=hosts, respect_robots=False) as client:
+        run_in_threads(
+            lambda: client.get(server.url("/rss", "localhost"), source_id="rss", politeness=NO_WAIT),
+            lambda: client.get(server.url("/rss", "127.0.0.1"), source_id="api", politeness=NO_WAIT),
+        )
+    hits = server.hits("/rss")
+    assert {h.host for h in hits} == hosts
+    assert gaps(hits)[0] >= ARXIV_MIN_INTERVAL - JITTER
+
+
+# --------------------------------------------------------------------------- retries
+
+
+def test_429_retry_after_seconds_is_honoured(server: LocalServer) -> None:
+    server.routes["/busy"] = scripted(Reply(429, b"slow down", {"Retry-After": "7"}), Reply(200, b"done"))
+    slept: list[float] = []
+    with PoliteClient(sleep=slept.append, respect_robots=False) as client:
+        page = client.get(server.url("/busy"), source_id="s", politeness=NO_WAIT)
+    assert page.content == b"done"
+    assert slept == [7.0]
+    assert [r.status for r in client.records] == [429, 200]
+    assert "retry 1/4 in 7.0 s" in (client.records[0].error or "")
+    assert client.records[1].error is None
+
+
+def test_503_retry_after_http_date_is_honoured(server: LocalServer) -> None:
+    when = email.utils.format_datetime(dt.datetime.now(dt.UTC) + dt.timedelta(seconds=30), usegmt=True)
+    server.routes["/busy"] = scripted(Reply(503, b"", {"Retry-After": when}), Reply(200, b"done"))
+    slept: list[float] = []
+    with PoliteClient(sleep=slept.append, respect_robots=False) as client:
+        assert client.get(server.url("/busy"), source_id="s", politeness=NO_WAIT).content == b"done"
+    assert len(slept) == 1 and 27.0 <= slept[0] <= 30.0
+
+
+def test_5xx_retried_with_capped_exponential_backoff_then_success(server: LocalServer) -> None:
+    server.routes["/flaky"] = scripted(Reply(500), Reply(502), Reply(503), Reply(504), Reply(200, b"ok"))
+    slept: list[float] = []
+    with PoliteClient(sleep=slept.append, backoff_base=2.0, backoff_cap=5.0, respect_robots=False) as client:
+        page = client.get(server.url("/flaky"), source_id="s", politeness=NO_WAIT)
+    assert page.content == b"ok"
+    assert slept == [2.0, 4.0, 5.0, 5.0]
+    assert [r.status for r in client.records] == [500, 502, 503, 504, 200]
+
+
+def test_retries_exhausted_raise_fetch_error_with_status(server: LocalServer) -> None:
+    server.routes["/down"] = lambda s: Reply(503, b"maintenance")
+    slept: list[float] = []
+    client = PoliteClient(sleep=slept.append, max_retries=2, respect_robots=False)
+    with client, pytest.raises(FetchError) as info:
+        client.get(server.url("/down"), source_id="blog", politeness=NO_WAIT)
+    assert info.value.status == 503 and info.value.source_id == "blog"
+    assert len(server.hits("/down")) == 3 and slept == [1.0, 2.0]
+    assert "gave up after 3 attempts" in (client.records[-1].error or "")
+
+
+def test_excessive_retry_after_gives_up_instead_of_stalling(server: LocalServer) -> None:
+    server.routes["/later"] = lambda s: Reply(429, b"", {"Retry-After": "86400"})
+    slept: list[float] = []
+    client = PoliteClient(sleep=slept.append, respect_robots=False)
+    with client, pytest.raises(FetchError) as info:
+        client.get(server.url("/later"), source_id="s", politeness=NO_WAIT)
+    assert info.value.status == 429 and slept == []
+    assert len(server.hits("/later")) == 1
+
+
+def test_transport_errors_are_retried_then_reported() -> None:
+    calls: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(str(request.url))
+        if len(calls) == 1 or "dead" in str(request.url):
+            raise httpx.ConnectError("connection refused", request=request)
+        return httpx.Response(200, content=b"up")
+
+    slept: list[float] = []
+    transport = httpx.MockTransport(handler)
+    with PoliteClient(transport=transport, sleep=slept.append, max_retries=1, respect_robots=False) as client:
+        assert client.get("https://blog.example/feed", source_id="s", politeness=NO_WAIT).content == b"up"
+        with pytest.raises(FetchError) as info:
+            client.get("https://dead.example/feed", source_id="s", politeness=NO_WAIT)
+    assert info.value.status is None and "ConnectError" in str(info.value)
+    assert slept == [1.0, 1.0]
+    assert [r.status for r in client.records] == [None, 200, None, None]
+    assert all("ConnectError" in (r.error or "") for r in client.records if r.status is None)
+
+
+# --------------------------------------------------------------------------- cache
+
+
+def test_unchanged_page_costs_a_304_on_the_next_run(server: LocalServer, tmp_path: Path) -> None:
+    body = b"<rss><item>2106.10165</item></rss>"
+    validators = {"ETag": '"abc"', "Last-Modified": "Mon, 16 Nov 2026 10:00:00 GMT"}
+
+    def page(seen: Seen) -> Reply:
+        if seen.headers.get("if-none-match") == '"abc"':
+            return Reply(304, b"", {**validators, "Cache-Control": "no-cache"})
+        return Reply(200, body, {**validators, "Cache-Control": "no-cache", "Content-Type": "text/xml"})
+
+    server.routes["/rss"] = page
+    cache = tmp_path / "cache" / "http.sqlite"
+    with PoliteClient(cache_path=cache) as first_run:
+        first = first_run.get(server.url("/rss"), source_id="rss", politeness=NO_WAIT)
+    assert first.content == body and first.from_cache is False
+    assert cache.exists()
+
+    with PoliteClient(cache_path=cache) as second_run:  # fresh client, same file
+        second = second_run.get(server.url("/rss"), source_id="rss", politeness=NO_WAIT)
+
+    hits = server.hits("/rss")
+    assert len(hits) == 2
+    assert hits[1].headers.get("if-none-match") == '"abc"'
+    assert hits[1].headers.get("if-modified-since") == validators["Last-Modified"]
+    assert hits[1].status == 304
+    assert second.status == 200 and second.content == body and second.from_cache is True
+    record = second_run.records[-1]
+    assert record.url == server.url("/rss") and record.cache_hit is True and record.bytes == len(body)
+
+
+def test_fresh_cache_entry_is_served_without_any_request(server: LocalServer, tmp_path: Path) -> None:
+    server.routes["/listing"] = lambda s: Reply(200, b"ids", {"Cache-Control": "max-age=3600"})
+    limiter = RecordingLimiter()
+    with PoliteClient(cache_path=tmp_path / "c.sqlite", limiter=limiter, respect_robots=False) as client:
+        client.get(server.url("/listing"), source_id="s", politeness=NO_WAIT)
+        cached = client.get(server.url("/listing"), source_id="s", politeness=NO_WAIT)
+    assert len(server.hits("/listing")) == 1
+    assert cached.content == b"ids" and cached.from_cache is True
+    assert len(limiter.calls) == 1  # a cache hit does not wait for a slot
+
+
+def test_no_cache_when_cache_path_is_none(server: LocalServer) -> None:
+    server.routes["/listing"] = lambda s: Reply(200, b"ids", {"Cache-Control": "max-age=3600"})
+    with PoliteClient(respect_robots=False) as client:
+        client.get(server.url("/listing"), source_id="s", politeness=NO_WAIT)
+        again = client.get(server.url("/listing"), source_id="s", politeness=NO_WAIT)
+    assert len(server.hits("/listing")) == 2 and again.from_cache is False
+
+
+# --------------------------------------------------------------------------- robots.txt
+
+
+def test_robots_disallowed_url_is_never_requested(server: LocalServer) -> None:
+    robots = b"User-agent: *\nDisallow: /private/\n\nUser-agent: dltheory-digest\nDisallow: /no-bots/\n"
+    server.routes["/robots.txt"] = lambda s: Reply(200, robots, {"Content-Type": "text/plain"})
+    server.routes["/public"] = lambda s: Reply(200, b"fine")
+    server.routes["/no-bots/page"] = lambda s: Reply(200, b"secret")
+    with PoliteClient() as client:
+        with pytest.raises(RobotsDisallowed) as info:
+            client.get(server.url("/no-bots/page"), source_id="notes", politeness=NO_WAIT)
+        assert client.get(server.url("/public"), source_id="notes", politeness=NO_WAIT).content == b"fine"
+    assert info.value.source_id == "notes" and isinstance(info.value, FetchError)
+    assert server.hits("/no-bots/page") == []
+    refused = [r for r in client.records if r.url == server.url("/no-bots/page")]
+    assert len(refused) == 1
+    assert (refused[0].error, refused[0].status, refused[0].bytes) == (ROBOTS_ERROR, None, 0)
+    assert len(server.hits("/robots.txt")) == 1
+
+
+def test_robots_fetched_once_per_host_under_concurrency(server: LocalServer) -> None:
+    server.routes["/robots.txt"] = lambda s: Reply(200, b"User-agent: *\nAllow: /\n", delay=0.2)
+    server.routes["/p"] = lambda s: Reply(200, b"ok")
+    with PoliteClient() as client:
+        run_in_threads(
+            *[
+                lambda i=i: client.get(server.url(f"/p?{i}"), source_id="s", politeness=NO_WAIT)
+                for i in range(5)
+            ]
+        )
+        client.get(server.url("/p", "localhost"), source_id="s", politeness=NO_WAIT)
+    assert [h.host for h in server.hits("/robots.txt")] == ["127.0.0.1", "localhost"]
+    assert len(server.hits("/p")) == 6
+
+
+def test_robots_crawl_delay_raises_the_interval(server: LocalServer) -> None:
+    server.routes["/robots.txt"] = lambda s: Reply(200, b"User-agent: *\nCrawl-delay: 7\n")
+    server.routes["/p"] = lambda s: Reply(200, b"ok")
+    limiter = RecordingLimiter()
+    with PoliteClient(limiter=limiter) as client:
+        client.get(server.url("/p"), source_id="s", politeness=Politeness(min_interval=1.0))
+    assert limiter.calls == [("127.0.0.1", 1.0), ("127.0.0.1", 7.0)]  # robots.txt itself, then the page
+
+
+def test_redirect_hops_are_checked_against_robots(server: LocalServer) -> None:
+    server.routes["/robots.txt"] = lambda s: Reply(200, b"User-agent: *\nDisallow: /private\n")
+    server.routes["/old"] = lambda s: Reply(301, b"", {"Location": "/new"})
+    server.routes["/new"] = lambda s: Reply(200, b"moved here")
+    server.routes["/sneaky"] = lambda s: Reply(302, b"", {"Location": "/private/x"})
+    with PoliteClient() as client:
+        page = client.get(server.url("/old"), source_id="s", politeness=NO_WAIT)
+        with pytest.raises(RobotsDisallowed):
+            client.get(server.url("/sneaky"), source_id="s", politeness=NO_WAIT)
+    assert page.url == server.url("/new") and page.content == b"moved here"
+    assert server.hits("/private/x") == []
+    assert [r.status for r in client.records if r.url.endswith(("/old", "/new"))] == [301, 200]
+
+
+# --------------------------------------------------------------------------- size cap
+
+
+def test_size_cap_stops_reading_a_huge_streamed_body(server: LocalServer) -> None:
+    chunk = b"x" * 65536
+    total = 4096 * len(chunk)  # 256 MiB offered
+    server.routes["/huge"] = lambda s: Reply(200, chunks=(chunk for _ in range(4096)))
+    with PoliteClient(respect_robots=False) as client, pytest.raises(FetchError) as info:
+        client.get(
+            server.url("/huge"), source_id="s", politeness=Politeness(min_interval=0, max_bytes=100_000)
+        )
+    assert info.value.status == 200 and "cap" in str(info.value)
+    seen = server.wait_finished("/huge")
+    assert seen.broken and seen.sent_bytes < total // 4  # the client hung up long before the end
+    record = client.records[-1]
+    assert record.status == 200 and 100_000 < record.bytes < 100_000 + 2 * len(chunk)
+    assert "100000-byte cap" in (record.error or "")
+
+
+def test_size_cap_refuses_a_declared_large_body(server: LocalServer) -> None:
+    server.routes["/big"] = lambda s: Reply(200, b"y" * 5000)
+    with PoliteClient(respect_robots=False) as client, pytest.raises(FetchError) as info:
+        client.get(server.url("/big"), source_id="s", politeness=Politeness(min_interval=0, max_bytes=1000))
+    assert "declares more than the 1000-byte cap" in str(info.value)
+    assert client.records[-1].bytes == 0
+
+
+def test_arxiv_machine_interfaces_skip_robots_but_not_the_limiter() -> None:
+    """export.arxiv.org's robots.txt disallows everything; its API has its own terms of use."""
+    asked: list[str] = []
+
+    def arxiv(request: httpx.Request) -> httpx.Response:
+        asked.append(f"{request.url.host}{request.url.path}")
+        if request.url.path == "/robots.txt":
+            return httpx.Response(200, content=b"User-agent: *\nDisallow: /\n")
+        return httpx.Response(200, content=b"<feed/>")
+
+    limiter = RecordingLimiter()
+    with PoliteClient(transport=httpx.MockTransport(arxiv), limiter=limiter) as client:
+        api = client.get("https://export.arxiv.org/api/query?id_list=2106.10165", source_id="arxiv-api")
+        rss = client.get("https://rss.arxiv.org/rss/cs.LG+stat.ML", source_id="arxiv-rss")
+        with pytest.raises(RobotsDisallowed):
+            client.get("https://export.arxiv.org/abs/2106.10165", source_id="arxiv-api")
+    assert api.content == rss.content == b"<feed/>"
+    assert asked == [
+        "export.arxiv.org/api/query",
+        "rss.arxiv.org/rss/cs.LG+stat.ML",
+        "export.arxiv.org/robots.txt",
+    ]
+    assert limiter.calls == [(ARXIV_LIMITER_KEY, ARXIV_MIN_INTERVAL)] * 3
+
+
+def test_decoded_body_does_not_keep_wire_headers(server: LocalServer) -> None:
+    body = b"<rss>" + b"theory " * 2000 + b"</rss>"
+    packed = gzip.compress(body)
+    server.routes["/gz"] = lambda s: Reply(
+        200, packed, {"Content-Encoding": "gzip", "Content-Type": "text/xml"}
+    )
+    with PoliteClient(respect_robots=False) as client:
+        page = client.get(server.url("/gz"), source_id="s", politeness=NO_WAIT)
+    assert page.content == body
+    assert page.header("content-encoding") is None and page.header("content-length") is None
+    assert page.content_type == "text/xml"
+    assert client.records[-1].bytes == len(body)
+
+
+def test_a_body_cut_at_the_cap_is_not_cached(server: LocalServer, tmp_path: Path) -> None:
+    server.routes["/long"] = lambda s: Reply(
+        200, chunks=(b"z" * 1000 for _ in range(10)), headers={"Cache-Control": "max-age=3600"}
+    )
+    with PoliteClient(cache_path=tmp_path / "c.sqlite", respect_robots=False) as client:
+        with pytest.raises(FetchError):
+            client.get(
+                server.url("/long"), source_id="s", politeness=Politeness(min_interval=0, max_bytes=3000)
+            )
+        page = client.get(server.url("/long"), source_id="s", politeness=NO_WAIT)
+    assert page.content == b"z" * 10_000 and page.from_cache is False
+    assert len(server.hits("/long")) == 2
