@@ -30,6 +30,14 @@ _OAI_FORM = re.compile(rf"oai:arxiv\.org:(?P<id>{_NEW_ID}|{_OLD_ID}){_VERSION}",
 # A bare new-style id in text ("see 2106.10165v2"), not part of a longer number or a DOI/version string.
 _BARE_NEW = re.compile(rf"(?<![\w./-])(?P<id>{_NEW_ID}){_VERSION}(?![\w.-]*\d)")
 
+# Old-style ids written bare in text ("hep-th/9711200"), only for arXiv's real archive names.
+_OLD_ARCHIVES = (
+    "acc-phys|adap-org|alg-geom|ao-sci|astro-ph|atom-ph|bayes-an|chao-dyn|chem-ph|cmp-lg|comp-gas|cond-mat|cs"
+    "|dg-ga|funct-an|gr-qc|hep-ex|hep-lat|hep-ph|hep-th|math-ph|math|mtrl-th|nlin|nucl-ex|nucl-th|patt-sol"
+    "|physics|plasm-ph|q-alg|q-bio|quant-ph|solv-int|supr-con"
+)
+_BARE_OLD = re.compile(rf"(?<![\w./-])(?P<id>(?:{_OLD_ARCHIVES})(?:\.[A-Z]{{2}})?/\d{{7}}){_VERSION}(?![\w-]*\d)")
+
 _DOI = re.compile(r"\b(10\.\d{4,9}/[^\s\"'<>]+)", re.IGNORECASE)
 _DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
 
@@ -97,18 +105,21 @@ def find_arxiv_ids(text: str) -> list[tuple[str, int | None]]:
         elif version is not None and (found[arxiv_id] or 0) < version:
             found[arxiv_id] = version
 
-    for pattern in (_URL_FORM, _DOI_FORM, _OAI_FORM, _PREFIX_FORM, _BRACKET_FORM, _BARE_NEW):
+    for pattern in _TEXT_FORMS:
         for match in pattern.finditer(text):
             add(match)
     # report in order of first appearance in the text
     first_pos: dict[str, int] = {}
-    for pattern in (_URL_FORM, _DOI_FORM, _OAI_FORM, _PREFIX_FORM, _BRACKET_FORM, _BARE_NEW):
+    for pattern in _TEXT_FORMS:
         for match in pattern.finditer(text):
             canonical = _canonical(match.group("id"), match.group(2))
             if canonical and canonical[0] in found:
                 first_pos[canonical[0]] = min(first_pos.get(canonical[0], match.start()), match.start())
     order.sort(key=lambda i: first_pos.get(i, 0))
     return [(i, found[i]) for i in order]
+
+
+_TEXT_FORMS = (_URL_FORM, _DOI_FORM, _OAI_FORM, _PREFIX_FORM, _BRACKET_FORM, _BARE_NEW, _BARE_OLD)
 
 
 def normalize_doi(text: str) -> str | None:

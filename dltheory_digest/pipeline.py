@@ -110,7 +110,7 @@ def collect_source(spec: SourceSpec, client: HttpClient, ctx: PlanContext) -> Co
             break
         if not result.items and not result.warnings and page.status == 200:
             warnings.append(f"{ZERO_ITEMS_WARNING}: {url}")
-        items.extend(dataclasses.replace(i, source_id=spec.id) if i.source_id != spec.id else i for i in result.items)
+        items.extend(_owned(i, spec) for i in result.items)
         cursor.update(dict(result.cursor))
         queue.extend(u for u in result.next_urls if u not in seen_urls)
     if queue and pages >= kind.max_pages:
@@ -128,12 +128,36 @@ def collect_source(spec: SourceSpec, client: HttpClient, ctx: PlanContext) -> Co
     return Collected(spec.id, tuple(items), report, cursor)
 
 
+def _owned(item: Item, spec: SourceSpec) -> Item:
+    """Stamp an item with its source id and, when the parser could not tell, the source's language."""
+    changes: dict[str, object] = {}
+    if item.source_id != spec.id:
+        changes["source_id"] = spec.id
+    if item.lang is None and item.kind is not ItemKind.OTHER:
+        changes["lang"] = spec.lang
+    if item.cited:
+        changes["cited"] = tuple(_owned(c, spec) for c in item.cited)
+    return dataclasses.replace(item, **changes) if changes else item  # type: ignore[arg-type]
+
+
 def expand_mentions(items: Sequence[Item]) -> list[Item]:
-    """Papers and mentions of the week, including the papers that posts link to."""
+    """Papers and mentions of the week, including the papers that posts link to.
+
+    A paper cited by a post is seen *in that post*: its sighting links to the post, and
+    the link it was cited with stays in `links`.
+    """
     out: list[Item] = []
     for item in items:
         if item.kind is ItemKind.POST:
-            out.extend(dataclasses.replace(c, source_id=item.source_id) for c in item.cited)
+            out.extend(
+                dataclasses.replace(
+                    c,
+                    source_id=item.source_id,
+                    url=item.url or c.url,
+                    links=tuple(dict.fromkeys((*c.links, *((c.url,) if c.url else ())))),
+                )
+                for c in item.cited
+            )
         elif item.kind in (ItemKind.PAPER, ItemKind.MENTION):
             out.append(item)
     return out

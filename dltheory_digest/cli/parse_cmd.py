@@ -1,5 +1,82 @@
-"""Commands of this stage (being written)."""
+"""`dltheory-digest parse KIND FILE`: run one source kind's parser on a saved response, offline."""
 
 from __future__ import annotations
 
-from dltheory_digest.cli.app import app  # noqa: F401
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from dltheory_digest.cli.app import app, err_console
+from dltheory_digest.errors import ParseError
+from dltheory_digest.models import Item, ItemKind
+
+
+def item_record(item: Item) -> dict[str, Any]:
+    """One item as the JSON line `parse` prints."""
+    record: dict[str, Any] = {
+        "kind": item.kind.value,
+        "title": item.title,
+        "url": item.url,
+        "arxiv_id": item.arxiv_id,
+        "version": item.version,
+        "doi": item.doi,
+        "authors": list(item.authors),
+        "lang": item.lang,
+        "text": item.text,
+    }
+    if item.original_title:
+        record["original_title"] = item.original_title
+    if item.published:
+        record["published"] = item.published.isoformat()
+    if item.updated:
+        record["updated"] = item.updated.isoformat()
+    if item.extra:
+        record["extra"] = dict(item.extra)
+    return record
+
+
+def item_lines(items: tuple[Item, ...]) -> list[str]:
+    """JSON lines for items; a post is followed by the mentions it cites."""
+    lines = []
+    for item in items:
+        lines.append(json.dumps(item_record(item), ensure_ascii=False))
+        if item.kind is ItemKind.POST:
+            lines.extend(json.dumps(item_record(cited), ensure_ascii=False) for cited in item.cited)
+    return lines
+
+
+@app.command("parse")
+def parse_command(
+    kind: Annotated[str, typer.Argument(help="source kind, as in sources.yaml (e.g. notes_page, zhihu)")],
+    file: Annotated[Path, typer.Argument(help="a saved response: HTML, XML, JSON or plain text")],
+    url: Annotated[
+        str, typer.Option("--url", help="the URL the response came from (resolves relative links)")
+    ] = "",
+) -> None:
+    """Parse a saved response without network; print one JSON object per item."""
+    from dltheory_digest.sources import REGISTRY
+
+    source_kind = REGISTRY.get(kind)
+    if source_kind is None:
+        err_console.print(f"unknown kind {kind!r}; known kinds: {', '.join(sorted(REGISTRY))}")
+        raise typer.Exit(2)
+    try:
+        content = file.read_bytes()
+    except OSError as exc:
+        err_console.print(f"cannot read {file}: {exc.strerror or exc}")
+        raise typer.Exit(2) from exc
+    try:
+        result = source_kind.parse_bytes(content, url=url)
+    except ParseError as exc:
+        err_console.print(f"cannot parse {file}: {exc}")
+        raise typer.Exit(1) from exc
+    for line in item_lines(result.items):
+        typer.echo(line)
+    for warning in result.warnings:
+        err_console.print(f"warning: {warning}")
+    if result.error:
+        err_console.print(f"error reported by the page: {result.error}")
+    for next_url in result.next_urls:
+        err_console.print(f"next: {next_url}")

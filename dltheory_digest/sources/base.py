@@ -62,8 +62,16 @@ class SourceKind:
             raise ValueError("field 'url': this kind needs a url (or urls)")
 
     def parse_bytes(
-        self, content: bytes, *, url: str = "", source_id: str | None = None, options: Mapping[str, Any] | None = None
+        self,
+        content: bytes,
+        *,
+        url: str = "",
+        source_id: str | None = None,
+        options: Mapping[str, Any] | None = None,
+        content_type: str = "",
     ) -> ParseResult:
         """Parse a saved response without a SourceSpec (used by `dltheory-digest parse`)."""
-        page = RawPage(source_id=source_id or self.name, url=url, status=200, content=content)
+        page = RawPage(
+            source_id=source_id or self.name, url=url, status=200, content=content, content_type=content_type
+        )
         return self.parse(page, self.options.model_validate(dict(options or {})))

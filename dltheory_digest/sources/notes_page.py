@@ -1,15 +1,713 @@
-"""Placeholder for the `notes_page` kind: being written (see its issue)."""
+"""The `notes_page` kind: any curated page that lists papers (Obsidian Publish, TiddlyWiki,
+a GitHub README or Markdown file, a Zhihu article, plain text).
+
+Every paper mention becomes a MENTION item with its link, the ids found in it (arXiv ids
+in any form, DOIs), its title text and the commentary written around it; videos,
+courses, wiki pages, blogs and code links are kept as OTHER items (`extra` says which).
+The page is read line by line (see `blocks`), so the same rules serve HTML, Markdown
+and the plain-text renderings of such pages.
+
+Title-only lines (a paper title written without link or id, common in text renderings)
+are kept as mentions with `extra` evidence "title_only"; resolution decides whether a
+paper by that title exists.
+"""
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+import itertools
+import json
+import re
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
-from dltheory_digest.models import ParseResult, RawPage
+from bs4 import Tag
+from pydantic import BaseModel, ConfigDict
+
+from dltheory_digest.ids import (
+    abs_url,
+    arxiv_id_from_doi,
+    find_arxiv_ids,
+    find_dois,
+    normalize_doi,
+    parse_arxiv_id,
+)
+from dltheory_digest.models import Item, ItemKind, ParseResult, RawPage
 from dltheory_digest.sources.base import SourceKind
+from dltheory_digest.sources.blocks import (
+    Block,
+    Link,
+    clean,
+    finish,
+    has_cjk,
+    html_blocks,
+    latin_words,
+    looks_like_html,
+    script_lang,
+    soup_of,
+    sub_block,
+    text_blocks,
+)
+from dltheory_digest.sources.decode import page_text
+
+
+class NotesOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    title_only: bool = True  # keep lines that look like a paper title without link or id
+    others: bool = True  # keep videos, courses, wiki, blog and code links as OTHER items
+    tiddlers: tuple[str, ...] = ()  # for a single-file TiddlyWiki: read only these tiddlers (default: all)
+
+
+# ---------------------------------------------------------------------------------------
+# What a URL points to
+
+_PAPER_HOSTS = (
+    "openreview.net",
+    "proceedings.neurips.cc",
+    "papers.nips.cc",
+    "proceedings.mlr.press",
+    "jmlr.org",
+    "aclanthology.org",
+    "semanticscholar.org",
+    "dl.acm.org",
+    "ieeexplore.ieee.org",
+    "link.springer.com",
+    "sciencedirect.com",
+    "pnas.org",
+    "nature.com",
+    "science.org",
+    "journals.aps.org",
+    "iopscience.iop.org",
+    "biorxiv.org",
+    "ojs.aaai.org",
+    "openaccess.thecvf.com",
+    "paperswithcode.com",
+    "researchgate.net",
+    "ssrn.com",
+    "hal.science",
+    "hal.archives-ouvertes.fr",
+    "alphaxiv.org",
+    "huggingface.co/papers",
+    "scholar.archive.org",
+    "papers.cool/arxiv",
+)
+_VIDEO_HOSTS = (
+    "youtube.com",
+    "youtu.be",
+    "vimeo.com",
+    "bilibili.com",
+    "b23.tv",
+    "videolectures.net",
+    "slideslive.com",
+)
+_WIKI_HOSTS = ("wikipedia.org", "ncatlab.org", "scholarpedia.org", "mathworld.wolfram.com", "wiki.")
+_CODE_HOSTS = ("github.com", "gitlab.com", "huggingface.co", "colab.research.google.com", "gitee.com")
+_BLOG_HOSTS = (
+    "lesswrong.com",
+    "alignmentforum.org",
+    "medium.com",
+    "towardsdatascience.com",
+    "substack.com",
+    "wordpress.com",
+    "blogspot.com",
+    "offconvex.org",
+    "windowsontheory.org",
+    "francisbach.com",
+    "distill.pub",
+    "zhihu.com",
+    "zhuanlan.zhihu.com",
+    "jiqizhixin.com",
+    "weixin.qq.com",
+    "csdn.net",
+    "bair.berkeley.edu",
+    "ai.googleblog.com",
+    "research.google",
+    "openai.com",
+    "thegradient.pub",
+    "quantamagazine.org",
+    "github.io",
+)
+_COURSE_HINT = re.compile(
+    r"(?:course|lecture|class|teaching|syllabus|/cs\d+|tutorial|summer-?school|\bifk?t\d+)", re.I
+)
+
+
+# Sites that put an arXiv id in their paper URLs: /papers/2106.10165, /arxiv/2106.10165v2, ...
+_ARXIV_MIRRORS = (
+    "huggingface.co",
+    "papers.cool",
+    "alphaxiv.org",
+    "semanticscholar.org",
+    "paperswithcode.com",
+    "scholar.archive.org",
+    "arxiv-vanity.com",
+    "ar5iv.labs.arxiv.org",
+    "ar5iv.org",
+    "arxiv.sciencecast.org",
+)
+_MIRROR_PATH_ID = re.compile(r"/(?:abs/|papers?/|arxiv/|html/)?(\d{4}\.\d{4,5}(?:v\d+)?)(?:$|[/?#]|\.pdf)")
+
+
+def mirror_arxiv_id(url: str) -> tuple[str, int | None] | None:
+    """The arXiv id in the URL of a site that mirrors arXiv papers, if it has one."""
+    parts = urlsplit(url)
+    host = parts.netloc.lower().removeprefix("www.")
+    if not any(host == h or host.endswith("." + h) for h in _ARXIV_MIRRORS):
+        return None
+    match = _MIRROR_PATH_ID.search(parts.path)
+    return parse_arxiv_id(match.group(1)) if match else None
+
+
+def classify_url(url: str) -> str:
+    """ "arxiv", "doi", "paper", "video", "course", "wiki", "code", "blog" or "link"."""
+    if parse_arxiv_id(url) and re.search(r"arxiv\.org|alphaxiv|arxiv-vanity|ar5iv|48550", url, re.I):
+        return "arxiv"
+    parts = urlsplit(url)
+    host = parts.netloc.lower().removeprefix("www.")
+    path = parts.path.lower()
+    if host in {"doi.org", "dx.doi.org"} or (normalize_doi(url) and host.endswith("doi.org")):
+        return "doi"
+    if any(host == h or host.endswith("." + h) for h in _VIDEO_HOSTS):
+        return "video"
+    if any(
+        host.startswith(h) if h.endswith(".") else host == h or host.endswith("." + h) for h in _WIKI_HOSTS
+    ):
+        return "wiki"
+    target = host + path
+    if any(
+        target.startswith(h) or (host.endswith("." + h.split("/")[0]) and h in target) for h in _PAPER_HOSTS
+    ):
+        return "paper"
+    if path.endswith(".pdf"):
+        return "paper"
+    if any(host == h or host.endswith("." + h) for h in _CODE_HOSTS):
+        return "code"
+    if any(host == h or host.endswith("." + h) for h in _BLOG_HOSTS):
+        return "blog"
+    if _COURSE_HINT.search(path) or (host.endswith(".edu") and _COURSE_HINT.search(url)):
+        return "course"
+    return "link"
+
+
+# ---------------------------------------------------------------------------------------
+# Title text
+
+_GENERIC_ANCHOR = re.compile(
+    r"^(?:\[?(?:pdf|abs|abstract|paper|arxiv|link|here|code|html|doi|slides|video|url|project|website|"
+    r"this paper|the paper|paper link|论文|原文|原论文|这篇论文|这篇文章|这篇|论文链接|链接|地址|这里|全文|下载)\]?[\s:：]*)+$",
+    re.I,
+)
+_LEADING_ID = re.compile(
+    r"^\s*(?:\[\s*(?:arxiv:)?[\w.\-/]+?(?:v\d+)?\s*\]|arxiv\s*[:：]\s*[\w.\-/]+?(?:v\d+)?\b)\s*[-–—:|]?\s*",
+    re.I,
+)
+_SITE_SUFFIX = re.compile(
+    r"\s*(?:[-–—|·]\s*)(?:arxiv(?:\.org)?|semantic scholar|openreview|acl anthology|pnas|researchgate|"
+    r"papers with code|sciencedirect|springerlink|ieee xplore)\s*$",
+    re.I,
+)
+_PDF_PREFIX = re.compile(r"^\s*\[(?:pdf|html|ps)\]\s*", re.I)
+_TRAILING_YEAR = re.compile(r"\s*[(（]\s*\d{4}(?:[.\-/]\d{1,2})?(?:[^)）]{0,20})?[)）]\s*$")
+_BULLET = re.compile(r"^\s*(?:[-*•·▪►→–—]+\s*|\d{1,2}(?:\.\d{1,2})*[.)、]?\s+(?=\S))")
+_WIKILINK = re.compile(r"\[\[([^\]]+)\]\]")
+_CITE_MARK = re.compile(r"(?<!\S)\[(\d{1,2})\](?=\s)")
+_ID_LEAD_IN = re.compile(r"[\s,;:(（]*(?:arxiv|doi|https?://(?:dx\.)?doi\.org/?)?\s*[:：]?\s*$", re.I)
+_EMOJI = re.compile("[\U0001f300-\U0001faff\u2600-\u27bf\ufe0f]")
+
+
+def clean_title(text: str) -> str:
+    title = _EMOJI.sub("", clean(text))
+    title = _PDF_PREFIX.sub("", title)
+    title = _LEADING_ID.sub("", title)
+    title = _SITE_SUFFIX.sub("", title)
+    title = _WIKILINK.sub(r"\1", title)
+    title = _TRAILING_YEAR.sub("", title)
+    return title.strip(" \t-–—:：|,，;；.。\"'“”‘’「」《》")
+
+
+# ---------------------------------------------------------------------------------------
+# Lines without links: what the text itself says it is
+
+_SUFFIX_KIND = (
+    (re.compile(r"\s[-–—|]\s*(?:YouTube|bilibili|Vimeo)\s*$", re.I), "video"),
+    (re.compile(r"\s[-–—|]\s*(?:Wikipedia|Scholarpedia)\s*$|\sin nLab\s*$", re.I), "wiki"),
+    (re.compile(r"\s[-–—|]\s*(?:LessWrong|AI Alignment Forum|Medium|Substack)\s*$", re.I), "blog"),
+    (re.compile(r"\|\s*by\s[^|]+\|\s*[^|]+$|Towards Data Science\s*$", re.I), "blog"),
+    (re.compile(r"\s[-–—|]\s*(?:Coursera|edX|Udemy|MIT OpenCourseWare)\s*$", re.I), "course"),
+)
+_CODE_PREFIX = re.compile(r"^GitHub\s*[-–—]\s*", re.I)
+_PAPER_SUFFIX = re.compile(
+    r"\s[-–—|]\s*(?:arXiv|Semantic Scholar|OpenReview|ACL Anthology|PNAS|ResearchGate|Papers With Code)\s*$",
+    re.I,
+)
+_LABEL_LINE = re.compile(
+    r"^(?:tags|metadata|part of|related|includes|additional|see(?: also)?|citations?|source|note|notes|"
+    r"unfinished|status|type|aliases|created|updated|links?)\s*[:：]|^(?:see|more|nice)\b",
+    re.I,
+)
+_DATE_LINE = re.compile(
+    r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{4}\b|\b\d{1,2}:\d{2}\s*(?:am|pm)\b",
+    re.I,
+)
+# In Chinese commentary, words that say the thing is not a paper.
+_ZH_NON_PAPER = (
+    ("课程", "course"),
+    ("讲座", "course"),
+    ("教程", "course"),
+    ("视频", "video"),
+    ("博客", "blog"),
+    ("博文", "blog"),
+    ("会议", "course"),
+    ("代码", "code"),
+)
+_LATIN_HEAD = re.compile(r"^[A-Za-z0-9À-ɏ\s\-–—:;,.'’?!&()/+*$^_=<>@#%\"“”]+")
+_LEADING_YEAR = re.compile(r"^\s*[(（]\s*(\d{4})[^)）]{0,20}[)）]\s*")
+_LATIN_TITLE_END = re.compile(r"\s*[(（]\s*\d{4}[^)）]*[)）].*$")
+
+
+def _suffix_kind(text: str) -> tuple[str, str] | None:
+    """("video"|"wiki"|"blog"|"course"|"code"|"paper", title) from the way a link text ends."""
+    for pattern, kind in _SUFFIX_KIND:
+        if pattern.search(text):
+            return kind, clean(pattern.sub("", text))
+    if _CODE_PREFIX.match(text):
+        return "code", clean(_CODE_PREFIX.sub("", text))
+    if _PAPER_SUFFIX.search(text) or _PDF_PREFIX.match(text):
+        return "paper", clean_title(_PAPER_SUFFIX.sub("", text))
+    return None
+
+
+def _looks_like_title(text: str) -> bool:
+    """An English line that could be a paper title: short, one phrase, no sentence end."""
+    if "[[" in text or "#" in text or "http" in text or text.endswith(("¶", ":", "：", ".", ";", ",", "!")):
+        return False
+    if _LABEL_LINE.match(text) or _DATE_LINE.search(text) or has_cjk(text):
+        return False
+    words = text.split()
+    if not 3 <= len(words) <= 25 or latin_words(text) < 3:
+        return False
+    if re.search(r"[.!?]\s+[A-Z]", text):  # two sentences
+        return False
+    return text[0].isupper() or text[0].isdigit()
+
+
+def _zh_reading_line(text: str) -> tuple[str, str] | None:
+    """ "English Title(2021)中文评论" -> (title, commentary); None when the line is not that shape."""
+    text = _EMOJI.sub("", text).strip()
+    match = _LATIN_HEAD.match(text)
+    if not match:
+        return None
+    head = match.group(0)
+    rest = text[len(head) :]
+    if not rest or (not has_cjk(rest[:3]) and not rest.startswith(("（", "，", "。", "："))):
+        return None
+    title = _LATIN_TITLE_END.sub("", head)
+    commentary = text[len(title) :]
+    title = clean_title(title)
+    if latin_words(title) < 2 or len(title) < 8:
+        return None
+    return title, clean(commentary).strip(" ,，.。:：;；")
+
+
+def _zh_kind(commentary: str) -> str | None:
+    commentary = _LEADING_YEAR.sub("", commentary)
+    first_clause = re.split(r"[,，。;；!！?？]", commentary, maxsplit=1)[0][:30]
+    for word, kind in _ZH_NON_PAPER:
+        if word in first_clause:
+            return kind
+    return None
+
+
+# ---------------------------------------------------------------------------------------
+# Mentions
+
+
+@dataclass(slots=True)
+class _Found:
+    start: int
+    end: int
+    title: str
+    url: str | None = None
+    arxiv_id: str | None = None
+    version: int | None = None
+    doi: str | None = None
+    evidence: str = "title_only"
+    kind: str = "paper"  # or video/course/wiki/code/blog/link for OTHER items
+    extra: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class MentionCollector:
+    """Collects mentions and other links of a page, one item per paper/link (first sighting wins)."""
+
+    source_id: str
+    page_url: str = ""
+    title_only: bool = True
+    others: bool = True
+    zh_page: bool = False
+    items: list[Item] = field(default_factory=list)
+    _seen: set[str] = field(default_factory=set)
+
+    def add_blocks(self, blocks: list[Block]) -> None:
+        for block in blocks:
+            for segment in _segments(block):
+                self._add_segment(segment)
+
+    # -- one line -------------------------------------------------------------------
+    def _add_segment(self, block: Block) -> None:
+        text = block.text
+        found: list[_Found] = []
+        covered_ids: set[str] = set()
+        for link in block.links:
+            if link.relative:
+                continue  # a page of the same site (Obsidian/TiddlyWiki internal link)
+            from_link = self._from_link(link)
+            found.append(from_link)
+            if from_link.arxiv_id:
+                covered_ids.add(from_link.arxiv_id)
+        link_spans = [(link.start, link.end) for link in block.links if not link.relative]
+        for match_id, version, start, end in _text_ids(text):
+            if match_id in covered_ids:
+                continue
+            if any(s <= start < e for s, e in link_spans) and any(
+                f.arxiv_id is None and f.start <= start < f.end and f.kind == "paper" for f in found
+            ):
+                # the id is in the text of a paper link without id: give the link the id
+                for f in found:
+                    if f.start <= start < f.end and f.kind == "paper" and f.arxiv_id is None:
+                        f.arxiv_id, f.version, f.evidence = match_id, version, "arxiv_text"
+                covered_ids.add(match_id)
+                continue
+            covered_ids.add(match_id)
+            found.append(
+                _Found(start, end, "", abs_url(match_id, version), match_id, version, evidence="arxiv_text")
+            )
+        for doi in find_dois(text):
+            if any(f.doi == doi for f in found) or arxiv_id_from_doi(doi) in covered_ids:
+                continue
+            position = text.lower().find(doi)
+            arxiv_id = arxiv_id_from_doi(doi)
+            found.append(
+                _Found(
+                    max(position, 0),
+                    max(position, 0) + len(doi),
+                    "",
+                    f"https://doi.org/{doi}",
+                    arxiv_id,
+                    doi=doi,
+                    evidence="doi",
+                )
+            )
+        if not found:
+            internal = sum(link.end - link.start for link in block.links if link.relative)
+            if internal * 2 < len(text):  # a line that is mostly an internal link names a note, not a paper
+                self._add_textual(block)
+            return
+        found.sort(key=lambda f: f.start)
+        for index, f in enumerate(found):
+            next_start = found[index + 1].start if index + 1 < len(found) else len(text)
+            previous_end = found[index - 1].end if index else 0
+            if not f.title or _GENERIC_ANCHOR.match(f.title) or parse_arxiv_id(f.title):
+                f.title = _title_near(text, f, previous_end, next_start)
+            commentary = _commentary(text, f, previous_end, next_start, single=len(found) == 1)
+            self._emit(f, commentary)
+
+    def _from_link(self, link: Link) -> _Found:
+        kind = classify_url(link.href)
+        title = clean_title(link.text) if kind in {"arxiv", "doi", "paper"} else clean(link.text)
+        if link.text.startswith(("http://", "https://")):
+            title = ""
+        if kind == "arxiv":
+            parsed = parse_arxiv_id(link.href)
+            assert parsed is not None
+            return _Found(link.start, link.end, title, link.href, parsed[0], parsed[1], evidence="arxiv_link")
+        if kind == "doi":
+            doi = normalize_doi(link.href)
+            return _Found(
+                link.start, link.end, title, link.href, arxiv_id_from_doi(doi or ""), doi=doi, evidence="doi"
+            )
+        if kind == "paper":
+            doi = normalize_doi(link.href) if "/10." in link.href else None
+            mirrored = mirror_arxiv_id(link.href)
+            if mirrored:  # huggingface.co/papers/<id>, papers.cool/arxiv/<id>, ...
+                return _Found(link.start, link.end, title, link.href, *mirrored, evidence="arxiv_link")
+            return _Found(link.start, link.end, title, link.href, doi=doi, evidence="paper_link")
+        suffix = _suffix_kind(link.text)
+        if suffix and suffix[0] == "paper":
+            return _Found(link.start, link.end, suffix[1], link.href, evidence="paper_link")
+        if suffix:
+            kind = suffix[0] if kind in {"link", "blog", "code"} else kind
+            title = suffix[1] or title
+        return _Found(link.start, link.end, title or link.href, link.href, kind=kind)
+
+    def _add_textual(self, block: Block) -> None:
+        """A line without links or ids: a titled video/blog/wiki line, a reading-list line or a title."""
+        text = _BULLET.sub("", block.text).strip()
+        if not text or block.tag in {"h1", "h2", "h3", "h4", "h5", "h6"} or text.endswith("¶"):
+            return
+        suffix = _suffix_kind(text)
+        if suffix:
+            kind, title = suffix
+            if kind == "paper":
+                self._emit(_Found(0, len(text), title, evidence="title_only"), "")
+            else:
+                self._emit(_Found(0, len(text), title, kind=kind), "")
+            return
+        if not self.title_only:
+            return
+        reading = _zh_reading_line(text)
+        if reading:
+            title, commentary = reading
+            kind = _zh_kind(commentary) or "paper"
+            self._emit(_Found(0, len(text), title, kind=kind, evidence="title_only"), commentary)
+            return
+        if not self.zh_page and _looks_like_title(text):
+            self._emit(_Found(0, len(text), clean_title(text), evidence="title_only"), "")
+
+    def _emit(self, f: _Found, commentary: str) -> None:
+        year = _LEADING_YEAR.match(commentary)
+        if year:  # "（2021）从有限宽度出发…": the year is a fact, not commentary
+            if not any(key == "year" for key, _ in f.extra):
+                f.extra.append(("year", year.group(1)))
+            commentary = clean(commentary[year.end() :]).lstrip(" ,，.。:：;；")
+        if f.kind == "paper":
+            if not f.title and not f.arxiv_id and not f.doi:
+                return
+            lang = (
+                "zh" if has_cjk(commentary) or has_cjk(f.title) else script_lang(f.title + " " + commentary)
+            )
+            item = Item(
+                source_id=self.source_id,
+                kind=ItemKind.MENTION,
+                title=f.title,
+                url=f.url,
+                arxiv_id=f.arxiv_id,
+                version=f.version,
+                doi=f.doi,
+                lang=lang,
+                text=commentary,
+                extra=(("evidence", f.evidence), *f.extra),
+            )
+        else:
+            if not self.others or not f.title:
+                return
+            item = Item(
+                source_id=self.source_id,
+                kind=ItemKind.OTHER,
+                title=f.title,
+                url=f.url,
+                lang=script_lang(f.title + " " + commentary),
+                text=commentary,
+                extra=(("category", f.kind), *f.extra),
+            )
+        seen_key = f"{item.key}|{dict(item.extra).get('category', '')}"
+        if seen_key in self._seen:
+            return
+        self._seen.add(seen_key)
+        self.items.append(item)
+
+    @property
+    def mentions(self) -> tuple[Item, ...]:
+        return tuple(item for item in self.items if item.kind is ItemKind.MENTION)
+
+
+def _segments(block: Block) -> list[Block]:
+    """Split "Citations: [1] A [2] B" lines into one segment per numbered reference."""
+    marks = [m.start() for m in _CITE_MARK.finditer(block.text)]
+    if len(marks) < 2:
+        return [block]
+    cuts = [0, *marks, len(block.text)]
+    pieces = [sub_block(block, a, b) for a, b in itertools.pairwise(cuts)]
+    result = []
+    for piece in pieces:
+        stripped = re.sub(r"^\[\d{1,2}\]\s*", "", piece.text)
+        shift = len(piece.text) - len(stripped)
+        if shift:
+            piece = sub_block(piece, shift, len(piece.text))
+        if piece.text:
+            result.append(piece)
+    return result
+
+
+def _text_ids(text: str) -> list[tuple[str, int | None, int, int]]:
+    """arXiv ids written in the text, with where they are."""
+    found = []
+    for arxiv_id, version in find_arxiv_ids(text):
+        position = text.find(arxiv_id)
+        if position < 0:
+            position = text.lower().find(arxiv_id.lower())
+        end = position + len(arxiv_id)
+        # extend over "[", "arXiv:", "v2", "]" so the title after it starts cleanly
+        while end < len(text) and (text[end] in "]v)" or text[end].isdigit()):
+            end += 1
+        start = position
+        while start > 0 and text[start - 1] in "[(":
+            start -= 1
+        prefix = re.search(r"arxiv\s*[:：]\s*$", text[:start], re.I)
+        if prefix:
+            start = prefix.start()
+        found.append((arxiv_id, version, max(start, 0), end))
+    return found
+
+
+def _title_near(text: str, f: _Found, previous_end: int, next_start: int) -> str:
+    """A title for an id or a bare link: the words after it, else the words before it."""
+    after = clean(text[f.end : next_start])
+    after = "" if after.startswith(("(", "（")) else clean_title(after)  # "(Authors, year)" is not a title
+    after = re.split(r"\s[-–—]\s|[。；;]|(?<=[a-z])\.\s", after, maxsplit=1)[0] if after else ""
+    reading = _zh_reading_line(after) if has_cjk(after) else None
+    if reading:
+        after = reading[0]
+    elif has_cjk(after):
+        after = ""
+    if latin_words(after) >= 2:
+        return clean_title(after)
+    before = clean_title(_ID_LEAD_IN.sub("", text[previous_end : f.start]))
+    if has_cjk(before):
+        reading = _zh_reading_line(before)
+        before = reading[0] if reading else ""
+    return clean_title(_BULLET.sub("", before)) if latin_words(before) >= 2 else ""
+
+
+def _commentary(text: str, f: _Found, previous_end: int, next_start: int, *, single: bool) -> str:
+    """The words around a mention that are not its title."""
+    rest = clean(text[: f.start] + " " + text[f.end :] if single else text[f.end : next_start])
+    if f.title:
+        position = rest.find(f.title)
+        if position >= 0:
+            rest = rest[:position] + rest[position + len(f.title) :]
+    rest = _LEADING_ID.sub("", _BULLET.sub("", clean(rest)))
+    rest = _TRAILING_YEAR.sub("", rest) if len(rest) < 16 else rest
+    rest = clean(rest).strip(" -–—:：|,，;；.。")
+    if (
+        rest.startswith(("(", "（"))
+        and rest.endswith((")", "）"))
+        and rest.count("(") + rest.count("（") == 1
+    ):
+        rest = rest[1:-1]
+    elif rest.startswith(("(", "（")) and ")" in rest and rest.count("(") == 0:
+        rest = rest[1:]
+    return clean(rest)
+
+
+# ---------------------------------------------------------------------------------------
+# The kind
+
+_CONTENT_SELECTORS = (
+    "div.RichText.ztext",
+    "div.Post-RichText",
+    "article.markdown-body",
+    "div.markdown-body",
+    "div.markdown-preview-view",
+    "div.markdown-rendered",
+    "div.tc-tiddler-body",
+    "div.tc-tiddler-frame",
+    "article",
+    "main",
+    "div#content",
+    "div.content",
+)
+
+
+def content_root(html: str) -> Tag:
+    """The part of the page that holds the notes (drops navigation and sidebars when it can)."""
+    soup = soup_of(html)
+    for selector in _CONTENT_SELECTORS:
+        nodes = soup.select(selector)
+        if nodes:
+            text_size = sum(len(node.get_text()) for node in nodes)
+            if text_size > 200:
+                wrapper = soup.new_tag("div")
+                for node in nodes:
+                    wrapper.append(_copy(node))
+                return wrapper
+    return soup.body or soup
+
+
+def _copy(node: Tag) -> Tag:
+    return soup_of(str(node)).body or node  # an independent copy, so nested matches never move
+
+
+_TW_HEADING = re.compile(r"^(!{1,6})\s*", re.M)
+_TW_NUMBERED = re.compile(r"^#+\s+", re.M)
+
+
+def tiddlers(html: str) -> list[tuple[str, str]]:
+    """(title, wikitext) of the tiddlers stored in a single-file TiddlyWiki, system tiddlers left out.
+
+    TiddlyWiki >= 5.2 keeps them as JSON in `<script class="tiddlywiki-tiddler-store">`; older
+    versions as `<div title=...><pre>text</pre></div>` inside `div#storeArea`.
+    """
+    if "tiddlywiki-tiddler-store" not in html and 'id="storeArea"' not in html:
+        return []
+    soup = soup_of(html)
+    found: list[tuple[str, str]] = []
+    for script in soup.select("script.tiddlywiki-tiddler-store"):
+        try:
+            store = json.loads(script.string or "[]")
+        except json.JSONDecodeError:
+            continue
+        for tiddler in store if isinstance(store, list) else ():
+            if isinstance(tiddler, dict) and tiddler.get("title") and tiddler.get("text"):
+                found.append((str(tiddler["title"]), str(tiddler["text"])))
+    for div in soup.select("div#storeArea > div[title]"):
+        pre = div.find("pre")
+        text = pre.get_text() if isinstance(pre, Tag) else div.get_text()
+        found.append((str(div.get("title")), text))
+    return [(title, text) for title, text in found if not title.startswith("$:/")]
+
+
+def _wikitext_to_markdown(text: str) -> str:
+    """The few TiddlyWiki markups that differ from Markdown: `!` headings and `#` numbered lists."""
+    text = _TW_NUMBERED.sub("1. ", text)
+    return _TW_HEADING.sub(lambda m: "#" * len(m.group(1)) + " ", text)
+
+
+def notes_blocks(text: str, page_url: str = "", *, only: tuple[str, ...] = ()) -> list[Block]:
+    """A notes page as lines with links (HTML, a TiddlyWiki file, Markdown or plain text)."""
+    if looks_like_html(text):
+        stored = [(title, body) for title, body in tiddlers(text) if not only or title in only]
+        if stored:
+            blocks: list[Block] = []
+            for title, body in stored:
+                blocks.append(Block(title, tag="h2"))
+                blocks.extend(text_blocks(_wikitext_to_markdown(body), page_url))
+            return blocks
+        return html_blocks(content_root(text), page_url)
+    return text_blocks(text, page_url)
+
+
+def collect_mentions(
+    blocks: list[Block],
+    *,
+    source_id: str,
+    page_url: str = "",
+    title_only: bool = True,
+    others: bool = True,
+    zh_page: bool | None = None,
+) -> MentionCollector:
+    """Mentions and other links of a page's lines (used by notes_page and zhihu)."""
+    if zh_page is None:
+        sample = " ".join(block.text for block in blocks[:400])
+        zh_page = len(re.findall(r"[\u4e00-\u9fff]", sample)) > 0.1 * max(1, len(sample.replace(" ", "")))
+    collector = MentionCollector(source_id, page_url, title_only, others, zh_page)
+    collector.add_blocks(blocks)
+    return collector
 
 
 def parse(page: RawPage, options: BaseModel) -> ParseResult:
-    raise NotImplementedError("notes_page: not written yet")
+    opts = options if isinstance(options, NotesOptions) else NotesOptions()
+    text = page_text(page)
+    blocks = notes_blocks(text, page.url, only=opts.tiddlers)
+    collector = collect_mentions(
+        blocks, source_id=page.source_id, page_url=page.url, title_only=opts.title_only, others=opts.others
+    )
+    return finish(page, collector.items)
 
 
-KIND = SourceKind(name="notes_page", parse=parse)
+KIND = SourceKind(
+    name="notes_page",
+    parse=parse,
+    options=NotesOptions,
+    description="Curated notes pages (Obsidian, TiddlyWiki, GitHub, Zhihu, text): paper mentions and other links",
+)

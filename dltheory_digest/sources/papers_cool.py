@@ -1,15 +1,123 @@
-"""Placeholder for the `papers_cool` kind: being written (see its issue)."""
+"""The `papers_cool` kind: papers.cool listing pages (`/arxiv/<cat>?date=YYYY-MM-DD`) and
+single-paper pages (`/arxiv/<id>`).
+
+Each paper is a `div.panel.paper` (its `id` attribute is the arXiv id) with
+`a.title-link` (href `/arxiv/<id>`), `p.authors a.author`, `p.summary` (the site's
+summary, Chinese on the zh pages) and `p.subjects`. One PAPER item per panel.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+from urllib.parse import parse_qs, urlsplit
+
+from bs4 import BeautifulSoup, Tag
 from pydantic import BaseModel
 
-from dltheory_digest.models import ParseResult, RawPage
-from dltheory_digest.sources.base import SourceKind
+from dltheory_digest.config import SourceSpec
+from dltheory_digest.ids import abs_url, parse_arxiv_id
+from dltheory_digest.models import Item, ItemKind, ParseResult, RawPage
+from dltheory_digest.sources.base import PlanContext, SourceKind
+from dltheory_digest.sources.blocks import clean, finish, html_blocks, parse_date, script_lang
+from dltheory_digest.sources.decode import page_text
+
+_EMPTY_LISTING = re.compile(r"Total\s*:\s*0\b")
+_CATEGORY = re.compile(r"\(([a-z\-]+(?:\.[A-Za-z\-]+)?)\)")
+
+
+def _text(node: Tag | None) -> str:
+    return " ".join(block.text for block in html_blocks(node)) if node is not None else ""
+
+
+def _strip_label(text: str) -> str:
+    """ "Authors: a, b" / "Subjects : x" -> the value."""
+    return re.sub(r"^\s*[A-Za-z\u4e00-\u9fff ]{2,12}\s*[:：]\s*", "", text)
+
+
+def _panel_item(page: RawPage, panel: Tag, listing_date: str | None) -> Item | None:
+    link = panel.select_one("a.title-link")
+    href = str(link.get("href")) if link is not None and link.get("href") else ""
+    parsed = parse_arxiv_id(href.rsplit("/arxiv/", 1)[-1]) if "/arxiv/" in href else None
+    parsed = parsed or parse_arxiv_id(str(panel.get("id") or ""))
+    if link is None or parsed is None:
+        return None
+    arxiv_id, version = parsed
+    authors = tuple(clean(a.get_text(" ")) for a in panel.select("p.authors a.author, .authors a.author"))
+    if not authors:
+        authors_text = _strip_label(_text(panel.select_one("p.authors")))
+        authors = tuple(a for a in (clean(x) for x in authors_text.split(",")) if a)
+    summaries = [_text(node) for node in panel.select("p.summary, div.summary, .summary-zh, .kimi-summary")]
+    summary = "\n".join(s for s in summaries if s)
+    subjects = _strip_label(_text(panel.select_one("p.subjects")))
+    categories = tuple(dict.fromkeys(_CATEGORY.findall(subjects)))
+    date_text = _strip_label(_text(panel.select_one("p.date"))) or listing_date
+    return Item(
+        source_id=page.source_id,
+        kind=ItemKind.PAPER,
+        title=clean(link.get_text(" ")),
+        url=abs_url(arxiv_id, version),
+        arxiv_id=arxiv_id,
+        version=version,
+        authors=authors,
+        lang=script_lang(summary) if summary else "en",
+        text=summary,
+        published=parse_date(date_text) if date_text else None,
+        categories=categories,
+        primary_category=categories[0] if categories else None,
+        extra=(("papers_cool_url", f"https://papers.cool/arxiv/{arxiv_id}"),),
+    )
 
 
 def parse(page: RawPage, options: BaseModel) -> ParseResult:
-    raise NotImplementedError("papers_cool: not written yet")
+    soup = BeautifulSoup(page_text(page), "lxml")
+    dates = parse_qs(urlsplit(page.url).query).get("date")
+    listing_date = dates[0] if dates else None
+    items = []
+    for panel in soup.select("div.panel.paper"):
+        item = _panel_item(page, panel, listing_date)
+        if item is not None:
+            items.append(item)
+    cursor = (("date", listing_date),) if listing_date else ()
+    info = soup.select_one("p.info")
+    if not items and info is not None and _EMPTY_LISTING.search(info.get_text(" ")):
+        return ParseResult(cursor=cursor)  # a day without announcements, not a changed layout
+    return finish(page, items, cursor=cursor)
 
 
-KIND = SourceKind(name="papers_cool", parse=parse)
+MAX_PLANNED_DAYS = 62
+
+
+def listing_days(ctx: PlanContext, today: dt.date | None = None) -> list[dt.date]:
+    """Announcement days (Monday to Friday) of the run's window, or from --since / the cursor."""
+    end = ctx.window_end.date() if ctx.window_end else (today or dt.datetime.now(dt.UTC).date())
+    start: dt.date | None = ctx.since or (ctx.window_start.date() if ctx.window_start else None)
+    if start is None and ctx.cursor.get("date"):
+        start = dt.date.fromisoformat(ctx.cursor["date"]) + dt.timedelta(days=1)
+    if start is None:
+        return []
+    start = max(start, end - dt.timedelta(days=MAX_PLANNED_DAYS))
+    days = (start + dt.timedelta(days=n) for n in range((end - start).days + 1))
+    return [day for day in days if day.weekday() < 5]
+
+
+def plan(spec: SourceSpec, options: BaseModel, ctx: PlanContext) -> tuple[str, ...]:
+    """One listing URL per announcement day of the window; URLs that name a date are kept as they are."""
+    urls: list[str] = []
+    days = listing_days(ctx)
+    for url in spec.all_urls:
+        parts = urlsplit(url)
+        if "date" in parse_qs(parts.query) or not days:
+            urls.append(url)
+            continue
+        joiner = "&" if parts.query else "?"
+        urls.extend(f"{url}{joiner}date={day.isoformat()}" for day in days)
+    return tuple(urls)
+
+
+KIND = SourceKind(
+    name="papers_cool",
+    parse=parse,
+    plan=plan,
+    description="papers.cool arXiv listings (Chinese summaries): one paper per div.panel.paper",
+)

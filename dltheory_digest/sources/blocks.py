@@ -1,0 +1,334 @@
+"""Pages as lines of text with their links: the common ground of the HTML, Markdown and
+plain-text parsers.
+
+A page becomes a list of `Block`s, one per visual line (paragraph, list item, heading,
+table cell or `<br>`-separated line), each keeping the links written inside it with their
+character spans. Parsers that read "a title, then its commentary" work on these blocks
+whatever markup the page came in. Markdown and plain text go through markdown-it first,
+so `[title](url)` links and lists look exactly like their HTML equivalents.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from urllib.parse import parse_qs, unquote, urljoin, urlsplit
+
+from bs4 import BeautifulSoup, Tag
+from bs4.element import Comment, Doctype, NavigableString, ProcessingInstruction
+from markdown_it import MarkdownIt
+
+from dltheory_digest.models import Item, ParseResult, RawPage
+
+ZERO_ITEMS_WARNING = "0 items parsed from a {status} response"
+
+_BLOCK_TAGS = frozenset(
+    {
+        *(
+            "address",
+            "article",
+            "aside",
+            "blockquote",
+            "body",
+            "caption",
+            "center",
+            "dd",
+            "details",
+            "dialog",
+        ),
+        *(
+            "div",
+            "dl",
+            "dt",
+            "fieldset",
+            "figcaption",
+            "figure",
+            "footer",
+            "header",
+            "hr",
+            "html",
+            "li",
+            "main",
+        ),
+        *("h1", "h2", "h3", "h4", "h5", "h6", "ol", "p", "pre", "section", "summary", "table", "tbody", "td"),
+        *("tfoot", "th", "thead", "tr", "ul"),
+    }
+)
+_SKIP_TAGS = frozenset(
+    {
+        *("script", "style", "noscript", "svg", "template", "head", "button", "iframe", "select", "textarea"),
+        *("option", "nav", "form", "object", "canvas"),
+    }
+)
+_SPACE = re.compile(r"\s+")
+_BARE_URL = re.compile(r"""https?://[^\s<>"'\]\[)（）]+""")
+_HTML_START = re.compile(r"<!doctype html|<html[\s>]|<head[\s>]|<body[\s>]", re.IGNORECASE)
+_HTML_TAGS = re.compile(r"<(?:div|p|a|li|span|h[1-6]|table|br|article)\b[^>]*>", re.IGNORECASE)
+_TIDDLY_LINK = re.compile(r"\[(?:ext)?\[([^\]|]+)\|(https?://[^\]]+)\]\]")
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_ARABIC = re.compile(r"[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
+_LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+
+# setext headings ("text" over a "-" line) are accidents in plain text, never intended
+_MARKDOWN = MarkdownIt("commonmark", {"breaks": True, "html": True}).enable("table").disable("lheading")
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    text: str
+    href: str  # absolute, redirect wrappers removed
+    start: int  # span of the link text inside Block.text
+    end: int
+    relative: bool = False  # written as a relative/fragment link (a page of the same site)
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    text: str
+    links: tuple[Link, ...] = ()
+    tag: str = "p"
+
+
+def clean(text: str | None) -> str:
+    """Collapse whitespace (including NBSP and zero-width spaces) to single spaces."""
+    if not text:
+        return ""
+    return _SPACE.sub(" ", text.replace("\u200b", "").replace("\xa0", " ")).strip()
+
+
+def looks_like_html(text: str) -> bool:
+    head = text[:5000]
+    return bool(_HTML_START.search(head)) or len(_HTML_TAGS.findall(head)) >= 3
+
+
+def soup_of(text: str) -> BeautifulSoup:
+    return BeautifulSoup(text, "lxml")
+
+
+def unwrap_redirect(href: str) -> str:
+    """Zhihu, Google and similar link wrappers -> the URL they point to."""
+    parts = urlsplit(href)
+    host = parts.netloc.lower()
+    if host in {"link.zhihu.com", "www.google.com", "google.com", "l.facebook.com", "t.umblr.com"} or (
+        host.endswith("link.csdn.net")
+    ):
+        query = parse_qs(parts.query)
+        for key in ("target", "q", "url", "u", "z"):
+            if query.get(key):
+                return unquote(query[key][0])
+    return href
+
+
+def script_lang(text: str) -> str:
+    """Language by script: "zh" for Han characters, "ar" for Arabic, else "en"."""
+    if _CJK.search(text):
+        return "zh"
+    if _ARABIC.search(text):
+        return "ar"
+    return "en"
+
+
+def has_cjk(text: str) -> bool:
+    return bool(_CJK.search(text))
+
+
+def has_arabic(text: str) -> bool:
+    return bool(_ARABIC.search(text))
+
+
+class _Walker:
+    """Depth-first walk that cuts the DOM into blocks at block tags and <br>."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self.blocks: list[Block] = []
+        self._parts: list[str] = []
+        self._length = 0
+        self._links: list[Link] = []
+        self._tag = "p"
+
+    def _append(self, text: str) -> None:
+        text = _SPACE.sub(" ", text.replace("\u200b", "").replace("\xa0", " "))
+        if not text:
+            return
+        if text.startswith(" ") and (self._length == 0 or self._parts[-1].endswith(" ")):
+            text = text[1:]
+        if text:
+            self._parts.append(text)
+            self._length += len(text)
+
+    def flush(self) -> None:
+        raw = "".join(self._parts)
+        stripped = raw.rstrip()
+        lead = len(stripped) - len(stripped.lstrip())
+        text = stripped.strip()
+        if text:
+            links = tuple(
+                Link(
+                    link.text,
+                    link.href,
+                    max(0, link.start - lead),
+                    max(0, min(len(text), link.end - lead)),
+                    link.relative,
+                )
+                for link in self._links
+            )
+            self.blocks.append(Block(text, links, self._tag))
+        self._parts, self._length, self._links = [], 0, []
+
+    def _walk_link(self, anchor: Tag) -> None:
+        raw_href = str(anchor.get("href")).strip()
+        flushes, start = len(self.blocks), self._length
+        self.walk(anchor)
+        if raw_href.startswith(("javascript:", "mailto:", "tel:")):
+            return
+        relative = not re.match(r"^(?:https?:)?//", raw_href)
+        href = unwrap_redirect(urljoin(self.base_url, raw_href) if self.base_url else raw_href)
+        if href.startswith("//"):
+            href = "https:" + href
+        if len(self.blocks) == flushes:
+            text = "".join(self._parts)[start : self._length]
+            self._links.append(Link(clean(text), href, start, self._length, relative))
+        elif self._length:  # the link wrapped block elements: it covers what is pending
+            self._links.append(Link(clean("".join(self._parts)), href, 0, self._length, relative))
+        elif self.blocks:  # ... or the block it just closed
+            last = self.blocks[-1]
+            link = Link(last.text, href, 0, len(last.text), relative)
+            self.blocks[-1] = Block(last.text, (*last.links, link), last.tag)
+
+    def walk(self, node: Tag) -> None:
+        for child in node.children:
+            if isinstance(child, (Comment, Doctype, ProcessingInstruction)):
+                continue
+            if isinstance(child, NavigableString):
+                self._append(str(child))
+                continue
+            if not isinstance(child, Tag):
+                continue
+            name = child.name.lower()
+            if name in _SKIP_TAGS:
+                continue
+            if name == "br":
+                self.flush()
+                continue
+            if name in _BLOCK_TAGS:
+                self.flush()
+                previous_tag, self._tag = self._tag, name
+                self.walk(child)
+                self.flush()
+                self._tag = previous_tag
+                continue
+            if name == "a" and child.get("href"):
+                self._walk_link(child)
+                continue
+            self.walk(child)
+
+
+def html_blocks(root: Tag | str, base_url: str = "") -> list[Block]:
+    """An HTML document or element -> its lines with their links."""
+    node = soup_of(root) if isinstance(root, str) else root
+    walker = _Walker(base_url)
+    walker.walk(node)
+    walker.flush()
+    return _with_bare_urls(walker.blocks)
+
+
+def markdown_to_html(text: str) -> str:
+    """Markdown or plain text -> HTML (one line per line: soft breaks become <br>)."""
+    return _MARKDOWN.render(_TIDDLY_LINK.sub(lambda m: f"[{m.group(1)}]({m.group(2)})", text))
+
+
+def text_blocks(text: str, base_url: str = "") -> list[Block]:
+    """Markdown, TiddlyWiki markup or plain text -> lines with their links."""
+    return html_blocks(markdown_to_html(text), base_url)
+
+
+def _with_bare_urls(blocks: Iterable[Block]) -> list[Block]:
+    """URLs written as plain text become links too (plain-text pages have no <a>)."""
+    result = []
+    for block in blocks:
+        extra = []
+        for match in _BARE_URL.finditer(block.text):
+            start = match.start()
+            if any(link.start <= start < link.end for link in block.links):
+                continue
+            url = match.group(0).rstrip(".,;:!?'\"")
+            extra.append(Link(url, unwrap_redirect(url), start, start + len(url)))
+        if extra:
+            links = tuple(sorted(block.links + tuple(extra), key=lambda link: link.start))
+            block = Block(block.text, links, block.tag)
+        result.append(block)
+    return result
+
+
+def sub_block(block: Block, start: int, end: int) -> Block:
+    """The part of a block between two offsets, links re-based (for splitting "[1] .. [2] .." lines)."""
+    piece = block.text[start:end]
+    lead = len(piece) - len(piece.lstrip())
+    text = piece.strip()
+    offset = start + lead
+    links = tuple(
+        Link(link.text, link.href, link.start - offset, link.end - offset, link.relative)
+        for link in block.links
+        if start <= link.start < end
+    )
+    return Block(text, links, block.tag)
+
+
+def finish(
+    page: RawPage,
+    items: Sequence[Item],
+    warnings: Sequence[str] = (),
+    **fields: object,
+) -> ParseResult:
+    """A ParseResult that says so when a page parsed to nothing (a changed layout)."""
+    all_warnings = list(warnings)
+    if not items:
+        all_warnings.append(ZERO_ITEMS_WARNING.format(status=page.status))
+    return ParseResult(items=tuple(items), warnings=tuple(all_warnings), **fields)  # type: ignore[arg-type]
+
+
+def latin_words(text: str) -> int:
+    return len(_LATIN_WORD.findall(text))
+
+
+def plain_blocks(text: str) -> list[Block]:
+    """Plain text -> one block per non-empty line, exactly as written (no Markdown reading)."""
+    return _with_bare_urls(Block(clean(line)) for line in text.splitlines() if line.strip())
+
+
+def any_blocks(text: str, base_url: str = "") -> list[Block]:
+    """HTML -> html_blocks; anything else -> plain_blocks (for pages with fixed line shapes)."""
+    return html_blocks(text, base_url) if looks_like_html(text) else plain_blocks(text)
+
+
+def parse_date(text: str | None) -> dt.datetime | None:
+    """RFC 2822, ISO 8601, "YYYY-MM-DD" or a Unix timestamp -> an aware datetime (UTC when unzoned)."""
+    if text is None or text == "":
+        return None
+    if isinstance(text, (int, float)) or str(text).isdigit():
+        seconds = float(text)
+        if seconds > 1e11:  # milliseconds
+            seconds /= 1000
+        return dt.datetime.fromtimestamp(seconds, tz=dt.UTC)
+    value = clean(str(text))
+    parsed: dt.datetime | None = None
+    try:
+        parsed = dt.datetime.fromisoformat(re.sub(r"\s*(?:Z|UTC|GMT)$", "+00:00", value))
+    except ValueError:
+        try:
+            parsed = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            match = re.search(r"(\d{4})[-/年.](\d{1,2})[-/月.](\d{1,2})", value)
+            if match:
+                year, month, day = (int(g) for g in match.groups())
+                try:
+                    parsed = dt.datetime(year, month, day)
+                except ValueError:
+                    parsed = None
+    if parsed is not None and parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.UTC)
+    return parsed

@@ -1,0 +1,100 @@
+"""`dltheory-digest parse KIND FILE`: offline parsing of saved responses, one JSON object per line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from typer.testing import CliRunner
+
+from dltheory_digest.cli import app
+
+runner = CliRunner()
+
+
+def run_parse(*args: str) -> tuple[int, list[dict[str, Any]], str]:
+    result = runner.invoke(app, ["parse", *args])
+    lines = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    return result.exit_code, lines, result.output
+
+
+def test_seed_000_every_arxiv_id(shared_dir: Path) -> None:
+    (seed,) = (shared_dir / "seeds").glob("000_*.txt")
+    code, lines, _ = run_parse("notes_page", str(seed))
+    assert code == 0
+    ids = {line["arxiv_id"] for line in lines if line["arxiv_id"]}
+    assert len(ids) == 11 and "2106.10165" in ids and "2402.15332" in ids
+    record = next(line for line in lines if line["arxiv_id"] == "2106.10165")
+    assert record == {
+        "kind": "mention",
+        "title": "The Principles of Deep Learning Theory",
+        "url": "https://arxiv.org/abs/2106.10165",
+        "arxiv_id": "2106.10165",
+        "version": None,
+        "doi": None,
+        "authors": [],
+        "lang": "en",
+        "text": "",
+        "extra": {"evidence": "arxiv_text"},
+    }
+    assert {line["kind"] for line in lines} == {"mention", "other"}
+
+
+def test_seed_003_main_paper_and_related(shared_dir: Path) -> None:
+    (seed,) = (shared_dir / "seeds").glob("003_*.txt")
+    code, lines, _ = run_parse("arxiv_mirror", str(seed))
+    assert code == 0
+    main = lines[0]
+    assert (main["kind"], main["arxiv_id"], main["version"]) == ("paper", "2408.13767", 2)
+    assert main["authors"] == ["Nadav Cohen", "Noam Razin"]
+    related = lines[1:]
+    assert len(related) == 11 and all(line["kind"] == "mention" for line in related)
+    assert related[-1]["title"] == "A Chain Graph Interpretation of Real-World Neural Networks"
+
+
+def test_post_line_is_followed_by_its_cited_mentions(fixtures_dir: Path) -> None:
+    page = fixtures_dir / "sources" / "zhihu_article_reading_list.html"
+    code, lines, _ = run_parse("zhihu", str(page), "--url", "https://zhuanlan.zhihu.com/p/100000001")
+    assert code == 0
+    assert [line["kind"] for line in lines] == ["post", "mention", "mention", "mention", "mention"]
+    assert lines[0]["title"] == "深度学习理论阅读清单"  # printed as UTF-8, not \\u escapes
+    assert [line["arxiv_id"] for line in lines[1:]] == ["2012.10931", "2106.10165", None, "1806.07572"]
+
+
+def test_url_option_resolves_relative_links(tmp_path: Path) -> None:
+    page = tmp_path / "mirror.html"
+    page.write_text(
+        "<html><body><ul><li>URL: <a href='/abs/2106.10165v3'>link</a></li>"
+        "<li>Title: The Principles of Deep Learning Theory</li></ul></body></html>",
+        encoding="utf-8",
+    )
+    code, lines, _ = run_parse("arxiv_mirror", str(page), "--url", "https://arxiv.org/list/cs.LG")
+    assert code == 0
+    assert (lines[0]["arxiv_id"], lines[0]["version"]) == ("2106.10165", 3)
+
+
+def test_unknown_kind_exits_2(tmp_path: Path) -> None:
+    page = tmp_path / "x.html"
+    page.write_text("<html></html>", encoding="utf-8")
+    result = runner.invoke(app, ["parse", "no_such_kind", str(page)])
+    assert result.exit_code == 2
+    assert "unknown kind 'no_such_kind'" in result.output
+    assert "notes_page" in result.output
+
+
+def test_empty_page_prints_the_layout_warning(tmp_path: Path) -> None:
+    page = tmp_path / "empty.html"
+    page.write_text("<html><body><div id='app'></div></body></html>", encoding="utf-8")
+    result = runner.invoke(app, ["parse", "papers_cool", str(page)])
+    assert result.exit_code == 0
+    assert result.stdout.strip() == ""
+    assert "0 items parsed from a 200 response" in result.output
+
+
+def test_undecodable_file_exits_1(tmp_path: Path) -> None:
+    page = tmp_path / "blob.bin"
+    page.write_bytes(bytes(range(256)) * 40)
+    result = runner.invoke(app, ["parse", "notes_page", str(page)])
+    assert result.exit_code == 1
+    assert "cannot parse" in result.output

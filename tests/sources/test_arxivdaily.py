@@ -1,0 +1,61 @@
+"""arxivdaily thread pages and the JSON:API thread listing (hand-written in the site's shapes)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from dltheory_digest.models import ItemKind
+from dltheory_digest.sources import REGISTRY
+
+KIND = REGISTRY["arxivdaily"]
+
+
+def test_thread_entries(fixtures_dir: Path) -> None:
+    content = (fixtures_dir / "sources" / "arxivdaily_thread.html").read_bytes()
+    result = KIND.parse_bytes(
+        content, url="https://www.arxivdaily.com/thread/43210", source_id="arxivdaily-lg"
+    )
+    assert not result.warnings
+    first, second = result.items
+    assert first.kind is ItemKind.PAPER
+    assert (first.title, first.original_title) == (
+        "The Principles of Deep Learning Theory",
+        "深度学习理论原理",
+    )
+    assert first.authors == ("Daniel A. Roberts", "Sho Yaida", "Boris Hanin")
+    assert (first.arxiv_id, first.version, first.comment) == ("2106.10165", None, "451 pages")
+    assert first.text == "本书用有效理论的方法分析有限宽度的深度网络，给出训练后输出分布的逐层递推描述。"
+    assert first.lang == "zh"
+    assert first.published == dt.datetime(2021, 6, 21, tzinfo=dt.UTC)  # from "机器学习2021_6_21"
+    assert (second.arxiv_id, second.version) == ("1806.07572", 4)  # from the PDF link
+    assert second.title == "Neural Tangent Kernel: Convergence and Generalization in Neural Networks"
+    assert second.original_title == "神经正切核：神经网络的收敛与泛化"
+    assert second.authors == ("Arthur Jacot", "Franck Gabriel", "Clément Hongler")
+    assert second.text.startswith("在无限宽极限下")
+
+
+def test_api_listing_gives_thread_urls_and_embedded_entries(fixtures_dir: Path) -> None:
+    content = (fixtures_dir / "sources" / "arxivdaily_threads.json").read_bytes()
+    result = KIND.parse_bytes(content, url="https://www.arxivdaily.com/api/threads?page%5Bnumber%5D=1")
+    assert result.next_urls == (
+        "https://www.arxivdaily.com/thread/43210",
+        "https://www.arxivdaily.com/thread/43209",
+        "https://www.arxivdaily.com/api/threads?filter%5BcategoryId%5D=6&page%5Bnumber%5D=2&page%5Blimit%5D=10",
+    )
+    (item,) = result.items
+    assert (item.arxiv_id, item.original_title) == ("2106.10165", "深度学习理论原理")
+    assert item.published == dt.datetime(2021, 6, 21, tzinfo=dt.UTC)
+
+
+def test_listing_without_embedded_posts_is_not_a_broken_layout() -> None:
+    content = b'{"data": [{"type": "threads", "id": "43210", "attributes": {}}], "meta": {"threadCount": 1}}'
+    result = KIND.parse_bytes(content)
+    assert result.items == () and result.warnings == ()
+    assert result.next_urls == ("https://www.arxivdaily.com/thread/43210",)
+
+
+def test_changed_layout_warns() -> None:
+    result = KIND.parse_bytes("<html><body><article><p>今日无更新</p></article></body></html>".encode())
+    assert result.items == ()
+    assert "0 items parsed from a 200 response" in result.warnings

@@ -1,0 +1,95 @@
+"""decode_page: charset from header, then the document, then detection; supersets; mojibake repair."""
+
+from __future__ import annotations
+
+import pytest
+
+from dltheory_digest.errors import ParseError
+from dltheory_digest.models import RawPage
+from dltheory_digest.sources.decode import (
+    UndecodableContent,
+    declared_charset,
+    decode_page,
+    normalize_charset,
+    page_text,
+)
+
+# 镕 and 喆 are in GBK/GB18030 but not in GB2312: a page labelled gb2312 that uses them
+# only decodes right when the label is widened.
+CHINESE = "深度学习理论的最新进展：朱镕基、陶喆与神经正切核。" * 3
+TRADITIONAL = "深度學習理論的最新進展，包括神經正切核與雙下降現象的討論。" * 4
+ARABIC = (
+    "الرياضيات الحديثة للتعلم العميق: يدرس هذا البحث قدرة الشبكات العصبية على التعميم "
+    "ودور العمق في البنى العميقة وغياب لعنة الأبعاد ونجاح التحسين رغم عدم التحدب. "
+) * 3
+
+
+def html(body: str, head: str = "") -> str:
+    return f"<html><head>{head}<title>t</title></head><body><p>{body}</p></body></html>"
+
+
+def test_header_charset_gb2312_is_read_as_gb18030() -> None:
+    content = html(CHINESE).encode("gb18030")
+    assert "镕" in decode_page(content, "text/html; charset=GB2312")
+    assert CHINESE in decode_page(content, "text/html; charset=gbk")
+
+
+def test_meta_charset_when_no_header() -> None:
+    content = html(CHINESE, '<meta charset="gb2312">').encode("gb18030")
+    assert CHINESE in decode_page(content)
+
+
+def test_meta_http_equiv_big5() -> None:
+    head = '<meta http-equiv="Content-Type" content="text/html; charset=big5">'
+    content = html(TRADITIONAL, head).encode("big5")
+    assert TRADITIONAL in decode_page(content, "text/html")
+
+
+def test_xml_declaration_windows_1256() -> None:
+    content = f'<?xml version="1.0" encoding="windows-1256"?><feed><title>{ARABIC}</title></feed>'.encode(
+        "cp1256"
+    )
+    assert ARABIC in decode_page(content, "application/xml")
+
+
+@pytest.mark.parametrize(("text", "codec"), [(ARABIC, "cp1256"), (TRADITIONAL, "big5"), (CHINESE, "gb18030")])
+def test_undeclared_charset_is_detected(text: str, codec: str) -> None:
+    assert text in decode_page(html(text).encode(codec))
+
+
+def test_wrong_header_falls_back_to_the_document_and_detection() -> None:
+    content = html(CHINESE, '<meta charset="gbk">').encode("gb18030")
+    # the header lies (utf-8): the bytes are not UTF-8, so the meta declaration wins
+    assert CHINESE in decode_page(content, "text/html; charset=utf-8")
+
+
+def test_mojibake_is_repaired() -> None:
+    original = "Théorie de l’apprentissage profond — « deep learning »"
+    garbled = original.encode("utf-8").decode("cp1252")  # what a double-encoding site serves
+    assert garbled != original
+    assert decode_page(garbled.encode("utf-8"), "text/html; charset=utf-8") == original
+
+
+def test_bom_and_empty() -> None:
+    assert decode_page(b"\xef\xbb\xbfhello") == "hello"
+    assert decode_page(b"") == ""
+
+
+def test_binary_is_undecodable_and_page_text_names_the_source() -> None:
+    binary = bytes(range(256)) * 40
+    with pytest.raises(UndecodableContent):
+        decode_page(binary)
+    page = RawPage(source_id="zh-blog", url="https://example.org/x", status=200, content=binary)
+    with pytest.raises(ParseError) as excinfo:
+        page_text(page)
+    assert excinfo.value.source_id == "zh-blog"
+
+
+def test_labels_map_to_supersets() -> None:
+    assert normalize_charset("GB2312") == "gb18030"
+    assert normalize_charset("x-gbk") == "gb18030"
+    assert normalize_charset("Big5") == "big5hkscs"
+    assert normalize_charset("ISO-8859-1") == "cp1252"
+    assert normalize_charset("windows-1256") == "cp1256"
+    assert normalize_charset("no-such-charset") is None
+    assert declared_charset(b'<html><meta charset="utf-8">') == "utf-8"

@@ -1,0 +1,274 @@
+"""notes_page on the five seeds (text renderings, read in place) and on hand-written pages in the
+real formats (Obsidian Publish HTML, TiddlyWiki HTML, a GitHub Markdown README)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dltheory_digest.errors import ParseError
+from dltheory_digest.models import Item, ItemKind, ParseResult
+from dltheory_digest.sources import REGISTRY
+from dltheory_digest.sources.notes_page import classify_url, clean_title
+
+KIND = REGISTRY["notes_page"]
+
+SEED_000_IDS = {
+    "2106.10165",
+    "1910.00359",
+    "2402.15332",
+    "1911.00502",
+    "2002.08071",
+    "1908.10920",
+    "1805.08522",
+    "2006.07710",
+    "2311.07498",
+    "2212.09993",
+    "1806.08734",
+}
+
+
+def seed(shared_dir: Path, number: str) -> bytes:
+    (path,) = (shared_dir / "seeds").glob(f"{number}_*.txt")
+    return path.read_bytes()
+
+
+def parse_file(path: Path, url: str = "") -> ParseResult:
+    return KIND.parse_bytes(path.read_bytes(), url=url, source_id="notes")
+
+
+def by_title(items: tuple[Item, ...]) -> dict[str, Item]:
+    return {item.title: item for item in items}
+
+
+def category(item: Item) -> str | None:
+    return dict(item.extra).get("category")
+
+
+def test_seed_000_every_arxiv_id_with_its_title(shared_dir: Path) -> None:
+    result = KIND.parse_bytes(seed(shared_dir, "000"), source_id="obsidian")
+    with_ids = [item for item in result.items if item.arxiv_id]
+    assert {item.arxiv_id for item in with_ids} == SEED_000_IDS
+    assert len(with_ids) == 11
+    titles = {item.arxiv_id: item.title for item in with_ids}
+    assert titles["2106.10165"] == "The Principles of Deep Learning Theory"
+    assert titles["2402.15332"] == "Categorical Deep Learning: An Algebraic Theory of Architectures"
+    assert (
+        titles["1910.00359"] == "Truth or Backpropaganda? An Empirical Investigation of Deep Learning Theory"
+    )
+    # ids inside a "Citations: [1] [id] title [2] ..." line are split per reference
+    assert titles["1805.08522"] == (
+        "Deep learning generalizes because the parameter-function map is biased towards simple functions"
+    )
+    assert titles["2006.07710"] == "The Pitfalls of Simplicity Bias in Neural Networks"
+    assert all(
+        item.kind is ItemKind.MENTION and item.url == f"https://arxiv.org/abs/{item.arxiv_id}"
+        for item in with_ids
+    )
+    assert not result.warnings
+
+
+def test_seed_000_videos_wiki_blogs_and_code_are_other_items(shared_dir: Path) -> None:
+    items = KIND.parse_bytes(seed(shared_dir, "000"), source_id="obsidian").items
+    others = {(item.title, category(item)) for item in items if item.kind is ItemKind.OTHER}
+    assert ("Introduction to Deep Learning Theory", "video") in others
+    assert ("Statistical learning theory", "wiki") in others
+    assert ("singular learning theory", "wiki") in others  # "... in nLab"
+    assert ("Shard Theory: An Overview", "blog") in others  # "— LessWrong"
+    assert (
+        "Why More Is More (in Artificial Intelligence)",
+        "blog",
+    ) in others  # "| by ... | Towards Data Science"
+    assert ("Generalization and Inductive Bias in Neural Networks", "video") in others
+    assert any(title.startswith("Zymrael/awesome-neural-ode") and kind == "code" for title, kind in others)
+    # a "| Semantic Scholar" citation is a paper mention without id
+    mentions = by_title(items)
+    semantic = mentions["Simplicity bias in the parameter-function map of deep neural networks"]
+    assert semantic.kind is ItemKind.MENTION and semantic.arxiv_id is None
+    assert dict(semantic.extra)["evidence"] == "title_only"
+    # internal [[wiki links]], headings and "Includes:" lines are not items
+    assert not any("[[" in item.title or item.title.startswith("Includes") for item in items)
+
+
+def test_seed_001_title_only_lines(shared_dir: Path) -> None:
+    items = KIND.parse_bytes(seed(shared_dir, "001"), source_id="tiddly").items
+    mentions = by_title(items)
+    for title in (
+        "Understanding deep learning requires rethinking generalization",
+        "Deep Learning and the Information Bottleneck Principle",
+        "On the Expressive Power of Deep Neural Networks",
+        "Do Deep Nets Really Need to be Deep?",
+        "A Correspondence Between Random Neural Networks and Statistical Field Theory",
+    ):
+        assert mentions[title].kind is ItemKind.MENTION
+        assert dict(mentions[title].extra)["evidence"] == "title_only"
+    assert not any(item.arxiv_id for item in items)
+    assert not any(item.title.startswith("See ") for item in items)
+    assert "Nice lecture videos" not in mentions and "cosmos 30th November 2018 at 2:16am" not in mentions
+
+
+def test_seed_002_reading_list_keeps_chinese_commentary(shared_dir: Path) -> None:
+    items = KIND.parse_bytes(seed(shared_dir, "002"), source_id="zhihu-list").items
+    mentions = by_title(items)
+    recent = mentions["Recent advances in deep learning theory"]
+    assert recent.kind is ItemKind.MENTION and recent.lang == "zh"
+    assert recent.text.startswith("总结了目前深度学习理论研究的六个方向的一些结果")
+    principles = mentions["The Principles of Deep Learning Theory"]
+    assert principles.text.startswith("Daniel A. Roberts and Sho Yaida")
+    assert dict(principles.extra)["year"] == "2021"
+    gans = mentions["Predicting Generalization using GANs"]
+    assert gans.text == "用GAN来评估泛化性"
+    assert mentions["A New Perspective of Entropy"].kind is ItemKind.MENTION  # emoji stripped
+    # commentary that says "courses and lectures" makes the line a non-paper item
+    assert category(mentions["Theory of Deep LearningTTIC"]) == "course"
+    assert category(mentions["The Future of Mathematics?"]) == "course"
+    # English-only syllabus lines of a Chinese page are not taken as titles
+    assert "Generalization: theoretical analysis and practical bounds" not in mentions
+    assert sum(item.kind is ItemKind.MENTION for item in items) == 33
+
+
+def test_seed_003_bracketed_scores_are_not_ids(shared_dir: Path) -> None:
+    items = KIND.parse_bytes(seed(shared_dir, "003"), source_id="mirror").items
+    assert {(item.arxiv_id, item.version) for item in items if item.arxiv_id} == {("2408.13767", 2)}
+
+
+def test_seed_004_arabic_page_has_no_ids(shared_dir: Path) -> None:
+    result = KIND.parse_bytes(seed(shared_dir, "004"), source_id="shamra")
+    assert not any(item.arxiv_id for item in result.items)
+
+
+def test_obsidian_publish_html(fixtures_dir: Path) -> None:
+    result = parse_file(
+        fixtures_dir / "sources" / "notes_obsidian_publish.html", "https://publish.obsidian.md/x/Theory"
+    )
+    items = by_title(result.items)
+    assert set(items) == {
+        "Statistical learning theory",
+        "The Principles of Deep Learning Theory",
+        "Principles of deep learning theory talks",
+        "Geometric Deep Learning: Grids, Groups, Graphs, Geodesics, and Gauges",
+        "Neural tangent kernel",
+        "Ultra-Wide Deep Nets and Neural Tangent Kernel (NTK)",
+        "CSC2541 Neural Net Training Dynamics",
+        "Reconciling modern machine-learning practice and the classical bias–variance trade-off",
+    }
+    gdl = items["Geometric Deep Learning: Grids, Groups, Graphs, Geodesics, and Gauges"]
+    assert (gdl.arxiv_id, gdl.version, gdl.url) == ("2104.13478", 2, "https://arxiv.org/pdf/2104.13478v2")
+    assert gdl.text == "the proto-book that frames architectures by their symmetry groups"
+    pnas = items["Reconciling modern machine-learning practice and the classical bias–variance trade-off"]
+    assert (pnas.kind, pnas.doi, pnas.arxiv_id) == (ItemKind.MENTION, "10.1073/pnas.1903070116", None)
+    assert {category(items[t]) for t in ("Statistical learning theory", "Neural tangent kernel")} == {"wiki"}
+    assert category(items["Principles of deep learning theory talks"]) == "video"
+    assert category(items["Ultra-Wide Deep Nets and Neural Tangent Kernel (NTK)"]) == "blog"
+    assert category(items["CSC2541 Neural Net Training Dynamics"]) == "course"
+
+
+def test_tiddlywiki_html_skips_internal_links(fixtures_dir: Path) -> None:
+    result = parse_file(fixtures_dir / "sources" / "notes_tiddlywiki.html")
+    assert [(item.arxiv_id, item.title) for item in result.items] == [
+        ("1611.03530", "Understanding deep learning requires rethinking generalization"),
+        ("1503.02406", "Deep Learning and the Information Bottleneck Principle"),
+        ("1703.00810", "Opening the Black Box of Deep Neural Networks via Information"),
+        # the link text is just "arXiv": the title comes from the words after it
+        ("1902.06720", "Wide Neural Networks of Any Depth Evolve as Linear Models Under Gradient Descent"),
+    ]
+    assert result.items[-1].text == "Reading notes on"
+
+
+def test_markdown_readme_all_id_forms(fixtures_dir: Path) -> None:
+    items = parse_file(fixtures_dir / "sources" / "notes_readme.md").items
+    ids = {(item.arxiv_id, item.version, dict(item.extra).get("evidence")) for item in items if item.arxiv_id}
+    assert ids == {
+        ("1611.03530", None, "arxiv_link"),
+        ("1812.11118", 2, "arxiv_text"),  # arXiv:1812.11118v2
+        ("1912.02292", None, "arxiv_link"),  # bare URL in text
+        ("1806.07572", None, "arxiv_link"),  # [[id] title](url)
+        ("1902.06720", None, "arxiv_link"),  # https://doi.org/10.48550/arXiv.1902.06720
+        ("hep-th/9711200", None, "arxiv_text"),  # old style
+    }
+    titles = by_title(items)
+    belkin = titles["Reconciling modern machine learning practice and the bias-variance trade-off"]
+    assert (belkin.arxiv_id, belkin.text) == ("1812.11118", "Belkin, Hsu, Ma, Mandal")
+    assert (
+        titles["Neural Tangent Kernel: Convergence and Generalization in Neural Networks"].arxiv_id
+        == "1806.07572"
+    )
+    dois = {item.doi for item in items if item.doi}
+    assert dois == {"10.1073/pnas.1903070116"}
+    neurips = [item for item in items if item.url == "https://proceedings.neurips.cc/paper/2018"]
+    assert len(neurips) == 1 and dict(neurips[0].extra)["evidence"] == "paper_link"
+    assert (
+        category(titles["Ultra-Wide Deep Nets and Neural Tangent Kernel"]) == "blog"
+    )  # TiddlyWiki [[t|url]]
+    assert category(titles["awesome-neural-ode"]) == "code"
+
+
+def test_changed_layout_warns_instead_of_failing() -> None:
+    result = KIND.parse_bytes(b"<html><body><div class='app'>Loading...</div></body></html>", source_id="n")
+    assert result.items == ()
+    assert "0 items parsed from a 200 response" in result.warnings
+
+
+def test_undecodable_bytes_raise_parse_error_with_source_id() -> None:
+    with pytest.raises(ParseError) as excinfo:
+        KIND.parse_bytes(bytes(range(256)) * 50, source_id="my-notes")
+    assert excinfo.value.source_id == "my-notes"
+
+
+@pytest.mark.parametrize(
+    ("url", "kind"),
+    [
+        ("https://arxiv.org/abs/2106.10165v2", "arxiv"),
+        ("https://doi.org/10.1073/pnas.1903070116", "doi"),
+        ("https://proceedings.mlr.press/v97/", "paper"),
+        ("https://www.youtube.com/watch", "video"),
+        ("https://en.wikipedia.org/wiki/Neural_tangent_kernel", "wiki"),
+        ("https://github.com/Zymrael/awesome-neural-ode", "code"),
+        ("https://www.lesswrong.com/w/singular-learning-theory", "blog"),
+        ("https://example.org/page", "link"),
+    ],
+)
+def test_classify_url(url: str, kind: str) -> None:
+    assert classify_url(url) == kind
+
+
+def test_clean_title() -> None:
+    assert (
+        clean_title("[2106.10165] The Principles of Deep Learning Theory")
+        == "The Principles of Deep Learning Theory"
+    )
+    assert (
+        clean_title("[PDF] Deep Information Propagation | Semantic Scholar") == "Deep Information Propagation"
+    )
+    assert (
+        clean_title("Predicting Generalization using GANs(2022.6)") == "Predicting Generalization using GANs"
+    )
+
+
+def test_arxiv_ids_in_mirror_links() -> None:
+    page = (
+        "- [The Principles of Deep Learning Theory](https://huggingface.co/papers/2106.10165)\n"
+        "- [LoRA](https://papers.cool/arxiv/2106.09685v2) read on papers.cool\n"
+    )
+    items = KIND.parse_bytes(page.encode()).items
+    assert [(i.arxiv_id, i.version, i.title, i.text) for i in items] == [
+        ("2106.10165", None, "The Principles of Deep Learning Theory", ""),
+        ("2106.09685", 2, "LoRA", "read on papers.cool"),
+    ]
+
+
+def test_single_file_tiddlywiki_store(fixtures_dir: Path) -> None:
+    content = (fixtures_dir / "sources" / "notes_tiddlywiki_single_file.html").read_bytes()
+    items = KIND.parse_bytes(content, url="https://example.github.io/notes/", source_id="tw").items
+    assert [(i.kind.value, i.arxiv_id, i.title) for i in items] == [
+        ("mention", "1611.03530", "Understanding deep learning requires rethinking generalization"),
+        ("mention", "1503.02406", "Deep Learning and the Information Bottleneck Principle"),
+        ("mention", "1703.00810", "Opening the Black Box of Deep Neural Networks via Information"),
+        ("other", None, "Neural tangent kernel"),
+        ("mention", "1806.07572", ""),
+    ]
+    assert items[0].text == "random labels are memorised"
+    # one tiddler only, through the kind's options
+    only = KIND.parse_bytes(content, options={"tiddlers": ["Neural tangent kernel"]}).items
+    assert [i.arxiv_id for i in only if i.arxiv_id] == ["1806.07572"]

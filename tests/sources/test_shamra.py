@@ -1,0 +1,83 @@
+"""shamra on the seed 004 text rendering (read in place) and on a page in the site's HTML shape,
+also served in Windows-1256."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dltheory_digest.models import ItemKind
+from dltheory_digest.sources import REGISTRY
+
+KIND = REGISTRY["shamra"]
+URL = "https://shamra-academia.com/show/3a43f71cb08f65"
+
+
+def test_seed_004_text_rendering(shared_dir: Path) -> None:
+    (path,) = (shared_dir / "seeds").glob("004_*.txt")
+    result = KIND.parse_bytes(path.read_bytes(), url=URL, source_id="shamra")
+    main, *related = result.items
+    assert main.kind is ItemKind.PAPER
+    assert (main.title, main.arxiv_id, main.url) == ("The Modern Mathematics of Deep Learning", None, URL)
+    assert main.authors == ("Julius Berner",)
+    assert dict(main.extra) == {"year": "2021", "paper_language": "English"}
+    assert main.text.startswith("We describe the new field of mathematical analysis of deep learning.")
+    assert main.text.endswith("we describe the main ideas in more detail.")
+    assert main.lang == "en"
+    assert len(related) == 5
+    assert all(item.kind is ItemKind.MENTION for item in related)
+    first = related[0]
+    assert first.authors == ("Anirbit Mukherjee",)
+    assert dict(first.extra)["views"] == "82" and dict(first.extra)["year"] == "2021"
+    assert first.text.startswith("Deep Learning/Deep Neural Nets is a technological marvel")
+    # the text rendering shows no titles for related papers: they are kept with their abstracts
+    assert [item.text.split()[0] for item in related[1:]] == ["Why", "Recent", "ML", "Neural"]
+    assert {dict(item.extra)["evidence"] for item in related} == {"abstract_only"}
+    assert len({item.url for item in related}) == 5  # distinct keys, so none is merged away
+
+
+def test_html_page_with_arabic_and_english_abstracts(fixtures_dir: Path) -> None:
+    content = (fixtures_dir / "sources" / "shamra_show.html").read_bytes()
+    result = KIND.parse_bytes(content, url=URL, source_id="shamra")
+    main, first, second = result.items
+    assert main.title == "The Modern Mathematics of Deep Learning"
+    assert main.lang == "ar"
+    assert main.text.startswith("يعرض البحث مجالاً رياضياً ناشئاً")
+    extra = dict(main.extra)
+    assert extra["abstract_label"] == "arabic"
+    assert extra["abstract_en"].startswith("A survey of the mathematical analysis of deep learning")
+    assert (first.title, first.authors, first.url) == (
+        "Recent advances in deep learning theory",
+        ("Fengxiang He",),
+        "https://shamra-academia.com/show/3a43e2f5a1c2b7",
+    )
+    assert dict(first.extra)["year"] == "2020" and first.text.startswith("A review that sorts")
+    assert (second.title, second.authors) == (
+        "Deep Learning and the Information Bottleneck Principle",
+        ("Naftali Tishby",),
+    )
+
+
+def test_windows_1256_page_decodes(fixtures_dir: Path) -> None:
+    html = (fixtures_dir / "sources" / "shamra_show.html").read_text(encoding="utf-8")
+    cp1256 = html.replace('<meta charset="utf-8">', '<meta charset="windows-1256">').encode("cp1256")
+    result = KIND.parse_bytes(cp1256, url=URL)
+    assert result.items[0].text.startswith("يعرض البحث مجالاً رياضياً ناشئاً")
+    assert result.items[0].authors == ("Julius Berner",)
+
+
+def test_no_arabic_abstract_marker() -> None:
+    page = (
+        "The Modern Mathematics of Deep Learning\n"
+        "نشر من قبل Julius Berner\n"
+        "ﻻ يوجد ملخص باللغة العربية\n"
+        "A survey of the mathematical analysis of deep learning and of the questions it tries to answer.\n"
+    )
+    (main,) = KIND.parse_bytes(page.encode(), url=URL).items
+    assert dict(main.extra)["abstract_label"] == "no_arabic_abstract"
+    assert main.text.startswith("A survey of the mathematical analysis") and main.lang == "en"
+
+
+def test_changed_layout_warns() -> None:
+    result = KIND.parse_bytes("<html><body><div>صفحة غير موجودة</div></body></html>".encode())
+    assert result.items == ()
+    assert "0 items parsed from a 200 response" in result.warnings

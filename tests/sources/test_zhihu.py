@@ -1,0 +1,194 @@
+"""zhihu kind on the real recordings in ../shared/fixtures/zhihu and zhihu_legacy (read in place),
+plus hand-written pages in the current shapes (article with a reading list, v4 JSON list)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+from dltheory_digest.models import ItemKind, ParseResult
+from dltheory_digest.sources import REGISTRY
+
+KIND = REGISTRY["zhihu"]
+COLUMN_PAGE = "zhihu/morning-paper_zhihu_column_c_1335313713054887936_2021.html"
+COLUMN_ARTICLES = [
+    (
+        "https://zhuanlan.zhihu.com/p/348810960",
+        "amis在bigo人工智能训练平台落地实践",
+        "2021-02-02T08:28:50+00:00",
+    ),
+    ("https://zhuanlan.zhihu.com/p/347402803", "【bigo】前端配置系统pear", "2021-01-27T06:39:04+00:00"),
+    (
+        "https://zhuanlan.zhihu.com/p/345790344",
+        "【bigo前端】如何截取gif首帧图片",
+        "2021-01-20T11:49:20+00:00",
+    ),
+]
+
+
+def parse(path: Path, url: str = "") -> ParseResult:
+    return KIND.parse_bytes(path.read_bytes(), url=url, source_id="zhihu-col")
+
+
+def test_real_column_page_lists_its_articles(shared_dir: Path) -> None:
+    result = parse(
+        shared_dir / "fixtures" / COLUMN_PAGE, "https://www.zhihu.com/column/c_1335313713054887936"
+    )
+    assert not result.warnings
+    got = [
+        (item.url, item.title, item.published.isoformat() if item.published else None)
+        for item in result.items
+    ]
+    assert got == COLUMN_ARTICLES
+    assert result.cursor == (("last_published", "2021-02-02T08:28:50+00:00"),)
+    first = result.items[0]
+    assert first.kind is ItemKind.POST
+    assert first.authors == ("bigo前端",)
+    assert first.lang == "zh"
+    assert first.updated == dt.datetime(2021, 2, 3, 2, 5, 47, tzinfo=dt.UTC)
+    # the excerpt, with Zhihu's split link spans joined back
+    assert first.text.startswith("本文首发于：https://github.com/bigo-frontend/blog/ 欢迎关注、转载。")
+    assert first.text.endswith("amis 的解决方案是基于 JSO…")
+
+
+def test_real_column_page_inside_its_js_mock_parses_the_same(shared_dir: Path) -> None:
+    result = parse(shared_dir / "fixtures" / "zhihu" / "morning-paper_zhihu_column_html_mock.js")
+    assert [item.url for item in result.items] == [url for url, _, _ in COLUMN_ARTICLES]
+
+
+def test_legacy_column_post_json(shared_dir: Path) -> None:
+    result = parse(shared_dir / "fixtures" / "zhihu_legacy" / "zhihu-py3_column_post.json")
+    (post,) = result.items
+    assert post.kind is ItemKind.POST
+    assert post.title == "为了做一个称职的吃货，他决定连着吃一百天转基因食物"
+    assert post.url == "https://zhuanlan.zhihu.com/p/20202275"
+    assert post.authors == ("谢熊猫君",)
+    assert post.published == dt.datetime(2015, 9, 6, 20, 3, 31, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    assert post.text.startswith("这是个关于科普公益项目的硬广")
+    assert dict(post.extra) == {"column": "谢熊猫出没注意"}
+    assert post.cited == ()  # a post about food lists no papers
+
+
+def test_legacy_column_metadata_has_no_posts(shared_dir: Path) -> None:
+    result = parse(shared_dir / "fixtures" / "zhihu_legacy" / "zhihu-py3_column.json")
+    assert result.items == ()
+    assert "0 items parsed from a 200 response" in result.warnings
+    assert any("legacy column metadata for 'xiepanda' (69 posts)" in w for w in result.warnings)
+
+
+def test_legacy_answer_page(shared_dir: Path) -> None:
+    result = parse(shared_dir / "fixtures" / "zhihu_legacy" / "zhihu-py3_answer.html")
+    (answer,) = result.items
+    assert answer.title == "关系亲密的人之间要说「谢谢」吗？"
+    assert answer.url == "https://www.zhihu.com/question/24825703/answer/30975949"
+    assert answer.authors == ("甜阁下",)
+    assert answer.published == dt.datetime.fromtimestamp(1411567255, tz=dt.UTC)
+    assert answer.updated == dt.datetime(2014, 9, 25, tzinfo=dt.UTC)
+    assert answer.text.startswith("多谢刘柯的邀请！这也是个有意思的提问。")
+
+
+def test_article_reading_list_becomes_cited_mentions(fixtures_dir: Path) -> None:
+    result = parse(
+        fixtures_dir / "sources" / "zhihu_article_reading_list.html", "https://zhuanlan.zhihu.com/p/100000001"
+    )
+    (post,) = result.items
+    assert (post.kind, post.title, post.url) == (
+        ItemKind.POST,
+        "深度学习理论阅读清单",
+        "https://zhuanlan.zhihu.com/p/100000001",
+    )
+    assert post.published == dt.datetime(2022, 1, 1, tzinfo=dt.UTC)
+    cited = [(m.title, m.arxiv_id, m.version, m.text) for m in post.cited]
+    assert cited == [
+        (
+            "Recent advances in deep learning theory",
+            "2012.10931",
+            None,
+            "综述，按研究方向把近年的理论结果分成几组（2020）",
+        ),
+        (
+            "The Principles of Deep Learning Theory",
+            "2106.10165",
+            2,
+            "从有限宽度出发，用有效理论的语言讨论深度网络",
+        ),
+        ("Deep Learning Architectures: A Mathematical Approach", None, None, "一本偏数学的教材，没有放链接"),
+        ("", "1806.07572", None, "另见 关于神经正切核的原始论文"),
+    ]
+    assert all(m.kind is ItemKind.MENTION and m.lang == "zh" for m in post.cited)
+    # Zhihu's link.zhihu.com wrapper is removed; the course link is a link, not a cited paper
+    assert "https://arxiv.org/abs/2012.10931" in post.links
+    assert "https://www.cs.toronto.edu/~rgrosse/courses/csc2541_2021/" in post.links
+
+
+def test_article_dom_fallback_without_json(fixtures_dir: Path) -> None:
+    html = (fixtures_dir / "sources" / "zhihu_article_reading_list.html").read_text(encoding="utf-8")
+    without_json = html.split('<script id="js-initialData"')[0] + "</body></html>"
+    result = KIND.parse_bytes(without_json.encode(), url="https://zhuanlan.zhihu.com/p/100000001?utm=x")
+    (post,) = result.items
+    assert post.title == "深度学习理论阅读清单"
+    assert post.url == "https://zhuanlan.zhihu.com/p/100000001"
+    assert [m.arxiv_id for m in post.cited] == ["2012.10931", "2106.10165", None, "1806.07572"]
+
+
+def test_v4_column_items_json_pages_on(fixtures_dir: Path) -> None:
+    result = parse(fixtures_dir / "sources" / "zhihu_v4_column_items.json")
+    assert [item.url for item in result.items] == [url for url, _, _ in COLUMN_ARTICLES]
+    assert [item.title for item in result.items] == [title for _, title, _ in COLUMN_ARTICLES]
+    assert result.next_urls == (
+        "https://www.zhihu.com/api/v4/columns/c_1335313713054887936/items?limit=3&offset=3",
+    )
+    assert result.items[2].published == dt.datetime(2021, 1, 20, 11, 49, 20, tzinfo=dt.UTC)
+
+
+def test_changed_layout_gives_a_warning() -> None:
+    result = KIND.parse_bytes(b"<html><body><div id='root'></div></body></html>", source_id="zhihu-col")
+    assert result.items == ()
+    assert result.warnings == ("0 items parsed from a 200 response",)
+
+
+def test_seed_002_text_rendering_of_a_reading_list(shared_dir: Path) -> None:
+    (path,) = (shared_dir / "seeds").glob("002_*.txt")
+    result = KIND.parse_bytes(path.read_bytes(), url="https://zhuanlan.zhihu.com/p/1", source_id="zhihu-list")
+    (post,) = result.items
+    assert post.kind is ItemKind.POST and post.title == "整理了一些深度学习的理论相关内容,持续更新。"
+    cited = {mention.title: mention for mention in post.cited}
+    assert len(cited) == 33
+    implicit = cited[
+        "Implicit Regularization in Tensor Factorization: Can Tensor Rank Shed Light on Generalization in Deep Learning?"
+    ]
+    assert implicit.text == "Tensor Rank 能否揭示深度学习中的泛化?"
+    assert implicit.lang == "zh" and dict(implicit.extra)["year"] == "2021"
+    assert "Theory of Deep LearningTTIC" not in cited  # a course, not a paper
+
+
+def test_current_answer_page_json() -> None:
+    # the 2015 answer of the legacy recording, in today's page shape (content shortened)
+    state = {
+        "initialState": {
+            "entities": {
+                "answers": {
+                    "30975949": {
+                        "id": 30975949,
+                        "content": "<p>多谢邀请。另见 <a href='https://arxiv.org/abs/1611.03530'>这篇论文</a>。</p>",
+                        "author": {"name": "甜阁下"},
+                        "question": {"id": 24825703, "title": "关系亲密的人之间要说「谢谢」吗？"},
+                        "createdTime": 1411567255,
+                        "updatedTime": 1411653655,
+                    }
+                }
+            }
+        }
+    }
+    page = (
+        '<html><body><div id="root"></div><script id="js-initialData" type="text/json">'
+        + json.dumps(state, ensure_ascii=False)
+        + "</script></body></html>"
+    )
+    (answer,) = KIND.parse_bytes(page.encode()).items
+    assert answer.url == "https://www.zhihu.com/question/24825703/answer/30975949"
+    assert (answer.title, answer.authors) == ("关系亲密的人之间要说「谢谢」吗？", ("甜阁下",))
+    assert answer.published == dt.datetime.fromtimestamp(1411567255, tz=dt.UTC)
+    # a generic anchor text ("这篇论文", "this paper") is not taken as the title
+    assert [(m.arxiv_id, m.title) for m in answer.cited] == [("1611.03530", "")]
