@@ -108,6 +108,26 @@ def soup_of(text: str) -> BeautifulSoup:
     return BeautifulSoup(text, "lxml")
 
 
+_CANONICAL = re.compile(
+    r"""<link\b[^>]*\brel=["']canonical["'][^>]*\bhref=["']([^"']+)["']"""
+    r"""|<meta\b[^>]*\bproperty=["']og:url["'][^>]*\bcontent=["']([^"']+)["']""",
+    re.IGNORECASE,
+)
+
+
+def canonical_url(text: str, fallback: str = "") -> str:
+    """The page's own address (`<link rel=canonical>` or `og:url`), else where it was fetched from.
+
+    Mirrors, caches and test servers then still name the page by its real address.
+    """
+    match = _CANONICAL.search(text[:50_000])
+    if match:
+        found = (match.group(1) or match.group(2) or "").strip()
+        if found.startswith(("http://", "https://")):
+            return found
+    return fallback
+
+
 def unwrap_redirect(href: str) -> str:
     """Zhihu, Google and similar link wrappers -> the URL they point to."""
     parts = urlsplit(href)

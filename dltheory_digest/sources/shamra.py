@@ -18,6 +18,7 @@ related papers are MENTION items. Works on the HTML page and on its text renderi
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 
@@ -29,6 +30,7 @@ from dltheory_digest.sources.base import SourceKind
 from dltheory_digest.sources.blocks import (
     Block,
     any_blocks,
+    canonical_url,
     clean,
     finish,
     has_arabic,
@@ -139,6 +141,7 @@ def _related(blocks: list[Block]) -> list[_Related]:
 
 def parse(page: RawPage, options: BaseModel) -> ParseResult:
     text = page_text(page)
+    page = dataclasses.replace(page, url=canonical_url(text, page.url))
     blocks = any_blocks(text, page.url)
     title = _page_title(text, blocks)
     publisher = year = paper_language = None
