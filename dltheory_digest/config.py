@@ -225,7 +225,7 @@ class Settings(BaseSettings):
     contact: str = "https://github.com/dltheory-digest/dltheory-digest"
     taxonomy_file: Path | None = None  # default: the taxonomy shipped in the package
     glossary_file: Path | None = None  # default: the glossary shipped in the package
-    relevance_threshold: float = 0.35
+    relevance_threshold: float = 0.30
     arxiv_api_base: str = "https://export.arxiv.org/api/query"  # metadata look-ups (id_list, title search)
     argos_packages_dir: Path | None = None
     readers: tuple[Reader, ...] = ()

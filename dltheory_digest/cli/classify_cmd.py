@@ -1,5 +1,69 @@
-"""Commands of this stage (being written)."""
+"""`dltheory-digest classify`: research direction of each paper in a CSV file."""
 
 from __future__ import annotations
 
-from dltheory_digest.cli.app import app  # noqa: F401
+import csv
+import sys
+from pathlib import Path
+
+import typer
+
+from dltheory_digest.cli.app import app, err_console
+from dltheory_digest.errors import ConfigError
+
+
+@app.command("classify")
+def classify_command(
+    file: Path = typer.Argument(..., help="CSV with columns id,title and optionally abstract.", exists=False),
+    output: Path | None = typer.Option(None, "-o", "--output", help="Output CSV (default: stdout)."),
+    taxonomy: Path | None = typer.Option(
+        None, "--taxonomy", help="Taxonomy YAML (default: settings' taxonomy_file or the built-in one)."
+    ),
+    with_relevance: bool = typer.Option(
+        False, "--relevance", help="Add relevance and confident columns after id,direction,score."
+    ),
+) -> None:
+    """Write id,direction,score: the primary direction of each row and its score."""
+    from dltheory_digest.config import load_settings
+    from dltheory_digest.directions import DirectionClassifier, load_taxonomy
+
+    try:
+        taxonomy_path = taxonomy or load_settings().taxonomy_file
+        classifier = DirectionClassifier.from_taxonomy(load_taxonomy(taxonomy_path))
+    except ConfigError as exc:
+        err_console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    try:
+        with file.open(encoding="utf-8-sig", newline="") as handle:
+            reader = csv.DictReader(handle)
+            columns = [c.strip().lower() for c in reader.fieldnames or []]
+            missing = [c for c in ("id", "title") if c not in columns]
+            if missing:
+                err_console.print(f"[red]error:[/red] {file}: missing column(s) {', '.join(missing)}")
+                raise typer.Exit(2)
+            rows = [{(k or "").strip().lower(): (v or "") for k, v in row.items()} for row in reader]
+    except FileNotFoundError:
+        err_console.print(f"[red]error:[/red] {file}: file not found")
+        raise typer.Exit(2) from None
+
+    results = classifier.classify_many([(r["title"], r.get("abstract", "")) for r in rows])
+    header = ["id", "direction", "score"] + (["relevance", "confident"] if with_relevance else [])
+    out = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
+    try:
+        writer = csv.writer(out)
+        writer.writerow(header)
+        for row, result in zip(rows, results, strict=True):
+            top = result.scores[0][1] if result.scores else 0.0
+            line = [row["id"], result.primary, f"{top:.4f}"]
+            if with_relevance:
+                line += [f"{result.relevance:.4f}", "true" if result.confident else "false"]
+            writer.writerow(line)
+    finally:
+        if output:
+            out.close()
+    if output:
+        counts: dict[str, int] = {}
+        for result in results:
+            counts[result.primary] = counts.get(result.primary, 0) + 1
+        summary = ", ".join(f"{d} {n}" for d, n in sorted(counts.items(), key=lambda kv: -kv[1]))
+        err_console.print(f"classified {len(results)} rows -> {output} ({summary})")

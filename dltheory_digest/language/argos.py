@@ -1,0 +1,256 @@
+"""Argos Translate packages: where they live, what is installed, installing them.
+
+Reading what is installed only reads each package's `metadata.json`, so `models list`
+and `Translator.available()` never import argostranslate (which pulls stanza, torch and
+spacy: seconds). Importing it is done by `import_argos`, after pointing its settings
+(packages dir, XDG data/config/cache) into our data dir: its settings module creates
+folders at import time.
+
+The Argos index is fetched with httpx and a timeout, never through
+`argostranslate.package.get_available_packages()`, which recurses forever without a
+local index when offline.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+import zipfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from dltheory_digest.errors import DigestError
+
+ARGOS_INDEX_URL = "https://raw.githubusercontent.com/argosopentech/argospm-index/main/index.json"
+_LOCK = threading.Lock()
+
+
+class ModelInstallError(DigestError):
+    """A translation package could not be found, downloaded or installed."""
+
+
+@dataclass(frozen=True)
+class PackageInfo:
+    """An installed package, from its metadata.json."""
+
+    from_code: str
+    to_code: str
+    version: str
+    path: Path
+    argos_version: str = ""
+
+    @property
+    def model(self) -> str:
+        return f"argos {self.from_code}→{self.to_code}"
+
+    @property
+    def name(self) -> str:
+        """What items record in `translated_by`: "argos zh→en 1.9"."""
+        return f"{self.model} {self.version}"
+
+
+def default_packages_dir() -> Path:
+    """`argos_packages_dir` from the settings, else `<data_dir>/argos-packages`."""
+    from dltheory_digest.config import load_settings
+
+    settings = load_settings()
+    return Path(settings.argos_packages_dir or settings.data_dir / "argos-packages").resolve()
+
+
+def installed_packages(packages_dir: Path) -> list[PackageInfo]:
+    """Translate packages under `packages_dir` (one folder each), newest version first."""
+    found: list[PackageInfo] = []
+    if not packages_dir.is_dir():
+        return found
+    for folder in sorted(packages_dir.iterdir()):
+        meta_path = folder / "metadata.json"
+        if not meta_path.is_file():
+            continue
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if (
+            meta.get("type", "translate") != "translate"
+            or not meta.get("from_code")
+            or not meta.get("to_code")
+        ):
+            continue
+        found.append(
+            PackageInfo(
+                from_code=str(meta["from_code"]),
+                to_code=str(meta["to_code"]),
+                version=str(meta.get("package_version", "")),
+                path=folder,
+                argos_version=str(meta.get("argos_version", "")),
+            )
+        )
+    found.sort(key=lambda p: _version_key(p.version), reverse=True)
+    return found
+
+
+def find_package(packages_dir: Path, from_code: str, to_code: str) -> PackageInfo | None:
+    return next(
+        (p for p in installed_packages(packages_dir) if (p.from_code, p.to_code) == (from_code, to_code)),
+        None,
+    )
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(n) for n in re.findall(r"\d+", version)) or (0,)
+
+
+@contextmanager
+def _argos_env(packages_dir: Path) -> Iterator[None]:
+    home = packages_dir.parent / "argos-home"
+    wanted = {
+        "ARGOS_PACKAGES_DIR": str(packages_dir),
+        "XDG_DATA_HOME": str(home / "data"),
+        "XDG_CONFIG_HOME": str(home / "config"),
+        "XDG_CACHE_HOME": str(home / "cache"),
+    }
+    saved = {key: os.environ.get(key) for key in wanted}
+    os.environ.update(wanted)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def import_argos(packages_dir: Path) -> ModuleType:
+    """Import argostranslate (once per process) with its folders inside our data dir."""
+    with _LOCK:
+        packages_dir.mkdir(parents=True, exist_ok=True)
+        with _argos_env(packages_dir):
+            import argostranslate.package
+            import argostranslate.translate
+        return argostranslate.package
+
+
+def _check_archive(path: Path) -> dict[str, Any]:
+    if not zipfile.is_zipfile(path):
+        raise ModelInstallError(f"{path}: not an .argosmodel (not a zip archive)")
+    with zipfile.ZipFile(path) as zf:
+        names = zf.namelist()
+        tops = {n.split("/", 1)[0] for n in names if n.strip("/")}
+        if len(tops) != 1:
+            raise ModelInstallError(
+                f"{path}: an .argosmodel holds exactly one top-level folder, found {sorted(tops)}"
+            )
+        top = tops.pop()
+        try:
+            meta = json.loads(zf.read(f"{top}/metadata.json"))
+        except KeyError:
+            raise ModelInstallError(f"{path}: no {top}/metadata.json") from None
+        if f"{top}/model/model.bin" not in names:
+            raise ModelInstallError(f"{path}: no CTranslate2 model ({top}/model/model.bin)")
+    if not isinstance(meta, dict):
+        raise ModelInstallError(f"{path}: metadata.json is not an object")
+    meta["_folder"] = top
+    return meta
+
+
+def install_from_file(path: Path, packages_dir: Path) -> PackageInfo:
+    """Install a local `.argosmodel` into `packages_dir` (offline) with argostranslate's installer."""
+    meta = _check_archive(path)
+    package_module = import_argos(packages_dir)
+    settings = package_module.settings
+    with _LOCK:
+        # install_from_path extracts into settings.package_data_dir: point it at our dir.
+        previous = settings.package_data_dir
+        settings.package_data_dir = packages_dir
+        try:
+            package_module.install_from_path(path)
+        finally:
+            settings.package_data_dir = previous
+    folder = packages_dir / meta["_folder"]
+    info = next((p for p in installed_packages(packages_dir) if p.path == folder), None)
+    if info is None:
+        raise ModelInstallError(f"{path}: installed, but {folder} holds no translate package")
+    return info
+
+
+def fetch_index(client: Any, url: str = ARGOS_INDEX_URL, timeout: float = 20.0) -> list[dict[str, Any]]:
+    """The Argos package index (a JSON list) via an httpx client; a clear error when offline."""
+    import httpx
+
+    try:
+        response = client.get(url, timeout=timeout, follow_redirects=True)
+        response.raise_for_status()
+        index = response.json()
+    except httpx.HTTPError as exc:
+        raise ModelInstallError(
+            f"cannot reach the Argos package index ({url}): {exc}. Offline? Download the .argosmodel "
+            "elsewhere and run `dltheory-digest models install --from-file PATH.argosmodel`."
+        ) from None
+    except ValueError:
+        raise ModelInstallError(f"the Argos package index at {url} is not JSON") from None
+    if not isinstance(index, list):
+        raise ModelInstallError(f"the Argos package index at {url} is not a list of packages")
+    return [entry for entry in index if isinstance(entry, dict)]
+
+
+def pairs_for(lang: str) -> list[tuple[str, str]]:
+    """`models install zh` means zh→en for reading and en→zh for the zh edition."""
+    return [(lang, "en"), ("en", lang)] if lang != "en" else []
+
+
+def choose(index: list[dict[str, Any]], from_code: str, to_code: str) -> dict[str, Any] | None:
+    candidates = [
+        e
+        for e in index
+        if e.get("from_code") == from_code
+        and e.get("to_code") == to_code
+        and e.get("type", "translate") == "translate"
+    ]
+    candidates.sort(key=lambda e: _version_key(str(e.get("package_version", ""))), reverse=True)
+    return candidates[0] if candidates else None
+
+
+def download(
+    client: Any,
+    entry: dict[str, Any],
+    dest_dir: Path,
+    progress: Callable[[int, int | None], None] | None = None,
+    timeout: float = 60.0,
+) -> Path:
+    """Stream the package's first working link into `dest_dir`; `progress(done, total)`."""
+    import httpx
+
+    links = [str(link) for link in entry.get("links", []) if link]
+    if not links:
+        raise ModelInstallError(
+            f"the index lists no download link for {entry.get('from_code')}→{entry.get('to_code')}"
+        )
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    target = dest_dir / f"translate-{entry.get('from_code')}_{entry.get('to_code')}.argosmodel"
+    errors: list[str] = []
+    for link in links:
+        partial = target.with_suffix(".part")
+        try:
+            with client.stream("GET", link, timeout=timeout, follow_redirects=True) as response:
+                response.raise_for_status()
+                total = int(response.headers.get("content-length") or 0) or None
+                done = 0
+                with partial.open("wb") as handle:
+                    for chunk in response.iter_bytes(1 << 16):
+                        handle.write(chunk)
+                        done += len(chunk)
+                        if progress:
+                            progress(done, total)
+            partial.replace(target)
+            return target
+        except (httpx.HTTPError, OSError) as exc:
+            errors.append(f"{link}: {exc}")
+            partial.unlink(missing_ok=True)
+    raise ModelInstallError("download failed: " + "; ".join(errors))

@@ -1,0 +1,451 @@
+"""Per-segment language detection.
+
+A line is cut into runs of one script (Han+Kana, Hangul, Arabic, Cyrillic, Latin, ...);
+non-Latin scripts mostly name their language outright, and only Latin (and Arabic or
+Cyrillic, between their few languages) needs a statistical guess. langdetect is weak on
+short text, so for Latin it runs on a restricted set of languages with a prior towards
+English (this is an English-centred digest) and a function-word vote decides first when
+the evidence is clear.
+
+A line is "mixed" when a language other than its dominant one holds a run of four or
+more words (an English paper title inside Chinese commentary), or holds at least a third
+of the line's words. Acronyms and CamelCase names (CNN, ReLU, ImageNet) are terms, not
+words: they neither count nor break a run. When a non-Latin language is present in more
+than a token amount it is the dominant (matrix) language, since the English in such
+lines is quoted titles and terms.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dltheory_digest.language.normalize import normalize_text
+from dltheory_digest.models import Detection, Segment
+
+UNDETERMINED = "und"
+MIXED = "mixed"
+MIN_RUN_WORDS = 4  # a foreign run this long makes a line mixed (issue 4)
+MIN_SHARE = 1 / 3  # ... and so does a foreign share this large
+MIN_SHARE_WORDS = 3
+MATRIX_WEIGHT = 2.0  # word-equivalents a non-Latin language needs to dominate a line
+HAN_CHARS_PER_WORD = 1.5  # average length of a Chinese word, to weigh Han text against words
+
+# Scripts that name their language without any statistics.
+_SCRIPT_LANG = {
+    "HANGUL": "ko",
+    "GREEK": "el",
+    "HEBREW": "he",
+    "THAI": "th",
+    "DEVANAGARI": "hi",
+    "BENGALI": "bn",
+    "TAMIL": "ta",
+    "TELUGU": "te",
+    "GUJARATI": "gu",
+    "GURMUKHI": "pa",
+    "KANNADA": "kn",
+    "MALAYALAM": "ml",
+    "GEORGIAN": "ka",
+    "ARMENIAN": "hy",
+}
+_OPENING = set("([{“‘«《「『【〈\"'")
+
+# Languages langdetect may choose per script; the first is the default when unsure.
+_LATIN_LANGS = ("en", "fr", "de", "es", "it", "pt", "nl", "pl", "cs", "tr", "vi", "id", "sv", "da", "no",
+                "fi", "ro", "hu")  # fmt: skip
+_ARABIC_LANGS = ("ar", "fa", "ur")
+_CYRILLIC_LANGS = ("ru", "uk", "bg", "mk")
+_CONFIDENT = 0.9
+# Persian/Urdu letters that Arabic lacks; Ukrainian, Belarusian and Serbian/Macedonian letters
+# that Russian lacks, and Bulgarian's heavy ъ. Without them the script's main language stands.
+_NEIGHBOUR_LETTERS = frozenset("پچژگکیٹڈڑںےہھ" + "іїєґўђјљњћџѓќѕъ")
+
+# Function words that occur in one language far more than in the others; a tie means nothing.
+_FUNCTION_WORD_LISTS = {
+    "en": (
+        "and are as at based be between beyond by can does for from has have how into is it its not of on "
+        "or our over than that the their there these they this through to toward towards under using via "
+        "was we were what when where which while why with without"
+    ),
+    "fr": (
+        "au aux avec ce ces cette comme dans de des donc du elles est et ils la le les leur leurs ne nous "
+        "ou par pas pour que qui se sont sur très une été être"
+    ),
+    "de": (
+        "als auch auf aus bei das dem den der die diese dieser dieses durch ein eine einem einer eines "
+        "für im ist kann können mit nach nicht oder sich sind und von werden wie wir wird wurde zu zum "
+        "zur über"
+    ),
+    "es": (
+        "al como con de del el entre es esta este la las lo los muy más para por que se sobre son su sus "
+        "una y"
+    ),
+    "it": (
+        "anche che come con degli dei della delle di gli il la le lo nel nella non per più questa questo "
+        "sono una è"
+    ),
+    "pt": (
+        "ao com como da das de do dos e em mais na no não o os para pela pelo por que se são também um uma é"
+    ),
+    "nl": ("bij dat de die door een en het is met naar niet ook op te van voor worden wordt zijn"),
+}
+_FUNCTION_WORDS = {lang: frozenset(words.split()) for lang, words in _FUNCTION_WORD_LISTS.items()}
+_FW_OWNERS: dict[str, tuple[str, ...]] = {}
+for _owner, _vocabulary in _FUNCTION_WORDS.items():
+    for _w in _vocabulary:
+        _FW_OWNERS[_w] = (*_FW_OWNERS.get(_w, ()), _owner)
+
+_LATIN_WORD = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*")
+_CJK_CHAR = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff\u3400-\u9fff\uf900-\ufaff々〆ー]")
+_KANA = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff]")
+_NOT_LANGUAGE = re.compile(
+    r"(?:https?://|www\.)[^\s<>\"'）】」》]+"  # URLs
+    r"|[\w.+-]+@[\w-]+\.[\w.-]+"  # e-mail addresses
+    r"|\b(?:arXiv|doi|DOI):\s*\S+"  # arXiv:2106.10165, doi:10.1/x
+    r"|\b10\.\d{4,9}/\S+"  # bare DOIs
+    r"|\$[^$\n]{1,200}\$"  # inline LaTeX
+    r"|`[^`\n]{1,200}`"  # inline code
+    r"|\b(?:e\.g|i\.e|et al|etc|vs|cf|viz)\.",  # Latin abbreviations: no language of their own
+    re.IGNORECASE,
+)
+_LATIN_CLAUSE = re.compile(r"(?<=[.!?;:|])\s+|\s*[()\[\]“”«»\"|]\s*")
+
+
+@functools.lru_cache(maxsize=4096)
+def _script(ch: str) -> str | None:
+    """The script of a letter, or None for digits, punctuation, spaces and marks."""
+    if ch.isascii():
+        return "LATIN" if ch.isalpha() else None
+    if not ch.isalpha():
+        return None
+    name = unicodedata.name(ch, "")
+    head = name.split(" ", 1)[0]
+    if head in ("CJK", "IDEOGRAPHIC"):
+        return "HAN"
+    if head in ("HIRAGANA", "KATAKANA", "KATAKANA-HIRAGANA"):
+        return "KANA"
+    if head == "GREEK":
+        return None  # Greek letters in these texts are mathematics (α-stable, β-VAE)
+    if head in ("LATIN", "HANGUL", "ARABIC", "CYRILLIC") or head in _SCRIPT_LANG:
+        return head
+    return None
+
+
+def _group(script: str) -> str:
+    return "CJK" if script in ("HAN", "KANA") else script
+
+
+@dataclass
+class _Run:
+    start: int
+    end: int
+    group: str
+    lang: str = UNDETERMINED
+    words: float = 0.0  # counted words (terms excluded) or Han word-equivalents
+    weight: float = 0.0  # words plus half a word per term, for dominance
+
+
+def _masked(text: str) -> set[int]:
+    """Positions of URLs, e-mail addresses, identifiers and inline maths: no language."""
+    return {i for match in _NOT_LANGUAGE.finditer(text) for i in range(match.start(), match.end())}
+
+
+def _runs(text: str) -> list[_Run]:
+    """Maximal runs of one script group; neutral characters join the run they sit in,
+    and between two groups they go to the left one, except from an opening bracket or
+    quote on, which belongs to what it opens."""
+    runs: list[_Run] = []
+    current: _Run | None = None
+    pending_start: int | None = None
+    for i, ch in enumerate(text):
+        script = _script(ch)
+        if script is None:
+            if pending_start is None:
+                pending_start = i
+            continue
+        group = _group(script)
+        if current is not None and group == current.group:
+            current.end = i + 1
+            pending_start = None
+            continue
+        start = 0 if current is None else i
+        if current is not None and pending_start is not None:
+            cut = next((j for j in range(pending_start, i) if text[j] in _OPENING), i)
+            current.end = cut
+            start = cut
+        elif current is not None:
+            current.end = i
+        current = _Run(start, i + 1, group)
+        runs.append(current)
+        pending_start = None
+    if current is not None:
+        current.end = len(text)
+    return runs
+
+
+def _is_term(token: str) -> bool:
+    """Acronyms and CamelCase names: CNN, CNNs, ReLU, ImageNet, LeCun, GPT."""
+    return sum(1 for c in token if c.isupper()) >= 2
+
+
+def _latin_counts(text: str) -> tuple[int, int, list[str]]:
+    tokens = _LATIN_WORD.findall(text)
+    terms = [t for t in tokens if _is_term(t)]
+    if len(terms) == len(tokens) and len(tokens) >= MIN_RUN_WORDS:
+        return len(tokens), 0, tokens  # a title in capitals is words, not terms
+    return len(_words(tokens)), len(terms), tokens
+
+
+@functools.cache
+def _factory(langs: tuple[str, ...]) -> Any:
+    """A langdetect factory that knows only `langs`: fewer ways to be wrong on short text."""
+    from langdetect import DetectorFactory
+    from langdetect.detector_factory import PROFILES_DIRECTORY
+
+    DetectorFactory.seed = 0  # the module-level langdetect.detect() is deterministic too
+    factory = DetectorFactory()
+    factory.seed = 0
+    profiles = sorted(p for p in Path(PROFILES_DIRECTORY).iterdir() if _code(p.name) in langs)
+    factory.load_json_profile([p.read_text(encoding="utf-8") for p in profiles])
+    return factory
+
+
+def _code(langdetect_code: str) -> str:
+    return langdetect_code.split("-", 1)[0]  # zh-cn / zh-tw -> zh
+
+
+def _langdetect(text: str, langs: tuple[str, ...]) -> tuple[str, float]:
+    from langdetect.lang_detect_exception import LangDetectException
+
+    detector = _factory(tuple(sorted(langs))).create()
+    prior = {lang: (0.5 if lang == langs[0] else 0.5 / (len(langs) - 1)) for lang in langs}
+    detector.set_prior_map(prior)
+    detector.append(text)
+    try:
+        best = detector.get_probabilities()[0]
+    except (LangDetectException, IndexError):
+        return langs[0], 0.0
+    return _code(best.lang), float(best.prob)
+
+
+def _function_word_vote(tokens: list[str]) -> tuple[str | None, float, float]:
+    scores: dict[str, float] = {}
+    for token in tokens:
+        owners = _FW_OWNERS.get(token.lower())
+        if owners:
+            for owner in owners:
+                scores[owner] = scores.get(owner, 0.0) + 1.0 / len(owners)
+    if not scores:
+        return None, 0.0, 0.0
+    ranked = sorted(scores.items(), key=lambda kv: -kv[1])
+    second = ranked[1][1] if len(ranked) > 1 else 0.0
+    return ranked[0][0], ranked[0][1], second
+
+
+def _words(tokens: list[str]) -> list[str]:
+    """Tokens that are words: not terms (CNN, ReLU) and not stray letters of "e.g." or "R1"."""
+    return [t for t in tokens if (len(t) > 1 or t in ("a", "A", "I")) and not _is_term(t)]
+
+
+def _latin_lang(text: str, default: str = "en") -> str:
+    """Language of Latin-script text; `default` wins whenever the evidence is thin."""
+    words = _words(_LATIN_WORD.findall(text))
+    vote, best, second = _function_word_vote(words)
+    if vote is not None and best >= 2 and best >= 2 * second:
+        return vote
+    if len(words) >= 2:
+        order = (default, *(lang for lang in _LATIN_LANGS if lang != default))
+        lang, prob = _langdetect(text, order)
+        if lang == default:
+            return default
+        # langdetect is sure of itself on short titles too ("Implicit Regularization": ro);
+        # a short text needs letters or function words of its own to leave the default.
+        evidence = len(words) >= 6 or vote == lang or any(not ch.isascii() for ch in text if ch.isalpha())
+        if prob >= _CONFIDENT and evidence and not (vote == default and best >= 1):
+            return lang
+    return default
+
+
+def _other_lang(text: str, langs: tuple[str, ...], words: int) -> str:
+    """Arabic-script or Cyrillic text: the script's main language unless letters that
+    only its neighbours use are present and langdetect is sure."""
+    if words < 3 or not any(ch in _NEIGHBOUR_LETTERS for ch in text):
+        return langs[0]
+    lang, prob = _langdetect(text, langs)
+    return lang if prob >= _CONFIDENT else langs[0]
+
+
+def _latin_pieces(text: str, start: int) -> Iterator[tuple[int, int]]:
+    """Clauses of a long Latin run: a French sentence may quote an English title."""
+    pos = 0
+    for match in _LATIN_CLAUSE.finditer(text):
+        if match.start() > pos:
+            yield start + pos, start + match.start()
+        pos = match.end()
+    if pos < len(text):
+        yield start + pos, start + len(text)
+
+
+def _label(text: str, runs: list[_Run]) -> list[_Run]:
+    kana = len(_KANA.findall(text))
+    cjk = len(_CJK_CHAR.findall(text))
+    hangul = sum(r.end - r.start for r in runs if r.group == "HANGUL")
+    line_is_ja = kana >= 2 or (cjk and kana / cjk >= 0.05)
+    labelled: list[_Run] = []
+    for run in runs:
+        chunk = text[run.start : run.end]
+        if run.group == "CJK":
+            chars = len(_CJK_CHAR.findall(chunk))
+            run.lang = "ja" if (_KANA.search(chunk) or line_is_ja) else ("ko" if hangul > chars else "zh")
+            run.words = run.weight = chars / HAN_CHARS_PER_WORD
+        elif run.group == "LATIN":
+            labelled.extend(_label_latin(text, run))
+            continue
+        elif run.group == "HANGUL":
+            run.lang = "ko"
+            run.words = run.weight = float(_hangul_words(text, run))
+        else:
+            words = len(_LATIN_WORD.findall(chunk))
+            if run.group == "ARABIC":
+                run.lang = _other_lang(chunk, _ARABIC_LANGS, words)
+            elif run.group == "CYRILLIC":
+                run.lang = _other_lang(chunk, _CYRILLIC_LANGS, words)
+            else:
+                run.lang = _SCRIPT_LANG.get(run.group, UNDETERMINED)
+            run.words = run.weight = float(words)
+        labelled.append(run)
+    return labelled
+
+
+def _hangul_words(text: str, run: _Run) -> int:
+    """Hangul words; a particle glued to a Latin word (PMLR에, learning을) is not one."""
+    chunks = [c for c in text[run.start : run.end].split() if any(_script(ch) == "HANGUL" for ch in c)]
+    glued = run.start > 0 and not text[run.start - 1].isspace() and text[run.start] != " "
+    return max(0, len(chunks) - (1 if glued and chunks else 0))
+
+
+def _label_latin(text: str, run: _Run) -> list[_Run]:
+    chunk = text[run.start : run.end]
+    words, terms, _ = _latin_counts(chunk)
+    run.lang = _latin_lang(chunk)
+    if words < 2 * MIN_RUN_WORDS:
+        run.words, run.weight = float(words), words + terms / 2
+        return [run]
+    # Long runs: clauses in another language than the whole (a title quoted in French).
+    pieces: list[_Run] = []
+    for start, end in _latin_pieces(chunk, run.start):
+        piece_words, piece_terms, _ = _latin_counts(text[start:end])
+        lang = run.lang
+        if piece_words >= MIN_RUN_WORDS:
+            lang = _latin_lang(text[start:end], default=run.lang)
+        piece = _Run(start, end, "LATIN", lang, float(piece_words), piece_words + piece_terms / 2)
+        if pieces and pieces[-1].lang == lang:
+            prev = pieces[-1]
+            prev.end, prev.words, prev.weight = end, prev.words + piece.words, prev.weight + piece.weight
+        else:
+            pieces.append(piece)
+    if not pieces:
+        return [run]
+    pieces[0].start, pieces[-1].end = run.start, run.end
+    for left, right in itertools.pairwise(pieces):
+        left.end = right.start  # the separators between clauses stay with the left clause
+    return pieces
+
+
+def _dominant(runs: list[_Run]) -> str:
+    weights: dict[str, float] = {}
+    non_latin: dict[str, float] = {}
+    for run in runs:
+        weights[run.lang] = weights.get(run.lang, 0.0) + run.weight
+        if run.group != "LATIN":
+            non_latin[run.lang] = non_latin.get(run.lang, 0.0) + run.weight
+    heaviest_non_latin = max(non_latin.items(), key=lambda kv: kv[1], default=(UNDETERMINED, 0.0))
+    if heaviest_non_latin[1] >= MATRIX_WEIGHT:
+        return heaviest_non_latin[0]
+    return max(weights.items(), key=lambda kv: kv[1])[0]
+
+
+def _is_mixed(runs: list[_Run], dominant: str) -> bool:
+    foreign = [r for r in runs if r.lang != dominant]
+    if any(r.words >= MIN_RUN_WORDS for r in foreign):
+        return True
+    foreign_words = sum(r.words for r in foreign)
+    total = sum(r.words for r in runs)
+    return foreign_words >= MIN_SHARE_WORDS and total > 0 and foreign_words / total >= MIN_SHARE
+
+
+def _segments(text: str, runs: list[_Run]) -> tuple[Segment, ...]:
+    """Runs as segments: short Latin runs inside non-Latin text (terms, short names) stay
+    inside the surrounding segment, so a translator sees whole clauses."""
+    kept: list[_Run] = []
+    for i, run in enumerate(runs):
+        if run.group == "LATIN" and run.words < MIN_RUN_WORDS:
+            neighbours = [
+                r for r in (runs[i - 1] if i else None, runs[i + 1] if i + 1 < len(runs) else None) if r
+            ]
+            host = next((r for r in neighbours if r.group != "LATIN"), None)
+            if host is not None:
+                if host is (runs[i - 1] if i else None):
+                    host.end = run.end
+                else:
+                    host.start = run.start
+                continue
+        kept.append(run)
+    merged: list[_Run] = []
+    for run in kept:
+        if merged and merged[-1].lang == run.lang:
+            merged[-1].end = run.end
+        else:
+            merged.append(_Run(run.start, run.end, run.group, run.lang))
+    if merged:
+        merged[0].start = 0
+        merged[-1].end = len(text)
+        for left, right in itertools.pairwise(merged):
+            left.end = right.start
+    return tuple(Segment(text[r.start : r.end], r.lang) for r in merged)
+
+
+def detect(text: str) -> Detection:
+    """Dominant language of `text` (ISO 639-1), or "mixed", with its language segments.
+
+    The segments' texts are the normalized text cut into pieces; joined they give it back.
+    """
+    return _detect(text)
+
+
+@functools.lru_cache(maxsize=8192)  # pure and deterministic; titles recur across sources and weeks
+def _detect(text: str) -> Detection:
+    normalized = normalize_text(text)
+    # URLs, identifiers and maths are blanked for the analysis; offsets stay the same.
+    masked = _masked(normalized)
+    analysed = (
+        "".join(" " if i in masked else ch for i, ch in enumerate(normalized)) if masked else normalized
+    )
+    runs = _label(analysed, _runs(analysed))
+    if not runs:
+        # Greek letters count as mathematics above; a line of Greek words is Greek.
+        greek = sum(1 for ch in analysed if ch.isalpha() and unicodedata.name(ch, "").startswith("GREEK"))
+        if greek >= 3:
+            return Detection("el", (Segment(normalized, "el"),))
+        return Detection(UNDETERMINED, ())
+    dominant = _dominant(runs)
+    lang = MIXED if _is_mixed(runs, dominant) else dominant
+    return Detection(lang, _segments(normalized, runs))
+
+
+def dominant_language(detection: Detection) -> str:
+    """The language carrying most of a detection's text (for "mixed": the non-English one)."""
+    if detection.lang != MIXED:
+        return detection.lang
+    sizes: dict[str, int] = {}
+    for segment in detection.segments:
+        sizes[segment.lang] = sizes.get(segment.lang, 0) + len(segment.text)
+    non_english = {k: v for k, v in sizes.items() if k != "en"}
+    pool = non_english or sizes
+    return max(pool.items(), key=lambda kv: kv[1])[0] if pool else UNDETERMINED

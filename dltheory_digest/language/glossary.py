@@ -1,0 +1,123 @@
+"""The user-editable glossary: DL-theory terms in Chinese and Arabic and their English.
+
+Terms are substituted before translation (longest first), so a key term comes out the
+same every time whatever the model makes of its context; a text that is only glossary
+terms needs no model at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from dltheory_digest.errors import ConfigError
+from dltheory_digest.language.normalize import normalize_text, to_simplified
+
+DEFAULT_GLOSSARY = Path(__file__).resolve().parent.parent / "glossary.yaml"
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
+
+
+@dataclass(frozen=True)
+class Glossary:
+    """`terms[lang]` pairs (term in `lang`, English), longest term first."""
+
+    terms: Mapping[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
+    version: str = "empty"  # hash of the content: part of what a cached translation depends on
+
+    def languages(self) -> tuple[str, ...]:
+        return tuple(sorted(self.terms))
+
+    def english_for(self, term: str, lang: str) -> str | None:
+        wanted = _prepare_term(term, lang)
+        return next((en for source, en in self.terms.get(lang, ()) if source == wanted), None)
+
+    def targets(self, from_code: str, to_code: str) -> tuple[str, ...]:
+        """The glossary's renderings in `to_code` for a from→to translation (English for X→en)."""
+        if to_code == "en":
+            return tuple(dict.fromkeys(en for _, en in self.terms.get(from_code, ())))
+        if from_code == "en":
+            return tuple(dict.fromkeys(src for src, _ in self.terms.get(to_code, ())))
+        return ()
+
+    def to_english(self, text: str, lang: str) -> str:
+        """Replace `lang` terms in `text` (already normalized) by their English."""
+        return self._substitute(
+            text, [(src, en) for src, en in self.terms.get(lang, ())], cjk=lang in ("zh", "ja")
+        )
+
+    def from_english(self, text: str, lang: str) -> str:
+        """Replace English terms by their `lang` equivalents (en→zh, en→ar), case-insensitively."""
+        pairs = sorted(((en, src) for src, en in self.terms.get(lang, ())), key=lambda p: -len(p[0]))
+        out = text
+        for english, source in pairs:
+            out = re.sub(rf"(?<![\w-]){re.escape(english)}(?![\w-])", source, out, flags=re.IGNORECASE)
+        return out
+
+    @staticmethod
+    def _substitute(text: str, pairs: list[tuple[str, str]], *, cjk: bool) -> str:
+        if not pairs:
+            return text
+        pattern = re.compile("|".join(re.escape(src) for src, _ in pairs))
+        lookup = dict(pairs)
+
+        def english(match: re.Match[str]) -> str:
+            # Inside Chinese the English needs spaces around it to stay a separate phrase.
+            replacement = lookup[match.group(0)]
+            if not cjk:
+                return replacement
+            before = text[match.start() - 1] if match.start() else " "
+            after = text[match.end()] if match.end() < len(text) else " "
+            left = " " if _CJK.match(before) else ""
+            right = " " if _CJK.match(after) else ""
+            return f"{left}{replacement}{right}"
+
+        return pattern.sub(english, text)
+
+
+def _prepare_term(term: str, lang: str) -> str:
+    term = normalize_text(term, lang)
+    return to_simplified(term) if lang == "zh" else term
+
+
+def load_glossary(path: Path | None = None) -> Glossary:
+    """Read the glossary YAML (`{lang: {term: english}}`); default: the one shipped in the package."""
+    path = path or DEFAULT_GLOSSARY
+    try:
+        raw_bytes = path.read_bytes()
+        raw = yaml.safe_load(raw_bytes) or {}
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: glossary file not found", path=str(path)) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path.name}: not valid YAML: {exc}", path=str(path)) from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path.name}: expected a mapping of language -> {{term: English}}", path=str(path))
+    terms: dict[str, tuple[tuple[str, str], ...]] = {}
+    for lang, entries in raw.items():
+        if not isinstance(entries, dict):
+            raise ConfigError(
+                f"{path.name}: field {lang!r}: expected a mapping of term -> English",
+                path=str(path),
+                field=str(lang),
+            )
+        pairs: dict[str, str] = {}
+        for term, english in entries.items():
+            if (
+                not isinstance(term, str)
+                or not isinstance(english, str)
+                or not term.strip()
+                or not english.strip()
+            ):
+                raise ConfigError(
+                    f"{path.name}: field '{lang}.{term}': term and English must be non-empty text",
+                    path=str(path),
+                    field=f"{lang}.{term}",
+                )
+            pairs[_prepare_term(term.strip(), str(lang))] = english.strip()
+        terms[str(lang)] = tuple(sorted(pairs.items(), key=lambda kv: (-len(kv[0]), kv[0])))
+    version = hashlib.sha256(raw_bytes).hexdigest()[:12]
+    return Glossary(terms=terms, version=version)

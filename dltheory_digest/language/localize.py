@@ -1,0 +1,129 @@
+"""The language stage over items: detect, translate non-English segments, keep the originals."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from dltheory_digest.errors import TranslationUnavailable
+from dltheory_digest.language.detect import UNDETERMINED, detect
+from dltheory_digest.language.translate import Translator
+from dltheory_digest.models import Item, Segment
+
+_FIELDS = ("title", "text")
+_SPACE_BEFORE_PUNCT = re.compile(r"\s+([,.;:!?)\]])")
+
+
+@dataclass(frozen=True)
+class LanguageResult:
+    items: tuple[Item, ...]
+    notes: tuple[str, ...] = ()  # "untranslated: no zh→en model (...)", once per pair
+    cache_hits: int = 0
+    new_translations: int = 0
+    models: tuple[tuple[str, str], ...] = ()  # ("argos zh→en", "1.9") for each model used
+
+
+def _needs_translation(segment: Segment) -> bool:
+    return segment.lang not in ("en", UNDETERMINED) and bool(segment.text.strip())
+
+
+def _join(parts: Sequence[str]) -> str:
+    text = " ".join(p.strip() for p in parts if p.strip())
+    return _SPACE_BEFORE_PUNCT.sub(r"\1", text)
+
+
+def localize_items(items: Sequence[Item], translator: Translator | None) -> LanguageResult:
+    """Set each item's `lang` (when the source did not), `title_en`, `text_en` and `translated_by`.
+
+    Only non-English segments are translated (all of them, across items and the mentions
+    posts cite, in one batch per language pair); English segments, such as a paper title
+    inside Chinese commentary, are kept as they are. Original `title` and `text` are never
+    changed.
+    """
+    hits_before = translator.stats.hits if translator else 0
+    new_before = translator.stats.new if translator else 0
+    flat = _flatten(items)
+    plans: dict[tuple[int, str], tuple[Segment, ...]] = {}  # (flat index, field) -> segments
+    wanted: dict[str, list[str]] = {}  # source language -> segment texts
+    for index, item in enumerate(flat):
+        for name in _FIELDS:
+            value: str = getattr(item, name)
+            if not value or not value.strip():
+                continue
+            segments = detect(value).segments
+            plans[(index, name)] = segments
+            for segment in segments:
+                if _needs_translation(segment):
+                    wanted.setdefault(segment.lang, []).append(segment.text)
+
+    translated: dict[tuple[str, str], str] = {}
+    model_of: dict[str, str] = {}
+    notes: list[str] = []
+    models: list[tuple[str, str]] = []
+    for lang, texts in wanted.items():
+        if translator is None or not translator.available(lang, "en"):
+            notes.append(str(TranslationUnavailable(lang, "en")))
+            continue
+        for result in translator.translate_many(list(dict.fromkeys(texts)), lang, "en"):
+            translated[(lang, result.original)] = result.english
+        info = translator.package(lang, "en")
+        if info is not None:
+            model_of[lang] = info.name
+            models.append((info.model, info.version))
+
+    localized = [_localized(item, index, plans, translated, model_of) for index, item in enumerate(flat)]
+    return LanguageResult(
+        items=_rebuild(items, iter(localized)),
+        notes=tuple(dict.fromkeys(notes)),
+        cache_hits=(translator.stats.hits - hits_before) if translator else 0,
+        new_translations=(translator.stats.new - new_before) if translator else 0,
+        models=tuple(dict.fromkeys(models)),
+    )
+
+
+def _flatten(items: Sequence[Item]) -> list[Item]:
+    """Items in depth-first order, each followed by the mentions it cites."""
+    out: list[Item] = []
+    for item in items:
+        out.append(item)
+        out.extend(_flatten(item.cited))
+    return out
+
+
+def _rebuild(items: Sequence[Item], localized: Iterator[Item]) -> tuple[Item, ...]:
+    """The inverse of `_flatten`: localized items with their localized citations."""
+    out: list[Item] = []
+    for item in items:
+        head = next(localized)
+        if item.cited:
+            head = dataclasses.replace(head, cited=_rebuild(item.cited, localized))
+        out.append(head)
+    return tuple(out)
+
+
+def _localized(
+    item: Item,
+    index: int,
+    plans: dict[tuple[int, str], tuple[Segment, ...]],
+    translated: dict[tuple[str, str], str],
+    model_of: dict[str, str],
+) -> Item:
+    changes: dict[str, object] = {"lang": item.lang or detect(_combined(item)).lang}
+    used: list[str] = []
+    for name in _FIELDS:
+        segments = plans.get((index, name), ())
+        foreign = [s for s in segments if _needs_translation(s)]
+        if not foreign or any((s.lang, s.text) not in translated for s in foreign):
+            continue  # English already, or a pair without a model: keep the original only
+        parts = [translated[(s.lang, s.text)] if _needs_translation(s) else s.text for s in segments]
+        changes[f"{name}_en"] = _join(parts)
+        used.extend(model_of[s.lang] for s in foreign)
+    if used:
+        changes["translated_by"] = ", ".join(dict.fromkeys(used))
+    return dataclasses.replace(item, **changes)  # type: ignore[arg-type]
+
+
+def _combined(item: Item) -> str:
+    return f"{item.title}\n{item.text}".strip()

@@ -1,0 +1,282 @@
+"""Offline translation with Argos Translate: batched, cached, glossary first.
+
+One `translate_many` call splits every text into paragraphs and sentences with the
+package's own sentence splitter, tokenizes them with its SentencePiece model and sends
+all sentences to CTranslate2 in one `translate_batch` call, with the same decoding
+settings argostranslate uses for one string. The cache is asked first; only misses reach
+the model. argostranslate is imported on the first real translation, not before.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dltheory_digest.errors import TranslationUnavailable
+from dltheory_digest.language.argos import PackageInfo, default_packages_dir, find_package, import_argos
+from dltheory_digest.language.cache import CacheEntry, CacheKey, TranslationCache, text_hash
+from dltheory_digest.language.detect import _script
+from dltheory_digest.language.glossary import Glossary, load_glossary
+from dltheory_digest.language.normalize import normalize_text, to_simplified
+from dltheory_digest.models import Translated
+
+_SPACES = re.compile(r"[ \t]+")
+_SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s*")
+# Tokens per CTranslate2 batch. argostranslate's default (32) holds two or three sentences,
+# which is what one string needs; a week's worth of titles needs batches this size to gain.
+BATCH_TOKENS = 2048
+
+
+@dataclass
+class TranslationStats:
+    hits: int = 0  # distinct texts answered by the cache
+    new: int = 0  # distinct texts sent to a model
+
+
+class _RegexSentencizer:
+    """Used when a package bundles no splitter: MiniSBD would try to download one."""
+
+    def split_sentences(self, text: str) -> list[str]:
+        return [s for s in _SENTENCE_END.split(text) if s.strip()]
+
+
+_STANZA_CODES = {"zt": "zh-hant", "pb": "pt"}  # argos codes stanza does not know
+
+
+class _OfflineStanzaSentencizer:
+    """argostranslate's Stanza splitter asks the network for a fresh resources.json at the
+    first translation (stanza's default download method); this one uses what the package
+    bundles and nothing else."""
+
+    def __init__(self, package_path: Path, from_code: str) -> None:
+        self.dir = str(package_path / "stanza")
+        self.lang = _STANZA_CODES.get(from_code, from_code)
+        self.pipeline: Any = None
+
+    def split_sentences(self, text: str) -> list[str]:
+        if self.pipeline is None:
+            import stanza
+
+            self.pipeline = stanza.Pipeline(
+                lang=self.lang,
+                dir=self.dir,
+                processors="tokenize",
+                use_gpu=False,
+                logging_level="WARNING",
+                download_method=None,
+            )
+        return [sentence.text for sentence in self.pipeline(text).sentences]
+
+
+class ArgosEngine:
+    """One installed package, loaded: sentence splitter, tokenizer and CTranslate2 model."""
+
+    def __init__(self, info: PackageInfo, packages_dir: Path) -> None:
+        import_argos(packages_dir)
+        import ctranslate2
+        from argostranslate import package as argos_package
+        from argostranslate import settings as argos_settings
+        from argostranslate import translate as argos_translate
+
+        self.info = info
+        self.settings = argos_settings
+        self.pkg = argos_package.Package(info.path)
+        self.translation = argos_translate.PackageTranslation(
+            argos_translate.Language(info.from_code, self.pkg.from_name),
+            argos_translate.Language(info.to_code, self.pkg.to_name),
+            self.pkg,
+        )
+        sbd_path = self.pkg.packaged_sbd_path
+        if sbd_path is None:
+            self.translation.sentencizer = _RegexSentencizer()
+        elif Path(sbd_path).name == "stanza":
+            self.translation.sentencizer = _OfflineStanzaSentencizer(self.pkg.package_path, info.from_code)
+        self.ct2 = ctranslate2.Translator(
+            str(self.pkg.package_path / "model"),
+            device=argos_settings.device,
+            inter_threads=argos_settings.inter_threads,
+            intra_threads=argos_settings.intra_threads,
+            compute_type=argos_settings.compute_type,
+        )
+        self.translation.translator = self.ct2  # argostranslate's own path shares the model
+
+    def translate_one(self, text: str) -> str:
+        """argostranslate's own per-string path (the benchmark's baseline)."""
+        return str(self.translation.translate(text))
+
+    def translate_batch(self, texts: Sequence[str]) -> list[str]:
+        sentencizer = self.translation.sentencizer
+        tokenizer = self.pkg.tokenizer
+        layout: list[list[int]] = []  # per text: number of sentences of each paragraph
+        tokenized: list[list[str]] = []
+        for text in texts:
+            counts: list[int] = []
+            for paragraph in text.split("\n"):
+                sentences = sentencizer.split_sentences(paragraph) if paragraph.strip() else []
+                counts.append(len(sentences))
+                tokenized.extend(tokenizer.encode(s) for s in sentences)
+            layout.append(counts)
+        prefix = self.pkg.target_prefix
+        results = (
+            self.ct2.translate_batch(
+                tokenized,
+                target_prefix=[[prefix]] * len(tokenized) if prefix else None,
+                replace_unknowns=True,
+                max_batch_size=max(self.settings.batch_size, BATCH_TOKENS),
+                batch_type="tokens",
+                beam_size=max(1, self.settings.beam_size),
+                num_hypotheses=1,
+                length_penalty=0.2,
+            )
+            if tokenized
+            else []
+        )
+        outputs: list[str] = []
+        position = 0
+        for counts in layout:
+            paragraphs: list[str] = []
+            for count in counts:
+                tokens: list[str] = []
+                for result in results[position : position + count]:
+                    tokens.extend(result.hypotheses[0])
+                position += count
+                value = tokenizer.decode(tokens) if tokens else ""
+                if prefix and value.startswith(prefix):
+                    value = value[len(prefix) :]
+                paragraphs.append(value[1:] if value.startswith(" ") else value)
+            outputs.append("\n".join(paragraphs).lstrip("\n"))
+        return outputs
+
+
+class Translator:
+    """Translates between the installed pairs; says clearly when a pair has no model."""
+
+    def __init__(
+        self,
+        *,
+        cache: TranslationCache | None = None,
+        glossary: Glossary | None = None,
+        packages_dir: Path | None = None,
+    ) -> None:
+        self.cache = cache
+        self.glossary = glossary if glossary is not None else load_glossary()
+        self.packages_dir = Path(packages_dir) if packages_dir is not None else default_packages_dir()
+        self.stats = TranslationStats()
+        self._engines: dict[tuple[str, str], ArgosEngine] = {}
+        self._packages: dict[tuple[str, str], PackageInfo | None] = {}
+
+    # -- what is there ------------------------------------------------------------------
+    def package(self, from_code: str, to_code: str) -> PackageInfo | None:
+        pair = (from_code, to_code)
+        if pair not in self._packages:
+            self._packages[pair] = find_package(self.packages_dir, from_code, to_code)
+        return self._packages[pair]
+
+    def available(self, from_code: str, to_code: str) -> bool:
+        return from_code == to_code or self.package(from_code, to_code) is not None
+
+    def model_name(self, from_code: str, to_code: str) -> str | None:
+        info = self.package(from_code, to_code)
+        return info.name if info else None
+
+    def engine(self, from_code: str, to_code: str) -> ArgosEngine:
+        pair = (from_code, to_code)
+        if pair not in self._engines:
+            info = self.package(from_code, to_code)
+            if info is None:
+                raise TranslationUnavailable(from_code, to_code)
+            self._engines[pair] = ArgosEngine(info, self.packages_dir)
+        return self._engines[pair]
+
+    # -- translating --------------------------------------------------------------------
+    def prepare(self, text: str, from_code: str, to_code: str) -> str:
+        """The exact text the model sees: normalized, Simplified for zh, glossary applied."""
+        prepared = normalize_text(text, from_code)
+        if from_code == "zh":
+            prepared = to_simplified(prepared)
+        if to_code == "en":
+            prepared = self.glossary.to_english(prepared, from_code)
+        elif from_code == "en":
+            prepared = self.glossary.from_english(prepared, to_code)
+        return _SPACES.sub(" ", prepared).strip()
+
+    def translate_many(self, texts: Sequence[str], from_code: str, to_code: str) -> list[Translated]:
+        texts = list(texts)
+        if from_code == to_code:
+            return [Translated(t, t, from_code) for t in texts]
+        info = self.package(from_code, to_code)
+        if info is None:
+            note = str(TranslationUnavailable(from_code, to_code))
+            return [Translated(t, t, from_code, None, note) for t in texts]
+        prepared = [self.prepare(t, from_code, to_code) for t in texts]
+        keys = [CacheKey(text_hash(p), from_code, to_code, info.model, info.version) for p in prepared]
+        done: dict[CacheKey, str] = {}
+        for key, text in zip(keys, prepared, strict=True):
+            if not _needs_model(text, from_code):
+                done[key] = text  # empty, or nothing left in the source language (glossary only)
+        asked = list(dict.fromkeys(k for k in keys if k not in done))
+        if self.cache is not None and asked:
+            cached = self.cache.get_many(asked)
+            self.stats.hits += len(cached)
+            done.update(cached)
+        misses = {k: p for k, p in zip(keys, prepared, strict=True) if k not in done}
+        if misses:
+            engine = self.engine(from_code, to_code)
+            outputs = engine.translate_batch(list(misses.values()))
+            fresh = {k: _tidy(out) for k, out in zip(misses, outputs, strict=True)}
+            self._keep_terms(engine, misses, fresh, from_code, to_code)
+            done.update(fresh)
+            self.stats.new += len(fresh)
+            if self.cache is not None:
+                self.cache.put_many([CacheEntry(k, misses[k], v) for k, v in fresh.items()])
+        return [Translated(t, done[k], from_code, info.name) for t, k in zip(texts, keys, strict=True)]
+
+    def _keep_terms(
+        self,
+        engine: ArgosEngine,
+        sources: dict[CacheKey, str],
+        outputs: dict[CacheKey, str],
+        from_code: str,
+        to_code: str,
+    ) -> None:
+        """Where the model dropped or changed a glossary term it was given, translate the
+        pieces between the terms instead and keep the terms verbatim: the term is certain,
+        at the price of context around it."""
+        targets = self.glossary.targets(from_code, to_code)
+        if not targets:
+            return
+        redo: dict[CacheKey, list[str]] = {}
+        for key, source in sources.items():
+            required = [t for t in targets if t in source]
+            if required and any(t.lower() not in outputs[key].lower() for t in required):
+                pattern = "(" + "|".join(re.escape(t) for t in sorted(required, key=len, reverse=True)) + ")"
+                redo[key] = [piece for piece in re.split(pattern, source) if piece.strip()]
+        pieces = list(dict.fromkeys(p for parts in redo.values() for p in parts if p not in targets))
+        pieces = [p for p in pieces if _needs_model(p, from_code)]
+        translated = dict(zip(pieces, engine.translate_batch(pieces), strict=True)) if pieces else {}
+        joiner = "" if to_code in ("zh", "ja") else " "
+        for key, parts in redo.items():
+            outputs[key] = _tidy(joiner.join(translated.get(p, p).strip() for p in parts))
+
+
+def _needs_model(text: str, from_code: str) -> bool:
+    if from_code == "en":
+        return any(_script(ch) == "LATIN" for ch in text)
+    return any(_script(ch) not in (None, "LATIN") for ch in text)
+
+
+def _tidy(text: str) -> str:
+    return _SPACES.sub(" ", text).strip()
+
+
+def make_translator(store: Any | None = None, **kwargs: Any) -> Translator:
+    """A Translator caching in `store` (a `dltheory_digest.store.Store`) when given."""
+    cache = kwargs.pop("cache", None)
+    if cache is None and store is not None:
+        from dltheory_digest.store.translations import StoreTranslationCache
+
+        cache = StoreTranslationCache(store)
+    return Translator(cache=cache, **kwargs)

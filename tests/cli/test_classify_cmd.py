@@ -1,0 +1,128 @@
+"""`dltheory-digest classify FILE.csv -o OUT.csv` through typer's CliRunner."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from dltheory_digest.cli import app
+
+runner = CliRunner()
+
+
+def _write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def _read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_classify_writes_one_row_per_input_row(tmp_path: Path) -> None:
+    source = _write_csv(
+        tmp_path / "papers.csv",
+        ["id", "title"],
+        [
+            ["2401.00001", "Finite-width corrections to the neural tangent kernel, revisited"],
+            ["2401.00002", "Adversarial examples and certified robustness for Lipschitz networks"],
+            ["2401.00003", "Cooking pasta at high altitude"],
+            ["2401.00001", "Finite-width corrections to the neural tangent kernel, revisited"],  # repeated
+        ],
+    )
+    out = tmp_path / "out.csv"
+    result = runner.invoke(app, ["classify", str(source), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = _read_csv(out)
+    assert list(rows[0]) == ["id", "direction", "score"]
+    assert [r["id"] for r in rows] == ["2401.00001", "2401.00002", "2401.00003", "2401.00001"]
+    assert [r["direction"] for r in rows] == [
+        "overparameterization",
+        "robustness",
+        "other",
+        "overparameterization",
+    ]
+    assert all(0.0 <= float(r["score"]) <= 1.0 for r in rows)
+    assert float(rows[0]["score"]) > float(rows[2]["score"])
+
+
+def test_classify_uses_the_abstract_column_and_optional_relevance(tmp_path: Path) -> None:
+    source = _write_csv(
+        tmp_path / "papers.csv",
+        ["ID", "Title", "Abstract"],  # header case does not matter
+        [
+            [
+                "a1",
+                "A note on two-layer networks",
+                "We study the neural tangent kernel of infinitely wide networks in the lazy regime.",
+            ],
+            ["a2", "A note on two-layer networks", ""],
+        ],
+    )
+    out = tmp_path / "out.csv"
+    result = runner.invoke(app, ["classify", str(source), "--output", str(out), "--relevance"])
+    assert result.exit_code == 0, result.output
+    rows = _read_csv(out)
+    assert list(rows[0]) == ["id", "direction", "score", "relevance", "confident"]
+    assert rows[0]["direction"] == "overparameterization"
+    assert rows[0]["confident"] == "true"
+    assert float(rows[0]["relevance"]) > 0.35
+
+
+def test_classify_to_stdout(tmp_path: Path) -> None:
+    source = _write_csv(tmp_path / "p.csv", ["id", "title"], [["x", "A survey of deep learning theory"]])
+    result = runner.invoke(app, ["classify", str(source)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[:2] == ["id,direction,score", result.stdout.splitlines()[1]]
+    assert result.stdout.splitlines()[1].startswith("x,surveys,")
+
+
+def test_classify_with_a_user_taxonomy(tmp_path: Path) -> None:
+    taxonomy = tmp_path / "mine.yaml"
+    taxonomy.write_text(
+        """
+directions:
+  - id: kernels
+    name: Kernel limits
+    description: Infinite-width kernel limits.
+    phrases: [neural tangent kernel, infinite width, gaussian process]
+  - id: attacks
+    name: Attacks
+    description: Adversarial examples and defences.
+    phrases: [adversarial examples, adversarial training, robustness]
+""",
+        encoding="utf-8",
+    )
+    source = _write_csv(
+        tmp_path / "p.csv",
+        ["id", "title"],
+        [["k", "Gaussian process limits at infinite width"], ["a", "Adversarial training provably helps"]],
+    )
+    out = tmp_path / "out.csv"
+    result = runner.invoke(app, ["classify", str(source), "-o", str(out), "--taxonomy", str(taxonomy)])
+    assert result.exit_code == 0, result.output
+    assert [r["direction"] for r in _read_csv(out)] == ["kernels", "attacks"]
+
+
+def test_classify_errors_exit_2(tmp_path: Path) -> None:
+    missing = runner.invoke(app, ["classify", str(tmp_path / "nope.csv")])
+    assert missing.exit_code == 2
+    assert "file not found" in missing.output
+
+    no_title = _write_csv(tmp_path / "bad.csv", ["id", "name"], [["1", "x"]])
+    result = runner.invoke(app, ["classify", str(no_title)])
+    assert result.exit_code == 2
+    assert "missing column(s) title" in result.output
+
+    bad_taxonomy = tmp_path / "taxonomy.yaml"
+    bad_taxonomy.write_text("directions:\n  - id: X\n    name: x\n", encoding="utf-8")
+    ok = _write_csv(tmp_path / "ok.csv", ["id", "title"], [["1", "x"]])
+    result = runner.invoke(app, ["classify", str(ok), "--taxonomy", str(bad_taxonomy)])
+    assert result.exit_code == 2
+    assert "taxonomy.yaml: direction 'X': field 'id': use lower-case" in result.output

@@ -1,0 +1,355 @@
+"""Taxonomy loading, the direction classifier, relevance, reader filters, emerging groups.
+
+Every title below was written for these tests (none comes from the evaluation file).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dltheory_digest.directions import (
+    DEFAULT_TAXONOMY,
+    OTHER,
+    DirectionClassifier,
+    KeywordFilter,
+    Taxonomy,
+    contains_phrase,
+    emerging_groups,
+    is_relevant,
+    load_taxonomy,
+    normalize,
+    passes,
+    top_directions,
+)
+from dltheory_digest.errors import ConfigError
+from dltheory_digest.models import Classification
+
+DEFAULT_IDS = (
+    "generalization",
+    "optimization",
+    "landscape",
+    "overparameterization",
+    "expressivity",
+    "implicit_bias",
+    "architectures",
+    "robustness",
+    "information_physics",
+    "bayesian_slt",
+    "surveys",
+    "other",
+)
+
+
+@pytest.fixture(scope="module")
+def taxonomy() -> Taxonomy:
+    return load_taxonomy()
+
+
+@pytest.fixture(scope="module")
+def classifier(taxonomy: Taxonomy) -> DirectionClassifier:
+    return DirectionClassifier.from_taxonomy(taxonomy)
+
+
+# --------------------------------------------------------------------------- taxonomy
+
+
+def test_default_taxonomy_has_the_issue_directions_in_order(taxonomy: Taxonomy) -> None:
+    assert taxonomy.ids == DEFAULT_IDS
+    assert taxonomy.name_of("bayesian_slt").startswith("Bayesian")
+    assert taxonomy.name_of("unknown") == "unknown"
+
+
+def test_every_default_direction_but_other_has_text_phrases_and_real_examples(taxonomy: Taxonomy) -> None:
+    for direction in taxonomy.directions:
+        assert direction.name and direction.description
+        if direction.id == OTHER:
+            assert not direction.trainable
+            continue
+        assert len(direction.phrases) >= 10, direction.id
+        assert len(direction.examples) >= 3, direction.id
+        assert len(direction.example_titles) >= 10, direction.id
+        assert all(len(e.split(".")[0]) == 4 for e in direction.examples), direction.examples
+    all_examples = [e for d in taxonomy.directions for e in d.examples]
+    # a few well-known anchors of the default taxonomy
+    assert "1806.07572" in taxonomy.get("overparameterization").examples  # the NTK paper
+    assert "2106.10165" in all_examples  # The Principles of Deep Learning Theory
+    assert "2402.15332" in taxonomy.get("architectures").examples  # categorical deep learning
+    assert taxonomy.off_topic.titles and taxonomy.off_topic.phrases
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "taxonomy.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+MINIMAL = """
+directions:
+  - id: kernels
+    name: Kernel limits
+    description: Infinite-width kernel limits of networks.
+    phrases: [neural tangent kernel, infinite width]
+    examples: [{id: "1806.07572", title: "Neural Tangent Kernel"}]
+    titles: [Kernel limits of wide networks]
+  - id: attacks
+    name: Attacks
+    description: Adversarial examples.
+    phrases: [adversarial examples, adversarial training]
+    examples: ["1412.6572"]
+"""
+
+
+def test_user_taxonomy_loads_and_gets_an_other_direction(tmp_path: Path) -> None:
+    taxonomy = load_taxonomy(_write(tmp_path, MINIMAL))
+    assert taxonomy.ids == ("kernels", "attacks", OTHER)
+    assert taxonomy.get("kernels").examples == ("1806.07572",)
+    assert taxonomy.get("kernels").example_titles == (
+        "Neural Tangent Kernel",
+        "Kernel limits of wide networks",
+    )
+    assert taxonomy.get("attacks").examples == ("1412.6572",)
+    classifier = DirectionClassifier.from_taxonomy(taxonomy)
+    assert classifier.classify("Adversarial training of ReLU networks").primary == "attacks"
+    assert classifier.classify("The neural tangent kernel at infinite width").primary == "kernels"
+
+
+@pytest.mark.parametrize(
+    ("body", "direction", "field"),
+    [
+        (MINIMAL.replace("id: kernels", "id: Kernels!"), None, "id"),
+        (
+            MINIMAL.replace("phrases: [neural tangent kernel, infinite width]", "phrases: 3"),
+            "kernels",
+            "phrases",
+        ),
+        (MINIMAL.replace('"1806.07572"', "1806.07572"), "kernels", "examples.0"),
+        (MINIMAL.replace('"1412.6572"', '"not-an-id"'), "attacks", "examples.0"),
+        (MINIMAL.replace("    name: Attacks\n", ""), "attacks", "name"),
+        (
+            MINIMAL.replace("    description: Adversarial examples.\n", "    colour: red\n"),
+            "attacks",
+            "colour",
+        ),
+        (MINIMAL.replace("id: attacks", "id: kernels"), "kernels", "id"),
+    ],
+)
+def test_bad_taxonomy_names_file_direction_and_field(
+    tmp_path: Path, body: str, direction: str | None, field: str
+) -> None:
+    path = _write(tmp_path, body)
+    with pytest.raises(ConfigError) as info:
+        load_taxonomy(path)
+    message = str(info.value)
+    assert message.startswith("taxonomy.yaml: direction ")
+    assert f"field {field!r}" in message or f"field '{field}" in message
+    assert info.value.path == str(path)
+    if direction:
+        assert f"direction {direction!r}" in message
+        assert info.value.source_id == direction
+
+
+def test_unreadable_taxonomy_files(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="file not found"):
+        load_taxonomy(tmp_path / "missing.yaml")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_taxonomy(_write(tmp_path, "directions: [unclosed"))
+    with pytest.raises(ConfigError, match="field 'directions'"):
+        load_taxonomy(_write(tmp_path, "version: 1\n"))
+    one = MINIMAL.split("  - id: attacks")[0]
+    with pytest.raises(ConfigError, match="at least two directions"):
+        load_taxonomy(_write(tmp_path, one))
+
+
+def test_default_path_is_the_packaged_file() -> None:
+    assert DEFAULT_TAXONOMY.is_file()
+    assert load_taxonomy(DEFAULT_TAXONOMY) == load_taxonomy()
+
+
+# --------------------------------------------------------------------------- text
+
+
+def test_normalize_and_phrase_matching_ignore_spelling_variants() -> None:
+    assert normalize("Over-Parametrised Networks: $\\ell_2$ Bounds") == "over parameterized networks 2 bounds"
+    assert contains_phrase("A mean-field analysis", "mean field")
+    assert contains_phrase("A meanfield analysis", "mean-field")
+    assert contains_phrase("Over-parameterized networks", "overparameterized")
+    assert contains_phrase("Neural Tangent Kernels of ResNets", "neural tangent kernel")
+    assert contains_phrase("Hölder classes", "holder")
+    assert contains_phrase("Bayes-optimal estimation", "bayes")
+    assert not contains_phrase("Attentional blink in humans", "attention")
+    assert not contains_phrase("Tenseness", "tensor")
+
+
+# --------------------------------------------------------------------------- classifier
+
+OBVIOUS = [
+    ("generalization", "PAC-Bayes generalization bounds for deep networks with heavy-tailed weights"),
+    ("generalization", "Benign overfitting of interpolating two-layer ReLU classifiers"),
+    (
+        "optimization",
+        "Convergence rates of stochastic gradient descent with decaying step sizes for deep networks",
+    ),
+    ("optimization", "Edge of stability dynamics of gradient descent with large learning rates"),
+    ("landscape", "Mode connectivity and the absence of barriers in the loss landscape"),
+    ("landscape", "Sharp versus flat minima: a Hessian analysis of trained networks"),
+    ("overparameterization", "Finite-width corrections to the neural tangent kernel of deep networks"),
+    ("overparameterization", "Mean-field limit of infinitely wide two-layer networks"),
+    ("expressivity", "Universal approximation with deep narrow networks"),
+    ("expressivity", "Depth separation results for approximating radial functions"),
+    ("implicit_bias", "Implicit regularization of gradient flow in deep matrix factorization"),
+    ("implicit_bias", "Spectral bias and the frequency principle in network training"),
+    ("architectures", "Oversmoothing in message passing graph neural networks"),
+    ("architectures", "How transformers perform in-context learning of linear functions"),
+    ("robustness", "Adversarial examples and certified robustness for Lipschitz networks"),
+    ("robustness", "Differential privacy guarantees for noisy stochastic gradient training"),
+    ("information_physics", "The information bottleneck in deep representations"),
+    ("information_physics", "A replica calculation of learning curves in the teacher-student perceptron"),
+    ("bayesian_slt", "The real log canonical threshold of singular neural network models"),
+    ("bayesian_slt", "Posterior distributions of Bayesian neural networks with Gaussian priors"),
+    ("surveys", "A survey of deep learning theory"),
+    ("surveys", "Lecture notes on the theory of neural networks"),
+]
+
+
+@pytest.mark.parametrize(("expected", "title"), OBVIOUS)
+def test_obvious_titles_get_their_direction(
+    classifier: DirectionClassifier, expected: str, title: str
+) -> None:
+    result = classifier.classify(title)
+    assert result.primary == expected, result.scores[:3]
+    assert result.confident
+    assert result.scores[0][0] == expected
+    assert result.relevance >= 0.35
+
+
+def test_scores_cover_every_direction_sorted_and_bounded(classifier: DirectionClassifier) -> None:
+    result = classifier.classify(
+        "Adversarial robustness of wide networks in the neural tangent kernel regime",
+        "We prove that adversarial training in the lazy regime cannot remove adversarial examples.",
+    )
+    ids = [d for d, _ in result.scores]
+    assert sorted(ids) == sorted(d for d in DEFAULT_IDS if d != OTHER)
+    values = [s for _, s in result.scores]
+    assert values == sorted(values, reverse=True)
+    assert all(0.0 <= s <= 1.0 for s in values)
+    # a multi-label view: both the setting and the question of the paper score high
+    assert {"robustness", "overparameterization"} <= set(top_directions(result, min_score=0.2))
+
+
+def test_abstract_adds_evidence(classifier: DirectionClassifier) -> None:
+    title = "A note on two-layer networks"
+    with_abstract = classifier.classify(
+        title,
+        "We study the neural tangent kernel of infinitely wide networks and show that lazy "
+        "training stays close to the kernel regime.",
+    )
+    assert with_abstract.primary == "overparameterization"
+    assert (
+        dict(with_abstract.scores)["overparameterization"]
+        > dict(classifier.classify(title).scores)["overparameterization"]
+    )
+
+
+def test_classification_is_deterministic(taxonomy: Taxonomy) -> None:
+    rows = [(title, "") for _, title in OBVIOUS] + [("Cooking pasta at high altitude", "")]
+    first = DirectionClassifier(taxonomy).classify_many(rows)
+    second = DirectionClassifier(taxonomy).classify_many(rows)  # a fresh fit, not the cache
+    assert first == second
+    assert [DirectionClassifier(taxonomy).classify(t, a) for t, a in rows[:3]] == first[:3]
+
+
+def test_from_taxonomy_reuses_the_fitted_model(taxonomy: Taxonomy) -> None:
+    assert DirectionClassifier.from_taxonomy(taxonomy) is DirectionClassifier.from_taxonomy(load_taxonomy())
+
+
+@pytest.mark.parametrize(
+    "title", ["Cooking pasta at high altitude", "Hello world", "", "A dataset of recipes"]
+)
+def test_titles_with_no_direction_go_to_other_unconfident(
+    classifier: DirectionClassifier, title: str
+) -> None:
+    result = classifier.classify(title)
+    assert result.primary == OTHER
+    assert not result.confident
+    assert result.scores  # scores are still reported for the record
+
+
+def test_classify_many_matches_classify(classifier: DirectionClassifier) -> None:
+    rows = [(OBVIOUS[0][1], ""), (OBVIOUS[5][1], "Hessian eigenvalues near minima."), ("", "")]
+    assert classifier.classify_many(rows) == [classifier.classify(t, a) for t, a in rows]
+    assert classifier.classify_many([]) == []
+
+
+# --------------------------------------------------------------------------- relevance
+
+
+def test_relevance_orders_theory_above_other_fields(classifier: DirectionClassifier) -> None:
+    theory = classifier.relevance(
+        "A convergence theory for gradient descent on overparameterized ReLU networks"
+    )
+    astro = classifier.relevance("Photometric variability of red dwarf stars in a young open cluster")
+    applied = classifier.relevance("A web dashboard for monitoring hospital bed occupancy")
+    stats = classifier.relevance("Sequential hypothesis tests for two-sample comparisons")
+    assert theory > 0.6
+    assert max(astro, applied, stats) < 0.35 < theory
+    assert classifier.relevance("") == 0.0
+
+
+def test_relevance_threshold_helper(classifier: DirectionClassifier) -> None:
+    result = classifier.classify("Statistical mechanics of the loss landscape of deep networks")
+    assert is_relevant(result, 0.35)
+    assert not is_relevant(Classification(primary="other", relevance=0.1), 0.35)
+
+
+# --------------------------------------------------------------------------- filters
+
+
+def test_keyword_filters() -> None:
+    title, abstract = "Spectral bias of wide ReLU networks", "We study the neural tangent kernel."
+    assert passes(KeywordFilter(), title, abstract)
+    assert passes(KeywordFilter(keywords=("neural tangent kernels",)), title, abstract)  # plural, in abstract
+    assert passes(KeywordFilter(keywords=("transformer", "spectral-bias")), title, abstract)
+    assert not passes(KeywordFilter(keywords=("transformer",)), title, abstract)
+    assert not passes(KeywordFilter(negative_keywords=("ReLU",)), title, abstract)
+    assert not passes(
+        KeywordFilter(keywords=("spectral bias",), negative_keywords=("kernel",)), title, abstract
+    )
+    assert passes(KeywordFilter(keywords=("  ", "wide"), negative_keywords=("",)), title, abstract)
+
+
+# --------------------------------------------------------------------------- emerging
+
+
+def test_emerging_groups_gather_close_unconfident_papers() -> None:
+    items = [
+        ("Tropical geometry of piecewise-linear maps", "tropical polynomials and tropical rational maps"),
+        ("Tropical rational maps and their zonotopes", "zonotopes of tropical polynomials"),
+        ("Tropical polynomials count the regions of maxout units", "tropical polynomials"),
+        ("Kolmogorov-Arnold networks with spline edges", "Kolmogorov-Arnold representation"),
+        ("Tropical polynomials and the sharpness of minima", "tropical polynomials"),  # confident: left out
+        ("Kolmogorov-Arnold representation and smooth splines", "Kolmogorov-Arnold"),
+    ]
+    unsure = Classification(primary=OTHER, confident=False)
+    sure = Classification(primary="landscape", confident=True)
+    classifications = [unsure, unsure, unsure, unsure, sure, unsure]
+    assert emerging_groups(items, classifications) == [[0, 1, 2]]
+    assert emerging_groups(items, classifications, min_size=2) == [[0, 1, 2], [3, 5]]
+    assert emerging_groups(items, [sure] * len(items)) == []
+    assert emerging_groups(items[:2], classifications[:2]) == []
+    with pytest.raises(ValueError):
+        emerging_groups(items, classifications[:3])
+
+
+def test_emerging_groups_with_the_real_classifier(classifier: DirectionClassifier) -> None:
+    items = [
+        ("Cooking pasta at high altitude", ""),
+        ("Boiling pasta at high altitude: cooking times", ""),
+        ("Altitude and the cooking of pasta", ""),
+        ("Finite-width corrections to the neural tangent kernel of deep networks", ""),
+        ("Knitting patterns", ""),
+    ]
+    classifications = classifier.classify_many(items)
+    assert [c.primary == OTHER for c in classifications] == [True, True, True, False, True]
+    assert emerging_groups(items, classifications) == [[0, 1, 2]]

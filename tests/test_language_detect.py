@@ -1,0 +1,147 @@
+"""Per-segment language detection on mixed lines, normalization and the `lang detect` command."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from dltheory_digest.cli import app
+from dltheory_digest.language import detect, dominant_language, normalize_text, to_simplified
+
+# Lines written for these tests in the shapes the sources produce (not from the eval set).
+CASES = [
+    # Chinese commentary around an English paper title
+    (
+        "Grokking: Generalization Beyond Overfitting on Small Algorithmic Datasets 这篇文章首次报告了顿悟现象。",
+        "mixed",
+    ),
+    ("推荐一篇论文《Deep Learning Through the Lens of Example Difficulty》，讲得很清楚。", "mixed"),
+    (
+        "作者在 The Implicit Bias of Gradient Descent on Separable Data 中证明了梯度下降收敛到最大间隔解。",
+        "mixed",
+    ),
+    ("機器學習中的泛化理論 (Generalization Theory in Machine Learning)", "mixed"),
+    # a few English terms inside Chinese keep it Chinese
+    ("本文研究了过参数化网络的泛化界，作者使用 NTK 与 PAC-Bayes 工具给出新的上界。", "zh"),
+    ("這篇論文討論神經正切核在無限寬度極限下的行為，並與 mean-field 理論比較。", "zh"),
+    ("我们用两层 ReLU 网络和 CNN 做了对比实验。", "zh"),
+    ("本系統整合影像分割 (Semantic Segmentation, SS) 與分類模組。", "zh"),
+    # Japanese, Korean, Arabic, Russian, with and without English titles
+    ("深層学習の汎化性能について、NTK の観点から解説する。", "ja"),
+    (
+        "今回は Neural Tangent Kernel: Convergence and Generalization in Neural Networks を紹介します。",
+        "mixed",
+    ),
+    ("이 논문은 과매개변수화된 신경망의 일반화를 NTK 관점에서 분석합니다.", "ko"),
+    (
+        "이번 글에서는 Understanding Deep Learning Requires Rethinking Generalization 논문을 리뷰합니다.",
+        "mixed",
+    ),
+    ("يقدم هذا البحث دراسة نظرية لظاهرة الانحدار المزدوج في نماذج التعلم الآلي.", "ar"),
+    ("النواة المماسية العصبية (NTK) أداة مهمة لفهم التدريب.", "ar"),
+    ("ناقش الباحثون ورقة Deep Double Descent Where Bigger Models Hurt في هذا المقال.", "mixed"),
+    ("В этой статье мы рассматриваем ядро нейронной касательной (NTK) и его свойства.", "ru"),
+    # English titles, short ones included, and other Latin-script languages
+    ("Neural Ordinary Differential Equations", "en"),
+    ("Benign Overfitting in Linear Regression", "en"),
+    ("Edge of Stability", "en"),
+    ("We show that the α-stable noise of SGD leads to flat minima (Simsekli et al.).", "en"),
+    ("Βαθιά μάθηση και γενίκευση", "el"),
+    ("Deep Double Descent (arXiv:1912.02292), see https://openai.com/blog/deep-double-descent/", "en"),
+    ("详见 arXiv:2106.10165 和 https://arxiv.org/abs/2106.10165 的讨论", "zh"),
+    ("这个界是 $O(\\sqrt{d/n})$ 量级的，比之前的 `bound_v2` 更紧。", "zh"),
+    ("Implicit Regularization", "en"),
+    ("Une analyse théorique de la généralisation des réseaux de neurones surparamétrés", "fr"),
+    ("Eine theoretische Analyse der Generalisierung tiefer neuronaler Netze", "de"),
+    ("Un análisis teórico de la generalización en redes neuronales profundas", "es"),
+    (
+        "Dans cet article, nous présentons « Attention Is All You Need Revisited For Theory » et ses limites.",
+        "mixed",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), CASES)
+def test_detects_line_language(text: str, expected: str) -> None:
+    assert detect(text).lang == expected
+
+
+def test_mixed_line_keeps_the_english_title_as_its_own_segment() -> None:
+    line = "推荐一篇论文《Deep Learning Through the Lens of Example Difficulty》，讲得很清楚。"
+    detection = detect(line)
+    langs = [s.lang for s in detection.segments]
+    assert langs == ["zh", "en", "zh"]
+    assert detection.segments[1].text.startswith("《Deep Learning Through")
+    assert "".join(s.text for s in detection.segments) == normalize_text(line)
+    assert dominant_language(detection) == "zh"
+
+
+def test_english_terms_stay_inside_the_chinese_segment() -> None:
+    detection = detect("我们用两层 ReLU 网络和 CNN 做了对比实验。")
+    assert [s.lang for s in detection.segments] == ["zh"]
+
+
+def test_codes_are_iso_639_1_and_traditional_chinese_is_zh() -> None:
+    for text in (
+        "傳統的搜索方法在圍棋上完全不可行，因為搜索空間極其龐大。",
+        "传统的搜索方法在围棋上完全不可行。",
+    ):
+        detection = detect(text)
+        assert detection.lang == "zh"
+        assert all(s.lang == "zh" for s in detection.segments)
+
+
+def test_detection_is_deterministic() -> None:
+    line = "Sharpness-Aware Minimization for Efficiently Improving Generalization"
+    assert len({detect(line) for _ in range(5)}) == 1
+
+
+def test_empty_and_symbol_only_lines() -> None:
+    assert detect("").lang == "und"
+    assert detect("2023 — (1) 42%").lang == "und"
+
+
+def test_normalize_full_width_arabic_and_mojibake() -> None:
+    assert normalize_text("ＮＴＫ（神经正切核）：泛化") == "NTK(神经正切核):泛化"
+    # tatweel, harakat and a presentation form (U+FEFB, lam-alef) become plain letters
+    assert normalize_text("التعلّـــم العَميق \ufefb") == "التعلم العميق لا"
+    assert normalize_text("generalizaciÃ³n") == "generalización"
+    assert normalize_text("“quoted” stays curly") == "“quoted” stays curly"
+
+
+def test_to_simplified() -> None:
+    assert to_simplified("遷移學習允許我們利用預訓練的模型") == "迁移学习允许我们利用预训练的模型"
+    assert to_simplified("Neural Tangent Kernel") == "Neural Tangent Kernel"
+
+
+def test_lang_detect_command_prints_one_json_object_per_line() -> None:
+    lines = [
+        "本文研究了过参数化网络的泛化界。",
+        "Attention Is All You Need 这篇文章很重要。",
+        "Edge of Stability",
+    ]
+    result = CliRunner().invoke(app, ["lang", "detect"], input="\n".join(lines) + "\n")
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["lang"] for r in records] == ["zh", "mixed", "en"]
+    assert records[1]["segments"] == [
+        {"text": "Attention Is All You Need ", "lang": "en"},
+        {"text": "这篇文章很重要。", "lang": "zh"},
+    ]
+
+
+@pytest.mark.shared
+def test_accuracy_on_the_langid_dev_set(shared_dir: Path) -> None:
+    with (shared_dir / "eval" / "langid_dev.csv").open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    wrong = [
+        (r["lang"], detect(r["text"]).lang, r["text"][:60])
+        for r in rows
+        if detect(r["text"]).lang != r["lang"]
+    ]
+    accuracy = 1 - len(wrong) / len(rows)
+    assert accuracy >= 0.97, wrong

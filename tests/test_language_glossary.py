@@ -1,0 +1,63 @@
+"""The user-editable glossary file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dltheory_digest.errors import ConfigError
+from dltheory_digest.language import DEFAULT_GLOSSARY, load_glossary
+
+
+def test_shipped_glossary_has_the_key_terms_in_both_languages() -> None:
+    glossary = load_glossary()
+    assert {"zh", "ar"} <= set(glossary.languages())
+    assert glossary.english_for("泛化界", "zh") == "generalization bound"
+    assert glossary.english_for("神经正切核", "zh") == "neural tangent kernel"
+    assert glossary.english_for("过参数化", "zh") == "over-parameterization"
+    assert glossary.english_for("النواة المماسية العصبية", "ar") == "neural tangent kernel"
+    # matched after normalization: Traditional script, Arabic diacritics
+    assert glossary.english_for("神經正切核", "zh") == "neural tangent kernel"
+    assert glossary.english_for("التَّعلم العميق", "ar") == "deep learning"
+
+
+def test_longest_term_wins_and_cjk_terms_get_spaces() -> None:
+    glossary = load_glossary()
+    assert (
+        glossary.to_english("随机梯度下降的隐式偏置", "zh") == "stochastic gradient descent 的 implicit bias"
+    )
+    assert glossary.to_english("الشبكات العصبية التلافيفية", "ar") == "convolutional neural networks"
+    assert glossary.from_english("A Neural Tangent Kernel view", "zh") == "A 神经正切核 view"
+
+
+def test_user_glossary_and_version_follow_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "glossary.yaml"
+    path.write_text("zh:\n  顿悟: grokking\n", encoding="utf-8")
+    first = load_glossary(path)
+    assert first.to_english("顿悟现象", "zh") == "grokking 现象"
+    path.write_text("zh:\n  顿悟: sudden generalization\n", encoding="utf-8")
+    assert load_glossary(path).version != first.version
+    assert load_glossary(DEFAULT_GLOSSARY).version == load_glossary().version
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("zh: [a, b]\n", "field 'zh'"),
+        ("zh:\n  顿悟: ''\n", "non-empty"),
+        ("- zh\n", "expected a mapping"),
+        ("zh: {a: [\n", "not valid YAML"),
+    ],
+)
+def test_bad_glossary_names_the_file_and_field(tmp_path: Path, content: str, message: str) -> None:
+    path = tmp_path / "mine.yaml"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(ConfigError, match=message) as err:
+        load_glossary(path)
+    assert "mine.yaml" in str(err.value)
+
+
+def test_missing_glossary_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="not found"):
+        load_glossary(tmp_path / "nope.yaml")

@@ -1,0 +1,406 @@
+"""Translation through a tiny but real Argos package, built and installed offline.
+
+Everything below runs argostranslate's real package installer, MiniSBD sentence splitter,
+SentencePiece tokenizer and a CTranslate2 model; the model's weights are random, so the
+tests compare paths with each other (batched = argostranslate's own per-string path,
+second run = cache) instead of expecting a particular English sentence.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from argos_tiny import build_tiny_package
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from dltheory_digest.cli import app
+from dltheory_digest.language import (
+    Glossary,
+    MemoryTranslationCache,
+    ModelInstallError,
+    Translator,
+    install_from_file,
+    installed_packages,
+    load_glossary,
+    localize_items,
+)
+from dltheory_digest.language import argos as argos_packages
+from dltheory_digest.models import Item, ItemKind
+
+ZH_TEXTS = [
+    "理解过参数化神经网络为何能泛化。梯度下降优化模型！",
+    "损失函数模型训练数据。",
+    "随机特征表示能力，深度学习理论。",
+]
+
+
+@pytest.fixture(scope="session")
+def tiny_packages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """zh→en and ar→en tiny .argosmodel files."""
+    build = tmp_path_factory.mktemp("argos-build")
+    return {
+        "zh": build_tiny_package(build / "zh", "zh", "en", version="0.1"),
+        "ar": build_tiny_package(build / "ar", "ar", "en", version="0.2"),
+    }
+
+
+@pytest.fixture(scope="session")
+def packages_dir(tmp_path_factory: pytest.TempPathFactory, tiny_packages: dict[str, Path]) -> Path:
+    """A packages dir with both tiny packages installed by argostranslate's installer."""
+    where = tmp_path_factory.mktemp("argos") / "packages"
+    for archive in tiny_packages.values():
+        install_from_file(archive, where)
+    return where
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Any connection other than to 127.0.0.1 fails the test."""
+    real_connect = socket.socket.connect
+
+    def guarded(self: socket.socket, address: object) -> object:
+        host = address[0] if isinstance(address, tuple) else address
+        if host not in ("127.0.0.1", "::1", "localhost") and not isinstance(address, str | bytes):
+            raise AssertionError(f"network connection attempted: {address!r}")
+        return real_connect(self, address)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+    yield
+
+
+def test_installed_packages_are_listed_without_importing_argos(packages_dir: Path) -> None:
+    pairs = {(p.from_code, p.to_code, p.version) for p in installed_packages(packages_dir)}
+    assert pairs == {("zh", "en", "0.1"), ("ar", "en", "0.2")}
+    translator = Translator(packages_dir=packages_dir)
+    assert translator.available("zh", "en") and translator.available("ar", "en")
+    assert not translator.available("en", "zh")
+    assert translator.model_name("zh", "en") == "argos zh→en 0.1"
+    assert translator.model_name("ja", "en") is None
+
+
+def test_batched_translation_equals_argos_per_string_path(packages_dir: Path) -> None:
+    translator = Translator(packages_dir=packages_dir, glossary=Glossary())  # the model's output only
+    results = translator.translate_many(ZH_TEXTS, "zh", "en")
+    engine = translator.engine("zh", "en")
+    singles = [engine.translate_one(translator.prepare(t, "zh", "en")) for t in ZH_TEXTS]
+    assert [r.english for r in results] == [" ".join(s.split()) for s in singles]
+    assert all(r.model == "argos zh→en 0.1" and r.english and r.note is None for r in results)
+    assert [r.original for r in results] == ZH_TEXTS
+    # two sentences in the first text: the package's MiniSBD splitter cut it, each was translated
+    assert engine.translation.sentencizer.split_sentences(ZH_TEXTS[0]) == [
+        "理解过参数化神经网络为何能泛化。",
+        "梯度下降优化模型！",
+    ]
+
+
+def test_memory_cache_second_run_translates_nothing(packages_dir: Path) -> None:
+    cache = MemoryTranslationCache()
+    first = Translator(packages_dir=packages_dir, cache=cache)
+    out1 = first.translate_many([*ZH_TEXTS, ZH_TEXTS[0]], "zh", "en")
+    assert (first.stats.hits, first.stats.new) == (0, 3)  # the repeated text is translated once
+    second = Translator(packages_dir=packages_dir, cache=cache)
+    out2 = second.translate_many(ZH_TEXTS, "zh", "en")
+    assert (second.stats.hits, second.stats.new) == (3, 0)
+    assert [r.english for r in out2] == [r.english for r in out1[:3]]
+    assert second._engines == {}  # the model was never even loaded
+
+
+def test_store_cache_survives_reopening(packages_dir: Path, tmp_path: Path) -> None:
+    from dltheory_digest.store import open_store
+    from dltheory_digest.store.schema import translations
+    from dltheory_digest.store.translations import StoreTranslationCache
+
+    url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    store = open_store(url)
+    translator = Translator(packages_dir=packages_dir, cache=StoreTranslationCache(store))
+    first = translator.translate_many(ZH_TEXTS, "zh", "en")
+    assert translator.stats.new == 3
+    store.close()
+
+    reopened = open_store(url)
+    again = Translator(packages_dir=packages_dir, cache=StoreTranslationCache(reopened))
+    second = again.translate_many(ZH_TEXTS, "zh", "en")
+    assert (again.stats.hits, again.stats.new) == (3, 0)
+    assert [r.english for r in second] == [r.english for r in first]
+    with reopened.engine.connect() as conn:
+        rows = conn.execute(select(translations)).all()
+        assert conn.execute(select(func.count()).select_from(translations)).scalar_one() == 3
+    assert {(r.from_code, r.to_code, r.model, r.model_version) for r in rows} == {
+        ("zh", "en", "argos zh→en", "0.1")
+    }
+    assert {r.source_text for r in rows} == {translator.prepare(t, "zh", "en") for t in ZH_TEXTS}
+    reopened.close()
+
+
+def test_glossary_terms_come_out_the_same(packages_dir: Path, tmp_path: Path) -> None:
+    glossary_file = tmp_path / "glossary.yaml"
+    glossary_file.write_text(
+        "zh:\n  神经正切核: neural tangent kernel\n  泛化界: generalization bound\n", "utf-8"
+    )
+    translator = Translator(packages_dir=packages_dir, glossary=load_glossary(glossary_file))
+    # a text that is only glossary terms needs no model and is exact
+    only_terms = translator.translate_many(["神经正切核", "泛化界"], "zh", "en")
+    assert [r.english for r in only_terms] == ["neural tangent kernel", "generalization bound"]
+    assert translator.stats.new == 0
+    # inside a sentence the English term is what the model is given (Traditional input too)
+    # and the output keeps it verbatim even when the model garbles it (this one always does)
+    [sentence] = translator.translate_many(["神經正切核的泛化界很緊。"], "zh", "en")
+    assert sentence.english.startswith("neural tangent kernel ")
+    assert " generalization bound " in sentence.english
+    assert translator.prepare("神經正切核的泛化界很緊。", "zh", "en") == (
+        "neural tangent kernel 的 generalization bound 很紧。"
+    )
+
+
+def test_editing_the_glossary_changes_the_cache_key(packages_dir: Path, tmp_path: Path) -> None:
+    cache = MemoryTranslationCache()
+    old = tmp_path / "old.yaml"
+    old.write_text("zh:\n  泛化界: generalization bound\n", "utf-8")
+    new = tmp_path / "new.yaml"
+    new.write_text("zh:\n  泛化界: generalisation bound\n", "utf-8")
+    text = ["模型的泛化界。"]
+    Translator(packages_dir=packages_dir, cache=cache, glossary=load_glossary(old)).translate_many(
+        text, "zh", "en"
+    )
+    edited = Translator(packages_dir=packages_dir, cache=cache, glossary=load_glossary(new))
+    edited.translate_many(text, "zh", "en")
+    assert (edited.stats.hits, edited.stats.new) == (0, 1)
+
+
+def test_without_a_model_the_text_stays_and_says_why(packages_dir: Path) -> None:
+    translator = Translator(packages_dir=packages_dir)
+    [result] = translator.translate_many(["機械学習の理論"], "ja", "en")
+    assert result.model is None and result.english == "機械学習の理論"
+    assert result.note == "untranslated: no ja→en model (run `dltheory-digest models install ja`)"
+
+
+def test_localize_items_translates_only_foreign_segments(packages_dir: Path) -> None:
+    items = [
+        Item("zhihu", ItemKind.MENTION, "Attention Is All You Need 这篇文章讲注意力。"),
+        Item(
+            "arxiv",
+            ItemKind.PAPER,
+            "Edge of Stability",
+            text="We study gradient descent at large step sizes.",
+        ),
+        Item("shamra", ItemKind.PAPER, "حدود التعميم للشبكات العصبية", lang="ar"),
+        Item("qiita", ItemKind.POST, "深層学習の汎化について"),
+    ]
+    translator = Translator(packages_dir=packages_dir, cache=MemoryTranslationCache())
+    result = localize_items(items, translator)
+    zh, en, ar, ja = result.items
+    assert zh.lang == "mixed" and zh.title == items[0].title
+    assert zh.title_en is not None and zh.title_en.startswith("Attention Is All You Need ")
+    assert zh.translated_by == "argos zh→en 0.1"
+    assert en.lang == "en" and en.title_en is None and en.text_en is None and en.translated_by is None
+    assert ar.lang == "ar" and ar.title_en is not None and ar.translated_by == "argos ar→en 0.2"
+    assert ar.title_en.startswith("generalization bounds ")  # the shipped glossary, kept by the translator
+    assert ja.lang == "ja" and ja.title_en is None and ja.english_title == ja.title
+    assert result.notes == ("untranslated: no ja→en model (run `dltheory-digest models install ja`)",)
+    assert result.new_translations == 2 and result.cache_hits == 0
+    assert set(result.models) == {("argos zh→en", "0.1"), ("argos ar→en", "0.2")}
+    again = localize_items(items, translator)
+    assert (again.new_translations, again.cache_hits) == (0, 2)
+    assert again.items == result.items
+
+
+def test_localize_items_without_translator_keeps_originals() -> None:
+    items = [Item("zhihu", ItemKind.MENTION, "本文研究了泛化界。")]
+    result = localize_items(items, None)
+    assert result.items[0].lang == "zh" and result.items[0].title_en is None
+    assert result.notes == ("untranslated: no zh→en model (run `dltheory-digest models install zh`)",)
+
+
+def test_models_list_and_install_from_file_commands(tiny_packages: dict[str, Path], tmp_path: Path) -> None:
+    runner = CliRunner()
+    where = tmp_path / "packages"
+    empty = runner.invoke(app, ["models", "list", "--packages-dir", str(where)])
+    assert empty.exit_code == 0 and "No translation models" in empty.stdout
+    installed = runner.invoke(
+        app, ["models", "install", "--from-file", str(tiny_packages["zh"]), "--packages-dir", str(where)]
+    )
+    assert installed.exit_code == 0, installed.output
+    assert (where / "translate-zh_en-tiny" / "metadata.json").is_file()
+    listed = runner.invoke(app, ["models", "list", "--packages-dir", str(where)])
+    assert "zh→en" in listed.stdout and "0.1" in listed.stdout
+
+
+def test_install_rejects_files_that_are_not_argos_packages(tmp_path: Path) -> None:
+    not_zip = tmp_path / "x.argosmodel"
+    not_zip.write_bytes(b"not a zip")
+    with pytest.raises(ModelInstallError, match="not a zip"):
+        install_from_file(not_zip, tmp_path / "packages")
+    two_folders = tmp_path / "y.argosmodel"
+    with zipfile.ZipFile(two_folders, "w") as zf:
+        zf.writestr("a/metadata.json", "{}")
+        zf.writestr("b/metadata.json", "{}")
+    with pytest.raises(ModelInstallError, match="one top-level folder"):
+        install_from_file(two_folders, tmp_path / "packages")
+
+
+def test_install_from_index_downloads_and_installs(tiny_packages: dict[str, Path], tmp_path: Path) -> None:
+    """The index and the package come from an injected transport: the real download path."""
+    archive = tiny_packages["ar"].read_bytes()
+    index = [
+        {
+            "from_code": "ar",
+            "to_code": "en",
+            "package_version": "0.2",
+            "links": ["https://models.test/ar_en.argosmodel"],
+        },
+        {"from_code": "ar", "to_code": "en", "package_version": "0.1", "links": ["https://models.test/old"]},
+    ]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("index.json"):
+            return httpx.Response(200, json=index)
+        if request.url.path == "/ar_en.argosmodel":
+            return httpx.Response(200, content=archive, headers={"content-length": str(len(archive))})
+        return httpx.Response(404)
+
+    seen: list[tuple[int, int | None]] = []
+    with httpx.Client(transport=httpx.MockTransport(handler)) as client:
+        entries = argos_packages.fetch_index(client, "https://models.test/index.json")
+        entry = argos_packages.choose(entries, "ar", "en")
+        assert entry is not None and entry["package_version"] == "0.2"
+        assert argos_packages.choose(entries, "en", "ar") is None
+        path = argos_packages.download(client, entry, tmp_path / "dl", lambda d, t: seen.append((d, t)))
+    info = install_from_file(path, tmp_path / "packages")
+    assert (info.from_code, info.to_code, info.version) == ("ar", "en", "0.2")
+    assert seen[-1] == (len(archive), len(archive))
+
+
+def test_offline_index_gives_a_clear_error_quickly(tmp_path: Path) -> None:
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("Name or service not known", request=request)
+
+    with (
+        httpx.Client(transport=httpx.MockTransport(refuse)) as client,
+        pytest.raises(ModelInstallError) as err,
+    ):
+        argos_packages.fetch_index(client, "https://models.test/index.json")
+    assert "--from-file" in str(err.value)
+
+
+def test_argos_settings_stay_out_of_home(packages_dir: Path) -> None:
+    import argostranslate.settings as argos_settings
+
+    # imported through import_argos: its folders sit next to a packages dir, not in $HOME
+    assert argos_settings.data_dir.parts[-3:] == ("argos-home", "data", "argos-translate")
+    metadata = json.loads((packages_dir / "translate-zh_en-tiny" / "metadata.json").read_text("utf-8"))
+    assert metadata["from_code"] == "zh"
+
+
+def test_localize_items_reaches_the_mentions_a_post_cites(packages_dir: Path) -> None:
+    mention = Item("zhihu", ItemKind.MENTION, "本文研究了泛化界。", lang="zh")
+    post = Item("zhihu", ItemKind.POST, "深度学习理论", lang="zh", cited=(mention,))
+    result = localize_items([post], Translator(packages_dir=packages_dir))
+    [localized] = result.items
+    assert localized.title_en == "deep learning theory"  # glossary only: no model needed
+    [cited] = localized.cited
+    assert cited.title == mention.title
+    assert cited.title_en is not None and "generalization bound" in cited.title_en
+    assert cited.translated_by == "argos zh→en 0.1"
+
+
+def test_lang_translate_command(packages_dir: Path) -> None:
+    result = CliRunner().invoke(
+        app,
+        ["lang", "translate", "--from", "zh", "--packages-dir", str(packages_dir)],
+        input="神经正切核\n机器学习\n",
+    )
+    assert result.exit_code == 0, result.output
+    first, second = (json.loads(line) for line in result.stdout.splitlines())
+    assert first == {
+        "original": "神经正切核",
+        "translated": "neural tangent kernel",
+        "model": "argos zh→en 0.1",
+    }
+    assert second["original"] == "机器学习" and second["translated"] and second["model"] == "argos zh→en 0.1"
+    missing = CliRunner().invoke(
+        app, ["lang", "translate", "--from", "ko", "--packages-dir", str(packages_dir)], input="신경망\n"
+    )
+    assert json.loads(missing.stdout)["note"].startswith("untranslated: no ko→en model")
+
+
+def test_models_install_command_from_an_index_on_localhost(
+    tiny_packages: dict[str, Path], tmp_path: Path
+) -> None:
+    """`models install zh` against a real HTTP server on 127.0.0.1 serving an index and a package."""
+    import http.server
+    import threading
+
+    archive = tiny_packages["zh"].read_bytes()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            port = self.server.server_address[1]  # type: ignore[index]
+            if self.path == "/index.json":
+                index = [
+                    {
+                        "from_code": "zh",
+                        "to_code": "en",
+                        "package_version": "0.1",
+                        "links": [f"http://127.0.0.1:{port}/zh_en.argosmodel"],
+                    }
+                ]
+                body = json.dumps(index).encode()
+            elif self.path == "/zh_en.argosmodel":
+                body = archive
+            else:
+                self.send_error(404)
+                return
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        where = tmp_path / "packages"
+        url = f"http://127.0.0.1:{server.server_address[1]}/index.json"
+        result = CliRunner().invoke(
+            app,
+            ["models", "install", "zh", "--packages-dir", str(where), "--index-url", url, "--timeout", "10"],
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.exit_code == 0, result.output
+    assert "installed zh→en 0.1" in result.output
+    assert "not in the Argos index: en→zh" in result.output  # the index has no en→zh: said, not fatal
+    assert [(p.from_code, p.to_code) for p in installed_packages(where)] == [("zh", "en")]
+
+
+def test_models_install_command_offline_fails_fast_and_clearly(tmp_path: Path) -> None:
+    # a closed port on localhost: the connection is refused at once, as offline
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    result = CliRunner().invoke(
+        app,
+        [
+            "models",
+            "install",
+            "ar",
+            "--packages-dir",
+            str(tmp_path),
+            "--index-url",
+            f"http://127.0.0.1:{port}/i.json",
+        ],
+    )
+    assert result.exit_code == 1
+    assert "cannot reach the Argos package index" in result.output and "--from-file" in result.output
