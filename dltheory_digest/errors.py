@@ -1,14 +1,14 @@
 """One exception hierarchy; every error that concerns a source carries its id.
 
-    DigestError
-    ├── ConfigError            bad sources.yaml / settings (names file, source, field); CLI exit 2
-    ├── SourceError            anything tied to one source (has .source_id)
-    │   ├── FetchError         network failure, HTTP error after retries, size cap
-    │   │   └── RobotsDisallowed   robots.txt forbids the URL; nothing was requested
-    │   └── ParseError         bytes that the kind cannot read at all
-    ├── StoreError             the database cannot be opened or migrated
-    ├── TranslationUnavailable no model for a language pair (the pipeline goes on untranslated)
-    └── DeliveryError          SMTP failure for one reader (has .reader)
+DigestError
+├── ConfigError            bad sources.yaml / settings (names file, source, field); CLI exit 2
+├── SourceError            anything tied to one source (has .source_id)
+│   ├── FetchError         network failure, HTTP error after retries, size cap
+│   │   └── RobotsDisallowed   robots.txt forbids the URL; nothing was requested
+│   └── ParseError         bytes that the kind cannot read at all
+├── StoreError             the database cannot be opened or migrated
+├── TranslationUnavailable no model for a language pair (the pipeline goes on untranslated)
+└── DeliveryError          SMTP failure for one reader (has .reader)
 """
 
 from __future__ import annotations

@@ -36,7 +36,9 @@ _OLD_ARCHIVES = (
     "|dg-ga|funct-an|gr-qc|hep-ex|hep-lat|hep-ph|hep-th|math-ph|math|mtrl-th|nlin|nucl-ex|nucl-th|patt-sol"
     "|physics|plasm-ph|q-alg|q-bio|quant-ph|solv-int|supr-con"
 )
-_BARE_OLD = re.compile(rf"(?<![\w./-])(?P<id>(?:{_OLD_ARCHIVES})(?:\.[A-Z]{{2}})?/\d{{7}}){_VERSION}(?![\w-]*\d)")
+_BARE_OLD = re.compile(
+    rf"(?<![\w./-])(?P<id>(?:{_OLD_ARCHIVES})(?:\.[A-Z]{{2}})?/\d{{7}}){_VERSION}(?![\w-]*\d)"
+)
 
 _DOI = re.compile(r"\b(10\.\d{4,9}/[^\s\"'<>]+)", re.IGNORECASE)
 _DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)

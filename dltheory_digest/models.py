@@ -100,7 +100,7 @@ class Item:
     comment: str | None = None
     journal_ref: str | None = None
     links: tuple[str, ...] = ()  # for posts and pages: the URLs they link to
-    cited: tuple["Item", ...] = ()  # for posts: the papers it links to, as mention items
+    cited: tuple[Item, ...] = ()  # for posts: the papers it links to, as mention items
     original_title: str | None = None  # e.g. the Chinese title when `title` is the English one
     extra: tuple[tuple[str, str], ...] = ()  # kind-specific facts worth keeping (score, license, ...)
     # filled by the language stage; the raw title/text above are never replaced

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from dltheory_digest.config import Politeness, Settings, SourceSpec
 from dltheory_digest.errors import FetchError, RobotsDisallowed
@@ -34,6 +34,11 @@ from dltheory_digest.store import Store
 from dltheory_digest.store import records as store_records
 from dltheory_digest.weeks import Week
 
+if TYPE_CHECKING:
+    from dltheory_digest.directions import DirectionClassifier, Taxonomy
+    from dltheory_digest.language import Translator
+    from dltheory_digest.mail import DeliveryResult
+
 ZERO_ITEMS_WARNING = "0 items parsed from a 200 response (has the page layout changed?)"
 
 
@@ -51,7 +56,12 @@ class HttpClient(Protocol):
     """The part of fetch.PoliteClient the pipeline needs."""
 
     def get(
-        self, url: str, *, source_id: str, politeness: Politeness = ..., headers: Mapping[str, str] | None = None
+        self,
+        url: str,
+        *,
+        source_id: str,
+        politeness: Politeness = ...,
+        headers: Mapping[str, str] | None = None,
     ) -> RawPage: ...
 
 
@@ -176,15 +186,13 @@ class WeekBuild:
     translation_new: int = 0
 
 
-
-
 @dataclass(frozen=True, slots=True)
 class Stages:
     """The stage implementations a week is built with (swappable in tests)."""
 
-    translator: object | None  # language.Translator, or None to skip translation
-    classifier: object  # directions.DirectionClassifier
-    taxonomy: object  # directions.Taxonomy
+    translator: Translator | None  # None: items keep their original language
+    classifier: DirectionClassifier
+    taxonomy: Taxonomy
 
 
 def build_week(
@@ -219,7 +227,8 @@ def build_week(
     ids = {i.arxiv_id for i in paperish if i.arxiv_id}
     known = store_records.load_papers(store, ids)
     if fetch_bytes is not None:
-        resolved = resolve.resolve(paperish, fetch_bytes, known=known, api_base=api_base)
+        # listing items already carry arXiv's metadata: only mentions need API look-ups
+        resolved = resolve.resolve(paperish, fetch_bytes, known=known, api_base=api_base, trust_listings=True)
         store_records.save_papers(store, resolved.papers.values())
         store_records.save_resolutions(store, resolved.resolutions)
         papers = {**known, **resolved.papers}
@@ -230,7 +239,7 @@ def build_week(
         papers = dict(known)
 
     # language: detect, normalize, translate (keeping the original)
-    localized = language.localize_items(paperish, stages.translator)  # type: ignore[arg-type]
+    localized = language.localize_items(paperish, stages.translator)
     notes.extend(localized.notes)
 
     # identity: one cluster per paper; the sent-ledger decides what is new
@@ -240,18 +249,14 @@ def build_week(
 
     # directions: classify every paper shown (new and updated)
     shown = list(fresh) + [c for c, _ in updated]
-    classifier = stages.classifier
     rows = [(c.paper.title, c.paper.abstract) for c in shown]
-    classes = classifier.classify_many(rows)  # type: ignore[attr-defined]
+    classes = stages.classifier.classify_many(rows)
     classifications = {c.paper.key: k for c, k in zip(shown, classes, strict=True)}
     low = [i for i, k in enumerate(classes[: len(fresh)]) if not k.confident]
-    groups = directions.emerging_groups(
-        [rows[i] for i in low], [classes[i] for i in low], min_size=3
-    )
+    groups = directions.emerging_groups([rows[i] for i in low], [classes[i] for i in low], min_size=3)
     emerging = [[fresh[low[j]].paper.key for j in group] for group in groups]
 
-    taxonomy = stages.taxonomy
-    direction_list = [(d.id, d.name) for d in taxonomy.directions]  # type: ignore[attr-defined]
+    direction_list = [(d.id, d.name) for d in stages.taxonomy.directions]
     reports = store_records.week_reports_of(store, week_id)
     built = digest_stage.build_digest(
         week=week_id,
@@ -312,6 +317,7 @@ def publish_week(
     store: Store, output_dir: Path, week: Week, build: WeekBuild, *, record_ledger: bool = True
 ) -> Path:
     """Write outputs/<week>.md, keep the digest in the store and, unless a dry run, the sent-ledger."""
+    from dltheory_digest import digest as digest_stage
     from dltheory_digest.identity import LedgerEntry
     from dltheory_digest.store import ledger
     from dltheory_digest.store.files import write_digest
@@ -325,6 +331,7 @@ def publish_week(
         path=str(path),
         paper_keys=[c.paper.key for c in build.clusters],
         reports=build.digest.reports,
+        data=digest_stage.digest_to_json(build.digest),
     )
     if record_ledger:
         entries = [
@@ -373,8 +380,8 @@ def report_summary(report: SourceReport) -> dict[str, object]:
 def default_stages(settings: Settings) -> Stages:
     """The production stage implementations, configured from the settings."""
     from dltheory_digest import directions, language
-    from dltheory_digest.store.translations import StoreTranslationCache
     from dltheory_digest.store import open_store
+    from dltheory_digest.store.translations import StoreTranslationCache
 
     taxonomy = directions.load_taxonomy(settings.taxonomy_file)
     classifier = directions.DirectionClassifier.from_taxonomy(taxonomy)
@@ -384,3 +391,27 @@ def default_stages(settings: Settings) -> Stages:
         packages_dir=settings.argos_packages_dir,
     )
     return Stages(translator=translator, classifier=classifier, taxonomy=taxonomy)
+
+
+def deliver_week(
+    store: Store,
+    settings: Settings,
+    week: Week,
+    build: WeekBuild,
+    *,
+    resend: bool = False,
+    to: Sequence[str] | None = None,
+    translator: Translator | None = None,
+) -> list[DeliveryResult]:
+    """Mail the week to each reader (or to `to`), once per reader per week unless `resend`."""
+    from dltheory_digest import mail
+
+    return mail.deliver(
+        store,
+        week=str(week),
+        digest=build.digest,
+        readers=mail.readers_for(settings, list(to or ())),
+        smtp=mail.SmtpSettings.from_settings(settings),
+        resend=resend,
+        translator=translator,
+    )

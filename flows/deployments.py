@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from prefect.schedules import Cron, Schedule
 
@@ -48,9 +48,11 @@ def serve_deployments(settings: Settings) -> None:
 
 def deploy_to_pool(settings: Settings, pool: str, source: Path = PROJECT_DIR) -> list[str]:
     """Register both deployments on a process work pool, so workers on other machines run them."""
+    from prefect import Flow
     from prefect import flow as prefect_flow
 
-    remote = prefect_flow.from_source(str(source), ENTRYPOINT)
+    # from_source is sync-compatible: called outside an event loop it returns the Flow itself
+    remote = cast(Flow[..., Any], prefect_flow.from_source(str(source), ENTRYPOINT))
     ids = [
         remote.deploy(
             name=WEEKLY,

@@ -11,6 +11,7 @@ plain data (settings, specs, records), so the same flow runs on threads or on a 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import threading
 from typing import Any
@@ -71,7 +72,9 @@ def collect_task(spec: SourceSpec, settings: Settings, ctx: PlanContext, run_id:
 
 
 @task(name="record-collection", cache_policy=NO_CACHE)
-def record_task(settings: Settings, week: Week, collected: list[pipeline.Collected], run_id: str) -> list[SourceReport]:
+def record_task(
+    settings: Settings, week: Week, collected: list[pipeline.Collected], run_id: str
+) -> list[SourceReport]:
     return pipeline.record_collection(shared_store(settings), week, collected, run_id=run_id)
 
 
@@ -101,7 +104,9 @@ def build_task(settings: Settings, week: Week, specs: list[SourceSpec], run_id: 
 
 @task(name="publish-week", cache_policy=NO_CACHE)
 def publish_task(settings: Settings, week: Week, build: pipeline.WeekBuild, dry_run: bool) -> str:
-    path = pipeline.publish_week(shared_store(settings), settings.output_dir, week, build, record_ledger=not dry_run)
+    path = pipeline.publish_week(
+        shared_store(settings), settings.output_dir, week, build, record_ledger=not dry_run
+    )
     create_markdown_artifact(
         markdown=build.markdown, key=f"digest-{str(week).lower()}", description=f"dltheory-digest {week}"
     )
@@ -112,7 +117,24 @@ def publish_task(settings: Settings, week: Week, build: pipeline.WeekBuild, dry_
 def deliver_task(
     settings: Settings, week: Week, build: pipeline.WeekBuild, resend: bool, to: list[str] | None
 ) -> list[dict[str, Any]]:
-    return pipeline.deliver_week(shared_store(settings), settings, week, build, resend=resend, to=to)
+    from dltheory_digest import mail
+
+    store = shared_store(settings)
+    results = pipeline.deliver_week(
+        store,
+        settings,
+        week,
+        build,
+        resend=resend,
+        to=to,
+        translator=pipeline.default_stages(settings).translator,
+    )
+    create_markdown_artifact(
+        markdown=mail.delivery_report(results),
+        key=f"delivery-{str(week).lower()}",
+        description=f"mail for {week}",
+    )
+    return [dataclasses.asdict(r) for r in results]
 
 
 def task_runner_from_settings() -> Any:
@@ -149,12 +171,16 @@ def weekly_digest(
     since_date = dt.date.fromisoformat(since) if since else None
     run_id = str(get_run_context().flow_run.id)  # type: ignore[union-attr]
 
-    with week_lock(store, str(target), run_id, on_wait=lambda holder: logger.info("waiting for run %s", holder)):
+    with week_lock(
+        store, str(target), run_id, on_wait=lambda holder: logger.info("waiting for run %s", holder)
+    ):
         futures = [
             collect_task.submit(
                 spec,
                 settings,
-                PlanContext(window_start=start, window_end=end, since=since_date, cursor=get_cursor(store, spec.id)),
+                PlanContext(
+                    window_start=start, window_end=end, since=since_date, cursor=get_cursor(store, spec.id)
+                ),
                 run_id,
             )
             for spec in selected

@@ -34,7 +34,9 @@ def test_shipped_sources_file_is_valid() -> None:
 
 
 def test_unknown_kind_names_file_source_and_field(tmp_path: Path) -> None:
-    err = error_of(write(tmp_path, "sources:\n  - id: blog\n    kind: fed\n    url: https://example.org/feed\n"))
+    err = error_of(
+        write(tmp_path, "sources:\n  - id: blog\n    kind: fed\n    url: https://example.org/feed\n")
+    )
     assert str(err).startswith("sources.yaml: source 'blog': field 'kind': unknown kind 'fed'")
     assert "feed" in str(err)  # the known kinds are listed
     assert (err.source_id, err.field) == ("blog", "kind")
@@ -52,7 +54,9 @@ def test_missing_required_field(tmp_path: Path) -> None:
 
 
 def test_unknown_field_is_refused(tmp_path: Path) -> None:
-    err = error_of(write(tmp_path, "sources:\n  - id: blog\n    kind: feed\n    url: https://e.org/f\n    enabeld: no\n"))
+    err = error_of(
+        write(tmp_path, "sources:\n  - id: blog\n    kind: feed\n    url: https://e.org/f\n    enabeld: no\n")
+    )
     assert str(err).startswith("sources.yaml: source 'blog': field 'enabeld': Extra inputs are not permitted")
 
 

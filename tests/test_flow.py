@@ -39,7 +39,10 @@ def test_flow_writes_the_digest_and_reruns_identically(
     assert path.name == f"{DEMO_WEEK}.md" and path.parent == Path(overrides["output_dir"])
     text = path.read_text(encoding="utf-8")
     assert text.startswith(f"# Deep-learning theory digest {DEMO_WEEK}")
-    assert "[Neural Tangent Kernel: Convergence and Generalization in Neural Networks](https://arxiv.org/abs/1806.07572)" in text
+    assert (
+        "[Neural Tangent Kernel: Convergence and Generalization in Neural Networks](https://arxiv.org/abs/1806.07572)"
+        in text
+    )
     # one entry per paper, however many sources saw it (arXiv, a blog, Zhihu)
     assert text.count("](https://arxiv.org/abs/1806.07572)\n") == 1
     assert "## Source report" in text
@@ -68,7 +71,12 @@ def test_a_broken_source_is_a_report_line_not_a_failed_flow(
     _, overrides = demo
     config = yaml.safe_load(Path(overrides["sources_file"]).read_text(encoding="utf-8"))
     config["sources"].append(
-        {"id": "dead-blog", "kind": "feed", "url": "http://127.0.0.1:9/feed.xml", "politeness": {"timeout": 2}}
+        {
+            "id": "dead-blog",
+            "kind": "feed",
+            "url": "http://127.0.0.1:9/feed.xml",
+            "politeness": {"timeout": 2},
+        }
     )
     broken = tmp_path / "broken.yaml"
     broken.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")

@@ -2,7 +2,14 @@ from __future__ import annotations
 
 import pytest
 
-from dltheory_digest.ids import abs_url, arxiv_id_from_doi, find_arxiv_ids, find_dois, normalize_doi, parse_arxiv_id
+from dltheory_digest.ids import (
+    abs_url,
+    arxiv_id_from_doi,
+    find_arxiv_ids,
+    find_dois,
+    normalize_doi,
+    parse_arxiv_id,
+)
 
 
 @pytest.mark.parametrize(
@@ -30,7 +37,9 @@ def test_every_single_form(text: str, expected: tuple[str, int | None]) -> None:
     assert parse_arxiv_id(text) == expected
 
 
-@pytest.mark.parametrize("text", ["abc", "0000.0000", "2113.00001", "1412.12345", "1501.0001", "12.3456", "2106.10165v0"])
+@pytest.mark.parametrize(
+    "text", ["abc", "0000.0000", "2113.00001", "1412.12345", "1501.0001", "12.3456", "2106.10165v0"]
+)
 def test_not_ids(text: str) -> None:
     assert parse_arxiv_id(text) is None
 
@@ -48,7 +57,9 @@ def test_dois() -> None:
     assert normalize_doi("https://doi.org/10.1103/PhysRevB.85.115117") == "10.1103/physrevb.85.115117"
     assert normalize_doi("doi:10.1145/3446776.") == "10.1145/3446776"
     assert normalize_doi("no doi here") is None
-    assert find_dois("a https://dx.doi.org/10.1145/3446776 b 10.48550/arXiv.2106.10165 c 10.1145/3446776") == [
+    assert find_dois(
+        "a https://dx.doi.org/10.1145/3446776 b 10.48550/arXiv.2106.10165 c 10.1145/3446776"
+    ) == [
         "10.1145/3446776",
         "10.48550/arxiv.2106.10165",
     ]

@@ -106,7 +106,9 @@ def test_select_sources() -> None:
 def test_expand_mentions_keeps_papers_and_cited() -> None:
     paper = Item(source_id="s", kind=ItemKind.PAPER, title="P", arxiv_id="2106.10165")
     cited = Item(source_id="x", kind=ItemKind.MENTION, title="NTK", arxiv_id="1806.07572")
-    post = Item(source_id="blog", kind=ItemKind.POST, title="Post", url="https://blog.example.org/p", cited=(cited,))
+    post = Item(
+        source_id="blog", kind=ItemKind.POST, title="Post", url="https://blog.example.org/p", cited=(cited,)
+    )
     other = Item(source_id="s", kind=ItemKind.OTHER, title="A video")
     out = expand_mentions([paper, post, other])
     assert [(i.source_id, i.arxiv_id) for i in out] == [("s", "2106.10165"), ("blog", "1806.07572")]

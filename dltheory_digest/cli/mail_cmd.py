@@ -1,5 +1,195 @@
-"""Commands of this stage (being written)."""
+"""Delivery commands: `send` a stored week's digest, `preview` the email's HTML."""
 
 from __future__ import annotations
 
-from dltheory_digest.cli.app import app  # noqa: F401
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.table import Table
+
+from dltheory_digest.cli.app import app, console, err_console
+from dltheory_digest.errors import ConfigError, DigestError
+
+if TYPE_CHECKING:
+    from dltheory_digest.config import Settings
+    from dltheory_digest.mail import DeliveryResult
+    from dltheory_digest.models import Digest
+    from dltheory_digest.store import Store
+
+WeekOption = Annotated[str, typer.Option("--week", help="ISO week, e.g. 2026-W47")]
+
+
+def _settings() -> Settings:
+    from dltheory_digest.config import load_settings
+
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        err_console.print(f"[bold red]configuration error:[/] {exc}")
+        raise typer.Exit(code=2) from None
+
+
+def _check_week(week: str) -> None:
+    from dltheory_digest.weeks import Week
+
+    try:
+        Week.parse(week)
+    except ValueError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}")
+        raise typer.Exit(code=2) from None
+
+
+def load_week(settings: Settings, store: Store | None, week: str) -> Digest | str | None:
+    """The stored digest of `week`: the full Digest (filters and translation then work per reader),
+    else its Markdown (from the store, else outputs/<week>.md), else None."""
+    from dltheory_digest import digest as digest_stage
+
+    if store is not None:
+        from dltheory_digest.store import get_digest
+
+        stored = get_digest(store, week)
+        if stored is not None:
+            return digest_stage.digest_from_json(stored.data) if stored.data else stored.markdown
+    markdown_file = settings.output_dir / f"{week}.md"
+    if markdown_file.is_file():
+        return markdown_file.read_text(encoding="utf-8")
+    return None
+
+
+def make_translator(settings: Settings, store: Store | None = None) -> Any:
+    """The language stage's Translator (caching in the store) for zh/ar editions, or None when the
+    language stage cannot load: editions then fall back to English and say so."""
+    try:
+        from dltheory_digest.language import make_translator as language_translator
+
+        return language_translator(store, packages_dir=settings.argos_packages_dir)
+    except (ImportError, DigestError, OSError):
+        return None
+
+
+def print_results(results: list[DeliveryResult]) -> None:
+    table = Table(title="deliveries")
+    for column in ("reader", "status", "edition", "papers", "attempts", "message-id", "detail"):
+        table.add_column(column)
+    colour = {"sent": "green", "failed": "red", "skipped": "yellow", "dry-run": "cyan"}
+    for r in results:
+        detail = r.error or r.note or (f"translated by {r.translated_by}" if r.translated_by else "")
+        table.add_row(
+            r.reader,
+            f"[{colour.get(r.status, 'white')}]{r.status}[/]",
+            r.language,
+            str(r.papers),
+            str(r.attempts),
+            r.message_id,
+            detail,
+        )
+    console.print(table)
+
+
+@app.command()
+def send(
+    week: WeekOption,
+    to: Annotated[
+        list[str] | None,
+        typer.Option("--to", help="send only to this address (repeatable); default: every configured reader"),
+    ] = None,
+    resend: Annotated[
+        bool, typer.Option("--resend", help="send again to readers who already have it")
+    ] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="build each edition, send nothing")] = False,
+) -> None:
+    """Mail a stored week's digest to the readers, each once (the delivery ledger remembers)."""
+    from dltheory_digest import mail
+    from dltheory_digest.store import open_store
+
+    _check_week(week)
+    settings = _settings()
+    readers = mail.readers_for(settings, to or ())
+    if not readers:
+        err_console.print(
+            "[bold red]error:[/] no readers: configure `readers` in the settings or pass --to ADDR"
+        )
+        raise typer.Exit(code=2)
+    try:
+        smtp = mail.SmtpSettings.from_settings(settings)
+    except ConfigError as exc:
+        if not dry_run:
+            err_console.print(f"[bold red]configuration error:[/] {exc}")
+            raise typer.Exit(code=2) from None
+        smtp = mail.SmtpSettings(
+            host="localhost", port=25, mail_from=settings.mail_from or "dltheory-digest@localhost"
+        )
+    store = open_store(settings.resolved_store_url)
+    try:
+        stored = load_week(settings, store, week)
+        if stored is None:
+            err_console.print(
+                f"[bold red]error:[/] no digest for {week} in the store or in {settings.output_dir}: "
+                f"run `dltheory-digest run --week {week}` first"
+            )
+            raise typer.Exit(code=1)
+        if isinstance(stored, str):
+            results = mail.deliver_markdown(
+                store, week=week, markdown=stored, readers=readers, smtp=smtp, resend=resend, dry_run=dry_run
+            )
+        else:
+            results = mail.deliver(
+                store,
+                week=week,
+                digest=stored,
+                readers=readers,
+                smtp=smtp,
+                resend=resend,
+                dry_run=dry_run,
+                translator=make_translator(settings, store)
+                if any(r.language != "en" for r in readers)
+                else None,
+            )
+    finally:
+        store.close()
+    print_results(results)
+    if any(r.status == "failed" for r in results):
+        raise typer.Exit(code=1)
+
+
+@app.command()
+def preview(
+    week: WeekOption,
+    output: Annotated[Path, typer.Option("--output", "-o", help="HTML file to write")],
+    reader: Annotated[
+        str | None, typer.Option("--reader", help="show this configured reader's edition (filters, language)")
+    ] = None,
+) -> None:
+    """Write the email's HTML for a stored week, to open in a browser."""
+    from dltheory_digest import digest as digest_stage
+    from dltheory_digest import mail
+    from dltheory_digest.config import Reader
+    from dltheory_digest.store import open_store
+
+    _check_week(week)
+    settings = _settings()
+    chosen = None
+    if reader:
+        chosen = next((r for r in settings.readers if r.email.lower() == reader.lower()), None) or Reader(
+            email=reader
+        )
+    store = open_store(settings.resolved_store_url)
+    try:
+        stored = load_week(settings, store, week)
+        if stored is None:
+            err_console.print(
+                f"[bold red]error:[/] no digest for {week} in the store or in {settings.output_dir}"
+            )
+            raise typer.Exit(code=1)
+        if isinstance(stored, str):
+            html = digest_stage.render_html(stored, title=week)
+        else:
+            wants_translation = chosen is not None and chosen.language != "en"
+            translator = make_translator(settings, store) if wants_translation else None
+            html = mail.preview_html(stored, chosen, translator=translator)
+    finally:
+        store.close()
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(html, encoding="utf-8")
+    console.print(f"preview: [bold]{output}[/]")

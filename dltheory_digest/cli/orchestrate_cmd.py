@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import typer
 
 from dltheory_digest.cli.app import app, console, err_console
-from dltheory_digest.cli.run_cmd import _check_config, _validate_week, print_summary, quiet_prefect_defaults, run_flow
+from dltheory_digest.cli.run_cmd import (
+    _check_config,
+    _validate_week,
+    print_summary,
+    quiet_prefect_defaults,
+    run_flow,
+)
 from dltheory_digest.errors import ConfigError
 
 
 def _settings() -> Any:
-    from dltheory_digest.config import load_settings
     from dltheory_digest.cli.run_cmd import fail_config
+    from dltheory_digest.config import load_settings
 
     try:
         return load_settings()
@@ -31,8 +37,12 @@ def serve() -> None:
 
     from flows.deployments import FLOW_NAME, MANUAL, WEEKLY, serve_deployments
 
-    api = PREFECT_API_URL.value() or "Prefect's temporary local server (set PREFECT_API_URL to use a real one)"
-    console.print(f"serving [bold]{FLOW_NAME}/{WEEKLY}[/] ({settings.schedule_cron}, {settings.timezone}) and ")
+    api = (
+        PREFECT_API_URL.value() or "Prefect's temporary local server (set PREFECT_API_URL to use a real one)"
+    )
+    console.print(
+        f"serving [bold]{FLOW_NAME}/{WEEKLY}[/] ({settings.schedule_cron}, {settings.timezone}) and "
+    )
     console.print(f"        [bold]{FLOW_NAME}/{MANUAL}[/] (no schedule) on {api}")
     console.print(
         f"trigger a refresh: prefect deployment run '{FLOW_NAME}/{MANUAL}' --param week=2026-W47 --param dry_run=true"
@@ -43,7 +53,9 @@ def serve() -> None:
 
 @app.command()
 def refresh(
-    week: Annotated[str | None, typer.Option(help="ISO week like 2026-W47 (default: the last complete week)")] = None,
+    week: Annotated[
+        str | None, typer.Option(help="ISO week like 2026-W47 (default: the last complete week)")
+    ] = None,
     sources: Annotated[str | None, typer.Option(help="comma-separated source ids")] = None,
     since: Annotated[str | None, typer.Option(help="backfill from this date (YYYY-MM-DD)")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="write the digest but mail nobody")] = False,
@@ -70,16 +82,25 @@ def refresh(
             raise typer.Exit(code=1)
         return
     quiet_prefect_defaults()
+    from prefect.client.schemas.objects import FlowRun
     from prefect.deployments import run_deployment
     from prefect.settings import PREFECT_UI_URL
 
     from flows.deployments import FLOW_NAME, MANUAL
 
-    flow_run = run_deployment(
-        f"{FLOW_NAME}/{MANUAL}", parameters={k: v for k, v in params.items() if v is not None}, timeout=None
+    # sync-compatible: outside an event loop this waits and returns the finished FlowRun
+    flow_run = cast(
+        FlowRun,
+        run_deployment(
+            f"{FLOW_NAME}/{MANUAL}",
+            parameters={k: v for k, v in params.items() if v is not None},
+            timeout=None,
+        ),
     )
     ui = PREFECT_UI_URL.value()
-    console.print(f"flow run {flow_run.name} ({flow_run.id})" + (f": {ui}/runs/flow-run/{flow_run.id}" if ui else ""))
+    console.print(
+        f"flow run {flow_run.name} ({flow_run.id})" + (f": {ui}/runs/flow-run/{flow_run.id}" if ui else "")
+    )
     state = flow_run.state
     console.print(f"final state: [bold]{state.name if state else 'unknown'}[/]")
     if not state or not state.is_completed():
@@ -101,4 +122,6 @@ def deploy(
     except Exception as exc:  # the API is unreachable or the pool does not exist
         err_console.print(f"[bold red]deploy failed:[/] {exc}")
         raise typer.Exit(code=1) from None
-    console.print(f"deployed weekly-digest/weekly and weekly-digest/manual to pool {pool!r}: {', '.join(ids)}")
+    console.print(
+        f"deployed weekly-digest/weekly and weekly-digest/manual to pool {pool!r}: {', '.join(ids)}"
+    )

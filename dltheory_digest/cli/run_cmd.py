@@ -43,7 +43,9 @@ def _check_config(overrides: dict[str, Any]) -> None:
 def print_summary(result: dict[str, Any]) -> None:
     table = Table(title=f"dltheory-digest {result['week']}: {result['papers']} papers")
     for column in ("source", "kind", "fetched", "parsed", "new", "cache", "status"):
-        table.add_column(column, justify="right" if column in ("fetched", "parsed", "new", "cache") else "left")
+        table.add_column(
+            column, justify="right" if column in ("fetched", "parsed", "new", "cache") else "left"
+        )
     for r in result["reports"]:
         if r["error"]:
             status = f"[red]error: {r['error']}[/]"
@@ -52,13 +54,21 @@ def print_summary(result: dict[str, Any]) -> None:
         else:
             status = "[green]ok[/]"
         table.add_row(
-            r["source"], r["kind"], str(r["fetched"]), str(r["parsed"]), str(r["new"]), str(r["cache_hits"]), status
+            r["source"],
+            r["kind"],
+            str(r["fetched"]),
+            str(r["parsed"]),
+            str(r["new"]),
+            str(r["cache_hits"]),
+            status,
         )
     console.print(table)
     hits, new = result.get("translation_cache_hits", 0), result.get("translations_new", 0)
     console.print(f"translations: {new} new, {hits} from the cache")
     for d in result.get("deliveries") or []:
-        console.print(f"mail to {d['reader']}: {d['status']}" + (f" ({d['error']})" if d.get("error") else ""))
+        console.print(
+            f"mail to {d['reader']}: {d['status']}" + (f" ({d['error']})" if d.get("error") else "")
+        )
     console.print(f"digest: [bold]{result['path']}[/]")
 
 
@@ -75,8 +85,12 @@ def run_flow(**params: Any) -> dict[str, Any]:
 
 @app.command()
 def run(
-    week: Annotated[str | None, typer.Option(help="ISO week like 2026-W47 (default: the last complete week)")] = None,
-    sources: Annotated[str | None, typer.Option(help="comma-separated source ids (default: all enabled)")] = None,
+    week: Annotated[
+        str | None, typer.Option(help="ISO week like 2026-W47 (default: the last complete week)")
+    ] = None,
+    sources: Annotated[
+        str | None, typer.Option(help="comma-separated source ids (default: all enabled)")
+    ] = None,
     since: Annotated[str | None, typer.Option(help="backfill from this date (YYYY-MM-DD)")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="write the digest but mail nobody")] = False,
     resend: Annotated[bool, typer.Option("--resend", help="mail readers who already got this week")] = False,

@@ -1,15 +1,351 @@
-"""Placeholder for the `arxiv_api` kind: being written (see its issue)."""
+"""`arxiv_api`: the arXiv API (export.arxiv.org/api/query), keyword searches with paging.
+
+One parser reads both Atom dialects the API has served: the pre-2025 one (namespaces
+declared on each element, `<title type="html">ArXiv Query...`) and the 2026 one
+(namespaces on the root). Errors come back as a feed with a single entry titled
+"Error" whose id is `.../api/errors#...`; that becomes `ParseResult.error`, not items.
+
+`id_list_url` and `parse_feed` are also what `dltheory_digest.resolve` uses to fetch
+metadata for ids found elsewhere.
+"""
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+import dataclasses
+import datetime as dt
+import io
+import re
+from collections.abc import Iterator, Sequence
+from typing import Literal
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from dltheory_digest.models import ParseResult, RawPage
-from dltheory_digest.sources.base import SourceKind
+from lxml import etree
+from pydantic import BaseModel, ConfigDict, Field
+
+from dltheory_digest.config import SourceSpec
+from dltheory_digest.errors import ConfigError, ParseError
+from dltheory_digest.ids import abs_url, normalize_doi
+from dltheory_digest.models import Item, ItemKind, ParseResult, RawPage
+from dltheory_digest.sources.base import PlanContext, SourceKind
+
+API_BASE = "https://export.arxiv.org/api/query"
+# arXiv refuses a single call above 2,000 results and a query beyond 30,000.
+MAX_PER_CALL = 2000
+MAX_PER_QUERY = 30000
+
+_ATOM = "{http://www.w3.org/2005/Atom}"
+_ARXIV = "{http://arxiv.org/schemas/atom}"
+_OPENSEARCH = "{http://a9.com/-/spec/opensearch/1.1/}"
+
+A_ENTRY = _ATOM + "entry"
+A_ID = _ATOM + "id"
+A_TITLE = _ATOM + "title"
+A_SUMMARY = _ATOM + "summary"
+A_AUTHOR = _ATOM + "author"
+A_NAME = _ATOM + "name"
+A_PUBLISHED = _ATOM + "published"
+A_UPDATED = _ATOM + "updated"
+A_CATEGORY = _ATOM + "category"
+X_PRIMARY = _ARXIV + "primary_category"
+X_DOI = _ARXIV + "doi"
+X_JOURNAL_REF = _ARXIV + "journal_ref"
+X_COMMENT = _ARXIV + "comment"
+OS_TOTAL = _OPENSEARCH + "totalResults"
+
+# `<id>http://arxiv.org/abs/1111.2011v2</id>`, also old style `.../abs/cond-mat/0603029v1`
+_ABS_ID = re.compile(r"/abs/(?P<id>.+?)(?:v(?P<version>\d+))?$")
+
+# Entities stay unresolved and nothing is fetched from the network while parsing; libxml2's
+# size limits stay on (the fetcher caps responses anyway).
+XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, remove_comments=True)
+
+
+def collapse(text: str | None) -> str:
+    """Hard-wrapped Atom text (titles and abstracts wrap at ~80 columns) -> one line."""
+    if not text:
+        return ""
+    # Only line breaks need the split (XML parsing already turned \r\n into \n); most fields
+    # (names, one-line abstracts) have none, and a stray double space is harmless.
+    if "\n" in text:
+        return " ".join(text.split())
+    return text.strip()
+
+
+def parse_iso(text: str | None) -> dt.datetime | None:
+    if not text:
+        return None
+    try:
+        return dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        return None
+
+
+def load_xml(content: bytes, source_id: str, what: str) -> etree._Element:
+    try:
+        return etree.fromstring(content, XML_PARSER)
+    except etree.XMLSyntaxError as exc:
+        raise ParseError(source_id, f"not a readable {what}: {exc}") from None
+
+
+class RecordStream:
+    """The `tags` elements of a document, each handed over once complete and then emptied.
+
+    Streaming keeps only one record's subtree alive, which makes a 2,000-item listing
+    about a quarter cheaper to read than building the whole tree first. After the
+    iteration, `root` is the document element (records emptied, header elements intact).
+    """
+
+    def __init__(self, content: bytes, source_id: str, what: str, tags: tuple[str, ...]) -> None:
+        self._content, self._source_id, self._what, self._tags = content, source_id, what, tags
+        self.root: etree._Element | None = None
+
+    def __iter__(self) -> Iterator[etree._Element]:
+        events = etree.iterparse(
+            io.BytesIO(self._content),
+            events=("end",),
+            tag=self._tags,
+            resolve_entities=False,
+            no_network=True,
+            remove_comments=True,
+        )
+        try:
+            for _, element in events:
+                yield element
+                element.clear(keep_tail=True)
+            self.root = events.root
+        except etree.XMLSyntaxError as exc:
+            raise ParseError(self._source_id, f"not a readable {self._what}: {exc}") from None
+
+
+def _entry_item(entry: etree._Element, source_id: str) -> Item | str:
+    """One API entry -> a paper item, or the reason it was skipped."""
+    # one pass over the children; repeated elements go to lists, the rest to `text`
+    text: dict[str, str | None] = {}
+    authors: list[str] = []
+    categories: list[str] = []
+    primary = None
+    for child in entry:
+        tag = child.tag
+        if tag == A_AUTHOR:
+            # <name> comes first; <arxiv:affiliation> may follow
+            name = child[0] if len(child) else None
+            if name is not None and name.tag == A_NAME and name.text:
+                authors.append(name.text.strip())
+        elif tag == A_CATEGORY:
+            term = child.get("term")
+            if term:
+                categories.append(term)
+        elif tag == X_PRIMARY:
+            primary = child.get("term")
+        else:
+            text[tag] = child.text
+    raw_id = (text.get(A_ID) or "").strip()
+    match = _ABS_ID.search(raw_id)
+    if match is None:
+        return f"entry without an arXiv abs id skipped: {raw_id!r}"
+    arxiv_id, raw_version = match.group("id", "version")
+    doi = text.get(X_DOI)
+    return Item(
+        source_id=source_id,
+        kind=ItemKind.PAPER,
+        title=collapse(text.get(A_TITLE)),
+        url=abs_url(arxiv_id),
+        arxiv_id=arxiv_id,
+        version=int(raw_version) if raw_version else None,
+        doi=normalize_doi(doi) if doi else None,
+        authors=tuple(authors),
+        lang="en",
+        text=collapse(text.get(A_SUMMARY)),
+        published=parse_iso(text.get(A_PUBLISHED)),
+        updated=parse_iso(text.get(A_UPDATED)),
+        categories=tuple(categories),
+        primary_category=primary or (categories[0] if categories else None),
+        comment=collapse(text.get(X_COMMENT)) or None,
+        journal_ref=collapse(text.get(X_JOURNAL_REF)) or None,
+    )
+
+
+def _error_message(entry: etree._Element) -> str | None:
+    """The message of arXiv's error entry (id `.../api/errors#...`, title "Error"), else None."""
+    if (
+        "/api/errors" not in (entry.findtext(A_ID) or "")
+        and (entry.findtext(A_TITLE) or "").strip() != "Error"
+    ):
+        return None
+    return collapse(entry.findtext(A_SUMMARY)) or "unspecified error"
+
+
+def parse_feed(content: bytes, source_id: str) -> ParseResult:
+    """An API response body -> paper items, total results, or the API's error message.
+
+    No paging here: `parse` (the kind) adds `next_urls`, knowing the request URL.
+    """
+    stream = RecordStream(content, source_id, "arXiv API feed", (A_ENTRY,))
+    items: list[Item] = []
+    warnings: list[str] = []
+    errors: list[str] = []
+    for entry in stream:
+        item = _entry_item(entry, source_id)
+        if isinstance(item, Item):
+            items.append(item)
+            continue
+        message = _error_message(entry)
+        if message is None:
+            warnings.append(item)
+        else:
+            errors.append(message)
+    root = stream.root
+    if root is None or root.tag != _ATOM + "feed":
+        raise ParseError(source_id, f"not an Atom feed (root element {getattr(root, 'tag', None)!r})")
+    if errors and not items:
+        return ParseResult(error=f"arXiv API error: {'; '.join(errors)}", total_results=0)
+    total_text = root.findtext(OS_TOTAL)
+    total = int(total_text) if total_text and total_text.strip().isdigit() else None
+    if not items and not warnings:
+        warnings.append("the arXiv API returned no results for this query")
+    return ParseResult(items=tuple(items), warnings=tuple(warnings), total_results=total)
+
+
+def query_url(
+    *,
+    search_query: str = "",
+    id_list: Sequence[str] = (),
+    start: int = 0,
+    max_results: int = 100,
+    sort_by: str | None = None,
+    sort_order: str | None = None,
+    base: str = API_BASE,
+) -> str:
+    params: list[tuple[str, str]] = [("search_query", search_query)]
+    if id_list:
+        params.append(("id_list", ",".join(id_list)))
+    params += [("start", str(start)), ("max_results", str(max_results))]
+    if sort_by:
+        params.append(("sortBy", sort_by))
+    if sort_order:
+        params.append(("sortOrder", sort_order))
+    # ':' and ',' stay readable, as in arXiv's own examples; spaces become '+'.
+    return f"{base}?{urlencode(params, safe=':,')}"
+
+
+def id_list_url(ids: Sequence[str], *, base: str = API_BASE) -> str:
+    """Metadata of these ids (latest version unless one is versioned) in one call.
+
+    `max_results` must cover the list: the API's default of 10 would cut it short.
+    """
+    unique = list(dict.fromkeys(ids))
+    return query_url(id_list=unique, max_results=max(len(unique), 1), base=base)
+
+
+class ArxivApiOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    search_query: str | None = Field(None, description="arXiv search query; defaults to the source's `query`")
+    max_results: int = Field(200, ge=1, le=MAX_PER_QUERY, description="results wanted in all pages together")
+    page_size: int = Field(100, ge=1, le=MAX_PER_CALL, description="results per request")
+    sort_by: Literal["relevance", "lastUpdatedDate", "submittedDate"] = "submittedDate"
+    sort_order: Literal["ascending", "descending"] = "descending"
+    within_window: bool = Field(
+        False, description="only papers submitted in the run's week window (or since --since)"
+    )
+
+
+def _options(options: BaseModel) -> ArxivApiOptions:
+    return options if isinstance(options, ArxivApiOptions) else ArxivApiOptions.model_validate(options)
+
+
+def plan(spec: SourceSpec, options: BaseModel, ctx: PlanContext) -> tuple[str, ...]:
+    opts = _options(options)
+    query = opts.search_query or spec.query
+    if not query:
+        if spec.all_urls:
+            return spec.all_urls
+        raise ConfigError(
+            f"source {spec.id!r}: field 'query': arxiv_api needs `query` or `options.search_query`",
+            source_id=spec.id,
+            field="query",
+        )
+    window = submitted_between(ctx) if opts.within_window else None
+    if window:
+        query = f"({query}) AND {window}"
+    return (
+        query_url(
+            search_query=query,
+            start=0,
+            max_results=min(opts.page_size, opts.max_results),
+            sort_by=opts.sort_by,
+            sort_order=opts.sort_order,
+        ),
+    )
+
+
+def _gmt_minute(moment: dt.datetime) -> str:
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(dt.UTC)
+    return moment.strftime("%Y%m%d%H%M")
+
+
+def submitted_between(ctx: PlanContext) -> str | None:
+    """`submittedDate:[YYYYMMDDTTTT TO YYYYMMDDTTTT]` (GMT) for the window, or from `since` to its end."""
+    start = (
+        dt.datetime.combine(ctx.since, dt.time(), tzinfo=dt.UTC)
+        if ctx.since is not None
+        else ctx.window_start
+    )
+    end = ctx.window_end or (dt.datetime.now(dt.UTC) if start is not None else None)
+    if start is None or end is None:
+        return None
+    return f"submittedDate:[{_gmt_minute(start)} TO {_gmt_minute(end)}]"
+
+
+def next_page_url(
+    url: str, total: int | None, returned: int, max_results: int
+) -> tuple[str | None, str | None]:
+    """The URL of the page after `url`, or None; plus a warning when arXiv stopped early."""
+    parts = urlsplit(url)
+    params = parse_qsl(parts.query, keep_blank_values=True)
+    query = dict(params)
+    if query.get("id_list"):
+        return None, None  # an id_list call is never paged: its size bounds the results
+    try:
+        start = int(query.get("start", "0"))
+        size = int(query.get("max_results", "10"))
+    except ValueError:
+        return None, None
+    limit = min(max_results, total if total is not None else max_results, MAX_PER_QUERY)
+    next_start = start + size
+    if next_start >= limit:
+        return None, None
+    if returned == 0:
+        # the API occasionally answers a page with nothing although more results exist
+        return None, f"arXiv returned an empty page at start={start} of {total} results; paging stopped"
+    query["start"] = str(next_start)
+    query["max_results"] = str(min(size, limit - next_start))
+    ordered = [(key, query[key]) for key in dict.fromkeys(key for key, _ in params)]
+    return urlunsplit(parts._replace(query=urlencode(ordered, safe=":,"))), None
 
 
 def parse(page: RawPage, options: BaseModel) -> ParseResult:
-    raise NotImplementedError("arxiv_api: not written yet")
+    result = parse_feed(page.content, page.source_id)
+    if result.error or not page.url:
+        return result
+    next_url, warning = next_page_url(
+        page.url, result.total_results, len(result.items), _options(options).max_results
+    )
+    return dataclasses.replace(
+        result,
+        next_urls=(next_url,) if next_url else (),
+        warnings=result.warnings + ((warning,) if warning else ()),
+    )
 
 
-KIND = SourceKind(name="arxiv_api", parse=parse)
+KIND = SourceKind(
+    name="arxiv_api",
+    parse=parse,
+    plan=plan,
+    options=ArxivApiOptions,
+    description="arXiv API search query (Atom), paged with start/max_results",
+    arxiv=True,
+    needs_url=False,
+    max_pages=MAX_PER_QUERY // 100,
+)

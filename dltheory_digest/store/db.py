@@ -88,7 +88,9 @@ def open_store(url: str, *, migrate_to: str | None = "head") -> Store:
             store.migrate(migrate_to)
         return store
     except SQLAlchemyError as exc:
-        raise StoreError(f"cannot open the store at {make_url(url).render_as_string(hide_password=True)}: {exc}") from exc
+        raise StoreError(
+            f"cannot open the store at {make_url(url).render_as_string(hide_password=True)}: {exc}"
+        ) from exc
 
 
 def upsert(

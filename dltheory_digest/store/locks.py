@@ -87,7 +87,13 @@ class StoreLimiter:
     no process holds a database lock while waiting.
     """
 
-    def __init__(self, store: Store, *, clock: Callable[[], float] = time.time, sleep: Callable[[float], None] = time.sleep):
+    def __init__(
+        self,
+        store: Store,
+        *,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
         self.store = store
         self.clock = clock
         self.sleep = sleep
@@ -102,7 +108,9 @@ class StoreLimiter:
                 query = query.with_for_update()
             next_at = conn.execute(query).scalar_one()
             start = max(self.clock(), next_at)
-            conn.execute(update(rate_limits).where(rate_limits.c.key == key).values(next_at=start + min_interval))
+            conn.execute(
+                update(rate_limits).where(rate_limits.c.key == key).values(next_at=start + min_interval)
+            )
         return start
 
     def acquire(self, key: str, min_interval: float) -> None:

@@ -166,7 +166,9 @@ def _version_slot(item: Item) -> int:
     return item.version or 0
 
 
-def save_items(store: Store, found: Sequence[Item], *, seen: dt.datetime | None = None) -> set[tuple[str, str]]:
+def save_items(
+    store: Store, found: Sequence[Item], *, seen: dt.datetime | None = None
+) -> set[tuple[str, str]]:
     """Upsert sightings; returns the (source_id, item_key) pairs that were not in the store before."""
     seen = seen or now_utc()
     if not found:
@@ -175,14 +177,16 @@ def save_items(store: Store, found: Sequence[Item], *, seen: dt.datetime | None 
     for item in found:
         unique[(item.source_id, item.key)] = item
     with store.begin() as conn:
-        existing = set()
+        existing: set[tuple[str, str]] = set()
         by_source: dict[str, list[str]] = {}
         for source_id, key in unique:
             by_source.setdefault(source_id, []).append(key)
         for source_id, keys in by_source.items():
             for chunk in _chunks(keys, 500):
                 rows = conn.execute(
-                    select(items.c.item_key).where(items.c.source_id == source_id, items.c.item_key.in_(chunk))
+                    select(items.c.item_key).where(
+                        items.c.source_id == source_id, items.c.item_key.in_(chunk)
+                    )
                 ).all()
                 existing.update((source_id, r.item_key) for r in rows)
         rows_to_write = []
@@ -213,7 +217,9 @@ def save_items(store: Store, found: Sequence[Item], *, seen: dt.datetime | None 
     return set(unique) - existing
 
 
-def attribute_week(store: Store, week: str, found: Sequence[Item], *, seen: dt.datetime | None = None) -> Counter[str]:
+def attribute_week(
+    store: Store, week: str, found: Sequence[Item], *, seen: dt.datetime | None = None
+) -> Counter[str]:
     """Attribute sightings not yet attributed to any week to `week`; returns new sightings per source.
 
     A sighting is (source, item key, version): a new arXiv version is a new sighting, the
@@ -262,7 +268,8 @@ def weeks_of_papers(store: Store, arxiv_ids: Sequence[str]) -> dict[str, list[st
                 select(items.c.arxiv_id, week_items.c.week)
                 .join(
                     week_items,
-                    (week_items.c.source_id == items.c.source_id) & (week_items.c.item_key == items.c.item_key),
+                    (week_items.c.source_id == items.c.source_id)
+                    & (week_items.c.item_key == items.c.item_key),
                 )
                 .where(items.c.arxiv_id.in_(chunk))
             ).all()
@@ -293,7 +300,9 @@ def report_from_json(data: Mapping[str, Any]) -> SourceReport:
 def week_reports_of(store: Store, week: str) -> list[SourceReport]:
     with store.begin() as conn:
         rows = conn.execute(
-            select(week_reports.c.report).where(week_reports.c.week == week).order_by(week_reports.c.source_id)
+            select(week_reports.c.report)
+            .where(week_reports.c.week == week)
+            .order_by(week_reports.c.source_id)
         ).all()
     return [report_from_json(r.report) for r in rows]
 
@@ -316,7 +325,9 @@ def save_papers(store: Store, found: Iterable[Paper], *, seen: dt.datetime | Non
             ["key"],
             cols,
             # decided inside the statement, so two workers can't overwrite a newer version
-            where=lambda table, new: func.coalesce(new.latest_version, 0) >= func.coalesce(table.c.latest_version, 0),
+            where=lambda table, new: (
+                func.coalesce(new.latest_version, 0) >= func.coalesce(table.c.latest_version, 0)
+            ),
         )
 
 
@@ -326,7 +337,7 @@ def load_papers(store: Store, arxiv_ids: Iterable[str]) -> dict[str, Paper]:
     with store.begin() as conn:
         for chunk in _chunks(ids, 500):
             for row in conn.execute(select(papers).where(papers.c.arxiv_id.in_(chunk))).mappings():
-                paper = paper_from_row(row)
+                paper = paper_from_row(dict(row))
                 out[paper.arxiv_id or paper.key] = paper
     return out
 
@@ -377,6 +388,7 @@ class StoredDigest:
     path: str | None
     paper_keys: tuple[str, ...]
     created_at: dt.datetime
+    data: str | None = None  # the Digest as JSON (digest.digest_to_json)
 
 
 def save_digest(
@@ -388,6 +400,7 @@ def save_digest(
     paper_keys: Sequence[str],
     reports: Sequence[SourceReport],
     edition: str = "default",
+    data: str | None = None,
 ) -> None:
     row = {
         "week": week,
@@ -396,6 +409,7 @@ def save_digest(
         "path": path,
         "paper_keys": list(paper_keys),
         "report": [_report_to_json(r) for r in reports],
+        "data": data,
         "created_at": now_utc(),
     }
     with store.begin() as conn:
@@ -418,6 +432,7 @@ def get_digest(store: Store, week: str, edition: str = "default") -> StoredDiges
         path=row["path"],
         paper_keys=tuple(row["paper_keys"] or ()),
         created_at=_utc(row["created_at"]),  # type: ignore[arg-type]
+        data=row["data"],
     )
 
 

@@ -108,6 +108,7 @@ digests = Table(
     Column("path", Text, nullable=True),
     Column("paper_keys", JSON, nullable=False, default=list),
     Column("report", JSON, nullable=False, default=list),
+    Column("data", Text, nullable=True),  # the whole Digest as JSON: per-reader editions are built from it
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 

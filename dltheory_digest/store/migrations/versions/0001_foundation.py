@@ -79,7 +79,9 @@ def upgrade() -> None:
     op.create_table(
         "item_papers",
         sa.Column("item_id", sa.Integer, sa.ForeignKey("items.id", ondelete="CASCADE"), primary_key=True),
-        sa.Column("paper_key", sa.String(512), sa.ForeignKey("papers.key", ondelete="CASCADE"), primary_key=True),
+        sa.Column(
+            "paper_key", sa.String(512), sa.ForeignKey("papers.key", ondelete="CASCADE"), primary_key=True
+        ),
         sa.Column("method", sa.String(32), nullable=False),
         sa.Column("score", sa.Float, nullable=True),
         sa.Column("detail", sa.Text, nullable=False),
@@ -93,6 +95,7 @@ def upgrade() -> None:
         sa.Column("path", sa.Text, nullable=True),
         sa.Column("paper_keys", sa.JSON, nullable=False),
         sa.Column("report", sa.JSON, nullable=False),
+        sa.Column("data", sa.Text, nullable=True),
         sa.Column("created_at", TS, nullable=False),
     )
     op.create_table(
@@ -122,5 +125,14 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("cursors", "week_reports", "week_items", "digests", "item_papers", "papers", "items", "fetches"):
+    for table in (
+        "cursors",
+        "week_reports",
+        "week_items",
+        "digests",
+        "item_papers",
+        "papers",
+        "items",
+        "fetches",
+    ):
         op.drop_table(table)

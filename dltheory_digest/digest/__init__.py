@@ -1,0 +1,67 @@
+"""The week's digest: build it from clusters, filter it per reader, render Markdown and HTML.
+
+    text    summaries, author lists, Markdown escaping of scraped text
+    build   build_digest (pure), its JSON form, filter_for_reader
+    render  render_markdown (templates/digest.md.j2) in English or a translated Edition
+    html    render_html: markdown-it-py -> nh3 -> inline CSS, for email
+
+Building is a pure function of its inputs and rendering sorts everything and stamps no
+"now", so the same week on the same store gives a byte-identical file. Scraped text never
+reaches Markdown unescaped (see `md_text`), and the HTML made from the Markdown is
+sanitized with nh3 before our own inline styles are added, so nothing a source wrote can
+inject script, handlers, links to `javascript:`, styles or images.
+"""
+
+from dltheory_digest.digest.build import (
+    all_entries,
+    build_digest,
+    digest_from_json,
+    digest_to_json,
+    filter_for_reader,
+    post_targets,
+)
+from dltheory_digest.digest.html import email_styles, render_html, sanitize_html
+from dltheory_digest.digest.render import (
+    ENGLISH,
+    Edition,
+    labels_for,
+    render_markdown,
+    subject_for,
+    translatable_texts,
+)
+from dltheory_digest.digest.text import (
+    MATH_SPAN,
+    md_link,
+    md_text,
+    safe_url,
+    shorten_authors,
+    slugify,
+    split_sentences,
+    summarize,
+)
+
+__all__ = [
+    "ENGLISH",
+    "MATH_SPAN",
+    "Edition",
+    "all_entries",
+    "build_digest",
+    "digest_from_json",
+    "digest_to_json",
+    "email_styles",
+    "filter_for_reader",
+    "labels_for",
+    "md_link",
+    "md_text",
+    "post_targets",
+    "render_html",
+    "render_markdown",
+    "safe_url",
+    "sanitize_html",
+    "shorten_authors",
+    "slugify",
+    "split_sentences",
+    "subject_for",
+    "summarize",
+    "translatable_texts",
+]

@@ -1,0 +1,426 @@
+"""Building a week's digest from clusters, its JSON form, and per-reader filtering (pure functions)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from functools import cache
+
+from pydantic import TypeAdapter
+
+from dltheory_digest.config import Reader
+from dltheory_digest.digest.text import summarize
+from dltheory_digest.models import (
+    AnnounceType,
+    Classification,
+    Digest,
+    DigestPaper,
+    DirectionSection,
+    Item,
+    ItemKind,
+    Paper,
+    PaperCluster,
+    Sighting,
+    SourceReport,
+)
+
+
+def _sighting_order(sighting: Sighting) -> tuple[int, str, str]:
+    # arXiv first, then the rest by name, so "Seen in" reads the same every week
+    return (
+        0 if sighting.source_id.startswith("arxiv") else 1,
+        sighting.source_name.lower(),
+        sighting.url or "",
+    )
+
+
+def _unique_sightings(sightings: Iterable[Sighting]) -> tuple[Sighting, ...]:
+    best: dict[str, Sighting] = {}
+    for sighting in sorted(sightings, key=_sighting_order):
+        best.setdefault(sighting.source_name, sighting)
+    return tuple(sorted(best.values(), key=_sighting_order))
+
+
+def _badges(cluster: PaperCluster, window_start: dt.datetime) -> tuple[str, ...]:
+    """new: first announced in this window; updated vN: a revision announced (or dated) in it;
+    cross-listed: it reached a listing we read from another primary category (arXiv says so)."""
+    paper = cluster.paper
+    types = {s.announce_type for s in cluster.sightings if s.announce_type}
+    version = max([paper.version or 0, *cluster.versions, *(s.version or 0 for s in cluster.sightings)])
+    first_version_now = paper.published is not None and paper.published >= window_start
+    revised_now = version > 1 and (
+        any(t.is_revision for t in types) or (paper.updated is not None and paper.updated >= window_start)
+    )
+    badges: list[str] = []
+    if (first_version_now or AnnounceType.NEW in types or AnnounceType.CROSS in types) and not (
+        revised_now and not first_version_now
+    ):
+        badges.append("new")
+    if revised_now:
+        badges.append(f"updated v{version}")
+    if AnnounceType.CROSS in types or AnnounceType.REPLACE_CROSS in types:
+        badges.append("cross-listed")
+    return tuple(badges)
+
+
+def post_targets(post: Item) -> set[str]:
+    """arXiv ids (and URLs) a post points at, from its cited mentions and its links."""
+    from dltheory_digest.ids import find_arxiv_ids
+
+    targets: set[str] = set()
+    for cited in post.cited:
+        if cited.arxiv_id:
+            targets.add(f"arxiv:{cited.arxiv_id}")
+        if cited.url:
+            targets.update(f"arxiv:{i}" for i, _ in find_arxiv_ids(cited.url))
+    for link in post.links:
+        targets.update(f"arxiv:{i}" for i, _ in find_arxiv_ids(link))
+        targets.add(f"url:{link}")
+    return targets
+
+
+def _paper_keys(cluster: PaperCluster) -> set[str]:
+    keys = {cluster.paper.key}
+    if cluster.paper.arxiv_id:
+        keys.add(f"arxiv:{cluster.paper.arxiv_id}")
+    if cluster.paper.url:
+        keys.add(f"url:{cluster.paper.url}")
+    return keys
+
+
+def _post_order(post: Item) -> tuple[bool, str, str, str]:
+    # dated posts first, oldest first; undated ones (aggregator discussions) after them
+    published = post.published.isoformat() if post.published else ""
+    return (post.published is None, published, post.source_id, post.url or post.title)
+
+
+def _paper_order(entry: DigestPaper) -> tuple[float, str, str]:
+    published = entry.paper.published.isoformat() if entry.paper.published else ""
+    # most relevant first; ties newest first, then by key so the order never depends on input order
+    return (-round(entry.classification.relevance, 4), _invert(published), entry.paper.key)
+
+
+def _invert(text: str) -> str:
+    return "".join(chr(0x10FFFF - ord(c)) for c in text)
+
+
+def _digest_paper(
+    cluster: PaperCluster,
+    classification: Classification,
+    *,
+    window_start: dt.datetime,
+    posts_by_key: Mapping[str, Sequence[Item]],
+    source_names: Mapping[str, str],
+    reason: str | None = None,
+) -> DigestPaper:
+    paper = cluster.paper
+    sightings = tuple(
+        dataclasses.replace(s, source_name=source_names.get(s.source_id, s.source_name or s.source_id))
+        for s in cluster.sightings
+    )
+    discussed: dict[str, Item] = {}
+    for key in sorted(_paper_keys(cluster)):
+        for post in posts_by_key.get(key, ()):
+            discussed.setdefault(post.url or post.key, post)
+    for sighting in sightings:
+        # an article about the paper on an aggregator (a Zhihu post, ...) is a discussion too
+        if sighting.kind is ItemKind.POST and sighting.url and not sighting.source_id.startswith("arxiv"):
+            discussed.setdefault(sighting.url, _discussion(sighting, paper))
+    # a blog post linking the paper is a place it was seen, too ("Seen in: arXiv · offconvex")
+    seen_sources = {s.source_id for s in sightings}
+    sightings += tuple(
+        Sighting(
+            source_id=post.source_id,
+            source_name=source_names.get(post.source_id, post.source_id),
+            url=post.url,
+            lang=post.lang,
+            kind=ItemKind.POST,
+            seen_at=post.published,
+        )
+        for post in sorted(discussed.values(), key=_post_order)
+        if post.source_id not in seen_sources
+    )
+    original_title = cluster.original_title
+    if original_title and original_title.strip() == paper.title.strip():
+        original_title = None
+    return DigestPaper(
+        paper=paper,
+        classification=classification,
+        sightings=_unique_sightings(sightings),
+        english_title=paper.title,
+        original_title=original_title,
+        original_lang=cluster.original_lang if original_title else None,
+        summary=summarize(paper.abstract),
+        badges=_badges(cluster, window_start),
+        reason=reason,
+        discussed_in=tuple(sorted(discussed.values(), key=_post_order)),
+    )
+
+
+def _discussion(sighting: Sighting, paper: Paper) -> Item:
+    mention = Item(
+        source_id=sighting.source_id, kind=ItemKind.MENTION, title=paper.title, arxiv_id=paper.arxiv_id
+    )
+    return Item(
+        source_id=sighting.source_id,
+        kind=ItemKind.POST,
+        title=sighting.original_title or paper.title,
+        url=sighting.url,
+        lang=sighting.lang,
+        text=sighting.commentary,
+        published=sighting.seen_at,
+        cited=(mention,),
+    )
+
+
+def _fallback_classification(directions: Sequence[tuple[str, str]]) -> Classification:
+    other = (
+        "other"
+        if any(d == "other" for d, _ in directions)
+        else (directions[-1][0] if directions else "other")
+    )
+    return Classification(primary=other, relevance=0.0, confident=False)
+
+
+def build_digest(
+    *,
+    week: str,
+    window_start: dt.datetime,
+    window_end: dt.datetime,
+    timezone: str,
+    clusters: Sequence[PaperCluster],
+    classifications: Mapping[str, Classification],
+    directions: Sequence[tuple[str, str]],
+    updated: Sequence[tuple[PaperCluster, str]] = (),
+    posts: Sequence[Item] = (),
+    reports: Sequence[SourceReport] = (),
+    relevance_threshold: float = 0.0,
+    emerging: Sequence[Sequence[str]] = (),
+    announcement_days: Sequence[dt.date] = (),
+    notes: Sequence[str] = (),
+    models: Sequence[tuple[str, str]] = (),
+    source_names: Mapping[str, str] | None = None,
+) -> Digest:
+    """Group the week's papers by direction, attach the posts citing them, and count.
+
+    `classifications` is keyed by `PaperCluster.paper.key`; a paper without one goes to
+    "other" with relevance 0. Papers below `relevance_threshold` go to the collapsed
+    appendix; papers in `updated` are shown only in "Updated and newly discussed".
+    """
+    names = dict(source_names or {})
+    posts = tuple(sorted({p.url or p.key: p for p in posts}.values(), key=_post_order))
+    posts_by_key: dict[str, list[Item]] = {}
+    for post in posts:
+        for target in sorted(post_targets(post)):
+            posts_by_key.setdefault(target, []).append(post)
+
+    def classify(cluster: PaperCluster) -> Classification:
+        return classifications.get(cluster.paper.key) or _fallback_classification(directions)
+
+    def entry(cluster: PaperCluster, reason: str | None = None) -> DigestPaper:
+        return _digest_paper(
+            cluster,
+            classify(cluster),
+            window_start=window_start,
+            posts_by_key=posts_by_key,
+            source_names=names,
+            reason=reason,
+        )
+
+    updated_keys = {c.paper.key for c, _ in updated}
+    unique_clusters = {c.paper.key: c for c in clusters if c.paper.key not in updated_keys}
+    by_direction: dict[str, list[DigestPaper]] = {}
+    below: list[DigestPaper] = []
+    for cluster in unique_clusters.values():
+        item = entry(cluster)
+        if item.classification.relevance < relevance_threshold:
+            below.append(item)
+        else:
+            by_direction.setdefault(item.classification.primary, []).append(item)
+
+    known = [d for d, _ in directions]
+    ordered = list(directions) + [(d, d) for d in sorted(by_direction) if d not in known]
+    sections = []
+    for direction_id, name in ordered:
+        papers = tuple(sorted(by_direction.get(direction_id, ()), key=_paper_order))
+        if not papers:
+            continue
+        cited: dict[str, Item] = {}
+        for paper in papers:
+            for post in paper.discussed_in:
+                cited.setdefault(post.url or post.key, post)
+        sections.append(
+            DirectionSection(
+                direction_id=direction_id,
+                name=name,
+                papers=papers,
+                posts=tuple(sorted(cited.values(), key=_post_order)),
+            )
+        )
+
+    updated_entries = tuple(
+        sorted(
+            {c.paper.key: entry(c, reason) for c, reason in updated}.values(),
+            key=lambda e: (e.classification.primary, e.paper.key),
+        )
+    )
+    all_clusters = {**unique_clusters, **{c.paper.key: c for c, _ in updated}}
+    emerging_entries: list[DigestPaper] = []
+    for number, group in enumerate(emerging, start=1):
+        members = sorted(k for k in dict.fromkeys(group) if k in all_clusters)
+        for key in members:
+            emerging_entries.append(entry(all_clusters[key], reason=f"group {number}"))
+
+    shown = sum(len(s.papers) for s in sections)
+    counts = (
+        ("papers", shown),
+        ("directions", len(sections)),
+        ("updated", len(updated_entries)),
+        ("below_threshold", len(below)),
+        ("posts", len(posts)),
+        ("sources", len(reports)),
+        ("sources_failed", sum(1 for r in reports if not r.ok)),
+    )
+    return Digest(
+        week=week,
+        window_start=window_start,
+        window_end=window_end,
+        timezone=timezone,
+        sections=tuple(sections),
+        updated=updated_entries,
+        emerging=tuple(emerging_entries),
+        below_threshold=tuple(sorted(below, key=_paper_order)),
+        posts=posts,
+        reports=tuple(sorted(reports, key=lambda r: r.source_id)),
+        announcement_days=tuple(sorted(set(announcement_days))),
+        notes=tuple(dict.fromkeys(notes)),
+        models=tuple(sorted(set(models))),
+        counts=counts,
+    )
+
+
+@cache
+def _digest_adapter() -> TypeAdapter[Digest]:
+    return TypeAdapter(Digest)
+
+
+def digest_to_json(digest: Digest) -> str:
+    """The whole digest as JSON, so a stored week can later be filtered and translated per reader."""
+    return _digest_adapter().dump_json(digest).decode()
+
+
+def digest_from_json(data: str | bytes | Mapping[str, object]) -> Digest:
+    """A digest back from `digest_to_json` text, or from that JSON already parsed (a JSON column)."""
+    adapter = _digest_adapter()
+    if isinstance(data, Mapping):
+        return adapter.validate_python(data)
+    return adapter.validate_json(data)
+
+
+# ---------------------------------------------------------------------------------------
+# Per-reader editions
+# ---------------------------------------------------------------------------------------
+
+
+def _keyword_pattern(words: Sequence[str]) -> re.Pattern[str] | None:
+    words = [w.strip() for w in words if w and w.strip()]
+    if not words:
+        return None
+    alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+
+
+def _paper_text(entry: DigestPaper) -> str:
+    paper = entry.paper
+    return " ".join(
+        filter(
+            None,
+            [
+                paper.title,
+                entry.english_title,
+                entry.original_title,
+                paper.abstract,
+                entry.summary,
+                " ".join(paper.authors),
+                " ".join(s.commentary for s in entry.sightings),
+            ],
+        )
+    )
+
+
+def filter_for_reader(digest: Digest, reader: Reader) -> Digest:
+    """The reader's own edition: their directions, keywords, negative keywords and minimum relevance.
+
+    A paper stays when its direction is included (all when none are listed) and not
+    excluded, it matches a keyword (any when none are listed), it matches no negative
+    keyword, and its relevance reaches the reader's minimum; this holds in every part
+    (sections, updated, emerging, appendix). Keywords match whole words, case-insensitively,
+    in titles, abstract, authors and commentary. Blog posts go with the papers they link to.
+    """
+    include = set(reader.include_directions)
+    exclude = set(reader.exclude_directions)
+    wanted = _keyword_pattern(reader.keywords)
+    unwanted = _keyword_pattern(reader.negative_keywords)
+    minimum = reader.min_relevance
+
+    def keep(entry: DigestPaper) -> bool:
+        direction = entry.classification.primary
+        if (include and direction not in include) or direction in exclude:
+            return False
+        if minimum is not None and entry.classification.relevance < minimum:
+            return False
+        text = _paper_text(entry)
+        if unwanted and unwanted.search(text):
+            return False
+        return not (wanted and not wanted.search(text))
+
+    sections = []
+    for section in digest.sections:
+        papers = tuple(p for p in section.papers if keep(p))
+        if not papers:
+            continue
+        cited = {post.url or post.key for p in papers for post in p.discussed_in}
+        posts = tuple(p for p in section.posts if (p.url or p.key) in cited)
+        sections.append(dataclasses.replace(section, papers=papers, posts=posts))
+    updated = tuple(p for p in digest.updated if keep(p))
+    emerging = tuple(p for p in digest.emerging if keep(p))
+    below = tuple(p for p in digest.below_threshold if keep(p))
+    kept_keys = {p.paper.key for s in sections for p in s.papers} | {p.paper.key for p in (*updated, *below)}
+    all_keys = {p.paper.key for p in all_entries(digest)}
+
+    def post_ok(post: Item) -> bool:
+        if unwanted and unwanted.search(f"{post.title} {post.text}"):
+            return False
+        # a post about papers this reader filtered out goes with them; a post about none stays
+        linked = {k for k in post_targets(post) if k in all_keys}
+        return not linked or bool(linked & kept_keys)
+
+    posts = tuple(p for p in digest.posts if post_ok(p))
+    counts = dict(digest.counts)
+    counts.update(
+        papers=sum(len(s.papers) for s in sections),
+        directions=len(sections),
+        updated=len(updated),
+        below_threshold=len(below),
+        posts=len(posts),
+    )
+    return dataclasses.replace(
+        digest,
+        sections=tuple(sections),
+        updated=updated,
+        emerging=emerging,
+        below_threshold=below,
+        posts=posts,
+        generated_for=reader.email,
+        counts=tuple(counts.items()),
+    )
+
+
+def all_entries(digest: Digest) -> list[DigestPaper]:
+    return [p for s in digest.sections for p in s.papers] + [
+        *digest.updated,
+        *digest.emerging,
+        *digest.below_threshold,
+    ]

@@ -1,0 +1,318 @@
+"""Rendering a digest to Markdown (templates/digest.md.j2), in English or a translated edition."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+
+import jinja2
+
+from dltheory_digest.digest.build import all_entries, post_targets
+from dltheory_digest.digest.text import md_link, md_text, safe_url, shorten_authors, slugify
+from dltheory_digest.models import (
+    Digest,
+    DigestPaper,
+    DirectionSection,
+    Item,
+)
+
+
+@cache
+def labels_for(language: str) -> dict[str, str]:
+    """The hand-written labels of an edition language (templates/labels.yaml), English for unknown ones."""
+    import yaml
+
+    text = resources.files("dltheory_digest").joinpath("templates/labels.yaml").read_text(encoding="utf-8")
+    labels: dict[str, dict[str, str]] = yaml.safe_load(text)
+    return {**labels["en"], **labels.get(language, {})}
+
+
+@dataclass(frozen=True)
+class Edition:
+    """How a digest is presented: its language and, for zh/ar, the machine translations.
+
+    `translations` maps an English text of the digest (summary, title, direction name,
+    reason) to its translation; `model` says which model made them; `note` says why an
+    edition asked for in zh/ar is in English instead.
+    """
+
+    language: str = "en"
+    translations: Mapping[str, str] = field(default_factory=dict)
+    model: str | None = None
+    note: str | None = None
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return labels_for(self.language if self.translations else "en")
+
+    def tr(self, text: str | None) -> str | None:
+        if not text:
+            return text
+        return self.translations.get(text)
+
+    def ltr(self, text: str) -> str:
+        """Isolate a left-to-right run (week, dates, times) in a right-to-left edition, so
+        "2026-W47" is not shown as "W47-2026"; other editions get the text as it is."""
+        return f"\u2066{text}\u2069" if self.language == "ar" and self.translations else text
+
+
+ENGLISH = Edition()
+
+
+def subject_for(digest: Digest, edition: Edition = ENGLISH) -> str:
+    papers = dict(digest.counts).get("papers", 0)
+    return edition.labels["subject"].format(week=edition.ltr(digest.week), papers=papers)
+
+
+def translatable_texts(digest: Digest) -> list[str]:
+    """The English texts a zh/ar edition translates: titles, summaries, direction names, reasons."""
+    texts: list[str] = []
+    entries = [p for s in digest.sections for p in s.papers]
+    entries += [*digest.updated, *digest.emerging, *digest.below_threshold]
+    texts += [s.name for s in digest.sections]
+    for entry in entries:
+        texts += [entry.english_title or entry.paper.title, entry.summary]
+        if entry.reason and not entry.reason.startswith("group "):
+            texts.append(entry.reason)
+    return [t for t in dict.fromkeys(texts) if t and t.strip()]
+
+
+def _fmt_dt(value: dt.datetime, timezone: str) -> str:
+    from zoneinfo import ZoneInfo
+
+    if value.tzinfo is not None:
+        value = value.astimezone(ZoneInfo(timezone))
+    return value.strftime("%Y-%m-%d %H:%M")
+
+
+def _fmt_date(value: dt.datetime | dt.date | None) -> str:
+    if value is None:
+        return ""
+    return value.strftime("%Y-%m-%d")
+
+
+@cache
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("dltheory_digest", "templates"),
+        autoescape=False,  # Markdown, not HTML: every scraped value goes through `md`/`link`
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters.update(
+        md=md_text,
+        link=md_link,
+        url=safe_url,
+        authors=shorten_authors,
+        date=_fmt_date,
+        slug=slugify,
+    )
+    return env
+
+
+def _report_cell(text: str | None, limit: int = 120) -> str:
+    text = " ".join((text or "").split())
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return md_text(text)
+
+
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")  # not %a: that follows the locale
+_HARD_BREAK = "  \n"  # two trailing spaces: a line break on GitHub, in Prefect and in markdown-it
+
+
+def _badge(badge: str, labels: Mapping[str, str]) -> str:
+    if badge == "new":
+        return labels["badge_new"]
+    if badge == "cross-listed":
+        return labels["badge_cross"]
+    match = re.fullmatch(r"updated v(\d+)", badge)
+    if match:
+        return labels["badge_updated"].format(version=match.group(1))
+    return badge
+
+
+class _Renderer:
+    """The pieces of one rendering that are easier to compose in Python than in Jinja."""
+
+    def __init__(self, digest: Digest, edition: Edition) -> None:
+        self.digest = digest
+        self.edition = edition
+        self.labels = edition.labels
+        self.names = {s.source_id: s.source_name for e in all_entries(digest) for s in e.sightings}
+        for post in digest.posts:
+            self.names.setdefault(post.source_id, post.source_id)
+
+    def tr(self, text: str | None) -> str | None:
+        return self.edition.tr(text)
+
+    def badge(self, badge: str) -> str:
+        return _badge(badge, self.labels)
+
+    def source_name(self, source_id: str) -> str:
+        return self.names.get(source_id, source_id)
+
+    def sightings(self, entry: DigestPaper) -> str:
+        parts = []
+        for sighting in entry.sightings:
+            lang = sighting.lang if sighting.lang and sighting.lang not in ("en", "mixed") else None
+            label = md_link(sighting.source_name, sighting.url)
+            parts.append(f"{label} ({md_text(lang)})" if lang else label)
+        return " · ".join(parts)
+
+    def paper_lines(self, entry: DigestPaper) -> str:
+        labels = self.labels
+        paper = entry.paper
+        english = entry.english_title or paper.title
+        lines = []
+        native = entry.original_title if entry.original_lang == self.edition.language else None
+        translated = native or self.tr(english)
+        if translated and translated != english:
+            lines.append(f"**{labels['translated_title']}:** {md_text(translated)}")
+        if entry.original_title and entry.original_title != native:
+            lang = f" ({md_text(entry.original_lang)})" if entry.original_lang else ""
+            lines.append(f"*{labels['original_title']}{lang}:* {md_text(entry.original_title)}")
+        revised = any(b.startswith("updated") for b in entry.badges)
+        when = paper.updated if revised and paper.updated else paper.published
+        meta = [
+            md_text(shorten_authors(paper.authors)),
+            self.edition.ltr(_fmt_date(when)) if when else "",
+            md_text(paper.primary_category),
+        ]
+        meta += [f"`{self.badge(b)}`" for b in entry.badges]
+        if any(meta):
+            lines.append(" · ".join(m for m in meta if m))
+        summary = self.tr(entry.summary) or entry.summary
+        if summary:
+            lines.append(md_text(summary))
+        if entry.sightings:
+            lines.append(f"{labels['seen_in']}: {self.sightings(entry)}")
+        return _HARD_BREAK.join(lines)
+
+    def post_line(self, post: Item) -> str:
+        details = [md_text(self.source_name(post.source_id)), _fmt_date(post.published)]
+        if post.lang and post.lang not in ("en", "mixed"):
+            details.append(md_text(post.lang))
+        return f"{md_link(post.title, post.url)} — {' · '.join(d for d in details if d)}"
+
+    def window(self) -> str:
+        digest = self.digest
+        start = _fmt_dt(digest.window_start, digest.timezone)
+        end = _fmt_dt(digest.window_end, digest.timezone)
+        return self.edition.ltr(f"{start} – {end} ({md_text(digest.timezone)})")
+
+    def header_lines(self) -> str:
+        labels = self.labels
+        digest = self.digest
+        counts = dict(digest.counts)
+        window = f"**{labels['window']}:** {self.window()}"
+        tally = [
+            f"**{counts.get('papers', 0)}** {labels['papers']}",
+            f"**{counts.get('directions', 0)}** {labels['directions']}",
+        ]
+        if counts.get("updated"):
+            tally.append(f"**{counts['updated']}** {labels['updated_count']}")
+        if counts.get("posts"):
+            tally.append(f"**{counts['posts']}** {labels['posts_count']}")
+        lines = [window, " · ".join(tally)]
+        if digest.announcement_days:
+            days = ", ".join(
+                self.edition.ltr(f"{d:%Y-%m-%d} ({_WEEKDAYS[d.weekday()]})") for d in digest.announcement_days
+            )
+            lines.append(f"{labels['announcement_days']}: {days}")
+        if digest.generated_for:
+            lines.append(f"{labels['edition_for']}: {md_text(digest.generated_for)}")
+        if self.edition.model:
+            lines.append(f"{labels['translated_by']} {md_text(self.edition.model)}")
+        if self.edition.note:
+            lines.append(md_text(self.edition.note))
+        return _HARD_BREAK.join(lines)
+
+    def footer_lines(self) -> str:
+        labels = self.labels
+        digest = self.digest
+        lines = [f"{labels['window']}: {self.window()} · {self.edition.ltr(md_text(digest.week))}"]
+        models = [f"{name} {version}".strip() for name, version in digest.models]
+        if self.edition.model:
+            models.append(self.edition.model)
+        if models:
+            lines.append(f"{labels['models']}: {' · '.join(md_text(m) for m in dict.fromkeys(models))}")
+        text = _HARD_BREAK.join(lines)
+        notes = list(digest.notes) + ([self.edition.note] if self.edition.note else [])
+        if notes:
+            text += f"\n\n**{labels['notes']}:**\n\n" + "\n".join(
+                f"- {md_text(n)}" for n in dict.fromkeys(notes)
+            )
+        return text
+
+
+def render_markdown(digest: Digest, edition: Edition = ENGLISH) -> str:
+    """The digest as Markdown: deterministic, GitHub-, Prefect- and email-friendly."""
+    template = environment().get_template("digest.md.j2")
+    renderer = _Renderer(digest, edition)
+    contents = [
+        (
+            section.name,
+            edition.tr(section.name),
+            slugify(_section_heading(section, edition)),
+            len(section.papers),
+        )
+        for section in digest.sections
+    ]
+    groups: dict[str, list[DigestPaper]] = {}
+    for entry in digest.emerging:
+        groups.setdefault(entry.reason or "", []).append(entry)
+    text = template.render(
+        d=digest,
+        L=renderer.labels,
+        contents=contents,
+        heading=lambda section: _section_heading(section, edition),
+        emerging_groups=sorted(groups.items(), key=lambda g: _group_number(g[0])),
+        post_targets={post.url or post.key: _post_paper_titles(post, digest) for post in digest.posts},
+        report_cell=_report_cell,
+        tr=renderer.tr,
+        badge=renderer.badge,
+        source_name=renderer.source_name,
+        paper_lines=renderer.paper_lines,
+        post_line=renderer.post_line,
+        week=edition.ltr(digest.week),
+        header_lines=renderer.header_lines(),
+        footer_lines=renderer.footer_lines(),
+    )
+    # optional parts of the template can leave runs of blank lines: keep one
+    text = re.sub(r"\n{3,}", "\n\n", text)
+    return text.rstrip("\n") + "\n"
+
+
+def _group_number(reason: str) -> tuple[int, str]:
+    match = re.search(r"(\d+)", reason)
+    return (int(match.group(1)) if match else 0, reason)
+
+
+def _section_heading(section: DirectionSection, edition: Edition) -> str:
+    name = edition.tr(section.name) or section.name
+    return f"{name} ({len(section.papers)})"
+
+
+def _post_paper_titles(post: Item, digest: Digest) -> list[tuple[str, str | None]]:
+    """The digest papers a post links to (title, abstract URL), then any other cited papers."""
+    targets = post_targets(post)
+    found: dict[str, tuple[str, str | None]] = {}
+    entries = (
+        [p for s in digest.sections for p in s.papers] + list(digest.updated) + list(digest.below_threshold)
+    )
+    for entry in entries:
+        keys = {entry.paper.key} | ({f"arxiv:{entry.paper.arxiv_id}"} if entry.paper.arxiv_id else set())
+        if keys & targets:
+            found.setdefault(entry.paper.key, (entry.english_title or entry.paper.title, entry.paper.abs_url))
+    for cited in post.cited:
+        key = f"arxiv:{cited.arxiv_id}" if cited.arxiv_id else cited.url or cited.title
+        url = f"https://arxiv.org/abs/{cited.arxiv_id}" if cited.arxiv_id else cited.url
+        found.setdefault(key, (cited.english_title, url))
+    return [found[k] for k in sorted(found)]

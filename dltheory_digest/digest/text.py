@@ -1,0 +1,179 @@
+"""Text helpers: sentence splitting and summaries, author lists, and Markdown escaping of scraped text."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from urllib.parse import quote, urlsplit
+
+# Tokens that end in a period without ending a sentence (compared lower-case, without the dot).
+_ABBREVIATIONS = frozenset(
+    """e.g i.e cf vs etc al fig figs eq eqs sec secs ref refs thm lem prop def cor tab app
+    approx resp w.r.t i.i.d a.k.a ch vol no nos pp dr prof mr mrs ms jr sr st inc ltd co
+    viz et seq ca est min max std var avg""".split()  # noqa: SIM905  (a word list reads better as text)
+)
+# Inline math: `$...$` (not "$5 and $10") and `\(...\)`.
+MATH_SPAN = re.compile(r"\$(?=\S)(?:[^$\\]|\\.){1,300}?(?<=\S)\$(?!\d)|\\\((?:[^\\]|\\.)*?\\\)", re.DOTALL)
+# A candidate sentence end: terminal punctuation, optional closing quotes/brackets, then space.
+_WESTERN_END = re.compile(r"[.!?][\"'”’)\]]*\s+")
+_CJK_END = re.compile(r"[。！？][”’」』）)]*\s*")
+_PLACEHOLDER = "\x00{}\x00"
+_SUMMARY_MAX_CHARS = 480
+
+
+def _protect_math(text: str) -> tuple[str, list[str]]:
+    spans: list[str] = []
+
+    def keep(match: re.Match[str]) -> str:
+        spans.append(match.group(0))
+        return _PLACEHOLDER.format(len(spans) - 1)
+
+    return MATH_SPAN.sub(keep, text), spans
+
+
+def _restore_math(text: str, spans: Sequence[str]) -> str:
+    return re.sub(r"\x00(\d+)\x00", lambda m: spans[int(m.group(1))], text)
+
+
+def _is_sentence_end(text: str, end: re.Match[str]) -> bool:
+    """Whether the punctuation matched at `end` really closes a sentence."""
+    if text[end.start()] != ".":
+        return True
+    following = text[end.end() : end.end() + 1]
+    if following and (following.islower() or following in ",;:"):
+        return False  # "e.g. the", "et al. show" (a lower-case word never starts a sentence here)
+    word = re.search(r"([\w.\-]+)$", text[: end.start()])
+    token = word.group(1).lower() if word else ""
+    if token in _ABBREVIATIONS or token.rstrip(".") in _ABBREVIATIONS:
+        # "etc." can close a sentence; the others ("Fig. 2", "et al. Smith") do not.
+        return token == "etc" and bool(following) and following.isupper()
+    if len(token) == 1 and token.isalpha() and word and word.group(1).isupper():
+        return False  # an initial: "J. Smith"
+    return not (following.isdigit() and token in {"no", "fig", "eq", "sec", "ref", "thm"})
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of an abstract, robust to abbreviations, initials, decimals and inline LaTeX."""
+    text = " ".join(text.split())
+    if not text:
+        return []
+    protected, spans = _protect_math(text)
+    sentences: list[str] = []
+    start = 0
+    boundaries = sorted(
+        [m for m in _WESTERN_END.finditer(protected) if _is_sentence_end(protected, m)]
+        + list(_CJK_END.finditer(protected)),
+        key=lambda m: m.start(),
+    )
+    for match in boundaries:
+        if match.start() < start:
+            continue
+        piece = protected[start : match.end()].strip()
+        if piece:
+            sentences.append(piece)
+        start = match.end()
+    tail = protected[start:].strip()
+    if tail:
+        sentences.append(tail)
+    return [_restore_math(s, spans) for s in sentences]
+
+
+def summarize(abstract: str, sentences: int = 2) -> str:
+    """The first `sentences` sentences of an abstract, capped so one long sentence cannot flood the digest."""
+    parts = split_sentences(abstract)
+    if not parts:
+        return ""
+    summary = ""
+    counted = 0
+    for part in parts:
+        if counted == sentences:
+            break
+        # CJK sentences are written without a space between them
+        summary += part if not summary or summary[-1] in "。！？”’」』）" else " " + part
+        # a label of a structured abstract ("Context.", "Background.") is not a sentence of its own
+        if len(part.split()) > 1 or _is_cjk(part):
+            counted += 1
+    if len(summary) <= _SUMMARY_MAX_CHARS:
+        return summary
+    protected, spans = _protect_math(summary)
+    # cut at a space so a math span (a placeholder without spaces) is never cut in half
+    cut = protected.rfind(" ", 0, _SUMMARY_MAX_CHARS)
+    cut = cut if cut > _SUMMARY_MAX_CHARS // 2 else _SUMMARY_MAX_CHARS
+    return _restore_math(protected[:cut].rstrip(" ,;:"), spans) + "…"
+
+
+def _is_cjk(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+def shorten_authors(authors: Sequence[str], limit: int = 3) -> str:
+    """'A, B, C' or 'A, B, C et al.' past `limit` authors."""
+    names = [" ".join(a.split()) for a in authors if a and a.strip()]
+    if len(names) <= limit:
+        return ", ".join(names)
+    return ", ".join(names[:limit]) + " et al."
+
+
+_MD_SPECIALS = re.compile(r"([\\`*\[\]<>|~$])")
+_LONE_UNDERSCORE = re.compile(r"(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])")
+_ENTITY_LIKE = re.compile(r"&(?=#?\w+;)")
+_LINE_START = re.compile(r"^(\s*)([#>+=\-]|\d+(?=[.)]))")
+
+
+def _escape_plain(text: str) -> str:
+    text = _MD_SPECIALS.sub(r"\\\1", text)
+    text = _LONE_UNDERSCORE.sub(r"\\_", text)  # snake_case stays readable: intraword "_" is inert
+    return _ENTITY_LIKE.sub(r"\\&", text)
+
+
+def _code_span(content: str) -> str:
+    longest = max((len(run) for run in re.findall(r"`+", content)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if content.startswith("`") or content.endswith("`") else ""
+    return f"{fence}{pad}{content}{pad}{fence}"
+
+
+def md_text(text: str | None) -> str:
+    """Scraped text as inert inline Markdown: whitespace collapsed, specials escaped,
+    inline LaTeX kept verbatim as a code span so `$O(1/\\sqrt{n})$` reads the same in text and HTML."""
+    if not text:
+        return ""
+    text = " ".join(unicodedata.normalize("NFC", text).replace("\x00", "").split())
+    out: list[str] = []
+    last = 0
+    for match in MATH_SPAN.finditer(text):
+        out.append(_escape_plain(text[last : match.start()]))
+        out.append(_code_span(match.group(0)))
+        last = match.end()
+    out.append(_escape_plain(text[last:]))
+    escaped = "".join(out)
+    # a line that starts with "#", "-", "1." ... would become a heading or a list
+    line_start = _LINE_START.match(escaped)
+    if line_start:
+        escaped = escaped[: line_start.end(1)] + "\\" + escaped[line_start.end(1) :]
+    return escaped
+
+
+def safe_url(url: str | None) -> str | None:
+    """An http(s)/mailto URL made safe inside `[text](url)`, or None for anything else."""
+    if not url:
+        return None
+    url = url.strip()
+    scheme = urlsplit(url).scheme.lower()
+    if scheme not in ("http", "https", "mailto"):
+        return None
+    return quote(url, safe="/:?&=#%@+,;~!*'.-_")
+
+
+def md_link(text: str | None, url: str | None) -> str:
+    label = md_text(text) or md_text(url)
+    target = safe_url(url)
+    return f"[{label}]({target})" if target else label
+
+
+def slugify(text: str) -> str:
+    """GitHub's heading anchor: lower-case, punctuation dropped, spaces to hyphens."""
+    text = unicodedata.normalize("NFC", text).strip().lower()
+    text = re.sub(r"[^\w\- ]", "", text)
+    return text.replace(" ", "-")

@@ -1,0 +1,99 @@
+"""The sent-ledger: which papers each week's digest presented, at which version, seen where."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+
+from sqlalchemy import select
+
+from dltheory_digest.identity.novelty import LedgerEntry
+from dltheory_digest.store.db import Store, upsert
+from dltheory_digest.store.schema import sent_ledger
+
+_CHUNK = 500  # keys per IN (...) query; far below every back-end's parameter limit
+
+
+def _chunks(keys: Sequence[str]) -> Iterable[Sequence[str]]:
+    for start in range(0, len(keys), _CHUNK):
+        yield keys[start : start + _CHUNK]
+
+
+def load_history(store: Store, paper_keys: Iterable[str]) -> dict[str, list[LedgerEntry]]:
+    """Every ledger entry of the given papers, oldest week first; papers never sent are absent."""
+    keys = sorted(set(paper_keys))
+    history: dict[str, list[LedgerEntry]] = {}
+    with store.begin() as conn:
+        for chunk in _chunks(keys):
+            rows = conn.execute(
+                select(
+                    sent_ledger.c.paper_key,
+                    sent_ledger.c.week,
+                    sent_ledger.c.version,
+                    sent_ledger.c.source_ids,
+                    sent_ledger.c.langs,
+                )
+                .where(sent_ledger.c.paper_key.in_(chunk))
+                .order_by(sent_ledger.c.paper_key, sent_ledger.c.week)
+            )
+            for row in rows:
+                history.setdefault(row.paper_key, []).append(
+                    LedgerEntry(
+                        paper_key=row.paper_key,
+                        week=row.week,
+                        version=row.version,
+                        source_ids=tuple(row.source_ids or ()),
+                        langs=tuple(row.langs or ()),
+                    )
+                )
+    return history
+
+
+def record_week(
+    store: Store,
+    week: str,
+    entries: Iterable[LedgerEntry],
+    *,
+    sections: Mapping[str, str] | None = None,
+) -> int:
+    """Record what `week`'s digest presented; rerunning the week overwrites its own rows only.
+
+    `sections` maps a paper key to the digest part that showed it ("new", "updated");
+    unlisted papers are "new". Returns the number of entries written.
+    """
+    now = dt.datetime.now(dt.UTC)
+    rows = []
+    for entry in entries:
+        if entry.week != week:
+            raise ValueError(f"ledger entry for {entry.paper_key} is of week {entry.week}, not {week}")
+        rows.append(
+            {
+                "paper_key": entry.paper_key,
+                "week": week,
+                "version": entry.version,
+                "source_ids": sorted(set(entry.source_ids)),
+                "langs": sorted(set(entry.langs)),
+                "section": (sections or {}).get(entry.paper_key, "new"),
+                "created_at": now,
+            }
+        )
+    if not rows:
+        return 0
+    with store.begin() as conn:
+        # created_at keeps the first recording; the rest reflects the latest run of the week
+        upsert(
+            conn,
+            sent_ledger,
+            rows,
+            keys=("paper_key", "week"),
+            update=("version", "source_ids", "langs", "section"),
+        )
+    return len(rows)
+
+
+def weeks_sent(store: Store) -> list[str]:
+    """Weeks with at least one ledger entry, oldest first."""
+    with store.begin() as conn:
+        return [
+            w for (w,) in conn.execute(select(sent_ledger.c.week).distinct().order_by(sent_ledger.c.week))
+        ]

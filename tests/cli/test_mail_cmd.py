@@ -1,0 +1,166 @@
+"""`dltheory-digest send` and `preview` against a real SMTP server and a real store."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from test_digest import assert_inert, sample_digest
+from test_mail import Mailbox, free_port, text_of
+from typer.testing import CliRunner
+
+from dltheory_digest import digest as dg
+from dltheory_digest.cli import app
+from dltheory_digest.config import load_settings
+from dltheory_digest.store import deliveries as ledger
+from dltheory_digest.store import open_store, save_digest
+
+WEEK = "2026-W47"
+runner = CliRunner()
+
+
+@pytest.fixture
+def smtp_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[Mailbox]:
+    handler = Mailbox()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    monkeypatch.setenv("DLTHEORY_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("DLTHEORY_SMTP_PORT", str(port))
+    monkeypatch.setenv("DLTHEORY_MAIL_FROM", "DL Theory <digest@example.org>")
+    readers = [
+        {"email": "ada@example.org"},
+        {"email": "kernel@example.org", "include_directions": ["kernels"]},
+    ]
+    monkeypatch.setenv("DLTHEORY_READERS", json.dumps(readers))
+    try:
+        yield handler
+    finally:
+        controller.stop()
+
+
+def stored_week() -> Path:
+    """The week as the pipeline keeps it: the digest (Markdown and JSON) in the store, the file in outputs/."""
+    from dltheory_digest.store import save_digest
+
+    settings = load_settings()
+    settings.output_dir.mkdir(parents=True, exist_ok=True)
+    digest = sample_digest()
+    markdown = dg.render_markdown(digest)
+    path = settings.output_dir / f"{WEEK}.md"
+    path.write_text(markdown, encoding="utf-8")
+    store = open_store(settings.resolved_store_url)
+    try:
+        save_digest(
+            store,
+            week=WEEK,
+            markdown=markdown,
+            path=str(path),
+            paper_keys=[],
+            reports=[],
+            data=dg.digest_to_json(digest),
+        )
+    finally:
+        store.close()
+    return path
+
+
+def ledger_of_week() -> list[tuple[str, str]]:
+    store = open_store(load_settings().resolved_store_url)
+    try:
+        return [(d.reader, d.status) for d in ledger.deliveries_of(store, WEEK)]
+    finally:
+        store.close()
+
+
+def test_send_each_reader_once_then_resend(smtp_env: Mailbox) -> None:
+    stored_week()
+    first = runner.invoke(app, ["send", "--week", WEEK])
+    assert first.exit_code == 0, first.output
+    assert sorted(r for rec in smtp_env.received for r in rec.recipients) == [
+        "ada@example.org",
+        "kernel@example.org",
+    ]
+    kernel = text_of(smtp_env.to("kernel@example.org")[0])
+    assert "Neural Tangent Kernel" in kernel and "Gradient Descent Provably" not in kernel
+    assert "sent" in first.output
+    assert ledger_of_week() == [("ada@example.org", "sent"), ("kernel@example.org", "sent")]
+
+    rerun = runner.invoke(app, ["send", "--week", WEEK])
+    assert rerun.exit_code == 0 and len(smtp_env.received) == 2
+    assert "skipped" in rerun.output
+
+    resend = runner.invoke(app, ["send", "--week", WEEK, "--resend", "--to", "ada@example.org"])
+    assert resend.exit_code == 0, resend.output
+    assert len(smtp_env.received) == 3 and smtp_env.received[2].recipients == ["ada@example.org"]
+
+
+def test_dry_run_sends_nothing(smtp_env: Mailbox) -> None:
+    stored_week()
+    result = runner.invoke(app, ["send", "--week", WEEK, "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "dry-run" in result.output
+    assert smtp_env.received == [] and ledger_of_week() == []
+
+
+def test_send_to_an_address_that_is_not_configured(smtp_env: Mailbox) -> None:
+    stored_week()
+    result = runner.invoke(app, ["send", "--week", WEEK, "--to", "guest@example.org"])
+    assert result.exit_code == 0, result.output
+    [message] = smtp_env.to("guest@example.org")
+    assert message["Subject"] == "DL theory digest 2026-W47: 4 papers"
+
+
+def test_send_markdown_kept_in_the_store(smtp_env: Mailbox) -> None:
+    settings = load_settings()
+    store = open_store(settings.resolved_store_url)
+    markdown = dg.render_markdown(sample_digest())
+    try:
+        save_digest(store, week=WEEK, markdown=markdown, path=None, paper_keys=[], reports=[])
+    finally:
+        store.close()
+    result = runner.invoke(app, ["send", "--week", WEEK, "--to", "ada@example.org"])
+    assert result.exit_code == 0, result.output
+    assert text_of(smtp_env.to("ada@example.org")[0]) == markdown
+
+
+def test_a_refused_reader_fails_the_command_but_not_the_others(smtp_env: Mailbox) -> None:
+    stored_week()
+    smtp_env.refuse.add("kernel@example.org")
+    result = runner.invoke(app, ["send", "--week", WEEK])
+    assert result.exit_code == 1
+    assert "failed" in result.output
+    assert [r.recipients for r in smtp_env.received] == [["ada@example.org"]]
+    assert ledger_of_week() == [("ada@example.org", "sent"), ("kernel@example.org", "failed")]
+
+
+def test_missing_week_and_bad_input(smtp_env: Mailbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    missing = runner.invoke(app, ["send", "--week", "2026-W10"])
+    assert missing.exit_code == 1 and "no digest for 2026-W10" in missing.output
+    bad_week = runner.invoke(app, ["send", "--week", "2026-47"])
+    assert bad_week.exit_code == 2
+    stored_week()
+    monkeypatch.delenv("DLTHEORY_SMTP_HOST")
+    no_host = runner.invoke(app, ["send", "--week", WEEK])
+    assert no_host.exit_code == 2 and "DLTHEORY_SMTP_HOST" in no_host.output
+    assert smtp_env.received == []
+
+
+def test_preview_writes_the_email_html(smtp_env: Mailbox, tmp_path: Path) -> None:
+    stored_week()
+    out = tmp_path / "preview" / "week.html"
+    result = runner.invoke(app, ["preview", "--week", WEEK, "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    html = out.read_text(encoding="utf-8")
+    assert html.startswith("<!DOCTYPE html>") and "神经正切核：收敛与泛化" in html
+    assert_inert(html)
+    personal = tmp_path / "kernel.html"
+    result = runner.invoke(
+        app, ["preview", "--week", WEEK, "-o", str(personal), "--reader", "kernel@example.org"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Gradient Descent Provably" not in personal.read_text(encoding="utf-8")
+    assert smtp_env.received == []

@@ -1,0 +1,212 @@
+"""`arxiv_oai` on OAI-PMH responses written in arXiv's formats (tests/fixtures/arxiv_oai)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from dltheory_digest.config import SourceSpec
+from dltheory_digest.errors import ParseError
+from dltheory_digest.models import ItemKind, ParseResult, RawPage
+from dltheory_digest.sources import REGISTRY
+from dltheory_digest.sources.arxiv_oai import KIND, OAI_BASE, ArxivOaiOptions
+from dltheory_digest.sources.base import PlanContext
+
+FIRST_URL = "https://arxiv.org/oai?verb=ListRecords&metadataPrefix=arXiv&set=cs&from=2026-11-16"
+
+
+def day(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC)
+
+
+def parse(fixtures_dir: Path, name: str, url: str = FIRST_URL, **options: object) -> ParseResult:
+    content = (fixtures_dir / "arxiv_oai" / name).read_bytes()
+    return KIND.parse(RawPage("arxiv-oai", url, 200, content), ArxivOaiOptions.model_validate(options))
+
+
+def test_first_page_items_deleted_record_and_resumption(fixtures_dir: Path) -> None:
+    result = parse(fixtures_dir, "listrecords_arxiv_page1.xml")
+    assert result.error is None
+    ntk, rethinking = result.items
+    assert ntk.kind is ItemKind.PAPER
+    assert (ntk.arxiv_id, ntk.version) == ("1806.07572", None)  # the arXiv format has no versions
+    assert ntk.title == "Neural Tangent Kernel: Convergence and Generalization in Neural Networks"
+    assert ntk.authors == ("Arthur Jacot", "Franck Gabriel", "Clément Hongler")
+    assert ntk.categories == ("cs.LG", "cs.NE", "math.PR", "stat.ML")
+    assert ntk.primary_category == "cs.LG"
+    assert ntk.published == day("2018-06-20")
+    assert ntk.url == "https://arxiv.org/abs/1806.07572"
+    assert ntk.extra == (("license", "http://arxiv.org/licenses/nonexclusive-distrib/1.0/"),)
+    assert rethinking.title == "Understanding deep learning requires rethinking generalization"
+    assert rethinking.authors == (
+        "Chiyuan Zhang",
+        "Samy Bengio",
+        "Moritz Hardt",
+        "Benjamin Recht",
+        "Oriol Vinyals",
+    )
+    assert result.warnings == ("1 deleted record(s) skipped",)
+    assert result.total_results == 5
+    (next_url,) = result.next_urls
+    # a resumed request carries the verb and the token only
+    assert next_url.startswith("https://arxiv.org/oai?")
+    assert parse_qs(urlsplit(next_url).query) == {
+        "verb": ["ListRecords"],
+        "resumptionToken": ["6934187|1001"],
+    }
+    assert dict(result.cursor) == {"from": "2026-11-23"}
+
+
+def test_last_page_has_an_empty_token_and_old_style_ids(fixtures_dir: Path) -> None:
+    result = parse(
+        fixtures_dir, "listrecords_arxiv_page2.xml", url=f"{OAI_BASE}?verb=ListRecords&resumptionToken=x"
+    )
+    assert [item.arxiv_id for item in result.items] == ["1902.06720", "1912.02292", "hep-th/9711200"]
+    assert result.next_urls == ()
+    wide, double, maldacena = result.items
+    assert wide.title == "Wide Neural Networks of Any Depth Evolve as Linear Models Under Gradient Descent"
+    assert wide.authors[2] == "Samuel S. Schoenholz" and len(wide.authors) == 7
+    assert wide.categories == ("stat.ML", "cs.LG")
+    assert double.title == "Deep Double Descent: Where Bigger Models and More Data Hurt"
+    assert double.authors[-1] == "Ilya Sutskever"
+    assert maldacena.authors == ("Juan M. Maldacena",)
+    assert maldacena.doi == "10.1023/a:1026654312961"
+    assert maldacena.journal_ref == "Adv.Theor.Math.Phys.2:231-252,1998"
+    assert maldacena.published == day("1997-11-27")
+
+
+def test_category_filter(fixtures_dir: Path) -> None:
+    result = parse(fixtures_dir, "listrecords_arxiv_page2.xml", categories=["cs.NE", "hep-th"])
+    assert [item.arxiv_id for item in result.items] == ["1912.02292", "hep-th/9711200"]
+
+
+def test_arxiv_raw_gives_versions(fixtures_dir: Path) -> None:
+    (item,) = parse(fixtures_dir, "listrecords_arxivraw.xml").items
+    assert (item.arxiv_id, item.version) == ("1806.07572", 2)
+    assert item.authors == ("Arthur Jacot", "Franck Gabriel", "Clément Hongler")
+    assert item.published == day("2018-06-20")
+    assert item.updated == day("2018-12-03")
+
+
+def test_dublin_core(fixtures_dir: Path) -> None:
+    (item,) = parse(fixtures_dir, "listrecords_oai_dc.xml").items
+    assert item.arxiv_id == "1611.03530"
+    assert item.authors == ("Chiyuan Zhang", "Samy Bengio", "Moritz Hardt", "Benjamin Recht", "Oriol Vinyals")
+    assert item.comment == "fixture comment"
+    assert item.text == "Fixture text: networks fit random labels."
+    assert (item.published, item.updated) == (day("2016-11-10"), day("2017-02-26"))
+
+
+def test_no_records_is_empty_not_an_error(fixtures_dir: Path) -> None:
+    result = parse(fixtures_dir, "error_norecordsmatch.xml")
+    assert result.items == () and result.error is None
+    assert result.warnings == ("no records changed in this set since the `from` date",)
+    assert dict(result.cursor) == {"from": "2026-11-23"}
+
+
+def test_bad_resumption_token_is_an_error(fixtures_dir: Path) -> None:
+    result = parse(fixtures_dir, "error_badresumptiontoken.xml")
+    assert result.items == () and result.next_urls == ()
+    assert result.error == (
+        "OAI-PMH error badResumptionToken: The value of the resumptionToken argument is invalid or expired."
+    )
+
+
+def test_not_oai_is_a_parse_error() -> None:
+    with pytest.raises(ParseError, match=r"\[arxiv-oai\] not an OAI-PMH response"):
+        KIND.parse(
+            RawPage("arxiv-oai", FIRST_URL, 200, b"<feed xmlns='http://www.w3.org/2005/Atom'/>"),
+            ArxivOaiOptions(),
+        )
+
+
+@pytest.mark.parametrize(
+    ("ctx", "expected_from"),
+    [
+        (PlanContext(since=dt.date(2026, 1, 5), cursor={"from": "2026-11-23"}), "2026-01-05"),
+        (PlanContext(cursor={"from": "2026-11-23"}), "2026-11-23"),
+        (PlanContext(window_start=dt.datetime(2026, 11, 16, tzinfo=dt.UTC)), "2026-11-16"),
+        (PlanContext(), None),
+    ],
+)
+def test_plan_takes_from_since_then_cursor_then_window(ctx: PlanContext, expected_from: str | None) -> None:
+    spec = SourceSpec(id="arxiv-oai", kind="arxiv_oai", options={"set": "cs"})
+    (url,) = KIND.plan(spec, KIND.options_for(spec), ctx)
+    assert url.startswith(OAI_BASE + "?")
+    query = parse_qs(urlsplit(url).query)
+    assert (
+        query["verb"] == ["ListRecords"] and query["metadataPrefix"] == ["arXiv"] and query["set"] == ["cs"]
+    )
+    assert query.get("from") == ([expected_from] if expected_from else None)
+
+
+def test_plan_honours_a_configured_endpoint() -> None:
+    spec = SourceSpec(
+        id="oai", kind="arxiv_oai", url="http://127.0.0.1:8123/oai", options={"metadata_prefix": "oai_dc"}
+    )
+    (url,) = KIND.plan(spec, KIND.options_for(spec), PlanContext())
+    assert url == "http://127.0.0.1:8123/oai?verb=ListRecords&metadataPrefix=oai_dc"
+    assert REGISTRY["arxiv_oai"] is KIND and KIND.arxiv
+
+
+def test_incremental_harvest_follows_resumption_tokens_over_http(fixtures_dir: Path) -> None:
+    """plan -> fetch -> parse -> next_urls, as the collector runs it, against a local OAI-PMH server."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from dltheory_digest.config import Politeness
+    from dltheory_digest.fetch import PoliteClient
+
+    pages = {
+        ("2026-11-16", None): "listrecords_arxiv_page1.xml",
+        (None, "6934187|1001"): "listrecords_arxiv_page2.xml",
+    }
+    seen: list[dict[str, list[str]]] = []
+
+    class Oai(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            query = parse_qs(urlsplit(self.path).query)
+            seen.append(query)
+            key = (query.get("from", [None])[0], query.get("resumptionToken", [None])[0])
+            name = pages.get(key, "error_badresumptiontoken.xml")
+            body = (fixtures_dir / "arxiv_oai" / name).read_bytes()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/xml; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Oai)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    spec = SourceSpec(
+        id="arxiv-oai",
+        kind="arxiv_oai",
+        url=f"http://127.0.0.1:{server.server_address[1]}/oai",
+        options={"set": "cs"},
+    )
+    options = KIND.options_for(spec)
+    harvested: list[str] = []
+    cursor: dict[str, str] = {}
+    try:
+        with PoliteClient(respect_robots=False, max_retries=0) as client:
+            queue = list(KIND.plan(spec, options, PlanContext(cursor={"from": "2026-11-16"})))
+            while queue:
+                page = client.get(queue.pop(0), source_id=spec.id, politeness=Politeness(min_interval=0.0))
+                result = KIND.parse(page, options)
+                assert result.error is None
+                harvested += [item.arxiv_id or "" for item in result.items]
+                cursor.update(result.cursor)
+                queue += result.next_urls
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert harvested == ["1806.07572", "1611.03530", "1902.06720", "1912.02292", "hep-th/9711200"]
+    assert [q.get("resumptionToken") for q in seen] == [None, ["6934187|1001"]]
+    assert seen[0]["set"] == ["cs"] and seen[0]["from"] == ["2026-11-16"]
+    assert cursor == {"from": "2026-11-23"}  # the next run starts from this harvest's server date

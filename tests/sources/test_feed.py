@@ -1,0 +1,222 @@
+"""`feed` on the recorded offconvex feed and on an Atom feed written here."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from dltheory_digest.errors import ParseError
+from dltheory_digest.models import ItemKind, ParseResult, RawPage
+from dltheory_digest.sources import REGISTRY
+from dltheory_digest.sources.feed import KIND, FeedOptions
+
+OFFCONVEX_POSTS = [
+    ("How to Escape Saddle Points Efficiently", "2017/07/19/saddle-efficiency/", "2017-07-19T10:00:00"),
+    ("Do GANs actually do distribution learning?", "2017/07/06/GANs3/", "2017-07-07T06:00:00"),
+    ("Unsupervised learning, one notion or many?", "2017/06/26/unsupervised1/", "2017-06-27T04:00:00"),
+    (
+        "Generalization and Equilibrium in Generative Adversarial Networks (GANs)",
+        "2017/03/30/GANs2/",
+        "2017-03-30T18:00:00",
+    ),
+    (
+        "Generative Adversarial Networks (GANs), Some Open Questions",
+        "2017/03/15/GANs/",
+        "2017-03-15T13:00:00",
+    ),
+    ("Back-propagation, an introduction", "2016/12/20/backprop/", "2016-12-20T17:00:00"),
+    (
+        # the feed escapes the colon twice (&amp;#58;)
+        "The search for biologically plausible neural computation: The conventional approach",
+        "2016/11/03/MityaNN1/",
+        "2016-11-03T10:00:00",
+    ),
+    (
+        "Gradient Descent Learns Linear Dynamical Systems",
+        "2016/10/13/gradient-descent-learns-dynamical-systems/",
+        "2016-10-13T10:00:00",
+    ),
+    ("Linear algebraic structure of word meanings", "2016/07/10/embeddingspolysemy/", "2016-07-10T10:30:00"),
+    (
+        "A Framework for analysing Non-Convex Optimization",
+        "2016/05/08/almostconvexitySATM/",
+        "2016-05-08T09:00:00",
+    ),
+]
+
+# every arXiv paper the ten posts link to (abs and pdf links)
+OFFCONVEX_ARXIV_IDS = {
+    "1111.0952", "1212.0467", "1312.0925", "1312.6114", "1406.2661", "1407.1065", "1408.2156",
+    "1411.6156", "1411.8003", "1503.00778", "1503.02101", "1504.06785", "1505.05114", "1511.06434",
+    "1601.03764", "1602.04915", "1602.06664", "1605.07221", "1605.07272", "1605.09782", "1606.00704",
+    "1606.03657", "1609.04802", "1609.05191", "1612.04357", "1701.07875", "1703.00573", "1703.00887",
+    "1704.00708", "1705.10412", "1706.08224", "1611.00756", "1611.01146", "1701.00160",
+}  # fmt: skip
+
+
+def parse(content: bytes, url: str = "https://www.offconvex.org/feed.xml", **options: object) -> ParseResult:
+    page = RawPage("offconvex", url, 200, content, content_type="application/rss+xml")
+    return KIND.parse(page, FeedOptions.model_validate(options))
+
+
+@pytest.fixture(scope="module")
+def offconvex(shared_dir: Path) -> ParseResult:
+    return parse((shared_dir / "fixtures" / "blog_offconvex" / "offconvex_feed_2017-07.xml").read_bytes())
+
+
+@pytest.mark.shared
+def test_offconvex_posts(offconvex: ParseResult) -> None:
+    assert offconvex.error is None and offconvex.warnings == ()
+    got = [(p.title, p.url, p.published) for p in offconvex.items]
+    assert got == [
+        (title, f"http://offconvex.github.io/{path}", dt.datetime.fromisoformat(when).replace(tzinfo=dt.UTC))
+        for title, path, when in OFFCONVEX_POSTS
+    ]
+    assert all(post.kind is ItemKind.POST for post in offconvex.items)
+    assert all(post.authors == () and post.lang is None for post in offconvex.items)  # the feed names neither
+    assert dict(offconvex.cursor) == {
+        "latest_published": "2017-07-19T10:00:00+00:00",
+        "latest_url": "http://offconvex.github.io/2017/07/19/saddle-efficiency/",
+    }
+
+
+@pytest.mark.shared
+def test_offconvex_text_is_plain(offconvex: ParseResult) -> None:
+    saddle = offconvex.items[0]
+    assert saddle.text.startswith(
+        "A core, emerging problem in nonconvex optimization involves the escape of saddlepoints."
+    )
+    assert "Rong Ge’s and Ben Recht’s blog posts" in saddle.text
+    assert "Perturbing Gradient Descent" in saddle.text.splitlines()  # a heading is its own line
+    for post in offconvex.items:
+        assert "<p>" not in post.text and "&lt;" not in post.text and "href=" not in post.text
+        assert len(post.text) > 5000
+
+
+@pytest.mark.shared
+def test_offconvex_links_and_cited_papers(offconvex: ParseResult) -> None:
+    saddle = offconvex.items[0]
+    assert "http://www.offconvex.org/2016/03/22/saddlepoints/" in saddle.links
+    assert "https://arxiv.org/abs/1703.00887" in saddle.links
+    cited = {c.arxiv_id: c for c in saddle.cited if c.arxiv_id}
+    assert set(cited) == {
+        "1703.00887", "1503.02101", "1602.04915", "1602.06664", "1504.06785",
+        "1605.07221", "1605.07272", "1704.00708", "1705.10412",
+    }  # fmt: skip
+    assert cited["1703.00887"].title == "our recent work with Rong Ge, Praneeth Netrapalli and Sham Kakade"
+    assert cited["1703.00887"].kind is ItemKind.MENTION
+    assert cited["1703.00887"].source_id == "offconvex"
+    assert cited["1602.06664"].title == "phase retrieval"
+    # journal links become DOI mentions
+    assert {c.doi for c in saddle.cited if c.arxiv_id is None} == {
+        "10.1007/s10107-006-0706-8",
+        "10.1007/978-1-4419-8853-9",
+    }
+    every_id = {c.arxiv_id for post in offconvex.items for c in post.cited if c.arxiv_id}
+    assert every_id == OFFCONVEX_ARXIV_IDS
+
+
+@pytest.mark.shared
+def test_offconvex_versions_pdf_links_and_duplicates(offconvex: ParseResult) -> None:
+    gans3 = offconvex.items[1]
+    by_id = {c.arxiv_id: c for c in gans3.cited}
+    assert (by_id["1706.08224"].version, by_id["1706.08224"].title) == (
+        1,
+        "Do GANs actually learn the distribution? An empirical study",
+    )
+    # the post links 1703.00573 several times: one mention
+    assert [c.arxiv_id for c in gans3.cited].count("1703.00573") == 1
+    open_questions = offconvex.items[4]
+    by_id = {c.arxiv_id: c for c in open_questions.cited}
+    assert by_id["1511.06434"].version == 2
+    assert by_id["1701.00160"].url == "https://arxiv.org/pdf/1701.00160.pdf"
+    backprop = offconvex.items[5]
+    assert [(c.arxiv_id, c.title) for c in backprop.cited] == [
+        ("1611.00756", "Carmon et al."),
+        ("1611.01146", "Agarwal et al."),
+    ]
+
+
+@pytest.mark.shared
+def test_max_entries(shared_dir: Path) -> None:
+    result = parse(
+        (shared_dir / "fixtures" / "blog_offconvex" / "offconvex_feed_2017-07.xml").read_bytes(),
+        max_entries=2,
+    )
+    assert [p.title for p in result.items] == [OFFCONVEX_POSTS[0][0], OFFCONVEX_POSTS[1][0]]
+
+
+ATOM = """<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="en-US">
+  <title>A theory blog</title>
+  <id>https://theory.example.org/</id>
+  <updated>2026-11-18T09:00:00Z</updated>
+  <entry>
+    <title type="html">Reading &lt;em&gt;The Principles of Deep Learning Theory&lt;/em&gt;</title>
+    <link rel="alternate" href="https://theory.example.org/2026/11/18/principles/"/>
+    <id>tag:theory.example.org,2026:principles</id>
+    <published>2026-11-18T08:30:00+01:00</published>
+    <updated>2026-11-19T10:00:00Z</updated>
+    <author><name>Jane Reader</name></author>
+    <author><name>Ahmed Writer</name></author>
+    <content type="html">&lt;p&gt;Notes on &lt;a href="https://arxiv.org/pdf/2106.10165v2"&gt;the book by Roberts, Yaida and Hanin&lt;/a&gt;,
+      which builds on &lt;a href="https://doi.org/10.48550/arXiv.1806.07572"&gt;the neural tangent kernel&lt;/a&gt;
+      and on wide networks (arXiv:1902.06720).&lt;/p&gt;
+      &lt;p&gt;See also &lt;a href="/2026/10/01/earlier/"&gt;an earlier post&lt;/a&gt;,
+      &lt;a href="https://doi.org/10.1023/A:1026654312961"&gt;a journal paper&lt;/a&gt;,
+      &lt;a href="https://www.youtube.com/watch?v=abc"&gt;a talk&lt;/a&gt; and
+      &lt;a href="https://arxiv.org/abs/2106.10165"&gt;the abstract page&lt;/a&gt;.
+      Discussed on &lt;a href="https://huggingface.co/papers/1912.02292"&gt;Deep Double Descent&lt;/a&gt;.&lt;/p&gt;</content>
+  </entry>
+  <entry>
+    <title>No links here</title>
+    <link rel="alternate" href="https://theory.example.org/2026/11/11/quiet/"/>
+    <id>tag:theory.example.org,2026:quiet</id>
+    <updated>2026-11-11T12:00:00Z</updated>
+    <summary>Only words.</summary>
+  </entry>
+</feed>
+"""
+
+
+def test_atom_feed_with_authors_relative_links_and_dois() -> None:
+    result = parse(ATOM.encode(), url="https://theory.example.org/feed.atom")
+    post, quiet = result.items
+    assert post.title == "Reading The Principles of Deep Learning Theory"
+    assert post.authors == ("Jane Reader", "Ahmed Writer")
+    assert post.lang == "en"
+    assert post.published == dt.datetime(2026, 11, 18, 7, 30, tzinfo=dt.UTC)
+    assert post.updated == dt.datetime(2026, 11, 19, 10, 0, tzinfo=dt.UTC)
+    assert post.extra == (("guid", "tag:theory.example.org,2026:principles"),)
+    assert "https://theory.example.org/2026/10/01/earlier/" in post.links  # made absolute
+    assert "https://www.youtube.com/watch?v=abc" in post.links
+    assert post.text.startswith("Notes on the book by Roberts, Yaida and Hanin,")
+    cited = [(c.arxiv_id, c.version, c.doi, c.title) for c in post.cited]
+    assert cited == [
+        ("2106.10165", 2, None, "the book by Roberts, Yaida and Hanin"),
+        ("1806.07572", None, "10.48550/arxiv.1806.07572", "the neural tangent kernel"),
+        (None, None, "10.1023/a:1026654312961", "a journal paper"),
+        ("1912.02292", None, None, "Deep Double Descent"),  # a mirror page named by its arXiv id
+        ("1902.06720", None, None, ""),  # written in the text, not linked
+    ]
+    assert all(c.kind is ItemKind.MENTION and c.lang == "en" for c in post.cited)
+    assert quiet.text == "Only words." and quiet.cited == () and quiet.links == ()
+    assert quiet.published == dt.datetime(2026, 11, 11, 12, 0, tzinfo=dt.UTC)
+
+
+def test_feed_without_entries_warns() -> None:
+    empty = b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><link>https://e.org/</link></channel></rss>'
+    result = parse(empty)
+    assert result.items == ()
+    assert result.warnings == ("0 items parsed: the feed has no entries",)
+
+
+def test_html_page_instead_of_a_feed_is_a_parse_error() -> None:
+    with pytest.raises(ParseError, match=r"\[offconvex\] not an RSS/Atom feed"):
+        parse(b"<!doctype html><html><head><title>Blog</title></head><body><p>We moved.</p></body></html>")
+
+
+def test_registered() -> None:
+    assert REGISTRY["feed"] is KIND and not KIND.arxiv

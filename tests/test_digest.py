@@ -1,0 +1,656 @@
+"""The digest stage: summaries, escaping, building, per-reader filtering, Markdown and HTML.
+
+`sample_digest()` (real arXiv ids, titles and authors; abstracts written for these tests)
+is also used by the mail tests and the screenshot test.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import random
+import re
+from html.parser import HTMLParser
+
+import pytest
+from markdown_it import MarkdownIt
+
+from dltheory_digest import digest as dg
+from dltheory_digest.config import Reader
+from dltheory_digest.models import (
+    AnnounceType,
+    Classification,
+    Digest,
+    Item,
+    ItemKind,
+    Paper,
+    PaperCluster,
+    Sighting,
+    SourceReport,
+)
+
+UTC = dt.UTC
+WEEK = "2026-W47"
+WINDOW = (dt.datetime(2026, 11, 15, 23, tzinfo=UTC), dt.datetime(2026, 11, 22, 23, tzinfo=UTC))
+DIRECTIONS = [
+    ("optimization", "Optimization and implicit bias"),
+    ("generalization", "Generalization"),
+    ("kernels", "Neural tangent kernel and infinite width"),
+    ("other", "Other"),
+]
+
+
+def _paper(
+    arxiv_id: str,
+    title: str,
+    authors: list[str],
+    categories: list[str],
+    abstract: str,
+    *,
+    version: int = 1,
+    published: dt.datetime = dt.datetime(2026, 11, 17, 19, tzinfo=UTC),
+    updated: dt.datetime | None = None,
+) -> Paper:
+    return Paper(
+        key=f"arxiv:{arxiv_id}",
+        title=title,
+        arxiv_id=arxiv_id,
+        version=version,
+        authors=tuple(authors),
+        abstract=abstract,
+        published=published,
+        updated=updated or published,
+        categories=tuple(categories),
+        primary_category=categories[0],
+    )
+
+
+def _arxiv(arxiv_id: str, kind: AnnounceType = AnnounceType.NEW, version: int = 1) -> Sighting:
+    return Sighting(
+        source_id="arxiv-cs-lg",
+        source_name="arXiv",
+        url=f"https://arxiv.org/abs/{arxiv_id}v{version}",
+        lang="en",
+        version=version,
+        announce_type=kind,
+    )
+
+
+def sample_inputs() -> dict:
+    """build_digest keyword arguments for one week with zh/ar sightings, a blog post and hostile text."""
+    ntk = PaperCluster(
+        paper=_paper(
+            "1806.07572",
+            "Neural Tangent Kernel: Convergence and Generalization in Neural Networks",
+            ["Arthur Jacot", "Franck Gabriel", "Clément Hongler"],
+            ["cs.LG", "cs.NE", "math.PR", "stat.ML"],
+            "In the infinite-width limit, training a network by gradient descent follows a kernel method, "
+            "e.g. with a kernel fixed at initialization (see Fig. 2). The error decays at rate "
+            "$O(1/\\sqrt{n})$ for 3.5 times wider layers. Further remarks follow.",
+        ),
+        sightings=(
+            _arxiv("1806.07572", AnnounceType.CROSS),
+            Sighting(
+                "zhihu", "Zhihu", "https://zhuanlan.zhihu.com/p/48381795", "zh", "神经正切核：收敛与泛化"
+            ),
+            Sighting("shamra", "Shamra", "https://shamra-academia.com/show/3a3f", "ar", "نواة الظل العصبية"),
+        ),
+        versions=(1,),
+        original_title="神经正切核：收敛与泛化",
+        original_lang="zh",
+    )
+    gd = PaperCluster(
+        paper=_paper(
+            "1810.02054",
+            "Gradient Descent Provably Optimizes Over-parameterized Neural Networks",
+            ["Simon S. Du", "Xiyu Zhai", "Barnabas Poczos", "Aarti Singh"],
+            ["cs.LG", "math.OC", "stat.ML"],
+            "We show that gradient descent reaches zero training loss on a two-layer ReLU network. "
+            "Over-parameterization keeps the Gram matrix well conditioned throughout training.",
+        ),
+        sightings=(
+            _arxiv("1810.02054"),
+            Sighting(
+                "zhihu",
+                "Zhihu",
+                "https://zhuanlan.zhihu.com/p/500000002",
+                "zh",
+                "过参数化网络上的梯度下降",
+                kind=ItemKind.POST,
+            ),
+        ),
+        versions=(1,),
+    )
+    arabic = PaperCluster(
+        paper=_paper(
+            "1611.03530",
+            "Understanding deep learning requires rethinking generalization",
+            ["Chiyuan Zhang", "Samy Bengio", "Moritz Hardt", "Benjamin Recht", "Oriol Vinyals"],
+            ["cs.LG"],
+            "Networks that fit random labels still generalize on real ones. Classical complexity measures "
+            "do not explain this gap.",
+        ),
+        sightings=(
+            _arxiv("1611.03530"),
+            Sighting("shamra", "Shamra", "https://shamra-academia.com/show/5b1c", "ar", "فهم التعلم العميق"),
+        ),
+        versions=(1,),
+        original_title="فهم التعلم العميق يتطلب إعادة التفكير في التعميم",
+        original_lang="ar",
+    )
+    hostile = PaperCluster(
+        paper=_paper(
+            "2201.02177",
+            "Grokking: <script>alert('x')</script> *Generalization* | Beyond_ Overfitting [on] Small Datasets",
+            ["Alethea Power", "Yuri Burda", "Harri Edwards", "Igor Babuschkin", "Vedant Misra"],
+            ["cs.LG"],
+            "<img src=https://tracker.example/p.gif onerror=alert(1)> Models trained long past "
+            'overfitting suddenly generalize. [click](javascript:alert(1)) and <a href="javascript:evil()">x</a>.',
+        ),
+        sightings=(
+            _arxiv("2201.02177"),
+            Sighting("notes", "Notes <b>page</b>", "javascript:alert(2)", "en"),
+        ),
+        versions=(1,),
+    )
+    low = PaperCluster(
+        paper=_paper(
+            "1912.02292",
+            "Deep Double Descent: Where Bigger Models and More Data Hurt",
+            [
+                "Preetum Nakkiran",
+                "Gal Kaplun",
+                "Yamini Bansal",
+                "Tristan Yang",
+                "Boaz Barak",
+                "Ilya Sutskever",
+            ],
+            ["cs.LG", "cs.CV", "stat.ML"],
+            "Test error first rises and then falls again as models grow. The same happens with more data.",
+        ),
+        sightings=(_arxiv("1912.02292"),),
+        versions=(1,),
+    )
+    principles = PaperCluster(
+        paper=_paper(
+            "2106.10165",
+            "The Principles of Deep Learning Theory",
+            ["Daniel A. Roberts", "Sho Yaida", "Boris Hanin"],
+            ["cs.LG", "hep-th", "stat.ML"],
+            "A book on effective theory for deep networks at large but finite width. It develops the tools.",
+            version=3,
+            published=dt.datetime(2021, 6, 18, tzinfo=UTC),
+            updated=dt.datetime(2026, 11, 18, tzinfo=UTC),
+        ),
+        sightings=(
+            _arxiv("2106.10165", AnnounceType.REPLACE, 3),
+            Sighting("zhihu", "Zhihu", "https://zhuanlan.zhihu.com/p/400000001", "zh", kind=ItemKind.POST),
+        ),
+        versions=(1, 2, 3),
+    )
+    post = Item(
+        source_id="offconvex",
+        kind=ItemKind.POST,
+        title="Why does gradient descent find global minima?",
+        url="https://www.offconvex.org/2026/11/18/gd-global/",
+        lang="en",
+        links=("https://arxiv.org/abs/1810.02054v4", "https://example.org/unrelated"),
+        published=dt.datetime(2026, 11, 18, 12, tzinfo=UTC),
+    )
+    classifications = {
+        ntk.paper.key: Classification("kernels", relevance=0.92),
+        gd.paper.key: Classification("optimization", relevance=0.88),
+        arabic.paper.key: Classification("generalization", relevance=0.81),
+        hostile.paper.key: Classification("generalization", relevance=0.75),
+        low.paper.key: Classification("generalization", relevance=0.12, confident=False),
+        principles.paper.key: Classification("other", relevance=0.7),
+    }
+    reports = [
+        SourceReport("arxiv-cs-lg", "arxiv_rss", fetched=5, parsed=120, new=80),
+        SourceReport("zhihu", "zhihu", fetched=2, parsed=4, new=2, warnings=("no body | in <div>",)),
+        SourceReport("shamra", "shamra", error="HTTP 503 after 3 retries"),
+    ]
+    return {
+        "week": WEEK,
+        "window_start": WINDOW[0],
+        "window_end": WINDOW[1],
+        "timezone": "Europe/Berlin",
+        "clusters": [ntk, gd, arabic, hostile, low],
+        "classifications": classifications,
+        "directions": DIRECTIONS,
+        "updated": [(principles, "new version v3; discussed on Zhihu")],
+        "posts": [post],
+        "reports": reports,
+        "relevance_threshold": 0.3,
+        "emerging": [[gd.paper.key, ntk.paper.key]],
+        "announcement_days": [dt.date(2026, 11, 17), dt.date(2026, 11, 16)],
+        "notes": ["untranslated: no ar→en model (run `dltheory-digest models install ar`)"],
+        "models": [("argos zh→en", "1.9")],
+        "source_names": {"offconvex": "offconvex", "arxiv-cs-lg": "arXiv"},
+    }
+
+
+def sample_digest() -> Digest:
+    return dg.build_digest(**sample_inputs())
+
+
+class EchoTranslator:
+    """Stands in for the argos model: marks each text so the test can see what was translated."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[int, str, str]] = []
+
+    def translate_many(self, texts, from_code, to_code):  # type: ignore[no-untyped-def]
+        self.calls.append((len(texts), from_code, to_code))
+        mark = {"zh": "译", "ar": "مترجم"}[to_code]
+        return [f"{mark}:{t}" for t in texts]
+
+
+# --- summaries and authors ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("abstract", "expected"),
+    [
+        ("We use e.g. SGD here. It works. A third one.", "We use e.g. SGD here. It works."),
+        ("Smith et al. showed this. We extend it. A third one.", "Smith et al. showed this. We extend it."),
+        (
+            "As in Fig. 2 the loss drops. Rates improve. A third one.",
+            "As in Fig. 2 the loss drops. Rates improve.",
+        ),
+        (
+            "Accuracy rises by 3.5 points. Error falls by 0.25. A third one.",
+            "Accuracy rises by 3.5 points. Error falls by 0.25.",
+        ),
+        (
+            "A rate $O(1/\\sqrt{n})$. holds. Next one. A third one.",
+            "A rate $O(1/\\sqrt{n})$. holds. Next one.",
+        ),
+        ("The bound $a. B$ is tight. Next one. A third one.", "The bound $a. B$ is tight. Next one."),
+        ("Work by J. Smith matters. Next one. A third one.", "Work by J. Smith matters. Next one."),
+        ("Is it really? Yes it is! A third one.", "Is it really? Yes it is!"),
+        (
+            "Context. Many methods exist for this. We add one. A third one.",
+            "Context. Many methods exist for this. We add one.",
+        ),
+        ("我们证明了收敛。速率是最优的。第三句。", "我们证明了收敛。速率是最优的。"),
+        ("  spaced\n out   text.  ", "spaced out text."),
+        ("", ""),
+    ],
+)
+def test_summarize_two_sentences(abstract: str, expected: str) -> None:
+    assert dg.summarize(abstract) == expected
+
+
+def test_summarize_caps_a_runaway_sentence_without_cutting_math() -> None:
+    abstract = "word " * 200 + "$x_1 + x_2$ end."
+    summary = dg.summarize(abstract)
+    assert summary.endswith("…")
+    assert len(summary) <= 482
+    assert summary.count("$") % 2 == 0
+
+
+def test_shorten_authors() -> None:
+    assert dg.shorten_authors(["A", "B", "C"]) == "A, B, C"
+    assert dg.shorten_authors(["A", "B", "C", "D"]) == "A, B, C et al."
+    assert dg.shorten_authors(["A", "B"], limit=1) == "A et al."
+    assert dg.shorten_authors([]) == ""
+
+
+# --- escaping ---------------------------------------------------------------------------------
+
+
+def _inline_html(markdown: str) -> str:
+    return MarkdownIt("commonmark").enable("table").renderInline(markdown)
+
+
+def test_markdown_specials_in_scraped_text_stay_literal() -> None:
+    title = "A *bold* claim_ | with [brackets](x) and `code` <b>tag</b> &amp; $5"
+    html = _inline_html(dg.md_text(title))
+    assert "<em>" not in html and "<strong>" not in html and "<a " not in html and "<b>" not in html
+    assert "*bold*" in html and "claim_" in html and "&amp;amp;" in html and "&lt;b&gt;" in html
+
+
+def test_latex_is_kept_verbatim_in_text_and_html() -> None:
+    text = dg.md_text("rate $O(1/\\sqrt{n})$ and $x_i * y_j$")
+    assert "`$O(1/\\sqrt{n})$`" in text
+    html = _inline_html(text)
+    assert "<code>$O(1/\\sqrt{n})$</code>" in html and "<code>$x_i * y_j$</code>" in html
+
+
+def test_line_start_constructs_are_neutralized() -> None:
+    for text in ("# heading", "- item", "1. first", "> quote", "=== underline"):
+        rendered = MarkdownIt("commonmark").render("x  \n" + dg.md_text(text))
+        assert "<h1>" not in rendered and "<li>" not in rendered and "<blockquote>" not in rendered
+
+
+def test_only_web_links_survive() -> None:
+    assert dg.safe_url("javascript:alert(1)") is None
+    assert dg.safe_url("data:text/html,x") is None
+    assert dg.md_link("x", "JavaScript:alert(1)") == "x"
+    assert dg.safe_url("https://arxiv.org/abs/1 (x)") == "https://arxiv.org/abs/1%20%28x%29"
+
+
+# --- building ---------------------------------------------------------------------------------
+
+
+def test_build_groups_by_direction_in_taxonomy_order() -> None:
+    digest = sample_digest()
+    assert [s.direction_id for s in digest.sections] == ["optimization", "generalization", "kernels"]
+    generalization = digest.sections[1]
+    assert [p.paper.arxiv_id for p in generalization.papers] == ["1611.03530", "2201.02177"]  # by relevance
+    counts = dict(digest.counts)
+    assert counts["papers"] == 4 and counts["updated"] == 1 and counts["below_threshold"] == 1
+    assert counts["sources_failed"] == 1
+    assert digest.announcement_days == (dt.date(2026, 11, 16), dt.date(2026, 11, 17))
+
+
+def test_updated_papers_only_in_their_part_and_low_relevance_in_the_appendix() -> None:
+    digest = sample_digest()
+    shown = {p.paper.arxiv_id for s in digest.sections for p in s.papers}
+    assert "2106.10165" not in shown and "1912.02292" not in shown
+    assert [p.paper.arxiv_id for p in digest.updated] == ["2106.10165"]
+    assert digest.updated[0].reason == "new version v3; discussed on Zhihu"
+    assert "updated v3" in digest.updated[0].badges and "new" not in digest.updated[0].badges
+    assert [p.paper.arxiv_id for p in digest.below_threshold] == ["1912.02292"]
+
+
+def test_badges_and_sightings() -> None:
+    digest = sample_digest()
+    ntk = digest.sections[2].papers[0]
+    assert ntk.badges == ("new", "cross-listed")
+    assert [s.source_name for s in ntk.sightings] == ["arXiv", "Shamra", "Zhihu"]
+    assert ntk.original_title == "神经正切核：收敛与泛化" and ntk.original_lang == "zh"
+    assert ntk.summary.endswith("for 3.5 times wider layers.")
+
+
+def test_an_old_paper_seen_only_in_a_blog_gets_no_badge() -> None:
+    old = PaperCluster(
+        paper=_paper(
+            "1710.10345",
+            "The Implicit Bias of Gradient Descent on Separable Data",
+            ["Daniel Soudry", "Elad Hoffer", "Mor Shpigel Nacson", "Suriya Gunasekar", "Nathan Srebro"],
+            ["stat.ML", "cs.LG"],
+            "Gradient descent on separable data converges in direction to the max-margin solution.",
+            version=5,
+            published=dt.datetime(2017, 10, 27, tzinfo=UTC),
+            updated=dt.datetime(2024, 1, 2, tzinfo=UTC),
+        ),
+        sightings=(
+            Sighting("offconvex", "offconvex", "https://www.offconvex.org/x/", "en", kind=ItemKind.POST),
+        ),
+    )
+    inputs = {**sample_inputs(), "clusters": [old], "updated": [], "emerging": []}
+    inputs["classifications"] = {old.paper.key: Classification("optimization", relevance=0.9)}
+    [entry] = dg.build_digest(**inputs).sections[0].papers
+    assert entry.badges == ()
+
+
+def test_posts_and_discussions_are_attached_to_the_papers_they_cite() -> None:
+    digest = sample_digest()
+    optimization = digest.sections[0]
+    assert [p.url for p in optimization.posts] == [
+        "https://www.offconvex.org/2026/11/18/gd-global/",  # a blog post linking the paper
+        "https://zhuanlan.zhihu.com/p/500000002",  # a Zhihu article about it
+    ]
+    assert optimization.papers[0].discussed_in[0].title.startswith("Why does gradient descent")
+    assert optimization.posts[1].title == "过参数化网络上的梯度下降" and optimization.posts[1].lang == "zh"
+    assert all(not s.posts for s in digest.sections[1:])
+    assert [s.source_name for s in optimization.papers[0].sightings] == ["arXiv", "offconvex", "Zhihu"]
+    assert [p.url for p in digest.posts] == ["https://www.offconvex.org/2026/11/18/gd-global/"]
+
+
+def test_emerging_groups_keep_their_members() -> None:
+    digest = sample_digest()
+    assert [(p.paper.arxiv_id, p.reason) for p in digest.emerging] == [
+        ("1806.07572", "group 1"),
+        ("1810.02054", "group 1"),
+    ]
+
+
+def test_missing_classification_goes_to_other() -> None:
+    inputs = sample_inputs()
+    inputs["classifications"] = {}
+    inputs["relevance_threshold"] = 0.0
+    digest = dg.build_digest(**inputs)
+    assert [s.direction_id for s in digest.sections] == ["other"]
+
+
+# --- rendering ----------------------------------------------------------------------------------
+
+
+def test_markdown_has_every_part() -> None:
+    markdown = dg.render_markdown(sample_digest())
+    assert markdown.startswith("# Deep-learning theory digest 2026-W47\n")
+    assert "**Window:** 2026-11-16 00:00 – 2026-11-23 00:00 (Europe/Berlin)" in markdown
+    assert "arXiv announcement days: 2026-11-16 (Mon), 2026-11-17 (Tue)" in markdown
+    assert "- [Optimization and implicit bias (1)](#optimization-and-implicit-bias-1)" in markdown
+    assert (
+        "### [Neural Tangent Kernel: Convergence and Generalization in Neural Networks]"
+        "(https://arxiv.org/abs/1806.07572)"
+    ) in markdown
+    assert "*Original title (zh):* 神经正切核：收敛与泛化" in markdown
+    assert (
+        "Arthur Jacot, Franck Gabriel, Clément Hongler · 2026-11-17 · cs.LG · `new` · `cross-listed`"
+        in markdown
+    )
+    assert "Simon S. Du, Xiyu Zhai, Barnabas Poczos et al. · 2026-11-17 · cs.LG · `new`  \n" in markdown
+    assert "— Preetum Nakkiran, Gal Kaplun, Yamini Bansal et al. · cs.LG · relevance 0.12" in markdown
+    assert "- [过参数化网络上的梯度下降](https://zhuanlan.zhihu.com/p/500000002) — Zhihu · zh" in markdown
+    assert (
+        "Seen in: [arXiv](https://arxiv.org/abs/1806.07572v1) · [Shamra](https://shamra-academia.com/show/3a3f) (ar)"
+        " · [Zhihu](https://zhuanlan.zhihu.com/p/48381795) (zh)"
+    ) in markdown
+    assert (
+        "## Updated and newly discussed (1)" in markdown
+        and "— new version v3; discussed on Zhihu" in markdown
+    )
+    assert "## Emerging (2)" in markdown
+    assert "links to: [Gradient Descent Provably Optimizes" in markdown
+    assert "<details>\n<summary>Below the relevance threshold (1)</summary>" in markdown
+    assert "| shamra | shamra | 0 | 0 | 0 | 0 | HTTP 503 after 3 retries |" in markdown
+    assert "| zhihu | zhihu | 2 | 4 | 2 | 1: no body \\| in \\<div\\> | ok |" in markdown
+    assert "Translation models: argos zh→en 1.9" in markdown
+    assert "- untranslated: no ar→en model" in markdown
+
+
+def test_markdown_is_byte_identical_whatever_the_input_order() -> None:
+    first = dg.render_markdown(sample_digest())
+    assert dg.render_markdown(sample_digest()) == first
+    inputs = sample_inputs()
+    shuffled = random.Random(7)
+    for key in ("clusters", "posts", "reports", "announcement_days"):
+        items = list(inputs[key])
+        shuffled.shuffle(items)
+        inputs[key] = items
+    inputs["classifications"] = dict(reversed(list(inputs["classifications"].items())))
+    assert dg.render_markdown(dg.build_digest(**inputs)) == first
+
+
+def test_hostile_title_does_not_break_the_table_of_contents_or_headings() -> None:
+    html = dg.render_html(dg.render_markdown(sample_digest()))
+    heading = re.search(
+        r"<h3[^>]*><a [^>]*href=\"https://arxiv.org/abs/2201.02177\"[^>]*>(.*?)</a></h3>", html
+    )
+    assert heading is not None
+    assert "&lt;script&gt;" in heading.group(1) and "*Generalization*" in heading.group(1)
+    assert "Beyond_ Overfitting [on] Small Datasets" in heading.group(1)
+
+
+class _Tags(HTMLParser):
+    """Every real tag with its attributes (escaped text like `&lt;script&gt;` is not a tag)."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str]]] = []
+        self.feed(html)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, {k: v or "" for k, v in attrs}))
+
+
+def _squeeze(css: str) -> str:
+    return re.sub(r"\s+", "", css)
+
+
+def assert_inert(html: str) -> None:
+    """No script/img/iframe/style tag from content, no on* handler, no non-web link, styles only ours."""
+    ours = dg.email_styles()
+    for tag, attrs in _Tags(html).tags:
+        assert tag not in ("script", "img", "iframe", "object", "embed", "form", "input", "link"), tag
+        assert not [a for a in attrs if a.startswith("on")], (tag, attrs)
+        for name in ("href", "src", "action"):
+            if name in attrs:
+                assert re.match(r"^(https?:|mailto:|#)", attrs[name]), (tag, attrs)
+        if "style" in attrs and tag not in ("body", "div"):
+            assert _squeeze(attrs["style"]) == _squeeze(ours[tag]), (tag, attrs["style"])
+
+
+def test_html_is_inert() -> None:
+    html = dg.render_html(dg.render_markdown(sample_digest()))
+    assert_inert(html)
+    assert "&lt;script&gt;alert(" in html  # shown as text, not run
+    assert "tracker.example" not in "".join(str(attrs) for _, attrs in _Tags(html).tags)
+
+
+def test_html_sanitizer_strips_raw_html_in_markdown() -> None:
+    markdown = (
+        '<div style="position:fixed" onclick="x()">a</div>\n\n'
+        '<img src="https://tracker.example/p.gif">\n\n'
+        '[x](javascript:alert(1)) <a href="javascript:alert(2)">y</a> <script>alert(3)</script>\n\n'
+        '<span style="font-size:99px">big</span>\n'
+    )
+    html = dg.render_html(markdown)
+    assert_inert(html)
+    body = html.split("<body", 1)[1]
+    assert "position:fixed" not in body and "99px" not in body and "onclick" not in body
+    assert (
+        "<img" not in body
+        and "tracker.example" not in body
+        and "<script" not in body
+        and "alert(3)" not in body
+    )
+    assert "javascript:" not in body.replace("[x](javascript:alert(1))", "")
+
+
+def test_html_has_inline_styles_anchors_and_direction() -> None:
+    html = dg.render_html(dg.render_markdown(sample_digest()))
+    assert '<html lang="en" dir="ltr">' in html
+    assert re.search(r'<h2 style="[^"]+" dir="auto" id="optimization-and-implicit-bias-1">', html)
+    assert 'href="#optimization-and-implicit-bias-1"' in html
+    assert re.search(r'<table style="[^"]*border-collapse:collapse', html)
+    styles = {tag: attrs.get("style", "") for tag, attrs in _Tags(html).tags}
+    assert styles["body"].endswith("font-size: 15px; line-height: 1.55")  # quoted font names did not cut it
+    assert _squeeze(styles["code"]) == _squeeze(dg.email_styles()["code"])
+    assert "<code" in html and "$O(1/\\sqrt{n})$</code>" in html
+    arabic = dg.render_html("مرحبا", language="ar")
+    assert '<html lang="ar" dir="rtl">' in arabic
+
+
+# --- per-reader editions ------------------------------------------------------------------------
+
+
+def _ids(digest: Digest) -> list[str]:
+    return [p.paper.arxiv_id or "" for s in digest.sections for p in s.papers]
+
+
+def test_reader_directions() -> None:
+    digest = sample_digest()
+    only = dg.filter_for_reader(digest, Reader(email="a@example.org", include_directions=("kernels",)))
+    assert _ids(only) == ["1806.07572"] and dict(only.counts)["papers"] == 1
+    assert only.generated_for == "a@example.org"
+    without = dg.filter_for_reader(
+        digest, Reader(email="a@example.org", exclude_directions=("generalization",))
+    )
+    assert _ids(without) == ["1810.02054", "1806.07572"]
+    assert without.updated == digest.updated  # "other" was not excluded
+
+
+def test_reader_keywords_and_negative_keywords() -> None:
+    digest = sample_digest()
+    kernel = dg.filter_for_reader(digest, Reader(email="a@example.org", keywords=("kernel",)))
+    assert _ids(kernel) == ["1806.07572"]
+    assert dg.filter_for_reader(digest, Reader(email="a@example.org", keywords=("kern",))).sections == ()
+    no_relu = dg.filter_for_reader(
+        digest, Reader(email="a@example.org", negative_keywords=("relu", "GROKKING"))
+    )
+    assert "1810.02054" not in _ids(no_relu) and "2201.02177" not in _ids(no_relu)
+    assert not no_relu.sections[0].posts if no_relu.sections else True
+    by_author = dg.filter_for_reader(digest, Reader(email="a@example.org", keywords=("Moritz Hardt",)))
+    assert _ids(by_author) == ["1611.03530"]
+
+
+def test_reader_min_relevance() -> None:
+    digest = sample_digest()
+    strict = dg.filter_for_reader(digest, Reader(email="a@example.org", min_relevance=0.85))
+    assert _ids(strict) == ["1810.02054", "1806.07572"]
+    assert strict.below_threshold == () and strict.updated == ()
+
+
+def test_translated_edition_keeps_english_titles() -> None:
+    digest = sample_digest()
+    texts = dg.translatable_texts(digest)
+    translations = {t: f"译:{t}" for t in texts}
+    edition = dg.Edition(language="zh", translations=translations, model="argos en→zh 1.9")
+    markdown = dg.render_markdown(digest, edition)
+    assert markdown.startswith("# 深度学习理论周报 2026-W47")
+    assert "### [Gradient Descent Provably Optimizes Over-parameterized Neural Networks]" in markdown
+    assert "**标题:** 译:Gradient Descent Provably Optimizes" in markdown
+    # a title first seen in Chinese is shown as it was written, not machine-translated back
+    assert "**标题:** 神经正切核：收敛与泛化" in markdown
+    assert "由英文机器翻译，模型 argos en→zh 1.9" in markdown
+    assert "`更新 v3`" in markdown
+    assert dg.subject_for(digest, edition) == "深度学习理论周报 2026-W47：4 篇论文"
+
+
+def test_untranslated_edition_says_so_in_english() -> None:
+    edition = dg.Edition(language="ar", note="ar edition requested; no en→ar model; sent in English")
+    markdown = dg.render_markdown(sample_digest(), edition)
+    assert markdown.startswith("# Deep-learning theory digest")
+    assert "ar edition requested; no en→ar model; sent in English" in markdown
+
+
+def test_digest_json_round_trip() -> None:
+    digest = sample_digest()
+    again = dg.digest_from_json(dg.digest_to_json(digest))
+    assert again == digest
+    assert dg.digest_from_json(json.loads(dg.digest_to_json(digest))) == digest  # as a JSON column holds it
+    assert dg.render_markdown(again) == dg.render_markdown(digest)
+
+
+def test_filtering_does_not_touch_the_original() -> None:
+    digest = sample_digest()
+    copy = dataclasses.replace(digest)
+    dg.filter_for_reader(digest, Reader(email="a@example.org", include_directions=("kernels",)))
+    assert digest == copy
+
+
+def test_markdown_is_identical_across_processes() -> None:
+    """Set and dict order must not leak into the file: two interpreters with different hash seeds agree."""
+    import hashlib
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    here = Path(__file__).resolve().parent
+    code = (
+        "import hashlib, sys; sys.path.insert(0, sys.argv[1]); from test_digest import sample_digest; "
+        "from dltheory_digest import digest as dg; "
+        "print(hashlib.sha256(dg.render_markdown(sample_digest()).encode()).hexdigest())"
+    )
+    digests = set()
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        out = subprocess.run(
+            [sys.executable, "-c", code, str(here)],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
+        )
+        digests.add(out.stdout.strip())
+    assert len(digests) == 1
+    assert digests == {hashlib.sha256(dg.render_markdown(sample_digest()).encode()).hexdigest()}

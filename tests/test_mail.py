@@ -1,0 +1,657 @@
+"""Delivery against a real SMTP server (aiosmtpd on 127.0.0.1) and a real SQLite ledger."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import logging
+import re
+import smtplib
+import socket
+import ssl
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email import policy
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+from pydantic import SecretStr
+from sqlalchemy import select
+from test_digest import EchoTranslator, assert_inert, sample_digest
+
+from dltheory_digest import digest as dg
+from dltheory_digest import mail
+from dltheory_digest.config import Reader, load_settings
+from dltheory_digest.errors import ConfigError
+from dltheory_digest.store import deliveries as ledger
+from dltheory_digest.store import open_store
+from dltheory_digest.store.schema import deliveries
+
+WEEK = "2026-W47"
+PASSWORD = "s3cret-Pa55-w0rd!"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Received:
+    sender: str
+    recipients: list[str]
+    raw: bytes
+
+    @property
+    def message(self) -> EmailMessage:
+        return email.message_from_bytes(self.raw, policy=policy.default)  # type: ignore[return-value]
+
+
+@dataclass
+class Mailbox:
+    """aiosmtpd handler: records what arrives; refuses or delays the recipients it is told to."""
+
+    received: list[Received] = field(default_factory=list)
+    refuse: set[str] = field(default_factory=set)  # 550 at RCPT
+    busy: dict[str, int] = field(default_factory=dict)  # address -> how many more 451s at RCPT
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        if address in self.refuse:
+            return "550 5.1.1 no such mailbox here"
+        if self.busy.get(address, 0) > 0:
+            self.busy[address] -= 1
+            return "451 4.3.0 try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
+        return "250 Message accepted"
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [r.message for r in self.received if address in r.recipients]
+
+
+def _authenticate(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
+    ok = isinstance(data, LoginPassword) and data.login == b"digest" and data.password == PASSWORD.encode()
+    return AuthResult(success=ok, handled=False)
+
+
+@pytest.fixture
+def mailbox() -> Iterator[tuple[Mailbox, int]]:
+    handler = Mailbox()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield handler, port
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Any:
+    opened = open_store(f"sqlite:///{tmp_path / 'store.sqlite'}")
+    yield opened
+    opened.close()
+
+
+def smtp_for(port: int, **changes: Any) -> mail.SmtpSettings:
+    values: dict[str, Any] = {
+        "host": "127.0.0.1",
+        "port": port,
+        "mail_from": "DL Theory <digest@example.org>",
+    }
+    values.update(changes)
+    return mail.SmtpSettings(**values)
+
+
+def no_sleep(waits: list[float] | None = None) -> Any:
+    def sleep(seconds: float) -> None:
+        if waits is not None:
+            waits.append(seconds)
+
+    return sleep
+
+
+def text_of(message: EmailMessage, kind: str = "plain") -> str:
+    """A decoded body part; text travels in canonical CRLF form."""
+    body = message.get_body((kind,))
+    assert body is not None
+    return str(body.get_content()).replace("\r\n", "\n")
+
+
+def ledger_rows(store: Any) -> list[dict[str, Any]]:
+    with store.begin() as conn:
+        return [dict(r._mapping) for r in conn.execute(select(deliveries).order_by(deliveries.c.reader))]
+
+
+# --- messages -----------------------------------------------------------------------------------
+
+
+def test_both_parts_arrive_with_the_right_headers(mailbox: tuple[Mailbox, int], store: Any) -> None:
+    box, port = mailbox
+    digest = sample_digest()
+    reader = Reader(email="ada@example.org")
+    [result] = mail.deliver(store, week=WEEK, digest=digest, readers=[reader], smtp=smtp_for(port))
+    assert result.status == "sent" and result.attempts == 1 and result.papers == 4
+    [received] = box.received
+    assert received.sender == "digest@example.org" and received.recipients == ["ada@example.org"]
+    message = received.message
+    assert message.get_content_type() == "multipart/alternative"
+    assert [p.get_content_type() for p in message.iter_parts()] == ["text/plain", "text/html"]
+    assert all(p.get_content_charset() == "utf-8" for p in message.iter_parts())
+    assert message["Subject"] == "DL theory digest 2026-W47: 4 papers" == result.subject
+    assert message["To"] == "ada@example.org"
+    assert message["From"].addresses[0].addr_spec == "digest@example.org"
+    assert (
+        message["Message-ID"]
+        == mail.message_id_for(WEEK, "ada@example.org", "example.org")
+        == result.message_id
+    )
+    expected = dg.render_markdown(dg.filter_for_reader(digest, reader))
+    assert text_of(message) == expected
+    html = text_of(message, "html")
+    assert "神经正切核：收敛与泛化" in html and "فهم التعلم العميق" in html
+    assert_inert(html)
+
+
+def test_chinese_and_arabic_editions_decode_equal(mailbox: tuple[Mailbox, int], store: Any) -> None:
+    box, port = mailbox
+    translator = EchoTranslator()
+    readers = [Reader(email="li@example.org", language="zh"), Reader(email="amal@example.org", language="ar")]
+    results = mail.deliver(
+        store, week=WEEK, digest=sample_digest(), readers=readers, smtp=smtp_for(port), translator=translator
+    )
+    assert [r.status for r in results] == ["sent", "sent"]
+    assert [r.language for r in results] == ["zh", "ar"]
+    [zh] = box.to("li@example.org")
+    [ar] = box.to("amal@example.org")
+    assert zh["Subject"] == "深度学习理论周报 2026-W47：4 篇论文" == results[0].subject
+    assert ar["Subject"] == results[1].subject and ar["Subject"].startswith("موجز نظرية التعلم العميق")
+    assert "=?utf-8?" in box.received[0].raw.decode("ascii").lower()  # RFC 2047 on the wire, 7-bit clean
+    assert zh["Content-Language"] == "zh" and ar["Content-Language"] == "ar"
+    zh_text = text_of(zh)
+    assert "# 深度学习理论周报" in zh_text and "**标题:** 译:Gradient Descent" in zh_text
+    assert "### [Gradient Descent Provably Optimizes Over-parameterized Neural Networks]" in zh_text
+    assert "由英文机器翻译，模型 argos en→zh" in zh_text
+    ar_html = text_of(ar, "html")
+    assert '<html lang="ar" dir="rtl">' in ar_html and "مترجم:" in ar_html
+    assert [(lang) for _, _, lang in translator.calls] == ["zh", "ar"]
+
+
+def test_two_readers_get_their_own_editions(mailbox: tuple[Mailbox, int], store: Any) -> None:
+    box, port = mailbox
+    readers = [
+        Reader(email="kernel@example.org", include_directions=("kernels",)),
+        Reader(email="opt@example.org", keywords=("gradient descent",), negative_keywords=("kernel",)),
+    ]
+    results = mail.deliver(store, week=WEEK, digest=sample_digest(), readers=readers, smtp=smtp_for(port))
+    assert [(r.reader, r.papers) for r in results] == [("kernel@example.org", 1), ("opt@example.org", 1)]
+    kernel = text_of(box.to("kernel@example.org")[0])
+    opt = text_of(box.to("opt@example.org")[0])
+    assert "Neural Tangent Kernel: Convergence" in kernel and "Gradient Descent Provably" not in kernel
+    assert "Gradient Descent Provably" in opt and "## Neural tangent kernel" not in opt
+    assert box.to("kernel@example.org")[0]["Message-ID"] != box.to("opt@example.org")[0]["Message-ID"]
+
+
+# --- the ledger ---------------------------------------------------------------------------------
+
+
+def test_rerun_sends_nothing_and_resend_sends_again(mailbox: tuple[Mailbox, int], store: Any) -> None:
+    box, port = mailbox
+    readers = [
+        Reader(email="ada@example.org"),
+        Reader(email="ADA@example.org"),
+        Reader(email="bo@example.org"),
+    ]
+    first = mail.deliver(store, week=WEEK, digest=sample_digest(), readers=readers, smtp=smtp_for(port))
+    assert [r.status for r in first] == ["sent", "sent"]  # the same address twice gets one mail
+    assert len(box.received) == 2
+
+    again = mail.deliver(store, week=WEEK, digest=sample_digest(), readers=readers, smtp=smtp_for(port))
+    assert [r.status for r in again] == ["skipped", "skipped"]
+    assert len(box.received) == 2
+    assert "already sent" in (again[0].note or "")
+
+    resent = mail.deliver(
+        store, week=WEEK, digest=sample_digest(), readers=readers, smtp=smtp_for(port), resend=True
+    )
+    assert [r.status for r in resent] == ["sent", "sent"]
+    assert len(box.received) == 4
+    assert box.received[0].message["Message-ID"] == box.received[2].message["Message-ID"]
+
+    other_week = mail.deliver(
+        store, week="2026-W48", digest=sample_digest(), readers=readers, smtp=smtp_for(port)
+    )
+    assert [r.status for r in other_week] == ["sent", "sent"]
+    assert {(d.week, d.reader, d.status) for d in ledger.deliveries_of(store)} == {
+        ("2026-W47", "ada@example.org", "sent"),
+        ("2026-W47", "bo@example.org", "sent"),
+        ("2026-W48", "ada@example.org", "sent"),
+        ("2026-W48", "bo@example.org", "sent"),
+    }
+
+
+def test_refused_reader_does_not_stop_the_others(mailbox: tuple[Mailbox, int], store: Any) -> None:
+    box, port = mailbox
+    box.refuse.add("gone@example.org")
+    readers = [Reader(email=a) for a in ("ada@example.org", "gone@example.org", "bo@example.org")]
+    waits: list[float] = []
+    results = mail.deliver(
+        store, week=WEEK, digest=sample_digest(), readers=readers, smtp=smtp_for(port), sleep=no_sleep(waits)
+    )
+    assert [r.status for r in results] == ["sent", "failed", "sent"]
+    failed = results[1]
+    assert failed.attempts == 1 and waits == []  # a 5xx answer is final: no retry
+    assert "550" in (failed.error or "") and "no such mailbox" in (failed.error or "")
+    assert sorted(r for rec in box.received for r in rec.recipients) == ["ada@example.org", "bo@example.org"]
+    report = mail.delivery_report(results)
+    assert (
+        "| gone@example.org | failed | en | 4 | 1 |" in report
+        and "| ada@example.org | sent | en | 4 | 1 |" in report
+    )
+    rows = {r["reader"]: r for r in ledger_rows(store)}
+    assert rows["gone@example.org"]["status"] == "failed" and rows["gone@example.org"]["attempts"] == 1
+    assert rows["ada@example.org"]["status"] == "sent"
+
+    # the next run tries the failed reader again and skips the others
+    box.refuse.clear()
+    rerun = mail.deliver(store, week=WEEK, digest=sample_digest(), readers=readers, smtp=smtp_for(port))
+    assert [r.status for r in rerun] == ["skipped", "sent", "skipped"]
+
+
+def test_busy_server_is_retried_with_back_off(mailbox: tuple[Mailbox, int], store: Any) -> None:
+    box, port = mailbox
+    box.busy["ada@example.org"] = 2
+    waits: list[float] = []
+    [result] = mail.deliver(
+        store,
+        week=WEEK,
+        digest=sample_digest(),
+        readers=[Reader(email="ada@example.org")],
+        smtp=smtp_for(port),
+        sleep=no_sleep(waits),
+    )
+    assert result.status == "sent" and result.attempts == 3
+    assert waits == [2.0, 4.0]
+    assert len(box.received) == 1
+
+
+def test_retries_run_out_and_are_recorded(mailbox: tuple[Mailbox, int], store: Any) -> None:
+    box, port = mailbox
+    box.busy["ada@example.org"] = 99
+    waits: list[float] = []
+    [result] = mail.deliver(
+        store,
+        week=WEEK,
+        digest=sample_digest(),
+        readers=[Reader(email="ada@example.org")],
+        smtp=smtp_for(port),
+        retries=2,
+        sleep=no_sleep(waits),
+    )
+    assert result.status == "failed" and result.attempts == 3 and waits == [2.0, 4.0]
+    assert "451" in (result.error or "")
+    assert ledger.get_delivery(store, WEEK, "ada@example.org").attempts == 3  # type: ignore[union-attr]
+
+
+def test_unreachable_server_fails_every_reader_cleanly(store: Any) -> None:
+    port = free_port()  # nothing listens there
+    waits: list[float] = []
+    results = mail.deliver(
+        store,
+        week=WEEK,
+        digest=sample_digest(),
+        readers=[Reader(email="ada@example.org"), Reader(email="bo@example.org")],
+        smtp=smtp_for(port, timeout=2.0),
+        retries=1,
+        sleep=no_sleep(waits),
+    )
+    assert [r.status for r in results] == ["failed", "failed"]
+    assert all("Connection" in (r.error or "") for r in results)
+    assert waits == [2.0, 2.0]
+
+
+def test_dry_run_sends_and_records_nothing(mailbox: tuple[Mailbox, int], store: Any) -> None:
+    box, port = mailbox
+    results = mail.deliver(
+        store,
+        week=WEEK,
+        digest=sample_digest(),
+        readers=[Reader(email="ada@example.org", language="zh")],
+        smtp=smtp_for(port),
+        dry_run=True,
+    )
+    assert [r.status for r in results] == ["dry-run"]
+    assert box.received == [] and ledger_rows(store) == []
+
+
+def test_missing_translation_model_falls_back_to_english_and_says_so(
+    mailbox: tuple[Mailbox, int], store: Any
+) -> None:
+    box, port = mailbox
+    [result] = mail.deliver(
+        store,
+        week=WEEK,
+        digest=sample_digest(),
+        readers=[Reader(email="amal@example.org", language="ar")],
+        smtp=smtp_for(port),
+        translator=None,
+    )
+    assert result.status == "sent" and result.language == "en" and result.translated_by is None
+    assert "ar edition requested" in (result.note or "") and "sent in English" in (result.note or "")
+    text = text_of(box.to("amal@example.org")[0])
+    assert text.startswith("# Deep-learning theory digest") and "no en→ar model" in text
+
+
+def test_markdown_only_digest_is_sent_as_it_is(mailbox: tuple[Mailbox, int], store: Any) -> None:
+    box, port = mailbox
+    markdown = dg.render_markdown(sample_digest())
+    results = mail.deliver_markdown(
+        store,
+        week=WEEK,
+        markdown=markdown,
+        readers=[Reader(email="ada@example.org"), Reader(email="li@example.org", language="zh")],
+        smtp=smtp_for(port),
+    )
+    assert [r.status for r in results] == ["sent", "sent"]
+    assert results[0].note is None and "unfiltered, in English" in (results[1].note or "")
+    assert text_of(box.to("li@example.org")[0]) == markdown
+
+
+# --- login and TLS ------------------------------------------------------------------------------
+
+
+def test_login_and_the_password_never_leaks(store: Any, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    handler = Mailbox()
+    port = free_port()
+    controller = Controller(
+        handler, hostname="127.0.0.1", port=port, authenticator=_authenticate, auth_require_tls=False
+    )
+    controller.start()
+    try:
+        good = smtp_for(port, user="digest", password=SecretStr(PASSWORD))
+        bad = smtp_for(port, user="digest", password=SecretStr(PASSWORD + "x"))
+        ok = mail.deliver(
+            store, week=WEEK, digest=sample_digest(), readers=[Reader(email="a@example.org")], smtp=good
+        )
+        refused = mail.deliver(
+            store,
+            week=WEEK,
+            digest=sample_digest(),
+            readers=[Reader(email="b@example.org")],
+            smtp=bad,
+            sleep=no_sleep(),
+        )
+    finally:
+        controller.stop()
+    assert ok[0].status == "sent" and len(handler.received) == 1
+    assert refused[0].status == "failed" and refused[0].attempts == 1  # bad credentials are not retried
+    assert "535" in (refused[0].error or "")
+    everywhere = " ".join(
+        [repr(ok), repr(refused), repr(good), repr(bad), caplog.text, repr(ledger_rows(store))]
+    )
+    assert PASSWORD not in everywhere
+    assert PASSWORD not in handler.received[0].raw.decode("ascii", errors="replace")
+
+
+def test_scrub_blanks_the_password_in_any_text() -> None:
+    smtp = smtp_for(25, user="u", password=SecretStr(PASSWORD))
+    import base64
+
+    leaked = f"server said: {PASSWORD} / {base64.b64encode(PASSWORD.encode()).decode()}"
+    assert PASSWORD not in smtp.scrub(leaked) and "***" in smtp.scrub(leaked)
+    assert PASSWORD not in repr(smtp) and PASSWORD not in str(smtp)
+
+
+def _self_signed(tmp_path: Path) -> tuple[Path, Path]:
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return cert_file, key_file
+
+
+def _server_context(cert: Path, key: Path) -> ssl.SSLContext:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    return context
+
+
+def test_starttls_with_login(tmp_path: Path, store: Any) -> None:
+    cert, key = _self_signed(tmp_path)
+    handler = Mailbox()
+    port = free_port()
+    controller = Controller(
+        handler,
+        hostname="127.0.0.1",
+        port=port,
+        tls_context=_server_context(cert, key),
+        require_starttls=True,
+        authenticator=_authenticate,
+    )
+    controller.start()
+    try:
+        smtp = smtp_for(
+            port, security="starttls", ca_file=str(cert), user="digest", password=SecretStr(PASSWORD)
+        )
+        [result] = mail.deliver(
+            store, week=WEEK, digest=sample_digest(), readers=[Reader(email="a@example.org")], smtp=smtp
+        )
+        untrusted = smtp_for(port, security="starttls")
+        [refused] = mail.deliver(
+            store,
+            week=WEEK,
+            digest=sample_digest(),
+            readers=[Reader(email="b@example.org")],
+            smtp=untrusted,
+            sleep=no_sleep(),
+        )
+    finally:
+        controller.stop()
+    assert result.status == "sent" and len(handler.received) == 1
+    # an unknown certificate is a configuration problem, not a busy server: no retries
+    assert (
+        refused.status == "failed"
+        and refused.attempts == 1
+        and "CERTIFICATE" in (refused.error or "").upper()
+    )
+
+
+def test_implicit_ssl(tmp_path: Path, store: Any) -> None:
+    cert, key = _self_signed(tmp_path)
+    handler = Mailbox()
+    port = free_port()
+    server_context = _server_context(cert, key)
+    controller = Controller(handler, hostname="127.0.0.1", port=port, ssl_context=server_context)
+    controller.start()
+    try:
+        smtp = smtp_for(port, security="ssl", ca_file=str(cert))
+        [result] = mail.deliver(
+            store, week=WEEK, digest=sample_digest(), readers=[Reader(email="a@example.org")], smtp=smtp
+        )
+    finally:
+        controller.stop()
+    assert result.status == "sent"
+    assert handler.received[0].message["Subject"] == "DL theory digest 2026-W47: 4 papers"
+
+
+# --- settings and ids -----------------------------------------------------------------------------
+
+
+def test_settings_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DLTHEORY_SMTP_HOST", "smtp.example.org")
+    monkeypatch.setenv("DLTHEORY_SMTP_PORT", "2525")
+    monkeypatch.setenv("DLTHEORY_SMTP_USER", "digest")
+    monkeypatch.setenv("DLTHEORY_SMTP_PASSWORD", PASSWORD)
+    monkeypatch.setenv("DLTHEORY_SMTP_SECURITY", "starttls")
+    monkeypatch.setenv("DLTHEORY_MAIL_FROM", "Digest <digest@example.org>")
+    smtp = mail.SmtpSettings.from_settings(load_settings())
+    assert (smtp.host, smtp.port, smtp.user, smtp.security) == (
+        "smtp.example.org",
+        2525,
+        "digest",
+        "starttls",
+    )
+    assert smtp.password is not None and smtp.password.get_secret_value() == PASSWORD
+    assert smtp.domain == "example.org" and PASSWORD not in repr(smtp)
+
+
+def test_default_ports_and_missing_host(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DLTHEORY_SMTP_HOST", "smtp.example.org")
+    monkeypatch.setenv("DLTHEORY_SMTP_SECURITY", "ssl")
+    assert mail.SmtpSettings.from_settings(load_settings()).port == 465
+    monkeypatch.delenv("DLTHEORY_SMTP_HOST")
+    with pytest.raises(ConfigError, match="DLTHEORY_SMTP_HOST"):
+        mail.SmtpSettings.from_settings(load_settings())
+
+
+def test_message_id_is_stable_per_week_and_reader() -> None:
+    first = mail.message_id_for(WEEK, "Ada@Example.org", "example.org")
+    assert first == mail.message_id_for(WEEK, "ada@example.org", "example.org")
+    assert first != mail.message_id_for(WEEK, "bo@example.org", "example.org")
+    assert first != mail.message_id_for("2026-W48", "ada@example.org", "example.org")
+    assert first.startswith("<dltheory-digest.2026-W47.") and first.endswith("@example.org>")
+    assert "ada" not in first  # the address is hashed
+
+
+def test_build_message_round_trips_utf8() -> None:
+    message = mail.build_message(
+        markdown="# 标题\n\nمرحبا بالعالم\n",
+        html="<p>标题 مرحبا</p>",
+        subject="周报 2026-W47 · موجز",
+        sender="Digest <digest@example.org>",
+        to="reader@example.org",
+        message_id="<x@example.org>",
+    )
+    raw = message.as_bytes()
+    assert max(raw) < 128  # 7-bit on the wire: any relay accepts it
+    parsed = email.message_from_bytes(raw, policy=policy.default)
+    assert parsed["Subject"] == "周报 2026-W47 · موجز"
+    assert text_of(parsed) == "# 标题\n\nمرحبا بالعالم\n"  # type: ignore[union-attr]
+
+
+def test_smtp_errors_are_classified() -> None:
+    assert mail._is_transient(smtplib.SMTPRecipientsRefused({"a@x": (451, b"later")}))
+    assert not mail._is_transient(smtplib.SMTPRecipientsRefused({"a@x": (550, b"no")}))
+    assert mail._is_transient(smtplib.SMTPServerDisconnected("gone"))
+    assert not mail._is_transient(smtplib.SMTPAuthenticationError(535, b"bad"))
+    assert mail._is_transient(ConnectionRefusedError(111, "refused"))
+
+
+# --- a real (tiny) argos model ---------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_zh_edition_through_a_real_argos_model(
+    mailbox: tuple[Mailbox, int], store: Any, tmp_path: Path
+) -> None:
+    """The language stage's Translator with a tiny but real en→zh package: the real loading,
+    splitting and decoding run, and its random weights produce runaway gibberish, which the
+    edition must not ship: it falls back to English and names the model it refused."""
+    from argos_tiny import build_tiny_package
+
+    from dltheory_digest.language import Translator, install_from_file
+
+    packages = tmp_path / "argos-packages"
+    install_from_file(build_tiny_package(tmp_path / "build", "en", "zh", version="0.3"), packages)
+    translator = Translator(packages_dir=packages)
+    box, port = mailbox
+    [result] = mail.deliver(
+        store,
+        week=WEEK,
+        digest=sample_digest(),
+        readers=[Reader(email="li@example.org", language="zh")],
+        smtp=smtp_for(port),
+        translator=translator,
+    )
+    assert translator.stats.new > 0  # the model really ran
+    assert result.status == "sent" and result.language == "en" and result.translated_by is None
+    assert "argos en→zh 0.3" in (result.note or "") and "unusable" in (result.note or "")
+    text = text_of(box.to("li@example.org")[0])
+    assert text.startswith("# Deep-learning theory digest 2026-W47")
+    assert "zh edition requested; the output of argos en→zh 0.3 was unusable" in text
+    assert "We show that gradient descent reaches zero training loss" in text
+
+
+def test_runaway_translations_are_dropped_one_by_one() -> None:
+    class HalfBroken:
+        def translate_many(self, texts: list[str], from_code: str, to_code: str) -> list[str]:
+            return [("梯度" * 500) if "Generalization" in t else f"译:{t}" for t in texts]
+
+    digest = sample_digest()
+    edition = mail._EditionMaker(HalfBroken()).edition(digest, "zh")
+    assert edition.translations and edition.model
+    assert "Generalization" not in edition.translations  # stays in English
+    assert edition.translations["Optimization and implicit bias"] == "译:Optimization and implicit bias"
+
+
+def test_translated_summary_keeps_its_formula() -> None:
+    class DropsMath:
+        def translate_many(self, texts: list[str], from_code: str, to_code: str) -> list[str]:
+            return [re.sub(r"\$[^$]*\$", "公式", t) for t in texts]
+
+    digest = sample_digest()
+    edition = mail._EditionMaker(DropsMath()).edition(digest, "zh")
+    summary = next(p.summary for s in digest.sections for p in s.papers if "$" in p.summary)
+    assert edition.translations[summary].endswith("($O(1/\\sqrt{n})$)")
+
+
+@pytest.mark.prefect
+def test_smtp_settings_from_a_prefect_secret_block(
+    prefect_harness: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from prefect.blocks.system import Secret
+
+    values = {
+        "host": "smtp.example.org",
+        "port": 2465,
+        "user": "digest",
+        "password": PASSWORD,
+        "security": "ssl",
+    }
+    Secret(value=values).save("dltheory-smtp-test", overwrite=True)
+    monkeypatch.setenv("DLTHEORY_SMTP_HOST", "ignored.example.org")
+    monkeypatch.setenv("DLTHEORY_MAIL_FROM", "Digest <digest@example.org>")
+    monkeypatch.setenv("DLTHEORY_SMTP_BLOCK", "dltheory-smtp-test")
+    smtp = mail.SmtpSettings.from_settings(load_settings())
+    assert (smtp.host, smtp.port, smtp.user, smtp.security) == ("smtp.example.org", 2465, "digest", "ssl")
+    assert smtp.password is not None and smtp.password.get_secret_value() == PASSWORD
+    assert smtp.mail_from == "Digest <digest@example.org>"  # not in the block: from the settings
+    assert PASSWORD not in repr(smtp)
+    with pytest.raises(ConfigError, match="no-such-block"):
+        mail.SmtpSettings.from_block("no-such-block")

@@ -1,0 +1,537 @@
+"""Mentions -> papers against a local server that speaks the arXiv API's Atom format.
+
+The server holds a handful of real papers (ids, titles, authors, categories), answers
+`id_list` lookups and `ti:"..."` title searches, and answers a malformed id with arXiv's
+error feed and HTTP 400. Requests go through the project's PoliteClient.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+from xml.sax.saxutils import escape
+
+import pytest
+
+from dltheory_digest.config import Politeness
+from dltheory_digest.errors import FetchError
+from dltheory_digest.fetch import PoliteClient
+from dltheory_digest.models import Item, ItemKind, Paper, RawPage
+from dltheory_digest.resolve import (
+    first_author_matches,
+    normalize_title,
+    paper_from_item,
+    resolve,
+    title_search_url,
+)
+from dltheory_digest.sources.arxiv_rss import KIND as RSS
+
+
+@dataclass(frozen=True)
+class Record:
+    arxiv_id: str
+    version: int
+    title: str
+    authors: tuple[str, ...]
+    categories: tuple[str, ...]
+    published: str
+    doi: str | None = None
+
+
+PAPERS = {
+    r.arxiv_id: r
+    for r in (
+        Record(
+            "1806.07572",
+            1,
+            "Neural Tangent Kernel: Convergence and Generalization in Neural Networks",
+            ("Arthur Jacot", "Franck Gabriel", "Clément Hongler"),
+            ("cs.LG", "cs.NE", "math.PR", "stat.ML"),
+            "2018-06-20T00:00:00Z",
+        ),
+        Record(
+            "1611.03530",
+            2,
+            "Understanding deep learning requires rethinking generalization",
+            ("Chiyuan Zhang", "Samy Bengio", "Moritz Hardt", "Benjamin Recht", "Oriol Vinyals"),
+            ("cs.LG",),
+            "2016-11-10T00:00:00Z",
+        ),
+        Record(
+            "1902.06720",
+            1,
+            "Wide Neural Networks of Any Depth Evolve as Linear Models Under Gradient Descent",
+            (
+                "Jaehoon Lee",
+                "Lechao Xiao",
+                "Samuel S. Schoenholz",
+                "Yasaman Bahri",
+                "Roman Novak",
+                "Jascha Sohl-Dickstein",
+                "Jeffrey Pennington",
+            ),
+            ("stat.ML", "cs.LG"),
+            "2019-02-18T00:00:00Z",
+        ),
+        Record(
+            "1912.02292",
+            1,
+            "Deep Double Descent: Where Bigger Models and More Data Hurt",
+            (
+                "Preetum Nakkiran",
+                "Gal Kaplun",
+                "Yamini Bansal",
+                "Tristan Yang",
+                "Boaz Barak",
+                "Ilya Sutskever",
+            ),
+            ("cs.LG", "cs.CV", "cs.NE", "stat.ML"),
+            "2019-12-04T00:00:00Z",
+        ),
+        Record(
+            "hep-th/9711200",
+            1,
+            "The Large N Limit of Superconformal Field Theories and Supergravity",
+            ("Juan M. Maldacena",),
+            ("hep-th",),
+            "1997-11-27T00:00:00Z",
+            doi="10.1023/A:1026654312961",
+        ),
+        Record(
+            "2106.10165",
+            1,
+            "The Principles of Deep Learning Theory",
+            ("Daniel A. Roberts", "Sho Yaida", "Boris Hanin"),
+            ("cs.LG", "hep-th", "stat.ML"),
+            "2021-06-18T00:00:00Z",
+        ),
+        Record(
+            "1703.00887",
+            1,
+            "How to Escape Saddle Points Efficiently",
+            ("Chi Jin", "Rong Ge", "Praneeth Netrapalli", "Sham M. Kakade", "Michael I. Jordan"),
+            ("cs.LG", "math.OC", "stat.ML"),
+            "2017-03-02T00:00:00Z",
+        ),
+    )
+}
+# ids this server answers with arXiv's "incorrect id format" error feed
+REJECTED = {"1501.99999"}
+
+
+def entry_xml(r: Record) -> str:
+    authors = "".join(f"<author><name>{escape(a)}</name></author>" for a in r.authors)
+    categories = "".join(
+        f'<category term="{c}" scheme="http://arxiv.org/schemas/atom"/>' for c in r.categories
+    )
+    doi = f"<arxiv:doi>{r.doi}</arxiv:doi>" if r.doi else ""
+    return (
+        f"<entry><id>http://arxiv.org/abs/{r.arxiv_id}v{r.version}</id><title>{escape(r.title)}</title>"
+        f"<updated>{r.published}</updated><summary>Abstract of {r.arxiv_id}.</summary>{categories}"
+        f'<published>{r.published}</published>{doi}<arxiv:primary_category term="{r.categories[0]}"/>'
+        f"{authors}</entry>"
+    )
+
+
+def feed_xml(entries: list[str], total: int) -> bytes:
+    return (
+        "<?xml version='1.0' encoding='UTF-8'?>"
+        '<feed xmlns:opensearch="http://a9.com/-/spec/opensearch/1.1/" '
+        'xmlns:arxiv="http://arxiv.org/schemas/atom" xmlns="http://www.w3.org/2005/Atom">'
+        "<id>https://arxiv.org/api/test</id><title>arXiv Query</title><updated>2026-11-22T00:00:00Z</updated>"
+        f"<opensearch:itemsPerPage>{len(entries)}</opensearch:itemsPerPage>"
+        f"<opensearch:totalResults>{total}</opensearch:totalResults>"
+        "<opensearch:startIndex>0</opensearch:startIndex>" + "".join(entries) + "</feed>"
+    ).encode()
+
+
+def error_xml(message: str) -> bytes:
+    slug = message.replace(" ", "_")
+    return feed_xml(
+        [
+            f"<entry><id>https://arxiv.org/api/errors#{slug}</id><title>Error</title>"
+            f"<summary>{escape(message)}</summary><updated>2026-11-22T00:00:00Z</updated>"
+            "<author><name>arXiv api core</name></author></entry>"
+        ],
+        1,
+    )
+
+
+@dataclass
+class FakeArxiv:
+    base: str
+    requests: list[dict[str, list[str]]] = field(default_factory=list)
+
+    def id_lists(self) -> list[list[str]]:
+        return [q["id_list"][0].split(",") for q in self.requests if q.get("id_list", [""])[0]]
+
+    def searches(self) -> list[str]:
+        return [q["search_query"][0] for q in self.requests if q.get("search_query", [""])[0]]
+
+
+class Handler(BaseHTTPRequestHandler):
+    server_state: FakeArxiv
+
+    def do_GET(self) -> None:
+        query = parse_qs(urlsplit(self.path).query, keep_blank_values=True)
+        self.server_state.requests.append(query)
+        ids = [i for i in query.get("id_list", [""])[0].split(",") if i]
+        status, body = 200, b""
+        if ids:
+            bad = next((i for i in ids if i in REJECTED), None)
+            if bad:
+                status, body = 400, error_xml(f"incorrect id format for {bad}")
+            else:
+                found = [entry_xml(PAPERS[i]) for i in ids if i in PAPERS]
+                body = feed_xml(found, len(found))
+        else:
+            search = query.get("search_query", [""])[0]
+            limit = int(query.get("max_results", ["10"])[0])
+            phrase = re.fullmatch(r'ti:"(.*)"', search)
+            if phrase:  # every word of the phrase in the title
+                words = set(normalize_title(phrase.group(1)).split())
+                hits = [
+                    r for r in PAPERS.values() if words and words <= set(normalize_title(r.title).split())
+                ]
+            else:  # ti:a OR ti:b ...: titles with most of the words first
+                terms = {normalize_title(t) for t in re.findall(r"ti:(\w+)", search)}
+
+                def overlap(r: Record) -> int:
+                    return len(terms & set(normalize_title(r.title).split()))
+
+                hits = sorted((r for r in PAPERS.values() if overlap(r)), key=overlap, reverse=True)
+            body = feed_xml([entry_xml(r) for r in hits[:limit]], len(hits))
+        self.send_response(status)
+        self.send_header("Content-Type", "application/atom+xml; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def arxiv() -> Iterator[FakeArxiv]:
+    state = FakeArxiv(base="")
+    handler = type("BoundHandler", (Handler,), {"server_state": state})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    state.base = f"http://127.0.0.1:{server.server_address[1]}/api/query"
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    yield state
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def fetch() -> Iterator[Callable[[str], bytes]]:
+    client = PoliteClient(respect_robots=False, max_retries=0)
+    no_wait = Politeness(min_interval=0.0)
+    yield lambda url: client.get(url, source_id="arxiv-resolver", politeness=no_wait).content
+    client.close()
+
+
+def mention(title: str, **fields: object) -> Item:
+    return Item(source_id=str(fields.pop("source_id", "notes")), kind=ItemKind.MENTION, title=title, **fields)  # type: ignore[arg-type]
+
+
+def test_ids_in_batches_deduplicated_versions_and_arxiv_dois(
+    arxiv: FakeArxiv, fetch: Callable[[str], bytes]
+) -> None:
+    items = [
+        mention("NTK", arxiv_id="1806.07572", version=3),
+        mention("NTK again", arxiv_id="1806.07572"),
+        mention("rethinking", arxiv_id="1611.03530", version=1),
+        mention("the book", doi="10.48550/arxiv.2106.10165"),
+        mention("AdS/CFT", arxiv_id="hep-th/9711200"),
+        mention("double descent", arxiv_id="1912.02292", source_id="zhihu-reading-list"),
+    ]
+    result = resolve(items, fetch, batch_size=2, api_base=arxiv.base)
+    # five distinct ids, two per call, each asked once
+    assert arxiv.id_lists() == [
+        ["1806.07572", "1611.03530"],
+        ["2106.10165", "hep-th/9711200"],
+        ["1912.02292"],
+    ]
+    assert sorted(result.papers) == ["1611.03530", "1806.07572", "1912.02292", "2106.10165", "hep-th/9711200"]
+    ntk = result.papers["1806.07572"]
+    assert ntk.title == "Neural Tangent Kernel: Convergence and Generalization in Neural Networks"
+    assert ntk.authors == ("Arthur Jacot", "Franck Gabriel", "Clément Hongler")
+    assert ntk.key == "arxiv:1806.07572" and ntk.url == "https://arxiv.org/abs/1806.07572"
+    # an id without version returns the latest one
+    assert result.papers["1611.03530"].version == 2
+    assert result.papers["hep-th/9711200"].doi == "10.1023/a:1026654312961"
+    methods = [(r.source_id, r.arxiv_id, r.method, r.score) for r in result.resolutions]
+    assert methods == [
+        ("notes", "1806.07572", "arxiv_id", 1.0),
+        ("notes", "1806.07572", "arxiv_id", 1.0),
+        ("notes", "1611.03530", "arxiv_id", 1.0),
+        ("notes", "2106.10165", "doi", 1.0),
+        ("notes", "hep-th/9711200", "arxiv_id", 1.0),
+        ("zhihu-reading-list", "1912.02292", "arxiv_id", 1.0),
+    ]
+    assert result.unresolved == 0 and result.warnings == ()
+
+
+def test_known_papers_are_not_fetched_again_unless_newer(
+    arxiv: FakeArxiv, fetch: Callable[[str], bytes]
+) -> None:
+    known = {
+        "1806.07572": Paper(key="arxiv:1806.07572", title="NTK (stored)", arxiv_id="1806.07572", version=1),
+        "1611.03530": Paper(key="arxiv:1611.03530", title="stored", arxiv_id="1611.03530", version=1),
+    }
+    items = [
+        mention("NTK", arxiv_id="1806.07572"),
+        mention("rethinking v2", arxiv_id="1611.03530", version=2),  # newer than the stored v1
+    ]
+    result = resolve(items, fetch, known=known, api_base=arxiv.base)
+    assert arxiv.id_lists() == [["1611.03530"]]
+    assert result.papers["1806.07572"].title == "NTK (stored)"
+    assert result.papers["1611.03530"].version == 2
+    assert result.resolutions[0].detail == "1806.07572 from known papers"
+    assert result.resolutions[1].detail == "1611.03530 from arXiv API"
+
+
+def test_rejected_id_is_dropped_and_the_batch_retried(
+    arxiv: FakeArxiv, fetch: Callable[[str], bytes]
+) -> None:
+    items = [mention("x", arxiv_id="1501.99999"), mention("wide", arxiv_id="1902.06720")]
+    result = resolve(items, fetch, api_base=arxiv.base)
+    assert arxiv.id_lists() == [["1501.99999", "1902.06720"], ["1902.06720"]]
+    rejected, wide = result.resolutions
+    assert (rejected.method, rejected.arxiv_id, rejected.detail) == (
+        "unresolved",
+        None,
+        "arXiv has no paper 1501.99999",
+    )
+    assert (wide.method, wide.arxiv_id) == ("arxiv_id", "1902.06720")
+    assert result.warnings == (
+        "arXiv rejected id '1501.99999': arXiv API error: incorrect id format for 1501.99999",
+    )
+
+
+def test_unknown_and_invalid_ids_stay_unresolved_and_counted(
+    arxiv: FakeArxiv, fetch: Callable[[str], bytes]
+) -> None:
+    items = [
+        mention("nope", arxiv_id="2101.00001", source_id="a"),
+        mention("bad", arxiv_id="2113.00001", source_id="a"),  # month 13: never asked for
+        mention("NTK", arxiv_id="1806.07572", source_id="b"),
+    ]
+    result = resolve(items, fetch, api_base=arxiv.base)
+    assert arxiv.id_lists() == [["2101.00001", "1806.07572"]]
+    assert [r.method for r in result.resolutions] == ["unresolved", "unresolved", "arxiv_id"]
+    assert result.resolutions[0].detail == "arXiv has no paper 2101.00001"
+    assert result.resolutions[1].detail == "'2113.00001' is not a valid arXiv id"
+    assert result.unresolved == 2
+    assert result.unresolved_by_source() == {"a": 2}
+
+
+def test_journal_doi_matches_a_fetched_paper_and_otherwise_stays_unresolved(
+    arxiv: FakeArxiv, fetch: Callable[[str], bytes]
+) -> None:
+    items = [
+        mention("Maldacena 1998", arxiv_id="hep-th/9711200"),
+        mention("", doi="10.1023/a:1026654312961"),  # the journal DOI of the paper above
+        mention("", doi="10.1007/s10107-006-0706-8"),  # a journal paper arXiv cannot look up
+    ]
+    result = resolve(items, fetch, api_base=arxiv.base)
+    _, by_doi, journal_only = result.resolutions
+    assert (by_doi.method, by_doi.arxiv_id) == ("doi", "hep-th/9711200")
+    assert journal_only.method == "unresolved"
+    assert journal_only.detail == "DOI 10.1007/s10107-006-0706-8: arXiv cannot be searched by DOI"
+    assert arxiv.searches() == []  # no title to search with
+
+
+def test_title_search_accepts_close_titles_with_matching_first_author(
+    arxiv: FakeArxiv, fetch: Callable[[str], bytes]
+) -> None:
+    items = [
+        mention(
+            "Neural Tangent Kernels: Convergence and Generalisation in Neural Networks", authors=("A. Jacot",)
+        ),
+        mention("How to escape saddle points efficiently.", authors=("Jin, Chi",)),
+        mention("the principles of deep learning theory"),
+    ]
+    result = resolve(items, fetch, api_base=arxiv.base)
+    assert [(r.method, r.arxiv_id) for r in result.resolutions] == [
+        ("title_search", "1806.07572"),
+        ("title_search", "1703.00887"),
+        ("title_search", "2106.10165"),
+    ]
+    ntk = result.resolutions[0]
+    assert ntk.score is not None and 0.9 <= ntk.score < 1.0
+    assert result.resolutions[1].score == 1.0
+    assert set(result.papers) == {"1806.07572", "1703.00887", "2106.10165"}
+    # the misspelt title needs the any-word search after the phrase found nothing
+    searches = arxiv.searches()
+    assert searches[:2] == [
+        'ti:"Neural Tangent Kernels Convergence and Generalisation in Neural Networks"',
+        "ti:Neural OR ti:Tangent OR ti:Kernels OR ti:Convergence OR ti:Generalisation OR ti:Networks",
+    ]
+    assert len(searches) == 4
+    assert all(q["max_results"] == ["5"] for q in arxiv.requests)
+
+
+def test_title_search_rejects_weak_matches_and_other_first_authors(
+    arxiv: FakeArxiv, fetch: Callable[[str], bytes]
+) -> None:
+    items = [
+        mention("Deep Double Descent", source_id="notes"),  # a prefix, far below the threshold
+        mention(
+            "Neural Tangent Kernel: Convergence and Generalization in Neural Networks",
+            authors=("Yann LeCun",),
+            source_id="notes",
+        ),
+        mention("A paper nobody wrote about kernels", source_id="notes"),
+        mention("神经正切核", source_id="zhihu"),  # no English title to search with
+        mention("our paper", source_id="blog"),  # too short to be a title
+        mention("Lee et al. 2016", source_id="blog"),  # a citation, not a title
+    ]
+    result = resolve(items, fetch, api_base=arxiv.base)
+    assert [r.method for r in result.resolutions] == ["unresolved"] * 6
+    weak, wrong_author, nothing, chinese, short, citation = result.resolutions
+    assert weak.score is not None and weak.score < 0.9
+    assert weak.detail.startswith("best title match 1912.02292")
+    assert wrong_author.score == 1.0
+    assert wrong_author.detail.endswith("but first author 'Yann LeCun' does not")
+    assert nothing.detail == "title search found nothing"
+    assert chinese.detail == "no title to search by ('神经正切核' is not a paper title)"
+    assert short.detail == "no title to search by ('our paper' is not a paper title)"
+    assert citation.detail == "no title to search by ('Lee et al. 2016' is not a paper title)"
+    assert result.papers == {}
+    assert result.unresolved == 6 and result.unresolved_by_source() == {"notes": 3, "zhihu": 1, "blog": 2}
+    assert len(arxiv.searches()) == 6  # phrase, then any-word, for each searchable title
+
+
+def test_translated_title_is_searched_and_searches_are_cached(
+    arxiv: FakeArxiv, fetch: Callable[[str], bytes]
+) -> None:
+    translated = Item(
+        source_id="zhihu",
+        kind=ItemKind.MENTION,
+        title="深度学习理论原理",
+        title_en="The Principles of Deep Learning Theory",
+        lang="zh",
+    )
+    again = mention("The principles of deep learning theory")
+    result = resolve([translated, again], fetch, api_base=arxiv.base)
+    assert [(r.method, r.arxiv_id) for r in result.resolutions] == [
+        ("title_search", "2106.10165"),
+        ("title_search", "2106.10165"),
+    ]
+    assert len(arxiv.searches()) == 1
+
+
+def test_posts_resolve_the_papers_they_cite(arxiv: FakeArxiv, fetch: Callable[[str], bytes]) -> None:
+    post = Item(
+        source_id="offconvex",
+        kind=ItemKind.POST,
+        title="How to Escape Saddle Points Efficiently",
+        url="http://offconvex.github.io/2017/07/19/saddle-efficiency/",
+        cited=(
+            Item("offconvex", ItemKind.MENTION, "our recent work", arxiv_id="1703.00887"),
+            Item("offconvex", ItemKind.MENTION, "Nesterov and Polyak 2006", doi="10.1007/s10107-006-0706-8"),
+        ),
+    )
+    other = Item("notes", ItemKind.OTHER, "a lecture video", url="https://www.youtube.com/watch?v=x")
+    result = resolve([post, other], fetch, api_base=arxiv.base)
+    # the post itself and the video need no resolution; both citations get one
+    assert [(r.source_id, r.item_key, r.method, r.arxiv_id) for r in result.resolutions] == [
+        ("offconvex", "arxiv:1703.00887", "arxiv_id", "1703.00887"),
+        ("offconvex", "title:nesterov and polyak 2006", "unresolved", None),
+    ]
+    # "Nesterov and Polyak 2006" cites, it is not a title: no search is spent on it
+    assert result.resolutions[1].detail == "DOI 10.1007/s10107-006-0706-8: arXiv cannot be searched by DOI"
+    assert arxiv.searches() == []
+    assert result.papers["1703.00887"].authors[0] == "Chi Jin"
+
+
+@pytest.mark.shared
+def test_listing_items_keep_their_own_metadata_when_the_api_lacks_them(
+    shared_dir: Path, arxiv: FakeArxiv, fetch: Callable[[str], bytes]
+) -> None:
+    content = (shared_dir / "fixtures" / "arxiv_rss" / "jmamath-repo_arxiv_cs_lg.xml").read_bytes()
+    listing = RSS.parse(
+        RawPage("arxiv-cs-lg", "https://rss.arxiv.org/rss/cs.LG", 200, content), RSS.options()
+    )
+    result = resolve(listing.items, fetch, api_base=arxiv.base)
+    assert arxiv.id_lists() == [["2604.21952", "2604.21953", "2604.21956"]]
+    assert sorted(result.papers) == ["2604.21952", "2604.21953", "2604.21956"]
+    assert result.papers["2604.21953"].authors == ("Blessed Madukoma", "Prasenjit Mitra")
+    assert all(r.method == "arxiv_id" and "listing metadata kept" in r.detail for r in result.resolutions)
+    # trusting the listing skips the API altogether
+    arxiv.requests.clear()
+    trusted = resolve(listing.items, fetch, api_base=arxiv.base, trust_listings=True)
+    assert arxiv.requests == [] and sorted(trusted.papers) == sorted(result.papers)
+
+
+def test_fetch_failures_are_reported_not_raised() -> None:
+    def down(url: str) -> bytes:
+        raise FetchError("arxiv-resolver", "connection refused", url=url)
+
+    listing_item = Item(
+        "arxiv-cs-lg",
+        ItemKind.PAPER,
+        "The Principles of Deep Learning Theory",
+        arxiv_id="2106.10165",
+        version=1,
+        authors=("Daniel A. Roberts", "Sho Yaida", "Boris Hanin"),
+        text="Abstract.",
+    )
+    items = [listing_item, mention("NTK", arxiv_id="1806.07572"), mention("Deep Double Descent in networks")]
+    result = resolve(items, down)
+    listed, ntk, titled = result.resolutions
+    assert (listed.method, listed.arxiv_id) == ("arxiv_id", "2106.10165")
+    assert result.papers["2106.10165"] == paper_from_item(listing_item)
+    assert (ntk.method, ntk.arxiv_id, ntk.score) == ("arxiv_id", "1806.07572", None)
+    assert "metadata not fetched" in ntk.detail and "connection refused" in ntk.detail
+    assert titled.method == "unresolved" and titled.detail.startswith("title search failed")
+    assert len(result.warnings) == 2
+
+
+def test_helpers() -> None:
+    assert (
+        normalize_title("  Clément's $\\mathcal{O}(n)$ Kernel--Trick! ")
+        == "clement s mathcal o n kernel trick"
+    )
+    assert first_author_matches(("Jacot, Arthur",), ("Arthur Jacot", "Franck Gabriel"))
+    assert first_author_matches(("Yaida Sho",), ("Sho Yaida",))  # family name first
+    assert not first_author_matches(("Franck Gabriel",), ("Arthur Jacot", "Franck Gabriel"))
+    assert first_author_matches((), ("Arthur Jacot",))
+    url = title_search_url("Attention AND memory: OR not", base="http://127.0.0.1:1/api/query")
+    assert parse_qs(urlsplit(url).query)["search_query"] == ['ti:"Attention and memory or not"']
+
+
+def test_titles_and_journal_dois_of_known_papers_cost_no_request(
+    arxiv: FakeArxiv, fetch: Callable[[str], bytes]
+) -> None:
+    record = PAPERS["hep-th/9711200"]
+    known = {
+        record.arxiv_id: Paper(
+            key=f"arxiv:{record.arxiv_id}",
+            title=record.title,
+            arxiv_id=record.arxiv_id,
+            authors=record.authors,
+            doi="10.1023/a:1026654312961",
+        )
+    }
+    items = [
+        mention(
+            "The large N limit of superconformal field theories and supergravity", authors=("Maldacena, J.",)
+        ),
+        mention("", doi="10.1023/a:1026654312961"),
+    ]
+    result = resolve(items, fetch, known=known, api_base=arxiv.base)
+    assert arxiv.requests == []
+    by_title, by_doi = result.resolutions
+    assert (by_title.method, by_title.arxiv_id, by_title.score) == ("title_search", "hep-th/9711200", 1.0)
+    assert by_title.detail == "same title as known paper hep-th/9711200"
+    assert (by_doi.method, by_doi.arxiv_id) == ("doi", "hep-th/9711200")
+    assert list(result.papers) == ["hep-th/9711200"]
