@@ -1,0 +1,86 @@
+"""`demo`, `run` and `sources check` as a user runs them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from test_mail import Mailbox, free_port
+from typer.testing import CliRunner
+
+from dltheory_digest.cli import app
+from dltheory_digest.demo import DEMO_WEEK, SnapshotServer, write_demo_sources
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def smtp(monkeypatch: pytest.MonkeyPatch) -> Iterator[Mailbox]:
+    handler = Mailbox()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    monkeypatch.setenv("DLTHEORY_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("DLTHEORY_SMTP_PORT", str(port))
+    monkeypatch.setenv("DLTHEORY_MAIL_FROM", "DL Theory <digest@example.org>")
+    try:
+        yield handler
+    finally:
+        controller.stop()
+
+
+@pytest.mark.prefect
+def test_demo_writes_and_mails_the_digest(prefect_harness: None, smtp: Mailbox, tmp_path: Path) -> None:
+    out = tmp_path / "digests"
+    args = ["demo", "--output-dir", str(out), "--email-to", "ada@example.org", "--email-to", "lin@example.org"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    digest = out / f"{DEMO_WEEK}.md"
+    assert digest.is_file() and str(digest) in result.output.replace("\n", "")
+    assert sorted(r for rec in smtp.received for r in rec.recipients) == ["ada@example.org", "lin@example.org"]
+    message = smtp.to("ada@example.org")[0]
+    assert message.get_content_type() == "multipart/alternative"
+    plain, html = message.get_payload()  # type: ignore[misc]
+    assert plain.get_content_type() == "text/plain" and html.get_content_type() == "text/html"
+    assert "Neural Tangent Kernel" in plain.get_content() and "<html" in html.get_content().lower()
+
+
+def test_bad_sources_file_exits_2_and_fetches_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with SnapshotServer() as server:
+        sources = write_demo_sources(server.base_url, tmp_path / "sources.yaml")
+        sources.write_text(sources.read_text(encoding="utf-8").replace("kind: feed", "kind: fed", 1), encoding="utf-8")
+        monkeypatch.setenv("DLTHEORY_SOURCES_FILE", str(sources))
+        result = runner.invoke(app, ["run", "--week", DEMO_WEEK])
+        assert result.exit_code == 2
+        said = " ".join(result.output.split())
+        assert "sources.yaml: source 'offconvex': field 'kind': unknown kind 'fed'" in said
+        assert list(server.requests) == []
+
+
+def test_bad_week_exits_2(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["run", "--week", "2026-47"])
+    assert result.exit_code == 2 and "ISO week" in " ".join(result.output.split())
+
+
+def test_sources_check_prints_a_health_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with SnapshotServer() as server:
+        sources = write_demo_sources(server.base_url, tmp_path / "sources.yaml")
+        monkeypatch.setenv("DLTHEORY_SOURCES_FILE", str(sources))
+        result = runner.invoke(app, ["sources", "check", "--source", "offconvex"])
+    assert result.exit_code == 0, result.output
+    assert "offconvex" in result.output and "ok" in result.output
+    assert "never" not in result.output  # the successful fetch is the last success
+
+
+def test_sources_check_reports_an_unreachable_source(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(
+        "sources:\n  - {id: dead, kind: feed, url: 'http://127.0.0.1:9/feed.xml', politeness: {timeout: 2}}\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("DLTHEORY_SOURCES_FILE", str(sources))
+    result = runner.invoke(app, ["sources", "check"])
+    assert result.exit_code == 1
+    assert "dead" in result.output and "never" in result.output
