@@ -8,6 +8,11 @@ alone. That curator does not separate `landscape` from `optimization`, so both c
 one class (`optimization`) on both sides. A paper sent to `other` (not confident) counts
 as a miss for its true class.
 
+Held-out check: `tests/fixtures/directions/heldout_titles.csv`, well-known DL-theory papers
+labeled from the issue's definitions before the classifier saw them (landscape kept apart
+there, merged with optimization when scored), so that a change that helps the dev file
+but not other lists shows up.
+
 Relevance: the dev titles (all deep-learning theory) against titles that are not DL
 theory, taken from the recorded arXiv responses in `fixtures/arxiv_rss` and
 `fixtures/arxiv_api` (applied ML, software testing, condensed matter, astrophysics ...).
@@ -29,9 +34,52 @@ from bs4 import BeautifulSoup
 from sklearn.metrics import f1_score, roc_auc_score
 
 from dltheory_digest.directions import DirectionClassifier, load_taxonomy
+from dltheory_digest.models import Classification
 
 ROOT = Path(__file__).resolve().parent.parent
 MERGE = {"landscape": "optimization"}
+HELDOUT = ROOT / "tests" / "fixtures" / "directions" / "heldout_titles.csv"
+
+
+def score_titles(
+    classifier: DirectionClassifier, rows: list[dict[str, str]], *, errors: bool, name: str
+) -> list[Classification]:
+    """Print macro-F1, per-class F1 and the confusion matrix of `rows` (title, direction)."""
+    titles = [r["title"] for r in rows]
+    results = classifier.classify_many([(t, "") for t in titles])
+    truth = [MERGE.get(r["direction"], r["direction"]) for r in rows]
+    predicted = [MERGE.get(c.primary, c.primary) for c in results]
+    classes = sorted(set(truth))
+    macro = f1_score(truth, predicted, labels=classes, average="macro", zero_division=0)
+    accuracy = sum(t == p for t, p in zip(truth, predicted, strict=True)) / len(truth)
+    # what the scores alone would say if nothing were sent to `other`
+    forced = [MERGE.get(c.scores[0][0], c.scores[0][0]) for c in results]
+    macro_forced = f1_score(truth, forced, labels=classes, average="macro", zero_division=0)
+
+    print(f"\n== {name}: {len(rows)} titles")
+    print(f"macro-F1 (landscape+optimization merged): {macro:.3f}   accuracy: {accuracy:.3f}")
+    print(f"macro-F1 if unconfident papers were not sent to `other`: {macro_forced:.3f}")
+    print(f"sent to `other` (unconfident): {sum(not c.confident for c in results)}")
+    for k in (2, 3):
+        hits = sum(
+            t in {MERGE.get(d, d) for d, _ in c.scores[:k]} for t, c in zip(truth, results, strict=True)
+        )
+        print(f"true direction among the top {k} scores: {hits / len(truth):.1%}")
+    per_class = f1_score(truth, predicted, labels=classes, average=None, zero_division=0)
+    print("per-class F1: " + ", ".join(f"{c} {f:.2f}" for c, f in zip(classes, per_class, strict=True)))
+
+    columns = [*classes, *sorted({p for p in predicted if p not in classes})]
+    print("confusion matrix (rows: true, columns: predicted)")
+    print(f"{'':>22}" + "".join(f"{c[:6]:>8}" for c in columns))
+    counts = Counter(zip(truth, predicted, strict=True))
+    for t in classes:
+        print(f"{t:>22}" + "".join(f"{counts[(t, p)]:>8}" for p in columns))
+    if errors:
+        print("misclassified:")
+        for title, t, p, c in zip(titles, truth, predicted, results, strict=True):
+            if t != p:
+                print(f"  [{t} -> {p} {c.scores[0][1]:.2f}] {title}")
+    return results
 
 
 def off_topic_titles(shared: Path) -> list[str]:
@@ -90,44 +138,20 @@ def main() -> None:
     rows = [r for r in rows if r["arxiv_id"] not in examples]
     titles = [r["title"] for r in rows]
     started = time.perf_counter()
-    results = classifier.classify_many([(t, "") for t in titles])
+    classifier.classify_many([(t, "") for t in titles])
     per_title_ms = (time.perf_counter() - started) / len(titles) * 1000
-
-    truth = [MERGE.get(r["direction"], r["direction"]) for r in rows]
-    predicted = [MERGE.get(c.primary, c.primary) for c in results]
-    classes = sorted(set(truth))
-    macro = f1_score(truth, predicted, labels=classes, average="macro", zero_division=0)
-    accuracy = sum(t == p for t, p in zip(truth, predicted, strict=True)) / len(truth)
-    # what the scores alone would say if nothing were sent to `other`
-    forced = [MERGE.get(c.scores[0][0], c.scores[0][0]) for c in results]
-    macro_forced = f1_score(truth, forced, labels=classes, average="macro", zero_division=0)
-
-    print(f"taxonomy fit: {fit_s:.2f} s; classify: {per_title_ms:.1f} ms/title; {len(rows)} dev titles")
-    print(f"left out (taxonomy examples): {', '.join(r['arxiv_id'] for r in held_out) or 'none'}")
-    print(f"macro-F1 (landscape+optimization merged): {macro:.3f}   accuracy: {accuracy:.3f}")
-    print(f"macro-F1 if unconfident papers were not sent to `other`: {macro_forced:.3f}")
-    print(f"sent to `other` (unconfident): {sum(not c.confident for c in results)}")
-    for k in (2, 3):
-        hits = sum(
-            t in {MERGE.get(d, d) for d, _ in c.scores[:k]} for t, c in zip(truth, results, strict=True)
-        )
-        print(f"curator's direction among the top {k} scores: {hits / len(truth):.1%}")
-    per_class = f1_score(truth, predicted, labels=classes, average=None, zero_division=0)
-    print("per-class F1: " + ", ".join(f"{c} {f:.2f}" for c, f in zip(classes, per_class, strict=True)))
-
-    columns = [*classes, *sorted({p for p in predicted if p not in classes})]
-    short = {c: c[:6] for c in columns}
-    print("\nconfusion matrix (rows: curator, columns: predicted)")
-    print(f"{'':>22}" + "".join(f"{short[c]:>8}" for c in columns))
-    counts = Counter(zip(truth, predicted, strict=True))
-    for t in classes:
-        print(f"{t:>22}" + "".join(f"{counts[(t, p)]:>8}" for p in columns))
-
-    if args.errors:
-        print("\nmisclassified:")
-        for row, t, p, c in zip(rows, truth, predicted, results, strict=True):
-            if t != p:
-                print(f"  [{t} -> {p} {c.scores[0][1]:.2f}] {row['title']}")
+    print(f"taxonomy fit: {fit_s:.2f} s; classify: {per_title_ms:.1f} ms/title")
+    print(
+        f"left out of the dev file (taxonomy examples): {', '.join(r['arxiv_id'] for r in held_out) or 'none'}"
+    )
+    results = score_titles(
+        classifier, rows, errors=args.errors, name="dev (../shared/eval/directions_dev.csv)"
+    )
+    with HELDOUT.open(encoding="utf-8", newline="") as handle:
+        heldout_rows = [r for r in csv.DictReader(handle) if r["arxiv_id"] not in examples]
+    heldout_results = score_titles(
+        classifier, heldout_rows, errors=args.errors, name=f"held-out ({HELDOUT.name})"
+    )
 
     negatives = off_topic_titles(args.shared)
     neg = [classifier.relevance(t) for t in negatives]
@@ -136,6 +160,8 @@ def main() -> None:
     print(f"\nrelevance (threshold {th}):")
     print(f"  DL-theory dev titles: {sum(r >= th for r in pos)}/{len(pos)} at or above")
     print(f"  off-topic arXiv titles: {sum(r < th for r in neg)}/{len(neg)} below")
+    kept_heldout = sum(c.relevance >= th for c in heldout_results)
+    print(f"  held-out DL-theory titles: {kept_heldout}/{len(heldout_results)} at or above")
     print(f"  ROC AUC: {roc_auc_score([1] * len(pos) + [0] * len(neg), pos + neg):.3f}")
     for candidate in (0.25, 0.3, 0.35, 0.4, 0.45, 0.5):
         kept = sum(r >= candidate for r in pos) / len(pos)

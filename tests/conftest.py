@@ -59,6 +59,9 @@ def prefect_harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """One Prefect test harness (a temporary server, 12-14 s to start) for the whole session."""
     home = tmp_path_factory.mktemp("prefect-home")
     os.environ["PREFECT_HOME"] = str(home)
+    # Configure Prefect's logging now, while sys.stderr is pytest's: if it were first configured
+    # inside a CliRunner invocation, its console handler would keep that runner's closed stream.
+    import prefect.main  # noqa: F401
     from prefect.testing.utilities import prefect_test_harness
 
     with prefect_test_harness(server_startup_timeout=120):

@@ -53,6 +53,14 @@ def test_taxonomy_is_not_trained_on_the_dev_titles(shared_dir: Path) -> None:
     assert len(made_up & dev_titles) <= len(shared_examples)
 
 
+def test_heldout_fixture_shares_no_paper_with_the_dev_file(shared_dir: Path, fixtures_dir: Path) -> None:
+    dev = _dev_rows(shared_dir)
+    with (fixtures_dir / "directions" / "heldout_titles.csv").open(encoding="utf-8", newline="") as handle:
+        heldout = list(csv.DictReader(handle))
+    assert not {r["arxiv_id"] for r in heldout} & {r["arxiv_id"] for r in dev}
+    assert not {normalize(r["title"]) for r in heldout} & {normalize(r["title"]) for r in dev}
+
+
 def test_dev_macro_f1_from_titles(shared_dir: Path, classifier: DirectionClassifier) -> None:
     examples = {e for d in classifier.taxonomy.directions for e in d.examples}
     rows = [r for r in _dev_rows(shared_dir) if r["arxiv_id"] not in examples]
@@ -62,10 +70,10 @@ def test_dev_macro_f1_from_titles(shared_dir: Path, classifier: DirectionClassif
     predicted = [MERGED.get(c.primary, c.primary) for c in results]
     labels = sorted(set(truth))
     macro = f1_score(truth, predicted, labels=labels, average="macro", zero_division=0)
-    assert macro >= 0.60, macro
+    assert macro >= 0.73, macro  # 0.653 before settings, head weighting and compositions; 0.763 after
     # the curator's direction is nearly always among the top three scores
     top3 = sum(t in {MERGED.get(d, d) for d, _ in c.scores[:3]} for t, c in zip(truth, results, strict=True))
-    assert top3 / len(rows) >= 0.85
+    assert top3 / len(rows) >= 0.90
 
 
 def test_relevance_separates_theory_from_other_arxiv_titles(
