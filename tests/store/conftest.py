@@ -31,7 +31,9 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'store.sqlite'}"
     if not POSTGRES:
-        pytest.skip("PostgreSQL store tests run when DLTHEORY_TEST_POSTGRES_URL is set (.ci/run starts a server)")
+        pytest.skip(
+            "PostgreSQL store tests run when DLTHEORY_TEST_POSTGRES_URL is set (.ci/run starts a server)"
+        )
     return _fresh_postgres_db()
 
 

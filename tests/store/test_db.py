@@ -34,7 +34,9 @@ def test_upgrade_keeps_existing_rows(store_url: str) -> None:
                 }
             ],
         )
-        conn.execute(insert(cursors), [{"source_id": "offconvex", "state": {"etag": "x"}, "updated_at": stamp}])
+        conn.execute(
+            insert(cursors), [{"source_id": "offconvex", "state": {"etag": "x"}, "updated_at": stamp}]
+        )
     old.close()
 
     upgraded = open_store(store_url)

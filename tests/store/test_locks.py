@@ -21,7 +21,9 @@ def test_second_run_of_a_week_waits_for_the_first(store: Store) -> None:
 
     def second() -> None:
         first_in.wait(5)
-        with week_lock(store, "2026-W47", "run-2", poll=0.05, on_wait=lambda h: events.append(f"waiting for {h}")):
+        with week_lock(
+            store, "2026-W47", "run-2", poll=0.05, on_wait=lambda h: events.append(f"waiting for {h}")
+        ):
             events.append("second in")
 
     threads = [threading.Thread(target=first), threading.Thread(target=second)]

@@ -81,7 +81,9 @@ def test_fetches_reports_cursors_and_digests(store: Store) -> None:
     record_fetches(
         store,
         [
-            FetchRecord("offconvex", "https://www.offconvex.org/feed.xml", 200, 1234, 50.0, False, None, stamp),
+            FetchRecord(
+                "offconvex", "https://www.offconvex.org/feed.xml", 200, 1234, 50.0, False, None, stamp
+            ),
             FetchRecord("distill", "https://distill.pub/rss.xml", None, 0, 10.0, False, "timeout", stamp),
         ],
         run_id="r1",
@@ -92,7 +94,14 @@ def test_fetches_reports_cursors_and_digests(store: Store) -> None:
     assert week_reports_of(store, "2026-W47") == [report]
     save_cursor(store, "offconvex", {"etag": '"abc"'})
     assert get_cursor(store, "offconvex") == {"etag": '"abc"'}
-    save_digest(store, week="2026-W47", markdown="# x\n", path="outputs/2026-W47.md", paper_keys=["arxiv:1"], reports=[report])
+    save_digest(
+        store,
+        week="2026-W47",
+        markdown="# x\n",
+        path="outputs/2026-W47.md",
+        paper_keys=["arxiv:1"],
+        reports=[report],
+    )
     stored = get_digest(store, "2026-W47")
     assert stored is not None and stored.markdown == "# x\n" and stored.paper_keys == ("arxiv:1",)
     assert get_digest(store, "2026-W48") is None
