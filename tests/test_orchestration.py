@@ -1,0 +1,184 @@
+"""Schedules, Dask workers, and serve + a manual run against a real local Prefect server."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import inspect
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from dltheory_digest.config import Settings
+from dltheory_digest.demo import DEMO_WEEK, SnapshotServer, demo_settings_overrides, write_demo_sources
+
+BIN = Path(sys.executable).parent
+
+
+def test_weekly_schedule_stays_at_local_time_across_daylight_saving() -> None:
+    from prefect.server.schemas.schedules import CronSchedule
+
+    from flows.deployments import weekly_schedule
+
+    schedule = weekly_schedule(Settings(timezone="Europe/Berlin"))
+    assert (schedule.cron, schedule.timezone) == ("0 7 * * 1", "Europe/Berlin")
+    # the server computes run times from exactly this cron and zone; Berlin leaves summer time on 25 Oct 2026
+    server_side = CronSchedule(cron=schedule.cron, timezone=schedule.timezone)
+    runs = server_side.get_dates(n=4, start=dt.datetime(2026, 10, 12, tzinfo=dt.UTC))
+    if inspect.isawaitable(runs):  # sync-compatible: a coroutine when Prefect thinks a loop is running
+        runs = asyncio.run(runs)  # type: ignore[arg-type]
+    assert [(r.date().isoformat(), r.hour) for r in runs] == [
+        ("2026-10-12", 7),
+        ("2026-10-19", 7),
+        ("2026-10-26", 7),
+        ("2026-11-02", 7),
+    ]
+    assert [r.astimezone(dt.UTC).hour for r in runs] == [5, 5, 6, 6]
+
+
+@pytest.mark.prefect
+@pytest.mark.slow
+def test_dask_runner_spreads_the_flow_over_worker_processes(prefect_harness: None, tmp_path: Path) -> None:
+    from distributed import Client, LocalCluster, get_task_stream
+    from prefect_dask import DaskTaskRunner
+
+    from flows.weekly_digest import weekly_digest
+
+    with (
+        LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
+        Client(cluster) as client,
+        SnapshotServer() as server,
+    ):
+        overrides = demo_settings_overrides(server.base_url, tmp_path / "data", tmp_path / "outputs")
+        overrides["sources_file"] = str(write_demo_sources(server.base_url, tmp_path / "sources.yaml"))
+        on_dask = weekly_digest.with_options(task_runner=DaskTaskRunner(address=cluster.scheduler_address))
+        with get_task_stream(client) as stream:
+            result = on_dask(week=DEMO_WEEK, dry_run=True, settings_overrides=overrides)
+        workers = {task["worker"] for task in stream.data}
+    assert result["failed_sources"] == [] and result["papers"] > 10
+    assert Path(result["path"]).is_file()
+    assert len(workers) == 2  # tasks ran in both worker processes
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def prefect_server(tmp_path: Path) -> Iterator[dict[str, str]]:
+    """A real `prefect server start` on loopback, with its own home and database."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "PREFECT_HOME": str(tmp_path / "prefect-home"),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "DO_NOT_TRACK": "1",
+        "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
+    }
+    env.pop("PREFECT_API_KEY", None)
+    log = (tmp_path / "server.log").open("w")
+    proc = subprocess.Popen(
+        [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(1)
+        else:
+            pytest.fail("the Prefect server did not start: " + (tmp_path / "server.log").read_text())
+        yield env
+    finally:
+        proc.terminate()
+        proc.wait(30)
+        log.close()
+
+
+@pytest.mark.slow
+def test_serve_and_a_manual_refresh_reach_completed(prefect_server: dict[str, str], tmp_path: Path) -> None:
+    """`serve` shows both deployments; a manual run completes even with every source unreachable."""
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(
+        "sources:\n"
+        "  - {id: dead-blog, kind: feed, url: 'http://127.0.0.1:9/feed.xml', politeness: {timeout: 2}}\n",
+        encoding="utf-8",
+    )
+    env: dict[str, Any] = {
+        **prefect_server,
+        "DLTHEORY_SOURCES_FILE": str(sources),
+        "DLTHEORY_DATA_DIR": str(tmp_path / "data"),
+        "DLTHEORY_OUTPUT_DIR": str(tmp_path / "outputs"),
+        "DLTHEORY_TIMEZONE": "Europe/Berlin",
+        "DLTHEORY_ARXIV_API_BASE": "http://127.0.0.1:9/api/query",
+    }
+    serve_log = (tmp_path / "serve.log").open("w")
+    serve = subprocess.Popen(
+        [str(BIN / "dltheory-digest"), "serve"],
+        env=env,
+        stdout=serve_log,
+        stderr=subprocess.STDOUT,
+        cwd=tmp_path,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        listing = ""
+        while time.monotonic() < deadline:
+            listing = subprocess.run(
+                [str(BIN / "prefect"), "deployment", "ls"],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            ).stdout
+            if "weekly-digest/weekly" in listing and "weekly-digest/manual" in listing:
+                break
+            time.sleep(2)
+        assert "weekly-digest/weekly" in listing and "weekly-digest/manual" in listing, listing
+        details = subprocess.run(
+            [str(BIN / "prefect"), "deployment", "inspect", "weekly-digest/weekly"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        ).stdout
+        assert "0 7 * * 1" in details and "Europe/Berlin" in details
+
+        refresh = subprocess.run(
+            [str(BIN / "dltheory-digest"), "refresh", "--deployment", "--week", "2026-W47", "--dry-run"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        said = " ".join(refresh.stdout.split())
+        assert refresh.returncode == 0, refresh.stdout + refresh.stderr
+        assert "final state: Completed" in said
+        digest = tmp_path / "outputs" / "2026-W47.md"
+        assert digest.is_file()
+        assert "dead-blog" in digest.read_text(encoding="utf-8").split("## Source report", 1)[1]
+    finally:
+        serve.terminate()
+        try:
+            serve.wait(30)
+        except subprocess.TimeoutExpired:
+            serve.kill()
+        serve_log.close()
+        shutil.rmtree(tmp_path / "prefect-home", ignore_errors=True)
