@@ -184,6 +184,7 @@ class WeekBuild:
     notes: tuple[str, ...] = ()
     translation_hits: int = 0
     translation_new: int = 0
+    updated_keys: frozenset[str] = frozenset()  # papers shown under "Updated and newly discussed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,8 +244,9 @@ def build_week(
     notes.extend(localized.notes)
 
     # identity: one cluster per paper; the sent-ledger decides what is new
-    clusters = identity.cluster_items(localized.items, papers)
-    history = ledger.load_history(store, [c.paper.key for c in clusters])
+    clusters = identity.cluster_items(localized.items, papers, source_names=names)
+    # every key a paper was ever known by: one first sent as a title-only mention stays sent
+    history = ledger.load_history(store, [k for c in clusters for k in identity.history_keys(c)])
     fresh, updated = identity.split_by_novelty(clusters, history, week_id)
 
     # directions: classify every paper shown (new and updated)
@@ -285,6 +287,7 @@ def build_week(
         notes=tuple(sorted(set(notes))),
         translation_hits=localized.cache_hits,
         translation_new=localized.new_translations,
+        updated_keys=frozenset(c.paper.key for c, _ in updated),
     )
 
 
@@ -318,7 +321,7 @@ def publish_week(
 ) -> Path:
     """Write outputs/<week>.md, keep the digest in the store and, unless a dry run, the sent-ledger."""
     from dltheory_digest import digest as digest_stage
-    from dltheory_digest.identity import LedgerEntry
+    from dltheory_digest import identity
     from dltheory_digest.store import ledger
     from dltheory_digest.store.files import write_digest
 
@@ -334,17 +337,12 @@ def publish_week(
         data=digest_stage.digest_to_json(build.digest),
     )
     if record_ledger:
-        entries = [
-            LedgerEntry(
-                paper_key=c.paper.key,
-                week=week_id,
-                version=max(c.versions) if c.versions else None,
-                source_ids=tuple(sorted({s.source_id for s in c.sightings})),
-                langs=tuple(sorted({s.lang for s in c.sightings if s.lang})),
-            )
-            for c in build.clusters
-        ]
-        ledger.record_week(store, week_id, entries)
+        ledger.record_week(
+            store,
+            week_id,
+            [identity.ledger_entry(c, week_id) for c in build.clusters],
+            sections={key: "updated" for key in build.updated_keys},
+        )
     return path
 
 

@@ -1,5 +1,114 @@
-"""Commands of this stage (being written)."""
+"""`dltheory-digest dedup`: cluster the rows of a CSV of paper records (same matcher as the pipeline)."""
 
 from __future__ import annotations
 
-from dltheory_digest.cli.app import app  # noqa: F401
+import csv
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from dltheory_digest.cli.app import app, console, err_console
+from dltheory_digest.identity import Record, match_clusters
+from dltheory_digest.identity.normalize import split_authors
+
+REQUIRED_COLUMNS = ("id", "title")
+# optional: title_en (an English translation of the title) and source (rows of one
+# duplicate-free source are never merged with each other by content)
+KNOWN_COLUMNS = (
+    "id",
+    "title",
+    "authors",
+    "venue",
+    "year",
+    "doi",
+    "arxiv_id",
+    "lang",
+    "url",
+    "title_en",
+    "source",
+)
+
+
+def _year(value: str | None) -> int | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        return int(float(value))  # "1999" and "1999.0" (spreadsheets) alike
+    except ValueError:
+        return None
+
+
+def record_from_row(row: Mapping[str, str | None]) -> Record:
+    """One CSV row -> a Record; empty cells are missing values."""
+
+    def cell(name: str) -> str | None:
+        value = row.get(name)
+        return value.strip() or None if value is not None else None
+
+    return Record(
+        id=cell("id") or "",
+        title=cell("title") or "",
+        authors=split_authors(cell("authors") or ""),
+        year=_year(cell("year")),
+        venue=cell("venue"),
+        doi=cell("doi"),
+        arxiv_id=cell("arxiv_id"),
+        lang=cell("lang"),
+        url=cell("url"),
+        title_en=cell("title_en"),
+        source=cell("source"),
+    )
+
+
+def read_records(path: Path) -> list[Record]:
+    """Records of a dedup input CSV; raises typer.BadParameter when required columns are missing."""
+    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        columns = [c.strip() for c in reader.fieldnames or ()]
+        missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+        if missing:
+            raise typer.BadParameter(
+                f"{path}: missing column(s) {', '.join(missing)} (have: {', '.join(columns)})"
+            )
+        reader.fieldnames = columns
+        return [record_from_row(row) for row in reader]
+
+
+def write_clusters(path: Path, records: Sequence[Record], labels: Iterable[int]) -> None:
+    """`id,cluster` rows; the cluster is the id of the cluster's first record, so it reads as a paper."""
+    label_list = list(labels)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "cluster"])
+        for record, label in zip(records, label_list, strict=True):
+            writer.writerow([record.id, records[label].id])
+
+
+@app.command("dedup")
+def dedup(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            exists=True,
+            dir_okay=False,
+            readable=True,
+            help="CSV: id,title,authors,venue,year[,doi,arxiv_id,lang,url,title_en,source]",
+        ),
+    ],
+    output: Annotated[Path, typer.Option("-o", "--output", help="where to write id,cluster")],
+) -> None:
+    """Cluster paper records: rows with the same `cluster` are predicted to be the same paper."""
+    records = read_records(file)
+    ids = [r.id for r in records]
+    if len(set(ids)) != len(ids):
+        err_console.print(
+            f"[yellow]warning[/]: {file} has repeated ids; each row still gets its own output line"
+        )
+    labels = match_clusters(records)
+    write_clusters(output, records, labels)
+    console.print(f"{len(records)} records -> {len(set(labels))} clusters; wrote {output}")

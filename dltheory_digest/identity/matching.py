@@ -1,0 +1,576 @@
+"""Which records name the same paper: identifiers first, then content, with blocking.
+
+1. Identifiers. Records sharing an arXiv id (without version; arXiv DOIs count as arXiv ids)
+   or a normalized DOI are the same paper.
+2. Blocking. Records are compared only when they share a blocking key: the rarest words of
+   each title form (prefix filtering on word frequency, so titles sharing about half their
+   words always meet), plus the first letters of the rarest long words. A key shared by too
+   many records is handled by sorting them and comparing neighbours only, so the cost grows
+   near-linearly with the input, never with all pairs.
+3. Decision (`pair_score`). Vetoes first: different arXiv ids or DOIs, an erratum against
+   its paper, different part/edition numbers, disjoint author lists (unless the very same
+   specific title appears in the same year), different years. One year apart is allowed
+   only for a specific title by the same people, and only when the two records are each
+   other's best match: a preprint and its journal version match, but where both versions
+   are listed twice, each keeps its own counterpart.
+   Then evidence: a near-identical title (rapidfuzz Indel similarity) is enough when it is
+   specific; a looser title, or one source's added subtitle or remark, needs the authors to
+   agree. A generic title ("Editorial", "Book review column", or any title used in several
+   years) needs the same people in the same year, and is left alone when more than two
+   records look exactly alike. Venue is weak evidence: it only orders equally good matches.
+4. Clusters. Union-find over matches, strongest first, refusing any union that would put two
+   different arXiv ids, two different DOIs, two years (a record without a year may match
+   both the conference and the journal version) or two records of one duplicate-free
+   `source` in one cluster.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz
+from rapidfuzz.distance import Indel
+
+from dltheory_digest.identity.normalize import (
+    FUNCTION_WORDS,
+    clean_text,
+    core_title,
+    head_title,
+    is_latin,
+    is_notice,
+    markers_conflict,
+    name_key,
+    normalize_title,
+    surname,
+    title_markers,
+    title_variants,
+)
+from dltheory_digest.ids import arxiv_id_from_doi, normalize_doi, parse_arxiv_id
+
+
+@dataclass(frozen=True)
+class Record:
+    """One description of a paper to be matched (a CSV row, an item, arXiv metadata)."""
+
+    id: str
+    title: str
+    authors: tuple[str, ...] = ()
+    year: int | None = None
+    venue: str | None = None
+    doi: str | None = None
+    arxiv_id: str | None = None
+    lang: str | None = None
+    url: str | None = None
+    title_en: str | None = None  # machine translation of a non-English title
+    # optional: records of one duplicate-free source (one table of a record-linkage task) are
+    # never merged with each other by content; identifiers still merge them
+    source: str | None = None
+
+
+@dataclass(frozen=True)
+class MatchConfig:
+    """Thresholds of the content matcher (tuned on DBLP-ACM train/valid only)."""
+
+    title_strong: float = 0.90  # title similarity at which the title alone is evidence enough
+    title_weak: float = 0.80  # lowest similarity that can match when authors also agree
+    author_overlap: float = 0.5  # share of the shorter author list found in the other
+    min_informative: float = 10.0  # summed idf a title needs to stand without authors and year
+    series_informative: float = 25.0  # a title used in several years is a series title below this
+    max_generic_group: int = 2  # more records than this alike in generic title, year and authors: ambiguous
+    idf_smoothing: int = 200  # pseudo-records in word rarity, so tiny inputs are not all "rare"
+    title_exact: float = 0.97  # "the same title" up to a typo
+    author_free_informative: float = 20.0  # summed idf of a title that overrides disjoint authors
+    max_unshared: float = 0.3  # below title_strong: most of the title's weight must be shared
+    year_tolerance: int = 0  # |year difference| that is no evidence at all
+    soft_year_gap: int = 1  # a further difference allowed for a specific title by the same people ...
+    soft_year_penalty: float = 0.05  # ... at a lower score, and only between mutual best matches
+    prefix_share: float = 0.5  # blocking: titles sharing this share of their words always meet
+    stem: int = 5  # blocking: the rarest long words also meet by their first letters
+    max_block: int = 64  # a word in more titles than this is blocked by sorted neighbourhood
+    window: int = 8  # neighbours compared inside an oversized block
+
+
+DEFAULT_CONFIG = MatchConfig()
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    variants: tuple[str, ...]  # normalized English titles
+    cores: tuple[str, ...]  # the same without bracketed remarks
+    heads: tuple[str, ...]  # the part before a subtitle separator, when there is one
+    markers: frozenset[str]  # part / volume / edition numbers
+    notice: bool  # an erratum or retraction
+    translated: bool  # the only English title is a machine translation
+    authors: tuple[tuple[str, str], ...]  # (surname, whole name run together)
+    year: int | None
+    arxiv_id: str | None
+    doi: str | None
+    venue: str  # normalized; weak evidence, used only to order equally good matches
+    source: str | None
+
+
+def canonical_ids(record: Record) -> tuple[str | None, str | None]:
+    """(arXiv id without version, normalized non-arXiv DOI) of a record, from whichever fields have them."""
+    arxiv: str | None = None
+    for text in (record.arxiv_id, record.url, record.doi):
+        if text:
+            parsed = parse_arxiv_id(text)
+            if parsed:
+                arxiv = parsed[0]
+                break
+    doi = normalize_doi(record.doi) if record.doi else None
+    if doi:
+        from_doi = arxiv_id_from_doi(doi)
+        if from_doi:
+            arxiv = arxiv or from_doi
+            doi = None
+    if doi is None and record.url and "doi.org/" in record.url.lower():
+        doi_in_url = normalize_doi(record.url)
+        if doi_in_url and not arxiv_id_from_doi(doi_in_url):
+            doi = doi_in_url
+    return arxiv, doi
+
+
+def _prepare(record: Record) -> _Prepared:
+    own = title_variants(record.title)
+    translated = title_variants(record.title_en) if record.title_en else ()
+    variants = own + tuple(v for v in translated if v not in own)
+    english = [t for t in (record.title, record.title_en) if t]
+    cores = tuple(dict.fromkeys(c for c in (core_title(t) for t in english if is_latin(t)) if c)) or variants
+    heads = tuple(
+        dict.fromkeys(h for h in (head_title(t) for t in english if is_latin(t)) if h and h not in cores)
+    )
+    markers = frozenset().union(*(title_markers(t) for t in english if is_latin(t)))
+    arxiv, doi = canonical_ids(record)
+    authors = tuple(dict.fromkeys(k for k in (name_key(a) for a in record.authors) if k[0]))
+    return _Prepared(
+        variants=variants,
+        cores=cores,
+        heads=heads,
+        markers=markers,
+        notice=any(is_notice(t) for t in english),
+        translated=not own and bool(translated),
+        authors=authors,
+        year=record.year,
+        arxiv_id=arxiv,
+        doi=doi,
+        venue=normalize_title(record.venue) if record.venue else "",
+        source=record.source,
+    )
+
+
+class _Clusters:
+    """Union-find that keeps, per cluster, its arXiv ids and DOIs so conflicting unions are refused."""
+
+    def __init__(self, prepared: Sequence[_Prepared]) -> None:
+        self.parent = list(range(len(prepared)))
+        self.arxiv: list[set[str]] = [{p.arxiv_id} if p.arxiv_id else set() for p in prepared]
+        self.doi: list[set[str]] = [{p.doi} if p.doi else set() for p in prepared]
+        self.sources: list[set[str]] = [{p.source} if p.source else set() for p in prepared]
+        self.years: list[set[int]] = [{p.year} if p.year is not None else set() for p in prepared]
+
+    def find(self, i: int) -> int:
+        root = i
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[i] != root:
+            self.parent[i], i = root, self.parent[i]
+        return root
+
+    def union(
+        self,
+        i: int,
+        j: int,
+        *,
+        check_doi: bool = True,
+        check_source: bool = False,
+        year_tolerance: int | None = None,
+    ) -> bool:
+        ri, rj = self.find(i), self.find(j)
+        if ri == rj:
+            return True
+        if self.arxiv[ri] and self.arxiv[rj] and self.arxiv[ri] != self.arxiv[rj]:
+            return False
+        if check_doi and self.doi[ri] and self.doi[rj] and not (self.doi[ri] & self.doi[rj]):
+            return False
+        if check_source and self.sources[ri] & self.sources[rj]:
+            return False
+        if year_tolerance is not None and self.years[ri] and self.years[rj]:
+            # two records without a year can each match a conference and a journal version;
+            # the cluster must not then hold both years
+            years = self.years[ri] | self.years[rj]
+            if max(years) - min(years) > year_tolerance:
+                return False
+        if ri > rj:  # the lower index is the root: labels do not depend on union order
+            ri, rj = rj, ri
+        self.parent[rj] = ri
+        self.arxiv[ri] |= self.arxiv[rj]
+        self.doi[ri] |= self.doi[rj]
+        self.sources[ri] |= self.sources[rj]
+        self.years[ri] |= self.years[rj]
+        self.years[rj] = set()
+        self.arxiv[rj] = set()
+        self.doi[rj] = set()
+        self.sources[rj] = set()
+        return True
+
+
+def _idf(prepared: Sequence[_Prepared], config: MatchConfig) -> dict[str, float]:
+    df: dict[str, int] = defaultdict(int)
+    for p in prepared:
+        for word in {w for v in p.variants for w in v.split()}:
+            df[word] += 1
+    # `smoothing` pseudo-records that lack every word keep idf meaningful on a week's few items
+    n = len(prepared) + config.idf_smoothing
+    return {w: 0.0 if w in FUNCTION_WORDS else math.log(n / (c + 1)) for w, c in df.items()}
+
+
+def _candidate_pairs(
+    prepared: Sequence[_Prepared], idf: dict[str, float], config: MatchConfig
+) -> Iterable[tuple[int, int]]:
+    """Pairs worth comparing: titles sharing one of their rarest words (prefix filtering).
+
+    Main titles (before a subtitle) are indexed too, and the rarest long words also by their
+    first letters, so "Environmental ..." meets "Environment ... - guest editor's foreword".
+    """
+    blocks: dict[str, list[int]] = defaultdict(list)
+    record_keys: list[list[str]] = []
+    for index, p in enumerate(prepared):
+        keys: set[str] = set()
+        for variant in dict.fromkeys(p.variants + p.cores + p.heads):
+            words = sorted(set(variant.split()), key=lambda w: (-idf.get(w, 0.0), w))
+            prefix = max(len(words) - math.ceil(config.prefix_share * len(words)) + 1, 1)
+            keys.update(words[:prefix])
+            keys.update("~" + w[: config.stem] for w in words[:2] if len(w) > config.stem + 1)
+        for key in keys:
+            blocks[key].append(index)
+        record_keys.append(sorted(keys))
+    # a frequent word: each title is compared with its neighbours in sorted order only
+    neighbours: dict[str, dict[int, list[int]]] = {}
+    sort_keys: dict[int, tuple[str, int, tuple[tuple[str, str], ...]]] = {}
+
+    def sort_key(i: int) -> tuple[str, int, tuple[tuple[str, str], ...]]:
+        if i not in sort_keys:
+            p = prepared[i]
+            sort_keys[i] = (p.variants[0], p.year or 0, tuple(sorted(p.authors)))
+        return sort_keys[i]
+
+    for key, members in blocks.items():
+        if len(members) > config.max_block:
+            ordered = sorted(members, key=sort_key)
+            near: dict[int, list[int]] = {}
+            for position, i in enumerate(ordered):
+                near[i] = ordered[max(0, position - config.window) : position + config.window + 1]
+            neighbours[key] = near
+    # per record, so memory stays proportional to one record's candidates
+    for i, keys_of_i in enumerate(record_keys):
+        candidates: set[int] = set()
+        for key in keys_of_i:
+            near_key = neighbours.get(key)
+            candidates.update(near_key[i] if near_key is not None else blocks[key])
+        for j in sorted(candidates):
+            if j > i:
+                yield i, j
+
+
+def _same_person(a: tuple[str, str], b: tuple[str, str]) -> bool:
+    """Tolerates typos, accents, "Camps" vs "Camps Paré", split names ("u ğ ur" vs "uğur")."""
+    (sa, wa), (sb, wb) = a, b
+    if sa == sb or wa == wb:
+        return True
+    if len(sa) >= 4 and len(sb) >= 4 and Indel.normalized_similarity(sa, sb) >= 0.8:
+        return True
+    if Indel.normalized_similarity(wa, wb) >= 0.85:
+        return True
+    return (len(sa) >= 4 and sa in wb) or (len(sb) >= 4 and sb in wa)
+
+
+def _author_overlap(a: tuple[tuple[str, str], ...], b: tuple[tuple[str, str], ...]) -> int:
+    """How many people of the shorter list are also in the longer one (each matched once)."""
+    small, large = (a, b) if len(a) <= len(b) else (b, a)
+    free = list(large)
+    found = 0
+    for name in small:
+        for k, other in enumerate(free):
+            if _same_person(name, other):
+                found += 1
+                del free[k]
+                break
+    return found
+
+
+def _informativeness(title: str, idf: dict[str, float]) -> float:
+    return sum(idf.get(w, 0.0) for w in set(title.split()))
+
+
+def _title_similarity(a: _Prepared, b: _Prepared) -> float:
+    best = 0.0
+    for xs, ys in ((a.variants, b.variants), (a.cores, b.cores)):
+        for x in xs:
+            for y in ys:
+                sim = Indel.normalized_similarity(x, y)
+                if a.translated or b.translated:
+                    # a machine translation keeps the words but not always their order
+                    sim = max(sim, fuzz.token_sort_ratio(x, y) / 100.0)
+                best = max(best, sim)
+    return best
+
+
+def _contained(a: _Prepared, b: _Prepared, config: MatchConfig, *, fuzzy: bool = True) -> str | None:
+    """The shorter title when one source added a subtitle or a remark to it.
+
+    Either all words of the shorter title appear in the longer one (up to typos; a last word
+    cut short counts when it starts a word there), or the longer title's main part (before
+    ":" or " - ") is the shorter title: "X - book review" vs "X".
+    """
+    for x in a.cores:
+        for y in b.cores:
+            short, long_ = (x, y) if len(x) <= len(y) else (y, x)
+            words = short.split()
+            if len(words) >= 2 and _words_covered(words, long_.split(), fuzzy=fuzzy):
+                return short
+    for one, other in ((a, b), (b, a)):
+        if other.heads:
+            continue  # both have subtitles: differing subtitles may well mean different papers
+        for head in one.heads:
+            for core in other.cores:
+                if Indel.normalized_similarity(head, core) >= config.title_strong:
+                    return core
+    return None
+
+
+def _words_covered(words: list[str], others: list[str], *, fuzzy: bool = True) -> bool:
+    pool = set(others)
+    for position, word in enumerate(words):
+        if word in pool:
+            continue
+        if not fuzzy:
+            return False
+        if len(word) >= 4 and any(
+            Indel.normalized_similarity(word, other) >= 0.8
+            for other in pool
+            if abs(len(other) - len(word)) <= 2
+        ):
+            continue
+        if position == len(words) - 1 and len(word) >= 3 and any(other.startswith(word) for other in pool):
+            continue  # a title cut off in the middle of its last word
+        return False
+    return True
+
+
+def _year_gap(a: _Prepared, b: _Prepared) -> int:
+    return abs(a.year - b.year) if a.year is not None and b.year is not None else 0
+
+
+def _verbatim_inside(title: str, others: Sequence[str]) -> bool:
+    return any(f" {title} " in f" {other} " for other in others if other != title)
+
+
+def _signature(p: _Prepared) -> tuple[str, int | None, tuple[str, ...]]:
+    return (p.cores[0] if p.cores else "", p.year, tuple(sorted(s for s, _ in p.authors)))
+
+
+def _unshared_weight(a: _Prepared, b: _Prepared, idf: dict[str, float]) -> float:
+    """Share of the titles' word weight found on one side only (typos count as found).
+
+    "Secure transaction processing in ..." vs "Secure buffering in ..." differ in the words
+    that say what the paper is about, however similar the strings are.
+    """
+    best = 1.0
+    for x in a.cores:
+        for y in b.cores:
+            xs, ys = set(x.split()), set(y.split())
+            only_x = [
+                w for w in xs - ys if not any(Indel.normalized_similarity(w, v) >= 0.8 for v in ys - xs)
+            ]
+            only_y = [
+                w for w in ys - xs if not any(Indel.normalized_similarity(w, v) >= 0.8 for v in xs - ys)
+            ]
+            total = sum(idf.get(w, 0.0) for w in xs | ys)
+            if total > 0:
+                best = min(best, sum(idf.get(w, 0.0) for w in only_x + only_y) / total)
+    return best
+
+
+@dataclass(frozen=True)
+class _Context:
+    idf: dict[str, float]
+    title_years: dict[str, set[int]]
+    signature_count: dict[tuple[str, int | None, tuple[str, ...]], int]
+
+
+def pair_score(a: _Prepared, b: _Prepared, ctx: _Context, config: MatchConfig) -> float:
+    """A match score in (0, 1] for two records, or 0.0 when the evidence says "not the same paper"."""
+    if a.arxiv_id and b.arxiv_id and a.arxiv_id != b.arxiv_id:
+        return 0.0
+    if a.doi and b.doi and a.doi != b.doi:
+        return 0.0
+    if a.notice != b.notice or markers_conflict(a.markers, b.markers):  # erratum; "Part I" / "Part II"
+        return 0.0
+    year_gap = _year_gap(a, b)
+    if year_gap > config.year_tolerance + config.soft_year_gap:
+        return 0.0
+    soft_year = year_gap > config.year_tolerance  # e.g. a preprint and its journal version
+    year_known = a.year is not None and b.year is not None and not soft_year
+    sim = _title_similarity(a, b)
+    contained = _contained(a, b, config) if sim < config.title_strong else None
+    if sim < config.title_weak and contained is None:
+        return 0.0
+    title = contained or min((*a.cores, *b.cores), key=len)
+    info = _informativeness(title, ctx.idf)
+    # a title used in several years names a series ("Book review column"), not one paper
+    reused = max(len(ctx.title_years.get(c, ())) for c in (*a.cores, *b.cores)) > 1
+    generic = info < config.min_informative or (reused and info < config.series_informative)
+
+    authors_known = bool(a.authors) and bool(b.authors)
+    found = _author_overlap(a.authors, b.authors) if authors_known else 0
+    shorter = min(len(a.authors), len(b.authors))
+    longer = max(len(a.authors), len(b.authors))
+    agree = authors_known and found >= config.author_overlap * shorter
+    if authors_known and found == 0:
+        # disjoint author lists: only the same specific title in the same year survives them
+        # (a corporate author on one side, a panel's moderator vs. its panelists)
+        if not (
+            sim >= config.title_exact
+            and year_known
+            and not generic
+            and info >= config.author_free_informative
+        ):
+            return 0.0
+        return sim
+    if soft_year:
+        # a year apart: only a specific title by the same people, and only as the best match
+        # of both records (match_clusters checks that), so a conference and a journal version
+        # listed side by side each keep their own counterpart
+        if generic or not agree or sim < config.title_strong or info < config.author_free_informative:
+            return 0.0
+        return sim - config.soft_year_penalty
+    if generic:
+        # "Editorial", "Introduction": only the same people in the same year make them one
+        same_people = agree and found >= config.author_overlap * longer
+        if not (same_people and year_known):
+            return 0.0
+        if sim < config.title_weak and _contained(a, b, config, fuzzy=False) is None:
+            return 0.0  # "Book reviews" is not "Book review column"
+        if (
+            max(ctx.signature_count[_signature(a)], ctx.signature_count[_signature(b)])
+            > config.max_generic_group
+        ):
+            # several indistinguishable columns (one "Book reviews" per issue): nothing says which is which
+            return 0.0
+        return sim if sim >= config.title_weak else config.title_weak
+    if sim >= config.title_strong:
+        return sim
+    if (
+        contained is not None
+        and not authors_known
+        and info >= config.author_free_informative
+        and _verbatim_inside(contained, (*a.cores, *b.cores))
+    ):
+        # a mention line: a specific title, word for word, plus whatever surrounds it on the page
+        return config.title_weak
+    if not agree:
+        return 0.0
+    if contained is not None:  # one source added a subtitle or a remark
+        return max(sim, config.title_weak)
+    return sim if _unshared_weight(a, b, ctx.idf) <= config.max_unshared else 0.0
+
+
+def _acronym(text: str) -> str:
+    return "".join(w[0] for w in text.split() if w not in FUNCTION_WORDS)
+
+
+def _tie_break(a: _Prepared, b: _Prepared) -> float:
+    """Weak evidence that orders equally good matches: venue agreement and author order."""
+    venue = 0.0
+    if a.venue and b.venue:
+        venue = fuzz.token_set_ratio(a.venue, b.venue) / 100.0
+        short_a, short_b = _acronym(a.venue), _acronym(b.venue)
+        if (len(short_a) > 1 and short_a in b.venue.split()) or (
+            len(short_b) > 1 and short_b in a.venue.split()
+        ):
+            venue = 1.0  # "vldb" / "very large data bases"
+    order = 1.0 if a.authors and b.authors and a.authors[0][0] == b.authors[0][0] else 0.0
+    return venue + 0.5 * order
+
+
+def _build_context(prepared: Sequence[_Prepared], config: MatchConfig = DEFAULT_CONFIG) -> _Context:
+    """Corpus statistics the pair decision needs: word rarity, how many records share a title."""
+    title_years: dict[str, set[int]] = defaultdict(set)
+    signature_count: dict[tuple[str, int | None, tuple[str, ...]], int] = defaultdict(int)
+    for p in prepared:
+        for core in p.cores:
+            if p.year is not None:
+                title_years[core].add(p.year)
+        signature_count[_signature(p)] += 1
+    return _Context(idf=_idf(prepared, config), title_years=title_years, signature_count=signature_count)
+
+
+def clear_caches() -> None:
+    """Forget memoized normalizations (benchmarks start each size cold)."""
+    for cached in (normalize_title, clean_text, surname):
+        cached.cache_clear()
+
+
+def match_clusters(records: Sequence[Record], config: MatchConfig = DEFAULT_CONFIG) -> list[int]:
+    """A cluster label per record (records with one label name the same paper).
+
+    Labels are the index of the cluster's first record, so they are deterministic for a
+    given input order.
+    """
+    with _cyclic_gc_paused():
+        return _match(records, config)
+
+
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Matching allocates millions of small acyclic objects; the cycle collector would rescan
+    all of them again and again (a third of the time at 100k records), so pause it."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _match(records: Sequence[Record], config: MatchConfig) -> list[int]:
+    prepared = [_prepare(r) for r in records]
+    clusters = _Clusters(prepared)
+    by_arxiv: dict[str, int] = {}
+    for index, p in enumerate(prepared):
+        if p.arxiv_id:
+            clusters.union(by_arxiv.setdefault(p.arxiv_id, index), index, check_doi=False)
+    by_doi: dict[str, int] = {}
+    for index, p in enumerate(prepared):
+        if p.doi:
+            clusters.union(by_doi.setdefault(p.doi, index), index)
+    ctx = _build_context(prepared, config)
+    scored: list[tuple[float, float, int, int]] = []
+    best: dict[int, float] = defaultdict(float)
+    for i, j in _candidate_pairs(prepared, ctx.idf, config):
+        if clusters.find(i) == clusters.find(j):
+            continue
+        score = pair_score(prepared[i], prepared[j], ctx, config)
+        if score > 0.0:
+            scored.append((-score, -_tie_break(prepared[i], prepared[j]), i, j))
+            best[i] = max(best[i], score)
+            best[j] = max(best[j], score)
+    scored.sort()  # strongest first: with sources, the best counterpart of a record claims it
+    for negative, _, i, j in scored:
+        if _year_gap(prepared[i], prepared[j]) <= config.year_tolerance:
+            clusters.union(i, j, check_source=True, year_tolerance=config.year_tolerance)
+        elif -negative >= best[i] and -negative >= best[j]:  # a year apart: mutual best matches only
+            clusters.union(
+                i, j, check_source=True, year_tolerance=config.year_tolerance + config.soft_year_gap
+            )
+    return [clusters.find(i) for i in range(len(records))]
+
+
+__all__ = ["DEFAULT_CONFIG", "MatchConfig", "Record", "canonical_ids", "match_clusters", "normalize_title"]

@@ -1,0 +1,271 @@
+"""Text normalization for matching: titles, English runs inside mixed text, author surnames.
+
+Everything here folds away differences that sources introduce without changing the paper:
+Unicode forms, case, accents, punctuation, LaTeX markup, HTML entities, hyphenation at line
+ends and version suffixes. The output is for comparison only, never for display.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from functools import lru_cache
+
+import ftfy
+
+# LaTeX accent commands -> Unicode combining marks (\"u -> ü, \'{e} -> é, \c{c} -> ç ...).
+_LATEX_ACCENTS = {
+    '"': "\u0308",
+    "'": "\u0301",
+    "`": "\u0300",
+    "^": "\u0302",
+    "~": "\u0303",
+    "=": "\u0304",
+    ".": "\u0307",
+    "u": "\u0306",
+    "v": "\u030c",
+    "H": "\u030b",
+    "c": "\u0327",
+    "k": "\u0328",
+    "r": "\u030a",
+}
+_ACCENT_CMD = re.compile(r"\{?\\([\"'`^~=.]|[uvHckr](?=[\s{]))\s*\{?\s*\\?([A-Za-z])\}?\}?")
+_LATEX_LETTERS = {
+    r"\ss": "ss",
+    r"\o": "o",
+    r"\O": "O",
+    r"\ae": "ae",
+    r"\AE": "AE",
+    r"\oe": "oe",
+    r"\l": "l",
+    r"\i": "i",
+}
+_LATEX_LETTER_CMD = re.compile(r"\\(ss|o|O|ae|AE|oe|l|i)(?![A-Za-z])\s*(?:\{\})?")
+# \emph{x}, \textbf{x}, \mathcal{x} ... keep the argument; other commands (\sqrt, \log) keep their name.
+_LATEX_WRAPPER = re.compile(
+    r"\\(?:emph|textbf|textit|texttt|textrm|textsc|textsf|mathrm|mathbf|mathcal|mathbb|mathit|mathsf|operatorname|text|mbox|url)\s*\{([^{}]*)\}"
+)
+_LATEX_COMMAND = re.compile(r"\\([A-Za-z]+)")
+# "generaliza-\ntion" is one word; "deep-\nlearning" is rare enough that joining it is harmless.
+_LINE_BREAK_HYPHEN = re.compile(r"(\w)[-\u00ad\u2010]\s*\n\s*(\w)")
+# "(v2)", "[v3]", "v2" at the end of a title, "arXiv:2106.10165v2 " in front of it
+_VERSION_SUFFIX = re.compile(r"[\s(\[]*\b(?:v|ver\.?|version)\s*\d{1,2}[)\]]*\s*$", re.IGNORECASE)
+_ARXIV_PREFIX = re.compile(
+    r"^\s*\[?(?:arxiv\s*:?\s*)?(?:\d{4}\.\d{4,5}|[a-z-]+(?:\.[a-z]{2})?/\d{7})(?:v\d+)?\]?\s*[:.\-–—]?\s*",
+    re.IGNORECASE,
+)
+_NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
+_LATIN_RUN = re.compile(r"[A-Za-z0-9][A-Za-z0-9\s\-:,.'’()/&+?!$\\{}^_=]*[A-Za-z0-9)?!}$]")
+# Words that say nothing about which paper a title names; they weigh nothing in a title's evidence.
+# fmt: off
+FUNCTION_WORDS = frozenset({
+    "a", "an", "the", "of", "for", "in", "on", "at", "to", "and", "or", "with", "without", "by",
+    "from", "via", "into", "onto", "over", "under", "as", "is", "are", "be", "been", "its", "it",
+    "this", "that", "these", "those", "we", "our", "do", "does", "not", "no", "vs", "versus", "using",
+    "toward", "towards", "through", "between", "about", "when", "why", "how", "what", "which", "can",
+})
+# fmt: on
+_NOT_A_NAME = frozenset({"etal", "others", "andothers", "anonymous", "unknown"})
+_NAME_SUFFIXES = frozenset({"jr", "sr", "ii", "iii", "iv", "phd", "md"})
+
+
+def _latex_to_text(text: str) -> str:
+    if "\\" not in text and "$" not in text:
+        return text
+    text = _ACCENT_CMD.sub(lambda m: m.group(2) + _LATEX_ACCENTS[m.group(1)], text)
+    text = _LATEX_LETTER_CMD.sub(lambda m: _LATEX_LETTERS["\\" + m.group(1)], text)
+    for _ in range(3):  # nested wrappers: \emph{\textbf{x}}
+        text = _LATEX_WRAPPER.sub(r"\1", text)
+    text = _LATEX_COMMAND.sub(r" \1 ", text)
+    return text.replace("$", " ")
+
+
+def fold_accents(text: str) -> str:
+    """NFKD and drop combining marks: "Lüdascher" -> "Ludascher" (CJK and Arabic letters are kept)."""
+    if text.isascii():
+        return text
+    decomposed = unicodedata.normalize("NFKD", text)
+    return unicodedata.normalize("NFC", "".join(c for c in decomposed if not unicodedata.combining(c)))
+
+
+@lru_cache(maxsize=1 << 18)
+def clean_text(text: str) -> str:
+    """Readable text with markup removed: HTML entities, mojibake, LaTeX, line-end hyphens."""
+    if "&" in text:
+        text = html.unescape(text)
+    if not text.isascii():  # plain ASCII has no mojibake or Unicode forms to fix
+        text = ftfy.fix_text(text, unescape_html=False, normalization="NFKC")
+    text = _LINE_BREAK_HYPHEN.sub(r"\1\2", text)
+    return _latex_to_text(text)
+
+
+@lru_cache(maxsize=1 << 18)
+def normalize_title(title: str) -> str:
+    """A title reduced to lower-case words separated by single spaces, for comparison.
+
+    Folds Unicode (NFKC), case, accents, punctuation, LaTeX ($..$, \\emph{}, \\"u), HTML entities
+    (&#228;), hyphenation at line breaks and trailing version markers ("(v2)").
+    """
+    text = clean_text(title)
+    text = _ARXIV_PREFIX.sub("", text)
+    text = _VERSION_SUFFIX.sub("", text)
+    text = fold_accents(text).casefold()
+    return " ".join(_NON_WORD.sub(" ", text).split())
+
+
+def is_latin(text: str) -> bool:
+    """Latin letters only once accents are folded (an English-like title, not Chinese or Arabic)."""
+    if text.isascii():
+        return any(c.isalpha() for c in text)
+    letters = [c for c in fold_accents(text) if c.isalpha()]
+    return bool(letters) and all(c.isascii() for c in letters)
+
+
+def english_runs(text: str) -> list[str]:
+    """The Latin-script stretches of a mixed line, longest first.
+
+    A Chinese reading-list line "Recent advances in deep learning theory 总结了..." embeds the
+    English title; this finds it so the line can match the paper.
+    """
+    runs = [m.group(0).strip() for m in _LATIN_RUN.finditer(fold_accents(clean_text(text)))]
+    runs = [r for r in runs if len(r.split()) >= 3]
+    return sorted(runs, key=len, reverse=True)
+
+
+def title_variants(*titles: str | None) -> tuple[str, ...]:
+    """Normalized English forms of a record's titles: each title, or the English run inside it."""
+    out: list[str] = []
+    for title in titles:
+        if not title:
+            continue
+        # a non-Latin title contributes the English title embedded in it, if any
+        candidates = [title] if is_latin(title) else english_runs(title)[:1]
+        for candidate in candidates:
+            norm = normalize_title(candidate)
+            if norm and norm not in out:
+                out.append(norm)
+    return tuple(out)
+
+
+def split_authors(authors: str) -> tuple[str, ...]:
+    """A CSV author cell -> names. "a , b and c" and "Doe, J.; Roe, R." both work."""
+    authors = clean_text(authors)
+    parts = authors.split(";") if ";" in authors else re.split(r",|\band\b|&", authors)
+    return tuple(p.strip() for p in parts if p.strip())
+
+
+@lru_cache(maxsize=1 << 18)
+def surname(name: str) -> str:
+    """The family name of a person, normalized: "Bertram Ludäscher" -> "ludascher", "Doe, J." -> "doe"."""
+    name = fold_accents(clean_text(name)).casefold()
+    if "," in name:  # "Doe, John" lists the family name first
+        name = name.split(",", 1)[0]
+        words = _NON_WORD.sub(" ", name).split()
+        return "".join(words)
+    words = [w for w in _NON_WORD.sub(" ", name).split() if w not in _NAME_SUFFIXES]
+    if not words:
+        return ""
+    # "Smith J" (family name first, initials after) -> the first full word
+    if len(words) > 1 and len(words[-1]) == 1:
+        return next((w for w in words if len(w) > 1), words[-1])
+    return words[-1]
+
+
+_BRACKETED = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")
+_NUMBERED = re.compile(
+    r"\b(?:part|vol|volume|chapter|no|number|section|episode)\s*\.?\s*([0-9]+|[ivx]+)\b", re.IGNORECASE
+)
+_ROMAN = frozenset({"ii", "iii", "iv", "vi", "vii", "viii", "ix"})
+
+
+# What indexes add around a title to say what kind of item it is, not which paper it is.
+_ANNOTATION = (
+    r"(?:a\s+)?(?:book\s+review|review|guest\s+editors?\W*s?\s+(?:foreword|introduction|preface)|"
+    r"(?:guest\s+editors?\W*s?\s+)?(?:foreword|preface)|"
+    r"(?:panel|tutorial|demo|demonstration)(?:\s+(?:session|abstract|description|paper))?|"
+    r"(?:extended|short)\s+(?:abstract|version)|abstract(?:\s+only)?|invited\s+talk|keynote(?:\s+address)?|"
+    r"experience\s+paper|talk\W+slides.*)"
+)
+_TRAILING_ANNOTATION = re.compile(rf"\s*(?::|\s[-–—]\s|,)\s*{_ANNOTATION}\s*\.?\s*$", re.IGNORECASE)
+_LEADING_ANNOTATION = re.compile(rf"^\s*{_ANNOTATION}\s*:\s*", re.IGNORECASE)
+
+
+def core_title(title: str) -> str:
+    """The normalized title without remarks: bracketed asides and labels such as "- book review",
+    ": a tutorial", "Panel:" ("DEVise (demo abstract): ..." -> "devise ...")."""
+    text = _BRACKETED.sub(" ", clean_text(title))
+    stripped = _LEADING_ANNOTATION.sub("", _TRAILING_ANNOTATION.sub("", text))
+    # never strip a title down to nothing ("Book review", "Tutorial: ...")
+    return normalize_title(stripped) or normalize_title(text)
+
+
+_SUBTITLE = re.compile(r"\s*(?::|\s--?\s|[–—]|\?)\s*")
+
+
+def head_title(title: str) -> str:
+    """The normalized main title before a subtitle separator (":", " - ", "—"), or "" when there is none."""
+    cleaned = _BRACKETED.sub(" ", clean_text(title))
+    parts = _SUBTITLE.split(cleaned, maxsplit=1)
+    if len(parts) < 2:
+        return ""
+    head = normalize_title(parts[0])
+    return head if len(head.split()) >= 2 else ""
+
+
+def title_markers(title: str) -> frozenset[str]:
+    """Numbers that tell apart papers otherwise titled alike.
+
+    "p<n>" for part/volume/chapter numbers ("Part II", "(part 2)", "Vol. 3") and "<n>" for
+    any other number in the title ("Workshop 2000", "SQL3"), so "Part I" / "Part II" and
+    "... 2000" / "... 2001" can be told apart.
+    """
+    cleaned = clean_text(title)
+    marks = {"p" + _roman_to_int(m.group(1).lower()) for m in _NUMBERED.finditer(cleaned)}
+    without_parts = _NUMBERED.sub(" ", cleaned)
+    for word in normalize_title(without_parts).split():
+        if word in _ROMAN:
+            marks.add("p" + _roman_to_int(word))
+    marks.update(d.lstrip("0") or "0" for d in re.findall(r"\d+", fold_accents(without_parts)))
+    return frozenset(marks)
+
+
+def markers_conflict(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Different part numbers, or numbers on both sides where neither set contains the other."""
+    if {m for m in a if m[0] == "p"} != {m for m in b if m[0] == "p"}:
+        return True
+    da = {m for m in a if m[0] != "p"}
+    db = {m for m in b if m[0] != "p"}
+    return bool(da) and bool(db) and not (da <= db or db <= da)
+
+
+_NOTICE = re.compile(
+    r"\b(?:errat(?:um|a)|corrigend(?:um|a)|retract(?:ion|ed)|correction(?:s)? to|withdrawn)\b", re.I
+)
+
+
+def is_notice(title: str) -> bool:
+    """An erratum, corrigendum or retraction: a publication of its own, not the paper it corrects."""
+    return bool(_NOTICE.search(fold_accents(clean_text(title))))
+
+
+def _roman_to_int(token: str) -> str:
+    if token.isdigit():
+        return token.lstrip("0") or "0"
+    values = {"i": 1, "v": 5, "x": 10}
+    total = 0
+    for a, b in zip(token, [*token[1:], ""], strict=True):
+        value = values.get(a, 0)
+        total += -value if b and values.get(b, 0) > value else value
+    return str(total)
+
+
+def name_key(name: str) -> tuple[str, str]:
+    """(surname, all letters of the name run together) for tolerant author comparison.
+
+    Placeholders ("et al.", "others", "...", "?") give ("", "") so they are not people.
+    """
+    letters = _NON_WORD.sub("", fold_accents(clean_text(name)).casefold())
+    if letters in _NOT_A_NAME or not any(c.isalpha() for c in letters):
+        return "", ""
+    return surname(name), letters

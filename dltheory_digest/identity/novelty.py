@@ -1,0 +1,118 @@
+"""Across weeks: a paper is new once; afterwards only a new version or new coverage brings it back."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from dltheory_digest.identity.normalize import normalize_title
+from dltheory_digest.models import ItemKind, PaperCluster, Sighting
+
+# Hosts whose paper pages are arXiv's own listing or a plain mirror of it: seeing a paper there
+# again is not "new coverage".
+ARXIV_HOSTS = ("arxiv.org", "export.arxiv.org", "rss.arxiv.org", "browse.arxiv.org")
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """What a digest of `week` showed of a paper: the version and where it had been seen."""
+
+    paper_key: str
+    week: str  # ISO week "2026-W47"; zero-padded, so string order is time order
+    version: int | None
+    source_ids: tuple[str, ...]
+    langs: tuple[str, ...]
+
+
+def is_community_sighting(sighting: Sighting) -> bool:
+    """Coverage by people rather than arXiv's listing: posts, reading lists, aggregators, non-English pages."""
+    if sighting.kind in (ItemKind.POST, ItemKind.MENTION):
+        return True
+    if sighting.lang not in (None, "en"):
+        return True
+    host = (urlsplit(sighting.url).hostname or "") if sighting.url else ""
+    return bool(host) and not any(host == h or host.endswith("." + h) for h in ARXIV_HOSTS)
+
+
+def latest_version(cluster: PaperCluster) -> int | None:
+    versions = [v for v in (*cluster.versions, cluster.paper.version) if v]
+    return max(versions) if versions else None
+
+
+def ledger_entry(cluster: PaperCluster, week: str) -> LedgerEntry:
+    """The ledger row recording that `week`'s digest presented `cluster`."""
+    return LedgerEntry(
+        paper_key=cluster.paper.key,
+        week=week,
+        version=latest_version(cluster),
+        source_ids=tuple(sorted({s.source_id for s in cluster.sightings})),
+        langs=tuple(sorted({s.lang for s in cluster.sightings if s.lang})),
+    )
+
+
+def history_keys(cluster: PaperCluster) -> tuple[str, ...]:
+    """Ledger keys under which this paper may have been sent: its key, and its title key.
+
+    A paper first sent through a mention ("title:<normalized title>") keeps being recognized
+    once arXiv metadata gives it an "arxiv:<id>" key. Load the history for all of them.
+    """
+    title_key = f"title:{normalize_title(cluster.paper.title)}"
+    return (cluster.paper.key,) if title_key == cluster.paper.key else (cluster.paper.key, title_key)
+
+
+def _describe(sighting: Sighting) -> str:
+    return f"{sighting.source_name} ({sighting.lang})" if sighting.lang else sighting.source_name
+
+
+def update_reason(
+    cluster: PaperCluster,
+    earlier: Sequence[LedgerEntry],
+    *,
+    community: Callable[[Sighting], bool] = is_community_sighting,
+) -> str | None:
+    """One line saying why an already-sent paper is back, or None when nothing changed."""
+    reasons: list[str] = []
+    version = latest_version(cluster)
+    sent = [e for e in earlier if e.version is not None]
+    if version is not None and sent:
+        last = max(sent, key=lambda e: (e.version or 0, e.week))
+        if version > (last.version or 0):
+            reasons.append(f"updated to v{version} (was v{last.version} on {last.week})")
+    known_sources = {s for e in earlier for s in e.source_ids}
+    fresh: dict[str, Sighting] = {}
+    for sighting in cluster.sightings:
+        if sighting.source_id not in known_sources and community(sighting):
+            fresh.setdefault(sighting.source_id, sighting)
+    if fresh:
+        places = [_describe(s) for s in sorted(fresh.values(), key=lambda s: (s.source_name, s.source_id))]
+        joined = places[0] if len(places) == 1 else ", ".join(places[:-1]) + " and " + places[-1]
+        reasons.append(f"newly discussed on {joined}")
+    return "; ".join(reasons) or None
+
+
+def split_by_novelty(
+    clusters: Sequence[PaperCluster],
+    history: Mapping[str, Sequence[LedgerEntry]],
+    week: str,
+    *,
+    community: Callable[[Sighting], bool] = is_community_sighting,
+) -> tuple[list[PaperCluster], list[tuple[PaperCluster, str]]]:
+    """(new papers, updated or newly discussed papers with a one-line reason).
+
+    Only ledger entries of weeks before `week` count, so rerunning a week (whose own
+    entries are already in the ledger) gives the same answer. A paper in an earlier digest
+    is never new again; without a newer version or new community coverage it is dropped.
+    `history` should hold the entries of every key in `history_keys(cluster)`.
+    """
+    new: list[PaperCluster] = []
+    updated: list[tuple[PaperCluster, str]] = []
+    for cluster in clusters:
+        earlier = [e for key in history_keys(cluster) for e in history.get(key, ()) if e.week < week]
+        if not earlier:
+            new.append(cluster)
+            continue
+        reason = update_reason(cluster, earlier, community=community)
+        if reason:
+            updated.append((cluster, reason))
+    return new, updated

@@ -1,0 +1,377 @@
+"""match_clusters: identifiers in every form, content matching, and the traps it must not fall into."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+
+import pytest
+
+from dltheory_digest.identity import Record, canonical_ids, match_clusters
+
+PRINCIPLES = "The Principles of Deep Learning Theory"
+PRINCIPLES_AUTHORS = ("Daniel A. Roberts", "Sho Yaida", "Boris Hanin")
+
+
+def same(labels: list[int]) -> bool:
+    return len(set(labels)) == 1
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("arxiv_id", "2106.10165"),
+        ("arxiv_id", "2106.10165v2"),
+        ("arxiv_id", "arXiv:2106.10165"),
+        ("arxiv_id", "[2106.10165]"),
+        ("url", "https://arxiv.org/abs/2106.10165"),
+        ("url", "https://arxiv.org/abs/2106.10165v1"),
+        ("url", "http://arxiv.org/pdf/2106.10165v2"),
+        ("url", "https://arxiv.org/pdf/2106.10165.pdf"),
+        ("url", "https://arxiv.org/html/2106.10165v2"),
+        ("doi", "10.48550/arXiv.2106.10165"),
+        ("doi", "https://doi.org/10.48550/ARXIV.2106.10165"),
+        ("url", "https://doi.org/10.48550/arXiv.2106.10165"),
+    ],
+)
+def test_every_arxiv_form_is_one_paper(field: str, value: str) -> None:
+    fields = {"arxiv_id": None, "url": None, "doi": None, field: value}
+    record = Record(
+        id="x", title="(title withheld)", arxiv_id=fields["arxiv_id"], url=fields["url"], doi=fields["doi"]
+    )
+    assert canonical_ids(record) == ("2106.10165", None)
+    # titles disagree on purpose: the identifier decides
+    labels = match_clusters([Record(id="a", title=PRINCIPLES, arxiv_id="2106.10165"), record])
+    assert same(labels)
+
+
+def test_old_style_ids_and_their_subject_class() -> None:
+    records = [
+        Record(id="a", title="x", arxiv_id="math/0309136"),
+        Record(id="b", title="y", url="https://arxiv.org/abs/math/0309136v2"),
+        Record(id="c", title="z", arxiv_id="arXiv:math.PR/0309136"),
+        Record(id="d", title="w", arxiv_id="math/0309137"),
+    ]
+    labels = match_clusters(records)
+    assert labels[0] == labels[1] == labels[2] != labels[3]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "10.1038/nature14539",
+        "10.1038/NATURE14539",
+        "https://doi.org/10.1038/nature14539",
+        "doi:10.1038/nature14539",
+    ],
+)
+def test_doi_forms(value: str) -> None:
+    record = Record(id="b", title="Deep learning (Nature review)", doi=value)
+    assert canonical_ids(record) == (None, "10.1038/nature14539")
+    assert same(match_clusters([Record(id="a", title="Deep learning", doi="10.1038/nature14539"), record]))
+
+
+def test_journal_doi_joins_its_arxiv_preprint_through_a_record_that_has_both() -> None:
+    records = [
+        Record(id="preprint", title="Preprint title", arxiv_id="2105.04026"),
+        Record(id="chapter", title="Chapter title", doi="10.1017/9781009025096.002"),
+        Record(
+            id="arxiv-meta", title="arXiv metadata", arxiv_id="2105.04026v2", doi="10.1017/9781009025096.002"
+        ),
+    ]
+    assert same(match_clusters(records))
+
+
+def test_different_arxiv_ids_never_merge_even_through_a_bridge() -> None:
+    # two versions of a title on arXiv under different ids, and a mention matching both by content
+    records = [
+        Record(id="a", title=PRINCIPLES, authors=PRINCIPLES_AUTHORS, year=2021, arxiv_id="2106.10165"),
+        Record(id="b", title=PRINCIPLES, authors=PRINCIPLES_AUTHORS, year=2021, arxiv_id="2106.99999"),
+        Record(id="c", title=PRINCIPLES.lower(), authors=PRINCIPLES_AUTHORS, year=2021),
+    ]
+    labels = match_clusters(records)
+    assert labels[0] != labels[1]
+    assert labels[2] in (labels[0], labels[1])
+
+
+def test_content_match_tolerates_case_typos_order_and_missing_year() -> None:
+    records = [
+        Record(id="a", title=PRINCIPLES, authors=PRINCIPLES_AUTHORS, year=2021),
+        Record(
+            id="b", title="the principles of deep learning theroy", authors=("Hanin, B.", "Roberts, D. A.")
+        ),
+        Record(id="c", title="THE PRINCIPLES OF DEEP LEARNING THEORY (v2)", authors=("S. Yaida",), year=2021),
+        Record(
+            id="d",
+            title="Understanding deep learning requires rethinking generalization",
+            year=2016,
+            authors=("Chiyuan Zhang", "Samy Bengio", "Moritz Hardt", "Benjamin Recht", "Oriol Vinyals"),
+        ),
+    ]
+    labels = match_clusters(records)
+    assert labels[0] == labels[1] == labels[2] != labels[3]
+
+
+def test_subtitle_or_remark_added_by_one_source() -> None:
+    records = [
+        Record(
+            id="a",
+            title="Online query processing",
+            authors=("Peter J. Haas", "Joseph M. Hellerstein"),
+            year=2001,
+        ),
+        Record(
+            id="b",
+            title="Online query processing: a tutorial",
+            authors=("P. Haas", "J. Hellerstein"),
+            year=2001,
+        ),
+    ]
+    assert same(match_clusters(records))
+
+
+@pytest.mark.parametrize(
+    "title", ["Editorial", "Guest editorial", "Introduction", "Book review column", "Erratum"]
+)
+def test_same_generic_title_in_different_years_stays_apart(title: str) -> None:
+    records = [
+        Record(id="a", title=title, authors=("Richard T. Snodgrass",), year=2001),
+        Record(id="b", title=title, authors=("Richard Snodgrass",), year=2002),
+        Record(id="c", title=title, year=2003),
+        Record(id="d", title=title),
+    ]
+    assert len(set(match_clusters(records))) == 4
+
+
+def test_generic_title_needs_the_same_people_in_the_same_year() -> None:
+    records = [
+        Record(id="a", title="Editorial", authors=("Richard T. Snodgrass",), year=2001),
+        Record(id="b", title="editorial", authors=("Richard Snodgrass",), year=2001),
+        Record(id="c", title="Editorial", authors=("Alon Y. Halevy",), year=2001),
+    ]
+    labels = match_clusters(records)
+    assert labels[0] == labels[1] != labels[2]
+
+
+def test_many_identical_columns_are_ambiguous_and_left_apart() -> None:
+    # one "Book review column" per issue, a title used year after year, the same editor:
+    # nothing tells which 2002 copy is which
+    records = [
+        Record(id=str(i), title="Book review column", authors=("Karl Aberer",), year=2002) for i in range(4)
+    ]
+    records.append(Record(id="2001", title="Book review column", authors=("Karl Aberer",), year=2001))
+    assert len(set(match_clusters(records))) == 5
+
+
+def test_erratum_and_parts_are_not_the_paper() -> None:
+    authors = ("Dennis Shasha", "Philippe Bonnet")
+    records = [
+        Record(
+            id="a", title="A database model for object dynamics", authors=("M. P. Papazoglou",), year=1997
+        ),
+        Record(
+            id="b",
+            title="Erratum - A database model for object dynamics",
+            authors=("M. P. Papazoglou",),
+            year=1997,
+        ),
+        Record(
+            id="c",
+            title="Database tuning: principles, experiments, and troubleshooting techniques (part I)",
+            authors=authors,
+            year=2002,
+        ),
+        Record(
+            id="d",
+            title="Database tuning: principles, experiments, and troubleshooting techniques (part II)",
+            authors=authors,
+            year=2002,
+        ),
+    ]
+    assert len(set(match_clusters(records))) == 4
+
+
+def test_same_informative_title_different_year_or_disjoint_authors() -> None:
+    records = [
+        Record(
+            id="a",
+            title="Optimization of queries with user-defined predicates",
+            authors=("Surajit Chaudhuri", "Kyuseok Shim"),
+            year=1996,
+        ),
+        Record(
+            id="b",
+            title="Optimization of queries with user-defined predicates",
+            authors=("Surajit Chaudhuri", "Kyuseok Shim"),
+            year=1999,
+        ),  # the journal version
+        Record(
+            id="c",
+            title="Secure transaction processing in firm real-time database systems",
+            authors=("Binto George", "Jayant R. Haritsa"),
+            year=1997,
+        ),
+        Record(
+            id="d",
+            title="Secure buffering in firm real-time database systems",
+            authors=("Binto George", "Jayant R. Haritsa"),
+            year=1997,
+        ),
+    ]
+    assert len(set(match_clusters(records))) == 4
+
+
+def test_cross_lingual_records() -> None:
+    records = [
+        Record(
+            id="arxiv",
+            title="Recent advances in deep learning theory",
+            arxiv_id="2012.10931",
+            authors=("Fengxiang He", "Dacheng Tao"),
+            year=2020,
+        ),
+        # a Chinese reading-list line with the English title embedded in it
+        Record(
+            id="zh-list",
+            title="Recent advances in deep learning theory —— 按六个方向整理的理论综述",
+            lang="zh",
+        ),
+        # an Arabic page whose title is the English one
+        Record(id="ar-page", title="The Modern Mathematics of Deep Learning", lang="ar", year=2021),
+        Record(
+            id="arxiv2",
+            title="The modern mathematics of deep learning",
+            arxiv_id="2105.04026",
+            year=2021,
+            authors=("Julius Berner", "Philipp Grohs", "Gitta Kutyniok", "Philipp Petersen"),
+        ),
+        # a Chinese title known only through its machine translation
+        Record(
+            id="zh-tr",
+            title="深度学习理论的原理",
+            title_en="Principles of the deep learning theory",
+            lang="zh",
+        ),
+        Record(id="arxiv3", title=PRINCIPLES, arxiv_id="2106.10165", authors=PRINCIPLES_AUTHORS, year=2021),
+        # an untranslated Chinese title matches nothing
+        Record(id="zh-bare", title="深度学习理论的原理", lang="zh"),
+    ]
+    labels = match_clusters(records)
+    assert labels[0] == labels[1]
+    assert labels[2] == labels[3] != labels[0]
+    assert labels[4] == labels[5] not in (labels[0], labels[2])
+    assert labels[6] not in labels[:6]
+
+
+def test_labels_are_deterministic_and_name_the_first_record() -> None:
+    records = [
+        Record(id="a", title=PRINCIPLES, year=2021),
+        Record(id="b", title="Recent advances in deep learning theory", year=2020),
+        Record(id="c", title=PRINCIPLES.upper(), year=2021),
+    ]
+    assert match_clusters(records) == [0, 1, 0]
+    assert match_clusters(list(reversed(records))) == [0, 1, 0]
+
+
+def test_blocking_finds_duplicates_among_many_distinct_titles() -> None:
+    rng = random.Random(3)
+    syllables = ["ka", "lo", "mi", "ne", "ru", "ta", "vi", "zo", "pe", "su"]
+    vocabulary = sorted({"".join(rng.choices(syllables, k=4)) for _ in range(3000)})
+    records = []
+    for n in range(1500):
+        title = " ".join(rng.sample(vocabulary, 6))
+        records.append(Record(id=f"{n}", title=title, authors=(f"A. {vocabulary[n]}",), year=2000 + n % 20))
+        if n % 3 == 0:
+            records.append(Record(id=f"{n}'", title=title.upper() + ".", authors=(f"{vocabulary[n]}, A.",)))
+    labels = match_clusters(records)
+    by_id = dict(zip((r.id for r in records), labels, strict=True))
+    for n in range(0, 1500, 3):
+        assert by_id[f"{n}"] == by_id[f"{n}'"]
+    assert len(set(labels)) == 1500
+
+
+def test_duplicate_free_sources_link_one_to_one_with_venue_breaking_ties() -> None:
+    # two tables, each listing a talk twice (a conference and a journal version, same title,
+    # author and year): only the venue tells which goes with which
+    def rec(rid: str, title: str, venue: str, source: str) -> Record:
+        return Record(
+            id=rid, title=title, authors=("Ramesh Bhashyam",), year=1996, venue=venue, source=source
+        )
+
+    records = [
+        rec("a1", "TPC-D: the challenges, issues and results", "vldb", "a"),
+        rec("a2", "TCP-D - the challenges, issues and results", "sigmod record", "a"),
+        rec("b1", "TPC-D-the challenges, issues and results", "acm sigmod record", "b"),
+        rec("b2", "TPC-D: the challenges, issues and results", "very large data bases", "b"),
+    ]
+    labels = match_clusters(records)
+    assert labels[0] == labels[3] != labels[1] == labels[2]
+    # without sources nothing forbids the four from being one paper
+    unsourced = [dataclasses.replace(r, source=None) for r in records]
+    assert len(set(match_clusters(unsourced))) == 1
+
+
+def test_mention_line_with_extra_words_finds_its_paper() -> None:
+    paper = Record(
+        id="arxiv",
+        title="A Convergence Theory for Deep Learning via Over-Parameterization",
+        arxiv_id="1811.03962",
+        authors=("Zeyuan Allen-Zhu", "Yuanzhi Li", "Zhao Song"),
+        year=2018,
+    )
+    line = Record(
+        id="notes",
+        title="A Convergence Theory for Deep Learning via Over-Parameterization -- slides, video and our reading notes",
+    )
+    short_generic = Record(id="generic", title="Deep Learning -- slides and reading notes")
+    labels = match_clusters([paper, line, short_generic])
+    assert labels[0] == labels[1] != labels[2]
+
+
+def test_a_record_without_year_does_not_bridge_two_versions() -> None:
+    authors = ("Seth J. White", "David J. DeWitt")
+    records = [
+        Record(
+            id="conf", title="QuickStore: a high performance mapped object store", authors=authors, year=1994
+        ),
+        Record(
+            id="journal",
+            title="QuickStore: A High Performance Maped Object Store",
+            authors=authors,
+            year=1995,
+        ),
+        Record(id="undated", title="Quickstore - a high performance mapped object-store", authors=authors),
+    ]
+    labels = match_clusters(records)
+    assert labels[0] != labels[1]
+    assert labels[2] in (labels[0], labels[1])
+    # the same title in two years is a series title: an undated copy stays apart rather than guess
+    same_title = [*records[:2], Record(id="undated", title=records[0].title, authors=authors)]
+    same_title[1] = dataclasses.replace(records[1], title=records[0].title)
+    assert len(set(match_clusters(same_title))) == 3
+
+
+def test_one_year_apart_only_as_each_others_best_match() -> None:
+    authors = ("Prasan Roy", "S. Seshadri", "Abraham Silberschatz", "S. Sudarshan")
+    title = "Garbage collection in object-oriented databases using transactional cyclic reference counting"
+    # a year apart (a preprint and its journal version, or a wrong year): still one paper
+    lone = [
+        Record(id="a", title=title, authors=authors, year=1997),
+        Record(id="b", title=title.upper(), authors=tuple(reversed(authors)), year=1998),
+    ]
+    assert same(match_clusters(lone))
+    # both versions listed by both sources: each finds the copy from its own year
+    both = [
+        Record(id="a97", title=title, authors=authors, year=1997),
+        Record(id="a98", title=title, authors=authors, year=1998),
+        Record(id="b97", title=title.lower(), authors=authors, year=1997),
+        Record(id="b98", title=title.lower(), authors=authors, year=1998),
+    ]
+    labels = match_clusters(both)
+    assert labels[0] == labels[2] != labels[1] == labels[3]
+    # generic titles never stretch across years
+    editorials = [
+        Record(id="e1", title="Editorial", authors=("Won Kim",), year=1994),
+        Record(id="e2", title="Editorial", authors=("Won Kim",), year=1995),
+    ]
+    assert len(set(match_clusters(editorials))) == 2

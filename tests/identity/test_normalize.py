@@ -1,0 +1,109 @@
+"""Title and name normalization: every form a source writes the same title in compares equal."""
+
+from __future__ import annotations
+
+import pytest
+
+from dltheory_digest.identity import normalize_title
+from dltheory_digest.identity.normalize import (
+    core_title,
+    english_runs,
+    is_notice,
+    markers_conflict,
+    name_key,
+    split_authors,
+    surname,
+    title_markers,
+    title_variants,
+)
+
+NTK = "neural tangent kernel convergence and generalization in neural networks"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "Neural Tangent Kernel: Convergence and Generalization in Neural Networks",
+        "NEURAL TANGENT KERNEL - CONVERGENCE AND GENERALIZATION IN NEURAL NETWORKS",
+        "Neural Tangent Kernel:\nConvergence and Generali-\nzation in Neural Networks",  # hyphenation at a break
+        "Neural  Tangent Kernel — Convergence and Generalization in Neural Networks (v2)",  # version marker
+        "Ｎｅｕｒａｌ Tangent Kernel: Convergence and Generalization in Neural Networks",  # full-width (NFKC)
+        "arXiv:1806.07572v3 Neural Tangent Kernel: Convergence and Generalization in Neural Networks",
+        r"\emph{Neural Tangent Kernel}: Convergence and Generalization in Neural Networks",
+        "Neural Tangent Kernel&#58; Convergence and Generalization in Neural Networks",  # numeric entity
+    ],
+)
+def test_title_forms_normalize_alike(raw: str) -> None:
+    assert normalize_title(raw) == NTK
+
+
+def test_latex_accents_math_and_html_entities() -> None:
+    assert normalize_title(r"Schr\"odinger bridges and Poincar\'{e} inequalities") == (
+        "schrodinger bridges and poincare inequalities"
+    )
+    assert normalize_title("Schrödinger bridges and Poincaré inequalities") == (
+        "schrodinger bridges and poincare inequalities"
+    )
+    assert normalize_title(r"Learning $O(\sqrt{n})$-sparse networks") == "learning o sqrt n sparse networks"
+    assert normalize_title("Lud&#228;scher &amp; Papakonstantinou") == "ludascher papakonstantinou"
+
+
+def test_core_title_drops_bracketed_remarks_only() -> None:
+    assert core_title("DEVise (demo abstract): integrated querying of large datasets") == (
+        "devise integrated querying of large datasets"
+    )
+    assert normalize_title("DEVise (demo abstract)") == "devise demo abstract"
+
+
+def test_english_title_embedded_in_chinese_line() -> None:
+    line = "Recent advances in deep learning theory —— 一篇按六个方向整理的深度学习理论综述(2020)。"
+    assert english_runs(line)[0] == "Recent advances in deep learning theory"
+    assert title_variants(line) == ("recent advances in deep learning theory",)
+    # a purely Chinese or Arabic title has no English form of its own
+    assert title_variants("深度学习理论的最新进展") == ()
+    assert title_variants("الرياضيات الحديثة للتعلم العميق") == ()
+
+
+def test_part_and_edition_numbers() -> None:
+    part1 = title_markers("Database tuning: principles, experiments and troubleshooting techniques (part I)")
+    part2 = title_markers("Database tuning: principles, experiments and troubleshooting techniques (Part 2)")
+    plain = title_markers("Database tuning: principles, experiments and troubleshooting techniques")
+    assert part1 == {"p1"} and part2 == {"p2"}
+    assert markers_conflict(part1, part2)
+    assert markers_conflict(part1, plain)  # "Part I" is not the whole tutorial
+    assert markers_conflict(title_markers("Workshop report 2000"), title_markers("Workshop report 2001"))
+    # a number only one side writes ("SQL:1999 ... SQL3" vs "SQL:1999") is not a conflict
+    assert not markers_conflict(title_markers("SQL:1999, formerly known as SQL3"), title_markers("SQL:1999"))
+    assert not markers_conflict(
+        title_markers("SQL:1999, formerly known as SQL 3"), title_markers("SQL:1999 formerly SQL3")
+    )
+
+
+def test_notices() -> None:
+    assert is_notice("Erratum: A database model for object dynamics")
+    assert is_notice("Corrigendum to 'Deep nets generalize'")
+    assert not is_notice("A database model for object dynamics")
+
+
+def test_author_names() -> None:
+    assert split_authors("bertram lud &#228; scher , richard marciano") == (
+        "bertram lud ä scher",
+        "richard marciano",
+    )
+    assert split_authors("Roberts, Daniel A.; Yaida, Sho; Hanin, Boris") == (
+        "Roberts, Daniel A.",
+        "Yaida, Sho",
+        "Hanin, Boris",
+    )
+    assert split_authors("Arthur Jacot and Franck Gabriel and Clément Hongler") == (
+        "Arthur Jacot",
+        "Franck Gabriel",
+        "Clément Hongler",
+    )
+    assert surname("Clément Hongler") == "hongler"
+    assert surname("Hongler, C.") == "hongler"
+    assert surname("Hongler C") == "hongler"
+    assert surname("Daniel A. Roberts Jr.") == "roberts"
+    assert name_key("et al.") == name_key("…") == name_key("?") == ("", "")
+    # a tokenizer that split a name around an entity still yields the same letters
+    assert name_key("u &#287; ur &#199; etintemel")[1] == name_key("Uğur Çetintemel")[1] == "ugurcetintemel"

@@ -1,0 +1,199 @@
+"""split_by_novelty and the sent-ledger across weeks (a real SQLite store)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from dltheory_digest.identity import LedgerEntry, cluster_items, history_keys, ledger_entry, split_by_novelty
+from dltheory_digest.models import AnnounceType, Item, ItemKind, Paper, PaperCluster
+from dltheory_digest.store import Store, open_store
+from dltheory_digest.store.ledger import load_history, record_week, weeks_sent
+
+NTK = Paper(
+    key="arxiv:1806.07572",
+    title="Neural Tangent Kernel: Convergence and Generalization in Neural Networks",
+    arxiv_id="1806.07572",
+    authors=("Arthur Jacot", "Franck Gabriel", "Clément Hongler"),
+)
+RETHINKING = Paper(
+    key="arxiv:1611.03530",
+    title="Understanding deep learning requires rethinking generalization",
+    arxiv_id="1611.03530",
+    authors=("Chiyuan Zhang", "Samy Bengio", "Moritz Hardt", "Benjamin Recht", "Oriol Vinyals"),
+)
+PAPERS = {"1806.07572": NTK, "1611.03530": RETHINKING}
+NAMES = {"arxiv-rss": "arXiv cs.LG", "zhihu": "Zhihu", "shamra": "Shamra Academia"}
+
+
+def arxiv_item(paper: Paper, version: int) -> Item:
+    return Item(
+        source_id="arxiv-rss",
+        kind=ItemKind.PAPER,
+        title=paper.title,
+        url=f"https://arxiv.org/abs/{paper.arxiv_id}v{version}",
+        arxiv_id=paper.arxiv_id,
+        version=version,
+        lang="en",
+        announce_type=AnnounceType.NEW if version == 1 else AnnounceType.REPLACE,
+    )
+
+
+def zhihu_item(paper: Paper) -> Item:
+    return Item(
+        source_id="zhihu",
+        kind=ItemKind.MENTION,
+        title=f"{paper.title} 论文解读",
+        lang="zh",
+        url="https://zhuanlan.zhihu.com/p/000000003",
+    )
+
+
+def week_clusters(*items: Item) -> list[PaperCluster]:
+    return cluster_items(items, PAPERS, source_names=NAMES)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    opened = open_store(f"sqlite:///{tmp_path / 'store.sqlite'}")
+    yield opened
+    opened.close()
+
+
+def send_week(
+    store: Store, week: str, clusters: list[PaperCluster]
+) -> tuple[list[str], list[tuple[str, str]]]:
+    """What the pipeline does each week: split against the ledger, then record what was sent."""
+    history = load_history(store, [key for c in clusters for key in history_keys(c)])
+    new, updated = split_by_novelty(clusters, history, week)
+    sent = new + [c for c, _ in updated]
+    record_week(
+        store,
+        week,
+        [ledger_entry(c, week) for c in sent],
+        sections={c.paper.key: "updated" for c, _ in updated},
+    )
+    return [c.paper.key for c in new], [(c.paper.key, reason) for c, reason in updated]
+
+
+def test_unseen_papers_are_new() -> None:
+    clusters = week_clusters(arxiv_item(NTK, 1), arxiv_item(RETHINKING, 1))
+    new, updated = split_by_novelty(clusters, {}, "2026-W45")
+    assert [c.paper.key for c in new] == ["arxiv:1611.03530", "arxiv:1806.07572"] and updated == []
+
+
+def test_only_earlier_weeks_count() -> None:
+    clusters = week_clusters(arxiv_item(NTK, 1))
+    same_week = {
+        "arxiv:1806.07572": [LedgerEntry("arxiv:1806.07572", "2026-W45", 1, ("arxiv-rss",), ("en",))]
+    }
+    new, updated = split_by_novelty(clusters, same_week, "2026-W45")
+    assert len(new) == 1 and updated == []
+    new, updated = split_by_novelty(clusters, same_week, "2026-W46")
+    assert new == [] and updated == []  # same version, same sources: dropped
+
+
+def test_ledger_across_two_weeks(store: Store) -> None:
+    week1 = week_clusters(arxiv_item(NTK, 1), arxiv_item(RETHINKING, 1))
+    assert send_week(store, "2026-W45", week1) == (["arxiv:1611.03530", "arxiv:1806.07572"], [])
+
+    # week 2: NTK gets v2, the other paper is discussed on Zhihu, a third listing repeats v1 of nothing new
+    week2 = week_clusters(arxiv_item(NTK, 2), arxiv_item(RETHINKING, 1), zhihu_item(RETHINKING))
+    new, updated = send_week(store, "2026-W46", week2)
+    assert new == []
+    assert updated == [
+        ("arxiv:1611.03530", "newly discussed on Zhihu (zh)"),
+        ("arxiv:1806.07572", "updated to v2 (was v1 on 2026-W45)"),
+    ]
+    # rerunning week 2 (its own rows are now in the ledger) gives the same answer
+    assert send_week(store, "2026-W46", week2) == (new, updated)
+    assert weeks_sent(store) == ["2026-W45", "2026-W46"]
+
+    history = load_history(store, ["arxiv:1806.07572", "arxiv:1611.03530", "arxiv:0000.00000"])
+    assert set(history) == {"arxiv:1806.07572", "arxiv:1611.03530"}
+    assert [(e.week, e.version) for e in history["arxiv:1806.07572"]] == [("2026-W45", 1), ("2026-W46", 2)]
+    assert history["arxiv:1611.03530"][-1].source_ids == ("arxiv-rss", "zhihu")
+    assert history["arxiv:1611.03530"][-1].langs == ("en", "zh")
+
+    # week 3: nothing changed -> nothing comes back; a Shamra page is new coverage
+    week3 = week_clusters(arxiv_item(NTK, 2), zhihu_item(RETHINKING))
+    assert send_week(store, "2026-W47", week3) == ([], [])
+    shamra = Item(
+        source_id="shamra",
+        kind=ItemKind.PAPER,
+        title=NTK.title,
+        lang="ar",
+        url="https://shamra-academia.com/show/000004",
+    )
+    week4 = week_clusters(shamra)
+    assert send_week(store, "2026-W48", week4) == (
+        [],
+        [("arxiv:1806.07572", "newly discussed on Shamra Academia (ar)")],
+    )
+
+
+def test_another_arxiv_feed_is_not_new_coverage() -> None:
+    history = {"arxiv:1806.07572": [LedgerEntry("arxiv:1806.07572", "2026-W45", 1, ("arxiv-rss",), ("en",))]}
+    other_feed = Item(
+        source_id="arxiv-api",
+        kind=ItemKind.PAPER,
+        title=NTK.title,
+        arxiv_id="1806.07572",
+        version=1,
+        url="https://arxiv.org/abs/1806.07572v1",
+        lang="en",
+    )
+    assert split_by_novelty(week_clusters(other_feed), history, "2026-W46") == ([], [])
+
+
+def test_version_and_coverage_together() -> None:
+    history = {
+        "arxiv:1806.07572": [
+            LedgerEntry("arxiv:1806.07572", "2026-W40", 1, ("arxiv-rss",), ("en",)),
+            LedgerEntry("arxiv:1806.07572", "2026-W42", 2, ("arxiv-rss",), ("en",)),
+        ]
+    }
+    clusters = week_clusters(arxiv_item(NTK, 3), zhihu_item(NTK))
+    _, updated = split_by_novelty(clusters, history, "2026-W45")
+    assert updated[0][1] == "updated to v3 (was v2 on 2026-W42); newly discussed on Zhihu (zh)"
+
+
+def test_record_week_is_an_idempotent_upsert(store: Store) -> None:
+    entry = LedgerEntry("arxiv:1806.07572", "2026-W45", 1, ("arxiv-rss",), ("en",))
+    assert record_week(store, "2026-W45", [entry]) == 1
+    assert (
+        record_week(
+            store,
+            "2026-W45",
+            [LedgerEntry("arxiv:1806.07572", "2026-W45", 2, ("zhihu", "arxiv-rss"), ("zh", "en"))],
+        )
+        == 1
+    )
+    history = load_history(store, ["arxiv:1806.07572"])
+    assert history == {
+        "arxiv:1806.07572": [
+            LedgerEntry("arxiv:1806.07572", "2026-W45", 2, ("arxiv-rss", "zhihu"), ("en", "zh"))
+        ]
+    }
+    with pytest.raises(ValueError):
+        record_week(store, "2026-W46", [entry])
+
+
+def test_a_paper_first_sent_through_a_mention_is_not_new_once_arxiv_knows_it(store: Store) -> None:
+    # week 1: only a blog's mention, no id and no metadata yet -> a title key
+    mention = Item(
+        source_id="offconvex",
+        kind=ItemKind.MENTION,
+        title=NTK.title.upper(),
+        lang="en",
+        url="https://example.org/ntk-post",
+    )
+    week1 = cluster_items([mention], {}, source_names=NAMES)
+    assert send_week(store, "2026-W45", week1) == ([week1[0].paper.key], [])
+    assert week1[0].paper.key.startswith("title:")
+    # week 2: the arXiv listing itself
+    week2 = week_clusters(arxiv_item(NTK, 1))
+    assert week2[0].paper.key == "arxiv:1806.07572"
+    assert send_week(store, "2026-W46", week2) == ([], [])
