@@ -34,12 +34,23 @@ def smtp(monkeypatch: pytest.MonkeyPatch) -> Iterator[Mailbox]:
 @pytest.mark.prefect
 def test_demo_writes_and_mails_the_digest(prefect_harness: None, smtp: Mailbox, tmp_path: Path) -> None:
     out = tmp_path / "digests"
-    args = ["demo", "--output-dir", str(out), "--email-to", "ada@example.org", "--email-to", "lin@example.org"]
+    args = [
+        "demo",
+        "--output-dir",
+        str(out),
+        "--email-to",
+        "ada@example.org",
+        "--email-to",
+        "lin@example.org",
+    ]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     digest = out / f"{DEMO_WEEK}.md"
     assert digest.is_file() and str(digest) in result.output.replace("\n", "")
-    assert sorted(r for rec in smtp.received for r in rec.recipients) == ["ada@example.org", "lin@example.org"]
+    assert sorted(r for rec in smtp.received for r in rec.recipients) == [
+        "ada@example.org",
+        "lin@example.org",
+    ]
     message = smtp.to("ada@example.org")[0]
     assert message.get_content_type() == "multipart/alternative"
     plain, html = message.get_payload()  # type: ignore[misc]
@@ -47,10 +58,14 @@ def test_demo_writes_and_mails_the_digest(prefect_harness: None, smtp: Mailbox, 
     assert "Neural Tangent Kernel" in plain.get_content() and "<html" in html.get_content().lower()
 
 
-def test_bad_sources_file_exits_2_and_fetches_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bad_sources_file_exits_2_and_fetches_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with SnapshotServer() as server:
         sources = write_demo_sources(server.base_url, tmp_path / "sources.yaml")
-        sources.write_text(sources.read_text(encoding="utf-8").replace("kind: feed", "kind: fed", 1), encoding="utf-8")
+        sources.write_text(
+            sources.read_text(encoding="utf-8").replace("kind: feed", "kind: fed", 1), encoding="utf-8"
+        )
         monkeypatch.setenv("DLTHEORY_SOURCES_FILE", str(sources))
         result = runner.invoke(app, ["run", "--week", DEMO_WEEK])
         assert result.exit_code == 2
