@@ -323,6 +323,15 @@ def _compiled(phrase: str) -> re.Pattern[str]:
     return _phrase_pattern(phrase)
 
 
+@cache
+def _needle(phrase: str) -> str:
+    """A substring every match of the phrase contains: its first word, less a plural 's'.
+
+    Checking it with `in` first skips almost all regex searches on long abstracts."""
+    words = normalize(phrase).split()
+    return words[0].rstrip("s") if words else ""
+
+
 @dataclass(frozen=True)
 class _Text:
     """A text in the two normalised forms phrases are looked up in."""
@@ -335,6 +344,9 @@ class _Text:
         return cls(normalize(text), _fused(text))
 
     def has(self, phrase: str) -> bool:
+        needle = _needle(phrase)
+        if needle not in self.spaced and needle not in self.fused:
+            return False
         pattern = _compiled(phrase)
         return bool(pattern.search(self.spaced) or (self.fused != self.spaced and pattern.search(self.fused)))
 

@@ -50,7 +50,8 @@ def localize_items(items: Sequence[Item], translator: Translator | None) -> Lang
     for index, item in enumerate(flat):
         for name in _FIELDS:
             value: str = getattr(item, name)
-            if not value or not value.strip():
+            if not value or not value.strip() or value.isascii():
+                # ASCII text holds no Chinese or Arabic: nothing to translate (most of arXiv)
                 continue
             segments = detect(value).segments
             plans[(index, name)] = segments
