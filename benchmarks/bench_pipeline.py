@@ -28,13 +28,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import bench_parse  # noqa: E402  (the recordings and their synthetic repetition)
-import feedparser  # noqa: E402
-from lxml import etree  # noqa: E402
+import bench_parse
+import feedparser
+from lxml import etree
 
-from dltheory_digest import digest, directions, identity, language, resolve  # noqa: E402
-from dltheory_digest.models import RawPage  # noqa: E402
-from dltheory_digest.sources import arxiv_api, arxiv_rss  # noqa: E402
+from dltheory_digest import digest, directions, identity, language, resolve
+from dltheory_digest.models import RawPage
+from dltheory_digest.sources import arxiv_api, arxiv_rss
 
 
 def _distinct_titles(document: bytes, tag: str) -> bytes:
@@ -78,7 +78,9 @@ def measure(n_items: int = 20_000) -> dict[str, float]:
 
     figures["identity"], clusters = _cpu(cluster)
     taxonomy = directions.load_taxonomy()
-    classifier = directions.DirectionClassifier.from_taxonomy(taxonomy)  # fitted once per process, not per week
+    classifier = directions.DirectionClassifier.from_taxonomy(
+        taxonomy
+    )  # fitted once per process, not per week
     figures["directions"], classes = _cpu(
         lambda: classifier.classify_many([(c.paper.title, c.paper.abstract) for c in clusters])
     )
@@ -99,7 +101,9 @@ def measure(n_items: int = 20_000) -> dict[str, float]:
     figures["digest"], markdown = _cpu(render)
     total = sum(figures[k] for k in ("parse", "language", "identity", "directions", "digest"))
     figures["total"] = total
-    print(f"{len(items)} items, {len(clusters)} papers, {len(rss) + len(api):,} bytes, digest {len(markdown):,} chars")
+    print(
+        f"{len(items)} items, {len(clusters)} papers, {len(rss) + len(api):,} bytes, digest {len(markdown):,} chars"
+    )
     for name in ("feedparser", "lxml", "parse", "language", "identity", "directions", "digest", "total"):
         print(f"  {name:<11} {figures[name]:8.2f} s CPU")
     print(f"parse -> digest / feedparser parse = {total / figures['feedparser']:.2f}x  (goal <= 3)")

@@ -114,12 +114,19 @@ class Item:
 
     @property
     def key(self) -> str:
-        """Stable identity of the sighting within its source."""
+        """Stable identity of the sighting within its source.
+
+        A mention without an id is keyed by its link *and* title: several title-only
+        mentions on one page share the page's URL but are different sightings.
+        """
         if self.arxiv_id and self.kind is not ItemKind.POST:
             return f"arxiv:{self.arxiv_id}"
+        title = " ".join(self.title.lower().split())
+        if self.kind is ItemKind.MENTION:
+            return f"mention:{self.url or ''}|{title}"
         if self.url:
             return f"url:{self.url}"
-        return f"title:{self.title.strip().lower()}"
+        return f"title:{title}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -227,6 +227,7 @@ def build_week(
     # resolve: arXiv metadata for every id (stored papers first), titles for the rest
     ids = {i.arxiv_id for i in paperish if i.arxiv_id}
     known = store_records.load_papers(store, ids)
+    unresolved: Mapping[str, int] = {}
     if fetch_bytes is not None:
         # listing items already carry arXiv's metadata: only mentions need API look-ups
         resolved = resolve.resolve(paperish, fetch_bytes, known=known, api_base=api_base, trust_listings=True)
@@ -234,17 +235,23 @@ def build_week(
         store_records.save_resolutions(store, resolved.resolutions)
         papers = {**known, **resolved.papers}
         notes.extend(resolved.warnings)
+        unresolved = resolved.unresolved_by_source()
         found_ids = {(r.source_id, r.item_key): r.arxiv_id for r in resolved.resolutions if r.arxiv_id}
         paperish = [_with_resolved_id(i, found_ids) for i in paperish]
     else:
         papers = dict(known)
 
     # language: detect, normalize, translate (keeping the original)
-    localized = language.localize_items(paperish, stages.translator)
+    # posts too: a Zhihu article's title reads in English with the original beneath it
+    localized = language.localize_items([*paperish, *posts], stages.translator)
     notes.extend(localized.notes)
+    localized_papers = localized.items[: len(paperish)]
+    localized_posts = localized.items[len(paperish) :]
+    # every sighting keeps its detected language, English title/text and translating model
+    store_records.save_items(store, localized.items)
 
     # identity: one cluster per paper; the sent-ledger decides what is new
-    clusters = identity.cluster_items(localized.items, papers, source_names=names)
+    clusters = identity.cluster_items(localized_papers, papers, source_names=names)
     # every key a paper was ever known by: one first sent as a title-only mention stays sent
     history = ledger.load_history(store, [k for c in clusters for k in identity.history_keys(c)])
     fresh, updated = identity.split_by_novelty(clusters, history, week_id)
@@ -259,7 +266,11 @@ def build_week(
     emerging = [[fresh[low[j]].paper.key for j in group] for group in groups]
 
     direction_list = [(d.id, d.name) for d in stages.taxonomy.directions]
-    reports = store_records.week_reports_of(store, week_id)
+    # mentions no paper could be found for are kept (they still show) and counted per source
+    reports = [
+        dataclasses.replace(r, unresolved=unresolved.get(r.source_id, r.unresolved))
+        for r in store_records.week_reports_of(store, week_id)
+    ]
     built = digest_stage.build_digest(
         week=week_id,
         window_start=window_start,
@@ -269,7 +280,7 @@ def build_week(
         classifications=classifications,
         directions=direction_list,
         updated=updated,
-        posts=posts,
+        posts=localized_posts,
         reports=reports,
         relevance_threshold=relevance_threshold,
         emerging=emerging,

@@ -449,8 +449,8 @@ def test_markdown_has_every_part() -> None:
     assert "## Emerging (2)" in markdown
     assert "links to: [Gradient Descent Provably Optimizes" in markdown
     assert "<details>\n<summary>Below the relevance threshold (1)</summary>" in markdown
-    assert "| shamra | shamra | 0 | 0 | 0 | 0 | HTTP 503 after 3 retries |" in markdown
-    assert "| zhihu | zhihu | 2 | 4 | 2 | 1: no body \\| in \\<div\\> | ok |" in markdown
+    assert "| shamra | shamra | 0 | 0 | 0 | 0 | 0 | HTTP 503 after 3 retries |" in markdown
+    assert "| zhihu | zhihu | 2 | 4 | 2 | 0 | 1: no body \\| in \\<div\\> | ok |" in markdown
     assert "Translation models: argos zh→en 1.9" in markdown
     assert "- untranslated: no ar→en model" in markdown
 

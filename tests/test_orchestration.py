@@ -174,6 +174,32 @@ def test_serve_and_a_manual_refresh_reach_completed(prefect_server: dict[str, st
         digest = tmp_path / "outputs" / "2026-W47.md"
         assert digest.is_file()
         assert "dead-blog" in digest.read_text(encoding="utf-8").split("## Source report", 1)[1]
+
+        # the same two deployments registered on a process work pool, for workers elsewhere
+        subprocess.run(
+            [str(BIN / "prefect"), "work-pool", "create", "dltheory-test", "--type", "process"],
+            env=env,
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+        deployed = subprocess.run(
+            [str(BIN / "dltheory-digest"), "deploy", "--pool", "dltheory-test"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=tmp_path,
+        )
+        assert deployed.returncode == 0, deployed.stdout + deployed.stderr
+        pool_deployments = subprocess.run(
+            [str(BIN / "prefect"), "deployment", "inspect", "weekly-digest/manual"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        ).stdout
+        assert "dltheory-test" in pool_deployments
     finally:
         serve.terminate()
         try:

@@ -445,7 +445,7 @@ def test_posts_resolve_the_papers_they_cite(arxiv: FakeArxiv, fetch: Callable[[s
     # the post itself and the video need no resolution; both citations get one
     assert [(r.source_id, r.item_key, r.method, r.arxiv_id) for r in result.resolutions] == [
         ("offconvex", "arxiv:1703.00887", "arxiv_id", "1703.00887"),
-        ("offconvex", "title:nesterov and polyak 2006", "unresolved", None),
+        ("offconvex", "mention:|nesterov and polyak 2006", "unresolved", None),
     ]
     # "Nesterov and Polyak 2006" cites, it is not a title: no search is spent on it
     assert result.resolutions[1].detail == "DOI 10.1007/s10107-006-0706-8: arXiv cannot be searched by DOI"
