@@ -50,6 +50,7 @@ from sklearn.pipeline import FeatureUnion
 from threadpoolctl import threadpool_limits
 
 from dltheory_digest.errors import ConfigError
+from dltheory_digest.ids import parse_arxiv_id
 from dltheory_digest.models import Classification
 
 DEFAULT_TAXONOMY = Path(__file__).with_name("taxonomy.yaml")
@@ -133,8 +134,9 @@ class _ExampleModel(BaseModel):
     @field_validator("id")
     @classmethod
     def _arxiv_shape(cls, value: str) -> str:
-        if not re.match(r"^(\d{4}\.\d{4,5}|[a-z-]+(\.[A-Z]{2})?/\d{7})$", value):
-            raise ValueError(f"not an arXiv id: {value!r}")
+        parsed = parse_arxiv_id(value)
+        if parsed is None or parsed[0] != value:
+            raise ValueError(f"not an arXiv id without version: {value!r}")
         return value
 
 

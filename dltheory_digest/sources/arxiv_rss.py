@@ -23,14 +23,12 @@ from dltheory_digest.config import SourceSpec
 from dltheory_digest.errors import ParseError
 from dltheory_digest.ids import abs_url, normalize_doi
 from dltheory_digest.models import AnnounceType, Item, ItemKind, ParseResult, RawPage
-from dltheory_digest.sources.arxiv_api import RecordStream, collapse, parse_iso
+from dltheory_digest.sources.arxiv_api import _ARXIV, _ATOM, RecordStream, collapse, parse_iso
 from dltheory_digest.sources.base import PlanContext, SourceKind
 
 RSS_BASE = "https://rss.arxiv.org/rss/"
 
-_ARXIV = "{http://arxiv.org/schemas/atom}"
 _DC = "{http://purl.org/dc/elements/1.1/}"
-_ATOM = "{http://www.w3.org/2005/Atom}"
 
 X_ANNOUNCE = _ARXIV + "announce_type"
 X_DOI = _ARXIV + "DOI"
