@@ -386,20 +386,28 @@ def report_summary(report: SourceReport) -> dict[str, object]:
     }
 
 
-def default_stages(settings: Settings) -> Stages:
-    """The production stage implementations, configured from the settings."""
-    from dltheory_digest import directions, language
-    from dltheory_digest.store import open_store
+def default_translator(settings: Settings, store: Store) -> Translator:
+    """argostranslate through the store's translation cache and the configured glossary."""
+    from dltheory_digest import language
     from dltheory_digest.store.translations import StoreTranslationCache
 
-    taxonomy = directions.load_taxonomy(settings.taxonomy_file)
-    classifier = directions.DirectionClassifier.from_taxonomy(taxonomy)
-    translator = language.Translator(
-        cache=StoreTranslationCache(open_store(settings.resolved_store_url)),
+    return language.Translator(
+        cache=StoreTranslationCache(store),
         glossary=language.load_glossary(settings.glossary_file),
         packages_dir=settings.argos_packages_dir,
     )
-    return Stages(translator=translator, classifier=classifier, taxonomy=taxonomy)
+
+
+def default_stages(settings: Settings, store: Store) -> Stages:
+    """The production stage implementations, configured from the settings."""
+    from dltheory_digest import directions
+
+    taxonomy = directions.load_taxonomy(settings.taxonomy_file)
+    return Stages(
+        translator=default_translator(settings, store),
+        classifier=directions.DirectionClassifier.from_taxonomy(taxonomy),
+        taxonomy=taxonomy,
+    )
 
 
 def deliver_week(

@@ -94,7 +94,7 @@ def build_task(settings: Settings, week: Week, specs: list[SourceSpec], run_id: 
             zone_name=settings.timezone,
             specs=specs,
             fetch_bytes=fetch_bytes,
-            stages=pipeline.default_stages(settings),
+            stages=pipeline.default_stages(settings, store),
             relevance_threshold=settings.relevance_threshold,
             api_base=settings.arxiv_api_base,
         )
@@ -127,7 +127,7 @@ def deliver_task(
         build,
         resend=resend,
         to=to,
-        translator=pipeline.default_stages(settings).translator,
+        translator=pipeline.default_translator(settings, store),
     )
     create_markdown_artifact(
         markdown=mail.delivery_report(results),
