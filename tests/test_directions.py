@@ -433,3 +433,65 @@ def test_emerging_groups_with_the_real_classifier(classifier: DirectionClassifie
     classifications = classifier.classify_many(items)
     assert [c.primary == OTHER for c in classifications] == [True, True, True, False, True]
     assert emerging_groups(items, classifications) == [[0, 1, 2]]
+
+
+# --------------------------------------------------------------------------- fast paths
+# classify_many looks phrases up through an index and computes the TF-IDF features of both
+# linear models in one pass; these tests hold both to the plain computation they replace.
+
+
+def _stress_texts(taxonomy: Taxonomy) -> list[str]:
+    """The taxonomy's own text, and each phrase written hyphenated, glued, plural,
+    capitalised, among LaTeX and accents, as titles and abstracts write them."""
+    texts = [d.description for d in taxonomy.directions]
+    texts += [title for d in taxonomy.directions for title in d.example_titles]
+    for direction in taxonomy.directions:
+        for phrase in (*direction.phrases, *direction.settings):
+            words = phrase.split()
+            texts.append(f"On {'-'.join(words)}es and {''.join(words).upper()} in $\\mathbb{{R}}^d$")
+            texts.append(f"Naïve {words[0]}-based {' '.join(words[1:])}s, {words[-1][:-1]} or {words[0]}x")
+    return texts
+
+
+def test_phrase_index_finds_exactly_what_phrase_matching_finds(
+    classifier: DirectionClassifier, taxonomy: Taxonomy
+) -> None:
+    from dltheory_digest.directions import _PhraseIndex, _Text
+
+    phrases = sorted(
+        {normalize(p) for d in taxonomy.directions for p in (*d.phrases, *d.settings)}
+        | {"on the", "neural network", "relu", "class", "s"}
+    )
+    index = _PhraseIndex(phrases)
+    checked = 0
+    for raw in _stress_texts(taxonomy):
+        text = _Text.of(raw)
+        expected = {p for p in phrases if text.has(p)}
+        assert index.found(text) == expected, raw
+        checked += len(expected)
+    assert checked > 500  # the texts do contain many phrases
+
+
+def test_shared_features_equal_each_models_own_transform(
+    classifier: DirectionClassifier, taxonomy: Taxonomy
+) -> None:
+    texts = [normalize(t) for t in _stress_texts(taxonomy)] + ["", "x"]
+    shared = classifier._tfidf.transform(texts)
+    assert classifier._rel is not None
+    for union, got in zip((classifier._vec, classifier._rel[0]), shared, strict=True):
+        expected = union.transform(texts)
+        assert got.shape == expected.shape
+        # the same sparse layout and the same bits, so the models see identical input
+        assert got.indptr.tolist() == expected.indptr.tolist()
+        assert got.indices.tolist() == expected.indices.tolist()
+        assert got.data.tolist() == expected.data.tolist()
+
+
+def test_classify_many_in_small_blocks_matches_one_by_one(
+    classifier: DirectionClassifier, taxonomy: Taxonomy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    texts = _stress_texts(taxonomy)[:40]
+    rows = [(title, abstract) for title, abstract in zip(texts[::2], texts[1::2], strict=False)]
+    rows += [(OBVIOUS[0][1], ""), ("", OBVIOUS[3][1]), ("", "")]
+    monkeypatch.setattr(classifier, "_block", 3)
+    assert classifier.classify_many(rows) == [classifier.classify(t, a) for t, a in rows]
