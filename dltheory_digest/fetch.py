@@ -28,7 +28,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Protocol
+from typing import BinaryIO, Protocol
 from urllib.parse import urljoin
 
 import hishel
@@ -260,6 +260,8 @@ class PoliteClient:
         source_id: str,
         politeness: Politeness = DEFAULT_POLITENESS,
         headers: Mapping[str, str] | None = None,
+        sink: BinaryIO | None = None,
+        progress: Callable[[int, int | None], None] | None = None,
     ) -> RawPage:
         """GET `url` politely; redirects are followed hop by hop (each checked and limited)."""
         current = url
@@ -277,7 +279,9 @@ class PoliteClient:
                 if delay:
                     min_interval = max(min_interval, float(delay))
             with self._connection_slot(target.host):
-                page = self._fetch_with_retries(current, source_id, politeness, min_interval, headers)
+                page = self._fetch_with_retries(
+                    current, source_id, politeness, min_interval, headers, sink, progress
+                )
             location = page.header("location")
             if page.status in REDIRECT_STATUSES and location:
                 current = urljoin(current, location)
@@ -286,6 +290,36 @@ class PoliteClient:
                 raise HTTPStatusError(source_id, f"HTTP {page.status} for {current}", page=page)
             return page
         raise FetchError(source_id, f"more than {MAX_REDIRECTS} redirects from {url}", url=url)
+
+    def download(
+        self,
+        url: str,
+        dest: Path,
+        *,
+        source_id: str,
+        politeness: Politeness = DEFAULT_POLITENESS,
+        progress: Callable[[int, int | None], None] | None = None,
+    ) -> Path:
+        """Stream a large file (a translation model) to `dest` politely, never whole in memory.
+
+        It bypasses the page cache; the file appears at `dest` only once it is complete.
+        """
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        partial = dest.with_name(dest.name + ".part")
+        try:
+            with partial.open("wb") as sink:
+                self.get(
+                    url,
+                    source_id=source_id,
+                    politeness=politeness,
+                    headers={"Cache-Control": "no-store"},
+                    sink=sink,
+                    progress=progress,
+                )
+            partial.replace(dest)
+        finally:
+            partial.unlink(missing_ok=True)
+        return dest
 
     def drain_records(self, source_id: str | None = None) -> list[FetchRecord]:
         """Remove and return the records of `source_id` (all when None), for storing them."""
@@ -351,6 +385,8 @@ class PoliteClient:
         politeness: Politeness,
         min_interval: float,
         headers: Mapping[str, str] | None,
+        sink: BinaryIO | None = None,
+        progress: Callable[[int, int | None], None] | None = None,
     ) -> RawPage:
         attempts = self.max_retries + 1
         for attempt in range(attempts):
@@ -363,7 +399,16 @@ class PoliteClient:
                 return max(0.0, (time.monotonic() - started - state.waited) * 1000.0)
 
             try:
-                page = self._send(url, source_id, politeness.timeout, politeness.max_bytes, headers, state)
+                page = self._send(
+                    url,
+                    source_id,
+                    politeness.timeout,
+                    politeness.max_bytes,
+                    headers,
+                    state,
+                    sink=sink,
+                    progress=progress,
+                )
             except _TooLarge as exc:
                 how = "declares" if exc.declared else "exceeded"
                 message = f"response {how} more than the {politeness.max_bytes}-byte cap"
@@ -402,7 +447,7 @@ class PoliteClient:
                 source_id,
                 url,
                 page.status,
-                len(page.content),
+                len(page.content) if sink is None else sink.tell(),
                 elapsed_ms(),
                 page.from_cache,
                 None,
@@ -441,8 +486,17 @@ class PoliteClient:
         headers: Mapping[str, str] | None,
         state: _RequestState,
         follow_redirects: bool = False,
+        sink: BinaryIO | None = None,
+        progress: Callable[[int, int | None], None] | None = None,
     ) -> RawPage:
-        """One request (possibly answered by the cache), body read under the size cap."""
+        """One request (possibly answered by the cache), body read under the size cap.
+
+        With a `sink` the body is streamed into it (from its start: a retry rewrites it)
+        instead of being held in memory, and `progress(done, total)` follows the transfer.
+        """
+        if sink is not None:
+            sink.seek(0)
+            sink.truncate()
         with self._http.stream(
             "GET",
             url,
@@ -456,13 +510,19 @@ class PoliteClient:
                 raise _TooLarge(response.status_code, 0, declared=True)
             chunks: list[bytes] = []
             size = 0
+            total = int(declared) if declared.isdigit() else None
             # Decoded bytes are counted, so a small gzip bomb is caught too; leaving the
             # block closes the connection without reading the rest.
             for chunk in response.iter_bytes():
                 size += len(chunk)
                 if size > max_bytes:
                     raise _TooLarge(response.status_code, size, declared=False)
-                chunks.append(chunk)
+                if sink is None or response.status_code >= 300:
+                    chunks.append(chunk)
+                else:
+                    sink.write(chunk)
+                    if progress is not None:
+                        progress(size, total)
             caching = response.extensions.get("caching") or {}
             return RawPage(
                 source_id=source_id,

@@ -613,3 +613,38 @@ def test_a_body_cut_at_the_cap_is_not_cached(server: LocalServer, tmp_path: Path
         page = client.get(server.url("/long"), source_id="s", politeness=NO_WAIT)
     assert page.content == b"z" * 10_000 and page.from_cache is False
     assert len(server.hits("/long")) == 2
+
+
+def test_download_streams_to_a_file_bypassing_the_cache(tmp_path: Path) -> None:
+    """A model-sized body goes to disk in chunks, a failed first attempt is rewritten, nothing is cached."""
+    body = bytes(range(256)) * 4096  # 1 MiB
+    calls: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request.url.path)
+        if request.url.path == "/robots.txt":
+            return httpx.Response(404)
+        if calls.count("/model.argosmodel") == 1:
+            return httpx.Response(503, content=b"busy", headers={"retry-after": "0"})
+        return httpx.Response(200, content=body, headers={"content-length": str(len(body))})
+
+    seen: list[tuple[int, int | None]] = []
+    client = PoliteClient(
+        transport=httpx.MockTransport(handler), cache_path=tmp_path / "cache.sqlite", sleep=lambda s: None
+    )
+    with client:
+        path = client.download(
+            "https://models.example/model.argosmodel",
+            tmp_path / "dl" / "model.argosmodel",
+            source_id="argos-models",
+            progress=lambda done, total: seen.append((done, total)),
+        )
+        assert path.read_bytes() == body
+        assert not (tmp_path / "dl" / "model.argosmodel.part").exists()
+        assert seen[-1] == (len(body), len(body))
+        client.download("https://models.example/model.argosmodel", tmp_path / "again", source_id="argos-models")
+    assert calls.count("/model.argosmodel") == 3  # no-store: the second download is not served from the cache
+    assert [r.bytes for r in client.records if r.url.endswith("model.argosmodel") and r.status == 200] == [
+        len(body),
+        len(body),
+    ]

@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from dltheory_digest.cli import app
+from dltheory_digest.fetch import PoliteClient
 from dltheory_digest.language import (
     Glossary,
     MemoryTranslationCache,
@@ -266,7 +267,7 @@ def test_install_from_index_downloads_and_installs(tiny_packages: dict[str, Path
         return httpx.Response(404)
 
     seen: list[tuple[int, int | None]] = []
-    with httpx.Client(transport=httpx.MockTransport(handler)) as client:
+    with PoliteClient(transport=httpx.MockTransport(handler), sleep=lambda s: None) as client:
         entries = argos_packages.fetch_index(client, "https://models.test/index.json")
         entry = argos_packages.choose(entries, "ar", "en")
         assert entry is not None and entry["package_version"] == "0.2"
@@ -282,7 +283,7 @@ def test_offline_index_gives_a_clear_error_quickly(tmp_path: Path) -> None:
         raise httpx.ConnectError("Name or service not known", request=request)
 
     with (
-        httpx.Client(transport=httpx.MockTransport(refuse)) as client,
+        PoliteClient(transport=httpx.MockTransport(refuse), sleep=lambda s: None) as client,
         pytest.raises(ModelInstallError) as err,
     ):
         argos_packages.fetch_index(client, "https://models.test/index.json")

@@ -115,12 +115,14 @@ def install_cmd(
 def _install_from_index(langs: list[str], where: Path, index_url: str, timeout: float) -> None:
     import tempfile
 
-    import httpx
     from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColumn, TransferSpeedColumn
 
+    from dltheory_digest.config import load_settings
+    from dltheory_digest.fetch import PoliteClient
     from dltheory_digest.language import argos
 
-    with httpx.Client(headers={"User-Agent": "dltheory-digest (models install)"}) as client:
+    # the one polite client: User-Agent, robots.txt, retries; few retries, so offline fails fast
+    with PoliteClient(contact=load_settings().contact, max_retries=1) as client:
         index = argos.fetch_index(client, index_url, timeout=timeout)
         wanted = [pair for lang in langs for pair in argos.pairs_for(lang)]
         missing = [f"{a}→{b}" for a, b in wanted if argos.choose(index, a, b) is None]

@@ -23,11 +23,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from dltheory_digest.errors import DigestError
+from dltheory_digest.config import Politeness
+from dltheory_digest.errors import DigestError, FetchError
+
+if TYPE_CHECKING:
+    from dltheory_digest.fetch import PoliteClient
 
 ARGOS_INDEX_URL = "https://raw.githubusercontent.com/argosopentech/argospm-index/main/index.json"
+INDEX_SOURCE = "argos-index"  # source ids of these fetches in the fetch records
+MODELS_SOURCE = "argos-models"
+MAX_MODEL_BYTES = 2_000_000_000  # the largest Argos packages are a few hundred MB
 _LOCK = threading.Lock()
 
 
@@ -180,15 +187,14 @@ def install_from_file(path: Path, packages_dir: Path) -> PackageInfo:
     return info
 
 
-def fetch_index(client: Any, url: str = ARGOS_INDEX_URL, timeout: float = 20.0) -> list[dict[str, Any]]:
-    """The Argos package index (a JSON list) via an httpx client; a clear error when offline."""
-    import httpx
-
+def fetch_index(
+    client: PoliteClient, url: str = ARGOS_INDEX_URL, timeout: float = 20.0
+) -> list[dict[str, Any]]:
+    """The Argos package index (a JSON list) through the polite client; a clear error when offline."""
     try:
-        response = client.get(url, timeout=timeout, follow_redirects=True)
-        response.raise_for_status()
-        index = response.json()
-    except httpx.HTTPError as exc:
+        page = client.get(url, source_id=INDEX_SOURCE, politeness=Politeness(timeout=timeout))
+        index = json.loads(page.content)
+    except FetchError as exc:
         raise ModelInstallError(
             f"cannot reach the Argos package index ({url}): {exc}. Offline? Download the .argosmodel "
             "elsewhere and run `dltheory-digest models install --from-file PATH.argosmodel`."
@@ -218,39 +224,26 @@ def choose(index: list[dict[str, Any]], from_code: str, to_code: str) -> dict[st
 
 
 def download(
-    client: Any,
+    client: PoliteClient,
     entry: dict[str, Any],
     dest_dir: Path,
     progress: Callable[[int, int | None], None] | None = None,
     timeout: float = 60.0,
 ) -> Path:
     """Stream the package's first working link into `dest_dir`; `progress(done, total)`."""
-    import httpx
-
     links = [str(link) for link in entry.get("links", []) if link]
     if not links:
         raise ModelInstallError(
             f"the index lists no download link for {entry.get('from_code')}→{entry.get('to_code')}"
         )
-    dest_dir.mkdir(parents=True, exist_ok=True)
     target = dest_dir / f"translate-{entry.get('from_code')}_{entry.get('to_code')}.argosmodel"
+    politeness = Politeness(timeout=timeout, max_bytes=MAX_MODEL_BYTES)
     errors: list[str] = []
     for link in links:
-        partial = target.with_suffix(".part")
         try:
-            with client.stream("GET", link, timeout=timeout, follow_redirects=True) as response:
-                response.raise_for_status()
-                total = int(response.headers.get("content-length") or 0) or None
-                done = 0
-                with partial.open("wb") as handle:
-                    for chunk in response.iter_bytes(1 << 16):
-                        handle.write(chunk)
-                        done += len(chunk)
-                        if progress:
-                            progress(done, total)
-            partial.replace(target)
-            return target
-        except (httpx.HTTPError, OSError) as exc:
+            return client.download(
+                link, target, source_id=MODELS_SOURCE, politeness=politeness, progress=progress
+            )
+        except (FetchError, OSError) as exc:
             errors.append(f"{link}: {exc}")
-            partial.unlink(missing_ok=True)
     raise ModelInstallError("download failed: " + "; ".join(errors))
