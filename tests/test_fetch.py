@@ -642,7 +642,9 @@ def test_download_streams_to_a_file_bypassing_the_cache(tmp_path: Path) -> None:
         assert path.read_bytes() == body
         assert not (tmp_path / "dl" / "model.argosmodel.part").exists()
         assert seen[-1] == (len(body), len(body))
-        client.download("https://models.example/model.argosmodel", tmp_path / "again", source_id="argos-models")
+        client.download(
+            "https://models.example/model.argosmodel", tmp_path / "again", source_id="argos-models"
+        )
     assert calls.count("/model.argosmodel") == 3  # no-store: the second download is not served from the cache
     assert [r.bytes for r in client.records if r.url.endswith("model.argosmodel") and r.status == 200] == [
         len(body),
