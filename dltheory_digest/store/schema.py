@@ -70,7 +70,9 @@ papers = Table(
     "papers",
     metadata,
     Column("key", String(512), primary_key=True),
-    Column("arxiv_id", String(64), nullable=True, unique=True),
+    # not a unique constraint: `key` already is "arxiv:<id>", and a second unique index would
+    # make concurrent upserts on PostgreSQL fail (ON CONFLICT arbitrates only one index)
+    Column("arxiv_id", String(64), nullable=True, index=True),
     Column("doi", String(256), nullable=True, index=True),
     Column("title", Text, nullable=False),
     Column("authors", JSON, nullable=False, default=list),

@@ -60,7 +60,7 @@ def upgrade() -> None:
     op.create_table(
         "papers",
         sa.Column("key", sa.String(512), primary_key=True),
-        sa.Column("arxiv_id", sa.String(64), nullable=True, unique=True),
+        sa.Column("arxiv_id", sa.String(64), nullable=True),
         sa.Column("doi", sa.String(256), nullable=True),
         sa.Column("title", sa.Text, nullable=False),
         sa.Column("authors", sa.JSON, nullable=False),
@@ -75,6 +75,7 @@ def upgrade() -> None:
         sa.Column("first_seen", TS, nullable=False),
         sa.Column("last_seen", TS, nullable=False),
     )
+    op.create_index("ix_papers_arxiv_id", "papers", ["arxiv_id"])
     op.create_index("ix_papers_doi", "papers", ["doi"])
     op.create_table(
         "item_papers",
