@@ -93,6 +93,8 @@ class MatchConfig:
     stem: int = 5  # blocking: the rarest long words also meet by their first letters
     max_block: int = 64  # a word in more titles than this is blocked by sorted neighbourhood
     window: int = 8  # neighbours compared inside an oversized block
+    venue_evidence: int = 8  # anchor matches a venue needs before its counterparts are known
+    venue_conflict_share: float = 0.02  # venues linked by fewer anchors than this share are different outlets
 
 
 DEFAULT_CONFIG = MatchConfig()
@@ -499,6 +501,48 @@ def _tie_break(a: _Prepared, b: _Prepared) -> float:
     return venue + 0.5 * order
 
 
+def _venue_pair(a: _Prepared, b: _Prepared) -> tuple[str, str]:
+    return (a.venue, b.venue) if a.venue <= b.venue else (b.venue, a.venue)
+
+
+def _venue_conflicts(
+    prepared: Sequence[_Prepared], scored: Sequence[tuple[float, float, int, int]], config: MatchConfig
+) -> set[tuple[str, str]]:
+    """Venue pairs that this input shows to be different outlets.
+
+    Venue names are learned from the input itself, not from a list: the near-certain matches
+    (the same specific title, same year) tell which names stand for one outlet ("sigmod
+    conference" / "international conference on management of data"). Two venues that each
+    have many such anchors but (almost) never share one are different places, so a talk at
+    one and a same-titled article at the other are different records. Venues with little
+    evidence, as in a week's handful of items, are never in conflict.
+    """
+    anchors: dict[tuple[str, str], int] = defaultdict(int)
+    per_venue: dict[str, int] = defaultdict(int)
+    for negative, _, i, j in scored:
+        a, b = prepared[i], prepared[j]
+        if (
+            -negative >= config.title_exact
+            and a.venue
+            and b.venue
+            and a.year is not None
+            and a.year == b.year
+        ):
+            anchors[_venue_pair(a, b)] += 1
+            per_venue[a.venue] += 1
+            per_venue[b.venue] += 1
+    known = {v for v, n in per_venue.items() if n >= config.venue_evidence}
+    conflicts: set[tuple[str, str]] = set()
+    for _, _, i, j in scored:
+        a, b = prepared[i], prepared[j]
+        if a.venue in known and b.venue in known and a.venue != b.venue:
+            pair = _venue_pair(a, b)
+            evidence = min(per_venue[a.venue], per_venue[b.venue])
+            if anchors.get(pair, 0) <= config.venue_conflict_share * evidence:
+                conflicts.add(pair)
+    return conflicts
+
+
 def _build_context(prepared: Sequence[_Prepared], config: MatchConfig = DEFAULT_CONFIG) -> _Context:
     """Corpus statistics the pair decision needs: word rarity, how many records share a title."""
     title_years: dict[str, set[int]] = defaultdict(set)
@@ -562,6 +606,20 @@ def _match(records: Sequence[Record], config: MatchConfig) -> list[int]:
             scored.append((-score, -_tie_break(prepared[i], prepared[j]), i, j))
             best[i] = max(best[i], score)
             best[j] = max(best[j], score)
+    conflicts = _venue_conflicts(prepared, scored, config)
+    if conflicts:
+        # a record with a counterpart at a matching venue gives up those at conflicting ones;
+        # a lone counterpart is kept, since one source may simply name the venue wrongly
+        conflicting = [_venue_pair(prepared[i], prepared[j]) in conflicts for _, _, i, j in scored]
+        has_fitting: set[int] = set()
+        for (_, _, i, j), conflict in zip(scored, conflicting, strict=True):
+            if not conflict:
+                has_fitting.update((i, j))
+        scored = [
+            s
+            for s, conflict in zip(scored, conflicting, strict=True)
+            if not conflict or not ({s[2], s[3]} & has_fitting)
+        ]
     scored.sort()  # strongest first: with sources, the best counterpart of a record claims it
     for negative, _, i, j in scored:
         if _year_gap(prepared[i], prepared[j]) <= config.year_tolerance:

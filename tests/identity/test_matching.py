@@ -375,3 +375,75 @@ def test_one_year_apart_only_as_each_others_best_match() -> None:
         Record(id="e2", title="Editorial", authors=("Won Kim",), year=1995),
     ]
     assert len(set(match_clusters(editorials))) == 2
+
+
+def _venue_corpus() -> list[Record]:
+    """Sixty papers per outlet, each listed under both names of its outlet (the anchors)."""
+    methods = ["sparse", "kernel", "spectral", "stochastic", "bayesian", "robust", "tensor", "convex"]
+    problems = [
+        "recovery", "regression", "clustering", "bandits", "sensing", "completion", "ranking", "testing",
+        "denoising", "embedding", "control", "filtering", "hashing", "sketching", "matching",
+    ]  # fmt: skip
+    given = ["Ana", "Bo", "Chen", "Dara", "Emil", "Femi", "Gita", "Hugo"]
+    family = [
+        "Okafor", "Lindqvist", "Tanaka", "Moreau", "Haddad", "Novak", "Silva", "Kowalski",
+        "Brennan", "Ivanova", "Nakamura", "Castillo", "Fischer", "Adeyemi", "Rossi",
+    ]  # fmt: skip
+    outlets = {
+        "conf": ("NeurIPS", "Advances in Neural Information Processing Systems"),
+        "jour": ("JMLR", "Journal of Machine Learning Research"),
+    }
+    records = []
+    for offset, (kind, names) in enumerate(outlets.items()):
+        for k in range(60):
+            n = 2 * k + offset  # each paper its own subject and author
+            title = f"Sample complexity of {methods[n % 8]} {problems[n // 8]}"
+            author = f"{given[n % 8]} {family[n // 8]}"
+            for side, venue in zip("ab", names, strict=True):
+                records.append(
+                    Record(id=f"{side}-{kind}-{k}", title=title, authors=(author,), year=2020, venue=venue)
+                )
+    return records
+
+
+TALK = "Open problems in the theory of deep learning"
+
+
+def test_venues_learned_from_the_input_keep_a_talk_at_two_outlets_apart() -> None:
+    talks = [
+        Record(id=f"talk-{key}", title=TALK, authors=("Ada Byron",), year=2020, venue=venue)
+        for key, venue in (
+            ("conf-a", "NeurIPS"),
+            ("jour-a", "JMLR"),
+            ("conf-b", "Advances in Neural Information Processing Systems"),
+            ("jour-b", "Journal of Machine Learning Research"),
+        )
+    ]
+    corpus = _venue_corpus()
+    labels = match_clusters(corpus + talks)
+    by_id = dict(zip([r.id for r in corpus + talks], labels, strict=True))
+    # the names were never given: the anchors taught that NeurIPS and "Advances in ..." are one outlet
+    assert by_id["talk-conf-a"] == by_id["talk-conf-b"]
+    assert by_id["talk-jour-a"] == by_id["talk-jour-b"]
+    assert by_id["talk-conf-a"] != by_id["talk-jour-a"]
+    assert all(
+        by_id[f"a-{kind}-{k}"] == by_id[f"b-{kind}-{k}"] for kind in ("conf", "jour") for k in range(12)
+    )
+    # without the anchors nothing says the names differ: the same title, people and year are one paper
+    assert same(match_clusters(talks))
+
+
+def test_a_lone_counterpart_at_another_venue_is_kept() -> None:
+    # one source may name the venue wrongly; with no better counterpart the match stands
+    lone = [
+        Record(id="x1", title=TALK, authors=("Ada Byron",), year=2020, venue="NeurIPS"),
+        Record(
+            id="x2",
+            title=TALK,
+            authors=("Ada Byron",),
+            year=2020,
+            venue="Journal of Machine Learning Research",
+        ),
+    ]
+    labels = match_clusters(_venue_corpus() + lone)
+    assert labels[-1] == labels[-2]
