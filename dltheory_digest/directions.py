@@ -43,9 +43,11 @@ from typing import Any
 import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
 from scipy.sparse import csr_matrix, hstack
 from scipy.sparse.csgraph import connected_components
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion
 from sklearn.preprocessing import normalize as normalize_rows
@@ -459,6 +461,52 @@ class _PhraseIndex:
         return frozenset(found)
 
 
+class _Speller:
+    """Repairs misspelt long words of a title against the classifier's vocabulary.
+
+    Curated lists are typed by hand ("Approiximation bounds", "Phase Trnasitions"), and one
+    wrong letter hides a key phrase. A word of 8+ letters that is neither English (the
+    pyspellchecker dictionary) nor in the vocabulary becomes the vocabulary word one edit
+    away (a swap of two letters is one edit), two edits for 12+ letters. A prefix is not
+    a typo ("unparameterized" stays), and a word with no such neighbour stays as it is.
+    """
+
+    _min_length = 8
+    _long = 12
+    _long_word = re.compile(r"[A-Za-z]{8,}")
+
+    def __init__(self, vocabulary: Iterable[str]) -> None:
+        domain = {w for w in vocabulary if w.isalpha()}
+        self._choices = sorted(w for w in domain if len(w) >= self._min_length - 1)
+        self._known = frozenset(domain | _english_words())
+        self._fixes: dict[str, str] = {}
+
+    def _fix(self, word: str) -> str:
+        if word not in self._fixes:
+            edits = 2 if len(word) >= self._long else 1
+            match = process.extractOne(word, self._choices, scorer=OSA.distance, score_cutoff=edits)
+            fix = match[0] if match else word
+            self._fixes[word] = word if word.endswith(fix) or fix.endswith(word) else fix
+        return self._fixes[word]
+
+    def correct(self, text: str) -> str:
+        """`text` with its unknown long words (lower-cased) replaced by their repairs."""
+
+        def repair(match: re.Match[str]) -> str:
+            word = match.group().lower()
+            return word if word in self._known else self._fix(word)
+
+        return self._long_word.sub(repair, text)
+
+
+@cache
+def _english_words() -> frozenset[str]:
+    """The long words of pyspellchecker's English dictionary (160k words)."""
+    from spellchecker import SpellChecker  # only when a classifier is built
+
+    return frozenset(w for w in SpellChecker(language="en", distance=1).word_frequency if len(w) >= 8)
+
+
 class _TokenCache(dict[str, tuple[_Entry, ...]]):
     """A dict that computes a missing token's entry (lookups stay in C for known tokens)."""
 
@@ -766,6 +814,16 @@ class DirectionClassifier:
             for position, (phrase, _, _) in enumerate(entries):
                 self._phrase_places.setdefault(phrase, []).append((direction_id, position))
         self._tfidf = _SharedTfidf([self._vec, *([self._rel[0]] if self._rel else [])])
+        self._speller = _Speller(
+            [
+                *ENGLISH_STOP_WORDS,
+                *(
+                    word
+                    for vectorizer in (self._vec, *([self._rel[0]] if self._rel else []))
+                    for word in vectorizer.transformer_list[0][1].vocabulary_
+                ),
+            ]
+        )
         # every phrase scoring looks up, so each text is searched once for all of them
         self._phrases = _PhraseIndex(
             [
@@ -845,7 +903,7 @@ class DirectionClassifier:
 
     def phrase_evidence(self, title: str, abstract: str = "") -> dict[str, float]:
         """Summed weights of each direction's key phrases found in the text."""
-        return self._evidence(self._look_up(_Text.of(title), _Text.of(abstract)))[0]
+        return self._evidence(self._look_up(_Text.of(self._speller.correct(title)), _Text.of(abstract)))[0]
 
     def _look_up(self, title: _Text, abstract: _Text) -> _Found:
         """Which of the phrases and cues this classifier weighs occur in the paper."""
@@ -900,7 +958,7 @@ class DirectionClassifier:
         if not rows:
             return []
         s = self.settings
-        titles = [_Text.of(title or "") for title, _ in rows]
+        titles = [_Text.of(self._speller.correct(title or "")) for title, _ in rows]
         abstracts = [_Text.of(abstract or "") for _, abstract in rows]
         # the title is repeated so that a long abstract does not drown it; the same as
         # normalize(f"{title}. {title}. {abstract}"), as normalize keeps no punctuation

@@ -495,3 +495,29 @@ def test_classify_many_in_small_blocks_matches_one_by_one(
     rows += [(OBVIOUS[0][1], ""), ("", OBVIOUS[3][1]), ("", "")]
     monkeypatch.setattr(classifier, "_block", 3)
     assert classifier.classify_many(rows) == [classifier.classify(t, a) for t, a in rows]
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        (
+            "Universal approixmation with deep narrow netowrks",
+            "Universal approximation with deep narrow networks",
+        ),
+        (
+            "Phase trnasitions in the spectrum of the Hessian",
+            "Phase transitions in the spectrum of the Hessian",
+        ),
+        ("Adversarial robustnes of wide networks", "Adversarial robustness of wide networks"),
+    ],
+)
+def test_misspelt_title_words_are_repaired(classifier: DirectionClassifier, typed: str, meant: str) -> None:
+    assert classifier.classify(typed) == classifier.classify(meant)
+
+
+def test_speller_leaves_real_words_and_prefixes_alone(classifier: DirectionClassifier) -> None:
+    speller = classifier._speller
+    # English words that are one letter from a vocabulary word, and a prefixed word
+    for title in ("Augmentation implications", "Unparameterized heteroskedastic models"):
+        assert normalize(speller.correct(title)) == normalize(title)
+    assert speller.correct("Trnasformers") == "transformers"
