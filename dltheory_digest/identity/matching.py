@@ -455,7 +455,11 @@ def pair_score(a: _Prepared, b: _Prepared, ctx: _Context, config: MatchConfig) -
     if generic:
         # "Editorial", "Introduction": only the same people in the same year make them one
         same_people = agree and found >= config.author_overlap * longer
-        if not (same_people and year_known):
+        # specific words, generic only because the title is reused in several years (a
+        # conference and a journal version): a record without a year may still join one of
+        # them, and the union-find keeps it out of the other
+        reused_specific = info >= config.min_informative and (a.year is None or b.year is None)
+        if not (same_people and (year_known or reused_specific)):
             return 0.0
         if sim < config.title_weak and _contained(a, b, config, fuzzy=False) is None:
             return 0.0  # "Book reviews" is not "Book review column"
@@ -488,7 +492,7 @@ def _acronym(text: str) -> str:
 
 
 def _tie_break(a: _Prepared, b: _Prepared) -> float:
-    """Weak evidence that orders equally good matches: venue agreement and author order."""
+    """Weak evidence that orders equally good matches: shared people, venue agreement, author order."""
     venue = 0.0
     if a.venue and b.venue:
         venue = fuzz.token_set_ratio(a.venue, b.venue) / 100.0
@@ -498,7 +502,12 @@ def _tie_break(a: _Prepared, b: _Prepared) -> float:
         ):
             venue = 1.0  # "vldb" / "very large data bases"
     order = 1.0 if a.authors and b.authors and a.authors[0][0] == b.authors[0][0] else 0.0
-    return venue + 0.5 * order
+    # the share of all named people the two lists have in common: a full list beats a
+    # partial one ("Zoo" by four people vs. a later "Zoo" sharing two of them)
+    people = 0.0
+    if a.authors and b.authors:
+        people = _author_overlap(a.authors, b.authors) / max(len(a.authors), len(b.authors))
+    return 2.0 * people + venue + 0.5 * order
 
 
 def _venue_pair(a: _Prepared, b: _Prepared) -> tuple[str, str]:

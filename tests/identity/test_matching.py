@@ -345,10 +345,12 @@ def test_a_record_without_year_does_not_bridge_two_versions() -> None:
     labels = match_clusters(records)
     assert labels[0] != labels[1]
     assert labels[2] in (labels[0], labels[1])
-    # the same title in two years is a series title: an undated copy stays apart rather than guess
+    # the same specific title in two years: an undated copy joins one version, never both
     same_title = [*records[:2], Record(id="undated", title=records[0].title, authors=authors)]
     same_title[1] = dataclasses.replace(records[1], title=records[0].title)
-    assert len(set(match_clusters(same_title))) == 3
+    conf, journal, undated = match_clusters(same_title)
+    assert conf != journal
+    assert undated in (conf, journal)
 
 
 def test_one_year_apart_only_as_each_others_best_match() -> None:
@@ -447,3 +449,34 @@ def test_a_lone_counterpart_at_another_venue_is_kept() -> None:
     ]
     labels = match_clusters(_venue_corpus() + lone)
     assert labels[-1] == labels[-2]
+
+
+def test_a_record_without_year_joins_one_version_of_a_title_used_in_two_years() -> None:
+    # a conference paper and its journal version two years later: the title is reused, yet
+    # specific; a scraped copy with no year belongs with one of them, not neither
+    title = "Gradient descent provably learns sparse parities with wide two-layer networks"
+    people = ("Ada Byron", "Alan Turing")
+    records = [
+        Record(id="conf", title=title, authors=people, year=2018, venue="Conference on Learning Theory"),
+        Record(
+            id="jour", title=title, authors=people, year=2020, venue="Journal of Machine Learning Research"
+        ),
+        Record(
+            id="copy", title=title, authors=("A. Byron", "A. Turing"), venue="J. Machine Learning Research"
+        ),
+    ]
+    conf, jour, copy = match_clusters(records)
+    assert conf != jour
+    assert copy == jour
+
+
+def test_the_fuller_author_agreement_wins_a_tie() -> None:
+    # one title by two different author lists a year apart; the yearless copy has the first list
+    title = "A desktop environment for managing experiments with neural networks"
+    records = [
+        Record(id="first", title=title, authors=("Mira Livny", "Yanis Ioannou", "Nora Pons", "Sara Gupta"), year=1996),
+        Record(id="copy", title=title, authors=("Y Ioannou", "M Livny", "S Gupta", "N Pons")),
+        Record(id="later", title=title, authors=("Yanis Ioannou", "Mira Livny", "Ana Ailam", "Ravi Narayan", "Tom Therber"), year=1997),
+    ]  # fmt: skip
+    first, copy, later = match_clusters(records)
+    assert copy == first != later
