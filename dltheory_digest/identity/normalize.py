@@ -89,11 +89,25 @@ def fold_accents(text: str) -> str:
     return unicodedata.normalize("NFC", "".join(c for c in decomposed if not unicodedata.combining(c)))
 
 
+# a letter written as an entity that a tokenizer cut out of its word, with a space on
+# both sides ("lud &#228; scher") or after a capital that starts a word ("&#216; ystein")
+_SPACED_ENTITY = re.compile(r"((?<=\w) )?(&(?:#\d+|#x[0-9a-fA-F]+|[A-Za-z]+);) (?=\w)")
+
+
+def _glued_letter(match: re.Match[str]) -> str:
+    letter = html.unescape(match.group(2))
+    if len(letter) != 1 or not letter.isalpha():
+        return match.group(0)
+    if letter.isupper():  # starts the next word
+        return (match.group(1) or "") + letter
+    return letter if match.group(1) else letter + " "  # inside a word only when cut out of it
+
+
 @lru_cache(maxsize=1 << 18)
 def clean_text(text: str) -> str:
     """Readable text with markup removed: HTML entities, mojibake, LaTeX, line-end hyphens."""
     if "&" in text:
-        text = html.unescape(text)
+        text = html.unescape(_SPACED_ENTITY.sub(_glued_letter, text))
     if not text.isascii():  # plain ASCII has no mojibake or Unicode forms to fix
         text = ftfy.fix_text(text, unescape_html=False, normalization="NFKC")
     text = _LINE_BREAK_HYPHEN.sub(r"\1\2", text)

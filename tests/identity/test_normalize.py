@@ -6,6 +6,7 @@ import pytest
 
 from dltheory_digest.identity import normalize_title
 from dltheory_digest.identity.normalize import (
+    clean_text,
     core_title,
     english_runs,
     is_notice,
@@ -86,9 +87,20 @@ def test_notices() -> None:
 
 
 def test_author_names() -> None:
+    # a letter entity a tokenizer cut out of its word goes back inside it
     assert split_authors("bertram lud &#228; scher , richard marciano") == (
-        "bertram lud ä scher",
+        "bertram ludäscher",
         "richard marciano",
+    )
+    assert split_authors("tamer &#214; zsu , &#216; ystein torbj &#248; rnsen") == (
+        "tamer Özsu",
+        "Øystein torbjørnsen",
+    )
+    assert surname("m. tamer &#214; zsu") == "ozsu"
+    # entities that are not a cut-out letter keep their spaces
+    assert (
+        clean_text("caf&#233; x , research &amp; development , a &#8212; b")
+        == "café x , research & development , a — b"
     )
     assert split_authors("Roberts, Daniel A.; Yaida, Sho; Hanin, Boris") == (
         "Roberts, Daniel A.",
