@@ -377,6 +377,11 @@ def _signature(p: _Prepared) -> tuple[str, int | None, tuple[str, ...]]:
     return (p.cores[0] if p.cores else "", p.year, tuple(sorted(s for s, _ in p.authors)))
 
 
+def _undated(p: _Prepared) -> tuple[str, int | None, tuple[str, ...]]:
+    title, _, people = _signature(p)
+    return title, None, people
+
+
 def _unshared_weight(a: _Prepared, b: _Prepared, idf: dict[str, float]) -> float:
     """Share of the titles' word weight found on one side only (typos count as found).
 
@@ -404,6 +409,8 @@ class _Context:
     idf: dict[str, float]
     title_years: dict[str, set[int]]
     signature_count: dict[tuple[str, int | None, tuple[str, ...]], int]
+    # the same, whatever the year: how many records share a title and its people
+    undated_count: dict[tuple[str, int | None, tuple[str, ...]], int]
 
 
 def pair_score(a: _Prepared, b: _Prepared, ctx: _Context, config: MatchConfig) -> float:
@@ -458,8 +465,13 @@ def pair_score(a: _Prepared, b: _Prepared, ctx: _Context, config: MatchConfig) -
         # specific words, generic only because the title is reused in several years (a
         # conference and a journal version): a record without a year may still join one of
         # them, and the union-find keeps it out of the other
-        reused_specific = info >= config.min_informative and (a.year is None or b.year is None)
-        if not (same_people and (year_known or reused_specific)):
+        one_undated = a.year is None or b.year is None
+        reused_specific = info >= config.min_informative and one_undated
+        # a short title by the same people, found only twice in the whole input: nothing else
+        # it could be ("Managing web data" by one author, one copy without a year)
+        key = _undated(a)
+        only_pair = one_undated and key == _undated(b) and ctx.undated_count[key] == 2
+        if not (same_people and (year_known or reused_specific or only_pair)):
             return 0.0
         if sim < config.title_weak and _contained(a, b, config, fuzzy=False) is None:
             return 0.0  # "Book reviews" is not "Book review column"
@@ -556,12 +568,19 @@ def _build_context(prepared: Sequence[_Prepared], config: MatchConfig = DEFAULT_
     """Corpus statistics the pair decision needs: word rarity, how many records share a title."""
     title_years: dict[str, set[int]] = defaultdict(set)
     signature_count: dict[tuple[str, int | None, tuple[str, ...]], int] = defaultdict(int)
+    undated_count: dict[tuple[str, int | None, tuple[str, ...]], int] = defaultdict(int)
     for p in prepared:
         for core in p.cores:
             if p.year is not None:
                 title_years[core].add(p.year)
         signature_count[_signature(p)] += 1
-    return _Context(idf=_idf(prepared, config), title_years=title_years, signature_count=signature_count)
+        undated_count[_undated(p)] += 1
+    return _Context(
+        idf=_idf(prepared, config),
+        title_years=title_years,
+        signature_count=signature_count,
+        undated_count=undated_count,
+    )
 
 
 def clear_caches() -> None:

@@ -480,3 +480,18 @@ def test_the_fuller_author_agreement_wins_a_tie() -> None:
     ]  # fmt: skip
     first, copy, later = match_clusters(records)
     assert copy == first != later
+
+
+def test_a_short_title_without_year_matches_only_when_nothing_else_could() -> None:
+    short = [
+        Record(id="dated", title="Managing web data", authors=("Dan Suciu",), year=1999),
+        Record(id="undated", title="Managing Web Data", authors=("D. Suciu",)),
+    ]
+    assert same(match_clusters(short))
+    # one editorial per year by the same editor: an undated one could be any of them
+    editorials = [
+        Record(id=f"e{year}", title="Editorial", authors=("Richard Snodgrass",), year=year)
+        for year in (2001, 2002)
+    ]
+    editorials.append(Record(id="undated", title="Editorial", authors=("R. Snodgrass",)))
+    assert len(set(match_clusters(editorials))) == 3
