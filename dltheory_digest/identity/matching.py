@@ -17,8 +17,15 @@
    specific; a looser title, or one source's added subtitle or remark, needs the authors to
    agree. A generic title ("Editorial", "Book review column", or any title used in several
    years) needs the same people in the same year, and is left alone when more than two
-   records look exactly alike. Venue is weak evidence: it only orders equally good matches.
-4. Clusters. Union-find over matches, strongest first, refusing any union that would put two
+   records look exactly alike; without a year it matches only when it is specific, or when
+   the input holds no other record of that title by those people.
+4. Venues, learned from the input. The near-certain matches show which venue names stand
+   for one outlet ("sigmod conference" / "international conference on management of
+   data"); two well-evidenced venues that (almost) never share one are different outlets,
+   and a record gives up counterparts at a conflicting venue when it has one at a fitting
+   venue (a talk given at two conferences stays two records). Otherwise venue and the
+   share of people in common only order equally good matches.
+5. Clusters. Union-find over matches, strongest first, refusing any union that would put two
    different arXiv ids, two different DOIs, two years (a record without a year may match
    both the conference and the journal version) or two records of one duplicate-free
    `source` in one cluster.
