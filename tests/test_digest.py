@@ -387,6 +387,29 @@ def test_an_old_paper_seen_only_in_a_blog_gets_no_badge() -> None:
     assert entry.badges == ()
 
 
+def test_an_unresolved_mention_shows_what_its_page_says() -> None:
+    flat = PaperCluster(
+        paper=Paper(key="title:flat minima", title="Flat Minima"),
+        sightings=(
+            Sighting(
+                "notes",
+                "Notes",
+                None,
+                "en",
+                kind=ItemKind.MENTION,
+                commentary="Wide basins are said to generalize better than sharp ones.",
+            ),
+        ),
+    )
+    inputs = {**sample_inputs(), "clusters": [flat], "updated": [], "emerging": []}
+    inputs["classifications"] = {flat.paper.key: Classification("landscape", relevance=0.9)}
+    [entry] = dg.build_digest(**inputs).sections[0].papers
+    assert entry.summary == "Wide basins are said to generalize better than sharp ones."
+    # a paper with an abstract keeps its own summary
+    ntk = sample_digest().sections[2].papers[0]
+    assert ntk.summary.endswith("for 3.5 times wider layers.")
+
+
 def test_posts_and_discussions_are_attached_to_the_papers_they_cite() -> None:
     digest = sample_digest()
     optimization = digest.sections[0]

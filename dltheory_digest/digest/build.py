@@ -152,7 +152,9 @@ def _digest_paper(
         english_title=paper.title,
         original_title=original_title,
         original_lang=cluster.original_lang if original_title else None,
-        summary=summarize(paper.abstract),
+        # no abstract (a mention nobody resolved): what the page that mentioned it says
+        summary=summarize(paper.abstract)
+        or summarize(next((s.commentary for s in sightings if s.commentary), "")),
         badges=_badges(cluster, window_start),
         reason=reason,
         discussed_in=tuple(sorted(discussed.values(), key=_post_order)),

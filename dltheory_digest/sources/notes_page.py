@@ -277,18 +277,62 @@ def _suffix_kind(text: str) -> tuple[str, str] | None:
     return None
 
 
-def _looks_like_title(text: str) -> bool:
+def _looks_like_title(text: str, *, min_words: int = 3) -> bool:
     """An English line that could be a paper title: short, one phrase, no sentence end."""
     if "[[" in text or "#" in text or "http" in text or text.endswith(("¶", ":", "：", ".", ";", ",", "!")):
         return False
     if _LABEL_LINE.match(text) or _DATE_LINE.search(text) or has_cjk(text):
         return False
     words = text.split()
-    if not 3 <= len(words) <= 25 or latin_words(text) < 3:
+    if not min_words <= len(words) <= 25 or latin_words(text) < min_words:
         return False
     if re.search(r"[.!?]\s+[A-Z]", text):  # two sentences
         return False
     return text[0].isupper() or text[0].isdigit()
+
+
+_REMARK_DASH = re.compile(r"\s[-–—]\s(?=[a-z])")
+_PREDICATE_START = frozenset(
+    [
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "can",
+        "could",
+        "may",
+        "might",
+        "must",
+        "shall",
+        "should",
+        "will",
+        "would",
+        "has",
+        "have",
+        "had",
+        "do",
+        "does",
+    ]
+)
+
+
+def _title_with_remark(text: str) -> tuple[str, str] | None:
+    """ "Flat Minima - flat regions are said to generalize better" -> (title, remark).
+
+    Only when the part after the dash reads as prose (lower-case, several words): a title's own
+    dash is followed by a capital ("Geometric Deep Learning - Grids, Groups, ...")."""
+    parts = _REMARK_DASH.split(text)
+    if len(parts) != 2:  # "deep - but not shallow - networks": a dash pair inside a title
+        return None
+    title, remark = parts[0].strip(), parts[1].strip()
+    if remark.split()[0] in _PREDICATE_START:  # "X – can be achieved ...": one sentence
+        return None
+    # a remark names the paper, so a two-word title ("Flat Minima") is enough here
+    if len(remark.split()) < 3 or not _looks_like_title(title, min_words=2):
+        return None
+    return title, remark
 
 
 def _zh_reading_line(text: str) -> tuple[str, str] | None:
@@ -461,7 +505,13 @@ class MentionCollector:
             kind = _zh_kind(commentary) or "paper"
             self._emit(_Found(0, len(text), title, kind=kind, evidence="title_only"), commentary)
             return
-        if not self.zh_page and _looks_like_title(text):
+        if self.zh_page:
+            return
+        remarked = _title_with_remark(text)
+        if remarked:
+            title, remark = remarked
+            self._emit(_Found(0, len(text), clean_title(title), evidence="title_only"), remark)
+        elif _looks_like_title(text):
             self._emit(_Found(0, len(text), clean_title(text), evidence="title_only"), "")
 
     def _emit(self, f: _Found, commentary: str) -> None:

@@ -106,6 +106,26 @@ def test_seed_001_title_only_lines(shared_dir: Path) -> None:
     assert not any(item.arxiv_id for item in items)
     assert not any(item.title.startswith("See ") for item in items)
     assert "Nice lecture videos" not in mentions and "cosmos 30th November 2018 at 2:16am" not in mentions
+    # a title followed by the reader's remark: the remark is commentary, not part of the title
+    loss_surfaces = mentions["The Loss Surfaces of Multilayer Networks"]
+    assert loss_surfaces.text.startswith("loss surfaces paper.")
+    # a dash pair inside a title, and a sentence with a dash, are not cut at the dash
+    assert "Why and when can deep" not in mentions
+    assert "The approximation of functions with a compositional structure" not in mentions
+
+
+def test_title_lines_with_a_remark_after_a_dash() -> None:
+    page = (
+        "- Flat Minima - wide basins are said to generalize better than sharp ones\n"
+        "- Geometric Deep Learning - Grids, Groups, Graphs, Geodesics, and Gauges\n"
+        "- Deep Learning Theory - see also the lecture notes\n"
+    )
+    items = KIND.parse_bytes(page.encode()).items
+    assert [(i.title, i.text) for i in items] == [
+        ("Flat Minima", "wide basins are said to generalize better than sharp ones"),
+        ("Geometric Deep Learning - Grids, Groups, Graphs, Geodesics, and Gauges", ""),
+        ("Deep Learning Theory", "see also the lecture notes"),
+    ]
 
 
 def test_seed_002_reading_list_keeps_chinese_commentary(shared_dir: Path) -> None:
