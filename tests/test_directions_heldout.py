@@ -26,9 +26,17 @@ def classifier() -> DirectionClassifier:
     return DirectionClassifier.from_taxonomy(load_taxonomy())
 
 
-def _heldout(fixtures_dir: Path) -> list[dict[str, str]]:
-    with (fixtures_dir / "directions" / "heldout_titles.csv").open(encoding="utf-8", newline="") as handle:
+def _rows(fixtures_dir: Path, name: str) -> list[dict[str, str]]:
+    with (fixtures_dir / "directions" / name).open(encoding="utf-8", newline="") as handle:
         return list(csv.DictReader(handle))
+
+
+def _heldout(fixtures_dir: Path) -> list[dict[str, str]]:
+    return _rows(fixtures_dir, "heldout_titles.csv")
+
+
+def _unseen(fixtures_dir: Path) -> list[dict[str, str]]:
+    return _rows(fixtures_dir, "heldout2_titles.csv")
 
 
 def test_heldout_file_is_well_formed_and_unseen(fixtures_dir: Path) -> None:
@@ -63,11 +71,6 @@ def test_heldout_titles_are_relevant(fixtures_dir: Path, classifier: DirectionCl
     results = classifier.classify_many([(r["title"], "") for r in _heldout(fixtures_dir)])
     kept = sum(c.relevance >= 0.30 for c in results)  # the default threshold
     assert kept / len(results) >= 0.95
-
-
-def _unseen(fixtures_dir: Path) -> list[dict[str, str]]:
-    with (fixtures_dir / "directions" / "heldout2_titles.csv").open(encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
 
 
 def test_second_heldout_list_shares_no_title_with_the_taxonomy_or_the_first(fixtures_dir: Path) -> None:
