@@ -8,7 +8,7 @@ precision/recall/F1 on each split (train/valid for tuning; test reported, never 
 
 `--messy SEED` first makes table B look like a scraped bibliography (Google Scholar style):
 initials for given names, author lists cut short, a third of the years and two fifths of
-the venues missing, typos and cut-off titles. A robustness check of the same matcher on a
+the venues missing, a tenth of the other years one off, typos and cut-off titles. A robustness check of the same matcher on a
 harder input; the labels stay those of the clean tables.
 """
 
@@ -53,6 +53,13 @@ def messy(rows: list[dict[str, str]], seed: int) -> list[dict[str, str]]:
         parts = name.split()
         return " ".join([*(p[0] for p in parts[:-1]), parts[-1]]) if len(parts) > 1 else name
 
+    def year(value: str) -> str:
+        if rng.random() < 0.3:
+            return ""
+        if value and rng.random() < 0.1:  # the preprint's or the proceedings' year
+            return str(int(value) + rng.choice((-1, 1)))
+        return value
+
     out = []
     for row in rows:
         words = row["title"].split()
@@ -73,7 +80,7 @@ def messy(rows: list[dict[str, str]], seed: int) -> list[dict[str, str]]:
                 **row,
                 "title": " ".join(words),
                 "authors": ", ".join(authors),
-                "year": "" if rng.random() < 0.3 else row["year"],
+                "year": year(row["year"]),
                 "venue": venue,
             }
         )

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import gc
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -384,6 +384,22 @@ def _signature(p: _Prepared) -> tuple[str, int | None, tuple[str, ...]]:
     return (p.cores[0] if p.cores else "", p.year, tuple(sorted(s for s, _ in p.authors)))
 
 
+def _reused(title: str, a: _Prepared, b: _Prepared, ctx: _Context) -> bool:
+    """Whether other records carry `title` in a year that makes it a series title.
+
+    The pair itself does not count: a copy whose year is one off (a preprint, a scraped
+    record) must not turn its own paper's title into "used in several years"."""
+    counts = ctx.title_years.get(title)
+    if not counts:
+        return False
+    others = {
+        year
+        for year, n in counts.items()
+        if n - (year == a.year and title in a.cores) - (year == b.year and title in b.cores) > 0
+    }
+    return bool(others) and len(others | {y for y in (a.year, b.year) if y is not None}) > 1
+
+
 def _undated(p: _Prepared) -> tuple[str, int | None, tuple[str, ...]]:
     title, _, people = _signature(p)
     return title, None, people
@@ -414,7 +430,7 @@ def _unshared_weight(a: _Prepared, b: _Prepared, idf: dict[str, float]) -> float
 @dataclass(frozen=True)
 class _Context:
     idf: dict[str, float]
-    title_years: dict[str, set[int]]
+    title_years: dict[str, Counter[int]]  # how many records carry a title, per year
     signature_count: dict[tuple[str, int | None, tuple[str, ...]], int]
     # the same, whatever the year: how many records share a title and its people
     undated_count: dict[tuple[str, int | None, tuple[str, ...]], int]
@@ -440,7 +456,7 @@ def pair_score(a: _Prepared, b: _Prepared, ctx: _Context, config: MatchConfig) -
     title = contained or min((*a.cores, *b.cores), key=len)
     info = _informativeness(title, ctx.idf)
     # a title used in several years names a series ("Book review column"), not one paper
-    reused = max(len(ctx.title_years.get(c, ())) for c in (*a.cores, *b.cores)) > 1
+    reused = any(_reused(c, a, b, ctx) for c in {*a.cores, *b.cores})
     generic = info < config.min_informative or (reused and info < config.series_informative)
 
     authors_known = bool(a.authors) and bool(b.authors)
@@ -463,7 +479,7 @@ def pair_score(a: _Prepared, b: _Prepared, ctx: _Context, config: MatchConfig) -
         # a year apart: only a specific title by the same people, and only as the best match
         # of both records (match_clusters checks that), so a conference and a journal version
         # listed side by side each keep their own counterpart
-        if generic or not agree or sim < config.title_strong or info < config.author_free_informative:
+        if generic or not agree or sim < config.title_strong:
             return 0.0
         return sim - config.soft_year_penalty
     if generic:
@@ -573,13 +589,13 @@ def _venue_conflicts(
 
 def _build_context(prepared: Sequence[_Prepared], config: MatchConfig = DEFAULT_CONFIG) -> _Context:
     """Corpus statistics the pair decision needs: word rarity, how many records share a title."""
-    title_years: dict[str, set[int]] = defaultdict(set)
+    title_years: dict[str, Counter[int]] = defaultdict(Counter)
     signature_count: dict[tuple[str, int | None, tuple[str, ...]], int] = defaultdict(int)
     undated_count: dict[tuple[str, int | None, tuple[str, ...]], int] = defaultdict(int)
     for p in prepared:
         for core in p.cores:
             if p.year is not None:
-                title_years[core].add(p.year)
+                title_years[core][p.year] += 1
         signature_count[_signature(p)] += 1
         undated_count[_undated(p)] += 1
     return _Context(

@@ -495,3 +495,16 @@ def test_a_short_title_without_year_matches_only_when_nothing_else_could() -> No
     ]
     editorials.append(Record(id="undated", title="Editorial", authors=("R. Snodgrass",)))
     assert len(set(match_clusters(editorials))) == 3
+
+
+def test_a_copy_one_year_off_is_not_a_series_of_its_own_title() -> None:
+    # the copy's year alone would make the title "used in two years"; only other records may
+    title = "A fast index for semistructured data"
+    records = [
+        Record(id="dblp", title=title, authors=("Brian Cooper", "Gisli R. Hjaltason", "Michael J. Franklin"), year=2001),
+        Record(id="scholar", title=title, authors=("B Cooper", "M J Franklin", "G R Hjaltason"), year=2002),
+    ]  # fmt: skip
+    assert same(match_clusters(records))
+    # a third record of the title in yet another year makes it a series: each stays alone
+    third = Record(id="again", title=title, authors=("B Cooper",), year=2004)
+    assert len(set(match_clusters([*records, third]))) == 3
