@@ -15,10 +15,10 @@
    are listed twice, each keeps its own counterpart.
    Then evidence: a near-identical title (rapidfuzz Indel similarity) is enough when it is
    specific; a looser title, or one source's added subtitle or remark, needs the authors to
-   agree. A generic title ("Editorial", "Book review column", or any title used in several
-   years) needs the same people in the same year, and is left alone when more than two
-   records look exactly alike; without a year it matches only when it is specific, or when
-   the input holds no other record of that title by those people.
+   agree. A generic title ("Editorial", "Book review column", or a title that other records
+   carry in other years) needs the same people in the same year, and is left alone when
+   more than two records look exactly alike; without a year it matches only when it is
+   specific, or when the input holds no other record of that title by those people.
 4. Venues, learned from the input. The near-certain matches show which venue names stand
    for one outlet ("sigmod conference" / "international conference on management of
    data"); two well-evidenced venues that (almost) never share one are different outlets,
