@@ -474,6 +474,7 @@ class _Speller:
     _min_length = 8
     _long = 12
     _long_word = re.compile(r"[A-Za-z]{8,}")
+    _max_cached = 200_000  # a long-running server sees new words every week
 
     def __init__(self, vocabulary: Iterable[str]) -> None:
         domain = {w for w in vocabulary if w.isalpha()}
@@ -483,6 +484,8 @@ class _Speller:
 
     def _fix(self, word: str) -> str:
         if word not in self._fixes:
+            if len(self._fixes) >= self._max_cached:
+                self._fixes.clear()
             edits = 2 if len(word) >= self._long else 1
             match = process.extractOne(word, self._choices, scorer=OSA.distance, score_cutoff=edits)
             fix = match[0] if match else word
@@ -820,7 +823,7 @@ class DirectionClassifier:
                 *(
                     word
                     for vectorizer in (self._vec, *([self._rel[0]] if self._rel else []))
-                    for word in vectorizer.transformer_list[0][1].vocabulary_
+                    for word in vectorizer.named_transformers["words"].vocabulary_
                 ),
             ]
         )

@@ -492,8 +492,7 @@ def pair_score(a: _Prepared, b: _Prepared, ctx: _Context, config: MatchConfig) -
         reused_specific = info >= config.min_informative and one_undated
         # a short title by the same people, found only twice in the whole input: nothing else
         # it could be ("Managing web data" by one author, one copy without a year)
-        key = _undated(a)
-        only_pair = one_undated and key == _undated(b) and ctx.undated_count[key] == 2
+        only_pair = one_undated and _undated(a) == _undated(b) and ctx.undated_count[_undated(a)] == 2
         if not (same_people and (year_known or reused_specific or only_pair)):
             return 0.0
         if sim < config.title_weak and _contained(a, b, config, fuzzy=False) is None:

@@ -292,30 +292,11 @@ def _looks_like_title(text: str, *, min_words: int = 3) -> bool:
 
 
 _REMARK_DASH = re.compile(r"\s[-–—]\s(?=[a-z])")
+# words that continue a sentence rather than start a remark
 _PREDICATE_START = frozenset(
-    [
-        "is",
-        "are",
-        "was",
-        "were",
-        "be",
-        "been",
-        "can",
-        "could",
-        "may",
-        "might",
-        "must",
-        "shall",
-        "should",
-        "will",
-        "would",
-        "has",
-        "have",
-        "had",
-        "do",
-        "does",
-    ]
-)
+    ("is", "are", "was", "were", "be", "been", "can", "could", "may", "might", "must", "shall",
+     "should", "will", "would", "has", "have", "had", "do", "does")
+)  # fmt: skip
 
 
 def _title_with_remark(text: str) -> tuple[str, str] | None:
