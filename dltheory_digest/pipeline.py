@@ -159,18 +159,20 @@ def expand_mentions(items: Sequence[Item]) -> list[Item]:
     out: list[Item] = []
     for item in items:
         if item.kind is ItemKind.POST:
-            out.extend(
-                dataclasses.replace(
-                    c,
-                    source_id=item.source_id,
-                    url=item.url or c.url,
-                    links=tuple(dict.fromkeys((*c.links, *((c.url,) if c.url else ())))),
-                )
-                for c in item.cited
-            )
+            out.extend(_seen_in(item, c) for c in item.cited)
         elif item.kind in (ItemKind.PAPER, ItemKind.MENTION):
             out.append(item)
     return out
+
+
+def _seen_in(post: Item, cited: Item) -> Item:
+    """A paper a post cites, as a sighting in that post (the link it had stays in `links`)."""
+    return dataclasses.replace(
+        cited,
+        source_id=post.source_id,
+        url=post.url or cited.url,
+        links=tuple(dict.fromkeys((*cited.links, *((cited.url,) if cited.url else ())))),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,6 +240,7 @@ def build_week(
         unresolved = resolved.unresolved_by_source()
         found_ids = {(r.source_id, r.item_key): r.arxiv_id for r in resolved.resolutions if r.arxiv_id}
         paperish = [_with_resolved_id(i, found_ids) for i in paperish]
+        posts = [cited_with_resolved_ids(p, found_ids) for p in posts]
     else:
         papers = dict(known)
 
@@ -308,6 +311,16 @@ def _with_resolved_id(item: Item, found_ids: Mapping[tuple[str, str], str]) -> I
         return item
     arxiv_id = found_ids.get((item.source_id, item.key))
     return dataclasses.replace(item, arxiv_id=arxiv_id) if arxiv_id else item
+
+
+def cited_with_resolved_ids(post: Item, found_ids: Mapping[tuple[str, str], str]) -> Item:
+    """A post whose title-only citations were found on arXiv links to those papers."""
+    cited = []
+    for c in post.cited:
+        # looked up by the key the mention had when it was resolved, as a sighting in the post
+        arxiv_id = None if c.arxiv_id else found_ids.get((post.source_id, _seen_in(post, c).key))
+        cited.append(dataclasses.replace(c, arxiv_id=arxiv_id) if arxiv_id else c)
+    return dataclasses.replace(post, cited=tuple(cited)) if cited != list(post.cited) else post
 
 
 def record_collection(

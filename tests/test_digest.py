@@ -319,6 +319,15 @@ def test_latex_is_kept_verbatim_in_text_and_html() -> None:
     assert "<code>$O(1/\\sqrt{n})$</code>" in html and "<code>$x_i * y_j$</code>" in html
 
 
+def test_a_command_in_a_run_note_is_code_and_the_rest_stays_literal() -> None:
+    note = "untranslated: no zh→en model (run `dltheory-digest models install zh`) *now*"
+    html = _inline_html(dg.md_text(note, commands=True))
+    assert "<code>dltheory-digest models install zh</code>" in html
+    assert "*now*" in html and "<em>" not in html
+    # scraped text keeps its backticks as characters
+    assert "<code>" not in _inline_html(dg.md_text(note))
+
+
 def test_line_start_constructs_are_neutralized() -> None:
     for text in ("# heading", "- item", "1. first", "> quote", "=== underline"):
         rendered = MarkdownIt("commonmark").render("x  \n" + dg.md_text(text))

@@ -9,7 +9,13 @@ import httpx
 from dltheory_digest.config import SourceSpec
 from dltheory_digest.fetch import PoliteClient
 from dltheory_digest.models import Item, ItemKind
-from dltheory_digest.pipeline import ZERO_ITEMS_WARNING, collect_source, expand_mentions, select_sources
+from dltheory_digest.pipeline import (
+    ZERO_ITEMS_WARNING,
+    cited_with_resolved_ids,
+    collect_source,
+    expand_mentions,
+    select_sources,
+)
 from dltheory_digest.sources import PlanContext
 
 FEED = b"""<?xml version="1.0" encoding="UTF-8"?>
@@ -113,3 +119,25 @@ def test_expand_mentions_keeps_papers_and_cited() -> None:
     out = expand_mentions([paper, post, other])
     assert [(i.source_id, i.arxiv_id) for i in out] == [("s", "2106.10165"), ("blog", "1806.07572")]
     assert out[1].url == post.url
+
+
+def test_a_post_citing_by_title_links_the_paper_its_title_search_found() -> None:
+    by_title = Item(
+        source_id="zhihu", kind=ItemKind.MENTION, title="Opening the Black Box of DNNs via Information"
+    )
+    by_id = Item(source_id="zhihu", kind=ItemKind.MENTION, title="NTK", arxiv_id="1806.07572")
+    unknown = Item(source_id="zhihu", kind=ItemKind.MENTION, title="A paper no search found")
+    post = Item(
+        source_id="zhihu",
+        kind=ItemKind.POST,
+        title="阅读清单",
+        url="https://zhuanlan.zhihu.com/p/1",
+        cited=(by_title, by_id, unknown),
+    )
+    # resolution keys a cited mention as it was seen: in the post, at the post's URL
+    seen = expand_mentions([post])
+    found = {(seen[0].source_id, seen[0].key): "1703.00810"}
+    linked = cited_with_resolved_ids(post, found)
+    assert [c.arxiv_id for c in linked.cited] == ["1703.00810", "1806.07572", None]
+    assert [c.title for c in linked.cited] == [c.title for c in post.cited]  # the text stays
+    assert cited_with_resolved_ids(post, {}) is post

@@ -247,7 +247,7 @@ class _Renderer:
         notes = list(digest.notes) + ([self.edition.note] if self.edition.note else [])
         if notes:
             text += f"\n\n**{labels['notes']}:**\n\n" + "\n".join(
-                f"- {md_text(n)}" for n in dict.fromkeys(notes)
+                f"- {md_text(n, commands=True)}" for n in dict.fromkeys(notes)
             )
         return text
 

@@ -15,6 +15,7 @@ _ABBREVIATIONS = frozenset(
 )
 # Inline math: `$...$` (not "$5 and $10") and `\(...\)`.
 MATH_SPAN = re.compile(r"\$(?=\S)(?:[^$\\]|\\.){1,300}?(?<=\S)\$(?!\d)|\\\((?:[^\\]|\\.)*?\\\)", re.DOTALL)
+_MATH_OR_COMMAND = re.compile(rf"{MATH_SPAN.pattern}|`(?P<command>[^`]{{1,200}})`", re.DOTALL)
 # A candidate sentence end: terminal punctuation, optional closing quotes/brackets, then space.
 _WESTERN_END = re.compile(r"[.!?][\"'”’)\]]*\s+")
 _CJK_END = re.compile(r"[。！？][”’」』）)]*\s*")
@@ -134,17 +135,19 @@ def _code_span(content: str) -> str:
     return f"{fence}{pad}{content}{pad}{fence}"
 
 
-def md_text(text: str | None) -> str:
+def md_text(text: str | None, *, commands: bool = False) -> str:
     """Scraped text as inert inline Markdown: whitespace collapsed, specials escaped,
-    inline LaTeX kept verbatim as a code span so `$O(1/\\sqrt{n})$` reads the same in text and HTML."""
+    inline LaTeX kept verbatim as a code span so `$O(1/\\sqrt{n})$` reads the same in text and HTML.
+    With `commands`, a `quoted command` in the text is a code span too (run notes)."""
     if not text:
         return ""
     text = " ".join(unicodedata.normalize("NFC", text).replace("\x00", "").split())
     out: list[str] = []
     last = 0
-    for match in MATH_SPAN.finditer(text):
+    spans = _MATH_OR_COMMAND if commands else MATH_SPAN
+    for match in spans.finditer(text):
         out.append(_escape_plain(text[last : match.start()]))
-        out.append(_code_span(match.group(0)))
+        out.append(_code_span(match.groupdict().get("command") or match.group(0)))
         last = match.end()
     out.append(_escape_plain(text[last:]))
     escaped = "".join(out)

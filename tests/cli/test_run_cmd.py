@@ -47,6 +47,17 @@ def test_demo_writes_and_mails_the_digest(prefect_harness: None, smtp: Mailbox, 
     assert result.exit_code == 0, result.output
     digest = out / f"{DEMO_WEEK}.md"
     assert digest.is_file() and str(digest) in result.output.replace("\n", "")
+    # the Zhihu list names "Opening the Black Box ..." by title alone; arXiv's title search
+    # found it, so the post's line links the paper like the ones it cited by id
+    zhihu_post = next(
+        line
+        for line in digest.read_text(encoding="utf-8").splitlines()
+        if "zhuanlan.zhihu.com/p/1973625480917305344) —" in line and "links to:" in line
+    )
+    assert (
+        "[Opening the Black Box of Deep Neural Networks via Information](https://arxiv.org/abs/1703.00810)"
+        in zhihu_post
+    )
     assert sorted(r for rec in smtp.received for r in rec.recipients) == [
         "ada@example.org",
         "lin@example.org",
