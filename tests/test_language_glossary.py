@@ -8,6 +8,7 @@ import pytest
 
 from dltheory_digest.errors import ConfigError
 from dltheory_digest.language import DEFAULT_GLOSSARY, load_glossary
+from dltheory_digest.language.normalize import normalize_text
 
 
 def test_shipped_glossary_has_the_key_terms_in_both_languages() -> None:
@@ -29,6 +30,23 @@ def test_longest_term_wins_and_cjk_terms_get_spaces() -> None:
     )
     assert glossary.to_english("الشبكات العصبية التلافيفية", "ar") == "convolutional neural networks"
     assert glossary.from_english("A Neural Tangent Kernel view", "zh") == "A 神经正切核 view"
+
+
+@pytest.mark.parametrize(
+    ("arabic", "prepared"),
+    [
+        # و "and" written onto the article: the term is found, و stays for the model
+        ("مقدمة في التعلم العميق والشبكات العصبية", "مقدمة في deep learning و neural networks"),
+        ("بالانحدار التدريجي العشوائي", "ب stochastic gradient descent"),  # ب "with"
+        ("للشبكات العصبية", "ل neural networks"),  # ل + ال is written لل
+        ("فالتعلم الآلي", "ف machine learning"),
+        ("شبكة عصبية عميقة", "neural network عميقة"),  # the indefinite form
+        ("نظرية التعلم العميق الحديثة", "deep learning theory الحديثة"),  # longest term first
+        ("واحد التعميم", "واحد التعميم"),  # "حد التعميم" inside another word is not the term
+    ],
+)
+def test_arabic_terms_are_found_with_attached_prefixes(arabic: str, prepared: str) -> None:
+    assert load_glossary().to_english(normalize_text(arabic, "ar"), "ar") == prepared
 
 
 def test_user_glossary_and_version_follow_the_file(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import yaml
@@ -46,6 +47,8 @@ class Glossary:
 
     def to_english(self, text: str, lang: str) -> str:
         """Replace `lang` terms in `text` (already normalized) by their English."""
+        if lang == "ar":
+            return _arabic_to_english(text, self.terms.get(lang, ()))
         return self._substitute(
             text, [(src, en) for src, en in self.terms.get(lang, ())], cjk=lang in ("zh", "ja")
         )
@@ -77,6 +80,47 @@ class Glossary:
             return f"{left}{replacement}{right}"
 
         return pattern.sub(english, text)
+
+
+# Arabic writes conjunctions (و "and", ف "so") and prepositions (ب "with", ك "as", ل "for")
+# as prefixes of the next word, and ل + the article ال as لل. A glossary term is found with
+# them, and in its indefinite form (الشبكة العصبية: شبكة عصبية); the prefix stays in front of
+# the English as its own word, so the model still translates it.
+_AR_PROCLITICS = "(?P<clitics>[وف]?[بكل]?)"
+
+
+def _arabic_forms(term: str) -> list[tuple[str, str]]:
+    """(written form, the prefix letters it carries) of a glossary term."""
+    forms = [(term, "")]
+    words = term.split()
+    if words[0].startswith("ال"):
+        forms.append(("لل" + term[2:], "ل"))
+    if all(w.startswith("ال") and len(w) > 4 for w in words):
+        forms.append((" ".join(w[2:] for w in words), ""))
+    return forms
+
+
+@cache
+def _arabic_matcher(terms: tuple[tuple[str, str], ...]) -> tuple[re.Pattern[str], dict[str, tuple[str, str]]]:
+    lookup: dict[str, tuple[str, str]] = {}
+    for source, english in terms:
+        for form, carried in _arabic_forms(source):
+            lookup.setdefault(form, (english, carried))
+    alternatives = "|".join(re.escape(f) for f in sorted(lookup, key=lambda f: (-len(f), f)))
+    return re.compile(rf"(?<!\w){_AR_PROCLITICS}(?P<term>{alternatives})(?!\w)"), lookup
+
+
+def _arabic_to_english(text: str, terms: tuple[tuple[str, str], ...]) -> str:
+    if not terms:
+        return text
+    pattern, lookup = _arabic_matcher(terms)
+
+    def english(match: re.Match[str]) -> str:
+        replacement, carried = lookup[match.group("term")]
+        clitics = match.group("clitics") + carried
+        return f"{clitics} {replacement}" if clitics else replacement
+
+    return pattern.sub(english, text)
 
 
 def _prepare_term(term: str, lang: str) -> str:
