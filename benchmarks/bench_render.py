@@ -18,6 +18,7 @@ from typing import Any
 from markdown_it import MarkdownIt
 
 from dltheory_digest import digest as dg
+from dltheory_digest import mail
 from dltheory_digest.config import Reader
 from dltheory_digest.models import AnnounceType, Classification, Item, ItemKind, Paper, PaperCluster, Sighting
 
@@ -94,6 +95,16 @@ def main() -> None:
         "bare markdown-it render", lambda: MarkdownIt("commonmark").enable("table").render(markdown)
     )
     print(f"markdown {len(markdown) / 1e6:.2f} MB, html {len(html) / 1e6:.2f} MB")
+    sent, _ = timed("render_edition (as mailed)", lambda: mail.render_edition(digest, dg.ENGLISH))
+    form = (
+        "whole"
+        if not sent.attachment
+        else ("one line a paper" if "\n### " not in sent.markdown else "no appendix")
+    )
+    print(
+        f"mailed html {len(sent.html.encode()) / 1e3:.0f} KB ({form}; budget {mail.HTML_BUDGET / 1e3:.0f} KB)"
+        + (f", {sent.attachment[0]} attached" if sent.attachment else "")
+    )
     print(f"email rendering / bare markdown-it: {(t_md + t_html) / t_bare:.2f}x")
     print(f"whole digest stage / bare markdown-it: {(t_build + t_md + t_html) / t_bare:.2f}x")
 

@@ -177,8 +177,10 @@ def build_message(
     message_id: str,
     language: str | None = None,
     date: Any = None,
+    attachment: tuple[str, str] | None = None,
 ) -> EmailMessage:
-    """`multipart/alternative`: the Markdown as text/plain, the HTML after it (the part clients prefer)."""
+    """`multipart/alternative`: the Markdown as text/plain, the HTML after it (the part clients
+    prefer); with an `attachment` (file name, Markdown), `multipart/mixed` around both."""
     import datetime as dt
 
     message = EmailMessage(policy=SMTP_POLICY)
@@ -190,6 +192,11 @@ def build_message(
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(markdown, subtype="plain", charset="utf-8", cte=_transfer_encoding(markdown))
     message.add_alternative(html, subtype="html", charset="utf-8", cte=_transfer_encoding(html))
+    if attachment:
+        name, text = attachment
+        message.add_attachment(
+            text, subtype="markdown", charset="utf-8", filename=name, cte=_transfer_encoding(text)
+        )
     if language:  # after set_content, which drops Content-* headers
         message["Content-Language"] = language
     return message
@@ -298,20 +305,45 @@ class Rendered:
     translated_by: str | None
     note: str | None
     papers: int
+    # when the message is shortened: (file name, the full digest's Markdown) to attach
+    attachment: tuple[str, str] | None = None
 
 
-def render_edition(digest: Digest, edition: digest_stage.Edition) -> Rendered:
+# Gmail shows "[Message clipped]" past 102 KB of HTML and hides the rest, links included; a
+# message over this budget is shortened and carries the full digest as an attachment.
+HTML_BUDGET = 100_000
+
+
+def render_edition(
+    digest: Digest, edition: digest_stage.Edition, *, html_budget: int | None = None
+) -> Rendered:
     markdown = digest_stage.render_markdown(digest, edition)
     language = edition.language if edition.translations else "en"
     subject = digest_stage.subject_for(digest, edition)
+    html = digest_stage.render_html(markdown, language=language, title=subject)
+    attachment = None
+    budget = HTML_BUDGET if html_budget is None else html_budget
+    if len(html.encode("utf-8")) > budget:
+        full_file = f"{digest.week}.md"
+        attachment = (full_file, markdown)
+        # first the long list of papers below the threshold goes, then the summaries
+        for shortened in (
+            digest_stage.Shortened(full_file),
+            digest_stage.Shortened(full_file, one_line=True),
+        ):
+            markdown = digest_stage.render_markdown(digest, edition, shortened=shortened)
+            html = digest_stage.render_html(markdown, language=language, title=subject)
+            if len(html.encode("utf-8")) <= budget:
+                break
     return Rendered(
         subject=subject,
         markdown=markdown,
-        html=digest_stage.render_html(markdown, language=language, title=subject),
+        html=html,
         language=language,
         translated_by=edition.model if edition.translations else None,
         note=edition.note,
         papers=dict(digest.counts).get("papers", 0),
+        attachment=attachment,
     )
 
 
@@ -516,6 +548,8 @@ def deliver_markdown(
         (line[2:].strip() for line in markdown.splitlines() if line.startswith("# ")), f"Digest {week}"
     )
     html = digest_stage.render_html(markdown, title=title)
+    # only the Markdown was kept, so it cannot be shortened: an oversized one is also attached
+    attachment = (f"{week}.md", markdown) if len(html.encode("utf-8")) > HTML_BUDGET else None
 
     def render(reader: Reader) -> Rendered:
         limited = reader.language != "en" or any(
@@ -531,6 +565,7 @@ def deliver_markdown(
             translated_by=None,
             note=note,
             papers=0,
+            attachment=attachment,
         )
 
     return _deliver_all(
@@ -616,6 +651,7 @@ def _send_one(
         to=base.reader,
         message_id=base.message_id,
         language=rendered.language,
+        attachment=rendered.attachment,
     )
     status: ledger.DeliveryStatus = "sent"
     error: str | None = None

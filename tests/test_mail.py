@@ -365,6 +365,67 @@ def test_markdown_only_digest_is_sent_as_it_is(mailbox: tuple[Mailbox, int], sto
     assert text_of(box.to("li@example.org")[0]) == markdown
 
 
+def _html_size(markdown: str) -> int:
+    return len(dg.render_html(markdown).encode("utf-8"))
+
+
+def test_an_oversized_digest_is_shortened_and_the_full_one_attached(
+    mailbox: tuple[Mailbox, int], store: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Gmail clips HTML past 102 KB and hides the rest; the budget is lowered here so that
+    # the sample week is "too big" in the same way a week of hundreds of papers is
+    box, port = mailbox
+    digest = sample_digest()
+    reader = Reader(email="ada@example.org")
+    full = dg.render_markdown(dg.filter_for_reader(digest, reader))
+    without_appendix = dg.render_markdown(
+        dg.filter_for_reader(digest, reader), shortened=dg.Shortened(f"{WEEK}.md")
+    )
+    budget = (_html_size(without_appendix) + _html_size(full)) // 2
+    monkeypatch.setattr(mail, "HTML_BUDGET", budget)
+    [result] = mail.deliver(store, week=WEEK, digest=digest, readers=[reader], smtp=smtp_for(port))
+    assert result.status == "sent"
+    message = box.received[0].message
+    assert message.get_content_type() == "multipart/mixed"
+    body, attached = message.iter_parts()
+    assert body.get_content_type() == "multipart/alternative"
+    assert attached.get_content_type() == "text/markdown" and attached.get_filename() == f"{WEEK}.md"
+    assert str(attached.get_content()).replace("\r\n", "\n") == full  # the whole digest, appendix too
+    plain, html = text_of(message), text_of(message, "html")
+    assert plain == without_appendix and len(html.encode("utf-8")) <= budget
+    assert f"listed in {WEEK}.md" in plain and "<details>" not in plain
+    assert "### " in plain  # the papers keep their summaries
+    assert f"the full digest is attached as {WEEK}.md" in html
+
+
+def test_when_dropping_the_appendix_is_not_enough_each_paper_gets_one_line() -> None:
+    digest = sample_digest()
+    full = dg.render_markdown(digest)
+    rendered = mail.render_edition(digest, dg.ENGLISH, html_budget=1_000)
+    assert rendered.attachment == (f"{WEEK}.md", full)
+    assert "### " not in rendered.markdown and "\n- [Neural Tangent Kernel: Convergence" in rendered.markdown
+    summary = next(p.summary for s in digest.sections for p in s.papers if p.summary)
+    assert summary in full and summary not in rendered.markdown
+    # a week within the budget is sent whole, with nothing attached
+    whole = mail.render_edition(digest, dg.ENGLISH)
+    assert whole.attachment is None and whole.markdown == full
+
+
+def test_an_oversized_stored_markdown_is_attached_as_it_is(
+    mailbox: tuple[Mailbox, int], store: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    box, port = mailbox
+    markdown = dg.render_markdown(sample_digest())
+    monkeypatch.setattr(mail, "HTML_BUDGET", 1_000)
+    mail.deliver_markdown(
+        store, week=WEEK, markdown=markdown, readers=[Reader(email="ada@example.org")], smtp=smtp_for(port)
+    )
+    message = box.received[0].message
+    assert text_of(message) == markdown
+    [attached] = [p for p in message.iter_attachments()]
+    assert attached.get_filename() == f"{WEEK}.md"
+
+
 # --- login and TLS ------------------------------------------------------------------------------
 
 

@@ -24,6 +24,7 @@ from dltheory_digest.digest.html import email_styles, render_html, sanitize_html
 from dltheory_digest.digest.render import (
     ENGLISH,
     Edition,
+    Shortened,
     labels_for,
     render_markdown,
     subject_for,
@@ -44,6 +45,7 @@ __all__ = [
     "ENGLISH",
     "MATH_SPAN",
     "Edition",
+    "Shortened",
     "all_entries",
     "build_digest",
     "digest_from_json",

@@ -141,9 +141,10 @@ def _badge(badge: str, labels: Mapping[str, str]) -> str:
 class _Renderer:
     """The pieces of one rendering that are easier to compose in Python than in Jinja."""
 
-    def __init__(self, digest: Digest, edition: Edition) -> None:
+    def __init__(self, digest: Digest, edition: Edition, shortened: Shortened | None = None) -> None:
         self.digest = digest
         self.edition = edition
+        self.shortened = shortened
         self.labels = edition.labels
         self.names = {s.source_id: s.source_name for e in all_entries(digest) for s in e.sightings}
         for post in digest.posts:
@@ -232,6 +233,9 @@ class _Renderer:
             lines.append(f"{labels['translated_by']} {md_text(self.edition.model)}")
         if self.edition.note:
             lines.append(md_text(self.edition.note))
+        if self.shortened:
+            note = labels["shortened"].format(file=self.edition.ltr(self.shortened.full_file))
+            lines.append(f"*{md_text(note)}*")
         return _HARD_BREAK.join(lines)
 
     def footer_lines(self) -> str:
@@ -252,10 +256,22 @@ class _Renderer:
         return text
 
 
-def render_markdown(digest: Digest, edition: Edition = ENGLISH) -> str:
+@dataclass(frozen=True)
+class Shortened:
+    """A shorter rendering for mail clients, pointing at the full digest (`full_file`).
+
+    `appendix=False` replaces the list of papers below the relevance threshold with its
+    count; `one_line=True` also gives each paper one line (title, authors, badges)."""
+
+    full_file: str
+    appendix: bool = False
+    one_line: bool = False
+
+
+def render_markdown(digest: Digest, edition: Edition = ENGLISH, *, shortened: Shortened | None = None) -> str:
     """The digest as Markdown: deterministic, GitHub-, Prefect- and email-friendly."""
     template = environment().get_template("digest.md.j2")
-    renderer = _Renderer(digest, edition)
+    renderer = _Renderer(digest, edition, shortened)
     contents = [
         (
             section.name,
@@ -281,6 +297,8 @@ def render_markdown(digest: Digest, edition: Edition = ENGLISH) -> str:
         source_name=renderer.source_name,
         paper_lines=renderer.paper_lines,
         post_line=renderer.post_line,
+        short=shortened,
+        short_file=edition.ltr(shortened.full_file) if shortened else "",
         week=edition.ltr(digest.week),
         header_lines=renderer.header_lines(),
         footer_lines=renderer.footer_lines(),
