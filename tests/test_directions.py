@@ -133,6 +133,16 @@ def test_user_taxonomy_loads_and_gets_an_other_direction(tmp_path: Path) -> None
             "colour",
         ),
         (MINIMAL.replace("id: attacks", "id: kernels"), "kernels", "id"),
+        (
+            MINIMAL.replace("    name: Attacks\n", "    name: Attacks\n    takes_from: [kernel]\n"),
+            "attacks",
+            "takes_from",
+        ),
+        (
+            MINIMAL.replace("    name: Attacks\n", "    name: Attacks\n    takeover: 2\n"),
+            "attacks",
+            "takeover",
+        ),
     ],
 )
 def test_bad_taxonomy_names_file_direction_and_field(
@@ -148,6 +158,43 @@ def test_bad_taxonomy_names_file_direction_and_field(
     if direction:
         assert f"direction {direction!r}" in message
         assert info.value.source_id == direction
+
+
+def test_a_direction_takes_papers_from_the_directions_it_names(tmp_path: Path) -> None:
+    title = "Neural tangent kernel analysis of adversarial training"
+    plain = DirectionClassifier(load_taxonomy(_write(tmp_path, MINIMAL)))
+    assert plain.classify(title).primary == "kernels"  # the subject at the head of the title
+    taking = MINIMAL.replace("    name: Attacks\n", "    name: Attacks\n    takes_from: [kernels]\n")
+    classifier = DirectionClassifier(load_taxonomy(_write(tmp_path, taking)))
+    result = classifier.classify(title)
+    assert result.primary == "attacks" and result.confident
+    assert result.scores[0][0] == "kernels"  # the scores themselves are unchanged
+    # no phrase of the taker in the title, nothing taken
+    assert classifier.classify("Neural tangent kernel of wide networks").primary == "kernels"
+    # a share of the primary's score above the taker's own: nothing taken either
+    strict = taking.replace("takes_from: [kernels]", "takes_from: all\n    takeover: 1.0")
+    assert load_taxonomy(_write(tmp_path, strict)).get("attacks").takes_from == ("all",)
+    assert DirectionClassifier(load_taxonomy(_write(tmp_path, strict))).classify(title).primary == "kernels"
+
+
+TAKEN = [
+    # what a paper studies (an architecture, a threat model) before the question it asks
+    ("architectures", "Generalization bounds for message passing graph neural networks"),
+    ("architectures", "Convergence of gradient descent for training recurrent neural networks"),
+    ("robustness", "Generalization bounds for adversarially robust classifiers"),
+    # what a paper is: a survey of any topic is a survey
+    ("surveys", "Graph neural networks: a survey of their expressive power"),
+    ("surveys", "Adversarial attacks on deep networks: a review"),
+    # loss-landscape geometry keeps its papers: permutation symmetry is of the parameters
+    ("landscape", "Permutation symmetries and linear mode connectivity of the loss landscape"),
+]
+
+
+@pytest.mark.parametrize(("expected", "title"), TAKEN)
+def test_default_taxonomy_files_papers_by_what_they_study(
+    classifier: DirectionClassifier, expected: str, title: str
+) -> None:
+    assert classifier.classify(title).primary == expected
 
 
 def test_settings_and_common_settings_load(tmp_path: Path) -> None:
@@ -208,6 +255,11 @@ def test_normalize_and_phrase_matching_ignore_spelling_variants() -> None:
     assert contains_phrase("Bayes-optimal estimation", "bayes")
     assert not contains_phrase("Attentional blink in humans", "attention")
     assert not contains_phrase("Tenseness", "tensor")
+    # -y and -ies plurals find each other, both in one word and at the end of a phrase
+    assert contains_phrase("BadNets: Identifying Vulnerabilities in the Supply Chain", "vulnerability")
+    assert contains_phrase("Symmetry breaking in wide networks", "symmetries")
+    assert contains_phrase("Learning with group symmetries", "group symmetry")
+    assert not contains_phrase("Three days of training", "day one")
 
 
 # --------------------------------------------------------------------------- classifier
@@ -450,6 +502,8 @@ def _stress_texts(taxonomy: Taxonomy) -> list[str]:
             words = phrase.split()
             texts.append(f"On {'-'.join(words)}es and {''.join(words).upper()} in $\\mathbb{{R}}^d$")
             texts.append(f"Naïve {words[0]}-based {' '.join(words[1:])}s, {words[-1][:-1]} or {words[0]}x")
+            if phrase.endswith("y"):  # the -ies plural ('symmetry', 'symmetries')
+                texts.append(f"Of {phrase[:-1]}ies and {phrase[:-1].upper()}IES")
     return texts
 
 

@@ -70,7 +70,8 @@ def test_dev_macro_f1_from_titles(shared_dir: Path, classifier: DirectionClassif
     predicted = [MERGED.get(c.primary, c.primary) for c in results]
     labels = sorted(set(truth))
     macro = f1_score(truth, predicted, labels=labels, average="macro", zero_division=0)
-    assert macro >= 0.73, macro  # 0.653 before settings, head weighting and compositions; 0.763 after
+    # 0.653 before settings, head weighting and compositions; 0.763 after; 0.787 with `takes_from`
+    assert macro >= 0.76, macro
     # the curator's direction is nearly always among the top three scores
     top3 = sum(t in {MERGED.get(d, d) for d, _ in c.scores[:3]} for t, c in zip(truth, results, strict=True))
     assert top3 / len(rows) >= 0.90

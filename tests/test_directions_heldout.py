@@ -62,7 +62,8 @@ def test_heldout_macro_f1_from_titles(fixtures_dir: Path, classifier: DirectionC
     predicted = [MERGED.get(c.primary, c.primary) for c in results]
     labels = sorted(set(truth))
     macro = f1_score(truth, predicted, labels=labels, average="macro", zero_division=0)
-    assert macro >= 0.85, macro  # 0.838 before settings, head weighting and compositions; 0.870 after
+    # 0.838 before settings, head weighting and compositions; 0.870 after; 0.894 with `takes_from`
+    assert macro >= 0.86, macro
     top2 = sum(t in {MERGED.get(d, d) for d, _ in c.scores[:2]} for t, c in zip(truth, results, strict=True))
     assert top2 / len(rows) >= 0.90
 
@@ -126,3 +127,21 @@ def test_applied_deep_learning_falls_below_the_default_threshold(
         [(r["title"], "") for r in _heldout(fixtures_dir) + _unseen(fixtures_dir)]
     )
     assert sum(c.relevance >= 0.30 for c in theory) / len(theory) >= 0.93
+
+
+def test_third_list_from_titles(fixtures_dir: Path, classifier: DirectionClassifier) -> None:
+    # 254 titles of a third writer, surveys among them; the `takes_from` rules were chosen
+    # while reading its errors, so this is a floor, not a blind check
+    rows = _rows(fixtures_dir, "third_list_titles.csv")
+    assert len(rows) >= 250
+    taxonomy_text = {normalize(t) for d in load_taxonomy().directions for t in d.example_titles}
+    assert not {normalize(r["title"]) for r in rows} & (
+        taxonomy_text | {normalize(r["title"]) for r in _heldout(fixtures_dir)}
+    )
+    results = classifier.classify_many([(r["title"], "") for r in rows])
+    truth = [MERGED.get(r["direction"], r["direction"]) for r in rows]
+    predicted = [MERGED.get(c.primary, c.primary) for c in results]
+    macro = f1_score(truth, predicted, labels=sorted(set(truth)), average="macro", zero_division=0)
+    assert macro >= 0.70, macro  # 0.647 before `takes_from` and the survey rule; 0.737 after
+    surveys = [p for t, p in zip(truth, predicted, strict=True) if t == "surveys"]
+    assert surveys.count("surveys") / len(surveys) >= 0.5  # 6/27 before, 16/27 after
