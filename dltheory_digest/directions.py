@@ -427,7 +427,16 @@ def _word_forms(word: str) -> set[str]:
         forms.add(word[:-1])
     if len(word) > 3 and word.endswith("y") and word[-2] not in "aeiou":
         forms.add(word[:-1] + "ies")
+    for singular, plural in _LATIN_PLURALS:  # 'local minimum' finds 'local minima' and back
+        if len(word) > 5 and word.endswith(singular):
+            forms.add(word[: -len(singular)] + plural)
+        elif len(word) > 5 and word.endswith(plural):
+            forms.add(word[: -len(plural)] + singular)
     return forms
+
+
+# minimum/minima, optimum/optima, spectrum/spectra, criterion/criteria, phenomenon/phenomena
+_LATIN_PLURALS = (("mum", "ma"), ("trum", "tra"), ("rion", "ria"), ("enon", "ena"))
 
 
 def _stem(word: str) -> str:
@@ -611,6 +620,9 @@ _DL_CUES = (
     "neural network", "neural net", "deep learning", "deep network", "deep neural", "relu",
     "transformer", "overparameterized", "gradient descent", "sgd", "perceptron",
     "backpropagation", "multilayer", "two layer", "convolutional", "graph neural",
+    # phenomena and settings only deep learning has
+    "grokking", "teacher student", "neural collapse", "lottery ticket", "edge of stability",
+    "neural tangent", "mode connectivity",
 )  # fmt: skip
 # ambiguous on their own: counted in titles only, where they are rarely about something else
 _DL_TITLE_CUES = ("network", "attention", "width", "depth", "layer", "kernel", "training", "learning")

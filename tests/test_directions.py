@@ -259,6 +259,8 @@ def test_normalize_and_phrase_matching_ignore_spelling_variants() -> None:
     assert contains_phrase("BadNets: Identifying Vulnerabilities in the Supply Chain", "vulnerability")
     assert contains_phrase("Symmetry breaking in wide networks", "symmetries")
     assert contains_phrase("Learning with group symmetries", "group symmetry")
+    assert contains_phrase("No spurious local minimum", "spurious local minima")
+    assert contains_phrase("Hessian spectra of deep nets", "hessian spectrum")
     assert not contains_phrase("Three days of training", "day one")
 
 
