@@ -53,8 +53,10 @@ def classify_command(
         writer = csv.writer(out)
         writer.writerow(header)
         for row, result in zip(rows, results, strict=True):
-            top = result.scores[0][1] if result.scores else 0.0
-            line = [row["id"], result.primary, f"{top:.4f}"]
+            # the primary's own score (`other`: the best score, which was not enough)
+            scores = dict(result.scores)
+            score = scores.get(result.primary, result.scores[0][1] if result.scores else 0.0)
+            line = [row["id"], result.primary, f"{score:.4f}"]
             if with_relevance:
                 line += [f"{result.relevance:.4f}", "true" if result.confident else "false"]
             writer.writerow(line)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from dltheory_digest.cli import app
+from dltheory_digest.directions import DirectionClassifier, load_taxonomy
 
 runner = CliRunner()
 
@@ -50,6 +52,19 @@ def test_classify_writes_one_row_per_input_row(tmp_path: Path) -> None:
     ]
     assert all(0.0 <= float(r["score"]) <= 1.0 for r in rows)
     assert float(rows[0]["score"]) > float(rows[2]["score"])
+
+
+def test_the_score_is_that_of_the_direction_written(tmp_path: Path) -> None:
+    # a direction that takes a paper (`takes_from`) need not have the top score: the row
+    # carries the written direction's own score
+    title = "Convergence of gradient descent for training recurrent neural networks"
+    source = _write_csv(tmp_path / "papers.csv", ["id", "title"], [["1", title]])
+    out = tmp_path / "out.csv"
+    assert runner.invoke(app, ["classify", str(source), "-o", str(out)]).exit_code == 0
+    [row] = _read_csv(out)
+    result = DirectionClassifier.from_taxonomy(load_taxonomy()).classify(title)
+    assert row["direction"] == result.primary == "architectures" != result.scores[0][0]
+    assert float(row["score"]) == pytest.approx(dict(result.scores)["architectures"], abs=1e-4)
 
 
 def test_classify_uses_the_abstract_column_and_optional_relevance(tmp_path: Path) -> None:
