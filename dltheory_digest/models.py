@@ -314,3 +314,4 @@ class Digest:
     generated_for: str | None = None  # reader address for a personal edition
     language: str = "en"
     counts: tuple[tuple[str, int], ...] = field(default=())
+    directions: tuple[tuple[str, str], ...] = ()  # (id, name) of every direction of the taxonomy

@@ -599,6 +599,35 @@ def test_reader_directions() -> None:
     assert without.updated == digest.updated  # "other" was not excluded
 
 
+def _with_scores() -> Digest:
+    inputs = sample_inputs()
+    gd = next(c for c in inputs["clusters"] if c.paper.arxiv_id == "1810.02054")
+    scores = (("optimization", 0.8), ("kernels", 0.5), ("generalization", 0.36), ("landscape", 0.3))
+    inputs["classifications"][gd.paper.key] = Classification("optimization", scores, relevance=0.88)
+    return dg.build_digest(**inputs)
+
+
+def test_a_paper_is_also_listed_under_its_other_strong_directions() -> None:
+    digest = _with_scores()
+    entries = {p.paper.arxiv_id: p for p in dg.all_entries(digest)}
+    assert dg.also_directions(entries["1810.02054"]) == ("kernels", "generalization")  # 0.3 < 0.35
+    assert dg.also_directions(entries["1806.07572"]) == ()  # no other scores
+    markdown = dg.render_markdown(digest)
+    assert "also in: Neural tangent kernel and infinite width, Generalization" in markdown
+    assert dict(digest.directions)["kernels"] == "Neural tangent kernel and infinite width"
+    # a reader of a secondary direction gets the paper, under its own direction
+    kernels = dg.filter_for_reader(digest, Reader(email="a@example.org", include_directions=("kernels",)))
+    assert _ids(kernels) == ["1810.02054", "1806.07572"]
+    # excluding a direction drops only the papers filed under it
+    no_kernels = dg.filter_for_reader(digest, Reader(email="a@example.org", exclude_directions=("kernels",)))
+    assert "1810.02054" in _ids(no_kernels) and "1806.07572" not in _ids(no_kernels)
+    # a zh edition names the other direction in Chinese
+    edition = dg.Edition(language="zh", translations={t: f"译:{t}" for t in dg.translatable_texts(digest)})
+    assert "亦属: 译:Neural tangent kernel and infinite width, 译:Generalization" in dg.render_markdown(
+        digest, edition
+    )
+
+
 def test_reader_keywords_and_negative_keywords() -> None:
     digest = sample_digest()
     kernel = dg.filter_for_reader(digest, Reader(email="a@example.org", keywords=("kernel",)))

@@ -13,7 +13,9 @@ inject script, handlers, links to `javascript:`, styles or images.
 """
 
 from dltheory_digest.digest.build import (
+    ALSO_MIN_SCORE,
     all_entries,
+    also_directions,
     build_digest,
     digest_from_json,
     digest_to_json,
@@ -42,11 +44,13 @@ from dltheory_digest.digest.text import (
 )
 
 __all__ = [
+    "ALSO_MIN_SCORE",
     "ENGLISH",
     "MATH_SPAN",
     "Edition",
     "Shortened",
     "all_entries",
+    "also_directions",
     "build_digest",
     "digest_from_json",
     "digest_to_json",

@@ -300,7 +300,27 @@ def build_digest(
         notes=tuple(dict.fromkeys(notes)),
         models=tuple(sorted(set(models))),
         counts=counts,
+        directions=tuple(directions),
     )
+
+
+# A paper is also listed under another direction scoring at least this much (at most two):
+# "generalization bounds for graph networks" is filed under architectures, and a reader of
+# generalization still gets it.
+ALSO_MIN_SCORE = 0.35
+
+
+def also_directions(entry: DigestPaper) -> tuple[str, ...]:
+    """The paper's other strong directions, best first (none for an unconfident paper)."""
+    primary = entry.classification.primary
+    if primary == "other":
+        return ()
+    others = [
+        d
+        for d, score in entry.classification.scores
+        if d not in (primary, "other") and score >= ALSO_MIN_SCORE
+    ]
+    return tuple(others[:2])
 
 
 @cache
@@ -355,8 +375,9 @@ def _paper_text(entry: DigestPaper) -> str:
 def filter_for_reader(digest: Digest, reader: Reader) -> Digest:
     """The reader's own edition: their directions, keywords, negative keywords and minimum relevance.
 
-    A paper stays when its direction is included (all when none are listed) and not
-    excluded, it matches a keyword (any when none are listed), it matches no negative
+    A paper stays when its direction or one of its `also_directions` is included (all when
+    none are listed) and its direction is not excluded, it matches a keyword (any when none
+    are listed), it matches no negative
     keyword, and its relevance reaches the reader's minimum; this holds in every part
     (sections, updated, emerging, appendix). Keywords match whole words, case-insensitively,
     in titles, abstract, authors and commentary. Blog posts go with the papers they link to.
@@ -369,7 +390,9 @@ def filter_for_reader(digest: Digest, reader: Reader) -> Digest:
 
     def keep(entry: DigestPaper) -> bool:
         direction = entry.classification.primary
-        if (include and direction not in include) or direction in exclude:
+        if include and not include & {direction, *also_directions(entry)}:
+            return False
+        if direction in exclude:
             return False
         if minimum is not None and entry.classification.relevance < minimum:
             return False

@@ -11,7 +11,7 @@ from importlib import resources
 
 import jinja2
 
-from dltheory_digest.digest.build import all_entries, post_targets
+from dltheory_digest.digest.build import all_entries, also_directions, post_targets
 from dltheory_digest.digest.text import md_link, md_text, safe_url, shorten_authors, slugify
 from dltheory_digest.models import (
     Digest,
@@ -74,6 +74,8 @@ def translatable_texts(digest: Digest) -> list[str]:
     entries = [p for s in digest.sections for p in s.papers]
     entries += [*digest.updated, *digest.emerging, *digest.below_threshold]
     texts += [s.name for s in digest.sections]
+    names = dict(digest.directions)
+    texts += [names.get(d, d) for entry in entries for d in also_directions(entry)]
     for entry in entries:
         texts += [entry.english_title or entry.paper.title, entry.summary]
         if entry.reason and not entry.reason.startswith("group "):
@@ -159,6 +161,10 @@ class _Renderer:
     def source_name(self, source_id: str) -> str:
         return self.names.get(source_id, source_id)
 
+    def direction_name(self, direction_id: str) -> str:
+        name = dict(self.digest.directions).get(direction_id, direction_id)
+        return md_text(self.tr(name) or name)
+
     def sightings(self, entry: DigestPaper) -> str:
         parts = []
         for sighting in entry.sightings:
@@ -187,6 +193,9 @@ class _Renderer:
             md_text(paper.primary_category),
         ]
         meta += [f"`{self.badge(b)}`" for b in entry.badges]
+        also = [self.direction_name(d) for d in also_directions(entry)]
+        if also:
+            meta.append(f"{labels['also']}: {', '.join(also)}")
         if any(meta):
             lines.append(" · ".join(m for m in meta if m))
         summary = self.tr(entry.summary) or entry.summary
