@@ -378,9 +378,9 @@ def filter_for_reader(digest: Digest, reader: Reader) -> Digest:
     A paper stays when its direction or one of its `also_directions` is included (all when
     none are listed) and its direction is not excluded, it matches a keyword (any when none
     are listed), it matches no negative keyword, and its relevance reaches the reader's
-    minimum; this holds in every part
-    (sections, updated, emerging, appendix). Keywords match whole words, case-insensitively,
-    in titles, abstract, authors and commentary. Blog posts go with the papers they link to.
+    minimum; this holds in every part (sections, updated, emerging, appendix). Keywords
+    match whole words, case-insensitively, in titles, abstract, authors and commentary.
+    Blog posts go with the papers they link to.
     """
     include = set(reader.include_directions)
     exclude = set(reader.exclude_directions)
