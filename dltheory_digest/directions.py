@@ -610,7 +610,7 @@ def passes(filter: KeywordFilter, title: str, abstract: str) -> bool:
 # Words that say a paper is theory and that it is about deep learning; they back the
 # relevance model where the training text is thin (short titles).
 _THEORY_CUES = (
-    "theory", "theoretical", "theorem", "provable", "provably", "proof", "bound",
+    "theory", "theoretical", "theoretic", "theorem", "provable", "provably", "proof", "bound",
     "guarantee", "analysis", "analytic", "asymptotic", "convergence", "rate", "limit",
     "dynamics", "characterization", "lower bound", "upper bound", "mathematical",
     "principle", "why", "exact", "phase transition", "capacity", "complexity",

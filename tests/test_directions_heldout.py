@@ -122,7 +122,7 @@ def test_applied_deep_learning_falls_below_the_default_threshold(
     # pass for theory, while the theory titles stay in.
     unseen = classifier.classify_many([(t, "") for t in _applied(fixtures_dir, "applied_titles_unseen.csv")])
     dropped = sum(c.relevance < 0.30 for c in unseen) / len(unseen)
-    assert dropped >= 0.85, dropped  # 0.730 before the off-topic text named applied work; 0.889 after
+    assert dropped >= 0.85, dropped  # 0.730 before the off-topic text named applied work; 0.873 after
     theory = classifier.classify_many(
         [(r["title"], "") for r in _heldout(fixtures_dir) + _unseen(fixtures_dir)]
     )
@@ -145,3 +145,15 @@ def test_third_list_from_titles(fixtures_dir: Path, classifier: DirectionClassif
     assert macro >= 0.70, macro  # 0.647 before `takes_from` and the survey rule; 0.737 after
     surveys = [p for t, p in zip(truth, predicted, strict=True) if t == "surveys"]
     assert surveys.count("surveys") / len(surveys) >= 0.5  # 6/27 before, 16/27 after
+
+
+def test_theory_of_pretraining_and_self_supervision_stays_relevant(
+    fixtures_dir: Path, classifier: DirectionClassifier
+) -> None:
+    # theory of training paradigms that applied work also uses (contrastive and
+    # self-supervised learning, pretraining, distillation, data augmentation): the
+    # off-topic text must name applications, not these topics
+    rows = _rows(fixtures_dir, "theory_of_training_paradigms.csv")
+    results = classifier.classify_many([(r["title"], "") for r in rows])
+    kept = sum(c.relevance >= 0.30 for c in results) / len(rows)
+    assert kept >= 0.6, kept  # 8/13 at the start; 3/13 when the off-topic text named them; 9/13 now
