@@ -21,9 +21,9 @@ Curators do not always file by subject, though: generalization bounds for graph 
 go with graph networks, a survey of adversarial attacks with surveys. A direction may name
 the directions it `takes_from`: with one of its phrases in the title and at least a share
 of the primary's score, it takes the paper (architectures and robustness from the question
-directions, surveys from all). On four lists by four labelers, these rules and a few added
-phrases raised macro-F1 on three and left one as it was: 0.75 -> 0.79 (dev), 0.87 -> 0.89,
-0.76 -> 0.76 and 0.65 -> 0.74.
+directions, surveys from all). On the curator's dev titles and three lists labeled by
+others, these rules and a few added phrases raised macro-F1 on three and left one as it
+was: 0.75 -> 0.79 (dev), 0.87 -> 0.89, 0.76 -> 0.76 and 0.65 -> 0.74.
 
 Relevance ("is this deep-learning theory at all?") blends a second linear model, trained
 on all directions' text against the taxonomy's `off_topic` text, with phrase evidence and
