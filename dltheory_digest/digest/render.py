@@ -148,6 +148,7 @@ class _Renderer:
         self.edition = edition
         self.shortened = shortened
         self.labels = edition.labels
+        self.direction_names = dict(digest.directions)
         self.names = {s.source_id: s.source_name for e in all_entries(digest) for s in e.sightings}
         for post in digest.posts:
             self.names.setdefault(post.source_id, post.source_id)
@@ -162,7 +163,7 @@ class _Renderer:
         return self.names.get(source_id, source_id)
 
     def direction_name(self, direction_id: str) -> str:
-        name = dict(self.digest.directions).get(direction_id, direction_id)
+        name = self.direction_names.get(direction_id, direction_id)
         return md_text(self.tr(name) or name)
 
     def sightings(self, entry: DigestPaper) -> str:
