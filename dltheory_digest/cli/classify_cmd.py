@@ -13,10 +13,26 @@ from dltheory_digest.cli.files import is_stdio, read_text, writing
 from dltheory_digest.errors import ConfigError
 
 
+def row_ids(columns: list[str], rows: list[dict[str, str]]) -> tuple[list[str], str | None]:
+    """The id written for each row, and a note when it is not the `id` column.
+
+    Reading lists are often kept with an `arxiv_id` column and no `id`: that serves when it
+    names every row once; otherwise rows are numbered from 1, so output still lines up."""
+    if "id" in columns:
+        return [row["id"] for row in rows], None
+    if "arxiv_id" in columns:
+        arxiv_ids = [row["arxiv_id"].strip() for row in rows]
+        if all(arxiv_ids) and len(set(arxiv_ids)) == len(arxiv_ids):
+            return arxiv_ids, "no id column; the arxiv_id column is used as the id"
+    return [str(n) for n in range(1, len(rows) + 1)], "no id column; rows are numbered from 1"
+
+
 @app.command("classify")
 def classify_command(
     file: Path = typer.Argument(
-        ..., help="CSV with columns id,title and optionally abstract ('-': standard input).", exists=False
+        ...,
+        help="CSV with columns id,title and optionally abstract (no id: arxiv_id or the row number; '-': standard input).",
+        exists=False,
     ),
     output: Path | None = typer.Option(
         None, "-o", "--output", help="Output CSV (default or '-': standard output)."
@@ -41,22 +57,24 @@ def classify_command(
     text = read_text(file)
     reader = csv.DictReader(io.StringIO(text, newline=""))
     columns = [c.strip().lower() for c in reader.fieldnames or []]
-    missing = [c for c in ("id", "title") if c not in columns]
-    if missing:
-        err_console.print(f"[red]error:[/red] {file}: missing column(s) {', '.join(missing)}")
+    if "title" not in columns:
+        err_console.print(f"[red]error:[/red] {file}: missing column(s) title (have: {', '.join(columns)})")
         raise typer.Exit(2)
     rows = [{(k or "").strip().lower(): (v or "") for k, v in row.items()} for row in reader]
+    ids, id_note = row_ids(columns, rows)
+    if id_note:
+        err_console.print(f"[yellow]note:[/yellow] {file}: {id_note}")
 
     results = classifier.classify_many([(r["title"], r.get("abstract", "")) for r in rows])
     header = ["id", "direction", "score"] + (["relevance", "confident"] if with_relevance else [])
     with writing(output) as out:
         writer = csv.writer(out)
         writer.writerow(header)
-        for row, result in zip(rows, results, strict=True):
+        for row_id, result in zip(ids, results, strict=True):
             # the primary's own score (`other`: the best score, which was not enough)
             scores = dict(result.scores)
             score = scores.get(result.primary, result.scores[0][1] if result.scores else 0.0)
-            line = [row["id"], result.primary, f"{score:.4f}"]
+            line = [row_id, result.primary, f"{score:.4f}"]
             if with_relevance:
                 line += [f"{result.relevance:.4f}", "true" if result.confident else "false"]
             writer.writerow(line)

@@ -71,7 +71,7 @@ def read_records(path: Path) -> list[Record]:
     required columns are missing."""
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
     reader = csv.DictReader(io.StringIO(read_text(path), newline=""))
-    columns = [c.strip() for c in reader.fieldnames or ()]
+    columns = [c.strip().lower() for c in reader.fieldnames or ()]
     missing = [c for c in REQUIRED_COLUMNS if c not in columns]
     if missing:
         raise typer.BadParameter(

@@ -165,3 +165,38 @@ def test_classify_errors_exit_2(tmp_path: Path) -> None:
     result = runner.invoke(app, ["classify", str(ok), "--taxonomy", str(bad_taxonomy)])
     assert result.exit_code == 2
     assert "taxonomy.yaml: direction 'X': field 'id': use lower-case" in result.output
+
+
+def test_without_an_id_column_the_arxiv_id_or_the_row_number_is_the_id(tmp_path: Path) -> None:
+    titles = ["Neural Tangent Kernel: Convergence and Generalization", "Adversarial Spheres"]
+    listed = _write_csv(
+        tmp_path / "listed.csv", ["title", "arxiv_id"], [[titles[0], "1806.07572"], [titles[1], "1801.02774"]]
+    )
+    result = runner.invoke(app, ["classify", str(listed), "-o", str(tmp_path / "a.csv")])
+    assert result.exit_code == 0, result.output
+    assert "arxiv_id column is used as the id" in result.output
+    assert [r["id"] for r in _read_csv(tmp_path / "a.csv")] == ["1806.07572", "1801.02774"]
+
+    # a blank arxiv_id would leave a row without an id: number the rows instead
+    partly = _write_csv(
+        tmp_path / "partly.csv", ["title", "arxiv_id"], [[titles[0], "1806.07572"], [titles[1], ""]]
+    )
+    result = runner.invoke(app, ["classify", str(partly), "-o", str(tmp_path / "b.csv")])
+    assert result.exit_code == 0, result.output
+    assert "rows are numbered from 1" in result.output
+    numbered = _read_csv(tmp_path / "b.csv")
+    assert [r["id"] for r in numbered] == ["1", "2"]
+    assert [r["direction"] for r in numbered] == ["overparameterization", "robustness"]
+
+
+def test_the_dev_list_classifies_as_it_is_published(shared_dir: Path, tmp_path: Path) -> None:
+    """The eval file has title,arxiv_id,... and no id column: one output row per input row."""
+    dev = shared_dir / "eval" / "directions_dev.csv"
+    out = tmp_path / "dev_out.csv"
+    result = runner.invoke(app, ["classify", str(dev), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    with dev.open(encoding="utf-8", newline="") as handle:
+        expected = list(csv.DictReader(handle))
+    written = _read_csv(out)
+    assert len(written) == len(expected)
+    assert all(r["direction"] for r in written)

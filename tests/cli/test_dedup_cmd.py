@@ -112,6 +112,21 @@ def test_missing_columns_is_a_usage_error(tmp_path: Path) -> None:
     assert not (tmp_path / "out.csv").exists()
 
 
+def test_column_names_are_read_whatever_their_case(tmp_path: Path) -> None:
+    source = write_csv(
+        tmp_path / "in.csv",
+        ["ID", "Title", "Authors", "Year"],
+        [
+            ["a", "Deep Learning Theory", "Ada Lovelace", "2020"],
+            ["b", "Deep learning theory.", "Ada Lovelace", "2020"],
+        ],
+    )
+    out = tmp_path / "out.csv"
+    result = runner.invoke(app, ["dedup", str(source), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert read_clusters(out) == {"a": "a", "b": "a"}
+
+
 @pytest.mark.shared
 def test_dblp_acm_scores_on_the_tuning_splits(shared_dir: Path, tmp_path: Path) -> None:
     """The whole DBLP-ACM union through the command; scored on valid (a tuning split, never test)."""
