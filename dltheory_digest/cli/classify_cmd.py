@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import csv
-import io
 from pathlib import Path
 
 import typer
 
 from dltheory_digest.cli.app import app, err_console
-from dltheory_digest.cli.files import is_stdio, read_text, writing
+from dltheory_digest.cli.files import is_stdio, read_csv, writing
 from dltheory_digest.errors import ConfigError
 
 
@@ -54,13 +53,7 @@ def classify_command(
     except ConfigError as exc:
         err_console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
-    text = read_text(file)
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    columns = [c.strip().lower() for c in reader.fieldnames or []]
-    if "title" not in columns:
-        err_console.print(f"[red]error:[/red] {file}: missing column(s) title (have: {', '.join(columns)})")
-        raise typer.Exit(2)
-    rows = [{(k or "").strip().lower(): (v or "") for k, v in row.items()} for row in reader]
+    columns, rows = read_csv(file, required=("title",))
     ids, id_note = row_ids(columns, rows)
     if id_note:
         err_console.print(f"[yellow]note:[/yellow] {file}: {id_note}")

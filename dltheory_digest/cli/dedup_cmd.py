@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import csv
-import io
-import sys
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Annotated
@@ -12,7 +10,7 @@ from typing import Annotated
 import typer
 
 from dltheory_digest.cli.app import app, console, err_console
-from dltheory_digest.cli.files import is_stdio, read_text, writing
+from dltheory_digest.cli.files import is_stdio, read_csv, writing
 from dltheory_digest.identity import Record, match_clusters
 from dltheory_digest.identity.normalize import split_authors
 
@@ -67,18 +65,10 @@ def record_from_row(row: Mapping[str, str | None]) -> Record:
 
 
 def read_records(path: Path) -> list[Record]:
-    """Records of a dedup input CSV ('-': standard input); raises typer.BadParameter when
-    required columns are missing."""
-    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
-    reader = csv.DictReader(io.StringIO(read_text(path), newline=""))
-    columns = [c.strip().lower() for c in reader.fieldnames or ()]
-    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
-    if missing:
-        raise typer.BadParameter(
-            f"{path}: missing column(s) {', '.join(missing)} (have: {', '.join(columns)})"
-        )
-    reader.fieldnames = columns
-    return [record_from_row(row) for row in reader]
+    """Records of a dedup input CSV ('-': standard input); a missing required column is an
+    error line and exit 2."""
+    _, rows = read_csv(path, required=REQUIRED_COLUMNS)
+    return [record_from_row(row) for row in rows]
 
 
 def write_clusters(path: Path | None, records: Sequence[Record], labels: Iterable[int]) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -52,6 +54,24 @@ def read_bytes(path: Path) -> bytes:
     """The bytes of `path`, or of standard input for '-'."""
     with _reading(path):
         return sys.stdin.buffer.read() if is_stdio(path) else path.read_bytes()
+
+
+def read_csv(path: Path, required: tuple[str, ...]) -> tuple[list[str], list[dict[str, str]]]:
+    """The column names (lower-case) and rows of a CSV file with a header; empty and missing
+    cells are ''. A missing required column or a malformed line is one error line and exit 2."""
+    # abstracts and pasted full texts exceed csv's default 128 KiB per field
+    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+    reader = csv.DictReader(io.StringIO(read_text(path), newline=""))
+    try:
+        columns = [c.strip().lower() for c in reader.fieldnames or ()]
+        missing = [c for c in required if c not in columns]
+        if missing:
+            raise _fail(path, f"missing column(s) {', '.join(missing)} (have: {', '.join(columns)})")
+        reader.fieldnames = columns
+        rows = [{key: (value or "") for key, value in row.items() if key is not None} for row in reader]
+    except csv.Error as exc:
+        raise _fail(path, f"line {reader.line_num}: {exc}") from None
+    return columns, rows
 
 
 @contextmanager

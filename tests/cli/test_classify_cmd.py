@@ -200,3 +200,15 @@ def test_the_dev_list_classifies_as_it_is_published(shared_dir: Path, tmp_path: 
     written = _read_csv(out)
     assert len(written) == len(expected)
     assert all(r["direction"] for r in written)
+
+
+def test_an_abstract_longer_than_the_csv_modules_default_field_limit(tmp_path: Path) -> None:
+    # csv refuses fields over 128 KiB by default; pasted full texts reach that
+    long_abstract = "We study the neural tangent kernel of wide networks. " * 4000
+    source = _write_csv(
+        tmp_path / "long.csv", ["id", "title", "abstract"], [["1", "Wide networks", long_abstract]]
+    )
+    out = tmp_path / "out.csv"
+    result = runner.invoke(app, ["classify", str(source), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert [r["direction"] for r in _read_csv(out)] == ["overparameterization"]
