@@ -39,6 +39,7 @@ class SourceError(DigestError):
     def __init__(self, source_id: str, message: str, *, url: str | None = None) -> None:
         self.source_id = source_id
         self.url = url
+        self.detail = message  # without the id, for places that name the source already
         super().__init__(f"[{source_id}] {message}")
 
 

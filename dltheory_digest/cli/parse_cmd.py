@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -48,6 +49,9 @@ def item_lines(items: tuple[Item, ...]) -> list[str]:
     return lines
 
 
+_ABSOLUTE_URL = re.compile(r"https?://[^\s/?#]+", re.IGNORECASE)
+
+
 @app.command("parse")
 def parse_command(
     kind: Annotated[str, typer.Argument(help="source kind, as in sources.yaml (e.g. notes_page, zhihu)")],
@@ -61,6 +65,9 @@ def parse_command(
     """Parse a saved response without network; print one JSON object per item."""
     from dltheory_digest.sources import REGISTRY
 
+    if url and not _ABSOLUTE_URL.match(url):
+        err_console.print(f"error: --url: {url!r} is not an absolute http(s) URL", markup=False)
+        raise typer.Exit(2)
     source_kind = REGISTRY.get(kind)
     if source_kind is None:
         err_console.print(f"unknown kind {kind!r}; known kinds: {', '.join(sorted(REGISTRY))}")
@@ -69,7 +76,7 @@ def parse_command(
     try:
         result = source_kind.parse_bytes(content, url=url)
     except ParseError as exc:
-        err_console.print(f"cannot parse {file}: {exc}")
+        err_console.print(f"error: cannot parse {file}: {exc.detail}", markup=False, soft_wrap=True)
         raise typer.Exit(1) from exc
     for line in item_lines(result.items):
         typer.echo(line)

@@ -104,6 +104,16 @@ def looks_like_html(text: str) -> bool:
     return bool(_HTML_START.search(head)) or len(_HTML_TAGS.findall(head)) >= 3
 
 
+_FEED_ROOT = re.compile(
+    r"\s*(?:<\?xml[^>]*\?>\s*)?(?:<!--.*?-->\s*|<\?[^>]*\?>\s*)*<(?:rss|feed|rdf:RDF)\b", re.DOTALL
+)
+
+
+def looks_like_feed(text: str) -> bool:
+    """An RSS, Atom or RDF document (which an HTML reader would take for plain text)."""
+    return bool(_FEED_ROOT.match(text[:5000]))
+
+
 def soup_of(text: str) -> BeautifulSoup:
     return BeautifulSoup(text, "lxml")
 

@@ -21,12 +21,14 @@ from typing import Any
 from bs4 import BeautifulSoup, Tag
 from pydantic import BaseModel
 
+from dltheory_digest.errors import ParseError
 from dltheory_digest.models import Item, ItemKind, ParseResult, RawPage
 from dltheory_digest.sources.base import SourceKind
 from dltheory_digest.sources.blocks import (
     clean,
     finish,
     html_blocks,
+    looks_like_feed,
     looks_like_html,
     parse_date,
     script_lang,
@@ -347,6 +349,8 @@ def parse(page: RawPage, options: BaseModel) -> ParseResult:
             return _parse_json(page, json.loads(stripped))
         except json.JSONDecodeError:
             pass  # not JSON after all: read it as a page
+    if looks_like_feed(text):
+        raise ParseError(page.source_id, "an RSS/Atom feed, not a Zhihu page (use kind 'feed')", url=page.url)
     if not looks_like_html(text):
         return finish(page, _text_article(page, text))
     soup = BeautifulSoup(text, "lxml")

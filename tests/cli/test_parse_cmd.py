@@ -114,3 +114,30 @@ def test_missing_file_exits_2(tmp_path: Path) -> None:
     result = runner.invoke(app, ["parse", "feed", str(tmp_path / "none.xml")])
     assert result.exit_code == 2
     assert "file not found" in result.output
+
+
+def test_a_feed_given_to_the_zhihu_reader_is_refused(shared_dir: Path) -> None:
+    feed = shared_dir / "fixtures" / "blog_offconvex" / "offconvex_feed_2017-07.xml"
+    result = runner.invoke(app, ["parse", "zhihu", str(feed)])
+    assert result.exit_code == 1
+    assert result.stdout.strip() == ""  # no mentions made of the feed's markup
+    assert "an RSS/Atom feed, not a Zhihu page (use kind 'feed')" in result.output
+    as_feed = runner.invoke(app, ["parse", "feed", str(feed)])
+    assert as_feed.exit_code == 0 and as_feed.stdout.strip()
+
+
+def test_a_parse_error_is_one_line_without_an_empty_source_id(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.xml"
+    empty.write_bytes(b"")
+    result = runner.invoke(app, ["parse", "feed", str(empty)])
+    assert result.exit_code == 1
+    assert f"error: cannot parse {empty}: not an RSS/Atom feed" in result.output
+    assert "[]" not in result.output and ":  " not in result.output
+
+
+def test_a_url_that_is_not_absolute_exits_2(tmp_path: Path) -> None:
+    page = tmp_path / "p.html"
+    page.write_text("<html><body></body></html>", encoding="utf-8")
+    result = runner.invoke(app, ["parse", "notes_page", str(page), "--url", "notaurl"])
+    assert result.exit_code == 2
+    assert "--url: 'notaurl' is not an absolute http(s) URL" in result.output
