@@ -622,12 +622,30 @@ class KeywordFilter:
     negative_keywords: tuple[str, ...] = ()
 
 
-def passes(filter: KeywordFilter, title: str, abstract: str) -> bool:
-    text = _Text.of(f"{title}\n{abstract}")
-    if any(text.has(kw) for kw in filter.negative_keywords if kw.strip()):
+def _written_in_latin(keyword: str) -> bool:
+    stripped = "".join(ch for ch in unicodedata.normalize("NFKD", keyword) if not unicodedata.combining(ch))
+    return stripped.isascii()
+
+
+def passes(filter: KeywordFilter, *texts: str) -> bool:
+    """Whether texts (title, abstract, commentary ...) pass a reader's filter.
+
+    A keyword in Latin script matches as a phrase does (any case, hyphen or space, accents,
+    plurals: 'mean-field' finds 'Mean Field'); one in another script (神经正切核, Arabic)
+    matches as written, inside longer text, since those scripts do not space their words."""
+    joined = "\n".join(texts)
+    text = _Text.of(joined)
+    plain = unicodedata.normalize("NFKC", joined).casefold()
+
+    def mentions(keyword: str) -> bool:
+        if _written_in_latin(keyword):
+            return text.has(keyword)
+        return unicodedata.normalize("NFKC", keyword).casefold() in plain
+
+    if any(mentions(kw) for kw in filter.negative_keywords if kw.strip()):
         return False
-    wanted = [kw for kw in filter.keywords if kw.strip()]
-    return not wanted or any(text.has(kw) for kw in wanted)
+    wanted = [kw.strip() for kw in filter.keywords if kw.strip()]
+    return not wanted or any(mentions(kw) for kw in wanted)
 
 
 # --------------------------------------------------------------------------- classifier

@@ -453,6 +453,21 @@ def test_keyword_filters() -> None:
     assert passes(KeywordFilter(keywords=("  ", "wide"), negative_keywords=("",)), title, abstract)
 
 
+def test_keyword_filters_across_hyphens_and_scripts() -> None:
+    title = "A Mean Field View of the Landscape of Two-Layer Neural Networks"
+    assert passes(KeywordFilter(keywords=("mean-field",)), title)
+    assert passes(KeywordFilter(keywords=("two layer neural network",)), title)
+    assert not passes(KeywordFilter(negative_keywords=("Mean field",)), title)
+    # Chinese and Arabic keywords match inside unspaced text, as written
+    commentary = "这篇文章用神经正切核解释了宽网络的训练。"
+    assert passes(KeywordFilter(keywords=("神经正切核",)), title, commentary)
+    assert not passes(KeywordFilter(keywords=("平均场",)), title, commentary)
+    assert passes(KeywordFilter(keywords=("الشبكات",)), "نظرية الشبكات العصبية العميقة")
+    # an accented Latin keyword is still a phrase: no match inside a longer word
+    assert passes(KeywordFilter(keywords=("théorie",)), "Une théorie des réseaux")
+    assert not passes(KeywordFilter(keywords=("theor",)), "Une théorie des réseaux")
+
+
 # --------------------------------------------------------------------------- emerging
 
 
