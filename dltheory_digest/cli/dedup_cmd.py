@@ -91,8 +91,9 @@ def dedup(
         ),
     ],
     output: Annotated[
-        Path, typer.Option("-o", "--output", help="where to write id,cluster ('-': standard output)")
-    ],
+        Path | None,
+        typer.Option("-o", "--output", help="where to write id,cluster (default or '-': standard output)"),
+    ] = None,
 ) -> None:
     """Cluster paper records: rows with the same `cluster` are predicted to be the same paper."""
     records = read_records(file)
@@ -104,6 +105,9 @@ def dedup(
     labels = match_clusters(records)
     write_clusters(output, records, labels)
     # with the clusters on standard output, the summary goes to standard error
-    (err_console if is_stdio(output) else console).print(
-        f"{len(records)} records -> {len(set(labels))} clusters; wrote {output}"
-    )
+    clusters = len(set(labels))
+    summary = f"{len(records)} records -> {clusters} {'cluster' if clusters == 1 else 'clusters'}"
+    if is_stdio(output):
+        err_console.print(summary)
+    else:
+        console.print(f"{summary}; wrote {output}")

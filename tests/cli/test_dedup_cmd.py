@@ -164,7 +164,8 @@ def test_dedup_reads_stdin_and_writes_stdout_for_a_dash() -> None:
         "a,Deep Neural Networks as Gaussian Processes,Jaehoon Lee; Yasaman Bahri,2018\n"
         "b,Deep neural networks as Gaussian processes.,J. Lee; Y. Bahri,2018\n"
     )
-    result = runner.invoke(app, ["dedup", "-", "-o", "-"], input=rows)
-    assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines() == ["id,cluster", "a,a", "b,a"]  # the summary went to stderr
-    assert "2 records -> 1 clusters" in result.stderr
+    for output in (["-o", "-"], []):  # standard output is also the default, as for classify
+        result = runner.invoke(app, ["dedup", "-", *output], input=rows)
+        assert result.exit_code == 0, result.output
+        assert result.stdout.splitlines() == ["id,cluster", "a,a", "b,a"]  # the summary went to stderr
+        assert "2 records -> 1 cluster" in result.stderr
