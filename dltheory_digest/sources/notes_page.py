@@ -234,6 +234,8 @@ _SUFFIX_KIND = (
     (re.compile(r"\s[-–—|]\s*(?:LessWrong|AI Alignment Forum|Medium|Substack)\s*$", re.I), "blog"),
     (re.compile(r"\|\s*by\s[^|]+\|\s*[^|]+$|Towards Data Science\s*$", re.I), "blog"),
     (re.compile(r"\s[-–—|]\s*(?:Coursera|edX|Udemy|MIT OpenCourseWare)\s*$", re.I), "course"),
+    # "Stats 385: Theories of Deep Learning (Stanford course)"; lecture notes stay documents
+    (re.compile(r"\s*[(（][^()（）]{0,40}\b(?:course|class|lectures)[)）]\s*$", re.I), "course"),
 )
 _CODE_PREFIX = re.compile(r"^GitHub\s*[-–—]\s*", re.I)
 _PAPER_SUFFIX = re.compile(

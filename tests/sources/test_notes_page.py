@@ -184,6 +184,20 @@ def test_obsidian_publish_html(fixtures_dir: Path) -> None:
     assert category(items["CSC2541 Neural Net Training Dynamics"]) == "course"
 
 
+def test_a_link_text_that_says_course_is_a_course() -> None:
+    page = (
+        b"<html><body><ul>"
+        b"<li><a href='https://stats385.github.io/'>Stats 385: Theories of Deep Learning (Stanford course)</a></li>"
+        b"<li><a href='https://example.github.io/dl-theory/'>Deep learning theory, a primer</a></li>"
+        b"</ul></body></html>"
+    )
+    items = KIND.parse_bytes(page, source_id="notes").items
+    assert {(item.title, category(item)) for item in items} == {
+        ("Stats 385: Theories of Deep Learning", "course"),
+        ("Deep learning theory, a primer", "blog"),
+    }
+
+
 def test_tiddlywiki_html_skips_internal_links(fixtures_dir: Path) -> None:
     result = parse_file(fixtures_dir / "sources" / "notes_tiddlywiki.html")
     assert [(item.arxiv_id, item.title) for item in result.items] == [
