@@ -54,7 +54,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
@@ -66,6 +65,7 @@ from sklearn.pipeline import FeatureUnion
 from sklearn.preprocessing import normalize as normalize_rows
 from threadpoolctl import ThreadpoolController, threadpool_limits
 
+from dltheory_digest.config import read_yaml
 from dltheory_digest.errors import ConfigError
 from dltheory_digest.ids import parse_arxiv_id
 from dltheory_digest.models import Classification
@@ -227,12 +227,7 @@ def load_taxonomy(path: Path | str | None = None) -> Taxonomy:
     A bad file raises `ConfigError` naming the file, the direction and the field.
     """
     path = Path(path) if path is not None else DEFAULT_TAXONOMY
-    try:
-        raw = yaml.safe_load(path.read_bytes())
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: file not found", path=str(path)) from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path.name}: not valid YAML: {exc}", path=str(path)) from None
+    raw = read_yaml(path)
     if not isinstance(raw, dict) or not isinstance(raw.get("directions"), list):
         raise ConfigError(
             f"{path.name}: field 'directions': expected a mapping with a 'directions' list",

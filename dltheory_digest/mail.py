@@ -70,7 +70,7 @@ class SmtpSettings:
             "security": settings.smtp_security,
             "mail_from": settings.mail_from,
         }
-        block = block or getattr(settings, "smtp_block", None) or os.environ.get(SMTP_BLOCK_ENV)
+        block = block or settings.smtp_block or os.environ.get(SMTP_BLOCK_ENV)
         if block:
             values.update({k: v for k, v in _load_block(block).items() if v is not None})
         return cls._from_values(values)
@@ -87,7 +87,7 @@ class SmtpSettings:
         if not host:
             raise ConfigError(
                 "smtp_host is not set: set DLTHEORY_SMTP_HOST (and DLTHEORY_SMTP_PORT, DLTHEORY_MAIL_FROM) "
-                f"or name a Prefect Secret block in {SMTP_BLOCK_ENV}",
+                f"or name a Prefect Secret block in {SMTP_BLOCK_ENV} (setting smtp_block)",
                 field="smtp_host",
             )
         security = str(values.get("security") or "none").lower()
@@ -482,6 +482,7 @@ def send_with_retries(
     Raises `SendFailed` (a `DeliveryError`; password scrubbed) when the message could not be sent.
     """
     send = sender or send_message
+    most = retries + 1
     attempt = 0
     while True:
         attempt += 1
@@ -490,11 +491,21 @@ def send_with_retries(
             return attempt
         except (smtplib.SMTPException, OSError) as exc:
             reason = smtp.scrub(_describe(exc))
-            if attempt > retries or not _is_transient(exc):
+            # every failed attempt is logged, the last one too, so the log counts what the result says
+            if attempt >= most or not _is_transient(exc):
+                why = "giving up" if attempt >= most else "not retried (a permanent error)"
+                log.warning(
+                    "send to %s: attempt %d of %d failed: %s; %s", recipient, attempt, most, reason, why
+                )
                 raise SendFailed(recipient, reason, attempts=attempt) from None
             wait = backoff * 2 ** (attempt - 1)
             log.warning(
-                "send to %s failed (attempt %d): %s; retrying in %.0f s", recipient, attempt, reason, wait
+                "send to %s: attempt %d of %d failed: %s; retrying in %.0f s",
+                recipient,
+                attempt,
+                most,
+                reason,
+                wait,
             )
             sleep(wait)
 

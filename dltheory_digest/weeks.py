@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-WEEK_RE = re.compile(r"^(?P<year>\d{4})-?W(?P<week>\d{2})$")
+WEEK_RE = re.compile(r"^(?P<year>\d{4})-?W(?P<week>\d{2})$", re.IGNORECASE)
 ARXIV_ZONE = ZoneInfo("America/New_York")
 
 # Days arXiv announced nothing although they were weekdays (its published holiday schedule).
@@ -63,6 +63,14 @@ class Week:
         end = dt.datetime.combine(self.monday + dt.timedelta(days=7), dt.time(0, 0), tzinfo=zone)
         return start, end
 
+    def has_started(self, zone: ZoneInfo, now: dt.datetime | None = None) -> bool:
+        """Whether the week's Monday 00:00 in `zone` has passed."""
+        return _now(now) >= self.window(zone)[0]
+
+    def is_complete(self, zone: ZoneInfo, now: dt.datetime | None = None) -> bool:
+        """Whether the week has ended in `zone` (the scheduled run digests only complete weeks)."""
+        return _now(now) >= self.window(zone)[1]
+
     def previous(self) -> Week:
         return Week.containing(self.monday - dt.timedelta(days=7))
 
@@ -70,6 +78,10 @@ class Week:
         """The arXiv listing dates of this week (Monday-Friday, less arXiv holidays)."""
         days = (self.monday + dt.timedelta(days=i) for i in range(5))
         return tuple(d for d in days if d not in holidays)
+
+
+def _now(now: dt.datetime | None) -> dt.datetime:
+    return now or dt.datetime.now(dt.UTC)
 
 
 def last_complete_week(zone: ZoneInfo, now: dt.datetime | None = None) -> Week:

@@ -80,7 +80,8 @@ def test_bad_kind_option_is_named(tmp_path: Path) -> None:
 def test_duplicate_ids(tmp_path: Path) -> None:
     text = "sources:\n  - {id: a, kind: feed, url: 'https://e.org/1'}\n  - {id: a, kind: feed, url: 'https://e.org/2'}\n"
     err = error_of(write(tmp_path, text))
-    assert "duplicate source id 'a'" in str(err)
+    assert str(err) == "sources.yaml: source 'a': field 'id': duplicate id"
+    assert (err.source_id, err.field) == ("a", "id")
 
 
 def test_not_yaml_and_missing_file(tmp_path: Path) -> None:
@@ -115,3 +116,157 @@ def test_bad_setting_names_origin_and_field(tmp_path: Path, monkeypatch: pytest.
 def test_default_store_is_a_sqlite_file_in_the_data_dir(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path / "d")
     assert settings.resolved_store_url == f"sqlite:///{(tmp_path / 'd' / 'dltheory.sqlite').as_posix()}"
+
+
+# --- the settings file ------------------------------------------------------------------------
+
+
+def settings_error(**overrides: object) -> str:
+    with pytest.raises(ConfigError) as info:
+        load_settings(**overrides)
+    return str(info.value)
+
+
+def test_malformed_settings_file_is_one_line_with_its_line_number(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "dltheory.yaml").write_text("timezone: [UTC\n", encoding="utf-8")
+    message = settings_error()
+    assert message.startswith("dltheory.yaml: not valid YAML (line 1): ")
+    assert "\n" not in message
+
+
+def test_settings_file_must_be_a_mapping(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    listed = tmp_path / "listed.yaml"
+    listed.write_text("- timezone\n- UTC\n", encoding="utf-8")
+    monkeypatch.setenv("DLTHEORY_SETTINGS_FILE", str(listed))
+    assert settings_error() == "listed.yaml: expected a mapping of settings (name: value), got a list"
+    listed.write_text("", encoding="utf-8")  # an empty file is no settings at all
+    assert load_settings().timezone == "UTC"
+
+
+def test_a_named_settings_file_must_exist(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert load_settings().timezone == "UTC"  # no dltheory.yaml here: the defaults
+    missing = tmp_path / "nosuch.yaml"
+    monkeypatch.setenv("DLTHEORY_SETTINGS_FILE", str(missing))
+    message = settings_error()
+    assert message.startswith(f"{missing}: settings file not found")
+    assert "DLTHEORY_SETTINGS_FILE" in message
+
+
+def test_setting_messages_have_no_pydantic_prefix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "dltheory.yaml").write_text("timezone: Mars/Olympus\n", encoding="utf-8")
+    assert settings_error() == "dltheory.yaml: field 'timezone': unknown time zone 'Mars/Olympus'"
+    err = error_of(write(tmp_path, "sources:\n  - id: Blog\n    kind: feed\n"))
+    assert "Value error" not in str(err) and str(err).startswith(
+        "sources.yaml: source 'Blog': field 'id': use"
+    )
+
+
+def test_a_bad_reader_is_named_by_address(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "dltheory.yaml").write_text(
+        "readers:\n  - {email: ada@example.org, language: fr}\n", encoding="utf-8"
+    )
+    assert settings_error().startswith("dltheory.yaml: reader 'ada@example.org': field 'language':")
+
+
+def test_reader_directions_must_be_in_the_taxonomy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dltheory_digest.directions import load_taxonomy
+
+    monkeypatch.chdir(tmp_path)
+    settings_file = tmp_path / "dltheory.yaml"
+    settings_file.write_text(
+        "readers:\n"
+        "  - {email: ada@example.org, include_directions: [implicit_bias, other]}\n"
+        "  - {email: lin@example.org, exclude_directions: [surveys, implicit-bias]}\n",
+        encoding="utf-8",
+    )
+    message = settings_error()
+    assert message.startswith(
+        "dltheory.yaml: reader 'lin@example.org': field 'exclude_directions': "
+        "unknown direction id(s) 'implicit-bias' (known: "
+    )
+    for known in (*load_taxonomy().ids, "other"):
+        assert known in message
+    settings_file.write_text(
+        "readers:\n  - {email: ada@example.org, include_directions: [implicit_bias, other]}\n",
+        encoding="utf-8",
+    )
+    assert load_settings().readers[0].include_directions == ("implicit_bias", "other")
+
+
+def test_reader_directions_follow_the_configured_taxonomy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fixtures_dir: Path
+) -> None:
+    monkeypatch.setenv("DLTHEORY_TAXONOMY_FILE", str(fixtures_dir / "mail" / "taxonomy.yaml"))
+    monkeypatch.setenv("DLTHEORY_READERS", '[{"email": "k@example.org", "include_directions": ["kernels"]}]')
+    assert load_settings().readers[0].include_directions == ("kernels",)
+    monkeypatch.delenv("DLTHEORY_TAXONOMY_FILE")  # the shipped taxonomy has no "kernels"
+    assert settings_error().startswith(
+        "environment: reader 'k@example.org': field 'include_directions': unknown direction id(s) 'kernels'"
+    )
+
+
+def test_smtp_block_is_a_setting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "dltheory.yaml").write_text("smtp_block: digest-smtp\n", encoding="utf-8")
+    assert load_settings().smtp_block == "digest-smtp"
+    monkeypatch.setenv("DLTHEORY_SMTP_BLOCK", "from-env")
+    assert load_settings().smtp_block == "from-env"
+
+
+# --- sources.yaml -----------------------------------------------------------------------------
+
+
+def test_malformed_sources_file_is_one_line(tmp_path: Path) -> None:
+    err = error_of(write(tmp_path, "sources:\n  - {id: a, kind: feed\n"))
+    assert str(err).startswith("sources.yaml: not valid YAML (line 2): ")
+    assert "\n" not in str(err)
+
+
+def test_source_language_is_an_iso_code_or_mixed(tmp_path: Path) -> None:
+    def spec(lang: str) -> str:
+        return f"sources:\n  - {{id: blog, kind: feed, url: 'https://e.org/f', lang: {lang}}}\n"
+
+    err = error_of(write(tmp_path, spec("klingon")))
+    assert str(err) == (
+        "sources.yaml: source 'blog': field 'lang': "
+        "expected an ISO 639-1 code (en, zh, ar ...) or 'mixed', got 'klingon'"
+    )
+    assert [s.lang for s in load_sources(write(tmp_path, spec("zh")))] == ["zh"]
+    assert [s.lang for s in load_sources(write(tmp_path, spec("mixed")))] == ["mixed"]
+
+
+def test_arxiv_categories_must_exist(tmp_path: Path) -> None:
+    def listing(categories: str) -> Path:
+        return write(
+            tmp_path,
+            f"sources:\n  - {{id: listing, kind: arxiv_rss, options: {{categories: {categories}}}}}\n",
+        )
+
+    err = error_of(listing("[cs.LG, cs.XX]"))
+    assert str(err).startswith(
+        "sources.yaml: source 'listing': field 'options.categories': not an arXiv category: 'cs.XX'"
+    )
+    assert (err.source_id, err.field) == ("listing", "options.categories")
+    assert "cs.LG" in str(error_of(listing("[cs.lg]")))  # the hint names the real spelling
+    good = "[cs.LG, stat.ML, math.OC, cond-mat.dis-nn, physics.data-an, hep-th, math]"
+    assert load_sources(listing(good))[0].options["categories"][3] == "cond-mat.dis-nn"
+
+
+def test_check_arxiv_category() -> None:
+    from dltheory_digest.config import check_arxiv_category
+
+    for real in ("cs.LG", "stat.ML", "math.OC", "cond-mat.dis-nn", "physics.data-an", "quant-ph", "cs"):
+        assert check_arxiv_category(real) == real
+    for made_up in ("cs.XX", "klingon.LG", "hep-th.XX", "cs.", ""):
+        with pytest.raises(ValueError, match="not an arXiv category"):
+            check_arxiv_category(made_up)
+
+
+def test_empty_sources_list_is_valid(tmp_path: Path) -> None:
+    assert load_sources(write(tmp_path, "sources: []\n")) == ()

@@ -301,6 +301,27 @@ def test_retries_run_out_and_are_recorded(mailbox: tuple[Mailbox, int], store: A
     assert ledger.get_delivery(store, WEEK, "ada@example.org").attempts == 3  # type: ignore[union-attr]
 
 
+def test_the_log_counts_the_attempts_the_result_reports(
+    mailbox: tuple[Mailbox, int], store: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    box, port = mailbox
+    box.busy["ada@example.org"] = 99
+    with caplog.at_level(logging.WARNING, logger="dltheory_digest.mail"):
+        [result] = mail.deliver(
+            store,
+            week=WEEK,
+            digest=sample_digest(),
+            readers=[Reader(email="ada@example.org")],
+            smtp=smtp_for(port),
+            sleep=no_sleep(),
+        )
+    assert result.status == "failed" and result.attempts == 4  # the first try and 3 retries
+    messages = [r.getMessage() for r in caplog.records]
+    failures = [m for m in messages if re.search(r"attempt \d of 4 failed", m)]
+    assert [re.findall(r"attempt (\d) of 4", m) for m in failures] == [["1"], ["2"], ["3"], ["4"]]
+    assert "giving up" in failures[-1] and "after 4 attempt(s)" in caplog.records[-1].getMessage()
+
+
 def test_unreachable_server_fails_every_reader_cleanly(store: Any) -> None:
     port = free_port()  # nothing listens there
     waits: list[float] = []

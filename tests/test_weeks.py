@@ -37,3 +37,19 @@ def test_last_complete_week_in_zone() -> None:
     moment = dt.datetime(2026, 11, 23, 7, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
     assert str(last_complete_week(ZoneInfo("Asia/Shanghai"), moment)) == "2026-W47"
     assert str(last_complete_week(ZoneInfo("UTC"), moment)) == "2026-W46"
+
+
+def test_week_is_read_case_insensitively() -> None:
+    assert Week.parse("2026-w47") == Week.parse("2026W47") == Week.parse("2026w47") == Week(2026, 47)
+
+
+def test_started_and_complete_weeks_in_the_zone() -> None:
+    week = Week.parse("2026-W47")  # Mon 16 Nov 2026 00:00 to Mon 23 Nov 00:00
+    shanghai = ZoneInfo("Asia/Shanghai")  # UTC+8: the week starts Sun 15 Nov 16:00 UTC
+    before = dt.datetime(2026, 11, 15, 15, 59, tzinfo=dt.UTC)
+    during = dt.datetime(2026, 11, 15, 16, 0, tzinfo=dt.UTC)
+    after = dt.datetime(2026, 11, 22, 16, 0, tzinfo=dt.UTC)
+    assert not week.has_started(shanghai, before) and not week.is_complete(shanghai, before)
+    assert week.has_started(shanghai, during) and not week.is_complete(shanghai, during)
+    assert week.is_complete(shanghai, after)
+    assert not week.is_complete(ZoneInfo("UTC"), after)  # in UTC it still has 8 hours to go

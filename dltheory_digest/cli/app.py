@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 from rich.console import Console
+from typer.core import TyperOption
 
 app = typer.Typer(
     name="dltheory-digest",
@@ -12,4 +15,16 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 console = Console()
-err_console = Console(stderr=True)
+# errors and warnings stay one line each however narrow the terminal (or a log file) is
+err_console = Console(stderr=True, soft_wrap=True)
+
+_typed_display = TyperOption.display_type_rich
+
+
+def _flags_take_no_value(self: TyperOption, ctx: Any) -> str | None:
+    # typer 0.29 prints a type after every option, flags included (`--dry-run <bool>`), which
+    # reads as if the flag wanted a value; a flag shows none
+    return None if self.is_flag else _typed_display(self, ctx)
+
+
+TyperOption.display_type_rich = _flags_take_no_value  # type: ignore[method-assign]

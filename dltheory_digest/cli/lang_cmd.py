@@ -23,6 +23,19 @@ PackagesDir = Annotated[
 ]
 
 
+def _packages_dir(packages_dir: Path | None) -> Path:
+    """`--packages-dir`, else the settings' (a bad settings file is exit 2, not a traceback)."""
+    from dltheory_digest.cli.run_cmd import fail_config
+    from dltheory_digest.language.argos import default_packages_dir
+
+    if packages_dir is not None:
+        return packages_dir
+    try:
+        return default_packages_dir()
+    except ConfigError as exc:
+        raise fail_config(exc) from None
+
+
 @lang_app.command("detect")
 def detect_cmd() -> None:
     """Read lines from standard input; print one JSON object per line: {"lang", "segments"}."""
@@ -67,9 +80,9 @@ def list_cmd(packages_dir: PackagesDir = None) -> None:
     """Show the installed translation packages."""
     from rich.table import Table
 
-    from dltheory_digest.language.argos import default_packages_dir, installed_packages
+    from dltheory_digest.language.argos import installed_packages
 
-    where = packages_dir or default_packages_dir()
+    where = _packages_dir(packages_dir)
     packages = installed_packages(where)
     if not packages:
         console.print(f"No translation models in {where}. Run `dltheory-digest models install zh ar`.")
@@ -97,10 +110,17 @@ def install_cmd(
     """Install Argos packages from the Argos index (with a progress bar) or from files."""
     from dltheory_digest.language import argos
 
-    where = packages_dir or argos.default_packages_dir()
     if not langs and not from_file:
         err_console.print("Name languages (`models install zh ar`) or give `--from-file PATH.argosmodel`.")
         raise typer.Exit(2)
+    for path in from_file or ():
+        if not path.is_file():
+            from dltheory_digest.cli.run_cmd import fail_usage
+
+            raise fail_usage(
+                f"--from-file: {path}: {'is a directory' if path.is_dir() else 'file not found'}"
+            )
+    where = _packages_dir(packages_dir)
     try:
         for path in from_file or ():
             info = argos.install_from_file(path, where)
@@ -117,12 +137,17 @@ def _install_from_index(langs: list[str], where: Path, index_url: str, timeout: 
 
     from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColumn, TransferSpeedColumn
 
+    from dltheory_digest.cli.run_cmd import fail_config
     from dltheory_digest.config import load_settings
     from dltheory_digest.fetch import PoliteClient
     from dltheory_digest.language import argos
 
+    try:
+        contact = load_settings().contact
+    except ConfigError as exc:
+        raise fail_config(exc) from None
     # the one polite client: User-Agent, robots.txt, retries; few retries, so offline fails fast
-    with PoliteClient(contact=load_settings().contact, max_retries=1) as client:
+    with PoliteClient(contact=contact, max_retries=1) as client:
         index = argos.fetch_index(client, index_url, timeout=timeout)
         wanted = [pair for lang in langs for pair in argos.pairs_for(lang)]
         missing = [f"{a}→{b}" for a, b in wanted if argos.choose(index, a, b) is None]

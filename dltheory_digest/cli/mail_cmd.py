@@ -26,18 +26,16 @@ def _settings() -> Settings:
     try:
         return load_settings()
     except ConfigError as exc:
-        err_console.print(f"[bold red]configuration error:[/] {exc}")
-        raise typer.Exit(code=2) from None
+        from dltheory_digest.cli.run_cmd import fail_config
+
+        raise fail_config(exc) from None
 
 
-def _check_week(week: str) -> None:
-    from dltheory_digest.weeks import Week
+def _check_week(week: str) -> str:
+    """The week in its canonical spelling (`2026w47` -> `2026-W47`), as the store keys it."""
+    from dltheory_digest.cli.run_cmd import check_week
 
-    try:
-        Week.parse(week)
-    except ValueError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}")
-        raise typer.Exit(code=2) from None
+    return str(check_week(week))
 
 
 def load_week(settings: Settings, store: Store | None, week: str) -> Digest | str | None:
@@ -101,11 +99,13 @@ def send(
 ) -> None:
     """Mail a stored week's digest to the readers, each once (the delivery ledger remembers)."""
     from dltheory_digest import mail
+    from dltheory_digest.cli.run_cmd import check_addresses
     from dltheory_digest.store import open_store
 
-    _check_week(week)
+    week = _check_week(week)
+    recipients = check_addresses(to, "--to")
     settings = _settings()
-    readers = mail.readers_for(settings, to or ())
+    readers = mail.readers_for(settings, recipients)
     if not readers:
         err_console.print(
             "[bold red]error:[/] no readers: configure `readers` in the settings or pass --to ADDR"
@@ -115,8 +115,9 @@ def send(
         smtp = mail.SmtpSettings.from_settings(settings)
     except ConfigError as exc:
         if not dry_run:
-            err_console.print(f"[bold red]configuration error:[/] {exc}")
-            raise typer.Exit(code=2) from None
+            from dltheory_digest.cli.run_cmd import fail_config
+
+            raise fail_config(exc) from None
         smtp = mail.SmtpSettings(
             host="localhost", port=25, mail_from=settings.mail_from or "dltheory-digest@localhost"
         )
@@ -164,16 +165,18 @@ def preview(
     """Write the email's HTML for a stored week, to open in a browser."""
     from dltheory_digest import digest as digest_stage
     from dltheory_digest import mail
-    from dltheory_digest.config import Reader
     from dltheory_digest.store import open_store
 
-    _check_week(week)
+    week = _check_week(week)
     settings = _settings()
     chosen = None
     if reader:
-        chosen = next((r for r in settings.readers if r.email.lower() == reader.lower()), None) or Reader(
-            email=reader
-        )
+        chosen = next((r for r in settings.readers if r.email.lower() == reader.lower()), None)
+        if chosen is None:
+            configured = ", ".join(r.email for r in settings.readers) or "none configured"
+            from dltheory_digest.cli.run_cmd import fail_usage
+
+            raise fail_usage(f"--reader: no reader {reader} in the settings (readers: {configured})")
     store = open_store(settings.resolved_store_url)
     try:
         stored = load_week(settings, store, week)

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated, Any, cast
 
+import httpx
 import typer
 
 from dltheory_digest.cli.app import app, console, err_console
 from dltheory_digest.cli.run_cmd import (
     _check_config,
-    _validate_week,
+    check_since,
+    check_smtp,
+    check_week,
+    fail_usage,
     print_summary,
     quiet_prefect_defaults,
     run_flow,
+    split_ids,
 )
 from dltheory_digest.errors import ConfigError
 
@@ -65,17 +70,22 @@ def refresh(
     ] = False,
 ) -> None:
     """Re-fetch and re-render a week now; readers are never mailed twice unless --resend."""
-    if week:
-        _validate_week(week)
+    wanted = split_ids(sources)
+    # the served deployment reads its own sources.yaml (which may live elsewhere): here only the
+    # settings are needed, for the zone the week is checked in
+    settings = _settings() if deployment else _check_config({}, wanted)[0]
+    target = check_week(week, settings.zone) if week else None
+    check_since(since)
     params: dict[str, Any] = {
-        "week": week,
-        "sources": [s.strip() for s in sources.split(",") if s.strip()] if sources else None,
+        "week": str(target) if target else None,
+        "sources": wanted,
         "since": since,
         "dry_run": dry_run,
         "resend": resend,
     }
     if not deployment:
-        _check_config({})
+        if not dry_run and settings.readers:
+            check_smtp(settings)
         result = run_flow(**params)
         print_summary(result)
         if result["failed_sources"]:
@@ -84,19 +94,33 @@ def refresh(
     quiet_prefect_defaults()
     from prefect.client.schemas.objects import FlowRun
     from prefect.deployments import run_deployment
-    from prefect.settings import PREFECT_UI_URL
+    from prefect.exceptions import ObjectNotFound
+    from prefect.settings import PREFECT_API_URL, PREFECT_UI_URL
 
     from flows.deployments import FLOW_NAME, MANUAL
 
-    # sync-compatible: outside an event loop this waits and returns the finished FlowRun
-    flow_run = cast(
-        FlowRun,
-        run_deployment(
-            f"{FLOW_NAME}/{MANUAL}",
-            parameters={k: v for k, v in params.items() if v is not None},
-            timeout=None,
-        ),
+    name = f"{FLOW_NAME}/{MANUAL}"
+    not_served = (
+        f"deployment {name} not found: start it with `dltheory-digest serve` "
+        "and point PREFECT_API_URL at that server"
     )
+    api = PREFECT_API_URL.value()
+    if not api:  # Prefect would start a temporary server of its own, which serves nothing
+        raise fail_usage(not_served + " (PREFECT_API_URL is not set)")
+    try:
+        # sync-compatible: outside an event loop this waits and returns the finished FlowRun
+        flow_run = cast(
+            FlowRun,
+            run_deployment(name, parameters={k: v for k, v in params.items() if v is not None}, timeout=None),
+        )
+    except ObjectNotFound:
+        raise fail_usage(f"{not_served} (asked {api})") from None
+    except httpx.HTTPStatusError as exc:
+        if exc.response.status_code == 404:
+            raise fail_usage(f"{not_served} (asked {api})") from None
+        raise fail_usage(f"the Prefect API at {api} answered {exc.response.status_code}") from None
+    except httpx.HTTPError as exc:  # nothing listens at PREFECT_API_URL, or it is not Prefect
+        raise fail_usage(f"cannot reach the Prefect API at {api}: {exc or type(exc).__name__}") from None
     ui = PREFECT_UI_URL.value()
     console.print(
         f"flow run {flow_run.name} ({flow_run.id})" + (f": {ui}/runs/flow-run/{flow_run.id}" if ui else "")

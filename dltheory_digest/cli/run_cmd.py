@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import tempfile
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
+from zoneinfo import ZoneInfo
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from dltheory_digest.cli.app import app, console, err_console
 from dltheory_digest.errors import ConfigError
+
+if TYPE_CHECKING:
+    from dltheory_digest.config import Settings, SourceSpec
+    from dltheory_digest.weeks import Week
 
 sources_app = typer.Typer(help="Inspect the configured sources.", no_args_is_help=True)
 app.add_typer(sources_app, name="sources")
@@ -25,26 +32,108 @@ def quiet_prefect_defaults() -> None:
 
 
 def fail_config(exc: ConfigError) -> typer.Exit:
-    err_console.print(f"[bold red]configuration error:[/] {exc}")
+    # escaped: messages quote user text such as `[cs.LG]`, which Rich would take for markup
+    err_console.print(f"[bold red]configuration error:[/] {escape(str(exc))}", highlight=False)
     return typer.Exit(code=2)
 
 
-def _check_config(overrides: dict[str, Any]) -> None:
-    """Validate settings and sources.yaml before anything is fetched (exit 2 on error)."""
+def fail_usage(message: str) -> typer.Exit:
+    """One line on stderr, exit status 2: bad input, refused before anything starts."""
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
+    return typer.Exit(code=2)
+
+
+def split_ids(text: str | None) -> list[str] | None:
+    return [s.strip() for s in text.split(",") if s.strip()] or None if text else None
+
+
+def _check_config(
+    overrides: dict[str, Any], sources: list[str] | None = None
+) -> tuple[Settings, list[SourceSpec]]:
+    """Validate the settings, sources.yaml and the `--sources` ids before anything is fetched or
+    any Prefect server starts (exit 2 on error); warn when there is nothing to fetch."""
+    from dltheory_digest import pipeline
     from dltheory_digest.config import load_settings, load_sources
 
     try:
         settings = load_settings(**overrides)
-        load_sources(settings.sources_file)
+        specs = list(load_sources(settings.sources_file))
+        selected = pipeline.select_sources(specs, sources)
+    except ConfigError as exc:
+        raise fail_config(exc) from None
+    if not selected:
+        err_console.print(
+            f"[yellow]warning:[/] {settings.sources_file}: no enabled sources, nothing to fetch",
+            highlight=False,
+        )
+    return settings, selected
+
+
+def check_week(text: str, zone: ZoneInfo | None = None, *, now: dt.datetime | None = None) -> Week:
+    """Parse `--week`; with a zone, refuse a week that has not started and warn that the current
+    week is partial (a manual refresh of it is still useful)."""
+    from dltheory_digest.weeks import Week
+
+    try:
+        week = Week.parse(text)
+    except ValueError as exc:
+        raise fail_usage(f"--week: {exc}") from None
+    if zone is None:
+        return week
+    if not week.has_started(zone, now):
+        start = week.window(zone)[0]
+        raise fail_usage(f"--week: {week} has not started yet (it begins {start:%Y-%m-%d} {zone.key})")
+    if not week.is_complete(zone, now):
+        err_console.print(
+            f"[yellow]warning:[/] {week} is not over yet: its digest covers only the days so far",
+            highlight=False,
+        )
+    return week
+
+
+def check_since(text: str | None) -> dt.date | None:
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise fail_usage(f"--since: not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def check_addresses(addresses: list[str] | None, option: str) -> list[str]:
+    """Each address must look like one (the same rule as a configured reader's `email`)."""
+    from dltheory_digest.config import EMAIL_SHAPE
+
+    for address in addresses or ():
+        if not EMAIL_SHAPE.match(address):
+            raise fail_usage(f"{option}: not an email address: {address!r}")
+    return list(addresses or ())
+
+
+def check_smtp(settings: Settings) -> None:
+    """Mail will be sent: the SMTP settings must be complete now, not after a whole week's fetch.
+    A Prefect Secret block is only read when the mail goes out (it needs the Prefect API)."""
+    from dltheory_digest import mail
+
+    if settings.smtp_block or os.environ.get(mail.SMTP_BLOCK_ENV):
+        return
+    try:
+        mail.SmtpSettings.from_settings(settings)
     except ConfigError as exc:
         raise fail_config(exc) from None
 
 
 def print_summary(result: dict[str, Any]) -> None:
-    table = Table(title=f"dltheory-digest {result['week']}: {result['papers']} papers")
+    papers, below = result["papers"], result.get("below_threshold", 0)
+    title = f"dltheory-digest {result['week']}: {papers} paper{'' if papers == 1 else 's'}"
+    if below:
+        title += f" (+{below} below the relevance threshold)"
+    table = Table(title=title)
     for column in ("source", "kind", "fetched", "parsed", "new", "cache", "status"):
         table.add_column(
-            column, justify="right" if column in ("fetched", "parsed", "new", "cache") else "left"
+            column,
+            justify="right" if column in ("fetched", "parsed", "new", "cache") else "left",
+            no_wrap=column == "source",  # ids are what --sources takes: never cut them short
         )
     for r in result["reports"]:
         if r["error"]:
@@ -96,15 +185,14 @@ def run(
     resend: Annotated[bool, typer.Option("--resend", help="mail readers who already got this week")] = False,
 ) -> None:
     """The live weekly job: fetch every source, build the week's digest, write it and mail it."""
-    _check_config({})
-    if week:
-        _validate_week(week)
+    wanted = split_ids(sources)
+    settings, _ = _check_config({}, wanted)
+    target = check_week(week, settings.zone) if week else None
+    check_since(since)
+    if not dry_run and settings.readers:
+        check_smtp(settings)
     result = run_flow(
-        week=week,
-        sources=[s.strip() for s in sources.split(",") if s.strip()] if sources else None,
-        since=since,
-        dry_run=dry_run,
-        resend=resend,
+        week=str(target) if target else None, sources=wanted, since=since, dry_run=dry_run, resend=resend
     )
     print_summary(result)
     if result["failed_sources"]:
@@ -112,16 +200,6 @@ def run(
             f"[bold red]{len(result['failed_sources'])} source(s) failed:[/] {', '.join(result['failed_sources'])}"
         )
         raise typer.Exit(code=1)
-
-
-def _validate_week(week: str) -> None:
-    from dltheory_digest.weeks import Week
-
-    try:
-        Week.parse(week)
-    except ValueError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}")
-        raise typer.Exit(code=2) from None
 
 
 @app.command()
@@ -132,16 +210,26 @@ def demo(
     ] = None,
 ) -> None:
     """Run the real flow on a bundled snapshot of the sources, served on 127.0.0.1 (no network needed)."""
+    from dltheory_digest.config import load_settings
     from dltheory_digest.demo import DEMO_WEEK, SnapshotServer, demo_settings_overrides, write_demo_sources
 
+    recipients = check_addresses(email_to, "--email-to")
+    try:  # the demo overrides some settings, but a broken settings file is worth knowing about now
+        load_settings()
+    except ConfigError as exc:
+        raise fail_config(exc) from None
     with tempfile.TemporaryDirectory(prefix="dltheory-demo-") as tmp, SnapshotServer() as server:
         work = Path(tmp)
         sources_file = write_demo_sources(server.base_url, work / "sources.yaml")
         overrides = demo_settings_overrides(server.base_url, work / "data", output_dir.resolve())
         overrides["sources_file"] = str(sources_file)
-        _check_config(overrides)
+        # the demo mails only --email-to, never the readers configured for the real digest
+        overrides["readers"] = ()
+        settings, _ = _check_config(overrides)
+        if recipients:
+            check_smtp(settings)
         console.print(f"serving the demo snapshot at {server.base_url}")
-        result = run_flow(week=DEMO_WEEK, settings_overrides=overrides, email_to=list(email_to or []) or None)
+        result = run_flow(week=DEMO_WEEK, settings_overrides=overrides, email_to=recipients or None)
     print_summary(result)
     failed_mail = [d for d in result.get("deliveries") or [] if d["status"] == "failed"]
     if result["failed_sources"] or failed_mail:
@@ -153,20 +241,13 @@ def sources_check(
     source: Annotated[str | None, typer.Option("--source", help="check only this source id")] = None,
 ) -> None:
     """Fetch each enabled source once and print a health table."""
-    import datetime as dt
-
     from dltheory_digest import pipeline
-    from dltheory_digest.config import load_settings, load_sources
     from dltheory_digest.fetch import PoliteClient
     from dltheory_digest.sources import PlanContext
     from dltheory_digest.store import last_successes, open_store, record_fetches
     from dltheory_digest.weeks import last_complete_week
 
-    try:
-        settings = load_settings()
-        specs = pipeline.select_sources(load_sources(settings.sources_file), [source] if source else None)
-    except ConfigError as exc:
-        raise fail_config(exc) from None
+    settings, specs = _check_config({}, [source] if source else None)
     store = open_store(settings.resolved_store_url)
     start, end = last_complete_week(settings.zone).window(settings.zone)
     reports = []
@@ -178,7 +259,7 @@ def sources_check(
     successes = last_successes(store)
     table = Table(title="source health")
     for column in ("source", "kind", "status", "items", "latency", "cache", "last success"):
-        table.add_column(column)
+        table.add_column(column, no_wrap=column == "source")
     for spec, report in zip(specs, reports, strict=True):
         if report.error:
             status = f"[red]{report.error}[/]"

@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-import yaml
-
+from dltheory_digest.config import read_yaml
 from dltheory_digest.errors import ConfigError
 from dltheory_digest.language.normalize import normalize_text, to_simplified
 
@@ -131,13 +130,7 @@ def _prepare_term(term: str, lang: str) -> str:
 def load_glossary(path: Path | None = None) -> Glossary:
     """Read the glossary YAML (`{lang: {term: english}}`); default: the one shipped in the package."""
     path = path or DEFAULT_GLOSSARY
-    try:
-        raw_bytes = path.read_bytes()
-        raw = yaml.safe_load(raw_bytes) or {}
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: glossary file not found", path=str(path)) from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path.name}: not valid YAML: {exc}", path=str(path)) from None
+    raw = read_yaml(path) or {}
     if not isinstance(raw, dict):
         raise ConfigError(f"{path.name}: expected a mapping of language -> {{term: English}}", path=str(path))
     terms: dict[str, tuple[tuple[str, str], ...]] = {}
@@ -163,5 +156,5 @@ def load_glossary(path: Path | None = None) -> Glossary:
                 )
             pairs[_prepare_term(term.strip(), str(lang))] = english.strip()
         terms[str(lang)] = tuple(sorted(pairs.items(), key=lambda kv: (-len(kv[0]), kv[0])))
-    version = hashlib.sha256(raw_bytes).hexdigest()[:12]
+    version = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
     return Glossary(terms=terms, version=version)

@@ -19,6 +19,7 @@ from dltheory_digest.store import deliveries as ledger
 from dltheory_digest.store import open_store, save_digest
 
 WEEK = "2026-W47"
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 runner = CliRunner()
 
 
@@ -36,6 +37,8 @@ def smtp_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[Mailbox]:
         {"email": "kernel@example.org", "include_directions": ["kernels"]},
     ]
     monkeypatch.setenv("DLTHEORY_READERS", json.dumps(readers))
+    # the sample digest files papers under "kernels", a direction of this taxonomy
+    monkeypatch.setenv("DLTHEORY_TAXONOMY_FILE", str(FIXTURES / "mail" / "taxonomy.yaml"))
     try:
         yield handler
     finally:

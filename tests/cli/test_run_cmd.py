@@ -110,3 +110,28 @@ def test_sources_check_reports_an_unreachable_source(tmp_path: Path, monkeypatch
     result = runner.invoke(app, ["sources", "check"])
     assert result.exit_code == 1
     assert "dead" in result.output and "never" in result.output
+
+
+def test_the_run_summary_shows_whole_source_ids_on_a_narrow_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rich.console import Console
+
+    from dltheory_digest.cli import run_cmd
+
+    narrow = Console(width=80, record=True)
+    monkeypatch.setattr(run_cmd, "console", narrow)
+    report = {"kind": "notes_page", "fetched": 1, "parsed": 11, "new": 11, "cache_hits": 0, "warnings": []}
+    run_cmd.print_summary(
+        {
+            "week": "2026-W47",
+            "path": "outputs/2026-W47.md",
+            "papers": 1,
+            "below_threshold": 3,
+            "reports": [
+                {**report, "source": "notes-theory-of-deep-learning", "error": None},
+                {**report, "source": "shamra-modern-mathematics-of-dl", "error": "HTTP 404 for the page"},
+            ],
+        }
+    )
+    text = narrow.export_text()
+    assert "2026-W47: 1 paper (+3 below the relevance threshold)" in text
+    assert "notes-theory-of-deep-learning" in text and "shamra-modern-mathematics-of-dl" in text

@@ -1,0 +1,263 @@
+"""Bad input is refused in one line, exit status 2, before a flow (or a Prefect server) starts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from click.testing import Result
+from test_mail import Mailbox, free_port
+from typer.testing import CliRunner
+
+from dltheory_digest.cli import app, orchestrate_cmd, run_cmd
+from dltheory_digest.weeks import Week
+
+runner = CliRunner()
+DEAD_FEED = "  - {id: dead, kind: feed, url: 'http://127.0.0.1:9/feed.xml', politeness: {timeout: 2}}\n"
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A working directory with a valid sources.yaml and no settings file."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "sources.yaml").write_text("sources:\n" + DEAD_FEED, encoding="utf-8")
+    monkeypatch.delenv("DLTHEORY_SOURCES_FILE", raising=False)
+    return tmp_path
+
+
+@pytest.fixture
+def flow_calls(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """Stands in for the Prefect flow: records what the command would have run it with."""
+    calls: list[dict[str, Any]] = []
+
+    def record(**params: Any) -> dict[str, Any]:
+        calls.append(params)
+        return {"week": params.get("week"), "papers": 0, "reports": [], "failed_sources": [], "path": "-"}
+
+    monkeypatch.setattr(run_cmd, "run_flow", record)
+    monkeypatch.setattr(orchestrate_cmd, "run_flow", record)
+    return calls
+
+
+def refused(result: Result, message: str) -> None:
+    """Exit 2, no traceback, and stderr is exactly one line starting with `message`."""
+    assert result.exit_code == 2, result.output
+    assert isinstance(result.exception, SystemExit) and "Traceback" not in result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(message), lines[0]
+
+
+def settings_file(workdir: Path, text: str) -> Path:
+    path = workdir / "dltheory.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["sources", "check"],
+        ["models", "list"],
+        ["run", "--dry-run"],
+        ["refresh"],
+        ["demo"],
+        ["preview", "--week", "2026-W46", "-o", "p.html"],
+    ],
+)
+def test_malformed_settings_file(workdir: Path, flow_calls: list[dict[str, Any]], command: list[str]) -> None:
+    settings_file(workdir, "timezone: [UTC\n")
+    refused(runner.invoke(app, command), "configuration error: dltheory.yaml: not valid YAML (line 1)")
+    assert flow_calls == []
+
+
+def test_settings_file_that_is_not_a_mapping(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    listed = workdir / "listed.yaml"
+    listed.write_text("- a\n- b\n", encoding="utf-8")
+    monkeypatch.setenv("DLTHEORY_SETTINGS_FILE", str(listed))
+    refused(
+        runner.invoke(app, ["sources", "check"]),
+        "configuration error: listed.yaml: expected a mapping of settings",
+    )
+
+
+def test_missing_named_settings_file(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DLTHEORY_SETTINGS_FILE", str(workdir / "nosuch.yaml"))
+    refused(
+        runner.invoke(app, ["sources", "check"]),
+        f"configuration error: {workdir / 'nosuch.yaml'}: settings file not found",
+    )
+
+
+@pytest.mark.parametrize("command", [["run", "--dry-run"], ["send", "--week", "2026-W46"], ["demo"]])
+def test_unknown_reader_direction(
+    workdir: Path, flow_calls: list[dict[str, Any]], command: list[str]
+) -> None:
+    settings_file(workdir, "readers:\n  - {email: ada@example.org, include_directions: [ntk]}\n")
+    refused(
+        runner.invoke(app, command),
+        "configuration error: dltheory.yaml: reader 'ada@example.org': field 'include_directions': "
+        "unknown direction id(s) 'ntk' (known: ",
+    )
+    assert flow_calls == []
+
+
+@pytest.mark.parametrize("command", ["run", "refresh"])
+def test_since_must_be_a_date(workdir: Path, flow_calls: list[dict[str, Any]], command: str) -> None:
+    refused(
+        runner.invoke(app, [command, "--dry-run", "--since", "notadate"]),
+        "error: --since: not a date (YYYY-MM-DD)",
+    )
+    assert flow_calls == []
+
+
+def test_unknown_source_id_is_refused_before_the_flow(
+    workdir: Path, flow_calls: list[dict[str, Any]]
+) -> None:
+    refused(
+        runner.invoke(app, ["run", "--dry-run", "--sources", "dead,nosuch"]),
+        "configuration error: unknown source id(s): nosuch (known: dead)",
+    )
+    assert flow_calls == []
+
+
+def test_brackets_in_a_message_are_printed_as_they_are(
+    workdir: Path, flow_calls: list[dict[str, Any]]
+) -> None:
+    refused(
+        runner.invoke(app, ["run", "--dry-run", "--sources", "[bold]"]),
+        "configuration error: unknown source id(s): [bold] (known: dead)",
+    )
+
+
+def test_future_week_is_refused_and_the_current_one_is_partial(
+    workdir: Path, flow_calls: list[dict[str, Any]]
+) -> None:
+    refused(
+        runner.invoke(app, ["run", "--week", "2099-W01", "--dry-run"]),
+        "error: --week: 2099-W01 has not started yet (it begins 2098-12-29 UTC)",
+    )
+    assert flow_calls == []
+    current = Week.containing(dt.datetime.now(dt.UTC))
+    result = runner.invoke(app, ["run", "--week", str(current).lower(), "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert f"warning: {current} is not over yet" in result.stderr
+    assert flow_calls[-1]["week"] == str(current)  # spelled as the store keys it
+
+
+def test_past_week_in_lower_case_runs_without_warning(
+    workdir: Path, flow_calls: list[dict[str, Any]]
+) -> None:
+    result = runner.invoke(app, ["refresh", "--week", "2026w40", "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert result.stderr == "" and flow_calls[-1]["week"] == "2026-W40"
+
+
+def test_no_sources_warns_that_nothing_is_fetched(workdir: Path) -> None:
+    (workdir / "sources.yaml").write_text("sources: []\n", encoding="utf-8")
+    result = runner.invoke(app, ["sources", "check"])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.strip() == "warning: sources.yaml: no enabled sources, nothing to fetch"
+
+
+def test_mail_without_smtp_is_refused_before_the_flow(
+    workdir: Path, flow_calls: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DLTHEORY_SMTP_HOST", raising=False)
+    settings_file(workdir, "readers:\n  - {email: ada@example.org}\n")
+    refused(runner.invoke(app, ["run", "--week", "2026-W40"]), "configuration error: smtp_host is not set")
+    refused(runner.invoke(app, ["demo", "--email-to", "lin@example.org"]), "configuration error: smtp_host")
+    assert flow_calls == []
+    # a dry run mails nobody, and the demo without --email-to mails nobody: no SMTP needed
+    assert runner.invoke(app, ["run", "--week", "2026-W40", "--dry-run"]).exit_code == 0
+    assert runner.invoke(app, ["demo", "--output-dir", str(workdir / "demo")]).exit_code == 0
+    demo = flow_calls[-1]
+    assert demo["email_to"] is None and demo["settings_overrides"]["readers"] == ()
+
+
+@pytest.mark.parametrize(
+    ("command", "message"),
+    [
+        (
+            ["send", "--week", "2026-W46", "--to", "not-an-email"],
+            "error: --to: not an email address: 'not-an-email'",
+        ),
+        (["demo", "--email-to", "bogus"], "error: --email-to: not an email address: 'bogus'"),
+    ],
+)
+def test_bad_address(
+    workdir: Path, flow_calls: list[dict[str, Any]], command: list[str], message: str
+) -> None:
+    refused(runner.invoke(app, command), message)
+    assert flow_calls == []
+
+
+def test_preview_of_an_unknown_reader(workdir: Path) -> None:
+    settings_file(workdir, "readers:\n  - {email: ada@example.org}\n")
+    result = runner.invoke(
+        app, ["preview", "--week", "2026-W46", "--reader", "zz@example.org", "-o", "p.html"]
+    )
+    refused(result, "error: --reader: no reader zz@example.org in the settings (readers: ada@example.org)")
+    assert not (workdir / "p.html").exists()
+
+
+def test_models_install_from_a_missing_file(workdir: Path) -> None:
+    result = runner.invoke(app, ["models", "install", "--from-file", str(workdir / "nope.argosmodel")])
+    refused(result, f"error: --from-file: {workdir / 'nope.argosmodel'}: file not found")
+
+
+def test_refresh_deployment_without_a_server(workdir: Path) -> None:
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with temporary_settings(restore_defaults={PREFECT_API_URL}):
+        result = runner.invoke(app, ["refresh", "--deployment", "--week", "2026-W46"])
+    refused(
+        result,
+        "error: deployment weekly-digest/manual not found: start it with `dltheory-digest serve` "
+        "and point PREFECT_API_URL at that server (PREFECT_API_URL is not set)",
+    )
+
+
+@pytest.mark.prefect
+def test_refresh_deployment_that_is_not_served(prefect_harness: None, workdir: Path) -> None:
+    result = runner.invoke(app, ["refresh", "--deployment", "--week", "2026-W46"])
+    refused(result, "error: deployment weekly-digest/manual not found: start it with `dltheory-digest serve`")
+    assert "(asked http://" in result.stderr
+
+
+@pytest.mark.parametrize("command", [["run"], ["refresh"], ["send"], ["demo"], ["sources", "check"]])
+def test_help_shows_no_value_after_a_flag(command: list[str]) -> None:
+    result = runner.invoke(app, [*command, "--help"], terminal_width=120)
+    assert result.exit_code == 0
+    assert "<bool>" not in result.output and "--help" in result.output
+
+
+@pytest.fixture
+def smtp(monkeypatch: pytest.MonkeyPatch) -> Iterator[Mailbox]:
+    handler = Mailbox()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    monkeypatch.setenv("DLTHEORY_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("DLTHEORY_SMTP_PORT", str(port))
+    monkeypatch.setenv("DLTHEORY_MAIL_FROM", "digest@example.org")
+    try:
+        yield handler
+    finally:
+        controller.stop()
+
+
+@pytest.mark.prefect
+def test_demo_mails_only_email_to_never_the_configured_readers(
+    prefect_harness: None, smtp: Mailbox, workdir: Path
+) -> None:
+    settings_file(workdir, "readers:\n  - {email: ada@example.org}\n  - {email: kim@example.org}\n")
+    result = runner.invoke(
+        app, ["demo", "--output-dir", str(workdir / "out"), "--email-to", "lin@example.org"]
+    )
+    assert result.exit_code == 0, result.output
+    assert sorted(r for rec in smtp.received for r in rec.recipients) == ["lin@example.org"]
