@@ -199,6 +199,11 @@ class Sighting:
     version: int | None = None
     announce_type: AnnounceType | None = None
     seen_at: dt.datetime | None = None
+    # what the source says about the paper, as written, when `commentary` is its English
+    # translation ("" when `commentary` is already the original), and who translated it
+    commentary_original: str = ""
+    commentary_lang: str | None = None  # language of the commentary as written
+    translated_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,7 +286,7 @@ class DigestPaper:
     original_title: str | None = None
     original_lang: str | None = None
     summary: str = ""
-    badges: tuple[str, ...] = ()  # "new", "updated v3", "cross-listed"
+    badges: tuple[str, ...] = ()  # "new", "updated v3", "cross-listed", "discussed"
     reason: str | None = None  # for "Updated and newly discussed": one line why it is back
     discussed_in: tuple[Item, ...] = ()  # posts citing the paper
 
@@ -306,6 +311,8 @@ class Digest:
     updated: tuple[DigestPaper, ...] = ()  # "Updated and newly discussed"
     emerging: tuple[DigestPaper, ...] = ()
     below_threshold: tuple[DigestPaper, ...] = ()  # collapsed appendix
+    # title-only mentions no identifier or known paper confirms: listed apart, not counted as papers
+    unconfirmed: tuple[DigestPaper, ...] = ()
     posts: tuple[Item, ...] = ()
     reports: tuple[SourceReport, ...] = ()
     announcement_days: tuple[dt.date, ...] = ()

@@ -11,11 +11,13 @@ PoliteClient (fetch) and Store (store).
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
+from urllib.parse import urlsplit
 
 from dltheory_digest.config import Politeness, Settings, SourceSpec
 from dltheory_digest.errors import FetchError, RobotsDisallowed
@@ -95,6 +97,8 @@ def collect_source(spec: SourceSpec, client: HttpClient, ctx: PlanContext) -> Co
             error = error or str(exc)
             continue
         except HTTPStatusError as exc:
+            # a 404 is still a response received: "Fetched 1", with the error beside it
+            fetched += 1
             # an error status may still carry the service's own explanation (arXiv's error feed)
             error = str(exc)
             try:
@@ -188,6 +192,12 @@ class WeekBuild:
     translation_new: int = 0
     updated_keys: frozenset[str] = frozenset()  # papers shown under "Updated and newly discussed"
 
+    @property
+    def counts(self) -> dict[str, int]:
+        """The digest's own counts ("papers" excludes the appendix and unconfirmed mentions):
+        what a console summary should print so that it agrees with the digest and the mail."""
+        return dict(self.digest.counts)
+
 
 @dataclass(frozen=True, slots=True)
 class Stages:
@@ -245,7 +255,7 @@ def build_week(
         papers = dict(known)
 
     # language: detect, normalize, translate (keeping the original)
-    # posts too: a Zhihu article's title reads in English with the original beneath it
+    # posts too: a Zhihu article's title reads in English, linked, with the original beside it
     localized = language.localize_items([*paperish, *posts], stages.translator)
     notes.extend(localized.notes)
     localized_papers = localized.items[: len(paperish)]
@@ -255,6 +265,8 @@ def build_week(
 
     # identity: one cluster per paper; the sent-ledger decides what is new
     clusters = identity.cluster_items(localized_papers, papers, source_names=names)
+    # what Chinese and Arabic sources say about each paper, in English and as written
+    clusters = digest_stage.with_item_texts(clusters, localized_papers)
     # every key a paper was ever known by: one first sent as a title-only mention stays sent
     history = ledger.load_history(store, [k for c in clusters for k in identity.history_keys(c)])
     fresh, updated = identity.split_by_novelty(clusters, history, week_id)
@@ -291,6 +303,8 @@ def build_week(
         notes=sorted(set(notes)),
         models=localized.models,
         source_names=names,
+        source_langs={s.id: s.lang for s in specs},
+        source_pages=source_pages(specs),
     )
     markdown = digest_stage.render_markdown(built)
     return WeekBuild(
@@ -303,6 +317,32 @@ def build_week(
         translation_new=localized.new_translations,
         updated_keys=frozenset(c.paper.key for c, _ in updated),
     )
+
+
+def source_pages(specs: Sequence[SourceSpec]) -> dict[str, str | None]:
+    """The page a sighting links when its source linked the paper itself (a notes page's
+    arXiv link): the source's own page. arXiv listings are left out (their sightings get
+    no link: the paper's title already links its abstract), and so are sources read from
+    several URLs (no one page to point at) or from this machine (the demo's snapshot
+    server: a loopback address means nothing to a reader of the mail)."""
+    pages: dict[str, str | None] = {}
+    for spec in specs:
+        if spec.kind.startswith("arxiv"):
+            continue
+        urls = {u for u in (spec.url, *spec.urls) if u}
+        if len(urls) == 1 and not _on_this_machine(*urls):
+            pages[spec.id] = urls.pop()
+    return pages
+
+
+def _on_this_machine(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _with_resolved_id(item: Item, found_ids: Mapping[tuple[str, str], str]) -> Item:

@@ -20,6 +20,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.context import get_run_context
+from prefect.task_runners import ThreadPoolTaskRunner
 
 from dltheory_digest import pipeline
 from dltheory_digest.config import Settings, SourceSpec, load_settings, load_sources
@@ -138,7 +139,7 @@ def deliver_task(
 
 
 def task_runner_from_settings() -> Any:
-    """The default thread pool, or a Dask cluster when DLTHEORY_TASK_RUNNER=dask."""
+    """A thread pool of `max_concurrency` workers, or a Dask cluster when DLTHEORY_TASK_RUNNER=dask."""
     try:
         settings = load_settings()
     except ConfigError:
@@ -147,7 +148,7 @@ def task_runner_from_settings() -> Any:
         from prefect_dask import DaskTaskRunner
 
         return DaskTaskRunner(address=settings.dask_address) if settings.dask_address else DaskTaskRunner()
-    return None
+    return ThreadPoolTaskRunner(max_workers=settings.max_concurrency)
 
 
 @flow(name="weekly-digest", log_prints=True, task_runner=task_runner_from_settings())
@@ -199,7 +200,10 @@ def weekly_digest(
     return {
         "week": str(target),
         "path": path,
-        "papers": len(build.clusters),
+        # the digest's own counts, so the console, the digest header and the mail subject agree
+        "papers": build.counts.get("papers", 0),
+        "below_threshold": build.counts.get("below_threshold", 0),
+        "unconfirmed": build.counts.get("unconfirmed", 0),
         "reports": [pipeline.report_summary(r) for r in reports],
         "failed_sources": [r.source_id for r in failed],
         "deliveries": deliveries,

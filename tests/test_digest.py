@@ -374,7 +374,7 @@ def test_badges_and_sightings() -> None:
     assert ntk.summary.endswith("for 3.5 times wider layers.")
 
 
-def test_an_old_paper_seen_only_in_a_blog_gets_no_badge() -> None:
+def test_an_old_paper_seen_only_in_a_blog_is_marked_discussed_not_new() -> None:
     old = PaperCluster(
         paper=_paper(
             "1710.10345",
@@ -392,8 +392,13 @@ def test_an_old_paper_seen_only_in_a_blog_gets_no_badge() -> None:
     )
     inputs = {**sample_inputs(), "clusters": [old], "updated": [], "emerging": []}
     inputs["classifications"] = {old.paper.key: Classification("optimization", relevance=0.9)}
-    [entry] = dg.build_digest(**inputs).sections[0].papers
-    assert entry.badges == ()
+    digest = dg.build_digest(**inputs)
+    [entry] = digest.sections[0].papers
+    # not new, not revised: the badge says why a 2017 paper sits among this week's announcements
+    assert entry.badges == ("discussed",)
+    assert "Daniel Soudry, Elad Hoffer, Mor Shpigel Nacson et al. · 2017-10-27 · stat.ML · `discussed`" in (
+        dg.render_markdown(digest)
+    )
 
 
 def test_an_unresolved_mention_shows_what_its_page_says() -> None:
@@ -412,8 +417,12 @@ def test_an_unresolved_mention_shows_what_its_page_says() -> None:
     )
     inputs = {**sample_inputs(), "clusters": [flat], "updated": [], "emerging": []}
     inputs["classifications"] = {flat.paper.key: Classification("landscape", relevance=0.9)}
-    [entry] = dg.build_digest(**inputs).sections[0].papers
+    digest = dg.build_digest(**inputs)
+    # a bare title nothing confirms as a paper is listed apart, not counted among the papers
+    assert digest.sections == ()
+    [entry] = digest.unconfirmed
     assert entry.summary == "Wide basins are said to generalize better than sharp ones."
+    assert dict(digest.counts)["papers"] == 0 and dict(digest.counts)["unconfirmed"] == 1
     # a paper with an abstract keeps its own summary
     ntk = sample_digest().sections[2].papers[0]
     assert ntk.summary.endswith("for 3.5 times wider layers.")
@@ -471,7 +480,8 @@ def test_markdown_has_every_part() -> None:
     assert "— Preetum Nakkiran, Gal Kaplun, Yamini Bansal et al. · cs.LG · relevance 0.12" in markdown
     assert "- [过参数化网络上的梯度下降](https://zhuanlan.zhihu.com/p/500000002) — Zhihu · zh" in markdown
     assert (
-        "Seen in: [arXiv](https://arxiv.org/abs/1806.07572v1) · [Shamra](https://shamra-academia.com/show/3a3f) (ar)"
+        # the arXiv listing is not linked: the title already links the abstract
+        "Seen in: arXiv · [Shamra](https://shamra-academia.com/show/3a3f) (ar)"
         " · [Zhihu](https://zhuanlan.zhihu.com/p/48381795) (zh)"
     ) in markdown
     assert (
@@ -481,7 +491,8 @@ def test_markdown_has_every_part() -> None:
     assert "## Emerging (2)" in markdown
     assert "links to: [Gradient Descent Provably Optimizes" in markdown
     assert "<details>\n<summary>Below the relevance threshold (1)</summary>" in markdown
-    assert "| shamra | shamra | 0 | 0 | 0 | 0 | 0 | HTTP 503 after 3 retries |" in markdown
+    # a source that failed before receiving anything has no counts, not zero of everything
+    assert "| shamra | shamra | — | — | — | — | 0 | HTTP 503 after 3 retries |" in markdown
     assert "| zhihu | zhihu | 2 | 4 | 2 | 0 | 1: no body \\| in \\<div\\> | ok |" in markdown
     assert "Translation models: argos zh→en 1.9" in markdown
     assert "- untranslated: no ar→en model" in markdown
@@ -613,7 +624,18 @@ def test_a_paper_is_also_listed_under_its_other_strong_directions() -> None:
     assert dg.also_directions(entries["1810.02054"]) == ("kernels", "generalization")  # 0.3 < 0.35
     assert dg.also_directions(entries["1806.07572"]) == ()  # no other scores
     markdown = dg.render_markdown(digest)
-    assert "also in: Neural tangent kernel and infinite width, Generalization" in markdown
+    assert "also in: Neural tangent kernel and infinite width; Generalization" in markdown
+    # direction names hold commas: the list separator must not be one
+    comma = dataclasses.replace(
+        digest,
+        directions=tuple(
+            (d, "Overparameterization, NTK and infinite width" if d == "kernels" else n)
+            for d, n in digest.directions
+        ),
+    )
+    assert "also in: Overparameterization, NTK and infinite width; Generalization" in dg.render_markdown(
+        comma
+    )
     assert dict(digest.directions)["kernels"] == "Neural tangent kernel and infinite width"
     # a reader of a secondary direction gets the paper, under its own direction
     kernels = dg.filter_for_reader(digest, Reader(email="a@example.org", include_directions=("kernels",)))
@@ -623,7 +645,7 @@ def test_a_paper_is_also_listed_under_its_other_strong_directions() -> None:
     assert "1810.02054" in _ids(no_kernels) and "1806.07572" not in _ids(no_kernels)
     # a zh edition names the other direction in Chinese
     edition = dg.Edition(language="zh", translations={t: f"译:{t}" for t in dg.translatable_texts(digest)})
-    assert "亦属: 译:Neural tangent kernel and infinite width, 译:Generalization" in dg.render_markdown(
+    assert "亦属: 译:Neural tangent kernel and infinite width; 译:Generalization" in dg.render_markdown(
         digest, edition
     )
 
@@ -640,6 +662,18 @@ def test_reader_keywords_and_negative_keywords() -> None:
     assert not no_relu.sections[0].posts if no_relu.sections else True
     by_author = dg.filter_for_reader(digest, Reader(email="a@example.org", keywords=("Moritz Hardt",)))
     assert _ids(by_author) == ["1611.03530"]
+
+
+def test_reader_keywords_match_across_hyphens_and_in_the_original_language() -> None:
+    digest = sample_digest()
+    # 'over-parameterized' in the title, written apart by the reader
+    spaced = dg.filter_for_reader(
+        digest, Reader(email="a@example.org", keywords=("overparameterized neural network",))
+    )
+    assert _ids(spaced) == ["1810.02054"]
+    # a Chinese keyword finds the paper whose original title holds it
+    chinese = dg.filter_for_reader(digest, Reader(email="a@example.org", keywords=("正切核",)))
+    assert _ids(chinese) == ["1806.07572"]
 
 
 def test_reader_min_relevance() -> None:
@@ -715,3 +749,281 @@ def test_markdown_is_identical_across_processes() -> None:
         digests.add(out.stdout.strip())
     assert len(digests) == 1
     assert digests == {hashlib.sha256(dg.render_markdown(sample_digest()).encode()).hexdigest()}
+
+
+# --- cross-language reading, sightings, unconfirmed mentions, counts ------------------------------
+
+ZHIHU_POST_URL = "https://zhuanlan.zhihu.com/p/1973625480917305344"
+NOTES_PAGE = "https://notes.example.org/Theory+of+deep+learning"
+
+
+def _zhihu_mention(arxiv_id: str, text: str, text_en: str | None) -> Item:
+    """A reading-list line of a Zhihu article, as the pipeline sees it (the article's URL, localized)."""
+    return Item(
+        source_id="zhihu",
+        kind=ItemKind.MENTION,
+        title="Neural Tangent Kernel: Convergence and Generalization in Neural Networks",
+        url=ZHIHU_POST_URL,
+        arxiv_id=arxiv_id,
+        lang="zh",
+        text=text,
+        text_en=text_en,
+        translated_by="argos zh→en 1.9" if text_en else None,
+    )
+
+
+def _cross_language_inputs(*, translated: bool) -> dict:
+    """NTK seen on arXiv, on a notes page that links its PDF, and in a Zhihu reading list that comments on it."""
+    ntk_paper = _paper(
+        "1806.07572",
+        "Neural Tangent Kernel: Convergence and Generalization in Neural Networks",
+        ["Arthur Jacot", "Franck Gabriel", "Clément Hongler"],
+        ["cs.LG"],
+        "In the infinite-width limit, training follows a kernel method. The kernel stays constant.",
+    )
+    comment = "NTK 的开山之作：宽度趋于无穷时，网络函数沿一个固定的核演化。第二句不该出现。"
+    comment_en = "The founding NTK paper: at infinite width the network follows a fixed kernel. Not this one."
+    mention = _zhihu_mention("1806.07572", comment, comment_en if translated else None)
+    notes = Item(
+        source_id="notes",
+        kind=ItemKind.MENTION,
+        title="Neural Tangent Kernel",
+        url="https://arxiv.org/pdf/1806.07572.pdf",
+        arxiv_id="1806.07572",
+        lang="en",
+    )
+    cluster = PaperCluster(
+        paper=ntk_paper,
+        sightings=(
+            _arxiv("1806.07572"),
+            Sighting("notes", "notes", notes.url, "en", kind=ItemKind.MENTION),
+            Sighting(
+                "zhihu",
+                "zhihu",
+                ZHIHU_POST_URL,
+                "zh",
+                kind=ItemKind.MENTION,
+                commentary=mention.text_en or mention.text,
+            ),
+        ),
+        versions=(1,),
+        item_keys=("arxiv-cs-lg|arxiv:1806.07572", f"notes|{notes.key}", f"zhihu|{mention.key}"),
+    )
+    [cluster] = dg.with_item_texts([cluster], [mention, notes])
+    flat = PaperCluster(
+        paper=Paper(key="title:flat minima", title="FLAT MINIMA"),
+        sightings=(
+            Sighting(
+                "notes",
+                "notes",
+                None,
+                "en",
+                kind=ItemKind.MENTION,
+                commentary="flat regions around a minimizer are said to generalize better than sharp ones",
+            ),
+        ),
+    )
+    post = Item(
+        source_id="zhihu",
+        kind=ItemKind.POST,
+        title="深度学习理论阅读清单（2026 秋季更新）",
+        url=ZHIHU_POST_URL,
+        lang="zh",
+        title_en="Deep learning theory reading list (autumn 2026 update)" if translated else None,
+        published=dt.datetime(2026, 11, 18, tzinfo=UTC),
+        cited=(mention,),
+    )
+    low = PaperCluster(
+        paper=_paper("1706.03762", "Attention Is All You Need", ["Ashish Vaswani"], ["cs.CL"], "x.")
+    )
+    return {
+        **sample_inputs(),
+        "clusters": [cluster, flat, low],
+        "classifications": {
+            cluster.paper.key: Classification("kernels", relevance=0.9),
+            flat.paper.key: Classification("optimization", relevance=0.8),
+            low.paper.key: Classification("other", relevance=0.1),
+        },
+        "updated": [],
+        "emerging": [[flat.paper.key, cluster.paper.key]],
+        "posts": [post],
+        "reports": [],
+        "source_names": {"arxiv-cs-lg": "arXiv", "notes": "Notes · Theory of deep learning", "zhihu": "知乎"},
+        "source_langs": {"arxiv-cs-lg": "en", "notes": "en", "zhihu": "zh"},
+        "source_pages": {"notes": NOTES_PAGE, "zhihu": "https://zhuanlan.zhihu.com/p/1"},
+    }
+
+
+def test_a_translated_post_shows_its_english_title_linked_and_the_original_after_it() -> None:
+    markdown = dg.render_markdown(dg.build_digest(**_cross_language_inputs(translated=True)))
+    line = f"- [Deep learning theory reading list (autumn 2026 update)]({ZHIHU_POST_URL}) · *深度学习理论阅读清单（2026 秋季更新）* — 知乎 · 2026-11-18 · zh"
+    assert line in markdown
+    # no line anywhere links the Chinese title alone
+    assert f"[深度学习理论阅读清单（2026 秋季更新）]({ZHIHU_POST_URL})" not in markdown
+
+
+def test_an_untranslated_post_keeps_its_original_title_and_the_note_says_why() -> None:
+    inputs = _cross_language_inputs(translated=False)
+    inputs["notes"] = ["untranslated: no zh→en model (run `dltheory-digest models install zh`)"]
+    markdown = dg.render_markdown(dg.build_digest(**inputs))
+    assert f"- [深度学习理论阅读清单（2026 秋季更新）]({ZHIHU_POST_URL}) — 知乎 · 2026-11-18 · zh" in markdown
+    assert "- untranslated: no zh→en model (run `dltheory-digest models install zh`)" in markdown
+
+
+def test_community_commentary_is_shown_next_to_the_arxiv_abstract() -> None:
+    digest = dg.build_digest(**_cross_language_inputs(translated=True))
+    [ntk] = digest.sections[0].papers
+    assert ntk.summary.startswith("In the infinite-width limit")  # the abstract stays the summary
+    [zhihu] = [s for s in ntk.sightings if s.source_id == "zhihu"]
+    assert zhihu.commentary_original.startswith("NTK 的开山之作") and zhihu.commentary_lang == "zh"
+    assert zhihu.translated_by == "argos zh→en 1.9"
+    markdown = dg.render_markdown(digest)
+    # the first sentence, in English, then as written
+    assert (
+        "*知乎 (zh):* The founding NTK paper: at infinite width the network follows a fixed kernel. · "
+        "*original:* NTK 的开山之作：宽度趋于无穷时，网络函数沿一个固定的核演化。"
+    ) in markdown
+    assert "Not this one" not in markdown and "第二句" not in markdown
+
+
+def test_untranslated_commentary_is_shown_as_written_and_marked() -> None:
+    markdown = dg.render_markdown(dg.build_digest(**_cross_language_inputs(translated=False)))
+    assert (
+        "*知乎 (zh):* NTK 的开山之作：宽度趋于无穷时，网络函数沿一个固定的核演化。 *(not translated)*"
+        in markdown
+    )
+
+
+def test_with_item_texts_takes_an_arabic_abstract_of_a_paper_page_as_commentary() -> None:
+    page = Item(
+        source_id="shamra",
+        kind=ItemKind.PAPER,
+        title="The Modern Mathematics of Deep Learning",
+        url="https://shamra-academia.com/show/3a4f6c1d92e0b7",
+        lang="ar",
+        text="ورقة مراجعة تقدّم مدخلاً إلى التحليل الرياضي للتعلّم العميق. جملة ثانية.",
+        text_en="A review paper introducing the mathematical analysis of deep learning. A second sentence.",
+        translated_by="argos ar→en 1.0",
+    )
+    english = Item(
+        "shamra",
+        ItemKind.MENTION,
+        "Deep Neural Networks as Gaussian Processes",
+        url="u",
+        text="An English abstract.",
+    )
+    cluster = PaperCluster(
+        paper=Paper(key="arxiv:2105.04026", title=page.title, arxiv_id="2105.04026", abstract="An abstract."),
+        sightings=(
+            Sighting("shamra", "Shamra", page.url, "ar", kind=ItemKind.PAPER),
+            Sighting("shamra", "Shamra", "u", "en", kind=ItemKind.MENTION, commentary="An English abstract."),
+        ),
+        item_keys=(f"shamra|{page.key}", f"shamra|{english.key}"),
+    )
+    [out] = dg.with_item_texts([cluster], [page, english])
+    arabic, mention = out.sightings
+    assert arabic.commentary == page.text_en and arabic.commentary_original == page.text
+    assert (arabic.commentary_lang, arabic.translated_by) == ("ar", "argos ar→en 1.0")
+    assert mention == cluster.sightings[1]  # English text is no community commentary: unchanged
+    # items of other clusters never leak in
+    assert dg.with_item_texts([dataclasses.replace(cluster, item_keys=())], [page])[0] == dataclasses.replace(
+        cluster, item_keys=()
+    )
+
+
+def test_seen_in_links_the_page_it_was_seen_on_not_the_paper_again() -> None:
+    digest = dg.build_digest(**_cross_language_inputs(translated=True))
+    [ntk] = digest.sections[0].papers
+    by_source = {s.source_id: s for s in ntk.sightings}
+    assert by_source["arxiv-cs-lg"].url is None  # the title already links the abstract
+    assert by_source["notes"].url == NOTES_PAGE  # the notes page linked the PDF: link the notes page
+    assert by_source["zhihu"].url == ZHIHU_POST_URL  # the article it was seen in
+    markdown = dg.render_markdown(digest)
+    assert (
+        f"Seen in: arXiv · [Notes · Theory of deep learning]({NOTES_PAGE}) · [知乎]({ZHIHU_POST_URL}) (zh)"
+        in markdown
+    )
+    assert "(https://arxiv.org/pdf/1806.07572.pdf)" not in markdown
+
+
+def test_a_source_declaring_a_language_tags_all_its_sightings() -> None:
+    english_summary = PaperCluster(
+        paper=_paper(
+            "2012.10931", "Recent advances in deep learning theory", ["Fengxiang He"], ["cs.LG"], "A survey."
+        ),
+        sightings=(Sighting("shamra", "Shamra", "https://shamra-academia.com/show/3a4f6b90c81d25", "en"),),
+    )
+    inputs = {**_cross_language_inputs(translated=True), "clusters": [english_summary], "emerging": []}
+    inputs["classifications"] = {english_summary.paper.key: Classification("kernels", relevance=0.9)}
+    inputs["source_langs"] = {"shamra": "ar"}
+    markdown = dg.render_markdown(dg.build_digest(**inputs))
+    assert "Seen in: [Shamra](https://shamra-academia.com/show/3a4f6b90c81d25) (ar)" in markdown
+
+
+def test_a_bare_title_is_an_unconfirmed_mention_not_a_paper() -> None:
+    digest = dg.build_digest(**_cross_language_inputs(translated=True))
+    counts = dict(digest.counts)
+    assert counts["papers"] == 1 and counts["unconfirmed"] == 1 and counts["below_threshold"] == 1
+    assert [p.paper.title for p in digest.unconfirmed] == ["FLAT MINIMA"]
+    assert all(p.paper.title != "FLAT MINIMA" for p in dg.all_entries(digest) if p not in digest.unconfirmed)
+    assert [p.paper.key for p in digest.emerging] == ["arxiv:1806.07572"]  # not in a group either
+    markdown = dg.render_markdown(digest)
+    assert "### FLAT MINIMA" not in markdown
+    assert "## Unconfirmed mentions (1)" in markdown
+    assert "- [Unconfirmed mentions (1)](#unconfirmed-mentions-1)" in markdown
+    assert (
+        "- **FLAT MINIMA** — flat regions around a minimizer are said to generalize better than sharp ones"
+        f" — Seen in: [Notes · Theory of deep learning]({NOTES_PAGE})"
+    ) in markdown
+    # the header counts papers, says what the appendix holds, and counts the mention apart
+    assert (
+        "**1** paper (+1 below the relevance threshold) · **1** direction · **1** blog post"
+        " · **1** unconfirmed mention  \n"
+    ) in markdown
+    assert dg.subject_for(digest) == "DL theory digest 2026-W47: 1 paper"
+    assert dg.subject_for(sample_digest()) == "DL theory digest 2026-W47: 4 papers"
+    # a reader's edition filters the mentions like papers
+    strict = dg.filter_for_reader(digest, Reader(email="a@example.org", keywords=("kernel",)))
+    assert strict.unconfirmed == () and dict(strict.counts)["unconfirmed"] == 0
+
+
+def test_a_title_with_its_own_link_or_authors_is_a_paper() -> None:
+    inputs = _cross_language_inputs(translated=True)
+    linked = PaperCluster(
+        paper=Paper(key="title:flat minima", title="Flat Minima", url="https://example.org/flat-minima.pdf"),
+        sightings=(
+            Sighting("notes", "notes", "https://example.org/flat-minima.pdf", "en", kind=ItemKind.MENTION),
+        ),
+    )
+    cited_in_post = PaperCluster(
+        paper=Paper(key="title:a title", title="A Title", url=ZHIHU_POST_URL),  # only the post's own URL
+        sightings=(Sighting("zhihu", "zhihu", ZHIHU_POST_URL, "zh", kind=ItemKind.MENTION),),
+    )
+    inputs["clusters"] = [linked, cited_in_post]
+    inputs["classifications"] = {"title:flat minima": Classification("optimization", relevance=0.9)}
+    inputs["emerging"] = []
+    digest = dg.build_digest(**inputs)
+    assert [p.paper.title for p in digest.sections[0].papers] == ["Flat Minima"]
+    assert [p.paper.title for p in digest.unconfirmed] == ["A Title"]
+
+
+def test_source_report_has_a_status_column_without_repeating_the_source() -> None:
+    inputs = {
+        **sample_inputs(),
+        "reports": [
+            SourceReport("dead-blog", "feed", error="[dead-blog] ConnectError: connection refused"),
+            SourceReport("gone", "feed", fetched=1, error="[gone] HTTP 404 for https://example.org/feed"),
+        ],
+    }
+    markdown = dg.render_markdown(dg.build_digest(**inputs))
+    assert "| Source | Kind | Fetched | Parsed | New | Unresolved | Warnings | Status |" in markdown
+    assert "| dead-blog | feed | — | — | — | — | 0 | ConnectError: connection refused |" in markdown
+    assert "| gone | feed | 1 | 0 | 0 | 0 | 0 | HTTP 404 for https://example.org/feed |" in markdown
+
+
+def test_an_edition_note_with_a_command_is_code_in_the_header_as_in_the_footer() -> None:
+    note = "untranslated: no en→zh model (run `dltheory-digest models install zh`)"
+    markdown = dg.render_markdown(sample_digest(), dg.Edition(language="zh", note=note))
+    header = markdown.split("## ", 1)[0]
+    assert "(run `dltheory-digest models install zh`)" in header
+    assert "\\`" not in markdown

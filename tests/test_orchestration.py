@@ -45,6 +45,17 @@ def test_weekly_schedule_stays_at_local_time_across_daylight_saving() -> None:
     assert [r.astimezone(dt.UTC).hour for r in runs] == [5, 5, 6, 6]
 
 
+def test_the_thread_runner_runs_max_concurrency_tasks_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from prefect.task_runners import ThreadPoolTaskRunner
+
+    from flows.weekly_digest import task_runner_from_settings
+
+    monkeypatch.setenv("DLTHEORY_MAX_CONCURRENCY", "2")
+    runner = task_runner_from_settings()
+    assert isinstance(runner, ThreadPoolTaskRunner)
+    assert runner._max_workers == 2  # Prefect keeps the pool size private
+
+
 @pytest.mark.prefect
 @pytest.mark.slow
 def test_dask_runner_spreads_the_flow_over_worker_processes(prefect_harness: None, tmp_path: Path) -> None:

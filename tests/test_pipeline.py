@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import httpx
+import pytest
 
+from dltheory_digest import digest as dg
 from dltheory_digest.config import SourceSpec
+from dltheory_digest.digest.text import md_text
 from dltheory_digest.fetch import PoliteClient
-from dltheory_digest.models import Item, ItemKind
+from dltheory_digest.models import AnnounceType, Item, ItemKind, Paper, SourceReport
 from dltheory_digest.pipeline import (
     ZERO_ITEMS_WARNING,
     cited_with_resolved_ids,
     collect_source,
     expand_mentions,
     select_sources,
+    source_pages,
 )
 from dltheory_digest.sources import PlanContext
 
@@ -109,6 +114,17 @@ def test_select_sources() -> None:
     assert select_sources([a, b], ["b"]) == [b]
 
 
+def test_a_sighting_links_its_sources_page_unless_that_is_on_this_machine() -> None:
+    specs = [
+        SourceSpec(id="notes", kind="notes_page", url="https://notes.example.org/dl-theory"),
+        SourceSpec(id="demo-notes", kind="notes_page", url="http://127.0.0.1:8765/notes/page"),
+        SourceSpec(id="local", kind="notes_page", url="http://localhost/notes"),
+        SourceSpec(id="two", kind="feed", urls=["https://a.example.org/feed", "https://b.example.org/feed"]),
+        SourceSpec(id="listing", kind="arxiv_rss", options={"categories": ["cs.LG"]}),
+    ]
+    assert source_pages(specs) == {"notes": "https://notes.example.org/dl-theory"}
+
+
 def test_expand_mentions_keeps_papers_and_cited() -> None:
     paper = Item(source_id="s", kind=ItemKind.PAPER, title="P", arxiv_id="2106.10165")
     cited = Item(source_id="x", kind=ItemKind.MENTION, title="NTK", arxiv_id="1806.07572")
@@ -141,3 +157,174 @@ def test_a_post_citing_by_title_links_the_paper_its_title_search_found() -> None
     assert [c.arxiv_id for c in linked.cited] == ["1703.00810", "1806.07572", None]
     assert [c.title for c in linked.cited] == [c.title for c in post.cited]  # the text stays
     assert cited_with_resolved_ids(post, {}) is post
+
+
+def test_a_404_is_a_response_received_with_its_error() -> None:
+    routes = {"/robots.txt": (404, b"", "text/plain")}  # /feed.xml is not served: 404
+    with client_for(routes) as client:
+        got = collect_source(spec("feed", "/feed.xml"), client, PlanContext())
+    assert got.report.fetched == 1 and got.report.parsed == 0
+    assert got.report.error is not None and "404" in got.report.error
+
+
+# --- a week read across languages, with a real (tiny) Argos model -----------------------------------
+
+NTK_ID = "1806.07572"
+NTK_TITLE = "Neural Tangent Kernel: Convergence and Generalization in Neural Networks"
+ZHIHU_URL = "https://zhuanlan.zhihu.com/p/1973625480917305344"
+NOTES_URL = "https://notes.example.org/Theory+of+deep+learning"
+
+
+@pytest.fixture(scope="module")
+def zh_packages(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A packages dir with a tiny but real zh→en Argos package (random weights, real code paths)."""
+    from argos_tiny import build_tiny_package
+
+    from dltheory_digest.language import install_from_file
+
+    where = tmp_path_factory.mktemp("argos") / "packages"
+    install_from_file(build_tiny_package(tmp_path_factory.mktemp("zh"), "zh", "en", version="0.1"), where)
+    return where
+
+
+def _week_items() -> list[Item]:
+    listing = Item(
+        source_id="arxiv",
+        kind=ItemKind.PAPER,
+        title=NTK_TITLE,
+        url=f"https://arxiv.org/abs/{NTK_ID}",
+        arxiv_id=NTK_ID,
+        version=1,
+        authors=("Arthur Jacot", "Franck Gabriel", "Clément Hongler"),
+        lang="en",
+        text="In the infinite-width limit, a network trained by gradient descent follows a fixed kernel.",
+        published=dt.datetime(2026, 11, 17, tzinfo=dt.UTC),
+        updated=dt.datetime(2026, 11, 17, tzinfo=dt.UTC),
+        categories=("cs.LG",),
+        primary_category="cs.LG",
+        announce_type=AnnounceType.NEW,
+    )
+    reading_line = Item(
+        source_id="zhihu",
+        kind=ItemKind.MENTION,
+        title=NTK_TITLE,
+        url=f"https://arxiv.org/abs/{NTK_ID}",
+        arxiv_id=NTK_ID,
+        lang="zh",
+        text="神经正切核的开山之作。梯度下降优化模型！",
+    )
+    article = Item(
+        source_id="zhihu",
+        kind=ItemKind.POST,
+        title="深度学习理论阅读清单",
+        url=ZHIHU_URL,
+        lang="zh",
+        published=dt.datetime(2026, 11, 18, tzinfo=dt.UTC),
+        cited=(reading_line,),
+    )
+    notes_link = Item(
+        source_id="notes",
+        kind=ItemKind.MENTION,
+        title="Neural Tangent Kernel",
+        url=f"https://arxiv.org/pdf/{NTK_ID}.pdf",
+        arxiv_id=NTK_ID,
+        lang="en",
+        extra=(("evidence", "arxiv_link"),),
+    )
+    bare_title = Item(
+        source_id="notes",
+        kind=ItemKind.MENTION,
+        title="FLAT MINIMA",
+        lang="en",
+        text="flat regions around a minimizer are said to generalize better than sharp ones",
+        extra=(("evidence", "title_only"),),
+    )
+    return [listing, article, notes_link, bare_title]
+
+
+def test_a_week_reads_across_languages(tmp_path: Path, zh_packages: Path) -> None:
+    from dltheory_digest import pipeline
+    from dltheory_digest.directions import DirectionClassifier, load_taxonomy
+    from dltheory_digest.language import MemoryTranslationCache, Translator
+    from dltheory_digest.store import open_store
+    from dltheory_digest.store import records as store_records
+    from dltheory_digest.weeks import Week
+
+    specs = [
+        SourceSpec(id="arxiv", kind="arxiv_rss", name="arXiv", options={"categories": ["cs.LG"]}),
+        SourceSpec(id="zhihu", kind="zhihu", name="Zhihu", url=ZHIHU_URL, lang="zh"),
+        SourceSpec(id="notes", kind="notes_page", name="Notes", url=NOTES_URL),
+    ]
+    store = open_store(f"sqlite:///{tmp_path / 'store.sqlite'}")
+    by_source: dict[str, list[Item]] = {}
+    for item in _week_items():
+        by_source.setdefault(item.source_id, []).append(item)
+    week = Week.parse("2026-W47")
+    # arXiv's metadata, as an earlier resolve stored it (no network here)
+    listing = by_source["arxiv"][0]
+    store_records.save_papers(
+        store,
+        [
+            Paper(
+                key=f"arxiv:{NTK_ID}",
+                title=NTK_TITLE,
+                arxiv_id=NTK_ID,
+                version=1,
+                authors=listing.authors,
+                abstract=listing.text,
+                published=listing.published,
+                updated=listing.updated,
+                categories=listing.categories,
+                primary_category="cs.LG",
+            )
+        ],
+    )
+    pipeline.record_collection(
+        store,
+        week,
+        [
+            pipeline.Collected(sid, tuple(found), SourceReport(sid, "test", fetched=1, parsed=len(found)))
+            for sid, found in by_source.items()
+        ],
+    )
+    taxonomy = load_taxonomy()
+    stages = pipeline.Stages(
+        translator=Translator(packages_dir=zh_packages, cache=MemoryTranslationCache()),
+        classifier=DirectionClassifier.from_taxonomy(taxonomy),
+        taxonomy=taxonomy,
+    )
+    build = pipeline.build_week(
+        store, week, zone_name="UTC", specs=specs, fetch_bytes=None, stages=stages, relevance_threshold=0.0
+    )
+    markdown = build.markdown
+
+    # the article: its English title linked, the original beside it
+    [article] = build.digest.posts
+    assert article.title_en and article.title_en != article.title
+    assert f"[{md_text(article.title_en)}]({ZHIHU_URL}) · *深度学习理论阅读清单*" in markdown
+
+    # the reading line's commentary: English (the model's), then as written, next to the arXiv abstract
+    [ntk] = [p for p in dg.all_entries(build.digest) if p.paper.arxiv_id == NTK_ID]
+    assert ntk.summary.startswith("In the infinite-width limit")
+    [zhihu] = [s for s in ntk.sightings if s.source_id == "zhihu"]
+    assert zhihu.commentary_original == "神经正切核的开山之作。梯度下降优化模型！"
+    assert zhihu.translated_by == "argos zh→en 0.1" and zhihu.commentary
+    assert (
+        f"*Zhihu (zh):* {md_text(dg.excerpt(zhihu.commentary))} · *original:* 神经正切核的开山之作。"
+        in markdown
+    )
+
+    # Seen in: arXiv without a link, the notes page (not the PDF it linked), the article
+    assert f"Seen in: arXiv · [Notes]({NOTES_URL}) · [Zhihu]({ZHIHU_URL}) (zh)" in markdown
+
+    # the bare title is an unconfirmed mention, outside the paper count
+    assert [p.paper.title for p in build.digest.unconfirmed] == ["FLAT MINIMA"]
+    assert build.counts["papers"] == 1 and build.counts["unconfirmed"] == 1
+    assert "### FLAT MINIMA" not in markdown and "**1** paper · **1** direction" in markdown
+
+    # rebuilding the same week gives the same file
+    again = pipeline.build_week(
+        store, week, zone_name="UTC", specs=specs, fetch_bytes=None, stages=stages, relevance_threshold=0.0
+    )
+    assert again.markdown == markdown
+    store.close()

@@ -21,6 +21,7 @@ from dltheory_digest.digest.build import (
     digest_to_json,
     filter_for_reader,
     post_targets,
+    with_item_texts,
 )
 from dltheory_digest.digest.html import email_styles, render_html, sanitize_html
 from dltheory_digest.digest.render import (
@@ -34,6 +35,7 @@ from dltheory_digest.digest.render import (
 )
 from dltheory_digest.digest.text import (
     MATH_SPAN,
+    excerpt,
     md_link,
     md_text,
     safe_url,
@@ -55,6 +57,7 @@ __all__ = [
     "digest_from_json",
     "digest_to_json",
     "email_styles",
+    "excerpt",
     "filter_for_reader",
     "labels_for",
     "md_link",
@@ -70,4 +73,5 @@ __all__ = [
     "subject_for",
     "summarize",
     "translatable_texts",
+    "with_item_texts",
 ]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
 
@@ -43,9 +42,14 @@ def _unique_sightings(sightings: Iterable[Sighting]) -> tuple[Sighting, ...]:
     return tuple(sorted(best.values(), key=_sighting_order))
 
 
+def _is_arxiv_source(source_id: str) -> bool:
+    return source_id.startswith("arxiv")
+
+
 def _badges(cluster: PaperCluster, window_start: dt.datetime) -> tuple[str, ...]:
     """new: first announced in this window; updated vN: a revision announced (or dated) in it;
-    cross-listed: it reached a listing we read from another primary category (arXiv says so)."""
+    cross-listed: it reached a listing we read from another primary category (arXiv says so);
+    discussed: neither new nor revised, here because a blog, article or page brought it up."""
     paper = cluster.paper
     types = {s.announce_type for s in cluster.sightings if s.announce_type}
     version = max([paper.version or 0, *cluster.versions, *(s.version or 0 for s in cluster.sightings)])
@@ -62,6 +66,9 @@ def _badges(cluster: PaperCluster, window_start: dt.datetime) -> tuple[str, ...]
         badges.append(f"updated v{version}")
     if AnnounceType.CROSS in types or AnnounceType.REPLACE_CROSS in types:
         badges.append("cross-listed")
+    if not badges and any(not _is_arxiv_source(s.source_id) for s in cluster.sightings):
+        # a 2017 paper among this week's announcements: say why it is here
+        badges.append("discussed")
     return tuple(badges)
 
 
@@ -79,6 +86,102 @@ def post_targets(post: Item) -> set[str]:
         targets.update(f"arxiv:{i}" for i, _ in find_arxiv_ids(link))
         targets.add(f"url:{link}")
     return targets
+
+
+def _points_at_paper(url: str, paper: Paper) -> bool:
+    """Whether a link is the paper itself (its arXiv abstract or PDF, its DOI), not a page about it."""
+    from dltheory_digest.ids import find_arxiv_ids, find_dois
+
+    if paper.arxiv_id and any(found == paper.arxiv_id for found, _ in find_arxiv_ids(url)):
+        return True
+    return bool(paper.doi) and paper.doi in find_dois(url)
+
+
+def _as_seen(
+    sighting: Sighting,
+    paper: Paper,
+    *,
+    source_names: Mapping[str, str],
+    source_langs: Mapping[str, str],
+    source_pages: Mapping[str, str | None],
+) -> Sighting:
+    """A sighting as "Seen in" shows it: named, linked to the page it was seen on, tagged with
+    that page's language.
+
+    A notes page links the paper itself (arXiv, PDF): the sighting links the notes page
+    instead, and an arXiv listing gets no link at all (the title already links the
+    abstract). A source that declares a non-English language tags all its sightings, also
+    those of English titles it lists.
+    """
+    url = sighting.url
+    if not url or _points_at_paper(url, paper):
+        url = source_pages.get(sighting.source_id)
+    return dataclasses.replace(
+        sighting,
+        source_name=source_names.get(sighting.source_id, sighting.source_name or sighting.source_id),
+        url=url,
+        lang=_page_lang(source_langs, sighting.source_id, sighting.lang),
+    )
+
+
+def _page_lang(source_langs: Mapping[str, str], source_id: str, detected: str | None) -> str | None:
+    declared = source_langs.get(source_id)
+    return declared if declared and declared not in ("en", "mixed") else detected
+
+
+def with_item_texts(clusters: Sequence[PaperCluster], items: Sequence[Item]) -> list[PaperCluster]:
+    """Give each sighting of a Chinese, Arabic (any non-English) source what that source says
+    about the paper: the English translation as `commentary`, the text as written as
+    `commentary_original`, and the model that translated it.
+
+    `items` are the localized items the clusters were made from; a paper's own page on such
+    a source (Shamra's Arabic abstract) counts as commentary too, so readers of the arXiv
+    abstract still see what the community wrote.
+    """
+    by_key: dict[str, list[Item]] = {}
+    for item in items:
+        by_key.setdefault(f"{item.source_id}|{item.key}", []).append(item)
+    out: list[PaperCluster] = []
+    for cluster in clusters:
+        members = [i for key in cluster.item_keys for i in by_key.get(key, ())]
+        sightings = tuple(_with_text(s, members) for s in cluster.sightings)
+        out.append(
+            dataclasses.replace(cluster, sightings=sightings) if sightings != cluster.sightings else cluster
+        )
+    return out
+
+
+def _with_text(sighting: Sighting, members: Sequence[Item]) -> Sighting:
+    candidates = [
+        i
+        for i in members
+        if (i.source_id, i.url, i.kind, i.version)
+        == (sighting.source_id, sighting.url, sighting.kind, sighting.version)
+    ]
+    item = next((i for i in candidates if (i.text_en or i.text) == sighting.commentary), None)
+    item = item or (candidates[0] if candidates else None)
+    if item is None or not item.text.strip() or item.text.isascii():
+        return sighting  # no text, or English: the arXiv abstract says it better
+    lang = _written_in(item.text)
+    if lang is None:
+        return sighting
+    return dataclasses.replace(
+        sighting,
+        commentary=item.text_en or item.text,
+        commentary_original=item.text if item.text_en else "",
+        commentary_lang=lang,
+        translated_by=item.translated_by if item.text_en else None,
+    )
+
+
+def _written_in(text: str) -> str | None:
+    """The non-English language a comment is written in ("zh" for Chinese around an English title)."""
+    from dltheory_digest.language.detect import detect
+
+    found = detect(text)
+    if found.lang not in ("en", "mixed"):
+        return found.lang
+    return next((s.lang for s in found.segments if s.lang not in ("en", "mixed", "und")), None)
 
 
 def _paper_keys(cluster: PaperCluster) -> set[str]:
@@ -113,11 +216,13 @@ def _digest_paper(
     window_start: dt.datetime,
     posts_by_key: Mapping[str, Sequence[Item]],
     source_names: Mapping[str, str],
+    source_langs: Mapping[str, str],
+    source_pages: Mapping[str, str | None],
     reason: str | None = None,
 ) -> DigestPaper:
     paper = cluster.paper
     sightings = tuple(
-        dataclasses.replace(s, source_name=source_names.get(s.source_id, s.source_name or s.source_id))
+        _as_seen(s, paper, source_names=source_names, source_langs=source_langs, source_pages=source_pages)
         for s in cluster.sightings
     )
     discussed: dict[str, Item] = {}
@@ -126,7 +231,7 @@ def _digest_paper(
             discussed.setdefault(post.url or post.key, post)
     for sighting in sightings:
         # an article about the paper on an aggregator (a Zhihu post, ...) is a discussion too
-        if sighting.kind is ItemKind.POST and sighting.url and not sighting.source_id.startswith("arxiv"):
+        if sighting.kind is ItemKind.POST and sighting.url and not _is_arxiv_source(sighting.source_id):
             discussed.setdefault(sighting.url, _discussion(sighting, paper))
     # a blog post linking the paper is a place it was seen, too ("Seen in: arXiv · offconvex")
     seen_sources = {s.source_id for s in sightings}
@@ -135,7 +240,7 @@ def _digest_paper(
             source_id=post.source_id,
             source_name=source_names.get(post.source_id, post.source_id),
             url=post.url,
-            lang=post.lang,
+            lang=_page_lang(source_langs, post.source_id, post.lang),
             kind=ItemKind.POST,
             seen_at=post.published,
         )
@@ -177,6 +282,18 @@ def _discussion(sighting: Sighting, paper: Paper) -> Item:
     )
 
 
+def _confirmed(cluster: PaperCluster, post_urls: set[str]) -> bool:
+    """Whether anything beyond a bare title says this is a paper: an arXiv id, a DOI, authors,
+    an abstract, a page of its own on some source, or a link of its own (not the post it was
+    cited in). A notes line "FLAT MINIMA - flat regions ..." has none of these."""
+    paper = cluster.paper
+    if paper.arxiv_id or paper.doi or paper.authors or paper.abstract.strip():
+        return True
+    if any(s.kind is ItemKind.PAPER for s in cluster.sightings):
+        return True
+    return bool(paper.url) and paper.url not in post_urls
+
+
 def _fallback_classification(directions: Sequence[tuple[str, str]]) -> Classification:
     other = (
         "other"
@@ -204,14 +321,22 @@ def build_digest(
     notes: Sequence[str] = (),
     models: Sequence[tuple[str, str]] = (),
     source_names: Mapping[str, str] | None = None,
+    source_langs: Mapping[str, str] | None = None,
+    source_pages: Mapping[str, str | None] | None = None,
 ) -> Digest:
     """Group the week's papers by direction, attach the posts citing them, and count.
 
     `classifications` is keyed by `PaperCluster.paper.key`; a paper without one goes to
     "other" with relevance 0. Papers below `relevance_threshold` go to the collapsed
-    appendix; papers in `updated` are shown only in "Updated and newly discussed".
+    appendix; papers in `updated` are shown only in "Updated and newly discussed"; a
+    title-only mention nothing confirms as a paper goes to `unconfirmed`, outside the count.
+    `source_langs` (source id -> declared language) tags sightings of Chinese or Arabic
+    sources; `source_pages` (source id -> its page) is what a sighting links when the source
+    linked the paper itself (leave arXiv listings out: their sightings get no link).
     """
     names = dict(source_names or {})
+    langs = dict(source_langs or {})
+    pages = dict(source_pages or {})
     posts = tuple(sorted({p.url or p.key: p for p in posts}.values(), key=_post_order))
     posts_by_key: dict[str, list[Item]] = {}
     for post in posts:
@@ -228,16 +353,24 @@ def build_digest(
             window_start=window_start,
             posts_by_key=posts_by_key,
             source_names=names,
+            source_langs=langs,
+            source_pages=pages,
             reason=reason,
         )
 
+    post_urls = {p.url for p in posts if p.url} | {
+        s.url for c in clusters for s in c.sightings if s.kind is ItemKind.POST and s.url
+    }
     updated_keys = {c.paper.key for c, _ in updated}
     unique_clusters = {c.paper.key: c for c in clusters if c.paper.key not in updated_keys}
     by_direction: dict[str, list[DigestPaper]] = {}
     below: list[DigestPaper] = []
+    unconfirmed: list[DigestPaper] = []
     for cluster in unique_clusters.values():
         item = entry(cluster)
-        if item.classification.relevance < relevance_threshold:
+        if not _confirmed(cluster, post_urls):
+            unconfirmed.append(item)
+        elif item.classification.relevance < relevance_threshold:
             below.append(item)
         else:
             by_direction.setdefault(item.classification.primary, []).append(item)
@@ -268,7 +401,12 @@ def build_digest(
             key=lambda e: (e.classification.primary, e.paper.key),
         )
     )
-    all_clusters = {**unique_clusters, **{c.paper.key: c for c, _ in updated}}
+    unconfirmed_keys = {e.paper.key for e in unconfirmed}
+    all_clusters = {
+        key: c
+        for key, c in {**unique_clusters, **{c.paper.key: c for c, _ in updated}}.items()
+        if key not in unconfirmed_keys
+    }
     emerging_entries: list[DigestPaper] = []
     for number, group in enumerate(emerging, start=1):
         members = sorted(k for k in dict.fromkeys(group) if k in all_clusters)
@@ -281,6 +419,7 @@ def build_digest(
         ("directions", len(sections)),
         ("updated", len(updated_entries)),
         ("below_threshold", len(below)),
+        ("unconfirmed", len(unconfirmed)),
         ("posts", len(posts)),
         ("sources", len(reports)),
         ("sources_failed", sum(1 for r in reports if not r.ok)),
@@ -294,6 +433,7 @@ def build_digest(
         updated=updated_entries,
         emerging=tuple(emerging_entries),
         below_threshold=tuple(sorted(below, key=_paper_order)),
+        unconfirmed=tuple(sorted(unconfirmed, key=lambda e: (e.paper.title.lower(), e.paper.key))),
         posts=posts,
         reports=tuple(sorted(reports, key=lambda r: r.source_id)),
         announcement_days=tuple(sorted(set(announcement_days))),
@@ -346,29 +486,19 @@ def digest_from_json(data: str | bytes | Mapping[str, object]) -> Digest:
 # ---------------------------------------------------------------------------------------
 
 
-def _keyword_pattern(words: Sequence[str]) -> re.Pattern[str] | None:
-    words = [w.strip() for w in words if w and w.strip()]
-    if not words:
-        return None
-    alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
-    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
-
-
-def _paper_text(entry: DigestPaper) -> str:
+def _paper_texts(entry: DigestPaper) -> tuple[str, ...]:
+    """What a reader's keywords are looked for in: titles in every language, abstract,
+    summary, authors and what each source says about the paper (translated and as written)."""
     paper = entry.paper
-    return " ".join(
-        filter(
-            None,
-            [
-                paper.title,
-                entry.english_title,
-                entry.original_title,
-                paper.abstract,
-                entry.summary,
-                " ".join(paper.authors),
-                " ".join(s.commentary for s in entry.sightings),
-            ],
-        )
+    return (
+        paper.title,
+        entry.english_title or "",
+        entry.original_title or "",
+        paper.abstract or "",
+        entry.summary,
+        "; ".join(paper.authors),
+        *(s.commentary for s in entry.sightings),
+        *(s.commentary_original for s in entry.sightings),
     )
 
 
@@ -379,13 +509,17 @@ def filter_for_reader(digest: Digest, reader: Reader) -> Digest:
     none are listed) and its direction is not excluded, it matches a keyword (any when none
     are listed), it matches no negative keyword, and its relevance reaches the reader's
     minimum; this holds in every part (sections, updated, emerging, appendix). Keywords
-    match whole words, case-insensitively, in titles, abstract, authors and commentary.
+    match as `directions.passes` does (whole phrases, any case, hyphen or space, plurals;
+    Chinese and Arabic as written) in titles, abstract, authors and commentary.
     Blog posts go with the papers they link to.
     """
     include = set(reader.include_directions)
     exclude = set(reader.exclude_directions)
-    wanted = _keyword_pattern(reader.keywords)
-    unwanted = _keyword_pattern(reader.negative_keywords)
+    # imported here: the phrase matcher lives with the classifier, whose import is slow
+    from dltheory_digest.directions import KeywordFilter, passes
+
+    by_keywords = KeywordFilter(tuple(reader.keywords), tuple(reader.negative_keywords))
+    by_negative_keywords = KeywordFilter(negative_keywords=by_keywords.negative_keywords)
     minimum = reader.min_relevance
 
     def keep(entry: DigestPaper) -> bool:
@@ -396,10 +530,7 @@ def filter_for_reader(digest: Digest, reader: Reader) -> Digest:
             return False
         if minimum is not None and entry.classification.relevance < minimum:
             return False
-        text = _paper_text(entry)
-        if unwanted and unwanted.search(text):
-            return False
-        return not (wanted and not wanted.search(text))
+        return passes(by_keywords, *_paper_texts(entry))
 
     sections = []
     for section in digest.sections:
@@ -412,11 +543,12 @@ def filter_for_reader(digest: Digest, reader: Reader) -> Digest:
     updated = tuple(p for p in digest.updated if keep(p))
     emerging = tuple(p for p in digest.emerging if keep(p))
     below = tuple(p for p in digest.below_threshold if keep(p))
+    unconfirmed = tuple(p for p in digest.unconfirmed if keep(p))
     kept_keys = {p.paper.key for s in sections for p in s.papers} | {p.paper.key for p in (*updated, *below)}
     all_keys = {p.paper.key for p in all_entries(digest)}
 
     def post_ok(post: Item) -> bool:
-        if unwanted and unwanted.search(f"{post.title} {post.text}"):
+        if not passes(by_negative_keywords, post.title, post.text):
             return False
         # a post about papers this reader filtered out goes with them; a post about none stays
         linked = {k for k in post_targets(post) if k in all_keys}
@@ -431,12 +563,15 @@ def filter_for_reader(digest: Digest, reader: Reader) -> Digest:
         below_threshold=len(below),
         posts=len(posts),
     )
+    if "unconfirmed" in counts:
+        counts["unconfirmed"] = len(unconfirmed)
     return dataclasses.replace(
         digest,
         sections=tuple(sections),
         updated=updated,
         emerging=emerging,
         below_threshold=below,
+        unconfirmed=unconfirmed,
         posts=posts,
         generated_for=reader.email,
         counts=tuple(counts.items()),
@@ -448,4 +583,5 @@ def all_entries(digest: Digest) -> list[DigestPaper]:
         *digest.updated,
         *digest.emerging,
         *digest.below_threshold,
+        *digest.unconfirmed,
     ]

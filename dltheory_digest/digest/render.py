@@ -12,12 +12,14 @@ from importlib import resources
 import jinja2
 
 from dltheory_digest.digest.build import all_entries, also_directions, post_targets
-from dltheory_digest.digest.text import md_link, md_text, safe_url, shorten_authors, slugify
+from dltheory_digest.digest.text import excerpt, md_link, md_text, safe_url, shorten_authors, slugify
 from dltheory_digest.models import (
     Digest,
     DigestPaper,
     DirectionSection,
     Item,
+    Sighting,
+    SourceReport,
 )
 
 
@@ -63,16 +65,22 @@ class Edition:
 ENGLISH = Edition()
 
 
+def _counted(labels: Mapping[str, str], key: str, count: int) -> str:
+    """The label for `count` things: "1 paper", "2 papers" (`<key>_one` is the singular)."""
+    return labels.get(f"{key}_one", labels[key]) if count == 1 else labels[key]
+
+
 def subject_for(digest: Digest, edition: Edition = ENGLISH) -> str:
     papers = dict(digest.counts).get("papers", 0)
-    return edition.labels["subject"].format(week=edition.ltr(digest.week), papers=papers)
+    template = _counted(edition.labels, "subject", papers)
+    return template.format(week=edition.ltr(digest.week), papers=papers)
 
 
 def translatable_texts(digest: Digest) -> list[str]:
     """The English texts a zh/ar edition translates: titles, summaries, direction names, reasons."""
     texts: list[str] = []
     entries = [p for s in digest.sections for p in s.papers]
-    entries += [*digest.updated, *digest.emerging, *digest.below_threshold]
+    entries += [*digest.updated, *digest.emerging, *digest.below_threshold, *digest.unconfirmed]
     texts += [s.name for s in digest.sections]
     names = dict(digest.directions)
     texts += [names.get(d, d) for entry in entries for d in also_directions(entry)]
@@ -118,8 +126,11 @@ def environment() -> jinja2.Environment:
     return env
 
 
-def _report_cell(text: str | None, limit: int = 120) -> str:
+def _report_cell(text: str | None, limit: int = 120, source_id: str | None = None) -> str:
     text = " ".join((text or "").split())
+    if source_id:
+        # errors name their source ("[dead-blog] ConnectError ..."): the row already does
+        text = re.sub(rf"^\[{re.escape(source_id)}\]\s*", "", text)
     if len(text) > limit:
         text = text[: limit - 1] + "…"
     return md_text(text)
@@ -134,6 +145,8 @@ def _badge(badge: str, labels: Mapping[str, str]) -> str:
         return labels["badge_new"]
     if badge == "cross-listed":
         return labels["badge_cross"]
+    if badge == "discussed":
+        return labels["badge_discussed"]
     match = re.fullmatch(r"updated v(\d+)", badge)
     if match:
         return labels["badge_updated"].format(version=match.group(1))
@@ -169,10 +182,32 @@ class _Renderer:
     def sightings(self, entry: DigestPaper) -> str:
         parts = []
         for sighting in entry.sightings:
-            lang = sighting.lang if sighting.lang and sighting.lang not in ("en", "mixed") else None
+            lang = _foreign(sighting.lang)
             label = md_link(sighting.source_name, sighting.url)
             parts.append(f"{label} ({md_text(lang)})" if lang else label)
         return " · ".join(parts)
+
+    def commentary_lines(self, entry: DigestPaper) -> list[str]:
+        """What Chinese or Arabic sources say about the paper: its first sentence in English,
+        then as written (or only as written, marked, when no model translated it)."""
+        lines = []
+        for sighting in entry.sightings:
+            line = self.commentary(sighting)
+            if line:
+                lines.append(line)
+        return lines
+
+    def commentary(self, sighting: Sighting) -> str:
+        lang = _foreign(sighting.commentary_lang)
+        if not lang or not sighting.commentary.strip():
+            return ""
+        labels = self.labels
+        head = f"*{md_text(sighting.source_name)} ({md_text(lang)}):*"
+        if sighting.commentary_original:
+            english = excerpt(sighting.commentary)
+            original = excerpt(sighting.commentary_original)
+            return f"{head} {md_text(english)} · *{labels['original']}:* {md_text(original)}"
+        return f"{head} {md_text(excerpt(sighting.commentary))} *({labels['not_translated']})*"
 
     def paper_lines(self, entry: DigestPaper) -> str:
         labels = self.labels
@@ -196,7 +231,8 @@ class _Renderer:
         meta += [f"`{self.badge(b)}`" for b in entry.badges]
         also = [self.direction_name(d) for d in also_directions(entry)]
         if also:
-            meta.append(f"{labels['also']}: {', '.join(also)}")
+            # direction names hold commas ("Overparameterization, NTK and infinite width")
+            meta.append(f"{labels['also']}: {'; '.join(also)}")
         if any(meta):
             lines.append(" · ".join(m for m in meta if m))
         summary = self.tr(entry.summary) or entry.summary
@@ -204,13 +240,29 @@ class _Renderer:
             lines.append(md_text(summary))
         if entry.sightings:
             lines.append(f"{labels['seen_in']}: {self.sightings(entry)}")
+            lines.extend(self.commentary_lines(entry))
         return _HARD_BREAK.join(lines)
 
     def post_line(self, post: Item) -> str:
+        """The post's English title linked (its translation when it has one), the original after it."""
         details = [md_text(self.source_name(post.source_id)), _fmt_date(post.published)]
         if post.lang and post.lang not in ("en", "mixed"):
             details.append(md_text(post.lang))
-        return f"{md_link(post.title, post.url)} — {' · '.join(d for d in details if d)}"
+        english = (post.title_en or "").strip()
+        title = md_link(english or post.title, post.url)
+        if english and english != post.title.strip():
+            title += f" · *{md_text(post.title)}*"
+        return f"{title} — {' · '.join(d for d in details if d)}"
+
+    def unconfirmed_line(self, entry: DigestPaper) -> str:
+        """A title-only mention: the title as the page wrote it, what it says, where it was seen."""
+        parts = [f"**{md_text(entry.paper.title)}**"]
+        summary = self.tr(entry.summary) or entry.summary
+        if summary:
+            parts.append(md_text(summary))
+        if entry.sightings:
+            parts.append(f"{self.labels['seen_in']}: {self.sightings(entry)}")
+        return " — ".join(parts)
 
     def window(self) -> str:
         digest = self.digest
@@ -223,14 +275,19 @@ class _Renderer:
         digest = self.digest
         counts = dict(digest.counts)
         window = f"**{labels['window']}:** {self.window()}"
-        tally = [
-            f"**{counts.get('papers', 0)}** {labels['papers']}",
-            f"**{counts.get('directions', 0)}** {labels['directions']}",
-        ]
+        papers, directions = counts.get("papers", 0), counts.get("directions", 0)
+        papers_text = f"**{papers}** {_counted(labels, 'papers', papers)}"
+        if counts.get("below_threshold"):
+            # the appendix is counted apart: say how many, so no other count seems to disagree
+            papers_text += " " + labels["below_count"].format(count=counts["below_threshold"])
+        tally = [papers_text, f"**{directions}** {_counted(labels, 'directions', directions)}"]
         if counts.get("updated"):
             tally.append(f"**{counts['updated']}** {labels['updated_count']}")
         if counts.get("posts"):
-            tally.append(f"**{counts['posts']}** {labels['posts_count']}")
+            tally.append(f"**{counts['posts']}** {_counted(labels, 'posts_count', counts['posts'])}")
+        if counts.get("unconfirmed"):
+            n = counts["unconfirmed"]
+            tally.append(f"**{n}** {_counted(labels, 'unconfirmed_count', n)}")
         lines = [window, " · ".join(tally)]
         if digest.announcement_days:
             days = ", ".join(
@@ -242,7 +299,7 @@ class _Renderer:
         if self.edition.model:
             lines.append(f"{labels['translated_by']} {md_text(self.edition.model)}")
         if self.edition.note:
-            lines.append(md_text(self.edition.note))
+            lines.append(md_text(self.edition.note, commands=True))
         if self.shortened:
             note = labels["shortened"].format(file=self.edition.ltr(self.shortened.full_file))
             lines.append(f"*{md_text(note)}*")
@@ -302,6 +359,8 @@ def render_markdown(digest: Digest, edition: Edition = ENGLISH, *, shortened: Sh
         emerging_groups=sorted(groups.items(), key=lambda g: _group_number(g[0])),
         post_targets={post.url or post.key: _post_paper_titles(post, digest) for post in digest.posts},
         report_cell=_report_cell,
+        report_count=_report_count,
+        unconfirmed_line=renderer.unconfirmed_line,
         tr=renderer.tr,
         badge=renderer.badge,
         source_name=renderer.source_name,
@@ -316,6 +375,15 @@ def render_markdown(digest: Digest, edition: Edition = ENGLISH, *, shortened: Sh
     # optional parts of the template can leave runs of blank lines: keep one
     text = re.sub(r"\n{3,}", "\n\n", text)
     return text.rstrip("\n") + "\n"
+
+
+def _foreign(lang: str | None) -> str | None:
+    return lang if lang and lang not in ("en", "mixed") else None
+
+
+def _report_count(report: SourceReport, value: int) -> str:
+    """A count of the source report; "—" for a source that failed before receiving anything."""
+    return "—" if report.error and not report.fetched else str(value)
 
 
 def _group_number(reason: str) -> tuple[int, str]:

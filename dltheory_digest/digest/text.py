@@ -20,6 +20,7 @@ _MATH_OR_COMMAND = re.compile(rf"{MATH_SPAN.pattern}|`(?P<command>[^`]{{1,200}})
 _WESTERN_END = re.compile(r"[.!?][\"'”’)\]]*\s+")
 _CJK_END = re.compile(r"[。！？][”’」』）)]*\s*")
 _PLACEHOLDER = "\x00{}\x00"
+_EMPTY_BRACKETS = re.compile(r"[(（\[【]\s*[)）\]】]")
 _SUMMARY_MAX_CHARS = 480
 
 
@@ -102,6 +103,21 @@ def summarize(abstract: str, sentences: int = 2) -> str:
     cut = protected.rfind(" ", 0, _SUMMARY_MAX_CHARS)
     cut = cut if cut > _SUMMARY_MAX_CHARS // 2 else _SUMMARY_MAX_CHARS
     return _restore_math(protected[:cut].rstrip(" ,;:"), spans) + "…"
+
+
+def excerpt(text: str, limit: int = 200) -> str:
+    """The first sentence of a comment, cut at a word (or, for CJK text, any character) within `limit`."""
+    # brackets a scraper emptied (a citation it took out) say nothing: "（ ）线性可分…"
+    parts = split_sentences(_EMPTY_BRACKETS.sub(" ", text))
+    if not parts:
+        return ""
+    first = parts[0]
+    if len(first) <= limit:
+        return first
+    protected, spans = _protect_math(first)
+    cut = protected.rfind(" ", 0, limit)
+    cut = cut if cut > limit // 2 else limit
+    return _restore_math(protected[:cut].rstrip(" ,;:，；：、"), spans) + "…"
 
 
 def _is_cjk(text: str) -> bool:

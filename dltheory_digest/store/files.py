@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
 from pathlib import Path
 
 
@@ -12,15 +12,21 @@ def digest_file(output_dir: Path, week: str, suffix: str = ".md") -> Path:
 
 
 def write_text_atomic(path: Path, text: str) -> Path:
-    """Write via a temporary file and rename, so a reader never sees half a digest."""
+    """Write via a temporary file and rename, so a reader never sees half a digest.
+
+    The temporary file is created with mode 0o666 and the process umask applies, so the
+    digest gets the permissions of any other file the user writes (usually 0644), not
+    mkstemp's private 0600; the umask is never changed (other threads may be writing).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = path.parent / f".{path.name}.{secrets.token_hex(8)}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
     return path
 
