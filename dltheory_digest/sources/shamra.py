@@ -131,6 +131,8 @@ def _related(blocks: list[Block]) -> list[_Related]:
             rest = clean(text.replace(show_link.text, "", 1))
             if latin_words(rest) >= 8:
                 current.abstract.append(rest)
+        elif has_arabic(text) and current.title and not current.abstract and len(text.split()) >= 5:
+            current.abstract.append(text)  # Shamra's own Arabic summary of the related paper
         elif latin_words(text) >= 8 and not has_arabic(text):
             if current.abstract:  # a second paragraph without a header of its own: the next related paper
                 current = push()

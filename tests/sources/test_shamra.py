@@ -81,3 +81,17 @@ def test_changed_layout_warns() -> None:
     result = KIND.parse_bytes("<html><body><div>صفحة غير موجودة</div></body></html>".encode())
     assert result.items == ()
     assert "0 items parsed from a 200 response" in result.warnings
+
+
+def test_a_related_paper_keeps_shamras_arabic_summary() -> None:
+    # the demo's page (package data, written in the site's shape): the first related paper has
+    # an Arabic summary, the others an English abstract
+    import dltheory_digest.demo
+
+    page = Path(dltheory_digest.demo.__file__).parent / "snapshot" / "shamra" / "show" / "3a4f6c1d92e0b7.html"
+    items = KIND.parse_bytes(page.read_bytes(), url="https://shamra-academia.com/show/3a4f6c1d92e0b7").items
+    related = {item.title: item for item in items if item.kind is ItemKind.MENTION}
+    survey = related["Recent advances in deep learning theory"]
+    assert survey.lang == "ar" and survey.text.startswith("مسح لنتائج نظرية التعلّم العميق")
+    gaussian = related["Deep Neural Networks as Gaussian Processes"]
+    assert gaussian.lang == "en" and gaussian.text.startswith("Infinitely wide random deep networks")
