@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from click.testing import Result
-from test_mail import Mailbox, free_port
+from test_mail import Mailbox
 from typer.testing import CliRunner
 
 from dltheory_digest.cli import app, orchestrate_cmd, run_cmd
@@ -234,21 +232,6 @@ def test_help_shows_no_value_after_a_flag(command: list[str]) -> None:
     result = runner.invoke(app, [*command, "--help"], terminal_width=120)
     assert result.exit_code == 0
     assert "<bool>" not in result.output and "--help" in result.output
-
-
-@pytest.fixture
-def smtp(monkeypatch: pytest.MonkeyPatch) -> Iterator[Mailbox]:
-    handler = Mailbox()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    monkeypatch.setenv("DLTHEORY_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("DLTHEORY_SMTP_PORT", str(port))
-    monkeypatch.setenv("DLTHEORY_MAIL_FROM", "digest@example.org")
-    try:
-        yield handler
-    finally:
-        controller.stop()
 
 
 @pytest.mark.prefect

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from test_digest import assert_inert, sample_digest
-from test_mail import Mailbox, free_port, text_of
+from test_mail import Mailbox, text_of
 from typer.testing import CliRunner
 
 from dltheory_digest import digest as dg
@@ -24,14 +22,7 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def smtp_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[Mailbox]:
-    handler = Mailbox()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    monkeypatch.setenv("DLTHEORY_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("DLTHEORY_SMTP_PORT", str(port))
-    monkeypatch.setenv("DLTHEORY_MAIL_FROM", "DL Theory <digest@example.org>")
+def smtp_env(smtp: Mailbox, monkeypatch: pytest.MonkeyPatch) -> Mailbox:
     readers = [
         {"email": "ada@example.org"},
         {"email": "kernel@example.org", "include_directions": ["kernels"]},
@@ -39,10 +30,7 @@ def smtp_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[Mailbox]:
     monkeypatch.setenv("DLTHEORY_READERS", json.dumps(readers))
     # the sample digest files papers under "kernels", a direction of this taxonomy
     monkeypatch.setenv("DLTHEORY_TAXONOMY_FILE", str(FIXTURES / "mail" / "taxonomy.yaml"))
-    try:
-        yield handler
-    finally:
-        controller.stop()
+    return smtp
 
 
 def stored_week() -> Path:

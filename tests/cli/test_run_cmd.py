@@ -2,33 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
-from test_mail import Mailbox, free_port
+from test_mail import Mailbox
 from typer.testing import CliRunner
 
 from dltheory_digest.cli import app
 from dltheory_digest.demo import DEMO_WEEK, SnapshotServer, write_demo_sources
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def smtp(monkeypatch: pytest.MonkeyPatch) -> Iterator[Mailbox]:
-    handler = Mailbox()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    monkeypatch.setenv("DLTHEORY_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("DLTHEORY_SMTP_PORT", str(port))
-    monkeypatch.setenv("DLTHEORY_MAIL_FROM", "DL Theory <digest@example.org>")
-    try:
-        yield handler
-    finally:
-        controller.stop()
 
 
 @pytest.mark.prefect
