@@ -96,13 +96,16 @@ def summarize(abstract: str, sentences: int = 2) -> str:
         # a label of a structured abstract ("Context.", "Background.") is not a sentence of its own
         if len(part.split()) > 1 or _is_cjk(part):
             counted += 1
-    if len(summary) <= _SUMMARY_MAX_CHARS:
-        return summary
-    protected, spans = _protect_math(summary)
+    return summary if len(summary) <= _SUMMARY_MAX_CHARS else _shortened(summary, _SUMMARY_MAX_CHARS)
+
+
+def _shortened(text: str, limit: int) -> str:
+    """`text` cut to `limit` characters at a space (any character for CJK text), with "…"."""
+    protected, spans = _protect_math(text)
     # cut at a space so a math span (a placeholder without spaces) is never cut in half
-    cut = protected.rfind(" ", 0, _SUMMARY_MAX_CHARS)
-    cut = cut if cut > _SUMMARY_MAX_CHARS // 2 else _SUMMARY_MAX_CHARS
-    return _restore_math(protected[:cut].rstrip(" ,;:"), spans) + "…"
+    cut = protected.rfind(" ", 0, limit)
+    cut = cut if cut > limit // 2 else limit
+    return _restore_math(protected[:cut].rstrip(" ,;:，；：、"), spans) + "…"
 
 
 def excerpt(text: str, limit: int = 200) -> str:
@@ -112,12 +115,7 @@ def excerpt(text: str, limit: int = 200) -> str:
     if not parts:
         return ""
     first = parts[0]
-    if len(first) <= limit:
-        return first
-    protected, spans = _protect_math(first)
-    cut = protected.rfind(" ", 0, limit)
-    cut = cut if cut > limit // 2 else limit
-    return _restore_math(protected[:cut].rstrip(" ,;:，；：、"), spans) + "…"
+    return first if len(first) <= limit else _shortened(first, limit)
 
 
 def _is_cjk(text: str) -> bool:
