@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 from zoneinfo import ZoneInfo
@@ -12,6 +13,7 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from dltheory_digest.cli.app import app, console, err_console
 from dltheory_digest.errors import ConfigError
@@ -136,12 +138,7 @@ def print_summary(result: dict[str, Any]) -> None:
             no_wrap=column == "source",  # ids are what --sources takes: never cut them short
         )
     for r in result["reports"]:
-        if r["error"]:
-            status = f"[red]error: {r['error']}[/]"
-        elif r["warnings"]:
-            status = f"[yellow]{len(r['warnings'])} warning(s): {r['warnings'][0]}[/]"
-        else:
-            status = "[green]ok[/]"
+        status = status_cell(r["source"], r["error"], r["warnings"])
         table.add_row(
             r["source"],
             r["kind"],
@@ -156,9 +153,26 @@ def print_summary(result: dict[str, Any]) -> None:
     console.print(f"translations: {new} new, {hits} from the cache")
     for d in result.get("deliveries") or []:
         console.print(
-            f"mail to {d['reader']}: {d['status']}" + (f" ({d['error']})" if d.get("error") else "")
+            f"mail to {d['reader']}: {d['status']}" + (f" ({d['error']})" if d.get("error") else ""),
+            markup=False,
         )
-    console.print(f"digest: [bold]{result['path']}[/]")
+    console.print(Text.assemble("digest: ", (str(result["path"]), "bold")))
+
+
+def status_cell(source_id: str, error: str | None, warnings: Sequence[str]) -> Text:
+    """A source's status for a console table. Plain `Text`, never markup: the messages carry
+    what servers sent, and a "[/red]" in a feed must not break (or restyle) the table."""
+    if error:
+        return Text(f"error: {_without_id(source_id, error)}", style="red")
+    if warnings:
+        more = f" (+{len(warnings) - 1} more)" if len(warnings) > 1 else ""
+        return Text(f"warning: {_without_id(source_id, warnings[0])}{more}", style="yellow")
+    return Text("ok", style="green")
+
+
+def _without_id(source_id: str, message: str) -> str:
+    # the row names the source already
+    return message.removeprefix(f"[{source_id}] ")
 
 
 def run_flow(**params: Any) -> dict[str, Any]:
@@ -261,12 +275,7 @@ def sources_check(
     for column in ("source", "kind", "status", "items", "latency", "cache", "last success"):
         table.add_column(column, no_wrap=column == "source")
     for spec, report in zip(specs, reports, strict=True):
-        if report.error:
-            status = f"[red]{report.error}[/]"
-        elif report.warnings:
-            status = f"[yellow]{report.warnings[0]}[/]"
-        else:
-            status = "[green]ok[/]"
+        status = status_cell(spec.id, report.error, report.warnings)
         when = successes.get(spec.id)
         table.add_row(
             spec.id,
@@ -278,5 +287,7 @@ def sources_check(
             when.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC") if when else "never",
         )
     console.print(table)
-    if any(r.error for r in reports):
+    failed = [spec.id for spec, report in zip(specs, reports, strict=True) if report.error]
+    if failed:
+        err_console.print(f"{len(failed)} source(s) failed: {', '.join(failed)}", markup=False)
         raise typer.Exit(code=1)

@@ -254,6 +254,21 @@ def _options(options: BaseModel) -> ArxivApiOptions:
     return options if isinstance(options, ArxivApiOptions) else ArxivApiOptions.model_validate(options)
 
 
+def endpoint(spec: SourceSpec, ctx: PlanContext) -> tuple[str, list[tuple[str, str]]]:
+    """Where a query goes: the source's `url` when given, else the run's `arxiv_api_base`, else arXiv.
+
+    A query string written in `url` is kept for the parameters the plan does not set itself.
+    """
+    # PlanContext may carry the settings' arxiv_api_base (a local mirror or test server)
+    configured = spec.all_urls[0] if spec.all_urls else getattr(ctx, "arxiv_api_base", None) or API_BASE
+    parts = urlsplit(configured)
+    kept = [(key, value) for key, value in parse_qsl(parts.query) if key not in _PLANNED_PARAMS]
+    return urlunsplit(parts._replace(query="", fragment="")), kept
+
+
+_PLANNED_PARAMS = frozenset({"search_query", "id_list", "start", "max_results", "sortBy", "sortOrder"})
+
+
 def plan(spec: SourceSpec, options: BaseModel, ctx: PlanContext) -> tuple[str, ...]:
     opts = _options(options)
     query = opts.search_query or spec.query
@@ -268,15 +283,16 @@ def plan(spec: SourceSpec, options: BaseModel, ctx: PlanContext) -> tuple[str, .
     window = submitted_between(ctx) if opts.within_window else None
     if window:
         query = f"({query}) AND {window}"
-    return (
-        query_url(
-            search_query=query,
-            start=0,
-            max_results=min(opts.page_size, opts.max_results),
-            sort_by=opts.sort_by,
-            sort_order=opts.sort_order,
-        ),
+    base, kept = endpoint(spec, ctx)
+    url = query_url(
+        search_query=query,
+        start=0,
+        max_results=min(opts.page_size, opts.max_results),
+        sort_by=opts.sort_by,
+        sort_order=opts.sort_order,
+        base=base,
     )
+    return (f"{url}&{urlencode(kept, safe=':,')}" if kept else url,)
 
 
 def _gmt_minute(moment: dt.datetime) -> str:

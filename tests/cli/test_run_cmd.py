@@ -95,26 +95,52 @@ def test_sources_check_reports_an_unreachable_source(tmp_path: Path, monkeypatch
     assert "dead" in result.output and "never" in result.output
 
 
-def test_the_run_summary_shows_whole_source_ids_on_a_narrow_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+def _summary_text(monkeypatch: pytest.MonkeyPatch, width: int, reports: list[dict[str, object]]) -> str:
     from rich.console import Console
 
     from dltheory_digest.cli import run_cmd
 
-    narrow = Console(width=80, record=True)
-    monkeypatch.setattr(run_cmd, "console", narrow)
-    report = {"kind": "notes_page", "fetched": 1, "parsed": 11, "new": 11, "cache_hits": 0, "warnings": []}
+    console = Console(width=width, record=True)
+    monkeypatch.setattr(run_cmd, "console", console)
     run_cmd.print_summary(
         {
             "week": "2026-W47",
             "path": "outputs/2026-W47.md",
             "papers": 1,
             "below_threshold": 3,
-            "reports": [
-                {**report, "source": "notes-theory-of-deep-learning", "error": None},
-                {**report, "source": "shamra-modern-mathematics-of-dl", "error": "HTTP 404 for the page"},
-            ],
+            "reports": reports,
         }
     )
-    text = narrow.export_text()
+    return console.export_text()
+
+
+REPORT = {
+    "kind": "feed",
+    "fetched": 1,
+    "parsed": 11,
+    "new": 11,
+    "cache_hits": 0,
+    "error": None,
+    "warnings": [],
+}
+
+
+def test_the_run_summary_shows_whole_source_ids_on_a_narrow_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    reports = [
+        {**REPORT, "source": "notes-theory-of-deep-learning"},
+        {**REPORT, "source": "shamra-modern-mathematics-of-dl", "error": "HTTP 404 for the page"},
+    ]
+    text = _summary_text(monkeypatch, 80, reports)
     assert "2026-W47: 1 paper (+3 below the relevance threshold)" in text
     assert "notes-theory-of-deep-learning" in text and "shamra-modern-mathematics-of-dl" in text
+
+
+def test_the_run_summary_shows_server_text_as_written(monkeypatch: pytest.MonkeyPatch) -> None:
+    reports = [
+        # Rich markup in what a server sent: no crash, no styling, and the row's id not repeated
+        {**REPORT, "source": "api", "error": "[api] bad entry <id>[/red][bold]x</id>"},
+        {**REPORT, "source": "blog", "warnings": ["feed is not well-formed", "entry without title"]},
+    ]
+    text = _summary_text(monkeypatch, 200, reports)
+    assert "error: bad entry <id>[/red][bold]x</id>" in text
+    assert "warning: feed is not well-formed (+1 more)" in text
