@@ -191,7 +191,15 @@ def weekly_digest(
         build = build_task(settings, target, specs, run_id)
         path = publish_task(settings, target, build, dry_run)
         deliveries: list[dict[str, Any]] = []
-        if not dry_run and (settings.readers or email_to):
+        # a week still under way is not mailed to the readers: the run after it ends sends the
+        # whole week (their delivery record would otherwise make it skip them); addresses given
+        # explicitly (--email-to) are still mailed
+        held_back = (
+            not dry_run and not email_to and bool(settings.readers) and not target.is_complete(settings.zone)
+        )
+        if held_back:
+            logger.warning("%s is not over: the digest is written, the readers are not mailed", target)
+        elif not dry_run and (settings.readers or email_to):
             deliveries = deliver_task(settings, target, build, resend, email_to)
     failed = [r for r in reports if r.error]
     for report in failed:
@@ -207,6 +215,7 @@ def weekly_digest(
         "reports": [pipeline.report_summary(r) for r in reports],
         "failed_sources": [r.source_id for r in failed],
         "deliveries": deliveries,
+        "readers_held_back": held_back,
         "translation_cache_hits": build.translation_hits,
         "translations_new": build.translation_new,
         "notes": list(build.notes),

@@ -102,3 +102,38 @@ def test_the_digest_is_published_as_an_artifact(
     artifact = Artifact.get(f"digest-{DEMO_WEEK.lower()}")
     assert artifact is not None
     assert str(artifact.data).startswith(f"# Deep-learning theory digest {DEMO_WEEK}")
+
+
+def test_a_week_still_under_way_is_written_but_not_mailed_to_the_readers(
+    prefect_harness: None, demo: tuple[SnapshotServer, dict[str, Any]]
+) -> None:
+    import datetime as dt
+
+    from aiosmtpd.controller import Controller
+    from test_mail import Mailbox, free_port
+
+    from dltheory_digest.config import Reader
+    from dltheory_digest.weeks import Week
+    from flows.weekly_digest import weekly_digest
+
+    _, overrides = demo
+    box, port = Mailbox(), free_port()
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        mailing = {
+            **overrides,
+            "readers": (Reader(email="ada@example.org"),),
+            "smtp_host": "127.0.0.1",
+            "smtp_port": port,
+        }
+        this_week = str(Week.containing(dt.datetime.now(dt.UTC)))
+        held = weekly_digest(week=this_week, settings_overrides=mailing)
+        assert held["readers_held_back"] and held["deliveries"] == [] and box.received == []
+        assert Path(held["path"]).is_file()
+        # asked for by address, the same week is mailed
+        asked = weekly_digest(week=this_week, settings_overrides=mailing, email_to=["lin@example.org"])
+        assert not asked["readers_held_back"]
+        assert [r for m in box.received for r in m.recipients] == ["lin@example.org"]
+    finally:
+        controller.stop()

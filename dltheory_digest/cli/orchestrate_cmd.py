@@ -13,6 +13,7 @@ from dltheory_digest.cli.run_cmd import (
     check_since,
     check_smtp,
     check_week,
+    exit_on_failures,
     fail_usage,
     print_summary,
     quiet_prefect_defaults,
@@ -88,8 +89,7 @@ def refresh(
             check_smtp(settings)
         result = run_flow(**params)
         print_summary(result)
-        if result["failed_sources"]:
-            raise typer.Exit(code=1)
+        exit_on_failures(result)
         return
     quiet_prefect_defaults()
     from prefect.client.schemas.objects import FlowRun

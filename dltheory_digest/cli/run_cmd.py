@@ -156,7 +156,26 @@ def print_summary(result: dict[str, Any]) -> None:
             f"mail to {d['reader']}: {d['status']}" + (f" ({d['error']})" if d.get("error") else ""),
             markup=False,
         )
+    if result.get("readers_held_back"):
+        console.print(
+            f"readers not mailed: {result['week']} is not over; the run after it ends mails the whole week"
+        )
     console.print(Text.assemble("digest: ", (str(result["path"]), "bold")))
+
+
+def exit_on_failures(result: dict[str, Any]) -> None:
+    """Exit 1 when a source or a mail failed, naming them, so cron and monitoring notice."""
+    failed_mail = [d["reader"] for d in result.get("deliveries") or [] if d["status"] == "failed"]
+    if result["failed_sources"]:
+        err_console.print(
+            f"{len(result['failed_sources'])} source(s) failed: {', '.join(result['failed_sources'])}"
+        )
+    if failed_mail:
+        err_console.print(
+            f"mail failed for {len(failed_mail)} reader(s): {', '.join(failed_mail)}", markup=False
+        )
+    if result["failed_sources"] or failed_mail:
+        raise typer.Exit(code=1)
 
 
 def status_cell(source_id: str, error: str | None, warnings: Sequence[str]) -> Text:
@@ -209,11 +228,7 @@ def run(
         week=str(target) if target else None, sources=wanted, since=since, dry_run=dry_run, resend=resend
     )
     print_summary(result)
-    if result["failed_sources"]:
-        err_console.print(
-            f"[bold red]{len(result['failed_sources'])} source(s) failed:[/] {', '.join(result['failed_sources'])}"
-        )
-        raise typer.Exit(code=1)
+    exit_on_failures(result)
 
 
 @app.command()
@@ -245,9 +260,7 @@ def demo(
         console.print(f"serving the demo snapshot at {server.base_url}")
         result = run_flow(week=DEMO_WEEK, settings_overrides=overrides, email_to=recipients or None)
     print_summary(result)
-    failed_mail = [d for d in result.get("deliveries") or [] if d["status"] == "failed"]
-    if result["failed_sources"] or failed_mail:
-        raise typer.Exit(code=1)
+    exit_on_failures(result)
 
 
 @sources_app.command("check")
