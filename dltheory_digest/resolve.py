@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
 
+from dltheory_digest.identity.normalize import TitleShape, title_shape
 from dltheory_digest.ids import abs_url, arxiv_id_from_doi, parse_arxiv_id
 from dltheory_digest.models import Item, ItemKind, Paper, ParseResult, Resolution
 from dltheory_digest.sources.arxiv_api import API_BASE, id_list_url, parse_feed, query_url
@@ -177,9 +178,15 @@ def _listing_complete(item: Item) -> bool:
 
 
 def _search_title(item: Item) -> str | None:
-    """The title to search arXiv with: the raw one if it is Latin-script, else its English version."""
+    """The title to search arXiv with: the raw one if it is Latin-script, else its English version.
+
+    Markup a page showed as text ("<script>alert(1)</script>") and a reader's remark are
+    never searched for.
+    """
     for candidate in (item.title, item.title_en):
         if not candidate or len(_LATIN_WORD.findall(candidate)) < MIN_TITLE_WORDS:
+            continue
+        if title_shape(candidate) < TitleShape.WEAK:
             continue
         if len(candidate.split()) <= 6 and _CITATION.search(candidate):
             continue

@@ -180,7 +180,11 @@ def weekly_digest(
                 spec,
                 settings,
                 PlanContext(
-                    window_start=start, window_end=end, since=since_date, cursor=get_cursor(store, spec.id)
+                    window_start=start,
+                    window_end=end,
+                    since=since_date,
+                    cursor=get_cursor(store, spec.id),
+                    arxiv_api_base=settings.arxiv_api_base,
                 ),
                 run_id,
             )

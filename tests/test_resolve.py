@@ -535,3 +535,17 @@ def test_titles_and_journal_dois_of_known_papers_cost_no_request(
     assert by_title.detail == "same title as known paper hep-th/9711200"
     assert (by_doi.method, by_doi.arxiv_id) == ("doi", "hep-th/9711200")
     assert list(result.papers) == ["hep-th/9711200"]
+
+
+def test_markup_and_remarks_are_never_searched_as_titles(
+    arxiv: FakeArxiv, fetch: Callable[[str], bytes]
+) -> None:
+    items = [
+        mention("<script>alert(5)</script>", source_id="notes"),
+        mention("[Click me](javascript:alert(4)) Benign overfitting", source_id="notes"),
+        mention("Highly recommended for everyone", source_id="notes"),
+    ]
+    result = resolve(items, fetch, api_base=arxiv.base)
+    assert [r.method for r in result.resolutions] == ["unresolved"] * 3
+    assert all(r.detail.startswith("no title to search by") for r in result.resolutions)
+    assert arxiv.searches() == []

@@ -280,7 +280,8 @@ def sources_check(
     reports = []
     with PoliteClient(contact=settings.contact, cache_path=settings.resolved_http_cache) as client:
         for spec in specs:
-            collected = pipeline.collect_source(spec, client, PlanContext(window_start=start, window_end=end))
+            context = PlanContext(window_start=start, window_end=end, arxiv_api_base=settings.arxiv_api_base)
+            collected = pipeline.collect_source(spec, client, context)
             record_fetches(store, client.drain_records())
             reports.append(collected.report)
     successes = last_successes(store)

@@ -8,7 +8,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from dltheory_digest.identity.matching import Record, canonical_ids, match_clusters
-from dltheory_digest.identity.normalize import clean_text, english_runs, is_latin, normalize_title
+from dltheory_digest.identity.normalize import (
+    clean_text,
+    english_runs,
+    is_latin,
+    normalize_title,
+    title_shape,
+)
 from dltheory_digest.models import Item, ItemKind, Paper, PaperCluster, Sighting
 
 _UTC_MIN = dt.datetime.min.replace(tzinfo=dt.UTC)
@@ -55,13 +61,15 @@ def _english_title(item: Item) -> str | None:
 
 
 def _best_title(members: Sequence[Item]) -> str:
-    """An English title for a paper arXiv does not describe: prefer papers' own records, then English sources."""
+    """An English title for a paper arXiv does not describe: one that reads as a title (not markup
+    a page showed, nor a reader's remark), then papers' own records, then English sources."""
 
-    def rank(item: Item) -> tuple[int, int, int, str]:
+    def rank(item: Item) -> tuple[int, int, int, int, str]:
         title = _english_title(item) or ""
         original_english = bool(title) and item.title_en is None
         return (
             0 if title else 1,
+            -title_shape(title),
             0 if item.kind is ItemKind.PAPER else 1,
             0 if original_english else 1,  # an English original beats a machine translation
             title,

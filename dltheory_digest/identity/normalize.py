@@ -283,3 +283,51 @@ def name_key(name: str) -> tuple[str, str]:
     if letters in _NOT_A_NAME or not any(c.isalpha() for c in letters):
         return "", ""
     return surname(name), letters
+
+
+# Markup a page showed as text ("&lt;script&gt;" rendered), script URLs and Markdown link syntax
+# left literal in HTML: no paper title contains them.
+_LITERAL_MARKUP = re.compile(
+    r"</?[A-Za-z][\w-]*(?:\s[^<>]*)?/?>|<!--|\b(?:javascript|vbscript):(?=\S)|\bdata:[a-z]+/[\w.+-]+[;,]|\]\(",
+    re.IGNORECASE,
+)
+# What readers write next to a reference instead of its title: "must read!", "a classic",
+# "Smith et al.", "see also".
+_REMARK_START = re.compile(
+    r"^(?:a |the |my )?(?:must[- ]?reads?|highly recommended|recommended|classic|seminal|important|"
+    r"key paper|worth (?:a )?read(?:ing)?|good read|great read|to ?read|todo|read (?:later|first|this)|"
+    r"start here|see (?:also|below|above)|optional|notes?|skim(?:med)?|favou?rite|cf)\b",
+    re.IGNORECASE,
+)
+_AUTHOR_CITATION = re.compile(r"\bet al\b|^by\s", re.IGNORECASE)
+
+
+class TitleShape:
+    """How much a text looks like a paper title (`title_shape`); higher is more title-like."""
+
+    JUNK = 0  # markup, script, no words
+    REMARK = 1  # "must read!", "Smith et al. 2019", "see also"
+    WEAK = 2  # a single word, or a short lower-case phrase
+    TITLE = 3
+
+
+def title_shape(text: str) -> int:
+    """A `TitleShape` level for `text`, so a real title wins over junk when sources disagree.
+
+    Judged on the text alone (any script): literal markup and script URLs make it junk,
+    a reader's remark or an author citation a remark.
+    """
+    text = text.strip()
+    if not text or _LITERAL_MARKUP.search(text):
+        return TitleShape.JUNK
+    letters = sum(ch.isalpha() for ch in text)
+    if letters < 3 or letters * 2 < len(text.replace(" ", "")):  # "]]]) [[", "2106.10165", ")"
+        return TitleShape.JUNK
+    words = text.split()
+    if len(words) <= 8 and _AUTHOR_CITATION.search(text):
+        return TitleShape.REMARK
+    if len(words) <= 5 and (_REMARK_START.match(text) or text.endswith("!")):
+        return TitleShape.REMARK
+    if is_latin(text) and (len(words) < 2 or (len(words) <= 4 and text[0].islower())):
+        return TitleShape.WEAK
+    return TitleShape.TITLE

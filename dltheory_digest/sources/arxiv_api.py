@@ -5,6 +5,11 @@ declared on each element, `<title type="html">ArXiv Query...`) and the 2026 one
 (namespaces on the root). Errors come back as a feed with a single entry titled
 "Error" whose id is `.../api/errors#...`; that becomes `ParseResult.error`, not items.
 
+With a `query` (or `options.search_query`), the source's `url`, when given, is the API
+endpoint the query is sent to (a mirror or a local test server); without one, arXiv's.
+Entries whose id is not an arXiv id are skipped with a warning naming them; a withdrawn
+paper keeps its entry, marked `extra` ("withdrawn", "true").
+
 `id_list_url` and `parse_feed` are also what `dltheory_digest.resolve` uses to fetch
 metadata for ids found elsewhere.
 """
@@ -24,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from dltheory_digest.config import SourceSpec
 from dltheory_digest.errors import ConfigError, ParseError
-from dltheory_digest.ids import abs_url, normalize_doi
+from dltheory_digest.ids import abs_url, normalize_doi, parse_arxiv_id
 from dltheory_digest.models import Item, ItemKind, ParseResult, RawPage
 from dltheory_digest.sources.base import PlanContext, SourceKind
 
@@ -52,8 +57,17 @@ X_JOURNAL_REF = _ARXIV + "journal_ref"
 X_COMMENT = _ARXIV + "comment"
 OS_TOTAL = _OPENSEARCH + "totalResults"
 
-# `<id>http://arxiv.org/abs/1111.2011v2</id>`, also old style `.../abs/cond-mat/0603029v1`
-_ABS_ID = re.compile(r"/abs/(?P<id>.+?)(?:v(?P<version>\d+))?$")
+# `<id>http://arxiv.org/abs/1111.2011v2</id>`, also old style `.../abs/cond-mat/0603029v1`;
+# what follows `/abs/` must still pass `parse_arxiv_id`
+_ABS_ID = re.compile(r"/abs/(?P<id>.+)$")
+
+# arXiv marks a withdrawal in the comment ("This paper has been withdrawn by the author")
+# and usually replaces the abstract with the same sentence.
+_WITHDRAWN = re.compile(
+    r"\b(?:this|the) (?:paper|article|manuscript|submission|preprint|work) (?:has been|was|is) withdrawn"
+    r"|\bwithdrawn by (?:the )?(?:authors?|arxiv|arxiv admin(?:istrators?)?)\b",
+    re.IGNORECASE,
+)
 
 # Entities stay unresolved and nothing is fetched from the network while parsing; libxml2's
 # size limits stay on (the fetcher caps responses anyway).
@@ -117,8 +131,24 @@ class RecordStream:
             raise ParseError(self._source_id, f"not a readable {self._what}: {exc}") from None
 
 
-def _entry_item(entry: etree._Element, source_id: str) -> Item | str:
-    """One API entry -> a paper item, or the reason it was skipped."""
+def is_withdrawn(comment: str | None, abstract: str | None) -> bool:
+    """Whether arXiv's comment or abstract says the paper was withdrawn.
+
+    The abstract counts only when it opens with the statement: a paper may well discuss
+    withdrawn results.
+    """
+    if comment and (_WITHDRAWN.search(comment) or comment.lstrip().lower().startswith("withdrawn")):
+        return True
+    return bool(abstract and _WITHDRAWN.match(abstract.lstrip()))
+
+
+def _shown(text: str, limit: int = 100) -> str:
+    return repr(text if len(text) <= limit else text[: limit - 1] + "…")
+
+
+def _entry_item(entry: etree._Element, source_id: str, position: int) -> Item | str:
+    """One API entry -> a paper item, or why it was skipped (naming the entry: every skip is
+    its own warning, also when two entries lack an id the same way)."""
     # one pass over the children; repeated elements go to lists, the rest to `text`
     text: dict[str, str | None] = {}
     authors: list[str] = []
@@ -140,28 +170,34 @@ def _entry_item(entry: etree._Element, source_id: str) -> Item | str:
         else:
             text[tag] = child.text
     raw_id = (text.get(A_ID) or "").strip()
+    title = collapse(text.get(A_TITLE))
     match = _ABS_ID.search(raw_id)
-    if match is None:
-        return f"entry without an arXiv abs id skipped: {raw_id!r}"
-    arxiv_id, raw_version = match.group("id", "version")
+    parsed = parse_arxiv_id(match.group("id")) if match else None
+    if parsed is None:
+        why = f"its id {_shown(raw_id)} is not an arXiv abs URL" if raw_id else "it has no id"
+        return f"entry {position} {_shown(title)} skipped: {why}"
+    arxiv_id, version = parsed
     doi = text.get(X_DOI)
+    summary = collapse(text.get(A_SUMMARY))
+    comment = collapse(text.get(X_COMMENT)) or None
     return Item(
         source_id=source_id,
         kind=ItemKind.PAPER,
-        title=collapse(text.get(A_TITLE)),
+        title=title,
         url=abs_url(arxiv_id),
         arxiv_id=arxiv_id,
-        version=int(raw_version) if raw_version else None,
+        version=version,
         doi=normalize_doi(doi) if doi else None,
         authors=tuple(authors),
         lang="en",
-        text=collapse(text.get(A_SUMMARY)),
+        text=summary,
         published=parse_iso(text.get(A_PUBLISHED)),
         updated=parse_iso(text.get(A_UPDATED)),
         categories=tuple(categories),
         primary_category=primary or (categories[0] if categories else None),
-        comment=collapse(text.get(X_COMMENT)) or None,
+        comment=comment,
         journal_ref=collapse(text.get(X_JOURNAL_REF)) or None,
+        extra=(("withdrawn", "true"),) if is_withdrawn(comment, summary) else (),
     )
 
 
@@ -184,8 +220,8 @@ def parse_feed(content: bytes, source_id: str) -> ParseResult:
     items: list[Item] = []
     warnings: list[str] = []
     errors: list[str] = []
-    for entry in stream:
-        item = _entry_item(entry, source_id)
+    for position, entry in enumerate(stream, start=1):
+        item = _entry_item(entry, source_id, position)
         if isinstance(item, Item):
             items.append(item)
             continue
@@ -260,7 +296,7 @@ def endpoint(spec: SourceSpec, ctx: PlanContext) -> tuple[str, list[tuple[str, s
     A query string written in `url` is kept for the parameters the plan does not set itself.
     """
     # PlanContext may carry the settings' arxiv_api_base (a local mirror or test server)
-    configured = spec.all_urls[0] if spec.all_urls else getattr(ctx, "arxiv_api_base", None) or API_BASE
+    configured = spec.all_urls[0] if spec.all_urls else ctx.arxiv_api_base or API_BASE
     parts = urlsplit(configured)
     kept = [(key, value) for key, value in parse_qsl(parts.query) if key not in _PLANNED_PARAMS]
     return urlunsplit(parts._replace(query="", fragment="")), kept

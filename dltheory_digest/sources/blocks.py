@@ -22,6 +22,7 @@ from bs4.element import Comment, Doctype, NavigableString, ProcessingInstruction
 from markdown_it import MarkdownIt
 
 from dltheory_digest.models import Item, ParseResult, RawPage
+from dltheory_digest.sources.decode import charset_warning
 
 ZERO_ITEMS_WARNING = "0 items parsed from a {status} response"
 
@@ -314,8 +315,12 @@ def finish(
     warnings: Sequence[str] = (),
     **fields: object,
 ) -> ParseResult:
-    """A ParseResult that says so when a page parsed to nothing (a changed layout)."""
+    """A ParseResult that says so when a page parsed to nothing (a changed layout), and when
+    its header charset was overruled (the text was read in another encoding)."""
     all_warnings = list(warnings)
+    charset_note = charset_warning(page)
+    if charset_note:
+        all_warnings.insert(0, charset_note)
     if not items:
         all_warnings.append(ZERO_ITEMS_WARNING.format(status=page.status))
     return ParseResult(items=tuple(items), warnings=tuple(all_warnings), **fields)  # type: ignore[arg-type]

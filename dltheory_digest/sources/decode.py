@@ -6,12 +6,19 @@ then from detection (charset-normalizer). Labels are mapped the way browsers map
 (GB2312/GBK -> GB18030, Big5 -> Big5-HKSCS, Latin-1 -> Windows-1252), because pages
 that declare the narrow charset routinely use the wider one. Mojibake left by a
 site that double-encoded its text is repaired with ftfy so it never reaches the store.
+
+A header charset is overruled when it cannot decode the bytes, or when it is a Latin one
+and its text reads as mojibake while another decoding gives clean Chinese or Arabic (a
+GBK page served as ISO-8859-1); `finish` then adds "charset header said X; decoded as Y"
+to the page's warnings (`charset_warning`).
 """
 
 from __future__ import annotations
 
 import codecs
 import re
+from dataclasses import dataclass
+from functools import lru_cache
 
 import ftfy
 from charset_normalizer import from_bytes
@@ -107,45 +114,146 @@ def _strict(content: bytes, encoding: str) -> str | None:
         return None
 
 
-def _detect(content: bytes) -> str | None:
+def _detect(content: bytes) -> tuple[str | None, str | None]:
     match = from_bytes(content[:200_000]).best()
     if match is None:
-        return None
+        return None, None
     encoding = normalize_charset(match.encoding) or match.encoding
-    return _strict(content, encoding) or content.decode(encoding, errors="replace")
+    return _strict(content, encoding) or content.decode(encoding, errors="replace"), encoding
 
 
-def decode_page(content: bytes, content_type: str | None = None) -> str:
-    """Decode a response body to text (header charset, then declared, then detected).
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    """A decoded body, the codec that decoded it, and a warning when that was not the header's."""
 
+    text: str
+    encoding: str | None
+    warning: str | None = None
+
+
+def _header_label(content_type: str | None) -> str | None:
+    match = _HEADER_CHARSET.search(content_type or "")
+    return match.group(1) if match else None
+
+
+def decode_body(content: bytes, content_type: str | None = None) -> Decoded:
+    """Decode a response body (BOM, header charset, declared charset, then detection).
+
+    A Latin header charset (ISO-8859-1, Windows-1252, ASCII) whose decoding reads as mojibake
+    gives way to a decoding that yields clean Chinese or Arabic; the result then carries a
+    warning, as it does when the header's charset cannot decode the bytes at all.
     Raises UndecodableContent for bytes that are not text at all.
     """
     if not content:
-        return ""
+        return Decoded("", None)
     text: str | None = None
-    for bom, encoding in _BOMS:
+    encoding: str | None = None
+    header = charset_from_content_type(content_type)
+    for bom, bom_encoding in _BOMS:
         if content.startswith(bom):
-            text = _strict(content, encoding)
+            text, encoding = _strict(content, bom_encoding), bom_encoding
             break
     if text is None:
-        for declared in (charset_from_content_type(content_type), declared_charset(content)):
+        for declared in (header, declared_charset(content)):
             if declared:
-                text = _strict(content, declared)
+                text, encoding = _strict(content, declared), declared
                 if text is not None:
                     break
     if text is None:
         # Undeclared (or wrongly declared): valid UTF-8 is almost never an accident.
-        text = _strict(content, "utf-8") or _detect(content)
+        text, encoding = _strict(content, "utf-8"), "utf-8"
+        if text is None:
+            text, encoding = _detect(content)
+    elif encoding == header and header in _LATIN_CODECS and is_latin_mojibake(text):
+        better = _non_latin_reading(content)
+        if better is not None:
+            text, encoding = better
     if text is None or _looks_binary(text):
         raise UndecodableContent("the bytes are not text in any recognisable encoding")
+    warning = None
+    if (
+        header
+        and encoding
+        and encoding != header
+        and not encoding.startswith(("utf-8-sig", "utf-16", "utf-32"))
+    ):
+        warning = f"charset header said {_header_label(content_type)}; decoded as {encoding}"
     # Only the encoding repair of ftfy: keep quotes, widths and line breaks as the page has them.
-    return ftfy.fix_encoding(text)
+    return Decoded(ftfy.fix_encoding(text), encoding, warning)
+
+
+def decode_page(content: bytes, content_type: str | None = None) -> str:
+    """Decode a response body to text (see `decode_body`)."""
+    return decode_body(content, content_type).text
+
+
+@lru_cache(maxsize=4)
+def _decoded(content: bytes, content_type: str | None) -> Decoded:
+    # page_text and charset_warning ask about the same page in one parse: decode it once
+    return decode_body(content, content_type)
+
+
+def _content_type(page: RawPage) -> str | None:
+    return page.content_type or page.header("content-type")
 
 
 def page_text(page: RawPage) -> str:
     """decode_page for a fetched page; undecodable bytes become a ParseError carrying the source id."""
-    content_type = page.content_type or page.header("content-type")
     try:
-        return decode_page(page.content, content_type)
+        return _decoded(page.content, _content_type(page)).text
     except UndecodableContent as exc:
         raise ParseError(page.source_id, str(exc), url=page.url or None) from exc
+
+
+def charset_warning(page: RawPage) -> str | None:
+    """The parse warning for a page whose header charset was overruled ("charset header said
+    iso-8859-1; decoded as gb18030"), else None."""
+    content_type = _content_type(page)
+    if not charset_from_content_type(content_type):
+        return None
+    try:
+        return _decoded(page.content, content_type).warning
+    except UndecodableContent:
+        return None
+
+
+# ---------------------------------------------------------------------------------------
+# Chinese or Arabic pages served with a Latin charset
+
+_LATIN_CODECS = frozenset({"cp1252", "latin_1", "iso8859-1", "ascii"})
+_NON_ASCII_RUN = re.compile(r"[^\x00-\x7f\s]{3,}")
+_CJK_OR_ARABIC = re.compile(
+    r"[\u3000-\u30ff\u3400-\u9fff\uf900-\ufaff\uff00-\uffef\u0600-\u06ff\u0750-\u077f]"
+)
+
+
+def is_latin_mojibake(text: str) -> bool:
+    """Whether Latin-decoded text reads as mojibake rather than words.
+
+    In French or German the accented letters sit inside ASCII words ("théorie", "Größe"); bytes
+    of Chinese or Arabic decoded as Windows-1252 come out as long runs of them ("Éî¶ÈѧϰÀíÂÛ").
+    """
+    sample = text[:200_000]
+    non_ascii = sum(1 for ch in sample if ord(ch) > 0x7F and not ch.isspace())
+    if non_ascii < 8:
+        return False
+    in_runs = sum(len(run) for run in _NON_ASCII_RUN.findall(sample))
+    return in_runs * 2 > non_ascii
+
+
+def _non_latin_reading(content: bytes) -> tuple[str, str] | None:
+    """A decoding of the bytes as clean Chinese or Arabic: the page's own declaration, UTF-8,
+    then detection, whichever first gives such text without replacement characters."""
+    candidates = [declared_charset(content), "utf-8"]
+    match = from_bytes(content[:200_000]).best()
+    if match is not None:
+        candidates.append(normalize_charset(match.encoding) or match.encoding)
+    for encoding in dict.fromkeys(c for c in candidates if c and c not in _LATIN_CODECS):
+        text = _strict(content, encoding)
+        if text is None:
+            continue
+        non_ascii = sum(1 for ch in text[:200_000] if ord(ch) > 0x7F and not ch.isspace())
+        native = len(_CJK_OR_ARABIC.findall(text[:200_000]))
+        if non_ascii and native * 10 >= non_ascii * 8:
+            return text, encoding
+    return None

@@ -7,6 +7,10 @@ courses, wiki pages, blogs and code links are kept as OTHER items (`extra` says 
 The page is read line by line (see `blocks`), so the same rules serve HTML, Markdown
 and the plain-text renderings of such pages.
 
+An id's title is the text after it, unless that only reads as a remark ("must read!",
+"Smith et al.") and the text before reads as a title; markup a page shows as text
+(`&lt;script&gt;`, unrendered Markdown links) is never part of a title or commentary.
+
 Title-only lines (a paper title written without link or id, common in text renderings)
 are kept as mentions with `extra` evidence "title_only"; resolution decides whether a
 paper by that title exists.
@@ -23,6 +27,7 @@ from urllib.parse import urlsplit
 from bs4 import Tag
 from pydantic import BaseModel, ConfigDict
 
+from dltheory_digest.identity.normalize import TitleShape, title_shape
 from dltheory_digest.ids import (
     abs_url,
     arxiv_id_from_doi,
@@ -215,6 +220,13 @@ _ID_LEAD_IN = re.compile(r"[\s,;:(（]*(?:arxiv|doi|https?://(?:dx\.)?doi\.org/?
 _EMOJI = re.compile("[\U0001f300-\U0001faff\u2600-\u27bf\ufe0f]")
 
 
+_LITERAL_ELEMENT = re.compile(r"<(script|style|iframe|noscript)\b[^>]*>.*?(?:</\1\s*>|$)", re.I | re.S)
+_LITERAL_TAG = re.compile(r"</?[A-Za-z][\w-]*(?:\s[^<>]*)?/?>|<!--.*?(?:-->|$)", re.S)
+_LITERAL_MD_LINK = re.compile(r"!?\[[^\[\]]*\]\((?:[^()\s]|\([^()]*\))*\)")
+# "The Principles of Deep Learning Theory ]]]) [[": brackets left over from broken markup
+_TRAILING_BRACKETS = re.compile(r"(?:\s+[\[\](){}]+)+\s*$|[\[\]{}]+\s*$")
+
+
 def clean_title(text: str) -> str:
     title = _EMOJI.sub("", clean(text))
     title = _PDF_PREFIX.sub("", title)
@@ -222,6 +234,7 @@ def clean_title(text: str) -> str:
     title = _SITE_SUFFIX.sub("", title)
     title = _WIKILINK.sub(r"\1", title)
     title = _TRAILING_YEAR.sub("", title)
+    title = _TRAILING_BRACKETS.sub("", title)
     return title.strip(" \t-–—:：|,，;；.。\"'“”‘’「」《》")
 
 
@@ -583,9 +596,24 @@ def _text_ids(text: str) -> list[tuple[str, int | None, int, int]]:
     return found
 
 
+def without_literal_markup(text: str) -> str:
+    """Text with the markup a page showed literally removed: escaped `<script>…</script>`,
+    tags, comments and Markdown links left unrendered in HTML (`[Click me](javascript:…)`)."""
+    if "<" not in text and "](" not in text:
+        return text
+    text = _LITERAL_ELEMENT.sub(" ", text)
+    text = _LITERAL_MD_LINK.sub(" ", text)
+    return clean(_LITERAL_TAG.sub(" ", text))
+
+
 def _title_near(text: str, f: _Found, previous_end: int, next_start: int) -> str:
-    """A title for an id or a bare link: the words after it, else the words before it."""
-    after = clean(text[f.end : next_start])
+    """A title for an id or a bare link: the words after it, else the words before it.
+
+    The words after lose to the words before when they only read as a remark ("Deep double
+    descent — arXiv:1912.02292 — must read!") or as junk; neither is taken when neither
+    reads as a title.
+    """
+    after = without_literal_markup(clean(text[f.end : next_start]))
     after = "" if after.startswith(("(", "（")) else clean_title(after)  # "(Authors, year)" is not a title
     after = re.split(r"\s[-–—]\s|[。；;]|(?<=[a-z])\.\s", after, maxsplit=1)[0] if after else ""
     reading = _zh_reading_line(after) if has_cjk(after) else None
@@ -593,13 +621,18 @@ def _title_near(text: str, f: _Found, previous_end: int, next_start: int) -> str
         after = reading[0]
     elif has_cjk(after):
         after = ""
-    if latin_words(after) >= 2:
-        return clean_title(after)
-    before = clean_title(_ID_LEAD_IN.sub("", text[previous_end : f.start]))
+    after = clean_title(after) if latin_words(after) >= 2 else ""
+    after_shape = title_shape(after) if after else TitleShape.JUNK
+    if after_shape == TitleShape.TITLE:
+        return after
+    before = clean_title(_ID_LEAD_IN.sub("", without_literal_markup(text[previous_end : f.start])))
     if has_cjk(before):
         reading = _zh_reading_line(before)
         before = reading[0] if reading else ""
-    return clean_title(_BULLET.sub("", before)) if latin_words(before) >= 2 else ""
+    before = clean_title(_BULLET.sub("", before)) if latin_words(before) >= 2 else ""
+    before_shape = title_shape(before) if before else TitleShape.JUNK
+    best, shape = (after, after_shape) if after_shape >= before_shape else (before, before_shape)
+    return best if shape >= TitleShape.WEAK else ""
 
 
 def _commentary(text: str, f: _Found, previous_end: int, next_start: int, *, single: bool) -> str:
@@ -620,7 +653,7 @@ def _commentary(text: str, f: _Found, previous_end: int, next_start: int, *, sin
         rest = rest[1:-1]
     elif rest.startswith(("(", "（")) and ")" in rest and rest.count("(") == 0:
         rest = rest[1:]
-    return clean(rest)
+    return without_literal_markup(clean(rest))
 
 
 # ---------------------------------------------------------------------------------------

@@ -193,3 +193,36 @@ def test_posts_are_not_papers() -> None:
         url="https://example.org/post",
     )
     assert cluster_items([post], PAPERS) == []
+
+
+def mention(source: str, title: str, lang: str = "en", arxiv_id: str | None = "1906.11300") -> Item:
+    return Item(
+        source_id=source,
+        kind=ItemKind.MENTION,
+        title=title,
+        url=f"https://arxiv.org/abs/{arxiv_id}" if arxiv_id else None,
+        arxiv_id=arxiv_id,
+        lang=lang,
+    )
+
+
+def test_without_metadata_the_cluster_title_is_the_one_that_reads_as_a_title() -> None:
+    items = [
+        mention("notes-hostile", "<script>alert(5)</script>"),
+        mention("notes-remark", "must read!"),
+        mention("zhihu", "Benign Overfitting in Linear Regression", lang="zh"),
+    ]
+    # no arXiv metadata for the id: the title comes from the sightings
+    (cluster,) = cluster_items(items, {})
+    assert cluster.paper.arxiv_id == "1906.11300"
+    assert cluster.paper.title == "Benign Overfitting in Linear Regression"
+    assert len(cluster.sightings) == 3
+    # order of the items does not matter
+    (again,) = cluster_items(items[::-1], {})
+    assert again.paper.title == cluster.paper.title
+
+
+def test_arxiv_metadata_title_still_wins_over_any_sighting() -> None:
+    items = [mention("notes", "Benign overfitting, the linear case", arxiv_id="2012.10931")]
+    (cluster,) = cluster_items(items, PAPERS)
+    assert cluster.paper.title == ADVANCES.title

@@ -6,6 +6,7 @@ import pytest
 
 from dltheory_digest.identity import normalize_title
 from dltheory_digest.identity.normalize import (
+    TitleShape,
     clean_text,
     core_title,
     english_runs,
@@ -15,6 +16,7 @@ from dltheory_digest.identity.normalize import (
     split_authors,
     surname,
     title_markers,
+    title_shape,
     title_variants,
 )
 
@@ -119,3 +121,29 @@ def test_author_names() -> None:
     assert name_key("et al.") == name_key("…") == name_key("?") == ("", "")
     # a tokenizer that split a name around an entity still yields the same letters
     assert name_key("u &#287; ur &#199; etintemel")[1] == name_key("Uğur Çetintemel")[1] == "ugurcetintemel"
+
+
+@pytest.mark.parametrize(
+    ("text", "shape"),
+    [
+        ("Benign Overfitting in Linear Regression", TitleShape.TITLE),
+        ("深度学习理论阅读清单", TitleShape.TITLE),
+        ("Does SGD Generalize?", TitleShape.TITLE),
+        ("Learning from data: a short course", TitleShape.TITLE),
+        ("Good [[n,k,d]] quantum codes", TitleShape.TITLE),
+        ("Classical and quantum learning", TitleShape.TITLE),
+        ("deep double descent", TitleShape.WEAK),
+        ("NTK", TitleShape.WEAK),
+        ("must read!", TitleShape.REMARK),
+        ("A classic", TitleShape.REMARK),
+        ("Bartlett et al. 2019", TitleShape.REMARK),
+        ("<script>alert(5)</script>", TitleShape.JUNK),
+        ("[Click me](javascript:alert(4)) Benign overfitting", TitleShape.JUNK),
+        ("Post <img src=x onerror=alert(1)>", TitleShape.JUNK),
+        ("]]]) [[", TitleShape.JUNK),
+        ("1906.11300", TitleShape.JUNK),
+        ("", TitleShape.JUNK),
+    ],
+)
+def test_title_shape(text: str, shape: int) -> None:
+    assert title_shape(text) == shape

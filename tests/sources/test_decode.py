@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from dltheory_digest.errors import ParseError
 from dltheory_digest.models import RawPage
+from dltheory_digest.sources import REGISTRY
 from dltheory_digest.sources.decode import (
     UndecodableContent,
+    charset_warning,
     declared_charset,
+    decode_body,
     decode_page,
+    is_latin_mojibake,
     normalize_charset,
     page_text,
 )
@@ -93,3 +99,85 @@ def test_labels_map_to_supersets() -> None:
     assert normalize_charset("windows-1256") == "cp1256"
     assert normalize_charset("no-such-charset") is None
     assert declared_charset(b'<html><meta charset="utf-8">') == "utf-8"
+
+
+# --- a Latin header charset on a Chinese or Arabic page -------------------------------------
+
+
+def fixture_bytes(fixtures_dir: Path, name: str) -> bytes:
+    content = (fixtures_dir / "sources" / name).read_bytes()
+    content.decode("cp1252")  # the header's charset decodes it without error: only the text is wrong
+    return content
+
+
+@pytest.mark.parametrize(
+    ("name", "header", "encoding", "expected"),
+    [
+        ("zhihu_article_gbk.html", "iso-8859-1", "gb18030", "深度学习理论论文清单"),
+        ("notes_arabic_cp1256.html", "ISO-8859-1", "cp1256", "قائمة قراءة في نظرية التعلم العميق"),
+        ("notes_arabic_cp1256.html", "windows-1252", "cp1256", "الانحدار التدرجي عند حافة الاستقرار"),
+    ],
+)
+def test_latin_header_on_chinese_or_arabic_bytes_is_overruled_with_a_warning(
+    fixtures_dir: Path, name: str, header: str, encoding: str, expected: str
+) -> None:
+    content = fixture_bytes(fixtures_dir, name)
+    assert is_latin_mojibake(content.decode("cp1252"))
+    decoded = decode_body(content, f"text/html; charset={header}")
+    assert expected in decoded.text
+    assert decoded.encoding == encoding
+    assert decoded.warning == f"charset header said {header}; decoded as {encoding}"
+
+
+def test_the_warning_reaches_the_parse_result(fixtures_dir: Path) -> None:
+    content = fixture_bytes(fixtures_dir, "notes_arabic_cp1256.html")
+    result = REGISTRY["notes_page"].parse_bytes(
+        content,
+        url="https://notes.example.org/ar",
+        source_id="ar-notes",
+        content_type="text/html; charset=latin-1",
+    )
+    assert "charset header said latin-1; decoded as cp1256" in result.warnings
+    ddd = next(item for item in result.items if item.arxiv_id == "1912.02292")
+    assert ddd.text == "الانحدار المزدوج في الشبكات العميقة"
+    zhihu = REGISTRY["zhihu"].parse_bytes(
+        fixture_bytes(fixtures_dir, "zhihu_article_gbk.html"),
+        url="https://zhuanlan.zhihu.com/p/100000002",
+        source_id="zh",
+        content_type="text/html; charset=iso-8859-1",
+    )
+    assert "charset header said iso-8859-1; decoded as gb18030" in zhihu.warnings
+    assert any("深度学习理论论文清单" in (item.title + item.text) for item in zhihu.items)
+
+
+def test_a_real_latin_page_keeps_its_header_charset(fixtures_dir: Path) -> None:
+    content = (fixtures_dir / "sources" / "notes_french_cp1252.html").read_bytes()
+    decoded = decode_body(content, "text/html; charset=iso-8859-1")
+    assert "Lectures conseillées — théorie" in decoded.text and "« double descente »" in decoded.text
+    assert (decoded.encoding, decoded.warning) == ("cp1252", None)
+    assert not is_latin_mojibake(decoded.text)
+    page = RawPage("fr", "https://notes.example.org/fr", 200, content, "text/html; charset=iso-8859-1")
+    assert charset_warning(page) is None
+
+
+def test_the_pages_own_meta_charset_wins_over_a_latin_header() -> None:
+    content = html(CHINESE, '<meta charset="gbk">').encode("gb18030")
+    decoded = decode_body(content, "text/html; charset=iso-8859-1")
+    assert CHINESE in decoded.text and decoded.encoding == "gb18030"
+
+
+def test_utf8_chinese_served_as_latin1_is_read_as_utf8() -> None:
+    decoded = decode_body(html(CHINESE).encode("utf-8"), "text/html; charset=ISO-8859-1")
+    assert CHINESE in decoded.text
+    assert decoded.warning == "charset header said ISO-8859-1; decoded as utf-8"
+
+
+def test_a_lying_utf8_header_is_reported_and_no_header_is_not() -> None:
+    content = html(CHINESE).encode("gb18030")
+    lying = RawPage("zh", "https://example.org/p", 200, content, "text/html; charset=utf-8")
+    assert CHINESE in page_text(lying)
+    assert charset_warning(lying) == "charset header said utf-8; decoded as gb18030"
+    undeclared = RawPage("zh", "https://example.org/p", 200, content, "text/html")
+    assert CHINESE in page_text(undeclared) and charset_warning(undeclared) is None
+    truthful = RawPage("zh", "https://example.org/p", 200, content, "text/html; charset=gbk")
+    assert charset_warning(truthful) is None

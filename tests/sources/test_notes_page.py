@@ -306,3 +306,41 @@ def test_single_file_tiddlywiki_store(fixtures_dir: Path) -> None:
     # one tiddler only, through the kind's options
     only = KIND.parse_bytes(content, options={"tiddlers": ["Neural tangent kernel"]}).items
     assert [i.arxiv_id for i in only if i.arxiv_id] == ["1806.07572"]
+
+
+# --- titles next to ids: remarks and literal markup are not titles ---------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "title", "commentary"),
+    [
+        ("Deep double descent — arXiv:1912.02292 — must read!", "Deep double descent", "must read!"),
+        ("- Deep double descent - arXiv:1912.02292 - a classic", "Deep double descent", "a classic"),
+        ("Deep double descent arXiv:1912.02292 Nakkiran et al.", "Deep double descent", "Nakkiran et al"),
+        # the words after an id stay its title when they read as one
+        ("arXiv:1912.02292 Deep Double Descent — must read!", "Deep Double Descent", "must read!"),
+        ("Some notes: arXiv:1912.02292 Deep Double Descent", "Deep Double Descent", "Some notes"),
+        # nothing that reads as a title: no title rather than the remark
+        ("arXiv:1912.02292 — must read!", "", "must read!"),
+    ],
+)
+def test_a_remark_after_an_id_is_commentary_not_the_title(line: str, title: str, commentary: str) -> None:
+    (item,) = KIND.parse_bytes(line.encode(), source_id="notes").items
+    assert (item.arxiv_id, item.title, item.text) == ("1912.02292", title, commentary)
+
+
+def test_markup_shown_as_text_never_becomes_a_title(fixtures_dir: Path) -> None:
+    result = parse_file(fixtures_dir / "sources" / "notes_literal_markup.html", "https://notes.example.org/")
+    titles = {item.arxiv_id: item.title for item in result.items if item.kind is ItemKind.MENTION}
+    assert titles == {
+        "1806.07572": "Neural Tangent Kernel: Convergence and Generalization in Neural Networks",
+        "1906.11300": "Benign overfitting in linear regression",
+        "2106.10165": "The Principles of Deep Learning Theory",
+        "1912.02292": "Deep double descent",
+        "2103.00065": "Gradient Descent on Neural Networks Typically Occurs at the Edge of Stability",
+        "2012.10931": "Recent advances in deep learning theory",
+    }
+    texts = {item.arxiv_id: item.text for item in result.items}
+    assert texts["1912.02292"] == "must read!" and texts["2103.00065"] == "long but worth it"
+    # the escaped script and the unrendered Markdown link are dropped, not kept as commentary
+    assert not any("script" in item.text or "javascript" in item.text for item in result.items)
