@@ -2,8 +2,9 @@
 
 Layers, from the caller down:
 
-    PoliteClient.get     robots.txt check, arXiv's one-connection lock, retries with back-off,
-                         manual redirects (so every hop is checked and rate-limited), size cap,
+    PoliteClient.get     robots.txt check, arXiv's one-connection lock, retries with back-off
+                         (within a total wait budget), manual redirects (so every hop is
+                         checked and rate-limited), size cap, whole-request deadline,
                          one FetchRecord per request
     hishel CacheTransport    RFC 9111 cache in SQLite: a fresh entry never touches the network,
                              a stale one is revalidated (ETag / Last-Modified -> 304)
@@ -53,6 +54,10 @@ DEFAULT_CONTACT = "https://github.com/dltheory-digest/dltheory-digest"
 # The product token robots.txt groups are matched against.
 ROBOTS_AGENT = "dltheory-digest"
 ROBOTS_ERROR = "disallowed by robots.txt"
+# RFC 9309 §2.3.1.4: a robots.txt that cannot be read (5xx, network error) forbids the whole
+# site until it can be read again; a missing one (4xx) allows everything. 429 is read as
+# "unreachable" too: it says we are too fast, not that there are no rules.
+ROBOTS_UNREADABLE = "robots.txt could not be read"
 # Google's parser reads the first 500 KiB of a robots.txt; more is not a robots file.
 ROBOTS_MAX_BYTES = 512_000
 # arXiv's documented machine interfaces (API, RSS, OAI-PMH), as "host/path" prefixes. Their
@@ -68,6 +73,15 @@ ARXIV_MACHINE_INTERFACES: tuple[str, ...] = (
 # Headers describing the wire form of a body that RawPage holds decoded.
 _WIRE_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
 MAX_REDIRECTS = 5
+# httpx's timeout bounds each single wait (connect, one read), so a server that sends a byte
+# every few seconds never trips it. The whole request, headers and body, gets this many times
+# the source's `timeout`.
+REQUEST_DEADLINE_FACTOR = 4.0
+# Past the deadline a body may still finish while it keeps arriving at least this fast on
+# average (a large model download on a slow link); a trickle is given up.
+MIN_BODY_RATE = 32_768  # bytes per second
+# Sum of all back-off and Retry-After waits one `get` may spend before giving up.
+MAX_TOTAL_WAIT = 600.0
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 # Where a request carries its politeness state through hishel down to _PoliteTransport;
 # hishel sends the caller's own request object, so this dict arrives intact.
@@ -133,19 +147,26 @@ class _RequestState:
 class _PoliteTransport(httpx.BaseTransport):
     """Waits on the limiter for the request's own host, just before it goes out."""
 
-    def __init__(self, inner: httpx.BaseTransport, limiter: Limiter, arxiv_hosts: frozenset[str]) -> None:
+    def __init__(
+        self,
+        inner: httpx.BaseTransport,
+        limiter: Limiter,
+        arxiv_hosts: frozenset[str],
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._inner = inner
         self._limiter = limiter
         self._arxiv_hosts = arxiv_hosts
+        self._clock = clock
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         state = request.extensions.get(_STATE_EXTENSION)
         interval = state.min_interval if isinstance(state, _RequestState) else 0.0
         key, interval = limiter_slot(request.url.host, interval, self._arxiv_hosts)
-        started = time.monotonic()
+        started = self._clock()
         self._limiter.acquire(key, interval)
         if isinstance(state, _RequestState):
-            state.waited += time.monotonic() - started
+            state.waited += self._clock() - started
             state.sent += 1
         return self._inner.handle_request(request)
 
@@ -161,11 +182,39 @@ class HTTPStatusError(FetchError):
         super().__init__(source_id, message, url=page.url, status=page.status)
 
 
+class RobotsUnreadable(RobotsDisallowed):
+    """robots.txt answered 5xx/429 or could not be reached: the site is off limits for now (RFC 9309)."""
+
+
 class _TooLarge(Exception):
-    def __init__(self, status: int, size: int, declared: bool) -> None:
+    def __init__(self, status: int, size: int, declared: int | None = None) -> None:
+        self.status = status
+        self.size = size  # bytes read before stopping
+        self.declared = declared  # the Content-Length that alone refused it
+
+
+class _TooSlow(Exception):
+    """The whole-request deadline passed while the response was still arriving."""
+
+    def __init__(self, status: int | None, size: int, elapsed: float) -> None:
         self.status = status
         self.size = size
-        self.declared = declared
+        self.elapsed = elapsed
+
+
+@dataclass(slots=True)
+class _WaitBudget:
+    """Seconds of back-off and Retry-After one `get` may still spend, across its redirect hops."""
+
+    left: float
+    spent: float = 0.0
+
+    def take(self, seconds: float) -> bool:
+        if seconds > self.left:
+            return False
+        self.left -= seconds
+        self.spent += seconds
+        return True
 
 
 def _utcnow() -> dt.datetime:
@@ -192,17 +241,32 @@ def _is_retryable(status: int) -> bool:
     return status == 429 or 500 <= status <= 599
 
 
+@dataclass(frozen=True, slots=True)
+class _RobotsVerdict:
+    """What an origin's robots.txt says: its rules, allow-all (no rules), or unreadable (why)."""
+
+    rules: Protego | None = None
+    unreadable: str | None = None
+
+
 class PoliteClient:
     """One HTTP client for the whole run; safe to share between threads.
 
     `get` returns a RawPage for a final status below 400 and raises FetchError otherwise
     (HTTPStatusError, with the page, for an HTTP error status; RobotsDisallowed when
-    robots.txt forbids the URL). Every request it makes, including robots.txt, retries and
-    redirect hops, is appended to `records` and passed to `on_record`.
+    robots.txt forbids the URL, RobotsUnreadable when robots.txt could not be read). Every
+    request it makes, including robots.txt, retries and redirect hops, is appended to
+    `records` and passed to `on_record`.
 
-    `sleep` is used for retry back-off only (tests inject a recorder); request spacing is
-    the limiter's job, with its own clock. `robots_exempt` lists "host/path" prefixes of
-    machine interfaces whose terms replace robots.txt (default: arXiv's API, RSS, OAI-PMH).
+    Time limits: `politeness.timeout` bounds each wait on the network; the whole request
+    (headers and body) must end within `deadline_factor` times that, unless its body is still
+    arriving at MIN_BODY_RATE or faster. One `get` sleeps at most `max_total_wait` seconds in
+    back-off and Retry-After waits overall, and never more than `max_retry_after` at once.
+
+    `sleep` is used for retry back-off only (tests inject a recorder) and `clock` measures
+    elapsed time and deadlines (tests inject a fake one); request spacing is the limiter's
+    job, with its own clock. `robots_exempt` lists "host/path" prefixes of machine interfaces
+    whose terms replace robots.txt (default: arXiv's API, RSS, OAI-PMH).
     """
 
     def __init__(
@@ -221,6 +285,9 @@ class PoliteClient:
         sleep: Callable[[float], None] = time.sleep,
         on_record: Callable[[FetchRecord], None] | None = None,
         max_retry_after: float = 600.0,
+        max_total_wait: float = MAX_TOTAL_WAIT,
+        deadline_factor: float = REQUEST_DEADLINE_FACTOR,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.user_agent = user_agent(contact)
         self.arxiv_hosts = frozenset(host.lower() for host in arxiv_hosts)
@@ -230,20 +297,23 @@ class PoliteClient:
         self.backoff_cap = backoff_cap
         # A Retry-After beyond this means "come back much later": give up rather than stall the run.
         self.max_retry_after = max_retry_after
+        self.max_total_wait = max_total_wait
+        self.deadline_factor = deadline_factor
         self.respect_robots = respect_robots
         self.robots_exempt = tuple(prefix.lower() for prefix in robots_exempt)
         self.records: list[FetchRecord] = []
         self._sleep = sleep
+        self._clock = clock
         self._on_record = on_record
         self._records_lock = threading.Lock()
         # Held for a whole request and its retries; re-entrant so a nested use can never self-deadlock.
         self._arxiv_lock = threading.RLock()
-        self._robots: dict[str, Protego | None] = {}
+        self._robots: dict[str, _RobotsVerdict] = {}
         self._robots_locks: dict[str, threading.Lock] = {}
         self._robots_guard = threading.Lock()
 
         polite: httpx.BaseTransport = _PoliteTransport(
-            transport or httpx.HTTPTransport(), self.limiter, self.arxiv_hosts
+            transport or httpx.HTTPTransport(), self.limiter, self.arxiv_hosts, clock
         )
         if cache_path is not None:
             cache_path.parent.mkdir(parents=True, exist_ok=True)
@@ -265,22 +335,19 @@ class PoliteClient:
     ) -> RawPage:
         """GET `url` politely; redirects are followed hop by hop (each checked and limited)."""
         current = url
+        budget = _WaitBudget(self.max_total_wait)
         for _hop in range(MAX_REDIRECTS + 1):
             target = self._parse_url(current, source_id)
             min_interval = politeness.min_interval
             if self.respect_robots and not self._is_robots_exempt(target):
-                rules = self._robots_for(target, source_id, politeness)
-                if rules is not None and not rules.can_fetch(current, ROBOTS_AGENT):
-                    self._record(
-                        FetchRecord(source_id, current, None, 0, 0.0, False, ROBOTS_ERROR, _utcnow())
-                    )
-                    raise RobotsDisallowed(source_id, f"{ROBOTS_ERROR}: {current}", url=current)
-                delay = rules.crawl_delay(ROBOTS_AGENT) if rules is not None else None
+                verdict = self._robots_for(target, source_id, politeness)
+                self._check_robots(verdict, current, source_id)
+                delay = verdict.rules.crawl_delay(ROBOTS_AGENT) if verdict.rules is not None else None
                 if delay:
                     min_interval = max(min_interval, float(delay))
             with self._connection_slot(target.host):
                 page = self._fetch_with_retries(
-                    current, source_id, politeness, min_interval, headers, sink, progress
+                    current, source_id, politeness, min_interval, headers, budget, sink, progress
                 )
             location = page.header("location")
             if page.status in REDIRECT_STATUSES and location:
@@ -320,6 +387,10 @@ class PoliteClient:
         finally:
             partial.unlink(missing_ok=True)
         return dest
+
+    def add_record(self, record: FetchRecord) -> None:
+        """Append a record made outside the client (the pipeline's note that a page was unusable)."""
+        self._record(record)
 
     def drain_records(self, source_id: str | None = None) -> list[FetchRecord]:
         """Remove and return the records of `source_id` (all when None), for storing them."""
@@ -361,6 +432,16 @@ class PoliteClient:
         where = f"{target.host}{target.path}".lower()
         return any(where.startswith(prefix) for prefix in self.robots_exempt)
 
+    def _check_robots(self, verdict: _RobotsVerdict, url: str, source_id: str) -> None:
+        """Raise (after recording the refusal) when robots.txt forbids `url` or could not be read."""
+        if verdict.unreadable is not None:
+            why = f"{ROBOTS_UNREADABLE} ({verdict.unreadable}), so the site is treated as disallowed"
+            self._record(FetchRecord(source_id, url, None, 0, 0.0, False, why, _utcnow()))
+            raise RobotsUnreadable(source_id, f"{why}: {url}", url=url)
+        if verdict.rules is not None and not verdict.rules.can_fetch(url, ROBOTS_AGENT):
+            self._record(FetchRecord(source_id, url, None, 0, 0.0, False, ROBOTS_ERROR, _utcnow()))
+            raise RobotsDisallowed(source_id, f"{ROBOTS_ERROR}: {url}", url=url)
+
     def _connection_slot(self, host: str) -> threading.RLock | nullcontext[None]:
         """arXiv allows one connection at a time: hold its lock for a whole request and its retries."""
         return self._arxiv_lock if host.lower() in self.arxiv_hosts else nullcontext()
@@ -385,6 +466,7 @@ class PoliteClient:
         politeness: Politeness,
         min_interval: float,
         headers: Mapping[str, str] | None,
+        budget: _WaitBudget,
         sink: BinaryIO | None = None,
         progress: Callable[[int, int | None], None] | None = None,
     ) -> RawPage:
@@ -393,10 +475,19 @@ class PoliteClient:
             is_last = attempt == attempts - 1
             state = _RequestState(min_interval)
             fetched_at = _utcnow()
-            started = time.monotonic()
+            started = self._clock()
 
             def elapsed_ms(state: _RequestState = state, started: float = started) -> float:
-                return max(0.0, (time.monotonic() - started - state.waited) * 1000.0)
+                return max(0.0, (self._clock() - started - state.waited) * 1000.0)
+
+            def fail(
+                status: int | None, size: int, message: str, fetched_at: dt.datetime = fetched_at
+            ) -> FetchError:
+                """Record the final failure of this request and make its error."""
+                self._record(
+                    FetchRecord(source_id, url, status, size, elapsed_ms(), False, message, fetched_at)
+                )
+                return FetchError(source_id, f"{message}: {url}", url=url, status=status)
 
             try:
                 page = self._send(
@@ -410,24 +501,30 @@ class PoliteClient:
                     progress=progress,
                 )
             except _TooLarge as exc:
-                how = "declares" if exc.declared else "exceeded"
-                message = f"response {how} more than the {politeness.max_bytes}-byte cap"
-                self._record(
-                    FetchRecord(
-                        source_id, url, exc.status, exc.size, elapsed_ms(), False, message, fetched_at
+                if exc.declared is not None:
+                    message = (
+                        f"response declares {exc.declared} bytes, "
+                        f"more than the {politeness.max_bytes}-byte cap"
                     )
+                else:
+                    message = f"response larger than the {politeness.max_bytes}-byte cap"
+                raise fail(exc.status, exc.size, message) from None
+            except _TooSlow as exc:
+                # Not retried: the overrun already cost deadline_factor x timeout, and a server
+                # that slow is rarely faster a few seconds later.
+                message = (
+                    f"gave up after {exc.elapsed:.0f} s: the response was still arriving "
+                    f"({exc.size} bytes so far; the limit is {self.deadline_factor:g} x the "
+                    f"{politeness.timeout:g} s timeout)"
                 )
-                raise FetchError(source_id, f"{message}: {url}", url=url, status=exc.status) from None
+                raise fail(exc.status, exc.size, message) from None
             except httpx.RequestError as exc:
                 failure = f"{type(exc).__name__}: {exc}".rstrip(": ")
                 if is_last:
-                    self._record(
-                        FetchRecord(source_id, url, None, 0, elapsed_ms(), False, failure, fetched_at)
-                    )
-                    raise FetchError(
-                        source_id, f"{failure} (after {attempts} attempts): {url}", url=url
-                    ) from exc
+                    raise fail(None, 0, f"{failure} (after {attempts} attempts)") from exc
                 delay = self._backoff(attempt)
+                if not budget.take(delay):
+                    raise fail(None, 0, f"{failure}; {self._out_of_budget(budget, attempt)}") from exc
                 self._record(
                     FetchRecord(
                         source_id,
@@ -462,13 +559,21 @@ class PoliteClient:
                     source_id, f"HTTP {page.status} after {attempts} attempts: {url}", page=page
                 )
             asked = _retry_after(page.header("retry-after"), _utcnow())
-            if asked is not None and asked > self.max_retry_after:
-                self._record(_with_error(record, f"HTTP {page.status}, Retry-After {asked:.0f} s: giving up"))
-                raise HTTPStatusError(
-                    source_id, f"HTTP {page.status}: server asks to wait {asked:.0f} s: {url}", page=page
-                )
             # The server's Retry-After wins over our own schedule; otherwise exponential, capped.
             delay = asked if asked is not None else self._backoff(attempt)
+            if asked is not None and asked > self.max_retry_after:
+                why = f"the server asked to wait {asked:.0f} s; gave up"
+            elif not budget.take(delay):
+                why = (
+                    f"the server asked to wait {asked:.0f} s more; gave up after {budget.spent:.0f} s of waiting"
+                    if asked is not None
+                    else self._out_of_budget(budget, attempt)
+                )
+            else:
+                why = None
+            if why is not None:
+                self._record(_with_error(record, f"HTTP {page.status}: {why}"))
+                raise HTTPStatusError(source_id, f"HTTP {page.status}: {why}: {url}", page=page)
             self._record(
                 _with_error(
                     record, f"HTTP {page.status}; retry {attempt + 1}/{self.max_retries} in {delay:.1f} s"
@@ -476,6 +581,12 @@ class PoliteClient:
             )
             self._sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _out_of_budget(self, budget: _WaitBudget, attempt: int) -> str:
+        return (
+            f"gave up after {attempt + 1} attempts: another wait would exceed the "
+            f"{self.max_total_wait:g} s budget ({budget.spent:.0f} s already spent waiting)"
+        )
 
     def _send(
         self,
@@ -489,7 +600,7 @@ class PoliteClient:
         sink: BinaryIO | None = None,
         progress: Callable[[int, int | None], None] | None = None,
     ) -> RawPage:
-        """One request (possibly answered by the cache), body read under the size cap.
+        """One request (possibly answered by the cache), body read under the size cap and deadline.
 
         With a `sink` the body is streamed into it (from its start: a retry rewrites it)
         instead of being held in memory, and `progress(done, total)` follows the transfer.
@@ -497,6 +608,15 @@ class PoliteClient:
         if sink is not None:
             sink.seek(0)
             sink.truncate()
+        started = self._clock()
+        deadline = timeout * self.deadline_factor
+
+        def check_deadline(status: int, size: int) -> None:
+            # Checked as data arrives; httpx's own timeout bounds the gap between two checks.
+            elapsed = self._clock() - started - state.waited  # time queued in the limiter is free
+            if elapsed > deadline and size < MIN_BODY_RATE * elapsed:
+                raise _TooSlow(status, size, elapsed)
+
         with self._http.stream(
             "GET",
             url,
@@ -505,9 +625,10 @@ class PoliteClient:
             follow_redirects=follow_redirects,
             extensions={_STATE_EXTENSION: state},
         ) as response:
+            check_deadline(response.status_code, 0)
             declared = response.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > max_bytes:
-                raise _TooLarge(response.status_code, 0, declared=True)
+                raise _TooLarge(response.status_code, 0, declared=int(declared))
             chunks: list[bytes] = []
             size = 0
             total = int(declared) if declared.isdigit() else None
@@ -516,7 +637,8 @@ class PoliteClient:
             for chunk in response.iter_bytes():
                 size += len(chunk)
                 if size > max_bytes:
-                    raise _TooLarge(response.status_code, size, declared=False)
+                    raise _TooLarge(response.status_code, size)
+                check_deadline(response.status_code, size)
                 if sink is None or response.status_code >= 300:
                     chunks.append(chunk)
                 else:
@@ -540,8 +662,8 @@ class PoliteClient:
                 ),
             )
 
-    def _robots_for(self, target: httpx.URL, source_id: str, politeness: Politeness) -> Protego | None:
-        """Parsed robots.txt of the URL's origin, fetched once per client; None means allow all."""
+    def _robots_for(self, target: httpx.URL, source_id: str, politeness: Politeness) -> _RobotsVerdict:
+        """What the URL's origin's robots.txt says, fetched once per client (so once per run)."""
         origin = f"{target.scheme}://{target.netloc.decode('ascii')}"
         with self._robots_guard:
             if origin in self._robots:
@@ -550,20 +672,20 @@ class PoliteClient:
         # Per-origin lock: concurrent first requests to one site fetch robots.txt once.
         with lock:
             if origin not in self._robots:
-                rules = self._fetch_robots(origin, target.host, source_id, politeness)
+                verdict = self._fetch_robots(origin, target.host, source_id, politeness)
                 with self._robots_guard:
-                    self._robots[origin] = rules
+                    self._robots[origin] = verdict
             return self._robots[origin]
 
-    def _fetch_robots(self, origin: str, host: str, source_id: str, politeness: Politeness) -> Protego | None:
+    def _fetch_robots(self, origin: str, host: str, source_id: str, politeness: Politeness) -> _RobotsVerdict:
         url = f"{origin}/robots.txt"
         state = _RequestState(politeness.min_interval)
         fetched_at = _utcnow()
-        started = time.monotonic()
+        started = self._clock()
         status: int | None = None
         size = 0
         error: str | None = None
-        rules: Protego | None = None
+        verdict = _RobotsVerdict()  # allow all
         cached = False
         with self._connection_slot(host):
             try:
@@ -577,17 +699,24 @@ class PoliteClient:
                     follow_redirects=True,
                 )
                 status, size, cached = page.status, len(page.content), page.from_cache
-                # Missing (4xx) or failing (5xx) robots.txt: nothing is forbidden.
                 if 200 <= page.status < 300:
-                    rules = Protego.parse(page.content.decode("utf-8", errors="replace"))
+                    verdict = _RobotsVerdict(Protego.parse(page.content.decode("utf-8", errors="replace")))
+                elif page.status == 429 or page.status >= 500:
+                    verdict = _RobotsVerdict(unreadable=f"HTTP {page.status}")
+                # any other status (a 4xx, or a redirect loop's last hop): no rules, allow all
             except _TooLarge as exc:
                 status, size = exc.status, exc.size
                 error = "robots.txt larger than the cap: ignored"
+            except _TooSlow as exc:
+                status, size = exc.status, exc.size
+                verdict = _RobotsVerdict(unreadable=f"still arriving after {exc.elapsed:.0f} s")
             except httpx.RequestError as exc:
-                error = f"robots.txt unreachable ({type(exc).__name__}): treated as allow-all"
-        elapsed = max(0.0, (time.monotonic() - started - state.waited) * 1000.0)
+                verdict = _RobotsVerdict(unreadable=f"{type(exc).__name__}: {exc}".rstrip(": "))
+        if verdict.unreadable is not None:
+            error = f"{ROBOTS_UNREADABLE} ({verdict.unreadable}): every URL of the site is disallowed"
+        elapsed = max(0.0, (self._clock() - started - state.waited) * 1000.0)
         self._record(FetchRecord(source_id, url, status, size, elapsed, cached, error, fetched_at))
-        return rules
+        return verdict
 
 
 def _with_error(record: FetchRecord, error: str | None) -> FetchRecord:

@@ -20,11 +20,12 @@ from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit
 
 from dltheory_digest.config import Politeness, Settings, SourceSpec
-from dltheory_digest.errors import FetchError, RobotsDisallowed
+from dltheory_digest.errors import FetchError, RobotsDisallowed, SourceError
 from dltheory_digest.fetch import HTTPStatusError
 from dltheory_digest.models import (
     Classification,
     Digest,
+    FetchRecord,
     Item,
     ItemKind,
     PaperCluster,
@@ -66,6 +67,8 @@ class HttpClient(Protocol):
         headers: Mapping[str, str] | None = None,
     ) -> RawPage: ...
 
+    def add_record(self, record: FetchRecord) -> None: ...
+
 
 def collect_source(spec: SourceSpec, client: HttpClient, ctx: PlanContext) -> Collected:
     """Fetch and parse one source; any failure becomes part of its report, never an exception."""
@@ -93,7 +96,8 @@ def collect_source(spec: SourceSpec, client: HttpClient, ctx: PlanContext) -> Co
         try:
             page = client.get(url, source_id=spec.id, politeness=spec.politeness)
         except RobotsDisallowed as exc:
-            warnings.append(f"not fetched, disallowed by robots.txt: {url}")
+            # "disallowed by robots.txt: <url>", or why robots.txt could not be read
+            warnings.append(f"not fetched, {exc.detail}")
             error = error or str(exc)
             continue
         except HTTPStatusError as exc:
@@ -116,11 +120,16 @@ def collect_source(spec: SourceSpec, client: HttpClient, ctx: PlanContext) -> Co
         try:
             result = kind.parse(page, options)
         except Exception as exc:  # a parser bug or unreadable bytes: report it, keep the run going
-            error = f"[{spec.id}] cannot parse {url}: {type(exc).__name__}: {exc}"
+            # a ParseError already names the source: keep its message, not its "[id]" again
+            detail = exc.detail if isinstance(exc, SourceError) else f"{type(exc).__name__}: {exc}"
+            error = f"[{spec.id}] cannot parse {url}: {detail}"
+            # so `sources check` does not count this fetch as the source's last success
+            client.add_record(store_records.unusable_record(page, detail))
             break
         warnings.extend(result.warnings)
         if result.error:
             error = f"[{spec.id}] {result.error}"
+            client.add_record(store_records.unusable_record(page, result.error))
             break
         if not result.items and not result.warnings and page.status == 200:
             warnings.append(f"{ZERO_ITEMS_WARNING}: {url}")

@@ -30,9 +30,11 @@ from dltheory_digest.fetch import (
     ARXIV_LIMITER_KEY,
     ARXIV_MIN_INTERVAL,
     ROBOTS_ERROR,
+    ROBOTS_UNREADABLE,
     HTTPStatusError,
     LocalLimiter,
     PoliteClient,
+    RobotsUnreadable,
     limiter_slot,
     user_agent,
 )
@@ -551,14 +553,14 @@ def test_size_cap_stops_reading_a_huge_streamed_body(server: LocalServer) -> Non
     assert seen.broken and seen.sent_bytes < total // 4  # the client hung up long before the end
     record = client.records[-1]
     assert record.status == 200 and 100_000 < record.bytes < 100_000 + 2 * len(chunk)
-    assert "100000-byte cap" in (record.error or "")
+    assert record.error == "response larger than the 100000-byte cap"
 
 
 def test_size_cap_refuses_a_declared_large_body(server: LocalServer) -> None:
     server.routes["/big"] = lambda s: Reply(200, b"y" * 5000)
     with PoliteClient(respect_robots=False) as client, pytest.raises(FetchError) as info:
         client.get(server.url("/big"), source_id="s", politeness=Politeness(min_interval=0, max_bytes=1000))
-    assert "declares more than the 1000-byte cap" in str(info.value)
+    assert "response declares 5000 bytes, more than the 1000-byte cap" in str(info.value)
     assert client.records[-1].bytes == 0
 
 
@@ -650,3 +652,195 @@ def test_download_streams_to_a_file_bypassing_the_cache(tmp_path: Path) -> None:
         len(body),
         len(body),
     ]
+
+
+# --------------------------------------------------------------------------- time limits
+
+
+class FakeClock:
+    """A monotonic clock that only moves when the test moves it."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_trickling_body_is_given_up_at_the_whole_request_deadline() -> None:
+    """Headers at once, then one byte every 2 s: no single wait reaches the 5 s timeout."""
+    clock = FakeClock()
+    body = b"<rss>" + b" " * 40 + b"</rss>"
+    sent: list[int] = []
+
+    def drip() -> Iterator[bytes]:
+        for byte in body:
+            clock.now += 2.0  # the server's pause before each byte
+            sent.append(byte)
+            yield bytes([byte])
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=drip(), headers={"Content-Type": "application/rss+xml"})
+
+    slept: list[float] = []
+    client = PoliteClient(
+        transport=httpx.MockTransport(handler), clock=clock, sleep=slept.append, respect_robots=False
+    )
+    with client, pytest.raises(FetchError) as info:
+        client.get("https://slow.example/feed", source_id="slow", politeness=Politeness(timeout=5))
+    # 4 x 5 s = 20 s allowed; the 11th byte arrives at 22 s
+    message = "gave up after 22 s: the response was still arriving (11 bytes so far; the limit is 4 x the 5 s timeout)"
+    assert info.value.detail == f"{message}: https://slow.example/feed"
+    assert info.value.status == 200 and info.value.source_id == "slow"
+    assert len(sent) == 11, "the body was not read any further"
+    assert slept == [] and len(client.records) == 1, "a deadline overrun is not retried"
+    record = client.records[0]
+    assert (record.status, record.bytes, record.error) == (200, 11, message)
+    assert record.elapsed_ms == 22_000.0
+
+
+def test_a_large_download_may_outlast_the_deadline_while_it_keeps_arriving(
+    server: LocalServer, tmp_path: Path
+) -> None:
+    """Past 4 x timeout a body goes on only at MIN_BODY_RATE or faster (a model on a slow link)."""
+    body = bytes(range(256)) * 4096  # 1 MiB
+    server.routes["/model"] = lambda s: Reply(200, body)
+    clock = FakeClock()
+    start = clock.now
+
+    def at_rate(bytes_per_second: float) -> Callable[[int, int | None], None]:
+        def progress(done: int, total: int | None) -> None:
+            clock.now = start + done / bytes_per_second  # the time this much took to arrive
+
+        return progress
+
+    polite = Politeness(min_interval=0, timeout=1, max_bytes=len(body))
+    with PoliteClient(clock=clock, respect_robots=False) as client:
+        # 50 kB/s: 21 s for the whole file, well past the 4 s deadline, and never below the rate
+        path = client.download(
+            server.url("/model"),
+            tmp_path / "fast",
+            source_id="m",
+            politeness=polite,
+            progress=at_rate(50_000),
+        )
+        assert path.read_bytes() == body
+        clock.now = start = 5000.0
+        with pytest.raises(FetchError) as info:  # 1 kB/s: given up soon after the deadline
+            client.download(
+                server.url("/model"),
+                tmp_path / "slow",
+                source_id="m",
+                politeness=polite,
+                progress=at_rate(1_000),
+            )
+    assert "the response was still arriving" in str(info.value)
+    assert not (tmp_path / "slow").exists() and not (tmp_path / "slow.part").exists()
+    assert len(server.hits("/model")) == 2
+    slow = client.records[-1]
+    assert slow.status == 200 and 4_000 < slow.bytes < len(body)
+
+
+def test_repeated_retry_after_stops_at_the_total_wait_budget(server: LocalServer) -> None:
+    server.routes["/busy"] = lambda s: Reply(429, b"slow down", {"Retry-After": "599"})
+    slept: list[float] = []
+    client = PoliteClient(sleep=slept.append, respect_robots=False)  # 600 s per wait and in total
+    with client, pytest.raises(HTTPStatusError) as info:
+        client.get(server.url("/busy"), source_id="s", politeness=NO_WAIT)
+    assert slept == [599.0] and len(server.hits("/busy")) == 2
+    assert info.value.status == 429
+    assert "the server asked to wait 599 s more; gave up after 599 s of waiting" in str(info.value)
+    assert [r.error for r in client.records] == [
+        "HTTP 429; retry 1/4 in 599.0 s",
+        "HTTP 429: the server asked to wait 599 s more; gave up after 599 s of waiting",
+    ]
+
+
+def test_backoff_and_network_retries_share_the_wait_budget(server: LocalServer) -> None:
+    server.routes["/down"] = lambda s: Reply(503, b"maintenance")
+    slept: list[float] = []
+    client = PoliteClient(sleep=slept.append, max_total_wait=5, respect_robots=False)
+    with client, pytest.raises(HTTPStatusError) as info:
+        client.get(server.url("/down"), source_id="s", politeness=NO_WAIT)
+    assert slept == [1.0, 2.0] and len(server.hits("/down")) == 3  # a 4 s wait would make 7 s
+    assert "gave up after 3 attempts: another wait would exceed the 5 s budget (3 s already spent" in str(
+        info.value
+    )
+
+    def refused(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)
+
+    slept.clear()
+    offline = PoliteClient(
+        transport=httpx.MockTransport(refused), sleep=slept.append, max_total_wait=2.5, respect_robots=False
+    )
+    with offline, pytest.raises(FetchError) as gone:
+        offline.get("https://gone.example/feed", source_id="s")
+    assert slept == [1.0]
+    assert "ConnectError: connection refused; gave up after 2 attempts" in str(gone.value)
+
+
+def test_the_wait_budget_covers_every_redirect_hop(server: LocalServer) -> None:
+    server.routes["/old"] = scripted(
+        Reply(429, b"", {"Retry-After": "4"}), Reply(302, b"", {"Location": "/new"})
+    )
+    server.routes["/new"] = scripted(Reply(429, b"", {"Retry-After": "4"}), Reply(200, b"ok"))
+    slept: list[float] = []
+    client = PoliteClient(sleep=slept.append, max_total_wait=6, respect_robots=False)
+    with client, pytest.raises(HTTPStatusError) as info:
+        client.get(server.url("/old"), source_id="s", politeness=NO_WAIT)
+    assert slept == [4.0] and info.value.url == server.url("/new")
+    assert "asked to wait 4 s more" in str(info.value)
+
+
+# --------------------------------------------------------------------------- unreadable robots.txt
+
+
+@pytest.mark.parametrize("status", [500, 503, 429])
+def test_robots_txt_answering_an_error_disallows_the_site(server: LocalServer, status: int) -> None:
+    """RFC 9309 §2.3.1.4: a robots.txt that cannot be read means complete disallow."""
+    server.routes["/robots.txt"] = lambda s: Reply(status, b"<h1>busy</h1>")
+    server.routes["/feed.xml"] = lambda s: Reply(200, b"<rss/>")
+    with PoliteClient(sleep=lambda s: None) as client:
+        for _ in range(2):
+            with pytest.raises(RobotsUnreadable) as info:
+                client.get(server.url("/feed.xml"), source_id="blog", politeness=NO_WAIT)
+    assert isinstance(info.value, RobotsDisallowed) and info.value.source_id == "blog"
+    assert f"robots.txt could not be read (HTTP {status})" in str(info.value)
+    assert server.hits("/feed.xml") == []
+    assert len(server.hits("/robots.txt")) == 1  # the verdict holds for the whole run
+    robots, *refused = client.records
+    assert robots.status == status and "every URL of the site is disallowed" in (robots.error or "")
+    assert [(r.url, r.status) for r in refused] == [(server.url("/feed.xml"), None)] * 2
+    assert all(ROBOTS_UNREADABLE in (r.error or "") for r in refused)
+
+
+def test_unreachable_robots_txt_disallows_but_arxiv_interfaces_stay_exempt() -> None:
+    asked: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        asked.append(f"{request.url.host}{request.url.path}")
+        if request.url.host == "blog.example" and request.url.path == "/robots.txt":
+            raise httpx.ConnectError("connection refused", request=request)
+        if request.url.host == "export.arxiv.org" and request.url.path == "/robots.txt":
+            return httpx.Response(503)
+        return httpx.Response(200, content=b"<feed/>")
+
+    with PoliteClient(transport=httpx.MockTransport(handler), limiter=RecordingLimiter()) as client:
+        with pytest.raises(RobotsUnreadable) as info:
+            client.get("https://blog.example/feed", source_id="blog")
+        api = client.get("https://export.arxiv.org/api/query?id_list=2106.10165", source_id="arxiv-api")
+        with pytest.raises(RobotsUnreadable):  # not a machine interface: robots.txt governs it
+            client.get("https://export.arxiv.org/abs/2106.10165", source_id="arxiv-api")
+    assert "robots.txt could not be read (ConnectError: connection refused)" in str(info.value)
+    assert api.content == b"<feed/>"
+    assert asked == ["blog.example/robots.txt", "export.arxiv.org/api/query", "export.arxiv.org/robots.txt"]
+
+
+def test_add_record_joins_the_client_records() -> None:
+    delivered: list[FetchRecord] = []
+    note = FetchRecord("blog", "https://blog.example/feed", 200, 10, 0.0, False, "unusable response: x")
+    with PoliteClient(on_record=delivered.append) as client:
+        client.add_record(note)
+        assert client.drain_records("blog") == [note] and client.records == []
+    assert delivered == [note]

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from dltheory_digest.models import (
     AnnounceType,
@@ -17,6 +17,7 @@ from dltheory_digest.models import (
     Item,
     ItemKind,
     Paper,
+    RawPage,
     Resolution,
     SourceReport,
 )
@@ -148,15 +149,51 @@ def record_fetches(store: Store, records: Iterable[FetchRecord], *, run_id: str 
     return len(rows)
 
 
+# The error of a record the pipeline adds when a page arrived but could not be used (it
+# does not parse): that page's fetch no longer counts as a success.
+UNUSABLE = "unusable response"
+
+
+def unusable_record(page: RawPage, reason: str, *, at: dt.datetime | None = None) -> FetchRecord:
+    """The record noting that `page`, fetched fine, could not be used (e.g. a parse failure)."""
+    return FetchRecord(
+        page.source_id,
+        page.url,
+        page.status,
+        len(page.content),
+        0.0,
+        page.from_cache,
+        f"{UNUSABLE}: {reason}",
+        at or now_utc(),
+    )
+
+
 def last_successes(store: Store) -> dict[str, dt.datetime]:
-    """Latest successful fetch per source (for `sources check`)."""
+    """When each source last had one of its own pages fetched and used (for `sources check`).
+
+    A success is a 2xx or 304 answer without error for a page of the source: not its
+    robots.txt, not a redirect hop (3xx), not a failed attempt. An `unusable_record` cancels
+    the source's latest success before it (the page it was about, parsed right after its fetch).
+    """
+    own_page_ok = (
+        fetches.c.error.is_(None)
+        & (fetches.c.status.between(200, 299) | (fetches.c.status == 304))
+        & ~fetches.c.url.like("%/robots.txt")
+    )
     with store.begin() as conn:
         rows = conn.execute(
-            select(fetches.c.source_id, fetches.c.fetched_at)
-            .where(fetches.c.error.is_(None))
-            .order_by(fetches.c.fetched_at)
+            select(fetches.c.source_id, fetches.c.fetched_at, fetches.c.error)
+            .where(or_(own_page_ok, fetches.c.error.like(f"{UNUSABLE}:%")))
+            .order_by(fetches.c.fetched_at, fetches.c.id)
         ).all()
-    return {r.source_id: _utc(r.fetched_at) for r in rows}  # type: ignore[misc]
+    successes: dict[str, list[dt.datetime]] = {}
+    for row in rows:
+        stack = successes.setdefault(row.source_id, [])
+        if row.error is None:
+            stack.append(_utc(row.fetched_at))  # type: ignore[arg-type]
+        elif stack:
+            stack.pop()
+    return {source_id: stack[-1] for source_id, stack in successes.items() if stack}
 
 
 # --- items and weeks --------------------------------------------------------------------

@@ -1,7 +1,14 @@
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
+import httpx
+import pytest
+
+from dltheory_digest.config import Politeness
+from dltheory_digest.errors import FetchError
+from dltheory_digest.fetch import PoliteClient
 from dltheory_digest.models import AnnounceType, FetchRecord, Item, ItemKind, Paper, SourceReport
 from dltheory_digest.store import (
     Store,
@@ -22,6 +29,7 @@ from dltheory_digest.store import (
     week_reports_of,
     weeks_of_papers,
 )
+from dltheory_digest.store.records import UNUSABLE, unusable_record
 
 NTK = Item(
     source_id="arxiv-listing",
@@ -55,17 +63,13 @@ def test_sightings_are_attributed_to_the_first_week_only(store: Store) -> None:
     assert attribute_week(store, "2026-W46", [NTK, POST]) == {"arxiv-listing": 1, "offconvex": 1}
     # seen again the next week: nothing new; a new version is a new sighting of that week
     assert attribute_week(store, "2026-W47", [NTK]) == {}
-    revised = Item(**{**item_to_json_kwargs(NTK), "version": 2, "announce_type": AnnounceType.REPLACE})
+    revised = dataclasses.replace(NTK, version=2, announce_type=AnnounceType.REPLACE)
     assert attribute_week(store, "2026-W47", [revised]) == {"arxiv-listing": 1}
     assert items_of_week(store, "2026-W46") == [NTK, POST]
     assert [i.version for i in items_of_week(store, "2026-W47")] == [2]
     # a rerun of a week reports the same counts
     assert attribute_week(store, "2026-W46", [NTK, POST]) == {"arxiv-listing": 1, "offconvex": 1}
     assert weeks_of_papers(store, ["1806.07572"]) == {"1806.07572": ["2026-W46", "2026-W47"]}
-
-
-def item_to_json_kwargs(item: Item) -> dict[str, object]:
-    return {f: getattr(item, f) for f in item.__dataclass_fields__}
 
 
 def test_papers_keep_the_newest_version(store: Store) -> None:
@@ -105,3 +109,56 @@ def test_fetches_reports_cursors_and_digests(store: Store) -> None:
     stored = get_digest(store, "2026-W47")
     assert stored is not None and stored.markdown == "# x\n" and stored.paper_keys == ("arxiv:1",)
     assert get_digest(store, "2026-W48") is None
+
+
+def test_last_success_counts_only_used_pages_of_the_source_itself(store: Store) -> None:
+    """robots.txt, redirect hops, failed attempts and a 200 that does not parse are not successes."""
+
+    def site(request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if path == "/robots.txt":
+            return httpx.Response(200, content=b"User-agent: *\nAllow: /\n")
+        if path == "/old-feed":
+            return httpx.Response(301, headers={"Location": "/feed"})
+        if path == "/feed":  # an HTML error page served as 200
+            return httpx.Response(200, content=b"<html><title>503 Service Unavailable</title></html>")
+        if path == "/down":
+            return httpx.Response(503, content=b"maintenance")
+        return httpx.Response(200, content=b"<rss><channel/></rss>")
+
+    now = Politeness(min_interval=0)
+    with PoliteClient(transport=httpx.MockTransport(site), sleep=lambda s: None, max_retries=1) as client:
+        page = client.get("https://blog.example/old-feed", source_id="html-200", politeness=now)
+        # what the pipeline adds when the parser refuses the page
+        client.add_record(unusable_record(page, "not an RSS/Atom feed"))
+        with pytest.raises(FetchError):
+            client.get("https://blog.example/down", source_id="always-503", politeness=now)
+        client.get("https://blog.example/rss.xml", source_id="good", politeness=now)
+        records = client.drain_records()
+    assert [(r.source_id, r.status) for r in records if r.error is None] == [
+        ("html-200", 200),  # robots.txt
+        ("html-200", 301),  # the redirect hop
+        ("html-200", 200),  # the unusable page
+        ("good", 200),
+    ]
+    record_fetches(store, records)
+    successes = last_successes(store)
+    assert set(successes) == {"good"}
+    assert successes["good"] == records[-1].fetched_at
+    assert records[-1].fetched_at is not None and records[-1].fetched_at.tzinfo is not None
+
+
+def test_an_unusable_page_cancels_only_its_own_fetch(store: Store) -> None:
+    """A source that worked last week and fails now still shows last week's success."""
+    week1 = dt.datetime(2026, 11, 9, 8, tzinfo=dt.UTC)
+    week2 = dt.datetime(2026, 11, 16, 8, tzinfo=dt.UTC)
+    url = "https://notes.example/list"
+    ok = FetchRecord("notes", url, 200, 900, 20.0, False, None, week1)
+    revalidated = FetchRecord("listing", url, 304, 0, 5.0, False, None, week2)
+    refetched = FetchRecord("notes", url, 200, 950, 20.0, False, None, week2)
+    marker = FetchRecord("notes", url, 200, 950, 0.0, False, f"{UNUSABLE}: bad markup", week2)
+    hop = FetchRecord("moved", url, 302, 0, 5.0, False, None, week2)
+    robots = FetchRecord("moved", "https://notes.example/robots.txt", 200, 40, 5.0, False, None, week2)
+    record_fetches(store, [ok, revalidated, hop, robots])
+    record_fetches(store, [refetched, marker])
+    assert last_successes(store) == {"notes": week1, "listing": week2}
