@@ -87,7 +87,8 @@ def dedup(
     file: Annotated[
         Path,
         typer.Argument(
-            help="CSV: id,title,authors,venue,year[,doi,arxiv_id,lang,url,title_en,source] ('-': standard input)",
+            help="CSV with columns id, title, authors, venue, year and optionally doi, arxiv_id, lang, url, "
+            "title_en, source ('-': standard input)",
         ),
     ],
     output: Annotated[
