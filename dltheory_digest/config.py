@@ -349,6 +349,7 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_security: Literal["none", "starttls", "ssl"] = "none"
     mail_from: str | None = None
+    list_unsubscribe: str | None = None  # mailto: or https: address for the List-Unsubscribe header
     smtp_block: str | None = None  # a Prefect Secret block holding the SMTP settings (overlays smtp_*)
     schedule_cron: str = "0 7 * * 1"
     task_runner: Literal["thread", "dask"] = "thread"

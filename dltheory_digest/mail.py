@@ -1,19 +1,28 @@
 """The only SMTP code: build each reader's edition, send it once, and keep the delivery ledger.
 
 Per reader: the digest is filtered (`digest.filter_for_reader`), translated for zh/ar
-editions (titles stay in English beside the translation; without a model the edition
-falls back to English and says so), rendered to Markdown + HTML, and sent as
-`multipart/alternative`. The ledger makes a rerun of the same week send nothing unless
-`resend` is asked for; a failed send is retried with back-off, recorded, and does not
-stop the other readers. The password is a `SecretStr` and is scrubbed from every error
-text this module produces, so it never reaches logs, results or artifacts.
+editions (titles stay in English beside the translation; without a usable translation the
+edition falls back to English and tells the reader so in their language), rendered to
+Markdown + HTML, and sent as `multipart/alternative`.
+
+The ledger (`store.deliveries`) makes a rerun of the same week send nothing unless `resend`
+is asked for, and each reader's row is reserved before the SMTP exchange, so two runs at
+once never mail a reader twice. A resend carries a new Message-ID (clients drop a message
+whose id they have seen) with the first one in `References`. A failed send is retried with
+back-off, recorded, and does not stop the other readers, except when the server itself
+cannot be reached or refuses the session (connection, TLS, login): that is the same for
+everyone, so the remaining readers are recorded as failed without being tried. The
+password is a `SecretStr` and is scrubbed from every error text this module produces, so it
+never reaches logs, results or artifacts.
 """
 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 import logging
+import re
 import smtplib
 import socket
 import ssl
@@ -51,6 +60,8 @@ class SmtpSettings:
     mail_from: str = "dltheory-digest@localhost"
     timeout: float = 30.0
     ca_file: str | None = None
+    # a mailto: or https: address readers can unsubscribe with (List-Unsubscribe header)
+    list_unsubscribe: str | None = None
 
     def __post_init__(self) -> None:
         if self.security not in ("none", "starttls", "ssl"):
@@ -69,6 +80,8 @@ class SmtpSettings:
             "password": settings.smtp_password,
             "security": settings.smtp_security,
             "mail_from": settings.mail_from,
+            # a setting newer than some configurations: absent means no List-Unsubscribe header
+            "list_unsubscribe": settings.list_unsubscribe,
         }
         block = block or settings.smtp_block or os.environ.get(SMTP_BLOCK_ENV)
         if block:
@@ -99,9 +112,7 @@ class SmtpSettings:
         password = values.get("password")
         if password is not None and not isinstance(password, SecretStr):
             password = SecretStr(str(password))
-        mail_from = values.get("mail_from") or (
-            f"dltheory-digest@{host}" if "." in host else "dltheory-digest@localhost"
-        )
+        mail_from = values.get("mail_from") or f"dltheory-digest@{mail_domain(str(host))}"
         return cls(
             host=str(host),
             port=int(port),
@@ -109,7 +120,13 @@ class SmtpSettings:
             password=password,
             security=security,  # type: ignore[arg-type]  # checked just above
             mail_from=str(mail_from),
+            list_unsubscribe=values.get("list_unsubscribe") or None,
         )
+
+    @property
+    def server(self) -> str:
+        """host:port, as error texts name the server."""
+        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
 
     @property
     def domain(self) -> str:
@@ -128,6 +145,16 @@ class SmtpSettings:
         for form in {secret, base64.b64encode(secret.encode()).decode()}:
             text = text.replace(form, "***")
         return text
+
+
+def mail_domain(host: str) -> str:
+    """The domain part for addresses and Message-IDs made from a server name: an IP address
+    becomes an address literal (`[127.0.0.1]`, `[IPv6:::1]`, RFC 5321), a dotless name `localhost`."""
+    try:
+        ip = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return host if "." in host else "localhost"
+    return f"[{ip}]" if ip.version == 4 else f"[IPv6:{ip}]"
 
 
 def _load_block(name: str) -> dict[str, Any]:
@@ -155,10 +182,44 @@ def _load_block(name: str) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------
 
 
-def message_id_for(week: str, reader: str, domain: str) -> str:
-    """A Message-ID that is the same every time (week, reader) is sent; the address is hashed, not shown."""
+def message_id_for(week: str, reader: str, domain: str, sequence: int = 0) -> str:
+    """The Message-ID of the `sequence`-th message of (week, reader): 0 is the first delivery (the
+    same id on every try until it arrives), 1, 2... the resends. The address is hashed, not shown."""
     digest = hashlib.sha256(f"{week}\n{reader.strip().lower()}".encode()).hexdigest()[:20]
-    return f"<dltheory-digest.{week}.{digest}@{domain}>"
+    suffix = f".{sequence}" if sequence else ""
+    return f"<dltheory-digest.{week}.{digest}{suffix}@{domain}>"
+
+
+_SEQUENCE = re.compile(r"^<dltheory-digest\.[^.@]+\.[0-9a-f]{20}\.(\d+)@")
+
+
+def _sequence_of(message_id: str) -> int:
+    match = _SEQUENCE.match(message_id)
+    return int(match.group(1)) if match else 0
+
+
+# Embedding and isolate controls (LRE..RLO, LRI..PDI): in a Subject they can reorder what a
+# client shows (spoofing) and many clients draw them as boxes.
+_BIDI_CONTROLS = dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
+
+
+def clean_subject(subject: str) -> str:
+    """The subject without bidi controls or line breaks."""
+    return " ".join(subject.translate(_BIDI_CONTROLS).split())
+
+
+def list_id_for(domain: str) -> str:
+    """`List-Id` (RFC 2919): its namespace must be a domain name, so an address literal uses `localhost`."""
+    namespace = domain if "." in domain and not domain.startswith("[") else "localhost"
+    return f"DL theory digest <dltheory-digest.{namespace}>"
+
+
+def _unsubscribe_header(value: str) -> str:
+    return ", ".join(
+        part if part.startswith("<") else f"<{part}>"
+        for part in (p.strip() for p in value.split(","))
+        if part
+    )
 
 
 def _transfer_encoding(text: str) -> str:
@@ -178,19 +239,32 @@ def build_message(
     language: str | None = None,
     date: Any = None,
     attachment: tuple[str, str] | None = None,
+    to_name: str | None = None,
+    references: str | None = None,
+    list_id: str | None = None,
+    list_unsubscribe: str | None = None,
 ) -> EmailMessage:
     """`multipart/alternative`: the Markdown as text/plain, the HTML after it (the part clients
-    prefer); with an `attachment` (file name, Markdown), `multipart/mixed` around both."""
+    prefer); with an `attachment` (file name, Markdown), `multipart/mixed` around both.
+    `to_name` is the reader's display name; `references` the first message's id, so a resend
+    threads with it."""
     import datetime as dt
 
     message = EmailMessage(policy=SMTP_POLICY)
-    message["Subject"] = subject  # the policy encodes non-ASCII subjects (RFC 2047, UTF-8)
+    message["Subject"] = clean_subject(subject)  # the policy encodes non-ASCII (RFC 2047, UTF-8)
     message["From"] = _address_header(sender)
-    message["To"] = _address_header(to)
+    message["To"] = _address_header(to, to_name)
     message["Date"] = format_datetime(date or dt.datetime.now(dt.UTC))
     message["Message-ID"] = message_id
+    if references and references != message_id:
+        message["References"] = references
+    if list_id:
+        message["List-Id"] = list_id
+    if list_unsubscribe:
+        message["List-Unsubscribe"] = _unsubscribe_header(list_unsubscribe)
     message["Auto-Submitted"] = "auto-generated"
-    message.set_content(markdown, subtype="plain", charset="utf-8", cte=_transfer_encoding(markdown))
+    plain = digest_stage.render_plain_text(markdown)  # no <details> or #anchor links in plain text
+    message.set_content(plain, subtype="plain", charset="utf-8", cte=_transfer_encoding(plain))
     message.add_alternative(html, subtype="html", charset="utf-8", cte=_transfer_encoding(html))
     if attachment:
         name, text = attachment
@@ -202,12 +276,14 @@ def build_message(
     return message
 
 
-def _address_header(value: str) -> str | Address:
+def _address_header(value: str, display_name: str | None = None) -> str | Address:
     name, address = parseaddr(value)
     if not address or "@" not in address:
         return value
     user, _, domain = address.rpartition("@")
-    return Address(display_name=name, username=user, domain=domain)
+    # a configured name may hold anything: no line breaks or bidi controls in a header
+    shown = clean_subject(display_name) if display_name else name
+    return Address(display_name=shown, username=user, domain=domain)
 
 
 # ---------------------------------------------------------------------------------------
@@ -218,7 +294,7 @@ def _address_header(value: str) -> str | Address:
 class Translator(Protocol):
     """What delivery needs from `dltheory_digest.language.Translator`."""
 
-    def translate_many(self, texts: Sequence[str], *args: Any, **kwargs: Any) -> Sequence[Any]: ...
+    def translate_many(self, texts: list[str], from_code: str, to_code: str) -> Sequence[Any]: ...
 
 
 def _translated_text(result: Any) -> str | None:
@@ -243,57 +319,99 @@ def _keep_math(source: str, translated: str) -> str:
     return f"{translated} ({' '.join(missing)})" if missing else translated
 
 
+@dataclass(frozen=True)
+class MadeEdition:
+    """An edition and, when it fell back to English, the operator's reason (with the command to
+    fix it) for the log and the delivery table; the reader sees only `edition.note`, a line of
+    the hand-written labels in their language."""
+
+    edition: digest_stage.Edition
+    reason: str | None = None
+
+
+# An edition is sent translated when at least this share of its own texts (titles, summaries,
+# direction names, reasons) got a usable translation; a text whose output is unusable stays in
+# English beside the others. Below the share the reader would get a mostly English edition
+# under translated headings, which reads worse than a plain English one: it is sent in English.
+MIN_TRANSLATED_SHARE = 0.5
+
+
 class _EditionMaker:
-    """Builds zh/ar editions, translating each English text once per language for all readers."""
+    """Builds zh/ar editions for the readers of one run.
+
+    Shared across editions: the translations (each English text is translated once per
+    language) and a missing model (it is missing for every edition of that language).
+    Not shared: whether an edition is usable, judged on that edition's texts alone, so a
+    reader whose filtered digest is unusable does not turn the next reader's into English.
+    """
 
     def __init__(self, translator: Translator | None) -> None:
         self.translator = translator
         self.cache: dict[tuple[str, str], str] = {}
+        self.unusable: set[tuple[str, str]] = set()  # texts whose output was dropped
         self.models: dict[str, str] = {}
-        self.failures: dict[str, str] = {}
+        self.unavailable: dict[str, str] = {}  # language -> why there is no model
 
     def edition(self, digest: Digest, language: str) -> digest_stage.Edition:
+        return self.make(digest, language).edition
+
+    def make(self, digest: Digest, language: str) -> MadeEdition:
         if language == "en":
-            return digest_stage.ENGLISH
-        if language in self.failures:
-            return digest_stage.Edition(language=language, note=self.failures[language])
+            return MadeEdition(digest_stage.ENGLISH)
+        if language in self.unavailable:
+            return self._fallback(language, self.unavailable[language])
         if self.translator is None:
-            return self._fallback(language, str(TranslationUnavailable("en", language)))
-        texts = digest_stage.translatable_texts(digest)
-        missing = [t for t in texts if (language, t) not in self.cache]
+            return self._unavailable(language, str(TranslationUnavailable("en", language)))
+        texts = digest_stage.translatable_texts(digest, language)
+        missing = [t for t in texts if (language, t) not in self.cache and (language, t) not in self.unusable]
         if missing:
             try:
                 results = self._translate(missing, language)
             except TranslationUnavailable as exc:
-                return self._fallback(language, str(exc))
+                return self._unavailable(language, str(exc))
+            notes: list[str] = []
             for text, result in zip(missing, results, strict=True):
                 translated = _translated_text(result)
-                model = getattr(result, "model", None)
-                note = getattr(result, "note", None)
-                if note and not model:
-                    return self._fallback(language, str(note))
+                # a plain string is a translation; the language stage's result names its model,
+                # and a note says the text was not translated (no model, or the output was
+                # discarded and the original kept): that text stays in English, no other
+                model = None if isinstance(result, str) else getattr(result, "model", None)
+                note = None if isinstance(result, str) else getattr(result, "note", None)
                 if model:
                     self.models[language] = str(model)
-                if translated and _plausible(text, translated):
+                elif not isinstance(result, str):
+                    notes.append(str(note or ""))
+                if translated and not note and _plausible(text, translated):
                     self.cache[(language, text)] = _keep_math(text, translated)
+                else:
+                    self.unusable.add((language, text))
+            if len(notes) == len(missing) and language not in self.models:
+                # no text had a model behind it: the language has no model at all
+                reason = next((n for n in notes if n), str(TranslationUnavailable("en", language)))
+                return self._unavailable(language, reason)
         translations = {t: self.cache[(language, t)] for t in texts if (language, t) in self.cache}
         model = self.models.get(language) or f"argos en→{language}"
-        if texts and not translations:
-            return self._fallback(language, f"the output of {model} was unusable (runaway or empty)")
-        return digest_stage.Edition(language=language, translations=translations, model=model)
+        if texts and len(translations) < MIN_TRANSLATED_SHARE * len(set(texts)):
+            if translations:
+                reason = f"only {len(translations)} of {len(set(texts))} texts had a usable translation from {model}"
+            else:
+                reason = f"the output of {model} was unusable (runaway or empty)"
+            return self._fallback(language, reason)
+        return MadeEdition(digest_stage.Edition(language=language, translations=translations, model=model))
 
     def _translate(self, texts: Sequence[str], language: str) -> Sequence[Any]:
         assert self.translator is not None
-        try:
-            return self.translator.translate_many(texts, "en", language)
-        except TypeError:
-            # keyword form of the language stage's API
-            return self.translator.translate_many(texts, from_code="en", to_code=language)
+        return self.translator.translate_many(list(texts), "en", language)
 
-    def _fallback(self, language: str, reason: str) -> digest_stage.Edition:
-        note = f"{language} edition requested; {reason}; sent in English"
-        self.failures[language] = note
-        return digest_stage.Edition(language=language, note=note)
+    def _unavailable(self, language: str, reason: str) -> MadeEdition:
+        self.unavailable[language] = reason
+        return self._fallback(language, reason)
+
+    def _fallback(self, language: str, reason: str) -> MadeEdition:
+        # the reader's line is hand-written (templates/labels.yaml), so it needs no model
+        reader_note = digest_stage.labels_for(language)["untranslated"]
+        operator_note = f"{language} edition requested; {reason}; sent in English"
+        return MadeEdition(digest_stage.Edition(language=language, note=reader_note), operator_note)
 
 
 @dataclass(frozen=True)
@@ -303,10 +421,12 @@ class Rendered:
     html: str
     language: str  # the language the text is actually in
     translated_by: str | None
-    note: str | None
+    note: str | None  # for the operator (log, delivery table), never shown to the reader
     papers: int
     # when the message is shortened: (file name, the full digest's Markdown) to attach
     attachment: tuple[str, str] | None = None
+    # why this reader is not sent this rendering at all (the week lacks what their edition needs)
+    held: str | None = None
 
 
 # Gmail shows "[Message clipped]" past 102 KB of HTML and hides the rest, links included; a
@@ -315,11 +435,17 @@ HTML_BUDGET = 100_000
 
 
 def render_edition(
-    digest: Digest, edition: digest_stage.Edition, *, html_budget: int | None = None
+    digest: Digest,
+    edition: digest_stage.Edition,
+    *,
+    html_budget: int | None = None,
+    operator_note: str | None = None,
 ) -> Rendered:
+    """The message texts of one edition; `operator_note` (why it fell back to English) goes to the
+    result, the reader sees the edition's own note."""
     markdown = digest_stage.render_markdown(digest, edition)
     language = edition.language if edition.translations else "en"
-    subject = digest_stage.subject_for(digest, edition)
+    subject = clean_subject(digest_stage.subject_for(digest, edition))
     html = digest_stage.render_html(markdown, language=language, title=subject)
     attachment = None
     budget = HTML_BUDGET if html_budget is None else html_budget
@@ -341,7 +467,7 @@ def render_edition(
         html=html,
         language=language,
         translated_by=edition.model if edition.translations else None,
-        note=edition.note,
+        note=operator_note or edition.note,
         papers=dict(digest.counts).get("papers", 0),
         attachment=attachment,
     )
@@ -364,7 +490,9 @@ def preview_html(
 
 @dataclass(frozen=True)
 class DeliveryResult:
-    """What happened for one reader; `status` is sent, failed, skipped (already sent) or dry-run."""
+    """What happened for one reader in this run; `status` is sent, failed, skipped (already sent,
+    or another process is sending it), held (the stored week lacks what their edition needs) or
+    dry-run. `error` and `note` are for the operator."""
 
     reader: str
     week: str
@@ -380,7 +508,15 @@ class DeliveryResult:
 
     @property
     def ok(self) -> bool:
-        return self.status != "failed"
+        return self.status not in ("failed", "held")
+
+    @property
+    def detail(self) -> str:
+        """One line for a table: the error and the note, else the translation model."""
+        parts = [p for p in (self.error, self.note) if p]
+        if parts:
+            return "; ".join(parts)
+        return f"translated by {self.translated_by}" if self.translated_by else ""
 
 
 def delivery_report(results: Sequence[DeliveryResult]) -> str:
@@ -393,18 +529,31 @@ def delivery_report(results: Sequence[DeliveryResult]) -> str:
         "|---|---|---|---|---|---|---|",
     ]
     for r in results:
-        detail = r.error or r.note or (f"translated by {r.translated_by}" if r.translated_by else "")
-        cells = [r.reader, r.status, r.language, str(r.papers), str(r.attempts), r.message_id, detail]
+        cells = [r.reader, r.status, r.language, str(r.papers), str(r.attempts), r.message_id, r.detail]
         lines.append("| " + " | ".join(digest_stage.md_text(c) for c in cells) + " |")
     return "\n".join(lines) + "\n"
 
 
 class SendFailed(DeliveryError):
-    """A message that could not be sent to one reader, after `attempts` tries."""
+    """A message that could not be sent to one reader, after `attempts` tries; `reason` is the
+    error text without the reader (password scrubbed)."""
 
-    def __init__(self, reader: str, message: str, *, attempts: int) -> None:
+    def __init__(self, reader: str, reason: str, *, attempts: int) -> None:
         self.attempts = attempts
-        super().__init__(reader, message)
+        self.reason = reason
+        super().__init__(reader, reason)
+
+
+class ServerUnavailable(SendFailed):
+    """The session itself failed (connecting, TLS, login): it would fail for every reader."""
+
+
+class _SessionFailed(Exception):
+    """Raised by `send_message` for a failure before any message was offered."""
+
+    def __init__(self, cause: smtplib.SMTPException | OSError) -> None:
+        self.cause = cause
+        super().__init__(str(cause))
 
 
 def _ssl_context(smtp: SmtpSettings) -> ssl.SSLContext:
@@ -415,18 +564,27 @@ def _ssl_context(smtp: SmtpSettings) -> ssl.SSLContext:
 
 
 def send_message(smtp: SmtpSettings, message: EmailMessage, *, recipient: str) -> None:
-    """One SMTP session: connect (plain, STARTTLS or SSL), log in when a user is set, send, quit."""
+    """One SMTP session: connect (plain, STARTTLS or SSL), log in when a user is set, send, quit.
+
+    A failure while connecting, securing or logging in is raised as `_SessionFailed` (wrapping
+    the original error): it does not depend on the message or the recipient."""
     client: smtplib.SMTP
-    if smtp.security == "ssl":
-        client = smtplib.SMTP_SSL(smtp.host, smtp.port, timeout=smtp.timeout, context=_ssl_context(smtp))
-    else:
-        client = smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout)
+    try:
+        if smtp.security == "ssl":
+            client = smtplib.SMTP_SSL(smtp.host, smtp.port, timeout=smtp.timeout, context=_ssl_context(smtp))
+        else:
+            client = smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout)
+    except (smtplib.SMTPException, OSError) as exc:
+        raise _SessionFailed(exc) from exc
     with client:
-        if smtp.security == "starttls":
-            client.starttls(context=_ssl_context(smtp))
-        if smtp.user:
-            password = smtp.password.get_secret_value() if smtp.password else ""
-            client.login(smtp.user, password)
+        try:
+            if smtp.security == "starttls":
+                client.starttls(context=_ssl_context(smtp))
+            if smtp.user:
+                password = smtp.password.get_secret_value() if smtp.password else ""
+                client.login(smtp.user, password)
+        except (smtplib.SMTPException, OSError) as exc:
+            raise _SessionFailed(exc) from exc
         sender = parseaddr(smtp.mail_from)[1] or smtp.mail_from
         client.send_message(message, from_addr=sender, to_addrs=[recipient])
 
@@ -440,6 +598,8 @@ def _smtp_code(exc: BaseException) -> int | None:
 
 def _is_transient(exc: BaseException) -> bool:
     """4xx replies and network trouble are worth another try; 5xx replies are final."""
+    if isinstance(exc, _SessionFailed):
+        exc = exc.cause
     if isinstance(
         exc, smtplib.SMTPAuthenticationError | smtplib.SMTPNotSupportedError | ssl.SSLCertVerificationError
     ):
@@ -452,7 +612,10 @@ def _is_transient(exc: BaseException) -> bool:
     )
 
 
-def _describe(exc: BaseException) -> str:
+def _describe(exc: BaseException, server: str | None = None) -> str:
+    """The error as one line; a failure that is not a reply of the server names the server."""
+    if isinstance(exc, _SessionFailed):
+        exc = exc.cause
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         parts = [f"{code} {msg.decode(errors='replace') if isinstance(msg, bytes) else msg}"
                  for code, msg in exc.recipients.values()]  # fmt: skip
@@ -464,7 +627,8 @@ def _describe(exc: BaseException) -> str:
             else str(exc.smtp_error)
         )
         return f"{type(exc).__name__}: {exc.smtp_code} {text}"
-    return f"{type(exc).__name__}: {exc}"
+    text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    return f"{text} (server {server})" if server else text
 
 
 def send_with_retries(
@@ -479,7 +643,8 @@ def send_with_retries(
 ) -> int:
     """Send, retrying transient failures `retries` times with doubling waits; returns the attempts made.
 
-    Raises `SendFailed` (a `DeliveryError`; password scrubbed) when the message could not be sent.
+    Raises `SendFailed` (a `DeliveryError`; password scrubbed) when the message could not be sent,
+    `ServerUnavailable` (a `SendFailed`) when the last failure was the session's, not the message's.
     """
     send = sender or send_message
     most = retries + 1
@@ -489,15 +654,16 @@ def send_with_retries(
         try:
             send(smtp, message, recipient=recipient)
             return attempt
-        except (smtplib.SMTPException, OSError) as exc:
-            reason = smtp.scrub(_describe(exc))
+        except (smtplib.SMTPException, OSError, _SessionFailed) as exc:
+            reason = smtp.scrub(_describe(exc, smtp.server))
             # every failed attempt is logged, the last one too, so the log counts what the result says
             if attempt >= most or not _is_transient(exc):
                 why = "giving up" if attempt >= most else "not retried (a permanent error)"
                 log.warning(
                     "send to %s: attempt %d of %d failed: %s; %s", recipient, attempt, most, reason, why
                 )
-                raise SendFailed(recipient, reason, attempts=attempt) from None
+                failure = ServerUnavailable if isinstance(exc, _SessionFailed) else SendFailed
+                raise failure(recipient, reason, attempts=attempt) from None
             wait = backoff * 2 ** (attempt - 1)
             log.warning(
                 "send to %s: attempt %d of %d failed: %s; retrying in %.0f s",
@@ -532,11 +698,22 @@ def deliver(
 
     def render(reader: Reader) -> Rendered:
         personal = digest_stage.filter_for_reader(digest, reader)
-        return render_edition(personal, maker.edition(personal, reader.language))
+        made = maker.make(personal, reader.language)
+        if made.reason:
+            log.warning("digest %s for %s: %s", week, reader.email, made.reason)
+        return render_edition(personal, made.edition, operator_note=made.reason)
 
     return _deliver_all(
         store, week=week, readers=readers, smtp=smtp, render=render, resend=resend,
         dry_run=dry_run, retries=retries, sleep=sleep, backoff=backoff,
+    )  # fmt: skip
+
+
+def needs_stored_digest(reader: Reader) -> bool:
+    """The reader's edition needs the stored digest (a translation or a filter), not just its Markdown."""
+    return reader.language != "en" or any(
+        (reader.include_directions, reader.exclude_directions, reader.keywords, reader.negative_keywords,
+         reader.min_relevance is not None)
     )  # fmt: skip
 
 
@@ -549,12 +726,16 @@ def deliver_markdown(
     smtp: SmtpSettings,
     resend: bool = False,
     dry_run: bool = False,
+    force: bool = False,
     retries: int = 3,
     sleep: Callable[[float], None] = time.sleep,
     backoff: float = 2.0,
 ) -> list[DeliveryResult]:
-    """Send an already rendered digest (only its Markdown was kept) as it is to every reader:
-    no per-reader filters and no translation are possible, and each result says so."""
+    """Send an already rendered digest (only its Markdown was kept) as it is.
+
+    No per-reader filter or translation is possible, so readers who need one
+    (`needs_stored_digest`) are held (status `held`, nothing sent or recorded) unless `force`,
+    which sends them the whole English digest and says so in the result."""
     title = next(
         (line[2:].strip() for line in markdown.splitlines() if line.startswith("# ")), f"Digest {week}"
     )
@@ -563,13 +744,17 @@ def deliver_markdown(
     attachment = (f"{week}.md", markdown) if len(html.encode("utf-8")) > HTML_BUDGET else None
 
     def render(reader: Reader) -> Rendered:
-        limited = reader.language != "en" or any(
-            (reader.include_directions, reader.exclude_directions, reader.keywords, reader.negative_keywords,
-             reader.min_relevance is not None)
-        )  # fmt: skip
+        limited = needs_stored_digest(reader)
+        held = None
+        if limited and not force:
+            held = (
+                f"not sent: their {reader.language} edition or filters need the stored digest, and only "
+                f"the Markdown of {week} is kept; rebuild it (`dltheory-digest run --week {week}`) "
+                "or pass --force to send the unfiltered English digest"
+            )
         note = "the stored digest has only its Markdown: sent unfiltered, in English" if limited else None
         return Rendered(
-            subject=title,
+            subject=clean_subject(title),
             markdown=markdown,
             html=html,
             language="en",
@@ -577,12 +762,19 @@ def deliver_markdown(
             note=note,
             papers=0,
             attachment=attachment,
+            held=held,
         )
 
     return _deliver_all(
         store, week=week, readers=readers, smtp=smtp, render=render, resend=resend,
         dry_run=dry_run, retries=retries, sleep=sleep, backoff=backoff,
     )  # fmt: skip
+
+
+def _skip_note(previous: Any) -> str:
+    if previous.held():
+        return f"being sent by another run (since {previous.updated_at:%Y-%m-%d %H:%M} UTC)"
+    return f"already sent {previous.updated_at:%Y-%m-%d %H:%M} UTC (use --resend to send again)"
 
 
 def _deliver_all(
@@ -602,56 +794,107 @@ def _deliver_all(
 
     results: list[DeliveryResult] = []
     seen: set[str] = set()
+    server_down: str | None = None  # the session failed: the remaining readers are not tried
     for reader in readers:
         key = ledger.reader_key(reader.email)
         if key in seen:  # the same address twice in the configuration gets one mail
             continue
         seen.add(key)
-        message_id = message_id_for(week, reader.email, smtp.domain)
-        if store is not None and not resend:
-            previous = ledger.get_delivery(store, week, reader.email)
-            if previous is not None and previous.status == "sent":
-                results.append(
-                    DeliveryResult(
-                        reader=reader.email,
-                        week=week,
-                        status="skipped",
-                        message_id=previous.message_id,
-                        language=previous.edition,
-                        attempts=0,
-                        note=f"already sent {previous.updated_at:%Y-%m-%d %H:%M} UTC (use --resend to send again)",
-                    )
-                )
-                continue
+        previous = ledger.get_delivery(store, week, reader.email) if store is not None else None
+        if previous is not None and (previous.held() or (previous.delivered and not resend)):
+            results.append(_skipped(week, reader, previous))
+            continue
         rendered = render(reader)
         base = DeliveryResult(
             reader=reader.email,
             week=week,
             status="dry-run",
-            message_id=message_id,
+            message_id=_next_message_id(week, reader.email, smtp.domain, previous),
             language=rendered.language,
             subject=rendered.subject,
             papers=rendered.papers,
             translated_by=rendered.translated_by,
             note=rendered.note,
         )
+        if rendered.held:
+            log.warning("digest %s not sent to %s: %s", week, reader.email, rendered.held)
+            results.append(_replace(base, status="held", note=rendered.held))
+            continue
         if dry_run:
             results.append(base)
             continue
-        results.append(_send_one(store, smtp, base, rendered, retries=retries, sleep=sleep, backoff=backoff))
+        reservation = ledger.reserve(
+            store, week=week, reader=reader.email, message_id=base.message_id, resend=resend
+        )
+        if not reservation.granted:  # another run got there between our look and the reservation
+            held_by = reservation.previous
+            results.append(
+                _skipped(week, reader, held_by)
+                if held_by is not None
+                else _replace(base, status="skipped", note="being sent by another run")
+            )
+            continue
+        base = _replace(
+            base, message_id=_next_message_id(week, reader.email, smtp.domain, reservation.previous)
+        )
+        first_id = message_id_for(week, reader.email, smtp.domain)
+        result = _send_one(
+            store, smtp, reservation, reader, base, rendered, references=first_id,
+            server_down=server_down, retries=retries, sleep=sleep, backoff=backoff,
+        )  # fmt: skip
+        results.append(result)
+        if server_down is None and result.status == "failed" and result.note == _SERVER_DOWN:
+            server_down = result.error
+            rest = len(readers) - len(seen)
+            if rest:
+                log.error(
+                    "%s: the remaining %d reader(s) are recorded as failed without being tried",
+                    server_down,
+                    rest,
+                )
     return results
+
+
+_SERVER_DOWN = "the SMTP server itself failed"
+NOT_TRIED = "not tried: the SMTP server failed for an earlier reader of this run"
+
+
+def _skipped(week: str, reader: Reader, previous: Any) -> DeliveryResult:
+    return DeliveryResult(
+        reader=reader.email,
+        week=week,
+        status="skipped",
+        message_id=previous.message_id,
+        language=previous.edition,
+        attempts=0,
+        note=_skip_note(previous),
+    )
+
+
+def _next_message_id(week: str, reader: str, domain: str, previous: Any) -> str:
+    """The first delivery keeps one id on every try (a copy that arrived despite an error is then
+    dropped by the client); each resend gets a new one, as clients drop a message id they have seen."""
+    if previous is None or not previous.delivered:
+        return message_id_for(week, reader, domain)
+    return message_id_for(week, reader, domain, _sequence_of(previous.message_id) + 1)
 
 
 def _send_one(
     store: Any,
     smtp: SmtpSettings,
+    reservation: Any,
+    reader: Reader,
     base: DeliveryResult,
     rendered: Rendered,
     *,
+    references: str,
+    server_down: str | None,
     retries: int,
     sleep: Callable[[float], None],
     backoff: float,
 ) -> DeliveryResult:
+    """Send one reserved reader's message (or, when the server is down, record it unsent) and
+    write the outcome to the ledger."""
     from dltheory_digest.store import deliveries as ledger
 
     message = build_message(
@@ -660,36 +903,52 @@ def _send_one(
         subject=rendered.subject,
         sender=smtp.mail_from,
         to=base.reader,
+        to_name=reader.name,
         message_id=base.message_id,
+        references=references,
+        list_id=list_id_for(smtp.domain),
+        list_unsubscribe=smtp.list_unsubscribe,
         language=rendered.language,
         attachment=rendered.attachment,
     )
-    status: ledger.DeliveryStatus = "sent"
+    sent = False
+    attempts = 0
     error: str | None = None
+    note = base.note
     try:
-        attempts = send_with_retries(
-            smtp, message, recipient=base.reader, retries=retries, backoff=backoff, sleep=sleep
-        )
-        log.info("digest %s sent to %s (%s, %d papers)", base.week, base.reader, base.language, base.papers)
+        if server_down is not None:
+            error, note = server_down, NOT_TRIED
+        else:
+            attempts = send_with_retries(
+                smtp, message, recipient=base.reader, retries=retries, backoff=backoff, sleep=sleep
+            )
+            sent = True
+            log.info(
+                "digest %s sent to %s (%s, %d papers)", base.week, base.reader, base.language, base.papers
+            )
     except SendFailed as exc:
-        status = "failed"
-        attempts = exc.attempts
-        error = smtp.scrub(str(exc))
+        attempts, error = exc.attempts, smtp.scrub(exc.reason)
+        if isinstance(exc, ServerUnavailable):
+            note = _SERVER_DOWN
         log.error(
             "digest %s not delivered to %s after %d attempt(s): %s", base.week, base.reader, attempts, error
         )
-    if store is not None:
-        ledger.record_delivery(
+    except BaseException as exc:  # never leave the row held by this run: record, then re-raise
+        error = smtp.scrub(f"{type(exc).__name__}: {exc}")
+        raise
+    finally:
+        ledger.finish(
             store,
+            reservation,
             week=base.week,
             reader=base.reader,
             message_id=base.message_id,
-            status=status,
+            sent=sent,
             attempts=attempts,
             error=error,
             edition=rendered.language,
         )
-    return _replace(base, status=status, attempts=attempts, error=error)
+    return _replace(base, status="sent" if sent else "failed", attempts=attempts, error=error, note=note)
 
 
 def _replace(result: DeliveryResult, **changes: Any) -> DeliveryResult:

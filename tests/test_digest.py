@@ -481,8 +481,8 @@ def test_markdown_has_every_part() -> None:
     assert "- [过参数化网络上的梯度下降](https://zhuanlan.zhihu.com/p/500000002) — Zhihu · zh" in markdown
     assert (
         # the arXiv listing is not linked: the title already links the abstract
-        "Seen in: arXiv · [Shamra](https://shamra-academia.com/show/3a3f) (ar)"
-        " · [Zhihu](https://zhuanlan.zhihu.com/p/48381795) (zh)"
+        "Seen in: arXiv | [Shamra](https://shamra-academia.com/show/3a3f) (ar)"
+        " | [Zhihu](https://zhuanlan.zhihu.com/p/48381795) (zh)"
     ) in markdown
     assert (
         "## Updated and newly discussed (1)" in markdown
@@ -490,7 +490,11 @@ def test_markdown_has_every_part() -> None:
     )
     assert "## Emerging (2)" in markdown
     assert "links to: [Gradient Descent Provably Optimizes" in markdown
-    assert "<details>\n<summary>Below the relevance threshold (1)</summary>" in markdown
+    # a line before <details> says what it holds: Gmail and Outlook show it expanded
+    assert (
+        "**Below the relevance threshold (1):** papers scored under this week's relevance threshold,"
+        " one line each.\n\n<details>\n<summary>Show the list</summary>"
+    ) in markdown
     # a source that failed before receiving anything has no counts, not zero of everything
     assert "| shamra | shamra | — | — | — | — | 0 | HTTP 503 after 3 retries |" in markdown
     assert "| zhihu | zhihu | 2 | 4 | 2 | 0 | 1: no body \\| in \\<div\\> | ok |" in markdown
@@ -580,7 +584,7 @@ def test_html_sanitizer_strips_raw_html_in_markdown() -> None:
 def test_html_has_inline_styles_anchors_and_direction() -> None:
     html = dg.render_html(dg.render_markdown(sample_digest()))
     assert '<html lang="en" dir="ltr">' in html
-    assert re.search(r'<h2 style="[^"]+" dir="auto" id="optimization-and-implicit-bias-1">', html)
+    assert re.search(r'<h2 style="[^"]+" dir="ltr" id="optimization-and-implicit-bias-1">', html)
     assert 'href="#optimization-and-implicit-bias-1"' in html
     assert re.search(r'<table style="[^"]*border-collapse:collapse', html)
     styles = {tag: attrs.get("style", "") for tag, attrs in _Tags(html).tags}
@@ -940,7 +944,7 @@ def test_seen_in_links_the_page_it_was_seen_on_not_the_paper_again() -> None:
     assert by_source["zhihu"].url == ZHIHU_POST_URL  # the article it was seen in
     markdown = dg.render_markdown(digest)
     assert (
-        f"Seen in: arXiv · [Notes · Theory of deep learning]({NOTES_PAGE}) · [知乎]({ZHIHU_POST_URL}) (zh)"
+        f"Seen in: arXiv | [Notes · Theory of deep learning]({NOTES_PAGE}) | [知乎]({ZHIHU_POST_URL}) (zh)"
         in markdown
     )
     assert "(https://arxiv.org/pdf/1806.07572.pdf)" not in markdown
@@ -1027,3 +1031,212 @@ def test_an_edition_note_with_a_command_is_code_in_the_header_as_in_the_footer()
     header = markdown.split("## ", 1)[0]
     assert "(run `dltheory-digest models install zh`)" in header
     assert "\\`" not in markdown
+
+
+# --- editions read in the reader's language, layout, plain text -----------------------------------
+
+
+def _zh_edition(digest: Digest, language: str = "zh") -> dg.Edition:
+    mark = {"zh": "译", "ar": "مترجم"}[language]
+    return dg.Edition(
+        language=language, translations={t: f"{mark}:{t}" for t in dg.translatable_texts(digest)}
+    )
+
+
+def test_a_zh_reader_gets_chinese_sources_as_written_not_translated_back() -> None:
+    digest = dg.build_digest(**_cross_language_inputs(translated=True))
+    markdown = dg.render_markdown(digest, _zh_edition(digest))
+    # the Zhihu commentary: the Chinese first sentence only, no zh→en translation, no "原文:"
+    assert "\n*知乎 (zh):* NTK 的开山之作：宽度趋于无穷时，网络函数沿一个固定的核演化。\n" in markdown
+    assert "The founding NTK paper" not in markdown and "原文" not in markdown
+    # the Zhihu post: its Chinese title is the link, not the English translation
+    assert f"- [深度学习理论阅读清单（2026 秋季更新）]({ZHIHU_POST_URL}) — 知乎 · 2026-11-18 · zh" in markdown
+    assert "Deep learning theory reading list" not in markdown
+    # an English edition keeps the translation first (as before)
+    english = dg.render_markdown(digest)
+    assert "*知乎 (zh):* The founding NTK paper" in english
+    assert f"[Deep learning theory reading list (autumn 2026 update)]({ZHIHU_POST_URL})" in english
+
+
+def test_an_ar_reader_gets_arabic_commentary_as_written() -> None:
+    page = Item(
+        source_id="shamra",
+        kind=ItemKind.PAPER,
+        title="Deep Neural Networks as Gaussian Processes",
+        url="https://shamra-academia.com/show/3a4f5e27d6a913",
+        lang="ar",
+        text="شبكة عميقة عشوائية بطبقات لا نهائية العرض تكافئ عملية غاوسية. جملة ثانية.",
+        text_en="A random deep network with infinitely wide layers is a Gaussian process. A second one.",
+        translated_by="argos ar→en 1.0",
+    )
+    cluster = PaperCluster(
+        paper=_paper("1711.00165", page.title, ["Jaehoon Lee"], ["stat.ML"], "An abstract sentence here."),
+        sightings=(_arxiv("1711.00165"), Sighting("shamra", "Shamra", page.url, "ar")),
+        item_keys=(f"shamra|{page.key}",),
+    )
+    [cluster] = dg.with_item_texts([cluster], [page])
+    inputs = {**sample_inputs(), "clusters": [cluster], "updated": [], "emerging": [], "posts": []}
+    inputs["classifications"] = {cluster.paper.key: Classification("kernels", relevance=0.9)}
+    digest = dg.build_digest(**inputs)
+    arabic = dg.render_markdown(digest, _zh_edition(digest, "ar"))
+    assert "*Shamra (ar):* شبكة عميقة عشوائية بطبقات لا نهائية العرض تكافئ عملية غاوسية." in arabic
+    assert "A random deep network" not in arabic
+    chinese = dg.render_markdown(digest, _zh_edition(digest, "zh"))  # not the zh reader's language
+    assert (
+        "*Shamra (ar):* A random deep network with infinitely wide layers is a Gaussian process." in chinese
+    )
+
+
+def _html_blocks(html: str) -> list[tuple[str, str, str]]:
+    """(tag, dir, inner HTML) of every p/li/h*/summary/td block."""
+    return [
+        (m.group(1), m.group(2), m.group(3))
+        for m in re.finditer(
+            r'<(p|li|h[1-4]|summary|td)\b[^>]*?dir="(\w+)"[^>]*>(.*?)</\1>', html, flags=re.DOTALL
+        )
+    ]
+
+
+def test_arabic_blocks_are_right_to_left_and_english_lines_are_isolated() -> None:
+    digest = sample_digest()
+    # titles and direction names translated, summaries left in English (their output was unusable)
+    edition = dg.Edition(
+        language="ar",
+        translations={t: f"مترجم: {t}" for t in dg.translatable_texts(digest) if len(t) < 80},
+    )
+    html = dg.render_html(dg.render_markdown(digest, edition), language="ar")
+    blocks = _html_blocks(html)
+    assert blocks and {d for _, d, _ in blocks} == {"rtl"}  # no dir="auto": every block the same way
+    # the paper block of 1810.02054: Arabic title line, then English lines each in their own ltr span
+    [block] = [inner for tag, _, inner in blocks if tag == "p" and "We show that gradient descent" in inner]
+    lines = re.split(r"<br\s*/?>\s*", block)
+    assert lines[0].startswith("<strong>العنوان:</strong>")
+    assert lines[1].startswith('<span dir="ltr">Simon S. Du')
+    summary = next(line for line in lines if "We show that" in line)
+    assert summary.startswith('<span dir="ltr">We show that') and summary.endswith("training.</span>")
+    assert lines[-1].startswith("المصادر:")  # Arabic line: the block's own direction, no span
+    # the table of contents: every entry right-to-left, the English names isolated
+    contents = html.split('id="المحتويات"', 1)[1].split("</ul>", 1)[0]
+    entries = re.findall(r'<li [^>]*dir="(\w+)"', contents)
+    assert entries and set(entries) == {"rtl"}
+    # an English edition: left-to-right blocks, an Arabic line isolated the other way
+    english = dg.render_html("A line  \nفهم التعلم العميق يتطلب  \nAnother line\n")
+    [(_, direction, inner)] = _html_blocks(english)
+    assert direction == "ltr" and '<span dir="rtl">فهم التعلم العميق يتطلب</span>' in inner
+    assert_inert(html)
+
+
+def test_a_runaway_title_is_cut_wherever_it_is_shown() -> None:
+    inputs = _cross_language_inputs(translated=True)
+    [post] = inputs["posts"]
+    runaway = "deep learning theory " + "d neural " * 100
+    inputs["posts"] = [dataclasses.replace(post, title_en=runaway)]
+    markdown = dg.render_markdown(dg.build_digest(**inputs))
+    links = re.findall(rf"\[([^\]]*)\]\({re.escape(ZHIHU_POST_URL)}\)", markdown)
+    long_links = [text for text in links if text.startswith("deep learning theory")]
+    assert long_links and all(len(text) <= dg.TITLE_MAX_CHARS and text.endswith("…") for text in long_links)
+    assert runaway.strip() not in markdown
+    assert dg.display_title("A short title") == "A short title"
+
+
+def test_plain_text_has_no_html_tags_and_no_in_page_links() -> None:
+    markdown = dg.render_markdown(sample_digest())
+    plain = dg.render_plain_text(markdown)
+    assert "<details>" not in plain and "<summary>" not in plain and "</details>" not in plain
+    assert "](#" not in plain
+    assert "- Optimization and implicit bias (1)\n" in plain  # the contents, as a plain list
+    assert "**Below the relevance threshold (1):**" in plain  # the appendix keeps its heading line
+    assert (
+        "- [Deep Double Descent: Where Bigger Models and More Data Hurt](https://arxiv.org/abs/1912.02292)"
+        in plain
+    )
+    # scraped text stays escaped and inert, formulas stay whole
+    assert "\\<script\\>" in plain and "`$O(1/\\sqrt{n})$`" in plain
+    assert dg.render_plain_text("a `x<b>y` <b>bold</b> \\<i\\> [k](#k) [w](https://w.org)\n") == (
+        "a `x<b>y` bold \\<i\\> k [w](https://w.org)\n"
+    )
+    assert dg.render_plain_text(markdown) == plain  # the same Markdown, the same text
+    # a stored digest from before the line that names the list: the summary stays, as a line
+    old = "text\n\n<details>\n<summary>Below the relevance threshold (1)</summary>\n\n- a\n\n</details>\n"
+    assert dg.render_plain_text(old) == "text\n\n**Below the relevance threshold (1)**\n\n- a\n"
+
+
+def test_seen_in_separator_is_the_same_in_every_edition() -> None:
+    digest = dg.build_digest(**_cross_language_inputs(translated=True))
+    expected = f"arXiv | [Notes · Theory of deep learning]({NOTES_PAGE}) | [知乎]({ZHIHU_POST_URL}) (zh)"
+    assert f"Seen in: {expected}" in dg.render_markdown(digest)
+    assert f"来源: {expected}" in dg.render_markdown(digest, _zh_edition(digest))
+    assert f"المصادر: {expected}" in dg.render_markdown(digest, _zh_edition(digest, "ar"))
+
+
+def test_weekdays_are_written_in_the_edition_language() -> None:
+    digest = sample_digest()
+    assert "arXiv 发布日: 2026-11-16 (周一), 2026-11-17 (周二)" in dg.render_markdown(
+        digest, _zh_edition(digest)
+    )
+    arabic = dg.render_markdown(digest, _zh_edition(digest, "ar"))
+    assert "\u20662026-11-16\u2069 (الاثنين), \u20662026-11-17\u2069 (الثلاثاء)" in arabic
+
+
+def _shipped_directions_digest() -> Digest:
+    from dltheory_digest.directions import load_taxonomy
+
+    taxonomy = load_taxonomy()
+    directions = [(d.id, d.name) for d in taxonomy.directions] + [("mine", "My own direction")]
+    inputs = sample_inputs()
+    ids = ["overparameterization", "optimization", "generalization", "mine", "generalization", "other"]
+    inputs["classifications"] = {
+        key: dataclasses.replace(c, primary=ids[i])
+        for i, (key, c) in enumerate(inputs["classifications"].items())
+    }
+    return dg.build_digest(**{**inputs, "directions": directions})
+
+
+def test_shipped_directions_have_hand_written_zh_and_ar_names() -> None:
+    digest = _shipped_directions_digest()
+    zh = dg.render_markdown(digest, _zh_edition(digest))
+    assert "## 过参数化、神经正切核与无限宽度 (1)" in zh and "## 优化与训练动力学 (1)" in zh
+    assert "- [泛化与模型容量 (1)](#泛化与模型容量-1)" in zh
+    assert "Generalization and capacity" not in zh
+    ar = dg.render_markdown(digest, _zh_edition(digest, "ar"))
+    assert "## التعميم والسعة (1)" in ar
+    # a direction the user added is machine-translated; only it is asked of the model
+    texts = dg.translatable_texts(digest, "zh")
+    assert "My own direction" in texts
+    assert "## 译:My own direction (1)" in zh
+    assert (
+        "Generalization and capacity" not in texts
+        and "Generalization and capacity" in dg.translatable_texts(digest)
+    )
+    renamed = dataclasses.replace(
+        digest,
+        sections=tuple(
+            dataclasses.replace(s, name="Generalisation") if s.direction_id == "generalization" else s
+            for s in digest.sections
+        ),
+    )
+    assert dg.hand_written_direction("generalization", "Generalisation", "zh") is None  # renamed by the user
+    edition = dg.Edition(language="zh", translations={"Generalisation": "译:Generalisation"})
+    assert "## 译:Generalisation (1)" in dg.render_markdown(renamed, edition)
+    # an edition that fell back to English keeps the English names
+    assert "## Generalization and capacity (1)" in dg.render_markdown(
+        digest, dg.Edition(language="zh", note="n")
+    )
+
+
+def test_a_reader_whose_filters_match_nothing_is_told_so() -> None:
+    digest = sample_digest()
+    reader = Reader(email="a@example.org", include_directions=("kernels",), keywords=("diffusion",))
+    personal = dg.filter_for_reader(digest, reader)
+    markdown = dg.render_markdown(personal)
+    assert "No papers this week." not in markdown
+    assert (
+        "None of this week's 4 papers matched your filters (directions Neural tangent kernel and infinite"
+        ' width; keywords "diffusion").'
+    ) in markdown
+    assert markdown.count('keywords "diffusion"') == 1  # not repeated among the notes
+    zh = dg.render_markdown(personal, dg.Edition(language="zh", translations={"-": "-"}))
+    assert "本周 4 篇论文中没有符合您筛选条件的论文（directions" in zh
+    # a week without papers still says so plainly
+    empty = dg.build_digest(**{**sample_inputs(), "clusters": [], "updated": [], "emerging": []})
+    assert "No papers this week." in dg.render_markdown(dg.filter_for_reader(empty, reader))

@@ -33,6 +33,7 @@ from dltheory_digest.language import (
     localize_items,
 )
 from dltheory_digest.language import argos as argos_packages
+from dltheory_digest.language.translate import unusable_reason
 from dltheory_digest.models import Item, ItemKind
 
 ZH_TEXTS = [
@@ -87,7 +88,8 @@ def test_installed_packages_are_listed_without_importing_argos(packages_dir: Pat
 
 
 def test_batched_translation_equals_argos_per_string_path(packages_dir: Path) -> None:
-    translator = Translator(packages_dir=packages_dir, glossary=Glossary())  # the model's output only
+    # the model's output only: no glossary, and no check (this random model writes only runaways)
+    translator = Translator(packages_dir=packages_dir, glossary=Glossary(), check_output=False)
     results = translator.translate_many(ZH_TEXTS, "zh", "en")
     engine = translator.engine("zh", "en")
     singles = [engine.translate_one(translator.prepare(t, "zh", "en")) for t in ZH_TEXTS]
@@ -145,7 +147,10 @@ def test_glossary_terms_come_out_the_same(packages_dir: Path, tmp_path: Path) ->
     glossary_file.write_text(
         "zh:\n  神经正切核: neural tangent kernel\n  泛化界: generalization bound\n", "utf-8"
     )
-    translator = Translator(packages_dir=packages_dir, glossary=load_glossary(glossary_file))
+    # unchecked: the terms are kept verbatim in whatever the model writes, runaway or not
+    translator = Translator(
+        packages_dir=packages_dir, glossary=load_glossary(glossary_file), check_output=False
+    )
     # a text that is only glossary terms needs no model and is exact
     only_terms = translator.translate_many(["神经正切核", "泛化界"], "zh", "en")
     assert [r.english for r in only_terms] == ["neural tangent kernel", "generalization bound"]
@@ -194,7 +199,8 @@ def test_localize_items_translates_only_foreign_segments(packages_dir: Path) -> 
         Item("shamra", ItemKind.PAPER, "حدود التعميم للشبكات العصبية", lang="ar"),
         Item("qiita", ItemKind.POST, "深層学習の汎化について"),
     ]
-    translator = Translator(packages_dir=packages_dir, cache=MemoryTranslationCache())
+    # unchecked: this is about which segments are translated, and the random model only writes runaways
+    translator = Translator(packages_dir=packages_dir, cache=MemoryTranslationCache(), check_output=False)
     result = localize_items(items, translator)
     zh, en, ar, ja = result.items
     assert zh.lang == "mixed" and zh.title == items[0].title
@@ -302,7 +308,7 @@ def test_argos_settings_stay_out_of_home(packages_dir: Path) -> None:
 def test_localize_items_reaches_the_mentions_a_post_cites(packages_dir: Path) -> None:
     mention = Item("zhihu", ItemKind.MENTION, "本文研究了泛化界。", lang="zh")
     post = Item("zhihu", ItemKind.POST, "深度学习理论", lang="zh", cited=(mention,))
-    result = localize_items([post], Translator(packages_dir=packages_dir))
+    result = localize_items([post], Translator(packages_dir=packages_dir, check_output=False))
     [localized] = result.items
     assert localized.title_en == "deep learning theory"  # glossary only: no model needed
     [cited] = localized.cited
@@ -405,3 +411,71 @@ def test_models_install_command_offline_fails_fast_and_clearly(tmp_path: Path) -
     )
     assert result.exit_code == 1
     assert "cannot reach the Argos package index" in result.output and "--from-file" in result.output
+
+
+# --- unusable output (runaways) -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("source", "output", "reason"),
+    [
+        ("深度学习理论阅读清单", "Deep learning theory reading list", None),
+        (
+            "Understanding deep learning requires rethinking generalization",
+            "理解深度学习需要重新思考泛化",
+            None,
+        ),
+        (
+            "The kernel matrix is [1, 1, 1, 1].",
+            "核矩阵为 [1, 1, 1, 1]。",
+            None,
+        ),  # numbers repeat, words do not
+        ("New York New York New York New York", "纽约纽约纽约纽约", None),  # the source repeats it too
+        ("泛化界", "generalization bound bound bound bound", "'bound' 4 times in a row"),
+        ("泛化界很紧", "the bound is d neural d neural d neural d neural", "'d neural' 4 times in a row"),
+        ("Gradient descent", "梯度梯度梯度梯度", "'梯 度' 4 times in a row"),
+        ("机器学习", "x" * 57, "57 characters for 4"),  # 4 x 4 + 40 = 56
+        ("机器学习", "   ", "empty"),
+    ],
+)
+def test_unusable_reason(source: str, output: str, reason: str | None) -> None:
+    assert unusable_reason(source, output) == reason
+    if reason is None:
+        assert unusable_reason(source, "x" * (4 * len(source) + 40)) is None  # the limit itself is fine
+
+
+def test_a_runaway_output_is_discarded_and_the_original_kept(packages_dir: Path) -> None:
+    """The tiny model's random weights write a loop hundreds of characters long for any sentence:
+    exactly what a real model does on input it cannot handle, and what must not reach a title."""
+    cache = MemoryTranslationCache()
+    texts = ["深度学习理论阅读清单（2026 秋季更新）", "神经正切核"]
+    translator = Translator(packages_dir=packages_dir, cache=cache)
+    runaway, terms = translator.translate_many(texts, "zh", "en")
+    raw = translator.engine("zh", "en").translate_batch([translator.prepare(texts[0], "zh", "en")])[0]
+    assert len(raw) > 4 * len(texts[0]) + 40  # the model really ran away
+    assert runaway.english == runaway.original == texts[0] and runaway.model == "argos zh→en 0.1"
+    assert runaway.note is not None and runaway.note.startswith(
+        "discarded: the output of argos zh→en 0.1 was unusable ("
+    )
+    assert runaway.note.endswith("; kept the original")
+    assert terms.english == "neural tangent kernel" and terms.note is None  # glossary only: usable
+    # the cache keeps the raw output: a rerun gives the same verdict without the model
+    again = Translator(packages_dir=packages_dir, cache=cache)
+    assert again.translate_many(texts, "zh", "en") == [runaway, terms]
+    assert (again.stats.hits, again.stats.new) == (1, 0) and again._engines == {}
+
+
+def test_localize_items_keeps_only_the_original_of_a_discarded_translation(packages_dir: Path) -> None:
+    post = Item("zhihu", ItemKind.POST, "深度学习理论阅读清单（2026 秋季更新）", lang="zh")
+    glossary_only = Item("zhihu", ItemKind.POST, "深度学习理论", lang="zh")
+    cache = MemoryTranslationCache()
+    result = localize_items([post, glossary_only], Translator(packages_dir=packages_dir, cache=cache))
+    discarded, kept = result.items
+    assert discarded.title == post.title and discarded.title_en is None and discarded.translated_by is None
+    assert discarded.english_title == post.title
+    assert kept.title_en == "deep learning theory"
+    [note] = result.notes
+    assert note.startswith("discarded: the output of argos zh→en 0.1 was unusable (")
+    # a rerun answered by the cache says the same (the week's file stays byte-identical)
+    again = localize_items([post, glossary_only], Translator(packages_dir=packages_dir, cache=cache))
+    assert (again.items, again.notes, again.new_translations) == (result.items, result.notes, 0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import email
 import logging
@@ -9,6 +10,7 @@ import re
 import smtplib
 import socket
 import ssl
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import policy
@@ -49,7 +51,7 @@ class Received:
 
     @property
     def message(self) -> EmailMessage:
-        return email.message_from_bytes(self.raw, policy=policy.default)  # type: ignore[return-value]
+        return email.message_from_bytes(self.raw, policy=policy.default)
 
 
 @dataclass
@@ -155,7 +157,7 @@ def test_both_parts_arrive_with_the_right_headers(mailbox: tuple[Mailbox, int], 
         == result.message_id
     )
     expected = dg.render_markdown(dg.filter_for_reader(digest, reader))
-    assert text_of(message) == expected
+    assert text_of(message) == dg.render_plain_text(expected)
     html = text_of(message, "html")
     assert "神经正切核：收敛与泛化" in html and "فهم التعلم العميق" in html
     assert_inert(html)
@@ -224,7 +226,16 @@ def test_rerun_sends_nothing_and_resend_sends_again(mailbox: tuple[Mailbox, int]
     )
     assert [r.status for r in resent] == ["sent", "sent"]
     assert len(box.received) == 4
-    assert box.received[0].message["Message-ID"] == box.received[2].message["Message-ID"]
+    # clients drop a message whose id they have seen: a resend has its own, threaded to the first
+    first_message, again_ = box.received[0].message, box.received[2].message
+    first_id = first_message["Message-ID"]
+    assert again_["Message-ID"] != first_id and again_["References"] == first_id
+    assert first_message["References"] is None
+    third = mail.deliver(
+        store, week=WEEK, digest=sample_digest(), readers=readers[:1], smtp=smtp_for(port), resend=True
+    )
+    assert third[0].message_id not in {first_id, again_["Message-ID"]}
+    assert box.received[4].message["References"] == first_id
 
     other_week = mail.deliver(
         store, week="2026-W48", digest=sample_digest(), readers=readers, smtp=smtp_for(port)
@@ -335,8 +346,16 @@ def test_unreachable_server_fails_every_reader_cleanly(store: Any) -> None:
         sleep=no_sleep(waits),
     )
     assert [r.status for r in results] == ["failed", "failed"]
-    assert all("Connection" in (r.error or "") for r in results)
-    assert waits == [2.0, 2.0]
+    # the first reader is retried; the server is down for everyone, so the second is not tried
+    assert waits == [2.0] and [r.attempts for r in results] == [2, 0]
+    first, second = results
+    assert first.error == second.error and f"127.0.0.1:{port}" in (first.error or "")
+    assert (first.error or "").startswith("ConnectionRefusedError")  # no "[reader]" prefix
+    assert "not tried" in (second.note or "")
+    assert [(r["reader"], r["status"], r["error"]) for r in ledger_rows(store)] == [
+        ("ada@example.org", "failed", first.error),
+        ("bo@example.org", "failed", first.error),
+    ]
 
 
 def test_dry_run_sends_and_records_nothing(mailbox: tuple[Mailbox, int], store: Any) -> None:
@@ -366,24 +385,181 @@ def test_missing_translation_model_falls_back_to_english_and_says_so(
         translator=None,
     )
     assert result.status == "sent" and result.language == "en" and result.translated_by is None
+    # the operator is told why and what to run; the reader gets a hand-written line in Arabic
     assert "ar edition requested" in (result.note or "") and "sent in English" in (result.note or "")
+    assert "models install ar" in (result.note or "")
     text = text_of(box.to("amal@example.org")[0])
-    assert text.startswith("# Deep-learning theory digest") and "no en→ar model" in text
+    assert text.startswith("# Deep-learning theory digest")
+    assert dg.labels_for("ar")["untranslated"] in text
+    assert "no en→ar model" not in text and "ar edition requested" not in text
 
 
 def test_markdown_only_digest_is_sent_as_it_is(mailbox: tuple[Mailbox, int], store: Any) -> None:
     box, port = mailbox
     markdown = dg.render_markdown(sample_digest())
-    results = mail.deliver_markdown(
+    readers = [
+        Reader(email="ada@example.org"),
+        Reader(email="li@example.org", language="zh"),
+        Reader(email="kernel@example.org", include_directions=("kernels",)),
+    ]
+    results = mail.deliver_markdown(store, week=WEEK, markdown=markdown, readers=readers, smtp=smtp_for(port))
+    # a zh edition or a filter cannot be made from the Markdown: those readers are held back
+    assert [r.status for r in results] == ["sent", "held", "held"]
+    assert results[0].note is None and "--force" in (results[1].note or "")
+    assert [r.recipients for r in box.received] == [["ada@example.org"]]
+    assert [r["reader"] for r in ledger_rows(store)] == ["ada@example.org"]  # held is not recorded
+    assert text_of(box.to("ada@example.org")[0]) == dg.render_plain_text(markdown)
+
+    forced = mail.deliver_markdown(
+        store, week=WEEK, markdown=markdown, readers=readers, smtp=smtp_for(port), force=True
+    )
+    assert [r.status for r in forced] == ["skipped", "sent", "sent"]
+    assert "unfiltered, in English" in (forced[1].note or "")
+    assert text_of(box.to("li@example.org")[0]) == dg.render_plain_text(markdown)
+
+
+def test_a_failed_resend_keeps_the_reader_delivered(mailbox: tuple[Mailbox, int], store: Any) -> None:
+    box, port = mailbox
+    ada = [Reader(email="ada@example.org")]
+    first = mail.deliver(store, week=WEEK, digest=sample_digest(), readers=ada, smtp=smtp_for(port))
+    assert first[0].status == "sent"
+    box.refuse.add("ada@example.org")
+    failed = mail.deliver(
+        store, week=WEEK, digest=sample_digest(), readers=ada, smtp=smtp_for(port), resend=True
+    )
+    assert failed[0].status == "failed"
+    assert (failed[0].error or "").startswith("recipient refused: 550")  # no "[reader]" prefix
+    row = ledger.get_delivery(store, WEEK, "ada@example.org")
+    assert row is not None and row.status == "sent" and row.delivered
+    assert (row.error or "").startswith("resend failed: recipient refused")
+    # the reader has the week: a plain run does not mail them a second time
+    box.refuse.clear()
+    again = mail.deliver(store, week=WEEK, digest=sample_digest(), readers=ada, smtp=smtp_for(port))
+    assert again[0].status == "skipped" and len(box.received) == 1
+    # the failed resend's id was tried (it may have arrived): the next resend takes a new one
+    resent = mail.deliver(
+        store, week=WEEK, digest=sample_digest(), readers=ada, smtp=smtp_for(port), resend=True
+    )
+    ids = {first[0].message_id, failed[0].message_id, resent[0].message_id}
+    assert resent[0].status == "sent" and len(ids) == 3 and len(box.received) == 2
+
+
+@dataclass
+class GatedMailbox(Mailbox):
+    """Holds the DATA of `gated` until `gate` is set, and says (`entered`) when one arrived."""
+
+    gated: str = "ada@example.org"
+    gate: threading.Event = field(default_factory=threading.Event)
+    entered: threading.Event = field(default_factory=threading.Event)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.gated in envelope.rcpt_tos:
+            self.entered.set()
+            while not self.gate.is_set():
+                await asyncio.sleep(0.02)
+        return await super().handle_DATA(server, session, envelope)
+
+
+@pytest.mark.parametrize("resend", [False, True])
+def test_two_runs_at_once_mail_a_reader_once(tmp_path: Path, resend: bool) -> None:
+    handler = GatedMailbox()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    first_run, second_run = open_store(url), open_store(url)
+    readers = [Reader(email="ada@example.org"), Reader(email="bo@example.org")]
+    try:
+        if resend:  # both runs resend to a reader who already has the week
+            handler.gate.set()
+            mail.deliver(
+                first_run, week=WEEK, digest=sample_digest(), readers=readers[:1], smtp=smtp_for(port)
+            )
+            handler.gate.clear()
+            handler.entered.clear()
+        before = len(handler.to("ada@example.org"))
+        first_results: list[mail.DeliveryResult] = []
+
+        def run() -> None:
+            first_results.extend(
+                mail.deliver(
+                    first_run,
+                    week=WEEK,
+                    digest=sample_digest(),
+                    readers=readers[:1],
+                    smtp=smtp_for(port),
+                    resend=resend,
+                )
+            )
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        assert handler.entered.wait(60)  # the first run is in the middle of its SMTP exchange
+        second = mail.deliver(
+            second_run, week=WEEK, digest=sample_digest(), readers=readers, smtp=smtp_for(port), resend=resend
+        )
+        handler.gate.set()
+        thread.join(60)
+    finally:
+        handler.gate.set()
+        controller.stop()
+    assert [r.status for r in first_results] == ["sent"]
+    assert [r.status for r in second] == ["skipped", "sent"]
+    assert "being sent by another run" in (second[0].note or "")
+    assert len(handler.to("ada@example.org")) == before + 1 and len(handler.to("bo@example.org")) == 1
+    row = ledger.get_delivery(second_run, WEEK, "ada@example.org")
+    assert row is not None and row.status == "sent"
+    first_run.close()
+    second_run.close()
+
+
+def test_headers_name_the_reader_and_the_list(mailbox: tuple[Mailbox, int], store: Any) -> None:
+    box, port = mailbox
+    smtp = smtp_for(port, list_unsubscribe="mailto:unsubscribe@example.org?subject=stop")
+    readers = [Reader(email="ada@example.org", name="Ada Lovelace"), Reader(email="bo@example.org")]
+    mail.deliver(store, week=WEEK, digest=sample_digest(), readers=readers, smtp=smtp)
+    ada, bo = box.to("ada@example.org")[0], box.to("bo@example.org")[0]
+    assert ada["To"].addresses[0].display_name == "Ada Lovelace"
+    assert ada["To"].addresses[0].addr_spec == "ada@example.org" and bo["To"] == "bo@example.org"
+    assert ada["List-Id"] == "DL theory digest <dltheory-digest.example.org>"
+    assert ada["List-Unsubscribe"] == "<mailto:unsubscribe@example.org?subject=stop>"
+    plain = mail.build_message(
+        markdown="x", html="<p>x</p>", subject="s", sender="a@example.org", to="b@example.org",
+        message_id="<m@example.org>",
+    )  # fmt: skip
+    assert plain["List-Unsubscribe"] is None and plain["References"] is None
+
+
+def test_an_ip_server_makes_address_literals(mailbox: tuple[Mailbox, int], store: Any) -> None:
+    box, port = mailbox
+    smtp = mail.SmtpSettings._from_values({"host": "127.0.0.1", "port": port})
+    assert smtp.mail_from == "dltheory-digest@[127.0.0.1]" and smtp.domain == "[127.0.0.1]"
+    assert mail.mail_domain("::1") == "[IPv6:::1]" and mail.mail_domain("mailhost") == "localhost"
+    assert mail.mail_domain("smtp.example.org") == "smtp.example.org"
+    assert mail.list_id_for("[127.0.0.1]") == "DL theory digest <dltheory-digest.localhost>"
+    [result] = mail.deliver(
+        store, week=WEEK, digest=sample_digest(), readers=[Reader(email="ada@example.org")], smtp=smtp
+    )
+    assert result.status == "sent" and result.message_id.endswith("@[127.0.0.1]>")
+    [received] = box.received
+    assert received.sender == "dltheory-digest@[127.0.0.1]"
+    assert received.message["Message-ID"] == result.message_id
+
+
+def test_the_subject_has_no_bidi_controls(mailbox: tuple[Mailbox, int], store: Any) -> None:
+    box, port = mailbox
+    assert mail.clean_subject("a\u202eb\u2066c\u2069 d\u202a\u202c\n e") == "abc d e"
+    [result] = mail.deliver(
         store,
         week=WEEK,
-        markdown=markdown,
-        readers=[Reader(email="ada@example.org"), Reader(email="li@example.org", language="zh")],
+        digest=sample_digest(),
+        readers=[Reader(email="amal@example.org", language="ar")],
         smtp=smtp_for(port),
+        translator=EchoTranslator(),
     )
-    assert [r.status for r in results] == ["sent", "sent"]
-    assert results[0].note is None and "unfiltered, in English" in (results[1].note or "")
-    assert text_of(box.to("li@example.org")[0]) == markdown
+    subject = box.to("amal@example.org")[0]["Subject"]
+    assert result.language == "ar" and "2026-W47" in subject and subject == result.subject
+    assert not set(subject) & set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 def _html_size(markdown: str) -> int:
@@ -413,7 +589,7 @@ def test_an_oversized_digest_is_shortened_and_the_full_one_attached(
     assert attached.get_content_type() == "text/markdown" and attached.get_filename() == f"{WEEK}.md"
     assert str(attached.get_content()).replace("\r\n", "\n") == full  # the whole digest, appendix too
     plain, html = text_of(message), text_of(message, "html")
-    assert plain == without_appendix and len(html.encode("utf-8")) <= budget
+    assert plain == dg.render_plain_text(without_appendix) and len(html.encode("utf-8")) <= budget
     assert f"listed in {WEEK}.md" in plain and "<details>" not in plain
     assert "### " in plain  # the papers keep their summaries
     assert f"the full digest is attached as {WEEK}.md" in html
@@ -442,7 +618,7 @@ def test_an_oversized_stored_markdown_is_attached_as_it_is(
         store, week=WEEK, markdown=markdown, readers=[Reader(email="ada@example.org")], smtp=smtp_for(port)
     )
     message = box.received[0].message
-    assert text_of(message) == markdown
+    assert text_of(message) == dg.render_plain_text(markdown)
     [attached] = [p for p in message.iter_attachments()]
     assert attached.get_filename() == f"{WEEK}.md"
 
@@ -644,7 +820,7 @@ def test_build_message_round_trips_utf8() -> None:
     assert max(raw) < 128  # 7-bit on the wire: any relay accepts it
     parsed = email.message_from_bytes(raw, policy=policy.default)
     assert parsed["Subject"] == "周报 2026-W47 · موجز"
-    assert text_of(parsed) == "# 标题\n\nمرحبا بالعالم\n"  # type: ignore[union-attr]
+    assert text_of(parsed) == "# 标题\n\nمرحبا بالعالم\n"
 
 
 def test_smtp_errors_are_classified() -> None:
@@ -683,10 +859,10 @@ def test_zh_edition_through_a_real_argos_model(
     )
     assert translator.stats.new > 0  # the model really ran
     assert result.status == "sent" and result.language == "en" and result.translated_by is None
-    assert "argos en→zh 0.3" in (result.note or "") and "unusable" in (result.note or "")
+    assert "argos en→zh 0.3" in (result.note or "") and "sent in English" in (result.note or "")
     text = text_of(box.to("li@example.org")[0])
     assert text.startswith("# Deep-learning theory digest 2026-W47")
-    assert "zh edition requested; the output of argos en→zh 0.3 was unusable" in text
+    assert dg.labels_for("zh")["untranslated"] in text and "zh edition requested" not in text
     assert "We show that gradient descent reaches zero training loss" in text
 
 
@@ -711,6 +887,72 @@ def test_translated_summary_keeps_its_formula() -> None:
     edition = mail._EditionMaker(DropsMath()).edition(digest, "zh")
     summary = next(p.summary for s in digest.sections for p in s.papers if "$" in p.summary)
     assert edition.translations[summary].endswith("($O(1/\\sqrt{n})$)")
+
+
+@dataclass(frozen=True)
+class Translated:
+    """The shape of the language stage's result."""
+
+    english: str
+    model: str | None
+    note: str | None = None
+
+
+def test_an_unusable_edition_does_not_change_the_next_readers() -> None:
+    digest = sample_digest()
+    kernel = Reader(email="kernel@example.org", language="zh", include_directions=("kernels",))
+    plain = Reader(email="li@example.org", language="zh")
+    broken = set(dg.translatable_texts(dg.filter_for_reader(digest, kernel)))
+
+    class BreaksTheKernelTexts:
+        def translate_many(self, texts: list[str], from_code: str, to_code: str) -> list[str]:
+            return [("梯度" * 500) if t in broken else f"译:{t}" for t in texts]
+
+    for order in ([kernel, plain], [plain, kernel]):
+        results = mail.deliver(
+            None, week=WEEK, digest=digest, readers=order, smtp=smtp_for(25), dry_run=True,
+            translator=BreaksTheKernelTexts(),
+        )  # fmt: skip
+        by_reader = {r.reader: r for r in results}
+        assert by_reader["kernel@example.org"].language == "en"
+        assert "unusable" in (by_reader["kernel@example.org"].note or "")
+        # the plain reader's edition has the same three texts unusable, among 16: it stays zh
+        assert by_reader["li@example.org"].language == "zh" and by_reader["li@example.org"].note is None
+
+
+def test_a_note_on_one_text_leaves_the_edition_translated() -> None:
+    class DiscardsOne:
+        def translate_many(self, texts: list[str], from_code: str, to_code: str) -> list[Translated]:
+            return [
+                Translated(t, "argos en→zh 1.9", "discarded: unusable output; kept the original")
+                if t == "Generalization"
+                else Translated(f"译:{t}", "argos en→zh 1.9")
+                for t in texts
+            ]
+
+    made = mail._EditionMaker(DiscardsOne()).make(sample_digest(), "zh")
+    assert made.reason is None and made.edition.model == "argos en→zh 1.9"
+    assert "Generalization" not in made.edition.translations  # stays in English
+    assert made.edition.translations["Optimization and implicit bias"] == "译:Optimization and implicit bias"
+
+
+def test_a_language_without_a_model_is_asked_once() -> None:
+    class NoModel:
+        calls = 0
+
+        def translate_many(self, texts: list[str], from_code: str, to_code: str) -> list[Translated]:
+            NoModel.calls += 1
+            return [Translated(t, None, f"untranslated: no en→{to_code} model") for t in texts]
+
+    maker = mail._EditionMaker(NoModel())
+    first = maker.make(sample_digest(), "ar")
+    second = maker.make(
+        dg.filter_for_reader(sample_digest(), Reader(email="a@example.org", keywords=("kernel",))), "ar"
+    )
+    assert NoModel.calls == 1
+    for made in (first, second):
+        assert made.edition.translations == {} and "no en→ar model" in (made.reason or "")
+        assert made.edition.note == dg.labels_for("ar")["untranslated"]
 
 
 @pytest.mark.prefect

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from dltheory_digest.cli.app import app, console, err_console
@@ -70,22 +71,33 @@ def print_results(results: list[DeliveryResult]) -> None:
     table = Table(title="deliveries")
     for column in ("reader", "status", "edition", "papers", "attempts", "message-id", "detail"):
         table.add_column(column)
-    colour = {"sent": "green", "failed": "red", "skipped": "yellow", "dry-run": "cyan"}
+    colour = {"sent": "green", "failed": "red", "skipped": "yellow", "dry-run": "cyan", "held": "red"}
     for r in results:
-        detail = r.error or r.note or (f"translated by {r.translated_by}" if r.translated_by else "")
+        # plain text: a server's reply or an address may hold "[...]", which rich would take as markup
         table.add_row(
-            r.reader,
-            f"[{colour.get(r.status, 'white')}]{r.status}[/]",
-            r.language,
+            escape(r.reader),
+            f"[{colour.get(r.status, 'white')}]{escape(r.status)}[/]",
+            escape(r.language),
             str(r.papers),
             str(r.attempts),
-            r.message_id,
-            detail,
+            escape(r.message_id),
+            escape(r.detail),
         )
     console.print(table)
 
 
-@app.command()
+# one string per paragraph: the help screen wraps it to the terminal
+SEND_HELP = (
+    "Mail a stored week's digest to the readers, each once (the delivery ledger remembers).\n\n"
+    "Readers who already have the week are skipped (--resend sends again, with a new Message-ID), "
+    "and so are readers another run is mailing at that moment. When only the week's Markdown is "
+    "available (after `demo`, or an outputs/<week>.md file without the store's digest), readers "
+    "with filters or a zh/ar edition are held back: nothing is sent to them and the command exits 1; "
+    "`run --week` rebuilds the digest, or --force sends them the Markdown as it is."
+)
+
+
+@app.command(help=SEND_HELP)
 def send(
     week: WeekOption,
     to: Annotated[
@@ -96,8 +108,15 @@ def send(
         bool, typer.Option("--resend", help="send again to readers who already have it")
     ] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="build each edition, send nothing")] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="when only the week's Markdown is kept, send it unfiltered and in English also to "
+            "readers with filters or a zh/ar edition (otherwise they are held back)",
+        ),
+    ] = False,
 ) -> None:
-    """Mail a stored week's digest to the readers, each once (the delivery ledger remembers)."""
     from dltheory_digest import mail
     from dltheory_digest.cli.run_cmd import check_addresses
     from dltheory_digest.store import open_store
@@ -132,7 +151,14 @@ def send(
             raise typer.Exit(code=1)
         if isinstance(stored, str):
             results = mail.deliver_markdown(
-                store, week=week, markdown=stored, readers=readers, smtp=smtp, resend=resend, dry_run=dry_run
+                store,
+                week=week,
+                markdown=stored,
+                readers=readers,
+                smtp=smtp,
+                resend=resend,
+                dry_run=dry_run,
+                force=force,
             )
         else:
             results = mail.deliver(
@@ -150,7 +176,20 @@ def send(
     finally:
         store.close()
     print_results(results)
-    if any(r.status == "failed" for r in results):
+    held = [r.reader for r in results if r.status == "held"]
+    if held:
+        err_console.print(
+            f"[bold red]error:[/] only the Markdown of {week} is kept, so {escape(', '.join(held))} "
+            f"(filters or a zh/ar edition) got nothing: run `dltheory-digest run --week {week}` to "
+            "rebuild the digest, or pass --force to send them the unfiltered English digest"
+        )
+    down = next((r for r in results if r.note == mail.NOT_TRIED), None)
+    if down is not None:
+        err_console.print(
+            f"[bold red]error:[/] the SMTP server failed ({escape(down.error or '')}); the remaining "
+            "readers were recorded as failed without being tried"
+        )
+    if any(not r.ok for r in results):
         raise typer.Exit(code=1)
 
 

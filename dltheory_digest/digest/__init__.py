@@ -3,7 +3,7 @@
     text    summaries, author lists, Markdown escaping of scraped text
     build   build_digest (pure), its JSON form, filter_for_reader
     render  render_markdown (templates/digest.md.j2) in English or a translated Edition
-    html    render_html: markdown-it-py -> nh3 -> inline CSS, for email
+    html    render_html: markdown-it-py -> nh3 -> inline CSS, for email; render_plain_text
 
 Building is a pure function of its inputs and rendering sorts everything and stamps no
 "now", so the same week on the same store gives a byte-identical file. Scraped text never
@@ -17,17 +17,19 @@ from dltheory_digest.digest.build import (
     all_entries,
     also_directions,
     build_digest,
+    describe_filters,
     digest_from_json,
     digest_to_json,
     filter_for_reader,
     post_targets,
     with_item_texts,
 )
-from dltheory_digest.digest.html import email_styles, render_html, sanitize_html
+from dltheory_digest.digest.html import email_styles, render_html, render_plain_text, sanitize_html
 from dltheory_digest.digest.render import (
     ENGLISH,
     Edition,
     Shortened,
+    hand_written_direction,
     labels_for,
     render_markdown,
     subject_for,
@@ -35,6 +37,8 @@ from dltheory_digest.digest.render import (
 )
 from dltheory_digest.digest.text import (
     MATH_SPAN,
+    TITLE_MAX_CHARS,
+    display_title,
     excerpt,
     md_link,
     md_text,
@@ -49,22 +53,27 @@ __all__ = [
     "ALSO_MIN_SCORE",
     "ENGLISH",
     "MATH_SPAN",
+    "TITLE_MAX_CHARS",
     "Edition",
     "Shortened",
     "all_entries",
     "also_directions",
     "build_digest",
+    "describe_filters",
     "digest_from_json",
     "digest_to_json",
+    "display_title",
     "email_styles",
     "excerpt",
     "filter_for_reader",
+    "hand_written_direction",
     "labels_for",
     "md_link",
     "md_text",
     "post_targets",
     "render_html",
     "render_markdown",
+    "render_plain_text",
     "safe_url",
     "sanitize_html",
     "shorten_authors",

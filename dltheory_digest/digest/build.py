@@ -555,6 +555,11 @@ def filter_for_reader(digest: Digest, reader: Reader) -> Digest:
         return not linked or bool(linked & kept_keys)
 
     posts = tuple(p for p in digest.posts if post_ok(p))
+    notes = digest.notes
+    week_papers = dict(digest.counts).get("papers", 0)  # the number the week's subject line gives
+    if not sections and not updated and week_papers and describe_filters(reader, digest.directions):
+        # "no papers this week" would be wrong: say that the filters left none
+        notes = (*notes, FILTERS_NOTE + describe_filters(reader, digest.directions))
     counts = dict(digest.counts)
     counts.update(
         papers=sum(len(s.papers) for s in sections),
@@ -562,6 +567,7 @@ def filter_for_reader(digest: Digest, reader: Reader) -> Digest:
         updated=len(updated),
         below_threshold=len(below),
         posts=len(posts),
+        week_papers=week_papers,
     )
     if "unconfirmed" in counts:
         counts["unconfirmed"] = len(unconfirmed)
@@ -573,9 +579,36 @@ def filter_for_reader(digest: Digest, reader: Reader) -> Digest:
         below_threshold=below,
         unconfirmed=unconfirmed,
         posts=posts,
+        notes=notes,
         generated_for=reader.email,
         counts=tuple(counts.items()),
     )
+
+
+# Starts the note an edition whose filters matched nothing carries (render prints it in place
+# of "No papers this week").
+FILTERS_NOTE = "Filters of this edition: "
+
+
+def describe_filters(reader: Reader, directions: Sequence[tuple[str, str]] = ()) -> str:
+    """A reader's filters in a few words: directions by name, keywords quoted, the minimum relevance."""
+    names = dict(directions)
+
+    def listed(values: Sequence[str], quoted: bool = False) -> str:
+        return ", ".join(f'"{v}"' if quoted else names.get(v, v) for v in values)
+
+    parts = []
+    if reader.include_directions:
+        parts.append(f"directions {listed(reader.include_directions)}")
+    if reader.exclude_directions:
+        parts.append(f"not directions {listed(reader.exclude_directions)}")
+    if reader.keywords:
+        parts.append(f"keywords {listed(reader.keywords, quoted=True)}")
+    if reader.negative_keywords:
+        parts.append(f"not keywords {listed(reader.negative_keywords, quoted=True)}")
+    if reader.min_relevance is not None:
+        parts.append(f"relevance at least {reader.min_relevance:g}")
+    return "; ".join(parts)
 
 
 def all_entries(digest: Digest) -> list[DigestPaper]:

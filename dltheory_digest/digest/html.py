@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html as html_lib
 import re
+import unicodedata
 from functools import cache
 from importlib import resources
 
@@ -27,6 +28,15 @@ _ALLOWED_ATTRIBUTES = {
     "th": {"colspan"},
 }
 _BLOCK_TAGS = ("h1", "h2", "h3", "h4", "p", "li", "td", "th", "summary", "blockquote")
+# A block holding no other block: its lines (split at <br>) are what gets a direction of its own.
+_LEAF_BLOCK = re.compile(
+    r"<(p|li|h[1-4]|td|th|summary)\b([^>]*)>"
+    r"((?:(?!<(?:p|li|h[1-4]|td|th|summary|ul|ol|table|blockquote|details|div|pre)\b).)*?)</\1>",
+    re.DOTALL,
+)
+_LINE_BREAK = re.compile(r"(<br\s*/?>\s*)")
+_TAG = re.compile(r"<[^>]*>")
+_ISOLATE_OPEN, _ISOLATE_CLOSE = "\u2066\u2067\u2068", "\u2069"
 
 
 @cache
@@ -62,7 +72,46 @@ def sanitize_html(html: str) -> str:
     )
 
 
-def _inline_styles(html: str) -> str:
+def _first_strong_direction(fragment: str) -> str | None:
+    """ "ltr" or "rtl" after the first strong character of an HTML fragment's text (as dir="auto"
+    decides, skipping isolated runs such as the edition's "\u20662026-W47\u2069")."""
+    depth = 0
+    for ch in html_lib.unescape(_TAG.sub("", fragment)):
+        if ch in _ISOLATE_OPEN:
+            depth += 1
+        elif ch in _ISOLATE_CLOSE:
+            depth = max(0, depth - 1)
+        elif not depth:
+            kind = unicodedata.bidirectional(ch)
+            if kind == "L":
+                return "ltr"
+            if kind in ("R", "AL"):
+                return "rtl"
+    return None
+
+
+def _isolate_lines(html: str, direction: str) -> str:
+    """Each line of a block that runs the other way gets its own direction, in a span.
+
+    The blocks take the edition's direction: with dir="auto" a paper's block went right to left
+    when its first line was Arabic, English summary included (its period at the left edge), and
+    the contents alternated left and right bullets. A `<span dir>` isolates the line, so the
+    English line reads left to right inside the Arabic block, aligned with the rest."""
+
+    def fix(block: re.Match[str]) -> str:
+        tag, attrs, content = block.groups()
+        lines = []
+        for part in _LINE_BREAK.split(content):
+            line_direction = None if _LINE_BREAK.fullmatch(part) else _first_strong_direction(part)
+            if line_direction and line_direction != direction:
+                part = f'<span dir="{line_direction}">{part}</span>'
+            lines.append(part)
+        return f"<{tag}{attrs}>{''.join(lines)}</{tag}>"
+
+    return _LEAF_BLOCK.sub(fix, html)
+
+
+def _inline_styles(html: str, direction: str = "ltr") -> str:
     styles = email_styles()
     tags = sorted((t for t in styles if re.fullmatch(r"[a-z][a-z0-9]*", t)), key=len, reverse=True)
     if not tags:
@@ -73,7 +122,7 @@ def _inline_styles(html: str) -> str:
 
     def add(match: re.Match[str]) -> str:
         tag = match.group(1)
-        extra = ' dir="auto"' if tag in _BLOCK_TAGS else ""
+        extra = f' dir="{direction}"' if tag in _BLOCK_TAGS else ""
         return f'<{tag} style="{inline[tag]}"{extra}'
 
     # After nh3 every "<" left in the text is a real tag (text "<" is "&lt;"), and no tag has a style yet.
@@ -82,12 +131,53 @@ def _inline_styles(html: str) -> str:
 
 def render_html(markdown: str, *, language: str = "en", title: str = "") -> str:
     """The email's HTML part: Markdown -> HTML (markdown-it-py) -> nh3 -> inline CSS, in a full document."""
-    body = _inline_styles(sanitize_html(_markdown_parser().render(markdown)))
+    direction = "rtl" if language == "ar" else "ltr"
+    body = _isolate_lines(sanitize_html(_markdown_parser().render(markdown)), direction)
+    body = _inline_styles(body, direction)
     template = environment().get_template("email.html.j2")
     return template.render(
         body=body,
         language=language,
-        direction="rtl" if language == "ar" else "ltr",
+        direction=direction,
         title=title,
         styles=email_styles(),
     )
+
+
+# Markdown our template writes that means nothing as plain text: the <details> toggle (the line
+# before it says what the list is) and links to a heading of the same document.
+_DETAILS_LINE = re.compile(r"^\s*</?details>\s*$")
+_SUMMARY_LINE = re.compile(r"^\s*<summary>(.*)</summary>\s*$")
+_RAW_TAG = re.compile(r"(?<!\\)</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?>")
+_IN_PAGE_LINK = re.compile(r"(?<!\\)\[((?:\\.|[^\]\\])*)\]\(#[^()\s]*\)")
+_CODE_SPAN = re.compile(r"(`+).*?(?<!`)\1(?!`)")
+
+
+def render_plain_text(markdown: str) -> str:
+    """The email's text/plain part: the digest's Markdown (it reads well as text) without HTML
+    tags and without links to the document's own headings (`[Name (4)](#name-4)` -> `Name (4)`).
+    A `<summary>` is dropped after the bold line that names the list, else kept as a bold line.
+    Code spans are kept as written: a formula may hold "<"."""
+    lines: list[str] = []
+    for line in markdown.split("\n"):
+        if _DETAILS_LINE.match(line):
+            continue
+        summary = _SUMMARY_LINE.match(line)
+        if summary:
+            said = next((kept for kept in reversed(lines) if kept.strip()), "")
+            if said.startswith("**"):
+                continue  # the bold line before <details> already says what the list is
+            line = f"**{summary.group(1)}**"  # a digest rendered before that line existed
+        pieces, last = [], 0
+        for code in _CODE_SPAN.finditer(line):
+            pieces.append(_plain_prose(line[last : code.start()]))
+            pieces.append(code.group(0))
+            last = code.end()
+        pieces.append(_plain_prose(line[last:]))
+        lines.append("".join(pieces))
+    text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines))
+    return text.rstrip("\n") + "\n"
+
+
+def _plain_prose(text: str) -> str:
+    return _RAW_TAG.sub("", _IN_PAGE_LINK.sub(r"\1", text))

@@ -11,8 +11,17 @@ from importlib import resources
 
 import jinja2
 
-from dltheory_digest.digest.build import all_entries, also_directions, post_targets
-from dltheory_digest.digest.text import excerpt, md_link, md_text, safe_url, shorten_authors, slugify
+from dltheory_digest.digest.build import FILTERS_NOTE, all_entries, also_directions, post_targets
+from dltheory_digest.digest.text import (
+    display_title,
+    excerpt,
+    md_link,
+    md_text,
+    safe_url,
+    shorten_authors,
+    slugify,
+    summarize,
+)
 from dltheory_digest.models import (
     Digest,
     DigestPaper,
@@ -31,6 +40,28 @@ def labels_for(language: str) -> dict[str, str]:
     text = resources.files("dltheory_digest").joinpath("templates/labels.yaml").read_text(encoding="utf-8")
     labels: dict[str, dict[str, str]] = yaml.safe_load(text)
     return {**labels["en"], **labels.get(language, {})}
+
+
+@cache
+def _hand_written_directions() -> dict[str, dict[str, str]]:
+    import yaml
+
+    path = resources.files("dltheory_digest").joinpath("templates/direction_names.yaml")
+    names: dict[str, dict[str, str]] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return names
+
+
+def hand_written_direction(direction_id: str, name: str, language: str) -> str | None:
+    """The hand-written zh/ar name of a shipped direction (templates/direction_names.yaml);
+    None for a direction the user added or renamed, which is machine-translated instead."""
+    known = _hand_written_directions().get(direction_id)
+    if not known or known.get("en") != name:
+        return None
+    return known.get(language)
+
+
+# Between the sources of "Seen in": source names hold "·" and "," ("Notes · Theory of deep learning").
+SEEN_IN_SEPARATOR = " | "
 
 
 @dataclass(frozen=True)
@@ -56,6 +87,19 @@ class Edition:
             return text
         return self.translations.get(text)
 
+    def reads(self, lang: str | None) -> bool:
+        """Whether the reader reads `lang` natively: a zh reader gets Chinese text as written,
+        never its translation to English (and back)."""
+        return bool(lang) and lang == self.language and lang != "en"
+
+    def direction_name(self, direction_id: str, name: str) -> str:
+        """A direction's name in the edition: hand-written for the shipped taxonomy, else translated."""
+        if self.translations:
+            written = hand_written_direction(direction_id, name, self.language)
+            if written:
+                return written
+        return self.tr(name) or name
+
     def ltr(self, text: str) -> str:
         """Isolate a left-to-right run (week, dates, times) in a right-to-left edition, so
         "2026-W47" is not shown as "W47-2026"; other editions get the text as it is."""
@@ -76,14 +120,16 @@ def subject_for(digest: Digest, edition: Edition = ENGLISH) -> str:
     return template.format(week=edition.ltr(digest.week), papers=papers)
 
 
-def translatable_texts(digest: Digest) -> list[str]:
-    """The English texts a zh/ar edition translates: titles, summaries, direction names, reasons."""
+def translatable_texts(digest: Digest, language: str | None = None) -> list[str]:
+    """The English texts a zh/ar edition translates: titles, summaries, direction names, reasons
+    (with `language`, not the direction names written by hand for it)."""
     texts: list[str] = []
     entries = [p for s in digest.sections for p in s.papers]
     entries += [*digest.updated, *digest.emerging, *digest.below_threshold, *digest.unconfirmed]
-    texts += [s.name for s in digest.sections]
     names = dict(digest.directions)
-    texts += [names.get(d, d) for entry in entries for d in also_directions(entry)]
+    directions = [(s.direction_id, s.name) for s in digest.sections]
+    directions += [(d, names.get(d, d)) for entry in entries for d in also_directions(entry)]
+    texts += [name for d, name in directions if not (language and hand_written_direction(d, name, language))]
     for entry in entries:
         texts += [entry.english_title or entry.paper.title, entry.summary]
         if entry.reason and not entry.reason.startswith("group "):
@@ -136,7 +182,6 @@ def _report_cell(text: str | None, limit: int = 120, source_id: str | None = Non
     return md_text(text)
 
 
-_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")  # not %a: that follows the locale
 _HARD_BREAK = "  \n"  # two trailing spaces: a line break on GitHub, in Prefect and in markdown-it
 
 
@@ -172,12 +217,16 @@ class _Renderer:
     def badge(self, badge: str) -> str:
         return _badge(badge, self.labels)
 
+    def title(self, text: str | None, url: str | None = None) -> str:
+        """A title linked (when `url`), escaped and cut at TITLE_MAX_CHARS."""
+        return md_link(display_title(text), url) if url else md_text(display_title(text))
+
     def source_name(self, source_id: str) -> str:
         return self.names.get(source_id, source_id)
 
     def direction_name(self, direction_id: str) -> str:
         name = self.direction_names.get(direction_id, direction_id)
-        return md_text(self.tr(name) or name)
+        return md_text(self.edition.direction_name(direction_id, name))
 
     def sightings(self, entry: DigestPaper) -> str:
         parts = []
@@ -185,7 +234,7 @@ class _Renderer:
             lang = _foreign(sighting.lang)
             label = md_link(sighting.source_name, sighting.url)
             parts.append(f"{label} ({md_text(lang)})" if lang else label)
-        return " · ".join(parts)
+        return SEEN_IN_SEPARATOR.join(parts)
 
     def commentary_lines(self, entry: DigestPaper) -> list[str]:
         """What Chinese or Arabic sources say about the paper: its first sentence in English,
@@ -203,6 +252,10 @@ class _Renderer:
             return ""
         labels = self.labels
         head = f"*{md_text(sighting.source_name)} ({md_text(lang)}):*"
+        if self.edition.reads(lang):
+            # the reader's own language: as written, no round trip through English
+            written = sighting.commentary_original or sighting.commentary
+            return f"{head} {md_text(excerpt(written))}"
         if sighting.commentary_original:
             english = excerpt(sighting.commentary)
             original = excerpt(sighting.commentary_original)
@@ -217,10 +270,10 @@ class _Renderer:
         native = entry.original_title if entry.original_lang == self.edition.language else None
         translated = native or self.tr(english)
         if translated and translated != english:
-            lines.append(f"**{labels['translated_title']}:** {md_text(translated)}")
+            lines.append(f"**{labels['translated_title']}:** {self.title(translated)}")
         if entry.original_title and entry.original_title != native:
             lang = f" ({md_text(entry.original_lang)})" if entry.original_lang else ""
-            lines.append(f"*{labels['original_title']}{lang}:* {md_text(entry.original_title)}")
+            lines.append(f"*{labels['original_title']}{lang}:* {self.title(entry.original_title)}")
         revised = any(b.startswith("updated") for b in entry.badges)
         when = paper.updated if revised and paper.updated else paper.published
         meta = [
@@ -235,7 +288,7 @@ class _Renderer:
             meta.append(f"{labels['also']}: {'; '.join(also)}")
         if any(meta):
             lines.append(" · ".join(m for m in meta if m))
-        summary = self.tr(entry.summary) or entry.summary
+        summary = self.summary(entry)
         if summary:
             lines.append(md_text(summary))
         if entry.sightings:
@@ -243,21 +296,40 @@ class _Renderer:
             lines.extend(self.commentary_lines(entry))
         return _HARD_BREAK.join(lines)
 
+    def summary(self, entry: DigestPaper) -> str:
+        """The summary in the edition: translated; for a paper with no abstract whose summary is
+        what a source in the reader's own language wrote, that text as written."""
+        if not entry.paper.abstract.strip():
+            own = next(
+                (
+                    s.commentary_original
+                    for s in entry.sightings
+                    if s.commentary_original and self.edition.reads(s.commentary_lang)
+                ),
+                "",
+            )
+            if own:
+                return summarize(own)
+        return self.tr(entry.summary) or entry.summary
+
     def post_line(self, post: Item) -> str:
-        """The post's English title linked (its translation when it has one), the original after it."""
+        """The post's English title linked (its translation when it has one), the original after
+        it; in the post's own language, the original alone."""
         details = [md_text(self.source_name(post.source_id)), _fmt_date(post.published)]
         if post.lang and post.lang not in ("en", "mixed"):
             details.append(md_text(post.lang))
         english = (post.title_en or "").strip()
-        title = md_link(english or post.title, post.url)
+        if self.edition.reads(post.lang):
+            english = ""
+        title = self.title(english or post.title, post.url)
         if english and english != post.title.strip():
-            title += f" · *{md_text(post.title)}*"
+            title += f" · *{self.title(post.title)}*"
         return f"{title} — {' · '.join(d for d in details if d)}"
 
     def unconfirmed_line(self, entry: DigestPaper) -> str:
         """A title-only mention: the title as the page wrote it, what it says, where it was seen."""
-        parts = [f"**{md_text(entry.paper.title)}**"]
-        summary = self.tr(entry.summary) or entry.summary
+        parts = [f"**{self.title(entry.paper.title)}**"]
+        summary = self.summary(entry)
         if summary:
             parts.append(md_text(summary))
         if entry.sightings:
@@ -290,8 +362,10 @@ class _Renderer:
             tally.append(f"**{n}** {_counted(labels, 'unconfirmed_count', n)}")
         lines = [window, " · ".join(tally)]
         if digest.announcement_days:
+            weekdays = labels["weekdays"].split()  # not %a: that follows the locale
             days = ", ".join(
-                self.edition.ltr(f"{d:%Y-%m-%d} ({_WEEKDAYS[d.weekday()]})") for d in digest.announcement_days
+                f"{self.edition.ltr(f'{d:%Y-%m-%d}')} ({weekdays[d.weekday()]})"
+                for d in digest.announcement_days
             )
             lines.append(f"{labels['announcement_days']}: {days}")
         if digest.generated_for:
@@ -316,11 +390,20 @@ class _Renderer:
             lines.append(f"{labels['models']}: {' · '.join(md_text(m) for m in dict.fromkeys(models))}")
         text = _HARD_BREAK.join(lines)
         notes = list(digest.notes) + ([self.edition.note] if self.edition.note else [])
+        notes = [n for n in notes if not n.startswith(FILTERS_NOTE)]  # said where the papers would be
         if notes:
             text += f"\n\n**{labels['notes']}:**\n\n" + "\n".join(
                 f"- {md_text(n, commands=True)}" for n in dict.fromkeys(notes)
             )
         return text
+
+    def none_line(self) -> str:
+        """What an edition without papers says: none this week, or none that the filters let through."""
+        week_papers = dict(self.digest.counts).get("week_papers", 0)
+        filters = next((n[len(FILTERS_NOTE) :] for n in self.digest.notes if n.startswith(FILTERS_NOTE)), "")
+        if week_papers and filters:
+            return md_text(self.labels["none_matched"].format(total=week_papers, filters=filters))
+        return md_text(self.labels["none"])
 
 
 @dataclass(frozen=True)
@@ -341,8 +424,7 @@ def render_markdown(digest: Digest, edition: Edition = ENGLISH, *, shortened: Sh
     renderer = _Renderer(digest, edition, shortened)
     contents = [
         (
-            section.name,
-            edition.tr(section.name),
+            edition.direction_name(section.direction_id, section.name),
             slugify(_section_heading(section, edition)),
             len(section.papers),
         )
@@ -357,7 +439,9 @@ def render_markdown(digest: Digest, edition: Edition = ENGLISH, *, shortened: Sh
         contents=contents,
         heading=lambda section: _section_heading(section, edition),
         emerging_groups=sorted(groups.items(), key=lambda g: _group_number(g[0])),
-        post_targets={post.url or post.key: _post_paper_titles(post, digest) for post in digest.posts},
+        post_targets={
+            post.url or post.key: _post_paper_titles(post, digest, edition) for post in digest.posts
+        },
         report_cell=_report_cell,
         report_count=_report_count,
         unconfirmed_line=renderer.unconfirmed_line,
@@ -365,6 +449,8 @@ def render_markdown(digest: Digest, edition: Edition = ENGLISH, *, shortened: Sh
         badge=renderer.badge,
         source_name=renderer.source_name,
         paper_lines=renderer.paper_lines,
+        title=renderer.title,
+        none_line=renderer.none_line(),
         post_line=renderer.post_line,
         short=shortened,
         short_file=edition.ltr(shortened.full_file) if shortened else "",
@@ -392,11 +478,11 @@ def _group_number(reason: str) -> tuple[int, str]:
 
 
 def _section_heading(section: DirectionSection, edition: Edition) -> str:
-    name = edition.tr(section.name) or section.name
+    name = edition.direction_name(section.direction_id, section.name)
     return f"{name} ({len(section.papers)})"
 
 
-def _post_paper_titles(post: Item, digest: Digest) -> list[tuple[str, str | None]]:
+def _post_paper_titles(post: Item, digest: Digest, edition: Edition) -> list[tuple[str, str | None]]:
     """The digest papers a post links to (title, abstract URL), then any other cited papers."""
     targets = post_targets(post)
     found: dict[str, tuple[str, str | None]] = {}
@@ -410,5 +496,6 @@ def _post_paper_titles(post: Item, digest: Digest) -> list[tuple[str, str | None
     for cited in post.cited:
         key = f"arxiv:{cited.arxiv_id}" if cited.arxiv_id else cited.url or cited.title
         url = f"https://arxiv.org/abs/{cited.arxiv_id}" if cited.arxiv_id else cited.url
-        found.setdefault(key, (cited.english_title, url))
+        title = cited.title if edition.reads(cited.lang) else cited.english_title
+        found.setdefault(key, (title, url))
     return [found[k] for k in sorted(found)]

@@ -118,6 +118,17 @@ def excerpt(text: str, limit: int = 200) -> str:
     return first if len(first) <= limit else _shortened(first, limit)
 
 
+# A title longer than this is no title (a machine translation that ran away, a scraper
+# that took a paragraph): it is cut, so a heading or link never fills the screen.
+TITLE_MAX_CHARS = 300
+
+
+def display_title(text: str | None, limit: int = TITLE_MAX_CHARS) -> str:
+    """A title as the digest prints it: whitespace collapsed, cut with "…" past `limit` characters."""
+    text = " ".join((text or "").split())
+    return text if len(text) <= limit else _shortened(text, limit - 1)
+
+
 def _is_cjk(text: str) -> bool:
     return any("\u4e00" <= ch <= "\u9fff" for ch in text)
 

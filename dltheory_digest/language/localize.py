@@ -63,17 +63,25 @@ def localize_items(items: Sequence[Item], translator: Translator | None) -> Lang
     model_of: dict[str, str] = {}
     notes: list[str] = []
     models: list[tuple[str, str]] = []
+    discarded: list[str] = []
     for lang, texts in wanted.items():
         if translator is None or not translator.available(lang, "en"):
             notes.append(str(TranslationUnavailable(lang, "en")))
             continue
         for result in translator.translate_many(list(dict.fromkeys(texts)), lang, "en"):
+            if result.note:
+                # a runaway the translator discarded: the field keeps only its original
+                discarded.append(result.note)
+                continue
             translated[(lang, result.original)] = result.english
         info = translator.package(lang, "en")
         if info is not None:
             model_of[lang] = info.name
             models.append((info.model, info.version))
 
+    if discarded:
+        more = f" (and {len(discarded) - 1} more)" if len(discarded) > 1 else ""
+        notes.append(discarded[0] + more)
     localized = [_localized(item, index, plans, translated, model_of) for index, item in enumerate(flat)]
     return LanguageResult(
         items=_rebuild(items, iter(localized)),

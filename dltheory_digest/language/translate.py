@@ -160,8 +160,13 @@ class Translator:
         cache: TranslationCache | None = None,
         glossary: Glossary | None = None,
         packages_dir: Path | None = None,
+        check_output: bool = True,
     ) -> None:
+        """`check_output=False` hands back what the model wrote even when `unusable_reason`
+        rejects it: for tests and benchmarks of the model path itself (a random-weight test
+        model writes nothing else)."""
         self.cache = cache
+        self.check_output = check_output
         self.glossary = glossary if glossary is not None else load_glossary()
         self.packages_dir = Path(packages_dir) if packages_dir is not None else default_packages_dir()
         self.stats = TranslationStats()
@@ -232,7 +237,19 @@ class Translator:
             self.stats.new += len(fresh)
             if self.cache is not None:
                 self.cache.put_many([CacheEntry(k, misses[k], v) for k, v in fresh.items()])
-        return [Translated(t, done[k], from_code, info.name) for t, k in zip(texts, keys, strict=True)]
+        return [
+            self._checked(t, p, done[k], from_code, info.name)
+            for t, p, k in zip(texts, prepared, keys, strict=True)
+        ]
+
+    def _checked(self, text: str, prepared: str, output: str, from_code: str, model: str) -> Translated:
+        """The model's output, or the text as written when the output is unusable (the cache
+        keeps the raw output: the verdict is the same on every run)."""
+        reason = unusable_reason(prepared, output) if self.check_output else None
+        if reason is None:
+            return Translated(text, output, from_code, model)
+        note = f"discarded: the output of {model} was unusable ({reason}); kept the original"
+        return Translated(text, text, from_code, model, note)
 
     def _keep_terms(
         self,
@@ -260,6 +277,52 @@ class Translator:
         joiner = "" if to_code in ("zh", "ja") else " "
         for key, parts in redo.items():
             outputs[key] = _tidy(joiner.join(translated.get(p, p).strip() for p in parts))
+
+
+# A machine translation this much longer than its source is a runaway, not a translation
+# (English runs about 3-4 characters per Chinese one; 40 spares short titles).
+MAX_LENGTH_RATIO = 4
+LENGTH_SLACK = 40
+# The same word or phrase (up to this many words) written this many times in a row.
+MAX_PHRASE_WORDS = 4
+RUNAWAY_REPEATS = 4
+# Words: a run of letters/digits, or one CJK character (Chinese is written without spaces).
+_WORD = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]|[^\W\u3400-\u9fff\uf900-\ufaff]+")
+
+
+def _longest_repeat(text: str) -> tuple[int, str]:
+    """The most times a phrase of 1..MAX_PHRASE_WORDS words (with a letter) repeats back to back."""
+    words = [w.lower() for w in _WORD.findall(text)]
+    best, phrase = 1, ""
+    for size in range(1, MAX_PHRASE_WORDS + 1):
+        for start in range(len(words) - size + 1):
+            unit = words[start : start + size]
+            if not any(ch.isalpha() for word in unit for ch in word):
+                continue  # "1 1 1 1" in a matrix is no runaway
+            count = 1
+            while words[start + count * size : start + (count + 1) * size] == unit:
+                count += 1
+            if count > best:
+                best, phrase = count, " ".join(unit)
+    return best, phrase
+
+
+def unusable_reason(source: str, output: str) -> str | None:
+    """Why a model's output is no translation of `source`, or None when it may be one.
+
+    Unusable: empty for a non-empty source, longer than MAX_LENGTH_RATIO x the source plus
+    LENGTH_SLACK characters, or the same word or phrase RUNAWAY_REPEATS+ times in a row
+    (more often than the source itself repeats it). Small models loop like this on
+    unfamiliar input; printed as a title, the loop fills a screen."""
+    if source.strip() and not output.strip():
+        return "empty"
+    limit = MAX_LENGTH_RATIO * len(source) + LENGTH_SLACK
+    if len(output) > limit:
+        return f"{len(output)} characters for {len(source)}"
+    repeats, phrase = _longest_repeat(output)
+    if repeats >= RUNAWAY_REPEATS and repeats > _longest_repeat(source)[0]:
+        return f"{phrase!r} {repeats} times in a row"
+    return None
 
 
 def _needs_model(text: str, from_code: str) -> bool:

@@ -30,7 +30,8 @@ class PlanContext:
     window_end: dt.datetime | None = None
     since: dt.date | None = None
     cursor: Mapping[str, str] = field(default_factory=dict)
-    arxiv_api_base: str | None = None  # the `arxiv_api_base` setting: where arxiv_api queries go without a url
+    # the `arxiv_api_base` setting: where arxiv_api queries go when the source gives no url
+    arxiv_api_base: str | None = None
 
 
 PlanFn = Callable[[SourceSpec, BaseModel, PlanContext], tuple[str, ...]]

@@ -1,7 +1,17 @@
 """The delivery ledger (`deliveries` table): which reader got which week's digest, and how it went.
 
-One row per (week, reader address, lower-cased). `sent` means the reader has that week's
-digest: a rerun skips them unless asked to resend. `failed` rows are tried again on the next run.
+One row per (week, reader address, lower-cased). Its `status`:
+
+- `sent`: the reader has had that week's digest at least once. This is a fact a later failed
+  resend never clears (the failure goes to `error`), so a plain rerun never mails them again.
+- `failed`: never delivered; the last try failed. The next run tries again.
+- `sending` / `resending`: a process holds the row and is talking to the SMTP server (a first
+  delivery / a resend to a reader who already has it). `reserve` takes a row in one atomic
+  statement, so two runs at once never mail the same reader twice; a hold older than
+  `HOLD` is taken to belong to a process that died and may be taken over.
+
+`message_id` is the id of the last message tried, `attempts` and `error` describe the last try,
+`updated_at` is when the reader last received it (for `sent`) or when the row last changed.
 """
 
 from __future__ import annotations
@@ -11,12 +21,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from dltheory_digest.store.db import Store, upsert
 from dltheory_digest.store.schema import deliveries
 
-DeliveryStatus = Literal["sent", "failed", "skipped"]
+DeliveryStatus = Literal["sent", "failed", "sending", "resending"]
+DELIVERED = ("sent", "resending")  # the reader has had the week's digest
+IN_FLIGHT = ("sending", "resending")
+# Longer than any SMTP exchange with its retries (minutes); a hold this old was left by a
+# process that died mid-send.
+HOLD = dt.timedelta(minutes=30)
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +45,25 @@ class Delivery:
     error: str | None
     edition: str
     updated_at: dt.datetime
+
+    @property
+    def delivered(self) -> bool:
+        """The reader has had this week's digest (whatever happened to a later resend)."""
+        return self.status in DELIVERED
+
+    def held(self, now: dt.datetime | None = None, hold: dt.timedelta = HOLD) -> bool:
+        """Another process is sending to this reader right now."""
+        return self.status in IN_FLIGHT and self.updated_at > (now or dt.datetime.now(dt.UTC)) - hold
+
+
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    """The outcome of `reserve`: `granted`, or why not (`already-sent`, `held`); `previous` is the
+    row as it was before (None for a reader never tried this week)."""
+
+    granted: bool
+    previous: Delivery | None
+    reason: Literal["granted", "already-sent", "held"] = "granted"
 
 
 def reader_key(address: str) -> str:
@@ -55,11 +90,13 @@ def _from_row(row: object) -> Delivery:
     )
 
 
+def _where(week: str, reader: str) -> tuple[object, object]:
+    return deliveries.c.week == week, deliveries.c.reader == reader_key(reader)
+
+
 def get_delivery(store: Store, week: str, reader: str) -> Delivery | None:
     with store.begin() as conn:
-        row = conn.execute(
-            select(deliveries).where(deliveries.c.week == week, deliveries.c.reader == reader_key(reader))
-        ).first()
+        row = conn.execute(select(deliveries).where(*_where(week, reader))).first()  # type: ignore[arg-type]
     return _from_row(row) if row is not None else None
 
 
@@ -73,17 +110,113 @@ def deliveries_of(store: Store, week: str | None = None) -> list[Delivery]:
 
 
 def already_sent(store: Store, week: str, readers: Sequence[str]) -> set[str]:
-    """Addresses (ledger keys) that have this week's digest."""
+    """Addresses (ledger keys) that have had this week's digest."""
     keys = [reader_key(r) for r in readers]
     if not keys:
         return set()
     with store.begin() as conn:
         rows = conn.execute(
             select(deliveries.c.reader).where(
-                deliveries.c.week == week, deliveries.c.reader.in_(keys), deliveries.c.status == "sent"
+                deliveries.c.week == week,
+                deliveries.c.reader.in_(keys),
+                deliveries.c.status.in_(DELIVERED),
             )
         )
         return {r[0] for r in rows}
+
+
+def reserve(
+    store: Store,
+    *,
+    week: str,
+    reader: str,
+    message_id: str,
+    resend: bool = False,
+    hold: dt.timedelta = HOLD,
+) -> Reservation:
+    """Take the row of (week, reader) before talking to the SMTP server.
+
+    Granted when the reader was never tried, failed last time, is being resent to (`resend`)
+    or was held by a process that died; refused when another process holds it, or the reader
+    already has the digest and `resend` is false. Each change is one conditional UPDATE (or
+    an INSERT on the primary key) on the state just read, so of two processes at once exactly
+    one gets the row; the loser reads again and sees it held.
+    """
+    for _ in range(5):
+        now = dt.datetime.now(dt.UTC)
+        previous = get_delivery(store, week, reader)
+        if previous is None:
+            row = {
+                "week": week,
+                "reader": reader_key(reader),
+                "message_id": message_id,
+                "status": "sending",
+                "attempts": 0,
+                "error": None,
+                "edition": "en",
+                "updated_at": now,
+            }
+            try:
+                with store.begin() as conn:
+                    conn.execute(insert(deliveries), [row])
+                return Reservation(True, None)
+            except IntegrityError:
+                continue  # another process inserted it first: look again
+        if previous.held(now, hold):
+            return Reservation(False, previous, "held")
+        if previous.delivered and not resend:
+            return Reservation(False, previous, "already-sent")
+        condition = deliveries.c.status == previous.status
+        if previous.status in IN_FLIGHT:  # a dead process's hold: only while it is still stale
+            condition = condition & (deliveries.c.updated_at < now - hold)
+        with store.begin() as conn:
+            taken = conn.execute(
+                update(deliveries)
+                .where(*_where(week, reader), condition)  # type: ignore[arg-type]
+                .values(status="resending" if previous.delivered else "sending", updated_at=now)
+            )
+        if taken.rowcount == 1:
+            return Reservation(True, previous)
+    # the row kept changing under us: someone else is busy with this reader
+    return Reservation(False, get_delivery(store, week, reader), "held")
+
+
+def finish(
+    store: Store,
+    reservation: Reservation,
+    *,
+    week: str,
+    reader: str,
+    message_id: str,
+    sent: bool,
+    attempts: int,
+    error: str | None = None,
+    edition: str = "en",
+) -> Delivery:
+    """Write the outcome of a reserved send. A failed resend to a reader who already has the
+    digest keeps the row `sent` (with its delivery time and edition) and keeps the error."""
+    previous = reservation.previous
+    now = dt.datetime.now(dt.UTC)
+    row: dict[str, object] = {
+        "week": week,
+        "reader": reader_key(reader),
+        "message_id": message_id,
+        "attempts": attempts,
+    }
+    if sent:
+        row.update(status="sent", error=None, edition=edition, updated_at=now)
+    elif previous is not None and previous.delivered:
+        row.update(
+            status="sent",
+            error=f"resend failed: {error}" if error else "resend failed",
+            edition=previous.edition,
+            updated_at=previous.updated_at,
+        )
+    else:
+        row.update(status="failed", error=error, edition=edition, updated_at=now)
+    with store.begin() as conn:
+        upsert(conn, deliveries, [row], ["week", "reader"])
+    return Delivery(**{**row, "updated_at": _utc(row["updated_at"])})  # type: ignore[arg-type]
 
 
 def record_delivery(
@@ -98,7 +231,8 @@ def record_delivery(
     edition: str = "en",
     at: dt.datetime | None = None,
 ) -> Delivery:
-    """Write (or overwrite) the ledger row of one (week, reader)."""
+    """Write (or overwrite) the ledger row of one (week, reader), without a reservation
+    (imports and tests); delivery goes through `reserve` and `finish`."""
     row = {
         "week": week,
         "reader": reader_key(reader),

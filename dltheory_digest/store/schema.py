@@ -185,7 +185,9 @@ deliveries = Table(
     Column("week", String(16), primary_key=True),
     Column("reader", String(320), primary_key=True),
     Column("message_id", String(320), nullable=False),
-    Column("status", String(16), nullable=False),  # sent | failed | skipped
+    Column(
+        "status", String(16), nullable=False
+    ),  # sent | failed | sending | resending (see store/deliveries.py)
     Column("attempts", Integer, nullable=False, default=0),
     Column("error", Text, nullable=True),
     Column("edition", String(16), nullable=False, default="en"),

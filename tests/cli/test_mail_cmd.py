@@ -115,7 +115,7 @@ def test_send_markdown_kept_in_the_store(smtp_env: Mailbox) -> None:
         store.close()
     result = runner.invoke(app, ["send", "--week", WEEK, "--to", "ada@example.org"])
     assert result.exit_code == 0, result.output
-    assert text_of(smtp_env.to("ada@example.org")[0]) == markdown
+    assert text_of(smtp_env.to("ada@example.org")[0]) == dg.render_plain_text(markdown)
 
 
 def test_a_refused_reader_fails_the_command_but_not_the_others(smtp_env: Mailbox) -> None:
@@ -126,6 +126,45 @@ def test_a_refused_reader_fails_the_command_but_not_the_others(smtp_env: Mailbox
     assert "failed" in result.output
     assert [r.recipients for r in smtp_env.received] == [["ada@example.org"]]
     assert ledger_of_week() == [("ada@example.org", "sent"), ("kernel@example.org", "failed")]
+    store = open_store(load_settings().resolved_store_url)
+    try:
+        row = ledger.get_delivery(store, WEEK, "kernel@example.org")
+    finally:
+        store.close()
+    assert row is not None and row.error == "recipient refused: 550 5.1.1 no such mailbox here"
+
+
+def test_the_table_shows_a_servers_text_as_it_is() -> None:
+    from dltheory_digest.cli.app import console
+    from dltheory_digest.cli.mail_cmd import print_results
+    from dltheory_digest.mail import DeliveryResult
+
+    # rich would take "[b]" for markup and drop it
+    result = DeliveryResult(reader="a@x.org", week=WEEK, status="failed", message_id="<m>", error="[b] no")
+    with console.capture() as captured:
+        print_results([result])
+    assert "[b] no" in captured.get()
+
+
+def test_markdown_only_week_holds_back_readers_who_need_the_digest(smtp_env: Mailbox) -> None:
+    """After `demo` (or with only outputs/<week>.md) filters and translations cannot be made."""
+    settings = load_settings()
+    settings.output_dir.mkdir(parents=True, exist_ok=True)
+    markdown = dg.render_markdown(sample_digest())
+    (settings.output_dir / f"{WEEK}.md").write_text(markdown, encoding="utf-8")
+    held = runner.invoke(app, ["send", "--week", WEEK])
+    assert held.exit_code == 1
+    assert [r.recipients for r in smtp_env.received] == [["ada@example.org"]]
+    output = " ".join(held.output.split())
+    assert "held" in output and "kernel@example.org" in output and "--force" in output
+    assert ledger_of_week() == [("ada@example.org", "sent")]
+
+    forced = runner.invoke(app, ["send", "--week", WEEK, "--force"])
+    assert forced.exit_code == 0, forced.output
+    assert text_of(smtp_env.to("kernel@example.org")[0]) == dg.render_plain_text(markdown)  # unfiltered
+    assert len(smtp_env.to("ada@example.org")) == 1  # ada already had it
+    assert ledger_of_week() == [("ada@example.org", "sent"), ("kernel@example.org", "sent")]
+    assert "--force" in runner.invoke(app, ["send", "--help"]).output
 
 
 def test_missing_week_and_bad_input(smtp_env: Mailbox, monkeypatch: pytest.MonkeyPatch) -> None:
