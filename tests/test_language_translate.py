@@ -434,14 +434,14 @@ def test_models_install_command_offline_fails_fast_and_clearly(tmp_path: Path) -
         ("泛化界", "generalization bound bound bound bound", "'bound' 4 times in a row"),
         ("泛化界很紧", "the bound is d neural d neural d neural d neural", "'d neural' 4 times in a row"),
         ("Gradient descent", "梯度梯度梯度梯度", "'梯 度' 4 times in a row"),
-        ("机器学习", "x" * 57, "57 characters for 4"),  # 4 x 4 + 40 = 56
+        ("机器学习", "x" * 65, "65 characters for 4"),  # 6 x 4 + 40 = 64
         ("机器学习", "   ", "empty"),
     ],
 )
 def test_unusable_reason(source: str, output: str, reason: str | None) -> None:
     assert unusable_reason(source, output) == reason
     if reason is None:
-        assert unusable_reason(source, "x" * (4 * len(source) + 40)) is None  # the limit itself is fine
+        assert unusable_reason(source, "x" * (6 * len(source) + 40)) is None  # the limit itself is fine
 
 
 def test_a_runaway_output_is_discarded_and_the_original_kept(packages_dir: Path) -> None:

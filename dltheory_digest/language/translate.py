@@ -280,8 +280,10 @@ class Translator:
 
 
 # A machine translation this much longer than its source is a runaway, not a translation
-# (English runs about 3-4 characters per Chinese one; 40 spares short titles).
-MAX_LENGTH_RATIO = 4
+# (English runs about 3-4 characters per Chinese one, more on terse titles; the margin keeps
+# long but faithful translations, and the repetition check catches shorter loops; 40 spares
+# short titles).
+MAX_LENGTH_RATIO = 6
 LENGTH_SLACK = 40
 # The same word or phrase (up to this many words) written this many times in a row.
 MAX_PHRASE_WORDS = 4
