@@ -155,3 +155,23 @@ def arxiv_id_from_doi(doi: str) -> str | None:
 
 def abs_url(arxiv_id: str, version: int | None = None) -> str:
     return f"https://arxiv.org/abs/{arxiv_id}" + (f"v{version}" if version else "")
+
+
+# arXiv marks a withdrawal in the comment ("This paper has been withdrawn by the author")
+# and usually replaces the abstract with the same sentence.
+_WITHDRAWN = re.compile(
+    r"\b(?:this|the) (?:paper|article|manuscript|submission|preprint|work) (?:has been|was|is) withdrawn"
+    r"|\bwithdrawn by (?:the )?(?:authors?|arxiv|arxiv admin(?:istrators?)?)\b",
+    re.IGNORECASE,
+)
+
+
+def is_withdrawn(comment: str | None, abstract: str | None) -> bool:
+    """Whether arXiv's comment or abstract says the paper was withdrawn.
+
+    The abstract counts only when it opens with the statement: a paper may well discuss
+    withdrawn results.
+    """
+    if comment and (_WITHDRAWN.search(comment) or comment.lstrip().lower().startswith("withdrawn")):
+        return True
+    return bool(abstract and _WITHDRAWN.match(abstract.lstrip()))

@@ -286,7 +286,7 @@ class DigestPaper:
     original_title: str | None = None
     original_lang: str | None = None
     summary: str = ""
-    badges: tuple[str, ...] = ()  # "new", "updated v3", "cross-listed", "discussed"
+    badges: tuple[str, ...] = ()  # "new", "updated v3", "cross-listed", "discussed", "withdrawn"
     reason: str | None = None  # for "Updated and newly discussed": one line why it is back
     discussed_in: tuple[Item, ...] = ()  # posts citing the paper
 
@@ -313,6 +313,8 @@ class Digest:
     below_threshold: tuple[DigestPaper, ...] = ()  # collapsed appendix
     # title-only mentions no identifier or known paper confirms: listed apart, not counted as papers
     unconfirmed: tuple[DigestPaper, ...] = ()
+    # older papers one curated list brought in at once (a first read): one line each, not counted
+    backlog: tuple[DigestPaper, ...] = ()
     posts: tuple[Item, ...] = ()
     reports: tuple[SourceReport, ...] = ()
     announcement_days: tuple[dt.date, ...] = ()

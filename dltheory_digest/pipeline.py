@@ -314,6 +314,7 @@ def build_week(
         source_names=names,
         source_langs={s.id: s.lang for s in specs},
         source_pages=source_pages(specs),
+        list_sources={s.id for s in specs if s.kind == "notes_page"},
     )
     markdown = digest_stage.render_markdown(built)
     return WeekBuild(

@@ -1240,3 +1240,68 @@ def test_a_reader_whose_filters_match_nothing_is_told_so() -> None:
     # a week without papers still says so plainly
     empty = dg.build_digest(**{**sample_inputs(), "clusters": [], "updated": [], "emerging": []})
     assert "No papers this week." in dg.render_markdown(dg.filter_for_reader(empty, reader))
+
+
+# --- withdrawn papers and a list's backlog ------------------------------------------------
+
+
+def _listed(number: int, source_id: str = "notes") -> PaperCluster:
+    """An older paper that only a curated list mentions (ids and titles made up for the test)."""
+    arxiv_id = f"1701.{number:05d}"
+    return PaperCluster(
+        paper=_paper(
+            arxiv_id,
+            f"Listed paper number {number} on neural network theory",
+            ["Ann Author"],
+            ["cs.LG"],
+            "An older paper.",
+            published=dt.datetime(2017, 1, 2, tzinfo=UTC),
+        ),
+        sightings=(
+            Sighting(source_id, "Notes", "https://notes.example.org/dl", "en", kind=ItemKind.MENTION),
+        ),
+        versions=(1,),
+    )
+
+
+def _with_clusters(clusters: list[PaperCluster]) -> dict:
+    inputs = sample_inputs()
+    inputs["clusters"] = [*inputs["clusters"], *clusters]
+    inputs["classifications"] = {
+        **inputs["classifications"],
+        **{c.paper.key: Classification("generalization", relevance=0.8) for c in clusters},
+    }
+    return inputs
+
+
+def test_a_withdrawn_paper_says_so() -> None:
+    withdrawn = _listed(1)
+    paper = dataclasses.replace(withdrawn.paper, comment="This paper has been withdrawn by the author")
+    digest = dg.build_digest(**_with_clusters([dataclasses.replace(withdrawn, paper=paper)]))
+    (entry,) = [e for e in dg.all_entries(digest) if e.paper.key == paper.key]
+    assert entry.badges == ("discussed", "withdrawn")
+    assert "· `withdrawn`" in dg.render_markdown(digest)
+
+
+def test_a_long_lists_older_papers_go_to_its_backlog_not_the_sections() -> None:
+    many = [_listed(n) for n in range(1, dg.BACKLOG_MIN + 2)]
+    digest = dg.build_digest(**_with_clusters(many), list_sources={"notes"})
+    backlog_keys = {e.paper.key for e in digest.backlog}
+    assert backlog_keys == {c.paper.key for c in many}
+    in_sections = {p.paper.key for s in digest.sections for p in s.papers}
+    assert not backlog_keys & in_sections
+    counts = dict(digest.counts)
+    assert counts["backlog"] == len(many) and counts["papers"] == len(in_sections)
+    markdown = dg.render_markdown(digest)
+    assert f"**Brought in at once by one list ({len(many)}):**" in markdown
+    assert f"**{len(many)}** from a list's backlog" in markdown
+    # a reader's filters apply to it as to the rest
+    one = dg.filter_for_reader(digest, Reader(email="a@example.org", keywords=("number 3 on",)))
+    assert [e.paper.key for e in one.backlog] == ["arxiv:1701.00003"]
+
+
+def test_a_few_listed_papers_or_a_source_that_is_not_a_list_stay_in_the_sections() -> None:
+    few = [_listed(n) for n in range(1, dg.BACKLOG_MIN + 1)]  # exactly the limit
+    assert dg.build_digest(**_with_clusters(few), list_sources={"notes"}).backlog == ()
+    many = [_listed(n, source_id="blog") for n in range(1, dg.BACKLOG_MIN + 5)]
+    assert dg.build_digest(**_with_clusters(many), list_sources={"notes"}).backlog == ()

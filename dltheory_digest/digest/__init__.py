@@ -14,6 +14,7 @@ inject script, handlers, links to `javascript:`, styles or images.
 
 from dltheory_digest.digest.build import (
     ALSO_MIN_SCORE,
+    BACKLOG_MIN,
     all_entries,
     also_directions,
     build_digest,
@@ -51,6 +52,7 @@ from dltheory_digest.digest.text import (
 
 __all__ = [
     "ALSO_MIN_SCORE",
+    "BACKLOG_MIN",
     "ENGLISH",
     "MATH_SPAN",
     "TITLE_MAX_CHARS",

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from functools import cache
 
 from pydantic import TypeAdapter
 
 from dltheory_digest.config import Reader
 from dltheory_digest.digest.text import summarize
+from dltheory_digest.ids import is_withdrawn
 from dltheory_digest.models import (
     AnnounceType,
     Classification,
@@ -49,7 +50,8 @@ def _is_arxiv_source(source_id: str) -> bool:
 def _badges(cluster: PaperCluster, window_start: dt.datetime) -> tuple[str, ...]:
     """new: first announced in this window; updated vN: a revision announced (or dated) in it;
     cross-listed: it reached a listing we read from another primary category (arXiv says so);
-    discussed: neither new nor revised, here because a blog, article or page brought it up."""
+    discussed: neither new nor revised, here because a blog, article or page brought it up;
+    withdrawn: arXiv's comment or abstract says the authors withdrew it."""
     paper = cluster.paper
     types = {s.announce_type for s in cluster.sightings if s.announce_type}
     version = max([paper.version or 0, *cluster.versions, *(s.version or 0 for s in cluster.sightings)])
@@ -69,6 +71,8 @@ def _badges(cluster: PaperCluster, window_start: dt.datetime) -> tuple[str, ...]
     if not badges and any(not _is_arxiv_source(s.source_id) for s in cluster.sightings):
         # a 2017 paper among this week's announcements: say why it is here
         badges.append("discussed")
+    if is_withdrawn(paper.comment, paper.abstract):
+        badges.append("withdrawn")
     return tuple(badges)
 
 
@@ -282,6 +286,21 @@ def _discussion(sighting: Sighting, paper: Paper) -> Item:
     )
 
 
+# More older papers than this from one curated list in one week are its backlog, not news.
+BACKLOG_MIN = 10
+
+
+def _bulk_listed(entries: Sequence[DigestPaper], list_sources: set[str]) -> dict[str, DigestPaper]:
+    """The older papers (`discussed`, nothing else brought them) that one curated list alone
+    brought in, when that list brought in more than BACKLOG_MIN of them; keyed by paper key."""
+    by_list: dict[str, list[DigestPaper]] = {}
+    for entry in entries:
+        seen_on = {s.source_id for s in entry.sightings}
+        if "discussed" in entry.badges and len(seen_on) == 1 and seen_on <= list_sources:
+            by_list.setdefault(seen_on.pop(), []).append(entry)
+    return {e.paper.key: e for listed in by_list.values() if len(listed) > BACKLOG_MIN for e in listed}
+
+
 def _confirmed(cluster: PaperCluster, post_urls: set[str]) -> bool:
     """Whether anything beyond a bare title says this is a paper: an arXiv id, a DOI, authors,
     an abstract, a page of its own on some source, or a link of its own (not the post it was
@@ -323,6 +342,7 @@ def build_digest(
     source_names: Mapping[str, str] | None = None,
     source_langs: Mapping[str, str] | None = None,
     source_pages: Mapping[str, str | None] | None = None,
+    list_sources: Collection[str] = (),
 ) -> Digest:
     """Group the week's papers by direction, attach the posts citing them, and count.
 
@@ -333,6 +353,9 @@ def build_digest(
     `source_langs` (source id -> declared language) tags sightings of Chinese or Arabic
     sources; `source_pages` (source id -> its page) is what a sighting links when the source
     linked the paper itself (leave arXiv listings out: their sightings get no link).
+    `list_sources` are the curated lists (notes pages): when one of them alone brings in more
+    than BACKLOG_MIN older papers in a week (read for the first time, or a large addition),
+    those go to `backlog`, one line each, instead of filling the direction sections.
     """
     names = dict(source_names or {})
     langs = dict(source_langs or {})
@@ -375,6 +398,8 @@ def build_digest(
         else:
             by_direction.setdefault(item.classification.primary, []).append(item)
 
+    backlog = _bulk_listed([p for ps in by_direction.values() for p in ps], set(list_sources))
+    by_direction = {d: [p for p in ps if p.paper.key not in backlog] for d, ps in by_direction.items()}
     known = [d for d, _ in directions]
     ordered = list(directions) + [(d, d) for d in sorted(by_direction) if d not in known]
     sections = []
@@ -420,6 +445,7 @@ def build_digest(
         ("updated", len(updated_entries)),
         ("below_threshold", len(below)),
         ("unconfirmed", len(unconfirmed)),
+        ("backlog", len(backlog)),
         ("posts", len(posts)),
         ("sources", len(reports)),
         ("sources_failed", sum(1 for r in reports if not r.ok)),
@@ -434,6 +460,7 @@ def build_digest(
         emerging=tuple(emerging_entries),
         below_threshold=tuple(sorted(below, key=_paper_order)),
         unconfirmed=tuple(sorted(unconfirmed, key=lambda e: (e.paper.title.lower(), e.paper.key))),
+        backlog=tuple(sorted(backlog.values(), key=_paper_order)),
         posts=posts,
         reports=tuple(sorted(reports, key=lambda r: r.source_id)),
         announcement_days=tuple(sorted(set(announcement_days))),
@@ -544,7 +571,10 @@ def filter_for_reader(digest: Digest, reader: Reader) -> Digest:
     emerging = tuple(p for p in digest.emerging if keep(p))
     below = tuple(p for p in digest.below_threshold if keep(p))
     unconfirmed = tuple(p for p in digest.unconfirmed if keep(p))
-    kept_keys = {p.paper.key for s in sections for p in s.papers} | {p.paper.key for p in (*updated, *below)}
+    backlog = tuple(p for p in digest.backlog if keep(p))
+    kept_keys = {p.paper.key for s in sections for p in s.papers} | {
+        p.paper.key for p in (*updated, *below, *backlog)
+    }
     all_keys = {p.paper.key for p in all_entries(digest)}
 
     def post_ok(post: Item) -> bool:
@@ -571,6 +601,8 @@ def filter_for_reader(digest: Digest, reader: Reader) -> Digest:
     )
     if "unconfirmed" in counts:
         counts["unconfirmed"] = len(unconfirmed)
+    if "backlog" in counts:
+        counts["backlog"] = len(backlog)
     return dataclasses.replace(
         digest,
         sections=tuple(sections),
@@ -578,6 +610,7 @@ def filter_for_reader(digest: Digest, reader: Reader) -> Digest:
         emerging=emerging,
         below_threshold=below,
         unconfirmed=unconfirmed,
+        backlog=backlog,
         posts=posts,
         notes=notes,
         generated_for=reader.email,
@@ -617,4 +650,5 @@ def all_entries(digest: Digest) -> list[DigestPaper]:
         *digest.emerging,
         *digest.below_threshold,
         *digest.unconfirmed,
+        *digest.backlog,
     ]

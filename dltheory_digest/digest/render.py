@@ -125,7 +125,13 @@ def translatable_texts(digest: Digest, language: str | None = None) -> list[str]
     (with `language`, not the direction names written by hand for it)."""
     texts: list[str] = []
     entries = [p for s in digest.sections for p in s.papers]
-    entries += [*digest.updated, *digest.emerging, *digest.below_threshold, *digest.unconfirmed]
+    entries += [
+        *digest.updated,
+        *digest.emerging,
+        *digest.below_threshold,
+        *digest.unconfirmed,
+        *digest.backlog,
+    ]
     names = dict(digest.directions)
     directions = [(s.direction_id, s.name) for s in digest.sections]
     directions += [(d, names.get(d, d)) for entry in entries for d in also_directions(entry)]
@@ -192,6 +198,8 @@ def _badge(badge: str, labels: Mapping[str, str]) -> str:
         return labels["badge_cross"]
     if badge == "discussed":
         return labels["badge_discussed"]
+    if badge == "withdrawn":
+        return labels["badge_withdrawn"]
     match = re.fullmatch(r"updated v(\d+)", badge)
     if match:
         return labels["badge_updated"].format(version=match.group(1))
@@ -360,6 +368,8 @@ class _Renderer:
         if counts.get("unconfirmed"):
             n = counts["unconfirmed"]
             tally.append(f"**{n}** {_counted(labels, 'unconfirmed_count', n)}")
+        if counts.get("backlog"):
+            tally.append(f"**{counts['backlog']}** {labels['backlog_count']}")
         lines = [window, " · ".join(tally)]
         if digest.announcement_days:
             weekdays = labels["weekdays"].split()  # not %a: that follows the locale
@@ -445,6 +455,7 @@ def render_markdown(digest: Digest, edition: Edition = ENGLISH, *, shortened: Sh
         report_cell=_report_cell,
         report_count=_report_count,
         unconfirmed_line=renderer.unconfirmed_line,
+        seen_in_line=lambda entry: f"{renderer.labels['seen_in']}: {renderer.sightings(entry)}",
         tr=renderer.tr,
         badge=renderer.badge,
         source_name=renderer.source_name,
@@ -486,9 +497,11 @@ def _post_paper_titles(post: Item, digest: Digest, edition: Edition) -> list[tup
     """The digest papers a post links to (title, abstract URL), then any other cited papers."""
     targets = post_targets(post)
     found: dict[str, tuple[str, str | None]] = {}
-    entries = (
-        [p for s in digest.sections for p in s.papers] + list(digest.updated) + list(digest.below_threshold)
-    )
+    entries = [p for s in digest.sections for p in s.papers] + [
+        *digest.updated,
+        *digest.below_threshold,
+        *digest.backlog,
+    ]
     for entry in entries:
         keys = {entry.paper.key} | ({f"arxiv:{entry.paper.arxiv_id}"} if entry.paper.arxiv_id else set())
         if keys & targets:

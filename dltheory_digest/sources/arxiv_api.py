@@ -29,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from dltheory_digest.config import SourceSpec
 from dltheory_digest.errors import ConfigError, ParseError
-from dltheory_digest.ids import abs_url, normalize_doi, parse_arxiv_id
+from dltheory_digest.ids import abs_url, is_withdrawn, normalize_doi, parse_arxiv_id
 from dltheory_digest.models import Item, ItemKind, ParseResult, RawPage
 from dltheory_digest.sources.base import PlanContext, SourceKind
 
@@ -60,14 +60,6 @@ OS_TOTAL = _OPENSEARCH + "totalResults"
 # `<id>http://arxiv.org/abs/1111.2011v2</id>`, also old style `.../abs/cond-mat/0603029v1`;
 # what follows `/abs/` must still pass `parse_arxiv_id`
 _ABS_ID = re.compile(r"/abs/(?P<id>.+)$")
-
-# arXiv marks a withdrawal in the comment ("This paper has been withdrawn by the author")
-# and usually replaces the abstract with the same sentence.
-_WITHDRAWN = re.compile(
-    r"\b(?:this|the) (?:paper|article|manuscript|submission|preprint|work) (?:has been|was|is) withdrawn"
-    r"|\bwithdrawn by (?:the )?(?:authors?|arxiv|arxiv admin(?:istrators?)?)\b",
-    re.IGNORECASE,
-)
 
 # Entities stay unresolved and nothing is fetched from the network while parsing; libxml2's
 # size limits stay on (the fetcher caps responses anyway).
@@ -129,17 +121,6 @@ class RecordStream:
             self.root = events.root
         except etree.XMLSyntaxError as exc:
             raise ParseError(self._source_id, f"not a readable {self._what}: {exc}") from None
-
-
-def is_withdrawn(comment: str | None, abstract: str | None) -> bool:
-    """Whether arXiv's comment or abstract says the paper was withdrawn.
-
-    The abstract counts only when it opens with the statement: a paper may well discuss
-    withdrawn results.
-    """
-    if comment and (_WITHDRAWN.search(comment) or comment.lstrip().lower().startswith("withdrawn")):
-        return True
-    return bool(abstract and _WITHDRAWN.match(abstract.lstrip()))
 
 
 def _shown(text: str, limit: int = 100) -> str:
