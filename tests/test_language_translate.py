@@ -9,6 +9,7 @@ second run = cache) instead of expecting a particular English sentence.
 from __future__ import annotations
 
 import json
+import logging
 import socket
 import zipfile
 from collections.abc import Iterator
@@ -101,6 +102,13 @@ def test_batched_translation_equals_argos_per_string_path(packages_dir: Path) ->
         "理解过参数化神经网络为何能泛化。",
         "梯度下降优化模型！",
     ]
+
+
+def test_argos_does_not_log_each_sentence(packages_dir: Path, caplog: pytest.LogCaptureFixture) -> None:
+    translator = Translator(packages_dir=packages_dir, glossary=Glossary())
+    with caplog.at_level(logging.INFO):
+        translator.translate_many(ZH_TEXTS, "zh", "en")
+    assert not [r for r in caplog.records if r.name.startswith("argostranslate")]
 
 
 def test_memory_cache_second_run_translates_nothing(packages_dir: Path) -> None:

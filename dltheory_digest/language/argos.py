@@ -14,6 +14,7 @@ local index when offline.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import threading
@@ -141,6 +142,9 @@ def import_argos(packages_dir: Path) -> ModuleType:
         with _argos_env(packages_dir):
             import argostranslate.package
             import argostranslate.translate
+        # argostranslate logs every sentence split and batch at INFO: dozens of lines per run
+        logging.getLogger("argostranslate").setLevel(logging.WARNING)
+        logging.getLogger("argostranslate.utils").setLevel(logging.WARNING)
         return argostranslate.package
 
 
