@@ -144,9 +144,16 @@ def send(
     try:
         stored = load_week(settings, store, week)
         if stored is None:
-            err_console.print(
-                f"[bold red]error:[/] no digest for {week} in the store or in {settings.output_dir}: "
+            from dltheory_digest.weeks import Week
+
+            started = Week.parse(week).has_started(settings.zone)
+            hint = (
                 f"run `dltheory-digest run --week {week}` first"
+                if started
+                else "the week has not started yet"
+            )
+            err_console.print(
+                f"[bold red]error:[/] no digest for {week} in the store or in {settings.output_dir}: {hint}"
             )
             raise typer.Exit(code=1)
         if isinstance(stored, str):

@@ -170,6 +170,9 @@ def test_markdown_only_week_holds_back_readers_who_need_the_digest(smtp_env: Mai
 def test_missing_week_and_bad_input(smtp_env: Mailbox, monkeypatch: pytest.MonkeyPatch) -> None:
     missing = runner.invoke(app, ["send", "--week", "2026-W10"])
     assert missing.exit_code == 1 and "no digest for 2026-W10" in missing.output
+    assert "run `dltheory-digest run --week 2026-W10` first" in missing.output
+    future = runner.invoke(app, ["send", "--week", "2999-W01"])
+    assert future.exit_code == 1 and "the week has not started yet" in future.output
     bad_week = runner.invoke(app, ["send", "--week", "2026-47"])
     assert bad_week.exit_code == 2
     stored_week()
