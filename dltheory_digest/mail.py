@@ -363,6 +363,8 @@ class _EditionMaker:
         if self.translator is None:
             return self._unavailable(language, str(TranslationUnavailable("en", language)))
         texts = digest_stage.translatable_texts(digest, language)
+        if not texts:  # an empty week: nothing was translated, so claim no model
+            return MadeEdition(digest_stage.ENGLISH)
         missing = [t for t in texts if (language, t) not in self.cache and (language, t) not in self.unusable]
         if missing:
             try:
@@ -747,10 +749,15 @@ def deliver_markdown(
         limited = needs_stored_digest(reader)
         held = None
         if limited and not force:
+            needs = [f"a {reader.language} edition"] if reader.language != "en" else []
+            needs += ["filters"] if reader.language == "en" or any(
+                (reader.include_directions, reader.exclude_directions, reader.keywords,
+                 reader.negative_keywords, reader.min_relevance is not None)
+            ) else []  # fmt: skip
             held = (
-                f"not sent: their {reader.language} edition or filters need the stored digest, and only "
-                f"the Markdown of {week} is kept; rebuild it (`dltheory-digest run --week {week}`) "
-                "or pass --force to send the unfiltered English digest"
+                f"{' and '.join(needs)} need the stored digest, and only the Markdown of {week} is kept; "
+                f"rebuild it (`dltheory-digest run --week {week}`) or pass --force to send the "
+                "unfiltered English digest"
             )
         note = "the stored digest has only its Markdown: sent unfiltered, in English" if limited else None
         return Rendered(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import email
 import logging
@@ -979,3 +980,13 @@ def test_smtp_settings_from_a_prefect_secret_block(
     assert PASSWORD not in repr(smtp)
     with pytest.raises(ConfigError, match="no-such-block"):
         mail.SmtpSettings.from_block("no-such-block")
+
+
+def test_an_empty_weeks_zh_edition_claims_no_translation() -> None:
+    empty = dataclasses.replace(
+        sample_digest(), sections=(), updated=(), emerging=(), below_threshold=(), unconfirmed=(), posts=()
+    )
+    html = mail.preview_html(
+        empty, Reader(email="li@example.org", language="zh"), translator=EchoTranslator()
+    )
+    assert "en→zh" not in html and "由英文机器翻译" not in html

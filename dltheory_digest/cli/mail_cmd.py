@@ -10,7 +10,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from dltheory_digest.cli.app import app, console, err_console
+from dltheory_digest.cli.files import writing
 from dltheory_digest.errors import ConfigError, DigestError
+from dltheory_digest.weeks import Week
 
 if TYPE_CHECKING:
     from dltheory_digest.config import Settings
@@ -130,6 +132,17 @@ def send(
             "[bold red]error:[/] no readers: configure `readers` in the settings or pass --to ADDR"
         )
         raise typer.Exit(code=2)
+    parsed_week = Week.parse(week)
+    if not parsed_week.has_started(settings.zone):
+        err_console.print(f"[bold red]error:[/] no digest for {week}: the week has not started yet")
+        raise typer.Exit(code=1)
+    if not recipients and not dry_run and not parsed_week.is_complete(settings.zone):
+        # as in `run`: mailed now, the readers would get part of the week and then be skipped
+        err_console.print(
+            f"[bold red]error:[/] {week} is not over: the readers are mailed by the run after it ends "
+            "(pass --to ADDR to mail someone now)"
+        )
+        raise typer.Exit(code=1)
     try:
         smtp = mail.SmtpSettings.from_settings(settings)
     except ConfigError as exc:
@@ -144,16 +157,9 @@ def send(
     try:
         stored = load_week(settings, store, week)
         if stored is None:
-            from dltheory_digest.weeks import Week
-
-            started = Week.parse(week).has_started(settings.zone)
-            hint = (
-                f"run `dltheory-digest run --week {week}` first"
-                if started
-                else "the week has not started yet"
-            )
             err_console.print(
-                f"[bold red]error:[/] no digest for {week} in the store or in {settings.output_dir}: {hint}"
+                f"[bold red]error:[/] no digest for {week} in the store or in {settings.output_dir}: "
+                f"run `dltheory-digest run --week {week}` first"
             )
             raise typer.Exit(code=1)
         if isinstance(stored, str):
@@ -232,6 +238,13 @@ def preview(
             )
             raise typer.Exit(code=1)
         if isinstance(stored, str):
+            if chosen is not None and mail.needs_stored_digest(chosen):
+                # as `send` does: this reader's filters or language need the stored digest
+                err_console.print(
+                    f"[bold red]error:[/] only the Markdown of {week} is kept, and {chosen.email}'s "
+                    f"edition needs the stored digest: run `dltheory-digest run --week {week}` first"
+                )
+                raise typer.Exit(code=1)
             html = digest_stage.render_html(stored, title=week)
         else:
             wants_translation = chosen is not None and chosen.language != "en"
@@ -240,5 +253,6 @@ def preview(
     finally:
         store.close()
     output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(html, encoding="utf-8")
+    with writing(output) as handle:
+        handle.write(html)
     console.print(f"preview: [bold]{output}[/]")

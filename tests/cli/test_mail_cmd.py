@@ -21,6 +21,18 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 runner = CliRunner()
 
 
+@pytest.fixture(autouse=True)
+def week_is_over(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sample week (2026-W47) as a finished one, whatever today is: `send` holds a week
+    still under way back from the readers (tested in test_an_unfinished_week_is_not_sent)."""
+    import datetime as dt
+
+    from dltheory_digest import weeks
+
+    after = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
+    monkeypatch.setattr(weeks, "_now", lambda now=None: now or after)
+
+
 @pytest.fixture
 def smtp_env(smtp: Mailbox, monkeypatch: pytest.MonkeyPatch) -> Mailbox:
     readers = [
@@ -197,3 +209,41 @@ def test_preview_writes_the_email_html(smtp_env: Mailbox, tmp_path: Path) -> Non
     assert result.exit_code == 0, result.output
     assert "Gradient Descent Provably" not in personal.read_text(encoding="utf-8")
     assert smtp_env.received == []
+
+
+def test_an_unfinished_week_is_not_sent_to_the_readers(
+    smtp_env: Mailbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import datetime as dt
+
+    from dltheory_digest import weeks
+
+    stored_week()
+    during = dt.datetime(2026, 11, 22, 12, tzinfo=dt.UTC)  # Sunday of 2026-W47
+    monkeypatch.setattr(weeks, "_now", lambda now=None: now or during)
+    held = runner.invoke(app, ["send", "--week", WEEK])
+    assert held.exit_code == 1 and f"{WEEK} is not over" in held.output
+    assert smtp_env.received == []
+    asked = runner.invoke(app, ["send", "--week", WEEK, "--to", "lin@example.org"])
+    assert asked.exit_code == 0, asked.output
+    assert [r for m in smtp_env.received for r in m.recipients] == ["lin@example.org"]
+
+
+def test_preview_of_a_markdown_only_week_refuses_an_edition_it_cannot_make(
+    smtp_env: Mailbox, tmp_path: Path
+) -> None:
+    settings = load_settings()
+    settings.output_dir.mkdir(parents=True, exist_ok=True)
+    (settings.output_dir / f"{WEEK}.md").write_text(dg.render_markdown(sample_digest()), encoding="utf-8")
+    filtered = runner.invoke(
+        app, ["preview", "--week", WEEK, "--reader", "kernel@example.org", "-o", str(tmp_path / "k.html")]
+    )
+    assert filtered.exit_code == 1 and "needs the stored digest" in filtered.output
+    assert not (tmp_path / "k.html").exists()
+    plain = runner.invoke(
+        app, ["preview", "--week", WEEK, "--reader", "ada@example.org", "-o", str(tmp_path / "a.html")]
+    )
+    assert plain.exit_code == 0, plain.output
+    # a directory given as the output file: one line, no traceback
+    into_dir = runner.invoke(app, ["preview", "--week", WEEK, "-o", str(tmp_path)])
+    assert into_dir.exit_code == 2 and "cannot write" in into_dir.output
