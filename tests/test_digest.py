@@ -981,7 +981,7 @@ def test_a_bare_title_is_an_unconfirmed_mention_not_a_paper() -> None:
     ) in markdown
     # the header counts papers, says what the appendix holds, and counts the mention apart
     assert (
-        "**1** paper (+1 below the relevance threshold) · **1** direction · **1** blog post"
+        "**1** paper (+1 below the relevance threshold) · **1** direction · **1** post or article"
         " · **1** unconfirmed mention  \n"
     ) in markdown
     assert dg.subject_for(digest) == "DL theory digest 2026-W47: 1 paper"
