@@ -7,9 +7,10 @@ into exit status 2 before anything is fetched.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -26,6 +27,7 @@ from pydantic_settings import (
     InitSettingsSource,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
 )
 
 from dltheory_digest.errors import ConfigError
@@ -94,12 +96,53 @@ def check_arxiv_category(text: str) -> str:
     raise ValueError(f"not an arXiv category: {text!r} ({hint})")
 
 
-def pydantic_message(error: Any) -> str:
-    """A pydantic error's message without its "Value error, " / "Assertion failed, " prefix."""
+def pydantic_message(error: Any, model: type[BaseModel] | None = None) -> str:
+    """A pydantic error's message in the words of a configuration file: no "Value error, " prefix,
+    and no library wording ("Extra inputs are not permitted", "Input should be a valid tuple").
+    `model` is the model validated, so an unknown field's message can list the known ones."""
+    kind = error.get("type")
+    if kind == "extra_forbidden":
+        known = _known_fields(model, tuple(error.get("loc", ())))
+        return "unknown field" + (f" (known: {', '.join(known)})" if known else "")
+    if kind in ("tuple_type", "list_type", "set_type", "frozen_set_type"):
+        value = error.get("input")
+        example = value if isinstance(value, str | int | float) and str(value).strip() else "a, b"
+        return f"expected a list, e.g. [{example}]"
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return "expected a mapping (name: value)"
+    bounds = {"greater_than_equal": ("ge", "at least"), "less_than_equal": ("le", "at most")}
+    bounds |= {"greater_than": ("gt", "more than"), "less_than": ("lt", "less than")}
+    if kind in bounds and "ctx" in error:
+        key, words = bounds[kind]
+        return f"must be {words} {error['ctx'][key]}, got {error.get('input')}"
     message = str(error["msg"])
     for prefix in ("Value error, ", "Assertion failed, "):
         message = message.removeprefix(prefix)
     return message
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The pydantic model a field holds (`Reader` for `tuple[Reader, ...]`), if any."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _known_fields(model: type[BaseModel] | None, loc: tuple[Any, ...]) -> list[str]:
+    """The field names of the (nested) model that `loc` ends in, following `loc` from `model`."""
+    current = model
+    for part in loc[:-1]:
+        if current is None:
+            return []
+        if isinstance(part, int):  # an index into a list of models: still the same model
+            continue
+        field = current.model_fields.get(str(part))
+        current = _model_in(field.annotation) if field is not None else None
+    return sorted(current.model_fields) if current is not None else []
 
 
 def yaml_problem(path: Path | str, exc: yaml.YAMLError) -> str:
@@ -203,10 +246,12 @@ def _describe(path: Path, raw_sources: list[Any], err: dict[str, Any]) -> str:
         entry = raw_sources[idx] if idx < len(raw_sources) else {}
         sid = entry.get("id") if isinstance(entry, dict) else None
         where += f": source {sid!r}" if sid else f": source #{idx + 1}"
-        field = ".".join(str(p) for p in loc[2:]) or "(entry)"
-        return f"{where}: field {field!r}: {pydantic_message(err)}"
+        if len(loc) == 2:  # the entry itself is not a mapping
+            return f"{where}: expected a mapping like {{id: …, kind: …, url: …}}"
+        field = ".".join(str(p) for p in loc[2:])
+        return f"{where}: field {field!r}: {pydantic_message(err, SourcesFile)}"
     field = ".".join(str(p) for p in loc) or "(file)"
-    return f"{where}: field {field!r}: {pydantic_message(err)}"
+    return f"{where}: field {field!r}: {pydantic_message(err, SourcesFile)}"
 
 
 def load_sources(path: Path | str) -> tuple[SourceSpec, ...]:
@@ -265,7 +310,7 @@ def load_sources(path: Path | str) -> tuple[SourceSpec, ...]:
             first = exc.errors()[0]
             field = "options." + ".".join(str(p) for p in first.get("loc", ()))
             raise ConfigError(
-                f"{path.name}: source {spec.id!r}: field {field!r}: {pydantic_message(first)}",
+                f"{path.name}: source {spec.id!r}: field {field!r}: {pydantic_message(first, kind.options)}",
                 path=str(path),
                 source_id=spec.id,
                 field=field,
@@ -308,7 +353,7 @@ class Reader(BaseModel):
     exclude_directions: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
     negative_keywords: tuple[str, ...] = ()
-    min_relevance: float | None = None
+    min_relevance: float | None = Field(None, ge=0.0, le=1.0)
     language: Literal["en", "zh", "ar"] = "en"
 
     @field_validator("email")
@@ -319,7 +364,21 @@ class Reader(BaseModel):
         return value
 
 
+def file_in_the_way(directory: Path) -> Path | None:
+    """The file at `directory` or at its nearest existing ancestor, if that is not a directory:
+    every write under `directory` would fail there (FileExistsError, NotADirectoryError)."""
+    for path in (directory, *directory.parents):
+        try:
+            if path.exists():
+                return None if path.is_dir() else path
+        except OSError:  # unreadable: let the write say why
+            return None
+    return None
+
+
 SETTINGS_FILE_ENV = "DLTHEORY_SETTINGS_FILE"
+DEFAULT_CRON = "0 7 * * 1"  # Mondays 07:00 in the configured zone
+STORE_URL_EXAMPLES = "sqlite:///PATH/dltheory.sqlite or postgresql+psycopg://USER@HOST/DB"
 
 
 class Settings(BaseSettings):
@@ -339,19 +398,19 @@ class Settings(BaseSettings):
     contact: str = "https://github.com/dltheory-digest/dltheory-digest"
     taxonomy_file: Path | None = None  # default: the taxonomy shipped in the package
     glossary_file: Path | None = None  # default: the glossary shipped in the package
-    relevance_threshold: float = 0.30
+    relevance_threshold: float = Field(0.30, ge=0.0, le=1.0)
     arxiv_api_base: str = "https://export.arxiv.org/api/query"  # metadata look-ups (id_list, title search)
     argos_packages_dir: Path | None = None
     readers: tuple[Reader, ...] = ()
     smtp_host: str | None = None
-    smtp_port: int | None = None
+    smtp_port: int | None = Field(None, ge=1, le=65535)
     smtp_user: str | None = None
     smtp_password: SecretStr | None = None
     smtp_security: Literal["none", "starttls", "ssl"] = "none"
     mail_from: str | None = None
     list_unsubscribe: str | None = None  # mailto: or https: address for the List-Unsubscribe header
     smtp_block: str | None = None  # a Prefect Secret block holding the SMTP settings (overlays smtp_*)
-    schedule_cron: str = "0 7 * * 1"
+    schedule_cron: str = DEFAULT_CRON
     task_runner: Literal["thread", "dask"] = "thread"
     dask_address: str | None = None
     max_concurrency: int = Field(4, ge=1)  # tasks the thread runner runs at once (sources fetched together)
@@ -363,6 +422,72 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @field_validator("data_dir", "output_dir")
+    @classmethod
+    def _not_a_file(cls, value: Path) -> Path:
+        blocker = file_in_the_way(value)
+        if blocker is not None:
+            raise ValueError(f"{blocker} is a file, not a directory")
+        return value
+
+    @field_validator("store_url")
+    @classmethod
+    def _supported_store(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            scheme = make_url(value).drivername
+        except ArgumentError:
+            raise ValueError(f"not a database URL (use {STORE_URL_EXAMPLES})") from None
+        if scheme in ("sqlite", "sqlite+pysqlite", "postgresql+psycopg"):
+            return value
+        if scheme.startswith("postgresql"):  # plain postgresql:// means psycopg2, which is not installed
+            raise ValueError(f"write postgresql+psycopg:// (the psycopg 3 driver), not {scheme}://")
+        raise ValueError(f"unsupported database {scheme}://: use {STORE_URL_EXAMPLES}")
+
+    @field_validator("mail_from")
+    @classmethod
+    def _sender_shape(cls, value: str | None) -> str | None:
+        from email.utils import parseaddr
+
+        if value is None:
+            return value
+        address = parseaddr(value)[1] if "<" in value else value.strip()
+        if not EMAIL_SHAPE.match(address):
+            raise ValueError(f"not an email address: {value!r} (write addr@host or Name <addr@host>)")
+        return value
+
+    @field_validator("list_unsubscribe")
+    @classmethod
+    def _unsubscribe_shape(cls, value: str | None) -> str | None:
+        for part in (p.strip().strip("<>") for p in (value or "").split(",")):
+            if part and not part.lower().startswith(("mailto:", "https:")):
+                raise ValueError(f"expected a mailto: or https: address, got {part!r}")
+        return value
+
+    @field_validator("schedule_cron")
+    @classmethod
+    def _cron_shape(cls, value: str) -> str:
+        if value == DEFAULT_CRON:  # Prefect's parser costs a second to import: only for a changed one
+            return value
+        # the parser Prefect checks a deployment's cron with, so `serve` cannot refuse what passed here
+        try:
+            from prefect._internal.schemas.validators import validate_cron_string
+        except ImportError:  # a private module of Prefect's: if it moves, `serve` still checks
+            return value
+
+        try:
+            validate_cron_string(value)
+        except ValueError:
+            raise ValueError(
+                f"not a cron expression Prefect accepts: {value!r} (five fields: minute hour "
+                f"day-of-month month day-of-week, e.g. {DEFAULT_CRON!r})"
+            ) from None
         return value
 
     @classmethod
@@ -439,16 +564,52 @@ def _origin_of(field: str) -> str:
 
 
 def _describe_setting(error: Any, settings_data: dict[str, Any]) -> tuple[str, str]:
-    """(where, field) for a settings validation error; a reader is named by its address."""
+    """The one-line message and the field for a settings validation error; a reader is named by
+    its address."""
     loc = list(error.get("loc", ()))
     if len(loc) >= 2 and loc[0] == "readers" and isinstance(loc[1], int):
         readers = settings_data.get("readers")
+        if readers is None and _origin_of("readers") == "environment":
+            readers = _json_or_none(os.environ.get("DLTHEORY_READERS", ""))
         entry = readers[loc[1]] if isinstance(readers, list) and loc[1] < len(readers) else None
         email = entry.get("email") if isinstance(entry, dict) else None
-        who = f"reader {email!r}" if email else f"reader #{loc[1] + 1}"
-        return f"{_origin_of('readers')}: {who}", ".".join(str(p) for p in loc[2:]) or "(entry)"
+        where = (
+            f"{_origin_of('readers')}: reader {email!r}"
+            if email
+            else f"{_origin_of('readers')}: reader #{loc[1] + 1}"
+        )
+        if len(loc) == 2:  # the entry itself is not a mapping
+            return f"{where}: expected a mapping like {{email: …}}", "readers"
+        field = ".".join(str(p) for p in loc[2:])
+        return f"{where}: field {field!r}: {pydantic_message(error, Settings)}", f"readers.{field}"
     field = ".".join(str(p) for p in loc) or "(file)"
-    return _origin_of(field), field
+    return f"{_origin_of(field)}: field {field!r}: {pydantic_message(error, Settings)}", field
+
+
+def _json_or_none(text: str) -> Any:
+    import json
+
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+def _env_parse_error(exc: SettingsError) -> ConfigError:
+    """pydantic-settings' "error parsing value for field ..." as one line naming the variable."""
+    match = re.search(r'field "([^"]+)"', str(exc))
+    if match is None:
+        return ConfigError(f"environment: {exc}", path="environment")
+    field = match[1]
+    variable = f"DLTHEORY_{field.upper()}"
+    cause = exc.__cause__
+    detail = f"not valid JSON ({cause})" if cause is not None else "cannot be parsed"
+    example = ' e.g. [{"email": "ada@example.org"}]' if field == "readers" else ""
+    return ConfigError(
+        f"environment: field {field!r}: {variable} is {detail}{(';' + example) if example else ''}",
+        path="environment",
+        field=field,
+    )
 
 
 def check_reader_directions(settings: Settings) -> None:
@@ -481,9 +642,9 @@ def load_settings(**overrides: Any) -> Settings:
         settings_file = settings_file_path()
         data = {**read_settings_file(settings_file)} if settings_file is not None else {}
         data.update(overrides)
-        where, field = _describe_setting(first, data)
-        raise ConfigError(
-            f"{where}: field {field!r}: {pydantic_message(first)}", path=where, field=field
-        ) from None
+        message, field = _describe_setting(first, data)
+        raise ConfigError(message, path=message.split(":", 1)[0], field=field) from None
+    except SettingsError as exc:  # an environment variable that is not the JSON its field needs
+        raise _env_parse_error(exc) from None
     check_reader_directions(settings)
     return settings

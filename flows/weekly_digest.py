@@ -217,7 +217,11 @@ def weekly_digest(
             deliveries = deliver_task(settings, target, build, resend, email_to)
     failed = [r for r in reports if r.error]
     for report in failed:
-        logger.warning("source %s failed: %s", report.source_id, report.error)
+        logger.warning(
+            "source %s failed: %s",
+            report.source_id,
+            (report.error or "").removeprefix(f"[{report.source_id}] "),
+        )
     logger.info("digest for %s written to %s", target, path)
     return {
         "week": str(target),

@@ -57,7 +57,8 @@ def test_unknown_field_is_refused(tmp_path: Path) -> None:
     err = error_of(
         write(tmp_path, "sources:\n  - id: blog\n    kind: feed\n    url: https://e.org/f\n    enabeld: no\n")
     )
-    assert str(err).startswith("sources.yaml: source 'blog': field 'enabeld': Extra inputs are not permitted")
+    assert str(err).startswith("sources.yaml: source 'blog': field 'enabeld': unknown field (known: ")
+    assert "enabled" in str(err) and "politeness" in str(err) and "Extra inputs" not in str(err)
 
 
 def test_source_without_id_is_named_by_position(tmp_path: Path) -> None:
@@ -270,3 +271,121 @@ def test_check_arxiv_category() -> None:
 
 def test_empty_sources_list_is_valid(tmp_path: Path) -> None:
     assert load_sources(write(tmp_path, "sources: []\n")) == ()
+
+
+# --- library wording, and values refused at load -------------------------------------------------
+
+
+def test_messages_use_configuration_words_not_pydantic_ones(tmp_path: Path) -> None:
+    err = error_of(
+        write(tmp_path, "sources:\n  - {id: listing, kind: arxiv_rss, options: {categories: cs.LG}}\n")
+    )
+    assert (
+        str(err)
+        == "sources.yaml: source 'listing': field 'options.categories': expected a list, e.g. [cs.LG]"
+    )
+    err = error_of(
+        write(tmp_path, "sources:\n  - {id: listing, kind: arxiv_rss, options: {categoriez: [cs.LG]}}\n")
+    )
+    assert "unknown field (known: " in str(err) and "categories" in str(err)
+    err = error_of(write(tmp_path, "sources:\n  - just-a-string\n"))
+    assert str(err) == "sources.yaml: source #1: expected a mapping like {id: …, kind: …, url: …}"
+
+
+def test_reader_messages_use_configuration_words(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    settings_file = tmp_path / "dltheory.yaml"
+    settings_file.write_text("readers:\n  - {email: ada@example.org, keywords: ntk}\n", encoding="utf-8")
+    assert (
+        settings_error()
+        == "dltheory.yaml: reader 'ada@example.org': field 'keywords': expected a list, e.g. [ntk]"
+    )
+    settings_file.write_text("readers:\n  - ada@example.org\n", encoding="utf-8")
+    assert settings_error() == "dltheory.yaml: reader #1: expected a mapping like {email: …}"
+    settings_file.write_text("readers:\n  - {email: ada@example.org, langauge: zh}\n", encoding="utf-8")
+    message = settings_error()
+    assert message.startswith(
+        "dltheory.yaml: reader 'ada@example.org': field 'langauge': unknown field (known: "
+    )
+    assert "language" in message and "min_relevance" in message
+    settings_file.write_text("smtp_hots: mail.example.org\n", encoding="utf-8")
+    message = settings_error()
+    assert (
+        message.startswith("dltheory.yaml: field 'smtp_hots': unknown field (known: ")
+        and "smtp_host" in message
+    )
+
+
+def test_environment_value_that_is_not_json_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DLTHEORY_READERS", "not json")
+    message = settings_error()
+    assert message.startswith("environment: field 'readers': DLTHEORY_READERS is not valid JSON")
+    assert "\n" not in message
+    monkeypatch.setenv("DLTHEORY_READERS", '[{"email": "k@example.org", "min_relevance": 2}]')
+    assert (
+        settings_error()
+        == "environment: reader 'k@example.org': field 'min_relevance': must be at most 1.0, got 2"
+    )
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        (
+            "SCHEDULE_CRON",
+            "0 7 * *",
+            "field 'schedule_cron': not a cron expression Prefect accepts: '0 7 * *'",
+        ),
+        ("SCHEDULE_CRON", "H 7 * * 1", "field 'schedule_cron': not a cron expression Prefect accepts"),
+        ("STORE_URL", "mysql://x/y", "field 'store_url': unsupported database mysql://"),
+        ("STORE_URL", "postgresql://u@h/db", "field 'store_url': write postgresql+psycopg://"),
+        ("STORE_URL", "not a url", "field 'store_url': not a database URL"),
+        ("RELEVANCE_THRESHOLD", "1.5", "field 'relevance_threshold': must be at most 1.0, got 1.5"),
+        ("RELEVANCE_THRESHOLD", "-0.1", "field 'relevance_threshold': must be at least 0.0"),
+        (
+            "LIST_UNSUBSCRIBE",
+            "http://e.org/u",
+            "field 'list_unsubscribe': expected a mailto: or https: address",
+        ),
+        ("MAIL_FROM", "nobody", "field 'mail_from': not an email address: 'nobody'"),
+        ("SMTP_PORT", "70000", "field 'smtp_port': must be at most 65535"),
+        ("SMTP_PORT", "0", "field 'smtp_port': must be at least 1"),
+    ],
+)
+def test_bad_values_are_refused_at_load(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, message: str
+) -> None:
+    monkeypatch.setenv(f"DLTHEORY_{variable}", value)
+    assert settings_error().startswith(f"environment: {message}")
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("SCHEDULE_CRON", "30 6 * * 1-5"),
+        ("STORE_URL", "sqlite:///x/dltheory.sqlite"),
+        ("STORE_URL", "postgresql+psycopg://digest:secret@127.0.0.1:5432/dltheory"),
+        ("RELEVANCE_THRESHOLD", "1.0"),
+        ("LIST_UNSUBSCRIBE", "<mailto:leave@example.org>, <https://example.org/leave>"),
+        ("MAIL_FROM", "DL Theory <digest@example.org>"),
+        ("MAIL_FROM", "digest@example.org"),
+        ("SMTP_PORT", "587"),
+    ],
+)
+def test_good_values_load(monkeypatch: pytest.MonkeyPatch, variable: str, value: str) -> None:
+    monkeypatch.setenv(f"DLTHEORY_{variable}", value)
+    assert str(getattr(load_settings(), variable.lower())) == value
+
+
+@pytest.mark.parametrize("field", ["output_dir", "data_dir"])
+def test_a_directory_setting_that_is_a_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, field: str
+) -> None:
+    a_file = tmp_path / "plain.txt"
+    a_file.write_text("x", encoding="utf-8")
+    monkeypatch.setenv(f"DLTHEORY_{field.upper()}", str(a_file))
+    assert settings_error() == f"environment: field {field!r}: {a_file} is a file, not a directory"
+    monkeypatch.setenv(f"DLTHEORY_{field.upper()}", str(a_file / "below"))  # under a file: the same
+    assert settings_error() == f"environment: field {field!r}: {a_file} is a file, not a directory"
+    monkeypatch.setenv(f"DLTHEORY_{field.upper()}", str(tmp_path / "not-yet" / "made"))
+    assert getattr(load_settings(), field) == tmp_path / "not-yet" / "made"

@@ -496,7 +496,7 @@ def test_markdown_has_every_part() -> None:
         " one line each.\n\n<details>\n<summary>Show the list</summary>"
     ) in markdown
     # a source that failed before receiving anything has no counts, not zero of everything
-    assert "| shamra | shamra | — | — | — | — | 0 | HTTP 503 after 3 retries |" in markdown
+    assert "| shamra | shamra | — | — | — | — | 0 | **failed:** HTTP 503 after 3 retries |" in markdown
     assert "| zhihu | zhihu | 2 | 4 | 2 | 0 | 1: no body \\| in \\<div\\> | ok |" in markdown
     assert "Translation models: argos zh→en 1.9" in markdown
     assert "- untranslated: no ar→en model" in markdown
@@ -1021,8 +1021,12 @@ def test_source_report_has_a_status_column_without_repeating_the_source() -> Non
     }
     markdown = dg.render_markdown(dg.build_digest(**inputs))
     assert "| Source | Kind | Fetched | Parsed | New | Unresolved | Warnings | Status |" in markdown
-    assert "| dead-blog | feed | — | — | — | — | 0 | ConnectError: connection refused |" in markdown
-    assert "| gone | feed | 1 | 0 | 0 | 0 | 0 | HTTP 404 for https://example.org/feed |" in markdown
+    assert (
+        "| dead-blog | feed | — | — | — | — | 0 | **failed:** ConnectError: connection refused |" in markdown
+    )
+    assert (
+        "| gone | feed | 1 | 0 | 0 | 0 | 0 | **failed:** HTTP 404 for https://example.org/feed |" in markdown
+    )
 
 
 def test_an_edition_note_with_a_command_is_code_in_the_header_as_in_the_footer() -> None:

@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -219,3 +220,53 @@ def test_serve_and_a_manual_refresh_reach_completed(prefect_server: dict[str, st
             serve.kill()
         serve_log.close()
         shutil.rmtree(tmp_path / "prefect-home", ignore_errors=True)
+
+
+@pytest.fixture
+def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[Settings]:
+    """`serve` up to the point it would block: what it would have served with."""
+    import flows.deployments
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "sources.yaml").write_text(
+        "sources:\n  - {id: dead, kind: feed, url: 'http://127.0.0.1:9/feed.xml'}\n", encoding="utf-8"
+    )
+    calls: list[Settings] = []
+    monkeypatch.setattr(flows.deployments, "serve_deployments", calls.append)
+    return calls
+
+
+def test_serve_on_the_temporary_server_says_how_to_refresh_without_it(served: list[Settings]) -> None:
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+    from typer.testing import CliRunner
+
+    from dltheory_digest.cli import app
+    from dltheory_digest.weeks import last_complete_week
+
+    week = last_complete_week(ZoneInfo("UTC"))
+    with temporary_settings(restore_defaults={PREFECT_API_URL}):
+        result = CliRunner().invoke(app, ["serve"], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.stdout.split())
+    assert "Prefect's temporary local server" in said
+    # the temporary server's port is random: nothing else can reach it, so nothing may suggest it
+    assert "--deployment" not in said and "prefect deployment run" not in said
+    assert f"dltheory-digest refresh --week {week}" in said
+    assert len(served) == 1
+
+
+def test_serve_on_a_real_server_advertises_the_deployment(served: list[Settings]) -> None:
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+    from typer.testing import CliRunner
+
+    from dltheory_digest.cli import app
+    from dltheory_digest.weeks import last_complete_week
+
+    week = last_complete_week(ZoneInfo("UTC"))
+    with temporary_settings({PREFECT_API_URL: "http://127.0.0.1:9/api"}):
+        result = CliRunner().invoke(app, ["serve"], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.stdout.split())
+    assert "on http://127.0.0.1:9/api" in said
+    assert f"dltheory-digest refresh --deployment --week {week}" in said
+    assert f"--param week={week}" in said

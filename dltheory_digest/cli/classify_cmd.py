@@ -51,8 +51,9 @@ def classify_command(
         taxonomy_path = taxonomy or load_settings().taxonomy_file
         classifier = DirectionClassifier.from_taxonomy(load_taxonomy(taxonomy_path))
     except ConfigError as exc:
-        err_console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
+        from dltheory_digest.cli.run_cmd import fail_config
+
+        raise fail_config(exc) from None
     columns, rows = read_csv(file, required=("title",))
     ids, id_note = row_ids(columns, rows)
     if id_note:

@@ -41,19 +41,24 @@ def serve() -> None:
     settings = _settings()
     from prefect.settings import PREFECT_API_URL
 
+    from dltheory_digest.weeks import last_complete_week
     from flows.deployments import FLOW_NAME, MANUAL, WEEKLY, serve_deployments
 
-    api = (
-        PREFECT_API_URL.value() or "Prefect's temporary local server (set PREFECT_API_URL to use a real one)"
-    )
+    api = PREFECT_API_URL.value()
+    week = last_complete_week(settings.zone)
     console.print(
         f"serving [bold]{FLOW_NAME}/{WEEKLY}[/] ({settings.schedule_cron}, {settings.timezone}) and "
     )
-    console.print(f"        [bold]{FLOW_NAME}/{MANUAL}[/] (no schedule) on {api}")
-    console.print(
-        f"trigger a refresh: prefect deployment run '{FLOW_NAME}/{MANUAL}' --param week=2026-W47 --param dry_run=true"
-    )
-    console.print("             or: dltheory-digest refresh --deployment --week 2026-W47")
+    where = api or "Prefect's temporary local server (set PREFECT_API_URL to use a real one)"
+    console.print(f"        [bold]{FLOW_NAME}/{MANUAL}[/] (no schedule) on {where}")
+    if api:
+        console.print(
+            f"trigger a refresh: prefect deployment run '{FLOW_NAME}/{MANUAL}' "
+            f"--param week={week} --param dry_run=true"
+        )
+        console.print(f"             or: dltheory-digest refresh --deployment --week {week}")
+    else:  # the temporary server listens on a random port that no other command can find
+        console.print(f"refresh a week here, without the server: dltheory-digest refresh --week {week}")
     serve_deployments(settings)
 
 
@@ -76,7 +81,7 @@ def refresh(
     # settings are needed, for the zone the week is checked in
     settings = _settings() if deployment else _check_config({}, wanted)[0]
     target = check_week(week, settings.zone) if week else None
-    check_since(since)
+    check_since(since, target, settings.zone)
     params: dict[str, Any] = {
         "week": str(target) if target else None,
         "sources": wanted,
@@ -137,8 +142,13 @@ def deploy(
 ) -> None:
     """Register both deployments on a work pool, so `prefect worker start --pool NAME` runs them anywhere."""
     quiet_prefect_defaults()
-    _check_config({})
+    # the workers read their own sources.yaml: an empty one here is only worth a warning
+    _check_config({}, need_sources=False)
     settings = _settings()
+    from prefect.settings import PREFECT_API_URL
+
+    if not PREFECT_API_URL.value():  # Prefect would deploy to a temporary server that has no pools
+        raise fail_usage("deploy needs a Prefect server: set PREFECT_API_URL")
     from flows.deployments import deploy_to_pool
 
     try:

@@ -70,7 +70,9 @@ def parse_command(
         raise typer.Exit(2)
     source_kind = REGISTRY.get(kind)
     if source_kind is None:
-        err_console.print(f"unknown kind {kind!r}; known kinds: {', '.join(sorted(REGISTRY))}")
+        err_console.print(
+            f"error: unknown kind {kind!r} (known: {', '.join(sorted(REGISTRY))})", markup=False
+        )
         raise typer.Exit(2)
     content = read_bytes(file)
     try:

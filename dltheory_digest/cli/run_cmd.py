@@ -50,10 +50,11 @@ def split_ids(text: str | None) -> list[str] | None:
 
 
 def _check_config(
-    overrides: dict[str, Any], sources: list[str] | None = None
+    overrides: dict[str, Any], sources: list[str] | None = None, *, need_sources: bool = True
 ) -> tuple[Settings, list[SourceSpec]]:
     """Validate the settings, sources.yaml and the `--sources` ids before anything is fetched or
-    any Prefect server starts (exit 2 on error); warn when there is nothing to fetch."""
+    any Prefect server starts (exit 2 on error). With nothing to fetch a command that fetches is
+    refused: its run would write (and mail) an empty digest over the week's; others are warned."""
     from dltheory_digest import pipeline
     from dltheory_digest.config import load_settings, load_sources
 
@@ -63,9 +64,11 @@ def _check_config(
         selected = pipeline.select_sources(specs, sources)
     except ConfigError as exc:
         raise fail_config(exc) from None
+    if not selected and need_sources:
+        raise fail_config(ConfigError(f"no enabled sources in {settings.sources_file}", field="sources"))
     if not selected:
         err_console.print(
-            f"[yellow]warning:[/] {settings.sources_file}: no enabled sources, nothing to fetch",
+            f"[yellow]warning:[/] {escape(str(settings.sources_file))}: no enabled sources, nothing to fetch",
             highlight=False,
         )
     return settings, selected
@@ -93,13 +96,32 @@ def check_week(text: str, zone: ZoneInfo | None = None, *, now: dt.datetime | No
     return week
 
 
-def check_since(text: str | None) -> dt.date | None:
+def check_since(text: str | None, week: Week | None = None, zone: ZoneInfo | None = None) -> dt.date | None:
+    """Parse `--since`; with a zone, refuse a date after the end of the target week (`week`, or the
+    last complete one): the backfill would ask for an inverted range and find nothing."""
     if not text:
         return None
     try:
-        return dt.date.fromisoformat(text)
+        since = dt.date.fromisoformat(text)
     except ValueError:
         raise fail_usage(f"--since: not a date (YYYY-MM-DD): {text!r}") from None
+    if zone is not None:
+        from dltheory_digest.weeks import last_complete_week
+
+        target = week or last_complete_week(zone)
+        if since >= target.window(zone)[1].date():
+            raise fail_usage(f"--since: {since} is after the end of {target}")
+    return since
+
+
+def check_output_dir(path: Path, option: str) -> Path:
+    """A directory to write into: refused now when a file is in the way, not after the fetch."""
+    from dltheory_digest.config import file_in_the_way
+
+    blocker = file_in_the_way(path)
+    if blocker is not None:
+        raise fail_usage(f"{option}: {blocker} is a file, not a directory")
+    return path
 
 
 def check_addresses(addresses: list[str] | None, option: str) -> list[str]:
@@ -157,9 +179,7 @@ def print_summary(result: dict[str, Any]) -> None:
             markup=False,
         )
     if result.get("readers_held_back"):
-        console.print(
-            f"readers not mailed: {result['week']} is not over; the run after it ends mails the whole week"
-        )
+        console.print(f"readers not mailed: {result['readers_held_back']}", markup=False)
     console.print(Text.assemble("digest: ", (str(result["path"]), "bold")))
 
 
@@ -221,7 +241,7 @@ def run(
     wanted = split_ids(sources)
     settings, _ = _check_config({}, wanted)
     target = check_week(week, settings.zone) if week else None
-    check_since(since)
+    check_since(since, target, settings.zone)
     if not dry_run and settings.readers:
         check_smtp(settings)
     result = run_flow(
@@ -233,7 +253,9 @@ def run(
 
 @app.command()
 def demo(
-    output_dir: Annotated[Path, typer.Option(help="where the digest is written")] = Path("outputs"),
+    output_dir: Annotated[
+        Path | None, typer.Option(help="where the digest is written (default: the output_dir setting)")
+    ] = None,
     email_to: Annotated[
         list[str] | None, typer.Option("--email-to", help="mail the digest to this address (repeatable)")
     ] = None,
@@ -244,9 +266,10 @@ def demo(
 
     recipients = check_addresses(email_to, "--email-to")
     try:  # the demo overrides some settings, but a broken settings file is worth knowing about now
-        load_settings()
+        configured = load_settings()
     except ConfigError as exc:
         raise fail_config(exc) from None
+    output_dir = check_output_dir(output_dir or configured.output_dir, "--output-dir")
     with tempfile.TemporaryDirectory(prefix="dltheory-demo-") as tmp, SnapshotServer() as server:
         work = Path(tmp)
         sources_file = write_demo_sources(server.base_url, work / "sources.yaml")

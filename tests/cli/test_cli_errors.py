@@ -5,17 +5,18 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
-from click.testing import Result
 from test_mail import Mailbox
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from dltheory_digest.cli import app, orchestrate_cmd, run_cmd
 from dltheory_digest.weeks import Week
 
 runner = CliRunner()
 DEAD_FEED = "  - {id: dead, kind: feed, url: 'http://127.0.0.1:9/feed.xml', politeness: {timeout: 2}}\n"
+DISABLED_FEED = "  - {id: dead, kind: feed, url: 'http://127.0.0.1:9/feed.xml', enabled: false}\n"
 
 
 @pytest.fixture
@@ -155,11 +156,151 @@ def test_past_week_in_lower_case_runs_without_warning(
     assert result.stderr == "" and flow_calls[-1]["week"] == "2026-W40"
 
 
-def test_no_sources_warns_that_nothing_is_fetched(workdir: Path) -> None:
-    (workdir / "sources.yaml").write_text("sources: []\n", encoding="utf-8")
-    result = runner.invoke(app, ["sources", "check"])
+@pytest.mark.parametrize(
+    "command", [["sources", "check"], ["run", "--dry-run"], ["run"], ["refresh", "--dry-run"]]
+)
+@pytest.mark.parametrize("listing", ["sources: []\n", "sources:\n" + DISABLED_FEED])
+def test_no_enabled_sources_is_refused(
+    workdir: Path, flow_calls: list[dict[str, Any]], command: list[str], listing: str
+) -> None:
+    """An empty run would write "No papers this week." over the week's digest (and mail it)."""
+    (workdir / "sources.yaml").write_text(listing, encoding="utf-8")
+    refused(runner.invoke(app, command), "configuration error: no enabled sources in sources.yaml")
+    assert flow_calls == []
+
+
+def test_a_disabled_source_still_runs_when_named(workdir: Path, flow_calls: list[dict[str, Any]]) -> None:
+    # sources.yaml documents it: `enabled: false` skips an entry unless --sources names it
+    (workdir / "sources.yaml").write_text("sources:\n" + DISABLED_FEED, encoding="utf-8")
+    result = runner.invoke(app, ["run", "--dry-run", "--sources", "dead"])
     assert result.exit_code == 0, result.output
-    assert result.stderr.strip() == "warning: sources.yaml: no enabled sources, nothing to fetch"
+    assert flow_calls[-1]["sources"] == ["dead"]
+
+
+@pytest.mark.parametrize(
+    ("command", "message"),
+    [
+        (
+            ["run", "--week", "2026-W46", "--since", "2026-11-16", "--dry-run"],
+            "2026-11-16 is after the end of 2026-W46",
+        ),
+        (
+            ["refresh", "--week", "2026-W46", "--since", "2026-12-25", "--dry-run"],
+            "2026-12-25 is after the end of 2026-W46",
+        ),
+        (
+            ["refresh", "--deployment", "--week", "2026-W46", "--since", "2027-01-01"],
+            "2027-01-01 is after the end of 2026-W46",
+        ),
+    ],
+)
+def test_since_after_the_target_week_is_refused(
+    workdir: Path, flow_calls: list[dict[str, Any]], command: list[str], message: str
+) -> None:
+    refused(runner.invoke(app, command), f"error: --since: {message}")
+    assert flow_calls == []
+
+
+def test_since_after_the_last_complete_week_is_refused(
+    workdir: Path, flow_calls: list[dict[str, Any]]
+) -> None:
+    from dltheory_digest.weeks import last_complete_week
+
+    target = last_complete_week(ZoneInfo("UTC"))  # no --week: the week the run digests
+    day_after = target.monday + dt.timedelta(days=7)
+    refused(
+        runner.invoke(app, ["run", "--since", day_after.isoformat(), "--dry-run"]),
+        f"error: --since: {day_after} is after the end of {target}",
+    )
+    sunday = target.monday + dt.timedelta(days=6)  # the week's last day is still in it
+    assert runner.invoke(app, ["run", "--since", sunday.isoformat(), "--dry-run"]).exit_code == 0
+    assert flow_calls[-1]["since"] == sunday.isoformat()
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "command", "message"),
+    [
+        (
+            "READERS",
+            "not json",
+            ["send", "--week", "2026-W46"],
+            "environment: field 'readers': DLTHEORY_READERS is not valid JSON",
+        ),
+        ("SCHEDULE_CRON", "0 7 * *", ["serve"], "environment: field 'schedule_cron': not a cron expression"),
+        (
+            "STORE_URL",
+            "mysql://x/y",
+            ["run", "--dry-run"],
+            "environment: field 'store_url': unsupported database mysql://",
+        ),
+        (
+            "OUTPUT_DIR",
+            "{file}",
+            ["run", "--dry-run"],
+            "environment: field 'output_dir': {file} is a file, not a directory",
+        ),
+        (
+            "DATA_DIR",
+            "{file}",
+            ["sources", "check"],
+            "environment: field 'data_dir': {file} is a file, not a directory",
+        ),
+    ],
+)
+def test_bad_environment_value_is_one_line(
+    workdir: Path,
+    flow_calls: list[dict[str, Any]],
+    monkeypatch: pytest.MonkeyPatch,
+    variable: str,
+    value: str,
+    command: list[str],
+    message: str,
+) -> None:
+    a_file = workdir / "plain.txt"
+    a_file.write_text("x", encoding="utf-8")
+    monkeypatch.setenv(f"DLTHEORY_{variable}", value.format(file=a_file))
+    refused(runner.invoke(app, command), "configuration error: " + message.format(file=a_file))
+    assert flow_calls == []
+
+
+def test_demo_writes_to_the_output_dir_setting(
+    workdir: Path, flow_calls: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DLTHEORY_OUTPUT_DIR", str(workdir / "configured"))
+    assert runner.invoke(app, ["demo"]).exit_code == 0
+    assert flow_calls[-1]["settings_overrides"]["output_dir"] == (workdir / "configured").resolve()
+    assert runner.invoke(app, ["demo", "--output-dir", str(workdir / "given")]).exit_code == 0
+    assert flow_calls[-1]["settings_overrides"]["output_dir"] == (workdir / "given").resolve()
+
+
+def test_demo_into_a_file_is_refused_before_the_fetch(
+    workdir: Path, flow_calls: list[dict[str, Any]]
+) -> None:
+    a_file = workdir / "plain.txt"
+    a_file.write_text("x", encoding="utf-8")
+    refused(
+        runner.invoke(app, ["demo", "--output-dir", str(a_file)]),
+        f"error: --output-dir: {a_file} is a file, not a directory",
+    )
+    assert flow_calls == []
+
+
+def test_deploy_without_a_server(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    import flows.deployments
+
+    tried: list[str] = []
+
+    def deploy_to_pool(settings: Any, pool: str) -> list[str]:
+        tried.append(pool)
+        return []
+
+    monkeypatch.setattr(flows.deployments, "deploy_to_pool", deploy_to_pool)
+    with temporary_settings(restore_defaults={PREFECT_API_URL}):
+        result = runner.invoke(app, ["deploy", "--pool", "nopool"])
+    refused(result, "error: deploy needs a Prefect server: set PREFECT_API_URL")
+    assert tried == []
 
 
 def test_mail_without_smtp_is_refused_before_the_flow(
