@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from typing import Any
 
 import typer
@@ -14,7 +16,9 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
 )
-console = Console()
+# Piped into a log or CI, Rich would assume 80 columns and cut the tables' ids and statuses;
+# a terminal keeps its own width (and COLUMNS still wins).
+console = Console(width=None if sys.stdout.isatty() or "COLUMNS" in os.environ else 160)
 # errors and warnings stay one line each however narrow the terminal (or a log file) is
 err_console = Console(stderr=True, soft_wrap=True)
 
