@@ -671,11 +671,15 @@ class PoliteClient:
             lock = self._robots_locks.setdefault(origin, threading.Lock())
         # Per-origin lock: concurrent first requests to one site fetch robots.txt once.
         with lock:
-            if origin not in self._robots:
-                verdict = self._fetch_robots(origin, target.host, source_id, politeness)
+            if origin in self._robots:
+                return self._robots[origin]
+            verdict = self._fetch_robots(origin, target.host, source_id, politeness)
+            if verdict.unreadable is None:
+                # an unreadable robots.txt (a 503, a network blip) is asked again by the next
+                # URL of the site, so one failure does not shut the site for the whole run
                 with self._robots_guard:
                     self._robots[origin] = verdict
-            return self._robots[origin]
+            return verdict
 
     def _fetch_robots(self, origin: str, host: str, source_id: str, politeness: Politeness) -> _RobotsVerdict:
         url = f"{origin}/robots.txt"
@@ -703,7 +707,7 @@ class PoliteClient:
                     verdict = _RobotsVerdict(Protego.parse(page.content.decode("utf-8", errors="replace")))
                 elif page.status == 429 or page.status >= 500:
                     verdict = _RobotsVerdict(unreadable=f"HTTP {page.status}")
-                # any other status (a 4xx, or a redirect loop's last hop): no rules, allow all
+                # any other status (a 4xx): no rules, allow all; a redirect loop raises below
             except _TooLarge as exc:
                 status, size = exc.status, exc.size
                 error = "robots.txt larger than the cap: ignored"

@@ -808,11 +808,26 @@ def test_robots_txt_answering_an_error_disallows_the_site(server: LocalServer, s
     assert isinstance(info.value, RobotsDisallowed) and info.value.source_id == "blog"
     assert f"robots.txt could not be read (HTTP {status})" in str(info.value)
     assert server.hits("/feed.xml") == []
-    assert len(server.hits("/robots.txt")) == 1  # the verdict holds for the whole run
-    robots, *refused = client.records
-    assert robots.status == status and "every URL of the site is disallowed" in (robots.error or "")
+    # not kept for the run: the next URL of the site asks again
+    assert len(server.hits("/robots.txt")) == 2
+    robots = [r for r in client.records if r.url.endswith("/robots.txt")]
+    refused = [r for r in client.records if r.url.endswith("/feed.xml")]
+    assert all(
+        r.status == status and "every URL of the site is disallowed" in (r.error or "") for r in robots
+    )
     assert [(r.url, r.status) for r in refused] == [(server.url("/feed.xml"), None)] * 2
     assert all(ROBOTS_UNREADABLE in (r.error or "") for r in refused)
+
+
+def test_a_robots_txt_that_recovers_lets_the_site_be_fetched(server: LocalServer) -> None:
+    replies = iter([Reply(503, b"busy"), Reply(200, b"User-agent: *\nAllow: /\n")])
+    server.routes["/robots.txt"] = lambda s: next(replies)
+    server.routes["/feed.xml"] = lambda s: Reply(200, b"<rss/>")
+    with PoliteClient(sleep=lambda s: None) as client:
+        with pytest.raises(RobotsUnreadable):
+            client.get(server.url("/feed.xml"), source_id="blog", politeness=NO_WAIT)
+        page = client.get(server.url("/feed.xml"), source_id="blog", politeness=NO_WAIT)
+    assert page.status == 200 and len(server.hits("/feed.xml")) == 1
 
 
 def test_unreachable_robots_txt_disallows_but_arxiv_interfaces_stay_exempt() -> None:
