@@ -473,6 +473,36 @@ def default_stages(settings: Settings, store: Store) -> Stages:
     )
 
 
+def readers_held_back(settings: Settings, week: Week, reports: Sequence[SourceReport] = ()) -> str | None:
+    """Why the configured readers are not mailed this week's digest now, or None.
+
+    A week still under way, or a week when every source failed, would reach them incomplete
+    and their delivery record would then make the run that gets it right skip them."""
+    if not settings.readers:
+        return None
+    if not week.is_complete(settings.zone):
+        return f"{week} is not over; the run after it ends mails the whole week"
+    if reports and all(r.error for r in reports):
+        return "every source failed; a run that reaches them mails the week"
+    return None
+
+
+def split_recipients(
+    settings: Settings, addresses: Sequence[str] | None, held_back: str | None
+) -> tuple[list[str], list[str]]:
+    """(who to mail now, who is held back): the configured readers, or the `addresses` given
+    (--email-to, --to). When the week is held back (`held_back`), a configured reader is held
+    back even when named, since their delivery record would then skip the whole week; any
+    other address is mailed all the same."""
+    configured = [r.email for r in settings.readers]
+    if not addresses:
+        return ([], configured) if held_back else (configured, [])
+    if not held_back:
+        return list(addresses), []
+    known = {email.lower() for email in configured}
+    return [a for a in addresses if a.lower() not in known], [a for a in addresses if a.lower() in known]
+
+
 def deliver_week(
     store: Store,
     settings: Settings,

@@ -138,21 +138,6 @@ def deliver_task(
     return [dataclasses.asdict(r) for r in results]
 
 
-def readers_held_back(settings: Settings, week: Week, reports: list[SourceReport]) -> str | None:
-    """Why the configured readers are not mailed this week's digest now, or None.
-
-    A week still under way, or a week when every source failed, would reach them incomplete
-    and their delivery record would then make the run that gets it right skip them; addresses
-    given explicitly (--email-to) are mailed all the same."""
-    if not settings.readers:
-        return None
-    if not week.is_complete(settings.zone):
-        return f"{week} is not over; the run after it ends mails the whole week"
-    if reports and all(r.error for r in reports):
-        return "every source failed; a run that reaches them mails the week"
-    return None
-
-
 def task_runner_from_settings() -> Any:
     """A thread pool of `max_concurrency` workers, or a Dask cluster when DLTHEORY_TASK_RUNNER=dask."""
     try:
@@ -210,11 +195,15 @@ def weekly_digest(
         build = build_task(settings, target, specs, run_id)
         path = publish_task(settings, target, build, dry_run)
         deliveries: list[dict[str, Any]] = []
-        held_back = readers_held_back(settings, target, reports) if not (dry_run or email_to) else None
-        if held_back:
-            logger.warning("the digest is written, the readers are not mailed: %s", held_back)
-        elif not dry_run and (settings.readers or email_to):
-            deliveries = deliver_task(settings, target, build, resend, email_to)
+        held_back = None
+        if not dry_run:
+            reason = pipeline.readers_held_back(settings, target, reports)
+            recipients, kept_back = pipeline.split_recipients(settings, email_to, reason)
+            if kept_back:
+                held_back = reason
+                logger.warning("the digest is written, not mailed to %s: %s", ", ".join(kept_back), reason)
+            if recipients:
+                deliveries = deliver_task(settings, target, build, resend, recipients or None)
     failed = [r for r in reports if r.error]
     for report in failed:
         logger.warning(

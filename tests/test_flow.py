@@ -137,23 +137,3 @@ def test_a_week_still_under_way_is_written_but_not_mailed_to_the_readers(
         assert [r for m in box.received for r in m.recipients] == ["lin@example.org"]
     finally:
         controller.stop()
-
-
-def test_readers_are_held_back_from_a_week_under_way_or_with_every_source_failed() -> None:
-    import datetime as dt
-
-    from dltheory_digest.config import Reader, Settings
-    from dltheory_digest.models import SourceReport
-    from dltheory_digest.weeks import Week
-    from flows.weekly_digest import readers_held_back
-
-    readers = Settings(readers=(Reader(email="ada@example.org"),))
-    past = Week.parse("2026-W40")
-    ok, down = (
-        SourceReport("blog", "feed", fetched=1, parsed=2),
-        SourceReport("api", "arxiv_api", error="HTTP 503"),
-    )
-    assert readers_held_back(readers, past, [ok, down]) is None
-    assert "every source failed" in (readers_held_back(readers, past, [down]) or "")
-    assert "is not over" in (readers_held_back(readers, Week.containing(dt.datetime.now(dt.UTC)), [ok]) or "")
-    assert readers_held_back(Settings(), past, [down]) is None  # no readers: nothing to hold

@@ -332,3 +332,28 @@ def test_a_week_reads_across_languages(tmp_path: Path, zh_packages: Path) -> Non
     )
     assert again.markdown == markdown
     store.close()
+
+
+def test_readers_are_held_back_from_a_week_under_way_or_with_every_source_failed() -> None:
+    from dltheory_digest.config import Reader, Settings
+    from dltheory_digest.models import SourceReport
+    from dltheory_digest.pipeline import readers_held_back, split_recipients
+    from dltheory_digest.weeks import Week
+
+    readers = Settings(readers=(Reader(email="ada@example.org"),))
+    past = Week.parse("2026-W40")
+    ok, down = (
+        SourceReport("blog", "feed", fetched=1, parsed=2),
+        SourceReport("api", "arxiv_api", error="HTTP 503"),
+    )
+    assert readers_held_back(readers, past, [ok, down]) is None
+    assert "every source failed" in (readers_held_back(readers, past, [down]) or "")
+    assert "is not over" in (readers_held_back(readers, Week.containing(dt.datetime.now(dt.UTC)), [ok]) or "")
+    assert readers_held_back(Settings(), past, [down]) is None  # no readers: nothing to hold
+
+    # who is mailed now, who waits: a configured reader waits even when named explicitly
+    assert split_recipients(readers, None, None) == (["ada@example.org"], [])
+    assert split_recipients(readers, None, "not over") == ([], ["ada@example.org"])
+    named = ["Ada@example.org", "lin@example.org"]
+    assert split_recipients(readers, named, None) == (named, [])
+    assert split_recipients(readers, named, "not over") == (["lin@example.org"], ["Ada@example.org"])

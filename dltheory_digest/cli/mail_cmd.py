@@ -119,7 +119,7 @@ def send(
         ),
     ] = False,
 ) -> None:
-    from dltheory_digest import mail
+    from dltheory_digest import mail, pipeline
     from dltheory_digest.cli.run_cmd import check_addresses
     from dltheory_digest.store import open_store
 
@@ -136,13 +136,19 @@ def send(
     if not parsed_week.has_started(settings.zone):
         err_console.print(f"[bold red]error:[/] no digest for {week}: the week has not started yet")
         raise typer.Exit(code=1)
-    if not recipients and not dry_run and not parsed_week.is_complete(settings.zone):
-        # as in `run`: mailed now, the readers would get part of the week and then be skipped
-        err_console.print(
-            f"[bold red]error:[/] {week} is not over: the readers are mailed by the run after it ends "
-            "(pass --to ADDR to mail someone now)"
-        )
-        raise typer.Exit(code=1)
+    if not dry_run:
+        # as in `run`: mailed now, a reader would get part of the week and then be skipped
+        reason = pipeline.readers_held_back(settings, parsed_week)
+        recipients, kept_back = pipeline.split_recipients(settings, recipients, reason)
+        if kept_back:
+            err_console.print(
+                f"error: not sent to {', '.join(kept_back)}: {reason}"
+                + ("" if recipients else " (--to ADDR mails an address that is not a reader now)"),
+                markup=False,
+            )
+        if not recipients:
+            raise typer.Exit(code=1)
+        readers = mail.readers_for(settings, recipients)
     try:
         smtp = mail.SmtpSettings.from_settings(settings)
     except ConfigError as exc:

@@ -227,6 +227,10 @@ def test_an_unfinished_week_is_not_sent_to_the_readers(
     asked = runner.invoke(app, ["send", "--week", WEEK, "--to", "lin@example.org"])
     assert asked.exit_code == 0, asked.output
     assert [r for m in smtp_env.received for r in m.recipients] == ["lin@example.org"]
+    # a configured reader named with --to still waits: mailed now, the week's record would skip them
+    named = runner.invoke(app, ["send", "--week", WEEK, "--to", "ada@example.org"])
+    assert named.exit_code == 1 and "not sent to ada@example.org" in named.output
+    assert len(smtp_env.received) == 1 and ledger_of_week() == [("lin@example.org", "sent")]
 
 
 def test_preview_of_a_markdown_only_week_refuses_an_edition_it_cannot_make(
