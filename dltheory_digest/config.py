@@ -158,8 +158,14 @@ def yaml_problem(path: Path | str, exc: yaml.YAMLError) -> str:
 
 def read_yaml(path: Path) -> Any:
     """Parse a YAML file; a missing or unreadable file or bad syntax raises a one-line `ConfigError`."""
+    return read_yaml_bytes(path)[0]
+
+
+def read_yaml_bytes(path: Path) -> tuple[Any, bytes]:
+    """`read_yaml`, with the bytes it parsed (to fingerprint exactly what was read)."""
     try:
-        return yaml.safe_load(path.read_bytes())
+        data = path.read_bytes()
+        return yaml.safe_load(data), data
     except FileNotFoundError:
         raise ConfigError(f"{path}: file not found", path=str(path)) from None
     except IsADirectoryError:
@@ -524,7 +530,6 @@ DEFAULT_SETTINGS_FILE = Path("dltheory.yaml")
 def settings_file_path() -> Path | None:
     """The settings file in use: `DLTHEORY_SETTINGS_FILE` (which must exist), else `dltheory.yaml`
     in the working directory when there is one, else None."""
-    import os
 
     named = os.environ.get(SETTINGS_FILE_ENV)
     if named:
@@ -554,7 +559,6 @@ def read_settings_file(path: Path) -> dict[str, Any]:
 
 def _origin_of(field: str) -> str:
     """Where a bad value came from: the environment when its variable is set, else the settings file."""
-    import os
 
     top = field.split(".", 1)[0]
     if f"DLTHEORY_{top.upper()}" in os.environ or f"dltheory_{top}" in os.environ:

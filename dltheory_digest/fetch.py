@@ -565,7 +565,7 @@ class PoliteClient:
                 why = f"the server asked to wait {asked:.0f} s; gave up"
             elif not budget.take(delay):
                 why = (
-                    f"the server asked to wait {asked:.0f} s more; gave up after {budget.spent:.0f} s of waiting"
+                    f"the server asked to wait {asked:.0f} s again; gave up after {budget.spent:.0f} s of waiting"
                     if asked is not None
                     else self._out_of_budget(budget, attempt)
                 )

@@ -80,8 +80,7 @@ class SmtpSettings:
             "password": settings.smtp_password,
             "security": settings.smtp_security,
             "mail_from": settings.mail_from,
-            # a setting newer than some configurations: absent means no List-Unsubscribe header
-            "list_unsubscribe": settings.list_unsubscribe,
+            "list_unsubscribe": settings.list_unsubscribe,  # None: no List-Unsubscribe header
         }
         block = block or settings.smtp_block or os.environ.get(SMTP_BLOCK_ENV)
         if block:
@@ -711,12 +710,17 @@ def deliver(
     )  # fmt: skip
 
 
-def needs_stored_digest(reader: Reader) -> bool:
-    """The reader's edition needs the stored digest (a translation or a filter), not just its Markdown."""
-    return reader.language != "en" or any(
+def has_filters(reader: Reader) -> bool:
+    """Whether the reader's edition leaves papers out (directions, keywords, a minimum relevance)."""
+    return any(
         (reader.include_directions, reader.exclude_directions, reader.keywords, reader.negative_keywords,
          reader.min_relevance is not None)
     )  # fmt: skip
+
+
+def needs_stored_digest(reader: Reader) -> bool:
+    """The reader's edition needs the stored digest (a translation or a filter), not just its Markdown."""
+    return reader.language != "en" or has_filters(reader)
 
 
 def deliver_markdown(
@@ -750,10 +754,7 @@ def deliver_markdown(
         held = None
         if limited and not force:
             needs = [f"a {reader.language} edition"] if reader.language != "en" else []
-            needs += ["filters"] if reader.language == "en" or any(
-                (reader.include_directions, reader.exclude_directions, reader.keywords,
-                 reader.negative_keywords, reader.min_relevance is not None)
-            ) else []  # fmt: skip
+            needs += ["filters"] if has_filters(reader) else []
             held = (
                 f"{' and '.join(needs)} need the stored digest, and only the Markdown of {week} is kept; "
                 f"rebuild it (`dltheory-digest run --week {week}`) or pass --force to send the "

@@ -86,7 +86,7 @@ def _now(now: dt.datetime | None) -> dt.datetime:
 
 def last_complete_week(zone: ZoneInfo, now: dt.datetime | None = None) -> Week:
     """The week the scheduled Monday run digests: the one that ended most recently."""
-    moment = (now or dt.datetime.now(dt.UTC)).astimezone(zone)
+    moment = _now(now).astimezone(zone)
     return Week.containing(moment).previous()
 
 

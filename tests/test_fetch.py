@@ -749,10 +749,10 @@ def test_repeated_retry_after_stops_at_the_total_wait_budget(server: LocalServer
         client.get(server.url("/busy"), source_id="s", politeness=NO_WAIT)
     assert slept == [599.0] and len(server.hits("/busy")) == 2
     assert info.value.status == 429
-    assert "the server asked to wait 599 s more; gave up after 599 s of waiting" in str(info.value)
+    assert "the server asked to wait 599 s again; gave up after 599 s of waiting" in str(info.value)
     assert [r.error for r in client.records] == [
         "HTTP 429; retry 1/4 in 599.0 s",
-        "HTTP 429: the server asked to wait 599 s more; gave up after 599 s of waiting",
+        "HTTP 429: the server asked to wait 599 s again; gave up after 599 s of waiting",
     ]
 
 
@@ -790,7 +790,7 @@ def test_the_wait_budget_covers_every_redirect_hop(server: LocalServer) -> None:
     with client, pytest.raises(HTTPStatusError) as info:
         client.get(server.url("/old"), source_id="s", politeness=NO_WAIT)
     assert slept == [4.0] and info.value.url == server.url("/new")
-    assert "asked to wait 4 s more" in str(info.value)
+    assert "asked to wait 4 s again" in str(info.value)
 
 
 # --------------------------------------------------------------------------- unreadable robots.txt

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from dltheory_digest.config import read_yaml
+from dltheory_digest.config import read_yaml_bytes
 from dltheory_digest.errors import ConfigError
 from dltheory_digest.language.normalize import normalize_text, to_simplified
 
@@ -130,7 +130,8 @@ def _prepare_term(term: str, lang: str) -> str:
 def load_glossary(path: Path | None = None) -> Glossary:
     """Read the glossary YAML (`{lang: {term: english}}`); default: the one shipped in the package."""
     path = path or DEFAULT_GLOSSARY
-    raw = read_yaml(path) or {}
+    raw, raw_bytes = read_yaml_bytes(path)
+    raw = raw or {}
     if not isinstance(raw, dict):
         raise ConfigError(f"{path.name}: expected a mapping of language -> {{term: English}}", path=str(path))
     terms: dict[str, tuple[tuple[str, str], ...]] = {}
@@ -156,5 +157,5 @@ def load_glossary(path: Path | None = None) -> Glossary:
                 )
             pairs[_prepare_term(term.strip(), str(lang))] = english.strip()
         terms[str(lang)] = tuple(sorted(pairs.items(), key=lambda kv: (-len(kv[0]), kv[0])))
-    version = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+    version = hashlib.sha256(raw_bytes).hexdigest()[:12]
     return Glossary(terms=terms, version=version)

@@ -173,7 +173,11 @@ def reserve(
             taken = conn.execute(
                 update(deliveries)
                 .where(*_where(week, reader), condition)  # type: ignore[arg-type]
-                .values(status="resending" if previous.delivered else "sending", updated_at=now)
+                .values(
+                    status="resending" if previous.delivered else "sending",
+                    updated_at=now,
+                    message_id=message_id,
+                )
             )
         if taken.rowcount == 1:
             return Reservation(True, previous)
