@@ -22,13 +22,16 @@ console = Console(width=None if sys.stdout.isatty() or "COLUMNS" in os.environ e
 # errors and warnings stay one line each however narrow the terminal (or a log file) is
 err_console = Console(stderr=True, soft_wrap=True)
 
-_typed_display = TyperOption.display_type_rich
+# typer 0.29 prints a type after every option, flags included (`--dry-run <bool>`), which reads
+# as if the flag wanted a value; a flag shows none. The hook is typer's own (not public): if a
+# later typer drops it, help keeps typer's default rather than the CLI failing to start.
+_typed_display = getattr(TyperOption, "display_type_rich", None)
 
 
 def _flags_take_no_value(self: TyperOption, ctx: Any) -> str | None:
-    # typer 0.29 prints a type after every option, flags included (`--dry-run <bool>`), which
-    # reads as if the flag wanted a value; a flag shows none
+    assert _typed_display is not None
     return None if self.is_flag else _typed_display(self, ctx)
 
 
-TyperOption.display_type_rich = _flags_take_no_value  # type: ignore[method-assign]
+if _typed_display is not None:
+    TyperOption.display_type_rich = _flags_take_no_value  # type: ignore[method-assign]
