@@ -33,6 +33,8 @@ from pydantic_settings import (
 from dltheory_digest.errors import ConfigError
 
 SOURCE_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
+# an absolute http(s) URL: a scheme and a host
+HTTP_URL = re.compile(r"^https?://[^\s/?#]+", re.IGNORECASE)
 EMAIL_SHAPE = re.compile(r"^[^@\s]+@[^@\s]+$")
 # ISO 639-1 (two lower-case letters), or "mixed" for a source that posts in several languages
 SOURCE_LANG = re.compile(r"^(?:[a-z]{2}|mixed)$")
@@ -217,7 +219,7 @@ class SourceSpec(BaseModel):
     @field_validator("url")
     @classmethod
     def _url_shape(cls, value: str | None) -> str | None:
-        if value is not None and not re.match(r"^https?://[^\s/]+", value):
+        if value is not None and not HTTP_URL.match(value):
             raise ValueError(f"not an http(s) URL: {value!r}")
         return value
 
@@ -225,7 +227,7 @@ class SourceSpec(BaseModel):
     @classmethod
     def _urls_shape(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         for url in value:
-            if not re.match(r"^https?://[^\s/]+", url):
+            if not HTTP_URL.match(url):
                 raise ValueError(f"not an http(s) URL: {url!r}")
         return value
 

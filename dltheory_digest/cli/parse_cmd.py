@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,6 +10,7 @@ import typer
 
 from dltheory_digest.cli.app import app, err_console
 from dltheory_digest.cli.files import read_bytes
+from dltheory_digest.config import HTTP_URL
 from dltheory_digest.errors import ParseError
 from dltheory_digest.models import Item, ItemKind
 
@@ -49,9 +49,6 @@ def item_lines(items: tuple[Item, ...]) -> list[str]:
     return lines
 
 
-_ABSOLUTE_URL = re.compile(r"https?://[^\s/?#]+", re.IGNORECASE)
-
-
 @app.command("parse")
 def parse_command(
     kind: Annotated[str, typer.Argument(help="source kind, as in sources.yaml (e.g. notes_page, zhihu)")],
@@ -65,7 +62,7 @@ def parse_command(
     """Parse a saved response without network; print one JSON object per item."""
     from dltheory_digest.sources import REGISTRY
 
-    if url and not _ABSOLUTE_URL.match(url):
+    if url and not HTTP_URL.match(url):
         err_console.print(f"error: --url: {url!r} is not an absolute http(s) URL", markup=False)
         raise typer.Exit(2)
     source_kind = REGISTRY.get(kind)
