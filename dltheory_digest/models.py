@@ -292,6 +292,18 @@ class DigestPaper:
 
 
 @dataclass(frozen=True, slots=True)
+class ReaderFilters:
+    """The filters of a reader's edition, kept when they let none of the week's papers through
+    so that the edition can say which (in its own language)."""
+
+    include_directions: tuple[str, ...] = ()
+    exclude_directions: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    negative_keywords: tuple[str, ...] = ()
+    min_relevance: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class DirectionSection:
     direction_id: str
     name: str
@@ -324,3 +336,4 @@ class Digest:
     language: str = "en"
     counts: tuple[tuple[str, int], ...] = field(default=())
     directions: tuple[tuple[str, str], ...] = ()  # (id, name) of every direction of the taxonomy
+    unmatched_filters: ReaderFilters | None = None  # a personal edition whose filters matched nothing

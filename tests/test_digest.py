@@ -1235,12 +1235,31 @@ def test_a_reader_whose_filters_match_nothing_is_told_so() -> None:
     markdown = dg.render_markdown(personal)
     assert "No papers this week." not in markdown
     assert (
-        "None of this week's 4 papers matched your filters (directions Neural tangent kernel and infinite"
-        ' width; keywords "diffusion").'
+        "None of this week's 4 papers matched your filters (directions \"Neural tangent kernel and infinite"
+        ' width"; keywords "diffusion").'
     ) in markdown
     assert markdown.count('keywords "diffusion"') == 1  # not repeated among the notes
-    zh = dg.render_markdown(personal, dg.Edition(language="zh", translations={"-": "-"}))
-    assert "本周 4 篇论文中没有符合您筛选条件的论文（directions" in zh
+    # a zh or ar edition names the filters in its own language; with nothing to translate, it
+    # needs no model for that (its labels are hand-written), unless it fell back to English
+    for edition in (dg.Edition(language="zh", translations={"-": "-"}), dg.Edition(language="zh")):
+        assert (
+            "本周 4 篇论文中没有符合您筛选条件的论文（方向：“Neural tangent kernel and infinite width”；"
+            "关键词：“diffusion”）。"
+        ) in dg.render_markdown(personal, edition)
+    fallen_back = dg.render_markdown(personal, dg.Edition(language="zh", note="no model"))
+    assert 'matched your filters (directions "Neural tangent kernel' in fallen_back
+    shipped = Reader(
+        email="b@example.org",
+        include_directions=("generalization", "robustness"),
+        negative_keywords=("diffusion", "GAN"),
+        min_relevance=0.99,
+    )
+    ar = dg.render_markdown(
+        dg.filter_for_reader(_shipped_directions_digest(), shipped), dg.Edition(language="ar")
+    )
+    assert "(الاتجاهات: «التعميم والسعة»، «المتانة والخصوصية والإنصاف»؛ " in ar
+    assert "؛ باستثناء الكلمات المفتاحية: «diffusion»، «GAN»؛ درجة الصلة 0.99 على الأقل)" in ar
+    assert "directions" not in ar and "keywords" not in ar
     # a week without papers still says so plainly
     empty = dg.build_digest(**{**sample_inputs(), "clusters": [], "updated": [], "emerging": []})
     assert "No papers this week." in dg.render_markdown(dg.filter_for_reader(empty, reader))

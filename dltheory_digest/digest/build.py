@@ -22,6 +22,7 @@ from dltheory_digest.models import (
     ItemKind,
     Paper,
     PaperCluster,
+    ReaderFilters,
     Sighting,
     SourceReport,
 )
@@ -585,11 +586,18 @@ def filter_for_reader(digest: Digest, reader: Reader) -> Digest:
         return not linked or bool(linked & kept_keys)
 
     posts = tuple(p for p in digest.posts if post_ok(p))
-    notes = digest.notes
     week_papers = dict(digest.counts).get("papers", 0)  # the number the week's subject line gives
-    if not sections and not updated and week_papers and describe_filters(reader, digest.directions):
-        # "no papers this week" would be wrong: say that the filters left none
-        notes = (*notes, FILTERS_NOTE + describe_filters(reader, digest.directions))
+    filters = ReaderFilters(
+        include_directions=tuple(reader.include_directions),
+        exclude_directions=tuple(reader.exclude_directions),
+        keywords=tuple(reader.keywords),
+        negative_keywords=tuple(reader.negative_keywords),
+        min_relevance=reader.min_relevance,
+    )
+    # "no papers this week" would be wrong when the filters left none: the edition says which
+    unmatched = (
+        filters if not sections and not updated and week_papers and filters != ReaderFilters() else None
+    )
     counts = dict(digest.counts)
     counts.update(
         papers=sum(len(s.papers) for s in sections),
@@ -612,36 +620,10 @@ def filter_for_reader(digest: Digest, reader: Reader) -> Digest:
         unconfirmed=unconfirmed,
         backlog=backlog,
         posts=posts,
-        notes=notes,
         generated_for=reader.email,
+        unmatched_filters=unmatched,
         counts=tuple(counts.items()),
     )
-
-
-# Starts the note an edition whose filters matched nothing carries (render prints it in place
-# of "No papers this week").
-FILTERS_NOTE = "Filters of this edition: "
-
-
-def describe_filters(reader: Reader, directions: Sequence[tuple[str, str]] = ()) -> str:
-    """A reader's filters in a few words: directions by name, keywords quoted, the minimum relevance."""
-    names = dict(directions)
-
-    def listed(values: Sequence[str], quoted: bool = False) -> str:
-        return ", ".join(f'"{v}"' if quoted else names.get(v, v) for v in values)
-
-    parts = []
-    if reader.include_directions:
-        parts.append(f"directions {listed(reader.include_directions)}")
-    if reader.exclude_directions:
-        parts.append(f"not directions {listed(reader.exclude_directions)}")
-    if reader.keywords:
-        parts.append(f"keywords {listed(reader.keywords, quoted=True)}")
-    if reader.negative_keywords:
-        parts.append(f"not keywords {listed(reader.negative_keywords, quoted=True)}")
-    if reader.min_relevance is not None:
-        parts.append(f"relevance at least {reader.min_relevance:g}")
-    return "; ".join(parts)
 
 
 def all_entries(digest: Digest) -> list[DigestPaper]:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 
 import jinja2
 
-from dltheory_digest.digest.build import FILTERS_NOTE, all_entries, also_directions, post_targets
+from dltheory_digest.digest.build import all_entries, also_directions, post_targets
 from dltheory_digest.digest.text import (
     display_title,
     excerpt,
@@ -27,6 +27,7 @@ from dltheory_digest.models import (
     DigestPaper,
     DirectionSection,
     Item,
+    ReaderFilters,
     Sighting,
     SourceReport,
 )
@@ -70,7 +71,8 @@ class Edition:
 
     `translations` maps an English text of the digest (summary, title, direction name,
     reason) to its translation; `model` says which model made them; `note` says why an
-    edition asked for in zh/ar is in English instead.
+    edition asked for in zh/ar is in English instead. An edition with neither (a week with
+    nothing to translate) is written in its language with the hand-written labels alone.
     """
 
     language: str = "en"
@@ -79,8 +81,13 @@ class Edition:
     note: str | None = None
 
     @property
+    def localized(self) -> bool:
+        """Whether the edition is in its language rather than fallen back to English."""
+        return self.language != "en" and (bool(self.translations) or self.note is None)
+
+    @property
     def labels(self) -> dict[str, str]:
-        return labels_for(self.language if self.translations else "en")
+        return labels_for(self.language if self.localized else "en")
 
     def tr(self, text: str | None) -> str | None:
         if not text:
@@ -94,7 +101,7 @@ class Edition:
 
     def direction_name(self, direction_id: str, name: str) -> str:
         """A direction's name in the edition: hand-written for the shipped taxonomy, else translated."""
-        if self.translations:
+        if self.localized:
             written = hand_written_direction(direction_id, name, self.language)
             if written:
                 return written
@@ -103,10 +110,44 @@ class Edition:
     def ltr(self, text: str) -> str:
         """Isolate a left-to-right run (week, dates, times) in a right-to-left edition, so
         "2026-W47" is not shown as "W47-2026"; other editions get the text as it is."""
-        return f"\u2066{text}\u2069" if self.language == "ar" and self.translations else text
+        return f"\u2066{text}\u2069" if self.language == "ar" and self.localized else text
 
 
 ENGLISH = Edition()
+
+
+def describe_filters(
+    filters: ReaderFilters, directions: Sequence[tuple[str, str]] = (), edition: Edition = ENGLISH
+) -> str:
+    """A reader's filters in a few words of the edition's language: directions by name and
+    keywords, each quoted (direction names hold commas), and the minimum relevance."""
+    labels = edition.labels
+    names = dict(directions)
+
+    def quoted(words: Iterable[str]) -> str:
+        return labels["filter_list_separator"].join(labels["filter_quote"].format(w) for w in words)
+
+    def directions_named(ids: Sequence[str]) -> str:
+        return quoted(edition.direction_name(d, names.get(d, d)) for d in ids)
+
+    parts = [
+        labels[key].format(value)
+        for key, value in (
+            (
+                "filter_directions",
+                filters.include_directions and directions_named(filters.include_directions),
+            ),
+            (
+                "filter_not_directions",
+                filters.exclude_directions and directions_named(filters.exclude_directions),
+            ),
+            ("filter_keywords", filters.keywords and quoted(filters.keywords)),
+            ("filter_not_keywords", filters.negative_keywords and quoted(filters.negative_keywords)),
+            ("filter_min_relevance", None if filters.min_relevance is None else f"{filters.min_relevance:g}"),
+        )
+        if value
+    ]
+    return labels["filter_separator"].join(parts)
 
 
 def _counted(labels: Mapping[str, str], key: str, count: int) -> str:
@@ -400,7 +441,6 @@ class _Renderer:
             lines.append(f"{labels['models']}: {' · '.join(md_text(m) for m in dict.fromkeys(models))}")
         text = _HARD_BREAK.join(lines)
         notes = list(digest.notes) + ([self.edition.note] if self.edition.note else [])
-        notes = [n for n in notes if not n.startswith(FILTERS_NOTE)]  # said where the papers would be
         if notes:
             text += f"\n\n**{labels['notes']}:**\n\n" + "\n".join(
                 f"- {md_text(n, commands=True)}" for n in dict.fromkeys(notes)
@@ -410,9 +450,10 @@ class _Renderer:
     def none_line(self) -> str:
         """What an edition without papers says: none this week, or none that the filters let through."""
         week_papers = dict(self.digest.counts).get("week_papers", 0)
-        filters = next((n[len(FILTERS_NOTE) :] for n in self.digest.notes if n.startswith(FILTERS_NOTE)), "")
-        if week_papers and filters:
-            return md_text(self.labels["none_matched"].format(total=week_papers, filters=filters))
+        filters = self.digest.unmatched_filters
+        if week_papers and filters is not None:
+            described = describe_filters(filters, self.digest.directions, self.edition)
+            return md_text(self.labels["none_matched"].format(total=week_papers, filters=described))
         return md_text(self.labels["none"])
 
 
