@@ -18,13 +18,15 @@ every 3 s, one connection at a time, for the API, RSS and OAI-PMH together.
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 import datetime as dt
 import email.utils
 import logging
+import ssl
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +35,7 @@ from typing import BinaryIO, Protocol
 from urllib.parse import urljoin
 
 import hishel
+import httpcore
 import httpx
 from hishel.httpx import CacheTransport
 from protego import Protego
@@ -58,8 +61,9 @@ ROBOTS_ERROR = "disallowed by robots.txt"
 # site until it can be read again; a missing one (4xx) allows everything. 429 is read as
 # "unreachable" too: it says we are too fast, not that there are no rules.
 ROBOTS_UNREADABLE = "robots.txt could not be read"
-# Google's parser reads the first 500 KiB of a robots.txt; more is not a robots file.
-ROBOTS_MAX_BYTES = 512_000
+# RFC 9309 §2.5: a crawler must parse at least the first 500 KiB of a robots.txt; a longer
+# one is read up to this cap and parsed up to its last whole line.
+ROBOTS_MAX_BYTES = 500 * 1024
 # arXiv's documented machine interfaces (API, RSS, OAI-PMH), as "host/path" prefixes. Their
 # own terms of use govern programmatic access (one request per 3 s, one connection), while
 # export.arxiv.org's robots.txt disallows everything for generic crawlers; so robots.txt is
@@ -75,7 +79,8 @@ _WIRE_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encod
 MAX_REDIRECTS = 5
 # httpx's timeout bounds each single wait (connect, one read), so a server that sends a byte
 # every few seconds never trips it. The whole request, headers and body, gets this many times
-# the source's `timeout`.
+# the source's `timeout`: the sockets themselves enforce it until the headers are in
+# (_DeadlineBackend), the body is checked as it arrives.
 REQUEST_DEADLINE_FACTOR = 4.0
 # Past the deadline a body may still finish while it keeps arriving at least this fast on
 # average (a large model download on a slow link); a trickle is given up.
@@ -142,6 +147,109 @@ class _RequestState:
     min_interval: float
     waited: float = 0.0  # seconds spent in the limiter (not counted as elapsed)
     sent: int = 0  # requests that really left (0 for a fresh cache hit)
+    deadline: float | None = None  # seconds the request may take until its headers are in
+
+
+@dataclass(frozen=True, slots=True)
+class _Deadline:
+    at: float  # time.monotonic() value
+
+    def left(self) -> float:
+        return self.at - time.monotonic()
+
+
+# The deadline of the request this thread is sending, from after the limiter until its
+# response headers are in; the sockets of _DeadlineBackend shorten every wait to it.
+_HEADER_DEADLINE: contextvars.ContextVar[_Deadline | None] = contextvars.ContextVar(
+    "dltheory_digest_header_deadline", default=None
+)
+
+
+def _wait_within_deadline(timeout: float | None, overdue: type[httpcore.TimeoutException]) -> float | None:
+    """`timeout` shortened to the current header deadline; `overdue` is raised once it has passed."""
+    deadline = _HEADER_DEADLINE.get()
+    if deadline is None:
+        return timeout
+    left = deadline.left()
+    if left <= 0:
+        raise overdue("the deadline for the response headers has passed")
+    return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A socket stream whose every wait ends by the header deadline (a header trickle cannot stall it)."""
+
+    def __init__(self, inner: httpcore.NetworkStream) -> None:
+        self._inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, _wait_within_deadline(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, _wait_within_deadline(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        wait = _wait_within_deadline(timeout, httpcore.ConnectTimeout)
+        return _DeadlineStream(self._inner.start_tls(ssl_context, server_hostname, wait))
+
+    def get_extra_info(self, info: str) -> object:
+        return self._inner.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    """httpcore's own sockets, wrapped so the header deadline bounds connecting, sending and reading."""
+
+    def __init__(self) -> None:
+        self._inner = httpcore.SyncBackend()
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.NetworkStream:
+        wait = _wait_within_deadline(timeout, httpcore.ConnectTimeout)
+        return _DeadlineStream(self._inner.connect_tcp(host, port, wait, local_address, socket_options))
+
+    def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.NetworkStream:
+        wait = _wait_within_deadline(timeout, httpcore.ConnectTimeout)
+        return _DeadlineStream(self._inner.connect_unix_socket(path, wait, socket_options))
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
+def _deadline_transport() -> httpx.HTTPTransport:
+    """httpx's transport on sockets that honour the header deadline.
+
+    httpx does not let a caller choose httpcore's network backend, so the transport's
+    connection pool is rebuilt with httpx's default settings and _DeadlineBackend.
+    """
+    transport = httpx.HTTPTransport()
+    limits = httpx.Limits(max_connections=100, max_keepalive_connections=20)  # httpx's defaults
+    transport._pool = httpcore.ConnectionPool(
+        ssl_context=httpx.create_ssl_context(),
+        max_connections=limits.max_connections,
+        max_keepalive_connections=limits.max_keepalive_connections,
+        keepalive_expiry=limits.keepalive_expiry,
+        network_backend=_DeadlineBackend(),
+    )
+    return transport
 
 
 class _PoliteTransport(httpx.BaseTransport):
@@ -165,10 +273,26 @@ class _PoliteTransport(httpx.BaseTransport):
         key, interval = limiter_slot(request.url.host, interval, self._arxiv_hosts)
         started = self._clock()
         self._limiter.acquire(key, interval)
-        if isinstance(state, _RequestState):
-            state.waited += self._clock() - started
-            state.sent += 1
-        return self._inner.handle_request(request)
+        if not isinstance(state, _RequestState):
+            return self._inner.handle_request(request)
+        state.waited += self._clock() - started
+        state.sent += 1
+        if state.deadline is None:
+            return self._inner.handle_request(request)
+        # The clock starts after the limiter: waiting for our own turn is not the server's delay.
+        deadline = _Deadline(time.monotonic() + state.deadline)
+        sending = self._clock()
+        token = _HEADER_DEADLINE.set(deadline)
+        try:
+            return self._inner.handle_request(request)  # returns once the headers are in
+        except httpx.TimeoutException:
+            if deadline.left() > 0:
+                raise  # one wait ran out (httpx's timeout): a network error, retried as such
+            # the whole-request deadline, like a body trickle: passes through hishel and httpx
+            # unchanged up to PoliteClient, which reports it and does not retry
+            raise _TooSlow(None, 0, self._clock() - sending, in_headers=True) from None
+        finally:
+            _HEADER_DEADLINE.reset(token)
 
     def close(self) -> None:
         self._inner.close()
@@ -187,19 +311,23 @@ class RobotsUnreadable(RobotsDisallowed):
 
 
 class _TooLarge(Exception):
-    def __init__(self, status: int, size: int, declared: int | None = None) -> None:
+    def __init__(
+        self, status: int, size: int, declared: int | None = None, head: bytes | None = None
+    ) -> None:
         self.status = status
         self.size = size  # bytes read before stopping
         self.declared = declared  # the Content-Length that alone refused it
+        self.head = head  # the first max_bytes bytes, when the caller asked to keep them
 
 
 class _TooSlow(Exception):
-    """The whole-request deadline passed while the response was still arriving."""
+    """The whole-request deadline passed while the response (or its headers) was still arriving."""
 
-    def __init__(self, status: int | None, size: int, elapsed: float) -> None:
+    def __init__(self, status: int | None, size: int, elapsed: float, *, in_headers: bool = False) -> None:
         self.status = status
         self.size = size
         self.elapsed = elapsed
+        self.in_headers = in_headers
 
 
 @dataclass(slots=True)
@@ -313,7 +441,7 @@ class PoliteClient:
         self._robots_guard = threading.Lock()
 
         polite: httpx.BaseTransport = _PoliteTransport(
-            transport or httpx.HTTPTransport(), self.limiter, self.arxiv_hosts, clock
+            transport or _deadline_transport(), self.limiter, self.arxiv_hosts, clock
         )
         if cache_path is not None:
             cache_path.parent.mkdir(parents=True, exist_ok=True)
@@ -512,9 +640,10 @@ class PoliteClient:
             except _TooSlow as exc:
                 # Not retried: the overrun already cost deadline_factor x timeout, and a server
                 # that slow is rarely faster a few seconds later.
+                so_far = "its headers not complete" if exc.in_headers else f"{exc.size} bytes so far"
                 message = (
                     f"gave up after {exc.elapsed:.0f} s: the response was still arriving "
-                    f"({exc.size} bytes so far; the limit is {self.deadline_factor:g} x the "
+                    f"({so_far}; the limit is {self.deadline_factor:g} x the "
                     f"{politeness.timeout:g} s timeout)"
                 )
                 raise fail(exc.status, exc.size, message) from None
@@ -599,17 +728,20 @@ class PoliteClient:
         follow_redirects: bool = False,
         sink: BinaryIO | None = None,
         progress: Callable[[int, int | None], None] | None = None,
+        keep_head: bool = False,
     ) -> RawPage:
         """One request (possibly answered by the cache), body read under the size cap and deadline.
 
         With a `sink` the body is streamed into it (from its start: a retry rewrites it)
         instead of being held in memory, and `progress(done, total)` follows the transfer.
+        With `keep_head` a body over the cap is read up to it and handed over in _TooLarge.head.
         """
         if sink is not None:
             sink.seek(0)
             sink.truncate()
         started = self._clock()
         deadline = timeout * self.deadline_factor
+        state.deadline = deadline
 
         def check_deadline(status: int, size: int) -> None:
             # Checked as data arrives; httpx's own timeout bounds the gap between two checks.
@@ -627,7 +759,7 @@ class PoliteClient:
         ) as response:
             check_deadline(response.status_code, 0)
             declared = response.headers.get("content-length", "")
-            if declared.isdigit() and int(declared) > max_bytes:
+            if declared.isdigit() and int(declared) > max_bytes and not keep_head:
                 raise _TooLarge(response.status_code, 0, declared=int(declared))
             chunks: list[bytes] = []
             size = 0
@@ -637,7 +769,8 @@ class PoliteClient:
             for chunk in response.iter_bytes():
                 size += len(chunk)
                 if size > max_bytes:
-                    raise _TooLarge(response.status_code, size)
+                    head = b"".join(chunks) + chunk[: max_bytes - size] if keep_head else None
+                    raise _TooLarge(response.status_code, size, head=head)
                 check_deadline(response.status_code, size)
                 if sink is None or response.status_code >= 300:
                     chunks.append(chunk)
@@ -697,20 +830,24 @@ class PoliteClient:
                     url,
                     source_id,
                     politeness.timeout,
-                    min(politeness.max_bytes, ROBOTS_MAX_BYTES),
+                    ROBOTS_MAX_BYTES,  # the site's file, not the source's pages: its own cap
                     None,
                     state,
                     follow_redirects=True,
+                    keep_head=True,
                 )
                 status, size, cached = page.status, len(page.content), page.from_cache
-                if 200 <= page.status < 300:
-                    verdict = _RobotsVerdict(Protego.parse(page.content.decode("utf-8", errors="replace")))
-                elif page.status == 429 or page.status >= 500:
-                    verdict = _RobotsVerdict(unreadable=f"HTTP {page.status}")
-                # any other status (a 4xx): no rules, allow all; a redirect loop raises below
+                verdict = _robots_verdict(page.status, page.content)
             except _TooLarge as exc:
                 status, size = exc.status, exc.size
-                error = "robots.txt larger than the cap: ignored"
+                head = _whole_lines(exc.head or b"")
+                verdict = _robots_verdict(exc.status, head)
+                error = f"robots.txt larger than the {ROBOTS_MAX_BYTES}-byte cap" + (
+                    f": only its first {len(head)} bytes (whole lines) were parsed"
+                    if verdict.rules is not None
+                    else ""
+                )
+                log.warning("%s: %s", url, error)
             except _TooSlow as exc:
                 status, size = exc.status, exc.size
                 verdict = _RobotsVerdict(unreadable=f"still arriving after {exc.elapsed:.0f} s")
@@ -721,6 +858,20 @@ class PoliteClient:
         elapsed = max(0.0, (self._clock() - started - state.waited) * 1000.0)
         self._record(FetchRecord(source_id, url, status, size, elapsed, cached, error, fetched_at))
         return verdict
+
+
+def _robots_verdict(status: int, content: bytes) -> _RobotsVerdict:
+    """RFC 9309 §2.3.1: rules from a 2xx; unreadable on 429/5xx; any other status allows all."""
+    if 200 <= status < 300:
+        return _RobotsVerdict(Protego.parse(content.decode("utf-8", errors="replace")))
+    if status == 429 or status >= 500:
+        return _RobotsVerdict(unreadable=f"HTTP {status}")
+    return _RobotsVerdict()  # a 4xx; a redirect loop raises before reaching here
+
+
+def _whole_lines(head: bytes) -> bytes:
+    """`head` up to its last line end (LF, CR or CRLF), so a rule cut in half is not parsed."""
+    return head[: max(head.rfind(b"\n"), head.rfind(b"\r")) + 1]
 
 
 def _with_error(record: FetchRecord, error: str | None) -> FetchRecord:

@@ -12,6 +12,7 @@ import datetime as dt
 import email.utils
 import gzip
 import itertools
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -30,6 +31,7 @@ from dltheory_digest.fetch import (
     ARXIV_LIMITER_KEY,
     ARXIV_MIN_INTERVAL,
     ROBOTS_ERROR,
+    ROBOTS_MAX_BYTES,
     ROBOTS_UNREADABLE,
     HTTPStatusError,
     LocalLimiter,
@@ -859,3 +861,134 @@ def test_add_record_joins_the_client_records() -> None:
         client.add_record(note)
         assert client.drain_records("blog") == [note] and client.records == []
     assert delivered == [note]
+
+
+# --------------------------------------------------------------------------- oversized robots.txt
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+def test_an_oversized_robots_txt_is_parsed_up_to_the_cap_by_whole_lines(
+    server: LocalServer, chunked: bool
+) -> None:
+    """RFC 9309 §2.5: at least the first 500 KiB are parsed; a rule cut by the cap is dropped."""
+    assert ROBOTS_MAX_BYTES >= 500 * 1024
+    head = b"User-agent: *\nDisallow: /private/\n"
+    filler = b"# " + b"x" * 97 + b"\n"  # 100-byte comment lines
+    cut_line = b"Disallow: /a/b\n"
+    before_cut = ROBOTS_MAX_BYTES - len(b"Disallow: /a")  # the cap falls inside cut_line
+    body = head + filler * ((before_cut - len(head)) // len(filler))
+    body += b"#" * (before_cut - len(body) - 1) + b"\n"
+    body += cut_line + b"Disallow: /late/\n" + filler * 500
+    assert body.index(cut_line) + len(b"Disallow: /a") == ROBOTS_MAX_BYTES < len(body)
+    if chunked:
+        pieces = [body[i : i + 8192] for i in range(0, len(body), 8192)]
+        server.routes["/robots.txt"] = lambda s: Reply(200, chunks=iter(pieces))
+    else:
+        server.routes["/robots.txt"] = lambda s: Reply(200, body, {"Content-Type": "text/plain"})
+    for path in ("/private/paper", "/a/other", "/late/paper"):
+        server.routes[path] = lambda s: Reply(200, b"ok")
+
+    with PoliteClient() as client:
+        with pytest.raises(RobotsDisallowed):
+            client.get(server.url("/private/paper"), source_id="notes", politeness=NO_WAIT)
+        # "Disallow: /a" (the half line) would refuse this; the rule past the cap is not read
+        allowed = [
+            client.get(server.url(path), source_id="notes", politeness=NO_WAIT).content
+            for path in ("/a/other", "/late/paper")
+        ]
+    assert allowed == [b"ok", b"ok"]
+    assert server.hits("/private/paper") == [] and len(server.hits("/robots.txt")) == 1
+    robots = client.records[0]
+    assert robots.url == server.url("/robots.txt") and robots.status == 200
+    assert robots.bytes > ROBOTS_MAX_BYTES
+    assert robots.error == (
+        f"robots.txt larger than the {ROBOTS_MAX_BYTES}-byte cap: "
+        f"only its first {before_cut} bytes (whole lines) were parsed"
+    )
+
+
+# --------------------------------------------------------------------------- header trickle
+
+
+class HeaderTrickleServer:
+    """A raw socket server on 127.0.0.1 that answers every request with a header trickled byte by byte."""
+
+    def __init__(self, *, pause: float, header_bytes: int) -> None:
+        self.pause = pause
+        self.response = (
+            b"HTTP/1.1 200 OK\r\nX-Pad: " + b"p" * header_bytes + b"\r\nContent-Length: 2\r\n\r\nok"
+        )
+        self.stop = threading.Event()
+        self.headers_done = threading.Event()
+        self.requests: list[bytes] = []
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.sock.settimeout(0.1)
+        self.port = self.sock.getsockname()[1]
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+
+    def _serve(self) -> None:
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except TimeoutError:
+                continue
+            threading.Thread(target=self._trickle, args=(conn,), daemon=True).start()
+
+    def _trickle(self, conn: socket.socket) -> None:
+        with conn:
+            request = b""
+            while b"\r\n\r\n" not in request:
+                data = conn.recv(4096)
+                if not data:
+                    return
+                request += data
+            self.requests.append(request)
+            try:
+                for byte in self.response:
+                    if self.stop.wait(self.pause):
+                        return
+                    conn.sendall(bytes([byte]))
+                self.headers_done.set()
+            except OSError:  # the client hung up: what the deadline is for
+                return
+
+
+@pytest.fixture
+def trickle() -> Iterator[HeaderTrickleServer]:
+    srv = HeaderTrickleServer(pause=0.05, header_bytes=600)  # about 30 s of headers
+    srv.thread.start()
+    yield srv
+    srv.stop.set()
+    srv.thread.join(5)
+    srv.sock.close()
+
+
+@pytest.mark.timeout(60)
+def test_trickled_headers_are_given_up_at_the_whole_request_deadline(trickle: HeaderTrickleServer) -> None:
+    """A byte every 0.05 s never trips the 0.5 s read timeout; the 4 x 0.5 s deadline stops it."""
+    url = f"http://127.0.0.1:{trickle.port}/feed.xml"
+    slept: list[float] = []
+    client = PoliteClient(respect_robots=False, sleep=slept.append)
+    with client, pytest.raises(FetchError) as info:
+        client.get(url, source_id="slow-headers", politeness=Politeness(min_interval=0, timeout=0.5))
+    assert not trickle.headers_done.is_set(), "the fetch waited for the whole header"
+    assert info.value.source_id == "slow-headers" and info.value.url == url
+    assert info.value.status is None
+    expected = (
+        "the response was still arriving (its headers not complete; the limit is 4 x the 0.5 s timeout)"
+    )
+    assert expected in info.value.detail and info.value.detail.endswith(f": {url}")
+    assert slept == [] and len(trickle.requests) == 1, "a deadline overrun is not retried"
+    (record,) = client.records
+    assert (record.url, record.status, record.bytes) == (url, None, 0)
+    assert "its headers not complete" in (record.error or "")
+
+
+@pytest.mark.timeout(60)
+def test_a_robots_txt_with_trickled_headers_makes_the_site_unreadable(trickle: HeaderTrickleServer) -> None:
+    url = f"http://127.0.0.1:{trickle.port}/feed.xml"
+    with PoliteClient() as client, pytest.raises(RobotsUnreadable) as info:
+        client.get(url, source_id="slow-robots", politeness=Politeness(min_interval=0, timeout=0.5))
+    assert not trickle.headers_done.is_set()
+    assert "robots.txt could not be read (still arriving after" in str(info.value)
+    assert [r.split(b" ")[1] for r in trickle.requests] == [b"/robots.txt"]

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 from sqlalchemy import func, or_, select
 
 from dltheory_digest.models import (
@@ -173,7 +174,7 @@ def last_successes(store: Store) -> dict[str, dt.datetime]:
 
     A success is a 2xx or 304 answer without error for a page of the source: not its
     robots.txt, not a redirect hop (3xx), not a failed attempt. An `unusable_record` cancels
-    the source's latest success before it (the page it was about, parsed right after its fetch).
+    the latest success before it of the same source and URL (the page it was about).
     """
     own_page_ok = (
         fetches.c.error.is_(None)
@@ -182,18 +183,30 @@ def last_successes(store: Store) -> dict[str, dt.datetime]:
     )
     with store.begin() as conn:
         rows = conn.execute(
-            select(fetches.c.source_id, fetches.c.fetched_at, fetches.c.error)
+            select(fetches.c.source_id, fetches.c.url, fetches.c.fetched_at, fetches.c.error)
             .where(or_(own_page_ok, fetches.c.error.like(f"{UNUSABLE}:%")))
             .order_by(fetches.c.fetched_at, fetches.c.id)
         ).all()
-    successes: dict[str, list[dt.datetime]] = {}
+    successes: dict[tuple[str, str], list[dt.datetime]] = {}
     for row in rows:
-        stack = successes.setdefault(row.source_id, [])
+        stack = successes.setdefault((row.source_id, _same_url(row.url)), [])
         if row.error is None:
             stack.append(_utc(row.fetched_at))  # type: ignore[arg-type]
         elif stack:
             stack.pop()
-    return {source_id: stack[-1] for source_id, stack in successes.items() if stack}
+    latest: dict[str, dt.datetime] = {}
+    for (source_id, _url), stack in successes.items():
+        if stack and (source_id not in latest or stack[-1] > latest[source_id]):
+            latest[source_id] = stack[-1]
+    return latest
+
+
+def _same_url(url: str) -> str:
+    """One spelling per URL: a fetch is recorded as asked, its page's URL as httpx sent it."""
+    try:
+        return str(httpx.URL(url))
+    except httpx.InvalidURL:
+        return url
 
 
 # --- items and weeks --------------------------------------------------------------------

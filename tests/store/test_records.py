@@ -9,7 +9,15 @@ import pytest
 from dltheory_digest.config import Politeness
 from dltheory_digest.errors import FetchError
 from dltheory_digest.fetch import PoliteClient
-from dltheory_digest.models import AnnounceType, FetchRecord, Item, ItemKind, Paper, SourceReport
+from dltheory_digest.models import (
+    AnnounceType,
+    FetchRecord,
+    Item,
+    ItemKind,
+    Paper,
+    RawPage,
+    SourceReport,
+)
 from dltheory_digest.store import (
     Store,
     attribute_week,
@@ -162,3 +170,29 @@ def test_an_unusable_page_cancels_only_its_own_fetch(store: Store) -> None:
     record_fetches(store, [ok, revalidated, hop, robots])
     record_fetches(store, [refetched, marker])
     assert last_successes(store) == {"notes": week1, "listing": week2}
+
+
+def test_an_unusable_page_cancels_the_success_of_its_own_url(store: Store) -> None:
+    """The marker for page A leaves the source's later success on page B standing."""
+    early = dt.datetime(2026, 11, 16, 8, tzinfo=dt.UTC)
+    later = early + dt.timedelta(minutes=5)
+    listing = "https://papers.cool/arxiv/search?query=深度 学习"  # recorded as asked
+    page = "https://papers.cool/arxiv/cs.LG"
+    record_fetches(
+        store,
+        [
+            FetchRecord("papers-cool", listing, 200, 900, 20.0, False, None, early),
+            FetchRecord("papers-cool", page, 200, 700, 20.0, False, None, later),
+        ],
+    )
+    # the parser refused the listing; its page URL is the one httpx sent (percent-encoded)
+    sent = str(httpx.URL(listing))
+    assert sent != listing
+    unusable = RawPage("papers-cool", sent, 200, b"<html/>", "text/html", early)
+    record_fetches(store, [unusable_record(unusable, "no papers listed", at=later + dt.timedelta(seconds=1))])
+    assert last_successes(store) == {"papers-cool": later}
+
+    # once the other page is refused too, nothing of the source is left as a success
+    other = RawPage("papers-cool", page, 200, b"<html/>", "text/html", later)
+    record_fetches(store, [unusable_record(other, "no papers listed", at=later + dt.timedelta(seconds=2))])
+    assert last_successes(store) == {}
