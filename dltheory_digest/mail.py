@@ -493,7 +493,11 @@ def preview_html(
 class DeliveryResult:
     """What happened for one reader in this run; `status` is sent, failed, skipped (already sent,
     or another process is sending it), held (the stored week lacks what their edition needs) or
-    dry-run. `error` and `note` are for the operator."""
+    dry-run. `error`, `server_down` and `note` are for the operator: `server_down` says the SMTP
+    server itself failed (`SERVER_FAILED`) or this reader was not tried because it had
+    (`NOT_TRIED`), `note` anything else about the edition (a fallback to English, a skip).
+    `recorded` is False when the ledger row was not written: this run's hold on the reader
+    expired during the SMTP exchange and another run took the reader over, whose row is kept."""
 
     reader: str
     week: str
@@ -506,6 +510,8 @@ class DeliveryResult:
     error: str | None = None
     translated_by: str | None = None
     note: str | None = None
+    server_down: str | None = None
+    recorded: bool = True
 
     @property
     def ok(self) -> bool:
@@ -513,8 +519,11 @@ class DeliveryResult:
 
     @property
     def detail(self) -> str:
-        """One line for a table: the error and the note, else the translation model."""
-        parts = [p for p in (self.error, self.note) if p]
+        """One line for a table: the error, the server's failure, the note and a ledger row left
+        to another run, else the translation model."""
+        parts = [p for p in (self.error, self.server_down, self.note) if p]
+        if not self.recorded:
+            parts.append(NOT_RECORDED)
         if parts:
             return "; ".join(parts)
         return f"translated by {self.translated_by}" if self.translated_by else ""
@@ -851,7 +860,7 @@ def _deliver_all(
             server_down=server_down, retries=retries, sleep=sleep, backoff=backoff,
         )  # fmt: skip
         results.append(result)
-        if server_down is None and result.status == "failed" and result.note == _SERVER_DOWN:
+        if server_down is None and result.status == "failed" and result.server_down == SERVER_FAILED:
             server_down = result.error
             rest = len(readers) - len(seen)
             if rest:
@@ -863,8 +872,12 @@ def _deliver_all(
     return results
 
 
-_SERVER_DOWN = "the SMTP server itself failed"
+SERVER_FAILED = "the SMTP server itself failed"
 NOT_TRIED = "not tried: the SMTP server failed for an earlier reader of this run"
+NOT_RECORDED = (
+    "not recorded: this run's hold on the reader expired during the SMTP exchange and another "
+    "run took the reader over; the ledger keeps that run's record"
+)
 
 
 def _skipped(week: str, reader: Reader, previous: Any) -> DeliveryResult:
@@ -922,10 +935,10 @@ def _send_one(
     sent = False
     attempts = 0
     error: str | None = None
-    note = base.note
+    down: str | None = None
     try:
         if server_down is not None:
-            error, note = server_down, NOT_TRIED
+            error, down = server_down, NOT_TRIED
         else:
             attempts = send_with_retries(
                 smtp, message, recipient=base.reader, retries=retries, backoff=backoff, sleep=sleep
@@ -937,7 +950,7 @@ def _send_one(
     except SendFailed as exc:
         attempts, error = exc.attempts, smtp.scrub(exc.reason)
         if isinstance(exc, ServerUnavailable):
-            note = _SERVER_DOWN
+            down = SERVER_FAILED
         log.error(
             "digest %s not delivered to %s after %d attempt(s): %s", base.week, base.reader, attempts, error
         )
@@ -945,7 +958,7 @@ def _send_one(
         error = smtp.scrub(f"{type(exc).__name__}: {exc}")
         raise
     finally:
-        ledger.finish(
+        written = ledger.finish(
             store,
             reservation,
             week=base.week,
@@ -956,7 +969,13 @@ def _send_one(
             error=error,
             edition=rendered.language,
         )
-    return _replace(base, status="sent" if sent else "failed", attempts=attempts, error=error, note=note)
+        recorded = written is not None
+        if not recorded:
+            log.warning("digest %s for %s: %s", base.week, base.reader, NOT_RECORDED)
+    return _replace(
+        base, status="sent" if sent else "failed", attempts=attempts, error=error, server_down=down,
+        recorded=recorded,
+    )  # fmt: skip
 
 
 def _replace(result: DeliveryResult, **changes: Any) -> DeliveryResult:

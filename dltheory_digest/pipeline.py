@@ -11,6 +11,7 @@ PoliteClient (fetch) and Store (store).
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import ipaddress
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -19,8 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit
 
-from dltheory_digest.config import Politeness, Settings, SourceSpec
-from dltheory_digest.errors import FetchError, RobotsDisallowed, SourceError
+from dltheory_digest.config import EMAIL_SHAPE, Politeness, Settings, SourceSpec
+from dltheory_digest.errors import ConfigError, FetchError, RobotsDisallowed, SourceError
 from dltheory_digest.fetch import HTTPStatusError
 from dltheory_digest.models import (
     Classification,
@@ -35,9 +36,11 @@ from dltheory_digest.models import (
 from dltheory_digest.sources import REGISTRY, PlanContext
 from dltheory_digest.store import Store
 from dltheory_digest.store import records as store_records
-from dltheory_digest.weeks import Week
+from dltheory_digest.weeks import Week, last_complete_week
 
 if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
     from dltheory_digest.directions import DirectionClassifier, Taxonomy
     from dltheory_digest.language import Translator
     from dltheory_digest.mail import DeliveryResult
@@ -427,12 +430,92 @@ def select_sources(specs: Sequence[SourceSpec], wanted: Sequence[str] | None) ->
     by_id = {s.id: s for s in specs}
     unknown = [w for w in wanted if w not in by_id]
     if unknown:
-        from dltheory_digest.errors import ConfigError
-
         raise ConfigError(
             f"unknown source id(s): {', '.join(unknown)} (known: {', '.join(sorted(by_id))})", field="sources"
         )
     return [by_id[w] for w in wanted]
+
+
+# The rules a run's parameters must meet, shared by the CLI (which checks its options before
+# any Prefect server starts) and the flow (which checks the parameters a UI or run_deployment
+# gave it). Each raises ConfigError with the reason and `field` set to the parameter's name;
+# the caller names the option or the parameter.
+
+
+def require_sources(selected: Sequence[SourceSpec], sources_file: Path) -> None:
+    """A run that fetches nothing would write (and mail) an empty digest over the week's."""
+    if not selected:
+        raise ConfigError(f"no enabled sources in {sources_file}", field="sources")
+
+
+def parse_week(text: str, zone: ZoneInfo | None = None, *, now: dt.datetime | None = None) -> Week:
+    """An ISO week (`2026-W47`); with a zone, one that has started."""
+    try:
+        week = Week.parse(text)
+    except ValueError as exc:
+        raise ConfigError(str(exc), field="week") from None
+    if zone is not None and not week.has_started(zone, now):
+        start = week.window(zone)[0]
+        raise ConfigError(f"{week} has not started yet (it begins {start:%Y-%m-%d} {zone.key})", field="week")
+    return week
+
+
+def parse_since(text: str | None, week: Week | None = None, zone: ZoneInfo | None = None) -> dt.date | None:
+    """A backfill date (YYYY-MM-DD); with a zone, not after the end of the target week (`week`,
+    or the last complete one): the backfill would ask for an inverted range and find nothing."""
+    if not text:
+        return None
+    try:
+        since = dt.date.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(f"not a date (YYYY-MM-DD): {text!r}", field="since") from None
+    if zone is not None:
+        target = week or last_complete_week(zone)
+        if since >= target.window(zone)[1].date():
+            raise ConfigError(f"{since} is after the end of {target}", field="since")
+    return since
+
+
+def check_addresses(addresses: Sequence[str] | None, field: str = "email_to") -> list[str]:
+    """Each address must look like one (the rule a configured reader's `email` meets)."""
+    for address in addresses or ():
+        if not EMAIL_SHAPE.match(address):
+            raise ConfigError(f"not an email address: {address!r}", field=field)
+    return list(addresses or ())
+
+
+@dataclass(frozen=True, slots=True)
+class RunParameters:
+    """The weekly flow's parameters, checked: the week to build (the last complete one when
+    none was given), the sources to fetch, the backfill date, the addresses to mail instead."""
+
+    week: Week
+    sources: tuple[SourceSpec, ...]
+    since: dt.date | None
+    email_to: tuple[str, ...]
+
+
+def check_run_parameters(
+    settings: Settings,
+    specs: Sequence[SourceSpec],
+    *,
+    week: str | None,
+    sources: Sequence[str] | None,
+    since: str | None,
+    email_to: Sequence[str] | None = None,
+    now: dt.datetime | None = None,
+) -> RunParameters:
+    """The flow's parameters by the CLI's rules, before anything is fetched; a bad one raises a
+    ConfigError whose message and `field` name the parameter."""
+    try:
+        target = parse_week(week, settings.zone, now=now) if week else last_complete_week(settings.zone, now)
+        selected = select_sources(specs, sources)
+        require_sources(selected, settings.sources_file)
+        since_date = parse_since(since, target, settings.zone)
+        addresses = check_addresses(email_to)
+    except ConfigError as exc:
+        raise ConfigError(f"weekly-digest parameter {exc.field}: {exc}", field=exc.field) from None
+    return RunParameters(target, tuple(selected), since_date, tuple(addresses))
 
 
 def report_summary(report: SourceReport) -> dict[str, object]:

@@ -12,7 +12,6 @@ plain data (settings, specs, records), so the same flow runs on threads or on a 
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import threading
 from typing import Any
 
@@ -29,7 +28,7 @@ from dltheory_digest.models import SourceReport
 from dltheory_digest.sources import PlanContext
 from dltheory_digest.store import Store, get_cursor, open_store, record_fetches
 from dltheory_digest.store.locks import StoreLimiter, week_lock
-from dltheory_digest.weeks import Week, last_complete_week
+from dltheory_digest.weeks import Week
 
 _shared: dict[tuple[str, ...], Any] = {}
 _shared_lock = threading.Lock()
@@ -165,11 +164,14 @@ def weekly_digest(
     logger = get_run_logger()
     settings = load_settings(**(settings_overrides or {}))
     specs = list(load_sources(settings.sources_file))
-    target = Week.parse(week) if week else last_complete_week(settings.zone)
-    selected = pipeline.select_sources(specs, sources)
+    # the CLI's rules, for a run started from the UI or run_deployment: a bad parameter fails
+    # the run here, named, before anything is fetched or written
+    checked = pipeline.check_run_parameters(
+        settings, specs, week=week, sources=sources, since=since, email_to=email_to
+    )
+    target, selected, since_date = checked.week, checked.sources, checked.since
     store = shared_store(settings)
     start, end = target.window(settings.zone)
-    since_date = dt.date.fromisoformat(since) if since else None
     run_id = str(get_run_context().flow_run.id)  # type: ignore[union-attr]
 
     with week_lock(
@@ -198,7 +200,7 @@ def weekly_digest(
         held_back = None
         if not dry_run:
             reason = pipeline.readers_held_back(settings, target, reports)
-            recipients, kept_back = pipeline.split_recipients(settings, email_to, reason)
+            recipients, kept_back = pipeline.split_recipients(settings, checked.email_to, reason)
             if kept_back:
                 held_back = reason
                 logger.warning("the digest is written, not mailed to %s: %s", ", ".join(kept_back), reason)

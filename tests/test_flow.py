@@ -137,3 +137,53 @@ def test_a_week_still_under_way_is_written_but_not_mailed_to_the_readers(
         assert [r for m in box.received for r in m.recipients] == ["lin@example.org"]
     finally:
         controller.stop()
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"week": "2026-47"}, "weekly-digest parameter week: not an ISO week like 2026-W47: '2026-47'"),
+        (
+            {"week": "2099-W01"},
+            "weekly-digest parameter week: 2099-W01 has not started yet (it begins 2098-12-29",
+        ),
+        ({"since": "2026-13-01"}, "weekly-digest parameter since: not a date (YYYY-MM-DD): '2026-13-01'"),
+        (
+            {"since": "2099-01-01"},
+            f"weekly-digest parameter since: 2099-01-01 is after the end of {DEMO_WEEK}",
+        ),
+        (
+            {"sources": ["no-such-source"]},
+            "weekly-digest parameter sources: unknown source id(s): no-such-source",
+        ),
+        (
+            {"email_to": ["not-an-address"]},
+            "weekly-digest parameter email_to: not an email address: 'not-an-address'",
+        ),
+    ],
+    ids=[
+        "malformed-week",
+        "future-week",
+        "malformed-since",
+        "since-after-week",
+        "unknown-source",
+        "bad-address",
+    ],
+)
+def test_a_bad_parameter_fails_the_run_at_its_start_naming_it(
+    prefect_harness: None, demo: tuple[SnapshotServer, dict[str, Any]], params: dict[str, Any], message: str
+) -> None:
+    from dltheory_digest.errors import ConfigError
+    from flows.weekly_digest import weekly_digest
+
+    server, overrides = demo
+    # as a run started from the UI or run_deployment ends: a failed state carrying the reason
+    state = weekly_digest(**{"week": DEMO_WEEK, "settings_overrides": overrides, **params}, return_state=True)
+    assert state.is_failed() and message in (state.message or "")
+    with pytest.raises(ConfigError) as raised:
+        state.result()
+    assert str(raised.value).startswith(message)
+    assert raised.value.field == next(iter(params))
+    # refused before anything was fetched or written
+    assert list(server.requests) == []
+    assert not (Path(overrides["output_dir"]) / f"{DEMO_WEEK}.md").exists()

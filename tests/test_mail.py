@@ -352,11 +352,77 @@ def test_unreachable_server_fails_every_reader_cleanly(store: Any) -> None:
     first, second = results
     assert first.error == second.error and f"127.0.0.1:{port}" in (first.error or "")
     assert (first.error or "").startswith("ConnectionRefusedError")  # no "[reader]" prefix
-    assert "not tried" in (second.note or "")
+    assert (first.server_down, second.server_down) == (mail.SERVER_FAILED, mail.NOT_TRIED)
     assert [(r["reader"], r["status"], r["error"]) for r in ledger_rows(store)] == [
         ("ada@example.org", "failed", first.error),
         ("bo@example.org", "failed", first.error),
     ]
+
+
+def test_a_server_failure_keeps_the_readers_own_note(store: Any) -> None:
+    port = free_port()  # nothing listens there
+    readers = [Reader(email="amal@example.org", language="ar"), Reader(email="li@example.org", language="zh")]
+    results = mail.deliver(
+        store, week=WEEK, digest=sample_digest(), readers=readers, smtp=smtp_for(port, timeout=2.0),
+        retries=0, sleep=no_sleep(), translator=None,
+    )  # fmt: skip
+    failed, not_tried = results
+    assert [r.status for r in results] == ["failed", "failed"]
+    assert failed.server_down == mail.SERVER_FAILED and not_tried.server_down == mail.NOT_TRIED
+    # why each edition fell back to English is still there, beside the server's failure
+    assert (failed.note or "").startswith("ar edition requested")
+    assert "models install ar" in (failed.note or "")
+    assert (not_tried.note or "").startswith("zh edition requested")
+    assert not_tried.detail == "; ".join([not_tried.error or "", mail.NOT_TRIED, not_tried.note or ""])
+    table = mail.delivery_report(results)
+    assert "not tried: the SMTP server failed" in table and "ar edition requested" in table
+
+
+class TakenOverMailbox(Mailbox):
+    """While the message is being sent, another run takes the reader over: the sender's hold
+    has expired (a zero hold stands for an exchange that outlasted `ledger.HOLD`)."""
+
+    def __init__(self, other_run: Any) -> None:
+        super().__init__()
+        self.other_run = other_run
+        self.takeovers: list[ledger.Reservation] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        for address in envelope.rcpt_tos:
+            self.takeovers.append(
+                ledger.reserve(
+                    self.other_run,
+                    week=WEEK,
+                    reader=address,
+                    message_id="<other-run@example.org>",
+                    hold=dt.timedelta(0),
+                )
+            )
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_a_send_whose_hold_was_taken_over_says_so_and_leaves_the_row(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    this_run, other_run = open_store(url), open_store(url)
+    handler = TakenOverMailbox(other_run)
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        [result] = mail.deliver(
+            this_run, week=WEEK, digest=sample_digest(), readers=[Reader(email="ada@example.org")],
+            smtp=smtp_for(port),
+        )  # fmt: skip
+    finally:
+        controller.stop()
+    assert [t.granted for t in handler.takeovers] == [True]
+    assert result.status == "sent" and not result.recorded
+    assert result.detail == mail.NOT_RECORDED and "another run took the reader over" in result.detail
+    row = ledger.get_delivery(this_run, WEEK, "ada@example.org")
+    # the other run's hold stands: its own finish will record what it did
+    assert row is not None and row.status == "sending" and row.message_id == "<other-run@example.org>"
+    this_run.close()
+    other_run.close()
 
 
 def test_dry_run_sends_and_records_nothing(mailbox: tuple[Mailbox, int], store: Any) -> None:

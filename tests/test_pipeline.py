@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -357,3 +358,41 @@ def test_readers_are_held_back_from_a_week_under_way_or_with_every_source_failed
     named = ["Ada@example.org", "lin@example.org"]
     assert split_recipients(readers, named, None) == (named, [])
     assert split_recipients(readers, named, "not over") == (["lin@example.org"], ["Ada@example.org"])
+
+
+def test_run_parameters_are_checked_by_the_rules_the_cli_applies(tmp_path: Path) -> None:
+    from dltheory_digest import pipeline
+    from dltheory_digest.config import Settings
+    from dltheory_digest.errors import ConfigError
+    from dltheory_digest.pipeline import check_run_parameters
+    from dltheory_digest.weeks import Week
+
+    settings = Settings(timezone="Asia/Shanghai", sources_file=tmp_path / "sources.yaml")
+    blog = SourceSpec(id="blog", kind="feed", url="https://e.org/feed")
+    off = SourceSpec(id="off", kind="feed", url="https://e.org/off", enabled=False)
+    # Monday 2026-11-23 08:00 in Shanghai: W47 is over there, W48 has begun
+    now = dt.datetime(2026, 11, 23, 0, 0, tzinfo=dt.UTC)
+
+    def check(**params: Any) -> pipeline.RunParameters:
+        given: dict[str, Any] = {"week": None, "sources": None, "since": None, **params}
+        return check_run_parameters(settings, [blog, off], now=now, **given)
+
+    default = check()
+    assert default == pipeline.RunParameters(Week.parse("2026-W47"), (blog,), None, ())
+    chosen = check(week="2026-w48", sources=["off"], since="2026-11-29", email_to=["lin@example.org"])
+    assert chosen == pipeline.RunParameters(
+        Week.parse("2026-W48"), (off,), dt.date(2026, 11, 29), ("lin@example.org",)
+    )
+    refused: dict[str, tuple[dict[str, Any], str]] = {
+        "week": ({"week": "2026-W49"}, "2026-W49 has not started yet (it begins 2026-11-30 Asia/Shanghai)"),
+        "since": ({"since": "2026-11-23"}, "2026-11-23 is after the end of 2026-W47"),
+        "sources": ({"sources": ["nope"]}, "unknown source id(s): nope (known: blog, off)"),
+        "email_to": ({"email_to": ["ada"]}, "not an email address: 'ada'"),
+    }
+    for field, (params, reason) in refused.items():
+        with pytest.raises(ConfigError) as raised:
+            check(**params)
+        assert str(raised.value) == f"weekly-digest parameter {field}: {reason}"
+        assert raised.value.field == field
+    with pytest.raises(ConfigError, match=r"parameter sources: no enabled sources in .*sources\.yaml"):
+        check_run_parameters(settings, [off], week=None, sources=None, since=None, now=now)

@@ -202,7 +202,7 @@ def send(
             f"(filters or a zh/ar edition) got nothing: run `dltheory-digest run --week {week}` to "
             "rebuild the digest, or pass --force to send them the unfiltered English digest"
         )
-    down = next((r for r in results if r.note == mail.NOT_TRIED), None)
+    down = next((r for r in results if r.server_down == mail.NOT_TRIED), None)
     if down is not None:
         err_console.print(
             f"[bold red]error:[/] the SMTP server failed ({escape(down.error or '')}); the remaining "

@@ -62,10 +62,10 @@ def _check_config(
         settings = load_settings(**overrides)
         specs = list(load_sources(settings.sources_file))
         selected = pipeline.select_sources(specs, sources)
+        if need_sources:
+            pipeline.require_sources(selected, settings.sources_file)
     except ConfigError as exc:
         raise fail_config(exc) from None
-    if not selected and need_sources:
-        raise fail_config(ConfigError(f"no enabled sources in {settings.sources_file}", field="sources"))
     if not selected:
         err_console.print(
             f"[yellow]warning:[/] {escape(str(settings.sources_file))}: no enabled sources, nothing to fetch",
@@ -76,19 +76,15 @@ def _check_config(
 
 def check_week(text: str, zone: ZoneInfo | None = None, *, now: dt.datetime | None = None) -> Week:
     """Parse `--week`; with a zone, refuse a week that has not started and warn that the current
-    week is partial (a manual refresh of it is still useful)."""
-    from dltheory_digest.weeks import Week
+    week is partial (a manual refresh of it is still useful). The rule is the flow's
+    (`pipeline.parse_week`)."""
+    from dltheory_digest import pipeline
 
     try:
-        week = Week.parse(text)
-    except ValueError as exc:
+        week = pipeline.parse_week(text, zone, now=now)
+    except ConfigError as exc:
         raise fail_usage(f"--week: {exc}") from None
-    if zone is None:
-        return week
-    if not week.has_started(zone, now):
-        start = week.window(zone)[0]
-        raise fail_usage(f"--week: {week} has not started yet (it begins {start:%Y-%m-%d} {zone.key})")
-    if not week.is_complete(zone, now):
+    if zone is not None and not week.is_complete(zone, now):
         err_console.print(
             f"[yellow]warning:[/] {week} is not over yet: its digest covers only the days so far",
             highlight=False,
@@ -98,20 +94,13 @@ def check_week(text: str, zone: ZoneInfo | None = None, *, now: dt.datetime | No
 
 def check_since(text: str | None, week: Week | None = None, zone: ZoneInfo | None = None) -> dt.date | None:
     """Parse `--since`; with a zone, refuse a date after the end of the target week (`week`, or the
-    last complete one): the backfill would ask for an inverted range and find nothing."""
-    if not text:
-        return None
-    try:
-        since = dt.date.fromisoformat(text)
-    except ValueError:
-        raise fail_usage(f"--since: not a date (YYYY-MM-DD): {text!r}") from None
-    if zone is not None:
-        from dltheory_digest.weeks import last_complete_week
+    last complete one). The rule is the flow's (`pipeline.parse_since`)."""
+    from dltheory_digest import pipeline
 
-        target = week or last_complete_week(zone)
-        if since >= target.window(zone)[1].date():
-            raise fail_usage(f"--since: {since} is after the end of {target}")
-    return since
+    try:
+        return pipeline.parse_since(text, week, zone)
+    except ConfigError as exc:
+        raise fail_usage(f"--since: {exc}") from None
 
 
 def check_output_dir(path: Path, option: str) -> Path:
@@ -125,13 +114,13 @@ def check_output_dir(path: Path, option: str) -> Path:
 
 
 def check_addresses(addresses: list[str] | None, option: str) -> list[str]:
-    """Each address must look like one (the same rule as a configured reader's `email`)."""
-    from dltheory_digest.config import EMAIL_SHAPE
+    """Each address must look like one (`pipeline.check_addresses`, the flow's rule too)."""
+    from dltheory_digest import pipeline
 
-    for address in addresses or ():
-        if not EMAIL_SHAPE.match(address):
-            raise fail_usage(f"{option}: not an email address: {address!r}")
-    return list(addresses or ())
+    try:
+        return pipeline.check_addresses(addresses)
+    except ConfigError as exc:
+        raise fail_usage(f"{option}: {exc}") from None
 
 
 def check_smtp(settings: Settings) -> None:

@@ -8,7 +8,9 @@ One row per (week, reader address, lower-cased). Its `status`:
 - `sending` / `resending`: a process holds the row and is talking to the SMTP server (a first
   delivery / a resend to a reader who already has it). `reserve` takes a row in one atomic
   statement, so two runs at once never mail the same reader twice; a hold older than
-  `HOLD` is taken to belong to a process that died and may be taken over.
+  `HOLD` is taken to belong to a process that died and may be taken over. `finish` writes
+  only while the row is still as its reservation left it, so a process whose exchange outlived
+  the hold never overwrites the row of the process that took it over.
 
 `message_id` is the id of the last message tried, `attempts` and `error` describe the last try,
 `updated_at` is when the reader last received it (for `sent`) or when the row last changed.
@@ -16,6 +18,7 @@ One row per (week, reader address, lower-cased). Its `status`:
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -59,11 +62,13 @@ class Delivery:
 @dataclass(frozen=True, slots=True)
 class Reservation:
     """The outcome of `reserve`: `granted`, or why not (`already-sent`, `held`); `previous` is the
-    row as it was before (None for a reader never tried this week)."""
+    row as it was before (None for a reader never tried this week); `taken` the row as this
+    reservation wrote it (status, message id, time), which `finish` checks is still there."""
 
     granted: bool
     previous: Delivery | None
     reason: Literal["granted", "already-sent", "held"] = "granted"
+    taken: Delivery | None = None
 
 
 def reader_key(address: str) -> str:
@@ -159,7 +164,7 @@ def reserve(
             try:
                 with store.begin() as conn:
                     conn.execute(insert(deliveries), [row])
-                return Reservation(True, None)
+                return Reservation(True, None, taken=Delivery(**row))  # type: ignore[arg-type]
             except IntegrityError:
                 continue  # another process inserted it first: look again
         if previous.held(now, hold):
@@ -169,18 +174,18 @@ def reserve(
         condition = deliveries.c.status == previous.status
         if previous.status in IN_FLIGHT:  # a dead process's hold: only while it is still stale
             condition = condition & (deliveries.c.updated_at < now - hold)
+        taken = dataclasses.replace(
+            previous, status="resending" if previous.delivered else "sending", updated_at=now,
+            message_id=message_id,
+        )  # fmt: skip
         with store.begin() as conn:
-            taken = conn.execute(
+            changed = conn.execute(
                 update(deliveries)
                 .where(*_where(week, reader), condition)  # type: ignore[arg-type]
-                .values(
-                    status="resending" if previous.delivered else "sending",
-                    updated_at=now,
-                    message_id=message_id,
-                )
+                .values(status=taken.status, updated_at=now, message_id=message_id)
             )
-        if taken.rowcount == 1:
-            return Reservation(True, previous)
+        if changed.rowcount == 1:
+            return Reservation(True, previous, taken=taken)
     # the row kept changing under us: someone else is busy with this reader
     return Reservation(False, get_delivery(store, week, reader), "held")
 
@@ -196,9 +201,16 @@ def finish(
     attempts: int,
     error: str | None = None,
     edition: str = "en",
-) -> Delivery:
-    """Write the outcome of a reserved send. A failed resend to a reader who already has the
-    digest keeps the row `sent` (with its delivery time and edition) and keeps the error."""
+) -> Delivery | None:
+    """Write the outcome of a reserved send and return the row written. A failed resend to a
+    reader who already has the digest keeps the row `sent` (with its delivery time and edition)
+    and keeps the error.
+
+    The write is conditional on the row being still as `reservation` took it: when this
+    exchange outlived `HOLD` and another process took the reader over, its row is left alone
+    and None is returned (this outcome is not recorded)."""
+    if reservation.taken is None:
+        raise ValueError("finish needs a granted reservation")
     previous = reservation.previous
     now = dt.datetime.now(dt.UTC)
     row: dict[str, object] = {
@@ -218,8 +230,20 @@ def finish(
         )
     else:
         row.update(status="failed", error=error, edition=edition, updated_at=now)
+    taken = reservation.taken
     with store.begin() as conn:
-        upsert(conn, deliveries, [row], ["week", "reader"])
+        written = conn.execute(
+            update(deliveries)
+            .where(
+                *_where(week, reader),  # type: ignore[arg-type]
+                deliveries.c.status == taken.status,
+                deliveries.c.message_id == taken.message_id,
+                deliveries.c.updated_at == taken.updated_at,
+            )
+            .values(**row)
+        )
+    if written.rowcount != 1:
+        return None
     return Delivery(**{**row, "updated_at": _utc(row["updated_at"])})  # type: ignore[arg-type]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import multiprocessing as mp
 
+import pytest
 from sqlalchemy import update
 
 from dltheory_digest.store import Store, open_store
@@ -20,6 +21,14 @@ def _reserve(store: Store, resend: bool = False) -> ledger.Reservation:
 
 
 def _finish(store: Store, reservation: ledger.Reservation, *, sent: bool, message_id: str) -> ledger.Delivery:
+    written = _finish_or_none(store, reservation, sent=sent, message_id=message_id)
+    assert written is not None  # the row was still this reservation's
+    return written
+
+
+def _finish_or_none(
+    store: Store, reservation: ledger.Reservation, *, sent: bool, message_id: str
+) -> ledger.Delivery | None:
     return ledger.finish(
         store,
         reservation,
@@ -74,6 +83,43 @@ def test_a_dead_runs_hold_expires(store: Store) -> None:
     taken = _reserve(store)
     assert taken.granted and taken.previous is not None and taken.previous.status == "sending"
     assert _reserve(store).reason == "held"  # and now it is held again, by the new run
+
+
+def test_finish_writes_the_reserved_row(store: Store) -> None:
+    reservation = _reserve(store)
+    assert reservation.taken is not None and reservation.taken.status == "sending"
+    written = _finish(store, reservation, sent=True, message_id="<m0@example.org>")
+    assert ledger.get_delivery(store, WEEK, ADA) == written
+    assert written.status == "sent" and written.attempts == 1 and written.edition == "zh"
+
+
+@pytest.mark.parametrize("sent", [True, False])
+def test_a_send_that_outlived_its_hold_leaves_the_new_holders_row_alone(store: Store, sent: bool) -> None:
+    slow = _reserve(store)
+    # the first exchange takes longer than the hold: a second process takes the reader over
+    # (a zero hold makes the first one's hold stale at once)
+    takeover = ledger.reserve(
+        store, week=WEEK, reader=ADA, message_id="<m0.b@example.org>", hold=dt.timedelta(0)
+    )
+    assert takeover.granted and takeover.previous is not None and takeover.previous.status == "sending"
+    held_by_second = ledger.get_delivery(store, WEEK, ADA)
+    assert held_by_second is not None and held_by_second.message_id == "<m0.b@example.org>"
+
+    assert _finish_or_none(store, slow, sent=sent, message_id="<m0@example.org>") is None
+    assert ledger.get_delivery(store, WEEK, ADA) == held_by_second  # intact, still the second's hold
+
+    # the second process's own outcome is written
+    done = _finish(store, takeover, sent=True, message_id="<m0.b@example.org>")
+    assert ledger.get_delivery(store, WEEK, ADA) == done and done.status == "sent"
+    assert done.message_id == "<m0.b@example.org>"
+
+
+def test_finish_needs_a_granted_reservation(store: Store) -> None:
+    _finish(store, _reserve(store), sent=True, message_id="<m0@example.org>")
+    refused = _reserve(store)
+    assert not refused.granted and refused.taken is None
+    with pytest.raises(ValueError, match="granted reservation"):
+        _finish_or_none(store, refused, sent=False, message_id="<m0@example.org>")
 
 
 def _contender(url: str, start: mp.synchronize.Event, results: mp.Queue) -> None:
