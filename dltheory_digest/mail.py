@@ -357,13 +357,15 @@ class _EditionMaker:
     def make(self, digest: Digest, language: str) -> MadeEdition:
         if language == "en":
             return MadeEdition(digest_stage.ENGLISH)
+        texts = digest_stage.translatable_texts(digest, language)
+        if not texts:
+            # nothing to translate (an empty week, or filters that matched nothing): the
+            # hand-written labels say all of it, so no model is needed or claimed
+            return MadeEdition(digest_stage.Edition(language=language))
         if language in self.unavailable:
             return self._fallback(language, self.unavailable[language])
         if self.translator is None:
             return self._unavailable(language, str(TranslationUnavailable("en", language)))
-        texts = digest_stage.translatable_texts(digest, language)
-        if not texts:  # an empty week: nothing was translated, so claim no model
-            return MadeEdition(digest_stage.ENGLISH)
         missing = [t for t in texts if (language, t) not in self.cache and (language, t) not in self.unusable]
         if missing:
             try:
@@ -445,7 +447,7 @@ def render_edition(
     """The message texts of one edition; `operator_note` (why it fell back to English) goes to the
     result, the reader sees the edition's own note."""
     markdown = digest_stage.render_markdown(digest, edition)
-    language = edition.language if edition.translations else "en"
+    language = edition.language if edition.localized else "en"
     subject = clean_subject(digest_stage.subject_for(digest, edition))
     html = digest_stage.render_html(markdown, language=language, title=subject)
     attachment = None

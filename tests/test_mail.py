@@ -1056,3 +1056,32 @@ def test_an_empty_weeks_zh_edition_claims_no_translation() -> None:
         empty, Reader(email="li@example.org", language="zh"), translator=EchoTranslator()
     )
     assert "en→zh" not in html and "由英文机器翻译" not in html
+
+
+def test_an_edition_whose_filters_match_nothing_is_in_the_readers_language_without_a_model(
+    mailbox: tuple[Mailbox, int], store: Any
+) -> None:
+    box, port = mailbox
+    filters = {"include_directions": ("kernels",), "keywords": ("diffusion",)}
+    results = mail.deliver(
+        store,
+        week=WEEK,
+        digest=sample_digest(),
+        readers=[
+            Reader(email="li@example.org", language="zh", **filters),
+            Reader(email="amal@example.org", language="ar", **filters),
+        ],
+        smtp=smtp_for(port),
+        translator=None,  # nothing is left to translate: the labels are hand-written
+    )
+    assert [(r.status, r.language, r.translated_by, r.note) for r in results] == [
+        ("sent", "zh", None, None),
+        ("sent", "ar", None, None),
+    ]
+    zh = text_of(box.to("li@example.org")[0])
+    assert "本周 4 篇论文中没有符合您筛选条件的论文（方向：" in zh and "关键词：“diffusion”" in zh
+    assert dg.labels_for("zh")["untranslated"] not in zh
+    arabic = box.to("amal@example.org")[0]
+    assert "«diffusion»" in text_of(arabic)
+    html = next(p for p in arabic.walk() if p.get_content_type() == "text/html").get_content()
+    assert 'dir="rtl"' in html
