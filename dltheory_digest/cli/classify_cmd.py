@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from dltheory_digest.cli.app import app, err_console
+from dltheory_digest.cli.checks import fail_config
 from dltheory_digest.cli.files import is_stdio, read_csv, writing
 from dltheory_digest.errors import ConfigError
 
@@ -51,8 +52,6 @@ def classify_command(
         taxonomy_path = taxonomy or load_settings().taxonomy_file
         classifier = DirectionClassifier.from_taxonomy(load_taxonomy(taxonomy_path))
     except ConfigError as exc:
-        from dltheory_digest.cli.run_cmd import fail_config
-
         raise fail_config(exc) from None
     columns, rows = read_csv(file, required=("title",))
     ids, id_note = row_ids(columns, rows)

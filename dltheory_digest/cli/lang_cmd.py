@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from dltheory_digest.cli.app import app, console, err_console
+from dltheory_digest.cli.checks import fail_config, fail_usage
 from dltheory_digest.errors import ConfigError, DigestError
 
 lang_app = typer.Typer(help="Language detection and offline translation.", no_args_is_help=True)
@@ -25,7 +26,6 @@ PackagesDir = Annotated[
 
 def _packages_dir(packages_dir: Path | None) -> Path:
     """`--packages-dir`, else the settings' (a bad settings file is exit 2, not a traceback)."""
-    from dltheory_digest.cli.run_cmd import fail_config
     from dltheory_digest.language.argos import default_packages_dir
 
     if packages_dir is not None:
@@ -115,8 +115,6 @@ def install_cmd(
         raise typer.Exit(2)
     for path in from_file or ():
         if not path.is_file():
-            from dltheory_digest.cli.run_cmd import fail_usage
-
             raise fail_usage(
                 f"--from-file: {path}: {'is a directory' if path.is_dir() else 'file not found'}"
             )
@@ -137,7 +135,6 @@ def _install_from_index(langs: list[str], where: Path, index_url: str, timeout: 
 
     from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColumn, TransferSpeedColumn
 
-    from dltheory_digest.cli.run_cmd import fail_config
     from dltheory_digest.config import load_settings
     from dltheory_digest.fetch import PoliteClient
     from dltheory_digest.language import argos

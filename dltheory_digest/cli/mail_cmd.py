@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from dltheory_digest.cli.app import app, console, err_console
+from dltheory_digest.cli.checks import check_addresses, check_week, fail_config, fail_usage
 from dltheory_digest.cli.files import writing
 from dltheory_digest.errors import ConfigError, DigestError
 from dltheory_digest.weeks import Week
@@ -29,14 +30,11 @@ def _settings() -> Settings:
     try:
         return load_settings()
     except ConfigError as exc:
-        from dltheory_digest.cli.run_cmd import fail_config
-
         raise fail_config(exc) from None
 
 
 def _check_week(week: str) -> str:
     """The week in its canonical spelling (`2026w47` -> `2026-W47`), as the store keys it."""
-    from dltheory_digest.cli.run_cmd import check_week
 
     return str(check_week(week))
 
@@ -120,7 +118,6 @@ def send(
     ] = False,
 ) -> None:
     from dltheory_digest import mail, pipeline
-    from dltheory_digest.cli.run_cmd import check_addresses
     from dltheory_digest.store import open_store
 
     week = _check_week(week)
@@ -153,8 +150,6 @@ def send(
         smtp = mail.SmtpSettings.from_settings(settings)
     except ConfigError as exc:
         if not dry_run:
-            from dltheory_digest.cli.run_cmd import fail_config
-
             raise fail_config(exc) from None
         smtp = mail.SmtpSettings(
             host="localhost", port=25, mail_from=settings.mail_from or "dltheory-digest@localhost"
@@ -232,7 +227,6 @@ def preview(
         chosen = next((r for r in settings.readers if r.email.lower() == reader.lower()), None)
         if chosen is None:
             configured = ", ".join(r.email for r in settings.readers) or "none configured"
-            from dltheory_digest.cli.run_cmd import fail_usage
 
             raise fail_usage(f"--reader: no reader {reader} in the settings (readers: {configured})")
     store = open_store(settings.resolved_store_url)

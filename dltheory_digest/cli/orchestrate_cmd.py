@@ -8,23 +8,21 @@ import httpx
 import typer
 
 from dltheory_digest.cli.app import app, console, err_console
-from dltheory_digest.cli.run_cmd import (
-    _check_config,
+from dltheory_digest.cli.checks import (
+    check_config,
     check_since,
     check_smtp,
     check_week,
-    exit_on_failures,
+    fail_config,
     fail_usage,
-    print_summary,
     quiet_prefect_defaults,
-    run_flow,
     split_ids,
 )
+from dltheory_digest.cli.run_cmd import exit_on_failures, print_summary, run_flow
 from dltheory_digest.errors import ConfigError
 
 
 def _settings() -> Any:
-    from dltheory_digest.cli.run_cmd import fail_config
     from dltheory_digest.config import load_settings
 
     try:
@@ -37,7 +35,7 @@ def _settings() -> Any:
 def serve() -> None:
     """Serve `weekly-digest/weekly` (cron, in the configured zone) and `weekly-digest/manual`."""
     quiet_prefect_defaults()
-    _check_config({})
+    check_config({})
     settings = _settings()
     from prefect.settings import PREFECT_API_URL
 
@@ -79,7 +77,7 @@ def refresh(
     wanted = split_ids(sources)
     # the served deployment reads its own sources.yaml (which may live elsewhere): here only the
     # settings are needed, for the zone the week is checked in
-    settings = _settings() if deployment else _check_config({}, wanted)[0]
+    settings = _settings() if deployment else check_config({}, wanted)[0]
     target = check_week(week, settings.zone) if week else None
     check_since(since, target, settings.zone)
     params: dict[str, Any] = {
@@ -143,7 +141,7 @@ def deploy(
     """Register both deployments on a work pool, so `prefect worker start --pool NAME` runs them anywhere."""
     quiet_prefect_defaults()
     # the workers read their own sources.yaml: an empty one here is only worth a warning
-    _check_config({}, need_sources=False)
+    check_config({}, need_sources=False)
     settings = _settings()
     from prefect.settings import PREFECT_API_URL
 

@@ -1,0 +1,130 @@
+"""The checks every command makes before anything starts: options, settings and sources are
+refused with one line on stderr and exit status 2, before a fetch or a Prefect server."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+import typer
+from rich.markup import escape
+
+from dltheory_digest.cli.app import err_console
+from dltheory_digest.errors import ConfigError
+
+if TYPE_CHECKING:
+    from dltheory_digest.config import Settings, SourceSpec
+    from dltheory_digest.weeks import Week
+
+
+def quiet_prefect_defaults() -> None:
+    """Prefect's temporary server: generous start-up time, no telemetry (this machine may be offline)."""
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+
+
+def fail_config(exc: ConfigError) -> typer.Exit:
+    # escaped: messages quote user text such as `[cs.LG]`, which Rich would take for markup
+    err_console.print(f"[bold red]configuration error:[/] {escape(str(exc))}", highlight=False)
+    return typer.Exit(code=2)
+
+
+def fail_usage(message: str) -> typer.Exit:
+    """One line on stderr, exit status 2: bad input, refused before anything starts."""
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
+    return typer.Exit(code=2)
+
+
+def split_ids(text: str | None) -> list[str] | None:
+    return [s.strip() for s in text.split(",") if s.strip()] or None if text else None
+
+
+def check_config(
+    overrides: dict[str, Any], sources: list[str] | None = None, *, need_sources: bool = True
+) -> tuple[Settings, list[SourceSpec]]:
+    """Validate the settings, sources.yaml and the `--sources` ids before anything is fetched or
+    any Prefect server starts (exit 2 on error). With nothing to fetch a command that fetches is
+    refused: its run would write (and mail) an empty digest over the week's; others are warned."""
+    from dltheory_digest import pipeline
+    from dltheory_digest.config import load_settings, load_sources
+
+    try:
+        settings = load_settings(**overrides)
+        specs = list(load_sources(settings.sources_file))
+        selected = pipeline.select_sources(specs, sources)
+        if need_sources:
+            pipeline.require_sources(selected, settings.sources_file)
+    except ConfigError as exc:
+        raise fail_config(exc) from None
+    if not selected:
+        err_console.print(
+            f"[yellow]warning:[/] {escape(str(settings.sources_file))}: no enabled sources, nothing to fetch",
+            highlight=False,
+        )
+    return settings, selected
+
+
+def check_week(text: str, zone: ZoneInfo | None = None, *, now: dt.datetime | None = None) -> Week:
+    """Parse `--week`; with a zone, refuse a week that has not started and warn that the current
+    week is partial (a manual refresh of it is still useful). The rule is the flow's
+    (`pipeline.parse_week`)."""
+    from dltheory_digest import pipeline
+
+    try:
+        week = pipeline.parse_week(text, zone, now=now)
+    except ConfigError as exc:
+        raise fail_usage(f"--week: {exc}") from None
+    if zone is not None and not week.is_complete(zone, now):
+        err_console.print(
+            f"[yellow]warning:[/] {week} is not over yet: its digest covers only the days so far",
+            highlight=False,
+        )
+    return week
+
+
+def check_since(text: str | None, week: Week | None = None, zone: ZoneInfo | None = None) -> dt.date | None:
+    """Parse `--since`; with a zone, refuse a date after the end of the target week (`week`, or the
+    last complete one). The rule is the flow's (`pipeline.parse_since`)."""
+    from dltheory_digest import pipeline
+
+    try:
+        return pipeline.parse_since(text, week, zone)
+    except ConfigError as exc:
+        raise fail_usage(f"--since: {exc}") from None
+
+
+def check_output_dir(path: Path, option: str) -> Path:
+    """A directory to write into: refused now when a file is in the way, not after the fetch."""
+    from dltheory_digest.config import file_in_the_way
+
+    blocker = file_in_the_way(path)
+    if blocker is not None:
+        raise fail_usage(f"{option}: {blocker} is a file, not a directory")
+    return path
+
+
+def check_addresses(addresses: list[str] | None, option: str) -> list[str]:
+    """Each address must look like one (`pipeline.check_addresses`, the flow's rule too)."""
+    from dltheory_digest import pipeline
+
+    try:
+        return pipeline.check_addresses(addresses)
+    except ConfigError as exc:
+        raise fail_usage(f"{option}: {exc}") from None
+
+
+def check_smtp(settings: Settings) -> None:
+    """Mail will be sent: the SMTP settings must be complete now, not after a whole week's fetch.
+    A Prefect Secret block is only read when the mail goes out (it needs the Prefect API)."""
+    from dltheory_digest import mail
+
+    if settings.smtp_block or os.environ.get(mail.SMTP_BLOCK_ENV):
+        return
+    try:
+        mail.SmtpSettings.from_settings(settings)
+    except ConfigError as exc:
+        raise fail_config(exc) from None
