@@ -42,6 +42,13 @@ _BARE_OLD = re.compile(
 
 _DOI = re.compile(r"\b(10\.\d{4,9}/[^\s\"'<>]+)", re.IGNORECASE)
 _DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
+# What a publisher's URL adds after the DOI it is built on: a query ("?download=true"), a
+# fragment ("#citeas") or the page shown ("/full", "/meta", "/-/DCSupplemental").
+_URL_TAIL = re.compile(
+    r"(?:[?#].*|/(?:full|meta|pdf|epdf|abstract|fulltext|html|figures|tables|references|citedby"
+    r"|-/dcsupplemental)/?)$",
+    re.IGNORECASE,
+)
 
 
 def _valid_new_style(arxiv_id: str) -> bool:
@@ -130,7 +137,7 @@ def normalize_doi(text: str) -> str | None:
     match = _DOI.search(candidate)
     if not match:
         return None
-    doi = match.group(1).rstrip(".,;)]}")
+    doi = _URL_TAIL.sub("", match.group(1)).rstrip(".,;)]}")
     return doi.lower()
 
 

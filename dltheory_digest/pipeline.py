@@ -417,7 +417,7 @@ def publish_week(
         ledger.record_week(
             store,
             week_id,
-            [identity.ledger_entry(c, week_id) for c in build.clusters],
+            [e for c in build.clusters for e in identity.ledger_entries(c, week_id)],
             sections={key: "updated" for key in build.updated_keys},
         )
     return path

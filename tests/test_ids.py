@@ -66,3 +66,20 @@ def test_dois() -> None:
     assert arxiv_id_from_doi("10.48550/arxiv.2106.10165") == "2106.10165"
     assert arxiv_id_from_doi("10.1145/3446776") is None
     assert abs_url("2106.10165", 2) == "https://arxiv.org/abs/2106.10165v2"
+
+
+@pytest.mark.parametrize(
+    ("url", "doi"),
+    [
+        ("https://www.pnas.org/doi/pdf/10.1073/pnas.1903070116?download=true", "10.1073/pnas.1903070116"),
+        ("https://doi.org/10.1073/pnas.1903070116/-/DCSupplemental", "10.1073/pnas.1903070116"),
+        ("https://link.springer.com/article/10.1007/s10955-017-1836-5#citeas", "10.1007/s10955-017-1836-5"),
+        ("https://iopscience.iop.org/article/10.1088/1742-5468/ac3a74/meta", "10.1088/1742-5468/ac3a74"),
+        ("https://www.frontiersin.org/articles/10.3389/fncom.2020.00029/full", "10.3389/fncom.2020.00029"),
+        ("https://doi.org/10.1023/A:1026654312961", "10.1023/a:1026654312961"),
+    ],
+)
+def test_a_publisher_url_names_the_doi_it_is_built_on(url: str, doi: str) -> None:
+    # the page shown, a query or a fragment would make a second DOI, and two DOIs veto a match
+    assert normalize_doi(url) == doi
+    assert find_dois(f"see {url} for the journal version") == [doi]

@@ -106,3 +106,23 @@ def test_a_paper_is_new_once_then_only_updated_with_a_reason(tmp_path: Path) -> 
     # rerunning week 2 gives the same digest
     again = run_week(url, tmp_path / "out", "2026-W47", week2)
     assert again.markdown == second.markdown
+
+
+def test_a_paper_sent_once_is_not_new_again_as_a_title_only_mention(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    double_descent = ("1912.02292", "Deep Double Descent: Where Bigger Models and More Data Hurt")
+    authors = ("Preetum Nakkiran", "Gal Kaplun", "Yamini Bansal")
+    run_week(url, tmp_path / "out", "2026-W46", [paper(*double_descent, 1, AnnounceType.NEW, authors)])
+
+    # no id and no lookup (offline): the mention is keyed by its title, which the ledger now knows
+    mention = Item(
+        source_id="zhihu",
+        kind=ItemKind.MENTION,
+        title="Deep Double Descent: Where Bigger Models and More Data Hurt",
+        text="双下降现象的经典实验论文。",
+        lang="zh",
+        url="https://zhuanlan.zhihu.com/p/1",
+    )
+    second = run_week(url, tmp_path / "out", "2026-W47", [mention])
+    assert [p for s in second.digest.sections for p in s.papers] == []
+    assert [p.paper.title for p in second.digest.updated] == [double_descent[1]]

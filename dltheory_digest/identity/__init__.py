@@ -4,8 +4,8 @@
 - `cluster_items(items, papers)`: this week's items grouped into `PaperCluster`s.
 - `split_by_novelty(clusters, history, week)`: new papers vs. updated / newly discussed ones.
   The pipeline loads `history` with `store.ledger.load_history(store, keys)` for the keys of
-  `history_keys(cluster)`, and once the digest is sent records `ledger_entry(cluster, week)`
-  for every paper it presented with `store.ledger.record_week`.
+  `history_keys(cluster)`, and once the digest is sent records `ledger_entries(cluster, week)`
+  (the paper under its key, DOI and title) for every paper it presented with `store.ledger.record_week`.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from dltheory_digest.identity.novelty import (
     LedgerEntry,
     history_keys,
     is_community_sighting,
+    ledger_entries,
     ledger_entry,
     split_by_novelty,
     update_reason,
@@ -37,6 +38,7 @@ __all__ = [
     "cluster_items",
     "history_keys",
     "is_community_sighting",
+    "ledger_entries",
     "ledger_entry",
     "match_clusters",
     "normalize_title",

@@ -14,8 +14,9 @@
    other's best match: a preprint and its journal version match, but where both versions
    are listed twice, each keeps its own counterpart.
    Then evidence: a near-identical title (rapidfuzz Indel similarity) is enough when it is
-   specific; a looser title, or one source's added subtitle or remark, needs the authors to
-   agree. A generic title ("Editorial", "Book review column", or a title that other records
+   specific and is not the other with a word put inside it ("... in deep matrix
+   factorization"); a looser title, or one source's added subtitle or remark, needs the
+   authors to agree. A generic title ("Editorial", "Book review column", or a title that other records
    carry in other years) needs the same people in the same year, and is left alone when
    more than two records look exactly alike; without a year it matches only when it is
    specific, or when the input holds no other record of that title by those people.
@@ -296,6 +297,8 @@ def _same_person(a: tuple[str, str], b: tuple[str, str]) -> bool:
         return True
     if Indel.normalized_similarity(wa, wb) >= 0.85:
         return True
+    if len(wa) == len(wb) and wa in wb + wb:
+        return True  # family name first on one side only: "Wu Lei" / "Lei Wu"
     return (len(sa) >= 4 and sa in wb) or (len(sb) >= 4 and sb in wa)
 
 
@@ -370,6 +373,39 @@ def _words_covered(words: list[str], others: list[str], *, fuzzy: bool = True) -
             continue  # a title cut off in the middle of its last word
         return False
     return True
+
+
+def _adds_words(a: _Prepared, b: _Prepared, idf: dict[str, float]) -> bool:
+    """Whether one title is the other with content words put inside it, and nothing else changed.
+
+    "Implicit regularization in deep matrix factorization" is a different paper from
+    "Implicit regularization in matrix factorization", however similar the strings are.
+    Typos, spelling ("behaviour"), joined compounds ("non convex" / "nonconvex") and words
+    added around a title kept whole (a subtitle, a remark) are not insertions.
+    """
+    for x in a.cores:
+        for y in b.cores:
+            short, long_ = (x, y) if len(x) <= len(y) else (y, x)
+            if f" {short} " in f" {long_} ":
+                return False
+            xs, ys = set(x.split()), set(y.split())
+            only_x = _unmatched(xs - ys, ys - xs, idf)
+            only_y = _unmatched(ys - xs, xs - ys, idf)
+            if bool(only_x) == bool(only_y):
+                return False
+    return True
+
+
+def _unmatched(words: set[str], others: set[str], idf: dict[str, float]) -> list[str]:
+    """Content words with no typo, spelling variant or compound partner among `others`."""
+    return [
+        w
+        for w in words
+        if idf.get(w, 0.0) > 0.0
+        and not any(
+            Indel.normalized_similarity(w, v) >= 0.8 or v.startswith(w) or v.endswith(w) for v in others
+        )
+    ]
 
 
 def _year_gap(a: _Prepared, b: _Prepared) -> int:
@@ -505,7 +541,8 @@ def pair_score(a: _Prepared, b: _Prepared, ctx: _Context, config: MatchConfig) -
             return 0.0
         return sim if sim >= config.title_weak else config.title_weak
     if sim >= config.title_strong:
-        return sim
+        # a word put inside a title makes another paper unless the same people say otherwise
+        return 0.0 if not agree and _adds_words(a, b, ctx.idf) else sim
     if (
         contained is not None
         and not authors_known

@@ -70,9 +70,23 @@ _NOT_A_NAME = frozenset({"etal", "others", "andothers", "anonymous", "unknown"})
 _NAME_SUFFIXES = frozenset({"jr", "sr", "ii", "iii", "iv", "phd", "md"})
 
 
+# Inside $...$: "\ell" is the letter arXiv titles write as "ℓ", and sub/superscripts belong to
+# their symbol, so "$\ell_1$", "$L^2$" read "l1", "L2" as the Unicode "ℓ1", "L²" do (NFKC).
+_MATH = re.compile(r"\$([^$]*)\$")
+_SCRIPT = re.compile(r"\s*[\^_]\s*(?:\{([^{}]*)\}|(?=\S))")
+_TEX_ELL = re.compile(r"\\ell(?![A-Za-z])")
+_TEX_VARIANT = re.compile(r"\\var(?=(?:epsilon|phi|theta|rho|sigma|pi)(?![A-Za-z]))")  # \varepsilon is ε
+
+
+def _math_to_text(match: re.Match[str]) -> str:
+    inner = _TEX_VARIANT.sub(r"\\", _TEX_ELL.sub("l", match.group(1)))
+    return " " + _SCRIPT.sub(lambda m: m.group(1) or "", inner) + " "
+
+
 def _latex_to_text(text: str) -> str:
     if "\\" not in text and "$" not in text:
         return text
+    text = _MATH.sub(_math_to_text, text)
     text = _ACCENT_CMD.sub(lambda m: m.group(2) + _LATEX_ACCENTS[m.group(1)], text)
     text = _LATEX_LETTER_CMD.sub(lambda m: _LATEX_LETTERS["\\" + m.group(1)], text)
     for _ in range(3):  # nested wrappers: \emph{\textbf{x}}
@@ -114,6 +128,29 @@ def clean_text(text: str) -> str:
     return _latex_to_text(text)
 
 
+# Symbols a page shows as Unicode where arXiv writes TeX ("α" / "$\\alpha$", "√n" / "$\\sqrt{n}$"):
+# spelled as the TeX command's name, which is how the TeX form normalizes.
+_SYMBOL_NAMES = {"√": "sqrt", "∞": "infty", "∇": "nabla", "∂": "partial"}
+_GREEK_NAME = re.compile(r"GREEK (?:SMALL |CAPITAL )?(?:LETTER )?(?:FINAL |LUNATE )?([A-Z]+)")
+
+
+def _is_greek(char: str) -> bool:
+    return "\u0370" <= char <= "\u03ff"
+
+
+def _spell_symbols(text: str) -> str:
+    if text.isascii():
+        return text
+    out: list[str] = []
+    for char in text:
+        name = _SYMBOL_NAMES.get(char)
+        if name is None and _is_greek(char):
+            found = _GREEK_NAME.match(unicodedata.name(char, ""))
+            name = found.group(1).lower() if found else None
+        out.append(f" {name} " if name else char)
+    return "".join(out)
+
+
 @lru_cache(maxsize=1 << 18)
 def normalize_title(title: str) -> str:
     """A title reduced to lower-case words separated by single spaces, for comparison.
@@ -124,15 +161,18 @@ def normalize_title(title: str) -> str:
     text = clean_text(title)
     text = _ARXIV_PREFIX.sub("", text)
     text = _VERSION_SUFFIX.sub("", text)
-    text = fold_accents(text).casefold()
+    text = _spell_symbols(fold_accents(text).casefold())
     return " ".join(_NON_WORD.sub(" ", text).split())
 
 
 def is_latin(text: str) -> bool:
-    """Latin letters only once accents are folded (an English-like title, not Chinese or Arabic)."""
+    """Latin letters only once accents are folded (an English-like title, not Chinese or Arabic).
+
+    Greek letters are math in an English title ("α-divergence"), so they neither count for nor against it.
+    """
     if text.isascii():
         return any(c.isalpha() for c in text)
-    letters = [c for c in fold_accents(text) if c.isalpha()]
+    letters = [c for c in fold_accents(text) if c.isalpha() and not _is_greek(c)]
     return bool(letters) and all(c.isascii() for c in letters)
 
 
@@ -254,12 +294,17 @@ def markers_conflict(a: frozenset[str], b: frozenset[str]) -> bool:
 
 
 _NOTICE = re.compile(
-    r"\b(?:errat(?:um|a)|corrigend(?:um|a)|retract(?:ion|ed)|correction(?:s)? to|withdrawn)\b", re.I
+    r"\b(?:errat(?:um|a)|corrigend(?:um|a)|retract(?:ion|ed)|correction(?:s)? to|withdrawn)\b"
+    # a reply to another paper quotes its title whole: "Comment on 'Why does deep and cheap
+    # learning work so well?'", COLT's "Open problem: ..." restating a paper's question
+    r"|^\W*(?:comments?\s+on|reply\s+to|response\s+to|rejoinder|discussion\s+of|open\s+problems?\s*:)",
+    re.I,
 )
 
 
 def is_notice(title: str) -> bool:
-    """An erratum, corrigendum or retraction: a publication of its own, not the paper it corrects."""
+    """An erratum, corrigendum, retraction, comment, reply or open problem: a publication of its
+    own, not the paper it is about."""
     return bool(_NOTICE.search(fold_accents(clean_text(title))))
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 from dltheory_digest.identity.normalize import normalize_title
@@ -52,13 +52,37 @@ def ledger_entry(cluster: PaperCluster, week: str) -> LedgerEntry:
 
 
 def history_keys(cluster: PaperCluster) -> tuple[str, ...]:
-    """Ledger keys under which this paper may have been sent: its key, and its title key.
+    """Ledger keys under which this paper may have been sent: its key, its DOI key, its title key.
 
-    A paper first sent through a mention ("title:<normalized title>") keeps being recognized
-    once arXiv metadata gives it an "arxiv:<id>" key. Load the history for all of them.
+    A paper first sent through a mention ("title:<normalized title>", "doi:<doi>") keeps being
+    recognized once arXiv metadata gives it an "arxiv:<id>" key. Load the history for all of them.
     """
-    title_key = f"title:{normalize_title(cluster.paper.title)}"
-    return (cluster.paper.key,) if title_key == cluster.paper.key else (cluster.paper.key, title_key)
+    keys = [cluster.paper.key]
+    if cluster.paper.doi:
+        keys.append(f"doi:{cluster.paper.doi}")
+    keys.append(f"title:{normalize_title(cluster.paper.title)}")
+    return tuple(dict.fromkeys(keys))
+
+
+# A title this short ("Deep learning") names too many papers to stand for one in the ledger.
+_MIN_ALIAS_WORDS = 4
+
+
+def ledger_entries(cluster: PaperCluster, week: str) -> list[LedgerEntry]:
+    """`ledger_entry` plus the same row under the paper's other keys (its DOI, a specific title).
+
+    A paper sent as an arXiv paper may come back as a journal DOI link or a title-only mention
+    that nothing resolves to its arXiv id; those are looked up by `history_keys` under
+    "doi:" / "title:" keys, so recording the paper under them too keeps it from being new twice.
+    """
+    entry = ledger_entry(cluster, week)
+    title = normalize_title(cluster.paper.title)
+    aliases = [f"doi:{cluster.paper.doi}"] if cluster.paper.doi else []
+    if len(title.split()) >= _MIN_ALIAS_WORDS:
+        aliases.append(f"title:{title}")
+    return [entry] + [
+        replace(entry, paper_key=key) for key in dict.fromkeys(aliases) if key != entry.paper_key
+    ]
 
 
 def _describe(sighting: Sighting) -> str:

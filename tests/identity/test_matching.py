@@ -508,3 +508,95 @@ def test_a_copy_one_year_off_is_not_a_series_of_its_own_title() -> None:
     # a third record of the title in yet another year makes it a series: each stays alone
     third = Record(id="again", title=title, authors=("B Cooper",), year=2004)
     assert len(set(match_clusters([*records, third]))) == 3
+
+
+def test_a_reply_or_open_problem_is_not_the_paper_it_quotes() -> None:
+    loss = ("Anna Choromanska", "Mikael Henaff", "Michael Mathieu", "Gérard Ben Arous", "Yann LeCun")
+    records = [
+        Record(id="aistats", title="The Loss Surfaces of Multilayer Networks", authors=loss, year=2015),
+        # COLT 2015, three of the same people, the same year
+        Record(
+            id="colt",
+            title="Open Problem: The landscape of the loss surfaces of multilayer networks",
+            authors=("Anna Choromanska", "Yann LeCun", "Gérard Ben Arous"),
+            year=2015,
+        ),
+        Record(
+            id="paper",
+            title="Why does deep and cheap learning work so well?",
+            authors=("Henry W. Lin", "Max Tegmark", "David Rolnick"),
+            year=2017,
+        ),
+        # a blog's link line: no authors, no year, the quoted title word for word
+        Record(id="comment", title='Comment on "Why does deep and cheap learning work so well?"'),
+        Record(id="comment2", title="Comment on 'Why does deep and cheap learning work so well?'"),
+    ]
+    labels = match_clusters(records)
+    assert len(set(labels[:4])) == 4
+    assert labels[3] == labels[4]  # two copies of the comment are still one paper
+
+
+def test_a_word_put_inside_a_title_makes_another_paper_without_people_to_say_otherwise() -> None:
+    gunasekar = Record(
+        id="2017",
+        title="Implicit Regularization in Matrix Factorization",
+        authors=("Suriya Gunasekar", "Blake Woodworth", "Srinadh Bhojanapalli", "Behnam Neyshabur"),
+        year=2017,
+    )
+    # Arora, Cohen, Hu, Luo (2019), named by a reading list without authors or year
+    arora = Record(id="mention", title="Implicit Regularization in Deep Matrix Factorization")
+    assert len(set(match_clusters([gunasekar, arora]))) == 2
+    # spelling, joined compounds and typos are not inserted words
+    for other in (
+        "Implicit regularisation in matrix factorization",
+        "Implicit Regularization in Matrix Factorisation",
+        "Implicit regularization in matrix-factorization",
+    ):
+        assert same(match_clusters([gunasekar, Record(id="m", title=other)])), other
+    nonconvex = Record(id="a", title="Gradient descent finds global minima of nonconvex deep networks")
+    hyphen = Record(id="b", title="Gradient descent finds global minima of non-convex deep networks")
+    assert same(match_clusters([nonconvex, hyphen]))
+    # the same people vouch for a dropped word
+    dropped = Record(
+        id="c",
+        title="Implicit Regularization in Factorization",
+        authors=("S. Gunasekar", "B. Woodworth"),
+        year=2017,
+    )
+    assert same(match_clusters([gunasekar, dropped]))
+
+
+def test_a_chinese_name_in_family_name_first_order_is_the_same_person() -> None:
+    full = Record(
+        id="neurips",
+        title="How SGD Selects the Global Minima in Over-parameterized Learning: A Dynamical Stability Perspective",
+        authors=("Lei Wu", "Chao Ma", "Weinan E"),
+        year=2018,
+    )
+    # a Chinese list names the first author only, family name first, and drops the subtitle
+    short = Record(
+        id="zh",
+        title="How SGD selects the global minima in over-parameterized learning",
+        authors=("Wu Lei",),
+        year=2018,
+    )
+    assert same(match_clusters([full, short]))
+    other = dataclasses.replace(short, authors=("Wu Jun",))
+    assert not same(match_clusters([full, other]))
+
+
+def test_a_publisher_page_url_does_not_make_a_second_doi() -> None:
+    pnas = Record(
+        id="pnas",
+        title="Reconciling modern machine-learning practice and the classical bias–variance trade-off",
+        authors=("Mikhail Belkin", "Daniel Hsu", "Siyuan Ma", "Soumik Mandal"),
+        year=2019,
+        doi="10.1073/pnas.1903070116",
+    )
+    link = Record(
+        id="blog",
+        title="Reconciling modern machine-learning practice and the classical bias-variance trade-off",
+        url="https://doi.org/10.1073/pnas.1903070116/-/DCSupplemental",
+    )
+    assert canonical_ids(link) == (None, "10.1073/pnas.1903070116")
+    assert same(match_clusters([pnas, link]))

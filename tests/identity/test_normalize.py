@@ -86,6 +86,12 @@ def test_notices() -> None:
     assert is_notice("Erratum: A database model for object dynamics")
     assert is_notice("Corrigendum to 'Deep nets generalize'")
     assert not is_notice("A database model for object dynamics")
+    # replies and COLT's open problems restate the title of the paper they are about
+    assert is_notice('Comment on "Why does deep and cheap learning work so well?"')
+    assert is_notice("Open Problem: The landscape of the loss surfaces of multilayer networks")
+    assert is_notice("Response to a close look at the IFO data model")
+    assert not is_notice("The Loss Surfaces of Multilayer Networks")
+    assert not is_notice("Open problems in deep learning theory are many")
 
 
 def test_author_names() -> None:
@@ -147,3 +153,29 @@ def test_author_names() -> None:
 )
 def test_title_shape(text: str, shape: int) -> None:
     assert title_shape(text) == shape
+
+
+@pytest.mark.parametrize(
+    ("tex", "unicode"),
+    [
+        # Zhang, Lee, Jordan (ICML 2016) as arXiv writes it and as an aggregator renders it
+        (
+            r"$\ell_1$-regularized Neural Networks are Improperly Learnable in Polynomial Time",
+            "ℓ1-regularized neural networks are improperly learnable in polynomial time",
+        ),
+        (
+            r"$\beta$-VAE: Learning Basic Visual Concepts with a Constrained Variational Framework",
+            "β-VAE: Learning Basic Visual Concepts with a Constrained Variational Framework",
+        ),
+        (r"Bounds in $L^2$ and $\ell_{\infty}$", "Bounds in L² and ℓ∞"),
+        (r"Rates of order $O(1/\sqrt{n})$", "Rates of order O(1/√n)"),
+        (r"$\varepsilon$-greedy exploration", "ε-greedy exploration"),
+    ],
+)
+def test_tex_math_and_its_unicode_rendering_normalize_alike(tex: str, unicode: str) -> None:
+    assert normalize_title(tex) == normalize_title(unicode)
+    assert title_variants(unicode) == (normalize_title(unicode),)  # Greek letters are math, not a language
+
+
+def test_a_greek_language_title_is_not_english() -> None:
+    assert title_variants("Βαθιά μάθηση") == ()

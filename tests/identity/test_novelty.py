@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from dltheory_digest.identity import LedgerEntry, cluster_items, history_keys, ledger_entry, split_by_novelty
+from dltheory_digest.identity import (
+    LedgerEntry,
+    cluster_items,
+    history_keys,
+    ledger_entries,
+    ledger_entry,
+    split_by_novelty,
+)
 from dltheory_digest.models import AnnounceType, Item, ItemKind, Paper, PaperCluster
 from dltheory_digest.store import Store, open_store
 from dltheory_digest.store.ledger import load_history, record_week, weeks_sent
@@ -197,3 +204,59 @@ def test_a_paper_first_sent_through_a_mention_is_not_new_once_arxiv_knows_it(sto
     week2 = week_clusters(arxiv_item(NTK, 1))
     assert week2[0].paper.key == "arxiv:1806.07572"
     assert send_week(store, "2026-W46", week2) == ([], [])
+
+
+DOUBLE_DESCENT = Paper(
+    key="arxiv:1912.02292",
+    title="Deep Double Descent: Where Bigger Models and More Data Hurt",
+    arxiv_id="1912.02292",
+    authors=(
+        "Preetum Nakkiran",
+        "Gal Kaplun",
+        "Yamini Bansal",
+        "Tristan Yang",
+        "Boaz Barak",
+        "Ilya Sutskever",
+    ),
+    doi="10.1088/1742-5468/ac3a74",
+)
+
+
+def test_an_arxiv_paper_coming_back_as_a_doi_link_or_a_bare_title_is_not_new_again(store: Store) -> None:
+    week1 = cluster_items([arxiv_item(DOUBLE_DESCENT, 1)], {"1912.02292": DOUBLE_DESCENT}, source_names=NAMES)
+    sent = [e for c in week1 for e in ledger_entries(c, "2026-W46")]
+    assert {e.paper_key for e in sent} == {
+        "arxiv:1912.02292",
+        "doi:10.1088/1742-5468/ac3a74",
+        "title:deep double descent where bigger models and more data hurt",
+    }
+    record_week(store, "2026-W46", sent)
+    # week 2: a journal link and a reading-list title, neither resolved to the arXiv id
+    journal = Item(
+        source_id="offconvex",
+        kind=ItemKind.MENTION,
+        title="Deep double descent: where bigger models and more data hurt",
+        lang="en",
+        url="https://iopscience.iop.org/article/10.1088/1742-5468/ac3a74/meta",
+        doi="10.1088/1742-5468/ac3a74",
+    )
+    listed = Item(
+        source_id="zhihu",
+        kind=ItemKind.MENTION,
+        title="Deep Double Descent: Where Bigger Models and More Data Hurt",
+        lang="zh",
+        url="https://zhuanlan.zhihu.com/p/000000004",
+    )
+    for item in (journal, listed):
+        week2 = cluster_items([item], {}, source_names=NAMES)
+        history = load_history(store, [k for c in week2 for k in history_keys(c)])
+        new, updated = split_by_novelty(week2, history, "2026-W47")
+        assert new == []
+        name = NAMES.get(item.source_id, item.source_id)
+        assert [reason for _, reason in updated] == [f"newly discussed on {name} ({item.lang})"]
+
+
+def test_a_short_title_is_no_ledger_alias() -> None:
+    deep = Paper(key="doi:10.1038/nature14539", title="Deep learning", doi="10.1038/nature14539")
+    cluster = PaperCluster(paper=deep, sightings=(), versions=(), item_keys=())
+    assert [e.paper_key for e in ledger_entries(cluster, "2026-W46")] == ["doi:10.1038/nature14539"]
