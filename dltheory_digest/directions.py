@@ -664,6 +664,9 @@ _DL_CUES = (
     # architectures by name (applied titles name them too, but with no theory cue)
     "resnet", "residual network", "cnn", "rnn", "lstm", "gnn", "graph network",
     "recurrent network", "recurrent neural",
+    # models that are deep networks by name: their theory is deep-learning theory, while their
+    # applied titles still carry no theory cue and meet the off-topic phrases
+    "language model", "llm", "diffusion model",
 )  # fmt: skip
 # ambiguous on their own: counted in titles only, where they are rarely about something else
 _DL_TITLE_CUES = ("network", "attention", "width", "depth", "layer", "kernel", "training", "learning")

@@ -431,6 +431,25 @@ def test_setting_words_alone_do_not_make_a_paper_relevant(classifier: DirectionC
     assert classifier.relevance("Statistical mechanics of learning in deep networks") > 0.5
 
 
+def test_theory_of_language_and_diffusion_models_is_deep_learning_theory(
+    classifier: DirectionClassifier,
+) -> None:
+    # a language or diffusion model is a deep network: its theory passes the threshold ...
+    for title in (
+        "Non-Vacuous Generalization Bounds for Large Language Models",
+        "A Theory for Emergence of Complex Skills and Skills Composition in Language Models",
+        "Convergence of Score-Based Diffusion Models under Minimal Assumptions",
+    ):
+        assert classifier.relevance(title) >= 0.3, title
+    # ... while the applied work on them, with no theory cue, stays below
+    for title in (
+        "Instruction Tuning Large Language Models for Code Generation",
+        "A Benchmark of LLM Agents for Customer Support",
+        "Fine-tuning Diffusion Models for Medical Image Synthesis",
+    ):
+        assert classifier.relevance(title) < 0.3, title
+
+
 def test_relevance_threshold_helper(classifier: DirectionClassifier) -> None:
     result = classifier.classify("Statistical mechanics of the loss landscape of deep networks")
     assert is_relevant(result, 0.35)
