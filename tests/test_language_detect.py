@@ -145,3 +145,130 @@ def test_accuracy_on_the_langid_dev_set(shared_dir: Path) -> None:
     ]
     accuracy = 1 - len(wrong) / len(rows)
     assert accuracy >= 0.97, wrong
+
+
+# -- review of session 6: odd input, script neighbours, segments that agree with the verdict --
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        *(text for text, _ in CASES),
+        "Deep learning 理论",  # English with one Chinese word
+        "See https://zhuanlan.zhihu.com/p/123456 for 知乎 discussion",
+        "Neural Tangent Kernel 与 无限宽 网络",  # mixed by its share of English words only
+        "The paper by 张三 and 李四 on generalization bounds for deep networks",
+        "Як працює SGD у глибокому навчанні",
+    ],
+)
+def test_the_verdict_agrees_with_the_segments(line: str) -> None:
+    detection = detect(line)
+    langs = {s.lang for s in detection.segments}
+    if detection.lang == "mixed":
+        assert len(langs) >= 2, detection
+    else:
+        assert detection.lang in langs, detection
+    assert "".join(s.text for s in detection.segments) == normalize_text(line)
+
+
+def test_chinese_word_inside_an_english_line_is_its_own_segment() -> None:
+    detection = detect("See https://zhuanlan.zhihu.com/p/123456 for 知乎 discussion")
+    assert detection.lang == "en"
+    assert [(s.text, s.lang) for s in detection.segments] == [
+        ("See https://zhuanlan.zhihu.com/p/123456 for ", "en"),
+        ("知乎 ", "zh"),
+        ("discussion", "en"),
+    ]
+
+
+def test_a_line_mixed_by_share_shows_its_english_phrase() -> None:
+    detection = detect("Neural Tangent Kernel 与 无限宽 网络")
+    assert detection.lang == "mixed"
+    assert [s.lang for s in detection.segments] == ["en", "zh"]
+
+
+def test_html_entities_are_not_english_words() -> None:
+    detection = detect("深度学习 &amp; 泛化 &lt;3&gt;")
+    assert detection.lang == "zh"
+    assert [s.lang for s in detection.segments] == ["zh"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("یادگیری عمیق", "fa"),  # two Persian words: گ and ی are letters Arabic lacks
+        ("شبکه عصبی", "fa"),
+        ("گہری تعلیم", "ur"),  # Urdu's heh goal
+        ("التعلم العميق", "ar"),
+        ("دراسة نظرية عن شبكات گوگل العصبية", "ar"),  # one foreign name does not make it Persian
+        ("Українська мова", "uk"),
+        ("Почему SGD работает", "ru"),
+    ],
+)
+def test_short_arabic_script_and_cyrillic_lines_follow_their_letters(text: str, expected: str) -> None:
+    assert detect(text).lang == expected
+
+
+def test_one_language_per_script_and_line() -> None:
+    detection = detect("Як працює SGD у глибокому навчанні")  # "Як працює" alone shows no Ukrainian letter
+    assert detection.lang == "uk"
+    assert [s.lang for s in detection.segments] == ["uk"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("機械学習", "ja"),  # 機 is Traditional, 学 Simplified: only Shinjitai writes both
+        ("画像認識", "ja"),  # 画 and 認 with 識: Japanese forms
+        ("変分推論", "ja"),  # 変 is neither Chinese script
+        ("東京大学", "ja"),
+        ("机器学习", "zh"),
+        ("機器學習", "zh"),
+        ("研究表明", "zh"),  # 研 has only a rare variant in Japanese tables: no evidence
+        ("欠拟合", "zh"),
+        ("人工知能", "zh"),  # written alike in both: Chinese stays the default
+        ("台積電", "zh"),  # 台 is Simplified for 臺, and Taiwan's own form too
+        ("香港中文大學 機器學習 研究組", "zh"),
+    ],
+)
+def test_kanji_only_japanese_is_not_chinese(text: str, expected: str) -> None:
+    assert detect(text).lang == expected
+
+
+@pytest.mark.parametrize("line", ["https://arxiv.org/abs/2106.10165", "$x^2$", "2106.10165 😀"])
+def test_a_line_without_language_keeps_its_text(line: str) -> None:
+    detection = detect(line)
+    assert detection.lang == "und"
+    assert "".join(s.text for s in detection.segments) == normalize_text(line)
+
+
+def test_empty_and_whitespace_lines_have_no_segments() -> None:
+    for line in ("", "   ", "\t", "\u3000"):
+        assert detect(line) == detect("")
+        assert detect(line).segments == ()
+
+
+def test_invisible_format_characters_are_dropped() -> None:
+    # soft hyphens, a zero-width space, bidi embedding around Arabic, a BOM, a joiner inside a
+    # Chinese word; ZWNJ inside a Persian word and ZWJ inside an emoji sequence stay
+    text = "\ufeffGen\u00aderal\u00adization\u200b \u202bنظرية\u202c 深度\u200d学习 شبکه\u200cها 👩\u200d💻"
+    assert normalize_text(text) == "Generalization نظرية 深度学习 شبکه\u200cها 👩\u200d💻"
+    detection = detect("Gen\u00aderal\u00adization bounds for deep networks")
+    assert detection == detect("Generalization bounds for deep networks")
+
+
+def test_a_one_megabyte_token_and_lone_surrogates_are_handled() -> None:
+    # one token without "@": the e-mail pattern used to rescan it from every character
+    assert detect("a" * 1_000_000).lang == "en"
+    assert detect("x" * 500_000 + "@" + "y" * 500_000).segments[0].lang == "en"
+    detection = detect("ab\ud800cd 深度学习理论")  # a lone surrogate from a broken decoder
+    assert detection.lang == "zh"
+
+
+def test_author_year_citations_are_not_english_words() -> None:
+    line = "NTK 与 mean-field 两种极限的比较 (Chizat & Bach, 2018; Jacot et al., 2018)"
+    detection = detect(line)
+    assert detection.lang == "zh"
+    assert [s.lang for s in detection.segments] == ["zh"]
+    # a parenthesis holding a title and a year is still language
+    assert detect("资料探勘中的机器学习 (Machine Learning in Data Mining, 2019)").lang == "mixed"

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dltheory_digest.language.normalize import normalize_text
+from dltheory_digest.language.normalize import normalize_text, opencc_converter
 from dltheory_digest.models import Detection, Segment
 
 UNDETERMINED = "und"
@@ -65,6 +65,13 @@ _CONFIDENT = 0.9
 # Persian/Urdu letters that Arabic lacks; Ukrainian, Belarusian and Serbian/Macedonian letters
 # that Russian lacks, and Bulgarian's heavy ъ. Without them the script's main language stands.
 _NEIGHBOUR_LETTERS = frozenset("پچژگکیٹڈڑںےہھ" + "іїєґўђјљњћџѓќѕъ")
+# Letters that name one neighbour by themselves, for text too short or too unusual for
+# langdetect to be sure of ("یادگیری عمیق" is Persian however short): Urdu's retroflexes,
+# its small yeh, noon ghunna and heh forms; the Persian letters (Urdu has them too, so Urdu
+# is tried first); Ukrainian's і ї є ґ; Macedonian's ѓ ќ ѕ.
+_LETTER_LANGS = (("ur", frozenset("ٹڈڑںےہۂۃ")), ("fa", frozenset("پچژگکی")), ("uk", frozenset("іїєґ")),
+                 ("mk", frozenset("ѓќѕ")))  # fmt: skip
+_LETTER_SHARE = 0.25  # of the words: a name or two spelt with such a letter is not the language
 
 # Function words that occur in one language far more than in the others; a tie means nothing.
 _FUNCTION_WORD_LISTS = {
@@ -104,14 +111,20 @@ for _owner, _vocabulary in _FUNCTION_WORDS.items():
 _LATIN_WORD = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*")
 _CJK_CHAR = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff\u3400-\u9fff\uf900-\ufaff々〆ー]")
 _KANA = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff]")
+_HAN_CHAR = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _NOT_LANGUAGE = re.compile(
     r"(?:https?://|www\.)[^\s<>\"'）】」》]+"  # URLs
-    r"|[\w.+-]+@[\w-]+\.[\w.-]+"  # e-mail addresses
+    # e-mail addresses; a match starts only where a word does, or a long token without "@"
+    # would be rescanned from every one of its characters (quadratic on a 1 MB line)
+    r"|(?<![\w.+-])[\w.+-]++@[\w-]+\.[\w.-]+"
     r"|\b(?:arXiv|doi|DOI):\s*\S+"  # arXiv:2106.10165, doi:10.1/x
     r"|\b10\.\d{4,9}/\S+"  # bare DOIs
     r"|\$[^$\n]{1,200}\$"  # inline LaTeX
     r"|`[^`\n]{1,200}`"  # inline code
-    r"|\b(?:e\.g|i\.e|et al|etc|vs|cf|viz)\.",  # Latin abbreviations: no language of their own
+    r"|&(?:[a-z]{2,8}|#\d{1,7}|#x[0-9a-f]{1,6});"  # HTML entities left escaped (&amp;, &#8212;)
+    r"|\b(?:e\.g|i\.e|et al|etc|vs|cf|viz)\."  # Latin abbreviations: no language of their own
+    # author-year citations, (Chizat & Bach, 2018; Jacot et al., 2018): names, not English words
+    r"|(?-i:\((?:[A-Z][\w'’-]+(?:\s*(?:,|&|and)\s*[A-Z][\w'’-]+)*(?:\s+et\s+al\.?)?,?\s+(?:19|20)\d\d[a-z]?;?\s*)+\))",
     re.IGNORECASE,
 )
 _LATIN_CLAUSE = re.compile(r"(?<=[.!?;:|])\s+|\s*[()\[\]“”«»\"|]\s*")
@@ -274,11 +287,21 @@ def _latin_lang(text: str, default: str = "en") -> str:
 
 def _other_lang(text: str, langs: tuple[str, ...], words: int) -> str:
     """Arabic-script or Cyrillic text: the script's main language unless letters that
-    only its neighbours use are present and langdetect is sure."""
-    if words < 3 or not any(ch in _NEIGHBOUR_LETTERS for ch in text):
+    only its neighbours use are present; then langdetect when it is sure, else the
+    neighbour those letters name when enough words carry them."""
+    if not any(ch in _NEIGHBOUR_LETTERS for ch in text):
         return langs[0]
-    lang, prob = _langdetect(text, langs)
-    return lang if prob >= _CONFIDENT else langs[0]
+    if words >= 3:
+        lang, prob = _langdetect(text, langs)
+        if prob >= _CONFIDENT:
+            return lang
+    tokens = _LATIN_WORD.findall(text)
+    for lang, letters in _LETTER_LANGS:
+        if lang in langs:
+            marked = sum(1 for token in tokens if any(ch in letters for ch in token))
+            if tokens and marked / len(tokens) >= _LETTER_SHARE:
+                return lang
+    return langs[0]
 
 
 def _latin_pieces(text: str, start: int) -> Iterator[tuple[int, int]]:
@@ -292,11 +315,66 @@ def _latin_pieces(text: str, start: int) -> Iterator[tuple[int, int]]:
         yield start + pos, start + len(text)
 
 
+_SHARED_WITH_CHINESE = frozenset("芸浜")  # Shinjitai forms that also occur in Chinese words and names
+
+
+@functools.lru_cache(maxsize=8192)
+def _kanji_forms(ch: str) -> tuple[str, str, str, str]:
+    """A Han character through OpenCC: to Simplified, to Traditional, Japanese (Shinjitai)
+    to Traditional, and Traditional to Japanese."""
+    to_s, to_t, jp_to_t, t_to_jp = (
+        str(opencc_converter(c).convert(ch)) for c in ("t2s", "s2t", "jp2t", "t2jp")
+    )
+    return to_s, to_t, jp_to_t, t_to_jp
+
+
+@functools.lru_cache(maxsize=8192)
+def _simplified_only(ch: str) -> bool:
+    """A Simplified form that no Traditional standard writes: 学 (學), but not 台, which
+    Taiwan and Hong Kong write for 臺 (台積電 is Chinese)."""
+    return all(str(opencc_converter(c).convert(ch)) != ch for c in ("s2t", "s2tw", "s2hk"))
+
+
+def _japanese_only(ch: str) -> bool:
+    """A Shinjitai form that neither Chinese script writes (広 for 廣/广, 図 for 圖/图); a
+    form whose Traditional counterpart is only a rare variant (研 for 硏) is no evidence."""
+    to_s, to_t, jp_to_t, _ = _kanji_forms(ch)
+    if jp_to_t == ch or to_s != ch or to_t != ch or len(jp_to_t) != 1:
+        return False
+    simplified = _kanji_forms(jp_to_t)[0]
+    return simplified not in (jp_to_t, ch) and ch not in _SHARED_WITH_CHINESE
+
+
+def _kanji_are_japanese(han: str) -> bool:
+    """Han text without kana ("機械学習", "画像認識") is Japanese when every character is one
+    Japanese writes, and it either holds a Japanese-only form or mixes Traditional-only and
+    Simplified-only forms as Shinjitai does (機 with 学): Chinese is written in one script
+    or the other."""
+    traditional_only = simplified_only = japanese_only = False
+    for ch in han:
+        to_s, to_t, jp_to_t, t_to_jp = _kanji_forms(ch)
+        if t_to_jp != ch or (to_t != ch and jp_to_t == ch):
+            return False  # a form Japanese replaced (學) or a Chinese simplification (机, 们)
+        traditional_only = traditional_only or to_s != ch
+        simplified_only = simplified_only or _simplified_only(ch)
+        japanese_only = japanese_only or _japanese_only(ch)
+    return japanese_only or (traditional_only and simplified_only)
+
+
 def _label(text: str, runs: list[_Run]) -> list[_Run]:
     kana = len(_KANA.findall(text))
     cjk = len(_CJK_CHAR.findall(text))
     hangul = sum(r.end - r.start for r in runs if r.group == "HANGUL")
     line_is_ja = kana >= 2 or (cjk and kana / cjk >= 0.05)
+    if cjk and not line_is_ja and not hangul:
+        line_is_ja = _kanji_are_japanese("".join(_HAN_CHAR.findall(text)))
+    # One language per script and line: a Latin term must not split a Ukrainian sentence
+    # into a "Russian" half too short to show its letters and a Ukrainian one.
+    script_lang = {
+        group: _other_lang(" ".join(chunks), langs, len(_LATIN_WORD.findall(" ".join(chunks))))
+        for group, langs in (("ARABIC", _ARABIC_LANGS), ("CYRILLIC", _CYRILLIC_LANGS))
+        if (chunks := [text[r.start : r.end] for r in runs if r.group == group])
+    }
     labelled: list[_Run] = []
     for run in runs:
         chunk = text[run.start : run.end]
@@ -312,12 +390,7 @@ def _label(text: str, runs: list[_Run]) -> list[_Run]:
             run.words = run.weight = float(_hangul_words(text, run))
         else:
             words = len(_LATIN_WORD.findall(chunk))
-            if run.group == "ARABIC":
-                run.lang = _other_lang(chunk, _ARABIC_LANGS, words)
-            elif run.group == "CYRILLIC":
-                run.lang = _other_lang(chunk, _CYRILLIC_LANGS, words)
-            else:
-                run.lang = _SCRIPT_LANG.get(run.group, UNDETERMINED)
+            run.lang = script_lang.get(run.group) or _SCRIPT_LANG.get(run.group, UNDETERMINED)
             run.words = run.weight = float(words)
         labelled.append(run)
     return labelled
@@ -371,21 +444,37 @@ def _dominant(runs: list[_Run]) -> str:
     return max(weights.items(), key=lambda kv: kv[1])[0]
 
 
-def _is_mixed(runs: list[_Run], dominant: str) -> bool:
+def _mixed_by(runs: list[_Run], dominant: str) -> str | None:
+    """Why the line is mixed: "run" (a long foreign run), "share" (many foreign words), or None."""
     foreign = [r for r in runs if r.lang != dominant]
     if any(r.words >= MIN_RUN_WORDS for r in foreign):
-        return True
+        return "run"
     foreign_words = sum(r.words for r in foreign)
     total = sum(r.words for r in runs)
-    return foreign_words >= MIN_SHARE_WORDS and total > 0 and foreign_words / total >= MIN_SHARE
+    if foreign_words >= MIN_SHARE_WORDS and total > 0 and foreign_words / total >= MIN_SHARE:
+        return "share"
+    return None
 
 
-def _segments(text: str, runs: list[_Run]) -> tuple[Segment, ...]:
+def _absorbable(run: _Run, dominant: str, by_share: bool) -> bool:
+    """Whether a Latin run is a term or short name inside the line's non-Latin matrix.
+
+    Not when the line is written in a Latin-script language: there the Latin runs are the
+    sentence ("Deep learning 理论" is English with a Chinese word, not Chinese). Not a phrase
+    of two or more words when only the share of such words made the line mixed: absorbed,
+    they would leave a "mixed" line with one language.
+    """
+    if run.group != "LATIN" or run.words >= MIN_RUN_WORDS or run.lang == dominant:
+        return False
+    return not (by_share and run.words >= 2)
+
+
+def _segments(text: str, runs: list[_Run], dominant: str, by_share: bool) -> tuple[Segment, ...]:
     """Runs as segments: short Latin runs inside non-Latin text (terms, short names) stay
     inside the surrounding segment, so a translator sees whole clauses."""
     kept: list[_Run] = []
     for i, run in enumerate(runs):
-        if run.group == "LATIN" and run.words < MIN_RUN_WORDS:
+        if _absorbable(run, dominant, by_share):
             neighbours = [
                 r for r in (runs[i - 1] if i else None, runs[i + 1] if i + 1 < len(runs) else None) if r
             ]
@@ -433,10 +522,12 @@ def _detect(text: str) -> Detection:
         greek = sum(1 for ch in analysed if ch.isalpha() and unicodedata.name(ch, "").startswith("GREEK"))
         if greek >= 3:
             return Detection("el", (Segment(normalized, "el"),))
-        return Detection(UNDETERMINED, ())
+        # no language, but the text is still there (a bare URL or formula is a segment too)
+        return Detection(UNDETERMINED, (Segment(normalized, UNDETERMINED),) if normalized else ())
     dominant = _dominant(runs)
-    lang = MIXED if _is_mixed(runs, dominant) else dominant
-    return Detection(lang, _segments(normalized, runs))
+    mixed_by = _mixed_by(runs, dominant)
+    segments = _segments(normalized, runs, dominant, by_share=mixed_by == "share")
+    return Detection(MIXED if mixed_by else dominant, segments)
 
 
 def dominant_language(detection: Detection) -> str:

@@ -12,6 +12,16 @@ import ftfy
 # Arabic tatweel (kashida) only stretches a word; harakat and Quranic marks are optional
 # vowel signs that sources use inconsistently, so they would split one word into many.
 _ARABIC_STRIP = re.compile("[\u0640\u064b-\u065f\u0670\u06d6-\u06ed]")
+# Invisible format characters that carry no text: zero-width space, soft hyphen, word
+# joiner, byte-order mark and the bidi marks, embeddings and isolates that pages wrap around
+# Arabic. Inside a word they split it in two for detection, glossary and tokenizers. ZWNJ
+# and ZWJ go only next to scripts that never join (Latin, Cyrillic, Han, Kana, Hangul):
+# Persian spells words with ZWNJ, and emoji sequences join with ZWJ.
+_NON_JOINING = "A-Za-z\u00c0-\u024f\u0400-\u04ff\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff"
+_INVISIBLE = re.compile(
+    "[\u00ad\u061c\u200b\u200e\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]"
+    f"|(?<=[{_NON_JOINING}])[\u200c\u200d]|[\u200c\u200d](?=[{_NON_JOINING}])"
+)
 # NFKC turns U+3000 into a space; runs of spaces (and NBSP) collapse to one.
 _SPACES = re.compile(r"[ \t\u00a0\u3000]+")
 _FTFY_CONFIG = ftfy.TextFixerConfig(
@@ -23,15 +33,16 @@ _FTFY_CONFIG = ftfy.TextFixerConfig(
 
 
 def normalize_text(text: str, lang: str | None = None) -> str:
-    """Repair mojibake, apply NFKC (full-width letters and punctuation become ASCII),
-    and drop Arabic tatweel and diacritics (presentation forms become letters through NFKC).
+    """Repair mojibake, apply NFKC (full-width letters and punctuation become ASCII), drop
+    invisible format characters, and drop Arabic tatweel and diacritics (presentation forms
+    become letters through NFKC).
 
     Chinese script is not converted here; use `to_simplified` for that (zh→en only).
     """
     if not text:
         return text
     fixed = ftfy.fix_text(text, config=_FTFY_CONFIG)
-    fixed = unicodedata.normalize("NFKC", fixed)
+    fixed = _INVISIBLE.sub("", unicodedata.normalize("NFKC", fixed))
     if lang in (None, "ar", "fa", "ur", "mixed") or _has_arabic(fixed):
         fixed = _ARABIC_STRIP.sub("", fixed)
     return _SPACES.sub(" ", fixed).strip()
@@ -42,14 +53,15 @@ def _has_arabic(text: str) -> bool:
 
 
 @functools.cache
-def _t2s() -> Any:
-    import opencc  # a C extension with its dictionaries; loaded once
+def opencc_converter(config: str) -> Any:
+    """An OpenCC converter ("t2s", "jp2t", ...), loaded once: a C extension with its dictionaries."""
+    import opencc
 
-    return opencc.OpenCC("t2s")
+    return opencc.OpenCC(config)
 
 
 def to_simplified(text: str) -> str:
     """Traditional → Simplified Chinese (OpenCC t2s); other scripts pass through unchanged."""
     if not text:
         return text
-    return str(_t2s().convert(text))
+    return str(opencc_converter("t2s").convert(text))
