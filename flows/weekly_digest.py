@@ -7,18 +7,27 @@ week at a time: a second run of the same week waits for the lock in the store.
 
 All the work is done by plain functions in dltheory_digest.pipeline. Task arguments are
 plain data (settings, specs, records), so the same flow runs on threads or on a Dask cluster.
+No task is cached: the store and the HTTP cache are the caches, and a cached Prefect result
+could carry one week's or one sources.yaml's data into another run.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import threading
-from typing import Any
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, cast
 
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_markdown_artifact
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.context import get_run_context
+from prefect.futures import PrefectFuture
+from prefect.states import Completed
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from dltheory_digest import pipeline
@@ -27,8 +36,20 @@ from dltheory_digest.errors import ConfigError
 from dltheory_digest.models import SourceReport
 from dltheory_digest.sources import PlanContext
 from dltheory_digest.store import Store, get_cursor, open_store, record_fetches
-from dltheory_digest.store.locks import StoreLimiter, week_lock
-from dltheory_digest.weeks import Week
+from dltheory_digest.store.locks import StoreLimiter, lock_holder, release_lock, week_lock
+from dltheory_digest.weeks import Week, last_complete_week
+
+# A source whose task raises (the store briefly locked, a Dask worker lost) is run again after
+# these delays; the HTTP client already retries each request, so this is for the rest.
+SOURCE_RETRY_DELAYS: list[float] = [10.0, 60.0]
+# Generous: arXiv's shared 3 s slot makes a week of API pages take minutes, not hours.
+SOURCE_TIMEOUT = 3600.0
+# The week lock expires after WEEK_LOCK_TTL (so a killed run cannot block its week for ever);
+# the run times out well before, so a live run never loses its lock to a second one.
+WEEK_LOCK_TTL = dt.timedelta(hours=6)
+RUN_TIMEOUT = (WEEK_LOCK_TTL - dt.timedelta(hours=1)).total_seconds()
+# How often a run waiting for its week asks Prefect whether the lock's holder is still running.
+HOLDER_CHECK_EVERY = 30.0
 
 _shared: dict[tuple[str, ...], Any] = {}
 _shared_lock = threading.Lock()
@@ -61,7 +82,18 @@ def shared_client(settings: Settings) -> Any:
         return _shared[key]
 
 
-@task(name="collect-source", cache_policy=NO_CACHE, task_run_name="collect-{spec.id}")
+@task(
+    name="collect-source",
+    cache_policy=NO_CACHE,
+    task_run_name="collect-{spec.id}",
+    retries=len(SOURCE_RETRY_DELAYS),
+    retry_delay_seconds=SOURCE_RETRY_DELAYS,
+    # a source that ran out its hour would only spend another one
+    retry_condition_fn=lambda task, run, state: (
+        not isinstance(state.result(raise_on_failure=False), TimeoutError)
+    ),
+    timeout_seconds=SOURCE_TIMEOUT,
+)
 def collect_task(spec: SourceSpec, settings: Settings, ctx: PlanContext, run_id: str) -> pipeline.Collected:
     client = shared_client(settings)
     collected = pipeline.collect_source(spec, client, ctx)
@@ -108,7 +140,9 @@ def publish_task(settings: Settings, week: Week, build: pipeline.WeekBuild, dry_
         shared_store(settings), settings.output_dir, week, build, record_ledger=not dry_run
     )
     create_markdown_artifact(
-        markdown=build.markdown, key=f"digest-{str(week).lower()}", description=f"dltheory-digest {week}"
+        markdown=build.markdown,
+        key=f"digest-{str(week).lower()}",
+        description=f"dltheory-digest {week}, written to {path}",
     )
     return str(path)
 
@@ -137,6 +171,127 @@ def deliver_task(
     return [dataclasses.asdict(r) for r in results]
 
 
+def collected_or_failed(spec: SourceSpec, future: PrefectFuture[pipeline.Collected]) -> pipeline.Collected:
+    """The source's collection, or, when its task failed for good (retries spent, timed out,
+    crashed), an empty one whose report says why: one source never fails the run."""
+    future.wait()
+    state = future.state
+    if state.is_completed():
+        return future.result()
+    exc = state.result(raise_on_failure=False)
+    why = f"{type(exc).__name__}: {exc}" if isinstance(exc, BaseException) else (state.message or "")
+    why = " ".join(why.split()) or "no reason given"  # one line of the report table
+    report = SourceReport(
+        spec.id, spec.kind, error=f"[{spec.id}] {state.name} after {_attempts(future)} attempt(s): {why}"
+    )
+    return pipeline.Collected(spec.id, (), report)
+
+
+def _attempts(future: PrefectFuture[Any]) -> int | str:
+    from prefect.client.orchestration import get_client
+
+    try:
+        with get_client(sync_client=True) as client:
+            return client.read_task_run(future.task_run_id).run_count
+    except Exception:  # the count is only for the report line
+        return "?"
+
+
+def publish_source_report(week: Week, reports: Sequence[SourceReport]) -> None:
+    """The per-source report as a table artifact, one row per source, readable in the UI."""
+    rows = [
+        {
+            "source": r.source_id,
+            "kind": r.kind,
+            "fetched": r.fetched,
+            "parsed": r.parsed,
+            "new": r.new,
+            "cache hits": r.cache_hits,
+            "warnings": "; ".join(r.warnings),
+            "error": r.error or "",
+        }
+        for r in reports
+    ]
+    failed = sum(1 for r in reports if r.error)
+    create_table_artifact(
+        table=rows,
+        key=f"sources-{str(week).lower()}",
+        description=f"sources of {week}: {len(reports) - failed} ok, {failed} failed",
+    )
+
+
+def run_name() -> str:
+    """A run is named by its week (`2026-W47`, `2026-W47 dry run`), so operators find it in the UI."""
+    from prefect.runtime import flow_run
+
+    params = flow_run.parameters
+    week = params.get("week")
+    if not week:
+        try:
+            week = str(last_complete_week(load_settings(**(params.get("settings_overrides") or {})).zone))
+        except Exception:  # a bad setting: the run itself reports it, by name
+            week = "last complete week"
+    extras = [
+        *(["dry run"] if params.get("dry_run") else []),
+        *(["resend"] if params.get("resend") else []),
+        *([f"sources {','.join(params['sources'])}"] if params.get("sources") else []),
+    ]
+    return " ".join([str(week), *extras])
+
+
+def ended_run_state(run_id: str | None) -> str | None:
+    """The final state of the Prefect flow run `run_id` ("Crashed", "Cancelled", ...), or None
+    while it runs, or when this server does not know it (a run of another Prefect server)."""
+    from prefect.client.orchestration import get_client
+
+    try:
+        flow_run_id = uuid.UUID(str(run_id))
+        with get_client(sync_client=True) as client:
+            state = client.read_flow_run(flow_run_id).state
+    except Exception:  # not a run id, unknown here, or the API is unreachable: keep waiting
+        return None
+    return state.name if state is not None and state.is_final() else None
+
+
+@contextmanager
+def hold_week(
+    store: Store,
+    week: Week,
+    run_id: str,
+    *,
+    timeout: float | None = None,
+    check_every: float = HOLDER_CHECK_EVERY,
+) -> Iterator[None]:
+    """The week's lock for the body; waits while another run of the week holds it. A holder
+    that Prefect says has ended (killed before it could release the lock) is waited for no
+    longer: its lock is released rather than left until it expires hours later."""
+    logger = get_run_logger()
+    name = f"week-{week}"
+    next_check = 0.0
+
+    def break_if_ended(holder: str | None) -> None:
+        ended = ended_run_state(holder)
+        if holder and ended:
+            logger.warning("run %s, which holds %s, ended %s: releasing its lock", holder, week, ended)
+            release_lock(store, name, holder)
+
+    def on_wait(holder: str | None) -> None:
+        logger.info("waiting for run %s, which holds %s", holder, week)
+        break_if_ended(holder)
+
+    def sleep(seconds: float) -> None:
+        nonlocal next_check
+        time.sleep(seconds)
+        if time.monotonic() >= next_check:
+            next_check = time.monotonic() + check_every
+            break_if_ended(lock_holder(store, name))
+
+    with week_lock(
+        store, str(week), run_id, ttl=WEEK_LOCK_TTL, timeout=timeout, on_wait=on_wait, sleep=sleep
+    ):
+        yield
+
+
 def task_runner_from_settings() -> Any:
     """A thread pool of `max_concurrency` workers, or a Dask cluster when DLTHEORY_TASK_RUNNER=dask."""
     try:
@@ -150,7 +305,13 @@ def task_runner_from_settings() -> Any:
     return ThreadPoolTaskRunner(max_workers=settings.max_concurrency)
 
 
-@flow(name="weekly-digest", log_prints=True, task_runner=task_runner_from_settings())
+@flow(
+    name="weekly-digest",
+    flow_run_name=run_name,
+    log_prints=True,
+    task_runner=task_runner_from_settings(),
+    timeout_seconds=RUN_TIMEOUT,
+)
 def weekly_digest(
     week: str | None = None,
     sources: list[str] | None = None,
@@ -160,7 +321,10 @@ def weekly_digest(
     email_to: list[str] | None = None,
     settings_overrides: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Fetch the sources, build `week`'s digest, write it, publish it and mail it."""
+    """Fetch the sources, build `week`'s digest, write it, publish it and mail it.
+
+    Completed even when sources fail (each is a line in the report); the state's message
+    says which, so the run list shows it."""
     logger = get_run_logger()
     settings = load_settings(**(settings_overrides or {}))
     specs = list(load_sources(settings.sources_file))
@@ -174,9 +338,7 @@ def weekly_digest(
     start, end = target.window(settings.zone)
     run_id = str(get_run_context().flow_run.id)  # type: ignore[union-attr]
 
-    with week_lock(
-        store, str(target), run_id, on_wait=lambda holder: logger.info("waiting for run %s", holder)
-    ):
+    with hold_week(store, target, run_id):
         futures = [
             collect_task.submit(
                 spec,
@@ -192,8 +354,9 @@ def weekly_digest(
             )
             for spec in selected
         ]
-        collected = [f.result() for f in futures]
+        collected = [collected_or_failed(spec, f) for spec, f in zip(selected, futures, strict=True)]
         reports = record_task(settings, target, collected, run_id)
+        publish_source_report(target, reports)
         build = build_task(settings, target, specs, run_id)
         path = publish_task(settings, target, build, dry_run)
         deliveries: list[dict[str, Any]] = []
@@ -214,7 +377,15 @@ def weekly_digest(
             (report.error or "").removeprefix(f"[{report.source_id}] "),
         )
     logger.info("digest for %s written to %s", target, path)
-    return {
+    if not failed:
+        message = f"{target}: all {len(reports)} sources ok"
+    elif len(failed) == len(reports):
+        message = f"{target}: every source failed"
+    else:
+        message = f"{target}: {len(failed)} of {len(reports)} sources failed: " + ", ".join(
+            r.source_id for r in failed
+        )
+    result = {
         "week": str(target),
         "path": path,
         # the digest's own counts, so the console, the digest header and the mail subject agree
@@ -229,6 +400,8 @@ def weekly_digest(
         "translations_new": build.translation_new,
         "notes": list(build.notes),
     }
+    # a returned state becomes the run's final state; a caller still gets `result` back
+    return cast(dict[str, Any], Completed(message=message, data=result))
 
 
 if __name__ == "__main__":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -85,11 +87,115 @@ def test_a_broken_source_is_a_report_line_not_a_failed_flow(
     )
     broken = tmp_path / "broken.yaml"
     broken.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
-    result = run({**overrides, "sources_file": str(broken)}, dry_run=True)
+    from prefect.artifacts import Artifact
+
+    from flows.weekly_digest import weekly_digest
+
+    state = weekly_digest(
+        week=DEMO_WEEK,
+        settings_overrides={**overrides, "sources_file": str(broken)},
+        dry_run=True,
+        return_state=True,
+    )
+    # Completed, and the run list says which source failed
+    assert state.is_completed()
+    assert state.message == f"{DEMO_WEEK}: 1 of 7 sources failed: dead-blog"
+    result = state.result()
     assert result["failed_sources"] == ["dead-blog"]
     text = Path(result["path"]).read_text(encoding="utf-8")
     assert "dead-blog" in text.split("## Source report", 1)[1]
     assert result["papers"] > 10
+    # operators find the run by its week
+    assert flow_run_of(state).name == f"{DEMO_WEEK} dry run"
+    # the per-source report is a table artifact: one row per source, the dead one with its error
+    table = Artifact.get(f"sources-{DEMO_WEEK.lower()}")
+    assert table is not None and table.type == "table"
+    rows = {row["source"]: row for row in json.loads(str(table.data))}
+    assert len(rows) == 7 and rows["offconvex"]["error"] == "" and rows["offconvex"]["parsed"] > 0
+    assert rows["dead-blog"]["error"].startswith("[dead-blog] ") and rows["dead-blog"]["fetched"] == 0
+    assert table.description == f"sources of {DEMO_WEEK}: 6 ok, 1 failed"
+
+
+def flow_run_of(state: Any) -> Any:
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        return client.read_flow_run(state.state_details.flow_run_id)
+
+
+def test_a_source_task_that_raises_is_retried_then_reported(
+    prefect_harness: None, demo: tuple[SnapshotServer, dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+    from sqlalchemy.exc import OperationalError
+
+    import flows.weekly_digest as module
+    from dltheory_digest import pipeline
+
+    _, overrides = demo
+    real = pipeline.collect_source
+    calls: list[str] = []
+
+    def store_hiccups(spec: Any, client: Any, ctx: Any) -> pipeline.Collected:
+        """offconvex meets a locked store once; windows-on-theory every time; the notes page hangs."""
+        calls.append(spec.id)
+        if spec.id == "notes-theory-of-deep-learning":
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:  # Python-level, so Prefect's timeout can stop it
+                time.sleep(0.05)
+        if spec.id == "windows-on-theory" or calls.count(spec.id) == 1:
+            raise OperationalError("INSERT INTO rate_limits", {}, Exception("database is locked"))
+        return real(spec, client, ctx)
+
+    monkeypatch.setattr(pipeline, "collect_source", store_hiccups)
+    # the production delays (10 s, 60 s) are what an operator wants, not what a test can wait for
+    assert module.collect_task.retries == 2
+    # likewise its hour-long timeout
+    fast = module.collect_task.with_options(retry_delay_seconds=0, timeout_seconds=5)
+    monkeypatch.setattr(module, "collect_task", fast)
+    state = module.weekly_digest(
+        week=DEMO_WEEK,
+        settings_overrides=overrides,
+        sources=["offconvex", "windows-on-theory", "notes-theory-of-deep-learning"],
+        dry_run=True,
+        return_state=True,
+    )
+    assert state.is_completed()
+    result = state.result()
+    assert result["failed_sources"] == ["windows-on-theory", "notes-theory-of-deep-learning"]
+    assert (
+        state.message
+        == f"{DEMO_WEEK}: 2 of 3 sources failed: windows-on-theory, notes-theory-of-deep-learning"
+    )
+    reports = {r["source"]: r for r in result["reports"]}
+    assert reports["offconvex"]["error"] is None and reports["offconvex"]["parsed"] > 0
+    error = reports["windows-on-theory"]["error"]
+    assert error.startswith("[windows-on-theory] Failed after 3 attempt(s): OperationalError: ")
+    assert "database is locked" in error
+    # a timed-out source is not retried: it would only spend its hour again
+    hung = reports["notes-theory-of-deep-learning"]["error"]
+    assert hung.startswith("[notes-theory-of-deep-learning] TimedOut after 1 attempt(s): TaskRunTimeoutError")
+    assert sorted(calls) == [
+        "notes-theory-of-deep-learning",
+        "offconvex",
+        "offconvex",
+        *["windows-on-theory"] * 3,
+    ]
+    with get_client(sync_client=True) as client:
+        runs = client.read_task_runs(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[state.state_details.flow_run_id]))
+        )
+    counts = {
+        r.name: (r.run_count, r.state.name if r.state else None)
+        for r in runs
+        if r.name.startswith("collect-")
+    }
+    assert counts == {
+        "collect-offconvex": (2, "Completed"),
+        "collect-windows-on-theory": (3, "Failed"),
+        "collect-notes-theory-of-deep-learning": (1, "TimedOut"),
+    }
 
 
 def test_the_digest_is_published_as_an_artifact(
@@ -98,10 +204,12 @@ def test_the_digest_is_published_as_an_artifact(
     from prefect.artifacts import Artifact
 
     _, overrides = demo
-    run(overrides, dry_run=True)
+    result = run(overrides, dry_run=True)
     artifact = Artifact.get(f"digest-{DEMO_WEEK.lower()}")
     assert artifact is not None
     assert str(artifact.data).startswith(f"# Deep-learning theory digest {DEMO_WEEK}")
+    # where the file is, for an operator reading it in the UI
+    assert artifact.description == f"dltheory-digest {DEMO_WEEK}, written to {result['path']}"
 
 
 def test_a_week_still_under_way_is_written_but_not_mailed_to_the_readers(
@@ -187,3 +295,50 @@ def test_a_bad_parameter_fails_the_run_at_its_start_naming_it(
     # refused before anything was fetched or written
     assert list(server.requests) == []
     assert not (Path(overrides["output_dir"]) / f"{DEMO_WEEK}.md").exists()
+
+
+def test_two_runs_of_a_week_take_turns(
+    prefect_harness: None, demo: tuple[SnapshotServer, dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A manual refresh started during the scheduled run of its week waits for that run."""
+    import threading
+    import time
+
+    import flows.weekly_digest as module
+    from dltheory_digest import pipeline
+    from dltheory_digest.config import load_settings
+    from dltheory_digest.store import open_store
+    from dltheory_digest.store.locks import lock_holder
+
+    _, overrides = demo
+    second_is_waiting = threading.Event()
+    waited_for: list[str | None] = []
+    real_collect, real_ended = pipeline.collect_source, module.ended_run_state
+
+    def collect_once_the_second_waits(spec: Any, client: Any, ctx: Any) -> pipeline.Collected:
+        assert second_is_waiting.wait(60), "the second run never waited"
+        return real_collect(spec, client, ctx)
+
+    def ended_run_state(holder: str | None) -> str | None:  # asked by a run that found its week held
+        waited_for.append(holder)
+        second_is_waiting.set()
+        return real_ended(holder)
+
+    monkeypatch.setattr(pipeline, "collect_source", collect_once_the_second_waits)
+    monkeypatch.setattr(module, "ended_run_state", ended_run_state)
+    params = {"week": DEMO_WEEK, "settings_overrides": overrides, "sources": ["offconvex"], "dry_run": True}
+    states: list[Any] = []
+    first = threading.Thread(target=lambda: states.append(module.weekly_digest(**params, return_state=True)))
+    first.start()
+    store = open_store(load_settings(**overrides).resolved_store_url)
+    deadline = time.monotonic() + 60
+    while lock_holder(store, f"week-{DEMO_WEEK}") is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    second = module.weekly_digest(**params, return_state=True)
+    first.join(60)
+    assert states and states[0].is_completed() and second.is_completed()
+    # the second run found the week held by the first (still running: not taken over) and waited
+    assert waited_for[0] == str(states[0].state_details.flow_run_id)
+    assert lock_holder(store, f"week-{DEMO_WEEK}") is None
+    texts = [Path(s.result()["path"]).read_text(encoding="utf-8") for s in (states[0], second)]
+    assert texts[0] == texts[1]

@@ -270,3 +270,63 @@ def test_serve_on_a_real_server_advertises_the_deployment(served: list[Settings]
     assert "on http://127.0.0.1:9/api" in said
     assert f"dltheory-digest refresh --deployment --week {week}" in said
     assert f"--param week={week}" in said
+
+
+def test_a_run_is_named_by_its_week(monkeypatch: pytest.MonkeyPatch) -> None:
+    from prefect.runtime import flow_run
+
+    from dltheory_digest.weeks import last_complete_week
+    from flows.weekly_digest import run_name
+
+    def named(**params: Any) -> str:
+        monkeypatch.setitem(flow_run.FIELDS, "parameters", lambda: params)
+        return run_name()
+
+    assert named(week="2026-W47") == "2026-W47"
+    assert named(week="2026-W47", dry_run=True, sources=["a", "b"]) == "2026-W47 dry run sources a,b"
+    # the scheduled run passes no week: named by the week it builds, in the configured zone
+    berlin = {"timezone": "Europe/Berlin"}
+    assert (
+        named(settings_overrides=berlin, resend=True)
+        == f"{last_complete_week(ZoneInfo('Europe/Berlin'))} resend"
+    )
+    # a bad setting fails the run itself, by name; naming it must not crash first
+    assert named(settings_overrides={"timezone": "Mars/Olympus"}) == "last complete week"
+
+
+@pytest.mark.prefect
+def test_a_week_lock_left_by_an_ended_run_is_taken_over(prefect_harness: None, tmp_path: Path) -> None:
+    from prefect import flow
+    from prefect.client.orchestration import get_client
+
+    from dltheory_digest.store import open_store
+    from dltheory_digest.store.locks import LockTimeout, lock_holder, try_lock
+    from dltheory_digest.weeks import Week
+    from flows.weekly_digest import WEEK_LOCK_TTL, hold_week
+
+    store = open_store(f"sqlite:///{tmp_path / 'store.sqlite'}")
+    week = Week.parse("2026-W47")
+
+    @flow
+    def killed_holder() -> None:
+        """Stands for a run killed (SIGKILL, a lost machine) before it could release its lock."""
+
+    @flow
+    def second_run(timeout: float) -> str | None:
+        with hold_week(store, week, "second-run", timeout=timeout, check_every=0.5):
+            return lock_holder(store, "week-2026-W47")
+
+    ended = killed_holder(return_state=True)
+    dead_id = str(ended.state_details.flow_run_id)
+    assert try_lock(store, "week-2026-W47", dead_id, WEEK_LOCK_TTL)
+    # its run is over (Prefect says so): the second run takes the week at once, not hours later
+    assert second_run(30.0) == "second-run"
+    assert lock_holder(store, "week-2026-W47") is None  # and released it
+
+    # a holder still running (here: scheduled, not yet finished) is waited for
+    with get_client(sync_client=True) as client:
+        live = client.create_flow_run(killed_holder)
+    assert try_lock(store, "week-2026-W47", str(live.id), WEEK_LOCK_TTL)
+    state = second_run(2.0, return_state=True)
+    assert state.is_failed() and isinstance(state.result(raise_on_failure=False), LockTimeout)
+    assert lock_holder(store, "week-2026-W47") == str(live.id)
