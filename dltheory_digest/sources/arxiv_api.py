@@ -81,9 +81,11 @@ def parse_iso(text: str | None) -> dt.datetime | None:
     if not text:
         return None
     try:
-        return dt.datetime.fromisoformat(text.strip())
+        moment = dt.datetime.fromisoformat(text.strip())
     except ValueError:
         return None
+    # arXiv writes "Z"; a mirror may write an offset or none: every stage compares UTC
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
 
 
 def load_xml(content: bytes, source_id: str, what: str) -> etree._Element:

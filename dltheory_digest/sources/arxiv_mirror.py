@@ -23,7 +23,7 @@ from pydantic import BaseModel
 from dltheory_digest.ids import abs_url, parse_arxiv_id
 from dltheory_digest.models import Item, ItemKind, ParseResult, RawPage
 from dltheory_digest.sources.base import SourceKind
-from dltheory_digest.sources.blocks import Block, any_blocks, clean, finish, parse_date
+from dltheory_digest.sources.blocks import Block, any_blocks, clean, finish, parse_date, split_names
 from dltheory_digest.sources.decode import page_text
 
 _FIELD = re.compile(
@@ -96,7 +96,7 @@ def _main_item(page: RawPage, lines: list[str], stream: _Stream, related_at: int
     if not title and parsed is None:
         return None
     extra = [(key, fields[key]) for key in ("score", "license", "abstract summary") if fields.get(key)]
-    authors = tuple(a for a in (clean(x) for x in re.split(r",|\band\b", fields.get("author", ""))) if a)
+    authors = split_names(fields.get("author"))
     date = parse_date(fields.get("date"))
     return Item(
         source_id=page.source_id,

@@ -101,7 +101,8 @@ def _date(text: str | None) -> dt.datetime | None:
     try:
         if len(text) == 10:
             return dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC)
-        return dt.datetime.fromisoformat(text)
+        moment = dt.datetime.fromisoformat(text)
+        return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
     except ValueError:
         pass
     try:

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from dltheory_digest.config import SourceSpec
 from dltheory_digest.errors import ParseError
-from dltheory_digest.ids import abs_url, normalize_doi
+from dltheory_digest.ids import abs_url, is_withdrawn, normalize_doi, parse_arxiv_id
 from dltheory_digest.models import AnnounceType, Item, ItemKind, ParseResult, RawPage
 from dltheory_digest.sources.arxiv_api import _ARXIV, _ATOM, RecordStream, collapse, parse_iso
 from dltheory_digest.sources.base import PlanContext, SourceKind
@@ -40,6 +40,7 @@ DC_RIGHTS = _DC + "rights"
 _OAI_ID = re.compile(r"^\s*oai:arXiv\.org:(?P<id>\S+?)(?:v(?P<version>\d+))?\s*$", re.IGNORECASE)
 # "arXiv:2604.21952v1 Announce Type: new \nAbstract: ..." -> the announce type
 _DESCRIPTION_HEAD = re.compile(r"^\s*arXiv:\S+\s+Announce Type:\s*(?P<type>[\w-]+)\s*(?:Abstract:\s*)?")
+_DESCRIPTION_ID = re.compile(r"^\s*arXiv:(?P<id>\S+)")
 _NAME_SUFFIX = frozenset({"jr", "jr.", "sr", "sr.", "ii", "iii", "iv"})
 _CATEGORY = re.compile(r"^[a-z][a-z-]*(?:\.[A-Za-z][A-Za-z-]*)?$")
 
@@ -90,9 +91,11 @@ def _oai_id(guid: str) -> tuple[str, int | None] | None:
 def _rfc822(text: str) -> dt.datetime | None:
     # a listing carries one or two distinct dates for thousands of items: parse each once
     try:
-        return parsedate_to_datetime(text)
+        moment = parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError):
         return None
+    # the listing writes New York time ("-0400"); every stage compares UTC
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
 
 
 class ArxivRssOptions(BaseModel):
@@ -127,11 +130,18 @@ def _item(
 ) -> Item | str:
     """One listing entry, its fields keyed by their RSS element names -> a paper item."""
     guid = (text.get("guid") or "").strip()
-    found = _oai_id(guid)
+    description = text.get("description") or ""
+    # without its guid an item still names itself: in its link, or in "arXiv:<id>v<n>" on the
+    # description's first line
+    head_id = _DESCRIPTION_ID.match(description)
+    found = (
+        _oai_id(guid)
+        or _arxiv_link_id(text.get("link"))
+        or (parse_arxiv_id(head_id.group("id")) if head_id else None)
+    )
     if found is None:
         return f"item without an oai:arXiv.org id skipped: {guid or (text.get('title') or '')[:60]!r}"
     arxiv_id, version = found
-    description = text.get("description") or ""
     # "arXiv:<id>v<n> Announce Type: <type> \nAbstract: <abstract>"
     start = description.find("Abstract:", 0, 160)
     abstract = description[start + 9 :] if start >= 0 else description
@@ -161,8 +171,20 @@ def _item(
         primary_category=categories[0] if categories else None,
         announce_type=announce,
         journal_ref=collapse(text.get(X_JOURNAL_REF)) or None,
-        extra=(("license", rights.strip()),) if rights else (),
+        extra=_extra(rights, collapse(abstract)),
     )
+
+
+def _extra(rights: str | None, abstract: str) -> tuple[tuple[str, str], ...]:
+    extra = (("license", rights.strip()),) if rights else ()
+    # as arxiv_api marks it: the digest badges a withdrawn paper
+    return (*extra, ("withdrawn", "true")) if is_withdrawn(None, abstract) else extra
+
+
+def _arxiv_link_id(link: str | None) -> tuple[str, int | None] | None:
+    if not link or "arxiv.org/" not in link.lower():
+        return None
+    return parse_arxiv_id(link.strip())
 
 
 def _rss_item(node: etree._Element, source_id: str) -> Item | str:
@@ -231,10 +253,15 @@ def parse(page: RawPage, options: BaseModel) -> ParseResult:
     warnings: list[str] = []
     unknown_types: set[str] = set()
     skipped_revisions = 0
+    seen: set[tuple[str | None, int | None]] = set()
     for entry in parsed:
         if isinstance(entry, str):
             warnings.append(entry)
             continue
+        # one announcement of a version is one item, however often the listing repeats it
+        if (entry.arxiv_id, entry.version) in seen:
+            continue
+        seen.add((entry.arxiv_id, entry.version))
         if entry.announce_type is None:
             unknown_types.add(entry.arxiv_id or "?")
         elif entry.announce_type.is_revision and not opts.include_revisions:

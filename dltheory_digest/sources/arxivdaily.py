@@ -19,7 +19,16 @@ from pydantic import BaseModel
 from dltheory_digest.ids import abs_url, find_arxiv_ids, parse_arxiv_id
 from dltheory_digest.models import Item, ItemKind, ParseResult, RawPage
 from dltheory_digest.sources.base import SourceKind
-from dltheory_digest.sources.blocks import Block, clean, finish, html_blocks, parse_date, script_lang, soup_of
+from dltheory_digest.sources.blocks import (
+    Block,
+    clean,
+    finish,
+    html_blocks,
+    parse_date,
+    script_lang,
+    soup_of,
+    split_names,
+)
 from dltheory_digest.sources.decode import page_text
 
 THREAD_URL = "https://www.arxivdaily.com/thread/{id}"
@@ -70,20 +79,20 @@ def _entries(page: RawPage, blocks: list[Block], published_text: str | None) -> 
             for link in block.links:
                 parsed = parsed or (parse_arxiv_id(link.href) if "arxiv" in link.href.lower() else None)
         if parsed is None:
-            found = find_arxiv_ids(body)
+            # the entry's own id is in its 链接 field (or its first line); an id in the comment
+            # or abstract ("extends arXiv:1806.07572") is another paper
+            found = find_arxiv_ids(fields.get("link", "")) or find_arxiv_ids(head.group(2))
             parsed = found[0] if found else None
-        if not english_title:
-            continue
-        authors = tuple(
-            a for a in (clean(x) for x in re.split(r"[,，;；]|\band\b", fields.get("authors", ""))) if a
-        )
+        if not english_title and not fields.get("zh_title"):
+            continue  # an entry with only a Chinese title keeps it as its title
+        authors = split_names(fields.get("authors"))
         abstract = fields.get("abstract", "")
         items.append(
             Item(
                 source_id=page.source_id,
                 kind=ItemKind.PAPER,
-                title=english_title,
-                original_title=fields.get("zh_title") or None,
+                title=english_title or fields["zh_title"],
+                original_title=(fields.get("zh_title") or None) if english_title else None,
                 url=abs_url(*parsed) if parsed else None,
                 arxiv_id=parsed[0] if parsed else None,
                 version=parsed[1] if parsed else None,

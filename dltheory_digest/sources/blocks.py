@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import html
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from urllib.parse import parse_qs, unquote, urljoin, urlsplit
 
 from bs4 import BeautifulSoup, Tag
-from bs4.element import Comment, Doctype, NavigableString, ProcessingInstruction
+from bs4.element import Comment, Doctype, NavigableString, PageElement, ProcessingInstruction
 from markdown_it import MarkdownIt
 
 from dltheory_digest.models import Item, ParseResult, RawPage
@@ -98,6 +100,33 @@ def clean(text: str | None) -> str:
     if not text:
         return ""
     return _SPACE.sub(" ", text.replace("\u200b", "").replace("\xa0", " ")).strip()
+
+
+_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>")
+_ENTITY = re.compile(r"&(?:#\d+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);")
+
+
+def plain_text(text: str | None) -> str:
+    """A title given as markup ("NTK &amp; <b>宽网络</b>") -> its text, collapsed; text that only
+    looks like markup ("n < d") is kept as written."""
+    if not text:
+        return ""
+    if _TAG.search(text):
+        return clean(" ".join(block.text for block in html_blocks(text)))
+    if _ENTITY.search(text):
+        return clean(html.unescape(text))
+    return clean(text)
+
+
+# Author lists as aggregators write them: "A, B and C", "张三，李四、王五", "A; B"
+_NAME_SEPARATORS = re.compile(r"\s*(?:[,，、;；]\s*(?:and\s+)?|\s+and\s+|\s+&\s+)\s*")
+
+
+def split_names(text: str | None) -> tuple[str, ...]:
+    """An author line -> the names, in order, each once."""
+    if not text:
+        return ()
+    return tuple(dict.fromkeys(name for name in (clean(n) for n in _NAME_SEPARATORS.split(text)) if name))
 
 
 def looks_like_html(text: str) -> bool:
@@ -210,10 +239,8 @@ class _Walker:
             self.blocks.append(Block(text, links, self._tag))
         self._parts, self._length, self._links = [], 0, []
 
-    def _walk_link(self, anchor: Tag) -> None:
-        raw_href = str(anchor.get("href")).strip()
-        flushes, start = len(self.blocks), self._length
-        self.walk(anchor)
+    def _end_link(self, raw_href: str, flushes: int, start: int) -> None:
+        """After an <a>'s content was walked: record the link over the text it produced."""
         if raw_href.startswith(("javascript:", "mailto:", "tel:")):
             return
         relative = not re.match(r"^(?:https?:)?//", raw_href)
@@ -230,8 +257,24 @@ class _Walker:
             link = Link(last.text, href, 0, len(last.text), relative)
             self.blocks[-1] = Block(last.text, (*last.links, link), last.tag)
 
+    def _end_block(self, previous_tag: str) -> None:
+        self.flush()
+        self._tag = previous_tag
+
     def walk(self, node: Tag) -> None:
-        for child in node.children:
+        # An explicit stack instead of recursion: broken pages (thousands of unclosed <div>
+        # or <font>) nest deeper than Python's recursion limit.
+        stack: list[Iterator[PageElement] | Callable[[], None]] = [iter(node.children)]
+        while stack:
+            top = stack[-1]
+            if callable(top):  # what to do when an element's content is done
+                stack.pop()
+                top()
+                continue
+            child = next(top, None)
+            if child is None:
+                stack.pop()
+                continue
             if isinstance(child, (Comment, Doctype, ProcessingInstruction)):
                 continue
             if isinstance(child, NavigableString):
@@ -240,22 +283,54 @@ class _Walker:
             if not isinstance(child, Tag):
                 continue
             name = child.name.lower()
-            if name in _SKIP_TAGS:
+            if name in _SKIP_TAGS or _is_header_row(child):
                 continue
             if name == "br":
                 self.flush()
-                continue
-            if name in _BLOCK_TAGS:
+            elif name == "img":
+                self._append(_formula(child))
+            elif name in ("td", "th") and self._tag == "tr":
+                # a table row reads as one line, "title | link | note", like a list item
+                if self._length:
+                    self._append(" | ")
+                stack.append(iter(child.children))
+            elif name in _BLOCK_TAGS:
                 self.flush()
                 previous_tag, self._tag = self._tag, name
-                self.walk(child)
-                self.flush()
-                self._tag = previous_tag
-                continue
-            if name == "a" and child.get("href"):
-                self._walk_link(child)
-                continue
-            self.walk(child)
+                stack.append(partial(self._end_block, previous_tag))
+                stack.append(iter(child.children))
+            elif name == "a" and child.get("href"):
+                raw_href, flushes, start = str(child.get("href")).strip(), len(self.blocks), self._length
+                stack.append(partial(self._end_link, raw_href, flushes, start))
+                stack.append(iter(child.children))
+            else:
+                stack.append(iter(child.children))
+
+
+def _is_header_row(node: Tag) -> bool:
+    """A table's column labels ("Paper | Link | Note"): a heading, not a line of the list."""
+    if node.name == "thead":
+        return True
+    if node.name != "tr":
+        return False
+    cells = [cell.name for cell in node.find_all(("td", "th"), recursive=False)]
+    return bool(cells) and all(cell == "th" for cell in cells)
+
+
+# Zhihu (and other editors) show inline formulas as images: <img eeimg="1" alt="TeX"
+# src=".../equation?tex=TeX">; without the TeX a sentence reads "a rate of  in n".
+_EQUATION_SRC = re.compile(r"/equation\?(?:.*&)?tex=([^&]+)")
+
+
+def _formula(image: Tag) -> str:
+    source = str(image.get("src") or image.get("data-src") or "")
+    found = _EQUATION_SRC.search(source)
+    if not (image.get("eeimg") or found):
+        return ""
+    tex = clean(str(image.get("alt") or "")) or (
+        clean(unquote(found.group(1).replace("+", " "))) if found else ""
+    )
+    return f" ${tex}$" if tex else ""
 
 
 def html_blocks(root: Tag | str, base_url: str = "") -> list[Block]:
@@ -364,6 +439,7 @@ def parse_date(text: str | None) -> dt.datetime | None:
                     parsed = dt.datetime(year, month, day)
                 except ValueError:
                     parsed = None
-    if parsed is not None and parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=dt.UTC)
-    return parsed
+    if parsed is None:
+        return None
+    # every stage compares dates in UTC: a page's own offset (+08:00) is converted, not kept
+    return parsed.replace(tzinfo=dt.UTC) if parsed.tzinfo is None else parsed.astimezone(dt.UTC)

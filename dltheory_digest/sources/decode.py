@@ -163,7 +163,9 @@ def decode_body(content: bytes, content_type: str | None = None) -> Decoded:
         # Undeclared (or wrongly declared): valid UTF-8 is almost never an accident.
         text, encoding = _strict(content, "utf-8"), "utf-8"
         if text is None:
-            text, encoding = _detect(content)
+            # detection guesses badly on short pages (a GBK title read as Korean): as browsers
+            # do, a page that says it is Chinese or Arabic is tried in that language's charsets
+            text, encoding = _by_declared_language(content) or _detect(content)
     elif encoding == header and header in _LATIN_CODECS and is_latin_mojibake(text):
         better = _non_latin_reading(content)
         if better is not None:
@@ -239,6 +241,50 @@ def is_latin_mojibake(text: str) -> bool:
         return False
     in_runs = sum(len(run) for run in _NON_ASCII_RUN.findall(sample))
     return in_runs * 2 > non_ascii
+
+
+_HTML_LANG = re.compile(
+    rb"""<html[^>]*\slang\s*=\s*["']?\s*([A-Za-z]{2}[\w-]*)"""
+    rb"""|<meta[^>]+content-language["'][^>]*content\s*=\s*["']?\s*([A-Za-z]{2}[\w-]*)""",
+    re.IGNORECASE,
+)
+_LEGACY_CHARSETS = {
+    "zh": ("gb18030", "big5hkscs"),
+    "zh-tw": ("big5hkscs", "gb18030"),
+    "zh-hk": ("big5hkscs", "gb18030"),
+    "zh-hant": ("big5hkscs", "gb18030"),
+    "ar": ("cp1256",),
+}
+
+
+def _reads_native(text: str) -> bool:
+    """Whether the non-ASCII letters of a decoding are (mostly) Chinese/Japanese or Arabic, or
+    whether there are too few of them to tell."""
+    sample = text[:200_000]
+    non_ascii = sum(1 for ch in sample if ord(ch) > 0x7F and not ch.isspace())
+    return non_ascii < 8 or len(_CJK_OR_ARABIC.findall(sample)) * 10 >= non_ascii * 8
+
+
+def _by_declared_language(content: bytes) -> tuple[str, str] | None:
+    """A clean decoding in the legacy charsets of the language the page declares (`<html lang>`)."""
+    match = _HTML_LANG.search(content[:_SNIFF_BYTES])
+    if not match:
+        return None
+    tag = (match.group(1) or match.group(2) or b"").decode("ascii").lower().replace("_", "-")
+    # "zh-Hant-TW" -> "zh-hant", "zh-CN" -> "zh", "ar-SY" -> "ar"
+    language = next((key for key in ("zh-tw", "zh-hk", "zh-hant") if tag.startswith(key)), tag[:2])
+    candidates = _LEGACY_CHARSETS.get(language, ())
+    if len(candidates) > 1 and sum(byte > 0x7F for byte in content[:200_000]) >= 200:
+        # enough text to tell GB from Big5 by statistics; a short page keeps the language's order
+        guess = from_bytes(content[:200_000], cp_isolation=list(candidates)).best()
+        if guess is not None:
+            chosen = normalize_charset(guess.encoding) or guess.encoding
+            candidates = (chosen, *(c for c in candidates if c != chosen))
+    for encoding in candidates:
+        text = _strict(content, encoding)
+        if text is not None and _reads_native(text) and _CJK_OR_ARABIC.search(text):
+            return text, encoding
+    return None
 
 
 def _non_latin_reading(content: bytes) -> tuple[str, str] | None:

@@ -178,11 +178,30 @@ def _entry_title(entry: Any) -> str:
     return _collapse(html.unescape(title))
 
 
+_NAME_LIST = re.compile(r"\s*(?:,\s*and\s+|,|;|\s+and\s+|\s*&\s*)\s*")
+
+
+def _split_names(name: str) -> list[str]:
+    """ "Sanjeev Arora, Nadav Cohen and Elad Hazan" (one dc:creator) -> three names.
+
+    Split only when every piece is a full name of several words, so "Bach, Francis"
+    and "Smith & Sons" stay whole."""
+    parts = [part for part in _NAME_LIST.split(name) if part]
+    if len(parts) > 1 and all(" " in part for part in parts):
+        return parts
+    return [name]
+
+
 def _authors(entry: Any) -> tuple[str, ...]:
     names = [_collapse(a.get("name", "")) for a in entry.get("authors", []) if a.get("name")]
     if not names and entry.get("author"):
         names = [_collapse(entry["author"])]
-    return tuple(dict.fromkeys(names))
+    return tuple(dict.fromkeys(part for name in names for part in _split_names(name)))
+
+
+def _web_url(link: str | None) -> str | None:
+    # feedparser falls back to an entry's id, which may be "urn:uuid:..." or "tag:...": no page
+    return link if link and link.lower().startswith(("http://", "https://")) else None
 
 
 def parse(page: RawPage, options: BaseModel) -> ParseResult:
@@ -200,14 +219,22 @@ def parse(page: RawPage, options: BaseModel) -> ParseResult:
     entries = parsed.entries[: opts.max_entries] if opts.max_entries else parsed.entries
     items: list[Item] = []
     warnings: list[str] = []
+    seen: set[str] = set()
+    # relative entry links: against where the feed came from, else the site it names
+    site = page.url or _web_url(parsed.feed.get("link")) or ""
     for entry in entries:
         title = _entry_title(entry)
-        url = entry.get("link") or None
+        url = _web_url(urljoin(site, entry.get("link") or "") if site else entry.get("link"))
         if not title and not url:
             warnings.append("feed entry without title or link skipped")
             continue
+        # a feed that repeats an entry (same id, else same link and title) lists one post
+        identity = entry.get("id") or f"{url}|{title}"
+        if identity in seen:
+            continue
+        seen.add(identity)
         body = _entry_html(entry)
-        text, links = html_to_text_and_links(body, url or page.url or None)
+        text, links = html_to_text_and_links(body, url or site or None)
         # dict.get: feedparser's own lookup silently swaps `updated` for a missing `published`
         published_parsed = dict.get(entry, "published_parsed")
         updated_parsed = dict.get(entry, "updated_parsed")

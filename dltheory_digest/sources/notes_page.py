@@ -18,6 +18,7 @@ paper by that title exists.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import re
@@ -227,8 +228,17 @@ _LITERAL_MD_LINK = re.compile(r"!?\[[^\[\]]*\]\((?:[^()\s]|\([^()]*\))*\)")
 _TRAILING_BRACKETS = re.compile(r"(?:\s+[\[\](){}]+)+\s*$|[\[\]{}]+\s*$")
 
 
+# "Title. Zhang et al. ICLR 2017.": the citation after a title (awesome-list style) is not title
+_CITATION_TAIL = re.compile(
+    r"\.\s+(?:(?:[A-Z][\w'’\-]*\.?\s+){0,3}[A-Z][\w'’\-]*,?\s+et\s+al\b"
+    r"|(?:In\s+)?(?:ICLR|ICML|NeurIPS|NIPS|COLT|AISTATS|UAI|CVPR|ICCV|ECCV|AAAI|IJCAI|JMLR|TMLR|ALT|STOC|FOCS)"
+    r"\s*'?\d{2,4}\b).*$"
+)
+
+
 def clean_title(text: str) -> str:
     title = _EMOJI.sub("", clean(text))
+    title = _CITATION_TAIL.sub("", title)
     title = _PDF_PREFIX.sub("", title)
     title = _LEADING_ID.sub("", title)
     title = _SITE_SUFFIX.sub("", title)
@@ -292,11 +302,19 @@ def _suffix_kind(text: str) -> tuple[str, str] | None:
     return None
 
 
+# a page's own furniture and requests to its readers, never a paper title
+_BOILERPLATE = re.compile(
+    r"^(?:table of contents|contents|license|contributing|acknowledge?ments?|copyright\b|please\b"
+    r"|feel free\b|contributions?\b|if you\b|pull requests?\b|star this\b)",
+    re.I,
+)
+
+
 def _looks_like_title(text: str, *, min_words: int = 3) -> bool:
     """An English line that could be a paper title: short, one phrase, no sentence end."""
     if "[[" in text or "#" in text or "http" in text or text.endswith(("¶", ":", "：", ".", ";", ",", "!")):
         return False
-    if _LABEL_LINE.match(text) or _DATE_LINE.search(text) or has_cjk(text):
+    if _LABEL_LINE.match(text) or _DATE_LINE.search(text) or _BOILERPLATE.match(text) or has_cjk(text):
         return False
     words = text.split()
     if not min_words <= len(words) <= 25 or latin_words(text) < min_words:
@@ -386,7 +404,7 @@ class MentionCollector:
     others: bool = True
     zh_page: bool = False
     items: list[Item] = field(default_factory=list)
-    _seen: set[str] = field(default_factory=set)
+    _seen: dict[str, int] = field(default_factory=dict)  # seen key -> index in items
 
     def add_blocks(self, blocks: list[Block]) -> None:
         for block in blocks:
@@ -548,8 +566,13 @@ class MentionCollector:
             )
         seen_key = f"{item.key}|{dict(item.extra).get('category', '')}"
         if seen_key in self._seen:
+            # first sighting wins, but a later "v2" of the same paper is what the page points to last
+            index = self._seen[seen_key]
+            first = self.items[index]
+            if item.version and (first.version or 0) < item.version:
+                self.items[index] = dataclasses.replace(first, version=item.version)
             return
-        self._seen.add(seen_key)
+        self._seen[seen_key] = len(self.items)
         self.items.append(item)
 
     @property
@@ -575,6 +598,10 @@ def _segments(block: Block) -> list[Block]:
     return result
 
 
+# "arXiv:", "arXiv " and a URL written without its scheme ("arxiv.org/abs/") belong to the id
+_ID_PREFIX = re.compile(r"(?:(?:www\.)?arxiv\.org/(?:abs|pdf|html)/|arxiv\s*[:：]?\s*)$", re.I)
+
+
 def _text_ids(text: str) -> list[tuple[str, int | None, int, int]]:
     """arXiv ids written in the text, with where they are."""
     found = []
@@ -589,7 +616,10 @@ def _text_ids(text: str) -> list[tuple[str, int | None, int, int]]:
         start = position
         while start > 0 and text[start - 1] in "[(":
             start -= 1
-        prefix = re.search(r"arxiv\s*[:：]\s*$", text[:start], re.I)
+        # only the few characters before the id: a search over the whole line, once per id, made
+        # a one-line list of thousands of ids quadratic
+        lead_from = max(0, start - 32)
+        prefix = _ID_PREFIX.search(text, lead_from, start)
         if prefix:
             start = prefix.start()
         found.append((arxiv_id, version, max(start, 0), end))
@@ -613,7 +643,8 @@ def _title_near(text: str, f: _Found, previous_end: int, next_start: int) -> str
     descent — arXiv:1912.02292 — must read!") or as junk; neither is taken when neither
     reads as a title.
     """
-    after = without_literal_markup(clean(text[f.end : next_start]))
+    # a link written in brackets ("Title ([arXiv](url)) remark") leaves its closing bracket behind
+    after = without_literal_markup(clean(text[f.end : next_start])).lstrip(")）]】 ")
     after = "" if after.startswith(("(", "（")) else clean_title(after)  # "(Authors, year)" is not a title
     after = re.split(r"\s[-–—]\s|[。；;]|(?<=[a-z])\.\s", after, maxsplit=1)[0] if after else ""
     reading = _zh_reading_line(after) if has_cjk(after) else None
@@ -635,6 +666,9 @@ def _title_near(text: str, f: _Found, previous_end: int, next_start: int) -> str
     return best if shape >= TitleShape.WEAK else ""
 
 
+_EMPTY_BRACKETS = re.compile(r"[(（\[【]\s*[)）\]】]")
+
+
 def _commentary(text: str, f: _Found, previous_end: int, next_start: int, *, single: bool) -> str:
     """The words around a mention that are not its title."""
     rest = clean(text[: f.start] + " " + text[f.end :] if single else text[f.end : next_start])
@@ -643,6 +677,8 @@ def _commentary(text: str, f: _Found, previous_end: int, next_start: int, *, sin
         if position >= 0:
             rest = rest[:position] + rest[position + len(f.title) :]
     rest = _LEADING_ID.sub("", _BULLET.sub("", clean(rest)))
+    # brackets that held the link just taken out ("Title (arXiv) remark") are left empty
+    rest = _EMPTY_BRACKETS.sub(" ", rest)
     rest = _TRAILING_YEAR.sub("", rest) if len(rest) < 16 else rest
     rest = clean(rest).strip(" -–—:：|,，;；.。")
     if (

@@ -19,7 +19,7 @@ from dltheory_digest.config import SourceSpec
 from dltheory_digest.ids import abs_url, parse_arxiv_id
 from dltheory_digest.models import Item, ItemKind, ParseResult, RawPage
 from dltheory_digest.sources.base import PlanContext, SourceKind
-from dltheory_digest.sources.blocks import clean, finish, html_blocks, parse_date, script_lang
+from dltheory_digest.sources.blocks import clean, finish, html_blocks, parse_date, script_lang, split_names
 from dltheory_digest.sources.decode import page_text
 
 _EMPTY_LISTING = re.compile(r"Total\s*:\s*0\b")
@@ -43,10 +43,9 @@ def _panel_item(page: RawPage, panel: Tag, listing_date: str | None) -> Item | N
     if link is None or parsed is None:
         return None
     arxiv_id, version = parsed
-    authors = tuple(clean(a.get_text(" ")) for a in panel.select("p.authors a.author, .authors a.author"))
+    authors = tuple(clean(a.get_text()) for a in panel.select("p.authors a.author, .authors a.author"))
     if not authors:
-        authors_text = _strip_label(_text(panel.select_one("p.authors")))
-        authors = tuple(a for a in (clean(x) for x in authors_text.split(",")) if a)
+        authors = split_names(_strip_label(_text(panel.select_one("p.authors"))))
     summaries = [_text(node) for node in panel.select("p.summary, div.summary, .summary-zh, .kimi-summary")]
     summary = "\n".join(s for s in summaries if s)
     subjects = _strip_label(_text(panel.select_one("p.subjects")))
@@ -55,7 +54,8 @@ def _panel_item(page: RawPage, panel: Tag, listing_date: str | None) -> Item | N
     return Item(
         source_id=page.source_id,
         kind=ItemKind.PAPER,
-        title=clean(link.get_text(" ")),
+        # no separator: a highlighted part of a word ("<span>Mat</span>rices") stays in the word
+        title=clean(link.get_text()),
         url=abs_url(arxiv_id, version),
         arxiv_id=arxiv_id,
         version=version,
@@ -73,16 +73,20 @@ def parse(page: RawPage, options: BaseModel) -> ParseResult:
     soup = BeautifulSoup(page_text(page), "lxml")
     dates = parse_qs(urlsplit(page.url).query).get("date")
     listing_date = dates[0] if dates else None
-    items = []
+    items: dict[str, Item] = {}
+    skipped = 0
     for panel in soup.select("div.panel.paper"):
         item = _panel_item(page, panel, listing_date)
-        if item is not None:
-            items.append(item)
+        if item is None:
+            skipped += 1
+        elif item.arxiv_id not in items:  # a paper listed twice on a page is one paper
+            items[item.arxiv_id or ""] = item
+    warnings = [f"{skipped} paper panel(s) without an arXiv id skipped"] if skipped else []
     cursor = (("date", listing_date),) if listing_date else ()
     info = soup.select_one("p.info")
     if not items and info is not None and _EMPTY_LISTING.search(info.get_text(" ")):
         return ParseResult(cursor=cursor)  # a day without announcements, not a changed layout
-    return finish(page, items, cursor=cursor)
+    return finish(page, list(items.values()), warnings, cursor=cursor)
 
 
 MAX_PLANNED_DAYS = 62

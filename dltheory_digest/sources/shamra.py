@@ -41,6 +41,7 @@ from dltheory_digest.sources.blocks import (
 )
 from dltheory_digest.sources.decode import page_text
 
+SITE_URL = "https://shamra-academia.com/"
 PUBLISHED_BY = "نشر من قبل"
 PUBLICATION_DATE = "تاريخ النشر"
 PAPER_LANGUAGE = "والبحث باللغة"
@@ -141,10 +142,20 @@ def _related(blocks: list[Block]) -> list[_Related]:
     return entries
 
 
+# Arabic-Indic and Persian digits ("٢٠١٥", "۹۶") as ASCII, one character for one, so link spans hold
+_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
+
+
+def _ascii_digits(block: Block) -> Block:
+    links = tuple(dataclasses.replace(link, text=link.text.translate(_DIGITS)) for link in block.links)
+    return Block(block.text.translate(_DIGITS), links, block.tag)
+
+
 def parse(page: RawPage, options: BaseModel) -> ParseResult:
     text = page_text(page)
     page = dataclasses.replace(page, url=canonical_url(text, page.url))
-    blocks = any_blocks(text, page.url)
+    # a page saved without its address still links its related papers on Shamra's own site
+    blocks = [_ascii_digits(block) for block in any_blocks(text, page.url or SITE_URL)]
     title = _page_title(text, blocks)
     publisher = year = paper_language = None
     abstracts: dict[str, list[str]] = {"arabic": [], "english": []}

@@ -31,6 +31,7 @@ from dltheory_digest.sources.blocks import (
     looks_like_feed,
     looks_like_html,
     parse_date,
+    plain_text,
     script_lang,
     soup_of,
     text_blocks,
@@ -85,8 +86,8 @@ def _post(
     return Item(
         source_id=page.source_id,
         kind=ItemKind.POST,
-        title=clean(title),
-        url=url,
+        title=plain_text(title),
+        url=url or None,  # a saved page parsed without its address has none
         authors=authors,
         lang=script_lang(title + " " + text[:2000]),
         text=text,
@@ -195,11 +196,16 @@ def _initial_state(soup: BeautifulSoup) -> dict[str, Any]:
     return state if isinstance(state, dict) else {}
 
 
-def _from_state(page: RawPage, state: dict[str, Any]) -> list[Item]:
+def _from_state(page: RawPage, state: dict[str, Any], dom_body: str | None = None) -> list[Item]:
+    """Posts from the embedded JSON; an article page whose JSON lacks the body (loaded later by
+    the page's script) takes it from the rendered `div.RichText` when one is there."""
     entities = state.get("entities") or {}
     items: list[Item] = []
     articles = entities.get("articles") or {}
-    for article in articles.values() if isinstance(articles, dict) else ():
+    articles = articles if isinstance(articles, dict) else {}
+    for article in articles.values():
+        if isinstance(article, dict) and not article.get("content") and dom_body and len(articles) == 1:
+            article = {**article, "content": dom_body}
         if isinstance(article, dict) and (item := _json_article(page, article)):
             items.append(item)
     answers = entities.get("answers") or {}
@@ -263,9 +269,13 @@ def _article_cards(page: RawPage, soup: BeautifulSoup) -> list[Item]:
     return items
 
 
+def _dom_body(soup: BeautifulSoup) -> Tag | None:
+    return soup.select_one("div.Post-RichText, div.RichText.ztext")
+
+
 def _article_dom(page: RawPage, soup: BeautifulSoup) -> list[Item]:
     """An article page without usable JSON: `h1.Post-Title` and `div.RichText`."""
-    body = soup.select_one("div.Post-RichText, div.RichText.ztext")
+    body = _dom_body(soup)
     if body is None:
         return []
     heading = soup.select_one("h1.Post-Title, h1")
@@ -275,6 +285,8 @@ def _article_dom(page: RawPage, soup: BeautifulSoup) -> list[Item]:
         if heading
         else (str(og_title.get("content")) if isinstance(og_title, Tag) else "")
     )
+    if not clean(title) and soup.title:  # the document title, without the site's " - 知乎"
+        title = re.sub(r"\s*[-–|]\s*知乎\s*$", "", soup.title.get_text())
     match = _ARTICLE_ID.search(page.url or "")
     url = _article_url(match.group(1) or match.group(2)) if match else page.url
     author = soup.select_one(".AuthorInfo meta[itemprop=name]")
@@ -355,7 +367,8 @@ def parse(page: RawPage, options: BaseModel) -> ParseResult:
         return finish(page, _text_article(page, text))
     soup = BeautifulSoup(text, "lxml")
     state = _initial_state(soup)
-    items = _from_state(page, state)
+    body = _dom_body(soup)
+    items = _from_state(page, state, str(body) if body is not None else None)
     if not items:
         items = _article_cards(page, soup)
     if not items:

@@ -395,3 +395,13 @@ def test_plan_can_restrict_the_query_to_the_week_window() -> None:
     assert parse_qs(urlsplit(url).query)["search_query"] == [
         "(cat:cs.LG OR cat:stat.ML) AND submittedDate:[202601050000 TO 202601120000]"
     ]
+
+
+def test_entry_dates_with_an_offset_or_none_are_given_in_utc() -> None:
+    from dltheory_digest.sources.arxiv_api import parse_iso
+
+    assert parse_iso("2006-01-02T09:57:58-05:00") == dt.datetime(2006, 1, 2, 14, 57, 58, tzinfo=dt.UTC)
+    shifted = parse_iso("2006-01-02T09:57:58-05:00")
+    assert shifted is not None and shifted.tzinfo is dt.UTC
+    assert parse_iso("2006-01-02T14:57:58") == dt.datetime(2006, 1, 2, 14, 57, 58, tzinfo=dt.UTC)
+    assert parse_iso("not a date") is None

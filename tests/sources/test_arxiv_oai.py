@@ -210,3 +210,12 @@ def test_incremental_harvest_follows_resumption_tokens_over_http(fixtures_dir: P
     assert [q.get("resumptionToken") for q in seen] == [None, ["6934187|1001"]]
     assert seen[0]["set"] == ["cs"] and seen[0]["from"] == ["2026-11-16"]
     assert cursor == {"from": "2026-11-23"}  # the next run starts from this harvest's server date
+
+
+def test_datestamps_with_an_offset_are_given_in_utc() -> None:
+    from dltheory_digest.sources.arxiv_oai import _date
+
+    assert _date("2024-03-01T10:00:00+08:00") == dt.datetime(2024, 3, 1, 2, 0, tzinfo=dt.UTC)
+    moment = _date("2024-03-01T10:00:00+08:00")
+    assert moment is not None and moment.tzinfo is dt.UTC
+    assert _date("2024-03-01") == dt.datetime(2024, 3, 1, tzinfo=dt.UTC)

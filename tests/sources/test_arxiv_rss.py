@@ -272,3 +272,23 @@ def test_options_are_validated_at_load(tmp_path: Path) -> None:
     )
     (spec,) = load_sources(path)
     assert KIND.options_for(spec) == ArxivRssOptions(categories=("cs.LG", "math.OC"))
+
+
+def test_items_without_guid_repeated_or_withdrawn(fixtures_dir: Path) -> None:
+    content = (fixtures_dir / "sources" / "arxiv_rss_odd_items.xml").read_bytes()
+    result = parse(content)
+    # the guid-less item names itself in its link; the item naming no paper at all is reported
+    assert [(item.arxiv_id, item.version) for item in result.items] == [
+        ("2001.08361", 1),
+        ("hep-th/9711200", 3),  # listed twice, one item
+        ("2611.01003", 2),
+    ]
+    assert result.warnings == ("item without an oai:arXiv.org id skipped: 'Some Title That Names No Paper'",)
+    scaling, maldacena, withdrawn = result.items
+    assert scaling.announce_type is AnnounceType.NEW
+    # New York midnight, given in UTC
+    assert scaling.published == dt.datetime(2026, 4, 27, 4, 0, tzinfo=dt.UTC)
+    assert scaling.published is not None and scaling.published.utcoffset() == dt.timedelta(0)
+    assert maldacena.published is None and maldacena.updated == scaling.published
+    assert dict(withdrawn.extra).get("withdrawn") == "true"
+    assert "withdrawn" not in dict(scaling.extra)

@@ -59,3 +59,18 @@ def test_changed_layout_warns() -> None:
     result = KIND.parse_bytes("<html><body><article><p>今日无更新</p></article></body></html>".encode())
     assert result.items == ()
     assert "0 items parsed from a 200 response" in result.warnings
+
+
+def test_entries_with_chinese_name_lists_no_link_or_only_a_chinese_title(fixtures_dir: Path) -> None:
+    content = (fixtures_dir / "sources" / "arxivdaily_odd_entries.html").read_bytes()
+    result = KIND.parse_bytes(content, source_id="arxivdaily-lg")
+    du, zhang, book = result.items
+    assert (du.arxiv_id, du.version) == ("1810.02054", 2)
+    assert du.authors == ("杜少雷", "Xiyu Zhai", "Barnabás Póczos", "Aarti Singh")
+    # no link: an id in the comment ("see also arXiv:1706.03762") is another paper, not this one
+    assert zhang.title == "Understanding deep learning requires rethinking generalization"
+    assert (zhang.arxiv_id, zhang.url) == (None, None)
+    assert len(zhang.authors) == 5
+    # only the Chinese title: kept, with its id
+    assert (book.title, book.original_title, book.arxiv_id) == ("深度学习理论原理", None, "2106.10165")
+    assert book.published == dt.datetime(2018, 10, 5, tzinfo=dt.UTC)

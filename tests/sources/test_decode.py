@@ -181,3 +181,23 @@ def test_a_lying_utf8_header_is_reported_and_no_header_is_not() -> None:
     assert CHINESE in page_text(undeclared) and charset_warning(undeclared) is None
     truthful = RawPage("zh", "https://example.org/p", 200, content, "text/html; charset=gbk")
     assert charset_warning(truthful) is None
+
+
+@pytest.mark.parametrize(
+    ("lang", "body", "codec", "expected"),
+    [
+        ("zh", "阅读清单 - 知乎", "gb18030", "gb18030"),
+        ("zh-TW", "閱讀清單", "big5", "big5hkscs"),
+        # long enough to tell: Big5 text on a page that only says "zh"
+        ("zh", TRADITIONAL, "big5", "big5hkscs"),
+        ("ar", "قائمة قراءة", "cp1256", "cp1256"),
+    ],
+)
+def test_short_page_whose_meta_charset_lies_is_read_in_its_languages_charset(
+    lang: str, body: str, codec: str, expected: str
+) -> None:
+    # meta says UTF-8, the bytes are a legacy charset, and there is too little text for detection
+    page = f'<html lang="{lang}"><head><meta charset="utf-8"><title>{body}</title></head><body></body></html>'
+    decoded = decode_body(page.encode(codec))
+    assert decoded.encoding == expected
+    assert f"<title>{body}</title>" in decoded.text

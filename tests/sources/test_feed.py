@@ -220,3 +220,36 @@ def test_html_page_instead_of_a_feed_is_a_parse_error() -> None:
 
 def test_registered() -> None:
     assert REGISTRY["feed"] is KIND and not KIND.arxiv
+
+
+# --- feeds whose markup drifted (hand-written: tests/fixtures/sources/feed_*.xml) ----------
+
+
+def test_repeated_entries_relative_links_and_creator_lists(fixtures_dir: Path) -> None:
+    content = (fixtures_dir / "sources" / "feed_odd_entries.xml").read_bytes()
+    result = KIND.parse_bytes(content, source_id="offconvex")
+    # the third entry repeats the second's guid: one post, not two
+    assert [item.title for item in result.items] == [
+        "Reading Tensor Programs & the NTK",
+        "Deep Double Descent – revisited",
+    ]
+    reading, descent = result.items
+    # a relative link, saved without the feed's address, still resolves against the site it names
+    assert reading.url == "https://www.offconvex.org/2021/01/05/tensor-programs/"
+    assert "https://www.offconvex.org/2019/06/03/trajectories/" in reading.links
+    # one dc:creator naming three people is three authors; "Bach, Francis" stays one
+    assert reading.authors == ("Sanjeev Arora", "Nadav Cohen", "Elad Hazan")
+    assert descent.authors == ("Bach, Francis",)
+    assert reading.published == dt.datetime(2021, 1, 5, 18, 0, tzinfo=dt.UTC)
+    assert [(m.arxiv_id, m.version) for m in reading.cited] == [("2006.14548", 4)]
+    assert [m.arxiv_id for m in descent.cited] == ["1912.02292"]
+
+
+def test_an_entry_whose_only_id_is_a_urn_has_no_url(fixtures_dir: Path) -> None:
+    content = (fixtures_dir / "sources" / "feed_atom_urn_ids.xml").read_bytes()
+    (post,) = KIND.parse_bytes(content, source_id="bach").items
+    assert post.title == "The spectral bias"
+    assert post.url is None  # not "urn:uuid:..." as a link the digest would print
+    assert dict(post.extra)["guid"] == "urn:uuid:1225c695-cfb8-4ebb-aaaa-80da344efa6a"
+    assert post.published == dt.datetime(2020, 5, 10, 7, 30, tzinfo=dt.UTC)
+    assert [m.doi for m in post.cited] == ["10.1073/pnas.1903070116"]

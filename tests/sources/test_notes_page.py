@@ -344,3 +344,56 @@ def test_markup_shown_as_text_never_becomes_a_title(fixtures_dir: Path) -> None:
     assert texts["1912.02292"] == "must read!" and texts["2103.00065"] == "long but worth it"
     # the escaped script and the unrendered Markdown link are dropped, not kept as commentary
     assert not any("script" in item.text or "javascript" in item.text for item in result.items)
+
+
+def test_table_rows_schemeless_links_repeats_and_bracketed_links(fixtures_dir: Path) -> None:
+    content = (fixtures_dir / "sources" / "notes_table_and_forms.md").read_bytes()
+    result = KIND.parse_bytes(content, source_id="notes")
+    found = [(m.arxiv_id, m.version, m.title, m.text) for m in result.items]
+    assert found == [
+        # a table row is one mention: title, link and note of the same row
+        ("1712.09913", None, "Visualizing the Loss Landscape of Neural Nets", "filter normalization"),
+        ("1703.04933", None, "Sharp Minima Can Generalize For Deep Nets", "reparametrization argument"),
+        # "arxiv.org/abs/" written without a scheme is part of the id, not commentary
+        ("1606.05336", 6, "On the Expressive Power of Deep Neural Networks", ""),
+        # listed again as v2 further down: one mention, at the later version
+        ("1611.03530", 2, "Understanding deep learning requires rethinking generalization", ""),
+        (
+            "1810.02054",
+            None,
+            "Gradient Descent Provably Optimizes Over-parameterized Neural Networks",
+            "global convergence",
+        ),
+    ]
+
+
+def test_same_bytes_give_the_same_items(fixtures_dir: Path) -> None:
+    content = (fixtures_dir / "sources" / "notes_obsidian_publish.html").read_bytes()
+    first = KIND.parse_bytes(content, source_id="notes")
+    assert first.items and first == KIND.parse_bytes(content, source_id="notes")
+
+
+def test_one_line_holding_many_ids_gives_each_its_own_title() -> None:
+    # a reading list flattened onto one line (a TiddlyWiki field, a pasted export)
+    line = " ".join(f"arXiv:2101.{10000 + n:05d} Paper number {n} about wide networks;" for n in range(300))
+    result = KIND.parse_bytes(f"Reading list: {line}\n".encode(), source_id="notes")
+    assert [(m.arxiv_id, m.title) for m in result.items] == [
+        (f"2101.{10000 + n:05d}", f"Paper number {n} about wide networks") for n in range(300)
+    ]
+
+
+def test_awesome_list_citations_and_readme_furniture() -> None:
+    readme = (
+        "# Deep Learning Theory\n\nTable of Contents\n- [Generalization](#generalization)\n\n"
+        "## Generalization\n\n"
+        "* Exploring Generalization in Deep Learning. Neyshabur et al. NeurIPS 2017. "
+        "[[pdf]](https://arxiv.org/pdf/1706.08947.pdf)\n"
+        "* Gradient Descent Finds Global Minima of Deep Neural Networks\n"
+        "* Please open a pull request to add a paper\n"
+    )
+    result = KIND.parse_bytes(readme.encode(), source_id="notes")
+    # the citation after the title is commentary; the page's own furniture is no paper
+    assert [(m.arxiv_id, m.title, m.text) for m in result.items] == [
+        ("1706.08947", "Exploring Generalization in Deep Learning", "Neyshabur et al. NeurIPS 2017"),
+        (None, "Gradient Descent Finds Global Minima of Deep Neural Networks", ""),
+    ]

@@ -86,3 +86,18 @@ def test_plan_one_listing_per_weekday_of_the_window() -> None:
         "https://papers.cool/arxiv/cs.LG?date=2021-06-22",
     )
     assert KIND.plan(spec, KIND.options_for(spec), PlanContext()) == ("https://papers.cool/arxiv/cs.LG",)
+
+
+def test_highlighted_titles_author_lines_repeats_and_panels_without_id(fixtures_dir: Path) -> None:
+    content = (fixtures_dir / "sources" / "papers_cool_odd_panels.html").read_bytes()
+    result = KIND.parse_bytes(content, url=LISTING_URL, source_id="papers-cool-lg")
+    assert result.warnings == ("1 paper panel(s) without an arXiv id skipped",)
+    # 2106.10165 is listed twice: the first panel is kept
+    book, maldacena = result.items
+    assert (book.arxiv_id, book.version) == ("2106.10165", 2)
+    assert book.title == "The Principles of Deep Learning Theory"
+    assert book.authors == ("Daniel A. Roberts", "Sho Yaida", "Boris Hanin")
+    assert book.published == dt.datetime(2021, 6, 18, 17, 59, 55, tzinfo=dt.UTC)
+    # a highlighted part of a word stays inside the word
+    assert maldacena.title == "The Large N Limit of Superconformal Field Theories and Supergravity"
+    assert (maldacena.arxiv_id, maldacena.authors) == ("hep-th/9711200", ("Juan M. Maldacena",))

@@ -95,3 +95,18 @@ def test_a_related_paper_keeps_shamras_arabic_summary() -> None:
     assert survey.lang == "ar" and survey.text.startswith("مسح لنتائج نظرية التعلّم العميق")
     gaussian = related["Deep Neural Networks as Gaussian Processes"]
     assert gaussian.lang == "en" and gaussian.text.startswith("Infinitely wide random deep networks")
+
+
+def test_arabic_indic_digits_and_a_page_without_abstract(fixtures_dir: Path) -> None:
+    content = (fixtures_dir / "sources" / "shamra_arabic_digits.html").read_bytes()
+    main, first, second = KIND.parse_bytes(content, source_id="shamra").items
+    assert main.title == "Deep Learning and the Information Bottleneck Principle"
+    assert (main.text, main.authors) == ("", ("Naftali Tishby",))
+    assert dict(main.extra)["year"] == "2015"
+    # "٩٦ - Fengxiang He ٢٠٢٠" is the related paper's header, not an Arabic summary
+    assert (first.title, first.authors) == ("Recent advances in deep learning theory", ("Fengxiang He",))
+    assert first.text.startswith("A review written for this test")
+    assert (first.lang, dict(first.extra)["year"], dict(first.extra)["views"]) == ("en", "2020", "96")
+    # saved without its address: related links still point at the site
+    assert first.url == "https://shamra-academia.com/show/3a43e2f5a1c2b7"
+    assert (second.authors, dict(second.extra)["year"]) == (("Ravid Shwartz-Ziv",), "2017")

@@ -192,3 +192,47 @@ def test_current_answer_page_json() -> None:
     assert answer.published == dt.datetime.fromtimestamp(1411567255, tz=dt.UTC)
     # a generic anchor text ("这篇论文", "this paper") is not taken as the title
     assert [(m.arxiv_id, m.title) for m in answer.cited] == [("1611.03530", "")]
+
+
+# --- article pages whose markup moved (hand-written: tests/fixtures/sources/zhihu_article_*.html) ---
+
+
+def test_formula_images_redirect_links_and_a_title_with_markup(fixtures_dir: Path) -> None:
+    content = (fixtures_dir / "sources" / "zhihu_article_formulas.html").read_bytes()
+    result = KIND.parse_bytes(content, source_id="zhihu-ntk")
+    (post,) = result.items
+    assert post.title == "NTK & 宽网络的 收敛 理论"
+    assert post.url == "https://zhuanlan.zhihu.com/p/100000003"
+    assert post.published == dt.datetime(2024, 3, 1, 2, 0, tzinfo=dt.UTC)
+    # the formula images keep their TeX (alt text, else the tex= of the image URL)
+    assert post.text.startswith("NTK 的收敛速度 $O(1/\\sqrt{m})$ 的证明见下列论文")
+    ntk, du, belkin = post.cited
+    assert (ntk.arxiv_id, ntk.version, ntk.url) == ("1806.07572", 4, "https://arxiv.org/pdf/1806.07572v4.pdf")
+    assert ntk.title == "Neural Tangent Kernel: Convergence and Generalization in Neural Networks"
+    # the link.zhihu.com wrapper is gone; the brackets that held the link are not commentary
+    assert (du.arxiv_id, du.url) == ("1810.02054", "http://arxiv.org/abs/1810.02054")
+    assert du.title == "Gradient Descent Provably Optimizes Over-parameterized Neural Networks"
+    assert du.text == "杜少雷等，宽度 $m=\\Omega(n^6)$ 时的全局收敛"
+    assert (belkin.doi, belkin.arxiv_id) == ("10.1073/pnas.1903070116", None)
+
+
+def test_article_whose_json_lacks_the_body_reads_the_rendered_one(fixtures_dir: Path) -> None:
+    content = (fixtures_dir / "sources" / "zhihu_article_lazy_body.html").read_bytes()
+    (post,) = KIND.parse_bytes(content, source_id="zhihu-gen").items
+    assert (post.title, post.url) == ("泛化理论阅读", "https://zhuanlan.zhihu.com/p/100000004")
+    assert [(m.arxiv_id, m.text) for m in post.cited] == [
+        ("1611.03530", "随机标签也能被记住"),
+        ("1703.04933", "尖锐极小值的反例"),
+    ]
+
+
+def test_saved_article_without_heading_or_address_takes_the_document_title() -> None:
+    page = (
+        '<!doctype html><html lang="zh"><head><meta charset="utf-8"><title>阅读清单 - 知乎</title></head>'
+        "<body>"
+        '<div class="RichText ztext Post-RichText"><p><a href="https://link.zhihu.com/?target='
+        'https%3A//arxiv.org/abs/1806.07572">Neural Tangent Kernel</a> 经典。</p></div></body></html>'
+    )
+    (post,) = KIND.parse_bytes(page.encode(), source_id="zhihu-saved").items
+    assert (post.title, post.url) == ("阅读清单", None)
+    assert [m.arxiv_id for m in post.cited] == ["1806.07572"]
