@@ -96,17 +96,17 @@ def find_arxiv_ids(text: str) -> list[tuple[str, int | None]]:
     """
     found: dict[str, int | None] = {}
     order: list[str] = []
-    spans: list[tuple[int, int]] = []
+    covered: set[int] = set()  # positions inside an id already taken by an earlier form
     text = unquote(text)
 
     def add(match: re.Match[str]) -> None:
         start, end = match.span()
-        if any(s <= start < e for s, e in spans):
+        if start in covered:
             return
         canonical = _canonical(match.group("id"), match.group(2))
         if canonical is None:
             return
-        spans.append((start, end))
+        covered.update(range(start, end))
         arxiv_id, version = canonical
         if arxiv_id not in found:
             order.append(arxiv_id)
