@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any, cast
 
 import httpx
 import typer
+from rich.markup import escape
 
 from dltheory_digest.cli.app import app, console, err_console
 from dltheory_digest.cli.checks import (
@@ -98,9 +100,11 @@ def refresh(
     from prefect.client.schemas.objects import FlowRun
     from prefect.deployments import run_deployment
     from prefect.exceptions import ObjectNotFound
+    from prefect.flow_runs import wait_for_flow_run
     from prefect.settings import PREFECT_API_URL, PREFECT_UI_URL
 
     from flows.deployments import FLOW_NAME, MANUAL
+    from flows.weekly_digest import ALL_OK
 
     name = f"{FLOW_NAME}/{MANUAL}"
     not_served = (
@@ -111,10 +115,11 @@ def refresh(
     if not api:  # Prefect would start a temporary server of its own, which serves nothing
         raise fail_usage(not_served + " (PREFECT_API_URL is not set)")
     try:
-        # sync-compatible: outside an event loop this waits and returns the finished FlowRun
+        # timeout=0: submitted, not waited for, so its address is shown at once (a run may
+        # queue for a worker or for its week's lock)
         flow_run = cast(
             FlowRun,
-            run_deployment(name, parameters={k: v for k, v in params.items() if v is not None}, timeout=None),
+            run_deployment(name, parameters={k: v for k, v in params.items() if v is not None}, timeout=0),
         )
     except ObjectNotFound:
         raise fail_usage(f"{not_served} (asked {api})") from None
@@ -126,11 +131,22 @@ def refresh(
         raise fail_usage(f"cannot reach the Prefect API at {api}: {exc or type(exc).__name__}") from None
     ui = PREFECT_UI_URL.value()
     console.print(
-        f"flow run {flow_run.name} ({flow_run.id})" + (f": {ui}/runs/flow-run/{flow_run.id}" if ui else "")
+        f"flow run {flow_run.id} submitted" + (f": {ui}/runs/flow-run/{flow_run.id}" if ui else ""),
+        highlight=False,
     )
+    console.print("waiting for it to finish (Ctrl-C stops waiting, not the run)")
+    try:
+        flow_run = asyncio.run(wait_for_flow_run(flow_run.id, timeout=None))
+    except KeyboardInterrupt:
+        raise typer.Exit(code=130) from None
     state = flow_run.state
-    console.print(f"final state: [bold]{state.name if state else 'unknown'}[/]")
-    if not state or not state.is_completed():
+    console.print(
+        f"flow run {escape(flow_run.name)}, final state: [bold]{state.name if state else 'unknown'}[/]"
+    )
+    if state and state.message:
+        console.print(escape(state.message), highlight=False)
+    # as a local refresh: exit 1 when the run failed, or a source or a reader's mail did
+    if not state or not state.is_completed() or not (state.message or "").endswith(ALL_OK):
         raise typer.Exit(code=1)
 
 
