@@ -42,13 +42,14 @@ _BARE_OLD = re.compile(
 
 _DOI = re.compile(r"\b(10\.\d{4,9}/[^\s\"'<>]+)", re.IGNORECASE)
 _DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
-# What a publisher's URL adds after the DOI it is built on: a query ("?download=true"), a
-# fragment ("#citeas") or the page shown ("/full", "/meta", "/-/DCSupplemental").
+# What a publisher's URL adds after the DOI it is built on: the page shown ("/full", "/meta",
+# "/-/DCSupplemental"), then a query ("?download=true") or a fragment ("#citeas"), or both.
 _URL_TAIL = re.compile(
-    r"(?:[?#].*|/(?:full|meta|pdf|epdf|abstract|fulltext|html|figures|tables|references|citedby"
-    r"|-/dcsupplemental)/?)$",
+    r"(?:/(?:full|meta|pdf|epdf|abstract|fulltext|html|figures|tables|references|citedby"
+    r"|-/dcsupplemental))?/?(?:[?#].*)?$",
     re.IGNORECASE,
 )
+_TRAILING_PUNCTUATION = ".,;)]}"
 
 
 def _valid_new_style(arxiv_id: str) -> bool:
@@ -137,7 +138,9 @@ def normalize_doi(text: str) -> str | None:
     match = _DOI.search(candidate)
     if not match:
         return None
-    doi = _URL_TAIL.sub("", match.group(1)).rstrip(".,;)]}")
+    # the sentence's punctuation first ("(.../meta)."), so the page suffix is at the end
+    core = match.group(1).rstrip(_TRAILING_PUNCTUATION)
+    doi = _URL_TAIL.sub("", core, count=1).rstrip(_TRAILING_PUNCTUATION)
     return doi.lower()
 
 

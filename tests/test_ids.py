@@ -77,6 +77,13 @@ def test_dois() -> None:
         ("https://iopscience.iop.org/article/10.1088/1742-5468/ac3a74/meta", "10.1088/1742-5468/ac3a74"),
         ("https://www.frontiersin.org/articles/10.3389/fncom.2020.00029/full", "10.3389/fncom.2020.00029"),
         ("https://doi.org/10.1023/A:1026654312961", "10.1023/a:1026654312961"),
+        # the page shown followed by a query or fragment, or by the sentence's punctuation
+        ("https://dl.acm.org/doi/10.1145/3446776/abstract?download=true", "10.1145/3446776"),
+        (
+            "https://iopscience.iop.org/article/10.1088/1742-5468/ac3a74/meta#citeas",
+            "10.1088/1742-5468/ac3a74",
+        ),
+        ("https://iopscience.iop.org/article/10.1088/1742-5468/ac3a74/meta).", "10.1088/1742-5468/ac3a74"),
     ],
 )
 def test_a_publisher_url_names_the_doi_it_is_built_on(url: str, doi: str) -> None:

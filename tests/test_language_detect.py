@@ -272,3 +272,15 @@ def test_author_year_citations_are_not_english_words() -> None:
     assert [s.lang for s in detection.segments] == ["zh"]
     # a parenthesis holding a title and a year is still language
     assert detect("资料探勘中的机器学习 (Machine Learning in Data Mining, 2019)").lang == "mixed"
+
+
+@pytest.mark.timeout(60)
+def test_a_camel_case_run_of_and_in_brackets_is_read_at_once() -> None:
+    # "and" inside a word is not a name separator: with it, each "andX" could split two ways
+    # and this line took hours (2^60 readings) before failing to be a citation
+    line = "深度学习 (" + "Aand" * 60 + "B is a name, 2018 x)"
+    detection = detect(line)
+    assert detection.lang == "mixed"
+    assert "".join(s.text for s in detection.segments) == normalize_text(line)
+    # a real citation still carries no language
+    assert detect("深度学习的泛化理论 (Chizat and Bach, 2018)").lang == "zh"

@@ -6,7 +6,7 @@ import datetime as dt
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -25,9 +25,6 @@ from dltheory_digest.cli.checks import (
     split_ids,
 )
 from dltheory_digest.errors import ConfigError
-
-if TYPE_CHECKING:
-    pass
 
 sources_app = typer.Typer(help="Inspect the configured sources.", no_args_is_help=True)
 app.add_typer(sources_app, name="sources")

@@ -123,8 +123,9 @@ _NOT_LANGUAGE = re.compile(
     r"|`[^`\n]{1,200}`"  # inline code
     r"|&(?:[a-z]{2,8}|#\d{1,7}|#x[0-9a-f]{1,6});"  # HTML entities left escaped (&amp;, &#8212;)
     r"|\b(?:e\.g|i\.e|et al|etc|vs|cf|viz)\."  # Latin abbreviations: no language of their own
-    # author-year citations, (Chizat & Bach, 2018; Jacot et al., 2018): names, not English words
-    r"|(?-i:\((?:[A-Z][\w'’-]+(?:\s*(?:,|&|and)\s*[A-Z][\w'’-]+)*(?:\s+et\s+al\.?)?,?\s+(?:19|20)\d\d[a-z]?;?\s*)+\))",
+    # author-year citations, (Chizat & Bach, 2018; Jacot et al., 2018): names, not English words;
+    # "and" only as a word of its own, else "(AandBandC..." splits every way (exponential)
+    r"|(?-i:\((?:[A-Z][\w'’-]+(?:(?:\s*[,&]\s*|\s+and\s+)[A-Z][\w'’-]+)*(?:\s+et\s+al\.?)?,?\s+(?:19|20)\d\d[a-z]?;?\s*)+\))",
     re.IGNORECASE,
 )
 _LATIN_CLAUSE = re.compile(r"(?<=[.!?;:|])\s+|\s*[()\[\]“”«»\"|]\s*")

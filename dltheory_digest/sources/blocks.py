@@ -126,7 +126,10 @@ def split_names(text: str | None) -> tuple[str, ...]:
     """An author line -> the names, in order, each once."""
     if not text:
         return ()
-    return tuple(dict.fromkeys(name for name in (clean(n) for n in _NAME_SEPARATORS.split(text)) if name))
+    # spaces collapsed first: the separators' optional spaces overlap, cubic on a long run of them
+    return tuple(
+        dict.fromkeys(name for name in (clean(n) for n in _NAME_SEPARATORS.split(clean(text))) if name)
+    )
 
 
 def looks_like_html(text: str) -> bool:

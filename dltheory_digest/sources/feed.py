@@ -224,7 +224,9 @@ def parse(page: RawPage, options: BaseModel) -> ParseResult:
     site = page.url or _web_url(parsed.feed.get("link")) or ""
     for entry in entries:
         title = _entry_title(entry)
-        url = _web_url(urljoin(site, entry.get("link") or "") if site else entry.get("link"))
+        link = entry.get("link") or ""
+        # no link is no page: joined, "" would give the feed's own address to every such entry
+        url = _web_url(urljoin(site, link) if site and link else link)
         if not title and not url:
             warnings.append("feed entry without title or link skipped")
             continue

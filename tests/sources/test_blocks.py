@@ -87,3 +87,10 @@ def test_plain_text_removes_markup_only_where_there_is_markup(written: str, expe
 )
 def test_author_lines_split_into_names(written: str, expected: tuple[str, ...]) -> None:
     assert split_names(written) == expected
+
+
+@pytest.mark.timeout(60)
+def test_a_long_run_of_spaces_in_an_author_line_is_split_at_once() -> None:
+    # a padded cell: the separators' optional spaces overlapped, cubic in the run (minutes)
+    written = "Lénaïc Chizat" + " \n\t" * 20_000 + ",   Francis Bach" + "\u00a0" * 20_000
+    assert split_names(written) == ("Lénaïc Chizat", "Francis Bach")

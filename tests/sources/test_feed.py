@@ -253,3 +253,18 @@ def test_an_entry_whose_only_id_is_a_urn_has_no_url(fixtures_dir: Path) -> None:
     assert dict(post.extra)["guid"] == "urn:uuid:1225c695-cfb8-4ebb-aaaa-80da344efa6a"
     assert post.published == dt.datetime(2020, 5, 10, 7, 30, tzinfo=dt.UTC)
     assert [m.doi for m in post.cited] == ["10.1073/pnas.1903070116"]
+
+
+def test_entries_without_a_link_do_not_take_the_feeds_address() -> None:
+    content = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>Notes</title>
+<link>https://francisbach.com/</link>
+<item><title>The spectral bias</title><description>On arXiv:1806.07572</description></item>
+<item><title>Scaling laws of optimization</title><description>Without links</description></item>
+</channel></rss>"""
+    result = KIND.parse_bytes(content, url="https://francisbach.com/feed/", source_id="bach")
+    # two posts, each without a page: not two posts at the feed's URL, which share one key
+    assert [(item.title, item.url) for item in result.items] == [
+        ("The spectral bias", None),
+        ("Scaling laws of optimization", None),
+    ]
+    assert len({item.key for item in result.items}) == 2
