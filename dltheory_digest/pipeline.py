@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 from dltheory_digest.config import EMAIL_SHAPE, Politeness, Settings, SourceSpec
@@ -516,6 +516,27 @@ def check_run_parameters(
     except ConfigError as exc:
         raise ConfigError(f"weekly-digest parameter {exc.field}: {exc}", field=exc.field) from None
     return RunParameters(target, tuple(selected), since_date, tuple(addresses))
+
+
+# Ends the final state's message of a run whose sources and mail all went through; a caller
+# that has only the state (`refresh --deployment`) tells success by it.
+ALL_OK = "all ok"
+
+
+def run_message(week: Week, reports: Sequence[SourceReport], deliveries: Sequence[dict[str, Any]]) -> str:
+    """The run's final-state message: which sources and which readers' mail failed, for the
+    run list in the UI and for `refresh --deployment`."""
+    failed = [r.source_id for r in reports if r.error]
+    failed_mail = [d["reader"] for d in deliveries if d["status"] == "failed"]
+    if not failed:
+        parts = []
+    elif len(failed) == len(reports):
+        parts = ["every source failed"]
+    else:
+        parts = [f"{len(failed)} of {len(reports)} sources failed: {', '.join(failed)}"]
+    if failed_mail:
+        parts.append(f"mail failed for {len(failed_mail)} reader(s): {', '.join(failed_mail)}")
+    return f"{week}: {'; '.join(parts) or f'{len(reports)} sources, {ALL_OK}'}"
 
 
 def report_summary(report: SourceReport) -> dict[str, object]:

@@ -292,27 +292,6 @@ def hold_week(
         yield
 
 
-# Ends the final state's message of a run whose sources and mail all went through; a caller
-# that has only the state (`refresh --deployment`) tells success by it.
-ALL_OK = "all ok"
-
-
-def run_message(week: Week, reports: Sequence[SourceReport], deliveries: Sequence[dict[str, Any]]) -> str:
-    """The run's final-state message: which sources and which readers' mail failed, for the
-    run list in the UI and for `refresh --deployment`."""
-    failed = [r.source_id for r in reports if r.error]
-    failed_mail = [d["reader"] for d in deliveries if d["status"] == "failed"]
-    if not failed:
-        parts = []
-    elif len(failed) == len(reports):
-        parts = ["every source failed"]
-    else:
-        parts = [f"{len(failed)} of {len(reports)} sources failed: {', '.join(failed)}"]
-    if failed_mail:
-        parts.append(f"mail failed for {len(failed_mail)} reader(s): {', '.join(failed_mail)}")
-    return f"{week}: {'; '.join(parts) or f'{len(reports)} sources, {ALL_OK}'}"
-
-
 def task_runner_from_settings() -> Any:
     """A thread pool of `max_concurrency` workers, or a Dask cluster when DLTHEORY_TASK_RUNNER=dask."""
     try:
@@ -398,7 +377,7 @@ def weekly_digest(
             (report.error or "").removeprefix(f"[{report.source_id}] "),
         )
     logger.info("digest for %s written to %s", target, path)
-    message = run_message(target, reports, deliveries)
+    message = pipeline.run_message(target, reports, deliveries)
     result = {
         "week": str(target),
         "path": path,

@@ -12,8 +12,6 @@ import pytest
 import yaml
 
 from dltheory_digest.demo import DEMO_WEEK, SnapshotServer, demo_settings_overrides, write_demo_sources
-from dltheory_digest.models import SourceReport
-from dltheory_digest.weeks import Week
 
 pytestmark = pytest.mark.prefect
 
@@ -344,19 +342,3 @@ def test_two_runs_of_a_week_take_turns(
     assert lock_holder(store, f"week-{DEMO_WEEK}") is None
     texts = [Path(s.result()["path"]).read_text(encoding="utf-8") for s in (states[0], second)]
     assert texts[0] == texts[1]
-
-
-def test_the_final_state_message_names_failed_sources_and_mail() -> None:
-    from flows.weekly_digest import ALL_OK, run_message
-
-    week = Week.parse("2026-W47")
-    ok = SourceReport("arxiv", "arxiv_rss", fetched=1)
-    broken = SourceReport("blog", "feed", error="[blog] HTTP 500")
-    sent = {"reader": "a@example.org", "status": "sent"}
-    bounced = {"reader": "b@example.org", "status": "failed"}
-    assert run_message(week, [ok, ok], [sent]) == f"2026-W47: 2 sources, {ALL_OK}"
-    assert run_message(week, [ok, broken], []) == "2026-W47: 1 of 2 sources failed: blog"
-    assert run_message(week, [broken], [bounced]) == (
-        "2026-W47: every source failed; mail failed for 1 reader(s): b@example.org"
-    )
-    assert not run_message(week, [ok], [bounced]).endswith(ALL_OK)

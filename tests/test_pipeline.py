@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from dltheory_digest import digest as dg
+from dltheory_digest import pipeline
 from dltheory_digest.config import SourceSpec
 from dltheory_digest.digest.text import md_text
 from dltheory_digest.fetch import PoliteClient
@@ -23,6 +24,7 @@ from dltheory_digest.pipeline import (
     source_pages,
 )
 from dltheory_digest.sources import PlanContext
+from dltheory_digest.weeks import Week
 
 FEED = b"""<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0"><channel><title>Blog</title><link>https://blog.example.org/</link>
@@ -396,3 +398,17 @@ def test_run_parameters_are_checked_by_the_rules_the_cli_applies(tmp_path: Path)
         assert raised.value.field == field
     with pytest.raises(ConfigError, match=r"parameter sources: no enabled sources in .*sources\.yaml"):
         check_run_parameters(settings, [off], week=None, sources=None, since=None, now=now)
+
+
+def test_the_final_state_message_names_failed_sources_and_mail() -> None:
+    week = Week.parse("2026-W47")
+    ok = SourceReport("arxiv", "arxiv_rss", fetched=1)
+    broken = SourceReport("blog", "feed", error="[blog] HTTP 500")
+    sent = {"reader": "a@example.org", "status": "sent"}
+    bounced = {"reader": "b@example.org", "status": "failed"}
+    assert pipeline.run_message(week, [ok, ok], [sent]) == f"2026-W47: 2 sources, {pipeline.ALL_OK}"
+    assert pipeline.run_message(week, [ok, broken], []) == "2026-W47: 1 of 2 sources failed: blog"
+    assert pipeline.run_message(week, [broken], [bounced]) == (
+        "2026-W47: every source failed; mail failed for 1 reader(s): b@example.org"
+    )
+    assert not pipeline.run_message(week, [ok], [bounced]).endswith(pipeline.ALL_OK)

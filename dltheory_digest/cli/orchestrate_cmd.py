@@ -103,8 +103,8 @@ def refresh(
     from prefect.flow_runs import wait_for_flow_run
     from prefect.settings import PREFECT_API_URL, PREFECT_UI_URL
 
+    from dltheory_digest import pipeline
     from flows.deployments import FLOW_NAME, MANUAL
-    from flows.weekly_digest import ALL_OK
 
     name = f"{FLOW_NAME}/{MANUAL}"
     not_served = (
@@ -146,7 +146,7 @@ def refresh(
     if state and state.message:
         console.print(escape(state.message), highlight=False)
     # as a local refresh: exit 1 when the run failed, or a source or a reader's mail did
-    if not state or not state.is_completed() or not (state.message or "").endswith(ALL_OK):
+    if not state or not state.is_completed() or not (state.message or "").endswith(pipeline.ALL_OK):
         raise typer.Exit(code=1)
 
 
