@@ -51,16 +51,26 @@ def ledger_entry(cluster: PaperCluster, week: str) -> LedgerEntry:
     )
 
 
+# Prefix of the ledger rows that record a sent paper under its DOI and title as well
+# (`ledger_entries`); only a cluster without an arXiv id looks them up.
+ALIAS = "alias:"
+
+
 def history_keys(cluster: PaperCluster) -> tuple[str, ...]:
-    """Ledger keys under which this paper may have been sent: its key, its DOI key, its title key.
+    """Ledger keys under which this paper may have been sent: its key, its DOI key, its title key,
+    and for a paper without an arXiv id also the aliases of papers sent before.
 
     A paper first sent through a mention ("title:<normalized title>", "doi:<doi>") keeps being
-    recognized once arXiv metadata gives it an "arxiv:<id>" key. Load the history for all of them.
+    recognized once arXiv metadata gives it an "arxiv:<id>" key. A mention that nothing resolved
+    to an arXiv id may be an arXiv paper sent before, which its aliases recognize; an arXiv paper
+    never goes by them, so another paper that happens to share a sent paper's title is still new.
     """
     keys = [cluster.paper.key]
-    if cluster.paper.doi:
-        keys.append(f"doi:{cluster.paper.doi}")
-    keys.append(f"title:{normalize_title(cluster.paper.title)}")
+    doi_key = f"doi:{cluster.paper.doi}" if cluster.paper.doi else None
+    title_key = f"title:{normalize_title(cluster.paper.title)}"
+    keys += [k for k in (doi_key, title_key) if k]
+    if not cluster.paper.arxiv_id:
+        keys += [ALIAS + k for k in (doi_key, title_key) if k]
     return tuple(dict.fromkeys(keys))
 
 
@@ -69,11 +79,11 @@ _MIN_ALIAS_WORDS = 4
 
 
 def ledger_entries(cluster: PaperCluster, week: str) -> list[LedgerEntry]:
-    """`ledger_entry` plus the same row under the paper's other keys (its DOI, a specific title).
+    """`ledger_entry` plus the same row under the paper's aliases: its DOI and a specific title.
 
     A paper sent as an arXiv paper may come back as a journal DOI link or a title-only mention
-    that nothing resolves to its arXiv id; those are looked up by `history_keys` under
-    "doi:" / "title:" keys, so recording the paper under them too keeps it from being new twice.
+    that nothing resolves to its arXiv id; `history_keys` of such a mention looks up these
+    aliases, so the paper is not new twice.
     """
     entry = ledger_entry(cluster, week)
     title = normalize_title(cluster.paper.title)
@@ -81,7 +91,7 @@ def ledger_entries(cluster: PaperCluster, week: str) -> list[LedgerEntry]:
     if len(title.split()) >= _MIN_ALIAS_WORDS:
         aliases.append(f"title:{title}")
     return [entry] + [
-        replace(entry, paper_key=key) for key in dict.fromkeys(aliases) if key != entry.paper_key
+        replace(entry, paper_key=ALIAS + key) for key in dict.fromkeys(aliases) if key != entry.paper_key
     ]
 
 

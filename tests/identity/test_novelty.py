@@ -227,8 +227,8 @@ def test_an_arxiv_paper_coming_back_as_a_doi_link_or_a_bare_title_is_not_new_aga
     sent = [e for c in week1 for e in ledger_entries(c, "2026-W46")]
     assert {e.paper_key for e in sent} == {
         "arxiv:1912.02292",
-        "doi:10.1088/1742-5468/ac3a74",
-        "title:deep double descent where bigger models and more data hurt",
+        "alias:doi:10.1088/1742-5468/ac3a74",
+        "alias:title:deep double descent where bigger models and more data hurt",
     }
     record_week(store, "2026-W46", sent)
     # week 2: a journal link and a reading-list title, neither resolved to the arXiv id
@@ -260,3 +260,24 @@ def test_a_short_title_is_no_ledger_alias() -> None:
     deep = Paper(key="doi:10.1038/nature14539", title="Deep learning", doi="10.1038/nature14539")
     cluster = PaperCluster(paper=deep, sightings=(), versions=(), item_keys=())
     assert [e.paper_key for e in ledger_entries(cluster, "2026-W46")] == ["doi:10.1038/nature14539"]
+
+
+def test_another_arxiv_paper_with_a_sent_papers_title_is_still_new(store: Store) -> None:
+    first = Paper(
+        key="arxiv:2301.00001",
+        title="A Survey on Deep Learning Theory",
+        arxiv_id="2301.00001",
+        authors=("A. One",),
+    )
+    second = Paper(
+        key="arxiv:2611.00002",
+        title="A Survey on Deep Learning Theory",
+        arxiv_id="2611.00002",
+        authors=("B. Two",),
+    )
+    week1 = cluster_items([arxiv_item(first, 1)], {"2301.00001": first}, source_names=NAMES)
+    record_week(store, "2026-W46", [e for c in week1 for e in ledger_entries(c, "2026-W46")])
+    week2 = cluster_items([arxiv_item(second, 1)], {"2611.00002": second}, source_names=NAMES)
+    history = load_history(store, [k for c in week2 for k in history_keys(c)])
+    new, updated = split_by_novelty(week2, history, "2026-W47")
+    assert [c.paper.key for c in new] == ["arxiv:2611.00002"] and updated == []
