@@ -31,7 +31,7 @@ from dltheory_digest.config import SourceSpec
 from dltheory_digest.errors import ConfigError, ParseError
 from dltheory_digest.ids import abs_url, is_withdrawn, normalize_doi, parse_arxiv_id
 from dltheory_digest.models import Item, ItemKind, ParseResult, RawPage
-from dltheory_digest.sources.base import PlanContext, SourceKind
+from dltheory_digest.sources.base import PlanContext, SourceKind, as_utc
 
 API_BASE = "https://export.arxiv.org/api/query"
 # arXiv refuses a single call above 2,000 results and a query beyond 30,000.
@@ -84,8 +84,7 @@ def parse_iso(text: str | None) -> dt.datetime | None:
         moment = dt.datetime.fromisoformat(text.strip())
     except ValueError:
         return None
-    # arXiv writes "Z"; a mirror may write an offset or none: every stage compares UTC
-    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+    return as_utc(moment)  # arXiv writes "Z"; a mirror may write an offset or none
 
 
 def load_xml(content: bytes, source_id: str, what: str) -> etree._Element:

@@ -24,7 +24,7 @@ from dltheory_digest.ids import abs_url, normalize_doi, parse_arxiv_id
 from dltheory_digest.models import Item, ItemKind, ParseResult, RawPage
 from dltheory_digest.sources.arxiv_api import collapse, load_xml
 from dltheory_digest.sources.arxiv_rss import split_authors
-from dltheory_digest.sources.base import PlanContext, SourceKind
+from dltheory_digest.sources.base import PlanContext, SourceKind, as_utc
 
 OAI_BASE = "https://arxiv.org/oai"
 
@@ -102,7 +102,7 @@ def _date(text: str | None) -> dt.datetime | None:
         if len(text) == 10:
             return dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC)
         moment = dt.datetime.fromisoformat(text)
-        return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+        return as_utc(moment)
     except ValueError:
         pass
     try:

@@ -24,7 +24,7 @@ from dltheory_digest.errors import ParseError
 from dltheory_digest.ids import abs_url, is_withdrawn, normalize_doi, parse_arxiv_id
 from dltheory_digest.models import AnnounceType, Item, ItemKind, ParseResult, RawPage
 from dltheory_digest.sources.arxiv_api import _ARXIV, _ATOM, RecordStream, collapse, parse_iso
-from dltheory_digest.sources.base import PlanContext, SourceKind
+from dltheory_digest.sources.base import PlanContext, SourceKind, as_utc
 
 RSS_BASE = "https://rss.arxiv.org/rss/"
 
@@ -94,8 +94,7 @@ def _rfc822(text: str) -> dt.datetime | None:
         moment = parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError):
         return None
-    # the listing writes New York time ("-0400"); every stage compares UTC
-    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+    return as_utc(moment)  # the listing writes New York time ("-0400")
 
 
 class ArxivRssOptions(BaseModel):

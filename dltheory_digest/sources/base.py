@@ -22,6 +22,12 @@ class NoOptions(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def as_utc(moment: dt.datetime) -> dt.datetime:
+    """Every stage compares dates in UTC: a page's own offset ("-0400", "+08:00") is converted,
+    and a date without one is taken as UTC."""
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+
+
 @dataclass(frozen=True, slots=True)
 class PlanContext:
     """What a kind may use to decide what to fetch: the week window, a backfill date and its cursor."""

@@ -24,6 +24,7 @@ from bs4.element import Comment, Doctype, NavigableString, PageElement, Processi
 from markdown_it import MarkdownIt
 
 from dltheory_digest.models import Item, ParseResult, RawPage
+from dltheory_digest.sources.base import as_utc
 from dltheory_digest.sources.decode import charset_warning
 
 ZERO_ITEMS_WARNING = "0 items parsed from a {status} response"
@@ -444,5 +445,4 @@ def parse_date(text: str | None) -> dt.datetime | None:
                     parsed = None
     if parsed is None:
         return None
-    # every stage compares dates in UTC: a page's own offset (+08:00) is converted, not kept
-    return parsed.replace(tzinfo=dt.UTC) if parsed.tzinfo is None else parsed.astimezone(dt.UTC)
+    return as_utc(parsed)
