@@ -79,9 +79,10 @@ def _entries(page: RawPage, blocks: list[Block], published_text: str | None) -> 
             for link in block.links:
                 parsed = parsed or (parse_arxiv_id(link.href) if "arxiv" in link.href.lower() else None)
         if parsed is None:
-            # the entry's own id is in its 链接 field (or its first line); an id in the comment
-            # or abstract ("extends arXiv:1806.07572") is another paper
-            found = find_arxiv_ids(fields.get("link", "")) or find_arxiv_ids(head.group(2))
+            # the entry's own id is in its 链接 field (or its title line, before any field); an
+            # id in the comment or abstract ("extends arXiv:1806.07572") is another paper, also
+            # when the whole entry sits on one line
+            found = find_arxiv_ids(fields.get("link", "")) or find_arxiv_ids(english_title)
             parsed = found[0] if found else None
         if not english_title and not fields.get("zh_title"):
             continue  # an entry with only a Chinese title keeps it as its title

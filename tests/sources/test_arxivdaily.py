@@ -74,3 +74,17 @@ def test_entries_with_chinese_name_lists_no_link_or_only_a_chinese_title(fixture
     # only the Chinese title: kept, with its id
     assert (book.title, book.original_title, book.arxiv_id) == ("深度学习理论原理", None, "2106.10165")
     assert book.published == dt.datetime(2018, 10, 5, tzinfo=dt.UTC)
+
+
+def test_an_entry_on_one_line_takes_no_id_from_its_comment() -> None:
+    page = (
+        "<html><body><article class='thread-content'><div class='thread-body'>"
+        "<p>【1】 Deep Double Descent: Where Bigger Models and More Data Hurt 作者：Preetum Nakkiran, "
+        "Gal Kaplun 备注：extends arXiv:1706.03762</p>"
+        "<p>【2】 Neural Tangent Kernel arXiv:1806.07572 作者：Arthur Jacot</p>"
+        "</div></article></body></html>"
+    )
+    descent, ntk = KIND.parse_bytes(page.encode()).items
+    assert descent.title.startswith("Deep Double Descent") and descent.arxiv_id is None
+    assert descent.authors == ("Preetum Nakkiran", "Gal Kaplun")
+    assert ntk.arxiv_id == "1806.07572"  # an id on the title line is the entry's own
