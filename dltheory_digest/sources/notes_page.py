@@ -570,7 +570,10 @@ class MentionCollector:
             index = self._seen[seen_key]
             first = self.items[index]
             if item.version and (first.version or 0) < item.version:
-                self.items[index] = dataclasses.replace(first, version=item.version)
+                # with the link that names that version, so the two agree
+                self.items[index] = dataclasses.replace(
+                    first, version=item.version, url=item.url or first.url
+                )
             return
         self._seen[seen_key] = len(self.items)
         self.items.append(item)

@@ -365,6 +365,9 @@ def test_table_rows_schemeless_links_repeats_and_bracketed_links(fixtures_dir: P
             "global convergence",
         ),
     ]
+    # and the link it keeps names that version
+    repeated = next(m for m in result.items if m.arxiv_id == "1611.03530")
+    assert repeated.url == "https://arxiv.org/abs/1611.03530v2"
 
 
 def test_same_bytes_give_the_same_items(fixtures_dir: Path) -> None:
