@@ -297,9 +297,20 @@ def _same_person(a: tuple[str, str], b: tuple[str, str]) -> bool:
         return True
     if Indel.normalized_similarity(wa, wb) >= 0.85:
         return True
-    if len(wa) == len(wb) and wa in wb + wb:
+    if _swapped(a, b):
         return True  # family name first on one side only: "Wu Lei" / "Lei Wu"
     return (len(sa) >= 4 and sa in wb) or (len(sb) >= 4 and sb in wa)
+
+
+def _swapped(a: tuple[str, str], b: tuple[str, str]) -> bool:
+    """The same two names in the other order: what one calls the family name (its last name)
+    is the other's given name, and the other way round ("Lei Wu" / "Wu Lei"); the same letters
+    cut at another place ("Ian Tan" / "Tania N") are another person."""
+    (surname_a, whole_a), (surname_b, whole_b) = a, b
+    if not (surname_a and surname_b and whole_a.endswith(surname_a) and whole_b.endswith(surname_b)):
+        return False
+    given_a, given_b = whole_a[: -len(surname_a)], whole_b[: -len(surname_b)]
+    return bool(given_a) and given_a == surname_b and given_b == surname_a
 
 
 def _author_overlap(a: tuple[tuple[str, str], ...], b: tuple[tuple[str, str], ...]) -> int:

@@ -583,6 +583,10 @@ def test_a_chinese_name_in_family_name_first_order_is_the_same_person() -> None:
     assert same(match_clusters([full, short]))
     other = dataclasses.replace(short, authors=("Wu Jun",))
     assert not same(match_clusters([full, other]))
+    # the same letters turned at another place are another person ("Ian Tan" / "Tania N")
+    tan = dataclasses.replace(full, authors=("Ian Tan",))
+    tania = dataclasses.replace(short, authors=("Tania N",))
+    assert not same(match_clusters([tan, tania]))
 
 
 def test_a_publisher_page_url_does_not_make_a_second_doi() -> None:
