@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
+import time
 from typing import Annotated, Any, cast
 
 import httpx
@@ -100,7 +100,6 @@ def refresh(
     from prefect.client.schemas.objects import FlowRun
     from prefect.deployments import run_deployment
     from prefect.exceptions import ObjectNotFound
-    from prefect.flow_runs import wait_for_flow_run
     from prefect.settings import PREFECT_API_URL, PREFECT_UI_URL
 
     from dltheory_digest import pipeline
@@ -136,7 +135,7 @@ def refresh(
     )
     console.print("waiting for it to finish (Ctrl-C stops waiting, not the run)")
     try:
-        flow_run = asyncio.run(wait_for_flow_run(flow_run.id, timeout=None))
+        flow_run = _wait_for(flow_run)
     except KeyboardInterrupt:
         raise typer.Exit(code=130) from None
     state = flow_run.state
@@ -148,6 +147,20 @@ def refresh(
     # as a local refresh: exit 1 when the run failed, or a source or a reader's mail did
     if not state or not state.is_completed() or not (state.message or "").endswith(pipeline.ALL_OK):
         raise typer.Exit(code=1)
+
+
+def _wait_for(flow_run: Any, every: float = 2.0) -> Any:
+    """The flow run once it has reached a final state. Polled: Prefect's event-based wait does not
+    hear the end of a run whose process reports to the API without its event stream (a run
+    served from `serve`'s temporary server), and then waits for ever."""
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        while True:
+            flow_run = client.read_flow_run(flow_run.id)
+            if flow_run.state is not None and flow_run.state.is_final():
+                return flow_run
+            time.sleep(every)
 
 
 @app.command()
