@@ -138,12 +138,8 @@ def test_a_source_task_that_raises_is_retried_then_reported(
     calls: list[str] = []
 
     def store_hiccups(spec: Any, client: Any, ctx: Any) -> pipeline.Collected:
-        """offconvex meets a locked store once; windows-on-theory every time; the notes page hangs."""
+        """offconvex and the notes page meet a locked store once; windows-on-theory every time."""
         calls.append(spec.id)
-        if spec.id == "notes-theory-of-deep-learning":
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:  # Python-level, so Prefect's timeout can stop it
-                time.sleep(0.05)
         if spec.id == "windows-on-theory" or calls.count(spec.id) == 1:
             raise OperationalError("INSERT INTO rate_limits", {}, Exception("database is locked"))
         return real(spec, client, ctx)
@@ -151,8 +147,7 @@ def test_a_source_task_that_raises_is_retried_then_reported(
     monkeypatch.setattr(pipeline, "collect_source", store_hiccups)
     # the production delays (10 s, 60 s) are what an operator wants, not what a test can wait for
     assert module.collect_task.retries == 2
-    # likewise its hour-long timeout
-    fast = module.collect_task.with_options(retry_delay_seconds=0, timeout_seconds=5)
+    fast = module.collect_task.with_options(retry_delay_seconds=0)
     monkeypatch.setattr(module, "collect_task", fast)
     state = module.weekly_digest(
         week=DEMO_WEEK,
@@ -163,21 +158,15 @@ def test_a_source_task_that_raises_is_retried_then_reported(
     )
     assert state.is_completed()
     result = state.result()
-    assert result["failed_sources"] == ["windows-on-theory", "notes-theory-of-deep-learning"]
-    assert (
-        state.message
-        == f"{DEMO_WEEK}: 2 of 3 sources failed: windows-on-theory, notes-theory-of-deep-learning"
-    )
+    assert result["failed_sources"] == ["windows-on-theory"]
+    assert state.message == f"{DEMO_WEEK}: 1 of 3 sources failed: windows-on-theory"
     reports = {r["source"]: r for r in result["reports"]}
     assert reports["offconvex"]["error"] is None and reports["offconvex"]["parsed"] > 0
     error = reports["windows-on-theory"]["error"]
     assert error.startswith("[windows-on-theory] Failed after 3 attempt(s): OperationalError: ")
     assert "database is locked" in error
-    # a timed-out source is not retried: it would only spend its hour again
-    hung = reports["notes-theory-of-deep-learning"]["error"]
-    assert hung.startswith("[notes-theory-of-deep-learning] TimedOut after 1 attempt(s): TaskRunTimeoutError")
     assert sorted(calls) == [
-        "notes-theory-of-deep-learning",
+        *["notes-theory-of-deep-learning"] * 2,
         "offconvex",
         "offconvex",
         *["windows-on-theory"] * 3,
@@ -194,7 +183,7 @@ def test_a_source_task_that_raises_is_retried_then_reported(
     assert counts == {
         "collect-offconvex": (2, "Completed"),
         "collect-windows-on-theory": (3, "Failed"),
-        "collect-notes-theory-of-deep-learning": (1, "TimedOut"),
+        "collect-notes-theory-of-deep-learning": (2, "Completed"),
     }
 
 
@@ -302,7 +291,6 @@ def test_two_runs_of_a_week_take_turns(
 ) -> None:
     """A manual refresh started during the scheduled run of its week waits for that run."""
     import threading
-    import time
 
     import flows.weekly_digest as module
     from dltheory_digest import pipeline
