@@ -56,6 +56,16 @@ def load_week(settings: Settings, store: Store | None, week: str) -> Digest | st
     return None
 
 
+def no_digest_error(settings: Settings, week: str) -> str:
+    """Where `load_week` looked, by full path, and how to point it at a digest written elsewhere."""
+    looked_in = settings.output_dir.resolve() / f"{week}.md"
+    return (
+        f"[bold red]error:[/] no digest for {week} in the store or at {escape(str(looked_in))}; "
+        "a digest written elsewhere (`demo --output-dir DIR`) is found by setting output_dir "
+        "to that directory (DLTHEORY_OUTPUT_DIR=DIR, or output_dir in the settings file)"
+    )
+
+
 def make_translator(settings: Settings, store: Store | None = None) -> Any:
     """The language stage's Translator (caching in the store) for zh/ar editions, or None when the
     language stage cannot load: editions then fall back to English and say so."""
@@ -93,7 +103,9 @@ SEND_HELP = (
     "and so are readers another run is mailing at that moment. When only the week's Markdown is "
     "available (after `demo`, or an outputs/<week>.md file without the store's digest), readers "
     "with filters or a zh/ar edition are held back: nothing is sent to them and the command exits 1; "
-    "`run --week` rebuilds the digest, or --force sends them the Markdown as it is."
+    "`run --week` rebuilds the digest, or --force sends them the Markdown as it is.\n\n"
+    "While the week is under way its configured readers are held back too (exit 1): mailed now, "
+    "they would get part of the week and then be skipped. --dry-run applies the same rules."
 )
 
 
@@ -107,7 +119,10 @@ def send(
     resend: Annotated[
         bool, typer.Option("--resend", help="send again to readers who already have it")
     ] = False,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="build each edition, send nothing")] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="build each edition and show who `send` would mail, send nothing"),
+    ] = False,
     force: Annotated[
         bool,
         typer.Option(
@@ -133,19 +148,33 @@ def send(
     if not parsed_week.has_started(settings.zone):
         err_console.print(f"[bold red]error:[/] no digest for {week}: the week has not started yet")
         raise typer.Exit(code=1)
-    if not dry_run:
-        # as in `run`: mailed now, a reader would get part of the week and then be skipped
-        reason = pipeline.readers_held_back(settings, parsed_week)
-        recipients, kept_back = pipeline.split_recipients(settings, recipients, reason)
-        if kept_back:
-            err_console.print(
-                f"error: not sent to {', '.join(kept_back)}: {reason}"
-                + ("" if recipients else " (--to ADDR mails an address that is not a reader now)"),
-                markup=False,
-            )
-        if not recipients:
-            raise typer.Exit(code=1)
-        readers = mail.readers_for(settings, recipients)
+    # as in `run`: mailed now, a reader would get part of the week and then be skipped; a dry run
+    # applies the same rule, so it shows what `send` would do
+    reason = pipeline.readers_held_back(settings, parsed_week)
+    recipients, kept_back = pipeline.split_recipients(settings, recipients, reason)
+    languages = {r.email.lower(): r.language for r in settings.readers}
+    held_back = [
+        mail.DeliveryResult(
+            reader=a,
+            week=week,
+            status="held",
+            message_id="",
+            language=languages.get(a.lower(), "en"),
+            note=reason,
+        )
+        for a in kept_back
+    ]
+    if kept_back:
+        err_console.print(
+            f"error: {'send would not mail' if dry_run else 'not sent to'} {', '.join(kept_back)}: {reason}"
+            + ("" if recipients else " (--to ADDR mails an address that is not a reader now)"),
+            markup=False,
+        )
+    if not recipients:
+        if dry_run:
+            print_results(held_back)
+        raise typer.Exit(code=1)
+    readers = mail.readers_for(settings, recipients)
     try:
         smtp = mail.SmtpSettings.from_settings(settings)
     except ConfigError as exc:
@@ -159,8 +188,7 @@ def send(
         stored = load_week(settings, store, week)
         if stored is None:
             err_console.print(
-                f"[bold red]error:[/] no digest for {week} in the store or in {settings.output_dir}: "
-                f"run `dltheory-digest run --week {week}` first"
+                no_digest_error(settings, week) + f"; or run `dltheory-digest run --week {week}` first"
             )
             raise typer.Exit(code=1)
         if isinstance(stored, str):
@@ -189,7 +217,7 @@ def send(
             )
     finally:
         store.close()
-    print_results(results)
+    print_results(held_back + results)
     held = [r.reader for r in results if r.status == "held"]
     if held:
         err_console.print(
@@ -203,7 +231,7 @@ def send(
             f"[bold red]error:[/] the SMTP server failed ({escape(down.error or '')}); the remaining "
             "readers were recorded as failed without being tried"
         )
-    if any(not r.ok for r in results):
+    if kept_back or any(not r.ok for r in results):
         raise typer.Exit(code=1)
 
 
@@ -233,9 +261,7 @@ def preview(
     try:
         stored = load_week(settings, store, week)
         if stored is None:
-            err_console.print(
-                f"[bold red]error:[/] no digest for {week} in the store or in {settings.output_dir}"
-            )
+            err_console.print(no_digest_error(settings, week))
             raise typer.Exit(code=1)
         if isinstance(stored, str):
             if chosen is not None and mail.needs_stored_digest(chosen):

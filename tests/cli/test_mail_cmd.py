@@ -251,3 +251,90 @@ def test_preview_of_a_markdown_only_week_refuses_an_edition_it_cannot_make(
     # a directory given as the output file: one line, no traceback
     into_dir = runner.invoke(app, ["preview", "--week", WEEK, "-o", str(tmp_path)])
     assert into_dir.exit_code == 2 and "cannot write" in into_dir.output
+
+
+def test_a_dry_run_of_an_unfinished_week_holds_back_the_readers_as_send_does(
+    smtp_env: Mailbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import datetime as dt
+
+    from dltheory_digest import weeks
+
+    settings = load_settings()
+    settings.output_dir.mkdir(parents=True, exist_ok=True)
+    (settings.output_dir / f"{WEEK}.md").write_text(dg.render_markdown(sample_digest()), encoding="utf-8")
+    during = dt.datetime(2026, 11, 22, 12, tzinfo=dt.UTC)  # Sunday of 2026-W47
+    monkeypatch.setattr(weeks, "_now", lambda now=None: now or during)
+
+    dry = runner.invoke(app, ["send", "--week", WEEK, "--dry-run", "--force"])
+    real = runner.invoke(app, ["send", "--week", WEEK, "--force"])
+    assert dry.exit_code == real.exit_code == 1
+    for result in (dry, real):
+        assert f"ada@example.org, kernel@example.org: {WEEK} is not over" in result.output
+    table = " ".join(dry.output.split())
+    assert "held" in table and "dry-run" not in table and "sent unfiltered" not in table
+    assert "send would not mail ada@example.org" in dry.output
+
+    # a configured reader and another address: the reader waits, the other is (would be) mailed
+    mixed = ["send", "--week", WEEK, "--to", "lin@example.org", "--to", "ada@example.org"]
+    dry_mixed = runner.invoke(app, [*mixed, "--dry-run"])
+    assert dry_mixed.exit_code == 1 and "send would not mail ada@example.org" in dry_mixed.output
+    rows = {
+        line.split("│")[1].strip(): line
+        for line in dry_mixed.output.splitlines()
+        if line.startswith("│") and "@" in line
+    }
+    assert "dry-run" in rows["lin@example.org"] and "held" in rows["ada@example.org"]
+    assert smtp_env.received == [] and ledger_of_week() == []
+    real_mixed = runner.invoke(app, mixed)
+    assert real_mixed.exit_code == 1 and "not sent to ada@example.org" in real_mixed.output
+    assert [r for m in smtp_env.received for r in m.recipients] == ["lin@example.org"]
+
+
+def test_a_missing_digest_names_the_directory_searched_and_the_setting(
+    smtp_env: Mailbox, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    elsewhere = tmp_path / "demo-out"  # as `demo --output-dir` leaves it: only the Markdown file
+    elsewhere.mkdir()
+    (elsewhere / f"{WEEK}.md").write_text(dg.render_markdown(sample_digest()), encoding="utf-8")
+    searched = load_settings().output_dir.resolve() / f"{WEEK}.md"
+    for command in (["send", "--week", WEEK], ["preview", "--week", WEEK, "-o", str(tmp_path / "p.html")]):
+        missing = runner.invoke(app, command)
+        assert missing.exit_code == 1
+        assert f"no digest for {WEEK} in the store or at {searched}" in missing.output
+        assert "DLTHEORY_OUTPUT_DIR" in missing.output and "output_dir" in missing.output
+
+    monkeypatch.setenv("DLTHEORY_OUTPUT_DIR", str(elsewhere))  # the hint, followed
+    found = runner.invoke(app, ["send", "--week", WEEK, "--force"])
+    assert found.exit_code == 0, found.output
+    assert sorted(r for m in smtp_env.received for r in m.recipients) == [
+        "ada@example.org",
+        "kernel@example.org",
+    ]
+
+
+def test_the_markdown_fallback_skips_a_reader_who_has_the_week_and_resends_with_a_new_id(
+    smtp_env: Mailbox,
+) -> None:
+    """Delivered from the stored digest, then only the Markdown file left: the ledger still rules."""
+    path = stored_week()
+    first = runner.invoke(app, ["send", "--week", WEEK, "--to", "ada@example.org"])
+    assert first.exit_code == 0, first.output
+    settings = load_settings()
+    store = open_store(settings.resolved_store_url)
+    try:
+        with store.begin() as conn:  # keep only outputs/<week>.md, as after `demo`
+            from dltheory_digest.store.schema import digests
+
+            conn.execute(digests.delete())
+    finally:
+        store.close()
+    assert path.is_file()
+
+    again = runner.invoke(app, ["send", "--week", WEEK, "--to", "ada@example.org"])
+    assert again.exit_code == 0, again.output
+    assert "skipped" in again.output and len(smtp_env.received) == 1
+    resent = runner.invoke(app, ["send", "--week", WEEK, "--to", "ada@example.org", "--resend"])
+    assert resent.exit_code == 0, resent.output
+    ids = [m["Message-ID"] for m in smtp_env.to("ada@example.org")]
+    assert len(ids) == 2 and ids[0] != ids[1] and ids[1].endswith(".1@example.org>")
