@@ -57,9 +57,10 @@ DEFAULT_CONTACT = "https://github.com/dltheory-digest/dltheory-digest"
 # The product token robots.txt groups are matched against.
 ROBOTS_AGENT = "dltheory-digest"
 ROBOTS_ERROR = "disallowed by robots.txt"
-# RFC 9309 §2.3.1.4: a robots.txt that cannot be read (5xx, network error) forbids the whole
-# site until it can be read again; a missing one (4xx) allows everything. 429 is read as
-# "unreachable" too: it says we are too fast, not that there are no rules.
+# RFC 9309 §2.3.1.4: a robots.txt that cannot be read (5xx) forbids the whole site until it
+# can be read again; a missing one (4xx) allows everything. 429 is read as "unreachable" too:
+# it says we are too fast, not that there are no rules. A site that does not answer at all
+# (DNS, refused, TLS, timeout) is reported as unreachable (SiteUnreachable), not as a refusal.
 ROBOTS_UNREADABLE = "robots.txt could not be read"
 # RFC 9309 §2.5: a crawler must parse at least the first 500 KiB of a robots.txt; a longer
 # one is read up to this cap and parsed up to its last whole line.
@@ -307,7 +308,40 @@ class HTTPStatusError(FetchError):
 
 
 class RobotsUnreadable(RobotsDisallowed):
-    """robots.txt answered 5xx/429 or could not be reached: the site is off limits for now (RFC 9309)."""
+    """robots.txt answered 5xx/429 or could not be parsed: the site is off limits for now (RFC 9309)."""
+
+
+class SiteUnreachable(FetchError):
+    """The site did not answer its robots.txt at all (DNS, refused, TLS, timeout): a network
+    failure like any other, so callers stop on it instead of reading it as a robots refusal."""
+
+
+# Words of the OS resolver and socket errors, mapped to what a user would say.
+_NETWORK_REASONS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (
+        (
+            "name or service not known",
+            "nodename nor servname",
+            "temporary failure in name resolution",
+            "no address associated",
+            "getaddrinfo failed",
+        ),
+        "name not found",
+    ),
+    (("connection refused", "actively refused"), "connection refused"),
+)
+
+
+def unreachable_message(host: str, exc: httpx.TransportError) -> str:
+    """E.g. `cannot reach HOST: name not found (ConnectError)`; the library's words if not known."""
+    raw = str(exc).strip()
+    lowered = raw.lower()
+    reason = next((said for words, said in _NETWORK_REASONS if any(w in lowered for w in words)), None)
+    if reason is None and isinstance(exc, httpx.TimeoutException):
+        reason = "timed out"
+    reason = reason or raw
+    kind = type(exc).__name__
+    return f"cannot reach {host}: {reason} ({kind})" if reason else f"cannot reach {host} ({kind})"
 
 
 class _TooLarge(Exception):
@@ -371,10 +405,12 @@ def _is_retryable(status: int) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class _RobotsVerdict:
-    """What an origin's robots.txt says: its rules, allow-all (no rules), or unreadable (why)."""
+    """What an origin's robots.txt says: its rules, allow-all (no rules), unreadable (why), or
+    unreachable (the network failure, worded by unreachable_message)."""
 
     rules: Protego | None = None
     unreadable: str | None = None
+    unreachable: str | None = None
 
 
 class PoliteClient:
@@ -382,7 +418,8 @@ class PoliteClient:
 
     `get` returns a RawPage for a final status below 400 and raises FetchError otherwise
     (HTTPStatusError, with the page, for an HTTP error status; RobotsDisallowed when
-    robots.txt forbids the URL, RobotsUnreadable when robots.txt could not be read). Every
+    robots.txt forbids the URL, RobotsUnreadable when robots.txt answered 5xx/429,
+    SiteUnreachable when the site did not answer its robots.txt at all). Every
     request it makes, including robots.txt, retries and redirect hops, is appended to
     `records` and passed to `on_record`.
 
@@ -562,6 +599,9 @@ class PoliteClient:
 
     def _check_robots(self, verdict: _RobotsVerdict, url: str, source_id: str) -> None:
         """Raise (after recording the refusal) when robots.txt forbids `url` or could not be read."""
+        if verdict.unreachable is not None:
+            self._record(FetchRecord(source_id, url, None, 0, 0.0, False, verdict.unreachable, _utcnow()))
+            raise SiteUnreachable(source_id, f"{verdict.unreachable}: {url}", url=url)
         if verdict.unreadable is not None:
             why = f"{ROBOTS_UNREADABLE} ({verdict.unreadable}), so the site is treated as disallowed"
             self._record(FetchRecord(source_id, url, None, 0, 0.0, False, why, _utcnow()))
@@ -807,7 +847,7 @@ class PoliteClient:
             if origin in self._robots:
                 return self._robots[origin]
             verdict = self._fetch_robots(origin, target.host, source_id, politeness)
-            if verdict.unreadable is None:
+            if verdict.unreadable is None and verdict.unreachable is None:
                 # an unreadable robots.txt (a 503, a network blip) is asked again by the next
                 # URL of the site, so one failure does not shut the site for the whole run
                 with self._robots_guard:
@@ -851,7 +891,10 @@ class PoliteClient:
             except _TooSlow as exc:
                 status, size = exc.status, exc.size
                 verdict = _RobotsVerdict(unreadable=f"still arriving after {exc.elapsed:.0f} s")
-            except httpx.RequestError as exc:
+            except httpx.TransportError as exc:
+                verdict = _RobotsVerdict(unreachable=unreachable_message(host, exc))
+                error = verdict.unreachable
+            except httpx.RequestError as exc:  # too many redirects, an undecodable body
                 verdict = _RobotsVerdict(unreadable=f"{type(exc).__name__}: {exc}".rstrip(": "))
         if verdict.unreadable is not None:
             error = f"{ROBOTS_UNREADABLE} ({verdict.unreadable}): every URL of the site is disallowed"

@@ -37,6 +37,7 @@ from dltheory_digest.fetch import (
     LocalLimiter,
     PoliteClient,
     RobotsUnreadable,
+    SiteUnreachable,
     limiter_slot,
     user_agent,
 )
@@ -832,7 +833,7 @@ def test_a_robots_txt_that_recovers_lets_the_site_be_fetched(server: LocalServer
     assert page.status == 200 and len(server.hits("/feed.xml")) == 1
 
 
-def test_unreachable_robots_txt_disallows_but_arxiv_interfaces_stay_exempt() -> None:
+def test_unreachable_site_fails_but_arxiv_interfaces_stay_exempt() -> None:
     asked: list[str] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -844,14 +845,81 @@ def test_unreachable_robots_txt_disallows_but_arxiv_interfaces_stay_exempt() -> 
         return httpx.Response(200, content=b"<feed/>")
 
     with PoliteClient(transport=httpx.MockTransport(handler), limiter=RecordingLimiter()) as client:
-        with pytest.raises(RobotsUnreadable) as info:
+        with pytest.raises(SiteUnreachable) as info:
             client.get("https://blog.example/feed", source_id="blog")
         api = client.get("https://export.arxiv.org/api/query?id_list=2106.10165", source_id="arxiv-api")
         with pytest.raises(RobotsUnreadable):  # not a machine interface: robots.txt governs it
             client.get("https://export.arxiv.org/abs/2106.10165", source_id="arxiv-api")
-    assert "robots.txt could not be read (ConnectError: connection refused)" in str(info.value)
+    assert str(info.value) == (
+        "[blog] cannot reach blog.example: connection refused (ConnectError): https://blog.example/feed"
+    )
     assert api.content == b"<feed/>"
     assert asked == ["blog.example/robots.txt", "export.arxiv.org/api/query", "export.arxiv.org/robots.txt"]
+
+
+def test_a_site_that_cannot_be_resolved_fails_as_a_network_error_naming_the_host() -> None:
+    """DNS failure on robots.txt: the page fails as unreachable, not as a robots refusal."""
+    asked: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        asked.append(request.url.path)
+        raise httpx.ConnectError("[Errno -2] Name or service not known", request=request)
+
+    with PoliteClient(transport=httpx.MockTransport(handler), limiter=RecordingLimiter()) as client:
+        for path in ("/feed.xml", "/archive"):
+            with pytest.raises(SiteUnreachable) as info:
+                client.get(f"https://offconvex.org{path}", source_id="offconvex")
+    error = info.value
+    assert isinstance(error, FetchError) and not isinstance(error, RobotsDisallowed)
+    assert (error.source_id, error.url, error.status) == ("offconvex", "https://offconvex.org/archive", None)
+    assert (
+        error.detail
+        == "cannot reach offconvex.org: name not found (ConnectError): https://offconvex.org/archive"
+    )
+    assert "robots" not in str(error)
+    # not kept for the run: each URL asks robots.txt again, and no page was requested
+    assert asked == ["/robots.txt", "/robots.txt"]
+    assert [(r.url, r.status, r.error) for r in client.records] == [
+        (f"https://offconvex.org{path}", None, "cannot reach offconvex.org: name not found (ConnectError)")
+        for path in ("/robots.txt", "/feed.xml", "/robots.txt", "/archive")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("failure", "expected"),
+    [
+        (httpx.ConnectTimeout(""), "cannot reach slow.example: timed out (ConnectTimeout)"),
+        (
+            httpx.ConnectError("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed"),
+            "cannot reach slow.example: [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed "
+            "(ConnectError)",
+        ),
+        (httpx.RemoteProtocolError(""), "cannot reach slow.example (RemoteProtocolError)"),
+    ],
+)
+def test_timeouts_and_tls_failures_on_robots_txt_read_as_unreachable(
+    failure: httpx.TransportError, expected: str
+) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise failure
+
+    client = PoliteClient(transport=httpx.MockTransport(handler), limiter=RecordingLimiter())
+    with client, pytest.raises(SiteUnreachable) as info:
+        client.get("https://slow.example/feed", source_id="blog")
+    assert info.value.detail == f"{expected}: https://slow.example/feed"
+
+
+def test_a_503_robots_txt_still_reads_as_unreadable_not_unreachable() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(503 if request.url.path == "/robots.txt" else 200, content=b"<rss/>")
+
+    client = PoliteClient(transport=httpx.MockTransport(handler), limiter=RecordingLimiter())
+    with client, pytest.raises(RobotsUnreadable) as info:
+        client.get("https://busy.example/feed", source_id="blog")
+    assert not isinstance(info.value, SiteUnreachable)
+    assert info.value.detail == (
+        "robots.txt could not be read (HTTP 503), so the site is treated as disallowed: https://busy.example/feed"
+    )
 
 
 def test_add_record_joins_the_client_records() -> None:
