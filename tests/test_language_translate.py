@@ -487,3 +487,101 @@ def test_localize_items_keeps_only_the_original_of_a_discarded_translation(packa
     # a rerun answered by the cache says the same (the week's file stays byte-identical)
     again = localize_items([post, glossary_only], Translator(packages_dir=packages_dir, cache=cache))
     assert (again.items, again.notes, again.new_translations) == (result.items, result.notes, 0)
+
+
+def _installed_copy(archive: Path, where: Path) -> Path:
+    """A private install of a tiny package (the session one must stay intact); its folder."""
+    return install_from_file(archive, where).path
+
+
+def test_a_package_without_its_model_is_treated_as_missing(
+    tiny_packages: dict[str, Path], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    where = tmp_path / "packages"
+    folder = _installed_copy(tiny_packages["zh"], where)
+    (folder / "model" / "model.bin").unlink()  # an interrupted install
+    [info] = installed_packages(where)
+    assert info.problem == "model.bin missing"
+    translator = Translator(packages_dir=where)
+    assert not translator.available("zh", "en")
+    with caplog.at_level(logging.WARNING, logger="dltheory_digest.language"):
+        results = translator.translate_many(ZH_TEXTS, "zh", "en")
+        again = translator.translate_many(ZH_TEXTS[:1], "zh", "en")
+    note = (
+        "untranslated: argos zh→en 0.1 is broken (model.bin missing); "
+        "reinstall it with `dltheory-digest models install zh`"
+    )
+    assert [(r.english, r.model, r.note) for r in results] == [(t, None, note) for t in ZH_TEXTS]
+    assert again[0].note == note
+    [warning] = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert "argos zh→en 0.1" in warning and "model.bin missing" in warning and str(folder) in warning
+    # the language stage over items completes and says why, as for a missing model
+    item = Item("zhihu", ItemKind.POST, "深度学习理论阅读清单", lang="zh")
+    localized = localize_items([item], Translator(packages_dir=where))
+    assert localized.items[0].title_en is None and localized.items[0].english_title == item.title
+    assert localized.notes == (note,) and localized.models == ()
+
+
+def test_a_corrupt_model_that_fails_to_load_is_treated_as_missing(
+    tiny_packages: dict[str, Path], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    where = tmp_path / "packages"
+    folder = _installed_copy(tiny_packages["zh"], where)
+    (folder / "model" / "model.bin").write_bytes(b"not a CTranslate2 model")
+    [info] = installed_packages(where)
+    assert info.problem is None  # the files look whole: only loading tells
+    translator = Translator(packages_dir=where, cache=MemoryTranslationCache())
+    with caplog.at_level(logging.WARNING, logger="dltheory_digest.language"):
+        results = translator.translate_many(ZH_TEXTS, "zh", "en")
+        translator.translate_many(ZH_TEXTS, "zh", "en")  # not loaded again, not warned again
+    [note] = {r.note for r in results}
+    assert note == (
+        "untranslated: argos zh→en 0.1 is broken (failed to load: RuntimeError); "
+        "reinstall it with `dltheory-digest models install zh`"
+    )
+    assert [r.english for r in results] == ZH_TEXTS and all(r.model is None for r in results)
+    assert not translator.available("zh", "en") and translator.stats.new == 0
+    [warning] = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert "argos zh→en 0.1" in warning and "failed to load: RuntimeError (" in warning
+    items = [
+        Item("zhihu", ItemKind.POST, "深度学习理论阅读清单", lang="zh"),
+        Item("shamra", ItemKind.PAPER, "حدود التعميم للشبكات العصبية", lang="ar"),
+    ]
+    localized = localize_items(items, Translator(packages_dir=where))
+    assert [i.title_en for i in localized.items] == [None, None]
+    assert localized.notes[0] == note
+    assert localized.notes[1].startswith("untranslated: no ar→en model")
+
+
+def test_models_list_marks_a_broken_package(tiny_packages: dict[str, Path], tmp_path: Path) -> None:
+    where = tmp_path / "packages"
+    _installed_copy(tiny_packages["ar"], where)
+    broken = _installed_copy(tiny_packages["zh"], where)
+    (broken / "model" / "model.bin").unlink()
+    listed = CliRunner().invoke(app, ["models", "list", "--packages-dir", str(where)], terminal_width=200)
+    assert listed.exit_code == 0, listed.output
+    rows = {line.split("│")[1].strip(): line for line in listed.stdout.splitlines() if "→en" in line}
+    assert "0.1 (broken: model.bin missing)" in rows["zh→en"]
+    assert "broken" not in rows["ar→en"] and "0.2" in rows["ar→en"]
+
+
+def test_a_model_that_fails_while_translating_is_treated_as_missing(
+    tiny_packages: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dltheory_digest.language.translate import ArgosEngine
+
+    where = tmp_path / "packages"
+    _installed_copy(tiny_packages["zh"], where)
+
+    def fail(self: ArgosEngine, texts: object) -> list[str]:
+        raise RuntimeError("out of memory")  # what ctranslate2 raises mid-batch
+
+    monkeypatch.setattr(ArgosEngine, "translate_batch", fail)
+    translator = Translator(packages_dir=where)
+    results = translator.translate_many(ZH_TEXTS, "zh", "en")
+    assert [r.english for r in results] == ZH_TEXTS
+    assert {r.note for r in results} == {
+        "untranslated: argos zh→en 0.1 is broken (failed to translate: RuntimeError); "
+        "reinstall it with `dltheory-digest models install zh`"
+    }
+    assert not translator.available("zh", "en")

@@ -91,7 +91,9 @@ def list_cmd(packages_dir: PackagesDir = None) -> None:
     for column in ("pair", "version", "folder"):
         table.add_column(column)
     for info in sorted(packages, key=lambda p: (p.from_code, p.to_code)):
-        table.add_row(f"{info.from_code}→{info.to_code}", info.version, info.path.name)
+        # a package whose files show it cannot load (no model.bin): translation skips it
+        version = f"{info.version} (broken: {info.problem})" if info.problem else info.version
+        table.add_row(f"{info.from_code}→{info.to_code}", version, info.path.name)
     console.print(table)
 
 
@@ -126,7 +128,10 @@ def install_cmd(
         if langs:
             _install_from_index(langs, where, index_url or argos.ARGOS_INDEX_URL, timeout)
     except DigestError as exc:
-        err_console.print(f"[red]{exc}[/red]")
+        from rich.markup import escape
+
+        # escaped: a "[source-id]" inside the message would otherwise vanish as Rich markup
+        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
         raise typer.Exit(1) from None
 
 

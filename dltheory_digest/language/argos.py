@@ -52,6 +52,7 @@ class PackageInfo:
     version: str
     path: Path
     argos_version: str = ""
+    problem: str | None = None  # why it cannot load, when files show it: "model.bin missing"
 
     @property
     def model(self) -> str:
@@ -97,10 +98,24 @@ def installed_packages(packages_dir: Path) -> list[PackageInfo]:
                 version=str(meta.get("package_version", "")),
                 path=folder,
                 argos_version=str(meta.get("argos_version", "")),
+                problem=package_problem(folder),
             )
         )
     found.sort(key=lambda p: _version_key(p.version), reverse=True)
     return found
+
+
+def package_problem(folder: Path) -> str | None:
+    """What makes an installed package unloadable, judged from its files alone (no torch):
+    an interrupted install or a deleted file. A corrupt model.bin is caught only on loading."""
+    model = folder / "model" / "model.bin"
+    if not model.is_file():
+        return "model.bin missing"
+    if model.stat().st_size == 0:
+        return "model.bin empty"
+    if not (folder / "sentencepiece.model").is_file() and not (folder / "bpe.model").is_file():
+        return "tokenizer missing (sentencepiece.model or bpe.model)"
+    return None
 
 
 def find_package(packages_dir: Path, from_code: str, to_code: str) -> PackageInfo | None:

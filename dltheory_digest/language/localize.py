@@ -65,10 +65,19 @@ def localize_items(items: Sequence[Item], translator: Translator | None) -> Lang
     models: list[tuple[str, str]] = []
     discarded: list[str] = []
     for lang, texts in wanted.items():
-        if translator is None or not translator.available(lang, "en"):
+        if translator is None:
             notes.append(str(TranslationUnavailable(lang, "en")))
             continue
-        for result in translator.translate_many(list(dict.fromkeys(texts)), lang, "en"):
+        unavailable = translator.unavailable_note(lang, "en")  # no model, or a broken one
+        if unavailable is not None:
+            notes.append(unavailable)
+            continue
+        results = translator.translate_many(list(dict.fromkeys(texts)), lang, "en")
+        broken = translator.unavailable_note(lang, "en")  # the model failed to load or to run
+        if broken is not None:
+            notes.append(broken)
+            continue
+        for result in results:
             if result.note:
                 # a runaway the translator discarded: the field keeps only its original
                 discarded.append(result.note)

@@ -9,6 +9,7 @@ the model. argostranslate is imported on the first real translation, not before.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from dltheory_digest.language.glossary import Glossary, load_glossary
 from dltheory_digest.language.normalize import normalize_text, to_simplified
 from dltheory_digest.models import Translated
 
+logger = logging.getLogger(__name__)
 _SPACES = re.compile(r"[ \t]+")
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s*")
 # Tokens per CTranslate2 batch. argostranslate's default (32) holds two or three sentences,
@@ -172,16 +174,28 @@ class Translator:
         self.stats = TranslationStats()
         self._engines: dict[tuple[str, str], ArgosEngine] = {}
         self._packages: dict[tuple[str, str], PackageInfo | None] = {}
+        self._broken: dict[tuple[str, str], str] = {}  # pair -> note, for packages that fail
 
     # -- what is there ------------------------------------------------------------------
     def package(self, from_code: str, to_code: str) -> PackageInfo | None:
         pair = (from_code, to_code)
         if pair not in self._packages:
-            self._packages[pair] = find_package(self.packages_dir, from_code, to_code)
+            info = find_package(self.packages_dir, from_code, to_code)
+            self._packages[pair] = info
+            if info is not None and info.problem:
+                self._mark_broken(info, info.problem)
         return self._packages[pair]
 
+    def unavailable_note(self, from_code: str, to_code: str) -> str | None:
+        """Why this pair cannot be translated (no package, or a broken one), else None."""
+        if from_code == to_code:
+            return None
+        if self.package(from_code, to_code) is None:
+            return str(TranslationUnavailable(from_code, to_code))
+        return self._broken.get((from_code, to_code))
+
     def available(self, from_code: str, to_code: str) -> bool:
-        return from_code == to_code or self.package(from_code, to_code) is not None
+        return self.unavailable_note(from_code, to_code) is None
 
     def model_name(self, from_code: str, to_code: str) -> str | None:
         info = self.package(from_code, to_code)
@@ -191,10 +205,39 @@ class Translator:
         pair = (from_code, to_code)
         if pair not in self._engines:
             info = self.package(from_code, to_code)
-            if info is None:
-                raise TranslationUnavailable(from_code, to_code)
-            self._engines[pair] = ArgosEngine(info, self.packages_dir)
+            note = self.unavailable_note(from_code, to_code)
+            if info is None or note is not None:
+                raise TranslationUnavailable(from_code, to_code, note)
+            try:
+                self._engines[pair] = ArgosEngine(info, self.packages_dir)
+            except Exception as exc:  # ctranslate2/sentencepiece raise RuntimeError, OSError, ...
+                raise self._mark_broken(info, f"failed to load: {type(exc).__name__}", exc) from exc
         return self._engines[pair]
+
+    def _mark_broken(
+        self, info: PackageInfo, reason: str, exc: BaseException | None = None
+    ) -> TranslationUnavailable:
+        """Treat a package that cannot load or translate like a missing one, with one warning
+        (the digest's note stays short; the warning carries the library's message)."""
+        lang = info.from_code if info.to_code == "en" else info.to_code
+        error = TranslationUnavailable(
+            info.from_code,
+            info.to_code,
+            f"untranslated: {info.name} is broken ({reason}); "
+            f"reinstall it with `dltheory-digest models install {lang}`",
+        )
+        pair = (info.from_code, info.to_code)
+        if pair not in self._broken:
+            self._broken[pair] = str(error)
+            logger.warning(
+                "translation package %s (%s) cannot be used: %s%s; %s texts stay untranslated",
+                info.name,
+                info.path,
+                reason,
+                f" ({_first_line(exc)})" if exc is not None else "",
+                info.from_code,
+            )
+        return error
 
     # -- translating --------------------------------------------------------------------
     def prepare(self, text: str, from_code: str, to_code: str) -> str:
@@ -213,8 +256,8 @@ class Translator:
         if from_code == to_code:
             return [Translated(t, t, from_code) for t in texts]
         info = self.package(from_code, to_code)
-        if info is None:
-            note = str(TranslationUnavailable(from_code, to_code))
+        note = self.unavailable_note(from_code, to_code)
+        if info is None or note is not None:
             return [Translated(t, t, from_code, None, note) for t in texts]
         prepared = [self.prepare(t, from_code, to_code) for t in texts]
         keys = [CacheKey(text_hash(p), from_code, to_code, info.model, info.version) for p in prepared]
@@ -229,10 +272,10 @@ class Translator:
             done.update(cached)
         misses = {k: p for k, p in zip(keys, prepared, strict=True) if k not in done}
         if misses:
-            engine = self.engine(from_code, to_code)
-            outputs = engine.translate_batch(list(misses.values()))
-            fresh = {k: _tidy(out) for k, out in zip(misses, outputs, strict=True)}
-            self._keep_terms(engine, misses, fresh, from_code, to_code)
+            try:
+                fresh = self._run_model(info, misses)
+            except TranslationUnavailable as exc:
+                return [Translated(t, t, from_code, None, str(exc)) for t in texts]
             done.update(fresh)
             self.stats.new += len(fresh)
             if self.cache is not None:
@@ -241,6 +284,18 @@ class Translator:
             self._checked(t, p, done[k], from_code, info.name)
             for t, p, k in zip(texts, prepared, keys, strict=True)
         ]
+
+    def _run_model(self, info: PackageInfo, misses: dict[CacheKey, str]) -> dict[CacheKey, str]:
+        """The model's outputs for `misses`; a package that fails to load or to translate
+        raises TranslationUnavailable (and is not asked again in this run)."""
+        engine = self.engine(info.from_code, info.to_code)
+        try:
+            outputs = engine.translate_batch(list(misses.values()))
+            fresh = {k: _tidy(out) for k, out in zip(misses, outputs, strict=True)}
+            self._keep_terms(engine, misses, fresh, info.from_code, info.to_code)
+        except Exception as exc:
+            raise self._mark_broken(info, f"failed to translate: {type(exc).__name__}", exc) from exc
+        return fresh
 
     def _checked(self, text: str, prepared: str, output: str, from_code: str, model: str) -> Translated:
         """The model's output, or the text as written when the output is unusable (the cache
@@ -331,6 +386,12 @@ def _needs_model(text: str, from_code: str) -> bool:
     if from_code == "en":
         return any(_script(ch) == "LATIN" for ch in text)
     return any(_script(ch) not in (None, "LATIN") for ch in text)
+
+
+def _first_line(exc: BaseException) -> str:
+    """The first line of an error's message, for a one-line warning."""
+    lines = str(exc).strip().splitlines()
+    return lines[0][:300] if lines else type(exc).__name__
 
 
 def _tidy(text: str) -> str:
