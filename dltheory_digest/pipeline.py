@@ -591,6 +591,22 @@ def readers_held_back(settings: Settings, week: Week, reports: Sequence[SourceRe
     return None
 
 
+def earlier_digest_kept(
+    store: Store, output_dir: Path, week: Week, reports: Sequence[SourceReport]
+) -> Path | None:
+    """The week's digest written before, when this run must not replace it: every source failed,
+    so a rebuild adds nothing and could only lose what earlier runs found (title lookups that
+    fail offline, an empty store). None when the run should publish its own."""
+    from dltheory_digest.store.files import digest_file, existing_digest
+
+    if not reports or not all(r.error for r in reports):
+        return None
+    path = existing_digest(output_dir, str(week))
+    if path is None and store_records.get_digest(store, str(week)) is not None:
+        path = digest_file(output_dir, str(week))  # kept in the store; `send` can rebuild the file
+    return path
+
+
 def split_recipients(
     settings: Settings, addresses: Sequence[str] | None, held_back: str | None
 ) -> tuple[list[str], list[str]]:

@@ -354,10 +354,15 @@ def weekly_digest(
         reports = record_task(settings, target, collected, run_id)
         publish_source_report(target, reports)
         build = build_task(settings, target, specs, run_id)
-        path = publish_task(settings, target, build, dry_run)
+        kept = pipeline.earlier_digest_kept(shared_store(settings), settings.output_dir, target, reports)
+        if kept is not None:
+            logger.warning("every source failed: the digest written before stays (%s)", kept)
+            path = str(kept)
+        else:
+            path = publish_task(settings, target, build, dry_run)
         deliveries: list[dict[str, Any]] = []
         held_back = None
-        if not dry_run:
+        if not dry_run and kept is None:
             reason = pipeline.readers_held_back(settings, target, reports)
             recipients, kept_back = pipeline.split_recipients(settings, checked.email_to, reason)
             if kept_back:
@@ -372,7 +377,8 @@ def weekly_digest(
             report.source_id,
             (report.error or "").removeprefix(f"[{report.source_id}] "),
         )
-    logger.info("digest for %s written to %s", target, path)
+    if kept is None:
+        logger.info("digest for %s written to %s", target, path)
     message = pipeline.run_message(target, reports, deliveries)
     result = {
         "week": str(target),
@@ -384,7 +390,10 @@ def weekly_digest(
         "reports": [pipeline.report_summary(r) for r in reports],
         "failed_sources": [r.source_id for r in failed],
         "deliveries": deliveries,
-        "readers_held_back": held_back,
+        "readers_held_back": held_back
+        or ("every source failed; the digest written before was kept and not mailed again" if kept else None),
+        # every source failed and the week's earlier digest was left as it was
+        "kept_earlier_digest": kept is not None,
         "translation_cache_hits": build.translation_hits,
         "translations_new": build.translation_new,
         "notes": list(build.notes),

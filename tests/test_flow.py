@@ -330,3 +330,30 @@ def test_two_runs_of_a_week_take_turns(
     assert lock_holder(store, f"week-{DEMO_WEEK}") is None
     texts = [Path(s.result()["path"]).read_text(encoding="utf-8") for s in (states[0], second)]
     assert texts[0] == texts[1]
+
+
+def test_a_run_in_which_every_source_fails_keeps_the_weeks_earlier_digest(
+    prefect_harness: None, demo: tuple[SnapshotServer, dict[str, Any]], tmp_path: Path
+) -> None:
+    _, overrides = demo
+    first = run(overrides, dry_run=True)
+    path = Path(first["path"])
+    good = path.read_bytes()
+    assert first["papers"] > 0
+    dead = tmp_path / "dead-sources.yaml"
+    dead.write_text(
+        "sources:\n"
+        "  - {id: dead-blog, kind: feed, url: 'http://127.0.0.1:9/feed.xml', politeness: {timeout: 2}}\n",
+        encoding="utf-8",
+    )
+    # offline, a rebuild could only lose what the first run found: the file stays as it was
+    again = run({**overrides, "sources_file": str(dead)}, dry_run=True)
+    assert again["kept_earlier_digest"] is True and again["failed_sources"] == ["dead-blog"]
+    assert Path(again["path"]) == path and path.read_bytes() == good
+    # a first run with every source failing still writes its digest, saying why it is empty
+    fresh = {**overrides, "sources_file": str(dead), "output_dir": str(tmp_path / "fresh")}
+    fresh["store_url"] = f"sqlite:///{(tmp_path / 'fresh.sqlite').as_posix()}"
+    alone = run(fresh, dry_run=True)
+    assert alone["kept_earlier_digest"] is False
+    text = Path(alone["path"]).read_text(encoding="utf-8")
+    assert "No source could be read this week" in text and "No papers this week." not in text

@@ -412,3 +412,29 @@ def test_the_final_state_message_names_failed_sources_and_mail() -> None:
         "2026-W47: every source failed; mail failed for 1 reader(s): b@example.org"
     )
     assert not pipeline.run_message(week, [ok], [bounced]).endswith(pipeline.ALL_OK)
+
+
+def test_only_a_run_in_which_every_source_failed_keeps_the_earlier_digest(tmp_path: Path) -> None:
+    from dltheory_digest.store import open_store
+    from dltheory_digest.store import records as store_records
+
+    store = open_store(f"sqlite:///{tmp_path / 'store.sqlite'}")
+    week = Week.parse("2026-W47")
+    out = tmp_path / "outputs"
+    ok = SourceReport("arxiv", "arxiv_rss", fetched=1)
+    failed = SourceReport("blog", "feed", error="[blog] cannot reach blog.example.org")
+    # nothing written before: the run publishes its own, whatever happened
+    assert pipeline.earlier_digest_kept(store, out, week, [failed]) is None
+    # kept in the store only (the file was removed): kept, at the path `send` would rebuild
+    store_records.save_digest(store, week=str(week), markdown="# d", path=None, paper_keys=[], reports=[ok])
+    assert pipeline.earlier_digest_kept(store, out, week, [failed]) == out / "2026-W47.md"
+    # a run in which any source worked publishes its own
+    assert pipeline.earlier_digest_kept(store, out, week, [ok, failed]) is None
+    assert pipeline.earlier_digest_kept(store, out, week, []) is None
+    store.close()
+    # a file only (another store): kept
+    out.mkdir()
+    (out / "2026-W47.md").write_text("# d", encoding="utf-8")
+    other = open_store(f"sqlite:///{tmp_path / 'other.sqlite'}")
+    assert pipeline.earlier_digest_kept(other, out, week, [failed]) == out / "2026-W47.md"
+    other.close()

@@ -35,6 +35,8 @@ def print_summary(result: dict[str, Any]) -> None:
     title = f"dltheory-digest {result['week']}: {papers} paper{'' if papers == 1 else 's'}"
     if below:
         title += f" (+{below} below the relevance threshold)"
+    if result.get("kept_earlier_digest"):
+        title = f"dltheory-digest {result['week']}: every source failed"
     table = Table(title=title)
     for column in ("source", "kind", "fetched", "parsed", "new", "cache", "status"):
         table.add_column(
@@ -63,7 +65,15 @@ def print_summary(result: dict[str, Any]) -> None:
         )
     if result.get("readers_held_back"):
         console.print(f"readers not mailed: {result['readers_held_back']}", markup=False)
-    console.print(Text.assemble("digest: ", (str(result["path"]), "bold")))
+    if result.get("kept_earlier_digest"):
+        console.print(
+            Text.assemble(
+                "every source failed: the digest written before is kept, unchanged: ",
+                (str(result["path"]), "bold"),
+            )
+        )
+    else:
+        console.print(Text.assemble("digest: ", (str(result["path"]), "bold")))
 
 
 def exit_on_failures(result: dict[str, Any]) -> None:

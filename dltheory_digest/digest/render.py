@@ -454,6 +454,9 @@ class _Renderer:
         if week_papers and filters is not None:
             described = describe_filters(filters, self.digest.directions, self.edition)
             return md_text(self.labels["none_matched"].format(total=week_papers, filters=described))
+        reports = self.digest.reports
+        if reports and all(r.error for r in reports):  # "no papers this week" would be false
+            return md_text(self.labels["none_failed"])
         return md_text(self.labels["none"])
 
 

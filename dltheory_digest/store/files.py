@@ -11,6 +11,12 @@ def digest_file(output_dir: Path, week: str, suffix: str = ".md") -> Path:
     return output_dir / f"{week}{suffix}"
 
 
+def existing_digest(output_dir: Path, week: str) -> Path | None:
+    """The week's digest file when one has been written."""
+    path = digest_file(output_dir, week)
+    return path if path.is_file() else None
+
+
 def write_text_atomic(path: Path, text: str) -> Path:
     """Write via a temporary file and rename, so a reader never sees half a digest.
 
