@@ -108,11 +108,13 @@ def check_output_dir(path: Path, option: str) -> Path:
 
 
 def check_addresses(addresses: list[str] | None, option: str) -> list[str]:
-    """Each address must look like one (`pipeline.check_addresses`, the flow's rule too)."""
+    """Each address must look like one (`pipeline.check_addresses`, the flow's rule too); the
+    option is repeatable and also takes a comma-separated list (`--to a@x,b@y`)."""
     from dltheory_digest import pipeline
 
+    split = [part.strip() for value in addresses or () for part in value.split(",") if part.strip()]
     try:
-        return pipeline.check_addresses(addresses)
+        return pipeline.check_addresses(split)
     except ConfigError as exc:
         raise fail_usage(f"{option}: {exc}") from None
 

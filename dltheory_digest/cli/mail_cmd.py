@@ -114,7 +114,10 @@ def send(
     week: WeekOption,
     to: Annotated[
         list[str] | None,
-        typer.Option("--to", help="send only to this address (repeatable); default: every configured reader"),
+        typer.Option(
+            "--to",
+            help="send only to this address (repeatable, or a comma-separated list); default: every configured reader",
+        ),
     ] = None,
     resend: Annotated[
         bool, typer.Option("--resend", help="send again to readers who already have it")

@@ -150,7 +150,10 @@ def demo(
         Path | None, typer.Option(help="where the digest is written (default: the output_dir setting)")
     ] = None,
     email_to: Annotated[
-        list[str] | None, typer.Option("--email-to", help="mail the digest to this address (repeatable)")
+        list[str] | None,
+        typer.Option(
+            "--email-to", help="mail the digest to this address (repeatable, or a comma-separated list)"
+        ),
     ] = None,
 ) -> None:
     """Run the real flow on a bundled snapshot of the sources, served on 127.0.0.1 (no network needed)."""

@@ -117,6 +117,15 @@ def test_send_to_an_address_that_is_not_configured(smtp_env: Mailbox) -> None:
     assert message["Subject"] == "DL theory digest 2026-W47: 4 papers"
 
 
+def test_to_takes_a_comma_separated_list_as_well_as_repeats(smtp_env: Mailbox) -> None:
+    stored_week()
+    result = runner.invoke(
+        app, ["send", "--week", WEEK, "--to", "guest@example.org, kim@example.org", "--to", "lin@example.org"]
+    )
+    assert result.exit_code == 0, result.output
+    assert all(smtp_env.to(a) for a in ("guest@example.org", "kim@example.org", "lin@example.org"))
+
+
 def test_send_markdown_kept_in_the_store(smtp_env: Mailbox) -> None:
     settings = load_settings()
     store = open_store(settings.resolved_store_url)
