@@ -95,7 +95,7 @@ def collect_task(spec: SourceSpec, settings: Settings, ctx: PlanContext, run_id:
     collected = pipeline.collect_source(spec, client, ctx)
     record_fetches(shared_store(settings), client.drain_records(spec.id), run_id=run_id)
     if collected.report.error:
-        get_run_logger().warning("%s: %s", spec.id, collected.report.error)
+        get_run_logger().warning("%s", collected.report.error)  # "[source-id] what happened"
     return collected
 
 
@@ -370,13 +370,8 @@ def weekly_digest(
                 logger.warning("the digest is written, not mailed to %s: %s", ", ".join(kept_back), reason)
             if recipients:
                 deliveries = deliver_task(settings, target, build, resend, recipients or None)
+    # each failed source was logged once by its task; the final state's message names them all
     failed = [r for r in reports if r.error]
-    for report in failed:
-        logger.warning(
-            "source %s failed: %s",
-            report.source_id,
-            (report.error or "").removeprefix(f"[{report.source_id}] "),
-        )
     if kept is None:
         logger.info("digest for %s written to %s", target, path)
     message = pipeline.run_message(target, reports, deliveries)
