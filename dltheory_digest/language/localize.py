@@ -68,14 +68,12 @@ def localize_items(items: Sequence[Item], translator: Translator | None) -> Lang
         if translator is None:
             notes.append(str(TranslationUnavailable(lang, "en")))
             continue
-        unavailable = translator.unavailable_note(lang, "en")  # no model, or a broken one
+        results = translator.translate_many(list(dict.fromkeys(texts)), lang, "en")
+        # no model, or one that is broken or failed to load or run: the texts came back as
+        # written, each with that note; it is one note for the language, not a runaway discard
+        unavailable = translator.unavailable_note(lang, "en")
         if unavailable is not None:
             notes.append(unavailable)
-            continue
-        results = translator.translate_many(list(dict.fromkeys(texts)), lang, "en")
-        broken = translator.unavailable_note(lang, "en")  # the model failed to load or to run
-        if broken is not None:
-            notes.append(broken)
             continue
         for result in results:
             if result.note:
