@@ -577,6 +577,11 @@ def default_stages(settings: Settings, store: Store) -> Stages:
     )
 
 
+def every_source_failed(reports: Sequence[SourceReport]) -> bool:
+    """A run that read nothing: it has sources, and each of them failed."""
+    return bool(reports) and all(r.error for r in reports)
+
+
 def readers_held_back(settings: Settings, week: Week, reports: Sequence[SourceReport] = ()) -> str | None:
     """Why the configured readers are not mailed this week's digest now, or None.
 
@@ -586,7 +591,7 @@ def readers_held_back(settings: Settings, week: Week, reports: Sequence[SourceRe
         return None
     if not week.is_complete(settings.zone):
         return f"{week} is not over; the run after it ends mails the whole week"
-    if reports and all(r.error for r in reports):
+    if every_source_failed(reports):
         return "every source failed; a run that reaches them mails the week"
     return None
 
@@ -599,7 +604,7 @@ def earlier_digest_kept(
     fail offline, an empty store). None when the run should publish its own."""
     from dltheory_digest.store.files import digest_file, existing_digest
 
-    if not reports or not all(r.error for r in reports):
+    if not every_source_failed(reports):
         return None
     path = existing_digest(output_dir, str(week))
     if path is None and store_records.get_digest(store, str(week)) is not None:
