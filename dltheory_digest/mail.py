@@ -433,8 +433,19 @@ class Rendered:
 
 
 # Gmail shows "[Message clipped]" past 102 KB of HTML and hides the rest, links included; a
-# message over this budget is shortened and carries the full digest as an attachment.
+# message over this budget is shortened and carries the full digest as an attachment. The
+# budget is for the HTML part as sent: quoted-printable adds 15-25% ("=3D" in every attribute).
 HTML_BUDGET = 100_000
+# Papers per direction kept, tried in turn, when one line per paper still exceeds the budget.
+SHORTENED_LIMITS = (50, 25, 10, 5)
+
+
+def html_part_size(html: str) -> int:
+    """The bytes of the HTML part's body as sent (transfer-encoded), which is what mail clients
+    that clip long messages count."""
+    part = EmailMessage(policy=SMTP_POLICY)
+    part.set_content(html, subtype="html", charset="utf-8", cte=_transfer_encoding(html))
+    return len(str(part.get_payload()).encode("ascii"))
 
 
 def render_edition(
@@ -452,17 +463,20 @@ def render_edition(
     html = digest_stage.render_html(markdown, language=language, title=subject)
     attachment = None
     budget = HTML_BUDGET if html_budget is None else html_budget
-    if len(html.encode("utf-8")) > budget:
+    if html_part_size(html) > budget:
         full_file = f"{digest.week}.md"
         attachment = (full_file, markdown)
-        # first the long list of papers below the threshold goes, then the summaries
+        # first the long lists (below the threshold, a list's backlog) go, then the summaries,
+        # then the least relevant papers of each direction: a week of hundreds of papers
+        # still exceeds the budget with one line each
         for shortened in (
             digest_stage.Shortened(full_file),
             digest_stage.Shortened(full_file, one_line=True),
+            *(digest_stage.Shortened(full_file, one_line=True, limit=n) for n in SHORTENED_LIMITS),
         ):
             markdown = digest_stage.render_markdown(digest, edition, shortened=shortened)
             html = digest_stage.render_html(markdown, language=language, title=subject)
-            if len(html.encode("utf-8")) <= budget:
+            if html_part_size(html) <= budget:
                 break
     return Rendered(
         subject=subject,
@@ -758,7 +772,7 @@ def deliver_markdown(
     )
     html = digest_stage.render_html(markdown, title=title)
     # only the Markdown was kept, so it cannot be shortened: an oversized one is also attached
-    attachment = (f"{week}.md", markdown) if len(html.encode("utf-8")) > HTML_BUDGET else None
+    attachment = (f"{week}.md", markdown) if html_part_size(html) > HTML_BUDGET else None
 
     def render(reader: Reader) -> Rendered:
         limited = needs_stored_digest(reader)

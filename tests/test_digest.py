@@ -329,9 +329,11 @@ def test_a_command_in_a_run_note_is_code_and_the_rest_stays_literal() -> None:
 
 
 def test_line_start_constructs_are_neutralized() -> None:
-    for text in ("# heading", "- item", "1. first", "> quote", "=== underline"):
+    for text in ("# heading", "- item", "1. first", "12) twelfth", "> quote", "=== underline", "3.5 times"):
         rendered = MarkdownIt("commonmark").render("x  \n" + dg.md_text(text))
         assert "<h1>" not in rendered and "<li>" not in rendered and "<blockquote>" not in rendered
+        # and the text reads as written: no backslash left in front of a number
+        assert rendered == f"<p>x<br />\n{text.replace('>', '&gt;')}</p>\n"
 
 
 def test_only_web_links_survive() -> None:
@@ -450,6 +452,36 @@ def test_emerging_groups_keep_their_members() -> None:
     ]
 
 
+def test_an_emerging_group_says_which_words_its_papers_share() -> None:
+    inputs = sample_inputs()
+    grokking = []
+    for number, title in enumerate(
+        [
+            "Grokking modular arithmetic in two-layer networks",
+            "Progress measures for grokking via mechanistic interpretability",
+            "Grokking as the transition from lazy to rich training dynamics",
+        ]
+    ):
+        arxiv_id = f"2611.3000{number}"
+        paper = _paper(arxiv_id, title, ["Ann Author"], ["cs.LG"], "Delayed generalization on modular tasks.")
+        grokking.append(PaperCluster(paper=paper, sightings=(_arxiv(arxiv_id),), versions=(1,)))
+    inputs["clusters"] = [*inputs["clusters"], *grokking]
+    low = Classification("other", relevance=0.4, confident=False)
+    inputs["classifications"] = {**inputs["classifications"], **{c.paper.key: low for c in grokking}}
+    inputs["emerging"] = [[c.paper.key for c in grokking]]
+    digest = dg.build_digest(**inputs)
+    # every paper says "grokking", "modular" and "delayed", the first of them first; "networks"
+    # and "tasks" say nothing about a group of deep-learning papers
+    assert dg.shared_words(digest.emerging) == ["grokking", "modular", "delayed"]
+    line = next(line for line in dg.render_markdown(digest).splitlines() if line.startswith("- **Group 1**"))
+    assert line.startswith('- **Group 1** (shared words: "grokking", "modular", "delayed"): [Grokking')
+    zh = dg.render_markdown(digest, dg.Edition(language="zh"))
+    assert "- **组 1** (共同词：“grokking”、“modular”、“delayed”): " in zh
+    # papers that share no word get no such note
+    unrelated = [p for s in sample_digest().sections for p in s.papers][:2]
+    assert dg.shared_words([dataclasses.replace(unrelated[0], summary=""), unrelated[1]]) == []
+
+
 def test_missing_classification_goes_to_other() -> None:
     inputs = sample_inputs()
     inputs["classifications"] = {}
@@ -496,8 +528,8 @@ def test_markdown_has_every_part() -> None:
         " one line each.\n\n<details>\n<summary>Show the list</summary>"
     ) in markdown
     # a source that failed before receiving anything has no counts, not zero of everything
-    assert "| shamra | shamra | — | — | — | — | 0 | **failed:** HTTP 503 after 3 retries |" in markdown
-    assert "| zhihu | zhihu | 2 | 4 | 2 | 0 | 1: no body \\| in \\<div\\> | ok |" in markdown
+    assert "| shamra | **failed:** HTTP 503 after 3 retries | shamra | — | — | — | — | 0 |" in markdown
+    assert "| zhihu | ok | zhihu | 2 | 4 | 2 | 0 | 1: no body \\| in \\<div\\> |" in markdown
     assert "Translation models: argos zh→en 1.9" in markdown
     assert "- untranslated: no ar→en model" in markdown
 
@@ -593,6 +625,26 @@ def test_html_has_inline_styles_anchors_and_direction() -> None:
     assert "<code" in html and "$O(1/\\sqrt{n})$</code>" in html
     arabic = dg.render_html("مرحبا", language="ar")
     assert '<html lang="ar" dir="rtl">' in arabic
+
+
+def test_html_has_dark_colours_for_every_light_colour() -> None:
+    html = dg.render_html(dg.render_markdown(sample_digest()))
+    assert '<meta name="color-scheme" content="light dark">' in html
+    style = html.split("<style>", 1)[1].split("</style>", 1)[0]
+    dark_css = style.split("@media (prefers-color-scheme: dark) {", 1)[1]
+    dark = {
+        selector.strip(): {d.split(":")[0].strip(): d.split(":", 1)[1].strip() for d in body.split(";")}
+        for selector, body in re.findall(r"([^{}]+)\{([^{}]*)\}", dark_css)
+    }
+    # a light text colour, background or border left without its dark one would be dark on dark
+    # (or a white box on a dark page); each dark one beats the inlined light one
+    for selector, declarations in dg.email_styles().items():
+        for declaration in declarations.split("; "):
+            prop, value = (part.strip() for part in declaration.split(":", 1))
+            if prop in ("color", "background") or ("#" in value and prop.startswith("border")):
+                overrides = dark.get(selector, {})
+                assert any(p == prop or p.startswith(f"{prop}-") for p in overrides), (selector, prop)
+                assert all(v.endswith("!important") for v in overrides.values()), (selector, overrides)
 
 
 # --- per-reader editions ------------------------------------------------------------------------
@@ -701,6 +753,17 @@ def test_translated_edition_keeps_english_titles() -> None:
     assert "由英文机器翻译，模型 argos en→zh 1.9" in markdown
     assert "`更新 v3`" in markdown
     assert dg.subject_for(digest, edition) == "深度学习理论周报 2026-W47：4 篇论文"
+    # one-line entries (Updated, the appendix, a shortened email) show the translation too
+    assert (
+        "- [The Principles of Deep Learning Theory](https://arxiv.org/abs/2106.10165)"
+        " · *译:The Principles of Deep Learning Theory* · `更新 v3` — 译:new version v3" in markdown
+    )
+    assert "(https://arxiv.org/abs/1912.02292) · *译:Deep Double Descent: Where Bigger" in markdown
+    short = dg.render_markdown(digest, edition, shortened=dg.Shortened(f"{WEEK}.md", one_line=True))
+    assert "(https://arxiv.org/abs/1806.07572) · *神经正切核：收敛与泛化* · `新`" in short
+    # an English edition adds nothing
+    english = dg.render_markdown(digest, shortened=dg.Shortened(f"{WEEK}.md", one_line=True))
+    assert "(https://arxiv.org/abs/1806.07572) · `new`" in english
 
 
 def test_untranslated_edition_says_so_in_english() -> None:
@@ -1020,12 +1083,13 @@ def test_source_report_has_a_status_column_without_repeating_the_source() -> Non
         ],
     }
     markdown = dg.render_markdown(dg.build_digest(**inputs))
-    assert "| Source | Kind | Fetched | Parsed | New | Unresolved | Warnings | Status |" in markdown
+    # the status comes second, so a phone shows it without scrolling the table sideways
+    assert "| Source | Status | Kind | Fetched | Parsed | New | Unresolved | Warnings |" in markdown
     assert (
-        "| dead-blog | feed | — | — | — | — | 0 | **failed:** ConnectError: connection refused |" in markdown
+        "| dead-blog | **failed:** ConnectError: connection refused | feed | — | — | — | — | 0 |" in markdown
     )
     assert (
-        "| gone | feed | 1 | 0 | 0 | 0 | 0 | **failed:** HTTP 404 for https://example.org/feed |" in markdown
+        "| gone | **failed:** HTTP 404 for https://example.org/feed | feed | 1 | 0 | 0 | 0 | 0 |" in markdown
     )
 
 
@@ -1154,11 +1218,15 @@ def test_plain_text_has_no_html_tags_and_no_in_page_links() -> None:
         "- [Deep Double Descent: Where Bigger Models and More Data Hurt](https://arxiv.org/abs/1912.02292)"
         in plain
     )
-    # scraped text stays escaped and inert, formulas stay whole
-    assert "\\<script\\>" in plain and "`$O(1/\\sqrt{n})$`" in plain
+    # scraped text reads as written, without the escapes that keep it literal in Markdown (a text
+    # part is shown, never parsed); formulas stay whole
+    assert "Grokking: <script>alert('x')</script> *Generalization* | Beyond_ Overfitting [on]" in plain
+    assert "\\<" not in plain and "\\[" not in plain and "`$O(1/\\sqrt{n})$`" in plain
     assert dg.render_plain_text("a `x<b>y` <b>bold</b> \\<i\\> [k](#k) [w](https://w.org)\n") == (
-        "a `x<b>y` bold \\<i\\> k [w](https://w.org)\n"
+        "a `x<b>y` bold <i> k [w](https://w.org)\n"
     )
+    # in a code span an escape is as written; an escaped backtick opens none
+    assert dg.render_plain_text("`a\\*b` \\`c\\` n \\> d \\\\ x\n") == "`a\\*b` `c` n > d \\ x\n"
     assert dg.render_plain_text(markdown) == plain  # the same Markdown, the same text
     # a stored digest from before the line that names the list: the summary stays, as a line
     old = "text\n\n<details>\n<summary>Below the relevance threshold (1)</summary>\n\n- a\n\n</details>\n"
@@ -1328,3 +1396,22 @@ def test_a_few_listed_papers_or_a_source_that_is_not_a_list_stay_in_the_sections
     assert dg.build_digest(**_with_clusters(few), list_sources={"notes"}).backlog == ()
     many = [_listed(n, source_id="blog") for n in range(1, dg.BACKLOG_MIN + 5)]
     assert dg.build_digest(**_with_clusters(many), list_sources={"notes"}).backlog == ()
+
+
+def test_a_shortened_rendering_counts_the_backlog_and_the_papers_past_its_limit() -> None:
+    many = [_listed(n) for n in range(1, dg.BACKLOG_MIN + 2)]
+    digest = dg.build_digest(**_with_clusters(many), list_sources={"notes"})
+    short = dg.render_markdown(digest, shortened=dg.Shortened(f"{WEEK}.md"))
+    # the backlog is a count pointing at the attached file, like the appendix
+    assert f"**Brought in at once by one list ({len(many)}):** listed in {WEEK}.md." in short
+    assert "Listed paper number" not in short
+    # with a limit each direction keeps its most relevant papers and counts the rest
+    section = max(digest.sections, key=lambda s: len(s.papers))
+    limited = dg.render_markdown(digest, shortened=dg.Shortened(f"{WEEK}.md", one_line=True, limit=1))
+    body = limited.split(f"## {section.name} ({len(section.papers)})\n", 1)[1].split("\n## ", 1)[0]
+    first, *rest = section.papers
+    assert f"- [{dg.md_text(first.paper.title)}]" in body
+    assert not any(dg.md_text(p.paper.title) in body for p in rest)
+    assert f"- *… and {len(rest)} more, listed in {WEEK}.md.*" in body
+    # the unshortened rendering has no such line
+    assert "more, listed in" not in dg.render_markdown(digest)

@@ -24,7 +24,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from pydantic import SecretStr
 from sqlalchemy import select
-from test_digest import EchoTranslator, assert_inert, sample_digest
+from test_digest import EchoTranslator, assert_inert, sample_digest, sample_inputs
 
 from dltheory_digest import digest as dg
 from dltheory_digest import mail
@@ -630,7 +630,22 @@ def test_the_subject_has_no_bidi_controls(mailbox: tuple[Mailbox, int], store: A
 
 
 def _html_size(markdown: str) -> int:
-    return len(dg.render_html(markdown).encode("utf-8"))
+    return mail.html_part_size(dg.render_html(markdown))
+
+
+def test_the_budget_counts_the_html_as_sent_not_as_written() -> None:
+    # Gmail clips on the message as it travels: quoted-printable writes each "=" of an attribute
+    # as "=3D" and breaks lines, so HTML written under the budget can arrive over it
+    digest = sample_digest()
+    html = mail.render_edition(digest, dg.ENGLISH).html
+    written, sent = len(html.encode("utf-8")), mail.html_part_size(html)
+    message = mail.build_message(
+        markdown="x", html=html, subject="s", sender="a@example.org", to="b@example.org", message_id="<m@x>"
+    )
+    assert sent == len(message.get_body(("html",)).get_payload().encode("ascii"))
+    assert sent > written
+    rendered = mail.render_edition(digest, dg.ENGLISH, html_budget=(written + sent) // 2)
+    assert rendered.attachment is not None and mail.html_part_size(rendered.html) <= (written + sent) // 2
 
 
 def test_an_oversized_digest_is_shortened_and_the_full_one_attached(
@@ -656,7 +671,7 @@ def test_an_oversized_digest_is_shortened_and_the_full_one_attached(
     assert attached.get_content_type() == "text/markdown" and attached.get_filename() == f"{WEEK}.md"
     assert str(attached.get_content()).replace("\r\n", "\n") == full  # the whole digest, appendix too
     plain, html = text_of(message), text_of(message, "html")
-    assert plain == dg.render_plain_text(without_appendix) and len(html.encode("utf-8")) <= budget
+    assert plain == dg.render_plain_text(without_appendix) and mail.html_part_size(html) <= budget
     assert f"listed in {WEEK}.md" in plain and "<details>" not in plain
     assert "### " in plain  # the papers keep their summaries
     assert f"the full digest is attached as {WEEK}.md" in html
@@ -673,6 +688,50 @@ def test_when_dropping_the_appendix_is_not_enough_each_paper_gets_one_line() -> 
     # a week within the budget is sent whole, with nothing attached
     whole = mail.render_edition(digest, dg.ENGLISH)
     assert whole.attachment is None and whole.markdown == full
+
+
+def _big_week(papers: int) -> Any:
+    """The sample week plus `papers` made-up arXiv papers spread over three directions."""
+    from dltheory_digest.models import Classification, PaperCluster
+
+    inputs = sample_inputs()
+    template = inputs["clusters"][1]  # a new arXiv paper with a summary
+    directions = ["optimization", "generalization", "kernels"]
+    clusters, classifications = list(inputs["clusters"]), dict(inputs["classifications"])
+    for n in range(papers):
+        arxiv_id = f"2611.{20000 + n}"
+        paper = dataclasses.replace(
+            template.paper,
+            key=f"arxiv:{arxiv_id}",
+            arxiv_id=arxiv_id,
+            title=f"Feature learning in wide two-layer networks, case {n}: rates and scaling limits",
+        )
+        sightings = tuple(
+            dataclasses.replace(s, url=f"https://arxiv.org/abs/{arxiv_id}") for s in template.sightings[:1]
+        )
+        clusters.append(PaperCluster(paper=paper, sightings=sightings, versions=(1,)))
+        classifications[paper.key] = Classification(directions[n % 3], relevance=0.4 + (n % 50) / 100)
+    inputs["clusters"], inputs["classifications"] = clusters, classifications
+    return dg.build_digest(**inputs)
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_a_week_of_hundreds_of_papers_fits_the_budget_with_its_most_relevant_papers(language: str) -> None:
+    digest = _big_week(600)
+    edition = mail._EditionMaker(EchoTranslator()).edition(digest, language)
+    rendered = mail.render_edition(digest, edition)
+    # one line per paper is still too much for 600 papers: each direction keeps its top papers
+    assert mail.html_part_size(rendered.html) <= mail.HTML_BUDGET
+    assert rendered.attachment == (f"{WEEK}.md", dg.render_markdown(digest, edition))
+    for section in digest.sections:
+        shown = [p for p in section.papers if f"]({p.paper.abs_url})" in rendered.markdown]
+        assert shown == list(section.papers[: len(shown)])  # the most relevant, in order
+        if len(shown) < len(section.papers):
+            assert str(len(section.papers) - len(shown)) in rendered.markdown
+    if language == "en":
+        assert "more, listed in 2026-W47.md." in rendered.markdown
+    assert sum(len(s.papers) for s in digest.sections) > 600
+    assert_inert(rendered.html)
 
 
 def test_an_oversized_stored_markdown_is_attached_as_it_is(

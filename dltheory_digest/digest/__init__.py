@@ -33,6 +33,7 @@ from dltheory_digest.digest.render import (
     hand_written_direction,
     labels_for,
     render_markdown,
+    shared_words,
     subject_for,
     translatable_texts,
 )
@@ -78,6 +79,7 @@ __all__ = [
     "render_plain_text",
     "safe_url",
     "sanitize_html",
+    "shared_words",
     "shorten_authors",
     "slugify",
     "split_sentences",

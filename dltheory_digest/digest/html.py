@@ -48,9 +48,10 @@ def _markdown_parser() -> MarkdownIt:
 
 
 @cache
-def email_styles() -> dict[str, str]:
-    """tag -> inline style, read from templates/email.css (simple `tag { decls }` rules)."""
-    css = resources.files("dltheory_digest").joinpath("templates/email.css").read_text(encoding="utf-8")
+def email_styles(name: str = "email.css") -> dict[str, str]:
+    """tag -> inline style, read from templates/email.css (simple `tag { decls }` rules);
+    `email-dark.css` gives the colours for dark mode."""
+    css = resources.files("dltheory_digest").joinpath(f"templates/{name}").read_text(encoding="utf-8")
     css = re.sub(r"/\*.*?\*/", "", css, flags=re.DOTALL)
     styles: dict[str, str] = {}
     for selectors, body in re.findall(r"([^{}]+)\{([^{}]*)\}", css):
@@ -141,6 +142,10 @@ def render_html(markdown: str, *, language: str = "en", title: str = "") -> str:
         direction=direction,
         title=title,
         styles=email_styles(),
+        dark_styles={
+            selector: "; ".join(f"{d} !important" for d in declarations.split("; "))
+            for selector, declarations in email_styles("email-dark.css").items()
+        },
     )
 
 
@@ -150,14 +155,17 @@ _DETAILS_LINE = re.compile(r"^\s*</?details>\s*$")
 _SUMMARY_LINE = re.compile(r"^\s*<summary>(.*)</summary>\s*$")
 _RAW_TAG = re.compile(r"(?<!\\)</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?>")
 _IN_PAGE_LINK = re.compile(r"(?<!\\)\[((?:\\.|[^\]\\])*)\]\(#[^()\s]*\)")
-_CODE_SPAN = re.compile(r"(`+).*?(?<!`)\1(?!`)")
+_CODE_SPAN = re.compile(r"(?<![`\\])(`+).*?(?<!`)\1(?!`)")  # an escaped "\`" opens none
+# `\*`, `\[`, `\<`: escapes that keep scraped text literal in Markdown; as text they are noise
+_ESCAPED_PUNCTUATION = re.compile(r"\\([!-/:-@\[-`{-~])")
 
 
 def render_plain_text(markdown: str) -> str:
     """The email's text/plain part: the digest's Markdown (it reads well as text) without HTML
     tags and without links to the document's own headings (`[Name (4)](#name-4)` -> `Name (4)`).
     A `<summary>` is dropped after the bold line that names the list, else kept as a bold line.
-    Code spans are kept as written: a formula may hold "<"."""
+    Scraped text reads as written ("n > d", "[12]", not "n \\> d"): a text part is shown, never
+    parsed. Code spans are kept as written: a formula may hold "<"."""
     lines: list[str] = []
     for line in markdown.split("\n"):
         if _DETAILS_LINE.match(line):
@@ -180,4 +188,5 @@ def render_plain_text(markdown: str) -> str:
 
 
 def _plain_prose(text: str) -> str:
-    return _RAW_TAG.sub("", _IN_PAGE_LINK.sub(r"\1", text))
+    # tags are dropped before the escapes go, so an escaped "\<script\>" stays as text
+    return _ESCAPED_PUNCTUATION.sub(r"\1", _RAW_TAG.sub("", _IN_PAGE_LINK.sub(r"\1", text)))

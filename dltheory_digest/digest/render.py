@@ -311,14 +311,27 @@ class _Renderer:
             return f"{head} {md_text(english)} · *{labels['original']}:* {md_text(original)}"
         return f"{head} {md_text(excerpt(sighting.commentary))} *({labels['not_translated']})*"
 
+    def edition_title(self, entry: DigestPaper) -> str | None:
+        """The title in the edition's language, when it differs from the English one: as a
+        source in that language wrote it, else its translation."""
+        english = entry.english_title or entry.paper.title
+        native = entry.original_title if entry.original_lang == self.edition.language else None
+        translated = native or self.tr(english)
+        return translated if translated and translated != english else None
+
+    def line_title(self, entry: DigestPaper) -> str:
+        """ " · *translated title*" after the English title of a one-line entry (Updated, the
+        appendix, a shortened email) in a zh/ar edition; "" otherwise."""
+        translated = self.edition_title(entry)
+        return f" · *{self.title(translated)}*" if translated else ""
+
     def paper_lines(self, entry: DigestPaper) -> str:
         labels = self.labels
         paper = entry.paper
-        english = entry.english_title or paper.title
         lines = []
         native = entry.original_title if entry.original_lang == self.edition.language else None
-        translated = native or self.tr(english)
-        if translated and translated != english:
+        translated = self.edition_title(entry)
+        if translated:
             lines.append(f"**{labels['translated_title']}:** {self.title(translated)}")
         if entry.original_title and entry.original_title != native:
             lang = f" ({md_text(entry.original_lang)})" if entry.original_lang else ""
@@ -374,6 +387,29 @@ class _Renderer:
         if english and english != post.title.strip():
             title += f" · *{self.title(post.title)}*"
         return f"{title} — {' · '.join(d for d in details if d)}"
+
+    def shown(self, papers: Sequence[DigestPaper]) -> Sequence[DigestPaper]:
+        """The papers of a list that a shortened rendering keeps (its most relevant first)."""
+        limit = self.shortened.limit if self.shortened else None
+        return papers if limit is None else papers[:limit]
+
+    def more_line(self, papers: Sequence[DigestPaper]) -> str:
+        """What a shortened list says about the papers it left out; "" when it left none."""
+        left_out = len(papers) - len(self.shown(papers))
+        if not left_out or self.shortened is None:
+            return ""
+        file = self.edition.ltr(self.shortened.full_file)
+        return md_text(self.labels["more_in"].format(count=left_out, file=file))
+
+    def group_words(self, members: Sequence[DigestPaper]) -> str:
+        """ "shared words: "grokking", "modular"" for an Emerging group; "" when they share none."""
+        words = shared_words(members)
+        if not words:
+            return ""
+        quoted = (self.labels["filter_quote"].format(w) for w in words)
+        return md_text(
+            self.labels["emerging_words"].format(self.labels["filter_list_separator"].join(quoted))
+        )
 
     def unconfirmed_line(self, entry: DigestPaper) -> str:
         """A title-only mention: the title as the page wrote it, what it says, where it was seen."""
@@ -464,12 +500,16 @@ class _Renderer:
 class Shortened:
     """A shorter rendering for mail clients, pointing at the full digest (`full_file`).
 
-    `appendix=False` replaces the list of papers below the relevance threshold with its
-    count; `one_line=True` also gives each paper one line (title, authors, badges)."""
+    `appendix=False` replaces the lists of papers below the relevance threshold and of a
+    list's backlog with their counts; `one_line=True` also gives each paper one line (title,
+    authors, badges); `limit` keeps only the first (most relevant) papers of each direction,
+    of "Updated", of each Emerging group and of the unconfirmed mentions, with a line that
+    counts the rest."""
 
     full_file: str
     appendix: bool = False
     one_line: bool = False
+    limit: int | None = None
 
 
 def render_markdown(digest: Digest, edition: Edition = ENGLISH, *, shortened: Shortened | None = None) -> str:
@@ -492,7 +532,10 @@ def render_markdown(digest: Digest, edition: Edition = ENGLISH, *, shortened: Sh
         L=renderer.labels,
         contents=contents,
         heading=lambda section: _section_heading(section, edition),
-        emerging_groups=sorted(groups.items(), key=lambda g: _group_number(g[0])),
+        emerging_groups=[
+            (members, renderer.group_words(members))
+            for _, members in sorted(groups.items(), key=lambda g: _group_number(g[0]))
+        ],
         post_targets={
             post.url or post.key: _post_paper_titles(post, digest, edition) for post in digest.posts
         },
@@ -507,6 +550,9 @@ def render_markdown(digest: Digest, edition: Edition = ENGLISH, *, shortened: Sh
         title=renderer.title,
         none_line=renderer.none_line(),
         post_line=renderer.post_line,
+        line_title=renderer.line_title,
+        shown=renderer.shown,
+        more_line=renderer.more_line,
         short=shortened,
         short_file=edition.ltr(shortened.full_file) if shortened else "",
         week=edition.ltr(digest.week),
@@ -525,6 +571,42 @@ def _foreign(lang: str | None) -> str | None:
 def _report_count(report: SourceReport, value: int) -> str:
     """A count of the source report; "—" for a source that failed before receiving anything."""
     return "—" if report.error and not report.fetched else str(value)
+
+
+# Words that say nothing about what a group of deep-learning papers shares.
+_COMMON_WORDS = frozenset(
+    """about above across after against also among analysis approach based being below between
+    both different does each from further have here into less like many method methods model
+    models more most much network networks neural other over paper propose proposed provide
+    results show shows some such than that their them then there these they this those through
+    under using very well were what when where which while with within without work would
+    deep learning learn learned framework problem problems study new novel task tasks data""".split()  # noqa: SIM905
+)
+_WORD = re.compile(r"[A-Za-z][A-Za-z\-]{3,}")
+
+
+def _word_key(word: str) -> str:
+    """A word with a plain plural "s" dropped, so "kernels" and "kernel" count together."""
+    word = word.lower().strip("-")
+    if len(word) > 4 and word.endswith("s") and not word.endswith(("ss", "is", "us")):
+        return word[:-1]
+    return word
+
+
+def shared_words(entries: Sequence[DigestPaper], limit: int = 3) -> list[str]:
+    """The words most of a group's papers use in their titles and summaries (what an Emerging
+    group is about), most shared first; none for a group whose papers share no word."""
+    counts: dict[str, int] = {}
+    first_seen: dict[str, int] = {}  # ties keep reading order: "gradient", "descent"
+    for entry in entries:
+        text = f"{entry.english_title or entry.paper.title} {entry.summary}"
+        keys = {_word_key(w) for w in _WORD.findall(text) if w.lower() not in _COMMON_WORDS}
+        for key in sorted(keys - _COMMON_WORDS, key=text.lower().find):
+            counts[key] = counts.get(key, 0) + 1
+            first_seen.setdefault(key, len(first_seen))
+    needed = max(2, (len(entries) + 1) // 2)
+    ranked = sorted((k for k, n in counts.items() if n >= needed), key=lambda k: (-counts[k], first_seen[k]))
+    return ranked[:limit]
 
 
 def _group_number(reason: str) -> tuple[int, str]:

@@ -144,7 +144,9 @@ def shorten_authors(authors: Sequence[str], limit: int = 3) -> str:
 _MD_SPECIALS = re.compile(r"([\\`*\[\]<>|~$])")
 _LONE_UNDERSCORE = re.compile(r"(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])")
 _ENTITY_LIKE = re.compile(r"&(?=#?\w+;)")
-_LINE_START = re.compile(r"^(\s*)([#>+=\-]|\d+(?=[.)]))")
+# Where a backslash goes so a line start is no heading, quote or list: before "#", ">", "+",
+# "=", "-"; between the number and the "." or ")" of "1. " (a backslash before a digit is shown).
+_LINE_START = re.compile(r"^\s*(?:\d{1,9}(?=[.)](?:\s|$))|(?=[#>+=\-]))")
 
 
 def _escape_plain(text: str) -> str:
@@ -179,7 +181,7 @@ def md_text(text: str | None, *, commands: bool = False) -> str:
     # a line that starts with "#", "-", "1." ... would become a heading or a list
     line_start = _LINE_START.match(escaped)
     if line_start:
-        escaped = escaped[: line_start.end(1)] + "\\" + escaped[line_start.end(1) :]
+        escaped = escaped[: line_start.end()] + "\\" + escaped[line_start.end() :]
     return escaped
 
 
