@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -35,7 +36,11 @@ from dltheory_digest.errors import ConfigError
 SOURCE_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 # an absolute http(s) URL: a scheme and a host
 HTTP_URL = re.compile(r"^https?://[^\s/?#]+", re.IGNORECASE)
-EMAIL_SHAPE = re.compile(r"^[^@\s]+@[^@\s]+$")
+# addr@host: no spaces, no second @, none of the characters that separate or wrap addresses
+# (a stray comma, <...>); the host's labels are not empty, or it is an address literal [1.2.3.4]
+_LOCAL_PART = r'[^@\s<>(),;:"\[\]\\]+'
+_HOST_LABEL = r'[^@\s<>(),;:"\[\]\\.]+'
+EMAIL_SHAPE = re.compile(rf"^{_LOCAL_PART}@(?:{_HOST_LABEL}(?:\.{_HOST_LABEL})*|\[[^\]\s]+\])$")
 # ISO 639-1 (two lower-case letters), or "mixed" for a source that posts in several languages
 SOURCE_LANG = re.compile(r"^(?:[a-z]{2}|mixed)$")
 
@@ -112,6 +117,10 @@ def pydantic_message(error: Any, model: type[BaseModel] | None = None) -> str:
         return f"expected a list, e.g. [{example}]"
     if kind in ("model_type", "model_attributes_type", "dict_type"):
         return "expected a mapping (name: value)"
+    if kind in _EXPECTED_TYPE:
+        return f"expected {_EXPECTED_TYPE[kind]}, got {_shown_input(error)}"
+    if kind == "literal_error" and "ctx" in error:
+        return f"expected {error['ctx']['expected']}, got {_shown_input(error)}"
     bounds = {"greater_than_equal": ("ge", "at least"), "less_than_equal": ("le", "at most")}
     bounds |= {"greater_than": ("gt", "more than"), "less_than": ("lt", "less than")}
     if kind in bounds and "ctx" in error:
@@ -121,6 +130,28 @@ def pydantic_message(error: Any, model: type[BaseModel] | None = None) -> str:
     for prefix in ("Value error, ", "Assertion failed, "):
         message = message.removeprefix(prefix)
     return message
+
+
+# pydantic's error types for a value of the wrong type, in a configuration file's words
+_EXPECTED_TYPE = {
+    "int_parsing": "a whole number",
+    "int_type": "a whole number",
+    "int_from_float": "a whole number",
+    "float_parsing": "a number",
+    "float_type": "a number",
+    "bool_parsing": "true or false",
+    "bool_type": "true or false",
+    "string_type": "text",
+    "path_type": "a path",
+}
+
+
+def _shown_input(error: Any) -> str:
+    """The bad value as the operator wrote it; never a password's."""
+    if any("password" in str(part) for part in error.get("loc", ())):
+        return "(hidden)"
+    value = error.get("input")
+    return "nothing (the value is empty)" if value is None else repr(value)
 
 
 def _model_in(annotation: Any) -> type[BaseModel] | None:
@@ -147,15 +178,68 @@ def _known_fields(model: type[BaseModel] | None, loc: tuple[Any, ...]) -> list[s
     return sorted(current.model_fields) if current is not None else []
 
 
+# PyYAML's words for the usual slips, and what they mean to someone editing the file
+_YAML_PROBLEMS = (
+    ("expected <block end>", "the indentation does not line up with the lines above"),
+    (
+        "mapping values are not allowed here",
+        "unexpected ':' (indented too far, or a value with ': ' in it needs quotes)",
+    ),
+    ("cannot start any token", "a tab or a character YAML does not allow here (indent with spaces)"),
+)
+_YAML_CONSTRUCTS = {
+    "block collection": "the list",
+    "block mapping": "the mapping",
+    "flow mapping": "the {…} mapping",
+    "flow sequence": "the […] list",
+    "quoted scalar": "the quoted text",
+}
+
+
 def yaml_problem(path: Path | str, exc: yaml.YAMLError) -> str:
-    """One line for a YAML syntax error: the file, the line and the parser's complaint."""
+    """One line for a YAML syntax error: the file, the line of the mistake and what it is, and
+    where the construct it broke opened when that is elsewhere (an unclosed bracket or quote)."""
     name = Path(path).name
-    # the context mark is where the broken construct opened (an unclosed bracket or quote); the
-    # problem mark is often just the end of the file
-    mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
-    where = f" (line {mark.line + 1})" if mark is not None else ""
-    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-    return f"{name}: not valid YAML{where}: {' '.join(str(problem).split())}"
+    problem = " ".join(str(getattr(exc, "problem", None) or str(exc).splitlines()[0]).split())
+    problem_mark = getattr(exc, "problem_mark", None)
+    context_mark = getattr(exc, "context_mark", None)
+    context = str(getattr(exc, "context", None) or "")
+    construct = next((words for key, words in _YAML_CONSTRUCTS.items() if context.endswith(key)), None)
+    if context_mark is not None and (
+        problem_mark is None or "stream end" in problem or "end of stream" in problem
+    ):
+        # the file ended inside something left open: where it opened is the place to look
+        what = f"{construct} opened here is never closed" if construct else problem
+        return f"{name}: not valid YAML (line {context_mark.line + 1}): {what}"
+    explained = next((words for key, words in _YAML_PROBLEMS if key in problem), problem)
+    where = f" (line {problem_mark.line + 1})" if problem_mark is not None else ""
+    if (
+        construct
+        and context_mark is not None
+        and problem_mark is not None
+        and context_mark.line != problem_mark.line
+    ):
+        explained += f", in {construct} that starts on line {context_mark.line + 1}"
+    return f"{name}: not valid YAML{where}: {explained}"
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, but a key given twice in one mapping is an error: YAML would keep
+    the last one silently, so a second `url:` or `enabled:` would quietly win."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        first_line: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            try:
+                line = first_line.setdefault(key, key_node.start_mark.line)
+            except TypeError:  # an unhashable key: the base loader says so
+                break
+            if line != key_node.start_mark.line:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"{key!r} is given twice (first on line {line + 1})", key_node.start_mark
+                )
+        return super().construct_mapping(node, deep=deep)
 
 
 def read_yaml(path: Path) -> Any:
@@ -167,7 +251,7 @@ def read_yaml_bytes(path: Path) -> tuple[Any, bytes]:
     """`read_yaml`, with the bytes it parsed (to fingerprint exactly what was read)."""
     try:
         data = path.read_bytes()
-        return yaml.safe_load(data), data
+        return yaml.load(data, Loader=_UniqueKeyLoader), data
     except FileNotFoundError:
         raise ConfigError(f"{path}: file not found", path=str(path)) from None
     except IsADirectoryError:
@@ -267,7 +351,22 @@ def load_sources(path: Path | str) -> tuple[SourceSpec, ...]:
     from dltheory_digest.sources import REGISTRY  # the registry knows each kind's options
 
     path = Path(path)
-    raw = read_yaml(path)
+    try:
+        raw = read_yaml(path)
+    except ConfigError as exc:
+        if not str(exc).endswith("file not found") or path.is_absolute():
+            raise
+        # a relative name is looked up from where the command runs (cron starts in $HOME)
+        raise ConfigError(
+            f"{exc} (in {Path.cwd()}: run from the directory that holds it, or set sources_file)",
+            path=str(path),
+        ) from None
+    if raw is None:
+        raise ConfigError(
+            f"{path.name}: the file is empty: expected 'sources:' and a list of sources",
+            path=str(path),
+            field="sources",
+        )
     if not isinstance(raw, dict) or "sources" not in raw:
         raise ConfigError(
             f"{path.name}: field 'sources': expected a mapping with a 'sources' list",
@@ -368,7 +467,8 @@ class Reader(BaseModel):
     @classmethod
     def _email_shape(cls, value: str) -> str:
         if not EMAIL_SHAPE.match(value):
-            raise ValueError(f"not an email address: {value!r}")
+            hint = " (write the address alone: a name goes in 'name')" if "<" in value else ""
+            raise ValueError(f"not an email address: {value!r}{hint}")
         return value
 
 
@@ -422,6 +522,23 @@ class Settings(BaseSettings):
     task_runner: Literal["thread", "dask"] = "thread"
     dask_address: str | None = None
     max_concurrency: int = Field(4, ge=1)  # tasks the thread runner runs at once (sources fetched together)
+
+    @field_validator("readers", mode="before")
+    @classmethod
+    def _no_readers(cls, value: Any) -> Any:
+        # `readers:` with every entry commented out (mail paused) is no readers, not an error
+        return () if value is None else value
+
+    @field_validator("readers")
+    @classmethod
+    def _each_reader_once(cls, value: tuple[Reader, ...]) -> tuple[Reader, ...]:
+        # a second entry for an address would be mailed twice, or its filters silently ignored
+        seen: set[str] = set()
+        for reader in value:
+            if reader.email.lower() in seen:
+                raise ValueError(f"{reader.email!r} is listed twice: give each reader one entry")
+            seen.add(reader.email.lower())
+        return value
 
     @field_validator("timezone")
     @classmethod
@@ -559,37 +676,72 @@ def read_settings_file(path: Path) -> dict[str, Any]:
     return raw
 
 
-def _origin_of(field: str) -> str:
-    """Where a bad value came from: the environment when its variable is set, else the settings file."""
+ENV_PREFIX = "DLTHEORY_"
 
+
+def environment_variable(field: str) -> str | None:
+    """The environment variable that sets the top-level setting `field`, spelled as it is set
+    (pydantic-settings reads `DLTHEORY_*` in any case), or None when none is set."""
+    wanted = f"{ENV_PREFIX}{field.split('.', 1)[0]}".upper()
+    return next((name for name in os.environ if name.upper() == wanted), None)
+
+
+def misspelled_environment_variables() -> list[tuple[str, str]]:
+    """(variable, the one meant) for each `DLTHEORY_*` variable that names no setting but is
+    close to one (`DLTHEORY_SMTP_HOTS`): the environment ignores it, so the setting is silently
+    left at its default. Variables far from every setting may belong to other tools: not listed."""
+    import difflib
+
+    known = [*Settings.model_fields, SETTINGS_FILE_ENV.removeprefix(ENV_PREFIX).lower()]
+    found = []
+    for name in sorted(os.environ):
+        if not name.upper().startswith(ENV_PREFIX):
+            continue
+        field = name[len(ENV_PREFIX) :].lower()
+        if field in known:
+            continue
+        close = difflib.get_close_matches(field, known, n=1, cutoff=0.8)
+        if close:
+            found.append((name, f"{ENV_PREFIX}{close[0].upper()}"))
+    return found
+
+
+def _origin_of(field: str, overrides: Mapping[str, Any] | None = None) -> str:
+    """Where a setting's value came from, in the order they win: an explicit argument, the
+    environment variable (named), the settings file, else the default."""
     top = field.split(".", 1)[0]
-    if f"DLTHEORY_{top.upper()}" in os.environ or f"dltheory_{top}" in os.environ:
-        return "environment"
+    if overrides and top in overrides:
+        return "settings"
+    variable = environment_variable(top)
+    if variable is not None:
+        return f"environment variable {variable}"
     settings_file = settings_file_path()
-    return settings_file.name if settings_file is not None else "environment"
+    return settings_file.name if settings_file is not None else "settings"
 
 
-def _describe_setting(error: Any, settings_data: dict[str, Any]) -> tuple[str, str]:
-    """The one-line message and the field for a settings validation error; a reader is named by
-    its address."""
+def _describe_setting(
+    error: Any, settings_data: dict[str, Any], overrides: Mapping[str, Any] | None = None
+) -> tuple[str, str]:
+    """The one-line message and the field for a settings validation error: the environment
+    variable, or the file and the field; a reader is named by its address."""
     loc = list(error.get("loc", ()))
+    origin = _origin_of(str(loc[0]) if loc else "", overrides)
+    from_environment = origin.startswith("environment variable")
     if len(loc) >= 2 and loc[0] == "readers" and isinstance(loc[1], int):
         readers = settings_data.get("readers")
-        if readers is None and _origin_of("readers") == "environment":
-            readers = _json_or_none(os.environ.get("DLTHEORY_READERS", ""))
+        if from_environment:
+            readers = _json_or_none(os.environ.get(origin.rsplit(" ", 1)[1], ""))
         entry = readers[loc[1]] if isinstance(readers, list) and loc[1] < len(readers) else None
         email = entry.get("email") if isinstance(entry, dict) else None
-        where = (
-            f"{_origin_of('readers')}: reader {email!r}"
-            if email
-            else f"{_origin_of('readers')}: reader #{loc[1] + 1}"
-        )
+        where = f"{origin}: reader {email!r}" if email else f"{origin}: reader #{loc[1] + 1}"
         if len(loc) == 2:  # the entry itself is not a mapping
             return f"{where}: expected a mapping like {{email: …}}", "readers"
         field = ".".join(str(p) for p in loc[2:])
         return f"{where}: field {field!r}: {pydantic_message(error, Settings)}", f"readers.{field}"
     field = ".".join(str(p) for p in loc) or "(file)"
-    return f"{_origin_of(field)}: field {field!r}: {pydantic_message(error, Settings)}", field
+    if from_environment and len(loc) == 1:  # the variable names the field
+        return f"{origin}: {pydantic_message(error, Settings)}", field
+    return f"{origin}: field {field!r}: {pydantic_message(error, Settings)}", field
 
 
 def _json_or_none(text: str) -> Any:
@@ -607,12 +759,12 @@ def _env_parse_error(exc: SettingsError) -> ConfigError:
     if match is None:
         return ConfigError(f"environment: {exc}", path="environment")
     field = match[1]
-    variable = f"DLTHEORY_{field.upper()}"
+    variable = environment_variable(field) or f"{ENV_PREFIX}{field.upper()}"
     cause = exc.__cause__
     detail = f"not valid JSON ({cause})" if cause is not None else "cannot be parsed"
     example = ' e.g. [{"email": "ada@example.org"}]' if field == "readers" else ""
     return ConfigError(
-        f"environment: field {field!r}: {variable} is {detail}{(';' + example) if example else ''}",
+        f"environment variable {variable}: {detail}{(';' + example) if example else ''}",
         path="environment",
         field=field,
     )
@@ -625,7 +777,14 @@ def check_reader_directions(settings: Settings) -> None:
         return
     from dltheory_digest.directions import OTHER, load_taxonomy
 
-    known = set(load_taxonomy(settings.taxonomy_file).ids) | {OTHER}
+    try:
+        known = set(load_taxonomy(settings.taxonomy_file).ids) | {OTHER}
+    except ConfigError as exc:
+        if not str(exc).endswith("file not found"):
+            raise
+        origin = _origin_of("taxonomy_file")
+        where = origin if origin.startswith("environment") else f"{origin}: field 'taxonomy_file'"
+        raise ConfigError(f"{where}: {exc}", path=exc.path, field="taxonomy_file") from None
     origin = _origin_of("readers")
     for reader in settings.readers:
         for field in ("include_directions", "exclude_directions"):
@@ -634,7 +793,7 @@ def check_reader_directions(settings: Settings) -> None:
                 raise ConfigError(
                     f"{origin}: reader {reader.email!r}: field {field!r}: unknown direction id(s) "
                     f"{', '.join(map(repr, unknown))} (known: {', '.join(sorted(known))})",
-                    path=origin,
+                    path="environment" if origin.startswith("environment") else origin,
                     field=f"readers.{field}",
                 )
 
@@ -648,8 +807,10 @@ def load_settings(**overrides: Any) -> Settings:
         settings_file = settings_file_path()
         data = {**read_settings_file(settings_file)} if settings_file is not None else {}
         data.update(overrides)
-        message, field = _describe_setting(first, data)
-        raise ConfigError(message, path=message.split(":", 1)[0], field=field) from None
+        message, field = _describe_setting(first, data, overrides)
+        origin = message.split(":", 1)[0]
+        path = "environment" if origin.startswith("environment") else origin
+        raise ConfigError(message, path=path, field=field) from None
     except SettingsError as exc:  # an environment variable that is not the JSON its field needs
         raise _env_parse_error(exc) from None
     check_reader_directions(settings)

@@ -110,7 +110,7 @@ def test_bad_setting_names_origin_and_field(tmp_path: Path, monkeypatch: pytest.
     monkeypatch.setenv("DLTHEORY_TIMEZONE", "Mars/Olympus")
     with pytest.raises(ConfigError) as info:
         load_settings()
-    assert str(info.value).startswith("environment: field 'timezone':")
+    assert str(info.value).startswith("environment variable DLTHEORY_TIMEZONE: unknown time zone")
     assert "unknown time zone 'Mars/Olympus'" in str(info.value)
 
 
@@ -208,7 +208,8 @@ def test_reader_directions_follow_the_configured_taxonomy(
     assert load_settings().readers[0].include_directions == ("kernels",)
     monkeypatch.delenv("DLTHEORY_TAXONOMY_FILE")  # the shipped taxonomy has no "kernels"
     assert settings_error().startswith(
-        "environment: reader 'k@example.org': field 'include_directions': unknown direction id(s) 'kernels'"
+        "environment variable DLTHEORY_READERS: reader 'k@example.org': field 'include_directions': "
+        "unknown direction id(s) 'kernels'"
     )
 
 
@@ -319,12 +320,13 @@ def test_reader_messages_use_configuration_words(tmp_path: Path, monkeypatch: py
 def test_environment_value_that_is_not_json_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DLTHEORY_READERS", "not json")
     message = settings_error()
-    assert message.startswith("environment: field 'readers': DLTHEORY_READERS is not valid JSON")
+    assert message.startswith("environment variable DLTHEORY_READERS: not valid JSON")
     assert "\n" not in message
     monkeypatch.setenv("DLTHEORY_READERS", '[{"email": "k@example.org", "min_relevance": 2}]')
     assert (
         settings_error()
-        == "environment: reader 'k@example.org': field 'min_relevance': must be at most 1.0, got 2"
+        == "environment variable DLTHEORY_READERS: reader 'k@example.org': field 'min_relevance': "
+        "must be at most 1.0, got 2"
     )
 
 
@@ -334,29 +336,29 @@ def test_environment_value_that_is_not_json_names_the_variable(monkeypatch: pyte
         (
             "SCHEDULE_CRON",
             "0 7 * *",
-            "field 'schedule_cron': not a cron expression Prefect accepts: '0 7 * *'",
+            "not a cron expression Prefect accepts: '0 7 * *'",
         ),
-        ("SCHEDULE_CRON", "H 7 * * 1", "field 'schedule_cron': not a cron expression Prefect accepts"),
-        ("STORE_URL", "mysql://x/y", "field 'store_url': unsupported database mysql://"),
-        ("STORE_URL", "postgresql://u@h/db", "field 'store_url': write postgresql+psycopg://"),
-        ("STORE_URL", "not a url", "field 'store_url': not a database URL"),
-        ("RELEVANCE_THRESHOLD", "1.5", "field 'relevance_threshold': must be at most 1.0, got 1.5"),
-        ("RELEVANCE_THRESHOLD", "-0.1", "field 'relevance_threshold': must be at least 0.0"),
+        ("SCHEDULE_CRON", "H 7 * * 1", "not a cron expression Prefect accepts"),
+        ("STORE_URL", "mysql://x/y", "unsupported database mysql://"),
+        ("STORE_URL", "postgresql://u@h/db", "write postgresql+psycopg://"),
+        ("STORE_URL", "not a url", "not a database URL"),
+        ("RELEVANCE_THRESHOLD", "1.5", "must be at most 1.0, got 1.5"),
+        ("RELEVANCE_THRESHOLD", "-0.1", "must be at least 0.0"),
         (
             "LIST_UNSUBSCRIBE",
             "http://e.org/u",
-            "field 'list_unsubscribe': expected a mailto: or https: address",
+            "expected a mailto: or https: address",
         ),
-        ("MAIL_FROM", "nobody", "field 'mail_from': not an email address: 'nobody'"),
-        ("SMTP_PORT", "70000", "field 'smtp_port': must be at most 65535"),
-        ("SMTP_PORT", "0", "field 'smtp_port': must be at least 1"),
+        ("MAIL_FROM", "nobody", "not an email address: 'nobody'"),
+        ("SMTP_PORT", "70000", "must be at most 65535"),
+        ("SMTP_PORT", "0", "must be at least 1"),
     ],
 )
 def test_bad_values_are_refused_at_load(
     monkeypatch: pytest.MonkeyPatch, variable: str, value: str, message: str
 ) -> None:
     monkeypatch.setenv(f"DLTHEORY_{variable}", value)
-    assert settings_error().startswith(f"environment: {message}")
+    assert settings_error().startswith(f"environment variable DLTHEORY_{variable}: {message}")
 
 
 @pytest.mark.parametrize(
@@ -383,9 +385,207 @@ def test_a_directory_setting_that_is_a_file(
 ) -> None:
     a_file = tmp_path / "plain.txt"
     a_file.write_text("x", encoding="utf-8")
-    monkeypatch.setenv(f"DLTHEORY_{field.upper()}", str(a_file))
-    assert settings_error() == f"environment: field {field!r}: {a_file} is a file, not a directory"
+    variable = f"DLTHEORY_{field.upper()}"
+    monkeypatch.setenv(variable, str(a_file))
+    assert settings_error() == f"environment variable {variable}: {a_file} is a file, not a directory"
     monkeypatch.setenv(f"DLTHEORY_{field.upper()}", str(a_file / "below"))  # under a file: the same
-    assert settings_error() == f"environment: field {field!r}: {a_file} is a file, not a directory"
+    assert settings_error() == f"environment variable {variable}: {a_file} is a file, not a directory"
     monkeypatch.setenv(f"DLTHEORY_{field.upper()}", str(tmp_path / "not-yet" / "made"))
     assert getattr(load_settings(), field) == tmp_path / "not-yet" / "made"
+
+
+# --- where a bad value came from, in the operator's words -------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("DLTHEORY_SMTP_PORT", "abc", "expected a whole number, got 'abc'"),
+        ("dltheory_smtp_port", "abc", "expected a whole number, got 'abc'"),  # read in any case
+        ("DLTHEORY_RELEVANCE_THRESHOLD", "high", "expected a number, got 'high'"),
+        ("DLTHEORY_TASK_RUNNER", "process", "expected 'thread' or 'dask', got 'process'"),
+        ("DLTHEORY_MAX_CONCURRENCY", "0", "must be at least 1, got 0"),
+        ("DLTHEORY_TIMEZONE", "Berlin", "unknown time zone 'Berlin'"),
+    ],
+)
+def test_a_bad_environment_variable_is_named_as_set(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, variable: str, value: str, message: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "dltheory.yaml").write_text("smtp_host: mail.example.org\n", encoding="utf-8")
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    assert str(info.value) == f"environment variable {variable}: {message}"
+    assert info.value.path == "environment"
+
+
+def test_a_bad_value_in_the_file_names_file_and_field_when_the_environment_is_fine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "dltheory.yaml").write_text("smtp_port: abc\n", encoding="utf-8")
+    monkeypatch.setenv("DLTHEORY_SMTP_HOST", "mail.example.org")  # another variable: not blamed
+    assert settings_error() == "dltheory.yaml: field 'smtp_port': expected a whole number, got 'abc'"
+    monkeypatch.setenv("DLTHEORY_SMTP_PORT", "587")  # the environment wins over the file
+    assert load_settings().smtp_port == 587
+
+
+def test_wrong_types_are_named_in_plain_words(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    feed = "sources:\n  - id: blog\n    kind: feed\n    url: https://e.org/f\n"
+    assert str(error_of(write(tmp_path, feed + "    enabled: maybe\n"))) == (
+        "sources.yaml: source 'blog': field 'enabled': expected true or false, got 'maybe'"
+    )
+    assert str(error_of(write(tmp_path, feed + "    options: {max_entries: lots}\n"))) == (
+        "sources.yaml: source 'blog': field 'options.max_entries': expected a whole number, got 'lots'"
+    )
+    assert str(error_of(write(tmp_path, "sources:\n  - id: blog\n    kind: feed\n    url: 42\n"))) == (
+        "sources.yaml: source 'blog': field 'url': expected text, got 42"
+    )
+    monkeypatch.chdir(tmp_path)
+    settings_file = tmp_path / "dltheory.yaml"
+    settings_file.write_text("readers:\n  - {email: ada@example.org, language: fr}\n", encoding="utf-8")
+    assert settings_error() == (
+        "dltheory.yaml: reader 'ada@example.org': field 'language': expected 'en', 'zh' or 'ar', got 'fr'"
+    )
+    settings_file.write_text("smtp_password: [hunter2]\n", encoding="utf-8")
+    message = settings_error()
+    assert message == "dltheory.yaml: field 'smtp_password': expected text, got (hidden)"
+
+
+def test_a_key_given_twice_is_refused_with_its_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    text = "sources:\n  - id: blog\n    kind: feed\n    url: https://e.org/a\n    url: https://e.org/b\n"
+    err = error_of(write(tmp_path, text))
+    assert str(err) == "sources.yaml: not valid YAML (line 5): 'url' is given twice (first on line 4)"
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "dltheory.yaml").write_text(
+        "smtp_host: a.org\ntimezone: UTC\nsmtp_host: b.org\n", encoding="utf-8"
+    )
+    assert (
+        settings_error()
+        == "dltheory.yaml: not valid YAML (line 3): 'smtp_host' is given twice (first on line 1)"
+    )
+    # the same key in two entries is no repetition
+    two = "sources:\n  - {id: a, kind: feed, url: 'https://e.org/a'}\n  - {id: b, kind: feed, url: 'https://e.org/b'}\n"
+    assert [s.id for s in load_sources(write(tmp_path, two))] == ["a", "b"]
+
+
+def test_an_empty_sources_file_says_so(tmp_path: Path) -> None:
+    for text in ("", "# every source removed\n"):
+        assert str(error_of(write(tmp_path, text))) == (
+            "sources.yaml: the file is empty: expected 'sources:' and a list of sources"
+        )
+
+
+def test_a_reader_listed_twice_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "dltheory.yaml").write_text(
+        "readers:\n  - {email: ada@example.org}\n  - {email: Ada@Example.org, language: zh}\n",
+        encoding="utf-8",
+    )
+    assert settings_error() == (
+        "dltheory.yaml: field 'readers': 'Ada@Example.org' is listed twice: give each reader one entry"
+    )
+
+
+def test_a_missing_taxonomy_file_is_named_as_the_setting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DLTHEORY_TAXONOMY_FILE", str(tmp_path / "mine.yaml"))
+    monkeypatch.setenv("DLTHEORY_READERS", '[{"email": "k@example.org", "include_directions": ["x"]}]')
+    assert settings_error() == (
+        f"environment variable DLTHEORY_TAXONOMY_FILE: {tmp_path / 'mine.yaml'}: file not found"
+    )
+
+
+def test_a_missing_sources_file_says_where_it_was_looked_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert str(error_of(Path("sources.yaml"))) == (
+        f"sources.yaml: file not found (in {tmp_path}: run from the directory that holds it, "
+        "or set sources_file)"
+    )
+    assert str(error_of(tmp_path / "elsewhere.yaml")) == f"{tmp_path / 'elsewhere.yaml'}: file not found"
+
+
+def test_a_misspelled_variable_is_found_and_others_are_left_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dltheory_digest.config import misspelled_environment_variables
+
+    monkeypatch.setenv("DLTHEORY_SMTP_HOTS", "mail.example.org")
+    monkeypatch.setenv("dltheory_reader", '[{"email": "ada@example.org"}]')
+    monkeypatch.setenv("DLTHEORY_HOME", "/srv/digest")  # near no setting: perhaps another tool's
+    monkeypatch.setenv("DLTHEORY_SMTP_HOST", "mail.example.org")  # a setting: fine
+    assert misspelled_environment_variables() == [
+        ("DLTHEORY_SMTP_HOTS", "DLTHEORY_SMTP_HOST"),
+        ("dltheory_reader", "DLTHEORY_READERS"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (  # a key indented one space short: the line of the mistake, not of the list it broke
+            "sources:\n  - id: a\n    kind: feed\n   url: https://e.org/f\n",
+            "(line 4): the indentation does not line up with the lines above, in the list that starts on line 2",
+        ),
+        (
+            "sources:\n  - id: a\n    kind: feed\n    name: Notes: week 47\n",
+            "(line 4): unexpected ':' (indented too far, or a value with ': ' in it needs quotes)",
+        ),
+        (  # an unclosed quote runs to the end of the file: where it opened is what to fix
+            "sources:\n  - id: a\n    name: 'Bach\n    kind: feed\n  - id: b\n",
+            "(line 3): the quoted text opened here is never closed",
+        ),
+        (
+            "sources:\n\t- id: a\n",
+            "(line 2): a tab or a character YAML does not allow here (indent with spaces)",
+        ),
+    ],
+)
+def test_yaml_mistakes_point_at_their_line(tmp_path: Path, text: str, message: str) -> None:
+    assert str(error_of(write(tmp_path, text))) == f"sources.yaml: not valid YAML {message}"
+
+
+@pytest.mark.parametrize(
+    "address", ["ada@example.org", "a.b+digest@mail.example.co.uk", "ops@localhost", "ops@[127.0.0.1]"]
+)
+def test_reader_addresses_that_are_accepted(address: str) -> None:
+    assert Settings(readers=({"email": address},)).readers[0].email == address  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("address", "hint"),
+    [
+        ("ada@example.org,", ""),  # a comma left over from a list
+        ("ada@example..org", ""),
+        ("ada@example.org.", ""),
+        ("<ada@example.org>", " (write the address alone: a name goes in 'name')"),
+        ("Ada Lovelace <ada@example.org>", " (write the address alone: a name goes in 'name')"),
+    ],
+)
+def test_reader_addresses_that_are_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, address: str, hint: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "dltheory.yaml").write_text(f"readers:\n  - email: '{address}'\n", encoding="utf-8")
+    assert settings_error() == (
+        f"dltheory.yaml: reader {address!r}: field 'email': not an email address: {address!r}{hint}"
+    )
+
+
+def test_empty_values(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    settings_file = tmp_path / "dltheory.yaml"
+    settings_file.write_text("readers:\n  # - email: ada@example.org   (paused)\n", encoding="utf-8")
+    assert load_settings().readers == ()
+    settings_file.write_text("timezone:\n", encoding="utf-8")
+    assert (
+        settings_error() == "dltheory.yaml: field 'timezone': expected text, got nothing (the value is empty)"
+    )
+    err = error_of(write(tmp_path, "sources:\n  - id: blog\n    kind:\n    url: https://e.org/f\n"))
+    assert (
+        str(err)
+        == "sources.yaml: source 'blog': field 'kind': expected text, got nothing (the value is empty)"
+    )

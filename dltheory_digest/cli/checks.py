@@ -13,7 +13,7 @@ import typer
 from rich.markup import escape
 
 from dltheory_digest.cli.app import err_console
-from dltheory_digest.errors import ConfigError
+from dltheory_digest.errors import ConfigError, StoreError
 
 if TYPE_CHECKING:
     from dltheory_digest.config import Settings, SourceSpec
@@ -43,6 +43,15 @@ def split_ids(text: str | None) -> list[str] | None:
     return [s.strip() for s in text.split(",") if s.strip()] or None if text else None
 
 
+def check_source_ids(text: str | None) -> list[str] | None:
+    """`--sources`: the ids given, or None when the option is left out. Given but empty (an unset
+    shell variable, a stray comma) is refused: it would read, and mail, every source."""
+    ids = split_ids(text)
+    if text is not None and ids is None:
+        raise fail_usage("--sources: no source id given (leave the option out to read every enabled source)")
+    return ids
+
+
 def check_config(
     overrides: dict[str, Any], sources: list[str] | None = None, *, need_sources: bool = True
 ) -> tuple[Settings, list[SourceSpec]]:
@@ -54,6 +63,7 @@ def check_config(
 
     try:
         settings = load_settings(**overrides)
+        warn_misspelled_variables()
         specs = list(load_sources(settings.sources_file))
         selected = pipeline.select_sources(specs, sources)
         if need_sources:
@@ -66,6 +76,35 @@ def check_config(
             highlight=False,
         )
     return settings, selected
+
+
+def fail_store(exc: StoreError, code: int = 2) -> typer.Exit:
+    """One line naming the store and what is wrong with it (exit 2 before anything started)."""
+    err_console.print(f"[bold red]store error:[/] {escape(str(exc))}", highlight=False)
+    return typer.Exit(code=code)
+
+
+def check_store(settings: Settings) -> None:
+    """Open (create, upgrade) the store now: a file that is not SQLite, damaged, read-only or of
+    a newer version is one line and exit 2, not a traceback after a Prefect server started."""
+    from dltheory_digest.store import open_store
+
+    try:
+        open_store(settings.resolved_store_url).close()
+    except StoreError as exc:
+        raise fail_store(exc) from None
+
+
+def warn_misspelled_variables() -> None:
+    """A mistyped `DLTHEORY_*` variable is ignored, its setting left at the default: say so."""
+    from dltheory_digest.config import misspelled_environment_variables
+
+    for variable, meant in misspelled_environment_variables():
+        err_console.print(
+            f"[yellow]warning:[/] environment variable {escape(variable)} is not a setting (did you "
+            f"mean {meant}?): it is ignored",
+            highlight=False,
+        )
 
 
 def check_week(text: str, zone: ZoneInfo | None = None, *, now: dt.datetime | None = None) -> Week:

@@ -14,11 +14,13 @@ from dltheory_digest.cli.checks import (
     check_config,
     check_since,
     check_smtp,
+    check_source_ids,
+    check_store,
     check_week,
     fail_config,
     fail_usage,
     quiet_prefect_defaults,
-    split_ids,
+    warn_misspelled_variables,
 )
 from dltheory_digest.cli.run_cmd import exit_on_failures, print_summary, run_flow
 from dltheory_digest.errors import ConfigError
@@ -28,17 +30,19 @@ def _settings() -> Any:
     from dltheory_digest.config import load_settings
 
     try:
-        return load_settings()
+        settings = load_settings()
     except ConfigError as exc:
         raise fail_config(exc) from None
+    warn_misspelled_variables()
+    return settings
 
 
 @app.command()
 def serve() -> None:
     """Serve `weekly-digest/weekly` (cron, in the configured zone) and `weekly-digest/manual`."""
     quiet_prefect_defaults()
-    check_config({})
-    settings = _settings()
+    settings, _ = check_config({})
+    check_store(settings)  # each weekly run would fail on it: say so now
     from prefect.settings import PREFECT_API_URL
 
     from dltheory_digest.weeks import last_complete_week
@@ -76,7 +80,7 @@ def refresh(
     ] = False,
 ) -> None:
     """Re-fetch and re-render a week now; readers are never mailed twice unless --resend."""
-    wanted = split_ids(sources)
+    wanted = check_source_ids(sources)
     # the served deployment reads its own sources.yaml (which may live elsewhere): here only the
     # settings are needed, for the zone the week is checked in
     settings = _settings() if deployment else check_config({}, wanted)[0]
@@ -92,6 +96,7 @@ def refresh(
     if not deployment:
         if not dry_run and settings.readers:
             check_smtp(settings)
+        check_store(settings)
         result = run_flow(**params)
         print_summary(result)
         exit_on_failures(result)
@@ -170,8 +175,7 @@ def deploy(
     """Register both deployments on a work pool, so `prefect worker start --pool NAME` runs them anywhere."""
     quiet_prefect_defaults()
     # the workers read their own sources.yaml: an empty one here is only worth a warning
-    check_config({}, need_sources=False)
-    settings = _settings()
+    settings, _ = check_config({}, need_sources=False)
     from prefect.settings import PREFECT_API_URL
 
     if not PREFECT_API_URL.value():  # Prefect would deploy to a temporary server that has no pools

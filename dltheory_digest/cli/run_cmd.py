@@ -19,12 +19,14 @@ from dltheory_digest.cli.checks import (
     check_output_dir,
     check_since,
     check_smtp,
+    check_source_ids,
+    check_store,
     check_week,
     fail_config,
+    fail_store,
     quiet_prefect_defaults,
-    split_ids,
 )
-from dltheory_digest.errors import ConfigError
+from dltheory_digest.errors import ConfigError, StoreError
 
 sources_app = typer.Typer(help="Inspect the configured sources.", no_args_is_help=True)
 app.add_typer(sources_app, name="sources")
@@ -115,6 +117,8 @@ def run_flow(**params: Any) -> dict[str, Any]:
         result: dict[str, Any] = weekly_digest(**params)
     except ConfigError as exc:
         raise fail_config(exc) from None
+    except StoreError as exc:  # checked before the run; this is one that went wrong during it
+        raise fail_store(exc, code=1) from None
     return result
 
 
@@ -131,12 +135,13 @@ def run(
     resend: Annotated[bool, typer.Option("--resend", help="mail readers who already got this week")] = False,
 ) -> None:
     """The live weekly job: fetch every source, build the week's digest, write it and mail it."""
-    wanted = split_ids(sources)
+    wanted = check_source_ids(sources)
     settings, _ = check_config({}, wanted)
     target = check_week(week, settings.zone) if week else None
     check_since(since, target, settings.zone)
     if not dry_run and settings.readers:
         check_smtp(settings)
+    check_store(settings)
     result = run_flow(
         week=str(target) if target else None, sources=wanted, since=since, dry_run=dry_run, resend=resend
     )
@@ -194,7 +199,10 @@ def sources_check(
     from dltheory_digest.weeks import last_complete_week
 
     settings, specs = check_config({}, [source] if source else None)
-    store = open_store(settings.resolved_store_url)
+    try:
+        store = open_store(settings.resolved_store_url)
+    except StoreError as exc:
+        raise fail_store(exc) from None
     start, end = last_complete_week(settings.zone).window(settings.zone)
     reports = []
     with PoliteClient(contact=settings.contact, cache_path=settings.resolved_http_cache) as client:

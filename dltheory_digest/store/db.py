@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,6 +12,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError as AlembicError
 from sqlalchemy import Connection, Engine, Table, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
@@ -48,12 +50,41 @@ class Store:
             return MigrationContext.configure(conn).get_current_revision()
 
     def migrate(self, revision: str = "head") -> None:
-        """Upgrade the schema in place; existing rows are kept."""
+        """Upgrade the schema in place; existing rows are kept. One process migrates at a time
+        and a migration is all or nothing, so two runs starting on a new store (or after an
+        upgrade) cannot both create the tables, and a killed one leaves no half-made schema."""
+        script = ScriptDirectory(str(MIGRATIONS))
+        target = script.get_current_head() if revision == "head" else revision
+        current = self.revision()
+        _check_known(script, current)
+        if current == target:  # the usual case: no lock taken
+            return
         with self.engine.begin() as conn:
+            if conn.dialect.name == "sqlite":
+                # pysqlite runs DDL outside any transaction: open one that holds the write lock
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            elif conn.dialect.name == "postgresql":
+                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
             command.upgrade(_alembic_config(conn), revision)
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+_MIGRATION_LOCK = 0x646C7468  # PostgreSQL advisory lock key of the schema migration ("dlth")
+
+
+def _check_known(script: ScriptDirectory, current: str | None) -> None:
+    """A revision this version does not know was written by a newer dltheory-digest."""
+    if current is None:
+        return
+    try:
+        script.get_revision(current)
+    except AlembicError:
+        raise StoreError(
+            f"schema version {current} was written by a newer dltheory-digest (this one knows up to "
+            f"{script.get_current_head()}): upgrade dltheory-digest, or point store_url elsewhere"
+        ) from None
 
 
 def head_revision() -> str:
@@ -75,11 +106,15 @@ def open_store(url: str, *, migrate_to: str | None = "head") -> Store:
     """Open (and create or upgrade) the store at `url`.
 
     `migrate_to=None` opens without migrating (tests of upgrades use an older revision).
+    A store that cannot be opened or migrated is one line of `StoreError` saying why.
     """
+    parsed = make_url(url)
+    database = parsed.database if parsed.get_backend_name() == "sqlite" else None
+    shown = database if database not in (None, "", ":memory:") else None
+    where = f"the store {shown}" if shown else f"the store at {parsed.render_as_string(hide_password=True)}"
     try:
-        parsed = make_url(url)
-        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        if shown:
+            _check_writable(Path(shown))
         engine = create_engine(url, future=True, pool_pre_ping=True)
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
@@ -87,10 +122,56 @@ def open_store(url: str, *, migrate_to: str | None = "head") -> Store:
         if migrate_to is not None:
             store.migrate(migrate_to)
         return store
-    except SQLAlchemyError as exc:
+    except StoreError as exc:
+        raise StoreError(f"{where}: {exc}") from None
+    except FileExistsError as exc:  # a file where a directory of its path should be
+        raise StoreError(f"{where}: {exc.filename} is a file, not a directory") from exc
+    except OSError as exc:  # its directory cannot be made
         raise StoreError(
-            f"cannot open the store at {make_url(url).render_as_string(hide_password=True)}: {exc}"
+            f"{where}: cannot create its directory {exc.filename or Path(str(shown)).parent}: "
+            f"{exc.strerror or exc}"
         ) from exc
+    except SQLAlchemyError as exc:
+        if shown and Path(shown).is_dir():
+            raise StoreError(f"{where}: is a directory, not a SQLite file") from exc
+        raise StoreError(f"{where}: {_why(exc)}") from exc
+
+
+def _check_writable(path: Path) -> None:
+    """Every run writes to the store: a read-only file or directory is refused when it is opened,
+    not at the first write in the middle of a run."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.is_file() and not os.access(path, os.W_OK):
+        raise StoreError("the file is read-only: the store needs to write to it")
+    if not os.access(path.parent, os.W_OK):  # SQLite keeps its journal (-wal, -shm) beside the file
+        raise StoreError(f"its directory {path.parent} is not writable (SQLite writes its journal there)")
+
+
+# SQLite's words for a file it cannot use, and what the operator can do about each
+_SQLITE_PROBLEMS = {
+    "file is not a database": "not a SQLite database (store_url or data_dir names another file?)",
+    "database disk image is malformed": (
+        "the file is damaged (database disk image is malformed): restore a backup, or move it "
+        "away to start an empty store"
+    ),
+    "unable to open database file": (
+        "cannot open or create the file: is its directory writable, and is it not a directory?"
+    ),
+    "attempt to write a readonly database": "the file is read-only: the store needs to write to it",
+    "readonly database": "the file is read-only: the store needs to write to it",
+    "database is locked": "locked by another process for over 30 s (another run?)",
+    "already exists": "the database holds tables of another program, not a dltheory-digest store",
+}
+
+
+def _why(exc: SQLAlchemyError) -> str:
+    """The driver's complaint on one line (no SQL, no link to SQLAlchemy's docs), explained when
+    it is one an operator can act on."""
+    detail = " ".join(str(getattr(exc, "orig", None) or exc).split("\n")[0].split())
+    for words, explanation in _SQLITE_PROBLEMS.items():
+        if words in detail:
+            return explanation
+    return detail
 
 
 def upsert(

@@ -224,26 +224,31 @@ def test_since_after_the_last_complete_week_is_refused(
             "READERS",
             "not json",
             ["send", "--week", "2026-W46"],
-            "environment: field 'readers': DLTHEORY_READERS is not valid JSON",
+            "environment variable DLTHEORY_READERS: not valid JSON",
         ),
-        ("SCHEDULE_CRON", "0 7 * *", ["serve"], "environment: field 'schedule_cron': not a cron expression"),
+        (
+            "SCHEDULE_CRON",
+            "0 7 * *",
+            ["serve"],
+            "environment variable DLTHEORY_SCHEDULE_CRON: not a cron expression",
+        ),
         (
             "STORE_URL",
             "mysql://x/y",
             ["run", "--dry-run"],
-            "environment: field 'store_url': unsupported database mysql://",
+            "environment variable DLTHEORY_STORE_URL: unsupported database mysql://",
         ),
         (
             "OUTPUT_DIR",
             "{file}",
             ["run", "--dry-run"],
-            "environment: field 'output_dir': {file} is a file, not a directory",
+            "environment variable DLTHEORY_OUTPUT_DIR: {file} is a file, not a directory",
         ),
         (
             "DATA_DIR",
             "{file}",
             ["sources", "check"],
-            "environment: field 'data_dir': {file} is a file, not a directory",
+            "environment variable DLTHEORY_DATA_DIR: {file} is a file, not a directory",
         ),
     ],
 )
@@ -385,3 +390,84 @@ def test_demo_mails_only_email_to_never_the_configured_readers(
     )
     assert result.exit_code == 0, result.output
     assert sorted(r for rec in smtp.received for r in rec.recipients) == ["lin@example.org"]
+
+
+@pytest.mark.parametrize(
+    "command", [["run", "--dry-run"], ["refresh", "--dry-run"], ["sources", "check"], ["serve"]]
+)
+def test_a_store_that_is_not_sqlite_is_one_line_before_anything_runs(
+    workdir: Path, flow_calls: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch, command: list[str]
+) -> None:
+    notes = workdir / "my notes.sqlite"
+    notes.write_text("not a database\n" * 100, encoding="utf-8")
+    monkeypatch.setenv("DLTHEORY_STORE_URL", f"sqlite:///{notes}")
+    refused(
+        runner.invoke(app, command),
+        f"store error: the store {notes}: not a SQLite database (store_url or data_dir names another file?)",
+    )
+    assert flow_calls == []
+
+
+def test_a_store_of_a_newer_version_is_refused_before_the_run(
+    workdir: Path, flow_calls: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy import text
+
+    from dltheory_digest.store import open_store
+
+    url = f"sqlite:///{workdir / 'store.sqlite'}"
+    store = open_store(url)
+    with store.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '0099_later'"))
+    store.close()
+    monkeypatch.setenv("DLTHEORY_STORE_URL", url)
+    refused(runner.invoke(app, ["run", "--dry-run"]), "store error: the store ")
+    assert "written by a newer dltheory-digest" in runner.invoke(app, ["run", "--dry-run"]).stderr
+    assert flow_calls == []
+
+
+def test_a_store_error_during_the_run_is_one_line_and_exit_1(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+    import types
+
+    from dltheory_digest.errors import StoreError
+
+    def locked(**params: Any) -> dict[str, Any]:
+        raise StoreError("the store x.sqlite: locked by another process for over 30 s (another run?)")
+
+    # a stand-in flow module: importing the real one inside the runner upsets Prefect's logging
+    flow_module = types.ModuleType("flows.weekly_digest")
+    flow_module.weekly_digest = locked  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "flows.weekly_digest", flow_module)
+    result = runner.invoke(app, ["run", "--dry-run"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.stderr.strip() == (
+        "store error: the store x.sqlite: locked by another process for over 30 s (another run?)"
+    )
+
+
+def test_a_misspelled_variable_is_a_warning_and_the_run_goes_on(
+    workdir: Path, flow_calls: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DLTHEORY_SMTP_HOTS", "mail.example.org")
+    result = runner.invoke(app, ["run", "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.strip() == (
+        "warning: environment variable DLTHEORY_SMTP_HOTS is not a setting (did you mean "
+        "DLTHEORY_SMTP_HOST?): it is ignored"
+    )
+    assert len(flow_calls) == 1
+
+
+@pytest.mark.parametrize("command", ["run", "refresh"])
+@pytest.mark.parametrize("value", ["", ",", " , "])
+def test_sources_given_but_empty_is_refused(
+    workdir: Path, flow_calls: list[dict[str, Any]], command: str, value: str
+) -> None:
+    refused(
+        runner.invoke(app, [command, "--dry-run", "--sources", value]),
+        "error: --sources: no source id given (leave the option out to read every enabled source)",
+    )
+    assert flow_calls == []

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import multiprocessing as mp
+from pathlib import Path
+from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from dltheory_digest.models import Paper
-from dltheory_digest.store import Store, open_store, save_papers
+from dltheory_digest.store import Store, head_revision, open_store, save_papers
 from dltheory_digest.store.schema import papers
 
 
@@ -40,3 +43,48 @@ def test_two_processes_write_the_same_papers(store: Store, store_url: str) -> No
         assert conn.execute(select(func.count()).select_from(papers)).scalar() == 50
         versions = conn.execute(select(papers.c.latest_version)).scalars().all()
     assert set(versions) == {3}  # the newest version seen by any worker wins
+
+
+def _opener(url: str, start: Any, failures: Any) -> None:
+    start.wait(60)
+    try:
+        open_store(url).close()
+    except Exception as exc:  # reported to the test, which names it
+        failures.put(f"{type(exc).__name__}: {exc}")
+
+
+def test_runs_starting_together_on_a_new_store_create_it_once(tmp_path: Path) -> None:
+    """Two runs (a cron run and a manual refresh, say) opening a store that does not exist yet
+    would both create its tables; one migrates while the others wait, then find it made."""
+    ctx = mp.get_context("spawn")
+    for attempt in range(2):
+        url = f"sqlite:///{tmp_path / f'new-{attempt}.sqlite'}"
+        start, failures = ctx.Event(), ctx.Queue()
+        procs = [ctx.Process(target=_opener, args=(url, start, failures)) for _ in range(3)]
+        for p in procs:
+            p.start()
+        start.set()
+        for p in procs:
+            p.join(120)
+        assert failures.empty(), failures.get()
+        assert all(p.exitcode == 0 for p in procs)
+        store = open_store(url)
+        assert store.revision() == head_revision()
+        store.close()
+
+
+def test_runs_starting_together_on_a_new_database_create_it_once(store_url: str) -> None:
+    if store_url.startswith("sqlite"):
+        pytest.skip("SQLite: the test above")
+    ctx = mp.get_context("spawn")
+    start, failures = ctx.Event(), ctx.Queue()
+    procs = [ctx.Process(target=_opener, args=(store_url, start, failures)) for _ in range(3)]
+    for p in procs:
+        p.start()
+    start.set()
+    for p in procs:
+        p.join(120)
+    assert failures.empty(), failures.get()
+    store = open_store(store_url)
+    assert store.revision() == head_revision()
+    store.close()

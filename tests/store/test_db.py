@@ -1,9 +1,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import sqlite3
+from pathlib import Path
 
-from sqlalchemy import func, insert, select
+import pytest
+from sqlalchemy import func, insert, select, text
 
+from dltheory_digest.errors import StoreError
 from dltheory_digest.store import Store, head_revision, open_store, upsert
 from dltheory_digest.store.schema import cursors, papers, translations
 
@@ -60,3 +65,100 @@ def test_upsert_updates_and_never_duplicates(store: Store) -> None:
     with store.begin() as conn:
         rows = conn.execute(select(cursors.c.state)).all()
     assert [r.state for r in rows] == [{"n": "2"}]
+
+
+# --- a store the operator cannot use is one line saying why ---------------------------------
+
+
+def _open_error(url: str) -> str:
+    with pytest.raises(StoreError) as info:
+        open_store(url)
+    message = str(info.value)
+    assert "\n" not in message and "sqlalche.me" not in message
+    return message
+
+
+def test_a_file_that_is_not_sqlite(tmp_path: Path) -> None:
+    path = tmp_path / "notes.sqlite"
+    path.write_text("these are my notes, not a database\n" * 50, encoding="utf-8")
+    assert _open_error(f"sqlite:///{path}") == (
+        f"the store {path}: not a SQLite database (store_url or data_dir names another file?)"
+    )
+
+
+def test_a_damaged_store(tmp_path: Path) -> None:
+    path = tmp_path / "store.sqlite"
+    open_store(f"sqlite:///{path}").close()
+    data = bytearray(path.read_bytes())
+    for at in range(200, len(data), 7):  # scribble over the pages, keep SQLite's header
+        data[at] = 0xAB
+    path.write_bytes(bytes(data))
+    assert _open_error(f"sqlite:///{path}").startswith(
+        f"the store {path}: the file is damaged (database disk image is malformed)"
+    )
+
+
+def test_a_store_of_a_newer_version(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    newer = open_store(url)
+    with newer.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '0099_later'"))
+    newer.close()
+    assert _open_error(url) == (
+        f"the store {tmp_path / 'store.sqlite'}: schema version 0099_later was written by a newer "
+        f"dltheory-digest (this one knows up to {head_revision()}): upgrade dltheory-digest, or "
+        "point store_url elsewhere"
+    )
+
+
+def test_a_database_of_another_program(tmp_path: Path) -> None:
+    path = tmp_path / "other.sqlite"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE papers (title TEXT)")
+    assert _open_error(f"sqlite:///{path}") == (
+        f"the store {path}: the database holds tables of another program, not a dltheory-digest store"
+    )
+
+
+def test_a_store_path_through_a_file_or_onto_a_directory(tmp_path: Path) -> None:
+    a_file = tmp_path / "plain.txt"
+    a_file.write_text("x", encoding="utf-8")
+    assert _open_error(f"sqlite:///{a_file / 'store.sqlite'}") == (
+        f"the store {a_file / 'store.sqlite'}: {a_file} is a file, not a directory"
+    )
+    assert _open_error(f"sqlite:///{tmp_path}") == f"the store {tmp_path}: is a directory, not a SQLite file"
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes to read-only files")
+def test_a_read_only_store_is_refused_when_opened(tmp_path: Path) -> None:
+    path = tmp_path / "store.sqlite"
+    open_store(f"sqlite:///{path}").close()
+    path.chmod(0o444)
+    assert _open_error(f"sqlite:///{path}") == (
+        f"the store {path}: the file is read-only: the store needs to write to it"
+    )
+    path.chmod(0o644)
+    tmp_path.chmod(0o555)
+    try:
+        assert _open_error(f"sqlite:///{path}").startswith(
+            f"the store {path}: its directory {tmp_path} is not writable"
+        )
+    finally:
+        tmp_path.chmod(0o755)
+
+
+def test_a_path_with_spaces_and_unicode(tmp_path: Path) -> None:
+    path = tmp_path / "my digests" / "数据 ü" / "store.sqlite"
+    store = open_store(f"sqlite:///{path}")
+    assert store.revision() == head_revision() and path.is_file()
+    store.close()
+
+
+def test_an_older_store_is_upgraded_at_once_and_an_upgraded_one_is_left_alone(store_url: str) -> None:
+    open_store(store_url, migrate_to="0002").close()
+    store = open_store(store_url)
+    assert store.revision() == head_revision()
+    store.close()
+    again = open_store(store_url)  # at the head: nothing to migrate
+    assert again.revision() == head_revision()
+    again.close()
