@@ -17,6 +17,7 @@ from dltheory_digest.errors import ConfigError, StoreError
 
 if TYPE_CHECKING:
     from dltheory_digest.config import Settings, SourceSpec
+    from dltheory_digest.store import Store
     from dltheory_digest.weeks import Week
 
 
@@ -84,15 +85,20 @@ def fail_store(exc: StoreError, code: int = 2) -> typer.Exit:
     return typer.Exit(code=code)
 
 
-def check_store(settings: Settings) -> None:
-    """Open (create, upgrade) the store now: a file that is not SQLite, damaged, read-only or of
-    a newer version is one line and exit 2, not a traceback after a Prefect server started."""
+def open_checked_store(settings: Settings) -> Store:
+    """Open (create, upgrade) the store: a file that is not SQLite, damaged, read-only or of a
+    newer version is one line and exit 2, not a traceback."""
     from dltheory_digest.store import open_store
 
     try:
-        open_store(settings.resolved_store_url).close()
+        return open_store(settings.resolved_store_url)
     except StoreError as exc:
         raise fail_store(exc) from None
+
+
+def check_store(settings: Settings) -> None:
+    """`open_checked_store` before a run, so its error comes before a Prefect server starts."""
+    open_checked_store(settings).close()
 
 
 def warn_misspelled_variables() -> None:

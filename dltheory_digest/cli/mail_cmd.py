@@ -10,7 +10,13 @@ from rich.markup import escape
 from rich.table import Table
 
 from dltheory_digest.cli.app import app, console, err_console
-from dltheory_digest.cli.checks import check_addresses, check_week, fail_config, fail_usage
+from dltheory_digest.cli.checks import (
+    check_addresses,
+    check_week,
+    fail_config,
+    fail_usage,
+    open_checked_store,
+)
 from dltheory_digest.cli.files import writing
 from dltheory_digest.errors import ConfigError, DigestError
 from dltheory_digest.weeks import Week
@@ -136,7 +142,6 @@ def send(
     ] = False,
 ) -> None:
     from dltheory_digest import mail, pipeline
-    from dltheory_digest.store import open_store
 
     week = _check_week(week)
     recipients = check_addresses(to, "--to")
@@ -186,7 +191,7 @@ def send(
         smtp = mail.SmtpSettings(
             host="localhost", port=25, mail_from=settings.mail_from or "dltheory-digest@localhost"
         )
-    store = open_store(settings.resolved_store_url)
+    store = open_checked_store(settings)
     try:
         stored = load_week(settings, store, week)
         if stored is None:
@@ -249,7 +254,6 @@ def preview(
     """Write the email's HTML for a stored week, to open in a browser."""
     from dltheory_digest import digest as digest_stage
     from dltheory_digest import mail
-    from dltheory_digest.store import open_store
 
     week = _check_week(week)
     settings = _settings()
@@ -260,7 +264,7 @@ def preview(
             configured = ", ".join(r.email for r in settings.readers) or "none configured"
 
             raise fail_usage(f"--reader: no reader {reader} in the settings (readers: {configured})")
-    store = open_store(settings.resolved_store_url)
+    store = open_checked_store(settings)
     try:
         stored = load_week(settings, store, week)
         if stored is None:

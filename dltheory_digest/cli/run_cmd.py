@@ -24,6 +24,7 @@ from dltheory_digest.cli.checks import (
     check_week,
     fail_config,
     fail_store,
+    open_checked_store,
     quiet_prefect_defaults,
 )
 from dltheory_digest.errors import ConfigError, StoreError
@@ -195,14 +196,11 @@ def sources_check(
     from dltheory_digest import pipeline
     from dltheory_digest.fetch import PoliteClient
     from dltheory_digest.sources import PlanContext
-    from dltheory_digest.store import last_successes, open_store, record_fetches
+    from dltheory_digest.store import last_successes, record_fetches
     from dltheory_digest.weeks import last_complete_week
 
     settings, specs = check_config({}, [source] if source else None)
-    try:
-        store = open_store(settings.resolved_store_url)
-    except StoreError as exc:
-        raise fail_store(exc) from None
+    store = open_checked_store(settings)
     start, end = last_complete_week(settings.zone).window(settings.zone)
     reports = []
     with PoliteClient(contact=settings.contact, cache_path=settings.resolved_http_cache) as client:

@@ -393,7 +393,15 @@ def test_demo_mails_only_email_to_never_the_configured_readers(
 
 
 @pytest.mark.parametrize(
-    "command", [["run", "--dry-run"], ["refresh", "--dry-run"], ["sources", "check"], ["serve"]]
+    "command",
+    [
+        ["run", "--dry-run"],
+        ["refresh", "--dry-run"],
+        ["sources", "check"],
+        ["serve"],
+        ["send", "--week", "2026-W47", "--dry-run", "--to", "ada@example.org"],
+        ["preview", "--week", "2026-W47", "-o", "week.html"],
+    ],
 )
 def test_a_store_that_is_not_sqlite_is_one_line_before_anything_runs(
     workdir: Path, flow_calls: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch, command: list[str]
