@@ -627,7 +627,8 @@ class Settings(BaseSettings):
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
         settings_file = settings_file_path()
         if settings_file is not None:
-            sources.append(InitSettingsSource(settings_cls, init_kwargs=read_settings_file(settings_file)))
+            values = _anchored(read_settings_file(settings_file), settings_file.parent)
+            sources.append(InitSettingsSource(settings_cls, init_kwargs=values))
         return tuple(sources)
 
     @property
@@ -644,6 +645,28 @@ class Settings(BaseSettings):
 
 
 DEFAULT_SETTINGS_FILE = Path("dltheory.yaml")
+# settings that name a file or directory: a relative one in the settings file is read from the
+# file's directory (a cron job starts in $HOME, far from a file named by DLTHEORY_SETTINGS_FILE)
+PATH_SETTINGS = (
+    "sources_file",
+    "data_dir",
+    "output_dir",
+    "http_cache",
+    "taxonomy_file",
+    "glossary_file",
+    "argos_packages_dir",
+)
+
+
+def _anchored(values: dict[str, Any], base: Path) -> dict[str, Any]:
+    """The settings file's values with its relative paths made relative to `base`, its directory."""
+    anchored = dict(values)
+    for name in PATH_SETTINGS:
+        value = values.get(name)
+        if isinstance(value, str) and value:
+            path = Path(value).expanduser()
+            anchored[name] = str(path if path.is_absolute() else base / path)
+    return anchored
 
 
 def settings_file_path() -> Path | None:

@@ -589,3 +589,40 @@ def test_empty_values(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         str(err)
         == "sources.yaml: source 'blog': field 'kind': expected text, got nothing (the value is empty)"
     )
+
+
+def test_relative_paths_in_a_settings_file_are_read_from_its_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a cron job runs from $HOME; the file it names keeps its paths beside it
+    config_dir = tmp_path / "etc" / "dltheory"
+    config_dir.mkdir(parents=True)
+    (config_dir / "dltheory.yaml").write_text(
+        "sources_file: my-sources.yaml\ndata_dir: state\noutput_dir: ../digests\n"
+        f"glossary_file: {tmp_path / 'abs' / 'glossary.yaml'}\n",
+        encoding="utf-8",
+    )
+    elsewhere = tmp_path / "home"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    monkeypatch.setenv("DLTHEORY_SETTINGS_FILE", str(config_dir / "dltheory.yaml"))
+    for name in ("DLTHEORY_DATA_DIR", "DLTHEORY_OUTPUT_DIR", "DLTHEORY_SOURCES_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    settings = load_settings()
+    assert settings.sources_file == config_dir / "my-sources.yaml"
+    assert settings.data_dir == config_dir / "state"
+    assert settings.output_dir == config_dir / "../digests"
+    assert settings.glossary_file == tmp_path / "abs" / "glossary.yaml"
+    # the environment is read from the working directory, as a shell would
+    monkeypatch.setenv("DLTHEORY_OUTPUT_DIR", "here")
+    assert load_settings().output_dir == Path("here")
+
+
+def test_a_home_relative_path_in_a_settings_file_is_expanded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / "dltheory.yaml").write_text("data_dir: ~/dltheory-state\n", encoding="utf-8")
+    monkeypatch.setenv("DLTHEORY_SETTINGS_FILE", str(tmp_path / "dltheory.yaml"))
+    monkeypatch.delenv("DLTHEORY_DATA_DIR", raising=False)
+    assert load_settings().data_dir == tmp_path / "dltheory-state"
