@@ -457,7 +457,8 @@ def render_edition(
 ) -> Rendered:
     """The message texts of one edition; `operator_note` (why it fell back to English) goes to the
     result, the reader sees the edition's own note."""
-    markdown = digest_stage.render_markdown(digest, edition)
+    # the reader's text: run notes in their words, no operator commands or source errors
+    markdown = digest_stage.render_markdown(digest, edition, for_reader=True)
     language = edition.language if edition.localized else "en"
     subject = clean_subject(digest_stage.subject_for(digest, edition))
     html = digest_stage.render_html(markdown, language=language, title=subject)
@@ -474,7 +475,7 @@ def render_edition(
             digest_stage.Shortened(full_file, one_line=True),
             *(digest_stage.Shortened(full_file, one_line=True, limit=n) for n in SHORTENED_LIMITS),
         ):
-            markdown = digest_stage.render_markdown(digest, edition, shortened=shortened)
+            markdown = digest_stage.render_markdown(digest, edition, shortened=shortened, for_reader=True)
             html = digest_stage.render_html(markdown, language=language, title=subject)
             if html_part_size(html) <= budget:
                 break
@@ -767,6 +768,8 @@ def deliver_markdown(
     No per-reader filter or translation is possible, so readers who need one
     (`needs_stored_digest`) are held (status `held`, nothing sent or recorded) unless `force`,
     which sends them the whole English digest and says so in the result."""
+    # the operator's file: its run notes and source errors are not for readers
+    markdown = digest_stage.reader_copy(markdown)
     title = next(
         (line[2:].strip() for line in markdown.splitlines() if line.startswith("# ")), f"Digest {week}"
     )

@@ -296,6 +296,25 @@ def test_shorten_authors() -> None:
     assert dg.shorten_authors(["A", "B", "C", "D"]) == "A, B, C et al."
     assert dg.shorten_authors(["A", "B"], limit=1) == "A et al."
     assert dg.shorten_authors([]) == ""
+    assert dg.shorten_authors(["A", "B", "C", "D"], et_al="{} 等") == "A, B, C 等"
+
+
+def test_et_al_is_in_the_editions_language() -> None:
+    digest = sample_digest()
+    english = dg.render_markdown(digest)
+    assert "Simon S. Du, Xiyu Zhai, Barnabas Poczos et al." in english
+    for language, written in (
+        ("zh", "Simon S. Du, Xiyu Zhai, Barnabas Poczos 等"),
+        ("ar", "Simon S. Du, Xiyu Zhai, Barnabas Poczos وآخرون"),
+    ):
+        markdown = dg.render_markdown(digest, _zh_edition(digest, language))
+        assert written in markdown and "et al." not in markdown.split("## ", 2)[2]
+        # the one-line lists (the appendix) too
+        below = markdown.split("<details>", 1)[1]
+        assert dg.labels_for(language)["et_al"].format("Preetum Nakkiran, Gal Kaplun, Yamini Bansal") in below
+    # an edition that fell back to English is English throughout
+    fallback = dg.render_markdown(digest, dg.Edition(language="zh", note=dg.labels_for("zh")["untranslated"]))
+    assert "Barnabas Poczos et al." in fallback
 
 
 # --- escaping ---------------------------------------------------------------------------------
@@ -398,9 +417,10 @@ def test_an_old_paper_seen_only_in_a_blog_is_marked_discussed_not_new() -> None:
     [entry] = digest.sections[0].papers
     # not new, not revised: the badge says why a 2017 paper sits among this week's announcements
     assert entry.badges == ("discussed",)
-    assert "Daniel Soudry, Elad Hoffer, Mor Shpigel Nacson et al. · 2017-10-27 · stat.ML · `discussed`" in (
-        dg.render_markdown(digest)
-    )
+    assert (
+        "Daniel Soudry, Elad Hoffer, Mor Shpigel Nacson et al. · 2017-10-27 · stat.ML · arXiv:1710.10345"
+    ) in dg.render_markdown(digest)
+    assert "[PDF](https://arxiv.org/pdf/1710.10345) · `discussed`" in dg.render_markdown(digest)
 
 
 def test_an_unresolved_mention_shows_what_its_page_says() -> None:
@@ -505,10 +525,13 @@ def test_markdown_has_every_part() -> None:
     ) in markdown
     assert "*Original title (zh):* 神经正切核：收敛与泛化" in markdown
     assert (
-        "Arthur Jacot, Franck Gabriel, Clément Hongler · 2026-11-17 · cs.LG · `new` · `cross-listed`"
-        in markdown
+        "Arthur Jacot, Franck Gabriel, Clément Hongler · 2026-11-17 · cs.LG · arXiv:1806.07572v1 · "
+        "[PDF](https://arxiv.org/pdf/1806.07572) · `new` · `cross-listed`" in markdown
     )
-    assert "Simon S. Du, Xiyu Zhai, Barnabas Poczos et al. · 2026-11-17 · cs.LG · `new`  \n" in markdown
+    assert (
+        "Simon S. Du, Xiyu Zhai, Barnabas Poczos et al. · 2026-11-17 · cs.LG · arXiv:1810.02054v1 · "
+        "[PDF](https://arxiv.org/pdf/1810.02054) · `new`  \n"
+    ) in markdown
     assert "— Preetum Nakkiran, Gal Kaplun, Yamini Bansal et al. · cs.LG · relevance 0.12" in markdown
     assert "- [过参数化网络上的梯度下降](https://zhuanlan.zhihu.com/p/500000002) — Zhihu · zh" in markdown
     assert (
@@ -532,6 +555,53 @@ def test_markdown_has_every_part() -> None:
     assert "| zhihu | ok | zhihu | 2 | 4 | 2 | 0 | 1: no body \\| in \\<div\\> |" in markdown
     assert "Translation models: argos zh→en 1.9" in markdown
     assert "- untranslated: no ar→en model" in markdown
+
+
+def test_each_paper_shows_its_arxiv_id_and_a_pdf_link_or_its_doi() -> None:
+    inputs = sample_inputs()
+    journal = PaperCluster(
+        paper=Paper(
+            key="doi:10.1073/pnas.1903070116",
+            title="Reconciling modern machine-learning practice and the classical bias-variance trade-off",
+            authors=("Mikhail Belkin", "Daniel Hsu", "Siyuan Ma", "Soumik Mandal"),
+            abstract="Risk curves descend a second time past the interpolation threshold.",
+            doi="10.1073/pnas.1903070116",
+        ),
+        sightings=(Sighting("notes", "Notes", "https://notes.example.org/dd", "en", kind=ItemKind.PAPER),),
+    )
+    inputs["clusters"] = [*inputs["clusters"], journal]
+    inputs["classifications"] = {
+        **inputs["classifications"],
+        journal.paper.key: Classification("generalization", relevance=0.7),
+    }
+    digest = dg.build_digest(**inputs)
+    markdown = dg.render_markdown(digest)
+    # in the block, after the category, as arXiv lists it; the version is the newest known
+    assert (
+        "Arthur Jacot, Franck Gabriel, Clément Hongler · 2026-11-17 · cs.LG · arXiv:1806.07572v1 · "
+        "[PDF](https://arxiv.org/pdf/1806.07572) · `new`"
+    ) in markdown
+    # one-line entries: Updated (a revision: its new version) and the appendix
+    assert (
+        "`updated v3` · arXiv:2106.10165v3 · [PDF](https://arxiv.org/pdf/2106.10165) — new version v3"
+        in markdown
+    )
+    assert "· `new` · arXiv:1912.02292v1 · [PDF](https://arxiv.org/pdf/1912.02292) — Preetum" in markdown
+    # no arXiv id: the DOI, linked
+    assert (
+        "Mikhail Belkin, Daniel Hsu, Siyuan Ma et al. · [doi:10.1073/pnas.1903070116](https://doi.org/10.1073/pnas.1903070116)"
+        in markdown
+    )
+    html = dg.render_html(markdown)
+    assert re.search(r'<a [^>]*href="https://arxiv.org/pdf/1806.07572"[^>]*>PDF</a>', html)
+    # a shortened email keeps the id and leaves the PDF link to the attached file
+    short = dg.render_markdown(digest, shortened=dg.Shortened(f"{WEEK}.md", one_line=True))
+    assert "· `new` · `cross-listed` · arXiv:1806.07572v1 — Arthur Jacot" in short
+    assert "arxiv.org/pdf/" not in short
+    # Arabic keeps the id left to right
+    arabic = dg.render_markdown(digest, _zh_edition(digest, "ar"))
+    assert "\u2066arXiv:1806.07572v1\u2069 · [PDF](https://arxiv.org/pdf/1806.07572)" in arabic
+    assert dg.render_markdown(dg.build_digest(**inputs)) == markdown
 
 
 def test_markdown_is_byte_identical_whatever_the_input_order() -> None:
@@ -756,7 +826,8 @@ def test_translated_edition_keeps_english_titles() -> None:
     # one-line entries (Updated, the appendix, a shortened email) show the translation too
     assert (
         "- [The Principles of Deep Learning Theory](https://arxiv.org/abs/2106.10165)"
-        " · *译:The Principles of Deep Learning Theory* · `更新 v3` — 译:new version v3" in markdown
+        " · *译:The Principles of Deep Learning Theory* · `更新 v3` · arXiv:2106.10165v3 · "
+        "[PDF](https://arxiv.org/pdf/2106.10165) — 译:new version v3" in markdown
     )
     assert "(https://arxiv.org/abs/1912.02292) · *译:Deep Double Descent: Where Bigger" in markdown
     short = dg.render_markdown(digest, edition, shortened=dg.Shortened(f"{WEEK}.md", one_line=True))
@@ -1090,6 +1161,99 @@ def test_source_report_has_a_status_column_without_repeating_the_source() -> Non
     )
     assert (
         "| gone | **failed:** HTTP 404 for https://example.org/feed | feed | 1 | 0 | 0 | 0 | 0 |" in markdown
+    )
+
+
+RUN_NOTES = (
+    "untranslated: no ar→en model (run `dltheory-digest models install ar`)",
+    "discarded: the output of translate-zh_en-1_9 was unusable (runaway); kept the original",
+    "arXiv id_list lookup of 3 id(s) failed: HTTP 503",
+    "No digest was made for 2026-W45, 2026-W46 (no run); papers from then that the sources could "
+    "still fetch are in this one",
+    "cache at /var/lib/dltheory/cache.sqlite was rebuilt",
+)
+
+
+def test_a_reader_gets_the_run_notes_in_their_language_without_the_operators_commands() -> None:
+    english = dg.reader_notes(RUN_NOTES)
+    assert english == [
+        "Some texts are shown as their sources wrote them: this week they could not be translated.",
+        "arXiv could not be asked about some papers this week; their details may be incomplete.",
+        "No digest was made for 2026-W45, 2026-W46; the papers from then that the sources still list "
+        "are in this one.",
+    ]  # one line for both untranslated notes; a note about the cache path is not the reader's
+    # a zh reader reads the Chinese texts as written: only the Arabic ones are untranslated
+    zh = dg.reader_notes(RUN_NOTES, dg.Edition(language="zh", translations={"a": "b"}))
+    assert zh[0] == dg.labels_for("zh")["note_untranslated"] and "2026-W45、2026-W46" in zh[2]
+    assert dg.reader_notes(RUN_NOTES[1:2], dg.Edition(language="zh")) == []
+    # an Arabic reader of an edition that fell back to English still gets their own language
+    ar = dg.reader_notes(RUN_NOTES, dg.Edition(language="ar", note=dg.labels_for("ar")["untranslated"]))
+    assert ar[0] == dg.labels_for("ar")["note_untranslated"]  # the zh→en note; ar→en is theirs
+    assert "\u20662026-W45\u2069" in ar[2]
+    assert not any("models install" in n or "/var/lib" in n for n in english + zh + ar)
+
+
+def test_the_operators_file_keeps_notes_and_errors_and_the_readers_copy_does_not() -> None:
+    inputs = {
+        **sample_inputs(),
+        "notes": list(RUN_NOTES),
+        "reports": [
+            SourceReport(
+                "dead-blog", "feed", error="[dead-blog] OSError: /srv/dltheory/cache/x.db is locked"
+            ),
+            SourceReport(
+                "zhihu", "zhihu", fetched=1, parsed=1, warnings=("selector .RichText matched nothing",)
+            ),
+        ],
+    }
+    digest = dg.build_digest(**inputs)
+    operator = dg.render_markdown(digest)
+    assert "- untranslated: no ar→en model (run `dltheory-digest models install ar`)" in operator
+    assert "/srv/dltheory/cache/x.db" in operator and "selector .RichText" in operator
+    assert "- cache at /var/lib/dltheory/cache.sqlite was rebuilt" in operator
+    reader = dg.render_markdown(digest, for_reader=True)
+    assert "models install" not in reader and "/srv/" not in reader and "/var/lib" not in reader
+    assert "selector" not in reader
+    # which sources were read and which not, by name, instead of the operator's wide table
+    assert "| Kind |" not in reader and "## Source report\n\nRead this week (1): Zhihu  \n" in reader
+    assert "**Could not be read this week (1):** dead-blog\n" in reader
+    assert (
+        "- Some texts are shown as their sources wrote them: this week they could not be translated."
+        in reader
+    )
+    # a translated edition says it in the reader's language
+    zh = dg.render_markdown(digest, _zh_edition(digest), for_reader=True)
+    notes = zh.split("**说明:**", 1)[1]
+    assert dg.labels_for("zh")["note_untranslated"] in notes and "untranslated" not in notes
+    assert dg.render_markdown(digest, for_reader=True) == reader
+
+
+def test_a_digest_kept_only_as_markdown_is_mailed_as_a_reader_copy() -> None:
+    inputs = {
+        **sample_inputs(),
+        "notes": list(RUN_NOTES),
+        "reports": [
+            *sample_inputs()["reports"],
+            SourceReport("gone", "feed", fetched=1, error="[gone] HTTP 404 for https://example.org/a|b"),
+        ],
+    }
+    for digest in (dg.build_digest(**inputs), sample_digest()):
+        copy = dg.reader_copy(dg.render_markdown(digest))
+        assert _sources_unnamed(copy) == _sources_unnamed(dg.render_markdown(digest, for_reader=True))
+    # the file keeps no source names: the copy names the sources by id
+    assert "Read this week (2): arxiv-cs-lg | zhihu  \n" in dg.reader_copy(dg.render_markdown(digest))
+    copy = dg.reader_copy(dg.render_markdown(dg.build_digest(**inputs)))
+    assert "**Could not be read this week (2):** gone | shamra\n" in copy and "HTTP" not in copy
+    # no note a reader needs: the heading goes too
+    quiet = dg.build_digest(**{**inputs, "notes": [RUN_NOTES[-1]]})
+    copy = dg.reader_copy(dg.render_markdown(quiet))
+    assert "**Notes:**" not in copy and "/var/lib" not in copy
+    assert _sources_unnamed(copy) == _sources_unnamed(dg.render_markdown(quiet, for_reader=True))
+
+
+def _sources_unnamed(markdown: str) -> str:
+    return re.sub(
+        r"^(Read this week|\*\*Could not be read this week) \(\d+\):.*$", r"\1", markdown, flags=re.M
     )
 
 

@@ -157,7 +157,7 @@ def test_both_parts_arrive_with_the_right_headers(mailbox: tuple[Mailbox, int], 
         == mail.message_id_for(WEEK, "ada@example.org", "example.org")
         == result.message_id
     )
-    expected = dg.render_markdown(dg.filter_for_reader(digest, reader))
+    expected = dg.render_markdown(dg.filter_for_reader(digest, reader), for_reader=True)
     assert text_of(message) == dg.render_plain_text(expected)
     html = text_of(message, "html")
     assert "神经正切核：收敛与泛化" in html and "فهم التعلم العميق" in html
@@ -461,6 +461,44 @@ def test_missing_translation_model_falls_back_to_english_and_says_so(
     assert "no en→ar model" not in text and "ar edition requested" not in text
 
 
+def test_readers_get_the_run_notes_in_their_language_and_the_operator_keeps_the_command(
+    mailbox: tuple[Mailbox, int], store: Any
+) -> None:
+    box, port = mailbox
+    inputs = {
+        **sample_inputs(),
+        "notes": ["untranslated: no zh→en model (run `dltheory-digest models install zh`)"],
+        "reports": [dg.build_digest(**sample_inputs()).reports[0], _failed_report()],
+    }
+    digest = dg.build_digest(**inputs)
+    readers = [
+        Reader(email="ada@example.org"),
+        Reader(email="li@example.org", language="zh"),
+        Reader(email="amal@example.org", language="ar"),
+    ]
+    results = mail.deliver(
+        store, week=WEEK, digest=digest, readers=readers, smtp=smtp_for(port), translator=EchoTranslator()
+    )
+    assert [r.status for r in results] == ["sent"] * 3
+    ada, li, amal = (text_of(box.to(r.email)[0]) for r in readers)
+    html = text_of(box.to("amal@example.org")[0], "html")
+    for text in (ada, li, amal, html):
+        assert "models install" not in text and "/srv/dltheory" not in text
+    assert dg.labels_for("en")["note_untranslated"] in ada
+    assert (
+        dg.labels_for("ar")["note_untranslated"] in amal and dg.labels_for("ar")["note_untranslated"] in html
+    )
+    # Chinese texts are the zh reader's own: nothing untranslated to note
+    assert dg.labels_for("zh")["note_untranslated"] not in li
+    assert "models install zh" in dg.render_markdown(digest)  # the operator's file keeps it
+
+
+def _failed_report() -> Any:
+    from dltheory_digest.models import SourceReport
+
+    return SourceReport("dead-blog", "feed", error="[dead-blog] OSError: /srv/dltheory/cache.db is locked")
+
+
 def test_markdown_only_digest_is_sent_as_it_is(mailbox: tuple[Mailbox, int], store: Any) -> None:
     box, port = mailbox
     markdown = dg.render_markdown(sample_digest())
@@ -475,14 +513,17 @@ def test_markdown_only_digest_is_sent_as_it_is(mailbox: tuple[Mailbox, int], sto
     assert results[0].note is None and "--force" in (results[1].note or "")
     assert [r.recipients for r in box.received] == [["ada@example.org"]]
     assert [r["reader"] for r in ledger_rows(store)] == ["ada@example.org"]  # held is not recorded
-    assert text_of(box.to("ada@example.org")[0]) == dg.render_plain_text(markdown)
+    # as the stored digest would have been rendered for a reader: no run notes or source errors
+    sent = dg.reader_copy(markdown)
+    assert text_of(box.to("ada@example.org")[0]) == dg.render_plain_text(sent)
+    assert "models install" not in sent and "HTTP 503" not in sent
 
     forced = mail.deliver_markdown(
         store, week=WEEK, markdown=markdown, readers=readers, smtp=smtp_for(port), force=True
     )
     assert [r.status for r in forced] == ["skipped", "sent", "sent"]
     assert "unfiltered, in English" in (forced[1].note or "")
-    assert text_of(box.to("li@example.org")[0]) == dg.render_plain_text(markdown)
+    assert text_of(box.to("li@example.org")[0]) == dg.render_plain_text(sent)
 
 
 def test_a_failed_resend_keeps_the_reader_delivered(mailbox: tuple[Mailbox, int], store: Any) -> None:
@@ -656,9 +697,9 @@ def test_an_oversized_digest_is_shortened_and_the_full_one_attached(
     box, port = mailbox
     digest = sample_digest()
     reader = Reader(email="ada@example.org")
-    full = dg.render_markdown(dg.filter_for_reader(digest, reader))
+    full = dg.render_markdown(dg.filter_for_reader(digest, reader), for_reader=True)
     without_appendix = dg.render_markdown(
-        dg.filter_for_reader(digest, reader), shortened=dg.Shortened(f"{WEEK}.md")
+        dg.filter_for_reader(digest, reader), shortened=dg.Shortened(f"{WEEK}.md"), for_reader=True
     )
     budget = (_html_size(without_appendix) + _html_size(full)) // 2
     monkeypatch.setattr(mail, "HTML_BUDGET", budget)
@@ -679,7 +720,7 @@ def test_an_oversized_digest_is_shortened_and_the_full_one_attached(
 
 def test_when_dropping_the_appendix_is_not_enough_each_paper_gets_one_line() -> None:
     digest = sample_digest()
-    full = dg.render_markdown(digest)
+    full = dg.render_markdown(digest, for_reader=True)
     rendered = mail.render_edition(digest, dg.ENGLISH, html_budget=1_000)
     assert rendered.attachment == (f"{WEEK}.md", full)
     assert "### " not in rendered.markdown and "\n- [Neural Tangent Kernel: Convergence" in rendered.markdown
@@ -722,7 +763,7 @@ def test_a_week_of_hundreds_of_papers_fits_the_budget_with_its_most_relevant_pap
     rendered = mail.render_edition(digest, edition)
     # one line per paper is still too much for 600 papers: each direction keeps its top papers
     assert mail.html_part_size(rendered.html) <= mail.HTML_BUDGET
-    assert rendered.attachment == (f"{WEEK}.md", dg.render_markdown(digest, edition))
+    assert rendered.attachment == (f"{WEEK}.md", dg.render_markdown(digest, edition, for_reader=True))
     for section in digest.sections:
         shown = [p for p in section.papers if f"]({p.paper.abs_url})" in rendered.markdown]
         assert shown == list(section.papers[: len(shown)])  # the most relevant, in order
@@ -744,7 +785,7 @@ def test_an_oversized_stored_markdown_is_attached_as_it_is(
         store, week=WEEK, markdown=markdown, readers=[Reader(email="ada@example.org")], smtp=smtp_for(port)
     )
     message = box.received[0].message
-    assert text_of(message) == dg.render_plain_text(markdown)
+    assert text_of(message) == dg.render_plain_text(dg.reader_copy(markdown))
     [attached] = [p for p in message.iter_attachments()]
     assert attached.get_filename() == f"{WEEK}.md"
 

@@ -150,6 +150,93 @@ def describe_filters(
     return labels["filter_separator"].join(parts)
 
 
+# The run's notes are for the operator ("untranslated: no ar→en model (run `dltheory-digest
+# models install ar`)"): a reader cannot act on them. A reader's edition says what a note means
+# for what they read, in a hand-written line of their language; notes of no consequence to a
+# reader (the kinds not listed here) stay in the operator's file.
+_NOTE_UNTRANSLATED = re.compile(r"^(?:untranslated|discarded):")
+_NOTE_FROM_LANG = re.compile(r"(?<![a-z])([a-z]{2,3})(?:→|_)en(?![a-z])")
+_NOTE_LOOKUP = re.compile(r"^arXiv (?:rejected id|id_list lookup|title search)")
+_NOTE_MISSED = re.compile(r"^No digest was made for ")
+
+
+def reader_notes(notes: Iterable[str], edition: Edition = ENGLISH) -> list[str]:
+    """What the run's notes mean for a reader of `edition`, in the reader's language (the
+    hand-written labels, no model needed): texts shown untranslated (unless in a language the
+    reader reads), papers arXiv could not be asked about, weeks without a digest. The
+    operator's wording and commands are left out; notes a reader has no use for are dropped."""
+    labels = labels_for(edition.language)
+    out: list[str] = []
+    for note in notes:
+        if _NOTE_UNTRANSLATED.match(note):
+            source = _NOTE_FROM_LANG.search(note)
+            if not (source and edition.reads(source.group(1))):
+                out.append(labels["note_untranslated"])
+        elif _NOTE_LOOKUP.match(note):
+            out.append(labels["note_lookup_failed"])
+        elif _NOTE_MISSED.match(note):
+            # isolated in Arabic, also in an edition that fell back to English
+            isolate = "\u2066{}\u2069" if edition.language == "ar" else "{}"
+            weeks = labels["filter_list_separator"].join(
+                isolate.format(w) for w in re.findall(r"\d{4}-W\d{2}", note)
+            )
+            out.append(labels["note_missed_weeks"].format(weeks=weeks))
+    return list(dict.fromkeys(out))
+
+
+_UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
+
+
+def _sources_lines(labels: Mapping[str, str], read: Sequence[str], failed: Sequence[str]) -> str:
+    """What a reader is told of the sources (escaped names): which were read, which could not
+    be; the counts, kinds and errors of the operator's table mean nothing to them, and a wide
+    table runs off a phone's screen."""
+    lines = []
+    if read:
+        lines.append(f"{labels['sources_read']} ({len(read)}): {SEEN_IN_SEPARATOR.join(read)}")
+    if failed:
+        lines.append(f"**{labels['sources_failed']} ({len(failed)}):** {SEEN_IN_SEPARATOR.join(failed)}")
+    return _HARD_BREAK.join(lines)
+
+
+def reader_copy(markdown: str) -> str:
+    """The operator's Markdown file (outputs/, English) made fit to mail as it is, for a week
+    whose digest was kept only as Markdown: its notes as `reader_notes` words them, and the
+    source report as `render_markdown(for_reader=True)` gives it, by source id (the file does
+    not keep the sources' names)."""
+    labels = labels_for("en")
+    failed = f"**{labels['failed']}:**"
+    lines = markdown.split("\n")
+    notes_at = max((i for i, line in enumerate(lines) if line == f"**{labels['notes']}:**"), default=None)
+    out: list[str] = []
+    in_report = False
+    read: list[str] = []
+    not_read: list[str] = []
+    for index, line in enumerate(lines):
+        if line.startswith("## "):
+            in_report = line == f"## {labels['report']}"
+        if in_report and line.startswith("|"):
+            cells = _UNESCAPED_PIPE.split(line)
+            if line.startswith("| ") and len(cells) > 3 and cells[1].strip() != labels["source"]:
+                (not_read if cells[2].startswith(f" {failed}") else read).append(cells[1].strip())
+            continue
+        if in_report and (read or not_read):
+            out.append(_sources_lines(labels, read, not_read))
+            read, not_read = [], []
+        if notes_at is not None and index > notes_at and line.startswith("- "):
+            continue
+        out.append(line)
+        if index == notes_at:
+            written = [line[2:] for line in lines[index + 1 :] if line.startswith("- ")]
+            # the notes were escaped, commands as code spans: read back as the words they were
+            plain = [re.sub(r"\\(.)", r"\1", n).replace("`", "") for n in written]
+            out += ["", *(f"- {md_text(n)}" for n in reader_notes(plain))]
+    text = "\n".join(out)
+    if notes_at is not None and f"**{labels['notes']}:**\n\n-" not in text:
+        text = text.replace(f"\n**{labels['notes']}:**\n", "\n")  # none left for the reader
+    return re.sub(r"\n{3,}", "\n\n", text).rstrip("\n") + "\n"
+
+
 def _counted(labels: Mapping[str, str], key: str, count: int) -> str:
     """The label for `count` things: "1 paper", "2 papers" (`<key>_one` is the singular)."""
     return labels.get(f"{key}_one", labels[key]) if count == 1 else labels[key]
@@ -212,7 +299,6 @@ def environment() -> jinja2.Environment:
         md=md_text,
         link=md_link,
         url=safe_url,
-        authors=shorten_authors,
         date=_fmt_date,
         slug=slugify,
     )
@@ -250,10 +336,18 @@ def _badge(badge: str, labels: Mapping[str, str]) -> str:
 class _Renderer:
     """The pieces of one rendering that are easier to compose in Python than in Jinja."""
 
-    def __init__(self, digest: Digest, edition: Edition, shortened: Shortened | None = None) -> None:
+    def __init__(
+        self,
+        digest: Digest,
+        edition: Edition,
+        shortened: Shortened | None = None,
+        *,
+        for_reader: bool = False,
+    ) -> None:
         self.digest = digest
         self.edition = edition
         self.shortened = shortened
+        self.for_reader = for_reader
         self.labels = edition.labels
         self.direction_names = dict(digest.directions)
         self.names = {s.source_id: s.source_name for e in all_entries(digest) for s in e.sightings}
@@ -272,6 +366,35 @@ class _Renderer:
 
     def source_name(self, source_id: str) -> str:
         return self.names.get(source_id, source_id)
+
+    def paper_ids(self, entry: DigestPaper, *, pdf: bool = True) -> str:
+        """ "arXiv:2401.01234v2 · [PDF](https://arxiv.org/pdf/2401.01234)", what researchers scan
+        for and click (the title links the abstract); "[doi:…](https://doi.org/…)" for a paper
+        with a DOI and no arXiv id; "" for neither. Without `pdf`, the id alone (a shortened email)."""
+        paper = entry.paper
+        if paper.arxiv_id:
+            # the newest version the digest knows of: a revision's badge may know a later one
+            revised = (re.fullmatch(r"updated v(\d+)", b) for b in entry.badges)
+            version = max([paper.version or 0, *(int(m.group(1)) for m in revised if m)])
+            arxiv = self.edition.ltr(md_text(f"arXiv:{paper.arxiv_id}" + (f"v{version}" if version else "")))
+            if not pdf:
+                return arxiv
+            return f"{arxiv} · {md_link('PDF', f'https://arxiv.org/pdf/{paper.arxiv_id}')}"
+        if paper.doi:
+            return self.edition.ltr(md_link(f"doi:{paper.doi}", f"https://doi.org/{paper.doi}"))
+        return ""
+
+    def reader_sources(self) -> str:
+        reports = self.digest.reports
+        return _sources_lines(
+            self.labels,
+            [md_text(self.source_name(r.source_id)) for r in reports if r.ok],
+            [md_text(self.source_name(r.source_id)) for r in reports if not r.ok],
+        )
+
+    def authors(self, authors: Sequence[str]) -> str:
+        """The first authors, escaped, "et al." in the edition's language."""
+        return md_text(shorten_authors(authors, et_al=self.labels["et_al"]))
 
     def direction_name(self, direction_id: str) -> str:
         name = self.direction_names.get(direction_id, direction_id)
@@ -339,9 +462,10 @@ class _Renderer:
         revised = any(b.startswith("updated") for b in entry.badges)
         when = paper.updated if revised and paper.updated else paper.published
         meta = [
-            md_text(shorten_authors(paper.authors)),
+            self.authors(paper.authors),
             self.edition.ltr(_fmt_date(when)) if when else "",
             md_text(paper.primary_category),
+            self.paper_ids(entry),
         ]
         meta += [f"`{self.badge(b)}`" for b in entry.badges]
         also = [self.direction_name(d) for d in also_directions(entry)]
@@ -476,11 +600,14 @@ class _Renderer:
         if models:
             lines.append(f"{labels['models']}: {' · '.join(md_text(m) for m in dict.fromkeys(models))}")
         text = _HARD_BREAK.join(lines)
-        notes = list(digest.notes) + ([self.edition.note] if self.edition.note else [])
+        if self.for_reader:
+            notes = [md_text(n) for n in reader_notes(digest.notes, self.edition)]
+        else:
+            notes = [md_text(n, commands=True) for n in digest.notes]
+        if self.edition.note:
+            notes.append(md_text(self.edition.note, commands=True))
         if notes:
-            text += f"\n\n**{labels['notes']}:**\n\n" + "\n".join(
-                f"- {md_text(n, commands=True)}" for n in dict.fromkeys(notes)
-            )
+            text += f"\n\n**{labels['notes']}:**\n\n" + "\n".join(f"- {n}" for n in dict.fromkeys(notes))
         return text
 
     def none_line(self) -> str:
@@ -512,10 +639,22 @@ class Shortened:
     limit: int | None = None
 
 
-def render_markdown(digest: Digest, edition: Edition = ENGLISH, *, shortened: Shortened | None = None) -> str:
-    """The digest as Markdown: deterministic, GitHub-, Prefect- and email-friendly."""
+def render_markdown(
+    digest: Digest,
+    edition: Edition = ENGLISH,
+    *,
+    shortened: Shortened | None = None,
+    for_reader: bool = False,
+) -> str:
+    """The digest as Markdown: deterministic, GitHub-, Prefect- and email-friendly.
+
+    The default is the operator's file (outputs/): every run note as written, commands and
+    source report table with its errors included. `for_reader` is what a reader is sent: the
+    notes as `reader_notes` words them in the reader's language, and the sources as which were
+    read and which could not be, without the counts and errors (exceptions, paths) that only
+    the operator can act on."""
     template = environment().get_template("digest.md.j2")
-    renderer = _Renderer(digest, edition, shortened)
+    renderer = _Renderer(digest, edition, shortened, for_reader=for_reader)
     contents = [
         (
             edition.direction_name(section.direction_id, section.name),
@@ -540,6 +679,8 @@ def render_markdown(digest: Digest, edition: Edition = ENGLISH, *, shortened: Sh
             post.url or post.key: _post_paper_titles(post, digest, edition) for post in digest.posts
         },
         report_cell=_report_cell,
+        for_reader=for_reader,
+        reader_sources=renderer.reader_sources,
         report_count=_report_count,
         unconfirmed_line=renderer.unconfirmed_line,
         seen_in_line=lambda entry: f"{renderer.labels['seen_in']}: {renderer.sightings(entry)}",
@@ -547,6 +688,8 @@ def render_markdown(digest: Digest, edition: Edition = ENGLISH, *, shortened: Sh
         badge=renderer.badge,
         source_name=renderer.source_name,
         paper_lines=renderer.paper_lines,
+        authors=renderer.authors,
+        paper_ids=renderer.paper_ids,
         title=renderer.title,
         none_line=renderer.none_line(),
         post_line=renderer.post_line,

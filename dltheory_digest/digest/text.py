@@ -133,12 +133,13 @@ def _is_cjk(text: str) -> bool:
     return any("\u4e00" <= ch <= "\u9fff" for ch in text)
 
 
-def shorten_authors(authors: Sequence[str], limit: int = 3) -> str:
-    """'A, B, C' or 'A, B, C et al.' past `limit` authors."""
+def shorten_authors(authors: Sequence[str], limit: int = 3, et_al: str = "{} et al.") -> str:
+    """'A, B, C' or 'A, B, C et al.' past `limit` authors; `et_al` is the edition's wording
+    ("{} 等" in Chinese, "{} وآخرون" in Arabic)."""
     names = [" ".join(a.split()) for a in authors if a and a.strip()]
     if len(names) <= limit:
         return ", ".join(names)
-    return ", ".join(names[:limit]) + " et al."
+    return et_al.format(", ".join(names[:limit]))
 
 
 _MD_SPECIALS = re.compile(r"([\\`*\[\]<>|~$])")
