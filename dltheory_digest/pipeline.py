@@ -203,6 +203,8 @@ class WeekBuild:
     translation_hits: int = 0
     translation_new: int = 0
     updated_keys: frozenset[str] = frozenset()  # papers shown under "Updated and newly discussed"
+    # the digest as it was sent, reused because later weeks have been sent since (`sent_digest`)
+    frozen: bool = False
 
     @property
     def counts(self) -> dict[str, int]:
@@ -238,11 +240,14 @@ def build_week(
     from dltheory_digest import directions, identity, language, resolve
     from dltheory_digest.store import ledger
 
+    frozen = sent_digest(store, week)
+    if frozen is not None:
+        return frozen
     zone = ZoneInfo(zone_name)
     window_start, window_end = week.window(zone)
     week_id = str(week)
     names = {s.id: s.display_name for s in specs}
-    notes: list[str] = []
+    notes: list[str] = [*missed_weeks_note(store, week)]
 
     sightings = store_records.items_of_week(store, week_id)
     posts = [i for i in sightings if i.kind is ItemKind.POST]
@@ -377,26 +382,243 @@ def cited_with_resolved_ids(post: Item, found_ids: Mapping[tuple[str, str], str]
 
 
 def record_collection(
-    store: Store, week: Week, collected: Sequence[Collected], *, run_id: str | None = None
+    store: Store,
+    week: Week,
+    collected: Sequence[Collected],
+    *,
+    run_id: str | None = None,
+    resend: bool = False,
 ) -> list[SourceReport]:
-    """Store this run's sightings, attribute the new ones to `week`, and keep each source's report."""
+    """Store this run's sightings, attribute the new ones to `week`, and keep each source's report.
+
+    A week its readers already have (`readers_have_week`) takes no new sightings."""
     week_id = str(week)
     everything = [i for c in collected for i in c.items]
     store_records.save_items(store, everything)
+    everything = with_new_citations(store, everything)
+    past = readers_have_week(store, week, resend=resend)
+    if past:
+        # what this run sees for the first time belongs to the next digest, not to one its
+        # readers already have (a daily listing will not show it again: it is attributed there
+        # now); the cursors and the week's reports stay, so the next run catches up on a source
+        # that had failed
+        attributed = {
+            (i.source_id, i.key, i.version or 0) for i in store_records.items_of_week(store, week_id)
+        }
+        carried = [i for i in everything if (i.source_id, i.key, i.version or 0) not in attributed]
+        store_records.attribute_week(store, str(next_open_week(store, week)), carried)
+        everything = [i for i in everything if (i.source_id, i.key, i.version or 0) in attributed]
     # "new" counts the sightings first attributed to this week, so a rerun reports the same
     week_counts = store_records.attribute_week(store, week_id, everything)
     reports = []
     for c in collected:
         reports.append(dataclasses.replace(c.report, new=week_counts.get(c.source_id, 0)))
-        store_records.save_cursor(store, c.source_id, c.cursor, success=c.report.error is None)
-    store_records.save_week_reports(store, week_id, reports)
+        if not past:
+            store_records.save_cursor(store, c.source_id, c.cursor, success=c.report.error is None)
+    if not past or not store_records.week_reports_of(store, week_id):
+        # a past week keeps the reports of the runs that made it (what `backfill_since` reads)
+        store_records.save_week_reports(store, week_id, reports)
     return reports
 
 
+def with_new_citations(store: Store, found: Sequence[Item]) -> list[Item]:
+    """`found`, where a post attributed before now cites papers it did not (a reading list or
+    article that was edited) replaced by a new revision of it citing just those papers.
+
+    A sighting is attributed to one week only; without this, what an updated Zhihu reading list
+    adds would never reach a digest. The revision is numbered after the earlier ones, so a
+    rerun finds it attributed already and adds nothing."""
+    posts = {(i.source_id, i.key) for i in found if i.kind is ItemKind.POST and i.cited}
+    earlier = _attributed_posts(store, posts) if posts else {}
+    out: list[Item] = []
+    for item in found:
+        before = earlier.get((item.source_id, item.key))
+        if not before:
+            out.append(item)
+            continue
+        known = {c.key for b in before for c in b.cited}
+        added = tuple(c for c in item.cited if c.key not in known)
+        if not added:
+            out.append(item)
+            continue
+        revision = max(b.version or 0 for b in before) + 1
+        out.append(dataclasses.replace(item, cited=added, version=revision))
+    return out
+
+
+def _attributed_posts(store: Store, keys: set[tuple[str, str]]) -> dict[tuple[str, str], list[Item]]:
+    """Every attributed revision of these posts, by (source id, item key)."""
+    from sqlalchemy import select, tuple_
+
+    from dltheory_digest.store.schema import week_items
+
+    # TODO(lead): belongs in store/records.py as `attributed_items(store, keys)`
+    wanted = sorted(keys)
+    out: dict[tuple[str, str], list[Item]] = {}
+    with store.begin() as conn:
+        for start in range(0, len(wanted), 400):
+            chunk = wanted[start : start + 400]
+            rows = conn.execute(
+                select(week_items.c.source_id, week_items.c.item_key, week_items.c.data).where(
+                    tuple_(week_items.c.source_id, week_items.c.item_key).in_(chunk)
+                )
+            ).all()
+            for row in rows:
+                out.setdefault((row.source_id, row.item_key), []).append(
+                    store_records.item_from_json(row.data)
+                )
+    return out
+
+
+def readers_have_week(store: Store, week: Week, *, resend: bool = False) -> bool:
+    """Whether `week` is out for good: a later week's digest is out, or this week's was mailed to
+    a reader and is not being sent again (`resend`: readers are to get the week as rebuilt)."""
+    from dltheory_digest.store import deliveries
+
+    if later_week_sent(store, week):
+        return True
+    return not resend and any(d.delivered for d in deliveries.deliveries_of(store, str(week)))
+
+
+def later_week_sent(store: Store, week: Week) -> bool:
+    """Whether the digest of a week after `week` has been published (an empty one too: a week
+    with nothing new has no ledger rows, yet its readers were told there was nothing)."""
+    latest = _latest_digest_week(store)
+    return latest is not None and latest > str(week)
+
+
+def next_open_week(store: Store, week: Week) -> Week:
+    """The week after `week` and after every week with a digest: the next digest to be made."""
+    latest = _latest_digest_week(store)
+    last = Week.parse(latest) if latest and latest > str(week) else week
+    return Week.containing(last.monday + dt.timedelta(days=7))
+
+
+def _latest_digest_week(store: Store) -> str | None:
+    from sqlalchemy import func, select
+
+    from dltheory_digest.store.schema import digests
+
+    # TODO(lead): belongs in store/records.py as `latest_digest_week(store)`
+    with store.begin() as conn:
+        latest: str | None = conn.execute(select(func.max(digests.c.week))).scalar()
+    return latest
+
+
+def sent_digest(store: Store, week: Week) -> WeekBuild | None:
+    """`week`'s digest as it was sent, when weeks after it have been sent too; else None.
+
+    Rebuilding it would take in what was found since (new papers, new versions, changed
+    titles), so the rerun would differ from what readers got, and the ledger would then count
+    those papers as shown in `week`: the next digest would never present them."""
+    from dltheory_digest import digest as digest_stage
+
+    stored = store_records.get_digest(store, str(week))
+    if stored is None or not stored.data or not later_week_sent(store, week):
+        return None
+    digest = digest_stage.digest_from_json(stored.data)
+    note = f"{week} was sent and later weeks followed: its digest is kept as it was sent"
+    return WeekBuild(
+        digest=digest,
+        markdown=stored.markdown,
+        clusters=(),
+        classifications={},
+        notes=(note,),
+        frozen=True,
+    )
+
+
+# How far back a run looks for weeks a source missed (failed, or no run at all) to catch up on.
+BACKFILL_WEEKS = 4
+
+
+def _can_go_back(spec: SourceSpec) -> bool:
+    """Kinds that fetch by date (`since`); a feed or a daily listing shows only what it shows now."""
+    if spec.kind in ("arxiv_oai", "papers_cool"):
+        return True
+    if spec.kind == "arxiv_api":
+        return bool(getattr(REGISTRY[spec.kind].options_for(spec), "within_window", False))
+    return False
+
+
+def backfill_since(
+    store: Store, week: Week, specs: Sequence[SourceSpec], zone: ZoneInfo, *, lookback: int = BACKFILL_WEEKS
+) -> dict[str, dt.date]:
+    """For each dated source that missed the weeks just before `week` (its run failed, or there
+    was no run), the start of the earliest of them: fetching from there puts what those weeks
+    announced in this digest instead of losing it. Only when the source had a good week within
+    `lookback` weeks before (a new source or a new store has nothing to catch up on)."""
+    earlier: list[tuple[Week, dict[str, SourceReport]]] = []
+    previous = week
+    for _ in range(lookback):
+        previous = previous.previous()
+        earlier.append(
+            (previous, {r.source_id: r for r in store_records.week_reports_of(store, str(previous))})
+        )
+    since: dict[str, dt.date] = {}
+    for spec in specs:
+        if not _can_go_back(spec):
+            continue
+        missed: list[Week] = []
+        for past, reports in earlier:
+            report = reports.get(spec.id)
+            if report is not None and report.error is None:
+                if missed:
+                    # `since` is a UTC date: the one the missed week starts on there, so a zone
+                    # ahead of UTC loses none of its first hours
+                    since[spec.id] = missed[-1].window(zone)[0].astimezone(dt.UTC).date()
+                break
+            missed.append(past)
+    return since
+
+
+def backfilled(collected: Collected, since: dt.date, week: Week) -> Collected:
+    """The collection with a report line saying it reached back before `week` to `since`
+    (unless it failed: then it still misses them, and the next run tries again)."""
+    if collected.report.error:
+        return collected
+    # `since` is the missed week's Monday, or the Sunday before it in a zone ahead of UTC
+    first = Week.containing(since + dt.timedelta(days=1))
+    span = str(first) if first == week.previous() else f"{first} to {week.previous()}"
+    warning = f"also fetched {span} (from {since}), which it missed; what it found then is in this digest"
+    report = dataclasses.replace(collected.report, warnings=(*collected.report.warnings, warning))
+    return dataclasses.replace(collected, report=report)
+
+
+def missed_weeks_note(store: Store, week: Week, *, lookback: int = BACKFILL_WEEKS) -> list[str]:
+    """A note for the weeks just before `week` that had no digest at all (the scheduler did not
+    run: host down), when a digest before them exists; empty otherwise."""
+    missing: list[Week] = []
+    previous = week
+    for _ in range(lookback):
+        previous = previous.previous()
+        if store_records.get_digest(store, str(previous)) is not None:
+            break
+        missing.append(previous)
+    else:
+        return []  # no digest within reach: a new store, not a gap
+    if not missing:
+        return []
+    names = ", ".join(str(w) for w in reversed(missing))
+    return [
+        f"No digest was made for {names} (no run); papers from then that the sources could still "
+        "fetch are in this one"
+    ]
+
+
 def publish_week(
-    store: Store, output_dir: Path, week: Week, build: WeekBuild, *, record_ledger: bool = True
+    store: Store,
+    output_dir: Path,
+    week: Week,
+    build: WeekBuild,
+    *,
+    record_ledger: bool = True,
+    resend: bool = False,
 ) -> Path:
-    """Write outputs/<week>.md, keep the digest in the store and, unless a dry run, the sent-ledger."""
+    """Write outputs/<week>.md, keep the digest in the store and, unless a dry run, the sent-ledger.
+
+    The ledger of a week its readers already have stays as it was: it says what they got
+    (a refresh that now knows a v2 must not record that v2 as sent)."""
     from dltheory_digest import digest as digest_stage
     from dltheory_digest import identity
     from dltheory_digest.store import ledger
@@ -404,6 +626,8 @@ def publish_week(
 
     week_id = str(week)
     path = write_digest(output_dir, week_id, build.markdown)
+    if build.frozen:
+        return path  # the stored digest and ledger already hold what was sent
     store_records.save_digest(
         store,
         week=week_id,
@@ -413,7 +637,7 @@ def publish_week(
         reports=build.digest.reports,
         data=digest_stage.digest_to_json(build.digest),
     )
-    if record_ledger:
+    if record_ledger and not readers_have_week(store, week, resend=resend):
         ledger.record_week(
             store,
             week_id,

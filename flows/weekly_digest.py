@@ -101,9 +101,9 @@ def collect_task(spec: SourceSpec, settings: Settings, ctx: PlanContext, run_id:
 
 @task(name="record-collection", cache_policy=NO_CACHE)
 def record_task(
-    settings: Settings, week: Week, collected: list[pipeline.Collected], run_id: str
+    settings: Settings, week: Week, collected: list[pipeline.Collected], run_id: str, resend: bool = False
 ) -> list[SourceReport]:
-    return pipeline.record_collection(shared_store(settings), week, collected, run_id=run_id)
+    return pipeline.record_collection(shared_store(settings), week, collected, run_id=run_id, resend=resend)
 
 
 @task(name="build-week", cache_policy=NO_CACHE)
@@ -131,9 +131,11 @@ def build_task(settings: Settings, week: Week, specs: list[SourceSpec], run_id: 
 
 
 @task(name="publish-week", cache_policy=NO_CACHE)
-def publish_task(settings: Settings, week: Week, build: pipeline.WeekBuild, dry_run: bool) -> str:
+def publish_task(
+    settings: Settings, week: Week, build: pipeline.WeekBuild, dry_run: bool, resend: bool = False
+) -> str:
     path = pipeline.publish_week(
-        shared_store(settings), settings.output_dir, week, build, record_ledger=not dry_run
+        shared_store(settings), settings.output_dir, week, build, record_ledger=not dry_run, resend=resend
     )
     create_markdown_artifact(
         markdown=build.markdown,
@@ -335,6 +337,8 @@ def weekly_digest(
     run_id = str(get_run_context().flow_run.id)  # type: ignore[union-attr]
 
     with hold_week(store, target, run_id):
+        # a dated source that missed the weeks before (failed, or no run) fetches them too
+        backfill = {} if since_date else pipeline.backfill_since(store, target, selected, settings.zone)
         futures = [
             collect_task.submit(
                 spec,
@@ -342,7 +346,7 @@ def weekly_digest(
                 PlanContext(
                     window_start=start,
                     window_end=end,
-                    since=since_date,
+                    since=since_date or backfill.get(spec.id),
                     cursor=get_cursor(store, spec.id),
                     arxiv_api_base=settings.arxiv_api_base,
                 ),
@@ -351,15 +355,21 @@ def weekly_digest(
             for spec in selected
         ]
         collected = [collected_or_failed(spec, f) for spec, f in zip(selected, futures, strict=True)]
-        reports = record_task(settings, target, collected, run_id)
+        collected = [
+            pipeline.backfilled(c, backfill[c.source_id], target) if c.source_id in backfill else c
+            for c in collected
+        ]
+        reports = record_task(settings, target, collected, run_id, resend)
         publish_source_report(target, reports)
         build = build_task(settings, target, specs, run_id)
         kept = pipeline.earlier_digest_kept(shared_store(settings), settings.output_dir, target, reports)
+        if build.frozen:
+            logger.info("%s", build.notes[0])
         if kept is not None:
             logger.warning("every source failed: the digest written before stays (%s)", kept)
             path = str(kept)
         else:
-            path = publish_task(settings, target, build, dry_run)
+            path = publish_task(settings, target, build, dry_run, resend)
         deliveries: list[dict[str, Any]] = []
         held_back = None
         if not dry_run and kept is None:

@@ -28,7 +28,7 @@ def demo(tmp_path: Path) -> Iterator[tuple[SnapshotServer, dict[str, Any]]]:
 def run(overrides: dict[str, Any], **params: Any) -> dict[str, Any]:
     from flows.weekly_digest import weekly_digest
 
-    result: dict[str, Any] = weekly_digest(week=DEMO_WEEK, settings_overrides=overrides, **params)
+    result: dict[str, Any] = weekly_digest(**{"week": DEMO_WEEK, **params}, settings_overrides=overrides)
     return result
 
 
@@ -357,3 +357,44 @@ def test_a_run_in_which_every_source_fails_keeps_the_weeks_earlier_digest(
     assert alone["kept_earlier_digest"] is False
     text = Path(alone["path"]).read_text(encoding="utf-8")
     assert "No source could be read this week" in text and "No papers this week." not in text
+
+
+def test_a_rerun_of_a_week_after_a_later_one_was_published_is_what_was_sent(
+    prefect_harness: None, demo: tuple[SnapshotServer, dict[str, Any]]
+) -> None:
+    _, overrides = demo
+    first = run(overrides, week="2026-W46", dry_run=True)
+    sent = Path(first["path"]).read_bytes()
+    assert first["papers"] > 0
+    run(overrides, week="2026-W47", dry_run=True)
+    again = run(overrides, week="2026-W46", dry_run=True)
+    assert Path(again["path"]).read_bytes() == sent
+    assert any("kept as it was sent" in note for note in again["notes"])
+
+
+def test_a_dated_source_that_failed_last_week_fetches_that_week_too(
+    prefect_harness: None, demo: tuple[SnapshotServer, dict[str, Any]], tmp_path: Path
+) -> None:
+    from dltheory_digest.models import SourceReport
+    from dltheory_digest.store import open_store, records
+
+    server, overrides = demo
+    weekly = tmp_path / "weekly-sources.yaml"
+    weekly.write_text(
+        "sources:\n"
+        "  - {id: arxiv-week, kind: arxiv_api, url: '" + server.base_url + "/api/query',"
+        " politeness: {min_interval: 0.1, timeout: 10},"
+        " options: {search_query: 'cat:cs.LG', within_window: true}}\n",
+        encoding="utf-8",
+    )
+    overrides = {**overrides, "sources_file": str(weekly)}
+    store = open_store(overrides["store_url"])
+    records.save_week_reports(store, "2026-W45", [SourceReport("arxiv-week", "arxiv_api", fetched=1)])
+    records.save_week_reports(
+        store, "2026-W46", [SourceReport("arxiv-week", "arxiv_api", fetched=1, error="[arxiv-week] HTTP 503")]
+    )
+    store.close()
+    run(overrides, dry_run=True)
+    queries = [r.path for r in server.requests if r.path.startswith("/api/query")]
+    # the week's query reaches back to the start of W46 (the demo's zone is UTC)
+    assert any("submittedDate:%5B202611090000+TO+202611230000%5D" in q for q in queries), queries

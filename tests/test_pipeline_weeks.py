@@ -1,15 +1,29 @@
-"""Two weeks through the plain pipeline functions (no Prefect): the sent-ledger at work."""
+"""Weeks through the plain pipeline functions (no Prefect): the sent-ledger at work, and a
+deployment's life over several weeks against a simulated web (arXiv's API and RSS listing, a
+blog feed and a Zhihu article in their real formats, served through httpx.MockTransport) on
+one SQLite store: a source down for a week, a week the scheduler missed, a rerun of a sent week."""
 
 from __future__ import annotations
 
 import datetime as dt
+import html
+from dataclasses import dataclass, field
+from email.utils import format_datetime
 from pathlib import Path
+from urllib.parse import parse_qs, quote, urlsplit
+from zoneinfo import ZoneInfo
+
+import httpx
 
 from dltheory_digest import pipeline
 from dltheory_digest.config import SourceSpec
 from dltheory_digest.directions import DirectionClassifier, load_taxonomy
+from dltheory_digest.fetch import PoliteClient
 from dltheory_digest.models import AnnounceType, Item, ItemKind, SourceReport
-from dltheory_digest.store import open_store
+from dltheory_digest.sources import PlanContext
+from dltheory_digest.store import get_cursor, open_store, records
+from dltheory_digest.store.deliveries import record_delivery
+from dltheory_digest.store.ledger import load_history, weeks_sent
 from dltheory_digest.weeks import Week
 
 LISTING = SourceSpec(id="arxiv", kind="arxiv_rss", name="arXiv", options={"categories": ["cs.LG"]})
@@ -126,3 +140,639 @@ def test_a_paper_sent_once_is_not_new_again_as_a_title_only_mention(tmp_path: Pa
     second = run_week(url, tmp_path / "out", "2026-W47", [mention])
     assert [p for s in second.digest.sections for p in s.papers] == []
     assert [p.paper.title for p in second.digest.updated] == [double_descent[1]]
+
+
+# --- a simulated web --------------------------------------------------------------------
+
+HOST = "https://sim.test"
+
+
+@dataclass(frozen=True)
+class Version:
+    title: str
+    abstract: str
+    updated: dt.datetime
+    comment: str | None = None
+    doi: str | None = None
+    journal_ref: str | None = None
+
+
+@dataclass
+class ArxivPaper:
+    arxiv_id: str
+    authors: tuple[str, ...]
+    submitted: dt.datetime
+    versions: list[Version] = field(default_factory=list)
+    categories: tuple[str, ...] = ("cs.LG", "stat.ML")
+
+    @property
+    def current(self) -> int:
+        return len(self.versions)
+
+
+@dataclass
+class Post:
+    url: str
+    title: str
+    html: str
+    published: dt.datetime
+
+
+@dataclass
+class Web:
+    papers: dict[str, ArxivPaper] = field(default_factory=dict)
+    # (arxiv id, version, announce type) in today's RSS listing
+    listing: list[tuple[str, int, str]] = field(default_factory=list)
+    listing_date: dt.datetime = dt.datetime(2026, 11, 2, 5, tzinfo=dt.UTC)
+    blog: list[Post] = field(default_factory=list)
+    zhihu_paragraphs: list[str] = field(default_factory=list)
+    down: set[str] = field(default_factory=set)  # path prefixes answering 503
+    requests: list[str] = field(default_factory=list)
+
+    # --- arXiv --------------------------------------------------------------------------
+
+    def submit(self, paper: ArxivPaper) -> None:
+        self.papers[paper.arxiv_id] = paper
+
+    def revise(self, arxiv_id: str, version: Version) -> None:
+        self.papers[arxiv_id].versions.append(version)
+
+    def _entry(self, paper: ArxivPaper, version: int | None = None) -> str:
+        v = version or paper.current
+        meta = paper.versions[v - 1]
+        extra = ""
+        if meta.comment:
+            extra += f"<arxiv:comment>{html.escape(meta.comment)}</arxiv:comment>"
+        if meta.doi:
+            extra += f"<arxiv:doi>{meta.doi}</arxiv:doi>"
+        if meta.journal_ref:
+            extra += f"<arxiv:journal_ref>{html.escape(meta.journal_ref)}</arxiv:journal_ref>"
+        authors = "".join(f"<author><name>{html.escape(a)}</name></author>" for a in paper.authors)
+        cats = "".join(
+            f'<category term="{c}" scheme="http://arxiv.org/schemas/atom"/>' for c in paper.categories
+        )
+        return (
+            f"<entry><id>http://arxiv.org/abs/{paper.arxiv_id}v{v}</id>"
+            f"<title>{html.escape(meta.title)}</title>"
+            f"<updated>{meta.updated:%Y-%m-%dT%H:%M:%SZ}</updated>"
+            f'<link href="https://arxiv.org/abs/{paper.arxiv_id}v{v}" rel="alternate" type="text/html"/>'
+            f"<summary>{html.escape(meta.abstract)}</summary>{cats}"
+            f"<published>{paper.submitted:%Y-%m-%dT%H:%M:%SZ}</published>{extra}"
+            f'<arxiv:primary_category term="{paper.categories[0]}"/>{authors}</entry>'
+        )
+
+    def api(self, query: str) -> bytes:
+        params = parse_qs(query)
+        ids = [i for i in (params.get("id_list") or [""])[0].split(",") if i]
+        search = (params.get("search_query") or [""])[0]
+        chosen: list[tuple[ArxivPaper, int | None]] = []
+        if ids:
+            for raw in ids:
+                base, _, v = raw.partition("v")
+                if base in self.papers:
+                    chosen.append((self.papers[base], int(v) if v else None))
+        elif "submittedDate:[" in search:
+            span = search.split("submittedDate:[", 1)[1].split("]", 1)[0]
+            lo, hi = (
+                dt.datetime.strptime(s.strip(), "%Y%m%d%H%M").replace(tzinfo=dt.UTC) for s in span.split("TO")
+            )
+            chosen = [(p, None) for p in self.papers.values() if lo <= p.submitted <= hi]
+            chosen.sort(key=lambda pv: pv[0].submitted)
+        entries = "".join(self._entry(p, v) for p, v in chosen)
+        return (
+            '<?xml version="1.0" encoding="UTF-8"?>'
+            '<feed xmlns="http://www.w3.org/2005/Atom" xmlns:opensearch="http://a9.com/-/spec/opensearch/1.1/"'
+            ' xmlns:arxiv="http://arxiv.org/schemas/atom">'
+            f"<id>https://arxiv.org/api/sim</id><title>arXiv Query: {html.escape(quote(query))}</title>"
+            "<updated>2026-11-20T00:00:00Z</updated>"
+            f"<opensearch:itemsPerPage>{len(chosen)}</opensearch:itemsPerPage>"
+            f"<opensearch:totalResults>{len(chosen)}</opensearch:totalResults>"
+            f"<opensearch:startIndex>0</opensearch:startIndex>{entries}</feed>"
+        ).encode()
+
+    def rss(self) -> bytes:
+        day = format_datetime(self.listing_date)
+        items = []
+        for arxiv_id, v, announce in self.listing:
+            paper = self.papers[arxiv_id]
+            meta = paper.versions[v - 1]
+            doi = f"<arxiv:DOI>{meta.doi}</arxiv:DOI>" if meta.doi else ""
+            ref = (
+                f"<arxiv:journal_reference>{html.escape(meta.journal_ref)}</arxiv:journal_reference>"
+                if meta.journal_ref
+                else ""
+            )
+            cats = "".join(f"<category>{c}</category>" for c in paper.categories)
+            items.append(
+                f"<item><title>{html.escape(meta.title)}</title>"
+                f"<link>https://arxiv.org/abs/{arxiv_id}</link>"
+                f"<description>arXiv:{arxiv_id}v{v} Announce Type: {announce} \nAbstract: {html.escape(meta.abstract)}</description>"
+                f'<guid isPermaLink="false">oai:arXiv.org:{arxiv_id}v{v}</guid>{cats}'
+                f"<pubDate>{day}</pubDate><arxiv:announce_type>{announce}</arxiv:announce_type>{doi}{ref}"
+                f"<dc:creator>{html.escape(', '.join(paper.authors))}</dc:creator></item>"
+            )
+        return (
+            '<?xml version="1.0" encoding="UTF-8"?>'
+            '<rss xmlns:arxiv="http://arxiv.org/schemas/atom" xmlns:dc="http://purl.org/dc/elements/1.1/" version="2.0">'
+            "<channel><title>cs.LG updates on arXiv.org</title><link>http://rss.arxiv.org/rss/cs.LG</link>"
+            f"<description>cs.LG updates</description><pubDate>{day}</pubDate>{''.join(items)}</channel></rss>"
+        ).encode()
+
+    # --- blog and Zhihu ------------------------------------------------------------------
+
+    def feed(self) -> bytes:
+        items = "".join(
+            f"<item><title>{html.escape(p.title)}</title><link>{p.url}</link><guid>{p.url}</guid>"
+            f"<pubDate>{format_datetime(p.published)}</pubDate>"
+            f"<description>{html.escape(p.html)}</description></item>"
+            for p in sorted(self.blog, key=lambda p: p.published, reverse=True)
+        )
+        return (
+            '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>A theory blog</title>'
+            f"<link>{HOST}/blog/</link><description>posts</description>{items}</channel></rss>"
+        ).encode()
+
+    def zhihu(self) -> bytes:
+        body = "".join(f"<p>{p}</p>" for p in self.zhihu_paragraphs)
+        return (
+            '<!doctype html><html lang="zh"><head><meta charset="utf-8"/><title>深度学习理论论文笔记 - 知乎</title>'
+            '<meta property="og:title" content="深度学习理论论文笔记"/>'
+            '<link rel="canonical" href="https://zhuanlan.zhihu.com/p/1974000000000000001"/></head><body>'
+            '<article class="Post-Main"><h1 class="Post-Title">深度学习理论论文笔记</h1>'
+            f'<div class="RichText ztext Post-RichText">{body}</div></article></body></html>'
+        ).encode()
+
+    # --- HTTP ------------------------------------------------------------------------------
+
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        self.requests.append(str(request.url))
+        if path == "/robots.txt":
+            return httpx.Response(404, content=b"")
+        if any(path.startswith(p) for p in self.down):
+            return httpx.Response(
+                503, content=b"down for maintenance", headers={"content-type": "text/plain"}
+            )
+        if path == "/api/query":
+            query = urlsplit(str(request.url)).query
+            return httpx.Response(
+                200, content=self.api(query), headers={"content-type": "application/atom+xml"}
+            )
+        if path == "/rss/cs.LG":
+            return httpx.Response(200, content=self.rss(), headers={"content-type": "application/rss+xml"})
+        if path == "/blog/feed.xml":
+            return httpx.Response(200, content=self.feed(), headers={"content-type": "application/rss+xml"})
+        if path == "/zhihu/p/1974000000000000001" and self.zhihu_paragraphs:
+            return httpx.Response(
+                200, content=self.zhihu(), headers={"content-type": "text/html; charset=utf-8"}
+            )
+        return httpx.Response(404, content=b"not found")
+
+    def transport(self) -> httpx.MockTransport:
+        return httpx.MockTransport(self.handler)
+
+
+def at(month: int, day: int, hour: int = 12) -> dt.datetime:
+    return dt.datetime(2026, month, day, hour, tzinfo=dt.UTC)
+
+
+SIM_SPECS = [
+    SourceSpec(
+        id="arxiv-week",
+        kind="arxiv_api",
+        name="arXiv",
+        url=f"{HOST}/api/query",
+        options={"search_query": "cat:cs.LG", "within_window": True, "sort_order": "ascending"},
+    ),
+    SourceSpec(id="arxiv-listing", kind="arxiv_rss", name="arXiv", url=f"{HOST}/rss/cs.LG"),
+    SourceSpec(id="blog", kind="feed", name="A theory blog", url=f"{HOST}/blog/feed.xml"),
+    SourceSpec(id="zhihu", kind="zhihu", name="Zhihu", url=f"{HOST}/zhihu/p/1974000000000000001", lang="zh"),
+]
+
+
+def sim_week(web: Web, store_url: str, out: Path, week: str, *, resend: bool = False) -> pipeline.WeekBuild:
+    """One run of `week` as the flow does it: per-source contexts (with catch-up of missed
+    weeks), collect, record, build, publish."""
+    store = open_store(store_url)
+    zone = ZoneInfo("UTC")
+    target = Week.parse(week)
+    start, end = target.window(zone)
+    taxonomy = load_taxonomy()
+    stages = pipeline.Stages(None, DirectionClassifier.from_taxonomy(taxonomy), taxonomy)
+    backfill = pipeline.backfill_since(store, target, SIM_SPECS, zone)
+    with PoliteClient(
+        transport=web.transport(), sleep=lambda s: None, max_retries=0, backoff_cap=0.0
+    ) as client:
+        collected = []
+        for spec in SIM_SPECS:
+            ctx = PlanContext(start, end, since=backfill.get(spec.id), cursor=get_cursor(store, spec.id))
+            got = pipeline.collect_source(spec, client, ctx)
+            collected.append(
+                pipeline.backfilled(got, backfill[spec.id], target) if spec.id in backfill else got
+            )
+        pipeline.record_collection(store, target, collected, resend=resend)
+        build = pipeline.build_week(
+            store,
+            target,
+            zone_name="UTC",
+            specs=SIM_SPECS,
+            fetch_bytes=lambda url: client.get(url, source_id="arxiv-metadata").content,
+            stages=stages,
+            relevance_threshold=0.0,
+            api_base=f"{HOST}/api/query",
+        )
+    pipeline.publish_week(store, out, target, build, resend=resend)
+    store.close()
+    return build
+
+
+def new_ids(build: pipeline.WeekBuild) -> list[str]:
+    return sorted(p.paper.arxiv_id or p.paper.key for s in build.digest.sections for p in s.papers)
+
+
+def updates(build: pipeline.WeekBuild) -> dict[str, str]:
+    return {p.paper.arxiv_id or p.paper.key: p.reason or "" for p in build.digest.updated}
+
+
+def abstract(topic: str) -> str:
+    return f"We study {topic} in over-parameterized neural networks trained by gradient descent."
+
+
+def sim_paper(
+    arxiv_id: str, title: str, authors: tuple[str, ...], submitted: dt.datetime, topic: str
+) -> ArxivPaper:
+    return ArxivPaper(arxiv_id, authors, submitted, [Version(title, abstract(topic), submitted)])
+
+
+def sim_ntk() -> ArxivPaper:
+    return sim_paper(
+        "1806.07572",
+        "Neural Tangent Kernel: Convergence and Generalization in Neural Networks",
+        ("Arthur Jacot", "Franck Gabriel", "Clément Hongler"),
+        at(11, 3),
+        "the neural tangent kernel and kernel gradient descent",
+    )
+
+
+def sim_benign() -> ArxivPaper:
+    return sim_paper(
+        "1906.11300",
+        "Benign Overfitting in Linear Regression",
+        ("Peter L. Bartlett", "Philip M. Long", "Gábor Lugosi", "Alexander Tsigler"),
+        at(11, 4),
+        "benign overfitting of minimum-norm interpolation",
+    )
+
+
+def sim_chizat() -> ArxivPaper:
+    return sim_paper(
+        "2002.04486",
+        "Implicit Bias of Gradient Descent for Wide Two-layer Neural Networks Trained with the Logistic Loss",
+        ("Lénaïc Chizat", "Francis Bach"),
+        at(11, 18),
+        "the implicit bias of gradient descent towards max-margin classifiers",
+    )
+
+
+def sim_du() -> ArxivPaper:
+    return sim_paper(
+        "1810.02054",
+        "Gradient Descent Provably Optimizes Over-parameterized Neural Networks",
+        ("Simon S. Du", "Xiyu Zhai", "Barnabás Póczos", "Aarti Singh"),
+        at(11, 24),
+        "linear convergence of gradient descent on two-layer ReLU networks",
+    )
+
+
+def sim_pdlt() -> ArxivPaper:
+    return sim_paper(
+        "2106.10165",
+        "The Principles of Deep Learning Theory",
+        ("Daniel A. Roberts", "Sho Yaida", "Boris Hanin"),
+        at(11, 10),
+        "an effective theory of deep networks at large width",
+    )
+
+
+def test_a_source_down_for_a_week_and_a_week_without_a_run_lose_no_paper(tmp_path: Path) -> None:
+    url, out, web = f"sqlite:///{tmp_path / 'store.sqlite'}", tmp_path / "out", Web()
+    web.submit(sim_ntk())
+    assert new_ids(sim_week(web, url, out, "2026-W45")) == ["1806.07572"]
+    web.submit(sim_pdlt())
+    assert new_ids(sim_week(web, url, out, "2026-W46")) == ["2106.10165"]
+
+    # W47: the API is down all week; a paper submitted that week is not fetched
+    web.submit(sim_chizat())
+    web.down = {"/api/query"}
+    w47 = sim_week(web, url, out, "2026-W47")
+    # failed: the API, and the Zhihu article (not written yet)
+    assert new_ids(w47) == [] and w47.counts["sources_failed"] == 2
+    web.down = set()
+    # W48: the host is down, no run at all; a paper is submitted that week
+    web.submit(sim_du())
+
+    w49 = sim_week(web, url, out, "2026-W49")
+    # both missed papers reach the next digest, once, as new
+    assert new_ids(w49) == ["1810.02054", "2002.04486"]
+    markdown = (out / "2026-W49.md").read_text(encoding="utf-8")
+    assert "No digest was made for 2026-W48" in markdown
+    [report] = [r for r in w49.digest.reports if r.source_id == "arxiv-week"]
+    assert any("2026-W47 to 2026-W48" in w for w in report.warnings)
+    # the API was asked from the start of the first missed week
+    assert any("submittedDate:%5B202611160000+TO+202612070000%5D" in u for u in web.requests)
+
+    # caught up: the next week neither fetches them again as missed nor presents them again
+    w50 = sim_week(web, url, out, "2026-W50")
+    assert new_ids(w50) == [] and updates(w50) == {}
+    assert pipeline.backfill_since(open_store(url), Week.parse("2026-W51"), SIM_SPECS, ZoneInfo("UTC")) == {}
+
+
+def test_a_first_run_and_a_source_that_never_worked_do_not_backfill(tmp_path: Path) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 'store.sqlite'}")
+    assert pipeline.backfill_since(store, Week.parse("2026-W47"), SIM_SPECS, ZoneInfo("UTC")) == {}
+    assert pipeline.missed_weeks_note(store, Week.parse("2026-W47")) == []
+
+
+def test_rerunning_a_sent_week_after_later_weeks_changes_nothing_and_loses_nothing(tmp_path: Path) -> None:
+    url, out, web = f"sqlite:///{tmp_path / 'store.sqlite'}", tmp_path / "out", Web()
+    web.submit(sim_ntk())
+    web.submit(sim_pdlt())
+    sim_week(web, url, out, "2026-W45")
+    sim_week(web, url, out, "2026-W46")
+    sent_w46 = (out / "2026-W46.md").read_bytes()
+    sim_week(web, url, out, "2026-W47")
+
+    # after W47 went out: a blog post on a paper never sent, and a v2 with a new title
+    web.submit(sim_chizat())
+    web.revise(
+        "2106.10165",
+        Version(
+            "The Principles of Deep Learning Theory: An Effective Theory Approach to Understanding Neural Networks",
+            abstract("an effective theory of deep networks at large width"),
+            at(11, 25),
+        ),
+    )
+    web.listing, web.listing_date = [("2106.10165", 2, "replace")], at(11, 30, 5)
+    web.blog.append(
+        Post(
+            f"{HOST}/blog/2026/11/implicit-bias/",
+            "Where gradient descent ends up",
+            '<p>On <a href="https://arxiv.org/abs/2002.04486">the implicit bias of wide two-layer networks</a>.</p>',
+            at(11, 27),
+        )
+    )
+    (out / "2026-W46.md").unlink()  # the operator reruns W46, e.g. to restore its file
+    store = open_store(url)
+    ledger_before = weeks_sent(store)
+    again = sim_week(web, url, out, "2026-W46")
+    assert again.frozen and (out / "2026-W46.md").read_bytes() == sent_w46
+    assert again.markdown.encode() == sent_w46
+    assert weeks_sent(store) == ledger_before
+
+    # what the rerun saw for the first time is in the next digest, presented once
+    w48 = sim_week(web, url, out, "2026-W48")
+    assert new_ids(w48) == ["2002.04486"]
+    assert "v2" in updates(w48)["2106.10165"]
+    assert next(p.paper.title for p in w48.digest.updated).endswith("Understanding Neural Networks")
+
+
+def zhihu_line(arxiv_id: str, title: str, note: str) -> str:
+    return f'<a href="https://link.zhihu.com/?target=https%3A//arxiv.org/abs/{arxiv_id}">{title}</a> {note}'
+
+
+def test_papers_added_to_an_edited_zhihu_reading_list_are_discussed_once(tmp_path: Path) -> None:
+    url, out, web = f"sqlite:///{tmp_path / 'store.sqlite'}", tmp_path / "out", Web()
+    ntk, benign = sim_ntk(), sim_benign()
+    web.submit(ntk)
+    web.submit(benign)
+    sim_week(web, url, out, "2026-W45")
+    web.zhihu_paragraphs = [
+        zhihu_line(ntk.arxiv_id, ntk.versions[0].title, "提出了神经正切核，无限宽网络的训练等价于核回归。")
+    ]
+    w46 = sim_week(web, url, out, "2026-W46")
+    assert updates(w46) == {"1806.07572": "newly discussed on Zhihu (zh)"}
+
+    # the author adds a paper to the same article: that paper is newly discussed, the first is not again
+    web.zhihu_paragraphs.append(
+        zhihu_line(benign.arxiv_id, benign.versions[0].title, "讨论了最小范数插值何时仍能良好泛化。")
+    )
+    w47 = sim_week(web, url, out, "2026-W47")
+    assert updates(w47) == {"1906.11300": "newly discussed on Zhihu (zh)"}
+    [post] = w47.digest.posts
+    assert [c.arxiv_id for c in post.cited] == ["1906.11300"]  # what the article added
+    assert sim_week(web, url, out, "2026-W47").markdown == w47.markdown  # a rerun adds nothing
+
+    # unchanged the week after: nothing comes back
+    w48 = sim_week(web, url, out, "2026-W48")
+    assert updates(w48) == {} and w48.digest.posts == ()
+
+
+def test_a_refresh_of_a_mailed_week_mid_week_leaves_the_news_to_the_scheduled_run(tmp_path: Path) -> None:
+    url, out, web = f"sqlite:///{tmp_path / 'store.sqlite'}", tmp_path / "out", Web()
+    pdlt = sim_pdlt()
+    pdlt.versions[0] = Version(pdlt.versions[0].title, pdlt.versions[0].abstract, at(11, 4))
+    pdlt.submitted = at(11, 4)  # in W45
+    web.submit(pdlt)
+    w45 = sim_week(web, url, out, "2026-W45")  # Monday 9 Nov, 07:00
+    assert new_ids(w45) == ["2106.10165"]
+    record_delivery(
+        store := open_store(url),
+        week="2026-W45",
+        reader="reader@example.org",
+        message_id="<1@x>",
+        status="sent",
+        attempts=1,
+    )
+
+    # Wednesday: a blog post on an older paper, and a v2 in that day's listing; the operator
+    # runs `refresh` (the last complete week, W45, which the readers already have)
+    du = sim_du()
+    du.submitted = at(10, 1)
+    web.submit(du)
+    web.blog.append(
+        Post(
+            f"{HOST}/blog/2026/11/gd/",
+            "Why gradient descent finds global minima",
+            '<p>Revisiting <a href="https://arxiv.org/abs/1810.02054">the over-parameterized case</a>.</p>',
+            at(11, 11),
+        )
+    )
+    web.revise(
+        "2106.10165",
+        Version(pdlt.versions[0].title, pdlt.versions[0].abstract + " Second edition.", at(11, 10)),
+    )
+    web.listing, web.listing_date = [("2106.10165", 2, "replace")], at(11, 11, 5)
+    refreshed = sim_week(web, url, out, "2026-W45")
+    assert new_ids(refreshed) == ["2106.10165"] and refreshed.digest.posts == ()
+    [sent] = load_history(store, ["arxiv:2106.10165"])["arxiv:2106.10165"]
+    assert sent.version == 1  # the ledger still says what the readers got
+
+    # the scheduled run of W46 presents both, once
+    web.listing = []
+    w46 = sim_week(web, url, out, "2026-W46")
+    assert new_ids(w46) == ["1810.02054"]
+    assert updates(w46) == {"2106.10165": "updated to v2 (was v1 on 2026-W45)"}
+
+    # with --resend the refresh is for the readers again: the week takes in what it finds
+    record_delivery(
+        store, week="2026-W46", reader="reader@example.org", message_id="<2@x>", status="sent", attempts=1
+    )
+    web.submit(sim_benign())
+    web.blog.append(
+        Post(
+            f"{HOST}/blog/2026/11/interpolation/",
+            "Interpolation without regret",
+            '<p>On <a href="https://arxiv.org/abs/1906.11300">benign overfitting</a>.</p>',
+            at(11, 17),
+        )
+    )
+    assert new_ids(sim_week(web, url, out, "2026-W46", resend=True)) == ["1810.02054", "1906.11300"]
+
+
+def all_keys(build: pipeline.WeekBuild) -> list[str]:
+    return [p.paper.key for s in build.digest.sections for p in s.papers] + [
+        p.paper.key for p in build.digest.updated
+    ]
+
+
+def test_six_weeks_of_a_deployment_read_as_a_reader_expects(tmp_path: Path) -> None:
+    """W45-W50 on one store: a mid-week refresh, a v2 and a v3 with a journal DOI, a retitled v2,
+    a withdrawal, a Chinese discussion, a source down for a week, a week without a run, and a
+    rerun of a sent week. Every paper is new once, every update shows once, nothing is lost."""
+    url, out, web = f"sqlite:///{tmp_path / 'store.sqlite'}", tmp_path / "out", Web()
+    ntk, benign, pdlt, chizat, du = sim_ntk(), sim_benign(), sim_pdlt(), sim_chizat(), sim_du()
+    recent = sim_paper(
+        "2012.10931",
+        "Recent advances in deep learning theory",
+        ("Fengxiang He", "Dacheng Tao"),
+        at(11, 11),
+        "generalization bounds, SGD dynamics and loss landscapes",
+    )
+    builds: dict[str, pipeline.WeekBuild] = {}
+
+    web.submit(ntk)
+    web.submit(benign)
+    web.listing, web.listing_date = [(ntk.arxiv_id, 1, "new"), (benign.arxiv_id, 1, "new")], at(11, 9, 5)
+    builds["2026-W45"] = sim_week(web, url, out, "2026-W45")
+
+    web.submit(pdlt)  # Tuesday; the operator refreshes W46 on Wednesday, then the schedule runs
+    web.listing, web.listing_date = [(pdlt.arxiv_id, 1, "new")], at(11, 11, 5)
+    midweek = sim_week(web, url, out, "2026-W46")
+    assert new_ids(midweek) == ["2106.10165"]
+    web.submit(recent)
+    web.revise(
+        benign.arxiv_id, Version(benign.versions[0].title, abstract("benign overfitting, v2"), at(11, 12))
+    )
+    web.listing, web.listing_date = (
+        [(recent.arxiv_id, 1, "new"), (benign.arxiv_id, 2, "replace")],
+        at(11, 16, 5),
+    )
+    builds["2026-W46"] = sim_week(web, url, out, "2026-W46")
+    sent_w46 = (out / "2026-W46.md").read_bytes()
+
+    web.submit(chizat)
+    web.down = {"/api/query"}
+    new_title = "The Principles of Deep Learning Theory: An Effective Theory Approach to Understanding Neural Networks"
+    web.revise(pdlt.arxiv_id, Version(new_title, pdlt.versions[0].abstract, at(11, 19)))
+    web.listing, web.listing_date = [(pdlt.arxiv_id, 2, "replace")], at(11, 23, 5)
+    web.zhihu_paragraphs = [
+        zhihu_line(ntk.arxiv_id, ntk.versions[0].title, "神经正切核：无限宽网络的训练等价于核回归。")
+    ]
+    builds["2026-W47"] = sim_week(web, url, out, "2026-W47")
+    web.down = set()
+
+    # W48: no run (host down). A paper, and a blog post on two sent papers.
+    web.submit(du)
+    web.blog.append(
+        Post(
+            f"{HOST}/blog/2026/11/benign/",
+            "When does interpolation not hurt?",
+            '<p>On <a href="https://arxiv.org/abs/1906.11300">benign overfitting</a> and the '
+            '<a href="https://arxiv.org/abs/1806.07572v1">neural tangent kernel</a>.</p>',
+            at(11, 26),
+        )
+    )
+    web.revise(
+        benign.arxiv_id,
+        Version(
+            benign.versions[0].title,
+            abstract("benign overfitting, journal version"),
+            at(12, 2),
+            doi="10.1073/pnas.1907378117",
+            journal_ref="Proc. Natl. Acad. Sci. U.S.A. 117 (48) 30063-30070 (2020)",
+        ),
+    )
+    web.listing, web.listing_date = [(benign.arxiv_id, 3, "replace")], at(12, 7, 5)
+    builds["2026-W49"] = sim_week(web, url, out, "2026-W49")
+
+    web.revise(
+        recent.arxiv_id,
+        Version(
+            recent.versions[0].title,
+            "This paper has been withdrawn by the author.",
+            at(12, 9),
+            comment="This paper has been withdrawn by the author",
+        ),
+    )
+    web.listing, web.listing_date = [(recent.arxiv_id, 2, "replace")], at(12, 14, 5)
+    builds["2026-W50"] = sim_week(web, url, out, "2026-W50")
+
+    # what each digest presents as new, and what comes back, and why
+    assert {w: new_ids(b) for w, b in builds.items()} == {
+        "2026-W45": ["1806.07572", "1906.11300"],
+        "2026-W46": ["2012.10931", "2106.10165"],
+        "2026-W47": [],
+        "2026-W49": ["1810.02054", "2002.04486"],  # missed in W47 (API down) and W48 (no run)
+        "2026-W50": [],
+    }
+    assert {w: updates(b) for w, b in builds.items()} == {
+        "2026-W45": {},
+        "2026-W46": {"1906.11300": "updated to v2 (was v1 on 2026-W45)"},
+        "2026-W47": {
+            "1806.07572": "newly discussed on Zhihu (zh)",
+            "2106.10165": "updated to v2 (was v1 on 2026-W46)",
+        },
+        "2026-W49": {
+            "1806.07572": "newly discussed on A theory blog (en)",
+            "1906.11300": "updated to v3 (was v2 on 2026-W46); journal version: Proc. Natl. Acad. Sci. "
+            "U.S.A. 117 (48) 30063-30070 (2020), doi:10.1073/pnas.1907378117; newly discussed on A theory blog (en)",
+        },
+        "2026-W50": {"2012.10931": "withdrawn in v2 (was v1 on 2026-W46)"},
+    }
+    for build in builds.values():
+        assert len(all_keys(build)) == len(set(all_keys(build)))  # one entry per paper
+    w47 = {p.paper.arxiv_id: p for p in builds["2026-W47"].digest.updated}
+    assert w47["2106.10165"].paper.title == new_title
+    w50 = {p.paper.arxiv_id: p for p in builds["2026-W50"].digest.updated}
+    assert "withdrawn" in w50["2012.10931"].badges
+    w49 = {p.paper.arxiv_id: p for p in builds["2026-W49"].digest.updated}
+    assert w49["1906.11300"].paper.doi == "10.1073/pnas.1907378117"
+    assert "No digest was made for 2026-W48" in (out / "2026-W49.md").read_text(encoding="utf-8")
+
+    # a rerun of W46 now is what was sent, and takes nothing from W51
+    assert sim_week(web, url, out, "2026-W46").markdown.encode() == sent_w46
+    assert (out / "2026-W46.md").read_bytes() == sent_w46
+    w51 = sim_week(web, url, out, "2026-W51")
+    assert new_ids(w51) == [] and updates(w51) == {}
+
+
+def test_catching_up_starts_where_the_missed_week_starts_in_the_readers_zone(tmp_path: Path) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 'store.sqlite'}")
+    ok = [SourceReport("arxiv-week", "arxiv_api", fetched=1), SourceReport("blog", "feed", fetched=1)]
+    failed = [SourceReport("arxiv-week", "arxiv_api", fetched=1, error="[arxiv-week] HTTP 503")]
+    records.save_week_reports(store, "2026-W45", ok)
+    records.save_week_reports(store, "2026-W46", failed)
+    shanghai = ZoneInfo("Asia/Shanghai")  # Monday 00:00 there is Sunday 16:00 UTC
+    since = pipeline.backfill_since(store, Week.parse("2026-W47"), SIM_SPECS, shanghai)
+    assert since == {"arxiv-week": dt.date(2026, 11, 8)}
+    empty = pipeline.Collected("arxiv-week", (), ok[0])
+    [warning] = pipeline.backfilled(empty, since["arxiv-week"], Week.parse("2026-W47")).report.warnings
+    assert warning.startswith("also fetched 2026-W46 (from 2026-11-08)")
+    # a catch-up that failed again says nothing of the kind: the next run tries again
+    still_down = pipeline.Collected("arxiv-week", (), failed[0])
+    assert pipeline.backfilled(still_down, since["arxiv-week"], Week.parse("2026-W47")).report.warnings == ()
+    # only dated kinds go back: a feed or a daily listing shows what it shows now
+    records.save_week_reports(
+        store, "2026-W46", [*failed, SourceReport("blog", "feed", error="[blog] HTTP 503")]
+    )
+    assert set(pipeline.backfill_since(store, Week.parse("2026-W47"), SIM_SPECS, shanghai)) == {"arxiv-week"}

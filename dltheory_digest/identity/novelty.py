@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 from dltheory_digest.identity.normalize import normalize_title
+from dltheory_digest.ids import is_withdrawn
 from dltheory_digest.models import ItemKind, PaperCluster, Sighting
 
 # Hosts whose paper pages are arXiv's own listing or a plain mirror of it: seeing a paper there
@@ -71,6 +72,10 @@ def history_keys(cluster: PaperCluster) -> tuple[str, ...]:
     keys += [k for k in (doi_key, title_key) if k]
     if not cluster.paper.arxiv_id:
         keys += [ALIAS + k for k in (doi_key, title_key) if k]
+    elif doi_key:
+        # a DOI names one paper (unlike a title): sent under it, the paper was sent, and
+        # `update_reason` tells from it whether its journal version is news
+        keys.append(ALIAS + doi_key)
     return tuple(dict.fromkeys(keys))
 
 
@@ -112,7 +117,20 @@ def update_reason(
     if version is not None and sent:
         last = max(sent, key=lambda e: (e.version or 0, e.week))
         if version > (last.version or 0):
-            reasons.append(f"updated to v{version} (was v{last.version} on {last.week})")
+            withdrawn = is_withdrawn(cluster.paper.comment, cluster.paper.abstract)
+            change = "withdrawn in" if withdrawn else "updated to"
+            reasons.append(f"{change} v{version} (was v{last.version} on {last.week})")
+    paper = cluster.paper
+    journal_doi = paper.doi if paper.doi and not paper.doi.startswith("10.48550/") else None
+    if (
+        paper.arxiv_id
+        and journal_doi
+        and not any(e.paper_key == f"{ALIAS}doi:{journal_doi}" for e in earlier)
+    ):
+        # arXiv gave a journal DOI it did not have when the paper was sent (ledger_entries
+        # records the DOI of every paper shown, so this is said once)
+        venue = f"{paper.journal_ref}, " if paper.journal_ref else ""
+        reasons.append(f"journal version: {venue}doi:{journal_doi}")
     known_sources = {s for e in earlier for s in e.source_ids}
     fresh: dict[str, Sighting] = {}
     for sighting in cluster.sightings:

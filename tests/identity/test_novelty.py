@@ -281,3 +281,58 @@ def test_another_arxiv_paper_with_a_sent_papers_title_is_still_new(store: Store)
     history = load_history(store, [k for c in week2 for k in history_keys(c)])
     new, updated = split_by_novelty(week2, history, "2026-W47")
     assert [c.paper.key for c in new] == ["arxiv:2611.00002"] and updated == []
+
+
+BENIGN = Paper(
+    key="arxiv:1906.11300",
+    title="Benign Overfitting in Linear Regression",
+    arxiv_id="1906.11300",
+    authors=("Peter L. Bartlett", "Philip M. Long", "Gábor Lugosi", "Alexander Tsigler"),
+)
+
+
+def test_a_journal_doi_is_news_once_and_a_withdrawal_says_so(store: Store) -> None:
+    def week_of(paper: Paper, version: int) -> list[PaperCluster]:
+        return cluster_items([arxiv_item(paper, version)], {paper.arxiv_id or "": paper}, source_names=NAMES)
+
+    def send_week(
+        store: Store, week: str, clusters: list[PaperCluster]
+    ) -> tuple[list[str], list[tuple[str, str]]]:
+        # as publish_week records it: under the paper's key and its aliases (the DOI among them)
+        history = load_history(store, [key for c in clusters for key in history_keys(c)])
+        new, updated = split_by_novelty(clusters, history, week)
+        sent = new + [c for c, _ in updated]
+        record_week(store, week, [e for c in sent for e in ledger_entries(c, week)])
+        return [c.paper.key for c in new], [(c.paper.key, reason) for c, reason in updated]
+
+    assert send_week(store, "2026-W45", week_of(BENIGN, 1)) == (["arxiv:1906.11300"], [])
+    journal = Paper(
+        key=BENIGN.key,
+        title=BENIGN.title,
+        arxiv_id=BENIGN.arxiv_id,
+        authors=BENIGN.authors,
+        doi="10.1073/pnas.1907378117",
+        journal_ref="Proc. Natl. Acad. Sci. U.S.A. 117 (48) 30063-30070 (2020)",
+    )
+    _, updated = send_week(store, "2026-W46", week_of(journal, 2))
+    assert updated == [
+        (
+            "arxiv:1906.11300",
+            "updated to v2 (was v1 on 2026-W45); journal version: Proc. Natl. Acad. Sci. U.S.A. 117 (48) "
+            "30063-30070 (2020), doi:10.1073/pnas.1907378117",
+        )
+    ]
+    # the DOI was sent with v2: a v3 is an update, not journal news again
+    assert send_week(store, "2026-W47", week_of(journal, 3))[1] == [
+        ("arxiv:1906.11300", "updated to v3 (was v2 on 2026-W46)")
+    ]
+    withdrawn = Paper(
+        key=BENIGN.key,
+        title=BENIGN.title,
+        arxiv_id=BENIGN.arxiv_id,
+        doi=journal.doi,
+        comment="This paper has been withdrawn by the authors",
+    )
+    assert send_week(store, "2026-W48", week_of(withdrawn, 4))[1] == [
+        ("arxiv:1906.11300", "withdrawn in v4 (was v3 on 2026-W47)")
+    ]
