@@ -13,6 +13,8 @@ DigestError
 
 from __future__ import annotations
 
+from dltheory_digest.models import NOTE_UNTRANSLATED
+
 
 class DigestError(Exception):
     """Base of every error raised by dltheory-digest."""
@@ -69,7 +71,7 @@ class TranslationUnavailable(DigestError):
         self.to_code = to_code
         super().__init__(
             message
-            or f"untranslated: no {from_code}→{to_code} model "
+            or f"{NOTE_UNTRANSLATED} no {from_code}→{to_code} model "
             f"(run `dltheory-digest models install {from_code if to_code == 'en' else to_code}`)"
         )
 

@@ -330,10 +330,19 @@ class Digest:
     posts: tuple[Item, ...] = ()
     reports: tuple[SourceReport, ...] = ()
     announcement_days: tuple[dt.date, ...] = ()
-    notes: tuple[str, ...] = ()  # e.g. untranslated warnings, model versions
+    notes: tuple[str, ...] = ()  # for the operator; the NOTE_* openings below say their kind
     models: tuple[tuple[str, str], ...] = ()  # translation model -> version
     generated_for: str | None = None  # reader address for a personal edition
     language: str = "en"
     counts: tuple[tuple[str, int], ...] = field(default=())
     directions: tuple[tuple[str, str], ...] = ()  # (id, name) of every direction of the taxonomy
     unmatched_filters: ReaderFilters | None = None  # a personal edition whose filters matched nothing
+
+
+# How a run note opens says what kind it is. The note itself is written for the operator (with
+# the command to run); a reader's edition words each kind in the reader's language instead
+# (digest.reader_notes), so producers open their notes with these.
+NOTE_UNTRANSLATED = "untranslated:"  # a language pair without a usable model
+NOTE_DISCARDED = "discarded:"  # a model's output was unusable; the original is kept
+NOTE_ARXIV_LOOKUP = "arXiv lookup:"  # arXiv could not be asked about some papers
+NOTE_MISSED_WEEKS = "No digest was made for"  # weeks the scheduler skipped

@@ -24,6 +24,7 @@ from dltheory_digest.config import EMAIL_SHAPE, Politeness, Settings, SourceSpec
 from dltheory_digest.errors import ConfigError, FetchError, RobotsDisallowed, SourceError
 from dltheory_digest.fetch import HTTPStatusError
 from dltheory_digest.models import (
+    NOTE_MISSED_WEEKS,
     Classification,
     Digest,
     FetchRecord,
@@ -429,7 +430,7 @@ def with_new_citations(store: Store, found: Sequence[Item]) -> list[Item]:
     adds would never reach a digest. The revision is numbered after the earlier ones, so a
     rerun finds it attributed already and adds nothing."""
     posts = {(i.source_id, i.key) for i in found if i.kind is ItemKind.POST and i.cited}
-    earlier = _attributed_posts(store, posts) if posts else {}
+    earlier = store_records.attributed_items(store, posts) if posts else {}
     out: list[Item] = []
     for item in found:
         before = earlier.get((item.source_id, item.key))
@@ -446,30 +447,6 @@ def with_new_citations(store: Store, found: Sequence[Item]) -> list[Item]:
     return out
 
 
-def _attributed_posts(store: Store, keys: set[tuple[str, str]]) -> dict[tuple[str, str], list[Item]]:
-    """Every attributed revision of these posts, by (source id, item key)."""
-    from sqlalchemy import select, tuple_
-
-    from dltheory_digest.store.schema import week_items
-
-    # TODO(lead): belongs in store/records.py as `attributed_items(store, keys)`
-    wanted = sorted(keys)
-    out: dict[tuple[str, str], list[Item]] = {}
-    with store.begin() as conn:
-        for start in range(0, len(wanted), 400):
-            chunk = wanted[start : start + 400]
-            rows = conn.execute(
-                select(week_items.c.source_id, week_items.c.item_key, week_items.c.data).where(
-                    tuple_(week_items.c.source_id, week_items.c.item_key).in_(chunk)
-                )
-            ).all()
-            for row in rows:
-                out.setdefault((row.source_id, row.item_key), []).append(
-                    store_records.item_from_json(row.data)
-                )
-    return out
-
-
 def readers_have_week(store: Store, week: Week, *, resend: bool = False) -> bool:
     """Whether `week` is out for good: a later week's digest is out, or this week's was mailed to
     a reader and is not being sent again (`resend`: readers are to get the week as rebuilt)."""
@@ -481,28 +458,18 @@ def readers_have_week(store: Store, week: Week, *, resend: bool = False) -> bool
 
 
 def later_week_sent(store: Store, week: Week) -> bool:
-    """Whether the digest of a week after `week` has been published (an empty one too: a week
-    with nothing new has no ledger rows, yet its readers were told there was nothing)."""
-    latest = _latest_digest_week(store)
+    """Whether the digest of a week after `week` was published once that week had ended (an
+    empty one too: a week with nothing new has no ledger rows, yet its readers were told there
+    was nothing). A manual refresh of the week under way does not count: it is partial."""
+    latest = store_records.latest_final_digest_week(store)
     return latest is not None and latest > str(week)
 
 
 def next_open_week(store: Store, week: Week) -> Week:
-    """The week after `week` and after every week with a digest: the next digest to be made."""
-    latest = _latest_digest_week(store)
+    """The week after `week` and after every week with a final digest: the next one to be made."""
+    latest = store_records.latest_final_digest_week(store)
     last = Week.parse(latest) if latest and latest > str(week) else week
     return Week.containing(last.monday + dt.timedelta(days=7))
-
-
-def _latest_digest_week(store: Store) -> str | None:
-    from sqlalchemy import func, select
-
-    from dltheory_digest.store.schema import digests
-
-    # TODO(lead): belongs in store/records.py as `latest_digest_week(store)`
-    with store.begin() as conn:
-        latest: str | None = conn.execute(select(func.max(digests.c.week))).scalar()
-    return latest
 
 
 def sent_digest(store: Store, week: Week) -> WeekBuild | None:
@@ -601,7 +568,7 @@ def missed_weeks_note(store: Store, week: Week, *, lookback: int = BACKFILL_WEEK
         return []
     names = ", ".join(str(w) for w in reversed(missing))
     return [
-        f"No digest was made for {names} (no run); papers from then that the sources could still "
+        f"{NOTE_MISSED_WEEKS} {names} (no run); papers from then that the sources could still "
         "fetch are in this one"
     ]
 

@@ -28,7 +28,7 @@ from rapidfuzz import fuzz
 
 from dltheory_digest.identity.normalize import TitleShape, title_shape
 from dltheory_digest.ids import abs_url, arxiv_id_from_doi, parse_arxiv_id
-from dltheory_digest.models import Item, ItemKind, Paper, ParseResult, Resolution
+from dltheory_digest.models import NOTE_ARXIV_LOOKUP, Item, ItemKind, Paper, ParseResult, Resolution
 from dltheory_digest.sources.arxiv_api import API_BASE, id_list_url, parse_feed, query_url
 
 Fetch = Callable[[str], bytes]
@@ -265,11 +265,11 @@ class _Resolver:
                 bad = _BAD_ID.search(error or "")
                 if bad and bad.group(1) in batch:
                     self.missing.add(bad.group(1))
-                    self.warnings.append(f"arXiv rejected id {bad.group(1)!r}: {error}")
+                    self.warnings.append(f"{NOTE_ARXIV_LOOKUP} rejected id {bad.group(1)!r}: {error}")
                     batch = [i for i in batch if i != bad.group(1)]
                     continue
                 reason = error or "no response"
-                self.warnings.append(f"arXiv id_list lookup of {len(batch)} id(s) failed: {reason}")
+                self.warnings.append(f"{NOTE_ARXIV_LOOKUP} id_list of {len(batch)} id(s) failed: {reason}")
                 self.failed.update(dict.fromkeys(batch, reason))
                 return
             for entry in result.items:
@@ -302,7 +302,7 @@ class _Resolver:
         ):
             result, error = self._call(url)
             if result is None or error is not None:
-                self.warnings.append(f"arXiv title search failed for {title[:80]!r}: {error}")
+                self.warnings.append(f"{NOTE_ARXIV_LOOKUP} title search failed for {title[:80]!r}: {error}")
                 return None, None, f"title search failed: {error}"
             judged = self._judge(title, authors, result.items)
             if judged[0] is not None:

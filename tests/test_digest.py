@@ -1167,7 +1167,7 @@ def test_source_report_has_a_status_column_without_repeating_the_source() -> Non
 RUN_NOTES = (
     "untranslated: no ar→en model (run `dltheory-digest models install ar`)",
     "discarded: the output of translate-zh_en-1_9 was unusable (runaway); kept the original",
-    "arXiv id_list lookup of 3 id(s) failed: HTTP 503",
+    "arXiv lookup: id_list of 3 id(s) failed: HTTP 503",
     "No digest was made for 2026-W45, 2026-W46 (no run); papers from then that the sources could "
     "still fetch are in this one",
     "cache at /var/lib/dltheory/cache.sqlite was rebuilt",

@@ -312,7 +312,7 @@ def test_rejected_id_is_dropped_and_the_batch_retried(
     )
     assert (wide.method, wide.arxiv_id) == ("arxiv_id", "1902.06720")
     assert result.warnings == (
-        "arXiv rejected id '1501.99999': arXiv API error: incorrect id format for 1501.99999",
+        "arXiv lookup: rejected id '1501.99999': arXiv API error: incorrect id format for 1501.99999",
     )
 
 

@@ -23,6 +23,10 @@ from dltheory_digest.digest.text import (
     summarize,
 )
 from dltheory_digest.models import (
+    NOTE_ARXIV_LOOKUP,
+    NOTE_DISCARDED,
+    NOTE_MISSED_WEEKS,
+    NOTE_UNTRANSLATED,
     Digest,
     DigestPaper,
     DirectionSection,
@@ -154,10 +158,7 @@ def describe_filters(
 # models install ar`)"): a reader cannot act on them. A reader's edition says what a note means
 # for what they read, in a hand-written line of their language; notes of no consequence to a
 # reader (the kinds not listed here) stay in the operator's file.
-_NOTE_UNTRANSLATED = re.compile(r"^(?:untranslated|discarded):")
 _NOTE_FROM_LANG = re.compile(r"(?<![a-z])([a-z]{2,3})(?:→|_)en(?![a-z])")
-_NOTE_LOOKUP = re.compile(r"^arXiv (?:rejected id|id_list lookup|title search)")
-_NOTE_MISSED = re.compile(r"^No digest was made for ")
 
 
 def reader_notes(notes: Iterable[str], edition: Edition = ENGLISH) -> list[str]:
@@ -168,13 +169,13 @@ def reader_notes(notes: Iterable[str], edition: Edition = ENGLISH) -> list[str]:
     labels = labels_for(edition.language)
     out: list[str] = []
     for note in notes:
-        if _NOTE_UNTRANSLATED.match(note):
+        if note.startswith((NOTE_UNTRANSLATED, NOTE_DISCARDED)):
             source = _NOTE_FROM_LANG.search(note)
             if not (source and edition.reads(source.group(1))):
                 out.append(labels["note_untranslated"])
-        elif _NOTE_LOOKUP.match(note):
+        elif note.startswith(NOTE_ARXIV_LOOKUP):
             out.append(labels["note_lookup_failed"])
-        elif _NOTE_MISSED.match(note):
+        elif note.startswith(NOTE_MISSED_WEEKS):
             # isolated in Arabic, also in an edition that fell back to English
             isolate = "\u2066{}\u2069" if edition.language == "ar" else "{}"
             weeks = labels["filter_list_separator"].join(

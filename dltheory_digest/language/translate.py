@@ -22,7 +22,7 @@ from dltheory_digest.language.cache import CacheEntry, CacheKey, TranslationCach
 from dltheory_digest.language.detect import _script
 from dltheory_digest.language.glossary import Glossary, load_glossary
 from dltheory_digest.language.normalize import normalize_text, to_simplified
-from dltheory_digest.models import Translated
+from dltheory_digest.models import NOTE_DISCARDED, NOTE_UNTRANSLATED, Translated
 
 logger = logging.getLogger(__name__)
 _SPACES = re.compile(r"[ \t]+")
@@ -223,7 +223,7 @@ class Translator:
         error = TranslationUnavailable(
             info.from_code,
             info.to_code,
-            f"untranslated: {info.name} is broken ({reason}); "
+            f"{NOTE_UNTRANSLATED} {info.name} is broken ({reason}); "
             f"reinstall it with `dltheory-digest models install {lang}`",
         )
         pair = (info.from_code, info.to_code)
@@ -303,7 +303,7 @@ class Translator:
         reason = unusable_reason(prepared, output) if self.check_output else None
         if reason is None:
             return Translated(text, output, from_code, model)
-        note = f"discarded: the output of {model} was unusable ({reason}); kept the original"
+        note = f"{NOTE_DISCARDED} the output of {model} was unusable ({reason}); kept the original"
         return Translated(text, text, from_code, model, note)
 
     def _keep_terms(

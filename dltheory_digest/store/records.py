@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, tuple_
 
 from dltheory_digest.models import (
     AnnounceType,
@@ -33,6 +33,7 @@ from dltheory_digest.store.schema import (
     week_items,
     week_reports,
 )
+from dltheory_digest.weeks import Week
 
 
 def _utc(value: dt.datetime | None) -> dt.datetime | None:
@@ -309,6 +310,22 @@ def items_of_week(store: Store, week: str, source_ids: Sequence[str] | None = No
         return [item_from_json(r.data) for r in conn.execute(query).all()]
 
 
+def attributed_items(store: Store, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], list[Item]]:
+    """Every attributed sighting (each version) of these (source id, item key) pairs."""
+    wanted = sorted(set(keys))
+    out: dict[tuple[str, str], list[Item]] = {}
+    with store.begin() as conn:
+        for chunk in _chunks(wanted, 400):
+            rows = conn.execute(
+                select(week_items.c.source_id, week_items.c.item_key, week_items.c.data).where(
+                    tuple_(week_items.c.source_id, week_items.c.item_key).in_(list(chunk))
+                )
+            ).all()
+            for row in rows:
+                out.setdefault((row.source_id, row.item_key), []).append(item_from_json(row.data))
+    return out
+
+
 def weeks_of_papers(store: Store, arxiv_ids: Sequence[str]) -> dict[str, list[str]]:
     """Weeks in which each arXiv id was sighted (any source), ascending."""
     out: dict[str, set[str]] = {}
@@ -487,6 +504,32 @@ def get_digest(store: Store, week: str, edition: str = "default") -> StoredDiges
 
 
 # --- cursors ------------------------------------------------------------------------------
+
+
+# The earliest a week ends anywhere: Monday 00:00 at UTC+14 is Sunday 10:00 UTC.
+_EARLIEST_WEEK_END = dt.timedelta(days=7) - dt.timedelta(hours=14)
+
+
+def latest_final_digest_week(store: Store) -> str | None:
+    """The latest week whose digest was (last) written after the week ended: the scheduled run's,
+    or a refresh's after it. The digest of a week still under way (a manual refresh) is partial
+    and tells nothing about the weeks before it."""
+    with store.begin() as conn:
+        rows = conn.execute(
+            select(digests.c.week, digests.c.created_at).where(digests.c.edition == "default")
+        ).all()
+    final = [
+        row.week
+        for row in rows
+        if (written := _utc(row.created_at)) is not None
+        and written >= _week_start(row.week) + _EARLIEST_WEEK_END
+    ]
+    return max(final, default=None)
+
+
+def _week_start(week: str) -> dt.datetime:
+    monday = Week.parse(week).monday
+    return dt.datetime.combine(monday, dt.time(0, 0), tzinfo=dt.UTC)
 
 
 def get_cursor(store: Store, source_id: str) -> dict[str, str]:

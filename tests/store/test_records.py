@@ -196,3 +196,25 @@ def test_an_unusable_page_cancels_the_success_of_its_own_url(store: Store) -> No
     other = RawPage("papers-cool", page, 200, b"<html/>", "text/html", later)
     record_fetches(store, [unusable_record(other, "no papers listed", at=later + dt.timedelta(seconds=2))])
     assert last_successes(store) == {}
+
+
+def test_only_a_digest_written_after_its_week_ended_is_final(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dltheory_digest.store import records
+
+    def written_at(week: str, moment: dt.datetime) -> None:
+        monkeypatch.setattr(records, "now_utc", lambda: moment)
+        save_digest(store, week=week, markdown=f"# {week}\n", path=None, paper_keys=[], reports=[])
+
+    assert records.latest_final_digest_week(store) is None
+    written_at("2026-W46", dt.datetime(2026, 11, 16, 7, tzinfo=dt.UTC))  # the Monday after it
+    # a manual refresh of the week under way: partial, so W46 is still the latest final week
+    written_at("2026-W47", dt.datetime(2026, 11, 18, 12, tzinfo=dt.UTC))
+    assert records.latest_final_digest_week(store) == "2026-W46"
+    # rewritten by the scheduled run after the week ended
+    written_at("2026-W47", dt.datetime(2026, 11, 23, 7, tzinfo=dt.UTC))
+    assert records.latest_final_digest_week(store) == "2026-W47"
+    # weeks compare across a year's end
+    written_at("2027-W01", dt.datetime(2027, 1, 11, 7, tzinfo=dt.UTC))
+    assert records.latest_final_digest_week(store) == "2027-W01"
