@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from email.utils import format_datetime
 from pathlib import Path
@@ -238,6 +239,13 @@ class Web:
             )
             chosen = [(p, None) for p in self.papers.values() if lo <= p.submitted <= hi]
             chosen.sort(key=lambda pv: pv[0].submitted)
+        elif "lastUpdatedDate:[" in search:
+            span = search.split("lastUpdatedDate:[", 1)[1].split("]", 1)[0]
+            lo, hi = (
+                dt.datetime.strptime(s.strip(), "%Y%m%d%H%M").replace(tzinfo=dt.UTC) for s in span.split("TO")
+            )
+            chosen = [(p, None) for p in self.papers.values() if lo <= p.versions[-1].updated <= hi]
+            chosen.sort(key=lambda pv: pv[0].versions[-1].updated)
         entries = "".join(self._entry(p, v) for p, v in chosen)
         return (
             '<?xml version="1.0" encoding="UTF-8"?>'
@@ -350,7 +358,15 @@ SIM_SPECS = [
 ]
 
 
-def sim_week(web: Web, store_url: str, out: Path, week: str, *, resend: bool = False) -> pipeline.WeekBuild:
+def sim_week(
+    web: Web,
+    store_url: str,
+    out: Path,
+    week: str,
+    *,
+    resend: bool = False,
+    specs: Sequence[SourceSpec] = SIM_SPECS,
+) -> pipeline.WeekBuild:
     """One run of `week` as the flow does it: per-source contexts (with catch-up of missed
     weeks), collect, record, build, publish."""
     store = open_store(store_url)
@@ -359,12 +375,12 @@ def sim_week(web: Web, store_url: str, out: Path, week: str, *, resend: bool = F
     start, end = target.window(zone)
     taxonomy = load_taxonomy()
     stages = pipeline.Stages(None, DirectionClassifier.from_taxonomy(taxonomy), taxonomy)
-    backfill = pipeline.backfill_since(store, target, SIM_SPECS, zone)
+    backfill = pipeline.backfill_since(store, target, specs, zone)
     with PoliteClient(
         transport=web.transport(), sleep=lambda s: None, max_retries=0, backoff_cap=0.0
     ) as client:
         collected = []
-        for spec in SIM_SPECS:
+        for spec in specs:
             ctx = PlanContext(start, end, since=backfill.get(spec.id), cursor=get_cursor(store, spec.id))
             got = pipeline.collect_source(spec, client, ctx)
             collected.append(
@@ -375,7 +391,7 @@ def sim_week(web: Web, store_url: str, out: Path, week: str, *, resend: bool = F
             store,
             target,
             zone_name="UTC",
-            specs=SIM_SPECS,
+            specs=list(specs),
             fetch_bytes=lambda url: client.get(url, source_id="arxiv-metadata").content,
             stages=stages,
             relevance_threshold=0.0,
@@ -776,3 +792,39 @@ def test_catching_up_starts_where_the_missed_week_starts_in_the_readers_zone(tmp
         store, "2026-W46", [*failed, SourceReport("blog", "feed", error="[blog] HTTP 503")]
     )
     assert set(pipeline.backfill_since(store, Week.parse("2026-W47"), SIM_SPECS, shanghai)) == {"arxiv-week"}
+
+
+REVISIONS_SPEC = SourceSpec(
+    id="arxiv-week-revisions",
+    kind="arxiv_api",
+    name="arXiv",
+    url=f"{HOST}/api/query",
+    options={
+        "search_query": "cat:cs.LG",
+        "within_window": True,
+        "window_by": "lastUpdatedDate",
+        "sort_by": "lastUpdatedDate",
+        "sort_order": "ascending",
+    },
+)
+
+
+def test_a_revision_announced_mid_week_reaches_the_digest_through_the_revisions_query(
+    tmp_path: Path,
+) -> None:
+    out, web = tmp_path / "out", Web()
+    web.submit(sim_ntk())
+    specs = [*SIM_SPECS, REVISIONS_SPEC]
+    with_query, without = f"sqlite:///{tmp_path / 'a.sqlite'}", f"sqlite:///{tmp_path / 'b.sqlite'}"
+    for url in (with_query, without):
+        assert new_ids(
+            sim_week(web, url, out, "2026-W45", specs=specs if url == with_query else SIM_SPECS)
+        ) == ["1806.07572"]
+    # a v2 on Wednesday of W46: the Monday listing the weekly run reads does not show it
+    ntk = web.papers["1806.07572"]
+    web.revise("1806.07572", Version(ntk.versions[0].title, ntk.versions[0].abstract, at(11, 11)))
+    web.listing = []
+    assert updates(sim_week(web, with_query, out, "2026-W46", specs=specs)) == {
+        "1806.07572": "updated to v2 (was v1 on 2026-W45)"
+    }
+    assert updates(sim_week(web, without, out, "2026-W46")) == {}

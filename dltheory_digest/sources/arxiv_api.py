@@ -264,7 +264,12 @@ class ArxivApiOptions(BaseModel):
     sort_by: Literal["relevance", "lastUpdatedDate", "submittedDate"] = "submittedDate"
     sort_order: Literal["ascending", "descending"] = "descending"
     within_window: bool = Field(
-        False, description="only papers submitted in the run's week window (or since --since)"
+        False, description="only papers submitted (see window_by) in the run's week window (or since --since)"
+    )
+    # lastUpdatedDate: the week's revisions too (a v2 of an older paper), which the daily RSS
+    # listing shows only for the day it is fetched
+    window_by: Literal["submittedDate", "lastUpdatedDate"] = Field(
+        "submittedDate", description="the date within_window filters on: first version, or latest"
     )
 
 
@@ -298,7 +303,7 @@ def plan(spec: SourceSpec, options: BaseModel, ctx: PlanContext) -> tuple[str, .
             source_id=spec.id,
             field="query",
         )
-    window = submitted_between(ctx) if opts.within_window else None
+    window = dated_between(ctx, opts.window_by) if opts.within_window else None
     if window:
         query = f"({query}) AND {window}"
     base, kept = endpoint(spec, ctx)
@@ -319,8 +324,9 @@ def _gmt_minute(moment: dt.datetime) -> str:
     return moment.strftime("%Y%m%d%H%M")
 
 
-def submitted_between(ctx: PlanContext) -> str | None:
-    """`submittedDate:[YYYYMMDDTTTT TO YYYYMMDDTTTT]` (GMT) for the window, or from `since` to its end."""
+def dated_between(ctx: PlanContext, field: str = "submittedDate") -> str | None:
+    """`submittedDate:[YYYYMMDDTTTT TO YYYYMMDDTTTT]` (GMT; or `lastUpdatedDate`) for the window,
+    or from `since` to its end."""
     start = (
         dt.datetime.combine(ctx.since, dt.time(), tzinfo=dt.UTC)
         if ctx.since is not None
@@ -329,7 +335,7 @@ def submitted_between(ctx: PlanContext) -> str | None:
     end = ctx.window_end or (dt.datetime.now(dt.UTC) if start is not None else None)
     if start is None or end is None:
         return None
-    return f"submittedDate:[{_gmt_minute(start)} TO {_gmt_minute(end)}]"
+    return f"{field}:[{_gmt_minute(start)} TO {_gmt_minute(end)}]"
 
 
 def next_page_url(

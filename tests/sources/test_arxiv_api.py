@@ -395,6 +395,12 @@ def test_plan_can_restrict_the_query_to_the_week_window() -> None:
     assert parse_qs(urlsplit(url).query)["search_query"] == [
         "(cat:cs.LG OR cat:stat.ML) AND submittedDate:[202601050000 TO 202601120000]"
     ]
+    # the week's revisions: filtered on the latest version's date
+    revisions = spec.model_copy(update={"options": {**spec.options, "window_by": "lastUpdatedDate"}})
+    (url,) = KIND.plan(revisions, KIND.options_for(revisions), ctx)
+    assert parse_qs(urlsplit(url).query)["search_query"] == [
+        "(cat:cs.LG OR cat:stat.ML) AND lastUpdatedDate:[202611152300 TO 202611222300]"
+    ]
 
 
 def test_entry_dates_with_an_offset_or_none_are_given_in_utc() -> None:
