@@ -112,6 +112,9 @@ def _without_id(source_id: str, message: str) -> str:
 
 def run_flow(**params: Any) -> dict[str, Any]:
     quiet_prefect_defaults()
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from dltheory_digest.store.db import store_problem
     from flows.weekly_digest import weekly_digest
 
     try:
@@ -120,6 +123,8 @@ def run_flow(**params: Any) -> dict[str, Any]:
         raise fail_config(exc) from None
     except StoreError as exc:  # checked before the run; this is one that went wrong during it
         raise fail_store(exc, code=1) from None
+    except SQLAlchemyError as exc:  # a write in the middle of the run (locked, disk full)
+        raise fail_store(StoreError(f"the store: {store_problem(exc)}"), code=1) from None
     return result
 
 

@@ -134,7 +134,7 @@ def open_store(url: str, *, migrate_to: str | None = "head") -> Store:
     except SQLAlchemyError as exc:
         if shown and Path(shown).is_dir():
             raise StoreError(f"{where}: is a directory, not a SQLite file") from exc
-        raise StoreError(f"{where}: {_why(exc)}") from exc
+        raise StoreError(f"{where}: {store_problem(exc)}") from exc
 
 
 def _check_writable(path: Path) -> None:
@@ -164,7 +164,7 @@ _SQLITE_PROBLEMS = {
 }
 
 
-def _why(exc: SQLAlchemyError) -> str:
+def store_problem(exc: SQLAlchemyError) -> str:
     """The driver's complaint on one line (no SQL, no link to SQLAlchemy's docs), explained when
     it is one an operator can act on."""
     detail = " ".join(str(getattr(exc, "orig", None) or exc).split("\n")[0].split())

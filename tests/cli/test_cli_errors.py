@@ -456,6 +456,30 @@ def test_a_store_error_during_the_run_is_one_line_and_exit_1(
     )
 
 
+def test_a_database_error_in_the_middle_of_the_run_is_one_line_and_exit_1(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+    import sys
+    import types
+
+    from sqlalchemy.exc import OperationalError
+
+    def locked(**params: Any) -> dict[str, Any]:
+        raise OperationalError(
+            "INSERT INTO week_items ...", {}, sqlite3.OperationalError("database is locked")
+        )
+
+    flow_module = types.ModuleType("flows.weekly_digest")
+    flow_module.weekly_digest = locked  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "flows.weekly_digest", flow_module)
+    result = runner.invoke(app, ["run", "--dry-run"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.stderr.strip() == (
+        "store error: the store: locked by another process for over 30 s (another run?)"
+    )
+
+
 def test_a_misspelled_variable_is_a_warning_and_the_run_goes_on(
     workdir: Path, flow_calls: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
