@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -28,12 +29,14 @@ def _packages_dir(packages_dir: Path | None) -> Path:
     """`--packages-dir`, else the settings' (a bad settings file is exit 2, not a traceback)."""
     from dltheory_digest.language.argos import default_packages_dir
 
-    if packages_dir is not None:
-        return packages_dir
-    try:
-        return default_packages_dir()
-    except ConfigError as exc:
-        raise fail_config(exc) from None
+    if packages_dir is None:
+        try:
+            packages_dir = default_packages_dir()
+        except ConfigError as exc:
+            raise fail_config(exc) from None
+    if packages_dir.exists() and not packages_dir.is_dir():
+        raise fail_usage(f"translation models folder {packages_dir} is a file, not a directory")
+    return packages_dir
 
 
 @lang_app.command("detect")
@@ -97,6 +100,9 @@ def list_cmd(packages_dir: PackagesDir = None) -> None:
     console.print(table)
 
 
+LANGUAGE_CODE = re.compile(r"[a-z]{2,3}")  # ISO 639-1 (or -3) codes, as the Argos index names them
+
+
 @models_app.command("install")
 def install_cmd(
     langs: Annotated[
@@ -115,6 +121,14 @@ def install_cmd(
     if not langs and not from_file:
         err_console.print("Name languages (`models install zh ar`) or give `--from-file PATH.argosmodel`.")
         raise typer.Exit(2)
+    for lang in langs or ():
+        # checked before the index is asked: offline, a typo would only show as a network error
+        if not LANGUAGE_CODE.fullmatch(lang):
+            raise fail_usage(f"{lang!r}: expected a language code such as zh or ar")
+        if lang == "en":
+            raise fail_usage(
+                "'en': name the language to translate from and to (zh, ar); English is the other side"
+            )
     for path in from_file or ():
         if not path.is_file():
             raise fail_usage(

@@ -29,3 +29,31 @@ def test_models_install_offline_says_error_and_names_the_unreachable_host(
     assert "cannot reach 127.0.0.1: connection refused (ConnectError)" in line
     assert "robots" not in line and "  " not in line
     assert not (tmp_path / "pk").exists() or not any((tmp_path / "pk").iterdir())
+
+
+@pytest.mark.parametrize(
+    ("lang", "message"),
+    [
+        ("ZH", "'ZH': expected a language code such as zh or ar"),
+        ("en", "'en': name the language to translate"),
+    ],
+)
+def test_models_install_checks_the_language_before_asking_the_index(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, lang: str, message: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    index = "http://127.0.0.1:9/index.json"  # never asked: it would be a network error
+    result = runner.invoke(
+        app, ["models", "install", lang, "--index-url", index, "--packages-dir", str(tmp_path / "pk")]
+    )
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert message in result.stderr and "cannot reach" not in result.stderr
+
+
+def test_a_models_folder_that_is_a_file_is_said_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pk").write_text("not a folder\n", encoding="utf-8")
+    for command in (["models", "list"], ["models", "install", "zh"]):
+        result = runner.invoke(app, [*command, "--packages-dir", str(tmp_path / "pk")])
+        assert result.exit_code == 2, result.output
+        assert f"{tmp_path / 'pk'} is a file, not a directory" in result.stderr
