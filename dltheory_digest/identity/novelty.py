@@ -17,13 +17,14 @@ ARXIV_HOSTS = ("arxiv.org", "export.arxiv.org", "rss.arxiv.org", "browse.arxiv.o
 
 @dataclass(frozen=True)
 class LedgerEntry:
-    """What a digest of `week` showed of a paper: the version and where it had been seen."""
+    """What a digest of `week` showed of a paper: the version, the title and where it had been seen."""
 
     paper_key: str
     week: str  # ISO week "2026-W47"; zero-padded, so string order is time order
     version: int | None
     source_ids: tuple[str, ...]
     langs: tuple[str, ...]
+    title: str | None = None  # the (English) title shown; None in ledger rows older than titles
 
 
 def is_community_sighting(sighting: Sighting) -> bool:
@@ -49,6 +50,7 @@ def ledger_entry(cluster: PaperCluster, week: str) -> LedgerEntry:
         version=latest_version(cluster),
         source_ids=tuple(sorted({s.source_id for s in cluster.sightings})),
         langs=tuple(sorted({s.lang for s in cluster.sightings if s.lang})),
+        title=cluster.paper.title,  # what the digest prints as the paper's English title
     )
 
 
@@ -100,6 +102,21 @@ def ledger_entries(cluster: PaperCluster, week: str) -> list[LedgerEntry]:
     ]
 
 
+def retitled_from(title: str, sent_title: str | None) -> str | None:
+    """The title readers were sent when `title` is really another one, else None.
+
+    Compared through `normalize_title`, so case, punctuation, spacing and TeX or Unicode
+    math ("$\\ell_2$" / "ℓ2") make no retitle; a row with no title (written before the
+    ledger kept titles) claims nothing.
+    """
+    if not sent_title:
+        return None
+    before = normalize_title(sent_title)
+    if not before or before == normalize_title(title):
+        return None
+    return " ".join(sent_title.split())
+
+
 def _describe(sighting: Sighting) -> str:
     return f"{sighting.source_name} ({sighting.lang})" if sighting.lang else sighting.source_name
 
@@ -119,7 +136,13 @@ def update_reason(
         if version > (last.version or 0):
             withdrawn = is_withdrawn(cluster.paper.comment, cluster.paper.abstract)
             change = "withdrawn in" if withdrawn else "updated to"
-            reasons.append(f"{change} v{version} (was v{last.version} on {last.week})")
+            reason = f"{change} v{version} (was v{last.version} on {last.week})"
+            # arXiv titles change only with a version: said with it, never a reason on its own
+            # (a mention's wording of a title is no retitle)
+            old_title = retitled_from(cluster.paper.title, last.title)
+            if old_title:
+                reason += f', retitled (was: "{old_title}")'
+            reasons.append(reason)
     paper = cluster.paper
     journal_doi = paper.doi if paper.doi and not paper.doi.startswith("10.48550/") else None
     if (

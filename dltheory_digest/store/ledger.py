@@ -1,4 +1,4 @@
-"""The sent-ledger: which papers each week's digest presented, at which version, seen where."""
+"""The sent-ledger: which papers each week's digest presented, at which version and title, seen where."""
 
 from __future__ import annotations
 
@@ -32,6 +32,7 @@ def load_history(store: Store, paper_keys: Iterable[str]) -> dict[str, list[Ledg
                     sent_ledger.c.version,
                     sent_ledger.c.source_ids,
                     sent_ledger.c.langs,
+                    sent_ledger.c.title,
                 )
                 .where(sent_ledger.c.paper_key.in_(chunk))
                 .order_by(sent_ledger.c.paper_key, sent_ledger.c.week)
@@ -44,6 +45,7 @@ def load_history(store: Store, paper_keys: Iterable[str]) -> dict[str, list[Ledg
                         version=row.version,
                         source_ids=tuple(row.source_ids or ()),
                         langs=tuple(row.langs or ()),
+                        title=row.title,  # None in rows written before the ledger kept titles
                     )
                 )
     return history
@@ -74,6 +76,7 @@ def record_week(
                 "source_ids": sorted(set(entry.source_ids)),
                 "langs": sorted(set(entry.langs)),
                 "section": (sections or {}).get(entry.paper_key, "new"),
+                "title": entry.title,
                 "created_at": now,
             }
         )
@@ -86,7 +89,7 @@ def record_week(
             sent_ledger,
             rows,
             keys=("paper_key", "week"),
-            update=("version", "source_ids", "langs", "section"),
+            update=("version", "source_ids", "langs", "section", "title"),
         )
     return len(rows)
 

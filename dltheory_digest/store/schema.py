@@ -175,6 +175,8 @@ sent_ledger = Table(
     Column("langs", JSON, nullable=False, default=list),
     Column("section", String(32), nullable=False, default="new"),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # revision 0004: the (English) title the digest showed; NULL in rows written before it
+    Column("title", Text, nullable=True),
     Index("ix_sent_ledger_week", "week"),
 )
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -15,9 +17,11 @@ from dltheory_digest.identity import (
     ledger_entry,
     split_by_novelty,
 )
+from dltheory_digest.identity.novelty import retitled_from
 from dltheory_digest.models import AnnounceType, Item, ItemKind, Paper, PaperCluster
 from dltheory_digest.store import Store, open_store
 from dltheory_digest.store.ledger import load_history, record_week, weeks_sent
+from dltheory_digest.store.schema import sent_ledger
 
 NTK = Paper(
     key="arxiv:1806.07572",
@@ -336,3 +340,119 @@ def test_a_journal_doi_is_news_once_and_a_withdrawal_says_so(store: Store) -> No
     assert send_week(store, "2026-W48", week_of(withdrawn, 4))[1] == [
         ("arxiv:1906.11300", "withdrawn in v4 (was v3 on 2026-W47)")
     ]
+
+
+PDLT = Paper(
+    key="arxiv:2106.10165",
+    title="The Principles of Deep Learning Theory",
+    arxiv_id="2106.10165",
+    authors=("Daniel A. Roberts", "Sho Yaida", "Boris Hanin"),
+)
+# v2 took the book's subtitle
+PDLT_BOOK_TITLE = (
+    "The Principles of Deep Learning Theory: An Effective Theory Approach to Understanding Neural Networks"
+)
+
+
+def published(store: Store, week: str, paper: Paper, version: int) -> list[tuple[str, str]]:
+    """One week of `paper` at `version` as publish_week does it: split against the ledger, then
+    record every paper shown under its key and aliases. Returns the (key, reason) of the updates."""
+    clusters = cluster_items([arxiv_item(paper, version)], {paper.arxiv_id or "": paper}, source_names=NAMES)
+    history = load_history(store, [key for c in clusters for key in history_keys(c)])
+    new, updated = split_by_novelty(clusters, history, week)
+    record_week(store, week, [e for c in new + [c for c, _ in updated] for e in ledger_entries(c, week)])
+    return [(c.paper.key, reason) for c, reason in updated]
+
+
+def test_a_retitled_version_says_which_title_readers_were_sent(store: Store) -> None:
+    assert published(store, "2026-W45", PDLT, 1) == []
+    assert load_history(store, [PDLT.key])[PDLT.key][0].title == PDLT.title
+
+    retitled = replace(PDLT, title=PDLT_BOOK_TITLE)
+    assert published(store, "2026-W46", retitled, 2) == [
+        (
+            PDLT.key,
+            'updated to v2 (was v1 on 2026-W45), retitled (was: "The Principles of Deep Learning Theory")',
+        )
+    ]
+    # the ledger now holds the title this week's readers got, under the key and the title alias
+    history = load_history(store, [PDLT.key, "alias:title:" + " ".join(PDLT_BOOK_TITLE.lower().split())])
+    assert [(e.week, e.version, e.title) for e in history[PDLT.key]] == [
+        ("2026-W45", 1, PDLT.title),
+        ("2026-W46", 2, PDLT_BOOK_TITLE),
+    ]
+    # a v3 that only changes the capitalisation and punctuation of the title is no retitle
+    recased = replace(PDLT, title=PDLT_BOOK_TITLE.lower().replace(":", " -"))
+    assert published(store, "2026-W47", recased, 3) == [(PDLT.key, "updated to v3 (was v2 on 2026-W46)")]
+
+
+def test_a_rerun_of_the_week_records_the_title_of_the_rerun(store: Store) -> None:
+    record_week(store, "2026-W45", [ledger_entry(PaperCluster(paper=PDLT), "2026-W45")])
+    retitled = PaperCluster(paper=replace(PDLT, title=PDLT_BOOK_TITLE))
+    record_week(store, "2026-W45", [ledger_entry(retitled, "2026-W45")])
+    assert [e.title for e in load_history(store, [PDLT.key])[PDLT.key]] == [PDLT_BOOK_TITLE]
+
+
+def test_rows_sent_before_the_ledger_kept_titles_claim_no_retitle(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'old.sqlite'}"
+    old = open_store(url, migrate_to="0003")  # the release before sent_ledger.title
+    with old.begin() as conn:
+        conn.execute(
+            sent_ledger.insert(),
+            [
+                {
+                    "paper_key": PDLT.key,
+                    "week": "2026-W45",
+                    "version": 1,
+                    "source_ids": ["arxiv-rss"],
+                    "langs": ["en"],
+                    "section": "new",
+                    "created_at": dt.datetime(2026, 11, 9, 7, tzinfo=dt.UTC),
+                }
+            ],
+        )
+    old.close()
+    store = open_store(url)
+    try:
+        assert load_history(store, [PDLT.key])[PDLT.key][0].title is None
+        assert published(store, "2026-W46", replace(PDLT, title=PDLT_BOOK_TITLE), 2) == [
+            (PDLT.key, "updated to v2 (was v1 on 2026-W45)")
+        ]
+    finally:
+        store.close()
+
+
+def test_a_changed_title_alone_brings_no_paper_back() -> None:
+    # arXiv changes a title only with a version; a same-version row with other wording
+    # (e.g. what a mention called it) is no news
+    history = {PDLT.key: [LedgerEntry(PDLT.key, "2026-W45", 1, ("arxiv-rss",), ("en",), PDLT_BOOK_TITLE)]}
+    assert split_by_novelty(week_clusters(arxiv_item(PDLT, 1)), history, "2026-W46") == ([], [])
+
+
+def test_a_withdrawal_that_retitles_says_both() -> None:
+    history = {PDLT.key: [LedgerEntry(PDLT.key, "2026-W45", 1, ("arxiv-rss",), ("en",), PDLT.title)]}
+    withdrawn = replace(PDLT, title="Withdrawn", comment="This paper has been withdrawn by the authors")
+    clusters = cluster_items([arxiv_item(withdrawn, 2)], {"2106.10165": withdrawn}, source_names=NAMES)
+    _, updated = split_by_novelty(clusters, history, "2026-W46")
+    assert [reason for _, reason in updated] == [
+        'withdrawn in v2 (was v1 on 2026-W45), retitled (was: "The Principles of Deep Learning Theory")'
+    ]
+
+
+@pytest.mark.parametrize(
+    ("sent", "now"),
+    [
+        ("The Principles of Deep Learning Theory", "the principles of  deep-learning theory."),
+        (r"Rates of $O(1/\sqrt{m})$ for $\ell_2$ loss", "Rates of O(1/√m) for ℓ₂ Loss"),
+        (r"Wide networks in the $\mu$P limit", "Wide Networks in the μP Limit"),
+        ("Neural Tangent Kernel: Convergence and Generalization in Neural Networks", NTK.title + " (v2)"),
+    ],
+)
+def test_the_same_title_written_otherwise_is_no_retitle(sent: str, now: str) -> None:
+    assert retitled_from(now, sent) is None
+
+
+def test_retitled_from_gives_the_sent_title_as_one_line() -> None:
+    assert retitled_from(PDLT_BOOK_TITLE, "The Principles of\n  Deep Learning Theory") == PDLT.title
+    assert retitled_from(PDLT_BOOK_TITLE, None) is None  # a row written before the ledger kept titles
+    assert retitled_from(PDLT_BOOK_TITLE, "") is None

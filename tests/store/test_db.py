@@ -6,11 +6,15 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, insert, select, text
+from alembic import command
+from sqlalchemy import func, insert, inspect, select, text
 
 from dltheory_digest.errors import StoreError
+from dltheory_digest.identity.novelty import LedgerEntry
 from dltheory_digest.store import Store, head_revision, open_store, upsert
-from dltheory_digest.store.schema import cursors, papers, translations
+from dltheory_digest.store.db import _alembic_config
+from dltheory_digest.store.ledger import load_history, record_week
+from dltheory_digest.store.schema import cursors, papers, sent_ledger, translations
 
 
 def test_new_store_is_at_the_latest_revision(store: Store) -> None:
@@ -162,3 +166,94 @@ def test_an_older_store_is_upgraded_at_once_and_an_upgraded_one_is_left_alone(st
     again = open_store(store_url)  # at the head: nothing to migrate
     assert again.revision() == head_revision()
     again.close()
+
+
+def _sent_ledger_columns(store: Store) -> dict[str, bool]:
+    """Column name -> nullable, as the database itself reports the table."""
+    return {c["name"]: c["nullable"] for c in inspect(store.engine).get_columns("sent_ledger")}
+
+
+def test_the_sent_ledger_gains_a_title_and_keeps_its_rows(store_url: str) -> None:
+    """A store with a sent-ledger written before 0004 is upgraded in place: its rows stay, with no
+    title (nothing was recorded), and new rows carry the title sent."""
+    old = open_store(store_url, migrate_to="0003")
+    stamp = dt.datetime(2026, 11, 9, 7, tzinfo=dt.UTC)
+    rows = [
+        {
+            "paper_key": "arxiv:2106.10165",
+            "week": "2026-W45",
+            "version": 1,
+            "source_ids": ["arxiv-rss", "zhihu"],
+            "langs": ["en", "zh"],
+            "section": "new",
+            "created_at": stamp,
+        },
+        {
+            "paper_key": "alias:title:the principles of deep learning theory",
+            "week": "2026-W45",
+            "version": 1,
+            "source_ids": ["arxiv-rss"],
+            "langs": ["en"],
+            "section": "new",
+            "created_at": stamp,
+        },
+    ]
+    with old.begin() as conn:
+        conn.execute(insert(sent_ledger), rows)
+    assert "title" not in _sent_ledger_columns(old)
+    old.close()
+
+    upgraded = open_store(store_url)
+    try:
+        assert upgraded.revision() == head_revision()
+        assert _sent_ledger_columns(upgraded)["title"] is True  # nullable
+        history = load_history(upgraded, [str(r["paper_key"]) for r in rows])
+        assert history["arxiv:2106.10165"] == [
+            LedgerEntry("arxiv:2106.10165", "2026-W45", 1, ("arxiv-rss", "zhihu"), ("en", "zh"), None)
+        ]
+        assert history["alias:title:the principles of deep learning theory"][0].title is None
+        book = "The Principles of Deep Learning Theory: An Effective Theory Approach to Understanding Neural Networks"
+        record_week(
+            upgraded,
+            "2026-W46",
+            [LedgerEntry("arxiv:2106.10165", "2026-W46", 2, ("arxiv-rss",), ("en",), book)],
+        )
+        assert [
+            (e.week, e.title) for e in load_history(upgraded, ["arxiv:2106.10165"])["arxiv:2106.10165"]
+        ] == [
+            ("2026-W45", None),
+            ("2026-W46", book),
+        ]
+        with upgraded.begin() as conn:
+            # the week index survived the upgrade (week lookups of `weeks_sent`)
+            assert "ix_sent_ledger_week" in {i["name"] for i in inspect(conn).get_indexes("sent_ledger")}
+    finally:
+        upgraded.close()
+
+
+def test_the_sent_ledger_title_can_be_downgraded_keeping_the_rows(store_url: str) -> None:
+    store = open_store(store_url)
+    record_week(
+        store,
+        "2026-W45",
+        [
+            LedgerEntry(
+                "arxiv:2106.10165",
+                "2026-W45",
+                1,
+                ("arxiv-rss",),
+                ("en",),
+                "The Principles of Deep Learning Theory",
+            )
+        ],
+    )
+    with store.engine.begin() as conn:
+        command.downgrade(_alembic_config(conn), "0003")
+    try:
+        assert store.revision() == "0003" and "title" not in _sent_ledger_columns(store)
+        with store.begin() as conn:
+            assert conn.execute(
+                select(text("paper_key, version")).select_from(text("sent_ledger"))
+            ).all() == [("arxiv:2106.10165", 1)]
+    finally:
+        store.close()
