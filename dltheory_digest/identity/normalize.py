@@ -130,7 +130,16 @@ def clean_text(text: str) -> str:
 
 # Symbols a page shows as Unicode where arXiv writes TeX ("α" / "$\\alpha$", "√n" / "$\\sqrt{n}$"):
 # spelled as the TeX command's name, which is how the TeX form normalizes.
-_SYMBOL_NAMES = {"√": "sqrt", "∞": "infty", "∇": "nabla", "∂": "partial"}
+_SYMBOL_NAMES = {
+    "√": "sqrt",
+    "∞": "infty",
+    "∇": "nabla",
+    "∂": "partial",
+    "→": "to",
+    "≤": "leq",
+    "≥": "geq",
+    "×": "times",
+}
 _GREEK_NAME = re.compile(r"GREEK (?:SMALL |CAPITAL )?(?:LETTER )?(?:FINAL |LUNATE )?([A-Z]+)")
 
 

@@ -170,6 +170,7 @@ def test_title_shape(text: str, shape: int) -> None:
         (r"Bounds in $L^2$ and $\ell_{\infty}$", "Bounds in L² and ℓ∞"),
         (r"Rates of order $O(1/\sqrt{n})$", "Rates of order O(1/√n)"),
         (r"$\varepsilon$-greedy exploration", "ε-greedy exploration"),
+        (r"Width $\to \infty$ limits for $d \leq n$", "Width → ∞ limits for d ≤ n"),
     ],
 )
 def test_tex_math_and_its_unicode_rendering_normalize_alike(tex: str, unicode: str) -> None:
