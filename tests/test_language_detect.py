@@ -134,6 +134,17 @@ def test_lang_detect_command_prints_one_json_object_per_line() -> None:
     ]
 
 
+def test_lang_detect_command_gives_arabic_back_with_its_diacritics() -> None:
+    line = "التَّعَلُّم العَمِيق Neural Tangent Kernel: Convergence and Generalization in Neural Networks"
+    result = CliRunner().invoke(app, ["lang", "detect"], input=line + "\n")
+    record = json.loads(result.stdout)
+    assert record["lang"] == "mixed"
+    assert "".join(s["text"] for s in record["segments"]) == line
+    assert record["segments"][0] == {"text": "التَّعَلُّم العَمِيق ", "lang": "ar"}
+    # the pipeline's detection keeps the bare letters it translates and matches with
+    assert detect(line).segments[0].text == "التعلم العميق "
+
+
 @pytest.mark.shared
 def test_accuracy_on_the_langid_dev_set(shared_dir: Path) -> None:
     with (shared_dir / "eval" / "langid_dev.csv").open(encoding="utf-8", newline="") as handle:

@@ -46,7 +46,7 @@ def detect_cmd() -> None:
 
     for raw in sys.stdin:
         line = raw.rstrip("\r\n")
-        detection = detect(line)
+        detection = detect(line, keep_marks=True)
         record = {
             "lang": detection.lang,
             "segments": [{"text": s.text, "lang": s.lang} for s in detection.segments],

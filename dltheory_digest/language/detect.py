@@ -501,17 +501,19 @@ def _segments(text: str, runs: list[_Run], dominant: str, by_share: bool) -> tup
     return tuple(Segment(text[r.start : r.end], r.lang) for r in merged)
 
 
-def detect(text: str) -> Detection:
+def detect(text: str, *, keep_marks: bool = False) -> Detection:
     """Dominant language of `text` (ISO 639-1), or "mixed", with its language segments.
 
     The segments' texts are the normalized text cut into pieces; joined they give it back.
+    Arabic diacritics are dropped from them (translation and matching want the bare letters)
+    unless `keep_marks` (`lang detect` shows the text as written); the languages are the same.
     """
-    return _detect(text)
+    return _detect(text, keep_marks)
 
 
 @functools.lru_cache(maxsize=8192)  # pure and deterministic; titles recur across sources and weeks
-def _detect(text: str) -> Detection:
-    normalized = normalize_text(text)
+def _detect(text: str, keep_marks: bool = False) -> Detection:
+    normalized = normalize_text(text, keep_marks=keep_marks)
     # URLs, identifiers and maths are blanked for the analysis; offsets stay the same.
     masked = _masked(normalized)
     analysed = (

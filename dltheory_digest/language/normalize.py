@@ -32,18 +32,19 @@ _FTFY_CONFIG = ftfy.TextFixerConfig(
 )
 
 
-def normalize_text(text: str, lang: str | None = None) -> str:
+def normalize_text(text: str, lang: str | None = None, *, keep_marks: bool = False) -> str:
     """Repair mojibake, apply NFKC (full-width letters and punctuation become ASCII), drop
     invisible format characters, and drop Arabic tatweel and diacritics (presentation forms
     become letters through NFKC).
 
     Chinese script is not converted here; use `to_simplified` for that (zh→en only).
+    `keep_marks` keeps the Arabic diacritics (text shown back to a user as written).
     """
     if not text:
         return text
     fixed = ftfy.fix_text(text, config=_FTFY_CONFIG)
     fixed = _INVISIBLE.sub("", unicodedata.normalize("NFKC", fixed))
-    if lang in (None, "ar", "fa", "ur", "mixed") or _has_arabic(fixed):
+    if not keep_marks and (lang in (None, "ar", "fa", "ur", "mixed") or _has_arabic(fixed)):
         fixed = _ARABIC_STRIP.sub("", fixed)
     return _SPACES.sub(" ", fixed).strip()
 
