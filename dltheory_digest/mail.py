@@ -23,6 +23,7 @@ import ipaddress
 import json
 import logging
 import re
+import secrets
 import smtplib
 import socket
 import ssl
@@ -181,20 +182,29 @@ def _load_block(name: str) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------
 
 
-def message_id_for(week: str, reader: str, domain: str, sequence: int = 0) -> str:
-    """The Message-ID of the `sequence`-th message of (week, reader): 0 is the first delivery (the
-    same id on every try until it arrives), 1, 2... the resends. The address is hashed, not shown."""
-    digest = hashlib.sha256(f"{week}\n{reader.strip().lower()}".encode()).hexdigest()[:20]
+def message_id_for(week: str, reader: str, domain: str, sequence: int = 0, token: str = "") -> str:
+    """The Message-ID of the `sequence`-th message of (week, reader): 0 is the first delivery, 1,
+    2... the resends. The address is hashed, not shown. `token` (hex, up to 8 digits) replaces
+    the hash's last digits to tell apart deliveries recorded in different ledgers: clients
+    silently drop a message whose id they have seen, so a real digest must not reuse the id of
+    the demo's mail or of a store since deleted. The id is as long as without a token."""
+    hashed = hashlib.sha256(f"{week}\n{reader.strip().lower()}".encode()).hexdigest()[: 20 - len(token)]
     suffix = f".{sequence}" if sequence else ""
-    return f"<dltheory-digest.{week}.{digest}{suffix}@{domain}>"
+    return f"<dltheory-digest.{week}.{hashed}{token}{suffix}@{domain}>"
 
 
-_SEQUENCE = re.compile(r"^<dltheory-digest\.[^.@]+\.[0-9a-f]{20}\.(\d+)@")
+_SEQUENCE = re.compile(r"^(<dltheory-digest\.[^.@]+\.[0-9a-f]{20})(?:\.(\d+))?@([^>]*)>$")
 
 
 def _sequence_of(message_id: str) -> int:
     match = _SEQUENCE.match(message_id)
-    return int(match.group(1)) if match else 0
+    return int(match.group(2)) if match and match.group(2) else 0
+
+
+def _first_of(message_id: str) -> str:
+    """The id of the first message of the sequence `message_id` belongs to (what resends thread to)."""
+    match = _SEQUENCE.match(message_id)
+    return f"{match.group(1)}@{match.group(3)}>" if match else message_id
 
 
 # Embedding and isolate controls (LRE..RLO, LRI..PDI): in a Subject they can reorder what a
@@ -870,12 +880,14 @@ def _deliver_all(
                 else _replace(base, status="skipped", note="being sent by another run")
             )
             continue
+        held = reservation.previous
         base = _replace(
-            base, message_id=_next_message_id(week, reader.email, smtp.domain, reservation.previous)
+            base, message_id=_next_message_id(week, reader.email, smtp.domain, held, first=base.message_id)
         )
-        first_id = message_id_for(week, reader.email, smtp.domain)
+        # a resend threads with the first message the reader got
+        earlier_id = _first_of(held.message_id) if held is not None and held.delivered else None
         result = _send_one(
-            store, smtp, reservation, reader, base, rendered, references=first_id,
+            store, smtp, reservation, reader, base, rendered, references=earlier_id,
             server_down=server_down, retries=retries, sleep=sleep, backoff=backoff,
         )  # fmt: skip
         results.append(result)
@@ -911,12 +923,18 @@ def _skipped(week: str, reader: Reader, previous: Any) -> DeliveryResult:
     )
 
 
-def _next_message_id(week: str, reader: str, domain: str, previous: Any) -> str:
-    """The first delivery keeps one id on every try (a copy that arrived despite an error is then
-    dropped by the client); each resend gets a new one, as clients drop a message id they have seen."""
-    if previous is None or not previous.delivered:
-        return message_id_for(week, reader, domain)
-    return message_id_for(week, reader, domain, _sequence_of(previous.message_id) + 1)
+def _next_message_id(week: str, reader: str, domain: str, previous: Any, *, first: str | None = None) -> str:
+    """A first delivery gets a new id (`first`, when one was already drawn for it) and keeps it on
+    every try, in this run and the next (a copy that arrived despite an error is then dropped by
+    the client); each resend gets the next id in the sequence, as clients drop an id they have seen."""
+    if previous is None:
+        return first or message_id_for(week, reader, domain, token=secrets.token_hex(4))
+    if not previous.delivered:
+        return str(previous.message_id)
+    found = _SEQUENCE.match(previous.message_id)
+    if found is None:  # not one of ours: start a sequence of our own
+        return message_id_for(week, reader, domain, 1, token=secrets.token_hex(4))
+    return f"{found.group(1)}.{_sequence_of(previous.message_id) + 1}@{domain}>"
 
 
 def _send_one(
@@ -927,7 +945,7 @@ def _send_one(
     base: DeliveryResult,
     rendered: Rendered,
     *,
-    references: str,
+    references: str | None,
     server_down: str | None,
     retries: int,
     sleep: Callable[[float], None],

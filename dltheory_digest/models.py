@@ -292,6 +292,27 @@ class DigestPaper:
 
 
 @dataclass(frozen=True, slots=True)
+class Resource:
+    """A video, course or lecture series a curated notes page listed (an OTHER item whose
+    category is in RESOURCE_CATEGORIES), as "New talks and courses" shows it: once, in the
+    week a page first listed it, with each page that did and what it says about it."""
+
+    category: str  # "video" or "course" (lecture series are courses)
+    title: str  # English (translated when the page wrote it in another language)
+    url: str | None = None
+    original_title: str | None = None  # as the page wrote it, when that is not the English one
+    original_lang: str | None = None
+    # one per page: its name and page link, and what it says next to the link (`commentary`
+    # English, `commentary_original` as written when translated, as in a paper's sighting)
+    sightings: tuple[Sighting, ...] = ()
+
+
+# The OTHER items of a notes page that the digest lists as resources: things a researcher
+# follows (watches, takes). Wiki pages, code, blogs and plain links stay out (see digest.build).
+RESOURCE_CATEGORIES = ("video", "course")
+
+
+@dataclass(frozen=True, slots=True)
 class ReaderFilters:
     """The filters of a reader's edition, kept when they let none of the week's papers through
     so that the edition can say which (in its own language)."""
@@ -328,6 +349,10 @@ class Digest:
     # older papers one curated list brought in at once (a first read): one line each, not counted
     backlog: tuple[DigestPaper, ...] = ()
     posts: tuple[Item, ...] = ()
+    # videos and courses a notes page added this week ("New talks and courses"); a page's
+    # whole list at once (a first read) goes to `resource_backlog`, one line each, collapsed
+    resources: tuple[Resource, ...] = ()
+    resource_backlog: tuple[Resource, ...] = ()
     reports: tuple[SourceReport, ...] = ()
     announcement_days: tuple[dt.date, ...] = ()
     notes: tuple[str, ...] = ()  # for the operator; the NOTE_* openings below say their kind

@@ -14,7 +14,7 @@ import dataclasses
 import datetime as dt
 import ipaddress
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -253,6 +253,8 @@ def build_week(
     sightings = store_records.items_of_week(store, week_id)
     posts = [i for i in sightings if i.kind is ItemKind.POST]
     paperish = expand_mentions(sightings)
+    list_sources = {s.id for s in specs if s.kind == "notes_page"}
+    others = new_resources(store, week, sightings, list_sources, zone)
 
     # resolve: arXiv metadata for every id (stored papers first), titles for the rest
     ids = {i.arxiv_id for i in paperish if i.arxiv_id}
@@ -274,10 +276,12 @@ def build_week(
 
     # language: detect, normalize, translate (keeping the original)
     # posts too: a Zhihu article's title reads in English, linked, with the original beside it
-    localized = language.localize_items([*paperish, *posts], stages.translator)
+    # and the videos and courses notes pages list, whose titles and remarks read in English too
+    localized = language.localize_items([*paperish, *posts, *others], stages.translator)
     notes.extend(localized.notes)
     localized_papers = localized.items[: len(paperish)]
-    localized_posts = localized.items[len(paperish) :]
+    localized_posts = localized.items[len(paperish) : len(paperish) + len(posts)]
+    localized_others = localized.items[len(paperish) + len(posts) :]
     # every sighting keeps its detected language, English title/text and translating model
     store_records.save_items(store, localized.items)
 
@@ -323,7 +327,8 @@ def build_week(
         source_names=names,
         source_langs={s.id: s.lang for s in specs},
         source_pages=source_pages(specs),
-        list_sources={s.id for s in specs if s.kind == "notes_page"},
+        list_sources=list_sources,
+        others=localized_others,
     )
     markdown = digest_stage.render_markdown(built)
     return WeekBuild(
@@ -336,6 +341,46 @@ def build_week(
         translation_new=localized.new_translations,
         updated_keys=frozenset(c.paper.key for c, _ in updated),
     )
+
+
+# How many weeks after the one being built may hold sightings already (a refresh of the week
+# under way, sightings carried past a sent week): looked at so that a rebuilt week keeps a
+# resource another page listed only later.
+LATER_WEEKS = 8
+
+
+def new_resources(
+    store: Store, week: Week, sightings: Sequence[Item], list_sources: Collection[str], zone: ZoneInfo
+) -> list[Item]:
+    """The week's videos and courses (`digest.resource_category`) that no page listed in an
+    earlier week. The store attributes each page's sighting to the week it was first seen, so
+    a page lists a resource once; this drops one that another notes page already listed
+    (same link) in an earlier week, so that a course two pages add in turn is announced once."""
+    from dltheory_digest import digest as digest_stage
+
+    found = [i for i in sightings if digest_stage.resource_category(i)]
+    if not found or len(list_sources) < 2:
+        return found
+    this_week = {(i.source_id, i.key) for i in sightings}
+    elsewhere = {
+        (source_id, i.key) for i in found for source_id in list_sources if source_id != i.source_id
+    } - this_week
+    attributed = store_records.attributed_items(store, elsewhere)
+    if not attributed:
+        return found
+    later: set[tuple[str, str]] = set()
+    last = max(str(next_open_week(store, week)), str(Week.containing(dt.datetime.now(zone).date())))
+    following = week
+    for _ in range(LATER_WEEKS):
+        following = Week.containing(following.monday + dt.timedelta(days=7))
+        if str(following) > last:
+            break
+        later |= {
+            (i.source_id, i.key)
+            for i in store_records.items_of_week(store, str(following), list(list_sources))
+        }
+    listed_before = {key for _, key in set(attributed) - later}
+    return [i for i in found if i.key not in listed_before]
 
 
 def source_pages(specs: Sequence[SourceSpec]) -> dict[str, str | None]:

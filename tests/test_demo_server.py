@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import feedparser
 import httpx
@@ -363,3 +364,46 @@ def test_the_notes_page_gives_paper_mentions_and_other_links() -> None:
     assert "Deep Neural Networks as Gaussian Processes" in {m.title for m in mentions if not m.arxiv_id}
     hosts = {urlsplit(o.url or "").netloc for o in others}
     assert {"www.youtube.com", "stats385.github.io", "en.wikipedia.org"} <= hosts
+
+
+def test_the_demo_digest_lists_the_notes_pages_talk_and_course(
+    server: SnapshotServer, tmp_path: Path
+) -> None:
+    from dltheory_digest import pipeline
+    from dltheory_digest.directions import DirectionClassifier, load_taxonomy
+    from dltheory_digest.sources import PlanContext
+    from dltheory_digest.store import open_store
+    from dltheory_digest.weeks import Week
+
+    specs = [
+        s
+        for s in load_sources(write_demo_sources(server.base_url, tmp_path / "s.yaml"))
+        if s.kind == "notes_page"
+    ]
+    week = Week.parse(DEMO_WEEK)
+    start, end = week.window(ZoneInfo("UTC"))
+    store = open_store(f"sqlite:///{tmp_path / 'store.sqlite'}")
+    with PoliteClient(sleep=lambda s: None, max_retries=0) as client:
+        collected = [pipeline.collect_source(spec, client, PlanContext(start, end)) for spec in specs]
+    pipeline.record_collection(store, week, collected)
+    taxonomy = load_taxonomy()
+    build = pipeline.build_week(
+        store,
+        week,
+        zone_name="UTC",
+        specs=specs,
+        fetch_bytes=None,
+        stages=pipeline.Stages(None, DirectionClassifier.from_taxonomy(taxonomy), taxonomy),
+        relevance_threshold=0.0,
+    )
+    store.close()
+    assert [(r.category, r.title) for r in build.digest.resources] == [
+        ("video", "Introduction to Deep Learning Theory"),
+        ("course", "Stats 385: Theories of Deep Learning"),
+    ]
+    # the demo's page is on this machine: it is named, not linked
+    assert (
+        "- **Course:** [Stats 385: Theories of Deep Learning](https://stats385.github.io/)"
+        " — the 2017 lecture series, with a talk video for each week — Listed on: Notes · Theory of deep learning"
+    ) in build.markdown
+    assert "Wikipedia" not in build.markdown.split("## New talks and courses", 1)[1]

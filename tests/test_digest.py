@@ -1579,3 +1579,227 @@ def test_a_shortened_rendering_counts_the_backlog_and_the_papers_past_its_limit(
     assert f"- *… and {len(rest)} more, listed in {WEEK}.md.*" in body
     # the unshortened rendering has no such line
     assert "more, listed in" not in dg.render_markdown(digest)
+
+
+# --- talks and courses (notes pages' videos and courses) ------------------------------------
+
+NTK_TALKS = "https://www.youtube.com/results?search_query=neural+tangent+kernel"
+NOTES_PAGE = "https://notes.example.org/Theory+of+deep+learning"
+ZH_NOTES_PAGE = "https://notes.example.cn/shenduxuexi"
+
+
+def other(source_id: str, title: str, url: str | None, category: str, text: str = "", **more: object) -> Item:
+    """A notes page's OTHER item as the language stage leaves it."""
+    return Item(
+        source_id=source_id,
+        kind=ItemKind.OTHER,
+        title=title,
+        url=url,
+        lang=str(more.pop("lang", "en")),
+        text=text,
+        extra=(("category", category),),
+        **more,  # type: ignore[arg-type]
+    )
+
+
+def week_others() -> list[Item]:
+    return [
+        other(
+            "notes",
+            "Stats 385: Theories of Deep Learning",
+            "https://stats385.github.io/",
+            "course",
+            "Stanford's 2017 lecture series on why deep networks work. Slides and videos online.",
+        ),
+        other(
+            "zh-notes",
+            "神经正切核讲座",
+            NTK_TALKS,
+            "video",
+            "从无限宽网络讲起，适合入门。",
+            lang="zh",
+            title_en="Lectures on the neural tangent kernel",
+            text_en="Starting from infinitely wide networks, good for beginners.",
+            translated_by="argos zh→en 1.9",
+        ),
+        other(
+            "notes", "Neural tangent kernel", "https://en.wikipedia.org/wiki/Neural_tangent_kernel", "wiki"
+        ),
+        other("notes", "google/neural-tangents", "https://github.com/google/neural-tangents", "code"),
+    ]
+
+
+def digest_with_talks(others: list[Item] | None = None) -> Digest:
+    inputs = sample_inputs()
+    inputs["source_names"] = {**inputs["source_names"], "notes": "Notes", "zh-notes": "深度学习笔记"}
+    inputs["source_langs"] = {"zh-notes": "zh"}
+    inputs["source_pages"] = {"notes": NOTES_PAGE, "zh-notes": ZH_NOTES_PAGE}
+    return dg.build_digest(**inputs, others=week_others() if others is None else others)
+
+
+def test_videos_and_courses_are_listed_with_their_remarks_and_pages_wiki_and_code_are_not() -> None:
+    digest = digest_with_talks()
+    assert [(r.category, r.title) for r in digest.resources] == [
+        ("video", "Lectures on the neural tangent kernel"),
+        ("course", "Stats 385: Theories of Deep Learning"),
+    ]
+    talk = digest.resources[0]
+    assert (talk.original_title, talk.original_lang) == ("神经正切核讲座", "zh")
+    [seen] = talk.sightings
+    assert (seen.commentary_original, seen.commentary_lang, seen.translated_by) == (
+        "从无限宽网络讲起，适合入门。",
+        "zh",
+        "argos zh→en 1.9",
+    )
+    counts = dict(digest.counts)
+    assert counts["resources"] == 2 and counts["resource_backlog"] == 0
+    assert counts["papers"] == dict(sample_digest().counts)["papers"]  # not counted as papers
+
+    markdown = dg.render_markdown(digest)
+    assert "- [New talks and courses (2)](#new-talks-and-courses-2)" in markdown
+    assert "**2** talks and courses" in markdown
+    assert (
+        f"- **Video:** [Lectures on the neural tangent kernel]({NTK_TALKS}) · *Original title (zh):* 神经正切核讲座"
+        " — Starting from infinitely wide networks, good for beginners. · *original:* 从无限宽网络讲起，适合入门。"
+        f" — Listed on: [深度学习笔记]({ZH_NOTES_PAGE}) (zh)"
+    ) in markdown
+    # the page's remark: its first sentence, as for a paper's commentary
+    assert (
+        "- **Course:** [Stats 385: Theories of Deep Learning](https://stats385.github.io/)"
+        f" — Stanford's 2017 lecture series on why deep networks work. — Listed on: [Notes]({NOTES_PAGE})"
+    ) in markdown
+    assert "wikipedia" not in markdown and "neural-tangents" not in markdown
+    # the contents link lands on the section in the HTML mail
+    html = dg.render_html(markdown)
+    assert 'id="new-talks-and-courses-2"' in html and 'href="#new-talks-and-courses-2"' in html
+    assert f'href="{NTK_TALKS}"' in html.replace("&amp;", "&")
+
+
+def test_a_page_lists_a_resource_once_and_two_pages_listing_it_make_one_line() -> None:
+    twice = [
+        other(
+            "notes", "Stats 385: Theories of Deep Learning", "https://stats385.github.io/", "course", "Great."
+        ),
+        other("notes", "Stats 385", "http://www.stats385.github.io", "course"),
+        other(
+            "zh-notes", "Stats 385 课程", "https://stats385.github.io", "course", "斯坦福的课程。", lang="zh"
+        ),
+    ]
+    [course] = digest_with_talks(twice).resources
+    assert course.title == "Stats 385: Theories of Deep Learning"
+    assert [s.source_name for s in course.sightings] == ["Notes", "深度学习笔记"]
+    markdown = dg.render_markdown(digest_with_talks(twice))
+    # several pages: each remark says whose it is
+    assert "— *Notes:* Great. — *深度学习笔记:* 斯坦福的课程。 *(not translated)* — Listed on:" in markdown
+
+
+def test_a_list_bringing_in_more_than_a_few_talks_at_once_is_its_backlog_one_line_each() -> None:
+    def talks(n: int, source_id: str = "notes") -> list[Item]:
+        topics = [
+            "double descent",
+            "grokking",
+            "implicit bias",
+            "mean field",
+            "scaling laws",
+            "feature learning",
+        ]
+        return [
+            other(
+                source_id,
+                f"{t.title()} lectures",
+                "https://www.youtube.com/results?search_query=" + t,
+                "video",
+            )
+            for t in topics[:n]
+        ]
+
+    assert dg.RESOURCE_BACKLOG_MIN == 5
+    five = digest_with_talks(talks(5))
+    assert len(five.resources) == 5 and five.resource_backlog == ()
+    # a sixth at once from the same page (a first read): none is news; another page's is
+    digest = digest_with_talks([*talks(6), *week_others()[1:2]])
+    assert [r.title for r in digest.resources] == ["Lectures on the neural tangent kernel"]
+    assert len(digest.resource_backlog) == 6
+    markdown = dg.render_markdown(digest)
+    assert "- [New talks and courses (1)](#new-talks-and-courses-1)" in markdown
+    assert "**6** talks and courses from a list's backlog" in markdown
+    block = markdown.split("**Talks and courses brought in at once by one list (6):**", 1)[1].split(
+        "</details>"
+    )[0]
+    assert "<details>" in block and block.count("\n- **Video:**") == 6
+    # a shortened email counts them and points at the attachment
+    short = dg.render_markdown(digest, shortened=dg.Shortened("2026-W47.md"))
+    assert "**Talks and courses brought in at once by one list (6):** listed in 2026-W47.md." in short
+    assert "Double Descent lectures" not in short
+
+
+def test_shortened_mail_drops_the_remarks_then_keeps_the_first_talks() -> None:
+    digest = digest_with_talks()
+    one_line = dg.render_markdown(digest, shortened=dg.Shortened("2026-W47.md", one_line=True))
+    assert (
+        f"- **Course:** [Stats 385: Theories of Deep Learning](https://stats385.github.io/) — Listed on: [Notes]({NOTES_PAGE})"
+        in one_line
+    )
+    assert "Stanford's 2017" not in one_line
+    limited = dg.render_markdown(digest, shortened=dg.Shortened("2026-W47.md", one_line=True, limit=1))
+    section = limited.split("## New talks and courses (2)", 1)[1].split("\n## ", 1)[0]
+    assert "Lectures on the neural tangent kernel" in section and "Stats 385" not in section
+    assert "- *… and 1 more, listed in 2026-W47.md.*" in section
+
+
+def test_talks_and_courses_in_the_zh_and_ar_editions() -> None:
+    digest = digest_with_talks()
+    texts = dg.translatable_texts(digest, "zh")
+    assert "Stats 385: Theories of Deep Learning" in texts
+    assert "Stanford's 2017 lecture series on why deep networks work." in texts
+    # the Chinese page's title and remark are shown to a zh reader as written: not translated back
+    assert "Lectures on the neural tangent kernel" not in texts
+    assert "Starting from infinitely wide networks, good for beginners." not in texts
+    assert "Lectures on the neural tangent kernel" in dg.translatable_texts(digest, "ar")
+
+    translations = {t: f"译:{t}" for t in texts}
+    zh = dg.render_markdown(digest, dg.Edition("zh", translations, model="argos en→zh 1.0"), for_reader=True)
+    assert "## 新增讲座与课程 (2)" in zh and "**2** 个讲座与课程" in zh
+    assert (
+        "- **课程:** [Stats 385: Theories of Deep Learning](https://stats385.github.io/)"
+        " · *译:Stats 385: Theories of Deep Learning* — 译:Stanford's 2017 lecture series on why deep networks work."
+        f" — 列于: [Notes]({NOTES_PAGE})"
+    ) in zh
+    assert (
+        f"- **视频:** [Lectures on the neural tangent kernel]({NTK_TALKS}) · *神经正切核讲座* — 从无限宽网络讲起，适合入门。"
+    ) in zh
+    assert "*原标题" not in zh.split("## 新增讲座与课程", 1)[1]  # the original is the title it just gave
+
+    ar_texts = dg.translatable_texts(digest, "ar")
+    ar = dg.render_markdown(digest, dg.Edition("ar", {t: f"مترجم:{t}" for t in ar_texts}), for_reader=True)
+    assert "## محاضرات ومقررات جديدة (2)" in ar and "**فيديو:**" in ar and "مدرجة في:" in ar
+    assert "مترجم:Lectures on the neural tangent kernel" in ar
+
+
+def test_a_readers_keywords_and_negative_keywords_choose_the_talks_and_courses() -> None:
+    digest = digest_with_talks()
+    kernel = dg.filter_for_reader(digest, Reader(email="a@example.org", keywords=["neural tangent kernel"]))
+    assert [r.category for r in kernel.resources] == ["video"]
+    assert dict(kernel.counts)["resources"] == 1
+    # the remark counts too (as written and translated)
+    stanford = dg.filter_for_reader(digest, Reader(email="b@example.org", keywords=["lecture series"]))
+    assert [r.category for r in stanford.resources] == ["course"]
+    beginners = dg.filter_for_reader(digest, Reader(email="c@example.org", negative_keywords=["入门"]))
+    assert [r.category for r in beginners.resources] == ["course"]
+    # resources have no direction: a reader's directions leave them all in
+    optimization = dg.filter_for_reader(
+        digest, Reader(email="d@example.org", include_directions=["optimization"])
+    )
+    assert len(optimization.resources) == 2
+    markdown = dg.render_markdown(kernel, for_reader=True)
+    assert "## New talks and courses (1)" in markdown and "Stats 385" not in markdown
+
+
+def test_talks_and_courses_survive_the_stored_json_and_an_older_digest_still_loads() -> None:
+    digest = digest_with_talks()
+    again = dg.digest_from_json(dg.digest_to_json(digest))
+    assert again.resources == digest.resources
+    assert dg.render_markdown(again) == dg.render_markdown(digest)
+    older = json.loads(dg.digest_to_json(sample_digest()))
+    del older["resources"], older["resource_backlog"]
+    assert dg.digest_from_json(older).resources == ()

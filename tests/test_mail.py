@@ -24,7 +24,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from pydantic import SecretStr
 from sqlalchemy import select
-from test_digest import EchoTranslator, assert_inert, sample_digest, sample_inputs
+from test_digest import EchoTranslator, assert_inert, digest_with_talks, sample_digest, sample_inputs
 
 from dltheory_digest import digest as dg
 from dltheory_digest import mail
@@ -152,10 +152,13 @@ def test_both_parts_arrive_with_the_right_headers(mailbox: tuple[Mailbox, int], 
     assert message["Subject"] == "DL theory digest 2026-W47: 4 papers" == result.subject
     assert message["To"] == "ada@example.org"
     assert message["From"].addresses[0].addr_spec == "digest@example.org"
-    assert (
-        message["Message-ID"]
-        == mail.message_id_for(WEEK, "ada@example.org", "example.org")
-        == result.message_id
+    assert message["Message-ID"] == result.message_id
+    # the week, then the hashed address with a token of this ledger's delivery in its last digits
+    hashed = mail.message_id_for(WEEK, "ada@example.org", "example.org")[len("<dltheory-digest.2026-W47.") :][
+        :12
+    ]
+    assert re.fullmatch(
+        rf"<dltheory-digest\.2026-W47\.{hashed}[0-9a-f]{{8}}@example\.org>", result.message_id
     )
     expected = dg.render_markdown(dg.filter_for_reader(digest, reader), for_reader=True)
     assert text_of(message) == dg.render_plain_text(expected)
@@ -965,6 +968,20 @@ def test_default_ports_and_missing_host(monkeypatch: pytest.MonkeyPatch) -> None
         mail.SmtpSettings.from_settings(load_settings())
 
 
+def test_a_fresh_ledger_never_reuses_a_message_id(mailbox: tuple[Mailbox, int], tmp_path: Path) -> None:
+    # `demo --email-to` mails from a temporary store; a real run (or a store started afresh) to
+    # the same reader must not carry the same id, or the client drops the real digest unseen
+    box, port = mailbox
+    ada = [Reader(email="ada@example.org")]
+    sent = []
+    for name in ("demo", "real"):
+        store = open_store(f"sqlite:///{tmp_path / name}.sqlite")
+        sent += mail.deliver(store, week=WEEK, digest=sample_digest(), readers=ada, smtp=smtp_for(port))
+        store.close()
+    assert [r.status for r in sent] == ["sent", "sent"]
+    assert len({m.message["Message-ID"] for m in box.received}) == 2
+
+
 def test_message_id_is_stable_per_week_and_reader() -> None:
     first = mail.message_id_for(WEEK, "Ada@Example.org", "example.org")
     assert first == mail.message_id_for(WEEK, "ada@example.org", "example.org")
@@ -1185,3 +1202,50 @@ def test_an_edition_whose_filters_match_nothing_is_in_the_readers_language_witho
     assert "«diffusion»" in text_of(arabic)
     html = next(p for p in arabic.walk() if p.get_content_type() == "text/html").get_content()
     assert 'dir="rtl"' in html
+
+
+# --- talks and courses ----------------------------------------------------------------------------
+
+
+def test_a_readers_mail_lists_the_talks_and_courses_their_keywords_choose(
+    mailbox: tuple[Mailbox, int], store: Any
+) -> None:
+    box, port = mailbox
+    readers = [
+        Reader(email="li@example.org", language="zh", keywords=["neural tangent kernel", "lecture series"]),
+        Reader(email="ada@example.org", negative_keywords=["beginners"]),
+    ]
+    results = mail.deliver(
+        store,
+        week=WEEK,
+        digest=digest_with_talks(),
+        readers=readers,
+        smtp=smtp_for(port),
+        translator=EchoTranslator(),
+    )
+    assert [r.status for r in results] == ["sent", "sent"]
+    li = text_of(box.to("li@example.org")[0], "html")
+    assert "新增讲座与课程 (2)" in li and "神经正切核讲座" in li and "译:Stats 385" in li
+    ada = text_of(box.to("ada@example.org")[0], "html")
+    assert "New talks and courses (1)" in ada and "Stats 385" in ada and "神经正切核讲座" not in ada
+    assert_inert(li)
+
+
+def test_a_shortened_mail_keeps_the_talks_one_line_each_and_counts_a_lists_backlog() -> None:
+    backlog = [
+        dataclasses.replace(
+            talk, title=f"{topic} lectures", url=f"https://www.youtube.com/results?search_query={topic}"
+        )
+        for talk in digest_with_talks().resources[:1]
+        for topic in ("grokking", "double+descent", "scaling+laws", "mean+field", "implicit+bias", "kernels")
+    ]
+    digest = dataclasses.replace(digest_with_talks(), resource_backlog=tuple(backlog))
+    full = mail.render_edition(digest, dg.ENGLISH)
+    assert full.attachment is None and "grokking lectures" in full.markdown
+    rendered = mail.render_edition(digest, dg.ENGLISH, html_budget=mail.html_part_size(full.html) - 1)
+    assert rendered.attachment is not None
+    assert "## New talks and courses (2)" in rendered.markdown
+    assert (
+        "Talks and courses brought in at once by one list (6):** listed in 2026-W47.md." in rendered.markdown
+    )
+    assert "grokking lectures" not in rendered.markdown

@@ -438,3 +438,54 @@ def test_only_a_run_in_which_every_source_failed_keeps_the_earlier_digest(tmp_pa
     other = open_store(f"sqlite:///{tmp_path / 'other.sqlite'}")
     assert pipeline.earlier_digest_kept(other, out, week, [failed]) == out / "2026-W47.md"
     other.close()
+
+
+def test_a_chinese_notes_pages_course_reads_in_english_with_its_original(
+    tmp_path: Path, zh_packages: Path
+) -> None:
+    from dltheory_digest.directions import DirectionClassifier, load_taxonomy
+    from dltheory_digest.language import MemoryTranslationCache, Translator
+    from dltheory_digest.store import open_store
+
+    page = "https://notes.example.cn/deep-learning-theory"
+    specs = [SourceSpec(id="zh-notes", kind="notes_page", name="深度学习笔记", url=page, lang="zh")]
+    course = Item(
+        source_id="zh-notes",
+        kind=ItemKind.OTHER,
+        title="斯坦福深度学习理论课程",
+        url="https://stats385.github.io/",
+        lang="zh",
+        text="梯度下降优化模型的理论课程。",
+        extra=(("category", "course"),),
+    )
+    wiki = Item(
+        source_id="zh-notes",
+        kind=ItemKind.OTHER,
+        title="神经正切核",
+        url="https://zh.wikipedia.org/wiki/神经正切核",
+        lang="zh",
+        extra=(("category", "wiki"),),
+    )
+    store = open_store(f"sqlite:///{tmp_path / 'store.sqlite'}")
+    week = Week.parse("2026-W47")
+    report = SourceReport("zh-notes", "notes_page", fetched=1, parsed=2)
+    pipeline.record_collection(store, week, [pipeline.Collected("zh-notes", (course, wiki), report)])
+    taxonomy = load_taxonomy()
+    stages = pipeline.Stages(
+        translator=Translator(packages_dir=zh_packages, cache=MemoryTranslationCache(), check_output=False),
+        classifier=DirectionClassifier.from_taxonomy(taxonomy),
+        taxonomy=taxonomy,
+    )
+    build = pipeline.build_week(
+        store, week, zone_name="UTC", specs=specs, fetch_bytes=None, stages=stages, relevance_threshold=0.0
+    )
+    store.close()
+    [listed] = build.digest.resources
+    assert listed.original_title == "斯坦福深度学习理论课程" and listed.original_lang == "zh"
+    assert listed.title and listed.title != listed.original_title  # the model's English
+    [seen] = listed.sightings
+    assert seen.commentary_original == "梯度下降优化模型的理论课程。" and seen.commentary
+    assert seen.translated_by == "argos zh→en 0.1" and (seen.url, seen.lang) == (page, "zh")
+    assert "*Original title (zh):* 斯坦福深度学习理论课程" in build.markdown
+    assert "· *original:* 梯度下降优化模型的理论课程。" in build.markdown
+    assert "wikipedia" not in build.markdown

@@ -187,6 +187,8 @@ class Web:
     listing_date: dt.datetime = dt.datetime(2026, 11, 2, 5, tzinfo=dt.UTC)
     blog: list[Post] = field(default_factory=list)
     zhihu_paragraphs: list[str] = field(default_factory=list)
+    # notes pages (Obsidian Publish's rendered shape): page name -> its list lines (HTML)
+    notes: dict[str, list[str]] = field(default_factory=dict)
     down: set[str] = field(default_factory=set)  # path prefixes answering 503
     requests: list[str] = field(default_factory=list)
 
@@ -310,6 +312,17 @@ class Web:
             f'<div class="RichText ztext Post-RichText">{body}</div></article></body></html>'
         ).encode()
 
+    def notes_page(self, name: str) -> bytes:
+        lines = "".join(
+            f'<li data-line="{n}" dir="auto">{line}</li>' for n, line in enumerate(self.notes[name])
+        )
+        return (
+            f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{name} - Notes</title></head>'
+            '<body><div class="markdown-preview-view markdown-rendered"><div class="markdown-preview-sizer">'
+            f'<div class="mod-header"><h1 class="page-header">{name}</h1></div>'
+            f'<div class="el-ul"><ul>{lines}</ul></div></div></div></body></html>'
+        ).encode()
+
     # --- HTTP ------------------------------------------------------------------------------
 
     def handler(self, request: httpx.Request) -> httpx.Response:
@@ -333,6 +346,12 @@ class Web:
         if path == "/zhihu/p/1974000000000000001" and self.zhihu_paragraphs:
             return httpx.Response(
                 200, content=self.zhihu(), headers={"content-type": "text/html; charset=utf-8"}
+            )
+        if path.startswith("/notes/") and path.removeprefix("/notes/") in self.notes:
+            return httpx.Response(
+                200,
+                content=self.notes_page(path.removeprefix("/notes/")),
+                headers={"content-type": "text/html; charset=utf-8"},
             )
         return httpx.Response(404, content=b"not found")
 
@@ -746,7 +765,9 @@ def test_six_weeks_of_a_deployment_read_as_a_reader_expects(tmp_path: Path) -> N
         "2026-W46": {"1906.11300": "updated to v2 (was v1 on 2026-W45)"},
         "2026-W47": {
             "1806.07572": "newly discussed on Zhihu (zh)",
-            "2106.10165": "updated to v2 (was v1 on 2026-W46)",
+            "2106.10165": (
+                'updated to v2 (was v1 on 2026-W46), retitled (was: "The Principles of Deep Learning Theory")'
+            ),
         },
         "2026-W49": {
             "1806.07572": "newly discussed on A theory blog (en)",
@@ -828,3 +849,118 @@ def test_a_revision_announced_mid_week_reaches_the_digest_through_the_revisions_
         "1806.07572": "updated to v2 (was v1 on 2026-W45)"
     }
     assert updates(sim_week(web, without, out, "2026-W46")) == {}
+
+
+# --- talks and courses on notes pages -------------------------------------------------------
+
+NOTES_A = SourceSpec(id="notes-a", kind="notes_page", name="Theory notes", url=f"{HOST}/notes/theory")
+NOTES_B = SourceSpec(id="notes-b", kind="notes_page", name="Reading list", url=f"{HOST}/notes/reading")
+NOTES_SPECS = [SIM_SPECS[0], NOTES_A, NOTES_B]
+
+
+def link(url: str, text: str) -> str:
+    return (
+        f'<a class="external-link" href="{html.escape(url)}" rel="noopener nofollow">{html.escape(text)}</a>'
+    )
+
+
+def video(topic: str, remark: str = "") -> str:
+    url = "https://www.youtube.com/results?search_query=" + topic.lower().replace(" ", "+")
+    return f"{link(url, f'{topic} lectures - YouTube')} {remark}".strip()
+
+
+STATS385 = link("https://stats385.github.io/", "Stats 385: Theories of Deep Learning (Stanford course)")
+CSC2541 = link(
+    "https://www.cs.toronto.edu/~rgrosse/courses/csc2541_2021/", "CSC2541: Neural Net Training Dynamics"
+)
+WIKI = link("https://en.wikipedia.org/wiki/Neural_tangent_kernel", "Neural tangent kernel - Wikipedia")
+CODE = link("https://github.com/google/neural-tangents", "GitHub - google/neural-tangents")
+
+
+def resource_titles(build: pipeline.WeekBuild, backlog: bool = False) -> list[str]:
+    return [r.title for r in (build.digest.resource_backlog if backlog else build.digest.resources)]
+
+
+def test_talks_and_courses_a_notes_page_adds_are_listed_once_and_its_first_read_is_a_backlog(
+    tmp_path: Path,
+) -> None:
+    url, out, web = f"sqlite:///{tmp_path / 'store.sqlite'}", tmp_path / "out", Web()
+    old_topics = ["Neural tangent kernel", "Double descent", "Mean field limit", "Implicit bias", "Grokking"]
+    web.notes["theory"] = [*(video(t) for t in old_topics), STATS385, WIKI, CODE]
+    web.notes["reading"] = []
+
+    # the first read of a page listing six talks and courses: its backlog, collapsed, not news
+    w45 = sim_week(web, url, out, "2026-W45", specs=NOTES_SPECS)
+    assert resource_titles(w45) == []
+    assert resource_titles(w45, backlog=True) == [
+        "Double descent lectures",
+        "Grokking lectures",
+        "Implicit bias lectures",
+        "Mean field limit lectures",
+        "Neural tangent kernel lectures",
+        "Stats 385: Theories of Deep Learning",
+    ]
+    assert w45.counts["resources"] == 0 and w45.counts["resource_backlog"] == 6
+    md45 = (out / "2026-W45.md").read_text(encoding="utf-8")
+    assert "## New talks and courses" not in md45
+    assert "**Talks and courses brought in at once by one list (6):**" in md45
+    assert "Wikipedia" not in md45 and "neural-tangents" not in md45  # not resources a reader follows
+
+    # the page adds a video (with a remark), the other page lists a course (remark in Chinese,
+    # no model here) and a talk the first page listed in W45
+    web.notes["theory"].insert(0, video("Feature learning", "a clear two-hour introduction, with exercises"))
+    web.notes["reading"] = [f"{CSC2541} 讲训练动力学的课程，推荐。", video("Neural tangent kernel")]
+    w46 = sim_week(web, url, out, "2026-W46", specs=NOTES_SPECS)
+    assert resource_titles(w46) == ["CSC2541: Neural Net Training Dynamics", "Feature learning lectures"]
+    assert w46.digest.resource_backlog == ()
+    course, talk = w46.digest.resources
+    assert (course.category, talk.category) == ("course", "video")
+    [seen] = course.sightings
+    assert (seen.source_name, seen.url, seen.commentary_lang) == (
+        "Reading list",
+        f"{HOST}/notes/reading",
+        "zh",
+    )
+    md46 = (out / "2026-W46.md").read_text(encoding="utf-8")
+    # no papers this week: no contents list, the section follows the line that says so
+    assert "No papers this week.\n\n## New talks and courses (2)" in md46
+    assert (
+        "- **Video:** [Feature learning lectures](https://www.youtube.com/results?search_query=feature+learning)"
+        f" — a clear two-hour introduction, with exercises — Listed on: [Theory notes]({HOST}/notes/theory)"
+    ) in md46
+    assert "讲训练动力学的课程，推荐 *(not translated)*" in md46
+    assert "**2** talks and courses" in md46
+
+    # a rerun of the week gives the same digest; the week after, nothing is new again
+    assert sim_week(web, url, out, "2026-W46", specs=NOTES_SPECS).markdown == w46.markdown
+    w47 = sim_week(web, url, out, "2026-W47", specs=NOTES_SPECS)
+    assert resource_titles(w47) == [] and resource_titles(w47, backlog=True) == []
+    assert "talks and courses" not in (out / "2026-W47.md").read_text(encoding="utf-8").lower()
+
+
+def test_a_course_two_pages_list_in_the_same_week_is_one_line_naming_both(tmp_path: Path) -> None:
+    url, out, web = f"sqlite:///{tmp_path / 'store.sqlite'}", tmp_path / "out", Web()
+    web.notes["theory"] = [f"{STATS385} the 2017 lecture series"]
+    web.notes["reading"] = [link("https://stats385.github.io", "Stats 385 (Stanford course)")]
+    w46 = sim_week(web, url, out, "2026-W46", specs=NOTES_SPECS)
+    [course] = w46.digest.resources
+    assert [s.source_name for s in course.sightings] == ["Reading list", "Theory notes"]
+    assert (
+        f"the 2017 lecture series — Listed on: [Reading list]({HOST}/notes/reading) | [Theory notes]({HOST}/notes/theory)"
+        in w46.markdown
+    )
+
+
+def test_a_course_a_second_page_lists_later_stays_in_the_week_the_first_page_listed_it(
+    tmp_path: Path,
+) -> None:
+    url, out, web = f"sqlite:///{tmp_path / 'store.sqlite'}", tmp_path / "out", Web()
+    web.notes["theory"], web.notes["reading"] = [STATS385], []
+    w48 = sim_week(web, url, out, "2026-W48", specs=NOTES_SPECS)
+    assert resource_titles(w48) == ["Stats 385: Theories of Deep Learning"]
+    web.notes["reading"] = [STATS385]
+    w49 = sim_week(web, url, out, "2026-W49", specs=NOTES_SPECS)
+    assert resource_titles(w49) == []  # the first page listed it a week before
+    # W48 built again (its readers do not have it yet): the later sighting does not take it away
+    again = sim_week(web, url, out, "2026-W48", specs=NOTES_SPECS)
+    assert again.digest.resources == w48.digest.resources

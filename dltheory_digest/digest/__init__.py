@@ -2,6 +2,7 @@
 
     text    summaries, author lists, Markdown escaping of scraped text
     build   build_digest (pure), its JSON form, filter_for_reader
+           build_resources: the videos and courses notes pages list ("New talks and courses")
     render  render_markdown (templates/digest.md.j2) in English or a translated Edition
     html    render_html: markdown-it-py -> nh3 -> inline CSS, for email; render_plain_text
 
@@ -15,13 +16,18 @@ inject script, handlers, links to `javascript:`, styles or images.
 from dltheory_digest.digest.build import (
     ALSO_MIN_SCORE,
     BACKLOG_MIN,
+    RESOURCE_BACKLOG_MIN,
     all_entries,
     also_directions,
     build_digest,
+    build_resources,
     digest_from_json,
     digest_to_json,
     filter_for_reader,
     post_targets,
+    resource_category,
+    resource_key,
+    resource_texts,
     with_item_texts,
 )
 from dltheory_digest.digest.html import email_styles, render_html, render_plain_text, sanitize_html
@@ -58,12 +64,14 @@ __all__ = [
     "BACKLOG_MIN",
     "ENGLISH",
     "MATH_SPAN",
+    "RESOURCE_BACKLOG_MIN",
     "TITLE_MAX_CHARS",
     "Edition",
     "Shortened",
     "all_entries",
     "also_directions",
     "build_digest",
+    "build_resources",
     "describe_filters",
     "digest_from_json",
     "digest_to_json",
@@ -81,6 +89,9 @@ __all__ = [
     "render_html",
     "render_markdown",
     "render_plain_text",
+    "resource_category",
+    "resource_key",
+    "resource_texts",
     "safe_url",
     "sanitize_html",
     "shared_words",

@@ -13,6 +13,7 @@ from dltheory_digest.config import Reader
 from dltheory_digest.digest.text import summarize
 from dltheory_digest.ids import is_withdrawn
 from dltheory_digest.models import (
+    RESOURCE_CATEGORIES,
     AnnounceType,
     Classification,
     Digest,
@@ -23,6 +24,7 @@ from dltheory_digest.models import (
     Paper,
     PaperCluster,
     ReaderFilters,
+    Resource,
     Sighting,
     SourceReport,
 )
@@ -302,6 +304,110 @@ def _bulk_listed(entries: Sequence[DigestPaper], list_sources: set[str]) -> dict
     return {e.paper.key: e for listed in by_list.values() if len(listed) > BACKLOG_MIN for e in listed}
 
 
+# More talks and courses than this from one list in one week are its backlog (a page read for
+# the first time lists every course it ever linked), not news. Lower than BACKLOG_MIN: a page
+# adds a course or two a week, and a section of thirty year-old videos buries them.
+RESOURCE_BACKLOG_MIN = 5
+
+
+def resource_category(item: Item) -> str | None:
+    """ "video" or "course" for a notes page's OTHER item the digest lists; None for the rest."""
+    category = dict(item.extra).get("category")
+    if item.kind is not ItemKind.OTHER or category not in RESOURCE_CATEGORIES:
+        return None
+    return category
+
+
+def resource_key(item: Item) -> str:
+    """What makes two sightings (two pages, two weeks) the same resource: its link without
+    scheme, "www.", fragment or trailing slash; its title when it has no link."""
+    from urllib.parse import urlsplit
+
+    if item.url:
+        parts = urlsplit(item.url.strip())
+        host = parts.netloc.lower().removeprefix("www.")
+        query = f"?{parts.query}" if parts.query else ""
+        return f"url:{host}{parts.path.rstrip('/')}{query}"
+    return "title:" + " ".join((item.title_en or item.title).lower().split())
+
+
+def build_resources(
+    items: Sequence[Item],
+    *,
+    source_names: Mapping[str, str],
+    source_langs: Mapping[str, str],
+    source_pages: Mapping[str, str | None],
+) -> tuple[tuple[Resource, ...], tuple[Resource, ...]]:
+    """(new resources, a list's backlog) from the week's localized notes-page items: one
+    Resource per video or course however many pages listed it; a resource only lists that
+    each brought in more than RESOURCE_BACKLOG_MIN of them this week goes to the backlog."""
+    grouped: dict[str, list[Item]] = {}
+    for item in items:
+        if resource_category(item) and (item.title or "").strip():
+            grouped.setdefault(resource_key(item), []).append(item)
+    per_list: dict[str, int] = {}
+    for found in grouped.values():
+        for source_id in {i.source_id for i in found}:
+            per_list[source_id] = per_list.get(source_id, 0) + 1
+    flooding = {source_id for source_id, n in per_list.items() if n > RESOURCE_BACKLOG_MIN}
+    new: list[Resource] = []
+    backlog: list[Resource] = []
+    for found in grouped.values():
+        found = sorted(found, key=lambda i: (source_names.get(i.source_id, i.source_id).lower(), i.source_id))
+        resource = _resource(found, source_names, source_langs, source_pages)
+        (backlog if {i.source_id for i in found} <= flooding else new).append(resource)
+    return tuple(sorted(new, key=_resource_order)), tuple(sorted(backlog, key=_resource_order))
+
+
+def _comment_lang(text: str) -> str | None:
+    """The language a page's remark is written in: "en" for English (shown as it is, unlike a
+    paper's English commentary: a course has no abstract that says it better)."""
+    if not text:
+        return None
+    return (None if text.isascii() else _written_in(text)) or "en"
+
+
+def _resource_order(resource: Resource) -> tuple[str, str, str]:
+    return (resource.title.lower(), resource.url or "", resource.category)
+
+
+def _resource(
+    found: Sequence[Item],
+    source_names: Mapping[str, str],
+    source_langs: Mapping[str, str],
+    source_pages: Mapping[str, str | None],
+) -> Resource:
+    first = found[0]
+    english = (first.title_en or first.title).strip()
+    original = first.title.strip() if first.title.strip() != english else None
+    sightings = []
+    for item in found:
+        text = item.text.strip()
+        translated = bool(item.text_en) and item.text_en != item.text
+        sightings.append(
+            Sighting(
+                source_id=item.source_id,
+                source_name=source_names.get(item.source_id, item.source_id),
+                url=source_pages.get(item.source_id),
+                lang=_page_lang(source_langs, item.source_id, item.lang),
+                original_title=original,
+                kind=ItemKind.OTHER,
+                commentary=(item.text_en or text) if text else "",
+                commentary_original=text if translated else "",
+                commentary_lang=_comment_lang(text),
+                translated_by=item.translated_by if translated else None,
+            )
+        )
+    return Resource(
+        category=resource_category(first) or "course",
+        title=english,
+        url=first.url,
+        original_title=original,
+        original_lang=(_written_in(original) or first.lang) if original else None,
+        sightings=_unique_sightings(sightings),
+    )
+
+
 def _confirmed(cluster: PaperCluster, post_urls: set[str]) -> bool:
     """Whether anything beyond a bare title says this is a paper: an arXiv id, a DOI, authors,
     an abstract, a page of its own on some source, or a link of its own (not the post it was
@@ -344,6 +450,7 @@ def build_digest(
     source_langs: Mapping[str, str] | None = None,
     source_pages: Mapping[str, str | None] | None = None,
     list_sources: Collection[str] = (),
+    others: Sequence[Item] = (),
 ) -> Digest:
     """Group the week's papers by direction, attach the posts citing them, and count.
 
@@ -357,6 +464,9 @@ def build_digest(
     `list_sources` are the curated lists (notes pages): when one of them alone brings in more
     than BACKLOG_MIN older papers in a week (read for the first time, or a large addition),
     those go to `backlog`, one line each, instead of filling the direction sections.
+    `others` are the week's OTHER items (notes pages' non-paper links, localized): its videos
+    and courses become `resources` (see `build_resources`); wiki, code, blog and plain links
+    are left out, being context for the page's reader rather than something to follow.
     """
     names = dict(source_names or {})
     langs = dict(source_langs or {})
@@ -439,6 +549,9 @@ def build_digest(
         for key in members:
             emerging_entries.append(entry(all_clusters[key], reason=f"group {number}"))
 
+    resources, resource_backlog = build_resources(
+        others, source_names=names, source_langs=langs, source_pages=pages
+    )
     shown = sum(len(s.papers) for s in sections)
     counts = (
         ("papers", shown),
@@ -448,6 +561,8 @@ def build_digest(
         ("unconfirmed", len(unconfirmed)),
         ("backlog", len(backlog)),
         ("posts", len(posts)),
+        ("resources", len(resources)),
+        ("resource_backlog", len(resource_backlog)),
         ("sources", len(reports)),
         ("sources_failed", sum(1 for r in reports if not r.ok)),
     )
@@ -463,6 +578,8 @@ def build_digest(
         unconfirmed=tuple(sorted(unconfirmed, key=lambda e: (e.paper.title.lower(), e.paper.key))),
         backlog=tuple(sorted(backlog.values(), key=_paper_order)),
         posts=posts,
+        resources=resources,
+        resource_backlog=resource_backlog,
         reports=tuple(sorted(reports, key=lambda r: r.source_id)),
         announcement_days=tuple(sorted(set(announcement_days))),
         notes=tuple(dict.fromkeys(notes)),
@@ -530,6 +647,17 @@ def _paper_texts(entry: DigestPaper) -> tuple[str, ...]:
     )
 
 
+def resource_texts(resource: Resource) -> tuple[str, ...]:
+    """What a reader's keywords are looked for in for a talk or course: its titles and what
+    each page says about it (translated and as written)."""
+    return (
+        resource.title,
+        resource.original_title or "",
+        *(s.commentary for s in resource.sightings),
+        *(s.commentary_original for s in resource.sightings),
+    )
+
+
 def filter_for_reader(digest: Digest, reader: Reader) -> Digest:
     """The reader's own edition: their directions, keywords, negative keywords and minimum relevance.
 
@@ -539,7 +667,9 @@ def filter_for_reader(digest: Digest, reader: Reader) -> Digest:
     minimum; this holds in every part (sections, updated, emerging, appendix). Keywords
     match as `directions.passes` does (whole phrases, any case, hyphen or space, plurals;
     Chinese and Arabic as written) in titles, abstract, authors and commentary.
-    Blog posts go with the papers they link to.
+    Blog posts go with the papers they link to. Talks and courses (`resources`) have no
+    direction or relevance: the reader's keywords and negative keywords alone decide, looked
+    for in their titles and what the pages say about them.
     """
     include = set(reader.include_directions)
     exclude = set(reader.exclude_directions)
@@ -586,6 +716,8 @@ def filter_for_reader(digest: Digest, reader: Reader) -> Digest:
         return not linked or bool(linked & kept_keys)
 
     posts = tuple(p for p in digest.posts if post_ok(p))
+    resources = tuple(r for r in digest.resources if passes(by_keywords, *resource_texts(r)))
+    resource_backlog = tuple(r for r in digest.resource_backlog if passes(by_keywords, *resource_texts(r)))
     week_papers = dict(digest.counts).get("papers", 0)  # the number the week's subject line gives
     filters = ReaderFilters(
         include_directions=tuple(reader.include_directions),
@@ -611,6 +743,8 @@ def filter_for_reader(digest: Digest, reader: Reader) -> Digest:
         counts["unconfirmed"] = len(unconfirmed)
     if "backlog" in counts:
         counts["backlog"] = len(backlog)
+    if "resources" in counts:
+        counts.update(resources=len(resources), resource_backlog=len(resource_backlog))
     return dataclasses.replace(
         digest,
         sections=tuple(sections),
@@ -620,6 +754,8 @@ def filter_for_reader(digest: Digest, reader: Reader) -> Digest:
         unconfirmed=unconfirmed,
         backlog=backlog,
         posts=posts,
+        resources=resources,
+        resource_backlog=resource_backlog,
         generated_for=reader.email,
         unmatched_filters=unmatched,
         counts=tuple(counts.items()),

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
+from typing import TypeVar
 
 import jinja2
 
@@ -32,6 +33,7 @@ from dltheory_digest.models import (
     DirectionSection,
     Item,
     ReaderFilters,
+    Resource,
     Sighting,
     SourceReport,
 )
@@ -269,6 +271,15 @@ def translatable_texts(digest: Digest, language: str | None = None) -> list[str]
         texts += [entry.english_title or entry.paper.title, entry.summary]
         if entry.reason and not entry.reason.startswith("group "):
             texts.append(entry.reason)
+    for resource in (*digest.resources, *digest.resource_backlog):
+        if not (language and resource.original_lang == language):  # else shown as the page wrote it
+            texts.append(resource.title)
+        # what the page says, as the line shows it (its first sentence)
+        texts += [
+            excerpt(s.commentary)
+            for s in resource.sightings
+            if s.commentary and not (language and s.commentary_lang == language)
+        ]
     return [t for t in dict.fromkeys(texts) if t and t.strip()]
 
 
@@ -334,6 +345,9 @@ def _badge(badge: str, labels: Mapping[str, str]) -> str:
     return badge
 
 
+_Listed = TypeVar("_Listed", DigestPaper, Resource)
+
+
 class _Renderer:
     """The pieces of one rendering that are easier to compose in Python than in Jinja."""
 
@@ -354,6 +368,9 @@ class _Renderer:
         self.names = {s.source_id: s.source_name for e in all_entries(digest) for s in e.sightings}
         for post in digest.posts:
             self.names.setdefault(post.source_id, post.source_id)
+        for resource in (*digest.resources, *digest.resource_backlog):
+            for sighting in resource.sightings:
+                self.names.setdefault(sighting.source_id, sighting.source_name)
 
     def tr(self, text: str | None) -> str | None:
         return self.edition.tr(text)
@@ -513,14 +530,16 @@ class _Renderer:
             title += f" · *{self.title(post.title)}*"
         return f"{title} — {' · '.join(d for d in details if d)}"
 
-    def shown(self, papers: Sequence[DigestPaper]) -> Sequence[DigestPaper]:
-        """The papers of a list that a shortened rendering keeps (its most relevant first)."""
+    def shown(self, papers: Sequence[_Listed]) -> Sequence[_Listed]:
+        """The papers (or talks and courses) of a list that a shortened rendering keeps (its
+        most relevant first)."""
         limit = self.shortened.limit if self.shortened else None
         return papers if limit is None else papers[:limit]
 
-    def more_line(self, papers: Sequence[DigestPaper]) -> str:
+    def more_line(self, papers: Sequence[DigestPaper] | Sequence[Resource]) -> str:
         """What a shortened list says about the papers it left out; "" when it left none."""
-        left_out = len(papers) - len(self.shown(papers))
+        limit = self.shortened.limit if self.shortened else None
+        left_out = 0 if limit is None else max(len(papers) - limit, 0)
         if not left_out or self.shortened is None:
             return ""
         file = self.edition.ltr(self.shortened.full_file)
@@ -535,6 +554,53 @@ class _Renderer:
         return md_text(
             self.labels["emerging_words"].format(self.labels["filter_list_separator"].join(quoted))
         )
+
+    def resource_line(self, resource: Resource, *, remarks: bool = True) -> str:
+        """A talk or course: its kind, its English title linked (the edition's title and the
+        page's own after it), what each page says about it, and where it was listed. Without
+        `remarks` (a shortened email, a list's backlog) the pages' remarks are left out."""
+        labels = self.labels
+        kind = labels.get(f"resource_{resource.category}", resource.category)
+        parts = [f"**{md_text(kind)}:** {self.title(resource.title, resource.url)}"]
+        native = resource.original_title if resource.original_lang == self.edition.language else None
+        translated = native or self.tr(resource.title)
+        if translated and translated != resource.title:
+            parts[0] += f" · *{self.title(translated)}*"
+        if resource.original_title and resource.original_title != translated:
+            lang = f" ({md_text(resource.original_lang)})" if resource.original_lang else ""
+            parts[0] += f" · *{labels['original_title']}{lang}:* {self.title(resource.original_title)}"
+        if remarks:
+            said = [(s, self.remark(s)) for s in resource.sightings]
+            said = [(s, text) for s, text in said if text]
+            for sighting, text in said:
+                # several pages: each remark says whose it is
+                who = f"*{md_text(sighting.source_name)}:* " if len(said) > 1 else ""
+                parts.append(who + text)
+        pages = []
+        for sighting in resource.sightings:
+            page_lang = _foreign(sighting.lang)
+            label = md_link(sighting.source_name, sighting.url)
+            pages.append(f"{label} ({md_text(page_lang)})" if page_lang else label)
+        parts.append(f"{labels['listed_on']}: {SEEN_IN_SEPARATOR.join(pages)}")
+        return " — ".join(parts)
+
+    def remark(self, sighting: Sighting) -> str:
+        """What a page says about a talk or course, in the edition: in the reader's own language
+        as written; else in English (translated into the edition when it has a translation),
+        with the original after a translated remark, or marked when no model translated it."""
+        if not sighting.commentary.strip():
+            return ""
+        labels = self.labels
+        lang = _foreign(sighting.commentary_lang)
+        if self.edition.reads(lang):
+            return md_text(excerpt(sighting.commentary_original or sighting.commentary))
+        english = excerpt(sighting.commentary)
+        text = md_text(self.tr(english) or english)
+        if sighting.commentary_original:
+            return f"{text} · *{labels['original']}:* {md_text(excerpt(sighting.commentary_original))}"
+        if lang:
+            return f"{text} *({labels['not_translated']})*"
+        return text
 
     def unconfirmed_line(self, entry: DigestPaper) -> str:
         """A title-only mention: the title as the page wrote it, what it says, where it was seen."""
@@ -572,6 +638,11 @@ class _Renderer:
             tally.append(f"**{n}** {_counted(labels, 'unconfirmed_count', n)}")
         if counts.get("backlog"):
             tally.append(f"**{counts['backlog']}** {labels['backlog_count']}")
+        if counts.get("resources"):
+            n = counts["resources"]
+            tally.append(f"**{n}** {_counted(labels, 'resources_count', n)}")
+        if counts.get("resource_backlog"):
+            tally.append(f"**{counts['resource_backlog']}** {labels['resource_backlog_count']}")
         lines = [window, " · ".join(tally)]
         if digest.announcement_days:
             weekdays = labels["weekdays"].split()  # not %a: that follows the locale
@@ -629,10 +700,12 @@ class Shortened:
     """A shorter rendering for mail clients, pointing at the full digest (`full_file`).
 
     `appendix=False` replaces the lists of papers below the relevance threshold and of a
-    list's backlog with their counts; `one_line=True` also gives each paper one line (title,
-    authors, badges); `limit` keeps only the first (most relevant) papers of each direction,
-    of "Updated", of each Emerging group and of the unconfirmed mentions, with a line that
-    counts the rest."""
+    list's backlog (papers, and talks and courses) with their counts; `one_line=True` also
+    gives each paper one line (title, authors, badges) and each talk or course one line
+    without the pages' remarks; `limit`
+    keeps only the first (most relevant) papers of each direction, of "Updated", of each
+    Emerging group and of the unconfirmed mentions, and the first talks and courses, with a
+    line that counts the rest."""
 
     full_file: str
     appendix: bool = False
@@ -684,6 +757,7 @@ def render_markdown(
         reader_sources=renderer.reader_sources,
         report_count=_report_count,
         unconfirmed_line=renderer.unconfirmed_line,
+        resource_line=renderer.resource_line,
         seen_in_line=lambda entry: f"{renderer.labels['seen_in']}: {renderer.sightings(entry)}",
         tr=renderer.tr,
         badge=renderer.badge,
