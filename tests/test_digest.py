@@ -1803,3 +1803,29 @@ def test_talks_and_courses_survive_the_stored_json_and_an_older_digest_still_loa
     older = json.loads(dg.digest_to_json(sample_digest()))
     del older["resources"], older["resource_backlog"]
     assert dg.digest_from_json(older).resources == ()
+
+
+def test_update_reasons_are_worded_by_the_editions_labels_not_by_a_model() -> None:
+    reason = (
+        'updated to v2 (was v1 on 2026-W45), retitled (was: "The Principles of Deep Learning Theory"); '
+        "journal version: Proc. Natl. Acad. Sci. U.S.A. 117, doi:10.1073/pnas.1907378117; "
+        "newly discussed on Zhihu (zh) and A theory blog (en)"
+    )
+    base = sample_digest()
+    digest = dataclasses.replace(base, updated=(dataclasses.replace(base.updated[0], reason=reason),))
+    texts = dg.translatable_texts(digest)
+    assert not any("was v1" in t or "journal version" in t or "newly discussed" in t for t in texts)
+    translations = {t: f"译:{t}" for t in texts}
+    zh = dg.render_markdown(digest, dg.Edition(language="zh", translations=translations, model="m"))
+    assert (
+        "更新至 v2（2026-W45 时为 v1），标题已更改（原为“The Principles of Deep Learning Theory”）；"
+        "期刊版本：Proc. Natl. Acad. Sci. U.S.A. 117, doi:10.1073/pnas.1907378117；"
+        "新近在 Zhihu (zh)和A theory blog (en) 上被讨论"
+    ) in zh
+    arabic = dg.render_markdown(digest, dg.Edition(language="ar", translations=translations, model="m"))
+    assert "حُدّثت إلى \u2066v2\u2069 (كانت \u2066v1\u2069 في \u20662026-W45\u2069)" in arabic
+    # the English edition keeps the reason as identity wrote it
+    assert f" — {reason}\n" in dg.render_markdown(digest)
+    # a reason of another shape is still translated as a whole
+    other = dataclasses.replace(base.updated[0], reason="new version v3")
+    assert "new version v3" in dg.translatable_texts(dataclasses.replace(base, updated=(other,)))

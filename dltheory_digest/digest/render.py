@@ -251,6 +251,54 @@ def subject_for(digest: Digest, edition: Edition = ENGLISH) -> str:
     return template.format(week=edition.ltr(digest.week), papers=papers)
 
 
+# The reasons identity.update_reason writes, part by part ("; " joins them): an edition words
+# them with its hand-written labels, so versions, weeks, DOIs and an old title are never sent
+# through a translation model. A reason of another shape is translated as a whole.
+_REASON_PARTS = re.compile(r"; (?=journal version: |newly discussed on )")
+_REASON_VERSION = re.compile(
+    r'(updated to|withdrawn in) (v\d+) \(was (v\d+) on (\d{4}-W\d{2})\)(?:, retitled \(was: "(.*)"\))?'
+)
+_REASON_JOURNAL = re.compile(r"journal version: (.*?)(doi:\S+)")
+_REASON_DISCUSSED = re.compile(r"newly discussed on (.+)")
+
+
+def _reason_words(part: str, edition: Edition) -> str | None:
+    """One part of a reason in the edition's words (escaped Markdown), or None for a part of
+    another shape."""
+    labels = edition.labels
+    if found := _REASON_VERSION.fullmatch(part):
+        change, new, old, week, title = found.groups()
+        key = "reason_updated" if change == "updated to" else "reason_withdrawn"
+        words = md_text(labels[key]).format(
+            new=edition.ltr(new), old=edition.ltr(old), week=edition.ltr(week)
+        )
+        if title:
+            words += md_text(labels["reason_retitled"]).format(title=md_text(title))
+        return words
+    if found := _REASON_JOURNAL.fullmatch(part):
+        venue, doi = found.groups()
+        venue = f"{md_text(venue.rstrip(', '))}, " if venue.strip(", ") else ""
+        return md_text(labels["reason_journal"]).format(venue=venue, doi=edition.ltr(md_text(doi)))
+    if found := _REASON_DISCUSSED.fullmatch(part):
+        head, _, last = found.group(1).rpartition(" and ")
+        places = [*head.split(", "), last] if head else [last]
+        joined = labels["filter_list_separator"].join(places[:-1])
+        joined = f"{joined}{labels['reason_and']}{places[-1]}" if joined else places[-1]
+        return md_text(labels["reason_discussed"]).format(places=md_text(joined))
+    return None
+
+
+def reason_line(reason: str, edition: Edition) -> str:
+    """Why a paper is under "Updated and newly discussed", in the edition's words (Markdown)."""
+    if not edition.localized:
+        return md_text(reason)
+    out = []
+    for part in _REASON_PARTS.split(reason):
+        words = _reason_words(part, edition)
+        out.append(words if words is not None else md_text(edition.tr(part) or part))
+    return md_text(edition.labels["filter_separator"]).join(out)
+
+
 def translatable_texts(digest: Digest, language: str | None = None) -> list[str]:
     """The English texts a zh/ar edition translates: titles, summaries, direction names, reasons
     (with `language`, not the direction names written by hand for it)."""
@@ -270,7 +318,16 @@ def translatable_texts(digest: Digest, language: str | None = None) -> list[str]
     for entry in entries:
         texts += [entry.english_title or entry.paper.title, entry.summary]
         if entry.reason and not entry.reason.startswith("group "):
-            texts.append(entry.reason)
+            # the parts the labels word need no model
+            texts += [
+                part
+                for part in _REASON_PARTS.split(entry.reason)
+                if not (
+                    _REASON_VERSION.fullmatch(part)
+                    or _REASON_JOURNAL.fullmatch(part)
+                    or _REASON_DISCUSSED.fullmatch(part)
+                )
+            ]
     for resource in (*digest.resources, *digest.resource_backlog):
         if not (language and resource.original_lang == language):  # else shown as the page wrote it
             texts.append(resource.title)
@@ -769,6 +826,7 @@ def render_markdown(
         none_line=renderer.none_line(),
         post_line=renderer.post_line,
         line_title=renderer.line_title,
+        reason=lambda text: reason_line(text, edition),
         shown=renderer.shown,
         more_line=renderer.more_line,
         short=shortened,
