@@ -230,15 +230,20 @@ class _UniqueKeyLoader(yaml.SafeLoader):
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         first_line: dict[Any, int] = {}
         for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                # `<<: *defaults` is no key of its own (the base loader merges it, and a key
+                # written beside it rightly overrides the merged one)
+                continue
             key = self.construct_object(key_node, deep=deep)
             try:
-                line = first_line.setdefault(key, key_node.start_mark.line)
+                line = first_line.get(key)
             except TypeError:  # an unhashable key: the base loader says so
                 break
-            if line != key_node.start_mark.line:
+            if line is not None:  # also on one line: `{url: a, url: b}`
                 raise yaml.constructor.ConstructorError(
                     None, None, f"{key!r} is given twice (first on line {line + 1})", key_node.start_mark
                 )
+            first_line[key] = key_node.start_mark.line
         return super().construct_mapping(node, deep=deep)
 
 
@@ -659,14 +664,41 @@ PATH_SETTINGS = (
 
 
 def _anchored(values: dict[str, Any], base: Path) -> dict[str, Any]:
-    """The settings file's values with its relative paths made relative to `base`, its directory."""
+    """The settings file's values with its relative paths made relative to `base`, its directory:
+    the path settings, and the file of a SQLite `store_url` (`sqlite:///state/digest.sqlite`),
+    which would otherwise be a second, empty store wherever cron starts."""
     anchored = dict(values)
     for name in PATH_SETTINGS:
         value = values.get(name)
         if isinstance(value, str) and value:
             path = Path(value).expanduser()
             anchored[name] = str(path if path.is_absolute() else base / path)
+    store_url = values.get("store_url")
+    if isinstance(store_url, str) and store_url:
+        anchored["store_url"] = _anchored_sqlite_url(store_url, base)
     return anchored
+
+
+def _anchored_sqlite_url(url: str, base: Path) -> str:
+    """A SQLite URL whose file is relative (or under ~) made absolute from `base`; any other URL
+    (PostgreSQL, in memory, not a URL: the validator says so) as it is."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return url
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return url
+    if database.startswith("file:"):  # a URI filename (`?uri=true`): left to SQLite
+        return url
+    path = Path(database).expanduser()
+    if path.is_absolute() and database == str(path):
+        return url
+    absolute = path if path.is_absolute() else base / path
+    return parsed.set(database=str(absolute)).render_as_string(hide_password=False)
 
 
 def settings_file_path() -> Path | None:

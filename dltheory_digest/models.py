@@ -301,6 +301,8 @@ class Resource:
     title: str  # English (translated when the page wrote it in another language)
     url: str | None = None
     original_title: str | None = None  # as the page wrote it, when that is not the English one
+    # the language of `original_title`; without one, of `title` itself when no model translated
+    # it (then it is no English title, and is shown as written)
     original_lang: str | None = None
     # one per page: its name and page link, and what it says next to the link (`commentary`
     # English, `commentary_original` as written when translated, as in a paper's sighting)

@@ -470,6 +470,22 @@ def test_a_key_given_twice_is_refused_with_its_line(tmp_path: Path, monkeypatch:
     assert [s.id for s in load_sources(write(tmp_path, two))] == ["a", "b"]
 
 
+def test_merge_keys_are_no_repetition_and_a_key_twice_on_one_line_is(tmp_path: Path) -> None:
+    shared = (
+        "sources:\n"
+        "  - id: a\n    kind: feed\n    url: https://e.org/a\n    politeness: &polite {min_interval: 5.0}\n"
+        "  - id: b\n    kind: feed\n    url: https://e.org/b\n    politeness:\n      <<: *polite\n"
+        "      min_interval: 2.0\n"
+        "  - id: c\n    kind: feed\n    url: https://e.org/c\n    politeness:\n      <<: *polite\n"
+    )
+    specs = load_sources(write(tmp_path, shared))
+    assert [(s.id, s.politeness.min_interval) for s in specs] == [("a", 5.0), ("b", 2.0), ("c", 5.0)]
+    one_line = "sources:\n  - {id: a, kind: feed, url: 'https://e.org/a', url: 'https://e.org/b'}\n"
+    assert str(error_of(write(tmp_path, one_line))) == (
+        "sources.yaml: not valid YAML (line 2): 'url' is given twice (first on line 2)"
+    )
+
+
 def test_an_empty_sources_file_says_so(tmp_path: Path) -> None:
     for text in ("", "# every source removed\n"):
         assert str(error_of(write(tmp_path, text))) == (
@@ -616,6 +632,30 @@ def test_relative_paths_in_a_settings_file_are_read_from_its_directory(
     # the environment is read from the working directory, as a shell would
     monkeypatch.setenv("DLTHEORY_OUTPUT_DIR", "here")
     assert load_settings().output_dir == Path("here")
+
+
+def test_a_relative_sqlite_store_in_a_settings_file_is_read_from_its_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a cron job starting in $HOME must open the same store, not make a second, empty one
+    config_dir = tmp_path / "etc"
+    config_dir.mkdir()
+    settings_file = config_dir / "dltheory.yaml"
+    monkeypatch.setenv("DLTHEORY_SETTINGS_FILE", str(settings_file))
+    monkeypatch.delenv("DLTHEORY_STORE_URL", raising=False)
+    monkeypatch.chdir(tmp_path)
+    settings_file.write_text("store_url: sqlite:///state/digest.sqlite\n", encoding="utf-8")
+    assert load_settings().resolved_store_url == f"sqlite:///{config_dir / 'state' / 'digest.sqlite'}"
+    for kept in (
+        f"sqlite:///{tmp_path / 'abs.sqlite'}",
+        "sqlite:///:memory:",
+        "postgresql+psycopg://digest:secret@127.0.0.1:5432/dltheory",
+    ):
+        settings_file.write_text(f"store_url: '{kept}'\n", encoding="utf-8")
+        assert load_settings().resolved_store_url == kept
+    # the environment is read from the working directory, as a shell would
+    monkeypatch.setenv("DLTHEORY_STORE_URL", "sqlite:///here.sqlite")
+    assert load_settings().resolved_store_url == "sqlite:///here.sqlite"
 
 
 def test_a_home_relative_path_in_a_settings_file_is_expanded(

@@ -497,6 +497,20 @@ def test_an_emerging_group_says_which_words_its_papers_share() -> None:
     assert line.startswith('- **Group 1** (shared words: "grokking", "modular", "delayed"): [Grokking')
     zh = dg.render_markdown(digest, dg.Edition(language="zh"))
     assert "- **组 1** (共同词：“grokking”、“modular”、“delayed”): " in zh
+    # a word is shown as the papers write it, not as its counting key ("dynamic", "physic")
+    physics = [
+        dataclasses.replace(grokking_entry, english_title=title, summary="")
+        for grokking_entry, title in zip(
+            digest.emerging,
+            [
+                "Statistical physics of learning dynamics",
+                "The physics of kernels in learning dynamics",
+                "Kernel dynamics and physics",
+            ],
+            strict=True,
+        )
+    ]
+    assert dg.shared_words(physics) == ["physics", "dynamics", "kernel"]
     # papers that share no word get no such note
     unrelated = [p for s in sample_digest().sections for p in s.papers][:2]
     assert dg.shared_words([dataclasses.replace(unrelated[0], summary=""), unrelated[1]]) == []
@@ -1244,6 +1258,11 @@ def test_a_digest_kept_only_as_markdown_is_mailed_as_a_reader_copy() -> None:
     assert "Read this week (2): arxiv-cs-lg | zhihu  \n" in dg.reader_copy(dg.render_markdown(digest))
     copy = dg.reader_copy(dg.render_markdown(dg.build_digest(**inputs)))
     assert "**Could not be read this week (2):** gone | shamra\n" in copy and "HTTP" not in copy
+    # a file written before the status column came second (the status last) reads the same
+    table = re.compile(r"^\| ([^|]+) \| ((?:[^|\\]|\\.)+) \| (.*) \|$", re.M)
+    older = table.sub(r"| \1 | \3 | \2 |", dg.render_markdown(dg.build_digest(**inputs)))
+    assert "| Source | Kind | Fetched |" in older and "| 0 | **failed:**" in older
+    assert dg.reader_copy(older) == copy
     # no note a reader needs: the heading goes too
     quiet = dg.build_digest(**{**inputs, "notes": [RUN_NOTES[-1]]})
     copy = dg.reader_copy(dg.render_markdown(quiet))
@@ -1769,11 +1788,34 @@ def test_talks_and_courses_in_the_zh_and_ar_editions() -> None:
         f"- **视频:** [Lectures on the neural tangent kernel]({NTK_TALKS}) · *神经正切核讲座* — 从无限宽网络讲起，适合入门。"
     ) in zh
     assert "*原标题" not in zh.split("## 新增讲座与课程", 1)[1]  # the original is the title it just gave
+    # a shortened zh email counts the talks it left out with their own measure word
+    short = dg.render_markdown(
+        digest, dg.Edition("zh", translations), shortened=dg.Shortened("2026-W47.md", one_line=True, limit=1)
+    )
+    assert "- *…… 另有 1 个，见附件 2026-W47.md。*" in short.split("## 新增讲座与课程", 1)[1]
 
     ar_texts = dg.translatable_texts(digest, "ar")
     ar = dg.render_markdown(digest, dg.Edition("ar", {t: f"مترجم:{t}" for t in ar_texts}), for_reader=True)
     assert "## محاضرات ومقررات جديدة (2)" in ar and "**فيديو:**" in ar and "مدرجة في:" in ar
     assert "مترجم:Lectures on the neural tangent kernel" in ar
+
+
+def test_a_talk_no_model_put_into_english_is_shown_as_written_never_through_the_editions_model() -> None:
+    # no zh→en model: the Chinese page's title and remark stay as written
+    untranslated = other(
+        "zh-notes", "神经正切核讲座", NTK_TALKS, "video", "从无限宽网络讲起，适合入门。", lang="zh"
+    )
+    digest = digest_with_talks([untranslated])
+    [talk] = digest.resources
+    assert (talk.title, talk.original_title, talk.original_lang) == ("神经正切核讲座", None, "zh")
+    for language in ("zh", "ar"):
+        texts = dg.translatable_texts(digest, language)
+        assert not any("神经正切核" in t or "无限宽" in t for t in texts), language
+    # an ar edition (en→ar model) shows them as written and marked; a zh reader reads them
+    ar = dg.render_markdown(digest, dg.Edition("ar", {"x": "y"}, model="m"), for_reader=True)
+    assert f"[神经正切核讲座]({NTK_TALKS}) — 从无限宽网络讲起，适合入门。 *(دون ترجمة)*" in ar
+    zh = dg.render_markdown(digest, dg.Edition("zh", {"x": "y"}, model="m"), for_reader=True)
+    assert f"[神经正切核讲座]({NTK_TALKS}) — 从无限宽网络讲起，适合入门。 — 列于" in zh
 
 
 def test_a_readers_keywords_and_negative_keywords_choose_the_talks_and_courses() -> None:
@@ -1824,6 +1866,9 @@ def test_update_reasons_are_worded_by_the_editions_labels_not_by_a_model() -> No
     ) in zh
     arabic = dg.render_markdown(digest, dg.Edition(language="ar", translations=translations, model="m"))
     assert "حُدّثت إلى \u2066v2\u2069 (كانت \u2066v1\u2069 في \u20662026-W45\u2069)" in arabic
+    # the parts are separated as the edition writes it ("؛ " with its space in Arabic)
+    assert "«The Principles of Deep Learning Theory»)؛ النسخة المنشورة في مجلة: " in arabic
+    assert "؛ نوقشت حديثًا في Zhihu (zh) وA theory blog (en)" in arabic
     # the English edition keeps the reason as identity wrote it
     assert f" — {reason}\n" in dg.render_markdown(digest)
     # a reason of another shape is still translated as a whole

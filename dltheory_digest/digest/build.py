@@ -398,12 +398,16 @@ def _resource(
                 translated_by=item.translated_by if translated else None,
             )
         )
+    if original:
+        original_lang = _written_in(original) or first.lang
+    else:  # untranslated: the title itself may be in the page's language (no zh→en model)
+        original_lang = None if english.isascii() else _written_in(english)
     return Resource(
         category=resource_category(first) or "course",
         title=english,
         url=first.url,
         original_title=original,
-        original_lang=(_written_in(original) or first.lang) if original else None,
+        original_lang=original_lang,
         sightings=_unique_sightings(sightings),
     )
 

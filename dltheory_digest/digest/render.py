@@ -215,13 +215,17 @@ def reader_copy(markdown: str) -> str:
     in_report = False
     read: list[str] = []
     not_read: list[str] = []
+    status_at = 2  # the status column: second now, last in files written before 2026-11-22
     for index, line in enumerate(lines):
         if line.startswith("## "):
             in_report = line == f"## {labels['report']}"
         if in_report and line.startswith("|"):
             cells = _UNESCAPED_PIPE.split(line)
-            if line.startswith("| ") and len(cells) > 3 and cells[1].strip() != labels["source"]:
-                (not_read if cells[2].startswith(f" {failed}") else read).append(cells[1].strip())
+            if line.startswith("| ") and len(cells) > 3 and cells[1].strip() == labels["source"]:
+                named = [c.strip() for c in cells]
+                status_at = named.index(labels["error"]) if labels["error"] in named else 2
+            elif line.startswith("| ") and len(cells) > status_at:
+                (not_read if cells[status_at].startswith(f" {failed}") else read).append(cells[1].strip())
             continue
         if in_report and (read or not_read):
             out.append(_sources_lines(labels, read, not_read))
@@ -296,7 +300,8 @@ def reason_line(reason: str, edition: Edition) -> str:
     for part in _REASON_PARTS.split(reason):
         words = _reason_words(part, edition)
         out.append(words if words is not None else md_text(edition.tr(part) or part))
-    return md_text(edition.labels["filter_separator"]).join(out)
+    # the hand-written separator as it is: md_text would strip the space of the Arabic "؛ "
+    return edition.labels["filter_separator"].join(out)
 
 
 def translatable_texts(digest: Digest, language: str | None = None) -> list[str]:
@@ -329,13 +334,18 @@ def translatable_texts(digest: Digest, language: str | None = None) -> list[str]
                 )
             ]
     for resource in (*digest.resources, *digest.resource_backlog):
-        if not (language and resource.original_lang == language):  # else shown as the page wrote it
+        # a title or remark no model put into English is shown as written: an en→zh or en→ar
+        # model given Chinese or Arabic makes nonsense of it
+        untranslated_title = resource.original_title is None and resource.original_lang
+        if not untranslated_title and not (language and resource.original_lang == language):
             texts.append(resource.title)
         # what the page says, as the line shows it (its first sentence)
         texts += [
             excerpt(s.commentary)
             for s in resource.sightings
-            if s.commentary and not (language and s.commentary_lang == language)
+            if s.commentary
+            and (s.commentary_original or not _foreign(s.commentary_lang))
+            and not (language and s.commentary_lang == language)
         ]
     return [t for t in dict.fromkeys(texts) if t and t.strip()]
 
@@ -594,13 +604,16 @@ class _Renderer:
         return papers if limit is None else papers[:limit]
 
     def more_line(self, papers: Sequence[DigestPaper] | Sequence[Resource]) -> str:
-        """What a shortened list says about the papers it left out; "" when it left none."""
+        """What a shortened list says about the papers (or talks and courses) it left out; ""
+        when it left none."""
         limit = self.shortened.limit if self.shortened else None
         left_out = 0 if limit is None else max(len(papers) - limit, 0)
         if not left_out or self.shortened is None:
             return ""
         file = self.edition.ltr(self.shortened.full_file)
-        return md_text(self.labels["more_in"].format(count=left_out, file=file))
+        # Chinese counts papers and talks with different measure words (篇, 个)
+        key = "more_resources_in" if isinstance(papers[0], Resource) else "more_in"
+        return md_text(self.labels[key].format(count=left_out, file=file))
 
     def group_words(self, members: Sequence[DigestPaper]) -> str:
         """ "shared words: "grokking", "modular"" for an Emerging group; "" when they share none."""
@@ -652,11 +665,11 @@ class _Renderer:
         if self.edition.reads(lang):
             return md_text(excerpt(sighting.commentary_original or sighting.commentary))
         english = excerpt(sighting.commentary)
+        if lang and not sighting.commentary_original:  # no model put it into English
+            return f"{md_text(english)} *({labels['not_translated']})*"
         text = md_text(self.tr(english) or english)
         if sighting.commentary_original:
             return f"{text} · *{labels['original']}:* {md_text(excerpt(sighting.commentary_original))}"
-        if lang:
-            return f"{text} *({labels['not_translated']})*"
         return text
 
     def unconfirmed_line(self, entry: DigestPaper) -> str:
@@ -874,15 +887,22 @@ def shared_words(entries: Sequence[DigestPaper], limit: int = 3) -> list[str]:
     group is about), most shared first; none for a group whose papers share no word."""
     counts: dict[str, int] = {}
     first_seen: dict[str, int] = {}  # ties keep reading order: "gradient", "descent"
+    # the word as the papers write it: the key of "dynamics" is "dynamic", of "physics" "physic"
+    written: dict[str, str] = {}
     for entry in entries:
         text = f"{entry.english_title or entry.paper.title} {entry.summary}"
-        keys = {_word_key(w) for w in _WORD.findall(text) if w.lower() not in _COMMON_WORDS}
+        words = [w.lower().strip("-") for w in _WORD.findall(text) if w.lower() not in _COMMON_WORDS]
+        for word in words:
+            key = _word_key(word)
+            if len(word) < len(written.get(key, word + " ")):  # "kernel" rather than "kernels"
+                written[key] = word
+        keys = {_word_key(w) for w in words}
         for key in sorted(keys - _COMMON_WORDS, key=text.lower().find):
             counts[key] = counts.get(key, 0) + 1
             first_seen.setdefault(key, len(first_seen))
     needed = max(2, (len(entries) + 1) // 2)
     ranked = sorted((k for k, n in counts.items() if n >= needed), key=lambda k: (-counts[k], first_seen[k]))
-    return ranked[:limit]
+    return [written[k] for k in ranked[:limit]]
 
 
 def _group_number(reason: str) -> tuple[int, str]:

@@ -16,7 +16,7 @@ from alembic.util import CommandError as AlembicError
 from sqlalchemy import Connection, Engine, Table, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from dltheory_digest.errors import StoreError
 
@@ -108,7 +108,13 @@ def open_store(url: str, *, migrate_to: str | None = "head") -> Store:
     `migrate_to=None` opens without migrating (tests of upgrades use an older revision).
     A store that cannot be opened or migrated is one line of `StoreError` saying why.
     """
-    parsed = make_url(url)
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):  # ValueError: a host or port that does not parse
+        # not echoed: a URL that does not parse may still hold a password
+        raise StoreError(
+            "the store: not a database URL (sqlite:///PATH or postgresql+psycopg://...)"
+        ) from None
     database = parsed.database if parsed.get_backend_name() == "sqlite" else None
     shown = database if database not in (None, "", ":memory:") else None
     where = f"the store {shown}" if shown else f"the store at {parsed.render_as_string(hide_password=True)}"

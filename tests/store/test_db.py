@@ -90,6 +90,15 @@ def test_a_file_that_is_not_sqlite(tmp_path: Path) -> None:
     )
 
 
+def test_a_url_that_does_not_parse_is_a_store_error_that_hides_it() -> None:
+    for url in ("postgresql+psycopg://digest:s3cret@[::1", "digest:s3cret"):
+        with pytest.raises(StoreError) as caught:
+            open_store(url)
+        assert (
+            str(caught.value) == "the store: not a database URL (sqlite:///PATH or postgresql+psycopg://...)"
+        )
+
+
 def test_a_damaged_store(tmp_path: Path) -> None:
     path = tmp_path / "store.sqlite"
     open_store(f"sqlite:///{path}").close()
