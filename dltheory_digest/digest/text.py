@@ -17,6 +17,7 @@ _ABBREVIATIONS = frozenset(
 MATH_SPAN = re.compile(r"\$(?=\S)(?:[^$\\]|\\.){1,300}?(?<=\S)\$(?!\d)|\\\((?:[^\\]|\\.)*?\\\)", re.DOTALL)
 _MATH_OR_COMMAND = re.compile(rf"{MATH_SPAN.pattern}|`(?P<command>[^`]{{1,200}})`", re.DOTALL)
 # A candidate sentence end: terminal punctuation, optional closing quotes/brackets, then space.
+_LAST_WORD = re.compile(r"([\w.\-]+)$")
 _WESTERN_END = re.compile(r"[.!?][\"'”’)\]]*\s+")
 _CJK_END = re.compile(r"[。！？][”’」』）)]*\s*")
 _PLACEHOLDER = "\x00{}\x00"
@@ -45,7 +46,9 @@ def _is_sentence_end(text: str, end: re.Match[str]) -> bool:
     following = text[end.end() : end.end() + 1]
     if following and (following.islower() or following in ",;:"):
         return False  # "e.g. the", "et al. show" (a lower-case word never starts a sentence here)
-    word = re.search(r"([\w.\-]+)$", text[: end.start()])
+    # the word before the dot; a window of the text before it, as a search anchored at its end
+    # would scan the whole abstract for every dot (a word longer than the window is no abbreviation)
+    word = _LAST_WORD.search(text, max(0, end.start() - 40), end.start())
     token = word.group(1).lower() if word else ""
     if token in _ABBREVIATIONS or token.rstrip(".") in _ABBREVIATIONS:
         # "etc." can close a sentence; the others ("Fig. 2", "et al. Smith") do not.
