@@ -608,6 +608,10 @@ def test_each_paper_shows_its_arxiv_id_and_a_pdf_link_or_its_doi() -> None:
     )
     html = dg.render_html(markdown)
     assert re.search(r'<a [^>]*href="https://arxiv.org/pdf/1806.07572"[^>]*>PDF</a>', html)
+    # a DOI holding "#" (older ACM ones do) is quoted, or its link would stop at the "#"
+    odd = dataclasses.replace(journal, paper=dataclasses.replace(journal.paper, doi="10.1145/3#42"))
+    odd_inputs = {**inputs, "clusters": [*inputs["clusters"][:-1], odd]}
+    assert "(https://doi.org/10.1145/3%2342)" in dg.render_markdown(dg.build_digest(**odd_inputs))
     # a shortened email keeps the id and leaves the PDF link to the attached file
     short = dg.render_markdown(digest, shortened=dg.Shortened(f"{WEEK}.md", one_line=True))
     assert "· `new` · `cross-listed` · arXiv:1806.07572v1 — Arthur Jacot" in short
@@ -1861,7 +1865,7 @@ def test_update_reasons_are_worded_by_the_editions_labels_not_by_a_model() -> No
     zh = dg.render_markdown(digest, dg.Edition(language="zh", translations=translations, model="m"))
     assert (
         "更新至 v2（2026-W45 时为 v1），标题已更改（原为“The Principles of Deep Learning Theory”）；"
-        "期刊版本：Proc. Natl. Acad. Sci. U.S.A. 117, doi:10.1073/pnas.1907378117；"
+        "期刊版本：Proc. Natl. Acad. Sci. U.S.A. 117，doi:10.1073/pnas.1907378117；"
         "新近在 Zhihu (zh)和A theory blog (en) 上被讨论"
     ) in zh
     arabic = dg.render_markdown(digest, dg.Edition(language="ar", translations=translations, model="m"))

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from typing import TypeVar
+from urllib.parse import quote
 
 import jinja2
 
@@ -281,7 +282,7 @@ def _reason_words(part: str, edition: Edition) -> str | None:
         return words
     if found := _REASON_JOURNAL.fullmatch(part):
         venue, doi = found.groups()
-        venue = f"{md_text(venue.rstrip(', '))}, " if venue.strip(", ") else ""
+        venue = f"{md_text(venue.rstrip(', '))}{labels['reason_venue_end']}" if venue.strip(", ") else ""
         return md_text(labels["reason_journal"]).format(venue=venue, doi=edition.ltr(md_text(doi)))
     if found := _REASON_DISCUSSED.fullmatch(part):
         head, _, last = found.group(1).rpartition(" and ")
@@ -466,7 +467,9 @@ class _Renderer:
                 return arxiv
             return f"{arxiv} · {md_link('PDF', f'https://arxiv.org/pdf/{paper.arxiv_id}')}"
         if paper.doi:
-            return self.edition.ltr(md_link(f"doi:{paper.doi}", f"https://doi.org/{paper.doi}"))
+            # a DOI may hold "#", "?" or "%": quoted, or the link would stop short of it
+            link = f"https://doi.org/{quote(paper.doi, safe='/:;()._-')}"
+            return self.edition.ltr(md_link(f"doi:{paper.doi}", link))
         return ""
 
     def reader_sources(self) -> str:
