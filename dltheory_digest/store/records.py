@@ -468,6 +468,7 @@ def save_digest(
     reports: Sequence[SourceReport],
     edition: str = "default",
     data: str | None = None,
+    published: bool = True,
 ) -> None:
     row = {
         "week": week,
@@ -477,6 +478,7 @@ def save_digest(
         "paper_keys": list(paper_keys),
         "report": [_report_to_json(r) for r in reports],
         "data": data,
+        "published": published,
         "created_at": now_utc(),
     }
     with store.begin() as conn:
@@ -511,12 +513,15 @@ _EARLIEST_WEEK_END = dt.timedelta(days=7) - dt.timedelta(hours=14)
 
 
 def latest_final_digest_week(store: Store) -> str | None:
-    """The latest week whose digest was (last) written after the week ended: the scheduled run's,
-    or a refresh's after it. The digest of a week still under way (a manual refresh) is partial
-    and tells nothing about the weeks before it."""
+    """The latest week whose digest was (last) written after the week ended, and not by a dry
+    run: the scheduled run's, or a refresh's after it. The digest of a week still under way (a
+    manual refresh) is partial, and a dry run's was neither mailed nor recorded: neither tells
+    anything about the weeks before it."""
     with store.begin() as conn:
         rows = conn.execute(
-            select(digests.c.week, digests.c.created_at).where(digests.c.edition == "default")
+            select(digests.c.week, digests.c.created_at).where(
+                digests.c.edition == "default", or_(digests.c.published.is_(None), digests.c.published)
+            )
         ).all()
     final = [
         row.week

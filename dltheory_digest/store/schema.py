@@ -111,6 +111,8 @@ digests = Table(
     Column("paper_keys", JSON, nullable=False, default=list),
     Column("report", JSON, nullable=False, default=list),
     Column("data", Text, nullable=True),  # the whole Digest as JSON: per-reader editions are built from it
+    # False for a dry run's digest (nothing mailed or recorded); NULL in rows older than the column
+    Column("published", Boolean, nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 

@@ -218,3 +218,17 @@ def test_only_a_digest_written_after_its_week_ended_is_final(
     # weeks compare across a year's end
     written_at("2027-W01", dt.datetime(2027, 1, 11, 7, tzinfo=dt.UTC))
     assert records.latest_final_digest_week(store) == "2027-W01"
+
+
+def test_a_dry_runs_digest_is_never_final(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    # `run --dry-run` of the last week, then a real run of the week before: that week is not "sent"
+    from dltheory_digest.store import records
+
+    monkeypatch.setattr(records, "now_utc", lambda: dt.datetime(2026, 11, 23, 7, tzinfo=dt.UTC))
+    save_digest(store, week="2026-W46", markdown="# W46\n", path=None, paper_keys=[], reports=[])
+    save_digest(
+        store, week="2026-W47", markdown="# W47\n", path=None, paper_keys=[], reports=[], published=False
+    )
+    assert records.latest_final_digest_week(store) == "2026-W46"
+    save_digest(store, week="2026-W47", markdown="# W47\n", path=None, paper_keys=[], reports=[])
+    assert records.latest_final_digest_week(store) == "2026-W47"
