@@ -233,8 +233,11 @@ def build_week(
     stages: Stages,
     relevance_threshold: float,
     api_base: str = "https://export.arxiv.org/api/query",
+    now: dt.datetime | None = None,
 ) -> WeekBuild:
-    """Turn the sightings attributed to `week` into its digest (deterministic for a given store)."""
+    """Turn the sightings attributed to `week` into its digest (deterministic for a given store).
+
+    `now` (default: the clock) tells a week still under way, whose digest is partial."""
     from zoneinfo import ZoneInfo
 
     from dltheory_digest import digest as digest_stage
@@ -248,9 +251,14 @@ def build_week(
     window_start, window_end = week.window(zone)
     week_id = str(week)
     names = {s.id: s.display_name for s in specs}
-    notes: list[str] = [*missed_weeks_note(store, week)]
+    # the weeks before this one that no digest went out for (no run, only a refresh while they
+    # were under way, a run stopped before its digest): what they saw is shown here, or no
+    # reader would ever get it; a week still under way takes none (`backfill_since`)
+    unfinished = unfinished_weeks(store, week, zone) if week.is_complete(zone, now) else []
+    notes: list[str] = [*missed_weeks_note(store, week, unfinished=unfinished)]
 
     sightings = store_records.items_of_week(store, week_id)
+    sightings += [i for w in unfinished for i in store_records.items_of_week(store, str(w))]
     posts = [i for i in sightings if i.kind is ItemKind.POST]
     paperish = expand_mentions(sightings)
     list_sources = {s.id for s in specs if s.kind == "notes_page"}
@@ -291,6 +299,9 @@ def build_week(
     clusters = digest_stage.with_item_texts(clusters, localized_papers)
     # every key a paper was ever known by: one first sent as a title-only mention stays sent
     history = ledger.load_history(store, [k for c in clusters for k in identity.history_keys(c)])
+    # what a partial digest of an unfinished week recorded never reached a reader
+    skipped = {str(w) for w in unfinished}
+    history = {k: [e for e in entries if e.week not in skipped] for k, entries in history.items()}
     fresh, updated = identity.split_by_novelty(clusters, history, week_id)
 
     # directions: classify every paper shown (new and updated)
@@ -526,8 +537,8 @@ def sent_digest(store: Store, week: Week) -> WeekBuild | None:
     from dltheory_digest import digest as digest_stage
 
     stored = store_records.get_digest(store, str(week))
-    if stored is None or not stored.data or not later_week_sent(store, week):
-        return None
+    if stored is None or not stored.data or not stored.published or not later_week_sent(store, week):
+        return None  # a dry run's digest was sent to no one: the week is built afresh
     digest = digest_stage.digest_from_json(stored.data)
     note = f"{week} was sent and later weeks followed: its digest is kept as it was sent"
     return WeekBuild(
@@ -554,12 +565,28 @@ def _can_go_back(spec: SourceSpec) -> bool:
 
 
 def backfill_since(
-    store: Store, week: Week, specs: Sequence[SourceSpec], zone: ZoneInfo, *, lookback: int = BACKFILL_WEEKS
+    store: Store,
+    week: Week,
+    specs: Sequence[SourceSpec],
+    zone: ZoneInfo,
+    *,
+    lookback: int = BACKFILL_WEEKS,
+    now: dt.datetime | None = None,
 ) -> dict[str, dt.date]:
     """For each dated source that missed the weeks just before `week` (its run failed, or there
     was no run), the start of the earliest of them: fetching from there puts what those weeks
     announced in this digest instead of losing it. Only when the source had a good week within
-    `lookback` weeks before (a new source or a new store has nothing to catch up on)."""
+    `lookback` weeks before (a new source or a new store has nothing to catch up on).
+
+    Nothing for a week still under way (as of `now`): a refresh of it on Monday morning, before
+    the scheduled run of the week just ended, would take that week's papers (the first
+    attribution wins) and leave its own digest without them; the run after `week` ends catches
+    up all the same."""
+    if not week.is_complete(zone, now):
+        return {}
+    # a week without a final digest is missed even where its source read well (a refresh while
+    # it was under way): what came after that refresh was never fetched
+    unfinished = set(unfinished_weeks(store, week, zone, lookback=lookback))
     earlier: list[tuple[Week, dict[str, SourceReport]]] = []
     previous = week
     for _ in range(lookback):
@@ -574,7 +601,7 @@ def backfill_since(
         missed: list[Week] = []
         for past, reports in earlier:
             report = reports.get(spec.id)
-            if report is not None and report.error is None:
+            if report is not None and report.error is None and past not in unfinished:
                 if missed:
                     # `since` is a UTC date: the one the missed week starts on there, so a zone
                     # ahead of UTC loses none of its first hours
@@ -597,24 +624,56 @@ def backfilled(collected: Collected, since: dt.date, week: Week) -> Collected:
     return dataclasses.replace(collected, report=report)
 
 
-def missed_weeks_note(store: Store, week: Week, *, lookback: int = BACKFILL_WEEKS) -> list[str]:
-    """A note for the weeks just before `week` that had no digest at all (the scheduler did not
-    run: host down), when a digest before them exists; empty otherwise."""
+def unfinished_weeks(
+    store: Store, week: Week, zone: ZoneInfo, *, lookback: int = BACKFILL_WEEKS
+) -> list[Week]:
+    """The weeks just before `week`, oldest first, that no digest went out for: no digest, or
+    only one written before the week ended (a refresh while it was under way, held back from
+    readers), and no reader mailed. [] when no week within `lookback` has a final digest (a
+    new store: nothing went missing)."""
+    from dltheory_digest.store import deliveries
+
     missing: list[Week] = []
     previous = week
     for _ in range(lookback):
         previous = previous.previous()
-        if store_records.get_digest(store, str(previous)) is not None:
-            break
+        stored = store_records.get_digest(store, str(previous))
+        if (
+            stored is not None
+            and stored.published  # a dry run's digest went to no one
+            and (
+                stored.created_at >= previous.window(zone)[1]
+                or any(d.delivered for d in deliveries.deliveries_of(store, str(previous)))
+            )
+        ):
+            return list(reversed(missing))
         missing.append(previous)
-    else:
-        return []  # no digest within reach: a new store, not a gap
-    if not missing:
+    return []
+
+
+def missed_weeks_note(
+    store: Store,
+    week: Week,
+    zone: ZoneInfo | None = None,
+    *,
+    lookback: int = BACKFILL_WEEKS,
+    unfinished: Sequence[Week] | None = None,
+) -> list[str]:
+    """A note for the weeks just before `week` that no digest went out for (`unfinished_weeks`:
+    the scheduler did not run, or only a refresh ran while the week was under way); empty
+    otherwise."""
+    if unfinished is None:
+        from zoneinfo import ZoneInfo
+
+        unfinished = unfinished_weeks(store, week, zone or ZoneInfo("UTC"), lookback=lookback)
+    if not unfinished:
         return []
-    names = ", ".join(str(w) for w in reversed(missing))
+    names = ", ".join(
+        f"{w} ({'no run' if store_records.get_digest(store, str(w)) is None else 'only a partial refresh'})"
+        for w in unfinished
+    )
     return [
-        f"{NOTE_MISSED_WEEKS} {names} (no run); papers from then that the sources could still "
-        "fetch are in this one"
+        f"{NOTE_MISSED_WEEKS} {names}; papers from then that the sources could still fetch are in this one"
     ]
 
 
@@ -648,6 +707,7 @@ def publish_week(
         paper_keys=[c.paper.key for c in build.clusters],
         reports=build.digest.reports,
         data=digest_stage.digest_to_json(build.digest),
+        published=record_ledger,  # a dry run's digest says nothing about what readers have
     )
     if record_ledger and not readers_have_week(store, week, resend=resend):
         ledger.record_week(

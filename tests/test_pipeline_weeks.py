@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from email.utils import format_datetime
 from pathlib import Path
+from unittest import mock
 from urllib.parse import parse_qs, quote, urlsplit
 from zoneinfo import ZoneInfo
 
@@ -385,16 +386,35 @@ def sim_week(
     *,
     resend: bool = False,
     specs: Sequence[SourceSpec] = SIM_SPECS,
+    when: dt.datetime | None = None,
 ) -> pipeline.WeekBuild:
     """One run of `week` as the flow does it: per-source contexts (with catch-up of missed
-    weeks), collect, record, build, publish."""
-    store = open_store(store_url)
+    weeks), collect, record, build, publish; at `when` (default: Monday 07:00 after the week,
+    the scheduled run), which is also the store's clock, so a digest written before the week
+    ends is a partial one whatever the day the test runs."""
     zone = ZoneInfo("UTC")
     target = Week.parse(week)
+    when = when or target.window(zone)[1] + dt.timedelta(hours=7)
+    with mock.patch.object(records, "now_utc", lambda: when):
+        return _sim_run(web, store_url, out, target, resend=resend, specs=specs, when=when)
+
+
+def _sim_run(
+    web: Web,
+    store_url: str,
+    out: Path,
+    target: Week,
+    *,
+    resend: bool,
+    specs: Sequence[SourceSpec],
+    when: dt.datetime,
+) -> pipeline.WeekBuild:
+    store = open_store(store_url)
+    zone = ZoneInfo("UTC")
     start, end = target.window(zone)
     taxonomy = load_taxonomy()
     stages = pipeline.Stages(None, DirectionClassifier.from_taxonomy(taxonomy), taxonomy)
-    backfill = pipeline.backfill_since(store, target, specs, zone)
+    backfill = pipeline.backfill_since(store, target, specs, zone, now=when)
     with PoliteClient(
         transport=web.transport(), sleep=lambda s: None, max_retries=0, backoff_cap=0.0
     ) as client:
@@ -415,6 +435,7 @@ def sim_week(
             stages=stages,
             relevance_threshold=0.0,
             api_base=f"{HOST}/api/query",
+            now=when,
         )
     pipeline.publish_week(store, out, target, build, resend=resend)
     store.close()
@@ -519,12 +540,21 @@ def test_a_source_down_for_a_week_and_a_week_without_a_run_lose_no_paper(tmp_pat
     # caught up: the next week neither fetches them again as missed nor presents them again
     w50 = sim_week(web, url, out, "2026-W50")
     assert new_ids(w50) == [] and updates(w50) == {}
-    assert pipeline.backfill_since(open_store(url), Week.parse("2026-W51"), SIM_SPECS, ZoneInfo("UTC")) == {}
+    w51_run = at(12, 21, 7)
+    assert (
+        pipeline.backfill_since(
+            open_store(url), Week.parse("2026-W51"), SIM_SPECS, ZoneInfo("UTC"), now=w51_run
+        )
+        == {}
+    )
 
 
 def test_a_first_run_and_a_source_that_never_worked_do_not_backfill(tmp_path: Path) -> None:
     store = open_store(f"sqlite:///{tmp_path / 'store.sqlite'}")
-    assert pipeline.backfill_since(store, Week.parse("2026-W47"), SIM_SPECS, ZoneInfo("UTC")) == {}
+    assert (
+        pipeline.backfill_since(store, Week.parse("2026-W47"), SIM_SPECS, ZoneInfo("UTC"), now=at(11, 23, 7))
+        == {}
+    )
     assert pipeline.missed_weeks_note(store, Week.parse("2026-W47")) == []
 
 
@@ -559,7 +589,7 @@ def test_rerunning_a_sent_week_after_later_weeks_changes_nothing_and_loses_nothi
     (out / "2026-W46.md").unlink()  # the operator reruns W46, e.g. to restore its file
     store = open_store(url)
     ledger_before = weeks_sent(store)
-    again = sim_week(web, url, out, "2026-W46")
+    again = sim_week(web, url, out, "2026-W46", when=at(12, 1))
     assert again.frozen and (out / "2026-W46.md").read_bytes() == sent_w46
     assert again.markdown.encode() == sent_w46
     assert weeks_sent(store) == ledger_before
@@ -637,7 +667,7 @@ def test_a_refresh_of_a_mailed_week_mid_week_leaves_the_news_to_the_scheduled_ru
         Version(pdlt.versions[0].title, pdlt.versions[0].abstract + " Second edition.", at(11, 10)),
     )
     web.listing, web.listing_date = [("2106.10165", 2, "replace")], at(11, 11, 5)
-    refreshed = sim_week(web, url, out, "2026-W45")
+    refreshed = sim_week(web, url, out, "2026-W45", when=at(11, 11, 15))
     assert new_ids(refreshed) == ["2106.10165"] and refreshed.digest.posts == ()
     [sent] = load_history(store, ["arxiv:2106.10165"])["arxiv:2106.10165"]
     assert sent.version == 1  # the ledger still says what the readers got
@@ -692,7 +722,7 @@ def test_six_weeks_of_a_deployment_read_as_a_reader_expects(tmp_path: Path) -> N
 
     web.submit(pdlt)  # Tuesday; the operator refreshes W46 on Wednesday, then the schedule runs
     web.listing, web.listing_date = [(pdlt.arxiv_id, 1, "new")], at(11, 11, 5)
-    midweek = sim_week(web, url, out, "2026-W46")
+    midweek = sim_week(web, url, out, "2026-W46", when=at(11, 11, 15))
     assert new_ids(midweek) == ["2106.10165"]
     web.submit(recent)
     web.revise(
@@ -787,7 +817,7 @@ def test_six_weeks_of_a_deployment_read_as_a_reader_expects(tmp_path: Path) -> N
     assert "No digest was made for 2026-W48" in (out / "2026-W49.md").read_text(encoding="utf-8")
 
     # a rerun of W46 now is what was sent, and takes nothing from W51
-    assert sim_week(web, url, out, "2026-W46").markdown.encode() == sent_w46
+    assert sim_week(web, url, out, "2026-W46", when=at(12, 15)).markdown.encode() == sent_w46
     assert (out / "2026-W46.md").read_bytes() == sent_w46
     w51 = sim_week(web, url, out, "2026-W51")
     assert new_ids(w51) == [] and updates(w51) == {}
@@ -800,7 +830,8 @@ def test_catching_up_starts_where_the_missed_week_starts_in_the_readers_zone(tmp
     records.save_week_reports(store, "2026-W45", ok)
     records.save_week_reports(store, "2026-W46", failed)
     shanghai = ZoneInfo("Asia/Shanghai")  # Monday 00:00 there is Sunday 16:00 UTC
-    since = pipeline.backfill_since(store, Week.parse("2026-W47"), SIM_SPECS, shanghai)
+    w47_run = at(11, 23, 7)
+    since = pipeline.backfill_since(store, Week.parse("2026-W47"), SIM_SPECS, shanghai, now=w47_run)
     assert since == {"arxiv-week": dt.date(2026, 11, 8)}
     empty = pipeline.Collected("arxiv-week", (), ok[0])
     [warning] = pipeline.backfilled(empty, since["arxiv-week"], Week.parse("2026-W47")).report.warnings
@@ -812,7 +843,9 @@ def test_catching_up_starts_where_the_missed_week_starts_in_the_readers_zone(tmp
     records.save_week_reports(
         store, "2026-W46", [*failed, SourceReport("blog", "feed", error="[blog] HTTP 503")]
     )
-    assert set(pipeline.backfill_since(store, Week.parse("2026-W47"), SIM_SPECS, shanghai)) == {"arxiv-week"}
+    assert set(pipeline.backfill_since(store, Week.parse("2026-W47"), SIM_SPECS, shanghai, now=w47_run)) == {
+        "arxiv-week"
+    }
 
 
 REVISIONS_SPEC = SourceSpec(
@@ -959,8 +992,250 @@ def test_a_course_a_second_page_lists_later_stays_in_the_week_the_first_page_lis
     w48 = sim_week(web, url, out, "2026-W48", specs=NOTES_SPECS)
     assert resource_titles(w48) == ["Stats 385: Theories of Deep Learning"]
     web.notes["reading"] = [STATS385]
-    w49 = sim_week(web, url, out, "2026-W49", specs=NOTES_SPECS)
+    # a refresh of W49 while it is under way: W48 is not yet followed by a final digest
+    w49 = sim_week(web, url, out, "2026-W49", specs=NOTES_SPECS, when=at(12, 2))
     assert resource_titles(w49) == []  # the first page listed it a week before
     # W48 built again (its readers do not have it yet): the later sighting does not take it away
-    again = sim_week(web, url, out, "2026-W48", specs=NOTES_SPECS)
-    assert again.digest.resources == w48.digest.resources
+    again = sim_week(web, url, out, "2026-W48", specs=NOTES_SPECS, when=at(12, 2, 16))
+    assert not again.frozen and again.digest.resources == w48.digest.resources
+
+
+# --- the week rules together ----------------------------------------------------------------
+
+BOTH_API_SPECS = [*SIM_SPECS, REVISIONS_SPEC]
+
+
+def badges(build: pipeline.WeekBuild) -> dict[str, tuple[str, ...]]:
+    entries = [p for s in build.digest.sections for p in s.papers] + list(build.digest.updated)
+    return {p.paper.arxiv_id or p.paper.key: p.badges for p in entries}
+
+
+def test_a_refresh_of_the_week_under_way_before_the_scheduled_run_leaves_last_week_its_papers(
+    tmp_path: Path,
+) -> None:
+    url, out, web = f"sqlite:///{tmp_path / 'store.sqlite'}", tmp_path / "out", Web()
+    ntk, pdlt = sim_ntk(), sim_pdlt()
+    web.submit(ntk)
+    assert new_ids(sim_week(web, url, out, "2026-W45", specs=BOTH_API_SPECS)) == ["1806.07572"]
+    web.submit(pdlt)  # Tuesday of W46
+    web.revise(ntk.arxiv_id, Version(ntk.versions[0].title, abstract("the NTK, v2"), at(11, 12)))
+
+    # Monday 16 Nov, 06:00: the operator refreshes the week just begun, an hour before the
+    # scheduled run of W46; W46 has no run yet, and this partial digest must not take its papers
+    early = sim_week(web, url, out, "2026-W47", specs=BOTH_API_SPECS, when=at(11, 16, 6))
+    assert new_ids(early) == [] and updates(early) == {}
+    assert not any("No digest was made" in n for n in early.notes)
+    assert not any(w.startswith("also fetched") for r in early.digest.reports for w in r.warnings)
+
+    w46 = sim_week(web, url, out, "2026-W46", specs=BOTH_API_SPECS)
+    assert new_ids(w46) == ["2106.10165"]
+    assert updates(w46) == {"1806.07572": "updated to v2 (was v1 on 2026-W45)"}
+    w47 = sim_week(web, url, out, "2026-W47", specs=BOTH_API_SPECS)
+    assert new_ids(w47) == [] and updates(w47) == {}
+
+
+def test_a_catch_up_week_shows_a_missed_paper_once_as_new_at_its_latest_version(tmp_path: Path) -> None:
+    url, out, web = f"sqlite:///{tmp_path / 'store.sqlite'}", tmp_path / "out", Web()
+    ntk, pdlt, benign = sim_ntk(), sim_pdlt(), sim_benign()
+    web.submit(ntk)
+    sim_week(web, url, out, "2026-W45", specs=BOTH_API_SPECS)
+
+    # W46: the API is down all week (both queries); the RSS listing still shows one paper
+    benign.submitted = at(11, 11)
+    benign.versions[0] = Version(benign.versions[0].title, benign.versions[0].abstract, at(11, 11))
+    web.submit(pdlt)
+    web.submit(benign)
+    web.down = {"/api/query"}
+    web.listing, web.listing_date = [(benign.arxiv_id, 1, "new")], at(11, 13, 5)
+    w46 = sim_week(web, url, out, "2026-W46", specs=BOTH_API_SPECS)
+    assert new_ids(w46) == ["1906.11300"] and w46.counts["sources_failed"] == 3
+    web.down = set()
+
+    # W47: both papers of W46 get a v2; the catch-up brings the missed one at v2
+    web.revise(pdlt.arxiv_id, Version(pdlt.versions[0].title, abstract("effective theory, v2"), at(11, 18)))
+    web.revise(benign.arxiv_id, Version(benign.versions[0].title, abstract("benign, v2"), at(11, 19)))
+    web.listing, web.listing_date = [(benign.arxiv_id, 2, "replace")], at(11, 20, 5)
+    w47 = sim_week(web, url, out, "2026-W47", specs=BOTH_API_SPECS)
+    assert new_ids(w47) == ["2106.10165"]  # never sent: new (at v2), not "updated"
+    assert updates(w47) == {"1906.11300": "updated to v2 (was v1 on 2026-W46)"}
+    assert len(all_keys(w47)) == len(set(all_keys(w47)))
+    [entry] = [p for s in w47.digest.sections for p in s.papers]
+    assert entry.paper.version == 2
+    caught_up = {r.source_id for r in w47.digest.reports if any("2026-W46" in w for w in r.warnings)}
+    assert caught_up == {"arxiv-week", "arxiv-week-revisions"}
+
+    w48 = sim_week(web, url, out, "2026-W48", specs=BOTH_API_SPECS)
+    assert new_ids(w48) == [] and updates(w48) == {}
+
+
+class PartlyDownWeb(Web):
+    """A web where requests whose URL contains `down_query` answer 503 (one API query, not all)."""
+
+    down_query: str = ""
+
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        if self.down_query and self.down_query in str(request.url):
+            self.requests.append(str(request.url))
+            return httpx.Response(503, content=b"busy", headers={"content-type": "text/plain"})
+        return super().handler(request)
+
+
+def test_the_revisions_query_down_for_a_week_brings_its_revisions_the_week_after(tmp_path: Path) -> None:
+    url, out, web = f"sqlite:///{tmp_path / 'store.sqlite'}", tmp_path / "out", PartlyDownWeb()
+    ntk, benign, pdlt, chizat = sim_ntk(), sim_benign(), sim_pdlt(), sim_chizat()
+    web.submit(ntk)
+    web.submit(benign)
+    sim_week(web, url, out, "2026-W45", specs=BOTH_API_SPECS)
+    web.submit(pdlt)
+    sim_week(web, url, out, "2026-W46", specs=BOTH_API_SPECS)
+
+    # W47: the revisions query fails; the new-papers query works
+    web.down_query = "lastUpdatedDate"
+    web.submit(chizat)
+    web.revise(ntk.arxiv_id, Version(ntk.versions[0].title, abstract("the NTK, v2"), at(11, 17)))
+    retitled = "The Principles of Deep Learning Theory: An Effective Theory Approach"
+    web.revise(pdlt.arxiv_id, Version(retitled, pdlt.versions[0].abstract, at(11, 19)))
+    w47 = sim_week(web, url, out, "2026-W47", specs=BOTH_API_SPECS)
+    assert new_ids(w47) == ["2002.04486"] and updates(w47) == {}
+    web.down_query = ""
+
+    # W48: the revisions of W47 arrive, and a v3 of the NTK paper replaces its unseen v2
+    web.revise(ntk.arxiv_id, Version(ntk.versions[0].title, abstract("the NTK, v3"), at(11, 26)))
+    web.revise(benign.arxiv_id, Version(benign.versions[0].title, abstract("benign, v2"), at(11, 25)))
+    w48 = sim_week(web, url, out, "2026-W48", specs=BOTH_API_SPECS)
+    assert new_ids(w48) == []  # chizat came back through the catch-up: not new again
+    assert updates(w48) == {
+        "1806.07572": "updated to v3 (was v1 on 2026-W45)",
+        "1906.11300": "updated to v2 (was v1 on 2026-W45)",
+        "2106.10165": f'updated to v2 (was v1 on 2026-W46), retitled (was: "{pdlt.versions[0].title}")',
+    }
+    assert sim_week(web, url, out, "2026-W49", specs=BOTH_API_SPECS).digest.updated == ()
+
+
+def test_weeks_across_the_year_end_catch_up_on_2026_w53(tmp_path: Path) -> None:
+    url, out, web = f"sqlite:///{tmp_path / 'store.sqlite'}", tmp_path / "out", Web()
+    assert Week.parse("2026-W52").monday.isoformat() == "2026-12-21"
+    december = sim_paper(
+        "2612.10001", "Scaling limits of wide transformers", ("Ada Author",), at(12, 22), "width"
+    )
+    between = sim_paper(
+        "2612.20002", "Grokking as a phase transition", ("Bo Author",), at(12, 30), "grokking"
+    )
+    january = sim_paper(
+        "2701.00003",
+        "Sharpness and generalization revisited",
+        ("Cy Author",),
+        dt.datetime(2027, 1, 5, 12, tzinfo=dt.UTC),
+        "sharp minima",
+    )
+    web.submit(december)
+    w52 = sim_week(web, url, out, "2026-W52", specs=BOTH_API_SPECS)
+    assert new_ids(w52) == ["2612.10001"]
+    # 2026-W53 (28 Dec to 3 Jan): no run
+    web.submit(between)
+    web.revise(december.arxiv_id, Version(december.versions[0].title, abstract("width, v2"), at(12, 31)))
+    web.submit(january)
+    w01 = sim_week(web, url, out, "2027-W01", specs=BOTH_API_SPECS)
+    assert new_ids(w01) == ["2612.20002", "2701.00003"]
+    assert updates(w01) == {"2612.10001": "updated to v2 (was v1 on 2026-W52)"}
+    assert any("No digest was made for 2026-W53" in n for n in w01.notes)
+    assert any("submittedDate:%5B202612280000+TO+202701110000%5D" in u for u in web.requests)
+    # W52 rerun in January: readers have it and later weeks followed, so it stays as sent
+    again = sim_week(
+        web, url, out, "2026-W52", specs=BOTH_API_SPECS, when=dt.datetime(2027, 1, 12, tzinfo=dt.UTC)
+    )
+    assert again.frozen and again.markdown == w52.markdown
+
+
+def test_the_shipped_api_sources_give_one_entry_per_paper_with_the_right_badge(tmp_path: Path) -> None:
+    from dltheory_digest.config import load_sources
+
+    shipped = {s.id: s for s in load_sources(Path(__file__).resolve().parent.parent / "sources.yaml")}
+    specs = [
+        shipped[i].model_copy(update={"url": f"{HOST}/api/query", "politeness": SIM_SPECS[0].politeness})
+        for i in ("arxiv-week", "arxiv-week-revisions")
+    ]
+    url, out, web = f"sqlite:///{tmp_path / 'store.sqlite'}", tmp_path / "out", Web()
+    ntk, benign, pdlt = sim_ntk(), sim_benign(), sim_pdlt()
+    web.submit(ntk)
+    web.submit(benign)
+    w45 = sim_week(web, url, out, "2026-W45", specs=specs)
+    # each paper came back from both queries: one entry each, new
+    assert badges(w45) == {"1806.07572": ("new",), "1906.11300": ("new",)}
+    assert {s.source_id for p in w45.digest.sections[0].papers for s in p.sightings} <= {
+        "arxiv-week",
+        "arxiv-week-revisions",
+    }
+
+    web.submit(pdlt)  # new on Tuesday, revised on Thursday of the same week
+    web.revise(pdlt.arxiv_id, Version(pdlt.versions[0].title, abstract("effective theory, v2"), at(11, 12)))
+    web.revise(benign.arxiv_id, Version(benign.versions[0].title, abstract("benign, v2"), at(11, 11)))
+    w46 = sim_week(web, url, out, "2026-W46", specs=specs)
+    assert new_ids(w46) == ["2106.10165"]
+    assert updates(w46) == {"1906.11300": "updated to v2 (was v1 on 2026-W45)"}
+    assert badges(w46) == {"2106.10165": ("new", "updated v2"), "1906.11300": ("updated v2",)}
+    assert len(all_keys(w46)) == 2
+
+
+def test_a_sent_week_rerun_while_a_talk_and_a_post_were_added_passes_them_on_once(tmp_path: Path) -> None:
+    url, out, web = f"sqlite:///{tmp_path / 'store.sqlite'}", tmp_path / "out", Web()
+    specs = [*NOTES_SPECS, SIM_SPECS[2]]
+    web.notes["theory"], web.notes["reading"] = [STATS385], []
+    web.submit(sim_ntk())
+    sim_week(web, url, out, "2026-W45", specs=specs)
+    web.submit(sim_pdlt())
+    w46 = sim_week(web, url, out, "2026-W46", specs=specs)
+    sim_week(web, url, out, "2026-W47", specs=specs)
+
+    # Wednesday of W48: a talk on one page, the other page lists a course the first listed in
+    # W45, a blog post on a sent paper; the operator reruns W46
+    web.notes["theory"].append(video("Feature learning"))
+    web.notes["reading"] = [STATS385, CSC2541]
+    web.blog.append(
+        Post(
+            f"{HOST}/blog/2026/11/ntk/",
+            "Kernels at infinite width",
+            '<p>On <a href="https://arxiv.org/abs/1806.07572">the neural tangent kernel</a>.</p>',
+            at(11, 25),
+        )
+    )
+    again = sim_week(web, url, out, "2026-W46", specs=specs, when=at(11, 25, 9))
+    assert again.frozen and again.markdown == w46.markdown
+
+    w48 = sim_week(web, url, out, "2026-W48", specs=specs)
+    assert resource_titles(w48) == ["CSC2541: Neural Net Training Dynamics", "Feature learning lectures"]
+    assert updates(w48) == {"1806.07572": "newly discussed on A theory blog (en)"}
+    w49 = sim_week(web, url, out, "2026-W49", specs=specs)
+    assert resource_titles(w49) == [] and updates(w49) == {}
+
+
+def test_a_week_only_refreshed_while_under_way_and_then_skipped_loses_no_paper(tmp_path: Path) -> None:
+    url, out, web = f"sqlite:///{tmp_path / 'store.sqlite'}", tmp_path / "out", Web()
+    ntk, chizat, du = sim_ntk(), sim_chizat(), sim_du()
+    web.submit(ntk)
+    sim_week(web, url, out, "2026-W45", specs=BOTH_API_SPECS)
+    sim_week(web, url, out, "2026-W46", specs=BOTH_API_SPECS)
+
+    # Wednesday of W47 the operator refreshes the week under way (a partial digest, held back
+    # from readers); a paper follows on Friday; on Monday the host is down: W47 never goes out
+    web.submit(chizat)
+    partial = sim_week(web, url, out, "2026-W47", specs=BOTH_API_SPECS, when=at(11, 18, 15))
+    assert new_ids(partial) == ["2002.04486"]
+    du.submitted = at(11, 20)
+    du.versions[0] = Version(du.versions[0].title, du.versions[0].abstract, at(11, 20))
+    web.submit(du)
+
+    # the next digest has both: the one the partial digest showed, the one fetched since
+    w48 = sim_week(web, url, out, "2026-W48", specs=BOTH_API_SPECS)
+    assert new_ids(w48) == ["1810.02054", "2002.04486"] and updates(w48) == {}
+    assert any("No digest was made for 2026-W47 (only a partial refresh)" in n for n in w48.notes)
+    assert "2026-W47" in (out / "2026-W48.md").read_text(encoding="utf-8")
+    assert any("2026-11-16" in w for r in w48.digest.reports for w in r.warnings)
+    # the ledger says W48 showed them, so they are not new again
+    sent = load_history(open_store(url), ["arxiv:2002.04486"])["arxiv:2002.04486"]
+    assert "2026-W48" in {e.week for e in sent}
+    assert (
+        sim_week(web, url, out, "2026-W48", specs=BOTH_API_SPECS, when=at(11, 30, 9)).markdown == w48.markdown
+    )
+    w49 = sim_week(web, url, out, "2026-W49", specs=BOTH_API_SPECS)
+    assert new_ids(w49) == [] and updates(w49) == {} and w49.notes == ()

@@ -456,6 +456,7 @@ class StoredDigest:
     paper_keys: tuple[str, ...]
     created_at: dt.datetime
     data: str | None = None  # the Digest as JSON (digest.digest_to_json)
+    published: bool = True  # False for a dry run's digest: mailed to no one, recorded nowhere
 
 
 def save_digest(
@@ -482,6 +483,14 @@ def save_digest(
         "created_at": now_utc(),
     }
     with store.begin() as conn:
+        if not published:
+            kept = conn.execute(
+                select(digests.c.published).where(digests.c.week == week, digests.c.edition == edition)
+            ).first()
+            if kept is not None and kept.published is not False:
+                # a dry run after the week was published leaves the store's record of what went
+                # out (the file in outputs/ is the dry run's to show)
+                return
         upsert(conn, digests, [row], ["week", "edition"])
 
 
@@ -502,6 +511,7 @@ def get_digest(store: Store, week: str, edition: str = "default") -> StoredDiges
         paper_keys=tuple(row["paper_keys"] or ()),
         created_at=_utc(row["created_at"]),  # type: ignore[arg-type]
         data=row["data"],
+        published=row["published"] is not False,  # NULL: a row from before the column
     )
 
 

@@ -232,3 +232,9 @@ def test_a_dry_runs_digest_is_never_final(store: Store, monkeypatch: pytest.Monk
     assert records.latest_final_digest_week(store) == "2026-W46"
     save_digest(store, week="2026-W47", markdown="# W47\n", path=None, paper_keys=[], reports=[])
     assert records.latest_final_digest_week(store) == "2026-W47"
+    # a dry run after it leaves the published record alone
+    save_digest(
+        store, week="2026-W47", markdown="# dry\n", path=None, paper_keys=[], reports=[], published=False
+    )
+    kept = get_digest(store, "2026-W47")
+    assert kept is not None and kept.published and kept.markdown == "# W47\n"
