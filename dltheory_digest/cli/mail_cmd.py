@@ -158,7 +158,9 @@ def send(
         raise typer.Exit(code=1)
     # as in `run`: mailed now, a reader would get part of the week and then be skipped; a dry run
     # applies the same rule, so it shows what `send` would do
-    reason = pipeline.readers_held_back(settings, parsed_week)
+    reason = pipeline.readers_held_back(settings, parsed_week) or _stored_digest_problem(
+        settings, parsed_week
+    )
     recipients, kept_back = pipeline.split_recipients(settings, recipients, reason)
     languages = {r.email.lower(): r.language for r in settings.readers}
     held_back = [
@@ -241,6 +243,27 @@ def send(
         )
     if kept_back or any(not r.ok for r in results):
         raise typer.Exit(code=1)
+
+
+def _stored_digest_problem(settings: Settings, week: Week) -> str | None:
+    """Why the week's stored digest must not go to the readers: a dry run's (the sent-ledger has
+    none of it, so the next week would show its papers as new again), or one made while the week
+    was under way (the readers would get part of the week, then be skipped for the whole)."""
+    from dltheory_digest.store import get_digest
+
+    store = open_checked_store(settings)
+    try:
+        stored = get_digest(store, str(week))
+    finally:
+        store.close()
+    run = f"run `dltheory-digest run --week {week}`, which records what readers get, and send again"
+    if stored is None:
+        return None
+    if not stored.published:
+        return f"the stored digest of {week} is a dry run's, recorded nowhere: {run}"
+    if stored.created_at < week.window(settings.zone)[1]:
+        return f"the stored digest of {week} was made while the week was under way: {run}"
+    return None
 
 
 @app.command()

@@ -28,9 +28,11 @@ def week_is_over(monkeypatch: pytest.MonkeyPatch) -> None:
     import datetime as dt
 
     from dltheory_digest import weeks
+    from dltheory_digest.store import records
 
     after = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
     monkeypatch.setattr(weeks, "_now", lambda now=None: now or after)
+    monkeypatch.setattr(records, "now_utc", lambda: after)  # digests stored after the week
 
 
 @pytest.fixture
@@ -350,3 +352,30 @@ def test_the_markdown_fallback_skips_a_reader_who_has_the_week_and_resends_with_
     assert resent.exit_code == 0, resent.output
     ids = [m["Message-ID"] for m in smtp_env.to("ada@example.org")]
     assert len(ids) == 2 and ids[0] != ids[1] and ids[1].endswith(".1@example.org>")
+
+
+def test_a_dry_run_or_partial_digest_is_not_sent_to_the_readers(
+    smtp_env: Mailbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import datetime as dt
+
+    from dltheory_digest.store import records
+
+    # a digest made on Sunday of its week (a refresh while it was under way), sent on Tuesday
+    monkeypatch.setattr(records, "now_utc", lambda: dt.datetime(2026, 11, 22, 12, tzinfo=dt.UTC))
+    stored_week()
+    partial = runner.invoke(app, ["send", "--week", WEEK])
+    assert partial.exit_code == 1 and smtp_env.received == []
+    assert f"was made while the week was under way: run `dltheory-digest run --week {WEEK}`" in partial.output
+    # a dry run's digest (on a store with no other), mailed, would be recorded nowhere
+    monkeypatch.setattr(records, "now_utc", lambda: dt.datetime(2026, 11, 24, tzinfo=dt.UTC))
+    store = open_store(load_settings().resolved_store_url)
+    with store.begin() as conn:
+        conn.exec_driver_sql("DELETE FROM digests")
+    save_digest(store, week=WEEK, markdown="# dry\n", path=None, paper_keys=[], reports=[], published=False)
+    store.close()
+    dry = runner.invoke(app, ["send", "--week", WEEK])
+    assert dry.exit_code == 1 and "is a dry run's, recorded nowhere" in dry.output
+    assert smtp_env.received == []
+    # an address that is not a reader may still be shown it
+    assert runner.invoke(app, ["send", "--week", WEEK, "--to", "lin@example.org"]).exit_code == 0
