@@ -22,7 +22,7 @@ from dltheory_digest.cli.checks import (
     quiet_prefect_defaults,
     warn_misspelled_variables,
 )
-from dltheory_digest.cli.run_cmd import exit_on_failures, print_summary, run_flow
+from dltheory_digest.cli.run_cmd import exit_on_failures, print_summary, run_flow, stopping_on_signals
 from dltheory_digest.errors import ConfigError
 
 
@@ -63,7 +63,8 @@ def serve() -> None:
         console.print(f"             or: dltheory-digest refresh --deployment --week {week}")
     else:  # the temporary server listens on a random port that no other command can find
         console.print(f"refresh a week here, without the server: dltheory-digest refresh --week {week}")
-    serve_deployments(settings)
+    with stopping_on_signals("stopped serving{held}"):
+        serve_deployments(settings)
 
 
 @app.command()

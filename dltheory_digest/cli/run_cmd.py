@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import os
+import signal
 import tempfile
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -110,6 +115,47 @@ def _without_id(source_id: str, message: str) -> str:
     return message.removeprefix(f"[{source_id}] ")
 
 
+RUN_STOPPED = "the run stopped{held}; run it again to finish the week"
+
+
+def stop_now(
+    signum: int, frame: Any = None, *, exit: Callable[[int], Any] = os._exit, stopped: str = RUN_STOPPED
+) -> None:
+    """Ctrl-C reaches Prefect's temporary server too (one process group), and the flow would
+    then wait on a dead API for ever: stop at once instead. The week locks this process holds
+    are released (the week is not blocked for hours) and the temporary server is stopped."""
+    from dltheory_digest.store.locks import release_held_locks
+
+    released = release_held_locks()
+    try:
+        from prefect.server.api.server import SubprocessASGIServer
+
+        for server in list(SubprocessASGIServer._instances.values()):
+            server.stop()
+    except Exception:  # a server already gone, or Prefect's internals moved
+        pass
+    held = (
+        f"; released the lock of {', '.join(n.removeprefix('week-') for n in released)}" if released else ""
+    )
+    err_console.print(f"interrupted: {stopped.format(held=held)}", highlight=False)
+    exit(128 + signum)
+
+
+@contextmanager
+def stopping_on_signals(stopped: str = RUN_STOPPED) -> Iterator[None]:
+    """`stop_now` on SIGINT and SIGTERM while the body runs (only in the main thread)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    on_signal = functools.partial(stop_now, stopped=stopped)
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
 def run_flow(**params: Any) -> dict[str, Any]:
     quiet_prefect_defaults()
     from sqlalchemy.exc import SQLAlchemyError
@@ -118,7 +164,8 @@ def run_flow(**params: Any) -> dict[str, Any]:
     from flows.weekly_digest import weekly_digest
 
     try:
-        result: dict[str, Any] = weekly_digest(**params)
+        with stopping_on_signals():
+            result: dict[str, Any] = weekly_digest(**params)
     except ConfigError as exc:
         raise fail_config(exc) from None
     except StoreError as exc:  # checked before the run; this is one that went wrong during it

@@ -22,6 +22,24 @@ class LockTimeout(TimeoutError):
     pass
 
 
+# The week locks this process holds, so an interrupted command can release them on its way out
+# (`release_held_locks`) instead of leaving its week blocked until the lock expires.
+_HELD: dict[tuple[int, str], tuple[Store, str, str]] = {}
+
+
+def release_held_locks() -> list[str]:
+    """Release every week lock this process holds (best effort); the names released."""
+    released = []
+    for store, name, holder in list(_HELD.values()):
+        try:
+            release_lock(store, name, holder)
+            released.append(name)
+        except Exception:  # on the way out: the lock still expires in time
+            continue
+    _HELD.clear()
+    return released
+
+
 def try_lock(store: Store, name: str, holder: str, ttl: dt.timedelta) -> bool:
     """Take `name` if free or expired; True when `holder` now has it."""
     now = dt.datetime.now(dt.UTC)
@@ -74,9 +92,11 @@ def week_lock(
             on_wait(lock_holder(store, name))
             told = True
         sleep(poll)
+    _HELD[(id(store), name)] = (store, name, holder)
     try:
         yield
     finally:
+        _HELD.pop((id(store), name), None)
         release_lock(store, name, holder)
 
 

@@ -144,3 +144,21 @@ def test_the_run_summary_shows_server_text_as_written(monkeypatch: pytest.Monkey
     text = _summary_text(monkeypatch, 200, reports)
     assert "error: bad entry <id>[/red][bold]x</id>" in text
     assert "warning: feed is not well-formed (+1 more)" in text
+
+
+def test_ctrl_c_stops_the_run_at_once_and_frees_its_week(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import signal
+
+    from dltheory_digest.cli import run_cmd
+    from dltheory_digest.store import open_store
+    from dltheory_digest.store.locks import lock_holder, week_lock
+
+    store = open_store(f"sqlite:///{tmp_path / 'store.sqlite'}")
+    codes: list[int] = []
+    with week_lock(store, "2026-W47", "run-a"):
+        run_cmd.stop_now(signal.SIGINT, exit=codes.append)
+        assert lock_holder(store, "week-2026-W47") is None
+    assert codes == [130]
+    assert "interrupted: the run stopped; released the lock of 2026-W47" in capsys.readouterr().err

@@ -4,7 +4,7 @@ import threading
 import time
 
 from dltheory_digest.store import Store
-from dltheory_digest.store.locks import StoreLimiter, lock_holder, try_lock, week_lock
+from dltheory_digest.store.locks import StoreLimiter, lock_holder, release_held_locks, try_lock, week_lock
 
 
 def test_second_run_of_a_week_waits_for_the_first(store: Store) -> None:
@@ -58,3 +58,12 @@ def test_store_limiter_spaces_reservations_across_clients(store: Store) -> None:
     now[0] = 2000.0  # after a quiet spell the next request may go at once
     assert limiters[0].reserve("arxiv", 3.0) == 2000.0
     assert limiters[1].reserve("other-host", 1.0) == 2000.0
+
+
+def test_an_interrupted_process_releases_the_week_locks_it_holds(store: Store) -> None:
+    with week_lock(store, "2026-W47", "run-a"):
+        assert lock_holder(store, "week-2026-W47") == "run-a"
+        # what the CLI's signal handler calls before it exits
+        assert release_held_locks() == ["week-2026-W47"]
+        assert lock_holder(store, "week-2026-W47") is None
+    assert release_held_locks() == []  # nothing left once the body ended
