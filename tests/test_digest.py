@@ -840,7 +840,7 @@ def test_translated_edition_keeps_english_titles() -> None:
     assert "**标题:** 神经正切核：收敛与泛化" in markdown
     assert "由英文机器翻译，模型 argos en→zh 1.9" in markdown
     assert "`更新 v3`" in markdown
-    assert dg.subject_for(digest, edition) == "深度学习理论周报 2026-W47：4 篇论文"
+    assert dg.subject_for(digest, edition) == "深度学习理论周报 2026-W47：4 篇论文，1 篇更新"
     # one-line entries (Updated, the appendix, a shortened email) show the translation too
     assert (
         "- [The Principles of Deep Learning Theory](https://arxiv.org/abs/2106.10165)"
@@ -1137,7 +1137,10 @@ def test_a_bare_title_is_an_unconfirmed_mention_not_a_paper() -> None:
         " · **1** unconfirmed mention  \n"
     ) in markdown
     assert dg.subject_for(digest) == "DL theory digest 2026-W47: 1 paper"
-    assert dg.subject_for(sample_digest()) == "DL theory digest 2026-W47: 4 papers"
+    assert dg.subject_for(sample_digest()) == "DL theory digest 2026-W47: 4 papers, 1 updated"
+    # a week of updates and talks only does not read as empty
+    quiet = dataclasses.replace(sample_digest(), counts=(("papers", 0), ("updated", 2), ("resources", 1)))
+    assert dg.subject_for(quiet) == "DL theory digest 2026-W47: 0 papers, 2 updated, 1 talk or course"
     # a reader's edition filters the mentions like papers
     strict = dg.filter_for_reader(digest, Reader(email="a@example.org", keywords=("kernel",)))
     assert strict.unconfirmed == () and dict(strict.counts)["unconfirmed"] == 0

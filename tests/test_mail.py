@@ -149,7 +149,7 @@ def test_both_parts_arrive_with_the_right_headers(mailbox: tuple[Mailbox, int], 
     assert message.get_content_type() == "multipart/alternative"
     assert [p.get_content_type() for p in message.iter_parts()] == ["text/plain", "text/html"]
     assert all(p.get_content_charset() == "utf-8" for p in message.iter_parts())
-    assert message["Subject"] == "DL theory digest 2026-W47: 4 papers" == result.subject
+    assert message["Subject"] == "DL theory digest 2026-W47: 4 papers, 1 updated" == result.subject
     assert message["To"] == "ada@example.org"
     assert message["From"].addresses[0].addr_spec == "digest@example.org"
     assert message["Message-ID"] == result.message_id
@@ -178,7 +178,7 @@ def test_chinese_and_arabic_editions_decode_equal(mailbox: tuple[Mailbox, int], 
     assert [r.language for r in results] == ["zh", "ar"]
     [zh] = box.to("li@example.org")
     [ar] = box.to("amal@example.org")
-    assert zh["Subject"] == "深度学习理论周报 2026-W47：4 篇论文" == results[0].subject
+    assert zh["Subject"] == "深度学习理论周报 2026-W47：4 篇论文，1 篇更新" == results[0].subject
     assert ar["Subject"] == results[1].subject and ar["Subject"].startswith("موجز نظرية التعلم العميق")
     assert "=?utf-8?" in box.received[0].raw.decode("ascii").lower()  # RFC 2047 on the wire, 7-bit clean
     assert zh["Content-Language"] == "zh" and ar["Content-Language"] == "ar"
@@ -935,7 +935,7 @@ def test_implicit_ssl(tmp_path: Path, store: Any) -> None:
     finally:
         controller.stop()
     assert result.status == "sent"
-    assert handler.received[0].message["Subject"] == "DL theory digest 2026-W47: 4 papers"
+    assert handler.received[0].message["Subject"] == "DL theory digest 2026-W47: 4 papers, 1 updated"
 
 
 # --- settings and ids -----------------------------------------------------------------------------

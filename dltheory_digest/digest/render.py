@@ -251,9 +251,15 @@ def _counted(labels: Mapping[str, str], key: str, count: int) -> str:
 
 
 def subject_for(digest: Digest, edition: Edition = ENGLISH) -> str:
-    papers = dict(digest.counts).get("papers", 0)
-    template = _counted(edition.labels, "subject", papers)
-    return template.format(week=edition.ltr(digest.week), papers=papers)
+    """The mail's subject: the week and its new papers, then what else it brings (updated papers,
+    talks and courses), so a week without new papers does not read as empty."""
+    counts = dict(digest.counts)
+    papers = counts.get("papers", 0)
+    subject = _counted(edition.labels, "subject", papers).format(week=edition.ltr(digest.week), papers=papers)
+    for key, label in (("updated", "subject_updated"), ("resources", "subject_talks")):
+        if counts.get(key):
+            subject += _counted(edition.labels, label, counts[key]).format(n=counts[key])
+    return subject
 
 
 # The reasons identity.update_reason writes, part by part ("; " joins them): an edition words

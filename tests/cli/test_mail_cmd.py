@@ -116,7 +116,7 @@ def test_send_to_an_address_that_is_not_configured(smtp_env: Mailbox) -> None:
     result = runner.invoke(app, ["send", "--week", WEEK, "--to", "guest@example.org"])
     assert result.exit_code == 0, result.output
     [message] = smtp_env.to("guest@example.org")
-    assert message["Subject"] == "DL theory digest 2026-W47: 4 papers"
+    assert message["Subject"] == "DL theory digest 2026-W47: 4 papers, 1 updated"
 
 
 def test_to_takes_a_comma_separated_list_as_well_as_repeats(smtp_env: Mailbox) -> None:
