@@ -364,6 +364,9 @@ class Digest:
     counts: tuple[tuple[str, int], ...] = field(default=())
     directions: tuple[tuple[str, str], ...] = ()  # (id, name) of every direction of the taxonomy
     unmatched_filters: ReaderFilters | None = None  # a personal edition whose filters matched nothing
+    # (source id, display name) of every source read: a filtered edition names the sources
+    # it has no item of too
+    source_names: tuple[tuple[str, str], ...] = ()
 
 
 # How a run note opens says what kind it is. The note itself is written for the operator (with

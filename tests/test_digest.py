@@ -1881,3 +1881,15 @@ def test_update_reasons_are_worded_by_the_editions_labels_not_by_a_model() -> No
     # a reason of another shape is still translated as a whole
     other = dataclasses.replace(base.updated[0], reason="new version v3")
     assert "new version v3" in dg.translatable_texts(dataclasses.replace(base, updated=(other,)))
+
+
+def test_a_filtered_edition_names_every_source_read_by_its_name() -> None:
+    inputs = sample_inputs()
+    inputs["source_names"] = {**inputs["source_names"], "zhihu": "知乎专栏", "shamra": "Shamra Academia"}
+    digest = dg.build_digest(**inputs)
+    # a reader whose keywords keep no Zhihu paper still sees that Zhihu was read, by name
+    narrow = dg.filter_for_reader(digest, Reader(email="a@example.org", keywords=("double descent",)))
+    mail_text = dg.render_markdown(narrow, for_reader=True)
+    assert "知乎专栏" in mail_text and "Shamra Academia" in mail_text
+    assert "| zhihu" not in mail_text and " zhihu " not in mail_text
+    assert dg.digest_from_json(dg.digest_to_json(digest)) == digest

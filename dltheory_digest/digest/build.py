@@ -590,6 +590,7 @@ def build_digest(
         models=tuple(sorted(set(models))),
         counts=counts,
         directions=tuple(directions),
+        source_names=tuple(sorted((source_names or {}).items())),
     )
 
 

@@ -439,7 +439,8 @@ class _Renderer:
         self.for_reader = for_reader
         self.labels = edition.labels
         self.direction_names = dict(digest.directions)
-        self.names = {s.source_id: s.source_name for e in all_entries(digest) for s in e.sightings}
+        self.names = dict(digest.source_names)
+        self.names |= {s.source_id: s.source_name for e in all_entries(digest) for s in e.sightings}
         for post in digest.posts:
             self.names.setdefault(post.source_id, post.source_id)
         for resource in (*digest.resources, *digest.resource_backlog):
