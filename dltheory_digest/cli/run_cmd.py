@@ -118,15 +118,8 @@ def _without_id(source_id: str, message: str) -> str:
 RUN_STOPPED = "the run stopped{held}; run it again to finish the week"
 
 
-def stop_now(
-    signum: int, frame: Any = None, *, exit: Callable[[int], Any] = os._exit, stopped: str = RUN_STOPPED
-) -> None:
-    """Ctrl-C reaches Prefect's temporary server too (one process group), and the flow would
-    then wait on a dead API for ever: stop at once instead. The week locks this process holds
-    are released (the week is not blocked for hours) and the temporary server is stopped."""
-    from dltheory_digest.store.locks import release_held_locks
-
-    released = release_held_locks()
+def stop_temporary_servers() -> None:
+    """Stop the temporary Prefect servers this process started (each would outlive an os._exit)."""
     try:
         from prefect.server.api.server import SubprocessASGIServer
 
@@ -134,6 +127,23 @@ def stop_now(
             server.stop()
     except Exception:  # a server already gone, or Prefect's internals moved
         pass
+
+
+def stop_now(
+    signum: int,
+    frame: Any = None,
+    *,
+    exit: Callable[[int], Any] = os._exit,
+    stop_servers: Callable[[], None] = stop_temporary_servers,
+    stopped: str = RUN_STOPPED,
+) -> None:
+    """Ctrl-C reaches Prefect's temporary server too (one process group), and the flow would
+    then wait on a dead API for ever: stop at once instead. The week locks this process holds
+    are released (the week is not blocked for hours) and the temporary server is stopped."""
+    from dltheory_digest.store.locks import release_held_locks
+
+    released = release_held_locks()
+    stop_servers()
     held = (
         f"; released the lock of {', '.join(n.removeprefix('week-') for n in released)}" if released else ""
     )

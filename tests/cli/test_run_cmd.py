@@ -157,8 +157,9 @@ def test_ctrl_c_stops_the_run_at_once_and_frees_its_week(
 
     store = open_store(f"sqlite:///{tmp_path / 'store.sqlite'}")
     codes: list[int] = []
+    stopped: list[str] = []  # the test session's Prefect server must live on
     with week_lock(store, "2026-W47", "run-a"):
-        run_cmd.stop_now(signal.SIGINT, exit=codes.append)
+        run_cmd.stop_now(signal.SIGINT, exit=codes.append, stop_servers=lambda: stopped.append("servers"))
         assert lock_holder(store, "week-2026-W47") is None
-    assert codes == [130]
+    assert codes == [130] and stopped == ["servers"]
     assert "interrupted: the run stopped; released the lock of 2026-W47" in capsys.readouterr().err
