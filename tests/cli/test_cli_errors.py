@@ -434,50 +434,47 @@ def test_a_store_of_a_newer_version_is_refused_before_the_run(
     assert flow_calls == []
 
 
-def test_a_store_error_during_the_run_is_one_line_and_exit_1(
-    workdir: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import sys
-    import types
-
+def _store_error() -> Exception:
     from dltheory_digest.errors import StoreError
 
-    def locked(**params: Any) -> dict[str, Any]:
-        raise StoreError("the store x.sqlite: locked by another process for over 30 s (another run?)")
-
-    # a stand-in flow module: importing the real one inside the runner upsets Prefect's logging
-    flow_module = types.ModuleType("flows.weekly_digest")
-    flow_module.weekly_digest = locked  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "flows.weekly_digest", flow_module)
-    result = runner.invoke(app, ["run", "--dry-run"])
-    assert result.exit_code == 1 and "Traceback" not in result.output
-    assert result.stderr.strip() == (
-        "store error: the store x.sqlite: locked by another process for over 30 s (another run?)"
-    )
+    return StoreError("the store x.sqlite: locked by another process for over 30 s (another run?)")
 
 
-def test_a_database_error_in_the_middle_of_the_run_is_one_line_and_exit_1(
-    workdir: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _database_error() -> Exception:
     import sqlite3
-    import sys
-    import types
 
     from sqlalchemy.exc import OperationalError
 
-    def locked(**params: Any) -> dict[str, Any]:
-        raise OperationalError(
-            "INSERT INTO week_items ...", {}, sqlite3.OperationalError("database is locked")
-        )
+    return OperationalError("INSERT INTO week_items ...", {}, sqlite3.OperationalError("database is locked"))
 
+
+@pytest.mark.parametrize(
+    ("error", "message"),
+    [
+        # the store's own error, and a driver's error from a write in the middle of the run
+        (
+            _store_error,
+            "store error: the store x.sqlite: locked by another process for over 30 s (another run?)",
+        ),
+        (_database_error, "store error: the store: locked by another process for over 30 s (another run?)"),
+    ],
+)
+def test_a_store_error_during_the_run_is_one_line_and_exit_1(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch, error: Any, message: str
+) -> None:
+    import sys
+    import types
+
+    def failing(**params: Any) -> dict[str, Any]:
+        raise error()
+
+    # a stand-in flow module: importing the real one inside the runner upsets Prefect's logging
     flow_module = types.ModuleType("flows.weekly_digest")
-    flow_module.weekly_digest = locked  # type: ignore[attr-defined]
+    flow_module.weekly_digest = failing  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "flows.weekly_digest", flow_module)
     result = runner.invoke(app, ["run", "--dry-run"])
     assert result.exit_code == 1 and "Traceback" not in result.output
-    assert result.stderr.strip() == (
-        "store error: the store: locked by another process for over 30 s (another run?)"
-    )
+    assert result.stderr.strip() == message
 
 
 def test_a_misspelled_variable_is_a_warning_and_the_run_goes_on(
