@@ -457,6 +457,7 @@ class StoredDigest:
     created_at: dt.datetime
     data: str | None = None  # the Digest as JSON (digest.digest_to_json)
     published: bool = True  # False for a dry run's digest: mailed to no one, recorded nowhere
+    window_end: dt.datetime | None = None  # when its week ended in the run's zone (None: unknown)
 
 
 def save_digest(
@@ -470,6 +471,7 @@ def save_digest(
     edition: str = "default",
     data: str | None = None,
     published: bool = True,
+    window_end: dt.datetime | None = None,
 ) -> None:
     row = {
         "week": week,
@@ -480,6 +482,7 @@ def save_digest(
         "report": [_report_to_json(r) for r in reports],
         "data": data,
         "published": published,
+        "window_end": _utc(window_end),
         "created_at": now_utc(),
     }
     with store.begin() as conn:
@@ -512,13 +515,15 @@ def get_digest(store: Store, week: str, edition: str = "default") -> StoredDiges
         created_at=_utc(row["created_at"]),  # type: ignore[arg-type]
         data=row["data"],
         published=row["published"] is not False,  # NULL: a row from before the column
+        window_end=_utc(row["window_end"]),
     )
 
 
 # --- cursors ------------------------------------------------------------------------------
 
 
-# The earliest a week ends anywhere: Monday 00:00 at UTC+14 is Sunday 10:00 UTC.
+# The earliest a week ends anywhere (Monday 00:00 at UTC+14 is Sunday 10:00 UTC): the end
+# assumed for a row that does not record its own.
 _EARLIEST_WEEK_END = dt.timedelta(days=7) - dt.timedelta(hours=14)
 
 
@@ -529,17 +534,23 @@ def latest_final_digest_week(store: Store) -> str | None:
     anything about the weeks before it."""
     with store.begin() as conn:
         rows = conn.execute(
-            select(digests.c.week, digests.c.created_at).where(
+            select(digests.c.week, digests.c.created_at, digests.c.window_end).where(
                 digests.c.edition == "default", or_(digests.c.published.is_(None), digests.c.published)
             )
         ).all()
-    final = [
-        row.week
-        for row in rows
-        if (written := _utc(row.created_at)) is not None
-        and written >= _week_start(row.week) + _EARLIEST_WEEK_END
-    ]
+    final = [row.week for row in rows if _written_after_week(row.week, row.created_at, row.window_end)]
     return max(final, default=None)
+
+
+def is_final(stored: StoredDigest) -> bool:
+    """Whether a stored digest was written after its week ended (else it is a refresh made
+    while the week was under way: partial, and held back from readers)."""
+    return _written_after_week(stored.week, stored.created_at, stored.window_end)
+
+
+def _written_after_week(week: str, created_at: dt.datetime | None, window_end: dt.datetime | None) -> bool:
+    written = _utc(created_at)
+    return written is not None and written >= (_utc(window_end) or _week_start(week) + _EARLIEST_WEEK_END)
 
 
 def _week_start(week: str) -> dt.datetime:

@@ -113,6 +113,9 @@ digests = Table(
     Column("data", Text, nullable=True),  # the whole Digest as JSON: per-reader editions are built from it
     # False for a dry run's digest (nothing mailed or recorded); NULL in rows older than the column
     Column("published", Boolean, nullable=True),
+    # when the week ended in the run's zone (NULL in rows without digest data older than the
+    # column): a digest written after it is final, one written before is a mid-week refresh
+    Column("window_end", DateTime(timezone=True), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 

@@ -14,7 +14,7 @@ from dltheory_digest.identity.novelty import LedgerEntry
 from dltheory_digest.store import Store, head_revision, open_store, upsert
 from dltheory_digest.store.db import _alembic_config
 from dltheory_digest.store.ledger import load_history, record_week
-from dltheory_digest.store.schema import cursors, papers, sent_ledger, translations
+from dltheory_digest.store.schema import cursors, digests, papers, sent_ledger, translations
 
 
 def test_new_store_is_at_the_latest_revision(store: Store) -> None:
@@ -266,3 +266,36 @@ def test_the_sent_ledger_title_can_be_downgraded_keeping_the_rows(store_url: str
             ).all() == [("arxiv:2106.10165", 1)]
     finally:
         store.close()
+
+
+def test_digests_gain_their_week_end_from_the_json_they_keep(store_url: str) -> None:
+    """0006 fills `window_end` of older rows from their digest JSON; a row without one (or with
+    JSON that has none) stays NULL and is judged as before."""
+    old = open_store(store_url, migrate_to="0005")
+    stamp = dt.datetime(2026, 11, 23, 7, tzinfo=dt.UTC)
+    base = {"markdown": "# W\n", "path": None, "paper_keys": [], "report": [], "created_at": stamp}
+    with old.begin() as conn:
+        conn.execute(
+            insert(digests),
+            [
+                {
+                    **base,
+                    "week": "2026-W47",
+                    "edition": "default",
+                    "published": True,
+                    "data": '{"week": "2026-W47", "window_end": "2026-11-23T00:00:00-08:00"}',
+                },
+                {**base, "week": "2026-W46", "edition": "default", "published": None, "data": None},
+                {**base, "week": "2026-W45", "edition": "default", "published": True, "data": "{}"},
+            ],
+        )
+    old.close()
+
+    upgraded = open_store(store_url)
+    try:
+        with upgraded.begin() as conn:
+            ends = dict(conn.execute(select(digests.c.week, digests.c.window_end)).all())
+        assert ends["2026-W46"] is None and ends["2026-W45"] is None
+        assert ends["2026-W47"].replace(tzinfo=dt.UTC) == dt.datetime(2026, 11, 23, 8, tzinfo=dt.UTC)
+    finally:
+        upgraded.close()

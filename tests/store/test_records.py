@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -218,6 +219,31 @@ def test_only_a_digest_written_after_its_week_ended_is_final(
     # weeks compare across a year's end
     written_at("2027-W01", dt.datetime(2027, 1, 11, 7, tzinfo=dt.UTC))
     assert records.latest_final_digest_week(store) == "2027-W01"
+
+
+def test_a_digest_is_final_once_its_week_ended_in_the_runs_zone(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The row's own week end decides: at 15:00 UTC on Sunday a Los Angeles week is still under
+    way (a refresh then is partial), a Tokyo one has ended. Without a recorded end, the earliest
+    a week ends anywhere (Sunday 10:00 UTC) is assumed, as for rows older than the column."""
+    from dltheory_digest.store import records
+
+    sunday_afternoon = dt.datetime(2026, 11, 22, 15, 30, tzinfo=dt.UTC)
+    monkeypatch.setattr(records, "now_utc", lambda: sunday_afternoon)
+
+    def written(week: str, zone: str | None) -> None:
+        end = dt.datetime(2026, 11, 23, tzinfo=ZoneInfo(zone)) if zone else None
+        save_digest(store, week=week, markdown="#\n", path=None, paper_keys=[], reports=[], window_end=end)
+
+    written("2026-W47", "America/Los_Angeles")
+    assert records.latest_final_digest_week(store) is None
+    stored = get_digest(store, "2026-W47")
+    assert stored is not None and stored.window_end == dt.datetime(2026, 11, 23, 8, tzinfo=dt.UTC)
+    written("2026-W47", "Asia/Tokyo")
+    assert records.latest_final_digest_week(store) == "2026-W47"
+    written("2026-W47", None)
+    assert records.latest_final_digest_week(store) == "2026-W47"
 
 
 def test_a_dry_runs_digest_is_never_final(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
