@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Annotated
@@ -64,11 +65,53 @@ def record_from_row(row: Mapping[str, str | None]) -> Record:
     )
 
 
+def id_problems(records: Sequence[Record], *, shown: int = 5) -> list[str]:
+    """What makes the ids unfit to name the output rows: a row without id, an id on several rows.
+
+    Rows are counted as a spreadsheet shows them (the header is row 1), so each can be found."""
+    rows_of: dict[str, list[int]] = defaultdict(list)
+    for row_number, record in enumerate(records, start=2):
+        rows_of[record.id].append(row_number)
+    problems = []
+    missing = rows_of.pop("", [])
+    if missing:
+        problems.append(f"no id on {_rows(missing)}")
+    repeated = [(record_id, rows) for record_id, rows in rows_of.items() if len(rows) > 1]
+    problems += [f"id {record_id!r} is on {_rows(rows)}" for record_id, rows in repeated[:shown]]
+    if len(repeated) > shown:
+        problems.append(f"... and {len(repeated) - shown} more repeated ids")
+    return problems
+
+
+def _rows(numbers: Sequence[int]) -> str:
+    """ "row 3", "rows 2 and 4", "rows 2, 5 and 9", "rows 2, 3, ... (12 rows)"."""
+    if len(numbers) == 1:
+        return f"row {numbers[0]}"
+    if len(numbers) > 6:
+        return f"rows {', '.join(str(n) for n in numbers[:5])}, ... ({len(numbers)} rows)"
+    return f"rows {', '.join(str(n) for n in numbers[:-1])} and {numbers[-1]}"
+
+
 def read_records(path: Path) -> list[Record]:
-    """Records of a dedup input CSV ('-': standard input); a missing required column is an
-    error line and exit 2."""
+    """Records of a dedup input CSV ('-': standard input). A missing required column, a row
+    without id or an id on several rows is an error naming the rows, and exit 2: the output
+    names each row by its id, so a repeated id would leave it ambiguous."""
     _, rows = read_csv(path, required=REQUIRED_COLUMNS)
-    return [record_from_row(row) for row in rows]
+    records = [record_from_row(row) for row in rows]
+    problems = id_problems(records)
+    if problems:
+        err_console.print(
+            f"[red]error:[/red] {path}: each row needs an id of its own, since the output names rows by id:",
+            soft_wrap=True,
+        )
+        for problem in problems:
+            err_console.print(f"  {problem}", soft_wrap=True, markup=False, highlight=False)
+        err_console.print(
+            "(rows counted with the header as row 1; when joining tables, prefix their ids: a:1, b:1)",
+            highlight=False,
+        )
+        raise typer.Exit(2)
+    return records
 
 
 def write_clusters(path: Path | None, records: Sequence[Record], labels: Iterable[int]) -> None:
@@ -98,11 +141,6 @@ def dedup(
 ) -> None:
     """Cluster paper records: rows with the same `cluster` are predicted to be the same paper."""
     records = read_records(file)
-    ids = [r.id for r in records]
-    if len(set(ids)) != len(ids):
-        err_console.print(
-            f"[yellow]warning[/]: {file} has repeated ids; each row still gets its own output line"
-        )
     labels = match_clusters(records)
     write_clusters(output, records, labels)
     # with the clusters on standard output, the summary goes to standard error

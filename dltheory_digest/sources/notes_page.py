@@ -284,6 +284,7 @@ _ZH_NON_PAPER = (
     ("博文", "blog"),
     ("会议", "course"),
     ("代码", "code"),
+    ("主持", "course"),  # "X主持": a session chaired by X
 )
 _LATIN_HEAD = re.compile(r"^[A-Za-z0-9À-ɏ\s\-–—:;,.'’?!&()/+*$^_=<>@#%\"“”]+")
 _LEADING_YEAR = re.compile(r"^\s*[(（]\s*(\d{4})[^)）]{0,20}[)）]\s*")
@@ -367,8 +368,22 @@ def _zh_reading_line(text: str) -> tuple[str, str] | None:
     return title, clean(commentary).strip(" ,，.。:：;；")
 
 
+# "Spectral Learning on Matrices and TensorsMajid Janzamin等(2020)": the first author written
+# straight after the title (the page lost the space or break between them), then 等 ("et al.")
+_GLUED_AUTHOR = re.compile(r"(?<=[a-z)\]])[A-Z][a-z]+(?:[ -][A-Z][a-z]*\.?){1,2}$")
+
+
+def _glued_author(title: str, commentary: str) -> tuple[str, tuple[str, ...]]:
+    """(title, (first author,)) when the title ends in a glued-on name followed by 等."""
+    match = _GLUED_AUTHOR.search(title) if commentary.startswith("等") else None
+    if not match or latin_words(title[: match.start()]) < 2:
+        return title, ()
+    return clean_title(title[: match.start()]), (match.group(0),)
+
+
 def _zh_kind(commentary: str) -> str | None:
-    commentary = _LEADING_YEAR.sub("", commentary)
+    # "(2019),西蒙研究中心会议": the year gone, the clause starts after its comma
+    commentary = _LEADING_YEAR.sub("", commentary).lstrip(" ,，.。:：;；")
     first_clause = re.split(r"[,，。;；!！?？]", commentary, maxsplit=1)[0][:30]
     for word, kind in _ZH_NON_PAPER:
         if word in first_clause:
@@ -392,6 +407,7 @@ class _Found:
     evidence: str = "title_only"
     kind: str = "paper"  # or video/course/wiki/code/blog/link for OTHER items
     extra: list[tuple[str, str]] = field(default_factory=list)
+    authors: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -516,8 +532,10 @@ class MentionCollector:
         reading = _zh_reading_line(text)
         if reading:
             title, commentary = reading
+            title, authors = _glued_author(title, commentary)
             kind = _zh_kind(commentary) or "paper"
-            self._emit(_Found(0, len(text), title, kind=kind, evidence="title_only"), commentary)
+            found = _Found(0, len(text), title, kind=kind, evidence="title_only", authors=authors)
+            self._emit(found, commentary)
             return
         if self.zh_page:
             return
@@ -548,6 +566,7 @@ class MentionCollector:
                 arxiv_id=f.arxiv_id,
                 version=f.version,
                 doi=f.doi,
+                authors=f.authors,
                 lang=lang,
                 text=commentary,
                 extra=(("evidence", f.evidence), *f.extra),
@@ -714,9 +733,20 @@ _CONTENT_SELECTORS = (
 )
 
 
+# A tiddler's tags as TiddlyWiki shows them: TW5 tag pills (`tc-`, `tw-` before 5.0.9, also what
+# the `<<tag>>` macro puts in a body) and TiddlyWiki Classic's "tags:"/"tagging:" lists. They
+# name other notes, never papers.
+_TIDDLY_TAGS = (
+    ".tc-tags-wrapper, .tc-tag-list-item, .tw-tags-wrapper, .tw-tag-list-item,"
+    " .tiddler .tagged, .tiddler .tagging"
+)
+
+
 def content_root(html: str) -> Tag:
     """The part of the page that holds the notes (drops navigation and sidebars when it can)."""
     soup = soup_of(html)
+    for tags in soup.select(_TIDDLY_TAGS):
+        tags.extract()  # extract, not decompose: nested matches are then still safe to touch
     for selector in _CONTENT_SELECTORS:
         nodes = soup.select(selector)
         if nodes:
@@ -768,6 +798,67 @@ def _wikitext_to_markdown(text: str) -> str:
     return _TW_HEADING.sub(lambda m: "#" * len(m.group(1)) + " ", text)
 
 
+_HEADINGS = frozenset(("h1", "h2", "h3", "h4", "h5", "h6"))
+# TiddlyWiki's default subtitle: "<modifier> 30th November 2018 at 2:16am"
+_TW_SUBTITLE = re.compile(
+    r"^(?:\S.{0,80}\s)?\d{1,2}(?:st|nd|rd|th)\s+(?:January|February|March|April|May|June|July|August"
+    r"|September|October|November|December)\s+\d{4}\s+at\s+\d{1,2}:\d{2}\s*[ap]m$"
+)
+# two tag pills copied as text with nothing between them: "Neural network theoryLearning theory"
+_CAMEL_JOIN = re.compile(r"(?<=[a-z])(?=[A-Z][a-z])")
+_NOT_IN_TAG_LINE = re.compile(r"[.,:;!?()\[\]{}\"“”/|#<>=–—]|\s-\s|https?:|\d{4}\.\d{4}")
+_FUNCTION_WORDS = frozenset(
+    ("a", "an", "and", "the", "of", "for", "in", "on", "at", "to", "with", "via", "by", "from", "or", "as")
+)
+
+
+def _is_tag_line(text: str) -> bool:
+    """A line that reads as a row of tag names ("Deep learning Learning theory"), not as a title.
+
+    Pills copied with nothing between them ("theoryLearning") say so outright. Otherwise tag
+    names are short noun phrases that each start with a capital, so the line splits at capitals
+    into pieces of a few words without "of", "with", "and"...; a paper title does not: Title
+    Case splits into pieces like "Power of", sentence case into one long piece."""
+    if _NOT_IN_TAG_LINE.search(text) or len(text.split()) > 10:
+        return False
+    if _CAMEL_JOIN.search(text):
+        return True
+    names: list[list[str]] = []
+    for word in text.split():
+        if not names or word[0].isupper():
+            names.append([word])
+        else:
+            names[-1].append(word)
+    if any(len(name) > 4 or _FUNCTION_WORDS.intersection(w.lower() for w in name) for name in names):
+        return False
+    if len(names) == 1:
+        return len(names[0]) <= 3
+    # "Deep Information Propagation" splits into single words: a title
+    return any(len(name) > 1 for name in names)
+
+
+def _without_tiddler_headers(blocks: list[Block]) -> list[Block]:
+    """A TiddlyWiki page copied as text: each tiddler's title line becomes a heading and the tag
+    rows under its subtitle (at most two: the tag pills and a row of parent links) are dropped.
+
+    Only next to a subtitle in TiddlyWiki's own date format, so other pages are never touched;
+    a tiddler without tags keeps its first line, which then reads as a title, not as tags."""
+    result: list[Block] = []
+    skip_tags = 0
+    for block in blocks:
+        if skip_tags:
+            skip_tags -= 1
+            if not block.links and _is_tag_line(block.text):
+                continue
+            skip_tags = 0
+        if _TW_SUBTITLE.match(block.text):
+            if result and not result[-1].links and result[-1].tag not in _HEADINGS:
+                result[-1] = Block(result[-1].text, (), "h2")
+            skip_tags = 2
+        result.append(block)
+    return result
+
+
 def notes_blocks(text: str, page_url: str = "", *, only: tuple[str, ...] = ()) -> list[Block]:
     """A notes page as lines with links (HTML, a TiddlyWiki file, Markdown or plain text)."""
     if looks_like_html(text):
@@ -779,7 +870,7 @@ def notes_blocks(text: str, page_url: str = "", *, only: tuple[str, ...] = ()) -
                 blocks.extend(text_blocks(_wikitext_to_markdown(body), page_url))
             return blocks
         return html_blocks(content_root(text), page_url)
-    return text_blocks(text, page_url)
+    return _without_tiddler_headers(text_blocks(text, page_url))
 
 
 def collect_mentions(

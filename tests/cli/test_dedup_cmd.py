@@ -169,3 +169,54 @@ def test_dedup_reads_stdin_and_writes_stdout_for_a_dash() -> None:
         assert result.exit_code == 0, result.output
         assert result.stdout.splitlines() == ["id,cluster", "a,a", "b,a"]  # the summary went to stderr
         assert "2 records -> 1 cluster" in result.stderr
+
+
+def test_an_id_on_two_rows_is_an_error_naming_the_rows(tmp_path: Path) -> None:
+    # the output names rows by id: "1,1" and "1,2" would put one id in two clusters
+    source = write_csv(
+        tmp_path / "in.csv",
+        ["id", "title", "authors", "venue", "year"],
+        [
+            [
+                "1",
+                "Understanding deep learning requires rethinking generalization",
+                "chiyuan zhang",
+                "iclr",
+                "2017",
+            ],
+            [
+                "2",
+                "Deep double descent: where bigger models and more data hurt",
+                "preetum nakkiran",
+                "iclr",
+                "2020",
+            ],
+            [
+                "1",
+                "Deep Double Descent: Where Bigger Models and More Data Hurt",
+                "preetum nakkiran",
+                "arxiv",
+                "2019",
+            ],
+            ["3", "Neural tangent kernel", "arthur jacot", "neurips", "2018"],
+        ],
+    )
+    out = tmp_path / "out.csv"
+    result = runner.invoke(app, ["dedup", str(source), "-o", str(out)])
+    assert result.exit_code == 2
+    assert f"error: {source}: each row needs an id of its own" in result.stderr
+    assert "id '1' is on rows 2 and 4" in result.stderr  # spreadsheet rows: the header is row 1
+    assert "records ->" not in result.output  # no count that would hide the problem
+    assert not out.exists()
+
+
+def test_rows_without_id_and_many_repeats_are_all_reported() -> None:
+    rows = "id,title\n,A\nx,B\n,C\nx,D\nx,E\n" + "".join(f"r{n},T\nr{n},T\n" for n in range(7))
+    result = runner.invoke(app, ["dedup", "-"], input=rows)
+    assert result.exit_code == 2
+    assert result.stdout == ""  # not even the header of an output
+    lines = result.stderr.splitlines()
+    assert "  no id on rows 2 and 4" in lines
+    assert "  id 'x' is on rows 3, 5 and 6" in lines
+    assert "  id 'r0' is on rows 7 and 8" in lines
+    assert "  ... and 3 more repeated ids" in lines  # x and r0..r3 shown, r4..r6 counted

@@ -114,6 +114,138 @@ def test_seed_001_title_only_lines(shared_dir: Path) -> None:
     assert "The approximation of functions with a compositional structure" not in mentions
 
 
+def test_seed_001_tiddler_title_and_tag_rows_are_not_mentions(shared_dir: Path) -> None:
+    items = KIND.parse_bytes(seed(shared_dir, "001"), source_id="tiddly").items
+    titles = [item.title for item in items]
+    # 54 before: the tiddler's title and its two rows of tags were taken for paper titles
+    assert len(titles) == 51 and all(item.kind is ItemKind.MENTION for item in items)
+    for furniture in (
+        "Deep learning theory",
+        "Deep learning Learning theory",
+        "Neural network theoryLearning theory",
+    ):
+        assert furniture not in titles
+    # no mention is made only of the tag names
+    assert not any(set(title.replace("theoryL", "theory L").split()) <= TAG_WORDS for title in titles)
+    # the first lines of the body are still read
+    assert titles[:2] == [
+        "A Theoretical Framework for Deep Learning Networks",
+        "The mathematics of deep learning",
+    ]
+
+
+TAG_WORDS = {"Deep", "learning", "Learning", "theory", "Neural", "network"}
+
+
+def test_tiddlywiki_tag_pills_in_html_are_not_mentions(fixtures_dir: Path) -> None:
+    # two tiddlers with short bodies: the whole frames are read, tags wrapper included
+    result = parse_file(fixtures_dir / "sources" / "notes_tiddlywiki_tags.html")
+    assert [(item.arxiv_id, item.title) for item in result.items] == [
+        ("1806.07572", "Neural Tangent Kernel: Convergence and Generalization in Neural Networks"),
+        # the untagged tiddler's only line is a title-only mention
+        (None, "Exponential expressivity in deep neural networks through transient chaos"),
+    ]
+    # neither the tags row nor a <<tag>> pill inside the body ("Filed under Reading list")
+    assert not any("Kernel methods" in item.title or "Reading list" in item.title for item in result.items)
+
+
+def test_tiddlywiki_classic_tag_lists_are_not_mentions() -> None:
+    page = (
+        '<html><body><div id="tiddlerDisplay"><div class="tiddler" tiddler="Kernels">'
+        '<div class="title">Kernels</div><div class="subtitle">cosmos, 2 December 2018</div>'
+        '<div class="tagging"><ul><li class="listTitle">List of tiddlers tagged with Kernels:</li>'
+        '<li><a href="javascript:;" class="tiddlyLink">Neural tangent kernel notes</a></li></ul></div>'
+        '<div class="tagged"><ul><li class="listTitle">tags:</li>'
+        '<li><a href="javascript:;" class="button">Statistical learning theory</a></li></ul></div>'
+        '<div class="viewer"><p>Wide Neural Networks of Any Depth Evolve as Linear Models Under Gradient Descent'
+        "</p></div></div></div></body></html>"
+    )
+    titles = [item.title for item in KIND.parse_bytes(page.encode()).items]
+    assert titles == ["Wide Neural Networks of Any Depth Evolve as Linear Models Under Gradient Descent"]
+
+
+def test_tiddlywiki_copied_as_text_titles_and_tags_are_not_mentions(fixtures_dir: Path) -> None:
+    items = parse_file(fixtures_dir / "sources" / "notes_tiddlywiki_story.txt").items
+    assert [item.title for item in items] == [
+        "Neural Tangent Kernel: Convergence and Generalization in Neural Networks",
+        "Wide Neural Networks of Any Depth Evolve as Linear Models Under Gradient Descent",
+        # an untagged tiddler: the line under its subtitle is the body, kept
+        "Exponential expressivity in deep neural networks through transient chaos",
+        "On the Expressive Power of Deep Neural Networks",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("line", "is_tags"),
+    [
+        ("Deep learning Learning theory", True),
+        ("Kernel methodsLearning theory", True),  # pills copied with nothing between them
+        ("Statistical learning theory", True),  # a single tag
+        ("On the Expressive Power of Deep Neural Networks", False),
+        ("Understanding deep learning requires rethinking generalization", False),
+        ("Improving RBMs with physical chemistry", False),
+        ("Deep Information Propagation", False),
+        ("Deep Learning and the Information Bottleneck Principle", False),
+    ],
+)
+def test_the_line_under_a_tiddler_subtitle(line: str, is_tags: bool) -> None:
+    page = f"Some tiddler\n\ncosmos 30th November 2018 at 2:16am\n{line}\n\nUnderstanding Black-box Predictions via Influence Functions\n"
+    titles = [item.title for item in KIND.parse_bytes(page.encode()).items]
+    assert "Some tiddler" not in titles
+    assert (line not in titles) is is_tags
+    assert titles[-1] == "Understanding Black-box Predictions via Influence Functions"
+
+
+def test_a_date_line_outside_tiddlywiki_format_changes_nothing() -> None:
+    page = "Reading list\n\nUpdated 30 November 2018\nDeep learning Learning theory\n"
+    titles = [item.title for item in KIND.parse_bytes(page.encode()).items]
+    assert titles == ["Deep learning Learning theory"]
+
+
+@pytest.mark.parametrize(
+    ("line", "title", "authors", "category_"),
+    [
+        (
+            "Spectral Learning on Matrices and TensorsMajid Janzamin等(2020)",
+            "Spectral Learning on Matrices and Tensors",
+            ("Majid Janzamin",),
+            None,
+        ),
+        # no glue: the last words may be the title's own, so nothing is taken off
+        (
+            "Depth Separation for Neural Networks Amit Daniely等(2017)",
+            "Depth Separation for Neural Networks Amit Daniely",
+            (),
+            None,
+        ),
+        # a glued name without 等 is left alone
+        (
+            "Understanding Deep Learning via Notions of RankNoam Razin的博士论文",
+            "Understanding Deep Learning via Notions of RankNoam Razin",
+            (),
+            None,
+        ),
+        (
+            "Foundations of Deep Learning(2019),西蒙研究中心会议。",
+            "Foundations of Deep Learning",
+            (),
+            "course",
+        ),
+        (
+            "Deep Learning Theory 4(2021, ICML)Claire Monteleoni主持,深度学习理论会议",
+            "Deep Learning Theory 4",
+            (),
+            "course",
+        ),
+    ],
+)
+def test_chinese_reading_list_lines(
+    line: str, title: str, authors: tuple[str, ...], category_: str | None
+) -> None:
+    (item,) = KIND.parse_bytes(f"整理了一些论文。\n\n- {line}\n".encode()).items
+    assert (item.title, item.authors, category(item)) == (title, authors, category_)
+
+
 def test_title_lines_with_a_remark_after_a_dash() -> None:
     page = (
         "- Flat Minima - wide basins are said to generalize better than sharp ones\n"
@@ -145,7 +277,14 @@ def test_seed_002_reading_list_keeps_chinese_commentary(shared_dir: Path) -> Non
     assert category(mentions["The Future of Mathematics?"]) == "course"
     # English-only syllabus lines of a Chinese page are not taken as titles
     assert "Generalization: theoretical analysis and practical bounds" not in mentions
-    assert sum(item.kind is ItemKind.MENTION for item in items) == 33
+    # 33 before: a programme and two chaired sessions were taken for papers
+    assert sum(item.kind is ItemKind.MENTION for item in items) == 30
+    for event in ("Foundations of Deep Learning", "Deep Learning Theory 4", "Deep Learning Theory 5"):
+        assert category(mentions[event]) == "course"
+    # "Title" + first author glued on + 等 ("et al."): the name is the author, not title words
+    spectral = mentions["Spectral Learning on Matrices and Tensors"]
+    assert (spectral.authors, spectral.kind) == (("Majid Janzamin",), ItemKind.MENTION)
+    assert mentions["Theory of Deep Learning(draft)"].authors == ("Rong Ge",)
 
 
 def test_seed_003_bracketed_scores_are_not_ids(shared_dir: Path) -> None:
