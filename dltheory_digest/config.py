@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal, get_args
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -513,6 +514,8 @@ class Settings(BaseSettings):
     glossary_file: Path | None = None  # default: the glossary shipped in the package
     relevance_threshold: float = Field(0.30, ge=0.0, le=1.0)
     arxiv_api_base: str = "https://export.arxiv.org/api/query"  # metadata look-ups (id_list, title search)
+    # title, authors and venue of a journal DOI arXiv does not know; "" looks nothing up there
+    crossref_api_base: str = "https://api.crossref.org/works"
     argos_packages_dir: Path | None = None
     readers: tuple[Reader, ...] = ()
     smtp_host: str | None = None
@@ -543,6 +546,14 @@ class Settings(BaseSettings):
             if reader.email.lower() in seen:
                 raise ValueError(f"{reader.email!r} is listed twice: give each reader one entry")
             seen.add(reader.email.lower())
+        return value
+
+    @field_validator("crossref_api_base")
+    @classmethod
+    def _http_base(cls, value: str) -> str:
+        value = value.strip()
+        if value and urlsplit(value).scheme not in ("http", "https"):
+            raise ValueError(f'{value!r} is not an http(s) URL (or "" to look nothing up on Crossref)')
         return value
 
     @field_validator("timezone")

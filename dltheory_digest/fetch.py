@@ -317,6 +317,10 @@ class SiteUnreachable(FetchError):
 
 
 # Words of the OS resolver and socket errors, mapped to what a user would say.
+_NAME_NOT_RESOLVED = "name not resolved"
+_REFUSED = "connection refused"
+_NETWORK_UNREACHABLE = "network unreachable"
+_NO_ROUTE = "no route to host"
 _NETWORK_REASONS: tuple[tuple[tuple[str, ...], str], ...] = (
     (
         (
@@ -326,22 +330,54 @@ _NETWORK_REASONS: tuple[tuple[tuple[str, ...], str], ...] = (
             "no address associated",
             "getaddrinfo failed",
         ),
-        "name not found",
+        _NAME_NOT_RESOLVED,
     ),
-    (("connection refused", "actively refused"), "connection refused"),
+    (("connection refused", "actively refused"), _REFUSED),
+    (("network is unreachable", "network unreachable"), _NETWORK_UNREACHABLE),
+    (("no route to host",), _NO_ROUTE),
 )
+# Said of a host that cannot be resolved or a network that cannot be reached; a run whose
+# every source failed this way is told once that the machine looks offline.
+OFFLINE_HINT = "is this machine online?"
+# Connection failures that do not clear up within seconds (DNS, refused, no network) are
+# tried this many times in all, whatever max_retries says: offline, four more tries and their
+# back-off only delay the report by ~20 s per arXiv source. One retry still rides out a blip
+# (a resolver hiccup, a server restarting). Timeouts and 5xx/429 keep the full policy.
+CONNECT_FAILURE_ATTEMPTS = 2
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
-def unreachable_message(host: str, exc: httpx.TransportError) -> str:
-    """E.g. `cannot reach HOST: name not found (ConnectError)`; the library's words if not known."""
-    raw = str(exc).strip()
-    lowered = raw.lower()
-    reason = next((said for words, said in _NETWORK_REASONS if any(w in lowered for w in words)), None)
+def connection_failure(exc: BaseException) -> str | None:
+    """The reason ("name not resolved", "connection refused", ...) when `exc` is a failure to
+    connect that retrying will not fix in seconds; None for anything else (timeouts, TLS, resets)."""
+    if not isinstance(exc, httpx.ConnectError):
+        return None
+    lowered = str(exc).lower()
+    return next((said for words, said in _NETWORK_REASONS if any(w in lowered for w in words)), None)
+
+
+def unreachable_message(
+    host: str, exc: httpx.TransportError, *, port: int | None = None, attempts: int = 1
+) -> str:
+    """A sentence a user can act on, e.g. `could not reach HOST (name not resolved): is this
+    machine online?` or `connection refused by HOST:PORT`; the library's words if not known."""
+    reason = connection_failure(exc)
+    tries = f"{attempts} attempts" if attempts > 1 else ""
+    if reason == _REFUSED:
+        where = f"{host}:{port}" if port else host
+        return f"connection refused by {where}" + (f" ({tries})" if tries else "")
     if reason is None and isinstance(exc, httpx.TimeoutException):
         reason = "timed out"
-    reason = reason or raw
-    kind = type(exc).__name__
-    return f"cannot reach {host}: {reason} ({kind})" if reason else f"cannot reach {host} ({kind})"
+    if reason is not None:
+        hint = f": {OFFLINE_HINT}" if reason in (_NAME_NOT_RESOLVED, _NETWORK_UNREACHABLE) else ""
+        return f"could not reach {host} ({', '.join(filter(None, (reason, tries)))}){hint}"
+    raw = str(exc).strip()
+    kind = ", ".join(filter(None, (type(exc).__name__, tries)))
+    return f"could not reach {host}: {raw} ({kind})" if raw else f"could not reach {host} ({kind})"
+
+
+def _port_of(url: httpx.URL) -> int | None:
+    return url.port or _DEFAULT_PORTS.get(url.scheme)
 
 
 class _TooLarge(Exception):
@@ -601,7 +637,8 @@ class PoliteClient:
         """Raise (after recording the refusal) when robots.txt forbids `url` or could not be read."""
         if verdict.unreachable is not None:
             self._record(FetchRecord(source_id, url, None, 0, 0.0, False, verdict.unreachable, _utcnow()))
-            raise SiteUnreachable(source_id, f"{verdict.unreachable}: {url}", url=url)
+            # the sentence names the host, which is all a user can act on; .url keeps the page
+            raise SiteUnreachable(source_id, verdict.unreachable, url=url)
         if verdict.unreadable is not None:
             why = f"{ROBOTS_UNREADABLE} ({verdict.unreadable}), so the site is treated as disallowed"
             self._record(FetchRecord(source_id, url, None, 0, 0.0, False, why, _utcnow()))
@@ -649,13 +686,18 @@ class PoliteClient:
                 return max(0.0, (self._clock() - started - state.waited) * 1000.0)
 
             def fail(
-                status: int | None, size: int, message: str, fetched_at: dt.datetime = fetched_at
+                status: int | None,
+                size: int,
+                message: str,
+                fetched_at: dt.datetime = fetched_at,
+                with_url: bool = True,
             ) -> FetchError:
                 """Record the final failure of this request and make its error."""
                 self._record(
                     FetchRecord(source_id, url, status, size, elapsed_ms(), False, message, fetched_at)
                 )
-                return FetchError(source_id, f"{message}: {url}", url=url, status=status)
+                detail = f"{message}: {url}" if with_url else message
+                return FetchError(source_id, detail, url=url, status=status)
 
             try:
                 page = self._send(
@@ -688,9 +730,22 @@ class PoliteClient:
                 )
                 raise fail(exc.status, exc.size, message) from None
             except httpx.RequestError as exc:
-                failure = f"{type(exc).__name__}: {exc}".rstrip(": ")
-                if is_last:
-                    raise fail(None, 0, f"{failure} (after {attempts} attempts)") from exc
+                if isinstance(exc, httpx.ConnectError) and connection_failure(exc) is not None:
+                    # DNS, refused, no network: one more try at most (CONNECT_FAILURE_ATTEMPTS),
+                    # reported as a sentence naming the host (it is not the URL that failed)
+                    limit = min(attempts, CONNECT_FAILURE_ATTEMPTS)
+                    target = httpx.URL(url)
+                    host, port = target.host, _port_of(target)
+                    if attempt >= limit - 1:
+                        message = unreachable_message(host, exc, port=port, attempts=attempt + 1)
+                        raise fail(None, 0, message, with_url=False) from exc
+                    failure = unreachable_message(host, exc, port=port)
+                    retries = limit - 1
+                else:
+                    failure = f"{type(exc).__name__}: {exc}".rstrip(": ")
+                    retries = self.max_retries
+                    if is_last:
+                        raise fail(None, 0, f"{failure} (after {attempts} attempts)") from exc
                 delay = self._backoff(attempt)
                 if not budget.take(delay):
                     raise fail(None, 0, f"{failure}; {self._out_of_budget(budget, attempt)}") from exc
@@ -702,7 +757,7 @@ class PoliteClient:
                         0,
                         elapsed_ms(),
                         False,
-                        f"{failure}; retry {attempt + 1}/{self.max_retries} in {delay:.1f} s",
+                        f"{failure}; retry {attempt + 1}/{retries} in {delay:.1f} s",
                         fetched_at,
                     )
                 )
@@ -892,7 +947,8 @@ class PoliteClient:
                 status, size = exc.status, exc.size
                 verdict = _RobotsVerdict(unreadable=f"still arriving after {exc.elapsed:.0f} s")
             except httpx.TransportError as exc:
-                verdict = _RobotsVerdict(unreachable=unreachable_message(host, exc))
+                port = _port_of(httpx.URL(origin))
+                verdict = _RobotsVerdict(unreachable=unreachable_message(host, exc, port=port))
                 error = verdict.unreachable
             except httpx.RequestError as exc:  # too many redirects, an undecodable body
                 verdict = _RobotsVerdict(unreadable=f"{type(exc).__name__}: {exc}".rstrip(": "))

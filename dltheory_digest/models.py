@@ -276,6 +276,70 @@ class SourceReport:
 
 
 @dataclass(frozen=True, slots=True)
+class VersionChange:
+    """A newer arXiv version than the one readers were sent."""
+
+    new: int
+    old: int  # the version sent
+    week: str  # the week it was sent in: "2026-W46"
+    withdrawn: bool = False  # the new version withdraws the paper
+    old_title: str | None = None  # the title sent, when the new version changed it
+
+    def english(self) -> str:
+        change = "withdrawn in" if self.withdrawn else "updated to"
+        text = f"{change} v{self.new} (was v{self.old} on {self.week})"
+        return text + (f', retitled (was: "{self.old_title}")' if self.old_title else "")
+
+
+@dataclass(frozen=True, slots=True)
+class JournalVersion:
+    """A journal DOI arXiv gave the paper after it was sent."""
+
+    doi: str  # without "doi:" or resolver
+    venue: str | None = None  # arXiv's journal reference ("JMLR 24")
+
+    def english(self) -> str:
+        venue = f"{self.venue}, " if self.venue else ""
+        return f"journal version: {venue}doi:{self.doi}"
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """A source that discusses the paper: its display name, shown as written, and its language."""
+
+    name: str
+    lang: str | None = None
+
+    def english(self) -> str:
+        return f"{self.name} ({self.lang})" if self.lang else self.name
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateReason:
+    """Why an already-sent paper is back, part by part, so that every edition words each part
+    with its own labels (digest.render) and no part is ever parsed back out of a sentence.
+
+    `legacy_text` is only for digests stored before reasons had parts: their whole English
+    line, which a zh/ar edition can only machine-translate."""
+
+    version_change: VersionChange | None = None
+    journal: JournalVersion | None = None
+    discussed_on: tuple[Place, ...] = ()  # newly discussed there, in display order
+    legacy_text: str | None = None
+
+    def english(self) -> str:
+        """The reason as one English line: "updated to v2 (was v1 on 2026-W46); newly discussed on Zhihu (zh)"."""
+        if self.legacy_text is not None:
+            return self.legacy_text
+        parts = [part.english() for part in (self.version_change, self.journal) if part]
+        if self.discussed_on:
+            places = [place.english() for place in self.discussed_on]
+            joined = places[0] if len(places) == 1 else ", ".join(places[:-1]) + " and " + places[-1]
+            parts.append(f"newly discussed on {joined}")
+        return "; ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
 class DigestPaper:
     """A paper as the digest shows it."""
 
@@ -287,8 +351,14 @@ class DigestPaper:
     original_lang: str | None = None
     summary: str = ""
     badges: tuple[str, ...] = ()  # "new", "updated v3", "cross-listed", "discussed", "withdrawn"
-    reason: str | None = None  # for "Updated and newly discussed": one line why it is back
+    update_reason: UpdateReason | None = None  # in "Updated and newly discussed": why it is back
     discussed_in: tuple[Item, ...] = ()  # posts citing the paper
+    group: int | None = None  # in "Emerging": the number of its group, from 1
+
+    @property
+    def reason(self) -> str | None:
+        """Why the paper is back, as one English line (None for a paper not back)."""
+        return self.update_reason.english() if self.update_reason else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,6 +30,7 @@ from dltheory_digest.models import (
     FetchRecord,
     Item,
     ItemKind,
+    Paper,
     PaperCluster,
     RawPage,
     SourceReport,
@@ -37,7 +38,7 @@ from dltheory_digest.models import (
 from dltheory_digest.sources import REGISTRY, PlanContext
 from dltheory_digest.store import Store
 from dltheory_digest.store import records as store_records
-from dltheory_digest.weeks import Week, last_complete_week
+from dltheory_digest.weeks import CATCH_UP_WEEKS, Week, last_complete_week
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
@@ -203,9 +204,15 @@ class WeekBuild:
     notes: tuple[str, ...] = ()
     translation_hits: int = 0
     translation_new: int = 0
+    # outputs discarded as unusable (the original kept), not counted in the two above
+    translation_hits_discarded: int = 0
+    translation_new_discarded: int = 0
     updated_keys: frozenset[str] = frozenset()  # papers shown under "Updated and newly discussed"
     # the digest as it was sent, reused because later weeks have been sent since (`sent_digest`)
     frozen: bool = False
+    # a frozen digest written while its week was under way: it reached no reader, and the
+    # weeks after it showed its papers, so it is not mailed now either
+    partial: bool = False
 
     @property
     def counts(self) -> dict[str, int]:
@@ -234,8 +241,13 @@ def build_week(
     relevance_threshold: float,
     api_base: str = "https://export.arxiv.org/api/query",
     now: dt.datetime | None = None,
+    crossref_api_base: str | None = None,
+    crossref_mailto: str | None = None,
 ) -> WeekBuild:
     """Turn the sightings attributed to `week` into its digest (deterministic for a given store).
+
+    With a `crossref_api_base`, a journal DOI arXiv does not resolve is looked up on Crossref
+    (`resolve.resolve`), so its entry shows the paper's title rather than a citation's link text.
 
     `now` (default: the clock) tells a week still under way, whose digest is partial."""
     from zoneinfo import ZoneInfo
@@ -262,15 +274,25 @@ def build_week(
     posts = [i for i in sightings if i.kind is ItemKind.POST]
     paperish = expand_mentions(sightings)
     list_sources = {s.id for s in specs if s.kind == "notes_page"}
-    others = new_resources(store, week, sightings, list_sources, zone)
+    others = new_resources(store, week, sightings, list_sources)
 
     # resolve: arXiv metadata for every id (stored papers first), titles for the rest
     ids = {i.arxiv_id for i in paperish if i.arxiv_id}
     known = store_records.load_papers(store, ids)
     unresolved: Mapping[str, int] = {}
+    doi_papers: Mapping[str, Paper] = {}
     if fetch_bytes is not None:
         # listing items already carry arXiv's metadata: only mentions need API look-ups
-        resolved = resolve.resolve(paperish, fetch_bytes, known=known, api_base=api_base, trust_listings=True)
+        resolved = resolve.resolve(
+            paperish,
+            fetch_bytes,
+            known=known,
+            api_base=api_base,
+            trust_listings=True,
+            crossref_api_base=crossref_api_base,
+            crossref_mailto=crossref_mailto,
+        )
+        doi_papers = resolved.doi_papers
         store_records.save_papers(store, resolved.papers.values())
         store_records.save_resolutions(store, resolved.resolutions)
         papers = {**known, **resolved.papers}
@@ -293,10 +315,14 @@ def build_week(
     # every sighting keeps its detected language, English title/text and translating model
     store_records.save_items(store, localized.items)
 
-    # identity: one cluster per paper; the sent-ledger decides what is new
-    clusters = identity.cluster_items(localized_papers, papers, source_names=names)
+    # identity: one cluster per paper; the sent-ledger decides what is new. Crossref's records
+    # are candidates too, so a title-only mention of a journal paper joins its DOI citation
+    candidates = {**papers, **{f"doi:{doi}": paper for doi, paper in doi_papers.items()}}
+    clusters = identity.cluster_items(localized_papers, candidates, source_names=names)
     # what Chinese and Arabic sources say about each paper, in English and as written
     clusters = digest_stage.with_item_texts(clusters, localized_papers)
+    # a journal paper only Crossref knows: its title, authors and venue, not the link text
+    clusters = resolve.with_doi_papers(clusters, doi_papers)
     # every key a paper was ever known by: one first sent as a title-only mention stays sent
     history = ledger.load_history(store, [k for c in clusters for k in identity.history_keys(c)])
     # what a partial digest of an unfinished week recorded never reached a reader
@@ -350,48 +376,40 @@ def build_week(
         notes=tuple(sorted(set(notes))),
         translation_hits=localized.cache_hits,
         translation_new=localized.new_translations,
+        translation_hits_discarded=localized.hits_discarded,
+        translation_new_discarded=localized.new_discarded,
         updated_keys=frozenset(c.paper.key for c, _ in updated),
     )
 
 
-# How many weeks after the one being built may hold sightings already (a refresh of the week
-# under way, sightings carried past a sent week): looked at so that a rebuilt week keeps a
-# resource another page listed only later.
-LATER_WEEKS = 8
-
-
 def new_resources(
-    store: Store, week: Week, sightings: Sequence[Item], list_sources: Collection[str], zone: ZoneInfo
+    store: Store, week: Week, sightings: Sequence[Item], list_sources: Collection[str]
 ) -> list[Item]:
     """The week's videos and courses (`digest.resource_category`) that no page listed in an
     earlier week. The store attributes each page's sighting to the week it was first seen, so
-    a page lists a resource once; this drops one that another notes page already listed
-    (same link) in an earlier week, so that a course two pages add in turn is announced once."""
+    a page lists a resource once; this drops one that a notes page already listed in an earlier
+    week, so that a course two pages add in turn is announced once. Links are compared by
+    `digest.resource_key` (youtu.be/ID and youtube.com/watch?v=ID&t=9 are one video); a
+    sighting of a later week (a rebuilt week) does not count."""
     from dltheory_digest import digest as digest_stage
 
     found = [i for i in sightings if digest_stage.resource_category(i)]
-    if not found or len(list_sources) < 2:
+    if not found or not list_sources:
         return found
-    this_week = {(i.source_id, i.key) for i in sightings}
-    elsewhere = {
-        (source_id, i.key) for i in found for source_id in list_sources if source_id != i.source_id
-    } - this_week
-    attributed = store_records.attributed_items(store, elsewhere)
-    if not attributed:
-        return found
-    later: set[tuple[str, str]] = set()
-    last = max(str(next_open_week(store, week)), str(Week.containing(dt.datetime.now(zone).date())))
-    following = week
-    for _ in range(LATER_WEEKS):
-        following = Week.containing(following.monday + dt.timedelta(days=7))
-        if str(following) > last:
-            break
-        later |= {
-            (i.source_id, i.key)
-            for i in store_records.items_of_week(store, str(following), list(list_sources))
-        }
-    listed_before = {key for _, key in set(attributed) - later}
-    return [i for i in found if i.key not in listed_before]
+    wanted = {digest_stage.resource_key(i) for i in found}
+    # resources are keyed "url:" or "title:" (Item.key); papers and mentions are not looked at
+    listed = store_records.attributed_sightings(store, sorted(list_sources), key_prefixes=("url:", "title:"))
+    # the digest's own sightings (this week's, and those of unfinished weeks it catches up on)
+    # are not "before"; nor is a later week's (a week built again)
+    shown_now = {(i.source_id, i.key) for i in sightings}
+    listed_before = {
+        key
+        for when, item in listed
+        if when < str(week)
+        and (item.source_id, item.key) not in shown_now
+        and (key := digest_stage.resource_key(item)) in wanted
+    }
+    return [i for i in found if digest_stage.resource_key(i) not in listed_before]
 
 
 def source_pages(specs: Sequence[SourceSpec]) -> dict[str, str | None]:
@@ -541,6 +559,12 @@ def sent_digest(store: Store, week: Week) -> WeekBuild | None:
         return None  # a dry run's digest was sent to no one: the week is built afresh
     digest = digest_stage.digest_from_json(stored.data)
     note = f"{week} was sent and later weeks followed: its digest is kept as it was sent"
+    partial = not store_records.is_final(stored)
+    if partial:
+        note = (
+            f"{week} has only a digest written while it was under way, and later weeks followed "
+            "(they showed its papers): that digest is kept, and not mailed"
+        )
     return WeekBuild(
         digest=digest,
         markdown=stored.markdown,
@@ -548,11 +572,11 @@ def sent_digest(store: Store, week: Week) -> WeekBuild | None:
         classifications={},
         notes=(note,),
         frozen=True,
+        partial=partial,
     )
 
 
-# How far back a run looks for weeks a source missed (failed, or no run at all) to catch up on.
-BACKFILL_WEEKS = 4
+BACKFILL_WEEKS = CATCH_UP_WEEKS  # how far back a run looks for weeks a source missed
 
 
 def _can_go_back(spec: SourceSpec) -> bool:
@@ -708,6 +732,7 @@ def publish_week(
         reports=build.digest.reports,
         data=digest_stage.digest_to_json(build.digest),
         published=record_ledger,  # a dry run's digest says nothing about what readers have
+        window_end=build.digest.window_end,
     )
     if record_ledger and not readers_have_week(store, week, resend=resend):
         ledger.record_week(
@@ -878,17 +903,23 @@ def every_source_failed(reports: Sequence[SourceReport]) -> bool:
     return bool(reports) and all(r.error for r in reports)
 
 
-def readers_held_back(settings: Settings, week: Week, reports: Sequence[SourceReport] = ()) -> str | None:
+def readers_held_back(
+    settings: Settings, week: Week, reports: Sequence[SourceReport] = (), *, partial_kept: bool = False
+) -> str | None:
     """Why the configured readers are not mailed this week's digest now, or None.
 
     A week still under way, or a week when every source failed, would reach them incomplete
-    and their delivery record would then make the run that gets it right skip them."""
+    and their delivery record would then make the run that gets it right skip them. A rerun
+    of a past week that kept a mid-week refresh's digest (`WeekBuild.partial`) would mail
+    papers the weeks after it already showed."""
     if not settings.readers:
         return None
     if not week.is_complete(settings.zone):
         return f"{week} is not over; the run after it ends mails the whole week"
     if every_source_failed(reports):
         return "every source failed; a run that reaches them mails the week"
+    if partial_kept:
+        return f"{week}'s only digest was written while it was under way; later digests showed its papers"
     return None
 
 

@@ -8,7 +8,12 @@ In order of trust:
    (arXiv cannot be searched by DOI);
 3. a title: an arXiv title search, accepted only when the normalized titles are at
    least `title_threshold` similar and, when the mention names authors, the first
-   author's surname matches.
+   author's surname matches;
+4. a DOI none of the above resolved (a journal paper a blog cites as "Nesterov and
+   Polyak 2006"): its Crossref record, when a `crossref_api_base` is given. A record
+   that names an arXiv preprint (`relation.has-preprint`), or whose title an arXiv
+   title search finds, resolves to that arXiv paper; otherwise the record itself is
+   the paper (`ResolveResult.doi_papers`), so the entry shows its real title.
 
 Nothing here does I/O: the caller injects `fetch(url) -> bytes`, in production
 `lambda url: client.get(url, source_id="arxiv-resolver").content` on the shared
@@ -19,21 +24,50 @@ reported with its reason and counted, never dropped.
 
 from __future__ import annotations
 
+import datetime as dt
+import html
+import json
 import re
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import partial
+from typing import Any
+from urllib.parse import quote, urlencode
 
 from rapidfuzz import fuzz
 
 from dltheory_digest.identity.normalize import TitleShape, title_shape
-from dltheory_digest.ids import abs_url, arxiv_id_from_doi, parse_arxiv_id
-from dltheory_digest.models import NOTE_ARXIV_LOOKUP, Item, ItemKind, Paper, ParseResult, Resolution
+from dltheory_digest.ids import abs_url, arxiv_id_from_doi, normalize_doi, parse_arxiv_id
+from dltheory_digest.models import (
+    NOTE_ARXIV_LOOKUP,
+    Item,
+    ItemKind,
+    Paper,
+    PaperCluster,
+    ParseResult,
+    Resolution,
+)
 from dltheory_digest.sources.arxiv_api import API_BASE, id_list_url, parse_feed, query_url
 
 Fetch = Callable[[str], bytes]
 
 RESOLVER_SOURCE = "arxiv-resolver"
+CROSSREF_API_BASE = "https://api.crossref.org/works"
+# Crossref looks works up one DOI per request (no batches): a run asks about this many DOIs at
+# most, so a page citing hundreds of journal papers cannot hold the run for long (each request
+# waits its turn on the polite client); the rest stay unresolved, counted, with that reason
+CROSSREF_LOOKUPS_PER_RUN = 50
+# an operator's note (the digest's notes): Crossref could not be asked about some DOIs
+NOTE_CROSSREF_LOOKUP = "Crossref lookup:"
+_MARKUP = re.compile(r"<[^>]+>")
+# markup inside a word or phrase ("<i>in silico</i>", "O(n<sup>2</sup>)") goes without a space
+_INLINE_MARKUP = re.compile(
+    r"</?(?:jats:|mml:)?(?:i|b|u|em|strong|sub|sup|sc|scp|italic|bold|underline|monospace|inline-formula)\b[^>]*>",
+    re.IGNORECASE,
+)
+# JATS abstracts open with their own heading: "<jats:title>Abstract</jats:title><jats:p>..."
+_ABSTRACT_HEADING = re.compile(r"^abstract\b[\s:.]*", re.IGNORECASE)
 TITLE_SEARCH_RESULTS = 5
 MIN_TITLE_WORDS = 3
 # "incorrect id format for 1234.5678x": one bad id fails a whole id_list call
@@ -72,6 +106,8 @@ class ResolveResult:
     papers: dict[str, Paper] = field(default_factory=dict)
     resolutions: tuple[Resolution, ...] = ()
     warnings: tuple[str, ...] = ()
+    # journal papers Crossref describes and arXiv does not have, by DOI (`with_doi_papers`)
+    doi_papers: dict[str, Paper] = field(default_factory=dict)
 
     @property
     def unresolved(self) -> int:
@@ -165,6 +201,142 @@ def title_words_search_url(
     return query_url(search_query=terms, max_results=max_results, sort_by="relevance", base=base)
 
 
+def crossref_work_url(doi: str, *, base: str = CROSSREF_API_BASE, mailto: str | None = None) -> str:
+    """The Crossref REST API's record of one DOI; a `mailto` puts the request in Crossref's
+    "polite" pool (the contact address a maintainer can be reached at)."""
+    url = f"{base.rstrip('/')}/{quote(doi, safe='/();:')}"
+    return f"{url}?{urlencode({'mailto': mailto})}" if mailto else url
+
+
+def contact_email(contact: str) -> str | None:
+    """The e-mail address in a `contact` setting ("me@example.org", "mailto:me@example.org"),
+    which Crossref takes as `mailto`; None for a web page."""
+    address = contact.strip().removeprefix("mailto:")
+    return address if re.fullmatch(r"[^@\s/:]+@[^@\s/:]+\.[^@\s/:]+", address) else None
+
+
+def _plain(text: str) -> str:
+    # Crossref titles and abstracts may carry JATS/HTML markup (<i>, <jats:p>, &amp;)
+    return " ".join(html.unescape(_MARKUP.sub(" ", _INLINE_MARKUP.sub("", text))).split())
+
+
+def _first_text(values: Any) -> str:
+    if isinstance(values, list):
+        return next((_plain(v) for v in values if isinstance(v, str) and _plain(v)), "")
+    return _plain(values) if isinstance(values, str) else ""
+
+
+def _crossref_date(work: Mapping[str, Any]) -> tuple[int | None, dt.datetime | None]:
+    """(year, day of publication): the day only when Crossref gives one, since a digest shows
+    `published` as a full date and "1989-01-01" for "1989" would claim a day nobody gave."""
+    # "issued" is the earliest of print and online publication; the others are fallbacks
+    for field_name in ("issued", "published", "published-print", "published-online", "created"):
+        parts = (work.get(field_name) or {}).get("date-parts") or [[]]
+        numbers = [p for p in (parts[0] or []) if isinstance(p, int)]
+        if not numbers:
+            continue
+        if len(numbers) >= 3:
+            try:
+                return numbers[0], dt.datetime(numbers[0], numbers[1], numbers[2], tzinfo=dt.UTC)
+            except ValueError:
+                pass
+        return numbers[0], None
+    return None, None
+
+
+def _crossref_author(author: Mapping[str, Any]) -> str:
+    name = " ".join(str(author.get(k) or "").strip() for k in ("given", "family")).strip()
+    return name or str(author.get("name") or "").strip()
+
+
+def _crossref_venue(work: Mapping[str, Any], year: int | None) -> str | None:
+    """ "Mathematical Programming 108(1), 177-205 (2006)": the journal, as arXiv's journal-ref
+    field words one; a book's publisher when it is in no container."""
+    venue = _first_text(work.get("container-title")) or (
+        _plain(str(work.get("publisher") or "")) if work.get("type") in ("book", "monograph") else ""
+    )
+    if not venue:
+        return None
+    volume, issue, page = (str(work.get(k) or "").strip() for k in ("volume", "issue", "page"))
+    if volume:
+        venue += f" {volume}" + (f"({issue})" if issue else "")
+    if page:
+        venue += f", {page}"
+    return venue + (f" ({year})" if year else "")
+
+
+def crossref_preprints(content: bytes) -> tuple[str, ...]:
+    """The arXiv ids of the preprints a Crossref record names (`relation.has-preprint`: an
+    arXiv DOI, an arXiv URL or an `arxiv`-typed id). Raises ValueError like `crossref_paper`."""
+    return _preprints(_crossref_message(content))
+
+
+def _preprints(work: Mapping[str, Any]) -> tuple[str, ...]:
+    found: dict[str, None] = {}
+    for relation in (work.get("relation") or {}).get("has-preprint") or []:
+        text = str(relation.get("id") or "") if isinstance(relation, Mapping) else ""
+        parsed = arxiv_id_from_doi(text) or ((parse_arxiv_id(text) or (None,))[0] if text else None)
+        if parsed:
+            found[parsed] = None
+    return tuple(found)
+
+
+def _crossref_message(content: bytes) -> Mapping[str, Any]:
+    answer = json.loads(content)
+    work = answer.get("message") if isinstance(answer, dict) else None
+    if not isinstance(work, dict) or (answer.get("message-type") not in (None, "work")):
+        raise ValueError("not a Crossref work record")
+    return work
+
+
+def crossref_paper(content: bytes, doi: str) -> Paper:
+    """A Crossref `works/{doi}` answer -> the paper it describes (no arXiv id).
+
+    Raises ValueError on an answer that is not JSON, not a work record, or has no title."""
+    return _paper_from_work(_crossref_message(content), doi)
+
+
+def _paper_from_work(work: Mapping[str, Any], doi: str) -> Paper:
+    title = _first_text(work.get("title"))
+    if not title:
+        raise ValueError("the record has no title")
+    subtitle = _first_text(work.get("subtitle"))
+    if subtitle and not title.endswith((":", "?", "!", ".")):
+        title = f"{title}: {subtitle}"
+    canonical = normalize_doi(str(work.get("DOI") or "")) or doi
+    year, published = _crossref_date(work)
+    authors = tuple(
+        name for a in work.get("author") or [] if isinstance(a, Mapping) and (name := _crossref_author(a))
+    )
+    return Paper(
+        key=f"doi:{canonical}",
+        title=title,
+        authors=authors,
+        abstract=_ABSTRACT_HEADING.sub("", _plain(str(work.get("abstract") or ""))),
+        published=published,
+        doi=canonical,
+        journal_ref=_crossref_venue(work, year),
+        url=f"https://doi.org/{canonical}",
+    )
+
+
+def with_doi_papers(clusters: Sequence[PaperCluster], doi_papers: Mapping[str, Paper]) -> list[PaperCluster]:
+    """Clusters of journal papers arXiv does not have, described by their Crossref records:
+    the real title, authors, venue and year instead of a citation's link text ("Nesterov and
+    Polyak 2006"). A cluster keeps its key, so the sent-ledger knows it as before."""
+    out = []
+    for cluster in clusters:
+        paper = cluster.paper
+        found = doi_papers.get(paper.doi) if paper.doi and not paper.arxiv_id else None
+        if found is not None:
+            paper = replace(
+                found, key=paper.key, abstract=found.abstract or paper.abstract, url=found.url or paper.url
+            )
+            cluster = replace(cluster, paper=paper)
+        out.append(cluster)
+    return out
+
+
 def _targets(items: Sequence[Item]) -> Iterator[Item]:
     """Items whose paper must be found: papers and mentions, and the papers a post cites."""
     for item in items:
@@ -203,8 +375,18 @@ class _Resolver:
         title_threshold: float,
         known: Mapping[str, Paper],
         api_base: str,
+        crossref_api_base: str | None = None,
+        crossref_mailto: str | None = None,
+        crossref_limit: int = CROSSREF_LOOKUPS_PER_RUN,
     ) -> None:
         self.fetch = fetch
+        self.crossref_api_base = crossref_api_base
+        self.crossref_mailto = crossref_mailto
+        self.crossref_limit = crossref_limit
+        self.crossref_calls = 0
+        self.crossref_down: str | None = None  # why Crossref is not asked again this run
+        # DOI -> (its record, arXiv ids of its preprints) or (None, why not)
+        self.crossref_answers: dict[str, tuple[Paper | None, tuple[str, ...], str]] = {}
         self.batch_size = max(1, min(batch_size, 2000))
         self.title_threshold = title_threshold
         self.known = known
@@ -329,6 +511,91 @@ class _Resolver:
             return None, score, f"title matches {label} but first author {authors[0]!r} does not"
         return paper_from_item(candidate), score, f"title search: {label} scored {score:.2f}"
 
+    def crossref(self, doi: str) -> tuple[Paper | None, tuple[str, ...], str]:
+        """The Crossref record of `doi` and its preprints' arXiv ids, or None and why not."""
+        if doi not in self.crossref_answers:
+            self.crossref_answers[doi] = self._ask_crossref(doi)
+        return self.crossref_answers[doi]
+
+    def _ask_crossref(self, doi: str) -> tuple[Paper | None, tuple[str, ...], str]:
+        if self.crossref_down is not None:
+            return None, (), f"DOI {doi}: Crossref not asked ({self.crossref_down})"
+        if self.crossref_calls >= self.crossref_limit:
+            return None, (), f"DOI {doi}: not looked up, {self.crossref_limit} Crossref look-ups per run"
+        self.crossref_calls += 1
+        assert self.crossref_api_base is not None
+        try:
+            content = self.fetch(
+                crossref_work_url(doi, base=self.crossref_api_base, mailto=self.crossref_mailto)
+            )
+        except Exception as exc:  # the injected fetch may raise anything; report, never crash
+            page = getattr(exc, "page", None)
+            status = getattr(page, "status", None) or getattr(exc, "status", None)
+            if status == 404:
+                return None, (), f"DOI {doi}: unknown to Crossref (HTTP 404)"
+            if isinstance(status, int) and 400 <= status < 500 and status != 429:
+                return None, (), f"DOI {doi}: Crossref answered HTTP {status}"
+            # down, overloaded or unreachable: the next DOI would fail the same way, slowly
+            self.crossref_down = f"unreachable: {type(exc).__name__}: {exc}"
+            self.warnings.append(
+                f"{NOTE_CROSSREF_LOOKUP} Crossref {self.crossref_down}; DOI citations of journal "
+                "papers keep their link text this run"
+            )
+            return None, (), f"DOI {doi}: Crossref {self.crossref_down}"
+        try:
+            work = _crossref_message(content)
+            return _paper_from_work(work, doi), _preprints(work), ""
+        except (ValueError, TypeError, AttributeError) as exc:
+            self.warnings.append(f"{NOTE_CROSSREF_LOOKUP} unreadable answer for DOI {doi}: {exc}")
+            return None, (), f"DOI {doi}: unreadable Crossref answer ({exc})"
+
+    def resolve_by_crossref(
+        self, targets: Sequence[Item], resolutions: Sequence[Resolution], papers: dict[str, Paper]
+    ) -> tuple[list[Resolution], dict[str, Paper]]:
+        """Mentions still unresolved that carry a journal DOI, resolved through Crossref: to the
+        arXiv preprint its record names or its title finds, else to the record itself."""
+        pending = [
+            n
+            for n, (item, res) in enumerate(zip(targets, resolutions, strict=True))
+            if res.method == "unresolved"
+            and item.doi
+            and not item.arxiv_id
+            and not arxiv_id_from_doi(item.doi)
+        ]
+        # "10.1016/0893-6080(89)90020-8" however a page wrote it: one request per paper
+        dois = {n: normalize_doi(targets[n].doi or "") or (targets[n].doi or "").lower() for n in pending}
+        for doi in dict.fromkeys(dois.values()):
+            self.crossref(doi)
+        preprints = {p for paper, ids, _ in self.crossref_answers.values() if paper for p in ids}
+        self.lookup_ids(sorted(p for p in preprints if self.paper_for_id(p) is None and p not in self.failed))
+        self._by_title = self._by_doi = None  # the preprints just fetched are held papers too
+
+        out = list(resolutions)
+        doi_papers: dict[str, Paper] = {}
+        for n in pending:
+            item, doi = targets[n], dois[n]
+            record, ids, why = self.crossref(doi)
+            done = partial(Resolution, item.key, item.source_id)
+            if record is None:
+                out[n] = done(None, "unresolved", None, why)
+                continue
+            preprint = next((p for i in ids if (p := self.paper_for_id(i)) is not None), None)
+            if preprint is not None and preprint.arxiv_id:
+                papers[preprint.arxiv_id] = preprint
+                detail = f"DOI {doi}: Crossref names arXiv preprint {preprint.arxiv_id}"
+                out[n] = done(preprint.arxiv_id, "crossref", 1.0, detail)
+                continue
+            if len(_LATIN_WORD.findall(record.title)) >= MIN_TITLE_WORDS:
+                found, score, detail = self.search_title(record.title, record.authors)
+                if found is not None and found.arxiv_id:
+                    papers[found.arxiv_id] = found
+                    out[n] = done(found.arxiv_id, "crossref", score, f"DOI {doi}: Crossref title, {detail}")
+                    continue
+            # by the DOI the pages cite (Crossref answers an alias with the primary DOI)
+            doi_papers[doi] = record
+            out[n] = done(None, "crossref", 1.0, f"DOI {doi}: {record.title[:80]!r} from Crossref")
+        return out, doi_papers
+
     # -- one item -------------------------------------------------------------------------
 
     def paper_for_id(self, arxiv_id: str) -> Paper | None:
@@ -387,16 +654,28 @@ def resolve(
     known: Mapping[str, Paper] | None = None,
     api_base: str = API_BASE,
     trust_listings: bool = False,
+    crossref_api_base: str | None = None,
+    crossref_mailto: str | None = None,
+    crossref_limit: int = CROSSREF_LOOKUPS_PER_RUN,
 ) -> ResolveResult:
     """Resolve every paper, mention and cited paper in `items` to an arXiv paper.
 
     `known` maps arXiv ids to papers already held (the store): they are not fetched again
     unless an item names a newer version. With `trust_listings`, arXiv listing items that
-    carry title, authors and abstract become papers without an API call.
+    carry title, authors and abstract become papers without an API call. With a
+    `crossref_api_base`, a journal DOI nothing else resolved is looked up on Crossref (at most
+    `crossref_limit` DOIs; `crossref_mailto` is sent as Crossref asks).
     """
     known = known or {}
     resolver = _Resolver(
-        fetch, batch_size=batch_size, title_threshold=title_threshold, known=known, api_base=api_base
+        fetch,
+        batch_size=batch_size,
+        title_threshold=title_threshold,
+        known=known,
+        api_base=api_base,
+        crossref_api_base=crossref_api_base,
+        crossref_mailto=crossref_mailto,
+        crossref_limit=crossref_limit,
     )
     targets = list(_targets(items))
     papers: dict[str, Paper] = {}
@@ -419,5 +698,13 @@ def resolve(
     # ids resolved from listings need no call
     resolver.lookup_ids([i for i in wanted if i not in resolver.fetched])
 
-    resolutions = tuple(resolver.resolve_item(item, papers) for item in targets)
-    return ResolveResult(papers=papers, resolutions=resolutions, warnings=tuple(resolver.warnings))
+    resolutions = [resolver.resolve_item(item, papers) for item in targets]
+    doi_papers: dict[str, Paper] = {}
+    if crossref_api_base:
+        resolutions, doi_papers = resolver.resolve_by_crossref(targets, resolutions, papers)
+    return ResolveResult(
+        papers=papers,
+        resolutions=tuple(resolutions),
+        warnings=tuple(resolver.warnings),
+        doi_papers=doi_papers,
+    )

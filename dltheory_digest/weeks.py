@@ -14,6 +14,9 @@ from zoneinfo import ZoneInfo
 
 WEEK_RE = re.compile(r"^(?P<year>\d{4})-?W(?P<week>\d{2})$", re.IGNORECASE)
 ARXIV_ZONE = ZoneInfo("America/New_York")
+# How many weeks back a run catches up on weeks a source missed or no digest went out for; a
+# paper first announced in them is still `new` to readers when no digest showed it.
+CATCH_UP_WEEKS = 4
 
 # Days arXiv announced nothing although they were weekdays (its published holiday schedule).
 ARXIV_HOLIDAYS: frozenset[dt.date] = frozenset(

@@ -30,13 +30,20 @@ from prefect.futures import PrefectFuture
 from prefect.states import Completed
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from dltheory_digest import pipeline
+from dltheory_digest import pipeline, resolve
 from dltheory_digest.config import Settings, SourceSpec, load_settings, load_sources
 from dltheory_digest.errors import ConfigError
 from dltheory_digest.models import SourceReport
 from dltheory_digest.sources import PlanContext
 from dltheory_digest.store import Store, get_cursor, open_store, record_fetches
-from dltheory_digest.store.locks import StoreLimiter, lock_holder, release_lock, week_lock
+from dltheory_digest.store.locks import (
+    LockRecord,
+    StoreLimiter,
+    holder_process_gone,
+    lock_holder,
+    release_lock,
+    week_lock,
+)
 from dltheory_digest.weeks import Week, last_complete_week
 
 # A source whose task raises (the store briefly locked, a Dask worker lost) is run again after
@@ -125,6 +132,8 @@ def build_task(settings: Settings, week: Week, specs: list[SourceSpec], run_id: 
             stages=pipeline.default_stages(settings, store),
             relevance_threshold=settings.relevance_threshold,
             api_base=settings.arxiv_api_base,
+            crossref_api_base=settings.crossref_api_base or None,
+            crossref_mailto=resolve.contact_email(settings.contact),
         )
     finally:
         record_fetches(store, client.drain_records("arxiv-metadata"), run_id=run_id)
@@ -139,7 +148,7 @@ def publish_task(
     )
     create_markdown_artifact(
         markdown=build.markdown,
-        key=f"digest-{str(week).lower()}",
+        key=artifact_key("digest", week),
         description=f"dltheory-digest {week}, written to {path}",
     )
     return str(path)
@@ -163,7 +172,7 @@ def deliver_task(
     )
     create_markdown_artifact(
         markdown=mail.delivery_report(results),
-        key=f"delivery-{str(week).lower()}",
+        key=artifact_key("delivery", week),
         description=f"mail for {week}",
     )
     return [dataclasses.asdict(r) for r in results]
@@ -213,9 +222,18 @@ def publish_source_report(week: Week, reports: Sequence[SourceReport]) -> None:
     failed = sum(1 for r in reports if r.error)
     create_table_artifact(
         table=rows,
-        key=f"sources-{str(week).lower()}",
+        key=artifact_key("sources", week),
         description=f"sources of {week}: {len(reports) - failed} ok, {failed} failed",
     )
+
+
+def artifact_key(kind: str, week: Week) -> str:
+    """`digest-2026-w47`: the key of a week's artifact, which the UI shows as that week's latest.
+    The demo's run keys its own `demo-…`, so a snapshot never passes for the real week's."""
+    from prefect.runtime import flow_run
+
+    prefix = "demo-" if flow_run.parameters.get("demo") else ""
+    return f"{prefix}{kind}-{str(week).lower()}"
 
 
 def run_name() -> str:
@@ -230,6 +248,7 @@ def run_name() -> str:
         except Exception:  # a bad setting: the run itself reports it, by name
             week = "last complete week"
     extras = [
+        *(["demo"] if params.get("demo") else []),
         *(["dry run"] if params.get("dry_run") else []),
         *(["resend"] if params.get("resend") else []),
         *([f"sources {','.join(params['sources'])}"] if params.get("sources") else []),
@@ -251,6 +270,22 @@ def ended_run_state(run_id: str | None) -> str | None:
     return state.name if state is not None and state.is_final() else None
 
 
+def mark_crashed(run_id: str, why: str) -> None:
+    """Record as Crashed a flow run whose process is gone: killed with its temporary Prefect
+    server, it would otherwise show as running for ever. Best effort: unknown ids are left."""
+    from prefect.client.orchestration import get_client
+    from prefect.states import Crashed
+
+    try:
+        flow_run_id = uuid.UUID(str(run_id))
+        with get_client(sync_client=True) as client:
+            state = client.read_flow_run(flow_run_id).state
+            if state is None or not state.is_final():
+                client.set_flow_run_state(flow_run_id, Crashed(message=why), force=True)
+    except Exception:  # not a run id, unknown here, or the API is unreachable
+        return
+
+
 @contextmanager
 def hold_week(
     store: Store,
@@ -261,8 +296,9 @@ def hold_week(
     check_every: float = HOLDER_CHECK_EVERY,
 ) -> Iterator[None]:
     """The week's lock for the body; waits while another run of the week holds it. A holder
-    that Prefect says has ended (killed before it could release the lock) is waited for no
-    longer: its lock is released rather than left until it expires hours later."""
+    killed before it could release the lock is waited for no longer: one whose process on this
+    machine is gone is taken over at once (`try_lock`), one that Prefect says has ended is
+    released, rather than left until the lock expires hours later."""
     logger = get_run_logger()
     name = f"week-{week}"
     next_check = 0.0
@@ -273,9 +309,21 @@ def hold_week(
             logger.warning("run %s, which holds %s, ended %s: releasing its lock", holder, week, ended)
             release_lock(store, name, holder)
 
-    def on_wait(holder: str | None) -> None:
-        logger.info("waiting for run %s, which holds %s", holder, week)
-        break_if_ended(holder)
+    def on_wait(held: LockRecord) -> None:
+        # once per holder, at WARNING: a run that waits for hours must say for whom and how long
+        logger.warning(
+            "%s is held by %s since %s: waiting until that run ends, or its lock expires at %s",
+            week,
+            held.holder.describe(),
+            held.acquired_at.strftime("%Y-%m-%d %H:%M UTC"),
+            held.expires_at.strftime("%Y-%m-%d %H:%M UTC"),
+        )
+        break_if_ended(held.holder.run)
+
+    def on_take_over(previous: LockRecord, reason: str) -> None:
+        logger.warning("took over %s from %s: %s", week, previous.holder.describe(), reason)
+        if holder_process_gone(previous.holder):
+            mark_crashed(previous.holder.run, f"{previous.holder.describe()} was killed: {reason}")
 
     def sleep(seconds: float) -> None:
         nonlocal next_check
@@ -285,7 +333,14 @@ def hold_week(
             break_if_ended(lock_holder(store, name))
 
     with week_lock(
-        store, str(week), run_id, ttl=WEEK_LOCK_TTL, timeout=timeout, on_wait=on_wait, sleep=sleep
+        store,
+        str(week),
+        run_id,
+        ttl=WEEK_LOCK_TTL,
+        timeout=timeout,
+        on_wait=on_wait,
+        on_take_over=on_take_over,
+        sleep=sleep,
     ):
         yield
 
@@ -318,8 +373,10 @@ def weekly_digest(
     resend: bool = False,
     email_to: list[str] | None = None,
     settings_overrides: dict[str, Any] | None = None,
+    demo: bool = False,
 ) -> dict[str, Any]:
-    """Fetch the sources, build `week`'s digest, write it, publish it and mail it.
+    """Fetch the sources, build `week`'s digest, write it, publish it and mail it. `demo`
+    (the `demo` command's run of the bundled snapshot) names the run and its artifacts apart.
 
     Completed even when sources fail (each is a line in the report); the state's message
     says which, so the run list shows it."""
@@ -373,7 +430,7 @@ def weekly_digest(
         deliveries: list[dict[str, Any]] = []
         held_back = None
         if not dry_run and kept is None:
-            reason = pipeline.readers_held_back(settings, target, reports)
+            reason = pipeline.readers_held_back(settings, target, reports, partial_kept=build.partial)
             recipients, kept_back = pipeline.split_recipients(settings, checked.email_to, reason)
             if kept_back:
                 held_back = reason
@@ -401,6 +458,8 @@ def weekly_digest(
         "kept_earlier_digest": kept is not None,
         "translation_cache_hits": build.translation_hits,
         "translations_new": build.translation_new,
+        "translation_cache_hits_discarded": build.translation_hits_discarded,
+        "translations_new_discarded": build.translation_new_discarded,
         "notes": list(build.notes),
     }
     # a returned state becomes the run's final state; a caller still gets `result` back

@@ -352,6 +352,7 @@ def test_environment_value_that_is_not_json_names_the_variable(monkeypatch: pyte
         ("MAIL_FROM", "nobody", "not an email address: 'nobody'"),
         ("SMTP_PORT", "70000", "must be at most 65535"),
         ("SMTP_PORT", "0", "must be at least 1"),
+        ("CROSSREF_API_BASE", "api.crossref.org/works", "'api.crossref.org/works' is not an http(s) URL"),
     ],
 )
 def test_bad_values_are_refused_at_load(
@@ -372,6 +373,7 @@ def test_bad_values_are_refused_at_load(
         ("MAIL_FROM", "DL Theory <digest@example.org>"),
         ("MAIL_FROM", "digest@example.org"),
         ("SMTP_PORT", "587"),
+        ("CROSSREF_API_BASE", "http://127.0.0.1:8080/works"),
     ],
 )
 def test_good_values_load(monkeypatch: pytest.MonkeyPatch, variable: str, value: str) -> None:
@@ -666,3 +668,12 @@ def test_a_home_relative_path_in_a_settings_file_is_expanded(
     monkeypatch.setenv("DLTHEORY_SETTINGS_FILE", str(tmp_path / "dltheory.yaml"))
     monkeypatch.delenv("DLTHEORY_DATA_DIR", raising=False)
     assert load_settings().data_dir == tmp_path / "dltheory-state"
+
+
+def test_crossref_is_asked_by_default_and_an_empty_base_turns_it_off(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert load_settings().crossref_api_base == "https://api.crossref.org/works"
+    (tmp_path / "dltheory.yaml").write_text('crossref_api_base: ""\n', encoding="utf-8")
+    assert load_settings().crossref_api_base == ""

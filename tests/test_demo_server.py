@@ -407,3 +407,22 @@ def test_the_demo_digest_lists_the_notes_pages_talk_and_course(
         " — the 2017 lecture series, with a talk video for each week — Listed on: Notes · Theory of deep learning"
     ) in build.markdown
     assert "Wikipedia" not in build.markdown.split("## New talks and courses", 1)[1]
+
+
+def test_the_journal_doi_a_demo_post_cites_has_its_crossref_record(
+    server: SnapshotServer, tmp_path: Path, http: httpx.Client
+) -> None:
+    from dltheory_digest.resolve import crossref_paper, crossref_work_url
+
+    offconvex = _parse("feed", "offconvex/feed.xml", "https://www.offconvex.org/feed.xml")
+    [by_doi] = [c for item in offconvex.items for c in item.cited if c.doi]
+    assert (by_doi.title, by_doi.doi, by_doi.arxiv_id) == ("Nesterov 2004", "10.1007/978-1-4419-8853-9", None)
+    settings = load_settings(**demo_settings_overrides(server.base_url, tmp_path / "data", tmp_path / "out"))
+    assert settings.crossref_api_base == server.base_url + "/crossref/works"
+    doi = by_doi.doi or ""
+    answer = http.get(urlsplit(crossref_work_url(doi, base=settings.crossref_api_base)).path)
+    assert answer.status_code == 200 and answer.headers["content-type"] == "application/json"
+    paper = crossref_paper(answer.content, doi)
+    assert paper.title == "Introductory Lectures on Convex Optimization: A Basic Course"
+    assert paper.authors == ("Yurii Nesterov",) and paper.journal_ref == "Springer US (2004)"
+    assert http.get("/crossref/works/10.1007/no-such-book").status_code == 404

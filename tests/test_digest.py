@@ -12,6 +12,7 @@ import json
 import random
 import re
 from html.parser import HTMLParser
+from typing import Any
 
 import pytest
 from markdown_it import MarkdownIt
@@ -24,10 +25,14 @@ from dltheory_digest.models import (
     Digest,
     Item,
     ItemKind,
+    JournalVersion,
     Paper,
     PaperCluster,
+    Place,
     Sighting,
     SourceReport,
+    UpdateReason,
+    VersionChange,
 )
 
 UTC = dt.UTC
@@ -219,7 +224,7 @@ def sample_inputs() -> dict:
         "clusters": [ntk, gd, arabic, hostile, low],
         "classifications": classifications,
         "directions": DIRECTIONS,
-        "updated": [(principles, "new version v3; discussed on Zhihu")],
+        "updated": [(principles, PRINCIPLES_BACK)],
         "posts": [post],
         "reports": reports,
         "relevance_threshold": 0.3,
@@ -229,6 +234,13 @@ def sample_inputs() -> dict:
         "models": [("argos zh→en", "1.9")],
         "source_names": {"offconvex": "offconvex", "arxiv-cs-lg": "arXiv"},
     }
+
+
+# why the sample's updated paper is back
+PRINCIPLES_BACK = UpdateReason(
+    version_change=VersionChange(new=3, old=2, week="2026-W45"), discussed_on=(Place("Zhihu", "zh"),)
+)
+PRINCIPLES_BACK_EN = "updated to v3 (was v2 on 2026-W45); newly discussed on Zhihu (zh)"
 
 
 def sample_digest() -> Digest:
@@ -381,7 +393,8 @@ def test_updated_papers_only_in_their_part_and_low_relevance_in_the_appendix() -
     shown = {p.paper.arxiv_id for s in digest.sections for p in s.papers}
     assert "2106.10165" not in shown and "1912.02292" not in shown
     assert [p.paper.arxiv_id for p in digest.updated] == ["2106.10165"]
-    assert digest.updated[0].reason == "new version v3; discussed on Zhihu"
+    assert digest.updated[0].update_reason == PRINCIPLES_BACK
+    assert digest.updated[0].reason == PRINCIPLES_BACK_EN
     assert "updated v3" in digest.updated[0].badges and "new" not in digest.updated[0].badges
     assert [p.paper.arxiv_id for p in digest.below_threshold] == ["1912.02292"]
 
@@ -393,6 +406,67 @@ def test_badges_and_sightings() -> None:
     assert [s.source_name for s in ntk.sightings] == ["arXiv", "Shamra", "Zhihu"]
     assert ntk.original_title == "神经正切核：收敛与泛化" and ntk.original_lang == "zh"
     assert ntk.summary.endswith("for 3.5 times wider layers.")
+
+
+def _badges_of(cluster: PaperCluster, *, sent_before: bool = False) -> tuple[str, ...]:
+    """The badges `cluster` gets in the sample week: among its new papers, or back as updated."""
+    back = [(cluster, PRINCIPLES_BACK)] if sent_before else []
+    inputs = {**sample_inputs(), "clusters": [cluster], "updated": back, "emerging": []}
+    inputs["classifications"] = {cluster.paper.key: Classification("optimization", relevance=0.9)}
+    digest = dg.build_digest(**inputs)
+    [entry] = [*(p for s in digest.sections for p in s.papers), *digest.updated]
+    return entry.badges
+
+
+def test_a_paper_caught_up_from_a_missed_week_is_new_at_whatever_version_it_is_now() -> None:
+    missed_week = dt.datetime(2026, 11, 10, 19, tzinfo=UTC)  # W46: no digest went out
+    revised = dt.datetime(2026, 11, 18, tzinfo=UTC)
+    paper = _paper(
+        "2611.04321",
+        "Feature learning in two-layer networks beyond the kernel regime",
+        ["Ada Author"],
+        ["cs.LG"],
+        "We study feature learning.",
+        version=2,
+        published=missed_week,
+        updated=revised,
+    )
+    # the RSS listing of the missed week said "new", this week's says "replace"
+    listed = PaperCluster(
+        paper=paper,
+        sightings=(_arxiv("2611.04321", AnnounceType.NEW, 1), _arxiv("2611.04321", AnnounceType.REPLACE, 2)),
+        versions=(1, 2),
+    )
+    assert _badges_of(listed) == ("new", "updated v2")
+    # arXiv's API gives no announcement type: the date of the first version says it
+    from_api = PaperCluster(
+        paper=paper,
+        sightings=(dataclasses.replace(_arxiv("2611.04321", version=2), announce_type=None),),
+        versions=(2,),
+    )
+    assert _badges_of(from_api) == ("new", "updated v2")
+    # a v1 caught up unrevised is new too (it had no badge at all)
+    first = replace_paper(from_api, version=1, updated=missed_week)
+    assert _badges_of(first) == ("new",)
+    # a paper readers were sent is never new, whatever its sightings say
+    assert _badges_of(listed, sent_before=True) == ("updated v2",)
+    # never sent, but first out years ago: a revision, not a new paper
+    old = replace_paper(from_api, published=dt.datetime(2019, 3, 1, tzinfo=UTC))
+    assert _badges_of(old) == ("updated v2",)
+    # out in the missed week, but only a blog brought it in: the badge says why it is here
+    blog = Sighting("offconvex", "offconvex", "https://www.offconvex.org/x/", "en", kind=ItemKind.POST)
+    discussed = replace_paper(
+        dataclasses.replace(from_api, sightings=(blog,)), version=1, updated=missed_week
+    )
+    assert _badges_of(discussed) == ("discussed",)
+    inputs = {**sample_inputs(), "clusters": [listed], "updated": [], "emerging": []}
+    inputs["classifications"] = {listed.paper.key: Classification("optimization", relevance=0.9)}
+    markdown = dg.render_markdown(dg.build_digest(**inputs))
+    assert "arXiv:2611.04321v2 · [PDF](https://arxiv.org/pdf/2611.04321) · `new` · `updated v2`" in markdown
+
+
+def replace_paper(cluster: PaperCluster, **changes: Any) -> PaperCluster:
+    return dataclasses.replace(cluster, paper=dataclasses.replace(cluster.paper, **changes))
 
 
 def test_an_old_paper_seen_only_in_a_blog_is_marked_discussed_not_new() -> None:
@@ -466,9 +540,9 @@ def test_posts_and_discussions_are_attached_to_the_papers_they_cite() -> None:
 
 def test_emerging_groups_keep_their_members() -> None:
     digest = sample_digest()
-    assert [(p.paper.arxiv_id, p.reason) for p in digest.emerging] == [
-        ("1806.07572", "group 1"),
-        ("1810.02054", "group 1"),
+    assert [(p.paper.arxiv_id, p.group, p.update_reason) for p in digest.emerging] == [
+        ("1806.07572", 1, None),
+        ("1810.02054", 1, None),
     ]
 
 
@@ -553,10 +627,7 @@ def test_markdown_has_every_part() -> None:
         "Seen in: arXiv | [Shamra](https://shamra-academia.com/show/3a3f) (ar)"
         " | [Zhihu](https://zhuanlan.zhihu.com/p/48381795) (zh)"
     ) in markdown
-    assert (
-        "## Updated and newly discussed (1)" in markdown
-        and "— new version v3; discussed on Zhihu" in markdown
-    )
+    assert "## Updated and newly discussed (1)" in markdown and f"— {PRINCIPLES_BACK_EN}" in markdown
     assert "## Emerging (2)" in markdown
     assert "links to: [Gradient Descent Provably Optimizes" in markdown
     # a line before <details> says what it holds: Gmail and Outlook show it expanded
@@ -597,7 +668,7 @@ def test_each_paper_shows_its_arxiv_id_and_a_pdf_link_or_its_doi() -> None:
     ) in markdown
     # one-line entries: Updated (a revision: its new version) and the appendix
     assert (
-        "`updated v3` · arXiv:2106.10165v3 · [PDF](https://arxiv.org/pdf/2106.10165) — new version v3"
+        "`updated v3` · arXiv:2106.10165v3 · [PDF](https://arxiv.org/pdf/2106.10165) — updated to v3"
         in markdown
     )
     assert "· `new` · arXiv:1912.02292v1 · [PDF](https://arxiv.org/pdf/1912.02292) — Preetum" in markdown
@@ -845,7 +916,8 @@ def test_translated_edition_keeps_english_titles() -> None:
     assert (
         "- [The Principles of Deep Learning Theory](https://arxiv.org/abs/2106.10165)"
         " · *译:The Principles of Deep Learning Theory* · `更新 v3` · arXiv:2106.10165v3 · "
-        "[PDF](https://arxiv.org/pdf/2106.10165) — 译:new version v3" in markdown
+        "[PDF](https://arxiv.org/pdf/2106.10165) — 更新至 v3（2026-W45 时为 v2）；新近在 Zhihu (zh) 上被讨论\n"
+        in markdown
     )
     assert "(https://arxiv.org/abs/1912.02292) · *译:Deep Double Descent: Where Bigger" in markdown
     short = dg.render_markdown(digest, edition, shortened=dg.Shortened(f"{WEEK}.md", one_line=True))
@@ -1719,6 +1791,60 @@ def test_a_page_lists_a_resource_once_and_two_pages_listing_it_make_one_line() -
     assert "— *Notes:* Great. — *深度学习笔记:* 斯坦福的课程。 *(not translated)* — Listed on:" in markdown
 
 
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        ("https://youtu.be/aircAruvnKk", "https://www.youtube.com/watch?v=aircAruvnKk"),
+        ("https://youtu.be/aircAruvnKk?t=42", "http://youtube.com/watch?v=aircAruvnKk&t=120s&list=PLZHQ"),
+        ("https://m.youtube.com/watch?v=aircAruvnKk&feature=share", "https://youtu.be/aircAruvnKk?si=x1"),
+        ("https://www.youtube.com/embed/aircAruvnKk", "https://www.youtube-nocookie.com/embed/aircAruvnKk"),
+        ("https://www.youtube.com/live/aircAruvnKk?si=a", "https://www.youtube.com/watch/?v=aircAruvnKk"),
+        ("https://www.youtube.com/playlist?list=PLZHQ&si=a", "https://m.youtube.com/playlist?list=PLZHQ"),
+        ("https://vimeo.com/76979871", "https://player.vimeo.com/video/76979871"),
+        (
+            "https://www.bilibili.com/video/BV1Kb411W75N/?spm_id_from=333.337&vd_source=ab",
+            "https://m.bilibili.com/video/BV1Kb411W75N?p=1",
+        ),
+        ("https://stats385.github.io/", "http://www.Stats385.github.io"),
+        ("https://example.org:443/course/#week-1", "http://example.org:80/course"),
+        ("https://example.org/course?utm_source=feed&id=7", "https://example.org/course?id=7&fbclid=Ab"),
+    ],
+)
+def test_links_written_differently_to_one_resource_have_one_canonical_form(one: str, other: str) -> None:
+    assert dg.canonical_link(one) == dg.canonical_link(other)
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        ("https://youtu.be/aircAruvnKk", "https://youtu.be/IHZwWFHWa-w"),  # two videos
+        ("https://www.youtube.com/watch?v=aircAruvnKk", "https://www.youtube.com/playlist?list=PLZHQ"),
+        ("https://example.org/course?id=7", "https://example.org/course?id=8"),
+        ("https://example.org:8080/course", "https://example.org/course"),
+        ("https://www.bilibili.com/video/BV1Kb411W75N?p=2", "https://www.bilibili.com/video/BV1Kb411W75N"),
+        (
+            "https://www.youtube.com/results?search_query=ntk",
+            "https://www.youtube.com/results?search_query=gd",
+        ),
+    ],
+)
+def test_links_to_different_resources_stay_apart(one: str, other: str) -> None:
+    assert dg.canonical_link(one) != dg.canonical_link(other)
+
+
+def test_a_video_linked_two_ways_on_two_pages_is_one_line() -> None:
+    twice = [
+        other("notes", "But what is a neural network?", "https://youtu.be/aircAruvnKk", "video"),
+        other(
+            "zh-notes", "神经网络入门", "https://m.youtube.com/watch?v=aircAruvnKk&t=5s", "video", lang="zh"
+        ),
+    ]
+    [talk] = digest_with_talks(twice).resources
+    # the first page's link as it wrote it: the canonical form is only for comparing
+    assert talk.url == "https://youtu.be/aircAruvnKk"
+    assert [s.source_name for s in talk.sightings] == ["Notes", "深度学习笔记"]
+
+
 def test_a_list_bringing_in_more_than_a_few_talks_at_once_is_its_backlog_one_line_each() -> None:
     def talks(n: int, source_id: str = "notes") -> list[Item]:
         topics = [
@@ -1854,14 +1980,26 @@ def test_talks_and_courses_survive_the_stored_json_and_an_older_digest_still_loa
     assert dg.digest_from_json(older).resources == ()
 
 
+def _with_reason(reason: UpdateReason) -> Digest:
+    base = sample_digest()
+    return dataclasses.replace(base, updated=(dataclasses.replace(base.updated[0], update_reason=reason),))
+
+
 def test_update_reasons_are_worded_by_the_editions_labels_not_by_a_model() -> None:
-    reason = (
+    reason = UpdateReason(
+        version_change=VersionChange(
+            new=2, old=1, week="2026-W45", old_title="The Principles of Deep Learning Theory"
+        ),
+        journal=JournalVersion(doi="10.1073/pnas.1907378117", venue="Proc. Natl. Acad. Sci. U.S.A. 117"),
+        discussed_on=(Place("Zhihu", "zh"), Place("A theory blog", "en")),
+    )
+    english = (
         'updated to v2 (was v1 on 2026-W45), retitled (was: "The Principles of Deep Learning Theory"); '
         "journal version: Proc. Natl. Acad. Sci. U.S.A. 117, doi:10.1073/pnas.1907378117; "
         "newly discussed on Zhihu (zh) and A theory blog (en)"
     )
-    base = sample_digest()
-    digest = dataclasses.replace(base, updated=(dataclasses.replace(base.updated[0], reason=reason),))
+    assert reason.english() == english
+    digest = _with_reason(reason)
     texts = dg.translatable_texts(digest)
     assert not any("was v1" in t or "journal version" in t or "newly discussed" in t for t in texts)
     translations = {t: f"译:{t}" for t in texts}
@@ -1875,12 +2013,90 @@ def test_update_reasons_are_worded_by_the_editions_labels_not_by_a_model() -> No
     assert "حُدّثت إلى \u2066v2\u2069 (كانت \u2066v1\u2069 في \u20662026-W45\u2069)" in arabic
     # the parts are separated as the edition writes it ("؛ " with its space in Arabic)
     assert "«The Principles of Deep Learning Theory»)؛ النسخة المنشورة في مجلة: " in arabic
-    assert "؛ نوقشت حديثًا في Zhihu (zh) وA theory blog (en)" in arabic
-    # the English edition keeps the reason as identity wrote it
-    assert f" — {reason}\n" in dg.render_markdown(digest)
-    # a reason of another shape is still translated as a whole
-    other = dataclasses.replace(base.updated[0], reason="new version v3")
-    assert "new version v3" in dg.translatable_texts(dataclasses.replace(base, updated=(other,)))
+    # each name isolated by its first letter, so "(en)" stays at its end in a right-to-left line
+    assert "؛ نوقشت حديثًا في \u2068Zhihu (zh)\u2069 و\u2068A theory blog (en)\u2069" in arabic
+    # the English edition says the reason as identity built it
+    assert f" — {english}\n" in dg.render_markdown(digest)
+    withdrawn = UpdateReason(version_change=VersionChange(new=4, old=3, week="2026-W40", withdrawn=True))
+    zh = dg.render_markdown(_with_reason(withdrawn), dg.Edition(language="zh", translations=translations))
+    assert " — 在 v4 中撤回（2026-W40 时为 v3）\n" in zh
+
+
+def test_a_reason_words_each_place_and_old_title_as_written_whatever_they_hold() -> None:
+    # a source name with " and " and ", ", an old title with quotes and what once split a reason
+    reason = UpdateReason(
+        version_change=VersionChange(
+            new=3, old=2, week="2026-W44", old_title='Why "flat"; journal version: minima generalize'
+        ),
+        discussed_on=(
+            Place("Notes · Theory, and practice", "en"),
+            Place("Papers and Code", None),
+            Place("知乎专栏", "zh"),
+        ),
+    )
+    digest = _with_reason(reason)
+    assert dg.translatable_texts(digest, "zh") == dg.translatable_texts(sample_digest(), "zh")
+    zh = dg.render_markdown(digest, dg.Edition(language="zh", translations={"x": "y"}, model="m"))
+    assert (
+        '— 更新至 v3（2026-W44 时为 v2），标题已更改（原为“Why "flat"; journal version: minima generalize”）；'
+        "新近在 Notes · Theory, and practice (en)、Papers and Code和知乎专栏 (zh) 上被讨论\n"
+    ) in zh
+    arabic = dg.render_markdown(digest, dg.Edition(language="ar", translations={"x": "y"}, model="m"))
+    assert (
+        "نوقشت حديثًا في \u2068Notes · Theory, and practice (en)\u2069، \u2068Papers and Code\u2069 "
+        "و\u2068知乎专栏 (zh)\u2069\n"
+    ) in arabic
+    english = dg.render_markdown(digest)
+    assert (
+        '— updated to v3 (was v2 on 2026-W44), retitled (was: "Why "flat"; journal version: minima '
+        'generalize"); newly discussed on Notes · Theory, and practice (en), Papers and Code and 知乎专栏 (zh)\n'
+    ) in english
+    # a journal reference that is only a DOI: no venue, and nothing left of its separator
+    journal = _with_reason(UpdateReason(journal=JournalVersion(doi="10.1000/xyz_1")))
+    assert "— 期刊版本：doi:10.1000/xyz_1\n" in dg.render_markdown(
+        journal, dg.Edition(language="zh", translations={"x": "y"})
+    )
+    assert "— journal version: doi:10.1000/xyz_1\n" in dg.render_markdown(journal)
+
+
+def test_a_digest_stored_with_one_line_reasons_still_loads_and_renders() -> None:
+    """JSON written before reasons had parts: `reason` a string, "group N" for Emerging."""
+    stored = json.loads(dg.digest_to_json(sample_digest()))
+    line = "updated to v3 (was v2 on 2026-W45); newly discussed on Zhihu (zh)"
+    for entry in [p for s in stored["sections"] for p in s["papers"]] + stored["below_threshold"]:
+        del entry["update_reason"], entry["group"]
+        entry["reason"] = None
+    for entry in stored["updated"]:
+        del entry["update_reason"], entry["group"]
+        entry["reason"] = line
+    for entry in stored["emerging"]:
+        del entry["update_reason"], entry["group"]
+        entry["reason"] = "group 1"
+    old = dg.digest_from_json(json.dumps(stored))
+    assert dg.digest_from_json(stored) == old  # a JSON column gives it already parsed
+    [updated] = old.updated
+    assert updated.update_reason == UpdateReason(legacy_text=line) and updated.reason == line
+    assert [(p.group, p.update_reason) for p in old.emerging] == [(1, None), (1, None)]
+    # the English digest reads as it did
+    assert dg.render_markdown(old) == dg.render_markdown(sample_digest())
+    # a zh edition can only machine-translate the stored line, as it did
+    assert line in dg.translatable_texts(old, "zh")
+    zh = dg.render_markdown(old, dg.Edition(language="zh", translations={line: "译文"}, model="m"))
+    assert "[PDF](https://arxiv.org/pdf/2106.10165) — 译文\n" in zh
+    assert "**组 1**" in zh
+
+
+def test_digest_json_keeps_reasons_and_groups() -> None:
+    digest = _with_reason(
+        UpdateReason(
+            version_change=VersionChange(new=2, old=1, week="2026-W45", withdrawn=True, old_title="Old"),
+            journal=JournalVersion(doi="10.1/x", venue="JMLR 24"),
+            discussed_on=(Place("Zhihu", "zh"), Place("offconvex")),
+        )
+    )
+    again = dg.digest_from_json(dg.digest_to_json(digest))
+    assert again == digest and again.updated[0].update_reason == digest.updated[0].update_reason
+    assert [p.group for p in again.emerging] == [1, 1]
 
 
 def test_a_filtered_edition_names_every_source_read_by_its_name() -> None:

@@ -30,6 +30,8 @@ from dltheory_digest.fetch import (
     ARXIV_HOSTS,
     ARXIV_LIMITER_KEY,
     ARXIV_MIN_INTERVAL,
+    CONNECT_FAILURE_ATTEMPTS,
+    OFFLINE_HINT,
     ROBOTS_ERROR,
     ROBOTS_MAX_BYTES,
     ROBOTS_UNREADABLE,
@@ -38,7 +40,9 @@ from dltheory_digest.fetch import (
     PoliteClient,
     RobotsUnreadable,
     SiteUnreachable,
+    connection_failure,
     limiter_slot,
+    unreachable_message,
     user_agent,
 )
 from dltheory_digest.models import FetchRecord
@@ -416,7 +420,7 @@ def test_transport_errors_are_retried_then_reported() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         calls.append(str(request.url))
         if len(calls) == 1 or "dead" in str(request.url):
-            raise httpx.ConnectError("connection refused", request=request)
+            raise httpx.ReadError("connection reset by peer", request=request)
         return httpx.Response(200, content=b"up")
 
     slept: list[float] = []
@@ -425,10 +429,138 @@ def test_transport_errors_are_retried_then_reported() -> None:
         assert client.get("https://blog.example/feed", source_id="s", politeness=NO_WAIT).content == b"up"
         with pytest.raises(FetchError) as info:
             client.get("https://dead.example/feed", source_id="s", politeness=NO_WAIT)
-    assert info.value.status is None and "ConnectError" in str(info.value)
+    assert info.value.status is None and "ReadError" in str(info.value)
     assert slept == [1.0, 1.0]
     assert [r.status for r in client.records] == [None, 200, None, None]
-    assert all("ConnectError" in (r.error or "") for r in client.records if r.status is None)
+    assert all("ReadError" in (r.error or "") for r in client.records if r.status is None)
+
+
+def _closed_port() -> int:
+    """A loopback port nothing listens on: connecting to it is refused at once."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_an_arxiv_host_that_cannot_be_resolved_is_tried_twice_and_said_plainly() -> None:
+    """Offline, an arXiv source used to be tried 5 times (~20 s of back-off and spacing)."""
+    asked: list[str] = []
+
+    def offline(request: httpx.Request) -> httpx.Response:
+        asked.append(request.url.host)
+        raise httpx.ConnectError("[Errno -3] Temporary failure in name resolution", request=request)
+
+    slept: list[float] = []
+    limiter = RecordingLimiter()
+    client = PoliteClient(transport=httpx.MockTransport(offline), limiter=limiter, sleep=slept.append)
+    url = "https://export.arxiv.org/api/query?search_query=cat:cs.LG"
+    with client, pytest.raises(FetchError) as info:
+        client.get(url, source_id="arxiv-api")
+    assert asked == ["export.arxiv.org"] * CONNECT_FAILURE_ATTEMPTS and slept == [1.0]
+    assert str(info.value) == (
+        "[arxiv-api] could not reach export.arxiv.org (name not resolved, 2 attempts): is this machine online?"
+    )
+    assert (info.value.source_id, info.value.url, info.value.status) == ("arxiv-api", url, None)
+    assert OFFLINE_HINT in info.value.detail
+    assert [r.error for r in client.records] == [
+        "could not reach export.arxiv.org (name not resolved): is this machine online?; retry 1/1 in 1.0 s",
+        info.value.detail,
+    ]
+
+
+def test_a_refused_connection_on_a_real_closed_port_is_tried_twice() -> None:
+    port = _closed_port()
+    slept: list[float] = []
+    client = PoliteClient(sleep=slept.append, limiter=RecordingLimiter(), respect_robots=False)
+    with client, pytest.raises(FetchError) as info:
+        client.get(f"http://127.0.0.1:{port}/feed.xml", source_id="blog", politeness=NO_WAIT)
+    assert info.value.detail == f"connection refused by 127.0.0.1:{port} (2 attempts)"
+    assert str(info.value) == f"[blog] {info.value.detail}"
+    assert OFFLINE_HINT not in info.value.detail  # the machine is online: a server is down
+    assert len(client.records) == 2 and slept == [1.0]
+
+
+def test_a_refused_robots_txt_on_a_real_closed_port_fails_at_once_naming_host_and_port() -> None:
+    port = _closed_port()
+    client = PoliteClient(sleep=lambda s: None, limiter=RecordingLimiter())
+    with client, pytest.raises(SiteUnreachable) as info:
+        client.get(f"http://127.0.0.1:{port}/feed.xml", source_id="blog", politeness=NO_WAIT)
+    assert str(info.value) == f"[blog] connection refused by 127.0.0.1:{port}"
+    assert [r.url for r in client.records] == [f"http://127.0.0.1:{port}/robots.txt", info.value.url]
+
+
+def test_a_name_resolution_blip_is_ridden_out_by_the_one_retry() -> None:
+    calls: list[int] = []
+
+    def blip(request: httpx.Request) -> httpx.Response:
+        calls.append(1)
+        if len(calls) == 1:
+            raise httpx.ConnectError("[Errno -2] Name or service not known", request=request)
+        return httpx.Response(200, content=b"<feed/>")
+
+    client = PoliteClient(
+        transport=httpx.MockTransport(blip), limiter=RecordingLimiter(), sleep=lambda s: None
+    )
+    with client:
+        page = client.get("https://export.arxiv.org/api/query?id_list=2106.10165", source_id="arxiv-api")
+    assert page.content == b"<feed/>" and len(calls) == 2
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        httpx.ConnectTimeout("timed out"),
+        httpx.ReadTimeout("timed out"),
+        httpx.ConnectError("[SSL: UNEXPECTED_EOF_WHILE_READING] EOF occurred in violation of protocol"),
+    ],
+)
+def test_timeouts_and_other_network_errors_keep_the_full_retry_policy(failure: httpx.TransportError) -> None:
+    calls: list[int] = []
+
+    def failing(request: httpx.Request) -> httpx.Response:
+        calls.append(1)
+        raise failure
+
+    slept: list[float] = []
+    client = PoliteClient(
+        transport=httpx.MockTransport(failing), limiter=RecordingLimiter(), sleep=slept.append
+    )
+    with client, pytest.raises(FetchError) as info:
+        client.get("https://export.arxiv.org/api/query?id_list=2106.10165", source_id="arxiv-api")
+    assert len(calls) == 5 and slept == [1.0, 2.0, 4.0, 8.0]
+    assert "(after 5 attempts)" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("said", "expected"),
+    [
+        (
+            "[Errno -2] Name or service not known",
+            "could not reach h.example (name not resolved): " + OFFLINE_HINT,
+        ),
+        (
+            "[Errno 8] nodename nor servname provided, or not known",
+            "could not reach h.example (name not resolved): " + OFFLINE_HINT,
+        ),
+        (
+            "[Errno 101] Network is unreachable",
+            "could not reach h.example (network unreachable): " + OFFLINE_HINT,
+        ),
+        ("[Errno 113] No route to host", "could not reach h.example (no route to host)"),
+        ("[Errno 111] Connection refused", "connection refused by h.example:8080"),
+        ("[WinError 10061] the target machine actively refused it", "connection refused by h.example:8080"),
+    ],
+)
+def test_connection_failures_read_as_sentences(said: str, expected: str) -> None:
+    failure = httpx.ConnectError(said)
+    assert connection_failure(failure) is not None
+    assert unreachable_message("h.example", failure, port=8080) == expected
+
+
+def test_other_errors_are_not_connection_failures() -> None:
+    assert connection_failure(httpx.ConnectTimeout("timed out")) is None
+    assert connection_failure(httpx.ReadError("[Errno 111] Connection refused")) is None
+    assert connection_failure(httpx.ConnectError("[SSL] certificate verify failed")) is None
 
 
 # --------------------------------------------------------------------------- cache
@@ -770,17 +902,17 @@ def test_backoff_and_network_retries_share_the_wait_budget(server: LocalServer) 
         info.value
     )
 
-    def refused(request: httpx.Request) -> httpx.Response:
-        raise httpx.ConnectError("connection refused", request=request)
+    def reset(request: httpx.Request) -> httpx.Response:
+        raise httpx.ReadError("connection reset by peer", request=request)
 
     slept.clear()
-    offline = PoliteClient(
-        transport=httpx.MockTransport(refused), sleep=slept.append, max_total_wait=2.5, respect_robots=False
+    flaky = PoliteClient(
+        transport=httpx.MockTransport(reset), sleep=slept.append, max_total_wait=2.5, respect_robots=False
     )
-    with offline, pytest.raises(FetchError) as gone:
-        offline.get("https://gone.example/feed", source_id="s")
+    with flaky, pytest.raises(FetchError) as gone:
+        flaky.get("https://gone.example/feed", source_id="s")
     assert slept == [1.0]
-    assert "ConnectError: connection refused; gave up after 2 attempts" in str(gone.value)
+    assert "ReadError: connection reset by peer; gave up after 2 attempts" in str(gone.value)
 
 
 def test_the_wait_budget_covers_every_redirect_hop(server: LocalServer) -> None:
@@ -850,9 +982,8 @@ def test_unreachable_site_fails_but_arxiv_interfaces_stay_exempt() -> None:
         api = client.get("https://export.arxiv.org/api/query?id_list=2106.10165", source_id="arxiv-api")
         with pytest.raises(RobotsUnreadable):  # not a machine interface: robots.txt governs it
             client.get("https://export.arxiv.org/abs/2106.10165", source_id="arxiv-api")
-    assert str(info.value) == (
-        "[blog] cannot reach blog.example: connection refused (ConnectError): https://blog.example/feed"
-    )
+    assert str(info.value) == "[blog] connection refused by blog.example:443"
+    assert info.value.url == "https://blog.example/feed"
     assert api.content == b"<feed/>"
     assert asked == ["blog.example/robots.txt", "export.arxiv.org/api/query", "export.arxiv.org/robots.txt"]
 
@@ -872,15 +1003,12 @@ def test_a_site_that_cannot_be_resolved_fails_as_a_network_error_naming_the_host
     error = info.value
     assert isinstance(error, FetchError) and not isinstance(error, RobotsDisallowed)
     assert (error.source_id, error.url, error.status) == ("offconvex", "https://offconvex.org/archive", None)
-    assert (
-        error.detail
-        == "cannot reach offconvex.org: name not found (ConnectError): https://offconvex.org/archive"
-    )
+    assert error.detail == "could not reach offconvex.org (name not resolved): is this machine online?"
     assert "robots" not in str(error)
     # not kept for the run: each URL asks robots.txt again, and no page was requested
     assert asked == ["/robots.txt", "/robots.txt"]
     assert [(r.url, r.status, r.error) for r in client.records] == [
-        (f"https://offconvex.org{path}", None, "cannot reach offconvex.org: name not found (ConnectError)")
+        (f"https://offconvex.org{path}", None, error.detail)
         for path in ("/robots.txt", "/feed.xml", "/robots.txt", "/archive")
     ]
 
@@ -888,13 +1016,13 @@ def test_a_site_that_cannot_be_resolved_fails_as_a_network_error_naming_the_host
 @pytest.mark.parametrize(
     ("failure", "expected"),
     [
-        (httpx.ConnectTimeout(""), "cannot reach slow.example: timed out (ConnectTimeout)"),
+        (httpx.ConnectTimeout(""), "could not reach slow.example (timed out)"),
         (
             httpx.ConnectError("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed"),
-            "cannot reach slow.example: [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed "
+            "could not reach slow.example: [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed "
             "(ConnectError)",
         ),
-        (httpx.RemoteProtocolError(""), "cannot reach slow.example (RemoteProtocolError)"),
+        (httpx.RemoteProtocolError(""), "could not reach slow.example (RemoteProtocolError)"),
     ],
 )
 def test_timeouts_and_tls_failures_on_robots_txt_read_as_unreachable(
@@ -906,7 +1034,7 @@ def test_timeouts_and_tls_failures_on_robots_txt_read_as_unreachable(
     client = PoliteClient(transport=httpx.MockTransport(handler), limiter=RecordingLimiter())
     with client, pytest.raises(SiteUnreachable) as info:
         client.get("https://slow.example/feed", source_id="blog")
-    assert info.value.detail == f"{expected}: https://slow.example/feed"
+    assert info.value.detail == expected and info.value.url == "https://slow.example/feed"
 
 
 def test_a_503_robots_txt_still_reads_as_unreadable_not_unreachable() -> None:

@@ -192,6 +192,8 @@ def test_the_digest_is_published_as_an_artifact(
 ) -> None:
     from prefect.artifacts import Artifact
 
+    from flows.weekly_digest import weekly_digest
+
     _, overrides = demo
     result = run(overrides, dry_run=True)
     artifact = Artifact.get(f"digest-{DEMO_WEEK.lower()}")
@@ -199,6 +201,15 @@ def test_the_digest_is_published_as_an_artifact(
     assert str(artifact.data).startswith(f"# Deep-learning theory digest {DEMO_WEEK}")
     # where the file is, for an operator reading it in the UI
     assert artifact.description == f"dltheory-digest {DEMO_WEEK}, written to {result['path']}"
+    # the `demo` command's run keys its artifacts apart: the snapshot never passes for the week's
+    demo_state = weekly_digest(
+        week=DEMO_WEEK, settings_overrides=overrides, dry_run=True, demo=True, return_state=True
+    )
+    assert flow_run_of(demo_state).name == f"{DEMO_WEEK} demo dry run"
+    shown = Artifact.get(f"demo-digest-{DEMO_WEEK.lower()}")
+    assert shown is not None and Artifact.get(f"demo-sources-{DEMO_WEEK.lower()}") is not None
+    kept = Artifact.get(f"digest-{DEMO_WEEK.lower()}")
+    assert kept is not None and kept.id == artifact.id
 
 
 def test_a_week_still_under_way_is_written_but_not_mailed_to_the_readers(

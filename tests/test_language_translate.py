@@ -24,6 +24,8 @@ from typer.testing import CliRunner
 from dltheory_digest.cli import app
 from dltheory_digest.fetch import PoliteClient
 from dltheory_digest.language import (
+    CacheEntry,
+    CacheKey,
     Glossary,
     MemoryTranslationCache,
     ModelInstallError,
@@ -32,6 +34,7 @@ from dltheory_digest.language import (
     installed_packages,
     load_glossary,
     localize_items,
+    text_hash,
 )
 from dltheory_digest.language import argos as argos_packages
 from dltheory_digest.language.translate import unusable_reason
@@ -302,6 +305,9 @@ def test_offline_index_gives_a_clear_error_quickly(tmp_path: Path) -> None:
     ):
         argos_packages.fetch_index(client, "https://models.test/index.json")
     assert "--from-file" in str(err.value)
+    assert "could not reach models.test (name not resolved): is this machine online? Download" in str(
+        err.value
+    )
 
 
 def test_argos_settings_stay_out_of_home(packages_dir: Path) -> None:
@@ -487,6 +493,48 @@ def test_localize_items_keeps_only_the_original_of_a_discarded_translation(packa
     # a rerun answered by the cache says the same (the week's file stays byte-identical)
     again = localize_items([post, glossary_only], Translator(packages_dir=packages_dir, cache=cache))
     assert (again.items, again.notes, again.new_translations) == (result.items, result.notes, 0)
+
+
+def test_localize_counts_usable_translations_apart_from_discarded_ones(packages_dir: Path) -> None:
+    """`new_translations` and `cache_hits` count usable translations only: the console's
+    "translations: N new" used to count outputs that were then thrown away."""
+    runaway = "深度学习理论阅读清单（2026 秋季更新）"  # the tiny model runs away on it: discarded
+    good_cached, bad_cached = "过参数化网络的泛化界", "随机特征模型的损失函数曲面"
+    translator = Translator(packages_dir=packages_dir, cache=MemoryTranslationCache())
+    info = translator.package("zh", "en")
+    assert info is not None and translator.cache is not None
+
+    def entry(text: str, english: str) -> CacheEntry:
+        prepared = translator.prepare(text, "zh", "en")
+        return CacheEntry(
+            CacheKey(text_hash(prepared), "zh", "en", info.model, info.version), prepared, english
+        )
+
+    translator.cache.put_many(
+        [
+            entry(good_cached, "Generalization bounds of overparameterized networks"),
+            entry(bad_cached, "loss loss loss loss loss loss loss loss of the random features"),
+        ]
+    )
+    items = [Item("zhihu", ItemKind.POST, text, lang="zh") for text in (runaway, good_cached, bad_cached)]
+    result = localize_items(items, translator)
+    counts = (result.new_translations, result.new_discarded, result.cache_hits, result.hits_discarded)
+    assert counts == (0, 1, 1, 1)
+    assert [i.title_en for i in result.items] == [
+        None,
+        "Generalization bounds of overparameterized networks",
+        None,
+    ]
+    # the translator's running totals still count every text sent to the model or found cached
+    assert (translator.stats.new, translator.stats.hits) == (1, 2)
+    # a second call counts only what it added
+    again = localize_items(items[:1], translator)
+    assert (again.new_translations, again.new_discarded, again.cache_hits, again.hits_discarded) == (
+        0,
+        0,
+        0,
+        1,
+    )
 
 
 def _installed_copy(archive: Path, where: Path) -> Path:

@@ -5,13 +5,16 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import inspect
+import logging
 import os
 import shutil
 import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -286,6 +289,7 @@ def test_a_run_is_named_by_its_week(monkeypatch: pytest.MonkeyPatch) -> None:
 
     assert named(week="2026-W47") == "2026-W47"
     assert named(week="2026-W47", dry_run=True, sources=["a", "b"]) == "2026-W47 dry run sources a,b"
+    assert named(week="2026-W47", demo=True) == "2026-W47 demo"
     # the scheduled run passes no week: named by the week it builds, in the configured zone
     berlin = {"timezone": "Europe/Berlin"}
     assert (
@@ -332,3 +336,93 @@ def test_a_week_lock_left_by_an_ended_run_is_taken_over(prefect_harness: None, t
     state = second_run(2.0, return_state=True)
     assert state.is_failed() and isinstance(state.result(raise_on_failure=False), LockTimeout)
     assert lock_holder(store, "week-2026-W47") == str(live.id)
+
+
+class WarningLines(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.levelno == logging.WARNING:
+            self.lines.append(record.getMessage())
+
+
+@contextmanager
+def flow_run_warnings() -> Iterator[list[str]]:
+    """The WARNING lines a flow logs through its run logger while the body runs."""
+    handler = WarningLines()
+    logger = logging.getLogger("prefect.flow_runs")
+    logger.addHandler(handler)
+    try:
+        yield handler.lines
+    finally:
+        logger.removeHandler(handler)
+
+
+@pytest.mark.prefect
+def test_a_week_lock_left_by_a_killed_process_of_this_host_is_taken_over_at_once(
+    prefect_harness: None, tmp_path: Path
+) -> None:
+    """`run` killed with SIGKILL: its temporary Prefect server died with it, so Prefect never
+    records the run as ended; its process is gone, and that is enough on the same host."""
+    from prefect import flow
+    from prefect.client.orchestration import get_client
+
+    from dltheory_digest.store import open_store
+    from dltheory_digest.store.locks import LockHolder, lock_holder, try_lock
+    from dltheory_digest.weeks import Week
+    from flows.weekly_digest import WEEK_LOCK_TTL, hold_week
+
+    @flow
+    def weekly() -> None:
+        """Stands for the killed run: Prefect still has it as scheduled, never ended."""
+
+    with get_client(sync_client=True) as client:
+        killed = str(client.create_flow_run(weekly).id)
+    url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    store = open_store(url)
+    script = (
+        "import sys, datetime as dt; from dltheory_digest.store import open_store; "
+        "from dltheory_digest.store.locks import try_lock; "
+        "assert try_lock(open_store(sys.argv[1]), 'week-2026-W47', sys.argv[2], dt.timedelta(hours=6)); "
+        "print('locked', flush=True); sys.stdin.read()"
+    )
+    child = subprocess.Popen(
+        [sys.executable, "-c", script, url, killed], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    assert child.stdout is not None and child.stdout.readline() == "locked\n"
+    child.kill()
+    child.wait()
+
+    @flow
+    def second_run(timeout: float) -> str | None:
+        with hold_week(store, Week.parse("2026-W47"), "second-run", timeout=timeout, check_every=0.5):
+            return lock_holder(store, "week-2026-W47")
+
+    with flow_run_warnings() as said:
+        assert second_run(30.0) == "second-run"
+    assert said == [
+        f"took over 2026-W47 from run {killed} (host {socket.gethostname()}, pid {child.pid}): "
+        f"its process {child.pid} on {socket.gethostname()} no longer exists"
+    ]
+    # and Prefect, which never heard of the kill, now shows that run as crashed, not running
+    with get_client(sync_client=True) as client:
+        state = client.read_flow_run(uuid.UUID(killed)).state
+    assert (
+        state is not None and state.is_crashed() and f"pid {child.pid}) was killed" in (state.message or "")
+    )
+
+    # a holder on another machine is waited for, and the wait is told once, with its end
+    held = LockHolder(run="busy-run", host="another-machine", pid=child.pid)
+    with store.begin() as conn:
+        conn.exec_driver_sql("DELETE FROM run_locks")
+    assert try_lock(store, "week-2026-W47", "x", WEEK_LOCK_TTL)
+    with store.begin() as conn:
+        conn.exec_driver_sql("UPDATE run_locks SET holder = ?", (held.encode(),))
+    with flow_run_warnings() as said:
+        state = second_run(2.0, return_state=True)
+    assert state.is_failed() and lock_holder(store, "week-2026-W47") == "busy-run"
+    assert len(said) == 1, said
+    assert said[0].startswith("2026-W47 is held by run busy-run (host another-machine, pid ")
+    assert said[0].endswith(" UTC") and ": waiting until that run ends, or its lock expires at " in said[0]

@@ -353,6 +353,10 @@ def test_readers_are_held_back_from_a_week_under_way_or_with_every_source_failed
     assert "every source failed" in (readers_held_back(readers, past, [down]) or "")
     assert "is not over" in (readers_held_back(readers, Week.containing(dt.datetime.now(dt.UTC)), [ok]) or "")
     assert readers_held_back(Settings(), past, [down]) is None  # no readers: nothing to hold
+    # a rerun of a past week that kept a mid-week refresh's digest
+    assert "written while it was under way" in (
+        readers_held_back(readers, past, [ok], partial_kept=True) or ""
+    )
 
     # who is mailed now, who waits: a configured reader waits even when named explicitly
     assert split_recipients(readers, None, None) == (["ada@example.org"], [])
@@ -489,3 +493,111 @@ def test_a_chinese_notes_pages_course_reads_in_english_with_its_original(
     assert "*Original title (zh):* 斯坦福深度学习理论课程" in build.markdown
     assert "· *original:* 梯度下降优化模型的理论课程。" in build.markdown
     assert "wikipedia" not in build.markdown
+
+
+def _blog_feed(link: str, post_url: str, link_text: str) -> bytes:
+    body = f'&lt;p&gt;Universal approximation goes back to &lt;a href="{link}"&gt;{link_text}&lt;/a&gt;.&lt;/p&gt;'
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>Blog</title><link>https://blog.example.org/</link>
+<item><title>What one hidden layer can do</title><link>{post_url}</link>
+<pubDate>Wed, 18 Nov 2026 10:00:00 +0000</pubDate><description>{body}</description></item>
+</channel></rss>""".encode()
+
+
+EMPTY_ARXIV_FEED = b"""<?xml version="1.0" encoding="UTF-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom" xmlns:opensearch="http://a9.com/-/spec/opensearch/1.1/">
+<id>https://arxiv.org/api/x</id><title>arXiv Query</title><updated>2026-11-22T00:00:00Z</updated>
+<opensearch:totalResults>0</opensearch:totalResults><opensearch:startIndex>0</opensearch:startIndex>
+<opensearch:itemsPerPage>0</opensearch:itemsPerPage></feed>"""
+
+
+def test_a_posts_doi_citation_becomes_an_entry_with_the_crossref_title(
+    tmp_path: Path, fixtures_dir: Path
+) -> None:
+    from dltheory_digest.directions import DirectionClassifier, load_taxonomy
+    from dltheory_digest.store import open_store
+
+    cybenko = (fixtures_dir / "resolve/crossref_cybenko_1989.json").read_bytes()
+    routes = {
+        "/a/feed.xml": (
+            200,
+            _blog_feed("https://doi.org/10.1007/BF02551274", "https://a.example.org/p", "Cybenko 1989"),
+            "application/rss+xml",
+        ),
+        "/b/feed.xml": (
+            200,
+            _blog_feed(
+                "https://link.springer.com/article/10.1007/BF02551274", "https://b.example.org/p", "[3]"
+            ),
+            "application/rss+xml",
+        ),
+        "/api/query": (200, EMPTY_ARXIV_FEED, "application/atom+xml"),
+        "/works/10.1007/bf02551274": (200, cybenko, "application/json"),
+    }
+    specs = [
+        SourceSpec(id="blog-a", kind="feed", name="Blog A", url="https://blog.example.org/a/feed.xml"),
+        SourceSpec(id="blog-b", kind="feed", name="Blog B", url="https://blog.example.org/b/feed.xml"),
+        SourceSpec(id="notes", kind="notes_page", name="Notes", url="https://notes.example.org/dl"),
+    ]
+    store = open_store(f"sqlite:///{tmp_path / 'store.sqlite'}")
+    week = Week.parse("2026-W47")
+    taxonomy = load_taxonomy()
+    stages = pipeline.Stages(
+        translator=None, classifier=DirectionClassifier.from_taxonomy(taxonomy), taxonomy=taxonomy
+    )
+    # a reading list naming the paper by its title only, with no link
+    title_only = Item(
+        source_id="notes",
+        kind=ItemKind.MENTION,
+        title="Approximation by Superpositions of a Sigmoidal Function",
+        lang="en",
+        text="the one-hidden-layer universality theorem",
+    )
+    with client_for(routes) as client:
+        collected = [collect_source(s, client, PlanContext()) for s in specs]
+        listed = pipeline.Collected("notes", (title_only,), SourceReport("notes", "notes_page", 1, 1))
+        pipeline.record_collection(store, week, [*collected, listed])
+        build = pipeline.build_week(
+            store,
+            week,
+            zone_name="UTC",
+            specs=specs,
+            fetch_bytes=lambda url: client.get(url, source_id="arxiv-metadata").content,
+            stages=stages,
+            relevance_threshold=0.0,
+            api_base="https://export.arxiv.org/api/query",
+            crossref_api_base="https://api.crossref.org/works",
+        )
+        asked = [r.url for r in client.drain_records("arxiv-metadata")]
+    store.close()
+
+    # both posts' citations are one entry, shown with the paper's own title, authors and link
+    [entry] = [e for e in dg.all_entries(build.digest) if e.paper.doi == "10.1007/bf02551274"]
+    assert entry.paper.title == "Approximation by superpositions of a sigmoidal function"
+    assert entry.paper.authors == ("G. Cybenko",) and entry.paper.arxiv_id is None
+    assert entry.paper.key == "doi:10.1007/bf02551274"
+    # the title-only line joins it through Crossref's title: one entry, not an unconfirmed one
+    assert {s.source_id for s in entry.sightings} == {"blog-a", "blog-b", "notes"}
+    assert build.digest.unconfirmed == () and len(dg.all_entries(build.digest)) == 1
+    assert (
+        "[Approximation by superpositions of a sigmoidal function](https://doi.org/10.1007/bf02551274)"
+        in (build.markdown)
+    )
+    assert "### [Cybenko 1989]" not in build.markdown and "### [\\[3\\]]" not in build.markdown
+    # the posts discuss it, and the posts list names it by its title, not by the link text
+    assert {p.source_id for p in entry.discussed_in} == {"blog-a", "blog-b"}
+    links_to = [line for line in build.markdown.splitlines() if "links to:" in line]
+    assert len(links_to) == 2 and all("Approximation by superpositions" in line for line in links_to)
+    assert not any("Cybenko 1989" in line for line in links_to)
+    # where an arXiv paper shows its category, a journal paper shows its venue and year
+    assert (
+        "G. Cybenko · Mathematics of Control, Signals, and Systems 2(4), 303-314 (1989) · " in build.markdown
+    )
+    # Crossref was asked once, the arXiv API only to search the title it gave
+    assert asked.count("https://api.crossref.org/works/10.1007/bf02551274") == 1
+    assert all("api/query" in u for u in asked if "crossref" not in u)
+    # resolved: no blog counts it as an unresolved mention
+    assert {r.source_id: r.unresolved for r in build.digest.reports if r.source_id.startswith("blog")} == {
+        "blog-a": 0,
+        "blog-b": 0,
+    }

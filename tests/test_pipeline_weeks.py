@@ -1000,6 +1000,63 @@ def test_a_course_a_second_page_lists_later_stays_in_the_week_the_first_page_lis
     assert not again.frozen and again.digest.resources == w48.digest.resources
 
 
+def test_a_video_linked_two_ways_on_two_pages_in_two_weeks_is_one_resource(tmp_path: Path) -> None:
+    url, out, web = f"sqlite:///{tmp_path / 'store.sqlite'}", tmp_path / "out", Web()
+    web.notes["theory"] = [link("https://youtu.be/aircAruvnKk", "But what is a neural network? - YouTube")]
+    web.notes["reading"] = []
+    w46 = sim_week(web, url, out, "2026-W46", specs=NOTES_SPECS)
+    assert resource_titles(w46) == ["But what is a neural network?"]
+    # W47: the other page lists it by its long link (a start time, a playlist), and the first
+    # page rewrites its own link for the mobile site: neither is a new talk
+    web.notes["reading"] = [
+        link(
+            "https://www.youtube.com/watch?v=aircAruvnKk&t=120s&list=PLZHQObOWTQDNU6R1_67000Dx_ZCJB-3pi",
+            "Neural networks, chapter 1",
+        )
+    ]
+    web.notes["theory"] = [link("http://m.youtube.com/watch?v=aircAruvnKk", "But what is a neural network?")]
+    w47 = sim_week(web, url, out, "2026-W47", specs=NOTES_SPECS)
+    assert resource_titles(w47) == [] and resource_titles(w47, backlog=True) == []
+    assert "talks and courses" not in w47.markdown.lower()
+    # the store keeps each page's link as written: only the comparison is canonical
+    keys = {(i.source_id, i.key) for i in records.items_of_week(open_store(url), "2026-W47")}
+    assert (
+        "notes-b",
+        "url:https://www.youtube.com/watch?v=aircAruvnKk&t=120s&list=PLZHQObOWTQDNU6R1_67000Dx_ZCJB-3pi",
+    ) in keys
+
+
+def test_a_talk_of_a_week_no_digest_went_out_for_is_shown_by_the_next_digest(tmp_path: Path) -> None:
+    """The next digest catches up on a skipped week's sightings: a talk first seen then is
+    still news (it must not count as "listed before" by its own, earlier, sighting)."""
+    url, out, web = f"sqlite:///{tmp_path / 'store.sqlite'}", tmp_path / "out", Web()
+    web.notes["theory"], web.notes["reading"] = [STATS385], []
+    sim_week(web, url, out, "2026-W46", specs=NOTES_SPECS)
+    # W47 is only refreshed while under way (a partial digest, held back), then skipped
+    web.notes["reading"] = [link("https://youtu.be/aircAruvnKk", "But what is a neural network? - YouTube")]
+    partial = sim_week(web, url, out, "2026-W47", specs=NOTES_SPECS, when=at(11, 18, 15))
+    assert resource_titles(partial) == ["But what is a neural network?"]
+    # W48: the other page lists the same video by another link; the digest shows it once
+    web.notes["theory"].append(link("https://www.youtube.com/watch?v=aircAruvnKk&t=1s", "Neural networks"))
+    w48 = sim_week(web, url, out, "2026-W48", specs=NOTES_SPECS)
+    [talk] = w48.digest.resources
+    assert talk.title == "But what is a neural network?"
+    assert [s.source_name for s in talk.sightings] == ["Reading list", "Theory notes"]
+
+
+def test_a_video_two_pages_link_two_ways_in_the_same_week_is_one_line(tmp_path: Path) -> None:
+    url, out, web = f"sqlite:///{tmp_path / 'store.sqlite'}", tmp_path / "out", Web()
+    web.notes["theory"] = [
+        link("https://youtu.be/aircAruvnKk?si=shared", "But what is a neural network? - YouTube")
+    ]
+    web.notes["reading"] = [
+        link("https://www.youtube.com/watch?v=aircAruvnKk", "But what is a neural network?")
+    ]
+    w46 = sim_week(web, url, out, "2026-W46", specs=NOTES_SPECS)
+    [talk] = w46.digest.resources
+    assert [s.source_name for s in talk.sightings] == ["Reading list", "Theory notes"]
+
+
 # --- the week rules together ----------------------------------------------------------------
 
 BOTH_API_SPECS = [*SIM_SPECS, REVISIONS_SPEC]
@@ -1239,3 +1296,11 @@ def test_a_week_only_refreshed_while_under_way_and_then_skipped_loses_no_paper(t
     )
     w49 = sim_week(web, url, out, "2026-W49", specs=BOTH_API_SPECS)
     assert new_ids(w49) == [] and updates(w49) == {} and w49.notes == ()
+
+    # rerun later, W47 keeps its partial digest, which is not to be mailed: W48 showed its papers
+    rerun = sim_week(web, url, out, "2026-W47", specs=BOTH_API_SPECS, when=at(12, 7, 9))
+    assert rerun.frozen and rerun.partial and rerun.markdown == partial.markdown
+    assert "written while it was under way" in rerun.notes[0]
+    # a sent week kept as it was sent is mailed (to readers who lack it) as before
+    sent = sim_week(web, url, out, "2026-W48", specs=BOTH_API_SPECS, when=at(12, 7, 9))
+    assert sent.frozen and not sent.partial

@@ -7,13 +7,15 @@ error feed and HTTP 400. Requests go through the project's PoliteClient.
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import re
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 from xml.sax.saxutils import escape
 
 import pytest
@@ -23,11 +25,16 @@ from dltheory_digest.errors import FetchError
 from dltheory_digest.fetch import PoliteClient
 from dltheory_digest.models import Item, ItemKind, Paper, RawPage
 from dltheory_digest.resolve import (
+    contact_email,
+    crossref_paper,
+    crossref_preprints,
+    crossref_work_url,
     first_author_matches,
     normalize_title,
     paper_from_item,
     resolve,
     title_search_url,
+    with_doi_papers,
 )
 from dltheory_digest.sources.arxiv_rss import KIND as RSS
 
@@ -549,3 +556,264 @@ def test_markup_and_remarks_are_never_searched_as_titles(
     assert [r.method for r in result.resolutions] == ["unresolved"] * 3
     assert all(r.detail.startswith("no title to search by") for r in result.resolutions)
     assert arxiv.searches() == []
+
+
+# -- Crossref: journal DOIs arXiv does not know -------------------------------------------
+
+
+@dataclass
+class FakeCrossref:
+    """Crossref's `/works/{doi}` on 127.0.0.1: the records of tests/fixtures/resolve, 404 otherwise."""
+
+    base: str
+    records: dict[str, bytes]
+    requests: list[str] = field(default_factory=list)
+    user_agents: list[str] = field(default_factory=list)
+
+
+class CrossrefHandler(BaseHTTPRequestHandler):
+    state: FakeCrossref
+
+    def do_GET(self) -> None:
+        parts = urlsplit(self.path)
+        self.state.requests.append(self.path)
+        self.state.user_agents.append(self.headers.get("User-Agent", ""))
+        doi = unquote(parts.path.removeprefix("/works/")).lower()
+        body = self.state.records.get(doi)
+        status, ctype = (200, "application/json") if body is not None else (404, "text/plain")
+        body = body if body is not None else b"Resource not found."
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+CYBENKO = "10.1007/bf02551274"
+HORNIK = "10.1016/0893-6080(89)90020-8"
+ZHANG_CACM = "10.1145/3446776"
+MALDACENA_ATMP = "10.4310/atmp.1998.v2.n2.a1"
+NESTEROV_POLYAK = "10.1007/s10107-006-0706-8"
+
+
+@pytest.fixture
+def crossref(fixtures_dir: Path) -> Iterator[FakeCrossref]:
+    folder = fixtures_dir / "resolve"
+    records = {}
+    for path in sorted(folder.glob("crossref_*.json")):
+        records[json.loads(path.read_bytes())["message"]["DOI"].lower()] = path.read_bytes()
+    records["10.1000/broken-record"] = b'{"status": "ok", "message-type": "work", "message": {"DOI": '
+    state = FakeCrossref(base="", records=records)
+    handler = type("BoundCrossref", (CrossrefHandler,), {"state": state})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    state.base = f"http://127.0.0.1:{server.server_address[1]}/works"
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    yield state
+    server.shutdown()
+    server.server_close()
+
+
+def cited(link_text: str, doi: str, source_id: str = "blog") -> Item:
+    return mention(link_text, doi=doi, source_id=source_id, url=f"https://doi.org/{doi}")
+
+
+def test_a_journal_doi_arxiv_does_not_know_gets_its_paper_from_crossref(
+    arxiv: FakeArxiv, crossref: FakeCrossref, fetch: Callable[[str], bytes]
+) -> None:
+    items = [
+        cited("Cybenko 1989", CYBENKO),
+        cited("[12]", HORNIK.upper(), source_id="notes"),
+        cited("Hornik, Stinchcombe and White 1989", HORNIK),  # the same paper, another link text
+    ]
+    result = resolve(items, fetch, api_base=arxiv.base, crossref_api_base=crossref.base)
+    assert [r.method for r in result.resolutions] == ["crossref"] * 3
+    assert all(r.arxiv_id is None and r.score == 1.0 for r in result.resolutions)
+    assert result.unresolved == 0 and result.papers == {} and result.warnings == ()
+    assert result.resolutions[0].detail == (
+        f"DOI {CYBENKO}: 'Approximation by superpositions of a sigmoidal function' from Crossref"
+    )
+    assert sorted(result.doi_papers) == [CYBENKO, HORNIK]
+    cybenko, hornik = result.doi_papers[CYBENKO], result.doi_papers[HORNIK]
+    assert cybenko.key == f"doi:{CYBENKO}" and cybenko.arxiv_id is None
+    assert cybenko.title == "Approximation by superpositions of a sigmoidal function"
+    assert cybenko.authors == ("G. Cybenko",)
+    assert cybenko.journal_ref == "Mathematics of Control, Signals, and Systems 2(4), 303-314 (1989)"
+    assert cybenko.published is None  # December 1989: no day, so no date a digest would print as one
+    assert cybenko.abs_url == "https://doi.org/10.1007/bf02551274"
+    assert hornik.authors == ("Kurt Hornik", "Maxwell Stinchcombe", "Halbert White")
+    assert hornik.journal_ref == "Neural Networks 2(5), 359-366 (1989)"
+    # one request per DOI however often it is cited; the title searches found nothing on arXiv
+    assert sorted(crossref.requests) == ["/works/10.1007/bf02551274", "/works/10.1016/0893-6080(89)90020-8"]
+    assert len(arxiv.searches()) == 4  # phrase, then words, for each Crossref title
+
+
+def test_crossref_naming_an_arxiv_preprint_resolves_to_the_arxiv_paper(
+    arxiv: FakeArxiv, crossref: FakeCrossref, fetch: Callable[[str], bytes]
+) -> None:
+    result = resolve(
+        [cited("Maldacena 1998", MALDACENA_ATMP)], fetch, api_base=arxiv.base, crossref_api_base=crossref.base
+    )
+    [found] = result.resolutions
+    assert (found.method, found.arxiv_id, found.score) == ("crossref", "hep-th/9711200", 1.0)
+    assert found.detail == f"DOI {MALDACENA_ATMP}: Crossref names arXiv preprint hep-th/9711200"
+    assert list(result.papers) == ["hep-th/9711200"] and result.doi_papers == {}
+    assert arxiv.id_lists() == [["hep-th/9711200"]] and arxiv.searches() == []
+
+
+def test_a_crossref_title_that_arxiv_finds_is_the_arxiv_paper(
+    arxiv: FakeArxiv, crossref: FakeCrossref, fetch: Callable[[str], bytes]
+) -> None:
+    # the journal version's title adds "(still)"; its first author is the preprint's
+    result = resolve(
+        [cited("our CACM article", ZHANG_CACM)], fetch, api_base=arxiv.base, crossref_api_base=crossref.base
+    )
+    [found] = result.resolutions
+    assert (found.method, found.arxiv_id) == ("crossref", "1611.03530")
+    assert found.score is not None and 0.9 <= found.score < 1.0
+    assert found.detail.startswith(f"DOI {ZHANG_CACM}: Crossref title, title search: 1611.03530")
+    assert list(result.papers) == ["1611.03530"] and result.doi_papers == {}
+
+
+def test_unknown_and_unreadable_dois_are_counted_unresolved_with_their_reason(
+    arxiv: FakeArxiv, crossref: FakeCrossref, fetch: Callable[[str], bytes]
+) -> None:
+    items = [
+        cited("Nesterov and Polyak 2006", NESTEROV_POLYAK),  # not in this Crossref: 404
+        cited("a broken answer", "10.1000/broken-record"),
+        cited("Cybenko 1989", CYBENKO),  # still looked up after both
+    ]
+    result = resolve(items, fetch, api_base=arxiv.base, crossref_api_base=crossref.base)
+    unknown, broken, cybenko = result.resolutions
+    assert (unknown.method, unknown.detail) == (
+        "unresolved",
+        f"DOI {NESTEROV_POLYAK}: unknown to Crossref (HTTP 404)",
+    )
+    assert broken.method == "unresolved"
+    assert broken.detail.startswith("DOI 10.1000/broken-record: unreadable Crossref answer")
+    assert cybenko.method == "crossref"
+    assert result.unresolved == 2 and result.unresolved_by_source() == {"blog": 2}
+    # a 404 is an answer, not an outage: only the unreadable record is an operator's note
+    [note] = result.warnings
+    assert note.startswith("Crossref lookup: unreadable answer for DOI 10.1000/broken-record")
+
+
+def test_crossref_down_is_one_note_and_arxiv_resolution_goes_on(
+    arxiv: FakeArxiv, fetch: Callable[[str], bytes]
+) -> None:
+    asked: list[str] = []
+
+    def via_crossref_down(url: str) -> bytes:
+        if url.startswith("http://127.0.0.1:9/"):
+            asked.append(url)
+            raise FetchError(
+                "arxiv-metadata", f"could not reach 127.0.0.1 (connection refused): {url}", url=url
+            )
+        return fetch(url)
+
+    items = [
+        cited("Cybenko 1989", CYBENKO),
+        mention("NTK", arxiv_id="1806.07572"),
+        cited("Hornik et al. 1989", HORNIK),
+    ]
+    result = resolve(
+        items, via_crossref_down, api_base=arxiv.base, crossref_api_base="http://127.0.0.1:9/works"
+    )
+    cybenko, ntk, hornik = result.resolutions
+    assert (ntk.method, ntk.arxiv_id) == ("arxiv_id", "1806.07572")
+    assert cybenko.method == hornik.method == "unresolved"
+    assert "Crossref unreachable" in cybenko.detail and "connection refused" in cybenko.detail
+    assert hornik.detail.startswith(f"DOI {HORNIK}: Crossref not asked (unreachable")
+    assert len(asked) == 1  # the second DOI would fail the same way: not asked
+    [note] = result.warnings
+    assert note.startswith("Crossref lookup: Crossref unreachable") and "connection refused" in note
+
+
+def test_crossref_lookups_are_capped_per_run(
+    arxiv: FakeArxiv, crossref: FakeCrossref, fetch: Callable[[str], bytes]
+) -> None:
+    items = [cited("one", CYBENKO), cited("two", HORNIK), cited("three", ZHANG_CACM)]
+    result = resolve(items, fetch, api_base=arxiv.base, crossref_api_base=crossref.base, crossref_limit=2)
+    assert [r.method for r in result.resolutions] == ["crossref", "crossref", "unresolved"]
+    assert result.resolutions[2].detail == f"DOI {ZHANG_CACM}: not looked up, 2 Crossref look-ups per run"
+    assert len(crossref.requests) == 2
+
+
+def test_without_a_crossref_base_nothing_is_asked(
+    arxiv: FakeArxiv, crossref: FakeCrossref, fetch: Callable[[str], bytes]
+) -> None:
+    result = resolve([cited("Cybenko 1989", CYBENKO)], fetch, api_base=arxiv.base)
+    [unresolved] = result.resolutions
+    assert unresolved.detail == f"DOI {CYBENKO}: arXiv cannot be searched by DOI"
+    assert crossref.requests == [] and result.doi_papers == {}
+
+
+def test_crossref_helpers(fixtures_dir: Path) -> None:
+    assert crossref_work_url(HORNIK, base="https://api.crossref.org/works/", mailto="me@example.org") == (
+        "https://api.crossref.org/works/10.1016/0893-6080(89)90020-8?mailto=me%40example.org"
+    )
+    assert crossref_work_url("10.1000/a#b?c", base="http://127.0.0.1:1/works") == (
+        "http://127.0.0.1:1/works/10.1000/a%23b%3Fc"
+    )
+    assert contact_email("mailto:ops@example.org") == "ops@example.org"
+    assert contact_email("https://github.com/dltheory-digest/dltheory-digest") is None
+    record = (fixtures_dir / "resolve/crossref_maldacena_atmp_1998.json").read_bytes()
+    assert crossref_preprints(record) == ("hep-th/9711200",)
+    # markup in titles, an arXiv DOI or URL as the preprint, a book's publisher, a bare year
+    work = {
+        "message-type": "work",
+        "message": {
+            "DOI": "10.1000/X",
+            "type": "book",
+            "title": ["Kernels <i>and</i> &amp; net<sub>2</sub>works"],
+            "abstract": "<jats:title>Abstract</jats:title><jats:p>Kernels meet <i>networks</i>.</jats:p>",
+            "subtitle": ["A course"],
+            "author": [{"name": "The Consortium"}],
+            "publisher": "Press",
+            "issued": {"date-parts": [[2004]]},
+            "published-online": {"date-parts": [[2004, 2, 30]]},
+            "created": {"date-parts": [[2011, 11, 7]]},
+            "relation": {
+                "has-preprint": [
+                    {"id-type": "doi", "id": "10.48550/arXiv.2106.10165"},
+                    {"id-type": "uri", "id": "https://arxiv.org/abs/1806.07572v4"},
+                    {"id-type": "uri", "id": "https://example.org/preprint"},
+                ]
+            },
+        },
+    }
+    content = json.dumps(work).encode()
+    paper = crossref_paper(content, "10.1000/x")
+    assert paper.title == "Kernels and & net2works: A course" and paper.authors == ("The Consortium",)
+    assert paper.journal_ref == "Press (2004)" and paper.doi == "10.1000/x" and paper.published is None
+    assert paper.abstract == "Kernels meet networks."
+    day = json.dumps({"message": {"title": ["T"], "issued": {"date-parts": [[2006, 4, 25]]}}}).encode()
+    assert crossref_paper(day, "10.1000/x").published == dt.datetime(2006, 4, 25, tzinfo=dt.UTC)
+    assert crossref_preprints(content) == ("2106.10165", "1806.07572")
+    for bad in (b"<html>Resource not found.</html>", b'{"message-type": "work-list", "message": {}}', b"{}"):
+        with pytest.raises(ValueError):
+            crossref_paper(bad, "10.1000/x")
+    with pytest.raises(ValueError, match="no title"):
+        crossref_paper(b'{"message-type": "work", "message": {"title": []}}', "10.1000/x")
+
+
+def test_with_doi_papers_gives_a_doi_cluster_the_crossref_record() -> None:
+    from dltheory_digest.models import PaperCluster
+
+    record = Paper(
+        key=f"doi:{CYBENKO}",
+        title="Approximation by superpositions of a sigmoidal function",
+        authors=("G. Cybenko",),
+        doi=CYBENKO,
+        journal_ref="Mathematics of Control, Signals, and Systems 2(4), 303-314 (1989)",
+        url=f"https://doi.org/{CYBENKO}",
+    )
+    cited_only = PaperCluster(Paper(key=f"doi:{CYBENKO}", title="Cybenko 1989", doi=CYBENKO))
+    arxiv_paper = PaperCluster(Paper(key="arxiv:1806.07572", title="NTK", arxiv_id="1806.07572", doi=CYBENKO))
+    other = PaperCluster(Paper(key="doi:10.1000/other", title="Other 2001", doi="10.1000/other"))
+    out = with_doi_papers([cited_only, arxiv_paper, other], {CYBENKO: record})
+    assert out[0].paper == record  # key kept: the sent-ledger knows the paper as before
+    assert out[1:] == [arxiv_paper, other]

@@ -56,9 +56,13 @@ def load_week(settings: Settings, store: Store | None, week: str) -> Digest | st
         stored = get_digest(store, week)
         if stored is not None:
             return digest_stage.digest_from_json(stored.data) if stored.data else stored.markdown
+    from dltheory_digest.store.files import DEMO_MARKER
+
     markdown_file = settings.output_dir / f"{week}.md"
     if markdown_file.is_file():
-        return markdown_file.read_text(encoding="utf-8")
+        markdown = markdown_file.read_text(encoding="utf-8")
+        # the demo's file opens with its marker, which has no place in a mail
+        return markdown.removeprefix(f"{DEMO_MARKER}\n")
     return None
 
 
@@ -107,9 +111,11 @@ SEND_HELP = (
     "Mail a stored week's digest to the readers, each once (the delivery ledger remembers).\n\n"
     "Readers who already have the week are skipped (--resend sends again, with a new Message-ID), "
     "and so are readers another run is mailing at that moment. When only the week's Markdown is "
-    "available (after `demo`, or an outputs/<week>.md file without the store's digest), readers "
+    "available (an outputs/<week>.md file without the store's digest), readers "
     "with filters or a zh/ar edition are held back: nothing is sent to them and the command exits 1; "
-    "`run --week` rebuilds the digest, or --force sends them the Markdown as it is.\n\n"
+    "`run --week` rebuilds the digest, or --force sends them the Markdown as it is. The file `demo` "
+    "writes is never mailed to the readers as the week's digest (--to ADDR mails it to another "
+    "address).\n\n"
     "While the week is under way its configured readers are held back too (exit 1): mailed now, "
     "they would get part of the week and then be skipped. --dry-run applies the same rules."
 )
@@ -250,6 +256,7 @@ def _stored_digest_problem(settings: Settings, week: Week) -> str | None:
     none of it, so the next week would show its papers as new again), or one made while the week
     was under way (the readers would get part of the week, then be skipped for the whole)."""
     from dltheory_digest.store import get_digest
+    from dltheory_digest.store.files import written_by_demo
 
     store = open_checked_store(settings)
     try:
@@ -258,6 +265,12 @@ def _stored_digest_problem(settings: Settings, week: Week) -> str | None:
         store.close()
     run = f"run `dltheory-digest run --week {week}`, which records what readers get, and send again"
     if stored is None:
+        if written_by_demo(settings.output_dir / f"{week}.md"):
+            # mailed as the week's digest, it would also make the real one skip them
+            return (
+                f"the digest of {week} in {settings.output_dir} is the demo's, built from the bundled "
+                f"snapshot: run `dltheory-digest run --week {week}` for the real one"
+            )
         return None
     if not stored.published:
         return f"the stored digest of {week} is a dry run's, recorded nowhere: {run}"

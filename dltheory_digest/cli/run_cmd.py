@@ -64,8 +64,9 @@ def print_summary(result: dict[str, Any]) -> None:
             status,
         )
     console.print(table)
-    hits, new = result.get("translation_cache_hits", 0), result.get("translations_new", 0)
-    console.print(f"translations: {new} new, {hits} from the cache")
+    if looks_offline(result["reports"]):
+        console.print(OFFLINE_SUMMARY, markup=False)
+    console.print(translations_line(result), markup=False)
     for d in result.get("deliveries") or []:
         console.print(
             f"mail to {d['reader']}: {d['status']}" + (f" ({d['error']})" if d.get("error") else ""),
@@ -82,6 +83,35 @@ def print_summary(result: dict[str, Any]) -> None:
         )
     else:
         console.print(Text.assemble("digest: ", (str(result["path"]), "bold")))
+
+
+def translations_line(result: dict[str, Any]) -> str:
+    """`translations: 12 new (3 discarded as unusable), 40 from the cache`: usable translations
+    only, and how many outputs were thrown away, so a broken model does not look busy."""
+
+    def counted(usable: int, discarded: int, what: str) -> str:
+        return f"{usable} {what}" + (f" ({discarded} discarded as unusable)" if discarded else "")
+
+    new = counted(result.get("translations_new", 0), result.get("translations_new_discarded", 0), "new")
+    hits = counted(
+        result.get("translation_cache_hits", 0),
+        result.get("translation_cache_hits_discarded", 0),
+        "from the cache",
+    )
+    return f"translations: {new}, {hits}"
+
+
+OFFLINE_SUMMARY = (
+    "no source could be reached: this machine looks offline (no host name resolved, or no network); "
+    "check its connection and run again"
+)
+
+
+def looks_offline(reports: Sequence[dict[str, Any]]) -> bool:
+    """Every source failed because no host could be resolved or no network reached."""
+    from dltheory_digest.fetch import OFFLINE_HINT  # not at import: the CLI starts without httpx
+
+    return bool(reports) and all(OFFLINE_HINT in (r.get("error") or "") for r in reports)
 
 
 def exit_on_failures(result: dict[str, Any]) -> None:
@@ -225,19 +255,32 @@ def demo(
     ] = None,
 ) -> None:
     """Run the real flow on a bundled snapshot of the sources, served on 127.0.0.1 (no network needed)."""
+    from dltheory_digest.cli.checks import fail_usage
     from dltheory_digest.config import load_settings
-    from dltheory_digest.demo import DEMO_WEEK, SnapshotServer, demo_settings_overrides, write_demo_sources
+    from dltheory_digest.demo import (
+        DEMO_WEEK,
+        SnapshotServer,
+        demo_settings_overrides,
+        demo_target,
+        write_demo_sources,
+    )
 
     recipients = check_addresses(email_to, "--email-to")
     try:  # the demo overrides some settings, but a broken settings file is worth knowing about now
         configured = load_settings()
     except ConfigError as exc:
         raise fail_config(exc) from None
-    output_dir = check_output_dir(output_dir or configured.output_dir, "--output-dir")
+    output_dir = check_output_dir(output_dir or configured.output_dir, "--output-dir").resolve()
+    try:  # refused now rather than after the run when there is nowhere the demo may write
+        demo_target(output_dir, DEMO_WEEK)
+    except FileExistsError as exc:
+        raise fail_usage(f"--output-dir: {exc}") from None
     with tempfile.TemporaryDirectory(prefix="dltheory-demo-") as tmp, SnapshotServer() as server:
         work = Path(tmp)
         sources_file = write_demo_sources(server.base_url, work / "sources.yaml")
-        overrides = demo_settings_overrides(server.base_url, work / "data", output_dir.resolve())
+        # the flow writes <week>.md into a folder of the demo's own; `place_demo_digest` then
+        # copies it out, marked, without replacing a real digest of the same week
+        overrides = demo_settings_overrides(server.base_url, work / "data", work / "outputs")
         overrides["sources_file"] = str(sources_file)
         # the demo mails only --email-to, never the readers configured for the real digest
         overrides["readers"] = ()
@@ -245,9 +288,37 @@ def demo(
         if recipients:
             check_smtp(settings)
         console.print(f"serving the demo snapshot at {server.base_url}")
-        result = run_flow(week=DEMO_WEEK, settings_overrides=overrides, email_to=recipients or None)
+        result = run_flow(
+            week=DEMO_WEEK, settings_overrides=overrides, email_to=recipients or None, demo=True
+        )
+        result = place_demo_digest(result, output_dir)
     print_summary(result)
     exit_on_failures(result)
+
+
+def place_demo_digest(result: dict[str, Any], output_dir: Path) -> dict[str, Any]:
+    """`result` with the demo's digest copied from the run's folder into `output_dir`: as
+    <week>.md, or as <week>.demo.md beside a real digest of the week (said on the console)."""
+    from dltheory_digest.demo import write_demo_digest
+
+    written = Path(str(result.get("path") or ""))
+    if not written.is_file():  # nothing was written (the run kept an earlier digest)
+        return result
+    try:
+        target = write_demo_digest(output_dir, str(result["week"]), written.read_text(encoding="utf-8"))
+    except OSError as exc:
+        err_console.print(
+            Text.assemble(("error:", "bold red"), f" the demo's digest: {exc}"), highlight=False
+        )
+        raise typer.Exit(code=1) from None
+    if target.left_alone is not None:
+        console.print(
+            Text.assemble(
+                (str(target.left_alone), "bold"),
+                " was not written by the demo: it is left as it is, and the demo's digest is written beside it",
+            )
+        )
+    return {**result, "path": str(target.path)}
 
 
 @sources_app.command("check")
@@ -289,6 +360,8 @@ def sources_check(
         )
     console.print(table)
     failed = [spec.id for spec, report in zip(specs, reports, strict=True) if report.error]
+    if looks_offline([{"error": r.error} for r in reports]):
+        err_console.print(OFFLINE_SUMMARY, markup=False)
     if failed:
         err_console.print(f"{len(failed)} source(s) failed: {', '.join(failed)}", markup=False)
         raise typer.Exit(code=1)

@@ -45,6 +45,7 @@ CONTENT_TYPES: Mapping[str, str] = {
     ".xml": "application/xml; charset=utf-8",
     ".html": "text/html; charset=utf-8",
     ".txt": "text/plain; charset=utf-8",
+    ".json": "application/json",  # crossref/works/<doi>.json: Crossref's answer for a DOI a post cites
 }
 API_CONTENT_TYPE = "application/atom+xml; charset=utf-8"
 
@@ -511,7 +512,7 @@ def write_demo_sources(base_url: str, path: Path) -> Path:
 
 
 def demo_settings_overrides(base_url: str, data_dir: Path, output_dir: Path) -> dict[str, Any]:
-    """`Settings` fields for a demo run: its own store, sources and the local arXiv API."""
+    """`Settings` fields for a demo run: its own store, sources and the local arXiv and Crossref APIs."""
     data_dir = Path(data_dir)
     return {
         "sources_file": data_dir / "demo-sources.yaml",
@@ -519,5 +520,6 @@ def demo_settings_overrides(base_url: str, data_dir: Path, output_dir: Path) -> 
         "data_dir": data_dir,
         "output_dir": Path(output_dir),
         "arxiv_api_base": f"{base_url.rstrip('/')}/api/query",
+        "crossref_api_base": f"{base_url.rstrip('/')}/crossref/works",
         "timezone": "UTC",
     }

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
+import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from functools import cache
 
@@ -27,7 +29,9 @@ from dltheory_digest.models import (
     Resource,
     Sighting,
     SourceReport,
+    UpdateReason,
 )
+from dltheory_digest.weeks import CATCH_UP_WEEKS
 
 
 def _sighting_order(sighting: Sighting) -> tuple[int, str, str]:
@@ -50,22 +54,33 @@ def _is_arxiv_source(source_id: str) -> bool:
     return source_id.startswith("arxiv")
 
 
-def _badges(cluster: PaperCluster, window_start: dt.datetime) -> tuple[str, ...]:
-    """new: first announced in this window; updated vN: a revision announced (or dated) in it;
+def _badges(
+    cluster: PaperCluster, window_start: dt.datetime, *, sent_before: bool = False
+) -> tuple[str, ...]:
+    """new: never sent, and first announced in this window or in the weeks it catches up on
+    (whatever its version now); updated vN: a revision announced (or dated) in the window;
     cross-listed: it reached a listing we read from another primary category (arXiv says so);
     discussed: neither new nor revised, here because a blog, article or page brought it up;
-    withdrawn: arXiv's comment or abstract says the authors withdrew it."""
+    withdrawn: arXiv's comment or abstract says the authors withdrew it.
+
+    `sent_before`: an earlier digest showed the paper (it is back as updated), so it is never new."""
     paper = cluster.paper
     types = {s.announce_type for s in cluster.sightings if s.announce_type}
     version = max([paper.version or 0, *cluster.versions, *(s.version or 0 for s in cluster.sightings)])
-    first_version_now = paper.published is not None and paper.published >= window_start
+    # the first version came out in this window, or in a week an arXiv source catches up on
+    # (arXiv's API gives dates, no announcement types): no digest showed it, so it is new to
+    # readers; a recent paper only a blog brought in stays `discussed`, which says why it is here
+    since = window_start - dt.timedelta(weeks=CATCH_UP_WEEKS)
+    first_version_recent = paper.published is not None and (
+        paper.published >= window_start
+        or (paper.published >= since and any(_is_arxiv_source(s.source_id) for s in cluster.sightings))
+    )
     revised_now = version > 1 and (
         any(t.is_revision for t in types) or (paper.updated is not None and paper.updated >= window_start)
     )
+    announced_new = AnnounceType.NEW in types or AnnounceType.CROSS in types
     badges: list[str] = []
-    if (first_version_now or AnnounceType.NEW in types or AnnounceType.CROSS in types) and not (
-        revised_now and not first_version_now
-    ):
+    if not sent_before and (first_version_recent or announced_new):
         badges.append("new")
     if revised_now:
         badges.append(f"updated v{version}")
@@ -80,17 +95,20 @@ def _badges(cluster: PaperCluster, window_start: dt.datetime) -> tuple[str, ...]
 
 
 def post_targets(post: Item) -> set[str]:
-    """arXiv ids (and URLs) a post points at, from its cited mentions and its links."""
-    from dltheory_digest.ids import find_arxiv_ids
+    """arXiv ids, DOIs (and URLs) a post points at, from its cited mentions and its links."""
+    from dltheory_digest.ids import find_arxiv_ids, find_dois
 
     targets: set[str] = set()
     for cited in post.cited:
         if cited.arxiv_id:
             targets.add(f"arxiv:{cited.arxiv_id}")
+        if cited.doi:
+            targets.add(f"doi:{cited.doi}")
         if cited.url:
             targets.update(f"arxiv:{i}" for i, _ in find_arxiv_ids(cited.url))
     for link in post.links:
         targets.update(f"arxiv:{i}" for i, _ in find_arxiv_ids(link))
+        targets.update(f"doi:{doi}" for doi in find_dois(link))
         targets.add(f"url:{link}")
     return targets
 
@@ -195,6 +213,8 @@ def _paper_keys(cluster: PaperCluster) -> set[str]:
     keys = {cluster.paper.key}
     if cluster.paper.arxiv_id:
         keys.add(f"arxiv:{cluster.paper.arxiv_id}")
+    if cluster.paper.doi:  # a post citing the journal version discusses the paper too
+        keys.add(f"doi:{cluster.paper.doi}")
     if cluster.paper.url:
         keys.add(f"url:{cluster.paper.url}")
     return keys
@@ -225,7 +245,9 @@ def _digest_paper(
     source_names: Mapping[str, str],
     source_langs: Mapping[str, str],
     source_pages: Mapping[str, str | None],
-    reason: str | None = None,
+    update_reason: UpdateReason | None = None,
+    group: int | None = None,
+    sent_before: bool = False,
 ) -> DigestPaper:
     paper = cluster.paper
     sightings = tuple(
@@ -267,9 +289,10 @@ def _digest_paper(
         # no abstract (a mention nobody resolved): what the page that mentioned it says
         summary=summarize(paper.abstract)
         or summarize(next((s.commentary for s in sightings if s.commentary), "")),
-        badges=_badges(cluster, window_start),
-        reason=reason,
+        badges=_badges(cluster, window_start, sent_before=sent_before),
+        update_reason=update_reason,
         discussed_in=tuple(sorted(discussed.values(), key=_post_order)),
+        group=group,
     )
 
 
@@ -319,16 +342,69 @@ def resource_category(item: Item) -> str | None:
 
 
 def resource_key(item: Item) -> str:
-    """What makes two sightings (two pages, two weeks) the same resource: its link without
-    scheme, "www.", fragment or trailing slash; its title when it has no link."""
-    from urllib.parse import urlsplit
-
+    """What makes two sightings (two pages, two weeks) the same resource: its `canonical_link`;
+    its title when it has no link. Only for comparing: the store keeps each item's own key."""
     if item.url:
-        parts = urlsplit(item.url.strip())
-        host = parts.netloc.lower().removeprefix("www.")
-        query = f"?{parts.query}" if parts.query else ""
-        return f"url:{host}{parts.path.rstrip('/')}{query}"
+        return "url:" + canonical_link(item.url)
     return "title:" + " ".join((item.title_en or item.title).lower().split())
+
+
+# One video, many spellings: youtu.be/ID, youtube.com/watch?v=ID&t=90s&list=..., m.youtube.com,
+# /embed/ID, /shorts/ID, /live/ID, youtube-nocookie.com; a Vimeo video as vimeo.com/ID or
+# player.vimeo.com/video/ID; a Bilibili video as (m.)bilibili.com/video/BV.../?share_source=...
+_YOUTUBE_HOSTS = frozenset({"youtube.com", "m.youtube.com", "music.youtube.com", "youtube-nocookie.com"})
+_YOUTUBE_PATH = re.compile(r"/(?:embed|shorts|live|v)/([^/]+)")
+_YOUTUBE_ID = re.compile(r"[A-Za-z0-9_-]{11}")
+_VIMEO_PATH = re.compile(r"/(?:video/)?(\d+)/?")
+_BILIBILI_PATH = re.compile(r"/video/(BV[0-9A-Za-z]{10}|av\d+)/?")
+# Query parameters that say where a click came from, not what the page is.
+_TRACKING_PARAMS = frozenset({"fbclid", "gclid", "mc_cid", "mc_eid"})
+
+
+def canonical_link(url: str) -> str:
+    """One spelling of a link, for telling whether two links are the same resource: without
+    scheme, "www.", default port, fragment, trailing slash or tracking parameters, and a
+    YouTube or Vimeo video reduced to its id (`youtube.com/watch?v=ID`)."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit
+
+    text = url.strip()
+    parts = urlsplit(text if "//" in text else f"//{text}")  # "example.org/x" written bare
+    host = (parts.hostname or "").lower().removeprefix("www.")
+    try:
+        port = parts.port
+    except ValueError:  # a port that is no number: left out
+        port = None
+    if port and port not in (80, 443):
+        host = f"{host}:{port}"
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    video = _youtube_id(host, parts.path, query)
+    if video:
+        return f"youtube.com/watch?v={video}"
+    if host in _YOUTUBE_HOSTS and parts.path.rstrip("/") == "/playlist" and dict(query).get("list"):
+        return f"youtube.com/playlist?list={dict(query)['list']}"
+    vimeo = _VIMEO_PATH.fullmatch(parts.path) if host in ("vimeo.com", "player.vimeo.com") else None
+    if vimeo:
+        return f"vimeo.com/{vimeo.group(1)}"
+    bilibili = _BILIBILI_PATH.fullmatch(parts.path) if host in ("bilibili.com", "m.bilibili.com") else None
+    if bilibili:
+        episode = dict(query).get("p", "1")  # one part of a multi-part upload: a lecture of a course
+        return f"bilibili.com/video/{bilibili.group(1)}" + (f"?p={episode}" if episode != "1" else "")
+    kept = [
+        (k, v) for k, v in query if not k.lower().startswith("utm_") and k.lower() not in _TRACKING_PARAMS
+    ]
+    return f"{host}{parts.path.rstrip('/')}" + (f"?{urlencode(kept)}" if kept else "")
+
+
+def _youtube_id(host: str, path: str, query: Sequence[tuple[str, str]]) -> str | None:
+    found: str | None = None
+    if host == "youtu.be":
+        found = path.strip("/").split("/")[0]
+    elif host in _YOUTUBE_HOSTS:
+        if path.rstrip("/") == "/watch":
+            found = dict(query).get("v")
+        elif match := _YOUTUBE_PATH.match(path):
+            found = match.group(1)
+    return found if found and _YOUTUBE_ID.fullmatch(found) else None
 
 
 def build_resources(
@@ -442,7 +518,7 @@ def build_digest(
     clusters: Sequence[PaperCluster],
     classifications: Mapping[str, Classification],
     directions: Sequence[tuple[str, str]],
-    updated: Sequence[tuple[PaperCluster, str]] = (),
+    updated: Sequence[tuple[PaperCluster, UpdateReason]] = (),
     posts: Sequence[Item] = (),
     reports: Sequence[SourceReport] = (),
     relevance_threshold: float = 0.0,
@@ -484,7 +560,9 @@ def build_digest(
     def classify(cluster: PaperCluster) -> Classification:
         return classifications.get(cluster.paper.key) or _fallback_classification(directions)
 
-    def entry(cluster: PaperCluster, reason: str | None = None) -> DigestPaper:
+    def entry(
+        cluster: PaperCluster, reason: UpdateReason | None = None, group: int | None = None
+    ) -> DigestPaper:
         return _digest_paper(
             cluster,
             classify(cluster),
@@ -493,7 +571,9 @@ def build_digest(
             source_names=names,
             source_langs=langs,
             source_pages=pages,
-            reason=reason,
+            update_reason=reason,
+            group=group,
+            sent_before=cluster.paper.key in updated_keys,
         )
 
     post_urls = {p.url for p in posts if p.url} | {
@@ -551,7 +631,7 @@ def build_digest(
     for number, group in enumerate(emerging, start=1):
         members = sorted(k for k in dict.fromkeys(group) if k in all_clusters)
         for key in members:
-            emerging_entries.append(entry(all_clusters[key], reason=f"group {number}"))
+            emerging_entries.append(entry(all_clusters[key], group=number))
 
     resources, resource_backlog = build_resources(
         others, source_names=names, source_langs=langs, source_pages=pages
@@ -624,11 +704,49 @@ def digest_to_json(digest: Digest) -> str:
 
 
 def digest_from_json(data: str | bytes | Mapping[str, object]) -> Digest:
-    """A digest back from `digest_to_json` text, or from that JSON already parsed (a JSON column)."""
-    adapter = _digest_adapter()
-    if isinstance(data, Mapping):
-        return adapter.validate_python(data)
-    return adapter.validate_json(data)
+    """A digest back from `digest_to_json` text, or from that JSON already parsed (a JSON column).
+
+    Also a digest stored before reasons had parts (`_from_string_reasons`)."""
+    parsed = data if isinstance(data, Mapping) else json.loads(data)
+    return _digest_adapter().validate_python(_from_string_reasons(parsed))
+
+
+_ENTRY_LISTS = ("updated", "emerging", "below_threshold", "unconfirmed", "backlog")
+
+
+def _from_string_reasons(data: Mapping[str, object]) -> Mapping[str, object]:
+    """A stored digest whose entries still have the one-string `reason` of earlier versions,
+    in today's shape: "group 3" of an Emerging entry becomes its `group`, any other line an
+    UpdateReason holding it as `legacy_text` (English; a zh/ar edition machine-translates it)."""
+
+    def entry(paper: object, *, emerging: bool) -> object:
+        if not isinstance(paper, Mapping) or "reason" not in paper:
+            return paper
+        upgraded = {k: v for k, v in paper.items() if k != "reason"}
+        reason = paper["reason"]
+        group = re.fullmatch(r"group (\d+)", reason) if emerging and isinstance(reason, str) else None
+        if group:
+            upgraded["group"] = int(group.group(1))
+        elif isinstance(reason, str) and reason:
+            upgraded["update_reason"] = {"legacy_text": reason}
+        return upgraded
+
+    def entries(papers: object, *, emerging: bool = False) -> object:
+        return [entry(p, emerging=emerging) for p in papers] if isinstance(papers, list) else papers
+
+    upgraded = {
+        key: entries(value, emerging=key == "emerging") if key in _ENTRY_LISTS else value
+        for key, value in data.items()
+    }
+    sections = data.get("sections")
+    if isinstance(sections, list):
+        upgraded["sections"] = [
+            {**section, "papers": entries(section["papers"])}
+            if isinstance(section, Mapping) and "papers" in section
+            else section
+            for section in sections
+        ]
+    return upgraded
 
 
 # ---------------------------------------------------------------------------------------

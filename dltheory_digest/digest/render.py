@@ -33,10 +33,14 @@ from dltheory_digest.models import (
     DigestPaper,
     DirectionSection,
     Item,
+    JournalVersion,
+    Place,
     ReaderFilters,
     Resource,
     Sighting,
     SourceReport,
+    UpdateReason,
+    VersionChange,
 )
 
 
@@ -76,10 +80,11 @@ SEEN_IN_SEPARATOR = " | "
 class Edition:
     """How a digest is presented: its language and, for zh/ar, the machine translations.
 
-    `translations` maps an English text of the digest (summary, title, direction name,
-    reason) to its translation; `model` says which model made them; `note` says why an
-    edition asked for in zh/ar is in English instead. An edition with neither (a week with
-    nothing to translate) is written in its language with the hand-written labels alone.
+    `translations` maps an English text of the digest (summary, title, direction name, the
+    one-line reason of a digest stored before reasons had parts) to its translation; `model`
+    says which model made them; `note` says why an edition asked for in zh/ar is in English
+    instead. An edition with neither (a week with nothing to translate) is written in its
+    language with the hand-written labels alone.
     """
 
     language: str = "en"
@@ -118,6 +123,12 @@ class Edition:
         """Isolate a left-to-right run (week, dates, times) in a right-to-left edition, so
         "2026-W47" is not shown as "W47-2026"; other editions get the text as it is."""
         return f"\u2066{text}\u2069" if self.language == "ar" and self.localized else text
+
+    def isolated(self, text: str) -> str:
+        """Isolate a name in either script (a source's "Zhihu (zh)" or an Arabic one) in a
+        right-to-left edition, taking its direction from its first letter, so a trailing
+        bracket stays where it belongs; other editions get the text as it is."""
+        return f"\u2068{text}\u2069" if self.language == "ar" and self.localized else text
 
 
 ENGLISH = Edition()
@@ -262,51 +273,50 @@ def subject_for(digest: Digest, edition: Edition = ENGLISH) -> str:
     return subject
 
 
-# The reasons identity.update_reason writes, part by part ("; " joins them): an edition words
-# them with its hand-written labels, so versions, weeks, DOIs and an old title are never sent
-# through a translation model. A reason of another shape is translated as a whole.
-_REASON_PARTS = re.compile(r"; (?=journal version: |newly discussed on )")
-_REASON_VERSION = re.compile(
-    r'(updated to|withdrawn in) (v\d+) \(was (v\d+) on (\d{4}-W\d{2})\)(?:, retitled \(was: "(.*)"\))?'
-)
-_REASON_JOURNAL = re.compile(r"journal version: (.*?)(doi:\S+)")
-_REASON_DISCUSSED = re.compile(r"newly discussed on (.+)")
-
-
-def _reason_words(part: str, edition: Edition) -> str | None:
-    """One part of a reason in the edition's words (escaped Markdown), or None for a part of
-    another shape."""
+def _version_words(change: VersionChange, edition: Edition) -> str:
     labels = edition.labels
-    if found := _REASON_VERSION.fullmatch(part):
-        change, new, old, week, title = found.groups()
-        key = "reason_updated" if change == "updated to" else "reason_withdrawn"
-        words = md_text(labels[key]).format(
-            new=edition.ltr(new), old=edition.ltr(old), week=edition.ltr(week)
-        )
-        if title:
-            words += md_text(labels["reason_retitled"]).format(title=md_text(title))
-        return words
-    if found := _REASON_JOURNAL.fullmatch(part):
-        venue, doi = found.groups()
-        venue = f"{md_text(venue.rstrip(', '))}{labels['reason_venue_end']}" if venue.strip(", ") else ""
-        return md_text(labels["reason_journal"]).format(venue=venue, doi=edition.ltr(md_text(doi)))
-    if found := _REASON_DISCUSSED.fullmatch(part):
-        head, _, last = found.group(1).rpartition(" and ")
-        places = [*head.split(", "), last] if head else [last]
-        joined = labels["filter_list_separator"].join(places[:-1])
-        joined = f"{joined}{labels['reason_and']}{places[-1]}" if joined else places[-1]
-        return md_text(labels["reason_discussed"]).format(places=md_text(joined))
-    return None
+    key = "reason_withdrawn" if change.withdrawn else "reason_updated"
+    words = md_text(labels[key]).format(
+        new=edition.ltr(f"v{change.new}"), old=edition.ltr(f"v{change.old}"), week=edition.ltr(change.week)
+    )
+    if change.old_title:
+        words += md_text(labels["reason_retitled"]).format(title=md_text(change.old_title))
+    return words
 
 
-def reason_line(reason: str, edition: Edition) -> str:
-    """Why a paper is under "Updated and newly discussed", in the edition's words (Markdown)."""
+def _journal_words(journal: JournalVersion, edition: Edition) -> str:
+    labels = edition.labels
+    venue = f"{md_text(journal.venue)}{labels['reason_venue_end']}" if journal.venue else ""
+    return md_text(labels["reason_journal"]).format(
+        venue=venue, doi=edition.ltr(md_text(f"doi:{journal.doi}"))
+    )
+
+
+def _discussed_words(places: Sequence[Place], edition: Edition) -> str:
+    labels = edition.labels
+    # each name as the source calls itself: joined by the edition's separators, never split
+    names = [edition.isolated(md_text(place.english())) for place in places]
+    joined = labels["filter_list_separator"].join(names[:-1])
+    joined = f"{joined}{labels['reason_and']}{names[-1]}" if joined else names[-1]
+    return md_text(labels["reason_discussed"]).format(places=joined)
+
+
+def reason_line(reason: UpdateReason, edition: Edition) -> str:
+    """Why a paper is under "Updated and newly discussed", in the edition's words (Markdown):
+    each part worded by the edition's hand-written labels, so versions, weeks, DOIs, an old
+    title and source names never go through a translation model. The English edition says
+    `reason.english()`."""
     if not edition.localized:
-        return md_text(reason)
+        return md_text(reason.english())
+    if reason.legacy_text is not None:  # a digest stored before reasons had parts
+        return md_text(edition.tr(reason.legacy_text) or reason.legacy_text)
     out = []
-    for part in _REASON_PARTS.split(reason):
-        words = _reason_words(part, edition)
-        out.append(words if words is not None else md_text(edition.tr(part) or part))
+    if reason.version_change:
+        out.append(_version_words(reason.version_change, edition))
+    if reason.journal:
+        out.append(_journal_words(reason.journal, edition))
+    if reason.discussed_on:
+        out.append(_discussed_words(reason.discussed_on, edition))
     # the hand-written separator as it is: md_text would strip the space of the Arabic "؛ "
     return edition.labels["filter_separator"].join(out)
 
@@ -329,17 +339,9 @@ def translatable_texts(digest: Digest, language: str | None = None) -> list[str]
     texts += [name for d, name in directions if not (language and hand_written_direction(d, name, language))]
     for entry in entries:
         texts += [entry.english_title or entry.paper.title, entry.summary]
-        if entry.reason and not entry.reason.startswith("group "):
-            # the parts the labels word need no model
-            texts += [
-                part
-                for part in _REASON_PARTS.split(entry.reason)
-                if not (
-                    _REASON_VERSION.fullmatch(part)
-                    or _REASON_JOURNAL.fullmatch(part)
-                    or _REASON_DISCUSSED.fullmatch(part)
-                )
-            ]
+        if entry.update_reason and entry.update_reason.legacy_text:
+            # the labels word every part of a reason; only a stored digest's one line needs a model
+            texts.append(entry.update_reason.legacy_text)
     for resource in (*digest.resources, *digest.resource_backlog):
         # a title or remark no model put into English is shown as written: an en→zh or en→ar
         # model given Chinese or Arabic makes nonsense of it
@@ -560,6 +562,8 @@ class _Renderer:
             self.authors(paper.authors),
             self.edition.ltr(_fmt_date(when)) if when else "",
             md_text(paper.primary_category),
+            # a journal paper's venue and year (Crossref's record), where arXiv would give a category
+            md_text(paper.journal_ref) if paper.journal_ref and not paper.arxiv_id else "",
             self.paper_ids(entry),
         ]
         meta += [f"`{self.badge(b)}`" for b in entry.badges]
@@ -817,18 +821,15 @@ def render_markdown(
         )
         for section in digest.sections
     ]
-    groups: dict[str, list[DigestPaper]] = {}
+    groups: dict[int, list[DigestPaper]] = {}
     for entry in digest.emerging:
-        groups.setdefault(entry.reason or "", []).append(entry)
+        groups.setdefault(entry.group or 0, []).append(entry)
     text = template.render(
         d=digest,
         L=renderer.labels,
         contents=contents,
         heading=lambda section: _section_heading(section, edition),
-        emerging_groups=[
-            (members, renderer.group_words(members))
-            for _, members in sorted(groups.items(), key=lambda g: _group_number(g[0]))
-        ],
+        emerging_groups=[(members, renderer.group_words(members)) for _, members in sorted(groups.items())],
         post_targets={
             post.url or post.key: _post_paper_titles(post, digest, edition) for post in digest.posts
         },
@@ -849,7 +850,7 @@ def render_markdown(
         none_line=renderer.none_line(),
         post_line=renderer.post_line,
         line_title=renderer.line_title,
-        reason=lambda text: reason_line(text, edition),
+        reason=lambda reason: reason_line(reason, edition),
         shown=renderer.shown,
         more_line=renderer.more_line,
         short=shortened,
@@ -915,11 +916,6 @@ def shared_words(entries: Sequence[DigestPaper], limit: int = 3) -> list[str]:
     return [written[k] for k in ranked[:limit]]
 
 
-def _group_number(reason: str) -> tuple[int, str]:
-    match = re.search(r"(\d+)", reason)
-    return (int(match.group(1)) if match else 0, reason)
-
-
 def _section_heading(section: DirectionSection, edition: Edition) -> str:
     name = edition.direction_name(section.direction_id, section.name)
     return f"{name} ({len(section.papers)})"
@@ -934,11 +930,16 @@ def _post_paper_titles(post: Item, digest: Digest, edition: Edition) -> list[tup
         *digest.below_threshold,
         *digest.backlog,
     ]
+    shown: set[str] = set()  # the keys of the papers found, so a citation of one is not listed again
     for entry in entries:
         keys = {entry.paper.key} | ({f"arxiv:{entry.paper.arxiv_id}"} if entry.paper.arxiv_id else set())
+        keys |= {f"doi:{entry.paper.doi}"} if entry.paper.doi else set()
         if keys & targets:
             found.setdefault(entry.paper.key, (entry.english_title or entry.paper.title, entry.paper.abs_url))
+            shown |= keys
     for cited in post.cited:
+        if cited.doi and not cited.arxiv_id and f"doi:{cited.doi}" in shown:
+            continue  # a journal paper the digest lists under its own title
         key = f"arxiv:{cited.arxiv_id}" if cited.arxiv_id else cited.url or cited.title
         url = f"https://arxiv.org/abs/{cited.arxiv_id}" if cited.arxiv_id else cited.url
         title = cited.title if edition.reads(cited.lang) else cited.english_title

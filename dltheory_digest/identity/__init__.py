@@ -2,7 +2,8 @@
 
 - `match_clusters(records)`: which records name the same paper (identifiers, then content).
 - `cluster_items(items, papers)`: this week's items grouped into `PaperCluster`s.
-- `split_by_novelty(clusters, history, week)`: new papers vs. updated / newly discussed ones.
+- `split_by_novelty(clusters, history, week)`: new papers vs. updated / newly discussed ones,
+  each with the `models.UpdateReason` it is back for (`update_reason`).
   The pipeline loads `history` with `store.ledger.load_history(store, keys)` for the keys of
   `history_keys(cluster)`, and once the digest is sent records `ledger_entries(cluster, week)`
   (the paper under its key, DOI and title) for every paper it presented with `store.ledger.record_week`.

@@ -8,7 +8,15 @@ from urllib.parse import urlsplit
 
 from dltheory_digest.identity.normalize import normalize_title
 from dltheory_digest.ids import is_withdrawn
-from dltheory_digest.models import ItemKind, PaperCluster, Sighting
+from dltheory_digest.models import (
+    ItemKind,
+    JournalVersion,
+    PaperCluster,
+    Place,
+    Sighting,
+    UpdateReason,
+    VersionChange,
+)
 
 # Hosts whose paper pages are arXiv's own listing or a plain mirror of it: seeing a paper there
 # again is not "new coverage".
@@ -117,33 +125,31 @@ def retitled_from(title: str, sent_title: str | None) -> str | None:
     return " ".join(sent_title.split())
 
 
-def _describe(sighting: Sighting) -> str:
-    return f"{sighting.source_name} ({sighting.lang})" if sighting.lang else sighting.source_name
-
-
 def update_reason(
     cluster: PaperCluster,
     earlier: Sequence[LedgerEntry],
     *,
     community: Callable[[Sighting], bool] = is_community_sighting,
-) -> str | None:
-    """One line saying why an already-sent paper is back, or None when nothing changed."""
-    reasons: list[str] = []
+) -> UpdateReason | None:
+    """Why an already-sent paper is back (a newer version, a journal version, new coverage),
+    or None when nothing changed."""
+    version_change: VersionChange | None = None
     version = latest_version(cluster)
     sent = [e for e in earlier if e.version is not None]
     if version is not None and sent:
         last = max(sent, key=lambda e: (e.version or 0, e.week))
-        if version > (last.version or 0):
-            withdrawn = is_withdrawn(cluster.paper.comment, cluster.paper.abstract)
-            change = "withdrawn in" if withdrawn else "updated to"
-            reason = f"{change} v{version} (was v{last.version} on {last.week})"
-            # arXiv titles change only with a version: said with it, never a reason on its own
-            # (a mention's wording of a title is no retitle)
-            old_title = retitled_from(cluster.paper.title, last.title)
-            if old_title:
-                reason += f', retitled (was: "{old_title}")'
-            reasons.append(reason)
+        if last.version is not None and version > last.version:
+            version_change = VersionChange(
+                new=version,
+                old=last.version,
+                week=last.week,
+                withdrawn=is_withdrawn(cluster.paper.comment, cluster.paper.abstract),
+                # arXiv titles change only with a version: said with it, never a reason on its
+                # own (a mention's wording of a title is no retitle)
+                old_title=retitled_from(cluster.paper.title, last.title),
+            )
     paper = cluster.paper
+    journal: JournalVersion | None = None
     journal_doi = paper.doi if paper.doi and not paper.doi.startswith("10.48550/") else None
     if (
         paper.arxiv_id
@@ -152,18 +158,19 @@ def update_reason(
     ):
         # arXiv gave a journal DOI it did not have when the paper was sent (ledger_entries
         # records the DOI of every paper shown, so this is said once)
-        venue = f"{paper.journal_ref}, " if paper.journal_ref else ""
-        reasons.append(f"journal version: {venue}doi:{journal_doi}")
+        journal = JournalVersion(doi=journal_doi, venue=paper.journal_ref or None)
     known_sources = {s for e in earlier for s in e.source_ids}
     fresh: dict[str, Sighting] = {}
     for sighting in cluster.sightings:
         if sighting.source_id not in known_sources and community(sighting):
             fresh.setdefault(sighting.source_id, sighting)
-    if fresh:
-        places = [_describe(s) for s in sorted(fresh.values(), key=lambda s: (s.source_name, s.source_id))]
-        joined = places[0] if len(places) == 1 else ", ".join(places[:-1]) + " and " + places[-1]
-        reasons.append(f"newly discussed on {joined}")
-    return "; ".join(reasons) or None
+    places = tuple(
+        Place(s.source_name, s.lang or None)
+        for s in sorted(fresh.values(), key=lambda s: (s.source_name, s.source_id))
+    )
+    if version_change is None and journal is None and not places:
+        return None
+    return UpdateReason(version_change=version_change, journal=journal, discussed_on=places)
 
 
 def split_by_novelty(
@@ -172,8 +179,8 @@ def split_by_novelty(
     week: str,
     *,
     community: Callable[[Sighting], bool] = is_community_sighting,
-) -> tuple[list[PaperCluster], list[tuple[PaperCluster, str]]]:
-    """(new papers, updated or newly discussed papers with a one-line reason).
+) -> tuple[list[PaperCluster], list[tuple[PaperCluster, UpdateReason]]]:
+    """(new papers, updated or newly discussed papers with the reason each is back).
 
     Only ledger entries of weeks before `week` count, so rerunning a week (whose own
     entries are already in the ledger) gives the same answer. A paper in an earlier digest
@@ -181,7 +188,7 @@ def split_by_novelty(
     `history` should hold the entries of every key in `history_keys(cluster)`.
     """
     new: list[PaperCluster] = []
-    updated: list[tuple[PaperCluster, str]] = []
+    updated: list[tuple[PaperCluster, UpdateReason]] = []
     for cluster in clusters:
         earlier = [e for key in history_keys(cluster) for e in history.get(key, ()) if e.week < week]
         if not earlier:

@@ -214,8 +214,10 @@ def fetch_index(
         page = client.get(url, source_id=INDEX_SOURCE, politeness=Politeness(timeout=timeout))
         index = json.loads(page.content)
     except FetchError as exc:
+        # the fetch error may end by asking "is this machine online?" already
+        asked = "" if str(exc).endswith("?") else ". Offline?"
         raise ModelInstallError(
-            f"cannot reach the Argos package index ({url}): {exc}. Offline? Download the .argosmodel "
+            f"cannot reach the Argos package index ({url}): {exc}{asked} Download the .argosmodel "
             "elsewhere and run `dltheory-digest models install --from-file PATH.argosmodel`."
         ) from None
     except ValueError:

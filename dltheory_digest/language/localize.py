@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from dltheory_digest.errors import TranslationUnavailable
 from dltheory_digest.language.detect import UNDETERMINED, detect
-from dltheory_digest.language.translate import Translator
+from dltheory_digest.language.translate import TranslationStats, Translator
 from dltheory_digest.models import Item, Segment
 
 _FIELDS = ("title", "text")
@@ -20,8 +20,12 @@ _SPACE_BEFORE_PUNCT = re.compile(r"\s+([,.;:!?)\]])")
 class LanguageResult:
     items: tuple[Item, ...]
     notes: tuple[str, ...] = ()  # "untranslated: no zh→en model (...)", once per pair
+    # usable translations (distinct texts) from the cache and from a model; the outputs a check
+    # discarded as unusable (the original kept) are counted apart, by where they came from
     cache_hits: int = 0
     new_translations: int = 0
+    hits_discarded: int = 0
+    new_discarded: int = 0
     models: tuple[tuple[str, str], ...] = ()  # ("argos zh→en", "1.9") for each model used
 
 
@@ -42,8 +46,7 @@ def localize_items(items: Sequence[Item], translator: Translator | None) -> Lang
     inside Chinese commentary, are kept as they are. Original `title` and `text` are never
     changed.
     """
-    hits_before = translator.stats.hits if translator else 0
-    new_before = translator.stats.new if translator else 0
+    before = dataclasses.replace(translator.stats) if translator else TranslationStats()
     flat = _flatten(items)
     plans: dict[tuple[int, str], tuple[Segment, ...]] = {}  # (flat index, field) -> segments
     wanted: dict[str, list[str]] = {}  # source language -> segment texts
@@ -90,12 +93,22 @@ def localize_items(items: Sequence[Item], translator: Translator | None) -> Lang
         more = f" (and {len(discarded) - 1} more)" if len(discarded) > 1 else ""
         notes.append(discarded[0] + more)
     localized = [_localized(item, index, plans, translated, model_of) for index, item in enumerate(flat)]
+    now = _since(before, translator.stats) if translator else TranslationStats()
     return LanguageResult(
         items=_rebuild(items, iter(localized)),
         notes=tuple(dict.fromkeys(notes)),
-        cache_hits=(translator.stats.hits - hits_before) if translator else 0,
-        new_translations=(translator.stats.new - new_before) if translator else 0,
+        cache_hits=now.hits - now.hits_discarded,
+        new_translations=now.new - now.new_discarded,
+        hits_discarded=now.hits_discarded,
+        new_discarded=now.new_discarded,
         models=tuple(dict.fromkeys(models)),
+    )
+
+
+def _since(before: TranslationStats, after: TranslationStats) -> TranslationStats:
+    """What one call added to a translator's running counts."""
+    return TranslationStats(
+        **{f.name: getattr(after, f.name) - getattr(before, f.name) for f in dataclasses.fields(after)}
     )
 
 

@@ -36,6 +36,9 @@ BATCH_TOKENS = 2048
 class TranslationStats:
     hits: int = 0  # distinct texts answered by the cache
     new: int = 0  # distinct texts sent to a model
+    # of those, the ones whose output was unusable (discarded: the original is kept)
+    hits_discarded: int = 0
+    new_discarded: int = 0
 
 
 class _RegexSentencizer:
@@ -266,6 +269,7 @@ class Translator:
             if not _needs_model(text, from_code):
                 done[key] = text  # empty, or nothing left in the source language (glossary only)
         asked = list(dict.fromkeys(k for k in keys if k not in done))
+        cached: dict[CacheKey, str] = {}
         if self.cache is not None and asked:
             cached = self.cache.get_many(asked)
             self.stats.hits += len(cached)
@@ -280,10 +284,15 @@ class Translator:
             self.stats.new += len(fresh)
             if self.cache is not None:
                 self.cache.put_many([CacheEntry(k, misses[k], v) for k, v in fresh.items()])
-        return [
+        results = [
             self._checked(t, p, done[k], from_code, info.name)
             for t, p, k in zip(texts, prepared, keys, strict=True)
         ]
+        # counted per distinct text, like hits and new, so "new" can say how many were usable
+        discarded = {k for k, r in zip(keys, results, strict=True) if r.note}
+        self.stats.hits_discarded += len(discarded & cached.keys())
+        self.stats.new_discarded += len(discarded & misses.keys())
+        return results
 
     def _run_model(self, info: PackageInfo, misses: dict[CacheKey, str]) -> dict[CacheKey, str]:
         """The model's outputs for `misses`; a package that fails to load or to translate

@@ -6,15 +6,30 @@ import os
 import secrets
 from pathlib import Path
 
+# The first line of every digest `dltheory-digest demo` writes: an HTML comment, so it does not
+# show where the Markdown is rendered. The demo's week is a real week: the marker is how the
+# demo (and a real run) tell the demo's file from that week's real digest.
+DEMO_MARKER = "<!-- dltheory-digest demo: built from the bundled snapshot, not from the live sources -->"
+_DEMO_PREFIX = b"<!-- dltheory-digest demo"
+
+
+def written_by_demo(path: Path) -> bool:
+    """Whether `path` is a digest the demo wrote (it starts with the demo's marker)."""
+    try:
+        with path.open("rb") as handle:
+            return handle.read(len(_DEMO_PREFIX)) == _DEMO_PREFIX
+    except OSError:  # absent, or a directory
+        return False
+
 
 def digest_file(output_dir: Path, week: str, suffix: str = ".md") -> Path:
     return output_dir / f"{week}{suffix}"
 
 
 def existing_digest(output_dir: Path, week: str) -> Path | None:
-    """The week's digest file when one has been written."""
+    """The week's digest file when a run has written one (the demo's file is no digest of the week)."""
     path = digest_file(output_dir, week)
-    return path if path.is_file() else None
+    return path if path.is_file() and not written_by_demo(path) else None
 
 
 def write_text_atomic(path: Path, text: str) -> Path:

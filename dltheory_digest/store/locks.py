@@ -2,14 +2,26 @@
 
 - `week_lock`: one run per week at a time; a second run of the same week waits.
 - `StoreLimiter`: a rate limit shared by every worker (arXiv: one request every 3 s in all).
+
+A lock's holder column records the run and the process it runs in (`LockHolder`): host name,
+pid, the process's start time and pid namespace (Linux), so a waiter on the same machine can
+see that a SIGKILLed holder is gone and take its lock at once instead of waiting for it to
+expire. Nothing else can tell: a killed process releases nothing, and a Prefect temporary
+server that died with it never records the run as ended.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import logging
+import os
+import re
+import socket
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -17,9 +29,141 @@ from sqlalchemy.exc import IntegrityError
 from dltheory_digest.store.db import Store, upsert
 from dltheory_digest.store.schema import rate_limits, run_locks
 
+log = logging.getLogger(__name__)
+
 
 class LockTimeout(TimeoutError):
     pass
+
+
+@dataclasses.dataclass(frozen=True)
+class LockHolder:
+    """Who holds a lock: a run, and the process it ran in when it took the lock."""
+
+    run: str
+    host: str | None = None
+    pid: int | None = None
+    # Linux only: the start time (clock ticks after boot) tells a reused pid from the holder,
+    # and pids are comparable only within one pid namespace (a container has its own)
+    started: int | None = None
+    pid_namespace: int | None = None
+
+    def encode(self) -> str:
+        """The holder column's text: `<run> [host H pid P start S pidns N]` (readable in the table)."""
+        if self.host is None or self.pid is None:
+            return self.run
+        where = f"host {self.host} pid {self.pid}"
+        if self.started is not None:
+            where += f" start {self.started}"
+        if self.pid_namespace is not None:
+            where += f" pidns {self.pid_namespace}"
+        return f"{self.run} [{where}]"
+
+    @classmethod
+    def decode(cls, text: str) -> LockHolder:
+        """A holder column's text; one written before processes were recorded is a run alone."""
+        found = _ENCODED_HOLDER.fullmatch(text)
+        if found is None:
+            return cls(run=text)
+        start, pidns = found["start"], found["pidns"]
+        return cls(
+            run=found["run"],
+            host=found["host"],
+            pid=int(found["pid"]),
+            started=int(start) if start is not None else None,
+            pid_namespace=int(pidns) if pidns is not None else None,
+        )
+
+    def describe(self) -> str:
+        if self.host is None or self.pid is None:
+            return f"run {self.run}"
+        return f"run {self.run} (host {self.host}, pid {self.pid})"
+
+
+_ENCODED_HOLDER = re.compile(
+    r"(?P<run>.+) \[host (?P<host>[^\s\[\]]+) pid (?P<pid>[1-9]\d*)"
+    r"(?: start (?P<start>\d+))?(?: pidns (?P<pidns>\d+))?\]"
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class LockRecord:
+    """A lock as the store holds it; `stored` is the holder column as written."""
+
+    name: str
+    holder: LockHolder
+    stored: str
+    acquired_at: dt.datetime
+    expires_at: dt.datetime
+
+
+def this_process(run: str) -> LockHolder:
+    """`run` as held by the current process."""
+    pid = os.getpid()
+    stat = _proc_stat(pid)
+    return LockHolder(
+        run=run,
+        host=_host_name(),
+        pid=pid,
+        started=stat[1] if stat else None,
+        pid_namespace=_pid_namespace(),
+    )
+
+
+def holder_process_gone(holder: LockHolder) -> bool:
+    """True only when `holder` ran on this machine (same host and pid namespace) and its process
+    no longer exists (or is a zombie, or its pid now belongs to a later process). A holder on
+    another machine, or recorded without its process, is never taken for gone."""
+    if holder.pid is None or holder.host is None:
+        return False
+    here = this_process(holder.run)
+    if (holder.host, holder.pid_namespace) != (here.host, here.pid_namespace):
+        return False
+    return _process_ended(holder.pid, holder.started)
+
+
+def _host_name() -> str:
+    # the encoding's separators and the column's width (256) rule out spaces, brackets, long names
+    return re.sub(r"[\s\[\]]", "-", socket.gethostname())[:100] or "unknown"
+
+
+def _pid_namespace() -> int | None:
+    try:
+        return os.stat("/proc/self/ns/pid").st_ino
+    except OSError:  # not Linux
+        return None
+
+
+def _proc_stat(pid: int) -> tuple[str, int] | None:
+    """(state, start time in clock ticks after boot) of `pid` from /proc, or None without /proc."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return None
+    # the command name (field 2) is in parentheses and may itself hold spaces and ")"
+    fields = text.rpartition(")")[2].split()
+    try:
+        return fields[0], int(fields[19])
+    except (IndexError, ValueError):
+        return None
+
+
+def _process_ended(pid: int, started: int | None) -> bool:
+    if os.name != "posix" or pid <= 0:
+        return False  # on Windows os.kill(pid, 0) would terminate the process: never ask
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # PermissionError: it exists, run by another user
+        pass
+    stat = _proc_stat(pid)
+    if stat is None:  # no /proc (macOS), or hidden from us (hidepid): it exists
+        return False
+    state, start = stat
+    if state in ("Z", "X"):  # killed, not yet reaped by its parent
+        return True
+    return started is not None and start != started  # the pid was reused by a later process
 
 
 # The week locks this process holds, so an interrupted command can release them on its way out
@@ -40,33 +184,92 @@ def release_held_locks() -> list[str]:
     return released
 
 
-def try_lock(store: Store, name: str, holder: str, ttl: dt.timedelta) -> bool:
-    """Take `name` if free or expired; True when `holder` now has it."""
+def _log_take_over(previous: LockRecord, reason: str) -> None:
+    log.warning("took over %s from %s: %s", previous.name, previous.holder.describe(), reason)
+
+
+def try_lock(
+    store: Store,
+    name: str,
+    holder: str,
+    ttl: dt.timedelta,
+    *,
+    on_take_over: Callable[[LockRecord, str], None] = _log_take_over,
+) -> bool:
+    """Take `name` for run `holder` if free, expired, or held by a process of this machine that
+    no longer exists; True when `holder` now has it. A lock taken from another run is reported
+    to `on_take_over` (the previous lock, why)."""
     now = dt.datetime.now(dt.UTC)
-    row = {"name": name, "holder": holder, "acquired_at": now, "expires_at": now + ttl}
+    row = {
+        "name": name,
+        "holder": this_process(holder).encode(),
+        "acquired_at": now,
+        "expires_at": now + ttl,
+    }
     try:
         with store.begin() as conn:
             conn.execute(insert(run_locks), [row])
         return True
     except IntegrityError:
         pass
-    with store.begin() as conn:  # take over a lock whose holder died (expired)
+    current = lock_record(store, name)
+    if current is None:
+        return False  # released in between: the next attempt inserts
+    if current.expires_at < now:
+        reason = f"its lock expired at {_when(current.expires_at)}"
+    elif holder_process_gone(current.holder):
+        reason = f"its process {current.holder.pid} on {current.holder.host} no longer exists"
+    else:
+        return False
+    # one statement, conditioned on the holder read above: of two waiters, one takes it
+    with store.begin() as conn:
         taken = conn.execute(
             update(run_locks)
-            .where(run_locks.c.name == name, run_locks.c.expires_at < now)
-            .values(holder=holder, acquired_at=now, expires_at=now + ttl)
+            .where(run_locks.c.name == name, run_locks.c.holder == current.stored)
+            .values(holder=row["holder"], acquired_at=now, expires_at=row["expires_at"])
         )
-        return taken.rowcount == 1
+    if taken.rowcount != 1:
+        return False
+    on_take_over(current, reason)
+    return True
 
 
 def release_lock(store: Store, name: str, holder: str) -> None:
+    """Release `name` if run `holder` holds it (whichever process took it for that run)."""
+    current = lock_record(store, name)
+    if current is None or current.holder.run != holder:
+        return
     with store.begin() as conn:
-        conn.execute(delete(run_locks).where(run_locks.c.name == name, run_locks.c.holder == holder))
+        conn.execute(delete(run_locks).where(run_locks.c.name == name, run_locks.c.holder == current.stored))
+
+
+def lock_record(store: Store, name: str) -> LockRecord | None:
+    with store.begin() as conn:
+        row = conn.execute(select(run_locks).where(run_locks.c.name == name)).first()
+    if row is None:
+        return None
+    return LockRecord(
+        name=name,
+        holder=LockHolder.decode(row.holder),
+        stored=row.holder,
+        acquired_at=_utc(row.acquired_at),
+        expires_at=_utc(row.expires_at),
+    )
 
 
 def lock_holder(store: Store, name: str) -> str | None:
-    with store.begin() as conn:
-        return conn.execute(select(run_locks.c.holder).where(run_locks.c.name == name)).scalar()
+    """The run holding `name`, or None."""
+    current = lock_record(store, name)
+    return current.holder.run if current else None
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    # SQLite hands back the stored UTC time without its zone
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def _when(value: dt.datetime) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 @contextmanager
@@ -78,19 +281,23 @@ def week_lock(
     ttl: dt.timedelta = dt.timedelta(hours=6),
     timeout: float | None = None,
     poll: float = 1.0,
-    on_wait: Callable[[str | None], None] | None = None,
+    on_wait: Callable[[LockRecord], None] | None = None,
+    on_take_over: Callable[[LockRecord, str], None] = _log_take_over,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Iterator[None]:
-    """Hold the lock of `week` for the body; wait (up to `timeout`) while another run holds it."""
+    """Hold the lock of `week` for the body; wait (up to `timeout`) while another run holds it.
+    `on_wait` hears of each holder waited for once, not at every poll."""
     name = f"week-{week}"
     deadline = None if timeout is None else time.monotonic() + timeout
-    told = False
-    while not try_lock(store, name, holder, ttl):
+    told: LockHolder | None = None
+    while not try_lock(store, name, holder, ttl, on_take_over=on_take_over):
+        current = lock_record(store, name)
         if deadline is not None and time.monotonic() > deadline:
-            raise LockTimeout(f"{name} is held by {lock_holder(store, name)}")
-        if on_wait and not told:
-            on_wait(lock_holder(store, name))
-            told = True
+            held_by = current.holder.describe() if current else "another run"
+            raise LockTimeout(f"{name} is held by {held_by}")
+        if on_wait and current is not None and current.holder != told:
+            on_wait(current)
+            told = current.holder
         sleep(poll)
     _HELD[(id(store), name)] = (store, name, holder)
     try:

@@ -326,6 +326,21 @@ def attributed_items(store: Store, keys: Iterable[tuple[str, str]]) -> dict[tupl
     return out
 
 
+def attributed_sightings(
+    store: Store, source_ids: Sequence[str], *, key_prefixes: Sequence[str] = ()
+) -> list[tuple[str, Item]]:
+    """(week, sighting as seen then) for every attributed sighting of these sources, limited to
+    item keys that start with one of `key_prefixes` ("url:", "title:": a notes page's links)."""
+    query = select(week_items.c.week, week_items.c.data).where(week_items.c.source_id.in_(list(source_ids)))
+    if key_prefixes:
+        query = query.where(
+            or_(*(week_items.c.item_key.startswith(p, autoescape=True) for p in key_prefixes))
+        )
+    query = query.order_by(week_items.c.week, week_items.c.source_id, week_items.c.item_key)
+    with store.begin() as conn:
+        return [(row.week, item_from_json(row.data)) for row in conn.execute(query).all()]
+
+
 def weeks_of_papers(store: Store, arxiv_ids: Sequence[str]) -> dict[str, list[str]]:
     """Weeks in which each arXiv id was sighted (any source), ascending."""
     out: dict[str, set[str]] = {}

@@ -268,14 +268,19 @@ def test_bad_environment_value_is_one_line(
     assert flow_calls == []
 
 
-def test_demo_writes_to_the_output_dir_setting(
-    workdir: Path, flow_calls: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_demo_writes_to_the_output_dir_setting(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dltheory_digest.store.files import write_digest
+
+    def run_flow(**params: Any) -> dict[str, Any]:  # writes the digest where the flow is told to
+        path = write_digest(Path(params["settings_overrides"]["output_dir"]), params["week"], "# demo\n")
+        return {"week": params["week"], "papers": 0, "reports": [], "failed_sources": [], "path": str(path)}
+
+    monkeypatch.setattr(run_cmd, "run_flow", run_flow)
     monkeypatch.setenv("DLTHEORY_OUTPUT_DIR", str(workdir / "configured"))
     assert runner.invoke(app, ["demo"]).exit_code == 0
-    assert flow_calls[-1]["settings_overrides"]["output_dir"] == (workdir / "configured").resolve()
+    assert (workdir / "configured" / "2026-W47.md").is_file()
     assert runner.invoke(app, ["demo", "--output-dir", str(workdir / "given")]).exit_code == 0
-    assert flow_calls[-1]["settings_overrides"]["output_dir"] == (workdir / "given").resolve()
+    assert (workdir / "given" / "2026-W47.md").is_file()
 
 
 def test_demo_into_a_file_is_refused_before_the_fetch(

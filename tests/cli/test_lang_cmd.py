@@ -26,7 +26,7 @@ def test_models_install_offline_says_error_and_names_the_unreachable_host(
     assert result.exit_code == 1 and "Traceback" not in result.output
     line = result.stderr.strip()
     assert line.startswith(f"error: cannot reach the Argos package index ({index}): [argos-index] "), line
-    assert "cannot reach 127.0.0.1: connection refused (ConnectError)" in line
+    assert "[argos-index] connection refused by 127.0.0.1:9." in line
     assert "robots" not in line and "  " not in line
     assert not (tmp_path / "pk").exists() or not any((tmp_path / "pk").iterdir())
 

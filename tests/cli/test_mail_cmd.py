@@ -379,3 +379,23 @@ def test_a_dry_run_or_partial_digest_is_not_sent_to_the_readers(
     assert smtp_env.received == []
     # an address that is not a reader may still be shown it
     assert runner.invoke(app, ["send", "--week", WEEK, "--to", "lin@example.org"]).exit_code == 0
+
+
+def test_the_demos_digest_is_not_mailed_to_the_readers_as_the_week(smtp_env: Mailbox) -> None:
+    """After `demo`, outputs/<week>.md is the bundled snapshot's digest: mailed to a reader as the
+    week, it would also make the real digest of that week skip them. Another address may have it,
+    without the demo's marker line."""
+    from dltheory_digest.store.files import DEMO_MARKER
+
+    settings = load_settings()
+    settings.output_dir.mkdir(parents=True, exist_ok=True)
+    markdown = dg.render_markdown(sample_digest())
+    (settings.output_dir / f"{WEEK}.md").write_text(f"{DEMO_MARKER}\n{markdown}", encoding="utf-8")
+
+    held = runner.invoke(app, ["send", "--week", WEEK])
+    assert held.exit_code == 1 and smtp_env.received == [] and ledger_of_week() == []
+    assert "is the demo's" in " ".join(held.output.split())
+    tried = runner.invoke(app, ["send", "--week", WEEK, "--to", "lin@example.org"])
+    assert tried.exit_code == 0, tried.output
+    [mail] = smtp_env.to("lin@example.org")
+    assert "dltheory-digest demo" not in text_of(mail) and "Neural Tangent Kernel" in text_of(mail)

@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from dltheory_digest.cli import app
 from dltheory_digest.demo import DEMO_WEEK, SnapshotServer, write_demo_sources
+from dltheory_digest.store.files import DEMO_MARKER
 
 runner = CliRunner()
 
@@ -30,6 +31,8 @@ def test_demo_writes_and_mails_the_digest(prefect_harness: None, smtp: Mailbox, 
     assert result.exit_code == 0, result.output
     digest = out / f"{DEMO_WEEK}.md"
     assert digest.is_file() and str(digest) in result.output.replace("\n", "")
+    # marked as the demo's (a later demo may replace it; a real run's digest it never replaces)
+    assert digest.read_text(encoding="utf-8").startswith(f"{DEMO_MARKER}\n# ")
     # the Zhihu list names "Opening the Black Box ..." by title alone; arXiv's title search
     # found it, so the post's line links the paper like the ones it cited by id
     zhihu_post = next(
@@ -95,7 +98,9 @@ def test_sources_check_reports_an_unreachable_source(tmp_path: Path, monkeypatch
     assert "dead" in result.output and "never" in result.output
 
 
-def _summary_text(monkeypatch: pytest.MonkeyPatch, width: int, reports: list[dict[str, object]]) -> str:
+def _summary_text(
+    monkeypatch: pytest.MonkeyPatch, width: int, reports: list[dict[str, object]], **extra: object
+) -> str:
     from rich.console import Console
 
     from dltheory_digest.cli import run_cmd
@@ -109,6 +114,7 @@ def _summary_text(monkeypatch: pytest.MonkeyPatch, width: int, reports: list[dic
             "papers": 1,
             "below_threshold": 3,
             "reports": reports,
+            **extra,
         }
     )
     return console.export_text()
@@ -163,3 +169,113 @@ def test_ctrl_c_stops_the_run_at_once_and_frees_its_week(
         assert lock_holder(store, "week-2026-W47") is None
     assert codes == [130] and stopped == ["servers"]
     assert "interrupted: the run stopped; released the lock of 2026-W47" in capsys.readouterr().err
+
+
+def test_the_translations_line_counts_usable_translations_and_says_how_many_were_discarded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    counts = {"translations_new": 12, "translations_new_discarded": 3, "translation_cache_hits": 40}
+    text = _summary_text(monkeypatch, 200, [{**REPORT, "source": "zhihu"}], **counts)
+    assert "translations: 12 new (3 discarded as unusable), 40 from the cache\n" in text
+    counts["translation_cache_hits_discarded"] = 2
+    text = _summary_text(monkeypatch, 200, [{**REPORT, "source": "zhihu"}], **counts)
+    assert (
+        "translations: 12 new (3 discarded as unusable), 40 from the cache (2 discarded as unusable)" in text
+    )
+    text = _summary_text(monkeypatch, 200, [{**REPORT, "source": "zhihu"}], translations_new=5)
+    assert "translations: 5 new, 0 from the cache\n" in text and "discarded" not in text
+
+
+def _offline_reports() -> list[dict[str, object]]:
+    """The reports of an arXiv API source and a blog when no host name resolves, as the real
+    pipeline and polite client make them."""
+    import dataclasses
+
+    import httpx
+
+    from dltheory_digest.config import SourceSpec
+    from dltheory_digest.fetch import LocalLimiter, PoliteClient
+    from dltheory_digest.pipeline import collect_source
+    from dltheory_digest.sources import PlanContext
+
+    def no_dns(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("[Errno -3] Temporary failure in name resolution", request=request)
+
+    specs = [
+        SourceSpec(id="arxiv-api", kind="arxiv_api", options={"search_query": "cat:cs.LG"}),
+        SourceSpec(id="offconvex", kind="feed", url="https://www.offconvex.org/feed.xml"),
+    ]
+    reports = []
+    # no real waits: neither the back-off nor arXiv's 3 s spacing between the two attempts
+    limiter = LocalLimiter(sleep=lambda s: None)
+    with PoliteClient(transport=httpx.MockTransport(no_dns), limiter=limiter, sleep=lambda s: None) as client:
+        for spec in specs:
+            report = collect_source(spec, client, PlanContext()).report
+            reports.append({**REPORT, **dataclasses.asdict(report), "source": report.source_id, "new": 0})
+    return reports
+
+
+def test_a_run_where_no_host_resolves_says_once_that_the_machine_looks_offline(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from dltheory_digest.cli.run_cmd import OFFLINE_SUMMARY
+
+    reports = _offline_reports()
+    assert [r["error"] for r in reports] == [
+        "[arxiv-api] could not reach export.arxiv.org (name not resolved, 2 attempts): is this machine online?",
+        "[offconvex] could not reach www.offconvex.org (name not resolved): is this machine online?",
+    ]
+    text = _summary_text(monkeypatch, 400, reports)
+    assert " ".join(text.split()).count(OFFLINE_SUMMARY) == 1
+    assert "error: could not reach export.arxiv.org (name not resolved, 2 attempts)" in text
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        {"error": None},  # one source answered: the network is there
+        {"error": "[local] connection refused by 127.0.0.1:8080"},  # a server is down, not the network
+    ],
+)
+def test_the_offline_line_needs_every_source_to_have_failed_to_resolve(
+    monkeypatch: pytest.MonkeyPatch, other: dict[str, object]
+) -> None:
+    from dltheory_digest.cli.run_cmd import OFFLINE_SUMMARY
+
+    reports = [*_offline_reports(), {**REPORT, "source": "local", **other}]
+    assert OFFLINE_SUMMARY not in " ".join(_summary_text(monkeypatch, 400, reports).split())
+
+
+def test_sources_check_says_once_that_the_machine_looks_offline(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import httpx
+
+    from dltheory_digest import fetch
+    from dltheory_digest.cli.run_cmd import OFFLINE_SUMMARY
+
+    def no_dns(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("[Errno -3] Temporary failure in name resolution", request=request)
+
+    class OfflineClient(fetch.PoliteClient):
+        def __init__(self, **kwargs: object) -> None:
+            super().__init__(
+                **kwargs,  # type: ignore[arg-type]
+                transport=httpx.MockTransport(no_dns),
+                limiter=fetch.LocalLimiter(sleep=lambda s: None),
+                sleep=lambda s: None,
+            )
+
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(
+        "sources:\n"
+        "  - {id: offconvex, kind: feed, url: 'https://www.offconvex.org/feed.xml'}\n"
+        "  - {id: arxiv-api, kind: arxiv_api, options: {search_query: 'cat:cs.LG'}}\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("DLTHEORY_SOURCES_FILE", str(sources))
+    monkeypatch.setattr(fetch, "PoliteClient", OfflineClient)
+    checked = runner.invoke(app, ["sources", "check"])
+    assert checked.exit_code == 1
+    assert " ".join(checked.output.split()).count(OFFLINE_SUMMARY) == 1
+    assert "2 source(s) failed: offconvex, arxiv-api" in checked.output

@@ -16,9 +16,20 @@ from dltheory_digest.identity import (
     ledger_entries,
     ledger_entry,
     split_by_novelty,
+    update_reason,
 )
 from dltheory_digest.identity.novelty import retitled_from
-from dltheory_digest.models import AnnounceType, Item, ItemKind, Paper, PaperCluster
+from dltheory_digest.models import (
+    AnnounceType,
+    Item,
+    ItemKind,
+    JournalVersion,
+    Paper,
+    PaperCluster,
+    Place,
+    UpdateReason,
+    VersionChange,
+)
 from dltheory_digest.store import Store, open_store
 from dltheory_digest.store.ledger import load_history, record_week, weeks_sent
 from dltheory_digest.store.schema import sent_ledger
@@ -86,7 +97,7 @@ def send_week(
         [ledger_entry(c, week) for c in sent],
         sections={c.paper.key: "updated" for c, _ in updated},
     )
-    return [c.paper.key for c in new], [(c.paper.key, reason) for c, reason in updated]
+    return [c.paper.key for c in new], [(c.paper.key, reason.english()) for c, reason in updated]
 
 
 def test_unseen_papers_are_new() -> None:
@@ -168,7 +179,7 @@ def test_version_and_coverage_together() -> None:
     }
     clusters = week_clusters(arxiv_item(NTK, 3), zhihu_item(NTK))
     _, updated = split_by_novelty(clusters, history, "2026-W45")
-    assert updated[0][1] == "updated to v3 (was v2 on 2026-W42); newly discussed on Zhihu (zh)"
+    assert updated[0][1].english() == "updated to v3 (was v2 on 2026-W42); newly discussed on Zhihu (zh)"
 
 
 def test_record_week_is_an_idempotent_upsert(store: Store) -> None:
@@ -257,7 +268,7 @@ def test_an_arxiv_paper_coming_back_as_a_doi_link_or_a_bare_title_is_not_new_aga
         new, updated = split_by_novelty(week2, history, "2026-W47")
         assert new == []
         name = NAMES.get(item.source_id, item.source_id)
-        assert [reason for _, reason in updated] == [f"newly discussed on {name} ({item.lang})"]
+        assert [reason.english() for _, reason in updated] == [f"newly discussed on {name} ({item.lang})"]
 
 
 def test_a_short_title_is_no_ledger_alias() -> None:
@@ -307,7 +318,7 @@ def test_a_journal_doi_is_news_once_and_a_withdrawal_says_so(store: Store) -> No
         new, updated = split_by_novelty(clusters, history, week)
         sent = new + [c for c, _ in updated]
         record_week(store, week, [e for c in sent for e in ledger_entries(c, week)])
-        return [c.paper.key for c in new], [(c.paper.key, reason) for c, reason in updated]
+        return [c.paper.key for c in new], [(c.paper.key, reason.english()) for c, reason in updated]
 
     assert send_week(store, "2026-W45", week_of(BENIGN, 1)) == (["arxiv:1906.11300"], [])
     journal = Paper(
@@ -361,7 +372,7 @@ def published(store: Store, week: str, paper: Paper, version: int) -> list[tuple
     history = load_history(store, [key for c in clusters for key in history_keys(c)])
     new, updated = split_by_novelty(clusters, history, week)
     record_week(store, week, [e for c in new + [c for c, _ in updated] for e in ledger_entries(c, week)])
-    return [(c.paper.key, reason) for c, reason in updated]
+    return [(c.paper.key, reason.english()) for c, reason in updated]
 
 
 def test_a_retitled_version_says_which_title_readers_were_sent(store: Store) -> None:
@@ -434,7 +445,7 @@ def test_a_withdrawal_that_retitles_says_both() -> None:
     withdrawn = replace(PDLT, title="Withdrawn", comment="This paper has been withdrawn by the authors")
     clusters = cluster_items([arxiv_item(withdrawn, 2)], {"2106.10165": withdrawn}, source_names=NAMES)
     _, updated = split_by_novelty(clusters, history, "2026-W46")
-    assert [reason for _, reason in updated] == [
+    assert [reason.english() for _, reason in updated] == [
         'withdrawn in v2 (was v1 on 2026-W45), retitled (was: "The Principles of Deep Learning Theory")'
     ]
 
@@ -456,3 +467,35 @@ def test_retitled_from_gives_the_sent_title_as_one_line() -> None:
     assert retitled_from(PDLT_BOOK_TITLE, "The Principles of\n  Deep Learning Theory") == PDLT.title
     assert retitled_from(PDLT_BOOK_TITLE, None) is None  # a row written before the ledger kept titles
     assert retitled_from(PDLT_BOOK_TITLE, "") is None
+
+
+def test_a_reason_keeps_each_part_apart_however_names_and_titles_are_written() -> None:
+    # a source name holding " and " and ", ", an old title holding what once split a reason
+    old_title = 'Why "flat"; journal version: minima generalize'
+    names = {**NAMES, "notes": "Notes · Theory, and practice"}
+    history = {PDLT.key: [LedgerEntry(PDLT.key, "2026-W45", 1, ("arxiv-rss",), ("en",), old_title)]}
+    journal = replace(PDLT, doi="10.1073/pnas.1907378117", journal_ref="JMLR 24")
+    listed = Item(
+        source_id="notes",
+        kind=ItemKind.MENTION,
+        title=PDLT.title,
+        arxiv_id=PDLT.arxiv_id,
+        lang="en",
+        url="https://notes.example.org/reading",
+    )
+    clusters = cluster_items(
+        [arxiv_item(journal, 2), zhihu_item(journal), listed], {"2106.10165": journal}, source_names=names
+    )
+    _, [(_, reason)] = split_by_novelty(clusters, history, "2026-W46")
+    assert reason == UpdateReason(
+        version_change=VersionChange(new=2, old=1, week="2026-W45", old_title=old_title),
+        journal=JournalVersion(doi="10.1073/pnas.1907378117", venue="JMLR 24"),
+        discussed_on=(Place("Notes · Theory, and practice", "en"), Place("Zhihu", "zh")),
+    )
+    assert reason.english() == (
+        f'updated to v2 (was v1 on 2026-W45), retitled (was: "{old_title}"); '
+        "journal version: JMLR 24, doi:10.1073/pnas.1907378117; "
+        "newly discussed on Notes · Theory, and practice (en) and Zhihu (zh)"
+    )
+    # nothing changed: no reason at all
+    assert update_reason(clusters[0], [e for c in clusters for e in ledger_entries(c, "2026-W46")]) is None

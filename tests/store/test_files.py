@@ -8,7 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from dltheory_digest.store.files import write_digest, write_text_atomic
+from dltheory_digest.store.files import (
+    DEMO_MARKER,
+    existing_digest,
+    write_digest,
+    write_text_atomic,
+    written_by_demo,
+)
 
 
 @pytest.mark.parametrize("umask", [0o022, 0o077, 0o002])
@@ -37,3 +43,13 @@ def test_a_failed_write_keeps_the_old_file_and_cleans_up(tmp_path: Path) -> None
         write_text_atomic(path, "half \ud800 surrogate")
     assert path.read_text(encoding="utf-8") == "old\n"
     assert [p.name for p in tmp_path.iterdir()] == ["2026-W47.md"]
+
+
+def test_the_demos_file_is_told_from_a_real_digest(tmp_path: Path) -> None:
+    real = write_digest(tmp_path / "real", "2026-W47", "# Digest\n")
+    demo = write_digest(tmp_path / "demo", "2026-W47", f"{DEMO_MARKER}\n# Digest\n")
+    assert not written_by_demo(real) and written_by_demo(demo)
+    assert not written_by_demo(tmp_path / "absent.md") and not written_by_demo(tmp_path)
+    # a real run that reaches no source keeps the week's digest written before, not the demo's
+    assert existing_digest(tmp_path / "real", "2026-W47") == real
+    assert existing_digest(tmp_path / "demo", "2026-W47") is None
