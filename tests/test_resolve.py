@@ -12,6 +12,7 @@ import json
 import re
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -226,14 +227,22 @@ class Handler(BaseHTTPRequestHandler):
 @pytest.fixture
 def arxiv() -> Iterator[FakeArxiv]:
     state = FakeArxiv(base="")
-    handler = type("BoundHandler", (Handler,), {"server_state": state})
+    with serving(type("BoundHandler", (Handler,), {"server_state": state})) as root:
+        state.base = f"{root}/api/query"
+        yield state
+
+
+@contextmanager
+def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """`handler` served on a free port of 127.0.0.1, as `http://127.0.0.1:PORT`."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    state.base = f"http://127.0.0.1:{server.server_address[1]}/api/query"
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
-    yield state
-    server.shutdown()
-    server.server_close()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 @pytest.fixture
@@ -607,14 +616,9 @@ def crossref(fixtures_dir: Path) -> Iterator[FakeCrossref]:
         records[json.loads(path.read_bytes())["message"]["DOI"].lower()] = path.read_bytes()
     records["10.1000/broken-record"] = b'{"status": "ok", "message-type": "work", "message": {"DOI": '
     state = FakeCrossref(base="", records=records)
-    handler = type("BoundCrossref", (CrossrefHandler,), {"state": state})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    state.base = f"http://127.0.0.1:{server.server_address[1]}/works"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield state
-    server.shutdown()
-    server.server_close()
+    with serving(type("BoundCrossref", (CrossrefHandler,), {"state": state})) as root:
+        state.base = f"{root}/works"
+        yield state
 
 
 def cited(link_text: str, doi: str, source_id: str = "blog") -> Item:
