@@ -94,7 +94,8 @@ def send_week(
     record_week(
         store,
         week,
-        [ledger_entry(c, week) for c in sent],
+        # as publish_week records it: under the paper's key and its aliases (the DOI among them)
+        [e for c in sent for e in ledger_entries(c, week)],
         sections={c.paper.key: "updated" for c, _ in updated},
     )
     return [c.paper.key for c in new], [(c.paper.key, reason.english()) for c, reason in updated]
@@ -309,16 +310,6 @@ BENIGN = Paper(
 def test_a_journal_doi_is_news_once_and_a_withdrawal_says_so(store: Store) -> None:
     def week_of(paper: Paper, version: int) -> list[PaperCluster]:
         return cluster_items([arxiv_item(paper, version)], {paper.arxiv_id or "": paper}, source_names=NAMES)
-
-    def send_week(
-        store: Store, week: str, clusters: list[PaperCluster]
-    ) -> tuple[list[str], list[tuple[str, str]]]:
-        # as publish_week records it: under the paper's key and its aliases (the DOI among them)
-        history = load_history(store, [key for c in clusters for key in history_keys(c)])
-        new, updated = split_by_novelty(clusters, history, week)
-        sent = new + [c for c, _ in updated]
-        record_week(store, week, [e for c in sent for e in ledger_entries(c, week)])
-        return [c.paper.key for c in new], [(c.paper.key, reason.english()) for c, reason in updated]
 
     assert send_week(store, "2026-W45", week_of(BENIGN, 1)) == (["arxiv:1906.11300"], [])
     journal = Paper(
