@@ -311,7 +311,9 @@ class Place:
     lang: str | None = None
 
     def english(self) -> str:
-        return f"{self.name} ({self.lang})" if self.lang else self.name
+        """The name, with its language when not English: "Zhihu (zh)" but "A theory blog", as
+        "Seen in" says them ("mixed" pages count as English there too)."""
+        return f"{self.name} ({self.lang})" if self.lang and self.lang not in ("en", "mixed") else self.name
 
 
 @dataclass(frozen=True, slots=True)
@@ -446,3 +448,19 @@ NOTE_UNTRANSLATED = "untranslated:"  # a language pair without a usable model
 NOTE_DISCARDED = "discarded:"  # a model's output was unusable; the original is kept
 NOTE_ARXIV_LOOKUP = "arXiv lookup:"  # arXiv could not be asked about some papers
 NOTE_MISSED_WEEKS = "No digest was made for"  # weeks the scheduler skipped
+
+
+@dataclass(frozen=True, slots=True)
+class DoiRecord:
+    """What Crossref said about one DOI, and the arXiv paper it was found to be.
+
+    Kept for good: the Crossref record of a published paper rarely changes, and a rebuilt week
+    must read as it did when Crossref answered (with Crossref down, or its look-ups spent)."""
+
+    doi: str  # as the pages cite it, normalized; Crossref may answer an alias with its primary DOI
+    paper: Paper  # Crossref's description: key "doi:<its DOI>", no arXiv id
+    preprints: tuple[str, ...] = ()  # arXiv ids of the preprints the record names
+    # the arXiv paper the DOI resolved to (a preprint the record names, or its title on arXiv);
+    # None: none found yet, so the title is searched again on the next build
+    arxiv_id: str | None = None
+    fetched_at: dt.datetime | None = None  # when Crossref answered (None until stored)

@@ -248,6 +248,8 @@ def build_week(
 
     With a `crossref_api_base`, a journal DOI arXiv does not resolve is looked up on Crossref
     (`resolve.resolve`), so its entry shows the paper's title rather than a citation's link text.
+    What Crossref said is stored and used from then on, with or without a `crossref_api_base`:
+    a rebuilt week reads the same with Crossref down.
 
     `now` (default: the clock) tells a week still under way, whose digest is partial."""
     from zoneinfo import ZoneInfo
@@ -276,8 +278,11 @@ def build_week(
     list_sources = {s.id for s in specs if s.kind == "notes_page"}
     others = new_resources(store, week, sightings, list_sources)
 
-    # resolve: arXiv metadata for every id (stored papers first), titles for the rest
+    # resolve: arXiv metadata for every id (stored papers first), titles for the rest;
+    # Crossref's stored records first too, and the arXiv papers they were found to be
+    known_dois = store_records.load_doi_records(store, resolve.journal_dois(paperish))
     ids = {i.arxiv_id for i in paperish if i.arxiv_id}
+    ids |= {p for r in known_dois.values() for p in (r.arxiv_id, *r.preprints) if p}
     known = store_records.load_papers(store, ids)
     unresolved: Mapping[str, int] = {}
     doi_papers: Mapping[str, Paper] = {}
@@ -291,10 +296,12 @@ def build_week(
             trust_listings=True,
             crossref_api_base=crossref_api_base,
             crossref_mailto=crossref_mailto,
+            known_dois=known_dois,
         )
         doi_papers = resolved.doi_papers
         store_records.save_papers(store, resolved.papers.values())
         store_records.save_resolutions(store, resolved.resolutions)
+        store_records.save_doi_records(store, resolved.doi_records.values())
         papers = {**known, **resolved.papers}
         notes.extend(resolved.warnings)
         unresolved = resolved.unresolved_by_source()

@@ -13,7 +13,9 @@ In order of trust:
    Polyak 2006"): its Crossref record, when a `crossref_api_base` is given. A record
    that names an arXiv preprint (`relation.has-preprint`), or whose title an arXiv
    title search finds, resolves to that arXiv paper; otherwise the record itself is
-   the paper (`ResolveResult.doi_papers`), so the entry shows its real title.
+   the paper (`ResolveResult.doi_papers`), so the entry shows its real title. What Crossref
+   said is kept (`DoiRecord`, in the store): a DOI with a record given as `known_dois` is not
+   asked about again, so a rebuilt week reads the same with Crossref down.
 
 Nothing here does I/O: the caller injects `fetch(url) -> bytes`, in production
 `lambda url: client.get(url, source_id="arxiv-resolver").content` on the shared
@@ -25,7 +27,6 @@ reported with its reason and counted, never dropped.
 from __future__ import annotations
 
 import datetime as dt
-import html
 import json
 import re
 import unicodedata
@@ -35,12 +36,14 @@ from functools import partial
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from bs4 import BeautifulSoup, Tag
 from rapidfuzz import fuzz
 
 from dltheory_digest.identity.normalize import TitleShape, title_shape
 from dltheory_digest.ids import abs_url, arxiv_id_from_doi, normalize_doi, parse_arxiv_id
 from dltheory_digest.models import (
     NOTE_ARXIV_LOOKUP,
+    DoiRecord,
     Item,
     ItemKind,
     Paper,
@@ -60,12 +63,22 @@ CROSSREF_API_BASE = "https://api.crossref.org/works"
 CROSSREF_LOOKUPS_PER_RUN = 50
 # an operator's note (the digest's notes): Crossref could not be asked about some DOIs
 NOTE_CROSSREF_LOOKUP = "Crossref lookup:"
-_MARKUP = re.compile(r"<[^>]+>")
-# markup inside a word or phrase ("<i>in silico</i>", "O(n<sup>2</sup>)") goes without a space
-_INLINE_MARKUP = re.compile(
-    r"</?(?:jats:|mml:)?(?:i|b|u|em|strong|sub|sup|sc|scp|italic|bold|underline|monospace|inline-formula)\b[^>]*>",
-    re.IGNORECASE,
+# markup inside a word or phrase ("<i>in silico</i>", "O(n<sup>2</sup>)", MathML) is unwrapped
+# without a space; any other tag (<jats:p>, <jats:title>) separates words
+_INLINE_HTML = ("i", "b", "u", "em", "strong", "sub", "sup", "sc", "span", "a")
+_INLINE_JATS = (
+    "italic",
+    "bold",
+    "underline",
+    "monospace",
+    "sc",
+    "sub",
+    "sup",
+    "ext-link",
+    "uri",
+    "inline-formula",
 )
+_INLINE_TAGS = frozenset([*_INLINE_HTML, *(f"jats:{name}" for name in (*_INLINE_JATS, "alternatives"))])
 # JATS abstracts open with their own heading: "<jats:title>Abstract</jats:title><jats:p>..."
 _ABSTRACT_HEADING = re.compile(r"^abstract\b[\s:.]*", re.IGNORECASE)
 TITLE_SEARCH_RESULTS = 5
@@ -108,6 +121,9 @@ class ResolveResult:
     warnings: tuple[str, ...] = ()
     # journal papers Crossref describes and arXiv does not have, by DOI (`with_doi_papers`)
     doi_papers: dict[str, Paper] = field(default_factory=dict)
+    # Crossref records this run learned (new answers, or a stored one newly tied to an arXiv
+    # paper), by DOI: the caller stores them (`store.records.save_doi_records`)
+    doi_records: dict[str, DoiRecord] = field(default_factory=dict)
 
     @property
     def unresolved(self) -> int:
@@ -201,6 +217,21 @@ def title_words_search_url(
     return query_url(search_query=terms, max_results=max_results, sort_by="relevance", base=base)
 
 
+def journal_doi(item: Item) -> str | None:
+    """The DOI the Crossref step would look up for `item` (normalized): a DOI that is not an
+    arXiv DOI, on an item with no arXiv id."""
+    if not item.doi or item.arxiv_id or arxiv_id_from_doi(item.doi):
+        return None
+    # "10.1016/0893-6080(89)90020-8" however a page wrote it: one record per paper
+    return normalize_doi(item.doi) or item.doi.lower()
+
+
+def journal_dois(items: Sequence[Item]) -> set[str]:
+    """Every DOI the Crossref step may look up for `items` (their cited papers included): the
+    stored records to hand `resolve` as `known_dois`."""
+    return {doi for item in _targets(items) if (doi := journal_doi(item))}
+
+
 def crossref_work_url(doi: str, *, base: str = CROSSREF_API_BASE, mailto: str | None = None) -> str:
     """The Crossref REST API's record of one DOI; a `mailto` puts the request in Crossref's
     "polite" pool (the contact address a maintainer can be reached at)."""
@@ -216,13 +247,33 @@ def contact_email(contact: str) -> str | None:
 
 
 def _plain(text: str) -> str:
-    # Crossref titles and abstracts may carry JATS/HTML markup (<i>, <jats:p>, &amp;)
-    return " ".join(html.unescape(_MARKUP.sub(" ", _INLINE_MARKUP.sub("", text))).split())
+    """Crossref titles and abstracts as plain text: they may carry JATS, HTML and MathML markup
+    (<jats:italic>, <i>, <jats:p>, <mml:msup>) and entities (&amp;)."""
+    if "<" not in text and "&" not in text:
+        return " ".join(text.split())
+    soup = BeautifulSoup(text, "html.parser")
+    # a formula given twice (<jats:alternatives>: TeX and MathML) is read once, as MathML
+    for alternatives in soup.find_all("jats:alternatives"):
+        if alternatives.find(_is_mathml) is not None:
+            for tex in alternatives.find_all("jats:tex-math"):
+                tex.decompose()
+    for tag in soup.find_all(_is_inline):
+        tag.unwrap()
+    soup.smooth()  # "net" "2" "works" around an unwrapped <sub> are one string again
+    return " ".join(soup.get_text(" ").split())
+
+
+def _is_mathml(tag: Tag) -> bool:
+    return tag.name.startswith("mml:")
+
+
+def _is_inline(tag: Tag) -> bool:
+    return tag.name in _INLINE_TAGS or _is_mathml(tag)
 
 
 def _first_text(values: Any) -> str:
     if isinstance(values, list):
-        return next((_plain(v) for v in values if isinstance(v, str) and _plain(v)), "")
+        return next((text for v in values if isinstance(v, str) and (text := _plain(v))), "")
     return _plain(values) if isinstance(values, str) else ""
 
 
@@ -378,9 +429,12 @@ class _Resolver:
         crossref_api_base: str | None = None,
         crossref_mailto: str | None = None,
         crossref_limit: int = CROSSREF_LOOKUPS_PER_RUN,
+        known_dois: Mapping[str, DoiRecord] | None = None,
     ) -> None:
         self.fetch = fetch
-        self.crossref_api_base = crossref_api_base
+        self.known_dois = known_dois or {}
+        self.learned_dois: dict[str, DoiRecord] = {}  # new or changed records, to be stored
+        self.crossref_api_base = crossref_api_base or None
         self.crossref_mailto = crossref_mailto
         self.crossref_limit = crossref_limit
         self.crossref_calls = 0
@@ -512,18 +566,33 @@ class _Resolver:
         return paper_from_item(candidate), score, f"title search: {label} scored {score:.2f}"
 
     def crossref(self, doi: str) -> tuple[Paper | None, tuple[str, ...], str]:
-        """The Crossref record of `doi` and its preprints' arXiv ids, or None and why not."""
+        """The Crossref record of `doi` and its preprints' arXiv ids, or None and why not.
+
+        A stored record is used as it is: Crossref is asked only about DOIs it has none of."""
         if doi not in self.crossref_answers:
-            self.crossref_answers[doi] = self._ask_crossref(doi)
+            stored = self.known_dois.get(doi)
+            if stored is not None:
+                self.crossref_answers[doi] = (stored.paper, stored.preprints, "")
+            else:
+                self.crossref_answers[doi] = answer = self._ask_crossref(doi)
+                if answer[0] is not None:  # a 404 or an unreadable answer is asked again next run
+                    self.learned_dois[doi] = DoiRecord(doi, answer[0], answer[1])
         return self.crossref_answers[doi]
 
+    def _record_match(self, doi: str, arxiv_id: str) -> None:
+        """Remember that `doi` is the arXiv paper `arxiv_id`, so a rebuild needs no search."""
+        record = self.learned_dois.get(doi) or self.known_dois.get(doi)
+        if record is not None and record.arxiv_id != arxiv_id:
+            self.learned_dois[doi] = replace(record, arxiv_id=arxiv_id)
+
     def _ask_crossref(self, doi: str) -> tuple[Paper | None, tuple[str, ...], str]:
+        if self.crossref_api_base is None:
+            return None, (), f"DOI {doi}: Crossref not asked (no crossref_api_base)"
         if self.crossref_down is not None:
             return None, (), f"DOI {doi}: Crossref not asked ({self.crossref_down})"
         if self.crossref_calls >= self.crossref_limit:
             return None, (), f"DOI {doi}: not looked up, {self.crossref_limit} Crossref look-ups per run"
         self.crossref_calls += 1
-        assert self.crossref_api_base is not None
         try:
             content = self.fetch(
                 crossref_work_url(doi, base=self.crossref_api_base, mailto=self.crossref_mailto)
@@ -554,20 +623,27 @@ class _Resolver:
     ) -> tuple[list[Resolution], dict[str, Paper]]:
         """Mentions still unresolved that carry a journal DOI, resolved through Crossref: to the
         arXiv preprint its record names or its title finds, else to the record itself."""
-        pending = [
-            n
+        # "10.1016/0893-6080(89)90020-8" however a page wrote it: one request per paper
+        dois = {
+            n: doi
             for n, (item, res) in enumerate(zip(targets, resolutions, strict=True))
             if res.method == "unresolved"
-            and item.doi
-            and not item.arxiv_id
-            and not arxiv_id_from_doi(item.doi)
-        ]
-        # "10.1016/0893-6080(89)90020-8" however a page wrote it: one request per paper
-        dois = {n: normalize_doi(targets[n].doi or "") or (targets[n].doi or "").lower() for n in pending}
+            and (doi := journal_doi(item))
+            # without a Crossref to ask, only the DOIs it answered before
+            and (self.crossref_api_base is not None or doi in self.known_dois)
+        }
+        pending = list(dois)
         for doi in dict.fromkeys(dois.values()):
             self.crossref(doi)
-        preprints = {p for paper, ids, _ in self.crossref_answers.values() if paper for p in ids}
-        self.lookup_ids(sorted(p for p in preprints if self.paper_for_id(p) is None and p not in self.failed))
+        # the arXiv papers the records name or were found to be, unless already held
+        wanted = {
+            p
+            for doi in dois.values()
+            if self.crossref(doi)[0] is not None
+            for p in (self.stored_arxiv_id(doi), *self.crossref(doi)[1])
+            if p
+        }
+        self.lookup_ids(sorted(p for p in wanted if self.paper_for_id(p) is None and p not in self.failed))
         self._by_title = self._by_doi = None  # the preprints just fetched are held papers too
 
         out = list(resolutions)
@@ -579,9 +655,14 @@ class _Resolver:
             if record is None:
                 out[n] = done(None, "unresolved", None, why)
                 continue
+            matched = self.stored_match(item, papers)
+            if matched is not None:
+                out[n] = matched
+                continue
             preprint = next((p for i in ids if (p := self.paper_for_id(i)) is not None), None)
             if preprint is not None and preprint.arxiv_id:
                 papers[preprint.arxiv_id] = preprint
+                self._record_match(doi, preprint.arxiv_id)
                 detail = f"DOI {doi}: Crossref names arXiv preprint {preprint.arxiv_id}"
                 out[n] = done(preprint.arxiv_id, "crossref", 1.0, detail)
                 continue
@@ -589,12 +670,29 @@ class _Resolver:
                 found, score, detail = self.search_title(record.title, record.authors)
                 if found is not None and found.arxiv_id:
                     papers[found.arxiv_id] = found
+                    self._record_match(doi, found.arxiv_id)
                     out[n] = done(found.arxiv_id, "crossref", score, f"DOI {doi}: Crossref title, {detail}")
                     continue
             # by the DOI the pages cite (Crossref answers an alias with the primary DOI)
             doi_papers[doi] = record
             out[n] = done(None, "crossref", 1.0, f"DOI {doi}: {record.title[:80]!r} from Crossref")
         return out, doi_papers
+
+    def stored_arxiv_id(self, doi: str) -> str | None:
+        stored = self.known_dois.get(doi)
+        return stored.arxiv_id if stored is not None else None
+
+    def stored_match(self, item: Item, papers: dict[str, Paper]) -> Resolution | None:
+        """`item` resolved to the arXiv paper the stored Crossref record of its DOI was found
+        to be, when that paper is held: a rebuild needs neither Crossref nor a title search."""
+        doi = journal_doi(item)
+        arxiv_id = self.stored_arxiv_id(doi) if doi else None
+        paper = self.paper_for_id(arxiv_id) if arxiv_id else None
+        if paper is None or not paper.arxiv_id:
+            return None
+        papers[paper.arxiv_id] = paper
+        detail = f"DOI {doi}: arXiv paper {paper.arxiv_id}, as found before (stored Crossref record)"
+        return Resolution(item.key, item.source_id, paper.arxiv_id, "crossref", 1.0, detail)
 
     # -- one item -------------------------------------------------------------------------
 
@@ -631,6 +729,9 @@ class _Resolver:
         if held is not None and held.arxiv_id:
             papers[held.arxiv_id] = held
             return done(held.arxiv_id, "doi", 1.0, f"journal DOI {item.doi} of {held.arxiv_id}")
+        matched = self.stored_match(item, papers)
+        if matched is not None:  # before searching the link text ("our CACM article")
+            return matched
 
         title = _search_title(item)
         if title is None:
@@ -657,6 +758,7 @@ def resolve(
     crossref_api_base: str | None = None,
     crossref_mailto: str | None = None,
     crossref_limit: int = CROSSREF_LOOKUPS_PER_RUN,
+    known_dois: Mapping[str, DoiRecord] | None = None,
 ) -> ResolveResult:
     """Resolve every paper, mention and cited paper in `items` to an arXiv paper.
 
@@ -664,7 +766,9 @@ def resolve(
     unless an item names a newer version. With `trust_listings`, arXiv listing items that
     carry title, authors and abstract become papers without an API call. With a
     `crossref_api_base`, a journal DOI nothing else resolved is looked up on Crossref (at most
-    `crossref_limit` DOIs; `crossref_mailto` is sent as Crossref asks).
+    `crossref_limit` DOIs; `crossref_mailto` is sent as Crossref asks). `known_dois` maps DOIs
+    (`journal_dois`) to the Crossref records already held (the store): they are used as they
+    are, without a Crossref base too, and `ResolveResult.doi_records` holds what is new.
     """
     known = known or {}
     resolver = _Resolver(
@@ -676,12 +780,17 @@ def resolve(
         crossref_api_base=crossref_api_base,
         crossref_mailto=crossref_mailto,
         crossref_limit=crossref_limit,
+        known_dois=known_dois,
     )
     targets = list(_targets(items))
     papers: dict[str, Paper] = {}
 
     wanted: dict[str, None] = {}
     for item in targets:
+        # the arXiv paper a journal DOI was found to be before (a stored Crossref record)
+        matched = resolver.stored_arxiv_id(doi) if (doi := journal_doi(item)) else None
+        if matched and matched not in known:
+            wanted[matched] = None
         arxiv_id = item.arxiv_id or (arxiv_id_from_doi(item.doi) if item.doi else None)
         if arxiv_id is None or parse_arxiv_id(arxiv_id) is None:
             continue
@@ -700,11 +809,12 @@ def resolve(
 
     resolutions = [resolver.resolve_item(item, papers) for item in targets]
     doi_papers: dict[str, Paper] = {}
-    if crossref_api_base:
+    if crossref_api_base or known_dois:
         resolutions, doi_papers = resolver.resolve_by_crossref(targets, resolutions, papers)
     return ResolveResult(
         papers=papers,
         resolutions=tuple(resolutions),
         warnings=tuple(resolver.warnings),
         doi_papers=doi_papers,
+        doi_records=dict(resolver.learned_dois),
     )

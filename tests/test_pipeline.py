@@ -601,3 +601,104 @@ def test_a_posts_doi_citation_becomes_an_entry_with_the_crossref_title(
         "blog-a": 0,
         "blog-b": 0,
     }
+
+
+def test_a_rebuilt_week_reads_the_same_without_asking_crossref_again(
+    tmp_path: Path, fixtures_dir: Path
+) -> None:
+    """What Crossref said is stored: rebuilding the week with Crossref gone (no base, or not
+    answering) gives the same file, and a Crossref that answers is not asked again. The DOI
+    whose record names an arXiv preprint resolves to it from the store too, without an id
+    look-up."""
+    import json
+
+    from test_resolve import CrossrefHandler, FakeArxiv, FakeCrossref, Handler, serving
+
+    from dltheory_digest.config import Politeness
+    from dltheory_digest.directions import DirectionClassifier, load_taxonomy
+    from dltheory_digest.store import open_store
+    from dltheory_digest.store.records import load_doi_records
+
+    cybenko, maldacena = "10.1007/bf02551274", "10.4310/atmp.1998.v2.n2.a1"
+    routes = {
+        "/a/feed.xml": (
+            200,
+            _blog_feed(f"https://doi.org/{cybenko}", "https://a.example.org/p", "Cybenko 1989"),
+            "application/rss+xml",
+        ),
+        "/b/feed.xml": (
+            200,
+            _blog_feed(f"https://doi.org/{maldacena}", "https://b.example.org/p", "Maldacena 1998"),
+            "application/rss+xml",
+        ),
+    }
+    specs = [
+        SourceSpec(id="blog-a", kind="feed", name="Blog A", url="https://blog.example.org/a/feed.xml"),
+        SourceSpec(id="blog-b", kind="feed", name="Blog B", url="https://blog.example.org/b/feed.xml"),
+        SourceSpec(id="notes", kind="notes_page", name="Notes", url="https://notes.example.org/dl"),
+    ]
+    title_only = Item(
+        source_id="notes",
+        kind=ItemKind.MENTION,
+        title="Approximation by Superpositions of a Sigmoidal Function",
+        lang="en",
+    )
+    store = open_store(f"sqlite:///{tmp_path / 'store.sqlite'}")
+    week = Week.parse("2026-W47")
+    with client_for(routes) as client:
+        collected = [collect_source(s, client, PlanContext()) for s in specs[:2]]
+    listed = pipeline.Collected("notes", (title_only,), SourceReport("notes", "notes_page", 1, 1))
+    pipeline.record_collection(store, week, [*collected, listed])
+    taxonomy = load_taxonomy()
+    stages = pipeline.Stages(
+        translator=None, classifier=DirectionClassifier.from_taxonomy(taxonomy), taxonomy=taxonomy
+    )
+    metadata_client = PoliteClient(respect_robots=False, max_retries=0)
+    no_wait = Politeness(min_interval=0.0)
+
+    def build(arxiv_base: str, crossref_base: str | None) -> str:
+        return pipeline.build_week(
+            store,
+            week,
+            zone_name="UTC",
+            specs=specs,
+            fetch_bytes=lambda url: (
+                metadata_client.get(url, source_id="arxiv-metadata", politeness=no_wait).content
+            ),
+            stages=stages,
+            relevance_threshold=0.0,
+            api_base=arxiv_base,
+            crossref_api_base=crossref_base,
+        ).markdown
+
+    records = {}
+    for path in (fixtures_dir / "resolve").glob("crossref_*.json"):
+        records[json.loads(path.read_bytes())["message"]["DOI"].lower()] = path.read_bytes()
+    crossref = FakeCrossref(base="", records=records)
+    arxiv = FakeArxiv(base="")
+    try:
+        with serving(type("BoundArxiv", (Handler,), {"server_state": arxiv})) as arxiv_root:
+            arxiv_base = f"{arxiv_root}/api/query"
+            with serving(type("BoundCrossref", (CrossrefHandler,), {"state": crossref})) as crossref_root:
+                crossref.base = f"{crossref_root}/works"
+                first = build(arxiv_base, crossref.base)
+                asked_first = sorted(crossref.requests)
+                id_lists = arxiv.id_lists()
+                assert build(arxiv_base, None) == first  # `crossref_api_base: ""`
+                assert build(arxiv_base, crossref.base) == first  # Crossref up: not asked again
+                assert sorted(crossref.requests) == asked_first
+                assert arxiv.id_lists() == id_lists  # the preprint came from the store
+            assert build(arxiv_base, crossref.base) == first  # Crossref gone
+        stored = load_doi_records(store, [cybenko, maldacena])
+    finally:
+        metadata_client.close()
+        store.close()
+
+    assert asked_first == [f"/works/{cybenko}", f"/works/{maldacena}"]
+    assert id_lists == [["hep-th/9711200"]]
+    # the journal paper under its Crossref title, the mention by title joined to it
+    assert f"[Approximation by superpositions of a sigmoidal function](https://doi.org/{cybenko})" in first
+    assert "Cybenko 1989" not in first and "Unconfirmed" not in first
+    # the DOI Crossref tied to its arXiv preprint is that paper's entry
+    assert "[The Large N Limit of Superconformal Field Theories and Supergravity]" in first
+    assert (stored[cybenko].arxiv_id, stored[maldacena].arxiv_id) == (None, "hep-th/9711200")

@@ -821,3 +821,139 @@ def test_with_doi_papers_gives_a_doi_cluster_the_crossref_record() -> None:
     out = with_doi_papers([cited_only, arxiv_paper, other], {CYBENKO: record})
     assert out[0].paper == record  # key kept: the sent-ledger knows the paper as before
     assert out[1:] == [arxiv_paper, other]
+
+
+# -- Crossref records kept: a rebuild asks Crossref nothing it answered before --------------
+
+
+def test_a_stored_crossref_record_is_used_as_is_and_crossref_not_asked_again(
+    arxiv: FakeArxiv, crossref: FakeCrossref, fetch: Callable[[str], bytes]
+) -> None:
+    items = [cited("Cybenko 1989", CYBENKO), cited("Hornik, Stinchcombe and White 1989", HORNIK)]
+    first = resolve(items, fetch, api_base=arxiv.base, crossref_api_base=crossref.base)
+    assert sorted(first.doi_records) == [CYBENKO, HORNIK]
+    record = first.doi_records[CYBENKO]
+    assert record.paper == first.doi_papers[CYBENKO] and (record.preprints, record.arxiv_id) == ((), None)
+    assert len(crossref.requests) == 2
+
+    # Crossref answering, gone (no base: `crossref_api_base: ""`), or unreachable: the same result
+    unreachable = "http://127.0.0.1:9/works"
+    for base in (crossref.base, None, unreachable):
+        again = resolve(
+            items, fetch, api_base=arxiv.base, crossref_api_base=base, known_dois=first.doi_records
+        )
+        assert again.resolutions == first.resolutions and again.doi_papers == first.doi_papers
+        assert again.doi_records == {} and again.warnings == ()
+    assert len(crossref.requests) == 2
+
+
+def test_a_doi_found_on_arxiv_before_needs_neither_crossref_nor_a_title_search(
+    arxiv: FakeArxiv, crossref: FakeCrossref, fetch: Callable[[str], bytes]
+) -> None:
+    """Maldacena's record names its preprint; Zhang et al.'s title was found by an arXiv search.
+    Both matches are kept, so a rebuild resolves them from the store with nothing asked."""
+    items = [cited("Maldacena 1998", MALDACENA_ATMP), cited("our CACM article", ZHANG_CACM)]
+    first = resolve(items, fetch, api_base=arxiv.base, crossref_api_base=crossref.base)
+    assert [r.arxiv_id for r in first.resolutions] == ["hep-th/9711200", "1611.03530"]
+    assert first.doi_records[MALDACENA_ATMP].preprints == ("hep-th/9711200",)
+    assert {d: r.arxiv_id for d, r in first.doi_records.items()} == {
+        MALDACENA_ATMP: "hep-th/9711200",
+        ZHANG_CACM: "1611.03530",
+    }
+    arxiv.requests.clear()
+    crossref.requests.clear()
+
+    stored = first.papers  # what the store holds after the first build
+    again = resolve(
+        items,
+        fetch,
+        api_base=arxiv.base,
+        crossref_api_base="http://127.0.0.1:9/works",  # down: never reached
+        known=stored,
+        known_dois=first.doi_records,
+    )
+    assert [r.arxiv_id for r in again.resolutions] == ["hep-th/9711200", "1611.03530"]
+    assert all(r.method == "crossref" for r in again.resolutions)
+    assert again.resolutions[1].detail == (
+        f"DOI {ZHANG_CACM}: arXiv paper 1611.03530, as found before (stored Crossref record)"
+    )
+    assert again.papers == stored and again.doi_records == {} and again.doi_papers == {}
+    assert arxiv.requests == [] and crossref.requests == []
+
+    # a store without the papers themselves: fetched by id, still no search and no Crossref
+    bare = resolve(items, fetch, api_base=arxiv.base, known_dois=first.doi_records)
+    assert [r.arxiv_id for r in bare.resolutions] == ["hep-th/9711200", "1611.03530"]
+    assert arxiv.id_lists() == [["hep-th/9711200", "1611.03530"]] and arxiv.searches() == []
+    assert crossref.requests == []
+
+
+def test_only_answers_are_kept_and_stored_records_spend_no_lookups(
+    arxiv: FakeArxiv, crossref: FakeCrossref, fetch: Callable[[str], bytes]
+) -> None:
+    items = [
+        cited("Nesterov and Polyak 2006", NESTEROV_POLYAK),  # 404: asked again next run
+        cited("a broken answer", "10.1000/broken-record"),  # unreadable: asked again next run
+        cited("Cybenko 1989", CYBENKO),
+        cited("Hornik et al. 1989", HORNIK),
+    ]
+    first = resolve(items, fetch, api_base=arxiv.base, crossref_api_base=crossref.base)
+    assert sorted(first.doi_records) == [CYBENKO, HORNIK]
+
+    # one look-up left this run: the two stored records cost none, the new DOI gets it
+    crossref.requests.clear()
+    later = [*items[2:], cited("three", ZHANG_CACM), *items[:2]]
+    again = resolve(
+        later,
+        fetch,
+        api_base=arxiv.base,
+        crossref_api_base=crossref.base,
+        crossref_limit=1,
+        known_dois=first.doi_records,
+    )
+    assert [r.method for r in again.resolutions] == [
+        "crossref",
+        "crossref",
+        "crossref",
+        "unresolved",
+        "unresolved",
+    ]
+    assert crossref.requests == ["/works/10.1145/3446776"]
+    assert list(again.doi_records) == [ZHANG_CACM] and again.doi_records[ZHANG_CACM].arxiv_id == "1611.03530"
+    assert again.resolutions[3].detail == f"DOI {NESTEROV_POLYAK}: not looked up, 1 Crossref look-ups per run"
+
+
+def test_crossref_markup_reads_as_plain_text() -> None:
+    """Titles and abstracts as Crossref serves them: JATS and HTML inline markup, entities, an
+    inline formula given as TeX and MathML, a sectioned abstract."""
+    mathml = (
+        '<mml:math xmlns:mml="http://www.w3.org/1998/Math/MathML"><mml:mrow><mml:mi>n</mml:mi>'
+        "<mml:mo>→</mml:mo><mml:mi>∞</mml:mi></mml:mrow></mml:math>"
+    )
+    work = {
+        "message-type": "work",
+        "message": {
+            "DOI": "10.1000/markup",
+            "title": [
+                "Kernel regime &amp; the <jats:italic>lazy</jats:italic> limit of <i>L</i><sub>2</sub> loss"
+            ],
+            "abstract": (
+                "<jats:sec><jats:title>Abstract</jats:title><jats:p>As the width <jats:inline-formula>"
+                "<jats:alternatives><jats:tex-math>$$n\\to \\infty $$</jats:tex-math>"
+                f"{mathml}</jats:alternatives></jats:inline-formula>, training is "
+                '<jats:bold>linear</jats:bold> (see <jats:ext-link xmlns:xlink="http://www.w3.org/1999/xlink" '
+                'ext-link-type="uri" xlink:href="https://example.org">the notes</jats:ext-link>).</jats:p>'
+                "<jats:p>O(n<jats:sup>2</jats:sup>) &lt; cost.</jats:p></jats:sec>"
+            ),
+            "container-title": ["Journal of Examples &amp; Tests"],
+            "volume": "3",
+            "issued": {"date-parts": [[2021]]},
+        },
+    }
+    paper = crossref_paper(json.dumps(work).encode(), "10.1000/markup")
+    assert paper.title == "Kernel regime & the lazy limit of L2 loss"
+    assert paper.abstract == ("As the width n→∞, training is linear (see the notes). O(n2) < cost.")
+    assert paper.journal_ref == "Journal of Examples & Tests 3 (2021)"
+    # a title with no markup, and one whose "<" is text, are left as they are
+    for title in ("Deep Double Descent: Where Bigger Models and More Data Hurt", "When width <2 depth"):
+        plain = {"message-type": "work", "message": {"title": [title]}}
+        assert crossref_paper(json.dumps(plain).encode(), "10.1000/x").title == title

@@ -14,6 +14,7 @@ from sqlalchemy import func, or_, select, tuple_
 
 from dltheory_digest.models import (
     AnnounceType,
+    DoiRecord,
     FetchRecord,
     Item,
     ItemKind,
@@ -26,6 +27,7 @@ from dltheory_digest.store.db import Store, upsert
 from dltheory_digest.store.schema import (
     cursors,
     digests,
+    doi_records,
     fetches,
     item_papers,
     items,
@@ -457,6 +459,59 @@ def save_resolutions(store: Store, resolutions: Sequence[Resolution]) -> int:
             )
             written += 1
     return written
+
+
+def save_doi_records(store: Store, records: Iterable[DoiRecord]) -> int:
+    """Upsert what Crossref said about journal DOIs (`resolve.DoiRecord`), by the DOI as cited;
+    a record without `fetched_at` was fetched now. Returns the number written."""
+    stamp = now_utc()
+    rows = [
+        {
+            "doi": r.doi,
+            "record_doi": r.paper.doi or r.doi,
+            "title": r.paper.title,
+            "authors": list(r.paper.authors),
+            "abstract": r.paper.abstract,
+            "published": _utc(r.paper.published),
+            "journal_ref": r.paper.journal_ref,
+            "preprints": list(r.preprints),
+            "arxiv_id": r.arxiv_id,
+            "fetched_at": _utc(r.fetched_at) or stamp,
+        }
+        for r in records
+    ]
+    if rows:
+        with store.begin() as conn:
+            upsert(conn, doi_records, rows, ["doi"])
+    return len(rows)
+
+
+def load_doi_records(store: Store, dois: Iterable[str]) -> dict[str, DoiRecord]:
+    """The stored Crossref records of these DOIs (normalized, as `resolve.journal_dois` gives
+    them), by DOI; a DOI without one is absent."""
+    wanted = sorted(set(dois))
+    out: dict[str, DoiRecord] = {}
+    with store.begin() as conn:
+        for chunk in _chunks(wanted, 500):
+            for row in conn.execute(select(doi_records).where(doi_records.c.doi.in_(chunk))).mappings():
+                paper = Paper(
+                    key=f"doi:{row['record_doi']}",
+                    title=row["title"],
+                    authors=tuple(row["authors"] or ()),
+                    abstract=row["abstract"] or "",
+                    published=_utc(row["published"]),
+                    doi=row["record_doi"],
+                    journal_ref=row["journal_ref"],
+                    url=f"https://doi.org/{row['record_doi']}",
+                )
+                out[row["doi"]] = DoiRecord(
+                    doi=row["doi"],
+                    paper=paper,
+                    preprints=tuple(row["preprints"] or ()),
+                    arxiv_id=row["arxiv_id"],
+                    fetched_at=_utc(row["fetched_at"]),
+                )
+    return out
 
 
 # --- digests ------------------------------------------------------------------------------

@@ -220,3 +220,22 @@ rate_limits = Table(
     Column("key", String(128), primary_key=True),
     Column("next_at", Float, nullable=False),  # seconds since the epoch
 )
+
+# --- revision 0007: what Crossref said --------------------------------------------------
+
+# Crossref's record of each journal DOI the pages cite (`resolve.DoiRecord`), kept for good:
+# a rebuilt week reads the same with Crossref down, and no run asks about a DOI twice.
+doi_records = Table(
+    "doi_records",
+    metadata,
+    Column("doi", String(256), primary_key=True),  # as cited, normalized
+    Column("record_doi", String(256), nullable=False),  # Crossref's own (an alias's primary DOI)
+    Column("title", Text, nullable=False),
+    Column("authors", JSON, nullable=False, default=list),
+    Column("abstract", Text, nullable=False, default=""),
+    Column("published", DateTime(timezone=True), nullable=True),
+    Column("journal_ref", Text, nullable=True),
+    Column("preprints", JSON, nullable=False, default=list),  # arXiv ids the record names
+    Column("arxiv_id", String(64), nullable=True),  # the arXiv paper the DOI was found to be
+    Column("fetched_at", DateTime(timezone=True), nullable=False),
+)

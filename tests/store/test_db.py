@@ -299,3 +299,37 @@ def test_digests_gain_their_week_end_from_the_json_they_keep(store_url: str) -> 
         assert ends["2026-W47"].replace(tzinfo=dt.UTC) == dt.datetime(2026, 11, 23, 8, tzinfo=dt.UTC)
     finally:
         upgraded.close()
+
+
+def test_a_store_gains_the_crossref_records_table_and_can_drop_it(store_url: str) -> None:
+    """0007 adds `doi_records` to a store at 0006 (its rows kept); a downgrade drops the table."""
+    from dltheory_digest.models import Paper
+    from dltheory_digest.models import DoiRecord
+    from dltheory_digest.store.records import load_doi_records, save_doi_records
+
+    old = open_store(store_url, migrate_to="0006")
+    stamp = dt.datetime(2026, 11, 16, tzinfo=dt.UTC)
+    row = {"key": "arxiv:hep-th/9711200", "arxiv_id": "hep-th/9711200", "title": "The Large N Limit"}
+    with old.begin() as conn:
+        conn.execute(insert(papers), [{**row, "authors": [], "first_seen": stamp, "last_seen": stamp}])
+    assert "doi_records" not in inspect(old.engine).get_table_names()
+    old.close()
+
+    upgraded = open_store(store_url)
+    try:
+        assert upgraded.revision() == head_revision()
+        assert "doi_records" in inspect(upgraded.engine).get_table_names()
+        with upgraded.begin() as conn:
+            assert conn.execute(select(papers.c.title)).scalar() == "The Large N Limit"
+        doi = "10.4310/atmp.1998.v2.n2.a1"
+        record = DoiRecord(
+            doi, Paper(f"doi:{doi}", "The Large N Limit", doi=doi, url=f"https://doi.org/{doi}")
+        )
+        save_doi_records(upgraded, [record])
+        assert load_doi_records(upgraded, [doi])[doi].paper == record.paper
+        with upgraded.engine.begin() as conn:
+            command.downgrade(_alembic_config(conn), "0006")
+        assert upgraded.revision() == "0006"
+        assert "doi_records" not in inspect(upgraded.engine).get_table_names()
+    finally:
+        upgraded.close()

@@ -264,3 +264,52 @@ def test_a_dry_runs_digest_is_never_final(store: Store, monkeypatch: pytest.Monk
     )
     kept = get_digest(store, "2026-W47")
     assert kept is not None and kept.published and kept.markdown == "# W47\n"
+
+
+def test_crossref_records_are_kept_by_the_doi_as_cited(store: Store) -> None:
+    """What Crossref said about a journal DOI comes back as it was stored (times in UTC); a later
+    match to an arXiv paper updates the row in place."""
+    from dltheory_digest.models import DoiRecord
+    from dltheory_digest.store.records import load_doi_records, save_doi_records
+
+    cybenko = DoiRecord(
+        doi="10.1007/bf02551274",
+        paper=Paper(
+            key="doi:10.1007/bf02551274",
+            title="Approximation by superpositions of a sigmoidal function",
+            authors=("G. Cybenko",),
+            doi="10.1007/bf02551274",
+            journal_ref="Mathematics of Control, Signals, and Systems 2(4), 303-314 (1989)",
+            url="https://doi.org/10.1007/bf02551274",
+        ),
+    )
+    fetched = dt.datetime(2026, 11, 18, 9, 30, tzinfo=dt.UTC)
+    maldacena = DoiRecord(
+        doi="10.4310/atmp.1998.v2.n2.a1",
+        paper=Paper(
+            key="doi:10.4310/atmp.1998.v2.n2.a1",
+            title="The Large N Limit of Superconformal Field Theories and Supergravity",
+            authors=("Juan Maldacena",),
+            abstract="On superconformal field theories at large N (a stand-in abstract).",
+            published=dt.datetime(1998, 1, 1, tzinfo=dt.UTC),
+            doi="10.4310/atmp.1998.v2.n2.a1",
+            journal_ref="Advances in Theoretical and Mathematical Physics 2(2), 231-252 (1998)",
+            url="https://doi.org/10.4310/atmp.1998.v2.n2.a1",
+        ),
+        preprints=("hep-th/9711200",),
+        arxiv_id="hep-th/9711200",
+        fetched_at=fetched,
+    )
+    assert save_doi_records(store, [cybenko, maldacena]) == 2
+    loaded = load_doi_records(store, [cybenko.doi, maldacena.doi, "10.1000/never-asked"])
+    assert sorted(loaded) == [cybenko.doi, maldacena.doi]
+    assert loaded[maldacena.doi] == maldacena
+    assert loaded[cybenko.doi].paper == cybenko.paper and loaded[cybenko.doi].preprints == ()
+    first_fetch = loaded[cybenko.doi].fetched_at
+    assert first_fetch is not None and first_fetch.tzinfo is not None  # stamped when stored
+
+    # the title search later found the paper on arXiv: same row, same fetch time
+    matched = dataclasses.replace(loaded[cybenko.doi], arxiv_id="1806.07572")
+    save_doi_records(store, [matched])
+    assert load_doi_records(store, [cybenko.doi]) == {cybenko.doi: matched}
+    assert load_doi_records(store, []) == {}
