@@ -102,8 +102,15 @@ def user_agent(contact: str) -> str:
 class Limiter(Protocol):
     """Spaces requests that share a key; a cross-process implementation can replace LocalLimiter."""
 
-    def acquire(self, key: str, min_interval: float) -> None:
-        """Block until a request under `key` may be sent, `min_interval` s after the previous one."""
+    def acquire(self, key: str, min_interval: float) -> float:
+        """Block until a request under `key` may be sent, `min_interval` s after the previous one;
+        returns the slot taken (its start, on the limiter's own clock) for `release`."""
+        ...
+
+    def release(self, key: str, slot: float, min_interval: float) -> None:
+        """Give back `slot` (from `acquire(key, min_interval)`) when its request never reached
+        the server (DNS, refused): the next request under `key` need not wait for it. Only the
+        latest reservation of the key can be given back; a slot someone queued behind is kept."""
         ...
 
 
@@ -122,13 +129,21 @@ class LocalLimiter:
         self._lock = threading.Lock()
         self._next_free: dict[str, float] = {}
 
-    def acquire(self, key: str, min_interval: float) -> None:
+    def acquire(self, key: str, min_interval: float) -> float:
         with self._lock:
             now = self._clock()
             slot = max(now, self._next_free.get(key, now))
             self._next_free[key] = slot + max(0.0, min_interval)
         if slot > now:
             self._sleep(slot - now)
+        return slot
+
+    def release(self, key: str, slot: float, min_interval: float) -> None:
+        with self._lock:
+            # Rewinding past a later reservation would let its successor crowd it, so only
+            # the key's latest slot goes back; `slot` is already past, so the next one is free.
+            if self._next_free.get(key) == slot + max(0.0, min_interval):
+                self._next_free[key] = slot
 
 
 def limiter_slot(
@@ -273,7 +288,18 @@ class _PoliteTransport(httpx.BaseTransport):
         interval = state.min_interval if isinstance(state, _RequestState) else 0.0
         key, interval = limiter_slot(request.url.host, interval, self._arxiv_hosts)
         started = self._clock()
-        self._limiter.acquire(key, interval)
+        slot = self._limiter.acquire(key, interval)
+        try:
+            return self._send(request, state, started)
+        except httpx.ConnectError as exc:
+            # DNS or a refused connection: no request reached the server, so the slot was not
+            # used (offline, each arXiv attempt would otherwise wait 3 s for nothing). A TLS
+            # failure or any timeout may have reached it, and keeps the slot.
+            if connection_failure(exc) is not None:
+                self._limiter.release(key, slot, interval)
+            raise
+
+    def _send(self, request: httpx.Request, state: object, started: float) -> httpx.Response:
         if not isinstance(state, _RequestState):
             return self._inner.handle_request(request)
         state.waited += self._clock() - started

@@ -1996,7 +1996,7 @@ def test_update_reasons_are_worded_by_the_editions_labels_not_by_a_model() -> No
     english = (
         'updated to v2 (was v1 on 2026-W45), retitled (was: "The Principles of Deep Learning Theory"); '
         "journal version: Proc. Natl. Acad. Sci. U.S.A. 117, doi:10.1073/pnas.1907378117; "
-        "newly discussed on Zhihu (zh) and A theory blog (en)"
+        "newly discussed on Zhihu (zh) and A theory blog"
     )
     assert reason.english() == english
     digest = _with_reason(reason)
@@ -2007,19 +2007,37 @@ def test_update_reasons_are_worded_by_the_editions_labels_not_by_a_model() -> No
     assert (
         "更新至 v2（2026-W45 时为 v1），标题已更改（原为“The Principles of Deep Learning Theory”）；"
         "期刊版本：Proc. Natl. Acad. Sci. U.S.A. 117，doi:10.1073/pnas.1907378117；"
-        "新近在 Zhihu (zh)和A theory blog (en) 上被讨论"
+        "新近在 Zhihu (zh)和A theory blog 上被讨论"
     ) in zh
     arabic = dg.render_markdown(digest, dg.Edition(language="ar", translations=translations, model="m"))
     assert "حُدّثت إلى \u2066v2\u2069 (كانت \u2066v1\u2069 في \u20662026-W45\u2069)" in arabic
     # the parts are separated as the edition writes it ("؛ " with its space in Arabic)
     assert "«The Principles of Deep Learning Theory»)؛ النسخة المنشورة في مجلة: " in arabic
-    # each name isolated by its first letter, so "(en)" stays at its end in a right-to-left line
-    assert "؛ نوقشت حديثًا في \u2068Zhihu (zh)\u2069 و\u2068A theory blog (en)\u2069" in arabic
+    # each name isolated by its first letter, so "(zh)" stays at its end in a right-to-left line
+    assert "؛ نوقشت حديثًا في \u2068Zhihu (zh)\u2069 و\u2068A theory blog\u2069" in arabic
     # the English edition says the reason as identity built it
     assert f" — {english}\n" in dg.render_markdown(digest)
     withdrawn = UpdateReason(version_change=VersionChange(new=4, old=3, week="2026-W40", withdrawn=True))
     zh = dg.render_markdown(_with_reason(withdrawn), dg.Edition(language="zh", translations=translations))
     assert " — 在 v4 中撤回（2026-W40 时为 v3）\n" in zh
+
+
+@pytest.mark.parametrize(
+    ("lang", "said"),
+    [("en", "A blog"), ("mixed", "A blog"), (None, "A blog"), ("zh", "A blog (zh)"), ("ar", "A blog (ar)")],
+)
+def test_a_place_says_its_language_only_when_seen_in_does(lang: str | None, said: str) -> None:
+    assert Place("A blog", lang).english() == said
+    # "Seen in" of a paper seen there in that language: the same rule
+    base = sample_digest()
+    section = base.sections[0]
+    first = section.papers[0]
+    sighting = dataclasses.replace(first.sightings[-1], lang=lang, source_name="A blog")
+    entry = dataclasses.replace(first, sightings=(sighting,))
+    section = dataclasses.replace(section, papers=(entry,))
+    markdown = dg.render_markdown(dataclasses.replace(base, sections=(section,)))
+    seen_in = next(line for line in markdown.splitlines() if line.startswith("Seen in: [A blog]("))
+    assert seen_in.endswith(")" + said.removeprefix("A blog"))
 
 
 def test_a_reason_words_each_place_and_old_title_as_written_whatever_they_hold() -> None:
@@ -2039,17 +2057,17 @@ def test_a_reason_words_each_place_and_old_title_as_written_whatever_they_hold()
     zh = dg.render_markdown(digest, dg.Edition(language="zh", translations={"x": "y"}, model="m"))
     assert (
         '— 更新至 v3（2026-W44 时为 v2），标题已更改（原为“Why "flat"; journal version: minima generalize”）；'
-        "新近在 Notes · Theory, and practice (en)、Papers and Code和知乎专栏 (zh) 上被讨论\n"
+        "新近在 Notes · Theory, and practice、Papers and Code和知乎专栏 (zh) 上被讨论\n"
     ) in zh
     arabic = dg.render_markdown(digest, dg.Edition(language="ar", translations={"x": "y"}, model="m"))
     assert (
-        "نوقشت حديثًا في \u2068Notes · Theory, and practice (en)\u2069، \u2068Papers and Code\u2069 "
+        "نوقشت حديثًا في \u2068Notes · Theory, and practice\u2069، \u2068Papers and Code\u2069 "
         "و\u2068知乎专栏 (zh)\u2069\n"
     ) in arabic
     english = dg.render_markdown(digest)
     assert (
         '— updated to v3 (was v2 on 2026-W44), retitled (was: "Why "flat"; journal version: minima '
-        'generalize"); newly discussed on Notes · Theory, and practice (en), Papers and Code and 知乎专栏 (zh)\n'
+        'generalize"); newly discussed on Notes · Theory, and practice, Papers and Code and 知乎专栏 (zh)\n'
     ) in english
     # a journal reference that is only a DOI: no venue, and nothing left of its separator
     journal = _with_reason(UpdateReason(journal=JournalVersion(doi="10.1000/xyz_1")))

@@ -168,11 +168,17 @@ class RecordingLimiter:
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, float]] = []
+        self.released: list[tuple[str, float, float]] = []
         self._lock = threading.Lock()
 
-    def acquire(self, key: str, min_interval: float) -> None:
+    def acquire(self, key: str, min_interval: float) -> float:
         with self._lock:
             self.calls.append((key, min_interval))
+            return float(len(self.calls))  # a distinct slot per call, to see which one comes back
+
+    def release(self, key: str, slot: float, min_interval: float) -> None:
+        with self._lock:
+            self.released.append((key, slot, min_interval))
 
 
 def scripted(*replies: Reply) -> Route:
@@ -282,6 +288,85 @@ def test_local_limiter_reserves_slots_per_key() -> None:
     now[0] = 110.0
     limiter.acquire("a", 3.0)  # long after: immediate
     assert slept == [2.0, 5.0]
+
+
+def test_a_released_slot_lets_the_next_request_go_at_once() -> None:
+    now = [100.0]
+    slept: list[float] = []
+    limiter = LocalLimiter(clock=lambda: now[0], sleep=slept.append)
+    slot = limiter.acquire("arxiv", 3.0)
+    limiter.release("arxiv", slot, 3.0)  # its request never reached the server
+    now[0] = 100.5
+    assert limiter.acquire("arxiv", 3.0) == 100.5 and slept == []
+
+
+def test_a_slot_someone_queued_behind_is_not_given_back() -> None:
+    now = [100.0]
+    slept: list[float] = []
+    limiter = LocalLimiter(clock=lambda: now[0], sleep=slept.append)
+    first = limiter.acquire("arxiv", 3.0)
+    second = limiter.acquire("arxiv", 3.0)  # queued: slot 103
+    limiter.release("arxiv", first, 3.0)  # too late: 103 is promised, 106 stays the next free slot
+    assert limiter.acquire("arxiv", 3.0) == 106.0
+    limiter.release("arxiv", 106.0, 3.0)  # the latest slot goes back (LIFO), the queued one stays
+    assert (second, limiter.acquire("arxiv", 3.0)) == (103.0, 106.0)
+    assert slept == [3.0, 6.0, 6.0]
+
+
+def test_offline_arxiv_attempts_do_not_wait_for_the_politeness_slot() -> None:
+    """Two arXiv sources offline used to wait 3 s before each of their 4 attempts but the first."""
+
+    def offline(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("[Errno -3] Temporary failure in name resolution", request=request)
+
+    limiter_slept: list[float] = []
+    limiter = LocalLimiter(clock=lambda: 50.0, sleep=limiter_slept.append)  # time stands still
+    backoff: list[float] = []
+    client = PoliteClient(transport=httpx.MockTransport(offline), limiter=limiter, sleep=backoff.append)
+    with client:
+        for source in ("arxiv-api", "arxiv-rss"):
+            with pytest.raises(FetchError, match="is this machine online"):
+                client.get("https://export.arxiv.org/api/query?id_list=2106.10165", source_id=source)
+    assert limiter_slept == [] and backoff == [1.0, 1.0]  # only the one retry's back-off is left
+    assert len(client.records) == 2 * CONNECT_FAILURE_ATTEMPTS
+
+
+def test_a_refused_connection_on_a_real_closed_port_gives_its_slot_back() -> None:
+    port = _closed_port()
+    limiter_slept: list[float] = []
+    limiter = LocalLimiter(clock=lambda: 50.0, sleep=limiter_slept.append)
+    client = PoliteClient(
+        arxiv_hosts=frozenset({"127.0.0.1"}), limiter=limiter, sleep=lambda s: None, respect_robots=False
+    )
+    with client, pytest.raises(FetchError, match="connection refused"):
+        client.get(f"http://127.0.0.1:{port}/api/query", source_id="arxiv-api")
+    assert limiter_slept == []
+    assert limiter.acquire(ARXIV_LIMITER_KEY, ARXIV_MIN_INTERVAL) == 50.0  # the key is free now
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        httpx.ConnectTimeout("timed out"),  # the server may have seen the connection
+        httpx.ReadTimeout("timed out"),
+        httpx.ConnectError("[SSL: UNEXPECTED_EOF_WHILE_READING] EOF occurred in violation of protocol"),
+        None,  # an HTTP answer (503)
+    ],
+)
+def test_a_request_that_reached_the_server_keeps_its_slot(failure: httpx.TransportError | None) -> None:
+    def failing(request: httpx.Request) -> httpx.Response:
+        if failure is None:
+            return httpx.Response(503)
+        raise failure
+
+    limiter_slept: list[float] = []
+    limiter = LocalLimiter(clock=lambda: 50.0, sleep=limiter_slept.append)
+    client = PoliteClient(
+        transport=httpx.MockTransport(failing), limiter=limiter, sleep=lambda s: None, max_retries=1
+    )
+    with client, pytest.raises(FetchError):
+        client.get("https://export.arxiv.org/api/query?id_list=2106.10165", source_id="arxiv-api")
+    assert limiter_slept == [3.0]  # the retry waited for arXiv's next slot
 
 
 def test_limiter_slot_groups_arxiv_hosts_with_a_3s_floor() -> None:

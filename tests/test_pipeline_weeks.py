@@ -800,9 +800,9 @@ def test_six_weeks_of_a_deployment_read_as_a_reader_expects(tmp_path: Path) -> N
             ),
         },
         "2026-W49": {
-            "1806.07572": "newly discussed on A theory blog (en)",
+            "1806.07572": "newly discussed on A theory blog",
             "1906.11300": "updated to v3 (was v2 on 2026-W46); journal version: Proc. Natl. Acad. Sci. "
-            "U.S.A. 117 (48) 30063-30070 (2020), doi:10.1073/pnas.1907378117; newly discussed on A theory blog (en)",
+            "U.S.A. 117 (48) 30063-30070 (2020), doi:10.1073/pnas.1907378117; newly discussed on A theory blog",
         },
         "2026-W50": {"2012.10931": "withdrawn in v2 (was v1 on 2026-W46)"},
     }
@@ -1261,7 +1261,7 @@ def test_a_sent_week_rerun_while_a_talk_and_a_post_were_added_passes_them_on_onc
 
     w48 = sim_week(web, url, out, "2026-W48", specs=specs)
     assert resource_titles(w48) == ["CSC2541: Neural Net Training Dynamics", "Feature learning lectures"]
-    assert updates(w48) == {"1806.07572": "newly discussed on A theory blog (en)"}
+    assert updates(w48) == {"1806.07572": "newly discussed on A theory blog"}
     w49 = sim_week(web, url, out, "2026-W49", specs=specs)
     assert resource_titles(w49) == [] and updates(w49) == {}
 

@@ -340,8 +340,22 @@ class StoreLimiter:
             )
         return start
 
-    def acquire(self, key: str, min_interval: float) -> None:
+    def acquire(self, key: str, min_interval: float) -> float:
         start = self.reserve(key, min_interval)
         delay = start - self.clock()
         if delay > 0:
             self.sleep(delay)
+        return start
+
+    def release(self, key: str, slot: float, min_interval: float) -> None:
+        """Give back a slot whose request never reached the server, if no worker reserved after it.
+
+        The guard compares the stored float with the very sum `reserve` wrote, so it is exact;
+        a later reservation (another worker queued behind) keeps the key where it is.
+        """
+        with self.store.begin() as conn:
+            conn.execute(
+                update(rate_limits)
+                .where(rate_limits.c.key == key, rate_limits.c.next_at == slot + min_interval)
+                .values(next_at=slot)
+            )

@@ -263,13 +263,13 @@ def test_an_arxiv_paper_coming_back_as_a_doi_link_or_a_bare_title_is_not_new_aga
         lang="zh",
         url="https://zhuanlan.zhihu.com/p/000000004",
     )
-    for item in (journal, listed):
+    # an English place is named alone, a Chinese one with its language
+    for item, said in ((journal, "offconvex"), (listed, "Zhihu (zh)")):
         week2 = cluster_items([item], {}, source_names=NAMES)
         history = load_history(store, [k for c in week2 for k in history_keys(c)])
         new, updated = split_by_novelty(week2, history, "2026-W47")
         assert new == []
-        name = NAMES.get(item.source_id, item.source_id)
-        assert [reason.english() for _, reason in updated] == [f"newly discussed on {name} ({item.lang})"]
+        assert [reason.english() for _, reason in updated] == [f"newly discussed on {said}"]
 
 
 def test_a_short_title_is_no_ledger_alias() -> None:
@@ -486,7 +486,7 @@ def test_a_reason_keeps_each_part_apart_however_names_and_titles_are_written() -
     assert reason.english() == (
         f'updated to v2 (was v1 on 2026-W45), retitled (was: "{old_title}"); '
         "journal version: JMLR 24, doi:10.1073/pnas.1907378117; "
-        "newly discussed on Notes · Theory, and practice (en) and Zhihu (zh)"
+        "newly discussed on Notes · Theory, and practice and Zhihu (zh)"
     )
     # nothing changed: no reason at all
     assert update_reason(clusters[0], [e for c in clusters for e in ledger_entries(c, "2026-W46")]) is None

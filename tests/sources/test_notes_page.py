@@ -211,10 +211,62 @@ def test_a_date_line_outside_tiddlywiki_format_changes_nothing() -> None:
             ("Majid Janzamin",),
             None,
         ),
-        # no glue: the last words may be the title's own, so nothing is taken off
+        # after a space: a name whose surname is no English word is the author
         (
             "Depth Separation for Neural Networks Amit Daniely等(2017)",
-            "Depth Separation for Neural Networks Amit Daniely",
+            "Depth Separation for Neural Networks",
+            ("Amit Daniely",),
+            None,
+        ),
+        (
+            "Gradient Descent Maximizes the Margin of Homogeneous Neural Networks Kaifeng Lyu 等(2019)",
+            "Gradient Descent Maximizes the Margin of Homogeneous Neural Networks",
+            ("Kaifeng Lyu",),
+            None,
+        ),
+        # an initial is a given name; the title's last word before it stays ("Networks")
+        # ... but after a short word the name may start there ("Net S. Arora"): kept whole
+        (
+            "On Exact Computation with an Infinitely Wide Neural Net S. Arora等(2019)",
+            "On Exact Computation with an Infinitely Wide Neural Net S. Arora",
+            (),
+            None,
+        ),
+        (
+            "Neural Tangent Kernel: Convergence and Generalization in Neural Networks A. Jacot等(2018)",
+            "Neural Tangent Kernel: Convergence and Generalization in Neural Networks",
+            ("A. Jacot",),
+            None,
+        ),
+        # a surname that is also an English word: it could be the title's, so it stays
+        (
+            "Gradient Descent Finds Global Minima of Deep Neural Networks Simon Du等(2019)",
+            "Gradient Descent Finds Global Minima of Deep Neural Networks Simon Du",
+            (),
+            None,
+        ),
+        # title words, not a name: a coinage, a derived word, a joining word before them
+        (
+            "Towards Understanding Grokking等现象的研究",
+            "Towards Understanding Grokking",
+            (),
+            None,
+        ),
+        (
+            "A General Theory of Correct, Incorrect, and Extrinsic Equivariance等",
+            "A General Theory of Correct, Incorrect, and Extrinsic Equivariance",
+            (),
+            None,
+        ),
+        (
+            "Dynamics of SGD with Stochastic Polyak Stepsizes等",
+            "Dynamics of SGD with Stochastic Polyak Stepsizes",
+            (),
+            None,
+        ),
+        (
+            "Grokking: Generalization Beyond Overfitting on Small Algorithmic Datasets等",
+            "Grokking: Generalization Beyond Overfitting on Small Algorithmic Datasets",
             (),
             None,
         ),
@@ -285,6 +337,10 @@ def test_seed_002_reading_list_keeps_chinese_commentary(shared_dir: Path) -> Non
     spectral = mentions["Spectral Learning on Matrices and Tensors"]
     assert (spectral.authors, spectral.kind) == (("Majid Janzamin",), ItemKind.MENTION)
     assert mentions["Theory of Deep Learning(draft)"].authors == ("Rong Ge",)
+    # ... and after a space, when the name cannot be title words (still 30 mentions)
+    barriers = mentions["Neural Networks with Small Weights and Depth-Separation Barriers"]
+    assert (barriers.authors, barriers.kind) == (("Gal Vardi",), ItemKind.MENTION)
+    assert barriers.text.startswith("等证明了")
 
 
 def test_seed_003_bracketed_scores_are_not_ids(shared_dir: Path) -> None:
@@ -404,6 +460,26 @@ def test_undecodable_bytes_raise_parse_error_with_source_id() -> None:
 )
 def test_classify_url(url: str, kind: str) -> None:
     assert classify_url(url) == kind
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://www.youtube-nocookie.com/embed/kPm5Tbkq0Ho",
+        "https://youtube-nocookie.com/embed/kPm5Tbkq0Ho?start=90",
+        "https://www.youtube.com/embed/kPm5Tbkq0Ho",
+        "https://m.youtube.com/watch?v=kPm5Tbkq0Ho",
+        "https://music.youtube.com/watch?v=kPm5Tbkq0Ho",
+        "https://youtu.be/kPm5Tbkq0Ho",
+        "https://player.vimeo.com/video/76979871",
+    ],
+)
+def test_every_spelling_of_a_video_link_is_a_video(url: str) -> None:
+    page = (
+        f"<html><body><ul><li><a href='{url}'>Feature learning in wide networks</a></li></ul></body></html>"
+    )
+    (item,) = KIND.parse_bytes(page.encode(), source_id="notes").items
+    assert (item.kind, category(item)) == (ItemKind.OTHER, "video")
 
 
 def test_clean_title() -> None:

@@ -89,6 +89,18 @@ def test_store_limiter_spaces_reservations_across_clients(store: Store) -> None:
     assert limiters[1].reserve("other-host", 1.0) == 2000.0
 
 
+def test_store_limiter_takes_back_only_the_latest_slot_of_a_key(store: Store) -> None:
+    now = [1000.0]
+    slept: list[float] = []
+    worker_a, worker_b = (StoreLimiter(store, clock=lambda: now[0], sleep=slept.append) for _ in range(2))
+    slot = worker_a.acquire("arxiv", 3.0)
+    worker_a.release("arxiv", slot, 3.0)  # its request never reached the server
+    assert worker_b.acquire("arxiv", 3.0) == 1000.0 and slept == []  # no 3 s wait for it
+    queued = worker_a.acquire("arxiv", 3.0)  # 1003: worker_b's slot stands
+    worker_b.release("arxiv", 1000.0, 3.0)  # a slot someone queued behind is kept
+    assert (queued, worker_b.reserve("arxiv", 3.0)) == (1003.0, 1006.0) and slept == [3.0]
+
+
 def test_an_interrupted_process_releases_the_week_locks_it_holds(store: Store) -> None:
     with week_lock(store, "2026-W47", "run-a"):
         assert lock_holder(store, "week-2026-W47") == "run-a"
