@@ -7,40 +7,46 @@ as a separate int, so every stage keys a paper the same way whichever form it wa
 from __future__ import annotations
 
 import re
+import unicodedata
 from urllib.parse import unquote
 
-# Archive names of old-style ids (before April 2007), e.g. math/0309136, hep-th/9901001, cond-mat.dis-nn/0101001.
-_OLD_ARCHIVE = r"[a-z]+(?:-[a-z]+)*(?:\.[A-Z]{2}|\.[a-z]+(?:-[a-z]+)*)?"
-_NEW_ID = r"\d{4}\.\d{4,5}"
-_OLD_ID = rf"{_OLD_ARCHIVE}/\d{{7}}"
-_VERSION = r"(?:v(\d{1,3}))?"
-
-# An id standing on its own: anchored so "12106.101650" or "x2106.10165" don't match.
-_ID_BODY = re.compile(rf"^(?:arxiv:)?(?P<id>{_NEW_ID}|{_OLD_ID}){_VERSION}$", re.IGNORECASE)
-
-# Ids inside free text or URLs.
-_URL_FORM = re.compile(
-    rf"arxiv\.org/(?:abs|pdf|html|format|ps)/(?P<id>{_NEW_ID}|{_OLD_ID}){_VERSION}",
-    re.IGNORECASE,
-)
-_DOI_FORM = re.compile(rf"10\.48550/arxiv\.(?P<id>{_NEW_ID}|{_OLD_ID}){_VERSION}", re.IGNORECASE)
-_PREFIX_FORM = re.compile(rf"arxiv\s*[:：]\s*(?P<id>{_NEW_ID}|{_OLD_ID}){_VERSION}", re.IGNORECASE)
-_BRACKET_FORM = re.compile(rf"\[(?P<id>{_NEW_ID}|{_OLD_ID}){_VERSION}\]")
-_OAI_FORM = re.compile(rf"oai:arxiv\.org:(?P<id>{_NEW_ID}|{_OLD_ID}){_VERSION}", re.IGNORECASE)
-# A bare new-style id in text ("see 2106.10165v2"), not part of a longer number or a DOI/version string.
-_BARE_NEW = re.compile(rf"(?<![\w./-])(?P<id>{_NEW_ID}){_VERSION}(?![\w.-]*\d)")
-
-# Old-style ids written bare in text ("hep-th/9711200"), only for arXiv's real archive names.
+# Digits are spelled [0-9], never \d: Python's \d matches every script's digits, and "２２０３.０３４６６"
+# or "٢١٠٦.١٠١٦٥" would come out as ids no URL or other source agrees with. _ascii() turns such
+# forms into ASCII first, so a digit that is still not ASCII after it is no digit of an id.
+_NEW_ID = r"[0-9]{4}\.[0-9]{4,5}"
+# Archive names of old-style ids (before April 2007): arXiv's real list, so "answer/1234567" is no id.
 _OLD_ARCHIVES = (
     "acc-phys|adap-org|alg-geom|ao-sci|astro-ph|atom-ph|bayes-an|chao-dyn|chem-ph|cmp-lg|comp-gas|cond-mat|cs"
     "|dg-ga|funct-an|gr-qc|hep-ex|hep-lat|hep-ph|hep-th|math-ph|math|mtrl-th|nlin|nucl-ex|nucl-th|patt-sol"
     "|physics|plasm-ph|q-alg|q-bio|quant-ph|solv-int|supr-con"
 )
+# ... optionally cited with a subject class: math.GT/0309136, cond-mat.dis-nn/0101001, physics.optics/0101001
+_OLD_ID = rf"(?:{_OLD_ARCHIVES})(?:\.[A-Za-z]{{2}}|\.[a-z]+(?:-[a-z]+)*)?/[0-9]{{7}}"
+_VERSION = r"(?:v([0-9]{1,3}))?"
+
+# An id standing on its own: anchored so "12106.101650" or "x2106.10165" don't match.
+_ID_BODY = re.compile(rf"^(?:arxiv:)?(?P<id>{_NEW_ID}|{_OLD_ID}){_VERSION}$", re.IGNORECASE | re.ASCII)
+
+# Ids inside free text or URLs.
+_URL_FORM = re.compile(
+    rf"arxiv\.org/(?:abs|pdf|html|format|ps)/(?P<id>{_NEW_ID}|{_OLD_ID}){_VERSION}",
+    re.IGNORECASE | re.ASCII,
+)
+_DOI_FORM = re.compile(rf"10\.48550/arxiv\.(?P<id>{_NEW_ID}|{_OLD_ID}){_VERSION}", re.IGNORECASE | re.ASCII)
+_PREFIX_FORM = re.compile(rf"arxiv\s*:\s*(?P<id>{_NEW_ID}|{_OLD_ID}){_VERSION}", re.IGNORECASE | re.ASCII)
+_BRACKET_FORM = re.compile(rf"\[(?P<id>{_NEW_ID}|{_OLD_ID}){_VERSION}\]", re.ASCII)
+_OAI_FORM = re.compile(rf"oai:arxiv\.org:(?P<id>{_NEW_ID}|{_OLD_ID}){_VERSION}", re.IGNORECASE | re.ASCII)
+# A bare new-style id in text ("see 2106.10165v2"), not part of a longer number or a DOI/version string.
+_BARE_NEW = re.compile(rf"(?<![\w./-])(?P<id>{_NEW_ID}){_VERSION}(?![\w.-]*\d)", re.ASCII)
+
+# Old-style ids written bare in text ("hep-th/9711200", "math.PR/0601001").
 _BARE_OLD = re.compile(
-    rf"(?<![\w./-])(?P<id>(?:{_OLD_ARCHIVES})(?:\.[A-Z]{{2}})?/\d{{7}}){_VERSION}(?![\w-]*\d)"
+    rf"(?<![\w./-])(?P<id>(?:{_OLD_ARCHIVES})(?:\.[A-Z]{{2}})?/[0-9]{{7}}){_VERSION}(?![\w-]*\d)", re.ASCII
 )
 
-_DOI = re.compile(r"\b(10\.\d{4,9}/[^\s\"'<>]+)", re.IGNORECASE)
+# DOI suffixes are printable ASCII in practice: a Chinese or Arabic sentence written right after
+# one ("见 10.1145/3446776。", "10.1145/3446776的证明") is not part of it
+_DOI = re.compile(r"\b(10\.[0-9]{4,9}/[!#-&(-;=?-~]+)", re.ASCII)
 _DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
 # What a publisher's URL adds after the DOI it is built on: the page shown ("/full", "/meta",
 # "/-/DCSupplemental"), then a query ("?download=true") or a fragment ("#citeas"), or both.
@@ -50,6 +56,24 @@ _URL_TAIL = re.compile(
     re.IGNORECASE,
 )
 _TRAILING_PUNCTUATION = ".,;)]}"
+
+
+# Arabic-Indic and Extended Arabic-Indic digits (NFKC keeps them) and the Arabic decimal separator.
+_ARABIC_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹٫", "01234567890123456789.")
+
+
+def _ascii(text: str) -> str:
+    """Full-width ("２２０３．０３４６６", "arXiv："), Arabic-Indic ("٢١٠٦.١٠١٦٥") and other
+    compatibility forms -> their ASCII spelling, so they name the same id as the ASCII one."""
+    if text.isascii():  # nearly every text: no copy, no normalisation
+        return text
+    return unicodedata.normalize("NFKC", text).translate(_ARABIC_DIGITS)
+
+
+def _valid_old_style(number: str) -> bool:
+    """YYMMNNN of the old scheme: August 1991 to March 2007, month 01-12."""
+    year, month = int(number[:2]), int(number[2:4])
+    return 1 <= month <= 12 and (year >= 91 or year <= 7)
 
 
 def _valid_new_style(arxiv_id: str) -> bool:
@@ -69,6 +93,8 @@ def _canonical(raw_id: str, raw_version: str | None) -> tuple[str, int | None] |
         archive, number = arxiv_id.split("/", 1)
         # "math.GT/0309136" names the same paper as "math/0309136": the subject class is not part of the id
         arxiv_id = f"{archive.split('.')[0].lower()}/{number}"
+        if not _valid_old_style(number):
+            return None
     elif not _valid_new_style(arxiv_id):
         return None
     version = int(raw_version) if raw_version else None
@@ -79,7 +105,7 @@ def _canonical(raw_id: str, raw_version: str | None) -> tuple[str, int | None] |
 
 def parse_arxiv_id(text: str) -> tuple[str, int | None] | None:
     """One id in any single form (bare, versioned, `arXiv:`, URL, arXiv DOI, OAI) -> (id, version)."""
-    candidate = unquote(text.strip()).strip("[]()<>.,;")
+    candidate = _ascii(unquote(text.strip())).strip().strip("[]()<>.,;")
     match = _ID_BODY.match(candidate)
     if match:
         return _canonical(match.group("id"), match.group(2))
@@ -98,7 +124,7 @@ def find_arxiv_ids(text: str) -> list[tuple[str, int | None]]:
     found: dict[str, int | None] = {}
     order: list[str] = []
     covered: set[int] = set()  # positions inside an id already taken by an earlier form
-    text = unquote(text)
+    text = _ascii(unquote(text))
 
     def add(match: re.Match[str]) -> None:
         start, end = match.span()
@@ -134,7 +160,7 @@ _TEXT_FORMS = (_URL_FORM, _DOI_FORM, _OAI_FORM, _PREFIX_FORM, _BRACKET_FORM, _BA
 
 def normalize_doi(text: str) -> str | None:
     """`https://doi.org/10.1103/PhysRevB.85.115117` -> `10.1103/physrevb.85.115117` (DOIs are case-insensitive)."""
-    candidate = _DOI_PREFIX.sub("", unquote(text.strip()))
+    candidate = _DOI_PREFIX.sub("", _ascii(unquote(text.strip())).strip())
     match = _DOI.search(candidate)
     if not match:
         return None
@@ -147,7 +173,7 @@ def normalize_doi(text: str) -> str | None:
 def find_dois(text: str) -> list[str]:
     """Every DOI in free text, normalized, in order, without duplicates."""
     seen: list[str] = []
-    for match in _DOI.finditer(unquote(text)):
+    for match in _DOI.finditer(_ascii(unquote(text))):
         doi = normalize_doi(match.group(1))
         if doi and doi not in seen:
             seen.append(doi)
@@ -156,7 +182,7 @@ def find_dois(text: str) -> list[str]:
 
 def arxiv_id_from_doi(doi: str) -> str | None:
     """arXiv's own DOIs (`10.48550/arXiv.2106.10165`) name the arXiv id."""
-    match = _DOI_FORM.search(doi)
+    match = _DOI_FORM.search(_ascii(doi))
     if not match:
         return None
     canonical = _canonical(match.group("id"), None)

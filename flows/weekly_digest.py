@@ -58,10 +58,12 @@ HOLDER_CHECK_EVERY = 30.0
 
 _shared: dict[tuple[str, ...], Any] = {}
 _shared_lock = threading.Lock()
+# Flow runs under way in this process, per store URL: the last to end closes what they shared.
+_runs_using: dict[str, int] = {}
 
 
 def shared_store(settings: Settings) -> Store:
-    """One store (connection pool) per process."""
+    """One store (connection pool) per process, shared by the runs and tasks using it."""
     key = ("store", settings.resolved_store_url)
     with _shared_lock:
         if key not in _shared:
@@ -85,6 +87,30 @@ def shared_client(settings: Settings) -> Any:
                 limiter=StoreLimiter(store),
             )
         return _shared[key]
+
+
+@contextmanager
+def run_resources(settings: Settings) -> Iterator[Store]:
+    """The store for one flow run. When the last run in this process using that store ends,
+    the store and the HTTP clients opened for it are closed: a long-lived process (the demo,
+    `serve`, a test session) keeps no database or HTTP-cache files open between runs, or open
+    after their directory is deleted. Tasks of the run share them while it lasts. (A Dask
+    worker's own copies stay open for the worker's life: one per process, as before.)"""
+    url = settings.resolved_store_url
+    with _shared_lock:
+        _runs_using[url] = _runs_using.get(url, 0) + 1
+    try:
+        yield shared_store(settings)
+    finally:
+        with _shared_lock:
+            _runs_using[url] -= 1
+            last = _runs_using[url] == 0
+            if last:
+                del _runs_using[url]
+            # every key ends with its store URL; the store was opened first, so it closes last
+            opened = [_shared.pop(key) for key in list(_shared) if last and key[-1] == url]
+        for resource in reversed(opened):
+            resource.close()
 
 
 @task(
@@ -389,11 +415,10 @@ def weekly_digest(
         settings, specs, week=week, sources=sources, since=since, email_to=email_to
     )
     target, selected, since_date = checked.week, checked.sources, checked.since
-    store = shared_store(settings)
     start, end = target.window(settings.zone)
     run_id = str(get_run_context().flow_run.id)  # type: ignore[union-attr]
 
-    with hold_week(store, target, run_id):
+    with run_resources(settings) as store, hold_week(store, target, run_id):
         # a dated source that missed the weeks before (failed, or no run) fetches them too
         backfill = {} if since_date else pipeline.backfill_since(store, target, selected, settings.zone)
         futures = [

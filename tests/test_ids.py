@@ -90,3 +90,83 @@ def test_a_publisher_url_names_the_doi_it_is_built_on(url: str, doi: str) -> Non
     # the page shown, a query or a fragment would make a second DOI, and two DOIs veto a match
     assert normalize_doi(url) == doi
     assert find_dois(f"see {url} for the journal version") == [doi]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # full-width digits, period and colon, as Chinese input methods type them
+        ("２２０３.０３４６６", ("2203.03466", None)),
+        ("arXiv：２２０３．０３４６６ｖ２", ("2203.03466", 2)),
+        ("［2106.10165］", ("2106.10165", None)),
+        # Arabic-Indic and Extended Arabic-Indic digits, and the Arabic decimal separator
+        ("٢١٠٦.١٠١٦٥", ("2106.10165", None)),
+        ("۲۱۰۶.۱۰۱۶۵v۳", ("2106.10165", 3)),
+        ("٢١٠٦٫١٠١٦٥", ("2106.10165", None)),
+        ("https://arxiv.org/abs/hep-th/٩٧١١٢٠٠", ("hep-th/9711200", None)),
+    ],
+)
+def test_digits_of_other_scripts_name_the_ascii_id(text: str, expected: tuple[str, int | None]) -> None:
+    assert parse_arxiv_id(text) == expected
+
+
+@pytest.mark.parametrize("text", ["१२३४.५६७८९", "২১০৬.১০১৬৫", "arXiv:२१०६.१०१६५"])
+def test_digits_that_stay_non_ascii_never_make_an_id(text: str) -> None:
+    # Devanagari and Bengali digits have no ASCII compatibility form: they are no id's digits
+    assert parse_arxiv_id(text) is None
+    assert find_arxiv_ids(text) == []
+
+
+def test_a_full_width_id_in_a_chinese_note_is_the_same_paper_as_the_ascii_one() -> None:
+    note = "论文笔记 arXiv：２２０３.０３４６６，另见 [2203.03466] 和 https://arxiv.org/abs/2203.03466v2"
+    assert find_arxiv_ids(note) == [("2203.03466", 2)]
+    assert find_arxiv_ids("المرجع: ٢١٠٦.١٠١٦٥ و hep-th/9711200") == [
+        ("2106.10165", None),
+        ("hep-th/9711200", None),
+    ]
+
+
+def test_dois_written_with_other_scripts_digits_are_ascii() -> None:
+    assert normalize_doi("DOI：１０.１１４５/３４４６７７６") == "10.1145/3446776"
+    assert find_dois("انظر ١٠.١١٤٥/٣٤٤٦٧٧٦ للنسخة المنشورة") == ["10.1145/3446776"]
+    assert arxiv_id_from_doi("１０.４８５５０/arXiv.２１０６.１０１６５") == "2106.10165"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("math.PR/0601001", ("math/0601001", None)),
+        ("cond-mat.dis-nn/0101001v2", ("cond-mat/0101001", 2)),
+        ("physics.optics/0612001", ("physics/0612001", None)),
+        ("arXiv:cs.LG/0101001", ("cs/0101001", None)),
+        ("https://arxiv.org/abs/q-bio/0703001", ("q-bio/0703001", None)),
+        ("alg-geom/9108001", ("alg-geom/9108001", None)),
+    ],
+)
+def test_old_style_ids_of_real_archives(text: str, expected: tuple[str, int | None]) -> None:
+    assert parse_arxiv_id(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "answer/1234567",  # not an arXiv archive
+        "arXiv:answer/1234567",
+        "https://arxiv.org/abs/foo-bar/0101001",
+        "math/1204001",  # 2012: new-style ids only since April 2007
+        "hep-th/9913001",  # month 13
+    ],
+)
+def test_not_old_style_ids(text: str) -> None:
+    assert parse_arxiv_id(text) is None
+    assert find_arxiv_ids(f"see {text} here") == []
+
+
+def test_ids_and_dois_written_against_chinese_text() -> None:
+    # Chinese puts no space around a number: the characters next to an id are not part of it
+    note = "见论文2106.10165的第3节，另见hep-th/9711200中的结果（２２０３.０３４６６）"
+    assert find_arxiv_ids(note) == [("2106.10165", None), ("hep-th/9711200", None), ("2203.03466", None)]
+    assert find_dois("见 10.1145/3446776。以及10.1073/pnas.1903070116的证明") == [
+        "10.1145/3446776",
+        "10.1073/pnas.1903070116",
+    ]

@@ -57,9 +57,9 @@ def _from_date(ctx: PlanContext) -> str | None:
     cursor_from = ctx.cursor.get("from") if ctx.cursor else None
     if cursor_from:
         return cursor_from[:10]
-    if ctx.window_start:
-        return ctx.window_start.date().isoformat()
-    return None
+    # OAI-PMH datestamps are UTC days: the UTC date the window starts on, not the local one
+    utc_dates = ctx.utc_dates()
+    return utc_dates[0].isoformat() if utc_dates else None
 
 
 def list_records_url(

@@ -20,6 +20,7 @@ from dltheory_digest.ids import abs_url, find_arxiv_ids, parse_arxiv_id
 from dltheory_digest.models import Item, ItemKind, ParseResult, RawPage
 from dltheory_digest.sources.base import SourceKind
 from dltheory_digest.sources.blocks import (
+    BEIJING,
     Block,
     clean,
     finish,
@@ -101,7 +102,7 @@ def _entries(page: RawPage, blocks: list[Block], published_text: str | None) -> 
                 lang=script_lang(abstract or fields.get("zh_title", "")),
                 text=abstract,
                 comment=fields.get("comment") or None,
-                published=parse_date(published_text) if published_text else None,
+                published=parse_date(published_text, BEIJING) if published_text else None,
                 extra=(("entry", head.group(1)),),
             )
         )

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict
 
 from dltheory_digest.config import SourceSpec
 from dltheory_digest.models import ParseResult, RawPage
+from dltheory_digest.weeks import ARXIV_HOLIDAYS
 
 
 class NoOptions(BaseModel):
@@ -28,6 +29,11 @@ def as_utc(moment: dt.datetime) -> dt.datetime:
     return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
 
 
+def utc_dates_of(start: dt.datetime, end: dt.datetime) -> tuple[dt.date, dt.date]:
+    """The first and last UTC dates a window [start, end) touches (its end is not in it)."""
+    return as_utc(start).date(), (as_utc(end) - dt.timedelta(microseconds=1)).date()
+
+
 @dataclass(frozen=True, slots=True)
 class PlanContext:
     """What a kind may use to decide what to fetch: the week window, a backfill date and its cursor."""
@@ -38,6 +44,41 @@ class PlanContext:
     cursor: Mapping[str, str] = field(default_factory=dict)
     # the `arxiv_api_base` setting: where arxiv_api queries go when the source gives no url
     arxiv_api_base: str | None = None
+
+    # The window is [start, end): a week ends at the next Monday 00:00, which belongs to the
+    # next week. A kind that fetches by date gets its dates here, never from `.date()` of an end.
+
+    def utc_dates(self) -> tuple[dt.date, dt.date] | None:
+        """The first and last UTC dates the window touches, for services that date by UTC day
+        (OAI-PMH `from`). In a zone ahead of UTC the first is the Sunday before the local
+        Monday, so the week's first hours are not lost. None without both ends."""
+        if self.window_start is None or self.window_end is None:
+            return None
+        return utc_dates_of(self.window_start, self.window_end)
+
+    def listing_days(
+        self,
+        *,
+        first: dt.date | None = None,
+        last: dt.date | None = None,
+        holidays: frozenset[dt.date] = ARXIV_HOLIDAYS,
+    ) -> tuple[dt.date, ...]:
+        """arXiv listing dates from `first` to `last`: weekdays less arXiv's holidays.
+
+        `first` defaults to `since` (a backfill), else the window's first day; `last` to the
+        window's last day. Days are the window's own (the reader's zone), so a week's listings
+        are Monday to Friday as in `Week.announcement_days()`. () when either end is unknown.
+        """
+        first = first or self.since or (self.window_start.date() if self.window_start else None)
+        if last is None and self.window_end is not None:
+            end = self.window_end
+            if end.tzinfo is not None and self.window_start is not None and self.window_start.tzinfo:
+                end = end.astimezone(self.window_start.tzinfo)
+            last = (end - dt.timedelta(microseconds=1)).date()
+        if first is None or last is None:
+            return ()
+        days = (first + dt.timedelta(days=n) for n in range((last - first).days + 1))
+        return tuple(day for day in days if day.weekday() < 5 and day not in holidays)
 
 
 PlanFn = Callable[[SourceSpec, BaseModel, PlanContext], tuple[str, ...]]

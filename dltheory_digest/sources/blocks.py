@@ -14,17 +14,19 @@ import datetime as dt
 import email.utils
 import html
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
 from urllib.parse import parse_qs, unquote, urljoin, urlsplit
+from zoneinfo import ZoneInfo
 
+import dateutil.parser
 from bs4 import BeautifulSoup, Tag
 from bs4.element import Comment, Doctype, NavigableString, PageElement, ProcessingInstruction
 from markdown_it import MarkdownIt
 
 from dltheory_digest.models import Item, ParseResult, RawPage
-from dltheory_digest.sources.base import as_utc
 from dltheory_digest.sources.decode import charset_warning
 
 ZERO_ITEMS_WARNING = "0 items parsed from a {status} response"
@@ -152,22 +154,35 @@ def soup_of(text: str) -> BeautifulSoup:
     return BeautifulSoup(text, "lxml")
 
 
-_CANONICAL = re.compile(
-    r"""<link\b[^>]*\brel=["']canonical["'][^>]*\bhref=["']([^"']+)["']"""
-    r"""|<meta\b[^>]*\bproperty=["']og:url["'][^>]*\bcontent=["']([^"']+)["']""",
-    re.IGNORECASE,
-)
+def _has_value(value: str) -> Callable[[str | list[str] | None], bool]:
+    """An attribute matcher for BeautifulSoup, case-insensitive, also inside multi-valued `rel`."""
+
+    def matches(found: str | list[str] | None) -> bool:
+        words = found if isinstance(found, list) else (found or "").split()
+        return value in (word.lower() for word in words)
+
+    return matches
 
 
-def canonical_url(text: str, fallback: str = "") -> str:
-    """The page's own address (`<link rel=canonical>` or `og:url`), else where it was fetched from.
+def canonical_url(document: Tag | str | bytes, fallback: str = "") -> str:
+    """The page's own address (`<link rel=canonical>`, else `og:url`), else where it was fetched from.
 
-    Mirrors, caches and test servers then still name the page by its real address.
+    Mirrors, caches and test servers then still name the page by its real address. Takes the
+    page's soup when the caller has one (no second parse), or its HTML.
     """
-    match = _CANONICAL.search(text[:50_000])
-    if match:
-        found = (match.group(1) or match.group(2) or "").strip()
-        if found.startswith(("http://", "https://")):
+    soup = document if isinstance(document, Tag) else BeautifulSoup(document, "lxml")
+    candidates = (
+        (soup.find("link", attrs={"rel": _has_value("canonical")}), "href"),
+        (soup.find("meta", attrs={"property": _has_value("og:url")}), "content"),
+        (soup.find("meta", attrs={"name": _has_value("og:url")}), "content"),
+    )
+    for node, attribute in candidates:
+        if not isinstance(node, Tag):
+            continue
+        written = clean(str(node.get(attribute) or ""))
+        # a relative canonical ("/paper/123") is allowed: it names a page of the site fetched
+        found = urljoin(fallback, written) if fallback.startswith(("http://", "https://")) else written
+        if written and found.startswith(("http://", "https://")):
             return found
     return fallback
 
@@ -419,30 +434,95 @@ def any_blocks(text: str, base_url: str = "") -> list[Block]:
     return html_blocks(text, base_url) if looks_like_html(text) else plain_blocks(text)
 
 
-def parse_date(text: str | None) -> dt.datetime | None:
-    """RFC 2822, ISO 8601, "YYYY-MM-DD" or a Unix timestamp -> an aware datetime (UTC when unzoned)."""
-    if text is None or text == "":
-        return None
-    if isinstance(text, (int, float)) or str(text).isdigit():
-        seconds = float(text)
-        if seconds > 1e11:  # milliseconds
-            seconds /= 1000
-        return dt.datetime.fromtimestamp(seconds, tz=dt.UTC)
-    value = clean(str(text))
-    parsed: dt.datetime | None = None
+# Zhihu and arxivdaily write times without offset, in China Standard Time (UTC+8, no DST since 1991)
+BEIJING = ZoneInfo("Asia/Shanghai")
+# A Unix timestamp: seconds (9-10 digits since 1973) or milliseconds, never a compact date "20210621"
+_EPOCH = re.compile(r"[0-9]{9,13}(?:\.[0-9]+)?")
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# RFC 2822 ("Mon, 27 Apr 2026 00:00:00 -0400"): email.utils knows its zone names (EST, PDT), dateutil doesn't
+_RFC_2822 = re.compile(r"(?:[A-Za-z]{3},\s*)?[0-9]{1,2}\s+[A-Za-z]{3}\s+[0-9]{4}\s+[0-9]{1,2}:[0-9]{2}")
+_CJK_DATE = str.maketrans({"年": "-", "月": "-", "日": " "})
+# A date inside other words ("发布于 2014-09-24", "Submitted 2021/06/18 17:59 +08:00 (CST)"), with
+# its time and offset if any
+_DATE_IN_TEXT = re.compile(
+    r"(?<![0-9])[0-9]{4}[-/.][0-9]{1,2}[-/.][0-9]{1,2}"
+    r"(?:[T ]+[0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?(?:\.[0-9]+)?(?:\s*(?:Z|UTC|GMT|[+-][0-9]{2}:?[0-9]{2})\b)?)?"
+    r"(?![0-9])"
+)
+# Two defaults differing in year, month, day and hour: a field the text leaves out shows as a difference
+_DEFAULTS = (dt.datetime(1904, 1, 1, 0), dt.datetime(1905, 2, 2, 1))
+
+
+def _offset_zone(name: str | None, offset: int | None) -> dt.tzinfo | None:
+    """dateutil's zone hook: a stated offset (UTC, GMT and Z come as 0); an unknown name ("CST"
+    is China's and America's) is no zone, so the page's own zone applies."""
+    return dt.timezone(dt.timedelta(seconds=offset)) if offset is not None else None
+
+
+def _read_date(text: str) -> tuple[dt.datetime, bool] | None:
+    """(moment, whether a time of day is given), or None unless year, month and day are all written.
+
+    Not fuzzy: dateutil's fuzzy mode finds dates in any noise, and its defaults fill a missing
+    year or day with today's.
+    """
     try:
-        parsed = dt.datetime.fromisoformat(re.sub(r"\s*(?:Z|UTC|GMT)$", "+00:00", value))
-    except ValueError:
+        first, second = (
+            dateutil.parser.parse(text, default=default, tzinfos=_offset_zone) for default in _DEFAULTS
+        )
+    except (ValueError, OverflowError):
+        return None
+    if first.date() != second.date():
+        return None
+    return first, first.hour == second.hour
+
+
+def _from_epoch(seconds: float) -> dt.datetime | None:
+    if seconds > 1e11:  # milliseconds
+        seconds /= 1000
+    if seconds <= 0:  # 0 stands for "unknown" in the JSON APIs that send timestamps
+        return None
+    try:
+        return dt.datetime.fromtimestamp(seconds, tz=dt.UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def parse_date(value: str | float | None, zone: dt.tzinfo = dt.UTC) -> dt.datetime | None:
+    """A date as pages write it -> an aware datetime in UTC, or None when the text is not a date.
+
+    Reads ISO 8601, RFC 2822, "2026/11/22 23:10", "22 November 2026", "Nov 22, 2026",
+    "2021年6月21日" and Unix timestamps (seconds or milliseconds, as number or text).
+    `zone` is where a time without offset was written (Zhihu and arxivdaily show Beijing time).
+    A date without a time names a calendar day, not an instant: it stays that day (00:00 UTC),
+    so the digest shows the day the site shows.
+    """
+    if value is None or value == "" or isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return _from_epoch(float(value))
+    text = clean(str(value))
+    if not text.isascii():  # full-width digits, 年月日
+        text = clean(unicodedata.normalize("NFKC", text).translate(_CJK_DATE))
+    if _EPOCH.fullmatch(text):
+        return _from_epoch(float(text))
+    parsed: tuple[dt.datetime, bool] | None = None
+    if _ISO_DAY.match(text):
         try:
-            parsed = email.utils.parsedate_to_datetime(value)
+            parsed = dt.datetime.fromisoformat(text), len(text) > 10
+        except ValueError:
+            parsed = None
+    if parsed is None and _RFC_2822.match(text):
+        try:
+            parsed = email.utils.parsedate_to_datetime(text), True
         except (TypeError, ValueError, IndexError):
-            match = re.search(r"(\d{4})[-/年.](\d{1,2})[-/月.](\d{1,2})", value)
-            if match:
-                year, month, day = (int(g) for g in match.groups())
-                try:
-                    parsed = dt.datetime(year, month, day)
-                except ValueError:
-                    parsed = None
+            parsed = None
+    if parsed is None:
+        parsed = _read_date(text)
+    if parsed is None and (found := _DATE_IN_TEXT.search(text)):
+        parsed = _read_date(found.group(0))
     if parsed is None:
         return None
-    return as_utc(parsed)
+    moment, has_time = parsed
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone if has_time else dt.UTC)
+    return moment.astimezone(dt.UTC)

@@ -18,9 +18,10 @@ from pydantic import BaseModel
 from dltheory_digest.config import SourceSpec
 from dltheory_digest.ids import abs_url, parse_arxiv_id
 from dltheory_digest.models import Item, ItemKind, ParseResult, RawPage
-from dltheory_digest.sources.base import PlanContext, SourceKind
+from dltheory_digest.sources.base import PlanContext, SourceKind, as_utc
 from dltheory_digest.sources.blocks import clean, finish, html_blocks, parse_date, script_lang, split_names
 from dltheory_digest.sources.decode import page_text
+from dltheory_digest.weeks import ARXIV_ZONE
 
 _EMPTY_LISTING = re.compile(r"Total\s*:\s*0\b")
 _CATEGORY = re.compile(r"\(([a-z\-]+(?:\.[A-Za-z\-]+)?)\)")
@@ -92,26 +93,39 @@ def parse(page: RawPage, options: BaseModel) -> ParseResult:
 MAX_PLANNED_DAYS = 62
 
 
-def listing_days(ctx: PlanContext, today: dt.date | None = None) -> list[dt.date]:
-    """Announcement days (Monday to Friday) of the run's window, or from --since / the cursor."""
-    end = ctx.window_end.date() if ctx.window_end else (today or dt.datetime.now(dt.UTC).date())
-    start: dt.date | None = ctx.since or (ctx.window_start.date() if ctx.window_start else None)
-    if start is None and ctx.cursor.get("date"):
-        start = dt.date.fromisoformat(ctx.cursor["date"]) + dt.timedelta(days=1)
-    if start is None:
+def announced_at(day: dt.date) -> dt.datetime:
+    """When arXiv publishes the listing dated `day`: 20:00 US Eastern the evening before."""
+    return dt.datetime.combine(day - dt.timedelta(days=1), dt.time(20, 0), tzinfo=ARXIV_ZONE)
+
+
+def listing_days(ctx: PlanContext, now: dt.datetime | None = None) -> list[dt.date]:
+    """The listing dates of the run's window (Monday to Friday less arXiv's holidays; the Monday
+    after belongs to the next week), from --since or the day after the cursor when given.
+    Listings arXiv has not announced yet (a refresh of a week under way) are not asked for:
+    they do not exist, and one missing page would fail the whole source."""
+    now = now or dt.datetime.now(dt.UTC)
+    first: dt.date | None = None
+    if ctx.since is None and ctx.window_start is None and ctx.cursor.get("date"):
+        first = dt.date.fromisoformat(ctx.cursor["date"]) + dt.timedelta(days=1)
+    # without a window, up to the latest listing (arXiv's evening is already that date in UTC)
+    last = None if ctx.window_end else as_utc(now).date()
+    days = ctx.listing_days(first=first, last=last)
+    if not days:
         return []
-    start = max(start, end - dt.timedelta(days=MAX_PLANNED_DAYS))
-    days = (start + dt.timedelta(days=n) for n in range((end - start).days + 1))
-    return [day for day in days if day.weekday() < 5]
+    oldest = days[-1] - dt.timedelta(days=MAX_PLANNED_DAYS)
+    return [day for day in days if day >= oldest and announced_at(day) <= now]
 
 
 def plan(spec: SourceSpec, options: BaseModel, ctx: PlanContext) -> tuple[str, ...]:
-    """One listing URL per announcement day of the window; URLs that name a date are kept as they are."""
+    """One listing URL per announcement day of the window; URLs that name a date are kept as they are.
+    Without any date to go by (no window, --since or cursor), the site's latest listing."""
     urls: list[str] = []
     days = listing_days(ctx)
+    # a window with nothing announced yet fetches nothing: the latest listing is an earlier week's
+    undated = not any((ctx.window_start, ctx.window_end, ctx.since, ctx.cursor.get("date")))
     for url in spec.all_urls:
         parts = urlsplit(url)
-        if "date" in parse_qs(parts.query) or not days:
+        if "date" in parse_qs(parts.query) or (undated and not days):
             urls.append(url)
             continue
         joiner = "&" if parts.query else "?"

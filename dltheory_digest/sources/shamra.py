@@ -22,20 +22,21 @@ import dataclasses
 import re
 from dataclasses import dataclass, field
 
-from bs4 import Tag
+from bs4 import BeautifulSoup, Tag
 from pydantic import BaseModel
 
 from dltheory_digest.models import Item, ItemKind, ParseResult, RawPage
 from dltheory_digest.sources.base import SourceKind
 from dltheory_digest.sources.blocks import (
     Block,
-    any_blocks,
     canonical_url,
     clean,
     finish,
     has_arabic,
+    html_blocks,
     latin_words,
     looks_like_html,
+    plain_blocks,
     script_lang,
     soup_of,
 )
@@ -85,9 +86,8 @@ class _Related:
         return not (self.title or self.abstract)
 
 
-def _page_title(text: str, blocks: list[Block]) -> str:
-    if looks_like_html(text):
-        soup = soup_of(text)
+def _page_title(soup: BeautifulSoup | None, blocks: list[Block]) -> str:
+    if soup is not None:
         for selector in ("h1", "meta[property='og:title']", "title"):
             node = soup.select_one(selector)
             if isinstance(node, Tag):
@@ -153,10 +153,14 @@ def _ascii_digits(block: Block) -> Block:
 
 def parse(page: RawPage, options: BaseModel) -> ParseResult:
     text = page_text(page)
-    page = dataclasses.replace(page, url=canonical_url(text, page.url))
+    soup = soup_of(text) if looks_like_html(text) else None  # one parse for address, lines and title
+    if soup is not None:
+        page = dataclasses.replace(page, url=canonical_url(soup, page.url))
     # a page saved without its address still links its related papers on Shamra's own site
-    blocks = [_ascii_digits(block) for block in any_blocks(text, page.url or SITE_URL)]
-    title = _page_title(text, blocks)
+    base_url = page.url or SITE_URL
+    lines = html_blocks(soup, base_url) if soup is not None else plain_blocks(text)
+    blocks = [_ascii_digits(block) for block in lines]
+    title = _page_title(soup, blocks)
     publisher = year = paper_language = None
     abstracts: dict[str, list[str]] = {"arabic": [], "english": []}
     abstract_label: str | None = None

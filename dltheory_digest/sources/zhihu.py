@@ -25,6 +25,7 @@ from dltheory_digest.errors import ParseError
 from dltheory_digest.models import Item, ItemKind, ParseResult, RawPage
 from dltheory_digest.sources.base import SourceKind
 from dltheory_digest.sources.blocks import (
+    BEIJING,
     clean,
     finish,
     html_blocks,
@@ -115,9 +116,9 @@ def _json_article(page: RawPage, article: dict[str, Any], *, with_body: bool = T
         url = "https://www.zhihu.com" + url
     content = article.get("content") if with_body else None
     published = parse_date(
-        article.get("created") or article.get("publishedTime") or article.get("created_time")
+        article.get("created") or article.get("publishedTime") or article.get("created_time"), BEIJING
     )
-    updated = parse_date(article.get("updated") or article.get("updated_time"))
+    updated = parse_date(article.get("updated") or article.get("updated_time"), BEIJING)
     excerpt = article.get("excerpt") or article.get("summary") or ""
     if excerpt and "<" in excerpt:
         excerpt = " ".join(block.text for block in html_blocks(str(excerpt)))
@@ -175,7 +176,7 @@ def _legacy_post(page: RawPage, post: dict[str, Any]) -> Item | None:
         url=_article_url(post_id),
         authors=_author_name(post.get("author")),
         body_html=str(post.get("content") or post.get("summary") or ""),
-        published=parse_date(post.get("publishedTime")),
+        published=parse_date(post.get("publishedTime"), BEIJING),
         extra=extra,
     )
 
@@ -225,8 +226,8 @@ def _from_state(page: RawPage, state: dict[str, Any], dom_body: str | None = Non
                 url=f"https://www.zhihu.com/question/{question_id}/answer/{answer.get('id')}",
                 authors=_author_name(answer.get("author")),
                 body_html=str(answer["content"]),
-                published=parse_date(answer.get("createdTime") or answer.get("created_time")),
-                updated=parse_date(answer.get("updatedTime") or answer.get("updated_time")),
+                published=parse_date(answer.get("createdTime") or answer.get("created_time"), BEIJING),
+                updated=parse_date(answer.get("updatedTime") or answer.get("updated_time"), BEIJING),
             )
         )
     return items
@@ -262,8 +263,8 @@ def _article_cards(page: RawPage, soup: BeautifulSoup) -> list[Item]:
                 url=_article_url(article_id),
                 authors=_author_name(author),
                 excerpt=" ".join(block.text for block in html_blocks(excerpt)) if excerpt else "",
-                published=parse_date(_meta(card, "datePublished")),
-                updated=parse_date(_meta(card, "dateModified")),
+                published=parse_date(_meta(card, "datePublished"), BEIJING),
+                updated=parse_date(_meta(card, "dateModified"), BEIJING),
             )
         )
     return items
@@ -298,7 +299,9 @@ def _article_dom(page: RawPage, soup: BeautifulSoup) -> list[Item]:
             url=url,
             authors=_author_name(str(author.get("content")) if author else None),
             body_html=str(body),
-            published=parse_date(str(published.get("content"))) if isinstance(published, Tag) else None,
+            published=parse_date(
+                str(published.get("content")) if isinstance(published, Tag) else None, BEIJING
+            ),
         )
     ]
 
@@ -326,8 +329,8 @@ def _legacy_answers(page: RawPage, soup: BeautifulSoup) -> list[Item]:
                 url="https://www.zhihu.com" + str(date_link.get("href")),
                 authors=_author_name(author.get_text(" ") if author else None),
                 body_html=str(body),
-                published=parse_date(str(created)) if created else parse_date(dates[0] if dates else None),
-                updated=parse_date(dates[-1]) if len(dates) > 1 else None,
+                published=parse_date(str(created) if created else (dates[0] if dates else None), BEIJING),
+                updated=parse_date(dates[-1], BEIJING) if len(dates) > 1 else None,
             )
         )
     return items

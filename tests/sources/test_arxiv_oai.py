@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -14,6 +15,7 @@ from dltheory_digest.models import ItemKind, ParseResult, RawPage
 from dltheory_digest.sources import REGISTRY
 from dltheory_digest.sources.arxiv_oai import KIND, OAI_BASE, ArxivOaiOptions
 from dltheory_digest.sources.base import PlanContext
+from dltheory_digest.weeks import Week
 
 FIRST_URL = "https://arxiv.org/oai?verb=ListRecords&metadataPrefix=arXiv&set=cs&from=2026-11-16"
 
@@ -128,7 +130,10 @@ def test_not_oai_is_a_parse_error() -> None:
     [
         (PlanContext(since=dt.date(2026, 1, 5), cursor={"from": "2026-11-23"}), "2026-01-05"),
         (PlanContext(cursor={"from": "2026-11-23"}), "2026-11-23"),
-        (PlanContext(window_start=dt.datetime(2026, 11, 16, tzinfo=dt.UTC)), "2026-11-16"),
+        (PlanContext(*Week.parse("2026-W47").window(ZoneInfo("UTC"))), "2026-11-16"),
+        # the week starts on Sunday 16:00 UTC there: the harvest starts on that UTC day
+        (PlanContext(*Week.parse("2026-W47").window(ZoneInfo("Asia/Shanghai"))), "2026-11-15"),
+        (PlanContext(*Week.parse("2026-W47").window(ZoneInfo("America/Los_Angeles"))), "2026-11-16"),
         (PlanContext(), None),
     ],
 )

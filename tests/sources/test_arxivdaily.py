@@ -88,3 +88,16 @@ def test_an_entry_on_one_line_takes_no_id_from_its_comment() -> None:
     assert descent.title.startswith("Deep Double Descent") and descent.arxiv_id is None
     assert descent.authors == ("Preetum Nakkiran", "Gal Kaplun")
     assert ntk.arxiv_id == "1806.07572"  # an id on the title line is the entry's own
+
+
+def test_the_thread_day_is_the_day_beijing_readers_see() -> None:
+    # the date in the title is a calendar day in Beijing: kept as that day, not moved to 16:00
+    # UTC of the day before (which would put Monday's thread in the previous week)
+    page = (
+        "<html><head><title>机器学习2026_11_23 - arXiv每日学术速递</title></head><body><article>"
+        "<p>【1】 Neural Tangent Kernel 作者：Arthur Jacot 链接：https://arxiv.org/abs/1806.07572</p>"
+        "</article></body></html>"
+    )
+    (entry,) = KIND.parse_bytes(page.encode()).items
+    assert entry.arxiv_id == "1806.07572"
+    assert entry.published == dt.datetime(2026, 11, 23, tzinfo=dt.UTC)

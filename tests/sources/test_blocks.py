@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from dltheory_digest.sources.blocks import html_blocks, parse_date, plain_text, split_names, text_blocks
+from dltheory_digest.sources.blocks import (
+    BEIJING,
+    canonical_url,
+    html_blocks,
+    parse_date,
+    plain_text,
+    soup_of,
+    split_names,
+    text_blocks,
+)
 
 
 def test_a_page_nested_deeper_than_the_recursion_limit_is_read() -> None:
@@ -94,3 +104,104 @@ def test_a_long_run_of_spaces_in_an_author_line_is_split_at_once() -> None:
     # a padded cell: the separators' optional spaces overlapped, cubic in the run (minutes)
     written = "Lénaïc Chizat" + " \n\t" * 20_000 + ",   Francis Bach" + "\u00a0" * 20_000
     assert split_names(written) == ("Lénaïc Chizat", "Francis Bach")
+
+
+SHOW = "https://shamra-academia.com/show/3a43f71cb08f65"
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        f'<link rel="canonical" href="{SHOW}">',
+        f'<link href="{SHOW}" rel="canonical">',  # href before rel
+        f"<link rel=canonical href={SHOW}>",  # unquoted attributes
+        f"<LINK REL='Canonical' HREF='{SHOW}'>",
+        f'<link rel="alternate canonical" href=" {SHOW} ">',  # rel is a list of words
+        f'<meta content="{SHOW}" property="og:url">',
+        f'<meta name="og:url" content="{SHOW}">',
+        f'<link rel="stylesheet" href="/s.css"><meta property="og:url" content="{SHOW}">',
+    ],
+)
+def test_canonical_url_whatever_the_markup(head: str) -> None:
+    page = f"<html><head>{head}</head><body><p>x</p></body></html>"
+    assert canonical_url(page, "http://127.0.0.1:8000/cache/1") == SHOW
+    assert canonical_url(page.encode(), "") == SHOW
+    assert canonical_url(soup_of(page)) == SHOW
+
+
+def test_canonical_url_unescapes_entities_and_prefers_the_link() -> None:
+    page = (
+        '<head><meta property="og:url" content="https://example.org/og">'
+        '<link rel="canonical" href="https://example.org/p?id=1&amp;lang=ar"></head>'
+    )
+    assert canonical_url(page) == "https://example.org/p?id=1&lang=ar"
+
+
+def test_canonical_url_falls_back_to_where_the_page_was_fetched() -> None:
+    fallback = "https://mirror.example/show/1"
+    assert canonical_url("<p>no head at all</p>", fallback) == fallback
+    assert canonical_url('<link rel="canonical" href="">', fallback) == fallback
+    assert canonical_url('<link rel="canonical" href="javascript:void(0)">', fallback) == fallback
+    assert canonical_url("plain text naming https://example.org/", fallback) == fallback
+    # a relative canonical names a page of the site it was fetched from
+    assert canonical_url('<link rel="canonical" href="/show/2">', fallback) == "https://mirror.example/show/2"
+    assert canonical_url('<link rel="canonical" href="/show/2">') == ""
+
+
+@pytest.mark.parametrize(
+    ("written", "expected"),
+    [
+        ("2026/11/22 23:10:00", dt.datetime(2026, 11, 22, 23, 10, tzinfo=dt.UTC)),  # the time is kept
+        ("22 November 2026", dt.datetime(2026, 11, 22, tzinfo=dt.UTC)),
+        ("Nov 22, 2026", dt.datetime(2026, 11, 22, tzinfo=dt.UTC)),
+        ("2026-11-22T23:10:00Z", dt.datetime(2026, 11, 22, 23, 10, tzinfo=dt.UTC)),
+        ("Sun, 22 Nov 2026 18:10:00 EST", dt.datetime(2026, 11, 22, 23, 10, tzinfo=dt.UTC)),
+        ("1763000000.5", dt.datetime(2025, 11, 13, 2, 13, 20, 500000, tzinfo=dt.UTC)),
+        ("1763000000500", dt.datetime(2025, 11, 13, 2, 13, 20, 500000, tzinfo=dt.UTC)),  # milliseconds
+        (1763000000, dt.datetime(2025, 11, 13, 2, 13, 20, tzinfo=dt.UTC)),
+        ("20210621", dt.datetime(2021, 6, 21, tzinfo=dt.UTC)),  # a compact date, not a timestamp
+        ("２０２１年６月２１日 14:30", dt.datetime(2021, 6, 21, 14, 30, tzinfo=dt.UTC)),
+        ("发布于 2014-09-24", dt.datetime(2014, 9, 24, tzinfo=dt.UTC)),
+        ("Submitted 2021/06/18 17:59, revised later", dt.datetime(2021, 6, 18, 17, 59, tzinfo=dt.UTC)),
+        ("Submitted 2021/06/18 17:59 +08:00 (CST)", dt.datetime(2021, 6, 18, 9, 59, tzinfo=dt.UTC)),
+    ],
+)
+def test_date_forms_pages_write(written: str | int, expected: dt.datetime) -> None:
+    assert parse_date(written) == expected
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "hello",
+        "3 days ago",
+        "Monday",
+        "2021",
+        "2021-06",
+        "November 2026",
+        "1.5",
+        "10:30",
+        "2026-02-30",
+        "0",
+        0,
+    ],
+)
+def test_what_is_not_a_whole_date_is_none(written: str | int) -> None:
+    # no day invented from today's date, no 1970 from a year read as a timestamp
+    assert parse_date(written) is None
+
+
+def test_a_time_without_offset_is_read_in_the_zone_the_page_was_written_in() -> None:
+    # 23:10 Beijing time on Monday is 15:10 UTC: the same week, and not 8 hours later
+    assert parse_date("2026/11/23 07:30:00", BEIJING) == dt.datetime(2026, 11, 22, 23, 30, tzinfo=dt.UTC)
+    assert parse_date("2026-11-23 07:30", ZoneInfo("Asia/Shanghai")) == dt.datetime(
+        2026, 11, 22, 23, 30, tzinfo=dt.UTC
+    )
+    assert parse_date("2026年11月23日 07:30", BEIJING) == dt.datetime(2026, 11, 22, 23, 30, tzinfo=dt.UTC)
+    # a stated offset or a timestamp is absolute whatever the zone
+    assert parse_date("2026-11-23T07:30:00+00:00", BEIJING) == dt.datetime(2026, 11, 23, 7, 30, tzinfo=dt.UTC)
+    assert parse_date("2026-11-23 07:30 UTC", BEIJING) == dt.datetime(2026, 11, 23, 7, 30, tzinfo=dt.UTC)
+    assert parse_date(1763000000, BEIJING) == dt.datetime(2025, 11, 13, 2, 13, 20, tzinfo=dt.UTC)
+    # a bare date is the calendar day the site shows, not an instant to shift
+    assert parse_date("2026-11-23", BEIJING) == dt.datetime(2026, 11, 23, tzinfo=dt.UTC)
+    assert parse_date("2026年11月23日", BEIJING) == dt.datetime(2026, 11, 23, tzinfo=dt.UTC)

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
 
 from dltheory_digest.config import SourceSpec
+from dltheory_digest.fetch import LocalLimiter, PoliteClient
 from dltheory_digest.models import ItemKind
+from dltheory_digest.pipeline import collect_source
 from dltheory_digest.sources import REGISTRY
 from dltheory_digest.sources.base import PlanContext
+from dltheory_digest.sources.papers_cool import listing_days
+from dltheory_digest.weeks import Week
 
 KIND = REGISTRY["papers_cool"]
 LISTING_URL = "https://papers.cool/arxiv/cs.LG?date=2021-06-21"
@@ -69,23 +77,98 @@ def test_plan_one_listing_per_weekday_of_the_window() -> None:
     spec = SourceSpec(id="papers-cool-lg", kind="papers_cool", url="https://papers.cool/arxiv/cs.LG")
     ctx = PlanContext(
         window_start=dt.datetime(2021, 6, 18, tzinfo=dt.UTC),  # a Friday
-        window_end=dt.datetime(2021, 6, 22, tzinfo=dt.UTC),  # the next Tuesday
+        window_end=dt.datetime(2021, 6, 22, tzinfo=dt.UTC),  # the next Tuesday, 00:00: not in it
     )
     assert KIND.plan(spec, KIND.options_for(spec), ctx) == (
         "https://papers.cool/arxiv/cs.LG?date=2021-06-18",
         "https://papers.cool/arxiv/cs.LG?date=2021-06-21",
-        "https://papers.cool/arxiv/cs.LG?date=2021-06-22",
     )
     dated = SourceSpec(id="p", kind="papers_cool", url="https://papers.cool/arxiv/cs.LG?date=2021-06-21")
     assert KIND.plan(dated, KIND.options_for(dated), ctx) == (
         "https://papers.cool/arxiv/cs.LG?date=2021-06-21",
     )
     # without a window the cursor says where the last run stopped
-    resumed = PlanContext(window_end=dt.datetime(2021, 6, 22, tzinfo=dt.UTC), cursor={"date": "2021-06-21"})
+    resumed = PlanContext(window_end=dt.datetime(2021, 6, 23, tzinfo=dt.UTC), cursor={"date": "2021-06-21"})
     assert KIND.plan(spec, KIND.options_for(spec), resumed) == (
         "https://papers.cool/arxiv/cs.LG?date=2021-06-22",
     )
     assert KIND.plan(spec, KIND.options_for(spec), PlanContext()) == ("https://papers.cool/arxiv/cs.LG",)
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Asia/Shanghai", "America/Los_Angeles"])
+def test_a_week_is_its_monday_to_friday_listings_not_the_monday_after(zone: str) -> None:
+    week = Week.parse("2026-W47")
+    ctx = PlanContext(*week.window(ZoneInfo(zone)))
+    after_the_week = dt.datetime(2026, 11, 30, tzinfo=dt.UTC)
+    assert listing_days(ctx, now=after_the_week) == list(week.announcement_days())
+    assert listing_days(ctx, now=after_the_week)[-1] == dt.date(2026, 11, 20)  # the Friday
+
+
+def test_arxiv_holidays_have_no_listing() -> None:
+    thanksgiving_week = Week.parse("2026-W48")
+    ctx = PlanContext(*thanksgiving_week.window(ZoneInfo("Europe/Berlin")))
+    days = listing_days(ctx, now=dt.datetime(2026, 12, 7, tzinfo=dt.UTC))
+    assert days == [
+        dt.date(2026, 11, 23),
+        dt.date(2026, 11, 24),
+        dt.date(2026, 11, 25),
+        dt.date(2026, 11, 27),
+    ]
+
+
+def test_a_week_under_way_asks_only_for_listings_already_announced() -> None:
+    ctx = PlanContext(*Week.parse("2026-W47").window(ZoneInfo("UTC")))
+    # Wednesday's listing went out on Tuesday at 20:00 New York time (01:00 UTC); Thursday's not yet
+    wednesday_noon = dt.datetime(2026, 11, 18, 12, tzinfo=dt.UTC)
+    assert listing_days(ctx, now=wednesday_noon) == [
+        dt.date(2026, 11, 16),
+        dt.date(2026, 11, 17),
+        dt.date(2026, 11, 18),
+    ]
+    before_mondays_listing = dt.datetime(2026, 11, 16, 0, 30, tzinfo=dt.UTC)  # Sunday 19:30 in New York
+    assert listing_days(ctx, now=before_mondays_listing) == []
+
+
+def test_a_window_with_nothing_announced_yet_fetches_nothing() -> None:
+    spec = SourceSpec(id="papers-cool-lg", kind="papers_cool", url="https://papers.cool/arxiv/cs.LG")
+    future = PlanContext(*Week.parse("2099-W10").window(ZoneInfo("UTC")))
+    # not the undated latest listing: that is an earlier week's papers
+    assert KIND.plan(spec, KIND.options_for(spec), future) == ()
+
+
+def test_a_backfill_starts_at_since_and_ends_with_the_windows_friday() -> None:
+    # a zone ahead of UTC backfills from the UTC date its missed week starts on: a Sunday
+    ctx = PlanContext(*Week.parse("2026-W47").window(ZoneInfo("Asia/Shanghai")), since=dt.date(2026, 11, 8))
+    days = listing_days(ctx, now=dt.datetime(2026, 11, 23, tzinfo=dt.UTC))
+    assert days[0] == dt.date(2026, 11, 9) and days[-1] == dt.date(2026, 11, 20) and len(days) == 10
+
+
+def test_the_scheduled_run_reads_the_weeks_five_listings_and_fails_on_none(fixtures_dir: Path) -> None:
+    listing = (fixtures_dir / "sources" / "papers_cool_cs.LG_2021-06-21.html").read_bytes()
+    week = Week.parse("2021-W25")  # 21 to 25 June 2021
+    asked: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/robots.txt":
+            return httpx.Response(404)
+        day = request.url.params.get("date", "")
+        asked.append(day)
+        if day not in {d.isoformat() for d in week.announcement_days()}:
+            return httpx.Response(404, text="no such listing")  # e.g. the Monday after, not out yet
+        if day == "2021-06-21":
+            return httpx.Response(200, content=listing, headers={"content-type": "text/html"})
+        empty = f'<html><body><p class="info">Date: {day} | Total: 0</p></body></html>'
+        return httpx.Response(200, text=empty, headers={"content-type": "text/html"})
+
+    spec = SourceSpec(id="papers-cool-lg", kind="papers_cool", url="https://papers.cool/arxiv/cs.LG")
+    transport = httpx.MockTransport(handler)
+    spacing = LocalLimiter(sleep=lambda s: None)  # the site's request spacing, without the waits
+    with PoliteClient(transport=transport, limiter=spacing, sleep=lambda s: None, max_retries=1) as client:
+        got = collect_source(spec, client, PlanContext(*week.window(ZoneInfo("Asia/Shanghai"))))
+    assert got.report.error is None
+    assert asked == ["2021-06-21", "2021-06-22", "2021-06-23", "2021-06-24", "2021-06-25"]
+    assert got.report.fetched == 5 and {i.arxiv_id for i in got.items} >= {"2106.10165"}
+    assert got.cursor["date"] == "2021-06-25"
 
 
 def test_highlighted_titles_author_lines_repeats_and_panels_without_id(fixtures_dir: Path) -> None:

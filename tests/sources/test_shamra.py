@@ -110,3 +110,13 @@ def test_arabic_indic_digits_and_a_page_without_abstract(fixtures_dir: Path) -> 
     # saved without its address: related links still point at the site
     assert first.url == "https://shamra-academia.com/show/3a43e2f5a1c2b7"
     assert (second.authors, dict(second.extra)["year"]) == (("Ravid Shwartz-Ziv",), "2017")
+
+
+def test_the_page_is_named_by_its_canonical_address_whatever_the_attribute_order(fixtures_dir: Path) -> None:
+    # served from a cache: <link href=.. rel=canonical> (href first, as some templates write it)
+    html = (fixtures_dir / "sources" / "shamra_show.html").read_text(encoding="utf-8")
+    head = f'<meta charset="utf-8"><link href={URL}?lang=ar&amp;ref=1 rel=canonical>'
+    cached = html.replace('<meta charset="utf-8">', head, 1)
+    assert head in cached
+    main, *_ = KIND.parse_bytes(cached.encode(), url="http://127.0.0.1:8000/cache/3a43f71cb08f65").items
+    assert main.url == f"{URL}?lang=ar&ref=1"

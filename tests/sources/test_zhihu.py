@@ -239,3 +239,33 @@ def test_saved_article_without_heading_or_address_takes_the_document_title() -> 
     (post,) = KIND.parse_bytes(page.encode(), source_id="zhihu-saved").items
     assert (post.title, post.url) == ("阅读清单", None)
     assert [m.arxiv_id for m in post.cited] == ["1806.07572"]
+
+
+def test_times_without_offset_are_beijing_time() -> None:
+    # an article whose JSON gives its times as text without offset (Zhihu shows Beijing time)
+    state = {
+        "initialState": {
+            "entities": {
+                "articles": {
+                    "100000009": {
+                        "id": 100000009,
+                        "type": "article",
+                        "title": "周一早上的读书笔记",
+                        "content": "<p>见 <a href='https://arxiv.org/abs/2106.10165'>PDLT</a>。</p>",
+                        "author": {"name": "读者"},
+                        "created": "2026-11-23 07:30:00",
+                        "updated": "2026-11-23 21:05:00",
+                    }
+                }
+            }
+        }
+    }
+    page = (
+        '<html><body><div id="root"></div><script id="js-initialData" type="text/json">'
+        + json.dumps(state, ensure_ascii=False)
+        + "</script></body></html>"
+    )
+    (post,) = KIND.parse_bytes(page.encode(), url="https://zhuanlan.zhihu.com/p/100000009").items
+    # 07:30 Monday in Beijing is still Sunday in UTC: the week before, not 8 hours later
+    assert post.published == dt.datetime(2026, 11, 22, 23, 30, tzinfo=dt.UTC)
+    assert post.updated == dt.datetime(2026, 11, 23, 13, 5, tzinfo=dt.UTC)

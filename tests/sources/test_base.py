@@ -1,0 +1,68 @@
+"""PlanContext: the one place where the week window becomes fetch dates."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from dltheory_digest.sources.base import PlanContext, utc_dates_of
+from dltheory_digest.weeks import Week
+
+W47 = Week.parse("2026-W47")  # Monday 16 to Sunday 22 November 2026
+
+
+@pytest.mark.parametrize(
+    ("zone", "first", "last"),
+    [
+        ("UTC", dt.date(2026, 11, 16), dt.date(2026, 11, 22)),
+        # starts Sunday 16:00 UTC, ends the next Sunday 16:00 UTC
+        ("Asia/Shanghai", dt.date(2026, 11, 15), dt.date(2026, 11, 22)),
+        # starts Monday 08:00 UTC, ends the next Monday 08:00 UTC
+        ("America/Los_Angeles", dt.date(2026, 11, 16), dt.date(2026, 11, 23)),
+    ],
+)
+def test_utc_dates_are_every_utc_day_the_window_touches(zone: str, first: dt.date, last: dt.date) -> None:
+    assert PlanContext(*W47.window(ZoneInfo(zone))).utc_dates() == (first, last)
+    assert utc_dates_of(*W47.window(ZoneInfo(zone))) == (first, last)  # what a backfill starts from
+
+
+def test_utc_dates_need_both_ends_and_take_a_naive_moment_as_utc() -> None:
+    assert PlanContext().utc_dates() is None
+    assert PlanContext(window_start=dt.datetime(2026, 11, 16, tzinfo=dt.UTC)).utc_dates() is None
+    naive = PlanContext(dt.datetime(2026, 11, 16), dt.datetime(2026, 11, 23))
+    assert naive.utc_dates() == (dt.date(2026, 11, 16), dt.date(2026, 11, 22))
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Asia/Shanghai", "America/Los_Angeles", "Pacific/Kiritimati"])
+def test_listing_days_of_a_week_window_are_its_announcement_days(zone: str) -> None:
+    ctx = PlanContext(*W47.window(ZoneInfo(zone)))
+    assert ctx.listing_days() == W47.announcement_days()
+    thanksgiving = Week.parse("2026-W48")
+    assert (
+        PlanContext(*thanksgiving.window(ZoneInfo(zone))).listing_days() == thanksgiving.announcement_days()
+    )
+    assert dt.date(2026, 11, 26) not in thanksgiving.announcement_days()
+
+
+def test_listing_days_end_is_exclusive_and_since_or_first_moves_the_start() -> None:
+    friday_to_tuesday = PlanContext(
+        dt.datetime(2021, 6, 18, tzinfo=dt.UTC), dt.datetime(2021, 6, 22, tzinfo=dt.UTC)
+    )
+    assert friday_to_tuesday.listing_days() == (dt.date(2021, 6, 18), dt.date(2021, 6, 21))
+    backfill = PlanContext(*W47.window(ZoneInfo("UTC")), since=dt.date(2026, 11, 12))
+    assert backfill.listing_days()[:3] == (
+        dt.date(2026, 11, 12),
+        dt.date(2026, 11, 13),
+        dt.date(2026, 11, 16),
+    )
+    assert backfill.listing_days(first=dt.date(2026, 11, 19)) == (
+        dt.date(2026, 11, 19),
+        dt.date(2026, 11, 20),
+    )
+    assert PlanContext().listing_days() == ()
+    assert PlanContext().listing_days(first=dt.date(2026, 11, 20), last=dt.date(2026, 11, 23)) == (
+        dt.date(2026, 11, 20),
+        dt.date(2026, 11, 23),
+    )
