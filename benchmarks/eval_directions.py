@@ -193,12 +193,17 @@ def off_topic_with_abstracts(shared: Path) -> list[tuple[str, str]]:
 
 
 def theory_posts_with_text(shared: Path) -> list[tuple[str, str]]:
-    """Posts of a deep-learning theory blog: title and the start of the post as abstract."""
+    """Posts of a deep-learning theory blog: title and text as the pipeline scores them (its
+    first `POST_SCORED_CHARS` characters) as abstract."""
+    from dltheory_digest.digest.build import POST_SCORED_CHARS
+
     rows = []
     for path in sorted((shared / "fixtures" / "blog_offconvex").glob("*.xml")):
         for entry in feedparser.parse(path.read_bytes()).entries:
             text = BeautifulSoup(str(entry.get("summary", "")), "lxml").get_text(" ")
-            rows.append((" ".join(str(entry.get("title", "")).split()), " ".join(text.split())[:1500]))
+            rows.append(
+                (" ".join(str(entry.get("title", "")).split()), " ".join(text.split())[:POST_SCORED_CHARS])
+            )
     return rows
 
 
@@ -295,7 +300,7 @@ def main() -> None:
     neg_docs = [c.relevance for c in classifier.classify_many(negative_docs)]
     print(f"\nrelevance with abstracts (threshold {th}):")
     print(
-        f"  theory blog posts (title + start of text): {sum(r >= th for r in pos_docs)}/{len(pos_docs)} at or above"
+        f"  theory blog posts (title + text, as the pipeline scores them): {sum(r >= th for r in pos_docs)}/{len(pos_docs)} at or above"
     )
     print(
         f"  off-topic arXiv entries (title + abstract): {sum(r < th for r in neg_docs)}/{len(neg_docs)} below"

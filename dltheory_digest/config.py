@@ -35,6 +35,8 @@ from pydantic_settings import (
 from dltheory_digest.errors import ConfigError
 
 SOURCE_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
+# the store's source_id columns (store/schema.py) hold this many characters
+SOURCE_ID_LENGTH = 128
 # an absolute http(s) URL: a scheme and a host
 HTTP_URL = re.compile(r"^https?://[^\s/?#]+", re.IGNORECASE)
 # addr@host: no spaces, no second @, none of the characters that separate or wrap addresses
@@ -297,6 +299,9 @@ class SourceSpec(BaseModel):
     def _id_shape(cls, value: str) -> str:
         if not SOURCE_ID.match(value):
             raise ValueError("use lower-case letters, digits, '-', '_' or '.'")
+        if len(value) > SOURCE_ID_LENGTH:
+            # every table keyed by source has a column this long; PostgreSQL refuses a longer id
+            raise ValueError(f"at most {SOURCE_ID_LENGTH} characters, got {len(value)}")
         return value
 
     @field_validator("lang")
@@ -432,7 +437,8 @@ def load_sources(path: Path | str) -> tuple[SourceSpec, ...]:
             raise ConfigError(
                 f"{path.name}: source {spec.id!r}: {exc}", path=str(path), source_id=spec.id
             ) from None
-        _check_categories(path, spec)
+        if kind.arxiv:
+            _check_categories(path, spec)
         specs.append(spec)
     return tuple(specs)
 
@@ -440,7 +446,7 @@ def load_sources(path: Path | str) -> tuple[SourceSpec, ...]:
 def _check_categories(path: Path, spec: SourceSpec) -> None:
     """arXiv kinds' `categories` must be real arXiv categories: a made-up one is an empty listing
     that arXiv answers slowly (and the kind retries)."""
-    categories = spec.options.get("categories") if spec.kind.startswith("arxiv") else None
+    categories = spec.options.get("categories")
     if not isinstance(categories, list | tuple):
         return
     for category in categories:

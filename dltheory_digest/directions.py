@@ -51,7 +51,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache, cached_property, lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -69,6 +69,9 @@ from dltheory_digest.config import read_yaml
 from dltheory_digest.errors import ConfigError
 from dltheory_digest.ids import parse_arxiv_id
 from dltheory_digest.models import Classification
+
+if TYPE_CHECKING:
+    from dltheory_digest.language.glossary import Glossary
 
 DEFAULT_TAXONOMY = Path(__file__).with_name("taxonomy.yaml")
 OTHER = "other"
@@ -611,10 +614,45 @@ def contains_phrase(text: str, phrase: str) -> bool:
 
 @dataclass(frozen=True)
 class KeywordFilter:
-    """A reader's own filter: at least one keyword (when any) and no negative keyword."""
+    """A reader's own filter: at least one keyword (when any) and no negative keyword.
+
+    `glossary` gives a Chinese or Arabic keyword its English (神经正切核: neural tangent
+    kernel), so it also finds English papers; None: the glossary shipped in the package."""
 
     keywords: tuple[str, ...] = ()
     negative_keywords: tuple[str, ...] = ()
+    glossary: Glossary | None = field(default=None, compare=False, repr=False)
+
+    @cached_property
+    def _wanted(self) -> tuple[_Keyword, ...]:
+        return tuple(_Keyword.of(kw, self.glossary) for kw in self.keywords if kw.strip())
+
+    @cached_property
+    def _unwanted(self) -> tuple[_Keyword, ...]:
+        return tuple(_Keyword.of(kw, self.glossary) for kw in self.negative_keywords if kw.strip())
+
+    @cached_property
+    def _reads_script(self) -> bool:
+        return any(k.written for k in (*self._wanted, *self._unwanted))
+
+
+@dataclass(frozen=True)
+class _Keyword:
+    """A keyword in the forms it is looked for in: Latin-script phrases (itself, or the
+    glossary's English of a Chinese or Arabic term) and its script form as `_folded` writes it."""
+
+    phrases: tuple[str, ...]
+    written: str | None = None
+
+    @classmethod
+    def of(cls, keyword: str, glossary: Glossary | None) -> _Keyword:
+        keyword = keyword.strip()
+        if _written_in_latin(keyword):
+            return cls(phrases=(keyword,))
+        return cls(phrases=_glossary_english(keyword, glossary), written=_folded(keyword))
+
+    def found_in(self, text: _Text, folded: str) -> bool:
+        return any(text.has(p) for p in self.phrases) or bool(self.written and self.written in folded)
 
 
 def _written_in_latin(keyword: str) -> bool:
@@ -622,25 +660,81 @@ def _written_in_latin(keyword: str) -> bool:
     return stripped.isascii()
 
 
+# Letters Arabic writers interchange: alef with hamza or madda and wasla as bare alef, alef
+# maqsura and Persian yeh as yeh, teh marbuta as heh, Persian keheh as kaf (the folding of
+# Lucene's Arabic and Persian normalizers). Diacritics and tatweel go in `normalize_text`.
+_ARABIC_VARIANTS = str.maketrans(
+    {"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ی": "ي", "ة": "ه", "ک": "ك"}
+)
+
+
+@lru_cache(maxsize=4096)
+def _folded(text: str) -> str:
+    """`text` as script keywords are compared: repaired, NFKC, Arabic without diacritics,
+    tatweel or letter variants, Chinese in Simplified, case-folded. Cached: every reader's
+    filter reads the same papers."""
+    from dltheory_digest.language.normalize import normalize_text, to_simplified
+
+    return to_simplified(normalize_text(text)).translate(_ARABIC_VARIANTS).casefold()
+
+
+_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_ARABIC = re.compile(r"[\u0600-\u06ff\u0750-\u077f]")
+
+
+def _glossary_english(keyword: str, glossary: Glossary | None) -> tuple[str, ...]:
+    """The English of a Chinese or Arabic keyword the glossary translates whole ("神经正切核",
+    "الشبكات العصبية" or its indefinite form, whatever its letter variants: "الإنتباه" finds
+    "الانتباه"); () for one it does not."""
+    lang = "zh" if _HAN.search(keyword) else "ar" if _ARABIC.search(keyword) else None
+    if lang is None:
+        return ()
+    from dltheory_digest.language.normalize import normalize_text, to_simplified
+
+    glossary = glossary if glossary is not None else _shipped_glossary()
+    term = normalize_text(keyword, lang)
+    if lang == "ar":
+        # keyword and terms alike without letter variants, as the texts are matched (`_folded`)
+        english = _arabic_folded(glossary).to_english(term.translate(_ARABIC_VARIANTS), lang).strip()
+    else:
+        english = glossary.to_english(to_simplified(term), lang).strip()
+    return (english,) if english and _written_in_latin(english) else ()
+
+
+def _arabic_folded(glossary: Glossary) -> Glossary:
+    """`glossary`'s Arabic terms without letter variants (the first of two that fold alike wins)."""
+    from dltheory_digest.language.glossary import Glossary
+
+    folded: dict[str, str] = {}
+    for term, english in glossary.terms.get("ar", ()):
+        folded.setdefault(term.translate(_ARABIC_VARIANTS), english)
+    # longest first, as the glossary keeps them, so the longest term is the one substituted
+    terms = tuple(sorted(folded.items(), key=lambda kv: (-len(kv[0]), kv[0])))
+    return Glossary(terms={"ar": terms}, version=glossary.version)
+
+
+@cache
+def _shipped_glossary() -> Glossary:
+    from dltheory_digest.language.glossary import load_glossary
+
+    return load_glossary()
+
+
 def passes(filter: KeywordFilter, *texts: str) -> bool:
     """Whether texts (title, abstract, commentary ...) pass a reader's filter.
 
     A keyword in Latin script matches as a phrase does (any case, hyphen or space, accents,
     plurals: 'mean-field' finds 'Mean Field'); one in another script (神经正切核, Arabic)
-    matches as written, inside longer text, since those scripts do not space their words."""
+    matches inside longer text, since those scripts do not space their words, whatever its
+    Arabic diacritics, tatweel and letter variants (أ/ا, ى/ي, ة/ه) and in Traditional or
+    Simplified Chinese; and, when the glossary has it, as its English phrase too."""
     joined = "\n".join(texts)
     text = _Text.of(joined)
-    plain = unicodedata.normalize("NFKC", joined).casefold()
-
-    def mentions(keyword: str) -> bool:
-        if _written_in_latin(keyword):
-            return text.has(keyword)
-        return unicodedata.normalize("NFKC", keyword).casefold() in plain
-
-    if any(mentions(kw) for kw in filter.negative_keywords if kw.strip()):
+    # a script keyword is not ASCII: an ASCII text cannot hold it as written
+    folded = _folded(joined) if filter._reads_script and not joined.isascii() else ""
+    if any(k.found_in(text, folded) for k in filter._unwanted):
         return False
-    wanted = [kw.strip() for kw in filter.keywords if kw.strip()]
-    return not wanted or any(mentions(kw) for kw in wanted)
+    return not filter._wanted or any(k.found_in(text, folded) for k in filter._wanted)
 
 
 # --------------------------------------------------------------------------- classifier

@@ -88,6 +88,10 @@ REQUEST_DEADLINE_FACTOR = 4.0
 MIN_BODY_RATE = 32_768  # bytes per second
 # Sum of all back-off and Retry-After waits one `get` may spend before giving up.
 MAX_TOTAL_WAIT = 600.0
+# A robots.txt Crawl-delay (not in RFC 9309; some crawlers ignore it) is honoured up to this
+# many seconds. A weekly run asks a site for a few pages, so one a minute is light on any
+# site, while "Crawl-delay: 86400" honoured in full would hold the run for days.
+MAX_CRAWL_DELAY = 60.0
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 # Where a request carries its politeness state through hishel down to _PoliteTransport;
 # hishel sends the caller's own request object, so this dict arrives intact.
@@ -538,15 +542,22 @@ class PoliteClient:
         self._robots: dict[str, _RobotsVerdict] = {}
         self._robots_locks: dict[str, threading.Lock] = {}
         self._robots_guard = threading.Lock()
+        self._capped_delays: set[str] = set()  # origins whose Crawl-delay was capped (logged once)
+        # what each source's report should say about its fetches (`drain_warnings`), in order
+        self._source_warnings: dict[str, dict[str, None]] = {}
 
         polite: httpx.BaseTransport = _PoliteTransport(
             transport or _deadline_transport(), self.limiter, self.arxiv_hosts, clock
         )
+        # downloads skip the cache (hishel stores a body despite a request's no-store): the same
+        # polite transport, without the cache in front of it
+        self._direct = httpx.Client(transport=polite, headers={"User-Agent": self.user_agent})
+        self._http = self._direct
         if cache_path is not None:
             cache_path.parent.mkdir(parents=True, exist_ok=True)
             storage = hishel.SqliteStorage(database_path=cache_path)
-            polite = CacheTransport(next_transport=polite, storage=storage, rfc=True)
-        self._http = httpx.Client(transport=polite, headers={"User-Agent": self.user_agent})
+            cached = CacheTransport(next_transport=polite, storage=storage, rfc=True)
+            self._http = httpx.Client(transport=cached, headers={"User-Agent": self.user_agent})
 
     # -- public API -------------------------------------------------------------------
 
@@ -559,9 +570,12 @@ class PoliteClient:
         headers: Mapping[str, str] | None = None,
         sink: BinaryIO | None = None,
         progress: Callable[[int, int | None], None] | None = None,
+        use_cache: bool = True,
     ) -> RawPage:
-        """GET `url` politely; redirects are followed hop by hop (each checked and limited)."""
+        """GET `url` politely; redirects are followed hop by hop (each checked and limited).
+        Without `use_cache` the response is neither taken from the HTTP cache nor stored in it."""
         current = url
+        http = self._http if use_cache else self._direct
         budget = _WaitBudget(self.max_total_wait)
         for _hop in range(MAX_REDIRECTS + 1):
             target = self._parse_url(current, source_id)
@@ -571,10 +585,10 @@ class PoliteClient:
                 self._check_robots(verdict, current, source_id)
                 delay = verdict.rules.crawl_delay(ROBOTS_AGENT) if verdict.rules is not None else None
                 if delay:
-                    min_interval = max(min_interval, float(delay))
+                    min_interval = max(min_interval, self._crawl_delay(target, float(delay), source_id))
             with self._connection_slot(target.host):
                 page = self._fetch_with_retries(
-                    current, source_id, politeness, min_interval, headers, budget, sink, progress
+                    current, source_id, politeness, min_interval, headers, budget, sink, progress, http
                 )
             location = page.header("location")
             if page.status in REDIRECT_STATUSES and location:
@@ -596,7 +610,8 @@ class PoliteClient:
     ) -> Path:
         """Stream a large file (a translation model) to `dest` politely, never whole in memory.
 
-        It bypasses the page cache; the file appears at `dest` only once it is complete.
+        It bypasses the page cache (a model is not stored twice); the file appears at `dest`
+        only once it is complete.
         """
         dest.parent.mkdir(parents=True, exist_ok=True)
         partial = dest.with_name(dest.name + ".part")
@@ -606,9 +621,9 @@ class PoliteClient:
                     url,
                     source_id=source_id,
                     politeness=politeness,
-                    headers={"Cache-Control": "no-store"},
                     sink=sink,
                     progress=progress,
+                    use_cache=False,
                 )
             partial.replace(dest)
         finally:
@@ -619,6 +634,12 @@ class PoliteClient:
         """Append a record made outside the client (the pipeline's note that a page was unusable)."""
         self._record(record)
 
+    def drain_warnings(self, source_id: str) -> list[str]:
+        """Remove and return what `source_id`'s fetches should warn its report of (a Crawl-delay
+        capped at MAX_CRAWL_DELAY), each once, in the order they arose."""
+        with self._records_lock:
+            return list(self._source_warnings.pop(source_id, {}))
+
     def drain_records(self, source_id: str | None = None) -> list[FetchRecord]:
         """Remove and return the records of `source_id` (all when None), for storing them."""
         with self._records_lock:
@@ -628,6 +649,7 @@ class PoliteClient:
 
     def close(self) -> None:
         self._http.close()
+        self._direct.close()  # the cached client closed the same transport: closing is idempotent
 
     def __enter__(self) -> PoliteClient:
         return self
@@ -673,6 +695,31 @@ class PoliteClient:
             self._record(FetchRecord(source_id, url, None, 0, 0.0, False, ROBOTS_ERROR, _utcnow()))
             raise RobotsDisallowed(source_id, f"{ROBOTS_ERROR}: {url}", url=url)
 
+    def _crawl_delay(self, target: httpx.URL, asked: float, source_id: str) -> float:
+        """A robots.txt Crawl-delay, capped at MAX_CRAWL_DELAY: logged once per site and client,
+        and a warning of every source it slows down (its report says the site asked for more)."""
+        if asked <= MAX_CRAWL_DELAY:
+            return asked
+        origin = f"{target.scheme}://{target.netloc.decode('ascii')}"
+        warning = (
+            f"{origin}/robots.txt asks for {asked:g} s between requests (Crawl-delay); "
+            f"this crawler waits at most {MAX_CRAWL_DELAY:g} s between two requests to a site"
+        )
+        with self._records_lock:
+            self._source_warnings.setdefault(source_id, {})[warning] = None
+        with self._robots_guard:
+            first = origin not in self._capped_delays
+            self._capped_delays.add(origin)
+        if first:
+            log.warning(
+                "%s/robots.txt asks for %g s between requests (Crawl-delay); this crawler waits at "
+                "most %g s between two requests to a site, so the site gets one request a minute at most",
+                origin,
+                asked,
+                MAX_CRAWL_DELAY,
+            )
+        return MAX_CRAWL_DELAY
+
     def _connection_slot(self, host: str) -> threading.RLock | nullcontext[None]:
         """arXiv allows one connection at a time: hold its lock for a whole request and its retries."""
         return self._arxiv_lock if host.lower() in self.arxiv_hosts else nullcontext()
@@ -700,6 +747,7 @@ class PoliteClient:
         budget: _WaitBudget,
         sink: BinaryIO | None = None,
         progress: Callable[[int, int | None], None] | None = None,
+        http: httpx.Client | None = None,
     ) -> RawPage:
         attempts = self.max_retries + 1
         for attempt in range(attempts):
@@ -735,6 +783,7 @@ class PoliteClient:
                     state,
                     sink=sink,
                     progress=progress,
+                    http=http,
                 )
             except _TooLarge as exc:
                 if exc.declared is not None:
@@ -850,6 +899,7 @@ class PoliteClient:
         sink: BinaryIO | None = None,
         progress: Callable[[int, int | None], None] | None = None,
         keep_head: bool = False,
+        http: httpx.Client | None = None,
     ) -> RawPage:
         """One request (possibly answered by the cache), body read under the size cap and deadline.
 
@@ -870,7 +920,7 @@ class PoliteClient:
             if elapsed > deadline and size < MIN_BODY_RATE * elapsed:
                 raise _TooSlow(status, size, elapsed)
 
-        with self._http.stream(
+        with (http or self._http).stream(
             "GET",
             url,
             headers=dict(headers or {}),

@@ -147,6 +147,10 @@ class SmtpSettings:
         return text
 
 
+def _count(papers: int | None) -> str:
+    return "?" if papers is None else str(papers)
+
+
 def mail_domain(host: str) -> str:
     """The domain part for addresses and Message-IDs made from a server name: an IP address
     becomes an address literal (`[127.0.0.1]`, `[IPv6:::1]`, RFC 5321), a dotless name `localhost`."""
@@ -328,6 +332,15 @@ def _keep_math(source: str, translated: str) -> str:
     return f"{translated} ({' '.join(missing)})" if missing else translated
 
 
+# The edition languages by name, for the operator's messages ("an Arabic edition").
+LANGUAGE_NAMES = {"en": "English", "zh": "Chinese", "ar": "Arabic"}
+
+
+def language_name(code: str) -> str:
+    """`ar` -> Arabic; a code without a name stays as it is."""
+    return LANGUAGE_NAMES.get(code, code)
+
+
 @dataclass(frozen=True)
 class MadeEdition:
     """An edition and, when it fell back to English, the operator's reason (with the command to
@@ -423,7 +436,8 @@ class _EditionMaker:
     def _fallback(self, language: str, reason: str) -> MadeEdition:
         # the reader's line is hand-written (templates/labels.yaml), so it needs no model
         reader_note = digest_stage.labels_for(language)["untranslated"]
-        operator_note = f"{language} edition requested; {reason}; sent in English"
+        # made before anything is sent (and for `send --dry-run` and `preview`, which send nothing)
+        operator_note = f"{language_name(language)} edition requested; {reason}; in English"
         return MadeEdition(digest_stage.Edition(language=language, note=reader_note), operator_note)
 
 
@@ -435,7 +449,7 @@ class Rendered:
     language: str  # the language the text is actually in
     translated_by: str | None
     note: str | None  # for the operator (log, delivery table), never shown to the reader
-    papers: int
+    papers: int | None  # None: unknown, only the week's Markdown is kept
     # when the message is shortened: (file name, the full digest's Markdown) to attach
     attachment: tuple[str, str] | None = None
     # why this reader is not sent this rendering at all (the week lacks what their edition needs)
@@ -464,13 +478,15 @@ def render_edition(
     *,
     html_budget: int | None = None,
     operator_note: str | None = None,
+    demo: bool = False,
 ) -> Rendered:
     """The message texts of one edition; `operator_note` (why it fell back to English) goes to the
-    result, the reader sees the edition's own note."""
+    result, the reader sees the edition's own note. A `demo` edition (the bundled snapshot) says
+    so in its subject and at the top of both parts."""
     # the reader's text: run notes in their words, no operator commands or source errors
-    markdown = digest_stage.render_markdown(digest, edition, for_reader=True)
+    markdown = digest_stage.render_markdown(digest, edition, for_reader=True, demo=demo)
     language = edition.language if edition.localized else "en"
-    subject = clean_subject(digest_stage.subject_for(digest, edition))
+    subject = clean_subject(digest_stage.subject_for(digest, edition, demo=demo))
     html = digest_stage.render_html(markdown, language=language, title=subject)
     attachment = None
     budget = HTML_BUDGET if html_budget is None else html_budget
@@ -485,7 +501,9 @@ def render_edition(
             digest_stage.Shortened(full_file, one_line=True),
             *(digest_stage.Shortened(full_file, one_line=True, limit=n) for n in SHORTENED_LIMITS),
         ):
-            markdown = digest_stage.render_markdown(digest, edition, shortened=shortened, for_reader=True)
+            markdown = digest_stage.render_markdown(
+                digest, edition, shortened=shortened, for_reader=True, demo=demo
+            )
             html = digest_stage.render_html(markdown, language=language, title=subject)
             if html_part_size(html) <= budget:
                 break
@@ -501,13 +519,19 @@ def render_edition(
     )
 
 
+def _glossary_of(translator: Translator | None) -> Any:
+    """The translator's glossary (the operator's `glossary_file`), which also gives a reader's
+    Chinese or Arabic keywords their English; None: the shipped one."""
+    return getattr(translator, "glossary", None)
+
+
 def preview_html(
     digest: Digest, reader: Reader | None = None, *, translator: Translator | None = None
 ) -> str:
     """The HTML a reader would receive (the whole digest in English without a reader)."""
     if reader is None:
         return render_edition(digest, digest_stage.ENGLISH).html
-    personal = digest_stage.filter_for_reader(digest, reader)
+    personal = digest_stage.filter_for_reader(digest, reader, glossary=_glossary_of(translator))
     return render_edition(personal, _EditionMaker(translator).edition(personal, reader.language)).html
 
 
@@ -532,7 +556,7 @@ class DeliveryResult:
     message_id: str
     language: str = "en"
     subject: str = ""
-    papers: int = 0
+    papers: int | None = 0  # None: unknown (only the week's Markdown is kept)
     attempts: int = 0
     error: str | None = None
     translated_by: str | None = None
@@ -566,7 +590,7 @@ def delivery_report(results: Sequence[DeliveryResult]) -> str:
         "|---|---|---|---|---|---|---|",
     ]
     for r in results:
-        cells = [r.reader, r.status, r.language, str(r.papers), str(r.attempts), r.message_id, r.detail]
+        cells = [r.reader, r.status, r.language, _count(r.papers), str(r.attempts), r.message_id, r.detail]
         lines.append("| " + " | ".join(digest_stage.md_text(c) for c in cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -726,19 +750,22 @@ def deliver(
     retries: int = 3,
     sleep: Callable[[float], None] = time.sleep,
     backoff: float = 2.0,
+    demo: bool = False,
 ) -> list[DeliveryResult]:
     """Send each reader their edition of `week`'s digest once; see the module docstring.
 
     `store` may be None only for a dry run (nothing is read from or written to a ledger).
+    `demo`: the digest was built from the bundled snapshot (the `demo` command); each message
+    says so in its subject and first line, so it never passes for the real week's.
     """
     maker = _EditionMaker(translator)
 
     def render(reader: Reader) -> Rendered:
-        personal = digest_stage.filter_for_reader(digest, reader)
+        personal = digest_stage.filter_for_reader(digest, reader, glossary=_glossary_of(translator))
         made = maker.make(personal, reader.language)
         if made.reason:
             log.warning("digest %s for %s: %s", week, reader.email, made.reason)
-        return render_edition(personal, made.edition, operator_note=made.reason)
+        return render_edition(personal, made.edition, operator_note=made.reason, demo=demo)
 
     return _deliver_all(
         store, week=week, readers=readers, smtp=smtp, render=render, resend=resend,
@@ -791,14 +818,18 @@ def deliver_markdown(
         limited = needs_stored_digest(reader)
         held = None
         if limited and not force:
-            needs = [f"a {reader.language} edition"] if reader.language != "en" else []
+            name = language_name(reader.language)
+            article = "an" if name[:1] in "AEIOU" else "a"
+            needs = [f"{article} {name} edition"] if reader.language != "en" else []
             needs += ["filters"] if has_filters(reader) else []
+            verb = "needs" if len(needs) == 1 and reader.language != "en" else "need"
             held = (
-                f"{' and '.join(needs)} need the stored digest, and only the Markdown of {week} is kept; "
+                f"{' and '.join(needs)} {verb} the stored digest, and only the Markdown of {week} is kept; "
                 f"rebuild it (`dltheory-digest run --week {week}`) or pass --force to send the "
                 "unfiltered English digest"
             )
-        note = "the stored digest has only its Markdown: sent unfiltered, in English" if limited else None
+        # worded for a dry run too, which sends nothing
+        note = "the stored digest has only its Markdown: unfiltered, in English" if limited else None
         return Rendered(
             subject=clean_subject(title),
             markdown=markdown,
@@ -806,7 +837,7 @@ def deliver_markdown(
             language="en",
             translated_by=None,
             note=note,
-            papers=0,
+            papers=None,  # the Markdown alone does not say, and 0 would read as an empty week
             attachment=attachment,
             held=held,
         )
@@ -982,7 +1013,11 @@ def _send_one(
             )
             sent = True
             log.info(
-                "digest %s sent to %s (%s, %d papers)", base.week, base.reader, base.language, base.papers
+                "digest %s sent to %s (%s, %s papers)",
+                base.week,
+                base.reader,
+                base.language,
+                _count(base.papers),
             )
     except SendFailed as exc:
         attempts, error = exc.attempts, smtp.scrub(exc.reason)

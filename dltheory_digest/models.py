@@ -13,6 +13,7 @@ stages return new records instead.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -117,16 +118,32 @@ class Item:
         """Stable identity of the sighting within its source.
 
         A mention without an id is keyed by its link *and* title: several title-only
-        mentions on one page share the page's URL but are different sightings.
+        mentions on one page share the page's URL but are different sightings. A key longer
+        than the store's column (`ITEM_KEY_LENGTH`) ends in a hash of the whole (`fit_key`).
         """
         if self.arxiv_id and self.kind is not ItemKind.POST:
             return f"arxiv:{self.arxiv_id}"
         title = " ".join(self.title.lower().split())
         if self.kind is ItemKind.MENTION:
-            return f"mention:{self.url or ''}|{title}"
+            return fit_key(f"mention:{self.url or ''}|{title}")
         if self.url:
-            return f"url:{self.url}"
-        return f"title:{title}"
+            return fit_key(f"url:{self.url}")
+        return fit_key(f"title:{title}")
+
+
+# The length of the store's item_key columns (store/schema.py): PostgreSQL refuses a longer one.
+ITEM_KEY_LENGTH = 512
+_KEY_HASH = "#sha256:"
+
+
+def fit_key(key: str, length: int = ITEM_KEY_LENGTH) -> str:
+    """`key` itself when it fits its column (so every key stored so far stays as it was), else
+    its start and a SHA-256 of the whole: still one key per sighting, and still readable, with
+    its "mention:"/"url:"/"title:" prefix kept for the queries that select by it."""
+    if len(key) <= length:
+        return key
+    digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+    return key[: length - len(_KEY_HASH) - len(digest)] + _KEY_HASH + digest
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,7 +279,10 @@ class SourceReport:
     source_id: str
     kind: str
     fetched: int = 0  # responses received
-    parsed: int = 0  # items parsed
+    parsed: int = 0  # items parsed (posts, papers, mentions, links)
+    # papers the parsed posts cite (a reading list, a blog post's links): not in `parsed`, which
+    # counts a post once however many papers it brings
+    cited: int = 0
     new: int = 0  # items not in the store before this run
     cache_hits: int = 0
     warnings: tuple[str, ...] = ()
@@ -423,6 +443,13 @@ class Digest:
     # older papers one curated list brought in at once (a first read): one line each, not counted
     backlog: tuple[DigestPaper, ...] = ()
     posts: tuple[Item, ...] = ()
+    # posts citing none of the digest's papers that scored under the relevance threshold, with
+    # their relevance: kept out of the posts section, listed in the collapsed appendix, counted
+    posts_below_threshold: tuple[tuple[Item, float], ...] = ()
+    # the classification of each scored post citing none of the digest's papers (in `posts` or
+    # in the appendix), by `digest.post_id`: a reader's direction filters and minimum relevance
+    # apply to such a post as to a paper (a post citing papers goes with them)
+    post_classifications: tuple[tuple[str, Classification], ...] = ()
     # videos and courses a notes page added this week ("New talks and courses"); a page's
     # whole list at once (a first read) goes to `resource_backlog`, one line each, collapsed
     resources: tuple[Resource, ...] = ()
@@ -439,6 +466,8 @@ class Digest:
     # (source id, display name) of every source read: a filtered edition names the sources
     # it has no item of too
     source_names: tuple[tuple[str, str], ...] = ()
+    # a digest of a week still under way: the moment it covers up to (None: the whole week)
+    covers_until: dt.datetime | None = None
 
 
 # How a run note opens says what kind it is. The note itself is written for the operator (with

@@ -36,6 +36,7 @@ from dltheory_digest.models import (
     SourceReport,
 )
 from dltheory_digest.sources import REGISTRY, PlanContext
+from dltheory_digest.sources.base import utc_dates_of
 from dltheory_digest.store import Store
 from dltheory_digest.store import records as store_records
 from dltheory_digest.weeks import CATCH_UP_WEEKS, Week, last_complete_week
@@ -48,6 +49,9 @@ if TYPE_CHECKING:
     from dltheory_digest.mail import DeliveryResult
 
 ZERO_ITEMS_WARNING = "0 items parsed from a 200 response (has the page layout changed?)"
+# statuses that say a page is not there (rather than a server in trouble): a kind whose pages
+# stand alone skips such a page (`SourceKind.independent_pages`)
+GONE_STATUSES = frozenset({404, 410})
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +78,8 @@ class HttpClient(Protocol):
 
     def add_record(self, record: FetchRecord) -> None: ...
 
+    def drain_warnings(self, source_id: str) -> list[str]: ...
+
 
 def collect_source(spec: SourceSpec, client: HttpClient, ctx: PlanContext) -> Collected:
     """Fetch and parse one source; any failure becomes part of its report, never an exception."""
@@ -92,6 +98,8 @@ def collect_source(spec: SourceSpec, client: HttpClient, ctx: PlanContext) -> Co
         error = f"cannot plan requests: {exc}"
     seen_urls: set[str] = set()
     pages = 0
+    read = 0  # pages received (a 2xx response)
+    gone: list[HTTPStatusError] = []  # independent pages that are not there (skipped)
     while queue and pages < kind.max_pages:
         url = queue.pop(0)
         if url in seen_urls:
@@ -108,6 +116,11 @@ def collect_source(spec: SourceSpec, client: HttpClient, ctx: PlanContext) -> Co
         except HTTPStatusError as exc:
             # a 404 is still a response received: "Fetched 1", with the error beside it
             fetched += 1
+            if kind.independent_pages and exc.status in GONE_STATUSES:
+                # one day's listing that is not there: the days already read (and the days
+                # after it) still count; the source fails only when no page could be read
+                gone.append(exc)
+                continue
             # an error status may still carry the service's own explanation (arXiv's error feed)
             error = str(exc)
             try:
@@ -121,6 +134,7 @@ def collect_source(spec: SourceSpec, client: HttpClient, ctx: PlanContext) -> Co
             error = str(exc)
             break
         fetched += 1
+        read += 1
         cache_hits += int(page.from_cache)
         try:
             result = kind.parse(page, options)
@@ -143,11 +157,19 @@ def collect_source(spec: SourceSpec, client: HttpClient, ctx: PlanContext) -> Co
         queue.extend(u for u in result.next_urls if u not in seen_urls)
     if queue and pages >= kind.max_pages:
         warnings.append(f"stopped after {kind.max_pages} pages; {len(queue)} more not fetched")
+    # what the client had to say about this source's fetches (a capped robots.txt Crawl-delay)
+    warnings.extend(client.drain_warnings(spec.id))
+    if gone and not read:
+        more = f" (and {len(gone) - 1} more listing(s) gone)" if len(gone) > 1 else ""
+        error = error or f"{gone[0]}{more}"
+    elif gone:
+        warnings.extend(f"listing {exc.url}: HTTP {exc.status}, skipped" for exc in gone)
     report = SourceReport(
         source_id=spec.id,
         kind=spec.kind,
         fetched=fetched,
         parsed=len(items),
+        cited=sum(len(i.cited) for i in items),
         cache_hits=cache_hits,
         warnings=tuple(dict.fromkeys(warnings)),
         error=error,
@@ -256,6 +278,7 @@ def build_week(
 
     from dltheory_digest import digest as digest_stage
     from dltheory_digest import directions, identity, language, resolve
+    from dltheory_digest.digest.build import arxiv_source_ids
     from dltheory_digest.store import ledger
 
     frozen = sent_digest(store, week)
@@ -275,7 +298,7 @@ def build_week(
     sightings += [i for w in unfinished for i in store_records.items_of_week(store, str(w))]
     posts = [i for i in sightings if i.kind is ItemKind.POST]
     paperish = expand_mentions(sightings)
-    list_sources = {s.id for s in specs if s.kind == "notes_page"}
+    list_sources = {s.id for s in specs if REGISTRY[s.kind].curated_list}
     others = new_resources(store, week, sightings, list_sources)
 
     # resolve: arXiv metadata for every id (stored papers first), titles for the rest;
@@ -345,6 +368,11 @@ def build_week(
     low = [i for i, k in enumerate(classes[: len(fresh)]) if not k.confident]
     groups = directions.emerging_groups([rows[i] for i in low], [classes[i] for i in low], min_size=3)
     emerging = [[fresh[low[j]].paper.key for j in group] for group in groups]
+    # posts are scored as papers are: one citing none of the week's papers that scores under
+    # the threshold goes to the appendix, not to every reader (`build_digest`)
+    from dltheory_digest.digest.build import classify_posts
+
+    post_classifications = classify_posts(localized_posts, stages.classifier.classify_many)
 
     direction_list = [(d.id, d.name) for d in stages.taxonomy.directions]
     # mentions no paper could be found for are kept (they still show) and counted per source
@@ -371,9 +399,17 @@ def build_week(
         source_names=names,
         source_langs={s.id: s.lang for s in specs},
         source_pages=source_pages(specs),
+        # by kind, of the sources configured and of those this week's reports name (one since removed)
+        arxiv_sources=arxiv_source_ids(
+            [*((s.id, s.kind) for s in specs), *((r.source_id, r.kind) for r in reports)]
+        ),
         list_sources=list_sources,
         others=localized_others,
+        post_classifications=post_classifications,
     )
+    if not week.is_complete(zone, now):
+        # a week under way: the digest says it is partial, and up to when
+        built = dataclasses.replace(built, covers_until=min(now or dt.datetime.now(dt.UTC), window_end))
     markdown = digest_stage.render_markdown(built)
     return WeekBuild(
         digest=built,
@@ -424,10 +460,12 @@ def source_pages(specs: Sequence[SourceSpec]) -> dict[str, str | None]:
     arXiv link): the source's own page. arXiv listings are left out (their sightings get
     no link: the paper's title already links its abstract), and so are sources read from
     several URLs (no one page to point at) or from this machine (the demo's snapshot
-    server: a loopback address means nothing to a reader of the mail)."""
+    server: a loopback address means nothing to a reader of the mail). An aggregator of arXiv
+    papers (papers.cool, arxivdaily) is linked: its page is what the reader would not find
+    from the title (`SourceKind.linked_page`)."""
     pages: dict[str, str | None] = {}
     for spec in specs:
-        if spec.kind.startswith("arxiv"):
+        if not REGISTRY[spec.kind].linked_page:
             continue
         urls = {u for u in (spec.url, *spec.urls) if u}
         if len(urls) == 1 and not _on_this_machine(*urls):
@@ -475,7 +513,9 @@ def record_collection(
 
     A week its readers already have (`readers_have_week`) takes no new sightings."""
     week_id = str(week)
-    everything = [i for c in collected for i in c.items]
+    # Every later stage reads the sightings back from the store, so this is where text enters
+    # the pipeline: what no store can hold (NUL, half an emoji) goes here, before keys compare
+    everything = [store_records.storable(i) for c in collected for i in c.items]
     store_records.save_items(store, everything)
     everything = with_new_citations(store, everything)
     past = readers_have_week(store, week, resend=resend)
@@ -586,15 +626,6 @@ def sent_digest(store: Store, week: Week) -> WeekBuild | None:
 BACKFILL_WEEKS = CATCH_UP_WEEKS  # how far back a run looks for weeks a source missed
 
 
-def _can_go_back(spec: SourceSpec) -> bool:
-    """Kinds that fetch by date (`since`); a feed or a daily listing shows only what it shows now."""
-    if spec.kind in ("arxiv_oai", "papers_cool"):
-        return True
-    if spec.kind == "arxiv_api":
-        return bool(getattr(REGISTRY[spec.kind].options_for(spec), "within_window", False))
-    return False
-
-
 def backfill_since(
     store: Store,
     week: Week,
@@ -627,7 +658,7 @@ def backfill_since(
         )
     since: dict[str, dt.date] = {}
     for spec in specs:
-        if not _can_go_back(spec):
+        if not REGISTRY[spec.kind].plans_by_date(spec):
             continue
         missed: list[Week] = []
         for past, reports in earlier:
@@ -636,7 +667,7 @@ def backfill_since(
                 if missed:
                     # `since` is a UTC date: the one the missed week starts on there, so a zone
                     # ahead of UTC loses none of its first hours
-                    since[spec.id] = missed[-1].window(zone)[0].astimezone(dt.UTC).date()
+                    since[spec.id] = utc_dates_of(*missed[-1].window(zone))[0]
                 break
             missed.append(past)
     return since
@@ -873,6 +904,7 @@ def report_summary(report: SourceReport) -> dict[str, object]:
         "kind": report.kind,
         "fetched": report.fetched,
         "parsed": report.parsed,
+        "cited": report.cited,
         "new": report.new,
         "cache_hits": report.cache_hits,
         "warnings": list(report.warnings),
@@ -971,8 +1003,10 @@ def deliver_week(
     resend: bool = False,
     to: Sequence[str] | None = None,
     translator: Translator | None = None,
+    demo: bool = False,
 ) -> list[DeliveryResult]:
-    """Mail the week to each reader (or to `to`), once per reader per week unless `resend`."""
+    """Mail the week to each reader (or to `to`), once per reader per week unless `resend`;
+    a `demo` week's mail is marked as the demo."""
     from dltheory_digest import mail
 
     return mail.deliver(
@@ -983,4 +1017,5 @@ def deliver_week(
         smtp=mail.SmtpSettings.from_settings(settings),
         resend=resend,
         translator=translator,
+        demo=demo,
     )

@@ -87,11 +87,13 @@ def _now(now: dt.datetime | None) -> dt.datetime:
     return now or dt.datetime.now(dt.UTC)
 
 
+def as_utc(moment: dt.datetime) -> dt.datetime:
+    """Every stage compares dates in UTC: a page's own offset ("-0400", "+08:00") is converted,
+    and a date without one is taken as UTC (as SQLite hands back what was stored in UTC)."""
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+
+
 def last_complete_week(zone: ZoneInfo, now: dt.datetime | None = None) -> Week:
     """The week the scheduled Monday run digests: the one that ended most recently."""
     moment = _now(now).astimezone(zone)
     return Week.containing(moment).previous()
-
-
-def in_window(moment: dt.datetime | None, start: dt.datetime, end: dt.datetime) -> bool:
-    return moment is not None and start <= moment < end

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, cast
 
@@ -40,10 +42,43 @@ def runner_deployments(settings: Settings) -> list[Any]:
 
 
 def serve_deployments(settings: Settings) -> None:
-    """Serve both deployments from this process until interrupted (runs execute in subprocesses)."""
-    from prefect import serve
+    """Serve both deployments from this process until interrupted (runs execute in subprocesses).
 
-    serve(*runner_deployments(settings))
+    `prefect.serve`, but SIGTERM is handled as the caller set it up before serving (the CLI's
+    `stopping_on_signals`: "interrupted: stopped serving", exit 143, as Ctrl-C gives 130).
+    Prefect's runner installs its own SIGTERM handler when it starts, and that one calls its
+    async stop from inside the event loop without awaiting it (a RuntimeWarning) and exits 0."""
+    import asyncio
+
+    from prefect.exceptions import TerminationSignal
+
+    runner = serving_runner(runner_deployments(settings), on_sigterm=signal.getsignal(signal.SIGTERM))
+    try:
+        asyncio.run(runner.start())
+    except (KeyboardInterrupt, TerminationSignal) as exc:
+        # no handler of the caller's: the runner has shut down (schedules paused); say how it ended
+        raise SystemExit(128 + getattr(exc, "signal", signal.SIGINT)) from None
+
+
+def serving_runner(deployments: Sequence[Any], *, on_sigterm: Any = None) -> Any:
+    """A Prefect runner of `deployments` whose SIGTERM goes to `on_sigterm` (a handler from
+    `signal.getsignal`); without a Python handler there, SIGTERM stops the runner as Ctrl-C does
+    (its schedules paused on the way out) and `serve_deployments` exits 143."""
+    from prefect.exceptions import TerminationSignal
+    from prefect.runner import Runner
+
+    class _Runner(Runner):
+        def handle_sigterm(self, signum: int = signal.SIGTERM, frame: Any = None) -> None:
+            if callable(on_sigterm):
+                on_sigterm(signum, frame)
+                return
+            # raised in the main thread, it ends asyncio.run, which cancels the runner's loops
+            raise TerminationSignal(signal=signal.SIGTERM)
+
+    runner = _Runner(pause_on_shutdown=True)
+    for deployment in deployments:
+        runner.add_deployment(deployment)
+    return runner
 
 
 def deploy_to_pool(settings: Settings, pool: str, source: Path = PROJECT_DIR) -> list[str]:

@@ -175,14 +175,21 @@ def publish_task(
     create_markdown_artifact(
         markdown=build.markdown,
         key=artifact_key("digest", week),
-        description=f"dltheory-digest {week}, written to {path}",
+        # the demo's folder is temporary: its path would point at nothing once the demo ends
+        description=f"dltheory-digest {week}, "
+        + ("built from the demo snapshot" if _is_demo() else f"written to {path}"),
     )
     return str(path)
 
 
 @task(name="deliver", cache_policy=NO_CACHE)
 def deliver_task(
-    settings: Settings, week: Week, build: pipeline.WeekBuild, resend: bool, to: list[str] | None
+    settings: Settings,
+    week: Week,
+    build: pipeline.WeekBuild,
+    resend: bool,
+    to: list[str] | None,
+    demo: bool = False,
 ) -> list[dict[str, Any]]:
     from dltheory_digest import mail
 
@@ -195,6 +202,7 @@ def deliver_task(
         resend=resend,
         to=to,
         translator=pipeline.default_translator(settings, store),
+        demo=demo,
     )
     create_markdown_artifact(
         markdown=mail.delivery_report(results),
@@ -238,6 +246,7 @@ def publish_source_report(week: Week, reports: Sequence[SourceReport]) -> None:
             "kind": r.kind,
             "fetched": r.fetched,
             "parsed": r.parsed,
+            "cited": r.cited,
             "new": r.new,
             "cache hits": r.cache_hits,
             "warnings": "; ".join(r.warnings),
@@ -256,10 +265,15 @@ def publish_source_report(week: Week, reports: Sequence[SourceReport]) -> None:
 def artifact_key(kind: str, week: Week) -> str:
     """`digest-2026-w47`: the key of a week's artifact, which the UI shows as that week's latest.
     The demo's run keys its own `demo-…`, so a snapshot never passes for the real week's."""
+    prefix = "demo-" if _is_demo() else ""
+    return f"{prefix}{kind}-{str(week).lower()}"
+
+
+def _is_demo() -> bool:
+    """Whether this flow run is the `demo` command's run of the bundled snapshot."""
     from prefect.runtime import flow_run
 
-    prefix = "demo-" if flow_run.parameters.get("demo") else ""
-    return f"{prefix}{kind}-{str(week).lower()}"
+    return bool(flow_run.parameters.get("demo"))
 
 
 def run_name() -> str:
@@ -461,10 +475,13 @@ def weekly_digest(
                 held_back = reason
                 logger.warning("the digest is written, not mailed to %s: %s", ", ".join(kept_back), reason)
             if recipients:
-                deliveries = deliver_task(settings, target, build, resend, recipients or None)
+                deliveries = deliver_task(settings, target, build, resend, recipients or None, demo)
     # each failed source was logged once by its task; the final state's message names them all
     failed = [r for r in reports if r.error]
-    if kept is None:
+    if kept is None and demo:
+        # the demo's folder is temporary: the `demo` command copies the digest out and names it
+        logger.info("demo digest for %s built from the bundled snapshot", target)
+    elif kept is None:
         logger.info("digest for %s written to %s", target, path)
     message = pipeline.run_message(target, reports, deliveries)
     result = {

@@ -42,6 +42,27 @@ def test_unknown_kind_names_file_source_and_field(tmp_path: Path) -> None:
     assert (err.source_id, err.field) == ("blog", "kind")
 
 
+def test_a_source_id_longer_than_the_stores_column_names_file_source_and_field(tmp_path: Path) -> None:
+    from sqlalchemy import String
+
+    from dltheory_digest.config import SOURCE_ID_LENGTH
+    from dltheory_digest.store.schema import fetches, items, week_reports
+
+    # the limit is the store's: PostgreSQL would refuse the first row of a longer id
+    for table in (fetches, items, week_reports):
+        assert (
+            isinstance(table.c.source_id.type, String) and table.c.source_id.type.length == SOURCE_ID_LENGTH
+        )
+    entry = "sources:\n  - id: {}\n    kind: feed\n    url: https://example.org/feed\n"
+    longest = "blog-" + "x" * (SOURCE_ID_LENGTH - 5)
+    assert [s.id for s in load_sources(write(tmp_path, entry.format(longest)))] == [longest]
+    err = error_of(write(tmp_path, entry.format(longest + "x")))
+    assert str(err).startswith(
+        f"sources.yaml: source '{longest}x': field 'id': at most 128 characters, got 129"
+    )
+    assert (err.source_id, err.field) == (longest + "x", "id")
+
+
 def test_bad_url_names_the_field(tmp_path: Path) -> None:
     err = error_of(write(tmp_path, "sources:\n  - id: blog\n    kind: feed\n    url: ftp://example.org/x\n"))
     assert str(err).startswith("sources.yaml: source 'blog': field 'url':")

@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import random
 import re
+from collections.abc import Sequence
 from html.parser import HTMLParser
 from typing import Any
 
@@ -19,6 +20,7 @@ from markdown_it import MarkdownIt
 
 from dltheory_digest import digest as dg
 from dltheory_digest.config import Reader
+from dltheory_digest.digest.build import POST_SCORED_CHARS, classify_posts, post_id
 from dltheory_digest.models import (
     AnnounceType,
     Classification,
@@ -915,7 +917,8 @@ def test_translated_edition_keeps_english_titles() -> None:
     # one-line entries (Updated, the appendix, a shortened email) show the translation too
     assert (
         "- [The Principles of Deep Learning Theory](https://arxiv.org/abs/2106.10165)"
-        " · *译:The Principles of Deep Learning Theory* · `更新 v3` · arXiv:2106.10165v3 · "
+        " · *译:The Principles of Deep Learning Theory* · 2021-06-18（v3：2026-11-18） · `更新 v3` · "
+        "arXiv:2106.10165v3 · "
         "[PDF](https://arxiv.org/pdf/2106.10165) — 更新至 v3（2026-W45 时为 v2）；新近在 Zhihu (zh) 上被讨论\n"
         in markdown
     )
@@ -1946,7 +1949,8 @@ def test_a_talk_no_model_put_into_english_is_shown_as_written_never_through_the_
         assert not any("神经正切核" in t or "无限宽" in t for t in texts), language
     # an ar edition (en→ar model) shows them as written and marked; a zh reader reads them
     ar = dg.render_markdown(digest, dg.Edition("ar", {"x": "y"}, model="m"), for_reader=True)
-    assert f"[神经正切核讲座]({NTK_TALKS}) — 从无限宽网络讲起，适合入门。 *(دون ترجمة)*" in ar
+    # a Chinese remark in an Arabic line is isolated: its "。" stays at its end
+    assert f"[神经正切核讲座]({NTK_TALKS}) — \u2068从无限宽网络讲起，适合入门。\u2069 *(دون ترجمة)*" in ar
     zh = dg.render_markdown(digest, dg.Edition("zh", {"x": "y"}, model="m"), for_reader=True)
     assert f"[神经正切核讲座]({NTK_TALKS}) — 从无限宽网络讲起，适合入门。 — 列于" in zh
 
@@ -2127,3 +2131,256 @@ def test_a_filtered_edition_names_every_source_read_by_its_name() -> None:
     assert "知乎专栏" in mail_text and "Shamra Academia" in mail_text
     assert "| zhihu" not in mail_text and " zhihu " not in mail_text
     assert dg.digest_from_json(dg.digest_to_json(digest)) == digest
+
+
+# --- posts below the relevance threshold ---------------------------------------------------------
+
+LESSWRONG = "lesswrong"
+
+
+def _lesswrong_post(slug: str, title: str, text: str, day: int) -> Item:
+    return Item(
+        source_id=LESSWRONG,
+        kind=ItemKind.POST,
+        title=title,
+        url=f"https://www.lesswrong.com/posts/{slug}",
+        lang="en",
+        text=text,
+        published=dt.datetime(2026, 11, day, 9, tzinfo=UTC),
+    )
+
+
+SOURDOUGH = _lesswrong_post(
+    "sourdough", "My favourite sourdough starter routine", "Rye flour, water and patience.", 17
+)
+ELECTIONS = _lesswrong_post(
+    "turnout",
+    "Forecasting election turnout with prediction markets",
+    "Market prices against polls over three elections.",
+    18,
+)
+WIDE_NETS = _lesswrong_post(
+    "wide-nets",
+    "Why very wide networks train like kernel machines",
+    "In the limit of infinite width the neural tangent kernel stays fixed during training.",
+    19,
+)
+
+
+def digest_with_off_topic_posts() -> Digest:
+    """The sample week with a feed's off-topic posts, a theory post citing no paper and the
+    offconvex post (which cites a paper of the week) scored low."""
+    inputs = sample_inputs()
+    inputs["posts"] = [*inputs["posts"], SOURDOUGH, ELECTIONS, WIDE_NETS]
+    inputs["source_names"] = {**inputs["source_names"], LESSWRONG: "LessWrong"}
+    inputs["post_classifications"] = {
+        SOURDOUGH.url: Classification("other", relevance=0.14, confident=False),
+        ELECTIONS.url: Classification("other", relevance=0.03, confident=False),
+        WIDE_NETS.url: Classification("kernels", relevance=0.58),
+        inputs["posts"][0].url: Classification("other", relevance=0.05, confident=False),
+    }
+    return dg.build_digest(**inputs)
+
+
+def test_an_off_topic_post_citing_no_paper_goes_to_the_appendix_and_is_counted() -> None:
+    digest = digest_with_off_topic_posts()
+    # the offconvex post cites a paper of the week: it goes with it whatever its own score
+    assert [p.url for p in digest.posts] == [
+        "https://www.offconvex.org/2026/11/18/gd-global/",
+        WIDE_NETS.url,
+    ]
+    assert [(p.title, r) for p, r in digest.posts_below_threshold] == [
+        (SOURDOUGH.title, 0.14),
+        (ELECTIONS.title, 0.03),
+    ]
+    counts = dict(digest.counts)
+    assert counts["posts"] == 2 and counts["posts_below_threshold"] == 2
+    markdown = dg.render_markdown(digest)
+    listed = markdown.split("## Blog posts, articles and discussions (2)")[1].split("\n## ")[0]
+    assert "sourdough" not in listed.split("**Posts below")[0] and WIDE_NETS.title in listed
+    appendix = markdown.split("**Posts below the relevance threshold (2):**")[1].split("</details>")[0]
+    assert "cite none of this week's papers" in appendix and "<summary>Show the list</summary>" in appendix
+    assert (
+        f"- [My favourite sourdough starter routine]({SOURDOUGH.url}) — LessWrong · 2026-11-17"
+        " · relevance 0.14" in appendix
+    )
+    assert ELECTIONS.title in appendix and "relevance 0.03" in appendix
+    # a shortened email counts them and points at the full file
+    short = dg.render_markdown(digest, shortened=dg.Shortened(full_file="digest-2026-W47.md"))
+    assert "**Posts below the relevance threshold (2):** listed in" in short
+    assert SOURDOUGH.url not in short
+    # the editions name the list in their language
+    assert "**低于相关性阈值的博客与文章 (2):**" in dg.render_markdown(digest, dg.Edition(language="zh"))
+    assert "**تدوينات دون عتبة الصلة (2):**" in dg.render_markdown(digest, dg.Edition(language="ar"))
+
+
+def test_a_post_without_a_score_stays_and_a_week_without_scores_reads_as_before() -> None:
+    inputs = sample_inputs()
+    inputs["posts"] = [*inputs["posts"], SOURDOUGH]
+    unscored = dg.build_digest(**inputs)  # an untranslated Chinese post is never scored
+    assert SOURDOUGH.url in [p.url for p in unscored.posts] and unscored.posts_below_threshold == ()
+    assert "Posts below" not in dg.render_markdown(unscored)
+    assert dict(sample_digest().counts)["posts_below_threshold"] == 0
+
+
+def test_posts_are_scored_on_their_english_title_and_text() -> None:
+    seen: list[tuple[str, str]] = []
+
+    def classify_many(rows: Sequence[tuple[str, str]]) -> list[Classification]:
+        seen.extend(rows)
+        return [Classification("other", relevance=0.1) for _ in rows]
+
+    translated = Item(
+        source_id="zhihu",
+        kind=ItemKind.POST,
+        title="我的酸面包酵种",
+        title_en="My sourdough starter",
+        text="黑麦粉和水。",
+        text_en="Rye flour and water.",
+        url="https://zhuanlan.zhihu.com/p/1",
+        lang="zh",
+    )
+    untranslated = dataclasses.replace(
+        translated, title_en=None, text_en=None, url="https://zhuanlan.zhihu.com/p/2"
+    )
+    long_post = dataclasses.replace(SOURDOUGH, text="flour " * 10_000)
+    scores = classify_posts([translated, untranslated, long_post], classify_many)
+    assert set(scores) == {translated.url, long_post.url}  # no model read the second: not scored
+    assert seen[0] == ("My sourdough starter", "Rye flour and water.")
+    assert len(seen[1][1]) == POST_SCORED_CHARS  # past the first lines, up to a bound
+
+
+def test_reader_keywords_apply_to_posts_that_cite_no_kept_paper() -> None:
+    digest = digest_with_off_topic_posts()
+    ntk = dg.filter_for_reader(digest, Reader(email="a@example.org", keywords=("neural tangent kernel",)))
+    # the theory post matches; the offconvex post goes with the paper this reader left out
+    assert [p.url for p in ntk.posts] == [WIDE_NETS.url]
+    assert ntk.posts_below_threshold == () and dict(ntk.counts)["posts_below_threshold"] == 0
+    assert "sourdough" not in dg.render_markdown(ntk).lower()
+    # a Chinese keyword finds the English post through the glossary
+    chinese = dg.filter_for_reader(digest, Reader(email="a@example.org", keywords=("神经正切核",)))
+    assert [p.url for p in chinese.posts] == [WIDE_NETS.url]
+    # the appendix follows the keywords and the reader's minimum relevance
+    baker = dg.filter_for_reader(digest, Reader(email="a@example.org", keywords=("sourdough",)))
+    assert [p.url for p, _ in baker.posts_below_threshold] == [SOURDOUGH.url] and baker.posts == ()
+    assert dict(baker.counts)["posts_below_threshold"] == 1
+    strict = dg.filter_for_reader(digest, Reader(email="a@example.org", min_relevance=0.1))
+    assert [p.url for p, _ in strict.posts_below_threshold] == [SOURDOUGH.url]
+    # no keywords: every post the week lists; a negative keyword drops a post about no paper
+    everyone = dg.filter_for_reader(digest, Reader(email="a@example.org"))
+    assert everyone.posts == digest.posts and everyone.posts_below_threshold == digest.posts_below_threshold
+    no_kernels = dg.filter_for_reader(digest, Reader(email="a@example.org", negative_keywords=("kernel",)))
+    assert WIDE_NETS.url not in [p.url for p in no_kernels.posts]
+
+
+def test_posts_below_the_threshold_survive_the_stored_json_and_an_older_digest_still_loads() -> None:
+    digest = digest_with_off_topic_posts()
+    again = dg.digest_from_json(dg.digest_to_json(digest))
+    assert again == digest and again.posts_below_threshold[0][0] == SOURDOUGH
+    assert dg.render_markdown(again) == dg.render_markdown(digest)
+    older = json.loads(dg.digest_to_json(sample_digest()))
+    del older["posts_below_threshold"]
+    assert dg.digest_from_json(older).posts_below_threshold == ()
+
+
+def test_arxiv_sources_are_told_by_their_kind_not_by_their_id() -> None:
+    # a user names the RSS listing "cs-lg"; "arxivdaily-cs-lg" is a Chinese aggregator
+    missed_week = dt.datetime(2026, 11, 10, 19, tzinfo=UTC)  # caught up: no digest went out
+    listing = Sighting("cs-lg", "New in cs.LG", None, "en", version=1)
+    aggregator = Sighting(
+        "arxivdaily-cs-lg", "arxivdaily", "https://www.arxivdaily.com/thread/1", "zh", kind=ItemKind.POST
+    )
+    paper = _paper(
+        "2611.04321",
+        "Feature learning in two-layer networks beyond the kernel regime",
+        ["Ada Author"],
+        ["cs.LG"],
+        "We study feature learning.",
+        published=missed_week,
+    )
+    both = PaperCluster(paper=paper, sightings=(aggregator, listing), versions=(1,))
+    only_aggregator = PaperCluster(
+        paper=dataclasses.replace(paper, key="arxiv:2611.04999", arxiv_id="2611.04999"),
+        sightings=(aggregator,),
+        versions=(1,),
+    )
+    reports = [
+        SourceReport("cs-lg", "arxiv_rss", fetched=1, parsed=1),
+        SourceReport("arxivdaily-cs-lg", "arxivdaily", fetched=1, parsed=1),
+    ]
+    inputs = {
+        **sample_inputs(),
+        "clusters": [both, only_aggregator],
+        "updated": [],
+        "emerging": [],
+        "reports": reports,
+        "classifications": {
+            both.paper.key: Classification("optimization", relevance=0.9),
+            only_aggregator.paper.key: Classification("optimization", relevance=0.8),
+        },
+    }
+    for arxiv_sources in (None, {"cs-lg"}):  # from the reports' kinds, or as the pipeline says
+        digest = dg.build_digest(**inputs, arxiv_sources=arxiv_sources)
+        by_id = {p.paper.arxiv_id: p for p in digest.sections[0].papers}
+        # arXiv's listing first in "Seen in" though its name sorts after the aggregator's
+        assert [s.source_id for s in by_id["2611.04321"].sightings] == ["cs-lg", "arxivdaily-cs-lg"]
+        # caught up from a missed week: new when arXiv listed it; only an aggregator: discussed
+        assert by_id["2611.04321"].badges == ("new",)
+        assert by_id["2611.04999"].badges == ("discussed",)
+        # the aggregator's thread is a discussion of the paper, as a Zhihu post is
+        assert [p.url for p in by_id["2611.04999"].discussed_in] == [aggregator.url]
+    assert dg.build_digest(**inputs, arxiv_sources=set()).sections[0].papers[0].badges == ("discussed",)
+
+
+def test_a_post_citing_no_paper_passes_the_readers_directions_and_minimum_as_a_paper_does() -> None:
+    digest = digest_with_off_topic_posts()
+    offconvex = "https://www.offconvex.org/2026/11/18/gd-global/"
+    # kept for the posts citing none of the week's papers only: offconvex goes with its paper
+    assert [key for key, _ in digest.post_classifications] == sorted(
+        post_id(p) for p in (SOURDOUGH, ELECTIONS, WIDE_NETS)
+    )
+
+    def edition(**filters: Any) -> Digest:
+        return dg.filter_for_reader(digest, Reader(email="a@example.org", **filters))
+
+    # a generalization reader: the kernel post is not theirs; the offconvex post goes with its
+    # optimization paper, which this reader does not get either
+    generalization = edition(include_directions=("generalization",))
+    assert [p.url for p in generalization.posts] == []
+    assert dict(generalization.counts)["posts"] == 0
+    assert WIDE_NETS.title not in dg.render_markdown(generalization)
+    kernels = edition(include_directions=("kernels",))
+    assert [p.url for p in kernels.posts] == [WIDE_NETS.url]
+    assert [p.url for p in edition(exclude_directions=("kernels",)).posts] == [offconvex]
+    # the appendix's off-topic posts are "other": a reader excluding it does not get them
+    assert edition(exclude_directions=("other",)).posts_below_threshold == ()
+    assert len(edition().posts_below_threshold) == 2
+    # the reader's minimum relevance: 0.58 is under 0.6 (the appendix already was)
+    assert [p.url for p in edition(min_relevance=0.6).posts] == [offconvex]
+    assert [p.url for p in edition(min_relevance=0.5).posts] == [offconvex, WIDE_NETS.url]
+    # a post "also in" a direction (scores of at least ALSO_MIN_SCORE) reaches its readers too
+    both = dataclasses.replace(
+        digest,
+        post_classifications=(
+            (
+                post_id(WIDE_NETS),
+                Classification("kernels", (("kernels", 0.6), ("generalization", 0.4)), 0.58),
+            ),
+        ),
+    )
+    also = dg.filter_for_reader(both, Reader(email="a@example.org", include_directions=("generalization",)))
+    assert [p.url for p in also.posts] == [WIDE_NETS.url]
+
+
+def test_post_classifications_survive_the_stored_json_and_an_older_digest_keeps_every_post() -> None:
+    digest = digest_with_off_topic_posts()
+    again = dg.digest_from_json(dg.digest_to_json(digest))
+    assert again.post_classifications == digest.post_classifications
+    assert dict(again.post_classifications)[post_id(WIDE_NETS)] == Classification("kernels", relevance=0.58)
+    older = json.loads(dg.digest_to_json(digest))
+    del older["post_classifications"]
+    stored = dg.digest_from_json(older)
+    assert stored.post_classifications == ()
+    # stored before posts were kept with their scores: the reader's keywords alone decide, as then
+    reader = Reader(email="a@example.org", include_directions=("generalization",))
+    assert WIDE_NETS.url in [p.url for p in dg.filter_for_reader(stored, reader).posts]

@@ -24,6 +24,7 @@ from dltheory_digest.directions import (
     top_directions,
 )
 from dltheory_digest.errors import ConfigError
+from dltheory_digest.language.glossary import Glossary
 from dltheory_digest.models import Classification
 
 DEFAULT_IDS = (
@@ -480,11 +481,72 @@ def test_keyword_filters_across_hyphens_and_scripts() -> None:
     # Chinese and Arabic keywords match inside unspaced text, as written
     commentary = "这篇文章用神经正切核解释了宽网络的训练。"
     assert passes(KeywordFilter(keywords=("神经正切核",)), title, commentary)
-    assert not passes(KeywordFilter(keywords=("平均场",)), title, commentary)
+    assert not passes(KeywordFilter(keywords=("彩票假设",)), title, commentary)
     assert passes(KeywordFilter(keywords=("الشبكات",)), "نظرية الشبكات العصبية العميقة")
     # an accented Latin keyword is still a phrase: no match inside a longer word
     assert passes(KeywordFilter(keywords=("théorie",)), "Une théorie des réseaux")
     assert not passes(KeywordFilter(keywords=("theor",)), "Une théorie des réseaux")
+
+
+def test_arabic_keywords_match_whatever_the_diacritics_tatweel_and_letter_variants() -> None:
+    # a reader's keyword without shadda finds the text with it, and back
+    with_shadda = "مراجعة لنظرية التعلّم العميق"
+    assert passes(KeywordFilter(keywords=("التعلم العميق",)), with_shadda)
+    assert passes(KeywordFilter(keywords=("التعلّم العميق",)), "مراجعة لنظرية التعلم العميق")
+    # tatweel, hamza on the alef, alef maqsura and teh marbuta written as heh
+    assert passes(KeywordFilter(keywords=("التعلم العميق",)), "مراجعة لنظرية التعـــلم العميق")
+    assert passes(KeywordFilter(keywords=("الإنتباه",)), "آلية الانتباه في المحولات")
+    assert passes(KeywordFilter(keywords=("مستوى",)), "على مستوي الطبقة")
+    assert passes(KeywordFilter(keywords=("الشبكة العميقة",)), "تدريب الشبكه العميقه")
+    assert not passes(KeywordFilter(keywords=("التعلم المعزز",)), with_shadda)
+    # negative keywords too
+    assert not passes(KeywordFilter(negative_keywords=("التعلم العميق",)), with_shadda)
+
+
+def test_chinese_keywords_match_traditional_and_simplified_text() -> None:
+    simplified, traditional = "用信息瓶颈解释深度网络的泛化", "用資訊瓶頸解釋深度網路的泛化"
+    assert passes(KeywordFilter(keywords=("信息瓶頸",)), simplified)
+    assert passes(KeywordFilter(keywords=("信息瓶颈",)), "用信息瓶頸解释深度网络")
+    assert passes(KeywordFilter(keywords=("瓶颈",)), traditional)
+    assert not passes(KeywordFilter(keywords=("双下降",)), simplified, traditional)
+    assert not passes(KeywordFilter(negative_keywords=("瓶頸",)), simplified)
+
+
+def test_chinese_and_arabic_keywords_find_english_papers_through_the_glossary() -> None:
+    title = "Neural Tangent Kernel: Convergence and Generalization in Neural Networks"
+    assert passes(KeywordFilter(keywords=("神经正切核",)), title)
+    assert passes(KeywordFilter(keywords=("神經正切核",)), title)  # Traditional, then the glossary
+    assert passes(KeywordFilter(keywords=("النواة المماسية العصبية",)), title)
+    assert passes(KeywordFilter(keywords=("平均场",)), "A Mean Field View of Two-Layer Neural Networks")
+    # the glossary's English is a phrase: plurals and hyphens as for an English keyword
+    assert passes(KeywordFilter(keywords=("شبكات عصبية",)), "Deep neural network expressivity")
+    assert not passes(KeywordFilter(keywords=("双下降",)), title)
+    assert not passes(KeywordFilter(negative_keywords=("神经正切核",)), title)
+    # a keyword the glossary does not translate whole is looked for as written only
+    assert not passes(KeywordFilter(keywords=("神经正切核理论",)), title)
+    # the reader's own glossary (DLTHEORY_GLOSSARY_FILE) is the one used when given
+    own = Glossary(terms={"zh": (("宽网络", "wide networks"),)})
+    assert passes(KeywordFilter(keywords=("宽网络",), glossary=own), "Wide networks and their limits")
+    assert not passes(KeywordFilter(keywords=("宽网络",)), "Wide networks and their limits")
+
+
+def test_an_arabic_keyword_finds_the_glossary_whatever_its_letter_variants() -> None:
+    title = "Attention is not all you need: pure attention loses rank doubly exponentially"
+    own = Glossary(terms={"ar": (("الانتباه", "attention"),)})
+    # alef with hamza below (a common spelling) for the glossary's bare alef, and the reverse
+    assert passes(KeywordFilter(keywords=("الإنتباه",), glossary=own), title)
+    assert passes(KeywordFilter(keywords=("الانتباه",), glossary=own), title)
+    hamza = Glossary(terms={"ar": (("الإنتباه", "attention"),)})
+    assert passes(KeywordFilter(keywords=("الانتباه",), glossary=hamza), title)
+    # with a diacritic as well; and as a negative keyword
+    assert passes(KeywordFilter(keywords=("الإنْتباه",), glossary=own), title)
+    assert not passes(KeywordFilter(negative_keywords=("الإنتباه",), glossary=own), title)
+    # the shipped glossary: "الإفراط في التخصيص" (overfitting) typed with bare alefs,
+    # "خطأ التعميم" (generalization error) without its hamza
+    assert passes(KeywordFilter(keywords=("الافراط في التخصيص",)), "Benign overfitting in linear regression")
+    assert passes(KeywordFilter(keywords=("خطا التعميم",)), "Bounds on the generalization error of SGD")
+    # folding finds no term the glossary does not have
+    assert not passes(KeywordFilter(keywords=("الإنتباه",)), title)
 
 
 # --------------------------------------------------------------------------- emerging

@@ -1273,3 +1273,90 @@ def test_a_robots_txt_with_trickled_headers_makes_the_site_unreadable(trickle: H
     assert not trickle.headers_done.is_set()
     assert "robots.txt could not be read (still arriving after" in str(info.value)
     assert [r.split(b" ")[1] for r in trickle.requests] == [b"/robots.txt"]
+
+
+def test_a_huge_crawl_delay_is_capped_and_said_once(
+    server: LocalServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    from dltheory_digest.fetch import MAX_CRAWL_DELAY
+
+    server.routes["/robots.txt"] = lambda s: Reply(200, b"User-agent: *\nCrawl-delay: 86400\n")
+    server.routes["/p1"] = server.routes["/p2"] = server.routes["/p3"] = lambda s: Reply(200, b"ok")
+    now = [1000.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:  # the limiter's clock moves only while it sleeps
+        slept.append(seconds)
+        now[0] += seconds
+
+    limiter = LocalLimiter(clock=lambda: now[0], sleep=sleep)
+    with caplog.at_level("WARNING", logger="dltheory_digest.fetch"), PoliteClient(limiter=limiter) as client:
+        for path in ("/p1", "/p2", "/p3"):
+            client.get(server.url(path), source_id="s", politeness=Politeness(min_interval=1.0))
+    # robots.txt, then the first page 1 s later, then a minute between pages, not a day
+    assert slept == [1.0, MAX_CRAWL_DELAY, MAX_CRAWL_DELAY]
+    warnings = [r.getMessage() for r in caplog.records if "Crawl-delay" in r.getMessage()]
+    assert len(warnings) == 1 and "asks for 86400 s between requests" in warnings[0]
+    assert f"at most {MAX_CRAWL_DELAY:g} s" in warnings[0]
+
+
+def test_a_capped_crawl_delay_is_a_warning_of_every_source_it_slows(server: LocalServer) -> None:
+    from dltheory_digest.fetch import MAX_CRAWL_DELAY
+
+    server.routes["/robots.txt"] = lambda s: Reply(200, b"User-agent: *\nCrawl-delay: 86400\n")
+    server.routes["/p1"] = server.routes["/p2"] = lambda s: Reply(200, b"ok")
+    limiter = LocalLimiter(sleep=lambda s: None)
+    with PoliteClient(limiter=limiter, sleep=lambda s: None) as client:
+        for source_id in ("blog", "blog", "list"):  # two sources on one site share its robots.txt
+            client.get(server.url("/p1"), source_id=source_id, politeness=NO_WAIT)
+        blog, listing, other = (
+            client.drain_warnings("blog"),
+            client.drain_warnings("list"),
+            client.drain_warnings("x"),
+        )
+        # drained: the next run's report says it again
+        client.get(server.url("/p2"), source_id="blog", politeness=NO_WAIT)
+        again = client.drain_warnings("blog")
+    origin = server.url("/").rstrip("/")
+    expected = (
+        f"{origin}/robots.txt asks for 86400 s between requests (Crawl-delay); "
+        f"this crawler waits at most {MAX_CRAWL_DELAY:g} s between two requests to a site"
+    )
+    assert blog == [expected] and listing == [expected] and again == [expected] and other == []
+
+
+def test_a_crawl_delay_within_the_cap_warns_no_report(server: LocalServer) -> None:
+    server.routes["/robots.txt"] = lambda s: Reply(200, b"User-agent: *\nCrawl-delay: 2\n")
+    server.routes["/p1"] = lambda s: Reply(200, b"ok")
+    with PoliteClient(limiter=LocalLimiter(sleep=lambda s: None), sleep=lambda s: None) as client:
+        client.get(server.url("/p1"), source_id="blog", politeness=NO_WAIT)
+        assert client.drain_warnings("blog") == []
+
+
+def test_a_download_leaves_nothing_in_the_http_cache(tmp_path: Path) -> None:
+    import sqlite3
+
+    body = b"\x00model" * 500_000  # 3 MB, as an Argos model would be (only bigger)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/robots.txt":
+            return httpx.Response(404)
+        # served as cacheable as can be: the model is still not stored, the index is
+        content = body if request.url.path.endswith(".argosmodel") else b'{"models": []}'
+        return httpx.Response(200, content=content, headers={"cache-control": "max-age=86400"})
+
+    cache = tmp_path / "cache.sqlite"
+    with PoliteClient(
+        transport=httpx.MockTransport(handler), cache_path=cache, sleep=lambda s: None
+    ) as client:
+        client.download("https://models.example/m.argosmodel", tmp_path / "m", source_id="argos-models")
+        # the cache is still used for pages
+        client.get("https://models.example/index.json", source_id="argos-models", politeness=NO_WAIT)
+        again = client.get("https://models.example/index.json", source_id="argos-models", politeness=NO_WAIT)
+    assert again.from_cache is True
+    with sqlite3.connect(cache) as db:
+        stored = db.execute("select coalesce(sum(length(chunk_data)), 0) from streams").fetchone()[0]
+        entries = [bytes(row[0]) for row in db.execute("select data from entries")]
+    assert stored < len(body) and all(b"m.argosmodel" not in data for data in entries)
+    assert any(b"index.json" in data for data in entries)
+    assert cache.stat().st_size < len(body)

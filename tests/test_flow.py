@@ -411,4 +411,40 @@ def test_a_dated_source_that_failed_last_week_fetches_that_week_too(
     run(overrides, week="2026-W46", dry_run=True)
     queries = [r.path for r in server.requests if r.path.startswith("/api/query")]
     # the week's query reaches back to the start of W45 (the demo's zone is UTC)
-    assert any("submittedDate:%5B202611020000+TO+202611160000%5D" in q for q in queries), queries
+    assert any("submittedDate:%5B202611020000+TO+202611152359%5D" in q for q in queries), queries
+
+
+def test_the_demo_run_mails_a_digest_marked_as_the_demo_and_logs_no_temporary_path(
+    prefect_harness: None, demo: tuple[SnapshotServer, dict[str, Any]], caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    from aiosmtpd.controller import Controller
+    from prefect.artifacts import Artifact
+    from test_mail import Mailbox, free_port, text_of
+
+    from dltheory_digest.digest import labels_for
+
+    _, overrides = demo
+    box, port = Mailbox(), free_port()
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        mailing = {**overrides, "readers": (), "smtp_host": "127.0.0.1", "smtp_port": port}
+        with caplog.at_level(logging.INFO):
+            result = run(mailing, email_to=["ada@example.org"], demo=True)
+    finally:
+        controller.stop()
+    assert [d["status"] for d in result["deliveries"]] == ["sent"]
+    message = box.received[0].message
+    assert str(message["Subject"]).startswith(f"[demo] DL theory digest {DEMO_WEEK}: ")
+    assert f"**{labels_for('en')['demo_note']}**" in text_of(message)
+    # the run's folder is the demo command's temporary one: the log does not point at it
+    logged = [r.getMessage() for r in caplog.records]
+    assert any(f"demo digest for {DEMO_WEEK} built" in m for m in logged), logged
+    assert not any(str(overrides["output_dir"]) in m for m in logged)
+    shown = Artifact.get(f"demo-digest-{DEMO_WEEK.lower()}")
+    assert (
+        shown is not None
+        and shown.description == f"dltheory-digest {DEMO_WEEK}, built from the demo snapshot"
+    )

@@ -373,12 +373,12 @@ def test_a_server_failure_keeps_the_readers_own_note(store: Any) -> None:
     assert [r.status for r in results] == ["failed", "failed"]
     assert failed.server_down == mail.SERVER_FAILED and not_tried.server_down == mail.NOT_TRIED
     # why each edition fell back to English is still there, beside the server's failure
-    assert (failed.note or "").startswith("ar edition requested")
+    assert (failed.note or "").startswith("Arabic edition requested")
     assert "models install ar" in (failed.note or "")
-    assert (not_tried.note or "").startswith("zh edition requested")
+    assert (not_tried.note or "").startswith("Chinese edition requested")
     assert not_tried.detail == "; ".join([not_tried.error or "", mail.NOT_TRIED, not_tried.note or ""])
     table = mail.delivery_report(results)
-    assert "not tried: the SMTP server failed" in table and "ar edition requested" in table
+    assert "not tried: the SMTP server failed" in table and "Arabic edition requested" in table
 
 
 class TakenOverMailbox(Mailbox):
@@ -456,12 +456,12 @@ def test_missing_translation_model_falls_back_to_english_and_says_so(
     )
     assert result.status == "sent" and result.language == "en" and result.translated_by is None
     # the operator is told why and what to run; the reader gets a hand-written line in Arabic
-    assert "ar edition requested" in (result.note or "") and "sent in English" in (result.note or "")
+    assert "Arabic edition requested" in (result.note or "") and "; in English" in (result.note or "")
     assert "models install ar" in (result.note or "")
     text = text_of(box.to("amal@example.org")[0])
     assert text.startswith("# Deep-learning theory digest")
     assert dg.labels_for("ar")["untranslated"] in text
-    assert "no en→ar model" not in text and "ar edition requested" not in text
+    assert "no en→ar model" not in text and "Arabic edition requested" not in text
 
 
 def test_readers_get_the_run_notes_in_their_language_and_the_operator_keeps_the_command(
@@ -514,6 +514,18 @@ def test_markdown_only_digest_is_sent_as_it_is(mailbox: tuple[Mailbox, int], sto
     # a zh edition or a filter cannot be made from the Markdown: those readers are held back
     assert [r.status for r in results] == ["sent", "held", "held"]
     assert results[0].note is None and "--force" in (results[1].note or "")
+    # the Markdown alone does not say how many papers it holds: unknown, not an empty week
+    assert results[0].papers is None and "| ada@example.org | sent | en | ? |" in mail.delivery_report(
+        results
+    )
+    # the operator reads language names, with their article and verb
+    assert (results[1].note or "").startswith("a Chinese edition needs the stored digest")
+    assert (results[2].note or "").startswith("filters need the stored digest")
+    arabic = mail.deliver_markdown(
+        None, week=WEEK, markdown=markdown, readers=[Reader(email="amal@example.org", language="ar",
+        keywords=("kernel",))], smtp=smtp_for(port), dry_run=True,
+    )  # fmt: skip
+    assert (arabic[0].note or "").startswith("an Arabic edition and filters need the stored digest")
     assert [r.recipients for r in box.received] == [["ada@example.org"]]
     assert [r["reader"] for r in ledger_rows(store)] == ["ada@example.org"]  # held is not recorded
     # as the stored digest would have been rendered for a reader: no run notes or source errors
@@ -1043,10 +1055,10 @@ def test_zh_edition_through_a_real_argos_model(
     )
     assert translator.stats.new > 0  # the model really ran
     assert result.status == "sent" and result.language == "en" and result.translated_by is None
-    assert "argos en→zh 0.3" in (result.note or "") and "sent in English" in (result.note or "")
+    assert "argos en→zh 0.3" in (result.note or "") and "; in English" in (result.note or "")
     text = text_of(box.to("li@example.org")[0])
     assert text.startswith("# Deep-learning theory digest 2026-W47")
-    assert dg.labels_for("zh")["untranslated"] in text and "zh edition requested" not in text
+    assert dg.labels_for("zh")["untranslated"] in text and "Chinese edition requested" not in text
     assert "We show that gradient descent reaches zero training loss" in text
 
 
@@ -1249,3 +1261,59 @@ def test_a_shortened_mail_keeps_the_talks_one_line_each_and_counts_a_lists_backl
         "Talks and courses brought in at once by one list (6):** listed in 2026-W47.md." in rendered.markdown
     )
     assert "grokking lectures" not in rendered.markdown
+
+
+def test_the_demo_mail_says_it_is_the_demo_in_its_subject_and_first_lines(
+    mailbox: tuple[Mailbox, int], store: Any
+) -> None:
+    box, port = mailbox
+    readers = [Reader(email="ada@example.org"), Reader(email="li@example.org", language="zh")]
+    results = mail.deliver(
+        store, week=WEEK, digest=sample_digest(), readers=readers, smtp=smtp_for(port),
+        translator=EchoTranslator(), demo=True,
+    )  # fmt: skip
+    assert [r.status for r in results] == ["sent", "sent"]
+    for address, language in (("ada@example.org", "en"), ("li@example.org", "zh")):
+        labels = dg.labels_for(language)
+        message = box.to(address)[0]
+        assert str(message["Subject"]).startswith(f"{labels['demo_subject']} ")
+        # the first thing under the title, in the text part and in the HTML part
+        plain = text_of(message).split("\n")
+        assert plain[0].startswith("# ") and plain[2] == f"**{labels['demo_note']}**"
+        html = text_of(message, "html")
+        assert labels["demo_note"] in html
+        assert html.index(labels["demo_note"]) < html.index(labels["window"])
+    assert box.to("li@example.org")[0]["Subject"].startswith("[演示] ")
+    # the real week's mail says nothing of the kind
+    real = mail.deliver(
+        store, week=WEEK, digest=sample_digest(), readers=readers[:1], smtp=smtp_for(port), resend=True
+    )
+    message = box.to("ada@example.org")[-1]
+    assert real[0].status == "sent" and not str(message["Subject"]).startswith("[demo]")
+    assert dg.labels_for("en")["demo_note"] not in text_of(message)
+
+
+def test_a_dry_run_and_a_preview_do_not_say_an_edition_was_sent(store: Any) -> None:
+    amal = Reader(email="amal@example.org", language="ar")
+    (result,) = mail.deliver(
+        store, week=WEEK, digest=sample_digest(), readers=[amal], smtp=mail.SmtpSettings(host="127.0.0.1", port=9),
+        dry_run=True,
+    )  # fmt: skip
+    assert result.status == "dry-run"
+    assert (result.note or "").startswith("Arabic edition requested; ") and "sent" not in (result.note or "")
+    assert (result.note or "").endswith("; in English")
+
+
+def test_a_readers_chinese_keyword_finds_english_papers_through_the_operators_glossary() -> None:
+    from dltheory_digest.language.glossary import Glossary
+
+    class GlossaryTranslator(EchoTranslator):
+        # the operator's glossary_file: a term the shipped glossary does not have
+        glossary = Glossary(terms={"zh": (("过参数化优化", "over-parameterized neural networks"),)})
+
+    reader = Reader(email="li@example.org", keywords=("过参数化优化",))
+    with_glossary = mail.preview_html(sample_digest(), reader, translator=GlossaryTranslator())
+    assert "Gradient Descent Provably Optimizes" in with_glossary
+    assert "Neural Tangent Kernel: Convergence" not in with_glossary
+    # without the operator's glossary the keyword is only looked for as written: nothing matches
+    assert "Gradient Descent Provably Optimizes" not in mail.preview_html(sample_digest(), reader)

@@ -63,6 +63,37 @@ def test_a_feed_is_collected_with_its_report() -> None:
     assert [m.arxiv_id for m in expand_mentions(got.items)] == ["1806.07572"]
 
 
+def test_the_report_counts_the_papers_a_post_cites_apart_from_the_items() -> None:
+    routes = {"/feed.xml": (200, FEED, "application/rss+xml"), "/robots.txt": (404, b"", "text/plain")}
+    with client_for(routes) as client:
+        got = collect_source(spec("feed", "/feed.xml"), client, PlanContext())
+    # one post citing one paper: "parsed 1" alone would not say the post brought a paper
+    assert (got.report.parsed, got.report.cited) == (1, 1)
+    assert pipeline.report_summary(got.report)["cited"] == 1
+    # a reading list's lines are items of their own: each is parsed, none is "cited"
+    list_page = b"""<html><body><ul>
+<li><a href="https://arxiv.org/abs/1806.07572">Neural Tangent Kernel</a></li>
+<li><a href="https://arxiv.org/abs/2106.10165">The Principles of Deep Learning Theory</a></li>
+</ul></body></html>"""
+    routes["/list"] = (200, list_page, "text/html; charset=utf-8")
+    with client_for(routes) as client:
+        got = collect_source(spec("notes_page", "/list"), client, PlanContext())
+    assert got.report.parsed == len(got.items) >= 2 and got.report.cited == 0
+
+
+def test_a_capped_crawl_delay_is_a_warning_of_the_sources_report() -> None:
+    routes = {
+        "/feed.xml": (200, FEED, "application/rss+xml"),
+        "/robots.txt": (200, b"User-agent: *\nCrawl-delay: 3600\n", "text/plain"),
+    }
+    with client_for(routes) as client:
+        got = collect_source(spec("feed", "/feed.xml"), client, PlanContext())
+        assert client.drain_warnings("feed-test") == []  # taken by the report, not left for later
+    assert got.report.error is None and len(got.items) == 1
+    [warning] = got.report.warnings
+    assert warning.startswith("https://blog.example.org/robots.txt asks for 3600 s between requests")
+
+
 def test_a_failing_source_is_a_report_line_not_an_exception() -> None:
     routes = {"/feed.xml": (503, b"busy", "text/plain"), "/robots.txt": (404, b"", "text/plain")}
     with client_for(routes) as client:
@@ -702,3 +733,190 @@ def test_a_rebuilt_week_reads_the_same_without_asking_crossref_again(
     # the DOI Crossref tied to its arXiv preprint is that paper's entry
     assert "[The Large N Limit of Superconformal Field Theories and Supergravity]" in first
     assert (stored[cybenko].arxiv_id, stored[maldacena].arxiv_id) == (None, "hep-th/9711200")
+
+
+def test_aggregators_of_arxiv_papers_are_linked_in_seen_in_but_arxivs_own_listings_are_not() -> None:
+    from dltheory_digest.pipeline import source_pages
+
+    specs = [
+        SourceSpec(id="arxivdaily-cs-lg", kind="arxivdaily", url="https://www.arxivdaily.com/", lang="zh"),
+        SourceSpec(id="zhihu-col", kind="zhihu", url="https://zhuanlan.zhihu.com/c_1", lang="zh"),
+        SourceSpec(id="mirror", kind="arxiv_mirror", url="https://mirror.example.org/abs/2408.13767"),
+        SourceSpec(id="papers-cool", kind="papers_cool", url="https://papers.cool/arxiv/cs.LG", lang="zh"),
+        SourceSpec(id="api", kind="arxiv_api", url="https://export.arxiv.org/api/query", query="cat:cs.LG"),
+        SourceSpec(id="oai", kind="arxiv_oai", url="https://oaipmh.arxiv.org/oai"),
+        SourceSpec(id="rss", kind="arxiv_rss", url="https://rss.arxiv.org/rss/cs.LG"),
+    ]
+    assert source_pages(specs) == {
+        "arxivdaily-cs-lg": "https://www.arxivdaily.com/",
+        "zhihu-col": "https://zhuanlan.zhihu.com/c_1",
+        "mirror": "https://mirror.example.org/abs/2408.13767",
+        "papers-cool": "https://papers.cool/arxiv/cs.LG",
+    }
+
+
+W25_DAYS = ["2021-06-21", "2021-06-22", "2021-06-23", "2021-06-24", "2021-06-25"]
+
+
+def _collect_listings(fixtures_dir: Path, status_of: dict[str, int]) -> tuple[Any, list[str]]:
+    """papers.cool's week 2021-W25 through the real client; a day in `status_of` answers that
+    status, the Monday the recorded listing, the other days an empty one."""
+    from zoneinfo import ZoneInfo
+
+    from dltheory_digest.fetch import LocalLimiter
+
+    listing = (fixtures_dir / "sources" / "papers_cool_cs.LG_2021-06-21.html").read_bytes()
+    asked: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/robots.txt":
+            return httpx.Response(404)
+        day = request.url.params.get("date", "")
+        asked.append(day)
+        if day in status_of:
+            return httpx.Response(status_of[day], text="no such listing")
+        if day == "2021-06-21":
+            return httpx.Response(200, content=listing, headers={"content-type": "text/html"})
+        return httpx.Response(
+            200, text=f'<html><body><p class="info">Date: {day} | Total: 0</p></body></html>'
+        )
+
+    source = SourceSpec(id="papers-cool-lg", kind="papers_cool", url="https://papers.cool/arxiv/cs.LG")
+    window = Week.parse("2021-W25").window(ZoneInfo("UTC"))
+    spacing = LocalLimiter(sleep=lambda s: None)  # the site's request spacing, without the waits
+    transport = httpx.MockTransport(handler)
+    with PoliteClient(
+        transport=transport, limiter=spacing, sleep=lambda s: None, max_retries=1, backoff_cap=0.0
+    ) as client:
+        return collect_source(source, client, PlanContext(*window)), asked
+
+
+def test_one_missing_listing_day_is_a_warning_and_the_other_days_are_kept(fixtures_dir: Path) -> None:
+    got, asked = _collect_listings(fixtures_dir, {"2021-06-23": 404, "2021-06-24": 410})
+    assert asked == W25_DAYS  # the days after the missing ones are still read
+    assert got.report.error is None
+    assert "2106.10165" in {i.arxiv_id for i in got.items}
+    assert got.report.fetched == 5 and got.report.parsed == len(got.items) > 0
+    assert [w for w in got.report.warnings if w.startswith("listing ")] == [
+        "listing https://papers.cool/arxiv/cs.LG?date=2021-06-23: HTTP 404, skipped",
+        "listing https://papers.cool/arxiv/cs.LG?date=2021-06-24: HTTP 410, skipped",
+    ]
+    assert got.cursor["date"] == "2021-06-25"
+
+
+def test_a_listing_source_fails_when_no_day_could_be_read(fixtures_dir: Path) -> None:
+    got, asked = _collect_listings(fixtures_dir, dict.fromkeys(W25_DAYS, 404))
+    assert asked == W25_DAYS and got.items == ()
+    assert got.report.error is not None
+    assert got.report.error.startswith("[papers-cool-lg]") and "404" in got.report.error
+    assert got.report.error.endswith("(and 4 more listing(s) gone)")
+    assert not any(w.startswith("listing ") for w in got.report.warnings)
+
+
+def test_a_listing_server_in_trouble_is_still_the_sources_failure(fixtures_dir: Path) -> None:
+    # a 503 says nothing about the day: the run fails, and the next one catches the week up
+    got, asked = _collect_listings(fixtures_dir, {"2021-06-22": 503})
+    assert asked[-1] == "2021-06-22" and "2021-06-23" not in asked  # (asked again: a retry)
+    assert got.report.error is not None and "503" in got.report.error
+
+
+def test_a_page_gone_from_a_source_whose_pages_are_not_independent_is_its_failure() -> None:
+    routes = {"/feed.xml": (404, b"gone", "text/plain"), "/robots.txt": (404, b"", "text/plain")}
+    with client_for(routes) as client:
+        got = collect_source(spec("feed", "/feed.xml"), client, PlanContext())
+    assert got.report.error is not None and "404" in got.report.error
+    assert not any(w.startswith("listing ") for w in got.report.warnings)
+
+
+def _curated_feed() -> bytes:
+    """A week of a general-interest curated feed (as LessWrong's): two posts off the subject,
+    one on it that cites no paper, and one that links a paper of the week."""
+
+    def entry(slug: str, title: str, day: int, body: str) -> str:
+        return (
+            f"<item><title>{title}</title><link>https://www.lesswrong.com/posts/{slug}</link>"
+            f"<pubDate>{day} Nov 2026 10:00:00 +0000</pubDate><description>{body}</description></item>"
+        )
+
+    items = [
+        entry(
+            "sourdough",
+            "My favourite sourdough starter routine",
+            16,
+            "&lt;p&gt;I feed the starter twice a day with rye flour and lukewarm water. After a week "
+            "the jar doubles within hours, and the loaf gets an open, tangy crumb.&lt;/p&gt;",
+        ),
+        entry(
+            "turnout",
+            "Forecasting election turnout with prediction markets",
+            17,
+            "&lt;p&gt;Traders bet on how many voters show up. Across three national elections the "
+            "market prices beat the final polls on turnout by a few points.&lt;/p&gt;",
+        ),
+        entry(
+            "wide-nets",
+            "Why very wide networks train like kernel machines",
+            18,
+            "&lt;p&gt;As the width of a neural network grows, gradient descent moves each weight "
+            "less and less, and training follows the neural tangent kernel, fixed at "
+            "initialization. We sketch the proof of convergence for overparameterized "
+            "two-layer networks.&lt;/p&gt;",
+        ),
+        entry(
+            "weekend-notes",
+            "Weekend notes",
+            19,
+            f'&lt;p&gt;Reading &lt;a href="https://arxiv.org/abs/{NTK_ID}"&gt;this paper&lt;/a&gt; '
+            "on the train.&lt;/p&gt;",
+        ),
+    ]
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Curated</title>'
+        f"<link>https://www.lesswrong.com/</link><language>en-us</language>{''.join(items)}</channel></rss>"
+    ).encode()
+
+
+def test_off_topic_posts_of_a_feed_go_to_the_appendix_not_to_every_reader(tmp_path: Path) -> None:
+    from dltheory_digest.config import Reader
+    from dltheory_digest.directions import DirectionClassifier, load_taxonomy
+    from dltheory_digest.sources import REGISTRY
+    from dltheory_digest.store import open_store
+    from dltheory_digest.store import records as store_records
+
+    feed = SourceSpec(id="lesswrong", kind="feed", name="LessWrong", url="https://www.lesswrong.com/feed.xml")
+    parsed = REGISTRY["feed"].parse_bytes(_curated_feed(), url=feed.url or "", source_id=feed.id)
+    store = open_store(f"sqlite:///{tmp_path / 'store.sqlite'}")
+    paper = Paper(
+        key=f"arxiv:{NTK_ID}", title=NTK_TITLE, arxiv_id=NTK_ID, version=1, authors=("Arthur Jacot",)
+    )
+    store_records.save_papers(store, [paper])
+    week = Week.parse("2026-W47")
+    report = SourceReport(feed.id, "feed", fetched=1, parsed=len(parsed.items))
+    pipeline.record_collection(store, week, [pipeline.Collected(feed.id, tuple(parsed.items), report)])
+    taxonomy = load_taxonomy()
+    stages = pipeline.Stages(
+        translator=None, classifier=DirectionClassifier.from_taxonomy(taxonomy), taxonomy=taxonomy
+    )
+    build = pipeline.build_week(
+        store, week, zone_name="UTC", specs=[feed], fetch_bytes=None, stages=stages, relevance_threshold=0.3
+    )
+    digest = build.digest
+    # the theory post stays on its own score; the post linking the week's paper goes with it
+    assert [p.title for p in digest.posts] == [
+        "Why very wide networks train like kernel machines",
+        "Weekend notes",
+    ]
+    below = {p.title: relevance for p, relevance in digest.posts_below_threshold}
+    assert set(below) == {
+        "My favourite sourdough starter routine",
+        "Forecasting election turnout with prediction markets",
+    }
+    assert all(relevance < 0.3 for relevance in below.values())
+    assert dict(digest.counts)["posts_below_threshold"] == 2
+    listed, appendix = build.markdown.split("**Posts below the relevance threshold (2):**")
+    assert "sourdough" not in listed and "sourdough" in appendix
+    # a reader of the neural tangent kernel gets neither in their edition
+    reader = Reader(email="a@example.org", keywords=("neural tangent kernel",))
+    edition = dg.render_markdown(dg.filter_for_reader(digest, reader), for_reader=True)
+    assert "sourdough" not in edition and "turnout" not in edition
+    assert "Why very wide networks train like kernel machines" in edition

@@ -535,7 +535,7 @@ def test_a_source_down_for_a_week_and_a_week_without_a_run_lose_no_paper(tmp_pat
     [report] = [r for r in w49.digest.reports if r.source_id == "arxiv-week"]
     assert any("2026-W47 to 2026-W48" in w for w in report.warnings)
     # the API was asked from the start of the first missed week
-    assert any("submittedDate:%5B202611160000+TO+202612070000%5D" in u for u in web.requests)
+    assert any("submittedDate:%5B202611160000+TO+202612062359%5D" in u for u in web.requests)
 
     # caught up: the next week neither fetches them again as missed nor presents them again
     w50 = sim_week(web, url, out, "2026-W50")
@@ -898,7 +898,8 @@ def link(url: str, text: str) -> str:
 
 
 def video(topic: str, remark: str = "") -> str:
-    url = "https://www.youtube.com/results?search_query=" + topic.lower().replace(" ", "+")
+    # a lecture series: a playlist (a YouTube search would be a listing, not a talk)
+    url = "https://www.youtube.com/playlist?list=PL-" + topic.lower().replace(" ", "-")
     return f"{link(url, f'{topic} lectures - YouTube')} {remark}".strip()
 
 
@@ -958,7 +959,7 @@ def test_talks_and_courses_a_notes_page_adds_are_listed_once_and_its_first_read_
     # no papers this week: no contents list, the section follows the line that says so
     assert "No papers this week.\n\n## New talks and courses (2)" in md46
     assert (
-        "- **Video:** [Feature learning lectures](https://www.youtube.com/results?search_query=feature+learning)"
+        "- **Video:** [Feature learning lectures](https://www.youtube.com/playlist?list=PL-feature-learning)"
         f" — a clear two-hour introduction, with exercises — Listed on: [Theory notes]({HOST}/notes/theory)"
     ) in md46
     assert "讲训练动力学的课程，推荐 *(not translated)*" in md46
@@ -1196,7 +1197,7 @@ def test_weeks_across_the_year_end_catch_up_on_2026_w53(tmp_path: Path) -> None:
     assert new_ids(w01) == ["2612.20002", "2701.00003"]
     assert updates(w01) == {"2612.10001": "updated to v2 (was v1 on 2026-W52)"}
     assert any("No digest was made for 2026-W53" in n for n in w01.notes)
-    assert any("submittedDate:%5B202612280000+TO+202701110000%5D" in u for u in web.requests)
+    assert any("submittedDate:%5B202612280000+TO+202701102359%5D" in u for u in web.requests)
     # W52 rerun in January: readers have it and later weeks followed, so it stays as sent
     again = sim_week(
         web, url, out, "2026-W52", specs=BOTH_API_SPECS, when=dt.datetime(2027, 1, 12, tzinfo=dt.UTC)

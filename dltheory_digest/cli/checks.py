@@ -62,9 +62,9 @@ def check_config(
     from dltheory_digest import pipeline
     from dltheory_digest.config import load_settings, load_sources
 
+    warn_misspelled_variables()  # first: a misspelt variable may be why the settings fail
     try:
         settings = load_settings(**overrides)
-        warn_misspelled_variables()
         specs = list(load_sources(settings.sources_file))
         selected = pipeline.select_sources(specs, sources)
         if need_sources:

@@ -154,10 +154,12 @@ def _install_from_index(langs: list[str], where: Path, index_url: str, timeout: 
 
     from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColumn, TransferSpeedColumn
 
+    from dltheory_digest.cli.checks import warn_misspelled_variables
     from dltheory_digest.config import load_settings
     from dltheory_digest.fetch import PoliteClient
     from dltheory_digest.language import argos
 
+    warn_misspelled_variables()
     try:
         contact = load_settings().contact
     except ConfigError as exc:

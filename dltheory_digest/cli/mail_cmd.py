@@ -16,6 +16,7 @@ from dltheory_digest.cli.checks import (
     fail_config,
     fail_usage,
     open_checked_store,
+    warn_misspelled_variables,
 )
 from dltheory_digest.cli.files import writing
 from dltheory_digest.errors import ConfigError, DigestError
@@ -33,6 +34,8 @@ WeekOption = Annotated[str, typer.Option("--week", help="ISO week, e.g. 2026-W47
 def _settings() -> Settings:
     from dltheory_digest.config import load_settings
 
+    # first: a misspelt DLTHEORY_SMTP_HOST is why "smtp_host is not set" comes later
+    warn_misspelled_variables()
     try:
         return load_settings()
     except ConfigError as exc:
@@ -98,7 +101,7 @@ def print_results(results: list[DeliveryResult]) -> None:
             escape(r.reader),
             f"[{colour.get(r.status, 'white')}]{escape(r.status)}[/]",
             escape(r.language),
-            str(r.papers),
+            "?" if r.papers is None else str(r.papers),
             str(r.attempts),
             escape(r.message_id),
             escape(r.detail),

@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -33,6 +33,9 @@ from dltheory_digest.cli.checks import (
     quiet_prefect_defaults,
 )
 from dltheory_digest.errors import ConfigError, StoreError
+
+if TYPE_CHECKING:
+    from dltheory_digest.config import Settings
 
 sources_app = typer.Typer(help="Inspect the configured sources.", no_args_is_help=True)
 app.add_typer(sources_app, name="sources")
@@ -58,7 +61,7 @@ def print_summary(result: dict[str, Any]) -> None:
             r["source"],
             r["kind"],
             str(r["fetched"]),
-            str(r["parsed"]),
+            parsed_cell(r["parsed"], r.get("cited", 0)),
             str(r["new"]),
             str(r["cache_hits"]),
             status,
@@ -83,6 +86,12 @@ def print_summary(result: dict[str, Any]) -> None:
         )
     else:
         console.print(Text.assemble("digest: ", (str(result["path"]), "bold")))
+
+
+def parsed_cell(parsed: int, cited: int) -> str:
+    """Items parsed, and the papers their posts cite: "1 + 6 cited" for a reading list of six
+    papers in one post, which "1" alone would show as a page that brought next to nothing."""
+    return f"{parsed} + {cited} cited" if cited else str(parsed)
 
 
 def translations_line(result: dict[str, Any]) -> str:
@@ -182,12 +191,13 @@ def stop_now(
 
 
 @contextmanager
-def stopping_on_signals(stopped: str = RUN_STOPPED) -> Iterator[None]:
-    """`stop_now` on SIGINT and SIGTERM while the body runs (only in the main thread)."""
+def stopping_on_signals(stopped: str = RUN_STOPPED, **stop: Any) -> Iterator[None]:
+    """`stop_now` on SIGINT and SIGTERM while the body runs (only in the main thread); `stop`
+    passes `exit` and `stop_servers` on to it (tests)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    on_signal = functools.partial(stop_now, stopped=stopped)
+    on_signal = functools.partial(stop_now, stopped=stopped, **stop)
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
@@ -287,6 +297,8 @@ def demo(
         settings, _ = check_config(overrides)
         if recipients:
             check_smtp(settings)
+            for line in demo_mail_lines(configured, recipients):
+                console.print(line, markup=False)
         console.print(f"serving the demo snapshot at {server.base_url}")
         result = run_flow(
             week=DEMO_WEEK, settings_overrides=overrides, email_to=recipients or None, demo=True
@@ -294,6 +306,30 @@ def demo(
         result = place_demo_digest(result, output_dir)
     print_summary(result)
     exit_on_failures(result)
+
+
+def demo_mail_lines(configured: Settings, recipients: Sequence[str]) -> list[str]:
+    """What the demo mails to whom: the whole digest, in English, marked as the demo. A
+    configured reader named with --email-to is told apart: their filters and language make
+    their weekly edition, not the demo's, which is for trying the mail out."""
+    from dltheory_digest.mail import has_filters, language_name
+
+    lines = [
+        f"the demo mails the whole digest, in English and marked as the demo, to {', '.join(recipients)}"
+    ]
+    readers = {r.email.lower(): r for r in configured.readers}
+    for address in recipients:
+        reader = readers.get(address.lower())
+        if reader is None:
+            continue
+        own = [f"{language_name(reader.language)} edition"] if reader.language != "en" else []
+        own += ["filters"] if has_filters(reader) else []
+        if own:
+            lines.append(
+                f"{address} is a configured reader: the demo leaves out their {' and '.join(own)}, "
+                "which their weekly digest applies"
+            )
+    return lines
 
 
 def place_demo_digest(result: dict[str, Any], output_dir: Path) -> dict[str, Any]:
@@ -353,7 +389,7 @@ def sources_check(
             spec.id,
             spec.kind,
             status,
-            str(report.parsed),
+            parsed_cell(report.parsed, report.cited),
             f"{report.elapsed_ms / 1000:.1f} s",
             f"{report.cache_hits}/{report.fetched}",
             when.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC") if when else "never",

@@ -36,9 +36,19 @@ def demo_target(output_dir: Path, week: str) -> DemoTarget:
     return DemoTarget(beside, left_alone=usual)
 
 
+def with_demo_note(markdown: str) -> str:
+    """The digest with the line the demo's mail carries under its title, so a reader of the
+    file sees at once that its papers and dates are a sample."""
+    from dltheory_digest.digest.render import labels_for, md_text
+
+    title, blank, rest = markdown.partition("\n\n")
+    note = f"**{md_text(labels_for('en')['demo_note'])}**"
+    return f"{title}\n\n{note}\n\n{rest}" if blank else f"{note}\n\n{markdown}"
+
+
 def write_demo_digest(output_dir: Path, week: str, markdown: str) -> DemoTarget:
     """Write the demo's digest, marked as the demo's, where `demo_target` says (decided at the
     moment of writing: the real job may have written the week's digest during the demo)."""
     target = demo_target(output_dir, week)
-    write_text_atomic(target.path, f"{DEMO_MARKER}\n{markdown}")
+    write_text_atomic(target.path, f"{DEMO_MARKER}\n{with_demo_note(markdown)}")
     return target

@@ -6,8 +6,9 @@ import dataclasses
 import datetime as dt
 import json
 import re
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from functools import cache
+from typing import TYPE_CHECKING
 
 from pydantic import TypeAdapter
 
@@ -33,29 +34,44 @@ from dltheory_digest.models import (
 )
 from dltheory_digest.weeks import CATCH_UP_WEEKS
 
-
-def _sighting_order(sighting: Sighting) -> tuple[int, str, str]:
-    # arXiv first, then the rest by name, so "Seen in" reads the same every week
-    return (
-        0 if sighting.source_id.startswith("arxiv") else 1,
-        sighting.source_name.lower(),
-        sighting.url or "",
-    )
+if TYPE_CHECKING:
+    from dltheory_digest.language.glossary import Glossary
 
 
-def _unique_sightings(sightings: Iterable[Sighting]) -> tuple[Sighting, ...]:
+def _unique_sightings(
+    sightings: Iterable[Sighting], arxiv_sources: Collection[str] = ()
+) -> tuple[Sighting, ...]:
+    """One sighting per source name: arXiv's own sources (by kind, never by id: a user may name
+    an RSS source "cs-lg", and "arxivdaily-..." is a Chinese aggregator) first, then the rest by
+    name, so "Seen in" reads the same every week."""
+
+    def order(sighting: Sighting) -> tuple[int, str, str]:
+        return (
+            0 if sighting.source_id in arxiv_sources else 1,
+            sighting.source_name.lower(),
+            sighting.url or "",
+        )
+
     best: dict[str, Sighting] = {}
-    for sighting in sorted(sightings, key=_sighting_order):
+    for sighting in sorted(sightings, key=order):
         best.setdefault(sighting.source_name, sighting)
-    return tuple(sorted(best.values(), key=_sighting_order))
+    return tuple(sorted(best.values(), key=order))
 
 
-def _is_arxiv_source(source_id: str) -> bool:
-    return source_id.startswith("arxiv")
+def arxiv_source_ids(sources: Iterable[tuple[str, str]]) -> frozenset[str]:
+    """The ids of arXiv's own sources (listings, API, OAI: `SourceKind.arxiv`) among
+    (source id, kind name) pairs; an unknown kind is not arXiv."""
+    from dltheory_digest.sources import REGISTRY  # the kinds import parsers: only when asked
+
+    return frozenset(source_id for source_id, kind in sources if (k := REGISTRY.get(kind)) and k.arxiv)
 
 
 def _badges(
-    cluster: PaperCluster, window_start: dt.datetime, *, sent_before: bool = False
+    cluster: PaperCluster,
+    window_start: dt.datetime,
+    *,
+    sent_before: bool = False,
+    arxiv_sources: Collection[str] = (),
 ) -> tuple[str, ...]:
     """new: never sent, and first announced in this window or in the weeks it catches up on
     (whatever its version now); updated vN: a revision announced (or dated) in the window;
@@ -63,7 +79,8 @@ def _badges(
     discussed: neither new nor revised, here because a blog, article or page brought it up;
     withdrawn: arXiv's comment or abstract says the authors withdrew it.
 
-    `sent_before`: an earlier digest showed the paper (it is back as updated), so it is never new."""
+    `sent_before`: an earlier digest showed the paper (it is back as updated), so it is never new;
+    `arxiv_sources`: the ids of arXiv's own sources (`arxiv_source_ids`)."""
     paper = cluster.paper
     types = {s.announce_type for s in cluster.sightings if s.announce_type}
     version = max([paper.version or 0, *cluster.versions, *(s.version or 0 for s in cluster.sightings)])
@@ -73,7 +90,7 @@ def _badges(
     since = window_start - dt.timedelta(weeks=CATCH_UP_WEEKS)
     first_version_recent = paper.published is not None and (
         paper.published >= window_start
-        or (paper.published >= since and any(_is_arxiv_source(s.source_id) for s in cluster.sightings))
+        or (paper.published >= since and any(s.source_id in arxiv_sources for s in cluster.sightings))
     )
     revised_now = version > 1 and (
         any(t.is_revision for t in types) or (paper.updated is not None and paper.updated >= window_start)
@@ -86,7 +103,7 @@ def _badges(
         badges.append(f"updated v{version}")
     if AnnounceType.CROSS in types or AnnounceType.REPLACE_CROSS in types:
         badges.append("cross-listed")
-    if not badges and any(not _is_arxiv_source(s.source_id) for s in cluster.sightings):
+    if not badges and any(s.source_id not in arxiv_sources for s in cluster.sightings):
         # a 2017 paper among this week's announcements: say why it is here
         badges.append("discussed")
     if is_withdrawn(paper.comment, paper.abstract):
@@ -248,6 +265,7 @@ def _digest_paper(
     update_reason: UpdateReason | None = None,
     group: int | None = None,
     sent_before: bool = False,
+    arxiv_sources: Collection[str] = (),
 ) -> DigestPaper:
     paper = cluster.paper
     sightings = tuple(
@@ -260,7 +278,7 @@ def _digest_paper(
             discussed.setdefault(post.url or post.key, post)
     for sighting in sightings:
         # an article about the paper on an aggregator (a Zhihu post, ...) is a discussion too
-        if sighting.kind is ItemKind.POST and sighting.url and not _is_arxiv_source(sighting.source_id):
+        if sighting.kind is ItemKind.POST and sighting.url and sighting.source_id not in arxiv_sources:
             discussed.setdefault(sighting.url, _discussion(sighting, paper))
     # a blog post linking the paper is a place it was seen, too ("Seen in: arXiv · offconvex")
     seen_sources = {s.source_id for s in sightings}
@@ -282,14 +300,14 @@ def _digest_paper(
     return DigestPaper(
         paper=paper,
         classification=classification,
-        sightings=_unique_sightings(sightings),
+        sightings=_unique_sightings(sightings, arxiv_sources),
         english_title=paper.title,
         original_title=original_title,
         original_lang=cluster.original_lang if original_title else None,
         # no abstract (a mention nobody resolved): what the page that mentioned it says
         summary=summarize(paper.abstract)
         or summarize(next((s.commentary for s in sightings if s.commentary), "")),
-        badges=_badges(cluster, window_start, sent_before=sent_before),
+        badges=_badges(cluster, window_start, sent_before=sent_before, arxiv_sources=arxiv_sources),
         update_reason=update_reason,
         discussed_in=tuple(sorted(discussed.values(), key=_post_order)),
         group=group,
@@ -500,6 +518,50 @@ def _confirmed(cluster: PaperCluster, post_urls: set[str]) -> bool:
     return bool(paper.url) and paper.url not in post_urls
 
 
+def post_id(post: Item) -> str:
+    """What tells a week's posts apart: its link, else its key (a post read twice is one)."""
+    return post.url or post.key
+
+
+# What a post is scored on: its title and its text up to this long. The start alone misses a
+# theory post that opens with a story (offconvex's "biologically plausible neural
+# computation" scores 0.22 on its first 1,500 characters, 0.66 on the whole post).
+POST_SCORED_CHARS = 20_000
+
+
+def classify_posts(
+    posts: Sequence[Item], classify_many: Callable[[Sequence[tuple[str, str]]], list[Classification]]
+) -> dict[str, Classification]:
+    """Each post's classification (keyed by `post_id`), on its title and text as a paper's
+    are on title and abstract: in English (its translation when it has one), the text up to
+    POST_SCORED_CHARS. A Chinese or Arabic post no model translated is not scored (an
+    English model would call it off-topic): it stays as it is."""
+    readable = [p for p in posts if p.lang == "en" or (p.text_en if p.text.strip() else p.title_en)]
+    rows = [(p.english_title, (p.text_en or p.text)[:POST_SCORED_CHARS]) for p in readable]
+    return {post_id(p): c for p, c in zip(readable, classify_many(rows), strict=True)}
+
+
+def _split_posts(
+    posts: Sequence[Item],
+    classifications: Mapping[str, Classification],
+    digest_keys: set[str],
+    threshold: float,
+) -> tuple[tuple[Item, ...], tuple[tuple[Item, float], ...]]:
+    """(the posts the digest lists, the off-topic ones with their relevance): a post citing a
+    paper of the digest goes with it whatever its score; one citing none is listed only when
+    its score reaches the threshold, as a paper is."""
+    kept: list[Item] = []
+    below: list[tuple[Item, float]] = []
+    for post in posts:
+        scored = classifications.get(post_id(post))
+        if scored is None or scored.relevance >= threshold or post_targets(post) & digest_keys:
+            kept.append(post)
+        else:
+            below.append((post, scored.relevance))
+    below.sort(key=lambda pair: (-round(pair[1], 4), _post_order(pair[0])))
+    return tuple(kept), tuple(below)
+
+
 def _fallback_classification(directions: Sequence[tuple[str, str]]) -> Classification:
     other = (
         "other"
@@ -531,6 +593,8 @@ def build_digest(
     source_pages: Mapping[str, str | None] | None = None,
     list_sources: Collection[str] = (),
     others: Sequence[Item] = (),
+    post_classifications: Mapping[str, Classification] | None = None,
+    arxiv_sources: Collection[str] | None = None,
 ) -> Digest:
     """Group the week's papers by direction, attach the posts citing them, and count.
 
@@ -547,11 +611,22 @@ def build_digest(
     `others` are the week's OTHER items (notes pages' non-paper links, localized): its videos
     and courses become `resources` (see `build_resources`); wiki, code, blog and plain links
     are left out, being context for the page's reader rather than something to follow.
+    `post_classifications` (keyed by `post_id`) scores the posts: one that cites none of the
+    digest's papers and scores under `relevance_threshold` goes to `posts_below_threshold`
+    (the collapsed appendix), as an off-topic paper does; one without a score stays.
+    `arxiv_sources` are the ids of arXiv's own sources (`arxiv_source_ids` of the sources
+    read): listed first in "Seen in", and what makes a caught-up paper `new`; None: those
+    `reports` names with an arXiv kind.
     """
+    if arxiv_sources is None:
+        arxiv_sources = arxiv_source_ids((r.source_id, r.kind) for r in reports)
+    arxiv_ids = frozenset(arxiv_sources)
     names = dict(source_names or {})
     langs = dict(source_langs or {})
     pages = dict(source_pages or {})
-    posts = tuple(sorted({p.url or p.key: p for p in posts}.values(), key=_post_order))
+    posts = tuple(sorted({post_id(p): p for p in posts}.values(), key=_post_order))
+    digest_keys = {k for c in (*clusters, *(c for c, _ in updated)) for k in _paper_keys(c)}
+    posts, posts_below = _split_posts(posts, post_classifications or {}, digest_keys, relevance_threshold)
     posts_by_key: dict[str, list[Item]] = {}
     for post in posts:
         for target in sorted(post_targets(post)):
@@ -574,6 +649,7 @@ def build_digest(
             update_reason=reason,
             group=group,
             sent_before=cluster.paper.key in updated_keys,
+            arxiv_sources=arxiv_ids,
         )
 
     post_urls = {p.url for p in posts if p.url} | {
@@ -636,6 +712,13 @@ def build_digest(
     resources, resource_backlog = build_resources(
         others, source_names=names, source_langs=langs, source_pages=pages
     )
+    # kept for the readers' filters: a post citing papers goes with them instead
+    scored_posts = {
+        key: scored
+        for post in (*posts, *(p for p, _ in posts_below))
+        if not post_targets(post) & digest_keys
+        and (scored := (post_classifications or {}).get(key := post_id(post))) is not None
+    }
     shown = sum(len(s.papers) for s in sections)
     counts = (
         ("papers", shown),
@@ -645,6 +728,7 @@ def build_digest(
         ("unconfirmed", len(unconfirmed)),
         ("backlog", len(backlog)),
         ("posts", len(posts)),
+        ("posts_below_threshold", len(posts_below)),
         ("resources", len(resources)),
         ("resource_backlog", len(resource_backlog)),
         ("sources", len(reports)),
@@ -662,6 +746,8 @@ def build_digest(
         unconfirmed=tuple(sorted(unconfirmed, key=lambda e: (e.paper.title.lower(), e.paper.key))),
         backlog=tuple(sorted(backlog.values(), key=_paper_order)),
         posts=posts,
+        posts_below_threshold=posts_below,
+        post_classifications=tuple(sorted(scored_posts.items())),
         resources=resources,
         resource_backlog=resource_backlog,
         reports=tuple(sorted(reports, key=lambda r: r.source_id)),
@@ -682,13 +768,15 @@ ALSO_MIN_SCORE = 0.35
 
 def also_directions(entry: DigestPaper) -> tuple[str, ...]:
     """The paper's other strong directions, best first (none for an unconfident paper)."""
-    primary = entry.classification.primary
+    return _also_of(entry.classification)
+
+
+def _also_of(classification: Classification) -> tuple[str, ...]:
+    primary = classification.primary
     if primary == "other":
         return ()
     others = [
-        d
-        for d, score in entry.classification.scores
-        if d not in (primary, "other") and score >= ALSO_MIN_SCORE
+        d for d, score in classification.scores if d not in (primary, "other") and score >= ALSO_MIN_SCORE
     ]
     return tuple(others[:2])
 
@@ -770,6 +858,12 @@ def _paper_texts(entry: DigestPaper) -> tuple[str, ...]:
     )
 
 
+def _post_texts(post: Item) -> tuple[str, ...]:
+    """What a reader's keywords are looked for in for a post: its titles and text, as written
+    and in English."""
+    return (post.title, post.original_title or "", post.title_en or "", post.text, post.text_en or "")
+
+
 def resource_texts(resource: Resource) -> tuple[str, ...]:
     """What a reader's keywords are looked for in for a talk or course: its titles and what
     each page says about it (translated and as written)."""
@@ -781,7 +875,7 @@ def resource_texts(resource: Resource) -> tuple[str, ...]:
     )
 
 
-def filter_for_reader(digest: Digest, reader: Reader) -> Digest:
+def filter_for_reader(digest: Digest, reader: Reader, *, glossary: Glossary | None = None) -> Digest:
     """The reader's own edition: their directions, keywords, negative keywords and minimum relevance.
 
     A paper stays when its direction or one of its `also_directions` is included (all when
@@ -789,29 +883,42 @@ def filter_for_reader(digest: Digest, reader: Reader) -> Digest:
     are listed), it matches no negative keyword, and its relevance reaches the reader's
     minimum; this holds in every part (sections, updated, emerging, appendix). Keywords
     match as `directions.passes` does (whole phrases, any case, hyphen or space, plurals;
-    Chinese and Arabic as written) in titles, abstract, authors and commentary.
-    Blog posts go with the papers they link to. Talks and courses (`resources`) have no
-    direction or relevance: the reader's keywords and negative keywords alone decide, looked
-    for in their titles and what the pages say about them.
+    Chinese and Arabic inside words, whatever their diacritics, letter variants or Traditional
+    characters, and as the `glossary`'s English: the shipped one when None) in titles,
+    abstract, authors and commentary. A blog post that links papers of the digest goes with
+    them (a negative keyword in it drops it too); one that links none is kept when it matches
+    the keywords and no negative keyword, looked for in its titles and text, and in the
+    appendix also when its relevance reaches the reader's minimum; such a post the classifier
+    scored (`Digest.post_classifications`) also passes the reader's directions and minimum
+    relevance as a paper does (one no model could read, unscored, is kept). Talks and courses
+    (`resources`) have no direction or relevance: the reader's keywords and negative keywords
+    alone decide, looked for in their titles and what the pages say about them.
     """
     include = set(reader.include_directions)
     exclude = set(reader.exclude_directions)
     # imported here: the phrase matcher lives with the classifier, whose import is slow
     from dltheory_digest.directions import KeywordFilter, passes
 
-    by_keywords = KeywordFilter(tuple(reader.keywords), tuple(reader.negative_keywords))
-    by_negative_keywords = KeywordFilter(negative_keywords=by_keywords.negative_keywords)
+    by_keywords = KeywordFilter(tuple(reader.keywords), tuple(reader.negative_keywords), glossary)
+    by_negative_keywords = KeywordFilter(negative_keywords=by_keywords.negative_keywords, glossary=glossary)
     minimum = reader.min_relevance
+    post_scores = dict(digest.post_classifications)
 
-    def keep(entry: DigestPaper) -> bool:
-        direction = entry.classification.primary
-        if include and not include & {direction, *also_directions(entry)}:
+    def wanted(classification: Classification) -> bool:
+        """The reader's directions, excluded directions and minimum relevance."""
+        direction = classification.primary
+        if include and not include & {direction, *_also_of(classification)}:
             return False
         if direction in exclude:
             return False
-        if minimum is not None and entry.classification.relevance < minimum:
-            return False
-        return passes(by_keywords, *_paper_texts(entry))
+        return minimum is None or classification.relevance >= minimum
+
+    def keep(entry: DigestPaper) -> bool:
+        return wanted(entry.classification) and passes(by_keywords, *_paper_texts(entry))
+
+    def post_wanted(post: Item) -> bool:
+        scored = post_scores.get(post_id(post))
+        return (scored is None or wanted(scored)) and passes(by_keywords, *_post_texts(post))
 
     sections = []
     for section in digest.sections:
@@ -832,13 +939,19 @@ def filter_for_reader(digest: Digest, reader: Reader) -> Digest:
     all_keys = {p.paper.key for p in all_entries(digest)}
 
     def post_ok(post: Item) -> bool:
-        if not passes(by_negative_keywords, post.title, post.text):
-            return False
-        # a post about papers this reader filtered out goes with them; a post about none stays
         linked = {k for k in post_targets(post) if k in all_keys}
-        return not linked or bool(linked & kept_keys)
+        if not linked:  # a post about no paper of the digest: its own score and the keywords decide
+            return post_wanted(post)
+        # a post about papers this reader filtered out goes with them
+        return passes(by_negative_keywords, *_post_texts(post)) and bool(linked & kept_keys)
 
-    posts = tuple(p for p in digest.posts if post_ok(p))
+    # a post's "links to" names papers this edition filtered out by the full digest's titles (H9)
+    posts = tuple(_with_cited_titles(p, all_entries(digest)) for p in digest.posts if post_ok(p))
+    posts_below = tuple(
+        (post, relevance)
+        for post, relevance in digest.posts_below_threshold
+        if (minimum is None or relevance >= minimum) and post_wanted(post)
+    )
     resources = tuple(r for r in digest.resources if passes(by_keywords, *resource_texts(r)))
     resource_backlog = tuple(r for r in digest.resource_backlog if passes(by_keywords, *resource_texts(r)))
     week_papers = dict(digest.counts).get("papers", 0)  # the number the week's subject line gives
@@ -862,6 +975,8 @@ def filter_for_reader(digest: Digest, reader: Reader) -> Digest:
         posts=len(posts),
         week_papers=week_papers,
     )
+    if "posts_below_threshold" in counts:
+        counts["posts_below_threshold"] = len(posts_below)
     if "unconfirmed" in counts:
         counts["unconfirmed"] = len(unconfirmed)
     if "backlog" in counts:
@@ -877,12 +992,35 @@ def filter_for_reader(digest: Digest, reader: Reader) -> Digest:
         unconfirmed=unconfirmed,
         backlog=backlog,
         posts=posts,
+        posts_below_threshold=posts_below,
         resources=resources,
         resource_backlog=resource_backlog,
         generated_for=reader.email,
         unmatched_filters=unmatched,
         counts=tuple(counts.items()),
     )
+
+
+def _with_cited_titles(post: Item, entries: Sequence[DigestPaper]) -> Item:
+    """The post with each cited paper of the digest under the paper's English title rather
+    than the post's link wording ("this paper", "[3]"), for an edition without that paper."""
+    from dltheory_digest.ids import find_arxiv_ids
+
+    titles: dict[str, str] = {}
+    for entry in entries:
+        paper_title = entry.english_title or entry.paper.title
+        titles.setdefault(entry.paper.key, paper_title)
+        if entry.paper.arxiv_id:
+            titles.setdefault(f"arxiv:{entry.paper.arxiv_id}", paper_title)
+        if entry.paper.doi:
+            titles.setdefault(f"doi:{entry.paper.doi}", paper_title)
+    cited = []
+    for item in post.cited:
+        keys = [f"arxiv:{item.arxiv_id}" if item.arxiv_id else "", f"doi:{item.doi}" if item.doi else ""]
+        keys += [f"arxiv:{found}" for found, _ in find_arxiv_ids(item.url or "")]
+        title = next((titles[k] for k in keys if k in titles), None)
+        cited.append(dataclasses.replace(item, title=title, title_en=title, lang=None) if title else item)
+    return dataclasses.replace(post, cited=tuple(cited))
 
 
 def all_entries(digest: Digest) -> list[DigestPaper]:

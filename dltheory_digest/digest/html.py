@@ -37,6 +37,9 @@ _LEAF_BLOCK = re.compile(
 _LINE_BREAK = re.compile(r"(<br\s*/?>\s*)")
 _TAG = re.compile(r"<[^>]*>")
 _ISOLATE_OPEN, _ISOLATE_CLOSE = "\u2066\u2067\u2068", "\u2069"
+# A first-strong isolate (FSI…PDI) the Markdown puts around text quoted in the other direction
+# (an Arabic remark in an English line); in HTML an element: some mail clients ignore the characters.
+_FIRST_STRONG_RUN = re.compile("\u2068([^\u2066-\u2069<>]*)\u2069")
 
 
 @cache
@@ -134,6 +137,7 @@ def render_html(markdown: str, *, language: str = "en", title: str = "") -> str:
     """The email's HTML part: Markdown -> HTML (markdown-it-py) -> nh3 -> inline CSS, in a full document."""
     direction = "rtl" if language == "ar" else "ltr"
     body = _isolate_lines(sanitize_html(_markdown_parser().render(markdown)), direction)
+    body = _FIRST_STRONG_RUN.sub(r'<span dir="auto">\1</span>', body)
     body = _inline_styles(body, direction)
     template = environment().get_template("email.html.j2")
     return template.render(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -42,6 +43,7 @@ from dltheory_digest.models import (
     UpdateReason,
     VersionChange,
 )
+from dltheory_digest.weeks import ARXIV_ZONE
 
 
 @cache
@@ -119,6 +121,23 @@ class Edition:
                 return written
         return self.tr(name) or name
 
+    @property
+    def rtl(self) -> bool:
+        """Whether the edition reads right to left (the Arabic one, not fallen back to English)."""
+        return self.language == "ar" and self.localized
+
+    def foreign(self, text: str) -> str:
+        """Isolate a run written the other way than the edition (FSI…PDI: its direction is that
+        of its first letter): an Arabic title or remark quoted in an English or Chinese line, a
+        Latin or Chinese one in an Arabic line. Else its final period, a bracket after it or
+        the text next to it is drawn on the wrong side. Text that starts in the edition's
+        direction (an English title holding an Arabic word) is returned as it is."""
+        for ch in text:
+            kind = unicodedata.bidirectional(ch)
+            if kind in ("L", "R", "AL"):
+                return f"\u2068{text}\u2069" if (kind == "L") == self.rtl else text
+        return text
+
     def ltr(self, text: str) -> str:
         """Isolate a left-to-right run (week, dates, times) in a right-to-left edition, so
         "2026-W47" is not shown as "W47-2026"; other editions get the text as it is."""
@@ -192,10 +211,9 @@ def reader_notes(notes: Iterable[str], edition: Edition = ENGLISH) -> list[str]:
         elif note.startswith(NOTE_MISSED_WEEKS):
             # isolated in Arabic, also in an edition that fell back to English
             isolate = "\u2066{}\u2069" if edition.language == "ar" else "{}"
-            weeks = labels["filter_list_separator"].join(
-                isolate.format(w) for w in re.findall(r"\d{4}-W\d{2}", note)
-            )
-            out.append(labels["note_missed_weeks"].format(weeks=weeks))
+            missed = re.findall(r"\d{4}-W\d{2}", note)
+            weeks = labels["filter_list_separator"].join(isolate.format(w) for w in missed)
+            out.append(_counted(labels, "note_missed_weeks", len(missed)).format(weeks=weeks))
     return list(dict.fromkeys(out))
 
 
@@ -256,21 +274,38 @@ def reader_copy(markdown: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", text).rstrip("\n") + "\n"
 
 
+def plural_category(count: int, rule: str) -> str:
+    """CLDR's plural category of a whole number in a language ("one", "two", "few", "many",
+    "other"; "zero" in Arabic): English tells one from other, Chinese has one form, Arabic six
+    (1 ورقة, 2 ورقتان, 3-10 أوراق, 11-99 ورقة, 100 ورقة)."""
+    if rule == "ar":
+        tail = count % 100
+        if count in (0, 1, 2):
+            return ("zero", "one", "two")[count]
+        return "few" if 3 <= tail <= 10 else "many" if 11 <= tail <= 99 else "other"
+    if rule == "en":
+        return "one" if count == 1 else "other"
+    return "other"
+
+
 def _counted(labels: Mapping[str, str], key: str, count: int) -> str:
-    """The label for `count` things: "1 paper", "2 papers" (`<key>_one` is the singular)."""
-    return labels.get(f"{key}_one", labels[key]) if count == 1 else labels[key]
+    """The label for `count` things in the labels' language: `<key>_<category>` for the count's
+    plural category ("1 paper" is `papers_one`), `<key>` itself for any category not written."""
+    category = plural_category(count, labels.get("plural_rule", "en"))
+    return labels.get(f"{key}_{category}", labels[key])
 
 
-def subject_for(digest: Digest, edition: Edition = ENGLISH) -> str:
+def subject_for(digest: Digest, edition: Edition = ENGLISH, *, demo: bool = False) -> str:
     """The mail's subject: the week and its new papers, then what else it brings (updated papers,
-    talks and courses), so a week without new papers does not read as empty."""
+    talks and courses), so a week without new papers does not read as empty. A `demo` (the
+    bundled snapshot) is labelled first, so it never passes for the real week's digest."""
     counts = dict(digest.counts)
     papers = counts.get("papers", 0)
     subject = _counted(edition.labels, "subject", papers).format(week=edition.ltr(digest.week), papers=papers)
     for key, label in (("updated", "subject_updated"), ("resources", "subject_talks")):
         if counts.get(key):
             subject += _counted(edition.labels, label, counts[key]).format(n=counts[key])
-    return subject
+    return f"{edition.labels['demo_subject']} {subject}" if demo else subject
 
 
 def _version_words(change: VersionChange, edition: Edition) -> str:
@@ -424,6 +459,31 @@ def _badge(badge: str, labels: Mapping[str, str]) -> str:
 _Listed = TypeVar("_Listed", DigestPaper, Resource)
 
 
+def _revised(entry: DigestPaper) -> bool:
+    return any(b.startswith("updated") for b in entry.badges)
+
+
+_NEW_STYLE_ID = re.compile(r"(\d{2})(\d{2})\.\d{4,5}")
+_OLD_STYLE_ID = re.compile(r"[a-z\-]+(?:\.[A-Za-z\-]+)?/(\d{2})(\d{2})\d{3}")
+
+
+def _id_month(arxiv_id: str | None) -> str:
+    """ "2016-11": the month an arXiv id was first submitted in ("1611.03530", "math/0309136"
+    is 2003-09); "" for anything else."""
+    match = _NEW_STYLE_ID.fullmatch(arxiv_id or "") or _OLD_STYLE_ID.fullmatch(arxiv_id or "")
+    if not match or not 1 <= int(match.group(2)) <= 12:
+        return ""
+    year = int(match.group(1))
+    # old-style ids run from 1991 to 2007; new-style ones from 2007 (0704.0001)
+    return f"{1900 + year if year >= 91 else 2000 + year}-{match.group(2)}"
+
+
+def _newest_version(entry: DigestPaper) -> int:
+    """The newest version the digest knows of (0: none): a revision's badge may know a later one."""
+    revised = (re.fullmatch(r"updated v(\d+)", b) for b in entry.badges)
+    return max([entry.paper.version or 0, *(int(m.group(1)) for m in revised if m)])
+
+
 class _Renderer:
     """The pieces of one rendering that are easier to compose in Python than in Jinja."""
 
@@ -448,6 +508,7 @@ class _Renderer:
         for resource in (*digest.resources, *digest.resource_backlog):
             for sighting in resource.sightings:
                 self.names.setdefault(sighting.source_id, sighting.source_name)
+        self.post_sections = _post_sections(digest.sections)
 
     def tr(self, text: str | None) -> str | None:
         return self.edition.tr(text)
@@ -455,9 +516,23 @@ class _Renderer:
     def badge(self, badge: str) -> str:
         return _badge(badge, self.labels)
 
-    def title(self, text: str | None, url: str | None = None) -> str:
-        """A title linked (when `url`), escaped and cut at TITLE_MAX_CHARS."""
-        return md_link(display_title(text), url) if url else md_text(display_title(text))
+    def title(self, text: str | None, url: str | None = None, *, original: bool = False) -> str:
+        """A title linked (when `url`), escaped and cut at TITLE_MAX_CHARS. An Arabic one (a
+        post's, a page's) is isolated in a left-to-right edition; an `original` one (as its
+        source wrote it, next to the English) in the Arabic edition too."""
+        label = display_title(text)
+        if original or not self.edition.rtl:
+            label = self.edition.foreign(label)
+        return md_link(label, url) if url else md_text(label)
+
+    def named(self, name: str) -> str:
+        """A source's name (unescaped), isolated when Arabic in a left-to-right edition, so the
+        "(ar)" or "|" after it stays after it."""
+        return name if self.edition.rtl else self.edition.foreign(name)
+
+    def quoted(self, text: str) -> str:
+        """What a source wrote (escaped), isolated when it runs the other way than the edition."""
+        return self.edition.foreign(md_text(text))
 
     def source_name(self, source_id: str) -> str:
         return self.names.get(source_id, source_id)
@@ -468,9 +543,7 @@ class _Renderer:
         with a DOI and no arXiv id; "" for neither. Without `pdf`, the id alone (a shortened email)."""
         paper = entry.paper
         if paper.arxiv_id:
-            # the newest version the digest knows of: a revision's badge may know a later one
-            revised = (re.fullmatch(r"updated v(\d+)", b) for b in entry.badges)
-            version = max([paper.version or 0, *(int(m.group(1)) for m in revised if m)])
+            version = _newest_version(entry)
             arxiv = self.edition.ltr(md_text(f"arXiv:{paper.arxiv_id}" + (f"v{version}" if version else "")))
             if not pdf:
                 return arxiv
@@ -481,12 +554,38 @@ class _Renderer:
             return self.edition.ltr(md_link(f"doi:{paper.doi}", link))
         return ""
 
+    def dates(self, entry: DigestPaper) -> str:
+        """When the paper appeared: its first version's date, and for a revision also the
+        revision's, "2016-11-10 (v3: 2026-11-20)", so an old paper revised this week does not
+        read as a new one. An arXiv listing of a replacement gives no first date: the month its
+        id says ("1611.03530" was first submitted in 2016-11) stands for it."""
+        paper = entry.paper
+        first = _fmt_date(paper.published)
+        latest = _fmt_date(paper.updated)
+        if not _revised(entry) or not latest or latest == first:
+            return self.edition.ltr(first or latest) if first or latest else ""
+        first = first or _id_month(paper.arxiv_id)
+        version = _newest_version(entry)
+        revision = self.edition.ltr(latest)
+        if version:
+            revision = self.labels["version_date"].format(
+                version=self.edition.ltr(f"v{version}"), date=revision
+            )
+        if not first:
+            return revision
+        return self.labels["revised_date"].format(first=self.edition.ltr(first), revision=revision)
+
+    def line_dates(self, entry: DigestPaper) -> str:
+        """ " · 2016-11-10 (v3: 2026-11-20)" in the one-line forms, for a revised paper only:
+        there a version badge alone would make an old paper look new; "" otherwise."""
+        return f" · {self.dates(entry)}" if _revised(entry) and self.dates(entry) else ""
+
     def reader_sources(self) -> str:
         reports = self.digest.reports
         return _sources_lines(
             self.labels,
-            [md_text(self.source_name(r.source_id)) for r in reports if r.ok],
-            [md_text(self.source_name(r.source_id)) for r in reports if not r.ok],
+            [md_text(self.named(self.source_name(r.source_id))) for r in reports if r.ok],
+            [md_text(self.named(self.source_name(r.source_id))) for r in reports if not r.ok],
         )
 
     def authors(self, authors: Sequence[str]) -> str:
@@ -501,7 +600,7 @@ class _Renderer:
         parts = []
         for sighting in entry.sightings:
             lang = _foreign(sighting.lang)
-            label = md_link(sighting.source_name, sighting.url)
+            label = md_link(self.named(sighting.source_name), sighting.url)
             parts.append(f"{label} ({md_text(lang)})" if lang else label)
         return SEEN_IN_SEPARATOR.join(parts)
 
@@ -520,16 +619,16 @@ class _Renderer:
         if not lang or not sighting.commentary.strip():
             return ""
         labels = self.labels
-        head = f"*{md_text(sighting.source_name)} ({md_text(lang)}):*"
+        head = f"*{md_text(self.named(sighting.source_name))} ({md_text(lang)}):*"
         if self.edition.reads(lang):
             # the reader's own language: as written, no round trip through English
             written = sighting.commentary_original or sighting.commentary
-            return f"{head} {md_text(excerpt(written))}"
+            return f"{head} {self.quoted(excerpt(written))}"
         if sighting.commentary_original:
             english = excerpt(sighting.commentary)
             original = excerpt(sighting.commentary_original)
-            return f"{head} {md_text(english)} · *{labels['original']}:* {md_text(original)}"
-        return f"{head} {md_text(excerpt(sighting.commentary))} *({labels['not_translated']})*"
+            return f"{head} {self.quoted(english)} · *{labels['original']}:* {self.quoted(original)}"
+        return f"{head} {self.quoted(excerpt(sighting.commentary))} *({labels['not_translated']})*"
 
     def edition_title(self, entry: DigestPaper) -> str | None:
         """The title in the edition's language, when it differs from the English one: as a
@@ -555,12 +654,12 @@ class _Renderer:
             lines.append(f"**{labels['translated_title']}:** {self.title(translated)}")
         if entry.original_title and entry.original_title != native:
             lang = f" ({md_text(entry.original_lang)})" if entry.original_lang else ""
-            lines.append(f"*{labels['original_title']}{lang}:* {self.title(entry.original_title)}")
-        revised = any(b.startswith("updated") for b in entry.badges)
-        when = paper.updated if revised and paper.updated else paper.published
+            lines.append(
+                f"*{labels['original_title']}{lang}:* {self.title(entry.original_title, original=True)}"
+            )
         meta = [
             self.authors(paper.authors),
-            self.edition.ltr(_fmt_date(when)) if when else "",
+            self.dates(entry),
             md_text(paper.primary_category),
             # a journal paper's venue and year (Crossref's record), where arXiv would give a category
             md_text(paper.journal_ref) if paper.journal_ref and not paper.arxiv_id else "",
@@ -600,7 +699,7 @@ class _Renderer:
     def post_line(self, post: Item) -> str:
         """The post's English title linked (its translation when it has one), the original after
         it; in the post's own language, the original alone."""
-        details = [md_text(self.source_name(post.source_id)), _fmt_date(post.published)]
+        details = [md_text(self.named(self.source_name(post.source_id))), _fmt_date(post.published)]
         if post.lang and post.lang not in ("en", "mixed"):
             details.append(md_text(post.lang))
         english = (post.title_en or "").strip()
@@ -608,8 +707,30 @@ class _Renderer:
             english = ""
         title = self.title(english or post.title, post.url)
         if english and english != post.title.strip():
-            title += f" · *{self.title(post.title)}*"
+            title += f" · *{self.title(post.title, original=True)}*"
         return f"{title} — {' · '.join(d for d in details if d)}"
+
+    def section_posts(self, section: DirectionSection) -> list[str]:
+        """The lines of a section's "Discussed in posts and articles": each post once in the
+        whole digest, in the section holding most of the papers it cites (a reading list citing
+        papers of five directions is not repeated five times), saying which other sections it
+        also discusses papers of."""
+        lines = []
+        for post in section.posts:
+            sections = self.post_sections.get(post.url or post.key, [])
+            if sections[:1] != [section]:
+                continue
+            line = self.post_line(post)
+            # links to the sections' headings (as the contents make them)
+            others = [
+                f"[{md_text(self.edition.direction_name(s.direction_id, s.name))}]"
+                f"(#{slugify(_section_heading(s, self.edition))})"
+                for s in sections[1:]
+            ]
+            if others:
+                line += " — " + md_text(self.labels["post_also_sections"]).format("; ".join(others))
+            lines.append(line)
+        return lines
 
     def shown(self, papers: Sequence[_Listed]) -> Sequence[_Listed]:
         """The papers (or talks and courses) of a list that a shortened rendering keeps (its
@@ -652,18 +773,20 @@ class _Renderer:
             parts[0] += f" · *{self.title(translated)}*"
         if resource.original_title and resource.original_title != translated:
             lang = f" ({md_text(resource.original_lang)})" if resource.original_lang else ""
-            parts[0] += f" · *{labels['original_title']}{lang}:* {self.title(resource.original_title)}"
+            parts[0] += (
+                f" · *{labels['original_title']}{lang}:* {self.title(resource.original_title, original=True)}"
+            )
         if remarks:
             said = [(s, self.remark(s)) for s in resource.sightings]
             said = [(s, text) for s, text in said if text]
             for sighting, text in said:
                 # several pages: each remark says whose it is
-                who = f"*{md_text(sighting.source_name)}:* " if len(said) > 1 else ""
+                who = f"*{md_text(self.named(sighting.source_name))}:* " if len(said) > 1 else ""
                 parts.append(who + text)
         pages = []
         for sighting in resource.sightings:
             page_lang = _foreign(sighting.lang)
-            label = md_link(sighting.source_name, sighting.url)
+            label = md_link(self.named(sighting.source_name), sighting.url)
             pages.append(f"{label} ({md_text(page_lang)})" if page_lang else label)
         parts.append(f"{labels['listed_on']}: {SEEN_IN_SEPARATOR.join(pages)}")
         return " — ".join(parts)
@@ -677,21 +800,22 @@ class _Renderer:
         labels = self.labels
         lang = _foreign(sighting.commentary_lang)
         if self.edition.reads(lang):
-            return md_text(excerpt(sighting.commentary_original or sighting.commentary))
+            return self.quoted(excerpt(sighting.commentary_original or sighting.commentary))
         english = excerpt(sighting.commentary)
         if lang and not sighting.commentary_original:  # no model put it into English
-            return f"{md_text(english)} *({labels['not_translated']})*"
-        text = md_text(self.tr(english) or english)
+            return f"{self.quoted(english)} *({labels['not_translated']})*"
+        text = self.quoted(self.tr(english) or english)
         if sighting.commentary_original:
-            return f"{text} · *{labels['original']}:* {md_text(excerpt(sighting.commentary_original))}"
+            original = excerpt(sighting.commentary_original)
+            return f"{text} · *{labels['original']}:* {self.quoted(original)}"
         return text
 
     def unconfirmed_line(self, entry: DigestPaper) -> str:
         """A title-only mention: the title as the page wrote it, what it says, where it was seen."""
-        parts = [f"**{self.title(entry.paper.title)}**"]
+        parts = [f"**{self.title(entry.paper.title, original=True)}**"]
         summary = self.summary(entry)
         if summary:
-            parts.append(md_text(summary))
+            parts.append(self.quoted(summary))
         if entry.sightings:
             parts.append(f"{self.labels['seen_in']}: {self.sightings(entry)}")
         return " — ".join(parts)
@@ -701,6 +825,22 @@ class _Renderer:
         start = _fmt_dt(digest.window_start, digest.timezone)
         end = _fmt_dt(digest.window_end, digest.timezone)
         return self.edition.ltr(f"{start} – {end} ({md_text(digest.timezone)})")
+
+    def until(self) -> str:
+        """ "2026-11-25 14:00 (Europe/Berlin)": the moment a partial digest covers up to."""
+        digest = self.digest
+        if digest.covers_until is None:
+            return ""
+        return self.edition.ltr(f"{_fmt_dt(digest.covers_until, digest.timezone)} ({digest.timezone})")
+
+    def announced(self, day: dt.date) -> bool:
+        """Whether the arXiv listing dated `day` was out by the moment the digest covers up to
+        (always, for a whole week): arXiv announces at 20:00 US Eastern the evening before."""
+        until = self.digest.covers_until
+        if until is None:
+            return True
+        evening_before = dt.datetime.combine(day - dt.timedelta(days=1), dt.time(20), tzinfo=ARXIV_ZONE)
+        return (until if until.tzinfo else until.replace(tzinfo=dt.UTC)) >= evening_before
 
     def header_lines(self) -> str:
         labels = self.labels
@@ -714,27 +854,45 @@ class _Renderer:
             papers_text += " " + labels["below_count"].format(count=counts["below_threshold"])
         tally = [papers_text, f"**{directions}** {_counted(labels, 'directions', directions)}"]
         if counts.get("updated"):
-            tally.append(f"**{counts['updated']}** {labels['updated_count']}")
+            tally.append(f"**{counts['updated']}** {_counted(labels, 'updated_count', counts['updated'])}")
         if counts.get("posts"):
             tally.append(f"**{counts['posts']}** {_counted(labels, 'posts_count', counts['posts'])}")
         if counts.get("unconfirmed"):
             n = counts["unconfirmed"]
             tally.append(f"**{n}** {_counted(labels, 'unconfirmed_count', n)}")
         if counts.get("backlog"):
-            tally.append(f"**{counts['backlog']}** {labels['backlog_count']}")
+            tally.append(f"**{counts['backlog']}** {_counted(labels, 'backlog_count', counts['backlog'])}")
         if counts.get("resources"):
             n = counts["resources"]
             tally.append(f"**{n}** {_counted(labels, 'resources_count', n)}")
         if counts.get("resource_backlog"):
-            tally.append(f"**{counts['resource_backlog']}** {labels['resource_backlog_count']}")
+            n = counts["resource_backlog"]
+            tally.append(f"**{n}** {_counted(labels, 'resource_backlog_count', n)}")
         lines = [window, " · ".join(tally)]
+        if digest.covers_until is not None:
+            # a week under way: its counts and "no papers" are only so far
+            lines.insert(
+                0, f"**{labels['partial']}:** {md_text(labels['partial_text'].format(until=self.until()))}"
+            )
         if digest.announcement_days:
             weekdays = labels["weekdays"].split()  # not %a: that follows the locale
-            days = ", ".join(
-                f"{self.edition.ltr(f'{d:%Y-%m-%d}')} ({weekdays[d.weekday()]})"
-                for d in digest.announcement_days
-            )
-            lines.append(f"{labels['announcement_days']}: {days}")
+
+            def days(dates: Sequence[dt.date]) -> str:
+                return ", ".join(
+                    f"{self.edition.ltr(f'{d:%Y-%m-%d}')} ({weekdays[d.weekday()]})" for d in dates
+                )
+
+            past = [d for d in digest.announcement_days if self.announced(d)]
+            to_come = [d for d in digest.announcement_days if not self.announced(d)]
+            if not to_come:
+                lines.append(f"{labels['announcement_days']}: {days(past)}")
+            elif not past:
+                lines.append(f"{labels['announcement_days']} ({labels['days_to_come']}): {days(to_come)}")
+            else:
+                lines.append(
+                    f"{labels['announcement_days']}: {days(past)}"
+                    f"{labels['filter_separator']}{labels['days_to_come']}: {days(to_come)}"
+                )
         if digest.generated_for:
             lines.append(f"{labels['edition_for']}: {md_text(digest.generated_for)}")
         if self.edition.model:
@@ -760,8 +918,6 @@ class _Renderer:
             notes = [md_text(n) for n in reader_notes(digest.notes, self.edition)]
         else:
             notes = [md_text(n, commands=True) for n in digest.notes]
-        if self.edition.note:
-            notes.append(md_text(self.edition.note, commands=True))
         if notes:
             text += f"\n\n**{labels['notes']}:**\n\n" + "\n".join(f"- {n}" for n in dict.fromkeys(notes))
         return text
@@ -776,7 +932,7 @@ class _Renderer:
         reports = self.digest.reports
         if reports and all(r.error for r in reports):  # "no papers this week" would be false
             return md_text(self.labels["none_failed"])
-        return md_text(self.labels["none"])
+        return md_text(self.labels["none_partial" if self.digest.covers_until else "none"])
 
 
 @dataclass(frozen=True)
@@ -803,6 +959,7 @@ def render_markdown(
     *,
     shortened: Shortened | None = None,
     for_reader: bool = False,
+    demo: bool = False,
 ) -> str:
     """The digest as Markdown: deterministic, GitHub-, Prefect- and email-friendly.
 
@@ -837,6 +994,7 @@ def render_markdown(
         for_reader=for_reader,
         reader_sources=renderer.reader_sources,
         report_count=_report_count,
+        report_parsed=lambda report: _report_parsed(report, renderer.labels),
         unconfirmed_line=renderer.unconfirmed_line,
         resource_line=renderer.resource_line,
         seen_in_line=lambda entry: f"{renderer.labels['seen_in']}: {renderer.sightings(entry)}",
@@ -849,14 +1007,18 @@ def render_markdown(
         title=renderer.title,
         none_line=renderer.none_line(),
         post_line=renderer.post_line,
+        section_posts=renderer.section_posts,
         line_title=renderer.line_title,
+        line_dates=renderer.line_dates,
         reason=lambda reason: reason_line(reason, edition),
         shown=renderer.shown,
         more_line=renderer.more_line,
         short=shortened,
         short_file=edition.ltr(shortened.full_file) if shortened else "",
         week=edition.ltr(digest.week),
-        header_lines=renderer.header_lines(),
+        # a `demo` (the bundled snapshot) says so before anything else
+        header_lines=(f"**{md_text(renderer.labels['demo_note'])}**\n\n" if demo else "")
+        + renderer.header_lines(),
         footer_lines=renderer.footer_lines(),
     )
     # optional parts of the template can leave runs of blank lines: keep one
@@ -871,6 +1033,15 @@ def _foreign(lang: str | None) -> str | None:
 def _report_count(report: SourceReport, value: int) -> str:
     """A count of the source report; "—" for a source that failed before receiving anything."""
     return "—" if report.error and not report.fetched else str(value)
+
+
+def _report_parsed(report: SourceReport, labels: Mapping[str, str]) -> str:
+    """The items parsed, and the papers its posts cite ("1 + 6 cited"): a reading list that
+    brought six papers does not read as one that brought nothing."""
+    parsed = _report_count(report, report.parsed)
+    if not report.cited or parsed == "—":
+        return parsed
+    return labels["parsed_cited"].format(parsed=parsed, cited=report.cited)
 
 
 # Words that say nothing about what a group of deep-learning papers shares.
@@ -919,6 +1090,18 @@ def shared_words(entries: Sequence[DigestPaper], limit: int = 3) -> list[str]:
 def _section_heading(section: DirectionSection, edition: Edition) -> str:
     name = edition.direction_name(section.direction_id, section.name)
     return f"{name} ({len(section.papers)})"
+
+
+def _post_sections(sections: Sequence[DirectionSection]) -> dict[str, list[DirectionSection]]:
+    """For each post a section lists: the sections listing it, the one holding most of the
+    papers it cites first (the post's main subject; the earlier section on a tie)."""
+    cited: dict[str, list[tuple[int, int, DirectionSection]]] = {}
+    for order, section in enumerate(sections):
+        for post in section.posts:
+            key = post.url or post.key
+            papers = sum(1 for p in section.papers if any((d.url or d.key) == key for d in p.discussed_in))
+            cited.setdefault(key, []).append((-papers, order, section))
+    return {key: [s for _, _, s in sorted(found, key=lambda f: f[:2])] for key, found in cited.items()}
 
 
 def _post_paper_titles(post: Item, digest: Digest, edition: Edition) -> list[tuple[str, str | None]]:

@@ -15,7 +15,7 @@ from dltheory_digest.identity.normalize import (
     normalize_title,
     title_shape,
 )
-from dltheory_digest.models import Item, ItemKind, Paper, PaperCluster, Sighting
+from dltheory_digest.models import Item, ItemKind, Paper, PaperCluster, Sighting, fit_key
 
 _UTC_MIN = dt.datetime.min.replace(tzinfo=dt.UTC)
 
@@ -102,7 +102,7 @@ def _cluster_key(arxiv_id: str | None, doi: str | None, title: str) -> str:
         return f"arxiv:{arxiv_id}"
     if doi:
         return f"doi:{doi}"
-    return f"title:{normalize_title(title)}"
+    return fit_key(f"title:{normalize_title(title)}")  # fits the store's key columns
 
 
 def cluster_items(

@@ -16,6 +16,7 @@ from dltheory_digest.models import (
     Sighting,
     UpdateReason,
     VersionChange,
+    fit_key,
 )
 
 # Hosts whose paper pages are arXiv's own listing or a plain mirror of it: seeing a paper there
@@ -86,7 +87,8 @@ def history_keys(cluster: PaperCluster) -> tuple[str, ...]:
         # a DOI names one paper (unlike a title): sent under it, the paper was sent, and
         # `update_reason` tells from it whether its journal version is news
         keys.append(ALIAS + doi_key)
-    return tuple(dict.fromkeys(keys))
+    # a very long title would not fit the ledger's key column: the same fitting as `Item.key`
+    return tuple(dict.fromkeys(fit_key(k) for k in keys))
 
 
 # A title this short ("Deep learning") names too many papers to stand for one in the ledger.
@@ -106,7 +108,9 @@ def ledger_entries(cluster: PaperCluster, week: str) -> list[LedgerEntry]:
     if len(title.split()) >= _MIN_ALIAS_WORDS:
         aliases.append(f"title:{title}")
     return [entry] + [
-        replace(entry, paper_key=ALIAS + key) for key in dict.fromkeys(aliases) if key != entry.paper_key
+        replace(entry, paper_key=fit_key(ALIAS + key))
+        for key in dict.fromkeys(aliases)
+        if key != entry.paper_key
     ]
 
 

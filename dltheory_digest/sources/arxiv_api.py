@@ -326,15 +326,19 @@ def _gmt_minute(moment: dt.datetime) -> str:
 
 def dated_between(ctx: PlanContext, field: str = "submittedDate") -> str | None:
     """`submittedDate:[YYYYMMDDTTTT TO YYYYMMDDTTTT]` (GMT; or `lastUpdatedDate`) for the window,
-    or from `since` to its end."""
+    or from `since` to its end.
+
+    arXiv's range includes both ends, while the window [start, end) leaves out its end (the
+    next Monday 00:00, which is the next week's): the range stops a minute before it, so a
+    paper submitted in that minute is in one week's query only."""
     start = (
         dt.datetime.combine(ctx.since, dt.time(), tzinfo=dt.UTC)
         if ctx.since is not None
         else ctx.window_start
     )
-    end = ctx.window_end or (dt.datetime.now(dt.UTC) if start is not None else None)
-    if start is None or end is None:
+    if start is None:
         return None
+    end = ctx.window_end - dt.timedelta(minutes=1) if ctx.window_end else dt.datetime.now(dt.UTC)
     return f"{field}:[{_gmt_minute(start)} TO {_gmt_minute(end)}]"
 
 
@@ -388,4 +392,6 @@ KIND = SourceKind(
     arxiv=True,
     needs_url=False,
     max_pages=MAX_PER_QUERY // 100,
+    dated_plan=lambda options: _options(options).within_window,
+    linked_page=False,
 )

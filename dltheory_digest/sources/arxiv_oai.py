@@ -24,7 +24,7 @@ from dltheory_digest.ids import abs_url, normalize_doi, parse_arxiv_id
 from dltheory_digest.models import Item, ItemKind, ParseResult, RawPage
 from dltheory_digest.sources.arxiv_api import collapse, load_xml
 from dltheory_digest.sources.arxiv_rss import split_authors
-from dltheory_digest.sources.base import PlanContext, SourceKind, as_utc
+from dltheory_digest.sources.base import PlanContext, SourceKind, always, as_utc
 
 OAI_BASE = "https://arxiv.org/oai"
 
@@ -289,4 +289,6 @@ KIND = SourceKind(
     arxiv=True,
     needs_url=False,
     max_pages=200,
+    dated_plan=always,
+    linked_page=False,
 )

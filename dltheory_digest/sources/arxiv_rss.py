@@ -293,4 +293,5 @@ KIND = _RssKind(
     arxiv=True,
     needs_url=False,
     max_pages=1,
+    linked_page=False,
 )

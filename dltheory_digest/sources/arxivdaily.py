@@ -168,4 +168,5 @@ KIND = SourceKind(
     name="arxivdaily",
     parse=parse,
     description="arxivdaily.com daily threads (English + Chinese titles, authors, Chinese abstracts)",
+    independent_pages=True,  # one thread per day
 )

@@ -16,17 +16,11 @@ from pydantic import BaseModel, ConfigDict
 
 from dltheory_digest.config import SourceSpec
 from dltheory_digest.models import ParseResult, RawPage
-from dltheory_digest.weeks import ARXIV_HOLIDAYS
+from dltheory_digest.weeks import ARXIV_HOLIDAYS, as_utc
 
 
 class NoOptions(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def as_utc(moment: dt.datetime) -> dt.datetime:
-    """Every stage compares dates in UTC: a page's own offset ("-0400", "+08:00") is converted,
-    and a date without one is taken as UTC."""
-    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
 
 
 def utc_dates_of(start: dt.datetime, end: dt.datetime) -> tuple[dt.date, dt.date]:
@@ -90,6 +84,16 @@ def plan_spec_urls(spec: SourceSpec, options: BaseModel, ctx: PlanContext) -> tu
     return spec.all_urls
 
 
+def never(options: BaseModel) -> bool:
+    """`SourceKind.dated_plan` of a kind that never fetches by date."""
+    return False
+
+
+def always(options: BaseModel) -> bool:
+    """`SourceKind.dated_plan` of a kind that always fetches by date."""
+    return True
+
+
 @dataclass(frozen=True, slots=True)
 class SourceKind:
     name: str
@@ -100,9 +104,26 @@ class SourceKind:
     arxiv: bool = False  # talks to arXiv: shares arXiv's one-request-per-3-s limit
     needs_url: bool = True  # sources.yaml must give `url`/`urls`
     max_pages: int = 50  # cap on followed next_urls per run
+    # Whether a plan with these options fetches by date (the week window, `--since`), so a run
+    # can reach back to weeks the source missed; a feed or a page shows only what it shows now.
+    dated_plan: Callable[[BaseModel], bool] = never
+    # Whether "Seen in" links the source's own page when a sighting links the paper itself;
+    # not for arXiv's own listings, whose sightings need no link (the title links the abstract).
+    linked_page: bool = True
+    # A curated page listing resources (videos, courses): one it listed in an earlier week is
+    # not announced again when it reappears (`pipeline.new_resources`).
+    curated_list: bool = False
+    # Each page stands on its own (one listing per day, one thread per page): a page that is
+    # gone (HTTP 404/410) is skipped with a warning and the others are kept. Not for pages that
+    # chain (OAI resumption, API paging), where a lost page loses everything after it.
+    independent_pages: bool = False
 
     def options_for(self, spec: SourceSpec) -> BaseModel:
         return self.options.model_validate(spec.options)
+
+    def plans_by_date(self, spec: SourceSpec) -> bool:
+        """Whether this source's plan fetches by date (`dated_plan` with its options)."""
+        return self.dated_plan(self.options_for(spec))
 
     def validate_spec(self, spec: SourceSpec) -> None:
         """Raise pydantic's ValidationError for bad options, ValueError for a missing URL."""

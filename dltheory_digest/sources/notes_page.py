@@ -110,6 +110,20 @@ _VIDEO_HOSTS = (
     "videolectures.net",
     "slideslive.com",
 )
+# Pages of a video site that list videos (a search, a channel, a user's uploads): none of
+# them is the talk a note points at, so they are "listing", not "video". A playlist or a
+# collection is one: a lecture series, kept as a video.
+_VIDEO_LISTINGS = (
+    # youtube.com, m.youtube.com: /results?search_query=, /@name, /channel/UC…, /c/…, /user/…
+    ("youtube.com", re.compile(r"^/(?:results|search|feed|hashtag|@|channel/|c/|user/)")),
+    # every page of search.bilibili.com is a search; space.bilibili.com/<uid> is a user's page,
+    # but its collections and series (lists/, collectiondetail, seriesdetail) are playlists
+    ("search.bilibili.com", re.compile(r"")),
+    ("bilibili.com", re.compile(r"^/(?:search)")),
+    ("space.bilibili.com", re.compile(r"^/\d+/?(?!.*(?:lists/|collectiondetail|seriesdetail))")),
+    # vimeo.com/search, /channels/<name> (not /channels/<name>/<video id>), /user123 pages
+    ("vimeo.com", re.compile(r"^/(?:search|channels/[^/]+/?$|user\d+)")),
+)
 _WIKI_HOSTS = ("wikipedia.org", "ncatlab.org", "scholarpedia.org", "mathworld.wolfram.com", "wiki.")
 _CODE_HOSTS = ("github.com", "gitlab.com", "huggingface.co", "colab.research.google.com", "gitee.com")
 _BLOG_HOSTS = (
@@ -169,7 +183,8 @@ def mirror_arxiv_id(url: str) -> tuple[str, int | None] | None:
 
 
 def classify_url(url: str) -> str:
-    """ "arxiv", "doi", "paper", "video", "course", "wiki", "code", "blog" or "link"."""
+    """ "arxiv", "doi", "paper", "video", "listing" (a video site's search or channel page),
+    "course", "wiki", "code", "blog" or "link"."""
     if parse_arxiv_id(url) and re.search(r"arxiv\.org|alphaxiv|arxiv-vanity|ar5iv|48550", url, re.I):
         return "arxiv"
     parts = urlsplit(url)
@@ -178,7 +193,7 @@ def classify_url(url: str) -> str:
     if host in {"doi.org", "dx.doi.org"} or (normalize_doi(url) and host.endswith("doi.org")):
         return "doi"
     if any(host == h or host.endswith("." + h) for h in _VIDEO_HOSTS):
-        return "video"
+        return "listing" if _is_video_listing(host, parts.path, parts.query) else "video"
     if any(
         host.startswith(h) if h.endswith(".") else host == h or host.endswith("." + h) for h in _WIKI_HOSTS
     ):
@@ -197,6 +212,15 @@ def classify_url(url: str) -> str:
     if _COURSE_HINT.search(path) or (host.endswith(".edu") and _COURSE_HINT.search(url)):
         return "course"
     return "link"
+
+
+def _is_video_listing(host: str, path: str, query: str) -> bool:
+    # the most specific host decides: search.bilibili.com before bilibili.com
+    where = f"{path}?{query}" if query else path
+    for listing_host, pattern in sorted(_VIDEO_LISTINGS, key=lambda entry: -len(entry[0])):
+        if host == listing_host or host.endswith("." + listing_host):
+            return pattern.match(where) is not None
+    return False
 
 
 # ---------------------------------------------------------------------------------------
@@ -1013,4 +1037,5 @@ KIND = SourceKind(
     parse=parse,
     options=NotesOptions,
     description="Curated notes pages (Obsidian, TiddlyWiki, GitHub, Zhihu, text): paper mentions and other links",
+    curated_list=True,
 )

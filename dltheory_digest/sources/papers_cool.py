@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from dltheory_digest.config import SourceSpec
 from dltheory_digest.ids import abs_url, parse_arxiv_id
 from dltheory_digest.models import Item, ItemKind, ParseResult, RawPage
-from dltheory_digest.sources.base import PlanContext, SourceKind, as_utc
+from dltheory_digest.sources.base import PlanContext, SourceKind, always, as_utc
 from dltheory_digest.sources.blocks import clean, finish, html_blocks, parse_date, script_lang, split_names
 from dltheory_digest.sources.decode import page_text
 from dltheory_digest.weeks import ARXIV_ZONE
@@ -102,7 +102,8 @@ def listing_days(ctx: PlanContext, now: dt.datetime | None = None) -> list[dt.da
     """The listing dates of the run's window (Monday to Friday less arXiv's holidays; the Monday
     after belongs to the next week), from --since or the day after the cursor when given.
     Listings arXiv has not announced yet (a refresh of a week under way) are not asked for:
-    they do not exist, and one missing page would fail the whole source."""
+    they do not exist (a day that is missing anyway is a warning of the source's report, since
+    its kind reads independent pages)."""
     now = now or dt.datetime.now(dt.UTC)
     first: dt.date | None = None
     if ctx.since is None and ctx.window_start is None and ctx.cursor.get("date"):
@@ -138,4 +139,6 @@ KIND = SourceKind(
     parse=parse,
     plan=plan,
     description="papers.cool arXiv listings (Chinese summaries): one paper per div.panel.paper",
+    dated_plan=always,
+    independent_pages=True,  # one listing per day
 )

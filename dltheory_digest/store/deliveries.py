@@ -29,6 +29,7 @@ from sqlalchemy.exc import IntegrityError
 
 from dltheory_digest.store.db import Store, upsert
 from dltheory_digest.store.schema import deliveries
+from dltheory_digest.weeks import as_utc
 
 DeliveryStatus = Literal["sent", "failed", "sending", "resending"]
 DELIVERED = ("sent", "resending")  # the reader has had the week's digest
@@ -76,11 +77,6 @@ def reader_key(address: str) -> str:
     return address.strip().lower()
 
 
-def _utc(value: dt.datetime) -> dt.datetime:
-    # SQLite hands back naive datetimes; everything stored here is UTC
-    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
-
-
 def _from_row(row: object) -> Delivery:
     data = dict(row._mapping)  # type: ignore[attr-defined]
     return Delivery(
@@ -91,7 +87,7 @@ def _from_row(row: object) -> Delivery:
         attempts=int(data["attempts"] or 0),
         error=data["error"],
         edition=data["edition"],
-        updated_at=_utc(data["updated_at"]),
+        updated_at=as_utc(data["updated_at"]),
     )
 
 
@@ -244,7 +240,7 @@ def finish(
         )
     if written.rowcount != 1:
         return None
-    return Delivery(**{**row, "updated_at": _utc(row["updated_at"])})  # type: ignore[arg-type]
+    return Delivery(**{**row, "updated_at": as_utc(row["updated_at"])})  # type: ignore[arg-type]
 
 
 def record_delivery(
@@ -273,4 +269,4 @@ def record_delivery(
     }
     with store.begin() as conn:
         upsert(conn, deliveries, [row], ["week", "reader"])
-    return Delivery(**{**row, "updated_at": _utc(row["updated_at"])})  # type: ignore[arg-type]
+    return Delivery(**{**row, "updated_at": as_utc(row["updated_at"])})  # type: ignore[arg-type]

@@ -28,6 +28,7 @@ from sqlalchemy.exc import IntegrityError
 
 from dltheory_digest.store.db import Store, upsert
 from dltheory_digest.store.schema import rate_limits, run_locks
+from dltheory_digest.weeks import as_utc
 
 log = logging.getLogger(__name__)
 
@@ -252,8 +253,8 @@ def lock_record(store: Store, name: str) -> LockRecord | None:
         name=name,
         holder=LockHolder.decode(row.holder),
         stored=row.holder,
-        acquired_at=_utc(row.acquired_at),
-        expires_at=_utc(row.expires_at),
+        acquired_at=as_utc(row.acquired_at),
+        expires_at=as_utc(row.expires_at),
     )
 
 
@@ -261,11 +262,6 @@ def lock_holder(store: Store, name: str) -> str | None:
     """The run holding `name`, or None."""
     current = lock_record(store, name)
     return current.holder.run if current else None
-
-
-def _utc(value: dt.datetime) -> dt.datetime:
-    # SQLite hands back the stored UTC time without its zone
-    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
 def _when(value: dt.datetime) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -35,19 +36,49 @@ from dltheory_digest.store.schema import (
     week_items,
     week_reports,
 )
-from dltheory_digest.weeks import Week
+from dltheory_digest.weeks import Week, as_utc
 
 
 def _utc(value: dt.datetime | None) -> dt.datetime | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:  # SQLite hands back naive datetimes; we only ever store UTC
-        return value.replace(tzinfo=dt.UTC)
-    return value.astimezone(dt.UTC)
+    return None if value is None else as_utc(value)
 
 
 def now_utc() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+# --- text no store can hold ------------------------------------------------------------
+
+# NUL (PostgreSQL's text refuses it) and lone UTF-16 surrogates (no UTF-8 encoder takes them,
+# so SQLite refuses them too): JSON APIs hand out both ("\u0000", an emoji cut in half).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable_text(text: str) -> str:
+    """`text` without the characters no store can hold (`_UNSTORABLE`)."""
+    return _UNSTORABLE.sub("", text)
+
+
+def storable(item: Item) -> Item:
+    """`item` with those characters removed from every text it carries (its cited mentions
+    too), so its key, its row and the week rebuilt from it agree; the same item when clean."""
+    changes: dict[str, Any] = {}
+    for f in dataclasses.fields(item):
+        value = getattr(item, f.name)
+        clean: object
+        if isinstance(value, str):
+            clean = storable_text(value)
+        elif f.name == "cited":
+            clean = tuple(storable(c) for c in value)
+        elif f.name == "extra":
+            clean = tuple((storable_text(k), storable_text(v)) for k, v in value)
+        elif isinstance(value, tuple):
+            clean = tuple(storable_text(v) for v in value)
+        else:
+            continue
+        if clean != value:
+            changes[f.name] = clean
+    return dataclasses.replace(item, **changes) if changes else item
 
 
 # --- Item <-> JSON ----------------------------------------------------------------------
@@ -96,16 +127,16 @@ def paper_to_row(paper: Paper, seen: dt.datetime) -> dict[str, Any]:
         "key": paper.key,
         "arxiv_id": paper.arxiv_id,
         "doi": paper.doi,
-        "title": paper.title,
-        "authors": list(paper.authors),
-        "abstract": paper.abstract,
+        "title": storable_text(paper.title),
+        "authors": [storable_text(a) for a in paper.authors],
+        "abstract": storable_text(paper.abstract),
         "published": _utc(paper.published),
         "updated": _utc(paper.updated),
         "latest_version": paper.version,
         "categories": list(paper.categories),
         "primary_category": paper.primary_category,
-        "journal_ref": paper.journal_ref,
-        "comment": paper.comment,
+        "journal_ref": paper.journal_ref and storable_text(paper.journal_ref),
+        "comment": paper.comment and storable_text(paper.comment),
         "first_seen": seen,
         "last_seen": seen,
     }
@@ -227,7 +258,7 @@ def save_items(
     if not found:
         return set()
     unique: dict[tuple[str, str], Item] = {}
-    for item in found:
+    for item in map(storable, found):
         unique[(item.source_id, item.key)] = item
     with store.begin() as conn:
         existing: set[tuple[str, str]] = set()
@@ -279,7 +310,7 @@ def attribute_week(
     same version seen again next week is not.
     """
     seen = seen or now_utc()
-    unique = {(i.source_id, i.key, _version_slot(i)): i for i in found}
+    unique = {(i.source_id, i.key, _version_slot(i)): i for i in map(storable, found)}
     rows = [
         {
             "source_id": s,

@@ -98,6 +98,19 @@ def test_classify_to_stdout(tmp_path: Path) -> None:
     assert result.stdout.splitlines()[1].startswith("x,surveys,")
 
 
+def test_a_misspelt_taxonomy_variable_is_named_before_the_bundled_taxonomy_is_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DLTHEORY_TAXONOMY_FIEL", str(tmp_path / "mine.yaml"))
+    source = _write_csv(tmp_path / "p.csv", ["id", "title"], [["x", "A survey of deep learning theory"]])
+    result = runner.invoke(app, ["classify", str(source)])
+    assert result.exit_code == 0, result.output
+    assert "DLTHEORY_TAXONOMY_FIEL is not a setting (did you mean DLTHEORY_TAXONOMY_FILE?)" in " ".join(
+        result.stderr.split()
+    )
+    assert result.stdout.splitlines()[1].startswith("x,surveys,")
+
+
 def test_classify_reads_stdin_and_writes_stdout_for_a_dash() -> None:
     result = runner.invoke(
         app, ["classify", "-", "-o", "-"], input="id,title\ns1,On the spectral bias of neural networks\n"

@@ -42,6 +42,10 @@ def demo_flow(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> DemoFlow:
     return flow
 
 
+# the visible line under the title: the file says it is a sample, as the demo's mail does
+DEMO_NOTE = "**Demo: built from the bundled snapshot of the sources, not from the live sources; its papers and dates are a sample, not this week's.**"
+
+
 def said(output: str) -> str:
     return " ".join(output.split())
 
@@ -57,7 +61,7 @@ def test_demo_writes_the_weeks_file_marked_and_replaces_its_own(
         assert f"digest: {digest}" in said(result.output) and "left as it is" not in result.output
         assert (
             digest.read_text(encoding="utf-8")
-            == f"{DEMO_MARKER}\n# DL theory digest {DEMO_WEEK}\n\ndemo papers\n"
+            == f"{DEMO_MARKER}\n# DL theory digest {DEMO_WEEK}\n\n{DEMO_NOTE}\n\ndemo papers\n"
         )
     assert sorted(p.name for p in (tmp_path / "outputs").iterdir()) == [f"{DEMO_WEEK}.md"]
     # the flow wrote into a folder of the demo's own, never into the real output folder
@@ -98,3 +102,28 @@ def test_demo_with_nowhere_it_may_write_is_refused_before_the_run(
         in said(result.output)
     )
     assert (out / f"{DEMO_WEEK}.demo.md").read_text(encoding="utf-8") == "my own notes\n"
+
+
+def test_demo_mail_says_what_it_sends_and_that_a_readers_own_edition_is_left_out(
+    demo_flow: DemoFlow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(
+        "DLTHEORY_READERS",
+        '[{"email": "ada@example.org", "language": "ar", "include_directions": ["generalization"]},'
+        ' {"email": "lin@example.org"}]',
+    )
+    monkeypatch.setenv("DLTHEORY_SMTP_HOST", "127.0.0.1")
+    addresses = "ada@example.org,lin@example.org,guest@example.org"
+    result = runner.invoke(app, ["demo", "--output-dir", str(tmp_path / "out"), "--email-to", addresses])
+    assert result.exit_code == 0, result.output
+    text = said(result.output)
+    assert (
+        "the demo mails the whole digest, in English and marked as the demo, to "
+        "ada@example.org, lin@example.org, guest@example.org" in text
+    )
+    assert (
+        "ada@example.org is a configured reader: the demo leaves out their Arabic edition and filters, "
+        "which their weekly digest applies" in text
+    )
+    # a configured reader with the plain English digest, and an address that is no reader: nothing to say
+    assert "lin@example.org is a configured reader" not in text and "guest@example.org is" not in text

@@ -399,3 +399,23 @@ def test_the_demos_digest_is_not_mailed_to_the_readers_as_the_week(smtp_env: Mai
     assert tried.exit_code == 0, tried.output
     [mail] = smtp_env.to("lin@example.org")
     assert "dltheory-digest demo" not in text_of(mail) and "Neural Tangent Kernel" in text_of(mail)
+
+
+def test_send_and_preview_say_which_variable_was_misspelt(
+    smtp_env: Mailbox, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    stored_week()
+    monkeypatch.delenv("DLTHEORY_SMTP_HOST")
+    monkeypatch.setenv("DLTHEORY_SMTP_HOTS", "127.0.0.1")
+    warning = (
+        "warning: environment variable DLTHEORY_SMTP_HOTS is not a setting (did you mean "
+        "DLTHEORY_SMTP_HOST?): it is ignored"
+    )
+    sent = runner.invoke(app, ["send", "--week", WEEK, "--to", "x@example.org"])
+    assert sent.exit_code == 2 and smtp_env.received == []
+    said = " ".join(sent.stderr.split())
+    # the typo is named before the error it causes
+    assert said.startswith(warning) and "smtp_host is not set" in said
+    previewed = runner.invoke(app, ["preview", "--week", WEEK, "--output", str(tmp_path / "p.html")])
+    assert previewed.exit_code == 0, previewed.output
+    assert " ".join(previewed.stderr.split()) == warning

@@ -53,6 +53,10 @@ def test_demo_writes_and_mails_the_digest(prefect_harness: None, smtp: Mailbox, 
     plain, html = message.get_payload()  # type: ignore[misc]
     assert plain.get_content_type() == "text/plain" and html.get_content_type() == "text/html"
     assert "Neural Tangent Kernel" in plain.get_content() and "<html" in html.get_content().lower()
+    # the snapshot's made-up week never passes for the real one
+    assert str(message["Subject"]).startswith(f"[demo] DL theory digest {DEMO_WEEK}: ")
+    assert "Demo: built from the bundled snapshot of the sources" in plain.get_content().split("\n", 3)[2]
+    assert "mails the whole digest, in English and marked as the demo" in " ".join(result.output.split())
 
 
 def test_bad_sources_file_exits_2_and_fetches_nothing(
@@ -84,6 +88,38 @@ def test_sources_check_prints_a_health_table(tmp_path: Path, monkeypatch: pytest
     assert result.exit_code == 0, result.output
     assert "offconvex" in result.output and "ok" in result.output
     assert "never" not in result.output  # the successful fetch is the last success
+
+
+def test_sources_check_counts_the_papers_a_reading_list_cites(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rich.console import Console
+
+    from dltheory_digest.cli import run_cmd
+
+    console = Console(width=200, record=True)
+    monkeypatch.setattr(run_cmd, "console", console)
+    with SnapshotServer() as server:
+        sources = write_demo_sources(server.base_url, tmp_path / "sources.yaml")
+        monkeypatch.setenv("DLTHEORY_SOURCES_FILE", str(sources))
+        result = runner.invoke(app, ["sources", "check", "--source", "zhihu-dl-theory-reading-list"])
+    assert result.exit_code == 0, result.output
+    # the reading list is one post citing six papers, not a page that brought one item
+    [row] = [line for line in console.export_text().splitlines() if "zhihu-dl-theory-reading-list" in line]
+    assert "1 + 6 cited" in row
+
+
+def test_the_run_summary_counts_cited_papers_beside_the_items(monkeypatch: pytest.MonkeyPatch) -> None:
+    reports = [
+        {**REPORT, "source": "zhihu-list", "parsed": 1, "cited": 6, "new": 1},
+        {**REPORT, "source": "notes"},
+        {**REPORT, "source": "older-result"},  # a summary written before the count: no "cited"
+    ]
+    del reports[2]["cited"]
+    text = _summary_text(monkeypatch, 200, reports)
+    [zhihu] = [line for line in text.splitlines() if "zhihu-list" in line]
+    assert "1 + 6 cited" in zhihu
+    assert "cited" not in "".join(line for line in text.splitlines() if "notes" in line)
 
 
 def test_sources_check_reports_an_unreachable_source(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -124,6 +160,7 @@ REPORT = {
     "kind": "feed",
     "fetched": 1,
     "parsed": 11,
+    "cited": 0,
     "new": 11,
     "cache_hits": 0,
     "error": None,

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -15,6 +16,7 @@ from dltheory_digest.models import ItemKind, ParseResult, RawPage
 from dltheory_digest.sources import REGISTRY
 from dltheory_digest.sources.arxiv_api import KIND, ArxivApiOptions, id_list_url, parse_feed
 from dltheory_digest.sources.base import PlanContext
+from dltheory_digest.weeks import Week
 
 pytestmark = pytest.mark.shared
 
@@ -387,20 +389,40 @@ def test_plan_can_restrict_the_query_to_the_week_window() -> None:
     query = parse_qs(urlsplit(url).query)
     # arXiv wants GMT minutes
     assert query["search_query"] == [
-        "(cat:cs.LG OR cat:stat.ML) AND submittedDate:[202611152300 TO 202611222300]"
+        "(cat:cs.LG OR cat:stat.ML) AND submittedDate:[202611152300 TO 202611222259]"
     ]
     assert query["max_results"] == ["500"]
     since = PlanContext(since=dt.date(2026, 1, 5), window_end=dt.datetime(2026, 1, 12, tzinfo=dt.UTC))
     (url,) = KIND.plan(spec, KIND.options_for(spec), since)
     assert parse_qs(urlsplit(url).query)["search_query"] == [
-        "(cat:cs.LG OR cat:stat.ML) AND submittedDate:[202601050000 TO 202601120000]"
+        "(cat:cs.LG OR cat:stat.ML) AND submittedDate:[202601050000 TO 202601112359]"
     ]
     # the week's revisions: filtered on the latest version's date
     revisions = spec.model_copy(update={"options": {**spec.options, "window_by": "lastUpdatedDate"}})
     (url,) = KIND.plan(revisions, KIND.options_for(revisions), ctx)
     assert parse_qs(urlsplit(url).query)["search_query"] == [
-        "(cat:cs.LG OR cat:stat.ML) AND lastUpdatedDate:[202611152300 TO 202611222300]"
+        "(cat:cs.LG OR cat:stat.ML) AND lastUpdatedDate:[202611152300 TO 202611222259]"
     ]
+
+
+def test_consecutive_weeks_ask_for_ranges_that_do_not_overlap() -> None:
+    """arXiv's `[a TO b]` includes b: a paper submitted at Monday 00:00 belongs to the week that
+    Monday starts, and the week before must not ask for it too."""
+    from dltheory_digest.sources.arxiv_api import dated_between
+
+    zone = ZoneInfo("Asia/Shanghai")
+    earlier, later = Week.parse("2026-W47"), Week.parse("2026-W48")
+    ranges = []
+    for week in (earlier, later):
+        start, end = week.window(zone)
+        span = dated_between(PlanContext(window_start=start, window_end=end))
+        assert span is not None
+        low, high = span.removeprefix("submittedDate:[").removesuffix("]").split(" TO ")
+        ranges.append((low, high))
+    # Monday 2026-11-23 00:00 in Shanghai is 16:00 GMT on the Sunday before
+    assert ranges[0] == ("202611151600", "202611221559")
+    assert ranges[1][0] == "202611221600"
+    assert ranges[0][1] < ranges[1][0]
 
 
 def test_entry_dates_with_an_offset_or_none_are_given_in_utc() -> None:

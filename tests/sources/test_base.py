@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from dltheory_digest.config import SourceSpec
+from dltheory_digest.sources import REGISTRY
 from dltheory_digest.sources.base import PlanContext, utc_dates_of
 from dltheory_digest.weeks import Week
 
@@ -66,3 +68,34 @@ def test_listing_days_end_is_exclusive_and_since_or_first_moves_the_start() -> N
         dt.date(2026, 11, 20),
         dt.date(2026, 11, 23),
     )
+
+
+# --- SourceKind: what the pipeline asks of a kind, by flag rather than by name ----------
+
+
+def _spec_of(kind: str, **options: object) -> SourceSpec:
+    return SourceSpec(id="s", kind=kind, url="https://example.org/", options=options)
+
+
+def test_the_kinds_that_fetch_by_date_can_reach_back_to_weeks_a_source_missed() -> None:
+    dated = {name for name, kind in REGISTRY.items() if kind.plans_by_date(_spec_of(name))}
+    assert dated == {"arxiv_oai", "papers_cool"}
+    # an API query does only when it is restricted to the window
+    api = REGISTRY["arxiv_api"]
+    assert api.plans_by_date(_spec_of("arxiv_api", search_query="cat:cs.LG", within_window=True))
+    assert not api.plans_by_date(_spec_of("arxiv_api", search_query="cat:cs.LG"))
+
+
+def test_only_arxivs_own_listings_go_unlinked_in_seen_in() -> None:
+    # arxivdaily and arxiv_mirror are pages about arXiv papers, not arXiv: their names start
+    # with "arxiv" and they are linked all the same
+    unlinked = {name for name, kind in REGISTRY.items() if not kind.linked_page}
+    assert unlinked == {"arxiv_rss", "arxiv_api", "arxiv_oai"}
+    assert unlinked <= {name for name, kind in REGISTRY.items() if kind.arxiv}
+
+
+def test_curated_lists_and_independent_pages_are_declared_by_their_kinds() -> None:
+    assert {name for name, kind in REGISTRY.items() if kind.curated_list} == {"notes_page"}
+    # one listing or thread per day; OAI resumption and API pages chain, so they are not
+    independent = {name for name, kind in REGISTRY.items() if kind.independent_pages}
+    assert independent == {"papers_cool", "arxivdaily"}

@@ -374,7 +374,8 @@ def test_obsidian_publish_html(fixtures_dir: Path) -> None:
     pnas = items["Reconciling modern machine-learning practice and the classical bias–variance trade-off"]
     assert (pnas.kind, pnas.doi, pnas.arxiv_id) == (ItemKind.MENTION, "10.1073/pnas.1903070116", None)
     assert {category(items[t]) for t in ("Statistical learning theory", "Neural tangent kernel")} == {"wiki"}
-    assert category(items["Principles of deep learning theory talks"]) == "video"
+    # a YouTube search for talks, not a talk: kept, but not listed among the talks and courses
+    assert category(items["Principles of deep learning theory talks"]) == "listing"
     assert category(items["Ultra-Wide Deep Nets and Neural Tangent Kernel (NTK)"]) == "blog"
     assert category(items["CSC2541 Neural Net Training Dynamics"]) == "course"
 
@@ -615,3 +616,42 @@ def test_awesome_list_citations_and_readme_furniture() -> None:
         ("1706.08947", "Exploring Generalization in Deep Learning", "Neyshabur et al. NeurIPS 2017"),
         (None, "Gradient Descent Finds Global Minima of Deep Neural Networks", ""),
     ]
+
+
+@pytest.mark.parametrize(
+    ("url", "kind"),
+    [
+        # searches, channels and users' pages list videos: not a talk
+        ("https://www.youtube.com/results?search_query=introduction+to+deep+learning+theory", "listing"),
+        ("https://m.youtube.com/results?search_query=neural+tangent+kernel", "listing"),
+        ("https://www.youtube.com/@SimonsInstituteTOC", "listing"),
+        ("https://www.youtube.com/@SimonsInstituteTOC/videos", "listing"),
+        ("https://www.youtube.com/channel/UCW1Rb2aLFDxP8EvnoGtODsQ", "listing"),
+        ("https://www.youtube.com/c/SimonsInstitute", "listing"),
+        ("https://www.youtube.com/user/SimonsInstitute", "listing"),
+        ("https://search.bilibili.com/all?keyword=深度学习理论", "listing"),
+        ("https://space.bilibili.com/12345678", "listing"),
+        ("https://space.bilibili.com/12345678/video", "listing"),
+        ("https://vimeo.com/search?q=deep+learning+theory", "listing"),
+        ("https://vimeo.com/channels/staffpicks", "listing"),
+        # a talk, and a playlist or collection (a lecture series): videos
+        ("https://www.youtube.com/watch?v=kPm5Tbkq0Ho", "video"),
+        ("https://www.youtube.com/watch?v=kPm5Tbkq0Ho&list=PLgKuh-lKre11GbZWneln-VZDLHyejO7YD", "video"),
+        ("https://www.youtube.com/playlist?list=PLgKuh-lKre11GbZWneln-VZDLHyejO7YD", "video"),
+        ("https://www.bilibili.com/video/BV1Wv411h7kN", "video"),
+        ("https://space.bilibili.com/12345678/channel/collectiondetail?sid=1234", "video"),
+        ("https://space.bilibili.com/12345678/lists/1234?type=season", "video"),
+        ("https://vimeo.com/76979871", "video"),
+        ("https://vimeo.com/channels/staffpicks/76979871", "video"),
+        ("https://vimeo.com/showcase/7425071", "video"),
+    ],
+)
+def test_a_video_sites_search_or_channel_page_is_not_a_talk(url: str, kind: str) -> None:
+    assert classify_url(url) == kind
+
+
+def test_a_youtube_search_named_like_a_talk_is_not_listed_as_one() -> None:
+    url = "https://www.youtube.com/results?search_query=introduction+to+deep+learning+theory"
+    page = f"<html><body><ul><li><a href='{url}'>Introduction to Deep Learning Theory - YouTube</a></li></ul></body></html>"
+    items = KIND.parse_bytes(page.encode(), source_id="notes").items
+    assert [category(item) for item in items] == ["listing"]

@@ -303,8 +303,7 @@ def test_digests_gain_their_week_end_from_the_json_they_keep(store_url: str) -> 
 
 def test_a_store_gains_the_crossref_records_table_and_can_drop_it(store_url: str) -> None:
     """0007 adds `doi_records` to a store at 0006 (its rows kept); a downgrade drops the table."""
-    from dltheory_digest.models import Paper
-    from dltheory_digest.models import DoiRecord
+    from dltheory_digest.models import DoiRecord, Paper
     from dltheory_digest.store.records import load_doi_records, save_doi_records
 
     old = open_store(store_url, migrate_to="0006")

@@ -39,6 +39,7 @@ from dltheory_digest.store import (
     weeks_of_papers,
 )
 from dltheory_digest.store.records import UNUSABLE, unusable_record
+from dltheory_digest.weeks import Week
 
 NTK = Item(
     source_id="arxiv-listing",
@@ -313,3 +314,67 @@ def test_crossref_records_are_kept_by_the_doi_as_cited(store: Store) -> None:
     save_doi_records(store, [matched])
     assert load_doi_records(store, [cybenko.doi]) == {cybenko.doi: matched}
     assert load_doi_records(store, []) == {}
+
+
+# --- text and keys PostgreSQL refuses (SQLite takes them): one odd sighting must not fail a run
+
+
+def test_a_sighting_with_nul_or_half_an_emoji_is_stored_without_them(store: Store) -> None:
+    from dltheory_digest.pipeline import Collected, record_collection
+
+    week = Week.parse("2026-W47")
+    # Zhihu's JSON hands out "\u0000", and excerpts cut in the middle of a surrogate pair
+    cited = Item("zhihu-col", ItemKind.MENTION, "Neural\x00 Tangent Kernel", url="https://e.org/ntk\x00")
+    post = Item(
+        "zhihu-col",
+        ItemKind.POST,
+        "深度学习理论\x00 笔记",
+        url="https://zhuanlan.zhihu.com/p/1",
+        text="讲得很好\ud83d",
+        authors=("张三\x00",),
+        extra=(("voteup\x00", "12"),),
+        cited=(cited,),
+    )
+    report = SourceReport("zhihu-col", "zhihu", fetched=1, parsed=1)
+    [recorded] = record_collection(store, week, [Collected("zhihu-col", (post,), report)])
+    assert recorded.new == 1
+    [stored] = items_of_week(store, str(week))
+    assert (stored.title, stored.text, stored.authors) == ("深度学习理论 笔记", "讲得很好", ("张三",))
+    assert stored.extra == (("voteup", "12"),)
+    assert [(c.title, c.url, c.key) for c in stored.cited] == [
+        ("Neural Tangent Kernel", "https://e.org/ntk", "mention:https://e.org/ntk|neural tangent kernel")
+    ]
+    # a second run of the same page finds it stored: nothing new, no second revision
+    [again] = record_collection(store, week, [Collected("zhihu-col", (post,), report)])
+    assert again.new == 1 and len(items_of_week(store, str(week))) == 1
+
+
+def test_a_mention_whose_key_is_longer_than_its_column_is_stored_under_a_hashed_key(store: Store) -> None:
+    from dltheory_digest.pipeline import Collected, record_collection
+
+    week = Week.parse("2026-W47")
+    long_url = "https://notes.example.org/reading?" + "&".join(f"utm_{n}=campaign" for n in range(40))
+    mention = Item("notes", ItemKind.MENTION, "Tensor programs " * 20, url=long_url)
+    report = SourceReport("notes", "notes_page", fetched=1, parsed=1)
+    record_collection(store, week, [Collected("notes", (mention,), report)])
+    [stored] = items_of_week(store, str(week))
+    assert stored.url == long_url and stored.key == mention.key and len(stored.key) == 512
+
+
+def test_a_paper_with_nul_in_its_text_is_stored_without_it(store: Store) -> None:
+    paper = Paper(
+        key="arxiv:1806.07572",
+        title="Neural Tangent Kernel:\x00 Convergence",
+        arxiv_id="1806.07572",
+        authors=("Arthur Jacot\x00",),
+        abstract="We show\ud800 that",
+        comment="NeurIPS\x00",
+    )
+    save_papers(store, [paper])
+    got = load_papers(store, ["1806.07572"])["1806.07572"]
+    assert (got.title, got.authors, got.abstract, got.comment) == (
+        "Neural Tangent Kernel: Convergence",
+        ("Arthur Jacot",),
+        "We show that",
+        "NeurIPS",
+    )

@@ -1,0 +1,529 @@
+"""What a reader sees in the rendered editions (digest.render, digest.html): a week still under
+way, the dates of revised papers, Arabic text in English lines, Arabic plurals, nothing said twice,
+and the titles a post links to in a filtered edition."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+
+import pytest
+
+import dltheory_digest.digest as dg
+from dltheory_digest.config import Reader
+from dltheory_digest.digest.render import plural_category
+from dltheory_digest.models import (
+    Classification,
+    Digest,
+    DigestPaper,
+    DirectionSection,
+    Item,
+    ItemKind,
+    Paper,
+    Sighting,
+    SourceReport,
+    UpdateReason,
+    VersionChange,
+)
+
+UTC = dt.UTC
+ZONE = "Europe/Berlin"
+WINDOW = (dt.datetime(2026, 11, 22, 23, tzinfo=UTC), dt.datetime(2026, 11, 29, 23, tzinfo=UTC))
+W48_DAYS = tuple(dt.date(2026, 11, 23) + dt.timedelta(days=i) for i in range(5))
+DIRECTIONS = (
+    ("generalization", "Generalization"),
+    ("optimization", "Optimization and implicit bias"),
+    ("kernels", "Overparameterization, NTK and infinite width"),
+    ("other", "Other"),
+)
+FSI, PDI = "\u2068", "\u2069"
+ARABIC_REMARK = "مسح لنظريات التعميم في الشبكات العميقة وحدود المعاملات."
+
+
+def entry(
+    arxiv_id: str,
+    title: str,
+    direction: str = "generalization",
+    *,
+    published: dt.datetime | None = dt.datetime(2026, 11, 24, 19, tzinfo=UTC),
+    updated: dt.datetime | None = None,
+    version: int = 1,
+    badges: tuple[str, ...] = ("new",),
+    sightings: tuple[Sighting, ...] = (),
+    discussed_in: tuple[Item, ...] = (),
+) -> DigestPaper:
+    paper = Paper(
+        key=f"arxiv:{arxiv_id}",
+        title=title,
+        arxiv_id=arxiv_id,
+        version=version,
+        authors=("A. Author",),
+        abstract="We study a question. We answer it.",
+        published=published,
+        updated=updated or published,
+        categories=("cs.LG",),
+        primary_category="cs.LG",
+    )
+    return DigestPaper(
+        paper=paper,
+        classification=Classification(primary=direction, scores=((direction, 0.9),), relevance=0.9),
+        sightings=sightings,
+        summary="We study a question. We answer it.",
+        badges=badges,
+        discussed_in=discussed_in,
+    )
+
+
+def digest_of(
+    sections: tuple[DirectionSection, ...] = (),
+    *,
+    updated: tuple[DigestPaper, ...] = (),
+    posts: tuple[Item, ...] = (),
+    covers_until: dt.datetime | None = None,
+) -> Digest:
+    papers = sum(len(s.papers) for s in sections)
+    return Digest(
+        week="2026-W48",
+        window_start=WINDOW[0],
+        window_end=WINDOW[1],
+        timezone=ZONE,
+        sections=sections,
+        updated=updated,
+        posts=posts,
+        announcement_days=W48_DAYS,
+        counts=(
+            ("papers", papers),
+            ("directions", len(sections)),
+            ("updated", len(updated)),
+            ("posts", len(posts)),
+        ),
+        directions=DIRECTIONS,
+        covers_until=covers_until,
+    )
+
+
+def ar_edition() -> dg.Edition:
+    return dg.Edition(language="ar", translations={"x": "y"}, model="argos en→ar 1.0")
+
+
+def zh_edition() -> dg.Edition:
+    return dg.Edition(language="zh", translations={"x": "y"}, model="argos en→zh 1.9")
+
+
+# 1. a week still under way -------------------------------------------------------------------
+
+# Wednesday 2026-11-25, 14:30 in Berlin
+WEDNESDAY = dt.datetime(2026, 11, 25, 13, 30, tzinfo=UTC)
+
+
+def test_a_partial_week_says_so_and_up_to_when_in_every_edition() -> None:
+    digest = digest_of(covers_until=WEDNESDAY)
+    english = dg.render_markdown(digest)
+    assert (
+        "**Partial:** this week is still under way; this digest covers up to "
+        "2026-11-25 14:30 (Europe/Berlin)." in english
+    )
+    # nothing found yet is not "no papers this week"
+    assert "No papers so far this week." in english and "No papers this week." not in english
+    zh = dg.render_markdown(digest, zh_edition())
+    assert "**未完结:** 本周尚未结束；本期周报只涵盖到 2026-11-25 14:30 (Europe/Berlin)。" in zh
+    assert "本周到目前为止没有论文。" in zh
+    ar = dg.render_markdown(digest, ar_edition())
+    assert "**موجز جزئي:**" in ar and "\u20662026-11-25 14:30 (Europe/Berlin)\u2069" in ar
+    assert "لا أوراق حتى الآن هذا الأسبوع." in ar
+    # the mail's other parts carry it too
+    assert "this digest covers up to" in dg.render_plain_text(english)
+    assert "this digest covers up to" in dg.render_html(english)
+
+
+def test_announcement_days_not_yet_come_are_marked_as_to_come() -> None:
+    english = dg.render_markdown(digest_of(covers_until=WEDNESDAY))
+    [days] = [line for line in english.split("\n") if line.startswith("arXiv announcement days")]
+    past, to_come = days.split("; still to come: ")
+    assert past.endswith("2026-11-23 (Mon), 2026-11-24 (Tue), 2026-11-25 (Wed)")
+    assert to_come.rstrip() == "2026-11-26 (Thu), 2026-11-27 (Fri)"
+    # made at 00:30 on Monday in Berlin, before arXiv's Sunday 20:00 (US Eastern) announcement
+    sunday = dg.render_markdown(digest_of(covers_until=dt.datetime(2026, 11, 22, 23, 30, tzinfo=UTC)))
+    assert "arXiv announcement days (still to come): 2026-11-23 (Mon)" in sunday
+    # made at 03:00 on Monday in Berlin: Monday's listing is out
+    monday = dg.render_markdown(digest_of(covers_until=dt.datetime(2026, 11, 23, 2, tzinfo=UTC)))
+    assert "arXiv announcement days: 2026-11-23 (Mon); still to come: 2026-11-24 (Tue)" in monday
+    # the whole week: all listed, nothing to come, no partial line
+    whole = dg.render_markdown(digest_of())
+    assert "still to come" not in whole and "Partial" not in whole
+    assert "No papers this week." in whole
+    assert "2026-11-27 (Fri)" in whole
+
+
+def test_the_moment_a_partial_digest_covers_survives_json_and_old_json_reads_as_a_whole_week() -> None:
+    digest = digest_of(covers_until=WEDNESDAY)
+    assert dg.digest_from_json(dg.digest_to_json(digest)) == digest
+    old = json.loads(dg.digest_to_json(digest))
+    del old["covers_until"]  # a digest stored before the field existed
+    assert dg.digest_from_json(old).covers_until is None
+
+
+# 2. the dates of a revised paper ------------------------------------------------------------
+
+
+def revised_zhang() -> DigestPaper:
+    return dataclasses.replace(
+        entry(
+            "1611.03530",
+            "Understanding deep learning requires rethinking generalization",
+            published=dt.datetime(2016, 11, 10, 16, tzinfo=UTC),
+            updated=dt.datetime(2026, 11, 20, 10, tzinfo=UTC),
+            version=3,
+            badges=("updated v3",),
+        ),
+        update_reason=UpdateReason(version_change=VersionChange(new=3, old=2, week="2026-W40")),
+    )
+
+
+def test_a_revised_paper_shows_when_it_first_appeared_and_when_this_version_did() -> None:
+    paper = revised_zhang()
+    digest = digest_of((DirectionSection("generalization", "Generalization", (paper,)),), updated=(paper,))
+    english = dg.render_markdown(digest)
+    # the paper's block and its one-line entry under "Updated"
+    assert "A. Author · 2016-11-10 (v3: 2026-11-20) · cs.LG · arXiv:1611.03530v3" in english
+    assert (
+        "- [Understanding deep learning requires rethinking generalization](https://arxiv.org/abs/1611.03530)"
+        " · 2016-11-10 (v3: 2026-11-20) · `updated v3` · arXiv:1611.03530v3" in english
+    )
+    assert "· 2026-11-20 ·" not in english
+    zh = dg.render_markdown(digest, zh_edition())
+    assert "2016-11-10（v3：2026-11-20）" in zh
+    ar = dg.render_markdown(digest, ar_edition())
+    assert "\u20662016-11-10\u2069 (\u2066v3\u2069: \u20662026-11-20\u2069)" in ar
+    # a shortened mail's one line per paper keeps both dates
+    short = dg.render_markdown(digest, shortened=dg.Shortened("2026-W48.md", one_line=True))
+    assert "· 2016-11-10 (v3: 2026-11-20) · `updated v3`" in short
+
+
+def test_a_new_paper_shows_one_date_and_a_listed_revision_the_month_its_id_says() -> None:
+    new = entry("2611.01234", "A new bound")
+    # an arXiv listing of a replacement gives the revision's date only: the id tells the month
+    listed = dataclasses.replace(
+        revised_zhang(), paper=dataclasses.replace(revised_zhang().paper, published=None)
+    )
+    old_style = dataclasses.replace(
+        listed, paper=dataclasses.replace(listed.paper, arxiv_id="math/0309136", key="arxiv:math/0309136")
+    )
+    no_id = dataclasses.replace(listed, paper=dataclasses.replace(listed.paper, arxiv_id=None, key="title:x"))
+    digest = digest_of(
+        (DirectionSection("generalization", "Generalization", (new, listed, old_style, no_id)),)
+    )
+    english = dg.render_markdown(digest)
+    assert "A. Author · 2026-11-24 · cs.LG · arXiv:2611.01234v1" in english
+    assert "A. Author · 2016-11 (v3: 2026-11-20) · cs.LG · arXiv:1611.03530v3" in english
+    assert "A. Author · 2003-09 (v3: 2026-11-20) · cs.LG · arXiv:math/0309136v3" in english
+    assert "A. Author · v3: 2026-11-20 · cs.LG" in english
+    # one-line forms of papers not revised stay as they were: no date
+    short = dg.render_markdown(digest, shortened=dg.Shortened("2026-W48.md", one_line=True))
+    assert "[A new bound](https://arxiv.org/abs/2611.01234) · `new`" in short
+
+
+# 3. Arabic text inside English lines ---------------------------------------------------------
+
+
+def shamra_sighting() -> Sighting:
+    return Sighting(
+        source_id="shamra",
+        source_name="Shamra Academia",
+        url="https://shamra-academia.com/show/3a3f",
+        lang="ar",
+        commentary="A survey of generalization theories in deep networks and parameter bounds.",
+        commentary_original=ARABIC_REMARK,
+        commentary_lang="ar",
+        translated_by="argos ar→en 1.0",
+    )
+
+
+def untranslated_shamra_sighting() -> Sighting:
+    return dataclasses.replace(
+        shamra_sighting(), commentary=ARABIC_REMARK, commentary_original="", translated_by=None
+    )
+
+
+def arabic_post() -> Item:
+    return Item(
+        source_id="shamra-blog",
+        kind=ItemKind.POST,
+        title="شرح نظرية التعميم.",
+        url="https://example.org/ar-post",
+        lang="ar",
+        title_en="Generalization theory explained.",
+        published=dt.datetime(2026, 11, 24, tzinfo=UTC),
+    )
+
+
+def test_arabic_quoted_in_an_english_line_is_isolated_in_markdown_text_and_html() -> None:
+    paper = entry("2611.00001", "Generalization survey", sightings=(shamra_sighting(),))
+    untranslated = entry("2611.00002", "Another survey", sightings=(untranslated_shamra_sighting(),))
+    digest = digest_of(
+        (DirectionSection("generalization", "Generalization", (paper, untranslated)),), posts=(arabic_post(),)
+    )
+    english = dg.render_markdown(digest)
+    # the remark's final period stays at its (left) end: the run has its own direction
+    assert f"*original:* {FSI}{ARABIC_REMARK}{PDI}" in english
+    assert f"*Shamra Academia (ar):* {FSI}{ARABIC_REMARK}{PDI} *(not translated)*" in english
+    # a post's original title, next to its English one
+    assert f"*{FSI}شرح نظرية التعميم.{PDI}*" in english
+    text = dg.render_plain_text(english)
+    assert f"{FSI}{ARABIC_REMARK}{PDI}" in text
+    html = dg.render_html(english)
+    assert f'<span dir="auto">{ARABIC_REMARK}</span>' in html
+    assert '<em><span dir="auto">شرح نظرية التعميم.</span></em>' in html
+    # English text is never wrapped in an English edition
+    assert f"{FSI}A survey" not in english and f"{FSI}Generalization" not in english
+
+
+def test_an_edition_fallen_back_to_english_isolates_arabic_too() -> None:
+    paper = entry("2611.00001", "Generalization survey", sightings=(shamra_sighting(),))
+    digest = digest_of((DirectionSection("generalization", "Generalization", (paper,)),))
+    fallen = dg.Edition(language="ar", note=dg.labels_for("ar")["untranslated"])
+    assert f"{FSI}{ARABIC_REMARK}{PDI}" in dg.render_markdown(digest, fallen, for_reader=True)
+
+
+def test_latin_and_chinese_runs_in_an_arabic_line_are_isolated() -> None:
+    chinese = Sighting(
+        source_id="zhihu",
+        source_name="Zhihu",
+        url="https://zhuanlan.zhihu.com/p/1",
+        lang="zh",
+        commentary="A clear derivation.",
+        commentary_original="推导很清楚。",
+        commentary_lang="zh",
+    )
+    paper = entry("2611.00001", "Generalization survey", sightings=(chinese,))
+    digest = digest_of((DirectionSection("generalization", "Generalization", (paper,)),))
+    ar = dg.render_markdown(digest, ar_edition())
+    assert f"*Zhihu (zh):* {FSI}A clear derivation.{PDI} · *النص الأصلي:* {FSI}推导很清楚。{PDI}" in ar
+
+
+def test_isolating_keeps_text_of_the_editions_own_direction_as_it_is() -> None:
+    assert dg.ENGLISH.foreign("Deep nets.") == "Deep nets."
+    assert dg.ENGLISH.foreign("شبكات عميقة.") == f"{FSI}شبكات عميقة.{PDI}"
+    assert ar_edition().foreign("شبكات عميقة.") == "شبكات عميقة."
+    assert ar_edition().foreign("Deep nets.") == f"{FSI}Deep nets.{PDI}"
+    assert dg.ENGLISH.foreign("2026-11-20") == "2026-11-20"  # digits alone have no direction
+
+
+# 4. Arabic plurals ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("count", "category"),
+    [(0, "zero"), (1, "one"), (2, "two"), (3, "few"), (10, "few"), (11, "many"), (99, "many"),
+     (100, "other"), (102, "other"), (103, "few"), (111, "many"), (1000, "other")],
+)  # fmt: skip
+def test_arabic_plural_categories_follow_cldr(count: int, category: str) -> None:
+    assert plural_category(count, "ar") == category
+
+
+def test_english_and_chinese_plural_categories() -> None:
+    assert [plural_category(n, "en") for n in (0, 1, 2, 21)] == ["other", "one", "other", "other"]
+    assert {plural_category(n, "zh") for n in (0, 1, 2, 11)} == {"other"}
+
+
+def papers_in_one_section(count: int) -> Digest:
+    papers = tuple(entry(f"2611.{i:05d}", f"Paper {i}") for i in range(count))
+    return digest_of((DirectionSection("generalization", "Generalization", papers),))
+
+
+@pytest.mark.parametrize(
+    ("count", "papers", "directions"),
+    [(1, "ورقة", "اتجاه"), (2, "ورقتان", "اتجاه"), (7, "أوراق", "اتجاه"), (11, "ورقة", "اتجاه")],
+)
+def test_arabic_counts_use_the_form_the_number_takes(count: int, papers: str, directions: str) -> None:
+    ar = dg.render_markdown(papers_in_one_section(count), ar_edition())
+    assert f"**{count}** {papers} · **1** {directions}" in ar
+
+
+def test_arabic_subject_and_counted_labels_agree_with_their_numbers() -> None:
+    digest = papers_in_one_section(7)
+    digest = dataclasses.replace(digest, counts=(*digest.counts[:2], ("updated", 2), ("resources", 2)))
+    subject = dg.subject_for(digest, ar_edition())
+    assert subject.endswith(": 7 أوراق، ورقتان محدّثتان، محاضرتان أو مقرران")
+    assert "من المحاضرات" not in subject
+    header = dg.render_markdown(digest, ar_edition())
+    assert "**2** ورقتان محدّثتان" in header and "**2** محاضرتان أو مقرران" in header
+    # English keeps its singular and plural
+    one = papers_in_one_section(1)
+    assert dg.subject_for(one).endswith(": 1 paper")
+    assert "**1** paper · **1** direction" in dg.render_markdown(one)
+    assert dg.subject_for(digest).endswith(": 7 papers, 2 updated, 2 talks and courses")
+
+
+def test_every_arabic_counted_label_has_its_dual_and_plural() -> None:
+    ar = dg.labels_for("ar")
+    counted = ["papers", "directions", "updated_count", "posts_count", "unconfirmed_count", "backlog_count"]
+    counted += ["resources_count", "resource_backlog_count", "subject", "subject_updated", "subject_talks"]
+    for key in counted:
+        forms = {
+            ar[key],
+            ar[f"{key}_one"] if f"{key}_one" in ar else ar[key],
+            ar[f"{key}_two"],
+            ar[f"{key}_few"],
+        }
+        assert len(forms) >= 2, key  # the dual and 3-10 differ from the 11+ form
+
+
+# 5. nothing said twice -----------------------------------------------------------------------
+
+
+def reading_list_post() -> Item:
+    return Item(
+        source_id="zhihu",
+        kind=ItemKind.POST,
+        title="深度学习理论阅读清单",
+        url="https://zhuanlan.zhihu.com/p/999",
+        lang="zh",
+        title_en="A deep learning theory reading list",
+        published=dt.datetime(2026, 11, 24, tzinfo=UTC),
+        cited=tuple(
+            Item(source_id="zhihu", kind=ItemKind.MENTION, title="这篇", arxiv_id=a)
+            for a in ("2611.00001", "2611.00002", "2611.00003", "2611.00004")
+        ),
+    )
+
+
+def three_sections_cited_by_one_post() -> Digest:
+    post = reading_list_post()
+    gen = (entry("2611.00001", "Bound one", discussed_in=(post,)),)
+    opt = tuple(
+        entry(a, t, "optimization", discussed_in=(post,))
+        for a, t in (("2611.00002", "Descent two"), ("2611.00003", "Descent three"))
+    )
+    ker = (entry("2611.00004", "Kernel four", "kernels", discussed_in=(post,)),)
+    sections = (
+        DirectionSection("generalization", "Generalization", gen, (post,)),
+        DirectionSection("optimization", "Optimization and implicit bias", opt, (post,)),
+        DirectionSection("kernels", "Overparameterization, NTK and infinite width", ker, (post,)),
+    )
+    return digest_of(sections, posts=(post,))
+
+
+def test_a_post_citing_papers_of_several_directions_is_listed_once_where_most_of_them_are() -> None:
+    english = dg.render_markdown(three_sections_cited_by_one_post())
+    sections_part = english.split("## Blog posts")[0]
+    assert sections_part.count("A deep learning theory reading list") == 1
+    assert sections_part.count("**Discussed in posts and articles:**") == 1
+    optimization = sections_part.split("## Optimization and implicit bias (2)")[1]
+    assert "A deep learning theory reading list" in optimization.split("## Overparameterization")[0]
+    assert (
+        " — also discusses papers in: [Generalization](#generalization-1); "
+        "[Overparameterization, NTK and infinite width](#overparameterization-ntk-and-infinite-width-1)"
+    ) in optimization
+    # the links lead to the headings
+    html = dg.render_html(english)
+    assert 'id="generalization-1"' in html and 'id="overparameterization-ntk-and-infinite-width-1"' in html
+
+
+def test_a_reader_without_the_posts_main_direction_still_finds_it_in_a_section() -> None:
+    reader = Reader(email="r@example.org", exclude_directions=("optimization",))
+    edition = dg.filter_for_reader(three_sections_cited_by_one_post(), reader)
+    english = dg.render_markdown(edition)
+    sections_part = english.split("## Blog posts")[0]
+    assert sections_part.count("A deep learning theory reading list") == 1
+    assert "also discusses papers in: [Overparameterization" in sections_part
+
+
+def test_the_note_of_an_edition_fallen_back_to_english_is_said_once() -> None:
+    digest = papers_in_one_section(2)
+    for language in ("zh", "ar"):
+        note = dg.labels_for(language)["untranslated"]
+        fallen = dg.Edition(language=language, note=note)
+        for for_reader in (True, False):
+            markdown = dg.render_markdown(digest, fallen, for_reader=for_reader)
+            assert markdown.count(note) == 1, (language, for_reader)
+            # in the header, where the reader starts
+            assert markdown.index(note) < markdown.index("## Generalization")
+
+
+# 6. the titles a post links to in a filtered edition -----------------------------------------
+
+
+def test_a_filtered_edition_names_the_papers_a_post_links_to_by_their_titles() -> None:
+    digest = three_sections_cited_by_one_post()
+    full = dg.render_markdown(digest)
+    assert "[Kernel four](https://arxiv.org/abs/2611.00004)" in full.split("## Blog posts")[1]
+    reader = Reader(email="r@example.org", include_directions=("generalization",))
+    edition = dg.filter_for_reader(digest, reader)
+    assert [s.direction_id for s in edition.sections] == ["generalization"]
+    for made in (dg.ENGLISH, zh_edition()):
+        rendered = dg.render_markdown(edition, made)
+        links = rendered.split(f"## {made.labels['posts']}")[1].split("\n## ")[0]
+        for title, arxiv_id in (("Bound one", "00001"), ("Descent two", "00002"), ("Kernel four", "00004")):
+            assert f"[{title}](https://arxiv.org/abs/2611.{arxiv_id})" in links
+        assert "[这篇]" not in links
+    # the stored full digest is untouched
+    assert digest.posts[0].cited[0].title == "这篇"
+
+
+def test_the_arabic_note_on_missed_weeks_agrees_with_how_many_weeks() -> None:
+    ar = ar_edition()
+    [one] = dg.reader_notes(["No digest was made for 2026-W46 (no run)."], ar)
+    assert one.startswith("لم يصدر موجز للأسبوع \u20662026-W46\u2069؛")
+    [two] = dg.reader_notes(["No digest was made for 2026-W45 (no run), 2026-W46 (no run)."], ar)
+    assert two.startswith("لم يصدر موجز للأسبوعين ")
+    [three] = dg.reader_notes(["No digest was made for 2026-W44, 2026-W45, 2026-W46."], ar)
+    assert three.startswith("لم يصدر موجز للأسابيع ")
+    [english] = dg.reader_notes(["No digest was made for 2026-W46 (no run)."])
+    assert english.startswith("No digest was made for 2026-W46;")
+
+
+def test_an_unconfirmed_arabic_mention_is_isolated_in_an_english_line() -> None:
+    mention = dataclasses.replace(
+        entry("x", "نظرية التعميم", sightings=(untranslated_shamra_sighting(),)),
+        paper=Paper(key="title:نظرية التعميم", title="نظرية التعميم"),
+        summary=ARABIC_REMARK,
+        badges=(),
+    )
+    digest = dataclasses.replace(digest_of(), unconfirmed=(mention,), counts=(("unconfirmed", 1),))
+    english = dg.render_markdown(digest)
+    assert (
+        f"- **{FSI}نظرية التعميم{PDI}** — {FSI}{ARABIC_REMARK}{PDI} — Seen in: [Shamra Academia]" in english
+    )
+
+
+def test_an_arabic_source_name_is_isolated_in_an_english_line() -> None:
+    named = dataclasses.replace(shamra_sighting(), source_name="شمرا أكاديميا")
+    paper = entry("2611.00001", "Generalization survey", sightings=(named,))
+    digest = digest_of((DirectionSection("generalization", "Generalization", (paper,)),))
+    english = dg.render_markdown(digest)
+    assert f"Seen in: [{FSI}شمرا أكاديميا{PDI}](https://shamra-academia.com/show/3a3f) (ar)" in english
+    assert f"*{FSI}شمرا أكاديميا{PDI} (ar):*" in english
+
+
+def test_text_that_starts_in_the_editions_direction_is_not_isolated() -> None:
+    # an English title quoting an Arabic word reads left to right as a whole
+    assert dg.ENGLISH.foreign("On the word تعميم.") == "On the word تعميم."
+    assert ar_edition().foreign("عن نموذج GPT.") == "عن نموذج GPT."
+    # an Arabic remark quoting an English term is still isolated in an English line
+    assert dg.ENGLISH.foreign("نموذج GPT جيد.") == f"{FSI}نموذج GPT جيد.{PDI}"
+
+
+# the source report counts the papers a post cites -----------------------------------------
+
+
+def test_the_source_report_counts_the_papers_a_reading_list_cites_beside_its_posts() -> None:
+    reports = (
+        SourceReport("zhihu-dl-theory-reading-list", "zhihu", fetched=1, parsed=1, cited=6, new=1),
+        SourceReport("empty-list", "zhihu", fetched=1, parsed=1, new=1),
+        SourceReport("dead-blog", "feed", cited=0, error="[dead-blog] ConnectError: refused"),
+    )
+    digest = dataclasses.replace(digest_of(), reports=reports)
+    markdown = dg.render_markdown(digest)
+    # one post that brought six papers does not read as one post that brought none
+    assert "| zhihu-dl-theory-reading-list | ok | zhihu | 1 | 1 + 6 cited | 1 | 0 | 0 |" in markdown
+    assert "| empty-list | ok | zhihu | 1 | 1 | 1 | 0 | 0 |" in markdown
+    assert "| dead-blog | **failed:** ConnectError: refused | feed | — | — | — | — | 0 |" in markdown
+    assert "| 1 | 1，另引用 6 篇 | 1 |" in dg.render_markdown(digest, zh_edition())
+    assert "| 1 | 1 + 6 مُستشهَد بها | 1 |" in dg.render_markdown(digest, ar_edition())
+    # a digest stored before the count reads as before
+    stored = json.loads(dg.digest_to_json(digest))
+    for report in stored["reports"]:
+        del report["cited"]
+    assert [r.cited for r in dg.digest_from_json(stored).reports] == [0, 0, 0]
