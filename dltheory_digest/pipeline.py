@@ -278,7 +278,7 @@ def build_week(
 
     from dltheory_digest import digest as digest_stage
     from dltheory_digest import directions, identity, language, resolve
-    from dltheory_digest.digest.build import arxiv_source_ids
+    from dltheory_digest.digest.build import arxiv_source_ids, classify_posts
     from dltheory_digest.store import ledger
 
     frozen = sent_digest(store, week)
@@ -370,8 +370,6 @@ def build_week(
     emerging = [[fresh[low[j]].paper.key for j in group] for group in groups]
     # posts are scored as papers are: one citing none of the week's papers that scores under
     # the threshold goes to the appendix, not to every reader (`build_digest`)
-    from dltheory_digest.digest.build import classify_posts
-
     post_classifications = classify_posts(localized_posts, stages.classifier.classify_many)
 
     direction_list = [(d.id, d.name) for d in stages.taxonomy.directions]

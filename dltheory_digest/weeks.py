@@ -87,6 +87,11 @@ def _now(now: dt.datetime | None) -> dt.datetime:
     return now or dt.datetime.now(dt.UTC)
 
 
+def announced_at(day: dt.date) -> dt.datetime:
+    """When arXiv publishes the listing dated `day`: 20:00 US Eastern the evening before."""
+    return dt.datetime.combine(day - dt.timedelta(days=1), dt.time(20, 0), tzinfo=ARXIV_ZONE)
+
+
 def as_utc(moment: dt.datetime) -> dt.datetime:
     """Every stage compares dates in UTC: a page's own offset ("-0400", "+08:00") is converted,
     and a date without one is taken as UTC (as SQLite hands back what was stored in UTC)."""

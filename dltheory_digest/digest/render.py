@@ -43,7 +43,7 @@ from dltheory_digest.models import (
     UpdateReason,
     VersionChange,
 )
-from dltheory_digest.weeks import ARXIV_ZONE
+from dltheory_digest.weeks import announced_at, as_utc
 
 
 @cache
@@ -839,8 +839,7 @@ class _Renderer:
         until = self.digest.covers_until
         if until is None:
             return True
-        evening_before = dt.datetime.combine(day - dt.timedelta(days=1), dt.time(20), tzinfo=ARXIV_ZONE)
-        return (until if until.tzinfo else until.replace(tzinfo=dt.UTC)) >= evening_before
+        return as_utc(until) >= announced_at(day)
 
     def header_lines(self) -> str:
         labels = self.labels

@@ -21,7 +21,7 @@ from dltheory_digest.models import Item, ItemKind, ParseResult, RawPage
 from dltheory_digest.sources.base import PlanContext, SourceKind, always, as_utc
 from dltheory_digest.sources.blocks import clean, finish, html_blocks, parse_date, script_lang, split_names
 from dltheory_digest.sources.decode import page_text
-from dltheory_digest.weeks import ARXIV_ZONE
+from dltheory_digest.weeks import announced_at
 
 _EMPTY_LISTING = re.compile(r"Total\s*:\s*0\b")
 _CATEGORY = re.compile(r"\(([a-z\-]+(?:\.[A-Za-z\-]+)?)\)")
@@ -91,11 +91,6 @@ def parse(page: RawPage, options: BaseModel) -> ParseResult:
 
 
 MAX_PLANNED_DAYS = 62
-
-
-def announced_at(day: dt.date) -> dt.datetime:
-    """When arXiv publishes the listing dated `day`: 20:00 US Eastern the evening before."""
-    return dt.datetime.combine(day - dt.timedelta(days=1), dt.time(20, 0), tzinfo=ARXIV_ZONE)
 
 
 def listing_days(ctx: PlanContext, now: dt.datetime | None = None) -> list[dt.date]:
