@@ -13,6 +13,8 @@ DigestError
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from dltheory_digest.models import NOTE_UNTRANSLATED
 
 
@@ -45,11 +47,37 @@ class SourceError(DigestError):
         super().__init__(f"[{source_id}] {message}")
 
 
+class Unreachable(StrEnum):
+    """Why a host could not be reached (`FetchError.unreachable`); the values are the words
+    the error message uses."""
+
+    NAME_NOT_RESOLVED = "name not resolved"
+    NETWORK_UNREACHABLE = "network unreachable"
+    REFUSED = "connection refused"
+    NO_ROUTE = "no route to host"
+    TIMED_OUT = "timed out"
+    OTHER = "other"  # a TLS failure, a reset: the library's own words are in the message
+
+    @property
+    def offline(self) -> bool:
+        """Whether it is this machine that looks cut off (no name resolves, no network), not
+        the one host: a refused connection or a timeout means the network is there."""
+        return self in (Unreachable.NAME_NOT_RESOLVED, Unreachable.NETWORK_UNREACHABLE)
+
+
 class FetchError(SourceError):
     def __init__(
-        self, source_id: str, message: str, *, url: str | None = None, status: int | None = None
+        self,
+        source_id: str,
+        message: str,
+        *,
+        url: str | None = None,
+        status: int | None = None,
+        unreachable: Unreachable | None = None,
     ) -> None:
         self.status = status
+        # set when no response came because the host could not be reached at all
+        self.unreachable = unreachable
         super().__init__(source_id, message, url=url)
 
 

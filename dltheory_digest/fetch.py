@@ -42,7 +42,7 @@ from protego import Protego
 
 from dltheory_digest import __version__
 from dltheory_digest.config import Politeness
-from dltheory_digest.errors import FetchError, RobotsDisallowed
+from dltheory_digest.errors import FetchError, RobotsDisallowed, Unreachable
 from dltheory_digest.models import FetchRecord, RawPage
 
 log = logging.getLogger(__name__)
@@ -347,11 +347,7 @@ class SiteUnreachable(FetchError):
 
 
 # Words of the OS resolver and socket errors, mapped to what a user would say.
-_NAME_NOT_RESOLVED = "name not resolved"
-_REFUSED = "connection refused"
-_NETWORK_UNREACHABLE = "network unreachable"
-_NO_ROUTE = "no route to host"
-_NETWORK_REASONS: tuple[tuple[tuple[str, ...], str], ...] = (
+_NETWORK_REASONS: tuple[tuple[tuple[str, ...], Unreachable], ...] = (
     (
         (
             "name or service not known",
@@ -360,14 +356,15 @@ _NETWORK_REASONS: tuple[tuple[tuple[str, ...], str], ...] = (
             "no address associated",
             "getaddrinfo failed",
         ),
-        _NAME_NOT_RESOLVED,
+        Unreachable.NAME_NOT_RESOLVED,
     ),
-    (("connection refused", "actively refused"), _REFUSED),
-    (("network is unreachable", "network unreachable"), _NETWORK_UNREACHABLE),
-    (("no route to host",), _NO_ROUTE),
+    (("connection refused", "actively refused"), Unreachable.REFUSED),
+    (("network is unreachable", "network unreachable"), Unreachable.NETWORK_UNREACHABLE),
+    (("no route to host",), Unreachable.NO_ROUTE),
 )
-# Said of a host that cannot be resolved or a network that cannot be reached; a run whose
-# every source failed this way is told once that the machine looks offline.
+# Said of a host that cannot be resolved or a network that cannot be reached (the error's
+# `unreachable.offline`); a run whose every source failed this way is told once that the
+# machine looks offline (decided from SourceReport.offline, not from these words).
 OFFLINE_HINT = "is this machine online?"
 # Connection failures that do not clear up within seconds (DNS, refused, no network) are
 # tried this many times in all, whatever max_retries says: offline, four more tries and their
@@ -377,7 +374,7 @@ CONNECT_FAILURE_ATTEMPTS = 2
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
-def connection_failure(exc: BaseException) -> str | None:
+def connection_failure(exc: BaseException) -> Unreachable | None:
     """The reason ("name not resolved", "connection refused", ...) when `exc` is a failure to
     connect that retrying will not fix in seconds; None for anything else (timeouts, TLS, resets)."""
     if not isinstance(exc, httpx.ConnectError):
@@ -386,20 +383,25 @@ def connection_failure(exc: BaseException) -> str | None:
     return next((said for words, said in _NETWORK_REASONS if any(w in lowered for w in words)), None)
 
 
+def unreachable_reason(exc: httpx.TransportError) -> Unreachable:
+    """Why no response came, for `FetchError.unreachable` (the fact unreachable_message words)."""
+    if (reason := connection_failure(exc)) is not None:
+        return reason
+    return Unreachable.TIMED_OUT if isinstance(exc, httpx.TimeoutException) else Unreachable.OTHER
+
+
 def unreachable_message(
     host: str, exc: httpx.TransportError, *, port: int | None = None, attempts: int = 1
 ) -> str:
     """A sentence a user can act on, e.g. `could not reach HOST (name not resolved): is this
     machine online?` or `connection refused by HOST:PORT`; the library's words if not known."""
-    reason = connection_failure(exc)
+    reason = unreachable_reason(exc)
     tries = f"{attempts} attempts" if attempts > 1 else ""
-    if reason == _REFUSED:
+    if reason is Unreachable.REFUSED:
         where = f"{host}:{port}" if port else host
         return f"connection refused by {where}" + (f" ({tries})" if tries else "")
-    if reason is None and isinstance(exc, httpx.TimeoutException):
-        reason = "timed out"
-    if reason is not None:
-        hint = f": {OFFLINE_HINT}" if reason in (_NAME_NOT_RESOLVED, _NETWORK_UNREACHABLE) else ""
+    if reason is not Unreachable.OTHER:
+        hint = f": {OFFLINE_HINT}" if reason.offline else ""
         return f"could not reach {host} ({', '.join(filter(None, (reason, tries)))}){hint}"
     raw = str(exc).strip()
     kind = ", ".join(filter(None, (type(exc).__name__, tries)))
@@ -472,11 +474,14 @@ def _is_retryable(status: int) -> bool:
 @dataclass(frozen=True, slots=True)
 class _RobotsVerdict:
     """What an origin's robots.txt says: its rules, allow-all (no rules), unreadable (why), or
-    unreachable (the network failure, worded by unreachable_message)."""
+    unreachable (the network failure, worded by unreachable_message, and its reason); `warning`
+    is what every source fetching from the site should be told (a file cut at the size cap)."""
 
     rules: Protego | None = None
     unreadable: str | None = None
     unreachable: str | None = None
+    unreachable_reason: Unreachable | None = None
+    warning: str | None = None
 
 
 class PoliteClient:
@@ -583,6 +588,8 @@ class PoliteClient:
             if self.respect_robots and not self._is_robots_exempt(target):
                 verdict = self._robots_for(target, source_id, politeness)
                 self._check_robots(verdict, current, source_id)
+                if verdict.warning is not None:
+                    self._warn(source_id, verdict.warning)
                 delay = verdict.rules.crawl_delay(ROBOTS_AGENT) if verdict.rules is not None else None
                 if delay:
                     min_interval = max(min_interval, self._crawl_delay(target, float(delay), source_id))
@@ -636,7 +643,8 @@ class PoliteClient:
 
     def drain_warnings(self, source_id: str) -> list[str]:
         """Remove and return what `source_id`'s fetches should warn its report of (a Crawl-delay
-        capped at MAX_CRAWL_DELAY), each once, in the order they arose."""
+        capped at MAX_CRAWL_DELAY, a robots.txt cut at its size cap), each once, in the order
+        they arose."""
         with self._records_lock:
             return list(self._source_warnings.pop(source_id, {}))
 
@@ -686,7 +694,9 @@ class PoliteClient:
         if verdict.unreachable is not None:
             self._record(FetchRecord(source_id, url, None, 0, 0.0, False, verdict.unreachable, _utcnow()))
             # the sentence names the host, which is all a user can act on; .url keeps the page
-            raise SiteUnreachable(source_id, verdict.unreachable, url=url)
+            raise SiteUnreachable(
+                source_id, verdict.unreachable, url=url, unreachable=verdict.unreachable_reason
+            )
         if verdict.unreadable is not None:
             why = f"{ROBOTS_UNREADABLE} ({verdict.unreadable}), so the site is treated as disallowed"
             self._record(FetchRecord(source_id, url, None, 0, 0.0, False, why, _utcnow()))
@@ -705,8 +715,7 @@ class PoliteClient:
             f"{origin}/robots.txt asks for {asked:g} s between requests (Crawl-delay); "
             f"this crawler waits at most {MAX_CRAWL_DELAY:g} s between two requests to a site"
         )
-        with self._records_lock:
-            self._source_warnings.setdefault(source_id, {})[warning] = None
+        self._warn(source_id, warning)
         with self._robots_guard:
             first = origin not in self._capped_delays
             self._capped_delays.add(origin)
@@ -719,6 +728,11 @@ class PoliteClient:
                 MAX_CRAWL_DELAY,
             )
         return MAX_CRAWL_DELAY
+
+    def _warn(self, source_id: str, warning: str) -> None:
+        """Keep `warning` for `source_id`'s report (`drain_warnings`), once."""
+        with self._records_lock:
+            self._source_warnings.setdefault(source_id, {})[warning] = None
 
     def _connection_slot(self, host: str) -> threading.RLock | nullcontext[None]:
         """arXiv allows one connection at a time: hold its lock for a whole request and its retries."""
@@ -765,13 +779,14 @@ class PoliteClient:
                 message: str,
                 fetched_at: dt.datetime = fetched_at,
                 with_url: bool = True,
+                unreachable: Unreachable | None = None,
             ) -> FetchError:
                 """Record the final failure of this request and make its error."""
                 self._record(
                     FetchRecord(source_id, url, status, size, elapsed_ms(), False, message, fetched_at)
                 )
                 detail = f"{message}: {url}" if with_url else message
-                return FetchError(source_id, detail, url=url, status=status)
+                return FetchError(source_id, detail, url=url, status=status, unreachable=unreachable)
 
             try:
                 page = self._send(
@@ -805,7 +820,8 @@ class PoliteClient:
                 )
                 raise fail(exc.status, exc.size, message) from None
             except httpx.RequestError as exc:
-                if isinstance(exc, httpx.ConnectError) and connection_failure(exc) is not None:
+                reason = connection_failure(exc)
+                if isinstance(exc, httpx.ConnectError) and reason is not None:
                     # DNS, refused, no network: one more try at most (CONNECT_FAILURE_ATTEMPTS),
                     # reported as a sentence naming the host (it is not the URL that failed)
                     limit = min(attempts, CONNECT_FAILURE_ATTEMPTS)
@@ -813,7 +829,7 @@ class PoliteClient:
                     host, port = target.host, _port_of(target)
                     if attempt >= limit - 1:
                         message = unreachable_message(host, exc, port=port, attempts=attempt + 1)
-                        raise fail(None, 0, message, with_url=False) from exc
+                        raise fail(None, 0, message, with_url=False, unreachable=reason) from exc
                     failure = unreachable_message(host, exc, port=port)
                     retries = limit - 1
                 else:
@@ -823,7 +839,8 @@ class PoliteClient:
                         raise fail(None, 0, f"{failure} (after {attempts} attempts)") from exc
                 delay = self._backoff(attempt)
                 if not budget.take(delay):
-                    raise fail(None, 0, f"{failure}; {self._out_of_budget(budget, attempt)}") from exc
+                    message = f"{failure}; {self._out_of_budget(budget, attempt)}"
+                    raise fail(None, 0, message, unreachable=reason) from exc
                 self._record(
                     FetchRecord(
                         source_id,
@@ -1019,12 +1036,18 @@ class PoliteClient:
                     else ""
                 )
                 log.warning("%s: %s", url, error)
+                if verdict.rules is not None:
+                    # the record and the log are read by few: each source's report says it too
+                    verdict = dataclasses.replace(verdict, warning=f"{origin}/{error}")
             except _TooSlow as exc:
                 status, size = exc.status, exc.size
                 verdict = _RobotsVerdict(unreadable=f"still arriving after {exc.elapsed:.0f} s")
             except httpx.TransportError as exc:
                 port = _port_of(httpx.URL(origin))
-                verdict = _RobotsVerdict(unreachable=unreachable_message(host, exc, port=port))
+                verdict = _RobotsVerdict(
+                    unreachable=unreachable_message(host, exc, port=port),
+                    unreachable_reason=unreachable_reason(exc),
+                )
                 error = verdict.unreachable
             except httpx.RequestError as exc:  # too many redirects, an undecodable body
                 verdict = _RobotsVerdict(unreadable=f"{type(exc).__name__}: {exc}".rstrip(": "))

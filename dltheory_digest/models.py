@@ -13,7 +13,9 @@ stages return new records instead.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -289,6 +291,9 @@ class SourceReport:
     error: str | None = None
     unresolved: int = 0
     elapsed_ms: float = 0.0
+    # the error is that no host could be reached from this machine (no name resolved, no
+    # network): a run where every source says so is told once that it looks offline
+    offline: bool = False
 
     @property
     def ok(self) -> bool:
@@ -456,7 +461,7 @@ class Digest:
     resource_backlog: tuple[Resource, ...] = ()
     reports: tuple[SourceReport, ...] = ()
     announcement_days: tuple[dt.date, ...] = ()
-    notes: tuple[str, ...] = ()  # for the operator; the NOTE_* openings below say their kind
+    notes: tuple[Note, ...] = ()  # the run's notes: the operator's text and what a reader is told
     models: tuple[tuple[str, str], ...] = ()  # translation model -> version
     generated_for: str | None = None  # reader address for a personal edition
     language: str = "en"
@@ -470,13 +475,72 @@ class Digest:
     covers_until: dt.datetime | None = None
 
 
-# How a run note opens says what kind it is. The note itself is written for the operator (with
-# the command to run); a reader's edition words each kind in the reader's language instead
-# (digest.reader_notes), so producers open their notes with these.
+# How the operator's text of each kind of run note opens. Only the wording: what a note is
+# travels as its `Note.kind`; the openings are read back only from notes stored as bare text
+# (`Note.from_legacy`), which is why they must not change.
 NOTE_UNTRANSLATED = "untranslated:"  # a language pair without a usable model
 NOTE_DISCARDED = "discarded:"  # a model's output was unusable; the original is kept
 NOTE_ARXIV_LOOKUP = "arXiv lookup:"  # arXiv could not be asked about some papers
 NOTE_MISSED_WEEKS = "No digest was made for"  # weeks the scheduler skipped
+NOTE_CROSSREF_LOOKUP = "Crossref lookup:"  # Crossref could not be asked about some DOIs
+
+
+class NoteKind(StrEnum):
+    """What a run note is about: a reader's edition says each kind in the reader's language."""
+
+    UNTRANSLATED = "untranslated"  # no usable model for a language pair (`Note.lang`)
+    DISCARDED = "discarded"  # a model's output was unusable, the original kept (`Note.lang`)
+    ARXIV_LOOKUP = "arxiv_lookup"  # arXiv could not be asked about some papers
+    CROSSREF_LOOKUP = "crossref_lookup"  # Crossref could not be asked about some DOIs
+    MISSED_WEEKS = "missed_weeks"  # weeks no digest went out for (`Note.weeks`)
+    OTHER = "other"  # for the operator only
+
+
+# a language pair inside a stored note's text: "no ar→en model", "translate-zh_en-1_9"
+_LEGACY_FROM_LANG = re.compile(r"(?<![a-z])([a-z]{2,3})(?:→|_)en(?![a-z])")
+_LEGACY_WEEK = re.compile(r"\d{4}-W\d{2}")
+
+
+@functools.total_ordering
+@dataclass(frozen=True, slots=True)
+class Note:
+    """One note of a run, typed where it is made.
+
+    `text` is the operator's English line (with the command to run), shown as it is in the
+    operator's file and logs; a reader's edition words the note from `kind` and its facts
+    alone (`digest.reader_notes`), whatever the text says. Notes sort by their text."""
+
+    kind: NoteKind
+    text: str
+    lang: str | None = None  # UNTRANSLATED, DISCARDED: the language left as written (None: several)
+    weeks: tuple[str, ...] = ()  # MISSED_WEEKS: the weeks, "2026-W46", oldest first
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, Note):
+            return NotImplemented
+        return self._order() < other._order()
+
+    def _order(self) -> tuple[str, str, str, tuple[str, ...]]:
+        return (self.text, self.kind, self.lang or "", self.weeks)
+
+    @classmethod
+    def from_legacy(cls, text: str) -> Note:
+        """A note stored as its text alone (digests and files written before notes were
+        typed): its kind and facts read back, once, from how each kind's text opens."""
+        if text.startswith((NOTE_UNTRANSLATED, NOTE_DISCARDED)):
+            kind = NoteKind.UNTRANSLATED if text.startswith(NOTE_UNTRANSLATED) else NoteKind.DISCARDED
+            pair = _LEGACY_FROM_LANG.search(text)
+            return cls(kind, text, lang=pair.group(1) if pair else None)
+        if text.startswith(NOTE_ARXIV_LOOKUP):
+            return cls(NoteKind.ARXIV_LOOKUP, text)
+        if text.startswith(NOTE_CROSSREF_LOOKUP):
+            return cls(NoteKind.CROSSREF_LOOKUP, text)
+        if text.startswith(NOTE_MISSED_WEEKS):
+            return cls(NoteKind.MISSED_WEEKS, text, weeks=tuple(_LEGACY_WEEK.findall(text)))
+        return cls(NoteKind.OTHER, text)
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,6 +30,8 @@ from dltheory_digest.models import (
     FetchRecord,
     Item,
     ItemKind,
+    Note,
+    NoteKind,
     Paper,
     PaperCluster,
     RawPage,
@@ -49,8 +51,9 @@ if TYPE_CHECKING:
     from dltheory_digest.mail import DeliveryResult
 
 ZERO_ITEMS_WARNING = "0 items parsed from a 200 response (has the page layout changed?)"
-# statuses that say a page is not there (rather than a server in trouble): a kind whose pages
-# stand alone skips such a page (`SourceKind.independent_pages`)
+# statuses that say a page is not there (rather than a server in trouble): a page that stands
+# alone (a URL listed in sources.yaml, any page of a `SourceKind.independent_pages` kind) is
+# skipped when it says so
 GONE_STATUSES = frozenset({404, 410})
 
 
@@ -97,9 +100,13 @@ def collect_source(spec: SourceSpec, client: HttpClient, ctx: PlanContext) -> Co
         queue = []
         error = f"cannot plan requests: {exc}"
     seen_urls: set[str] = set()
+    # The URLs listed in sources.yaml do not depend on each other: one deleted does not make
+    # the others wrong. A page another chains to (API paging, OAI resumption) is not on its own.
+    listed = frozenset(spec.all_urls)
     pages = 0
     read = 0  # pages received (a 2xx response)
-    gone: list[HTTPStatusError] = []  # independent pages that are not there (skipped)
+    gone: list[tuple[str, HTTPStatusError]] = []  # pages on their own that are not there (skipped)
+    offline = False
     while queue and pages < kind.max_pages:
         url = queue.pop(0)
         if url in seen_urls:
@@ -116,10 +123,10 @@ def collect_source(spec: SourceSpec, client: HttpClient, ctx: PlanContext) -> Co
         except HTTPStatusError as exc:
             # a 404 is still a response received: "Fetched 1", with the error beside it
             fetched += 1
-            if kind.independent_pages and exc.status in GONE_STATUSES:
-                # one day's listing that is not there: the days already read (and the days
-                # after it) still count; the source fails only when no page could be read
-                gone.append(exc)
+            if exc.status in GONE_STATUSES and (kind.independent_pages or url in listed):
+                # one day's listing, one listed page that is not there: the pages already read
+                # (and those after it) still count; the source fails only when none could be read
+                gone.append((url, exc))
                 continue
             # an error status may still carry the service's own explanation (arXiv's error feed)
             error = str(exc)
@@ -132,6 +139,7 @@ def collect_source(spec: SourceSpec, client: HttpClient, ctx: PlanContext) -> Co
             break
         except FetchError as exc:
             error = str(exc)
+            offline = exc.unreachable is not None and exc.unreachable.offline
             break
         fetched += 1
         read += 1
@@ -159,11 +167,12 @@ def collect_source(spec: SourceSpec, client: HttpClient, ctx: PlanContext) -> Co
         warnings.append(f"stopped after {kind.max_pages} pages; {len(queue)} more not fetched")
     # what the client had to say about this source's fetches (a capped robots.txt Crawl-delay)
     warnings.extend(client.drain_warnings(spec.id))
+    noun = "listing" if kind.independent_pages else "page"
     if gone and not read:
-        more = f" (and {len(gone) - 1} more listing(s) gone)" if len(gone) > 1 else ""
-        error = error or f"{gone[0]}{more}"
+        more = f" (and {len(gone) - 1} more {noun}(s) gone)" if len(gone) > 1 else ""
+        error = error or f"{gone[0][1]}{more}"
     elif gone:
-        warnings.extend(f"listing {exc.url}: HTTP {exc.status}, skipped" for exc in gone)
+        warnings.extend(f"{noun} {url}: HTTP {exc.status}, skipped" for url, exc in gone)
     report = SourceReport(
         source_id=spec.id,
         kind=spec.kind,
@@ -174,6 +183,7 @@ def collect_source(spec: SourceSpec, client: HttpClient, ctx: PlanContext) -> Co
         warnings=tuple(dict.fromkeys(warnings)),
         error=error,
         elapsed_ms=round((time.perf_counter() - started) * 1000, 1),
+        offline=offline and error is not None,
     )
     return Collected(spec.id, tuple(items), report, cursor)
 
@@ -223,7 +233,7 @@ class WeekBuild:
     markdown: str
     clusters: tuple[PaperCluster, ...]
     classifications: Mapping[str, Classification]
-    notes: tuple[str, ...] = ()
+    notes: tuple[Note, ...] = ()
     translation_hits: int = 0
     translation_new: int = 0
     # outputs discarded as unusable (the original kept), not counted in the two above
@@ -292,7 +302,7 @@ def build_week(
     # were under way, a run stopped before its digest): what they saw is shown here, or no
     # reader would ever get it; a week still under way takes none (`backfill_since`)
     unfinished = unfinished_weeks(store, week, zone) if week.is_complete(zone, now) else []
-    notes: list[str] = [*missed_weeks_note(store, week, unfinished=unfinished)]
+    notes: list[Note] = [*missed_weeks_note(store, week, unfinished=unfinished)]
 
     sightings = store_records.items_of_week(store, week_id)
     sightings += [i for w in unfinished for i in store_records.items_of_week(store, str(w))]
@@ -326,7 +336,7 @@ def build_week(
         store_records.save_resolutions(store, resolved.resolutions)
         store_records.save_doi_records(store, resolved.doi_records.values())
         papers = {**known, **resolved.papers}
-        notes.extend(resolved.warnings)
+        notes.extend(resolved.notes)
         unresolved = resolved.unresolved_by_source()
         found_ids = {(r.source_id, r.item_key): r.arxiv_id for r in resolved.resolutions if r.arxiv_id}
         paperish = [_with_resolved_id(i, found_ids) for i in paperish]
@@ -615,7 +625,7 @@ def sent_digest(store: Store, week: Week) -> WeekBuild | None:
         markdown=stored.markdown,
         clusters=(),
         classifications={},
-        notes=(note,),
+        notes=(Note(NoteKind.OTHER, note),),
         frozen=True,
         partial=partial,
     )
@@ -718,7 +728,7 @@ def missed_weeks_note(
     *,
     lookback: int = BACKFILL_WEEKS,
     unfinished: Sequence[Week] | None = None,
-) -> list[str]:
+) -> list[Note]:
     """A note for the weeks just before `week` that no digest went out for (`unfinished_weeks`:
     the scheduler did not run, or only a refresh ran while the week was under way); empty
     otherwise."""
@@ -732,9 +742,8 @@ def missed_weeks_note(
         f"{w} ({'no run' if store_records.get_digest(store, str(w)) is None else 'only a partial refresh'})"
         for w in unfinished
     )
-    return [
-        f"{NOTE_MISSED_WEEKS} {names}; papers from then that the sources could still fetch are in this one"
-    ]
+    text = f"{NOTE_MISSED_WEEKS} {names}; papers from then that the sources could still fetch are in this one"
+    return [Note(NoteKind.MISSED_WEEKS, text, weeks=tuple(str(w) for w in unfinished))]
 
 
 def publish_week(
@@ -907,6 +916,7 @@ def report_summary(report: SourceReport) -> dict[str, object]:
         "cache_hits": report.cache_hits,
         "warnings": list(report.warnings),
         "error": report.error,
+        "offline": report.offline,
         "elapsed_ms": report.elapsed_ms,
     }
 

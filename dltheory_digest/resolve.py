@@ -43,9 +43,12 @@ from dltheory_digest.identity.normalize import TitleShape, title_shape
 from dltheory_digest.ids import abs_url, arxiv_id_from_doi, normalize_doi, parse_arxiv_id
 from dltheory_digest.models import (
     NOTE_ARXIV_LOOKUP,
+    NOTE_CROSSREF_LOOKUP,
     DoiRecord,
     Item,
     ItemKind,
+    Note,
+    NoteKind,
     Paper,
     PaperCluster,
     ParseResult,
@@ -61,8 +64,6 @@ CROSSREF_API_BASE = "https://api.crossref.org/works"
 # most, so a page citing hundreds of journal papers cannot hold the run for long (each request
 # waits its turn on the polite client); the rest stay unresolved, counted, with that reason
 CROSSREF_LOOKUPS_PER_RUN = 50
-# an operator's note (the digest's notes): Crossref could not be asked about some DOIs
-NOTE_CROSSREF_LOOKUP = "Crossref lookup:"
 # markup inside a word or phrase ("<i>in silico</i>", "O(n<sup>2</sup>)", MathML) is unwrapped
 # without a space; any other tag (<jats:p>, <jats:title>) separates words
 _INLINE_HTML = ("i", "b", "u", "em", "strong", "sub", "sup", "sc", "span", "a")
@@ -118,12 +119,17 @@ class ResolveResult:
 
     papers: dict[str, Paper] = field(default_factory=dict)
     resolutions: tuple[Resolution, ...] = ()
-    warnings: tuple[str, ...] = ()
+    notes: tuple[Note, ...] = ()  # arXiv or Crossref could not be asked (the digest's notes)
     # journal papers Crossref describes and arXiv does not have, by DOI (`with_doi_papers`)
     doi_papers: dict[str, Paper] = field(default_factory=dict)
     # Crossref records this run learned (new answers, or a stored one newly tied to an arXiv
     # paper), by DOI: the caller stores them (`store.records.save_doi_records`)
     doi_records: dict[str, DoiRecord] = field(default_factory=dict)
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """The notes' texts, as the operator reads them."""
+        return tuple(note.text for note in self.notes)
 
     @property
     def unresolved(self) -> int:
@@ -448,10 +454,16 @@ class _Resolver:
         self.fetched: dict[str, Paper] = {}
         self.missing: set[str] = set()  # ids arXiv answered it does not have
         self.failed: dict[str, str] = {}  # ids whose lookup failed, with why
-        self.warnings: list[str] = []
+        self.notes: list[Note] = []  # for the operator, and a reader's line of their kind
         self.title_cache: dict[str, tuple[Paper | None, float | None, str]] = {}
         self._by_title: dict[str, list[Paper]] | None = None
         self._by_doi: dict[str, Paper] | None = None
+
+    def _arxiv_note(self, what: str) -> None:
+        self.notes.append(Note(NoteKind.ARXIV_LOOKUP, f"{NOTE_ARXIV_LOOKUP} {what}"))
+
+    def _crossref_note(self, what: str) -> None:
+        self.notes.append(Note(NoteKind.CROSSREF_LOOKUP, f"{NOTE_CROSSREF_LOOKUP} {what}"))
 
     def _held(self) -> Iterator[Paper]:
         yield from self.fetched.values()
@@ -501,11 +513,11 @@ class _Resolver:
                 bad = _BAD_ID.search(error or "")
                 if bad and bad.group(1) in batch:
                     self.missing.add(bad.group(1))
-                    self.warnings.append(f"{NOTE_ARXIV_LOOKUP} rejected id {bad.group(1)!r}: {error}")
+                    self._arxiv_note(f"rejected id {bad.group(1)!r}: {error}")
                     batch = [i for i in batch if i != bad.group(1)]
                     continue
                 reason = error or "no response"
-                self.warnings.append(f"{NOTE_ARXIV_LOOKUP} id_list of {len(batch)} id(s) failed: {reason}")
+                self._arxiv_note(f"id_list of {len(batch)} id(s) failed: {reason}")
                 self.failed.update(dict.fromkeys(batch, reason))
                 return
             for entry in result.items:
@@ -538,7 +550,7 @@ class _Resolver:
         ):
             result, error = self._call(url)
             if result is None or error is not None:
-                self.warnings.append(f"{NOTE_ARXIV_LOOKUP} title search failed for {title[:80]!r}: {error}")
+                self._arxiv_note(f"title search failed for {title[:80]!r}: {error}")
                 return None, None, f"title search failed: {error}"
             judged = self._judge(title, authors, result.items)
             if judged[0] is not None:
@@ -606,16 +618,15 @@ class _Resolver:
                 return None, (), f"DOI {doi}: Crossref answered HTTP {status}"
             # down, overloaded or unreachable: the next DOI would fail the same way, slowly
             self.crossref_down = f"unreachable: {type(exc).__name__}: {exc}"
-            self.warnings.append(
-                f"{NOTE_CROSSREF_LOOKUP} Crossref {self.crossref_down}; DOI citations of journal "
-                "papers keep their link text this run"
+            self._crossref_note(
+                f"Crossref {self.crossref_down}; DOI citations of journal papers keep their link text this run"
             )
             return None, (), f"DOI {doi}: Crossref {self.crossref_down}"
         try:
             work = _crossref_message(content)
             return _paper_from_work(work, doi), _preprints(work), ""
         except (ValueError, TypeError, AttributeError) as exc:
-            self.warnings.append(f"{NOTE_CROSSREF_LOOKUP} unreadable answer for DOI {doi}: {exc}")
+            self._crossref_note(f"unreadable answer for DOI {doi}: {exc}")
             return None, (), f"DOI {doi}: unreadable Crossref answer ({exc})"
 
     def resolve_by_crossref(
@@ -814,7 +825,7 @@ def resolve(
     return ResolveResult(
         papers=papers,
         resolutions=tuple(resolutions),
-        warnings=tuple(resolver.warnings),
+        notes=tuple(resolver.notes),
         doi_papers=doi_papers,
         doi_records=dict(resolver.learned_dois),
     )

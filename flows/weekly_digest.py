@@ -460,7 +460,7 @@ def weekly_digest(
         build = build_task(settings, target, specs, run_id)
         kept = pipeline.earlier_digest_kept(shared_store(settings), settings.output_dir, target, reports)
         if build.frozen:
-            logger.info("%s", build.notes[0])
+            logger.info("%s", build.notes[0].text)
         if kept is not None:
             logger.warning("every source failed: the digest written before stays (%s)", kept)
             path = str(kept)
@@ -502,7 +502,7 @@ def weekly_digest(
         "translations_new": build.translation_new,
         "translation_cache_hits_discarded": build.translation_hits_discarded,
         "translations_new_discarded": build.translation_new_discarded,
-        "notes": list(build.notes),
+        "notes": [note.text for note in build.notes],
     }
     # a returned state becomes the run's final state; a caller still gets `result` back
     return cast(dict[str, Any], Completed(message=message, data=result))

@@ -28,6 +28,8 @@ from dltheory_digest.models import (
     Item,
     ItemKind,
     JournalVersion,
+    Note,
+    NoteKind,
     Paper,
     PaperCluster,
     Place,
@@ -232,7 +234,13 @@ def sample_inputs() -> dict:
         "relevance_threshold": 0.3,
         "emerging": [[gd.paper.key, ntk.paper.key]],
         "announcement_days": [dt.date(2026, 11, 17), dt.date(2026, 11, 16)],
-        "notes": ["untranslated: no ar→en model (run `dltheory-digest models install ar`)"],
+        "notes": [
+            Note(
+                NoteKind.UNTRANSLATED,
+                "untranslated: no ar→en model (run `dltheory-digest models install ar`)",
+                lang="ar",
+            )
+        ],
         "models": [("argos zh→en", "1.9")],
         "source_names": {"offconvex": "offconvex", "arxiv-cs-lg": "arXiv"},
     }
@@ -1095,7 +1103,13 @@ def test_a_translated_post_shows_its_english_title_linked_and_the_original_after
 
 def test_an_untranslated_post_keeps_its_original_title_and_the_note_says_why() -> None:
     inputs = _cross_language_inputs(translated=False)
-    inputs["notes"] = ["untranslated: no zh→en model (run `dltheory-digest models install zh`)"]
+    inputs["notes"] = [
+        Note(
+            NoteKind.UNTRANSLATED,
+            "untranslated: no zh→en model (run `dltheory-digest models install zh`)",
+            lang="zh",
+        )
+    ]
     markdown = dg.render_markdown(dg.build_digest(**inputs))
     assert f"- [深度学习理论阅读清单（2026 秋季更新）]({ZHIHU_POST_URL}) — 知乎 · 2026-11-18 · zh" in markdown
     assert "- untranslated: no zh→en model (run `dltheory-digest models install zh`)" in markdown
@@ -1261,12 +1275,24 @@ def test_source_report_has_a_status_column_without_repeating_the_source() -> Non
 
 
 RUN_NOTES = (
-    "untranslated: no ar→en model (run `dltheory-digest models install ar`)",
-    "discarded: the output of translate-zh_en-1_9 was unusable (runaway); kept the original",
-    "arXiv lookup: id_list of 3 id(s) failed: HTTP 503",
-    "No digest was made for 2026-W45, 2026-W46 (no run); papers from then that the sources could "
-    "still fetch are in this one",
-    "cache at /var/lib/dltheory/cache.sqlite was rebuilt",
+    Note(
+        NoteKind.UNTRANSLATED,
+        "untranslated: no ar→en model (run `dltheory-digest models install ar`)",
+        lang="ar",
+    ),
+    Note(
+        NoteKind.DISCARDED,
+        "discarded: the output of translate-zh_en-1_9 was unusable (runaway); kept the original",
+        lang="zh",
+    ),
+    Note(NoteKind.ARXIV_LOOKUP, "arXiv lookup: id_list of 3 id(s) failed: HTTP 503"),
+    Note(
+        NoteKind.MISSED_WEEKS,
+        "No digest was made for 2026-W45, 2026-W46 (no run); papers from then that the sources could "
+        "still fetch are in this one",
+        weeks=("2026-W45", "2026-W46"),
+    ),
+    Note(NoteKind.OTHER, "cache at /var/lib/dltheory/cache.sqlite was rebuilt"),
 )
 
 
@@ -2119,6 +2145,58 @@ def test_digest_json_keeps_reasons_and_groups() -> None:
     again = dg.digest_from_json(dg.digest_to_json(digest))
     assert again == digest and again.updated[0].update_reason == digest.updated[0].update_reason
     assert [p.group for p in again.emerging] == [1, 1]
+
+
+def test_digest_json_keeps_typed_notes() -> None:
+    digest = dg.build_digest(**{**sample_inputs(), "notes": list(RUN_NOTES)})
+    stored = json.loads(dg.digest_to_json(digest))
+    assert stored["notes"][0] == {
+        "kind": "untranslated",
+        "text": "untranslated: no ar→en model (run `dltheory-digest models install ar`)",
+        "lang": "ar",
+        "weeks": [],
+    }
+    assert dg.digest_from_json(dg.digest_to_json(digest)).notes == RUN_NOTES
+
+
+def test_a_digest_stored_with_notes_as_plain_text_still_loads_with_their_kinds() -> None:
+    """JSON written before notes were typed: each note a string, its kind in how it opens."""
+    stored = json.loads(dg.digest_to_json(sample_digest()))
+    stored["notes"] = json.loads(
+        """[
+        "untranslated: no ar\u2192en model (run `dltheory-digest models install ar`)",
+        "discarded: the output of translate-zh_en-1_9 was unusable (runaway); kept the original",
+        "arXiv lookup: id_list of 3 id(s) failed: HTTP 503",
+        "Crossref lookup: unreadable answer for DOI 10.1000/x: bad JSON",
+        "No digest was made for 2026-W45, 2026-W46 (no run); papers from then that the sources could still fetch are in this one",
+        "cache at /var/lib/dltheory/cache.sqlite was rebuilt"
+    ]"""
+    )
+    old = dg.digest_from_json(json.dumps(stored))
+    assert dg.digest_from_json(stored) == old  # a JSON column gives it already parsed
+    assert [(n.kind, n.lang, n.weeks) for n in old.notes] == [
+        (NoteKind.UNTRANSLATED, "ar", ()),
+        (NoteKind.DISCARDED, "zh", ()),
+        (NoteKind.ARXIV_LOOKUP, None, ()),
+        (NoteKind.CROSSREF_LOOKUP, None, ()),
+        (NoteKind.MISSED_WEEKS, None, ("2026-W45", "2026-W46")),
+        (NoteKind.OTHER, None, ()),
+    ]
+    assert [n.text for n in old.notes] == stored["notes"]
+    # read as it was: the operator's lines as written, a reader's in their language
+    operator = dg.render_markdown(old)
+    assert "- untranslated: no ar→en model (run `dltheory-digest models install ar`)" in operator
+    zh = dg.reader_notes(old.notes, dg.Edition(language="zh", translations={"a": "b"}))
+    labels = dg.labels_for("zh")
+    assert zh[:3] == [
+        labels["note_untranslated"],
+        labels["note_lookup_failed"],
+        labels["note_crossref_failed"],
+    ]
+    assert zh[3:] == dg.reader_notes(RUN_NOTES, dg.Edition(language="zh", translations={"a": "b"}))[2:]
+    assert len(zh) == 4 and "2026-W45" in zh[3]
+    # stored again, the notes are objects
+    assert all(isinstance(n, dict) for n in json.loads(dg.digest_to_json(old))["notes"])
 
 
 def test_a_filtered_edition_names_every_source_read_by_its_name() -> None:

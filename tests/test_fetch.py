@@ -1360,3 +1360,86 @@ def test_a_download_leaves_nothing_in_the_http_cache(tmp_path: Path) -> None:
     assert stored < len(body) and all(b"m.argosmodel" not in data for data in entries)
     assert any(b"index.json" in data for data in entries)
     assert cache.stat().st_size < len(body)
+
+
+# --------------------------------------------------------------------------- unreachable as a fact
+
+
+@pytest.mark.parametrize("robots", [False, True], ids=["page", "robots.txt"])
+@pytest.mark.parametrize(
+    ("said", "reason"),
+    [
+        ("[Errno -2] Name or service not known", "name not resolved"),
+        ("[Errno 101] Network is unreachable", "network unreachable"),
+        ("[Errno 111] Connection refused", "connection refused"),
+        ("[Errno 113] No route to host", "no route to host"),
+    ],
+)
+def test_a_host_that_cannot_be_reached_says_why_in_a_field(said: str, reason: str, robots: bool) -> None:
+    from dltheory_digest.errors import Unreachable
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError(said, request=request)
+
+    client = PoliteClient(
+        transport=httpx.MockTransport(handler),
+        limiter=RecordingLimiter(),
+        sleep=lambda s: None,
+        respect_robots=robots,
+    )
+    with client, pytest.raises(FetchError) as info:
+        client.get("https://blog.example/feed", source_id="blog")
+    assert isinstance(info.value, SiteUnreachable) is robots
+    assert info.value.unreachable is Unreachable(reason)
+    # the field and the sentence agree: only "no name, no network" is this machine's doing
+    assert info.value.unreachable.offline is (OFFLINE_HINT in info.value.detail)
+
+
+def test_a_robots_txt_that_times_out_is_unreachable_but_not_offline() -> None:
+    from dltheory_digest.errors import Unreachable
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectTimeout("timed out", request=request)
+
+    client = PoliteClient(transport=httpx.MockTransport(handler), limiter=RecordingLimiter())
+    with client, pytest.raises(SiteUnreachable) as info:
+        client.get("https://blog.example/feed", source_id="blog")
+    assert info.value.unreachable is Unreachable.TIMED_OUT and not info.value.unreachable.offline
+
+
+def test_an_answer_with_an_error_status_is_not_unreachable() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(404 if request.url.path == "/robots.txt" else 500)
+
+    client = PoliteClient(transport=httpx.MockTransport(handler), sleep=lambda s: None, max_retries=1)
+    with client, pytest.raises(HTTPStatusError) as info:
+        client.get("https://blog.example/feed", source_id="blog")
+    assert info.value.status == 500 and info.value.unreachable is None
+
+
+def test_an_oversized_robots_txt_is_a_warning_of_every_source_reading_the_site() -> None:
+    rules = b"User-agent: *\nDisallow: /private/\n"
+    body = rules + (b"# " + b"x" * 97 + b"\n") * (ROBOTS_MAX_BYTES // 100 + 10)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=body if request.url.path == "/robots.txt" else b"ok")
+
+    with PoliteClient(transport=httpx.MockTransport(handler), limiter=RecordingLimiter()) as client:
+        for source_id in ("blog", "blog", "notes"):  # two sources on one site share its robots.txt
+            client.get("https://blog.example/feed", source_id=source_id, politeness=NO_WAIT)
+        blog, notes, other = (client.drain_warnings(s) for s in ("blog", "notes", "x"))
+        robots = client.records[0]
+    assert robots.url == "https://blog.example/robots.txt" and robots.error is not None
+    assert blog == notes == [f"https://blog.example/{robots.error}"] and other == []
+    assert blog[0].startswith(f"https://blog.example/robots.txt larger than the {ROBOTS_MAX_BYTES}-byte cap")
+
+
+def test_a_huge_not_found_page_for_robots_txt_warns_no_report() -> None:
+    # a 4xx allows everything: how long its page is does not matter
+    def handler(request: httpx.Request) -> httpx.Response:
+        big = b"x" * (ROBOTS_MAX_BYTES + 10)
+        return httpx.Response(404, content=big) if request.url.path == "/robots.txt" else httpx.Response(200)
+
+    with PoliteClient(transport=httpx.MockTransport(handler), limiter=RecordingLimiter()) as client:
+        client.get("https://blog.example/feed", source_id="blog", politeness=NO_WAIT)
+        assert client.drain_warnings("blog") == []

@@ -21,6 +21,7 @@ from argos_tiny import build_tiny_package
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
+from dltheory_digest import digest as dg
 from dltheory_digest.cli import app
 from dltheory_digest.fetch import PoliteClient
 from dltheory_digest.language import (
@@ -38,7 +39,7 @@ from dltheory_digest.language import (
 )
 from dltheory_digest.language import argos as argos_packages
 from dltheory_digest.language.translate import unusable_reason
-from dltheory_digest.models import Item, ItemKind
+from dltheory_digest.models import Item, ItemKind, Note, NoteKind
 
 ZH_TEXTS = [
     "理解过参数化神经网络为何能泛化。梯度下降优化模型！",
@@ -221,7 +222,13 @@ def test_localize_items_translates_only_foreign_segments(packages_dir: Path) -> 
     assert ar.lang == "ar" and ar.title_en is not None and ar.translated_by == "argos ar→en 0.2"
     assert ar.title_en.startswith("generalization bounds ")  # the shipped glossary, kept by the translator
     assert ja.lang == "ja" and ja.title_en is None and ja.english_title == ja.title
-    assert result.notes == ("untranslated: no ja→en model (run `dltheory-digest models install ja`)",)
+    assert result.notes == (
+        Note(
+            NoteKind.UNTRANSLATED,
+            "untranslated: no ja→en model (run `dltheory-digest models install ja`)",
+            lang="ja",
+        ),
+    )
     assert result.new_translations == 2 and result.cache_hits == 0
     assert set(result.models) == {("argos zh→en", "0.1"), ("argos ar→en", "0.2")}
     again = localize_items(items, translator)
@@ -233,7 +240,13 @@ def test_localize_items_without_translator_keeps_originals() -> None:
     items = [Item("zhihu", ItemKind.MENTION, "本文研究了泛化界。")]
     result = localize_items(items, None)
     assert result.items[0].lang == "zh" and result.items[0].title_en is None
-    assert result.notes == ("untranslated: no zh→en model (run `dltheory-digest models install zh`)",)
+    assert result.notes == (
+        Note(
+            NoteKind.UNTRANSLATED,
+            "untranslated: no zh→en model (run `dltheory-digest models install zh`)",
+            lang="zh",
+        ),
+    )
 
 
 def test_models_list_and_install_from_file_commands(tiny_packages: dict[str, Path], tmp_path: Path) -> None:
@@ -489,10 +502,40 @@ def test_localize_items_keeps_only_the_original_of_a_discarded_translation(packa
     assert discarded.english_title == post.title
     assert kept.title_en == "deep learning theory"
     [note] = result.notes
-    assert note.startswith("discarded: the output of argos zh→en 0.1 was unusable (")
+    assert note.text.startswith("discarded: the output of argos zh→en 0.1 was unusable (")
+    assert (note.kind, note.lang) == (NoteKind.DISCARDED, "zh")
     # a rerun answered by the cache says the same (the week's file stays byte-identical)
     again = localize_items([post, glossary_only], Translator(packages_dir=packages_dir, cache=cache))
     assert (again.items, again.notes, again.new_translations) == (result.items, result.notes, 0)
+
+
+def test_discards_in_two_languages_are_one_note_no_reader_is_spared(packages_dir: Path) -> None:
+    """One note for every discarded output: it named the first one's language only, so a zh
+    reader was not told the Arabic texts were left as written."""
+    titles = {"zh": "深度学习理论阅读清单", "ar": "حدود التعميم للشبكات العصبية"}
+    cache = MemoryTranslationCache()
+    translator = Translator(packages_dir=packages_dir, cache=cache)
+    entries = []
+    for lang, title in titles.items():
+        info = translator.package(lang, "en")
+        assert info is not None
+        prepared = translator.prepare(title, lang, "en")
+        # the model wrote nothing: unusable, the original kept
+        entries.append(
+            CacheEntry(CacheKey(text_hash(prepared), lang, "en", info.model, info.version), prepared, "")
+        )
+    cache.put_many(entries)
+    items = [
+        Item("zhihu", ItemKind.POST, titles["zh"], lang="zh"),
+        Item("shamra", ItemKind.PAPER, titles["ar"]),
+    ]
+    result = localize_items(items, translator)
+    assert [i.title_en for i in result.items] == [None, None]
+    [note] = result.notes
+    assert note.kind is NoteKind.DISCARDED and note.lang is None
+    assert note.text.startswith("discarded: the output of argos ") and note.text.endswith("(and 1 more)")
+    zh_reader = dg.Edition(language="zh", translations={"a": "b"})
+    assert dg.reader_notes(result.notes, zh_reader) == [dg.labels_for("zh")["note_untranslated"]]
 
 
 def test_localize_counts_usable_translations_apart_from_discarded_ones(packages_dir: Path) -> None:
@@ -567,7 +610,7 @@ def test_a_package_without_its_model_is_treated_as_missing(
     item = Item("zhihu", ItemKind.POST, "深度学习理论阅读清单", lang="zh")
     localized = localize_items([item], Translator(packages_dir=where))
     assert localized.items[0].title_en is None and localized.items[0].english_title == item.title
-    assert localized.notes == (note,) and localized.models == ()
+    assert localized.notes == (Note(NoteKind.UNTRANSLATED, note, lang="zh"),) and localized.models == ()
 
 
 def test_a_corrupt_model_that_fails_to_load_is_treated_as_missing(
@@ -597,8 +640,9 @@ def test_a_corrupt_model_that_fails_to_load_is_treated_as_missing(
     ]
     localized = localize_items(items, Translator(packages_dir=where))
     assert [i.title_en for i in localized.items] == [None, None]
-    assert localized.notes[0] == note
-    assert localized.notes[1].startswith("untranslated: no ar→en model")
+    assert localized.notes[0] == Note(NoteKind.UNTRANSLATED, note, lang="zh")
+    assert localized.notes[1].text.startswith("untranslated: no ar→en model")
+    assert (localized.notes[1].kind, localized.notes[1].lang) == (NoteKind.UNTRANSLATED, "ar")
 
 
 def test_models_list_marks_a_broken_package(tiny_packages: dict[str, Path], tmp_path: Path) -> None:

@@ -30,6 +30,7 @@ from dltheory_digest import digest as dg
 from dltheory_digest import mail
 from dltheory_digest.config import Reader, load_settings
 from dltheory_digest.errors import ConfigError
+from dltheory_digest.models import Note, NoteKind
 from dltheory_digest.store import deliveries as ledger
 from dltheory_digest.store import open_store
 from dltheory_digest.store.schema import deliveries
@@ -470,7 +471,13 @@ def test_readers_get_the_run_notes_in_their_language_and_the_operator_keeps_the_
     box, port = mailbox
     inputs = {
         **sample_inputs(),
-        "notes": ["untranslated: no zh→en model (run `dltheory-digest models install zh`)"],
+        "notes": [
+            Note(
+                NoteKind.UNTRANSLATED,
+                "untranslated: no zh→en model (run `dltheory-digest models install zh`)",
+                lang="zh",
+            )
+        ],
         "reports": [dg.build_digest(**sample_inputs()).reports[0], _failed_report()],
     }
     digest = dg.build_digest(**inputs)

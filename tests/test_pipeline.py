@@ -920,3 +920,120 @@ def test_off_topic_posts_of_a_feed_go_to_the_appendix_not_to_every_reader(tmp_pa
     edition = dg.render_markdown(dg.filter_for_reader(digest, reader), for_reader=True)
     assert "sourdough" not in edition and "turnout" not in edition
     assert "Why very wide networks train like kernel machines" in edition
+
+
+# --- pages on their own: URLs listed in sources.yaml ------------------------------------
+
+BLOG = "https://blog.example.org"
+
+
+def _collect_listed(kind: str, status_of: dict[str, int], body: bytes = FEED) -> Any:
+    """A source of `kind` listing three URLs: each path in `status_of` answers that status,
+    the others `body`."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/robots.txt":
+            return httpx.Response(404)
+        status = status_of.get(request.url.path, 200)
+        return httpx.Response(status, content=body if status == 200 else b"gone")
+
+    urls = [f"{BLOG}/a.xml", f"{BLOG}/b.xml", f"{BLOG}/c.xml"]
+    source = SourceSpec(id=f"{kind}-listed", kind=kind, urls=urls)
+    client = PoliteClient(transport=httpx.MockTransport(handler), sleep=lambda s: None, max_retries=1)
+    with client:
+        return collect_source(source, client, PlanContext())
+
+
+@pytest.mark.parametrize("status", [404, 410])
+def test_one_listed_url_that_is_gone_is_a_warning_and_the_others_are_kept(status: int) -> None:
+    got = _collect_listed("feed", {"/a.xml": status})
+    assert got.report.error is None and not got.report.offline
+    assert got.report.fetched == 3
+    assert {i.url for i in got.items} == {"https://blog.example.org/2026/11/ntk/"}
+    assert f"page {BLOG}/a.xml: HTTP {status}, skipped" in got.report.warnings
+
+
+def test_a_source_whose_every_listed_url_is_gone_fails() -> None:
+    got = _collect_listed("feed", dict.fromkeys(["/a.xml", "/b.xml", "/c.xml"], 404))
+    assert got.items == ()
+    assert got.report.error == f"[feed-listed] HTTP 404 for {BLOG}/a.xml (and 2 more page(s) gone)"
+    assert not any("HTTP 404, skipped" in w for w in got.report.warnings)
+
+
+def test_a_listed_url_of_a_server_in_trouble_still_fails_the_source() -> None:
+    # a 503 says nothing about the page: the next run reads it again
+    got = _collect_listed("feed", {"/b.xml": 503})
+    assert got.report.error is not None and "503" in got.report.error
+
+
+def test_a_listed_notes_page_that_is_gone_is_skipped_like_a_feed() -> None:
+    page = b'<html><body><p>See <a href="https://arxiv.org/abs/2106.10165">the book</a>.</p></body></html>'
+    got = _collect_listed("notes_page", {"/c.xml": 410}, body=page)
+    assert got.report.error is None
+    assert f"page {BLOG}/c.xml: HTTP 410, skipped" in got.report.warnings
+    assert got.items
+
+
+def test_a_chained_page_that_is_gone_still_fails_the_source(fixtures_dir: Path) -> None:
+    """OAI-PMH's resumption page is not on its own: without it the harvest has a hole."""
+    from dltheory_digest.fetch import LocalLimiter
+
+    first = (fixtures_dir / "arxiv_oai" / "listrecords_arxiv_page1.xml").read_bytes()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if "resumptionToken" in request.url.params:
+            return httpx.Response(404, text="no such token")
+        return httpx.Response(200, content=first, headers={"content-type": "text/xml"})
+
+    source = SourceSpec(id="oai", kind="arxiv_oai", url="https://oaipmh.arxiv.org/oai", options={"set": "cs"})
+    client = PoliteClient(
+        transport=httpx.MockTransport(handler),
+        limiter=LocalLimiter(sleep=lambda s: None),
+        sleep=lambda s: None,
+    )
+    with client:
+        got = collect_source(source, client, PlanContext())
+    assert got.report.fetched == 2
+    assert got.report.error is not None and "HTTP 404" in got.report.error
+    assert not any("HTTP 404, skipped" in w for w in got.report.warnings)
+
+
+@pytest.mark.parametrize(
+    ("said", "offline"),
+    [
+        ("[Errno -3] Temporary failure in name resolution", True),
+        ("[Errno 101] Network is unreachable", True),
+        ("[Errno 111] Connection refused", False),  # the network is there: one server is down
+    ],
+)
+def test_the_report_says_as_a_field_whether_the_source_failed_for_want_of_a_network(
+    said: str, offline: bool
+) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError(said, request=request)
+
+    client = PoliteClient(transport=httpx.MockTransport(handler), sleep=lambda s: None)
+    with client:
+        got = collect_source(spec("feed", "/feed.xml"), client, PlanContext())
+    assert got.report.error is not None and got.report.offline is offline
+    assert pipeline.report_summary(got.report)["offline"] is offline
+
+
+def test_an_http_error_is_not_offline() -> None:
+    with client_for({"/robots.txt": (404, b"", "text/plain")}) as client:
+        got = collect_source(spec("feed", "/feed.xml"), client, PlanContext())
+    assert got.report.error is not None and got.report.offline is False
+
+
+def test_a_robots_txt_cut_at_its_size_cap_is_a_warning_of_the_sources_report() -> None:
+    from dltheory_digest.fetch import ROBOTS_MAX_BYTES
+
+    robots = b"User-agent: *\nDisallow: /private/\n" + b"# padding\n" * (ROBOTS_MAX_BYTES // 10 + 1)
+    routes = {"/feed.xml": (200, FEED, "application/rss+xml"), "/robots.txt": (200, robots, "text/plain")}
+    with client_for(routes) as client:
+        got = collect_source(spec("feed", "/feed.xml"), client, PlanContext())
+    assert got.report.error is None and len(got.items) == 1
+    [warning] = got.report.warnings
+    assert warning.startswith(
+        f"{BLOG}/robots.txt larger than the {ROBOTS_MAX_BYTES}-byte cap: only its first"
+    )

@@ -21,7 +21,7 @@ from dltheory_digest import pipeline
 from dltheory_digest.config import SourceSpec
 from dltheory_digest.directions import DirectionClassifier, load_taxonomy
 from dltheory_digest.fetch import PoliteClient
-from dltheory_digest.models import AnnounceType, Item, ItemKind, SourceReport
+from dltheory_digest.models import AnnounceType, Item, ItemKind, NoteKind, SourceReport
 from dltheory_digest.sources import PlanContext
 from dltheory_digest.store import get_cursor, open_store, records
 from dltheory_digest.store.deliveries import record_delivery
@@ -532,6 +532,9 @@ def test_a_source_down_for_a_week_and_a_week_without_a_run_lose_no_paper(tmp_pat
     assert new_ids(w49) == ["1810.02054", "2002.04486"]
     markdown = (out / "2026-W49.md").read_text(encoding="utf-8")
     assert "No digest was made for 2026-W48" in markdown
+    # the note says which weeks, for a reader's line in any language
+    [missed] = [n for n in w49.notes if n.kind is NoteKind.MISSED_WEEKS]
+    assert missed.weeks == ("2026-W48",) and missed in w49.digest.notes
     [report] = [r for r in w49.digest.reports if r.source_id == "arxiv-week"]
     assert any("2026-W47 to 2026-W48" in w for w in report.warnings)
     # the API was asked from the start of the first missed week
@@ -1082,7 +1085,7 @@ def test_a_refresh_of_the_week_under_way_before_the_scheduled_run_leaves_last_we
     # scheduled run of W46; W46 has no run yet, and this partial digest must not take its papers
     early = sim_week(web, url, out, "2026-W47", specs=BOTH_API_SPECS, when=at(11, 16, 6))
     assert new_ids(early) == [] and updates(early) == {}
-    assert not any("No digest was made" in n for n in early.notes)
+    assert not any("No digest was made" in n.text for n in early.notes)
     assert not any(w.startswith("also fetched") for r in early.digest.reports for w in r.warnings)
 
     w46 = sim_week(web, url, out, "2026-W46", specs=BOTH_API_SPECS)
@@ -1196,7 +1199,7 @@ def test_weeks_across_the_year_end_catch_up_on_2026_w53(tmp_path: Path) -> None:
     w01 = sim_week(web, url, out, "2027-W01", specs=BOTH_API_SPECS)
     assert new_ids(w01) == ["2612.20002", "2701.00003"]
     assert updates(w01) == {"2612.10001": "updated to v2 (was v1 on 2026-W52)"}
-    assert any("No digest was made for 2026-W53" in n for n in w01.notes)
+    assert any("No digest was made for 2026-W53" in n.text for n in w01.notes)
     assert any("submittedDate:%5B202612280000+TO+202701102359%5D" in u for u in web.requests)
     # W52 rerun in January: readers have it and later weeks followed, so it stays as sent
     again = sim_week(
@@ -1286,7 +1289,7 @@ def test_a_week_only_refreshed_while_under_way_and_then_skipped_loses_no_paper(t
     # the next digest has both: the one the partial digest showed, the one fetched since
     w48 = sim_week(web, url, out, "2026-W48", specs=BOTH_API_SPECS)
     assert new_ids(w48) == ["1810.02054", "2002.04486"] and updates(w48) == {}
-    assert any("No digest was made for 2026-W47 (only a partial refresh)" in n for n in w48.notes)
+    assert any("No digest was made for 2026-W47 (only a partial refresh)" in n.text for n in w48.notes)
     assert "2026-W47" in (out / "2026-W48.md").read_text(encoding="utf-8")
     assert any("2026-11-16" in w for r in w48.digest.reports for w in r.warnings)
     # the ledger says W48 showed them, so they are not new again
@@ -1301,7 +1304,7 @@ def test_a_week_only_refreshed_while_under_way_and_then_skipped_loses_no_paper(t
     # rerun later, W47 keeps its partial digest, which is not to be mailed: W48 showed its papers
     rerun = sim_week(web, url, out, "2026-W47", specs=BOTH_API_SPECS, when=at(12, 7, 9))
     assert rerun.frozen and rerun.partial and rerun.markdown == partial.markdown
-    assert "written while it was under way" in rerun.notes[0]
+    assert "written while it was under way" in rerun.notes[0].text
     # a sent week kept as it was sent is mailed (to readers who lack it) as before
     sent = sim_week(web, url, out, "2026-W48", specs=BOTH_API_SPECS, when=at(12, 7, 9))
     assert sent.frozen and not sent.partial

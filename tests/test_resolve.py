@@ -24,7 +24,7 @@ import pytest
 from dltheory_digest.config import Politeness
 from dltheory_digest.errors import FetchError
 from dltheory_digest.fetch import PoliteClient
-from dltheory_digest.models import Item, ItemKind, Paper, RawPage
+from dltheory_digest.models import Item, ItemKind, NoteKind, Paper, RawPage
 from dltheory_digest.resolve import (
     contact_email,
     crossref_paper,
@@ -680,6 +680,18 @@ def test_a_crossref_title_that_arxiv_finds_is_the_arxiv_paper(
     assert found.score is not None and 0.9 <= found.score < 1.0
     assert found.detail.startswith(f"DOI {ZHANG_CACM}: Crossref title, title search: 1611.03530")
     assert list(result.papers) == ["1611.03530"] and result.doi_papers == {}
+
+
+def test_lookup_notes_are_typed_by_the_service_that_could_not_be_asked(
+    arxiv: FakeArxiv, crossref: FakeCrossref, fetch: Callable[[str], bytes]
+) -> None:
+    items = [mention("x", arxiv_id="1501.99999"), cited("a broken answer", "10.1000/broken-record")]
+    result = resolve(items, fetch, api_base=arxiv.base, crossref_api_base=crossref.base)
+    assert [(n.kind, n.text.split(":")[0]) for n in result.notes] == [
+        (NoteKind.ARXIV_LOOKUP, "arXiv lookup"),
+        (NoteKind.CROSSREF_LOOKUP, "Crossref lookup"),
+    ]
+    assert result.warnings == tuple(n.text for n in result.notes)
 
 
 def test_unknown_and_unreadable_dois_are_counted_unresolved_with_their_reason(

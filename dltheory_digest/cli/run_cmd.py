@@ -8,7 +8,7 @@ import os
 import signal
 import tempfile
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -70,6 +70,9 @@ def print_summary(result: dict[str, Any]) -> None:
     if looks_offline(result["reports"]):
         console.print(OFFLINE_SUMMARY, markup=False)
     console.print(translations_line(result), markup=False)
+    # what the digest's notes tell the operator (a missing model and the command installing it)
+    for note in result.get("notes") or []:
+        console.print(f"note: {note}", markup=False)
     for d in result.get("deliveries") or []:
         console.print(
             f"mail to {d['reader']}: {d['status']}" + (f" ({d['error']})" if d.get("error") else ""),
@@ -116,11 +119,10 @@ OFFLINE_SUMMARY = (
 )
 
 
-def looks_offline(reports: Sequence[dict[str, Any]]) -> bool:
-    """Every source failed because no host could be resolved or no network reached."""
-    from dltheory_digest.fetch import OFFLINE_HINT  # not at import: the CLI starts without httpx
-
-    return bool(reports) and all(OFFLINE_HINT in (r.get("error") or "") for r in reports)
+def looks_offline(reports: Sequence[Mapping[str, Any]]) -> bool:
+    """Every source failed because no host could be resolved or no network reached (each
+    report's `offline`, as `pipeline.report_summary` gives it; absent in older results)."""
+    return bool(reports) and all(r.get("offline") and r.get("error") for r in reports)
 
 
 def exit_on_failures(result: dict[str, Any]) -> None:
@@ -396,7 +398,7 @@ def sources_check(
         )
     console.print(table)
     failed = [spec.id for spec, report in zip(specs, reports, strict=True) if report.error]
-    if looks_offline([{"error": r.error} for r in reports]):
+    if looks_offline([pipeline.report_summary(r) for r in reports]):
         err_console.print(OFFLINE_SUMMARY, markup=False)
     if failed:
         err_console.print(f"{len(failed)} source(s) failed: {', '.join(failed)}", markup=False)

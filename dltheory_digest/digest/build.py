@@ -24,6 +24,7 @@ from dltheory_digest.models import (
     DirectionSection,
     Item,
     ItemKind,
+    Note,
     Paper,
     PaperCluster,
     ReaderFilters,
@@ -586,7 +587,7 @@ def build_digest(
     relevance_threshold: float = 0.0,
     emerging: Sequence[Sequence[str]] = (),
     announcement_days: Sequence[dt.date] = (),
-    notes: Sequence[str] = (),
+    notes: Sequence[Note] = (),
     models: Sequence[tuple[str, str]] = (),
     source_names: Mapping[str, str] | None = None,
     source_langs: Mapping[str, str] | None = None,
@@ -794,9 +795,20 @@ def digest_to_json(digest: Digest) -> str:
 def digest_from_json(data: str | bytes | Mapping[str, object]) -> Digest:
     """A digest back from `digest_to_json` text, or from that JSON already parsed (a JSON column).
 
-    Also a digest stored before reasons had parts (`_from_string_reasons`)."""
+    Also a digest stored before reasons had parts (`_from_string_reasons`) or before notes
+    were typed (`_from_string_notes`)."""
     parsed = data if isinstance(data, Mapping) else json.loads(data)
-    return _digest_adapter().validate_python(_from_string_reasons(parsed))
+    return _digest_adapter().validate_python(_from_string_notes(_from_string_reasons(parsed)))
+
+
+def _from_string_notes(data: Mapping[str, object]) -> Mapping[str, object]:
+    """A stored digest whose notes are still bare texts, each as the typed Note its text
+    opens as (`Note.from_legacy`); notes stored as objects are left as they are."""
+    notes = data.get("notes")
+    if not isinstance(notes, list) or not any(isinstance(n, str) for n in notes):
+        return data
+    typed = [dataclasses.asdict(Note.from_legacy(n)) if isinstance(n, str) else n for n in notes]
+    return {**data, "notes": typed}
 
 
 _ENTRY_LISTS = ("updated", "emerging", "below_threshold", "unconfirmed", "backlog")

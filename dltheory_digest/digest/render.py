@@ -26,15 +26,13 @@ from dltheory_digest.digest.text import (
     summarize,
 )
 from dltheory_digest.models import (
-    NOTE_ARXIV_LOOKUP,
-    NOTE_DISCARDED,
-    NOTE_MISSED_WEEKS,
-    NOTE_UNTRANSLATED,
     Digest,
     DigestPaper,
     DirectionSection,
     Item,
     JournalVersion,
+    Note,
+    NoteKind,
     Place,
     ReaderFilters,
     Resource,
@@ -189,31 +187,30 @@ def describe_filters(
 
 # The run's notes are for the operator ("untranslated: no ar→en model (run `dltheory-digest
 # models install ar`)"): a reader cannot act on them. A reader's edition says what a note means
-# for what they read, in a hand-written line of their language; notes of no consequence to a
-# reader (the kinds not listed here) stay in the operator's file.
-_NOTE_FROM_LANG = re.compile(r"(?<![a-z])([a-z]{2,3})(?:→|_)en(?![a-z])")
-
-
-def reader_notes(notes: Iterable[str], edition: Edition = ENGLISH) -> list[str]:
+# for what they read, in a hand-written line of their language, from the note's kind and facts
+# (never its wording); notes of no consequence to a reader (the kinds not listed here) stay in
+# the operator's file.
+def reader_notes(notes: Iterable[Note], edition: Edition = ENGLISH) -> list[str]:
     """What the run's notes mean for a reader of `edition`, in the reader's language (the
     hand-written labels, no model needed): texts shown untranslated (unless in a language the
-    reader reads), papers arXiv could not be asked about, weeks without a digest. The
+    reader reads), papers arXiv or Crossref could not be asked about, weeks without a digest. The
     operator's wording and commands are left out; notes a reader has no use for are dropped."""
     labels = labels_for(edition.language)
     out: list[str] = []
     for note in notes:
-        if note.startswith((NOTE_UNTRANSLATED, NOTE_DISCARDED)):
-            source = _NOTE_FROM_LANG.search(note)
-            if not (source and edition.reads(source.group(1))):
+        if note.kind in (NoteKind.UNTRANSLATED, NoteKind.DISCARDED):
+            if not (note.lang and edition.reads(note.lang)):
                 out.append(labels["note_untranslated"])
-        elif note.startswith(NOTE_ARXIV_LOOKUP):
+        elif note.kind is NoteKind.ARXIV_LOOKUP:
             out.append(labels["note_lookup_failed"])
-        elif note.startswith(NOTE_MISSED_WEEKS):
+        elif note.kind is NoteKind.CROSSREF_LOOKUP:
+            # journal papers then show as their citations' link text: the reader is told why
+            out.append(labels["note_crossref_failed"])
+        elif note.kind is NoteKind.MISSED_WEEKS and note.weeks:
             # isolated in Arabic, also in an edition that fell back to English
             isolate = "\u2066{}\u2069" if edition.language == "ar" else "{}"
-            missed = re.findall(r"\d{4}-W\d{2}", note)
-            weeks = labels["filter_list_separator"].join(isolate.format(w) for w in missed)
-            out.append(_counted(labels, "note_missed_weeks", len(missed)).format(weeks=weeks))
+            weeks = labels["filter_list_separator"].join(isolate.format(w) for w in note.weeks)
+            out.append(_counted(labels, "note_missed_weeks", len(note.weeks)).format(weeks=weeks))
     return list(dict.fromkeys(out))
 
 
@@ -267,7 +264,7 @@ def reader_copy(markdown: str) -> str:
             written = [line[2:] for line in lines[index + 1 :] if line.startswith("- ")]
             # the notes were escaped, commands as code spans: read back as the words they were
             plain = [re.sub(r"\\(.)", r"\1", n).replace("`", "") for n in written]
-            out += ["", *(f"- {md_text(n)}" for n in reader_notes(plain))]
+            out += ["", *(f"- {md_text(n)}" for n in reader_notes(map(Note.from_legacy, plain)))]
     text = "\n".join(out)
     if notes_at is not None and f"**{labels['notes']}:**\n\n-" not in text:
         text = text.replace(f"\n**{labels['notes']}:**\n", "\n")  # none left for the reader
@@ -916,7 +913,7 @@ class _Renderer:
         if self.for_reader:
             notes = [md_text(n) for n in reader_notes(digest.notes, self.edition)]
         else:
-            notes = [md_text(n, commands=True) for n in digest.notes]
+            notes = [md_text(n.text, commands=True) for n in digest.notes]
         if notes:
             text += f"\n\n**{labels['notes']}:**\n\n" + "\n".join(f"- {n}" for n in dict.fromkeys(notes))
         return text

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from dltheory_digest.errors import TranslationUnavailable
 from dltheory_digest.language.detect import UNDETERMINED, detect
 from dltheory_digest.language.translate import TranslationStats, Translator
-from dltheory_digest.models import Item, Segment
+from dltheory_digest.models import Item, Note, NoteKind, Segment
 
 _FIELDS = ("title", "text")
 _SPACE_BEFORE_PUNCT = re.compile(r"\s+([,.;:!?)\]])")
@@ -19,7 +19,7 @@ _SPACE_BEFORE_PUNCT = re.compile(r"\s+([,.;:!?)\]])")
 @dataclass(frozen=True)
 class LanguageResult:
     items: tuple[Item, ...]
-    notes: tuple[str, ...] = ()  # "untranslated: no zh→en model (...)", once per pair
+    notes: tuple[Note, ...] = ()  # "untranslated: no zh→en model (...)", once per pair
     # usable translations (distinct texts) from the cache and from a model; the outputs a check
     # discarded as unusable (the original kept) are counted apart, by where they came from
     cache_hits: int = 0
@@ -64,24 +64,24 @@ def localize_items(items: Sequence[Item], translator: Translator | None) -> Lang
 
     translated: dict[tuple[str, str], str] = {}
     model_of: dict[str, str] = {}
-    notes: list[str] = []
+    notes: list[Note] = []
     models: list[tuple[str, str]] = []
-    discarded: list[str] = []
+    discarded: list[Note] = []
     for lang, texts in wanted.items():
         if translator is None:
-            notes.append(str(TranslationUnavailable(lang, "en")))
+            notes.append(Note(NoteKind.UNTRANSLATED, str(TranslationUnavailable(lang, "en")), lang=lang))
             continue
         results = translator.translate_many(list(dict.fromkeys(texts)), lang, "en")
         # no model, or one that is broken or failed to load or run: the texts came back as
         # written, each with that note; it is one note for the language, not a runaway discard
         unavailable = translator.unavailable_note(lang, "en")
         if unavailable is not None:
-            notes.append(unavailable)
+            notes.append(Note(NoteKind.UNTRANSLATED, unavailable, lang=lang))
             continue
         for result in results:
             if result.note:
                 # a runaway the translator discarded: the field keeps only its original
-                discarded.append(result.note)
+                discarded.append(Note(NoteKind.DISCARDED, result.note, lang=lang))
                 continue
             translated[(lang, result.original)] = result.english
         info = translator.package(lang, "en")
@@ -91,7 +91,10 @@ def localize_items(items: Sequence[Item], translator: Translator | None) -> Lang
 
     if discarded:
         more = f" (and {len(discarded) - 1} more)" if len(discarded) > 1 else ""
-        notes.append(discarded[0] + more)
+        # one note for them all: in the language they share, none when several (all readers told)
+        langs = {note.lang for note in discarded}
+        shared = langs.pop() if len(langs) == 1 else None
+        notes.append(Note(NoteKind.DISCARDED, discarded[0].text + more, lang=shared))
     localized = [_localized(item, index, plans, translated, model_of) for index, item in enumerate(flat)]
     now = _since(before, translator.stats) if translator else TranslationStats()
     return LanguageResult(

@@ -283,6 +283,30 @@ def test_the_offline_line_needs_every_source_to_have_failed_to_resolve(
     assert OFFLINE_SUMMARY not in " ".join(_summary_text(monkeypatch, 400, reports).split())
 
 
+def test_the_offline_line_reads_the_reports_field_not_the_wording_of_their_errors(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from dltheory_digest.cli.run_cmd import OFFLINE_SUMMARY
+    from dltheory_digest.fetch import OFFLINE_HINT
+
+    def summary(*reports: dict[str, object]) -> str:
+        return " ".join(_summary_text(monkeypatch, 400, list(reports)).split())
+
+    # errors worded in any way (a proxy's, a future message), each report saying it is offline
+    said_otherwise = [
+        {**REPORT, "source": "arxiv-api", "error": "[arxiv-api] DNS lookup failed", "offline": True},
+        {**REPORT, "source": "blog", "error": "[blog] no network interface is up", "offline": True},
+    ]
+    assert summary(*said_otherwise).count(OFFLINE_SUMMARY) == 1
+    # the hint in a message that a server sent is not this machine being offline
+    echoed = {**REPORT, "source": "blog", "error": f"[blog] HTTP 502: upstream: {OFFLINE_HINT}"}
+    assert OFFLINE_SUMMARY not in summary(echoed, {**echoed, "source": "notes"})
+    # a result from before the field (a Prefect run's stored result) has no `offline`: no line
+    assert OFFLINE_SUMMARY not in summary(
+        *({k: v for k, v in r.items() if k != "offline"} for r in said_otherwise)
+    )
+
+
 def test_sources_check_says_once_that_the_machine_looks_offline(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -316,3 +340,14 @@ def test_sources_check_says_once_that_the_machine_looks_offline(
     assert checked.exit_code == 1
     assert " ".join(checked.output.split()).count(OFFLINE_SUMMARY) == 1
     assert "2 source(s) failed: offconvex, arxiv-api" in checked.output
+
+
+def test_the_run_summary_gives_the_digests_notes_to_the_operator(monkeypatch: pytest.MonkeyPatch) -> None:
+    note = "untranslated: no zh→en model (run `dltheory-digest models install zh`); 3 texts kept as written"
+    text = _summary_text(monkeypatch, 200, [{**REPORT, "source": "zhihu-list"}], notes=[note])
+    lines = text.splitlines()
+    assert f"note: {note}" in lines
+    # after the translation count, before the digest's path
+    assert lines.index(f"note: {note}") < next(
+        i for i, line in enumerate(lines) if line.startswith("digest: ")
+    )

@@ -20,6 +20,8 @@ from dltheory_digest.models import (
     DirectionSection,
     Item,
     ItemKind,
+    Note,
+    NoteKind,
     Paper,
     Sighting,
     SourceReport,
@@ -462,16 +464,49 @@ def test_a_filtered_edition_names_the_papers_a_post_links_to_by_their_titles() -
     assert digest.posts[0].cited[0].title == "这篇"
 
 
+def missed(text: str, *weeks: str) -> Note:
+    return Note(NoteKind.MISSED_WEEKS, text, weeks=weeks)
+
+
 def test_the_arabic_note_on_missed_weeks_agrees_with_how_many_weeks() -> None:
     ar = ar_edition()
-    [one] = dg.reader_notes(["No digest was made for 2026-W46 (no run)."], ar)
+    [one] = dg.reader_notes([missed("No digest was made for 2026-W46 (no run).", "2026-W46")], ar)
     assert one.startswith("لم يصدر موجز للأسبوع \u20662026-W46\u2069؛")
-    [two] = dg.reader_notes(["No digest was made for 2026-W45 (no run), 2026-W46 (no run)."], ar)
+    [two] = dg.reader_notes(
+        [missed("No digest was made for 2026-W45 (no run), 2026-W46 (no run).", "2026-W45", "2026-W46")], ar
+    )
     assert two.startswith("لم يصدر موجز للأسبوعين ")
-    [three] = dg.reader_notes(["No digest was made for 2026-W44, 2026-W45, 2026-W46."], ar)
+    [three] = dg.reader_notes(
+        [missed("No digest was made for 2026-W44, 2026-W45, 2026-W46.", "2026-W44", "2026-W45", "2026-W46")],
+        ar,
+    )
     assert three.startswith("لم يصدر موجز للأسابيع ")
-    [english] = dg.reader_notes(["No digest was made for 2026-W46 (no run)."])
+    [english] = dg.reader_notes([missed("No digest was made for 2026-W46 (no run).", "2026-W46")])
     assert english.startswith("No digest was made for 2026-W46;")
+
+
+def test_a_notes_reader_line_comes_from_its_kind_and_facts_never_its_wording() -> None:
+    zh, ar = zh_edition(), ar_edition()
+    reworded = [
+        Note(NoteKind.UNTRANSLATED, "anything", lang="zh"),
+        Note(NoteKind.DISCARDED, "Modell-Ausgabe verworfen", lang="ar"),
+        Note(NoteKind.ARXIV_LOOKUP, "the API was slow"),
+        missed("skipped: two weeks", "2026-W45", "2026-W46"),
+        # worded as another kind: still only the operator's
+        Note(NoteKind.OTHER, "untranslated: no zh→en model"),
+        Note(NoteKind.CROSSREF_LOOKUP, "arXiv lookup: id_list failed"),
+    ]
+    for edition in (dg.ENGLISH, zh, ar):
+        labels = dg.labels_for(edition.language)
+        lines = dg.reader_notes(reworded, edition)
+        assert lines[0] == labels["note_untranslated"]  # zh text for en and ar, ar text for en and zh
+        assert lines[1] == labels["note_lookup_failed"]
+        assert "2026-W45" in lines[2] and "2026-W46" in lines[2]
+        # a Crossref outage: journal papers show as cited, and the reader is told why
+        assert lines[3] == labels["note_crossref_failed"] and len(lines) == 4
+    # the language a reader reads is not one they are told is untranslated
+    assert dg.reader_notes(reworded[:1], zh) == [] and dg.reader_notes(reworded[1:2], ar) == []
+    assert dg.reader_notes(reworded[:1], ar) == [dg.labels_for("ar")["note_untranslated"]]
 
 
 def test_an_unconfirmed_arabic_mention_is_isolated_in_an_english_line() -> None:

@@ -378,3 +378,21 @@ def test_a_paper_with_nul_in_its_text_is_stored_without_it(store: Store) -> None
         "We show that",
         "NeurIPS",
     )
+
+
+def test_a_reports_offline_field_is_kept_and_rows_stored_before_it_load_as_not_offline(store: Store) -> None:
+    from dltheory_digest.store import upsert
+    from dltheory_digest.store.schema import week_reports
+
+    offline = SourceReport("arxiv-api", "arxiv_api", error="[arxiv-api] could not reach it", offline=True)
+    save_week_reports(store, "2026-W47", [offline])
+    # a row written before `offline` existed: the same report without the key
+    older = dataclasses.asdict(SourceReport("blog", "feed", error="[blog] could not reach it"))
+    del older["offline"]
+    older["warnings"] = []
+    row = {"week": "2026-W47", "source_id": "blog", "report": older, "updated_at": dt.datetime.now(dt.UTC)}
+    with store.begin() as conn:
+        upsert(conn, week_reports, [row], ["week", "source_id"])
+    arxiv, blog = week_reports_of(store, "2026-W47")
+    assert arxiv == offline and arxiv.offline is True
+    assert blog.error == "[blog] could not reach it" and blog.offline is False
