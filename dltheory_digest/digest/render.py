@@ -292,6 +292,14 @@ def _counted(labels: Mapping[str, str], key: str, count: int) -> str:
     return labels.get(f"{key}_{category}", labels[key])
 
 
+def _tally(labels: Mapping[str, str], key: str, count: int) -> str:
+    """ "**7** papers" for the header's counts; an Arabic dual says its number itself
+    ("ورقتان" is two papers), so it stands alone rather than after "2"."""
+    if plural_category(count, labels.get("plural_rule", "en")) == "two" and f"{key}_two" in labels:
+        return f"**{labels[f'{key}_two']}**"
+    return f"**{count}** {_counted(labels, key, count)}"
+
+
 def subject_for(digest: Digest, edition: Edition = ENGLISH, *, demo: bool = False) -> str:
     """The mail's subject: the week and its new papers, then what else it brings (updated papers,
     talks and courses), so a week without new papers does not read as empty. A `demo` (the
@@ -844,26 +852,21 @@ class _Renderer:
         counts = dict(digest.counts)
         window = f"**{labels['window']}:** {self.window()}"
         papers, directions = counts.get("papers", 0), counts.get("directions", 0)
-        papers_text = f"**{papers}** {_counted(labels, 'papers', papers)}"
+        papers_text = _tally(labels, "papers", papers)
         if counts.get("below_threshold"):
             # the appendix is counted apart: say how many, so no other count seems to disagree
             papers_text += " " + labels["below_count"].format(count=counts["below_threshold"])
-        tally = [papers_text, f"**{directions}** {_counted(labels, 'directions', directions)}"]
-        if counts.get("updated"):
-            tally.append(f"**{counts['updated']}** {_counted(labels, 'updated_count', counts['updated'])}")
-        if counts.get("posts"):
-            tally.append(f"**{counts['posts']}** {_counted(labels, 'posts_count', counts['posts'])}")
-        if counts.get("unconfirmed"):
-            n = counts["unconfirmed"]
-            tally.append(f"**{n}** {_counted(labels, 'unconfirmed_count', n)}")
-        if counts.get("backlog"):
-            tally.append(f"**{counts['backlog']}** {_counted(labels, 'backlog_count', counts['backlog'])}")
-        if counts.get("resources"):
-            n = counts["resources"]
-            tally.append(f"**{n}** {_counted(labels, 'resources_count', n)}")
-        if counts.get("resource_backlog"):
-            n = counts["resource_backlog"]
-            tally.append(f"**{n}** {_counted(labels, 'resource_backlog_count', n)}")
+        tally = [papers_text, _tally(labels, "directions", directions)]
+        for count, key in (
+            ("updated", "updated_count"),
+            ("posts", "posts_count"),
+            ("unconfirmed", "unconfirmed_count"),
+            ("backlog", "backlog_count"),
+            ("resources", "resources_count"),
+            ("resource_backlog", "resource_backlog_count"),
+        ):
+            if counts.get(count):
+                tally.append(_tally(labels, key, counts[count]))
         lines = [window, " · ".join(tally)]
         if digest.covers_until is not None:
             # a week under way: its counts and "no papers" are only so far

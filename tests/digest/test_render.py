@@ -340,7 +340,9 @@ def papers_in_one_section(count: int) -> Digest:
 )
 def test_arabic_counts_use_the_form_the_number_takes(count: int, papers: str, directions: str) -> None:
     ar = dg.render_markdown(papers_in_one_section(count), ar_edition())
-    assert f"**{count}** {papers} · **1** {directions}" in ar
+    # the dual says its number itself: "ورقتان" alone, not after "2"
+    counted = f"**{papers}**" if count == 2 else f"**{count}** {papers}"
+    assert f"{counted} · **1** {directions}" in ar
 
 
 def test_arabic_subject_and_counted_labels_agree_with_their_numbers() -> None:
@@ -350,7 +352,8 @@ def test_arabic_subject_and_counted_labels_agree_with_their_numbers() -> None:
     assert subject.endswith(": 7 أوراق، ورقتان محدّثتان، محاضرتان أو مقرران")
     assert "من المحاضرات" not in subject
     header = dg.render_markdown(digest, ar_edition())
-    assert "**2** ورقتان محدّثتان" in header and "**2** محاضرتان أو مقرران" in header
+    assert "**ورقتان محدّثتان**" in header and "**محاضرتان أو مقرران**" in header
+    assert "**2**" not in header
     # English keeps its singular and plural
     one = papers_in_one_section(1)
     assert dg.subject_for(one).endswith(": 1 paper")
