@@ -116,19 +116,23 @@ def post_targets(post: Item) -> set[str]:
     """arXiv ids, DOIs (and URLs) a post points at, from its cited mentions and its links."""
     from dltheory_digest.ids import find_arxiv_ids, find_dois
 
-    targets: set[str] = set()
-    for cited in post.cited:
-        if cited.arxiv_id:
-            targets.add(f"arxiv:{cited.arxiv_id}")
-        if cited.doi:
-            targets.add(f"doi:{cited.doi}")
-        if cited.url:
-            targets.update(f"arxiv:{i}" for i, _ in find_arxiv_ids(cited.url))
+    targets = {key for cited in post.cited for key in _cited_keys(cited)}
     for link in post.links:
         targets.update(f"arxiv:{i}" for i, _ in find_arxiv_ids(link))
         targets.update(f"doi:{doi}" for doi in find_dois(link))
         targets.add(f"url:{link}")
     return targets
+
+
+def _cited_keys(cited: Item) -> set[str]:
+    """The keys of a paper a post cites: its arXiv id, its DOI, an arXiv id in its link."""
+    from dltheory_digest.ids import find_arxiv_ids
+
+    keys = {f"arxiv:{cited.arxiv_id}"} if cited.arxiv_id else set()
+    if cited.doi:
+        keys.add(f"doi:{cited.doi}")
+    keys.update(f"arxiv:{i}" for i, _ in find_arxiv_ids(cited.url or ""))
+    return keys
 
 
 def _points_at_paper(url: str, paper: Paper) -> bool:
@@ -228,13 +232,18 @@ def _written_in(text: str) -> str | None:
 
 
 def _paper_keys(cluster: PaperCluster) -> set[str]:
-    keys = {cluster.paper.key}
-    if cluster.paper.arxiv_id:
-        keys.add(f"arxiv:{cluster.paper.arxiv_id}")
-    if cluster.paper.doi:  # a post citing the journal version discusses the paper too
-        keys.add(f"doi:{cluster.paper.doi}")
-    if cluster.paper.url:
-        keys.add(f"url:{cluster.paper.url}")
+    return _keys_of(cluster.paper)
+
+
+def _keys_of(paper: Paper) -> set[str]:
+    """Every key a post may cite the paper by (`post_targets`)."""
+    keys = {paper.key}
+    if paper.arxiv_id:
+        keys.add(f"arxiv:{paper.arxiv_id}")
+    if paper.doi:  # a post citing the journal version discusses the paper too
+        keys.add(f"doi:{paper.doi}")
+    if paper.url:
+        keys.add(f"url:{paper.url}")
     return keys
 
 
@@ -957,13 +966,11 @@ def filter_for_reader(digest: Digest, reader: Reader, *, glossary: Glossary | No
         # a post about papers this reader filtered out goes with them
         return passes(by_negative_keywords, *_post_texts(post)) and bool(linked & kept_keys)
 
-    # a post's "links to" names papers this edition filtered out by the full digest's titles (H9)
-    posts = tuple(_with_cited_titles(p, all_entries(digest)) for p in digest.posts if post_ok(p))
-    posts_below = tuple(
-        (post, relevance)
-        for post, relevance in digest.posts_below_threshold
-        if (minimum is None or relevance >= minimum) and post_wanted(post)
-    )
+    # a post's "links to" names papers this edition filtered out by the full digest's titles
+    titles = _titles_by_key(all_entries(digest))
+    posts = tuple(_with_cited_titles(p, titles) for p in digest.posts if post_ok(p))
+    # scored posts all (`post_classifications`): the reader's minimum relevance is in `post_wanted`
+    posts_below = tuple((post, score) for post, score in digest.posts_below_threshold if post_wanted(post))
     resources = tuple(r for r in digest.resources if passes(by_keywords, *resource_texts(r)))
     resource_backlog = tuple(r for r in digest.resource_backlog if passes(by_keywords, *resource_texts(r)))
     week_papers = dict(digest.counts).get("papers", 0)  # the number the week's subject line gives
@@ -1013,24 +1020,21 @@ def filter_for_reader(digest: Digest, reader: Reader, *, glossary: Glossary | No
     )
 
 
-def _with_cited_titles(post: Item, entries: Sequence[DigestPaper]) -> Item:
-    """The post with each cited paper of the digest under the paper's English title rather
-    than the post's link wording ("this paper", "[3]"), for an edition without that paper."""
-    from dltheory_digest.ids import find_arxiv_ids
-
+def _titles_by_key(entries: Sequence[DigestPaper]) -> dict[str, str]:
+    """Each paper's English title under every key a post may cite it by (the first entry wins)."""
     titles: dict[str, str] = {}
     for entry in entries:
-        paper_title = entry.english_title or entry.paper.title
-        titles.setdefault(entry.paper.key, paper_title)
-        if entry.paper.arxiv_id:
-            titles.setdefault(f"arxiv:{entry.paper.arxiv_id}", paper_title)
-        if entry.paper.doi:
-            titles.setdefault(f"doi:{entry.paper.doi}", paper_title)
+        for key in sorted(_keys_of(entry.paper)):
+            titles.setdefault(key, entry.english_title or entry.paper.title)
+    return titles
+
+
+def _with_cited_titles(post: Item, titles: Mapping[str, str]) -> Item:
+    """The post with each cited paper of the digest under the paper's English title rather
+    than the post's link wording ("this paper", "[3]"), for an edition without that paper."""
     cited = []
     for item in post.cited:
-        keys = [f"arxiv:{item.arxiv_id}" if item.arxiv_id else "", f"doi:{item.doi}" if item.doi else ""]
-        keys += [f"arxiv:{found}" for found, _ in find_arxiv_ids(item.url or "")]
-        title = next((titles[k] for k in keys if k in titles), None)
+        title = next((titles[k] for k in sorted(_cited_keys(item)) if k in titles), None)
         cited.append(dataclasses.replace(item, title=title, title_en=title, lang=None) if title else item)
     return dataclasses.replace(post, cited=tuple(cited))
 
