@@ -29,7 +29,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -39,7 +38,7 @@ from urllib.parse import quote, urlencode
 from bs4 import BeautifulSoup, Tag
 from rapidfuzz import fuzz
 
-from dltheory_digest.identity.normalize import TitleShape, title_shape
+from dltheory_digest.identity.normalize import TitleShape, normalize_title, surname, title_shape
 from dltheory_digest.ids import abs_url, arxiv_id_from_doi, normalize_doi, parse_arxiv_id
 from dltheory_digest.models import (
     NOTE_ARXIV_LOOKUP,
@@ -169,24 +168,6 @@ def paper_from_item(item: Item) -> Paper:
     )
 
 
-def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
-
-
-def normalize_title(title: str) -> str:
-    """Case, accents, punctuation and TeX markup do not make two titles different."""
-    return " ".join(_WORD.findall(_fold(title.replace("$", " ").replace("\\", " "))))
-
-
-def _surname(name: str) -> str:
-    name = name.strip()
-    if "," in name:  # "Jacot, Arthur"
-        return normalize_title(name.split(",", 1)[0]).split(" ")[-1]
-    words = normalize_title(name).split()
-    return words[-1] if words else ""
-
-
 def first_author_matches(mention_authors: Sequence[str], paper_authors: Sequence[str]) -> bool:
     """The mention's first author and the paper's share a surname (either name order)."""
     if not mention_authors:
@@ -196,7 +177,7 @@ def first_author_matches(mention_authors: Sequence[str], paper_authors: Sequence
     mention_first, paper_first = mention_authors[0], paper_authors[0]
     mention_words = set(normalize_title(mention_first.replace(",", " ")).split())
     paper_words = set(normalize_title(paper_first.replace(",", " ")).split())
-    return _surname(paper_first) in mention_words or _surname(mention_first) in paper_words
+    return surname(paper_first) in mention_words or surname(mention_first) in paper_words
 
 
 def title_similarity(a: str, b: str) -> float:

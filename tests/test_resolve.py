@@ -35,6 +35,7 @@ from dltheory_digest.resolve import (
     paper_from_item,
     resolve,
     title_search_url,
+    title_similarity,
     with_doi_papers,
 )
 from dltheory_digest.sources.arxiv_rss import KIND as RSS
@@ -515,7 +516,14 @@ def test_fetch_failures_are_reported_not_raised() -> None:
 def test_helpers() -> None:
     assert (
         normalize_title("  Clément's $\\mathcal{O}(n)$ Kernel--Trick! ")
-        == "clement s mathcal o n kernel trick"
+        == "clement s o n kernel trick"  # identity's normalizer: TeX commands go, as in dedup
+    )
+    # a title written with TeX and one written in Unicode are the same title (they were 0.89)
+    assert (
+        title_similarity(
+            "On the $\\ell_\\infty$ robustness of ReLU nets", "On the ℓ∞ robustness of ReLU nets"
+        )
+        == 1.0
     )
     assert first_author_matches(("Jacot, Arthur",), ("Arthur Jacot", "Franck Gabriel"))
     assert first_author_matches(("Yaida Sho",), ("Sho Yaida",))  # family name first
