@@ -682,6 +682,9 @@ _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _ARABIC = re.compile(r"[\u0600-\u06ff\u0750-\u077f]")
 
 
+_ARABIC_PROCLITICS = re.compile(r"^[وفبكل]{1,2}\s+")
+
+
 def _glossary_english(keyword: str, glossary: Glossary | None) -> tuple[str, ...]:
     """The English of a Chinese or Arabic keyword the glossary translates whole ("神经正切核",
     "الشبكات العصبية" or its indefinite form, whatever its letter variants: "الإنتباه" finds
@@ -695,7 +698,10 @@ def _glossary_english(keyword: str, glossary: Glossary | None) -> tuple[str, ...
     term = normalize_text(keyword, lang)
     if lang == "ar":
         # keyword and terms alike without letter variants, as the texts are matched (`_folded`)
-        english = _arabic_folded(glossary).to_english(term.translate(_ARABIC_VARIANTS), lang).strip()
+        english = _arabic_folded(glossary).to_english(term.translate(_ARABIC_VARIANTS), lang)
+        # the glossary keeps a prefixed conjunction or preposition ("بالشبكات العصبية" gives
+        # "ب neural networks"); a keyword means the term itself
+        english = _ARABIC_PROCLITICS.sub("", english.strip())
     else:
         english = glossary.to_english(to_simplified(term), lang).strip()
     return (english,) if english and _written_in_latin(english) else ()

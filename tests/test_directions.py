@@ -547,6 +547,10 @@ def test_an_arabic_keyword_finds_the_glossary_whatever_its_letter_variants() -> 
     assert passes(KeywordFilter(keywords=("خطا التعميم",)), "Bounds on the generalization error of SGD")
     # folding finds no term the glossary does not have
     assert not passes(KeywordFilter(keywords=("الإنتباه",)), title)
+    # a keyword typed with a conjunction or preposition in front means the term itself
+    assert passes(KeywordFilter(keywords=("بالإنتباه",), glossary=own), title)
+    assert passes(KeywordFilter(keywords=("والشبكات العصبية",)), "Deep neural networks as Gaussian processes")
+    assert passes(KeywordFilter(keywords=("للتعلم العميق",)), "A theory of deep learning")
 
 
 # --------------------------------------------------------------------------- emerging

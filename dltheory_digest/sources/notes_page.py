@@ -317,6 +317,9 @@ _ZH_NON_PAPER = (
 _LATIN_HEAD = re.compile(r"^[A-Za-z0-9À-ɏ\s\-–—:;,.'’?!&()/+*$^_=<>@#%\"“”]+")
 _LEADING_YEAR = re.compile(r"^\s*[(（]\s*(\d{4})[^)）]{0,20}[)）]\s*")
 _LATIN_TITLE_END = re.compile(r"\s*[(（]\s*\d{4}[^)）]*[)）].*$")
+# "Theory of Deep LearningTTIC,西北大学等组织的…": an organiser's acronym glued to the title
+_GLUED_ACRONYM = re.compile(r"(?<=[a-z])[A-Z]{2,6}\s*[,，、]\s*$")
+_LEADING_ACRONYM = re.compile(r"^[A-Z]{2,6}\s*[,，、]\s*")
 
 
 def _suffix_kind(text: str) -> tuple[str, str] | None:
@@ -390,6 +393,10 @@ def _zh_reading_line(text: str) -> tuple[str, str] | None:
         return None
     title = _LATIN_TITLE_END.sub("", head)
     commentary = text[len(title) :]
+    glued = _GLUED_ACRONYM.search(title)
+    if glued and latin_words(title[: glued.start()]) >= 2:
+        # the acronym belongs to the commentary it starts ("TTIC,西北大学等组织的…")
+        title, commentary = title[: glued.start()], text[glued.start() :]
     title = clean_title(title)
     if latin_words(title) < 2 or len(title) < 8:
         return None
@@ -429,14 +436,16 @@ _DERIVED_WORD = re.compile(
     r"(?:tion|sion|ness|ment|ity|ism|ics?|ware|able|ible|ous|ive|ance|ence|ing|ers?|ors?|ies|"
     r"ized|ised|ated|al|ary|ful|less)$"
 )
+_RARE_WORD_COUNT = 100  # uses in pyspellchecker's corpus; "tensor" has 163, "beng" 50
 _LONG_WORD = 8  # letters; shorter English words are often names too ("Gal", "Mark", "Simon")
 
 
 @functools.cache
-def _english_words() -> frozenset[str]:
+def _english_counts() -> dict[str, int]:
+    """pyspellchecker's English words with their counts in its corpus (about 1.6 billion words)."""
     from spellchecker import SpellChecker  # loaded (0.2 s) only when a line may end in a name
 
-    return frozenset(SpellChecker(language="en", distance=1).word_frequency.dictionary)
+    return dict(SpellChecker(language="en", distance=1).word_frequency.dictionary)
 
 
 def _is_initial(word: str) -> bool:
@@ -445,7 +454,7 @@ def _is_initial(word: str) -> bool:
 
 def _is_plain_english(word: str) -> bool:
     """In the dictionary, as written or without a plural "s"/"es"."""
-    english = _english_words()
+    english = _english_counts()
     return any(stem in english for stem in (word, word.removesuffix("s"), word.removesuffix("es")))
 
 
@@ -463,13 +472,22 @@ def _is_title_word(word: str) -> bool:
 
 def _is_name_word(word: str) -> bool:
     """A word no title is made of: not English, not run-together English, not derived."""
-    english = _english_words()
+    english = _english_counts()
     for part in word.lower().split("-"):
         if _is_plain_english(part) or (len(part) >= _LONG_WORD and _DERIVED_WORD.search(part)):
             return False
         if any(part[:cut] in english and part[cut:] in english for cut in range(3, len(part) - 2)):
             return False
     return True
+
+
+def _is_second_given_name(word: str) -> bool:
+    """A name word, or a word the dictionary holds only as a rarity ("Beng": it counts a few
+    dozen uses, where title words count hundreds at least)."""
+    if _is_initial(word) or word.lower() in _JOINING_WORDS:
+        return False
+    rare = len(word) <= 5 and _english_counts().get(word.lower(), 0) < _RARE_WORD_COUNT
+    return _is_name_word(word) or rare
 
 
 def _spaced_author(title: str) -> tuple[str, str] | None:
@@ -488,7 +506,7 @@ def _spaced_author(title: str) -> tuple[str, str] | None:
     before = shaped[-1] if shaped else (words[-1] if words else "")
     if shaped and (_is_name_word(before) or not (initials or _is_title_word(before))):
         name.insert(0, shaped.pop())
-        if not initials and shaped and not _is_initial(shaped[-1]) and _is_name_word(shaped[-1]):
+        if not initials and shaped and _is_second_given_name(shaped[-1]):
             name.insert(0, shaped.pop())  # a second given name ("Beng Chin Ooi")
     elif initials and before[:1].isupper() and not _is_title_word(before):
         return None  # "Net S. Arora", "Maurício R. Mediano": the name may start before
@@ -515,6 +533,7 @@ def _glued_author(title: str, commentary: str) -> tuple[str, tuple[str, ...]]:
 def _zh_kind(commentary: str) -> str | None:
     # "(2019),西蒙研究中心会议": the year gone, the clause starts after its comma
     commentary = _LEADING_YEAR.sub("", commentary).lstrip(" ,，.。:：;；")
+    commentary = _LEADING_ACRONYM.sub("", commentary)  # "TTIC,西北大学等组织的课程": who, then what
     first_clause = re.split(r"[,，。;；!！?？]", commentary, maxsplit=1)[0][:30]
     for word, kind in _ZH_NON_PAPER:
         if word in first_clause:

@@ -325,7 +325,9 @@ def test_seed_002_reading_list_keeps_chinese_commentary(shared_dir: Path) -> Non
     assert gans.text == "用GAN来评估泛化性"
     assert mentions["A New Perspective of Entropy"].kind is ItemKind.MENTION  # emoji stripped
     # commentary that says "courses and lectures" makes the line a non-paper item
-    assert category(mentions["Theory of Deep LearningTTIC"]) == "course"
+    # the organiser's acronym glued to the title goes back to the commentary it starts
+    course = mentions["Theory of Deep Learning"]
+    assert category(course) == "course" and course.text.startswith("TTIC,西北大学等组织")
     assert category(mentions["The Future of Mathematics?"]) == "course"
     # English-only syllabus lines of a Chinese page are not taken as titles
     assert "Generalization: theoretical analysis and practical bounds" not in mentions
@@ -341,6 +343,21 @@ def test_seed_002_reading_list_keeps_chinese_commentary(shared_dir: Path) -> Non
     barriers = mentions["Neural Networks with Small Weights and Depth-Separation Barriers"]
     assert (barriers.authors, barriers.kind) == (("Gal Vardi",), ItemKind.MENTION)
     assert barriers.text.startswith("等证明了")
+
+
+def test_a_chinese_reading_list_splits_three_word_names_and_glued_acronyms() -> None:
+    page = (
+        "A Survey on Data Management for Machine Learning Beng Chin Ooi等(2023)综述了数据管理\n"
+        "Foundations of Deep Learning Theory Gal Vardi等(2022)讲义\n"
+        "Deep Learning Theory SeminarMIT,哈佛等组织的一系列讲座(2021)\n"
+    )
+    mentions = by_title(KIND.parse_bytes(page.encode(), source_id="zhihu-list").items)
+    # "Beng" is in the spelling dictionary, but only as a rarity: a second given name
+    assert mentions["A Survey on Data Management for Machine Learning"].authors == ("Beng Chin Ooi",)
+    # "Theory" is a common word: it stays in the title
+    assert mentions["Foundations of Deep Learning Theory"].authors == ("Gal Vardi",)
+    seminar = mentions["Deep Learning Theory Seminar"]
+    assert category(seminar) == "course" and seminar.text.startswith("MIT,哈佛")
 
 
 def test_seed_003_bracketed_scores_are_not_ids(shared_dir: Path) -> None:

@@ -163,7 +163,7 @@ def test_seed_002_text_rendering_of_a_reading_list(shared_dir: Path) -> None:
     ]
     assert implicit.text == "Tensor Rank 能否揭示深度学习中的泛化?"
     assert implicit.lang == "zh" and dict(implicit.extra)["year"] == "2021"
-    assert "Theory of Deep LearningTTIC" not in cited  # a course, not a paper
+    assert "Theory of Deep Learning" not in cited  # a course, not a paper
 
 
 def test_current_answer_page_json() -> None:
