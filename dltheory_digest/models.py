@@ -360,7 +360,11 @@ class UpdateReason:
             return self.legacy_text
         parts = [part.english() for part in (self.version_change, self.journal) if part]
         if self.discussed_on:
-            places = [place.english() for place in self.discussed_on]
+            # a name holding the list's own separators is quoted, so the list reads one way
+            places = [
+                f'"{place.english()}"' if "," in place.name or " and " in place.name else place.english()
+                for place in self.discussed_on
+            ]
             joined = places[0] if len(places) == 1 else ", ".join(places[:-1]) + " and " + places[-1]
             parts.append(f"newly discussed on {joined}")
         return "; ".join(parts)

@@ -2097,7 +2097,7 @@ def test_a_reason_words_each_place_and_old_title_as_written_whatever_they_hold()
     english = dg.render_markdown(digest)
     assert (
         '— updated to v3 (was v2 on 2026-W44), retitled (was: "Why "flat"; journal version: minima '
-        'generalize"); newly discussed on Notes · Theory, and practice, Papers and Code and 知乎专栏 (zh)\n'
+        'generalize"); newly discussed on "Notes · Theory, and practice", "Papers and Code" and 知乎专栏 (zh)\n'
     ) in english
     # a journal reference that is only a DOI: no venue, and nothing left of its separator
     journal = _with_reason(UpdateReason(journal=JournalVersion(doi="10.1000/xyz_1")))
