@@ -194,7 +194,7 @@ def upsert(
     (e.g. only a newer version replaces a row), so concurrent writers cannot race.
 
     Portable between SQLite and PostgreSQL, so several workers writing the same rows
-    neither duplicate nor lose them.
+    neither duplicate nor lose them, nor deadlock (the rows are written in key order).
     """
     if not rows:
         return
@@ -214,4 +214,12 @@ def upsert(
         )
     else:
         stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
-    conn.execute(stmt, [dict(r) for r in rows])
+    # rows go in key order: PostgreSQL locks each row it upserts, and two runs writing the same
+    # rows in different orders (a feed's newest-first, a week read back by key) deadlock
+    ordered = sorted(rows, key=lambda row: tuple(_sortable(row[k]) for k in keys))
+    conn.execute(stmt, [dict(r) for r in ordered])
+
+
+def _sortable(value: Any) -> tuple[bool, Any]:
+    """A key value that sorts whatever it is: None first, then values of one column's type."""
+    return (value is not None, value if value is not None else 0)
