@@ -486,7 +486,7 @@ def test_a_reason_keeps_each_part_apart_however_names_and_titles_are_written() -
     assert reason.english() == (
         f'updated to v2 (was v1 on 2026-W45), retitled (was: "{old_title}"); '
         "journal version: JMLR 24, doi:10.1073/pnas.1907378117; "
-        "newly discussed on Notes · Theory, and practice and Zhihu (zh)"
+        'newly discussed on "Notes · Theory, and practice" and Zhihu (zh)'
     )
     # nothing changed: no reason at all
     assert update_reason(clusters[0], [e for c in clusters for e in ledger_entries(c, "2026-W46")]) is None
