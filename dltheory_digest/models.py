@@ -75,6 +75,8 @@ class FetchRecord:
     cache_hit: bool
     error: str | None = None
     fetched_at: dt.datetime | None = None
+    # the page arrived but could not be used (it does not parse): it cancels that page's success
+    unusable: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +148,29 @@ def fit_key(key: str, length: int = ITEM_KEY_LENGTH) -> str:
         return key
     digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
     return key[: length - len(_KEY_HASH) - len(digest)] + _KEY_HASH + digest
+
+
+@dataclass(frozen=True, slots=True)
+class TitleMiss:
+    """An arXiv title search that found no acceptable paper: for `title` (normalized) with
+    `author` first ("" for none), the best candidate scored `score` and `detail` says why.
+    Both keys are fitted to the store's columns (`TitleMiss.key`)."""
+
+    title: str
+    author: str
+    score: float | None
+    detail: str
+    searched_at: dt.datetime | None = None  # None until stored
+
+    @staticmethod
+    def key(title: str, author: str) -> tuple[str, str]:
+        """(title, author) as stored: PostgreSQL indexes at most ~2,700 bytes of a row's key."""
+        return fit_key(title, TITLE_MISS_TITLE_LENGTH), fit_key(author, TITLE_MISS_AUTHOR_LENGTH)
+
+
+# The title_misses key columns' lengths (store/schema.py), within PostgreSQL's index row limit.
+TITLE_MISS_TITLE_LENGTH = 400
+TITLE_MISS_AUTHOR_LENGTH = 128
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,10 @@ In order of trust:
    said is kept (`DoiRecord`, in the store): a DOI with a record given as `known_dois` is not
    asked about again, so a rebuilt week reads the same with Crossref down.
 
+A title search that found no acceptable paper is remembered (`TitleMiss`, in the store) and
+not made again for `TITLE_MISS_KEPT`: a rebuild or refresh does not ask arXiv the question it
+answered days ago, and the next week's run asks again, in case the preprint is out by then.
+
 Nothing here does I/O: the caller injects `fetch(url) -> bytes`, in production
 `lambda url: client.get(url, source_id="arxiv-resolver").content` on the shared
 PoliteClient (its HTTPStatusError carries the page, so arXiv's HTTP 400 error feed is
@@ -52,6 +56,7 @@ from dltheory_digest.models import (
     PaperCluster,
     ParseResult,
     Resolution,
+    TitleMiss,
 )
 from dltheory_digest.sources.arxiv_api import API_BASE, id_list_url, parse_feed, query_url
 
@@ -82,6 +87,11 @@ _INLINE_TAGS = frozenset([*_INLINE_HTML, *(f"jats:{name}" for name in (*_INLINE_
 # JATS abstracts open with their own heading: "<jats:title>Abstract</jats:title><jats:p>..."
 _ABSTRACT_HEADING = re.compile(r"^abstract\b[\s:.]*", re.IGNORECASE)
 TITLE_SEARCH_RESULTS = 5
+# How long a title search that found nothing is not made again. Six days, not seven: the next
+# weekly run starts about seven days after the search (minus however far into its run the search
+# came), so it searches again and finds a preprint posted since; reruns and refreshes in between
+# (same question, same answer days later) are spared, and a rebuilt week reads the same.
+TITLE_MISS_KEPT = dt.timedelta(days=6)
 MIN_TITLE_WORDS = 3
 # "incorrect id format for 1234.5678x": one bad id fails a whole id_list call
 _BAD_ID = re.compile(r"incorrect id format for (\S+)")
@@ -124,6 +134,9 @@ class ResolveResult:
     # Crossref records this run learned (new answers, or a stored one newly tied to an arXiv
     # paper), by DOI: the caller stores them (`store.records.save_doi_records`)
     doi_records: dict[str, DoiRecord] = field(default_factory=dict)
+    # title searches this run made that found nothing: the caller stores them
+    # (`store.records.save_title_misses`) and hands them back as `title_misses` for a while
+    title_misses: tuple[TitleMiss, ...] = ()
 
     @property
     def warnings(self) -> tuple[str, ...]:
@@ -417,8 +430,11 @@ class _Resolver:
         crossref_mailto: str | None = None,
         crossref_limit: int = CROSSREF_LOOKUPS_PER_RUN,
         known_dois: Mapping[str, DoiRecord] | None = None,
+        title_misses: Mapping[tuple[str, str], TitleMiss] | None = None,
     ) -> None:
         self.fetch = fetch
+        self.title_misses = dict(title_misses or {})  # (title, first author) -> the earlier miss
+        self.new_misses: dict[tuple[str, str], TitleMiss] = {}
         self.known_dois = known_dois or {}
         self.learned_dois: dict[str, DoiRecord] = {}  # new or changed records, to be stored
         self.crossref_api_base = crossref_api_base or None
@@ -436,7 +452,7 @@ class _Resolver:
         self.missing: set[str] = set()  # ids arXiv answered it does not have
         self.failed: dict[str, str] = {}  # ids whose lookup failed, with why
         self.notes: list[Note] = []  # for the operator, and a reader's line of their kind
-        self.title_cache: dict[str, tuple[Paper | None, float | None, str]] = {}
+        self.title_cache: dict[tuple[str, str], tuple[Paper | None, float | None, str]] = {}
         self._by_title: dict[str, list[Paper]] | None = None
         self._by_doi: dict[str, Paper] | None = None
 
@@ -511,18 +527,23 @@ class _Resolver:
             return
 
     def search_title(self, title: str, authors: Sequence[str]) -> tuple[Paper | None, float | None, str]:
-        cache_key = normalize_title(title) + "|" + (authors[0] if authors else "")
+        cache_key = TitleMiss.key(normalize_title(title), authors[0] if authors else "")
         if cache_key in self.title_cache:
             return self.title_cache[cache_key]
-        outcome = self._search_title(title, authors)
+        outcome = self._search_title(title, authors, cache_key)
         self.title_cache[cache_key] = outcome
         return outcome
 
-    def _search_title(self, title: str, authors: Sequence[str]) -> tuple[Paper | None, float | None, str]:
+    def _search_title(
+        self, title: str, authors: Sequence[str], key: tuple[str, str]
+    ) -> tuple[Paper | None, float | None, str]:
         # a paper we already hold with the same title costs no request
         for paper in self.papers_with_title(normalize_title(title)):
             if paper.arxiv_id and first_author_matches(authors, paper.authors):
                 return paper, 1.0, f"same title as known paper {paper.arxiv_id}"
+        earlier = self.title_misses.get(key)
+        if earlier is not None:  # arXiv found nothing days ago: its answer, as given then
+            return None, earlier.score, earlier.detail
         outcome: tuple[Paper | None, float | None, str] = (None, None, "title search found nothing")
         # the exact phrase first; when it finds no acceptable paper, any of the title's words
         for url in (
@@ -538,6 +559,8 @@ class _Resolver:
                 return judged
             if judged[1] is not None and (outcome[1] is None or judged[1] > outcome[1]):
                 outcome = judged
+        # arXiv answered both searches, and no paper passed: remembered (a failed request is not)
+        self.new_misses[key] = TitleMiss(key[0], key[1], outcome[1], outcome[2])
         return outcome
 
     def _judge(
@@ -562,6 +585,11 @@ class _Resolver:
         """The Crossref record of `doi` and its preprints' arXiv ids, or None and why not.
 
         A stored record is used as it is: Crossref is asked only about DOIs it has none of."""
+        # Never refreshed after an age, by decision: a published paper's record rarely changes,
+        # and a refresh would let Crossref's later answer (or its outage) rewrite the rebuild of
+        # a finished week that readers were sent. A wrong record is forgotten by the operator
+        # (`sources forget-doi`) and asked about again; one with no arXiv match has its title
+        # searched again each week (`TITLE_MISS_KEPT`), which finds a preprint posted later.
         if doi not in self.crossref_answers:
             stored = self.known_dois.get(doi)
             if stored is not None:
@@ -751,6 +779,7 @@ def resolve(
     crossref_mailto: str | None = None,
     crossref_limit: int = CROSSREF_LOOKUPS_PER_RUN,
     known_dois: Mapping[str, DoiRecord] | None = None,
+    title_misses: Mapping[tuple[str, str], TitleMiss] | None = None,
 ) -> ResolveResult:
     """Resolve every paper, mention and cited paper in `items` to an arXiv paper.
 
@@ -761,6 +790,9 @@ def resolve(
     `crossref_limit` DOIs; `crossref_mailto` is sent as Crossref asks). `known_dois` maps DOIs
     (`journal_dois`) to the Crossref records already held (the store): they are used as they
     are, without a Crossref base too, and `ResolveResult.doi_records` holds what is new.
+    `title_misses` maps (normalized title, first author) to title searches that found nothing
+    recently (`store.records.load_title_misses`): they are not made again, their outcome is
+    reused; `ResolveResult.title_misses` holds the ones this call made.
     """
     known = known or {}
     resolver = _Resolver(
@@ -773,6 +805,7 @@ def resolve(
         crossref_mailto=crossref_mailto,
         crossref_limit=crossref_limit,
         known_dois=known_dois,
+        title_misses=title_misses,
     )
     targets = list(_targets(items))
     papers: dict[str, Paper] = {}
@@ -809,4 +842,5 @@ def resolve(
         notes=tuple(resolver.notes),
         doi_papers=doi_papers,
         doi_records=dict(resolver.learned_dois),
+        title_misses=tuple(resolver.new_misses.values()),
     )

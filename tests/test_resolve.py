@@ -24,7 +24,7 @@ import pytest
 from dltheory_digest.config import Politeness
 from dltheory_digest.errors import FetchError
 from dltheory_digest.fetch import PoliteClient
-from dltheory_digest.models import Item, ItemKind, NoteKind, Paper, RawPage
+from dltheory_digest.models import Item, ItemKind, NoteKind, Paper, RawPage, TitleMiss
 from dltheory_digest.resolve import (
     contact_email,
     crossref_paper,
@@ -977,3 +977,77 @@ def test_crossref_markup_reads_as_plain_text() -> None:
     for title in ("Deep Double Descent: Where Bigger Models and More Data Hurt", "When width <2 depth"):
         plain = {"message-type": "work", "message": {"title": [title]}}
         assert crossref_paper(json.dumps(plain).encode(), "10.1000/x").title == title
+
+
+# --- title searches that found nothing: remembered, not made again for a while -----------------
+
+
+def test_a_title_search_that_found_nothing_is_reported_and_not_made_again(
+    arxiv: FakeArxiv, crossref: FakeCrossref, fetch: Callable[[str], bytes]
+) -> None:
+    """A weak match, another first author, no hit at all, and the titles of two Crossref records
+    arXiv does not have: each is a miss; handed back, none is searched again, and every
+    resolution reads as before. A title arXiv found is no miss."""
+    items = [
+        mention("Deep Double Descent"),
+        mention(
+            "Neural Tangent Kernel: Convergence and Generalization in Neural Networks",
+            authors=("Yann LeCun",),
+        ),
+        mention("A paper nobody wrote about kernels"),
+        mention("The principles of deep learning theory"),
+        cited("Cybenko 1989", CYBENKO),
+        cited("Hornik, Stinchcombe and White 1989", HORNIK),
+    ]
+    first = resolve(items, fetch, api_base=arxiv.base, crossref_api_base=crossref.base)
+    assert first.resolutions[3].arxiv_id == "2106.10165"
+    misses = {(m.title, m.author): m for m in first.title_misses}
+    assert sorted(misses) == [
+        ("a paper nobody wrote about kernels", ""),
+        ("approximation by superpositions of a sigmoidal function", "G. Cybenko"),
+        ("deep double descent", ""),
+        ("multilayer feedforward networks are universal approximators", "Kurt Hornik"),
+        ("neural tangent kernel convergence and generalization in neural networks", "Yann LeCun"),
+    ]
+    weak = misses[("deep double descent", "")]
+    assert (weak.score, weak.detail) == (first.resolutions[0].score, first.resolutions[0].detail)
+    assert weak.searched_at is None  # the store stamps it
+    assert len(arxiv.searches()) == 11  # phrase and words for five misses, the phrase for the hit
+
+    arxiv.requests.clear()
+    again = resolve(
+        items,
+        fetch,
+        api_base=arxiv.base,
+        known=first.papers,
+        known_dois=first.doi_records,
+        title_misses=misses,
+    )
+    # the misses read as before (the hit is now "same title as known paper")
+    unchanged = [0, 1, 2, 4, 5]
+    assert [again.resolutions[n] for n in unchanged] == [first.resolutions[n] for n in unchanged]
+    assert again.resolutions[3].arxiv_id == "2106.10165" and again.doi_papers == first.doi_papers
+    assert again.title_misses == () and arxiv.requests == []
+
+
+def test_a_failed_title_search_is_not_remembered_and_a_held_paper_beats_a_miss(
+    arxiv: FakeArxiv, fetch: Callable[[str], bytes]
+) -> None:
+    def down(url: str) -> bytes:
+        raise FetchError("arxiv-resolver", "connection refused", url=url)
+
+    title = "The Principles of Deep Learning Theory"
+    failed = resolve([mention(title)], down)
+    assert failed.resolutions[0].detail.startswith("title search failed") and failed.title_misses == ()
+
+    # arXiv found nothing last time, and the paper is held now (a listing brought it in)
+    record = PAPERS["2106.10165"]
+    known = {record.arxiv_id: Paper(f"arxiv:{record.arxiv_id}", record.title, arxiv_id=record.arxiv_id)}
+    key = (normalize_title(title), "")
+    earlier = {key: TitleMiss(key[0], "", None, "title search found nothing")}
+    found = resolve([mention(title)], fetch, api_base=arxiv.base, known=known, title_misses=earlier)
+    assert (found.resolutions[0].arxiv_id, found.resolutions[0].detail) == (
+        "2106.10165",
+        "same title as known paper 2106.10165",
+    )
+    assert arxiv.requests == [] and found.title_misses == ()

@@ -12,6 +12,7 @@ from dltheory_digest.cli import (  # noqa: F401  (imported for their commands)
     mail_cmd,
     orchestrate_cmd,
     parse_cmd,
+    resolve_cmd,
     run_cmd,
 )
 from dltheory_digest.cli.app import app

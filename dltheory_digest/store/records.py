@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from sqlalchemy import func, or_, select, tuple_
+from sqlalchemy import delete, func, or_, select, tuple_
 
 from dltheory_digest.models import (
     AnnounceType,
@@ -23,6 +23,7 @@ from dltheory_digest.models import (
     RawPage,
     Resolution,
     SourceReport,
+    TitleMiss,
 )
 from dltheory_digest.store.db import Store, upsert
 from dltheory_digest.store.schema import (
@@ -33,6 +34,7 @@ from dltheory_digest.store.schema import (
     item_papers,
     items,
     papers,
+    title_misses,
     week_items,
     week_reports,
 )
@@ -175,6 +177,7 @@ def record_fetches(store: Store, records: Iterable[FetchRecord], *, run_id: str 
             "cache_hit": r.cache_hit,
             "error": r.error,
             "fetched_at": _utc(r.fetched_at) or now_utc(),
+            "unusable": r.unusable,
         }
         for r in records
     ]
@@ -184,8 +187,9 @@ def record_fetches(store: Store, records: Iterable[FetchRecord], *, run_id: str 
     return len(rows)
 
 
-# The error of a record the pipeline adds when a page arrived but could not be used (it
-# does not parse): that page's fetch no longer counts as a success.
+# The start of the error of a record the pipeline adds when a page arrived but could not be
+# used (it does not parse): for the operator to read. What marks it is `FetchRecord.unusable`
+# and the `fetches.unusable` column, so rewording this changes nothing stored or found.
 UNUSABLE = "unusable response"
 
 
@@ -200,6 +204,7 @@ def unusable_record(page: RawPage, reason: str, *, at: dt.datetime | None = None
         page.from_cache,
         f"{UNUSABLE}: {reason}",
         at or now_utc(),
+        unusable=True,
     )
 
 
@@ -217,14 +222,14 @@ def last_successes(store: Store) -> dict[str, dt.datetime]:
     )
     with store.begin() as conn:
         rows = conn.execute(
-            select(fetches.c.source_id, fetches.c.url, fetches.c.fetched_at, fetches.c.error)
-            .where(or_(own_page_ok, fetches.c.error.like(f"{UNUSABLE}:%")))
+            select(fetches.c.source_id, fetches.c.url, fetches.c.fetched_at, fetches.c.unusable)
+            .where(or_(own_page_ok, fetches.c.unusable))
             .order_by(fetches.c.fetched_at, fetches.c.id)
         ).all()
     successes: dict[tuple[str, str], list[dt.datetime]] = {}
     for row in rows:
         stack = successes.setdefault((row.source_id, _same_url(row.url)), [])
-        if row.error is None:
+        if not row.unusable:
             stack.append(_utc(row.fetched_at))  # type: ignore[arg-type]
         elif stack:
             stack.pop()
@@ -543,6 +548,58 @@ def load_doi_records(store: Store, dois: Iterable[str]) -> dict[str, DoiRecord]:
                     fetched_at=_utc(row["fetched_at"]),
                 )
     return out
+
+
+def forget_doi_records(store: Store, dois: Iterable[str]) -> list[str]:
+    """Delete the stored Crossref records of these DOIs (normalized, as stored), so the next
+    build asks Crossref again (a record that was wrong, or tied to the wrong arXiv paper).
+    Returns the DOIs that had a record, in the order given; the others were not stored."""
+    wanted = list(dict.fromkeys(dois))
+    with store.begin() as conn:
+        stored: set[str] = set()
+        for chunk in _chunks(wanted, 500):
+            stored.update(
+                conn.execute(select(doi_records.c.doi).where(doi_records.c.doi.in_(chunk))).scalars()
+            )
+            conn.execute(delete(doi_records).where(doi_records.c.doi.in_(chunk)))
+    return [doi for doi in wanted if doi in stored]
+
+
+# --- title searches that found nothing ------------------------------------------------------
+
+
+def save_title_misses(store: Store, misses: Iterable[TitleMiss], *, at: dt.datetime | None = None) -> int:
+    """Upsert these misses (a later search of the same title replaces the earlier one); one
+    without `searched_at` was searched `at` (default: now). Returns the number written."""
+    stamp = _utc(at) or now_utc()
+    rows = []
+    for miss in misses:
+        title, author = TitleMiss.key(storable_text(miss.title), storable_text(miss.author))
+        rows.append(
+            {
+                "title": title,
+                "author": author,
+                "score": miss.score,
+                "detail": storable_text(miss.detail),
+                "searched_at": _utc(miss.searched_at) or stamp,
+            }
+        )
+    if rows:
+        with store.begin() as conn:
+            upsert(conn, title_misses, rows, ["title", "author"])
+    return len(rows)
+
+
+def load_title_misses(store: Store, *, since: dt.datetime) -> dict[tuple[str, str], TitleMiss]:
+    """The misses of searches made at or after `since`, by (title, author)."""
+    with store.begin() as conn:
+        rows = conn.execute(select(title_misses).where(title_misses.c.searched_at >= _utc(since))).all()
+    return {
+        (row.title, row.author): TitleMiss(
+            row.title, row.author, row.score, row.detail, _utc(row.searched_at)
+        )
+        for row in rows
+    }
 
 
 # --- digests ------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 metadata = MetaData()
@@ -38,6 +39,8 @@ fetches = Table(
     Column("cache_hit", Boolean, nullable=False, default=False),
     Column("error", Text, nullable=True),
     Column("fetched_at", DateTime(timezone=True), nullable=False),
+    # revision 0008: the page arrived but could not be used (`FetchRecord.unusable`)
+    Column("unusable", Boolean, nullable=False, default=False, server_default=false()),
 )
 
 # Each sighting of a paper, post or link on one source (raw, in the source's language).
@@ -238,4 +241,18 @@ doi_records = Table(
     Column("preprints", JSON, nullable=False, default=list),  # arXiv ids the record names
     Column("arxiv_id", String(64), nullable=True),  # the arXiv paper the DOI was found to be
     Column("fetched_at", DateTime(timezone=True), nullable=False),
+)
+
+# --- revision 0008: arXiv title searches that found nothing ---------------------------------
+
+# A title (normalized) and first author arXiv's title search found no acceptable paper for, with
+# that outcome: it is not searched again for a while (`resolve.TITLE_MISS_KEPT`).
+title_misses = Table(
+    "title_misses",
+    metadata,
+    Column("title", String(400), primary_key=True),  # models.TITLE_MISS_TITLE_LENGTH (`TitleMiss.key`)
+    Column("author", String(128), primary_key=True),  # first author ("" for none), fitted alike
+    Column("score", Float, nullable=True),  # the best candidate's title similarity, if any
+    Column("detail", Text, nullable=False),  # why no candidate was accepted
+    Column("searched_at", DateTime(timezone=True), nullable=False),
 )

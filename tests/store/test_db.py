@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from alembic import command
-from sqlalchemy import func, insert, inspect, select, text
+from sqlalchemy import Boolean, DateTime, column, func, insert, inspect, select, table, text
 
 from dltheory_digest.errors import StoreError
 from dltheory_digest.identity.novelty import LedgerEntry
@@ -330,5 +330,63 @@ def test_a_store_gains_the_crossref_records_table_and_can_drop_it(store_url: str
             command.downgrade(_alembic_config(conn), "0006")
         assert upgraded.revision() == "0006"
         assert "doi_records" not in inspect(upgraded.engine).get_table_names()
+    finally:
+        upgraded.close()
+
+
+def test_unusable_fetches_gain_a_column_marked_from_their_error_and_misses_a_table(store_url: str) -> None:
+    """0008 adds `fetches.unusable`, set on the rows a store at 0007 marked by their error text
+    only (so `sources check` reads them as before), and the `title_misses` table; a downgrade
+    to 0007 removes both and keeps the fetches."""
+    from dltheory_digest.store.records import last_successes
+    from dltheory_digest.store.schema import fetches
+
+    # the table as 0001-0007 made it (schema.fetches has the column the store lacks yet)
+    fetches_0007 = table(
+        "fetches",
+        *(column(name) for name in ("run_id", "source_id", "url", "status", "bytes", "elapsed_ms")),
+        column("cache_hit", Boolean),
+        column("error"),
+        column("fetched_at", DateTime(timezone=True)),
+    )
+    old = open_store(store_url, migrate_to="0007")
+    week1 = dt.datetime(2026, 11, 9, 8, tzinfo=dt.UTC)
+    week2 = dt.datetime(2026, 11, 16, 8, tzinfo=dt.UTC)
+    url = "https://notes.example/list"
+    base = {"run_id": None, "bytes": 900, "elapsed_ms": 20.0, "cache_hit": False}
+    rows = [
+        {**base, "source_id": "notes", "url": url, "status": 200, "error": None, "fetched_at": week1},
+        {**base, "source_id": "notes", "url": url, "status": 200, "error": None, "fetched_at": week2},
+        # the marker 0001-0007 wrote after a page that did not parse: its error text only
+        {
+            **base,
+            "source_id": "notes",
+            "url": url,
+            "status": 200,
+            "error": "unusable response: no papers listed",
+            "fetched_at": week2 + dt.timedelta(seconds=1),
+        },
+        {**base, "source_id": "blog", "url": url, "status": None, "error": "timeout", "fetched_at": week2},
+    ]
+    with old.begin() as conn:
+        conn.execute(insert(fetches_0007), rows)
+    assert "unusable" not in {c["name"] for c in inspect(old.engine).get_columns("fetches")}
+    old.close()
+
+    upgraded = open_store(store_url)
+    try:
+        assert upgraded.revision() == head_revision()
+        with upgraded.begin() as conn:
+            marked = conn.execute(select(fetches.c.error, fetches.c.unusable).order_by(fetches.c.id)).all()
+        assert [bool(u) for _e, u in marked] == [False, False, True, False]
+        assert last_successes(upgraded) == {"notes": week1}
+        assert "title_misses" in inspect(upgraded.engine).get_table_names()
+        with upgraded.engine.begin() as conn:
+            command.downgrade(_alembic_config(conn), "0007")
+        assert upgraded.revision() == "0007"
+        assert "title_misses" not in inspect(upgraded.engine).get_table_names()
+        assert "unusable" not in {c["name"] for c in inspect(upgraded.engine).get_columns("fetches")}
+        with upgraded.begin() as conn:
+            assert conn.execute(select(func.count()).select_from(text("fetches"))).scalar() == 4
     finally:
         upgraded.close()

@@ -12,6 +12,7 @@ from dltheory_digest.errors import FetchError
 from dltheory_digest.fetch import PoliteClient
 from dltheory_digest.models import (
     AnnounceType,
+    DoiRecord,
     FetchRecord,
     Item,
     ItemKind,
@@ -166,7 +167,7 @@ def test_an_unusable_page_cancels_only_its_own_fetch(store: Store) -> None:
     ok = FetchRecord("notes", url, 200, 900, 20.0, False, None, week1)
     revalidated = FetchRecord("listing", url, 304, 0, 5.0, False, None, week2)
     refetched = FetchRecord("notes", url, 200, 950, 20.0, False, None, week2)
-    marker = FetchRecord("notes", url, 200, 950, 0.0, False, f"{UNUSABLE}: bad markup", week2)
+    marker = FetchRecord("notes", url, 200, 950, 0.0, False, f"{UNUSABLE}: bad markup", week2, unusable=True)
     hop = FetchRecord("moved", url, 302, 0, 5.0, False, None, week2)
     robots = FetchRecord("moved", "https://notes.example/robots.txt", 200, 40, 5.0, False, None, week2)
     record_fetches(store, [ok, revalidated, hop, robots])
@@ -396,3 +397,89 @@ def test_a_reports_offline_field_is_kept_and_rows_stored_before_it_load_as_not_o
     arxiv, blog = week_reports_of(store, "2026-W47")
     assert arxiv == offline and arxiv.offline is True
     assert blog.error == "[blog] could not reach it" and blog.offline is False
+
+
+# --- the unusable mark, forgetting Crossref records, title searches that found nothing ------
+
+
+def test_an_unusable_page_is_marked_by_its_column_not_by_its_wording(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reworded, the marker still cancels its page's success; a record that merely reads like
+    one (an error from elsewhere starting with the same words) cancels nothing."""
+    from sqlalchemy import select
+
+    from dltheory_digest.store import records
+    from dltheory_digest.store.schema import fetches
+
+    monkeypatch.setattr(records, "UNUSABLE", "page not usable")
+    week1 = dt.datetime(2026, 11, 9, 8, tzinfo=dt.UTC)
+    week2 = dt.datetime(2026, 11, 16, 8, tzinfo=dt.UTC)
+    notes, blog = "https://notes.example/list", "https://blog.example/feed"
+    page = RawPage("notes", notes, 200, b"<html/>", "text/html", week2)
+    record_fetches(
+        store,
+        [
+            FetchRecord("notes", notes, 200, 900, 20.0, False, None, week1),
+            FetchRecord("notes", notes, 200, 950, 20.0, False, None, week2),
+            records.unusable_record(page, "no papers listed", at=week2 + dt.timedelta(seconds=1)),
+            FetchRecord("blog", blog, 200, 400, 20.0, False, None, week2),
+            FetchRecord("blog", blog, 200, 0, 0.0, False, "unusable response: said a proxy", week2),
+        ],
+    )
+    assert last_successes(store) == {"notes": week1, "blog": week2}
+    with store.begin() as conn:
+        marked = conn.execute(select(fetches.c.error).where(fetches.c.unusable)).scalars().all()
+    assert marked == ["page not usable: no papers listed"]
+
+
+def _crossref_record(doi: str, title: str, arxiv_id: str | None = None) -> DoiRecord:
+    return DoiRecord(
+        doi, Paper(f"doi:{doi}", title, doi=doi, url=f"https://doi.org/{doi}"), arxiv_id=arxiv_id
+    )
+
+
+def test_forgetting_crossref_records_deletes_only_those_and_says_which_were_stored(store: Store) -> None:
+    from dltheory_digest.store.records import forget_doi_records, load_doi_records, save_doi_records
+
+    cybenko = _crossref_record(
+        "10.1007/bf02551274", "Approximation by superpositions of a sigmoidal function"
+    )
+    hornik = _crossref_record(
+        "10.1016/0893-6080(89)90020-8", "Multilayer feedforward networks are universal approximators"
+    )
+    save_doi_records(store, [cybenko, hornik])
+    assert forget_doi_records(store, ["10.1000/never-asked", cybenko.doi, cybenko.doi]) == [cybenko.doi]
+    assert sorted(load_doi_records(store, [cybenko.doi, hornik.doi])) == [hornik.doi]
+    assert forget_doi_records(store, [cybenko.doi]) == []  # gone already
+    assert forget_doi_records(store, []) == []
+
+
+def test_title_misses_come_back_while_recent_and_a_later_search_replaces_one(store: Store) -> None:
+    from dltheory_digest.models import TitleMiss
+    from dltheory_digest.store.records import load_title_misses, save_title_misses
+
+    searched = dt.datetime(2026, 11, 16, 8, tzinfo=dt.UTC)
+    lottery = TitleMiss(
+        "the lottery ticket hypothesis revisited", "Jonathan Frankle", 0.82, "best title match scored 0.82"
+    )
+    nothing = TitleMiss("a theory of nothing at all here", "", None, "title search found nothing")
+    assert save_title_misses(store, [lottery, nothing], at=searched) == 2
+    assert save_title_misses(store, []) == 0
+    loaded = load_title_misses(store, since=searched - dt.timedelta(days=6))
+    assert loaded == {
+        (lottery.title, lottery.author): dataclasses.replace(lottery, searched_at=searched),
+        (nothing.title, ""): dataclasses.replace(nothing, searched_at=searched),
+    }
+    assert load_title_misses(store, since=searched + dt.timedelta(seconds=1)) == {}
+
+    later = searched + dt.timedelta(days=7)
+    save_title_misses(store, [dataclasses.replace(lottery, score=0.85, detail="scored 0.85")], at=later)
+    recent = load_title_misses(store, since=later - dt.timedelta(days=6))
+    assert list(recent.values()) == [TitleMiss(lottery.title, lottery.author, 0.85, "scored 0.85", later)]
+
+    # a title or author too long for PostgreSQL's index is kept by its fitted key, and found by it
+    long_title, long_author = "deep " * 200, "Author " * 40
+    save_title_misses(store, [TitleMiss(long_title, long_author, None, "nothing")], at=later)
+    found = load_title_misses(store, since=later)
+    assert TitleMiss.key(long_title, long_author) in found
