@@ -34,7 +34,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from email.utils import format_datetime, parseaddr
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from pydantic import SecretStr
 
@@ -42,6 +42,13 @@ from dltheory_digest import digest as digest_stage
 from dltheory_digest.config import Reader, Settings
 from dltheory_digest.errors import ConfigError, DeliveryError, TranslationUnavailable
 from dltheory_digest.models import Digest
+
+if TYPE_CHECKING:
+    import datetime as dt
+
+    from dltheory_digest.language.glossary import Glossary
+    from dltheory_digest.store import Store
+    from dltheory_digest.store.deliveries import Delivery, Reservation
 
 log = logging.getLogger(__name__)
 
@@ -250,7 +257,7 @@ def build_message(
     to: str,
     message_id: str,
     language: str | None = None,
-    date: Any = None,
+    date: dt.datetime | None = None,
     attachment: tuple[str, str] | None = None,
     to_name: str | None = None,
     references: str | None = None,
@@ -519,7 +526,7 @@ def render_edition(
     )
 
 
-def _glossary_of(translator: Translator | None) -> Any:
+def _glossary_of(translator: Translator | None) -> Glossary | None:
     """The translator's glossary (the operator's `glossary_file`), which also gives a reader's
     Chinese or Arabic keywords their English; None: the shipped one."""
     return getattr(translator, "glossary", None)
@@ -738,7 +745,7 @@ def send_with_retries(
 
 
 def deliver(
-    store: Any,
+    store: Store | None,
     *,
     week: str,
     digest: Digest,
@@ -787,7 +794,7 @@ def needs_stored_digest(reader: Reader) -> bool:
 
 
 def deliver_markdown(
-    store: Any,
+    store: Store | None,
     *,
     week: str,
     markdown: str,
@@ -848,14 +855,20 @@ def deliver_markdown(
     )  # fmt: skip
 
 
-def _skip_note(previous: Any) -> str:
-    if previous.held():
+SkipReason = Literal["held", "already-sent"]
+
+
+def _skip_note(previous: Delivery, reason: SkipReason) -> str:
+    """Why a reader was skipped, from the reason the ledger gave (`Reservation.reason`), not
+    from the row: a row that kept changing under `reserve` may read `failed` by now, and one
+    a dead process left `resending` was never delivered at its `updated_at`."""
+    if reason == "held":
         return f"being sent by another run (since {previous.updated_at:%Y-%m-%d %H:%M} UTC)"
     return f"already sent {previous.updated_at:%Y-%m-%d %H:%M} UTC (use --resend to send again)"
 
 
 def _deliver_all(
-    store: Any,
+    store: Store | None,
     *,
     week: str,
     readers: Sequence[Reader],
@@ -869,6 +882,9 @@ def _deliver_all(
 ) -> list[DeliveryResult]:
     from dltheory_digest.store import deliveries as ledger
 
+    if store is None and not dry_run:
+        # caught before any reader: without the ledger a rerun would mail everyone again
+        raise ValueError("a delivery needs the store (its ledger); only a dry run goes without one")
     results: list[DeliveryResult] = []
     seen: set[str] = set()
     server_down: str | None = None  # the session failed: the remaining readers are not tried
@@ -879,7 +895,7 @@ def _deliver_all(
         seen.add(key)
         previous = ledger.get_delivery(store, week, reader.email) if store is not None else None
         if previous is not None and (previous.held() or (previous.delivered and not resend)):
-            results.append(_skipped(week, reader, previous))
+            results.append(_skipped(week, reader, previous, "held" if previous.held() else "already-sent"))
             continue
         rendered = render(reader)
         base = DeliveryResult(
@@ -900,13 +916,15 @@ def _deliver_all(
         if dry_run:
             results.append(base)
             continue
+        assert store is not None  # checked on entry: only a dry run goes without
         reservation = ledger.reserve(
             store, week=week, reader=reader.email, message_id=base.message_id, resend=resend
         )
         if not reservation.granted:  # another run got there between our look and the reservation
             held_by = reservation.previous
+            why: SkipReason = "already-sent" if reservation.reason == "already-sent" else "held"
             results.append(
-                _skipped(week, reader, held_by)
+                _skipped(week, reader, held_by, why)
                 if held_by is not None
                 else _replace(base, status="skipped", note="being sent by another run")
             )
@@ -942,7 +960,7 @@ NOT_RECORDED = (
 )
 
 
-def _skipped(week: str, reader: Reader, previous: Any) -> DeliveryResult:
+def _skipped(week: str, reader: Reader, previous: Delivery, reason: SkipReason) -> DeliveryResult:
     return DeliveryResult(
         reader=reader.email,
         week=week,
@@ -950,11 +968,13 @@ def _skipped(week: str, reader: Reader, previous: Any) -> DeliveryResult:
         message_id=previous.message_id,
         language=previous.edition,
         attempts=0,
-        note=_skip_note(previous),
+        note=_skip_note(previous, reason),
     )
 
 
-def _next_message_id(week: str, reader: str, domain: str, previous: Any, *, first: str | None = None) -> str:
+def _next_message_id(
+    week: str, reader: str, domain: str, previous: Delivery | None, *, first: str | None = None
+) -> str:
     """A first delivery gets a new id (`first`, when one was already drawn for it) and keeps it on
     every try, in this run and the next (a copy that arrived despite an error is then dropped by
     the client); each resend gets the next id in the sequence, as clients drop an id they have seen."""
@@ -969,9 +989,9 @@ def _next_message_id(week: str, reader: str, domain: str, previous: Any, *, firs
 
 
 def _send_one(
-    store: Any,
+    store: Store,
     smtp: SmtpSettings,
-    reservation: Any,
+    reservation: Reservation,
     reader: Reader,
     base: DeliveryResult,
     rendered: Rendered,

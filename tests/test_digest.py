@@ -13,6 +13,7 @@ import random
 import re
 from collections.abc import Sequence
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,7 +21,7 @@ from markdown_it import MarkdownIt
 
 from dltheory_digest import digest as dg
 from dltheory_digest.config import Reader
-from dltheory_digest.digest.build import POST_SCORED_CHARS, classify_posts, post_id
+from dltheory_digest.digest.build import POST_SCORED_CHARS, classify_posts, merge_post_revisions, post_id
 from dltheory_digest.models import (
     AnnounceType,
     Classification,
@@ -546,6 +547,82 @@ def test_posts_and_discussions_are_attached_to_the_papers_they_cite() -> None:
     assert all(not s.posts for s in digest.sections[1:])
     assert [s.source_name for s in optimization.papers[0].sightings] == ["arXiv", "offconvex", "Zhihu"]
     assert [p.url for p in digest.posts] == ["https://www.offconvex.org/2026/11/18/gd-global/"]
+
+
+READING_LIST = "https://zhuanlan.zhihu.com/p/660000001"
+
+
+def _reading_list(title: str, *cited: tuple[str, str]) -> Item:
+    """A Zhihu reading list citing papers by title-only lines (the parser found their ids)."""
+    mentions = tuple(
+        Item("zhihu", ItemKind.MENTION, paper_title, url=READING_LIST, arxiv_id=arxiv_id)
+        for arxiv_id, paper_title in cited
+    )
+    return Item("zhihu", ItemKind.POST, title, url=READING_LIST, lang="zh", cited=mentions)
+
+
+NTK = ("1806.07572", "Neural Tangent Kernel: Convergence and Generalization in Neural Networks")
+GD = ("1810.02054", "Gradient Descent Provably Optimizes Over-parameterized Neural Networks")
+
+
+@pytest.mark.parametrize("edit_keeps_ntk", [True, False])
+def test_a_post_edited_within_the_week_keeps_what_it_cited_before_the_edit(
+    tmp_path: Path, edit_keeps_ntk: bool
+) -> None:
+    """A mid-week refresh stores the list citing the NTK paper; Monday's run finds it edited to
+    cite the GD paper too (or instead): the store keeps a revision citing only GD, and the
+    digest still shows the list under both papers, with its latest title. A citation the edit
+    removed stays: a link the post once made beats losing one it still makes."""
+    from dltheory_digest.pipeline import Collected, record_collection
+    from dltheory_digest.store import open_store, records
+    from dltheory_digest.weeks import Week
+
+    store = open_store(f"sqlite:///{tmp_path / 'store.sqlite'}")
+    week, report = Week(2026, 47), SourceReport("zhihu", "zhihu")
+    record_collection(store, week, [Collected("zhihu", (_reading_list("阅读清单", NTK),), report)])
+    edited = _reading_list("阅读清单（更新）", *((NTK, GD) if edit_keeps_ntk else (GD,)))
+    record_collection(store, week, [Collected("zhihu", (edited,), report)])
+    posts = [i for i in records.items_of_week(store, str(week)) if i.kind is ItemKind.POST]
+    store.close()
+    assert sorted(p.version or 0 for p in posts) == [0, 1]  # two revisions, the second citing GD alone
+
+    inputs = sample_inputs()
+    digest = dg.build_digest(**{**inputs, "posts": [*inputs["posts"], *posts]})
+    entries = {e.paper.arxiv_id: e for e in dg.all_entries(digest)}
+    for arxiv_id in (NTK[0], GD[0]):
+        assert READING_LIST in [p.url for p in entries[arxiv_id].discussed_in], arxiv_id
+    [listed] = [p for p in digest.posts if p.url == READING_LIST]
+    assert listed.title == "阅读清单（更新）"
+    assert [c.arxiv_id for c in listed.cited] == [NTK[0], GD[0]]
+    markdown = dg.render_markdown(digest)
+    [in_posts] = [line for line in markdown.splitlines() if READING_LIST in line and "links to:" in line]
+    assert "https://arxiv.org/abs/1806.07572" in in_posts and "https://arxiv.org/abs/1810.02054" in in_posts
+
+
+def test_merged_revisions_take_the_latest_text_and_every_link_once() -> None:
+    first = dataclasses.replace(
+        _reading_list("v0", NTK),
+        links=("https://arxiv.org/abs/1806.07572", "https://example.org/a"),
+        published=dt.datetime(2026, 11, 17, 2, tzinfo=UTC),
+        text="旧",
+    )
+    second = dataclasses.replace(
+        _reading_list("v1", GD, NTK),
+        version=1,
+        links=("https://example.org/a", "https://example.org/b"),
+        text="新",
+    )
+    other = _lesswrong_post("other", "Another post", "text", 18)
+    [merged, alone] = merge_post_revisions([second, other, first])
+    assert (merged.title, merged.text, merged.version) == ("v1", "新", 1)
+    assert merged.published == first.published  # the latest revision gave no date: the earlier one's
+    assert [c.arxiv_id for c in merged.cited] == [NTK[0], GD[0]]
+    assert merged.links == (
+        "https://arxiv.org/abs/1806.07572",
+        "https://example.org/a",
+        "https://example.org/b",
+    )
+    assert alone == other
 
 
 def test_emerging_groups_keep_their_members() -> None:

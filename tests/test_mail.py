@@ -643,6 +643,53 @@ def test_two_runs_at_once_mail_a_reader_once(tmp_path: Path, resend: bool) -> No
     second_run.close()
 
 
+def test_a_reader_another_run_keeps_busy_is_not_reported_as_already_sent(
+    mailbox: tuple[Mailbox, int], store: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`reserve` gives up on a row that kept changing under it ("held"); the row it then reads
+    may be another run's failed try: the reader never got the week, so "already sent" is wrong."""
+    box, port = mailbox
+    failed = ledger.record_delivery(
+        store, week=WEEK, reader="ada@example.org", message_id="<other@example.org>", status="failed",
+        attempts=3, error="451 try again later",
+    )  # fmt: skip
+    monkeypatch.setattr(ledger, "reserve", lambda *args, **kwargs: ledger.Reservation(False, failed, "held"))
+    [result] = mail.deliver(
+        store,
+        week=WEEK,
+        digest=sample_digest(),
+        readers=[Reader(email="ada@example.org")],
+        smtp=smtp_for(port),
+    )
+    assert result.status == "skipped" and box.received == []
+    assert (result.note or "").startswith("being sent by another run")
+    assert "already sent" not in (result.note or "")
+
+
+def test_a_delivery_without_the_ledger_is_refused_before_any_mail(mailbox: tuple[Mailbox, int]) -> None:
+    box, port = mailbox
+    readers = [Reader(email="ada@example.org")]
+    with pytest.raises(ValueError, match="only a dry run"):
+        mail.deliver(None, week=WEEK, digest=sample_digest(), readers=readers, smtp=smtp_for(port))
+    with pytest.raises(ValueError, match="only a dry run"):
+        mail.deliver_markdown(None, week=WEEK, markdown="# Digest\n", readers=readers, smtp=smtp_for(port))
+    assert box.received == []
+    [dry] = mail.deliver(
+        None, week=WEEK, digest=sample_digest(), readers=readers, smtp=smtp_for(port), dry_run=True
+    )
+    assert dry.status == "dry-run"
+
+
+def test_the_skip_note_says_what_the_ledger_said() -> None:
+    at = dt.datetime(2026, 11, 23, 7, 5, tzinfo=dt.UTC)
+    row = ledger.Delivery(WEEK, "ada@example.org", "<m@x>", "sent", 1, None, "zh", at)
+    assert mail._skip_note(row, "already-sent") == (
+        "already sent 2026-11-23 07:05 UTC (use --resend to send again)"
+    )
+    stale = dataclasses.replace(row, status="failed")
+    assert mail._skip_note(stale, "held") == "being sent by another run (since 2026-11-23 07:05 UTC)"
+
+
 def test_headers_name_the_reader_and_the_list(mailbox: tuple[Mailbox, int], store: Any) -> None:
     box, port = mailbox
     smtp = smtp_for(port, list_unsubscribe="mailto:unsubscribe@example.org?subject=stop")

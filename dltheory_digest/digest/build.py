@@ -533,6 +533,42 @@ def post_id(post: Item) -> str:
     return post.url or post.key
 
 
+def merge_post_revisions(posts: Iterable[Item]) -> list[Item]:
+    """One post per `post_id`: its latest revision (highest `version`; of equals, the one given
+    last) with every paper and link its revisions cite, in the order they were first cited.
+
+    A post edited within the week is stored as revisions, each later one citing only what it
+    added (`pipeline.with_new_citations`), so the latest alone would drop what the post cited
+    first. A citation the edit removed is kept, deliberately: the revisions record additions
+    only, so a removal cannot be told from "still there", and a reader loses less by seeing a
+    link the post once made than by missing one it still makes."""
+    revisions: dict[str, list[Item]] = {}
+    for post in posts:
+        revisions.setdefault(post_id(post), []).append(post)
+    merged: list[Item] = []
+    for group in revisions.values():
+        # stable sort: of two equal versions the later given stays last (a re-read post's text)
+        group.sort(key=lambda p: p.version or 0)
+        latest = group[-1]
+        if len(group) == 1:
+            merged.append(latest)
+            continue
+        cited: dict[str, Item] = {}
+        for revision in group:
+            for paper in revision.cited:
+                cited[paper.key] = paper  # first place, latest wording
+        merged.append(
+            dataclasses.replace(
+                latest,
+                cited=tuple(cited.values()),
+                links=tuple(dict.fromkeys(link for revision in group for link in revision.links)),
+                published=latest.published
+                or next((p.published for p in reversed(group) if p.published), None),
+            )
+        )
+    return merged
+
+
 # What a post is scored on: its title and its text up to this long. The start alone misses a
 # theory post that opens with a story (offconvex's "biologically plausible neural
 # computation" scores 0.22 on its first 1,500 characters, 0.66 on the whole post).
@@ -634,7 +670,7 @@ def build_digest(
     names = dict(source_names or {})
     langs = dict(source_langs or {})
     pages = dict(source_pages or {})
-    posts = tuple(sorted({post_id(p): p for p in posts}.values(), key=_post_order))
+    posts = tuple(sorted(merge_post_revisions(posts), key=_post_order))
     digest_keys = {k for c in (*clusters, *(c for c, _ in updated)) for k in _paper_keys(c)}
     posts, posts_below = _split_posts(posts, post_classifications or {}, digest_keys, relevance_threshold)
     posts_by_key: dict[str, list[Item]] = {}

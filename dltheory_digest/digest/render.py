@@ -407,9 +407,23 @@ def _fmt_dt(value: dt.datetime, timezone: str) -> str:
     return value.strftime("%Y-%m-%d %H:%M")
 
 
-def _fmt_date(value: dt.datetime | dt.date | None) -> str:
+def _fmt_date(value: dt.datetime | dt.date | None, timezone: str | None = None) -> str:
+    """The day `value` falls on in `timezone` (the digest's, as its window is written): a Zhihu
+    post at 07:30 Beijing time (23:30 UTC the day before) is dated the Beijing day in an
+    Asia/Shanghai digest. 00:00 UTC is a calendar day a source gave without a time
+    (`blocks.parse_date`, a Crossref or OAI date): that day as written, which a western zone
+    would move a day back. Without `timezone`, the day as `value` holds it (UTC from the store)."""
+    from zoneinfo import ZoneInfo
+
     if value is None:
         return ""
+    if (
+        timezone
+        and isinstance(value, dt.datetime)
+        and value.tzinfo is not None
+        and value.astimezone(dt.UTC).time() != dt.time(0)
+    ):
+        value = value.astimezone(ZoneInfo(timezone))
     return value.strftime("%Y-%m-%d")
 
 
@@ -427,7 +441,6 @@ def environment() -> jinja2.Environment:
         md=md_text,
         link=md_link,
         url=safe_url,
-        date=_fmt_date,
         slug=slugify,
     )
     return env
@@ -565,6 +578,9 @@ class _Renderer:
         read as a new one. An arXiv listing of a replacement gives no first date: the month its
         id says ("1611.03530" was first submitted in 2016-11) stands for it."""
         paper = entry.paper
+        # arXiv's days, not the digest's: the UTC day of a submission (what its abstract page
+        # says) and the day of a listing (00:00 US Eastern, so that day in UTC too); in the
+        # reader's zone both would disagree with the page the paper links to
         first = _fmt_date(paper.published)
         latest = _fmt_date(paper.updated)
         if not _revised(entry) or not latest or latest == first:
@@ -704,7 +720,10 @@ class _Renderer:
     def post_line(self, post: Item) -> str:
         """The post's English title linked (its translation when it has one), the original after
         it; in the post's own language, the original alone."""
-        details = [md_text(self.named(self.source_name(post.source_id))), _fmt_date(post.published)]
+        details = [
+            md_text(self.named(self.source_name(post.source_id))),
+            _fmt_date(post.published, self.digest.timezone),
+        ]
         if post.lang and post.lang not in ("en", "mixed"):
             details.append(md_text(post.lang))
         english = (post.title_en or "").strip()

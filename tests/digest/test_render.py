@@ -565,3 +565,51 @@ def test_the_source_report_counts_the_papers_a_reading_list_cites_beside_its_pos
     for report in stored["reports"]:
         del report["cited"]
     assert [r.cited for r in dg.digest_from_json(stored).reports] == [0, 0, 0]
+
+
+# dates in the digest's zone ------------------------------------------------------------------
+
+
+def post_at(published: dt.datetime | None) -> Item:
+    return dataclasses.replace(reading_list_post(), cited=(), published=published)
+
+
+@pytest.mark.parametrize(
+    ("zone", "day"),
+    [("Asia/Shanghai", "2026-11-23"), ("Europe/Berlin", "2026-11-23"), ("America/New_York", "2026-11-22")],
+)
+def test_a_posts_date_is_the_day_it_falls_on_in_the_digests_zone(zone: str, day: str) -> None:
+    from dltheory_digest.sources.blocks import BEIJING, parse_date
+
+    # Zhihu shows "2026-11-23 07:30", Beijing time: 23:30 UTC the day before
+    published = parse_date("2026-11-23 07:30", BEIJING)
+    assert published == dt.datetime(2026, 11, 22, 23, 30, tzinfo=UTC)
+    digest = dataclasses.replace(digest_of(posts=(post_at(published),)), timezone=zone)
+    [line] = [line for line in dg.render_markdown(digest).splitlines() if "p/999" in line]
+    assert f"zhihu · {day} · zh" in line
+
+
+def test_a_day_given_without_a_time_is_that_day_in_every_zone() -> None:
+    from dltheory_digest.sources.blocks import parse_date
+
+    published = parse_date("2026-11-24")  # a blog's date without a time: 00:00 UTC
+    for zone in ("America/Los_Angeles", "Asia/Shanghai", "UTC"):
+        digest = dataclasses.replace(digest_of(posts=(post_at(published),)), timezone=zone)
+        assert "zhihu · 2026-11-24 · zh" in dg.render_markdown(digest), zone
+
+
+def test_a_papers_dates_are_arxivs_days_whatever_the_digests_zone() -> None:
+    """arXiv's abstract page dates a version by its UTC day and a listing is dated at 00:00 US
+    Eastern: the digest says the same days in every zone, so a date matches the page it links."""
+    paper = dataclasses.replace(
+        revised_zhang(),
+        paper=dataclasses.replace(
+            revised_zhang().paper,
+            published=dt.datetime(2016, 11, 10, 20, tzinfo=UTC),  # submitted 20:00 UTC
+            updated=dt.datetime(2026, 11, 24, 5, tzinfo=UTC),  # Monday's listing, 00:00 in New York
+        ),
+    )
+    digest = digest_of((DirectionSection("generalization", "Generalization", (paper,)),))
+    for zone in ("Asia/Shanghai", "Europe/Berlin", "America/Los_Angeles"):
+        markdown = dg.render_markdown(dataclasses.replace(digest, timezone=zone))
+        assert "A. Author · 2016-11-10 (v3: 2026-11-24) ·" in markdown, zone
