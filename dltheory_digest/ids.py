@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 # Digits are spelled [0-9], never \d: Python's \d matches every script's digits, and "２２０３.０３４６６"
 # or "٢١٠٦.١٠١٦٥" would come out as ids no URL or other source agrees with. _ascii() turns such
@@ -23,19 +23,28 @@ _OLD_ARCHIVES = (
 # ... optionally cited with a subject class: math.GT/0309136, cond-mat.dis-nn/0101001, physics.optics/0101001
 _OLD_ID = rf"(?:{_OLD_ARCHIVES})(?:\.[A-Za-z]{{2}}|\.[a-z]+(?:-[a-z]+)*)?/[0-9]{{7}}"
 _VERSION = r"(?:v([0-9]{1,3}))?"
+# Where an id ends inside text or a URL: a further digit ("arXiv:2106.101651", "v12345") means the
+# token is something longer, not this id. Letters, punctuation and Chinese text may follow.
+_END = r"(?!v?[0-9])"
 
 # An id standing on its own: anchored so "12106.101650" or "x2106.10165" don't match.
 _ID_BODY = re.compile(rf"^(?:arxiv:)?(?P<id>{_NEW_ID}|{_OLD_ID}){_VERSION}$", re.IGNORECASE | re.ASCII)
 
 # Ids inside free text or URLs.
 _URL_FORM = re.compile(
-    rf"arxiv\.org/(?:abs|pdf|html|format|ps)/(?P<id>{_NEW_ID}|{_OLD_ID}){_VERSION}",
+    rf"arxiv\.org/(?:abs|pdf|html|format|ps)/(?P<id>{_NEW_ID}|{_OLD_ID}){_VERSION}{_END}",
     re.IGNORECASE | re.ASCII,
 )
-_DOI_FORM = re.compile(rf"10\.48550/arxiv\.(?P<id>{_NEW_ID}|{_OLD_ID}){_VERSION}", re.IGNORECASE | re.ASCII)
-_PREFIX_FORM = re.compile(rf"arxiv\s*:\s*(?P<id>{_NEW_ID}|{_OLD_ID}){_VERSION}", re.IGNORECASE | re.ASCII)
+_DOI_FORM = re.compile(
+    rf"10\.48550/arxiv\.(?P<id>{_NEW_ID}|{_OLD_ID}){_VERSION}{_END}", re.IGNORECASE | re.ASCII
+)
+_PREFIX_FORM = re.compile(
+    rf"arxiv\s*:\s*(?P<id>{_NEW_ID}|{_OLD_ID}){_VERSION}{_END}", re.IGNORECASE | re.ASCII
+)
 _BRACKET_FORM = re.compile(rf"\[(?P<id>{_NEW_ID}|{_OLD_ID}){_VERSION}\]", re.ASCII)
-_OAI_FORM = re.compile(rf"oai:arxiv\.org:(?P<id>{_NEW_ID}|{_OLD_ID}){_VERSION}", re.IGNORECASE | re.ASCII)
+_OAI_FORM = re.compile(
+    rf"oai:arxiv\.org:(?P<id>{_NEW_ID}|{_OLD_ID}){_VERSION}{_END}", re.IGNORECASE | re.ASCII
+)
 # A bare new-style id in text ("see 2106.10165v2"), not part of a longer number or a DOI/version string.
 _BARE_NEW = re.compile(rf"(?<![\w./-])(?P<id>{_NEW_ID}){_VERSION}(?![\w.-]*\d)", re.ASCII)
 
@@ -187,6 +196,34 @@ def arxiv_id_from_doi(doi: str) -> str | None:
         return None
     canonical = _canonical(match.group("id"), None)
     return canonical[0] if canonical else None
+
+
+# Sites whose paper pages are named by the arXiv id: /papers/2106.10165, /arxiv/2106.10165v2, ...
+_ARXIV_MIRRORS = (
+    "huggingface.co",
+    "papers.cool",
+    "alphaxiv.org",
+    "semanticscholar.org",
+    "paperswithcode.com",
+    "scholar.archive.org",
+    "arxiv-vanity.com",
+    "ar5iv.labs.arxiv.org",
+    "ar5iv.org",
+    "arxiv.sciencecast.org",
+)
+# The id is a whole path segment (or "<id>.pdf"): "/papers/2106.10165-notes" is some other page
+_MIRROR_PATH_ID = re.compile(rf"/(?P<id>{_NEW_ID}|{_OLD_ID}){_VERSION}(?:/|\.pdf|$)", re.ASCII)
+
+
+def mirror_arxiv_id(url: str) -> tuple[str, int | None] | None:
+    """The arXiv id in the URL of a site that mirrors arXiv papers (huggingface.co/papers/<id>,
+    papers.cool/arxiv/<id>, arxiv-vanity, ar5iv, ...), or None for any other URL."""
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").removeprefix("www.")
+    if not any(host == mirror or host.endswith("." + mirror) for mirror in _ARXIV_MIRRORS):
+        return None
+    match = _MIRROR_PATH_ID.search(_ascii(unquote(parts.path)))
+    return _canonical(match.group("id"), match.group(2)) if match else None
 
 
 def abs_url(arxiv_id: str, version: int | None = None) -> str:

@@ -7,6 +7,7 @@ from dltheory_digest.ids import (
     arxiv_id_from_doi,
     find_arxiv_ids,
     find_dois,
+    mirror_arxiv_id,
     normalize_doi,
     parse_arxiv_id,
 )
@@ -31,6 +32,12 @@ from dltheory_digest.ids import (
         ("http://arxiv.org/abs/cond-mat/0603029v1", ("cond-mat/0603029", 1)),
         ("0704.0001", ("0704.0001", None)),
         ("1501.00001", ("1501.00001", None)),
+        # the sentence's punctuation or a page anchor after the id
+        ("(arXiv:2106.10165)", ("2106.10165", None)),
+        ("https://arxiv.org/pdf/2106.10165v2.pdf.", ("2106.10165", 2)),
+        ("https://arxiv.org/abs/2106.10165#S3", ("2106.10165", None)),
+        ("arXiv:hep-th/9711200v1)", ("hep-th/9711200", 1)),
+        ("arXiv:2106.10165的", ("2106.10165", None)),
     ],
 )
 def test_every_single_form(text: str, expected: tuple[str, int | None]) -> None:
@@ -170,3 +177,79 @@ def test_ids_and_dois_written_against_chinese_text() -> None:
         "10.1145/3446776",
         "10.1073/pnas.1903070116",
     ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "arXiv:2106.101651",  # one digit too many: not 2106.10165
+        "arXiv:1412.69801",  # not Adam (1412.6980)
+        "https://arxiv.org/abs/2106.101651",
+        "http://arxiv.org/pdf/1412.69801v2.pdf",
+        "10.48550/arXiv.2106.101651",
+        "oai:arXiv.org:2106.101651",
+        "arXiv:hep-th/97112001",  # old style: eight digits
+        "https://arxiv.org/abs/math/03091361",
+        "arXiv:2106.10165v12345",  # a version of five digits is no version: the id is part of a longer token
+    ],
+)
+def test_an_id_followed_by_more_digits_is_no_id(text: str) -> None:
+    assert parse_arxiv_id(text) is None
+    assert find_arxiv_ids(f"see {text} here") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("(arXiv:2106.10165)", [("2106.10165", None)]),
+        ("[arXiv:2106.10165v2]", [("2106.10165", 2)]),
+        ("https://arxiv.org/pdf/2106.10165v2.pdf.", [("2106.10165", 2)]),
+        ("https://arxiv.org/abs/2106.10165#S3", [("2106.10165", None)]),
+        ("arXiv:2106.10165的第3节", [("2106.10165", None)]),
+        ("见arXiv：２１０６.１０１６５ｖ２中的定理", [("2106.10165", 2)]),
+        ("arXiv:2106.10165, arXiv:1412.6980.", [("2106.10165", None), ("1412.6980", None)]),
+        ("arXiv:hep-th/9711200v1)", [("hep-th/9711200", 1)]),
+        ("10.48550/arXiv.2106.10165.", [("2106.10165", None)]),
+    ],
+)
+def test_ids_end_at_punctuation_versions_and_chinese_text(
+    text: str, expected: list[tuple[str, int | None]]
+) -> None:
+    assert find_arxiv_ids(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://huggingface.co/papers/2106.10165", ("2106.10165", None)),
+        ("https://papers.cool/arxiv/2106.09685v2", ("2106.09685", 2)),
+        ("https://www.arxiv-vanity.com/papers/1806.07572/", ("1806.07572", None)),
+        ("https://arxiv.sciencecast.org/abs/1912.02292", ("1912.02292", None)),
+        ("https://www.alphaxiv.org/overview/2106.10165v3", ("2106.10165", 3)),
+        ("https://www.alphaxiv.org/abs/2106.10165", ("2106.10165", None)),
+        ("https://ar5iv.labs.arxiv.org/html/2106.10165", ("2106.10165", None)),
+        ("https://ar5iv.org/abs/hep-th/9711200", ("hep-th/9711200", None)),
+        ("https://www.semanticscholar.org/arxiv/2106.10165", ("2106.10165", None)),
+        ("https://paperswithcode.com/paper/arxiv/2106.10165", ("2106.10165", None)),
+        ("https://scholar.archive.org/arxiv/2106.10165.pdf", ("2106.10165", None)),
+        ("https://HuggingFace.co:443/papers/2106.10165?utm=x#top", ("2106.10165", None)),
+    ],
+)
+def test_mirror_urls_name_the_arxiv_id(url: str, expected: tuple[str, int | None]) -> None:
+    assert mirror_arxiv_id(url) == expected
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://example.org/papers/2106.10165",  # not a mirror
+        "https://huggingface.co.evil.example/papers/2106.10165",  # a mirror's name inside another host
+        "https://papers.cool/venue/ICLR.2026",
+        "https://huggingface.co/papers/2106.101651",  # one digit too many
+        "https://huggingface.co/papers/2106.10165-notes",
+        "https://arxiv.org/abs/2106.10165",  # arXiv itself: parse_arxiv_id's job
+        "not a url",
+    ],
+)
+def test_urls_that_name_no_mirrored_paper(url: str) -> None:
+    assert mirror_arxiv_id(url) is None

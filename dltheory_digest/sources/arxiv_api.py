@@ -31,7 +31,8 @@ from dltheory_digest.config import SourceSpec
 from dltheory_digest.errors import ConfigError, ParseError
 from dltheory_digest.ids import abs_url, is_withdrawn, normalize_doi, parse_arxiv_id
 from dltheory_digest.models import Item, ItemKind, ParseResult, RawPage
-from dltheory_digest.sources.base import PlanContext, SourceKind, as_utc
+from dltheory_digest.sources.base import PlanContext, SourceKind
+from dltheory_digest.weeks import as_utc
 
 API_BASE = "https://export.arxiv.org/api/query"
 # arXiv refuses a single call above 2,000 results and a query beyond 30,000.

@@ -24,7 +24,8 @@ from dltheory_digest.errors import ParseError
 from dltheory_digest.ids import abs_url, is_withdrawn, normalize_doi, parse_arxiv_id
 from dltheory_digest.models import AnnounceType, Item, ItemKind, ParseResult, RawPage
 from dltheory_digest.sources.arxiv_api import _ARXIV, _ATOM, RecordStream, collapse, parse_iso
-from dltheory_digest.sources.base import PlanContext, SourceKind, as_utc
+from dltheory_digest.sources.base import PlanContext, SourceKind
+from dltheory_digest.weeks import as_utc
 
 RSS_BASE = "https://rss.arxiv.org/rss/"
 

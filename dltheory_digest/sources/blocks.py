@@ -459,6 +459,20 @@ def _offset_zone(name: str | None, offset: int | None) -> dt.tzinfo | None:
     return dt.timezone(dt.timedelta(seconds=offset)) if offset is not None else None
 
 
+def _without_own_zone_name(text: str, zone: dt.tzinfo) -> str:
+    """The text without the names the page's own zone goes by ("CST" on a Beijing page), so
+    its time is read in that zone: email.utils would take "CST" for US Central (RFC 2822),
+    dateutil would ignore it, and the two forms of one page's dates would disagree."""
+    year = dt.datetime.now(dt.UTC).year
+    names = {zone.tzname(dt.datetime(year, month, 1)) for month in (1, 7)}  # winter and summer
+    for name in names:
+        if name and name.isalpha() and name.upper() not in {"UTC", "GMT"}:
+            text = re.sub(
+                rf"\(?(?<![A-Za-z]){re.escape(name)}(?![A-Za-z])\)?", " ", text, flags=re.IGNORECASE
+            )
+    return clean(text)
+
+
 def _read_date(text: str) -> tuple[dt.datetime, bool] | None:
     """(moment, whether a time of day is given), or None unless year, month and day are all written.
 
@@ -505,6 +519,7 @@ def parse_date(value: str | float | None, zone: dt.tzinfo = dt.UTC) -> dt.dateti
         text = clean(unicodedata.normalize("NFKC", text).translate(_CJK_DATE))
     if _EPOCH.fullmatch(text):
         return _from_epoch(float(text))
+    text = _without_own_zone_name(text, zone)
     parsed: tuple[dt.datetime, bool] | None = None
     if _ISO_DAY.match(text):
         try:

@@ -22,7 +22,14 @@ from lxml import etree
 from pydantic import BaseModel, ConfigDict, Field
 
 from dltheory_digest.errors import ParseError
-from dltheory_digest.ids import abs_url, arxiv_id_from_doi, find_arxiv_ids, find_dois, parse_arxiv_id
+from dltheory_digest.ids import (
+    abs_url,
+    arxiv_id_from_doi,
+    find_arxiv_ids,
+    find_dois,
+    mirror_arxiv_id,
+    parse_arxiv_id,
+)
 from dltheory_digest.models import Item, ItemKind, ParseResult, RawPage
 from dltheory_digest.sources.base import SourceKind
 
@@ -50,14 +57,6 @@ _BLOCKS = frozenset(
         "section",
         "hr",
     ]
-)
-
-
-# Pages that name a paper by its arXiv id without being on arxiv.org
-_MIRROR_ID = re.compile(
-    r"(?:huggingface\.co/papers|alphaxiv\.org/(?:abs|overview)|ar5iv\.org/(?:abs|html)"
-    r"|semanticscholar\.org/arxiv|paperswithcode\.com/paper/arxiv)/(\d{4}\.\d{4,5}(?:v\d+)?)",
-    re.IGNORECASE,
 )
 
 
@@ -126,9 +125,7 @@ def _mentions(source_id: str, links: list[tuple[str, str]], text: str, lang: str
     for href, label in links:
         host = urlsplit(href).netloc.lower()
         found = parse_arxiv_id(href) if "arxiv" in host else None
-        mirrored = None if found else _MIRROR_ID.search(href)
-        if mirrored:
-            found = parse_arxiv_id(mirrored.group(1))
+        found = found or mirror_arxiv_id(href)  # huggingface.co/papers/<id>, papers.cool/arxiv/<id>, ...
         if found:
             arxiv_id, version = found
             add(

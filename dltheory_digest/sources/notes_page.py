@@ -35,6 +35,7 @@ from dltheory_digest.ids import (
     arxiv_id_from_doi,
     find_arxiv_ids,
     find_dois,
+    mirror_arxiv_id,
     normalize_doi,
     parse_arxiv_id,
 )
@@ -154,32 +155,6 @@ _BLOG_HOSTS = (
 _COURSE_HINT = re.compile(
     r"(?:course|lecture|class|teaching|syllabus|/cs\d+|tutorial|summer-?school|\bifk?t\d+)", re.I
 )
-
-
-# Sites that put an arXiv id in their paper URLs: /papers/2106.10165, /arxiv/2106.10165v2, ...
-_ARXIV_MIRRORS = (
-    "huggingface.co",
-    "papers.cool",
-    "alphaxiv.org",
-    "semanticscholar.org",
-    "paperswithcode.com",
-    "scholar.archive.org",
-    "arxiv-vanity.com",
-    "ar5iv.labs.arxiv.org",
-    "ar5iv.org",
-    "arxiv.sciencecast.org",
-)
-_MIRROR_PATH_ID = re.compile(r"/(?:abs/|papers?/|arxiv/|html/)?(\d{4}\.\d{4,5}(?:v\d+)?)(?:$|[/?#]|\.pdf)")
-
-
-def mirror_arxiv_id(url: str) -> tuple[str, int | None] | None:
-    """The arXiv id in the URL of a site that mirrors arXiv papers, if it has one."""
-    parts = urlsplit(url)
-    host = parts.netloc.lower().removeprefix("www.")
-    if not any(host == h or host.endswith("." + h) for h in _ARXIV_MIRRORS):
-        return None
-    match = _MIRROR_PATH_ID.search(parts.path)
-    return parse_arxiv_id(match.group(1)) if match else None
 
 
 def classify_url(url: str) -> str:
@@ -638,6 +613,8 @@ class MentionCollector:
 
     def _from_link(self, link: Link) -> _Found:
         kind = classify_url(link.href)
+        if kind not in {"arxiv", "doi", "paper"} and mirror_arxiv_id(link.href):
+            kind = "paper"  # arxiv-vanity, sciencecast, ar5iv.org: not paper hosts, but named by the id
         title = clean_title(link.text) if kind in {"arxiv", "doi", "paper"} else clean(link.text)
         if link.text.startswith(("http://", "https://")):
             title = ""

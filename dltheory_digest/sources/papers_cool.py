@@ -18,10 +18,10 @@ from pydantic import BaseModel
 from dltheory_digest.config import SourceSpec
 from dltheory_digest.ids import abs_url, parse_arxiv_id
 from dltheory_digest.models import Item, ItemKind, ParseResult, RawPage
-from dltheory_digest.sources.base import PlanContext, SourceKind, always, as_utc
+from dltheory_digest.sources.base import PlanContext, SourceKind, always
 from dltheory_digest.sources.blocks import clean, finish, html_blocks, parse_date, script_lang, split_names
 from dltheory_digest.sources.decode import page_text
-from dltheory_digest.weeks import announced_at
+from dltheory_digest.weeks import announced_at, as_utc
 
 _EMPTY_LISTING = re.compile(r"Total\s*:\s*0\b")
 _CATEGORY = re.compile(r"\(([a-z\-]+(?:\.[A-Za-z\-]+)?)\)")

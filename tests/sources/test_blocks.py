@@ -205,3 +205,35 @@ def test_a_time_without_offset_is_read_in_the_zone_the_page_was_written_in() -> 
     # a bare date is the calendar day the site shows, not an instant to shift
     assert parse_date("2026-11-23", BEIJING) == dt.datetime(2026, 11, 23, tzinfo=dt.UTC)
     assert parse_date("2026年11月23日", BEIJING) == dt.datetime(2026, 11, 23, tzinfo=dt.UTC)
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "Mon, 23 Nov 2026 07:30:00 CST",  # RFC 2822: email.utils alone would read US Central
+        "Mon Nov 23 07:30:00 CST 2026",  # Java's Date.toString, as Chinese servers print it
+        "2026-11-23 07:30:00 CST",
+        "23 Nov 2026 07:30 cst",
+    ],
+)
+def test_cst_on_a_beijing_page_is_china_standard_time(written: str) -> None:
+    # 07:30 in Beijing is 23:30 UTC the day before, whichever way the page writes it
+    assert parse_date(written, BEIJING) == dt.datetime(2026, 11, 22, 23, 30, tzinfo=dt.UTC)
+
+
+def test_a_zone_name_means_what_the_source_zone_says() -> None:
+    # CST in an English feed (UTC by default) is US Central, as RFC 2822 has it
+    assert parse_date("Mon, 23 Nov 2026 07:30:00 CST") == dt.datetime(2026, 11, 23, 13, 30, tzinfo=dt.UTC)
+    assert parse_date("Mon, 23 Nov 2026 07:30:00 EST") == dt.datetime(2026, 11, 23, 12, 30, tzinfo=dt.UTC)
+    # a US page's own names follow its daylight saving time
+    chicago = ZoneInfo("America/Chicago")
+    assert parse_date("Mon, 23 Nov 2026 07:30:00 CST", chicago) == dt.datetime(
+        2026, 11, 23, 13, 30, tzinfo=dt.UTC
+    )
+    assert parse_date("Tue Jun 23 07:30:00 CDT 2026", chicago) == dt.datetime(
+        2026, 6, 23, 12, 30, tzinfo=dt.UTC
+    )
+    # a stated offset still wins over the name beside it
+    assert parse_date("Mon, 23 Nov 2026 07:30:00 +0000 (CST)", BEIJING) == dt.datetime(
+        2026, 11, 23, 7, 30, tzinfo=dt.UTC
+    )

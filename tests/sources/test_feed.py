@@ -268,3 +268,33 @@ def test_entries_without_a_link_do_not_take_the_feeds_address() -> None:
         ("Scaling laws of optimization", None),
     ]
     assert len({item.key for item in result.items}) == 2
+
+
+MIRROR_LINKS_RSS = """<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>Reading group</title><link>https://group.example.org/</link>
+<item>
+  <title>This week's papers</title>
+  <link>https://group.example.org/2026/11/20/week/</link>
+  <pubDate>Fri, 20 Nov 2026 09:00:00 GMT</pubDate>
+  <description>&lt;p&gt;We read &lt;a href="https://papers.cool/arxiv/2106.10165"&gt;The Principles of Deep Learning Theory&lt;/a&gt;,
+    &lt;a href="https://www.arxiv-vanity.com/papers/1806.07572v4/"&gt;Neural Tangent Kernel&lt;/a&gt; and
+    &lt;a href="https://arxiv.sciencecast.org/abs/1912.02292"&gt;Deep Double Descent&lt;/a&gt;;
+    &lt;a href="https://papers.cool/venue/ICLR.2026"&gt;the venue page&lt;/a&gt; names no paper.&lt;/p&gt;</description>
+</item>
+</channel></rss>
+"""
+
+
+def test_a_post_citing_arxiv_mirror_links_gets_the_papers() -> None:
+    # papers.cool, arxiv-vanity and sciencecast pages are named by the arXiv id, like huggingface's
+    (post,) = parse(MIRROR_LINKS_RSS.encode(), url="https://group.example.org/feed.xml").items
+    assert [(c.arxiv_id, c.version, c.title, c.url) for c in post.cited] == [
+        (
+            "2106.10165",
+            None,
+            "The Principles of Deep Learning Theory",
+            "https://papers.cool/arxiv/2106.10165",
+        ),
+        ("1806.07572", 4, "Neural Tangent Kernel", "https://www.arxiv-vanity.com/papers/1806.07572v4/"),
+        ("1912.02292", None, "Deep Double Descent", "https://arxiv.sciencecast.org/abs/1912.02292"),
+    ]

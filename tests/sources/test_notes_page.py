@@ -525,6 +525,21 @@ def test_arxiv_ids_in_mirror_links() -> None:
     ]
 
 
+def test_arxiv_ids_in_links_to_mirrors_that_are_not_paper_hosts() -> None:
+    # arxiv-vanity, sciencecast and ar5iv.org pages are classed as plain links, yet name the paper
+    page = (
+        "- [Neural Tangent Kernel](https://www.arxiv-vanity.com/papers/1806.07572/)\n"
+        "- [Deep Double Descent](https://arxiv.sciencecast.org/abs/1912.02292v2)\n"
+        "- [The Large N Limit of Superconformal Field Theories and Supergravity](https://ar5iv.org/abs/hep-th/9711200)\n"
+    )
+    items = KIND.parse_bytes(page.encode()).items
+    assert [(i.arxiv_id, i.version, i.title) for i in items] == [
+        ("1806.07572", None, "Neural Tangent Kernel"),
+        ("1912.02292", 2, "Deep Double Descent"),
+        ("hep-th/9711200", None, "The Large N Limit of Superconformal Field Theories and Supergravity"),
+    ]
+
+
 def test_single_file_tiddlywiki_store(fixtures_dir: Path) -> None:
     content = (fixtures_dir / "sources" / "notes_tiddlywiki_single_file.html").read_bytes()
     items = KIND.parse_bytes(content, url="https://example.github.io/notes/", source_id="tw").items
