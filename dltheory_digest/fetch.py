@@ -9,7 +9,7 @@ Layers, from the caller down:
     hishel CacheTransport    RFC 9111 cache in SQLite: a fresh entry never touches the network,
                              a stale one is revalidated (ETag / Last-Modified -> 304)
     _PoliteTransport     waits on the Limiter right before a request really leaves, so cache
-                         hits cost no waiting
+                         hits cost no waiting; the wait is part of the `get`'s wait budget
     httpx.HTTPTransport  (or an injected transport in tests)
 
 All arXiv hosts share one limiter key and one connection: arXiv's terms allow one request
@@ -26,12 +26,12 @@ import logging
 import ssl
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
-from contextlib import nullcontext
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import BinaryIO, Protocol
+from typing import BinaryIO, Protocol, runtime_checkable
 from urllib.parse import urljoin
 
 import hishel
@@ -86,7 +86,8 @@ REQUEST_DEADLINE_FACTOR = 4.0
 # Past the deadline a body may still finish while it keeps arriving at least this fast on
 # average (a large model download on a slow link); a trickle is given up.
 MIN_BODY_RATE = 32_768  # bytes per second
-# Sum of all back-off and Retry-After waits one `get` may spend before giving up.
+# Sum of all back-off, Retry-After and politeness-limiter waits one `get` may spend before
+# giving up.
 MAX_TOTAL_WAIT = 600.0
 # A robots.txt Crawl-delay (not in RFC 9309; some crawlers ignore it) is honoured up to this
 # many seconds. A weekly run asks a site for a few pages, so one a minute is light on any
@@ -118,6 +119,19 @@ class Limiter(Protocol):
         ...
 
 
+@runtime_checkable
+class ReservingLimiter(Limiter, Protocol):
+    """A Limiter that tells the wait before it is taken (LocalLimiter, store.StoreLimiter), so a
+    request that would wait past its budget gives its slot back instead of sleeping."""
+
+    clock: Callable[[], float]  # the clock slots are on
+    sleep: Callable[[float], None]
+
+    def reserve(self, key: str, min_interval: float) -> float:
+        """Reserve the next slot of `key` without waiting for it; returns its start."""
+        ...
+
+
 class LocalLimiter:
     """In-process limiter: each caller reserves the next free slot of its key, then sleeps to it.
 
@@ -128,18 +142,23 @@ class LocalLimiter:
     def __init__(
         self, *, clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep
     ) -> None:
-        self._clock = clock
-        self._sleep = sleep
+        self.clock = clock
+        self.sleep = sleep
         self._lock = threading.Lock()
         self._next_free: dict[str, float] = {}
 
-    def acquire(self, key: str, min_interval: float) -> float:
+    def reserve(self, key: str, min_interval: float) -> float:
         with self._lock:
-            now = self._clock()
+            now = self.clock()
             slot = max(now, self._next_free.get(key, now))
             self._next_free[key] = slot + max(0.0, min_interval)
-        if slot > now:
-            self._sleep(slot - now)
+        return slot
+
+    def acquire(self, key: str, min_interval: float) -> float:
+        slot = self.reserve(key, min_interval)
+        wait = slot - self.clock()
+        if wait > 0:
+            self.sleep(wait)
         return slot
 
     def release(self, key: str, slot: float, min_interval: float) -> None:
@@ -166,6 +185,7 @@ class _RequestState:
 
     min_interval: float
     waited: float = 0.0  # seconds spent in the limiter (not counted as elapsed)
+    budget: _WaitBudget | None = None  # the `get`'s wait budget, which limiter waits draw on too
     sent: int = 0  # requests that really left (0 for a fresh cache hit)
     deadline: float | None = None  # seconds the request may take until its headers are in
 
@@ -292,7 +312,7 @@ class _PoliteTransport(httpx.BaseTransport):
         interval = state.min_interval if isinstance(state, _RequestState) else 0.0
         key, interval = limiter_slot(request.url.host, interval, self._arxiv_hosts)
         started = self._clock()
-        slot = self._limiter.acquire(key, interval)
+        slot = self._take_slot(key, interval, state.budget if isinstance(state, _RequestState) else None)
         try:
             return self._send(request, state, started)
         except httpx.ConnectError as exc:
@@ -302,6 +322,22 @@ class _PoliteTransport(httpx.BaseTransport):
             if connection_failure(exc) is not None:
                 self._limiter.release(key, slot, interval)
             raise
+
+    def _take_slot(self, key: str, interval: float, budget: _WaitBudget | None) -> float:
+        """Wait for the limiter's slot, the wait taken from `budget`; _QueuedTooLong (the slot
+        given back, nothing slept) when the budget has not that much left."""
+        limiter = self._limiter
+        if budget is None or not isinstance(limiter, ReservingLimiter):
+            return limiter.acquire(key, interval)  # it cannot say the wait before taking it
+        slot = limiter.reserve(key, interval)
+        wait = max(0.0, slot - limiter.clock())
+        left = budget.left
+        if not budget.take(wait):
+            limiter.release(key, slot, interval)
+            raise _QueuedTooLong(key, wait, left)
+        if wait > 0:
+            limiter.sleep(wait)
+        return slot
 
     def _send(self, request: httpx.Request, state: object, started: float) -> httpx.Response:
         if not isinstance(state, _RequestState):
@@ -432,9 +468,33 @@ class _TooSlow(Exception):
         self.in_headers = in_headers
 
 
+class _QueuedTooLong(Exception):
+    """The politeness limiter would hold a request longer than its `get`'s wait budget has left
+    (other requests to the site queued ahead; the slot is given back, nothing slept), or
+    arXiv's one connection stayed taken that long (`wait` None)."""
+
+    def __init__(self, key: str, wait: float | None, left: float) -> None:
+        self.key = key
+        self.wait = wait
+        self.left = left
+
+    def message(self, budget: float) -> str:
+        if self.wait is None:
+            return (
+                f"arXiv's one connection stayed taken by other requests for the {self.left:.0f} s "
+                f"left of this request's {budget:g} s wait budget; not sent"
+            )
+        return (
+            f"the politeness limit for {self.key} would hold this request {self.wait:.0f} s, more "
+            f"than the {self.left:.0f} s left of its {budget:g} s wait budget (requests to the site "
+            "are queued ahead of it); not sent"
+        )
+
+
 @dataclass(slots=True)
 class _WaitBudget:
-    """Seconds of back-off and Retry-After one `get` may still spend, across its redirect hops."""
+    """Seconds of back-off, Retry-After and limiter waits one `get` may still spend, across its
+    redirect hops and its robots.txt."""
 
     left: float
     spent: float = 0.0
@@ -497,7 +557,10 @@ class PoliteClient:
     Time limits: `politeness.timeout` bounds each wait on the network; the whole request
     (headers and body) must end within `deadline_factor` times that, unless its body is still
     arriving at MIN_BODY_RATE or faster. One `get` sleeps at most `max_total_wait` seconds in
-    back-off and Retry-After waits overall, and never more than `max_retry_after` at once.
+    back-off, Retry-After, limiter and arXiv-connection waits overall (a limiter queue longer
+    than what is left fails the request before it sleeps), and never more than
+    `max_retry_after` at once. A limiter that cannot tell its wait beforehand (not a
+    ReservingLimiter) is not bounded by it.
 
     `sleep` is used for retry back-off only (tests inject a recorder) and `clock` measures
     elapsed time and deadlines (tests inject a fake one); request spacing is the limiter's
@@ -585,18 +648,24 @@ class PoliteClient:
         for _hop in range(MAX_REDIRECTS + 1):
             target = self._parse_url(current, source_id)
             min_interval = politeness.min_interval
-            if self.respect_robots and not self._is_robots_exempt(target):
-                verdict = self._robots_for(target, source_id, politeness)
-                self._check_robots(verdict, current, source_id)
-                if verdict.warning is not None:
-                    self._warn(source_id, verdict.warning)
-                delay = verdict.rules.crawl_delay(ROBOTS_AGENT) if verdict.rules is not None else None
-                if delay:
-                    min_interval = max(min_interval, self._crawl_delay(target, float(delay), source_id))
-            with self._connection_slot(target.host):
-                page = self._fetch_with_retries(
-                    current, source_id, politeness, min_interval, headers, budget, sink, progress, http
-                )
+            try:
+                if self.respect_robots and not self._is_robots_exempt(target):
+                    verdict = self._robots_for(target, source_id, politeness, budget)
+                    self._check_robots(verdict, current, source_id)
+                    if verdict.warning is not None:
+                        self._warn(source_id, verdict.warning)
+                    delay = verdict.rules.crawl_delay(ROBOTS_AGENT) if verdict.rules is not None else None
+                    if delay:
+                        min_interval = max(min_interval, self._crawl_delay(target, float(delay), source_id))
+                with self._connection_slot(target.host, budget):
+                    page = self._fetch_with_retries(
+                        current, source_id, politeness, min_interval, headers, budget, sink, progress, http
+                    )
+            except _QueuedTooLong as exc:
+                # waiting for arXiv's connection, or for the site's robots.txt in its queue
+                message = exc.message(self.max_total_wait)
+                self._record(FetchRecord(source_id, current, None, 0, 0.0, False, message, _utcnow()))
+                raise FetchError(source_id, f"{message}: {current}", url=current) from None
             location = page.header("location")
             if page.status in REDIRECT_STATUSES and location:
                 current = urljoin(current, location)
@@ -734,9 +803,24 @@ class PoliteClient:
         with self._records_lock:
             self._source_warnings.setdefault(source_id, {})[warning] = None
 
-    def _connection_slot(self, host: str) -> threading.RLock | nullcontext[None]:
-        """arXiv allows one connection at a time: hold its lock for a whole request and its retries."""
-        return self._arxiv_lock if host.lower() in self.arxiv_hosts else nullcontext()
+    @contextmanager
+    def _connection_slot(self, host: str, budget: _WaitBudget | None = None) -> Iterator[None]:
+        """arXiv allows one connection at a time: hold its lock for a whole request and its
+        retries. Waiting for it draws on `budget`: _QueuedTooLong when the lock stays taken
+        for all that is left."""
+        if host.lower() not in self.arxiv_hosts:
+            yield
+            return
+        left = budget.left if budget is not None else -1.0  # -1: wait as long as it takes
+        started = time.monotonic()  # the lock waits in real time, whatever self._clock says
+        if not self._arxiv_lock.acquire(timeout=left):
+            raise _QueuedTooLong(ARXIV_LIMITER_KEY, None, left)
+        try:
+            if budget is not None:
+                budget.take(min(budget.left, time.monotonic() - started))
+            yield
+        finally:
+            self._arxiv_lock.release()
 
     def _backoff(self, attempt: int) -> float:
         return float(min(self.backoff_cap, self.backoff_base * (2**attempt)))
@@ -766,7 +850,7 @@ class PoliteClient:
         attempts = self.max_retries + 1
         for attempt in range(attempts):
             is_last = attempt == attempts - 1
-            state = _RequestState(min_interval)
+            state = _RequestState(min_interval, budget=budget)
             fetched_at = _utcnow()
             started = self._clock()
 
@@ -800,6 +884,8 @@ class PoliteClient:
                     progress=progress,
                     http=http,
                 )
+            except _QueuedTooLong as exc:
+                raise fail(None, 0, exc.message(self.max_total_wait)) from None
             except _TooLarge as exc:
                 if exc.declared is not None:
                     message = (
@@ -983,7 +1069,9 @@ class PoliteClient:
                 ),
             )
 
-    def _robots_for(self, target: httpx.URL, source_id: str, politeness: Politeness) -> _RobotsVerdict:
+    def _robots_for(
+        self, target: httpx.URL, source_id: str, politeness: Politeness, budget: _WaitBudget | None = None
+    ) -> _RobotsVerdict:
         """What the URL's origin's robots.txt says, fetched once per client (so once per run)."""
         origin = f"{target.scheme}://{target.netloc.decode('ascii')}"
         with self._robots_guard:
@@ -994,7 +1082,7 @@ class PoliteClient:
         with lock:
             if origin in self._robots:
                 return self._robots[origin]
-            verdict = self._fetch_robots(origin, target.host, source_id, politeness)
+            verdict = self._fetch_robots(origin, target.host, source_id, politeness, budget)
             if verdict.unreadable is None and verdict.unreachable is None:
                 # an unreadable robots.txt (a 503, a network blip) is asked again by the next
                 # URL of the site, so one failure does not shut the site for the whole run
@@ -1002,9 +1090,16 @@ class PoliteClient:
                     self._robots[origin] = verdict
             return verdict
 
-    def _fetch_robots(self, origin: str, host: str, source_id: str, politeness: Politeness) -> _RobotsVerdict:
+    def _fetch_robots(
+        self,
+        origin: str,
+        host: str,
+        source_id: str,
+        politeness: Politeness,
+        budget: _WaitBudget | None = None,
+    ) -> _RobotsVerdict:
         url = f"{origin}/robots.txt"
-        state = _RequestState(politeness.min_interval)
+        state = _RequestState(politeness.min_interval, budget=budget)
         fetched_at = _utcnow()
         started = self._clock()
         status: int | None = None
@@ -1012,7 +1107,7 @@ class PoliteClient:
         error: str | None = None
         verdict = _RobotsVerdict()  # allow all
         cached = False
-        with self._connection_slot(host):
+        with self._connection_slot(host, budget):
             try:
                 page = self._send(
                     url,

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 from dltheory_digest.config import EMAIL_SHAPE, Politeness, Settings, SourceSpec
 from dltheory_digest.errors import ConfigError, FetchError, RobotsDisallowed, SourceError
-from dltheory_digest.fetch import HTTPStatusError
+from dltheory_digest.fetch import HTTPStatusError, RobotsUnreadable
 from dltheory_digest.models import (
     NOTE_MISSED_WEEKS,
     Classification,
@@ -106,6 +106,7 @@ def collect_source(spec: SourceSpec, client: HttpClient, ctx: PlanContext) -> Co
     pages = 0
     read = 0  # pages received (a 2xx response)
     gone: list[tuple[str, HTTPStatusError]] = []  # pages on their own that are not there (skipped)
+    refused: list[RobotsDisallowed] = []  # listed pages robots.txt forbids (skipped)
     offline = False
     while queue and pages < kind.max_pages:
         url = queue.pop(0)
@@ -115,8 +116,20 @@ def collect_source(spec: SourceSpec, client: HttpClient, ctx: PlanContext) -> Co
         pages += 1
         try:
             page = client.get(url, source_id=spec.id, politeness=spec.politeness)
+        except RobotsUnreadable as exc:
+            # the site's robots.txt could not be read (a 503): shut for now, not for ever, so
+            # the source fails and the next run reads the page
+            warnings.append(f"not fetched, {exc.detail}")
+            error = error or str(exc)
+            continue
         except RobotsDisallowed as exc:
-            # "disallowed by robots.txt: <url>", or why robots.txt could not be read
+            if url in listed:
+                # the site's own rule: no run will ever read it, so it is the user's to remove;
+                # the other listed pages still count
+                warnings.append(_disallowed_warning(url, exc))
+                refused.append(exc)
+                continue
+            # a page another chains to: without it the harvest has a hole
             warnings.append(f"not fetched, {exc.detail}")
             error = error or str(exc)
             continue
@@ -168,9 +181,11 @@ def collect_source(spec: SourceSpec, client: HttpClient, ctx: PlanContext) -> Co
     # what the client had to say about this source's fetches (a capped robots.txt Crawl-delay)
     warnings.extend(client.drain_warnings(spec.id))
     noun = "listing" if kind.independent_pages else "page"
-    if gone and not read:
-        more = f" (and {len(gone) - 1} more {noun}(s) gone)" if len(gone) > 1 else ""
-        error = error or f"{gone[0][1]}{more}"
+    skipped = [str(exc) for _, exc in gone] + [str(exc) for exc in refused]
+    if skipped and not read:
+        what = "disallowed" if not gone else "gone or disallowed" if refused else "gone"
+        more = f" (and {len(skipped) - 1} more {noun}(s) {what})" if len(skipped) > 1 else ""
+        error = error or f"{skipped[0]}{more}"
     elif gone:
         warnings.extend(f"{noun} {url}: HTTP {exc.status}, skipped" for url, exc in gone)
     report = SourceReport(
@@ -185,7 +200,18 @@ def collect_source(spec: SourceSpec, client: HttpClient, ctx: PlanContext) -> Co
         elapsed_ms=round((time.perf_counter() - started) * 1000, 1),
         offline=offline and error is not None,
     )
-    return Collected(spec.id, tuple(items), report, cursor)
+    # a failed collection leaves the cursor where it was: the pages it did not read (the rest
+    # of an OAI harvest) are read by the next run, not skipped by a cursor moved past them
+    return Collected(spec.id, tuple(items), report, cursor if error is None else dict(ctx.cursor))
+
+
+def _disallowed_warning(url: str, exc: RobotsDisallowed) -> str:
+    """What a source's report says of a listed page its site's robots.txt forbids."""
+    if exc.url and exc.url != url:
+        why = f"it redirects to {exc.url}, which the site's robots.txt disallows"
+    else:
+        why = "the site's robots.txt disallows it"
+    return f"page {url}: {why}, so it can never be fetched; remove it from sources.yaml"
 
 
 def _owned(item: Item, spec: SourceSpec) -> Item:
@@ -283,7 +309,8 @@ def build_week(
     What Crossref said is stored and used from then on, with or without a `crossref_api_base`:
     a rebuilt week reads the same with Crossref down.
 
-    `now` (default: the clock) tells a week still under way, whose digest is partial."""
+    `now` (default: the clock) tells a week still under way, whose digest is partial, and which
+    title searches that found nothing are recent enough not to be made again."""
     from zoneinfo import ZoneInfo
 
     from dltheory_digest import digest as digest_stage
@@ -320,6 +347,9 @@ def build_week(
     unresolved: Mapping[str, int] = {}
     doi_papers: Mapping[str, Paper] = {}
     if fetch_bytes is not None:
+        # title searches that found nothing in the last days are not made again
+        searched_at = now or dt.datetime.now(dt.UTC)
+        title_misses = store_records.load_title_misses(store, since=searched_at - resolve.TITLE_MISS_KEPT)
         # listing items already carry arXiv's metadata: only mentions need API look-ups
         resolved = resolve.resolve(
             paperish,
@@ -330,11 +360,13 @@ def build_week(
             crossref_api_base=crossref_api_base,
             crossref_mailto=crossref_mailto,
             known_dois=known_dois,
+            title_misses=title_misses,
         )
         doi_papers = resolved.doi_papers
         store_records.save_papers(store, resolved.papers.values())
         store_records.save_resolutions(store, resolved.resolutions)
         store_records.save_doi_records(store, resolved.doi_records.values())
+        store_records.save_title_misses(store, resolved.title_misses, at=searched_at)
         papers = {**known, **resolved.papers}
         notes.extend(resolved.notes)
         unresolved = resolved.unresolved_by_source()

@@ -1443,3 +1443,154 @@ def test_a_huge_not_found_page_for_robots_txt_warns_no_report() -> None:
     with PoliteClient(transport=httpx.MockTransport(handler), limiter=RecordingLimiter()) as client:
         client.get("https://blog.example/feed", source_id="blog", politeness=NO_WAIT)
         assert client.drain_warnings("blog") == []
+
+
+# --------------------------------------------------------------------------- limiter waits in the budget
+
+
+def _queued(limiter: LocalLimiter, key: str, seconds: float) -> None:
+    """Other requests under `key` hold the limiter for the next `seconds` seconds."""
+    limiter.acquire(key, seconds)
+
+
+def test_a_limiter_wait_longer_than_the_budget_stops_the_request_at_once() -> None:
+    asked: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        asked.append(request.url.path)
+        return httpx.Response(200, text="ok")
+
+    limiter_slept: list[float] = []
+    limiter = LocalLimiter(clock=lambda: 100.0, sleep=limiter_slept.append)
+    _queued(limiter, "blog.example.org", 700.0)  # the slot after them: 700 s away
+    client = PoliteClient(
+        transport=httpx.MockTransport(handler), limiter=limiter, sleep=lambda s: None, respect_robots=False
+    )
+    with client, pytest.raises(FetchError) as info:
+        client.get("https://blog.example.org/feed.xml", source_id="blog", politeness=NO_WAIT)
+    assert asked == [] and limiter_slept == []  # no sleeping past the budget, no request
+    assert info.value.source_id == "blog" and info.value.url == "https://blog.example.org/feed.xml"
+    assert str(info.value).startswith(
+        "[blog] the politeness limit for blog.example.org would hold this request 700 s, "
+        "more than the 600 s left of its 600 s wait budget"
+    )
+    assert client.records[-1].error is not None and "700 s" in client.records[-1].error
+    # the slot it did not use is given back: the next request waits for the others only
+    assert limiter.acquire("blog.example.org", 0.0) == 800.0
+
+
+def test_limiter_waits_and_back_off_share_the_wait_budget(server: LocalServer) -> None:
+    server.routes["/busy"] = scripted(Reply(503, b"busy", {"Retry-After": "250"}), Reply(200, b"ok"))
+    limiter_slept: list[float] = []
+    backoff: list[float] = []
+    limiter = LocalLimiter(clock=lambda: 100.0, sleep=limiter_slept.append)
+    _queued(limiter, "127.0.0.1", 400.0)
+    client = PoliteClient(limiter=limiter, sleep=backoff.append, respect_robots=False)
+    with client, pytest.raises(HTTPStatusError) as info:
+        client.get(server.url("/busy"), source_id="s", politeness=NO_WAIT)
+    # 400 s in the limiter leave 200 s: the 250 s the server asks for would pass the budget
+    assert limiter_slept == [400.0] and backoff == []
+    assert "gave up after 400 s of waiting" in str(info.value)
+
+
+def test_a_retry_that_would_queue_past_the_budget_is_not_sent(server: LocalServer) -> None:
+    server.routes["/busy"] = lambda s: Reply(503, b"busy", {"Retry-After": "100"})
+    now = [100.0]
+    limiter_slept: list[float] = []
+    limiter = LocalLimiter(clock=lambda: now[0], sleep=limiter_slept.append)
+
+    def back_off(seconds: float) -> None:
+        now[0] += seconds
+        _queued(limiter, "127.0.0.1", 550.0)  # meanwhile other sources queued up for the site
+
+    client = PoliteClient(limiter=limiter, sleep=back_off, respect_robots=False)
+    with client, pytest.raises(FetchError) as info:
+        client.get(server.url("/busy"), source_id="s", politeness=NO_WAIT)
+    assert len(server.hits("/busy")) == 1 and limiter_slept == []
+    assert "would hold this request 550 s, more than the 500 s left of its 600 s wait budget" in str(
+        info.value
+    )
+
+
+def test_the_store_backed_limiter_wait_counts_in_the_budget_too(tmp_path: Path) -> None:
+    from dltheory_digest.store import open_store
+    from dltheory_digest.store.locks import StoreLimiter
+
+    store = open_store(f"sqlite:///{tmp_path / 'state.db'}")
+    slept: list[float] = []
+    other_worker = StoreLimiter(store, clock=lambda: 1_000.0, sleep=slept.append)
+    other_worker.acquire("blog.example.org", 900.0)  # another process holds the site 900 s
+    limiter = StoreLimiter(store, clock=lambda: 1_000.0, sleep=slept.append)
+    client = PoliteClient(
+        transport=httpx.MockTransport(lambda r: httpx.Response(200, text="ok")),
+        limiter=limiter,
+        sleep=lambda s: None,
+        respect_robots=False,
+    )
+    with client, pytest.raises(FetchError, match=r"^\[blog\] the politeness limit for blog.example.org "):
+        client.get("https://blog.example.org/feed.xml", source_id="blog", politeness=NO_WAIT)
+    assert slept == []
+    assert limiter.acquire("blog.example.org", 0.0) == 1_900.0  # its slot went back
+    store.close()
+
+
+def test_a_robots_txt_queued_past_the_budget_fails_the_request_naming_the_source() -> None:
+    asked: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        asked.append(request.url.path)
+        return httpx.Response(404 if request.url.path == "/robots.txt" else 200, text="ok")
+
+    limiter = LocalLimiter(clock=lambda: 100.0, sleep=lambda s: None)
+    _queued(limiter, "blog.example.org", 650.0)
+    client = PoliteClient(transport=httpx.MockTransport(handler), limiter=limiter, sleep=lambda s: None)
+    with client:
+        with pytest.raises(FetchError) as info:
+            client.get("https://blog.example.org/feed.xml", source_id="blog", politeness=NO_WAIT)
+        assert asked == []
+        assert not isinstance(info.value, RobotsDisallowed)  # the site allows it: it is only busy
+        assert str(info.value).startswith("[blog] the politeness limit for blog.example.org would hold")
+        limiter.release("blog.example.org", 100.0, 650.0)  # the others are done
+        # the robots.txt that was not read is not remembered: the next request asks for it
+        page = client.get("https://blog.example.org/feed.xml", source_id="blog", politeness=NO_WAIT)
+        assert page.status == 200
+        assert asked == ["/robots.txt", "/feed.xml"]
+
+
+def test_waiting_for_arxivs_one_connection_counts_in_the_budget_too() -> None:
+    """Another source's request holds arXiv's one connection: this one gives up when its budget
+    is spent waiting, instead of queueing for as long as that request and its retries take."""
+    holding, done = threading.Event(), threading.Event()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.params.get("id_list") == "first":
+            holding.set()
+            done.wait(30)
+        return httpx.Response(200, text="<feed/>")
+
+    client = PoliteClient(
+        transport=httpx.MockTransport(handler),
+        limiter=RecordingLimiter(),
+        sleep=lambda s: None,
+        max_total_wait=0.2,
+    )
+    with client:
+        first = threading.Thread(
+            target=client.get,
+            args=("https://export.arxiv.org/api/query?id_list=first",),
+            kwargs={"source_id": "a"},
+        )
+        first.start()
+        try:
+            assert holding.wait(30)
+            with pytest.raises(FetchError) as info:
+                client.get("https://export.arxiv.org/api/query?id_list=second", source_id="b")
+        finally:
+            done.set()
+            first.join(30)
+    assert str(info.value) == (
+        "[b] arXiv's one connection stayed taken by other requests for the 0 s left of this "
+        "request's 0.2 s wait budget; not sent: https://export.arxiv.org/api/query?id_list=second"
+    )
+    [refused] = [r for r in client.records if r.source_id == "b"]
+    assert refused.status is None and refused.error is not None and "one connection" in refused.error

@@ -1037,3 +1037,238 @@ def test_a_robots_txt_cut_at_its_size_cap_is_a_warning_of_the_sources_report() -
     assert warning.startswith(
         f"{BLOG}/robots.txt larger than the {ROBOTS_MAX_BYTES}-byte cap: only its first"
     )
+
+
+# --- listed URLs that robots.txt disallows --------------------------------------------------
+
+
+def _collect_with_robots(
+    robots: dict[str, tuple[int, bytes]], urls: list[str], kind: str = "feed", body: bytes = FEED
+) -> tuple[Any, list[str]]:
+    """A source of `kind` listing `urls`; each host's robots.txt answers as `robots` says
+    (status, body), every other page answers `body`. Returns the collection and what was asked."""
+    asked: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/robots.txt":
+            status, text = robots.get(request.url.host, (404, b""))
+            return httpx.Response(status, content=text, headers={"content-type": "text/plain"})
+        asked.append(str(request.url))
+        return httpx.Response(200, content=body, headers={"content-type": "application/rss+xml"})
+
+    source = SourceSpec(id=f"{kind}-robots", kind=kind, urls=urls)
+    client = PoliteClient(transport=httpx.MockTransport(handler), sleep=lambda s: None, max_retries=0)
+    with client:
+        return collect_source(source, client, PlanContext()), asked
+
+
+def test_a_listed_url_that_robots_txt_disallows_is_a_warning_and_the_others_are_kept() -> None:
+    robots = {"blog.example.org": (200, b"User-agent: *\nDisallow: /b.xml\n")}
+    got, asked = _collect_with_robots(robots, [f"{BLOG}/a.xml", f"{BLOG}/b.xml", f"{BLOG}/c.xml"])
+    assert got.report.error is None
+    assert asked == [f"{BLOG}/a.xml", f"{BLOG}/c.xml"]  # the disallowed page is never requested
+    assert got.report.fetched == 2 and len(got.items) == 2  # one post from each page read
+    [warning] = [w for w in got.report.warnings if "robots.txt" in w]
+    assert warning.startswith(f"page {BLOG}/b.xml: ")
+    assert "can never be fetched" in warning and "remove it from sources.yaml" in warning
+
+
+def test_a_source_whose_every_listed_url_robots_txt_disallows_fails_with_the_advice() -> None:
+    robots = {"blog.example.org": (200, b"User-agent: *\nDisallow: /\n")}
+    got, asked = _collect_with_robots(robots, [f"{BLOG}/a.xml", f"{BLOG}/b.xml"])
+    assert asked == [] and got.items == ()
+    assert got.report.error == (
+        f"[feed-robots] disallowed by robots.txt: {BLOG}/a.xml (and 1 more page(s) disallowed)"
+    )
+    # the warnings still say what to do about each
+    assert sum("remove it from sources.yaml" in w for w in got.report.warnings) == 2
+
+
+def test_a_listed_url_whose_robots_txt_cannot_be_read_still_fails_the_source() -> None:
+    # a robots.txt answering 503 shuts its site for now, not for ever: the next run tries again,
+    # and this one must not pass for a good one (the cursor would move on without that page)
+    robots = {"other.example.org": (503, b"busy")}
+    got, asked = _collect_with_robots(robots, [f"{BLOG}/a.xml", "https://other.example.org/b.xml"])
+    assert asked == [f"{BLOG}/a.xml"]
+    assert got.report.error is not None and "robots.txt could not be read" in got.report.error
+    assert not any("sources.yaml" in w for w in got.report.warnings)
+
+
+def test_a_chained_page_that_robots_txt_disallows_still_fails_the_source(fixtures_dir: Path) -> None:
+    """A resumption page is not listed in sources.yaml: without it the harvest has a hole."""
+    from dltheory_digest.fetch import LocalLimiter
+
+    first = (fixtures_dir / "arxiv_oai" / "listrecords_arxiv_page1.xml").read_bytes()
+    robots = b"User-agent: *\nDisallow: /*resumptionToken\n"
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/robots.txt":
+            return httpx.Response(200, content=robots, headers={"content-type": "text/plain"})
+        return httpx.Response(200, content=first, headers={"content-type": "text/xml"})
+
+    source = SourceSpec(id="oai", kind="arxiv_oai", url="https://oai.example.org/oai", options={"set": "cs"})
+    client = PoliteClient(
+        transport=httpx.MockTransport(handler),
+        limiter=LocalLimiter(sleep=lambda s: None),
+        sleep=lambda s: None,
+    )
+    with client:
+        got = collect_source(source, client, PlanContext())
+    assert got.report.fetched == 1 and got.items
+    assert got.report.error is not None and "disallowed by robots.txt" in got.report.error
+    assert not any("sources.yaml" in w for w in got.report.warnings)
+
+
+def test_a_listed_url_redirecting_to_a_disallowed_page_names_both() -> None:
+    robots = b"User-agent: *\nDisallow: /private/\n"
+    asked: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/robots.txt":
+            return httpx.Response(200, content=robots, headers={"content-type": "text/plain"})
+        asked.append(request.url.path)
+        if request.url.path == "/moved.xml":
+            return httpx.Response(301, headers={"location": "/private/feed.xml"})
+        return httpx.Response(200, content=FEED, headers={"content-type": "application/rss+xml"})
+
+    source = SourceSpec(id="feed-moved", kind="feed", urls=[f"{BLOG}/moved.xml", f"{BLOG}/a.xml"])
+    with PoliteClient(transport=httpx.MockTransport(handler), sleep=lambda s: None) as client:
+        got = collect_source(source, client, PlanContext())
+    assert asked == ["/moved.xml", "/a.xml"] and got.report.error is None
+    assert (
+        f"page {BLOG}/moved.xml: it redirects to {BLOG}/private/feed.xml, which the site's robots.txt "
+        "disallows, so it can never be fetched; remove it from sources.yaml"
+    ) in got.report.warnings
+
+
+def test_listed_urls_gone_or_disallowed_with_none_read_fail_the_source() -> None:
+    robots = b"User-agent: *\nDisallow: /b.xml\n"
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/robots.txt":
+            return httpx.Response(200, content=robots, headers={"content-type": "text/plain"})
+        return httpx.Response(404, text="gone")
+
+    source = SourceSpec(id="feed-none", kind="feed", urls=[f"{BLOG}/a.xml", f"{BLOG}/b.xml"])
+    with PoliteClient(transport=httpx.MockTransport(handler), sleep=lambda s: None) as client:
+        got = collect_source(source, client, PlanContext())
+    assert (
+        got.report.error == f"[feed-none] HTTP 404 for {BLOG}/a.xml (and 1 more page(s) gone or disallowed)"
+    )
+
+
+# --- title searches that found nothing are not made again for a while ----------------------
+
+
+def test_a_title_arxiv_did_not_find_is_not_searched_again_until_days_later(
+    tmp_path: Path, fixtures_dir: Path
+) -> None:
+    """Cybenko's journal paper is on no arXiv: its Crossref title and a reading list's title-only
+    line are searched once; a rebuild within `TITLE_MISS_KEPT` asks arXiv nothing and reads the
+    same, a build after it searches again (the preprint may be out by then)."""
+    import json
+
+    from test_resolve import CrossrefHandler, FakeArxiv, FakeCrossref, Handler, serving
+
+    from dltheory_digest import resolve
+    from dltheory_digest.config import Politeness
+    from dltheory_digest.directions import DirectionClassifier, load_taxonomy
+    from dltheory_digest.store import open_store
+
+    cybenko = "10.1007/bf02551274"
+    feed = _blog_feed(f"https://doi.org/{cybenko}", "https://a.example.org/p", "Cybenko 1989")
+    specs = [
+        SourceSpec(id="blog-a", kind="feed", name="Blog A", url="https://blog.example.org/a/feed.xml"),
+        SourceSpec(id="notes", kind="notes_page", name="Notes", url="https://notes.example.org/dl"),
+    ]
+    title_only = Item(
+        source_id="notes", kind=ItemKind.MENTION, title="A Mean Field View of the Landscape of Two-Layer Nets"
+    )
+    store = open_store(f"sqlite:///{tmp_path / 'store.sqlite'}")
+    week = Week.parse("2026-W47")
+    with client_for({"/a/feed.xml": (200, feed, "application/rss+xml")}) as client:
+        collected = collect_source(specs[0], client, PlanContext())
+    listed = pipeline.Collected("notes", (title_only,), SourceReport("notes", "notes_page", 1, 1))
+    pipeline.record_collection(store, week, [collected, listed])
+    taxonomy = load_taxonomy()
+    stages = pipeline.Stages(
+        translator=None, classifier=DirectionClassifier.from_taxonomy(taxonomy), taxonomy=taxonomy
+    )
+    record = (fixtures_dir / "resolve/crossref_cybenko_1989.json").read_bytes()
+    crossref = FakeCrossref(base="", records={json.loads(record)["message"]["DOI"].lower(): record})
+    arxiv = FakeArxiv(base="")
+    metadata_client = PoliteClient(respect_robots=False, max_retries=0)
+    no_wait = Politeness(min_interval=0.0)
+    first_run = dt.datetime(2026, 11, 23, 6, tzinfo=dt.UTC)
+
+    def build(now: dt.datetime) -> str:
+        return pipeline.build_week(
+            store,
+            week,
+            zone_name="UTC",
+            specs=specs,
+            fetch_bytes=lambda url: (
+                metadata_client.get(url, source_id="arxiv-metadata", politeness=no_wait).content
+            ),
+            stages=stages,
+            relevance_threshold=0.0,
+            api_base=arxiv.base,
+            crossref_api_base=crossref.base,
+            now=now,
+        ).markdown
+
+    try:
+        with serving(type("BoundArxiv", (Handler,), {"server_state": arxiv})) as arxiv_root:
+            arxiv.base = f"{arxiv_root}/api/query"
+            with serving(type("BoundCrossref", (CrossrefHandler,), {"state": crossref})) as crossref_root:
+                crossref.base = f"{crossref_root}/works"
+                first = build(first_run)
+                searched = arxiv.searches()
+                assert len(searched) == 4  # phrase, then words, for each of the two titles
+                arxiv.requests.clear()
+                assert build(first_run + dt.timedelta(days=1)) == first
+                almost = first_run + resolve.TITLE_MISS_KEPT - dt.timedelta(minutes=1)
+                assert build(almost) == first
+                assert arxiv.requests == []
+                assert build(first_run + resolve.TITLE_MISS_KEPT + dt.timedelta(minutes=1)) == first
+                assert arxiv.searches() == searched  # asked again, the same questions
+    finally:
+        metadata_client.close()
+        store.close()
+    assert "Approximation by superpositions of a sigmoidal function" in first
+
+
+# --- the cursor a failed collection leaves ---------------------------------------------------
+
+
+def test_a_harvest_that_fails_half_way_leaves_the_cursor_where_it_was(fixtures_dir: Path) -> None:
+    """The first OAI page was read, its resumption failed: the next run starts from the old cursor
+    (the records of the page not read are not skipped by a cursor moved to this harvest's date)."""
+    from dltheory_digest.fetch import LocalLimiter
+
+    pages = fixtures_dir / "arxiv_oai"
+    resumption = [(503, b"busy")]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if "resumptionToken" in request.url.params:
+            status, body = resumption[0]
+            return httpx.Response(status, content=body, headers={"content-type": "text/xml"})
+        first = (pages / "listrecords_arxiv_page1.xml").read_bytes()
+        return httpx.Response(200, content=first, headers={"content-type": "text/xml"})
+
+    source = SourceSpec(id="oai", kind="arxiv_oai", url="https://oaipmh.arxiv.org/oai", options={"set": "cs"})
+    client = PoliteClient(
+        transport=httpx.MockTransport(handler),
+        limiter=LocalLimiter(sleep=lambda s: None),
+        sleep=lambda s: None,
+        max_retries=0,
+    )
+    with client:
+        failed = collect_source(source, client, PlanContext(cursor={"from": "2026-11-16"}))
+        resumption[0] = (200, (pages / "listrecords_arxiv_page2.xml").read_bytes())
+        whole = collect_source(source, client, PlanContext(cursor=failed.cursor))
+    assert failed.report.error is not None and failed.items  # the first page's records are kept
+    assert failed.cursor == {"from": "2026-11-16"}
+    # the next run harvests from there again, whole: now the cursor moves to the server's date
+    assert whole.report.error is None and len(whole.items) == 5
+    assert whole.cursor == {"from": "2026-11-23"}

@@ -1,8 +1,9 @@
 """`arxiv_oai`: incremental harvesting of an arXiv set through OAI-PMH `ListRecords`.
 
 For users who backfill: `from` comes from `--since`, else from the cursor the last
-harvest left (the server's `responseDate`), else from the week window. Each response
-may end in a `resumptionToken`; the next request carries only that token. Metadata
+harvest left (the server's `responseDate`, no later than the last `until`), else from the
+week window; `until` is the week window's last UTC day. Each response may end in a
+`resumptionToken`; the next request carries only that token. Metadata
 formats: `arXiv` (structured authors), `arXivRaw` (adds version history) and `oai_dc`.
 A harvest that matches nothing answers with the `noRecordsMatch` error: that is an
 empty result, not a failure.
@@ -13,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from typing import Literal
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 from lxml import etree
 from pydantic import BaseModel, ConfigDict, Field
@@ -51,25 +52,42 @@ def _options(options: BaseModel) -> ArxivOaiOptions:
     return options if isinstance(options, ArxivOaiOptions) else ArxivOaiOptions.model_validate(options)
 
 
-def _from_date(ctx: PlanContext) -> str | None:
-    if ctx.since:
-        return ctx.since.isoformat()
-    cursor_from = ctx.cursor.get("from") if ctx.cursor else None
-    if cursor_from:
-        return cursor_from[:10]
-    # OAI-PMH datestamps are UTC days: the UTC date the window starts on, not the local one
+def harvest_dates(ctx: PlanContext) -> tuple[str | None, str | None]:
+    """`from` and `until` of the harvest, inclusive UTC days (arXiv's OAI-PMH granularity).
+
+    `until` is the week window's last UTC day, so a harvest run days after its week ends
+    does not take the records of the next week into this one. A backfill (`since`, or a
+    cursor left weeks ago) reaches back to what it missed, never forward: what came after the
+    week is the next week's all the same, and the cursor this harvest leaves (`parse`) starts
+    the next harvest no later than this `until`. Without a window both ends stay open.
+    """
+    # OAI-PMH datestamps are UTC days: the UTC dates the window touches, not the local ones
     utc_dates = ctx.utc_dates()
-    return utc_dates[0].isoformat() if utc_dates else None
+    first, until = (day.isoformat() for day in utc_dates) if utc_dates else (None, None)
+    cursor_from = (ctx.cursor.get("from") or "")[:10] if ctx.cursor else ""
+    start = ctx.since.isoformat() if ctx.since else cursor_from or first
+    if start and until and start > until:
+        # a cursor past this week (a rerun of an earlier week): its own days, not a range
+        # the server refuses (badArgument)
+        start = first
+    return start, until
 
 
 def list_records_url(
-    base: str, *, metadata_prefix: str, set_spec: str | None = None, from_date: str | None = None
+    base: str,
+    *,
+    metadata_prefix: str,
+    set_spec: str | None = None,
+    from_date: str | None = None,
+    until_date: str | None = None,
 ) -> str:
     params = [("verb", "ListRecords"), ("metadataPrefix", metadata_prefix)]
     if set_spec:
         params.append(("set", set_spec))
     if from_date:
         params.append(("from", from_date))
+    if until_date:
+        params.append(("until", until_date))
     return f"{base}?{urlencode(params, safe=':')}"
 
 
@@ -83,11 +101,27 @@ def resumption_url(page_url: str, token: str) -> str:
 def plan(spec: SourceSpec, options: BaseModel, ctx: PlanContext) -> tuple[str, ...]:
     opts = _options(options)
     base = spec.url or OAI_BASE
-    return (
-        list_records_url(
-            base, metadata_prefix=opts.metadata_prefix, set_spec=opts.set, from_date=_from_date(ctx)
-        ),
+    start, until = harvest_dates(ctx)
+    url = list_records_url(
+        base, metadata_prefix=opts.metadata_prefix, set_spec=opts.set, from_date=start, until_date=until
     )
+    return (url,)
+
+
+def _next_from(page_url: str, response_date: str) -> tuple[tuple[str, str], ...]:
+    """The cursor a page leaves: where the next harvest starts.
+
+    Only the first page of a harvest says it (resumed pages leave it be): its server date is
+    when the harvest began, so what changed while it was paged through is read again, not
+    lost. A harvest cut by `until` starts the next one on that day (read again, inclusive),
+    not on the server's date: the days between belong to the next week's harvest.
+    """
+    query = parse_qs(urlsplit(page_url).query)
+    if "resumptionToken" in query or not response_date:
+        return ()
+    day = response_date[:10]
+    until = (query.get("until") or [""])[0][:10]
+    return (("from", min(day, until) if until else day),)
 
 
 def _text(node: etree._Element | None) -> str:
@@ -231,16 +265,14 @@ def parse(page: RawPage, options: BaseModel) -> ParseResult:
     root = load_xml(page.content, page.source_id, "OAI-PMH response")
     if root.tag != _OAI + "OAI-PMH":
         raise ParseError(page.source_id, f"not an OAI-PMH response (root element {root.tag!r})", url=page.url)
-    response_date = (root.findtext(_OAI + "responseDate") or "").strip()
-    # the next harvest starts where this one's server clock stood
-    cursor = (("from", response_date[:10]),) if response_date else ()
+    cursor = _next_from(page.url, (root.findtext(_OAI + "responseDate") or "").strip())
     error = root.find(_OAI + "error")
     if error is not None:
         code = error.get("code", "")
         if code == "noRecordsMatch":
-            return ParseResult(
-                warnings=("no records changed in this set since the `from` date",), cursor=cursor
-            )
+            bounded = "until" in parse_qs(urlsplit(page.url).query)
+            span = "between the `from` and `until` dates" if bounded else "since the `from` date"
+            return ParseResult(warnings=(f"no records changed in this set {span}",), cursor=cursor)
         return ParseResult(error=f"OAI-PMH error {code}: {_text(error)}".rstrip(": "))
     listing = root.find(_OAI + "ListRecords")
     if listing is None:

@@ -224,3 +224,169 @@ def test_datestamps_with_an_offset_are_given_in_utc() -> None:
     moment = _date("2024-03-01T10:00:00+08:00")
     assert moment is not None and moment.tzinfo is dt.UTC
     assert _date("2024-03-01") == dt.datetime(2024, 3, 1, tzinfo=dt.UTC)
+
+
+# --- `until`: a harvest keeps to its week, and the cursor loses nothing ----------------------
+
+
+@pytest.mark.parametrize(
+    ("ctx", "expected"),
+    [
+        (PlanContext(*Week.parse("2026-W47").window(ZoneInfo("UTC"))), ("2026-11-16", "2026-11-22")),
+        # ahead of UTC the week is Sunday 16:00 UTC to Sunday 16:00 UTC
+        (
+            PlanContext(*Week.parse("2026-W47").window(ZoneInfo("Asia/Shanghai"))),
+            ("2026-11-15", "2026-11-22"),
+        ),
+        # behind UTC it ends on Monday 08:00 UTC: that Monday is the week's last UTC day
+        (
+            PlanContext(*Week.parse("2026-W47").window(ZoneInfo("America/Los_Angeles"))),
+            ("2026-11-16", "2026-11-23"),
+        ),
+        # a backfill reaches back, never past the week
+        (
+            PlanContext(*Week.parse("2026-W47").window(ZoneInfo("UTC")), since=dt.date(2026, 11, 2)),
+            ("2026-11-02", "2026-11-22"),
+        ),
+        (
+            PlanContext(*Week.parse("2026-W47").window(ZoneInfo("UTC")), cursor={"from": "2026-11-19"}),
+            ("2026-11-19", "2026-11-22"),
+        ),
+        # a cursor past the week (a rerun of an earlier week): the week's own days, not from > until
+        (
+            PlanContext(*Week.parse("2026-W47").window(ZoneInfo("UTC")), cursor={"from": "2026-11-29"}),
+            ("2026-11-16", "2026-11-22"),
+        ),
+        (PlanContext(cursor={"from": "2026-11-23"}), ("2026-11-23", None)),  # no window: open-ended
+    ],
+)
+def test_plan_bounds_the_harvest_by_the_weeks_last_utc_day(
+    ctx: PlanContext, expected: tuple[str, str | None]
+) -> None:
+    spec = SourceSpec(id="arxiv-oai", kind="arxiv_oai", options={"set": "cs"})
+    (url,) = KIND.plan(spec, KIND.options_for(spec), ctx)
+    query = parse_qs(urlsplit(url).query)
+    assert (query["from"][0], query.get("until", [None])[0]) == expected
+
+
+def test_a_harvest_cut_by_until_leaves_its_until_as_the_cursor(fixtures_dir: Path) -> None:
+    # the server answered on 2026-11-23: the next harvest starts on the 22nd, not the 23rd
+    cut = parse(fixtures_dir, "listrecords_arxiv_page1.xml", url=FIRST_URL + "&until=2026-11-22")
+    assert dict(cut.cursor) == {"from": "2026-11-22"}
+    # a harvest while its week is under way starts the next one on the server's day
+    early = parse(fixtures_dir, "listrecords_arxiv_page1.xml", url=FIRST_URL + "&until=2026-11-29")
+    assert dict(early.cursor) == {"from": "2026-11-23"}
+    # a resumed page leaves the first page's cursor as it is
+    resumed = parse(
+        fixtures_dir, "listrecords_arxiv_page2.xml", url=f"{OAI_BASE}?verb=ListRecords&resumptionToken=x"
+    )
+    assert resumed.cursor == ()
+
+
+def _oai_records(fixtures_dir: Path, datestamps: dict[str, str]) -> list[tuple[str, bytes]]:
+    """The records of the two arXiv-format pages, redated (header datestamp) as `datestamps` says."""
+    from lxml import etree
+
+    oai = "{http://www.openarchives.org/OAI/2.0/}"
+    records: list[tuple[str, bytes]] = []
+    for name in ("listrecords_arxiv_page1.xml", "listrecords_arxiv_page2.xml"):
+        root = etree.fromstring((fixtures_dir / "arxiv_oai" / name).read_bytes())
+        for record in root.iter(oai + "record"):
+            identifier = record.findtext(f"{oai}header/{oai}identifier") or ""
+            arxiv_id = identifier.removeprefix("oai:arXiv.org:")
+            if arxiv_id in datestamps:
+                stamp = record.find(f"{oai}header/{oai}datestamp")
+                assert stamp is not None
+                stamp.text = datestamps[arxiv_id]
+                records.append((datestamps[arxiv_id], etree.tostring(record)))
+    return records
+
+
+def test_consecutive_weekly_harvests_run_late_lose_nothing_and_take_nothing_early(
+    fixtures_dir: Path,
+) -> None:
+    """Week 47 is harvested on Wednesday of week 48, then week 48: a local OAI-PMH server that
+    honours from/until (inclusive days) answers with the fixtures' records, redated."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from dltheory_digest.fetch import PoliteClient
+    from dltheory_digest.pipeline import collect_source
+
+    datestamps = {
+        "1806.07572": "2026-11-17",
+        "1611.03530": "2026-11-20",
+        "1902.06720": "2026-11-22",  # Sunday, the last day of week 47
+        "1912.02292": "2026-11-23",  # week 48
+        "hep-th/9711200": "2026-11-24",
+    }
+    records = _oai_records(fixtures_dir, datestamps)
+    asked: list[dict[str, list[str]]] = []
+
+    class Oai(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            query = parse_qs(urlsplit(self.path).query)
+            asked.append(query)
+            start, until = query.get("from", [""])[0], query.get("until", ["9999-12-31"])[0]
+            if start > until:
+                inner = '<error code="badArgument">from is after until</error>'
+            else:
+                chosen = b"".join(r for stamp, r in records if start <= stamp <= until).decode()
+                inner = f"<ListRecords>{chosen}</ListRecords>" if chosen else '<error code="noRecordsMatch"/>'
+            body = (
+                '<?xml version="1.0" encoding="UTF-8"?>\n'
+                '<OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/">'
+                "<responseDate>2026-11-25T09:00:00Z</responseDate>"
+                f'<request verb="ListRecords">https://arxiv.org/oai</request>{inner}</OAI-PMH>'
+            ).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/xml; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Oai)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    spec = SourceSpec(
+        id="arxiv-oai",
+        kind="arxiv_oai",
+        url=f"http://127.0.0.1:{server.server_address[1]}/oai",
+        options={"set": "cs"},
+        politeness={"min_interval": 0.0},
+    )
+    utc = ZoneInfo("UTC")
+
+    def harvest(week: str, cursor: dict[str, str]) -> tuple[list[str], dict[str, str]]:
+        ctx = PlanContext(*Week.parse(week).window(utc), cursor=cursor)
+        got = collect_source(spec, client, ctx)
+        assert got.report.error is None, got.report.error
+        return [item.arxiv_id or "" for item in got.items], dict(got.cursor)
+
+    try:
+        with PoliteClient(respect_robots=False, max_retries=0) as client:
+            w47, cursor = harvest("2026-W47", {})
+            w48, after = harvest("2026-W48", cursor)
+            again, _ = harvest("2026-W47", after)  # a rerun of week 47 after week 48's run
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert w47 == ["1806.07572", "1611.03530", "1902.06720"]  # nothing of week 48
+    assert cursor == {"from": "2026-11-22"}
+    # week 48 reads its own records (and week 47's last day again): nothing lost
+    assert w48 == ["1902.06720", "1912.02292", "hep-th/9711200"]
+    assert after == {"from": "2026-11-25"}  # week 48 is not over: its next harvest starts there
+    assert again == w47
+    assert [(q["from"], q["until"]) for q in asked] == [
+        (["2026-11-16"], ["2026-11-22"]),
+        (["2026-11-22"], ["2026-11-29"]),
+        (["2026-11-16"], ["2026-11-22"]),
+    ]
+
+
+def test_no_records_in_a_bounded_harvest_says_both_dates(fixtures_dir: Path) -> None:
+    result = parse(fixtures_dir, "error_norecordsmatch.xml", url=FIRST_URL + "&until=2026-11-22")
+    assert result.warnings == ("no records changed in this set between the `from` and `until` dates",)
+    assert dict(result.cursor) == {"from": "2026-11-22"}
