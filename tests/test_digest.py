@@ -252,6 +252,10 @@ PRINCIPLES_BACK = UpdateReason(
     version_change=VersionChange(new=3, old=2, week="2026-W45"), discussed_on=(Place("Zhihu", "zh"),)
 )
 PRINCIPLES_BACK_EN = "updated to v3 (was v2 on 2026-W45); newly discussed on Zhihu (zh)"
+# as the digest shows it: the place it is newly discussed on links the post there
+PRINCIPLES_BACK_MD = PRINCIPLES_BACK_EN.replace(
+    "Zhihu (zh)", "[Zhihu (zh)](https://zhuanlan.zhihu.com/p/400000001)"
+)
 
 
 def sample_digest() -> Digest:
@@ -595,8 +599,12 @@ def test_a_post_edited_within_the_week_keeps_what_it_cited_before_the_edit(
     assert listed.title == "阅读清单（更新）"
     assert [c.arxiv_id for c in listed.cited] == [NTK[0], GD[0]]
     markdown = dg.render_markdown(digest)
-    [in_posts] = [line for line in markdown.splitlines() if READING_LIST in line and "links to:" in line]
-    assert "https://arxiv.org/abs/1806.07572" in in_posts and "https://arxiv.org/abs/1810.02054" in in_posts
+    # each paper it cited, before and after the edit, names it where it was seen
+    for arxiv_id in (NTK[0], GD[0]):
+        [block] = [
+            b for b in markdown.split("\n### ") if f"(https://arxiv.org/abs/{arxiv_id})" in b.split("\n")[0]
+        ]
+        assert READING_LIST in block, arxiv_id
 
 
 def test_merged_revisions_take_the_latest_text_and_every_link_once() -> None:
@@ -714,9 +722,14 @@ def test_markdown_has_every_part() -> None:
         "Seen in: arXiv | [Shamra](https://shamra-academia.com/show/3a3f) (ar)"
         " | [Zhihu](https://zhuanlan.zhihu.com/p/48381795) (zh)"
     ) in markdown
-    assert "## Updated and newly discussed (1)" in markdown and f"— {PRINCIPLES_BACK_EN}" in markdown
+    assert "## Updated and newly discussed (1)" in markdown and f"— {PRINCIPLES_BACK_MD}" in markdown
     assert "## Emerging (2)" in markdown
-    assert "links to: [Gradient Descent Provably Optimizes" in markdown
+    # a post its direction lists with its papers is not repeated among the posts: it points there
+    assert (
+        "- [Why does gradient descent find global minima?](https://www.offconvex.org/2026/11/18/gd-global/)"
+        " — listed with its papers under [Optimization and implicit bias](#optimization-and-implicit-bias-1)"
+    ) in markdown
+    assert markdown.count("Why does gradient descent find global minima?") == 2
     # a line before <details> says what it holds: Gmail and Outlook show it expanded
     assert (
         "**Below the relevance threshold (1):** papers scored under this week's relevance threshold,"
@@ -1004,15 +1017,15 @@ def test_translated_edition_keeps_english_titles() -> None:
         "- [The Principles of Deep Learning Theory](https://arxiv.org/abs/2106.10165)"
         " · *译:The Principles of Deep Learning Theory* · 2021-06-18（v3：2026-11-18） · `更新 v3` · "
         "arXiv:2106.10165v3 · "
-        "[PDF](https://arxiv.org/pdf/2106.10165) — 更新至 v3（2026-W45 时为 v2）；新近在 Zhihu (zh) 上被讨论\n"
-        in markdown
+        "[PDF](https://arxiv.org/pdf/2106.10165) — 更新至 v3（2026-W45 时为 v2）；"
+        "新近在 [Zhihu (zh)](https://zhuanlan.zhihu.com/p/400000001) 上被讨论\n" in markdown
     )
     assert "(https://arxiv.org/abs/1912.02292) · *译:Deep Double Descent: Where Bigger" in markdown
     short = dg.render_markdown(digest, edition, shortened=dg.Shortened(f"{WEEK}.md", one_line=True))
-    assert "(https://arxiv.org/abs/1806.07572) · *神经正切核：收敛与泛化* · `新`" in short
+    assert "(https://arxiv.org/abs/1806.07572) · *神经正切核：收敛与泛化* · 2026-11-17 · `新`" in short
     # an English edition adds nothing
     english = dg.render_markdown(digest, shortened=dg.Shortened(f"{WEEK}.md", one_line=True))
-    assert "(https://arxiv.org/abs/1806.07572) · `new`" in english
+    assert "(https://arxiv.org/abs/1806.07572) · 2026-11-17 · `new`" in english
 
 
 def test_untranslated_edition_says_so_in_english() -> None:
@@ -1547,9 +1560,12 @@ def test_arabic_blocks_are_right_to_left_and_english_lines_are_isolated() -> Non
     [block] = [inner for tag, _, inner in blocks if tag == "p" and "We show that gradient descent" in inner]
     lines = re.split(r"<br\s*/?>\s*", block)
     assert lines[0].startswith("<strong>العنوان:</strong>")
-    assert lines[1].startswith('<span dir="ltr">Simon S. Du')
+    # ... each English run with its language: the edition's is Arabic
+    assert lines[1].startswith('<span dir="ltr"><span lang="en">Simon S. Du')
     summary = next(line for line in lines if "We show that" in line)
-    assert summary.startswith('<span dir="ltr">We show that') and summary.endswith("training.</span>")
+    assert summary.startswith('<span dir="ltr" lang="en">We show that') and summary.endswith(
+        "training.</span>"
+    )
     assert lines[-1].startswith("المصادر:")  # Arabic line: the block's own direction, no span
     # the table of contents: every entry right-to-left, the English names isolated
     contents = html.split('id="المحتويات"', 1)[1].split("</ul>", 1)[0]
@@ -1558,7 +1574,7 @@ def test_arabic_blocks_are_right_to_left_and_english_lines_are_isolated() -> Non
     # an English edition: left-to-right blocks, an Arabic line isolated the other way
     english = dg.render_html("A line  \nفهم التعلم العميق يتطلب  \nAnother line\n")
     [(_, direction, inner)] = _html_blocks(english)
-    assert direction == "ltr" and '<span dir="rtl">فهم التعلم العميق يتطلب</span>' in inner
+    assert direction == "ltr" and '<span dir="rtl" lang="ar">فهم التعلم العميق يتطلب</span>' in inner
     assert_inert(html)
 
 
@@ -2114,16 +2130,20 @@ def test_update_reasons_are_worded_by_the_editions_labels_not_by_a_model() -> No
     assert (
         "更新至 v2（2026-W45 时为 v1），标题已更改（原为“The Principles of Deep Learning Theory”）；"
         "期刊版本：Proc. Natl. Acad. Sci. U.S.A. 117，doi:10.1073/pnas.1907378117；"
-        "新近在 Zhihu (zh)和A theory blog 上被讨论"
+        "新近在 [Zhihu (zh)](https://zhuanlan.zhihu.com/p/400000001)和A theory blog 上被讨论"
     ) in zh
     arabic = dg.render_markdown(digest, dg.Edition(language="ar", translations=translations, model="m"))
     assert "حُدّثت إلى \u2066v2\u2069 (كانت \u2066v1\u2069 في \u20662026-W45\u2069)" in arabic
     # the parts are separated as the edition writes it ("؛ " with its space in Arabic)
     assert "«The Principles of Deep Learning Theory»)؛ النسخة المنشورة في مجلة: " in arabic
     # each name isolated by its first letter, so "(zh)" stays at its end in a right-to-left line
-    assert "؛ نوقشت حديثًا في \u2068Zhihu (zh)\u2069 و\u2068A theory blog\u2069" in arabic
-    # the English edition says the reason as identity built it
-    assert f" — {english}\n" in dg.render_markdown(digest)
+    assert (
+        "؛ نوقشت حديثًا في \u2068[Zhihu (zh)](https://zhuanlan.zhihu.com/p/400000001)\u2069"
+        " و\u2068A theory blog\u2069"
+    ) in arabic
+    # the English edition says the reason as identity built it, the post on Zhihu linked
+    linked = english.replace("Zhihu (zh)", "[Zhihu (zh)](https://zhuanlan.zhihu.com/p/400000001)")
+    assert f" — {linked}\n" in dg.render_markdown(digest)
     withdrawn = UpdateReason(version_change=VersionChange(new=4, old=3, week="2026-W40", withdrawn=True))
     zh = dg.render_markdown(_with_reason(withdrawn), dg.Edition(language="zh", translations=translations))
     assert " — 在 v4 中撤回（2026-W40 时为 v3）\n" in zh
@@ -2202,8 +2222,9 @@ def test_a_digest_stored_with_one_line_reasons_still_loads_and_renders() -> None
     [updated] = old.updated
     assert updated.update_reason == UpdateReason(legacy_text=line) and updated.reason == line
     assert [(p.group, p.update_reason) for p in old.emerging] == [(1, None), (1, None)]
-    # the English digest reads as it did
-    assert dg.render_markdown(old) == dg.render_markdown(sample_digest())
+    # the English digest reads as it did (a one-line reason cannot link the post it names)
+    linked = "[Zhihu (zh)](https://zhuanlan.zhihu.com/p/400000001)"
+    assert dg.render_markdown(old) == dg.render_markdown(sample_digest()).replace(linked, "Zhihu (zh)")
     # a zh edition can only machine-translate the stored line, as it did
     assert line in dg.translatable_texts(old, "zh")
     zh = dg.render_markdown(old, dg.Edition(language="zh", translations={line: "译文"}, model="m"))
@@ -2539,3 +2560,58 @@ def test_post_classifications_survive_the_stored_json_and_an_older_digest_keeps_
     # stored before posts were kept with their scores: the reader's keywords alone decide, as then
     reader = Reader(email="a@example.org", include_directions=("generalization",))
     assert WIDE_NETS.url in [p.url for p in dg.filter_for_reader(stored, reader).posts]
+
+
+def test_a_directions_new_papers_come_first_then_revisions_then_older_papers_a_post_brought_up() -> None:
+    inputs = sample_inputs()
+    reconciling = PaperCluster(
+        paper=_paper(
+            "1812.11118",
+            "Reconciling modern machine learning practice and the bias-variance trade-off",
+            ["Mikhail Belkin", "Daniel Hsu", "Siyuan Ma", "Soumik Mandal"],
+            ["stat.ML"],
+            "A second descent of the risk curve past interpolation. It reconciles the trade-off.",
+            published=dt.datetime(2018, 12, 28, tzinfo=UTC),
+        ),
+        sightings=(
+            Sighting(
+                "offconvex", "offconvex", "http://offconvex.github.io/2026/11/17/x/", "en", kind=ItemKind.POST
+            ),
+        ),
+        versions=(1,),
+    )
+    implicit = PaperCluster(
+        paper=_paper(
+            "1710.10345",
+            "The Implicit Bias of Gradient Descent on Separable Data",
+            ["Daniel Soudry", "Elad Hoffer", "Mor Shpigel Nacson", "Suriya Gunasekar", "Nathan Srebro"],
+            ["stat.ML"],
+            "Gradient descent on separable data converges in direction to the max-margin solution.",
+            version=4,
+            published=dt.datetime(2017, 10, 27, tzinfo=UTC),
+            updated=dt.datetime(2026, 11, 18, tzinfo=UTC),
+        ),
+        sightings=(_arxiv("1710.10345", AnnounceType.REPLACE, 4),),
+        versions=(4,),
+    )
+    classifications = {
+        **inputs["classifications"],
+        # the older papers score higher than the week's new ones (0.81, 0.75)
+        reconciling.paper.key: Classification("generalization", relevance=0.97),
+        implicit.paper.key: Classification("generalization", relevance=0.9),
+    }
+    orders = []
+    for clusters in (
+        [*inputs["clusters"], reconciling, implicit],
+        [implicit, reconciling, *inputs["clusters"]],
+    ):
+        digest = dg.build_digest(**{**inputs, "clusters": clusters, "classifications": classifications})
+        [section] = [s for s in digest.sections if s.direction_id == "generalization"]
+        orders.append([(p.paper.arxiv_id, p.badges) for p in section.papers])
+    assert orders[0] == orders[1]  # whatever order the clusters came in
+    assert orders[0] == [
+        ("1611.03530", ("new",)),  # new, most relevant first
+        ("2201.02177", ("new",)),
+        ("1710.10345", ("updated v4",)),  # a revision announced this week
+        ("1812.11118", ("discussed",)),  # an older paper a post brought up, however relevant
+    ]

@@ -259,6 +259,18 @@ def _paper_order(entry: DigestPaper) -> tuple[float, str, str]:
     return (-round(entry.classification.relevance, 4), _invert(published), entry.paper.key)
 
 
+def _section_order(entry: DigestPaper) -> tuple[int, float, str, str]:
+    """A direction's papers: this week's news first (new papers, then revisions), then older
+    papers a post or page brought up; within each, `_paper_order` (most relevant first)."""
+    if "new" in entry.badges:
+        news = 0
+    elif any(b.startswith("updated") for b in entry.badges):
+        news = 1
+    else:
+        news = 2
+    return (news, *_paper_order(entry))
+
+
 def _invert(text: str) -> str:
     return "".join(chr(0x10FFFF - ord(c)) for c in text)
 
@@ -721,7 +733,7 @@ def build_digest(
     ordered = list(directions) + [(d, d) for d in sorted(by_direction) if d not in known]
     sections = []
     for direction_id, name in ordered:
-        papers = tuple(sorted(by_direction.get(direction_id, ()), key=_paper_order))
+        papers = tuple(sorted(by_direction.get(direction_id, ()), key=_section_order))
         if not papers:
             continue
         cited: dict[str, Item] = {}

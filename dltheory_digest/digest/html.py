@@ -24,6 +24,7 @@ _ALLOWED_ATTRIBUTES = {
     "a": {"href", "title"},
     "h2": {"id"},
     "h3": {"id"},
+    "span": {"dir", "lang"},  # the language and direction of a run in another script
     "td": {"colspan"},
     "th": {"colspan"},
 }
@@ -40,6 +41,90 @@ _ISOLATE_OPEN, _ISOLATE_CLOSE = "\u2066\u2067\u2068", "\u2069"
 # A first-strong isolate (FSI…PDI) the Markdown puts around text quoted in the other direction
 # (an Arabic remark in an English line); in HTML an element: some mail clients ignore the characters.
 _FIRST_STRONG_RUN = re.compile("\u2068([^\u2066-\u2069<>]*)\u2069")
+
+
+# Runs of text in another script than the edition's, for their `lang`: CJK glyphs differ by
+# language (a Chinese remark drawn with Japanese forms), and a screen reader switches voice.
+_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_KANA = "\u3040-\u30ff"
+_HANGUL = "\uac00-\ud7af\u1100-\u11ff"
+_CJK_MARKS = "\u3000-\u303f\uff00-\uffef"  # ideographic punctuation, fullwidth forms
+_ARABIC = "\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufefc"
+_LATIN = "A-Za-z\u00c0-\u024f"
+
+
+def _script_run(letters: str, marks: str = "") -> re.Pattern[str]:
+    """A run from a letter of `letters` to the last one that follows it with at most 30 other
+    characters between two of them (a Chinese sentence holds "NTK" or "2026"), within one
+    text node; `marks` may open, close or join it."""
+    own = f"[{letters}{marks}]"
+    return re.compile(f"{own}(?:[^<>{letters}{marks}]{{0,30}}{own})*")
+
+
+_CJK_RUN = _script_run(_HAN + _KANA + _HANGUL, _CJK_MARKS)
+_ARABIC_RUN = _script_run(_ARABIC)
+# English in a Chinese or Arabic edition: two words or more (a lone "arXiv" or "PDF" is a name)
+_LATIN_RUN = re.compile(rf"[{_LATIN}][{_LATIN}'’\-]*(?:[\s,.:;!?()/&\-–—]+[{_LATIN}][{_LATIN}'’\-]*)+[.!?)]*")
+_TEXT_NODE = re.compile(r"(?<=>)([^<>]+)(?=<)")
+_ISOLATED = re.compile("\u2068[^\u2066-\u2069]*\u2069")
+
+
+def _run_lang(run: str) -> str | None:
+    if re.search(f"[{_KANA}]", run):
+        return "ja"
+    if re.search(f"[{_HANGUL}]", run):
+        return "ko"
+    if re.search(f"[{_HAN}]", run):
+        return "zh"
+    if re.search(f"[{_ARABIC}]", run):
+        return "ar"
+    return "en" if re.search(f"[{_LATIN}]", run) else None
+
+
+def _tag_languages(html: str, language: str) -> str:
+    """Each run of text in another language than the edition's `language` in a span with its
+    `lang` (by script: Han "zh", kana "ja", hangul "ko", Arabic "ar"; Latin "en" in a zh or ar
+    edition), so mail clients pick the right glyphs and screen readers the right voice. A run
+    the Markdown isolated (FSI…PDI) keeps its isolates inside the span."""
+    patterns = [_CJK_RUN, _ARABIC_RUN] + ([_LATIN_RUN] if language in ("zh", "ar") else [])
+    runs = re.compile("|".join(f"(?:{p.pattern})" for p in patterns))
+
+    def tagged(text: str) -> str:
+        out, last = [], 0
+        for run in runs.finditer(text):
+            lang = _run_lang(run.group(0))
+            if lang is None or lang == language:
+                continue
+            out += [text[last : run.start()], f'<span lang="{lang}">{run.group(0)}</span>']
+            last = run.end()
+        return "".join(out) + text[last:]
+
+    def node(text: re.Match[str]) -> str:
+        out, last = [], 0
+        value = text.group(1)
+        for isolated in _ISOLATED.finditer(value):
+            # one language for the whole isolated run (an Arabic title with its final period)
+            out.append(tagged(value[last : isolated.start()]))
+            lang = _run_lang(isolated.group(0))
+            run = isolated.group(0)
+            out.append(f'<span lang="{lang}">{run}</span>' if lang and lang != language else run)
+            last = isolated.end()
+        return "".join(out) + tagged(value[last:])
+
+    return _TEXT_NODE.sub(node, html)
+
+
+# A span of `_tag_languages` holding or held by just a span with a direction: one span, both attributes.
+_NESTED_SPANS = re.compile(
+    r'<span lang="(?P<lang>[a-z]{2})"><span dir="(?P<dir>auto)">(?P<text>[^<>]*)</span></span>'
+    r'|<span dir="(?P<dir2>ltr|rtl)"><span lang="(?P<lang2>[a-z]{2})">(?P<text2>[^<>]*)</span></span>'
+)
+
+
+def _merge_spans(found: re.Match[str]) -> str:
+    direction, lang = found["dir"] or found["dir2"], found["lang"] or found["lang2"]
+    text = found["text"] if found["text"] is not None else found["text2"]
+    return f'<span dir="{direction}" lang="{lang}">{text}</span>'
 
 
 @cache
@@ -137,7 +222,9 @@ def render_html(markdown: str, *, language: str = "en", title: str = "") -> str:
     """The email's HTML part: Markdown -> HTML (markdown-it-py) -> nh3 -> inline CSS, in a full document."""
     direction = "rtl" if language == "ar" else "ltr"
     body = _isolate_lines(sanitize_html(_markdown_parser().render(markdown)), direction)
+    body = _tag_languages(body, language)
     body = _FIRST_STRONG_RUN.sub(r'<span dir="auto">\1</span>', body)
+    body = _NESTED_SPANS.sub(_merge_spans, body)
     body = _inline_styles(body, direction)
     template = environment().get_template("email.html.j2")
     return template.render(

@@ -300,16 +300,41 @@ def _tally(labels: Mapping[str, str], key: str, count: int) -> str:
     return f"**{count}** {_counted(labels, key, count)}"
 
 
+def discussed_only(entry: DigestPaper) -> bool:
+    """Whether a paper of "Updated and newly discussed" is back only because a new post or page
+    discusses it (no new version, no journal version): "newly discussed", not "updated"."""
+    reason = entry.update_reason
+    if reason is None:
+        return False
+    if reason.legacy_text is not None:  # a digest stored before reasons had parts
+        return reason.legacy_text.startswith("newly discussed")
+    return reason.version_change is None and reason.journal is None and bool(reason.discussed_on)
+
+
+def _back_counts(digest: Digest) -> tuple[int, int]:
+    """(updated, newly discussed) among the papers back this week: the header and subject say
+    each for what it is (two papers a new post cites are not "2 updated")."""
+    discussed = sum(1 for entry in digest.updated if discussed_only(entry))
+    back = dict(digest.counts).get("updated", len(digest.updated))
+    return max(back - discussed, 0), min(discussed, back)
+
+
 def subject_for(digest: Digest, edition: Edition = ENGLISH, *, demo: bool = False) -> str:
-    """The mail's subject: the week and its new papers, then what else it brings (updated papers,
-    talks and courses), so a week without new papers does not read as empty. A `demo` (the
-    bundled snapshot) is labelled first, so it never passes for the real week's digest."""
+    """The mail's subject: the week and its new papers, then what else it brings (updated and
+    newly discussed papers, talks and courses), so a week without new papers does not read as
+    empty. A `demo` (the bundled snapshot) is labelled first, so it never passes for the real
+    week's digest."""
     counts = dict(digest.counts)
     papers = counts.get("papers", 0)
     subject = _counted(edition.labels, "subject", papers).format(week=edition.ltr(digest.week), papers=papers)
-    for key, label in (("updated", "subject_updated"), ("resources", "subject_talks")):
-        if counts.get(key):
-            subject += _counted(edition.labels, label, counts[key]).format(n=counts[key])
+    revised, discussed = _back_counts(digest)
+    for count, label in (
+        (revised, "subject_updated"),
+        (discussed, "subject_discussed"),
+        (counts.get("resources", 0), "subject_talks"),
+    ):
+        if count:
+            subject += _counted(edition.labels, label, count).format(n=count)
     return f"{edition.labels['demo_subject']} {subject}" if demo else subject
 
 
@@ -332,31 +357,40 @@ def _journal_words(journal: JournalVersion, edition: Edition) -> str:
     )
 
 
-def _discussed_words(places: Sequence[Place], edition: Edition) -> str:
+def _discussed_words(places: Sequence[Place], edition: Edition, links: Mapping[str, str]) -> str:
     labels = edition.labels
-    # each name as the source calls itself: joined by the edition's separators, never split
-    names = [edition.isolated(md_text(place.english())) for place in places]
+    names = []
+    for place in places:
+        # each name as the source calls itself: joined by the edition's separators, never split
+        # (in English a name holding those separators is quoted, as `UpdateReason.english` does)
+        name = place.english()
+        if not edition.localized and ("," in place.name or " and " in place.name):
+            name = f'"{name}"'
+        url = links.get(place.name)
+        names.append(edition.isolated(md_link(name, url) if url else md_text(name)))
     joined = labels["filter_list_separator"].join(names[:-1])
     joined = f"{joined}{labels['reason_and']}{names[-1]}" if joined else names[-1]
     return md_text(labels["reason_discussed"]).format(places=joined)
 
 
-def reason_line(reason: UpdateReason, edition: Edition) -> str:
+def reason_line(reason: UpdateReason, edition: Edition, links: Mapping[str, str] | None = None) -> str:
     """Why a paper is under "Updated and newly discussed", in the edition's words (Markdown):
     each part worded by the edition's hand-written labels, so versions, weeks, DOIs, an old
     title and source names never go through a translation model. The English edition says
-    `reason.english()`."""
-    if not edition.localized:
-        return md_text(reason.english())
+    `reason.english()`. `links` (a place's name -> the post there that discusses the paper)
+    links each place the paper is newly discussed on to what was said there."""
     if reason.legacy_text is not None:  # a digest stored before reasons had parts
-        return md_text(edition.tr(reason.legacy_text) or reason.legacy_text)
+        text = reason.legacy_text
+        return md_text(text if not edition.localized else edition.tr(text) or text)
     out = []
     if reason.version_change:
-        out.append(_version_words(reason.version_change, edition))
+        change = reason.version_change
+        out.append(md_text(change.english()) if not edition.localized else _version_words(change, edition))
     if reason.journal:
-        out.append(_journal_words(reason.journal, edition))
+        journal = reason.journal
+        out.append(md_text(journal.english()) if not edition.localized else _journal_words(journal, edition))
     if reason.discussed_on:
-        out.append(_discussed_words(reason.discussed_on, edition))
+        out.append(_discussed_words(reason.discussed_on, edition, links or {}))
     # the hand-written separator as it is: md_text would strip the space of the Arabic "؛ "
     return edition.labels["filter_separator"].join(out)
 
@@ -597,9 +631,26 @@ class _Renderer:
         return self.labels["revised_date"].format(first=self.edition.ltr(first), revision=revision)
 
     def line_dates(self, entry: DigestPaper) -> str:
-        """ " · 2016-11-10 (v3: 2026-11-20)" in the one-line forms, for a revised paper only:
-        there a version badge alone would make an old paper look new; "" otherwise."""
-        return f" · {self.dates(entry)}" if _revised(entry) and self.dates(entry) else ""
+        """ " · 2016-11-10 (v3: 2026-11-20)" in the one-line forms, as the full blocks date every
+        paper (a new one by its first version); "" for a paper without a date."""
+        dates = self.dates(entry)
+        return f" · {dates}" if dates else ""
+
+    def reason(self, entry: DigestPaper) -> str:
+        """Why a paper is back (`reason_line`), each place it is newly discussed on linked to the
+        post there that discusses it, when the digest has that post's link."""
+        if entry.update_reason is None:
+            return ""
+        links: dict[str, str] = {}
+        for post in entry.discussed_in:
+            if post.url:
+                links.setdefault(self.source_name(post.source_id), post.url)
+        post_urls = {post.url for post in entry.discussed_in if post.url}
+        for sighting in entry.sightings:
+            # the place as the ledger named it: the sighting's name for the same post
+            if sighting.url and sighting.url in post_urls:
+                links.setdefault(sighting.source_name, sighting.url)
+        return reason_line(entry.update_reason, self.edition, links)
 
     def reader_sources(self) -> str:
         reports = self.digest.reports
@@ -734,6 +785,31 @@ class _Renderer:
             title += f" · *{self.title(post.title, original=True)}*"
         return f"{title} — {' · '.join(d for d in details if d)}"
 
+    def listed_post(self, post: Item, targets: Sequence[tuple[str, str | None, bool]], *, links: bool) -> str:
+        """A post's line in "Blog posts, articles and discussions". A post a direction already
+        lists with its papers (`section_posts`) is not repeated: its title and where it is listed;
+        any other in full, with the papers it links to (unless `links` is off: a shortened
+        email), one this edition does not hold marked so (a filtered edition leaves papers out)."""
+        sections = self.post_sections.get(post.url or post.key)
+        if sections:
+            home = sections[0]
+            where = (
+                f"[{md_text(self.edition.direction_name(home.direction_id, home.name))}]"
+                f"(#{slugify(_section_heading(home, self.edition))})"
+            )
+            title = self.title(
+                post.english_title if not self.edition.reads(post.lang) else post.title, post.url
+            )
+            return f"{title} — {md_text(self.labels['post_listed_under']).format(where)}"
+        line = self.post_line(post)
+        if links and targets:
+            named = [
+                self.title(name, url) + ("" if held else f" *({self.labels['not_in_edition']})*")
+                for name, url, held in targets
+            ]
+            line += f" — {self.labels['links_to']}: {'; '.join(named)}"
+        return line
+
     def section_posts(self, section: DirectionSection) -> list[str]:
         """The lines of a section's "Discussed in posts and articles": each post once in the
         whole digest, in the section holding most of the papers it cites (a reading list citing
@@ -758,7 +834,7 @@ class _Renderer:
 
     def shown(self, papers: Sequence[_Listed]) -> Sequence[_Listed]:
         """The papers (or talks and courses) of a list that a shortened rendering keeps (its
-        most relevant first)."""
+        first: in a direction this week's new papers, then the most relevant)."""
         limit = self.shortened.limit if self.shortened else None
         return papers if limit is None else papers[:limit]
 
@@ -876,16 +952,18 @@ class _Renderer:
             # the appendix is counted apart: say how many, so no other count seems to disagree
             papers_text += " " + labels["below_count"].format(count=counts["below_threshold"])
         tally = [papers_text, _tally(labels, "directions", directions)]
-        for count, key in (
-            ("updated", "updated_count"),
-            ("posts", "posts_count"),
-            ("unconfirmed", "unconfirmed_count"),
-            ("backlog", "backlog_count"),
-            ("resources", "resources_count"),
-            ("resource_backlog", "resource_backlog_count"),
+        revised, discussed = _back_counts(digest)
+        for number, key in (
+            (revised, "updated_count"),
+            (discussed, "discussed_count"),
+            (counts.get("posts", 0), "posts_count"),
+            (counts.get("unconfirmed", 0), "unconfirmed_count"),
+            (counts.get("backlog", 0), "backlog_count"),
+            (counts.get("resources", 0), "resources_count"),
+            (counts.get("resource_backlog", 0), "resource_backlog_count"),
         ):
-            if counts.get(count):
-                tally.append(_tally(labels, key, counts[count]))
+            if number:
+                tally.append(_tally(labels, key, number))
         lines = [window, " · ".join(tally)]
         if digest.covers_until is not None:
             # a week under way: its counts and "no papers" are only so far
@@ -961,7 +1039,7 @@ class Shortened:
     list's backlog (papers, and talks and courses) with their counts; `one_line=True` also
     gives each paper one line (title, authors, badges) and each talk or course one line
     without the pages' remarks; `limit`
-    keeps only the first (most relevant) papers of each direction, of "Updated", of each
+    keeps only the first papers (new, then most relevant) of each direction, of "Updated", of each
     Emerging group and of the unconfirmed mentions, and the first talks and courses, with a
     line that counts the rest."""
 
@@ -1025,10 +1103,11 @@ def render_markdown(
         title=renderer.title,
         none_line=renderer.none_line(),
         post_line=renderer.post_line,
+        listed_post=renderer.listed_post,
         section_posts=renderer.section_posts,
         line_title=renderer.line_title,
         line_dates=renderer.line_dates,
-        reason=lambda reason: reason_line(reason, edition),
+        reason=renderer.reason,
         shown=renderer.shown,
         more_line=renderer.more_line,
         short=shortened,
@@ -1122,10 +1201,11 @@ def _post_sections(sections: Sequence[DirectionSection]) -> dict[str, list[Direc
     return {key: [s for _, _, s in sorted(found, key=lambda f: f[:2])] for key, found in cited.items()}
 
 
-def _post_paper_titles(post: Item, digest: Digest, edition: Edition) -> list[tuple[str, str | None]]:
-    """The digest papers a post links to (title, abstract URL), then any other cited papers."""
+def _post_paper_titles(post: Item, digest: Digest, edition: Edition) -> list[tuple[str, str | None, bool]]:
+    """The digest papers a post links to (title, abstract URL, True), then any other cited
+    papers (False: not in this digest or edition, e.g. left out by the reader's filters)."""
     targets = post_targets(post)
-    found: dict[str, tuple[str, str | None]] = {}
+    found: dict[str, tuple[str, str | None, bool]] = {}
     entries = [p for s in digest.sections for p in s.papers] + [
         *digest.updated,
         *digest.below_threshold,
@@ -1136,7 +1216,9 @@ def _post_paper_titles(post: Item, digest: Digest, edition: Edition) -> list[tup
         keys = {entry.paper.key} | ({f"arxiv:{entry.paper.arxiv_id}"} if entry.paper.arxiv_id else set())
         keys |= {f"doi:{entry.paper.doi}"} if entry.paper.doi else set()
         if keys & targets:
-            found.setdefault(entry.paper.key, (entry.english_title or entry.paper.title, entry.paper.abs_url))
+            found.setdefault(
+                entry.paper.key, (entry.english_title or entry.paper.title, entry.paper.abs_url, True)
+            )
             shown |= keys
     for cited in post.cited:
         if cited.doi and not cited.arxiv_id and f"doi:{cited.doi}" in shown:
@@ -1144,5 +1226,6 @@ def _post_paper_titles(post: Item, digest: Digest, edition: Edition) -> list[tup
         key = f"arxiv:{cited.arxiv_id}" if cited.arxiv_id else cited.url or cited.title
         url = f"https://arxiv.org/abs/{cited.arxiv_id}" if cited.arxiv_id else cited.url
         title = cited.title if edition.reads(cited.lang) else cited.english_title
-        found.setdefault(key, (title, url))
+        # a title-only mention may be one of "Unconfirmed mentions": only a paper is marked
+        found.setdefault(key, (title, url, not (cited.arxiv_id or cited.doi)))
     return [found[k] for k in sorted(found)]

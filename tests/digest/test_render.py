@@ -23,6 +23,7 @@ from dltheory_digest.models import (
     Note,
     NoteKind,
     Paper,
+    Place,
     Sighting,
     SourceReport,
     UpdateReason,
@@ -221,9 +222,10 @@ def test_a_new_paper_shows_one_date_and_a_listed_revision_the_month_its_id_says(
     assert "A. Author · 2016-11 (v3: 2026-11-20) · cs.LG · arXiv:1611.03530v3" in english
     assert "A. Author · 2003-09 (v3: 2026-11-20) · cs.LG · arXiv:math/0309136v3" in english
     assert "A. Author · v3: 2026-11-20 · cs.LG" in english
-    # one-line forms of papers not revised stay as they were: no date
+    # one-line forms date every paper as the full blocks do: a new one by its first version
     short = dg.render_markdown(digest, shortened=dg.Shortened("2026-W48.md", one_line=True))
-    assert "[A new bound](https://arxiv.org/abs/2611.01234) · `new`" in short
+    assert "[A new bound](https://arxiv.org/abs/2611.01234) · 2026-11-24 · `new`" in short
+    assert "[A new bound](https://arxiv.org/abs/2611.01234) · 2016-11 (v3: 2026-11-20)" not in short
 
 
 # 3. Arabic text inside English lines ---------------------------------------------------------
@@ -275,8 +277,8 @@ def test_arabic_quoted_in_an_english_line_is_isolated_in_markdown_text_and_html(
     text = dg.render_plain_text(english)
     assert f"{FSI}{ARABIC_REMARK}{PDI}" in text
     html = dg.render_html(english)
-    assert f'<span dir="auto">{ARABIC_REMARK}</span>' in html
-    assert '<em><span dir="auto">شرح نظرية التعميم.</span></em>' in html
+    assert f'<span dir="auto" lang="ar">{ARABIC_REMARK}</span>' in html
+    assert '<em><span dir="auto" lang="ar">شرح نظرية التعميم.</span></em>' in html
     # English text is never wrapped in an English edition
     assert f"{FSI}A survey" not in english and f"{FSI}Generalization" not in english
 
@@ -365,6 +367,7 @@ def test_every_arabic_counted_label_has_its_dual_and_plural() -> None:
     ar = dg.labels_for("ar")
     counted = ["papers", "directions", "updated_count", "posts_count", "unconfirmed_count", "backlog_count"]
     counted += ["resources_count", "resource_backlog_count", "subject", "subject_updated", "subject_talks"]
+    counted += ["discussed_count", "subject_discussed"]
     for key in counted:
         forms = {
             ar[key],
@@ -450,10 +453,24 @@ def test_the_note_of_an_edition_fallen_back_to_english_is_said_once() -> None:
 # 6. the titles a post links to in a filtered edition -----------------------------------------
 
 
-def test_a_filtered_edition_names_the_papers_a_post_links_to_by_their_titles() -> None:
+def post_no_section_lists() -> Digest:
+    """The reading list of `three_sections_cited_by_one_post` with no section listing it (as
+    for a post whose papers are all under "Updated"): it is said in full among the posts."""
     digest = three_sections_cited_by_one_post()
+    sections = tuple(
+        dataclasses.replace(
+            s, posts=(), papers=tuple(dataclasses.replace(p, discussed_in=()) for p in s.papers)
+        )
+        for s in digest.sections
+    )
+    return dataclasses.replace(digest, sections=sections)
+
+
+def test_a_filtered_edition_names_the_papers_a_post_links_to_by_their_titles() -> None:
+    digest = post_no_section_lists()
     full = dg.render_markdown(digest)
-    assert "[Kernel four](https://arxiv.org/abs/2611.00004)" in full.split("## Blog posts")[1]
+    assert "[Kernel four](https://arxiv.org/abs/2611.00004)\n" in full.split("## Blog posts")[1]
+    assert "not in this edition" not in full
     reader = Reader(email="r@example.org", include_directions=("generalization",))
     edition = dg.filter_for_reader(digest, reader)
     assert [s.direction_id for s in edition.sections] == ["generalization"]
@@ -463,8 +480,35 @@ def test_a_filtered_edition_names_the_papers_a_post_links_to_by_their_titles() -
         for title, arxiv_id in (("Bound one", "00001"), ("Descent two", "00002"), ("Kernel four", "00004")):
             assert f"[{title}](https://arxiv.org/abs/2611.{arxiv_id})" in links
         assert "[这篇]" not in links
+        # the papers the edition left out are linked to arXiv and said to be elsewhere
+        absent = f" *({made.labels['not_in_edition']})*"
+        assert f"[Descent two](https://arxiv.org/abs/2611.00002){absent}" in links
+        assert f"[Kernel four](https://arxiv.org/abs/2611.00004){absent}" in links
+        assert f"[Bound one](https://arxiv.org/abs/2611.00001){absent}" not in links
     # the stored full digest is untouched
     assert digest.posts[0].cited[0].title == "这篇"
+
+
+def test_a_post_a_direction_lists_is_not_repeated_among_the_posts() -> None:
+    for digest in (
+        three_sections_cited_by_one_post(),
+        dg.filter_for_reader(three_sections_cited_by_one_post(), Reader(email="r@example.org")),
+    ):
+        for made in (dg.ENGLISH, zh_edition(), ar_edition()):
+            rendered = dg.render_markdown(digest, made)
+            posts_part = rendered.split(f"## {made.labels['posts']}")[1].split("\n## ")[0]
+            [line] = [line for line in posts_part.splitlines() if "zhihu.com/p/999" in line]
+            # its title and where it is listed, nothing repeated: no source, date or papers
+            assert "](#" in line and made.labels["links_to"] not in line and "2026-11-24" not in line
+            assert "Kernel four" not in posts_part
+            # the whole digest names its title twice: in its direction and the back-reference
+            title = "深度学习理论阅读清单" if made.language == "zh" else "A deep learning theory reading list"
+            assert rendered.count(title) == 2, made.language
+    english = dg.render_markdown(three_sections_cited_by_one_post())
+    assert (
+        "- [A deep learning theory reading list](https://zhuanlan.zhihu.com/p/999) — listed with its "
+        "papers under [Optimization and implicit bias](#optimization-and-implicit-bias-2)"
+    ) in english
 
 
 def missed(text: str, *weeks: str) -> Note:
@@ -613,3 +657,136 @@ def test_a_papers_dates_are_arxivs_days_whatever_the_digests_zone() -> None:
     for zone in ("Asia/Shanghai", "Europe/Berlin", "America/Los_Angeles"):
         markdown = dg.render_markdown(dataclasses.replace(digest, timezone=zone))
         assert "A. Author · 2016-11-10 (v3: 2026-11-24) ·" in markdown, zone
+
+
+# 7. what the header counts, the reason's link, the appendix's dates ---------------------------
+
+
+def offconvex_post() -> Item:
+    return Item(
+        source_id="offconvex",
+        kind=ItemKind.POST,
+        title="When interpolation is harmless",
+        url="http://offconvex.github.io/2026/11/17/benign-interpolation/",
+        lang="en",
+        published=dt.datetime(2026, 11, 24, 9, tzinfo=UTC),
+        cited=(Item(source_id="offconvex", kind=ItemKind.MENTION, title="this", arxiv_id="1812.11118"),),
+    )
+
+
+def back_because(arxiv_id: str, title: str, reason: UpdateReason, *, post: Item | None = None) -> DigestPaper:
+    old = dt.datetime(2018, 12, 28, tzinfo=UTC)
+    back = entry(arxiv_id, title, published=old, badges=("discussed",), discussed_in=(post,) if post else ())
+    return dataclasses.replace(back, update_reason=reason)
+
+
+DISCUSSED = UpdateReason(discussed_on=(Place("Off the convex path"),))
+REVISED = UpdateReason(version_change=VersionChange(new=3, old=2, week="2026-W45"))
+
+
+def test_the_header_counts_newly_discussed_papers_apart_from_updated_ones() -> None:
+    papers = (entry("2611.00001", "Bound one"),)
+    section = DirectionSection("generalization", "Generalization", papers)
+    one_each = digest_of(
+        (section,),
+        updated=(
+            back_because("1812.11118", "Reconciling", DISCUSSED),
+            back_because("1611.03530", "Rethinking", REVISED),
+        ),
+    )
+    two_discussed = digest_of(
+        (section,),
+        updated=(
+            back_because("1812.11118", "Reconciling", DISCUSSED),
+            back_because("1906.11300", "Benign overfitting", DISCUSSED),
+        ),
+    )
+    english = dg.render_markdown(one_each)
+    assert "**1** paper · **1** direction · **1** updated · **1** newly discussed" in english
+    assert dg.subject_for(one_each).endswith(": 1 paper, 1 updated, 1 newly discussed")
+    english = dg.render_markdown(two_discussed)
+    assert "**2** newly discussed" in english and "updated" not in english.split("\n\n")[1]
+    assert dg.subject_for(two_discussed).endswith(": 1 paper, 2 newly discussed")
+    assert "**1** 篇论文 · **1** 个方向 · **2** 篇新近被讨论" in dg.render_markdown(
+        two_discussed, zh_edition()
+    )
+    assert dg.subject_for(two_discussed, zh_edition()).endswith("，2 篇新近被讨论")
+    # Arabic: the dual says its number itself
+    arabic = dg.render_markdown(two_discussed, ar_edition())
+    assert "**ورقتان نوقشتا حديثًا**" in arabic and "محدّث" not in arabic.split("\n\n")[1]
+    assert dg.subject_for(two_discussed, ar_edition()).endswith("، ورقتان نوقشتا حديثًا")
+    # the section keeps its title, and a stored one-line reason counts as it reads
+    legacy = dataclasses.replace(
+        two_discussed,
+        updated=tuple(
+            dataclasses.replace(p, update_reason=UpdateReason(legacy_text="newly discussed on Zhihu (zh)"))
+            for p in two_discussed.updated
+        ),
+    )
+    assert "**2** newly discussed" in dg.render_markdown(legacy)
+
+
+def test_the_place_a_paper_is_newly_discussed_on_links_the_post() -> None:
+    post = offconvex_post()
+    back = back_because("1812.11118", "Reconciling", DISCUSSED, post=post)
+    digest = dataclasses.replace(
+        digest_of(updated=(back,), posts=(post,)), source_names=(("offconvex", "Off the convex path"),)
+    )
+    link = "[Off the convex path](http://offconvex.github.io/2026/11/17/benign-interpolation/)"
+    english = dg.render_markdown(digest)
+    assert f" — newly discussed on {link}\n" in english
+    assert f"新近在 {link} 上被讨论" in dg.render_markdown(digest, zh_edition())
+    html = dg.render_html(english)
+    assert (
+        'href="http://offconvex.github.io/2026/11/17/benign-interpolation/"'
+        in html.split("— newly discussed")[1]
+    )
+    # without the post's link the place is named, not linked
+    unlinked = dataclasses.replace(digest, updated=(dataclasses.replace(back, discussed_in=()),))
+    assert " — newly discussed on Off the convex path\n" in dg.render_markdown(unlinked)
+
+
+def test_the_appendix_dates_new_papers_as_the_sections_do() -> None:
+    below = entry("2611.00009", "A low-relevance paper")
+    digest = dataclasses.replace(digest_of(), below_threshold=(below,), counts=(("below_threshold", 1),))
+    english = dg.render_markdown(digest)
+    [line] = [line for line in english.splitlines() if "A low-relevance paper" in line]
+    assert "(https://arxiv.org/abs/2611.00009) · 2026-11-24 · `new`" in line
+    revised = dataclasses.replace(digest, below_threshold=(revised_zhang(),))
+    assert "2016-11-10 (v3: 2026-11-20) · `updated v3`" in dg.render_markdown(revised)
+
+
+# 8. the language of each run in the HTML mail -------------------------------------------------
+
+
+def test_text_in_another_language_than_the_editions_has_its_lang_in_the_html() -> None:
+    zhihu = Sighting(
+        "zhihu",
+        "知乎",
+        "https://zhuanlan.zhihu.com/p/1",
+        "zh",
+        kind=ItemKind.POST,
+        commentary="The founding paper of the NTK.",
+        commentary_original="NTK 的开山之作。",
+        commentary_lang="zh",
+    )
+    paper = entry("2611.00001", "Bound one", sightings=(zhihu, shamra_sighting()))
+    digest = digest_of((DirectionSection("generalization", "Generalization", (paper,)),))
+    html = dg.render_html(dg.render_markdown(digest))
+    assert '<html lang="en"' in html
+    assert '<span lang="zh">知乎</span>' in html and '<span lang="zh">的开山之作。</span>' in html
+    # an Arabic remark keeps its isolation and says its language in the same span
+    assert f'<span dir="auto" lang="ar">{ARABIC_REMARK}</span>' in html
+    assert 'lang="en"' not in html.split("<body")[1]  # English needs none in an English edition
+    # an edition fallen back to English: its note in the reader's language is marked
+    fallen = dg.Edition(language="zh", note=dg.labels_for("zh")["untranslated"])
+    html = dg.render_html(dg.render_markdown(digest, fallen), language="en")
+    assert f'<span lang="zh">{dg.labels_for("zh")["untranslated"]}</span>' in html
+    # a Chinese edition: Chinese needs no span, the English title does
+    zh = dg.render_html(dg.render_markdown(digest, zh_edition()), language="zh")
+    assert '<html lang="zh"' in zh
+    assert '<span lang="zh">' not in zh and '<span lang="en">Bound one</span>' in zh
+    # the sanitizer keeps a span's language and direction, nothing else
+    assert dg.sanitize_html('<span lang="zh" dir="auto" onclick="x()">中</span>') == (
+        '<span lang="zh" dir="auto">中</span>'
+    )
