@@ -18,6 +18,7 @@ never reaches logs, results or artifacts.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import ipaddress
 import json
@@ -35,13 +36,14 @@ from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from email.utils import format_datetime, parseaddr
 from typing import TYPE_CHECKING, Any, Literal, Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import SecretStr
 
 from dltheory_digest import digest as digest_stage
 from dltheory_digest.config import Reader, Settings
 from dltheory_digest.errors import ConfigError, DeliveryError, TranslationUnavailable
-from dltheory_digest.models import Digest
+from dltheory_digest.models import Digest, DigestPaper
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -356,6 +358,8 @@ class MadeEdition:
 
     edition: digest_stage.Edition
     reason: str | None = None
+    # the reason in a few words, after "sent, in English: " on the console
+    fallback: str | None = None
 
 
 # An edition is sent translated when at least this share of its own texts (titles, summaries,
@@ -393,7 +397,7 @@ class _EditionMaker:
             # hand-written labels say all of it, so no model is needed or claimed
             return MadeEdition(digest_stage.Edition(language=language))
         if language in self.unavailable:
-            return self._fallback(language, self.unavailable[language])
+            return self._fallback(language, self.unavailable[language], _no_model(language))
         if self.translator is None:
             return self._unavailable(language, str(TranslationUnavailable("en", language)))
         missing = [t for t in texts if (language, t) not in self.cache and (language, t) not in self.unusable]
@@ -427,9 +431,11 @@ class _EditionMaker:
         if texts and len(translations) < MIN_TRANSLATED_SHARE * len(set(texts)):
             if translations:
                 reason = f"only {len(translations)} of {len(set(texts))} texts had a usable translation from {model}"
+                short = f"the {language} translation was mostly unusable"
             else:
                 reason = f"the output of {model} was unusable (runaway or empty)"
-            return self._fallback(language, reason)
+                short = f"the {language} translation was unusable"
+            return self._fallback(language, reason, short)
         return MadeEdition(digest_stage.Edition(language=language, translations=translations, model=model))
 
     def _translate(self, texts: Sequence[str], language: str) -> Sequence[Any]:
@@ -438,14 +444,34 @@ class _EditionMaker:
 
     def _unavailable(self, language: str, reason: str) -> MadeEdition:
         self.unavailable[language] = reason
-        return self._fallback(language, reason)
+        return self._fallback(language, reason, _no_model(language))
 
-    def _fallback(self, language: str, reason: str) -> MadeEdition:
+    def _fallback(self, language: str, reason: str, short: str) -> MadeEdition:
         # the reader's line is hand-written (templates/labels.yaml), so it needs no model
         reader_note = digest_stage.labels_for(language)["untranslated"]
         # made before anything is sent (and for `send --dry-run` and `preview`, which send nothing)
         operator_note = f"{language_name(language)} edition requested; {reason}; in English"
-        return MadeEdition(digest_stage.Edition(language=language, note=reader_note), operator_note)
+        return MadeEdition(digest_stage.Edition(language=language, note=reader_note), operator_note, short)
+
+
+def _no_model(language: str) -> str:
+    return f"no usable en→{language} translation model"
+
+
+def status_text(status: str, fallback: str | None = None) -> str:
+    """A delivery's status for the console and the tables: "sent, in English: the zh translation
+    was unusable" for a reader who asked for another language, never a bare "sent"."""
+    if fallback and status in ("sent", "dry-run"):
+        return f"{status}, in English: {fallback}"
+    return status
+
+
+def papers_text(status: str, papers: int | None) -> str:
+    """The papers column: "—" for a reader sent nothing in this run (skipped: they have the week
+    already, what it held is not recorded; held), "?" when only the week's Markdown is kept."""
+    if status in ("skipped", "held"):
+        return "—"
+    return _count(papers)
 
 
 @dataclass(frozen=True)
@@ -461,6 +487,8 @@ class Rendered:
     attachment: tuple[str, str] | None = None
     # why this reader is not sent this rendering at all (the week lacks what their edition needs)
     held: str | None = None
+    # why a reader who asked for another language gets English (`MadeEdition.fallback`)
+    fallback: str | None = None
 
 
 # Gmail shows "[Message clipped]" past 102 KB of HTML and hides the rest, links included; a
@@ -486,6 +514,7 @@ def render_edition(
     html_budget: int | None = None,
     operator_note: str | None = None,
     demo: bool = False,
+    fallback: str | None = None,
 ) -> Rendered:
     """The message texts of one edition; `operator_note` (why it fell back to English) goes to the
     result, the reader sees the edition's own note. A `demo` edition (the bundled snapshot) says
@@ -523,6 +552,7 @@ def render_edition(
         note=operator_note or edition.note,
         papers=dict(digest.counts).get("papers", 0),
         attachment=attachment,
+        fallback=fallback,
     )
 
 
@@ -538,7 +568,7 @@ def preview_html(
     """The HTML a reader would receive (the whole digest in English without a reader)."""
     if reader is None:
         return render_edition(digest, digest_stage.ENGLISH).html
-    personal = digest_stage.filter_for_reader(digest, reader, glossary=_glossary_of(translator))
+    personal = models_used(digest_stage.filter_for_reader(digest, reader, glossary=_glossary_of(translator)))
     return render_edition(personal, _EditionMaker(translator).edition(personal, reader.language)).html
 
 
@@ -570,10 +600,15 @@ class DeliveryResult:
     note: str | None = None
     server_down: str | None = None
     recorded: bool = True
+    fallback: str | None = None  # why a zh/ar reader's edition is in English (`status_text`)
 
     @property
     def ok(self) -> bool:
         return self.status not in ("failed", "held")
+
+    @property
+    def status_text(self) -> str:
+        return status_text(self.status, self.fallback)
 
     @property
     def detail(self) -> str:
@@ -597,7 +632,10 @@ def delivery_report(results: Sequence[DeliveryResult]) -> str:
         "|---|---|---|---|---|---|---|",
     ]
     for r in results:
-        cells = [r.reader, r.status, r.language, _count(r.papers), str(r.attempts), r.message_id, r.detail]
+        cells = [
+            r.reader, r.status_text, r.language, papers_text(r.status, r.papers), str(r.attempts),
+            r.message_id, r.detail,
+        ]  # fmt: skip
         lines.append("| " + " | ".join(digest_stage.md_text(c) for c in cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -758,8 +796,11 @@ def deliver(
     sleep: Callable[[float], None] = time.sleep,
     backoff: float = 2.0,
     demo: bool = False,
+    zone: ZoneInfo | None = None,
 ) -> list[DeliveryResult]:
     """Send each reader their edition of `week`'s digest once; see the module docstring.
+
+    `zone`: the one times are shown in (when the reader was sent it before); default the digest's.
 
     `store` may be None only for a dry run (nothing is read from or written to a ledger).
     `demo`: the digest was built from the bundled snapshot (the `demo` command); each message
@@ -768,16 +809,59 @@ def deliver(
     maker = _EditionMaker(translator)
 
     def render(reader: Reader) -> Rendered:
-        personal = digest_stage.filter_for_reader(digest, reader, glossary=_glossary_of(translator))
+        personal = models_used(
+            digest_stage.filter_for_reader(digest, reader, glossary=_glossary_of(translator))
+        )
         made = maker.make(personal, reader.language)
         if made.reason:
             log.warning("digest %s for %s: %s", week, reader.email, made.reason)
-        return render_edition(personal, made.edition, operator_note=made.reason, demo=demo)
+        return render_edition(
+            personal, made.edition, operator_note=made.reason, demo=demo, fallback=made.fallback
+        )
 
     return _deliver_all(
         store, week=week, readers=readers, smtp=smtp, render=render, resend=resend,
-        dry_run=dry_run, retries=retries, sleep=sleep, backoff=backoff,
+        dry_run=dry_run, retries=retries, sleep=sleep, backoff=backoff, zone=zone or _zone_of(digest),
     )  # fmt: skip
+
+
+def models_used(digest: Digest) -> Digest:
+    """`digest` with only the translation models a text of it came through: one whose every
+    output was discarded (or whose texts this reader's filters left out) is not credited in the
+    footer."""
+    credited, languages = _translations_in(digest)
+
+    def used(name: str, version: str) -> bool:
+        source = _SOURCE_LANGUAGE.search(name)
+        return f"{name} {version}".strip() in credited or (source is not None and source[1] in languages)
+
+    kept = tuple(m for m in digest.models if used(*m))
+    return digest if kept == digest.models else dataclasses.replace(digest, models=kept)
+
+
+_SOURCE_LANGUAGE = re.compile(r"(\w+)→en$")  # "argos zh→en" -> zh
+
+
+def _translations_in(value: Any) -> tuple[set[str], set[str]]:
+    """Every model named in a `translated_by` under `value`, and the languages of titles shown
+    in a translation (`DigestPaper.english_title`, which does not name its model)."""
+    credited: set[str] = set()
+    languages: set[str] = set()
+    pending = [value]
+    while pending:
+        current = pending.pop()
+        if isinstance(current, tuple | list):
+            pending.extend(current)
+        elif dataclasses.is_dataclass(current) and not isinstance(current, type):
+            if isinstance(current, DigestPaper) and current.english_title and current.original_lang:
+                languages.add(current.original_lang)
+            for each in dataclasses.fields(current):
+                item = getattr(current, each.name)
+                if each.name == "translated_by" and isinstance(item, str):
+                    credited.update(part.strip() for part in item.split(","))
+                elif isinstance(item, tuple | list) or dataclasses.is_dataclass(item):
+                    pending.append(item)
+    return credited, languages
 
 
 def has_filters(reader: Reader) -> bool:
@@ -806,8 +890,10 @@ def deliver_markdown(
     retries: int = 3,
     sleep: Callable[[float], None] = time.sleep,
     backoff: float = 2.0,
+    zone: ZoneInfo | None = None,
 ) -> list[DeliveryResult]:
-    """Send an already rendered digest (only its Markdown was kept) as it is.
+    """Send an already rendered digest (only its Markdown was kept) as it is; `zone` is the
+    one times are shown in (UTC without).
 
     No per-reader filter or translation is possible, so readers who need one
     (`needs_stored_digest`) are held (status `held`, nothing sent or recorded) unless `force`,
@@ -837,6 +923,7 @@ def deliver_markdown(
             )
         # worded for a dry run too, which sends nothing
         note = "the stored digest has only its Markdown: unfiltered, in English" if limited else None
+        fallback = "only the week's Markdown is kept" if limited and reader.language != "en" else None
         return Rendered(
             subject=clean_subject(title),
             markdown=markdown,
@@ -847,24 +934,46 @@ def deliver_markdown(
             papers=None,  # the Markdown alone does not say, and 0 would read as an empty week
             attachment=attachment,
             held=held,
+            fallback=fallback,
         )
 
     return _deliver_all(
         store, week=week, readers=readers, smtp=smtp, render=render, resend=resend,
-        dry_run=dry_run, retries=retries, sleep=sleep, backoff=backoff,
+        dry_run=dry_run, retries=retries, sleep=sleep, backoff=backoff, zone=zone,
     )  # fmt: skip
 
 
 SkipReason = Literal["held", "already-sent"]
 
 
-def _skip_note(previous: Delivery, reason: SkipReason) -> str:
+def _skip_note(previous: Delivery, reason: SkipReason, zone: ZoneInfo | None = None) -> str:
     """Why a reader was skipped, from the reason the ledger gave (`Reservation.reason`), not
     from the row: a row that kept changing under `reserve` may read `failed` by now, and one
     a dead process left `resending` was never delivered at its `updated_at`."""
+    when = local_time(previous.updated_at, zone)
     if reason == "held":
-        return f"being sent by another run (since {previous.updated_at:%Y-%m-%d %H:%M} UTC)"
-    return f"already sent {previous.updated_at:%Y-%m-%d %H:%M} UTC (use --resend to send again)"
+        return f"being sent by another run (since {when})"
+    return f"already sent {when} (use --resend to send again)"
+
+
+def local_time(when: dt.datetime, zone: ZoneInfo | None = None) -> str:
+    """A moment in the configured zone, named with its offset: "2026-11-23 10:00
+    Pacific/Kiritimati (UTC+14:00)"; in UTC without a zone (or a naive time, which the store
+    writes in UTC)."""
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=ZoneInfo("UTC"))
+    if zone is None or zone.key in ("UTC", "Etc/UTC"):
+        return f"{when.astimezone(ZoneInfo('UTC')):%Y-%m-%d %H:%M} UTC"
+    local = when.astimezone(zone)
+    offset = f"{local:%z}"
+    return f"{local:%Y-%m-%d %H:%M} {zone.key} (UTC{offset[:3]}:{offset[3:]})"
+
+
+def _zone_of(digest: Digest) -> ZoneInfo | None:
+    try:
+        return ZoneInfo(digest.timezone) if digest.timezone else None
+    except (ZoneInfoNotFoundError, ValueError):  # a digest stored by hand, or an odd zone name
+        return None
 
 
 def _deliver_all(
@@ -879,6 +988,7 @@ def _deliver_all(
     retries: int,
     sleep: Callable[[float], None],
     backoff: float,
+    zone: ZoneInfo | None = None,
 ) -> list[DeliveryResult]:
     from dltheory_digest.store import deliveries as ledger
 
@@ -895,7 +1005,9 @@ def _deliver_all(
         seen.add(key)
         previous = ledger.get_delivery(store, week, reader.email) if store is not None else None
         if previous is not None and (previous.held() or (previous.delivered and not resend)):
-            results.append(_skipped(week, reader, previous, "held" if previous.held() else "already-sent"))
+            results.append(
+                _skipped(week, reader, previous, "held" if previous.held() else "already-sent", zone)
+            )
             continue
         rendered = render(reader)
         base = DeliveryResult(
@@ -908,6 +1020,7 @@ def _deliver_all(
             papers=rendered.papers,
             translated_by=rendered.translated_by,
             note=rendered.note,
+            fallback=rendered.fallback,
         )
         if rendered.held:
             log.warning("digest %s not sent to %s: %s", week, reader.email, rendered.held)
@@ -924,7 +1037,7 @@ def _deliver_all(
             held_by = reservation.previous
             why: SkipReason = "already-sent" if reservation.reason == "already-sent" else "held"
             results.append(
-                _skipped(week, reader, held_by, why)
+                _skipped(week, reader, held_by, why, zone)
                 if held_by is not None
                 else _replace(base, status="skipped", note="being sent by another run")
             )
@@ -960,15 +1073,18 @@ NOT_RECORDED = (
 )
 
 
-def _skipped(week: str, reader: Reader, previous: Delivery, reason: SkipReason) -> DeliveryResult:
+def _skipped(
+    week: str, reader: Reader, previous: Delivery, reason: SkipReason, zone: ZoneInfo | None = None
+) -> DeliveryResult:
     return DeliveryResult(
         reader=reader.email,
         week=week,
         status="skipped",
         message_id=previous.message_id,
         language=previous.edition,
+        papers=None,  # what they were sent is not recorded; this run sent them nothing
         attempts=0,
-        note=_skip_note(previous, reason),
+        note=_skip_note(previous, reason, zone),
     )
 
 

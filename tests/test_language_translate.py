@@ -531,6 +531,8 @@ def test_discards_in_two_languages_are_one_note_no_reader_is_spared(packages_dir
     ]
     result = localize_items(items, translator)
     assert [i.title_en for i in result.items] == [None, None]
+    # nothing shown came through a model: no footer credits one
+    assert result.models == ()
     [note] = result.notes
     assert note.kind is NoteKind.DISCARDED and note.lang is None
     assert note.text.startswith("discarded: the output of argos ") and note.text.endswith("(and 1 more)")

@@ -18,6 +18,7 @@ from email import policy
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -205,6 +206,33 @@ def test_two_readers_get_their_own_editions(mailbox: tuple[Mailbox, int], store:
     assert "Neural Tangent Kernel: Convergence" in kernel and "Gradient Descent Provably" not in kernel
     assert "Gradient Descent Provably" in opt and "## Neural tangent kernel" not in opt
     assert box.to("kernel@example.org")[0]["Message-ID"] != box.to("opt@example.org")[0]["Message-ID"]
+
+
+def test_readers_following_different_authors_get_different_editions(
+    mailbox: tuple[Mailbox, int], store: Any
+) -> None:
+    box, port = mailbox
+    readers = [
+        # Boaz Barak's paper is under the week's threshold: it joins this reader's directions
+        Reader(email="barak@example.org", keywords=("kernel",), authors=("B. Barak",)),
+        Reader(email="jacot@example.org", keywords=("kernel",), authors=("Jacot, Arthur",), language="zh"),
+    ]
+    results = mail.deliver(
+        store,
+        week=WEEK,
+        digest=sample_digest(),
+        readers=readers,
+        smtp=smtp_for(port),
+        translator=EchoTranslator(),
+    )
+    assert [(r.reader, r.papers) for r in results] == [("barak@example.org", 2), ("jacot@example.org", 1)]
+    barak = text_of(box.to("barak@example.org")[0])
+    jacot = text_of(box.to("jacot@example.org")[0])
+    assert "`★ followed: Boaz Barak`" in barak and "Deep Double Descent" in barak
+    assert barak.count("★") == 1  # the kernel paper came by its keyword: not marked
+    assert "`★ 关注的作者：Arthur Jacot`" in jacot and "Deep Double Descent" not in jacot
+    html = text_of(box.to("barak@example.org")[0], "html")
+    assert "★ followed: Boaz Barak</code>" in html and "Arthur Jacot</code>" not in html
 
 
 # --- the ledger ---------------------------------------------------------------------------------
@@ -1371,3 +1399,130 @@ def test_a_readers_chinese_keyword_finds_english_papers_through_the_operators_gl
     assert "Neural Tangent Kernel: Convergence" not in with_glossary
     # without the operator's glossary the keyword is only looked for as written: nothing matches
     assert "Gradient Descent Provably Optimizes" not in mail.preview_html(sample_digest(), reader)
+
+
+class RunsAway:
+    """An en→zh model whose every output is a runaway repetition, as a broken model gives."""
+
+    def translate_many(self, texts: list[str], from_code: str, to_code: str) -> list[str]:
+        return ["梯度" * 500 for _ in texts]
+
+
+def test_a_zh_reader_sent_english_is_not_reported_as_a_plain_sent(
+    mailbox: tuple[Mailbox, int], store: Any
+) -> None:
+    box, port = mailbox
+    [result] = mail.deliver(
+        store, week=WEEK, digest=sample_digest(), readers=[Reader(email="lin@example.org", language="zh")],
+        smtp=smtp_for(port), translator=RunsAway(),
+    )  # fmt: skip
+    assert result.status == "sent" and result.language == "en" and len(box.received) == 1
+    assert result.status_text == "sent, in English: the zh translation was unusable"
+    report = mail.delivery_report([result])
+    assert "| lin@example.org | sent, in English: the zh translation was unusable | en |" in report
+    # the run's result is a dict (the flow returns it): the field survives the trip
+    assert dataclasses.asdict(result)["fallback"] == "the zh translation was unusable"
+    # a zh edition that went out in Chinese, and an English reader, stay a plain "sent"
+    assert mail.status_text("sent", None) == "sent"
+    assert mail.DeliveryResult("a@example.org", WEEK, "failed", "", fallback="x").status_text == "failed"
+
+
+def test_without_a_model_the_status_says_so_and_a_forced_markdown_says_why() -> None:
+    [no_model] = mail.deliver(
+        None, week=WEEK, digest=sample_digest(), readers=[Reader(email="amal@example.org", language="ar")],
+        smtp=smtp_for(25), dry_run=True, translator=None,
+    )  # fmt: skip
+    assert no_model.status_text == "dry-run, in English: no usable en→ar translation model"
+    [forced] = mail.deliver_markdown(
+        None, week=WEEK, markdown="# Digest\n", readers=[Reader(email="lin@example.org", language="zh")],
+        smtp=smtp_for(25), dry_run=True, force=True,
+    )  # fmt: skip
+    assert forced.status_text == "dry-run, in English: only the week's Markdown is kept"
+
+
+def _without_translated_titles(digest: Any) -> Any:
+    """`digest` as if every zh/ar title translation had been discarded: the originals only."""
+
+    def plain(papers: Any) -> tuple[Any, ...]:
+        return tuple(dataclasses.replace(p, english_title=None) for p in papers)
+
+    return dataclasses.replace(
+        digest,
+        sections=tuple(dataclasses.replace(s, papers=plain(s.papers)) for s in digest.sections),
+        updated=plain(digest.updated), emerging=plain(digest.emerging),
+        below_threshold=plain(digest.below_threshold), unconfirmed=plain(digest.unconfirmed),
+        backlog=plain(digest.backlog),
+    )  # fmt: skip
+
+
+def test_the_footer_credits_only_the_models_whose_outputs_the_edition_shows(
+    mailbox: tuple[Mailbox, int], store: Any
+) -> None:
+    box, port = mailbox
+    shown = sample_digest()
+    assert shown.models == (("argos zh→en", "1.9"),)
+    # every output of zh→en (and of an ar→en model) was discarded: the texts stayed as written
+    discarded = dataclasses.replace(
+        _without_translated_titles(shown), models=(("argos ar→en", "0.1"), ("argos zh→en", "0.1"))
+    )
+    assert mail.models_used(discarded).models == ()
+    mail.deliver(
+        store, week=WEEK, digest=discarded, readers=[Reader(email="ada@example.org")], smtp=smtp_for(port)
+    )
+    text = text_of(box.to("ada@example.org")[0])
+    assert "Translation models" not in text and "argos" not in text
+    # a title shown in its translation credits the model of its language
+    assert mail.models_used(shown).models == (("argos zh→en", "1.9"),)
+    assert "Translation models: argos zh→en 1.9" in mail.preview_html(shown, Reader(email="bo@example.org"))
+    # so does a comment translated by it (`translated_by` names model and version)
+    paper = shown.sections[0].papers[0]
+    comment = with_translated_comment(paper, "argos ar→en 0.1")
+    commented = dataclasses.replace(
+        discarded,
+        sections=(dataclasses.replace(discarded.sections[0], papers=(comment,)), *discarded.sections[1:]),
+    )
+    assert mail.models_used(commented).models == (("argos ar→en", "0.1"),)
+
+
+def with_translated_comment(paper: Any, model: str) -> Any:
+    """`paper` with one more sighting whose comment `model` translated."""
+    from dltheory_digest.models import Sighting
+
+    seen = Sighting(
+        source_id="shamra", source_name="Shamra Academia", url=None, lang="ar",
+        commentary="A comment", commentary_original="تعليق", commentary_lang="ar", translated_by=model,
+    )  # fmt: skip
+    return dataclasses.replace(paper, english_title=None, sightings=(*paper.sightings, seen))
+
+
+def test_a_skipped_reader_shows_no_paper_count_and_the_time_in_the_digests_zone(
+    mailbox: tuple[Mailbox, int], store: Any
+) -> None:
+    box, port = mailbox
+    kiritimati = dataclasses.replace(sample_digest(), timezone="Pacific/Kiritimati")
+    readers = [Reader(email="ada@example.org")]
+    [first] = mail.deliver(store, week=WEEK, digest=kiritimati, readers=readers, smtp=smtp_for(port))
+    assert first.papers and first.papers > 0
+    [again] = mail.deliver(store, week=WEEK, digest=kiritimati, readers=readers, smtp=smtp_for(port))
+    assert again.status == "skipped" and again.papers is None
+    assert mail.papers_text(again.status, again.papers) == "—"
+    assert "| ada@example.org | skipped | en | — |" in mail.delivery_report([again])
+    sent_at = ledger.get_delivery(store, WEEK, "ada@example.org").updated_at  # type: ignore[union-attr]
+    local = sent_at.astimezone(ZoneInfo("Pacific/Kiritimati"))
+    assert again.note == (
+        f"already sent {local:%Y-%m-%d %H:%M} Pacific/Kiritimati (UTC+14:00) (use --resend to send again)"
+    )
+    assert len(box.received) == 1
+
+
+def test_local_time_names_the_zone_and_its_offset() -> None:
+    at = dt.datetime(2026, 11, 23, 7, 5, tzinfo=dt.UTC)
+    assert (
+        mail.local_time(at, ZoneInfo("Pacific/Kiritimati"))
+        == "2026-11-23 21:05 Pacific/Kiritimati (UTC+14:00)"
+    )
+    assert (
+        mail.local_time(at, ZoneInfo("America/St_Johns")) == "2026-11-23 03:35 America/St_Johns (UTC-03:30)"
+    )
+    assert mail.local_time(at, None) == mail.local_time(at, ZoneInfo("UTC")) == "2026-11-23 07:05 UTC"
+    assert mail.local_time(at.replace(tzinfo=None)) == "2026-11-23 07:05 UTC"  # the store's naive UTC

@@ -426,3 +426,50 @@ def test_a_week_lock_left_by_a_killed_process_of_this_host_is_taken_over_at_once
     assert len(said) == 1, said
     assert said[0].startswith("2026-W47 is held by run busy-run (host another-machine, pid ")
     assert said[0].endswith(" UTC") and ": waiting until that run ends, or its lock expires at " in said[0]
+
+
+def test_the_next_weekly_run_is_computed_in_the_configured_zone() -> None:
+    from dltheory_digest.cli.orchestrate_cmd import next_scheduled_run
+
+    # Monday 12:30 in Kiritimati (UTC+14) while it is still Sunday in UTC: the run of that
+    # Monday 07:00 is past, the next is a week later
+    now = dt.datetime(2026, 11, 22, 22, 30, tzinfo=dt.UTC)
+    upcoming = next_scheduled_run("0 7 * * 1", "Pacific/Kiritimati", now)
+    assert upcoming is not None
+    assert upcoming.astimezone(ZoneInfo("Pacific/Kiritimati")).replace(tzinfo=None) == dt.datetime(
+        2026, 11, 30, 7
+    )
+    assert upcoming.astimezone(dt.UTC) == dt.datetime(2026, 11, 29, 17, tzinfo=dt.UTC)
+    # Berlin leaves summer time on 25 Oct 2026: the run after it is still at 07:00 local
+    after = next_scheduled_run("0 7 * * 1", "Europe/Berlin", dt.datetime(2026, 10, 20, tzinfo=dt.UTC))
+    assert after is not None and after.astimezone(dt.UTC) == dt.datetime(2026, 10, 26, 6, tzinfo=dt.UTC)
+
+
+def test_serve_says_when_the_next_weekly_run_is(
+    served: list[Settings], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+    from typer.testing import CliRunner
+
+    from dltheory_digest.cli import app
+    from dltheory_digest.cli.orchestrate_cmd import next_scheduled_run
+
+    monkeypatch.setenv("DLTHEORY_TIMEZONE", "Pacific/Kiritimati")
+    with temporary_settings(restore_defaults={PREFECT_API_URL}):
+        result = CliRunner().invoke(app, ["serve"], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    upcoming = next_scheduled_run("0 7 * * 1", "Pacific/Kiritimati")
+    assert upcoming is not None
+    local = upcoming.astimezone(ZoneInfo("Pacific/Kiritimati"))
+    said = " ".join(result.stdout.split())
+    assert f"next weekly run: {local:%Y-%m-%d} 07:00 Pacific/Kiritimati (UTC+14:00)" in said
+
+
+def test_the_state_message_counts_one_source_in_the_singular() -> None:
+    from dltheory_digest import pipeline
+    from dltheory_digest.models import SourceReport
+    from dltheory_digest.weeks import Week
+
+    ok = SourceReport(source_id="arxiv", kind="arxiv_oai")
+    assert pipeline.run_message(Week.parse("2026-W47"), [ok], []) == "2026-W47: 1 source, all ok"
+    assert pipeline.run_message(Week.parse("2026-W47"), [ok, ok], []) == "2026-W47: 2 sources, all ok"

@@ -17,7 +17,7 @@ from dltheory_digest.errors import ConfigError, StoreError
 
 if TYPE_CHECKING:
     from dltheory_digest.config import Settings, SourceSpec
-    from dltheory_digest.store import Store
+    from dltheory_digest.store import Store, Upgrade
     from dltheory_digest.weeks import Week
 
 
@@ -87,13 +87,18 @@ def fail_store(exc: StoreError, code: int = 2) -> typer.Exit:
 
 def open_checked_store(settings: Settings) -> Store:
     """Open (create, upgrade) the store: a file that is not SQLite, damaged, read-only or of a
-    newer version is one line and exit 2, not a traceback."""
+    newer version is one line and exit 2, not a traceback. Upgrading an existing store is one
+    line on stderr (an older dltheory-digest refuses it afterwards), naming the copy kept."""
     from dltheory_digest.store import open_store
 
     try:
-        return open_store(settings.resolved_store_url)
+        return open_store(settings.resolved_store_url, on_upgrade=say_upgraded)
     except StoreError as exc:
         raise fail_store(exc) from None
+
+
+def say_upgraded(upgrade: Upgrade) -> None:
+    err_console.print(upgrade.message(), markup=False, highlight=False)
 
 
 def check_store(settings: Settings) -> None:

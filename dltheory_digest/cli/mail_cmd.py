@@ -91,6 +91,8 @@ def make_translator(settings: Settings, store: Store | None = None) -> Any:
 
 
 def print_results(results: list[DeliveryResult]) -> None:
+    from dltheory_digest.mail import papers_text
+
     table = Table(title="deliveries")
     for column in ("reader", "status", "edition", "papers", "attempts", "message-id", "detail"):
         table.add_column(column)
@@ -99,9 +101,9 @@ def print_results(results: list[DeliveryResult]) -> None:
         # plain text: a server's reply or an address may hold "[...]", which rich would take as markup
         table.add_row(
             escape(r.reader),
-            f"[{colour.get(r.status, 'white')}]{escape(r.status)}[/]",
+            f"[{colour.get(r.status, 'white')}]{escape(r.status_text)}[/]",
             escape(r.language),
-            "?" if r.papers is None else str(r.papers),
+            papers_text(r.status, r.papers),
             str(r.attempts),
             escape(r.message_id),
             escape(r.detail),
@@ -220,6 +222,7 @@ def send(
                 resend=resend,
                 dry_run=dry_run,
                 force=force,
+                zone=settings.zone,
             )
         else:
             results = mail.deliver(
@@ -233,6 +236,7 @@ def send(
                 translator=make_translator(settings, store)
                 if any(r.language != "en" for r in readers)
                 else None,
+                zone=settings.zone,
             )
     finally:
         store.close()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
+import inspect
 import time
 from typing import Annotated, Any, cast
 
@@ -45,6 +48,7 @@ def serve() -> None:
     check_store(settings)  # each weekly run would fail on it: say so now
     from prefect.settings import PREFECT_API_URL
 
+    from dltheory_digest.mail import local_time
     from dltheory_digest.weeks import last_complete_week
     from flows.deployments import FLOW_NAME, MANUAL, WEEKLY, serve_deployments
 
@@ -55,6 +59,9 @@ def serve() -> None:
     )
     where = api or "Prefect's temporary local server (set PREFECT_API_URL to use a real one)"
     console.print(f"        [bold]{FLOW_NAME}/{MANUAL}[/] (no schedule) on {where}")
+    upcoming = next_scheduled_run(settings.schedule_cron, settings.timezone)
+    if upcoming is not None:
+        console.print(f"next weekly run: {local_time(upcoming, settings.zone)}", highlight=False)
     if api:
         console.print(
             f"trigger a refresh: prefect deployment run '{FLOW_NAME}/{MANUAL}' "
@@ -65,6 +72,19 @@ def serve() -> None:
         console.print(f"refresh a week here, without the server: dltheory-digest refresh --week {week}")
     with stopping_on_signals("stopped serving{held}"):
         serve_deployments(settings)
+
+
+def next_scheduled_run(cron: str, timezone: str, now: dt.datetime | None = None) -> dt.datetime | None:
+    """When the weekly deployment runs next, as Prefect's server computes it from the cron and
+    the zone (so daylight saving moves it as it moves the runs); None if there is none."""
+    from prefect.server.schemas.schedules import CronSchedule
+
+    runs: Any = CronSchedule(cron=cron, timezone=timezone).get_dates(
+        n=1, start=now or dt.datetime.now(dt.UTC)
+    )
+    if inspect.isawaitable(runs):  # sync-compatible: a coroutine when Prefect thinks a loop is running
+        runs = asyncio.run(runs)  # type: ignore[arg-type]
+    return runs[0] if runs else None
 
 
 @app.command()

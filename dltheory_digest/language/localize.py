@@ -85,7 +85,8 @@ def localize_items(items: Sequence[Item], translator: Translator | None) -> Lang
                 continue
             translated[(lang, result.original)] = result.english
         info = translator.package(lang, "en")
-        if info is not None:
+        kept = any(not result.note for result in results)
+        if info is not None and kept:  # a model whose every output was discarded gave nothing shown
             model_of[lang] = info.name
             models.append((info.model, info.version))
 

@@ -1,6 +1,6 @@
 """The only database code: a SQLite file by default, PostgreSQL by URL (SQLAlchemy + Alembic)."""
 
-from dltheory_digest.store.db import Store, head_revision, open_store, upsert
+from dltheory_digest.store.db import Store, Upgrade, head_revision, open_store, upsert
 from dltheory_digest.store.records import (
     StoredDigest,
     attribute_week,
@@ -25,6 +25,7 @@ from dltheory_digest.store.records import (
 __all__ = [
     "Store",
     "StoredDigest",
+    "Upgrade",
     "attribute_week",
     "get_cursor",
     "get_digest",

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +25,24 @@ from dltheory_digest.errors import StoreError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Upgrade:
+    """An existing store migrated to a newer schema: an older dltheory-digest refuses it from now
+    on, so a SQLite file is first copied aside (`backup`); PostgreSQL is the operator's to back up."""
+
+    from_revision: str
+    to_revision: str
+    backup: Path | None = None
+
+    def message(self) -> str:
+        done = f"store upgraded {self.from_revision} → {self.to_revision}"
+        if self.backup is not None:
+            return f"{done}; the previous file is kept at {self.backup}"
+        return f"{done} in place (no copy is made of a PostgreSQL database: back it up before upgrading)"
+
 
 def _alembic_config(connection: Connection) -> Config:
     config = Config()
@@ -35,6 +56,7 @@ class Store:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.upgraded: Upgrade | None = None  # set by `migrate` when it upgraded an existing store
 
     @property
     def url(self) -> str:
@@ -49,29 +71,83 @@ class Store:
         with self.engine.connect() as conn:
             return MigrationContext.configure(conn).get_current_revision()
 
-    def migrate(self, revision: str = "head") -> None:
+    def migrate(self, revision: str = "head") -> Upgrade | None:
         """Upgrade the schema in place; existing rows are kept. One process migrates at a time
         and a migration is all or nothing, so two runs starting on a new store (or after an
-        upgrade) cannot both create the tables, and a killed one leaves no half-made schema."""
+        upgrade) cannot both create the tables, and a killed one leaves no half-made schema.
+
+        An existing store (not a new, empty one) is an `Upgrade`, also kept in `upgraded`: a
+        SQLite file is copied aside first, and a copy that cannot be made leaves it untouched."""
         script = ScriptDirectory(str(MIGRATIONS))
         target = script.get_current_head() if revision == "head" else revision
         current = self.revision()
         _check_known(script, current)
         if current == target:  # the usual case: no lock taken
-            return
+            return None
         with self.engine.begin() as conn:
+            backup: Path | None = None
             if conn.dialect.name == "sqlite":
                 # pysqlite runs DDL outside any transaction: open one that holds the write lock
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
             elif conn.dialect.name == "postgresql":
                 conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
+            # read again under the lock: another process may have upgraded it meanwhile
+            current = MigrationContext.configure(conn).get_current_revision()
+            if current == target:
+                return None
+            database = self.engine.url.database
+            if (
+                current is not None
+                and conn.dialect.name == "sqlite"
+                and database not in (None, "", ":memory:")
+            ):
+                backup = _backup_sqlite(Path(str(database)), current)
             command.upgrade(_alembic_config(conn), revision)
+        if current is None or target is None:  # a new store is created without a word
+            return None
+        self.upgraded = Upgrade(current, target, backup)
+        return self.upgraded
 
     def close(self) -> None:
         self.engine.dispose()
 
 
 _MIGRATION_LOCK = 0x646C7468  # PostgreSQL advisory lock key of the schema migration ("dlth")
+
+
+def backup_path(path: Path, revision: str) -> Path:
+    """`store.sqlite.0003.bak` beside the store, or `.0003.2.bak`, ... : never an existing file."""
+    candidate = path.with_name(f"{path.name}.{revision}.bak")
+    number = 1
+    while candidate.exists():
+        number += 1
+        candidate = path.with_name(f"{path.name}.{revision}.{number}.bak")
+    return candidate
+
+
+def _backup_sqlite(path: Path, revision: str) -> Path:
+    """Copy the store with SQLite's online backup (consistent while other processes read it), as
+    a single file (no -wal beside it). Called while the migration holds the write lock, from a
+    connection of its own: the locking one cannot be the source of a backup."""
+    target = backup_path(path, revision)
+    source = sqlite3.connect(path)
+    try:
+        copy = sqlite3.connect(target)
+        try:
+            source.backup(copy)
+            copy.execute("PRAGMA journal_mode=DELETE")
+        finally:
+            copy.close()
+    except (sqlite3.Error, OSError) as exc:
+        with suppress(OSError):  # a partial copy is no copy
+            target.unlink(missing_ok=True)
+        raise StoreError(
+            f"cannot keep a copy of it at {target} before upgrading it from {revision} ({exc}); "
+            "the store is left as it was"
+        ) from None
+    finally:
+        source.close()
+    return target
 
 
 def _check_known(script: ScriptDirectory, current: str | None) -> None:
@@ -102,11 +178,15 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def open_store(url: str, *, migrate_to: str | None = "head") -> Store:
+def open_store(
+    url: str, *, migrate_to: str | None = "head", on_upgrade: Callable[[Upgrade], None] | None = None
+) -> Store:
     """Open (and create or upgrade) the store at `url`.
 
     `migrate_to=None` opens without migrating (tests of upgrades use an older revision).
-    A store that cannot be opened or migrated is one line of `StoreError` saying why.
+    An existing store that was upgraded is said once: to `on_upgrade` (the CLI prints it), else
+    as a warning in the log. A store that cannot be opened or migrated is one line of
+    `StoreError` saying why.
     """
     try:
         parsed = make_url(url)
@@ -126,7 +206,11 @@ def open_store(url: str, *, migrate_to: str | None = "head") -> Store:
             event.listen(engine, "connect", _sqlite_pragmas)
         store = Store(engine)
         if migrate_to is not None:
-            store.migrate(migrate_to)
+            upgrade = store.migrate(migrate_to)
+            if upgrade is not None and on_upgrade is not None:
+                on_upgrade(upgrade)
+            elif upgrade is not None:
+                log.warning("%s", upgrade.message())
         return store
     except StoreError as exc:
         raise StoreError(f"{where}: {exc}") from None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from test_digest import assert_inert, sample_digest
@@ -419,3 +420,80 @@ def test_send_and_preview_say_which_variable_was_misspelt(
     previewed = runner.invoke(app, ["preview", "--week", WEEK, "--output", str(tmp_path / "p.html")])
     assert previewed.exit_code == 0, previewed.output
     assert " ".join(previewed.stderr.split()) == warning
+
+
+def test_a_command_that_upgrades_an_older_store_says_so_and_keeps_a_copy(tmp_path: Path) -> None:
+    """`preview` only reads, yet opening the store upgrades it (an older release then refuses
+    it): the upgrade is one line on stderr, and the file as it was is kept beside it."""
+    from sqlalchemy import text
+
+    from dltheory_digest.store import head_revision
+
+    settings = load_settings()
+    store_file = Path(settings.resolved_store_url.removeprefix("sqlite:///"))
+    open_store(settings.resolved_store_url, migrate_to="0003").close()
+    settings.output_dir.mkdir(parents=True, exist_ok=True)
+    (settings.output_dir / f"{WEEK}.md").write_text(dg.render_markdown(sample_digest()), encoding="utf-8")
+    out = tmp_path / "p.html"
+    result = runner.invoke(app, ["preview", "--week", WEEK, "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    backup = store_file.with_name(f"{store_file.name}.0003.bak")
+    said = " ".join(result.stderr.split())
+    assert said == f"store upgraded 0003 → {head_revision()}; the previous file is kept at {backup}"
+    old = open_store(f"sqlite:///{backup}", migrate_to=None)
+    try:
+        with old.begin() as conn:
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0003"
+    finally:
+        old.close()
+    # the next command finds it upgraded: not a word
+    again = runner.invoke(app, ["preview", "--week", WEEK, "-o", str(out)])
+    assert again.exit_code == 0 and again.stderr == ""
+
+
+def _wide_console(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The command's console, wide enough that no table cell wraps; `export_text()` reads it."""
+    from rich.console import Console
+
+    from dltheory_digest.cli import mail_cmd
+
+    wide = Console(width=400, record=True)
+    monkeypatch.setattr(mail_cmd, "console", wide)
+    return wide
+
+
+def test_send_shows_no_paper_count_for_skipped_readers_and_times_in_the_configured_zone(
+    smtp_env: Mailbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DLTHEORY_TIMEZONE", "Pacific/Kiritimati")
+    stored_week()
+    first = runner.invoke(app, ["send", "--week", WEEK, "--to", "ada@example.org"])
+    assert first.exit_code == 0, first.output
+    wide = _wide_console(monkeypatch)
+    rerun = runner.invoke(app, ["send", "--week", WEEK, "--to", "ada@example.org"])
+    assert rerun.exit_code == 0, rerun.output
+    row = next(line for line in wide.export_text().splitlines() if "ada@example.org" in line)
+    cells = [c.strip() for c in row.split("│")]
+    assert cells[2:5] == ["skipped", "en", "—"], row
+    assert "Pacific/Kiritimati (UTC+14:00) (use --resend to send again)" in row and " UTC " not in row
+
+
+def test_send_says_a_zh_reader_got_english(smtp_env: Mailbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dltheory_digest.cli import mail_cmd
+
+    class RunsAway:
+        def translate_many(self, texts: list[str], from_code: str, to_code: str) -> list[str]:
+            return ["梯度" * 500 for _ in texts]
+
+    monkeypatch.setenv("DLTHEORY_READERS", json.dumps([{"email": "lin@example.org", "language": "zh"}]))
+    monkeypatch.setattr(mail_cmd, "make_translator", lambda settings, store=None: RunsAway())
+    stored_week()
+    wide = _wide_console(monkeypatch)
+    result = runner.invoke(app, ["send", "--week", WEEK])
+    assert result.exit_code == 0, result.output
+    assert len(smtp_env.received) == 1
+    row = next(line for line in wide.export_text().splitlines() if "lin@example.org" in line)
+    assert [c.strip() for c in row.split("│")][2:4] == [
+        "sent, in English: the zh translation was unusable",
+        "en",
+    ]

@@ -28,7 +28,7 @@ def test_the_wait_polls_until_the_run_reaches_a_final_state(prefect_harness: Non
             time.sleep(1.5)
             with get_client(sync_client=True) as other:
                 other.set_flow_run_state(
-                    submitted.id, Completed(message="2026-W47: 1 sources, all ok"), force=True
+                    submitted.id, Completed(message="2026-W47: 1 source, all ok"), force=True
                 )
 
         finisher = threading.Thread(target=finish_later)
@@ -37,7 +37,7 @@ def test_the_wait_polls_until_the_run_reaches_a_final_state(prefect_harness: Non
         finisher.join()
     assert finished.state is not None and finished.state.is_completed()
     # the run was Running when the wait began: this is the state the other client set later
-    assert finished.state.message == "2026-W47: 1 sources, all ok"
+    assert finished.state.message == "2026-W47: 1 source, all ok"
 
 
 def test_sigterm_stops_serving_as_ctrl_c_does(

@@ -11,7 +11,7 @@ from sqlalchemy import Boolean, DateTime, column, func, insert, inspect, select,
 
 from dltheory_digest.errors import StoreError
 from dltheory_digest.identity.novelty import LedgerEntry
-from dltheory_digest.store import Store, head_revision, open_store, upsert
+from dltheory_digest.store import Store, Upgrade, head_revision, open_store, upsert
 from dltheory_digest.store.db import _alembic_config
 from dltheory_digest.store.ledger import load_history, record_week
 from dltheory_digest.store.schema import cursors, digests, papers, sent_ledger, translations
@@ -390,3 +390,96 @@ def test_unusable_fetches_gain_a_column_marked_from_their_error_and_misses_a_tab
             assert conn.execute(select(func.count()).select_from(text("fetches"))).scalar() == 4
     finally:
         upgraded.close()
+
+
+def _an_old_store(path: Path, revision: str = "0003") -> None:
+    """A store as an older release left it: migrated only to `revision`, with a row in it."""
+    old = open_store(f"sqlite:///{path}", migrate_to=revision)
+    with old.begin() as conn:
+        conn.execute(
+            insert(cursors),
+            [
+                {
+                    "source_id": "offconvex",
+                    "state": {"etag": "x"},
+                    "updated_at": dt.datetime(2026, 11, 16, tzinfo=dt.UTC),
+                }
+            ],
+        )
+    old.close()
+
+
+def test_upgrading_an_existing_sqlite_store_keeps_a_copy_at_the_old_revision_and_says_so(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "store.sqlite"
+    _an_old_store(path)
+    said: list[Upgrade] = []
+    store = open_store(f"sqlite:///{path}", on_upgrade=said.append)
+    store.close()
+    backup = tmp_path / "store.sqlite.0003.bak"
+    assert said == [Upgrade("0003", head_revision(), backup)]
+    assert (
+        said[0].message() == f"store upgraded 0003 → {head_revision()}; the previous file is kept at {backup}"
+    )
+    # the copy is a whole store at the old revision, in one file (no -wal beside it)
+    assert not Path(f"{backup}-wal").exists()
+    with sqlite3.connect(backup) as copy:
+        assert copy.execute("SELECT version_num FROM alembic_version").fetchall() == [("0003",)]
+        assert copy.execute("SELECT source_id FROM cursors").fetchall() == [("offconvex",)]
+        assert copy.execute("PRAGMA journal_mode").fetchone() == ("delete",)
+
+
+def test_an_upgrade_never_overwrites_an_earlier_copy(tmp_path: Path) -> None:
+    path = tmp_path / "store.sqlite"
+    earlier = tmp_path / "store.sqlite.0003.bak"
+    earlier.write_bytes(b"the operator's own copy")
+    _an_old_store(path)
+    said: list[Upgrade] = []
+    open_store(f"sqlite:///{path}", on_upgrade=said.append).close()
+    assert earlier.read_bytes() == b"the operator's own copy"
+    assert said[0].backup == tmp_path / "store.sqlite.0003.2.bak" and said[0].backup.is_file()
+
+
+def test_a_new_store_and_one_at_the_head_are_opened_without_a_word_or_a_copy(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "store.sqlite"
+    said: list[Upgrade] = []
+    open_store(f"sqlite:///{path}", on_upgrade=said.append).close()
+    open_store(f"sqlite:///{path}", on_upgrade=said.append).close()
+    assert said == [] and "upgraded" not in caplog.text
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.endswith(".bak")) == []
+
+
+def test_without_a_listener_the_upgrade_is_a_warning_in_the_log(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "store.sqlite"
+    _an_old_store(path)
+    with caplog.at_level("WARNING", logger="dltheory_digest.store.db"):
+        open_store(f"sqlite:///{path}").close()
+    assert f"store upgraded 0003 → {head_revision()}; the previous file is kept at" in caplog.text
+
+
+def test_a_copy_that_cannot_be_made_leaves_the_store_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "store.sqlite"
+    _an_old_store(path)
+    # a place SQLite cannot write to, as a full or read-only disk would be
+    nowhere = tmp_path / "no such directory" / "store.sqlite.0003.bak"
+    monkeypatch.setattr("dltheory_digest.store.db.backup_path", lambda _path, _revision: nowhere)
+    with pytest.raises(StoreError, match=r"cannot keep a copy of it at .*no such directory.* left as it was"):
+        open_store(f"sqlite:///{path}")
+    untouched = open_store(f"sqlite:///{path}", migrate_to=None)
+    assert untouched.revision() == "0003"
+    untouched.close()
+
+
+def test_a_postgresql_upgrade_says_so_and_asks_for_a_backup() -> None:
+    upgrade = Upgrade("0003", "0008")
+    assert upgrade.message() == (
+        "store upgraded 0003 → 0008 in place (no copy is made of a PostgreSQL database: back it up "
+        "before upgrading)"
+    )
