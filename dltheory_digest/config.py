@@ -472,6 +472,9 @@ class Reader(BaseModel):
     exclude_directions: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
     negative_keywords: tuple[str, ...] = ()
+    # people whose papers the reader always gets, marked, whatever the filters above say
+    # (digest.build.filter_for_reader says why); one name per entry, as a bibliography writes it
+    authors: tuple[str, ...] = ()
     min_relevance: float | None = Field(None, ge=0.0, le=1.0)
     language: Literal["en", "zh", "ar"] = "en"
 
@@ -482,6 +485,30 @@ class Reader(BaseModel):
             hint = " (write the address alone: a name goes in 'name')" if "<" in value else ""
             raise ValueError(f"not an email address: {value!r}{hint}")
         return value
+
+    @field_validator("authors")
+    @classmethod
+    def _one_person_each(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        from dltheory_digest.identity.normalize import person_name
+
+        for name in value:
+            if person_name(name) is None or re.search(r"[@/]", name):  # an address, a profile URL
+                raise ValueError(f"not a person's name: {name!r} (write it as papers print it)")
+            # "Sanjeev Arora, Wei Hu" or "Arora and Hu" in one entry would follow nobody
+            family, comma, given = name.partition(",")
+            several = (
+                name.count(",") > 1
+                or bool(re.search(r"[;&]|\band\b", name))
+                or (bool(comma) and len(_full_words(family)) > 1 and len(_full_words(given)) > 1)
+            )
+            if several:
+                raise ValueError(f"one name per entry: {name!r} looks like several (write a list)")
+        return value
+
+
+def _full_words(text: str) -> list[str]:
+    """The words of a name longer than an initial and not lower-case ("da", "van")."""
+    return [w for w in re.findall(r"[^\W\d_]+", text) if len(w) > 1 and not w.islower()]
 
 
 def file_in_the_way(directory: Path) -> Path | None:

@@ -865,10 +865,11 @@ def _translations_in(value: Any) -> tuple[set[str], set[str]]:
 
 
 def has_filters(reader: Reader) -> bool:
-    """Whether the reader's edition leaves papers out (directions, keywords, a minimum relevance)."""
+    """Whether the reader's edition differs from the shared one: directions, keywords and a minimum
+    relevance leave papers out; followed authors bring theirs in and mark them."""
     return any(
         (reader.include_directions, reader.exclude_directions, reader.keywords, reader.negative_keywords,
-         reader.min_relevance is not None)
+         reader.min_relevance is not None, reader.authors)
     )  # fmt: skip
 
 

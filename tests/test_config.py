@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from dltheory_digest.config import Settings, load_settings, load_sources
+from dltheory_digest.config import Reader, Settings, load_settings, load_sources
 from dltheory_digest.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -194,6 +194,51 @@ def test_a_bad_reader_is_named_by_address(tmp_path: Path, monkeypatch: pytest.Mo
         "readers:\n  - {email: ada@example.org, language: fr}\n", encoding="utf-8"
     )
     assert settings_error().startswith("dltheory.yaml: reader 'ada@example.org': field 'language':")
+
+
+def test_a_reader_follows_authors_from_the_file_or_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "dltheory.yaml").write_text(
+        "readers:\n"
+        "  - email: ada@example.org\n"
+        "    authors: [Sanjeev Arora, 'Chizat, Lénaïc', J.-C. Mourrat, Rodrigo Ferreira da Silva]\n",
+        encoding="utf-8",
+    )
+    (reader,) = load_settings().readers
+    assert reader.authors == ("Sanjeev Arora", "Chizat, Lénaïc", "J.-C. Mourrat", "Rodrigo Ferreira da Silva")
+    assert Reader(email="b@example.org").authors == ()
+    monkeypatch.setenv("DLTHEORY_READERS", '[{"email": "k@example.org", "authors": ["Song Mei"]}]')
+    assert [r.authors for r in load_settings().readers] == [("Song Mei",)]
+
+
+@pytest.mark.parametrize(
+    ("authors", "problem"),
+    [
+        ("Sanjeev Arora", "expected a list, e.g. [Sanjeev Arora]"),  # a name, not a list of names
+        ("['Sanjeev Arora, Wei Hu']", "one name per entry: 'Sanjeev Arora, Wei Hu' looks like several"),
+        ("['Arora and Hu']", "one name per entry: 'Arora and Hu' looks like several"),
+        ("['Arora, S.; Hu, W.']", "one name per entry: 'Arora, S.; Hu, W.' looks like several"),
+        ("['et al.']", "not a person's name: 'et al.'"),
+        ("['']", "not a person's name: ''"),
+        ("['https://arxiv.org/a/arora_s_1']", "not a person's name: 'https://arxiv.org/a/arora_s_1'"),
+        ("['arora@cs.princeton.edu']", "not a person's name: 'arora@cs.princeton.edu'"),
+    ],
+)
+def test_a_bad_followed_author_names_the_file_the_reader_and_the_field(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, authors: str, problem: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "dltheory.yaml").write_text(
+        f"readers:\n  - {{email: ada@example.org, authors: {authors}}}\n", encoding="utf-8"
+    )
+    assert settings_error().startswith(f"dltheory.yaml: reader 'ada@example.org': field 'authors': {problem}")
+
+
+def test_names_in_the_orders_bibliographies_write_them_are_one_person_each() -> None:
+    names = ("Arora, Sanjeev", "Ferreira da Silva, Rodrigo", "van der Vaart, A. W.", "Ben Arous, Gérard")
+    assert Reader(email="a@example.org", authors=names).authors == names
 
 
 def test_reader_directions_must_be_in_the_taxonomy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -698,3 +743,19 @@ def test_crossref_is_asked_by_default_and_an_empty_base_turns_it_off(
     assert load_settings().crossref_api_base == "https://api.crossref.org/works"
     (tmp_path / "dltheory.yaml").write_text('crossref_api_base: ""\n', encoding="utf-8")
     assert load_settings().crossref_api_base == ""
+
+
+def test_oai_dc_with_categories_is_refused_since_its_records_carry_none(tmp_path: Path) -> None:
+    entry = "sources:\n  - {{id: oai, kind: arxiv_oai, options: {{metadata_prefix: {prefix}, categories: [cs.LG]}}}}\n"
+    err = error_of(write(tmp_path, entry.format(prefix="oai_dc")))
+    assert str(err).startswith(
+        "sources.yaml: source 'oai': field 'options.categories': oai_dc records carry no arXiv categories"
+    )
+    assert (err.source_id, err.field) == ("oai", "options.categories")
+    assert "metadata_prefix arXiv or arXivRaw" in str(err)
+    # the formats that carry categories filter by them; oai_dc alone (no filter) is fine
+    for prefix in ("arXiv", "arXivRaw"):
+        (loaded,) = load_sources(write(tmp_path, entry.format(prefix=prefix)))
+        assert loaded.options["categories"] == ["cs.LG"]
+    alone = "sources:\n  - {id: oai, kind: arxiv_oai, options: {metadata_prefix: oai_dc, set: cs}}\n"
+    assert load_sources(write(tmp_path, alone))[0].options["metadata_prefix"] == "oai_dc"

@@ -21,7 +21,13 @@ from markdown_it import MarkdownIt
 
 from dltheory_digest import digest as dg
 from dltheory_digest.config import Reader
-from dltheory_digest.digest.build import POST_SCORED_CHARS, classify_posts, merge_post_revisions, post_id
+from dltheory_digest.digest.build import (
+    POST_SCORED_CHARS,
+    classify_posts,
+    followed_in,
+    merge_post_revisions,
+    post_id,
+)
 from dltheory_digest.models import (
     AnnounceType,
     Classification,
@@ -998,6 +1004,132 @@ def test_reader_min_relevance() -> None:
     assert strict.below_threshold == () and strict.updated == ()
 
 
+# --- authors a reader follows -------------------------------------------------------------------
+
+
+def _marks(digest: Digest) -> dict[str, tuple[str, ...]]:
+    return {p.paper.arxiv_id or "": followed_in(p) for p in dg.all_entries(digest) if followed_in(p)}
+
+
+def test_a_followed_authors_paper_passes_every_filter_and_is_marked() -> None:
+    digest = sample_digest()
+    # Du et al. is filed under optimization, under 0.95 and holds "gradient descent"
+    reader = Reader(
+        email="a@example.org",
+        include_directions=("kernels",),
+        negative_keywords=("gradient descent",),
+        min_relevance=0.95,
+        authors=("Du, Simon S.",),
+    )
+    edition = dg.filter_for_reader(digest, reader)
+    assert _ids(edition) == ["1810.02054"]  # the kernels paper is under 0.95; Du's paper stays
+    assert _marks(edition) == {"1810.02054": ("Simon S. Du",)}
+    assert edition.sections[0].papers[0].badges[0] == "followed:Simon S. Du"
+    # the post discussing it comes with it
+    assert "https://www.offconvex.org/2026/11/18/gd-global/" in [p.url for p in edition.sections[0].posts]
+    assert dict(edition.counts)["papers"] == 1 and edition.unmatched_filters is None
+
+
+def test_authors_add_to_keywords_and_never_take_away() -> None:
+    digest = sample_digest()
+    by_keyword = dg.filter_for_reader(digest, Reader(email="a@example.org", keywords=("kernel",)))
+    both = dg.filter_for_reader(
+        digest, Reader(email="a@example.org", keywords=("kernel",), authors=("M. Hardt",))
+    )
+    assert _ids(by_keyword) == ["1806.07572"]
+    assert _ids(both) == ["1611.03530", "1806.07572"]  # a keyword's paper OR a followed author's
+    assert _marks(both) == {"1611.03530": ("Moritz Hardt",)}
+    # authors and no keywords: everything the directions give, the followed papers marked
+    everything = dg.filter_for_reader(digest, Reader(email="a@example.org", authors=("Arthur Jacot",)))
+    assert _ids(everything) == _ids(digest)
+    assert _marks(everything) == {"1806.07572": ("Arthur Jacot",)}
+    # the paper of a namesake is not marked, nor let through by the name
+    namesake = dg.filter_for_reader(
+        digest, Reader(email="a@example.org", keywords=("kernel",), authors=("Yoshua Bengio",))
+    )
+    assert _ids(namesake) == ["1806.07572"] and _marks(namesake) == {}
+
+
+def test_a_followed_authors_paper_under_the_weeks_threshold_moves_into_its_direction() -> None:
+    digest = sample_digest()
+    assert [p.paper.arxiv_id for p in digest.below_threshold] == ["1912.02292"]  # relevance 0.12
+    edition = dg.filter_for_reader(
+        digest, Reader(email="a@example.org", keywords=("kernel",), authors=("B. Barak",))
+    )
+    assert [s.direction_id for s in edition.sections] == ["generalization", "kernels"]  # taxonomy order
+    assert _ids(edition) == ["1912.02292", "1806.07572"]
+    assert edition.below_threshold == ()
+    counts = dict(edition.counts)
+    assert counts["papers"] == 2 and counts["below_threshold"] == 0 and counts["directions"] == 2
+    # into a direction the edition already shows, in its order there (by relevance)
+    all_of_it = dg.filter_for_reader(digest, Reader(email="a@example.org", authors=("Boaz Barak",)))
+    generalization = next(s for s in all_of_it.sections if s.direction_id == "generalization")
+    assert [p.paper.arxiv_id for p in generalization.papers] == ["1611.03530", "2201.02177", "1912.02292"]
+    # another reader's edition of the same digest is untouched
+    assert [
+        p.paper.arxiv_id for p in dg.filter_for_reader(digest, Reader(email="b@example.org")).below_threshold
+    ] == ["1912.02292"]
+
+
+def test_the_mark_shows_who_in_every_language_markdown_and_html() -> None:
+    digest = sample_digest()
+    # Boaz Barak is the fifth author: "et al." hides him in the author line, the mark does not
+    reader = Reader(email="a@example.org", keywords=("kernel",), authors=("Boaz Barak", "Boris Hanin"))
+    edition = dg.filter_for_reader(digest, reader)
+    markdown = dg.render_markdown(edition)
+    barak = next(line for line in markdown.splitlines() if "arXiv:1912.02292" in line)
+    assert "et al." in barak and "`★ followed: Boaz Barak`" in barak
+    # a one-line entry (updated) carries it too
+    hanin = next(line for line in markdown.splitlines() if "arXiv:2106.10165" in line)
+    assert "`★ followed: Boris Hanin`" in hanin
+    html = dg.render_html(markdown)
+    assert re.search(r"<code[^>]*>★ followed: Boaz Barak</code>", html)
+    assert "followed:" not in dg.render_markdown(digest)  # the shared digest has no marks
+    texts = dg.translatable_texts(edition)
+    zh = dg.render_markdown(edition, dg.Edition(language="zh", translations={t: f"译:{t}" for t in texts}))
+    assert "`★ 关注的作者：Boaz Barak`" in zh
+    ar = dg.render_markdown(edition, dg.Edition(language="ar", translations={t: f"ت:{t}" for t in texts}))
+    # the Latin name isolated in the right-to-left line
+    assert "`★ مؤلف تتابعه: \u2068Boaz Barak\u2069`" in ar
+
+
+def test_a_followed_authors_blog_post_is_kept_and_marked() -> None:
+    inputs = sample_inputs()
+    essay = Item(
+        source_id="offconvex",
+        kind=ItemKind.POST,
+        title="Is Optimization a Sufficient Language for Understanding Deep Learning?",
+        url="https://www.offconvex.org/2019/06/03/trajectories/",
+        lang="en",
+        authors=("Sanjeev Arora",),
+        published=dt.datetime(2026, 11, 18, 9, tzinfo=UTC),
+    )
+    inputs["posts"] = [*inputs["posts"], essay]
+    # scored off-topic: the shared digest keeps it in the appendix
+    inputs["post_classifications"] = {post_id(essay): Classification("other", relevance=0.1)}
+    digest = dg.build_digest(**inputs)
+    assert [p.url for p, _ in digest.posts_below_threshold] == [essay.url]
+    plain = dg.filter_for_reader(digest, Reader(email="a@example.org", keywords=("kernel",)))
+    assert essay.url not in [p.url for p in plain.posts] + [p.url for p, _ in plain.posts_below_threshold]
+    follower = dg.filter_for_reader(
+        digest, Reader(email="a@example.org", keywords=("kernel",), authors=("S. Arora",))
+    )
+    assert essay.url in [p.url for p in follower.posts] and follower.posts_below_threshold == ()
+    assert dict(follower.counts)["posts"] == len(follower.posts)
+    line = next(line for line in dg.render_markdown(follower).splitlines() if essay.url in line)
+    assert line.endswith("`★ followed: Sanjeev Arora`")
+
+
+def test_a_stored_editions_marks_are_the_readers_own() -> None:
+    """Filtering an edition again (a stored one) for another reader drops the first one's marks."""
+    digest = sample_digest()
+    first = dg.filter_for_reader(digest, Reader(email="a@example.org", authors=("Arthur Jacot",)))
+    again = dg.filter_for_reader(
+        dg.digest_from_json(dg.digest_to_json(first)), Reader(email="b@example.org", authors=("Sho Yaida",))
+    )
+    assert _marks(again) == {"2106.10165": ("Sho Yaida",)}
+
+
 def test_translated_edition_keeps_english_titles() -> None:
     digest = sample_digest()
     texts = dg.translatable_texts(digest)
@@ -1691,6 +1823,12 @@ def test_a_reader_whose_filters_match_nothing_is_told_so() -> None:
         ' width"; keywords "diffusion").'
     ) in markdown
     assert markdown.count('keywords "diffusion"') == 1  # not repeated among the notes
+    # followed authors none of whose papers came out are named too
+    following = Reader(email="f@example.org", keywords=("diffusion",), authors=("Nobody Here",))
+    assert (
+        'matched your filters (keywords "diffusion"; authors "Nobody Here").'
+        in dg.render_markdown(dg.filter_for_reader(digest, following))
+    )
     # a zh or ar edition names the filters in its own language; with nothing to translate, it
     # needs no model for that (its labels are hand-written), unless it fell back to English
     for edition in (dg.Edition(language="zh", translations={"-": "-"}), dg.Edition(language="zh")):

@@ -548,6 +548,12 @@ def test_markdown_only_digest_is_sent_as_it_is(mailbox: tuple[Mailbox, int], sto
     results = mail.deliver_markdown(store, week=WEEK, markdown=markdown, readers=readers, smtp=smtp_for(port))
     # a zh edition or a filter cannot be made from the Markdown: those readers are held back
     assert [r.status for r in results] == ["sent", "held", "held"]
+    # nor can the marks and papers of followed authors (dry run: nothing sent or recorded)
+    following = Reader(email="fan@example.org", authors=("Arthur Jacot",))
+    [held] = mail.deliver_markdown(
+        None, week=WEEK, markdown=markdown, readers=[following], smtp=smtp_for(port), dry_run=True
+    )
+    assert held.status == "held"
     assert results[0].note is None and "--force" in (results[1].note or "")
     # the Markdown alone does not say how many papers it holds: unknown, not an empty week
     assert results[0].papers is None and "| ada@example.org | sent | en | ? |" in mail.delivery_report(

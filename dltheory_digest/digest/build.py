@@ -944,8 +944,61 @@ def resource_texts(resource: Resource) -> tuple[str, ...]:
     )
 
 
+# A paper of a followed author carries one badge per such author, "followed:" and the name as
+# the paper writes it; the renderer shows it as that edition's mark ("★ followed: Sanjeev Arora").
+FOLLOWED_BADGE = "followed:"
+# ... and a post, which has no badges, an `extra` fact ("followed", name) for each
+FOLLOWED_EXTRA = "followed"
+
+
+def followed_in(entry: DigestPaper) -> tuple[str, ...]:
+    """The names of the followed authors a reader's edition marks this paper by (none: not marked)."""
+    return tuple(b.removeprefix(FOLLOWED_BADGE) for b in entry.badges if b.startswith(FOLLOWED_BADGE))
+
+
+def followed_post_authors(post: Item) -> tuple[str, ...]:
+    """The followed authors a reader's edition marks this post by (none: not marked)."""
+    return tuple(value for key, value in post.extra if key == FOLLOWED_EXTRA)
+
+
+def _marked_post(post: Item, authors: Sequence[str]) -> Item:
+    extra = (*((k, v) for k, v in post.extra if k != FOLLOWED_EXTRA), *((FOLLOWED_EXTRA, a) for a in authors))
+    return post if extra == post.extra else dataclasses.replace(post, extra=extra)
+
+
+def _marked(entry: DigestPaper, authors: Sequence[str]) -> DigestPaper:
+    """The entry with a "followed:" badge for each of `authors`, in front of its other badges."""
+    unmarked = tuple(b for b in entry.badges if not b.startswith(FOLLOWED_BADGE))
+    return dataclasses.replace(entry, badges=(*(FOLLOWED_BADGE + a for a in authors), *unmarked))
+
+
+def _promoted(
+    sections: Sequence[DirectionSection], papers: Sequence[DigestPaper], digest: Digest
+) -> list[DirectionSection]:
+    """`sections` with `papers` (of followed authors, under the week's relevance threshold) each
+    filed under its direction, a section of its own opened in the taxonomy's order when needed,
+    with the posts that discuss them."""
+    if not papers:
+        return list(sections)
+    by_direction = {s.direction_id: s for s in sections}
+    names = dict(digest.directions) | {s.direction_id: s.name for s in digest.sections}
+    for entry in papers:
+        direction = entry.classification.primary
+        section = by_direction.get(direction) or DirectionSection(direction, names.get(direction, direction))
+        posts = {p.url or p.key: p for p in (*section.posts, *entry.discussed_in)}
+        by_direction[direction] = dataclasses.replace(
+            section,
+            papers=tuple(sorted((*section.papers, entry), key=_section_order)),
+            posts=tuple(sorted(posts.values(), key=_post_order)),
+        )
+    order = [d for d, _ in digest.directions] + [s.direction_id for s in digest.sections]
+    rank = {d: i for i, d in reversed(list(enumerate(order)))}
+    return sorted(by_direction.values(), key=lambda s: (rank.get(s.direction_id, len(order)), s.direction_id))
+
+
 def filter_for_reader(digest: Digest, reader: Reader, *, glossary: Glossary | None = None) -> Digest:
-    """The reader's own edition: their directions, keywords, negative keywords and minimum relevance.
+    """The reader's own edition: their directions, keywords, negative keywords and minimum
+    relevance, and the authors they follow.
 
     A paper stays when its direction or one of its `also_directions` is included (all when
     none are listed) and its direction is not excluded, it matches a keyword (any when none
@@ -962,11 +1015,22 @@ def filter_for_reader(digest: Digest, reader: Reader, *, glossary: Glossary | No
     relevance as a paper does (one no model could read, unscored, is kept). Talks and courses
     (`resources`) have no direction or relevance: the reader's keywords and negative keywords
     alone decide, looked for in their titles and what the pages say about them.
+
+    A paper by an author the reader follows (`Reader.authors`, matched as bibliographies vary
+    a name: `identity.normalize.same_author`) is always in, marked with that author's name: the
+    reader asked for that person by name, which says more than any filter. So it passes the
+    directions, keywords, negative keywords and minimum relevance, and one under the week's
+    relevance threshold moves from the appendix into its direction. A blog post a followed
+    author wrote (its feed names them) is kept and marked the same way, in the posts even when
+    scored under the threshold. Followed authors add papers and never take any away: a reader
+    with authors and no keywords gets everything their directions give and their authors'
+    other papers, as the peers do with an author list beside the keywords (an OR, never an AND).
     """
     include = set(reader.include_directions)
     exclude = set(reader.exclude_directions)
     # imported here: the phrase matcher lives with the classifier, whose import is slow
     from dltheory_digest.directions import KeywordFilter, passes
+    from dltheory_digest.identity.normalize import followed_authors
 
     by_keywords = KeywordFilter(tuple(reader.keywords), tuple(reader.negative_keywords), glossary)
     by_negative_keywords = KeywordFilter(negative_keywords=by_keywords.negative_keywords, glossary=glossary)
@@ -982,26 +1046,44 @@ def filter_for_reader(digest: Digest, reader: Reader, *, glossary: Glossary | No
             return False
         return minimum is None or classification.relevance >= minimum
 
+    def mark(entries: Sequence[DigestPaper]) -> tuple[DigestPaper, ...]:
+        """The entries with their followed authors marked (a stored edition's marks dropped first)."""
+        marked = []
+        for entry in entries:
+            authors = followed_authors(reader.authors, entry.paper.authors)
+            marked.append(_marked(entry, authors) if authors or followed_in(entry) else entry)
+        return tuple(marked)
+
     def keep(entry: DigestPaper) -> bool:
+        if followed_in(entry):
+            return True
         return wanted(entry.classification) and passes(by_keywords, *_paper_texts(entry))
 
+    def mark_post(post: Item) -> Item:
+        return _marked_post(post, followed_authors(reader.authors, post.authors))
+
     def post_wanted(post: Item) -> bool:
+        if followed_post_authors(post):
+            return True
         scored = post_scores.get(post_id(post))
         return (scored is None or wanted(scored)) and passes(by_keywords, *_post_texts(post))
 
     sections = []
     for section in digest.sections:
-        papers = tuple(p for p in section.papers if keep(p))
+        papers = tuple(p for p in mark(section.papers) if keep(p))
         if not papers:
             continue
         cited = {post.url or post.key for p in papers for post in p.discussed_in}
-        posts = tuple(p for p in section.posts if (p.url or p.key) in cited)
+        posts = tuple(mark_post(p) for p in section.posts if (p.url or p.key) in cited)
         sections.append(dataclasses.replace(section, papers=papers, posts=posts))
-    updated = tuple(p for p in digest.updated if keep(p))
-    emerging = tuple(p for p in digest.emerging if keep(p))
-    below = tuple(p for p in digest.below_threshold if keep(p))
-    unconfirmed = tuple(p for p in digest.unconfirmed if keep(p))
-    backlog = tuple(p for p in digest.backlog if keep(p))
+    updated = tuple(p for p in mark(digest.updated) if keep(p))
+    emerging = tuple(p for p in mark(digest.emerging) if keep(p))
+    below = tuple(p for p in mark(digest.below_threshold) if keep(p))
+    # a followed author's paper is no appendix matter for this reader
+    sections = _promoted(sections, [p for p in below if followed_in(p)], digest)
+    below = tuple(p for p in below if not followed_in(p))
+    unconfirmed = tuple(p for p in mark(digest.unconfirmed) if keep(p))
+    backlog = tuple(p for p in mark(digest.backlog) if keep(p))
     kept_keys = {p.paper.key for s in sections for p in s.papers} | {
         p.paper.key for p in (*updated, *below, *backlog)
     }
@@ -1009,16 +1091,34 @@ def filter_for_reader(digest: Digest, reader: Reader, *, glossary: Glossary | No
 
     def post_ok(post: Item) -> bool:
         linked = {k for k in post_targets(post) if k in all_keys}
-        if not linked:  # a post about no paper of the digest: its own score and the keywords decide
+        if not linked or followed_post_authors(post):
+            # a post about no paper of the digest: its own score and the keywords decide (a
+            # followed author's post is kept, whatever it links to)
             return post_wanted(post)
         # a post about papers this reader filtered out goes with them
         return passes(by_negative_keywords, *_post_texts(post)) and bool(linked & kept_keys)
 
     # a post's "links to" names papers this edition filtered out by the full digest's titles
     titles = _titles_by_key(all_entries(digest))
-    posts = tuple(_with_cited_titles(p, titles) for p in digest.posts if post_ok(p))
-    # scored posts all (`post_classifications`): the reader's minimum relevance is in `post_wanted`
-    posts_below = tuple((post, score) for post, score in digest.posts_below_threshold if post_wanted(post))
+    # scored posts all (`post_classifications`): the reader's minimum relevance is in `post_wanted`;
+    # a followed author's post under the week's threshold joins the posts, as their papers do
+    posts_below = tuple(
+        (marked, score)
+        for post, score in digest.posts_below_threshold
+        if post_wanted(marked := mark_post(post))
+    )
+    promoted_posts = [post for post, _ in posts_below if followed_post_authors(post)]
+    posts_below = tuple((post, score) for post, score in posts_below if not followed_post_authors(post))
+    posts = tuple(
+        sorted(
+            (
+                _with_cited_titles(p, titles)
+                for p in (*map(mark_post, digest.posts), *promoted_posts)
+                if post_ok(p)
+            ),
+            key=_post_order,
+        )
+    )
     resources = tuple(r for r in digest.resources if passes(by_keywords, *resource_texts(r)))
     resource_backlog = tuple(r for r in digest.resource_backlog if passes(by_keywords, *resource_texts(r)))
     week_papers = dict(digest.counts).get("papers", 0)  # the number the week's subject line gives
@@ -1028,6 +1128,7 @@ def filter_for_reader(digest: Digest, reader: Reader, *, glossary: Glossary | No
         keywords=tuple(reader.keywords),
         negative_keywords=tuple(reader.negative_keywords),
         min_relevance=reader.min_relevance,
+        authors=tuple(reader.authors),
     )
     # "no papers this week" would be wrong when the filters left none: the edition says which
     unmatched = (

@@ -14,7 +14,13 @@ from urllib.parse import quote
 
 import jinja2
 
-from dltheory_digest.digest.build import all_entries, also_directions, post_targets
+from dltheory_digest.digest.build import (
+    FOLLOWED_BADGE,
+    all_entries,
+    also_directions,
+    followed_post_authors,
+    post_targets,
+)
 from dltheory_digest.digest.text import (
     display_title,
     excerpt,
@@ -179,6 +185,7 @@ def describe_filters(
             ("filter_keywords", filters.keywords and quoted(filters.keywords)),
             ("filter_not_keywords", filters.negative_keywords and quoted(filters.negative_keywords)),
             ("filter_min_relevance", None if filters.min_relevance is None else f"{filters.min_relevance:g}"),
+            ("filter_authors", filters.authors and quoted(filters.authors)),
         )
         if value
     ]
@@ -566,6 +573,9 @@ class _Renderer:
         return self.edition.tr(text)
 
     def badge(self, badge: str) -> str:
+        if badge.startswith(FOLLOWED_BADGE):  # an author this reader follows: the name as written
+            name = badge.removeprefix(FOLLOWED_BADGE).replace("`", "'")
+            return self.labels["badge_followed"].format(name=self.edition.foreign(name))
         return _badge(badge, self.labels)
 
     def title(self, text: str | None, url: str | None = None, *, original: bool = False) -> str:
@@ -783,6 +793,7 @@ class _Renderer:
         title = self.title(english or post.title, post.url)
         if english and english != post.title.strip():
             title += f" · *{self.title(post.title, original=True)}*"
+        details += [f"`{self.badge(FOLLOWED_BADGE + name)}`" for name in followed_post_authors(post)]
         return f"{title} — {' · '.join(d for d in details if d)}"
 
     def listed_post(self, post: Item, targets: Sequence[tuple[str, str | None, bool]], *, links: bool) -> str:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 
 import ftfy
@@ -385,3 +387,120 @@ def title_shape(text: str) -> int:
     if is_latin(text) and (len(words) < 2 or (len(words) <= 4 and text[0].islower())):
         return TitleShape.WEAK
     return TitleShape.TITLE
+
+
+# Lower-case words that join a family name ("da Silva", "van der Vaart"): after a name's first
+# word they belong to the family name, so they neither count as a given name nor as its last word
+_NAME_PARTICLES = frozenset(
+    {"da", "das", "de", "del", "della", "der", "des", "di", "do", "dos", "du", "la", "le", "ten",
+     "ter", "van", "von", "zu", "bin", "ibn", "al", "el"}
+)  # fmt: skip
+# a word of a name: letters, with an apostrophe inside ("O'Donnell"); hyphens and dots separate
+_NAME_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
+_ET_AL = re.compile(r"\s*\bet\.?\s*al\b\.?|\s*\band\s+others\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class PersonName:
+    """A name as bibliographies vary it, reduced to what stays: the given names in order, folded
+    (case, accents, apostrophes), each hyphen part on its own ("Jean-Christophe" and "J.-C." are
+    two), and the last word of the family name ("Ferreira da Silva" -> "silva")."""
+
+    given: tuple[str, ...]
+    family: str
+    # the family name with the particles before its last word run together ("Le Cun" ->
+    # "lecun"), as one-word spellings write it ("LeCun", "VanRoy")
+    family_joined: str = ""
+
+    def same_family(self, other: PersonName) -> bool:
+        return bool({self.family, self.family_joined} & {other.family, other.family_joined})
+
+
+def _fold_name_word(word: str) -> str:
+    return fold_accents(word).casefold().replace("'", "").replace("’", "")
+
+
+@lru_cache(maxsize=1 << 14)
+def person_name(name: str) -> PersonName | None:
+    """`name` read the ways bibliographies write it: "Sanjeev Arora", "S. Arora", "Arora, Sanjeev",
+    "SANJEEV ARORA", "Arora S" (initials after the family name), "ZHANG Wei" (the family name in
+    capitals, as Chinese names are often printed). None for no person ("et al.", "others").
+
+    A name written without a mark of its order is read given name first, as arXiv lists every
+    author: "Zhang Wei" is Mr Wei, not the "Wei Zhang" of another paper (no guess either way)."""
+    # an affiliation or footnote in brackets is not part of the name: "Sanjeev Arora (Princeton)"
+    cleaned = _ET_AL.sub("", _BRACKETED.sub(" ", clean_text(name))).strip(" ,;")
+    if name_key(cleaned) == ("", ""):
+        return None
+    if "," in cleaned:  # "Arora, Sanjeev", "Ferreira da Silva, Rodrigo", "Smith, J., Jr."
+        family_part, given_part = cleaned.split(",", 1)
+        given_words = [w for w in _NAME_WORD.findall(given_part) if w.casefold() not in _NAME_SUFFIXES]
+        words = given_words + _NAME_WORD.findall(family_part)
+    else:
+        words = [w for w in _NAME_WORD.findall(cleaned) if w.casefold() not in _NAME_SUFFIXES]
+        capitals = [i for i, w in enumerate(words) if len(w) > 1 and w.isupper()]
+        if len(words) > 1 and len(capitals) == 1 and not cleaned.isupper():
+            # "ZHANG Wei": the one word in capitals is the family name
+            words = [w for i, w in enumerate(words) if i != capitals[0]] + [words[capitals[0]]]
+        elif len(words) > 1 and len(words[0]) > 1 and len(words[-1]) == 1:
+            # "Arora S", "Mourrat J C": initials after the family name
+            words = [w for w in words if len(w) == 1] + [w for w in words if len(w) > 1]
+    folded = [_fold_name_word(w) for w in words]
+    if not folded:
+        return None
+    given = tuple(w for i, w in enumerate(folded[:-1]) if i == 0 or w not in _NAME_PARTICLES)
+    particles = len(folded) - 1
+    while particles > 1 and folded[particles - 1] in _NAME_PARTICLES:
+        particles -= 1
+    return PersonName(given=given, family=folded[-1], family_joined="".join(folded[particles:]))
+
+
+def _given_names_agree(followed: Sequence[str], written: Sequence[str]) -> bool:
+    """Given names that can be one person's: word by word equal, or an initial and a name it
+    begins ("s" / "sanjeev"); pinyin written apart or together ("zhi", "qin" / "zhiqin"); a
+    middle name one side leaves out ends the comparison ("michael", "i" / "michael")."""
+    if not followed or not written:
+        return True
+    first, second = followed[0], written[0]
+    if (
+        first == second
+        or (len(first) == 1 and second.startswith(first))
+        or (len(second) == 1 and first.startswith(second))
+    ):
+        return _given_names_agree(followed[1:], written[1:])
+    if len(first) > 1 and len(second) > 1 and len(followed) > 1 and second.startswith(first):
+        return _given_names_agree((first + followed[1], *followed[2:]), written)
+    if len(first) > 1 and len(second) > 1 and len(written) > 1 and first.startswith(second):
+        return _given_names_agree(followed, (second + written[1], *written[2:]))
+    return False
+
+
+def same_author(followed: str, written: str) -> bool:
+    """Whether the author a paper lists as `written` can be the person a reader follows as
+    `followed`, in any of the ways bibliographies write one name (see `person_name`): the
+    family name's last word is the same, and the given names agree as far as both give them.
+    An initial says no more than its letter ("S. Arora" is Sanjeev and Sanjay Arora), while two
+    given names must be the same ("Sanjeev Arora" is not "Raman Arora"). A followed family name
+    alone ("Arora") is every Arora; a paper's author with no given name is nobody in particular,
+    so only a family name alone matches it."""
+    wanted, author = person_name(followed), person_name(written)
+    return wanted is not None and author is not None and _same_person(wanted, author)
+
+
+def _same_person(wanted: PersonName, author: PersonName) -> bool:
+    if not wanted.same_family(author) or (wanted.given and not author.given):
+        return False
+    return _given_names_agree(wanted.given, author.given)
+
+
+def followed_authors(followed: Sequence[str], authors: Sequence[str]) -> tuple[str, ...]:
+    """The paper's `authors` (as written, in order) who are someone in `followed`: `same_author`."""
+    wanted = [name for name in map(person_name, followed) if name is not None]
+    if not wanted:
+        return ()
+    found = []
+    for author in authors:
+        written = person_name(author)
+        if written is not None and any(_same_person(w, written) for w in wanted):
+            found.append(author)
+    return tuple(found)

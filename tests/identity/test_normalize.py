@@ -10,9 +10,12 @@ from dltheory_digest.identity.normalize import (
     clean_text,
     core_title,
     english_runs,
+    followed_authors,
     is_notice,
     markers_conflict,
     name_key,
+    person_name,
+    same_author,
     split_authors,
     surname,
     title_markers,
@@ -180,3 +183,80 @@ def test_tex_math_and_its_unicode_rendering_normalize_alike(tex: str, unicode: s
 
 def test_a_greek_language_title_is_not_english() -> None:
     assert title_variants("Βαθιά μάθηση") == ()
+
+
+# --- followed authors: one person however a bibliography writes the name --------------------
+
+
+@pytest.mark.parametrize(
+    ("followed", "written"),
+    [
+        ("Sanjeev Arora", "S. Arora"),
+        ("Sanjeev Arora", "Arora, Sanjeev"),
+        ("Sanjeev Arora", "SANJEEV ARORA"),
+        ("Sanjeev Arora", "Arora S"),  # initials after the family name
+        ("Lénaïc Chizat", "Lenaic Chizat"),
+        ("Lenaic Chizat", r"L\'ena\"ic Chizat"),  # LaTeX accents
+        ("Jean-Christophe Mourrat", "J.-C. Mourrat"),
+        ("Jean-Christophe Mourrat", "Jean Christophe Mourrat"),
+        ("Jean-Christophe Mourrat", "J. Mourrat"),
+        ("Rodrigo Ferreira da Silva", "Ferreira da Silva, Rodrigo"),
+        ("Rodrigo Ferreira da Silva", "R. F. da Silva"),
+        ("Gérard Ben Arous", "G. Ben-Arous"),
+        ("Aad van der Vaart", "van der Vaart, A. W."),
+        ("Yann LeCun", "Yann Le Cun"),
+        ("Michael I. Jordan", "Michael Jordan"),  # a middle initial one side leaves out
+        ("Zhi-Qin John Xu", "Zhiqin John Xu"),  # pinyin written apart or together
+        ("Wei Hu", "Hu, Wei"),  # family name first, marked by the comma
+        ("Wei Hu", "HU Wei"),  # ... or by the capitals
+        ("S. Arora", "Sanjeev Arora"),  # an initial says only its letter
+        ("S. Arora", "Sanjay Arora"),
+        ("Arora", "Raman Arora"),  # a family name alone follows every Arora
+        ("Quoc V. Le", "Quoc Le"),
+        ("Sanjeev Arora", "Sanjeev Arora (Princeton University)"),  # an affiliation after it
+        ("Wei Hu", "Wei Hu (1)"),  # a footnote mark
+    ],
+)
+def test_the_same_author_written_another_way(followed: str, written: str) -> None:
+    assert same_author(followed, written)
+    assert followed_authors([followed], ["Boaz Barak", written]) == (written,)
+
+
+@pytest.mark.parametrize(
+    ("followed", "written"),
+    [
+        ("Sanjeev Arora", "Raman Arora"),  # two given names that differ
+        ("Michael I. Jordan", "Michael B. Jordan"),
+        ("Le Song", "Yang Song"),  # "Le" opens the name: a given name, not a particle
+        ("Jean-Christophe Mourrat", "Jean-Pierre Mourrat"),
+        ("Song Mei", "Mei Song"),  # no mark of order: read given name first, as arXiv lists
+        ("Wei Hu", "Hu Wei"),
+        ("Sanjeev Arora", "Arora"),  # a paper's bare family name is nobody in particular
+        ("Sanjeev Arora", "et al."),
+        ("Sanjeev Arora", "Arora et al."),
+    ],
+)
+def test_another_person_is_not_followed(followed: str, written: str) -> None:
+    assert not same_author(followed, written)
+
+
+def test_person_name_reads_the_orders_bibliographies_use() -> None:
+    assert person_name("Arora, Sanjeev") == person_name("Sanjeev Arora")
+    assert person_name("ZHANG Wei") == person_name("Wei Zhang")
+    assert person_name("Ferreira da Silva, Rodrigo") == person_name("Rodrigo Ferreira da Silva")
+    name = person_name("Rodrigo Ferreira da Silva")
+    assert name is not None and name.given == ("rodrigo", "ferreira") and name.family == "silva"
+    assert name.family_joined == "dasilva"
+    assert person_name("Sanjeev Arora, Jr.") == person_name("Sanjeev Arora")
+    assert person_name("others") is None and person_name("…") is None
+    # another script: compared as written
+    assert same_author("张伟", "张伟") and not same_author("张伟", "Wei Zhang")
+
+
+def test_followed_authors_keeps_the_papers_spelling_and_order() -> None:
+    authors = ["Simon S. Du", "Jason D. Lee", "Haochuan Li", "Liwei Wang", "Xiyu Zhai"]
+    assert followed_authors(["Zhai, Xiyu", "J. Lee", "Sanjeev Arora"], authors) == (
+        "Jason D. Lee",
+        "Xiyu Zhai",
+    )
+    assert followed_authors([], authors) == ()
