@@ -319,6 +319,10 @@ class SourceReport:
     # the error is that no host could be reached from this machine (no name resolved, no
     # network): a run where every source says so is told once that it looks offline
     offline: bool = False
+    # of this run's sightings, those that belong to a later week still to be made (dated after
+    # the week's window, or new to a week its readers already have), and those weeks' ids
+    later: int = 0
+    later_weeks: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -450,6 +454,7 @@ class ReaderFilters:
     keywords: tuple[str, ...] = ()
     negative_keywords: tuple[str, ...] = ()
     min_relevance: float | None = None
+    authors: tuple[str, ...] = ()  # followed authors: none of them wrote a paper of the week
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,11 +14,13 @@ import dataclasses
 import datetime as dt
 import ipaddress
 import time
+from collections import deque
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from dltheory_digest.config import EMAIL_SHAPE, Politeness, Settings, SourceSpec
 from dltheory_digest.errors import ConfigError, FetchError, RobotsDisallowed, SourceError
@@ -41,11 +43,9 @@ from dltheory_digest.sources import REGISTRY, PlanContext
 from dltheory_digest.sources.base import utc_dates_of
 from dltheory_digest.store import Store
 from dltheory_digest.store import records as store_records
-from dltheory_digest.weeks import CATCH_UP_WEEKS, Week, last_complete_week
+from dltheory_digest.weeks import CATCH_UP_WEEKS, Week, as_utc, last_complete_week
 
 if TYPE_CHECKING:
-    from zoneinfo import ZoneInfo
-
     from dltheory_digest.directions import DirectionClassifier, Taxonomy
     from dltheory_digest.language import Translator
     from dltheory_digest.mail import DeliveryResult
@@ -95,25 +95,33 @@ def collect_source(spec: SourceSpec, client: HttpClient, ctx: PlanContext) -> Co
     fetched = cache_hits = 0
     cursor: dict[str, str] = dict(ctx.cursor)
     try:
-        queue = list(kind.plan(spec, options, ctx))
+        planned = kind.plan(spec, options, ctx)
     except Exception as exc:  # a plan that cannot be built is this source's error only
-        queue = []
-        error = f"cannot plan requests: {exc}"
+        planned = ()
+        error = f"[{spec.id}] cannot plan requests: {exc}"
+    # (url, chained): every page the plan asks for is read (the operator's URLs, the plan's
+    # days); `max_pages` caps only the pages responses chain to (`next_urls`), against paging
+    # that never ends
+    queue = deque((url, False) for url in planned)
+    chained_read = 0
+    cut: list[str] = []  # chained pages left unread at the cap
     seen_urls: set[str] = set()
     # The URLs listed in sources.yaml do not depend on each other: one deleted does not make
     # the others wrong. A page another chains to (API paging, OAI resumption) is not on its own.
     listed = frozenset(spec.all_urls)
-    pages = 0
     read = 0  # pages received (a 2xx response)
     gone: list[tuple[str, HTTPStatusError]] = []  # pages on their own that are not there (skipped)
     refused: list[RobotsDisallowed] = []  # listed pages robots.txt forbids (skipped)
     offline = False
-    while queue and pages < kind.max_pages:
-        url = queue.pop(0)
+    while queue:
+        url, chained = queue.popleft()
         if url in seen_urls:
             continue
+        if chained and chained_read >= kind.max_pages:
+            cut.append(url)
+            continue
         seen_urls.add(url)
-        pages += 1
+        chained_read += chained
         try:
             page = client.get(url, source_id=spec.id, politeness=spec.politeness)
         except RobotsUnreadable as exc:
@@ -175,9 +183,19 @@ def collect_source(spec: SourceSpec, client: HttpClient, ctx: PlanContext) -> Co
             warnings.append(f"{ZERO_ITEMS_WARNING}: {url}")
         items.extend(_owned(i, spec) for i in result.items)
         cursor.update(dict(result.cursor))
-        queue.extend(u for u in result.next_urls if u not in seen_urls)
-    if queue and pages >= kind.max_pages:
-        warnings.append(f"stopped after {kind.max_pages} pages; {len(queue)} more not fetched")
+        queue.extend((u, True) for u in result.next_urls if u not in seen_urls)
+    if cut:
+        stopped = f"stopped after following {kind.max_pages} next pages; {len(cut)} more not fetched"
+        if kind.paged_results:
+            # the pages cut are the rest of the results asked for (an OAI harvest, an API
+            # query): the source fails, so its cursor stays and the next run's backfill
+            # reaches back for them, instead of moving past records never read
+            error = error or f"[{spec.id}] {stopped}, so its results are incomplete: narrow its query"
+        else:
+            # the pages cut reach back into the site's history (a column's older articles, a
+            # forum's older threads): the cap is where reading back stops, and failing would
+            # not help, since the next run stops at the same page
+            warnings.append(stopped)
     # what the client had to say about this source's fetches (a capped robots.txt Crawl-delay)
     warnings.extend(client.drain_warnings(spec.id))
     noun = "listing" if kind.independent_pages else "page"
@@ -541,6 +559,12 @@ def cited_with_resolved_ids(post: Item, found_ids: Mapping[tuple[str, str], str]
     return dataclasses.replace(post, cited=tuple(cited)) if cited != list(post.cited) else post
 
 
+UTC_ZONE = ZoneInfo("UTC")
+# arXiv dates a listing the day after it comes out (Monday's, out Sunday 20:00 New York time,
+# is dated Monday 00:00 there): a date up to a day ahead of the clock is not a wrong one
+DATED_AHEAD = dt.timedelta(days=1)
+
+
 def record_collection(
     store: Store,
     week: Week,
@@ -548,10 +572,17 @@ def record_collection(
     *,
     run_id: str | None = None,
     resend: bool = False,
+    zone: ZoneInfo = UTC_ZONE,
+    now: dt.datetime | None = None,
 ) -> list[SourceReport]:
     """Store this run's sightings, attribute the new ones to `week`, and keep each source's report.
 
-    A week its readers already have (`readers_have_week`) takes no new sightings."""
+    A sighting dated after `week` (in `zone`: Monday's arXiv listing, out before a Monday
+    morning run; a post of the week under way) goes to the week of its date (`sighting_week`),
+    which builds it; one dated before `week` is a late find and stays in it. A week its readers
+    already have (`readers_have_week`) takes no new sightings: they go to the next week still
+    to be made, or to the week of their date if that is later. Each report's `later` counts the
+    run's sightings that stand attributed to a later week not made yet (the same on a rerun)."""
     week_id = str(week)
     # Every later stage reads the sightings back from the store, so this is where text enters
     # the pipeline: what no store can hold (NUL, half an emoji) goes here, before keys compare
@@ -559,28 +590,80 @@ def record_collection(
     store_records.save_items(store, everything)
     everything = with_new_citations(store, everything)
     past = readers_have_week(store, week, resend=resend)
-    if past:
-        # what this run sees for the first time belongs to the next digest, not to one its
-        # readers already have (a daily listing will not show it again: it is attributed there
-        # now); the cursors and the week's reports stay, so the next run catches up on a source
-        # that had failed
-        attributed = {
-            (i.source_id, i.key, i.version or 0) for i in store_records.items_of_week(store, week_id)
-        }
-        carried = [i for i in everything if (i.source_id, i.key, i.version or 0) not in attributed]
-        store_records.attribute_week(store, str(next_open_week(store, week)), carried)
-        everything = [i for i in everything if (i.source_id, i.key, i.version or 0) in attributed]
+    # what this run sees for the first time belongs to the next digest, not to one its readers
+    # already have (a daily listing will not show it again: it is attributed there now); the
+    # cursors and the week's reports stay, so the next run catches up on a source that had failed
+    floor = next_open_week(store, week) if past else week
+    by_week: dict[Week, list[Item]] = {}
+    for item in everything:
+        dated = sighting_week(item, zone, now=now)
+        target = dated if dated is not None and _week_order(dated) > _week_order(floor) else floor
+        by_week.setdefault(target, []).append(item)
+    # first attribution wins: a sighting attributed before keeps its week, whatever is asked here
+    for target, found in by_week.items():
+        if target != week:
+            store_records.attribute_week(store, str(target), found)
     # "new" counts the sightings first attributed to this week, so a rerun reports the same
-    week_counts = store_records.attribute_week(store, week_id, everything)
+    week_counts = store_records.attribute_week(store, week_id, by_week.get(week, []))
+    later = _later_weeks(store, week, everything)
     reports = []
     for c in collected:
-        reports.append(dataclasses.replace(c.report, new=week_counts.get(c.source_id, 0)))
+        weeks = later.get(c.source_id, [])
+        reports.append(
+            dataclasses.replace(
+                c.report,
+                new=week_counts.get(c.source_id, 0),
+                later=len(weeks),
+                later_weeks=tuple(sorted(set(weeks))),
+            )
+        )
         if not past:
             store_records.save_cursor(store, c.source_id, c.cursor, success=c.report.error is None)
     if not past or not store_records.week_reports_of(store, week_id):
         # a past week keeps the reports of the runs that made it (what `backfill_since` reads)
         store_records.save_week_reports(store, week_id, reports)
     return reports
+
+
+def sighting_week(item: Item, zone: ZoneInfo, *, now: dt.datetime | None = None) -> Week | None:
+    """The week (in `zone`) of a sighting's own date: an arXiv listing's, the version's date
+    (`updated`, else `published`: the listing day on arXiv's RSS, papers.cool and arxivdaily,
+    the version's date from the API and OAI); a post's, the day it was posted (`published`,
+    else `updated`). None when it has no date, or a date past the week of `now` (a misdated
+    page: what it says cannot be trusted to place it), and for mentions and links, whose
+    dates (if any) are the paper's, not the page's.
+
+    A date at 00:00 UTC is a day a source gave without a time (`blocks.parse_date`): that day
+    as written, as the digest shows it."""
+    if item.kind is ItemKind.POST:
+        when = item.published or item.updated
+    elif item.kind is ItemKind.PAPER:
+        when = item.updated or item.published
+    else:
+        return None
+    if when is None:
+        return None
+    when = as_utc(when)
+    day = when.date() if when.time() == dt.time(0) else when.astimezone(zone).date()
+    dated = Week.containing(day)
+    latest = Week.containing(((now or dt.datetime.now(dt.UTC)) + DATED_AHEAD).astimezone(zone))
+    return None if _week_order(dated) > _week_order(latest) else dated
+
+
+def _week_order(week: Week) -> tuple[int, int]:
+    return week.year, week.number
+
+
+def _later_weeks(store: Store, week: Week, found: Sequence[Item]) -> dict[str, list[str]]:
+    """Per source, the weeks after `week` with no final digest yet that these sightings stand
+    attributed to, one entry per sighting: what this run passed on to a digest still to come
+    (a later week that went out already showed its own sightings; they were not passed on)."""
+    made = store_records.latest_final_digest_week(store)
+    out: dict[str, list[str]] = {}
+    for (source_id, _, _), attributed in store_records.weeks_of_sightings(store, found).items():
+        if attributed > str(week) and (made is None or attributed > made):
+            out.setdefault(source_id, []).append(attributed)
+    return out
 
 
 def with_new_citations(store: Store, found: Sequence[Item]) -> list[Item]:
@@ -934,7 +1017,8 @@ def run_message(week: Week, reports: Sequence[SourceReport], deliveries: Sequenc
         parts = [f"{len(failed)} of {len(reports)} sources failed: {', '.join(failed)}"]
     if failed_mail:
         parts.append(f"mail failed for {len(failed_mail)} reader(s): {', '.join(failed_mail)}")
-    return f"{week}: {'; '.join(parts) or f'{len(reports)} sources, {ALL_OK}'}"
+    sources = f"{len(reports)} source{'' if len(reports) == 1 else 's'}"
+    return f"{week}: {'; '.join(parts) or f'{sources}, {ALL_OK}'}"
 
 
 def report_summary(report: SourceReport) -> dict[str, object]:
@@ -950,7 +1034,38 @@ def report_summary(report: SourceReport) -> dict[str, object]:
         "error": report.error,
         "offline": report.offline,
         "elapsed_ms": report.elapsed_ms,
+        "later": report.later,
+        "later_weeks": list(report.later_weeks),
     }
+
+
+def later_text(count: int, weeks: Sequence[str]) -> str:
+    """What a source's sightings for later weeks are, as a report cell says it: "1 for 2026-W48",
+    "3 for 2026-W48 and 2026-W49"; "" for none."""
+    if not count:
+        return ""
+    named = list(weeks)
+    where = " and ".join(named) if len(named) <= 2 else f"{', '.join(named[:-1])} and {named[-1]}"
+    return f"{count} for {where or 'a later week'}"
+
+
+def carried_summary(
+    week: Week, reports: Sequence[SourceReport], *, readers_had: bool, frozen: bool = False
+) -> str | None:
+    """The run's line on what it passed on to later weeks, or None when there is nothing to say.
+
+    `readers_had`: readers had `week` before this run (`readers_have_week`), so what it found
+    new went to the next digest; `frozen`: the digest was kept as it was sent (`sent_digest`)."""
+    count = sum(r.later for r in reports)
+    weeks = sorted({w for r in reports for w in r.later_weeks})
+    items = f"{count} new item{'' if count == 1 else 's'}"
+    carried = f"{items} carried to {' and '.join(weeks)}" if count else "nothing new carried to a later week"
+    if readers_had:
+        kept = "kept as sent" if frozen else "it takes nothing new"
+        return f"readers have {week}: {kept}; {carried}"
+    if not count:
+        return None
+    return f"{items} dated after {week} carried to {' and '.join(weeks)}, whose digest shows them"
 
 
 def default_translator(settings: Settings, store: Store) -> Translator:

@@ -136,7 +136,9 @@ def collect_task(spec: SourceSpec, settings: Settings, ctx: PlanContext, run_id:
 def record_task(
     settings: Settings, week: Week, collected: list[pipeline.Collected], run_id: str, resend: bool = False
 ) -> list[SourceReport]:
-    return pipeline.record_collection(shared_store(settings), week, collected, run_id=run_id, resend=resend)
+    return pipeline.record_collection(
+        shared_store(settings), week, collected, run_id=run_id, resend=resend, zone=settings.zone
+    )
 
 
 @task(name="build-week", cache_policy=NO_CACHE)
@@ -248,6 +250,7 @@ def publish_source_report(week: Week, reports: Sequence[SourceReport]) -> None:
             "parsed": r.parsed,
             "cited": r.cited,
             "new": r.new,
+            "for later weeks": pipeline.later_text(r.later, r.later_weeks),
             "cache hits": r.cache_hits,
             "warnings": "; ".join(r.warnings),
             "error": r.error or "",
@@ -435,6 +438,8 @@ def weekly_digest(
     with run_resources(settings) as store, hold_week(store, target, run_id):
         # a dated source that missed the weeks before (failed, or no run) fetches them too
         backfill = {} if since_date else pipeline.backfill_since(store, target, selected, settings.zone)
+        # asked before anything is recorded: this run's own mail would make it so
+        readers_had = pipeline.readers_have_week(store, target, resend=resend)
         futures = [
             collect_task.submit(
                 spec,
@@ -461,6 +466,9 @@ def weekly_digest(
         kept = pipeline.earlier_digest_kept(shared_store(settings), settings.output_dir, target, reports)
         if build.frozen:
             logger.info("%s", build.notes[0].text)
+        carried = pipeline.carried_summary(target, reports, readers_had=readers_had, frozen=build.frozen)
+        if carried:
+            logger.info("%s", carried)
         if kept is not None:
             logger.warning("every source failed: the digest written before stays (%s)", kept)
             path = str(kept)
@@ -503,6 +511,8 @@ def weekly_digest(
         "translation_cache_hits_discarded": build.translation_hits_discarded,
         "translations_new_discarded": build.translation_new_discarded,
         "notes": [note.text for note in build.notes],
+        # what this run passed on to later weeks (`pipeline.carried_summary`), or None
+        "carried": carried,
     }
     # a returned state becomes the run's final state; a caller still gets `result` back
     return cast(dict[str, Any], Completed(message=message, data=result))

@@ -1825,9 +1825,8 @@ def test_a_reader_whose_filters_match_nothing_is_told_so() -> None:
     assert markdown.count('keywords "diffusion"') == 1  # not repeated among the notes
     # followed authors none of whose papers came out are named too
     following = Reader(email="f@example.org", keywords=("diffusion",), authors=("Nobody Here",))
-    assert (
-        'matched your filters (keywords "diffusion"; authors "Nobody Here").'
-        in dg.render_markdown(dg.filter_for_reader(digest, following))
+    assert 'matched your filters (keywords "diffusion"; authors "Nobody Here").' in dg.render_markdown(
+        dg.filter_for_reader(digest, following)
     )
     # a zh or ar edition names the filters in its own language; with nothing to translate, it
     # needs no model for that (its labels are hand-written), unless it fell back to English

@@ -391,6 +391,8 @@ def test_a_rerun_of_a_week_after_a_later_one_was_published_is_what_was_sent(
     again = run(overrides, week="2026-W45")
     assert Path(again["path"]).read_bytes() == sent
     assert any("kept as it was sent" in note for note in again["notes"])
+    # and the run says so, with what it found new and passed on (a rerun finds nothing new)
+    assert again["carried"].startswith("readers have 2026-W45: kept as sent; ")
 
 
 def test_a_dated_source_that_failed_last_week_fetches_that_week_too(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -617,9 +618,9 @@ def test_a_posts_doi_citation_becomes_an_entry_with_the_crossref_title(
     assert "### [Cybenko 1989]" not in build.markdown and "### [\\[3\\]]" not in build.markdown
     # the posts discuss it, and the posts list names it by its title, not by the link text
     assert {p.source_id for p in entry.discussed_in} == {"blog-a", "blog-b"}
-    links_to = [line for line in build.markdown.splitlines() if "links to:" in line]
-    assert len(links_to) == 2 and all("Approximation by superpositions" in line for line in links_to)
-    assert not any("Cybenko 1989" in line for line in links_to)
+    # each post is listed with it in its direction; nothing names it by the link text
+    listed = [line for line in build.markdown.splitlines() if "listed with its papers under" in line]
+    assert len(listed) == 2 and "Cybenko 1989" not in build.markdown
     # where an arXiv paper shows its category, a journal paper shows its venue and year
     assert (
         "G. Cybenko · Mathematics of Control, Signals, and Systems 2(4), 303-314 (1989) · " in build.markdown
@@ -1272,3 +1273,273 @@ def test_a_harvest_that_fails_half_way_leaves_the_cursor_where_it_was(fixtures_d
     # the next run harvests from there again, whole: now the cursor moves to the server's date
     assert whole.report.error is None and len(whole.items) == 5
     assert whole.cursor == {"from": "2026-11-23"}
+
+
+# --- max_pages caps the pages followed, never the pages planned ------------------------------
+
+
+def _rss_listing(arxiv_id: str) -> bytes:
+    return f"""<?xml version="1.0"?>
+<rss version="2.0" xmlns:arxiv="http://arxiv.org/schemas/atom"><channel><title>listing</title>
+<item><title>A paper</title><link>https://arxiv.org/abs/{arxiv_id}</link>
+<description>arXiv:{arxiv_id}v1 Announce Type: new
+Abstract: An abstract.</description><guid>oai:arXiv.org:{arxiv_id}v1</guid>
+<arxiv:announce_type>new</arxiv:announce_type></item></channel></rss>""".encode()
+
+
+def _limited_client(handler: Callable[[httpx.Request], httpx.Response]) -> PoliteClient:
+    from dltheory_digest.fetch import LocalLimiter
+
+    return PoliteClient(
+        transport=httpx.MockTransport(handler),
+        limiter=LocalLimiter(sleep=lambda s: None),
+        sleep=lambda s: None,
+        max_retries=0,
+    )
+
+
+def test_every_listed_url_of_an_rss_source_is_read() -> None:
+    """Two listings in `urls`: both are read (the second was dropped by a cap of one page)."""
+    asked: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/robots.txt":
+            return httpx.Response(404)
+        asked.append(request.url.path)
+        arxiv_id = "2611.00001" if request.url.path.endswith("cs.LG") else "2611.00002"
+        return httpx.Response(
+            200, content=_rss_listing(arxiv_id), headers={"content-type": "application/rss+xml"}
+        )
+
+    urls = ["https://rss.arxiv.org/rss/cs.LG", "https://rss.arxiv.org/rss/stat.ML"]
+    source = SourceSpec(id="arxiv", kind="arxiv_rss", urls=urls)
+    with _limited_client(handler) as client:
+        got = collect_source(source, client, PlanContext())
+    assert asked == ["/rss/cs.LG", "/rss/stat.ML"]
+    assert [i.arxiv_id for i in got.items] == ["2611.00001", "2611.00002"]
+    assert got.report.error is None and got.report.warnings == ()
+
+
+def test_a_catch_up_of_several_listing_categories_reads_every_planned_day() -> None:
+    """Three categories, four missed weeks and this one: 75 listings, all asked for (the third
+    category, this week included, was lost after 50)."""
+    from zoneinfo import ZoneInfo
+
+    asked: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/robots.txt":
+            return httpx.Response(404)
+        asked.append(f"{request.url.path}?{request.url.params['date']}")
+        arxiv_id = f"2611.{len(asked):05d}"
+        panel = f'<div class="panel paper" id="{arxiv_id}"><a class="title-link" href="/arxiv/{arxiv_id}">T</a></div>'
+        return httpx.Response(
+            200, text=f"<html><body>{panel}</body></html>", headers={"content-type": "text/html"}
+        )
+
+    urls = [f"https://papers.cool/arxiv/{c}" for c in ("cs.LG", "stat.ML", "cs.NE")]
+    source = SourceSpec(id="pc", kind="papers_cool", urls=urls)
+    start, end = Week(2026, 46).window(ZoneInfo("UTC"))
+    ctx = PlanContext(window_start=start, window_end=end, since=Week(2026, 42).monday)
+    with _limited_client(handler) as client:
+        got = collect_source(source, client, ctx)
+    days = ctx.listing_days()
+    assert len(days) == 25 and len(asked) == 75 == got.report.fetched
+    assert f"/arxiv/cs.NE?{days[-1].isoformat()}" in asked  # the last category's target week
+    assert got.report.error is None and not any("stopped" in w for w in got.report.warnings)
+    assert len(got.items) == 75
+
+
+def _capped(monkeypatch: pytest.MonkeyPatch, kind_name: str, max_pages: int) -> None:
+    """The kind as registered, with a smaller cap (so a test need not serve hundreds of pages)."""
+    import dataclasses
+
+    from dltheory_digest.sources import REGISTRY
+
+    monkeypatch.setitem(REGISTRY, kind_name, dataclasses.replace(REGISTRY[kind_name], max_pages=max_pages))
+
+
+def _endless_oai(fixtures_dir: Path) -> Callable[[httpx.Request], httpx.Response]:
+    """An OAI harvest whose every page ends in a new resumption token."""
+    first = (fixtures_dir / "arxiv_oai" / "listrecords_arxiv_page1.xml").read_bytes()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        token = request.url.params.get("resumptionToken", "6934187|1")
+        page = first.replace(b"6934187|1001", f"6934187|{int(token.split('|')[1]) + 1000}".encode())
+        return httpx.Response(200, content=page, headers={"content-type": "text/xml"})
+
+    return handler
+
+
+def test_a_harvest_cut_at_the_cap_fails_and_keeps_its_cursor(
+    fixtures_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pages left at the cap are records asked for and not read: the source's error, so the
+    cursor stays and the next run's backfill reaches back for them."""
+    _capped(monkeypatch, "arxiv_oai", 2)
+    source = SourceSpec(id="oai", kind="arxiv_oai", url="https://oaipmh.arxiv.org/oai", options={"set": "cs"})
+    with _limited_client(_endless_oai(fixtures_dir)) as client:
+        got = collect_source(source, client, PlanContext(cursor={"from": "2026-11-16"}))
+    assert got.report.fetched == 3  # the planned page and the two followed
+    assert got.report.error == (
+        "[oai] stopped after following 2 next pages; 1 more not fetched,"
+        " so its results are incomplete: narrow its query"
+    )
+    assert got.items and got.cursor == {"from": "2026-11-16"}
+
+
+def test_a_history_cut_at_the_cap_is_a_warning(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A column's `next` pages reach back through its history with no end: the cap stops the
+    reading back, and the source has not failed (the next run would stop at the same page)."""
+    _capped(monkeypatch, "zhihu", 2)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/robots.txt":
+            return httpx.Response(404)
+        offset = int(request.url.params.get("offset", "0"))
+        article = {"id": 1000 + offset, "title": f"Notes {offset}", "content": "<p>On kernels.</p>"}
+        paging = {
+            "is_end": False,
+            "next": f"https://www.zhihu.com/api/v4/columns/c_1/items?offset={offset + 1}",
+        }
+        return httpx.Response(200, json={"data": [article], "paging": paging})
+
+    source = SourceSpec(id="zh", kind="zhihu", url="https://www.zhihu.com/api/v4/columns/c_1/items?offset=0")
+    with _limited_client(handler) as client:
+        got = collect_source(source, client, PlanContext())
+    assert got.report.error is None and len(got.items) == 3
+    assert "stopped after following 2 next pages; 1 more not fetched" in got.report.warnings
+
+
+def test_a_plan_that_cannot_be_built_names_the_source() -> None:
+    source = SourceSpec(id="pc", kind="papers_cool", url="https://papers.cool/arxiv/cs.LG")
+    with _limited_client(lambda request: httpx.Response(500)) as client:
+        got = collect_source(source, client, PlanContext(cursor={"date": "2026/11/20"}))
+    assert got.report.error == (
+        "[pc] cannot plan requests: the stored cursor's date '2026/11/20' is not YYYY-MM-DD"
+    )
+    assert got.report.fetched == 0 and got.cursor == {"date": "2026/11/20"}
+
+
+# --- the week a sighting is attributed to -------------------------------------------------
+
+MONDAY_RUN = dt.datetime(2026, 11, 23, 7, tzinfo=dt.UTC)  # the scheduled run of 2026-W47
+
+
+def listed(arxiv_id: str, when: dt.datetime, source_id: str = "arxiv") -> Item:
+    return Item(source_id, ItemKind.PAPER, f"Paper {arxiv_id}", arxiv_id=arxiv_id, version=1, updated=when)
+
+
+def posted(url: str, published: dt.datetime | None, updated: dt.datetime | None = None) -> Item:
+    return Item("blog", ItemKind.POST, url.rsplit("/", 1)[-1], url=url, published=published, updated=updated)
+
+
+def test_a_sightings_own_date_names_its_week_in_the_readers_zone() -> None:
+    from zoneinfo import ZoneInfo
+
+    utc, los_angeles = ZoneInfo("UTC"), ZoneInfo("America/Los_Angeles")
+    new_york = ZoneInfo("America/New_York")
+    monday_listing = listed("2611.00001", dt.datetime(2026, 11, 23, tzinfo=new_york))
+    assert str(pipeline.sighting_week(monday_listing, utc, now=MONDAY_RUN)) == "2026-W48"
+    # Sunday 21:00 in Los Angeles: the listing came out there in the week that ends at midnight
+    assert str(pipeline.sighting_week(monday_listing, los_angeles, now=MONDAY_RUN)) == "2026-W47"
+    # a day without a time (papers.cool's "2026-11-23") is that day in every zone
+    day_only = listed("2611.00002", dt.datetime(2026, 11, 23, tzinfo=dt.UTC))
+    assert str(pipeline.sighting_week(day_only, los_angeles, now=MONDAY_RUN)) == "2026-W48"
+    # a post by its post date, an edit later does not move it
+    edited = posted("https://b.org/p", dt.datetime(2026, 11, 20, 9, tzinfo=dt.UTC), MONDAY_RUN)
+    assert str(pipeline.sighting_week(edited, utc, now=MONDAY_RUN)) == "2026-W47"
+    assert (
+        str(pipeline.sighting_week(posted("https://b.org/q", None, MONDAY_RUN), utc, now=MONDAY_RUN))
+        == "2026-W48"
+    )
+    # no date, a date past the week of the clock (a misdated feed), or a mention: no week of its own
+    assert pipeline.sighting_week(posted("https://b.org/r", None), utc, now=MONDAY_RUN) is None
+    future = posted("https://b.org/s", dt.datetime(2030, 1, 7, tzinfo=dt.UTC))
+    assert pipeline.sighting_week(future, utc, now=MONDAY_RUN) is None
+    mention = Item("notes", ItemKind.MENTION, "Paper", arxiv_id="2611.00003", published=MONDAY_RUN)
+    assert pipeline.sighting_week(mention, utc, now=MONDAY_RUN) is None
+    # arXiv dates Monday's listing ahead of the clock: read on Sunday evening in New York, it is
+    # Monday's, not a misdated one
+    sunday_evening = dt.datetime(2026, 11, 22, 20, 30, tzinfo=new_york)
+    assert str(pipeline.sighting_week(monday_listing, new_york, now=sunday_evening)) == "2026-W48"
+
+
+def test_a_run_puts_each_sighting_in_the_week_of_its_date_and_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dltheory_digest.store import open_store, records
+    from dltheory_digest.store.deliveries import record_delivery
+
+    store = open_store(f"sqlite:///{tmp_path / 'store.sqlite'}")
+    w47 = Week.parse("2026-W47")
+    friday = listed("2611.00001", dt.datetime(2026, 11, 20, 5, tzinfo=dt.UTC))
+    monday = listed("2611.00002", dt.datetime(2026, 11, 23, 5, tzinfo=dt.UTC))
+    late_find = listed("2611.00003", dt.datetime(2026, 11, 10, 5, tzinfo=dt.UTC))  # W46's
+    arxiv = pipeline.Collected("arxiv", (friday, monday, late_find), SourceReport("arxiv", "arxiv_rss"))
+    [report] = pipeline.record_collection(store, w47, [arxiv], now=MONDAY_RUN)
+    assert (report.new, report.later, report.later_weeks) == (2, 1, ("2026-W48",))
+    assert sorted(i.arxiv_id or "" for i in records.items_of_week(store, "2026-W47")) == [
+        "2611.00001",
+        "2611.00003",
+    ]
+    assert [i.arxiv_id for i in records.items_of_week(store, "2026-W48")] == ["2611.00002"]
+    assert [r.later for r in records.week_reports_of(store, "2026-W47")] == [1]
+    # a rerun reports the same, and moves nothing
+    [again] = pipeline.record_collection(store, w47, [arxiv], now=MONDAY_RUN + dt.timedelta(hours=2))
+    assert (again.new, again.later, again.later_weeks) == (2, 1, ("2026-W48",))
+    assert pipeline.carried_summary(w47, [again], readers_had=False) == (
+        "1 new item dated after 2026-W47 carried to 2026-W48, whose digest shows them"
+    )
+
+    # readers have W47: on Wednesday of W49 a refresh finds a post of W47 (the next digest to be
+    # made, W48, takes it) and one of W49 (its own week, later still)
+    record_delivery(
+        store, week="2026-W47", reader="r@example.org", message_id="<1@x>", status="sent", attempts=1
+    )
+    wednesday = dt.datetime(2026, 12, 2, 15, tzinfo=dt.UTC)
+    blog = pipeline.Collected(
+        "blog",
+        (
+            posted("https://b.org/w47", dt.datetime(2026, 11, 19, tzinfo=dt.UTC)),
+            posted("https://b.org/w49", dt.datetime(2026, 11, 30, 9, tzinfo=dt.UTC)),
+        ),
+        SourceReport("blog", "feed", parsed=2),
+    )
+    assert pipeline.readers_have_week(store, w47)
+    [kept] = pipeline.record_collection(store, w47, [blog], now=wednesday)
+    assert (kept.new, kept.later, kept.later_weeks) == (0, 2, ("2026-W48", "2026-W49"))
+    assert [i.url for i in records.items_of_week(store, "2026-W48") if i.kind is ItemKind.POST] == [
+        "https://b.org/w47"
+    ]
+    assert [i.url for i in records.items_of_week(store, "2026-W49")] == ["https://b.org/w49"]
+    assert pipeline.carried_summary(w47, [kept], readers_had=True) == (
+        "readers have 2026-W47: it takes nothing new; 2 new items carried to 2026-W48 and 2026-W49"
+    )
+    assert pipeline.carried_summary(w47, [], readers_had=True, frozen=True) == (
+        "readers have 2026-W47: kept as sent; nothing new carried to a later week"
+    )
+    # once W48's digest is out, what it showed is no longer "for a later week" to W47's reruns
+    monkeypatch.setattr(records, "now_utc", lambda: dt.datetime(2026, 11, 30, 7, tzinfo=dt.UTC))
+    records.save_digest(
+        store,
+        week="2026-W48",
+        markdown="# W48",
+        path="outputs/2026-W48.md",
+        paper_keys=[],
+        reports=[],
+        published=True,
+        window_end=dt.datetime(2026, 11, 30, tzinfo=dt.UTC),
+    )
+    [after] = pipeline.record_collection(store, w47, [blog], now=wednesday)
+    assert (after.later, after.later_weeks) == (1, ("2026-W49",))
+
+
+def test_the_report_cell_for_later_weeks() -> None:
+    assert pipeline.later_text(0, ()) == ""
+    assert pipeline.later_text(1, ["2026-W48"]) == "1 for 2026-W48"
+    assert pipeline.later_text(3, ["2026-W48", "2026-W49"]) == "3 for 2026-W48 and 2026-W49"
+    assert (
+        pipeline.later_text(3, ["2026-W48", "2026-W49", "2026-W50"])
+        == "3 for 2026-W48, 2026-W49 and 2026-W50"
+    )

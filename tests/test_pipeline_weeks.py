@@ -32,7 +32,14 @@ LISTING = SourceSpec(id="arxiv", kind="arxiv_rss", name="arXiv", options={"categ
 ZHIHU = SourceSpec(id="zhihu", kind="zhihu", name="Zhihu", url="https://zhuanlan.zhihu.com/p/1", lang="zh")
 
 
-def paper(arxiv_id: str, title: str, version: int, kind: AnnounceType, authors: tuple[str, ...]) -> Item:
+def paper(
+    arxiv_id: str,
+    title: str,
+    version: int,
+    kind: AnnounceType,
+    authors: tuple[str, ...],
+    listed: dt.datetime = dt.datetime(2026, 11, 10, tzinfo=dt.UTC),  # a Tuesday of 2026-W46
+) -> Item:
     return Item(
         source_id="arxiv",
         kind=ItemKind.PAPER,
@@ -42,7 +49,7 @@ def paper(arxiv_id: str, title: str, version: int, kind: AnnounceType, authors: 
         authors=authors,
         lang="en",
         text="We study wide neural networks trained by gradient descent and prove generalization bounds.",
-        updated=dt.datetime(2026, 11, 17, tzinfo=dt.UTC),
+        updated=listed,
         categories=("cs.LG", "stat.ML"),
         primary_category="cs.LG",
         announce_type=kind,
@@ -68,7 +75,10 @@ def run_week(store_url: str, out: Path, week: str, items: list[Item]) -> pipelin
         for sid, found in by_source.items()
     ]
     target = Week.parse(week)
-    pipeline.record_collection(store, target, collected)
+    # as the scheduled run does it: Monday 07:00, the week just ended
+    pipeline.record_collection(
+        store, target, collected, now=target.window(ZoneInfo("UTC"))[1] + dt.timedelta(hours=7)
+    )
     build = pipeline.build_week(
         store,
         target,
@@ -103,7 +113,9 @@ def test_a_paper_is_new_once_then_only_updated_with_a_reason(tmp_path: Path) -> 
         url="https://zhuanlan.zhihu.com/p/1",
     )
     week2 = [
-        paper(*NTK, 2, AnnounceType.REPLACE, ("Arthur Jacot", "Franck Gabriel", "Clément Hongler")),
+        paper(
+            *NTK, 2, AnnounceType.REPLACE, ("Arthur Jacot", "Franck Gabriel", "Clément Hongler"), at(11, 17)
+        ),
         paper(
             *BENIGN, 1, AnnounceType.NEW, ("Peter L. Bartlett", "Philip M. Long")
         ),  # seen again: nothing new
@@ -425,7 +437,7 @@ def _sim_run(
             collected.append(
                 pipeline.backfilled(got, backfill[spec.id], target) if spec.id in backfill else got
             )
-        pipeline.record_collection(store, target, collected, resend=resend)
+        pipeline.record_collection(store, target, collected, resend=resend, now=when)
         build = pipeline.build_week(
             store,
             target,
@@ -691,7 +703,7 @@ def test_a_refresh_of_a_mailed_week_mid_week_leaves_the_news_to_the_scheduled_ru
             f"{HOST}/blog/2026/11/interpolation/",
             "Interpolation without regret",
             '<p>On <a href="https://arxiv.org/abs/1906.11300">benign overfitting</a>.</p>',
-            at(11, 17),
+            at(11, 15),
         )
     )
     assert new_ids(sim_week(web, url, out, "2026-W46", resend=True)) == ["1810.02054", "1906.11300"]
@@ -793,37 +805,42 @@ def test_six_weeks_of_a_deployment_read_as_a_reader_expects(tmp_path: Path) -> N
         "2026-W49": ["1810.02054", "2002.04486"],  # missed in W47 (API down) and W48 (no run)
         "2026-W50": [],
     }
+    # each Monday's arXiv listing (out before the run) is the next week's: the v2 of W46's
+    # Monday listing is W47's, W47's Monday listing went to W48 (no run) and W49 shows it,
+    # W49's to W50 and W50's (the withdrawal) to W51
     assert {w: updates(b) for w, b in builds.items()} == {
         "2026-W45": {},
-        "2026-W46": {"1906.11300": "updated to v2 (was v1 on 2026-W45)"},
+        "2026-W46": {},
         "2026-W47": {
             "1806.07572": "newly discussed on Zhihu (zh)",
+            "1906.11300": "updated to v2 (was v1 on 2026-W45)",
+        },
+        "2026-W49": {
+            "1806.07572": "newly discussed on A theory blog",
+            "1906.11300": "newly discussed on A theory blog",
             "2106.10165": (
                 'updated to v2 (was v1 on 2026-W46), retitled (was: "The Principles of Deep Learning Theory")'
             ),
         },
-        "2026-W49": {
-            "1806.07572": "newly discussed on A theory blog",
-            "1906.11300": "updated to v3 (was v2 on 2026-W46); journal version: Proc. Natl. Acad. Sci. "
-            "U.S.A. 117 (48) 30063-30070 (2020), doi:10.1073/pnas.1907378117; newly discussed on A theory blog",
+        "2026-W50": {
+            "1906.11300": "updated to v3 (was v2 on 2026-W49); journal version: Proc. Natl. Acad. Sci. "
+            "U.S.A. 117 (48) 30063-30070 (2020), doi:10.1073/pnas.1907378117"
         },
-        "2026-W50": {"2012.10931": "withdrawn in v2 (was v1 on 2026-W46)"},
     }
     for build in builds.values():
         assert len(all_keys(build)) == len(set(all_keys(build)))  # one entry per paper
-    w47 = {p.paper.arxiv_id: p for p in builds["2026-W47"].digest.updated}
-    assert w47["2106.10165"].paper.title == new_title
-    w50 = {p.paper.arxiv_id: p for p in builds["2026-W50"].digest.updated}
-    assert "withdrawn" in w50["2012.10931"].badges
     w49 = {p.paper.arxiv_id: p for p in builds["2026-W49"].digest.updated}
-    assert w49["1906.11300"].paper.doi == "10.1073/pnas.1907378117"
+    assert w49["2106.10165"].paper.title == new_title
+    w50 = {p.paper.arxiv_id: p for p in builds["2026-W50"].digest.updated}
+    assert w50["1906.11300"].paper.doi == "10.1073/pnas.1907378117"
     assert "No digest was made for 2026-W48" in (out / "2026-W49.md").read_text(encoding="utf-8")
 
     # a rerun of W46 now is what was sent, and takes nothing from W51
     assert sim_week(web, url, out, "2026-W46", when=at(12, 15)).markdown.encode() == sent_w46
     assert (out / "2026-W46.md").read_bytes() == sent_w46
     w51 = sim_week(web, url, out, "2026-W51")
-    assert new_ids(w51) == [] and updates(w51) == {}
+    assert new_ids(w51) == [] and updates(w51) == {"2012.10931": "withdrawn in v2 (was v1 on 2026-W46)"}
+    assert "withdrawn" in {p.paper.arxiv_id: p for p in w51.digest.updated}["2012.10931"].badges
 
 
 def test_catching_up_starts_where_the_missed_week_starts_in_the_readers_zone(tmp_path: Path) -> None:
@@ -1308,3 +1325,77 @@ def test_a_week_only_refreshed_while_under_way_and_then_skipped_loses_no_paper(t
     # a sent week kept as it was sent is mailed (to readers who lack it) as before
     sent = sim_week(web, url, out, "2026-W48", specs=BOTH_API_SPECS, when=at(12, 7, 9))
     assert sent.frozen and not sent.partial
+
+
+def test_the_monday_listing_a_scheduled_run_sees_is_the_next_weeks(tmp_path: Path) -> None:
+    """The scheduled run of W47 (Monday 23 Nov, 07:00 UTC) reads Monday's arXiv listing, out
+    Sunday 20:00 New York time and dated Monday 00:00 there, and a blog post of that morning:
+    they are W48's, which shows them; W47 reads the same however often it is rebuilt."""
+    url, out, web = f"sqlite:///{tmp_path / 'store.sqlite'}", tmp_path / "out", Web()
+    specs = [SIM_SPECS[1], SIM_SPECS[2]]  # arXiv's RSS listing and a blog
+    new_york = ZoneInfo("America/New_York")
+    ntk, benign, chizat = sim_ntk(), sim_benign(), sim_chizat()
+    for p in (ntk, benign, chizat):
+        web.submit(p)
+    # Friday 20 Nov's listing, read by a refresh on Saturday, and a post of Thursday
+    web.listing, web.listing_date = [(ntk.arxiv_id, 1, "new")], dt.datetime(2026, 11, 20, tzinfo=new_york)
+    web.blog.append(Post(f"{HOST}/blog/2026/11/ntk/", "Kernels at infinite width", "<p>NTK.</p>", at(11, 19)))
+    sim_week(web, url, out, "2026-W47", specs=specs, when=at(11, 21, 9))
+
+    # Monday: the listing is Monday's; a post of 06:00; a post whose feed dates it 2030
+    web.listing, web.listing_date = (
+        [(benign.arxiv_id, 1, "new"), (chizat.arxiv_id, 1, "new")],
+        dt.datetime(2026, 11, 23, tzinfo=new_york),
+    )
+    monday_post = Post(
+        f"{HOST}/blog/2026/11/benign/", "Interpolation that does not hurt", "<p>B.</p>", at(11, 23, 6)
+    )
+    misdated = Post(
+        f"{HOST}/blog/2030/01/x/",
+        "A post from the future",
+        "<p>X.</p>",
+        dt.datetime(2030, 1, 7, tzinfo=dt.UTC),
+    )
+    web.blog += [monday_post, misdated]
+    w47 = sim_week(web, url, out, "2026-W47", specs=specs)
+    assert new_ids(w47) == ["1806.07572"]
+    for title in (
+        "Benign Overfitting",
+        "Implicit Bias of Gradient Descent",
+        "Interpolation that does not hurt",
+    ):
+        assert title not in w47.markdown
+    assert sorted(p.title for p in w47.digest.posts) == [
+        "A post from the future",
+        "Kernels at infinite width",
+    ]
+    reports = {r.source_id: r for r in w47.digest.reports}
+    assert (reports["arxiv-listing"].later, reports["arxiv-listing"].later_weeks) == (2, ("2026-W48",))
+    assert (reports["blog"].later, reports["blog"].later_weeks) == (1, ("2026-W48",))
+    assert reports["blog"].new == 2  # Thursday's post and the misdated one
+    sent_w47 = (out / "2026-W47.md").read_bytes()
+
+    # rebuilt on Monday evening (the listing unchanged), then again once readers have it
+    assert sim_week(web, url, out, "2026-W47", specs=specs, when=at(11, 23, 18)).markdown.encode() == sent_w47
+    record_delivery(
+        open_store(url),
+        week="2026-W47",
+        reader="r@example.org",
+        message_id="<47@x>",
+        status="sent",
+        attempts=1,
+    )
+    web.listing_date = dt.datetime(2026, 11, 24, tzinfo=new_york)  # Tuesday's listing
+    web.listing = [(chizat.arxiv_id, 2, "replace")]
+    web.revise(
+        chizat.arxiv_id, Version(chizat.versions[0].title, abstract("implicit bias, v2"), at(11, 23, 16))
+    )
+    assert sim_week(web, url, out, "2026-W47", specs=specs, when=at(11, 24, 9)).markdown.encode() == sent_w47
+
+    # W48's scheduled run: Monday 30 Nov's listing is W49's; W48 has what W47's runs passed on
+    web.listing, web.listing_date = [], dt.datetime(2026, 11, 30, tzinfo=new_york)
+    w48 = sim_week(web, url, out, "2026-W48", specs=specs)
+    assert new_ids(w48) == ["1906.11300", "2002.04486"]
+    assert [p.title for p in w48.digest.posts] == ["Interpolation that does not hurt"]
+    # and W47, rebuilt after W48 went out, still reads as it was sent
+    assert sim_week(web, url, out, "2026-W47", specs=specs, when=at(12, 1)).markdown.encode() == sent_w47

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import os
 import signal
@@ -62,20 +61,25 @@ def print_summary(result: dict[str, Any]) -> None:
             r["kind"],
             str(r["fetched"]),
             parsed_cell(r["parsed"], r.get("cited", 0)),
-            str(r["new"]),
+            new_cell(r["new"], r.get("later", 0), r.get("later_weeks") or ()),
             str(r["cache_hits"]),
             status,
         )
     console.print(table)
     if looks_offline(result["reports"]):
         console.print(OFFLINE_SUMMARY, markup=False)
+    if result.get("carried"):
+        console.print(result["carried"], markup=False)
     console.print(translations_line(result), markup=False)
     # what the digest's notes tell the operator (a missing model and the command installing it)
     for note in result.get("notes") or []:
         console.print(f"note: {note}", markup=False)
+    from dltheory_digest.mail import status_text
+
     for d in result.get("deliveries") or []:
         console.print(
-            f"mail to {d['reader']}: {d['status']}" + (f" ({d['error']})" if d.get("error") else ""),
+            f"mail to {d['reader']}: {status_text(d['status'], d.get('fallback'))}"
+            + (f" ({d['error']})" if d.get("error") else ""),
             markup=False,
         )
     if result.get("readers_held_back"):
@@ -95,6 +99,14 @@ def parsed_cell(parsed: int, cited: int) -> str:
     """Items parsed, and the papers their posts cite: "1 + 6 cited" for a reading list of six
     papers in one post, which "1" alone would show as a page that brought next to nothing."""
     return f"{parsed} + {cited} cited" if cited else str(parsed)
+
+
+def new_cell(new: int, later: int, later_weeks: Sequence[str]) -> str:
+    """Sightings new to the week, and those that went to a later week ("1 · 1 for 2026-W48"):
+    a run that found something and put it elsewhere says so, rather than look as if it lost it."""
+    from dltheory_digest.pipeline import later_text
+
+    return f"{new} · {later_text(later, later_weeks)}" if later else str(new)
 
 
 def translations_line(result: dict[str, Any]) -> str:
@@ -366,6 +378,7 @@ def sources_check(
     """Fetch each enabled source once and print a health table."""
     from dltheory_digest import pipeline
     from dltheory_digest.fetch import PoliteClient
+    from dltheory_digest.mail import local_time
     from dltheory_digest.sources import PlanContext
     from dltheory_digest.store import last_successes, record_fetches
     from dltheory_digest.weeks import last_complete_week
@@ -384,6 +397,7 @@ def sources_check(
     table = Table(title="source health")
     for column in ("source", "kind", "status", "items", "latency", "cache", "last success"):
         table.add_column(column, no_wrap=column == "source")
+
     for spec, report in zip(specs, reports, strict=True):
         status = status_cell(spec.id, report.error, report.warnings)
         when = successes.get(spec.id)
@@ -394,7 +408,7 @@ def sources_check(
             parsed_cell(report.parsed, report.cited),
             f"{report.elapsed_ms / 1000:.1f} s",
             f"{report.cache_hits}/{report.fetched}",
-            when.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC") if when else "never",
+            local_time(when, settings.zone) if when else "never",
         )
     console.print(table)
     failed = [spec.id for spec, report in zip(specs, reports, strict=True) if report.error]

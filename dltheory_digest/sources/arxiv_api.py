@@ -393,6 +393,7 @@ KIND = SourceKind(
     arxiv=True,
     needs_url=False,
     max_pages=MAX_PER_QUERY // 100,
+    paged_results=True,  # the pages answer one query: stopping short loses part of its results
     dated_plan=lambda options: _options(options).within_window,
     linked_page=False,
 )

@@ -17,7 +17,7 @@ from typing import Literal
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 from lxml import etree
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from dltheory_digest.config import SourceSpec
 from dltheory_digest.errors import ParseError
@@ -25,7 +25,8 @@ from dltheory_digest.ids import abs_url, normalize_doi, parse_arxiv_id
 from dltheory_digest.models import Item, ItemKind, ParseResult, RawPage
 from dltheory_digest.sources.arxiv_api import collapse, load_xml
 from dltheory_digest.sources.arxiv_rss import split_authors
-from dltheory_digest.sources.base import PlanContext, SourceKind, always, as_utc
+from dltheory_digest.sources.base import PlanContext, SourceKind, always
+from dltheory_digest.weeks import as_utc
 
 OAI_BASE = "https://arxiv.org/oai"
 
@@ -46,6 +47,20 @@ class ArxivOaiOptions(BaseModel):
     set: str | None = Field(None, description='OAI set, e.g. "cs" or "physics:cond-mat"')
     metadata_prefix: Literal["arXiv", "arXivRaw", "oai_dc"] = "arXiv"
     categories: tuple[str, ...] = Field((), description="keep only records in one of these categories")
+
+    @field_validator("categories")
+    @classmethod
+    def _categories_need_a_format_that_has_them(
+        cls, value: tuple[str, ...], info: ValidationInfo
+    ) -> tuple[str, ...]:
+        # Dublin Core records carry no arXiv categories (only the archive's setSpec, such as
+        # `cs`, and subject names in words): filtering them would keep nothing, silently
+        if value and info.data.get("metadata_prefix") == "oai_dc":
+            raise ValueError(
+                "oai_dc records carry no arXiv categories, so none would be kept: "
+                "use metadata_prefix arXiv or arXivRaw, or drop categories (and narrow with set)"
+            )
+        return value
 
 
 def _options(options: BaseModel) -> ArxivOaiOptions:
@@ -321,6 +336,7 @@ KIND = SourceKind(
     arxiv=True,
     needs_url=False,
     max_pages=200,
+    paged_results=True,
     dated_plan=always,
     linked_page=False,
 )

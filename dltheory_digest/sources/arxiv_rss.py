@@ -293,6 +293,6 @@ KIND = _RssKind(
     description="arXiv daily announcements (rss.arxiv.org), categories joined with '+'",
     arxiv=True,
     needs_url=False,
-    max_pages=1,
+    max_pages=0,  # a listing is one page: nothing to follow
     linked_page=False,
 )

@@ -103,7 +103,13 @@ class SourceKind:
     description: str = ""
     arxiv: bool = False  # talks to arXiv: shares arXiv's one-request-per-3-s limit
     needs_url: bool = True  # sources.yaml must give `url`/`urls`
-    max_pages: int = 50  # cap on followed next_urls per run
+    # cap on the pages followed from `next_urls` per run; the pages `plan` asks for are all read
+    max_pages: int = 50
+    # Whether `next_urls` page through one result set (OAI resumption, API `start`): pages left
+    # at the cap are results asked for and not read, so the source fails (its cursor stays).
+    # Otherwise they reach back into a site's history (older articles): the cap ends the
+    # reading back, with a warning.
+    paged_results: bool = False
     # Whether a plan with these options fetches by date (the week window, `--since`), so a run
     # can reach back to weeks the source missed; a feed or a page shows only what it shows now.
     dated_plan: Callable[[BaseModel], bool] = never

@@ -102,7 +102,10 @@ def listing_days(ctx: PlanContext, now: dt.datetime | None = None) -> list[dt.da
     now = now or dt.datetime.now(dt.UTC)
     first: dt.date | None = None
     if ctx.since is None and ctx.window_start is None and ctx.cursor.get("date"):
-        first = dt.date.fromisoformat(ctx.cursor["date"]) + dt.timedelta(days=1)
+        try:
+            first = dt.date.fromisoformat(ctx.cursor["date"]) + dt.timedelta(days=1)
+        except ValueError:
+            raise ValueError(f"the stored cursor's date {ctx.cursor['date']!r} is not YYYY-MM-DD") from None
     # without a window, up to the latest listing (arXiv's evening is already that date in UTC)
     last = None if ctx.window_end else as_utc(now).date()
     days = ctx.listing_days(first=first, last=last)

@@ -348,6 +348,19 @@ def items_of_week(store: Store, week: str, source_ids: Sequence[str] | None = No
         return [item_from_json(r.data) for r in conn.execute(query).all()]
 
 
+def weeks_of_sightings(store: Store, found: Iterable[Item]) -> dict[tuple[str, str, int], str]:
+    """The week each of these sightings is attributed to, keyed (source id, item key, version
+    or 0); a sighting attributed to no week is left out."""
+    wanted = sorted({(i.source_id, i.key, _version_slot(i)) for i in map(storable, found)})
+    out: dict[tuple[str, str, int], str] = {}
+    sighting = (week_items.c.source_id, week_items.c.item_key, week_items.c.version)
+    with store.begin() as conn:
+        for chunk in _chunks(wanted, 300):
+            query = select(*sighting, week_items.c.week).where(tuple_(*sighting).in_(list(chunk)))
+            out.update(((r.source_id, r.item_key, r.version), r.week) for r in conn.execute(query).all())
+    return out
+
+
 def attributed_items(store: Store, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], list[Item]]:
     """Every attributed sighting (each version) of these (source id, item key) pairs."""
     wanted = sorted(set(keys))
@@ -414,7 +427,14 @@ def _report_to_json(report: SourceReport) -> dict[str, Any]:
 
 
 def report_from_json(data: Mapping[str, Any]) -> SourceReport:
-    return SourceReport(**{**data, "warnings": tuple(data.get("warnings") or ())})
+    """A stored report; one stored before a field was added takes that field's default."""
+    return SourceReport(
+        **{
+            **data,
+            "warnings": tuple(data.get("warnings") or ()),
+            "later_weeks": tuple(data.get("later_weeks") or ()),
+        }
+    )
 
 
 def week_reports_of(store: Store, week: str) -> list[SourceReport]:

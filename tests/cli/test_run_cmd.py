@@ -34,16 +34,15 @@ def test_demo_writes_and_mails_the_digest(prefect_harness: None, smtp: Mailbox, 
     # marked as the demo's (a later demo may replace it; a real run's digest it never replaces)
     assert digest.read_text(encoding="utf-8").startswith(f"{DEMO_MARKER}\n# ")
     # the Zhihu list names "Opening the Black Box ..." by title alone; arXiv's title search
-    # found it, so the post's line links the paper like the ones it cited by id
-    zhihu_post = next(
-        line
-        for line in digest.read_text(encoding="utf-8").splitlines()
-        if "zhuanlan.zhihu.com/p/1973625480917305344) —" in line and "links to:" in line
-    )
-    assert (
-        "[Opening the Black Box of Deep Neural Networks via Information](https://arxiv.org/abs/1703.00810)"
-        in zhihu_post
-    )
+    # found it, so the paper is listed, linked, and says where it was seen
+    [block] = [
+        b
+        for b in digest.read_text(encoding="utf-8").split("\n### ")
+        if b.startswith(
+            "[Opening the Black Box of Deep Neural Networks via Information](https://arxiv.org/abs/1703.00810)"
+        )
+    ]
+    assert "Seen in: [知乎 · 深度学习理论阅读清单](https://zhuanlan.zhihu.com/p/1973625480917305344)" in block
     assert sorted(r for rec in smtp.received for r in rec.recipients) == [
         "ada@example.org",
         "lin@example.org",
@@ -351,3 +350,70 @@ def test_the_run_summary_gives_the_digests_notes_to_the_operator(monkeypatch: py
     assert lines.index(f"note: {note}") < next(
         i for i, line in enumerate(lines) if line.startswith("digest: ")
     )
+
+
+def test_the_summary_says_a_zh_reader_got_english(monkeypatch: pytest.MonkeyPatch) -> None:
+    deliveries = [
+        {"reader": "ada@example.org", "status": "sent", "error": None, "fallback": None},
+        {
+            "reader": "lin@example.org",
+            "status": "sent",
+            "error": None,
+            "fallback": "the zh translation was unusable",
+        },
+        {"reader": "old@example.org", "status": "sent", "error": None},  # a result from before the field
+    ]
+    text = _summary_text(monkeypatch, 200, [], deliveries=deliveries)
+    assert "mail to ada@example.org: sent\n" in text
+    assert "mail to lin@example.org: sent, in English: the zh translation was unusable\n" in text
+    assert "mail to old@example.org: sent\n" in text
+
+
+def test_sources_check_shows_the_last_success_in_the_configured_zone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import datetime as dt
+
+    from rich.console import Console
+
+    from dltheory_digest.cli import run_cmd
+    from dltheory_digest.config import load_settings
+    from dltheory_digest.models import FetchRecord
+    from dltheory_digest.store import open_store, record_fetches
+
+    monkeypatch.setenv("DLTHEORY_TIMEZONE", "Pacific/Kiritimati")
+    url = "http://127.0.0.1:9/feed.xml"
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(
+        f"sources:\n  - {{id: dead, kind: feed, url: '{url}', politeness: {{timeout: 2}}}}\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("DLTHEORY_SOURCES_FILE", str(sources))
+    store = open_store(load_settings().resolved_store_url)
+    # it answered last on Sunday 22 November 22:30 UTC: Monday morning in Kiritimati
+    at = dt.datetime(2026, 11, 22, 22, 30, tzinfo=dt.UTC)
+    record_fetches(store, [FetchRecord("dead", url, 200, 512, 40.0, False, fetched_at=at)])
+    store.close()
+    console = Console(width=400, record=True)
+    monkeypatch.setattr(run_cmd, "console", console)
+    result = runner.invoke(app, ["sources", "check"])
+    assert result.exit_code == 1
+    [row] = [line for line in console.export_text().splitlines() if "dead" in line]
+    assert row.rstrip(" │").endswith("2026-11-23 12:30 Pacific/Kiritimati (UTC+14:00)"), row
+
+
+def test_the_run_summary_says_what_went_to_a_later_week(monkeypatch: pytest.MonkeyPatch) -> None:
+    reports = [
+        {**REPORT, "source": "blog", "parsed": 3, "new": 1, "later": 1, "later_weeks": ["2026-W48"]},
+        # none for a later week; like every REPORT row, a result from before the count
+        {**REPORT, "source": "notes", "new": 2},
+    ]
+    carried = "readers have 2026-W47: it takes nothing new; 1 new item carried to 2026-W48"
+    text = _summary_text(monkeypatch, 200, reports, carried=carried)
+    [blog] = [line for line in text.splitlines() if "blog" in line]
+    assert "1 · 1 for 2026-W48" in blog
+    [notes] = [line for line in text.splitlines() if "notes" in line]
+    assert " 2 " in notes and "for 20" not in notes
+    assert carried in text
+    # a run that carried nothing says nothing about it
+    assert "carried" not in _summary_text(monkeypatch, 200, reports[1:])

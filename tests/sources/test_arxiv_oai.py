@@ -390,3 +390,18 @@ def test_no_records_in_a_bounded_harvest_says_both_dates(fixtures_dir: Path) -> 
     result = parse(fixtures_dir, "error_norecordsmatch.xml", url=FIRST_URL + "&until=2026-11-22")
     assert result.warnings == ("no records changed in this set between the `from` and `until` dates",)
     assert dict(result.cursor) == {"from": "2026-11-22"}
+
+
+def test_categories_with_dublin_core_are_refused_not_an_empty_harvest(fixtures_dir: Path) -> None:
+    from pydantic import ValidationError
+
+    # a Dublin Core record names its subjects in words only: a category filter would drop it
+    (item,) = parse(fixtures_dir, "listrecords_oai_dc.xml").items
+    assert item.categories == ()
+    with pytest.raises(ValidationError, match="oai_dc records carry no arXiv categories"):
+        ArxivOaiOptions.model_validate({"metadata_prefix": "oai_dc", "categories": ["cs.LG"]})
+    # the order the options are written in does not matter
+    with pytest.raises(ValidationError, match="oai_dc records carry no arXiv categories"):
+        ArxivOaiOptions.model_validate({"categories": ["cs.LG"], "metadata_prefix": "oai_dc"})
+    kept = parse(fixtures_dir, "listrecords_arxiv_page1.xml", categories=["cs.LG"]).items
+    assert kept and all("cs.LG" in i.categories for i in kept)

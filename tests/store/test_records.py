@@ -483,3 +483,40 @@ def test_title_misses_come_back_while_recent_and_a_later_search_replaces_one(sto
     save_title_misses(store, [TitleMiss(long_title, long_author, None, "nothing")], at=later)
     found = load_title_misses(store, since=later)
     assert TitleMiss.key(long_title, long_author) in found
+
+
+def test_the_week_each_sighting_is_attributed_to(store: Store) -> None:
+    from dltheory_digest.store.records import weeks_of_sightings
+
+    v1 = Item("arxiv", ItemKind.PAPER, "NTK", arxiv_id="1806.07572", version=1)
+    v2 = dataclasses.replace(v1, version=2)
+    post = Item("blog", ItemKind.POST, "Kernels", url="https://b.org/ntk")
+    attribute_week(store, "2026-W47", [v1, post])
+    attribute_week(store, "2026-W48", [v2, post])  # the post keeps its first week
+    never = Item("blog", ItemKind.POST, "Draft", url="https://b.org/draft")
+    assert weeks_of_sightings(store, [v1, v2, post, never]) == {
+        ("arxiv", "arxiv:1806.07572", 1): "2026-W47",
+        ("arxiv", "arxiv:1806.07572", 2): "2026-W48",
+        ("blog", "url:https://b.org/ntk", 0): "2026-W47",
+    }
+    assert weeks_of_sightings(store, []) == {}
+
+
+def test_a_report_stored_before_later_weeks_were_counted_still_loads(store: Store) -> None:
+    from sqlalchemy import insert
+
+    from dltheory_digest.store.schema import week_reports
+
+    carried = SourceReport("blog", "feed", parsed=3, new=1, later=2, later_weeks=("2026-W48", "2026-W49"))
+    save_week_reports(store, "2026-W47", [carried])
+    old = {"source_id": "arxiv", "kind": "arxiv_rss", "fetched": 1, "parsed": 5, "new": 5, "warnings": []}
+    with store.begin() as conn:
+        conn.execute(
+            insert(week_reports).values(
+                week="2026-W47", source_id="arxiv", report=old, updated_at=dt.datetime.now(dt.UTC)
+            )
+        )
+    assert week_reports_of(store, "2026-W47") == [
+        SourceReport("arxiv", "arxiv_rss", fetched=1, parsed=5, new=5),
+        carried,
+    ]
