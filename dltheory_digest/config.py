@@ -494,21 +494,16 @@ class Reader(BaseModel):
         for name in value:
             if person_name(name) is None or re.search(r"[@/]", name):  # an address, a profile URL
                 raise ValueError(f"not a person's name: {name!r} (write it as papers print it)")
-            # "Sanjeev Arora, Wei Hu" or "Arora and Hu" in one entry would follow nobody
-            family, comma, given = name.partition(",")
-            several = (
-                name.count(",") > 1
-                or bool(re.search(r"[;&]|\band\b", name))
-                or (bool(comma) and len(_full_words(family)) > 1 and len(_full_words(given)) > 1)
-            )
+            # "Arora, S., Hu, W." or "Arora and Hu" in one entry would follow nobody. One comma
+            # is how bibliographies write one name ("García Márquez, Gabriel José"), and two
+            # names ("Sanjeev Arora, Wei Hu") look the same: such an entry is taken as one name
+            # and matching decides (an edition whose filters match nothing names its authors)
+            # "Smith, J., Jr.": a suffix after a second comma is still the one name
+            unsuffixed = re.sub(r",\s*(?:[JS]r\.?|II|III|IV)\s*$", "", name)
+            several = unsuffixed.count(",") > 1 or bool(re.search(r"[;&、，]|\b(?:and|und)\b", name))
             if several:
                 raise ValueError(f"one name per entry: {name!r} looks like several (write a list)")
         return value
-
-
-def _full_words(text: str) -> list[str]:
-    """The words of a name longer than an initial and not lower-case ("da", "van")."""
-    return [w for w in re.findall(r"[^\W\d_]+", text) if len(w) > 1 and not w.islower()]
 
 
 def file_in_the_way(directory: Path) -> Path | None:

@@ -43,7 +43,7 @@ from dltheory_digest.sources import REGISTRY, PlanContext
 from dltheory_digest.sources.base import utc_dates_of
 from dltheory_digest.store import Store
 from dltheory_digest.store import records as store_records
-from dltheory_digest.weeks import CATCH_UP_WEEKS, Week, as_utc, last_complete_week
+from dltheory_digest.weeks import ARXIV_ZONE, CATCH_UP_WEEKS, Week, last_complete_week, local_day
 
 if TYPE_CHECKING:
     from dltheory_digest.directions import DirectionClassifier, Taxonomy
@@ -96,15 +96,17 @@ def collect_source(spec: SourceSpec, client: HttpClient, ctx: PlanContext) -> Co
     cursor: dict[str, str] = dict(ctx.cursor)
     try:
         planned = kind.plan(spec, options, ctx)
+        warnings.extend(kind.plan_warnings(spec, options, ctx))
     except Exception as exc:  # a plan that cannot be built is this source's error only
         planned = ()
-        error = f"[{spec.id}] cannot plan requests: {exc}"
+        error = f"[{spec.id}] cannot plan requests: {_own_detail(exc, spec.id)}"
     # (url, chained): every page the plan asks for is read (the operator's URLs, the plan's
     # days); `max_pages` caps only the pages responses chain to (`next_urls`), against paging
     # that never ends
     queue = deque((url, False) for url in planned)
     chained_read = 0
     cut: list[str] = []  # chained pages left unread at the cap
+    total_results: int | None = None  # the size of the result set, when the service says it
     seen_urls: set[str] = set()
     # The URLs listed in sources.yaml do not depend on each other: one deleted does not make
     # the others wrong. A page another chains to (API paging, OAI resumption) is not on its own.
@@ -183,14 +185,26 @@ def collect_source(spec: SourceSpec, client: HttpClient, ctx: PlanContext) -> Co
             warnings.append(f"{ZERO_ITEMS_WARNING}: {url}")
         items.extend(_owned(i, spec) for i in result.items)
         cursor.update(dict(result.cursor))
+        total_results = result.total_results if result.total_results is not None else total_results
         queue.extend((u, True) for u in result.next_urls if u not in seen_urls)
     if cut:
         stopped = f"stopped after following {kind.max_pages} next pages; {len(cut)} more not fetched"
         if kind.paged_results:
             # the pages cut are the rest of the results asked for (an OAI harvest, an API
             # query): the source fails, so its cursor stays and the next run's backfill
-            # reaches back for them, instead of moving past records never read
-            error = error or f"[{spec.id}] {stopped}, so its results are incomplete: narrow its query"
+            # reaches back for them, instead of moving past records never read. Only the
+            # service knows how far the results go on (one token names only the next page).
+            size = f" ({total_results} results in all)" if total_results is not None else ""
+            remedy = (
+                f"reaching back to {ctx.since} is too much for one run: refresh with a later "
+                "--since, or narrow its query"
+                if ctx.since
+                else "narrow its query"
+            )
+            error = error or (
+                f"[{spec.id}] the results continue beyond the {kind.max_pages} next pages a run "
+                f"follows{size}, so they are incomplete: {remedy}"
+            )
         else:
             # the pages cut reach back into the site's history (a column's older articles, a
             # forum's older threads): the cap is where reading back stops, and failing would
@@ -221,6 +235,17 @@ def collect_source(spec: SourceSpec, client: HttpClient, ctx: PlanContext) -> Co
     # a failed collection leaves the cursor where it was: the pages it did not read (the rest
     # of an OAI harvest) are read by the next run, not skipped by a cursor moved past them
     return Collected(spec.id, tuple(items), report, cursor if error is None else dict(ctx.cursor))
+
+
+def _own_detail(exc: Exception, source_id: str) -> str:
+    """An exception's text for a line that already starts with "[source_id]": without the
+    exception's own naming of that same source."""
+    if isinstance(exc, SourceError) and exc.source_id == source_id:
+        return exc.detail
+    if isinstance(exc, ConfigError) and exc.source_id == source_id:
+        # a ConfigError's message names its source ("source 'id': field ...") for the CLI
+        return str(exc).removeprefix(f"source {source_id!r}: ")
+    return str(exc)
 
 
 def _disallowed_warning(url: str, exc: RobotsDisallowed) -> str:
@@ -634,7 +659,10 @@ def sighting_week(item: Item, zone: ZoneInfo, *, now: dt.datetime | None = None)
     dates (if any) are the paper's, not the page's.
 
     A date at 00:00 UTC is a day a source gave without a time (`blocks.parse_date`): that day
-    as written, as the digest shows it."""
+    as written, as the digest shows it (`weeks.local_day`). An arXiv listing is placed by its
+    listing day, in arXiv's zone, wherever the digest is read: Monday's listing (out on Sunday
+    evening in New York, still Sunday in California) is the next week's, as papers.cool's bare
+    day for the same listing is."""
     if item.kind is ItemKind.POST:
         when = item.published or item.updated
     elif item.kind is ItemKind.PAPER:
@@ -643,8 +671,7 @@ def sighting_week(item: Item, zone: ZoneInfo, *, now: dt.datetime | None = None)
         return None
     if when is None:
         return None
-    when = as_utc(when)
-    day = when.date() if when.time() == dt.time(0) else when.astimezone(zone).date()
+    day = local_day(when, ARXIV_ZONE if item.announce_type is not None else zone)
     dated = Week.containing(day)
     latest = Week.containing(((now or dt.datetime.now(dt.UTC)) + DATED_AHEAD).astimezone(zone))
     return None if _week_order(dated) > _week_order(latest) else dated

@@ -92,6 +92,20 @@ def announced_at(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day - dt.timedelta(days=1), dt.time(20, 0), tzinfo=ARXIV_ZONE)
 
 
+def local_day(moment: dt.datetime, zone: dt.tzinfo) -> dt.date:
+    """The day `moment` falls on in `zone`. 00:00 UTC is a calendar day a source gave without a
+    time (`blocks.parse_date`, a Crossref or OAI date): that day as written, which a zone west
+    of UTC would move a day back. A moment within hours of year 1 or 9999 (a misdated page) has
+    no day in every zone: its UTC day then."""
+    moment = as_utc(moment)
+    if moment.time() == dt.time(0):
+        return moment.date()
+    try:
+        return moment.astimezone(zone).date()
+    except OverflowError:
+        return moment.date()
+
+
 def as_utc(moment: dt.datetime) -> dt.datetime:
     """Every stage compares dates in UTC: a page's own offset ("-0400", "+08:00") is converted,
     and a date without one is taken as UTC (as SQLite hands back what was stored in UTC)."""

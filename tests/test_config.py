@@ -217,7 +217,10 @@ def test_a_reader_follows_authors_from_the_file_or_the_environment(
     ("authors", "problem"),
     [
         ("Sanjeev Arora", "expected a list, e.g. [Sanjeev Arora]"),  # a name, not a list of names
-        ("['Sanjeev Arora, Wei Hu']", "one name per entry: 'Sanjeev Arora, Wei Hu' looks like several"),
+        ("['Arora, Sanjeev, Hu, Wei']", "one name per entry: 'Arora, Sanjeev, Hu, Wei' looks like several"),
+        ("['Arora und Hu']", "one name per entry: 'Arora und Hu' looks like several"),
+        ("['Arora & Hu']", "one name per entry: 'Arora & Hu' looks like several"),
+        ("['王伟、李娜']", "one name per entry: '王伟、李娜' looks like several"),
         ("['Arora and Hu']", "one name per entry: 'Arora and Hu' looks like several"),
         ("['Arora, S.; Hu, W.']", "one name per entry: 'Arora, S.; Hu, W.' looks like several"),
         ("['et al.']", "not a person's name: 'et al.'"),
@@ -239,6 +242,31 @@ def test_a_bad_followed_author_names_the_file_the_reader_and_the_field(
 def test_names_in_the_orders_bibliographies_write_them_are_one_person_each() -> None:
     names = ("Arora, Sanjeev", "Ferreira da Silva, Rodrigo", "van der Vaart, A. W.", "Ben Arous, Gérard")
     assert Reader(email="a@example.org", authors=names).authors == names
+
+
+def test_two_family_names_before_the_comma_are_one_person() -> None:
+    # Spanish and Portuguese family names come in two parts, as do many given names
+    names = (
+        "García Márquez, Gabriel José",
+        "Ferreira da Silva, Rodrigo",
+        "Lopez Paz, David",
+        "Le Cun, Yann",
+        "Smith, J., Jr.",  # a suffix after a second comma
+    )
+    assert Reader(email="a@example.org", authors=names).authors == names
+
+
+def test_one_comma_between_two_full_names_is_read_as_one_name() -> None:
+    """Family Family, Given Given and Given Family, Given Family cannot be told apart from
+    the words alone ("García Márquez, Gabriel José" / "Sanjeev Arora, Wei Hu"): the entry is
+    accepted as "Family, Given" and matching decides; it follows no "Sanjeev Arora"."""
+    from dltheory_digest.identity.normalize import person_name
+
+    assert Reader(email="a@example.org", authors=("Sanjeev Arora, Wei Hu",)).authors == (
+        "Sanjeev Arora, Wei Hu",
+    )
+    read = person_name("Sanjeev Arora, Wei Hu")
+    assert read is not None and read.family == "arora" and read.given[0] == "wei"
 
 
 def test_reader_directions_must_be_in_the_taxonomy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -445,6 +445,25 @@ def test_the_next_weekly_run_is_computed_in_the_configured_zone() -> None:
     assert after is not None and after.astimezone(dt.UTC) == dt.datetime(2026, 10, 26, 6, tzinfo=dt.UTC)
 
 
+def test_the_next_weekly_run_is_computed_inside_a_running_event_loop() -> None:
+    """A caller already in an event loop (an async CLI wrapper, a notebook) gets the date too:
+    asyncio.run would refuse there."""
+    import asyncio
+
+    from dltheory_digest.cli.orchestrate_cmd import next_scheduled_run
+
+    start = dt.datetime(2026, 11, 22, tzinfo=dt.UTC)
+
+    async def in_loop() -> dt.datetime | None:
+        return next_scheduled_run("0 7 * * 1", "Asia/Shanghai", start)
+
+    upcoming = asyncio.run(in_loop())
+    assert upcoming is not None and upcoming.astimezone(dt.UTC) == dt.datetime(
+        2026, 11, 22, 23, tzinfo=dt.UTC
+    )
+    assert upcoming == next_scheduled_run("0 7 * * 1", "Asia/Shanghai", start)  # as outside a loop
+
+
 def test_serve_says_when_the_next_weekly_run_is(
     served: list[Settings], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -53,3 +53,16 @@ def test_started_and_complete_weeks_in_the_zone() -> None:
     assert week.has_started(shanghai, during) and not week.is_complete(shanghai, during)
     assert week.is_complete(shanghai, after)
     assert not week.is_complete(ZoneInfo("UTC"), after)  # in UTC it still has 8 hours to go
+
+
+def test_local_day_reads_a_moment_in_the_zone_a_bare_day_as_written_and_survives_the_edges() -> None:
+    from dltheory_digest.weeks import local_day
+
+    shanghai, new_york = ZoneInfo("Asia/Shanghai"), ZoneInfo("America/New_York")
+    # 07:30 in Beijing is 23:30 UTC the day before
+    assert local_day(dt.datetime(2026, 11, 22, 23, 30, tzinfo=dt.UTC), shanghai) == dt.date(2026, 11, 23)
+    # a day given without a time (stored as 00:00 UTC) stays that day, also west of UTC
+    assert local_day(dt.datetime(2026, 11, 23, tzinfo=dt.UTC), new_york) == dt.date(2026, 11, 23)
+    # a misdated page hours from the calendar's ends: its UTC day, not an OverflowError
+    assert local_day(dt.datetime(9999, 12, 31, 23, 30, tzinfo=dt.UTC), shanghai) == dt.date(9999, 12, 31)
+    assert local_day(dt.datetime(1, 1, 1, 3, tzinfo=dt.UTC), new_york) == dt.date(1, 1, 1)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import inspect
 import time
 from typing import Annotated, Any, cast
 
@@ -78,12 +76,13 @@ def next_scheduled_run(cron: str, timezone: str, now: dt.datetime | None = None)
     """When the weekly deployment runs next, as Prefect's server computes it from the cron and
     the zone (so daylight saving moves it as it moves the runs); None if there is none."""
     from prefect.server.schemas.schedules import CronSchedule
+    from prefect.utilities.asyncutils import run_coro_as_sync
 
-    runs: Any = CronSchedule(cron=cron, timezone=timezone).get_dates(
-        n=1, start=now or dt.datetime.now(dt.UTC)
+    # `get_dates` is a coroutine: run it on Prefect's own loop thread, which works whether or
+    # not the caller is inside a running event loop (where asyncio.run would refuse)
+    runs: list[dt.datetime] | None = run_coro_as_sync(
+        CronSchedule(cron=cron, timezone=timezone).get_dates(n=1, start=now or dt.datetime.now(dt.UTC))
     )
-    if inspect.isawaitable(runs):  # sync-compatible: a coroutine when Prefect thinks a loop is running
-        runs = asyncio.run(runs)  # type: ignore[arg-type]
     return runs[0] if runs else None
 
 

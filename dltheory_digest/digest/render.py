@@ -47,7 +47,7 @@ from dltheory_digest.models import (
     UpdateReason,
     VersionChange,
 )
-from dltheory_digest.weeks import announced_at, as_utc
+from dltheory_digest.weeks import announced_at, as_utc, local_day
 
 
 @cache
@@ -451,20 +451,14 @@ def _fmt_dt(value: dt.datetime, timezone: str) -> str:
 def _fmt_date(value: dt.datetime | dt.date | None, timezone: str | None = None) -> str:
     """The day `value` falls on in `timezone` (the digest's, as its window is written): a Zhihu
     post at 07:30 Beijing time (23:30 UTC the day before) is dated the Beijing day in an
-    Asia/Shanghai digest. 00:00 UTC is a calendar day a source gave without a time
-    (`blocks.parse_date`, a Crossref or OAI date): that day as written, which a western zone
-    would move a day back. Without `timezone`, the day as `value` holds it (UTC from the store)."""
+    Asia/Shanghai digest; a day given without a time stays that day (`weeks.local_day`).
+    Without `timezone`, the day as `value` holds it (UTC from the store)."""
     from zoneinfo import ZoneInfo
 
     if value is None:
         return ""
-    if (
-        timezone
-        and isinstance(value, dt.datetime)
-        and value.tzinfo is not None
-        and value.astimezone(dt.UTC).time() != dt.time(0)
-    ):
-        value = value.astimezone(ZoneInfo(timezone))
+    if timezone and isinstance(value, dt.datetime) and value.tzinfo is not None:
+        value = local_day(value, ZoneInfo(timezone))
     return value.strftime("%Y-%m-%d")
 
 

@@ -1,7 +1,8 @@
 """`arxiv_oai`: incremental harvesting of an arXiv set through OAI-PMH `ListRecords`.
 
 For users who backfill: `from` comes from `--since`, else from the cursor the last
-harvest left (the server's `responseDate`, no later than the last `until`), else from the
+harvest left (the server's `responseDate`, no later than the last `until`; at most the
+catch-up weeks before the window, with a warning naming the days left out), else from the
 week window; `until` is the week window's last UTC day. Each response may end in a
 `resumptionToken`; the next request carries only that token. Metadata
 formats: `arXiv` (structured authors), `arXivRaw` (adds version history) and `oai_dc`.
@@ -26,7 +27,7 @@ from dltheory_digest.models import Item, ItemKind, ParseResult, RawPage
 from dltheory_digest.sources.arxiv_api import collapse, load_xml
 from dltheory_digest.sources.arxiv_rss import split_authors
 from dltheory_digest.sources.base import PlanContext, SourceKind, always
-from dltheory_digest.weeks import as_utc
+from dltheory_digest.weeks import CATCH_UP_WEEKS, as_utc
 
 OAI_BASE = "https://arxiv.org/oai"
 
@@ -74,8 +75,21 @@ def harvest_dates(ctx: PlanContext) -> tuple[str | None, str | None]:
     does not take the records of the next week into this one. A backfill (`since`, or a
     cursor left weeks ago) reaches back to what it missed, never forward: what came after the
     week is the next week's all the same, and the cursor this harvest leaves (`parse`) starts
-    the next harvest no later than this `until`. Without a window both ends stay open.
+    the next harvest no later than this `until`. A cursor reaches back no further than the
+    catch-up weeks (`skipped_backlog` says what that leaves out). Without a window both ends
+    stay open.
     """
+    start, until, _ = _harvest_span(ctx)
+    return start, until
+
+
+def skipped_backlog(ctx: PlanContext) -> tuple[dt.date, dt.date] | None:
+    """The UTC days, first and last, that a cursor older than the catch-up weeks asked for and
+    this harvest leaves out; None when the harvest starts where the cursor says."""
+    return _harvest_span(ctx)[2]
+
+
+def _harvest_span(ctx: PlanContext) -> tuple[str | None, str | None, tuple[dt.date, dt.date] | None]:
     # OAI-PMH datestamps are UTC days: the UTC dates the window touches, not the local ones
     utc_dates = ctx.utc_dates()
     first, until = (day.isoformat() for day in utc_dates) if utc_dates else (None, None)
@@ -85,7 +99,31 @@ def harvest_dates(ctx: PlanContext) -> tuple[str | None, str | None]:
         # a cursor past this week (a rerun of an earlier week): its own days, not a range
         # the server refuses (badArgument)
         start = first
-    return start, until
+    skipped = None
+    if utc_dates and start and not ctx.since:
+        # A cursor left months ago (the source failed or was off that long) would ask for all
+        # of it: a harvest too long for the page cap fails, keeps that cursor and is cut at the
+        # same place every week, never reaching this one. Reach back as far as a run catches up
+        # on missed weeks (`pipeline.backfill_since`); older records need an explicit --since.
+        floor = utc_dates[0] - dt.timedelta(weeks=CATCH_UP_WEEKS)
+        if start < floor.isoformat():
+            try:
+                skipped = (dt.date.fromisoformat(start), floor - dt.timedelta(days=1))
+            except ValueError:  # a cursor that is not a date: nothing to name, still clamped
+                skipped = None
+            start = floor.isoformat()
+    return start, until, skipped
+
+
+def plan_warnings(spec: SourceSpec, options: BaseModel, ctx: PlanContext) -> tuple[str, ...]:
+    skipped = skipped_backlog(ctx)
+    if skipped is None:
+        return ()
+    first, last = skipped
+    return (
+        f"records from {first} to {last} not harvested: older than the {CATCH_UP_WEEKS}-week "
+        f"catch-up; run with --since {first} to fetch them",
+    )
 
 
 def list_records_url(
@@ -339,4 +377,5 @@ KIND = SourceKind(
     paged_results=True,
     dated_plan=always,
     linked_page=False,
+    plan_warnings=plan_warnings,
 )

@@ -94,6 +94,11 @@ def always(options: BaseModel) -> bool:
     return True
 
 
+def no_plan_warnings(spec: SourceSpec, options: BaseModel, ctx: PlanContext) -> tuple[str, ...]:
+    """`SourceKind.plan_warnings` of a kind whose plan leaves nothing out."""
+    return ()
+
+
 @dataclass(frozen=True, slots=True)
 class SourceKind:
     name: str
@@ -123,6 +128,8 @@ class SourceKind:
     # gone (HTTP 404/410) is skipped with a warning and the others are kept. Not for pages that
     # chain (OAI resumption, API paging), where a lost page loses everything after it.
     independent_pages: bool = False
+    # What the report should say about the plan itself (a range it left out on purpose).
+    plan_warnings: Callable[[SourceSpec, BaseModel, PlanContext], tuple[str, ...]] = no_plan_warnings
 
     def options_for(self, spec: SourceSpec) -> BaseModel:
         return self.options.model_validate(spec.options)

@@ -41,7 +41,10 @@ class Upgrade:
         done = f"store upgraded {self.from_revision} → {self.to_revision}"
         if self.backup is not None:
             return f"{done}; the previous file is kept at {self.backup}"
-        return f"{done} in place (no copy is made of a PostgreSQL database: back it up before upgrading)"
+        # said after the fact: the advice is for the next release, not this upgrade
+        return (
+            f"{done} in place; no copy was made (for PostgreSQL, run pg_dump before installing a new release)"
+        )
 
 
 def _alembic_config(connection: Connection) -> Config:

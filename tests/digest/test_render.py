@@ -642,6 +642,12 @@ def test_a_day_given_without_a_time_is_that_day_in_every_zone() -> None:
         assert "zhihu · 2026-11-24 · zh" in dg.render_markdown(digest), zone
 
 
+def test_a_post_misdated_to_the_calendars_end_renders_without_crashing() -> None:
+    published = dt.datetime(9999, 12, 31, 23, 30, tzinfo=UTC)  # no day in Beijing: past year 9999
+    digest = dataclasses.replace(digest_of(posts=(post_at(published),)), timezone="Asia/Shanghai")
+    assert "zhihu · 9999-12-31 · zh" in dg.render_markdown(digest)
+
+
 def test_a_papers_dates_are_arxivs_days_whatever_the_digests_zone() -> None:
     """arXiv's abstract page dates a version by its UTC day and a listing is dated at 00:00 US
     Eastern: the digest says the same days in every zone, so a date matches the page it links."""

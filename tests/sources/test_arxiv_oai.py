@@ -405,3 +405,55 @@ def test_categories_with_dublin_core_are_refused_not_an_empty_harvest(fixtures_d
         ArxivOaiOptions.model_validate({"categories": ["cs.LG"], "metadata_prefix": "oai_dc"})
     kept = parse(fixtures_dir, "listrecords_arxiv_page1.xml", categories=["cs.LG"]).items
     assert kept and all("cs.LG" in i.categories for i in kept)
+
+
+@pytest.mark.parametrize(
+    ("ctx", "expected_from", "skipped"),
+    [
+        # a cursor from August (the source failed or was off for months): 4 weeks before the
+        # week's first UTC day, the reach of a run's catch-up on missed weeks
+        (
+            PlanContext(*Week.parse("2026-W47").window(ZoneInfo("UTC")), cursor={"from": "2026-08-01"}),
+            "2026-10-19",
+            (dt.date(2026, 8, 1), dt.date(2026, 10, 18)),
+        ),
+        # ahead of UTC the week's first UTC day is the Sunday: the reach counts from there
+        (
+            PlanContext(
+                *Week.parse("2026-W47").window(ZoneInfo("Asia/Shanghai")), cursor={"from": "2026-08-01"}
+            ),
+            "2026-10-18",
+            (dt.date(2026, 8, 1), dt.date(2026, 10, 17)),
+        ),
+        # exactly 4 weeks back is within reach
+        (
+            PlanContext(*Week.parse("2026-W47").window(ZoneInfo("UTC")), cursor={"from": "2026-10-19"}),
+            "2026-10-19",
+            None,
+        ),
+        # --since is the operator's (or the catch-up's) own choice: harvested as asked
+        (
+            PlanContext(*Week.parse("2026-W47").window(ZoneInfo("UTC")), since=dt.date(2026, 8, 1)),
+            "2026-08-01",
+            None,
+        ),
+        (PlanContext(cursor={"from": "2026-08-01"}), "2026-08-01", None),  # no window, no week to reach
+    ],
+)
+def test_a_cursor_reaches_back_no_further_than_the_catch_up_weeks(
+    ctx: PlanContext, expected_from: str, skipped: tuple[dt.date, dt.date] | None
+) -> None:
+    from dltheory_digest.sources.arxiv_oai import harvest_dates, skipped_backlog
+
+    assert harvest_dates(ctx)[0] == expected_from
+    assert skipped_backlog(ctx) == skipped
+    spec = SourceSpec(id="arxiv-oai", kind="arxiv_oai", options={"set": "cs"})
+    warnings = KIND.plan_warnings(spec, KIND.options_for(spec), ctx)
+    if skipped is None:
+        assert warnings == ()
+    else:
+        first, last = skipped
+        assert warnings == (
+            f"records from {first} to {last} not harvested: older than the 4-week catch-up; "
+            f"run with --since {first} to fetch them",
+        )

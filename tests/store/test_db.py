@@ -480,6 +480,6 @@ def test_a_copy_that_cannot_be_made_leaves_the_store_as_it_was(
 def test_a_postgresql_upgrade_says_so_and_asks_for_a_backup() -> None:
     upgrade = Upgrade("0003", "0008")
     assert upgrade.message() == (
-        "store upgraded 0003 → 0008 in place (no copy is made of a PostgreSQL database: back it up "
-        "before upgrading)"
+        "store upgraded 0003 → 0008 in place; no copy was made (for PostgreSQL, run pg_dump before "
+        "installing a new release)"
     )
