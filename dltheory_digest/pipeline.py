@@ -344,8 +344,12 @@ def build_week(
     now: dt.datetime | None = None,
     crossref_api_base: str | None = None,
     crossref_mailto: str | None = None,
+    resend: bool = False,
 ) -> WeekBuild:
     """Turn the sightings attributed to `week` into its digest (deterministic for a given store).
+
+    A week its readers already have is not rebuilt: its digest as sent comes back (`sent_digest`),
+    unless `resend` (the readers are to get the week as rebuilt).
 
     With a `crossref_api_base`, a journal DOI arXiv does not resolve is looked up on Crossref
     (`resolve.resolve`), so its entry shows the paper's title rather than a citation's link text.
@@ -361,7 +365,7 @@ def build_week(
     from dltheory_digest.digest.build import arxiv_source_ids, classify_posts
     from dltheory_digest.store import ledger
 
-    frozen = sent_digest(store, week)
+    frozen = sent_digest(store, week, resend=resend)
     if frozen is not None:
         return frozen
     zone = ZoneInfo(zone_name)
@@ -743,19 +747,27 @@ def next_open_week(store: Store, week: Week) -> Week:
     return Week.containing(last.monday + dt.timedelta(days=7))
 
 
-def sent_digest(store: Store, week: Week) -> WeekBuild | None:
-    """`week`'s digest as it was sent, when weeks after it have been sent too; else None.
+def sent_digest(store: Store, week: Week, *, resend: bool = False) -> WeekBuild | None:
+    """`week`'s digest as it was sent, when its readers have it (`readers_have_week`: mailed to
+    a reader and not being sent again, or weeks after it sent too); else None.
 
-    Rebuilding it would take in what was found since (new papers, new versions, changed
-    titles), so the rerun would differ from what readers got, and the ledger would then count
-    those papers as shown in `week`: the next digest would never present them."""
+    Rebuilding it would take in what was found since (new papers, new versions dated after the
+    week, changed titles), so the rerun would differ from what readers got, and the ledger would
+    then count those papers as shown in `week`: the next digest would never present them."""
     from dltheory_digest import digest as digest_stage
 
     stored = store_records.get_digest(store, str(week))
-    if stored is None or not stored.data or not stored.published or not later_week_sent(store, week):
+    if stored is None or not stored.data or not stored.published:
         return None  # a dry run's digest was sent to no one: the week is built afresh
+    later = later_week_sent(store, week)
+    if not later and not readers_have_week(store, week, resend=resend):
+        return None
     digest = digest_stage.digest_from_json(stored.data)
-    note = f"{week} was sent and later weeks followed: its digest is kept as it was sent"
+    note = (
+        f"{week} was sent and later weeks followed: its digest is kept as it was sent"
+        if later
+        else f"{week} was sent: its digest is kept as it was sent (--resend rebuilds and sends it again)"
+    )
     partial = not store_records.is_final(stored)
     if partial:
         note = (

@@ -142,7 +142,9 @@ def record_task(
 
 
 @task(name="build-week", cache_policy=NO_CACHE)
-def build_task(settings: Settings, week: Week, specs: list[SourceSpec], run_id: str) -> pipeline.WeekBuild:
+def build_task(
+    settings: Settings, week: Week, specs: list[SourceSpec], run_id: str, resend: bool = False
+) -> pipeline.WeekBuild:
     client = shared_client(settings)
     store = shared_store(settings)
 
@@ -162,6 +164,7 @@ def build_task(settings: Settings, week: Week, specs: list[SourceSpec], run_id: 
             api_base=settings.arxiv_api_base,
             crossref_api_base=settings.crossref_api_base or None,
             crossref_mailto=resolve.contact_email(settings.contact),
+            resend=resend,
         )
     finally:
         record_fetches(store, client.drain_records("arxiv-metadata"), run_id=run_id)
@@ -462,7 +465,7 @@ def weekly_digest(
         ]
         reports = record_task(settings, target, collected, run_id, resend)
         publish_source_report(target, reports)
-        build = build_task(settings, target, specs, run_id)
+        build = build_task(settings, target, specs, run_id, resend)
         kept = pipeline.earlier_digest_kept(shared_store(settings), settings.output_dir, target, reports)
         if build.frozen:
             logger.info("%s", build.notes[0].text)
@@ -502,6 +505,7 @@ def weekly_digest(
         "reports": [pipeline.report_summary(r) for r in reports],
         "failed_sources": [r.source_id for r in failed],
         "deliveries": deliveries,
+        "dry_run": dry_run,
         "readers_held_back": held_back
         or ("every source failed; the digest written before was kept and not mailed again" if kept else None),
         # every source failed and the week's earlier digest was left as it was

@@ -448,6 +448,7 @@ def _sim_run(
             relevance_threshold=0.0,
             api_base=f"{HOST}/api/query",
             now=when,
+            resend=resend,
         )
     pipeline.publish_week(store, out, target, build, resend=resend)
     store.close()
@@ -684,6 +685,9 @@ def test_a_refresh_of_a_mailed_week_mid_week_leaves_the_news_to_the_scheduled_ru
     web.listing, web.listing_date = [("2106.10165", 2, "replace")], at(11, 11, 5)
     refreshed = sim_week(web, url, out, "2026-W45", when=at(11, 11, 15))
     assert new_ids(refreshed) == ["2106.10165"] and refreshed.digest.posts == ()
+    # the readers' week is kept as they got it: no v2 dated after it, byte for byte
+    assert refreshed.frozen and refreshed.markdown == w45.markdown
+    assert "v2" not in (out / "2026-W45.md").read_text(encoding="utf-8")
     [sent] = load_history(store, ["arxiv:2106.10165"])["arxiv:2106.10165"]
     assert sent.version == 1  # the ledger still says what the readers got
 

@@ -25,8 +25,8 @@ def forget_doi(
 ) -> None:
     """Forget the stored Crossref records of these DOIs: the next build asks Crossref again.
 
-    For a record that is wrong, or was tied to the wrong arXiv paper. A week already sent, with
-    later weeks sent after it, keeps its digest as it was sent."""
+    For a record that is wrong, or tied to the wrong arXiv paper; a week already sent keeps its digest.
+    """
     from dltheory_digest.config import load_settings
     from dltheory_digest.ids import normalize_doi
     from dltheory_digest.store.records import forget_doi_records, load_doi_records

@@ -79,9 +79,12 @@ def print_summary(result: dict[str, Any]) -> None:
     for d in result.get("deliveries") or []:
         console.print(
             f"mail to {d['reader']}: {status_text(d['status'], d.get('fallback'))}"
-            + (f" ({d['error']})" if d.get("error") else ""),
+            # why it failed, else why it was skipped ("already sent …, use --resend")
+            + (f" ({d.get('error') or d.get('note')})" if d.get("error") or d.get("note") else ""),
             markup=False,
         )
+    if result.get("dry_run"):
+        console.print(DRY_RUN_SUMMARY, markup=False)
     if result.get("readers_held_back"):
         console.print(f"readers not mailed: {result['readers_held_back']}", markup=False)
     if result.get("kept_earlier_digest"):
@@ -264,6 +267,9 @@ def run(
     )
     print_summary(result)
     exit_on_failures(result)
+
+
+DRY_RUN_SUMMARY = "dry run: no reader was mailed, and the sent-ledger is as it was"
 
 
 @app.command()

@@ -417,3 +417,19 @@ def test_the_run_summary_says_what_went_to_a_later_week(monkeypatch: pytest.Monk
     assert carried in text
     # a run that carried nothing says nothing about it
     assert "carried" not in _summary_text(monkeypatch, 200, reports[1:])
+
+
+def test_the_run_summary_says_why_a_reader_was_skipped_and_that_a_dry_run_mailed_no_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    skipped = {
+        "reader": "ada@example.org",
+        "status": "skipped",
+        "error": None,
+        "note": "already sent 2026-11-23 08:00 UTC (use --resend to send again)",
+    }
+    text = _summary_text(monkeypatch, 120, [{**REPORT, "source": "blog"}], deliveries=[skipped])
+    assert "mail to ada@example.org: skipped (already sent 2026-11-23 08:00 UTC (use --resend" in text
+    assert "dry run" not in text
+    dry = _summary_text(monkeypatch, 120, [{**REPORT, "source": "blog"}], dry_run=True)
+    assert "dry run: no reader was mailed, and the sent-ledger is as it was" in dry
