@@ -490,7 +490,21 @@ def same_author(followed: str, written: str) -> bool:
 def _same_person(wanted: PersonName, author: PersonName) -> bool:
     if not wanted.same_family(author) or (wanted.given and not author.given):
         return False
-    return _given_names_agree(wanted.given, author.given)
+    return _given_names_agree(wanted.given, author.given) or _known_by_second_name(wanted.given, author.given)
+
+
+def _known_by_second_name(followed: Sequence[str], written: Sequence[str]) -> bool:
+    """One side leads with an initial the other leaves out, and the full given names that follow
+    agree: "J. Zico Kolter" is "Zico Kolter" and "J. Z. Kolter", "H. Sebastian Seung" is
+    "Sebastian Seung"."""
+    return any(
+        len(longer) > 1
+        and len(longer[0]) == 1
+        and shorter
+        and len(shorter[0]) > 1
+        and _given_names_agree(longer[1:], shorter)
+        for longer, shorter in ((written, followed), (followed, written))
+    )
 
 
 def followed_authors(followed: Sequence[str], authors: Sequence[str]) -> tuple[str, ...]:

@@ -215,6 +215,10 @@ def test_a_greek_language_title_is_not_english() -> None:
         ("Quoc V. Le", "Quoc Le"),
         ("Sanjeev Arora", "Sanjeev Arora (Princeton University)"),  # an affiliation after it
         ("Wei Hu", "Wei Hu (1)"),  # a footnote mark
+        ("Zico Kolter", "J. Zico Kolter"),  # known by a second given name behind an initial
+        ("Zico Kolter", "J. Z. Kolter"),
+        ("J. Zico Kolter", "Zico Kolter"),
+        ("Sebastian Seung", "H. Sebastian Seung"),
     ],
 )
 def test_the_same_author_written_another_way(followed: str, written: str) -> None:
@@ -234,6 +238,8 @@ def test_the_same_author_written_another_way(followed: str, written: str) -> Non
         ("Sanjeev Arora", "Arora"),  # a paper's bare family name is nobody in particular
         ("Sanjeev Arora", "et al."),
         ("Sanjeev Arora", "Arora et al."),
+        ("Zico Kolter", "J. Kolter"),  # the initial is not Zico's
+        ("Zico Kolter", "J. Ravi Kolter"),
     ],
 )
 def test_another_person_is_not_followed(followed: str, written: str) -> None:
