@@ -1097,14 +1097,18 @@ def carried_summary(
     new went to the next digest; `frozen`: the digest was kept as it was sent (`sent_digest`)."""
     count = sum(r.later for r in reports)
     weeks = sorted({w for r in reports for w in r.later_weeks})
-    items = f"{count} new item{'' if count == 1 else 's'}"
-    carried = f"{items} carried to {' and '.join(weeks)}" if count else "nothing new carried to a later week"
+    # not "new": a rerun finds the same items again, and says the same of them
+    items, belong = ("1 item", "belongs") if count == 1 else (f"{count} items", "belong")
+    where = " and ".join(weeks)
     if readers_had:
         kept = "kept as sent" if frozen else "it takes nothing new"
-        return f"readers have {week}: {kept}; {carried}"
+        found = (
+            f"{items} it found {belong} to {where}" if count else "nothing it found belongs to a later week"
+        )
+        return f"readers have {week}: {kept}; {found}"
     if not count:
         return None
-    return f"{items} dated after {week} carried to {' and '.join(weeks)}, whose digest shows them"
+    return f"{items} dated after {week} {belong} to {where} and will be shown there"
 
 
 def default_translator(settings: Settings, store: Store) -> Translator:

@@ -1500,7 +1500,7 @@ def test_a_run_puts_each_sighting_in_the_week_of_its_date_and_says_so(
     [again] = pipeline.record_collection(store, w47, [arxiv], now=MONDAY_RUN + dt.timedelta(hours=2))
     assert (again.new, again.later, again.later_weeks) == (2, 1, ("2026-W48",))
     assert pipeline.carried_summary(w47, [again], readers_had=False) == (
-        "1 new item dated after 2026-W47 carried to 2026-W48, whose digest shows them"
+        "1 item dated after 2026-W47 belongs to 2026-W48 and will be shown there"
     )
 
     # readers have W47: on Wednesday of W49 a refresh finds a post of W47 (the next digest to be
@@ -1525,10 +1525,10 @@ def test_a_run_puts_each_sighting_in_the_week_of_its_date_and_says_so(
     ]
     assert [i.url for i in records.items_of_week(store, "2026-W49")] == ["https://b.org/w49"]
     assert pipeline.carried_summary(w47, [kept], readers_had=True) == (
-        "readers have 2026-W47: it takes nothing new; 2 new items carried to 2026-W48 and 2026-W49"
+        "readers have 2026-W47: it takes nothing new; 2 items it found belong to 2026-W48 and 2026-W49"
     )
     assert pipeline.carried_summary(w47, [], readers_had=True, frozen=True) == (
-        "readers have 2026-W47: kept as sent; nothing new carried to a later week"
+        "readers have 2026-W47: kept as sent; nothing it found belongs to a later week"
     )
     # once W48's digest is out, what it showed is no longer "for a later week" to W47's reruns
     monkeypatch.setattr(records, "now_utc", lambda: dt.datetime(2026, 11, 30, 7, tzinfo=dt.UTC))

@@ -408,7 +408,7 @@ def test_the_run_summary_says_what_went_to_a_later_week(monkeypatch: pytest.Monk
         # none for a later week; like every REPORT row, a result from before the count
         {**REPORT, "source": "notes", "new": 2},
     ]
-    carried = "readers have 2026-W47: it takes nothing new; 1 new item carried to 2026-W48"
+    carried = "readers have 2026-W47: kept as sent; 1 item it found belongs to 2026-W48"
     text = _summary_text(monkeypatch, 200, reports, carried=carried)
     [blog] = [line for line in text.splitlines() if "blog" in line]
     assert "1 · 1 for 2026-W48" in blog
