@@ -411,6 +411,9 @@ class PersonName:
     # the family name with the particles before its last word run together ("Le Cun" ->
     # "lecun"), as one-word spellings write it ("LeCun", "VanRoy")
     family_joined: str = ""
+    # every word known to be the family name's: "García Márquez, …" and "Hernández-Lobato" say
+    # where it starts; "Gabriel García Márquez" does not ("garcia" is read as a given name)
+    family_words: tuple[str, ...] = ()
 
     def same_family(self, other: PersonName) -> bool:
         return bool({self.family, self.family_joined} & {other.family, other.family_joined})
@@ -432,10 +435,14 @@ def person_name(name: str) -> PersonName | None:
     cleaned = _ET_AL.sub("", _BRACKETED.sub(" ", clean_text(name))).strip(" ,;")
     if name_key(cleaned) == ("", ""):
         return None
+    family_words: list[str] = []
     if "," in cleaned:  # "Arora, Sanjeev", "Ferreira da Silva, Rodrigo", "Smith, J., Jr."
         family_part, given_part = cleaned.split(",", 1)
         given_words = [w for w in _NAME_WORD.findall(given_part) if w.casefold() not in _NAME_SUFFIXES]
-        words = given_words + _NAME_WORD.findall(family_part)
+        family_words = _NAME_WORD.findall(family_part)
+        words = given_words + family_words
+        if not given_words:  # "Sanjeev Arora, Jr.": the comma set off a suffix, not the given name
+            family_words = []
     else:
         words = [w for w in _NAME_WORD.findall(cleaned) if w.casefold() not in _NAME_SUFFIXES]
         capitals = [i for i, w in enumerate(words) if len(w) > 1 and w.isupper()]
@@ -445,14 +452,26 @@ def person_name(name: str) -> PersonName | None:
         elif len(words) > 1 and len(words[0]) > 1 and len(words[-1]) == 1:
             # "Arora S", "Mourrat J C": initials after the family name
             words = [w for w in words if len(w) == 1] + [w for w in words if len(w) > 1]
+        last = cleaned.split()[-1] if cleaned.split() else ""
+        if "-" in last and len(words) > len(_NAME_WORD.findall(last)):
+            family_words = _NAME_WORD.findall(last)  # "José Hernández-Lobato": both parts
     folded = [_fold_name_word(w) for w in words]
     if not folded:
         return None
-    given = tuple(w for i, w in enumerate(folded[:-1]) if i == 0 or w not in _NAME_PARTICLES)
+    known_family = len(family_words)
+    if known_family <= 1 and len(folded) > 2 and all(w in _NAME_PARTICLES for w in folded[:-1]):
+        known_family = len(folded)  # "van der Vaart", "de la Cruz": a family name alone
+    head = folded[: len(folded) - known_family] if known_family > 1 else folded[:-1]
+    given = tuple(w for i, w in enumerate(head) if i == 0 or w not in _NAME_PARTICLES)
     particles = len(folded) - 1
     while particles > 1 and folded[particles - 1] in _NAME_PARTICLES:
         particles -= 1
-    return PersonName(given=given, family=folded[-1], family_joined="".join(folded[particles:]))
+    return PersonName(
+        given=given,
+        family=folded[-1],
+        family_joined="".join(folded[particles:]),
+        family_words=tuple(folded[len(folded) - known_family :]) if known_family > 1 else (),
+    )
 
 
 def _given_names_agree(followed: Sequence[str], written: Sequence[str]) -> bool:
@@ -488,9 +507,21 @@ def same_author(followed: str, written: str) -> bool:
 
 
 def _same_person(wanted: PersonName, author: PersonName) -> bool:
-    if not wanted.same_family(author) or (wanted.given and not author.given):
+    if not wanted.same_family(author):
         return False
-    return _given_names_agree(wanted.given, author.given) or _known_by_second_name(wanted.given, author.given)
+    # a word one side reads as a given name may start the other's family name ("Gabriel García
+    # Márquez" against "García Márquez, Gabriel José")
+    wanted_given = _without_family_words(wanted.given, author.family_words)
+    author_given = _without_family_words(author.given, wanted.family_words)
+    if wanted_given and not author_given:
+        return False
+    return _given_names_agree(wanted_given, author_given) or _known_by_second_name(wanted_given, author_given)
+
+
+def _without_family_words(given: tuple[str, ...], family_words: tuple[str, ...]) -> tuple[str, ...]:
+    while len(given) > 1 and given[-1] in family_words[:-1]:
+        given = given[:-1]
+    return given
 
 
 def _known_by_second_name(followed: Sequence[str], written: Sequence[str]) -> bool:

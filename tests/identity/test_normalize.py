@@ -219,6 +219,11 @@ def test_a_greek_language_title_is_not_english() -> None:
         ("Zico Kolter", "J. Z. Kolter"),
         ("J. Zico Kolter", "Zico Kolter"),
         ("Sebastian Seung", "H. Sebastian Seung"),
+        ("van der Vaart", "Aad van der Vaart"),  # a family name alone, particles and all
+        ("de la Cruz", "María de la Cruz"),
+        ("García Márquez, Gabriel José", "Gabriel García Márquez"),  # two family names
+        ("García Márquez, Gabriel José", "G. García Márquez"),
+        ("José Miguel Hernández-Lobato", "José Hernández-Lobato"),
     ],
 )
 def test_the_same_author_written_another_way(followed: str, written: str) -> None:
@@ -240,6 +245,7 @@ def test_the_same_author_written_another_way(followed: str, written: str) -> Non
         ("Sanjeev Arora", "Arora et al."),
         ("Zico Kolter", "J. Kolter"),  # the initial is not Zico's
         ("Zico Kolter", "J. Ravi Kolter"),
+        ("García Márquez, Gabriel José", "Pedro García Márquez"),
     ],
 )
 def test_another_person_is_not_followed(followed: str, written: str) -> None:
@@ -249,7 +255,11 @@ def test_another_person_is_not_followed(followed: str, written: str) -> None:
 def test_person_name_reads_the_orders_bibliographies_use() -> None:
     assert person_name("Arora, Sanjeev") == person_name("Sanjeev Arora")
     assert person_name("ZHANG Wei") == person_name("Wei Zhang")
-    assert person_name("Ferreira da Silva, Rodrigo") == person_name("Rodrigo Ferreira da Silva")
+    # the comma says where the family name starts; written given name first, nothing does
+    family_first = person_name("Ferreira da Silva, Rodrigo")
+    assert family_first is not None and family_first.given == ("rodrigo",)
+    assert family_first.family_words == ("ferreira", "da", "silva")
+    assert same_author("Ferreira da Silva, Rodrigo", "Rodrigo Ferreira da Silva")
     name = person_name("Rodrigo Ferreira da Silva")
     assert name is not None and name.given == ("rodrigo", "ferreira") and name.family == "silva"
     assert name.family_joined == "dasilva"
