@@ -99,6 +99,12 @@ def listing_days(ctx: PlanContext, now: dt.datetime | None = None) -> list[dt.da
     Listings arXiv has not announced yet (a refresh of a week under way) are not asked for:
     they do not exist (a day that is missing anyway is a warning of the source's report, since
     its kind reads independent pages)."""
+    days, _ = _planned_days(ctx, now)
+    return days
+
+
+def _planned_days(ctx: PlanContext, now: dt.datetime | None) -> tuple[list[dt.date], list[dt.date]]:
+    """(the listing days planned, the older ones left out by `MAX_PLANNED_DAYS`)."""
     now = now or dt.datetime.now(dt.UTC)
     first: dt.date | None = None
     if ctx.since is None and ctx.window_start is None and ctx.cursor.get("date"):
@@ -110,9 +116,22 @@ def listing_days(ctx: PlanContext, now: dt.datetime | None = None) -> list[dt.da
     last = None if ctx.window_end else as_utc(now).date()
     days = ctx.listing_days(first=first, last=last)
     if not days:
-        return []
+        return [], []
     oldest = days[-1] - dt.timedelta(days=MAX_PLANNED_DAYS)
-    return [day for day in days if day >= oldest and announced_at(day) <= now]
+    return [day for day in days if day >= oldest and announced_at(day) <= now], [
+        d for d in days if d < oldest
+    ]
+
+
+def plan_warnings(spec: SourceSpec, options: BaseModel, ctx: PlanContext) -> tuple[str, ...]:
+    """The listing days a --since (or an old cursor) reaches back to that the plan leaves out."""
+    _, left_out = _planned_days(ctx, None)
+    if not left_out:
+        return ()
+    return (
+        f"listings from {left_out[0]} to {left_out[-1]} not fetched: a run reads at most the last "
+        f"{MAX_PLANNED_DAYS} days of listings; refresh the weeks they belong to (--week) to fetch them",
+    )
 
 
 def plan(spec: SourceSpec, options: BaseModel, ctx: PlanContext) -> tuple[str, ...]:
@@ -139,4 +158,5 @@ KIND = SourceKind(
     description="papers.cool arXiv listings (Chinese summaries): one paper per div.panel.paper",
     dated_plan=always,
     independent_pages=True,  # one listing per day
+    plan_warnings=plan_warnings,
 )

@@ -143,6 +143,23 @@ def test_a_backfill_starts_at_since_and_ends_with_the_windows_friday() -> None:
     assert days[0] == dt.date(2026, 11, 9) and days[-1] == dt.date(2026, 11, 20) and len(days) == 10
 
 
+
+def test_a_backfill_reaching_past_the_planned_days_says_which_listings_it_leaves_out() -> None:
+    from dltheory_digest.sources.papers_cool import MAX_PLANNED_DAYS, plan_warnings
+
+    spec = SourceSpec(id="pc", kind="papers_cool", url="https://papers.cool/arxiv/cs.LG")
+    kind = REGISTRY["papers_cool"]
+    ctx = PlanContext(*Week.parse("2026-W40").window(ZoneInfo("UTC")), since=dt.date(2026, 6, 1))
+    days = listing_days(ctx, now=dt.datetime(2026, 11, 23, tzinfo=dt.UTC))
+    assert days[-1] - days[0] <= dt.timedelta(days=MAX_PLANNED_DAYS)
+    [warning] = kind.plan_warnings(spec, kind.options_for(spec), ctx)
+    left_out_until = days[0] - dt.timedelta(days=3)  # the Friday before the first planned Monday
+    assert warning.startswith(f"listings from 2026-06-01 to {left_out_until} not fetched")
+    # a backfill within reach leaves nothing out, and says nothing
+    near = PlanContext(*Week.parse("2026-W47").window(ZoneInfo("UTC")), since=dt.date(2026, 11, 9))
+    assert plan_warnings(spec, kind.options_for(spec), near) == ()
+
+
 def test_the_scheduled_run_reads_the_weeks_five_listings_and_fails_on_none(fixtures_dir: Path) -> None:
     listing = (fixtures_dir / "sources" / "papers_cool_cs.LG_2021-06-21.html").read_bytes()
     week = Week.parse("2021-W25")  # 21 to 25 June 2021
