@@ -143,7 +143,6 @@ def test_a_backfill_starts_at_since_and_ends_with_the_windows_friday() -> None:
     assert days[0] == dt.date(2026, 11, 9) and days[-1] == dt.date(2026, 11, 20) and len(days) == 10
 
 
-
 def test_a_backfill_reaching_past_the_planned_days_says_which_listings_it_leaves_out() -> None:
     from dltheory_digest.sources.papers_cool import MAX_PLANNED_DAYS, plan_warnings
 
