@@ -44,6 +44,7 @@ from dltheory_digest import digest as digest_stage
 from dltheory_digest.config import Reader, Settings
 from dltheory_digest.errors import ConfigError, DeliveryError, TranslationUnavailable
 from dltheory_digest.models import Digest, DigestPaper
+from dltheory_digest.weeks import as_utc
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -961,10 +962,9 @@ def local_time(when: dt.datetime, zone: ZoneInfo | None = None) -> str:
     """A moment in the configured zone, named with its offset: "2026-11-23 10:00
     Pacific/Kiritimati (UTC+14:00)"; in UTC without a zone (or a naive time, which the store
     writes in UTC)."""
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=ZoneInfo("UTC"))
+    when = as_utc(when)
     if zone is None or zone.key in ("UTC", "Etc/UTC"):
-        return f"{when.astimezone(ZoneInfo('UTC')):%Y-%m-%d %H:%M} UTC"
+        return f"{when:%Y-%m-%d %H:%M} UTC"
     local = when.astimezone(zone)
     offset = f"{local:%z}"
     return f"{local:%Y-%m-%d %H:%M} {zone.key} (UTC{offset[:3]}:{offset[3:]})"

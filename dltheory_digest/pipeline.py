@@ -626,7 +626,7 @@ def record_collection(
     by_week: dict[Week, list[Item]] = {}
     for item in everything:
         dated = sighting_week(item, zone, now=now)
-        target = dated if dated is not None and _week_order(dated) > _week_order(floor) else floor
+        target = dated if dated is not None and dated > floor else floor
         by_week.setdefault(target, []).append(item)
     # first attribution wins: a sighting attributed before keeps its week, whatever is asked here
     for target, found in by_week.items():
@@ -678,11 +678,7 @@ def sighting_week(item: Item, zone: ZoneInfo, *, now: dt.datetime | None = None)
     day = local_day(when, ARXIV_ZONE if item.announce_type is not None else zone)
     dated = Week.containing(day)
     latest = Week.containing(((now or dt.datetime.now(dt.UTC)) + DATED_AHEAD).astimezone(zone))
-    return None if _week_order(dated) > _week_order(latest) else dated
-
-
-def _week_order(week: Week) -> tuple[int, int]:
-    return week.year, week.number
+    return None if dated > latest else dated
 
 
 def _later_weeks(store: Store, week: Week, found: Sequence[Item]) -> dict[str, list[str]]:
@@ -887,9 +883,7 @@ def missed_weeks_note(
     the scheduler did not run, or only a refresh ran while the week was under way); empty
     otherwise."""
     if unfinished is None:
-        from zoneinfo import ZoneInfo
-
-        unfinished = unfinished_weeks(store, week, zone or ZoneInfo("UTC"), lookback=lookback)
+        unfinished = unfinished_weeks(store, week, zone or UTC_ZONE, lookback=lookback)
     if not unfinished:
         return []
     names = ", ".join(

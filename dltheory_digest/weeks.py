@@ -31,7 +31,7 @@ ARXIV_HOLIDAYS: frozenset[dt.date] = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, order=True)
 class Week:
     year: int
     number: int

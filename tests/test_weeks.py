@@ -66,3 +66,8 @@ def test_local_day_reads_a_moment_in_the_zone_a_bare_day_as_written_and_survives
     # a misdated page hours from the calendar's ends: its UTC day, not an OverflowError
     assert local_day(dt.datetime(9999, 12, 31, 23, 30, tzinfo=dt.UTC), shanghai) == dt.date(9999, 12, 31)
     assert local_day(dt.datetime(1, 1, 1, 3, tzinfo=dt.UTC), new_york) == dt.date(1, 1, 1)
+
+
+def test_weeks_order_by_year_then_number() -> None:
+    assert Week(2026, 53) < Week(2027, 1) < Week(2027, 2)
+    assert max(Week(2026, 47), Week(2026, 48)) == Week(2026, 48)
