@@ -563,14 +563,29 @@ def _glossary_of(translator: Translator | None) -> Glossary | None:
     return getattr(translator, "glossary", None)
 
 
+@dataclass(frozen=True)
+class Preview:
+    """A reader's email as HTML and, when their zh/ar edition fell back to English, the
+    operator's reason (the same line `send` logs), so a preview never leaves it unexplained."""
+
+    html: str
+    reason: str | None = None
+
+
+def preview(digest: Digest, reader: Reader | None = None, *, translator: Translator | None = None) -> Preview:
+    """What a reader would receive (the whole digest in English without a reader)."""
+    if reader is None:
+        return Preview(render_edition(digest, digest_stage.ENGLISH).html)
+    personal = models_used(digest_stage.filter_for_reader(digest, reader, glossary=_glossary_of(translator)))
+    made = _EditionMaker(translator).make(personal, reader.language)
+    return Preview(render_edition(personal, made.edition).html, made.reason)
+
+
 def preview_html(
     digest: Digest, reader: Reader | None = None, *, translator: Translator | None = None
 ) -> str:
     """The HTML a reader would receive (the whole digest in English without a reader)."""
-    if reader is None:
-        return render_edition(digest, digest_stage.ENGLISH).html
-    personal = models_used(digest_stage.filter_for_reader(digest, reader, glossary=_glossary_of(translator)))
-    return render_edition(personal, _EditionMaker(translator).edition(personal, reader.language)).html
+    return preview(digest, reader, translator=translator).html
 
 
 # ---------------------------------------------------------------------------------------

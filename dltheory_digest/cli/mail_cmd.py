@@ -308,6 +308,7 @@ def preview(
 
             raise fail_usage(f"--reader: no reader {reader} in the settings (readers: {configured})")
     store = open_checked_store(settings)
+    fallback: str | None = None
     try:
         stored = load_week(settings, store, week)
         if stored is None:
@@ -325,10 +326,14 @@ def preview(
         else:
             wants_translation = chosen is not None and chosen.language != "en"
             translator = make_translator(settings, store) if wants_translation else None
-            html = mail.preview_html(stored, chosen, translator=translator)
+            shown = mail.preview(stored, chosen, translator=translator)
+            html, fallback = shown.html, shown.reason
     finally:
         store.close()
     output.parent.mkdir(parents=True, exist_ok=True)
     with writing(output) as handle:
         handle.write(html)
     console.print(f"preview: [bold]{output}[/]")
+    if fallback:
+        # as `send` logs it: why this zh/ar reader's edition is in English, and how to fix it
+        console.print(f"note: {escape(fallback)}")

@@ -497,3 +497,27 @@ def test_send_says_a_zh_reader_got_english(smtp_env: Mailbox, monkeypatch: pytes
         "sent, in English: the zh translation was unusable",
         "en",
     ]
+
+
+def test_preview_says_why_a_zh_readers_edition_is_english(
+    smtp_env: Mailbox, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from dltheory_digest.cli import mail_cmd
+
+    class RunsAway:
+        def translate_many(self, texts: list[str], from_code: str, to_code: str) -> list[str]:
+            return ["梯度" * 500 for _ in texts]
+
+    monkeypatch.setenv("DLTHEORY_READERS", json.dumps([{"email": "lin@example.org", "language": "zh"}]))
+    monkeypatch.setattr(mail_cmd, "make_translator", lambda settings, store=None: RunsAway())
+    stored_week()
+    out = tmp_path / "lin.html"
+    result = runner.invoke(app, ["preview", "--week", WEEK, "--reader", "lin@example.org", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    # the operator's line `send` logs, with the model's failure named
+    assert "note: Chinese edition requested;" in said and "unusable" in said and "in English" in said
+    assert "Gradient Descent Provably" in out.read_text(encoding="utf-8")
+    # an English reader's preview has nothing to explain
+    plain = runner.invoke(app, ["preview", "--week", WEEK, "-o", str(tmp_path / "all.html")])
+    assert plain.exit_code == 0 and "note:" not in plain.output
