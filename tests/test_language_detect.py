@@ -295,3 +295,12 @@ def test_a_camel_case_run_of_and_in_brackets_is_read_at_once() -> None:
     assert "".join(s.text for s in detection.segments) == normalize_text(line)
     # a real citation still carries no language
     assert detect("深度学习的泛化理论 (Chizat and Bach, 2018)").lang == "zh"
+
+
+def test_letter_script_names_the_script_of_a_letter() -> None:
+    from dltheory_digest.language.detect import letter_script
+
+    scripts = ["LATIN", "HAN", "ARABIC", "HANGUL", "CYRILLIC", "KANA"]
+    assert [letter_script(ch) for ch in "a深ع한яカ"] == scripts
+    # digits, punctuation, spaces and Greek letters (mathematics here) have none
+    assert {letter_script(ch) for ch in "1 .，α"} == {None}

@@ -38,7 +38,8 @@ from dltheory_digest.language import (
     text_hash,
 )
 from dltheory_digest.language import argos as argos_packages
-from dltheory_digest.language.translate import unusable_reason
+from dltheory_digest.language import translate as translate_module
+from dltheory_digest.language.translate import make_translator, unusable_reason
 from dltheory_digest.models import Item, ItemKind, Note, NoteKind
 
 ZH_TEXTS = [
@@ -471,6 +472,49 @@ def test_unusable_reason(source: str, output: str, reason: str | None) -> None:
         assert unusable_reason(source, "x" * (6 * len(source) + 40)) is None  # the limit itself is fine
 
 
+def _longest_repeat_by_every_start(text: str) -> tuple[int, str]:
+    """The plain definition, trying every start and phrase length: the reference the scan that
+    skips measured runs must agree with."""
+    words = [w.lower() for w in translate_module._WORD.findall(text)]
+    best, phrase = 1, ""
+    for size in range(1, translate_module.MAX_PHRASE_WORDS + 1):
+        for start in range(len(words) - size + 1):
+            unit = words[start : start + size]
+            if not any(ch.isalpha() for word in unit for ch in word):
+                continue
+            count = 1
+            while words[start + count * size : start + (count + 1) * size] == unit:
+                count += 1
+            if count > best:
+                best, phrase = count, " ".join(unit)
+    return best, phrase
+
+
+def test_the_longest_repeat_agrees_with_trying_every_start() -> None:
+    import random
+
+    rng = random.Random(11)
+    vocabulary = ["the", "of", "bound", "1", "2", "深", "度", "neural", "d"]
+    texts = [
+        "the bound is d neural d neural d neural d neural",
+        "a b a b a b a c a b a b a b a b",
+        "1 1 1 1 x 1 x 1 x 1 x",
+        "梯度梯度梯度下降下降",
+    ]
+    texts += [
+        " ".join(rng.choices(vocabulary[: rng.randint(2, 9)], k=rng.randint(0, 60))) for _ in range(400)
+    ]
+    for text in texts:
+        assert translate_module._longest_repeat(text) == _longest_repeat_by_every_start(text), text
+
+
+def test_a_long_runaway_is_measured_whole() -> None:
+    # 2,000 repeats, under the length limit of a 2,400-character source: the repeat check decides
+    source = "深度学习理论" * 400
+    assert unusable_reason(source, "of the " * 2000) == "'of the' 2000 times in a row"
+    assert translate_module._longest_repeat("x " + "bound " * 5000 + "y") == (5000, "bound")
+
+
 def test_a_runaway_output_is_discarded_and_the_original_kept(packages_dir: Path) -> None:
     """The tiny model's random weights write a loop hundreds of characters long for any sentence:
     exactly what a real model does on input it cannot handle, and what must not reach a title."""
@@ -679,3 +723,23 @@ def test_a_model_that_fails_while_translating_is_treated_as_missing(
         "reinstall it with `dltheory-digest models install zh`"
     }
     assert not translator.available("zh", "en")
+
+
+def test_make_translator_caches_in_the_store_it_is_given(packages_dir: Path, tmp_path: Path) -> None:
+    from dltheory_digest.store import open_store
+    from dltheory_digest.store.translations import StoreTranslationCache
+
+    store = open_store(f"sqlite:///{tmp_path / 'store.sqlite'}")
+    try:
+        first = make_translator(store, packages_dir=packages_dir, glossary=Glossary())
+        assert isinstance(first.cache, StoreTranslationCache)
+        [translated] = first.translate_many(["神经正切核"], "zh", "en")
+        # a second translator on the same store answers from it, without a model
+        again = make_translator(store, packages_dir=packages_dir, glossary=Glossary())
+        [cached] = again.translate_many(["神经正切核"], "zh", "en")
+        assert cached == translated and again.stats.hits == 1 and again.stats.new == 0
+        memory = MemoryTranslationCache()
+        assert make_translator(store, cache=memory).cache is memory  # a given cache wins
+    finally:
+        store.close()
+    assert make_translator(None).cache is None

@@ -6,6 +6,7 @@ import csv
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from dltheory_digest.cli.app import app, err_console
 from dltheory_digest.cli.checks import fail_config
@@ -59,7 +60,7 @@ def classify_command(
     columns, rows = read_csv(file, required=("title",))
     ids, id_note = row_ids(columns, rows)
     if id_note:
-        err_console.print(f"[yellow]note:[/yellow] {file}: {id_note}")
+        err_console.print(f"[yellow]note:[/yellow] {escape(f'{file}: {id_note}')}")
 
     results = classifier.classify_many([(r["title"], r.get("abstract", "")) for r in rows])
     header = ["id", "direction", "score"] + (["relevance", "confident"] if with_relevance else [])
@@ -79,4 +80,4 @@ def classify_command(
         for result in results:
             counts[result.primary] = counts.get(result.primary, 0) + 1
         summary = ", ".join(f"{d} {n}" for d, n in sorted(counts.items(), key=lambda kv: -kv[1]))
-        err_console.print(f"classified {len(results)} rows -> {output} ({summary})")
+        err_console.print(f"classified {len(results)} rows -> {output} ({summary})", markup=False)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TextIO
 
 import typer
+from rich.markup import escape
 
 from dltheory_digest.cli.app import err_console
 
@@ -23,8 +24,9 @@ def is_stdio(path: Path | None) -> bool:
 
 
 def _fail(path: Path | str, message: str) -> typer.Exit:
-    # soft wrap: a long path stays on one line, ready to copy
-    err_console.print(f"[red]error:[/red] {path}: {message}", soft_wrap=True)
+    # soft wrap: a long path stays on one line, ready to copy; escaped: a path or a CSV column
+    # name holding "[b]" is printed as it is, not taken for Rich markup
+    err_console.print(f"[red]error:[/red] {escape(f'{path}: {message}')}", soft_wrap=True)
     return typer.Exit(2)
 
 

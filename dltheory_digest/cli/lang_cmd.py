@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from dltheory_digest.cli.app import app, console, err_console
 from dltheory_digest.cli.checks import fail_config, fail_usage
@@ -68,7 +69,7 @@ def translate_cmd(
     try:
         translator = Translator(glossary=load_glossary(glossary), packages_dir=packages_dir)
     except ConfigError as exc:
-        err_console.print(f"[red]{exc}[/red]")
+        err_console.print(f"[red]{escape(str(exc))}[/red]")
         raise typer.Exit(2) from None
     lines = [raw.rstrip("\r\n") for raw in sys.stdin]
     for result in translator.translate_many(lines, from_code, to_code):
@@ -88,15 +89,18 @@ def list_cmd(packages_dir: PackagesDir = None) -> None:
     where = _packages_dir(packages_dir)
     packages = installed_packages(where)
     if not packages:
-        console.print(f"No translation models in {where}. Run `dltheory-digest models install zh ar`.")
+        console.print(
+            f"No translation models in {where}. Run `dltheory-digest models install zh ar`.", markup=False
+        )
         return
-    table = Table(title=f"Translation models in {where}")
+    # escaped: the folder's path and what the packages' files say are not Rich markup
+    table = Table(title=escape(f"Translation models in {where}"))
     for column in ("pair", "version", "folder"):
         table.add_column(column)
     for info in sorted(packages, key=lambda p: (p.from_code, p.to_code)):
         # a package whose files show it cannot load (no model.bin): translation skips it
         version = f"{info.version} (broken: {info.problem})" if info.problem else info.version
-        table.add_row(f"{info.from_code}→{info.to_code}", version, info.path.name)
+        table.add_row(escape(f"{info.from_code}→{info.to_code}"), escape(version), escape(info.path.name))
     console.print(table)
 
 
@@ -138,12 +142,12 @@ def install_cmd(
     try:
         for path in from_file or ():
             info = argos.install_from_file(path, where)
-            console.print(f"installed {info.from_code}→{info.to_code} {info.version} from {path.name}")
+            console.print(
+                f"installed {info.from_code}→{info.to_code} {info.version} from {path.name}", markup=False
+            )
         if langs:
             _install_from_index(langs, where, index_url or argos.ARGOS_INDEX_URL, timeout)
     except DigestError as exc:
-        from rich.markup import escape
-
         # escaped: a "[source-id]" inside the message would otherwise vanish as Rich markup
         err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
         raise typer.Exit(1) from None
@@ -186,7 +190,7 @@ def _install_from_index(langs: list[str], where: Path, index_url: str, timeout: 
                 if entry is None:
                     continue
                 task = progress.add_task(
-                    f"{from_code}→{to_code} {entry.get('package_version', '')}", total=None
+                    escape(f"{from_code}→{to_code} {entry.get('package_version', '')}"), total=None
                 )
 
                 def report(done: int, total: int | None, task_id: TaskID = task) -> None:
@@ -194,4 +198,6 @@ def _install_from_index(langs: list[str], where: Path, index_url: str, timeout: 
 
                 path = argos.download(client, entry, Path(tmp), report, timeout=max(timeout, 60.0))
                 info = argos.install_from_file(path, where)
-                progress.console.print(f"installed {info.from_code}→{info.to_code} {info.version}")
+                progress.console.print(
+                    f"installed {info.from_code}→{info.to_code} {info.version}", markup=False
+                )

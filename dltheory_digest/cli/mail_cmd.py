@@ -318,7 +318,7 @@ def preview(
             if chosen is not None and mail.needs_stored_digest(chosen):
                 # as `send` does: this reader's filters or language need the stored digest
                 err_console.print(
-                    f"[bold red]error:[/] only the Markdown of {week} is kept, and {chosen.email}'s "
+                    f"[bold red]error:[/] only the Markdown of {week} is kept, and {escape(chosen.email)}'s "
                     f"edition needs the stored digest: run `dltheory-digest run --week {week}` first"
                 )
                 raise typer.Exit(code=1)
@@ -333,7 +333,7 @@ def preview(
     output.parent.mkdir(parents=True, exist_ok=True)
     with writing(output) as handle:
         handle.write(html)
-    console.print(f"preview: [bold]{output}[/]")
+    console.print(f"preview: [bold]{escape(str(output))}[/]")
     if fallback:
         # as `send` logs it: why this zh/ar reader's edition is in English, and how to fix it
         console.print(f"note: {escape(fallback)}")

@@ -49,26 +49,32 @@ def serve() -> None:
     from dltheory_digest.mail import local_time
     from dltheory_digest.weeks import last_complete_week
     from flows.deployments import FLOW_NAME, MANUAL, WEEKLY, serve_deployments
+    from flows.local_server import local_server
 
     api = PREFECT_API_URL.value()
     week = last_complete_week(settings.zone)
-    console.print(
-        f"serving [bold]{FLOW_NAME}/{WEEKLY}[/] ({settings.schedule_cron}, {settings.timezone}) and "
-    )
-    where = api or "Prefect's temporary local server (set PREFECT_API_URL to use a real one)"
-    console.print(f"        [bold]{FLOW_NAME}/{MANUAL}[/] (no schedule) on {where}")
-    upcoming = next_scheduled_run(settings.schedule_cron, settings.timezone)
-    if upcoming is not None:
-        console.print(f"next weekly run: {local_time(upcoming, settings.zone)}", highlight=False)
-    if api:
+    # Prefect's own temporary server runs no scheduler: without PREFECT_API_URL, serve starts a
+    # whole server of its own, which stops with it
+    with stopping_on_signals("stopped serving{held}"), local_server(scheduling=True) as own:
         console.print(
-            f"trigger a refresh: prefect deployment run '{FLOW_NAME}/{MANUAL}' "
-            f"--param week={week} --param dry_run=true"
+            f"serving [bold]{FLOW_NAME}/{WEEKLY}[/] ({escape(settings.schedule_cron)}, {settings.timezone}) and "
         )
-        console.print(f"             or: dltheory-digest refresh --deployment --week {week}")
-    else:  # the temporary server listens on a random port that no other command can find
-        console.print(f"refresh a week here, without the server: dltheory-digest refresh --week {week}")
-    with stopping_on_signals("stopped serving{held}"):
+        where = (
+            api
+            or f"a Prefect server of its own at {own} (it stops with serve; PREFECT_API_URL names another)"
+        )
+        console.print(f"        [bold]{FLOW_NAME}/{MANUAL}[/] (no schedule) on {escape(where)}")
+        upcoming = next_scheduled_run(settings.schedule_cron, settings.timezone)
+        if upcoming is not None:
+            console.print(f"next weekly run: {local_time(upcoming, settings.zone)}", highlight=False)
+        if api:
+            console.print(
+                f"trigger a refresh: prefect deployment run '{FLOW_NAME}/{MANUAL}' "
+                f"--param week={week} --param dry_run=true"
+            )
+            console.print(f"             or: dltheory-digest refresh --deployment --week {week}")
+        else:  # the server's port is chosen at random: no other command can find it
+            console.print(f"refresh a week here, without the server: dltheory-digest refresh --week {week}")
         serve_deployments(settings)
 
 
@@ -165,7 +171,7 @@ def refresh(
         raise typer.Exit(code=130) from None
     state = flow_run.state
     console.print(
-        f"flow run {escape(flow_run.name)}, final state: [bold]{state.name if state else 'unknown'}[/]"
+        f"flow run {escape(flow_run.name)}, final state: [bold]{escape(state.name) if state else 'unknown'}[/]"
     )
     if state and state.message:
         console.print(escape(state.message), highlight=False)
@@ -205,8 +211,9 @@ def deploy(
     try:
         ids = deploy_to_pool(settings, pool)
     except Exception as exc:  # the API is unreachable or the pool does not exist
-        err_console.print(f"[bold red]deploy failed:[/] {exc}")
+        err_console.print(f"[bold red]deploy failed:[/] {escape(str(exc))}", highlight=False)
         raise typer.Exit(code=1) from None
     console.print(
-        f"deployed weekly-digest/weekly and weekly-digest/manual to pool {pool!r}: {', '.join(ids)}"
+        f"deployed weekly-digest/weekly and weekly-digest/manual to pool {pool!r}: {', '.join(ids)}",
+        markup=False,
     )

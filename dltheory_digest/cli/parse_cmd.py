@@ -34,6 +34,19 @@ def item_record(item: Item) -> dict[str, Any]:
         record["published"] = item.published.isoformat()
     if item.updated:
         record["updated"] = item.updated.isoformat()
+    # arXiv's facts, when the source gives them: `announce_type` tells a new paper from a revision
+    if item.categories:
+        record["categories"] = list(item.categories)
+    if item.primary_category:
+        record["primary_category"] = item.primary_category
+    if item.announce_type:
+        record["announce_type"] = item.announce_type.value
+    if item.comment:
+        record["comment"] = item.comment
+    if item.journal_ref:
+        record["journal_ref"] = item.journal_ref
+    if item.links:
+        record["links"] = list(item.links)
     if item.extra:
         record["extra"] = dict(item.extra)
     return record
@@ -79,9 +92,10 @@ def parse_command(
         raise typer.Exit(1) from exc
     for line in item_lines(result.items):
         typer.echo(line)
+    # markup off: warnings quote page text, where a "[/b]" is a title's, not Rich's
     for warning in result.warnings:
-        err_console.print(f"warning: {warning}")
+        err_console.print(f"warning: {warning}", markup=False)
     if result.error:
-        err_console.print(f"error reported by the page: {result.error}")
+        err_console.print(f"error reported by the page: {result.error}", markup=False)
     for next_url in result.next_urls:
-        err_console.print(f"next: {next_url}")
+        err_console.print(f"next: {next_url}", markup=False)

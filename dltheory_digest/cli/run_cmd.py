@@ -145,7 +145,8 @@ def exit_on_failures(result: dict[str, Any]) -> None:
     failed_mail = [d["reader"] for d in result.get("deliveries") or [] if d["status"] == "failed"]
     if result["failed_sources"]:
         err_console.print(
-            f"{len(result['failed_sources'])} source(s) failed: {', '.join(result['failed_sources'])}"
+            f"{len(result['failed_sources'])} source(s) failed: {', '.join(result['failed_sources'])}",
+            markup=False,
         )
     if failed_mail:
         err_console.print(
@@ -228,10 +229,12 @@ def run_flow(**params: Any) -> dict[str, Any]:
     from sqlalchemy.exc import SQLAlchemyError
 
     from dltheory_digest.store.db import store_problem
+    from flows.local_server import local_server
     from flows.weekly_digest import weekly_digest
 
     try:
-        with stopping_on_signals():
+        # without PREFECT_API_URL: a server that ends with this command, even a killed one
+        with stopping_on_signals(), local_server():
             result: dict[str, Any] = weekly_digest(**params)
     except ConfigError as exc:
         raise fail_config(exc) from None

@@ -103,12 +103,23 @@ def summarize(abstract: str, sentences: int = 2) -> str:
 
 
 def _shortened(text: str, limit: int) -> str:
-    """`text` cut to `limit` characters at a space (any character for CJK text), with "…"."""
-    protected, spans = _protect_math(text)
-    # cut at a space so a math span (a placeholder without spaces) is never cut in half
-    cut = protected.rfind(" ", 0, limit)
-    cut = cut if cut > limit // 2 else limit
-    return _restore_math(protected[:cut].rstrip(" ,;:，；：、"), spans) + "…"
+    """`text` cut to `limit` characters at a space (any character for CJK text), with "…".
+    An inline formula is never cut: the cut goes before it, or after it when what comes before
+    is less than half of `limit` (a title that is mostly one long formula)."""
+    maths = [m.span() for m in MATH_SPAN.finditer(text)]
+
+    def formula_around(index: int) -> tuple[int, int] | None:
+        return next(((start, end) for start, end in maths if start < index < end), None)
+
+    cut = text.rfind(" ", 0, limit)
+    while cut > limit // 2 and formula_around(cut):  # a space inside "$O(1 / n)$"
+        cut = text.rfind(" ", 0, cut)
+    if cut <= limit // 2:  # no space to cut at (CJK text): any character, outside a formula
+        cut = limit
+        around = formula_around(cut)
+        if around:
+            cut = around[0] if around[0] > limit // 2 else around[1]
+    return text[:cut].rstrip(" ,;:，；：、") + "…"
 
 
 def excerpt(text: str, limit: int = 200) -> str:

@@ -132,7 +132,7 @@ _LATIN_CLAUSE = re.compile(r"(?<=[.!?;:|])\s+|\s*[()\[\]“”«»\"|]\s*")
 
 
 @functools.lru_cache(maxsize=4096)
-def _script(ch: str) -> str | None:
+def letter_script(ch: str) -> str | None:
     """The script of a letter, or None for digits, punctuation, spaces and marks."""
     if ch.isascii():
         return "LATIN" if ch.isalpha() else None
@@ -178,7 +178,7 @@ def _runs(text: str) -> list[_Run]:
     current: _Run | None = None
     pending_start: int | None = None
     for i, ch in enumerate(text):
-        script = _script(ch)
+        script = letter_script(ch)
         if script is None:
             if pending_start is None:
                 pending_start = i
@@ -399,7 +399,7 @@ def _label(text: str, runs: list[_Run]) -> list[_Run]:
 
 def _hangul_words(text: str, run: _Run) -> int:
     """Hangul words; a particle glued to a Latin word (PMLR에, learning을) is not one."""
-    chunks = [c for c in text[run.start : run.end].split() if any(_script(ch) == "HANGUL" for ch in c)]
+    chunks = [c for c in text[run.start : run.end].split() if any(letter_script(ch) == "HANGUL" for ch in c)]
     glued = run.start > 0 and not text[run.start - 1].isspace() and text[run.start] != " "
     return max(0, len(chunks) - (1 if glued and chunks else 0))
 

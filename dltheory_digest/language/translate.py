@@ -14,15 +14,18 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dltheory_digest.errors import TranslationUnavailable
 from dltheory_digest.language.argos import PackageInfo, default_packages_dir, find_package, import_argos
 from dltheory_digest.language.cache import CacheEntry, CacheKey, TranslationCache, text_hash
-from dltheory_digest.language.detect import _script
+from dltheory_digest.language.detect import letter_script
 from dltheory_digest.language.glossary import Glossary, load_glossary
 from dltheory_digest.language.normalize import normalize_text, to_simplified
 from dltheory_digest.models import NOTE_DISCARDED, NOTE_UNTRANSLATED, Translated
+
+if TYPE_CHECKING:  # the store imports the language stage's cache types
+    from dltheory_digest.store import Store
 
 logger = logging.getLogger(__name__)
 _SPACES = re.compile(r"[ \t]+")
@@ -357,19 +360,25 @@ _WORD = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]|[^\W\u3400-\u9fff\uf900-\ufaff
 
 
 def _longest_repeat(text: str) -> tuple[int, str]:
-    """The most times a phrase of 1..MAX_PHRASE_WORDS words (with a letter) repeats back to back."""
+    """The most times a phrase of 1..MAX_PHRASE_WORDS words (with a letter) repeats back to back.
+
+    Linear in the words: a start inside a measured run repeats its own rotation of the phrase no
+    more often than the run's start, so the scan goes on from the run's end (a model that ran
+    away writes thousands of words)."""
     words = [w.lower() for w in _WORD.findall(text)]
     best, phrase = 1, ""
     for size in range(1, MAX_PHRASE_WORDS + 1):
-        for start in range(len(words) - size + 1):
+        start = 0
+        while start + size <= len(words):
+            end = start + size  # words[start:end] repeat the phrase at `start`
+            while end < len(words) and words[end] == words[end - size]:
+                end += 1
+            count = (end - start) // size
             unit = words[start : start + size]
-            if not any(ch.isalpha() for word in unit for ch in word):
-                continue  # "1 1 1 1" in a matrix is no runaway
-            count = 1
-            while words[start + count * size : start + (count + 1) * size] == unit:
-                count += 1
-            if count > best:
+            # "1 1 1 1" in a matrix is no runaway
+            if count > best and any(ch.isalpha() for word in unit for ch in word):
                 best, phrase = count, " ".join(unit)
+            start = max(start + 1, end - size + 1)
     return best, phrase
 
 
@@ -393,8 +402,8 @@ def unusable_reason(source: str, output: str) -> str | None:
 
 def _needs_model(text: str, from_code: str) -> bool:
     if from_code == "en":
-        return any(_script(ch) == "LATIN" for ch in text)
-    return any(_script(ch) not in (None, "LATIN") for ch in text)
+        return any(letter_script(ch) == "LATIN" for ch in text)
+    return any(letter_script(ch) not in (None, "LATIN") for ch in text)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -407,8 +416,8 @@ def _tidy(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
-def make_translator(store: Any | None = None, **kwargs: Any) -> Translator:
-    """A Translator caching in `store` (a `dltheory_digest.store.Store`) when given."""
+def make_translator(store: Store | None = None, **kwargs: Any) -> Translator:
+    """A Translator caching in `store` when given (`cache` in `kwargs` wins over it)."""
     cache = kwargs.pop("cache", None)
     if cache is None and store is not None:
         from dltheory_digest.store.translations import StoreTranslationCache

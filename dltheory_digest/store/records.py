@@ -91,7 +91,7 @@ def item_to_json(item: Item) -> dict[str, Any]:
     for f in dataclasses.fields(item):
         value = getattr(item, f.name)
         if isinstance(value, dt.datetime):
-            value = _utc(value).isoformat()  # type: ignore[union-attr]
+            value = as_utc(value).isoformat()
         elif f.name == "cited":
             value = [item_to_json(c) for c in value]
         elif isinstance(value, tuple):
@@ -230,7 +230,7 @@ def last_successes(store: Store) -> dict[str, dt.datetime]:
     for row in rows:
         stack = successes.setdefault((row.source_id, _same_url(row.url)), [])
         if not row.unusable:
-            stack.append(_utc(row.fetched_at))  # type: ignore[arg-type]
+            stack.append(as_utc(row.fetched_at))
         elif stack:
             stack.pop()
     latest: dict[str, dt.datetime] = {}
@@ -613,7 +613,7 @@ def save_title_misses(store: Store, misses: Iterable[TitleMiss], *, at: dt.datet
 def load_title_misses(store: Store, *, since: dt.datetime) -> dict[tuple[str, str], TitleMiss]:
     """The misses of searches made at or after `since`, by (title, author)."""
     with store.begin() as conn:
-        rows = conn.execute(select(title_misses).where(title_misses.c.searched_at >= _utc(since))).all()
+        rows = conn.execute(select(title_misses).where(title_misses.c.searched_at >= as_utc(since))).all()
     return {
         (row.title, row.author): TitleMiss(
             row.title, row.author, row.score, row.detail, _utc(row.searched_at)
@@ -690,7 +690,7 @@ def get_digest(store: Store, week: str, edition: str = "default") -> StoredDiges
         markdown=row["markdown"],
         path=row["path"],
         paper_keys=tuple(row["paper_keys"] or ()),
-        created_at=_utc(row["created_at"]),  # type: ignore[arg-type]
+        created_at=as_utc(row["created_at"]),
         data=row["data"],
         published=row["published"] is not False,  # NULL: a row from before the column
         window_end=_utc(row["window_end"]),

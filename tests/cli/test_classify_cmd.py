@@ -225,3 +225,26 @@ def test_an_abstract_longer_than_the_csv_modules_default_field_limit(tmp_path: P
     result = runner.invoke(app, ["classify", str(source), "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert [r["direction"] for r in _read_csv(out)] == ["overparameterization"]
+
+
+def test_markup_in_paths_and_column_names_is_printed_as_it_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # short relative paths: the note line is not wrapped
+    bad_header = _write_csv(tmp_path / "cols.csv", ["[/a]", "[b]abstract"], [["1", "x"]])
+    result = runner.invoke(app, ["classify", bad_header.name])
+    assert result.exit_code == 2
+    assert "cols.csv: missing column(s) title (have: [/a], [b]abstract)" in result.output
+
+    bracketed = _write_csv(tmp_path / "[b]bold.csv", ["id", "name"], [["1", "x"]])
+    result = runner.invoke(app, ["classify", bracketed.name])
+    assert result.exit_code == 2
+    assert "error: [b]bold.csv: missing column(s) title" in result.output
+
+    listed = _write_csv(
+        tmp_path / "[i]list.csv", ["title", "arxiv_id"], [["Adversarial Spheres", "1801.02774"]]
+    )
+    result = runner.invoke(app, ["classify", listed.name, "-o", "[b]out.csv"])
+    assert result.exit_code == 0, result.output
+    assert "note: [i]list.csv: no id column; the arxiv_id" in result.output
+    assert "-> [b]out.csv (" in result.output

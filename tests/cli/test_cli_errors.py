@@ -313,6 +313,22 @@ def test_deploy_without_a_server(workdir: Path, monkeypatch: pytest.MonkeyPatch)
     assert tried == []
 
 
+def test_a_deploy_failure_is_printed_as_it_is(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    import flows.deployments
+
+    def deploy_to_pool(settings: Any, pool: str) -> list[str]:
+        raise RuntimeError(f"work pool [b]{pool}[/b] not found")
+
+    monkeypatch.setattr(flows.deployments, "deploy_to_pool", deploy_to_pool)
+    # nothing listens there: the stand-in above fails before any request
+    with temporary_settings({PREFECT_API_URL: "http://127.0.0.1:9/api"}):
+        result = runner.invoke(app, ["deploy", "--pool", "[i]gpu"], terminal_width=400)
+    assert result.exit_code == 1, result.output
+    assert result.stderr.strip() == "deploy failed: work pool [b][i]gpu[/b] not found"
+
+
 def test_mail_without_smtp_is_refused_before_the_flow(
     workdir: Path, flow_calls: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -57,3 +57,23 @@ def test_a_models_folder_that_is_a_file_is_said_so(tmp_path: Path, monkeypatch: 
         result = runner.invoke(app, [*command, "--packages-dir", str(tmp_path / "pk")])
         assert result.exit_code == 2, result.output
         assert f"{tmp_path / 'pk'} is a file, not a directory" in result.stderr
+
+
+def test_models_list_prints_folder_names_and_versions_as_they_are(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    empty = runner.invoke(app, ["models", "list", "--packages-dir", "[b]none"], terminal_width=400)
+    assert empty.exit_code == 0, empty.output
+    assert "No translation models in [b]none." in empty.stdout
+
+    package = tmp_path / "[b]pk" / "translate-zh_en-[i]1_9"
+    package.mkdir(parents=True)
+    (package / "metadata.json").write_text(
+        '{"type": "translate", "from_code": "zh", "to_code": "en", "package_version": "1.9[/b]"}',
+        encoding="utf-8",
+    )
+    listed = runner.invoke(app, ["models", "list", "--packages-dir", "[b]pk"], terminal_width=400)
+    assert listed.exit_code == 0, listed.output
+    assert "Translation models in [b]pk" in listed.stdout
+    assert "translate-zh_en-[i]1_9" in listed.stdout and "1.9[/b]" in listed.stdout

@@ -521,3 +521,14 @@ def test_preview_says_why_a_zh_readers_edition_is_english(
     # an English reader's preview has nothing to explain
     plain = runner.invoke(app, ["preview", "--week", WEEK, "-o", str(tmp_path / "all.html")])
     assert plain.exit_code == 0 and "note:" not in plain.output
+
+
+def test_preview_names_its_file_as_it_is(
+    smtp_env: Mailbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stored_week()
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["preview", "--week", WEEK, "-o", "[b]out/week.html"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "[b]out" / "week.html").is_file()
+    assert "preview: [b]out/week.html" in result.stdout

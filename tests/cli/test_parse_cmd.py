@@ -141,3 +141,53 @@ def test_a_url_that_is_not_absolute_exits_2(tmp_path: Path) -> None:
     result = runner.invoke(app, ["parse", "notes_page", str(page), "--url", "notaurl"])
     assert result.exit_code == 2
     assert "--url: 'notaurl' is not an absolute http(s) URL" in result.output
+
+
+RSS_HEAD = (
+    '<?xml version="1.0"?><rss version="2.0" xmlns:arxiv="http://arxiv.org/schemas/atom" '
+    'xmlns:dc="http://purl.org/dc/elements/1.1/"><channel><title>cs.LG updates on arXiv.org</title>'
+)
+
+
+def test_markup_in_page_text_and_paths_is_printed_as_it_is(tmp_path: Path) -> None:
+    feed = tmp_path / "listing.xml"
+    # items without a guid are skipped with a warning that quotes their titles
+    feed.write_text(
+        RSS_HEAD
+        + "<item><title>[/b] A paper</title><link>https://example.org/x</link></item>"
+        + "<item><title>[b]Bold claim</title><link>https://example.org/y</link></item>"
+        + "</channel></rss>",
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["parse", "arxiv_rss", str(feed)])
+    assert result.exit_code == 0, result.output
+    assert "'[/b] A paper'" in result.output and "'[b]Bold claim'" in result.output
+
+    missing = runner.invoke(app, ["parse", "notes_page", str(tmp_path / "no[/x]such.txt")])
+    assert missing.exit_code == 2
+    assert "no[/x]such.txt: file not found" in missing.output
+
+
+def test_arxiv_facts_are_in_the_json(tmp_path: Path) -> None:
+    feed = tmp_path / "listing.xml"
+    feed.write_text(
+        RSS_HEAD
+        + "<item><title>Neural Tangent Kernel: Convergence and Generalization in Neural Networks</title>"
+        + "<link>https://arxiv.org/abs/1806.07572</link>"
+        + "<description>arXiv:1806.07572v4 Announce Type: replace \nAbstract: Kernel limit.</description>"
+        + '<guid isPermaLink="false">oai:arXiv.org:1806.07572v4</guid>'
+        + "<category>cs.LG</category><category>math.PR</category><category>stat.ML</category>"
+        + "<arxiv:announce_type>replace</arxiv:announce_type>"
+        + "<arxiv:journal_reference>NeurIPS 2018</arxiv:journal_reference>"
+        + "<dc:creator>Arthur Jacot, Franck Gabriel, Cl\u00e9ment Hongler</dc:creator>"
+        + "</item></channel></rss>",
+        encoding="utf-8",
+    )
+    code, lines, output = run_parse("arxiv_rss", str(feed))
+    assert code == 0, output
+    (paper,) = lines
+    assert (paper["arxiv_id"], paper["version"]) == ("1806.07572", 4)
+    assert paper["announce_type"] == "replace"  # a revision, not a new paper
+    assert paper["categories"] == ["cs.LG", "math.PR", "stat.ML"]
+    assert paper["primary_category"] == "cs.LG"
+    assert paper["journal_ref"] == "NeurIPS 2018"

@@ -520,3 +520,22 @@ def test_a_report_stored_before_later_weeks_were_counted_still_loads(store: Stor
         SourceReport("arxiv", "arxiv_rss", fetched=1, parsed=5, new=5),
         carried,
     ]
+
+
+def test_times_come_back_from_sqlite_in_utc(store: Store) -> None:
+    """SQLite keeps no offset: each time read back (or written to JSON) is an aware UTC one."""
+    shanghai = dt.datetime(2026, 11, 16, 16, tzinfo=ZoneInfo("Asia/Shanghai"))
+    assert (
+        item_to_json(dataclasses.replace(NTK, published=shanghai))["published"] == "2026-11-16T08:00:00+00:00"
+    )
+    record_fetches(
+        store,
+        [FetchRecord("offconvex", "https://www.offconvex.org/feed.xml", 200, 10, 5.0, False, None, shanghai)],
+        run_id="r1",
+    )
+    assert last_successes(store) == {"offconvex": dt.datetime(2026, 11, 16, 8, tzinfo=dt.UTC)}
+    save_digest(
+        store, week="2026-W47", markdown="# x\n", path="outputs/2026-W47.md", paper_keys=[], reports=[]
+    )
+    stored = get_digest(store, "2026-W47")
+    assert stored is not None and stored.created_at.tzinfo is dt.UTC
