@@ -249,12 +249,16 @@ def test_serve_on_the_temporary_server_says_how_to_refresh_without_it(served: li
     from dltheory_digest.weeks import last_complete_week
 
     week = last_complete_week(ZoneInfo("UTC"))
+    harness_api, harness_env = PREFECT_API_URL.value(), os.environ.get("PREFECT_API_URL")
     with temporary_settings(restore_defaults={PREFECT_API_URL}):
         result = CliRunner().invoke(app, ["serve"], terminal_width=200)
+    # the test harness's server is the one in use again
+    assert PREFECT_API_URL.value() == harness_api and os.environ.get("PREFECT_API_URL") == harness_env
     assert result.exit_code == 0, result.output
     said = " ".join(result.stdout.split())
-    assert "Prefect's temporary local server" in said
-    # the temporary server's port is random: nothing else can reach it, so nothing may suggest it
+    # Prefect's own temporary server would run no scheduler: serve starts a whole one, and stops it
+    assert "a Prefect server of its own at http://127.0.0.1:" in said and "it stops with serve" in said
+    # the server's port is random: nothing else can reach it, so nothing may suggest it
     assert "--deployment" not in said and "prefect deployment run" not in said
     assert f"dltheory-digest refresh --week {week}" in said
     assert len(served) == 1

@@ -1,0 +1,91 @@
+"""A Prefect server on 127.0.0.1 for a command run without PREFECT_API_URL.
+
+Prefect starts a temporary server of its own when no API is configured, but that server is
+"ephemeral": it runs none of the server's services, so the scheduler never creates the cron's
+runs and `serve` would wait for ever. Its process also outlives a command killed with SIGKILL.
+`local_server` starts the same uvicorn app as a child that dies with this process (Linux's
+parent-death signal), with every service on when it has to schedule.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, ClassVar
+
+import prefect
+from prefect.server.api.server import SubprocessASGIServer
+from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
+
+_PR_SET_PDEATHSIG = 1  # prctl option: the signal a process gets when its parent thread exits
+
+
+def _die_with_parent() -> None:
+    """Runs in the child between fork and exec: SIGTERM it when the command's process ends, also
+    by SIGKILL, so no server is left behind. Without prctl (not Linux) the server stays until
+    Prefect's atexit stop, as Prefect's own temporary server does."""
+    libc_name = ctypes.util.find_library("c")
+    if libc_name is None:
+        return
+    try:
+        ctypes.CDLL(libc_name, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        return
+
+
+class _LocalServer(SubprocessASGIServer):
+    # Prefect keeps one instance per port in a class dict: this subclass keeps its own, so it
+    # never hands back (or stops) the temporary server Prefect or its test harness started
+    _instances: ClassVar[dict[int | None, SubprocessASGIServer]] = {}  # type: ignore[misc]
+    scheduling = False
+
+    def _run_uvicorn_command(self) -> subprocess.Popen[Any]:
+        server_env = {"PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_FINAL": "1"}
+        inherited = {**os.environ, **get_current_settings().to_environment_variables(exclude_unset=True)}
+        if self.scheduling:
+            # a full server: the scheduler, late-run marking and the other services run
+            inherited.pop("PREFECT__SERVER_EPHEMERAL", None)
+        else:
+            server_env["PREFECT__SERVER_EPHEMERAL"] = "1"
+        # the command line Prefect's own temporary server is started with
+        command = [sys.executable, "-m", "uvicorn", "--app-dir", str(prefect.__module_path__.parent)]
+        command += ["--factory", "prefect.server.api.server:create_app", "--host", "127.0.0.1"]
+        command += ["--port", str(self.port), "--log-level", "error", "--lifespan", "on"]
+        return subprocess.Popen(
+            command,
+            env={**inherited, **server_env},
+            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+        )
+
+
+@contextmanager
+def local_server(*, scheduling: bool = False) -> Iterator[str | None]:
+    """Point Prefect at a server of this process's own while the block runs; yields its API
+    URL, or None when PREFECT_API_URL is already set (that server is used as it is).
+
+    `scheduling`: run the server's services (the scheduler above all), for `serve`.
+    """
+    if PREFECT_API_URL.value():
+        yield None
+        return
+    server = _LocalServer()
+    server.scheduling = scheduling
+    server.start()
+    before = os.environ.get("PREFECT_API_URL")
+    try:
+        # flow runs that `serve` spawns inherit the environment, so they find this server too
+        os.environ["PREFECT_API_URL"] = server.api_url
+        with temporary_settings({PREFECT_API_URL: server.api_url}):
+            yield server.api_url
+    finally:
+        if before is None:
+            os.environ.pop("PREFECT_API_URL", None)
+        else:
+            os.environ["PREFECT_API_URL"] = before
+        server.stop()
