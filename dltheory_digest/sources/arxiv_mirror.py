@@ -108,6 +108,9 @@ def _main_item(page: RawPage, lines: list[str], stream: _Stream, related_at: int
         authors=authors,
         lang="en",
         text=fields.get("abstract") or fields.get("abstract summary") or fields.get("summary", ""),
+        # the date is the shown version's: the first version's only when that is v1 (seed 003
+        # shows v2, dated 6 Nov 2024; its v1 is of August 2024 and the page does not say when)
+        published=date if parsed and parsed[1] == 1 else None,
         updated=date,
         comment=fields.get("comment"),
         extra=tuple(extra),

@@ -38,7 +38,7 @@ DC_CREATOR = _DC + "creator"
 DC_RIGHTS = _DC + "rights"
 
 # guid / Atom id: oai:arXiv.org:2604.21952v1, oai:arXiv.org:math/0309136v2
-_OAI_ID = re.compile(r"^\s*oai:arXiv\.org:(?P<id>\S+?)(?:v(?P<version>\d+))?\s*$", re.IGNORECASE)
+_NEW_STYLE = re.compile(r"[0-9]{4}\.[0-9]{4,5}", re.ASCII)
 # "arXiv:2604.21952v1 Announce Type: new \nAbstract: ..." -> the announce type
 _DESCRIPTION_HEAD = re.compile(r"^\s*arXiv:\S+\s+Announce Type:\s*(?P<type>[\w-]+)\s*(?:Abstract:\s*)?")
 _DESCRIPTION_ID = re.compile(r"^\s*arXiv:(?P<id>\S+)")
@@ -74,18 +74,16 @@ def split_authors(creator: str | None) -> tuple[str, ...]:
 
 
 def _oai_id(guid: str) -> tuple[str, int | None] | None:
-    """`oai:arXiv.org:2604.21952v1` -> ("2604.21952", 1); old style `math/0309136v2` too."""
-    if guid[:14].lower() != "oai:arxiv.org:":
-        match = _OAI_ID.match(guid)  # unusual spacing or case: let the regex decide
-        return (
-            (match.group("id"), int(match.group("version")) if match.group("version") else None)
-            if match
-            else None
-        )
-    body, sep, version = guid[14:].rpartition("v")
-    if sep and version.isdigit() and body:
-        return body, int(version)
-    return (guid[14:], None) if guid[14:] else None
+    """`oai:arXiv.org:2604.21952v1` -> ("2604.21952", 1); old style `math/0309136v2` too; a guid
+    that names no valid id ("oai:arXiv.org:not-an-id") -> None, so the link is read instead."""
+    if guid[:14].lower() == "oai:arxiv.org:":  # the listing's own form: checked without a regex search
+        body, sep, version = guid[14:].rpartition("v")
+        if sep and version.isdigit() and _NEW_STYLE.fullmatch(body):
+            return body, int(version)
+        if _NEW_STYLE.fullmatch(guid[14:]):
+            return guid[14:], None
+    # old-style ids, unusual spacing or case, and junk: ids.parse_arxiv_id decides
+    return parse_arxiv_id(guid) if "oai:" in guid.lower() else None
 
 
 @lru_cache(maxsize=64)

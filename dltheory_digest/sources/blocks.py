@@ -70,7 +70,8 @@ _SKIP_TAGS = frozenset(
     }
 )
 _SPACE = re.compile(r"\s+")
-_BARE_URL = re.compile(r"""https?://[^\s<>"'\]\[)（）]+""")
+# a URL ends at a bracket it did not open: "(see https://x.org/a)", but .../Kernel_(statistics)
+_BARE_URL = re.compile(r"""https?://(?:[^\s<>"'\]\[()（）]|\([^\s<>"'\]\[()（）]*\))+""")
 _HTML_START = re.compile(r"<!doctype html|<html[\s>]|<head[\s>]|<body[\s>]", re.IGNORECASE)
 _HTML_TAGS = re.compile(r"<(?:div|p|a|li|span|h[1-6]|table|br|article)\b[^>]*>", re.IGNORECASE)
 _TIDDLY_LINK = re.compile(r"\[(?:ext)?\[([^\]|]+)\|(https?://[^\]]+)\]\]")
@@ -133,6 +134,19 @@ def split_names(text: str | None) -> tuple[str, ...]:
     return tuple(
         dict.fromkeys(name for name in (clean(n) for n in _NAME_SEPARATORS.split(clean(text))) if name)
     )
+
+
+# Link texts that name no paper ("[pdf]", "here", "论文链接"): the title is elsewhere
+_GENERIC_ANCHOR = re.compile(
+    r"^(?:\[?(?:pdf|abs|abstract|paper|arxiv|link|here|code|html|doi|slides|video|url|project|website|"
+    r"this paper|the paper|paper link|论文|原文|原论文|这篇论文|这篇文章|这篇|论文链接|链接|地址|这里|全文|下载)\]?[\s:：]*)+$",
+    re.I,
+)
+
+
+def is_generic_anchor(text: str) -> bool:
+    """A link text that names no paper: "pdf", "[arXiv]", "here", "论文链接"."""
+    return _GENERIC_ANCHOR.match(text) is not None
 
 
 def looks_like_html(text: str) -> bool:
@@ -407,7 +421,10 @@ def finish(
     page: RawPage,
     items: Sequence[Item],
     warnings: Sequence[str] = (),
-    **fields: object,
+    *,
+    next_urls: Sequence[str] = (),
+    total_results: int | None = None,
+    cursor: Sequence[tuple[str, str]] = (),
 ) -> ParseResult:
     """A ParseResult that says so when a page parsed to nothing (a changed layout), and when
     its header charset was overruled (the text was read in another encoding)."""
@@ -417,7 +434,13 @@ def finish(
         all_warnings.insert(0, charset_note)
     if not items:
         all_warnings.append(ZERO_ITEMS_WARNING.format(status=page.status))
-    return ParseResult(items=tuple(items), warnings=tuple(all_warnings), **fields)  # type: ignore[arg-type]
+    return ParseResult(
+        items=tuple(items),
+        warnings=tuple(all_warnings),
+        next_urls=tuple(next_urls),
+        total_results=total_results,
+        cursor=tuple(cursor),
+    )
 
 
 def latin_words(text: str) -> int:

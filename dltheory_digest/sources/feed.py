@@ -11,14 +11,11 @@ import calendar
 import dataclasses
 import datetime as dt
 import html
-import re
 import time
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urldefrag, urljoin, urlsplit
 
 import feedparser
-import lxml.html
-from lxml import etree
 from pydantic import BaseModel, ConfigDict, Field
 
 from dltheory_digest.errors import ParseError
@@ -32,32 +29,7 @@ from dltheory_digest.ids import (
 )
 from dltheory_digest.models import Item, ItemKind, ParseResult, RawPage
 from dltheory_digest.sources.base import SourceKind
-
-# Elements after which a line break belongs in the plain text.
-_BLOCKS = frozenset(
-    [
-        "p",
-        "div",
-        "br",
-        "li",
-        "ul",
-        "ol",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "blockquote",
-        "pre",
-        "table",
-        "tr",
-        "figure",
-        "figcaption",
-        "section",
-        "hr",
-    ]
-)
+from dltheory_digest.sources.blocks import clean, html_blocks, is_generic_anchor, plain_text, split_names
 
 
 class FeedOptions(BaseModel):
@@ -77,33 +49,28 @@ def _when(parsed: time.struct_time | None) -> dt.datetime | None:
     return dt.datetime.fromtimestamp(calendar.timegm(parsed), tz=dt.UTC)
 
 
-def _collapse(text: str) -> str:
-    return " ".join(text.split())
+def _text_and_links(markup: str, base_url: str | None, own: set[str]) -> tuple[str, list[tuple[str, str]]]:
+    """An entry's HTML -> (plain text, one line a paragraph; [(absolute href, link text)]).
 
-
-def html_to_text_and_links(markup: str, base_url: str | None) -> tuple[str, list[tuple[str, str]]]:
-    """HTML fragment -> (plain text with one paragraph a line, [(absolute href, link text)])."""
+    Read as notes pages are (blocks.html_blocks): redirect wrappers removed, URLs written as
+    text linked. `own`: the post's and the feed's addresses, which a footnote link ("#fn1")
+    points into (feedparser has already joined it to the feed's)."""
     if not markup.strip():
         return "", []
-    try:
-        root = lxml.html.fragment_fromstring(markup, create_parent="div")
-    except (etree.ParserError, ValueError):
-        return _collapse(markup), []
-    for element in root.iter("script", "style"):
-        # MathJax keeps TeX in <script type="math/tex">: keep the formula, drop code
-        if element.tag == "style" or "math" not in (element.get("type") or ""):
-            element.text = ""
-    links: list[tuple[str, str]] = []
-    for anchor in root.iter("a"):
-        href = (anchor.get("href") or "").strip()
-        if not href or href.startswith(("#", "mailto:", "javascript:")):
-            continue
-        links.append((urljoin(base_url, href) if base_url else href, _collapse(anchor.text_content())))
-    for element in root.iter():
-        if isinstance(element.tag, str) and element.tag in _BLOCKS:
-            element.tail = "\n" + (element.tail or "")
-    lines = (_collapse(line) for line in root.text_content().splitlines())
-    return "\n".join(line for line in lines if line), links
+    blocks = html_blocks(markup, base_url or "")
+    links = [
+        (link.href, link.text)
+        for block in blocks
+        for link in block.links
+        if not (urldefrag(link.href).fragment and urldefrag(link.href).url in own)
+    ]
+    return "\n".join(block.text for block in blocks), links
+
+
+def _label(text: str) -> str:
+    """A link text as a paper's title: none for "pdf", "here", the URL or the id itself."""
+    unnamed = is_generic_anchor(text) or text.startswith(("http://", "https://")) or parse_arxiv_id(text)
+    return "" if unnamed else text
 
 
 def _mentions(source_id: str, links: list[tuple[str, str]], text: str, lang: str | None) -> tuple[Item, ...]:
@@ -122,7 +89,8 @@ def _mentions(source_id: str, links: list[tuple[str, str]], text: str, lang: str
             seen, title=seen.title or item.title, version=version, doi=seen.doi or item.doi
         )
 
-    for href, label in links:
+    for href, text_of_link in links:
+        label = _label(text_of_link)
         host = urlsplit(href).netloc.lower()
         found = parse_arxiv_id(href) if "arxiv" in host else None
         found = found or mirror_arxiv_id(href)  # huggingface.co/papers/<id>, papers.cool/arxiv/<id>, ...
@@ -144,7 +112,21 @@ def _mentions(source_id: str, links: list[tuple[str, str]], text: str, lang: str
             from_doi = arxiv_id_from_doi(doi)
             add(Item(source_id, ItemKind.MENTION, label, url=href, doi=doi, arxiv_id=from_doi, lang=lang))
             break
-    # ids written out without a link ("arXiv:1703.00887")
+    # DOIs and ids written out without a link ("doi:10.1145/3446776", "arXiv:1703.00887")
+    for doi in find_dois(text):
+        found_id = arxiv_id_from_doi(doi)
+        if f"doi:{doi}" not in by_key and f"arxiv:{found_id}" not in by_key:
+            add(
+                Item(
+                    source_id,
+                    ItemKind.MENTION,
+                    "",
+                    url=f"https://doi.org/{doi}",
+                    doi=doi,
+                    arxiv_id=found_id,
+                    lang=lang,
+                )
+            )
     for arxiv_id, version in find_arxiv_ids(text):
         if f"arxiv:{arxiv_id}" not in by_key:
             add(
@@ -170,30 +152,25 @@ def _entry_html(entry: Any) -> str:
 def _entry_title(entry: Any) -> str:
     title = entry.get("title", "") or ""
     if "html" in (entry.get("title_detail") or {}).get("type", ""):
-        title = html_to_text_and_links(title, None)[0]
+        title = plain_text(title)
     # some generators escape entities twice ("&amp;#58;"): unescape what is left
-    return _collapse(html.unescape(title))
+    return clean(html.unescape(title))
 
 
-_NAME_LIST = re.compile(r"\s*(?:,\s*and\s+|,|;|\s+and\s+|\s*&\s*)\s*")
-
-
-def _split_names(name: str) -> list[str]:
+def _names(name: str) -> tuple[str, ...]:
     """ "Sanjeev Arora, Nadav Cohen and Elad Hazan" (one dc:creator) -> three names.
 
     Split only when every piece is a full name of several words, so "Bach, Francis"
     and "Smith & Sons" stay whole."""
-    parts = [part for part in _NAME_LIST.split(name) if part]
-    if len(parts) > 1 and all(" " in part for part in parts):
-        return parts
-    return [name]
+    parts = split_names(name)
+    return parts if len(parts) > 1 and all(" " in part for part in parts) else (name,)
 
 
 def _authors(entry: Any) -> tuple[str, ...]:
-    names = [_collapse(a.get("name", "")) for a in entry.get("authors", []) if a.get("name")]
+    names = [clean(a.get("name", "")) for a in entry.get("authors", []) if a.get("name")]
     if not names and entry.get("author"):
-        names = [_collapse(entry["author"])]
-    return tuple(dict.fromkeys(part for name in names for part in _split_names(name)))
+        names = [clean(entry["author"])]
+    return tuple(dict.fromkeys(part for name in names if name for part in _names(name)))
 
 
 def _web_url(link: str | None) -> str | None:
@@ -233,7 +210,8 @@ def parse(page: RawPage, options: BaseModel) -> ParseResult:
             continue
         seen.add(identity)
         body = _entry_html(entry)
-        text, links = html_to_text_and_links(body, url or site or None)
+        own = {urldefrag(address).url for address in (url, page.url, site) if address}
+        text, links = _text_and_links(body, url or site or None, own)
         # dict.get: feedparser's own lookup silently swaps `updated` for a missing `published`
         published_parsed = dict.get(entry, "published_parsed")
         updated_parsed = dict.get(entry, "updated_parsed")

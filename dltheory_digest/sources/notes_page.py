@@ -48,6 +48,7 @@ from dltheory_digest.sources.blocks import (
     finish,
     has_cjk,
     html_blocks,
+    is_generic_anchor,
     latin_words,
     looks_like_html,
     script_lang,
@@ -201,11 +202,6 @@ def _is_video_listing(host: str, path: str, query: str) -> bool:
 # ---------------------------------------------------------------------------------------
 # Title text
 
-_GENERIC_ANCHOR = re.compile(
-    r"^(?:\[?(?:pdf|abs|abstract|paper|arxiv|link|here|code|html|doi|slides|video|url|project|website|"
-    r"this paper|the paper|paper link|论文|原文|原论文|这篇论文|这篇文章|这篇|论文链接|链接|地址|这里|全文|下载)\]?[\s:：]*)+$",
-    re.I,
-)
 _LEADING_ID = re.compile(
     r"^\s*(?:\[\s*(?:arxiv:)?[\w.\-/]+?(?:v\d+)?\s*\]|arxiv\s*[:：]\s*[\w.\-/]+?(?:v\d+)?\b)\s*[-–—:|]?\s*",
     re.I,
@@ -220,7 +216,9 @@ _TRAILING_YEAR = re.compile(r"\s*[(（]\s*\d{4}(?:[.\-/]\d{1,2})?(?:[^)）]{0,20
 _BULLET = re.compile(r"^\s*(?:[-*•·▪►→–—]+\s*|\d{1,2}(?:\.\d{1,2})*[.)、]?\s+(?=\S))")
 _WIKILINK = re.compile(r"\[\[([^\]]+)\]\]")
 _CITE_MARK = re.compile(r"(?<!\S)\[(\d{1,2})\](?=\s)")
-_ID_LEAD_IN = re.compile(r"[\s,;:(（]*(?:arxiv|doi|https?://(?:dx\.)?doi\.org/?)?\s*[:：]?\s*$", re.I)
+# ", arXiv: " or " (doi:" before an id, matched on the reversed text: a search for it anchored
+# at the end starts again at every space or comma and is quadratic on a long run of them
+_ID_LEAD_IN_REVERSED = re.compile(r"\s*[:：]?\s*(?:vixra|iod|/?gro\.iod(?:\.xd)?//:s?ptth)?[\s,;:(（]*", re.I)
 _EMOJI = re.compile("[\U0001f300-\U0001faff\u2600-\u27bf\ufe0f]")
 
 
@@ -228,7 +226,14 @@ _LITERAL_ELEMENT = re.compile(r"<(script|style|iframe|noscript)\b[^>]*>.*?(?:</\
 _LITERAL_TAG = re.compile(r"</?[A-Za-z][\w-]*(?:\s[^<>]*)?/?>|<!--.*?(?:-->|$)", re.S)
 _LITERAL_MD_LINK = re.compile(r"!?\[[^\[\]]*\]\((?:[^()\s]|\([^()]*\))*\)")
 # "The Principles of Deep Learning Theory ]]]) [[": brackets left over from broken markup
-_TRAILING_BRACKETS = re.compile(r"(?:\s+[\[\](){}]+)+\s*$|[\[\]{}]+\s*$")
+# (matched on the reversed title, as _ID_LEAD_IN_REVERSED is)
+_TRAILING_BRACKETS_REVERSED = re.compile(r"\s*(?:[\[\](){}]+\s+)+|\s*[\[\]{}]+")
+
+
+def _without_tail(text: str, reversed_tail: re.Pattern[str]) -> str:
+    """`text` without the end that `reversed_tail` matches when read backwards (linear time)."""
+    match = reversed_tail.match(text[::-1])
+    return text[: len(text) - match.end()] if match else text
 
 
 # "Title. Zhang et al. ICLR 2017.": the citation after a title (awesome-list style) is not title
@@ -247,7 +252,7 @@ def clean_title(text: str) -> str:
     title = _SITE_SUFFIX.sub("", title)
     title = _WIKILINK.sub(r"\1", title)
     title = _TRAILING_YEAR.sub("", title)
-    title = _TRAILING_BRACKETS.sub("", title)
+    title = _without_tail(title, _TRAILING_BRACKETS_REVERSED)
     return title.strip(" \t-–—:：|,，;；.。\"'“”‘’「」《》")
 
 
@@ -291,9 +296,22 @@ _ZH_NON_PAPER = (
 )
 _LATIN_HEAD = re.compile(r"^[A-Za-z0-9À-ɏ\s\-–—:;,.'’?!&()/+*$^_=<>@#%\"“”]+")
 _LEADING_YEAR = re.compile(r"^\s*[(（]\s*(\d{4})[^)）]{0,20}[)）]\s*")
-_LATIN_TITLE_END = re.compile(r"\s*[(（]\s*\d{4}[^)）]*[)）].*$")
+# "(2021, ICML)…" ends the title: a year opening a bracket closed somewhere after it
+_YEAR_OPENING = re.compile(r"[(（]\s*\d{4}")
 # "Theory of Deep LearningTTIC,西北大学等组织的…": an organiser's acronym glued to the title
 _GLUED_ACRONYM = re.compile(r"(?<=[a-z])[A-Z]{2,6}\s*[,，、]\s*$")
+# What the Chinese right after it is about: an acronym glued to the title's last word
+# ("Universal approximation theoremNN逼近…"), or a word after a comma written without a space,
+# as Chinese punctuation is ("MathsDL-spring19,MathDL系列…"; a title's own comma has one).
+_GLUED_SUBJECT = re.compile(r"(?<=[a-z])[A-Z]{2,6}$|(?<=[A-Za-z0-9]),(?=[A-Za-z])[^\s,]+$")
+# "Robust Learning with Jacobian Regularization(2019)Judy Hoffman...,": title, year, the rest
+_DATED_TITLE = re.compile(
+    r"(?P<title>[^()（）]*[^()（）\s])\s*[(（]\s*(?P<year>(?:19|20)\d\d)[^()（）]{0,20}[)）](?P<rest>.*)"
+)
+_FIRST_AUTHOR = re.compile(
+    r"(?P<name>[A-Z][a-z]+(?:-[A-Z][a-z]+)?(?:\s+(?:[A-Z]\.|[A-Z][a-z]+(?:-[A-Z][a-z]+)?)){1,2})"
+    r"\s*(?:\.{2,}|…|\bet al\b\.?|等)[\s,.]*$"
+)
 _LEADING_ACRONYM = re.compile(r"^[A-Z]{2,6}\s*[,，、]\s*")
 
 
@@ -366,9 +384,15 @@ def _zh_reading_line(text: str) -> tuple[str, str] | None:
     rest = text[len(head) :]
     if not rest or (not has_cjk(rest[:3]) and not rest.startswith(("（", "，", "。", "："))):
         return None
-    title = _LATIN_TITLE_END.sub("", head)
+    # searched only up to the last closing bracket: one search, where a pattern that looks for
+    # the closing bracket after each year scans to the end again for every "(2019" without one
+    last_close = max(head.rfind(")"), head.rfind("）"))
+    ended = _YEAR_OPENING.search(head, 0, max(last_close, 0))
+    title = head[: ended.start()].rstrip() if ended else head
     commentary = text[len(title) :]
     glued = _GLUED_ACRONYM.search(title)
+    if glued is None and has_cjk(commentary[:1]):
+        glued = _GLUED_SUBJECT.search(title)
     if glued and latin_words(title[: glued.start()]) >= 2:
         # the acronym belongs to the commentary it starts ("TTIC,西北大学等组织的…")
         title, commentary = title[: glued.start()], text[glued.start() :]
@@ -491,12 +515,29 @@ def _spaced_author(title: str) -> tuple[str, str] | None:
     return " ".join(rest), " ".join(name)
 
 
+def _is_rare_name(name: str) -> bool:
+    """ "Weinan E": a given name no English text uses as a word, then name words or initials.
+    A title's own glued last words are English ("AlphaGo Zero", "TensorFlow Probability")."""
+    given, *others = name.split()
+    english = _english_counts()
+    # "Guan-Horng": one rare part makes a hyphenated given name ("Self-Attention" has none)
+    if all(english.get(part.lower(), 0) >= _RARE_WORD_COUNT for part in given.split("-")):
+        return False
+    return all(
+        len(word.rstrip(".")) == 1 or english.get(word.lower(), 0) < _RARE_WORD_COUNT or _is_name_word(word)
+        for word in others
+    )
+
+
 def _glued_author(title: str, commentary: str) -> tuple[str, tuple[str, ...]]:
     """(title, (first author,)) when the title ends in a name followed by 等: glued on, or after
-    a space when the rules above tell it from the title's own last words."""
-    if not commentary.startswith("等"):
-        return title, ()
+    a space when the rules above tell it from the title's own last words. Without 等, only a
+    name glued on that reads as no English ("Applied MathematicsWeinan E关于…")."""
     match = _GLUED_AUTHOR.search(title)
+    if not commentary.startswith("等"):
+        if match and latin_words(title[: match.start()]) >= 2 and _is_rare_name(match.group(0)):
+            return clean_title(title[: match.start()]), (match.group(0),)
+        return title, ()
     if match and latin_words(title[: match.start()]) >= 2:
         return clean_title(title[: match.start()]), (match.group(0),)
     spaced = _spaced_author(title)
@@ -606,7 +647,7 @@ class MentionCollector:
         for index, f in enumerate(found):
             next_start = found[index + 1].start if index + 1 < len(found) else len(text)
             previous_end = found[index - 1].end if index else 0
-            if not f.title or _GENERIC_ANCHOR.match(f.title) or parse_arxiv_id(f.title):
+            if not f.title or is_generic_anchor(f.title) or parse_arxiv_id(f.title):
                 f.title = _title_near(text, f, previous_end, next_start)
             commentary = _commentary(text, f, previous_end, next_start, single=len(found) == 1)
             self._emit(f, commentary)
@@ -665,6 +706,18 @@ class MentionCollector:
             self._emit(found, commentary)
             return
         if self.zh_page:
+            # an English line among Chinese ones is a heading or a note, unless it is written
+            # as the page's references are: "Title(2019)Judy Hoffman..."
+            dated = _DATED_TITLE.match(text) if not has_cjk(text) else None
+            if dated and _looks_like_title(dated["title"]):
+                rest = clean(dated["rest"])
+                first_author = _FIRST_AUTHOR.match(rest)  # "Judy Hoffman...": et al.
+                authors = (first_author["name"],) if first_author else ()
+                found = _Found(
+                    0, len(text), clean_title(dated["title"]), evidence="title_only", authors=authors
+                )
+                found.extra.append(("year", dated["year"]))
+                self._emit(found, "" if first_author else rest.strip(" ,.…"))
             return
         remarked = _title_with_remark(text)
         if remarked:
@@ -805,7 +858,9 @@ def _title_near(text: str, f: _Found, previous_end: int, next_start: int) -> str
     after_shape = title_shape(after) if after else TitleShape.JUNK
     if after_shape == TitleShape.TITLE:
         return after
-    before = clean_title(_ID_LEAD_IN.sub("", without_literal_markup(text[previous_end : f.start])))
+    before = clean_title(
+        _without_tail(without_literal_markup(text[previous_end : f.start]), _ID_LEAD_IN_REVERSED)
+    )
     if has_cjk(before):
         reading = _zh_reading_line(before)
         before = reading[0] if reading else ""

@@ -78,3 +78,22 @@ def test_changed_layout_warns() -> None:
     result = KIND.parse_bytes(b"<html><body><p>Service unavailable</p></body></html>")
     assert result.items == ()
     assert "0 items parsed from a 200 response" in result.warnings
+
+
+def test_the_date_of_a_first_version_is_its_publication_date(shared_dir: Path) -> None:
+    (path,) = (shared_dir / "seeds").glob("003_*.txt")
+    (main, *_) = KIND.parse_bytes(path.read_bytes(), source_id="mirror").items
+    # seed 003 shows v2: its date is that version's, the first version's date is not on the page
+    assert (main.version, main.published) == (2, None)
+    page = (
+        "Neural Tangent Kernel: Convergence and Generalization in Neural Networks\n"
+        "- URL: http://arxiv.org/abs/1806.07572v1\n"
+        "- Date: Wed, 20 Jun 2018\n"
+        "- Title: Neural Tangent Kernel: Convergence and Generalization in Neural Networks\n"
+        "- Authors: Arthur Jacot, Franck Gabriel, Clément Hongler\n"
+        "Related papers\n"
+        "- Deep Double Descent: Where Bigger Models and More Data Hurt [12.5]\n"
+    )
+    (first, _) = KIND.parse_bytes(page.encode(), source_id="mirror").items
+    day = dt.datetime(2018, 6, 20, tzinfo=dt.UTC)
+    assert (first.version, first.published, first.updated) == (1, day, day)

@@ -292,3 +292,35 @@ def test_items_without_guid_repeated_or_withdrawn(fixtures_dir: Path) -> None:
     assert maldacena.published is None and maldacena.updated == scaling.published
     assert dict(withdrawn.extra).get("withdrawn") == "true"
     assert "withdrawn" not in dict(scaling.extra)
+
+
+def _one_item_listing(guid: str, link: str) -> bytes:
+    return f"""<rss xmlns:arxiv="http://arxiv.org/schemas/atom" version="2.0"><channel>
+<title>cs.LG updates on arXiv.org</title><link>http://rss.arxiv.org/rss/cs.LG</link>
+<item><title>Deep Double Descent: Where Bigger Models and More Data Hurt</title><link>{link}</link>
+<description>Announce Type: new
+Abstract: Written for this test.</description><guid isPermaLink="false">{guid}</guid>
+<pubDate>Mon, 27 Apr 2026 00:00:00 -0400</pubDate><arxiv:announce_type>new</arxiv:announce_type></item>
+</channel></rss>""".encode()
+
+
+@pytest.mark.parametrize(
+    ("guid", "link", "expected"),
+    [
+        # a guid that names no valid id gives way to the link
+        ("oai:arXiv.org:not-an-id", "https://arxiv.org/abs/1912.02292v1", ("1912.02292", 1)),
+        ("oai:arXiv.org:1912.022921v1", "https://arxiv.org/abs/1912.02292v1", ("1912.02292", 1)),
+        # a version mark without its number: the id without a version
+        ("oai:arXiv.org:1912.02292v", "https://arxiv.org/abs/1912.02292", ("1912.02292", None)),
+        ("oai:arXiv.org:1912.02292v2", "https://arxiv.org/abs/1912.02292v2", ("1912.02292", 2)),
+    ],
+)
+def test_the_guid_id_is_checked(guid: str, link: str, expected: tuple[str, int | None]) -> None:
+    (item,) = parse(_one_item_listing(guid, link)).items
+    assert (item.arxiv_id, item.version) == expected
+
+
+def test_an_item_whose_guid_and_link_name_no_paper_is_skipped() -> None:
+    result = parse(_one_item_listing("oai:arXiv.org:not-an-id", "https://example.org/post"))
+    assert result.items == ()
+    assert result.warnings[0] == "item without an oai:arXiv.org id skipped: 'oai:arXiv.org:not-an-id'"

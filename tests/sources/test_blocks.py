@@ -7,11 +7,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from dltheory_digest.models import RawPage
 from dltheory_digest.sources.blocks import (
     BEIJING,
     canonical_url,
+    finish,
     html_blocks,
+    is_generic_anchor,
     parse_date,
+    plain_blocks,
     plain_text,
     soup_of,
     split_names,
@@ -237,3 +241,35 @@ def test_a_zone_name_means_what_the_source_zone_says() -> None:
     assert parse_date("Mon, 23 Nov 2026 07:30:00 +0000 (CST)", BEIJING) == dt.datetime(
         2026, 11, 23, 7, 30, tzinfo=dt.UTC
     )
+
+
+@pytest.mark.parametrize(
+    ("line", "url"),
+    [
+        ("Kernel: https://en.wikipedia.org/wiki/Kernel_(statistics) for the smoother",
+         "https://en.wikipedia.org/wiki/Kernel_(statistics)"),
+        ("(see https://arxiv.org/abs/2106.10165)", "https://arxiv.org/abs/2106.10165"),
+        ("NTK (https://en.wikipedia.org/wiki/Neural_tangent_kernel).", "https://en.wikipedia.org/wiki/Neural_tangent_kernel"),
+        ("Maps: https://en.wikipedia.org/wiki/Lipschitz_continuity_(mathematics)_(disambiguation),",
+         "https://en.wikipedia.org/wiki/Lipschitz_continuity_(mathematics)_(disambiguation)"),
+    ],
+)  # fmt: skip
+def test_a_bare_url_keeps_the_brackets_it_opens(line: str, url: str) -> None:
+    (block,) = plain_blocks(line)
+    assert [link.href for link in block.links] == [url]
+
+
+@pytest.mark.parametrize(
+    ("text", "generic"),
+    [("pdf", True), ("[arXiv]", True), ("here", True), ("论文链接", True), ("paper link:", True),
+     ("Deep Double Descent", False), ("The paper of the year", False)],
+)  # fmt: skip
+def test_generic_link_texts(text: str, generic: bool) -> None:
+    assert is_generic_anchor(text) is generic
+
+
+def test_finish_passes_the_cursor_through() -> None:
+    page = RawPage("notes", "https://example.org/", 200, b"")
+    result = finish(page, (), cursor=(("latest", "2026-11-20"),))
+    assert result.cursor == (("latest", "2026-11-20"),)
+    assert result.warnings == ("0 items parsed from a 200 response",)

@@ -298,3 +298,43 @@ def test_a_post_citing_arxiv_mirror_links_gets_the_papers() -> None:
         ("1806.07572", 4, "Neural Tangent Kernel", "https://www.arxiv-vanity.com/papers/1806.07572v4/"),
         ("1912.02292", None, "Deep Double Descent", "https://arxiv.sciencecast.org/abs/1912.02292"),
     ]
+
+
+WRAPPED_LINKS_RSS = """<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>Reading group</title><link>https://group.example.org/</link>
+<item>
+  <title>Papers we read in November</title>
+  <link>https://group.example.org/2026/11/27/november/</link>
+  <guid>https://group.example.org/2026/11/27/november/</guid>
+  <dc:creator xmlns:dc="http://purl.org/dc/elements/1.1/">Chiyuan Zhang、Samy Bengio、Moritz Hardt</dc:creator>
+  <description>&lt;p&gt;The book (&lt;a href="https://www.google.com/url?q=https://arxiv.org/abs/2106.10165&amp;amp;sa=D"&gt;paper&lt;/a&gt;,
+    [&lt;a href="https://arxiv.org/pdf/1912.02292v2"&gt;pdf&lt;/a&gt;]) and the follow-up, see
+    &lt;a href="https://doi.org/10.1023/A:1026654312961"&gt;here&lt;/a&gt;; the kernel:
+    &lt;a href="https://arxiv.org/abs/1806.07572"&gt;arXiv:1806.07572&lt;/a&gt;.&lt;/p&gt;
+    &lt;p&gt;Zhang et al., Understanding deep learning (still) requires rethinking generalization,
+    Commun. ACM 64(3), doi:10.1145/3446776. Slides: https://group.example.org/slides/kernel_(statistics)
+    and a &lt;a href="#fn1"&gt;footnote&lt;/a&gt;.&lt;/p&gt;</description>
+</item>
+</channel></rss>
+"""
+
+
+def test_a_post_is_read_as_notes_pages_are() -> None:
+    # the same reading as notes_page: Google's redirect wrapper removed, a DOI written in the
+    # text, "paper"/"pdf"/"here" never a title, several names in one creator split
+    (post,) = parse(WRAPPED_LINKS_RSS.encode(), url="https://group.example.org/feed.xml").items
+    assert [(c.arxiv_id, c.version, c.doi, c.title) for c in post.cited] == [
+        ("2106.10165", None, None, ""),
+        ("1912.02292", 2, None, ""),
+        (None, None, "10.1023/a:1026654312961", ""),
+        ("1806.07572", None, None, ""),
+        (None, None, "10.1145/3446776", ""),
+    ]
+    assert post.cited[0].url == "https://arxiv.org/abs/2106.10165"
+    assert post.authors == ("Chiyuan Zhang", "Samy Bengio", "Moritz Hardt")
+    # a place in the post itself is no link; a URL written as text is one
+    assert not any("#fn1" in link for link in post.links)
+    assert "https://group.example.org/slides/kernel_(statistics)" in post.links
+    assert post.text.splitlines()[0] == (
+        "The book (paper, [pdf]) and the follow-up, see here; the kernel: arXiv:1806.07572."
+    )

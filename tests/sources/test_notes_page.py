@@ -270,11 +270,12 @@ def test_a_date_line_outside_tiddlywiki_format_changes_nothing() -> None:
             (),
             None,
         ),
-        # a glued name without 等 is left alone
+        # a glued name without 等 is split off when its given name is no English word (it was
+        # left in the title before)
         (
             "Understanding Deep Learning via Notions of RankNoam Razin的博士论文",
-            "Understanding Deep Learning via Notions of RankNoam Razin",
-            (),
+            "Understanding Deep Learning via Notions of Rank",
+            ("Noam Razin",),
             None,
         ),
         (
@@ -331,8 +332,17 @@ def test_seed_002_reading_list_keeps_chinese_commentary(shared_dir: Path) -> Non
     assert category(mentions["The Future of Mathematics?"]) == "course"
     # English-only syllabus lines of a Chinese page are not taken as titles
     assert "Generalization: theoretical analysis and practical bounds" not in mentions
-    # 33 before: a programme and two chaired sessions were taken for papers
-    assert sum(item.kind is ItemKind.MENTION for item in items) == 30
+    # 33 before: a programme and two chaired sessions were taken for papers; 31 with the
+    # English-only "Title(2019)Author..." line, which was dropped before
+    assert sum(item.kind is ItemKind.MENTION for item in items) == 31
+    jacobian = mentions["Robust Learning with Jacobian Regularization"]
+    assert (jacobian.authors, jacobian.text, dict(jacobian.extra)["year"]) == (("Judy Hoffman",), "", "2019")
+    # what is glued to the Chinese commentary is its subject, not the title's last word
+    approximation = mentions["Universal approximation theorem"]
+    assert approximation.text.startswith("NN逼近从这里开始")
+    assert mentions["MathsDL-spring19"].text.startswith("MathDL系列")
+    # a first author glued on without 等 ("et al."), when the given name is no English word
+    assert mentions["The Dawning of a New Erain Applied Mathematics"].authors == ("Weinan E",)
     for event in ("Foundations of Deep Learning", "Deep Learning Theory 4", "Deep Learning Theory 5"):
         assert category(mentions[event]) == "course"
     # "Title" + first author glued on + 等 ("et al."): the name is the author, not title words
@@ -687,3 +697,75 @@ def test_a_youtube_search_named_like_a_talk_is_not_listed_as_one() -> None:
     page = f"<html><body><ul><li><a href='{url}'>Introduction to Deep Learning Theory - YouTube</a></li></ul></body></html>"
     items = KIND.parse_bytes(page.encode(), source_id="notes").items
     assert [category(item) for item in items] == ["listing"]
+
+
+def test_english_reference_lines_on_a_chinese_page() -> None:
+    page = (
+        "整理了一些深度学习的理论相关内容,持续更新。\n"
+        "- Understanding deep learning requires rethinking generalization (2017)\n"
+        "- Deep Double Descent(2019)Preetum Nakkiran et al.\n"
+        "- Generalization: theoretical analysis and practical bounds\n"
+        "- 3.1 Geometry of Data\n"
+    )
+    mentions = by_title(KIND.parse_bytes(page.encode(), source_id="zhihu-list").items)
+    rethinking = mentions["Understanding deep learning requires rethinking generalization"]
+    assert (rethinking.kind, rethinking.text, dict(rethinking.extra)["year"]) == (
+        ItemKind.MENTION,
+        "",
+        "2017",
+    )
+    assert mentions["Deep Double Descent"].authors == ("Preetum Nakkiran",)
+    # English lines without a year stay headings and syllabus notes, as before
+    assert set(mentions) == {
+        "Understanding deep learning requires rethinking generalization",
+        "Deep Double Descent",
+    }
+
+
+@pytest.mark.parametrize(
+    ("line", "title", "authors", "commentary"),
+    [
+        # an English product name glued on is title, not author: "Go" is a common word
+        ("Mastering the game of Go without human knowledge AlphaGo Zero介绍(2017)", None, (), None),
+        ("Attention Is All You NeedSelf-Attention Mechanism机制(2017)", None, (), None),
+        (
+            "Deep Learning Theory Review: An Optimal Control and Dynamical Systems PerspectiveGuan-Horng Liu关于最优控制(2019)",
+            "Deep Learning Theory Review: An Optimal Control and Dynamical Systems Perspective",
+            ("Guan-Horng Liu",),
+            "关于最优控制",
+        ),
+        (
+            "Scaling Laws for Neural Language ModelsLLM缩放定律(2020)",
+            "Scaling Laws for Neural Language Models",
+            (),
+            "LLM缩放定律",
+        ),
+    ],
+)
+def test_chinese_commentary_glued_to_an_english_title(
+    line: str, title: str | None, authors: tuple[str, ...], commentary: str | None
+) -> None:
+    (item,) = KIND.parse_bytes(f"整理了一些论文。\n\n- {line}\n".encode()).items
+    if title is None:  # left whole, as before
+        assert (item.title, item.authors) == (line.split("介绍")[0].split("机制")[0], ())
+        return
+    assert (item.title, item.authors) == (title, authors)
+    assert item.text.startswith(commentary or "")
+
+
+def test_long_runs_of_brackets_and_separators_are_cut_whole() -> None:
+    # read from the end: these runs made the old end-anchored patterns quadratic
+    assert clean_title("The Principles of Deep Learning Theory" + " ]]) [[" * 3000) == (
+        "The Principles of Deep Learning Theory"
+    )
+    line = (
+        "- Deep Double Descent: Where Bigger Models and More Data Hurt" + " ," * 3000 + " arXiv:1912.02292\n"
+    )
+    (item,) = KIND.parse_bytes(line.encode()).items
+    assert (item.arxiv_id, item.title) == (
+        "1912.02292",
+        "Deep Double Descent: Where Bigger Models and More Data Hurt",
+    )
+    page = "整理了一些论文。\n\n- Deep Double Descent" + "(2019 " * 3000 + "(2019)双下降\n"
+    (item,) = KIND.parse_bytes(page.encode()).items
+    assert (item.title, item.text) == ("Deep Double Descent", "(2019 " * 2999 + "(2019 (2019)双下降")
