@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -104,6 +105,34 @@ def say_upgraded(upgrade: Upgrade) -> None:
 def check_store(settings: Settings) -> None:
     """`open_checked_store` before a run, so its error comes before a Prefect server starts."""
     open_checked_store(settings).close()
+
+
+def check_run_files(settings: Settings) -> None:
+    """What a run reads or writes after its fetch, checked before it: the operator's taxonomy
+    and glossary files (a bad one is a configuration error naming the file and the field) and
+    an `output_dir` the digest can be written into. Found after the fetch, either cost the
+    whole fetch and ended in a traceback."""
+    from dltheory_digest.directions import load_taxonomy
+    from dltheory_digest.language.glossary import load_glossary
+
+    try:
+        if settings.taxonomy_file is not None:
+            load_taxonomy(settings.taxonomy_file)
+        if settings.glossary_file is not None:
+            load_glossary(settings.glossary_file)
+    except ConfigError as exc:
+        raise fail_config(exc) from None
+    check_output_dir(settings.output_dir, "output_dir")
+    try:
+        settings.output_dir.mkdir(parents=True, exist_ok=True)
+        # the digest is written through a temporary file beside it: try one
+        with tempfile.NamedTemporaryFile(dir=settings.output_dir, prefix=".write-check-"):
+            pass
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise fail_usage(
+            f"output_dir: cannot write the digest into {settings.output_dir}: {reason}"
+        ) from None
 
 
 def warn_misspelled_variables() -> None:

@@ -13,6 +13,7 @@ from rich.markup import escape
 from dltheory_digest.cli.app import app, console, err_console
 from dltheory_digest.cli.checks import (
     check_config,
+    check_run_files,
     check_since,
     check_smtp,
     check_source_ids,
@@ -44,6 +45,7 @@ def serve() -> None:
     quiet_prefect_defaults()
     settings, _ = check_config({})
     check_store(settings)  # each weekly run would fail on it: say so now
+    check_run_files(settings)
     from prefect.settings import PREFECT_API_URL
 
     from dltheory_digest.mail import local_time
@@ -123,6 +125,7 @@ def refresh(
         if not dry_run and settings.readers:
             check_smtp(settings)
         check_store(settings)
+        check_run_files(settings)
         result = run_flow(**params)
         print_summary(result)
         exit_on_failures(result)

@@ -21,6 +21,7 @@ from dltheory_digest.cli.checks import (
     check_addresses,
     check_config,
     check_output_dir,
+    check_run_files,
     check_since,
     check_smtp,
     check_source_ids,
@@ -265,6 +266,7 @@ def run(
     if not dry_run and settings.readers:
         check_smtp(settings)
     check_store(settings)
+    check_run_files(settings)
     result = run_flow(
         week=str(target) if target else None, sources=wanted, since=since, dry_run=dry_run, resend=resend
     )

@@ -521,3 +521,31 @@ def test_sources_given_but_empty_is_refused(
         "error: --sources: no source id given (leave the option out to read every enabled source)",
     )
     assert flow_calls == []
+
+
+@pytest.mark.parametrize("command", [["run", "--dry-run"], ["refresh", "--dry-run"]])
+def test_an_output_dir_that_cannot_be_written_is_refused_before_the_fetch(
+    workdir: Path, flow_calls: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch, command: list[str]
+) -> None:
+    # /proc takes no new directories, also for root (a chmod'ed directory would not stop root)
+    monkeypatch.setenv("DLTHEORY_OUTPUT_DIR", "/proc/dltheory-digest-test/outputs")
+    refused(
+        runner.invoke(app, command),
+        "error: output_dir: cannot write the digest into /proc/dltheory-digest-test/outputs: ",
+    )
+    assert flow_calls == []
+
+
+@pytest.mark.parametrize("setting", ["DLTHEORY_TAXONOMY_FILE", "DLTHEORY_GLOSSARY_FILE"])
+def test_a_bad_taxonomy_or_glossary_is_refused_before_the_fetch(
+    workdir: Path, flow_calls: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch, setting: str
+) -> None:
+    bad = workdir / "mine.yaml"
+    bad.write_bytes("directions:\n  - id: généralisation\n".encode("latin-1"))  # not UTF-8
+    monkeypatch.setenv(setting, str(bad))
+    result = runner.invoke(app, ["run", "--dry-run"])
+    refused(result, "configuration error: mine.yaml")
+    assert flow_calls == []
+    monkeypatch.setenv(setting, str(workdir / "missing.yaml"))
+    refused(runner.invoke(app, ["run", "--dry-run"]), "configuration error:")
+    assert flow_calls == []
