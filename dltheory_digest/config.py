@@ -249,6 +249,19 @@ class _UniqueKeyLoader(yaml.SafeLoader):
             first_line[key] = key_node.start_mark.line
         return super().construct_mapping(node, deep=deep)
 
+    def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> Any:
+        # `since: 2024-02-31` looks like a date to YAML, whose constructor then raises a bare
+        # ValueError: make it a YAML error, so the message names the file and the line
+        try:
+            return super().construct_yaml_timestamp(node)
+        except (ValueError, OverflowError) as exc:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{node.value!r} is not a real date ({exc})", node.start_mark
+            ) from None
+
+
+_UniqueKeyLoader.add_constructor("tag:yaml.org,2002:timestamp", _UniqueKeyLoader.construct_yaml_timestamp)
+
 
 def read_yaml(path: Path) -> Any:
     """Parse a YAML file; a missing or unreadable file or bad syntax raises a one-line `ConfigError`."""
@@ -273,9 +286,12 @@ def read_yaml_bytes(path: Path) -> tuple[Any, bytes]:
 class Politeness(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    min_interval: float = Field(1.0, ge=0.0, description="seconds between requests to one host")
+    # allow_inf_nan: YAML's `.inf` would pass `gt` and stall every request to the host for good
+    min_interval: float = Field(
+        1.0, ge=0.0, allow_inf_nan=False, description="seconds between requests to one host"
+    )
     max_bytes: int = Field(20_000_000, gt=0, description="response size cap")
-    timeout: float = Field(30.0, gt=0.0)
+    timeout: float = Field(30.0, gt=0.0, allow_inf_nan=False)
 
 
 class SourceSpec(BaseModel):
@@ -551,6 +567,7 @@ class Settings(BaseSettings):
     smtp_user: str | None = None
     smtp_password: SecretStr | None = None
     smtp_security: Literal["none", "starttls", "ssl"] = "none"
+    smtp_ca_file: Path | None = None  # a PEM CA to trust besides the system's (a private relay)
     mail_from: str | None = None
     list_unsubscribe: str | None = None  # mailto: or https: address for the List-Unsubscribe header
     smtp_block: str | None = None  # a Prefect Secret block holding the SMTP settings (overlays smtp_*)
@@ -699,6 +716,7 @@ PATH_SETTINGS = (
     "taxonomy_file",
     "glossary_file",
     "argos_packages_dir",
+    "smtp_ca_file",
 )
 
 

@@ -10,10 +10,13 @@ is asked for, and each reader's row is reserved before the SMTP exchange, so two
 once never mail a reader twice. A resend carries a new Message-ID (clients drop a message
 whose id they have seen) with the first one in `References`. A failed send is retried with
 back-off, recorded, and does not stop the other readers, except when the server itself
-cannot be reached or refuses the session (connection, TLS, login): that is the same for
-everyone, so the remaining readers are recorded as failed without being tried. The
-password is a `SecretStr` and is scrubbed from every error text this module produces, so it
-never reaches logs, results or artifacts.
+cannot be reached, refuses the session (connection, TLS, login) or the sender (MAIL FROM), or
+stops answering: that is the same for everyone, so the remaining readers are recorded as
+failed without being tried, and the error names the setting to change. A message whose body
+was handed over before the server's answer was lost (a timeout after DATA) is never tried
+again by itself: the server may have delivered it, so it is recorded `unconfirmed` and only
+`resend` sends it again. The password is a `SecretStr` and is scrubbed from every error text
+this module produces, so it never reaches logs, results or artifacts.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from email.utils import format_datetime, parseaddr
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -48,6 +52,8 @@ from dltheory_digest.weeks import as_utc
 
 if TYPE_CHECKING:
     import datetime as dt
+
+    from typing_extensions import Buffer
 
     from dltheory_digest.language.glossary import Glossary
     from dltheory_digest.store import Store
@@ -92,6 +98,7 @@ class SmtpSettings:
             "security": settings.smtp_security,
             "mail_from": settings.mail_from,
             "list_unsubscribe": settings.list_unsubscribe,  # None: no List-Unsubscribe header
+            "ca_file": str(settings.smtp_ca_file) if settings.smtp_ca_file else None,
         }
         block = block or settings.smtp_block or os.environ.get(SMTP_BLOCK_ENV)
         if block:
@@ -101,7 +108,7 @@ class SmtpSettings:
     @classmethod
     def from_block(cls, name: str) -> SmtpSettings:
         """From a Prefect Secret block whose value is a JSON object with host, port, user, password,
-        security and mail_from."""
+        security, mail_from and ca_file."""
         return cls._from_values(_load_block(name))
 
     @classmethod
@@ -123,6 +130,10 @@ class SmtpSettings:
         if password is not None and not isinstance(password, SecretStr):
             password = SecretStr(str(password))
         mail_from = values.get("mail_from") or f"dltheory-digest@{mail_domain(str(host))}"
+        ca_file = values.get("ca_file")
+        if ca_file and not Path(str(ca_file)).expanduser().is_file():
+            # found now, not as a TLS failure after the week's fetch
+            raise ConfigError(f"smtp_ca_file: {ca_file} is not a file", field="smtp_ca_file")
         return cls(
             host=str(host),
             port=int(port),
@@ -130,6 +141,7 @@ class SmtpSettings:
             password=password,
             security=security,  # type: ignore[arg-type]  # checked just above
             mail_from=str(mail_from),
+            ca_file=str(Path(str(ca_file)).expanduser()) if ca_file else None,
             list_unsubscribe=values.get("list_unsubscribe") or None,
         )
 
@@ -187,7 +199,10 @@ def _load_block(name: str) -> dict[str, Any]:
             ) from None
     if not isinstance(value, Mapping):
         raise ConfigError(f"Prefect Secret block {name!r}: expected a JSON object of SMTP settings")
-    aliases = {"username": "user", "server": "host", "smtp_server": "host", "smtp_port": "port"}
+    aliases = {
+        "username": "user", "server": "host", "smtp_server": "host", "smtp_port": "port",
+        "smtp_ca_file": "ca_file",
+    }  # fmt: skip
     return {aliases.get(str(k), str(k)): v for k, v in value.items()}
 
 
@@ -595,10 +610,12 @@ def preview_html(
 
 @dataclass(frozen=True)
 class DeliveryResult:
-    """What happened for one reader in this run; `status` is sent, failed, skipped (already sent,
-    or another process is sending it), held (the stored week lacks what their edition needs) or
-    dry-run. `error`, `server_down` and `note` are for the operator: `server_down` says the SMTP
-    server itself failed (`SERVER_FAILED`) or this reader was not tried because it had
+    """What happened for one reader in this run; `status` is sent, failed, unconfirmed (the
+    message was handed over, the server's answer lost: it may have arrived, and is not sent
+    again without --resend), skipped (see `skip_reason`: already sent, unconfirmed earlier, or
+    another live process is sending it), held (the stored week lacks what their edition needs)
+    or dry-run. `error`, `server_down` and `note` are for the operator: `server_down` says the
+    SMTP server itself failed (`SERVER_FAILED`) or this reader was not tried because it had
     (`NOT_TRIED`), `note` anything else about the edition (a fallback to English, a skip).
     `recorded` is False when the ledger row was not written: this run's hold on the reader
     expired during the SMTP exchange and another run took the reader over, whose row is kept."""
@@ -617,10 +634,19 @@ class DeliveryResult:
     server_down: str | None = None
     recorded: bool = True
     fallback: str | None = None  # why a zh/ar reader's edition is in English (`status_text`)
+    skip_reason: str | None = None  # for `skipped`: held, already-sent or unconfirmed
 
     @property
     def ok(self) -> bool:
-        return self.status not in ("failed", "held")
+        """The reader has the week, or was meant not to get it: not failed, unconfirmed, held
+        back, or left to another run that may yet fail (`pending`)."""
+        return self.status not in ("failed", "held", UNCONFIRMED_STATUS) and not self.pending
+
+    @property
+    def pending(self) -> bool:
+        """Skipped because another live run is sending to the reader: this run did not mail
+        them, and nothing here says that run will succeed."""
+        return self.status == "skipped" and self.skip_reason == "held"
 
     @property
     def status_text(self) -> str:
@@ -667,48 +693,158 @@ class SendFailed(DeliveryError):
 
 
 class ServerUnavailable(SendFailed):
-    """The session itself failed (connecting, TLS, login): it would fail for every reader."""
+    """The session itself failed (connecting, TLS, login, the sender refused, the server
+    stopped answering): it would fail for every reader."""
+
+
+class MaybeDelivered(ServerUnavailable):
+    """The message was handed over (DATA and its body sent) but the server's answer never came
+    (a timeout, a dropped connection): it may have been delivered, so it is not tried again.
+    A server that stops answering mid-exchange would do the same to every reader."""
 
 
 class _SessionFailed(Exception):
-    """Raised by `send_message` for a failure before any message was offered."""
+    """Raised by `send_message` for a failure that does not depend on the message or the
+    recipient: connecting, securing, logging in, or the sender (MAIL FROM) refused."""
 
     def __init__(self, cause: smtplib.SMTPException | OSError) -> None:
         self.cause = cause
         super().__init__(str(cause))
 
 
+class _AnswerLost(Exception):
+    """Raised by `send_message` when the connection failed after the message body was sent."""
+
+    def __init__(self, cause: smtplib.SMTPException | OSError) -> None:
+        self.cause = cause
+        super().__init__(str(cause))
+
+
+class _TrackedSMTP(smtplib.SMTP):
+    """Notes when the message itself has reached the server (`body_sent`): the body written
+    after the server's 354 go-ahead to DATA (354 answers nothing else). From then on, a lost
+    answer does not mean the message was not delivered."""
+
+    body_sent = False
+    _go_ahead = False
+
+    def getreply(self) -> tuple[int, bytes]:
+        code, text = super().getreply()
+        self._go_ahead = code == 354
+        return code, text
+
+    def send(self, s: Buffer | str) -> None:
+        super().send(s)
+        if self._go_ahead:
+            self.body_sent = True
+
+
+class _TrackedSMTPSSL(_TrackedSMTP, smtplib.SMTP_SSL):
+    pass
+
+
 def _ssl_context(smtp: SmtpSettings) -> ssl.SSLContext:
     context = ssl.create_default_context()
     if smtp.ca_file:
-        context.load_verify_locations(cafile=smtp.ca_file)
+        try:
+            context.load_verify_locations(cafile=smtp.ca_file)
+        except (OSError, ssl.SSLError) as exc:  # no retry can help: the setting is wrong
+            raise ConfigError(
+                f"smtp_ca_file: cannot read {smtp.ca_file} as PEM certificates: {exc}", field="smtp_ca_file"
+            ) from None
     return context
+
+
+def _sender_level(exc: BaseException) -> bool:
+    """A refusal of the sender or the session rather than of one recipient: MAIL FROM refused
+    (530 STARTTLS or authentication required, a sender the server will not relay for), or 530
+    (access denied) given at RCPT, which some servers defer their MAIL FROM check to."""
+    if isinstance(exc, smtplib.SMTPSenderRefused):
+        return True
+    return isinstance(exc, smtplib.SMTPRecipientsRefused) and _smtp_code(exc) == 530
+
+
+def _connect(smtp: SmtpSettings) -> _TrackedSMTP:
+    """A session ready for MAIL FROM: connected (plain, STARTTLS or SSL), logged in when a user
+    is set; its failures are `_SessionFailed`."""
+    client: _TrackedSMTP
+    try:
+        if smtp.security == "ssl":
+            client = _TrackedSMTPSSL(smtp.host, smtp.port, timeout=smtp.timeout, context=_ssl_context(smtp))
+        else:
+            client = _TrackedSMTP(smtp.host, smtp.port, timeout=smtp.timeout)
+    except (smtplib.SMTPException, OSError) as exc:
+        raise _SessionFailed(exc) from exc
+    try:
+        if smtp.security == "starttls":
+            client.starttls(context=_ssl_context(smtp))
+        if smtp.user:
+            password = smtp.password.get_secret_value() if smtp.password else ""
+            client.login(smtp.user, password)
+    except (smtplib.SMTPException, OSError) as exc:
+        client.close()
+        raise _SessionFailed(exc) from exc
+    except BaseException:
+        client.close()
+        raise
+    return client
+
+
+def _quit(client: smtplib.SMTP) -> None:
+    try:
+        client.quit()
+    except (smtplib.SMTPException, OSError):
+        pass  # what was sent is settled: a lost goodbye changes nothing
+    finally:
+        client.close()
 
 
 def send_message(smtp: SmtpSettings, message: EmailMessage, *, recipient: str) -> None:
     """One SMTP session: connect (plain, STARTTLS or SSL), log in when a user is set, send, quit.
 
-    A failure while connecting, securing or logging in is raised as `_SessionFailed` (wrapping
-    the original error): it does not depend on the message or the recipient."""
-    client: smtplib.SMTP
+    A failure that does not depend on the message or the recipient (connecting, securing,
+    logging in, the sender refused) is raised as `_SessionFailed`; a timeout or a dropped
+    connection after the message body was sent as `_AnswerLost` (both wrap the original
+    error). Once the server has accepted the message, a failed QUIT is ignored."""
+    client = _connect(smtp)
     try:
-        if smtp.security == "ssl":
-            client = smtplib.SMTP_SSL(smtp.host, smtp.port, timeout=smtp.timeout, context=_ssl_context(smtp))
-        else:
-            client = smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout)
-    except (smtplib.SMTPException, OSError) as exc:
-        raise _SessionFailed(exc) from exc
-    with client:
-        try:
-            if smtp.security == "starttls":
-                client.starttls(context=_ssl_context(smtp))
-            if smtp.user:
-                password = smtp.password.get_secret_value() if smtp.password else ""
-                client.login(smtp.user, password)
-        except (smtplib.SMTPException, OSError) as exc:
-            raise _SessionFailed(exc) from exc
         sender = parseaddr(smtp.mail_from)[1] or smtp.mail_from
         client.send_message(message, from_addr=sender, to_addrs=[recipient])
+    except (smtplib.SMTPException, OSError) as exc:
+        client.close()
+        if client.body_sent and not isinstance(exc, smtplib.SMTPResponseException):
+            raise _AnswerLost(exc) from exc  # no answer to the message, which may have arrived
+        if _sender_level(exc):
+            raise _SessionFailed(exc) from exc
+        raise
+    except BaseException:
+        client.close()
+        raise
+    _quit(client)
+
+
+def check_server(smtp: SmtpSettings) -> None:
+    """Connect, log in and offer the sender (MAIL FROM, then RSET): what every delivery needs,
+    checked without sending anything, so a wrong setting is found before a week's fetch.
+    Raises `ServerUnavailable` with the reason and the setting to change."""
+    try:
+        client = _connect(smtp)
+        try:
+            sender = parseaddr(smtp.mail_from)[1] or smtp.mail_from
+            client.ehlo_or_helo_if_needed()
+            code, text = client.mail(sender)
+            if code != 250:
+                raise _SessionFailed(smtplib.SMTPSenderRefused(code, text, sender))
+            client.rset()
+        except (smtplib.SMTPException, OSError) as exc:
+            client.close()
+            raise _SessionFailed(exc) from exc
+        except BaseException:
+            client.close()
+            raise
+        _quit(client)
+    except _SessionFailed as exc:
+        raise ServerUnavailable(smtp.server, _reason(exc, smtp), attempts=1) from None
 
 
 def _smtp_code(exc: BaseException) -> int | None:
@@ -720,6 +856,8 @@ def _smtp_code(exc: BaseException) -> int | None:
 
 def _is_transient(exc: BaseException) -> bool:
     """4xx replies and network trouble are worth another try; 5xx replies are final."""
+    if isinstance(exc, _AnswerLost):
+        return False  # the message may have arrived: another try could deliver a second copy
     if isinstance(exc, _SessionFailed):
         exc = exc.cause
     if isinstance(
@@ -734,9 +872,59 @@ def _is_transient(exc: BaseException) -> bool:
     )
 
 
+def _timed_out(exc: BaseException) -> bool:
+    """A timeout, also as smtplib reports one while reading a reply: SMTPServerDisconnected
+    ("Connection unexpectedly closed: timed out") raised while handling the TimeoutError."""
+    if isinstance(exc, _SessionFailed | _AnswerLost):
+        exc = exc.cause
+    seen: BaseException | None = exc
+    for _ in range(8):  # a short chain; never follow a cycle forever
+        if seen is None:
+            break
+        if isinstance(seen, TimeoutError | socket.timeout):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _advice(exc: BaseException, smtp: SmtpSettings) -> str | None:
+    """The setting to change for a refusal that a setting causes, or None."""
+    if isinstance(exc, _SessionFailed | _AnswerLost):
+        exc = exc.cause
+    code = _smtp_code(exc)
+    text = str(getattr(exc, "smtp_error", "") or exc)
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return "to trust the server's certificate, set `smtp_ca_file` to the CA that signed it"
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        return "check `smtp_user` and `smtp_password`"
+    if isinstance(exc, smtplib.SMTPNotSupportedError) and "STARTTLS" in text.upper():
+        return (
+            "the server offers no STARTTLS: set `smtp_security: none`, or `ssl` when it speaks TLS "
+            "from the start (port 465)"
+        )
+    if code == 530 or (code is not None and code >= 500 and "STARTTLS" in text.upper()):
+        if "TLS" in text.upper() and smtp.security == "none":
+            return (
+                "the server requires TLS first: set `smtp_security: starttls` (or `ssl` for a "
+                "server on port 465)"
+            )
+        if not smtp.user:
+            return "the server requires a login: set `smtp_user` and `smtp_password`"
+    if isinstance(exc, smtplib.SMTPSenderRefused):
+        return f"the server refuses the sender {exc.sender!r}: check `mail_from` (and `smtp_user`)"
+    return None
+
+
+def _reason(exc: BaseException, smtp: SmtpSettings) -> str:
+    """The failure as one line (password scrubbed), with the setting to change when one would help."""
+    advice = _advice(exc, smtp)
+    described = _describe(exc, smtp.server)
+    return smtp.scrub(f"{described}; {advice}" if advice else described)
+
+
 def _describe(exc: BaseException, server: str | None = None) -> str:
     """The error as one line; a failure that is not a reply of the server names the server."""
-    if isinstance(exc, _SessionFailed):
+    if isinstance(exc, _SessionFailed | _AnswerLost):
         exc = exc.cause
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         parts = [f"{code} {msg.decode(errors='replace') if isinstance(msg, bytes) else msg}"
@@ -766,7 +954,10 @@ def send_with_retries(
     """Send, retrying transient failures `retries` times with doubling waits; returns the attempts made.
 
     Raises `SendFailed` (a `DeliveryError`; password scrubbed) when the message could not be sent,
-    `ServerUnavailable` (a `SendFailed`) when the last failure was the session's, not the message's.
+    `ServerUnavailable` (a `SendFailed`) when the last failure was the session's, not the
+    message's, or the server stopped answering; `MaybeDelivered` (a `ServerUnavailable`), at
+    once, when the answer to a message already handed over was lost: retrying could deliver
+    it twice. Failures before the message body was sent are retried.
     """
     send = sender or send_message
     most = retries + 1
@@ -776,15 +967,24 @@ def send_with_retries(
         try:
             send(smtp, message, recipient=recipient)
             return attempt
-        except (smtplib.SMTPException, OSError, _SessionFailed) as exc:
-            reason = smtp.scrub(_describe(exc, smtp.server))
+        except (smtplib.SMTPException, OSError, _SessionFailed, _AnswerLost) as exc:
+            reason = _reason(exc, smtp)
+            if isinstance(exc, _AnswerLost):
+                log.warning(
+                    "send to %s: attempt %d of %d: the message was sent but the server's answer was "
+                    "lost (%s); not retried, it may have been delivered",
+                    recipient, attempt, most, reason,
+                )  # fmt: skip
+                raise MaybeDelivered(recipient, reason, attempts=attempt) from None
             # every failed attempt is logged, the last one too, so the log counts what the result says
             if attempt >= most or not _is_transient(exc):
                 why = "giving up" if attempt >= most else "not retried (a permanent error)"
                 log.warning(
                     "send to %s: attempt %d of %d failed: %s; %s", recipient, attempt, most, reason, why
                 )
-                failure = ServerUnavailable if isinstance(exc, _SessionFailed) else SendFailed
+                # a server that stops answering would keep every reader waiting as long
+                server_level = isinstance(exc, _SessionFailed) or _timed_out(exc)
+                failure = ServerUnavailable if server_level else SendFailed
                 raise failure(recipient, reason, attempts=attempt) from None
             wait = backoff * 2 ** (attempt - 1)
             log.warning(
@@ -960,7 +1160,7 @@ def deliver_markdown(
     )  # fmt: skip
 
 
-SkipReason = Literal["held", "already-sent"]
+SkipReason = Literal["held", "already-sent", "unconfirmed"]
 
 
 def _skip_note(previous: Delivery, reason: SkipReason, zone: ZoneInfo | None = None) -> str:
@@ -969,7 +1169,14 @@ def _skip_note(previous: Delivery, reason: SkipReason, zone: ZoneInfo | None = N
     a dead process left `resending` was never delivered at its `updated_at`."""
     when = local_time(previous.updated_at, zone)
     if reason == "held":
-        return f"being sent by another run (since {when})"
+        holder = previous.holder_process if previous.status in ("sending", "resending") else None
+        by = f"process {holder.pid} on {holder.host}, " if holder and holder.pid else ""
+        return f"being sent by another run ({by}since {when})"
+    if reason == "unconfirmed":
+        return (
+            f"sent {when} but the server never confirmed it, so it may have arrived: check the "
+            f"server's log for {previous.message_id} (use --resend to send it again, same Message-ID)"
+        )
     return f"already sent {when} (use --resend to send again)"
 
 
@@ -1020,10 +1227,9 @@ def _deliver_all(
             continue
         seen.add(key)
         previous = ledger.get_delivery(store, week, reader.email) if store is not None else None
-        if previous is not None and (previous.held() or (previous.delivered and not resend)):
-            results.append(
-                _skipped(week, reader, previous, "held" if previous.held() else "already-sent", zone)
-            )
+        skip = _skip_reason(previous, resend)
+        if previous is not None and skip is not None:
+            results.append(_skipped(week, reader, previous, skip, zone))
             continue
         rendered = render(reader)
         base = DeliveryResult(
@@ -1051,11 +1257,13 @@ def _deliver_all(
         )
         if not reservation.granted:  # another run got there between our look and the reservation
             held_by = reservation.previous
-            why: SkipReason = "already-sent" if reservation.reason == "already-sent" else "held"
+            why: SkipReason = "held"
+            if reservation.reason in ("already-sent", "unconfirmed"):
+                why = reservation.reason
             results.append(
                 _skipped(week, reader, held_by, why, zone)
                 if held_by is not None
-                else _replace(base, status="skipped", note="being sent by another run")
+                else _replace(base, status="skipped", note="being sent by another run", skip_reason="held")
             )
             continue
         held = reservation.previous
@@ -1064,13 +1272,13 @@ def _deliver_all(
         )
         # a resend threads with the first message the reader got
         earlier_id = _first_of(held.message_id) if held is not None and held.delivered else None
-        result = _send_one(
+        result, server_failure = _send_one(
             store, smtp, reservation, reader, base, rendered, references=earlier_id,
             server_down=server_down, retries=retries, sleep=sleep, backoff=backoff,
         )  # fmt: skip
         results.append(result)
-        if server_down is None and result.status == "failed" and result.server_down == SERVER_FAILED:
-            server_down = result.error
+        if server_down is None and server_failure is not None:
+            server_down = server_failure
             rest = len(readers) - len(seen)
             if rest:
                 log.error(
@@ -1083,10 +1291,36 @@ def _deliver_all(
 
 SERVER_FAILED = "the SMTP server itself failed"
 NOT_TRIED = "not tried: the SMTP server failed for an earlier reader of this run"
+UNCONFIRMED_STATUS = "unconfirmed"
 NOT_RECORDED = (
     "not recorded: this run's hold on the reader expired during the SMTP exchange and another "
     "run took the reader over; the ledger keeps that run's record"
 )
+
+
+def _skip_reason(previous: Delivery | None, resend: bool) -> SkipReason | None:
+    """Why the ledger row alone says the reader is not mailed now, or None."""
+    if previous is None:
+        return None
+    if previous.held():
+        return "held"
+    if previous.delivered and not resend:
+        return "already-sent"
+    if previous.unconfirmed and not resend:
+        return "unconfirmed"
+    return None
+
+
+def _unconfirmed_error(reason: str, week: str, reader: str, message_id: str) -> str:
+    """What the operator reads for a message whose answer was lost: what happened, what to
+    check, and the command for when it did not arrive."""
+    return (
+        f"{reason}; the message was handed to the server before its answer was lost, so it may "
+        f"have been delivered: it is not sent again without --resend. Check the server's log "
+        f"(or the reader's mailbox) for {message_id}; if it is not there, run `dltheory-digest "
+        f"send --week {week} --resend --to {reader}` (same Message-ID, so a copy that did "
+        "arrive is not shown twice)"
+    )
 
 
 def _skipped(
@@ -1101,6 +1335,7 @@ def _skipped(
         papers=None,  # what they were sent is not recorded; this run sent them nothing
         attempts=0,
         note=_skip_note(previous, reason, zone),
+        skip_reason=reason,
     )
 
 
@@ -1133,9 +1368,10 @@ def _send_one(
     retries: int,
     sleep: Callable[[float], None],
     backoff: float,
-) -> DeliveryResult:
+) -> tuple[DeliveryResult, str | None]:
     """Send one reserved reader's message (or, when the server is down, record it unsent) and
-    write the outcome to the ledger."""
+    write the outcome to the ledger; with the result, how the server itself failed (None
+    when it did not), for the readers after this one."""
     from dltheory_digest.store import deliveries as ledger
 
     message = build_message(
@@ -1153,6 +1389,8 @@ def _send_one(
         attachment=rendered.attachment,
     )
     sent = False
+    unconfirmed = False
+    failure: str | None = None  # how the server itself failed, for the readers after this one
     attempts = 0
     error: str | None = None
     down: str | None = None
@@ -1171,10 +1409,15 @@ def _send_one(
                 base.language,
                 _count(base.papers),
             )
+    except MaybeDelivered as exc:
+        unconfirmed, attempts, down = True, exc.attempts, SERVER_FAILED
+        failure = smtp.scrub(exc.reason)
+        error = smtp.scrub(_unconfirmed_error(exc.reason, base.week, base.reader, base.message_id))
+        log.error("digest %s to %s: unconfirmed: %s", base.week, base.reader, error)
     except SendFailed as exc:
         attempts, error = exc.attempts, smtp.scrub(exc.reason)
         if isinstance(exc, ServerUnavailable):
-            down = SERVER_FAILED
+            down, failure = SERVER_FAILED, error
         log.error(
             "digest %s not delivered to %s after %d attempt(s): %s", base.week, base.reader, attempts, error
         )
@@ -1192,14 +1435,16 @@ def _send_one(
             attempts=attempts,
             error=error,
             edition=rendered.language,
+            unconfirmed=unconfirmed,
         )
         recorded = written is not None
         if not recorded:
             log.warning("digest %s for %s: %s", base.week, base.reader, NOT_RECORDED)
-    return _replace(
-        base, status="sent" if sent else "failed", attempts=attempts, error=error, server_down=down,
-        recorded=recorded,
+    status = "sent" if sent else UNCONFIRMED_STATUS if unconfirmed else "failed"
+    result = _replace(
+        base, status=status, attempts=attempts, error=error, server_down=down, recorded=recorded,
     )  # fmt: skip
+    return result, failure
 
 
 def _replace(result: DeliveryResult, **changes: Any) -> DeliveryResult:

@@ -93,6 +93,19 @@ def test_bad_politeness_value(tmp_path: Path) -> None:
     assert str(err).startswith("sources.yaml: source 'blog': field 'politeness.min_interval':")
 
 
+@pytest.mark.parametrize(
+    ("field", "value"), [("timeout", ".inf"), ("timeout", ".nan"), ("min_interval", ".inf")]
+)
+def test_a_politeness_time_that_is_not_finite_is_refused_at_load(
+    tmp_path: Path, field: str, value: str
+) -> None:
+    # YAML reads `.inf` as a float that `gt=0` lets through: every request would wait forever
+    text = f"sources:\n  - id: blog\n    kind: feed\n    url: https://e.org/f\n    politeness: {{{field}: {value}}}\n"
+    err = error_of(write(tmp_path, text))
+    assert str(err).startswith(f"sources.yaml: source 'blog': field 'politeness.{field}':")
+    assert "finite number" in str(err)
+
+
 def test_bad_kind_option_is_named(tmp_path: Path) -> None:
     text = "sources:\n  - id: listing\n    kind: arxiv_rss\n    options: {categoriez: [cs.LG]}\n"
     err = error_of(write(tmp_path, text))
@@ -653,6 +666,10 @@ def test_a_misspelled_variable_is_found_and_others_are_left_alone(monkeypatch: p
         (
             "sources:\n\t- id: a\n",
             "(line 2): a tab or a character YAML does not allow here (indent with spaces)",
+        ),
+        (  # YAML reads it as a date, then cannot make one: no bare ValueError traceback
+            "sources:\n  - id: a\n    kind: arxiv_api\n    options:\n      since: 2024-02-31\n",
+            "(line 5): '2024-02-31' is not a real date (day is out of range for month)",
         ),
     ],
 )

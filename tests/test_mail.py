@@ -1532,3 +1532,356 @@ def test_local_time_names_the_zone_and_its_offset() -> None:
     )
     assert mail.local_time(at, None) == mail.local_time(at, ZoneInfo("UTC")) == "2026-11-23 07:05 UTC"
     assert mail.local_time(at.replace(tzinfo=None)) == "2026-11-23 07:05 UTC"  # the store's naive UTC
+
+
+# --- a lost answer, a dead sender, a refused sender (operator review, session 11) ---------------
+
+
+@dataclass
+class SlowMailbox(Mailbox):
+    """Keeps the message, then answers DATA (or QUIT, or RCPT once) only after `delay` seconds:
+    longer than the client waits."""
+
+    delay: float = 3.0
+    slow_data: bool = False
+    slow_quit: bool = False
+    slow_rcpt_once: set[str] = field(default_factory=set)
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        if address in self.slow_rcpt_once:
+            self.slow_rcpt_once.discard(address)
+            await asyncio.sleep(self.delay)
+        return await super().handle_RCPT(server, session, envelope, address, options)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        answer = await super().handle_DATA(server, session, envelope)  # delivered, whatever follows
+        if self.slow_data:
+            await asyncio.sleep(self.delay)
+        return answer
+
+    async def handle_QUIT(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.slow_quit:
+            await asyncio.sleep(self.delay)
+        return "221 Bye"
+
+
+@pytest.fixture
+def slow_mailbox() -> Iterator[tuple[SlowMailbox, int]]:
+    handler = SlowMailbox()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield handler, port
+    finally:
+        controller.stop()
+
+
+def test_a_timeout_after_data_is_not_retried_and_is_recorded_as_maybe_delivered(
+    slow_mailbox: tuple[SlowMailbox, int], store: Any
+) -> None:
+    box, port = slow_mailbox
+    box.slow_data = True
+    readers = [Reader(email="ada@example.org"), Reader(email="bo@example.org")]
+    waits: list[float] = []
+    results = mail.deliver(
+        store, week=WEEK, digest=sample_digest(), readers=readers, smtp=smtp_for(port, timeout=1.0),
+        sleep=no_sleep(waits),
+    )  # fmt: skip
+    ada, bo = results
+    # one copy reached the server; no second try could add another
+    assert len(box.to("ada@example.org")) == 1 and waits == [] and ada.attempts == 1
+    assert ada.status == "unconfirmed" and not ada.ok and ada.server_down == mail.SERVER_FAILED
+    assert "may have been delivered" in (ada.error or "") and ada.message_id in (ada.error or "")
+    assert f"send --week {WEEK} --resend --to ada@example.org" in (ada.error or "")
+    # the server stopped answering: the next reader is not kept waiting as long
+    assert bo.status == "failed" and bo.server_down == mail.NOT_TRIED and box.to("bo@example.org") == []
+    assert "timed out" in (bo.error or "") and "may have been delivered" not in (bo.error or "")
+    rows = {r["reader"]: r for r in ledger_rows(store)}
+    assert rows["ada@example.org"]["status"] == "unconfirmed" and rows["bo@example.org"]["status"] == "failed"
+    assert rows["ada@example.org"]["holder"] is None  # no longer held by this run
+
+    # the next plain run mails the reader not tried, and not the one who may have it
+    box.slow_data = False
+    again = mail.deliver(store, week=WEEK, digest=sample_digest(), readers=readers, smtp=smtp_for(port))
+    assert [r.status for r in again] == ["skipped", "sent"]
+    assert again[0].skip_reason == "unconfirmed" and again[0].ok
+    assert "never confirmed" in (again[0].note or "") and ada.message_id in (again[0].note or "")
+    assert len(box.to("ada@example.org")) == 1
+    # --resend sends it with the same Message-ID, so a client that has the first copy drops it
+    [resent] = mail.deliver(
+        store, week=WEEK, digest=sample_digest(), readers=readers[:1], smtp=smtp_for(port), resend=True
+    )
+    assert resent.status == "sent" and resent.message_id == ada.message_id
+    assert [m["Message-ID"] for m in box.to("ada@example.org")] == [ada.message_id] * 2
+    assert ledger.get_delivery(store, WEEK, "ada@example.org").status == "sent"  # type: ignore[union-attr]
+
+
+def test_a_timeout_before_data_is_retried(slow_mailbox: tuple[SlowMailbox, int], store: Any) -> None:
+    box, port = slow_mailbox
+    box.slow_rcpt_once.add("ada@example.org")
+    waits: list[float] = []
+    [result] = mail.deliver(
+        store, week=WEEK, digest=sample_digest(), readers=[Reader(email="ada@example.org")],
+        smtp=smtp_for(port, timeout=1.0), sleep=no_sleep(waits),
+    )  # fmt: skip
+    assert result.status == "sent" and result.attempts == 2 and waits == [2.0]
+    assert len(box.to("ada@example.org")) == 1
+
+
+def test_a_server_that_stops_answering_before_data_is_not_waited_for_again_for_the_next_reader(
+    slow_mailbox: tuple[SlowMailbox, int], store: Any
+) -> None:
+    box, port = slow_mailbox
+    box.slow_rcpt_once.add("ada@example.org")
+    waits: list[float] = []
+    results = mail.deliver(
+        store, week=WEEK, digest=sample_digest(),
+        readers=[Reader(email="ada@example.org"), Reader(email="bo@example.org")],
+        smtp=smtp_for(port, timeout=1.0), retries=0, sleep=no_sleep(waits),
+    )  # fmt: skip
+    ada, bo = results
+    assert ada.status == "failed" and "timed out" in (ada.error or "") and ada.attempts == 1
+    assert (ada.server_down, bo.server_down, bo.attempts) == (mail.SERVER_FAILED, mail.NOT_TRIED, 0)
+    assert box.received == []  # nothing was handed over: both are tried again by the next run
+    assert {r["status"] for r in ledger_rows(store)} == {"failed"}
+
+
+def test_a_lost_goodbye_after_the_message_was_accepted_is_a_delivery(
+    slow_mailbox: tuple[SlowMailbox, int], store: Any
+) -> None:
+    box, port = slow_mailbox
+    box.slow_quit = True
+    waits: list[float] = []
+    [result] = mail.deliver(
+        store, week=WEEK, digest=sample_digest(), readers=[Reader(email="ada@example.org")],
+        smtp=smtp_for(port, timeout=1.0), sleep=no_sleep(waits),
+    )  # fmt: skip
+    assert result.status == "sent" and result.attempts == 1 and waits == []
+    assert len(box.to("ada@example.org")) == 1
+
+
+def _holder_of_a_process_gone() -> str:
+    import subprocess
+    import sys
+
+    from dltheory_digest.store.locks import this_process
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()  # exited and reaped: its pid names no process
+    here = this_process(ledger.SENDER_RUN)
+    return dataclasses.replace(here, pid=child.pid, started=None).encode()
+
+
+def test_a_reader_whose_sending_process_died_is_taken_over_at_once(
+    mailbox: tuple[Mailbox, int], store: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    box, port = mailbox
+    # a run SIGKILLed mid-send a minute ago left the row `sending`
+    ledger.record_delivery(
+        store, week=WEEK, reader="lin@example.org", message_id="<killed@example.org>", status="sending",
+        attempts=0, at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1), holder=_holder_of_a_process_gone(),
+    )  # fmt: skip
+    with caplog.at_level(logging.WARNING, logger="dltheory_digest.store.deliveries"):
+        [result] = mail.deliver(
+            store, week=WEEK, digest=sample_digest(), readers=[Reader(email="lin@example.org")],
+            smtp=smtp_for(port),
+        )  # fmt: skip
+    assert result.status == "sent" and len(box.to("lin@example.org")) == 1
+    # the same Message-ID as the killed run's try, so a copy it got out is not shown twice
+    assert result.message_id == "<killed@example.org>"
+    assert "no longer exists" in caplog.text
+    row = ledger.get_delivery(store, WEEK, "lin@example.org")
+    assert row is not None and row.status == "sent" and row.holder is None
+
+
+def test_a_reader_another_live_run_is_sending_to_is_not_success(
+    mailbox: tuple[Mailbox, int], store: Any
+) -> None:
+    from dltheory_digest.store.locks import this_process
+
+    box, port = mailbox
+    alive = this_process(ledger.SENDER_RUN)  # this very process: alive
+    since = dt.datetime.now(dt.UTC)
+    ledger.record_delivery(
+        store, week=WEEK, reader="lin@example.org", message_id="<busy@example.org>", status="sending",
+        attempts=0, at=since, holder=alive.encode(),
+    )  # fmt: skip
+    readers = [Reader(email="lin@example.org"), Reader(email="ada@example.org")]
+    lin, ada = mail.deliver(
+        store, week=WEEK, digest=sample_digest(), readers=readers, smtp=smtp_for(port),
+        zone=ZoneInfo("Asia/Shanghai"),
+    )  # fmt: skip
+    assert (lin.status, ada.status) == ("skipped", "sent") and box.to("lin@example.org") == []
+    # not mailed by this run, and nothing says the other run will manage: not a success
+    assert lin.skip_reason == "held" and lin.pending and not lin.ok and ada.ok
+    local = since.astimezone(ZoneInfo("Asia/Shanghai"))
+    assert lin.note == (
+        f"being sent by another run (process {alive.pid} on {alive.host}, "
+        f"since {local:%Y-%m-%d %H:%M} Asia/Shanghai (UTC+08:00))"
+    )
+
+
+def test_a_server_that_requires_starttls_stops_after_the_first_reader_naming_the_setting(
+    tmp_path: Path, store: Any
+) -> None:
+    cert, key = _self_signed(tmp_path)
+    handler = Mailbox()
+    port = free_port()
+    controller = Controller(
+        handler,
+        hostname="127.0.0.1",
+        port=port,
+        tls_context=_server_context(cert, key),
+        require_starttls=True,
+    )
+    controller.start()
+    readers = [Reader(email=a) for a in ("ada@example.org", "lin@example.org", "kai@example.org")]
+    waits: list[float] = []
+    try:
+        with pytest.raises(mail.ServerUnavailable, match="smtp_security: starttls"):
+            mail.check_server(smtp_for(port))  # before any fetch: nothing is sent
+        mail.check_server(smtp_for(port, security="starttls", ca_file=str(cert)))  # passes
+        results = mail.deliver(
+            store, week=WEEK, digest=sample_digest(), readers=readers, smtp=smtp_for(port),
+            sleep=no_sleep(waits),
+        )  # fmt: skip
+    finally:
+        controller.stop()
+    first, *rest = results
+    assert first.status == "failed" and first.attempts == 1 and waits == []
+    assert "530" in (first.error or "") and "set `smtp_security: starttls`" in (first.error or "")
+    assert first.server_down == mail.SERVER_FAILED
+    assert [(r.status, r.server_down, r.attempts) for r in rest] == [("failed", mail.NOT_TRIED, 0)] * 2
+    assert handler.received == []
+
+
+@dataclass
+class PickyMailbox(Mailbox):
+    """Refuses the sender at MAIL FROM."""
+
+    async def handle_MAIL(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        return "550 5.7.1 sender not allowed to relay"
+
+
+def test_a_refused_sender_stops_after_the_first_reader(store: Any) -> None:
+    handler = PickyMailbox()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        results = mail.deliver(
+            store, week=WEEK, digest=sample_digest(),
+            readers=[Reader(email="ada@example.org"), Reader(email="bo@example.org")], smtp=smtp_for(port),
+            sleep=no_sleep(),
+        )  # fmt: skip
+    finally:
+        controller.stop()
+    assert [(r.status, r.server_down) for r in results] == [
+        ("failed", mail.SERVER_FAILED),
+        ("failed", mail.NOT_TRIED),
+    ]
+    assert "550" in (results[0].error or "") and "check `mail_from`" in (results[0].error or "")
+    assert results[0].attempts == 1
+
+
+def test_a_failed_login_stops_after_the_first_reader_naming_the_settings(store: Any) -> None:
+    handler = Mailbox()
+    port = free_port()
+    controller = Controller(
+        handler, hostname="127.0.0.1", port=port, authenticator=_authenticate, auth_require_tls=False
+    )
+    controller.start()
+    try:
+        results = mail.deliver(
+            store, week=WEEK, digest=sample_digest(),
+            readers=[Reader(email="ada@example.org"), Reader(email="bo@example.org")],
+            smtp=smtp_for(port, user="digest", password=SecretStr("wrong")), sleep=no_sleep(),
+        )  # fmt: skip
+    finally:
+        controller.stop()
+    assert [r.server_down for r in results] == [mail.SERVER_FAILED, mail.NOT_TRIED]
+    assert "check `smtp_user` and `smtp_password`" in (results[0].error or "")
+
+
+def test_smtp_ca_file_is_a_setting_that_trusts_a_private_ca(
+    tmp_path: Path, store: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dltheory_digest.config import Settings
+
+    cert, key = _self_signed(tmp_path)
+    handler = Mailbox()
+    port = free_port()
+    controller = Controller(
+        handler,
+        hostname="127.0.0.1",
+        port=port,
+        tls_context=_server_context(cert, key),
+        require_starttls=True,
+    )
+    controller.start()
+    monkeypatch.delenv(mail.SMTP_BLOCK_ENV, raising=False)
+    base = {"smtp_host": "127.0.0.1", "smtp_port": port, "smtp_security": "starttls"}
+    try:
+        smtp = mail.SmtpSettings.from_settings(Settings(**base, smtp_ca_file=cert))  # type: ignore[arg-type]
+        assert smtp.ca_file == str(cert)
+        [sent] = mail.deliver(
+            store, week=WEEK, digest=sample_digest(), readers=[Reader(email="ada@example.org")], smtp=smtp
+        )
+        untrusted = mail.SmtpSettings.from_settings(Settings(**base))  # type: ignore[arg-type]
+        [refused] = mail.deliver(
+            store, week=WEEK, digest=sample_digest(), readers=[Reader(email="bo@example.org")],
+            smtp=untrusted, sleep=no_sleep(),
+        )  # fmt: skip
+    finally:
+        controller.stop()
+    assert sent.status == "sent" and len(handler.received) == 1
+    assert refused.status == "failed" and "set `smtp_ca_file`" in (refused.error or "")
+    with pytest.raises(ConfigError, match="smtp_ca_file"):
+        mail.SmtpSettings.from_settings(Settings(**base, smtp_ca_file=tmp_path / "missing.pem"))  # type: ignore[arg-type]
+
+
+def test_a_relative_smtp_ca_file_is_read_from_the_settings_files_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cert, _key = _self_signed(tmp_path)
+    settings_file = tmp_path / "dltheory.yaml"
+    settings_file.write_text("smtp_host: 127.0.0.1\nsmtp_security: starttls\nsmtp_ca_file: cert.pem\n")
+    monkeypatch.chdir(tmp_path.parent)  # cron starts elsewhere
+    monkeypatch.delenv(mail.SMTP_BLOCK_ENV, raising=False)
+    monkeypatch.setenv("DLTHEORY_SETTINGS_FILE", str(settings_file))
+    settings = load_settings()
+    assert mail.SmtpSettings.from_settings(settings).ca_file == str(cert)
+
+
+def test_the_skip_note_uses_the_zone_given_over_the_digests_own(
+    mailbox: tuple[Mailbox, int], store: Any
+) -> None:
+    """A week kept as sent keeps the zone it was built in (UTC here); the operator's configured
+    zone, passed as `zone`, is the one the note speaks in (pipeline.deliver_week passes it)."""
+    box, port = mailbox
+    built_in_utc = dataclasses.replace(sample_digest(), timezone="UTC")
+    readers = [Reader(email="ada@example.org")]
+    mail.deliver(store, week=WEEK, digest=built_in_utc, readers=readers, smtp=smtp_for(port))
+    [again] = mail.deliver(
+        store, week=WEEK, digest=built_in_utc, readers=readers, smtp=smtp_for(port),
+        zone=ZoneInfo("Asia/Shanghai"),
+    )  # fmt: skip
+    sent_at = ledger.get_delivery(store, WEEK, "ada@example.org").updated_at  # type: ignore[union-attr]
+    local = sent_at.astimezone(ZoneInfo("Asia/Shanghai"))
+    assert again.note == (
+        f"already sent {local:%Y-%m-%d %H:%M} Asia/Shanghai (UTC+08:00) (use --resend to send again)"
+    )
+    assert len(box.received) == 1
+
+
+def test_which_results_count_as_success() -> None:
+    def result(status: str, skip_reason: str | None = None) -> mail.DeliveryResult:
+        return mail.DeliveryResult(
+            reader="a@x.org", week=WEEK, status=status, message_id="<m@x>", skip_reason=skip_reason
+        )
+
+    assert result("sent").ok and result("dry-run").ok
+    assert result("skipped", "already-sent").ok and result("skipped", "unconfirmed").ok
+    assert not result("skipped", "held").ok and result("skipped", "held").pending
+    assert not result("unconfirmed").ok and not result("failed").ok and not result("held").ok

@@ -5,12 +5,18 @@ One row per (week, reader address, lower-cased). Its `status`:
 - `sent`: the reader has had that week's digest at least once. This is a fact a later failed
   resend never clears (the failure goes to `error`), so a plain rerun never mails them again.
 - `failed`: never delivered; the last try failed. The next run tries again.
+- `unconfirmed`: the message was handed over (its DATA sent) but the server's answer never
+  came (a timeout, a dropped connection): the reader may well have it. A plain run does not
+  mail them again; `resend` does, with the same Message-ID, so a copy that did arrive is
+  dropped by the reader's client.
 - `sending` / `resending`: a process holds the row and is talking to the SMTP server (a first
-  delivery / a resend to a reader who already has it). `reserve` takes a row in one atomic
-  statement, so two runs at once never mail the same reader twice; a hold older than
-  `HOLD` is taken to belong to a process that died and may be taken over. `finish` writes
-  only while the row is still as its reservation left it, so a process whose exchange outlived
-  the hold never overwrites the row of the process that took it over.
+  delivery / a resend to a reader who already has it); `holder` names that process (host,
+  pid: `store.locks.LockHolder`). `reserve` takes a row in one atomic statement, so two runs
+  at once never mail the same reader twice. A hold whose process no longer exists (same
+  host, pid gone: a SIGKILLed run) is taken over at once; any hold older than `HOLD` is taken
+  to belong to a process that died elsewhere. `finish` writes only while the row is still as
+  its reservation left it, so a process whose exchange outlived the hold never overwrites the
+  row of the process that took it over.
 
 `message_id` is the id of the last message tried, `attempts` and `error` describe the last try,
 `updated_at` is when the reader last received it (for `sent`) or when the row last changed.
@@ -20,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -28,12 +35,18 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from dltheory_digest.store.db import Store, upsert
+from dltheory_digest.store.locks import LockHolder, holder_process_gone, this_process
 from dltheory_digest.store.schema import deliveries
 from dltheory_digest.weeks import as_utc
 
-DeliveryStatus = Literal["sent", "failed", "sending", "resending"]
+log = logging.getLogger(__name__)
+
+DeliveryStatus = Literal["sent", "failed", "unconfirmed", "sending", "resending"]
 DELIVERED = ("sent", "resending")  # the reader has had the week's digest
 IN_FLIGHT = ("sending", "resending")
+UNCONFIRMED = "unconfirmed"  # handed to the server, its answer lost: may have been delivered
+# the run name a sending process is recorded under (`LockHolder.run`)
+SENDER_RUN = "deliver"
 # Longer than any SMTP exchange with its retries (minutes); a hold this old was left by a
 # process that died mid-send.
 HOLD = dt.timedelta(minutes=30)
@@ -49,26 +62,43 @@ class Delivery:
     error: str | None
     edition: str
     updated_at: dt.datetime
+    holder: str | None = None  # the sending process while in flight (`LockHolder.encode`)
 
     @property
     def delivered(self) -> bool:
         """The reader has had this week's digest (whatever happened to a later resend)."""
         return self.status in DELIVERED
 
+    @property
+    def unconfirmed(self) -> bool:
+        """The message reached the server, whose answer was lost: the reader may have it."""
+        return self.status == UNCONFIRMED
+
+    @property
+    def holder_process(self) -> LockHolder | None:
+        return LockHolder.decode(self.holder) if self.holder else None
+
+    def holder_gone(self) -> bool:
+        """The row is in flight and its sending process ran on this machine and no longer exists."""
+        holder = self.holder_process
+        return self.status in IN_FLIGHT and holder is not None and holder_process_gone(holder)
+
     def held(self, now: dt.datetime | None = None, hold: dt.timedelta = HOLD) -> bool:
-        """Another process is sending to this reader right now."""
-        return self.status in IN_FLIGHT and self.updated_at > (now or dt.datetime.now(dt.UTC)) - hold
+        """Another live process is sending to this reader right now."""
+        fresh = self.updated_at > (now or dt.datetime.now(dt.UTC)) - hold
+        return self.status in IN_FLIGHT and fresh and not self.holder_gone()
 
 
 @dataclass(frozen=True, slots=True)
 class Reservation:
-    """The outcome of `reserve`: `granted`, or why not (`already-sent`, `held`); `previous` is the
-    row as it was before (None for a reader never tried this week); `taken` the row as this
-    reservation wrote it (status, message id, time), which `finish` checks is still there."""
+    """The outcome of `reserve`: `granted`, or why not (`already-sent`, `unconfirmed`: the last
+    message may have arrived, `held`); `previous` is the row as it was before (None for a
+    reader never tried this week); `taken` the row as this reservation wrote it (status,
+    message id, time), which `finish` checks is still there."""
 
     granted: bool
     previous: Delivery | None
-    reason: Literal["granted", "already-sent", "held"] = "granted"
+    reason: Literal["granted", "already-sent", "unconfirmed", "held"] = "granted"
     taken: Delivery | None = None
 
 
@@ -88,6 +118,7 @@ def _from_row(row: object) -> Delivery:
         error=data["error"],
         edition=data["edition"],
         updated_at=as_utc(data["updated_at"]),
+        holder=data.get("holder"),
     )
 
 
@@ -138,11 +169,13 @@ def reserve(
     """Take the row of (week, reader) before talking to the SMTP server.
 
     Granted when the reader was never tried, failed last time, is being resent to (`resend`)
-    or was held by a process that died; refused when another process holds it, or the reader
-    already has the digest and `resend` is false. Each change is one conditional UPDATE (or
-    an INSERT on the primary key) on the state just read, so of two processes at once exactly
-    one gets the row; the loser reads again and sees it held.
+    or was held by a process that died (at once when it ran on this machine, after `hold`
+    otherwise); refused when another live process holds it, or the reader already has the
+    digest (or may have it: `unconfirmed`) and `resend` is false. Each change is one
+    conditional UPDATE (or an INSERT on the primary key) on the state just read, so of two
+    processes at once exactly one gets the row; the loser reads again and sees it held.
     """
+    sender = this_process(SENDER_RUN).encode()
     for _ in range(5):
         now = dt.datetime.now(dt.UTC)
         previous = get_delivery(store, week, reader)
@@ -156,6 +189,7 @@ def reserve(
                 "error": None,
                 "edition": "en",
                 "updated_at": now,
+                "holder": sender,
             }
             try:
                 with store.begin() as conn:
@@ -167,20 +201,35 @@ def reserve(
             return Reservation(False, previous, "held")
         if previous.delivered and not resend:
             return Reservation(False, previous, "already-sent")
+        if previous.unconfirmed and not resend:
+            return Reservation(False, previous, "unconfirmed")
         condition = deliveries.c.status == previous.status
-        if previous.status in IN_FLIGHT:  # a dead process's hold: only while it is still stale
-            condition = condition & (deliveries.c.updated_at < now - hold)
+        gone = previous.holder_gone()
+        if previous.status in IN_FLIGHT:
+            # a dead process's hold: its process is gone (the very holder read above, so a
+            # run that took it meanwhile keeps it), or it is still stale
+            condition = condition & (
+                (deliveries.c.holder == previous.holder) if gone else (deliveries.c.updated_at < now - hold)
+            )
         taken = dataclasses.replace(
             previous, status="resending" if previous.delivered else "sending", updated_at=now,
-            message_id=message_id,
+            message_id=message_id, holder=sender,
         )  # fmt: skip
         with store.begin() as conn:
             changed = conn.execute(
                 update(deliveries)
                 .where(*_where(week, reader), condition)  # type: ignore[arg-type]
-                .values(status=taken.status, updated_at=now, message_id=message_id)
+                .values(status=taken.status, updated_at=now, message_id=message_id, holder=sender)
             )
         if changed.rowcount == 1:
+            if gone:
+                dead = previous.holder_process
+                assert dead is not None
+                log.warning(
+                    "took over the delivery of %s to %s: the process sending it (pid %s on %s) no "
+                    "longer exists",
+                    week, reader_key(reader), dead.pid, dead.host,
+                )  # fmt: skip
             return Reservation(True, previous, taken=taken)
     # the row kept changing under us: someone else is busy with this reader
     return Reservation(False, get_delivery(store, week, reader), "held")
@@ -197,10 +246,13 @@ def finish(
     attempts: int,
     error: str | None = None,
     edition: str = "en",
+    unconfirmed: bool = False,
 ) -> Delivery | None:
     """Write the outcome of a reserved send and return the row written. A failed resend to a
     reader who already has the digest keeps the row `sent` (with its delivery time and edition)
-    and keeps the error.
+    and keeps the error. `unconfirmed`: the message was handed over but the server's answer was
+    lost, so it may have arrived: the row becomes `unconfirmed` (a reader who had the week
+    stays `sent`), and so does a failed resend to an `unconfirmed` reader.
 
     The write is conditional on the row being still as `reservation` took it: when this
     exchange outlived `HOLD` and another process took the reader over, its row is left alone
@@ -215,6 +267,7 @@ def finish(
         "message_id": message_id,
         "attempts": attempts,
     }
+    row["holder"] = None
     if sent:
         row.update(status="sent", error=None, edition=edition, updated_at=now)
     elif previous is not None and previous.delivered:
@@ -224,6 +277,11 @@ def finish(
             edition=previous.edition,
             updated_at=previous.updated_at,
         )
+    elif unconfirmed or (previous is not None and previous.unconfirmed):
+        # an earlier copy may have arrived: never back to `failed`, which a plain run retries
+        if not unconfirmed:
+            error = f"resend failed: {error}" if error else "resend failed"
+        row.update(status=UNCONFIRMED, error=error, edition=edition, updated_at=now)
     else:
         row.update(status="failed", error=error, edition=edition, updated_at=now)
     taken = reservation.taken
@@ -254,6 +312,7 @@ def record_delivery(
     error: str | None = None,
     edition: str = "en",
     at: dt.datetime | None = None,
+    holder: str | None = None,
 ) -> Delivery:
     """Write (or overwrite) the ledger row of one (week, reader), without a reservation
     (imports and tests); delivery goes through `reserve` and `finish`."""
@@ -266,6 +325,7 @@ def record_delivery(
         "error": error,
         "edition": edition,
         "updated_at": at or dt.datetime.now(dt.UTC),
+        "holder": holder,
     }
     with store.begin() as conn:
         upsert(conn, deliveries, [row], ["week", "reader"])

@@ -197,11 +197,14 @@ deliveries = Table(
     Column("message_id", String(320), nullable=False),
     Column(
         "status", String(16), nullable=False
-    ),  # sent | failed | sending | resending (see store/deliveries.py)
+    ),  # sent | failed | unconfirmed | sending | resending (see store/deliveries.py)
     Column("attempts", Integer, nullable=False, default=0),
     Column("error", Text, nullable=True),
     Column("edition", String(16), nullable=False, default="en"),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # revision 0009: the process sending to the reader (store.locks.LockHolder encoding) while
+    # the row is sending/resending; NULL otherwise and in rows written before it
+    Column("holder", String(256), nullable=True),
 )
 
 # Run locks: one run per week at a time, across processes and machines.

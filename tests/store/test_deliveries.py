@@ -122,24 +122,104 @@ def test_finish_needs_a_granted_reservation(store: Store) -> None:
         _finish_or_none(store, refused, sent=False, message_id="<m0@example.org>")
 
 
-def _contender(url: str, start: mp.synchronize.Event, results: mp.Queue) -> None:
+def _contender(url: str, start: mp.synchronize.Event, results: mp.Queue, done: mp.synchronize.Event) -> None:
     store = open_store(url, migrate_to=None)
     start.wait(60)
     granted = ledger.reserve(store, week=WEEK, reader=ADA, message_id="<m0@example.org>").granted
     results.put(granted)
+    # the holder stays alive until every contender has tried: a hold whose process is gone
+    # is rightly taken over at once, which is not what this test is about
+    done.wait(120)
     store.close()
 
 
 def test_of_several_processes_exactly_one_gets_the_row(store: Store, store_url: str) -> None:
     ctx = mp.get_context("spawn")
     start = ctx.Event()
+    done = ctx.Event()
     results = ctx.Queue()
-    procs = [ctx.Process(target=_contender, args=(store_url, start, results)) for _ in range(4)]
+    procs = [ctx.Process(target=_contender, args=(store_url, start, results, done)) for _ in range(4)]
     for p in procs:
         p.start()
     start.set()
+    granted = [results.get(timeout=120) for _ in procs]
+    done.set()
     for p in procs:
         p.join(120)
         assert p.exitcode == 0
-    granted = [results.get(timeout=10) for _ in procs]
     assert sorted(granted) == [False, False, False, True]
+
+
+def _dead_holder() -> str:
+    import dataclasses
+    import subprocess
+    import sys
+
+    from dltheory_digest.store.locks import this_process
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()  # exited and reaped: its pid names no process
+    return dataclasses.replace(this_process(ledger.SENDER_RUN), pid=child.pid, started=None).encode()
+
+
+def test_a_reservation_records_the_sending_process_and_finish_clears_it(store: Store) -> None:
+    from dltheory_digest.store.locks import holder_process_gone, this_process
+
+    reservation = _reserve(store)
+    row = ledger.get_delivery(store, WEEK, ADA)
+    assert row is not None and row.holder_process is not None
+    here = this_process(ledger.SENDER_RUN)
+    assert (row.holder_process.host, row.holder_process.pid) == (here.host, here.pid)
+    assert not holder_process_gone(row.holder_process) and row.held()
+    done = _finish(store, reservation, sent=True, message_id="<m0@example.org>")
+    assert done.holder is None and ledger.get_delivery(store, WEEK, ADA) == done
+
+
+@pytest.mark.parametrize("status", ["sending", "resending"])
+def test_a_hold_whose_process_is_gone_is_taken_over_at_once(store: Store, status: str) -> None:
+    ledger.record_delivery(
+        store, week=WEEK, reader=ADA, message_id="<m0@example.org>", status=status,  # type: ignore[arg-type]
+        attempts=0, holder=_dead_holder(),
+    )  # fmt: skip
+    left = ledger.get_delivery(store, WEEK, ADA)
+    assert left is not None and left.holder_gone() and not left.held()  # fresh, but its process is gone
+    taken = _reserve(store, resend=True)
+    assert taken.granted and taken.previous == left
+    assert taken.taken is not None and taken.taken.status == status  # a resend stays a resend
+    assert _reserve(store, resend=True).reason == "held"  # held again, by this live process
+
+
+def test_a_hold_without_a_recorded_process_still_waits_out_the_hold(store: Store) -> None:
+    """Rows written before 0009 (or by a release that did not record the process)."""
+    ledger.record_delivery(
+        store, week=WEEK, reader=ADA, message_id="<m0@example.org>", status="sending", attempts=0
+    )
+    assert _reserve(store).reason == "held"
+
+
+def test_an_unconfirmed_delivery_is_only_sent_again_when_asked(store: Store) -> None:
+    first = _reserve(store)
+    written = ledger.finish(
+        store, first, week=WEEK, reader=ADA, message_id="<m0@example.org>", sent=False, attempts=1,
+        error="TimeoutError: timed out", unconfirmed=True,
+    )  # fmt: skip
+    assert written is not None and written.status == "unconfirmed" and written.unconfirmed
+    assert not written.delivered and written.error == "TimeoutError: timed out"
+    refused = _reserve(store)
+    assert not refused.granted and refused.reason == "unconfirmed" and refused.previous == written
+    resend = _reserve(store, resend=True)
+    assert resend.granted and resend.taken is not None and resend.taken.status == "sending"
+    # a resend that fails outright does not make it `failed`: the first copy may have arrived
+    failed = _finish(store, resend, sent=False, message_id="<m0@example.org>")
+    assert failed.status == "unconfirmed" and (failed.error or "").startswith("resend failed:")
+    assert _reserve(store).reason == "unconfirmed"
+
+
+def test_a_lost_answer_to_a_resend_keeps_the_reader_delivered(store: Store) -> None:
+    sent = _finish(store, _reserve(store), sent=True, message_id="<m0@example.org>")
+    resend = _reserve(store, resend=True)
+    after = ledger.finish(
+        store, resend, week=WEEK, reader=ADA, message_id="<m1@example.org>", sent=False, attempts=1,
+        error="timed out", unconfirmed=True,
+    )  # fmt: skip
+    assert after is not None and after.status == "sent" and after.updated_at == sent.updated_at
