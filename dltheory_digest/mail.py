@@ -694,7 +694,12 @@ class SendFailed(DeliveryError):
 
 class ServerUnavailable(SendFailed):
     """The session itself failed (connecting, TLS, login, the sender refused, the server
-    stopped answering): it would fail for every reader."""
+    stopped answering): it would fail for every reader. `transient`: a failure another try
+    may not meet (no connection, a 4xx reply), not a refusal of the settings."""
+
+    def __init__(self, reader: str, reason: str, *, attempts: int, transient: bool = False) -> None:
+        self.transient = transient
+        super().__init__(reader, reason, attempts=attempts)
 
 
 class MaybeDelivered(ServerUnavailable):
@@ -844,7 +849,9 @@ def check_server(smtp: SmtpSettings) -> None:
             raise
         _quit(client)
     except _SessionFailed as exc:
-        raise ServerUnavailable(smtp.server, _reason(exc, smtp), attempts=1) from None
+        raise ServerUnavailable(
+            smtp.server, _reason(exc, smtp), attempts=1, transient=_is_transient(exc)
+        ) from None
 
 
 def _smtp_code(exc: BaseException) -> int | None:

@@ -206,6 +206,21 @@ def check_smtp(settings: Settings) -> None:
     if settings.smtp_block or os.environ.get(mail.SMTP_BLOCK_ENV):
         return
     try:
-        mail.SmtpSettings.from_settings(settings)
+        smtp = mail.SmtpSettings.from_settings(settings)
     except ConfigError as exc:
         raise fail_config(exc) from None
+    try:
+        # connect, log in and offer the sender now: a refusal (TLS required, a wrong login,
+        # the sender refused) would otherwise be found after the whole fetch, reader by reader
+        mail.check_server(smtp)
+    except mail.ServerUnavailable as exc:
+        if not exc.transient:
+            raise fail_config(
+                ConfigError(f"the SMTP server refuses the mail settings: {exc.reason}")
+            ) from None
+        # down now may be up by the time the digest is made: the run goes on, mail retries then
+        err_console.print(
+            f"[yellow]warning:[/] the SMTP server cannot be used now ({escape(exc.reason)}); "
+            "the run goes on and tries again when it mails",
+            highlight=False,
+        )

@@ -96,7 +96,10 @@ def print_results(results: list[DeliveryResult]) -> None:
     table = Table(title="deliveries")
     for column in ("reader", "status", "edition", "papers", "attempts", "message-id", "detail"):
         table.add_column(column)
-    colour = {"sent": "green", "failed": "red", "skipped": "yellow", "dry-run": "cyan", "held": "red"}
+    colour = {
+        "sent": "green", "failed": "red", "skipped": "yellow", "dry-run": "cyan", "held": "red",
+        "unconfirmed": "magenta",
+    }  # fmt: skip
     for r in results:
         # plain text: a server's reply or an address may hold "[...]", which rich would take as markup
         table.add_row(

@@ -142,18 +142,26 @@ def looks_offline(reports: Sequence[Mapping[str, Any]]) -> bool:
 
 
 def exit_on_failures(result: dict[str, Any]) -> None:
-    """Exit 1 when a source or a mail failed, naming them, so cron and monitoring notice."""
-    failed_mail = [d["reader"] for d in result.get("deliveries") or [] if d["status"] == "failed"]
+    """Exit 1 when a source or a mail failed, naming them, so cron and monitoring notice: a
+    message that may not have arrived (`unconfirmed`) and a reader left to another run that
+    holds them are not a success either."""
+    deliveries = result.get("deliveries") or []
+    mail_problems = {
+        "mail failed for": [d["reader"] for d in deliveries if d["status"] == "failed"],
+        "mail unconfirmed for": [d["reader"] for d in deliveries if d["status"] == "unconfirmed"],
+        "mail left to another run for": [
+            d["reader"] for d in deliveries if d["status"] == "skipped" and d.get("skip_reason") == "held"
+        ],
+    }
     if result["failed_sources"]:
         err_console.print(
             f"{len(result['failed_sources'])} source(s) failed: {', '.join(result['failed_sources'])}",
             markup=False,
         )
-    if failed_mail:
-        err_console.print(
-            f"mail failed for {len(failed_mail)} reader(s): {', '.join(failed_mail)}", markup=False
-        )
-    if result["failed_sources"] or failed_mail:
+    for what, readers in mail_problems.items():
+        if readers:
+            err_console.print(f"{what} {len(readers)} reader(s): {', '.join(readers)}", markup=False)
+    if result["failed_sources"] or any(mail_problems.values()):
         raise typer.Exit(code=1)
 
 

@@ -549,3 +549,71 @@ def test_a_bad_taxonomy_or_glossary_is_refused_before_the_fetch(
     monkeypatch.setenv(setting, str(workdir / "missing.yaml"))
     refused(runner.invoke(app, ["run", "--dry-run"]), "configuration error:")
     assert flow_calls == []
+
+
+class RefusesTheSender(Mailbox):
+    async def handle_MAIL(
+        self, server: Any, session: Any, envelope: Any, address: str, mail_options: list[str]
+    ) -> str:
+        return "553 5.7.1 sender address not allowed here"
+
+
+def test_a_server_that_refuses_the_mail_settings_stops_the_run_before_the_fetch(
+    workdir: Path, flow_calls: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from aiosmtpd.controller import Controller
+    from test_mail import free_port
+
+    settings_file(workdir, "readers:\n  - {email: ada@example.org}\n")
+    port = free_port()
+    monkeypatch.setenv("DLTHEORY_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("DLTHEORY_SMTP_PORT", str(port))
+    controller = Controller(RefusesTheSender(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        result = runner.invoke(app, ["run", "--week", "2026-W40"])
+    finally:
+        controller.stop()
+    refused(result, "configuration error: the SMTP server refuses the mail settings: ")
+    assert "553" in result.stderr and "mail_from" in result.stderr
+    assert flow_calls == []
+
+
+def test_a_server_down_before_the_fetch_is_a_warning_and_the_run_goes_on(
+    workdir: Path, flow_calls: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from test_mail import free_port
+
+    settings_file(workdir, "readers:\n  - {email: ada@example.org}\n")
+    monkeypatch.setenv("DLTHEORY_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("DLTHEORY_SMTP_PORT", str(free_port()))  # nothing listens there
+    result = runner.invoke(app, ["run", "--week", "2026-W40"])
+    assert result.exit_code == 0, result.output
+    assert "warning: the SMTP server cannot be used now" in " ".join(result.stderr.split())
+    assert len(flow_calls) == 1
+
+
+def test_unconfirmed_and_left_to_another_run_are_not_success(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import typer
+
+    from dltheory_digest.cli.app import err_console
+
+    result = {
+        "failed_sources": [],
+        "deliveries": [
+            {"reader": "ada@example.org", "status": "sent"},
+            {"reader": "lin@example.org", "status": "unconfirmed"},
+            {"reader": "kai@example.org", "status": "skipped", "skip_reason": "held"},
+            {"reader": "bo@example.org", "status": "skipped", "skip_reason": "already-sent"},
+        ],
+    }
+    with err_console.capture() as captured, pytest.raises(typer.Exit) as stopped:
+        run_cmd.exit_on_failures(result)
+    assert stopped.value.exit_code == 1
+    said = captured.get()
+    assert "mail unconfirmed for 1 reader(s): lin@example.org" in said
+    assert "mail left to another run for 1 reader(s): kai@example.org" in said
+    assert "bo@example.org" not in said and "ada@example.org" not in said
+    run_cmd.exit_on_failures({**result, "deliveries": result["deliveries"][::3]})  # sent, already sent
