@@ -86,14 +86,13 @@ def _valid_old_style(number: str) -> bool:
 
 
 def _valid_new_style(arxiv_id: str) -> bool:
-    """YYMM.NNNN(N): month 01-12, 5-digit numbers only from 1501 on."""
+    """YYMM.NNNN(N): from April 2007 (0704) on, month 01-12, 5-digit numbers only from 1501 on,
+    never number 0. YY 91-99 is the 1990s, as in old-style ids: "9912.12345" is no id."""
     yymm, number = arxiv_id.split(".")
-    month = int(yymm[2:])
-    if not 1 <= month <= 12:
+    month_code = int(yymm)
+    if not (704 <= month_code < 9100 and 1 <= month_code % 100 <= 12) or int(number) == 0:
         return False
-    if len(number) == 5 and int(yymm) < 1501:
-        return False
-    return not (len(number) == 4 and int(yymm) >= 1501)
+    return month_code >= 1501 if len(number) == 5 else month_code < 1501
 
 
 def _canonical(raw_id: str, raw_version: str | None) -> tuple[str, int | None] | None:

@@ -108,8 +108,24 @@ def local_day(moment: dt.datetime, zone: dt.tzinfo) -> dt.date:
 
 def as_utc(moment: dt.datetime) -> dt.datetime:
     """Every stage compares dates in UTC: a page's own offset ("-0400", "+08:00") is converted,
-    and a date without one is taken as UTC (as SQLite hands back what was stored in UTC)."""
+    and a date without one is taken as UTC (as SQLite hands back what was stored in UTC).
+    OverflowError for a moment within hours of the calendar's ends whose offset carries it past
+    them: a date read from a page goes through `utc_or_none`, which says None instead."""
     return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+
+
+def utc_or_none(moment: dt.datetime | None) -> dt.datetime | None:
+    """`as_utc` for a date read from a page: None when it has no UTC moment.
+
+    A written offset can carry a moment past the calendar's ends (9999-12-31T23:59:59-14:00,
+    0001-01-01T00:00:00+14:00), where `as_utc` raises OverflowError; a page's misdate is no date.
+    """
+    if moment is None:
+        return None
+    try:
+        return as_utc(moment)
+    except OverflowError:
+        return None
 
 
 def last_complete_week(zone: ZoneInfo, now: dt.datetime | None = None) -> Week:

@@ -51,6 +51,32 @@ def test_not_ids(text: str) -> None:
     assert parse_arxiv_id(text) is None
 
 
+@pytest.mark.parametrize(
+    "impossible",
+    [
+        "0612.1234",  # new-style ids start in April 2007
+        "0703.0001",
+        "9912.12345",  # 99 is 1999, the old scheme's years (and 5 digits before 2015)
+        "9104.0001",
+        "1413.00001",  # month 13
+        "2106.00000",  # numbers start at 1
+        "0704.0000",
+    ],
+)
+def test_impossible_new_style_ids_are_refused_in_every_form(impossible: str) -> None:
+    assert parse_arxiv_id(impossible) is None
+    assert parse_arxiv_id(f"arXiv:{impossible}v2") is None
+    assert parse_arxiv_id(f"https://arxiv.org/abs/{impossible}") is None
+    assert find_arxiv_ids(f"see {impossible} and [{impossible}] and arxiv.org/abs/{impossible}v1") == []
+    assert arxiv_id_from_doi(f"10.48550/arXiv.{impossible}") is None
+
+
+def test_the_new_schemes_first_ids_are_ids() -> None:
+    # 0704.0001, April 2007, is arXiv's first new-style id; 1501.00001 the first with five digits
+    assert parse_arxiv_id("0704.0001") == ("0704.0001", None)
+    assert find_arxiv_ids("arXiv:0704.0001v2 and 1501.00001") == [("0704.0001", 2), ("1501.00001", None)]
+
+
 def test_ids_in_free_text_keep_order_and_highest_version() -> None:
     text = (
         "[2106.10165] The Principles of Deep Learning Theory; see arXiv:1806.07572 and "

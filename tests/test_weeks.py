@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from dltheory_digest.weeks import Week, last_complete_week
+from dltheory_digest.weeks import Week, as_utc, last_complete_week, utc_or_none
 
 
 def test_parse_and_format() -> None:
@@ -71,3 +71,26 @@ def test_local_day_reads_a_moment_in_the_zone_a_bare_day_as_written_and_survives
 def test_weeks_order_by_year_then_number() -> None:
     assert Week(2026, 53) < Week(2027, 1) < Week(2027, 2)
     assert max(Week(2026, 47), Week(2026, 48)) == Week(2026, 48)
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        dt.datetime(9999, 12, 31, 23, 59, 59, tzinfo=dt.timezone(-dt.timedelta(hours=14))),
+        dt.datetime(1, 1, 1, 0, 0, tzinfo=dt.timezone(dt.timedelta(hours=14))),
+    ],
+)
+def test_a_moment_past_the_calendars_ends_has_no_utc_date(moment: dt.datetime) -> None:
+    # a misdated page: as_utc cannot say it; utc_or_none says there is no date
+    with pytest.raises(OverflowError):
+        as_utc(moment)
+    assert utc_or_none(moment) is None
+
+
+def test_utc_or_none_converts_as_as_utc_does() -> None:
+    beijing = dt.datetime(2026, 11, 16, 8, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    assert utc_or_none(beijing) == dt.datetime(2026, 11, 16, 0, 0, tzinfo=dt.UTC)
+    assert utc_or_none(dt.datetime(2026, 11, 16, 8, 0)) == dt.datetime(2026, 11, 16, 8, 0, tzinfo=dt.UTC)
+    edge = dt.datetime(9999, 12, 31, 10, 0, tzinfo=dt.UTC)  # near the end, still a moment
+    assert utc_or_none(edge) == edge
+    assert utc_or_none(None) is None

@@ -31,7 +31,7 @@ from dltheory_digest.config import SourceSpec
 from dltheory_digest.errors import ConfigError, ParseError
 from dltheory_digest.ids import abs_url, is_withdrawn, normalize_doi, parse_arxiv_id
 from dltheory_digest.models import Item, ItemKind, ParseResult, RawPage
-from dltheory_digest.sources.base import PlanContext, SourceKind
+from dltheory_digest.sources.base import PlanContext, SourceKind, read_entries
 from dltheory_digest.weeks import as_utc
 
 API_BASE = "https://export.arxiv.org/api/query"
@@ -79,13 +79,15 @@ def collapse(text: str | None) -> str:
 
 
 def parse_iso(text: str | None) -> dt.datetime | None:
+    """An Atom date -> UTC; None when it is no date (year 0, 31 February, offset +99:99) or has
+    no UTC moment (9999-12-31T23:59:59-14:00)."""
     if not text:
         return None
     try:
-        moment = dt.datetime.fromisoformat(text.strip())
-    except ValueError:
+        # arXiv writes "Z"; a mirror may write an offset or none
+        return as_utc(dt.datetime.fromisoformat(text.strip()))
+    except (ValueError, OverflowError):
         return None
-    return as_utc(moment)  # arXiv writes "Z"; a mirror may write an offset or none
 
 
 def load_xml(content: bytes, source_id: str, what: str) -> etree._Element:
@@ -129,9 +131,14 @@ def _shown(text: str, limit: int = 100) -> str:
     return repr(text if len(text) <= limit else text[: limit - 1] + "…")
 
 
+class _ApiError(str):
+    """The message of arXiv's error entry, which stands where results would."""
+
+
 def _entry_item(entry: etree._Element, source_id: str, position: int) -> Item | str:
-    """One API entry -> a paper item, or why it was skipped (naming the entry: every skip is
-    its own warning, also when two entries lack an id the same way)."""
+    """One API entry -> a paper item, arXiv's error message (`_ApiError`), or why the entry
+    was skipped (naming it: every skip is its own warning, also when two entries lack an id the
+    same way)."""
     # one pass over the children; repeated elements go to lists, the rest to `text`
     text: dict[str, str | None] = {}
     authors: list[str] = []
@@ -157,6 +164,9 @@ def _entry_item(entry: etree._Element, source_id: str, position: int) -> Item | 
     match = _ABS_ID.search(raw_id)
     parsed = parse_arxiv_id(match.group("id")) if match else None
     if parsed is None:
+        message = _error_message(entry)
+        if message is not None:
+            return _ApiError(message)
         why = f"its id {_shown(raw_id)} is not an arXiv abs URL" if raw_id else "it has no id"
         return f"entry {position} {_shown(title)} skipped: {why}"
     arxiv_id, version = parsed
@@ -184,6 +194,12 @@ def _entry_item(entry: etree._Element, source_id: str, position: int) -> Item | 
     )
 
 
+def _entry_name(position: int, entry: etree._Element) -> str:
+    """How a warning names an entry: its position and its id, else its title."""
+    label = (entry.findtext(A_ID) or "").strip() or collapse(entry.findtext(A_TITLE))
+    return f"entry {position} {_shown(label, 60)}" if label else f"entry {position}"
+
+
 def _error_message(entry: etree._Element) -> str | None:
     """The message of arXiv's error entry (id `.../api/errors#...`, title "Error"), else None."""
     if (
@@ -201,18 +217,21 @@ def parse_feed(content: bytes, source_id: str) -> ParseResult:
     """
     stream = RecordStream(content, source_id, "arXiv API feed", (A_ENTRY,))
     items: list[Item] = []
-    warnings: list[str] = []
     errors: list[str] = []
-    for position, entry in enumerate(stream, start=1):
-        item = _entry_item(entry, source_id, position)
+    # each entry is read (or left out) before the stream empties it
+    read, warnings = read_entries(
+        enumerate(stream, start=1),
+        lambda numbered: _entry_item(numbered[1], source_id, numbered[0]),
+        source_id=source_id,
+        name=lambda numbered: _entry_name(*numbered),
+    )
+    for item in read:
         if isinstance(item, Item):
             items.append(item)
-            continue
-        message = _error_message(entry)
-        if message is None:
-            warnings.append(item)
+        elif isinstance(item, _ApiError):
+            errors.append(item)
         else:
-            errors.append(message)
+            warnings.append(item)
     root = stream.root
     if root is None or root.tag != _ATOM + "feed":
         raise ParseError(source_id, f"not an Atom feed (root element {getattr(root, 'tag', None)!r})")

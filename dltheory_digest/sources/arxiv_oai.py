@@ -26,8 +26,8 @@ from dltheory_digest.ids import abs_url, normalize_doi, parse_arxiv_id
 from dltheory_digest.models import Item, ItemKind, ParseResult, RawPage
 from dltheory_digest.sources.arxiv_api import collapse, load_xml
 from dltheory_digest.sources.arxiv_rss import split_authors
-from dltheory_digest.sources.base import PlanContext, SourceKind, always
-from dltheory_digest.weeks import CATCH_UP_WEEKS, as_utc
+from dltheory_digest.sources.base import PlanContext, SourceKind, always, read_entries
+from dltheory_digest.weeks import CATCH_UP_WEEKS, utc_or_none
 
 OAI_BASE = "https://arxiv.org/oai"
 
@@ -182,6 +182,8 @@ def _text(node: etree._Element | None) -> str:
 
 
 def _date(text: str | None) -> dt.datetime | None:
+    """An OAI date (day, ISO moment or arXivRaw's RFC 2822 form) -> UTC; None when it is no date
+    (year 0, 31 February) or has no UTC moment (0001-01-01T00:00:00+14:00)."""
     if not text:
         return None
     text = text.strip()
@@ -189,7 +191,7 @@ def _date(text: str | None) -> dt.datetime | None:
         if len(text) == 10:
             return dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC)
         moment = dt.datetime.fromisoformat(text)
-        return as_utc(moment)
+        return utc_or_none(moment)
     except ValueError:
         pass
     try:
@@ -313,6 +315,29 @@ _READERS = {
 }
 
 
+_DELETED = "deleted record"
+
+
+def _read_record(record: etree._Element, source_id: str) -> Item | str:
+    """A record's paper, or `_DELETED`, or a warning saying why it has none."""
+    header = record.find(_OAI + "header")
+    if header is not None and header.get("status") == "deleted":
+        return _DELETED
+    metadata = record.find(_OAI + "metadata")
+    meta = metadata[0] if metadata is not None and len(metadata) else None
+    reader = _READERS.get(meta.tag) if meta is not None else None
+    item = reader(meta, source_id) if reader and meta is not None else None
+    if item is None:
+        identifier = header.findtext(_OAI + "identifier") if header is not None else "?"
+        return f"record {identifier} skipped: no arXiv metadata in a known format"
+    return item
+
+
+def _record_name(record: etree._Element) -> str:
+    """How a warning names a record: its OAI identifier (oai:arXiv.org:2106.10165)."""
+    return f"record {(record.findtext(f'{_OAI}header/{_OAI}identifier') or '?').strip()}"
+
+
 def parse(page: RawPage, options: BaseModel) -> ParseResult:
     opts = _options(options)
     root = load_xml(page.content, page.source_id, "OAI-PMH response")
@@ -333,24 +358,21 @@ def parse(page: RawPage, options: BaseModel) -> ParseResult:
 
     wanted = set(opts.categories)
     items: list[Item] = []
-    warnings: list[str] = []
     deleted = 0
-    for record in listing.iterfind(_OAI + "record"):
-        header = record.find(_OAI + "header")
-        if header is not None and header.get("status") == "deleted":
+    outcomes, warnings = read_entries(
+        listing.iterfind(_OAI + "record"),
+        lambda record: _read_record(record, page.source_id),
+        source_id=page.source_id,
+        name=_record_name,
+        url=page.url,
+    )
+    for outcome in outcomes:
+        if outcome is _DELETED:
             deleted += 1
-            continue
-        metadata = record.find(_OAI + "metadata")
-        meta = metadata[0] if metadata is not None and len(metadata) else None
-        reader = _READERS.get(meta.tag) if meta is not None else None
-        item = reader(meta, page.source_id) if reader and meta is not None else None
-        if item is None:
-            identifier = header.findtext(_OAI + "identifier") if header is not None else "?"
-            warnings.append(f"record {identifier} skipped: no arXiv metadata in a known format")
-            continue
-        if wanted and not wanted.intersection(item.categories):
-            continue
-        items.append(item)
+        elif isinstance(outcome, str):
+            warnings.append(outcome)
+        elif not wanted or wanted.intersection(outcome.categories):
+            items.append(outcome)
     if deleted:
         warnings.append(f"{deleted} deleted record(s) skipped")
 

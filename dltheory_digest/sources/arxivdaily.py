@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from typing import Any
@@ -18,7 +19,7 @@ from pydantic import BaseModel
 
 from dltheory_digest.ids import abs_url, find_arxiv_ids, parse_arxiv_id
 from dltheory_digest.models import Item, ItemKind, ParseResult, RawPage
-from dltheory_digest.sources.base import SourceKind
+from dltheory_digest.sources.base import SourceKind, read_entries
 from dltheory_digest.sources.blocks import (
     BEIJING,
     Block,
@@ -60,53 +61,69 @@ def _fields(text: str) -> dict[str, str]:
     return fields
 
 
-def _entries(page: RawPage, blocks: list[Block], published_text: str | None) -> list[Item]:
-    """Cut the thread's lines at "【N】" and read each entry's labelled fields."""
+def _entries(page: RawPage, blocks: list[Block], published_text: str | None) -> tuple[list[Item], list[str]]:
+    """Cut the thread's lines at "【N】" and read each entry's labelled fields (an entry that
+    cannot be read is left out with a warning)."""
     groups: list[list[Block]] = []
     for block in blocks:
         if _ENTRY.match(block.text):
             groups.append([block])
         elif groups:
             groups[-1].append(block)
-    items = []
-    for group in groups:
-        head = _ENTRY.match(group[0].text)
-        assert head is not None
-        english_title = clean(_LABEL.split(head.group(2), maxsplit=1)[0])
-        body = " ".join([head.group(2)[len(english_title) :], *(block.text for block in group[1:])])
-        fields = _fields(body)
-        parsed = None
-        for block in group:
-            for link in block.links:
-                parsed = parsed or (parse_arxiv_id(link.href) if "arxiv" in link.href.lower() else None)
-        if parsed is None:
-            # the entry's own id is in its 链接 field (or its title line, before any field); an
-            # id in the comment or abstract ("extends arXiv:1806.07572") is another paper, also
-            # when the whole entry sits on one line
-            found = find_arxiv_ids(fields.get("link", "")) or find_arxiv_ids(english_title)
-            parsed = found[0] if found else None
-        if not english_title and not fields.get("zh_title"):
-            continue  # an entry with only a Chinese title keeps it as its title
-        authors = split_names(fields.get("authors"))
-        abstract = fields.get("abstract", "")
-        items.append(
-            Item(
-                source_id=page.source_id,
-                kind=ItemKind.PAPER,
-                title=english_title or fields["zh_title"],
-                original_title=(fields.get("zh_title") or None) if english_title else None,
-                url=abs_url(*parsed) if parsed else None,
-                arxiv_id=parsed[0] if parsed else None,
-                version=parsed[1] if parsed else None,
-                authors=authors,
-                lang=script_lang(abstract or fields.get("zh_title", "")),
-                text=abstract,
-                comment=fields.get("comment") or None,
-                published=parse_date(published_text, BEIJING) if published_text else None,
-                extra=(("entry", head.group(1)),),
-            )
-        )
-    return items
+    found, warnings = read_entries(
+        groups,
+        lambda group: _entry(page, group, published_text),
+        source_id=page.source_id,
+        name=lambda group: f"entry {group[0].text}",
+        url=page.url,
+    )
+    return [item for item in found if item is not None], warnings
+
+
+def _entry(page: RawPage, group: list[Block], published_text: str | None) -> Item | None:
+    """One "【N】" entry -> a paper, or None when it has no title."""
+    head = _ENTRY.match(group[0].text)
+    assert head is not None
+    english_title = clean(_LABEL.split(head.group(2), maxsplit=1)[0])
+    body = " ".join([head.group(2)[len(english_title) :], *(block.text for block in group[1:])])
+    fields = _fields(body)
+    parsed = None
+    for block in group:
+        for link in block.links:
+            parsed = parsed or (parse_arxiv_id(link.href) if "arxiv" in link.href.lower() else None)
+    if parsed is None:
+        # the entry's own id is in its 链接 field (or its title line, before any field); an
+        # id in the comment or abstract ("extends arXiv:1806.07572") is another paper, also
+        # when the whole entry sits on one line
+        found = find_arxiv_ids(fields.get("link", "")) or find_arxiv_ids(english_title)
+        parsed = found[0] if found else None
+    if not english_title and not fields.get("zh_title"):
+        return None  # an entry with only a Chinese title keeps it as its title
+    authors = split_names(fields.get("authors"))
+    abstract = fields.get("abstract", "")
+    return Item(
+        source_id=page.source_id,
+        kind=ItemKind.PAPER,
+        title=english_title or fields["zh_title"],
+        original_title=(fields.get("zh_title") or None) if english_title else None,
+        url=abs_url(*parsed) if parsed else None,
+        arxiv_id=parsed[0] if parsed else None,
+        version=parsed[1] if parsed else None,
+        authors=authors,
+        lang=script_lang(abstract or fields.get("zh_title", "")),
+        text=abstract,
+        comment=fields.get("comment") or None,
+        published=_date(published_text),
+        extra=(("entry", head.group(1)),),
+    )
+
+
+def _date(text: str | None) -> dt.datetime | None:
+    """The thread's day in Beijing time, None when it is no date (2021_2_31 in a thread title)."""
+    try:
+        return parse_date(text, BEIJING) if text else None
+    except (OverflowError, ValueError):
+        return None
 
 
 def _thread_date(text: str) -> str | None:
@@ -118,35 +135,56 @@ def _first_post_titles(threads: list[dict[str, Any]]) -> dict[str, str]:
     """post id -> title of the thread it opens ("机器学习2021_6_21" carries the date)."""
     titles = {}
     for thread in threads:
-        first_post = (thread.get("relationships") or {}).get("firstPost") or {}
-        post_id = (first_post.get("data") or {}).get("id")
+        first_post = _object(_object(thread.get("relationships")).get("firstPost"))
+        post_id = _object(first_post.get("data")).get("id")
         if post_id is not None:
-            titles[str(post_id)] = str((thread.get("attributes") or {}).get("title", ""))
+            titles[str(post_id)] = str(_object(thread.get("attributes")).get("title", ""))
     return titles
 
 
+def _object(value: object) -> dict[str, Any]:
+    """A JSON:API member that should be an object; anything else (null, a list) is an empty one."""
+    return value if isinstance(value, dict) else {}
+
+
 def _parse_api(page: RawPage, data: dict[str, Any]) -> ParseResult:
-    threads = [entry for entry in data.get("data") or [] if isinstance(entry, dict)]
+    listed = data.get("data")
+    threads = [entry for entry in (listed if isinstance(listed, list) else []) if isinstance(entry, dict)]
     next_urls = [THREAD_URL.format(id=entry["id"]) for entry in threads if entry.get("id")]
     links = data.get("links") or {}
     if isinstance(links, dict) and links.get("next"):
         next_urls.append(str(links["next"]))
     titles = _first_post_titles(threads)
-    items: list[Item] = []
-    for included in data.get("included") or []:
-        if not isinstance(included, dict) or included.get("type") != "posts":
-            continue
-        attributes = included.get("attributes") or {}
+    included = data.get("included")
+    posts = [
+        post
+        for post in (included if isinstance(included, list) else [])
+        if isinstance(post, dict) and post.get("type") == "posts"
+    ]
+
+    def post_entries(post: dict[str, Any]) -> tuple[list[Item], list[str]]:
+        attributes = _object(post.get("attributes"))
         html = str(attributes.get("contentHtml") or attributes.get("content") or "")
-        if "【" in html:
-            date = _thread_date(titles.get(str(included.get("id")), ""))
-            items.extend(_entries(page, html_blocks(soup_of(html)), date))
-    meta = data.get("meta") or {}
-    total = meta.get("threadCount") if isinstance(meta, dict) else None
+        if "【" not in html:
+            return [], []
+        date = _thread_date(titles.get(str(post.get("id")), ""))
+        return _entries(page, html_blocks(soup_of(html)), date)
+
+    read, warnings = read_entries(
+        posts,
+        post_entries,
+        source_id=page.source_id,
+        name=lambda post: f"post {post.get('id')}",
+        url=page.url,
+    )
+    items = [item for post_items, _ in read for item in post_items]
+    warnings += [warning for _, post_warnings in read for warning in post_warnings]
+    count = _object(data.get("meta")).get("threadCount")
+    total = count if isinstance(count, int) and not isinstance(count, bool) else None
     if threads and not items:
         # a listing whose posts are not embedded is a page of links to follow, not a broken layout
-        return ParseResult(next_urls=tuple(next_urls), total_results=total)
-    return finish(page, items, next_urls=tuple(next_urls), total_results=total)
+        return ParseResult(next_urls=tuple(next_urls), total_results=total, warnings=tuple(warnings))
+    return finish(page, items, warnings, next_urls=tuple(next_urls), total_results=total)
 
 
 def parse(page: RawPage, options: BaseModel) -> ParseResult:
@@ -160,8 +198,8 @@ def parse(page: RawPage, options: BaseModel) -> ParseResult:
     soup = soup_of(text)
     title = soup.title.get_text(" ") if soup.title else ""
     root = soup.select_one("article") or soup.body or soup
-    items = _entries(page, html_blocks(root, page.url), _thread_date(title))
-    return finish(page, items)
+    items, warnings = _entries(page, html_blocks(root, page.url), _thread_date(title))
+    return finish(page, items, warnings)
 
 
 KIND = SourceKind(

@@ -8,13 +8,14 @@ expressed through `ParseResult.next_urls`, which the collector follows.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
 from dltheory_digest.config import SourceSpec
+from dltheory_digest.errors import ParseError
 from dltheory_digest.models import ParseResult, RawPage
 from dltheory_digest.weeks import ARXIV_HOLIDAYS, as_utc
 
@@ -73,6 +74,60 @@ class PlanContext:
             return ()
         days = (first + dt.timedelta(days=n) for n in range((last - first).days + 1))
         return tuple(day for day in days if day.weekday() < 5 and day not in holidays)
+
+
+Entry = TypeVar("Entry")
+Read = TypeVar("Read")
+
+
+def _short(text: str, limit: int = 80) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def read_entries(
+    entries: Iterable[Entry],
+    read: Callable[[Entry], Read],
+    *,
+    source_id: str,
+    name: Callable[[Entry], str],
+    url: str | None = None,
+) -> tuple[list[Read], list[str]]:
+    """`read` each entry of a page; one that raises is left out with a warning, the rest are kept.
+
+    A page holds many entries written by many hands: one impossible date or field of the wrong
+    type must not lose the others. Returns (what `read` returned for each readable entry, in
+    order, None included; one warning per entry left out, naming it by `name` cut short).
+    When there were entries and every one raised, the page is unreadable as a whole: a
+    ParseError with the first cause, so the source fails visibly rather than look empty.
+    Errors raised while iterating `entries` (the document itself is broken) pass through.
+    """
+    results: list[Read] = []
+    warnings: list[str] = []
+    first_error: str | None = None
+    count = 0
+    for entry in entries:
+        count += 1
+        try:
+            results.append(read(entry))
+        except MemoryError:
+            raise  # the process's trouble, not the entry's
+        except Exception as exc:  # whatever one entry does, the others are kept
+            try:
+                label = _short(name(entry)) or f"entry {count}"
+            except Exception:  # a name that cannot be read is its position
+                label = f"entry {count}"
+            cause = _short(f"{type(exc).__name__}: {exc}", 160)
+            first_error = first_error or cause
+            warnings.append(f"{label} skipped: could not be read ({cause})")
+    if count and not results:
+        what = (
+            f"the page's only entry could not be read: {first_error}"
+            if count == 1
+            else f"none of the page's {count} entries could be read; the first: {first_error}"
+        )
+        raise ParseError(source_id, what, url=url)
+    return results, warnings
 
 
 PlanFn = Callable[[SourceSpec, BaseModel, PlanContext], tuple[str, ...]]

@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from dltheory_digest.config import SourceSpec
 from dltheory_digest.ids import abs_url, parse_arxiv_id
 from dltheory_digest.models import Item, ItemKind, ParseResult, RawPage
-from dltheory_digest.sources.base import PlanContext, SourceKind, always
+from dltheory_digest.sources.base import PlanContext, SourceKind, always, read_entries
 from dltheory_digest.sources.blocks import clean, finish, html_blocks, parse_date, script_lang, split_names
 from dltheory_digest.sources.decode import page_text
 from dltheory_digest.weeks import announced_at, as_utc
@@ -36,6 +36,15 @@ def _strip_label(text: str) -> str:
     return re.sub(r"^\s*[A-Za-z\u4e00-\u9fff ]{2,12}\s*[:：]\s*", "", text)
 
 
+def _date(text: str | None) -> dt.datetime | None:
+    """A panel's date, None when it is no date: one misdated panel ("9999-12-31T23:59:59-14:00",
+    which has no UTC moment) keeps its paper, dated by the listing's day instead."""
+    try:
+        return parse_date(text) if text else None
+    except (OverflowError, ValueError):
+        return None
+
+
 def _panel_item(page: RawPage, panel: Tag, listing_date: str | None) -> Item | None:
     link = panel.select_one("a.title-link")
     href = str(link.get("href")) if link is not None and link.get("href") else ""
@@ -51,7 +60,7 @@ def _panel_item(page: RawPage, panel: Tag, listing_date: str | None) -> Item | N
     summary = "\n".join(s for s in summaries if s)
     subjects = _strip_label(_text(panel.select_one("p.subjects")))
     categories = tuple(dict.fromkeys(_CATEGORY.findall(subjects)))
-    date_text = _strip_label(_text(panel.select_one("p.date"))) or listing_date
+    date_text = _strip_label(_text(panel.select_one("p.date")))
     return Item(
         source_id=page.source_id,
         kind=ItemKind.PAPER,
@@ -63,11 +72,17 @@ def _panel_item(page: RawPage, panel: Tag, listing_date: str | None) -> Item | N
         authors=authors,
         lang=script_lang(summary) if summary else "en",
         text=summary,
-        published=parse_date(date_text) if date_text else None,
+        published=_date(date_text) or _date(listing_date),
         categories=categories,
         primary_category=categories[0] if categories else None,
         extra=(("papers_cool_url", f"https://papers.cool/arxiv/{arxiv_id}"),),
     )
+
+
+def _panel_name(panel: Tag) -> str:
+    """How a warning names a panel: its arXiv id and title."""
+    link = panel.select_one("a.title-link")
+    return f"paper panel {panel.get('id') or ''} {clean(link.get_text()) if link is not None else ''}"
 
 
 def parse(page: RawPage, options: BaseModel) -> ParseResult:
@@ -76,13 +91,20 @@ def parse(page: RawPage, options: BaseModel) -> ParseResult:
     listing_date = dates[0] if dates else None
     items: dict[str, Item] = {}
     skipped = 0
-    for panel in soup.select("div.panel.paper"):
-        item = _panel_item(page, panel, listing_date)
+    read, warnings = read_entries(
+        soup.select("div.panel.paper"),
+        lambda panel: _panel_item(page, panel, listing_date),
+        source_id=page.source_id,
+        name=_panel_name,
+        url=page.url,
+    )
+    for item in read:
         if item is None:
             skipped += 1
         elif item.arxiv_id not in items:  # a paper listed twice on a page is one paper
             items[item.arxiv_id or ""] = item
-    warnings = [f"{skipped} paper panel(s) without an arXiv id skipped"] if skipped else []
+    if skipped:
+        warnings.append(f"{skipped} paper panel(s) without an arXiv id skipped")
     cursor = (("date", listing_date),) if listing_date else ()
     info = soup.select_one("p.info")
     if not items and info is not None and _EMPTY_LISTING.search(info.get_text(" ")):

@@ -25,8 +25,9 @@ from dataclasses import dataclass, field
 from bs4 import BeautifulSoup, Tag
 from pydantic import BaseModel
 
+from dltheory_digest.errors import ParseError
 from dltheory_digest.models import Item, ItemKind, ParseResult, RawPage
-from dltheory_digest.sources.base import SourceKind
+from dltheory_digest.sources.base import SourceKind, read_entries
 from dltheory_digest.sources.blocks import (
     Block,
     canonical_url,
@@ -222,24 +223,39 @@ def parse(page: RawPage, options: BaseModel) -> ParseResult:
                 extra=tuple(extra),
             )
         )
+    warnings: list[str] = []
     if related_at is not None:
-        for number, entry in enumerate(_related(blocks[related_at:]), start=1):
-            extra = [("related_rank", str(number))]
-            extra += [(k, v) for k, v in (("views", entry.count), ("year", entry.year)) if v]
-            body = "\n".join(entry.abstract)
-            items.append(
-                Item(
-                    source_id=page.source_id,
-                    kind=ItemKind.MENTION,
-                    title=entry.title,
-                    url=entry.url or (f"{page.url}#related-{number}" if page.url else None),
-                    authors=(entry.author,) if entry.author else (),
-                    lang=script_lang(body or entry.title),
-                    text=body,
-                    extra=(("evidence", "title_only" if entry.title else "abstract_only"), *extra),
-                )
+        try:
+            mentions, warnings = read_entries(
+                enumerate(_related(blocks[related_at:]), start=1),
+                lambda numbered: _mention(page, *numbered),
+                source_id=page.source_id,
+                name=lambda numbered: f"related paper {numbered[0]} {numbered[1].title}",
+                url=page.url,
             )
-    return finish(page, items)
+        except ParseError as exc:
+            if not items:
+                raise
+            mentions, warnings = [], [f"related papers skipped: {exc.detail}"]  # the paper itself stays
+        items += mentions
+    return finish(page, items, warnings)
+
+
+def _mention(page: RawPage, number: int, entry: _Related) -> Item:
+    """A related paper of the "read also" list -> a MENTION item."""
+    extra = [("related_rank", str(number))]
+    extra += [(k, v) for k, v in (("views", entry.count), ("year", entry.year)) if v]
+    body = "\n".join(entry.abstract)
+    return Item(
+        source_id=page.source_id,
+        kind=ItemKind.MENTION,
+        title=entry.title,
+        url=entry.url or (f"{page.url}#related-{number}" if page.url else None),
+        authors=(entry.author,) if entry.author else (),
+        lang=script_lang(body or entry.title),
+        text=body,
+        extra=(("evidence", "title_only" if entry.title else "abstract_only"), *extra),
+    )
 
 
 KIND = SourceKind(

@@ -16,14 +16,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from bs4 import BeautifulSoup, Tag
 from pydantic import BaseModel
 
 from dltheory_digest.errors import ParseError
 from dltheory_digest.models import Item, ItemKind, ParseResult, RawPage
-from dltheory_digest.sources.base import SourceKind
+from dltheory_digest.sources.base import SourceKind, read_entries
 from dltheory_digest.sources.blocks import (
     BEIJING,
     clean,
@@ -46,6 +47,18 @@ _ARTICLE_ID = re.compile(r"zhuanlan\.zhihu\.com/p/(\d+)|/p/(\d+)")
 
 def _article_url(article_id: object) -> str:
     return ARTICLE_URL.format(id=article_id)
+
+
+def _date(value: object) -> dt.datetime | None:
+    """A date as Zhihu writes it (Beijing time, or a Unix timestamp), None when it is no date:
+    a misdated post (year 0, 9999-12-31T23:59:59-14:00) or a value of another JSON type keeps
+    its post, undated."""
+    if not isinstance(value, (str, int, float)):
+        return None
+    try:
+        return parse_date(value, BEIJING)
+    except (OverflowError, ValueError):
+        return None
 
 
 def _author_name(author: object) -> tuple[str, ...]:
@@ -104,31 +117,63 @@ def _post(
 # JSON shapes
 
 
+def _string(value: object) -> str:
+    """A JSON text field; a value of another type (a number, a list, null) is no text."""
+    return value if isinstance(value, str) else ""
+
+
+def _title(value: object) -> str:
+    """A JSON title: text, or a number written as one ("2048"); an object or a list is no title
+    of any article, which the warning of the entry left out says."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    if value is None or isinstance(value, str):
+        return value or ""
+    raise ValueError(f"its title is a JSON {type(value).__name__}, not text")
+
+
+def _json_id(value: object) -> str | None:
+    """An article id as Zhihu writes it, a number or a string; anything else is none."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value.strip() or None if isinstance(value, str) else None
+
+
+def _entry_name(entry: object) -> str:
+    """How a warning names a JSON entry: its id and title."""
+    if not isinstance(entry, dict):
+        return f"a {type(entry).__name__} entry"
+    target = entry.get("target", entry)
+    target = target if isinstance(target, dict) else entry
+    article_id = target.get("id") or target.get("slug") or target.get("url") or ""
+    return f"article {article_id} {target.get('title') or ''}".strip()
+
+
 def _json_article(page: RawPage, article: dict[str, Any], *, with_body: bool = True) -> Item | None:
-    title = article.get("title")
-    if not title:
+    # the API's fields are read by type: a number where text belongs is no text (fuzzed and
+    # hand-edited pages have them), so one odd field empties itself, not the page
+    title = _title(article.get("title"))
+    if not title.strip():
         return None
-    article_id = article.get("id") or article.get("slug")
-    url = article.get("url") or ""
-    if article_id and (article.get("type") in (None, "article") or "zhuanlan" in str(url)):
+    article_id = _json_id(article.get("id")) or _json_id(article.get("slug"))
+    url = _string(article.get("url"))
+    if article_id and (article.get("type") in (None, "article") or "zhuanlan" in url):
         url = _article_url(article_id)
     elif url.startswith("/"):
         url = "https://www.zhihu.com" + url
-    content = article.get("content") if with_body else None
-    published = parse_date(
-        article.get("created") or article.get("publishedTime") or article.get("created_time"), BEIJING
-    )
-    updated = parse_date(article.get("updated") or article.get("updated_time"), BEIJING)
-    excerpt = article.get("excerpt") or article.get("summary") or ""
-    if excerpt and "<" in excerpt:
-        excerpt = " ".join(block.text for block in html_blocks(str(excerpt)))
+    content = _string(article.get("content")) if with_body else ""
+    published = _date(article.get("created") or article.get("publishedTime") or article.get("created_time"))
+    updated = _date(article.get("updated") or article.get("updated_time"))
+    excerpt = _string(article.get("excerpt")) or _string(article.get("summary"))
+    if "<" in excerpt:
+        excerpt = " ".join(block.text for block in html_blocks(excerpt))
     return _post(
         page,
-        title=str(title),
-        url=str(url),
+        title=title,
+        url=url,
         authors=_author_name(article.get("author")),
-        body_html=str(content) if content else None,
-        excerpt=str(excerpt),
+        body_html=content or None,
+        excerpt=excerpt,
         published=published,
         updated=updated,
     )
@@ -136,47 +181,52 @@ def _json_article(page: RawPage, article: dict[str, Any], *, with_body: bool = T
 
 def _parse_json(page: RawPage, data: Any) -> ParseResult:
     warnings: list[str] = []
-    items: list[Item] = []
+    found: list[Item | None] = []
     next_urls: tuple[str, ...] = ()
+
+    def each(
+        entries: list[dict[str, Any]], read: Callable[[dict[str, Any]], Item | None]
+    ) -> tuple[list[Item | None], list[str]]:
+        return read_entries(entries, read, source_id=page.source_id, name=_entry_name, url=page.url)
+
     if isinstance(data, list):  # legacy /api/columns/<slug>/posts
-        items = [item for entry in data if isinstance(entry, dict) if (item := _legacy_post(page, entry))]
+        posts = [entry for entry in data if isinstance(entry, dict)]
+        found, warnings = each(posts, lambda post: _legacy_post(page, post))
     elif isinstance(data, dict) and isinstance(data.get("data"), list):  # v4 lists
-        for entry in data["data"]:
-            target = entry.get("target", entry) if isinstance(entry, dict) else None
-            if isinstance(target, dict) and (item := _json_article(page, target, with_body=True)):
-                items.append(item)
-        paging = data.get("paging") or {}
-        if paging.get("next") and not paging.get("is_end", False):
-            next_urls = (str(paging["next"]),)
+        targets = [entry.get("target", entry) for entry in data["data"] if isinstance(entry, dict)]
+        articles = [target for target in targets if isinstance(target, dict)]
+        found, warnings = each(articles, lambda article: _json_article(page, article))
+        paging = data.get("paging")
+        if isinstance(paging, dict) and _string(paging.get("next")) and not paging.get("is_end", False):
+            next_urls = (paging["next"],)
     elif isinstance(data, dict) and "content" in data and "title" in data:
-        item = (
-            _legacy_post(page, data)
-            if "publishedTime" in data or "slug" in data
-            else _json_article(page, data)
+        legacy = "publishedTime" in data or "slug" in data
+        found, warnings = each(
+            [data], lambda one: _legacy_post(page, one) if legacy else _json_article(page, one)
         )
-        if item:
-            items.append(item)
     elif isinstance(data, dict) and "postsCount" in data and "slug" in data:
         warnings.append(
             f"legacy column metadata for {data.get('slug')!r} ({data.get('postsCount')} posts): no posts in this response"
         )
+    items = [item for item in found if item is not None]
     return finish(page, items, warnings, next_urls=next_urls, cursor=_cursor(items))
 
 
 def _legacy_post(page: RawPage, post: dict[str, Any]) -> Item | None:
     """The 2015 zhuanlan API post: {title, content, summary, publishedTime, url "/<column>/<id>", author}."""
-    if not post.get("title"):
+    title = _title(post.get("title"))
+    if not title.strip():
         return None
-    post_id = post.get("slug") or str(post.get("url", "")).rstrip("/").rsplit("/", 1)[-1]
+    post_id = _json_id(post.get("slug")) or _string(post.get("url")).rstrip("/").rsplit("/", 1)[-1]
     column = post.get("column") or {}
     extra = (("column", str(column.get("name"))),) if isinstance(column, dict) and column.get("name") else ()
     return _post(
         page,
-        title=str(post["title"]),
+        title=title,
         url=_article_url(post_id),
         authors=_author_name(post.get("author")),
-        body_html=str(post.get("content") or post.get("summary") or ""),
-        published=parse_date(post.get("publishedTime"), BEIJING),
+        body_html=_string(post.get("content")) or _string(post.get("summary")),
+        published=_date(post.get("publishedTime")),
         extra=extra,
     )
 
@@ -197,40 +247,55 @@ def _initial_state(soup: BeautifulSoup) -> dict[str, Any]:
     return state if isinstance(state, dict) else {}
 
 
-def _from_state(page: RawPage, state: dict[str, Any], dom_body: str | None = None) -> list[Item]:
+def _from_state(
+    page: RawPage, state: dict[str, Any], dom_body: str | None = None
+) -> tuple[list[Item], list[str]]:
     """Posts from the embedded JSON; an article page whose JSON lacks the body (loaded later by
     the page's script) takes it from the rendered `div.RichText` when one is there."""
-    entities = state.get("entities") or {}
-    items: list[Item] = []
-    articles = entities.get("articles") or {}
+    entities = state.get("entities")
+    entities = entities if isinstance(entities, dict) else {}
+    articles = entities.get("articles")
     articles = articles if isinstance(articles, dict) else {}
-    for article in articles.values():
-        if isinstance(article, dict) and not article.get("content") and dom_body and len(articles) == 1:
+    answers = entities.get("answers")
+    answers = answers if isinstance(answers, dict) else {}
+    questions = entities.get("questions")
+    questions = questions if isinstance(questions, dict) else {}
+
+    def article_item(article: dict[str, Any]) -> Item | None:
+        if not article.get("content") and dom_body and len(articles) == 1:
             article = {**article, "content": dom_body}
-        if isinstance(article, dict) and (item := _json_article(page, article)):
-            items.append(item)
-    answers = entities.get("answers") or {}
-    questions = entities.get("questions") or {}
-    for answer in answers.values() if isinstance(answers, dict) else ():
-        if not isinstance(answer, dict) or not answer.get("content"):
-            continue
+        return _json_article(page, article)
+
+    def answer_item(answer: dict[str, Any]) -> Item | None:
+        if not answer.get("content"):
+            return None
         question = answer.get("question") or {}
         question_id = question.get("id") if isinstance(question, dict) else None
+        asked = questions.get(str(question_id))
         title = (question.get("title") if isinstance(question, dict) else None) or (
-            questions.get(str(question_id), {}).get("title") if isinstance(questions, dict) else None
+            asked.get("title") if isinstance(asked, dict) else None
         )
-        items.append(
-            _post(
-                page,
-                title=str(title or ""),
-                url=f"https://www.zhihu.com/question/{question_id}/answer/{answer.get('id')}",
-                authors=_author_name(answer.get("author")),
-                body_html=str(answer["content"]),
-                published=parse_date(answer.get("createdTime") or answer.get("created_time"), BEIJING),
-                updated=parse_date(answer.get("updatedTime") or answer.get("updated_time"), BEIJING),
-            )
+        return _post(
+            page,
+            title=_string(title),
+            url=f"https://www.zhihu.com/question/{question_id}/answer/{answer.get('id')}",
+            authors=_author_name(answer.get("author")),
+            body_html=str(answer["content"]),
+            published=_date(answer.get("createdTime") or answer.get("created_time")),
+            updated=_date(answer.get("updatedTime") or answer.get("updated_time")),
         )
-    return items
+
+    entries: list[tuple[Callable[[dict[str, Any]], Item | None], dict[str, Any]]]
+    entries = [(article_item, entry) for entry in articles.values() if isinstance(entry, dict)]
+    entries += [(answer_item, entry) for entry in answers.values() if isinstance(entry, dict)]
+    found, warnings = read_entries(
+        entries,
+        lambda pair: pair[0](pair[1]),
+        source_id=page.source_id,
+        name=lambda pair: _entry_name(pair[1]),
+        url=page.url,
+    )
+    return [item for item in found if item is not None], warnings
 
 
 def _meta(node: Tag, prop: str) -> str | None:
@@ -238,47 +303,62 @@ def _meta(node: Tag, prop: str) -> str | None:
     return str(found.get("content")) if isinstance(found, Tag) and found.get("content") else None
 
 
-def _article_cards(page: RawPage, soup: BeautifulSoup) -> list[Item]:
+Node = TypeVar("Node", Tag, BeautifulSoup)
+
+
+def _html_entries(
+    page: RawPage, entries: Sequence[Node], read: Callable[[Node], Item | None], name: Callable[[Node], str]
+) -> tuple[list[Item], list[str]]:
+    found, warnings = read_entries(entries, read, source_id=page.source_id, name=name, url=page.url)
+    return [item for item in found if item is not None], warnings
+
+
+def _card_name(card: Tag) -> str:
+    link = card.select_one(".ContentItem-title a")
+    return f"article card {clean(link.get_text(' ')) if link is not None else ''}"
+
+
+def _article_cards(page: RawPage, soup: BeautifulSoup) -> tuple[list[Item], list[str]]:
     """Column pages rendered in the browser: `div.ArticleItem` cards with data-zop JSON and microdata."""
-    items = []
-    for card in soup.select("div.ContentItem.ArticleItem, div.ArticleItem"):
-        zop: dict[str, Any] = {}
+
+    def card_item(card: Tag) -> Item | None:
         try:
             zop = json.loads(str(card.get("data-zop") or "{}"))
         except json.JSONDecodeError:
             zop = {}
+        zop = zop if isinstance(zop, dict) else {}
         link = card.select_one("h2.ContentItem-title a, .ContentItem-title a")
         href = str(link.get("href")) if link and link.get("href") else _meta(card, "url") or ""
         match = _ARTICLE_ID.search(href)
-        article_id = zop.get("itemId") or (match.group(1) or match.group(2) if match else None)
-        title = zop.get("title") or (link.get_text(" ") if link else _meta(card, "headline"))
+        article_id = _json_id(zop.get("itemId")) or (match.group(1) or match.group(2) if match else None)
+        title = _string(zop.get("title")) or (link.get_text(" ") if link else _meta(card, "headline"))
         if not article_id or not title:
-            continue
+            return None
         excerpt = card.select_one("span.RichText, div.RichText")
         author = zop.get("authorName") or _meta(card, "name")
-        items.append(
-            _post(
-                page,
-                title=str(title),
-                url=_article_url(article_id),
-                authors=_author_name(author),
-                excerpt=" ".join(block.text for block in html_blocks(excerpt)) if excerpt else "",
-                published=parse_date(_meta(card, "datePublished"), BEIJING),
-                updated=parse_date(_meta(card, "dateModified"), BEIJING),
-            )
+        return _post(
+            page,
+            title=str(title),
+            url=_article_url(article_id),
+            authors=_author_name(author),
+            excerpt=" ".join(block.text for block in html_blocks(excerpt)) if excerpt else "",
+            published=_date(_meta(card, "datePublished")),
+            updated=_date(_meta(card, "dateModified")),
         )
-    return items
+
+    cards = soup.select("div.ContentItem.ArticleItem, div.ArticleItem")
+    return _html_entries(page, cards, card_item, _card_name)
 
 
 def _dom_body(soup: BeautifulSoup) -> Tag | None:
     return soup.select_one("div.Post-RichText, div.RichText.ztext")
 
 
-def _article_dom(page: RawPage, soup: BeautifulSoup) -> list[Item]:
+def _article_dom(page: RawPage, soup: BeautifulSoup) -> Item | None:
     """An article page without usable JSON: `h1.Post-Title` and `div.RichText`."""
     body = _dom_body(soup)
     if body is None:
-        return []
+        return None
     heading = soup.select_one("h1.Post-Title, h1")
     og_title = soup.find("meta", attrs={"property": "og:title"})
     title = (
@@ -292,48 +372,47 @@ def _article_dom(page: RawPage, soup: BeautifulSoup) -> list[Item]:
     url = _article_url(match.group(1) or match.group(2)) if match else page.url
     author = soup.select_one(".AuthorInfo meta[itemprop=name]")
     published = soup.find("meta", attrs={"itemprop": "datePublished"})
-    return [
-        _post(
-            page,
-            title=title,
-            url=url,
-            authors=_author_name(str(author.get("content")) if author else None),
-            body_html=str(body),
-            published=parse_date(
-                str(published.get("content")) if isinstance(published, Tag) else None, BEIJING
-            ),
-        )
-    ]
+    return _post(
+        page,
+        title=title,
+        url=url,
+        authors=_author_name(str(author.get("content")) if author else None),
+        body_html=str(body),
+        published=_date(str(published.get("content")) if isinstance(published, Tag) else None),
+    )
 
 
-def _legacy_answers(page: RawPage, soup: BeautifulSoup) -> list[Item]:
+def _legacy_answers(page: RawPage, soup: BeautifulSoup) -> tuple[list[Item], list[str]]:
     """2015 answer pages: `div.zm-item-answer` under the question title `h2.zm-item-title`."""
     question = soup.select_one("#zh-question-title h2, h2.zm-item-title")
     question_title = question.get_text(" ") if question else ""
-    items = []
-    for answer in soup.select("div.zm-item-answer"):
+
+    def answer_item(answer: Tag) -> Item | None:
         body = answer.select_one("div.zm-item-rich-text div.zm-editable-content")
         date_link = answer.select_one("a.answer-date-link")
         if body is None or date_link is None:
-            continue
+            return None
         author = answer.select_one(
             "h3.zm-item-answer-author-wrap a[href^='/people/']:not(.zm-item-link-avatar)"
         )
         date_text = str(date_link.get("data-tip") or "") + " " + date_link.get_text(" ")
         dates = re.findall(r"\d{4}-\d{2}-\d{2}", date_text)
         created = answer.get("data-created")
-        items.append(
-            _post(
-                page,
-                title=question_title,
-                url="https://www.zhihu.com" + str(date_link.get("href")),
-                authors=_author_name(author.get_text(" ") if author else None),
-                body_html=str(body),
-                published=parse_date(str(created) if created else (dates[0] if dates else None), BEIJING),
-                updated=parse_date(dates[-1], BEIJING) if len(dates) > 1 else None,
-            )
+        return _post(
+            page,
+            title=question_title,
+            url="https://www.zhihu.com" + str(date_link.get("href")),
+            authors=_author_name(author.get_text(" ") if author else None),
+            body_html=str(body),
+            published=_date(str(created) if created else (dates[0] if dates else None)),
+            updated=_date(dates[-1]) if len(dates) > 1 else None,
         )
-    return items
+
+    def answer_name(answer: Tag) -> str:
+        date_link = answer.select_one("a.answer-date-link")
+        return f"answer {date_link.get('href') if date_link is not None else ''}"
+
+    return _html_entries(page, soup.select("div.zm-item-answer"), answer_item, answer_name)
 
 
 def _text_article(page: RawPage, text: str) -> list[Item]:
@@ -367,18 +446,39 @@ def parse(page: RawPage, options: BaseModel) -> ParseResult:
     if looks_like_feed(text):
         raise ParseError(page.source_id, "an RSS/Atom feed, not a Zhihu page (use kind 'feed')", url=page.url)
     if not looks_like_html(text):
-        return finish(page, _text_article(page, text))
+        found, _ = read_entries(
+            [text],
+            lambda one: _text_article(page, one),
+            source_id=page.source_id,
+            name=lambda _: "the article",
+        )
+        return finish(page, found[0])
     soup = BeautifulSoup(text, "lxml")
     state = _initial_state(soup)
     body = _dom_body(soup)
-    items = _from_state(page, state, str(body) if body is not None else None)
-    if not items:
-        items = _article_cards(page, soup)
-    if not items:
-        items = _legacy_answers(page, soup)
-    if not items:
-        items = _article_dom(page, soup)
-    return finish(page, items, cursor=_cursor(items))
+    # the page's shapes from the richest down: where one has entries that all fail to read, the
+    # next may still hold the article (the DOM of a page whose embedded JSON is odd)
+    shapes: tuple[Callable[[], tuple[list[Item], list[str]]], ...] = (
+        lambda: _from_state(page, state, str(body) if body is not None else None),
+        lambda: _article_cards(page, soup),
+        lambda: _legacy_answers(page, soup),
+        lambda: _html_entries(page, [soup], lambda one: _article_dom(page, one), lambda _: "the article"),
+    )
+    items: list[Item] = []
+    warnings: list[str] = []
+    unreadable: ParseError | None = None
+    for shape in shapes:
+        try:
+            items, found_warnings = shape()
+        except ParseError as exc:
+            unreadable = unreadable or exc
+            continue
+        warnings += found_warnings
+        if items:
+            break
+    if not items and unreadable is not None:
+        raise unreadable
+    return finish(page, items, warnings, cursor=_cursor(items))
 
 
 def _cursor(items: list[Item]) -> tuple[tuple[str, str], ...]:

@@ -13,8 +13,8 @@ import pytest
 from dltheory_digest.config import SourceSpec
 from dltheory_digest.errors import ConfigError, ParseError
 from dltheory_digest.models import ItemKind, ParseResult, RawPage
-from dltheory_digest.sources import REGISTRY
-from dltheory_digest.sources.arxiv_api import KIND, ArxivApiOptions, id_list_url, parse_feed
+from dltheory_digest.sources import REGISTRY, arxiv_api
+from dltheory_digest.sources.arxiv_api import KIND, ArxivApiOptions, id_list_url, parse_feed, parse_iso
 from dltheory_digest.sources.base import PlanContext
 from dltheory_digest.weeks import Week
 
@@ -433,3 +433,78 @@ def test_entry_dates_with_an_offset_or_none_are_given_in_utc() -> None:
     assert shifted is not None and shifted.tzinfo is dt.UTC
     assert parse_iso("2006-01-02T14:57:58") == dt.datetime(2006, 1, 2, 14, 57, 58, tzinfo=dt.UTC)
     assert parse_iso("not a date") is None
+
+
+# One misdated or unreadable entry must not lose the page (review r1, finding 2)
+
+MISDATED = "arxiv_api_misdated_entries.xml"
+
+
+def parse_fixture(fixtures_dir: Path, name: str) -> ParseResult:
+    content = (fixtures_dir / "sources" / name).read_bytes()
+    return KIND.parse(RawPage("api-test", "", 200, content), ArxivApiOptions())
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "9999-12-31T23:59:59-14:00",  # no UTC moment: past the calendar's end
+        "0001-01-01T00:00:00+14:00",  # ... before its start
+        "0000-01-01T00:00:00Z",  # year 0
+        "2024-02-31T10:00:00Z",
+        "2024-01-01T10:00:00+99:99",
+        "-2024-01-01T00:00:00Z",
+        "",
+        None,
+    ],
+)
+def test_parse_iso_has_no_date_for_an_impossible_one(text: str | None) -> None:
+    assert parse_iso(text) is None
+
+
+def test_parse_iso_converts_an_offset() -> None:
+    assert parse_iso(" 2021-02-26T13:56:54-05:00 ") == utc("2021-02-26T18:56:54Z")
+    assert parse_iso("9999-12-31T10:00:00Z") == utc("9999-12-31T10:00:00Z")
+
+
+def test_misdated_entries_keep_their_papers_undated(fixtures_dir: Path) -> None:
+    result = parse_fixture(fixtures_dir, MISDATED)
+    dates = {item.arxiv_id: (item.published, item.updated) for item in result.items}
+    assert dates == {
+        "2106.10165": (None, utc("2021-08-24T17:58:27Z")),
+        "1806.07572": (None, None),
+        "1611.03530": (None, None),
+        "2103.00065": (utc("2021-02-26T18:56:54Z"), utc("2022-11-08T03:40:43Z")),
+    }
+    assert result.warnings == ()
+    assert result.items[0].authors == ("Daniel A. Roberts", "Sho Yaida", "Boris Hanin")
+
+
+def test_an_entry_that_cannot_be_read_is_left_out_with_a_warning(
+    fixtures_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_abs_url = arxiv_api.abs_url
+
+    def abs_url(arxiv_id: str, version: int | None = None) -> str:
+        if arxiv_id == "1806.07572":  # whatever one entry trips over
+            raise RuntimeError("simulated failure")
+        return real_abs_url(arxiv_id, version)
+
+    monkeypatch.setattr(arxiv_api, "abs_url", abs_url)
+    result = parse_fixture(fixtures_dir, MISDATED)
+    assert [item.arxiv_id for item in result.items] == ["2106.10165", "1611.03530", "2103.00065"]
+    assert result.warnings == (
+        "entry 2 'http://arxiv.org/abs/1806.07572v4' skipped: could not be read "
+        "(RuntimeError: simulated failure)",
+    )
+
+
+def test_a_page_whose_every_entry_fails_is_a_parse_error(
+    fixtures_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def abs_url(arxiv_id: str, version: int | None = None) -> str:
+        raise RuntimeError("simulated failure")
+
+    monkeypatch.setattr(arxiv_api, "abs_url", abs_url)
+    with pytest.raises(ParseError, match="none of the page's 4 entries could be read"):
+        parse_fixture(fixtures_dir, MISDATED)

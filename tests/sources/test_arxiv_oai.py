@@ -12,7 +12,7 @@ import pytest
 from dltheory_digest.config import SourceSpec
 from dltheory_digest.errors import ParseError
 from dltheory_digest.models import ItemKind, ParseResult, RawPage
-from dltheory_digest.sources import REGISTRY
+from dltheory_digest.sources import REGISTRY, arxiv_oai
 from dltheory_digest.sources.arxiv_oai import KIND, OAI_BASE, ArxivOaiOptions
 from dltheory_digest.sources.base import PlanContext
 from dltheory_digest.weeks import Week
@@ -457,3 +457,63 @@ def test_a_cursor_reaches_back_no_further_than_the_catch_up_weeks(
             f"records from {first} to {last} not harvested: older than the 4-week catch-up; "
             f"run with --since {first} to fetch them",
         )
+
+
+# One misdated or unreadable record must not lose the page (review r1, finding 2)
+
+MISDATED = "arxiv_oai_misdated_records.xml"
+
+
+def parse_misdated(fixtures_dir: Path) -> ParseResult:
+    content = (fixtures_dir / "sources" / MISDATED).read_bytes()
+    return KIND.parse(RawPage("arxiv-oai", FIRST_URL, 200, content), ArxivOaiOptions())
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00", "0000-01-01", "2018-02-31", "2024-13-45", ""],
+)
+def test_an_impossible_oai_date_is_no_date(text: str) -> None:
+    assert arxiv_oai._date(text) is None
+
+
+def test_oai_dates_in_every_form() -> None:
+    assert arxiv_oai._date("2018-06-20") == day("2018-06-20")
+    assert arxiv_oai._date("2018-06-20T09:46:30+02:00") == dt.datetime(2018, 6, 20, 7, 46, 30, tzinfo=dt.UTC)
+    assert arxiv_oai._date("Wed, 20 Jun 2018 09:46:30 GMT") == dt.datetime(
+        2018, 6, 20, 9, 46, 30, tzinfo=dt.UTC
+    )
+
+
+def test_misdated_records_keep_their_papers_undated(fixtures_dir: Path) -> None:
+    result = parse_misdated(fixtures_dir)
+    dates = {item.arxiv_id: (item.published, item.updated) for item in result.items}
+    assert dates == {
+        "2106.10165": (None, None),
+        "1806.07572": (None, None),
+        "2103.00065": (day("2021-02-26"), day("2022-11-08")),
+    }
+    assert result.warnings == ()
+    assert result.cursor == (("from", "2026-11-23"),)  # the server's date: the next harvest starts there
+
+
+def test_a_record_that_cannot_be_read_is_left_out_with_a_warning(
+    fixtures_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_abs_url = arxiv_oai.abs_url
+
+    def abs_url(arxiv_id: str, version: int | None = None) -> str:
+        if arxiv_id == "1806.07572":
+            raise RuntimeError("simulated failure")
+        return real_abs_url(arxiv_id, version)
+
+    monkeypatch.setattr(arxiv_oai, "abs_url", abs_url)
+    result = parse_misdated(fixtures_dir)
+    assert [item.arxiv_id for item in result.items] == ["2106.10165", "2103.00065"]
+    assert result.warnings == (
+        "record oai:arXiv.org:1806.07572 skipped: could not be read (RuntimeError: simulated failure)",
+    )
+
+    monkeypatch.setattr(arxiv_oai, "abs_url", lambda *args: 1 / 0)
+    with pytest.raises(ParseError, match=r"none of the page's 3 entries could be read.*ZeroDivisionError"):
+        parse_misdated(fixtures_dir)

@@ -5,8 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
+
+from dltheory_digest.errors import ParseError
 from dltheory_digest.models import ItemKind
-from dltheory_digest.sources import REGISTRY
+from dltheory_digest.sources import REGISTRY, arxivdaily
 
 KIND = REGISTRY["arxivdaily"]
 
@@ -101,3 +104,59 @@ def test_the_thread_day_is_the_day_beijing_readers_see() -> None:
     (entry,) = KIND.parse_bytes(page.encode()).items
     assert entry.arxiv_id == "1806.07572"
     assert entry.published == dt.datetime(2026, 11, 23, tzinfo=dt.UTC)
+
+
+# Members of the wrong JSON type and entries that cannot be read (review r1, finding 2)
+
+
+def test_a_listing_with_members_of_the_wrong_type_keeps_what_it_can(fixtures_dir: Path) -> None:
+    content = (fixtures_dir / "sources" / "arxivdaily_threads_wrong_types.json").read_bytes()
+    result = KIND.parse_bytes(
+        content, url="https://www.arxivdaily.com/api/threads", source_id="arxivdaily-lg"
+    )
+    dates = {item.arxiv_id: item.published for item in result.items}
+    assert dates == {
+        "2106.10165": dt.datetime(2021, 6, 21, tzinfo=dt.UTC),
+        "1806.07572": None,  # its thread is dated 2021_2_31
+    }
+    assert result.next_urls[:3] == tuple(
+        f"https://www.arxivdaily.com/thread/{n}" for n in (43210, 43209, 43208)
+    )
+    assert result.total_results is None  # "twelve" is no count
+    assert result.warnings == ()
+
+
+def test_an_entry_that_cannot_be_read_is_left_out_with_a_warning(
+    fixtures_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_abs_url = arxivdaily.abs_url
+
+    def abs_url(arxiv_id: str, version: int | None = None) -> str:
+        if arxiv_id == "2106.10165":
+            raise RuntimeError("simulated failure")
+        return real_abs_url(arxiv_id, version)
+
+    monkeypatch.setattr(arxivdaily, "abs_url", abs_url)
+    content = (fixtures_dir / "sources" / "arxivdaily_thread.html").read_bytes()
+    result = KIND.parse_bytes(
+        content, url="https://www.arxivdaily.com/thread/43210", source_id="arxivdaily-lg"
+    )
+    assert [item.arxiv_id for item in result.items] == ["1806.07572"]
+    (warning,) = result.warnings
+    assert warning.startswith("entry 【1】 The Principles of Deep Learning Theory")
+    assert warning.endswith("skipped: could not be read (RuntimeError: simulated failure)")
+
+    # a listing: the post whose every entry fails is named, the other post is kept
+    listing = (fixtures_dir / "sources" / "arxivdaily_threads_wrong_types.json").read_bytes()
+    result = KIND.parse_bytes(
+        listing, url="https://www.arxivdaily.com/api/threads", source_id="arxivdaily-lg"
+    )
+    assert [item.arxiv_id for item in result.items] == ["1806.07572"]
+    (warning,) = result.warnings
+    assert warning.startswith(
+        "post 98765 skipped: could not be read (ParseError: [arxivdaily-lg] the page's only entry could not"
+    )
+
+    monkeypatch.setattr(arxivdaily, "abs_url", lambda *args: 1 / 0)
+    with pytest.raises(ParseError, match="none of the page's 2 entries could be read"):
+        KIND.parse_bytes(content, url="https://www.arxivdaily.com/thread/43210", source_id="arxivdaily-lg")

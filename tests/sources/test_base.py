@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from dltheory_digest.config import SourceSpec
+from dltheory_digest.errors import ParseError
 from dltheory_digest.sources import REGISTRY
-from dltheory_digest.sources.base import PlanContext, utc_dates_of
+from dltheory_digest.sources.base import PlanContext, read_entries, utc_dates_of
 from dltheory_digest.weeks import Week
 
 W47 = Week.parse("2026-W47")  # Monday 16 to Sunday 22 November 2026
@@ -99,3 +101,78 @@ def test_curated_lists_and_independent_pages_are_declared_by_their_kinds() -> No
     # one listing or thread per day; OAI resumption and API pages chain, so they are not
     independent = {name for name, kind in REGISTRY.items() if kind.independent_pages}
     assert independent == {"papers_cool", "arxivdaily"}
+
+
+# read_entries: one entry that raises is left out, the others are kept
+
+
+def _title_of(entry: dict[str, str]) -> str:
+    return entry["title"]
+
+
+def test_read_entries_keeps_the_readable_and_names_the_one_left_out() -> None:
+    entries = [
+        {"title": "The Principles of Deep Learning Theory", "year": "2021"},
+        {
+            "title": "Gradient Descent on Neural Networks Typically Occurs at the Edge of Stability",
+            "year": "0",
+        },
+        {"title": "Understanding deep learning requires rethinking generalization", "year": "2016"},
+    ]
+    kept, warnings = read_entries(
+        entries,
+        lambda entry: dt.date(int(str(entry["year"])), 1, 1),
+        source_id="src",
+        name=lambda entry: f"entry {_title_of(entry)}",
+    )
+    assert kept == [dt.date(2021, 1, 1), dt.date(2016, 1, 1)]
+    assert len(warnings) == 1
+    # named by its title, cut short, with the cause
+    label = "entry Gradient Descent on Neural Networks Typically Occurs at the Edge of Stabi…"
+    assert warnings[0].startswith(f"{label} skipped: could not be read (")
+    assert "skipped" in warnings[0] and "ValueError: year 0 is out of range" in warnings[0]
+
+
+def test_read_entries_keeps_what_read_returns_none_included() -> None:
+    kept, warnings = read_entries(
+        ["2106.10165", "", "1806.07572"], lambda text: text or None, source_id="src", name=str
+    )
+    assert kept == ["2106.10165", None, "1806.07572"]
+    assert warnings == []
+
+
+def test_read_entries_names_an_entry_by_its_place_when_its_name_fails_too() -> None:
+    def name(entry: object) -> str:
+        raise KeyError("title")
+
+    kept, warnings = read_entries([1, 0, 2], lambda n: 10 // n, source_id="src", name=name)
+    assert kept == [10, 5]
+    assert warnings == [
+        "entry 2 skipped: could not be read (ZeroDivisionError: integer division or modulo by zero)"
+    ]
+
+
+def test_read_entries_says_so_when_every_entry_fails() -> None:
+    with pytest.raises(ParseError) as caught:
+        read_entries(["x", "y"], int, source_id="papers", name=str, url="https://papers.cool/arxiv/cs.LG")
+    assert caught.value.source_id == "papers"
+    assert caught.value.url == "https://papers.cool/arxiv/cs.LG"
+    assert "none of the page's 2 entries could be read" in str(caught.value)
+    assert "ValueError: invalid literal for int() with base 10: 'x'" in str(caught.value)
+
+
+def test_read_entries_of_a_page_of_one_entry_that_fails() -> None:
+    with pytest.raises(ParseError, match="the page's only entry could not be read: ValueError"):
+        read_entries(["2106.10165"], int, source_id="src", name=str)
+
+
+def test_read_entries_of_an_empty_page_and_a_broken_document() -> None:
+    assert read_entries([], int, source_id="src", name=str) == ([], [])
+
+    def broken() -> Iterator[str]:
+        yield "1"
+        raise ParseError("src", "not a readable page")
+
+    # an error of the document itself (not of one entry) is the caller's to report
+    with pytest.raises(ParseError, match="not a readable page"):
+        read_entries(broken(), int, source_id="src", name=str)

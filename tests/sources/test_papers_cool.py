@@ -10,10 +10,11 @@ import httpx
 import pytest
 
 from dltheory_digest.config import SourceSpec
+from dltheory_digest.errors import ParseError
 from dltheory_digest.fetch import LocalLimiter, PoliteClient
 from dltheory_digest.models import ItemKind
 from dltheory_digest.pipeline import collect_source
-from dltheory_digest.sources import REGISTRY
+from dltheory_digest.sources import REGISTRY, papers_cool
 from dltheory_digest.sources.base import PlanContext
 from dltheory_digest.sources.papers_cool import listing_days
 from dltheory_digest.weeks import Week
@@ -200,3 +201,42 @@ def test_highlighted_titles_author_lines_repeats_and_panels_without_id(fixtures_
     # a highlighted part of a word stays inside the word
     assert maldacena.title == "The Large N Limit of Superconformal Field Theories and Supergravity"
     assert (maldacena.arxiv_id, maldacena.authors) == ("hep-th/9711200", ("Juan M. Maldacena",))
+
+
+# One misdated or unreadable panel must not lose the listing (review r1, finding 2)
+
+
+def test_a_misdated_panel_keeps_its_paper_dated_by_the_listing(fixtures_dir: Path) -> None:
+    content = (fixtures_dir / "sources" / "papers_cool_misdated_panel.html").read_bytes()
+    result = KIND.parse_bytes(content, url=LISTING_URL, source_id="papers-cool-lg")
+    assert result.warnings == ()
+    dates = {item.arxiv_id: item.published for item in result.items}
+    listing_day = dt.datetime(2021, 6, 21, tzinfo=dt.UTC)
+    assert dates == {
+        "2106.10165": dt.datetime(2021, 6, 18, 17, 59, 55, tzinfo=dt.UTC),
+        "2106.09685": listing_day,  # 9999-12-31T23:59:59-14:00 has no UTC moment
+        "2106.09647": listing_day,  # 31 February
+    }
+
+
+def test_a_panel_that_cannot_be_read_is_left_out_with_a_warning(
+    fixtures_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_abs_url = papers_cool.abs_url
+
+    def abs_url(arxiv_id: str, version: int | None = None) -> str:
+        if arxiv_id == "2106.09685":
+            raise RuntimeError("simulated failure")
+        return real_abs_url(arxiv_id, version)
+
+    monkeypatch.setattr(papers_cool, "abs_url", abs_url)
+    content = (fixtures_dir / "sources" / "papers_cool_misdated_panel.html").read_bytes()
+    result = KIND.parse_bytes(content, url=LISTING_URL, source_id="papers-cool-lg")
+    assert [item.arxiv_id for item in result.items] == ["2106.10165", "2106.09647"]
+    assert result.warnings == (
+        "paper panel 2106.09685 LoRA: Low-Rank Adaptation of Large Language Models skipped: "
+        "could not be read (RuntimeError: simulated failure)",
+    )
+    monkeypatch.setattr(papers_cool, "abs_url", lambda *args: 1 / 0)
+    with pytest.raises(ParseError, match="none of the page's 3 entries could be read"):
+        KIND.parse_bytes(content, url=LISTING_URL, source_id="papers-cool-lg")

@@ -4,9 +4,12 @@ also served in Windows-1256."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from dltheory_digest.models import ItemKind
-from dltheory_digest.sources import REGISTRY
+import pytest
+
+from dltheory_digest.models import Item, ItemKind, RawPage
+from dltheory_digest.sources import REGISTRY, shamra
 
 KIND = REGISTRY["shamra"]
 URL = "https://shamra-academia.com/show/3a43f71cb08f65"
@@ -120,3 +123,42 @@ def test_the_page_is_named_by_its_canonical_address_whatever_the_attribute_order
     assert head in cached
     main, *_ = KIND.parse_bytes(cached.encode(), url="http://127.0.0.1:8000/cache/3a43f71cb08f65").items
     assert main.url == f"{URL}?lang=ar&ref=1"
+
+
+# A related paper that cannot be read must not lose the page (review r1, finding 2)
+
+
+def test_a_related_paper_that_cannot_be_read_is_left_out_with_a_warning(
+    fixtures_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    content = (fixtures_dir / "sources" / "shamra_show.html").read_bytes()
+    real_mention = shamra._mention
+
+    def mention(page: RawPage, number: int, entry: Any) -> Item:
+        if number == 1:  # whatever one related paper trips over
+            raise RuntimeError("simulated failure")
+        return real_mention(page, number, entry)
+
+    monkeypatch.setattr(shamra, "_mention", mention)
+    result = KIND.parse_bytes(content, url=URL, source_id="shamra")
+    assert [item.title for item in result.items] == [
+        "The Modern Mathematics of Deep Learning",
+        "Deep Learning and the Information Bottleneck Principle",
+    ]
+    assert result.warnings == (
+        "related paper 1 Recent advances in deep learning theory skipped: could not be read "
+        "(RuntimeError: simulated failure)",
+    )
+
+
+def test_related_papers_that_all_fail_keep_the_paper_itself(
+    fixtures_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    content = (fixtures_dir / "sources" / "shamra_show.html").read_bytes()
+    monkeypatch.setattr(shamra, "_mention", lambda *args: 1 / 0)
+    result = KIND.parse_bytes(content, url=URL, source_id="shamra")
+    (main,) = result.items
+    assert main.title == "The Modern Mathematics of Deep Learning"
+    (warning,) = result.warnings
+    assert warning.startswith("related papers skipped: none of the page's 2 entries could be read")
+    assert "ZeroDivisionError" in warning

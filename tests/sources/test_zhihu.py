@@ -7,6 +7,9 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import pytest
+
+from dltheory_digest.errors import ParseError
 from dltheory_digest.models import ItemKind, ParseResult
 from dltheory_digest.sources import REGISTRY
 
@@ -270,3 +273,62 @@ def test_times_without_offset_are_beijing_time() -> None:
     # 07:30 Monday in Beijing is still Sunday in UTC: the week before, not 8 hours later
     assert post.published == dt.datetime(2026, 11, 22, 23, 30, tzinfo=dt.UTC)
     assert post.updated == dt.datetime(2026, 11, 23, 13, 5, tzinfo=dt.UTC)
+
+
+# Fields of the wrong JSON type and entries that cannot be read (review r1, finding 2)
+
+
+def test_fields_of_the_wrong_json_type_are_ignored_or_the_entry_left_out(fixtures_dir: Path) -> None:
+    result = parse(fixtures_dir / "sources" / "zhihu_v4_wrong_types.json")
+    posts = {post.url: post for post in result.items}
+    assert list(posts) == [
+        "https://zhuanlan.zhihu.com/p/348810960",  # an int url: the address comes from the id
+        "https://zhuanlan.zhihu.com/p/347402803",
+        "https://zhuanlan.zhihu.com/p/345790344",
+    ]
+    first, second, numbered = posts.values()
+    assert first.title == "amis在bigo人工智能训练平台落地实践"
+    assert first.published is None  # 9999-12-31T23:59:59-14:00 has no UTC moment
+    assert first.updated == dt.datetime(2021, 2, 3, 2, 5, 47, tzinfo=dt.UTC)
+    # a float excerpt and a list body are no text; 1e999 is no timestamp
+    assert (second.title, second.text, second.cited) == ("【bigo】前端配置系统pear", "", ())
+    assert second.published == dt.datetime(2021, 1, 27, 6, 39, 4, tzinfo=dt.UTC)
+    assert second.updated is None
+    assert (numbered.title, numbered.authors, numbered.published) == ("2048", ("bigo前端",), None)
+    # an object where the title belongs is no article: left out, named by its id
+    assert result.warnings == (
+        "article 345790344 {'text': '【bigo前端】如何截取gif首帧图片'} skipped: could not be read "
+        "(ValueError: its title is a JSON dict, not text)",
+    )
+    assert result.next_urls == (
+        "https://www.zhihu.com/api/v4/columns/c_1335313713054887936/items?limit=4&offset=4",
+    )
+
+
+def test_a_column_list_whose_every_entry_fails_says_so(fixtures_dir: Path) -> None:
+    data = json.loads((fixtures_dir / "sources" / "zhihu_v4_column_items.json").read_text(encoding="utf-8"))
+    for entry in data["data"]:
+        entry["title"] = [entry["title"]]
+    with pytest.raises(ParseError, match="none of the page's 3 entries could be read"):
+        KIND.parse_bytes(json.dumps(data).encode(), source_id="zhihu-col")
+
+
+def test_an_article_whose_json_entry_is_unreadable_is_read_from_its_rendered_page(fixtures_dir: Path) -> None:
+    content = (fixtures_dir / "sources" / "zhihu_article_lazy_body.html").read_bytes()
+    odd = content.replace('"title": "泛化理论阅读"'.encode(), '"title": {"zh": "泛化理论阅读"}'.encode())
+    assert odd != content
+    (post,) = KIND.parse_bytes(odd, source_id="zhihu-gen").items
+    assert post.title == "泛化理论阅读"
+    assert [mention.arxiv_id for mention in post.cited] == ["1611.03530", "1703.04933"]
+
+
+def test_embedded_json_of_the_wrong_shape_falls_back_to_the_page(fixtures_dir: Path) -> None:
+    content = (fixtures_dir / "sources" / "zhihu_article_lazy_body.html").read_bytes()
+    start = content.index(b'{"initialState"')
+    end = content.index(b"</script>", start)
+    for state in (
+        b'{"initialState": {"entities": []}}',
+        b'{"initialState": {"entities": {"articles": [1]}}}',
+    ):
+        (post,) = KIND.parse_bytes(content[:start] + state + content[end:], source_id="zhihu-gen").items
+        assert post.title == "泛化理论阅读"
