@@ -195,15 +195,22 @@ def canonical_url(document: Tag | str | bytes, fallback: str = "") -> str:
             continue
         written = clean(str(node.get(attribute) or ""))
         # a relative canonical ("/paper/123") is allowed: it names a page of the site fetched
-        found = urljoin(fallback, written) if fallback.startswith(("http://", "https://")) else written
+        try:
+            found = urljoin(fallback, written) if fallback.startswith(("http://", "https://")) else written
+        except ValueError:  # "http://[oops/": not an address
+            continue
         if written and found.startswith(("http://", "https://")):
             return found
     return fallback
 
 
 def unwrap_redirect(href: str) -> str:
-    """Zhihu, Google and similar link wrappers -> the URL they point to."""
-    parts = urlsplit(href)
+    """Zhihu, Google and similar link wrappers -> the URL they point to (`href` itself when it
+    is no wrapper, or cannot be parsed)."""
+    try:
+        parts = urlsplit(href)
+    except ValueError:  # "http://[oops/"; `followable_href` tells the caller
+        return href
     host = parts.netloc.lower()
     if host in {"link.zhihu.com", "www.google.com", "google.com", "l.facebook.com", "t.umblr.com"} or (
         host.endswith("link.csdn.net")
@@ -213,6 +220,18 @@ def unwrap_redirect(href: str) -> str:
             if query.get(key):
                 return unquote(query[key][0])
     return href
+
+
+def followable_href(href: str, base_url: str = "") -> str | None:
+    """A link as written on a page -> the absolute address it leads to (redirect wrapper
+    removed), or None when it cannot be parsed ("http://[oops/"), so one bad link on a page
+    costs that link, not the page."""
+    try:
+        target = unwrap_redirect(urljoin(base_url, href) if base_url else href)
+        urlsplit(target)  # a wrapper's target must parse too
+    except ValueError:
+        return None
+    return "https:" + target if target.startswith("//") else target
 
 
 def script_lang(text: str) -> str:
@@ -277,9 +296,9 @@ class _Walker:
         if raw_href.startswith(("javascript:", "mailto:", "tel:")):
             return
         relative = not re.match(r"^(?:https?:)?//", raw_href)
-        href = unwrap_redirect(urljoin(self.base_url, raw_href) if self.base_url else raw_href)
-        if href.startswith("//"):
-            href = "https:" + href
+        href = followable_href(raw_href, self.base_url)
+        if href is None:  # the text stays, without the link
+            return
         if len(self.blocks) == flushes:
             text = "".join(self._parts)[start : self._length]
             self._links.append(Link(clean(text), href, start, self._length, relative))
@@ -395,7 +414,9 @@ def _with_bare_urls(blocks: Iterable[Block]) -> list[Block]:
             if any(link.start <= start < link.end for link in block.links):
                 continue
             url = match.group(0).rstrip(".,;:!?'\"")
-            extra.append(Link(url, unwrap_redirect(url), start, start + len(url)))
+            href = followable_href(url)
+            if href is not None:
+                extra.append(Link(url, href, start, start + len(url)))
         if extra:
             links = tuple(sorted(block.links + tuple(extra), key=lambda link: link.start))
             block = Block(block.text, links, block.tag)
@@ -563,4 +584,7 @@ def parse_date(value: str | float | None, zone: dt.tzinfo = dt.UTC) -> dt.dateti
     moment, has_time = parsed
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone if has_time else dt.UTC)
-    return moment.astimezone(dt.UTC)
+    try:
+        return moment.astimezone(dt.UTC)
+    except OverflowError:  # 0001-01-01T00:00+14:00, 9999-12-31T23:59-14:00: before or after any date
+        return None

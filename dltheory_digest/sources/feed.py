@@ -11,6 +11,7 @@ import calendar
 import dataclasses
 import datetime as dt
 import html
+import re
 import time
 from typing import Any
 from urllib.parse import urldefrag, urljoin, urlsplit
@@ -28,8 +29,9 @@ from dltheory_digest.ids import (
     parse_arxiv_id,
 )
 from dltheory_digest.models import Item, ItemKind, ParseResult, RawPage
-from dltheory_digest.sources.base import SourceKind
+from dltheory_digest.sources.base import SourceKind, read_entries
 from dltheory_digest.sources.blocks import clean, html_blocks, is_generic_anchor, plain_text, split_names
+from dltheory_digest.sources.decode import bom_encoding, check_nesting
 
 
 class FeedOptions(BaseModel):
@@ -46,10 +48,15 @@ def _when(parsed: time.struct_time | None) -> dt.datetime | None:
     # feedparser normalizes every date it understands to a UTC struct_time
     if not parsed:
         return None
-    return dt.datetime.fromtimestamp(calendar.timegm(parsed), tz=dt.UTC)
+    try:
+        return dt.datetime.fromtimestamp(calendar.timegm(parsed), tz=dt.UTC)
+    except (OverflowError, ValueError, OSError):  # year 0 or 10000: no date rather than no feed
+        return None
 
 
-def _text_and_links(markup: str, base_url: str | None, own: set[str]) -> tuple[str, list[tuple[str, str]]]:
+def _text_and_links(
+    markup: str, base_url: str | None, own: set[str], source_id: str
+) -> tuple[str, list[tuple[str, str]]]:
     """An entry's HTML -> (plain text, one line a paragraph; [(absolute href, link text)]).
 
     Read as notes pages are (blocks.html_blocks): redirect wrappers removed, URLs written as
@@ -57,6 +64,7 @@ def _text_and_links(markup: str, base_url: str | None, own: set[str]) -> tuple[s
     points into (feedparser has already joined it to the feed's)."""
     if not markup.strip():
         return "", []
+    check_nesting(markup, source_id, base_url)  # a broken entry is left out, not read for minutes
     blocks = html_blocks(markup, base_url or "")
     links = [
         (link.href, link.text)
@@ -178,12 +186,79 @@ def _web_url(link: str | None) -> str | None:
     return link if link and link.lower().startswith(("http://", "https://")) else None
 
 
-def parse(page: RawPage, options: BaseModel) -> ParseResult:
-    opts = _options(options)
+# Numeric references to no character at all (&#0;, a lone surrogate &#xD800;, &#99999999;):
+# feedparser's lenient reader hands them to chr() and fails, losing the feed for one typo.
+_CHAR_REF = re.compile(rb"&#(?:[xX]([0-9A-Fa-f]+)|([0-9]+));")
+# An encoding label that is no label ("UT\0F-8"): feedparser fails on it instead of ignoring it.
+_ODD_ENCODING = re.compile(rb"""^(\s*<\?xml[^>]*?)\s+encoding\s*=\s*(["'])(?![A-Za-z0-9_.:-]+\2)[^"']*\2""")
+
+
+def _xml_char(match: re.Match[bytes]) -> bytes:
+    hex_digits, digits = match.group(1), match.group(2)
+    written = (hex_digits or digits).lstrip(b"0")
+    value = int(written or b"0", 16 if hex_digits else 10) if len(written) <= 8 else -1
+    allowed = value in (0x9, 0xA, 0xD) or 0x20 <= value <= 0xD7FF or 0xE000 <= value <= 0x10FFFF
+    return match.group(0) if allowed and value not in (0xFFFE, 0xFFFF) else b"&#xFFFD;"
+
+
+def _repaired(content: bytes) -> bytes:
+    """The feed with what feedparser cannot survive replaced: references to no character become
+    U+FFFD, an encoding label that is no label is dropped (the bytes then decide)."""
+    return _ODD_ENCODING.sub(rb"\1", _CHAR_REF.sub(_xml_char, content), count=1)
+
+
+def _as_utf8(content: bytes, content_type: str) -> tuple[bytes, str]:
+    """A body that starts with a byte order mark, re-encoded as UTF-8: the mark wins over a
+    stale `encoding="UTF-8"` declaration or header (as in browsers), which feedparser would
+    try first on UTF-16 bytes."""
+    encoding = bom_encoding(content)
+    if encoding is None:
+        return content, content_type
+    try:
+        text = content.decode(encoding)
+    except UnicodeDecodeError:
+        return content, content_type
+    media_type = content_type.split(";")[0].strip() or "application/xml"
+    return text.removeprefix("\ufeff").encode("utf-8"), f"{media_type}; charset=utf-8"
+
+
+def _feedparser(page: RawPage) -> tuple[Any, list[str]]:
+    """feedparser's reading of the page, and a warning when the bytes had to be repaired first."""
+    written, content_type = _as_utf8(page.content, page.content_type or "application/xml")
+    # as XML: feedparser keeps a Python frame per open element (any ASCII-compatible charset reads)
+    check_nesting(written.decode("latin-1"), page.source_id, page.url or None, html=False)
+    content = _repaired(written)
     headers = {"content-location": page.url} if page.url else {}
     # without a declared type feedparser flags every saved or cached body as suspect
-    headers["content-type"] = page.content_type or "application/xml"
-    parsed = feedparser.parse(page.content, response_headers=headers)
+    headers["content-type"] = content_type
+    try:
+        parsed = feedparser.parse(content, response_headers=headers)
+    except (ValueError, UnicodeError) as exc:  # what the repair did not foresee
+        reason = f"{type(exc).__name__}: {exc}"
+        raise ParseError(page.source_id, f"feedparser cannot read the feed ({reason})", url=page.url) from exc
+    repaired = "a reference to no character, or an encoding label naming none, replaced"
+    return parsed, [f"feed read after repair ({repaired})"] if content != written else []
+
+
+def _join(site: str, link: str) -> str | None:
+    """An entry's link as a web address; None when there is none or it cannot be parsed."""
+    if not link:  # no link is no page: joined, "" would give the feed's own address to every such entry
+        return None
+    try:
+        joined = urljoin(site, link) if site else link
+        urlsplit(joined)
+    except ValueError:  # "http://[oops/"
+        return None
+    return _web_url(joined)
+
+
+def _entry_name(entry: Any) -> str:
+    return str(entry.get("title") or entry.get("link") or entry.get("id") or "")
+
+
+def parse(page: RawPage, options: BaseModel) -> ParseResult:
+    opts = _options(options)
+    parsed, warnings = _feedparser(page)
     if not parsed.get("version") and not parsed.entries:
         reason = parsed.get("bozo_exception")
         raise ParseError(
@@ -191,49 +266,51 @@ def parse(page: RawPage, options: BaseModel) -> ParseResult:
         )
     feed_lang = (parsed.feed.get("language") or "").split("-")[0].lower() or None
     entries = parsed.entries[: opts.max_entries] if opts.max_entries else parsed.entries
-    items: list[Item] = []
-    warnings: list[str] = []
     seen: set[str] = set()
     # relative entry links: against where the feed came from, else the site it names
-    site = page.url or _web_url(parsed.feed.get("link")) or ""
-    for entry in entries:
+    site = page.url or _join("", parsed.feed.get("link") or "") or ""
+
+    def read(entry: Any) -> Item | None:
         title = _entry_title(entry)
-        link = entry.get("link") or ""
-        # no link is no page: joined, "" would give the feed's own address to every such entry
-        url = _web_url(urljoin(site, link) if site and link else link)
+        url = _join(site, entry.get("link") or "")
         if not title and not url:
             warnings.append("feed entry without title or link skipped")
-            continue
+            return None
         # a feed that repeats an entry (same id, else same link and title) lists one post
         identity = entry.get("id") or f"{url}|{title}"
         if identity in seen:
-            continue
+            return None
         seen.add(identity)
         body = _entry_html(entry)
         own = {urldefrag(address).url for address in (url, page.url, site) if address}
-        text, links = _text_and_links(body, url or site or None, own)
+        text, links = _text_and_links(body, url or site or None, own, page.source_id)
         # dict.get: feedparser's own lookup silently swaps `updated` for a missing `published`
         published_parsed = dict.get(entry, "published_parsed")
         updated_parsed = dict.get(entry, "updated_parsed")
         published = _when(published_parsed) or _when(updated_parsed)
         lang = (entry.get("language") or "").split("-")[0].lower() or feed_lang
         guid = entry.get("id")
-        items.append(
-            Item(
-                source_id=page.source_id,
-                kind=ItemKind.POST,
-                title=title,
-                url=url,
-                authors=_authors(entry),
-                lang=lang,
-                text=text,
-                published=published,
-                updated=_when(updated_parsed),
-                links=tuple(dict.fromkeys(href for href, _ in links)),
-                cited=_mentions(page.source_id, links, text, lang),
-                extra=(("guid", guid),) if guid else (),
-            )
+        return Item(
+            source_id=page.source_id,
+            kind=ItemKind.POST,
+            title=title,
+            url=url,
+            authors=_authors(entry),
+            lang=lang,
+            text=text,
+            published=published,
+            updated=_when(updated_parsed),
+            links=tuple(dict.fromkeys(href for href, _ in links)),
+            cited=_mentions(page.source_id, links, text, lang),
+            extra=(("guid", guid),) if guid else (),
         )
+
+    # one entry that cannot be read is left out with a warning naming it; the others are kept
+    read_items, skipped = read_entries(
+        entries, read, source_id=page.source_id, name=_entry_name, url=page.url
+    )
+    items = [item for item in read_items if item is not None]
+    warnings.extend(skipped)
     if not items:
         warnings.append("0 items parsed: the feed has no entries")
     if parsed.get("bozo") and items:

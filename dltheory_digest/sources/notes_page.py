@@ -163,7 +163,10 @@ def classify_url(url: str) -> str:
     "course", "wiki", "code", "blog" or "link"."""
     if parse_arxiv_id(url) and re.search(r"arxiv\.org|alphaxiv|arxiv-vanity|ar5iv|48550", url, re.I):
         return "arxiv"
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # "http://[oops/": no site to tell by
+        return "link"
     host = parts.netloc.lower().removeprefix("www.")
     path = parts.path.lower()
     if host in {"doi.org", "dx.doi.org"} or (normalize_doi(url) and host.endswith("doi.org")):
@@ -922,21 +925,29 @@ _TIDDLY_TAGS = (
     ".tc-tags-wrapper, .tc-tag-list-item, .tw-tags-wrapper, .tw-tag-list-item,"
     " .tiddler .tagged, .tiddler .tagging"
 )
+_TIDDLY_TAG_CLASSES = re.compile(r"t[cw]-tag|tagged|tagging", re.IGNORECASE)
 
 
 def content_root(html: str) -> Tag:
     """The part of the page that holds the notes (drops navigation and sidebars when it can)."""
     soup = soup_of(html)
-    for tags in soup.select(_TIDDLY_TAGS):
-        tags.extract()  # extract, not decompose: nested matches are then still safe to touch
+    if _TIDDLY_TAG_CLASSES.search(html):  # each selector pass costs a walk of the whole tree
+        for tags in soup.select(_TIDDLY_TAGS):
+            tags.extract()  # extract, not decompose: nested matches are then still safe to touch
+    # one walk finds every candidate; each selector, in order, then keeps its own
+    candidates = soup.select(", ".join(_CONTENT_SELECTORS))
     for selector in _CONTENT_SELECTORS:
-        nodes = soup.select(selector)
+        nodes = [node for node in candidates if node.css.match(selector)]
         if nodes:
             text_size = sum(len(node.get_text()) for node in nodes)
             if text_size > 200:
                 wrapper = soup.new_tag("div")
+                chosen = {id(node) for node in nodes}
+                # a match inside another is copied, so moving the outer one never moves it;
+                # apart, they move as they are (a copy parses the notes a second time)
+                nested = any(id(parent) in chosen for node in nodes for parent in node.parents)
                 for node in nodes:
-                    wrapper.append(_copy(node))
+                    wrapper.append(_copy(node) if nested else node.extract())
                 return wrapper
     return soup.body or soup
 

@@ -12,6 +12,7 @@ from dltheory_digest.sources.blocks import (
     BEIJING,
     canonical_url,
     finish,
+    followable_href,
     html_blocks,
     is_generic_anchor,
     parse_date,
@@ -20,6 +21,7 @@ from dltheory_digest.sources.blocks import (
     soup_of,
     split_names,
     text_blocks,
+    unwrap_redirect,
 )
 
 
@@ -273,3 +275,60 @@ def test_finish_passes_the_cursor_through() -> None:
     result = finish(page, (), cursor=(("latest", "2026-11-20"),))
     assert result.cursor == (("latest", "2026-11-20"),)
     assert result.warnings == ("0 items parsed from a 200 response",)
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "0001-01-01T00:00:00+14:00",  # before the first representable instant in UTC
+        "9999-12-31T23:59:59-14:00",  # after the last
+        "Fri, 31 Dec 9999 23:59:59 -1400",
+        "发布于 0001-01-01 00:00 +14:00",
+        "0000-01-01T00:00:00Z",
+    ],
+)
+def test_a_date_beyond_what_python_represents_is_none(written: str) -> None:
+    assert parse_date(written) is None
+
+
+BAD_HREF = "http://[oops/"  # an unbalanced IPv6 bracket: urlsplit raises on it
+
+
+def test_an_unparsable_link_keeps_its_text_and_the_other_links() -> None:
+    page = (
+        "<ul><li><a href='https://arxiv.org/abs/1806.07572'>Neural Tangent Kernel</a></li>"
+        f"<li><a href='{BAD_HREF}'>a mirror</a> of the same</li>"
+        f"<li><a href='https://link.zhihu.com/?target=http%3A//%5Boops/'>wrapped</a> mirror</li>"
+        "<li>written out: http://[::1/x and https://arxiv.org/abs/1711.00165</li></ul>"
+    )
+    for base in ("", "https://notes.example.org/p"):
+        blocks = html_blocks(page, base)
+        assert [block.text for block in blocks][:3] == [
+            "Neural Tangent Kernel",
+            "a mirror of the same",
+            "wrapped mirror",
+        ]
+        assert [[link.href for link in block.links] for block in blocks] == [
+            ["https://arxiv.org/abs/1806.07572"],
+            [],
+            [],
+            ["https://arxiv.org/abs/1711.00165"],
+        ]
+
+
+def test_followable_href_joins_unwraps_or_gives_none() -> None:
+    assert followable_href("/abs/1806.07572", "https://arxiv.org/list") == "https://arxiv.org/abs/1806.07572"
+    assert followable_href("//arxiv.org/abs/1806.07572") == "https://arxiv.org/abs/1806.07572"
+    wrapped = "https://link.zhihu.com/?target=https%3A//arxiv.org/abs/1806.07572"
+    assert followable_href(wrapped) == "https://arxiv.org/abs/1806.07572"
+    assert followable_href(BAD_HREF) is None
+    assert followable_href(BAD_HREF, "https://notes.example.org/p") is None
+    assert followable_href("https://link.zhihu.com/?target=http%3A//%5Boops/") is None
+    assert unwrap_redirect(BAD_HREF) == BAD_HREF  # total: no wrapper to remove
+
+
+def test_an_unparsable_canonical_link_falls_back() -> None:
+    page = f'<head><link rel="canonical" href="{BAD_HREF}"></head>'
+    assert canonical_url(page, "https://shamra-academia.com/show/3a4f6c1d92e0b7") == (
+        "https://shamra-academia.com/show/3a4f6c1d92e0b7"
+    )

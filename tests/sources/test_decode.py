@@ -10,12 +10,15 @@ from dltheory_digest.errors import ParseError
 from dltheory_digest.models import RawPage
 from dltheory_digest.sources import REGISTRY
 from dltheory_digest.sources.decode import (
+    MAX_NESTING,
     UndecodableContent,
+    bom_encoding,
     charset_warning,
     declared_charset,
     decode_body,
     decode_page,
     is_latin_mojibake,
+    nesting_exceeds,
     normalize_charset,
     page_text,
 )
@@ -201,3 +204,79 @@ def test_short_page_whose_meta_charset_lies_is_read_in_its_languages_charset(
     decoded = decode_body(page.encode(codec))
     assert decoded.encoding == expected
     assert f"<title>{body}</title>" in decoded.text
+
+
+def test_bom_encoding_names_the_codec_of_the_mark() -> None:
+    assert bom_encoding("<rss/>".encode("utf-16")) == "utf-16"
+    assert bom_encoding(b"\xef\xbb\xbf<rss/>") == "utf-8-sig"
+    assert bom_encoding("<rss/>".encode("utf-32")) == "utf-32"
+    assert bom_encoding(b"<rss/>") is None
+
+
+def nested(tag: str, depth: int) -> str:
+    return f"<{tag}>" * depth + "x" + f"</{tag}>" * depth
+
+
+@pytest.mark.parametrize("tag", ["div", "span", "font", "blockquote"])
+def test_nesting_beyond_the_limit_is_seen_without_a_tree(tag: str) -> None:
+    assert nesting_exceeds(nested(tag, 101), 100)
+    assert not nesting_exceeds(nested(tag, 100), 100)
+    # unclosed wrappers nest too, as the parser builds them
+    assert nesting_exceeds(f"<{tag}>x" * 101, 100)
+
+
+@pytest.mark.parametrize(
+    "markup",
+    [
+        "<p>para" * 500,  # each <p> ends the last
+        "<ul>" + "<li>item" * 500 + "</ul>",
+        "<a href='https://arxiv.org/abs/1806.07572'>x" * 500,  # an <a> inside an <a> ends it
+        "<div>" + "<br><img src=x><hr/><input>" * 500 + "</div>",  # void elements hold nothing
+        "<div/>" * 500,
+        "<div><span>unclosed</div>" * 500,  # a closing tag closes what was opened inside
+        "<!--" + "<div>" * 500 + "-->",
+        "<script>var s = '" + "<div>" * 500 + "';</script>",
+        "<style>" + "<div>" * 500,  # an unclosed <style>: the rest is its text
+        "<p" * 500,  # no tag ends
+        "<div" * 500 + "<a" + "a" * 100_000,  # ... nor the last one (read in one pass, not per split)
+    ],
+)
+def test_what_a_parser_does_not_nest_is_not_counted(markup: str) -> None:
+    assert not nesting_exceeds(markup, 100)
+
+
+def test_as_xml_every_element_counts() -> None:
+    items = "<item>" * 101 + "</item>" * 101
+    assert not nesting_exceeds("<p>" * 101, 100)
+    assert nesting_exceeds("<p>" * 101, 100, html=False)
+    assert nesting_exceeds(items, 100, html=False)
+    assert not nesting_exceeds("<![CDATA[" + items + "]]>", 100, html=False)
+
+
+def test_page_text_refuses_a_page_nested_too_deep_naming_the_source() -> None:
+    deep = ("<html><body>" + nested("div", MAX_NESTING + 1) + "</body></html>").encode()
+    page = RawPage(source_id="theory-notes", url="https://notes.example.org/p", status=200, content=deep)
+    with pytest.raises(
+        ParseError, match=r"\[theory-notes\] markup nested more than 4,096 levels deep"
+    ) as caught:
+        page_text(page)
+    assert caught.value.url == "https://notes.example.org/p"
+    # <html> and <body> are two of the levels
+    shallower = ("<html><body>" + nested("div", MAX_NESTING - 2) + "</body></html>").encode()
+    assert page_text(RawPage("theory-notes", "", 200, shallower)).count("<div>") == MAX_NESTING - 2
+
+
+@pytest.mark.shared
+def test_no_real_page_comes_near_the_nesting_limit(shared_dir: Path, fixtures_dir: Path) -> None:
+    # the deepest real page measured nests 56 levels; the limit leaves a wide margin
+    pages = [
+        path
+        for folder in (shared_dir, fixtures_dir)
+        for path in folder.rglob("*")
+        if path.suffix in {".html", ".htm", ".xml", ".md", ".txt", ".json"} and path.is_file()
+    ]
+    assert len(pages) > 50
+    for path in pages:
+        text = path.read_bytes().decode("utf-8", "replace")
+        assert not nesting_exceeds(text, 100), path
+        assert not nesting_exceeds(text, 100, html=False) or path.suffix != ".xml", path

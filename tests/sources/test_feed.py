@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from dltheory_digest.errors import ParseError
 from dltheory_digest.models import ItemKind, ParseResult, RawPage
 from dltheory_digest.sources import REGISTRY
-from dltheory_digest.sources.feed import KIND, FeedOptions
+from dltheory_digest.sources.feed import KIND, FeedOptions, _when
 
 OFFCONVEX_POSTS = [
     ("How to Escape Saddle Points Efficiently", "2017/07/19/saddle-efficiency/", "2017-07-19T10:00:00"),
@@ -338,3 +339,144 @@ def test_a_post_is_read_as_notes_pages_are() -> None:
     assert post.text.splitlines()[0] == (
         "The book (paper, [pdf]) and the follow-up, see here; the kernel: arXiv:1806.07572."
     )
+
+
+# --- one bad entry must not lose the feed -------------------------------------------------
+
+THREE_POSTS = [
+    "How to Escape Saddle Points Efficiently",
+    "Do GANs actually do distribution learning?",
+    "Back-propagation, an introduction",
+]
+
+
+@pytest.fixture
+def three_posts(fixtures_dir: Path) -> bytes:
+    return (fixtures_dir / "sources" / "feed_three_posts.xml").read_bytes()
+
+
+def parse_three(content: bytes, content_type: str = "application/rss+xml") -> ParseResult:
+    page = RawPage(
+        "offconvex", "http://offconvex.github.io/feed.xml", 200, content, content_type=content_type
+    )
+    return KIND.parse(page, FeedOptions())
+
+
+def test_the_three_posts_fixture_reads_whole(three_posts: bytes) -> None:
+    result = parse_three(three_posts)
+    assert [item.title for item in result.items] == THREE_POSTS and result.warnings == ()
+    assert [item.authors for item in result.items][:2] == [
+        ("Chi Jin", "Praneeth Netrapalli", "Michael Jordan"),
+        ("Sanjeev Arora", "Yi Zhang"),
+    ]
+    assert [cited.arxiv_id for item in result.items for cited in item.cited] == ["1703.00887", "1706.08224"]
+
+
+@pytest.mark.parametrize("written", ["0000-01-01T00:00:00Z", "9999-12-31T23:59:59-14:00"])
+def test_an_impossible_date_leaves_its_entry_undated(three_posts: bytes, written: str) -> None:
+    content = three_posts.replace(b"Fri, 07 Jul 2017 06:00:00 +0000", written.encode())
+    result = parse_three(content)
+    assert [item.title for item in result.items] == THREE_POSTS
+    assert [item.published is None for item in result.items] == [False, True, False]
+    assert dict(result.cursor)["latest_published"] == "2017-07-19T10:00:00+00:00"
+
+
+def test_when_is_none_for_a_year_outside_python_dates() -> None:
+    assert _when(time.struct_time((0, 1, 1, 0, 0, 0, 0, 1, 0))) is None
+    assert _when(time.struct_time((10000, 1, 1, 9, 59, 59, 0, 1, 0))) is None
+    assert _when(time.struct_time((2017, 7, 19, 10, 0, 0, 2, 200, 0))) == dt.datetime(
+        2017, 7, 19, 10, tzinfo=dt.UTC
+    )
+
+
+@pytest.mark.parametrize("reference", [b"&#xD800;", b"&#99999999;", b"&#0;"])
+def test_a_reference_to_no_character_becomes_a_replacement_character(
+    three_posts: bytes, reference: bytes
+) -> None:
+    # feedparser's lenient reader raised on these (chr() out of range, a lone surrogate)
+    content = three_posts.replace(b"<title>Do GANs", b"<title>Do " + reference + b"GANs")
+    result = parse_three(content)
+    assert [item.title.replace("\ufffd", "") for item in result.items] == [
+        THREE_POSTS[0],
+        "Do GANs actually do distribution learning?",
+        THREE_POSTS[2],
+    ]
+    assert "\ufffd" in result.items[1].title and "\x00" not in result.items[1].title
+    assert all("\ud800" not in item.title for item in result.items)
+
+
+def test_an_encoding_label_that_names_no_encoding_is_ignored(three_posts: bytes) -> None:
+    # feedparser raised "embedded null character" on it instead of trying the next candidate
+    result = parse_three(three_posts.replace(b'encoding="UTF-8"', b'encoding="UT\x00F-8"'))
+    assert [item.title for item in result.items] == THREE_POSTS
+    assert any("feed read after repair" in warning for warning in result.warnings)
+
+
+def test_a_feed_feedparser_cannot_read_at_all_is_a_parse_error_naming_the_source(
+    monkeypatch: pytest.MonkeyPatch, three_posts: bytes
+) -> None:
+    def fails(*args: object, **kwargs: object) -> None:
+        raise ValueError("chr() arg not in range(0x110000)")
+
+    monkeypatch.setattr("dltheory_digest.sources.feed.feedparser.parse", fails)
+    with pytest.raises(ParseError, match=r"\[offconvex\] feedparser cannot read the feed \(ValueError"):
+        parse_three(three_posts.replace(b"<title>Do GANs", b"<title>Do &#99999999;GANs"))
+
+
+@pytest.mark.parametrize("control", ["\x0c", "\x0b", "\x01", "\ufffe"])
+def test_a_control_character_in_one_entry_keeps_every_entry(three_posts: bytes, control: str) -> None:
+    content = three_posts.replace(
+        b"step by step.&lt;/p&gt;", b"step by step.&lt;/p&gt;" + control.encode() + b"b"
+    )
+    result = parse_three(content)
+    assert [item.title for item in result.items] == THREE_POSTS
+    assert result.items[2].text.startswith("Reverse-mode differentiation, step by step.")
+
+
+def test_an_unparsable_link_costs_that_link_only(three_posts: bytes) -> None:
+    content = three_posts.replace(
+        b"<link>http://offconvex.github.io/2017/07/06/GANs3/</link>", b"<link>http://[oops/</link>"
+    ).replace(b'href="https://arxiv.org/abs/1703.00887"', b'href="http://[oops/"')
+    result = parse_three(content)
+    assert [item.title for item in result.items] == THREE_POSTS
+    assert [item.url for item in result.items] == [
+        "http://offconvex.github.io/2017/07/19/saddle-efficiency/",
+        None,
+        "http://offconvex.github.io/2016/12/20/backprop/",
+    ]
+    assert (
+        result.items[0].links == () and result.items[0].text == "Perturbed gradient descent: Jin et al. 2017."
+    )
+    assert [cited.arxiv_id for cited in result.items[1].cited] == ["1706.08224"]
+
+
+def test_a_utf16_feed_is_read_by_its_byte_order_mark(three_posts: bytes) -> None:
+    # the BOM wins over a stale encoding="UTF-8" declaration and a header saying UTF-8
+    for content in (three_posts.decode().encode("utf-16"), three_posts.decode().encode("utf-16-be")):
+        marked = content if content.startswith(b"\xff\xfe") else b"\xfe\xff" + content
+        for content_type in ("application/rss+xml; charset=utf-8", ""):
+            result = parse_three(marked, content_type)
+            assert [item.title for item in result.items] == THREE_POSTS, content_type
+
+
+def test_an_entry_nested_too_deep_is_left_out_with_a_warning_naming_it(three_posts: bytes) -> None:
+    deep = b"&lt;div&gt;" * 5000 + b"Reverse-mode"
+    result = parse_three(three_posts.replace(b"Reverse-mode", deep))
+    assert [item.title for item in result.items] == THREE_POSTS[:2]
+    assert len(result.warnings) == 1
+    assert result.warnings[0].startswith("Back-propagation, an introduction skipped: could not be read")
+    assert "nested more than 4,096 levels" in result.warnings[0]
+
+
+def test_a_feed_document_nested_too_deep_is_a_parse_error(three_posts: bytes) -> None:
+    with pytest.raises(ParseError, match=r"\[offconvex\] markup nested more than 4,096 levels deep"):
+        parse_three(three_posts.replace(b"<item>", b"<div>" * 5000 + b"<item>", 1))
+
+
+def test_an_unparsable_site_link_is_no_base_for_the_entries(three_posts: bytes) -> None:
+    content = three_posts.replace(
+        b"<link>http://offconvex.github.io/</link>", b"<link>http://[oops/</link>", 1
+    )
+    page = RawPage("offconvex", "", 200, content, content_type="application/rss+xml")
+    result = KIND.parse(page, FeedOptions())
+    assert [item.title for item in result.items] == THREE_POSTS and result.warnings == ()

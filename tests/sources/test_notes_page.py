@@ -769,3 +769,43 @@ def test_long_runs_of_brackets_and_separators_are_cut_whole() -> None:
     page = "整理了一些论文。\n\n- Deep Double Descent" + "(2019 " * 3000 + "(2019)双下降\n"
     (item,) = KIND.parse_bytes(page.encode()).items
     assert (item.title, item.text) == ("Deep Double Descent", "(2019 " * 2999 + "(2019 (2019)双下降")
+
+
+def test_classify_url_of_an_unparsable_address_is_a_plain_link() -> None:
+    assert classify_url("http://[oops/") == "link"
+
+
+def test_an_unparsable_link_on_a_notes_page_costs_that_link_only(fixtures_dir: Path) -> None:
+    page = (fixtures_dir / "sources" / "notes_obsidian_publish.html").read_bytes()
+    url = "https://publish.obsidian.md/notes/Theory+of+deep+learning"
+    good = KIND.parse_bytes(page, url=url, source_id="notes")
+    bad_links = b'<li><a href="http://[oops/">a mirror</a> and <a href="https://link.zhihu.com/?target=http%3A//%5B">another</a></li>\n<li>'
+    broken = KIND.parse_bytes(page.replace(b"<li>", bad_links, 1), url=url, source_id="notes")
+    assert len(good.items) > 3
+    assert [(item.title, item.url) for item in broken.items] == [
+        (item.title, item.url) for item in good.items
+    ]
+
+
+def test_a_notes_page_nested_too_deep_is_refused_naming_the_source(fixtures_dir: Path) -> None:
+    page = (fixtures_dir / "sources" / "notes_obsidian_publish.html").read_bytes()
+    too_deep = page.replace(b"<ul>", b"<div>" * 5000 + b"<ul>", 1)
+    with pytest.raises(ParseError, match=r"\[notes\] markup nested more than 4,096 levels deep"):
+        KIND.parse_bytes(too_deep, url="https://publish.obsidian.md/notes/p", source_id="notes")
+    # a broken page nested a few thousand levels (unclosed wrappers) is still read
+    deep = page.replace(b"<ul>", b"<div>" * 3000 + b"<ul>", 1)
+    titles = {item.title for item in KIND.parse_bytes(deep, source_id="notes").items}
+    assert "The Principles of Deep Learning Theory" in titles
+
+
+def test_the_first_content_selector_that_matches_wins_wherever_it_is() -> None:
+    # one pass finds every candidate; the selectors keep their order of preference
+    filler = "Neural networks in the kernel regime and beyond. " * 6
+    page = (
+        f"<html><body><main><p>{filler}</p><p><a href='https://arxiv.org/abs/1711.00165'>"
+        "Deep Neural Networks as Gaussian Processes</a></p></main>"
+        f"<div class='markdown-body'><p>{filler}</p><p><a href='https://arxiv.org/abs/1806.07572'>"
+        "Neural Tangent Kernel: Convergence and Generalization in Neural Networks</a></p></div></body></html>"
+    )
+    result = KIND.parse_bytes(page.encode(), source_id="notes")
+    assert [item.arxiv_id for item in result.items] == ["1806.07572"]
