@@ -22,10 +22,13 @@ import contextvars
 import dataclasses
 import datetime as dt
 import email.utils
+import ipaddress
 import logging
+import socket
 import ssl
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -77,6 +80,14 @@ ARXIV_MACHINE_INTERFACES: tuple[str, ...] = (
 )
 # Headers describing the wire form of a body that RawPage holds decoded.
 _WIRE_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
+# The content codings asked for, each inflated here piece by piece (_inflate) so that the size
+# cap bounds memory: httpx inflates a whole network chunk at once, 64 KiB of gzip into ~64 MB.
+# Set explicitly, since httpx would add br/zstd once their decoders are installed.
+ACCEPT_ENCODING = "gzip, deflate"
+_ZLIB_WBITS = {"gzip": zlib.MAX_WBITS | 32, "x-gzip": zlib.MAX_WBITS | 32, "deflate": zlib.MAX_WBITS}
+# Codings that compress but have no bounded decoder here; never asked for, so refused.
+_UNBOUNDED_CODINGS = frozenset({"br", "zstd", "compress", "x-compress"})
+_INFLATE_PIECE = 64 * 1024
 MAX_REDIRECTS = 5
 # httpx's timeout bounds each single wait (connect, one read), so a server that sends a byte
 # every few seconds never trips it. The whole request, headers and body, gets this many times
@@ -205,6 +216,71 @@ _HEADER_DEADLINE: contextvars.ContextVar[_Deadline | None] = contextvars.Context
 )
 
 
+# The URL a `get` in this thread was given, when its host is public: no request it makes
+# (redirect hops, robots.txt and its redirects) may then go to a non-public address.
+_PUBLIC_ORIGIN: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "dltheory_digest_public_origin", default=None
+)
+
+
+def non_public_address(host: str) -> str | None:
+    """What kind of non-public address `host` is ("loopback", "link-local", "private", ...), or
+    None for a public address or a host name. Literal addresses only, in every form the system
+    resolver reads (2852039166 and 0xa9.0xfe.0xa9.0xfe are 169.254.169.254), plus "localhost";
+    other names are not resolved here: the address checked would not be the one connected to."""
+    name = host.lower().rstrip(".").strip("[]")
+    if name == "localhost" or name.endswith(".localhost"):
+        return "loopback"
+    address: ipaddress.IPv4Address | ipaddress.IPv6Address
+    try:
+        address = ipaddress.ip_address(name)
+    except ValueError:
+        try:
+            address = ipaddress.IPv4Address(socket.inet_aton(name))
+        except OSError:
+            return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    for kind, matches in (
+        ("loopback", address.is_loopback),
+        ("link-local", address.is_link_local),
+        ("unspecified", address.is_unspecified),
+        ("private", address.is_private),
+        ("non-public", not address.is_global),
+    ):
+        if matches:
+            return kind
+    return None
+
+
+def redirect_refusal(configured: str, target: str, kind: str) -> str:
+    """Why a hop from the configured URL to `target`, a `kind` address, is not taken."""
+    article = "an" if kind[0] in "aeiou" else "a"
+    return (
+        f"redirected from {configured} to {target}: {article} {kind} address, refused for a URL on a "
+        "public host (it could reach this machine's or network's internal services)"
+    )
+
+
+def _checked_addresses(host: str, port: int) -> list[str]:
+    """Where to connect for `host`: itself, or, when a `get` whose configured URL is public has
+    been redirected to another host name, the addresses that name resolves to, each checked to
+    be public. Connecting to the very addresses checked leaves no time for the name to point
+    elsewhere between the check and the connection (DNS rebinding)."""
+    origin = _PUBLIC_ORIGIN.get()
+    if origin is None or host.lower() == httpx.URL(origin).raw_host.decode("ascii").lower():
+        return [host]  # the operator chose that host, wherever it is
+    try:
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as exc:  # worded as httpcore words its own resolver's failures
+        raise httpcore.ConnectError(str(exc)) from exc
+    addresses = list(dict.fromkeys(str(sockaddr[0]) for *_, sockaddr in found))
+    for address in addresses:
+        if (kind := non_public_address(address)) is not None:
+            raise _Refused(None, redirect_refusal(origin, f"{host} ({address})", kind))
+    return addresses
+
+
 def _wait_within_deadline(timeout: float | None, overdue: type[httpcore.TimeoutException]) -> float | None:
     """`timeout` shortened to the current header deadline; `overdue` is raised once it has passed."""
     deadline = _HEADER_DEADLINE.get()
@@ -259,7 +335,15 @@ class _DeadlineBackend(httpcore.NetworkBackend):
         socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
     ) -> httpcore.NetworkStream:
         wait = _wait_within_deadline(timeout, httpcore.ConnectTimeout)
-        return _DeadlineStream(self._inner.connect_tcp(host, port, wait, local_address, socket_options))
+        failure: httpcore.ConnectError | None = None
+        for address in _checked_addresses(host, port):
+            try:
+                stream = self._inner.connect_tcp(address, port, wait, local_address, socket_options)
+            except httpcore.ConnectError as exc:  # the next address, as socket.create_connection does
+                failure = exc
+                continue
+            return _DeadlineStream(stream)
+        raise failure or httpcore.ConnectError(f"no address for {host}")
 
     def connect_unix_socket(
         self,
@@ -309,6 +393,11 @@ class _PoliteTransport(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         state = request.extensions.get(_STATE_EXTENSION)
+        public_origin = _PUBLIC_ORIGIN.get()
+        if public_origin is not None and (kind := non_public_address(request.url.host)) is not None:
+            # a page's own hops are refused in `get`; this catches the redirects httpx follows
+            # itself (robots.txt's), which never come back up to it
+            raise _Refused(None, redirect_refusal(public_origin, str(request.url), kind))
         interval = state.min_interval if isinstance(state, _RequestState) else 0.0
         key, interval = limiter_slot(request.url.host, interval, self._arxiv_hosts)
         started = self._clock()
@@ -456,6 +545,82 @@ class _TooLarge(Exception):
         self.size = size  # bytes read before stopping
         self.declared = declared  # the Content-Length that alone refused it
         self.head = head  # the first max_bytes bytes, when the caller asked to keep them
+
+
+class _Refused(Exception):
+    """A response (or a hop to it) refused whatever its status: not retried."""
+
+    def __init__(self, status: int | None, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def _content_coding(status: int, headers: httpx.Headers) -> str | None:
+    """The one coding `_inflate` undoes (None: the body is used as sent, as httpx does with a
+    coding it does not know); _Refused for stacked codings and for ones it cannot bound."""
+    listed = [c.strip().lower() for c in headers.get_list("content-encoding", split_commas=True)]
+    codings = [c for c in listed if c and c != "identity"]
+    if len(codings) > 1:
+        # each layer multiplies: 2 KB of "gzip, gzip" inflate to 1 GB
+        raise _Refused(status, f"stacked content codings refused (Content-Encoding: {', '.join(codings)})")
+    if not codings:
+        return None
+    if codings[0] in _UNBOUNDED_CODINGS:
+        raise _Refused(
+            status, f"content coding {codings[0]!r} not supported (this client asks for {ACCEPT_ENCODING})"
+        )
+    return codings[0] if codings[0] in _ZLIB_WBITS else None
+
+
+def _zlib_header(data: bytes) -> bool:
+    """RFC 1950: method 8 (deflate) and a header that is a multiple of 31."""
+    return len(data) >= 2 and data[0] & 0x0F == 8 and int.from_bytes(data[:2], "big") % 31 == 0
+
+
+def _inflate(raw: Iterable[bytes], coding: str | None) -> Iterator[bytes]:
+    """The body of `raw` decoded, in pieces of at most _INFLATE_PIECE bytes, and at least one
+    (maybe empty) per raw chunk so the caller checks its caps as the wire delivers. Whatever
+    follows the end of the compressed stream is read (the cache stores only a complete body)
+    but ignored, as httpx does."""
+    if coding is None:
+        yield from raw
+        return
+    inflater: zlib._Decompress | None = None
+    try:
+        for data in raw:
+            if not data:
+                continue
+            if inflater is None:
+                wbits = _ZLIB_WBITS[coding]
+                if coding == "deflate" and not _zlib_header(data):
+                    wbits = -zlib.MAX_WBITS  # a raw deflate stream, as some servers send
+                inflater = zlib.decompressobj(wbits)
+            if inflater.eof:
+                yield b""
+                continue
+            while True:
+                yield inflater.decompress(data, _INFLATE_PIECE)
+                data = inflater.unconsumed_tail
+                if not data:
+                    break
+        if inflater is not None:
+            yield inflater.flush()  # at most the rest of one back-reference (258 bytes)
+    except zlib.error as exc:
+        raise httpx.DecodingError(f"{coding} body could not be decoded: {exc}") from exc
+
+
+class _Counted:
+    """An iterable of byte chunks that counts the bytes taken from it."""
+
+    def __init__(self, chunks: Iterable[bytes]) -> None:
+        self._chunks = chunks
+        self.size = 0
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self._chunks:
+            self.size += len(chunk)
+            yield chunk
 
 
 class _TooSlow(Exception):
@@ -619,13 +784,14 @@ class PoliteClient:
         )
         # downloads skip the cache (hishel stores a body despite a request's no-store): the same
         # polite transport, without the cache in front of it
-        self._direct = httpx.Client(transport=polite, headers={"User-Agent": self.user_agent})
+        headers = {"User-Agent": self.user_agent, "Accept-Encoding": ACCEPT_ENCODING}
+        self._direct = httpx.Client(transport=polite, headers=headers)
         self._http = self._direct
         if cache_path is not None:
             cache_path.parent.mkdir(parents=True, exist_ok=True)
             storage = hishel.SqliteStorage(database_path=cache_path)
             cached = CacheTransport(next_transport=polite, storage=storage, rfc=True)
-            self._http = httpx.Client(transport=cached, headers={"User-Agent": self.user_agent})
+            self._http = httpx.Client(transport=cached, headers=headers)
 
     # -- public API -------------------------------------------------------------------
 
@@ -642,6 +808,25 @@ class PoliteClient:
     ) -> RawPage:
         """GET `url` politely; redirects are followed hop by hop (each checked and limited).
         Without `use_cache` the response is neither taken from the HTTP cache nor stored in it."""
+        parsed = self._parse_url(url, source_id)
+        # a source configured on a non-public host (the demo, tests on 127.0.0.1) may redirect
+        # anywhere; one on a public host never reaches a non-public address
+        token = _PUBLIC_ORIGIN.set(url if non_public_address(parsed.host) is None else None)
+        try:
+            return self._get(url, source_id, politeness, headers, sink, progress, use_cache)
+        finally:
+            _PUBLIC_ORIGIN.reset(token)
+
+    def _get(
+        self,
+        url: str,
+        source_id: str,
+        politeness: Politeness,
+        headers: Mapping[str, str] | None,
+        sink: BinaryIO | None,
+        progress: Callable[[int, int | None], None] | None,
+        use_cache: bool,
+    ) -> RawPage:
         current = url
         http = self._http if use_cache else self._direct
         budget = _WaitBudget(self.max_total_wait)
@@ -669,9 +854,11 @@ class PoliteClient:
             location = page.header("location")
             if page.status in REDIRECT_STATUSES and location:
                 current = urljoin(current, location)
+                self._check_hop(url, current, source_id)
                 continue
             if page.status >= 400:
-                raise HTTPStatusError(source_id, f"HTTP {page.status} for {current}", page=page)
+                via = f" (redirected from {url})" if current != url else ""  # the URL to fix
+                raise HTTPStatusError(source_id, f"HTTP {page.status} for {current}{via}", page=page)
             return page
         raise FetchError(source_id, f"more than {MAX_REDIRECTS} redirects from {url}", url=url)
 
@@ -753,6 +940,20 @@ class PoliteClient:
             self._record(FetchRecord(source_id, url, None, 0, 0.0, False, problem, _utcnow()))
             raise FetchError(source_id, problem, url=url)
         return parsed
+
+    def _check_hop(self, configured: str, target: str, source_id: str) -> None:
+        """Refuse (recorded) a redirect to a non-public address from a URL on a public host."""
+        public_origin = _PUBLIC_ORIGIN.get()
+        try:
+            host = httpx.URL(target).host
+        except httpx.InvalidURL:
+            return  # the next hop's _parse_url reports it
+        kind = non_public_address(host)
+        if public_origin is None or kind is None:
+            return
+        message = redirect_refusal(configured, target, kind)
+        self._record(FetchRecord(source_id, target, None, 0, 0.0, False, message, _utcnow()))
+        raise FetchError(source_id, message, url=configured)
 
     def _is_robots_exempt(self, target: httpx.URL) -> bool:
         where = f"{target.host}{target.path}".lower()
@@ -886,6 +1087,8 @@ class PoliteClient:
                 )
             except _QueuedTooLong as exc:
                 raise fail(None, 0, exc.message(self.max_total_wait)) from None
+            except _Refused as exc:
+                raise fail(exc.status, 0, exc.message) from None
             except _TooLarge as exc:
                 if exc.declared is not None:
                     message = (
@@ -1035,17 +1238,25 @@ class PoliteClient:
             declared = response.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > max_bytes and not keep_head:
                 raise _TooLarge(response.status_code, 0, declared=int(declared))
+            coding = _content_coding(response.status_code, response.headers)
             chunks: list[bytes] = []
             size = 0
+            if response.is_stream_consumed:  # made whole in memory (a MockTransport's), and decoded
+                wire, coding = _Counted([response.content]), None
+            else:
+                wire = _Counted(response.iter_raw())
             total = int(declared) if declared.isdigit() else None
-            # Decoded bytes are counted, so a small gzip bomb is caught too; leaving the
-            # block closes the connection without reading the rest.
-            for chunk in response.iter_bytes():
+            # Both the decoded and the wire bytes are capped, so a small gzip bomb is caught as it
+            # inflates, and so is an endless tail after its end; leaving the block closes the
+            # connection without reading the rest.
+            for chunk in _inflate(wire, coding):
                 size += len(chunk)
-                if size > max_bytes:
-                    head = b"".join(chunks) + chunk[: max_bytes - size] if keep_head else None
+                if size > max_bytes or wire.size > max_bytes:
+                    head = (b"".join(chunks) + chunk)[:max_bytes] if keep_head else None
                     raise _TooLarge(response.status_code, size, head=head)
-                check_deadline(response.status_code, size)
+                check_deadline(response.status_code, wire.size)
+                if not chunk:
+                    continue
                 if sink is None or response.status_code >= 300:
                     chunks.append(chunk)
                 else:
@@ -1137,6 +1348,8 @@ class PoliteClient:
             except _TooSlow as exc:
                 status, size = exc.status, exc.size
                 verdict = _RobotsVerdict(unreadable=f"still arriving after {exc.elapsed:.0f} s")
+            except _Refused as exc:  # stacked codings, a redirect to a non-public address
+                status, verdict = exc.status, _RobotsVerdict(unreadable=exc.message)
             except httpx.TransportError as exc:
                 port = _port_of(httpx.URL(origin))
                 verdict = _RobotsVerdict(

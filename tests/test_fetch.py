@@ -15,6 +15,7 @@ import itertools
 import socket
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -42,6 +43,7 @@ from dltheory_digest.fetch import (
     SiteUnreachable,
     connection_failure,
     limiter_slot,
+    non_public_address,
     unreachable_message,
     user_agent,
 )
@@ -1594,3 +1596,229 @@ def test_waiting_for_arxivs_one_connection_counts_in_the_budget_too() -> None:
     )
     [refused] = [r for r in client.records if r.source_id == "b"]
     assert refused.status is None and refused.error is not None and "one connection" in refused.error
+
+
+# --------------------------------------------------------------------------- hostile bodies and hops
+
+
+def _gzip_of_zeros(mib: int) -> bytes:
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)
+    return b"".join(packer.compress(bytes(1 << 20)) for _ in range(mib)) + packer.flush()
+
+
+def test_stacked_content_codings_are_refused_naming_them(server: LocalServer) -> None:
+    # 2 KB on the wire that inflated to 1 GiB in memory before the cap was looked at
+    body = gzip.compress(_gzip_of_zeros(64))
+    server.routes["/feed.xml"] = lambda s: Reply(200, body, {"Content-Encoding": "gzip, gzip"})
+    with PoliteClient(respect_robots=False) as client, pytest.raises(FetchError) as info:
+        client.get(server.url("/feed.xml"), source_id="bomb", politeness=NO_WAIT)
+    assert str(info.value) == (
+        "[bomb] stacked content codings refused (Content-Encoding: gzip, gzip): " + server.url("/feed.xml")
+    )
+    assert len(server.hits("/feed.xml")) == 1  # not retried
+    assert client.records[-1].status == 200 and client.records[-1].bytes == 0
+
+
+def test_a_gzip_bomb_is_inflated_no_further_than_the_cap(server: LocalServer) -> None:
+    bomb = _gzip_of_zeros(32)  # ~32 KB: httpx inflated a network chunk like it whole, 32 MiB at once
+    server.routes["/bomb"] = lambda s: Reply(200, bomb, {"Content-Encoding": "gzip"})
+    cap = Politeness(min_interval=0, max_bytes=1_000_000)
+    with PoliteClient(respect_robots=False) as client, pytest.raises(FetchError) as info:
+        client.get(server.url("/bomb"), source_id="s", politeness=cap)
+    assert "response larger than the 1000000-byte cap" in str(info.value)
+    assert 1_000_000 < client.records[-1].bytes <= 1_000_000 + 64 * 1024  # one inflated piece past it
+
+
+def test_an_endless_tail_after_the_gzip_stream_is_capped_on_the_wire(server: LocalServer) -> None:
+    head = gzip.compress(b"<rss/>")
+    tail = (b"x" * 65536 for _ in range(4096))  # 256 MiB that inflate to nothing
+    server.routes["/tail"] = lambda s: Reply(
+        200, chunks=itertools.chain([head], tail), headers={"Content-Encoding": "gzip"}
+    )
+    with PoliteClient(respect_robots=False) as client, pytest.raises(FetchError) as info:
+        client.get(
+            server.url("/tail"), source_id="s", politeness=Politeness(min_interval=0, max_bytes=200_000)
+        )
+    assert "larger than the 200000-byte cap" in str(info.value)
+    assert server.wait_finished("/tail").broken
+
+
+@pytest.mark.parametrize("wbits", [zlib.MAX_WBITS, -zlib.MAX_WBITS], ids=["zlib", "raw"])
+def test_deflate_bodies_read_right_with_or_without_their_zlib_header(server: LocalServer, wbits: int) -> None:
+    body = b"<rss>" + b"generalization bounds " * 20_000 + b"</rss>"  # inflates in several pieces
+    packer = zlib.compressobj(6, zlib.DEFLATED, wbits)
+    packed = packer.compress(body) + packer.flush()
+    server.routes["/d"] = lambda s: Reply(200, packed, {"Content-Encoding": "deflate"})
+    with PoliteClient(respect_robots=False) as client:
+        page = client.get(server.url("/d"), source_id="s", politeness=NO_WAIT)
+    assert page.content == body and client.records[-1].bytes == len(body)
+    assert server.hits("/d")[0].headers["accept-encoding"] == "gzip, deflate"
+
+
+def test_a_coding_without_a_bounded_decoder_is_refused(server: LocalServer) -> None:
+    server.routes["/br"] = lambda s: Reply(200, b"\x1b\x00\x00", {"Content-Encoding": "br"})
+    with PoliteClient(respect_robots=False) as client, pytest.raises(FetchError) as info:
+        client.get(server.url("/br"), source_id="s", politeness=NO_WAIT)
+    assert "content coding 'br' not supported (this client asks for gzip, deflate)" in str(info.value)
+
+
+def test_a_corrupt_gzip_body_is_an_error_not_a_page(server: LocalServer) -> None:
+    corrupt = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03" + b"\xff" * 8  # a gzip header, then block type 3
+    server.routes["/bad"] = lambda s: Reply(200, corrupt, {"Content-Encoding": "gzip"})
+    with PoliteClient(respect_robots=False, max_retries=0) as client, pytest.raises(FetchError) as info:
+        client.get(server.url("/bad"), source_id="s", politeness=NO_WAIT)
+    assert "DecodingError: gzip body could not be decoded" in str(info.value)
+
+
+def test_the_cache_keeps_the_gzip_body_and_the_cap_holds_when_it_is_served(
+    server: LocalServer, tmp_path: Path
+) -> None:
+    body = b"<rss>" + b"<item>2106.10165</item>" * 50_000 + b"</rss>"  # 1.15 MB, ~5 KB gzipped
+    validators = {"ETag": '"v1"', "Content-Encoding": "gzip", "Content-Type": "text/xml"}
+
+    def page(seen: Seen) -> Reply:
+        if seen.headers.get("if-none-match") == '"v1"':
+            return Reply(304, b"", {"ETag": '"v1"', "Cache-Control": "no-cache"})
+        return Reply(200, gzip.compress(body), {**validators, "Cache-Control": "no-cache"})
+
+    server.routes["/rss"] = page
+    cache = tmp_path / "http.sqlite"
+    with PoliteClient(cache_path=cache, respect_robots=False) as client:
+        first = client.get(server.url("/rss"), source_id="rss", politeness=NO_WAIT)
+        revalidated = client.get(server.url("/rss"), source_id="rss", politeness=NO_WAIT)
+        with pytest.raises(FetchError) as info:
+            client.get(
+                server.url("/rss"), source_id="rss", politeness=Politeness(min_interval=0, max_bytes=500_000)
+            )
+        after = client.get(server.url("/rss"), source_id="rss", politeness=NO_WAIT)
+    assert first.content == body and first.from_cache is False
+    assert revalidated.content == body and revalidated.from_cache is True
+    assert revalidated.header("content-encoding") is None
+    assert after.content == body and after.from_cache is True  # the refusal left the entry whole
+    assert [h.status for h in server.hits("/rss")] == [200, 304, 304, 304]
+    # the cached body is inflated under the cap like a fresh one
+    assert "response larger than the 500000-byte cap" in str(info.value)
+    [capped] = [r for r in client.records if r.error is not None]
+    assert 500_000 < capped.bytes <= 500_000 + 64 * 1024
+
+
+def _public_host_client(server: LocalServer, **options: object) -> PoliteClient:
+    """A client whose every request goes through `server` as its proxy: public host names reach
+    it, and a hop to any other address would be seen there instead of leaving the machine."""
+    proxied = httpx.HTTPTransport(proxy=server.url("/"))
+    return PoliteClient(transport=proxied, **options)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("location", "kind"),
+    [
+        ("http://169.254.169.254/latest/meta-data/", "link-local"),
+        ("http://2852039166/latest/meta-data/", "link-local"),  # the same address, as a resolver reads it
+        ("http://127.0.0.1:8080/admin", "loopback"),
+        ("http://localhost/admin", "loopback"),
+        ("http://[::1]/admin", "loopback"),
+        ("http://[::ffff:10.0.0.7]/", "private"),
+        ("http://192.168.1.1/", "private"),
+        ("http://[fd00::1]/", "private"),
+        ("http://[fe80::1]/", "link-local"),
+        ("http://0.0.0.0/", "unspecified"),
+    ],
+)
+def test_a_public_page_redirecting_to_a_non_public_address_is_refused(
+    server: LocalServer, location: str, kind: str
+) -> None:
+    server.routes["/feed"] = lambda s: Reply(302, b"", {"Location": location})
+    article = "an" if kind == "unspecified" else "a"
+    with _public_host_client(server) as client, pytest.raises(FetchError) as info:
+        client.get("http://blog.example.org/feed", source_id="blog", politeness=NO_WAIT)
+    assert str(info.value).startswith(
+        f"[blog] redirected from http://blog.example.org/feed to {location}: {article} {kind} address, refused"
+    )
+    assert [h.host for h in server.seen] == ["blog.example.org", "blog.example.org"]  # robots.txt, feed
+    assert client.records[-1].url == location and client.records[-1].error is not None
+
+
+def test_a_public_robots_txt_redirecting_to_a_non_public_address_is_not_followed(server: LocalServer) -> None:
+    server.routes["/robots.txt"] = lambda s: Reply(
+        301, b"", {"Location": "http://169.254.169.254/robots.txt"}
+    )
+    with _public_host_client(server) as client, pytest.raises(RobotsUnreadable) as info:
+        client.get("http://blog.example.org/feed", source_id="blog", politeness=NO_WAIT)
+    assert "redirected from http://blog.example.org/feed to http://169.254.169.254/robots.txt" in str(
+        info.value
+    )
+    assert [h.host for h in server.seen] == ["blog.example.org"]
+
+
+def test_redirects_between_public_hosts_and_from_a_local_source_are_followed(server: LocalServer) -> None:
+    server.routes["/old"] = lambda s: Reply(301, b"", {"Location": "http://www.example.org/new"})
+    server.routes["/new"] = lambda s: Reply(200, b"moved")
+    server.routes["/local"] = lambda s: Reply(302, b"", {"Location": server.url("/new", "localhost")})
+    with _public_host_client(server) as client:
+        assert client.get("http://example.org/old", source_id="s", politeness=NO_WAIT).content == b"moved"
+    with PoliteClient() as client:  # a source on 127.0.0.1 (the demo) may hop to localhost
+        page = client.get(server.url("/local"), source_id="s", politeness=NO_WAIT)
+    assert page.content == b"moved" and page.url == server.url("/new", "localhost")
+
+
+@pytest.mark.parametrize(
+    ("host", "kind"),
+    [
+        ("169.254.169.254", "link-local"),
+        ("0xa9.0xfe.0xa9.0xfe", "link-local"),
+        ("10.1.2.3", "private"),
+        ("172.31.255.255", "private"),
+        ("127.1", "loopback"),
+        ("LocalHost.", "loopback"),
+        ("api.localhost", "loopback"),
+        ("100.64.0.1", "non-public"),  # carrier-grade NAT
+        ("fc00::1", "private"),
+        ("8.8.8.8", None),
+        ("172.32.0.1", None),
+        ("arxiv.org", None),  # names are not resolved
+    ],
+)
+def test_non_public_addresses_are_told_by_kind(host: str, kind: str | None) -> None:
+    assert non_public_address(host) == kind
+
+
+def test_an_error_after_a_redirect_names_the_configured_url_too(server: LocalServer) -> None:
+    server.routes["/feed"] = lambda s: Reply(301, b"", {"Location": "/moved/feed"})
+    with PoliteClient() as client, pytest.raises(HTTPStatusError) as info:
+        client.get(server.url("/feed"), source_id="blog", politeness=NO_WAIT)
+    assert str(info.value) == (
+        f"[blog] HTTP 404 for {server.url('/moved/feed')} (redirected from {server.url('/feed')})"
+    )
+
+
+@pytest.fixture
+def names_on_loopback(monkeypatch: pytest.MonkeyPatch) -> set[str]:
+    """Host names (added by the test) that the resolver answers with 127.0.0.1, as a name an
+    attacker controls may answer with any address; every other name resolves as usual."""
+    names: set[str] = set()
+    resolve = socket.getaddrinfo
+
+    def fake(host: object, port: object, *args: object, **kwargs: object) -> object:
+        if isinstance(host, str) and host in names:
+            return resolve("127.0.0.1", port, *args, **kwargs)  # type: ignore[arg-type]
+        return resolve(host, port, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "getaddrinfo", fake)
+    return names
+
+
+def test_a_hop_to_a_name_that_resolves_to_a_non_public_address_is_refused(
+    server: LocalServer, names_on_loopback: set[str]
+) -> None:
+    names_on_loopback.update({"blog.example.org", "metadata.example.org"})
+    server.routes["/feed"] = lambda s: Reply(
+        302, b"", {"Location": server.url("/latest", "metadata.example.org")}
+    )
+    with PoliteClient(respect_robots=False) as client, pytest.raises(FetchError) as info:
+        client.get(server.url("/feed", "blog.example.org"), source_id="blog", politeness=NO_WAIT)
+    assert str(info.value).startswith(
+        f"[blog] redirected from {server.url('/feed', 'blog.example.org')} to metadata.example.org "
+        "(127.0.0.1): a loopback address, refused"
+    )
+    # the configured host itself may be anywhere (the operator chose it); the hop never connected
+    assert [h.host for h in server.seen] == ["blog.example.org"]
