@@ -203,14 +203,16 @@ def _content_type(page: RawPage) -> str | None:
     return page.content_type or page.header("content-type")
 
 
-def page_text(page: RawPage) -> str:
+def page_text(page: RawPage, *, markup: bool = True) -> str:
     """decode_page for a fetched page; undecodable bytes, and markup nested deeper than
-    MAX_NESTING levels, become a ParseError carrying the source id."""
+    MAX_NESTING levels, become a ParseError carrying the source id. `markup=False` for a body
+    that may be JSON, whose entries' HTML is checked one entry at a time (`check_nesting`)."""
     try:
         text = _decoded(page.content, _content_type(page)).text
     except UndecodableContent as exc:
         raise ParseError(page.source_id, str(exc), url=page.url or None) from exc
-    check_nesting(text, page.source_id, page.url or None)
+    if markup:
+        check_nesting(text, page.source_id, page.url or None)
     return text
 
 

@@ -38,7 +38,7 @@ from dltheory_digest.sources.blocks import (
     soup_of,
     text_blocks,
 )
-from dltheory_digest.sources.decode import page_text
+from dltheory_digest.sources.decode import check_nesting, page_text
 from dltheory_digest.sources.notes_page import collect_mentions
 
 ARTICLE_URL = "https://zhuanlan.zhihu.com/p/{id}"
@@ -87,6 +87,8 @@ def _post(
     links: tuple[str, ...] = ()
     text = clean(excerpt)
     if body_html:
+        # a body inside JSON escapes its tags, so the page's own depth check never saw them
+        check_nesting(body_html, page.source_id, url)
         blocks = html_blocks(soup_of(body_html), url)
         text = "\n".join(block.text for block in blocks)
         collector = collect_mentions(blocks, source_id=page.source_id, page_url=url, others=False)
@@ -436,13 +438,15 @@ def _text_article(page: RawPage, text: str) -> list[Item]:
 
 
 def parse(page: RawPage, options: BaseModel) -> ParseResult:
-    text = page_text(page)
+    # an API answer holds each article's HTML: one too deep drops that article, not the page
+    text = page_text(page, markup=False)
     stripped = text.lstrip()
     if stripped.startswith(("{", "[")):
         try:
             return _parse_json(page, json.loads(stripped))
         except json.JSONDecodeError:
             pass  # not JSON after all: read it as a page
+    check_nesting(text, page.source_id, page.url or None)
     if looks_like_feed(text):
         raise ParseError(page.source_id, "an RSS/Atom feed, not a Zhihu page (use kind 'feed')", url=page.url)
     if not looks_like_html(text):

@@ -332,3 +332,17 @@ def test_embedded_json_of_the_wrong_shape_falls_back_to_the_page(fixtures_dir: P
     ):
         (post,) = KIND.parse_bytes(content[:start] + state + content[end:], source_id="zhihu-gen").items
         assert post.title == "泛化理论阅读"
+
+
+def test_a_json_body_nested_past_the_limit_drops_only_its_article(fixtures_dir: Path) -> None:
+    from dltheory_digest.sources.decode import MAX_NESTING
+
+    data = json.loads((fixtures_dir / "sources" / "zhihu_v4_column_items.json").read_text(encoding="utf-8"))
+    first = data["data"][0]
+    # JSON escapes the tags (\u003c), so only the article's own check can see the depth
+    first["content"] = "<div>" * (MAX_NESTING + 1) + "x" + "</div>" * (MAX_NESTING + 1)
+    result = KIND.parse_bytes(json.dumps(data).encode(), source_id="zhihu-col")
+    assert len(result.items) == len(data["data"]) - 1
+    assert first["title"] not in {post.title for post in result.items}
+    (warning,) = result.warnings
+    assert "skipped" in warning and f"nested more than {MAX_NESTING:,} levels" in warning
