@@ -36,6 +36,7 @@ from dltheory_digest.errors import ConfigError
 from dltheory_digest.models import SourceReport
 from dltheory_digest.sources import PlanContext
 from dltheory_digest.store import Store, get_cursor, open_store, record_fetches
+from dltheory_digest.store.db import lasting_failure
 from dltheory_digest.store.locks import (
     LockRecord,
     StoreLimiter,
@@ -113,12 +114,19 @@ def run_resources(settings: Settings) -> Iterator[Store]:
             resource.close()
 
 
+def _lasting(state: Any) -> bool:
+    """A task failed on a full disk or an unusable store: its retries would fail the same way,
+    only later and with more tracebacks."""
+    return isinstance(state.data, BaseException) and lasting_failure(state.data)
+
+
 @task(
     name="collect-source",
     cache_policy=NO_CACHE,
     task_run_name="collect-{spec.id}",
     retries=len(SOURCE_RETRY_DELAYS),
     retry_delay_seconds=SOURCE_RETRY_DELAYS,
+    retry_condition_fn=lambda task, run, state: not _lasting(state),
     # No task timeout: in a worker thread Prefect cannot interrupt the blocking I/O a stuck
     # source would be in (and warns so on every run). The fetch layer bounds each request
     # (4 x timeout, 10-minute wait budget) and the run has RUN_TIMEOUT.

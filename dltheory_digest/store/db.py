@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import sqlite3
@@ -255,6 +256,29 @@ _SQLITE_PROBLEMS = {
     "database is locked": "locked by another process for over 30 s (another run?)",
     "already exists": "the database holds tables of another program, not a dltheory-digest store",
 }
+
+
+# Store failures no retry mends: the operator has to act (free the disk, fix the permissions,
+# restore the file). "database is locked" is not among them: another run lets go of it.
+_LASTING_PROBLEMS = (
+    "database or disk is full",
+    "readonly database",
+    "file is not a database",
+    "database disk image is malformed",
+    "unable to open database file",
+)
+_LASTING_ERRNOS = frozenset({errno.ENOSPC, errno.EROFS, errno.EDQUOT})
+
+
+def lasting_failure(exc: BaseException) -> bool:
+    """Whether `exc` is a full disk, a read-only file or a damaged store: retrying the task that
+    raised it would only repeat its traceback."""
+    if isinstance(exc, OSError) and exc.errno in _LASTING_ERRNOS:
+        return True
+    if isinstance(exc, SQLAlchemyError):
+        detail = str(getattr(exc, "orig", None) or exc)
+        return any(words in detail for words in _LASTING_PROBLEMS)
+    return False
 
 
 def store_problem(exc: SQLAlchemyError) -> str:

@@ -64,3 +64,18 @@ def test_a_flow_run_leaves_no_store_or_http_cache_file_open(
     settings = load_settings(**overrides)
     assert settings.resolved_http_cache.exists() and any(r.path for r in server.requests)
     assert open_files_under(tmp_path) == []
+
+
+def test_a_source_task_failed_on_a_full_disk_is_not_retried() -> None:
+    import errno
+
+    from prefect.states import Failed
+
+    from flows.weekly_digest import collect_task
+
+    retry = collect_task.retry_condition_fn
+    assert retry is not None
+    full = Failed(data=OSError(errno.ENOSPC, "No space left on device"))
+    flaky = Failed(data=OSError(errno.ECONNRESET, "Connection reset by peer"))
+    assert retry(collect_task, None, full) is False  # type: ignore[arg-type]
+    assert retry(collect_task, None, flaky) is True  # type: ignore[arg-type]

@@ -483,3 +483,29 @@ def test_a_postgresql_upgrade_says_so_and_asks_for_a_backup() -> None:
         "store upgraded 0003 → 0008 in place; no copy was made (for PostgreSQL, run pg_dump before "
         "installing a new release)"
     )
+
+
+def test_a_full_disk_or_unusable_file_is_a_lasting_failure_and_a_lock_is_not(tmp_path: Path) -> None:
+    import errno
+
+    from sqlalchemy.exc import OperationalError
+
+    from dltheory_digest.store.db import lasting_failure
+
+    def raised_by_sqlite(message: str) -> OperationalError:
+        return OperationalError("INSERT INTO items ...", {}, sqlite3.OperationalError(message))
+
+    assert lasting_failure(raised_by_sqlite("database or disk is full"))
+    assert lasting_failure(raised_by_sqlite("attempt to write a readonly database"))
+    assert lasting_failure(OSError(errno.ENOSPC, "No space left on device"))
+    assert not lasting_failure(raised_by_sqlite("database is locked"))  # another run lets go
+    assert not lasting_failure(OSError(errno.ECONNRESET, "Connection reset by peer"))
+    assert not lasting_failure(ValueError("a parser bug"))
+    # a real read-only store file, as the driver reports it (root writes through file modes)
+    path = tmp_path / "ro.sqlite"
+    sqlite3.connect(path).execute("CREATE TABLE t (x)").connection.commit()
+    readonly = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    with pytest.raises(sqlite3.OperationalError) as failed:
+        readonly.execute("INSERT INTO t VALUES (1)")
+    readonly.close()
+    assert lasting_failure(OperationalError("INSERT", {}, failed.value))
