@@ -525,6 +525,9 @@ def unreachable_message(
     if reason is Unreachable.REFUSED:
         where = f"{host}:{port}" if port else host
         return f"connection refused by {where}" + (f" ({tries})" if tries else "")
+    if isinstance(exc, httpx.ReadTimeout | httpx.WriteTimeout):
+        # connected, so reachable: the server took the request and then went silent
+        return f"{host} took the connection but did not answer in time" + (f" ({tries})" if tries else "")
     if reason is not Unreachable.OTHER:
         hint = f": {OFFLINE_HINT}" if reason.offline else ""
         return f"could not reach {host} ({', '.join(filter(None, (reason, tries)))}){hint}"

@@ -1104,6 +1104,8 @@ def test_a_site_that_cannot_be_resolved_fails_as_a_network_error_naming_the_host
     ("failure", "expected"),
     [
         (httpx.ConnectTimeout(""), "could not reach slow.example (timed out)"),
+        # connected: the host is reachable, it went silent
+        (httpx.ReadTimeout(""), "slow.example took the connection but did not answer in time"),
         (
             httpx.ConnectError("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed"),
             "could not reach slow.example: [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed "
