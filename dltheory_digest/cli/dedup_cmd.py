@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from dltheory_digest.cli.app import app, console, err_console
 from dltheory_digest.cli.files import is_stdio, read_csv, writing
@@ -101,7 +102,7 @@ def read_records(path: Path) -> list[Record]:
     problems = id_problems(records)
     if problems:
         err_console.print(
-            f"[red]error:[/red] {path}: each row needs an id of its own, since the output names rows by id:",
+            f"[red]error:[/red] {escape(str(path))}: each row needs an id of its own, since the output names rows by id:",
             soft_wrap=True,
         )
         for problem in problems:
@@ -131,7 +132,8 @@ def dedup(
         Path,
         typer.Argument(
             help="CSV with columns id, title, authors, venue, year and optionally doi, arxiv_id, lang, url, "
-            "title_en, source ('-': standard input)",
+            "title_en, source ('-': standard input). A title in Chinese or Arabic matches through the "
+            "English title inside it, or else needs its English translation in title_en",
         ),
     ],
     output: Annotated[
@@ -149,4 +151,4 @@ def dedup(
     if is_stdio(output):
         err_console.print(summary)
     else:
-        console.print(f"{summary}; wrote {output}")
+        console.print(f"{summary}; wrote {output}", markup=False)

@@ -8,14 +8,16 @@
    many records is handled by sorting them and comparing neighbours only, so the cost grows
    near-linearly with the input, never with all pairs.
 3. Decision (`pair_score`). Vetoes first: different arXiv ids or DOIs, an erratum against
-   its paper, different part/edition numbers, disjoint author lists (unless the very same
-   specific title appears in the same year), different years. One year apart is allowed
-   only for a specific title by the same people, and only when the two records are each
-   other's best match: a preprint and its journal version match, but where both versions
-   are listed twice, each keeps its own counterpart.
+   its paper (or notices of different kinds: a comment and the reply to it), different
+   part/edition numbers, disjoint author lists (unless the very same specific title appears
+   in the same year), different years. One or two years apart are allowed only for a
+   specific title by the same people, and only when the two records are each other's best
+   match: a preprint and its journal version match, but where both versions are listed
+   twice, each keeps its own counterpart.
    Then evidence: a near-identical title (rapidfuzz Indel similarity) is enough when it is
    specific and is not the other with a word put inside it ("... in deep matrix
-   factorization"); a looser title, or one source's added subtitle or remark, needs the
+   factorization"), swapped ("tensor" / "matrix") or negated ("not", "nonseparable"), unless
+   the authors agree; a looser title, or one source's added subtitle or remark, needs the
    authors to agree. A generic title ("Editorial", "Book review column", or a title that other records
    carry in other years) needs the same people in the same year, and is left alone when
    more than two records look exactly alike; without a year it matches only when it is
@@ -29,13 +31,15 @@
 5. Clusters. Union-find over matches, strongest first, refusing any union that would put two
    different arXiv ids, two different DOIs, two years (a record without a year may match
    both the conference and the journal version) or two records of one duplicate-free
-   `source` in one cluster.
+   `source` in one cluster, or joining two groups of people that share no one through a
+   record that names nobody.
 """
 
 from __future__ import annotations
 
 import gc
 import math
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -46,14 +50,16 @@ from rapidfuzz.distance import Indel
 
 from dltheory_digest.identity.normalize import (
     FUNCTION_WORDS,
+    NEGATIONS,
     clean_text,
     core_title,
     head_title,
     is_latin,
-    is_notice,
     markers_conflict,
     name_key,
     normalize_title,
+    notice_kinds,
+    numbered_series_tail,
     surname,
     title_markers,
     title_variants,
@@ -93,10 +99,16 @@ class MatchConfig:
     idf_smoothing: int = 200  # pseudo-records in word rarity, so tiny inputs are not all "rare"
     title_exact: float = 0.97  # "the same title" up to a typo
     author_free_informative: float = 20.0  # summed idf of a title that overrides disjoint authors
+    # ... and its fewest words: a short title is a common phrase ("Deep learning theory lecture
+    # notes" by two lecturers), however rare its words look in a small input
+    author_free_min_words: int = 7
     max_unshared: float = 0.3  # below title_strong: most of the title's weight must be shared
     year_tolerance: int = 0  # |year difference| that is no evidence at all
-    soft_year_gap: int = 1  # a further difference allowed for a specific title by the same people ...
-    soft_year_penalty: float = 0.05  # ... at a lower score, and only between mutual best matches
+    # a further difference allowed for a specific title by the same people (a preprint and its
+    # journal version, often two years apart), at a score `soft_year_penalty` lower per year,
+    # and only between mutual best matches
+    soft_year_gap: int = 2
+    soft_year_penalty: float = 0.05
     prefix_share: float = 0.5  # blocking: titles sharing this share of their words always meet
     stem: int = 5  # blocking: the rarest long words also meet by their first letters
     max_block: int = 64  # a word in more titles than this is blocked by sorted neighbourhood
@@ -114,7 +126,9 @@ class _Prepared:
     cores: tuple[str, ...]  # the same without bracketed remarks
     heads: tuple[str, ...]  # the part before a subtitle separator, when there is one
     markers: frozenset[str]  # part / volume / edition numbers
-    notice: bool  # an erratum or retraction
+    # the title after a numbered series name ("Tensor Programs IV: ..."), normalized, and its markers
+    series_tails: tuple[tuple[str, frozenset[str]], ...]
+    notice: frozenset[str]  # the kinds of notice (erratum, comment, reply ...); empty for a paper
     translated: bool  # the only English title is a machine translation
     authors: tuple[tuple[str, str], ...]  # (surname, whole name run together)
     year: int | None
@@ -124,15 +138,28 @@ class _Prepared:
     source: str | None
 
 
+# DBLP cites an arXiv paper as the journal "CoRR", volume "abs/2106.10165"
+_CORR_VOLUME = re.compile(r"^\s*(?:corr\s*,?\s*)?abs/(?=\S)", re.IGNORECASE)
+# a mirror's page of an arXiv paper ends its path with the id: huggingface.co/papers/2106.10165
+_MIRROR_PATH = re.compile(
+    r"^https?://[^?#]*/(\d{4}\.\d{4,5})(?:v\d+)?(?:\.pdf)?/?(?:[?#].*)?$", re.IGNORECASE
+)
+
+
 def canonical_ids(record: Record) -> tuple[str | None, str | None]:
     """(arXiv id without version, normalized non-arXiv DOI) of a record, from whichever fields have them."""
     arxiv: str | None = None
-    for text in (record.arxiv_id, record.url, record.doi):
+    corr = record.venue if record.venue and _CORR_VOLUME.match(record.venue) else None
+    for text in (record.arxiv_id, record.url, record.doi, corr):
         if text:
-            parsed = parse_arxiv_id(text)
+            parsed = parse_arxiv_id(_CORR_VOLUME.sub("", text))
             if parsed:
                 arxiv = parsed[0]
                 break
+    if arxiv is None and record.url:
+        mirror = _MIRROR_PATH.match(record.url.strip())
+        parsed = parse_arxiv_id(mirror.group(1)) if mirror else None
+        arxiv = parsed[0] if parsed else None
     doi = normalize_doi(record.doi) if record.doi else None
     if doi:
         from_doi = arxiv_id_from_doi(doi)
@@ -156,6 +183,8 @@ def _prepare(record: Record) -> _Prepared:
         dict.fromkeys(h for h in (head_title(t) for t in english if is_latin(t)) if h and h not in cores)
     )
     markers = frozenset().union(*(title_markers(t) for t in english if is_latin(t)))
+    tails = [numbered_series_tail(t) for t in english if is_latin(t)]
+    series_tails = tuple(dict.fromkeys((normalize_title(t), title_markers(t)) for t in tails if t))
     arxiv, doi = canonical_ids(record)
     authors = tuple(dict.fromkeys(k for k in (name_key(a) for a in record.authors) if k[0]))
     return _Prepared(
@@ -163,7 +192,8 @@ def _prepare(record: Record) -> _Prepared:
         cores=cores,
         heads=heads,
         markers=markers,
-        notice=any(is_notice(t) for t in english),
+        series_tails=series_tails,
+        notice=frozenset().union(*(notice_kinds(t) for t in english)),
         translated=not own and bool(translated),
         authors=authors,
         year=record.year,
@@ -183,6 +213,12 @@ class _Clusters:
         self.doi: list[set[str]] = [{p.doi} if p.doi else set() for p in prepared]
         self.sources: list[set[str]] = [{p.source} if p.source else set() for p in prepared]
         self.years: list[set[int]] = [{p.year} if p.year is not None else set() for p in prepared]
+        self.named = [bool(p.authors) for p in prepared]
+        # names in Latin script (up to Latin Extended-B) only: "雅各特" and "Jacot" cannot be
+        # compared, so they are never "disjoint"
+        self.people: list[tuple[tuple[str, str], ...]] = [
+            tuple(k for k in p.authors if max(k[1]) < "\u0250") for p in prepared
+        ]
 
     def find(self, i: int) -> int:
         root = i
@@ -199,6 +235,7 @@ class _Clusters:
         *,
         check_doi: bool = True,
         check_source: bool = False,
+        check_people: bool = False,
         year_tolerance: int | None = None,
     ) -> bool:
         ri, rj = self.find(i), self.find(j)
@@ -216,6 +253,16 @@ class _Clusters:
             years = self.years[ri] | self.years[rj]
             if max(years) - min(years) > year_tolerance:
                 return False
+        if (
+            check_people
+            and not (self.named[i] and self.named[j])
+            and self.people[ri]
+            and self.people[rj]
+            and _author_overlap(self.people[ri], self.people[rj]) == 0
+        ):
+            # a mention that names nobody matches by title alone; it must not join the papers
+            # of two groups of people that share a title ("Deep learning theory lecture notes")
+            return False
         if ri > rj:  # the lower index is the root: labels do not depend on union order
             ri, rj = rj, ri
         self.parent[rj] = ri
@@ -224,6 +271,8 @@ class _Clusters:
         self.sources[ri] |= self.sources[rj]
         self.years[ri] |= self.years[rj]
         self.years[rj] = set()
+        self.people[ri] = tuple(dict.fromkeys(self.people[ri] + self.people[rj]))
+        self.people[rj] = ()
         self.arxiv[rj] = set()
         self.doi[rj] = set()
         self.sources[rj] = set()
@@ -386,37 +435,114 @@ def _words_covered(words: list[str], others: list[str], *, fuzzy: bool = True) -
     return True
 
 
-def _adds_words(a: _Prepared, b: _Prepared, idf: dict[str, float]) -> bool:
-    """Whether one title is the other with content words put inside it, and nothing else changed.
+def _changes_words(a: _Prepared, b: _Prepared, idf: dict[str, float]) -> bool:
+    """Whether one title is the other with a content word put inside it, swapped for another or
+    negated: "Implicit regularization in (deep) matrix factorization", "The power of depth / width
+    for ...", "... on separable / nonseparable data", "Attention is (not) all you need".
 
-    "Implicit regularization in deep matrix factorization" is a different paper from
-    "Implicit regularization in matrix factorization", however similar the strings are.
-    Typos, spelling ("behaviour"), joined compounds ("non convex" / "nonconvex") and words
-    added around a title kept whole (a subtitle, a remark) are not insertions.
+    Typos, spelling ("behaviour"), abbreviations ("nets"), compounds written apart ("non convex" /
+    "nonconvex") and words added around a title kept whole (a subtitle, a remark, unless they
+    negate it) are no change.
     """
-    for x in a.cores:
-        for y in b.cores:
+    for x_core in a.cores:
+        for y_core in b.cores:
+            x, y = _join_compounds(x_core, y_core), _join_compounds(y_core, x_core)
+            if _negations(x) != _negations(y):
+                continue  # "Attention is not explanation" / "Attention is not not explanation"
+            xs, ys = set(x.split()), set(y.split())
             short, long_ = (x, y) if len(x) <= len(y) else (y, x)
             if f" {short} " in f" {long_} ":
                 return False
-            xs, ys = set(x.split()), set(y.split())
-            only_x = _unmatched(xs - ys, ys - xs, idf)
-            only_y = _unmatched(ys - xs, xs - ys, idf)
-            if bool(only_x) == bool(only_y):
-                return False
+            if not _unmatched(xs - ys, ys - xs, idf) and not _unmatched(ys - xs, xs - ys, idf):
+                return False  # these two forms differ only in spelling
     return True
 
 
+def _negations(title: str) -> int:
+    return sum(word in NEGATIONS for word in title.split())
+
+
+def _join_compounds(title: str, other: str) -> str:
+    """`title` with two neighbouring words written as one where `other` writes them so."""
+    vocabulary = set(other.split())
+    words: list[str] = []
+    for word in title.split():
+        if words and words[-1] + word in vocabulary:
+            words[-1] += word
+        else:
+            words.append(word)
+    return " ".join(words)
+
+
 def _unmatched(words: set[str], others: set[str], idf: dict[str, float]) -> list[str]:
-    """Content words with no typo, spelling variant or compound partner among `others`."""
+    """Content words with no typo, spelling variant, inflection or abbreviation among `others`."""
     return [
         w
         for w in words
-        if idf.get(w, 0.0) > 0.0
-        and not any(
-            Indel.normalized_similarity(w, v) >= 0.8 or v.startswith(w) or v.endswith(w) for v in others
-        )
+        if (idf.get(w, 0.0) > 0.0 or w in _PREFIX_WORDS) and not any(_same_word(w, v) for v in others)
     ]
+
+
+# function words that are also prefixes written apart: "over-parameterized" / "under-parameterized"
+_PREFIX_WORDS = frozenset({"over", "under"})
+
+
+def _same_word(word: str, other: str) -> bool:
+    if _prefix_changed(word, other):
+        return False  # "nonseparable" is no typo of "separable", however close the letters
+    return (
+        Indel.normalized_similarity(word, other) >= 0.8
+        or other.startswith(word)  # inflected or cut off: "learn" / "learning"
+        or _abbreviates(word, other)
+        or _abbreviates(other, word)
+    )
+
+
+def _abbreviates(short: str, long_: str) -> bool:
+    """Whether `short` abbreviates `long_` ("nets" / "networks"): the same first two letters,
+    the rest in order."""
+    if len(short) < 3 or len(short) >= len(long_) or short[:2] != long_[:2]:
+        return False
+    letters = iter(long_)
+    return all(c in letters for c in short)
+
+
+# Prefixes that make another word of a word, often its opposite ("separable" / "nonseparable",
+# "overparameterized" / "underparameterized"); hyphenated forms were joined by `_join_compounds`.
+_MEANING_PREFIXES = (
+    "non", "un", "in", "im", "il", "ir", "dis", "a", "de", "anti", "counter", "mis",
+    "over", "under", "sub", "super", "semi", "multi", "hyper", "pre", "post",
+)  # fmt: skip
+
+
+def _prefix_changed(word: str, other: str) -> bool:
+    """Whether two words differ in a meaning prefix: one is the other behind it, or each has its
+    own in front of the same stem, spelled alike ("overparameterized" / "underparametrized")."""
+    if word == other:
+        return False
+    for prefix, stem in _prefix_splits(word):
+        for other_prefix, other_stem in _prefix_splits(other):
+            if prefix == other_prefix:
+                continue
+            if stem == other_stem:
+                return True
+            if (
+                prefix
+                and other_prefix
+                # a typo of one word ("undrestanding") may start with another prefix ("un")
+                and not word.startswith(other_prefix)
+                and not other.startswith(prefix)
+                and Indel.normalized_similarity(stem, other_stem) >= 0.8
+            ):
+                return True
+    return False
+
+
+def _prefix_splits(word: str) -> Iterator[tuple[str, str]]:
+    yield "", word
+    for prefix in _MEANING_PREFIXES:
+        if word.startswith(prefix) and len(word) - len(prefix) >= 4:
+            yield prefix, word[len(prefix) :]
 
 
 def _year_gap(a: _Prepared, b: _Prepared) -> int:
@@ -424,7 +550,13 @@ def _year_gap(a: _Prepared, b: _Prepared) -> int:
 
 
 def _verbatim_inside(title: str, others: Sequence[str]) -> bool:
-    return any(f" {title} " in f" {other} " for other in others if other != title)
+    """`title` word for word inside another form, the words around it not negating it ("... may
+    not be explainable by norms")."""
+    return any(
+        f" {title} " in f" {other} " and _negations(other) == _negations(title)
+        for other in others
+        if other != title
+    )
 
 
 def _signature(p: _Prepared) -> tuple[str, int | None, tuple[str, ...]]:
@@ -444,7 +576,25 @@ def _reused(title: str, a: _Prepared, b: _Prepared, ctx: _Context) -> bool:
         for year, n in counts.items()
         if n - (year == a.year and title in a.cores) - (year == b.year and title in b.cores) > 0
     }
+    mention, paper = (a, b) if _anonymous(a) else (b, a)
+    if others and _anonymous(mention) and paper.authors:
+        # a mention that names neither people nor year: the paper's own people using the
+        # title in another year is its journal version, not a series
+        uses = ctx.title_people[title]
+        others = {year for year in others if not _all_by(uses[year], paper.authors)}
     return bool(others) and len(others | {y for y in (a.year, b.year) if y is not None}) > 1
+
+
+def _anonymous(p: _Prepared) -> bool:
+    """A mention that names no people and no year: it can say nothing about which version it means."""
+    return not p.authors and p.year is None
+
+
+def _all_by(uses: Sequence[tuple[tuple[str, str], ...]], people: tuple[tuple[str, str], ...]) -> bool:
+    """Whether every use (its authors) is by `people`: at least half of the shorter list in common."""
+    return all(
+        authors and 2 * _author_overlap(authors, people) >= min(len(authors), len(people)) for authors in uses
+    )
 
 
 def _undated(p: _Prepared) -> tuple[str, int | None, tuple[str, ...]]:
@@ -478,6 +628,8 @@ def _unshared_weight(a: _Prepared, b: _Prepared, idf: dict[str, float]) -> float
 class _Context:
     idf: dict[str, float]
     title_years: dict[str, Counter[int]]  # how many records carry a title, per year
+    # the authors of those uses, per year ("who else used the title then")
+    title_people: dict[str, dict[int, list[tuple[tuple[str, str], ...]]]]
     signature_count: dict[tuple[str, int | None, tuple[str, ...]], int]
     # the same, whatever the year: how many records share a title and its people
     undated_count: dict[tuple[str, int | None, tuple[str, ...]], int]
@@ -489,8 +641,15 @@ def pair_score(a: _Prepared, b: _Prepared, ctx: _Context, config: MatchConfig) -
         return 0.0
     if a.doi and b.doi and a.doi != b.doi:
         return 0.0
-    if a.notice != b.notice or markers_conflict(a.markers, b.markers):  # erratum; "Part I" / "Part II"
+    if a.notice != b.notice:  # an erratum, a comment, the reply to it
         return 0.0
+    # "Part I" / "Part II"; a series name with a number put before a title in a later version
+    # ("Tensor Programs IV: ...") is no other part when the same people wrote both (checked below)
+    renamed = False
+    if markers_conflict(a.markers, b.markers):
+        renamed = _series_renamed(a, b, config)
+        if not renamed:
+            return 0.0
     year_gap = _year_gap(a, b)
     if year_gap > config.year_tolerance + config.soft_year_gap:
         return 0.0
@@ -511,6 +670,8 @@ def pair_score(a: _Prepared, b: _Prepared, ctx: _Context, config: MatchConfig) -
     shorter = min(len(a.authors), len(b.authors))
     longer = max(len(a.authors), len(b.authors))
     agree = authors_known and found >= config.author_overlap * shorter
+    if renamed and not agree:
+        return 0.0
     if authors_known and found == 0:
         # disjoint author lists: only the same specific title in the same year survives them
         # (a corporate author on one side, a panel's moderator vs. its panelists)
@@ -519,16 +680,18 @@ def pair_score(a: _Prepared, b: _Prepared, ctx: _Context, config: MatchConfig) -
             and year_known
             and not generic
             and info >= config.author_free_informative
+            and len(title.split()) >= config.author_free_min_words
         ):
             return 0.0
         return sim
     if soft_year:
-        # a year apart: only a specific title by the same people, and only as the best match
+        # a year or two apart: only a specific title by the same people, and only as the best match
         # of both records (match_clusters checks that), so a conference and a journal version
         # listed side by side each keep their own counterpart
         if generic or not agree or sim < config.title_strong:
             return 0.0
-        return sim - config.soft_year_penalty
+        # the nearer year wins: a version one year off beats one two years off
+        return sim - config.soft_year_penalty * (year_gap - config.year_tolerance)
     if generic:
         # "Editorial", "Introduction": only the same people in the same year make them one
         same_people = agree and found >= config.author_overlap * longer
@@ -552,8 +715,9 @@ def pair_score(a: _Prepared, b: _Prepared, ctx: _Context, config: MatchConfig) -
             return 0.0
         return sim if sim >= config.title_weak else config.title_weak
     if sim >= config.title_strong:
-        # a word put inside a title makes another paper unless the same people say otherwise
-        return 0.0 if not agree and _adds_words(a, b, ctx.idf) else sim
+        # a word put inside a title, swapped or negated makes another paper unless the same
+        # people say otherwise
+        return 0.0 if not agree and _changes_words(a, b, ctx.idf) else sim
     if (
         contained is not None
         and not authors_known
@@ -567,6 +731,19 @@ def pair_score(a: _Prepared, b: _Prepared, ctx: _Context, config: MatchConfig) -
     if contained is not None:  # one source added a subtitle or a remark
         return max(sim, config.title_weak)
     return sim if _unshared_weight(a, b, ctx.idf) <= config.max_unshared else 0.0
+
+
+def _series_renamed(a: _Prepared, b: _Prepared, config: MatchConfig) -> bool:
+    """Whether one title is the other behind a numbered series name, their numbers agreeing
+    otherwise: "Tensor Programs IV: Feature Learning in Infinite-Width Neural Networks" and
+    "Feature Learning in Infinite-Width Neural Networks"."""
+    for one, other in ((a, b), (b, a)):
+        for tail, markers in one.series_tails:
+            if not markers_conflict(markers, other.markers) and any(
+                Indel.normalized_similarity(tail, core) >= config.title_strong for core in other.cores
+            ):
+                return True
+    return False
 
 
 def _acronym(text: str) -> str:
@@ -634,20 +811,36 @@ def _venue_conflicts(
     return conflicts
 
 
-def _build_context(prepared: Sequence[_Prepared], config: MatchConfig = DEFAULT_CONFIG) -> _Context:
-    """Corpus statistics the pair decision needs: word rarity, how many records share a title."""
+def _build_context(
+    prepared: Sequence[_Prepared],
+    config: MatchConfig = DEFAULT_CONFIG,
+    identified: Sequence[int] | None = None,
+) -> _Context:
+    """Corpus statistics the pair decision needs: word rarity, how many records share a title.
+
+    `identified[i]` is the cluster of record i after identifier matching: the copies of one
+    arXiv id or DOI (a listing item and its metadata) are one use of their title, not two.
+    """
     title_years: dict[str, Counter[int]] = defaultdict(Counter)
+    title_people: dict[str, dict[int, list[tuple[tuple[str, str], ...]]]] = defaultdict(
+        lambda: defaultdict(list)
+    )
+    counted: set[tuple[str, int, int]] = set()
     signature_count: dict[tuple[str, int | None, tuple[str, ...]], int] = defaultdict(int)
     undated_count: dict[tuple[str, int | None, tuple[str, ...]], int] = defaultdict(int)
-    for p in prepared:
+    for index, p in enumerate(prepared):
+        cluster = identified[index] if identified is not None else index
         for core in p.cores:
-            if p.year is not None:
+            if p.year is not None and (core, p.year, cluster) not in counted:
+                counted.add((core, p.year, cluster))
                 title_years[core][p.year] += 1
+                title_people[core][p.year].append(p.authors)
         signature_count[_signature(p)] += 1
         undated_count[_undated(p)] += 1
     return _Context(
         idf=_idf(prepared, config),
         title_years=title_years,
+        title_people=title_people,
         signature_count=signature_count,
         undated_count=undated_count,
     )
@@ -693,7 +886,7 @@ def _match(records: Sequence[Record], config: MatchConfig) -> list[int]:
     for index, p in enumerate(prepared):
         if p.doi:
             clusters.union(by_doi.setdefault(p.doi, index), index)
-    ctx = _build_context(prepared, config)
+    ctx = _build_context(prepared, config, [clusters.find(i) for i in range(len(prepared))])
     scored: list[tuple[float, float, int, int]] = []
     best: dict[int, float] = defaultdict(float)
     for i, j in _candidate_pairs(prepared, ctx.idf, config):
@@ -702,8 +895,12 @@ def _match(records: Sequence[Record], config: MatchConfig) -> list[int]:
         score = pair_score(prepared[i], prepared[j], ctx, config)
         if score > 0.0:
             scored.append((-score, -_tie_break(prepared[i], prepared[j]), i, j))
-            best[i] = max(best[i], score)
-            best[j] = max(best[j], score)
+            # the mutual-best rule for versions a year apart weighs dated or signed counterparts:
+            # a mention naming neither matches both versions equally and says nothing
+            if not _anonymous(prepared[j]):
+                best[i] = max(best[i], score)
+            if not _anonymous(prepared[i]):
+                best[j] = max(best[j], score)
     conflicts = _venue_conflicts(prepared, scored, config)
     if conflicts:
         # a record with a counterpart at a matching venue gives up those at conflicting ones;
@@ -721,10 +918,14 @@ def _match(records: Sequence[Record], config: MatchConfig) -> list[int]:
     scored.sort()  # strongest first: with sources, the best counterpart of a record claims it
     for negative, _, i, j in scored:
         if _year_gap(prepared[i], prepared[j]) <= config.year_tolerance:
-            clusters.union(i, j, check_source=True, year_tolerance=config.year_tolerance)
-        elif -negative >= best[i] and -negative >= best[j]:  # a year apart: mutual best matches only
+            clusters.union(i, j, check_source=True, check_people=True, year_tolerance=config.year_tolerance)
+        elif -negative >= best[i] and -negative >= best[j]:  # years apart: mutual best matches only
             clusters.union(
-                i, j, check_source=True, year_tolerance=config.year_tolerance + config.soft_year_gap
+                i,
+                j,
+                check_source=True,
+                check_people=True,
+                year_tolerance=config.year_tolerance + config.soft_year_gap,
             )
     return [clusters.find(i) for i in range(len(records))]
 

@@ -16,6 +16,8 @@ from functools import lru_cache
 
 import ftfy
 
+from dltheory_digest.language.normalize import INVISIBLE_CHARACTERS
+
 # LaTeX accent commands -> Unicode combining marks (\"u -> ü, \'{e} -> é, \c{c} -> ç ...).
 _LATEX_ACCENTS = {
     '"': "\u0308",
@@ -57,17 +59,25 @@ _ARXIV_PREFIX = re.compile(
     r"^\s*\[?(?:arxiv\s*:?\s*)?(?:\d{4}\.\d{4,5}|[a-z-]+(?:\.[a-z]{2})?/\d{7})(?:v\d+)?\]?\s*[:.\-–—]?\s*",
     re.IGNORECASE,
 )
+# what a citation or a search result adds around a title: Google Scholar's "[PDF]", "[CITATION][C]"
+# in front, a reference's "arXiv preprint arXiv:2106.10165" after it
+_SCHOLAR_TAGS = re.compile(r"^\s*(?:\[(?:pdf|html|doc|book|b|citation|c)\]\s*)+", re.IGNORECASE)
+# (after a full stop or comma: "What makes an arXiv preprint ..." keeps its words)
+_PREPRINT_TAIL = re.compile(r"\s*[.,;]\s*arxiv\s+preprint\b.*$", re.IGNORECASE)
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 _LATIN_RUN = re.compile(r"[A-Za-z0-9][A-Za-z0-9\s\-:,.'’()/&+?!$\\{}^_=]*[A-Za-z0-9)?!}$]")
 # Words that say nothing about which paper a title names; they weigh nothing in a title's evidence.
 # fmt: off
 FUNCTION_WORDS = frozenset({
-    "a", "an", "the", "of", "for", "in", "on", "at", "to", "and", "or", "with", "without", "by",
+    "a", "an", "the", "of", "for", "in", "on", "at", "to", "and", "or", "with", "by",
     "from", "via", "into", "onto", "over", "under", "as", "is", "are", "be", "been", "its", "it",
-    "this", "that", "these", "those", "we", "our", "do", "does", "not", "no", "vs", "versus", "using",
+    "this", "that", "these", "those", "we", "our", "do", "does", "vs", "versus", "using",
     "toward", "towards", "through", "between", "about", "when", "why", "how", "what", "which", "can",
 })
 # fmt: on
+# Short words that turn a title into its opposite ("Attention is not all you need"): content words,
+# never function words
+NEGATIONS = frozenset({"not", "no", "without", "nor", "never", "cannot"})
 _NOT_A_NAME = frozenset({"etal", "others", "andothers", "anonymous", "unknown"})
 _NAME_SUFFIXES = frozenset({"jr", "sr", "ii", "iii", "iv", "phd", "md"})
 
@@ -97,10 +107,25 @@ def _latex_to_text(text: str) -> str:
     return text.replace("$", " ")
 
 
+# Cyrillic letters drawn like Latin ones, which copied or spoofed text puts inside English words
+_CYRILLIC_LOOKALIKES = str.maketrans("аеорсухіјѕԁԛԝАВЕКМНОРСТХІЈЅ", "aeopcyxijsdqwABEKMHOPCTXIJS")
+_CYRILLIC_IN_WORD = re.compile(r"\w*[\u0400-\u04ff\u0500-\u052f]\w*")
+
+
+def _latin_lookalikes(match: re.Match[str]) -> str:
+    word = match.group(0)
+    latin = sum(c.isascii() and c.isalpha() for c in word)
+    folded = word.translate(_CYRILLIC_LOOKALIKES)
+    # mostly Latin letters, and every other one a look-alike: an English word ("Understаnding")
+    return folded if latin * 2 > len(word) and folded.isascii() else word
+
+
 def fold_accents(text: str) -> str:
-    """NFKD and drop combining marks: "Lüdascher" -> "Ludascher" (CJK and Arabic letters are kept)."""
+    """NFKD and drop combining marks: "Lüdascher" -> "Ludascher" (CJK and Arabic letters are kept).
+    Cyrillic look-alikes inside a Latin word are its Latin letters."""
     if text.isascii():
         return text
+    text = _CYRILLIC_IN_WORD.sub(_latin_lookalikes, text)
     decomposed = unicodedata.normalize("NFKD", text)
     return unicodedata.normalize("NFC", "".join(c for c in decomposed if not unicodedata.combining(c)))
 
@@ -127,6 +152,9 @@ def clean_text(text: str) -> str:
     if not text.isascii():  # plain ASCII has no mojibake or Unicode forms to fix
         text = ftfy.fix_text(text, unescape_html=False, normalization="NFKC")
     text = _LINE_BREAK_HYPHEN.sub(r"\1\2", text)
+    if not text.isascii():
+        # a soft hyphen or zero-width space inside a word splits it in two ("generali\u00adzation")
+        text = INVISIBLE_CHARACTERS.sub("", text)
     return _latex_to_text(text)
 
 
@@ -167,9 +195,10 @@ def normalize_title(title: str) -> str:
     """A title reduced to lower-case words separated by single spaces, for comparison.
 
     Folds Unicode (NFKC), case, accents, punctuation, LaTeX ($..$, \\emph{}, \\"u), HTML entities
-    (&#228;), hyphenation at line breaks and trailing version markers ("(v2)").
+    (&#228;), invisible characters, hyphenation at line breaks, trailing version markers ("(v2)")
+    and what citations add around a title ("[PDF]", ". arXiv preprint arXiv:...").
     """
-    text = clean_text(title)
+    text = _PREPRINT_TAIL.sub("", _SCHOLAR_TAGS.sub("", clean_text(title)))
     text = _ARXIV_PREFIX.sub("", text)
     text = _VERSION_SUFFIX.sub("", text)
     text = _spell_symbols(fold_accents(text).casefold())
@@ -213,11 +242,24 @@ def title_variants(*titles: str | None) -> tuple[str, ...]:
     return tuple(out)
 
 
+_DOTTED_INITIALS = re.compile(r"^(?:[^\W\d_]\.[\s-]*){1,3}$")
+
+
 def split_authors(authors: str) -> tuple[str, ...]:
-    """A CSV author cell -> names. "a , b and c" and "Doe, J.; Roe, R." both work."""
+    """A CSV author cell -> names. "a , b and c", "Doe, J.; Roe, R." and APA's "Doe, J., & Roe, R."
+    all work."""
     authors = clean_text(authors)
     parts = authors.split(";") if ";" in authors else re.split(r",|\band\b|&", authors)
-    return tuple(p.strip() for p in parts if p.strip())
+    names = [p.strip() for p in parts if p.strip()]
+    families, givens = names[::2], names[1::2]
+    if (
+        len(names) % 2 == 0
+        and all(_DOTTED_INITIALS.match(g) for g in givens)
+        and not any(_DOTTED_INITIALS.match(f) for f in families)
+    ):
+        # every other part is initials: each belongs to the family name before it
+        names = [f"{family}, {given}" for family, given in zip(families, givens, strict=True)]
+    return tuple(names)
 
 
 @lru_cache(maxsize=1 << 18)
@@ -242,6 +284,12 @@ _NUMBERED = re.compile(
     r"\b(?:part|vol|volume|chapter|no|number|section|episode)\s*\.?\s*([0-9]+|[ivx]+)\b", re.IGNORECASE
 )
 _ROMAN = frozenset({"ii", "iii", "iv", "vi", "vii", "viii", "ix"})
+# numbers spelled out count as numbers ("two-layer" / "three-layer" / "2-layer"); "one" is left
+# out, being as often a pronoun or "one-shot" as a count
+_NUMBER_WORDS = {
+    "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7", "eight": "8",
+    "nine": "9", "ten": "10",
+}  # fmt: skip
 
 
 # What indexes add around a title to say what kind of item it is, not which paper it is.
@@ -278,12 +326,23 @@ def head_title(title: str) -> str:
     return head if len(head.split()) >= 2 else ""
 
 
+def numbered_series_tail(title: str) -> str:
+    """The title after a numbered series name ("Tensor Programs IV: Feature Learning in ..." ->
+    "Feature Learning in ..."), unnormalized; "" when the main part before the first subtitle
+    separator has no number."""
+    cleaned = _BRACKETED.sub(" ", clean_text(title))
+    parts = _SUBTITLE.split(cleaned, maxsplit=1)
+    if len(parts) < 2 or not parts[1].strip() or not title_markers(parts[0]):
+        return ""
+    return parts[1].strip()
+
+
 def title_markers(title: str) -> frozenset[str]:
     """Numbers that tell apart papers otherwise titled alike.
 
     "p<n>" for part/volume/chapter numbers ("Part II", "(part 2)", "Vol. 3") and "<n>" for
-    any other number in the title ("Workshop 2000", "SQL3"), so "Part I" / "Part II" and
-    "... 2000" / "... 2001" can be told apart.
+    any other number in the title ("Workshop 2000", "SQL3", "three-layer"), so "Part I" /
+    "Part II", "... 2000" / "... 2001" and "two-layer" / "three-layer" can be told apart.
     """
     cleaned = clean_text(title)
     marks = {"p" + _roman_to_int(m.group(1).lower()) for m in _NUMBERED.finditer(cleaned)}
@@ -291,6 +350,8 @@ def title_markers(title: str) -> frozenset[str]:
     for word in normalize_title(without_parts).split():
         if word in _ROMAN:
             marks.add("p" + _roman_to_int(word))
+        elif word in _NUMBER_WORDS:
+            marks.add(_NUMBER_WORDS[word])
     marks.update(d.lstrip("0") or "0" for d in re.findall(r"\d+", fold_accents(without_parts)))
     return frozenset(marks)
 
@@ -304,19 +365,31 @@ def markers_conflict(a: frozenset[str], b: frozenset[str]) -> bool:
     return bool(da) and bool(db) and not (da <= db or db <= da)
 
 
-_NOTICE = re.compile(
-    r"\b(?:errat(?:um|a)|corrigend(?:um|a)|retract(?:ion|ed)|correction(?:s)? to|withdrawn)\b"
-    # a reply to another paper quotes its title whole: "Comment on 'Why does deep and cheap
-    # learning work so well?'", COLT's "Open problem: ..." restating a paper's question
-    r"|^\W*(?:comments?\s+on|reply\s+to|response\s+to|rejoinder|discussion\s+of|open\s+problems?\s*:)",
-    re.I,
+# A notice quotes the title of what it is about: "Comment on 'Why does deep and cheap learning
+# work so well?'", COLT's "Open problem: ..." restating a paper's question. A comment or reply
+# is named at the start, or after an erratum's label ("Erratum: Comment on ...").
+_CORRECTION_LABEL = r"^\W*(?:(?:errat(?:um|a)|corrigend(?:um|a))\W+)?"
+_NOTICE_KINDS = (
+    ("erratum", re.compile(r"\b(?:errat(?:um|a)|corrigend(?:um|a)|corrections? to)\b", re.I)),
+    ("retraction", re.compile(r"\b(?:retract(?:ion|ed)|withdrawn)\b", re.I)),
+    ("reply", re.compile(_CORRECTION_LABEL + r"(?:reply\s+to|response\s+to|rejoinder)\b", re.I)),
+    ("comment", re.compile(_CORRECTION_LABEL + r"(?:comments?\s+on|discussion\s+of)\b", re.I)),
+    ("open problem", re.compile(r"^\W*open\s+problems?\s*:", re.I)),
 )
+
+
+def notice_kinds(title: str) -> frozenset[str]:
+    """What kinds of notice a title is ("erratum", "retraction", "comment", "reply", "open
+    problem"); empty for a paper. Two records are one publication only with the same kinds: a
+    comment, the reply to it and an erratum of the comment ({"erratum", "comment"}) are three."""
+    text = fold_accents(clean_text(title))
+    return frozenset(kind for kind, pattern in _NOTICE_KINDS if pattern.search(text))
 
 
 def is_notice(title: str) -> bool:
     """An erratum, corrigendum, retraction, comment, reply or open problem: a publication of its
     own, not the paper it is about."""
-    return bool(_NOTICE.search(fold_accents(clean_text(title))))
+    return bool(notice_kinds(title))
 
 
 def _roman_to_int(token: str) -> str:
@@ -333,8 +406,10 @@ def _roman_to_int(token: str) -> str:
 def name_key(name: str) -> tuple[str, str]:
     """(surname, all letters of the name run together) for tolerant author comparison.
 
-    Placeholders ("et al.", "others", "...", "?") give ("", "") so they are not people.
+    Placeholders ("et al.", "others", "...", "?") give ("", "") so they are not people, and
+    "Jacot et al." is Jacot.
     """
+    name = _ET_AL.sub("", name)
     letters = _NON_WORD.sub("", fold_accents(clean_text(name)).casefold())
     if letters in _NOT_A_NAME or not any(c.isalpha() for c in letters):
         return "", ""

@@ -22,6 +22,7 @@ _INVISIBLE = re.compile(
     "[\u00ad\u061c\u200b\u200e\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]"
     f"|(?<=[{_NON_JOINING}])[\u200c\u200d]|[\u200c\u200d](?=[{_NON_JOINING}])"
 )
+INVISIBLE_CHARACTERS = _INVISIBLE  # public: identity matching folds them too
 # NFKC turns U+3000 into a space; runs of spaces (and NBSP) collapse to one.
 _SPACES = re.compile(r"[ \t\u00a0\u3000]+")
 _FTFY_CONFIG = ftfy.TextFixerConfig(

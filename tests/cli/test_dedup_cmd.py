@@ -220,3 +220,16 @@ def test_rows_without_id_and_many_repeats_are_all_reported() -> None:
     assert "  id 'x' is on rows 3, 5 and 6" in lines
     assert "  id 'r0' is on rows 7 and 8" in lines
     assert "  ... and 3 more repeated ids" in lines  # x and r0..r3 shown, r4..r6 counted
+
+
+def test_paths_with_brackets_are_printed_as_they_are(tmp_path: Path) -> None:
+    # Rich would read "[b]" as markup and drop it from the path
+    rows = [["1", "Neural tangent kernel", "arthur jacot", "neurips", "2018"]]
+    source = write_csv(tmp_path / "[b]in.csv", ["id", "title", "authors", "venue", "year"], rows)
+    out = tmp_path / "[b]out.csv"
+    result = runner.invoke(app, ["dedup", str(source), "-o", str(out)], terminal_width=400)
+    assert result.exit_code == 0, result.output
+    assert f"wrote {out}" in result.output
+    twice = write_csv(tmp_path / "[b]twice.csv", ["id", "title", "authors", "venue", "year"], rows + rows)
+    refused = runner.invoke(app, ["dedup", str(twice)], terminal_width=400)
+    assert refused.exit_code == 2 and f"error: {twice}: each row" in refused.stderr

@@ -226,3 +226,48 @@ def test_arxiv_metadata_title_still_wins_over_any_sighting() -> None:
     items = [mention("notes", "Benign overfitting, the linear case", arxiv_id="2012.10931")]
     (cluster,) = cluster_items(items, PAPERS)
     assert cluster.paper.title == ADVANCES.title
+
+
+def test_a_journal_version_two_years_after_the_preprint_is_one_entry() -> None:
+    # Sirignano & Spiliopoulos: arXiv 2018, SIAM Journal on Applied Mathematics 2020. The arXiv
+    # item and its metadata are one use of the title, not two (which would make it look like a
+    # series), and a Chinese post naming neither people nor year must not stop the two versions
+    # from being each other's best match
+    title = "Mean Field Analysis of Neural Networks: A Law of Large Numbers"
+    authors = ("Justin Sirignano", "Konstantinos Spiliopoulos")
+    preprint = Paper(
+        key="arxiv:1805.01053",
+        title=title,
+        arxiv_id="1805.01053",
+        version=1,
+        authors=authors,
+        published=dt.datetime(2018, 5, 2, tzinfo=UTC),
+    )
+    journal = Paper(
+        key="doi:10.1137/18m1192184",
+        title=title,
+        doi="10.1137/18M1192184",
+        authors=authors,
+        published=dt.datetime(2020, 2, 27, tzinfo=UTC),
+    )
+    items = [
+        listing(preprint, 1, AnnounceType.NEW),
+        Item(
+            source_id="blog",
+            kind=ItemKind.MENTION,
+            title=title,
+            doi="10.1137/18M1192184",
+            url="https://doi.org/10.1137/18M1192184",
+        ),
+        Item(
+            source_id="zhihu",
+            kind=ItemKind.MENTION,
+            title=f"论文解读：{title}",
+            lang="zh",
+            url="https://zhuanlan.zhihu.com/p/000000002",
+        ),
+    ]
+    clusters = cluster_items(items, {"1805.01053": preprint, "doi:10.1137/18m1192184": journal})
+    assert len(clusters) == 1
+    assert clusters[0].paper.arxiv_id == "1805.01053"
+    assert {s.source_id for s in clusters[0].sightings} == {"arxiv-rss", "blog", "zhihu"}

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import random
+from pathlib import Path
 
 import pytest
 
@@ -32,6 +34,9 @@ def same(labels: list[int]) -> bool:
         ("doi", "10.48550/arXiv.2106.10165"),
         ("doi", "https://doi.org/10.48550/ARXIV.2106.10165"),
         ("url", "https://doi.org/10.48550/arXiv.2106.10165"),
+        ("arxiv_id", "CoRR abs/2106.10165"),  # DBLP's journal and volume
+        ("arxiv_id", "abs/2106.10165v2"),
+        ("url", "https://huggingface.co/papers/2106.10165"),  # a mirror's page
     ],
 )
 def test_every_arxiv_form_is_one_paper(field: str, value: str) -> None:
@@ -604,3 +609,177 @@ def test_a_publisher_page_url_does_not_make_a_second_doi() -> None:
     )
     assert canonical_ids(link) == (None, "10.1073/pnas.1903070116")
     assert same(match_clusters([pnas, link]))
+
+
+def _lookalikes(fixtures_dir: Path) -> list[tuple[Record, str]]:
+    """Real papers with a look-alike title, as a paper record and as a reading list's bare mention."""
+    with (fixtures_dir / "identity" / "lookalike_titles.csv").open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    return [
+        (
+            Record(
+                id=row["id"],
+                title=row["title"],
+                authors=tuple(a.strip() for a in row["authors"].split(";") if a.strip()),
+                year=int(row["year"]) if row["year"] else None,
+                arxiv_id=row["arxiv_id"] or None,
+                url=row["url"] or None,
+            ),
+            row["paper"],
+        )
+        for row in rows
+    ]
+
+
+def test_a_bare_mention_of_a_look_alike_title_is_another_paper(fixtures_dir: Path) -> None:
+    """A swapped word ("tensor" / "matrix"), a negation ("not", "not not") or a negating prefix
+    ("nonseparable") makes another paper when no authors confirm; spelling, compounds and "nets"
+    for "networks" do not."""
+    rows = _lookalikes(fixtures_dir)
+    for (first, paper), (second, other_paper) in zip(rows[::2], rows[1::2], strict=True):
+        merged = same(match_clusters([first, second]))
+        assert merged == (paper == other_paper), (first.title, second.title)
+    # all at once, as one week's input: each record with exactly its own paper's
+    labels = match_clusters([record for record, _ in rows])
+    papers = [paper for _, paper in rows]
+    for i in range(len(rows)):
+        for j in range(i + 1, len(rows)):
+            assert (labels[i] == labels[j]) == (papers[i] == papers[j]), (rows[i][0].id, rows[j][0].id)
+
+
+def test_a_changed_prefix_or_number_is_another_paper_unless_authors_vouch() -> None:
+    du = Record(
+        id="du",
+        title="Gradient Descent Provably Optimizes Over-parameterized Neural Networks",
+        authors=("Simon S. Du", "Xiyu Zhai", "Barnabas Poczos", "Aarti Singh"),
+        year=2018,
+        arxiv_id="1810.02054",
+    )
+    for other in (
+        "Gradient descent provably optimizes under-parameterized neural networks",
+        "Gradient descent provably optimizes non-overparameterized neural networks",
+        "Gradient descent provably optimizes overparameterized nonlinear neural networks",
+    ):
+        assert not same(match_clusters([du, Record(id="m", title=other)])), other
+    # "two-layer" and "three-layer" are different numbers even for the same people
+    two = Record(
+        id="a",
+        title="Learning and Generalization in Overparameterized Neural Networks, Going Beyond Two Layers",
+        authors=("Zeyuan Allen-Zhu", "Yuanzhi Li", "Yingyu Liang"),
+        year=2018,
+    )
+    three = dataclasses.replace(two, id="b", title=two.title.replace("Two", "Three"))
+    assert not same(match_clusters([two, three]))
+    assert same(match_clusters([two, dataclasses.replace(three, title=two.title.replace("Two", "2"))]))
+
+
+def test_notices_of_different_kinds_about_one_paper_stay_apart() -> None:
+    quoted = '"Why does deep and cheap learning work so well?"'
+    records = [
+        Record(id="comment", title=f"Comment on {quoted}", authors=("David J. Schwab", "Pankaj Mehta"), year=2016),
+        Record(id="mention", title=f"Comment on {quoted}"),
+        Record(id="reply", title=f"Reply to comment on {quoted}"),
+        Record(id="erratum", title=f"Erratum: Comment on {quoted}"),
+    ]  # fmt: skip
+    labels = match_clusters(records)
+    assert labels[0] == labels[1]
+    assert len({labels[0], labels[2], labels[3]}) == 3
+
+
+def test_a_mention_naming_nobody_does_not_join_two_groups_of_people() -> None:
+    # two sets of lecture notes with one title; the list that names one of them gives neither
+    # authors nor year, so it matches both equally
+    telgarsky = Record(
+        id="telgarsky", title="Deep learning theory lecture notes", authors=("Matus Telgarsky",), year=2021
+    )
+    hanin = Record(id="hanin", title="Deep Learning Theory Lecture Notes", authors=("Boris Hanin",))
+    mention = Record(
+        id="list", title="Deep learning theory lecture notes", url="https://example.org/reading-list"
+    )
+    labels = match_clusters([telgarsky, hanin, mention])
+    assert labels[0] != labels[1]
+    assert labels[2] in (labels[0], labels[1])  # it still joins one of them
+
+
+def test_invisible_characters_inside_a_word_do_not_split_it() -> None:
+    title = "Understanding deep learning requires rethinking generalization"
+    paper = Record(id="paper", title=title, year=2017)
+    for invisible in ("\u00ad", "\u200b", "\u2060", "\ufeff"):
+        copy = Record(
+            id="copy", title=title.replace("generalization", f"generali{invisible}zation"), year=2017
+        )
+        assert same(match_clusters([paper, copy])), repr(invisible)
+
+
+def test_a_proceedings_version_a_year_later_joins_its_preprint_and_their_mentions() -> None:
+    # Chizat, Oyallon, Bach: arXiv December 2018, NeurIPS 2019. A short title used in two
+    # years looks like a series title; the arXiv listing and its metadata (one id) must count
+    # as one use of it, and a mention naming neither people nor year matches both versions
+    title = "On Lazy Training in Differentiable Programming"
+    people = ("Lénaïc Chizat", "Edouard Oyallon", "Francis Bach")
+    records = [
+        Record(id="listing", title=title, authors=people, year=2018, arxiv_id="1812.07956v5"),
+        Record(id="metadata", title=title, authors=people, year=2018, arxiv_id="1812.07956"),
+        Record(id="neurips", title=title, authors=("L. Chizat", "E. Oyallon", "F. Bach"), year=2019, venue="NeurIPS"),
+        Record(id="zhihu", title=f"论文解读：{title}", lang="zh"),
+    ]  # fmt: skip
+    assert same(match_clusters(records))
+    # another paper with the title in a third year still makes it a series for the dated ones
+    other = Record(id="2021", title=title, authors=("A. Nother",), year=2021)
+    labels = match_clusters([*records, other])
+    assert labels[4] != labels[0]
+
+
+def test_dblp_corr_volume_in_the_venue_is_the_arxiv_id() -> None:
+    dblp = Record(id="dblp", title="The Principles of Deep Learning Theory", venue="CoRR abs/2106.10165")
+    assert canonical_ids(dblp) == ("2106.10165", None)
+    assert canonical_ids(dataclasses.replace(dblp, venue="CoRR")) == (None, None)
+    # a number in a path that is no arXiv id (no month 99) names nothing
+    assert canonical_ids(Record(id="x", title="t", url="https://example.org/posts/1999.12345")) == (
+        None,
+        None,
+    )
+
+
+def test_a_short_title_by_different_people_is_two_works_even_in_a_tiny_input() -> None:
+    # in a two-record input every word looks rare; five words are still a common phrase
+    telgarsky = Record(
+        id="t", title="Deep learning theory lecture notes", authors=("Matus Telgarsky",), year=2021
+    )
+    hanin = Record(id="h", title="Deep Learning Theory Lecture Notes", authors=("Boris Hanin",), year=2021)
+    assert not same(match_clusters([telgarsky, hanin]))
+
+
+def test_a_numbered_series_name_added_in_a_later_version() -> None:
+    people = ("Greg Yang", "Edward J. Hu")
+    v1 = Record(
+        id="v1", title="Feature Learning in Infinite-Width Neural Networks", authors=people, year=2020
+    )
+    v3 = Record(
+        id="v3",
+        title="Tensor Programs IV: Feature Learning in Infinite-Width Neural Networks",
+        authors=people,
+        year=2020,
+    )
+    assert same(match_clusters([v1, v3]))
+    # without the same people a numbered name still marks another part
+    assert not same(match_clusters([dataclasses.replace(v1, authors=("A. Nother",)), v3]))
+    assert not same(match_clusters([dataclasses.replace(v1, authors=()), v3]))
+    # two numbered parts of one series stay two papers
+    ntk = Record(
+        id="ii",
+        title="Tensor Programs II: Neural Tangent Kernel for Any Architecture",
+        authors=("Greg Yang",),
+        year=2020,
+    )
+    iib = Record(
+        id="iib",
+        title="Tensor Programs IIb: Architectural Universality of Neural Tangent Kernel Training Dynamics",
+        authors=("Greg Yang", "Etai Littwin"),
+        year=2021,
+    )
+    short = Record(
+        id="short", title="Neural Tangent Kernel for Any Architecture", authors=("Greg Yang",), year=2020
+    )
+    labels = match_clusters([ntk, iib, short])
+    assert labels[0] == labels[2] != labels[1]

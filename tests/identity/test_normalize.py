@@ -11,9 +11,12 @@ from dltheory_digest.identity.normalize import (
     core_title,
     english_runs,
     followed_authors,
+    is_latin,
     is_notice,
     markers_conflict,
     name_key,
+    notice_kinds,
+    numbered_series_tail,
     person_name,
     same_author,
     split_authors,
@@ -97,6 +100,40 @@ def test_notices() -> None:
     assert not is_notice("Open problems in deep learning theory are many")
 
 
+def test_notice_kinds_tell_a_comment_from_the_reply_and_the_erratum() -> None:
+    quoted = '"Why does deep and cheap learning work so well?"'
+    assert notice_kinds(f"Comment on {quoted}") == {"comment"}
+    assert notice_kinds(f"Reply to comment on {quoted}") == {"reply"}
+    assert notice_kinds(f"Erratum: Comment on {quoted}") == {"erratum", "comment"}
+    assert notice_kinds("Retraction notice: Deep nets generalize") == {"retraction"}
+    assert notice_kinds("Why does deep and cheap learning work so well?") == frozenset()
+    # a subtitle that starts like a reply is still a paper
+    assert notice_kinds("Adversarial training: a response to distribution shift") == frozenset()
+
+
+def test_numbers_spelled_out_are_numbers() -> None:
+    two = title_markers(
+        "Learning and Generalization in Overparameterized Neural Networks, Going Beyond Two Layers"
+    )
+    three = title_markers(
+        "Learning and Generalization in Overparameterized Neural Networks, Going Beyond Three Layers"
+    )
+    assert two == {"2"} and three == {"3"}
+    assert markers_conflict(two, three)
+    assert not markers_conflict(two, title_markers("Going beyond 2 layers"))
+    # "one" is as often no count at all ("one-shot")
+    assert title_markers("One-shot learning of object categories") == frozenset()
+
+
+def test_invisible_characters_are_folded() -> None:
+    word = "generalization"
+    for invisible in ("\u00ad", "\u200b", "\u2060", "\ufeff", "\u200e"):
+        assert clean_text(f"generali{invisible}zation") == word, repr(invisible)
+        assert normalize_title(f"Rethinking generali{invisible}zation") == "rethinking generalization"
+    # a soft hyphen at a line end still joins the word
+    assert clean_text("generaliza\u00ad\ntion") == word
+
+
 def test_author_names() -> None:
     # a letter entity a tokenizer cut out of its word goes back inside it
     assert split_authors("bertram lud &#228; scher , richard marciano") == (
@@ -113,6 +150,13 @@ def test_author_names() -> None:
         clean_text("caf&#233; x , research &amp; development , a &#8212; b")
         == "café x , research & development , a — b"
     )
+    assert split_authors("Jacot, A., Gabriel, F., & Hongler, C.") == (
+        "Jacot, A.",
+        "Gabriel, F.",
+        "Hongler, C.",
+    )
+    assert split_authors("Jacot, A.") == ("Jacot, A.",)
+    assert split_authors("Arthur Jacot, Franck Gabriel") == ("Arthur Jacot", "Franck Gabriel")
     assert split_authors("Roberts, Daniel A.; Yaida, Sho; Hanin, Boris") == (
         "Roberts, Daniel A.",
         "Yaida, Sho",
@@ -128,6 +172,7 @@ def test_author_names() -> None:
     assert surname("Hongler C") == "hongler"
     assert surname("Daniel A. Roberts Jr.") == "roberts"
     assert name_key("et al.") == name_key("…") == name_key("?") == ("", "")
+    assert name_key("Jacot et al.") == name_key("Jacot") == ("jacot", "jacot")
     # a tokenizer that split a name around an entity still yields the same letters
     assert name_key("u &#287; ur &#199; etintemel")[1] == name_key("Uğur Çetintemel")[1] == "ugurcetintemel"
 
@@ -276,3 +321,37 @@ def test_followed_authors_keeps_the_papers_spelling_and_order() -> None:
         "Xiyu Zhai",
     )
     assert followed_authors([], authors) == ()
+
+
+@pytest.mark.parametrize(
+    "cited",
+    [
+        "The principles of deep learning theory. arXiv preprint arXiv:2106.10165",
+        "The Principles of Deep Learning Theory, arXiv preprint, 2021",
+        "[PDF] The principles of deep learning theory",
+        "[CITATION][C] The Principles of Deep Learning Theory",
+    ],
+)
+def test_what_citations_and_search_results_add_around_a_title_is_dropped(cited: str) -> None:
+    assert normalize_title(cited) == core_title(cited) == "the principles of deep learning theory"
+
+
+def test_arxiv_preprint_inside_a_title_is_kept() -> None:
+    assert (
+        normalize_title("What makes an arXiv preprint get cited?") == "what makes an arxiv preprint get cited"
+    )
+
+
+def test_numbered_series_tail() -> None:
+    tail = numbered_series_tail("Tensor Programs IV: Feature Learning in Infinite-Width Neural Networks")
+    assert tail == "Feature Learning in Infinite-Width Neural Networks"
+    assert numbered_series_tail("Mean Field Analysis of Neural Networks: A Law of Large Numbers") == ""
+    assert numbered_series_tail("Feature Learning in Infinite-Width Neural Networks") == ""
+
+
+def test_cyrillic_look_alikes_inside_an_english_word_are_latin() -> None:
+    spoofed = "Underst\u0430nding deep le\u0430rning requires rethinking generalization"
+    assert is_latin(spoofed)
+    assert normalize_title(spoofed) == "understanding deep learning requires rethinking generalization"
+    # a Russian title keeps its letters
+    assert normalize_title("Глубокое обучение") == "глубокое обучение"
