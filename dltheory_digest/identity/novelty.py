@@ -6,11 +6,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
+from dltheory_digest.identity.matching import Record, match_clusters
 from dltheory_digest.identity.normalize import normalize_title
-from dltheory_digest.ids import is_withdrawn
+from dltheory_digest.ids import abs_url, is_withdrawn, parse_arxiv_id
 from dltheory_digest.models import (
     ItemKind,
     JournalVersion,
+    Paper,
     PaperCluster,
     Place,
     Sighting,
@@ -183,18 +185,22 @@ def split_by_novelty(
     week: str,
     *,
     community: Callable[[Sighting], bool] = is_community_sighting,
+    sent_as: Mapping[str, Sequence[str]] | None = None,
 ) -> tuple[list[PaperCluster], list[tuple[PaperCluster, UpdateReason]]]:
     """(new papers, updated or newly discussed papers with the reason each is back).
 
     Only ledger entries of weeks before `week` count, so rerunning a week (whose own
     entries are already in the ledger) gives the same answer. A paper in an earlier digest
     is never new again; without a newer version or new community coverage it is dropped.
-    `history` should hold the entries of every key in `history_keys(cluster)`.
+    `history` should hold the entries of every key in `history_keys(cluster)` and in
+    `sent_as[cluster.paper.key]` (the sent papers `match_sent` found it to be).
     """
     new: list[PaperCluster] = []
     updated: list[tuple[PaperCluster, UpdateReason]] = []
+    also = sent_as or {}
     for cluster in clusters:
-        earlier = [e for key in history_keys(cluster) for e in history.get(key, ()) if e.week < week]
+        keys = dict.fromkeys((*history_keys(cluster), *also.get(cluster.paper.key, ())))
+        earlier = [e for key in keys for e in history.get(key, ()) if e.week < week]
         if not earlier:
             new.append(cluster)
             continue
@@ -202,3 +208,89 @@ def split_by_novelty(
         if reason:
             updated.append((cluster, reason))
     return new, updated
+
+
+# --- sent papers as candidates: a paper is recognised when it comes back under another title
+
+
+@dataclass(frozen=True)
+class SentPaper:
+    """A paper an earlier digest presented, under its own ledger key (not an alias)."""
+
+    key: str  # "arxiv:<id>", "doi:<doi>" or "title:<normalized>"
+    week: str  # the last week that presented it
+    title: str | None  # the title shown then; None in ledger rows older than titles
+    paper: Paper | None = None  # the store's arXiv metadata, for an arXiv key when it has it
+
+    @property
+    def arxiv_id(self) -> str | None:
+        parsed = parse_arxiv_id(self.key.removeprefix("arxiv:")) if self.key.startswith("arxiv:") else None
+        return parsed[0] if parsed else None
+
+    @property
+    def shown_title(self) -> str:
+        """The title to match on: the one sent, else the one a title key spells."""
+        if self.title:
+            return self.title
+        return self.key.partition(":")[2].partition("|")[0]  # "title:<normalized>|<year>|<n>"
+
+
+def sent_candidates(sent: Sequence[SentPaper]) -> dict[str, Paper]:
+    """The arXiv papers sent before, by arXiv id, as `cluster_items` candidates: a mention that
+    names one under another title (a translation, a reading list's citation) joins it and is
+    keyed by it. Without stored metadata the sent title stands in."""
+    out: dict[str, Paper] = {}
+    for entry in sent:
+        arxiv_id = entry.arxiv_id
+        if arxiv_id is None:
+            continue
+        out[arxiv_id] = entry.paper or Paper(
+            key=f"arxiv:{arxiv_id}", title=entry.shown_title, arxiv_id=arxiv_id, url=abs_url(arxiv_id)
+        )
+    return out
+
+
+def match_sent(clusters: Sequence[PaperCluster], sent: Sequence[SentPaper]) -> dict[str, tuple[str, ...]]:
+    """Cluster key -> the keys of papers without an arXiv id, sent before, that it is.
+
+    A mention sent as "title:..." or "doi:..." is recognised when the paper comes back as an
+    arXiv paper or in other words (`history_keys` only knows the exact title). Matched by
+    `match_clusters` on title, authors and year; the week's clusters are already one per paper
+    and the sent papers one per key, so each side is a duplicate-free source: a cluster never
+    joins another through a sent paper. Sent arXiv papers are left to `sent_candidates`.
+    """
+    others = [s for s in sent if s.arxiv_id is None]
+    if not clusters or not others:
+        return {}
+    records = [
+        Record(
+            id=f"week:{n}",
+            title=c.paper.title,
+            authors=c.paper.authors,
+            # a mention's date is its page's, not the paper's: only arXiv's says the year
+            year=c.paper.published.year if c.paper.arxiv_id and c.paper.published else None,
+            doi=c.paper.doi,
+            arxiv_id=c.paper.arxiv_id,
+            source="week",
+        )
+        for n, c in enumerate(clusters)
+    ]
+    records += [
+        Record(
+            id=f"sent:{s.key}",
+            title=s.shown_title,
+            doi=s.key.removeprefix("doi:").partition("|")[0] if s.key.startswith("doi:") else None,
+            source="sent",
+        )
+        for s in others
+    ]
+    labels = match_clusters(records)
+    sent_by_label: dict[int, list[str]] = {}
+    for n, label in enumerate(labels[len(clusters) :]):
+        sent_by_label.setdefault(label, []).append(others[n].key)
+    found: dict[str, tuple[str, ...]] = {}
+    for n, cluster in enumerate(clusters):
+        keys = [k for k in sent_by_label.get(labels[n], ()) if k != cluster.paper.key]
+        if keys:
+            found[cluster.paper.key] = tuple(keys)
+    return found

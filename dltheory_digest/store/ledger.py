@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 
 from sqlalchemy import select
 
-from dltheory_digest.identity.novelty import LedgerEntry
+from dltheory_digest.identity.novelty import ALIAS, LedgerEntry, SentPaper
 from dltheory_digest.store.db import Store, upsert
-from dltheory_digest.store.schema import sent_ledger
+from dltheory_digest.store.records import paper_from_row
+from dltheory_digest.store.schema import papers, sent_ledger
 
 _CHUNK = 500  # keys per IN (...) query; far below every back-end's parameter limit
 
@@ -49,6 +50,38 @@ def load_history(store: Store, paper_keys: Iterable[str]) -> dict[str, list[Ledg
                     )
                 )
     return history
+
+
+def sent_papers(
+    store: Store, *, since: str, before: str, skip_weeks: Collection[str] = ()
+) -> list[SentPaper]:
+    """The papers the digests of weeks `since` <= week < `before` presented (not `skip_weeks`),
+    one per ledger key (aliases left out), with the title of the last week that showed each and,
+    for an arXiv key, the store's metadata: one query, joined on the paper key."""
+    known = [c.label(f"known_{c.name}") for c in papers.c]
+    query = (
+        select(sent_ledger.c.paper_key, sent_ledger.c.week, sent_ledger.c.title, *known)
+        .select_from(sent_ledger.outerjoin(papers, papers.c.key == sent_ledger.c.paper_key))
+        .where(
+            sent_ledger.c.week >= since,
+            sent_ledger.c.week < before,
+            ~sent_ledger.c.paper_key.startswith(ALIAS, autoescape=True),
+        )
+        .order_by(sent_ledger.c.paper_key, sent_ledger.c.week)
+    )
+    latest: dict[str, SentPaper] = {}
+    with store.begin() as conn:
+        for row in conn.execute(query).mappings():
+            if row["week"] in skip_weeks:
+                continue
+            paper = None
+            if row["known_key"] is not None:
+                paper = paper_from_row({c.name: row[f"known_{c.name}"] for c in papers.c})
+            # ordered by week: the last row of a key is the title readers saw last
+            latest[row["paper_key"]] = SentPaper(
+                key=row["paper_key"], week=row["week"], title=row["title"], paper=paper
+            )
+    return list(latest.values())
 
 
 def record_week(

@@ -18,7 +18,7 @@ from dltheory_digest.identity import (
     split_by_novelty,
     update_reason,
 )
-from dltheory_digest.identity.novelty import retitled_from
+from dltheory_digest.identity.novelty import SentPaper, match_sent, retitled_from, sent_candidates
 from dltheory_digest.models import (
     AnnounceType,
     Item,
@@ -27,6 +27,7 @@ from dltheory_digest.models import (
     Paper,
     PaperCluster,
     Place,
+    Sighting,
     UpdateReason,
     VersionChange,
 )
@@ -490,3 +491,132 @@ def test_a_reason_keeps_each_part_apart_however_names_and_titles_are_written() -
     )
     # nothing changed: no reason at all
     assert update_reason(clusters[0], [e for c in clusters for e in ledger_entries(c, "2026-W46")]) is None
+
+
+# --- papers sent before, recognised under other words (`sent_candidates`, `match_sent`) --------
+
+PDLT = Paper(
+    key="arxiv:2106.10165",
+    title="The Principles of Deep Learning Theory",
+    arxiv_id="2106.10165",
+    version=1,
+    authors=("Daniel A. Roberts", "Sho Yaida", "Boris Hanin"),
+    published=dt.datetime(2021, 6, 18, tzinfo=dt.UTC),
+)
+
+
+def test_sent_arxiv_papers_are_candidates_a_translated_mention_joins() -> None:
+    sent = [
+        SentPaper(key="arxiv:2106.10165", week="2026-W44", title=PDLT.title, paper=PDLT),
+        SentPaper(key="arxiv:1806.07572", week="2026-W44", title=NTK.title),  # no stored metadata
+        SentPaper(key="title:some reading list entry", week="2026-W44", title="Some reading list entry"),
+    ]
+    candidates = sent_candidates(sent)
+    assert candidates["2106.10165"] is PDLT
+    assert candidates["1806.07572"] == Paper(
+        key="arxiv:1806.07572", title=NTK.title, arxiv_id="1806.07572", url="https://arxiv.org/abs/1806.07572"
+    )
+    assert set(candidates) == {"2106.10165", "1806.07572"}
+    mention = Item(
+        source_id="zhihu",
+        kind=ItemKind.MENTION,
+        title="深度学习理论原理",
+        title_en="Principles of deep learning theory",
+        lang="zh",
+        url="https://zhuanlan.zhihu.com/p/1",
+    )
+    # only the paper a sighting names becomes a cluster
+    [cluster] = cluster_items([mention], candidates, source_names=NAMES)
+    assert cluster.paper is PDLT
+
+
+def test_a_paper_sent_as_a_title_only_mention_is_matched_when_arxiv_lists_it() -> None:
+    [listed] = cluster_items([arxiv_item(PDLT, 3)], {"2106.10165": PDLT}, source_names=NAMES)
+    sent = [
+        SentPaper(
+            key="title:principles of deep learning theory",
+            week="2026-W44",
+            title="Principles of deep learning theory",
+        ),
+        # a sent arXiv paper is `sent_candidates`' (an arXiv id is never matched by content)
+        SentPaper(key="arxiv:1806.07572", week="2026-W44", title=NTK.title),
+    ]
+    sent_as = match_sent([listed], sent)
+    assert sent_as == {"arxiv:2106.10165": ("title:principles of deep learning theory",)}
+
+    zhihu = Sighting(
+        source_id="zhihu",
+        source_name="Zhihu",
+        url="https://zhuanlan.zhihu.com/p/1",
+        lang="zh",
+        kind=ItemKind.MENTION,
+    )
+    earlier = LedgerEntry(
+        "title:principles of deep learning theory",
+        "2026-W44",
+        None,
+        ("zhihu",),
+        ("zh",),
+        "Principles of deep learning theory",
+    )
+    history = {earlier.paper_key: [earlier]}
+    assert split_by_novelty([listed], history, "2026-W47") == ([listed], [])  # exact keys only: new again
+    assert split_by_novelty([listed], history, "2026-W47", sent_as=sent_as) == ([], [])  # nothing new
+    discussed = replace(
+        listed, sightings=(*listed.sightings, replace(zhihu, source_id="zhihu-2", source_name="Zhihu 2"))
+    )
+    new, updated = split_by_novelty([discussed], history, "2026-W47", sent_as=sent_as)
+    assert new == [] and [r.discussed_on for _, r in updated] == [(Place("Zhihu 2", "zh"),)]
+
+
+def test_a_new_paper_whose_title_starts_like_a_sent_mentions_is_not_taken_for_it() -> None:
+    eigen = Paper(
+        key="arxiv:2110.03922",
+        title="Neural Tangent Kernel Eigenvalues Accurately Predict Generalization",
+        arxiv_id="2110.03922",
+        authors=("James B. Simon", "Madeline Dickens", "Michael R. DeWeese"),
+        published=dt.datetime(2021, 10, 8, tzinfo=dt.UTC),
+    )
+    clusters = cluster_items([arxiv_item(eigen, 1)], {"2110.03922": eigen}, source_names=NAMES)
+    sent = [SentPaper(key="title:neural tangent kernel", week="2026-W44", title="Neural Tangent Kernel")]
+    sent += [SentPaper(key="doi:10.5555/3327757.3327948", week="2026-W40", title=NTK.title)]
+    assert match_sent(clusters, sent) == {}
+
+
+def test_a_title_key_sent_before_titles_were_kept_is_matched_by_the_title_it_spells() -> None:
+    old = SentPaper(key="title:the principles of deep learning theory|2021|1", week="2025-W50", title=None)
+    assert old.shown_title == "the principles of deep learning theory" and old.arxiv_id is None
+    [listed] = cluster_items([arxiv_item(PDLT, 1)], {"2106.10165": PDLT}, source_names=NAMES)
+    assert match_sent([listed], [old]) == {"arxiv:2106.10165": (old.key,)}
+
+
+def test_two_of_the_weeks_papers_never_become_one_through_a_sent_paper() -> None:
+    sent = [
+        SentPaper(
+            key="title:principles of deep learning theory",
+            week="2026-W44",
+            title="Principles of deep learning theory",
+        )
+    ]
+    [listed] = cluster_items([arxiv_item(PDLT, 1)], {"2106.10165": PDLT}, source_names=NAMES)
+    # the same words on another page this week, kept apart by the clustering (another year)
+    other = PaperCluster(
+        paper=Paper(key="title:the principles of deep learning theory|2026|1", title=PDLT.title),
+        sightings=(),
+        versions=(),
+        item_keys=("notes|x",),
+    )
+    matched = match_sent([listed, other], sent)
+    assert len([k for k, v in matched.items() if v]) == 1
+
+
+def test_a_citation_sent_first_with_its_preprint_tail_is_matched_when_arxiv_lists_the_paper() -> None:
+    [listed] = cluster_items([arxiv_item(PDLT, 1)], {"2106.10165": PDLT}, source_names=NAMES)
+    sent = [
+        SentPaper(
+            key="title:the principles of deep learning theory arxiv preprint",
+            week="2026-W44",
+            title="The principles of deep learning theory. arXiv preprint",
+        )
+    ]
+    assert match_sent([listed], sent) == {"arxiv:2106.10165": (sent[0].key,)}

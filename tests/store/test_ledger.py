@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from dltheory_digest.identity import cluster_items, history_keys, ledger_entries
-from dltheory_digest.models import ITEM_KEY_LENGTH, Item, ItemKind
-from dltheory_digest.store import Store
-from dltheory_digest.store.ledger import load_history, record_week
+import datetime as dt
+
+from dltheory_digest.identity import LedgerEntry, cluster_items, history_keys, ledger_entries
+from dltheory_digest.models import ITEM_KEY_LENGTH, Item, ItemKind, Paper, PaperCluster
+from dltheory_digest.store import Store, save_papers
+from dltheory_digest.store.ledger import load_history, record_week, sent_papers
 
 
 def test_a_paper_known_only_by_a_very_long_title_is_recorded_and_recognized(store: Store) -> None:
@@ -22,3 +24,44 @@ def test_a_paper_known_only_by_a_very_long_title_is_recorded_and_recognized(stor
     assert all(len(k) <= ITEM_KEY_LENGTH for k in keys)
     history = load_history(store, keys)
     assert {e.week for entries in history.values() for e in entries} == {"2026-W46"}
+
+
+def test_the_papers_sent_in_a_span_of_weeks_come_once_each_with_their_last_title_and_metadata(
+    store: Store,
+) -> None:
+    pdlt = Paper(
+        key="arxiv:2106.10165",
+        title="The Principles of Deep Learning Theory",
+        arxiv_id="2106.10165",
+        version=1,
+        authors=("Daniel A. Roberts", "Sho Yaida", "Boris Hanin"),
+        published=dt.datetime(2021, 6, 18, tzinfo=dt.UTC),
+    )
+    save_papers(store, [pdlt])
+    ntk = "Neural Tangent Kernel: Convergence and Generalization in Neural Networks"
+    mention = Item("zhihu", ItemKind.MENTION, "Deep Double Descent: Where Bigger Models and More Data Hurt")
+    [mention_cluster] = cluster_items([mention], {})
+
+    def entry(key: str, week: str, title: str | None) -> LedgerEntry:
+        return LedgerEntry(key, week, 1, ("arxiv",), ("en",), title)
+
+    record_week(store, "2025-W40", [entry("arxiv:1806.07572", "2025-W40", ntk)])  # before the span
+    record_week(
+        store, "2026-W40", [entry("arxiv:2106.10165", "2026-W40", "Principles of Deep Learning Theory")]
+    )
+    # under its key and its title alias: the alias is not another paper
+    sent_pdlt = PaperCluster(paper=pdlt, sightings=(), versions=(1,), item_keys=())
+    record_week(store, "2026-W44", ledger_entries(sent_pdlt, "2026-W44"))
+    record_week(store, "2026-W45", ledger_entries(mention_cluster, "2026-W45"))  # the key and its alias
+    record_week(store, "2026-W46", [entry("arxiv:1806.07572", "2026-W46", ntk)])  # a partial digest
+    record_week(store, "2026-W47", [entry("title:a paper of this week", "2026-W47", "A paper of this week")])
+
+    sent = sent_papers(store, since="2025-W47", before="2026-W47", skip_weeks={"2026-W46"})
+    assert load_history(store, ["alias:title:the principles of deep learning theory"])  # recorded
+    assert [(s.key, s.week, s.title) for s in sent] == [
+        ("arxiv:2106.10165", "2026-W44", pdlt.title),
+        (mention_cluster.paper.key, "2026-W45", mention.title),
+    ]
+    assert sent[0].paper == pdlt  # the store's arXiv metadata, joined
+    assert sent[1].paper is None and sent[1].arxiv_id is None and sent[0].arxiv_id == "2106.10165"
+    assert sent_papers(store, since="2026-W48", before="2026-W50") == []
