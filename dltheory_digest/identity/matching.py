@@ -53,6 +53,7 @@ from dltheory_digest.identity.normalize import (
     NEGATIONS,
     clean_text,
     core_title,
+    expand_negations,
     head_title,
     is_latin,
     markers_conflict,
@@ -440,13 +441,15 @@ def _changes_words(a: _Prepared, b: _Prepared, idf: dict[str, float]) -> bool:
     negated: "Implicit regularization in (deep) matrix factorization", "The power of depth / width
     for ...", "... on separable / nonseparable data", "Attention is (not) all you need".
 
-    Typos, spelling ("behaviour"), abbreviations ("nets"), compounds written apart ("non convex" /
+    Typos, spelling ("behaviour"), abbreviations ("nets"), initialisms ("NNs" / "neural
+    networks"), contracted negations ("don't" / "do not"), compounds written apart ("non convex" /
     "nonconvex") and words added around a title kept whole (a subtitle, a remark, unless they
     negate it) are no change.
     """
-    for x_core in a.cores:
-        for y_core in b.cores:
+    for x_core in map(expand_negations, a.cores):
+        for y_core in map(expand_negations, b.cores):
             x, y = _join_compounds(x_core, y_core), _join_compounds(y_core, x_core)
+            x, y = _spell_out_initialisms(x, y), _spell_out_initialisms(y, x)
             if _negations(x) != _negations(y):
                 continue  # "Attention is not explanation" / "Attention is not not explanation"
             xs, ys = set(x.split()), set(y.split())
@@ -459,7 +462,37 @@ def _changes_words(a: _Prepared, b: _Prepared, idf: dict[str, float]) -> bool:
 
 
 def _negations(title: str) -> int:
-    return sum(word in NEGATIONS for word in title.split())
+    return sum(word in NEGATIONS for word in expand_negations(title).split())
+
+
+def _spell_out_initialisms(title: str, other: str) -> str:
+    """`title` with each word that `other` lacks and that is the initials of a run of words in
+    `other`, optionally plural, replaced by that run: "gd for nns" -> "gradient descent for
+    neural networks" when `other` says so."""
+    words = title.split()
+    other_words = other.split()
+    vocabulary = set(other_words)
+    spelled: list[str] = []
+    for word in words:
+        run = None
+        if word not in vocabulary and word not in FUNCTION_WORDS and word not in NEGATIONS:
+            run = _initialism_run(word, other_words)
+        spelled.extend(run or [word])
+    return " ".join(spelled)
+
+
+def _initialism_run(word: str, words: Sequence[str]) -> list[str] | None:
+    """The first run of `words` whose initials spell `word` or its singular ("nns"), at least
+    two of them."""
+    for initials in dict.fromkeys((word, word[:-1] if word.endswith("s") else word)):
+        size = len(initials)
+        if size < 2 or not initials.isalpha():
+            continue
+        for start in range(len(words) - size + 1):
+            run = words[start : start + size]
+            if "".join(w[0] for w in run) == initials:
+                return list(run)
+    return None
 
 
 def _join_compounds(title: str, other: str) -> str:

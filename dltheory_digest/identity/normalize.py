@@ -78,6 +78,15 @@ FUNCTION_WORDS = frozenset({
 # Short words that turn a title into its opposite ("Attention is not all you need"): content words,
 # never function words
 NEGATIONS = frozenset({"not", "no", "without", "nor", "never", "cannot"})
+# The verb of an "n't" contraction, which `normalize_title` leaves as two words ("don't" ->
+# "don t"): the same negation as "do not", for matching only (titles keep their normal form,
+# which the ledger's keys are built from)
+NEGATED_CONTRACTIONS = {
+    "don": "do", "doesn": "does", "didn": "did", "can": "can", "won": "will", "isn": "is",
+    "aren": "are", "wasn": "was", "weren": "were", "shouldn": "should", "couldn": "could",
+    "wouldn": "would", "haven": "have", "hasn": "has",
+}  # fmt: skip
+_CONTRACTED_NEGATION = re.compile(rf"\b({'|'.join(NEGATED_CONTRACTIONS)}) t\b|\bcannot\b")
 _NOT_A_NAME = frozenset({"etal", "others", "andothers", "anonymous", "unknown"})
 _NAME_SUFFIXES = frozenset({"jr", "sr", "ii", "iii", "iv", "phd", "md"})
 
@@ -203,6 +212,17 @@ def normalize_title(title: str) -> str:
     text = _VERSION_SUFFIX.sub("", text)
     text = _spell_symbols(fold_accents(text).casefold())
     return " ".join(_NON_WORD.sub(" ", text).split())
+
+
+def expand_negations(normalized: str) -> str:
+    """A normalized title with its contracted negations written out: "why don t networks
+    overfit" -> "why do not networks overfit"; "cannot" -> "can not"."""
+    return _CONTRACTED_NEGATION.sub(_written_out, normalized)
+
+
+def _written_out(match: re.Match[str]) -> str:
+    verb = match.group(1)
+    return f"{NEGATED_CONTRACTIONS[verb]} not" if verb else "can not"
 
 
 def is_latin(text: str) -> bool:

@@ -783,3 +783,62 @@ def test_a_numbered_series_name_added_in_a_later_version() -> None:
     )
     labels = match_clusters([ntk, iib, short])
     assert labels[0] == labels[2] != labels[1]
+
+
+def test_a_contracted_negation_is_the_same_negation_written_out() -> None:
+    du = Record(
+        id="du",
+        title="Gradient Descent Learns One-hidden-layer CNN: Don't be Afraid of Spurious Local Minima",
+        authors=("Simon S. Du", "Jason D. Lee", "Yuandong Tian", "Barnabas Poczos", "Aarti Singh"),
+        year=2017,
+    )
+    for other in (
+        "Gradient descent learns one-hidden-layer CNN: do not be afraid of spurious local minima",
+        "Gradient descent learns one-hidden-layer CNN: don\u2019t be afraid of spurious local minima",
+    ):
+        assert same(match_clusters([du, Record(id="m", title=other)])), other
+    bai = Record(
+        id="bai",
+        title="Why Can't Transformers Learn Multiplication? "
+        "Reverse-Engineering Reveals Long-Range Dependency Pitfalls",
+        authors=("Xiaoyan Bai", "Yuntian Deng", "Andrew Lee"),
+        year=2025,
+    )
+    for written_out in ("cannot", "can not"):
+        mention = Record(id="m", title=bai.title.replace("Can't", written_out))
+        assert same(match_clusters([bai, mention])), written_out
+    # the negation still counts: without it the title says the opposite
+    affirmed = Record(id="m", title=bai.title.replace("Can't", "can"))
+    assert not same(match_clusters([bai, affirmed]))
+    unafraid = Record(id="m", title=du.title.replace("Don't be", "Be"))
+    assert not same(match_clusters([du, unafraid]))
+
+
+def test_initials_of_a_phrase_are_that_phrase_not_a_swapped_word() -> None:
+    lee = Record(
+        id="lee",
+        title="Wide Neural Networks of Any Depth Evolve as Linear Models Under Gradient Descent",
+        authors=("Jaehoon Lee", "Lechao Xiao", "Samuel S. Schoenholz", "Yasaman Bahri"),
+        year=2019,
+    )
+    jacot = Record(
+        id="jacot",
+        title="Neural Tangent Kernel: Convergence and Generalization in Neural Networks",
+        authors=("Arthur Jacot", "Franck Gabriel", "Clement Hongler"),
+        year=2018,
+    )
+    for paper, other in (
+        (lee, "Wide NNs of any depth evolve as linear models under gradient descent"),
+        (lee, "Wide neural networks of any depth evolve as linear models under GD"),
+        # "neural" also starts the title: the initials still name the run at its end
+        (jacot, "Neural tangent kernel: convergence and generalization in NNs"),
+    ):
+        assert same(match_clusters([paper, Record(id="m", title=other)])), other
+    # initials of no run of the paper's words are another word: another method, another model
+    for paper, other in (
+        (lee, "Wide neural networks of any depth evolve as linear models under SGD"),
+        (lee, "Wide neural networks of any depth evolve as linear models under NGD"),
+        (lee, "Wide CNNs of any depth evolve as linear models under gradient descent"),
+        (jacot, "Neural tangent kernel: convergence and generalization in GNNs"),
+    ):
+        assert not same(match_clusters([paper, Record(id="m", title=other)])), other
