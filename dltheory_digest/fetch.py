@@ -262,23 +262,40 @@ def redirect_refusal(configured: str, target: str, kind: str) -> str:
     )
 
 
-def _checked_addresses(host: str, port: int) -> list[str]:
-    """Where to connect for `host`: itself, or, when a `get` whose configured URL is public has
-    been redirected to another host name, the addresses that name resolves to, each checked to
-    be public. Connecting to the very addresses checked leaves no time for the name to point
-    elsewhere between the check and the connection (DNS rebinding)."""
+def _checked_addresses(host: str, port: int, public_hosts: set[str]) -> list[str]:
+    """Where to connect for `host` within a `get` whose configured URL names a host (or a public
+    address): the addresses `host` resolves to, refused if any is not public. The configured
+    host itself is exempt only while it has never resolved to public addresses only (an
+    intranet source): once it has (noted in `public_hosts`, for the client's life), every later
+    answer must be public too, so a site cannot redirect to its own name on another port, or be
+    asked again later, after pointing that name at 127.0.0.1 (DNS rebinding). Connecting to the
+    very addresses checked leaves no time for the name to point elsewhere in between."""
     origin = _PUBLIC_ORIGIN.get()
-    if origin is None or host.lower() == httpx.URL(origin).raw_host.decode("ascii").lower():
-        return [host]  # the operator chose that host, wherever it is
+    if origin is None:
+        return [host]  # a source on a non-public address: the operator chose it, wherever it is
+    name = host.lower()
+    configured = name == httpx.URL(origin).raw_host.decode("ascii").lower()
     try:
         found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except OSError as exc:  # worded as httpcore words its own resolver's failures
         raise httpcore.ConnectError(str(exc)) from exc
     addresses = list(dict.fromkeys(str(sockaddr[0]) for *_, sockaddr in found))
-    for address in addresses:
-        if (kind := non_public_address(address)) is not None:
-            raise _Refused(None, redirect_refusal(origin, f"{host} ({address})", kind))
-    return addresses
+    refused = next(((a, kind) for a in addresses if (kind := non_public_address(a)) is not None), None)
+    if refused is None:
+        if configured:
+            public_hosts.add(name)
+        return addresses
+    address, kind = refused
+    if not configured:
+        raise _Refused(None, redirect_refusal(origin, f"{host} ({address})", kind))
+    if name in public_hosts:
+        article = "an" if kind[0] in "aeiou" else "a"
+        raise _Refused(
+            None,
+            f"{host} now resolves to {address}, {article} {kind} address, after public ones: refused "
+            "(a site pointing its name at internal services after the first answer, DNS rebinding)",
+        )
+    return addresses  # an intranet source: it may redirect within its own host
 
 
 def _wait_within_deadline(timeout: float | None, overdue: type[httpcore.TimeoutException]) -> float | None:
@@ -325,6 +342,8 @@ class _DeadlineBackend(httpcore.NetworkBackend):
 
     def __init__(self) -> None:
         self._inner = httpcore.SyncBackend()
+        # configured hosts seen resolving to public addresses only (_checked_addresses)
+        self._public_hosts: set[str] = set()
 
     def connect_tcp(
         self,
@@ -334,12 +353,15 @@ class _DeadlineBackend(httpcore.NetworkBackend):
         local_address: str | None = None,
         socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
     ) -> httpcore.NetworkStream:
-        wait = _wait_within_deadline(timeout, httpcore.ConnectTimeout)
-        failure: httpcore.ConnectError | None = None
-        for address in _checked_addresses(host, port):
+        failure: httpcore.ConnectError | httpcore.ConnectTimeout | None = None
+        for address in _checked_addresses(host, port, self._public_hosts):
+            # each address gets `timeout` at most, all of them together the header deadline
+            wait = _wait_within_deadline(timeout, httpcore.ConnectTimeout)
             try:
                 stream = self._inner.connect_tcp(address, port, wait, local_address, socket_options)
-            except httpcore.ConnectError as exc:  # the next address, as socket.create_connection does
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                # the next address, as socket.create_connection does: an IPv6 route that drops
+                # packets times out while the IPv4 address behind it answers at once
                 failure = exc
                 continue
             return _DeadlineStream(stream)
@@ -591,7 +613,8 @@ def _inflate(raw: Iterable[bytes], coding: str | None) -> Iterator[bytes]:
         return
     inflater: zlib._Decompress | None = None
     try:
-        for data in raw:
+        # a deflate body's first chunk may be 1 byte: its first two tell a zlib header apart
+        for data in _first_bytes_together(raw, 2) if coding == "deflate" else raw:
             if not data:
                 continue
             if inflater is None:
@@ -611,6 +634,19 @@ def _inflate(raw: Iterable[bytes], coding: str | None) -> Iterator[bytes]:
             yield inflater.flush()  # at most the rest of one back-reference (258 bytes)
     except zlib.error as exc:
         raise httpx.DecodingError(f"{coding} body could not be decoded: {exc}") from exc
+
+
+def _first_bytes_together(chunks: Iterable[bytes], size: int) -> Iterator[bytes]:
+    """`chunks` with the first `size` bytes (or all, if fewer) in one chunk."""
+    head = b""
+    rest = iter(chunks)
+    for data in rest:
+        head += data
+        if len(head) >= size:
+            break
+    if head:
+        yield head
+    yield from rest
 
 
 class _Counted:
@@ -812,8 +848,9 @@ class PoliteClient:
         """GET `url` politely; redirects are followed hop by hop (each checked and limited).
         Without `use_cache` the response is neither taken from the HTTP cache nor stored in it."""
         parsed = self._parse_url(url, source_id)
-        # a source configured on a non-public host (the demo, tests on 127.0.0.1) may redirect
-        # anywhere; one on a public host never reaches a non-public address
+        # a source configured on a non-public address (the demo, tests on 127.0.0.1) may redirect
+        # anywhere; one on a public host never reaches a non-public address (a host name whose
+        # first answer is not public, an intranet source, may redirect within it: _checked_addresses)
         token = _PUBLIC_ORIGIN.set(url if non_public_address(parsed.host) is None else None)
         try:
             return self._get(url, source_id, politeness, headers, sink, progress, use_cache)

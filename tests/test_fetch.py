@@ -16,15 +16,17 @@ import socket
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import httpcore
 import httpx
 import pytest
 
+from dltheory_digest import fetch
 from dltheory_digest.config import Politeness
 from dltheory_digest.errors import FetchError, RobotsDisallowed
 from dltheory_digest.fetch import (
@@ -1646,6 +1648,26 @@ def test_an_endless_tail_after_the_gzip_stream_is_capped_on_the_wire(server: Loc
 
 
 @pytest.mark.parametrize("wbits", [zlib.MAX_WBITS, -zlib.MAX_WBITS], ids=["zlib", "raw"])
+def test_a_deflate_body_whose_first_chunk_is_one_byte_is_read_right(server: LocalServer, wbits: int) -> None:
+    # one byte cannot tell a zlib header from raw deflate: a zlib body was read as raw and failed
+    body = b"<rss>" + b"neural tangent kernel " * 2_000 + b"</rss>"
+    packer = zlib.compressobj(6, zlib.DEFLATED, wbits)
+    packed = packer.compress(body) + packer.flush()
+
+    def one_byte_first() -> Iterator[bytes]:
+        yield packed[:1]
+        time.sleep(0.05)  # so the client reads it alone
+        yield packed[1:]
+
+    server.routes["/d"] = lambda s: Reply(
+        200, chunks=one_byte_first(), headers={"Content-Encoding": "deflate"}
+    )
+    with PoliteClient(respect_robots=False, max_retries=0) as client:
+        page = client.get(server.url("/d"), source_id="s", politeness=NO_WAIT)
+    assert page.content == body
+
+
+@pytest.mark.parametrize("wbits", [zlib.MAX_WBITS, -zlib.MAX_WBITS], ids=["zlib", "raw"])
 def test_deflate_bodies_read_right_with_or_without_their_zlib_header(server: LocalServer, wbits: int) -> None:
     body = b"<rss>" + b"generalization bounds " * 20_000 + b"</rss>"  # inflates in several pieces
     packer = zlib.compressobj(6, zlib.DEFLATED, wbits)
@@ -1824,3 +1846,152 @@ def test_a_hop_to_a_name_that_resolves_to_a_non_public_address_is_refused(
     )
     # the configured host itself may be anywhere (the operator chose it); the hop never connected
     assert [h.host for h in server.seen] == ["blog.example.org"]
+
+
+@pytest.fixture
+def rebinding_name(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """ "blog.example.org" answers a public address (that this test's sockets map to 127.0.0.1, where
+    the site's server runs) the first time, then 127.0.0.1 itself, as an attacker's DNS may;
+    returns the addresses it answered, in order."""
+    public = "93.184.216.34"
+    answered: list[str] = []
+    resolve, connect = socket.getaddrinfo, socket.create_connection
+
+    def fake_resolve(host: object, port: object, *args: object, **kwargs: object) -> object:
+        if host == "blog.example.org":
+            answered.append(public if not answered else "127.0.0.1")
+            host = answered[-1]
+        return resolve(host, port, *args, **kwargs)  # type: ignore[arg-type]
+
+    def fake_connect(address: tuple[str, int], *args: object, **kwargs: object) -> socket.socket:
+        # resolved as socket.create_connection does, through the fake resolver
+        host = socket.getaddrinfo(address[0], address[1], type=socket.SOCK_STREAM)[0][4][0]
+        return connect(("127.0.0.1" if host == public else host, address[1]), *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "getaddrinfo", fake_resolve)
+    monkeypatch.setattr(socket, "create_connection", fake_connect)
+    return answered
+
+
+def test_a_public_host_that_rebinds_its_name_to_loopback_is_refused(
+    server: LocalServer, rebinding_name: list[str]
+) -> None:
+    # the site redirects to its own name on another port, now pointed at this machine
+    secret = LocalServer()
+    secret.thread.start()
+    try:
+        secret.routes["/admin"] = lambda s: Reply(200, b"internal")
+        server.routes["/feed"] = lambda s: Reply(
+            302, b"", {"Location": secret.url("/admin", "blog.example.org")}
+        )
+        with PoliteClient(respect_robots=False, max_retries=0) as client, pytest.raises(FetchError) as info:
+            client.get(server.url("/feed", "blog.example.org"), source_id="blog", politeness=NO_WAIT)
+    finally:
+        secret.httpd.shutdown()
+        secret.httpd.server_close()
+    assert rebinding_name == ["93.184.216.34", "127.0.0.1"]
+    assert (
+        "blog.example.org now resolves to 127.0.0.1, a loopback address, after public ones: refused"
+        in str(info.value)
+    )
+    assert [h.path for h in server.seen] == ["/feed"] and secret.seen == []
+
+
+def test_a_public_host_that_rebinds_between_two_gets_is_refused(
+    server: LocalServer, rebinding_name: list[str]
+) -> None:
+    # the first page's connection is kept open: the second get's first connection (another
+    # port) is its first answer in that get, and must still be public
+    secret = LocalServer()
+    secret.thread.start()
+    try:
+        secret.routes["/admin"] = lambda s: Reply(200, b"internal")
+        server.routes["/feed"] = lambda s: Reply(200, b"<rss/>")
+        with PoliteClient(respect_robots=False, max_retries=0) as client:
+            assert client.get(server.url("/feed", "blog.example.org"), source_id="blog", politeness=NO_WAIT)
+            with pytest.raises(FetchError, match=r"now resolves to 127\.0\.0\.1"):
+                client.get(secret.url("/admin", "blog.example.org"), source_id="blog", politeness=NO_WAIT)
+    finally:
+        secret.httpd.shutdown()
+        secret.httpd.server_close()
+    assert secret.seen == []
+
+
+def test_an_intranet_host_may_redirect_within_itself(
+    server: LocalServer, names_on_loopback: set[str]
+) -> None:
+    # its first answer is not public: the operator chose a source on this machine or network
+    names_on_loopback.add("wiki.intranet.example")
+    other = LocalServer()
+    other.thread.start()
+    try:
+        other.routes["/page"] = lambda s: Reply(200, b"moved here")
+        server.routes["/old"] = lambda s: Reply(
+            302, b"", {"Location": other.url("/page", "wiki.intranet.example")}
+        )
+        with PoliteClient(respect_robots=False) as client:
+            page = client.get(
+                server.url("/old", "wiki.intranet.example"), source_id="wiki", politeness=NO_WAIT
+            )
+    finally:
+        other.httpd.shutdown()
+        other.httpd.server_close()
+    assert page.content == b"moved here"
+
+
+class _ScriptedSockets(httpcore.NetworkBackend):
+    """httpcore's sockets, but connecting to an address in `failing` fails as given."""
+
+    def __init__(self, failing: dict[str, Exception]) -> None:
+        self.failing = failing
+        self.tried: list[str] = []
+        self._real = httpcore.SyncBackend()
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.NetworkStream:
+        self.tried.append(host)
+        if host in self.failing:
+            raise self.failing[host]
+        return self._real.connect_tcp("127.0.0.1", port, timeout, local_address, socket_options)
+
+
+@pytest.mark.parametrize(
+    "first_failure",
+    [httpcore.ConnectTimeout("timed out"), httpcore.ConnectError("[Errno 101] Network is unreachable")],
+    ids=["timeout", "unreachable"],
+)
+def test_an_address_that_does_not_answer_falls_back_to_the_next(
+    server: LocalServer, monkeypatch: pytest.MonkeyPatch, first_failure: Exception
+) -> None:
+    # a host's IPv6 address whose route drops packets times out; its IPv4 address answers
+    v6, v4 = "2606:2800:220:1:248:1893:25c8:1946", "93.184.216.34"
+
+    real_resolve = socket.getaddrinfo
+
+    def resolve(host: object, port: int, *args: object, **kwargs: object) -> object:
+        if host != "blog.example.org":
+            return real_resolve(host, port, *args, **kwargs)  # type: ignore[arg-type]
+        return [
+            (socket.AF_INET6, socket.SOCK_STREAM, 6, "", (v6, port, 0, 0)),
+            (socket.AF_INET, socket.SOCK_STREAM, 6, "", (v4, port)),
+        ]
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    sockets = _ScriptedSockets({v6: first_failure})
+    backend = fetch._DeadlineBackend()
+    backend._inner = sockets  # type: ignore[assignment]
+    token = fetch._PUBLIC_ORIGIN.set("https://blog.example.org/feed")
+    try:
+        backend.connect_tcp("blog.example.org", server.port, timeout=5.0).close()
+        sockets.failing[v4] = httpcore.ConnectTimeout("timed out again")
+        with pytest.raises(httpcore.ConnectTimeout, match="timed out again"):  # the last failure
+            backend.connect_tcp("blog.example.org", server.port, timeout=5.0)
+    finally:
+        fetch._PUBLIC_ORIGIN.reset(token)
+    assert sockets.tried == [v6, v4, v6, v4]

@@ -226,15 +226,43 @@ def page_text(page: RawPage, *, markup: bool = True) -> str:
 # loses no page a browser shows as written and bounds the cost of the deepest one read.
 MAX_NESTING = 4096
 
-# Elements that hold nothing, or that the parser closes itself when the next one starts (an
-# <a> inside an open <a> too).
+# Elements that hold nothing, and an <a> (one inside an open <a> ends it).
 _NOT_NESTING = frozenset(
     {
         *("area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source"),
-        *("track", "wbr", "a", "p", "li", "dt", "dd", "tr", "td", "th", "option", "optgroup", "thead"),
-        *("tbody", "tfoot", "colgroup", "caption", "rb", "rt", "rtc", "rp"),
+        *("track", "wbr", "a", "optgroup", "thead", "tbody", "tfoot", "colgroup", "caption"),
+        *("rb", "rt", "rtc", "rp"),
     }
 )
+# Elements the parser ends itself, often left unclosed: kept open as markers that add no
+# depth, so their end tag closes what was left open inside them (an unclosed <font> per cell).
+_MARKERS = frozenset({"p", "li", "dt", "dd", "tr", "td", "th", "option"})
+# What a start tag closes while it is the innermost open element, as lxml's parser (libxml2
+# 2.14) does: a new cell ends the last and the inline tags left open in it; a block ends a <p>.
+_P_ENDERS = (
+    *("address", "blockquote", "center", "dir", "div", "dl", "fieldset", "form", "h1", "h2", "h3"),
+    *("h4", "h5", "h6", "hr", "menu", "ol", "pre", "table", "ul", "li", "dd", "dt", "listing", "xmp"),
+)
+_CELL = frozenset({"td", "th", "a", "b", "font", "i", "span", "u"})
+_IMPLIED_END: dict[str, frozenset[str]] = {
+    **dict.fromkeys(_P_ENDERS, frozenset({"p"})),
+    "p": frozenset({"p", "b", "big", "i", "s", "small", "strike", "tt", "u"}),
+    "li": frozenset({"p", "li"}),
+    "dt": frozenset({"p", "dt", "dd"}),
+    "dd": frozenset({"p", "dt", "dd"}),
+    "option": frozenset({"option"}),
+    "tr": frozenset({"tr", "td", "th"}),
+    "td": _CELL,
+    "th": _CELL,
+}
+# An end tag is ignored while an element of higher rank is open inside its element (libxml2's
+# end priorities): </span> does not end a <div> opened in the span, </td> does. Others rank 100.
+_END_RANK = {
+    **{"div": 150, "td": 160, "th": 160, "tr": 170, "thead": 180, "tbody": 180, "tfoot": 180},
+    **{"table": 190, "head": 200, "body": 200, "html": 220},
+}
+_RANKS = sorted(set(_END_RANK.values()))
+
 # Elements whose content is text, never markup.
 _RAW_TEXT_END = {
     name: re.compile(rf"</{name}\s*>", re.IGNORECASE)
@@ -248,42 +276,81 @@ _MARKUP_START = re.compile(r"<(?:(!--|!\[CDATA\[)|(/?)([A-Za-z][^\s/<>]*)((?:[\s
 def nesting_exceeds(markup: str, limit: int = MAX_NESTING, *, html: bool = True) -> bool:
     """Whether the elements of `markup` nest more than `limit` levels deep, by a scan of its
     tags (no tree is built): a closing tag closes what was opened since its opening tag.
-    `html`: as an HTML parser reads it (void and self-closing elements, <p> and <li>
-    closed by the next one, <script> text); otherwise as XML (every tag counts)."""
+    `html`: as lxml's HTML parser reads it (void and self-closing elements, the ends a start
+    tag implies, <p>, <li> and cells counted as no level, end tags a block keeps from
+    closing, <script> text); otherwise as XML (every tag counts). Linear in `markup`."""
     if markup.count("<") <= limit:  # each level needs a tag
         return False
-    open_names: list[str] = []
-    open_count: dict[str, int] = {}
-    position = 0
-    while match := _MARKUP_START.search(markup, position):
-        position = match.end()
+    stack: list[str] = []  # open elements, innermost last
+    where: dict[str, list[int]] = {}  # each open name's positions in `stack`
+    ranked: dict[int, list[int]] = {rank: [] for rank in _RANKS}  # positions of ranked elements
+    any_ranked: list[int] = []  # positions of all of them
+    markers = 0  # markers open (in `stack`, no level)
+    implied_end = _IMPLIED_END if html else {}
+    end_rank = _END_RANK if html else {}
+    marker_names = _MARKERS if html else frozenset()
+
+    def close_to(depth: int) -> int:
+        """Close the elements above `depth`; the markers closed."""
+        closed = 0
+        while len(stack) > depth:
+            top = stack.pop()
+            where[top].pop()
+            if top in end_rank:
+                ranked[end_rank[top]].pop()
+                any_ranked.pop()
+            closed += top in marker_names
+        return closed
+
+    skip_to = 0  # the end of a comment or raw text: tags before it are text
+    for match in _MARKUP_START.finditer(markup):
+        # a match that starts inside skipped text holds no other "<", so none is missed
+        if match.start() < skip_to:
+            continue
         opener, closing, name = match.group(1), match.group(2), match.group(3)
         if opener:  # a comment or CDATA section: skip to its end
-            end = markup.find("-->" if opener == "!--" else "]]>", position)
+            end = markup.find("-->" if opener == "!--" else "]]>", match.end())
             if end < 0:
                 return False
-            position = end + 3
+            skip_to = end + 3
             continue
         name = name.lower() if html else name
         if closing:
-            if open_count.get(name):
-                while open_names:
-                    top = open_names.pop()
-                    open_count[top] -= 1
-                    if top == name:
-                        break
+            if not (opened := where.get(name)):
+                continue
+            at = opened[-1]
+            if any_ranked and any_ranked[-1] > at:  # something that may outrank it is open inside
+                rank = end_rank.get(name, 100)
+                if any(r > rank and ranked[r] and ranked[r][-1] > at for r in _RANKS):
+                    continue
+            markers -= close_to(at)
             continue
+        if stack and stack[-1] == name and name in marker_names:
+            continue  # <p> after <p>: the one ends, the other opens in its place
+        if (ends := implied_end.get(name)) is not None and stack and stack[-1] in ends:
+            depth = len(stack) - 1
+            while depth and stack[depth - 1] in ends:
+                depth -= 1
+            markers -= close_to(depth)
         if match.group(4).endswith("/") or (html and name in _NOT_NESTING):
             continue
         if html and name in _RAW_TEXT_END:
-            end_tag = _RAW_TEXT_END[name].search(markup, position)
+            end_tag = _RAW_TEXT_END[name].search(markup, match.end())
             if end_tag is None:
                 return False
-            position = end_tag.end()
+            skip_to = end_tag.end()
             continue
-        open_names.append(name)
-        open_count[name] = open_count.get(name, 0) + 1
-        if len(open_names) > limit:
+        if name in where:
+            where[name].append(len(stack))
+        else:
+            where[name] = [len(stack)]
+        if name in end_rank:
+            ranked[end_rank[name]].append(len(stack))
+            any_ranked.append(len(stack))
+        stack.append(name)
+        if name in marker_names:
+            markers += 1
+        elif len(stack) - markers > limit:
             return True
     return False
 

@@ -280,3 +280,40 @@ def test_no_real_page_comes_near_the_nesting_limit(shared_dir: Path, fixtures_di
         text = path.read_bytes().decode("utf-8", "replace")
         assert not nesting_exceeds(text, 100), path
         assert not nesting_exceeds(text, 100, html=False) or path.suffix != ".xml", path
+
+
+@pytest.mark.parametrize(
+    "markup",
+    [
+        "<table>" + "<tr><td><font size=2>paper</td></tr>" * 5000 + "</table>",  # an end tag closes inside
+        "<table><tr>" + "<td><b>paper" * 5000 + "</table>",  # a new cell ends the inline tags left open
+        "".join("<p><span>line</p>" for _ in range(5000)),
+        "<p>" + "<i>line<p>" * 5000,  # a new <p> ends an <i> left open
+        "<ul>" + "<li><b>item</li>" * 5000 + "</ul>",
+        "<dl>" + "<dt><em>term</dt><dd><span>text</dd>" * 5000 + "</dl>",
+        "<select>" + "<option><span>x</option>" * 5000 + "</select>",
+    ],
+)
+def test_inline_tags_left_open_in_cells_paragraphs_and_items_do_not_pile_up(markup: str) -> None:
+    # sloppy but common: lxml reads each of these no more than 6 levels deep
+    assert not nesting_exceeds(markup, 100)
+
+
+@pytest.mark.parametrize(
+    "unit",
+    [
+        "<span><div>x</span>",  # </span> cannot end the <div> opened in it: both stay open
+        "<p><div>x</p>",  # the <div> ended the <p>; </p> then ends nothing
+        "<p>a<div>b</div><span>c</p>",
+        "<li><div>x</li>",
+        "<td><div>x",  # a new cell does not end a <div>
+        "<p><span>x",  # nor does a new <p> end a <span>
+        "<li><b>x",
+        "<ul><li>x",
+        "<td><table><tr>",
+    ],
+)
+def test_what_lxml_keeps_open_still_counts(unit: str) -> None:
+    # lxml nests each of these one level or more per repetition (it stops building at 256)
+    assert nesting_exceeds("<html><body>" + unit * 101, 100)
+    assert not nesting_exceeds("<html><body>" + unit * 20, 100)
