@@ -134,6 +134,8 @@ class SmtpSettings:
         if ca_file and not Path(str(ca_file)).expanduser().is_file():
             # found now, not as a TLS failure after the week's fetch
             raise ConfigError(f"smtp_ca_file: {ca_file} is not a file", field="smtp_ca_file")
+        if ca_file:
+            _ssl_context_with(str(Path(str(ca_file)).expanduser()))  # a file without PEM certificates too
         return cls(
             host=str(host),
             port=int(port),
@@ -749,13 +751,18 @@ class _TrackedSMTPSSL(_TrackedSMTP, smtplib.SMTP_SSL):
 
 
 def _ssl_context(smtp: SmtpSettings) -> ssl.SSLContext:
+    return _ssl_context_with(smtp.ca_file)
+
+
+def _ssl_context_with(ca_file: str | None) -> ssl.SSLContext:
+    """The system's trusted CAs, and those of `ca_file` (PEM) when set."""
     context = ssl.create_default_context()
-    if smtp.ca_file:
+    if ca_file:
         try:
-            context.load_verify_locations(cafile=smtp.ca_file)
+            context.load_verify_locations(cafile=ca_file)
         except (OSError, ssl.SSLError) as exc:  # no retry can help: the setting is wrong
             raise ConfigError(
-                f"smtp_ca_file: cannot read {smtp.ca_file} as PEM certificates: {exc}", field="smtp_ca_file"
+                f"smtp_ca_file: cannot read {ca_file} as PEM certificates: {exc}", field="smtp_ca_file"
             ) from None
     return context
 
@@ -871,11 +878,21 @@ def _is_transient(exc: BaseException) -> bool:
         exc, smtplib.SMTPAuthenticationError | smtplib.SMTPNotSupportedError | ssl.SSLCertVerificationError
     ):
         return False
+    if _tls_mismatch(exc):
+        return False  # the settings' TLS and the server's disagree: every try would
     code = _smtp_code(exc)
     if code is not None:
         return 400 <= code < 500
     return isinstance(
         exc, smtplib.SMTPServerDisconnected | smtplib.SMTPConnectError | OSError | socket.timeout
+    )
+
+
+def _tls_mismatch(exc: BaseException) -> bool:
+    """A TLS handshake that failed on the protocol itself (TLS spoken to a plain-text port, or
+    the other way round), not on a connection cut short, which another try may get through."""
+    return isinstance(exc, ssl.SSLError) and not isinstance(
+        exc, ssl.SSLEOFError | ssl.SSLZeroReturnError | ssl.SSLSyscallError | ssl.SSLCertVerificationError
     )
 
 
@@ -902,6 +919,13 @@ def _advice(exc: BaseException, smtp: SmtpSettings) -> str | None:
     text = str(getattr(exc, "smtp_error", "") or exc)
     if isinstance(exc, ssl.SSLCertVerificationError):
         return "to trust the server's certificate, set `smtp_ca_file` to the CA that signed it"
+    if _tls_mismatch(exc):
+        if smtp.security == "ssl":
+            return (
+                "the server does not speak TLS from the start: set `smtp_security: starttls` (port "
+                "587) or `none`, or the port of its TLS service (465)"
+            )
+        return f"the TLS handshake failed: check `smtp_security` ({smtp.security}) and `smtp_port`"
     if isinstance(exc, smtplib.SMTPAuthenticationError):
         return "check `smtp_user` and `smtp_password`"
     if isinstance(exc, smtplib.SMTPNotSupportedError) and "STARTTLS" in text.upper():

@@ -363,6 +363,8 @@ def build_week(
     from dltheory_digest import digest as digest_stage
     from dltheory_digest import directions, identity, language, resolve
     from dltheory_digest.digest.build import arxiv_source_ids, classify_posts
+    from dltheory_digest.identity import novelty
+    from dltheory_digest.identity.normalize import is_latin
     from dltheory_digest.store import ledger
 
     frozen = sent_digest(store, week, resend=resend)
@@ -375,7 +377,10 @@ def build_week(
     # the weeks before this one that no digest went out for (no run, only a refresh while they
     # were under way, a run stopped before its digest): what they saw is shown here, or no
     # reader would ever get it; a week still under way takes none (`backfill_since`)
-    unfinished = unfinished_weeks(store, week, zone) if week.is_complete(zone, now) else []
+    # ... unless a later week went out: that digest caught up on them (and said so), so an old
+    # week built now would show their papers and repeat its note
+    catches_up = week.is_complete(zone, now) and not later_week_sent(store, week)
+    unfinished = unfinished_weeks(store, week, zone) if catches_up else []
     notes: list[Note] = [*missed_weeks_note(store, week, unfinished=unfinished)]
 
     sightings = store_records.items_of_week(store, week_id)
@@ -431,23 +436,58 @@ def build_week(
     localized_papers = localized.items[: len(paperish)]
     localized_posts = localized.items[len(paperish) : len(paperish) + len(posts)]
     localized_others = localized.items[len(paperish) + len(posts) :]
+    if fetch_bytes is not None:
+        # a Chinese or Arabic title can be searched on arXiv only once it is translated
+        translated_only = [
+            i
+            for i in localized_papers
+            if not i.arxiv_id and not i.doi and i.title_en and not is_latin(i.title)
+        ]
+        if translated_only:
+            again = resolve.resolve(
+                translated_only, fetch_bytes, known=papers, api_base=api_base, title_misses=title_misses
+            )
+            store_records.save_papers(store, again.papers.values())
+            store_records.save_resolutions(store, again.resolutions)
+            store_records.save_title_misses(store, again.title_misses, at=searched_at)
+            papers.update(again.papers)
+            notes.extend(again.notes)
+            found_ids = {(r.source_id, r.item_key): r.arxiv_id for r in again.resolutions if r.arxiv_id}
+            unresolved = dict(unresolved)
+            for source_id, _ in found_ids:
+                unresolved[source_id] = max(0, unresolved.get(source_id, 0) - 1)
+            localized_papers = tuple(_with_resolved_id(i, found_ids) for i in localized_papers)
+            localized_posts = tuple(cited_with_resolved_ids(p, found_ids) for p in localized_posts)
     # every sighting keeps its detected language, English title/text and translating model
-    store_records.save_items(store, localized.items)
+    store_records.save_items(store, [*localized_papers, *localized_posts, *localized_others])
 
     # identity: one cluster per paper; the sent-ledger decides what is new. Crossref's records
-    # are candidates too, so a title-only mention of a journal paper joins its DOI citation
-    candidates = {**papers, **{f"doi:{doi}": paper for doi, paper in doi_papers.items()}}
+    # are candidates too, so a title-only mention of a journal paper joins its DOI citation;
+    # and so are the arXiv papers sent in recent weeks, so a mention naming one in other words
+    # (a translated title, a citation's "arXiv preprint" tail) takes its key, not a new one.
+    # What a partial digest of an unfinished week recorded never reached a reader.
+    skipped = {str(w) for w in unfinished}
+    sent = ledger.sent_papers(store, since=str(sent_horizon(week)), before=week_id, skip_weeks=skipped)
+    # only a sighting without an arXiv id can name a sent arXiv paper in other words; the
+    # candidates cost a second or two a week (`benchmarks/bench_sent_candidates.py`)
+    id_less = any(not i.arxiv_id for i in localized_papers)
+    candidates = {
+        **(novelty.sent_candidates(sent) if id_less else {}),
+        **papers,
+        **{f"doi:{doi}": paper for doi, paper in doi_papers.items()},
+    }
     clusters = identity.cluster_items(localized_papers, candidates, source_names=names)
     # what Chinese and Arabic sources say about each paper, in English and as written
     clusters = digest_stage.with_item_texts(clusters, localized_papers)
     # a journal paper only Crossref knows: its title, authors and venue, not the link text
     clusters = resolve.with_doi_papers(clusters, doi_papers)
+    # a paper sent as a title-only mention, back as an arXiv paper or in other words
+    sent_as = novelty.match_sent(clusters, sent)
     # every key a paper was ever known by: one first sent as a title-only mention stays sent
-    history = ledger.load_history(store, [k for c in clusters for k in identity.history_keys(c)])
-    # what a partial digest of an unfinished week recorded never reached a reader
-    skipped = {str(w) for w in unfinished}
+    wanted = [k for c in clusters for k in (*identity.history_keys(c), *sent_as.get(c.paper.key, ()))]
+    history = ledger.load_history(store, wanted)
     history = {k: [e for e in entries if e.week not in skipped] for k, entries in history.items()}
-    fresh, updated = identity.split_by_novelty(clusters, history, week_id)
+    fresh, updated = identity.split_by_novelty(clusters, history, week_id, sent_as=sent_as)
 
     # directions: classify every paper shown (new and updated)
     shown = list(fresh) + [c for c, _ in updated]
@@ -510,6 +550,17 @@ def build_week(
         translation_new_discarded=localized.new_discarded,
         updated_keys=frozenset(c.paper.key for c, _ in updated),
     )
+
+
+# How far back the papers sent are candidates for this week's sightings (`build_week`): a
+# paper discussed again within a year, under other words, is recognised. Beyond it only its
+# exact keys (arXiv id, DOI, title) are; `benchmarks/bench_sent_candidates.py` measures the cost.
+SENT_CANDIDATE_WEEKS = 52
+
+
+def sent_horizon(week: Week, weeks: int = SENT_CANDIDATE_WEEKS) -> Week:
+    """The first week whose sent papers are candidates when `week` is built."""
+    return Week.containing(week.monday - dt.timedelta(weeks=weeks))
 
 
 def new_resources(
@@ -720,20 +771,27 @@ def with_new_citations(store: Store, found: Sequence[Item]) -> list[Item]:
 
 def readers_have_week(store: Store, week: Week, *, resend: bool = False) -> bool:
     """Whether `week` is out for good: a later week's digest is out, or this week's was mailed to
-    a reader and is not being sent again (`resend`: readers are to get the week as rebuilt)."""
+    a reader (or may have reached one: `unconfirmed`) and is not being sent again (`resend`:
+    readers are to get the week as rebuilt)."""
     from dltheory_digest.store import deliveries
 
     if later_week_sent(store, week):
         return True
-    return not resend and any(d.delivered for d in deliveries.deliveries_of(store, str(week)))
+    return not resend and any(d.reached for d in deliveries.deliveries_of(store, str(week)))
 
 
 def later_week_sent(store: Store, week: Week) -> bool:
     """Whether the digest of a week after `week` was published once that week had ended (an
     empty one too: a week with nothing new has no ledger rows, yet its readers were told there
     was nothing). A manual refresh of the week under way does not count: it is partial."""
+    return later_week_out(store, week) is not None
+
+
+def later_week_out(store: Store, week: Week) -> str | None:
+    """The latest week after `week` whose digest was published once it had ended
+    (`later_week_sent`), or None."""
     latest = store_records.latest_final_digest_week(store)
-    return latest is not None and latest > str(week)
+    return latest if latest is not None and latest > str(week) else None
 
 
 def next_open_week(store: Store, week: Week) -> Week:
@@ -863,7 +921,7 @@ def unfinished_weeks(
             and stored.published  # a dry run's digest went to no one
             and (
                 stored.created_at >= previous.window(zone)[1]
-                or any(d.delivered for d in deliveries.deliveries_of(store, str(previous)))
+                or any(d.reached for d in deliveries.deliveries_of(store, str(previous)))
             )
         ):
             return list(reversed(missing))
@@ -1029,7 +1087,30 @@ def check_run_parameters(
         addresses = check_addresses(email_to)
     except ConfigError as exc:
         raise ConfigError(f"weekly-digest parameter {exc.field}: {exc}", field=exc.field) from None
+    check_stage_files(settings)
     return RunParameters(target, tuple(selected), since_date, tuple(addresses))
+
+
+def check_stage_files(settings: Settings) -> None:
+    """The operator's taxonomy and glossary files, read before anything is fetched: a bad one
+    would otherwise fail the run after the whole fetch. Raises a ConfigError naming the
+    setting and the file (the CLI checks the same in `cli.checks.check_run_files`)."""
+    from dltheory_digest.directions import load_taxonomy
+    from dltheory_digest.language.glossary import load_glossary
+
+    checks: list[tuple[str, Path | None, Callable[[Path], object]]] = [
+        ("taxonomy_file", settings.taxonomy_file, load_taxonomy),
+        ("glossary_file", settings.glossary_file, load_glossary),
+    ]
+    for name, path, load in checks:
+        if path is None:
+            continue
+        try:
+            load(path)
+        except ConfigError as exc:
+            # the loader's message starts with the file's name: the full path says which file
+            detail = str(exc).removeprefix(f"{path.name}: ")
+            raise ConfigError(f"{name} {path}: {detail}", path=str(path), field=name) from None
 
 
 # Ends the final state's message of a run whose sources and mail all went through; a caller
@@ -1037,21 +1118,99 @@ def check_run_parameters(
 ALL_OK = "all ok"
 
 
-def run_message(week: Week, reports: Sequence[SourceReport], deliveries: Sequence[dict[str, Any]]) -> str:
-    """The run's final-state message: which sources and which readers' mail failed, for the
-    run list in the UI and for `refresh --deployment`."""
+def mail_problems(deliveries: Sequence[Mapping[str, Any]]) -> dict[str, list[str]]:
+    """The readers whose mail did not go through, by what the run's summary says of them: it
+    failed, it may not have arrived (`unconfirmed`), or another run holds them and may yet fail
+    (skipped, `skip_reason` "held": `mail.DeliveryResult.pending`). Each list may be empty;
+    `deliveries` are `DeliveryResult`s as dicts (the flow's result)."""
+    return {
+        "mail failed for": [d["reader"] for d in deliveries if d["status"] == "failed"],
+        "mail unconfirmed for": [d["reader"] for d in deliveries if d["status"] == "unconfirmed"],
+        "mail left to another run for": [
+            d["reader"] for d in deliveries if d["status"] == "skipped" and d.get("skip_reason") == "held"
+        ],
+    }
+
+
+def run_message(week: Week, reports: Sequence[SourceReport], deliveries: Sequence[Mapping[str, Any]]) -> str:
+    """The run's final-state message: which sources failed and which readers' mail did not go
+    through (`mail_problems`), for the run list in the UI and for `refresh --deployment`."""
     failed = [r.source_id for r in reports if r.error]
-    failed_mail = [d["reader"] for d in deliveries if d["status"] == "failed"]
     if not failed:
         parts = []
     elif len(failed) == len(reports):
         parts = ["every source failed"]
     else:
         parts = [f"{len(failed)} of {len(reports)} sources failed: {', '.join(failed)}"]
-    if failed_mail:
-        parts.append(f"mail failed for {len(failed_mail)} reader(s): {', '.join(failed_mail)}")
+    for what, readers in mail_problems(deliveries).items():
+        if readers:
+            parts.append(f"{what} {len(readers)} reader(s): {', '.join(readers)}")
     sources = f"{len(reports)} source{'' if len(reports) == 1 else 's'}"
     return f"{week}: {'; '.join(parts) or f'{sources}, {ALL_OK}'}"
+
+
+def mail_went_through(deliveries: Sequence[Mapping[str, Any]]) -> bool:
+    """No reader's mail failed, went unconfirmed or was left to another run (`mail_problems`):
+    else the run's final state is Failed, so a scheduler and the UI do not show it as a success."""
+    return not any(mail_problems(deliveries).values())
+
+
+def undelivered_reminders(
+    store: Store,
+    week: Week,
+    readers: Collection[str] | None = None,
+    *,
+    lookback: int = CATCH_UP_WEEKS,
+    now: dt.datetime | None = None,
+) -> list[str]:
+    """One line per week of the `lookback` weeks before `week` that some reader never had: their
+    mail failed, went unconfirmed, or was left by a run that died mid-send, and nothing was sent
+    to them since (`deliveries.undelivered`). `readers` (addresses): only these are named (the
+    configured readers, whom `send --week` mails); None names every address in the ledger.
+
+    A week whose papers went into the sent-ledger never shows them again: without this, the
+    readers it missed would never get them and the operator would hear of it only once."""
+    from dltheory_digest.store import deliveries
+
+    since = Week.containing(week.monday - dt.timedelta(weeks=lookback))
+    wanted = None if readers is None else {deliveries.reader_key(r) for r in readers}
+    by_week: dict[str, list[deliveries.Delivery]] = {}
+    for row in deliveries.undelivered(store, since=str(since), before=str(week), now=now):
+        if wanted is None or row.reader in wanted:
+            by_week.setdefault(row.week, []).append(row)
+    lines = []
+    for missed, rows in by_week.items():
+        failed = [r.reader for r in rows if not r.unconfirmed]
+        unsure = [r.reader for r in rows if r.unconfirmed]
+        parts = []
+        if failed:
+            parts.append(
+                f"{missed} was not delivered to {_readers_text(failed)}: "
+                f"`dltheory-digest send --week {missed}` mails them"
+            )
+        if unsure:
+            resend = f"dltheory-digest send --week {missed} --resend --to {','.join(unsure)}"
+            parts.append(
+                f"{missed} may not have reached {_readers_text(unsure)}: the server never "
+                f"confirmed it; check its log, or `{resend}` sends it again"
+            )
+        lines.append("; ".join(parts))
+    return lines
+
+
+def _readers_text(addresses: Sequence[str], shown: int = 3) -> str:
+    """How many readers, naming at most `shown`: "2 readers (ada@…, lin@…)"."""
+    named = ", ".join(addresses[:shown]) + (", …" if len(addresses) > shown else "")
+    return f"{len(addresses)} reader{'' if len(addresses) == 1 else 's'} ({named})"
+
+
+def since_note(week: Week, since: dt.date | None, *, frozen: bool, later_sent: bool) -> str | None:
+    """What `--since` did to a week kept as it was sent (`frozen`: `WeekBuild.frozen`): nothing
+    to its digest (what the backfill found goes to the next one); None when it rebuilt it."""
+    if since is None or not frozen:
+        return None
+    why = "later weeks followed" if later_sent else "--resend rebuilds it"
+    return f"--since has no effect on {week}: it is kept as sent ({why}); what the backfill found goes to the next digest"
 
 
 def report_summary(report: SourceReport) -> dict[str, object]:
@@ -1083,12 +1242,19 @@ def later_text(count: int, weeks: Sequence[str]) -> str:
 
 
 def carried_summary(
-    week: Week, reports: Sequence[SourceReport], *, readers_had: bool, frozen: bool = False
+    week: Week,
+    reports: Sequence[SourceReport],
+    *,
+    readers_had: bool,
+    frozen: bool = False,
+    later: str | None = None,
 ) -> str | None:
     """The run's line on what it passed on to later weeks, or None when there is nothing to say.
 
     `readers_had`: readers had `week` before this run (`readers_have_week`), so what it found
-    new went to the next digest; `frozen`: the digest was kept as it was sent (`sent_digest`)."""
+    new went to the next digest; `frozen`: the digest was kept as it was sent (`sent_digest`);
+    `later`: the later week that went out after `week` (`later_week_out`), the reason when
+    no reader had `week` itself."""
     count = sum(r.later for r in reports)
     weeks = sorted({w for r in reports for w in r.later_weeks})
     # not "new": a rerun finds the same items again, and says the same of them
@@ -1096,10 +1262,12 @@ def carried_summary(
     where = " and ".join(weeks)
     if readers_had:
         kept = "kept as sent" if frozen else "it takes nothing new"
+        # a week built only now, after a later one went out, was had by no reader itself
+        had = f"{later} went out after {week}" if later and not frozen else f"readers have {week}"
         found = (
             f"{items} it found {belong} to {where}" if count else "nothing it found belongs to a later week"
         )
-        return f"readers have {week}: {kept}; {found}"
+        return f"{had}: {kept}; {found}"
     if not count:
         return None
     return f"{items} dated after {week} {belong} to {where} and will be shown there"
@@ -1135,14 +1303,21 @@ def every_source_failed(reports: Sequence[SourceReport]) -> bool:
 
 
 def readers_held_back(
-    settings: Settings, week: Week, reports: Sequence[SourceReport] = (), *, partial_kept: bool = False
+    settings: Settings,
+    week: Week,
+    reports: Sequence[SourceReport] = (),
+    *,
+    partial_kept: bool = False,
+    later_sent: str | None = None,
 ) -> str | None:
     """Why the configured readers are not mailed this week's digest now, or None.
 
     A week still under way, or a week when every source failed, would reach them incomplete
     and their delivery record would then make the run that gets it right skip them. A rerun
     of a past week that kept a mid-week refresh's digest (`WeekBuild.partial`) would mail
-    papers the weeks after it already showed."""
+    papers the weeks after it already showed, and so would a run of an old week after a later
+    week went out (`later_sent`: that week, `later_week_out`; the caller leaves it None when
+    the run was asked to `resend`)."""
     if not settings.readers:
         return None
     if not week.is_complete(settings.zone):
@@ -1151,6 +1326,12 @@ def readers_held_back(
         return "every source failed; a run that reaches them mails the week"
     if partial_kept:
         return f"{week}'s only digest was written while it was under way; later digests showed its papers"
+    if later_sent:
+        return (
+            f"{later_sent} went out after {week} and showed what was found until then; "
+            f"`dltheory-digest send --week {week}` mails {week} to readers who never got it, "
+            "`run --resend` to every reader"
+        )
     return None
 
 
@@ -1210,4 +1391,5 @@ def deliver_week(
         resend=resend,
         translator=translator,
         demo=demo,
+        zone=settings.zone,  # "already sent …" in the configured zone, as the README says
     )

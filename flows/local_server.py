@@ -10,12 +10,11 @@ parent-death signal), with every service on when it has to schedule.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, ClassVar
 
@@ -26,20 +25,37 @@ from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_se
 _PR_SET_PDEATHSIG = 1  # prctl option: the signal a process gets when its parent thread exits
 
 
-def _die_with_parent() -> None:
-    """Runs in the child between fork and exec: SIGTERM it when the command's process ends, also
-    by SIGKILL, so no server is left behind. Without prctl (not Linux) the server stays until
-    Prefect's atexit stop, as Prefect's own temporary server does."""
-    libc_name = ctypes.util.find_library("c")
-    if libc_name is None:
-        return
+def _libc() -> ctypes.CDLL | None:
+    # the symbols of this process, libc's among them: no library lookup (find_library runs a
+    # program, which a child must not do between fork and exec)
+    if sys.platform != "linux":
+        return None
     try:
-        ctypes.CDLL(libc_name, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-    except (OSError, AttributeError):
-        return
+        return ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return None
 
 
-class _LocalServer(SubprocessASGIServer):
+_LIBC = _libc()
+
+
+def _dying_with(parent: int) -> Callable[[], None] | None:
+    """What the child runs between fork and exec: SIGTERM it when the command's process ends,
+    also by SIGKILL, so no server is left behind. Without prctl (not Linux) the server stays
+    until Prefect's atexit stop, as Prefect's own temporary server does."""
+    libc = _LIBC
+    if libc is None:
+        return None
+
+    def die_with_parent() -> None:
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != parent:  # the parent died before prctl took effect
+            os._exit(1)
+
+    return die_with_parent
+
+
+class LocalServer(SubprocessASGIServer):
     # Prefect keeps one instance per port in a class dict: this subclass keeps its own, so it
     # never hands back (or stops) the temporary server Prefect or its test harness started
     _instances: ClassVar[dict[int | None, SubprocessASGIServer]] = {}  # type: ignore[misc]
@@ -60,7 +76,7 @@ class _LocalServer(SubprocessASGIServer):
         return subprocess.Popen(
             command,
             env={**inherited, **server_env},
-            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+            preexec_fn=_dying_with(os.getpid()),
         )
 
 
@@ -74,7 +90,7 @@ def local_server(*, scheduling: bool = False) -> Iterator[str | None]:
     if PREFECT_API_URL.value():
         yield None
         return
-    server = _LocalServer()
+    server = LocalServer()
     server.scheduling = scheduling
     server.start()
     before = os.environ.get("PREFECT_API_URL")

@@ -27,7 +27,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.context import get_run_context
 from prefect.futures import PrefectFuture
-from prefect.states import Completed
+from prefect.states import Completed, Failed
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from dltheory_digest import pipeline, resolve
@@ -432,8 +432,9 @@ def weekly_digest(
     """Fetch the sources, build `week`'s digest, write it, publish it and mail it. `demo`
     (the `demo` command's run of the bundled snapshot) names the run and its artifacts apart.
 
-    Completed even when sources fail (each is a line in the report); the state's message
-    says which, so the run list shows it."""
+    Completed even when sources fail (each is a line in the report); Failed when a reader's
+    mail failed, went unconfirmed or was left to another run (`pipeline.mail_went_through`),
+    the result still its data. The state's message says which, so the run list shows it."""
     logger = get_run_logger()
     settings = load_settings(**(settings_overrides or {}))
     specs = list(load_sources(settings.sources_file))
@@ -451,6 +452,8 @@ def weekly_digest(
         backfill = {} if since_date else pipeline.backfill_since(store, target, selected, settings.zone)
         # asked before anything is recorded: this run's own mail would make it so
         readers_had = pipeline.readers_have_week(store, target, resend=resend)
+        # a week after this one went out already: this one's readers are not mailed unless asked
+        later = pipeline.later_week_out(store, target)
         futures = [
             collect_task.submit(
                 spec,
@@ -477,9 +480,22 @@ def weekly_digest(
         kept = pipeline.earlier_digest_kept(shared_store(settings), settings.output_dir, target, reports)
         if build.frozen:
             logger.info("%s", build.notes[0].text)
-        carried = pipeline.carried_summary(target, reports, readers_had=readers_had, frozen=build.frozen)
+        carried = pipeline.carried_summary(
+            target, reports, readers_had=readers_had, frozen=build.frozen, later=later
+        )
         if carried:
             logger.info("%s", carried)
+        # for the operator, not the digest: what the run's options did not do, and the earlier
+        # weeks some readers never got (their papers are in the sent-ledger: never new again)
+        unused_since = pipeline.since_note(
+            target, since_date, frozen=build.frozen, later_sent=later is not None
+        )
+        operator_notes = [
+            *([unused_since] if unused_since else []),
+            *pipeline.undelivered_reminders(store, target, [r.email for r in settings.readers]),
+        ]
+        for line in operator_notes:
+            logger.warning("%s", line)
         if kept is not None:
             logger.warning("every source failed: the digest written before stays (%s)", kept)
             path = str(kept)
@@ -488,7 +504,13 @@ def weekly_digest(
         deliveries: list[dict[str, Any]] = []
         held_back = None
         if not dry_run and kept is None:
-            reason = pipeline.readers_held_back(settings, target, reports, partial_kept=build.partial)
+            reason = pipeline.readers_held_back(
+                settings,
+                target,
+                reports,
+                partial_kept=build.partial,
+                later_sent=None if resend else later,
+            )
             recipients, kept_back = pipeline.split_recipients(settings, checked.email_to, reason)
             if kept_back:
                 held_back = reason
@@ -522,12 +544,16 @@ def weekly_digest(
         "translations_new": build.translation_new,
         "translation_cache_hits_discarded": build.translation_hits_discarded,
         "translations_new_discarded": build.translation_new_discarded,
-        "notes": [note.text for note in build.notes],
+        "notes": [note.text for note in build.notes] + operator_notes,
         # what this run passed on to later weeks (`pipeline.carried_summary`), or None
         "carried": carried,
     }
-    # a returned state becomes the run's final state; a caller still gets `result` back
-    return cast(dict[str, Any], Completed(message=message, data=result))
+    # a returned state becomes the run's final state; a caller still gets `result` back (from a
+    # Failed one with `return_state=True` and `state.result(raise_on_failure=False)`). Mail that
+    # did not go through fails the run, as it makes `run` exit 1: a scheduled run that mailed
+    # no one must not show as a success. A failed source does not: it is a line of the report.
+    ended = Completed if pipeline.mail_went_through(deliveries) else Failed
+    return cast(dict[str, Any], ended(message=message, data=result))
 
 
 if __name__ == "__main__":

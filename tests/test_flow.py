@@ -458,3 +458,69 @@ def test_the_demo_run_mails_a_digest_marked_as_the_demo_and_logs_no_temporary_pa
         shown is not None
         and shown.description == f"dltheory-digest {DEMO_WEEK}, built from the demo snapshot"
     )
+
+
+def test_mail_that_did_not_go_through_fails_the_run_and_the_next_week_reminds_of_it(
+    prefect_harness: None, demo: tuple[SnapshotServer, dict[str, Any]]
+) -> None:
+    from aiosmtpd.controller import Controller
+    from test_mail import Mailbox, free_port
+
+    from dltheory_digest.config import Reader
+    from flows.weekly_digest import weekly_digest
+
+    _, overrides = demo
+    box, port = Mailbox(refuse={"lin@example.org"}), free_port()
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        mailing = {
+            **overrides,
+            "readers": (Reader(email="ada@example.org"), Reader(email="lin@example.org")),
+            "smtp_host": "127.0.0.1",
+            "smtp_port": port,
+        }
+        state = weekly_digest(week=DEMO_WEEK, settings_overrides=mailing, return_state=True)
+        # Failed, not Completed: a scheduler and the UI must not show it as a success
+        assert state.is_failed()
+        assert state.message == f"{DEMO_WEEK}: mail failed for 1 reader(s): lin@example.org"
+        # the run's result is still there: the digest was written, ada has it
+        result = state.result(raise_on_failure=False)
+        assert isinstance(result, dict)
+        assert {d["reader"]: d["status"] for d in result["deliveries"]} == {
+            "ada@example.org": "sent",
+            "lin@example.org": "failed",
+        }
+        assert Path(result["path"]).is_file() and [r for m in box.received for r in m.recipients] == [
+            "ada@example.org"
+        ]
+        # the next week's run, all well, reminds the operator that lin never got DEMO_WEEK
+        later = weekly_digest(
+            week="2026-W48",
+            sources=["offconvex"],
+            dry_run=True,
+            settings_overrides=mailing,
+            return_state=True,
+        )
+        assert later.is_completed()
+        assert (
+            f"{DEMO_WEEK} was not delivered to 1 reader (lin@example.org): "
+            f"`dltheory-digest send --week {DEMO_WEEK}` mails them"
+        ) in later.result()["notes"]
+        # a rerun of the week from an earlier date: ada has the week, so it is kept as sent and
+        # --since changes nothing in it, which the run says; lin is tried again
+        rerun = weekly_digest(
+            week=DEMO_WEEK,
+            sources=["offconvex"],
+            since="2026-11-09",
+            settings_overrides=mailing,
+            return_state=True,
+        )
+        again = rerun.result(raise_on_failure=False)
+        assert isinstance(again, dict) and rerun.is_failed()
+        assert f"--since has no effect on {DEMO_WEEK}: it is kept as sent (--resend rebuilds it)" in " ".join(
+            again["notes"]
+        )
+        assert [d["status"] for d in again["deliveries"]] == ["skipped", "failed"]
+    finally:
+        controller.stop()

@@ -29,7 +29,7 @@ from test_digest import EchoTranslator, assert_inert, digest_with_talks, sample_
 
 from dltheory_digest import digest as dg
 from dltheory_digest import mail
-from dltheory_digest.config import Reader, load_settings
+from dltheory_digest.config import Reader, Settings, load_settings
 from dltheory_digest.errors import ConfigError
 from dltheory_digest.models import Note, NoteKind
 from dltheory_digest.store import deliveries as ledger
@@ -1885,3 +1885,34 @@ def test_which_results_count_as_success() -> None:
     assert result("skipped", "already-sent").ok and result("skipped", "unconfirmed").ok
     assert not result("skipped", "held").ok and result("skipped", "held").pending
     assert not result("unconfirmed").ok and not result("failed").ok and not result("held").ok
+
+
+def test_tls_spoken_to_a_plain_text_server_is_a_settings_refusal_not_a_busy_server(store: Any) -> None:
+    handler = Mailbox()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)  # plain text, no TLS
+    controller.start()
+    waits: list[float] = []
+    try:
+        with pytest.raises(mail.ServerUnavailable) as refused:
+            mail.check_server(smtp_for(port, security="ssl", timeout=5))
+        [result] = mail.deliver(
+            store, week=WEEK, digest=sample_digest(), readers=[Reader(email="a@example.org")],
+            smtp=smtp_for(port, security="ssl", timeout=5), sleep=no_sleep(waits),
+        )  # fmt: skip
+    finally:
+        controller.stop()
+    # every try would fail the same way: no retries, and the setting to change is named
+    assert refused.value.transient is False
+    assert "set `smtp_security: starttls`" in refused.value.reason
+    assert result.status == "failed" and result.attempts == 1 and waits == []
+    assert handler.received == []
+
+
+def test_a_ca_file_without_certificates_is_refused_with_the_settings(tmp_path: Path) -> None:
+    not_pem = tmp_path / "relay-ca.pem"
+    not_pem.write_text("this is not a certificate\n", encoding="utf-8")
+    settings = Settings(smtp_host="127.0.0.1", smtp_security="starttls", smtp_ca_file=not_pem)
+    with pytest.raises(ConfigError, match=r"smtp_ca_file: cannot read .* as PEM certificates") as refused:
+        mail.SmtpSettings.from_settings(settings)
+    assert refused.value.field == "smtp_ca_file"

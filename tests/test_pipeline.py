@@ -1622,3 +1622,430 @@ def test_a_capped_backfill_from_since_does_not_blame_the_query(
     )
     # --since is the operator's own: nothing is left out on purpose, so no warning says so
     assert not any("not harvested" in w for w in got.report.warnings)
+
+
+# --- a paper sent in an earlier week, back under another title --------------------------------
+
+PDLT_ID = "2106.10165"
+PDLT_TITLE = "The Principles of Deep Learning Theory"
+PDLT_AUTHORS = ("Daniel A. Roberts", "Sho Yaida", "Boris Hanin")
+TP4_ID = "2011.14522"
+TP4_V1_TITLE = "Feature Learning in Infinite-Width Neural Networks"
+TP4_V3_TITLE = "Tensor Programs IV: Feature Learning in Infinite-Width Neural Networks"
+SENT_WEEK, LATER_WEEK = "2026-W44", "2026-W47"  # week N and week N+3
+SENT_SPECS = [
+    SourceSpec(id="arxiv", kind="arxiv_rss", name="arXiv", options={"categories": ["cs.LG"]}),
+    SourceSpec(id="zhihu", kind="zhihu", name="Zhihu", url=ZHIHU_URL, lang="zh"),
+    SourceSpec(
+        id="shamra", kind="shamra", name="Shamra Academia", url="https://shamra-academia.com/", lang="ar"
+    ),
+    SourceSpec(id="notes", kind="notes_page", name="Notes", url=NOTES_URL),
+    SourceSpec(id="blog", kind="feed", name="Blog", url="https://blog.example.org/feed.xml"),
+]
+
+
+@pytest.fixture(scope="module")
+def mt_packages(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Tiny but real zh→en and ar→en Argos packages (random weights: what they "said" is cached)."""
+    from argos_tiny import build_tiny_package
+
+    from dltheory_digest.language import install_from_file
+
+    where = tmp_path_factory.mktemp("argos-mt") / "packages"
+    for lang in ("zh", "ar"):
+        install_from_file(build_tiny_package(tmp_path_factory.mktemp(lang), lang, "en", version="0.1"), where)
+    return where
+
+
+def _translator(packages: Path, said: dict[tuple[str, str], str]) -> Any:
+    """A real Translator whose cache holds what the model translated `said` (lang, text) to
+    in an earlier run: the random tiny model cannot write a title."""
+    from dltheory_digest.language import CacheEntry, CacheKey, MemoryTranslationCache, Translator
+    from dltheory_digest.language.cache import text_hash
+
+    cache = MemoryTranslationCache()
+    translator = Translator(packages_dir=packages, cache=cache, check_output=False)
+    entries = []
+    for (lang, text), english in said.items():
+        info = translator.package(lang, "en")
+        assert info is not None
+        prepared = translator.prepare(text, lang, "en")
+        entries.append(
+            CacheEntry(CacheKey(text_hash(prepared), lang, "en", info.model, info.version), prepared, english)
+        )
+    cache.put_many(entries)
+    return translator
+
+
+def _pdlt_listing(version: int = 1) -> Item:
+    return Item(
+        source_id="arxiv",
+        kind=ItemKind.PAPER,
+        title=PDLT_TITLE,
+        url=f"https://arxiv.org/abs/{PDLT_ID}",
+        arxiv_id=PDLT_ID,
+        version=version,
+        authors=PDLT_AUTHORS,
+        lang="en",
+        text="An effective theory approach to deep neural networks of finite width.",
+        published=dt.datetime(2021, 6, 18, tzinfo=dt.UTC),
+        updated=dt.datetime(2026, 10, 27, tzinfo=dt.UTC),
+        categories=("cs.LG", "hep-th"),
+        primary_category="cs.LG",
+        announce_type=AnnounceType.NEW if version == 1 else AnnounceType.REPLACE,
+    )
+
+
+def _pdlt_paper() -> Paper:
+    """arXiv's metadata, as a resolve stored it."""
+    listing = _pdlt_listing()
+    return Paper(
+        key=f"arxiv:{PDLT_ID}",
+        title=PDLT_TITLE,
+        arxiv_id=PDLT_ID,
+        version=1,
+        authors=PDLT_AUTHORS,
+        abstract=listing.text,
+        published=listing.published,
+        categories=listing.categories,
+        primary_category="cs.LG",
+    )
+
+
+def _run_sent_week(
+    url: str,
+    out: Path,
+    week: str,
+    items: list[Item],
+    *,
+    packages: Path,
+    said: dict[tuple[str, str], str] | None = None,
+    papers: tuple[Paper, ...] = (),
+) -> pipeline.WeekBuild:
+    from zoneinfo import ZoneInfo
+
+    from dltheory_digest.directions import DirectionClassifier, load_taxonomy
+    from dltheory_digest.store import open_store
+    from dltheory_digest.store import records as store_records
+
+    store = open_store(url)
+    store_records.save_papers(store, papers)
+    by_source: dict[str, list[Item]] = {}
+    for item in items:
+        by_source.setdefault(item.source_id, []).append(item)
+    target = Week.parse(week)
+    pipeline.record_collection(
+        store,
+        target,
+        [
+            pipeline.Collected(sid, tuple(found), SourceReport(sid, "test", fetched=1, parsed=len(found)))
+            for sid, found in by_source.items()
+        ],
+        now=target.window(ZoneInfo("UTC"))[1] + dt.timedelta(hours=7),
+    )
+    taxonomy = load_taxonomy()
+    stages = pipeline.Stages(
+        translator=_translator(packages, said or {}),
+        classifier=DirectionClassifier.from_taxonomy(taxonomy),
+        taxonomy=taxonomy,
+    )
+    build = pipeline.build_week(
+        store,
+        target,
+        zone_name="UTC",
+        specs=SENT_SPECS,
+        fetch_bytes=None,
+        stages=stages,
+        relevance_threshold=0.0,
+    )
+    pipeline.publish_week(store, out, target, build)
+    store.close()
+    return build
+
+
+def _new_keys(build: pipeline.WeekBuild) -> list[str]:
+    return [p.paper.key for s in build.digest.sections for p in s.papers] + [
+        p.paper.key for p in build.digest.unconfirmed
+    ]
+
+
+ZHIHU_PDLT = Item(
+    source_id="zhihu",
+    kind=ItemKind.MENTION,
+    title="深度学习理论原理",  # no link: only its machine translation names the paper
+    url=f"{ZHIHU_URL}#pdlt",
+    lang="zh",
+    text="有限宽度网络的有效理论。",
+)
+ZHIHU_SAID = {("zh", "深度学习理论原理"): "Principles of deep learning theory"}
+
+
+def test_an_arxiv_paper_sent_before_is_not_new_again_as_a_translated_title_only_mention(
+    tmp_path: Path, mt_packages: Path
+) -> None:
+    url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    first = _run_sent_week(
+        url, tmp_path / "out", SENT_WEEK, [_pdlt_listing()], packages=mt_packages, papers=(_pdlt_paper(),)
+    )
+    assert _new_keys(first) == [f"arxiv:{PDLT_ID}"]
+
+    later = _run_sent_week(
+        url, tmp_path / "out", LATER_WEEK, [ZHIHU_PDLT], packages=mt_packages, said=ZHIHU_SAID
+    )
+    # the mention ("The" missing) joins the paper sent three weeks before: discussed, not new
+    assert _new_keys(later) == []
+    [back] = later.digest.updated
+    assert back.paper.key == f"arxiv:{PDLT_ID}" and back.paper.title == PDLT_TITLE
+    assert "Zhihu" in (back.reason or "")
+    # the sent paper is only a candidate: nothing but this week's sighting is shown
+    assert [c.paper.key for c in later.clusters] == [f"arxiv:{PDLT_ID}"]
+
+
+def test_an_arxiv_paper_sent_without_stored_metadata_is_recognised_by_its_sent_title(
+    tmp_path: Path, mt_packages: Path
+) -> None:
+    url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    _run_sent_week(url, tmp_path / "out", SENT_WEEK, [_pdlt_listing()], packages=mt_packages)  # offline
+    later = _run_sent_week(
+        url, tmp_path / "out", LATER_WEEK, [ZHIHU_PDLT], packages=mt_packages, said=ZHIHU_SAID
+    )
+    assert _new_keys(later) == []
+    assert [p.paper.key for p in later.digest.updated] == [f"arxiv:{PDLT_ID}"]
+
+
+def test_a_translated_mention_sent_first_is_recognised_when_the_arxiv_paper_is_listed(
+    tmp_path: Path, mt_packages: Path
+) -> None:
+    url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    first = _run_sent_week(
+        url, tmp_path / "out", SENT_WEEK, [ZHIHU_PDLT], packages=mt_packages, said=ZHIHU_SAID
+    )
+    assert _new_keys(first) == ["title:principles of deep learning theory"]
+
+    later = _run_sent_week(
+        url, tmp_path / "out", LATER_WEEK, [_pdlt_listing(3)], packages=mt_packages, papers=(_pdlt_paper(),)
+    )
+    # readers had it as the Zhihu mention: the listing alone brings nothing new
+    assert _new_keys(later) == [] and later.digest.updated == ()
+
+
+def test_a_shamra_entry_of_a_sent_paper_with_a_slightly_different_translated_title_is_discussed(
+    tmp_path: Path, mt_packages: Path
+) -> None:
+    url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    _run_sent_week(
+        url, tmp_path / "out", SENT_WEEK, [_pdlt_listing()], packages=mt_packages, papers=(_pdlt_paper(),)
+    )
+    shamra = Item(
+        source_id="shamra",
+        kind=ItemKind.PAPER,
+        title="مبادئ نظرية التعلم العميق",
+        url="https://shamra-academia.com/show/3a41b8f0",
+        authors=("Sho Yaida",),  # the page's publisher
+        lang="ar",
+    )
+    said = {("ar", "مبادئ نظرية التعلم العميق"): "The principles of the theory of deep learning"}
+    later = _run_sent_week(url, tmp_path / "out", LATER_WEEK, [shamra], packages=mt_packages, said=said)
+    assert _new_keys(later) == []
+    [back] = later.digest.updated
+    assert back.paper.key == f"arxiv:{PDLT_ID}" and "Shamra Academia" in (back.reason or "")
+
+
+def test_a_reading_list_citation_of_a_sent_paper_with_its_preprint_tail_is_discussed(
+    tmp_path: Path, mt_packages: Path
+) -> None:
+    url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    _run_sent_week(
+        url, tmp_path / "out", SENT_WEEK, [_pdlt_listing()], packages=mt_packages, papers=(_pdlt_paper(),)
+    )
+    citation = Item(
+        source_id="notes",
+        kind=ItemKind.MENTION,
+        title="The principles of deep learning theory. arXiv preprint",
+        authors=PDLT_AUTHORS,
+        url=NOTES_URL,
+        lang="en",
+        extra=(("evidence", "title_only"),),
+    )
+    later = _run_sent_week(url, tmp_path / "out", LATER_WEEK, [citation], packages=mt_packages)
+    assert _new_keys(later) == []
+    assert [p.paper.key for p in later.digest.updated] == [f"arxiv:{PDLT_ID}"]
+
+
+def test_a_mention_carrying_the_v3_title_of_a_paper_sent_at_v1_is_discussed(
+    tmp_path: Path, mt_packages: Path
+) -> None:
+    url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    authors = ("Greg Yang", "Edward J. Hu")
+    v1 = Item(
+        source_id="arxiv",
+        kind=ItemKind.PAPER,
+        title=TP4_V1_TITLE,
+        url=f"https://arxiv.org/abs/{TP4_ID}",
+        arxiv_id=TP4_ID,
+        version=1,
+        authors=authors,
+        lang="en",
+        text="Infinite-width limits of neural networks that learn features.",
+        published=dt.datetime(2020, 11, 30, tzinfo=dt.UTC),
+        updated=dt.datetime(2026, 10, 27, tzinfo=dt.UTC),
+        announce_type=AnnounceType.NEW,
+    )
+    stored = Paper(
+        key=f"arxiv:{TP4_ID}",
+        title=TP4_V1_TITLE,
+        arxiv_id=TP4_ID,
+        version=1,
+        authors=authors,
+        published=v1.published,
+    )
+    _run_sent_week(url, tmp_path / "out", SENT_WEEK, [v1], packages=mt_packages, papers=(stored,))
+    post = Item(
+        source_id="blog",
+        kind=ItemKind.MENTION,
+        title=TP4_V3_TITLE,
+        authors=authors,
+        url="https://blog.example.org/2026/11/mup/",
+        lang="en",
+    )
+    later = _run_sent_week(url, tmp_path / "out", LATER_WEEK, [post], packages=mt_packages)
+    # the series name before the v1 title is the retitle, not another paper
+    assert _new_keys(later) == []
+    assert [p.paper.key for p in later.digest.updated] == [f"arxiv:{TP4_ID}"]
+
+
+def test_a_chinese_title_only_mention_is_searched_on_arxiv_by_its_translation(
+    tmp_path: Path, mt_packages: Path
+) -> None:
+    """Resolving runs before translating, when a Chinese title cannot be searched: once
+    translated, it is, and the mention becomes the arXiv paper."""
+    from test_resolve import FakeArxiv, Handler, serving
+
+    from dltheory_digest.config import Politeness
+    from dltheory_digest.directions import DirectionClassifier, load_taxonomy
+    from dltheory_digest.store import open_store
+    from dltheory_digest.store import records as store_records
+
+    store = open_store(f"sqlite:///{tmp_path / 'store.sqlite'}")
+    week = Week.parse(LATER_WEEK)
+    pipeline.record_collection(
+        store, week, [pipeline.Collected("zhihu", (ZHIHU_PDLT,), SourceReport("zhihu", "zhihu", 1, 1))]
+    )
+    taxonomy = load_taxonomy()
+    stages = pipeline.Stages(
+        translator=_translator(mt_packages, ZHIHU_SAID),
+        classifier=DirectionClassifier.from_taxonomy(taxonomy),
+        taxonomy=taxonomy,
+    )
+    arxiv = FakeArxiv(base="")
+    metadata_client = PoliteClient(respect_robots=False, max_retries=0)
+    no_wait = Politeness(min_interval=0.0)
+
+    def build() -> pipeline.WeekBuild:
+        return pipeline.build_week(
+            store,
+            week,
+            zone_name="UTC",
+            specs=SENT_SPECS,
+            fetch_bytes=lambda url: (
+                metadata_client.get(url, source_id="arxiv-metadata", politeness=no_wait).content
+            ),
+            stages=stages,
+            relevance_threshold=0.0,
+            api_base=arxiv.base,
+        )
+
+    try:
+        with serving(type("BoundArxiv", (Handler,), {"server_state": arxiv})) as arxiv_root:
+            arxiv.base = f"{arxiv_root}/api/query"
+            built = build()
+            assert arxiv.searches() and all("deep" in q and "theory" in q for q in arxiv.searches())
+            again = build()
+    finally:
+        metadata_client.close()
+    [entry] = dg.all_entries(built.digest)
+    assert entry.paper.key == f"arxiv:{PDLT_ID}" and entry.paper.title == PDLT_TITLE
+    assert built.digest.unconfirmed == () and again.markdown == built.markdown
+    # arXiv's metadata is kept, as for any paper a title search found
+    assert store_records.load_papers(store, [PDLT_ID])[PDLT_ID].title == PDLT_TITLE
+    store.close()
+
+
+def test_mail_that_did_not_go_through_is_named_in_the_final_state_and_fails_the_run() -> None:
+    week = Week.parse("2026-W47")
+    ok = SourceReport("arxiv", "arxiv_rss", fetched=1)
+    sent = {"reader": "a@example.org", "status": "sent"}
+    had = {"reader": "d@example.org", "status": "skipped", "skip_reason": "already-sent"}
+    maybe = {"reader": "b@example.org", "status": "unconfirmed"}
+    held = {"reader": "c@example.org", "status": "skipped", "skip_reason": "held"}
+    assert pipeline.run_message(week, [ok], [sent, maybe, held]) == (
+        "2026-W47: mail unconfirmed for 1 reader(s): b@example.org; "
+        "mail left to another run for 1 reader(s): c@example.org"
+    )
+    # what the CLI's exit status counts, the final state counts
+    assert pipeline.mail_problems([sent, had, maybe, held]) == {
+        "mail failed for": [],
+        "mail unconfirmed for": ["b@example.org"],
+        "mail left to another run for": ["c@example.org"],
+    }
+    assert pipeline.mail_went_through([sent, had]) and pipeline.mail_went_through([])
+    for problem in (maybe, held, {"reader": "e@example.org", "status": "failed"}):
+        assert not pipeline.mail_went_through([sent, problem])
+        assert not pipeline.run_message(week, [ok], [sent, problem]).endswith(pipeline.ALL_OK)
+
+
+def test_the_flow_reads_the_operators_taxonomy_and_glossary_before_fetching(tmp_path: Path) -> None:
+    from dltheory_digest.config import Settings
+    from dltheory_digest.errors import ConfigError
+    from dltheory_digest.pipeline import check_run_parameters
+
+    blog = SourceSpec(id="blog", kind="feed", url="https://e.org/feed")
+    now = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
+    taxonomy, glossary = tmp_path / "taxonomy.yaml", tmp_path / "glossary.yaml"
+    taxonomy.write_text("directions: {}\n", encoding="utf-8")
+    glossary.write_text("zh:\n  神经正切核: ''\n", encoding="utf-8")
+
+    def check(**files: Path) -> pipeline.RunParameters:
+        settings = Settings(sources_file=tmp_path / "sources.yaml").model_copy(update=files)
+        return check_run_parameters(settings, [blog], week=None, sources=None, since=None, now=now)
+
+    assert check().week == Week.parse("2026-W47")  # the shipped files
+    for name, path in (("taxonomy_file", taxonomy), ("glossary_file", glossary)):
+        with pytest.raises(ConfigError) as raised:
+            check(**{name: path})
+        assert str(raised.value).startswith(f"{name} {path}: ")
+        assert raised.value.field == name and raised.value.path == str(path)
+    missing = tmp_path / "nowhere.yaml"
+    with pytest.raises(ConfigError, match=r"taxonomy_file .*nowhere\.yaml"):
+        check(taxonomy_file=missing)
+
+
+def test_an_old_week_is_not_mailed_after_a_later_week_went_out() -> None:
+    from dltheory_digest.config import Reader, Settings
+    from dltheory_digest.pipeline import readers_held_back, split_recipients
+
+    readers = Settings(readers=(Reader(email="ada@example.org"),))
+    old = Week.parse("2026-W40")
+    ok = SourceReport("blog", "feed", fetched=1, parsed=2)
+    reason = readers_held_back(readers, old, [ok], later_sent="2026-W42") or ""
+    assert reason == (
+        "2026-W42 went out after 2026-W40 and showed what was found until then; "
+        "`dltheory-digest send --week 2026-W40` mails 2026-W40 to readers who never got it, "
+        "`run --resend` to every reader"
+    )
+    assert split_recipients(readers, None, reason) == ([], ["ada@example.org"])
+    assert readers_held_back(readers, old, [ok], later_sent=None) is None  # --resend
+
+
+def test_since_on_a_week_kept_as_sent_says_it_changed_nothing() -> None:
+    week, since = Week.parse("2026-W47"), dt.date(2026, 11, 9)
+    assert pipeline.since_note(week, since, frozen=True, later_sent=False) == (
+        "--since has no effect on 2026-W47: it is kept as sent (--resend rebuilds it); "
+        "what the backfill found goes to the next digest"
+    )
+    # after later weeks went out, --resend does not rebuild it either (`sent_digest`)
+    assert "kept as sent (later weeks followed)" in (
+        pipeline.since_note(week, since, frozen=True, later_sent=True) or ""
+    )
+    assert pipeline.since_note(week, None, frozen=True, later_sent=False) is None
+    assert pipeline.since_note(week, since, frozen=False, later_sent=False) is None  # rebuilt from it

@@ -1403,3 +1403,118 @@ def test_the_monday_listing_a_scheduled_run_sees_is_the_next_weeks(tmp_path: Pat
     assert [p.title for p in w48.digest.posts] == ["Interpolation that does not hurt"]
     # and W47, rebuilt after W48 went out, still reads as it was sent
     assert sim_week(web, url, out, "2026-W47", specs=specs, when=at(12, 1)).markdown.encode() == sent_w47
+
+
+def test_an_old_week_run_after_a_later_catch_up_went_out_repeats_no_note_and_mails_no_reader(
+    tmp_path: Path,
+) -> None:
+    url, out, web = f"sqlite:///{tmp_path / 'store.sqlite'}", tmp_path / "out", Web()
+    web.submit(sim_ntk())
+    sim_week(web, url, out, "2026-W46")
+    web.submit(sim_chizat())
+    # no run in W47 or W48: W49 catches up on both, and says so
+    w49 = sim_week(web, url, out, "2026-W49")
+    [missed] = [n for n in w49.notes if n.kind is NoteKind.MISSED_WEEKS]
+    assert missed.weeks == ("2026-W47", "2026-W48") and new_ids(w49) == ["2002.04486"]
+    w48 = Week.parse("2026-W48")
+    store = open_store(url)
+    assert pipeline.later_week_out(store, w48) == "2026-W49"
+    assert pipeline.later_week_out(store, Week.parse("2026-W49")) is None
+
+    # the operator runs W48 after all: W49 already caught up on W47 and showed its papers
+    again = sim_week(web, url, out, "2026-W48", when=at(12, 8))
+    assert not any(n.kind is NoteKind.MISSED_WEEKS for n in again.notes)
+    assert "No digest was made" not in (out / "2026-W48.md").read_text(encoding="utf-8")
+    assert new_ids(again) == [] and updates(again) == {}
+    # (its readers are not mailed: `readers_held_back` is told of W49, tested in test_pipeline)
+    # what the console says of the run's finds: not "readers have 2026-W48", which none had
+    line = pipeline.carried_summary(w48, [], readers_had=True, later="2026-W49")
+    assert (
+        line
+        == "2026-W49 went out after 2026-W48: it takes nothing new; nothing it found belongs to a later week"
+    )
+    store.close()
+
+
+def test_a_week_whose_message_went_unconfirmed_is_one_readers_have(tmp_path: Path) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 'store.sqlite'}")
+    w47 = Week.parse("2026-W47")
+    record_delivery(
+        store, week="2026-W47", reader="ada@example.org", message_id="<m>", status="failed", attempts=3
+    )
+    assert not pipeline.readers_have_week(store, w47)
+    # handed to the server, its answer lost: it may have arrived, so the week is not rebuilt
+    # under the reader (nor is a later sighting put into it)
+    record_delivery(
+        store, week="2026-W47", reader="ada@example.org", message_id="<m>", status="unconfirmed", attempts=1
+    )
+    assert pipeline.readers_have_week(store, w47)
+    assert not pipeline.readers_have_week(store, w47, resend=True)
+    store.close()
+
+
+def test_each_later_run_reminds_of_the_readers_an_earlier_week_never_reached(tmp_path: Path) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 'store.sqlite'}")
+    readers = ["ada@example.org", "bo@example.org", "cy@example.org", "di@example.org", "eve@example.org"]
+
+    def row(week: str, reader: str, status: str) -> None:
+        record_delivery(store, week=week, reader=reader, message_id=f"<{week}>", status=status, attempts=1)  # type: ignore[arg-type]
+
+    for reader in readers[:4]:
+        row("2026-W47", reader, "failed")  # the SMTP server was down that Monday
+    row("2026-W47", "eve@example.org", "unconfirmed")
+    row("2026-W48", "ada@example.org", "sent")
+    row("2026-W48", "gone@example.org", "failed")  # no longer a reader: `send` would not mail them
+    w49 = Week.parse("2026-W49")
+    assert pipeline.undelivered_reminders(store, w49, readers) == [
+        "2026-W47 was not delivered to 4 readers (ada@example.org, bo@example.org, cy@example.org, …): "
+        "`dltheory-digest send --week 2026-W47` mails them; 2026-W47 may not have reached 1 reader "
+        "(eve@example.org): the server never confirmed it; check its log, or "
+        "`dltheory-digest send --week 2026-W47 --resend --to eve@example.org` sends it again"
+    ]
+    # every address in the ledger when no readers are given
+    assert any(
+        line.startswith("2026-W48 was not delivered to 1 reader (gone@example.org)")
+        for line in pipeline.undelivered_reminders(store, w49)
+    )
+    # the week itself is not an earlier week; nor are weeks beyond the catch-up horizon
+    assert pipeline.undelivered_reminders(store, Week.parse("2026-W47"), readers) == []
+    assert pipeline.undelivered_reminders(store, w49, readers, lookback=1) == []
+    assert pipeline.undelivered_reminders(store, Week.parse("2026-W52"), readers) == []  # 5 weeks on
+    # once sent, a reader is no longer named; once all are, the week is not either
+    for reader in readers[:4]:
+        row("2026-W47", reader, "sent")
+    row("2026-W47", "eve@example.org", "sent")
+    assert pipeline.undelivered_reminders(store, w49, readers) == []
+    store.close()
+
+
+def test_mail_of_the_week_tells_times_in_the_configured_zone(tmp_path: Path) -> None:
+    from aiosmtpd.controller import Controller
+    from test_mail import Mailbox, free_port
+
+    from dltheory_digest.config import Reader, Settings
+
+    url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    build = run_week(url, tmp_path / "out", "2026-W46", [paper(*NTK, 1, AnnounceType.NEW, ("Arthur Jacot",))])
+    box, port = Mailbox(), free_port()
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    store = open_store(url)
+    try:
+        settings = Settings(
+            timezone="Asia/Shanghai",
+            readers=(Reader(email="ada@example.org"),),
+            smtp_host="127.0.0.1",
+            smtp_port=port,
+            mail_from="DL Theory <digest@example.org>",
+        )
+        [first] = pipeline.deliver_week(store, settings, Week.parse("2026-W46"), build)
+        assert first.status == "sent" and len(box.received) == 1
+        # the digest was built in UTC; the operator reads times in their own zone
+        [again] = pipeline.deliver_week(store, settings, Week.parse("2026-W46"), build)
+        assert again.status == "skipped" and len(box.received) == 1
+        assert "Asia/Shanghai (UTC+08:00)" in (again.note or "") and " UTC " not in (again.note or "")
+    finally:
+        store.close()
+        controller.stop()

@@ -213,6 +213,8 @@ def check_smtp(settings: Settings) -> None:
         # connect, log in and offer the sender now: a refusal (TLS required, a wrong login,
         # the sender refused) would otherwise be found after the whole fetch, reader by reader
         mail.check_server(smtp)
+    except ConfigError as exc:  # an `smtp_ca_file` without PEM certificates
+        raise fail_config(exc) from None
     except mail.ServerUnavailable as exc:
         if not exc.transient:
             raise fail_config(

@@ -118,7 +118,8 @@ def print_results(results: list[DeliveryResult]) -> None:
 SEND_HELP = (
     "Mail a stored week's digest to the readers, each once (the delivery ledger remembers).\n\n"
     "Readers who already have the week are skipped (--resend sends again, with a new Message-ID), "
-    "and so are readers another run is mailing at that moment. When only the week's Markdown is "
+    "and so are readers whose last message may have arrived unconfirmed (--resend sends it again "
+    "with the same Message-ID) and readers another run is mailing at that moment. When only the week's Markdown is "
     "available (an outputs/<week>.md file without the store's digest), readers "
     "with filters or a zh/ar edition are held back: nothing is sent to them and the command exits 1; "
     "`run --week` rebuilds the digest, or --force sends them the Markdown as it is. The file `demo` "
@@ -273,7 +274,10 @@ def _stored_digest_problem(settings: Settings, week: Week) -> str | None:
         stored = get_digest(store, str(week))
     finally:
         store.close()
-    run = f"run `dltheory-digest run --week {week}`, which records what readers get, and send again"
+    # `run` mails the readers itself once it has recorded what they get: no `send` after it
+    run = (
+        f"run `dltheory-digest run --week {week}`, which rebuilds the week, records it and mails the readers"
+    )
     if stored is None:
         if written_by_demo(settings.output_dir / f"{week}.md"):
             # mailed as the week's digest, it would also make the real one skip them

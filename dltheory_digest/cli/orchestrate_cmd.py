@@ -46,6 +46,8 @@ def serve() -> None:
     settings, _ = check_config({})
     check_store(settings)  # each weekly run would fail on it: say so now
     check_run_files(settings)
+    if settings.readers:
+        check_smtp(settings)  # a refused setting would be found only after Monday's fetch
     from prefect.settings import PREFECT_API_URL
 
     from dltheory_digest.mail import local_time

@@ -146,13 +146,10 @@ def exit_on_failures(result: dict[str, Any]) -> None:
     message that may not have arrived (`unconfirmed`) and a reader left to another run that
     holds them are not a success either."""
     deliveries = result.get("deliveries") or []
-    mail_problems = {
-        "mail failed for": [d["reader"] for d in deliveries if d["status"] == "failed"],
-        "mail unconfirmed for": [d["reader"] for d in deliveries if d["status"] == "unconfirmed"],
-        "mail left to another run for": [
-            d["reader"] for d in deliveries if d["status"] == "skipped" and d.get("skip_reason") == "held"
-        ],
-    }
+    from dltheory_digest.pipeline import mail_problems as problems_of
+
+    # the same readers the flow's final state counts (Failed when any)
+    mail_problems = problems_of(deliveries)
     if result["failed_sources"]:
         err_console.print(
             f"{len(result['failed_sources'])} source(s) failed: {', '.join(result['failed_sources'])}",
@@ -189,7 +186,10 @@ def stop_temporary_servers() -> None:
     try:
         from prefect.server.api.server import SubprocessASGIServer
 
-        for server in list(SubprocessASGIServer._instances.values()):
+        from flows.local_server import LocalServer
+
+        # the command's own server (`flows.local_server`) keeps its instances apart
+        for server in [*SubprocessASGIServer._instances.values(), *LocalServer._instances.values()]:
             server.stop()
     except Exception:  # a server already gone, or Prefect's internals moved
         pass
@@ -244,7 +244,15 @@ def run_flow(**params: Any) -> dict[str, Any]:
     try:
         # without PREFECT_API_URL: a server that ends with this command, even a killed one
         with stopping_on_signals(), local_server():
-            result: dict[str, Any] = weekly_digest(**params)
+            state = weekly_digest(**params, return_state=True)
+            # a run whose mail did not go through ends Failed with its result as data (the summary
+            # and `exit_on_failures` say what failed); any other failure carries its exception
+            result = state.result(raise_on_failure=False)
+            if isinstance(result, BaseException):
+                raise result
+            if not isinstance(result, dict):
+                state.result()  # raises what ended the run
+                raise RuntimeError(f"the run ended {state.name} without a result")
     except ConfigError as exc:
         raise fail_config(exc) from None
     except StoreError as exc:  # checked before the run; this is one that went wrong during it

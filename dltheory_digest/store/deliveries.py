@@ -75,6 +75,12 @@ class Delivery:
         return self.status == UNCONFIRMED
 
     @property
+    def reached(self) -> bool:
+        """The reader has the week, or may have it (`unconfirmed`): a week they may have read is
+        theirs, as one they did read."""
+        return self.delivered or self.unconfirmed
+
+    @property
     def holder_process(self) -> LockHolder | None:
         return LockHolder.decode(self.holder) if self.holder else None
 
@@ -139,6 +145,25 @@ def deliveries_of(store: Store, week: str | None = None) -> list[Delivery]:
         query = query.where(deliveries.c.week == week)
     with store.begin() as conn:
         return [_from_row(row) for row in conn.execute(query)]
+
+
+def undelivered(store: Store, *, since: str, before: str, now: dt.datetime | None = None) -> list[Delivery]:
+    """Rows of the weeks from `since` up to `before` (not included) whose reader never had the
+    week: it `failed`, it is `unconfirmed` (it may have arrived), or it is left `sending` by a
+    process that died (`held` no more). A later successful send makes the row `sent`, so a row
+    here was never sent since. Ordered by week then reader."""
+    query = (
+        select(deliveries)
+        .where(
+            deliveries.c.week >= since,
+            deliveries.c.week < before,
+            deliveries.c.status.in_(("failed", UNCONFIRMED, "sending")),
+        )
+        .order_by(deliveries.c.week, deliveries.c.reader)
+    )
+    with store.begin() as conn:
+        rows = [_from_row(row) for row in conn.execute(query)]
+    return [d for d in rows if d.status != "sending" or not d.held(now)]
 
 
 def already_sent(store: Store, week: str, readers: Sequence[str]) -> set[str]:

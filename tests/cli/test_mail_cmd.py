@@ -377,6 +377,9 @@ def test_a_dry_run_or_partial_digest_is_not_sent_to_the_readers(
     store.close()
     dry = runner.invoke(app, ["send", "--week", WEEK])
     assert dry.exit_code == 1 and "is a dry run's, recorded nowhere" in dry.output
+    # `run` mails the readers itself: no "and send again" after it
+    said = " ".join(dry.output.split())
+    assert "records it and mails the readers" in said and "send again" not in said
     assert smtp_env.received == []
     # an address that is not a reader may still be shown it
     assert runner.invoke(app, ["send", "--week", WEEK, "--to", "lin@example.org"]).exit_code == 0

@@ -433,3 +433,44 @@ def test_the_run_summary_says_why_a_reader_was_skipped_and_that_a_dry_run_mailed
     assert "dry run" not in text
     dry = _summary_text(monkeypatch, 120, [{**REPORT, "source": "blog"}], dry_run=True)
     assert "dry run: no reader was mailed, and the sent-ledger is as it was" in dry
+
+
+@pytest.mark.prefect
+def test_demo_mail_refused_for_one_address_prints_the_summary_and_exits_1(
+    prefect_harness: None, smtp: Mailbox, tmp_path: Path
+) -> None:
+    """The flow ends Failed when mail does not go through; the command still prints what the
+    run did, from the failed state's result, and exits 1 naming the reader."""
+    smtp.refuse.add("lin@example.org")
+    out = tmp_path / "digests"
+    args = ["demo", "--output-dir", str(out), "--email-to", "ada@example.org,lin@example.org"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1, result.output
+    text = " ".join(result.output.split())
+    assert "mail to ada@example.org: sent" in text and "mail to lin@example.org: failed" in text
+    assert "mail failed for 1 reader(s): lin@example.org" in text
+    assert (out / f"{DEMO_WEEK}.md").is_file()
+    assert [r for rec in smtp.received for r in rec.recipients] == ["ada@example.org"]
+
+
+def test_ctrl_c_stops_the_commands_own_prefect_server_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    from prefect.server.api.server import SubprocessASGIServer
+
+    from flows.local_server import LocalServer
+
+    stopped: list[str] = []
+
+    class Server:
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        def stop(self) -> None:
+            stopped.append(self.name)
+
+    from dltheory_digest.cli import run_cmd
+
+    # stand-ins only (the session's test server must keep running); restored after the test
+    monkeypatch.setattr(SubprocessASGIServer, "_instances", {-1: Server("prefect's")})
+    monkeypatch.setitem(LocalServer._instances, -1, Server("the command's"))  # type: ignore[arg-type]
+    run_cmd.stop_temporary_servers()
+    assert stopped == ["prefect's", "the command's"]

@@ -22,7 +22,7 @@ import asyncio, sys
 from prefect import flow
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterName
-from flows.local_server import local_server, _LocalServer
+from flows.local_server import local_server, LocalServer
 
 @flow(name="every-minute")
 def every_minute():
@@ -36,7 +36,7 @@ async def scheduled(name):
     return [r for r in runs if r.state and r.state.is_scheduled()]
 
 with local_server(scheduling=sys.argv[1] == "scheduling") as api:
-    print("server", _LocalServer._instances[None].server_process.pid, api, flush=True)
+    print("server", LocalServer._instances[None].server_process.pid, api, flush=True)
     every_minute.to_deployment(name="m", cron="* * * * *").apply()
     found = []
     for _ in range(60):

@@ -223,3 +223,44 @@ def test_a_lost_answer_to_a_resend_keeps_the_reader_delivered(store: Store) -> N
         error="timed out", unconfirmed=True,
     )  # fmt: skip
     assert after is not None and after.status == "sent" and after.updated_at == sent.updated_at
+
+
+def test_the_rows_of_readers_who_never_had_a_week_are_listed_until_one_is_sent(store: Store) -> None:
+    def row(week: str, reader: str, status: str, **extra: object) -> ledger.Delivery:
+        return ledger.record_delivery(
+            store, week=week, reader=reader, message_id=f"<{week}.{reader}>", status=status,  # type: ignore[arg-type]
+            attempts=1, **extra,  # type: ignore[arg-type]
+        )  # fmt: skip
+
+    row("2026-W45", "old@example.org", "failed")  # before the weeks asked for
+    row("2026-W46", "ada@example.org", "sent")
+    row("2026-W46", "bo@example.org", "failed")
+    row("2026-W46", "cy@example.org", "unconfirmed")
+    row("2026-W46", "di@example.org", "resending")  # a reader who has it, being sent it again
+    row("2026-W47", "ada@example.org", "sending", holder=_dead_holder())  # its run was killed
+    row("2026-W47", "bo@example.org", "sending")  # a live run holds it: it may yet go through
+    row("2026-W48", "ada@example.org", "failed")  # the week asked from: not before it
+    listed = ledger.undelivered(store, since="2026-W46", before="2026-W48")
+    assert [(d.week, d.reader, d.status) for d in listed] == [
+        ("2026-W46", "bo@example.org", "failed"),
+        ("2026-W46", "cy@example.org", "unconfirmed"),
+        ("2026-W47", "ada@example.org", "sending"),
+    ]
+    # a later send that goes through takes the reader off the list
+    row("2026-W46", "bo@example.org", "sent")
+    assert [d.reader for d in ledger.undelivered(store, since="2026-W46", before="2026-W48")] == [
+        "cy@example.org",
+        "ada@example.org",
+    ]
+
+
+def test_a_reader_may_have_a_week_whose_message_went_unconfirmed(store: Store) -> None:
+    statuses: tuple[ledger.DeliveryStatus, ...] = ("sent", "resending", "unconfirmed", "failed", "sending")
+    seen = {
+        status: ledger.record_delivery(
+            store, week=WEEK, reader=f"{status}@example.org", message_id="<m0@example.org>",
+            status=status, attempts=1,
+        ).reached
+        for status in statuses
+    }  # fmt: skip
+    assert seen == {"sent": True, "resending": True, "unconfirmed": True, "failed": False, "sending": False}
