@@ -100,8 +100,22 @@ def local_server(*, scheduling: bool = False) -> Iterator[str | None]:
         with temporary_settings({PREFECT_API_URL: server.api_url}):
             yield server.api_url
     finally:
+        # the run's last log lines and events are still queued for the API: send them while
+        # the server is up, or Prefect prints "Error logging to API" once it is gone
+        _drain_to_api()
         if before is None:
             os.environ.pop("PREFECT_API_URL", None)
         else:
             os.environ["PREFECT_API_URL"] = before
         server.stop()
+
+
+def _drain_to_api(timeout: float = 10.0) -> None:
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+
+    for worker in (APILogWorker, EventsWorker):
+        try:
+            worker.drain_all(timeout=timeout)
+        except Exception:  # a worker that never started, or Prefect's internals moved
+            continue

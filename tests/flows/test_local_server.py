@@ -106,3 +106,38 @@ def test_serves_own_server_schedules_the_cron_and_dies_with_the_command(tmp_path
         if child.poll() is None:
             child.kill()
             child.wait()
+
+
+RUN_ONCE = """
+from prefect import flow, get_run_logger
+from flows.local_server import local_server
+
+@flow(name="says-a-lot")
+def says_a_lot():
+    logger = get_run_logger()
+    for i in range(200):
+        logger.info("line %d", i)
+    return "done"
+
+with local_server() as api:
+    print("result", says_a_lot(), flush=True)
+print("after", flush=True)
+"""
+
+
+def test_a_run_on_its_own_server_sends_its_last_logs_before_the_server_stops(tmp_path: Path) -> None:
+    script = tmp_path / "once.py"
+    script.write_text(RUN_ONCE, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env.update(
+        PYTHONPATH=str(PROJECT), PREFECT_HOME=str(tmp_path / "prefect-home"),
+        PREFECT_SERVER_ANALYTICS_ENABLED="false", DO_NOT_TRACK="1",
+        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="120",
+    )  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    assert "result done" in done.stdout and "after" in done.stdout
+    # logs still queued when the server went away used to end the command with this
+    assert "Error logging to API" not in done.stderr + done.stdout
