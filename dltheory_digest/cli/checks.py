@@ -112,14 +112,10 @@ def check_run_files(settings: Settings) -> None:
     and glossary files (a bad one is a configuration error naming the file and the field) and
     an `output_dir` the digest can be written into. Found after the fetch, either cost the
     whole fetch and ended in a traceback."""
-    from dltheory_digest.directions import load_taxonomy
-    from dltheory_digest.language.glossary import load_glossary
+    from dltheory_digest.pipeline import check_stage_files
 
     try:
-        if settings.taxonomy_file is not None:
-            load_taxonomy(settings.taxonomy_file)
-        if settings.glossary_file is not None:
-            load_glossary(settings.glossary_file)
+        check_stage_files(settings)  # the flow's own check, for runs of the served deployments
     except ConfigError as exc:
         raise fail_config(exc) from None
     check_output_dir(settings.output_dir, "output_dir")

@@ -544,7 +544,8 @@ def test_a_bad_taxonomy_or_glossary_is_refused_before_the_fetch(
     bad.write_bytes("directions:\n  - id: généralisation\n".encode("latin-1"))  # not UTF-8
     monkeypatch.setenv(setting, str(bad))
     result = runner.invoke(app, ["run", "--dry-run"])
-    refused(result, "configuration error: mine.yaml")
+    field = setting.removeprefix("DLTHEORY_").lower()
+    refused(result, f"configuration error: {field} {bad}: ")
     assert flow_calls == []
     monkeypatch.setenv(setting, str(workdir / "missing.yaml"))
     refused(runner.invoke(app, ["run", "--dry-run"]), "configuration error:")
