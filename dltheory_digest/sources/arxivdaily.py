@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 from typing import Any
@@ -113,17 +112,9 @@ def _entry(page: RawPage, group: list[Block], published_text: str | None) -> Ite
         lang=script_lang(abstract or fields.get("zh_title", "")),
         text=abstract,
         comment=fields.get("comment") or None,
-        published=_date(published_text),
+        published=parse_date(published_text, BEIJING),
         extra=(("entry", head.group(1)),),
     )
-
-
-def _date(text: str | None) -> dt.datetime | None:
-    """The thread's day in Beijing time, None when it is no date (2021_2_31 in a thread title)."""
-    try:
-        return parse_date(text, BEIJING) if text else None
-    except (OverflowError, ValueError):
-        return None
 
 
 def _thread_date(text: str) -> str | None:

@@ -36,15 +36,6 @@ def _strip_label(text: str) -> str:
     return re.sub(r"^\s*[A-Za-z\u4e00-\u9fff ]{2,12}\s*[:：]\s*", "", text)
 
 
-def _date(text: str | None) -> dt.datetime | None:
-    """A panel's date, None when it is no date: one misdated panel ("9999-12-31T23:59:59-14:00",
-    which has no UTC moment) keeps its paper, dated by the listing's day instead."""
-    try:
-        return parse_date(text) if text else None
-    except (OverflowError, ValueError):
-        return None
-
-
 def _panel_item(page: RawPage, panel: Tag, listing_date: str | None) -> Item | None:
     link = panel.select_one("a.title-link")
     href = str(link.get("href")) if link is not None and link.get("href") else ""
@@ -72,7 +63,7 @@ def _panel_item(page: RawPage, panel: Tag, listing_date: str | None) -> Item | N
         authors=authors,
         lang=script_lang(summary) if summary else "en",
         text=summary,
-        published=_date(date_text) or _date(listing_date),
+        published=parse_date(date_text) or parse_date(listing_date),
         categories=categories,
         primary_category=categories[0] if categories else None,
         extra=(("papers_cool_url", f"https://papers.cool/arxiv/{arxiv_id}"),),

@@ -53,12 +53,8 @@ def _date(value: object) -> dt.datetime | None:
     """A date as Zhihu writes it (Beijing time, or a Unix timestamp), None when it is no date:
     a misdated post (year 0, 9999-12-31T23:59:59-14:00) or a value of another JSON type keeps
     its post, undated."""
-    if not isinstance(value, (str, int, float)):
-        return None
-    try:
-        return parse_date(value, BEIJING)
-    except (OverflowError, ValueError):
-        return None
+    # parse_date itself reads an impossible date as none; a JSON object or list is no date
+    return parse_date(value, BEIJING) if isinstance(value, (str, int, float)) else None
 
 
 def _author_name(author: object) -> tuple[str, ...]:
