@@ -671,7 +671,7 @@ def test_an_emerging_group_says_which_words_its_papers_share() -> None:
     line = next(line for line in dg.render_markdown(digest).splitlines() if line.startswith("- **Group 1**"))
     assert line.startswith('- **Group 1** (shared words: "grokking", "modular", "delayed"): [Grokking')
     zh = dg.render_markdown(digest, dg.Edition(language="zh"))
-    assert "- **组 1** (共同词：“grokking”、“modular”、“delayed”): " in zh
+    assert "- **组 1**（共同词：“grokking”、“modular”、“delayed”）: " in zh
     # a word is shown as the papers write it, not as its counting key ("dynamic", "physic")
     physics = [
         dataclasses.replace(grokking_entry, english_title=title, summary="")
@@ -966,7 +966,7 @@ def test_a_paper_is_also_listed_under_its_other_strong_directions() -> None:
     assert "1810.02054" in _ids(no_kernels) and "1806.07572" not in _ids(no_kernels)
     # a zh edition names the other direction in Chinese
     edition = dg.Edition(language="zh", translations={t: f"译:{t}" for t in dg.translatable_texts(digest)})
-    assert "亦属: 译:Neural tangent kernel and infinite width; 译:Generalization" in dg.render_markdown(
+    assert "亦属: 译:Neural tangent kernel and infinite width；译:Generalization" in dg.render_markdown(
         digest, edition
     )
 
@@ -1353,12 +1353,11 @@ def test_community_commentary_is_shown_next_to_the_arxiv_abstract() -> None:
     assert "Not this one" not in markdown and "第二句" not in markdown
 
 
-def test_untranslated_commentary_is_shown_as_written_and_marked() -> None:
+def test_untranslated_commentary_is_shown_as_written_with_its_language() -> None:
     markdown = dg.render_markdown(dg.build_digest(**_cross_language_inputs(translated=False)))
-    assert (
-        "*知乎 (zh):* NTK 的开山之作：宽度趋于无穷时，网络函数沿一个固定的核演化。 *(not translated)*"
-        in markdown
-    )
+    # its "(zh)" says what it is; the notes say once that it could not be translated
+    assert "*知乎 (zh):* NTK 的开山之作：宽度趋于无穷时，网络函数沿一个固定的核演化。\n" in markdown
+    assert "not translated" not in markdown
 
 
 def test_with_item_texts_takes_an_arabic_abstract_of_a_paper_page_as_commentary() -> None:
@@ -1663,9 +1662,11 @@ def test_an_ar_reader_gets_arabic_commentary_as_written() -> None:
     assert "*Shamra (ar):* شبكة عميقة عشوائية بطبقات لا نهائية العرض تكافئ عملية غاوسية." in arabic
     assert "A random deep network" not in arabic
     chinese = dg.render_markdown(digest, _zh_edition(digest, "zh"))  # not the zh reader's language
+    # translated into the edition's language (from its English), the Arabic after it
     assert (
-        "*Shamra (ar):* A random deep network with infinitely wide layers is a Gaussian process." in chinese
-    )
+        "*Shamra (ar):* 译:A random deep network with infinitely wide layers is a Gaussian process. · "
+        "*原文:* \u2068شبكة عميقة عشوائية بطبقات لا نهائية العرض تكافئ عملية غاوسية.\u2069"
+    ) in chinese
 
 
 def _html_blocks(html: str) -> list[tuple[str, str, str]]:
@@ -1759,11 +1760,11 @@ def test_seen_in_separator_is_the_same_in_every_edition() -> None:
 
 def test_weekdays_are_written_in_the_edition_language() -> None:
     digest = sample_digest()
-    assert "arXiv 发布日: 2026-11-16 (周一), 2026-11-17 (周二)" in dg.render_markdown(
+    assert "arXiv 发布日: 2026-11-16（周一）、2026-11-17（周二）" in dg.render_markdown(
         digest, _zh_edition(digest)
     )
     arabic = dg.render_markdown(digest, _zh_edition(digest, "ar"))
-    assert "\u20662026-11-16\u2069 (الاثنين), \u20662026-11-17\u2069 (الثلاثاء)" in arabic
+    assert "\u20662026-11-16\u2069 (الاثنين)، \u20662026-11-17\u2069 (الثلاثاء)" in arabic
 
 
 def _shipped_directions_digest() -> Digest:
@@ -2047,7 +2048,7 @@ def test_a_page_lists_a_resource_once_and_two_pages_listing_it_make_one_line() -
     assert [s.source_name for s in course.sightings] == ["Notes", "深度学习笔记"]
     markdown = dg.render_markdown(digest_with_talks(twice))
     # several pages: each remark says whose it is
-    assert "— *Notes:* Great. — *深度学习笔记:* 斯坦福的课程。 *(not translated)* — Listed on:" in markdown
+    assert "— *Notes:* Great. — *深度学习笔记:* 斯坦福的课程。 — Listed on:" in markdown
 
 
 @pytest.mark.parametrize(
@@ -2206,7 +2207,7 @@ def test_a_talk_no_model_put_into_english_is_shown_as_written_never_through_the_
     # an ar edition (en→ar model) shows them as written and marked; a zh reader reads them
     ar = dg.render_markdown(digest, dg.Edition("ar", {"x": "y"}, model="m"), for_reader=True)
     # a Chinese remark in an Arabic line is isolated: its "。" stays at its end
-    assert f"[神经正切核讲座]({NTK_TALKS}) — \u2068从无限宽网络讲起，适合入门。\u2069 *(دون ترجمة)*" in ar
+    assert f"[神经正切核讲座]({NTK_TALKS}) — \u2068从无限宽网络讲起，适合入门。\u2069 — مدرجة في" in ar
     zh = dg.render_markdown(digest, dg.Edition("zh", {"x": "y"}, model="m"), for_reader=True)
     assert f"[神经正切核讲座]({NTK_TALKS}) — 从无限宽网络讲起，适合入门。 — 列于" in zh
 

@@ -404,7 +404,9 @@ def reason_line(reason: UpdateReason, edition: Edition, links: Mapping[str, str]
 
 def translatable_texts(digest: Digest, language: str | None = None) -> list[str]:
     """The English texts a zh/ar edition translates: titles, summaries, direction names, reasons
-    (with `language`, not the direction names written by hand for it)."""
+    (with `language`, not the direction names written by hand for it), and what a source in
+    another language says about a paper or talk (with `language`, not what a source in that
+    language says: the reader reads it as written)."""
     texts: list[str] = []
     entries = [p for s in digest.sections for p in s.papers]
     entries += [
@@ -423,6 +425,18 @@ def translatable_texts(digest: Digest, language: str | None = None) -> list[str]
         if entry.update_reason and entry.update_reason.legacy_text:
             # the labels word every part of a reason; only a stored digest's one line needs a model
             texts.append(entry.update_reason.legacy_text)
+    for section in digest.sections:
+        # only a direction's full blocks show what the sources say (`_Renderer.commentary`): its
+        # first sentence in English, when a model made one (else there is no English to translate)
+        texts += [
+            excerpt(s.commentary)
+            for entry in section.papers
+            for s in entry.sightings
+            if s.commentary.strip()
+            and s.commentary_original
+            and _foreign(s.commentary_lang)
+            and not (language and s.commentary_lang == language)
+        ]
     for resource in (*digest.resources, *digest.resource_backlog):
         # a title or remark no model put into English is shown as written: an en→zh or en→ar
         # model given Chinese or Arabic makes nonsense of it
@@ -691,20 +705,25 @@ class _Renderer:
         return lines
 
     def commentary(self, sighting: Sighting) -> str:
+        """What a Chinese or Arabic source says about a paper, after its name and language: in
+        the reader's own language as written; else its first sentence in the edition's language
+        (the English, translated in a zh/ar edition when the model did), the original after it.
+        Text no model put into English is shown as written, unmarked: its "(zh)" says what it
+        is, and the notes say once that some texts could not be translated."""
         lang = _foreign(sighting.commentary_lang)
         if not lang or not sighting.commentary.strip():
             return ""
-        labels = self.labels
         head = f"*{md_text(self.named(sighting.source_name))} ({md_text(lang)}):*"
         if self.edition.reads(lang):
             # the reader's own language: as written, no round trip through English
             written = sighting.commentary_original or sighting.commentary
             return f"{head} {self.quoted(excerpt(written))}"
-        if sighting.commentary_original:
-            english = excerpt(sighting.commentary)
-            original = excerpt(sighting.commentary_original)
-            return f"{head} {self.quoted(english)} · *{labels['original']}:* {self.quoted(original)}"
-        return f"{head} {self.quoted(excerpt(sighting.commentary))} *({labels['not_translated']})*"
+        english = excerpt(sighting.commentary)
+        if not sighting.commentary_original:  # no model put it into English
+            return f"{head} {self.quoted(english)}"
+        original = excerpt(sighting.commentary_original)
+        shown = self.tr(english) or english
+        return f"{head} {self.quoted(shown)} · *{self.labels['original']}:* {self.quoted(original)}"
 
     def edition_title(self, entry: DigestPaper) -> str | None:
         """The title in the edition's language, when it differs from the English one: as a
@@ -745,7 +764,7 @@ class _Renderer:
         also = [self.direction_name(d) for d in also_directions(entry)]
         if also:
             # direction names hold commas ("Overparameterization, NTK and infinite width")
-            meta.append(f"{labels['also']}: {'; '.join(also)}")
+            meta.append(f"{labels['also']}: {labels['filter_separator'].join(also)}")
         if any(meta):
             lines.append(" · ".join(m for m in meta if m))
         summary = self.summary(entry)
@@ -809,10 +828,11 @@ class _Renderer:
         line = self.post_line(post)
         if links and targets:
             named = [
-                self.title(name, url) + ("" if held else f" *({self.labels['not_in_edition']})*")
+                self.title(name, url)
+                + ("" if held else _aside(self.labels, self.labels["not_in_edition"], italic=True))
                 for name, url, held in targets
             ]
-            line += f" — {self.labels['links_to']}: {'; '.join(named)}"
+            line += f" — {self.labels['links_to']}: {self.labels['filter_separator'].join(named)}"
         return line
 
     def section_posts(self, section: DirectionSection) -> list[str]:
@@ -833,7 +853,8 @@ class _Renderer:
                 for s in sections[1:]
             ]
             if others:
-                line += " — " + md_text(self.labels["post_also_sections"]).format("; ".join(others))
+                separator = self.labels["filter_separator"]
+                line += " — " + md_text(self.labels["post_also_sections"]).format(separator.join(others))
             lines.append(line)
         return lines
 
@@ -856,14 +877,16 @@ class _Renderer:
         return md_text(self.labels[key].format(count=left_out, file=file))
 
     def group_words(self, members: Sequence[DigestPaper]) -> str:
-        """ "shared words: "grokking", "modular"" for an Emerging group; "" when they share none."""
+        """' (shared words: "grokking", "modular")' after an Emerging group's name, bracketed
+        the edition's way; "" when they share none."""
         words = shared_words(members)
         if not words:
             return ""
         quoted = (self.labels["filter_quote"].format(w) for w in words)
-        return md_text(
+        said = md_text(
             self.labels["emerging_words"].format(self.labels["filter_list_separator"].join(quoted))
         )
+        return _aside(self.labels, said)
 
     def resource_line(self, resource: Resource, *, remarks: bool = True) -> str:
         """A talk or course: its kind, its English title linked (the edition's title and the
@@ -899,7 +922,8 @@ class _Renderer:
     def remark(self, sighting: Sighting) -> str:
         """What a page says about a talk or course, in the edition: in the reader's own language
         as written; else in English (translated into the edition when it has a translation),
-        with the original after a translated remark, or marked when no model translated it."""
+        with the original after a translated remark; as written when no model translated it (the
+        notes say so once, and the page's "(zh)" what language it is)."""
         if not sighting.commentary.strip():
             return ""
         labels = self.labels
@@ -908,7 +932,7 @@ class _Renderer:
             return self.quoted(excerpt(sighting.commentary_original or sighting.commentary))
         english = excerpt(sighting.commentary)
         if lang and not sighting.commentary_original:  # no model put it into English
-            return f"{self.quoted(english)} *({labels['not_translated']})*"
+            return self.quoted(english)
         text = self.quoted(self.tr(english) or english)
         if sighting.commentary_original:
             original = excerpt(sighting.commentary_original)
@@ -955,7 +979,8 @@ class _Renderer:
         papers_text = _tally(labels, "papers", papers)
         if counts.get("below_threshold"):
             # the appendix is counted apart: say how many, so no other count seems to disagree
-            papers_text += " " + labels["below_count"].format(count=counts["below_threshold"])
+            # its own spacing: " (+3 …)" in English, "（另有 3 …）" after Chinese with none
+            papers_text += labels["below_count"].format(count=counts["below_threshold"])
         tally = [papers_text, _tally(labels, "directions", directions)]
         revised, discussed = _back_counts(digest)
         for number, key in (
@@ -979,8 +1004,8 @@ class _Renderer:
             weekdays = labels["weekdays"].split()  # not %a: that follows the locale
 
             def days(dates: Sequence[dt.date]) -> str:
-                return ", ".join(
-                    f"{self.edition.ltr(f'{d:%Y-%m-%d}')} ({weekdays[d.weekday()]})" for d in dates
+                return labels["filter_list_separator"].join(
+                    self.edition.ltr(f"{d:%Y-%m-%d}") + _aside(labels, weekdays[d.weekday()]) for d in dates
                 )
 
             past = [d for d in digest.announcement_days if self.announced(d)]
@@ -988,7 +1013,8 @@ class _Renderer:
             if not to_come:
                 lines.append(f"{labels['announcement_days']}: {days(past)}")
             elif not past:
-                lines.append(f"{labels['announcement_days']} ({labels['days_to_come']}): {days(to_come)}")
+                heading = labels["announcement_days"] + _aside(labels, labels["days_to_come"])
+                lines.append(f"{heading}: {days(to_come)}")
             else:
                 lines.append(
                     f"{labels['announcement_days']}: {days(past)}"
@@ -1126,6 +1152,15 @@ def render_markdown(
     # optional parts of the template can leave runs of blank lines: keep one
     text = re.sub(r"\n{3,}", "\n\n", text)
     return text.rstrip("\n") + "\n"
+
+
+def _aside(labels: Mapping[str, str], text: str, *, italic: bool = False) -> str:
+    """ " (Mon)" after a word in English and Arabic, "（周一）" in Chinese (full-width brackets,
+    no space), as the labels' `aside` says; `italic` puts the emphasis inside the space."""
+    form = labels["aside"]
+    bracketed = form.lstrip().format(text)
+    space = form[: len(form) - len(form.lstrip())]
+    return f"{space}*{bracketed}*" if italic else space + bracketed
 
 
 def _foreign(lang: str | None) -> str | None:

@@ -271,7 +271,9 @@ def test_arabic_quoted_in_an_english_line_is_isolated_in_markdown_text_and_html(
     english = dg.render_markdown(digest)
     # the remark's final period stays at its (left) end: the run has its own direction
     assert f"*original:* {FSI}{ARABIC_REMARK}{PDI}" in english
-    assert f"*Shamra Academia (ar):* {FSI}{ARABIC_REMARK}{PDI} *(not translated)*" in english
+    # no model put it into English: shown as written, its "(ar)" saying what it is (the notes
+    # say once that some texts could not be translated)
+    assert f"*Shamra Academia (ar):* {FSI}{ARABIC_REMARK}{PDI}\n" in english
     # a post's original title, next to its English one
     assert f"*{FSI}شرح نظرية التعميم.{PDI}*" in english
     text = dg.render_plain_text(english)
@@ -481,7 +483,7 @@ def test_a_filtered_edition_names_the_papers_a_post_links_to_by_their_titles() -
             assert f"[{title}](https://arxiv.org/abs/2611.{arxiv_id})" in links
         assert "[这篇]" not in links
         # the papers the edition left out are linked to arXiv and said to be elsewhere
-        absent = f" *({made.labels['not_in_edition']})*"
+        absent = " *(not in this edition)*" if made is dg.ENGLISH else "*（本版未收录）*"
         assert f"[Descent two](https://arxiv.org/abs/2611.00002){absent}" in links
         assert f"[Kernel four](https://arxiv.org/abs/2611.00004){absent}" in links
         assert f"[Bound one](https://arxiv.org/abs/2611.00001){absent}" not in links
@@ -796,3 +798,143 @@ def test_text_in_another_language_than_the_editions_has_its_lang_in_the_html() -
     assert dg.sanitize_html('<span lang="zh" dir="auto" onclick="x()">中</span>') == (
         '<span lang="zh" dir="auto">中</span>'
     )
+
+
+# 9. commentary from a source in the other language, in the edition's language ------------------
+
+ZHIHU_REMARK = "NTK 的开山之作。"
+ZHIHU_ENGLISH = "The founding paper of the NTK."
+SHAMRA_ENGLISH = "A survey of generalization theories in deep networks and parameter bounds."
+
+
+def zhihu_sighting() -> Sighting:
+    return Sighting(
+        "zhihu",
+        "知乎",
+        "https://zhuanlan.zhihu.com/p/1",
+        "zh",
+        kind=ItemKind.POST,
+        commentary=ZHIHU_ENGLISH,
+        commentary_original=ZHIHU_REMARK,
+        commentary_lang="zh",
+        translated_by="argos zh→en 1.9",
+    )
+
+
+def commented_by_both() -> Digest:
+    paper = entry("2611.00001", "Bound one", sightings=(zhihu_sighting(), shamra_sighting()))
+    return digest_of((DirectionSection("generalization", "Generalization", (paper,)),))
+
+
+def test_commentary_in_the_other_language_is_translated_into_the_edition_with_the_original_after() -> None:
+    digest = commented_by_both()
+    # each edition asks its model for the other language's commentary (its English), not its own
+    zh_texts, ar_texts = dg.translatable_texts(digest, "zh"), dg.translatable_texts(digest, "ar")
+    assert SHAMRA_ENGLISH in zh_texts and ZHIHU_ENGLISH not in zh_texts
+    assert ZHIHU_ENGLISH in ar_texts and SHAMRA_ENGLISH not in ar_texts
+
+    zh = dg.render_markdown(
+        digest, dg.Edition("zh", {SHAMRA_ENGLISH: "深度网络泛化理论与参数界的综述。"}, model="m")
+    )
+    assert (
+        f"*Shamra Academia (ar):* 深度网络泛化理论与参数界的综述。 · *原文:* {FSI}{ARABIC_REMARK}{PDI}" in zh
+    )
+    # the reader's own language: the original alone, never its English
+    assert f"*知乎 (zh):* {ZHIHU_REMARK}  \n" in zh
+    assert SHAMRA_ENGLISH not in zh and ZHIHU_ENGLISH not in zh
+
+    ar = dg.render_markdown(digest, dg.Edition("ar", {ZHIHU_ENGLISH: "الورقة المؤسسة لنواة NTK."}, model="m"))
+    assert f"*知乎 (zh):* الورقة المؤسسة لنواة NTK. · *النص الأصلي:* {FSI}{ZHIHU_REMARK}{PDI}" in ar
+    assert f"*Shamra Academia (ar):* {ARABIC_REMARK}" in ar
+    assert SHAMRA_ENGLISH not in ar and ZHIHU_ENGLISH not in ar
+
+    # a commentary no model put into the edition's language stays in English, the original after it
+    untranslated = dg.render_markdown(digest, zh_edition())
+    assert f"*Shamra Academia (ar):* {SHAMRA_ENGLISH} · *原文:* {FSI}{ARABIC_REMARK}{PDI}" in untranslated
+    # the English edition: the English and the original, as before
+    english = dg.render_markdown(digest)
+    assert f"*知乎 (zh):* {ZHIHU_ENGLISH} · *original:* {ZHIHU_REMARK}" in english
+
+
+def test_only_commentary_a_full_block_shows_is_sent_to_the_model() -> None:
+    # the one-line lists (updated, appendix) show no commentary: nothing of it is translated
+    paper = entry("2611.00001", "Bound one", sightings=(shamra_sighting(),))
+    digest = dataclasses.replace(digest_of(), below_threshold=(paper,))
+    assert SHAMRA_ENGLISH not in dg.translatable_texts(digest, "zh")
+
+
+# 10. punctuation of each edition ------------------------------------------------------------
+
+
+def header(markdown: str) -> str:
+    return markdown.split("\n## ")[0]
+
+
+def test_the_announcement_days_are_listed_with_each_editions_separators_and_brackets() -> None:
+    digest = digest_of(covers_until=dt.datetime(2026, 11, 24, 2, tzinfo=UTC))
+    zh = header(dg.render_markdown(digest, zh_edition()))
+    assert "arXiv 发布日: 2026-11-23（周一）、2026-11-24（周二）；尚未到来: 2026-11-25（周三）、" in zh
+    assert ", 2026" not in zh and "(周" not in zh
+    ar = header(dg.render_markdown(digest, ar_edition()))
+    assert "\u20662026-11-23\u2069 (الاثنين)، \u20662026-11-24\u2069 (الثلاثاء)؛ " in ar
+    assert "), \u2066" not in ar
+    english = header(dg.render_markdown(digest))
+    assert "2026-11-23 (Mon), 2026-11-24 (Tue); still to come: 2026-11-25 (Wed), " in english
+    # none out yet: the words "still to come" are bracketed the edition's way
+    sunday = dt.datetime(2026, 11, 22, 23, 30, tzinfo=UTC)
+    zh = header(dg.render_markdown(digest_of(covers_until=sunday), zh_edition()))
+    assert "arXiv 发布日（尚未到来）: 2026-11-23（周一）、" in zh
+
+
+def test_the_chinese_header_brackets_the_appendix_count_full_width_without_a_space() -> None:
+    paper = entry("2611.00001", "Bound one")
+    digest = dataclasses.replace(
+        digest_of((DirectionSection("generalization", "Generalization", (paper,)),)),
+        counts=(("papers", 1), ("directions", 1), ("below_threshold", 3)),
+    )
+    assert "**1** 篇论文（另有 3 篇低于相关性阈值） · " in header(dg.render_markdown(digest, zh_edition()))
+    assert "**1** paper (+3 below the relevance threshold) · " in header(dg.render_markdown(digest))
+    assert "(و3 دون عتبة الصلة)" in header(dg.render_markdown(digest, ar_edition()))
+
+
+def test_lists_of_directions_and_titles_use_the_editions_separator() -> None:
+    paper = dataclasses.replace(
+        entry("2611.00001", "Bound one"),
+        classification=Classification(
+            primary="generalization",
+            scores=(("generalization", 0.9), ("optimization", 0.8), ("kernels", 0.7)),
+            relevance=0.9,
+        ),
+    )
+    digest = digest_of((DirectionSection("generalization", "Generalization", (paper,)),))
+    assert len(dg.also_directions(paper)) == 2
+    [also] = [line for line in dg.render_markdown(digest, zh_edition()).split("\n") if "亦属" in line]
+    # (names the user gave are not written by hand in Chinese: they show as the model left them)
+    assert also.endswith(
+        "亦属: Optimization and implicit bias；Overparameterization, NTK and infinite width  "
+    )
+    [also] = [
+        line for line in dg.render_markdown(digest, ar_edition()).split("\n") if "ويندرج أيضًا في" in line
+    ]
+    assert "؛ " in also and "; " not in also
+    english = dg.render_markdown(digest)
+    assert "also in: Optimization and implicit bias; Overparameterization, NTK and infinite width" in english
+
+
+# 11. text no model translated: said once, in the notes ---------------------------------------
+
+
+def test_untranslated_commentary_is_said_once_in_the_notes_not_on_every_line() -> None:
+    papers = tuple(
+        entry(f"2611.0000{i}", f"Survey {i}", sightings=(untranslated_shamra_sighting(),)) for i in (1, 2, 3)
+    )
+    digest = dataclasses.replace(
+        digest_of((DirectionSection("generalization", "Generalization", papers),)),
+        notes=(Note(NoteKind.UNTRANSLATED, "untranslated: no ar→en model", lang="ar"),),
+    )
+    for edition, marker in ((dg.ENGLISH, "not translated"), (zh_edition(), "未翻译")):
+        markdown = dg.render_markdown(digest, edition, for_reader=True)
+        assert marker not in markdown
+        # each line still says the language it is in; the notes say once why it is so
+        assert markdown.count(f"*Shamra Academia (ar):* {FSI}{ARABIC_REMARK}{PDI}\n") == 3
+        assert markdown.count(edition.labels["note_untranslated"]) == 1
