@@ -8,7 +8,9 @@ pass by skipping them.
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -43,6 +45,68 @@ def shared_dir() -> Path:
 def fixtures_dir() -> Path:
     """The project's own fixtures (tests/fixtures)."""
     return FIXTURES
+
+
+def _is_loopback(host: object) -> bool:
+    if isinstance(host, bytes):
+        host = host.decode()
+    if host in (None, "", "localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(str(host).split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
+def _is_ip_literal(host: object) -> bool:
+    try:
+        ipaddress.ip_address((host.decode() if isinstance(host, bytes) else str(host)).split("%")[0])
+    except ValueError:
+        return False
+    return True
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_network() -> Iterator[None]:
+    """Tests never leave the machine: a name lookup of another host, or a connection to an address
+    that is not loopback, fails loudly (an IP literal may be "resolved": that asks no server)."""
+    real_lookup, real_connect, real_connect_ex = (
+        socket.getaddrinfo,
+        socket.socket.connect,
+        socket.socket.connect_ex,
+    )
+
+    def lookup(host, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if not _is_loopback(host) and not _is_ip_literal(host):
+            raise socket.gaierror(socket.EAI_NONAME, f"no network in tests: lookup of {host!r} refused")
+        return real_lookup(host, *args, **kwargs)
+
+    def outside(sock: socket.socket, address: object) -> bool:
+        return (
+            sock.family in (socket.AF_INET, socket.AF_INET6)
+            and isinstance(address, tuple)
+            and not _is_loopback(address[0])
+        )
+
+    def connect(self, address):  # type: ignore[no-untyped-def]
+        if outside(self, address):
+            raise OSError(f"no network in tests: connection to {address!r} refused")
+        return real_connect(self, address)
+
+    def connect_ex(self, address):  # type: ignore[no-untyped-def]
+        if outside(self, address):
+            raise OSError(f"no network in tests: connection to {address!r} refused")
+        return real_connect_ex(self, address)
+
+    socket.getaddrinfo = lookup  # type: ignore[assignment]
+    socket.socket.connect = connect  # type: ignore[method-assign]
+    socket.socket.connect_ex = connect_ex  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        socket.getaddrinfo = real_lookup  # type: ignore[assignment]
+        socket.socket.connect = real_connect  # type: ignore[method-assign]
+        socket.socket.connect_ex = real_connect_ex  # type: ignore[method-assign]
 
 
 @pytest.fixture(autouse=True)

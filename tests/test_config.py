@@ -87,10 +87,12 @@ def test_source_without_id_is_named_by_position(tmp_path: Path) -> None:
     assert str(err) == "sources.yaml: source #1: field 'id': Field required"
 
 
-def test_bad_politeness_value(tmp_path: Path) -> None:
-    text = "sources:\n  - id: blog\n    kind: feed\n    url: https://e.org/f\n    politeness: {min_interval: -1}\n"
+@pytest.mark.parametrize(("field", "value"), [("min_interval", "-1"), ("max_bytes", "0"), ("timeout", "0")])
+def test_bad_politeness_value(tmp_path: Path, field: str, value: str) -> None:
+    # a zero size cap would refuse every response: the source would fail every run, unexplained
+    text = f"sources:\n  - id: blog\n    kind: feed\n    url: https://e.org/f\n    politeness: {{{field}: {value}}}\n"
     err = error_of(write(tmp_path, text))
-    assert str(err).startswith("sources.yaml: source 'blog': field 'politeness.min_interval':")
+    assert str(err).startswith(f"sources.yaml: source 'blog': field 'politeness.{field}':")
 
 
 @pytest.mark.parametrize(

@@ -99,6 +99,20 @@ def test_different_arxiv_ids_never_merge_even_through_a_bridge() -> None:
     assert labels[2] in (labels[0], labels[1])
 
 
+def test_different_dois_never_merge_even_through_a_bridge() -> None:
+    # a conference and a journal DOI for one title, and a DOI-less mention matching both by content
+    title = "Gradient Descent Provably Optimizes Over-parameterized Neural Networks"
+    authors = ("Simon S. Du", "Xiyu Zhai", "Barnabas Poczos", "Aarti Singh")
+    records = [
+        Record(id="a", title=title, authors=authors, year=2019, doi="10.1000/iclr.2019.1"),
+        Record(id="b", title=title, authors=authors, year=2019),
+        Record(id="c", title=title, authors=authors, year=2019, doi="10.1000/other.2019.2"),
+    ]
+    labels = match_clusters(records)
+    assert labels[0] != labels[2]
+    assert labels[1] in (labels[0], labels[2])
+
+
 def test_content_match_tolerates_case_typos_order_and_missing_year() -> None:
     records = [
         Record(id="a", title=PRINCIPLES, authors=PRINCIPLES_AUTHORS, year=2021),
