@@ -304,3 +304,49 @@ def test_letter_script_names_the_script_of_a_letter() -> None:
     assert [letter_script(ch) for ch in "a深ع한яカ"] == scripts
     # digits, punctuation, spaces and Greek letters (mathematics here) have none
     assert {letter_script(ch) for ch in "1 .，α"} == {None}
+
+
+# -- review of session 12 (R1 #1, #3): accented names in English, formulas kept as written --
+
+
+def _accented_titles(fixtures_dir: Path) -> list[str]:
+    path = fixtures_dir / "language" / "accented_en_titles.txt"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [line for line in lines if line.strip() and not line.startswith("#")]
+
+
+def test_english_titles_with_accented_names_are_english(fixtures_dir: Path) -> None:
+    """Fréchet, Schrödinger, Pólya, Erdős... read as fr/de/hu/tr told every reader that texts
+    could not be translated and the operator to install a German model."""
+    titles = _accented_titles(fixtures_dir)
+    assert len(titles) >= 40
+    assert [(t, detect(t).lang) for t in titles if detect(t).lang != "en"] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # their own function words or accented words: the language stands however short
+        ("Über neuronale Netze", "de"),
+        ("Les réseaux profonds et leur généralisation", "fr"),
+        ("Généralisation des réseaux profonds", "fr"),
+        ("Tiefe neuronale Netze für Bilder", "de"),
+        ("Eine theoretische Analyse der Generalisierung tiefer neuronaler Netze", "de"),
+    ],
+)
+def test_short_french_and_german_with_their_own_evidence_stay_themselves(text: str, expected: str) -> None:
+    assert detect(text).lang == expected
+
+
+def test_formulas_and_english_runs_keep_their_characters_in_the_segments() -> None:
+    line = "论文 ℓ₂-Regularized Deep Networks Generalize Well 的解读，x² 与 ½"
+    detection = detect(line)
+    assert "".join(s.text for s in detection.segments) == line.replace("，", ",")
+    assert detection.lang == "mixed" and [s.lang for s in detection.segments] == ["zh", "en", "zh"]
+
+
+def test_normalize_keeps_maths_for_the_language_stage_and_folds_typing_forms() -> None:
+    text = "Ｗｉｄｅ（网络）：ﬁnite\u3000x² ℓ₂ ½ 𝔼 ﾊﾟ"
+    assert normalize_text(text, keep_maths=True) == "Wide(网络):finite x² ℓ₂ ½ 𝔼 パ"
+    # matching (the classifier) still folds everything
+    assert normalize_text(text) == "Wide(网络):finite x2 l2 1⁄2 E パ"

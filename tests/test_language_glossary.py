@@ -35,7 +35,7 @@ def test_longest_term_wins_and_cjk_terms_get_spaces() -> None:
 @pytest.mark.parametrize(
     ("arabic", "prepared"),
     [
-        # و "and" written onto the article: the term is found, و stays for the model
+        # و "and" written onto the article: the term is found, و stays (keyword matching strips it)
         ("مقدمة في التعلم العميق والشبكات العصبية", "مقدمة في deep learning و neural networks"),
         ("بالانحدار التدريجي العشوائي", "ب stochastic gradient descent"),  # ب "with"
         ("للشبكات العصبية", "ل neural networks"),  # ل + ال is written لل
@@ -47,6 +47,31 @@ def test_longest_term_wins_and_cjk_terms_get_spaces() -> None:
 )
 def test_arabic_terms_are_found_with_attached_prefixes(arabic: str, prepared: str) -> None:
     assert load_glossary().to_english(normalize_text(arabic, "ar"), "ar") == prepared
+
+
+@pytest.mark.parametrize(
+    ("arabic", "prepared"),
+    [
+        ("مقدمة في التعلم العميق والشبكات العصبية", "مقدمة في deep learning and neural networks"),
+        ("بالانحدار التدريجي العشوائي", "with stochastic gradient descent"),
+        ("للشبكات العصبية", "for neural networks"),
+        ("للتعلم العميق", "for deep learning"),
+        ("فالتعلم الآلي", "so machine learning"),
+        ("وبالشبكات العصبية", "and with neural networks"),
+        ("تحليل الشبكات العصبية", "تحليل neural networks"),  # no prefix, nothing added
+    ],
+)
+def test_for_a_model_an_arabic_prefix_becomes_its_english_word(arabic: str, prepared: str) -> None:
+    """A lone "ب" or "ل" in front of an English term is no word a model knows (R1 #7)."""
+    glossary = load_glossary()
+    assert glossary.to_english(normalize_text(arabic, "ar"), "ar", clitics_in_english=True) == prepared
+
+
+def test_the_translator_sends_no_lone_arabic_letter(tmp_path: Path) -> None:
+    from dltheory_digest.language import Translator
+
+    prepared = Translator(packages_dir=tmp_path).prepare("مراجعة للتعلم العميق بالشبكات العصبية", "ar", "en")
+    assert prepared == "مراجعة for deep learning with neural networks"
 
 
 def test_user_glossary_and_version_follow_the_file(tmp_path: Path) -> None:

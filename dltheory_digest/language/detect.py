@@ -267,6 +267,12 @@ def _words(tokens: list[str]) -> list[str]:
     return [t for t in tokens if (len(t) > 1 or t in ("a", "A", "I")) and not _is_term(t)]
 
 
+def _accented_words(words: list[str]) -> list[str]:
+    """Lower-case words with letters beyond ASCII (réseaux, über): evidence of a language
+    other than English, where a capitalised one (Poincaré) is most often a name."""
+    return [w for w in words if w[0].islower() and not w.isascii()]
+
+
 def _latin_lang(text: str, default: str = "en") -> str:
     """Language of Latin-script text; `default` wins whenever the evidence is thin."""
     words = _words(_LATIN_WORD.findall(text))
@@ -279,8 +285,11 @@ def _latin_lang(text: str, default: str = "en") -> str:
         if lang == default:
             return default
         # langdetect is sure of itself on short titles too ("Implicit Regularization": ro);
-        # a short text needs letters or function words of its own to leave the default.
-        evidence = len(words) >= 6 or vote == lang or any(not ch.isascii() for ch in text if ch.isalpha())
+        # a short text needs function words or accented words of its own to leave the default.
+        # A capitalised accented word is a name English titles borrow (Fréchet, Schrödinger,
+        # Erdős), and one lower-case loanword (naïve, café) is no language either.
+        own_words = vote == lang and best > second  # "la" is French, Spanish and Italian: no vote
+        evidence = len(words) >= 6 or own_words or len(_accented_words(words)) >= 2
         if prob >= _CONFIDENT and evidence and not (vote == default and best >= 1):
             return lang
     return default
@@ -513,7 +522,7 @@ def detect(text: str, *, keep_marks: bool = False) -> Detection:
 
 @functools.lru_cache(maxsize=8192)  # pure and deterministic; titles recur across sources and weeks
 def _detect(text: str, keep_marks: bool = False) -> Detection:
-    normalized = normalize_text(text, keep_marks=keep_marks)
+    normalized = normalize_text(text, keep_marks=keep_marks, keep_maths=True)
     # URLs, identifiers and maths are blanked for the analysis; offsets stay the same.
     masked = _masked(normalized)
     analysed = (

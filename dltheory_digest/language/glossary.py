@@ -44,10 +44,14 @@ class Glossary:
             return tuple(dict.fromkeys(src for src, _ in self.terms.get(to_code, ())))
         return ()
 
-    def to_english(self, text: str, lang: str) -> str:
-        """Replace `lang` terms in `text` (already normalized) by their English."""
+    def to_english(self, text: str, lang: str, *, clitics_in_english: bool = False) -> str:
+        """Replace `lang` terms in `text` (already normalized) by their English.
+
+        An Arabic prefix on a term (و، ف، ب، ك، ل) stays in front of the English as its own
+        letter ("ب neural networks"), or, with `clitics_in_english` (text for a model, which
+        knows no lone letter), becomes its English word ("with neural networks")."""
         if lang == "ar":
-            return _arabic_to_english(text, self.terms.get(lang, ()))
+            return _arabic_to_english(text, self.terms.get(lang, ()), clitics_in_english)
         return self._substitute(
             text, [(src, en) for src, en in self.terms.get(lang, ())], cjk=lang in ("zh", "ja")
         )
@@ -83,9 +87,11 @@ class Glossary:
 
 # Arabic writes conjunctions (و "and", ف "so") and prepositions (ب "with", ك "as", ل "for")
 # as prefixes of the next word, and ل + the article ال as لل. A glossary term is found with
-# them, and in its indefinite form (الشبكة العصبية: شبكة عصبية); the prefix stays in front of
-# the English as its own word, so the model still translates it.
+# them, and in its indefinite form (الشبكة العصبية: شبكة عصبية). The prefix stays in front
+# of the term's English as its own letter (what keyword matching strips), or becomes its
+# English word for a model, to which a lone letter is no Arabic word ("ب neural networks").
 _AR_PROCLITICS = "(?P<clitics>[وف]?[بكل]?)"
+_AR_CLITIC_ENGLISH = {"و": "and", "ف": "so", "ب": "with", "ك": "as", "ل": "for"}
 
 
 def _arabic_forms(term: str) -> list[tuple[str, str]]:
@@ -109,7 +115,7 @@ def _arabic_matcher(terms: tuple[tuple[str, str], ...]) -> tuple[re.Pattern[str]
     return re.compile(rf"(?<!\w){_AR_PROCLITICS}(?P<term>{alternatives})(?!\w)"), lookup
 
 
-def _arabic_to_english(text: str, terms: tuple[tuple[str, str], ...]) -> str:
+def _arabic_to_english(text: str, terms: tuple[tuple[str, str], ...], clitics_in_english: bool) -> str:
     if not terms:
         return text
     pattern, lookup = _arabic_matcher(terms)
@@ -117,13 +123,15 @@ def _arabic_to_english(text: str, terms: tuple[tuple[str, str], ...]) -> str:
     def english(match: re.Match[str]) -> str:
         replacement, carried = lookup[match.group("term")]
         clitics = match.group("clitics") + carried
-        return f"{clitics} {replacement}" if clitics else replacement
+        if not clitics_in_english:
+            return f"{clitics} {replacement}" if clitics else replacement
+        return " ".join([*(_AR_CLITIC_ENGLISH[letter] for letter in clitics), replacement])
 
     return pattern.sub(english, text)
 
 
 def _prepare_term(term: str, lang: str) -> str:
-    term = normalize_text(term, lang)
+    term = normalize_text(term, lang, keep_maths=True)
     return to_simplified(term) if lang == "zh" else term
 
 

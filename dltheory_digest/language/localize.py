@@ -33,6 +33,35 @@ def _needs_translation(segment: Segment) -> bool:
     return segment.lang not in ("en", UNDETERMINED) and bool(segment.text.strip())
 
 
+@dataclass(frozen=True)
+class _Line(Segment):
+    """A line in one foreign language around English runs, translated whole: the model sees
+    the sentence, with the English runs (`kept`, ranges of `text`) as placeholders, instead
+    of the fragments between them ("论文" and "的解读" around a title, a lone "的")."""
+
+    kept: tuple[tuple[int, int], ...] = ()
+
+
+def _whole_line(segments: tuple[Segment, ...]) -> tuple[Segment, ...]:
+    """One `_Line` for segments in a single language to translate and English (or no
+    language) besides; the segments as they are otherwise (two foreign languages, or one)."""
+    foreign = {s.lang for s in segments if _needs_translation(s)}
+    if len(foreign) != 1 or len(segments) < 2:
+        return segments
+    kept: list[tuple[int, int]] = []
+    position = 0
+    for segment in segments:
+        end = position + len(segment.text)
+        if not _needs_translation(segment) and segment.text.strip():
+            kept.append((position, end))
+        position = end
+    return (_Line("".join(s.text for s in segments), foreign.pop(), tuple(kept)),)
+
+
+def _kept_ranges(segment: Segment) -> tuple[tuple[int, int], ...]:
+    return segment.kept if isinstance(segment, _Line) else ()
+
+
 def _join(parts: Sequence[str]) -> str:
     text = " ".join(p.strip() for p in parts if p.strip())
     return _SPACE_BEFORE_PUNCT.sub(r"\1", text)
@@ -49,18 +78,19 @@ def localize_items(items: Sequence[Item], translator: Translator | None) -> Lang
     before = dataclasses.replace(translator.stats) if translator else TranslationStats()
     flat = _flatten(items)
     plans: dict[tuple[int, str], tuple[Segment, ...]] = {}  # (flat index, field) -> segments
-    wanted: dict[str, list[str]] = {}  # source language -> segment texts
+    # source language -> texts to translate, each with the ranges the model must keep as written
+    wanted: dict[str, dict[str, tuple[tuple[int, int], ...]]] = {}
     for index, item in enumerate(flat):
         for name in _FIELDS:
             value: str = getattr(item, name)
             if not value or not value.strip() or value.isascii():
                 # ASCII text holds no Chinese or Arabic: nothing to translate (most of arXiv)
                 continue
-            segments = detect(value).segments
+            segments = _whole_line(detect(value).segments)
             plans[(index, name)] = segments
             for segment in segments:
                 if _needs_translation(segment):
-                    wanted.setdefault(segment.lang, []).append(segment.text)
+                    wanted.setdefault(segment.lang, {})[segment.text] = _kept_ranges(segment)
 
     translated: dict[tuple[str, str], str] = {}
     model_of: dict[str, str] = {}
@@ -71,7 +101,7 @@ def localize_items(items: Sequence[Item], translator: Translator | None) -> Lang
         if translator is None:
             notes.append(Note(NoteKind.UNTRANSLATED, str(TranslationUnavailable(lang, "en")), lang=lang))
             continue
-        results = translator.translate_many(list(dict.fromkeys(texts)), lang, "en")
+        results = translator.translate_many(list(texts), lang, "en", keep=list(texts.values()))
         # no model, or one that is broken or failed to load or run: the texts came back as
         # written, each with that note; it is one note for the language, not a runaway discard
         unavailable = translator.unavailable_note(lang, "en")
@@ -148,11 +178,18 @@ def _localized(
     for name in _FIELDS:
         segments = plans.get((index, name), ())
         foreign = [s for s in segments if _needs_translation(s)]
-        if not foreign or any((s.lang, s.text) not in translated for s in foreign):
-            continue  # English already, or a pair without a model: keep the original only
-        parts = [translated[(s.lang, s.text)] if _needs_translation(s) else s.text for s in segments]
+        done = [s for s in foreign if (s.lang, s.text) in translated]
+        # English already, nothing translated, or an output discarded: keep the original only.
+        # A piece in a language without a model (a Japanese book title in Chinese commentary)
+        # stays as written inside the translated rest, which it no longer holds back.
+        missing = [s for s in foreign if (s.lang, s.text) not in translated]
+        if not done or any(s.lang in model_of for s in missing):
+            continue
+        parts = [
+            translated.get((s.lang, s.text), s.text) if _needs_translation(s) else s.text for s in segments
+        ]
         changes[f"{name}_en"] = _join(parts)
-        used.extend(model_of[s.lang] for s in foreign)
+        used.extend(model_of[s.lang] for s in done)
     if used:
         changes["translated_by"] = ", ".join(dict.fromkeys(used))
     return dataclasses.replace(item, **changes)  # type: ignore[arg-type]

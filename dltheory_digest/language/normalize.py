@@ -31,20 +31,42 @@ _FTFY_CONFIG = ftfy.TextFixerConfig(
     fix_line_breaks=False,
     normalization="NFKC",
 )
+_FTFY_CONFIG_NFC = _FTFY_CONFIG._replace(normalization="NFC")
 
 
-def normalize_text(text: str, lang: str | None = None, *, keep_marks: bool = False) -> str:
+# The compatibility characters that are only another way of typing ordinary text: full-
+# and half-width forms, odd-width spaces, Latin ligatures from PDFs (ﬁ), Arabic presentation
+# forms, CJK compatibility ideographs, Kangxi radicals, vertical and small form variants.
+# Superscripts, subscripts, fractions and mathematical letters (x², ℓ₂, ½, 𝔼) are not among
+# them: NFKC would turn them into other mathematics (x2, l2).
+_TYPOGRAPHIC_COMPAT = re.compile(
+    "[\u2000-\u200a\u202f\u205f\u2e80-\u2fdf\u3000\ufb00-\ufdff\ufe10-\ufe6f\ufe70-\ufefe"
+    "\uf900-\ufaff\uff00-\uffef\U0002f800-\U0002fa1f]+"
+)
+
+
+def normalize_text(
+    text: str, lang: str | None = None, *, keep_marks: bool = False, keep_maths: bool = False
+) -> str:
     """Repair mojibake, apply NFKC (full-width letters and punctuation become ASCII), drop
     invisible format characters, and drop Arabic tatweel and diacritics (presentation forms
     become letters through NFKC).
 
+    `keep_maths` folds only the typographic compatibility forms (full-width, ligatures,
+    presentation forms) and keeps x², ℓ₂ and ½ as written: the language stage shows and
+    translates text, where NFKC would change its formulas. Matching (directions) folds all.
     Chinese script is not converted here; use `to_simplified` for that (zh→en only).
     `keep_marks` keeps the Arabic diacritics (text shown back to a user as written).
     """
     if not text:
         return text
-    fixed = ftfy.fix_text(text, config=_FTFY_CONFIG)
-    fixed = _INVISIBLE.sub("", unicodedata.normalize("NFKC", fixed))
+    fixed = ftfy.fix_text(text, config=_FTFY_CONFIG if not keep_maths else _FTFY_CONFIG_NFC)
+    if keep_maths:
+        fixed = _TYPOGRAPHIC_COMPAT.sub(lambda m: unicodedata.normalize("NFKC", m.group(0)), fixed)
+        fixed = unicodedata.normalize("NFC", fixed)
+    else:
+        fixed = unicodedata.normalize("NFKC", fixed)
+    fixed = _INVISIBLE.sub("", fixed)
     if not keep_marks and (lang in (None, "ar", "fa", "ur", "mixed") or _has_arabic(fixed)):
         fixed = _ARABIC_STRIP.sub("", fixed)
     return _SPACES.sub(" ", fixed).strip()

@@ -5,6 +5,8 @@ package's own sentence splitter, tokenizes them with its SentencePiece model and
 all sentences to CTranslate2 in one `translate_batch` call, with the same decoding
 settings argostranslate uses for one string. The cache is asked first; only misses reach
 the model. argostranslate is imported on the first real translation, not before.
+Formulas, ids, URLs and kept English runs reach the model as placeholders (`protect`) and
+come back as written, in every direction.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from dltheory_digest.language.cache import CacheEntry, CacheKey, TranslationCach
 from dltheory_digest.language.detect import letter_script
 from dltheory_digest.language.glossary import Glossary, load_glossary
 from dltheory_digest.language.normalize import normalize_text, to_simplified
+from dltheory_digest.language.protect import Protected, protect
 from dltheory_digest.models import NOTE_DISCARDED, NOTE_UNTRANSLATED, Translated
 
 if TYPE_CHECKING:  # the store imports the language stage's cache types
@@ -30,6 +33,17 @@ if TYPE_CHECKING:  # the store imports the language stage's cache types
 logger = logging.getLogger(__name__)
 _SPACES = re.compile(r"[ \t]+")
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s*")
+# CTranslate2's default output limit (argostranslate keeps it), raised for long inputs to
+# this many output tokens per input token of the longest sentence in a batch.
+DEFAULT_DECODING_LENGTH = 256
+OUTPUT_TOKENS_PER_INPUT_TOKEN = 3
+# A sentence longer than this (in tokens) is cut at its clauses ("，" in a Zhihu list of
+# twenty items) before the model: models trained on sentences lose their way on paragraphs.
+MAX_SENTENCE_TOKENS = 160
+_CLAUSE_END = re.compile(r"(?<=[，；：、,;:])\s*")
+# Ends an output that reached the output limit even so: cached with it, so the verdict
+# (unusable: cut) is the same on every run.
+CUT_MARK = "\u2063[cut]"
 # Tokens per CTranslate2 batch. argostranslate's default (32) holds two or three sentences,
 # which is what one string needs; a week's worth of titles needs batches this size to gain.
 BATCH_TOKENS = 2048
@@ -124,10 +138,16 @@ class ArgosEngine:
             counts: list[int] = []
             for paragraph in text.split("\n"):
                 sentences = sentencizer.split_sentences(paragraph) if paragraph.strip() else []
-                counts.append(len(sentences))
-                tokenized.extend(tokenizer.encode(s) for s in sentences)
+                pieces = [p for s in sentences for p in _clauses(s, tokenizer.encode(s), tokenizer.encode)]
+                counts.append(len(pieces))
+                tokenized.extend(pieces)
             layout.append(counts)
         prefix = self.pkg.target_prefix
+        # CTranslate2 stops at 256 output tokens and cuts inputs at 1,024 by default: a long
+        # sentence would lose its tail without a word. The limit grows with the input (argos's
+        # own 256 stays for ordinary sentences), and an output that still reaches it is marked.
+        longest = max((len(t) for t in tokenized), default=0)
+        limit = max(DEFAULT_DECODING_LENGTH, OUTPUT_TOKENS_PER_INPUT_TOKEN * longest + 32)
         results = (
             self.ct2.translate_batch(
                 tokenized,
@@ -138,6 +158,8 @@ class ArgosEngine:
                 beam_size=max(1, self.settings.beam_size),
                 num_hypotheses=1,
                 length_penalty=0.2,
+                max_decoding_length=limit,
+                max_input_length=0,
             )
             if tokenized
             else []
@@ -146,16 +168,20 @@ class ArgosEngine:
         position = 0
         for counts in layout:
             paragraphs: list[str] = []
+            cut = False
             for count in counts:
                 tokens: list[str] = []
                 for result in results[position : position + count]:
-                    tokens.extend(result.hypotheses[0])
+                    hypothesis = result.hypotheses[0]
+                    cut = cut or len(hypothesis) >= limit
+                    tokens.extend(hypothesis)
                 position += count
                 value = tokenizer.decode(tokens) if tokens else ""
                 if prefix and value.startswith(prefix):
                     value = value[len(prefix) :]
                 paragraphs.append(value[1:] if value.startswith(" ") else value)
-            outputs.append("\n".join(paragraphs).lstrip("\n"))
+            output = "\n".join(paragraphs).lstrip("\n")
+            outputs.append(output + CUT_MARK if cut else output)
         return outputs
 
 
@@ -247,25 +273,46 @@ class Translator:
 
     # -- translating --------------------------------------------------------------------
     def prepare(self, text: str, from_code: str, to_code: str) -> str:
-        """The exact text the model sees: normalized, Simplified for zh, glossary applied."""
-        prepared = normalize_text(text, from_code)
-        if from_code == "zh":
-            prepared = to_simplified(prepared)
+        """The exact text the model sees: normalized (formulas as written), Simplified for
+        zh, formulas, ids and URLs as placeholders, glossary applied."""
+        return self.protected(text, from_code, to_code).text
+
+    def protected(
+        self, text: str, from_code: str, to_code: str, keep: Sequence[tuple[int, int]] = ()
+    ) -> Protected:
+        """`prepare` with what its placeholders stand for. `keep` are ranges of `text` to
+        pass through as written (English runs in a Chinese line), honoured when `text` is
+        normalized already (as detection's segments are), since offsets move otherwise."""
+        normalized = normalize_text(text, from_code, keep_maths=True)
+        shielded = protect(normalized, keep if normalized == text else ())
+        prepared = to_simplified(shielded.text) if from_code == "zh" else shielded.text
         if to_code == "en":
-            prepared = self.glossary.to_english(prepared, from_code)
+            prepared = self.glossary.to_english(prepared, from_code, clitics_in_english=True)
         elif from_code == "en":
             prepared = self.glossary.from_english(prepared, to_code)
-        return _SPACES.sub(" ", prepared).strip()
+        return Protected(_SPACES.sub(" ", prepared).strip(), shielded.spans)
 
-    def translate_many(self, texts: Sequence[str], from_code: str, to_code: str) -> list[Translated]:
+    def translate_many(
+        self,
+        texts: Sequence[str],
+        from_code: str,
+        to_code: str,
+        *,
+        keep: Sequence[Sequence[tuple[int, int]]] | None = None,
+    ) -> list[Translated]:
+        """Translations of `texts`; `keep[i]` are ranges of `texts[i]` the model must not
+        touch (see `protected`)."""
         texts = list(texts)
         if from_code == to_code:
             return [Translated(t, t, from_code) for t in texts]
         info = self.package(from_code, to_code)
         note = self.unavailable_note(from_code, to_code)
         if info is None or note is not None:
-            return [Translated(t, t, from_code, None, note) for t in texts]
-        prepared = [self.prepare(t, from_code, to_code) for t in texts]
+            return [self._glossary_only(t, from_code, to_code, note) for t in texts]
+        shielded = [
+            self.protected(t, from_code, to_code, keep[i] if keep else ()) for i, t in enumerate(texts)
+        ]
+        prepared = [s.text for s in shielded]
         keys = [CacheKey(text_hash(p), from_code, to_code, info.model, info.version) for p in prepared]
         done: dict[CacheKey, str] = {}
         for key, text in zip(keys, prepared, strict=True):
@@ -288,14 +335,23 @@ class Translator:
             if self.cache is not None:
                 self.cache.put_many([CacheEntry(k, misses[k], v) for k, v in fresh.items()])
         results = [
-            self._checked(t, p, done[k], from_code, info.name)
-            for t, p, k in zip(texts, prepared, keys, strict=True)
+            self._checked(t, s, done[k], from_code, info.name)
+            for t, s, k in zip(texts, shielded, keys, strict=True)
         ]
         # counted per distinct text, like hits and new, so "new" can say how many were usable
         discarded = {k for k, r in zip(keys, results, strict=True) if r.note}
         self.stats.hits_discarded += len(discarded & cached.keys())
         self.stats.new_discarded += len(discarded & misses.keys())
         return results
+
+    def _glossary_only(self, text: str, from_code: str, to_code: str, note: str | None) -> Translated:
+        """Without a model: a text the glossary translates whole ("泛化界") comes back in
+        English, as it does with a model (which is then not asked); any other text as written,
+        with the note saying why."""
+        shielded = self.protected(text, from_code, to_code)
+        if _needs_model(shielded.text, from_code) or not _needs_model(text, from_code):
+            return Translated(text, text, from_code, None, note)
+        return Translated(text, shielded.restore(shielded.text), from_code)
 
     def _run_model(self, info: PackageInfo, misses: dict[CacheKey, str]) -> dict[CacheKey, str]:
         """The model's outputs for `misses`; a package that fails to load or to translate
@@ -309,12 +365,12 @@ class Translator:
             raise self._mark_broken(info, f"failed to translate: {type(exc).__name__}", exc) from exc
         return fresh
 
-    def _checked(self, text: str, prepared: str, output: str, from_code: str, model: str) -> Translated:
-        """The model's output, or the text as written when the output is unusable (the cache
-        keeps the raw output: the verdict is the same on every run)."""
-        reason = unusable_reason(prepared, output) if self.check_output else None
+    def _checked(self, text: str, prepared: Protected, output: str, from_code: str, model: str) -> Translated:
+        """The model's output with its placeholders restored, or the text as written when the
+        output is unusable (the cache keeps the raw output: the verdict is the same on every run)."""
+        reason = unusable_reason(prepared.text, output) if self.check_output else None
         if reason is None:
-            return Translated(text, output, from_code, model)
+            return Translated(text, prepared.restore(output.replace(CUT_MARK, "")), from_code, model)
         note = f"{NOTE_DISCARDED} the output of {model} was unusable ({reason}); kept the original"
         return Translated(text, text, from_code, model, note)
 
@@ -397,7 +453,27 @@ def unusable_reason(source: str, output: str) -> str | None:
     repeats, phrase = _longest_repeat(output)
     if repeats >= RUNAWAY_REPEATS and repeats > _longest_repeat(source)[0]:
         return f"{phrase!r} {repeats} times in a row"
+    if CUT_MARK in output:  # at the end, or inside when pieces were joined (`_keep_terms`)
+        return "cut at the model's output limit"
     return None
+
+
+def _clauses(sentence: str, tokens: list[str], encode: Any) -> list[list[str]]:
+    """A sentence's tokens, or for a long one, the tokens of runs of its clauses that fit
+    MAX_SENTENCE_TOKENS (a clause longer than that goes whole)."""
+    if len(tokens) <= MAX_SENTENCE_TOKENS:
+        return [tokens]
+    pieces: list[list[str]] = []
+    current = ""
+    for clause in (c for c in _CLAUSE_END.split(sentence) if c):
+        joined = current + clause
+        if current and len(encode(joined)) > MAX_SENTENCE_TOKENS:
+            pieces.append(encode(current))
+            joined = clause
+        current = joined
+    if current:
+        pieces.append(encode(current))
+    return pieces
 
 
 def _needs_model(text: str, from_code: str) -> bool:
