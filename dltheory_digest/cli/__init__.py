@@ -14,6 +14,7 @@ from dltheory_digest.cli import (  # noqa: F401  (imported for their commands)
     parse_cmd,
     resolve_cmd,
     run_cmd,
+    store_cmd,
 )
 from dltheory_digest.cli.app import app
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import errno
+import glob
 import logging
 import os
+import re
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
@@ -37,11 +39,19 @@ class Upgrade:
     from_revision: str
     to_revision: str
     backup: Path | None = None
+    # copies earlier upgrades left beside the store, removed once this one succeeded: each is
+    # as large as the store, and only the newest is worth going back to
+    removed: tuple[Path, ...] = ()
 
     def message(self) -> str:
         done = f"store upgraded {self.from_revision} → {self.to_revision}"
         if self.backup is not None:
-            return f"{done}; the previous file is kept at {self.backup}"
+            older = (
+                f" ({len(self.removed)} older cop{'y' if len(self.removed) == 1 else 'ies'} removed)"
+                if self.removed
+                else ""
+            )
+            return f"{done}; the previous file is kept at {self.backup}{older}"
         # said after the fact: the advice is for the next release, not this upgrade
         return (
             f"{done} in place; no copy was made (for PostgreSQL, run pg_dump before installing a new release)"
@@ -109,7 +119,8 @@ class Store:
             command.upgrade(_alembic_config(conn), revision)
         if current is None or target is None:  # a new store is created without a word
             return None
-        self.upgraded = Upgrade(current, target, backup)
+        removed = _remove_older_backups(Path(str(database)), backup) if backup is not None else ()
+        self.upgraded = Upgrade(current, target, backup, removed)
         return self.upgraded
 
     def close(self) -> None:
@@ -127,6 +138,42 @@ def backup_path(path: Path, revision: str) -> Path:
         number += 1
         candidate = path.with_name(f"{path.name}.{revision}.{number}.bak")
     return candidate
+
+
+def backups_of(path: Path) -> list[Path]:
+    """The copies upgrades made of the SQLite store at `path` (named by `backup_path`, and
+    SQLite files: another file of such a name is not one), oldest first."""
+    name = re.compile(re.escape(path.name) + r"\.\w+?(?:\.\d+)?\.bak")
+    found = [
+        p
+        for p in path.parent.glob(f"{glob.escape(path.name)}.*.bak")
+        if name.fullmatch(p.name) and _is_sqlite_file(p)
+    ]
+    return sorted(found, key=lambda p: (p.stat().st_mtime, p.name))
+
+
+def _is_sqlite_file(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            return handle.read(16) == b"SQLite format 3\x00"
+    except OSError:
+        return False
+
+
+def _remove_older_backups(store: Path, kept: Path) -> tuple[Path, ...]:
+    """Remove the copies earlier upgrades left beside `store`, all but `kept` (this upgrade's);
+    one that cannot be removed stays, and is named in the log."""
+    removed = []
+    for older in backups_of(store):
+        if older == kept:
+            continue
+        try:
+            older.unlink()
+        except OSError as exc:
+            log.warning("could not remove the old copy of the store %s: %s", older, exc)
+            continue
+        removed.append(older)
+    return tuple(removed)
 
 
 def _backup_sqlite(path: Path, revision: str) -> Path:

@@ -441,6 +441,52 @@ def test_an_upgrade_never_overwrites_an_earlier_copy(tmp_path: Path) -> None:
     assert said[0].backup == tmp_path / "store.sqlite.0003.2.bak" and said[0].backup.is_file()
 
 
+def test_an_upgrade_keeps_only_its_own_copy_and_removes_those_of_earlier_upgrades(tmp_path: Path) -> None:
+    """Each copy is as large as the store: a year of releases must not leave a year of copies."""
+    path = tmp_path / "store.sqlite"
+    _an_old_store(path)
+    open_store(f"sqlite:///{path}", migrate_to="0005").close()  # an earlier release's upgrade
+    first = tmp_path / "store.sqlite.0003.bak"
+    assert first.is_file()
+    theirs = tmp_path / "store.sqlite.0004.bak"
+    theirs.write_bytes(b"not a SQLite file: not a copy an upgrade made")
+    said: list[Upgrade] = []
+    open_store(f"sqlite:///{path}", on_upgrade=said.append).close()
+    newest = tmp_path / "store.sqlite.0005.bak"
+    assert said == [Upgrade("0005", head_revision(), newest, (first,))]
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.endswith(".bak")) == [
+        "store.sqlite.0004.bak",
+        "store.sqlite.0005.bak",
+    ]
+    assert said[0].message().endswith(f"the previous file is kept at {newest} (1 older copy removed)")
+    with sqlite3.connect(newest) as copy:
+        assert copy.execute("SELECT version_num FROM alembic_version").fetchall() == [("0005",)]
+
+
+def test_a_digest_is_stored_compressed_and_read_back_whole(tmp_path: Path) -> None:
+    """A busy week's digest JSON is about 10 MB: kept deflated, read back as it was; a row an
+    older release wrote plain reads as it is."""
+    path = tmp_path / "store.sqlite"
+    store = open_store(f"sqlite:///{path}")
+    data = '{"week": "2026-W47", "below_threshold": [' + ", ".join(['{"title": "x"}'] * 5000) + "]}"
+    with store.begin() as conn:
+        row = {"edition": "default", "paper_keys": [], "report": [], "created_at": dt.datetime.now(dt.UTC)}
+        conn.execute(insert(digests), [{**row, "week": "2026-W47", "markdown": "# W47\n", "data": data}])
+        conn.exec_driver_sql(
+            "INSERT INTO digests (week, edition, markdown, paper_keys, report, data, created_at) "
+            "VALUES ('2026-W46', 'default', '# W46 plain', '[]', '[]', '{\"week\": \"2026-W46\"}', "
+            "'2026-11-16 07:00:00')"
+        )
+        read = dict(conn.execute(select(digests.c.week, digests.c.data)).tuples().all())
+        markdown = dict(conn.execute(select(digests.c.week, digests.c.markdown)).tuples().all())
+    store.close()
+    assert read == {"2026-W47": data, "2026-W46": '{"week": "2026-W46"}'}
+    assert markdown == {"2026-W47": "# W47\n", "2026-W46": "# W46 plain"}
+    with sqlite3.connect(path) as raw:
+        stored = raw.execute("SELECT data FROM digests WHERE week = '2026-W47'").fetchone()[0]
+    assert stored.startswith("zlib+base64:") and len(stored) < len(data) / 10
+
+
 def test_a_new_store_and_one_at_the_head_are_opened_without_a_word_or_a_copy(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

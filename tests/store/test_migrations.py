@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 from alembic import command
 from sqlalchemy import column, insert, inspect, select, table
@@ -10,6 +11,7 @@ from sqlalchemy import column, insert, inspect, select, table
 from dltheory_digest.store import deliveries as ledger
 from dltheory_digest.store import head_revision, open_store
 from dltheory_digest.store.db import _alembic_config
+from dltheory_digest.store.schema import digests
 
 
 def _columns(store: object, name: str) -> set[str]:
@@ -55,3 +57,47 @@ def test_deliveries_gain_a_holder_column_keeping_their_rows_and_can_lose_it(stor
             ]
     finally:
         upgraded.close()
+
+
+def test_0006_reads_each_digests_week_end_packed_or_plain_early_or_late(store_url: str) -> None:
+    """0006 reads each digest's `window_end` one row at a time, from the head of its JSON where
+    `digest_to_json` puts it, or from the whole JSON when it comes later; whether the row was
+    stored plain (an older release) or packed (`PackedText`)."""
+    old = open_store(store_url, migrate_to="0005")
+    stamp = dt.datetime(2026, 11, 23, 7, tzinfo=dt.UTC)
+    row = {"edition": "default", "markdown": "# W\n", "paper_keys": [], "report": [], "created_at": stamp}
+    late = json.dumps(
+        {"week": "2026-W46", "sections": [{"title": "x"}], "window_end": "2026-11-16T00:00:00+01:00"}
+    )
+    early = json.dumps(
+        {"week": "2026-W47", "window_end": "2026-11-23T00:00:00-08:00", "sections": [{"a": 1}]}
+    )
+    with old.begin() as conn:
+        conn.execute(insert(digests), [{**row, "week": "2026-W46", "data": late}])  # packed
+        conn.execute(
+            insert(plain_digests),
+            [{**row, "paper_keys": "[]", "report": "[]", "week": "2026-W47", "data": early}],
+        )
+    old.close()
+
+    upgraded = open_store(store_url)
+    try:
+        with upgraded.begin() as conn:
+            ends = {
+                w: e.replace(tzinfo=dt.UTC)
+                for w, e in conn.execute(select(digests.c.week, digests.c.window_end))
+            }
+    finally:
+        upgraded.close()
+    assert ends == {
+        "2026-W46": dt.datetime(2026, 11, 15, 23, tzinfo=dt.UTC),
+        "2026-W47": dt.datetime(2026, 11, 23, 8, tzinfo=dt.UTC),
+    }
+
+
+# the digests table as an older release wrote it: plain text, not through `PackedText`
+plain_digests = table(
+    "digests",
+    *(column(n) for n in ("week", "edition", "markdown", "paper_keys", "report", "data")),
+    column("created_at"),
+)

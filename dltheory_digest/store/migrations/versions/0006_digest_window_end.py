@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 
 import sqlalchemy as sa
 from alembic import op
+
+from dltheory_digest.store.schema import unpack_text
 
 revision = "0006"
 down_revision = "0005"
@@ -32,22 +35,27 @@ def upgrade() -> None:
         sa.column("window_end", sa.DateTime(timezone=True)),
     )
     conn = op.get_bind()
-    rows = conn.execute(sa.select(digests.c.week, digests.c.edition, digests.c.data)).all()
-    for row in rows:
-        end = _window_end(row.data)
+    keys = conn.execute(sa.select(digests.c.week, digests.c.edition).where(digests.c.data.is_not(None))).all()
+    # one row at a time: a busy week's JSON is 10 MB, and a year of them read at once took 1.1 GiB
+    for week, edition in keys:
+        this_row = (digests.c.week == week) & (digests.c.edition == edition)
+        data = conn.execute(sa.select(digests.c.data).where(this_row)).scalar()
+        end = _window_end(data)
         if end is not None:
-            conn.execute(
-                digests.update()
-                .where(digests.c.week == row.week, digests.c.edition == row.edition)
-                .values(window_end=end)
-            )
+            conn.execute(digests.update().where(this_row).values(window_end=end))
+
+
+# `digest_to_json` writes `window_end` among the first fields: read there, the rest is not parsed
+_WINDOW_END = re.compile(r'^\{[^{}\[]*?"window_end"\s*:\s*"([^"]*)"')
 
 
 def _window_end(data: str | None) -> dt.datetime | None:
     """The digest JSON's `window_end` in UTC, or None when the row has none readable."""
+    text = unpack_text(data or "")
+    found = _WINDOW_END.match(text)
     try:
-        text = json.loads(data or "null")["window_end"]
-        end = dt.datetime.fromisoformat(text)
+        value = found.group(1) if found else json.loads(text or "null")["window_end"]
+        end = dt.datetime.fromisoformat(value)
     except (ValueError, TypeError, KeyError):
         return None
     return end.astimezone(dt.UTC) if end.tzinfo else None
