@@ -6,8 +6,10 @@ Layers, from the caller down:
                          (within a total wait budget), manual redirects (so every hop is
                          checked and rate-limited), size cap, whole-request deadline,
                          one FetchRecord per request
-    hishel CacheTransport    RFC 9111 cache in SQLite: a fresh entry never touches the network,
-                             a stale one is revalidated (ETag / Last-Modified -> 304)
+    hishel CacheTransport    RFC 9111 cache in SQLite: an entry is revalidated (ETag /
+                             Last-Modified -> 304) on every `get` of a page (revalidate=True);
+                             a fresh one is used without asking only for robots.txt and for
+                             callers that pass revalidate=False
     _PoliteTransport     waits on the Limiter right before a request really leaves, so cache
                          hits cost no waiting; the wait is part of the `get`'s wait budget
     httpx.HTTPTransport  (or an injected transport in tests)
@@ -24,6 +26,7 @@ import datetime as dt
 import email.utils
 import ipaddress
 import logging
+import re
 import socket
 import ssl
 import threading
@@ -35,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO, Protocol, runtime_checkable
-from urllib.parse import urljoin
+from urllib.parse import unquote, urljoin, urlsplit
 
 import hishel
 import httpcore
@@ -45,7 +48,7 @@ from protego import Protego
 
 from dltheory_digest import __version__
 from dltheory_digest.config import Politeness
-from dltheory_digest.errors import FetchError, RobotsDisallowed, Unreachable
+from dltheory_digest.errors import FetchError, RobotsDisallowed, SourceError, Unreachable
 from dltheory_digest.models import FetchRecord, RawPage
 
 log = logging.getLogger(__name__)
@@ -108,6 +111,71 @@ REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 # Where a request carries its politeness state through hishel down to _PoliteTransport;
 # hishel sends the caller's own request object, so this dict arrives intact.
 _STATE_EXTENSION = "dltheory_digest.politeness"
+
+
+# Query (or fragment) parameters whose values are credentials: a private feed's ?token=, an
+# API's ?key=, an access_token, a signed URL's X-Amz-Signature. Matched on the whole name, or
+# its last part after "_", "-" or ".", so ?keywords= and ?monkey= are left alone.
+_SECRET_PARAM = re.compile(
+    r"(?:.*[_.-])?(?:token|key|apikey|secret|password|passwd|pwd|pass|auth|signature|sig"
+    r"|credentials?|session|sessionid)",
+    re.IGNORECASE,
+)
+# A URL inside free text (an error message, a warning): up to a space, a quote or a bracket.
+_URL_IN_TEXT = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s'\"<>]+")
+_TRAILING_PUNCTUATION = ".,;:!?)]}"
+REDACTED = "REDACTED"
+
+
+def redact_url(url: str) -> str:
+    """`url` with its credentials replaced by REDACTED: the userinfo (user:password@ or a bare
+    token@) and the values of credential-like query and fragment parameters; the rest is kept
+    as written. For everything a user may read: messages, logs, reports, stored records."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    netloc = parts.netloc
+    if "@" in netloc:
+        netloc = f"{REDACTED}@{netloc.rpartition('@')[2]}"
+    query, fragment = _redact_params(parts.query), _redact_params(parts.fragment)
+    if (netloc, query, fragment) == (parts.netloc, parts.query, parts.fragment):
+        return url
+    # rebuilt by hand: urlunsplit would drop an empty "?" or "#" and re-join differently
+    rebuilt = f"{parts.scheme}://{netloc}{parts.path}" if parts.scheme else f"{netloc}{parts.path}"
+    if query or "?" in url:
+        rebuilt += f"?{query}"
+    if fragment or "#" in url:
+        rebuilt += f"#{fragment}"
+    return rebuilt
+
+
+def _redact_params(params: str) -> str:
+    if "=" not in params:
+        return params
+    pieces = []
+    for piece in params.split("&"):
+        name, equals, _value = piece.partition("=")
+        secret = equals and _SECRET_PARAM.fullmatch(unquote(name).strip())
+        pieces.append(f"{name}={REDACTED}" if secret else piece)
+    return "&".join(pieces)
+
+
+def redact(text: str) -> str:
+    """`text` with every URL in it passed through `redact_url`."""
+
+    def one(found: re.Match[str]) -> str:
+        url = found.group(0)
+        kept = url.rstrip(_TRAILING_PUNCTUATION)
+        return redact_url(kept) + url[len(kept) :]
+
+    return _URL_IN_TEXT.sub(one, text) if "://" in text else text
+
+
+def _redact_error(exc: SourceError) -> None:
+    """Redact, in place, the message of an error that is about to leave this module."""
+    exc.detail = redact(exc.detail)
+    exc.args = tuple(redact(arg) if isinstance(arg, str) else arg for arg in exc.args)
 
 
 def user_agent(contact: str) -> str:
@@ -844,18 +912,37 @@ class PoliteClient:
         sink: BinaryIO | None = None,
         progress: Callable[[int, int | None], None] | None = None,
         use_cache: bool = True,
+        revalidate: bool = True,
     ) -> RawPage:
         """GET `url` politely; redirects are followed hop by hop (each checked and limited).
-        Without `use_cache` the response is neither taken from the HTTP cache nor stored in it."""
-        parsed = self._parse_url(url, source_id)
-        # a source configured on a non-public address (the demo, tests on 127.0.0.1) may redirect
-        # anywhere; one on a public host never reaches a non-public address (a host name whose
-        # first answer is not public, an intranet source, may redirect within it: _checked_addresses)
-        token = _PUBLIC_ORIGIN.set(url if non_public_address(parsed.host) is None else None)
+        Without `use_cache` the response is neither taken from the HTTP cache nor stored in it.
+
+        With `revalidate` (the default) a cached copy is only used once the server has said it
+        is unchanged (a conditional request: a 304 costs no body), even while its max-age says
+        it is fresh: a source page must show what is on the site now, so a refresh minutes
+        after a run sees the post published in between. Pass False where a copy the server
+        called fresh will do (metadata of a paper, a model index). robots.txt keeps its own
+        freshness (RFC 9309 lets a crawler keep it up to a day).
+
+        Messages of the errors raised, warnings and records have credentials in URLs
+        (`redact_url`) replaced; the page (`RawPage.url`, `FetchError.url`) keeps the real URL."""
+        asked = {name.lower() for name in headers or {}}
+        if revalidate and use_cache and self._http is not self._direct and "cache-control" not in asked:
+            headers = {**(headers or {}), "Cache-Control": "no-cache"}  # hishel then revalidates
         try:
-            return self._get(url, source_id, politeness, headers, sink, progress, use_cache)
-        finally:
-            _PUBLIC_ORIGIN.reset(token)
+            parsed = self._parse_url(url, source_id)
+            # a source configured on a non-public address (the demo, tests on 127.0.0.1) may
+            # redirect anywhere; one on a public host never reaches a non-public address (a host
+            # name whose first answer is not public, an intranet source, may redirect within it:
+            # _checked_addresses)
+            token = _PUBLIC_ORIGIN.set(url if non_public_address(parsed.host) is None else None)
+            try:
+                return self._get(url, source_id, politeness, headers, sink, progress, use_cache)
+            finally:
+                _PUBLIC_ORIGIN.reset(token)
+        except FetchError as exc:
+            _redact_error(exc)  # a token in the URL must not reach logs, reports or the UI
+            raise
 
     def _get(
         self,
@@ -1042,7 +1129,7 @@ class PoliteClient:
     def _warn(self, source_id: str, warning: str) -> None:
         """Keep `warning` for `source_id`'s report (`drain_warnings`), once."""
         with self._records_lock:
-            self._source_warnings.setdefault(source_id, {})[warning] = None
+            self._source_warnings.setdefault(source_id, {})[redact(warning)] = None
 
     @contextmanager
     def _connection_slot(self, host: str, budget: _WaitBudget | None = None) -> Iterator[None]:
@@ -1067,6 +1154,10 @@ class PoliteClient:
         return float(min(self.backoff_cap, self.backoff_base * (2**attempt)))
 
     def _record(self, record: FetchRecord) -> None:
+        # stored and shown (`sources check`, the fetches table): never with a URL's credentials
+        record = dataclasses.replace(
+            record, url=redact_url(record.url), error=redact(record.error) if record.error else None
+        )
         with self._records_lock:
             self.records.append(record)
         if self._on_record is not None:
@@ -1089,6 +1180,7 @@ class PoliteClient:
         http: httpx.Client | None = None,
     ) -> RawPage:
         attempts = self.max_retries + 1
+        transient: list[str] = []  # what each retried attempt met, for the source's report
         for attempt in range(attempts):
             is_last = attempt == attempts - 1
             state = _RequestState(min_interval, budget=budget)
@@ -1161,9 +1253,11 @@ class PoliteClient:
                         raise fail(None, 0, message, with_url=False, unreachable=reason) from exc
                     failure = unreachable_message(host, exc, port=port)
                     retries = limit - 1
+                    transient.append(str(reason))
                 else:
                     failure = f"{type(exc).__name__}: {exc}".rstrip(": ")
                     retries = self.max_retries
+                    transient.append(type(exc).__name__)
                     if is_last:
                         raise fail(None, 0, f"{failure} (after {attempts} attempts)") from exc
                 delay = self._backoff(attempt)
@@ -1197,6 +1291,8 @@ class PoliteClient:
             )
             if not _is_retryable(page.status):
                 self._record(_with_error(record, f"HTTP {page.status}" if page.status >= 400 else None))
+                if transient:
+                    self._tell_retries(source_id, url, transient)
                 return page
             if is_last:
                 self._record(_with_error(record, f"HTTP {page.status}, gave up after {attempts} attempts"))
@@ -1224,8 +1320,18 @@ class PoliteClient:
                     record, f"HTTP {page.status}; retry {attempt + 1}/{self.max_retries} in {delay:.1f} s"
                 )
             )
+            transient.append(f"HTTP {page.status}")
             self._sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _tell_retries(self, source_id: str, url: str, transient: list[str]) -> None:
+        """A request that was answered only after retries: its source's report says so (a flaky
+        site is worth knowing of before it fails outright), and the log at INFO (the report
+        is where a user reads it; the console shows the report)."""
+        count = f"{len(transient)} {'retry' if len(transient) == 1 else 'retries'}"
+        warning = f"answered only after {count} ({', '.join(transient)}): {url}"
+        self._warn(source_id, warning)
+        log.info("[%s] %s", source_id, redact(warning))
 
     def _out_of_budget(self, budget: _WaitBudget, attempt: int) -> str:
         return (
@@ -1381,7 +1487,7 @@ class PoliteClient:
                     if verdict.rules is not None
                     else ""
                 )
-                log.warning("%s: %s", url, error)
+                log.warning("%s: %s", redact_url(url), error)
                 if verdict.rules is not None:
                     # the record and the log are read by few: each source's report says it too
                     verdict = dataclasses.replace(verdict, warning=f"{origin}/{error}")

@@ -21,6 +21,7 @@ this module produces, so it never reaches logs, results or artifacts.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import ipaddress
@@ -28,6 +29,7 @@ import json
 import logging
 import re
 import secrets
+import signal
 import smtplib
 import socket
 import ssl
@@ -728,9 +730,10 @@ class _AnswerLost(Exception):
 
 
 class _TrackedSMTP(smtplib.SMTP):
-    """Notes when the message itself has reached the server (`body_sent`): the body written
-    after the server's 354 go-ahead to DATA (354 answers nothing else). From then on, a lost
-    answer does not mean the message was not delivered."""
+    """Notes when the message itself may have reached the server (`body_sent`): the body
+    written after the server's 354 go-ahead to DATA (354 answers nothing else), from the moment
+    its write begins until it fails. From then on, a lost answer does not mean the message was
+    not delivered."""
 
     body_sent = False
     _go_ahead = False
@@ -741,13 +744,58 @@ class _TrackedSMTP(smtplib.SMTP):
         return code, text
 
     def send(self, s: Buffer | str) -> None:
-        super().send(s)
-        if self._go_ahead:
-            self.body_sent = True
+        if not self._go_ahead:
+            super().send(s)
+            return
+        # Marked before the write: a stop (Ctrl-C, SIGTERM) can land the moment the write
+        # returns, when the server may already have the whole message.
+        self.body_sent = True
+        try:
+            super().send(s)
+        except OSError:  # the body did not all go out: the server cannot have taken it
+            self.body_sent = False
+            raise
 
 
 class _TrackedSMTPSSL(_TrackedSMTP, smtplib.SMTP_SSL):
     pass
+
+
+# How far a message had got when the exchange was stopped from outside (Ctrl-C, SIGTERM, a
+# cancelled Prefect run): noted on the exception itself, which must go on unchanged.
+_STOPPED_AT = "_dltheory_digest_smtp_stage"
+_HANDED_OVER = "handed-over"  # DATA and the body sent, the server's answer not yet read
+_ACCEPTED = "accepted"  # the server answered 250 to the message; only the goodbye was cut
+
+
+def _note(exc: BaseException, name: str, value: object) -> None:
+    with contextlib.suppress(AttributeError):  # a type without a __dict__: say less, never fail
+        setattr(exc, name, value)
+
+
+def _stage_of(exc: BaseException) -> str | None:
+    stage = getattr(exc, _STOPPED_AT, None)
+    return stage if isinstance(stage, str) else None
+
+
+def _stop_reason(exc: BaseException) -> str:
+    """What stopped the exchange, in words: Ctrl-C, a signal (Prefect's cancellation and
+    `serve`'s shutdown send SIGTERM), or an unexpected error."""
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted (Ctrl-C)"
+    number = getattr(exc, "signal", None)
+    if isinstance(number, int):
+        try:
+            name = signal.Signals(number).name
+        except ValueError:
+            name = f"signal {number}"
+        return f"the run was stopped ({name}: cancelled, or its process was told to end)"
+    if isinstance(exc, SystemExit):
+        return "the process was told to exit"
+    if not isinstance(exc, Exception):  # asyncio's CancelledError, Prefect's other signals
+        return f"the run was cancelled ({type(exc).__name__})"
+    text = str(exc)
+    return f"stopped by an unexpected error: {type(exc).__name__}" + (f": {text}" if text else "")
 
 
 def _ssl_context(smtp: SmtpSettings) -> ssl.SSLContext:
@@ -817,7 +865,9 @@ def send_message(smtp: SmtpSettings, message: EmailMessage, *, recipient: str) -
     A failure that does not depend on the message or the recipient (connecting, securing,
     logging in, the sender refused) is raised as `_SessionFailed`; a timeout or a dropped
     connection after the message body was sent as `_AnswerLost` (both wrap the original
-    error). Once the server has accepted the message, a failed QUIT is ignored."""
+    error). Once the server has accepted the message, a failed QUIT is ignored. Stopped from
+    outside (Ctrl-C, SIGTERM, a cancelled run), the exception goes on unchanged, noted with how
+    far the message had got (`_stage_of`)."""
     client = _connect(smtp)
     try:
         sender = parseaddr(smtp.mail_from)[1] or smtp.mail_from
@@ -829,10 +879,18 @@ def send_message(smtp: SmtpSettings, message: EmailMessage, *, recipient: str) -
         if _sender_level(exc):
             raise _SessionFailed(exc) from exc
         raise
-    except BaseException:
+    except BaseException as exc:
+        # stopped from outside (Ctrl-C, SIGTERM, a cancelled run): the same rule as a lost
+        # answer, since a body handed over may have been delivered; the stop itself goes on
         client.close()
+        if client.body_sent:
+            _note(exc, _STOPPED_AT, _HANDED_OVER)
         raise
-    _quit(client)
+    try:
+        _quit(client)
+    except BaseException as exc:  # the message was accepted (250): only the goodbye was cut
+        _note(exc, _STOPPED_AT, _ACCEPTED)
+        raise
 
 
 def check_server(smtp: SmtpSettings) -> None:
@@ -1425,13 +1483,21 @@ def _send_one(
     attempts = 0
     error: str | None = None
     down: str | None = None
+    tried = 0  # attempts begun, for a run stopped in the middle of them
+
+    def count_attempt(smtp: SmtpSettings, message: EmailMessage, *, recipient: str) -> None:
+        nonlocal tried
+        tried += 1
+        send_message(smtp, message, recipient=recipient)
+
     try:
         if server_down is not None:
             error, down = server_down, NOT_TRIED
         else:
             attempts = send_with_retries(
-                smtp, message, recipient=base.reader, retries=retries, backoff=backoff, sleep=sleep
-            )
+                smtp, message, recipient=base.reader, retries=retries, backoff=backoff, sleep=sleep,
+                sender=count_attempt,
+            )  # fmt: skip
             sent = True
             log.info(
                 "digest %s sent to %s (%s, %s papers)",
@@ -1453,7 +1519,21 @@ def _send_one(
             "digest %s not delivered to %s after %d attempt(s): %s", base.week, base.reader, attempts, error
         )
     except BaseException as exc:  # never leave the row held by this run: record, then re-raise
-        error = smtp.scrub(f"{type(exc).__name__}: {exc}")
+        # Ctrl-C, SIGTERM, a cancelled run, or a bug: a message the server took (250) is sent;
+        # one handed over whose answer the stop cut off may have been delivered, so it is
+        # `unconfirmed` (not mailed again without --resend), as when the answer is lost
+        attempts, stage, why = tried, _stage_of(exc), _stop_reason(exc)
+        if stage == _ACCEPTED:
+            sent = True
+            log.warning("digest %s sent to %s; then %s", base.week, base.reader, why)
+        elif stage == _HANDED_OVER:
+            unconfirmed = True
+            reason = f"{why} while the server's answer to the message was awaited"
+            error = smtp.scrub(_unconfirmed_error(reason, base.week, base.reader, base.message_id))
+            log.error("digest %s to %s: unconfirmed: %s", base.week, base.reader, error)
+        else:
+            error = smtp.scrub(f"{why} before the message was handed to the server")
+            log.error("digest %s not delivered to %s: %s", base.week, base.reader, error)
         raise
     finally:
         written = ledger.finish(

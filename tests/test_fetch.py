@@ -51,8 +51,8 @@ from dltheory_digest.fetch import (
 )
 from dltheory_digest.models import FetchRecord
 
-# Loopback scheduling noise between the client's send and the server's accept; the
-# intervals asserted are 0.4 s and 3 s, so this cannot hide a missing wait.
+# Loopback scheduling noise between the client's send and the server's accept; the one
+# real-time interval asserted is 0.3 s, so this cannot hide a missing wait.
 JITTER = 0.03
 NO_WAIT = Politeness(min_interval=0.0)
 
@@ -382,10 +382,27 @@ def test_limiter_slot_groups_arxiv_hosts_with_a_3s_floor() -> None:
     assert limiter_slot("offconvex.org", 0.5) == ("offconvex.org", 0.5)
 
 
+class SlotLog(LocalLimiter):
+    """A LocalLimiter on a clock that stands still: every slot it hands out and every wait it
+    asks for is kept, so spacing is asserted exactly, with no sleeping and no timing noise."""
+
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+        super().__init__(clock=lambda: 0.0, sleep=self.waits.append)
+        self.slots: list[tuple[str, float]] = []
+
+    def reserve(self, key: str, min_interval: float) -> float:
+        slot = super().reserve(key, min_interval)
+        with self._lock:
+            self.slots.append((key, slot))
+        return slot
+
+
 def test_same_host_requests_are_spaced_by_the_interval(server: LocalServer) -> None:
     server.routes["/p"] = lambda s: Reply(200, b"ok")
     polite = Politeness(min_interval=0.4)
-    with PoliteClient(respect_robots=False) as client:
+    limiter = SlotLog()
+    with PoliteClient(respect_robots=False, limiter=limiter) as client:
         run_in_threads(
             *[
                 lambda i=i: client.get(server.url(f"/p?i={i}"), source_id="s", politeness=polite)
@@ -393,21 +410,34 @@ def test_same_host_requests_are_spaced_by_the_interval(server: LocalServer) -> N
             ]
         )
     assert len(server.hits("/p")) == 4
-    assert min(gaps(server.hits("/p"))) >= 0.4 - JITTER
+    assert {key for key, _ in limiter.slots} == {"127.0.0.1"}
+    assert sorted(slot for _, slot in limiter.slots) == pytest.approx([0.0, 0.4, 0.8, 1.2])
+    assert sorted(limiter.waits) == pytest.approx([0.4, 0.8, 1.2])
+
+
+def test_the_limiter_really_holds_a_request_back_before_it_leaves(server: LocalServer) -> None:
+    """The one real-time check: the wait happens before the request reaches the server."""
+    server.routes["/p"] = lambda s: Reply(200, b"ok")
+    with PoliteClient(respect_robots=False) as client:
+        for i in range(2):
+            client.get(server.url(f"/p?i={i}"), source_id="s", politeness=Politeness(min_interval=0.3))
+    assert gaps(server.hits("/p"))[0] >= 0.3 - JITTER
 
 
 def test_different_hosts_are_not_serialized(server: LocalServer) -> None:
     server.routes["/p"] = lambda s: Reply(200, b"ok")
     polite = Politeness(min_interval=2.0)
-    with PoliteClient(respect_robots=False) as client:
+    limiter = SlotLog()
+    with PoliteClient(respect_robots=False, limiter=limiter) as client:
         run_in_threads(
             lambda: client.get(server.url("/p", "localhost"), source_id="a", politeness=polite),
             lambda: client.get(server.url("/p", "127.0.0.1"), source_id="b", politeness=polite),
         )
     hits = server.hits("/p")
     assert {h.host for h in hits} == {"localhost", "127.0.0.1"}
-    # one limiter key would have put them 2 s apart
-    assert max(gaps(hits)) < 1.0
+    # one limiter key would have given the second a slot 2 s on, and a wait for it
+    assert sorted(limiter.slots) == [("127.0.0.1", 0.0), ("localhost", 0.0)]
+    assert limiter.waits == []
 
 
 def test_arxiv_group_one_connection_at_a_time_and_3s_floor(server: LocalServer) -> None:
@@ -435,17 +465,19 @@ def test_arxiv_group_one_connection_at_a_time_and_3s_floor(server: LocalServer) 
     assert limiter.calls[4:] == [("127.0.0.1", 0.5), (ARXIV_LIMITER_KEY, 5.0)]
 
 
-def test_arxiv_hosts_share_one_real_3s_slot(server: LocalServer) -> None:
+def test_arxiv_hosts_share_one_3s_slot(server: LocalServer) -> None:
     server.routes["/rss"] = lambda s: Reply(200, b"<rss/>")
     hosts = frozenset({"localhost", "127.0.0.1"})  # stand-ins for rss.arxiv.org and export.arxiv.org
-    with PoliteClient(arxiv_hosts=hosts, respect_robots=False) as client:
+    limiter = SlotLog()
+    with PoliteClient(arxiv_hosts=hosts, respect_robots=False, limiter=limiter) as client:
         run_in_threads(
             lambda: client.get(server.url("/rss", "localhost"), source_id="rss", politeness=NO_WAIT),
             lambda: client.get(server.url("/rss", "127.0.0.1"), source_id="api", politeness=NO_WAIT),
         )
     hits = server.hits("/rss")
     assert {h.host for h in hits} == hosts
-    assert gaps(hits)[0] >= ARXIV_MIN_INTERVAL - JITTER
+    assert limiter.slots == [(ARXIV_LIMITER_KEY, 0.0), (ARXIV_LIMITER_KEY, ARXIV_MIN_INTERVAL)]
+    assert limiter.waits == [ARXIV_MIN_INTERVAL]
 
 
 # --------------------------------------------------------------------------- retries
@@ -688,8 +720,9 @@ def test_fresh_cache_entry_is_served_without_any_request(server: LocalServer, tm
     server.routes["/listing"] = lambda s: Reply(200, b"ids", {"Cache-Control": "max-age=3600"})
     limiter = RecordingLimiter()
     with PoliteClient(cache_path=tmp_path / "c.sqlite", limiter=limiter, respect_robots=False) as client:
-        client.get(server.url("/listing"), source_id="s", politeness=NO_WAIT)
-        cached = client.get(server.url("/listing"), source_id="s", politeness=NO_WAIT)
+        # a caller content with a copy the server called fresh (a paper's metadata) opts out
+        client.get(server.url("/listing"), source_id="s", politeness=NO_WAIT, revalidate=False)
+        cached = client.get(server.url("/listing"), source_id="s", politeness=NO_WAIT, revalidate=False)
     assert len(server.hits("/listing")) == 1
     assert cached.content == b"ids" and cached.from_cache is True
     assert len(limiter.calls) == 1  # a cache hit does not wait for a slot
@@ -1356,9 +1389,10 @@ def test_a_download_leaves_nothing_in_the_http_cache(tmp_path: Path) -> None:
         transport=httpx.MockTransport(handler), cache_path=cache, sleep=lambda s: None
     ) as client:
         client.download("https://models.example/m.argosmodel", tmp_path / "m", source_id="argos-models")
-        # the cache is still used for pages
-        client.get("https://models.example/index.json", source_id="argos-models", politeness=NO_WAIT)
-        again = client.get("https://models.example/index.json", source_id="argos-models", politeness=NO_WAIT)
+        # the cache is still used for pages (the model index opts out of revalidation)
+        index = "https://models.example/index.json"
+        client.get(index, source_id="argos-models", politeness=NO_WAIT, revalidate=False)
+        again = client.get(index, source_id="argos-models", politeness=NO_WAIT, revalidate=False)
     assert again.from_cache is True
     with sqlite3.connect(cache) as db:
         stored = db.execute("select coalesce(sum(length(chunk_data)), 0) from streams").fetchone()[0]
@@ -1995,3 +2029,177 @@ def test_an_address_that_does_not_answer_falls_back_to_the_next(
     finally:
         fetch._PUBLIC_ORIGIN.reset(token)
     assert sockets.tried == [v6, v4, v6, v4]
+
+
+# --------------------------------------------------------------------------- session 12 fixes
+
+
+def test_a_page_still_fresh_in_the_cache_is_asked_again_on_the_next_get(
+    server: LocalServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GitHub Pages sends max-age=600: a refresh right after a run must still see a new post."""
+    posts: list[bytes] = [b"<rss>post 1</rss>"]
+    # each answer dated a second after the one before, as minutes apart would be: the cache
+    # revalidates its most recent copy by Date, and one test runs within a second
+    dates = itertools.count(int(time.time()) - 100)
+    monkeypatch.setattr(
+        server.httpd.RequestHandlerClass,
+        "date_time_string",
+        lambda self, timestamp=None: email.utils.formatdate(next(dates), usegmt=True),
+    )
+
+    def feed(seen: Seen) -> Reply:
+        etag = f'"v{len(posts)}"'
+        if seen.headers.get("if-none-match") == etag:
+            return Reply(304, b"", {"ETag": etag, "Cache-Control": "max-age=600"})
+        return Reply(200, posts[-1], {"ETag": etag, "Cache-Control": "max-age=600"})
+
+    server.routes["/feed.xml"] = feed
+    cache = tmp_path / "http.sqlite"
+    with PoliteClient(cache_path=cache, respect_robots=False) as run:
+        assert run.get(server.url("/feed.xml"), source_id="blog", politeness=NO_WAIT).content == posts[0]
+    posts.append(b"<rss>post 1, post 2</rss>")
+    with PoliteClient(cache_path=cache, respect_robots=False) as refresh:  # minutes later
+        changed = refresh.get(server.url("/feed.xml"), source_id="blog", politeness=NO_WAIT)
+        unchanged = refresh.get(server.url("/feed.xml"), source_id="blog", politeness=NO_WAIT)
+
+    hits = server.hits("/feed.xml")
+    assert len(hits) == 3, "a fresh cache entry stood in for the page"
+    assert changed.content == posts[1] and changed.from_cache is False
+    # a revalidation, not a full download: the page unchanged costs a 304
+    assert hits[2].headers.get("if-none-match") == '"v2"' and hits[2].status == 304
+    assert unchanged.content == posts[1] and unchanged.from_cache is True
+    assert [r.cache_hit for r in refresh.records] == [False, True]
+
+
+def test_robots_txt_and_fetches_that_opt_out_keep_a_fresh_entry(server: LocalServer, tmp_path: Path) -> None:
+    server.routes["/robots.txt"] = lambda s: Reply(
+        200, b"User-agent: *\nAllow: /\n", {"Cache-Control": "max-age=3600"}
+    )
+    server.routes["/api"] = lambda s: Reply(200, b"<feed/>", {"Cache-Control": "max-age=3600"})
+    server.routes["/feed.xml"] = lambda s: Reply(200, b"<rss/>", {"Cache-Control": "max-age=3600"})
+    cache = tmp_path / "http.sqlite"
+    for _run in range(2):
+        with PoliteClient(cache_path=cache) as client:
+            client.get(server.url("/api"), source_id="arxiv-metadata", politeness=NO_WAIT, revalidate=False)
+            client.get(server.url("/feed.xml"), source_id="blog", politeness=NO_WAIT)
+    # robots.txt (RFC 9309 lets a crawler keep it up to a day) and metadata lookups that opt out
+    # are taken from a fresh entry; a source page is asked every time
+    assert (len(server.hits("/robots.txt")), len(server.hits("/api")), len(server.hits("/feed.xml"))) == (
+        1,
+        1,
+        2,
+    )
+    assert "no-cache" not in server.hits("/robots.txt")[0].headers.get("cache-control", "")
+    assert all(h.headers.get("cache-control") == "no-cache" for h in server.hits("/feed.xml"))
+
+
+def test_without_a_cache_no_cache_control_is_sent(server: LocalServer) -> None:
+    server.routes["/feed.xml"] = lambda s: Reply(200, b"<rss/>")
+    with PoliteClient(respect_robots=False) as client:
+        client.get(server.url("/feed.xml"), source_id="blog", politeness=NO_WAIT)
+        client.get(
+            server.url("/feed.xml"),
+            source_id="blog",
+            politeness=NO_WAIT,
+            headers={"Cache-Control": "max-age=0"},
+        )
+    first, second = server.hits("/feed.xml")
+    assert "cache-control" not in first.headers and second.headers["cache-control"] == "max-age=0"
+
+
+SECRET = "SECRETTOKEN123"
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        (
+            "https://h.example/feed.atom?access_token=SECRETTOKEN123",
+            "https://h.example/feed.atom?access_token=REDACTED",
+        ),
+        ("https://h.example/f?key=SECRETTOKEN123&q=ntk", "https://h.example/f?key=REDACTED&q=ntk"),
+        (
+            "https://h.example/f?q=ntk&Token=SECRETTOKEN123#top",
+            "https://h.example/f?q=ntk&Token=REDACTED#top",
+        ),
+        (
+            "https://h.example/f?api_key=SECRETTOKEN123&private-token=SECRETTOKEN123",
+            "https://h.example/f?api_key=REDACTED&private-token=REDACTED",
+        ),
+        (
+            "https://h.example/f?X-Amz-Signature=SECRETTOKEN123",
+            "https://h.example/f?X-Amz-Signature=REDACTED",
+        ),
+        ("https://me:SECRETTOKEN123@h.example/f", "https://REDACTED@h.example/f"),
+        ("https://SECRETTOKEN123@h.example/f", "https://REDACTED@h.example/f"),
+        # not credentials: kept as they are, encoding and all
+        (
+            "https://h.example/search?keywords=a%20b&monkey=1&page=2",
+            "https://h.example/search?keywords=a%20b&monkey=1&page=2",
+        ),
+        ("https://h.example/a@b/path", "https://h.example/a@b/path"),
+    ],
+)
+def test_redact_url_hides_credentials_and_keeps_the_rest(url: str, shown: str) -> None:
+    assert fetch.redact_url(url) == shown
+    assert fetch.redact(f"HTTP 404 for {url}, (redirected from '{url}').") == (
+        f"HTTP 404 for {shown}, (redirected from '{shown}')."
+    )
+
+
+def test_a_token_in_a_source_url_shows_in_no_error_record_warning_or_log(
+    server: LocalServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    server.routes["/private/feed.xml"] = scripted(Reply(503), Reply(404, b"not here"))
+    server.routes["/robots.txt"] = lambda s: Reply(
+        200, b"User-agent: *\nAllow: /\n" + b"#" * ROBOTS_MAX_BYTES
+    )
+    url = server.url(f"/private/feed.xml?access_token={SECRET}").replace("http://", f"http://me:{SECRET}@")
+    seen: list[FetchRecord] = []
+    caplog.set_level("DEBUG", logger="dltheory_digest")
+    with PoliteClient(sleep=lambda s: None, on_record=seen.append) as client:
+        with pytest.raises(HTTPStatusError) as info:
+            client.get(url, source_id="private-feed", politeness=NO_WAIT)
+        with pytest.raises(FetchError) as bad:
+            client.get(f"ftp://h.example/f?token={SECRET}", source_id="private-feed")
+        warnings = client.drain_warnings("private-feed")
+    assert info.value.status == 404 and len(server.hits("/private/feed.xml")) == 2
+    assert server.hits("/private/feed.xml")[0].path.endswith(SECRET)  # the server still gets it
+    said = [str(info.value), info.value.detail, str(bad.value), bad.value.detail, *warnings]
+    said += [f"{r.url} {r.error}" for r in seen] + [r.getMessage() for r in caplog.records]
+    assert "access_token=REDACTED" in str(info.value) and any("robots.txt" in w for w in warnings)
+    assert [s for s in said if SECRET in s] == []
+    assert info.value.page.url.endswith(SECRET)  # the page keeps its real URL, for its parser
+
+
+def test_retries_before_an_answer_are_told_to_the_sources_report(
+    server: LocalServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    server.routes["/flaky"] = scripted(Reply(503), Reply(503), Reply(200, b"<rss/>"))
+    server.routes["/steady"] = lambda s: Reply(200, b"<rss/>")
+    caplog.set_level("INFO", logger="dltheory_digest")
+    calls: list[str] = []
+
+    def reset_once(request: httpx.Request) -> httpx.Response:
+        calls.append(str(request.url))
+        if len(calls) == 1:
+            raise httpx.ReadError("connection reset by peer", request=request)
+        return httpx.Response(404, content=b"gone")
+
+    with PoliteClient(sleep=lambda s: None, respect_robots=False) as client:
+        client.get(server.url("/flaky"), source_id="flaky-blog", politeness=NO_WAIT)
+        client.get(server.url("/steady"), source_id="steady-blog", politeness=NO_WAIT)
+        flaky, steady = client.drain_warnings("flaky-blog"), client.drain_warnings("steady-blog")
+    assert flaky == [f"answered only after 2 retries (HTTP 503, HTTP 503): {server.url('/flaky')}"]
+    assert steady == []
+    assert any("answered only after 2 retries" in r.getMessage() for r in caplog.records)
+
+    with PoliteClient(
+        transport=httpx.MockTransport(reset_once), sleep=lambda s: None, respect_robots=False
+    ) as client:
+        with pytest.raises(HTTPStatusError):
+            client.get("https://blog.example/feed", source_id="s", politeness=NO_WAIT)
+        assert client.drain_warnings("s") == [
+            "answered only after 1 retry (ReadError): https://blog.example/feed"
+        ]

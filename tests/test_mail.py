@@ -8,6 +8,7 @@ import datetime as dt
 import email
 import logging
 import re
+import signal
 import smtplib
 import socket
 import ssl
@@ -1916,3 +1917,162 @@ def test_a_ca_file_without_certificates_is_refused_with_the_settings(tmp_path: P
     with pytest.raises(ConfigError, match=r"smtp_ca_file: cannot read .* as PEM certificates") as refused:
         mail.SmtpSettings.from_settings(settings)
     assert refused.value.field == "smtp_ca_file"
+
+
+# --- a run stopped during the SMTP exchange (Ctrl-C, SIGTERM, a cancelled Prefect run) ----------
+
+
+def prefect_termination() -> BaseException:
+    """What Prefect raises in a run it cancels, or whose process gets SIGTERM."""
+    from prefect.exceptions import TerminationSignal
+
+    return TerminationSignal(signal.SIGTERM)
+
+
+@dataclass
+class StoppingMailbox(Mailbox):
+    """At one step of the exchange (`at`: RCPT, DATA or QUIT), sends the test's main thread a
+    signal, as an operator stopping the run would, and holds its answer meanwhile."""
+
+    at: str = "DATA"
+    armed: bool = True
+    hold: float = 3.0
+
+    async def _stop_the_client(self) -> None:
+        if self.armed:
+            self.armed = False
+            main = threading.main_thread().ident
+            assert main is not None
+            signal.pthread_kill(main, signal.SIGUSR1)
+            await asyncio.sleep(self.hold)
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        if self.at == "RCPT":
+            await self._stop_the_client()
+        return await super().handle_RCPT(server, session, envelope, address, options)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        answer = await super().handle_DATA(server, session, envelope)  # kept, whatever follows
+        if self.at == "DATA":
+            await self._stop_the_client()
+        return answer
+
+    async def handle_QUIT(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.at == "QUIT":
+            await self._stop_the_client()
+        return "221 Bye"
+
+
+@pytest.fixture
+def stopping_mailbox() -> Iterator[tuple[StoppingMailbox, int]]:
+    handler = StoppingMailbox()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield handler, port
+    finally:
+        controller.stop()
+
+
+# (a new stop each time, as each signal raises its own, and the words the ledger says of it)
+STOPS = [
+    pytest.param(KeyboardInterrupt, "interrupted (Ctrl-C)", id="ctrl-c"),
+    pytest.param(prefect_termination, "the run was stopped (SIGTERM", id="cancelled-run"),
+]
+
+
+def _deliver_until_stopped(store: Any, port: int, stop: BaseException) -> BaseException:
+    def raise_stop(signum: int, frame: Any) -> None:
+        raise stop
+
+    previous = signal.signal(signal.SIGUSR1, raise_stop)
+    try:
+        with pytest.raises(type(stop)) as info:
+            mail.deliver(
+                store, week=WEEK, digest=sample_digest(), readers=[Reader(email="ada@example.org")],
+                smtp=smtp_for(port, timeout=30.0), sleep=no_sleep(),
+            )  # fmt: skip
+    finally:
+        signal.signal(signal.SIGUSR1, previous)
+    return info.value
+
+
+@pytest.mark.parametrize(("new_stop", "said"), STOPS)
+def test_a_run_stopped_while_the_server_holds_its_answer_to_data_records_unconfirmed(
+    stopping_mailbox: tuple[StoppingMailbox, int], store: Any, new_stop: Any, said: str
+) -> None:
+    box, port = stopping_mailbox
+    stop = new_stop()
+    assert _deliver_until_stopped(store, port, stop) is stop  # the stop goes on, unchanged
+    row = ledger.get_delivery(store, WEEK, "ada@example.org")
+    assert row is not None and row.status == "unconfirmed" and row.holder is None and row.attempts == 1
+    assert said in (row.error or "") and "while the server's answer to the message was awaited" in (
+        row.error or ""
+    )
+    assert "so it may have been delivered" in (row.error or "")
+    assert f"send --week {WEEK} --resend --to ada@example.org" in (row.error or "")
+    # the next send does not mail a second copy
+    [again] = mail.deliver(
+        store,
+        week=WEEK,
+        digest=sample_digest(),
+        readers=[Reader(email="ada@example.org")],
+        smtp=smtp_for(port),
+    )
+    assert again.status == "skipped" and again.skip_reason == "unconfirmed"
+    assert len(box.to("ada@example.org")) == 1
+
+
+@pytest.mark.parametrize(("new_stop", "said"), STOPS)
+def test_a_run_stopped_before_the_message_was_handed_over_records_failed_and_says_why(
+    stopping_mailbox: tuple[StoppingMailbox, int], store: Any, new_stop: Any, said: str
+) -> None:
+    box, port = stopping_mailbox
+    stop = new_stop()
+    box.at = "RCPT"
+    assert _deliver_until_stopped(store, port, stop) is stop
+    row = ledger.get_delivery(store, WEEK, "ada@example.org")
+    assert row is not None and row.status == "failed" and row.holder is None and row.attempts == 1
+    assert said in (row.error or "") and "before the message was handed to the server" in (row.error or "")
+    # nothing reached the reader: the next send mails them
+    [again] = mail.deliver(
+        store,
+        week=WEEK,
+        digest=sample_digest(),
+        readers=[Reader(email="ada@example.org")],
+        smtp=smtp_for(port),
+    )
+    assert again.status == "sent" and len(box.to("ada@example.org")) == 1
+
+
+def test_a_run_stopped_after_the_server_accepted_the_message_records_it_sent(
+    stopping_mailbox: tuple[StoppingMailbox, int], store: Any
+) -> None:
+    box, port = stopping_mailbox
+    box.at = "QUIT"
+    stop = prefect_termination()
+    assert _deliver_until_stopped(store, port, stop) is stop
+    row = ledger.get_delivery(store, WEEK, "ada@example.org")
+    assert row is not None and row.status == "sent" and row.holder is None and row.attempts == 1
+    [again] = mail.deliver(
+        store,
+        week=WEEK,
+        digest=sample_digest(),
+        readers=[Reader(email="ada@example.org")],
+        smtp=smtp_for(port),
+    )
+    assert again.status == "skipped" and again.skip_reason == "already-sent"
+    assert len(box.to("ada@example.org")) == 1
+
+
+def test_a_dry_run_skips_a_reader_whose_message_is_unconfirmed(store: Any) -> None:
+    ledger.record_delivery(
+        store, week=WEEK, reader="ada@example.org", message_id="<x@example.org>", status="unconfirmed",
+        attempts=1, error="timed out after DATA",
+    )  # fmt: skip
+    readers = [Reader(email="ada@example.org"), Reader(email="bo@example.org")]
+    ada, bo = mail.deliver(
+        store, week=WEEK, digest=sample_digest(), readers=readers, smtp=smtp_for(free_port()), dry_run=True
+    )
+    assert (ada.status, ada.skip_reason) == ("skipped", "unconfirmed") and bo.status == "dry-run"
