@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import ipaddress
 import threading
 import time
 import uuid
@@ -22,6 +23,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, cast
 
+import httpx
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
@@ -31,11 +33,11 @@ from prefect.states import Completed, Failed
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from dltheory_digest import pipeline, resolve
-from dltheory_digest.config import Settings, SourceSpec, load_settings, load_sources
+from dltheory_digest.config import Politeness, Settings, SourceSpec, load_settings, load_sources
 from dltheory_digest.errors import ConfigError
 from dltheory_digest.models import SourceReport
 from dltheory_digest.sources import PlanContext
-from dltheory_digest.store import Store, get_cursor, open_store, record_fetches
+from dltheory_digest.store import Store, get_cursor, open_store, record_fetches, week_reports_of
 from dltheory_digest.store.db import lasting_failure
 from dltheory_digest.store.locks import (
     LockRecord,
@@ -151,13 +153,19 @@ def record_task(
 
 @task(name="build-week", cache_policy=NO_CACHE)
 def build_task(
-    settings: Settings, week: Week, specs: list[SourceSpec], run_id: str, resend: bool = False
+    settings: Settings,
+    week: Week,
+    specs: list[SourceSpec],
+    run_id: str,
+    resend: bool = False,
 ) -> pipeline.WeekBuild:
     client = shared_client(settings)
     store = shared_store(settings)
 
     def fetch_bytes(url: str) -> bytes:
-        content: bytes = client.get(url, source_id="arxiv-metadata").content
+        content: bytes = client.get(
+            url, source_id="arxiv-metadata", politeness=metadata_politeness(url)
+        ).content
         return content
 
     try:
@@ -176,6 +184,27 @@ def build_task(
         )
     finally:
         record_fetches(store, client.drain_records("arxiv-metadata"), run_id=run_id)
+
+
+# An arXiv or Crossref API on the loopback is a stand-in on this machine (the demo's snapshot
+# server, a test's): no one to be polite to, and a second per lookup made the demo and CI wait
+# a minute for nothing. Every other host keeps the usual spacing (arXiv's its 3 s floor).
+LOOPBACK_METADATA_INTERVAL = 0.1
+
+
+def metadata_politeness(url: str) -> Politeness:
+    """The spacing of the build's metadata lookups to `url`'s host."""
+    host = (httpx.URL(url).host or "").lower()
+    if host == "localhost" or _is_loopback(host):
+        return Politeness(min_interval=LOOPBACK_METADATA_INTERVAL)
+    return Politeness()
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a name, not an address
+        return False
 
 
 @task(name="publish-week", cache_policy=NO_CACHE)
@@ -251,10 +280,16 @@ def _attempts(future: PrefectFuture[Any]) -> int | str:
         return "?"
 
 
-def publish_source_report(week: Week, reports: Sequence[SourceReport]) -> None:
-    """The per-source report as a table artifact, one row per source, readable in the UI."""
+def publish_source_report(
+    week: Week, reports: Sequence[SourceReport], earlier: Sequence[SourceReport] = ()
+) -> None:
+    """The per-source report as a table artifact, one row per source, readable in the UI. The
+    UI shows a key's latest table as the week's: a run limited to some sources passes the
+    week's `earlier` reports of the others, so their rows stay, marked as from an earlier run."""
+    earlier_set = {id(r) for r in earlier}
     rows = [
         {
+            **({"from": "an earlier run" if id(r) in earlier_set else "this run"} if earlier else {}),
             "source": r.source_id,
             "kind": r.kind,
             "fetched": r.fetched,
@@ -266,14 +301,13 @@ def publish_source_report(week: Week, reports: Sequence[SourceReport]) -> None:
             "warnings": "; ".join(r.warnings),
             "error": r.error or "",
         }
-        for r in reports
+        for r in [*reports, *earlier]
     ]
     failed = sum(1 for r in reports if r.error)
-    create_table_artifact(
-        table=rows,
-        key=artifact_key("sources", week),
-        description=f"sources of {week}: {len(reports) - failed} ok, {failed} failed",
-    )
+    description = f"sources of {week}: {len(reports) - failed} ok, {failed} failed"
+    if earlier:
+        description += f" in this run; {len(earlier)} more from earlier runs of the week"
+    create_table_artifact(table=rows, key=artifact_key("sources", week), description=description)
 
 
 def artifact_key(kind: str, week: Week) -> str:
@@ -298,7 +332,9 @@ def run_name() -> str:
     week = params.get("week")
     if not week:
         try:
-            week = str(last_complete_week(load_settings(**(params.get("settings_overrides") or {})).zone))
+            zone = load_settings(**(params.get("settings_overrides") or {})).zone
+            # a deployment's run builds the week of its scheduled start (`served_digest`)
+            week = str(scheduled_run_week(zone) or last_complete_week(zone))
         except Exception:  # a bad setting: the run itself reports it, by name
             week = "last complete week"
     extras = [
@@ -412,13 +448,16 @@ def task_runner_from_settings() -> Any:
     return ThreadPoolTaskRunner(max_workers=settings.max_concurrency)
 
 
-@flow(
-    name="weekly-digest",
-    flow_run_name=run_name,
-    log_prints=True,
-    task_runner=task_runner_from_settings(),
-    timeout_seconds=RUN_TIMEOUT,
-)
+_FLOW_OPTIONS: dict[str, Any] = {
+    "name": "weekly-digest",
+    "flow_run_name": run_name,
+    "log_prints": True,
+    "task_runner": task_runner_from_settings(),
+    "timeout_seconds": RUN_TIMEOUT,
+}
+
+
+@flow(**_FLOW_OPTIONS)
 def weekly_digest(
     week: str | None = None,
     sources: list[str] | None = None,
@@ -429,12 +468,163 @@ def weekly_digest(
     settings_overrides: dict[str, Any] | None = None,
     demo: bool = False,
 ) -> dict[str, Any]:
-    """Fetch the sources, build `week`'s digest, write it, publish it and mail it. `demo`
-    (the `demo` command's run of the bundled snapshot) names the run and its artifacts apart.
+    """Fetch the sources, build `week`'s digest, write it, publish it and mail it: the run of
+    the `run`, `refresh` and `demo` commands. No deployment serves this flow: `email_to`,
+    `settings_overrides` and `demo` are the commands' own switches, never offered in the UI
+    (the deployments serve `served_digest`, which has none of them).
 
     Completed even when sources fail (each is a line in the report); Failed when a reader's
     mail failed, went unconfirmed or was left to another run (`pipeline.mail_went_through`),
-    the result still its data. The state's message says which, so the run list shows it."""
+    the result still its data. The state's message says which, so the run list shows it.
+
+    Args:
+        week: ISO week like 2026-W47; empty: the last complete week.
+        sources: source ids to fetch; empty: every enabled source.
+        since: backfill from this date (YYYY-MM-DD).
+        dry_run: write the digest but mail nobody.
+        resend: mail readers who already got this week.
+        email_to: mail these addresses instead of the configured readers.
+        settings_overrides: settings fields replaced for this run (the demo's store and sources).
+        demo: the `demo` command's run of the bundled snapshot; its run and artifacts are named apart.
+    """
+    return digest_week(
+        week=week,
+        sources=sources,
+        since=since,
+        dry_run=dry_run,
+        resend=resend,
+        email_to=email_to,
+        settings_overrides=settings_overrides,
+        demo=demo,
+    )
+
+
+@flow(**_FLOW_OPTIONS)
+def served_digest(
+    week: str | None = None,
+    sources: list[str] | None = None,
+    since: str | None = None,
+    dry_run: bool = False,
+    resend: bool = False,
+) -> dict[str, Any]:
+    """The weekly digest, as the deployments `weekly-digest/weekly` and `weekly-digest/manual`
+    run it: fetch the sources, build the week, write it and mail it to the configured readers.
+
+    A run without `week` builds the last complete week at its scheduled start, so a run that
+    starts late (nothing was serving) still builds its own week. A late run of a deployment
+    ends at once, Completed, when a later run of the deployment was due before it started
+    (that one catches up), or when its week's readers already have it.
+
+    Args:
+        week: ISO week like 2026-W47; empty: the last complete week when the run was scheduled.
+        sources: source ids to fetch, like ["offconvex"]; empty: every enabled source.
+        since: backfill dated sources from this day, YYYY-MM-DD; empty: from the week's start.
+        dry_run: write the digest but mail nobody.
+        resend: mail readers who already got this week.
+    """
+    if not week:
+        settings = load_settings()
+        scheduled = scheduled_run_week(settings.zone)
+        if scheduled is not None:
+            week = str(scheduled)
+            if not resend and _deployment_name() == WEEKLY_DEPLOYMENT:
+                skipped = superseded_or_done(settings, scheduled, dry_run=dry_run)
+                if skipped is not None:
+                    get_run_logger().info("%s", skipped)
+                    return cast(
+                        dict[str, Any], Completed(message=skipped, data={"week": week, "skipped": skipped})
+                    )
+    return digest_week(week=week, sources=sources, since=since, dry_run=dry_run, resend=resend)
+
+
+WEEKLY_DEPLOYMENT = "weekly"  # flows.deployments.WEEKLY: the one on the cron schedule
+
+
+def _deployment_name() -> str | None:
+    from prefect.runtime import deployment
+
+    name: str | None = deployment.name
+    return name
+
+
+def scheduled_run_week(zone: Any) -> Week | None:
+    """The week a run of a deployment builds when given none: the last complete week at the
+    run's scheduled start, not at the moment it starts. None outside a deployment's run."""
+    from prefect.runtime import deployment, flow_run
+
+    if not deployment.id:
+        return None
+    return last_complete_week(zone, now=flow_run.scheduled_start_time)
+
+
+def superseded_or_done(settings: Settings, week: Week, *, dry_run: bool) -> str | None:
+    """Why this run of a deployment, given no week, should end without fetching (None: it
+    should not): a later run of the same deployment without a week was due before this one
+    started (runs missed while nothing served them start together; the latest catches up and
+    the others step aside), or `week` is out to its readers already (built by hand meanwhile)."""
+    later = later_due_run()
+    if later is not None:
+        return (
+            f"{week}: skipped, a later run ({later}) was due before this one started and builds "
+            f"its own week; `dltheory-digest refresh --week {week}` builds this one"
+        )
+    if dry_run:
+        return None
+    with run_resources(settings) as store:
+        if pipeline.readers_have_week(store, week):
+            return f"{week}: skipped, its readers have it already (`--resend` mails it again)"
+    return None
+
+
+def later_due_run() -> str | None:
+    """When the latest later run of this run's deployment, given no week, was due, if it was
+    due by now (and not cancelled); else None."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (
+        DeploymentFilter,
+        DeploymentFilterId,
+        FlowRunFilter,
+        FlowRunFilterExpectedStartTime,
+        FlowRunFilterId,
+    )
+    from prefect.client.schemas.sorting import FlowRunSort
+    from prefect.runtime import deployment, flow_run
+
+    deployment_id, run_id = deployment.id, flow_run.id
+    if not deployment_id or not run_id:
+        return None
+    mine = flow_run.scheduled_start_time
+    with get_client(sync_client=True) as client:
+        runs = client.read_flow_runs(
+            deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[uuid.UUID(deployment_id)])),
+            flow_run_filter=FlowRunFilter(
+                id=FlowRunFilterId(not_any_=[uuid.UUID(run_id)]),
+                expected_start_time=FlowRunFilterExpectedStartTime(
+                    after_=mine + dt.timedelta(seconds=1), before_=dt.datetime.now(dt.UTC)
+                ),
+            ),
+            sort=FlowRunSort.EXPECTED_START_TIME_DESC,
+        )
+    for run in runs:
+        if run.parameters.get("week") or (run.state is not None and run.state.is_cancelled()):
+            continue
+        # its name is Prefect's random one until it starts: its due time says which it is
+        return f"due {run.expected_start_time:%Y-%m-%d %H:%M} UTC"
+    return None
+
+
+def digest_week(
+    *,
+    week: str | None,
+    sources: list[str] | None,
+    since: str | None,
+    dry_run: bool,
+    resend: bool,
+    email_to: list[str] | None = None,
+    settings_overrides: dict[str, Any] | None = None,
+    demo: bool = False,
+) -> dict[str, Any]:
+    """The body of both flows (`weekly_digest`'s Args say what each parameter does)."""
     logger = get_run_logger()
     settings = load_settings(**(settings_overrides or {}))
     specs = list(load_sources(settings.sources_file))
@@ -475,7 +665,18 @@ def weekly_digest(
             for c in collected
         ]
         reports = record_task(settings, target, collected, run_id, resend)
-        publish_source_report(target, reports)
+        ran = {r.source_id for r in reports}
+        # a run of some sources keeps the others' rows of the week (its artifact replaces the last)
+        earlier = (
+            [
+                r
+                for r in week_reports_of(store, str(target))
+                if r.source_id not in ran and r.source_id in {spec.id for spec in specs}
+            ]
+            if sources
+            else []
+        )
+        publish_source_report(target, reports, earlier)
         build = build_task(settings, target, specs, run_id, resend)
         kept = pipeline.earlier_digest_kept(shared_store(settings), settings.output_dir, target, reports)
         if build.frozen:

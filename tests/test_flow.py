@@ -123,6 +123,24 @@ def test_a_broken_source_is_a_report_line_not_a_failed_flow(
     assert rows["dead-blog"]["error"].startswith("[dead-blog] ") and rows["dead-blog"]["fetched"] == 0
     assert table.description == f"sources of {DEMO_WEEK}: 6 ok, 1 failed"
 
+    # a run of one source: the week's table keeps the other sources' rows, marked as earlier
+    weekly_digest(
+        week=DEMO_WEEK,
+        settings_overrides={**overrides, "sources_file": str(broken)},
+        sources=["offconvex"],
+        dry_run=True,
+    )
+    subset = Artifact.get(f"sources-{DEMO_WEEK.lower()}")
+    assert subset is not None and subset.id != table.id
+    merged = {row["source"]: row for row in json.loads(str(subset.data))}
+    assert set(merged) == set(rows)
+    assert merged["offconvex"]["from"] == "this run" and merged["offconvex"]["parsed"] > 0
+    assert {merged[s]["from"] for s in rows if s != "offconvex"} == {"an earlier run"}
+    assert merged["dead-blog"]["error"] == rows["dead-blog"]["error"]
+    assert subset.description == (
+        f"sources of {DEMO_WEEK}: 1 ok, 0 failed in this run; 6 more from earlier runs of the week"
+    )
+
 
 def flow_run_of(state: Any) -> Any:
     from prefect.client.orchestration import get_client

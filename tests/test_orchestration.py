@@ -209,6 +209,12 @@ def test_serve_and_a_manual_refresh_reach_completed(prefect_server: dict[str, st
             cwd=tmp_path,
         )
         assert deployed.returncode == 0, deployed.stdout + deployed.stderr
+        # same names as serve's: the pool takes them over, and says so
+        warned = " ".join(deployed.stderr.split())
+        for name in ("weekly", "manual"):
+            assert (
+                f"warning: weekly-digest/{name} was run by `serve`; from now on pool 'dltheory-test' runs it"
+            ) in warned, deployed.stderr
         pool_deployments = subprocess.run(
             [str(BIN / "prefect"), "deployment", "inspect", "weekly-digest/manual"],
             env=env,

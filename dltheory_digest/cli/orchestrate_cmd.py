@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Callable
 from typing import Annotated, Any, cast
 
 import httpx
@@ -52,7 +53,7 @@ def serve() -> None:
 
     from dltheory_digest.mail import local_time
     from dltheory_digest.weeks import last_complete_week
-    from flows.deployments import FLOW_NAME, MANUAL, WEEKLY, serve_deployments
+    from flows.deployments import FLOW_NAME, MANUAL, WEEKLY, serve_deployments, taken_over
     from flows.local_server import local_server
 
     api = PREFECT_API_URL.value()
@@ -72,6 +73,12 @@ def serve() -> None:
         if upcoming is not None:
             console.print(f"next weekly run: {local_time(upcoming, settings.zone)}", highlight=False)
         if api:
+            try:  # same names as `deploy --pool`'s: serving takes the deployments back from a pool
+                moved = taken_over(None)
+            except Exception:  # the API is down: serving says so itself
+                moved = []
+            for line in moved:
+                err_console.print(f"[bold yellow]warning:[/] {escape(line)}", highlight=False)
             console.print(
                 f"trigger a refresh: prefect deployment run '{FLOW_NAME}/{MANUAL}' "
                 f"--param week={week} --param dry_run=true"
@@ -150,6 +157,11 @@ def refresh(
     if not api:  # Prefect would start a temporary server of its own, which serves nothing
         raise fail_usage(not_served + " (PREFECT_API_URL is not set)")
     try:
+        # a run of a deployment nothing serves would stay Scheduled, and start whenever a
+        # `serve` next comes up: refuse it now rather than wait for ever
+        idle = not_served_reason(name)
+        if idle is not None:
+            raise fail_usage(f"{idle}: start `dltheory-digest serve` (or a worker of its pool) first")
         # timeout=0: submitted, not waited for, so its address is shown at once (a run may
         # queue for a worker or for its week's lock)
         flow_run = cast(
@@ -171,9 +183,18 @@ def refresh(
     )
     console.print("waiting for it to finish (Ctrl-C stops waiting, not the run)")
     try:
-        flow_run = _wait_for(flow_run)
+        flow_run = _wait_for(flow_run, served=lambda: not_served_reason(name))
     except KeyboardInterrupt:
         raise typer.Exit(code=130) from None
+    except NotServed as gone:
+        # the run never started: cancelled, so a `serve` started later does not run it then
+        cancel_unstarted(flow_run.id, f"cancelled by refresh: {gone}")
+        err_console.print(
+            f"[bold red]error:[/] {escape(str(gone))} before the run started: it is cancelled; "
+            "start `dltheory-digest serve` and refresh again",
+            highlight=False,
+        )
+        raise typer.Exit(code=1) from None
     state = flow_run.state
     console.print(
         f"flow run {escape(flow_run.name)}, final state: [bold]{escape(state.name) if state else 'unknown'}[/]"
@@ -185,18 +206,72 @@ def refresh(
         raise typer.Exit(code=1)
 
 
-def _wait_for(flow_run: Any, every: float = 2.0) -> Any:
+class NotServed(Exception):
+    """The deployment of a run still waiting to start is no longer served."""
+
+
+# How often the wait asks whether a run that has not started is still served: Prefect marks a
+# deployment NOT_READY a minute after its last poll (serve and workers poll every 10 s).
+SERVED_CHECK_EVERY = 30.0
+
+
+def _wait_for(
+    flow_run: Any,
+    every: float = 2.0,
+    *,
+    served: Callable[[], str | None] | None = None,
+    served_every: float = SERVED_CHECK_EVERY,
+) -> Any:
     """The flow run once it has reached a final state. Polled: Prefect's event-based wait does not
     hear the end of a run whose process reports to the API without its event stream (a run
-    served from `serve`'s temporary server), and then waits for ever."""
+    served from `serve`'s temporary server), and then waits for ever. While the run has not
+    started, `served` is asked every `served_every` s; a reason from it raises `NotServed`."""
     from prefect.client.orchestration import get_client
 
+    next_check = time.monotonic() + served_every
     with get_client(sync_client=True) as client:
         while True:
             flow_run = client.read_flow_run(flow_run.id)
             if flow_run.state is not None and flow_run.state.is_final():
                 return flow_run
+            if served is not None and time.monotonic() >= next_check:
+                next_check = time.monotonic() + served_every
+                unstarted = flow_run.state is None or flow_run.state.is_scheduled()
+                reason = served() if unstarted else None
+                if reason is not None:
+                    raise NotServed(reason)
             time.sleep(every)
+
+
+def not_served_reason(name: str) -> str | None:
+    """Why nothing will run deployment `name` ("weekly-digest/manual"): Prefect says it is
+    NOT_READY (no `serve` or worker has polled it in the last minute); None while it is served.
+    Raises ObjectNotFound for an unknown deployment, httpx errors for an unreachable API."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.objects import DeploymentStatus
+
+    with get_client(sync_client=True) as client:
+        deployment = client.read_deployment_by_name(name)
+    if deployment.status != DeploymentStatus.NOT_READY:
+        return None
+    polled = (
+        f"last polled {deployment.last_polled:%Y-%m-%d %H:%M:%S} UTC"
+        if deployment.last_polled
+        else "never polled"
+    )
+    return f"nothing is serving deployment {name} ({polled})"
+
+
+def cancel_unstarted(flow_run_id: Any, why: str) -> None:
+    """Cancel a run that has not started, so no later `serve` or worker picks it up. Best effort:
+    one that started meanwhile is left to run."""
+    from prefect.client.orchestration import get_client
+    from prefect.states import Cancelled
+
+    with get_client(sync_client=True) as client:
+        state = client.read_flow_run(flow_run_id).state
+        if state is None or state.is_scheduled():
+            client.set_flow_run_state(flow_run_id, Cancelled(message=why))
 
 
 @app.command()
@@ -211,9 +286,12 @@ def deploy(
 
     if not PREFECT_API_URL.value():  # Prefect would deploy to a temporary server that has no pools
         raise fail_usage("deploy needs a Prefect server: set PREFECT_API_URL")
-    from flows.deployments import deploy_to_pool
+    from flows.deployments import deploy_to_pool, taken_over
 
     try:
+        # same names as serve's: the pool takes them over; a serve still running loses them
+        for line in taken_over(pool):
+            err_console.print(f"[bold yellow]warning:[/] {escape(line)}", highlight=False)
         ids = deploy_to_pool(settings, pool)
     except Exception as exc:  # the API is unreachable or the pool does not exist
         err_console.print(f"[bold red]deploy failed:[/] {escape(str(exc))}", highlight=False)

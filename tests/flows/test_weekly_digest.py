@@ -79,3 +79,168 @@ def test_a_source_task_failed_on_a_full_disk_is_not_retried() -> None:
     flaky = Failed(data=OSError(errno.ECONNRESET, "Connection reset by peer"))
     assert retry(collect_task, None, full) is False  # type: ignore[arg-type]
     assert retry(collect_task, None, flaky) is True  # type: ignore[arg-type]
+
+
+def test_the_deployed_flow_offers_only_what_an_operator_may_set() -> None:
+    """`demo`, `email_to` and `settings_overrides` are the commands' own switches: pressed in the
+    UI they mailed real readers a digest labelled as the demo, or kept a password in plain text."""
+    from flows.weekly_digest import served_digest, weekly_digest
+
+    schema = served_digest.parameters.model_dump()
+    assert list(schema["properties"]) == ["week", "sources", "since", "dry_run", "resend"]
+    # the UI shows each parameter's description (from the docstring's Args section)
+    described = {name: field.get("description", "") for name, field in schema["properties"].items()}
+    assert "2026-W47" in described["week"] and "YYYY-MM-DD" in described["since"]
+    assert "every enabled source" in described["sources"] and all(described.values())
+    # the commands' flow keeps its switches, under the same flow name (one list of runs in the UI)
+    assert {"demo", "email_to", "settings_overrides"} <= set(weekly_digest.parameters.properties)
+    assert served_digest.name == weekly_digest.name == "weekly-digest"
+
+
+def test_metadata_lookups_are_spaced_short_only_on_a_loopback_stand_in() -> None:
+    """The demo's (and the tests') arXiv and Crossref APIs are its snapshot server on 127.0.0.1."""
+    from dltheory_digest.config import Politeness
+    from flows.weekly_digest import LOOPBACK_METADATA_INTERVAL, metadata_politeness
+
+    usual = Politeness().min_interval
+    assert usual > LOOPBACK_METADATA_INTERVAL
+    for local in (
+        "http://127.0.0.1:8123/api/query?id_list=1",
+        "http://localhost:81/works",
+        "http://[::1]:80/q",
+    ):
+        assert metadata_politeness(local).min_interval == LOOPBACK_METADATA_INTERVAL, local
+    # real hosts wait as before (arXiv's own 3 s floor is the client's, keyed on its hosts)
+    for remote in (
+        "https://export.arxiv.org/api/query",
+        "https://api.crossref.org/works",
+        "http://10.0.0.5/q",
+    ):
+        assert metadata_politeness(remote).min_interval == usual, remote
+
+
+@pytest.fixture
+def weekly_deployment(prefect_harness: None) -> Iterator[Any]:
+    """`weekly-digest/weekly` registered on the session's server (deleted after: other tests
+    expect no such deployment there)."""
+    from prefect.client.orchestration import get_client
+
+    from flows.weekly_digest import served_digest
+
+    with get_client(sync_client=True) as client:
+        flow_id = client.create_flow(served_digest)
+        deployment_id = client.create_deployment(
+            flow_id=flow_id, name="weekly", entrypoint="flows/weekly_digest.py:served_digest"
+        )
+        try:
+            yield client.read_deployment(deployment_id)
+        finally:
+            client.delete_deployment(deployment_id)
+
+
+def _scheduled_run(client: Any, deployment_id: Any, when: Any, **params: Any) -> Any:
+    from prefect.states import Scheduled
+
+    return client.create_flow_run_from_deployment(
+        deployment_id, parameters=params, state=Scheduled(scheduled_time=when)
+    )
+
+
+@pytest.fixture
+def unreachable_sources(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(
+        "sources:\n  - {id: dead-blog, kind: feed, url: 'http://127.0.0.1:9/feed.xml', "
+        "politeness: {timeout: 2}}\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("DLTHEORY_SOURCES_FILE", str(sources))
+    monkeypatch.setenv("DLTHEORY_ARXIV_API_BASE", "http://127.0.0.1:9/api/query")
+    monkeypatch.setenv("DLTHEORY_TIMEZONE", "Europe/Berlin")
+
+
+@pytest.mark.prefect
+def test_missed_weekly_runs_build_one_catch_up_of_their_own_week(
+    weekly_deployment: Any, unreachable_sources: None, tmp_path: Path
+) -> None:
+    """Runs missed while nothing served them start together when serve is back: the latest
+    builds the week it was scheduled for (not the week of the day it starts), the earlier ones
+    end at once, Completed, without fetching."""
+    import datetime as dt
+
+    from prefect.client.orchestration import get_client
+
+    # two Mondays 07:00 in Berlin, the later one three weeks ago (each digests the week before)
+    today = dt.datetime.now(dt.UTC)
+    monday = (today - dt.timedelta(days=today.weekday() + 21)).replace(
+        hour=6, minute=0, second=0, microsecond=0
+    )
+    earlier_monday = monday - dt.timedelta(days=7)
+    with get_client(sync_client=True) as client:
+        earlier = _scheduled_run(client, weekly_deployment.id, earlier_monday)
+        latest = _scheduled_run(client, weekly_deployment.id, monday)
+        # a manual run of another week, due later, is no catch-up of the scheduled one
+        _scheduled_run(client, weekly_deployment.id, today - dt.timedelta(minutes=1), week="2026-W40")
+
+        skipped = _run_as_served(earlier)
+        built = _run_as_served(latest)
+        earlier_after = client.read_flow_run(earlier.id)
+        latest_after = client.read_flow_run(latest.id)
+
+    week_of = {r.id: str(_week_before(r.expected_start_time)) for r in (earlier, latest)}
+    assert skipped.is_completed(), skipped.message
+    assert skipped.message.startswith(
+        f"{week_of[earlier.id]}: skipped, a later run (due {monday:%Y-%m-%d %H:%M} UTC) was due before"
+    )
+    assert f"refresh --week {week_of[earlier.id]}" in skipped.message
+    assert skipped.result()["week"] == week_of[earlier.id]
+    assert not (tmp_path / "outputs" / f"{week_of[earlier.id]}.md").exists()  # nothing fetched or built
+    # the catch-up builds the week before its own Monday, and is named by it
+    result = built.result(raise_on_failure=False)
+    assert result["week"] == week_of[latest.id] != week_of[earlier.id]
+    assert Path(result["path"]).name == f"{week_of[latest.id]}.md"
+    assert latest_after.name == week_of[latest.id] and earlier_after.name == week_of[earlier.id]
+
+
+def _run_as_served(flow_run: Any) -> Any:
+    """Run a flow run of the deployment in this process, as `serve`'s subprocess runs it."""
+    from prefect.flow_engine import run_flow
+
+    from flows.weekly_digest import served_digest
+
+    return run_flow(served_digest, flow_run=flow_run, return_type="state")
+
+
+def _week_before(moment: Any) -> Any:
+    from zoneinfo import ZoneInfo
+
+    from dltheory_digest.weeks import last_complete_week
+
+    return last_complete_week(ZoneInfo("Europe/Berlin"), now=moment)
+
+
+@pytest.mark.prefect
+def test_a_late_weekly_run_of_a_week_its_readers_have_ends_without_fetching(
+    weekly_deployment: Any, unreachable_sources: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import datetime as dt
+
+    from prefect.client.orchestration import get_client
+
+    from dltheory_digest import pipeline
+
+    asked: list[str] = []
+
+    def had(store: Any, week: Any, *, resend: bool = False) -> bool:
+        asked.append(str(week))
+        return True  # `run --week` mailed it by hand while serve was down
+
+    monkeypatch.setattr(pipeline, "readers_have_week", had)
+    when = dt.datetime.now(dt.UTC) - dt.timedelta(hours=5)
+    with get_client(sync_client=True) as client:
+        late = _scheduled_run(client, weekly_deployment.id, when)
+        state = _run_as_served(late)
+    week = str(_week_before(when))
+    assert state.is_completed() and asked == [week]
+    assert state.message == f"{week}: skipped, its readers have it already (`--resend` mails it again)"
+    assert not (tmp_path / "outputs").exists() or not any((tmp_path / "outputs").iterdir())
