@@ -86,6 +86,7 @@ _WIRE_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encod
 # The content codings asked for, each inflated here piece by piece (_inflate) so that the size
 # cap bounds memory: httpx inflates a whole network chunk at once, 64 KiB of gzip into ~64 MB.
 # Set explicitly, since httpx would add br/zstd once their decoders are installed.
+CACHE_IDLE_SECONDS = 35 * 86_400
 ACCEPT_ENCODING = "gzip, deflate"
 _ZLIB_WBITS = {"gzip": zlib.MAX_WBITS | 32, "x-gzip": zlib.MAX_WBITS | 32, "deflate": zlib.MAX_WBITS}
 # Codings that compress but have no bounded decoder here; never asked for, so refused.
@@ -896,7 +897,9 @@ class PoliteClient:
         self._http = self._direct
         if cache_path is not None:
             cache_path.parent.mkdir(parents=True, exist_ok=True)
-            storage = hishel.SqliteStorage(database_path=cache_path)
+            # an entry idle for five weeks is dropped: weekly pages keep their validators, while
+            # the arXiv API pages, keyed by their week's dates, are never asked for again
+            storage = hishel.SqliteStorage(database_path=cache_path, default_tti=CACHE_IDLE_SECONDS)
             cached = CacheTransport(next_transport=polite, storage=storage, rfc=True)
             self._http = httpx.Client(transport=cached, headers=headers)
 
