@@ -1,13 +1,19 @@
-"""What making the papers sent in recent weeks candidates costs a week's identity stage.
+"""What the papers sent in recent weeks cost a week's identity stage, at a busy configuration's volume.
 
-A SQLite store holds `--weeks` weeks of sent papers (`--per-week` arXiv papers and a fifth as
-many title-only mentions a week, with the arXiv metadata of each arXiv paper); one week of
-`--week-items` listing items and a fifth as many title-only mentions is then clustered as
-`pipeline.build_week` does it, without and with the sent papers. Prints the time of the one
-ledger query, of `cluster_items` without and with the candidates, of `match_sent`, and the
-ratio of the identity stage with the candidates to the stage without them.
+A SQLite store holds `--weeks` weeks of digests as `publish_week` records them: `--per-week` arXiv
+papers a week (the appendix included), each under its key and its title alias, with arXiv's
+metadata, and `--mentions` title-only mentions a week. One week of `--week-items` arXiv
+listings and `--week-mentions` title-only mentions is then clustered as `pipeline.build_week`
+does it, twice: with every sent paper as a candidate (session 11) and with the sent papers
+`novelty.sent_paper_filter` keeps. A third of the week's mentions name a sent arXiv paper in
+other words (shortened, words reordered, a citation's tail); both runs must find them all.
+Prints, for each, the ledger query, `cluster_items`, `match_sent`, the candidates, and the ratios.
 
-    .venv/bin/python benchmarks/bench_sent_candidates.py [--weeks 52] [--horizon 52] [--per-week 100] [--week-items 300]
+The defaults are R2's simulated busy year (about 3,100 papers and 6,100 ledger rows a week,
+3,850 sightings a week, 52 weeks of history; its ledger held 25 title-only keys after 46 weeks,
+5 a week is generous). Building the store takes a minute or two.
+
+    .venv/bin/python benchmarks/bench_sent_candidates.py [--weeks 52] [--per-week 3100] [--week-items 3800]
 """
 
 from __future__ import annotations
@@ -19,9 +25,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from dltheory_digest.identity import LedgerEntry, cluster_items
-from dltheory_digest.identity.novelty import match_sent, sent_candidates
-from dltheory_digest.models import Item, ItemKind, Paper
+from dltheory_digest.identity import cluster_items, ledger_entries
+from dltheory_digest.identity.novelty import LedgerEntry, match_sent, sent_candidates, sent_paper_filter
+from dltheory_digest.models import Item, ItemKind, Paper, PaperCluster
 from dltheory_digest.pipeline import SENT_CANDIDATE_WEEKS, sent_horizon
 from dltheory_digest.store import open_store, save_papers
 from dltheory_digest.store.ledger import record_week, sent_papers
@@ -111,8 +117,10 @@ def authors(rng: random.Random) -> tuple[str, ...]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--weeks", type=int, default=52)
-    parser.add_argument("--per-week", type=int, default=100)
-    parser.add_argument("--week-items", type=int, default=300)
+    parser.add_argument("--per-week", type=int, default=3100, help="arXiv papers a digest sends")
+    parser.add_argument("--mentions", type=int, default=5, help="title-only papers a digest sends")
+    parser.add_argument("--week-items", type=int, default=3800, help="the week's arXiv listings")
+    parser.add_argument("--week-mentions", type=int, default=60, help="the week's title-only mentions")
     parser.add_argument(
         "--horizon", type=int, default=SENT_CANDIDATE_WEEKS, help="weeks of sent papers loaded"
     )
@@ -125,9 +133,12 @@ def main() -> None:
         store = open_store(f"sqlite:///{Path(tmp) / 'store.sqlite'}")
         week = target
         serial = 0
+        sent_arxiv: list[Paper] = []
+        started = time.perf_counter()
         for _ in range(args.weeks):
             week = week.previous()
-            entries, stored = [], []
+            entries: list[LedgerEntry] = []
+            stored = []
             for _ in range(args.per_week):
                 serial += 1
                 arxiv_id = f"25{1 + serial // 90000:02d}.{serial % 90000:05d}"  # valid ids: 2501.00001, ...
@@ -137,18 +148,22 @@ def main() -> None:
                     arxiv_id=arxiv_id,
                     version=1,
                     authors=authors(rng),
+                    abstract=" ".join(rng.choices(VOCABULARY, WEIGHTS, k=150)),
                     published=dt.datetime(2025, 6, 1, tzinfo=dt.UTC),
                 )
                 stored.append(paper)
-                entries.append(LedgerEntry(paper.key, str(week), 1, ("arxiv",), ("en",), paper.title))
-            for _ in range(args.per_week // 5):
+                # under its key and its title alias, as `publish_week` records every cluster
+                cluster = PaperCluster(paper=paper, sightings=(), versions=(1,), item_keys=())
+                entries += ledger_entries(cluster, str(week))
+            for _ in range(args.mentions):
                 text = title(rng)
                 entries.append(
                     LedgerEntry(f"title:{text.lower()}", str(week), None, ("zhihu",), ("zh",), text)
                 )
             save_papers(store, stored)
             record_week(store, str(week), entries)
-        sent_count = args.weeks * (args.per_week + args.per_week // 5)
+            sent_arxiv += stored
+        built = time.perf_counter() - started
 
         week_papers: dict[str, Paper] = {}
         items: list[Item] = []
@@ -161,36 +176,64 @@ def main() -> None:
                     "arxiv", ItemKind.PAPER, paper.title, arxiv_id=arxiv_id, authors=paper.authors, lang="en"
                 )
             )
+        # a third of the mentions name a sent paper in other words; the rest are papers never sent
+        named = rng.sample(sent_arxiv, args.week_mentions // 3)
+        for n, paper in enumerate(named):
+            words = paper.title.split()
+            url = f"https://zhuanlan.zhihu.com/p/{n}"
+            if n % 3 == 0:  # shortened
+                shortened = " ".join(words[: max(3, len(words) - 2)])
+                items.append(Item("zhihu", ItemKind.MENTION, shortened, url=url, lang="en"))
+            elif n % 3 == 1:  # a citation's tail
+                items.append(
+                    Item("zhihu", ItemKind.MENTION, paper.title + ". arXiv preprint", url=url, lang="en")
+                )
+            else:  # a Chinese title whose machine translation orders the words otherwise
+                reordered = " ".join(words[1:] + words[:1])
+                items.append(
+                    Item("zhihu", ItemKind.MENTION, f"论文{n}", url=url, lang="zh", title_en=reordered)
+                )
+        naming = list(zip(items[len(week_papers) :], named, strict=True))
         items += [
-            Item("zhihu", ItemKind.MENTION, title(rng), url=f"https://zhuanlan.zhihu.com/p/{n}", lang="en")
-            for n in range(args.week_items // 5)
+            Item("blog", ItemKind.MENTION, title(rng), url=f"https://blog.example.org/{n}", lang="en")
+            for n in range(args.week_mentions - len(named))
         ]
 
-        started = time.perf_counter()
-        since = sent_horizon(target, args.horizon)
-        sent = sent_papers(store, since=str(since), before=str(target))
-        query = time.perf_counter() - started
-        started = time.perf_counter()
-        base = cluster_items(items, week_papers)
-        without = time.perf_counter() - started
-        started = time.perf_counter()
-        clusters = cluster_items(items, {**sent_candidates(sent), **week_papers})
-        with_candidates = time.perf_counter() - started
-        started = time.perf_counter()
-        match_sent(clusters, sent)
-        matching = time.perf_counter() - started
+        results = {}
+        for label, wanted in (("all sent papers", None), ("filtered", sent_paper_filter(items))):
+            started = time.perf_counter()
+            sent = sent_papers(
+                store, since=str(sent_horizon(target, args.horizon)), before=str(target), wanted=wanted
+            )
+            query = time.perf_counter() - started
+            started = time.perf_counter()
+            candidates = sent_candidates(sent)
+            clusters = cluster_items(items, {**candidates, **week_papers})
+            clustering = time.perf_counter() - started
+            started = time.perf_counter()
+            match_sent(clusters, sent)
+            matching = time.perf_counter() - started
+            # each naming mention must join the very paper it names
+            joined = {k: c.paper.arxiv_id for c in clusters for k in c.item_keys}
+            found = sum(joined.get(f"zhihu|{item.key}") == paper.arxiv_id for item, paper in naming)
+            results[label] = (query, clustering, matching, len(candidates), found)
+            del sent, candidates, clusters
         store.close()
 
     print(
-        f"sent papers in the store: {sent_count}; loaded: {len(sent)}; week: {len(items)} items, {len(base)} clusters"
+        f"store: {args.weeks} weeks x {args.per_week} arXiv papers (+ aliases) and {args.mentions} mentions"
+        f" (built in {built:.0f} s); week: {args.week_items} listings, {args.week_mentions} title-only"
+        f" mentions, {len(named)} of them naming a sent paper in other words"
     )
-    print(f"ledger query (one, joined to papers): {query * 1000:.0f} ms")
-    print(f"cluster_items without sent candidates: {without * 1000:.0f} ms")
-    print(f"cluster_items with sent candidates:    {with_candidates * 1000:.0f} ms")
-    print(f"match_sent (title-only sent papers):   {matching * 1000:.0f} ms")
-    extra = query + with_candidates + matching - without
+    for label, (query, clustering, matching, count, found) in results.items():
+        print(
+            f"{label:>16}: {count:6d} candidates; ledger {query:6.2f} s, cluster_items {clustering:6.2f} s,"
+            f" match_sent {matching:5.2f} s; mentions found on their sent paper: {found}/{len(named)}"
+        )
+    (q0, c0, m0, *_), (q1, c1, m1, *_) = results.values()
     print(
-        f"identity stage with / without: {(query + with_candidates + matching) / without:.1f}x (+{extra:.1f} s a week)"
+        f"ratio all / filtered: ledger {q0 / q1:.1f}x, cluster_items {c0 / c1:.1f}x,"
+        f" identity stage {(q0 + c0 + m0) / (q1 + c1 + m1):.1f}x"
     )
 
 

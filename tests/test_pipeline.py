@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
@@ -14,7 +15,7 @@ from dltheory_digest import digest as dg
 from dltheory_digest import pipeline
 from dltheory_digest.config import SourceSpec
 from dltheory_digest.digest.text import md_text
-from dltheory_digest.fetch import PoliteClient
+from dltheory_digest.fetch import LocalLimiter, PoliteClient
 from dltheory_digest.models import AnnounceType, Item, ItemKind, Paper, SourceReport
 from dltheory_digest.pipeline import (
     ZERO_ITEMS_WARNING,
@@ -46,8 +47,20 @@ def serve(routes: dict[str, tuple[int, bytes, str]]) -> httpx.MockTransport:
     return httpx.MockTransport(handler)
 
 
+def no_wait_limiter() -> LocalLimiter:
+    """The politeness limiter with its spacing kept and its real waits skipped: the tests'
+    servers are in-process, and spacing itself is tested in tests/test_fetch.py."""
+    return LocalLimiter(sleep=lambda s: None)
+
+
 def client_for(routes: dict[str, tuple[int, bytes, str]]) -> PoliteClient:
-    return PoliteClient(transport=serve(routes), sleep=lambda s: None, max_retries=1, backoff_cap=0.0)
+    return PoliteClient(
+        limiter=no_wait_limiter(),
+        transport=serve(routes),
+        sleep=lambda s: None,
+        max_retries=1,
+        backoff_cap=0.0,
+    )
 
 
 def spec(kind: str, path: str, **extra: object) -> SourceSpec:
@@ -121,7 +134,9 @@ def test_robots_disallowed_source_is_reported_and_not_fetched() -> None:
             return httpx.Response(200, content=robots, headers={"content-type": "text/plain"})
         return httpx.Response(200, content=FEED, headers={"content-type": "application/rss+xml"})
 
-    with PoliteClient(transport=httpx.MockTransport(handler), sleep=lambda s: None) as client:
+    with PoliteClient(
+        limiter=no_wait_limiter(), transport=httpx.MockTransport(handler), sleep=lambda s: None
+    ) as client:
         got = collect_source(spec("feed", "/private/feed.xml"), client, PlanContext())
     assert seen == ["/robots.txt"]
     assert got.report.error is not None and "robots.txt" in got.report.error
@@ -685,7 +700,7 @@ def test_a_rebuilt_week_reads_the_same_without_asking_crossref_again(
     stages = pipeline.Stages(
         translator=None, classifier=DirectionClassifier.from_taxonomy(taxonomy), taxonomy=taxonomy
     )
-    metadata_client = PoliteClient(respect_robots=False, max_retries=0)
+    metadata_client = PoliteClient(limiter=no_wait_limiter(), respect_robots=False, max_retries=0)
     no_wait = Politeness(min_interval=0.0)
 
     def build(arxiv_base: str, crossref_base: str | None) -> str:
@@ -940,7 +955,9 @@ def _collect_listed(kind: str, status_of: dict[str, int], body: bytes = FEED) ->
 
     urls = [f"{BLOG}/a.xml", f"{BLOG}/b.xml", f"{BLOG}/c.xml"]
     source = SourceSpec(id=f"{kind}-listed", kind=kind, urls=urls)
-    client = PoliteClient(transport=httpx.MockTransport(handler), sleep=lambda s: None, max_retries=1)
+    client = PoliteClient(
+        limiter=no_wait_limiter(), transport=httpx.MockTransport(handler), sleep=lambda s: None, max_retries=1
+    )
     with client:
         return collect_source(source, client, PlanContext())
 
@@ -1013,7 +1030,9 @@ def test_the_report_says_as_a_field_whether_the_source_failed_for_want_of_a_netw
     def handler(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError(said, request=request)
 
-    client = PoliteClient(transport=httpx.MockTransport(handler), sleep=lambda s: None)
+    client = PoliteClient(
+        limiter=no_wait_limiter(), transport=httpx.MockTransport(handler), sleep=lambda s: None
+    )
     with client:
         got = collect_source(spec("feed", "/feed.xml"), client, PlanContext())
     assert got.report.error is not None and got.report.offline is offline
@@ -1058,7 +1077,9 @@ def _collect_with_robots(
         return httpx.Response(200, content=body, headers={"content-type": "application/rss+xml"})
 
     source = SourceSpec(id=f"{kind}-robots", kind=kind, urls=urls)
-    client = PoliteClient(transport=httpx.MockTransport(handler), sleep=lambda s: None, max_retries=0)
+    client = PoliteClient(
+        limiter=no_wait_limiter(), transport=httpx.MockTransport(handler), sleep=lambda s: None, max_retries=0
+    )
     with client:
         return collect_source(source, client, PlanContext()), asked
 
@@ -1133,7 +1154,9 @@ def test_a_listed_url_redirecting_to_a_disallowed_page_names_both() -> None:
         return httpx.Response(200, content=FEED, headers={"content-type": "application/rss+xml"})
 
     source = SourceSpec(id="feed-moved", kind="feed", urls=[f"{BLOG}/moved.xml", f"{BLOG}/a.xml"])
-    with PoliteClient(transport=httpx.MockTransport(handler), sleep=lambda s: None) as client:
+    with PoliteClient(
+        limiter=no_wait_limiter(), transport=httpx.MockTransport(handler), sleep=lambda s: None
+    ) as client:
         got = collect_source(source, client, PlanContext())
     assert asked == ["/moved.xml", "/a.xml"] and got.report.error is None
     assert (
@@ -1151,7 +1174,9 @@ def test_listed_urls_gone_or_disallowed_with_none_read_fail_the_source() -> None
         return httpx.Response(404, text="gone")
 
     source = SourceSpec(id="feed-none", kind="feed", urls=[f"{BLOG}/a.xml", f"{BLOG}/b.xml"])
-    with PoliteClient(transport=httpx.MockTransport(handler), sleep=lambda s: None) as client:
+    with PoliteClient(
+        limiter=no_wait_limiter(), transport=httpx.MockTransport(handler), sleep=lambda s: None
+    ) as client:
         got = collect_source(source, client, PlanContext())
     assert (
         got.report.error == f"[feed-none] HTTP 404 for {BLOG}/a.xml (and 1 more page(s) gone or disallowed)"
@@ -1198,7 +1223,7 @@ def test_a_title_arxiv_did_not_find_is_not_searched_again_until_days_later(
     record = (fixtures_dir / "resolve/crossref_cybenko_1989.json").read_bytes()
     crossref = FakeCrossref(base="", records={json.loads(record)["message"]["DOI"].lower(): record})
     arxiv = FakeArxiv(base="")
-    metadata_client = PoliteClient(respect_robots=False, max_retries=0)
+    metadata_client = PoliteClient(limiter=no_wait_limiter(), respect_robots=False, max_retries=0)
     no_wait = Politeness(min_interval=0.0)
     first_run = dt.datetime(2026, 11, 23, 6, tzinfo=dt.UTC)
 
@@ -1273,6 +1298,29 @@ def test_a_harvest_that_fails_half_way_leaves_the_cursor_where_it_was(fixtures_d
     # the next run harvests from there again, whole: now the cursor moves to the server's date
     assert whole.report.error is None and len(whole.items) == 5
     assert whole.cursor == {"from": "2026-11-23"}
+
+
+def test_a_service_error_in_a_200_answer_fails_the_source(fixtures_dir: Path) -> None:
+    """OAI-PMH says "badResumptionToken" inside a 200 answer: the harvest has a hole, so the
+    source fails (the run says so) and its cursor stays, as for an HTTP error."""
+    pages = fixtures_dir / "arxiv_oai"
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        page = "error_badresumptiontoken.xml" if "resumptionToken" in request.url.params else None
+        body = (pages / (page or "listrecords_arxiv_page1.xml")).read_bytes()
+        return httpx.Response(200, content=body, headers={"content-type": "text/xml"})
+
+    source = SourceSpec(id="oai", kind="arxiv_oai", url="https://oaipmh.arxiv.org/oai", options={"set": "cs"})
+    client = PoliteClient(
+        transport=httpx.MockTransport(handler), limiter=no_wait_limiter(), sleep=lambda s: None, max_retries=0
+    )
+    with client:
+        got = collect_source(source, client, PlanContext(cursor={"from": "2026-11-16"}))
+    assert got.report.fetched == 2
+    assert got.report.error is not None
+    assert got.report.error.startswith("[oai] ") and "badResumptionToken" in got.report.error
+    assert got.cursor == {"from": "2026-11-16"}
+    assert pipeline.report_summary(got.report)["error"] == got.report.error
 
 
 # --- max_pages caps the pages followed, never the pages planned ------------------------------
@@ -1801,6 +1849,49 @@ def test_an_arxiv_paper_sent_before_is_not_new_again_as_a_translated_title_only_
     assert [c.paper.key for c in later.clusters] == [f"arxiv:{PDLT_ID}"]
 
 
+# other papers of the sent week: real ids and titles
+SENT_ALONGSIDE = {
+    "1806.07572": "Neural Tangent Kernel: Convergence and Generalization in Neural Networks",
+    "1611.03530": "Understanding deep learning requires rethinking generalization",
+    "1912.02292": "Deep Double Descent: Where Bigger Models and More Data Hurt",
+    "2201.02177": "Grokking: Generalization Beyond Overfitting on Small Algorithmic Datasets",
+    "2001.08361": "Scaling Laws for Neural Language Models",
+}
+
+
+def test_only_the_sent_papers_a_title_only_mention_could_name_are_its_candidates(
+    tmp_path: Path, mt_packages: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A year of digests holds a hundred thousand papers: the week's identity stage matches its
+    title-only sightings against those whose titles share their words, not against them all."""
+    from dltheory_digest import identity
+
+    url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    listings = [_pdlt_listing()]
+    listings += [
+        dataclasses.replace(
+            _pdlt_listing(), title=title, arxiv_id=arxiv_id, url=f"https://arxiv.org/abs/{arxiv_id}"
+        )
+        for arxiv_id, title in SENT_ALONGSIDE.items()
+    ]
+    first = _run_sent_week(url, tmp_path / "out", SENT_WEEK, listings, packages=mt_packages)
+    assert len(_new_keys(first)) == 6
+
+    candidates: list[set[str]] = []
+    clustering = identity.cluster_items
+
+    def spied(items: Any, papers: Any, **kwargs: Any) -> Any:
+        candidates.append(set(papers))
+        return clustering(items, papers, **kwargs)
+
+    monkeypatch.setattr(identity, "cluster_items", spied)
+    later = _run_sent_week(
+        url, tmp_path / "out", LATER_WEEK, [ZHIHU_PDLT], packages=mt_packages, said=ZHIHU_SAID
+    )
+    assert candidates == [{PDLT_ID}]
+    assert _new_keys(later) == [] and [p.paper.key for p in later.digest.updated] == [f"arxiv:{PDLT_ID}"]
+
+
 def test_an_arxiv_paper_sent_without_stored_metadata_is_recognised_by_its_sent_title(
     tmp_path: Path, mt_packages: Path
 ) -> None:
@@ -1938,7 +2029,7 @@ def test_a_chinese_title_only_mention_is_searched_on_arxiv_by_its_translation(
         taxonomy=taxonomy,
     )
     arxiv = FakeArxiv(base="")
-    metadata_client = PoliteClient(respect_robots=False, max_retries=0)
+    metadata_client = PoliteClient(limiter=no_wait_limiter(), respect_robots=False, max_retries=0)
     no_wait = Politeness(min_interval=0.0)
 
     def build() -> pipeline.WeekBuild:

@@ -20,7 +20,7 @@ import httpx
 from dltheory_digest import pipeline
 from dltheory_digest.config import SourceSpec
 from dltheory_digest.directions import DirectionClassifier, load_taxonomy
-from dltheory_digest.fetch import PoliteClient
+from dltheory_digest.fetch import LocalLimiter, PoliteClient
 from dltheory_digest.models import AnnounceType, Item, ItemKind, NoteKind, SourceReport
 from dltheory_digest.sources import PlanContext
 from dltheory_digest.store import get_cursor, open_store, records
@@ -427,8 +427,14 @@ def _sim_run(
     taxonomy = load_taxonomy()
     stages = pipeline.Stages(None, DirectionClassifier.from_taxonomy(taxonomy), taxonomy)
     backfill = pipeline.backfill_since(store, target, specs, zone, now=when)
+    # the politeness spacing is kept, its real one-second waits skipped (tests/test_fetch.py
+    # tests the spacing): they were nine tenths of this module's time
     with PoliteClient(
-        transport=web.transport(), sleep=lambda s: None, max_retries=0, backoff_cap=0.0
+        transport=web.transport(),
+        limiter=LocalLimiter(sleep=lambda s: None),
+        sleep=lambda s: None,
+        max_retries=0,
+        backoff_cap=0.0,
     ) as client:
         collected = []
         for spec in specs:
@@ -986,7 +992,7 @@ def test_talks_and_courses_a_notes_page_adds_are_listed_once_and_its_first_read_
         "- **Video:** [Feature learning lectures](https://www.youtube.com/playlist?list=PL-feature-learning)"
         f" — a clear two-hour introduction, with exercises — Listed on: [Theory notes]({HOST}/notes/theory)"
     ) in md46
-    assert "讲训练动力学的课程，推荐 *(not translated)*" in md46
+    assert "讲训练动力学的课程，推荐 — Listed on:" in md46 and "not translated" not in md46
     assert "**2** talks and courses" in md46
 
     # a rerun of the week gives the same digest; the week after, nothing is new again
@@ -1518,3 +1524,26 @@ def test_mail_of_the_week_tells_times_in_the_configured_zone(tmp_path: Path) -> 
     finally:
         store.close()
         controller.stop()
+
+
+def test_a_sent_week_pruned_from_the_store_is_not_rebuilt_into_another_digest(tmp_path: Path) -> None:
+    """`store prune` drops an old week's digest JSON (and sightings): rebuilt, the week would
+    replace what readers got with a poorer digest; the run refuses and names the file as sent."""
+    import pytest
+    from sqlalchemy import update
+
+    from dltheory_digest.errors import DigestError
+    from dltheory_digest.store.schema import digests
+
+    url, out, web = f"sqlite:///{tmp_path / 'store.sqlite'}", tmp_path / "out", Web()
+    web.submit(sim_ntk())
+    sim_week(web, url, out, "2026-W45")
+    sent = (out / "2026-W45.md").read_bytes()
+    sim_week(web, url, out, "2026-W46")
+    store = open_store(url)
+    with store.begin() as conn:  # what `store prune` leaves of an old week's digest
+        conn.execute(update(digests).where(digests.c.week == "2026-W45").values(data=None))
+    store.close()
+    with pytest.raises(DigestError, match=r"2026-W45 was pruned from the store .*2026-W45\.md, as sent"):
+        sim_week(web, url, out, "2026-W45")
+    assert (out / "2026-W45.md").read_bytes() == sent

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import re
+from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 from dltheory_digest.identity.matching import Record, match_clusters
-from dltheory_digest.identity.normalize import normalize_title
+from dltheory_digest.identity.normalize import (
+    FUNCTION_WORDS,
+    core_title,
+    is_latin,
+    normalize_title,
+    title_variants,
+)
 from dltheory_digest.ids import abs_url, is_withdrawn, parse_arxiv_id
 from dltheory_digest.models import (
+    Item,
     ItemKind,
     JournalVersion,
     Paper,
@@ -233,6 +242,85 @@ class SentPaper:
         if self.title:
             return self.title
         return self.key.partition(":")[2].partition("|")[0]  # "title:<normalized>|<year>|<n>"
+
+
+# A sent arXiv paper is worth matching a sighting without an arXiv id against only when their
+# titles share words enough to be one title: the same words (a translation, a shortened or
+# lengthened title, a citation's tail), most of them, or all of one of the two. Words are
+# compared by their first letters ("generalisation" / "generalization").
+_WORD = re.compile(r"[^\W_]+")
+_STEM = 5
+# a word in more than this share of the week's titles ("learning", "neural") is too common to
+# find a paper by; a title made only of such words is too generic to be matched without authors
+_COMMON_SHARE = 0.01
+
+
+def title_stems(title: str) -> frozenset[str]:
+    """A title's content words, cut to their first letters. Cheap on purpose: every title the
+    digests sent in a year (a hundred thousand on a busy configuration) goes through it."""
+    return frozenset(w[:_STEM] for w in _WORD.findall(title.casefold()) if w not in FUNCTION_WORDS)
+
+
+def _title_forms(item: Item) -> set[frozenset[str]]:
+    """The word sets of a sighting's English title forms: as written, translated, normalized,
+    without its bracketed remarks."""
+    texts = [item.title, item.title_en or "", *title_variants(item.title, item.title_en)]
+    texts += [core_title(t) for t in (item.title, item.title_en) if t and is_latin(t)]
+    return {stems for stems in map(title_stems, texts) if stems}
+
+
+def _may_name(sent: frozenset[str], form: frozenset[str], common: Callable[[str], bool]) -> bool:
+    shared = len(sent & form)
+    if 2 * shared >= max(len(sent), len(form)) and shared:
+        return True
+    # one title is the other with words added (a series name, a subtitle, a remark), and the
+    # shorter one says something (not "Neural networks")
+    shorter = sent if len(sent) <= len(form) else form
+    return shared == len(shorter) >= 2 and not all(map(common, shorter))
+
+
+def sent_paper_filter(sightings: Sequence[Item]) -> Callable[[SentPaper], bool]:
+    """Which sent papers `build_week` matches this week's sightings against.
+
+    Every one without an arXiv id (`match_sent` compares them with the week's papers; they are
+    the few title-only mentions and journal papers), and a sent arXiv paper only when its title
+    shares words enough with a sighting that has no arXiv id (`_may_name`): the digests of a
+    year hold a hundred thousand papers, and clustering them all every week cost a minute.
+    What `cluster_items` could match is kept: the same title in other words shares most words,
+    and a title inside another shares all of its own.
+    """
+    forms = sorted({f for item in sightings if not item.arxiv_id for f in _title_forms(item)}, key=sorted)
+    if not forms:
+        return lambda sent: not sent.key.startswith("arxiv:")
+    # word rarity from the week's own titles: a word common this week is common in any week
+    frequency = Counter(w for item in sightings for w in title_stems(item.title_en or item.title))
+    limit = max(3, _COMMON_SHARE * len(sightings))
+
+    def common(word: str) -> bool:
+        return frequency[word] > limit
+
+    # each form is found by its rarer half plus one word (a title sharing half its words shares
+    # one of them) and by every word that is not common (a title inside it shares those)
+    index: defaultdict[str, set[int]] = defaultdict(set)
+    for n, form in enumerate(forms):
+        rarest = sorted(form, key=lambda w: (frequency[w], w))[: len(form) // 2 + 1]
+        for word in {*rarest, *(w for w in form if not common(w))}:
+            index[word].add(n)
+
+    indexed = index.keys()
+
+    def wanted(sent: SentPaper) -> bool:
+        if not sent.key.startswith("arxiv:"):
+            return True
+        title = sent.shown_title.casefold()
+        # most titles share no indexed word: told before the function words are sorted out
+        if indexed.isdisjoint({w[:_STEM] for w in _WORD.findall(title)}):
+            return False
+        words = title_stems(title)
+        near = {n for w in words for n in index.get(w, ())}
+        return any(_may_name(words, forms[n], common) for n in near)
+
+    return wanted
 
 
 def sent_candidates(sent: Sequence[SentPaper]) -> dict[str, Paper]:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import replace
 
 from sqlalchemy import select
 
 from dltheory_digest.identity.novelty import ALIAS, LedgerEntry, SentPaper
+from dltheory_digest.models import Paper
 from dltheory_digest.store.db import Store, upsert
 from dltheory_digest.store.records import paper_from_row
 from dltheory_digest.store.schema import papers, sent_ledger
@@ -53,35 +55,41 @@ def load_history(store: Store, paper_keys: Iterable[str]) -> dict[str, list[Ledg
 
 
 def sent_papers(
-    store: Store, *, since: str, before: str, skip_weeks: Collection[str] = ()
+    store: Store,
+    *,
+    since: str,
+    before: str,
+    skip_weeks: Collection[str] = (),
+    wanted: Callable[[SentPaper], bool] | None = None,
 ) -> list[SentPaper]:
     """The papers the digests of weeks `since` <= week < `before` presented (not `skip_weeks`),
     one per ledger key (aliases left out), with the title of the last week that showed each and,
-    for an arXiv key, the store's metadata: one query, joined on the paper key."""
-    known = [c.label(f"known_{c.name}") for c in papers.c]
+    for an arXiv key, the store's metadata; by key.
+
+    `wanted` (`novelty.sent_paper_filter`) picks the papers worth the metadata: a busy year
+    sends a hundred thousand, so keys and titles are read first, and the rest for those only."""
     query = (
-        select(sent_ledger.c.paper_key, sent_ledger.c.week, sent_ledger.c.title, *known)
-        .select_from(sent_ledger.outerjoin(papers, papers.c.key == sent_ledger.c.paper_key))
+        select(sent_ledger.c.paper_key, sent_ledger.c.week, sent_ledger.c.title)
         .where(
             sent_ledger.c.week >= since,
             sent_ledger.c.week < before,
             ~sent_ledger.c.paper_key.startswith(ALIAS, autoescape=True),
         )
-        .order_by(sent_ledger.c.paper_key, sent_ledger.c.week)
+        .order_by(sent_ledger.c.week)  # the week index's order: no sort
     )
-    latest: dict[str, SentPaper] = {}
+    latest: dict[str, tuple[str, str | None]] = {}
     with store.begin() as conn:
-        for row in conn.execute(query).mappings():
-            if row["week"] in skip_weeks:
-                continue
-            paper = None
-            if row["known_key"] is not None:
-                paper = paper_from_row({c.name: row[f"known_{c.name}"] for c in papers.c})
-            # ordered by week: the last row of a key is the title readers saw last
-            latest[row["paper_key"]] = SentPaper(
-                key=row["paper_key"], week=row["week"], title=row["title"], paper=paper
-            )
-    return list(latest.values())
+        for key, week, title in conn.execute(query).all():  # fetched at once: a row at a time is slower
+            if week not in skip_weeks:
+                latest[key] = (week, title)  # ordered by week: the title readers saw last
+        found = (SentPaper(key=key, week=week, title=title) for key, (week, title) in latest.items())
+        chosen = sorted((s for s in found if wanted is None or wanted(s)), key=lambda s: s.key)
+        del latest
+        known: dict[str, Paper] = {}
+        for chunk in _chunks([s.key for s in chosen if s.key.startswith("arxiv:")]):
+            for row in conn.execute(select(papers).where(papers.c.key.in_(chunk))).mappings():
+                known[row["key"]] = paper_from_row(dict(row))
+    return [replace(s, paper=known[s.key]) if s.key in known else s for s in chosen]
 
 
 def record_week(

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from sqlalchemy import delete, func, or_, select, tuple_
+from sqlalchemy import delete, func, or_, select
 
 from dltheory_digest.models import (
     AnnounceType,
@@ -278,7 +278,7 @@ def save_items(
                     )
                 ).all()
                 existing.update((source_id, r.item_key) for r in rows)
-        rows_to_write = []
+        rows_to_write: list[dict[str, Any]] = []
         for (source_id, key), item in unique.items():
             rows_to_write.append(
                 {
@@ -286,7 +286,9 @@ def save_items(
                     "item_key": key,
                     "kind": item.kind.value,
                     "title": item.title,
-                    "text": item.text,
+                    # the text and the whole item are read back from `week_items` (the sighting
+                    # as attributed), never from here: not stored twice
+                    "text": "",
                     "url": item.url,
                     "lang": item.lang,
                     "arxiv_id": item.arxiv_id,
@@ -296,7 +298,7 @@ def save_items(
                     "published": _utc(item.published),
                     "updated": _utc(item.updated),
                     "announce_type": item.announce_type.value if item.announce_type else None,
-                    "data": item_to_json(item),
+                    "data": {},
                     "first_seen": seen,
                     "last_seen": seen,
                 }
@@ -348,32 +350,48 @@ def items_of_week(store: Store, week: str, source_ids: Sequence[str] | None = No
         return [item_from_json(r.data) for r in conn.execute(query).all()]
 
 
+def _by_source(pairs: Iterable[tuple[str, str]], size: int) -> Iterable[tuple[str, Sequence[str]]]:
+    """(source id, a chunk of its item keys): lookups by the primary key's leading columns.
+
+    SQLite uses no index for a row-value `(source_id, item_key) IN (...)` and scans the whole
+    table, which grows every week; `source_id = ? AND item_key IN (...)` is an index search."""
+    keys: dict[str, set[str]] = {}
+    for source_id, item_key in pairs:
+        keys.setdefault(source_id, set()).add(item_key)
+    for source_id in sorted(keys):
+        for chunk in _chunks(sorted(keys[source_id]), size):
+            yield source_id, chunk
+
+
 def weeks_of_sightings(store: Store, found: Iterable[Item]) -> dict[tuple[str, str, int], str]:
     """The week each of these sightings is attributed to, keyed (source id, item key, version
     or 0); a sighting attributed to no week is left out."""
-    wanted = sorted({(i.source_id, i.key, _version_slot(i)) for i in map(storable, found)})
+    wanted = {(i.source_id, i.key, _version_slot(i)) for i in map(storable, found)}
     out: dict[tuple[str, str, int], str] = {}
-    sighting = (week_items.c.source_id, week_items.c.item_key, week_items.c.version)
     with store.begin() as conn:
-        for chunk in _chunks(wanted, 300):
-            query = select(*sighting, week_items.c.week).where(tuple_(*sighting).in_(list(chunk)))
-            out.update(((r.source_id, r.item_key, r.version), r.week) for r in conn.execute(query).all())
+        for source_id, chunk in _by_source(((s, k) for s, k, _ in wanted), 500):
+            query = select(week_items.c.item_key, week_items.c.version, week_items.c.week).where(
+                week_items.c.source_id == source_id, week_items.c.item_key.in_(chunk)
+            )
+            for row in conn.execute(query):
+                # the item's other versions come along; only the asked ones are answered
+                if (source_id, row.item_key, row.version) in wanted:
+                    out[(source_id, row.item_key, row.version)] = row.week
     return out
 
 
 def attributed_items(store: Store, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], list[Item]]:
     """Every attributed sighting (each version) of these (source id, item key) pairs."""
-    wanted = sorted(set(keys))
     out: dict[tuple[str, str], list[Item]] = {}
     with store.begin() as conn:
-        for chunk in _chunks(wanted, 400):
+        for source_id, chunk in _by_source(keys, 400):
             rows = conn.execute(
-                select(week_items.c.source_id, week_items.c.item_key, week_items.c.data).where(
-                    tuple_(week_items.c.source_id, week_items.c.item_key).in_(list(chunk))
-                )
-            ).all()
+                select(week_items.c.item_key, week_items.c.data)
+                .where(week_items.c.source_id == source_id, week_items.c.item_key.in_(chunk))
+                .order_by(week_items.c.item_key, week_items.c.version)
+            )
             for row in rows:
-                out.setdefault((row.source_id, row.item_key), []).append(item_from_json(row.data))
+                out.setdefault((source_id, row.item_key), []).append(item_from_json(row.data))
     return out
 
 
@@ -483,38 +501,44 @@ def load_papers(store: Store, arxiv_ids: Iterable[str]) -> dict[str, Paper]:
 
 
 def save_resolutions(store: Store, resolutions: Sequence[Resolution]) -> int:
-    """Store how each sighting was tied to its paper; unresolved ones are kept on the item only."""
+    """Store how each sighting was tied to its paper; unresolved ones are kept on the item only.
+
+    A few queries and one upsert for the lot, not a look-up per sighting: a busy week has
+    thousands, and the write lock is held throughout."""
+    found = [r for r in resolutions if r.arxiv_id]
+    if not found:
+        return 0
     stamp = now_utc()
-    written = 0
+    rows: dict[tuple[int, str], dict[str, Any]] = {}
     with store.begin() as conn:
-        for res in resolutions:
-            if not res.arxiv_id:
-                continue
-            item_id = conn.execute(
-                select(items.c.id).where(items.c.source_id == res.source_id, items.c.item_key == res.item_key)
-            ).scalar()
-            paper_key = f"arxiv:{res.arxiv_id}"
-            exists = conn.execute(select(papers.c.key).where(papers.c.key == paper_key)).scalar()
-            if item_id is None or exists is None:
-                continue
-            upsert(
-                conn,
-                item_papers,
-                [
-                    {
-                        "item_id": item_id,
-                        "paper_key": paper_key,
-                        "method": res.method,
-                        "score": res.score,
-                        "detail": res.detail,
-                        "created_at": stamp,
-                    }
-                ],
-                ["item_id", "paper_key"],
-                ["method", "score", "detail"],
+        item_ids: dict[tuple[str, str], int] = {}
+        for source_id, chunk in _by_source(((r.source_id, r.item_key) for r in found), 500):
+            query = select(items.c.item_key, items.c.id).where(
+                items.c.source_id == source_id, items.c.item_key.in_(chunk)
             )
-            written += 1
-    return written
+            item_ids.update(((source_id, row.item_key), row.id) for row in conn.execute(query))
+        paper_keys = sorted({f"arxiv:{r.arxiv_id}" for r in found})
+        stored: set[str] = set()
+        for key_chunk in _chunks(paper_keys, 500):
+            stored.update(conn.execute(select(papers.c.key).where(papers.c.key.in_(key_chunk))).scalars())
+        for res in found:
+            item_id = item_ids.get((res.source_id, res.item_key))
+            paper_key = f"arxiv:{res.arxiv_id}"
+            if item_id is None or paper_key not in stored:
+                continue
+            # one row per (item, paper), the last resolution winning as one upsert each did
+            rows[(item_id, paper_key)] = {
+                "item_id": item_id,
+                "paper_key": paper_key,
+                "method": res.method,
+                "score": res.score,
+                "detail": res.detail,
+                "created_at": stamp,
+            }
+        upsert(
+            conn, item_papers, list(rows.values()), ["item_id", "paper_key"], ["method", "score", "detail"]
+        )
+    return len(rows)
 
 
 def save_doi_records(store: Store, records: Iterable[DoiRecord]) -> int:
@@ -710,14 +734,18 @@ def latest_final_digest_week(store: Store) -> str | None:
     run: the scheduled run's, or a refresh's after it. The digest of a week still under way (a
     manual refresh) is partial, and a dry run's was neither mailed nor recorded: neither tells
     anything about the weeks before it."""
+    query = (
+        select(digests.c.week, digests.c.created_at, digests.c.window_end)
+        .where(digests.c.edition == "default", or_(digests.c.published.is_(None), digests.c.published))
+        .order_by(digests.c.week.desc())
+    )
     with store.begin() as conn:
-        rows = conn.execute(
-            select(digests.c.week, digests.c.created_at, digests.c.window_end).where(
-                digests.c.edition == "default", or_(digests.c.published.is_(None), digests.c.published)
-            )
-        ).all()
-    final = [row.week for row in rows if _written_after_week(row.week, row.created_at, row.window_end)]
-    return max(final, default=None)
+        # newest first, stopping at the first final one: SQLite reads a digest's megabytes of
+        # Markdown and JSON to reach the two columns stored after them, so rows are read lazily
+        for row in conn.execute(query):
+            if _written_after_week(row.week, row.created_at, row.window_end):
+                return str(row.week)
+    return None
 
 
 def is_final(stored: StoredDigest) -> bool:

@@ -18,7 +18,13 @@ from dltheory_digest.identity import (
     split_by_novelty,
     update_reason,
 )
-from dltheory_digest.identity.novelty import SentPaper, match_sent, retitled_from, sent_candidates
+from dltheory_digest.identity.novelty import (
+    SentPaper,
+    match_sent,
+    retitled_from,
+    sent_candidates,
+    sent_paper_filter,
+)
 from dltheory_digest.models import (
     AnnounceType,
     Item,
@@ -620,3 +626,123 @@ def test_a_citation_sent_first_with_its_preprint_tail_is_matched_when_arxiv_list
         )
     ]
     assert match_sent([listed], sent) == {"arxiv:2106.10165": (sent[0].key,)}
+
+
+# --- which sent papers a week's sightings are matched against (`sent_paper_filter`) ---------
+
+TP4_V1 = "Feature Learning in Infinite-Width Neural Networks"
+TP5 = "Tensor Programs V: Tuning Large Neural Networks via Zero-Shot Hyperparameter Transfer"
+
+
+def _sent(key: str, title: str | None) -> SentPaper:
+    return SentPaper(key=key, week="2026-W40", title=title)
+
+
+def test_a_sent_arxiv_paper_is_a_candidate_only_when_an_id_less_sighting_shares_its_words() -> None:
+    sightings = [
+        arxiv_item(NTK, 1),  # a listing: it has its id, and names no other paper
+        Item(
+            "zhihu",
+            ItemKind.MENTION,
+            "深度学习理论原理",
+            title_en="The principles of the theory of deep learning",  # translated, words reordered
+            lang="zh",
+        ),
+        Item("blog", ItemKind.MENTION, "Tensor Programs V", lang="en"),  # shortened
+        # the v3 title, with the series name the v1 title readers were sent did not have
+        Item("notes", ItemKind.MENTION, "Tensor Programs IV: " + TP4_V1, lang="en"),
+        Item("notes", ItemKind.MENTION, RETHINKING.title + ". arXiv preprint", lang="en"),
+    ]
+    wanted = sent_paper_filter(sightings)
+    named = {
+        "arxiv:2106.10165": PDLT.title,
+        "arxiv:2203.03466": TP5,
+        "arxiv:2011.14522": TP4_V1,
+        "arxiv:1611.03530": RETHINKING.title,
+    }
+    for key, title in named.items():
+        assert wanted(_sent(key, title)), title
+    # sharing a word or two is not being the same title
+    assert not wanted(_sent("arxiv:1806.07572", NTK.title))  # "neural networks"
+    assert not wanted(_sent(DOUBLE_DESCENT.key, DOUBLE_DESCENT.title))  # "deep"
+    # an arXiv paper sent before titles were kept has no words to find it by
+    assert not wanted(_sent("arxiv:2106.10165", None))
+    # the few sent papers without an arXiv id are always matched (`match_sent` wants them all)
+    assert wanted(_sent("title:some reading list entry", "Some reading list entry"))
+    assert wanted(_sent("doi:10.5555/3327757.3327948", NTK.title))
+
+
+def test_with_no_sighting_lacking_an_arxiv_id_no_sent_arxiv_paper_is_a_candidate() -> None:
+    wanted = sent_paper_filter([arxiv_item(NTK, 2), arxiv_item(RETHINKING, 1)])
+    assert not wanted(_sent("arxiv:1806.07572", NTK.title))
+    assert wanted(_sent("title:principles of deep learning theory", "Principles of deep learning theory"))
+
+
+def test_a_generic_mention_inside_many_sent_titles_does_not_make_them_all_candidates() -> None:
+    # "neural networks" is in most of the week's titles: a mention saying only that is no title
+    listings = [
+        Item("arxiv-rss", ItemKind.PAPER, f"Paper {n} on neural networks", arxiv_id=f"2611.0000{n}")
+        for n in range(6)
+    ]
+    wanted = sent_paper_filter([*listings, Item("blog", ItemKind.MENTION, "Neural networks", lang="en")])
+    assert not wanted(_sent("arxiv:2011.14522", TP4_V1))
+    # the same words as a whole title still are one
+    assert wanted(_sent("arxiv:1000.00001", "Neural Networks"))
+
+
+def test_the_filtered_candidates_keep_a_translated_mention_on_the_sent_paper() -> None:
+    mention = Item(
+        "zhihu",
+        ItemKind.MENTION,
+        "深度学习理论原理",
+        title_en="Principles of deep learning theory",
+        lang="zh",
+    )
+    sent = [
+        SentPaper(key="arxiv:2106.10165", week="2026-W44", title=PDLT.title, paper=PDLT),
+        SentPaper(key="arxiv:1806.07572", week="2026-W44", title=NTK.title, paper=NTK),
+    ]
+    kept = [s for s in sent if sent_paper_filter([mention])(s)]
+    assert [s.key for s in kept] == ["arxiv:2106.10165"]
+    [cluster] = cluster_items([mention], sent_candidates(kept), source_names=NAMES)
+    assert cluster.paper is PDLT
+
+
+# --- Chinese aggregators listing arXiv papers are community coverage -------------------------
+
+
+@pytest.mark.parametrize(
+    ("source_id", "fixture", "url"),
+    [
+        (
+            "papers-cool-lg",
+            "papers_cool_cs.LG_2021-06-21.html",
+            "https://papers.cool/arxiv/cs.LG?date=2021-06-21",
+        ),
+        ("arxivdaily-lg", "arxivdaily_thread.html", "https://www.arxivdaily.com/thread/43210"),
+    ],
+)
+def test_a_chinese_aggregators_listing_of_a_sent_paper_makes_it_newly_discussed(
+    fixtures_dir: Path, source_id: str, fixture: str, url: str
+) -> None:
+    """papers.cool and arxivdaily items are PAPER items linking to arxiv.org: only their language
+    makes them people's coverage rather than arXiv's own listing."""
+    from dltheory_digest.identity.novelty import is_community_sighting
+    from dltheory_digest.sources import REGISTRY
+
+    kind = source_id.rsplit("-", 1)[0].replace("-", "_")
+    parsed = REGISTRY[kind].parse_bytes(
+        (fixtures_dir / "sources" / fixture).read_bytes(), url=url, source_id=source_id
+    )
+    listed = next(i for i in parsed.items if i.arxiv_id == "2106.10165")
+    assert (listed.kind, listed.lang) == (ItemKind.PAPER, "zh")
+    assert (listed.url or "").startswith("https://arxiv.org/")
+    names = {**NAMES, source_id: "Aggregator"}
+    [sent] = cluster_items([arxiv_item(PDLT, 1)], {"2106.10165": PDLT}, source_names=names)
+    history = {sent.paper.key: [ledger_entry(sent, "2026-W44")]}
+    [again] = cluster_items([arxiv_item(PDLT, 1), listed], {"2106.10165": PDLT}, source_names=names)
+    [sighting] = [s for s in again.sightings if s.source_id == source_id]
+    assert is_community_sighting(sighting)
+    assert not is_community_sighting(replace(sighting, lang="en"))  # an English arXiv mirror is not
+    new, updated = split_by_novelty([again], history, "2026-W47")
+    assert new == [] and [r.discussed_on for _, r in updated] == [(Place("Aggregator", "zh"),)]

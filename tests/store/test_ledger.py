@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 from dltheory_digest.identity import LedgerEntry, cluster_items, history_keys, ledger_entries
+from dltheory_digest.identity.novelty import SentPaper
 from dltheory_digest.models import ITEM_KEY_LENGTH, Item, ItemKind, Paper, PaperCluster
 from dltheory_digest.store import Store, save_papers
 from dltheory_digest.store.ledger import load_history, record_week, sent_papers
@@ -65,3 +67,33 @@ def test_the_papers_sent_in_a_span_of_weeks_come_once_each_with_their_last_title
     assert sent[0].paper == pdlt  # the store's arXiv metadata, joined
     assert sent[1].paper is None and sent[1].arxiv_id is None and sent[0].arxiv_id == "2106.10165"
     assert sent_papers(store, since="2026-W48", before="2026-W50") == []
+
+
+def test_only_the_sent_papers_wanted_come_back_judged_by_the_title_readers_saw_last(store: Store) -> None:
+    ntk = Paper(
+        key="arxiv:1806.07572",
+        title="Neural Tangent Kernel: Convergence and Generalization in Neural Networks",
+        arxiv_id="1806.07572",
+        version=2,
+    )
+    save_papers(store, [ntk])
+    record_week(store, "2026-W40", [LedgerEntry(ntk.key, "2026-W40", 1, ("arxiv",), ("en",), "NTK draft")])
+    record_week(store, "2026-W44", [LedgerEntry(ntk.key, "2026-W44", 2, ("arxiv",), ("en",), ntk.title)])
+    other = LedgerEntry("arxiv:2106.10165", "2026-W44", 1, ("arxiv",), ("en",), "Another paper")
+    record_week(store, "2026-W45", [replace(other, week="2026-W45")])
+    mention = LedgerEntry("title:ntk notes", "2026-W45", None, ("zhihu",), ("zh",), "NTK notes")
+    record_week(store, "2026-W45", [mention])
+    asked: list[tuple[str, str, str | None]] = []
+
+    def wanted(sent: SentPaper) -> bool:
+        asked.append((sent.key, sent.week, sent.title))
+        return sent.key != "arxiv:2106.10165"
+
+    got = sent_papers(store, since="2026-W01", before="2026-W47", wanted=wanted)
+    # each key asked once, with its last week and title
+    assert sorted(asked) == [
+        ("arxiv:1806.07572", "2026-W44", ntk.title),
+        ("arxiv:2106.10165", "2026-W45", "Another paper"),
+        ("title:ntk notes", "2026-W45", "NTK notes"),
+    ]
+    assert [(s.key, s.paper) for s in got] == [(ntk.key, ntk), ("title:ntk notes", None)]

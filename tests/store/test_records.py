@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -54,6 +55,7 @@ NTK = Item(
     categories=("cs.LG", "math.PR", "stat.ML"),
     extra=(("score", "1.0"),),
 )
+NTK_PAPER = Paper(key="arxiv:1806.07572", title=NTK.title, arxiv_id="1806.07572", version=1)
 POST = Item(
     source_id="offconvex",
     kind=ItemKind.POST,
@@ -539,3 +541,106 @@ def test_times_come_back_from_sqlite_in_utc(store: Store) -> None:
     )
     stored = get_digest(store, "2026-W47")
     assert stored is not None and stored.created_at.tzinfo is dt.UTC
+
+
+def test_only_the_versions_asked_for_are_answered(store: Store) -> None:
+    from dltheory_digest.store.records import weeks_of_sightings
+
+    v1 = Item("arxiv", ItemKind.PAPER, "NTK", arxiv_id="1806.07572", version=1)
+    v2 = dataclasses.replace(v1, version=2)
+    other = Item("rss", ItemKind.PAPER, "NTK", arxiv_id="1806.07572", version=2)
+    attribute_week(store, "2026-W47", [v1])
+    attribute_week(store, "2026-W48", [v2, other])
+    # the same item key of another source, and the other version of the same item, stay out
+    assert weeks_of_sightings(store, [v2]) == {("arxiv", "arxiv:1806.07572", 2): "2026-W48"}
+
+
+def test_every_attributed_version_of_the_asked_items_comes_back_oldest_first(store: Store) -> None:
+    from dltheory_digest.store.records import attributed_items
+
+    v1 = Item("arxiv", ItemKind.PAPER, "NTK", arxiv_id="1806.07572", version=1)
+    v2 = dataclasses.replace(v1, version=2, title="NTK (v2)")
+    post = Item("blog", ItemKind.POST, "Kernels", url="https://b.org/ntk")
+    unasked = Item("blog", ItemKind.POST, "Other", url="https://b.org/other")
+    attribute_week(store, "2026-W47", [v2, post, unasked])
+    attribute_week(store, "2026-W48", [v1])
+    got = attributed_items(store, [("arxiv", v1.key), ("blog", post.key), ("blog", "url:https://b.org/none")])
+    assert {k: [(i.version, i.title) for i in items] for k, items in got.items()} == {
+        ("arxiv", v1.key): [(1, "NTK"), (2, "NTK (v2)")],
+        ("blog", post.key): [(None, "Kernels")],
+    }
+
+
+def test_resolutions_are_stored_for_stored_items_and_papers_only_the_last_one_winning(store: Store) -> None:
+    from sqlalchemy import select
+
+    from dltheory_digest.models import Resolution
+    from dltheory_digest.store import save_resolutions
+    from dltheory_digest.store.schema import item_papers, items
+
+    mention = Item("blog", ItemKind.MENTION, "Neural Tangent Kernel", url="https://b.org/ntk")
+    other = Item("zhihu", ItemKind.MENTION, "Neural Tangent Kernel", url="https://b.org/ntk")  # same key
+    save_items(store, [mention, other])
+    save_papers(store, [NTK_PAPER])
+    resolutions = [
+        Resolution(mention.key, "blog", "1806.07572", "title_search", 0.9, "first"),
+        Resolution(mention.key, "blog", "1806.07572", "title_search", 0.95, "again"),  # the last wins
+        Resolution(other.key, "zhihu", "1806.07572", "arxiv_id", 1.0),
+        Resolution(mention.key, "blog", "2106.10165", "title_search", 0.9),  # the paper is not stored
+        Resolution("url:https://b.org/never", "blog", "1806.07572", "arxiv_id", 1.0),  # nor the item
+        Resolution(mention.key, "blog", None, "unresolved"),
+    ]
+    assert save_resolutions(store, resolutions) == 2
+    with store.begin() as conn:
+        rows = conn.execute(
+            select(items.c.source_id, item_papers.c.paper_key, item_papers.c.score, item_papers.c.detail)
+            .join(items, items.c.id == item_papers.c.item_id)
+            .order_by(items.c.source_id)
+        ).all()
+    assert [tuple(r) for r in rows] == [
+        ("blog", "arxiv:1806.07572", 0.95, "again"),
+        ("zhihu", "arxiv:1806.07572", 1.0, ""),
+    ]
+    assert save_resolutions(store, []) == 0
+
+
+def test_the_lookups_of_sightings_and_resolutions_search_the_primary_key(tmp_path: Path) -> None:
+    """SQLite uses no index for a row value `(source_id, item_key) IN (...)`: every run scanned
+    the whole week_items table, which grows every week. Each query these functions make is
+    checked with EXPLAIN QUERY PLAN."""
+    from sqlalchemy import event
+
+    from dltheory_digest.models import Resolution
+    from dltheory_digest.store import open_store, save_resolutions
+    from dltheory_digest.store.records import attributed_items, weeks_of_sightings
+
+    store = open_store(f"sqlite:///{tmp_path / 'store.sqlite'}")
+    found = [Item("blog", ItemKind.POST, f"Post {n}", url=f"https://b.org/{n}") for n in range(3)]
+    found += [Item("arxiv", ItemKind.PAPER, "NTK", arxiv_id="1806.07572", version=v) for v in (1, 2)]
+    attribute_week(store, "2026-W47", found)
+    save_items(store, found)
+    save_papers(store, [NTK_PAPER])
+    statements: list[tuple[str, object]] = []
+
+    def seen(conn: object, cursor: object, statement: str, parameters: object, *args: object) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            statements.append((statement, parameters))
+
+    event.listen(store.engine, "before_cursor_execute", seen)
+    try:
+        assert len(weeks_of_sightings(store, found)) == 5
+        assert len(attributed_items(store, [(i.source_id, i.key) for i in found])) == 4
+        assert (
+            save_resolutions(store, [Resolution(found[-1].key, "arxiv", "1806.07572", "arxiv_id", 1.0)]) == 1
+        )
+    finally:
+        event.remove(store.engine, "before_cursor_execute", seen)
+    assert len(statements) >= 4
+    plans = []
+    with store.engine.connect() as conn:
+        for statement, parameters in statements:
+            rows = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()  # type: ignore[arg-type]
+            plans.append(" / ".join(str(r[-1]) for r in rows))
+    store.close()
+    assert all("SCAN" not in plan for plan in plans), plans
+    assert all("USING" in plan and "INDEX" in plan for plan in plans), plans
