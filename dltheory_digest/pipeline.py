@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 from dltheory_digest.config import EMAIL_SHAPE, Politeness, Settings, SourceSpec
 from dltheory_digest.errors import ConfigError, DigestError, FetchError, RobotsDisallowed, SourceError
-from dltheory_digest.fetch import HTTPStatusError, RobotsUnreadable
+from dltheory_digest.fetch import HTTPStatusError, RobotsUnreadable, redact, redact_url
 from dltheory_digest.models import (
     NOTE_MISSED_WEEKS,
     Classification,
@@ -234,7 +234,20 @@ def collect_source(spec: SourceSpec, client: HttpClient, ctx: PlanContext) -> Co
     )
     # a failed collection leaves the cursor where it was: the pages it did not read (the rest
     # of an OAI harvest) are read by the next run, not skipped by a cursor moved past them
-    return Collected(spec.id, tuple(items), report, cursor if error is None else dict(ctx.cursor))
+    return Collected(
+        spec.id, tuple(items), redacted_report(report), cursor if error is None else dict(ctx.cursor)
+    )
+
+
+def redacted_report(report: SourceReport) -> SourceReport:
+    """`report` with the credentials in the URLs its lines quote (a private feed's
+    `?access_token=`, a `user:pass@` host) replaced by REDACTED (`fetch.redact`): its lines go
+    to the console, the run's artifact and log, the store and the digest every reader gets."""
+    warnings = tuple(dict.fromkeys(redact(w) for w in report.warnings))
+    error = redact(report.error) if report.error else report.error
+    if (warnings, error) == (report.warnings, report.error):
+        return report
+    return dataclasses.replace(report, warnings=warnings, error=error)
 
 
 def _own_detail(exc: Exception, source_id: str) -> str:
@@ -606,15 +619,21 @@ def source_pages(specs: Sequence[SourceSpec]) -> dict[str, str | None]:
     several URLs (no one page to point at) or from this machine (the demo's snapshot
     server: a loopback address means nothing to a reader of the mail). An aggregator of arXiv
     papers (papers.cool, arxivdaily) is linked: its page is what the reader would not find
-    from the title (`SourceKind.linked_page`)."""
+    from the title (`SourceKind.linked_page`). A URL that carries a credential (a private
+    feed's `?access_token=`: `fetch.redact_url` changes it) is not linked either: the digest
+    is mailed to every reader, and a redacted link would lead nowhere; the source's name shows."""
     pages: dict[str, str | None] = {}
     for spec in specs:
         if not REGISTRY[spec.kind].linked_page:
             continue
         urls = {u for u in (spec.url, *spec.urls) if u}
-        if len(urls) == 1 and not _on_this_machine(*urls):
+        if len(urls) == 1 and not _on_this_machine(*urls) and not _carries_credentials(*urls):
             pages[spec.id] = urls.pop()
     return pages
+
+
+def _carries_credentials(url: str) -> bool:
+    return redact_url(url) != url
 
 
 def _on_this_machine(url: str) -> bool:
@@ -697,7 +716,9 @@ def record_collection(
         weeks = later.get(c.source_id, [])
         reports.append(
             dataclasses.replace(
-                c.report,
+                # a report not made by `collect_source` (a task that failed for good) may quote
+                # a URL too: none is stored, published or shown with its credentials
+                redacted_report(c.report),
                 new=week_counts.get(c.source_id, 0),
                 later=len(weeks),
                 later_weeks=tuple(sorted(set(weeks))),
@@ -1147,21 +1168,33 @@ def mail_problems(deliveries: Sequence[Mapping[str, Any]]) -> dict[str, list[str
     }
 
 
-def run_message(week: Week, reports: Sequence[SourceReport], deliveries: Sequence[Mapping[str, Any]]) -> str:
+DRY_RUN_NOTE = "dry run, no one was mailed"
+
+
+def run_message(
+    week: Week,
+    reports: Sequence[SourceReport],
+    deliveries: Sequence[Mapping[str, Any]],
+    *,
+    dry_run: bool = False,
+) -> str:
     """The run's final-state message: which sources failed and which readers' mail did not go
-    through (`mail_problems`), for the run list in the UI and for `refresh --deployment`."""
+    through (`mail_problems`), for the run list in the UI and for `refresh --deployment`. A dry
+    run says first that it mailed no one (its "all ok" is about the sources only)."""
     failed = [r.source_id for r in reports if r.error]
-    if not failed:
-        parts = []
-    elif len(failed) == len(reports):
-        parts = ["every source failed"]
-    else:
-        parts = [f"{len(failed)} of {len(reports)} sources failed: {', '.join(failed)}"]
-    for what, readers in mail_problems(deliveries).items():
-        if readers:
-            parts.append(f"{what} {len(readers)} reader(s): {', '.join(readers)}")
-    sources = f"{len(reports)} source{'' if len(reports) == 1 else 's'}"
-    return f"{week}: {'; '.join(parts) or f'{sources}, {ALL_OK}'}"
+    parts = [DRY_RUN_NOTE] if dry_run else []
+    if failed and len(failed) == len(reports):
+        parts.append("every source failed")
+    elif failed:
+        parts.append(f"{len(failed)} of {len(reports)} sources failed: {', '.join(failed)}")
+    problems = [
+        f"{what} {len(rs)} reader(s): {', '.join(rs)}" for what, rs in mail_problems(deliveries).items() if rs
+    ]
+    parts += problems
+    if not failed and not problems:
+        # last, so that a caller with only the message (`refresh --deployment`) sees success
+        parts.append(f"{len(reports)} source{'' if len(reports) == 1 else 's'}, {ALL_OK}")
+    return f"{week}: {'; '.join(parts)}"
 
 
 def mail_went_through(deliveries: Sequence[Mapping[str, Any]]) -> bool:

@@ -137,8 +137,13 @@ def collect_task(spec: SourceSpec, settings: Settings, ctx: PlanContext, run_id:
     client = shared_client(settings)
     collected = pipeline.collect_source(spec, client, ctx)
     record_fetches(shared_store(settings), client.drain_records(spec.id), run_id=run_id)
+    logger = get_run_logger()
+    # the report's lines (already redacted) in the run's log too: a page skipped, a capped
+    # Crawl-delay, a retry that went through show beside the task, not only in the report
+    for line in collected.report.warnings:
+        logger.warning("[%s] %s", spec.id, line)
     if collected.report.error:
-        get_run_logger().warning("%s", collected.report.error)  # "[source-id] what happened"
+        logger.warning("%s", collected.report.error)  # "[source-id] what happened"
     return collected
 
 
@@ -725,7 +730,7 @@ def digest_week(
         logger.info("demo digest for %s built from the bundled snapshot", target)
     elif kept is None:
         logger.info("digest for %s written to %s", target, path)
-    message = pipeline.run_message(target, reports, deliveries)
+    message = pipeline.run_message(target, reports, deliveries, dry_run=dry_run)
     result = {
         "week": str(target),
         "path": path,

@@ -175,6 +175,15 @@ def test_a_sighting_links_its_sources_page_unless_that_is_on_this_machine() -> N
     assert source_pages(specs) == {"notes": "https://notes.example.org/dl-theory"}
 
 
+def test_a_source_url_carrying_a_credential_is_not_linked() -> None:
+    specs = [
+        SourceSpec(id="token", kind="notes_page", url="https://notes.example.org/dl?access_token=SECRET"),
+        SourceSpec(id="login", kind="papers_cool", url="https://ada:SECRET@papers.example.org/arxiv/cs.LG"),
+        SourceSpec(id="public", kind="notes_page", url="https://notes.example.org/dl?page=2"),
+    ]
+    assert source_pages(specs) == {"public": "https://notes.example.org/dl?page=2"}
+
+
 def test_expand_mentions_keeps_papers_and_cited() -> None:
     paper = Item(source_id="s", kind=ItemKind.PAPER, title="P", arxiv_id="2106.10165")
     cited = Item(source_id="x", kind=ItemKind.MENTION, title="NTK", arxiv_id="1806.07572")
@@ -463,6 +472,20 @@ def test_the_final_state_message_names_failed_sources_and_mail() -> None:
         "2026-W47: every source failed; mail failed for 1 reader(s): b@example.org"
     )
     assert not pipeline.run_message(week, [ok], [bounced]).endswith(pipeline.ALL_OK)
+
+
+def test_a_dry_runs_final_message_says_no_one_was_mailed() -> None:
+    week = Week.parse("2026-W47")
+    ok = SourceReport("arxiv", "arxiv_rss", fetched=1)
+    broken = SourceReport("blog", "feed", error="[blog] HTTP 500")
+    # still ends "all ok" when every source went through: `refresh --deployment` exits 0
+    assert pipeline.run_message(week, [ok, ok], [], dry_run=True) == (
+        f"2026-W47: dry run, no one was mailed; 2 sources, {pipeline.ALL_OK}"
+    )
+    assert pipeline.run_message(week, [ok, broken], [], dry_run=True) == (
+        "2026-W47: dry run, no one was mailed; 1 of 2 sources failed: blog"
+    )
+    assert "mailed" not in pipeline.run_message(week, [ok], [])
 
 
 def test_only_a_run_in_which_every_source_failed_keeps_the_earlier_digest(tmp_path: Path) -> None:
@@ -2140,3 +2163,100 @@ def test_since_on_a_week_kept_as_sent_says_it_changed_nothing() -> None:
     )
     assert pipeline.since_note(week, None, frozen=True, later_sent=False) is None
     assert pipeline.since_note(week, since, frozen=False, later_sent=False) is None  # rebuilt from it
+
+
+# --- credentials in source URLs: never in a report, a stored row or the digest ------------------
+
+TOKEN_SECRET = "tok-5ecret-9f3a"
+
+
+def test_a_source_urls_token_reaches_no_report_stored_row_or_digest(tmp_path: Path) -> None:
+    """Private feeds carry their key in the URL: the report lines that quote a URL (a page
+    gone, a page that cannot be parsed, a source that failed) and the "Seen in" link of the
+    digest mailed to every reader show it redacted, or not at all."""
+    import sqlalchemy as sa
+
+    from dltheory_digest.directions import DirectionClassifier, load_taxonomy
+    from dltheory_digest.store import open_store, schema
+    from dltheory_digest.store import records as store_records
+
+    notes = (
+        f'<html><body><p>Start with <a href="https://arxiv.org/abs/{NTK_ID}">the NTK</a>.</p></body></html>'
+    )
+    routes = {
+        "/robots.txt": (404, b"", "text/plain"),
+        "/notes": (200, notes.encode(), "text/html; charset=utf-8"),
+        "/a.xml": (200, FEED, "application/rss+xml"),
+        "/broken.xml": (200, EMPTY_HTML, "text/html; charset=utf-8"),
+    }  # anything else: 404
+    key = f"?access_token={TOKEN_SECRET}"
+    specs = [
+        SourceSpec(id="private-notes", kind="notes_page", name="Private notes", url=f"{BLOG}/notes{key}"),
+        SourceSpec(id="gone", kind="feed", url=f"{BLOG}/gone.xml{key}"),
+        SourceSpec(id="half", kind="feed", urls=[f"{BLOG}/a.xml{key}", f"{BLOG}/old.xml{key}"]),
+        SourceSpec(id="broken", kind="feed", url=f"{BLOG}/broken.xml{key}"),
+    ]
+    with client_for(routes) as client:
+        collected = [collect_source(s, client, PlanContext()) for s in specs]
+    by_id = {c.source_id: c.report for c in collected}
+    # each source says what happened, naming the page with its key redacted
+    assert by_id["private-notes"].error is None and by_id["private-notes"].parsed == 1
+    assert by_id["gone"].error == f"[gone] HTTP 404 for {BLOG}/gone.xml?access_token=REDACTED"
+    assert f"page {BLOG}/old.xml?access_token=REDACTED: HTTP 404, skipped" in by_id["half"].warnings
+    assert by_id["broken"].error is not None
+    assert by_id["broken"].error.startswith(
+        f"[broken] cannot parse {BLOG}/broken.xml?access_token=REDACTED: "
+    )
+
+    store = open_store(f"sqlite:///{tmp_path / 'store.sqlite'}")
+    store_records.save_papers(
+        store, [Paper(key=f"arxiv:{NTK_ID}", title=NTK_TITLE, arxiv_id=NTK_ID, version=1)]
+    )
+    week = Week.parse("2026-W47")
+    reports = pipeline.record_collection(store, week, collected)
+    taxonomy = load_taxonomy()
+    stages = pipeline.Stages(
+        translator=None, classifier=DirectionClassifier.from_taxonomy(taxonomy), taxonomy=taxonomy
+    )
+    build = pipeline.build_week(
+        store, week, zone_name="UTC", specs=specs, fetch_bytes=None, stages=stages, relevance_threshold=0.0
+    )
+    with store.engine.connect() as conn:
+        stored = conn.execute(sa.select(schema.week_reports.c.report)).scalars().all()
+    store.close()
+
+    assert len(stored) == 4
+    # the source table of the digest shows the failures, their pages redacted
+    assert "gone.xml?access_token=REDACTED" in build.markdown
+    shown = [
+        *(p for section in build.digest.sections for p in section.papers),
+        *build.digest.emerging,
+        *build.digest.below_threshold,
+    ]
+    [seen] = [s for p in shown for s in p.sightings if s.source_id == "private-notes"]
+    assert seen.source_name == "Private notes" and seen.url is None  # named, not linked
+    assert "Private notes" in build.markdown
+    for text in (repr(reports), repr(stored), build.markdown, repr(build.digest)):
+        assert TOKEN_SECRET not in text
+
+
+def test_a_report_made_outside_the_collector_is_stored_redacted(tmp_path: Path) -> None:
+    """A source task that failed for good gets its report from the flow (`collected_or_failed`),
+    from an exception's text: recorded, it holds no credential either."""
+    from dltheory_digest.store import open_store
+    from dltheory_digest.store import records as store_records
+
+    failed = SourceReport(
+        "private",
+        "feed",
+        error=f"[private] Crashed after 3 attempt(s): ReadError: {BLOG}/f.xml?token={TOKEN_SECRET}",
+        warnings=(f"answered only after 1 retry (HTTP 503): https://ada:{TOKEN_SECRET}@blog.example.org/f",),
+    )
+    store = open_store(f"sqlite:///{tmp_path / 'store.sqlite'}")
+    week = Week.parse("2026-W47")
+    [recorded] = pipeline.record_collection(store, week, [pipeline.Collected("private", (), failed)])
+    [stored] = store_records.week_reports_of(store, str(week))
+    store.close()
+    assert recorded == stored
+    assert stored.error == f"[private] Crashed after 3 attempt(s): ReadError: {BLOG}/f.xml?token=REDACTED"
+    assert stored.warnings == ("answered only after 1 retry (HTTP 503): https://REDACTED@blog.example.org/f",)

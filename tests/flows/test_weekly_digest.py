@@ -244,3 +244,43 @@ def test_a_late_weekly_run_of_a_week_its_readers_have_ends_without_fetching(
     assert state.is_completed() and asked == [week]
     assert state.message == f"{week}: skipped, its readers have it already (`--resend` mails it again)"
     assert not (tmp_path / "outputs").exists() or not any((tmp_path / "outputs").iterdir())
+
+
+@pytest.mark.prefect
+def test_a_dry_runs_log_has_its_sources_warnings_redacted_and_its_state_says_no_one_was_mailed(
+    prefect_harness: None,
+    demo: tuple[SnapshotServer, dict[str, Any]],
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import logging
+
+    from flows.weekly_digest import weekly_digest
+
+    server, overrides = demo
+    secret = "tok-5ecret-9f3a"
+    sources = tmp_path / "private-sources.yaml"
+    # a private feed listing two URLs, one of them gone: a warning of the report, not a failure
+    sources.write_text(
+        "sources:\n"
+        "  - id: offconvex\n    kind: feed\n    politeness: {min_interval: 0.1, timeout: 10}\n"
+        f"    urls: ['{server.base_url}/offconvex/feed.xml?access_token={secret}',"
+        f" '{server.base_url}/offconvex/gone.xml?access_token={secret}']\n",
+        encoding="utf-8",
+    )
+    with caplog.at_level(logging.INFO):
+        state = weekly_digest(
+            week=DEMO_WEEK,
+            dry_run=True,
+            settings_overrides={**overrides, "sources_file": str(sources)},
+            return_state=True,
+        )
+    result = state.result()
+    assert result["failed_sources"] == [] and result["deliveries"] == []
+    assert state.message == f"{DEMO_WEEK}: dry run, no one was mailed; 1 source, all ok"
+    # what Prefect's loggers say is the run's log (httpx's own request lines stay below the
+    # WARNING level Prefect gives the root logger, shown here only by caplog's INFO)
+    logged = [r.getMessage() for r in caplog.records if r.name.startswith("prefect")]
+    gone = f"[offconvex] page {server.base_url}/offconvex/gone.xml?access_token=REDACTED: HTTP 404, skipped"
+    assert gone in logged, logged
+    assert not any(secret in m for m in logged)
