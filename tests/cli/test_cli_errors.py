@@ -322,7 +322,8 @@ def test_a_deploy_failure_is_printed_as_it_is(workdir: Path, monkeypatch: pytest
         raise RuntimeError(f"work pool [b]{pool}[/b] not found")
 
     monkeypatch.setattr(flows.deployments, "deploy_to_pool", deploy_to_pool)
-    # nothing listens there: the stand-in above fails before any request
+    monkeypatch.setattr(flows.deployments, "taken_over", lambda pool: [])
+    # nothing listens there: the stand-ins above fail before any request
     with temporary_settings({PREFECT_API_URL: "http://127.0.0.1:9/api"}):
         result = runner.invoke(app, ["deploy", "--pool", "[i]gpu"], terminal_width=400)
     assert result.exit_code == 1, result.output
