@@ -169,7 +169,7 @@ def build_task(
 
     def fetch_bytes(url: str) -> bytes:
         content: bytes = client.get(
-            url, source_id="arxiv-metadata", politeness=metadata_politeness(url)
+            url, source_id="arxiv-metadata", politeness=metadata_politeness(url), revalidate=False
         ).content
         return content
 

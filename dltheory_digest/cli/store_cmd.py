@@ -3,6 +3,7 @@ longer need (`store.retention`)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -116,7 +117,9 @@ def prune(
     settings = _settings()
     store = open_checked_store(settings)
     try:
-        report = retention.prune(store, keep_weeks=keep_weeks, dry_run=dry_run)
+        # weeks as the runs count them: by the date in the configured zone, not UTC's
+        today = dt.datetime.now(settings.zone).date()
+        report = retention.prune(store, keep_weeks=keep_weeks, today=today, dry_run=dry_run)
         vacuumed = vacuum and not dry_run and retention.vacuum(store)
     except StoreError as exc:
         raise fail_store(exc, code=1) from None

@@ -211,7 +211,9 @@ def fetch_index(
 ) -> list[dict[str, Any]]:
     """The Argos package index (a JSON list) through the polite client; a clear error when offline."""
     try:
-        page = client.get(url, source_id=INDEX_SOURCE, politeness=Politeness(timeout=timeout))
+        page = client.get(
+            url, source_id=INDEX_SOURCE, politeness=Politeness(timeout=timeout), revalidate=False
+        )
         index = json.loads(page.content)
     except FetchError as exc:
         # the fetch error may end by asking "is this machine online?" already

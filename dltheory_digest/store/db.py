@@ -143,7 +143,8 @@ def backup_path(path: Path, revision: str) -> Path:
 def backups_of(path: Path) -> list[Path]:
     """The copies upgrades made of the SQLite store at `path` (named by `backup_path`, and
     SQLite files: another file of such a name is not one), oldest first."""
-    name = re.compile(re.escape(path.name) + r"\.\w+?(?:\.\d+)?\.bak")
+    # only the revision-named copies `backup_path` writes: an operator's own `.mine.bak` stays
+    name = re.compile(re.escape(path.name) + r"\.\d{4}(?:\.\d+)?\.bak")
     found = [
         p
         for p in path.parent.glob(f"{glob.escape(path.name)}.*.bak")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import ColumnElement, delete, func, or_, select
 
 from dltheory_digest.models import (
     AnnounceType,
@@ -208,6 +208,16 @@ def unusable_record(page: RawPage, reason: str, *, at: dt.datetime | None = None
     )
 
 
+def own_page_success() -> ColumnElement[bool]:
+    """A fetch row of a source's own page answered 2xx or 304 without error (not its robots.txt,
+    not a redirect hop, not a failed attempt)."""
+    return (
+        fetches.c.error.is_(None)
+        & (fetches.c.status.between(200, 299) | (fetches.c.status == 304))
+        & ~fetches.c.url.like("%/robots.txt")
+    )
+
+
 def last_successes(store: Store) -> dict[str, dt.datetime]:
     """When each source last had one of its own pages fetched and used (for `sources check`).
 
@@ -215,11 +225,7 @@ def last_successes(store: Store) -> dict[str, dt.datetime]:
     robots.txt, not a redirect hop (3xx), not a failed attempt. An `unusable_record` cancels
     the latest success before it of the same source and URL (the page it was about).
     """
-    own_page_ok = (
-        fetches.c.error.is_(None)
-        & (fetches.c.status.between(200, 299) | (fetches.c.status == 304))
-        & ~fetches.c.url.like("%/robots.txt")
-    )
+    own_page_ok = own_page_success()
     with store.begin() as conn:
         rows = conn.execute(
             select(fetches.c.source_id, fetches.c.url, fetches.c.fetched_at, fetches.c.unusable)

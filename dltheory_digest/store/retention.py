@@ -11,7 +11,8 @@ What a run reads of the past, and so what pruning keeps:
 
 What goes, for weeks before the kept ones: sightings no source listed since (`items`, their
 `week_items` and links to papers), papers that no digest presented and no source listed since,
-the digest JSON, the per-source reports and the title searches long expired.
+the digest JSON, the per-source reports, the title searches long expired, and the fetch log (each
+source keeps its newest success).
 """
 
 from __future__ import annotations
@@ -26,9 +27,11 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from dltheory_digest.errors import StoreError
 from dltheory_digest.store.db import Store, backups_of
+from dltheory_digest.store.records import own_page_success
 from dltheory_digest.store.schema import (
     PACKED,
     digests,
+    fetches,
     item_papers,
     items,
     metadata,
@@ -126,6 +129,16 @@ def prune(
             )
         )
         removed["week_reports"] = _count(conn.execute(delete(week_reports).where(week_reports.c.week < week)))
+        # one row per request, for ever: each source keeps its newest success (`sources check`
+        # says when a source last worked, however long ago)
+        newest_success = (
+            select(func.max(fetches.c.id)).where(own_page_success()).group_by(fetches.c.source_id)
+        )
+        removed["fetches"] = _count(
+            conn.execute(
+                delete(fetches).where(fetches.c.fetched_at < since, fetches.c.id.not_in(newest_success))
+            )
+        )
         removed["title_misses"] = _count(
             conn.execute(delete(title_misses).where(title_misses.c.searched_at < since))
         )

@@ -450,6 +450,9 @@ def test_an_upgrade_keeps_only_its_own_copy_and_removes_those_of_earlier_upgrade
     assert first.is_file()
     theirs = tmp_path / "store.sqlite.0004.bak"
     theirs.write_bytes(b"not a SQLite file: not a copy an upgrade made")
+    # the operator's own copy, a SQLite file too, named unlike the upgrades' copies
+    mine = tmp_path / "store.sqlite.mine.bak"
+    mine.write_bytes(first.read_bytes())
     said: list[Upgrade] = []
     open_store(f"sqlite:///{path}", on_upgrade=said.append).close()
     newest = tmp_path / "store.sqlite.0005.bak"
@@ -457,6 +460,7 @@ def test_an_upgrade_keeps_only_its_own_copy_and_removes_those_of_earlier_upgrade
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.endswith(".bak")) == [
         "store.sqlite.0004.bak",
         "store.sqlite.0005.bak",
+        "store.sqlite.mine.bak",
     ]
     assert said[0].message().endswith(f"the previous file is kept at {newest} (1 older copy removed)")
     with sqlite3.connect(newest) as copy:

@@ -12,12 +12,12 @@ from sqlalchemy import func, select
 
 from dltheory_digest.errors import StoreError
 from dltheory_digest.identity.novelty import ledger_entry, split_by_novelty
-from dltheory_digest.models import Item, ItemKind, Paper, PaperCluster, Resolution
+from dltheory_digest.models import FetchRecord, Item, ItemKind, Paper, PaperCluster, Resolution
 from dltheory_digest.store import Store, open_store
 from dltheory_digest.store import records as store_records
 from dltheory_digest.store.ledger import load_history, record_week
 from dltheory_digest.store.retention import MIN_KEEP_WEEKS, prune, store_info, vacuum
-from dltheory_digest.store.schema import item_papers, items, papers, week_items, week_reports
+from dltheory_digest.store.schema import fetches, item_papers, items, papers, week_items, week_reports
 
 TODAY = dt.date(2027, 3, 10)  # in 2027-W10: keeping 8 weeks keeps 2027-W02 and after
 OLD_WEEK, RECENT_WEEK = "2025-W47", "2027-W08"
@@ -112,12 +112,45 @@ def test_prune_drops_old_sightings_and_digest_json_and_keeps_what_later_runs_rea
         "papers": 1,
         "week_reports": 0,
         "title_misses": 0,
+        "fetches": 0,
     }
     old = store_records.get_digest(store, OLD_WEEK)
     recent = store_records.get_digest(store, RECENT_WEEK)
     assert old is not None and old.data is None and old.markdown == f"# {OLD_WEEK}\n"
     assert recent is not None and recent.data == '{"week": "' + RECENT_WEEK + '"}'
     assert report.digests_emptied == 1
+
+
+def test_prune_drops_the_old_fetch_log_but_each_source_keeps_its_newest_success(store: Store) -> None:
+    def fetched(source_id: str, status: int | None, at: dt.datetime, error: str | None = None) -> FetchRecord:
+        return FetchRecord(
+            source_id, f"https://{source_id}.example.org/feed", status, 10, 1.0, False, error, at
+        )
+
+    store_records.record_fetches(
+        store,
+        [
+            fetched("blog", 200, OLD),
+            fetched("blog", 200, OLD + dt.timedelta(days=7)),
+            fetched("blog", 200, RECENT),
+            # failing since long ago: its last success is old, and `sources check` must still say when
+            fetched("dead", 200, OLD),
+            fetched("dead", 200, OLD + dt.timedelta(days=7)),
+            fetched("dead", None, OLD + dt.timedelta(days=8), "connection refused"),
+            fetched("dead", None, RECENT, "connection refused"),
+        ],
+    )
+    report = prune(store, keep_weeks=MIN_KEEP_WEEKS, today=TODAY)
+
+    assert report.removed["fetches"] == 4
+    with store.begin() as conn:
+        kept = (
+            conn.execute(select(fetches.c.source_id, fetches.c.fetched_at).order_by(fetches.c.id))
+            .tuples()
+            .all()
+        )
+    assert [source for source, _ in kept] == ["blog", "dead", "dead"]
+    assert store_records.last_successes(store) == {"blog": RECENT, "dead": OLD + dt.timedelta(days=7)}
 
 
 def test_a_paper_sent_long_ago_is_still_not_new_after_pruning(store: Store) -> None:
