@@ -173,6 +173,19 @@ def redact(text: str) -> str:
     return _URL_IN_TEXT.sub(one, text) if "://" in text else text
 
 
+class _RedactedHttpxLog(logging.Filter):
+    """httpx logs each request's URL at INFO ("HTTP Request: GET https://...?token=..."): an
+    operator who turns INFO on must not find a source's credentials in the log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact_url(str(a)) if isinstance(a, httpx.URL) else a for a in record.args)
+        return True
+
+
+logging.getLogger("httpx").addFilter(_RedactedHttpxLog())
+
+
 def _redact_error(exc: SourceError) -> None:
     """Redact, in place, the message of an error that is about to leave this module."""
     exc.detail = redact(exc.detail)

@@ -2158,6 +2158,7 @@ def test_a_token_in_a_source_url_shows_in_no_error_record_warning_or_log(
     url = server.url(f"/private/feed.xml?access_token={SECRET}").replace("http://", f"http://me:{SECRET}@")
     seen: list[FetchRecord] = []
     caplog.set_level("DEBUG", logger="dltheory_digest")
+    caplog.set_level("INFO", logger="httpx")  # httpx's own line per request names the URL
     with PoliteClient(sleep=lambda s: None, on_record=seen.append) as client:
         with pytest.raises(HTTPStatusError) as info:
             client.get(url, source_id="private-feed", politeness=NO_WAIT)
@@ -2169,6 +2170,7 @@ def test_a_token_in_a_source_url_shows_in_no_error_record_warning_or_log(
     said = [str(info.value), info.value.detail, str(bad.value), bad.value.detail, *warnings]
     said += [f"{r.url} {r.error}" for r in seen] + [r.getMessage() for r in caplog.records]
     assert "access_token=REDACTED" in str(info.value) and any("robots.txt" in w for w in warnings)
+    assert any(r.name == "httpx" and "access_token=REDACTED" in r.getMessage() for r in caplog.records)
     assert [s for s in said if SECRET in s] == []
     assert info.value.page.url.endswith(SECRET)  # the page keeps its real URL, for its parser
 
