@@ -356,8 +356,16 @@ def _plausible(source: str, translated: str) -> bool:
 
 
 def _keep_math(source: str, translated: str) -> str:
-    """Inline LaTeX the model dropped or mangled is appended verbatim, so formulas stay readable."""
-    missing = [m.group(0) for m in digest_stage.MATH_SPAN.finditer(source) if m.group(0) not in translated]
+    """Inline LaTeX the model dropped or mangled is appended verbatim, so formulas stay readable.
+    Spacing does not count (TeX ignores it): a formula the translator only re-spaced
+    (`$ O(1/n) $`) is kept as it came, not shown twice."""
+
+    def unspaced(text: str) -> str:
+        return "".join(text.split())
+
+    kept = unspaced(translated)
+    formulas = dict.fromkeys(m.group(0) for m in digest_stage.MATH_SPAN.finditer(source))
+    missing = [f for f in formulas if unspaced(f) not in kept]
     return f"{translated} ({' '.join(missing)})" if missing else translated
 
 
@@ -737,6 +745,9 @@ class _TrackedSMTP(smtplib.SMTP):
 
     body_sent = False
     _go_ahead = False
+    # called once the body is about to be written, before its first byte (the ledger records
+    # the handover then, so a process ended at once still leaves it known)
+    on_body: Callable[[], None] | None = None
 
     def getreply(self) -> tuple[int, bytes]:
         code, text = super().getreply()
@@ -749,6 +760,8 @@ class _TrackedSMTP(smtplib.SMTP):
             return
         # Marked before the write: a stop (Ctrl-C, SIGTERM) can land the moment the write
         # returns, when the server may already have the whole message.
+        if self.on_body is not None:
+            self.on_body()  # a failure here stops the send before any of the body went out
         self.body_sent = True
         try:
             super().send(s)
@@ -859,7 +872,13 @@ def _quit(client: smtplib.SMTP) -> None:
         client.close()
 
 
-def send_message(smtp: SmtpSettings, message: EmailMessage, *, recipient: str) -> None:
+def send_message(
+    smtp: SmtpSettings,
+    message: EmailMessage,
+    *,
+    recipient: str,
+    on_body: Callable[[], None] | None = None,
+) -> None:
     """One SMTP session: connect (plain, STARTTLS or SSL), log in when a user is set, send, quit.
 
     A failure that does not depend on the message or the recipient (connecting, securing,
@@ -867,11 +886,16 @@ def send_message(smtp: SmtpSettings, message: EmailMessage, *, recipient: str) -
     connection after the message body was sent as `_AnswerLost` (both wrap the original
     error). Once the server has accepted the message, a failed QUIT is ignored. Stopped from
     outside (Ctrl-C, SIGTERM, a cancelled run), the exception goes on unchanged, noted with how
-    far the message had got (`_stage_of`)."""
+    far the message had got (`_stage_of`). `on_body` is called just before the message body
+    is written (after the server's go-ahead to DATA), once per message."""
     client = _connect(smtp)
+    client.on_body = on_body
     try:
         sender = parseaddr(smtp.mail_from)[1] or smtp.mail_from
         client.send_message(message, from_addr=sender, to_addrs=[recipient])
+    except _HoldLost:
+        client.close()  # before the body: the server drops the unfinished message
+        raise
     except (smtplib.SMTPException, OSError) as exc:
         client.close()
         if client.body_sent and not isinstance(exc, smtplib.SMTPResponseException):
@@ -1316,6 +1340,9 @@ def _deliver_all(
             continue
         seen.add(key)
         previous = ledger.get_delivery(store, week, reader.email) if store is not None else None
+        if previous is not None and store is not None and not dry_run:
+            # a process that died after handing the message over: recorded `unconfirmed` now
+            previous = ledger.settle_abandoned(store, previous)
         skip = _skip_reason(previous, resend)
         if previous is not None and skip is not None:
             results.append(_skipped(week, reader, previous, skip, zone))
@@ -1381,6 +1408,17 @@ def _deliver_all(
 SERVER_FAILED = "the SMTP server itself failed"
 NOT_TRIED = "not tried: the SMTP server failed for an earlier reader of this run"
 UNCONFIRMED_STATUS = "unconfirmed"
+HOLD_LOST = (
+    "this run's hold on the reader expired before the message was handed to the server and "
+    "another run took the reader over, which mails them"
+)
+
+
+class _HoldLost(Exception):
+    """Raised just before a message body is written when the ledger row is no longer this
+    run's (`ledger.mark_handed_over` refused): the body is not sent."""
+
+
 NOT_RECORDED = (
     "not recorded: this run's hold on the reader expired during the SMTP exchange and another "
     "run took the reader over; the ledger keeps that run's record"
@@ -1484,20 +1522,31 @@ def _send_one(
     error: str | None = None
     down: str | None = None
     tried = 0  # attempts begun, for a run stopped in the middle of them
+    lost = False  # another run took the reader over before the message went out
 
     def count_attempt(smtp: SmtpSettings, message: EmailMessage, *, recipient: str) -> None:
         nonlocal tried
         tried += 1
-        send_message(smtp, message, recipient=recipient)
+        attempt = tried
+
+        def handing_over() -> None:
+            # in the ledger before the body goes out: a process ended at once (run's Ctrl-C,
+            # SIGKILL) then leaves a row the next run settles `unconfirmed`, not mails again
+            if not ledger.mark_handed_over(store, reservation, attempt):
+                raise _HoldLost  # the other run mails the reader: this one must not as well
+
+        send_message(smtp, message, recipient=recipient, on_body=handing_over)
 
     try:
         if server_down is not None:
             error, down = server_down, NOT_TRIED
         else:
-            attempts = send_with_retries(
-                smtp, message, recipient=base.reader, retries=retries, backoff=backoff, sleep=sleep,
-                sender=count_attempt,
-            )  # fmt: skip
+            # registered, so a command that ends the process at once records the reader first
+            with ledger.sending(store, reservation, rendered.language):
+                attempts = send_with_retries(
+                    smtp, message, recipient=base.reader, retries=retries, backoff=backoff, sleep=sleep,
+                    sender=count_attempt,
+                )  # fmt: skip
             sent = True
             log.info(
                 "digest %s sent to %s (%s, %s papers)",
@@ -1506,6 +1555,9 @@ def _send_one(
                 base.language,
                 _count(base.papers),
             )
+    except _HoldLost:
+        attempts, lost = tried, True
+        log.warning("digest %s not sent to %s: %s", base.week, base.reader, HOLD_LOST)
     except MaybeDelivered as exc:
         unconfirmed, attempts, down = True, exc.attempts, SERVER_FAILED
         failure = smtp.scrub(exc.reason)
@@ -1549,8 +1601,12 @@ def _send_one(
             unconfirmed=unconfirmed,
         )
         recorded = written is not None
-        if not recorded:
+        if not recorded and not lost:
             log.warning("digest %s for %s: %s", base.week, base.reader, NOT_RECORDED)
+    if lost:  # nothing went out, and the row is the other run's
+        note = f"not sent: {HOLD_LOST}"
+        skipped = _replace(base, status="skipped", skip_reason="held", attempts=attempts, note=note)
+        return _replace(skipped, recorded=recorded), None
     status = "sent" if sent else UNCONFIRMED_STATUS if unconfirmed else "failed"
     result = _replace(
         base, status=status, attempts=attempts, error=error, server_down=down, recorded=recorded,

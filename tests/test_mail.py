@@ -412,32 +412,43 @@ def test_a_server_failure_keeps_the_readers_own_note(store: Any) -> None:
 
 
 class TakenOverMailbox(Mailbox):
-    """While the message is being sent, another run takes the reader over: the sender's hold
-    has expired (a zero hold stands for an exchange that outlasted `ledger.HOLD`)."""
+    """At RCPT (before the message goes out) or DATA (once the server has it), another run tries
+    to take the reader over: the sender's hold has expired (a zero hold stands for an exchange
+    that outlasted `ledger.HOLD`)."""
 
-    def __init__(self, other_run: Any) -> None:
+    def __init__(self, other_run: Any, at: str) -> None:
         super().__init__()
         self.other_run = other_run
+        self.at = at
         self.takeovers: list[ledger.Reservation] = []
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        for address in envelope.rcpt_tos:
-            self.takeovers.append(
-                ledger.reserve(
-                    self.other_run,
-                    week=WEEK,
-                    reader=address,
-                    message_id="<other-run@example.org>",
-                    hold=dt.timedelta(0),
-                )
+    def _take_over(self, address: str) -> None:
+        self.takeovers.append(
+            ledger.reserve(
+                self.other_run,
+                week=WEEK,
+                reader=address,
+                message_id="<other-run@example.org>",
+                hold=dt.timedelta(0),
             )
+        )
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        if self.at == "RCPT":
+            self._take_over(address)
+        return await super().handle_RCPT(server, session, envelope, address, options)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.at == "DATA":
+            for address in envelope.rcpt_tos:
+                self._take_over(address)
         return await super().handle_DATA(server, session, envelope)
 
 
-def test_a_send_whose_hold_was_taken_over_says_so_and_leaves_the_row(tmp_path: Path) -> None:
+def _deliver_while_taken_over(tmp_path: Path, at: str) -> tuple[Any, TakenOverMailbox, Any]:
     url = f"sqlite:///{tmp_path / 'store.sqlite'}"
     this_run, other_run = open_store(url), open_store(url)
-    handler = TakenOverMailbox(other_run)
+    handler = TakenOverMailbox(other_run, at)
     port = free_port()
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
@@ -448,14 +459,31 @@ def test_a_send_whose_hold_was_taken_over_says_so_and_leaves_the_row(tmp_path: P
         )  # fmt: skip
     finally:
         controller.stop()
-    assert [t.granted for t in handler.takeovers] == [True]
-    assert result.status == "sent" and not result.recorded
-    assert result.detail == mail.NOT_RECORDED and "another run took the reader over" in result.detail
     row = ledger.get_delivery(this_run, WEEK, "ada@example.org")
-    # the other run's hold stands: its own finish will record what it did
-    assert row is not None and row.status == "sending" and row.message_id == "<other-run@example.org>"
     this_run.close()
     other_run.close()
+    return result, handler, row
+
+
+def test_a_send_whose_hold_was_taken_over_before_the_message_went_out_sends_nothing(
+    tmp_path: Path,
+) -> None:
+    result, handler, row = _deliver_while_taken_over(tmp_path, "RCPT")
+    assert [t.granted for t in handler.takeovers] == [True]
+    # the other run mails the reader: this one does not as well, and leaves its row alone
+    assert handler.received == [] and result.status == "skipped" and result.skip_reason == "held"
+    assert not result.recorded and "another run took the reader over" in result.detail
+    assert row is not None and row.status == "sending" and row.message_id == "<other-run@example.org>"
+
+
+def test_a_stale_hold_whose_message_was_handed_over_is_not_taken_over(tmp_path: Path) -> None:
+    result, handler, row = _deliver_while_taken_over(tmp_path, "DATA")
+    # the message may have arrived: the other run is refused, as for an unconfirmed reader
+    [takeover] = handler.takeovers
+    assert not takeover.granted and takeover.reason == "unconfirmed"
+    # and this run, which got the server's 250, records the delivery over the settled row
+    assert result.status == "sent" and result.recorded and len(handler.received) == 1
+    assert row is not None and row.status == "sent" and row.message_id == result.message_id
 
 
 def test_dry_run_sends_and_records_nothing(mailbox: tuple[Mailbox, int], store: Any) -> None:
@@ -536,6 +564,27 @@ def _failed_report() -> Any:
     from dltheory_digest.models import SourceReport
 
     return SourceReport("dead-blog", "feed", error="[dead-blog] OSError: /srv/dltheory/cache.db is locked")
+
+
+def test_an_html_comment_in_a_kept_markdown_never_reaches_the_readers_mail(
+    mailbox: tuple[Mailbox, int], store: Any
+) -> None:
+    """The sanitizer strips comments (`strip_comments`): a note to self in an edited Markdown
+    file, or a comment smuggled into a paper's text, is not mailed as hidden HTML."""
+    box, port = mailbox
+    markdown = (
+        "# Digest 2026-W47\n\n<!-- operator: drop the second paper? -->\n\n"
+        "One paper <!-- x --> worth reading.\n"
+    )
+    [result] = mail.deliver_markdown(
+        store, week=WEEK, markdown=markdown, readers=[Reader(email="ada@example.org")], smtp=smtp_for(port)
+    )
+    assert result.status == "sent"
+    [message] = box.to("ada@example.org")
+    html = text_of(message, "html")
+    body = html.split("<body", 1)[1]
+    assert "worth reading" in body
+    assert "<!--" not in body and "drop the second paper" not in body and "<!-- x -->" not in body
 
 
 def test_markdown_only_digest_is_sent_as_it_is(mailbox: tuple[Mailbox, int], store: Any) -> None:
@@ -688,6 +737,9 @@ def test_a_reader_another_run_keeps_busy_is_not_reported_as_already_sent(
         store, week=WEEK, reader="ada@example.org", message_id="<other@example.org>", status="failed",
         attempts=3, error="451 try again later",
     )  # fmt: skip
+    # Stands in for `reserve`: giving up takes a row changed five times in a row between its
+    # read and its conditional write, which no test can time. A refusal from a real live hold
+    # is the next test.
     monkeypatch.setattr(ledger, "reserve", lambda *args, **kwargs: ledger.Reservation(False, failed, "held"))
     [result] = mail.deliver(
         store,
@@ -698,6 +750,40 @@ def test_a_reader_another_run_keeps_busy_is_not_reported_as_already_sent(
     )
     assert result.status == "skipped" and box.received == []
     assert (result.note or "").startswith("being sent by another run")
+    assert "already sent" not in (result.note or "")
+
+
+def test_a_reader_another_live_run_takes_while_the_edition_is_built_is_left_to_it(
+    mailbox: tuple[Mailbox, int], store: Any
+) -> None:
+    """The row read before rendering says nothing about why `reserve` then refuses: here another
+    run takes the reader (a resend, so the row it holds reads "delivered") while this run builds
+    the reader's edition. The skip says the reader is being sent by another run, from the
+    reason `reserve` gave, not "already sent" from the row it read."""
+    from dltheory_digest.store.locks import this_process
+
+    box, port = mailbox
+    ledger.record_delivery(
+        store, week=WEEK, reader="li@example.org", message_id="<first@example.org>", status="sent",
+        attempts=1,
+    )  # fmt: skip
+
+    class AnotherRunTakesTheReader(EchoTranslator):
+        def translate_many(self, texts, from_code, to_code):  # type: ignore[no-untyped-def]
+            # a real reservation, held by a live process (this one) for the whole test
+            taken = ledger.reserve(store, week=WEEK, reader="li@example.org", message_id="<r@x>", resend=True)
+            assert taken.granted
+            return super().translate_many(texts, from_code, to_code)
+
+    [result] = mail.deliver(
+        store, week=WEEK, digest=sample_digest(), readers=[Reader(email="li@example.org", language="zh")],
+        smtp=smtp_for(port), resend=True, translator=AnotherRunTakesTheReader(),
+    )  # fmt: skip
+    row = ledger.get_delivery(store, WEEK, "li@example.org")
+    assert row is not None and row.status == "resending" and row.held()
+    assert row.holder == this_process(ledger.SENDER_RUN).encode()
+    assert result.status == "skipped" and result.skip_reason == "held" and box.received == []
+    assert (result.note or "").startswith(f"being sent by another run (process {row.holder_process.pid} on ")  # type: ignore[union-attr]
     assert "already sent" not in (result.note or "")
 
 
@@ -1172,6 +1258,15 @@ def test_translated_summary_keeps_its_formula() -> None:
     edition = mail._EditionMaker(DropsMath()).edition(digest, "zh")
     summary = next(p.summary for s in digest.sections for p in s.papers if "$" in p.summary)
     assert edition.translations[summary].endswith("($O(1/\\sqrt{n})$)")
+
+
+def test_a_formula_the_translator_only_respaced_is_not_shown_twice() -> None:
+    source = "A rate of $O(1/\\sqrt{n})$ and \\(x + y\\) hold; so does $O(1/\\sqrt{n})$ again."
+    respaced = "速率 $O( 1 / \\sqrt{n} )$ 与 \\( x+y \\) 成立；$ O(1/\\sqrt{n}) $ 亦然。"
+    assert mail._keep_math(source, respaced) == respaced
+    # a formula the model really changed is still appended, once however often the source has it
+    changed = respaced.replace("\\sqrt{n}", "n")
+    assert mail._keep_math(source, changed) == f"{changed} ($O(1/\\sqrt{{n}})$)"
 
 
 @dataclass(frozen=True)

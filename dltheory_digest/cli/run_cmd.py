@@ -206,15 +206,31 @@ def stop_now(
     """Ctrl-C reaches Prefect's temporary server too (one process group), and the flow would
     then wait on a dead API for ever: stop at once instead. The week locks this process holds
     are released (the week is not blocked for hours) and the temporary server is stopped."""
+    from dltheory_digest.store.deliveries import settle_held_deliveries
     from dltheory_digest.store.locks import release_held_locks
 
+    # before the exit, which no `finally` of the mail code outlives: a reader whose message was
+    # being handed over is recorded `unconfirmed`, never left for the next run to mail again
+    why = (
+        "interrupted (Ctrl-C)" if signum == signal.SIGINT else f"the run was stopped ({_signal_name(signum)})"
+    )
+    settled = settle_held_deliveries(why)
     released = release_held_locks()
     stop_servers()
     held = (
         f"; released the lock of {', '.join(n.removeprefix('week-') for n in released)}" if released else ""
     )
     err_console.print(f"interrupted: {stopped.format(held=held)}", highlight=False)
+    for row in settled:
+        err_console.print(f"mail to {row.reader}: {row.status} ({row.error})", markup=False)
     exit(128 + signum)
+
+
+def _signal_name(signum: int) -> str:
+    try:
+        return signal.Signals(signum).name
+    except ValueError:
+        return f"signal {signum}"
 
 
 @contextmanager

@@ -18,6 +18,13 @@ One row per (week, reader address, lower-cased). Its `status`:
   its reservation left it, so a process whose exchange outlived the hold never overwrites the
   row of the process that took it over.
 
+  While a row is held, `attempts` counts the message bodies this hold has begun to hand to the
+  server (`mark_handed_over`, written before the body's first byte; the reservation resets it
+  to 0). A first delivery (`sending`) whose process died after that point may have reached the
+  server: it is never taken over (that would mail a second copy) but settled `unconfirmed`
+  (`settle_abandoned`), as an answer lost after DATA is. A stop that ends the process at once
+  (`run`'s Ctrl-C handler, a SIGKILL, a power cut) leaves exactly such a row.
+
 `message_id` is the id of the last message tried, `attempts` and `error` describe the last try,
 `updated_at` is when the reader last received it (for `sent`) or when the row last changed.
 """
@@ -27,7 +34,8 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Literal
 
@@ -70,9 +78,21 @@ class Delivery:
         return self.status in DELIVERED
 
     @property
+    def handed_over(self) -> bool:
+        """A first delivery in flight whose message was begun to be handed to the server (its
+        body written after DATA): from then on the reader may have it, whatever follows."""
+        return self.status == "sending" and self.attempts > 0
+
+    def abandoned_after_handover(self, now: dt.datetime | None = None, hold: dt.timedelta = HOLD) -> bool:
+        """`handed_over` by a process that is gone (or whose hold is stale): its answer will
+        never be read, so the message may or may not have arrived."""
+        return self.handed_over and not self.held(now, hold)
+
+    @property
     def unconfirmed(self) -> bool:
-        """The message reached the server, whose answer was lost: the reader may have it."""
-        return self.status == UNCONFIRMED
+        """The message reached the server, whose answer was lost: the reader may have it (also
+        a row its sending process left after handing the message over, not yet settled)."""
+        return self.status == UNCONFIRMED or self.abandoned_after_handover()
 
     @property
     def reached(self) -> bool:
@@ -150,8 +170,9 @@ def deliveries_of(store: Store, week: str | None = None) -> list[Delivery]:
 def undelivered(store: Store, *, since: str, before: str, now: dt.datetime | None = None) -> list[Delivery]:
     """Rows of the weeks from `since` up to `before` (not included) whose reader never had the
     week: it `failed`, it is `unconfirmed` (it may have arrived), or it is left `sending` by a
-    process that died (`held` no more). A later successful send makes the row `sent`, so a row
-    here was never sent since. Ordered by week then reader."""
+    process that died (`held` no more; `unconfirmed` too when it had handed the message over).
+    A later successful send makes the row `sent`, so a row here was never sent since. Ordered
+    by week then reader."""
     query = (
         select(deliveries)
         .where(
@@ -224,6 +245,11 @@ def reserve(
                 continue  # another process inserted it first: look again
         if previous.held(now, hold):
             return Reservation(False, previous, "held")
+        if previous.abandoned_after_handover(now, hold):
+            # its process died with the message handed over: never retaken (a second copy),
+            # settled `unconfirmed`, then read again and treated as such
+            _settle(store, previous, now, hold)
+            continue
         if previous.delivered and not resend:
             return Reservation(False, previous, "already-sent")
         if previous.unconfirmed and not resend:
@@ -233,18 +259,16 @@ def reserve(
         if previous.status in IN_FLIGHT:
             # a dead process's hold: its process is gone (the very holder read above, so a
             # run that took it meanwhile keeps it), or it is still stale
-            condition = condition & (
-                (deliveries.c.holder == previous.holder) if gone else (deliveries.c.updated_at < now - hold)
-            )
+            condition = condition & _dead_hold(previous, now, hold)
         taken = dataclasses.replace(
             previous, status="resending" if previous.delivered else "sending", updated_at=now,
-            message_id=message_id, holder=sender,
+            message_id=message_id, holder=sender, attempts=0,
         )  # fmt: skip
         with store.begin() as conn:
             changed = conn.execute(
                 update(deliveries)
                 .where(*_where(week, reader), condition)  # type: ignore[arg-type]
-                .values(status=taken.status, updated_at=now, message_id=message_id, holder=sender)
+                .values(status=taken.status, updated_at=now, message_id=message_id, holder=sender, attempts=0)
             )
         if changed.rowcount == 1:
             if gone:
@@ -258,6 +282,86 @@ def reserve(
             return Reservation(True, previous, taken=taken)
     # the row kept changing under us: someone else is busy with this reader
     return Reservation(False, get_delivery(store, week, reader), "held")
+
+
+def _dead_hold(previous: Delivery, now: dt.datetime, hold: dt.timedelta) -> object:
+    """The condition that `previous`'s hold is still the dead one read: the same holder when its
+    process is known gone (a run that took the row meanwhile keeps it), else still stale."""
+    if previous.holder_gone():
+        return deliveries.c.holder == previous.holder
+    return deliveries.c.updated_at < now - hold
+
+
+MAY_HAVE_ARRIVED = (
+    "so it may have been delivered: it is not sent again without --resend. Check the server's "
+    "log (or the reader's mailbox) for {message_id}; if it is not there, run `dltheory-digest "
+    "send --week {week} --resend --to {reader}` (same Message-ID, so a copy that did arrive is "
+    "not shown twice)"
+)
+ABANDONED_AFTER_HANDOVER = (
+    "the run sending it ({holder}) ended after it began to hand the message to the server and "
+    "before the server's answer was read (stopped at once or killed), " + MAY_HAVE_ARRIVED
+)
+
+
+def _settle(store: Store, previous: Delivery, now: dt.datetime, hold: dt.timedelta) -> bool:
+    """Write `previous` (`abandoned_after_handover`) as `unconfirmed`, keeping its time (about
+    when it was sent); False when another process changed the row first."""
+    dead = previous.holder_process
+    holder = f"pid {dead.pid} on {dead.host}" if dead and dead.pid else (previous.holder or "unknown")
+    error = ABANDONED_AFTER_HANDOVER.format(
+        holder=holder, message_id=previous.message_id, week=previous.week, reader=previous.reader
+    )
+    with store.begin() as conn:
+        changed = conn.execute(
+            update(deliveries)
+            .where(
+                *_where(previous.week, previous.reader),  # type: ignore[arg-type]
+                deliveries.c.status == "sending",
+                deliveries.c.attempts == previous.attempts,
+                _dead_hold(previous, now, hold),  # type: ignore[arg-type]
+            )
+            .values(status=UNCONFIRMED, holder=None, error=error)
+        )
+    if changed.rowcount == 1:
+        log.warning(
+            "delivery of %s to %s recorded unconfirmed: %s",
+            previous.week, previous.reader, error.split(", so ", 1)[0],
+        )  # fmt: skip
+        return True
+    return False
+
+
+def settle_abandoned(store: Store, row: Delivery, *, hold: dt.timedelta = HOLD) -> Delivery | None:
+    """The row as it stands once a first delivery its process left after handing the message
+    over (`abandoned_after_handover`) is recorded `unconfirmed`; `row` itself otherwise."""
+    now = dt.datetime.now(dt.UTC)
+    if not row.abandoned_after_handover(now, hold):
+        return row
+    _settle(store, row, now, hold)
+    return get_delivery(store, row.week, row.reader)
+
+
+def mark_handed_over(store: Store, reservation: Reservation, attempt: int) -> bool:
+    """Record, before the message body's first byte is written, that `attempt` (1, 2...) of this
+    hold hands the message to the server: should the process end before it reads the answer,
+    a later run settles the row `unconfirmed` instead of mailing the reader again. False when
+    the row is no longer as the reservation took it (another run took the reader over)."""
+    taken = reservation.taken
+    if taken is None:
+        raise ValueError("mark_handed_over needs a granted reservation")
+    with store.begin() as conn:
+        changed = conn.execute(
+            update(deliveries)
+            .where(
+                *_where(taken.week, taken.reader),  # type: ignore[arg-type]
+                deliveries.c.status == taken.status,
+                deliveries.c.message_id == taken.message_id,
+                deliveries.c.updated_at == taken.updated_at,
+            )
+            .values(attempts=attempt)
+        )
+    return changed.rowcount == 1
 
 
 def finish(
@@ -315,7 +419,9 @@ def finish(
             update(deliveries)
             .where(
                 *_where(week, reader),  # type: ignore[arg-type]
-                deliveries.c.status == taken.status,
+                # or settled `unconfirmed` from this very hold by a run that took it for dead
+                # (`settle_abandoned` keeps the message id and time): this outcome is better
+                deliveries.c.status.in_((taken.status, UNCONFIRMED)),
                 deliveries.c.message_id == taken.message_id,
                 deliveries.c.updated_at == taken.updated_at,
             )
@@ -324,6 +430,58 @@ def finish(
     if written.rowcount != 1:
         return None
     return Delivery(**{**row, "updated_at": as_utc(row["updated_at"])})  # type: ignore[arg-type]
+
+
+# The rows this process is sending to right now, so a command stopped at once (`run`'s Ctrl-C
+# handler ends the process with os._exit) records them on its way out (`settle_held_deliveries`)
+# instead of leaving them `sending` for the next run to work out.
+_SENDING: dict[int, tuple[Store, Reservation, str]] = {}
+
+
+@contextmanager
+def sending(store: Store, reservation: Reservation, edition: str = "en") -> Iterator[None]:
+    """Registers `reservation` (a message in the `edition` language) as in flight in this
+    process while the body runs."""
+    _SENDING[id(reservation)] = (store, reservation, edition)
+    try:
+        yield
+    finally:
+        _SENDING.pop(id(reservation), None)
+
+
+def settle_held_deliveries(why: str) -> list[Delivery]:
+    """Record the rows this process is sending to as it stops for `why` ("interrupted
+    (Ctrl-C)"): `unconfirmed` once their message began to be handed over (it may have arrived),
+    else `failed` (nothing went out). Best effort, on the way out; the rows written. A row whose
+    exchange has just finished, or that another run took, is left as it is."""
+    written = []
+    for store, reservation, edition in list(_SENDING.values()):
+        taken = reservation.taken
+        if taken is None:
+            continue
+        try:
+            row = get_delivery(store, taken.week, taken.reader)
+            if row is None or (row.status, row.message_id, row.updated_at) != (
+                taken.status, taken.message_id, taken.updated_at,
+            ):  # fmt: skip
+                continue
+            handed_over = row.attempts > 0
+            if handed_over and row.status == "sending":
+                error = f"{why} while the server's answer to the message was awaited, " + (
+                    MAY_HAVE_ARRIVED.format(message_id=row.message_id, week=row.week, reader=row.reader)
+                )
+            else:
+                error = f"{why} before the message was handed to the server"
+            done = finish(
+                store, reservation, week=row.week, reader=row.reader, message_id=row.message_id,
+                sent=False, attempts=row.attempts, error=error, edition=edition, unconfirmed=handed_over,
+            )  # fmt: skip
+        except Exception:  # on the way out: the next run settles the row from its dead holder
+            continue
+        if done is not None:
+            written.append(done)
+    _SENDING.clear()
+    return written
 
 
 def record_delivery(

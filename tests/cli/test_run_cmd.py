@@ -474,3 +474,111 @@ def test_ctrl_c_stops_the_commands_own_prefect_server_too(monkeypatch: pytest.Mo
     monkeypatch.setitem(LocalServer._instances, -1, Server("the command's"))  # type: ignore[arg-type]
     run_cmd.stop_temporary_servers()
     assert stopped == ["prefect's", "the command's"]
+
+
+# A child that mails one reader under `run`'s signal handling (`stopping_on_signals`, whose
+# `stop_now` ends the process with os._exit: no `except`/`finally` of the mail code runs).
+_MAILING_CHILD = """
+import sys
+from dltheory_digest import mail
+from dltheory_digest.cli import run_cmd
+from dltheory_digest.config import Reader
+from dltheory_digest.store import open_store
+
+store_url, port, week = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+store = open_store(store_url)
+smtp = mail.SmtpSettings(host="127.0.0.1", port=port, mail_from="digest@example.org", timeout=60)
+with run_cmd.stopping_on_signals(stop_servers=lambda: None):
+    mail.deliver_markdown(
+        store, week=week, markdown="# Digest\\n\\nOne paper.\\n", readers=[Reader(email="ada@example.org")],
+        smtp=smtp, retries=0,
+    )
+"""
+
+
+# SIGINT/SIGTERM: `stop_now` records the reader itself; SIGKILL (or a power cut): the next run
+# finds the row its dead process left after the handover
+@pytest.mark.parametrize("signum", ["SIGINT", "SIGTERM", "SIGKILL"])
+def test_a_run_stopped_while_its_message_awaits_the_servers_answer_does_not_mail_it_twice(
+    tmp_path: Path, signum: str
+) -> None:
+    import asyncio
+    import signal
+    import subprocess
+    import sys
+    import threading
+    from typing import Any
+
+    from aiosmtpd.controller import Controller
+    from test_mail import free_port
+
+    from dltheory_digest import mail
+    from dltheory_digest.config import Reader
+    from dltheory_digest.store import deliveries as ledger
+    from dltheory_digest.store import open_store
+
+    class HoldingMailbox(Mailbox):
+        """Keeps the message, then holds its answer to DATA: the window an operator's Ctrl-C hits."""
+
+        data_received = threading.Event()
+        holding = True
+
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            answer = await super().handle_DATA(server, session, envelope)
+            self.data_received.set()
+            while self.holding:
+                await asyncio.sleep(0.05)
+            return answer
+
+    box = HoldingMailbox()
+    port = free_port()
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    week = "2026-W47"
+    try:
+        child = subprocess.Popen(
+            [sys.executable, "-c", _MAILING_CHILD, url, str(port), week],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )  # fmt: skip
+        try:
+            assert box.data_received.wait(120), child.stderr.read() if child.poll() is not None else ""  # type: ignore[union-attr]
+            child.send_signal(getattr(signal, signum))
+            _, err = child.communicate(timeout=60)
+        finally:
+            box.holding = False
+            if child.poll() is None:
+                child.kill()
+                child.wait()
+        assert len(box.to("ada@example.org")) == 1  # the server has the message
+        store = open_store(url)
+        try:
+            row = ledger.get_delivery(store, week, "ada@example.org")
+            assert row is not None
+            if signum == "SIGKILL":
+                assert child.returncode == -signal.SIGKILL
+                assert row.status == "sending" and row.holder_gone() and row.unconfirmed
+            else:
+                assert child.returncode == 128 + getattr(signal, signum), err.decode()
+                said = " ".join(err.decode().split())
+                assert "interrupted: the run stopped" in said
+                assert "mail to ada@example.org: unconfirmed (" in said
+                assert row.status == "unconfirmed" and row.holder is None
+                why = "interrupted (Ctrl-C)" if signum == "SIGINT" else "the run was stopped (SIGTERM)"
+                assert (row.error or "").startswith(f"{why} while the server's answer")
+            # the next send (its process gone) may not take the reader over and mail them again
+            [again] = mail.deliver_markdown(
+                store, week=week, markdown="# Digest\n\nOne paper.\n",
+                readers=[Reader(email="ada@example.org")],
+                smtp=mail.SmtpSettings(host="127.0.0.1", port=port, mail_from="digest@example.org"),
+            )  # fmt: skip
+            assert len(box.to("ada@example.org")) == 1
+            assert (again.status, again.skip_reason) == ("skipped", "unconfirmed")
+            assert "never confirmed" in (again.note or "")
+            row = ledger.get_delivery(store, week, "ada@example.org")
+            assert row is not None and row.status == "unconfirmed" and row.holder is None
+            assert "--resend --to ada@example.org" in (row.error or "")
+        finally:
+            store.close()
+    finally:
+        controller.stop()

@@ -264,3 +264,86 @@ def test_a_reader_may_have_a_week_whose_message_went_unconfirmed(store: Store) -
         for status in statuses
     }  # fmt: skip
     assert seen == {"sent": True, "resending": True, "unconfirmed": True, "failed": False, "sending": False}
+
+
+def _taken_and_left(store: Store, *, handed_over: bool) -> ledger.Delivery:
+    """A first delivery reserved by a process that then died (its row rewritten with a gone
+    holder), after handing its message to the server or before."""
+    reservation = _reserve(store)
+    assert reservation.granted and reservation.taken is not None and reservation.taken.attempts == 0
+    if handed_over:
+        assert ledger.mark_handed_over(store, reservation, 1)
+    with store.begin() as conn:
+        conn.execute(update(deliveries).values(holder=_dead_holder()))
+    left = ledger.get_delivery(store, WEEK, ADA)
+    assert left is not None and left.status == "sending" and left.holder_gone()
+    return left
+
+
+def test_a_dead_senders_message_handed_over_is_settled_unconfirmed_not_taken_over(store: Store) -> None:
+    left = _taken_and_left(store, handed_over=True)
+    # already read as "may have it" (reminders, readers_have_week) before any run settles it
+    assert left.handed_over and left.unconfirmed and left.reached
+    refused = _reserve(store)
+    assert not refused.granted and refused.reason == "unconfirmed"
+    row = ledger.get_delivery(store, WEEK, ADA)
+    assert row is not None and row.status == "unconfirmed" and row.holder is None
+    assert row.updated_at == left.updated_at and row.message_id == left.message_id  # when it went out
+    assert "may have been delivered" in (row.error or "") and "<m0@example.org>" in (row.error or "")
+    assert f"send --week {WEEK} --resend --to ada@example.org" in (row.error or "")
+    # --resend takes it, and a failed resend leaves it unconfirmed (never back to `failed`)
+    resend = _reserve(store, resend=True)
+    assert resend.granted and resend.taken is not None and resend.taken.attempts == 0
+    after = _finish_or_none(store, resend, sent=False, message_id="<m0@example.org>")
+    assert after is not None and after.status == "unconfirmed"
+
+
+def test_a_dead_sender_that_never_handed_its_message_over_is_still_taken_over(store: Store) -> None:
+    left = _taken_and_left(store, handed_over=False)
+    assert not left.handed_over and not left.unconfirmed
+    taken = _reserve(store)
+    assert taken.granted and taken.previous == left
+
+
+def test_settle_abandoned_writes_only_a_row_left_after_the_handover(store: Store) -> None:
+    left = _taken_and_left(store, handed_over=False)
+    assert ledger.settle_abandoned(store, left) == left  # may be retaken: left as it is
+    live = _reserve(store)  # this (live) process holds it now, and hands the message over
+    assert live.granted and ledger.mark_handed_over(store, live, 1)
+    held = ledger.get_delivery(store, WEEK, ADA)
+    assert held is not None and held.handed_over and not held.unconfirmed  # its answer may yet come
+    assert ledger.settle_abandoned(store, held) == held
+    # a hold older than HOLD (its process on another machine, presumed dead) is settled
+    settled = ledger.settle_abandoned(store, held, hold=dt.timedelta(0))
+    assert settled is not None and settled.status == "unconfirmed"
+    # the process whose hold it was still gets its answer (250): its finish records it sent
+    assert _finish(store, live, sent=True, message_id="<m0@example.org>").status == "sent"
+
+
+def test_a_handover_is_not_marked_on_a_row_another_run_took(store: Store) -> None:
+    first = _reserve(store)
+    second = ledger.reserve(store, week=WEEK, reader=ADA, message_id="<m0@example.org>", hold=dt.timedelta(0))
+    assert second.granted  # the first run's hold expired: its body must not go out any more
+    assert not ledger.mark_handed_over(store, first, 1)
+    assert ledger.mark_handed_over(store, second, 1)
+
+
+def test_a_process_stopping_at_once_records_the_readers_it_is_sending_to(store: Store) -> None:
+    handed = ledger.reserve(store, week=WEEK, reader="ada@example.org", message_id="<a@example.org>")
+    before = ledger.reserve(store, week=WEEK, reader="bo@example.org", message_id="<b@example.org>")
+    elsewhere = ledger.reserve(store, week=WEEK, reader="cy@example.org", message_id="<c@example.org>")
+    assert ledger.mark_handed_over(store, handed, 1)
+    with ledger.sending(store, handed), ledger.sending(store, before):
+        settled = ledger.settle_held_deliveries("interrupted (Ctrl-C)")
+    assert [(d.reader, d.status, d.holder) for d in settled] == [
+        ("ada@example.org", "unconfirmed", None),
+        ("bo@example.org", "failed", None),
+    ]
+    ada, bo = settled
+    assert (ada.error or "").startswith("interrupted (Ctrl-C) while the server's answer")
+    assert "--resend --to ada@example.org" in (ada.error or "")
+    assert bo.error == "interrupted (Ctrl-C) before the message was handed to the server"
+    # a row not in flight in this process (another thread's finished one, another run's) is left
+    cy = ledger.get_delivery(store, WEEK, "cy@example.org")
+    assert cy is not None and cy.status == "sending" and elsewhere.granted
+    assert ledger.settle_held_deliveries("interrupted (Ctrl-C)") == []
