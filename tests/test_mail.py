@@ -14,6 +14,7 @@ import socket
 import ssl
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage
@@ -88,16 +89,23 @@ def _authenticate(server: Any, session: Any, envelope: Any, mechanism: str, data
     return AuthResult(success=ok, handled=False)
 
 
+@contextmanager
+def serving(handler: Any, **options: Any) -> Iterator[int]:
+    """A real aiosmtpd server on 127.0.0.1 with `handler`, for the block: its port."""
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port, **options)
+    controller.start()
+    try:
+        yield port
+    finally:
+        controller.stop()
+
+
 @pytest.fixture
 def mailbox() -> Iterator[tuple[Mailbox, int]]:
     handler = Mailbox()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with serving(handler) as port:
         yield handler, port
-    finally:
-        controller.stop()
 
 
 @pytest.fixture
@@ -1664,13 +1672,8 @@ class SlowMailbox(Mailbox):
 @pytest.fixture
 def slow_mailbox() -> Iterator[tuple[SlowMailbox, int]]:
     handler = SlowMailbox()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with serving(handler) as port:
         yield handler, port
-    finally:
-        controller.stop()
 
 
 def test_a_timeout_after_data_is_not_retried_and_is_recorded_as_maybe_delivered(
@@ -2061,13 +2064,8 @@ class StoppingMailbox(Mailbox):
 @pytest.fixture
 def stopping_mailbox() -> Iterator[tuple[StoppingMailbox, int]]:
     handler = StoppingMailbox()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with serving(handler) as port:
         yield handler, port
-    finally:
-        controller.stop()
 
 
 # (a new stop each time, as each signal raises its own, and the words the ledger says of it)
