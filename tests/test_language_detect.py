@@ -338,6 +338,43 @@ def test_short_french_and_german_with_their_own_evidence_stay_themselves(text: s
     assert detect(text).lang == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # R5 #5: a shared function word ("de", "y", "e") joining two lower-case words is evidence
+        ("Réseaux de neurones profonds", "fr"),
+        ("Théorie de l’apprentissage profond", "fr"),
+        ("Aprendizaje profundo y generalización", "es"),
+        ("Reti neurali profonde e generalizzazione", "it"),
+        ("Redes neurais profundas e generalização", "pt"),
+        # ... but not before a name, and not next to English function words
+        ("de Finetti Meets Neural Nets", "en"),
+        ("Ramón y Cajal Networks", "en"),
+        ("La Grange Points", "en"),
+        ("Mixture-of-Experts à la carte", "en"),
+        ("Learning Rates à la carte for Deep Networks", "en"),
+    ],
+)
+def test_short_titles_whose_only_function_word_is_shared_keep_their_language(
+    text: str, expected: str
+) -> None:
+    assert detect(text).lang == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # R5 #1: a link or id written against Chinese took the Chinese after it out of the count
+        ("邮箱abc@xyz.com联系作者获取代码", "zh"),  # was und: the whole line was an e-mail address
+        ("链接https://arxiv.org/abs/2106.10165的证明部分和讨论", "zh"),
+        ("引用10.1145/3292500.3330701的结果", "zh"),
+        ("Deep learning theory notes链接https://x.org/a的证明部分和讨论在这里很长的中文内容", "mixed"),
+    ],
+)
+def test_a_link_or_id_against_chinese_masks_only_itself(text: str, expected: str) -> None:
+    assert detect(text).lang == expected
+
+
 def test_formulas_and_english_runs_keep_their_characters_in_the_segments() -> None:
     line = "论文 ℓ₂-Regularized Deep Networks Generalize Well 的解读，x² 与 ½"
     detection = detect(line)

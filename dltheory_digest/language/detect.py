@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from dltheory_digest.language.normalize import normalize_text, opencc_converter
+from dltheory_digest.language.protect import URL_CHAR
 from dltheory_digest.models import Detection, Segment
 
 UNDETERMINED = "und"
@@ -94,7 +95,7 @@ _FUNCTION_WORD_LISTS = {
         "una y"
     ),
     "it": (
-        "anche che come con degli dei della delle di gli il la le lo nel nella non per più questa questo "
+        "anche che come con degli dei della delle di e gli il la le lo nel nella non per più questa questo "
         "sono una è"
     ),
     "pt": (
@@ -113,12 +114,14 @@ _CJK_CHAR = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff\u3400-\u9fff\uf900-\ufaff�
 _KANA = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff]")
 _HAN_CHAR = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _NOT_LANGUAGE = re.compile(
-    r"(?:https?://|www\.)[^\s<>\"'）】」》]+"  # URLs
+    # links and ids end where Chinese or Arabic starts ("链接https://…的证明"): ASCII classes,
+    # as in protect.py, since \w, \b and \S take those letters in
+    rf"(?:https?://|www\.){URL_CHAR}+"  # URLs
     # e-mail addresses; a match starts only where a word does, or a long token without "@"
     # would be rescanned from every one of its characters (quadratic on a 1 MB line)
-    r"|(?<![\w.+-])[\w.+-]++@[\w-]+\.[\w.-]+"
-    r"|\b(?:arXiv|doi|DOI):\s*\S+"  # arXiv:2106.10165, doi:10.1/x
-    r"|\b10\.\d{4,9}/\S+"  # bare DOIs
+    r"|(?<![A-Za-z0-9_.+-])[A-Za-z0-9_.+-]++@[A-Za-z0-9-]+\.[A-Za-z0-9.-]+"
+    r"|(?<![A-Za-z0-9_])(?:arXiv|doi):\s*[!#-&(-;=?-~]+"  # arXiv:2106.10165, doi:10.1/x
+    r"|(?<![A-Za-z0-9_])10\.[0-9]{4,9}/[!#-&(-;=?-~]+"  # bare DOIs
     r"|\$[^$\n]{1,200}\$"  # inline LaTeX
     r"|`[^`\n]{1,200}`"  # inline code
     r"|&(?:[a-z]{2,8}|#\d{1,7}|#x[0-9a-f]{1,6});"  # HTML entities left escaped (&amp;, &#8212;)
@@ -273,6 +276,21 @@ def _accented_words(words: list[str]) -> list[str]:
     return [w for w in words if w[0].islower() and not w.isascii()]
 
 
+def _has_joining_function_word(text: str, lang: str) -> bool:
+    """Whether a lower-case function word of `lang` (shared ones and single letters too: "de",
+    "y") comes before a lower-case word, as in "Réseaux de neurones"; a particle before a name
+    ("de Finetti", "von Neumann", "Ramón y Cajal") does not count."""
+    tokens = _LATIN_WORD.findall(text)
+    return any(
+        token.islower() and following[0].islower() and lang in _FW_OWNERS.get(token, ())
+        for token, following in itertools.pairwise(tokens)
+    )
+
+
+def _has_function_word(words: list[str], lang: str) -> bool:
+    return any(lang in _FW_OWNERS.get(word.lower(), ()) for word in words)
+
+
 def _latin_lang(text: str, default: str = "en") -> str:
     """Language of Latin-script text; `default` wins whenever the evidence is thin."""
     words = _words(_LATIN_WORD.findall(text))
@@ -289,7 +307,17 @@ def _latin_lang(text: str, default: str = "en") -> str:
         # A capitalised accented word is a name English titles borrow (Fréchet, Schrödinger,
         # Erdős), and one lower-case loanword (naïve, café) is no language either.
         own_words = vote == lang and best > second  # "la" is French, Spanish and Italian: no vote
-        evidence = len(words) >= 6 or own_words or len(_accented_words(words)) >= 2
+        evidence = (
+            len(words) >= 6
+            or own_words
+            or len(_accented_words(words)) >= 2
+            # "Réseaux de neurones profonds", "Aprendizaje profundo y generalización"
+            or (
+                len(words) >= 3
+                and _has_joining_function_word(text, lang)
+                and not _has_function_word(words, default)
+            )
+        )
         if prob >= _CONFIDENT and evidence and not (vote == default and best >= 1):
             return lang
     return default
