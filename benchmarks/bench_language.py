@@ -20,11 +20,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
-
-from argos_tiny import build_tiny_package  # noqa: E402
+sys.path.insert(0, str(ROOT))
 
 from dltheory_digest.language import Glossary, Translator, detect, install_from_file  # noqa: E402
+from tests.argos_tiny import build_tiny_package  # noqa: E402
 
 _ZH = "理解过参数化神经网络为何能泛化梯度下降优化模型损失函数训练数据随机特征表示能力深度学习理论"
 _LINES = [

@@ -48,11 +48,13 @@ def screenshot(
 
 
 def sample_html(lang: str) -> str:
-    sys.path.insert(0, str(ROOT / "tests"))
-    from test_digest import EchoTranslator, sample_digest  # the tests' sample week (real ids and titles)
-
+    sys.path.insert(0, str(ROOT))
     from dltheory_digest.config import Reader
     from dltheory_digest.mail import preview_html
+    from tests.digest.test_build import (  # the tests' sample week (real ids and titles)
+        EchoTranslator,
+        sample_digest,
+    )
 
     digest = sample_digest()
     reader = Reader(email="reader@example.org", language=lang)

@@ -27,7 +27,6 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from pydantic import SecretStr
 from sqlalchemy import select
-from test_digest import EchoTranslator, assert_inert, digest_with_talks, sample_digest, sample_inputs
 
 from dltheory_digest import digest as dg
 from dltheory_digest import mail
@@ -37,6 +36,13 @@ from dltheory_digest.models import Note, NoteKind
 from dltheory_digest.store import deliveries as ledger
 from dltheory_digest.store import open_store
 from dltheory_digest.store.schema import deliveries
+from tests.digest.test_build import (
+    EchoTranslator,
+    assert_inert,
+    digest_with_talks,
+    sample_digest,
+    sample_inputs,
+)
 
 WEEK = "2026-W47"
 PASSWORD = "s3cret-Pa55-w0rd!"
@@ -1220,9 +1226,8 @@ def test_zh_edition_through_a_real_argos_model(
     """The language stage's Translator with a tiny but real en→zh package: the real loading,
     splitting and decoding run, and its random weights produce runaway gibberish, which the
     edition must not ship: it falls back to English and names the model it refused."""
-    from argos_tiny import build_tiny_package
-
     from dltheory_digest.language import Translator, install_from_file
+    from tests.argos_tiny import build_tiny_package
 
     packages = tmp_path / "argos-packages"
     install_from_file(build_tiny_package(tmp_path / "build", "en", "zh", version="0.3"), packages)

@@ -237,9 +237,8 @@ NOTES_URL = "https://notes.example.org/Theory+of+deep+learning"
 @pytest.fixture(scope="module")
 def zh_packages(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A packages dir with a tiny but real zh→en Argos package (random weights, real code paths)."""
-    from argos_tiny import build_tiny_package
-
     from dltheory_digest.language import install_from_file
+    from tests.argos_tiny import build_tiny_package
 
     where = tmp_path_factory.mktemp("argos") / "packages"
     install_from_file(build_tiny_package(tmp_path_factory.mktemp("zh"), "zh", "en", version="0.1"), where)
@@ -682,12 +681,11 @@ def test_a_rebuilt_week_reads_the_same_without_asking_crossref_again(
     look-up."""
     import json
 
-    from test_resolve import CrossrefHandler, FakeArxiv, FakeCrossref, Handler, serving
-
     from dltheory_digest.config import Politeness
     from dltheory_digest.directions import DirectionClassifier, load_taxonomy
     from dltheory_digest.store import open_store
     from dltheory_digest.store.records import load_doi_records
+    from tests.test_resolve import CrossrefHandler, FakeArxiv, FakeCrossref, Handler, serving
 
     cybenko, maldacena = "10.1007/bf02551274", "10.4310/atmp.1998.v2.n2.a1"
     routes = {
@@ -1217,12 +1215,11 @@ def test_a_title_arxiv_did_not_find_is_not_searched_again_until_days_later(
     same, a build after it searches again (the preprint may be out by then)."""
     import json
 
-    from test_resolve import CrossrefHandler, FakeArxiv, FakeCrossref, Handler, serving
-
     from dltheory_digest import resolve
     from dltheory_digest.config import Politeness
     from dltheory_digest.directions import DirectionClassifier, load_taxonomy
     from dltheory_digest.store import open_store
+    from tests.test_resolve import CrossrefHandler, FakeArxiv, FakeCrossref, Handler, serving
 
     cybenko = "10.1007/bf02551274"
     feed = _blog_feed(f"https://doi.org/{cybenko}", "https://a.example.org/p", "Cybenko 1989")
@@ -1718,9 +1715,8 @@ SENT_SPECS = [
 @pytest.fixture(scope="module")
 def mt_packages(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Tiny but real zh→en and ar→en Argos packages (random weights: what they "said" is cached)."""
-    from argos_tiny import build_tiny_package
-
     from dltheory_digest.language import install_from_file
+    from tests.argos_tiny import build_tiny_package
 
     where = tmp_path_factory.mktemp("argos-mt") / "packages"
     for lang in ("zh", "ar"):
@@ -2033,12 +2029,11 @@ def test_a_chinese_title_only_mention_is_searched_on_arxiv_by_its_translation(
 ) -> None:
     """Resolving runs before translating, when a Chinese title cannot be searched: once
     translated, it is, and the mention becomes the arXiv paper."""
-    from test_resolve import FakeArxiv, Handler, serving
-
     from dltheory_digest.config import Politeness
     from dltheory_digest.directions import DirectionClassifier, load_taxonomy
     from dltheory_digest.store import open_store
     from dltheory_digest.store import records as store_records
+    from tests.test_resolve import FakeArxiv, Handler, serving
 
     store = open_store(f"sqlite:///{tmp_path / 'store.sqlite'}")
     week = Week.parse(LATER_WEEK)

@@ -1497,9 +1497,9 @@ def test_each_later_run_reminds_of_the_readers_an_earlier_week_never_reached(tmp
 
 def test_mail_of_the_week_tells_times_in_the_configured_zone(tmp_path: Path) -> None:
     from aiosmtpd.controller import Controller
-    from test_mail import Mailbox, free_port
 
     from dltheory_digest.config import Reader, Settings
+    from tests.test_mail import Mailbox, free_port
 
     url = f"sqlite:///{tmp_path / 'store.sqlite'}"
     build = run_week(url, tmp_path / "out", "2026-W46", [paper(*NTK, 1, AnnounceType.NEW, ("Arthur Jacot",))])

@@ -6,7 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 from aiosmtpd.controller import Controller
-from test_mail import Mailbox, free_port
+
+from tests.test_mail import Mailbox, free_port
 
 
 @pytest.fixture

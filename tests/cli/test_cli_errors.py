@@ -8,11 +8,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from test_mail import Mailbox
 from typer.testing import CliRunner, Result
 
 from dltheory_digest.cli import app, orchestrate_cmd, run_cmd
 from dltheory_digest.weeks import Week
+from tests.test_mail import Mailbox
 
 runner = CliRunner()
 DEAD_FEED = "  - {id: dead, kind: feed, url: 'http://127.0.0.1:9/feed.xml', politeness: {timeout: 2}}\n"
@@ -564,7 +564,8 @@ def test_a_server_that_refuses_the_mail_settings_stops_the_run_before_the_fetch(
     workdir: Path, flow_calls: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from aiosmtpd.controller import Controller
-    from test_mail import free_port
+
+    from tests.test_mail import free_port
 
     settings_file(workdir, "readers:\n  - {email: ada@example.org}\n")
     port = free_port()
@@ -584,7 +585,7 @@ def test_a_server_that_refuses_the_mail_settings_stops_the_run_before_the_fetch(
 def test_a_server_down_before_the_fetch_is_a_warning_and_the_run_goes_on(
     workdir: Path, flow_calls: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from test_mail import free_port
+    from tests.test_mail import free_port
 
     settings_file(workdir, "readers:\n  - {email: ada@example.org}\n")
     monkeypatch.setenv("DLTHEORY_SMTP_HOST", "127.0.0.1")

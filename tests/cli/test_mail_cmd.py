@@ -7,8 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_digest import assert_inert, sample_digest
-from test_mail import Mailbox, text_of
 from typer.testing import CliRunner
 
 from dltheory_digest import digest as dg
@@ -16,6 +14,8 @@ from dltheory_digest.cli import app
 from dltheory_digest.config import load_settings
 from dltheory_digest.store import deliveries as ledger
 from dltheory_digest.store import open_store, save_digest
+from tests.digest.test_build import assert_inert, sample_digest
+from tests.test_mail import Mailbox, text_of
 
 WEEK = "2026-W47"
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"

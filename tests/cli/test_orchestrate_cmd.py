@@ -1,4 +1,4 @@
-"""`refresh --deployment`'s wait for the run it submitted (the rest is in test_orchestration.py)."""
+"""`refresh --deployment`'s wait for the run it submitted (the rest is in tests/flows/test_deployments_serve.py)."""
 
 from __future__ import annotations
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_mail import Mailbox
 from typer.testing import CliRunner
 
 from dltheory_digest.cli import app
 from dltheory_digest.demo import DEMO_WEEK, SnapshotServer, write_demo_sources
 from dltheory_digest.store.files import DEMO_MARKER
+from tests.test_mail import Mailbox
 
 runner = CliRunner()
 
@@ -510,12 +510,12 @@ def test_a_run_stopped_while_its_message_awaits_the_servers_answer_does_not_mail
     from typing import Any
 
     from aiosmtpd.controller import Controller
-    from test_mail import free_port
 
     from dltheory_digest import mail
     from dltheory_digest.config import Reader
     from dltheory_digest.store import deliveries as ledger
     from dltheory_digest.store import open_store
+    from tests.test_mail import free_port
 
     class HoldingMailbox(Mailbox):
         """Keeps the message, then holds its answer to DATA: the window an operator's Ctrl-C hits."""

@@ -244,11 +244,11 @@ def test_a_week_still_under_way_is_written_but_not_mailed_to_the_readers(
     import datetime as dt
 
     from aiosmtpd.controller import Controller
-    from test_mail import Mailbox, free_port
 
     from dltheory_digest.config import Reader
     from dltheory_digest.weeks import Week
     from flows.weekly_digest import weekly_digest
+    from tests.test_mail import Mailbox, free_port
 
     _, overrides = demo
     box, port = Mailbox(), free_port()
@@ -449,9 +449,9 @@ def test_the_demo_run_mails_a_digest_marked_as_the_demo_and_logs_no_temporary_pa
 
     from aiosmtpd.controller import Controller
     from prefect.artifacts import Artifact
-    from test_mail import Mailbox, free_port, text_of
 
     from dltheory_digest.digest import labels_for
+    from tests.test_mail import Mailbox, free_port, text_of
 
     _, overrides = demo
     box, port = Mailbox(), free_port()
@@ -482,10 +482,10 @@ def test_mail_that_did_not_go_through_fails_the_run_and_the_next_week_reminds_of
     prefect_harness: None, demo: tuple[SnapshotServer, dict[str, Any]]
 ) -> None:
     from aiosmtpd.controller import Controller
-    from test_mail import Mailbox, free_port
 
     from dltheory_digest.config import Reader
     from flows.weekly_digest import weekly_digest
+    from tests.test_mail import Mailbox, free_port
 
     _, overrides = demo
     box, port = Mailbox(refuse={"lin@example.org"}), free_port()

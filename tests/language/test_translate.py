@@ -17,7 +17,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from argos_tiny import build_tiny_package
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
@@ -41,6 +40,7 @@ from dltheory_digest.language import argos as argos_packages
 from dltheory_digest.language import translate as translate_module
 from dltheory_digest.language.translate import make_translator, unusable_reason
 from dltheory_digest.models import Item, ItemKind, Note, NoteKind
+from tests.argos_tiny import build_tiny_package
 
 ZH_TEXTS = [
     "理解过参数化神经网络为何能泛化。梯度下降优化模型！",

@@ -1190,9 +1190,9 @@ def test_markdown_is_identical_across_processes() -> None:
     import sys
     from pathlib import Path
 
-    here = Path(__file__).resolve().parent
+    root = Path(__file__).resolve().parents[2]
     code = (
-        "import hashlib, sys; sys.path.insert(0, sys.argv[1]); from test_digest import sample_digest; "
+        "import hashlib, sys; sys.path.insert(0, sys.argv[1]); from tests.digest.test_build import sample_digest; "
         "from dltheory_digest import digest as dg; "
         "print(hashlib.sha256(dg.render_markdown(sample_digest()).encode()).hexdigest())"
     )
@@ -1200,7 +1200,7 @@ def test_markdown_is_identical_across_processes() -> None:
     for seed in ("1", "2"):
         env = {**os.environ, "PYTHONHASHSEED": seed}
         out = subprocess.run(
-            [sys.executable, "-c", code, str(here)],
+            [sys.executable, "-c", code, str(root)],
             env=env,
             capture_output=True,
             text=True,
