@@ -12,7 +12,7 @@ from prefect.schedules import Cron, Schedule
 from dltheory_digest.config import Settings
 
 FLOW_NAME = "weekly-digest"
-WEEKLY = "weekly"  # flows.weekly_digest.WEEKLY_DEPLOYMENT
+WEEKLY = "weekly"  # the deployment on the cron schedule
 MANUAL = "manual"
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 # the deployed flow takes only what an operator may set (week, sources, since, dry_run, resend)

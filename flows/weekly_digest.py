@@ -48,6 +48,7 @@ from dltheory_digest.store.locks import (
     week_lock,
 )
 from dltheory_digest.weeks import Week, last_complete_week
+from flows.deployments import WEEKLY
 
 # A source whose task raises (the store briefly locked, a Dask worker lost) is run again after
 # these delays; the HTTP client already retries each request, so this is for the rest.
@@ -532,7 +533,7 @@ def served_digest(
         scheduled = scheduled_run_week(settings.zone)
         if scheduled is not None:
             week = str(scheduled)
-            if not resend and _deployment_name() == WEEKLY_DEPLOYMENT:
+            if not resend and _deployment_name() == WEEKLY:
                 skipped = superseded_or_done(settings, scheduled, dry_run=dry_run)
                 if skipped is not None:
                     get_run_logger().info("%s", skipped)
@@ -540,9 +541,6 @@ def served_digest(
                         dict[str, Any], Completed(message=skipped, data={"week": week, "skipped": skipped})
                     )
     return digest_week(week=week, sources=sources, since=since, dry_run=dry_run, resend=resend)
-
-
-WEEKLY_DEPLOYMENT = "weekly"  # flows.deployments.WEEKLY: the one on the cron schedule
 
 
 def _deployment_name() -> str | None:

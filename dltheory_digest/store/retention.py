@@ -18,7 +18,8 @@ source keeps its newest success).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +27,7 @@ from sqlalchemy import Connection, Text, and_, delete, exists, func, literal, se
 from sqlalchemy.exc import SQLAlchemyError
 
 from dltheory_digest.errors import StoreError
-from dltheory_digest.store.db import Store, backups_of
+from dltheory_digest.store.db import Store, backups_of, store_problem
 from dltheory_digest.store.records import own_page_success
 from dltheory_digest.store.schema import (
     PACKED,
@@ -100,7 +101,11 @@ def prune(
     week = str(first)
     since = dt.datetime.combine(first.monday, dt.time(0, 0), tzinfo=dt.UTC)
     removed: dict[str, int] = {}
-    with store.engine.connect() as conn, conn.begin() as transaction:
+    with (
+        _refused_as("prune", "nothing was removed"),
+        store.engine.connect() as conn,
+        conn.begin() as transaction,
+    ):
         seen_since = exists().where(
             items.c.source_id == week_items.c.source_id,
             items.c.item_key == week_items.c.item_key,
@@ -153,6 +158,15 @@ def prune(
     return PruneReport(week, removed, emptied, packed, dry_run)
 
 
+@contextmanager
+def _refused_as(action: str, outcome: str) -> Iterator[None]:
+    """A database error (the store locked by a run for over 30 s, a full disk) as one line."""
+    try:
+        yield
+    except SQLAlchemyError as exc:
+        raise StoreError(f"{action}: {store_problem(exc)}; {outcome}") from exc
+
+
 def _count(result: object) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
@@ -179,7 +193,10 @@ def vacuum(store: Store) -> bool:
     autovacuum reuses the space by itself."""
     if store.engine.dialect.name != "sqlite":
         return False
-    with store.engine.connect() as conn:
+    with (
+        _refused_as("vacuum", "the rows are removed, the file keeps its size"),
+        store.engine.connect() as conn,
+    ):
         conn = conn.execution_options(isolation_level="AUTOCOMMIT")
         conn.exec_driver_sql("VACUUM")
         conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")  # and the journal beside it

@@ -187,6 +187,21 @@ def test_too_few_weeks_kept_is_refused(store: Store) -> None:
         prune(store, keep_weeks=MIN_KEEP_WEEKS - 1, today=TODAY)
 
 
+def test_a_database_error_is_a_store_error_and_prune_removes_nothing(tmp_path: Path) -> None:
+    # what a store locked by a run for over 30 s does, shown faster: a statement that fails
+    store = open_store(f"sqlite:///{tmp_path / 'store.sqlite'}")
+    try:
+        _fill(store)
+        before = _count(store, items)
+        with store.begin() as conn:
+            conn.exec_driver_sql("DROP TABLE title_misses")
+        with pytest.raises(StoreError, match=r"^prune: no such table: title_misses; nothing was removed$"):
+            prune(store, keep_weeks=MIN_KEEP_WEEKS, today=TODAY)
+        assert _count(store, items) == before
+    finally:
+        store.close()
+
+
 def test_prune_compresses_the_digests_an_older_release_stored_plain(tmp_path: Path) -> None:
     path = tmp_path / "store.sqlite"
     store = open_store(f"sqlite:///{path}")
