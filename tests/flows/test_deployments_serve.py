@@ -186,7 +186,7 @@ def test_serve_and_a_manual_refresh_reach_completed(prefect_server: dict[str, st
         said = " ".join(refresh.stdout.split())
         assert "submitted" in said and "final state: Completed" in said, refresh.stdout + refresh.stderr
         # the run completed, but as a local refresh, a failed source makes the exit status 1
-        assert "2026-W47: every source failed" in said
+        assert "2026-W47: dry run, no one was mailed; every source failed" in said
         assert refresh.returncode == 1, refresh.stdout + refresh.stderr
         digest = tmp_path / "outputs" / "2026-W47.md"
         assert digest.is_file()

@@ -107,7 +107,7 @@ def test_a_broken_source_is_a_report_line_not_a_failed_flow(
     )
     # Completed, and the run list says which source failed
     assert state.is_completed()
-    assert state.message == f"{DEMO_WEEK}: 1 of 7 sources failed: dead-blog"
+    assert state.message == f"{DEMO_WEEK}: dry run, no one was mailed; 1 of 7 sources failed: dead-blog"
     result = state.result()
     assert result["failed_sources"] == ["dead-blog"]
     text = Path(result["path"]).read_text(encoding="utf-8")
@@ -185,7 +185,9 @@ def test_a_source_task_that_raises_is_retried_then_reported(
     assert state.is_completed()
     result = state.result()
     assert result["failed_sources"] == ["windows-on-theory"]
-    assert state.message == f"{DEMO_WEEK}: 1 of 3 sources failed: windows-on-theory"
+    assert (
+        state.message == f"{DEMO_WEEK}: dry run, no one was mailed; 1 of 3 sources failed: windows-on-theory"
+    )
     reports = {r["source"]: r for r in result["reports"]}
     assert reports["offconvex"]["error"] is None and reports["offconvex"]["parsed"] > 0
     error = reports["windows-on-theory"]["error"]
