@@ -31,6 +31,7 @@ from dltheory_digest.digest.text import (
     slugify,
     summarize,
 )
+from dltheory_digest.ids import parse_arxiv_id
 from dltheory_digest.models import (
     Digest,
     DigestPaper,
@@ -39,6 +40,7 @@ from dltheory_digest.models import (
     JournalVersion,
     Note,
     NoteKind,
+    Paper,
     Place,
     ReaderFilters,
     Resource,
@@ -236,11 +238,13 @@ def _sources_lines(labels: Mapping[str, str], read: Sequence[str], failed: Seque
     return _HARD_BREAK.join(lines)
 
 
-def reader_copy(markdown: str) -> str:
+def reader_copy(markdown: str, names: Mapping[str, str] | None = None) -> str:
     """The operator's Markdown file (outputs/, English) made fit to mail as it is, for a week
     whose digest was kept only as Markdown: its notes as `reader_notes` words them, and the
-    source report as `render_markdown(for_reader=True)` gives it, by source id (the file does
-    not keep the sources' names)."""
+    source report as `render_markdown(for_reader=True)` gives it. The file names its sources by
+    id: `names` (source id -> name, as `SourceSpec.display_name` gives them from sources.yaml)
+    names them as a stored digest's mail does; an id it does not hold stays an id."""
+    names = names or {}
     labels = labels_for("en")
     failed = f"**{labels['failed']}:**"
     lines = markdown.split("\n")
@@ -259,7 +263,9 @@ def reader_copy(markdown: str) -> str:
                 named = [c.strip() for c in cells]
                 status_at = named.index(labels["error"]) if labels["error"] in named else 2
             elif line.startswith("| ") and len(cells) > status_at:
-                (not_read if cells[status_at].startswith(f" {failed}") else read).append(cells[1].strip())
+                source = cells[1].strip()  # escaped Markdown, as a name from sources.yaml is made
+                name = md_text(names.get(re.sub(r"\\(.)", r"\1", source), "")) or source
+                (not_read if cells[status_at].startswith(f" {failed}") else read).append(name)
             continue
         if in_report and (read or not_read):
             out.append(_sources_lines(labels, read, not_read))
@@ -276,6 +282,38 @@ def reader_copy(markdown: str) -> str:
     if notes_at is not None and f"**{labels['notes']}:**\n\n-" not in text:
         text = text.replace(f"\n**{labels['notes']}:**\n", "\n")  # none left for the reader
     return re.sub(r"\n{3,}", "\n\n", text).rstrip("\n") + "\n"
+
+
+_LRM, _RLM = "\u200e", "\u200f"
+_ISOLATE_CONTROLS = "\u2066\u2067\u2068\u2069"  # LRI, RLI, FSI, PDI
+
+
+def bidi_marks(text: str) -> str:
+    """The digest's Markdown with each isolate (LRI/RLI/FSI … PDI, which the HTML part turns
+    into `dir` spans) replaced by the mark of its run's direction on both sides (LRM or RLM,
+    known to every client since Unicode 1.1): for the text/plain part and the Markdown file,
+    where a client that predates isolates (mutt, many terminals) draws them as boxes or
+    "<2068>". The marks keep what the isolates were for in clients that do bidi: an Arabic
+    sentence's final period on its left, "2026-W47" unreversed in an Arabic line."""
+    if not any(c in text for c in _ISOLATE_CONTROLS):
+        return text
+    out: list[str] = []
+    marks: list[str] = []  # the mark of each isolate still open
+    for index, ch in enumerate(text):
+        if ch in "\u2066\u2067\u2068":
+            if ch == "\u2068":  # first strong: the run's first letter (up to its PDI) says
+                run = text[index + 1 :].split("\u2069", 1)[0]
+                kind = next((k for k in map(unicodedata.bidirectional, run) if k in ("L", "R", "AL")), None)
+                mark = "" if kind is None else _LRM if kind == "L" else _RLM
+            else:
+                mark = _LRM if ch == "\u2066" else _RLM
+            marks.append(mark)
+            out.append(mark)
+        elif ch == "\u2069":
+            out.append(marks.pop() if marks else "")
+        else:
+            out.append(ch)
+    return "".join(out)
 
 
 def plural_category(count: int, rule: str) -> str:
@@ -551,6 +589,52 @@ def _newest_version(entry: DigestPaper) -> int:
     return max([entry.paper.version or 0, *(int(m.group(1)) for m in revised if m)])
 
 
+# The parts of an arXiv comment that only count the paper's pages, figures and tables ("32
+# pages, 5 figures"): the rest ("accepted at COLT 2026", "v2: fixes the proof of Lemma 3") is
+# what a reader scans the comment for.
+_COMMENT_PART = re.compile(r"[^;,.]+(?:\.(?!\s|$)[^;,.]*)*[;,.]?")
+_PAGE_COUNT = re.compile(
+    r"^\s*(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)(?:\s*\+\s*\d+)?"
+    r"\s*(?:\(?[a-z-]+\)?\s*)?(?:pages?|pp|figures?|figs?|tables?|plots?|references|appendi(?:x|ces))\b",
+    re.IGNORECASE,
+)
+COMMENT_MAX_CHARS = 80
+
+
+def short_comment(comment: str | None, journal_ref: str | None = None) -> str:
+    """An arXiv comment cut to what a reader scans it for (plain text): without its page,
+    figure and table counts, nor the journal reference the line shows already, and at most
+    COMMENT_MAX_CHARS, cut at a word and never inside a formula; "" when nothing is left."""
+    text = " ".join((comment or "").split())
+    parts = [p.strip() for p in _COMMENT_PART.findall(text)]
+    kept = [p for p in parts if p.strip(" ;,.") and not _PAGE_COUNT.match(p)]
+    text = " ".join(kept).strip().rstrip(";,")
+    if journal_ref and " ".join(journal_ref.split()).casefold() in text.casefold():
+        return ""  # "Published in Ann. Statist. 50(4)" says the journal reference again
+    if len(text) <= COMMENT_MAX_CHARS:
+        return text
+    cut = text[: COMMENT_MAX_CHARS - 1]
+    if cut.count("$") % 2:  # inside a formula: before it
+        cut = cut[: cut.rindex("$")]
+    elif " " in cut:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ;,.:(") + "…"
+
+
+def unresolved(paper: Paper) -> bool:
+    """Whether a paper known by its arXiv id alone has no record from arXiv: no authors and no
+    abstract (the id is not announced yet, or the API could not be asked); its title is then
+    whatever text linked to it."""
+    return bool(paper.arxiv_id) and not paper.authors and not paper.abstract.strip()
+
+
+def _details(*parts: str) -> str:
+    """ " — A. Author · cs.LG · relevance 0.19" after a one-line entry: the parts it has, never
+    an empty slot between separators; "" for none."""
+    kept = [part for part in parts if part and part.strip()]
+    return f" — {' · '.join(kept)}" if kept else ""
+
+
 class _Renderer:
     """The pieces of one rendering that are easier to compose in Python than in Jinja."""
 
@@ -612,6 +696,8 @@ class _Renderer:
         for and click (the title links the abstract); "[doi:…](https://doi.org/…)" for a paper
         with a DOI and no arXiv id; "" for neither. Without `pdf`, the id alone (a shortened email)."""
         paper = entry.paper
+        if paper.arxiv_id and unresolved(paper):  # the title is the id already
+            return md_link("PDF", f"https://arxiv.org/pdf/{paper.arxiv_id}") if pdf else ""
         if paper.arxiv_id:
             version = _newest_version(entry)
             arxiv = self.edition.ltr(md_text(f"arXiv:{paper.arxiv_id}" + (f"v{version}" if version else "")))
@@ -635,7 +721,9 @@ class _Renderer:
         # reader's zone both would disagree with the page the paper links to
         first = _fmt_date(paper.published)
         latest = _fmt_date(paper.updated)
-        if not _revised(entry) or not latest or latest == first:
+        # an old paper back because a post discusses it is dated as a revised one: by its first
+        # version, not by the latest one's day ("2016-11 (v3: 2026-11-20)", never "2026-11-20")
+        if not (_revised(entry) or _newest_version(entry) > 1) or not latest or latest == first:
             return self.edition.ltr(first or latest) if first or latest else ""
         first = first or _id_month(paper.arxiv_id)
         version = _newest_version(entry)
@@ -668,7 +756,10 @@ class _Renderer:
             # the place as the ledger named it: the sighting's name for the same post
             if sighting.url and sighting.url in post_urls:
                 links.setdefault(sighting.source_name, sighting.url)
-        return reason_line(entry.update_reason, self.edition, links)
+        line = reason_line(entry.update_reason, self.edition, links)
+        comment = self.comment(entry.paper) if entry.update_reason.version_change else ""
+        # a new version's comment often says what changed ("v2: fixed the proof of Lemma 3")
+        return f"{line} · {comment}" if comment else line
 
     def reader_sources(self) -> str:
         reports = self.digest.reports
@@ -728,10 +819,27 @@ class _Renderer:
     def edition_title(self, entry: DigestPaper) -> str | None:
         """The title in the edition's language, when it differs from the English one: as a
         source in that language wrote it, else its translation."""
+        if unresolved(entry.paper):  # no title to translate: what cited it is no title
+            return None
         english = entry.english_title or entry.paper.title
         native = entry.original_title if entry.original_lang == self.edition.language else None
         translated = native or self.tr(english)
         return translated if translated and translated != english else None
+
+    def paper_title(self, entry: DigestPaper) -> str:
+        """The paper's English title linked to its abstract. A paper arXiv did not describe (an
+        id it does not know yet, or an outage) is named by its id, said to lack its details,
+        with the words that cited it: a post's link text ("Power et al.") is not a title."""
+        paper = entry.paper
+        if not unresolved(paper):
+            return self.title(entry.english_title or paper.title, paper.abs_url)
+        said = self.labels["details_unavailable"]
+        cited = " ".join((entry.english_title or paper.title or "").split())
+        if cited and parse_arxiv_id(cited) is None:
+            said += self.labels["filter_separator"] + self.labels["cited_as"].format(
+                self.labels["filter_quote"].format(display_title(cited))
+            )
+        return md_link(f"arXiv:{paper.arxiv_id}" + _aside(self.labels, said), paper.abs_url)
 
     def line_title(self, entry: DigestPaper) -> str:
         """ " · *translated title*" after the English title of a one-line entry (Updated, the
@@ -756,8 +864,10 @@ class _Renderer:
             self.authors(paper.authors),
             self.dates(entry),
             md_text(paper.primary_category),
-            # a journal paper's venue and year (Crossref's record), where arXiv would give a category
-            md_text(paper.journal_ref) if paper.journal_ref and not paper.arxiv_id else "",
+            # the journal reference (arXiv's, or a journal paper's venue and year from Crossref)
+            # and what the authors' comment says beyond page counts ("accepted at COLT 2026")
+            self.quoted(paper.journal_ref) if paper.journal_ref else "",
+            self.comment(paper),
             self.paper_ids(entry),
         ]
         meta += [f"`{self.badge(b)}`" for b in entry.badges]
@@ -774,6 +884,11 @@ class _Renderer:
             lines.append(f"{labels['seen_in']}: {self.sightings(entry)}")
             lines.extend(self.commentary_lines(entry))
         return _HARD_BREAK.join(lines)
+
+    def comment(self, paper: Paper) -> str:
+        """The paper's arXiv comment, short (`short_comment`), in italics; "" for none."""
+        said = short_comment(paper.comment, paper.journal_ref)
+        return f"*{self.quoted(said)}*" if said else ""
 
     def summary(self, entry: DigestPaper) -> str:
         """The summary in the edition: translated; for a paper with no abstract whose summary is
@@ -809,22 +924,37 @@ class _Renderer:
         details += [f"`{self.badge(FOLLOWED_BADGE + name)}`" for name in followed_post_authors(post)]
         return f"{title} — {' · '.join(d for d in details if d)}"
 
+    def full_posts(self) -> list[Item]:
+        """The posts "Blog posts, articles and discussions" lists in full: those no direction
+        lists with its papers (`section_posts` shows the others, once)."""
+        return [post for post in self.digest.posts if not self.post_sections.get(post.url or post.key)]
+
+    def posts_with_papers(self) -> str:
+        """One line for the posts a direction already lists with its papers: how many, and the
+        directions (linked) they are under; "" for none. Each post is shown once in full."""
+        homes: dict[str, DirectionSection] = {}
+        listed = 0
+        for post in self.digest.posts:
+            sections = self.post_sections.get(post.url or post.key)
+            if sections:
+                listed += 1
+                homes.setdefault(sections[0].direction_id, sections[0])
+        if not listed:
+            return ""
+        where = [
+            f"[{md_text(self.edition.direction_name(s.direction_id, s.name))}]"
+            f"(#{slugify(_section_heading(s, self.edition))})"
+            for s in self.digest.sections
+            if s.direction_id in homes
+        ]
+        return md_text(_counted(self.labels, "posts_with_papers", listed)).format(
+            count=listed, sections=self.labels["filter_separator"].join(where)
+        )
+
     def listed_post(self, post: Item, targets: Sequence[tuple[str, str | None, bool]], *, links: bool) -> str:
-        """A post's line in "Blog posts, articles and discussions". A post a direction already
-        lists with its papers (`section_posts`) is not repeated: its title and where it is listed;
-        any other in full, with the papers it links to (unless `links` is off: a shortened
-        email), one this edition does not hold marked so (a filtered edition leaves papers out)."""
-        sections = self.post_sections.get(post.url or post.key)
-        if sections:
-            home = sections[0]
-            where = (
-                f"[{md_text(self.edition.direction_name(home.direction_id, home.name))}]"
-                f"(#{slugify(_section_heading(home, self.edition))})"
-            )
-            title = self.title(
-                post.english_title if not self.edition.reads(post.lang) else post.title, post.url
-            )
-            return f"{title} — {md_text(self.labels['post_listed_under']).format(where)}"
+        """A post's line in "Blog posts, articles and discussions" (one `full_posts` gives): in
+        full, with the papers it links to (unless `links` is off: a shortened email), one this
+        edition does not hold marked so (a filtered edition leaves papers out)."""
         line = self.post_line(post)
         if links and targets:
             named = [
@@ -857,6 +987,18 @@ class _Renderer:
                 line += " — " + md_text(self.labels["post_also_sections"]).format(separator.join(others))
             lines.append(line)
         return lines
+
+    def updated_parts(self) -> list[tuple[str, Sequence[DigestPaper]]]:
+        """ "Updated and newly discussed" as the lines a rendering shows: the papers with a new
+        (or journal) version first, then those back only because a post discusses them, each
+        part under its own bold line when the week has both; one unnamed part otherwise."""
+        shown = self.shown(sorted(self.digest.updated, key=discussed_only))
+        parts: list[tuple[str, Sequence[DigestPaper]]] = [
+            (self.labels["updated_part"], [p for p in shown if not discussed_only(p)]),
+            (self.labels["discussed_part"], [p for p in shown if discussed_only(p)]),
+        ]
+        parts = [(name, papers) for name, papers in parts if papers]
+        return parts if len(parts) > 1 else [("", shown)]
 
     def shown(self, papers: Sequence[_Listed]) -> Sequence[_Listed]:
         """The papers (or talks and courses) of a list that a shortened rendering keeps (its
@@ -1129,17 +1271,22 @@ def render_markdown(
         badge=renderer.badge,
         source_name=renderer.source_name,
         paper_lines=renderer.paper_lines,
+        paper_title=renderer.paper_title,
+        details=_details,
         authors=renderer.authors,
         paper_ids=renderer.paper_ids,
         title=renderer.title,
         none_line=renderer.none_line(),
         post_line=renderer.post_line,
         listed_post=renderer.listed_post,
+        full_posts=renderer.full_posts(),
+        posts_with_papers=renderer.posts_with_papers(),
         section_posts=renderer.section_posts,
         line_title=renderer.line_title,
         line_dates=renderer.line_dates,
         reason=renderer.reason,
         shown=renderer.shown,
+        updated_parts=renderer.updated_parts(),
         more_line=renderer.more_line,
         short=shortened,
         short_file=edition.ltr(shortened.full_file) if shortened else "",
@@ -1256,8 +1403,11 @@ def _post_paper_titles(post: Item, digest: Digest, edition: Edition) -> list[tup
         keys = {entry.paper.key} | ({f"arxiv:{entry.paper.arxiv_id}"} if entry.paper.arxiv_id else set())
         keys |= {f"doi:{entry.paper.doi}"} if entry.paper.doi else set()
         if keys & targets:
+            # a paper arXiv did not describe is named by its id: its title is the post's link text
+            named = f"arXiv:{entry.paper.arxiv_id}" if unresolved(entry.paper) else None
             found.setdefault(
-                entry.paper.key, (entry.english_title or entry.paper.title, entry.paper.abs_url, True)
+                entry.paper.key,
+                (named or entry.english_title or entry.paper.title, entry.paper.abs_url, True),
             )
             shown |= keys
     for cited in post.cited:

@@ -7,12 +7,13 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import re
 
 import pytest
 
 import dltheory_digest.digest as dg
 from dltheory_digest.config import Reader
-from dltheory_digest.digest.render import plural_category
+from dltheory_digest.digest.render import COMMENT_MAX_CHARS, bidi_marks, plural_category, short_comment
 from dltheory_digest.models import (
     Classification,
     Digest,
@@ -491,7 +492,7 @@ def test_a_filtered_edition_names_the_papers_a_post_links_to_by_their_titles() -
     assert digest.posts[0].cited[0].title == "这篇"
 
 
-def test_a_post_a_direction_lists_is_not_repeated_among_the_posts() -> None:
+def test_a_post_a_direction_lists_is_shown_once_and_counted_among_the_posts() -> None:
     for digest in (
         three_sections_cited_by_one_post(),
         dg.filter_for_reader(three_sections_cited_by_one_post(), Reader(email="r@example.org")),
@@ -499,18 +500,51 @@ def test_a_post_a_direction_lists_is_not_repeated_among_the_posts() -> None:
         for made in (dg.ENGLISH, zh_edition(), ar_edition()):
             rendered = dg.render_markdown(digest, made)
             posts_part = rendered.split(f"## {made.labels['posts']}")[1].split("\n## ")[0]
-            [line] = [line for line in posts_part.splitlines() if "zhihu.com/p/999" in line]
-            # its title and where it is listed, nothing repeated: no source, date or papers
-            assert "](#" in line and made.labels["links_to"] not in line and "2026-11-24" not in line
-            assert "Kernel four" not in posts_part
-            # the whole digest names its title twice: in its direction and the back-reference
+            # one line that says where it is: no title, source, date or papers repeated, no list
+            assert "zhihu.com/p/999" not in posts_part and "\n- " not in posts_part
+            assert "](#optimization-and-implicit-bias-2)" in posts_part
+            assert made.labels["links_to"] not in posts_part and "Kernel four" not in posts_part
             title = "深度学习理论阅读清单" if made.language == "zh" else "A deep learning theory reading list"
-            assert rendered.count(title) == 2, made.language
+            assert rendered.count(title) == 1, made.language
     english = dg.render_markdown(three_sections_cited_by_one_post())
     assert (
-        "- [A deep learning theory reading list](https://zhuanlan.zhihu.com/p/999) — listed with its "
-        "papers under [Optimization and implicit bias](#optimization-and-implicit-bias-2)"
+        "## Blog posts, articles and discussions (1)\n\n1 listed with the papers it discusses, under "
+        "[Optimization and implicit bias](#optimization-and-implicit-bias-2)\n"
     ) in english
+    zh = dg.render_markdown(three_sections_cited_by_one_post(), zh_edition())
+    assert "1 篇与其讨论的论文一同列于：[" in zh
+
+
+def test_posts_no_direction_lists_are_a_tight_list_before_the_line_for_the_others() -> None:
+    digest = three_sections_cited_by_one_post()
+    alone = [
+        Item(
+            source_id="offconvex",
+            kind=ItemKind.POST,
+            title=f"Musings {n}",
+            url=f"https://www.offconvex.org/2026/11/2{n}/musings/",
+            lang="en",
+            published=dt.datetime(2026, 11, 20 + n, tzinfo=UTC),
+        )
+        for n in (4, 5)
+    ]
+    second = dataclasses.replace(
+        reading_list_post(), url="https://zhuanlan.zhihu.com/p/1000", title="第二份清单"
+    )
+    sections = tuple(dataclasses.replace(s, posts=(*s.posts, second)) for s in digest.sections)
+    digest = dataclasses.replace(digest, sections=sections, posts=(*digest.posts, *alone, second))
+    english = dg.render_markdown(digest)
+    posts_part = english.split("## Blog posts, articles and discussions (4)\n\n")[1].split("\n## ")[0]
+    assert posts_part.startswith(
+        "- [Musings 4](https://www.offconvex.org/2026/11/24/musings/) — offconvex · 2026-11-24\n"
+        "- [Musings 5](https://www.offconvex.org/2026/11/25/musings/) — offconvex · 2026-11-25\n\n"
+        # the directions they are under, in the digest's order
+        "2 listed with the papers they discuss, under [Generalization](#generalization-1); "
+        "[Optimization and implicit bias](#optimization-and-implicit-bias-2)\n"
+    )
+    # the HTML list is tight: no paragraph in each item
+    html = dg.render_html(english)
+    assert "<li><p>" not in html.split("Musings 4")[0][-200:]
 
 
 def missed(text: str, *weeks: str) -> Note:
@@ -938,3 +972,229 @@ def test_untranslated_commentary_is_said_once_in_the_notes_not_on_every_line() -
         # each line still says the language it is in; the notes say once why it is so
         assert markdown.count(f"*Shamra Academia (ar):* {FSI}{ARABIC_REMARK}{PDI}\n") == 3
         assert markdown.count(edition.labels["note_untranslated"]) == 1
+
+
+# 7. what the authors say about the paper: journal reference and comment ----------------------
+
+
+def commented(
+    comment: str | None, journal_ref: str | None = None, arxiv_id: str = "2611.00007"
+) -> DigestPaper:
+    paper = entry(arxiv_id, "Sharp rates for shallow networks")
+    return dataclasses.replace(
+        paper, paper=dataclasses.replace(paper.paper, comment=comment, journal_ref=journal_ref)
+    )
+
+
+def meta_line(markdown: str, arxiv_id: str = "2611.00007") -> str:
+    return next(line for line in markdown.splitlines() if f"arXiv:{arxiv_id}" in line)
+
+
+@pytest.mark.parametrize(
+    ("comment", "shown"),
+    [
+        ("32 pages, 5 figures. Accepted at COLT 2026", "*Accepted at COLT 2026*"),
+        ("40 pages; 3 color figures; v2: fixed the proof of Lemma 3", "*v2: fixed the proof of Lemma 3*"),
+        (
+            "Camera-ready version, ICML 2024, 9 pages (main text), 3 tables",
+            "*Camera-ready version, ICML 2024*",
+        ),
+    ],
+)
+def test_an_arxiv_papers_comment_is_on_its_meta_line_without_page_counts(comment: str, shown: str) -> None:
+    paper = commented(comment)
+    markdown = dg.render_markdown(
+        digest_of((DirectionSection("generalization", "Generalization", (paper,)),))
+    )
+    line = meta_line(markdown)
+    assert f"cs.LG · {shown} · arXiv:2611.00007v1" in line
+    assert "pages" not in line and "figures" not in line
+
+
+def test_an_arxiv_papers_journal_reference_is_shown_and_not_said_again_by_the_comment() -> None:
+    paper = commented(
+        "Published in Ann. Statist. 50(4), 2022; 45 pages", journal_ref="Ann. Statist. 50(4), 2022"
+    )
+    markdown = dg.render_markdown(
+        digest_of((DirectionSection("generalization", "Generalization", (paper,)),))
+    )
+    assert "cs.LG · Ann. Statist. 50(4), 2022 · arXiv:2611.00007v1 ·" in meta_line(markdown)
+    assert "Published in" not in markdown and "45 pages" not in markdown
+
+
+def test_a_long_comment_is_cut_at_a_word_and_never_inside_a_formula() -> None:
+    long = "We correct the constant in the main bound and add experiments on " + "$O(n^{-1/2})$ rates " * 5
+    said = short_comment(long)
+    assert len(said) <= COMMENT_MAX_CHARS and said.endswith("…")
+    assert said.count("$") % 2 == 0 and said.startswith("We correct the constant")
+    assert short_comment("12 pages + 30 pages appendix, 4 figures") == ""
+    assert short_comment(None) == ""
+    # only counts: nothing added to the line
+    paper = commented("ten pages, two figures")
+    markdown = dg.render_markdown(
+        digest_of((DirectionSection("generalization", "Generalization", (paper,)),))
+    )
+    assert "A. Author · 2026-11-24 · cs.LG · arXiv:2611.00007v1 ·" in meta_line(markdown)
+
+
+def test_a_new_versions_comment_follows_its_reason_under_updated() -> None:
+    back = back_because("1611.03530", "Rethinking", REVISED)
+    back = dataclasses.replace(
+        back, paper=dataclasses.replace(back.paper, comment="v3: fixed the proof of Lemma 3; 20 pages")
+    )
+    discussed = dataclasses.replace(
+        back_because("1812.11118", "Reconciling", DISCUSSED),
+        paper=dataclasses.replace(back.paper, arxiv_id="1812.11118", key="arxiv:1812.11118", version=1),
+    )
+    english = dg.render_markdown(digest_of(updated=(back, discussed)))
+    assert "— updated to v3 (was v2 on 2026-W45) · *v3: fixed the proof of Lemma 3*\n" in english
+    # a paper back only because a post discusses it: no version changed, its comment is not news
+    assert "— newly discussed on Off the convex path\n" in english
+
+
+# 8. "Updated and newly discussed": each kind apart, old papers dated by their first version ---
+
+
+def test_updated_and_newly_discussed_papers_are_listed_apart_updated_first() -> None:
+    digest = digest_of(
+        updated=(
+            back_because("1812.11118", "Reconciling", DISCUSSED),
+            back_because("1611.03530", "Rethinking", REVISED),
+            back_because("1906.11300", "Benign overfitting", DISCUSSED),
+            back_because("1912.02292", "Double descent", REVISED),
+        ),
+    )
+    english = dg.render_markdown(digest)
+    part = english.split("## Updated and newly discussed (4)\n\n")[1].split("\n## ")[0]
+    order = [
+        t
+        for t in (
+            "New versions:",
+            "Rethinking",
+            "Double descent",
+            "Newly discussed:",
+            "Reconciling",
+            "Benign",
+        )
+    ]
+    assert sorted(order, key=part.index) == order
+    assert "**New versions:**\n\n- [Rethinking]" in part and "**Newly discussed:**\n\n- [Reconciling]" in part
+    # a paragraph of its own, not the last line of the list before it
+    assert "\n\n**Newly discussed:**" in part
+    assert re.search(r"</ul>\n<p [^>]*><strong>Newly discussed:</strong></p>", dg.render_html(english))
+    assert "**新版本:**" in dg.render_markdown(digest, zh_edition())
+    # one kind alone needs no line naming it
+    alone = digest_of(updated=(back_because("1812.11118", "Reconciling", DISCUSSED),))
+    assert "**Newly discussed:**" not in dg.render_markdown(alone)
+    # a shortened mail keeps the first papers, updated ones first
+    short = dg.render_markdown(digest, shortened=dg.Shortened("2026-W48.md", limit=2))
+    kept = short.split("## Updated and newly discussed (4)\n\n")[1].split("\n## ")[0]
+    assert "Rethinking" in kept and "Double descent" in kept and "Reconciling" not in kept
+    assert "**Newly discussed:**" not in kept
+
+
+def test_an_old_paper_back_because_a_post_discusses_it_is_dated_by_its_first_version() -> None:
+    # as an arXiv listing of its v3 left it: the latest version's day, no first date
+    back = back_because("1611.03530", "Rethinking", DISCUSSED)
+    back = dataclasses.replace(
+        back,
+        paper=dataclasses.replace(
+            back.paper, published=None, updated=dt.datetime(2026, 11, 20, 10, tzinfo=UTC), version=3
+        ),
+    )
+    english = dg.render_markdown(digest_of(updated=(back,)))
+    assert (
+        "[Rethinking](https://arxiv.org/abs/1611.03530) · 2016-11 (v3: 2026-11-20) · `discussed`" in english
+    )
+    assert "· 2026-11-20 ·" not in english
+    # a first version discussed again keeps its one date
+    first = back_because("1812.11118", "Reconciling", DISCUSSED)
+    assert "[Reconciling](https://arxiv.org/abs/1812.11118) · 2018-12-28 · `discussed`" in dg.render_markdown(
+        digest_of(updated=(first,))
+    )
+
+
+# 9. a paper arXiv did not describe ------------------------------------------------------------
+
+
+def unknown_to_arxiv(badges: tuple[str, ...] = ("discussed",)) -> DigestPaper:
+    """A post links arxiv.org/abs/2201.02177 as "Power et al."; the API did not know the id."""
+    return DigestPaper(
+        paper=Paper(key="arxiv:2201.02177", title="Power et al.", arxiv_id="2201.02177"),
+        classification=Classification(
+            primary="generalization", scores=(("generalization", 0.9),), relevance=0.9
+        ),
+        summary="",
+        badges=badges,
+    )
+
+
+def test_a_paper_arxiv_did_not_describe_is_named_by_its_id_not_the_link_text() -> None:
+    unknown = unknown_to_arxiv()
+    section = DirectionSection("generalization", "Generalization", (unknown,))
+    below = dataclasses.replace(
+        unknown, classification=dataclasses.replace(unknown.classification, relevance=0.19)
+    )
+    digest = dataclasses.replace(digest_of((section,)), below_threshold=(below,))
+    english = dg.render_markdown(digest)
+    title = (
+        '[arXiv:2201.02177 (details unavailable; cited as "Power et al.")](https://arxiv.org/abs/2201.02177)'
+    )
+    assert f"### {title}\n" in english
+    assert "[Power et al.]" not in english
+    # the id is said once; the PDF link stays
+    assert "\n`discussed` · [PDF](https://arxiv.org/pdf/2201.02177)" in english.replace(
+        " · `discussed`", "\n`discussed`"
+    )
+    # no empty author slot in the one-line appendix
+    [line] = [line for line in english.split("<details>")[1].splitlines() if "2201.02177" in line]
+    assert line.endswith("· [PDF](https://arxiv.org/pdf/2201.02177) — relevance 0.19")
+    assert " —  ·" not in english and "—  " not in english
+    # a shortened mail's one line per paper: no dangling dash either
+    short = dg.render_markdown(digest, shortened=dg.Shortened("2026-W48.md", one_line=True))
+    assert f"- {title} · `discussed`\n" in short
+    # in a translated edition: the labels say it, nothing is translated
+    zh = dg.render_markdown(digest, zh_edition())
+    assert "[arXiv:2201.02177（详情暂缺；引用时写作 “Power et al.”）](https://arxiv.org/abs/2201.02177)" in zh
+
+
+def test_a_paper_arxiv_did_not_describe_linked_by_its_id_is_not_cited_as_its_id() -> None:
+    unknown = dataclasses.replace(
+        unknown_to_arxiv(),
+        paper=Paper(key="arxiv:2201.02177", title="arXiv:2201.02177", arxiv_id="2201.02177"),
+    )
+    english = dg.render_markdown(
+        digest_of((DirectionSection("generalization", "Generalization", (unknown,)),))
+    )
+    assert "### [arXiv:2201.02177 (details unavailable)](https://arxiv.org/abs/2201.02177)\n" in english
+
+
+# 10. the text part and the Markdown file: marks, not isolates ---------------------------------
+
+LRM, RLM = "\u200e", "\u200f"
+ISOLATES = ("\u2066", "\u2067", "\u2068", "\u2069")
+
+
+def test_the_text_part_and_the_file_carry_bidi_marks_where_the_markdown_has_isolates() -> None:
+    paper = entry("2611.00001", "Generalization survey", sightings=(shamra_sighting(),))
+    untranslated = entry("2611.00002", "Another survey", sightings=(untranslated_shamra_sighting(),))
+    digest = digest_of(
+        (DirectionSection("generalization", "Generalization", (paper, untranslated)),), posts=(arabic_post(),)
+    )
+    english = dg.render_markdown(digest)
+    for text in (bidi_marks(english), bidi_marks(dg.render_plain_text(english))):
+        assert not any(c in text for c in ISOLATES)
+        # the Arabic run keeps its own direction: its final period stays at its (left) end
+        assert f"*Shamra Academia (ar):* {RLM}{ARABIC_REMARK}{RLM}\n" in text
+        assert f"*{RLM}شرح نظرية التعميم.{RLM}*" in text
+    # the same text otherwise
+    assert bidi_marks(english).replace(RLM, "") == english.replace(FSI, "").replace(PDI, "")
+    # an Arabic edition: its left-to-right runs (week, dates) are marked left-to-right
+    arabic = dg.render_markdown(digest_of(covers_until=WEDNESDAY), ar_edition())
+    marked = bidi_marks(arabic)
+    assert f"{LRM}2026-11-25 14:30 (Europe/Berlin){LRM}" in marked and not any(c in marked for c in ISOLATES)
+    # nested runs and a run with no letter
+    assert (
+        bidi_marks("a \u2068ب \u2066x1\u2069\u2069 \u2068 12 \u2069.") == f"a {RLM}ب {LRM}x1{LRM}{RLM}  12 ."
+    )
+    assert bidi_marks("plain") == "plain"

@@ -1,10 +1,18 @@
-"""Text helpers of the digest: where long summaries and titles are cut."""
+"""Text helpers of the digest: where long summaries and titles are cut, and inline LaTeX as text."""
 
 from __future__ import annotations
 
 import pytest
 
-from dltheory_digest.digest.text import MATH_SPAN, TITLE_MAX_CHARS, display_title, md_text, summarize
+from dltheory_digest.digest.html import render_html, render_plain_text
+from dltheory_digest.digest.text import (
+    MATH_SPAN,
+    TITLE_MAX_CHARS,
+    display_title,
+    math_text,
+    md_text,
+    summarize,
+)
 
 FORMULA = r"$O(1/\sqrt{n})$"
 
@@ -32,7 +40,7 @@ def test_a_chinese_summary_keeps_its_formula_whole_or_leaves_it_out() -> None:
     shorter = "深度学习" * 100 + "误差为" + FORMULA + "，" + "泛化" * 60 + "。"
     kept = summarize(shorter)
     assert FORMULA in kept and len(kept) <= 481
-    assert f"`{FORMULA}`" in md_text(kept)
+    assert "误差为O(1/√n)，泛化" in md_text(kept)
 
 
 def test_a_space_inside_a_formula_is_no_place_to_cut() -> None:
@@ -47,3 +55,128 @@ def test_text_with_spaces_is_cut_at_a_word() -> None:
     shown = display_title("deep learning theory " * 30)
     assert shown.endswith("theory…") or shown.endswith("learning…") or shown.endswith("deep…")
     assert len(shown) <= TITLE_MAX_CHARS
+
+
+# --- inline LaTeX shown as Unicode text -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("formula", "shown"),
+    [
+        (r"$\ell_2$", "ℓ₂"),
+        (r"$O(n^{k-1}\log n)$", "O(nᵏ⁻¹ log n)"),
+        (r"$\mathbb{R}^d$", "ℝᵈ"),
+        (r"$m=\tilde{O}(n^{k})$", "m = Õ(nᵏ)"),
+        (r"$O(1/\sqrt{n})$", "O(1/√n)"),
+        (r"$\frac{1}{2}$", "1/2"),
+        (r"$\frac{k-1}{2}$", "(k−1)/2"),
+        (r"$\frac{\log n}{n}$", "(log n)/n"),
+        (r"$\sqrt{d\log n}$", "√(d log n)"),
+        (r"$\epsilon \leq \delta\cdot\infty$", "ϵ ≤ δ·∞"),
+        (r"$\{\pm 1\}^n$", "{±1}ⁿ"),
+        (r"$\sum_{i=1}^n x_i$", "∑ᵢ₌₁ⁿ xᵢ"),
+        (r"$\|w\|_2$", "‖w‖₂"),
+        (r"$x \in\mathbb{R}^{d}$", "x ∈ ℝᵈ"),
+        (r"$\mathcal{O}(1/\epsilon^2)$", "𝒪(1/ϵ²)"),
+        (r"$W^\top W$", "WᵀW"),
+        (r"$\hat\theta = X^\top y$", "θ̂ = Xᵀy"),
+        (r"$\Omega(\sqrt{T})$", "Ω(√T)"),
+        (r"$\mathbb{E}[f(x)]$", "𝔼[f(x)]"),
+        (r"$\text{poly}(d)$", "poly(d)"),
+        (r"\(\alpha n\)", "αn"),
+    ],
+)
+def test_simple_inline_math_reads_as_text(formula: str, shown: str) -> None:
+    assert math_text(formula) == shown
+
+
+@pytest.mark.parametrize(
+    ("formula", "shown"),
+    [
+        # latex2text alone gives "n^k-1/2" (a different formula): the group is written out
+        (r"$n^{k-1/2}$", "n^(k−1/2)"),
+        (r"$\nabla_{\theta} L$", "∇_θ L"),
+        (r"$\Theta(n^{-1/2})$", "Θ(n^(−1/2))"),
+        (r"$e^{x_i}$", "e^(xᵢ)"),
+        (r"$\mathbb{E}_{x\sim\mathcal{D}}$", "𝔼_(x∼𝒟)"),
+        (r"$2^{O(d)}$", "2^(O(d))"),
+        (r"$L^q$", "L^q"),
+    ],
+)
+def test_a_script_without_unicode_forms_is_written_out_unambiguously(formula: str, shown: str) -> None:
+    assert math_text(formula) == shown
+
+
+@pytest.mark.parametrize(
+    "formula",
+    [
+        r"$\foo{x}$",  # a macro of the paper's own preamble
+        r"$\begin{pmatrix}a\\b\end{pmatrix}$",
+        r"$\overline{AB}$",  # a combining mark covers one letter, not two
+        r"$\sqrt[k]{x}$",
+        r"$\binom{n}{k}$",
+        r"$x^$",
+        r"$\today$",
+        r"$a & b$",
+        "$" + " + ".join(f"x_{i}" for i in range(30)) + "$",  # longer than a line
+    ],
+)
+def test_math_without_a_faithful_text_form_stays_latex_in_a_code_span(formula: str) -> None:
+    assert math_text(formula) is None
+    assert md_text(f"Bound {formula} holds") == f"Bound `{formula}` holds"
+
+
+def test_real_titles_read_as_text_in_markdown_html_and_plain_text() -> None:
+    # Wu & Xu, NeurIPS 2020 (arXiv:2006.05800); Feldman, Kothari & Vondrák (arXiv:1404.4702)
+    wu_xu = r"On the Optimal Weighted $\ell_2$ Regularization in Overparameterized Linear Regression"
+    feldman = r"Tight Bounds on $\ell_1$ Approximation and Learning of Self-Bounding Functions"
+    markdown = f"### {md_text(wu_xu)}\n\n{md_text(feldman)}\n"
+    assert "On the Optimal Weighted ℓ₂ Regularization" in markdown
+    assert "$" not in markdown and "`" not in markdown
+    html = render_html(markdown)
+    assert "Weighted ℓ₂ Regularization" in html and "Bounds on ℓ₁ Approximation" in html
+    assert "<code" not in html
+    assert "Weighted ℓ₂ Regularization" in render_plain_text(markdown)
+
+
+def test_stars_and_underscores_of_a_formula_start_no_emphasis() -> None:
+    text = r"the minimiser $x^*$ of $\mathcal{L}_*$ and $y^*$, with $\nabla_{\theta} f$ and $|x|<1$"
+    markdown = md_text(text)
+    assert markdown == r"the minimiser x\* of ℒ\_\* and y\*, with ∇\_θ f and \|x\| \< 1"
+    html = render_html(f"{markdown}\n")
+    assert "<em>" not in html and "<strong>" not in html and "<table" not in html
+    assert "x* of ℒ_* and y*" in html and "|x| &lt; 1" in html
+    assert render_plain_text(f"{markdown}\n") == "the minimiser x* of ℒ_* and y*, with ∇_θ f and |x| < 1\n"
+
+
+def test_a_formula_at_a_line_start_is_no_list_or_heading() -> None:
+    assert md_text(r"$-1$ is an eigenvalue") == "−1 is an eigenvalue"  # a minus sign, not a list dash
+    assert md_text(r"$+1$ labels") == r"\+1 labels"
+
+
+def test_the_stored_summary_keeps_its_latex_and_only_the_rendering_converts() -> None:
+    abstract = (
+        r"We show that online SGD learns $k$-sparse parities in $T = O(n^{k-1}\log n)$ steps. "
+        r"The width needed is $m=\tilde{O}(n^{k})$. A third sentence."
+    )
+    summary = summarize(abstract)
+    assert r"$T = O(n^{k-1}\log n)$" in summary and r"$m=\tilde{O}(n^{k})$" in summary
+    assert md_text(summary) == (
+        "We show that online SGD learns k-sparse parities in T = O(nᵏ⁻¹ log n) steps. "
+        "The width needed is m = Õ(nᵏ)."
+    )
+
+
+def test_a_cut_title_keeps_its_formula_whole_then_converts_it() -> None:
+    formula = r"$\tilde{O}(d^{3/2}/\epsilon^2)$"
+    title = "w" * 150 + " " + "x" * 140 + formula + "y" * 40
+    assert display_title(title) == "w" * 150 + "…"  # the cut falls in the formula: it goes before
+    shorter = "Sample complexity " + formula + " for " + "two-layer networks " * 14
+    shown = display_title(shorter)
+    assert formula in shown and md_text(shown).startswith("Sample complexity Õ(d^(3/2)/ϵ²) for")
+
+
+def test_a_formula_in_arabic_text_is_isolated_left_to_right() -> None:
+    shown = md_text(r"يكون الخطأ $O(1/\sqrt{n})$ بعد التدريب")
+    assert shown == "يكون الخطأ \u2066O(1/√n)\u2069 بعد التدريب"
+    assert "\u2066" not in md_text(r"the error is $O(1/\sqrt{n})$")
