@@ -1221,15 +1221,17 @@ def deliver_markdown(
     sleep: Callable[[float], None] = time.sleep,
     backoff: float = 2.0,
     zone: ZoneInfo | None = None,
+    source_names: Mapping[str, str] | None = None,
 ) -> list[DeliveryResult]:
     """Send an already rendered digest (only its Markdown was kept) as it is; `zone` is the
-    one times are shown in (UTC without).
+    one times are shown in (UTC without); `source_names` (id -> name, from sources.yaml) names
+    the sources the file names by id.
 
     No per-reader filter or translation is possible, so readers who need one
     (`needs_stored_digest`) are held (status `held`, nothing sent or recorded) unless `force`,
     which sends them the whole English digest and says so in the result."""
     # the operator's file: its run notes and source errors are not for readers
-    markdown = digest_stage.reader_copy(markdown)
+    markdown = digest_stage.reader_copy(markdown, source_names)
     title = next(
         (line[2:].strip() for line in markdown.splitlines() if line.startswith("# ")), f"Digest {week}"
     )

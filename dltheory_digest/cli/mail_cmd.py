@@ -227,6 +227,7 @@ def send(
                 dry_run=dry_run,
                 force=force,
                 zone=settings.zone,
+                source_names=_source_names(settings),
             )
         else:
             results = mail.deliver(
@@ -293,6 +294,17 @@ def _stored_digest_problem(settings: Settings, week: Week) -> str | None:
     return None
 
 
+def _source_names(settings: Settings) -> dict[str, str]:
+    """Source id -> name from sources.yaml, for a week kept only as Markdown (its file names
+    sources by id); none when the file cannot be read (the ids are shown then)."""
+    from dltheory_digest.config import load_sources
+
+    try:
+        return {spec.id: spec.display_name for spec in load_sources(settings.sources_file)}
+    except (ConfigError, OSError):
+        return {}
+
+
 @app.command()
 def preview(
     week: WeekOption,
@@ -329,7 +341,10 @@ def preview(
                     f"edition needs the stored digest: run `dltheory-digest run --week {week}` first"
                 )
                 raise typer.Exit(code=1)
-            html = digest_stage.render_html(stored, title=week)
+            # what `send` mails of it: the reader's copy, sources by their names
+            html = digest_stage.render_html(
+                digest_stage.reader_copy(stored, _source_names(settings)), title=week
+            )
         else:
             wants_translation = chosen is not None and chosen.language != "en"
             translator = make_translator(settings, store) if wants_translation else None

@@ -12,7 +12,7 @@ import nh3
 from markdown_it import MarkdownIt
 from mdit_py_plugins.anchors import anchors_plugin
 
-from dltheory_digest.digest.render import environment
+from dltheory_digest.digest.render import bidi_marks, environment
 from dltheory_digest.digest.text import slugify
 
 _ALLOWED_TAGS = {
@@ -256,7 +256,8 @@ def render_plain_text(markdown: str) -> str:
     tags and without links to the document's own headings (`[Name (4)](#name-4)` -> `Name (4)`).
     A `<summary>` is dropped after the bold line that names the list, else kept as a bold line.
     Scraped text reads as written ("n > d", "[12]", not "n \\> d"): a text part is shown, never
-    parsed. Code spans are kept as written: a formula may hold "<"."""
+    parsed. Code spans are kept as written: a formula may hold "<". Direction isolates become
+    the older marks (`bidi_marks`): text-only clients draw isolates as boxes."""
     lines: list[str] = []
     for line in markdown.split("\n"):
         if _DETAILS_LINE.match(line):
@@ -275,7 +276,7 @@ def render_plain_text(markdown: str) -> str:
         pieces.append(_plain_prose(line[last:]))
         lines.append("".join(pieces))
     text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines))
-    return text.rstrip("\n") + "\n"
+    return bidi_marks(text.rstrip("\n") + "\n")
 
 
 def _plain_prose(text: str) -> str:

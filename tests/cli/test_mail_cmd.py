@@ -37,7 +37,9 @@ def week_is_over(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def smtp_env(smtp: Mailbox, monkeypatch: pytest.MonkeyPatch) -> Mailbox:
+def smtp_env(smtp: Mailbox, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Mailbox:
+    # the project's own sources.yaml (in the working directory) is not this test's
+    monkeypatch.setenv("DLTHEORY_SOURCES_FILE", str(tmp_path / "sources.yaml"))
     readers = [
         {"email": "ada@example.org"},
         {"email": "kernel@example.org", "include_directions": ["kernels"]},
@@ -142,6 +144,33 @@ def test_send_markdown_kept_in_the_store(smtp_env: Mailbox) -> None:
     # the operator's run notes and source errors stay out of the reader's copy
     assert text_of(smtp_env.to("ada@example.org")[0]) == dg.render_plain_text(dg.reader_copy(markdown))
     assert "models install" in markdown and "models install" not in text_of(smtp_env.to("ada@example.org")[0])
+
+
+def test_a_markdown_only_week_names_its_sources_as_sources_yaml_does_in_send_and_preview(
+    smtp_env: Mailbox, tmp_path: Path
+) -> None:
+    settings = load_settings()
+    store = open_store(settings.resolved_store_url)
+    try:
+        markdown = dg.render_markdown(sample_digest())
+        save_digest(store, week=WEEK, markdown=markdown, path=None, paper_keys=[], reports=[])
+    finally:
+        store.close()
+    Path(settings.sources_file).write_text(
+        "sources:\n  - {id: arxiv-cs-lg, name: arXiv cs.LG listing, kind: arxiv_rss, url: https://rss.arxiv.org/rss/cs.LG}\n",
+        encoding="utf-8",
+    )
+    sent = runner.invoke(app, ["send", "--week", WEEK, "--to", "ada@example.org"])
+    assert sent.exit_code == 0, sent.output
+    text = text_of(smtp_env.to("ada@example.org")[0])
+    # a source sources.yaml names is named so; one it does not hold keeps its id
+    assert "arXiv cs.LG listing" in text and "arxiv-cs-lg" not in text and "shamra" in text
+    out = tmp_path / "p.html"
+    shown = runner.invoke(app, ["preview", "--week", WEEK, "-o", str(out)])
+    assert shown.exit_code == 0, shown.output
+    html = out.read_text(encoding="utf-8")
+    # preview shows what send mails: the reader's copy, not the operator's file
+    assert "arXiv cs.LG listing" in html and "models install" not in html
 
 
 def test_a_refused_reader_fails_the_command_but_not_the_others(smtp_env: Mailbox) -> None:

@@ -277,8 +277,10 @@ def test_arabic_quoted_in_an_english_line_is_isolated_in_markdown_text_and_html(
     assert f"*Shamra Academia (ar):* {FSI}{ARABIC_REMARK}{PDI}\n" in english
     # a post's original title, next to its English one
     assert f"*{FSI}شرح نظرية التعميم.{PDI}*" in english
+    # the text part: the marks every client knows (a text-only client draws isolates as boxes)
     text = dg.render_plain_text(english)
-    assert f"{FSI}{ARABIC_REMARK}{PDI}" in text
+    assert f"\u200f{ARABIC_REMARK}\u200f" in text
+    assert not any(c in text for c in "\u2066\u2067\u2068\u2069")
     html = dg.render_html(english)
     assert f'<span dir="auto" lang="ar">{ARABIC_REMARK}</span>' in html
     assert '<em><span dir="auto" lang="ar">شرح نظرية التعميم.</span></em>' in html
