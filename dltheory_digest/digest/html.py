@@ -251,13 +251,15 @@ _CODE_SPAN = re.compile(r"(?<![`\\])(`+).*?(?<!`)\1(?!`)")  # an escaped "\`" op
 _ESCAPED_PUNCTUATION = re.compile(r"\\([!-/:-@\[-`{-~])")
 
 
-def render_plain_text(markdown: str) -> str:
+def render_plain_text(markdown: str, *, language: str | None = None) -> str:
     """The email's text/plain part: the digest's Markdown (it reads well as text) without HTML
     tags and without links to the document's own headings (`[Name (4)](#name-4)` -> `Name (4)`).
     A `<summary>` is dropped after the bold line that names the list, else kept as a bold line.
     Scraped text reads as written ("n > d", "[12]", not "n \\> d"): a text part is shown, never
     parsed. Code spans are kept as written: a formula may hold "<". Direction isolates become
-    the older marks (`bidi_marks`): text-only clients draw isolates as boxes."""
+    the older marks (`bidi_marks`): text-only clients draw isolates as boxes. With the
+    edition's `language`, each line reads in its direction (right to left for "ar", as the
+    HTML part); without, in the direction of its first letter."""
     lines: list[str] = []
     for line in markdown.split("\n"):
         if _DETAILS_LINE.match(line):
@@ -276,7 +278,7 @@ def render_plain_text(markdown: str) -> str:
         pieces.append(_plain_prose(line[last:]))
         lines.append("".join(pieces))
     text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines))
-    return bidi_marks(text.rstrip("\n") + "\n")
+    return bidi_marks(text.rstrip("\n") + "\n", rtl=None if language is None else language == "ar")
 
 
 def _plain_prose(text: str) -> str:

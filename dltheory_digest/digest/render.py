@@ -288,29 +288,60 @@ _LRM, _RLM = "\u200e", "\u200f"
 _ISOLATE_CONTROLS = "\u2066\u2067\u2068\u2069"  # LRI, RLI, FSI, PDI
 
 
-def bidi_marks(text: str) -> str:
-    """The digest's Markdown with each isolate (LRI/RLI/FSI … PDI, which the HTML part turns
-    into `dir` spans) replaced by the mark of its run's direction on both sides (LRM or RLM,
-    known to every client since Unicode 1.1): for the text/plain part and the Markdown file,
-    where a client that predates isolates (mutt, many terminals) draws them as boxes or
-    "<2068>". The marks keep what the isolates were for in clients that do bidi: an Arabic
-    sentence's final period on its left, "2026-W47" unreversed in an Arabic line."""
-    if not any(c in text for c in _ISOLATE_CONTROLS):
+def bidi_marks(text: str, *, rtl: bool | None = None) -> str:
+    """The digest with each isolate (LRI/RLI/FSI … PDI, which the HTML part turns into `dir`
+    spans) replaced by marks (LRM, RLM: known to every client since Unicode 1.1), for the
+    text/plain part, where a client that predates isolates (mutt, many terminals) draws them
+    as boxes or "<2068>". The Markdown file keeps its isolates.
+
+    Marks alone let neighbouring runs merge ("⁦2016-11⁩ · ⁦arXiv:…⁩" in an Arabic line would
+    swap the two), so each run gets its own direction's mark inside and its paragraph's (or
+    enclosing run's) mark outside: a client that does bidi shows the line as the isolates.
+    Each line is a paragraph; its direction is `rtl` when given (the edition's: a line whose
+    first letter reads the other way then starts with the edition's mark), else its first
+    letter outside the runs, as such a client finds it."""
+    if rtl is None and not any(c in text for c in _ISOLATE_CONTROLS):
         return text
-    out: list[str] = []
-    marks: list[str] = []  # the mark of each isolate still open
-    for index, ch in enumerate(text):
+    return "\n".join(_marked_line(line, rtl) for line in text.split("\n"))
+
+
+def _first_strong(text: str) -> str | None:
+    """LRM or RLM after the first letter of `text` outside isolates (the UBA's rule P2)."""
+    depth = 0
+    for ch in text:
+        if ch in "\u2066\u2067\u2068":
+            depth += 1
+        elif ch == "\u2069":
+            depth = max(0, depth - 1)
+        elif depth == 0:
+            kind = unicodedata.bidirectional(ch)
+            if kind in ("L", "R", "AL"):
+                return _LRM if kind == "L" else _RLM
+    return None
+
+
+def _marked_line(line: str, rtl: bool | None) -> str:
+    first = _first_strong(line)
+    paragraph = (first or _LRM) if rtl is None else _RLM if rtl else _LRM
+    lead = paragraph if rtl is not None and line.strip() and first not in (None, paragraph) else ""
+    if not any(c in line for c in _ISOLATE_CONTROLS):
+        return lead + line
+    out: list[str] = [lead]
+    opened: list[tuple[str, str]] = []  # (own mark, outer mark) of each run still open
+    for index, ch in enumerate(line):
         if ch in "\u2066\u2067\u2068":
             if ch == "\u2068":  # first strong: the run's first letter (up to its PDI) says
-                run = text[index + 1 :].split("\u2069", 1)[0]
+                run = line[index + 1 :].split("\u2069", 1)[0]
                 kind = next((k for k in map(unicodedata.bidirectional, run) if k in ("L", "R", "AL")), None)
-                mark = "" if kind is None else _LRM if kind == "L" else _RLM
+                own = "" if kind is None else _LRM if kind == "L" else _RLM
             else:
-                mark = _LRM if ch == "\u2066" else _RLM
-            marks.append(mark)
-            out.append(mark)
+                own = _LRM if ch == "\u2066" else _RLM
+            outer = next((mark for mark, _ in reversed(opened) if mark), paragraph)
+            opened.append((own, outer))
+            out.append(outer + own)
         elif ch == "\u2069":
-            out.append(marks.pop() if marks else "")
+            own, outer = opened.pop() if opened else ("", "")
+            out.append(own + outer)
         else:
             out.append(ch)
     return "".join(out)
@@ -593,11 +624,24 @@ def _newest_version(entry: DigestPaper) -> int:
 # pages, 5 figures"): the rest ("accepted at COLT 2026", "v2: fixes the proof of Lemma 3") is
 # what a reader scans the comment for.
 _COMMENT_PART = re.compile(r"[^;,.]+(?:\.(?!\s|$)[^;,.]*)*[;,.]?")
-_PAGE_COUNT = re.compile(
-    r"^\s*(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)(?:\s*\+\s*\d+)?"
-    r"\s*(?:\(?[a-z-]+\)?\s*)?(?:pages?|pp|figures?|figs?|tables?|plots?|references|appendi(?:x|ces))\b",
-    re.IGNORECASE,
+_NUMBER = r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
+_WHAT = r"(?:pages?|pp|figures?|figs?|tables?|plots?|references|appendi(?:x|ces))\b\.?"
+_PART_OF_PAPER = r"(?:main\s+(?:text|paper|body)|appendi(?:x|ces)|references|supplement(?:ary(?:\s+material)?)?|bibliography)"
+# a count with what it may say of itself: "9+30 pages", "+ 20 pages appendix", "including appendix", "in total"
+_COUNT = (
+    rf"{_NUMBER}(?:\s*\+\s*\d+)?\s*(?:\(?[a-z-]+\)?\s*)?{_WHAT}"
+    rf"(?:\s*(?:\+|plus)\s*(?:{_NUMBER}\s*(?:[a-z-]+\s+)?{_WHAT})?"
+    rf"|\s+(?:of\s+|including\s+|incl\.\s*|excluding\s+|excl\.\s*|with(?:out)?\s+)?(?:the\s+)?"
+    rf"(?:{_PART_OF_PAPER}|in\s+total|total)\b)*"
 )
+_COUNT_NOTE = rf"\(\s*(?:\+\s*)?(?:{_COUNT}|main\s+(?:text|paper|body)|(?:incl|excl)[.\w]*\s[^()]*)\s*\)"  # "(main text)"
+_COUNTS = rf"{_COUNT}(?:\s*{_COUNT_NOTE})?(?:\s*(?:,|and|with)\s*{_COUNT}(?:\s*{_COUNT_NOTE})?)*"
+# A part that is nothing but counts ("32 pages", "main paper: 9 pages", "40 pages total"),
+# not one that goes on ("2 figures added in Section 5"); and a count in brackets after words.
+_PAGE_COUNT = re.compile(
+    rf"\s*(?:(?:{_PART_OF_PAPER}|total(?:\s+of)?|comments?)\s*:?\s*)?{_COUNTS}\s*[;,.]?\s*", re.IGNORECASE
+)
+_BRACKETED_COUNT = re.compile(rf"\s*\(\s*{_COUNTS}\s*\)", re.IGNORECASE)
 COMMENT_MAX_CHARS = 80
 
 
@@ -606,9 +650,9 @@ def short_comment(comment: str | None, journal_ref: str | None = None) -> str:
     figure and table counts, nor the journal reference the line shows already, and at most
     COMMENT_MAX_CHARS, cut at a word and never inside a formula; "" when nothing is left."""
     text = " ".join((comment or "").split())
-    parts = [p.strip() for p in _COMMENT_PART.findall(text)]
-    kept = [p for p in parts if p.strip(" ;,.") and not _PAGE_COUNT.match(p)]
-    text = " ".join(kept).strip().rstrip(";,")
+    parts = [_BRACKETED_COUNT.sub("", p).strip() for p in _COMMENT_PART.findall(text)]
+    kept = [p for p in parts if p.strip(" ;,.") and not _PAGE_COUNT.fullmatch(p)]
+    text = " ".join(kept).strip().rstrip(";,.")
     if journal_ref and " ".join(journal_ref.split()).casefold() in text.casefold():
         return ""  # "Published in Ann. Statist. 50(4)" says the journal reference again
     if len(text) <= COMMENT_MAX_CHARS:

@@ -317,7 +317,7 @@ class _MathText:
     def word(self, name: str) -> None:
         """An operator name ("log"), kept apart from the letters around it: "n log n"."""
         last = self.text()[-1:]
-        if last and (last.isalnum() or last in ")]′*" or last in _SCRIPT_FORMS):
+        if last and (last.isalnum() or last in ")]′*\x03" or last in _SCRIPT_FORMS):
             self.parts.append(" ")
         self.add(name)
         self.space_before_word = True
@@ -394,7 +394,8 @@ class _MathText:
         if name in ("frac", "dfrac", "tfrac"):
             top, bottom = self.required(node, 0), self.required(node, 1)
             top = top if _bare(top, product=True) else f"({top})"
-            self.add(f"{top}/{bottom if _bare(bottom) else f'({bottom})'}")
+            # marked, so its brackets are decided once its neighbours are known (`_fractions_bracketed`)
+            self.add(f"\x02{top}/{bottom if _bare(bottom) else f'({bottom})'}\x03")
         elif name == "sqrt":
             root = {None: "√", "3": "∛", "4": "∜"}.get(self.argument(node, 0))
             inside = self.required(node, 1)
@@ -429,6 +430,32 @@ class _MathText:
                 self.parts.append(" ")
 
 
+# What may stand next to "a/b" without changing what it means: the formula's ends, brackets
+# opened before it or closed after it, and the operators, relations and separators that bind
+# less tightly than "/" ("\x01" spaces a relation). Not "/" ("a/b/c"), a script ("a/b²"), a
+# term ("1/2x"), a sum sign ("1/n∑ᵢ") nor "|" (which may open or close).
+_LOOSER_THAN_SLASH = frozenset("\x01,;:=<>+−±∓·×⋅∘⊗⊕∪∩∧∨≤≥≠≈∼≃≍≲≳≪≫→←↦⇒⇔⟹⟺∈∉⊂⊆⊃⊇≡∝≅≔…⋯")
+_FRACTION = re.compile("\x02([^\x02\x03]*)\x03")
+
+
+def _fractions_bracketed(text: str) -> str:
+    """The formula's fractions ("\x02a/b\x03", innermost first) bare where nothing next to them
+    binds tighter than "/", else in brackets: "a/(b/c)", "(1/2)x", "(a/b)²", "log(1/δ)"."""
+
+    def bracketed(match: re.Match[str]) -> str:
+        before = match.string[: match.start()].rstrip(" ")[-1:]
+        after = match.string[match.end() :].lstrip(" ")[:1]
+        alone = (not before or before in "([{⟨⌊⌈" or before in _LOOSER_THAN_SLASH) and (
+            not after or after in ")]}⟩⌋⌉" or after in _LOOSER_THAN_SLASH
+        )
+        return match.group(1) if alone else f"({match.group(1)})"
+
+    found = 1
+    while found:
+        text, found = _FRACTION.subn(bracketed, text, count=1)
+    return text
+
+
 def math_text(formula: str) -> str | None:
     """An inline formula (`$...$` or `\\(...\\)`) as Unicode text: `$O(n^{k-1}\\log n)$` ->
     "O(nᵏ⁻¹ log n)", `$\\mathbb{R}^d$` -> "ℝᵈ". None when it has no faithful text form (an
@@ -440,7 +467,7 @@ def math_text(formula: str) -> str | None:
         text = _MathText().nodes(nodes)
     except (_NoTextForm, latexwalker.LatexWalkerError):
         return None
-    text = " ".join(text.replace("\x01", " ").split())
+    text = " ".join(_fractions_bracketed(text).replace("\x01", " ").split())
     return text if text and len(text) <= _MATH_TEXT_MAX_CHARS else None
 
 

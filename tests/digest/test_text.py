@@ -108,6 +108,37 @@ def test_a_script_without_unicode_forms_is_written_out_unambiguously(formula: st
 
 
 @pytest.mark.parametrize(
+    ("formula", "shown"),
+    [
+        # something next to the fraction that binds tighter than "/": brackets keep its meaning
+        (r"$a/\frac{b}{c}$", "a/(b/c)"),  # not "a/b/c" (= a/(bc))
+        (r"$1/\frac{1}{2}$", "1/(1/2)"),
+        (r"$\frac{a}{b}^2$", "(a/b)²"),  # not "a/b²"
+        (r"$\frac{1}{2}x$", "(1/2)x"),  # not "1/2x" (= 1/(2x))
+        (r"$\frac{1}{2}\|x\|^2$", "(1/2)‖x‖²"),
+        (r"$\frac{1}{n}\sum_i x_i$", "(1/n)∑ᵢ xᵢ"),
+        (r"$\frac{a}{b}\frac{c}{d}$", "(a/b)(c/d)"),
+        (r"$\frac{d}{dt}\theta$", "(d/(dt))θ"),
+        (r"$\frac{\frac{a}{b}}{c}$", "(a/b)/c"),
+        (r"$\log\frac{1}{\delta}$", "log(1/δ)"),
+        (r"$\frac{a}{b} \log n$", "(a/b) log n"),
+        (r"$\frac{n}{2}!$", "(n/2)!"),
+        # the whole formula, or between brackets, operators and relations: bare
+        (r"$O(\frac{1}{\sqrt{n}})$", "O(1/√n)"),
+        (r"$O\left(\frac{1}{\sqrt{n}}\right)$", "O(1/√n)"),
+        (r"$a = \frac{b}{c} + 1$", "a = b/c + 1"),
+        (r"$\frac{1}{2} \leq x$", "1/2 ≤ x"),
+        (r"$-\frac{1}{2}$", "−1/2"),
+        (r"$f(\frac{1}{2}, x)$", "f(1/2, x)"),
+        (r"$e^{-\frac{t}{2}}$", "e^(−t/2)"),
+        (r"$a \cdot \frac{b}{c}$", "a · b/c"),
+    ],
+)
+def test_a_fraction_is_bracketed_unless_nothing_next_to_it_binds_tighter(formula: str, shown: str) -> None:
+    assert math_text(formula) == shown
+
+
+@pytest.mark.parametrize(
     "formula",
     [
         r"$\foo{x}$",  # a macro of the paper's own preamble
