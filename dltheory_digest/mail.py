@@ -305,7 +305,8 @@ def build_message(
     if list_unsubscribe:
         message["List-Unsubscribe"] = _unsubscribe_header(list_unsubscribe)
     message["Auto-Submitted"] = "auto-generated"
-    plain = digest_stage.render_plain_text(markdown)  # no <details> or #anchor links in plain text
+    # no <details> or #anchor links in plain text; an Arabic edition reads right to left, as its HTML
+    plain = digest_stage.render_plain_text(markdown, language=language)
     message.set_content(plain, subtype="plain", charset="utf-8", cte=_transfer_encoding(plain))
     message.add_alternative(html, subtype="html", charset="utf-8", cte=_transfer_encoding(html))
     if attachment:
@@ -630,7 +631,8 @@ class DeliveryResult:
     SMTP server itself failed (`SERVER_FAILED`) or this reader was not tried because it had
     (`NOT_TRIED`), `note` anything else about the edition (a fallback to English, a skip).
     `recorded` is False when the ledger row was not written: this run's hold on the reader
-    expired during the SMTP exchange and another run took the reader over, whose row is kept."""
+    expired during the SMTP exchange and another run took the reader over, whose row is kept,
+    or the store could not be written (`unrecorded_reason` then says so)."""
 
     reader: str
     week: str
@@ -647,6 +649,7 @@ class DeliveryResult:
     recorded: bool = True
     fallback: str | None = None  # why a zh/ar reader's edition is in English (`status_text`)
     skip_reason: str | None = None  # for `skipped`: held, already-sent or unconfirmed
+    unrecorded_reason: str | None = None  # why the row was not written, when not `NOT_RECORDED`
 
     @property
     def ok(self) -> bool:
@@ -670,7 +673,7 @@ class DeliveryResult:
         to another run, else the translation model."""
         parts = [p for p in (self.error, self.server_down, self.note) if p]
         if not self.recorded:
-            parts.append(NOT_RECORDED)
+            parts.append(self.unrecorded_reason or NOT_RECORDED)
         if parts:
             return "; ".join(parts)
         return f"translated by {self.translated_by}" if self.translated_by else ""
@@ -893,7 +896,7 @@ def send_message(
     try:
         sender = parseaddr(smtp.mail_from)[1] or smtp.mail_from
         client.send_message(message, from_addr=sender, to_addrs=[recipient])
-    except _HoldLost:
+    except (_HoldLost, _LedgerUnavailable):
         client.close()  # before the body: the server drops the unfinished message
         raise
     except (smtplib.SMTPException, OSError) as exc:
@@ -1421,6 +1424,22 @@ class _HoldLost(Exception):
     run's (`ledger.mark_handed_over` refused): the body is not sent."""
 
 
+class _LedgerUnavailable(Exception):
+    """Raised just before a message body is written when the store could not record the
+    handover (locked past its busy timeout, e.g. by `store prune`): the body is not sent, as
+    the ledger could not then tell a later run that the reader may have it."""
+
+
+LEDGER_UNAVAILABLE = (
+    "not sent: the store could not record that the message was being handed to the server "
+    "({problem}); nothing went out, so the next run tries this reader again"
+)
+UNRECORDED_STORE = (
+    "not recorded: the store could not be written ({problem}); the row stays held by this run, "
+    "and the next run settles it"
+)
+
+
 NOT_RECORDED = (
     "not recorded: this run's hold on the reader expired during the SMTP exchange and another "
     "run took the reader over; the ledger keeps that run's record"
@@ -1501,7 +1520,10 @@ def _send_one(
     """Send one reserved reader's message (or, when the server is down, record it unsent) and
     write the outcome to the ledger; with the result, how the server itself failed (None
     when it did not), for the readers after this one."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     from dltheory_digest.store import deliveries as ledger
+    from dltheory_digest.store.db import store_problem
 
     message = build_message(
         markdown=rendered.markdown,
@@ -1525,6 +1547,7 @@ def _send_one(
     down: str | None = None
     tried = 0  # attempts begun, for a run stopped in the middle of them
     lost = False  # another run took the reader over before the message went out
+    unrecorded: str | None = None  # why the ledger row could not be written
 
     def count_attempt(smtp: SmtpSettings, message: EmailMessage, *, recipient: str) -> None:
         nonlocal tried
@@ -1534,7 +1557,11 @@ def _send_one(
         def handing_over() -> None:
             # in the ledger before the body goes out: a process ended at once (run's Ctrl-C,
             # SIGKILL) then leaves a row the next run settles `unconfirmed`, not mails again
-            if not ledger.mark_handed_over(store, reservation, attempt):
+            try:
+                marked = ledger.mark_handed_over(store, reservation, attempt)
+            except SQLAlchemyError as exc:  # one reader's failure: the others are still mailed
+                raise _LedgerUnavailable(store_problem(exc)) from exc
+            if not marked:
                 raise _HoldLost  # the other run mails the reader: this one must not as well
 
         send_message(smtp, message, recipient=recipient, on_body=handing_over)
@@ -1560,6 +1587,9 @@ def _send_one(
     except _HoldLost:
         attempts, lost = tried, True
         log.warning("digest %s not sent to %s: %s", base.week, base.reader, HOLD_LOST)
+    except _LedgerUnavailable as exc:
+        attempts, error = tried, LEDGER_UNAVAILABLE.format(problem=exc)
+        log.error("digest %s to %s: %s", base.week, base.reader, error)
     except MaybeDelivered as exc:
         unconfirmed, attempts, down = True, exc.attempts, SERVER_FAILED
         failure = smtp.scrub(exc.reason)
@@ -1590,28 +1620,35 @@ def _send_one(
             log.error("digest %s not delivered to %s: %s", base.week, base.reader, error)
         raise
     finally:
-        written = ledger.finish(
-            store,
-            reservation,
-            week=base.week,
-            reader=base.reader,
-            message_id=base.message_id,
-            sent=sent,
-            attempts=attempts,
-            error=error,
-            edition=rendered.language,
-            unconfirmed=unconfirmed,
-        )
+        try:
+            written = ledger.finish(
+                store,
+                reservation,
+                week=base.week,
+                reader=base.reader,
+                message_id=base.message_id,
+                sent=sent,
+                attempts=attempts,
+                error=error,
+                edition=rendered.language,
+                unconfirmed=unconfirmed,
+            )
+        except SQLAlchemyError as exc:
+            # the row stays this run's hold (handed over or not), which a later run settles or
+            # retakes from its dead holder: no reason to stop mailing the others
+            written, unrecorded = None, UNRECORDED_STORE.format(problem=store_problem(exc))
+            log.error("digest %s for %s: %s", base.week, base.reader, unrecorded)
         recorded = written is not None
-        if not recorded and not lost:
+        if not recorded and not lost and unrecorded is None:
             log.warning("digest %s for %s: %s", base.week, base.reader, NOT_RECORDED)
     if lost:  # nothing went out, and the row is the other run's
         note = f"not sent: {HOLD_LOST}"
         skipped = _replace(base, status="skipped", skip_reason="held", attempts=attempts, note=note)
-        return _replace(skipped, recorded=recorded), None
+        return _replace(skipped, recorded=recorded, unrecorded_reason=unrecorded), None
     status = "sent" if sent else UNCONFIRMED_STATUS if unconfirmed else "failed"
     result = _replace(
         base, status=status, attempts=attempts, error=error, server_down=down, recorded=recorded,
+        unrecorded_reason=unrecorded,
     )  # fmt: skip
     return result, failure
 

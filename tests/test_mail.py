@@ -11,6 +11,7 @@ import re
 import signal
 import smtplib
 import socket
+import sqlite3
 import ssl
 import threading
 from collections.abc import Iterator
@@ -26,7 +27,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from pydantic import SecretStr
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from dltheory_digest import digest as dg
 from dltheory_digest import mail
@@ -498,6 +499,83 @@ def test_a_stale_hold_whose_message_was_handed_over_is_not_taken_over(tmp_path: 
     # and this run, which got the server's 250, records the delivery over the settled row
     assert result.status == "sent" and result.recorded and len(handler.received) == 1
     assert row is not None and row.status == "sent" and row.message_id == result.message_id
+
+
+class LockingMailbox(Mailbox):
+    """At RCPT for `locked_for` (before the message goes out), another process locks the store
+    for writing, as `store prune` on a big store does, until the test lets go."""
+
+    def __init__(self, path: Path, locked_for: str) -> None:
+        super().__init__()
+        self.locked_for = locked_for
+        self.locker = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        if address == self.locked_for:
+            self.locker.execute("BEGIN EXCLUSIVE")
+        return await super().handle_RCPT(server, session, envelope, address, options)
+
+    def release(self) -> None:
+        if self.locker.in_transaction:
+            self.locker.execute("ROLLBACK")
+
+
+@pytest.mark.parametrize("released", ["before-finish", "after-finish"])
+def test_a_store_locked_while_the_handover_is_recorded_fails_that_reader_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, released: str
+) -> None:
+    """The handover cannot be written (the store stays locked past the busy timeout): the body
+    is not sent, that reader fails, and the next reader is still mailed. Whether or not the
+    outcome can then be written, the next run tries the reader again."""
+    path = tmp_path / "store.sqlite"
+    store = open_store(f"sqlite:///{path}")
+
+    def short_busy_wait(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.execute("PRAGMA busy_timeout=50")  # the store waits 30 s: too long here
+
+    event.listen(store.engine, "connect", short_busy_wait)
+    store.engine.dispose()
+    handler = LockingMailbox(path, "ada@example.org")
+    real_finish = ledger.finish
+
+    def finish_then_release(*args: Any, **kwargs: Any) -> ledger.Delivery | None:
+        if released == "before-finish":
+            handler.release()
+        try:
+            return real_finish(*args, **kwargs)
+        finally:
+            handler.release()
+
+    monkeypatch.setattr(ledger, "finish", finish_then_release)
+    readers = [Reader(email="ada@example.org"), Reader(email="bo@example.org")]
+    try:
+        with serving(handler) as port:
+            ada, bo = mail.deliver(
+                store, week=WEEK, digest=sample_digest(), readers=readers, smtp=smtp_for(port)
+            )
+    finally:
+        handler.release()
+        handler.locker.close()
+    monkeypatch.undo()
+    assert [r.recipients for r in handler.received] == [["bo@example.org"]]  # nothing went out to Ada
+    assert bo.status == "sent" and bo.recorded
+    assert ada.status == "failed" and ada.attempts == 1 and "locked by another process" in (ada.error or "")
+    assert (ada.error or "").startswith("not sent: the store could not record")
+    row = ledger.get_delivery(store, WEEK, "ada@example.org")
+    assert row is not None
+    if released == "before-finish":
+        assert ada.recorded and row.status == "failed" and row.error == ada.error
+        again = ledger.reserve(store, week=WEEK, reader="ada@example.org", message_id=ada.message_id)
+    else:  # the outcome could not be written either: the row stays this run's hold, not handed over
+        # no handover recorded (attempts 0): once its holder is gone it is retaken, not settled
+        assert not ada.recorded and row.status == "sending" and row.attempts == 0
+        assert "not recorded: the store could not be written" in ada.detail
+        assert "another run took the reader over" not in ada.detail
+        again = ledger.reserve(  # once this run's hold is gone, the reader is taken again
+            store, week=WEEK, reader="ada@example.org", message_id=ada.message_id, hold=dt.timedelta(0)
+        )
+    assert again.granted
+    store.close()
 
 
 def test_dry_run_sends_and_records_nothing(mailbox: tuple[Mailbox, int], store: Any) -> None:

@@ -276,15 +276,27 @@ def _accented_words(words: list[str]) -> list[str]:
     return [w for w in words if w[0].islower() and not w.isascii()]
 
 
-def _has_joining_function_word(text: str, lang: str) -> bool:
+def _has_joining_function_word(text: str, lang: str, langs: tuple[str, ...]) -> bool:
     """Whether a lower-case function word of `lang` (shared ones and single letters too: "de",
     "y") comes before a lower-case word, as in "Réseaux de neurones"; a particle before a name
-    ("de Finetti", "von Neumann", "Ramón y Cajal") does not count."""
-    tokens = _LATIN_WORD.findall(text)
-    return any(
-        token.islower() and following[0].islower() and lang in _FW_OWNERS.get(token, ())
-        for token, following in itertools.pairwise(tokens)
-    )
+    ("de Finetti", "von Neumann", "Ramón y Cajal") does not count. A single letter is too easily
+    a stray one ("Kernel ridge regression e overparametrization"): it counts only when the words
+    on each side of it read as `lang` on their own (`langs` as for langdetect)."""
+    tokens = list(_LATIN_WORD.finditer(text))
+    for token, following in itertools.pairwise(tokens):
+        word = token.group()
+        if not (word.islower() and following.group()[0].islower() and lang in _FW_OWNERS.get(word, ())):
+            continue
+        if len(word) > 1 or all(
+            _reads_as(side, lang, langs) for side in (text[: token.start()], text[token.end() :])
+        ):
+            return True
+    return False
+
+
+def _reads_as(text: str, lang: str, langs: tuple[str, ...]) -> bool:
+    found, prob = _langdetect(text, langs)
+    return found == lang and prob >= _CONFIDENT
 
 
 def _has_function_word(words: list[str], lang: str) -> bool:
@@ -314,7 +326,7 @@ def _latin_lang(text: str, default: str = "en") -> str:
             # "Réseaux de neurones profonds", "Aprendizaje profundo y generalización"
             or (
                 len(words) >= 3
-                and _has_joining_function_word(text, lang)
+                and _has_joining_function_word(text, lang, order)
                 and not _has_function_word(words, default)
             )
         )

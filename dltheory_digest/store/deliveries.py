@@ -376,6 +376,7 @@ def finish(
     error: str | None = None,
     edition: str = "en",
     unconfirmed: bool = False,
+    expected_attempts: int | None = None,
 ) -> Delivery | None:
     """Write the outcome of a reserved send and return the row written. A failed resend to a
     reader who already has the digest keeps the row `sent` (with its delivery time and edition)
@@ -385,7 +386,9 @@ def finish(
 
     The write is conditional on the row being still as `reservation` took it: when this
     exchange outlived `HOLD` and another process took the reader over, its row is left alone
-    and None is returned (this outcome is not recorded)."""
+    and None is returned (this outcome is not recorded). `expected_attempts`: also only while
+    the row's `attempts` is still that (a writer that is not the sending thread, whose outcome
+    rests on whether the message was handed over, must not miss a handover just recorded)."""
     if reservation.taken is None:
         raise ValueError("finish needs a granted reservation")
     previous = reservation.previous
@@ -414,17 +417,19 @@ def finish(
     else:
         row.update(status="failed", error=error, edition=edition, updated_at=now)
     taken = reservation.taken
+    unchanged = [
+        # or settled `unconfirmed` from this very hold by a run that took it for dead
+        # (`settle_abandoned` keeps the message id and time): this outcome is better
+        deliveries.c.status.in_((taken.status, UNCONFIRMED)),
+        deliveries.c.message_id == taken.message_id,
+        deliveries.c.updated_at == taken.updated_at,
+    ]
+    if expected_attempts is not None:
+        unchanged.append(deliveries.c.attempts == expected_attempts)
     with store.begin() as conn:
         written = conn.execute(
             update(deliveries)
-            .where(
-                *_where(week, reader),  # type: ignore[arg-type]
-                # or settled `unconfirmed` from this very hold by a run that took it for dead
-                # (`settle_abandoned` keeps the message id and time): this outcome is better
-                deliveries.c.status.in_((taken.status, UNCONFIRMED)),
-                deliveries.c.message_id == taken.message_id,
-                deliveries.c.updated_at == taken.updated_at,
-            )
+            .where(*_where(week, reader), *unchanged)  # type: ignore[arg-type]
             .values(**row)
         )
     if written.rowcount != 1:
@@ -456,32 +461,44 @@ def settle_held_deliveries(why: str) -> list[Delivery]:
     exchange has just finished, or that another run took, is left as it is."""
     written = []
     for store, reservation, edition in list(_SENDING.values()):
-        taken = reservation.taken
-        if taken is None:
-            continue
         try:
-            row = get_delivery(store, taken.week, taken.reader)
-            if row is None or (row.status, row.message_id, row.updated_at) != (
-                taken.status, taken.message_id, taken.updated_at,
-            ):  # fmt: skip
-                continue
-            handed_over = row.attempts > 0
-            if handed_over and row.status == "sending":
-                error = f"{why} while the server's answer to the message was awaited, " + (
-                    MAY_HAVE_ARRIVED.format(message_id=row.message_id, week=row.week, reader=row.reader)
-                )
-            else:
-                error = f"{why} before the message was handed to the server"
-            done = finish(
-                store, reservation, week=row.week, reader=row.reader, message_id=row.message_id,
-                sent=False, attempts=row.attempts, error=error, edition=edition, unconfirmed=handed_over,
-            )  # fmt: skip
+            done = _settle_held(store, reservation, edition, why)
         except Exception:  # on the way out: the next run settles the row from its dead holder
             continue
         if done is not None:
             written.append(done)
     _SENDING.clear()
     return written
+
+
+def _settle_held(store: Store, reservation: Reservation, edition: str, why: str) -> Delivery | None:
+    """`settle_held_deliveries` for one row: the sending thread may record its handover (or its
+    outcome) between the read and the write, so the write also requires the `attempts` read,
+    and a row whose handover was just recorded is read again and settled `unconfirmed`."""
+    taken = reservation.taken
+    if taken is None:
+        return None
+    for _ in range(3):  # each retry follows a new handover; a send makes at most a few
+        row = get_delivery(store, taken.week, taken.reader)
+        if row is None or (row.status, row.message_id, row.updated_at) != (
+            taken.status, taken.message_id, taken.updated_at,
+        ):  # fmt: skip
+            return None  # its exchange has just finished, or another run took it
+        handed_over = row.attempts > 0
+        if handed_over and row.status == "sending":
+            error = f"{why} while the server's answer to the message was awaited, " + (
+                MAY_HAVE_ARRIVED.format(message_id=row.message_id, week=row.week, reader=row.reader)
+            )
+        else:
+            error = f"{why} before the message was handed to the server"
+        done = finish(
+            store, reservation, week=row.week, reader=row.reader, message_id=row.message_id,
+            sent=False, attempts=row.attempts, error=error, edition=edition, unconfirmed=handed_over,
+            expected_attempts=row.attempts,
+        )  # fmt: skip
+        if done is not None:
+            return done
+    return None
 
 
 def record_delivery(

@@ -353,6 +353,11 @@ def test_short_french_and_german_with_their_own_evidence_stay_themselves(text: s
         ("La Grange Points", "en"),
         ("Mixture-of-Experts à la carte", "en"),
         ("Learning Rates à la carte for Deep Networks", "en"),
+        # R8 #8: a stray single letter is no language unless the words around it are
+        ("Kernel ridge regression e overparametrization", "en"),
+        ("Implicit bias e regularization", "en"),
+        ("Scaling laws e compute-optimal training", "en"),
+        ("Reti neurali e apprendimento profondo", "it"),
     ],
 )
 def test_short_titles_whose_only_function_word_is_shared_keep_their_language(

@@ -347,3 +347,42 @@ def test_a_process_stopping_at_once_records_the_readers_it_is_sending_to(store: 
     cy = ledger.get_delivery(store, WEEK, "cy@example.org")
     assert cy is not None and cy.status == "sending" and elsewhere.granted
     assert ledger.settle_held_deliveries("interrupted (Ctrl-C)") == []
+
+
+def test_a_handover_recorded_while_a_stop_settles_the_row_is_not_overwritten_as_failed(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stop handler reads the row (nothing handed over), then the sending thread records its
+    handover and writes the body, then the handler writes: the row must say `unconfirmed` (the
+    reader may have it), never `failed`, which the next run would mail again."""
+    reservation = _reserve(store)
+    read = ledger.get_delivery
+    handovers: list[bool] = []
+
+    def read_then_sender_hands_over(*args: object, **kwargs: object) -> ledger.Delivery | None:
+        row = read(*args, **kwargs)  # type: ignore[arg-type]
+        if not handovers:  # the sending thread gets in between the handler's read and its write
+            handovers.append(ledger.mark_handed_over(store, reservation, 1))
+        return row
+
+    monkeypatch.setattr(ledger, "get_delivery", read_then_sender_hands_over)
+    with ledger.sending(store, reservation):
+        settled = ledger.settle_held_deliveries("interrupted (Ctrl-C)")
+    monkeypatch.undo()
+    assert handovers == [True]
+    assert [(d.status, d.attempts) for d in settled] == [("unconfirmed", 1)]
+    row = ledger.get_delivery(store, WEEK, ADA)
+    assert row is not None and row.status == "unconfirmed" and row.attempts == 1
+    assert not _reserve(store).granted  # the next plain run does not mail a second copy
+
+
+def test_finish_with_expected_attempts_leaves_a_row_whose_attempts_changed(store: Store) -> None:
+    reservation = _reserve(store)
+    assert ledger.mark_handed_over(store, reservation, 1)
+    stale = ledger.finish(
+        store, reservation, week=WEEK, reader=ADA, message_id="<m0@example.org>", sent=False,
+        attempts=0, error="stopped", expected_attempts=0,
+    )  # fmt: skip
+    assert stale is None
+    row = ledger.get_delivery(store, WEEK, ADA)
+    assert row is not None and row.status == "sending" and row.attempts == 1
