@@ -833,13 +833,7 @@ def test_a_reader_another_run_keeps_busy_is_not_reported_as_already_sent(
     # read and its conditional write, which no test can time. A refusal from a real live hold
     # is the next test.
     monkeypatch.setattr(ledger, "reserve", lambda *args, **kwargs: ledger.Reservation(False, failed, "held"))
-    [result] = mail.deliver(
-        store,
-        week=WEEK,
-        digest=sample_digest(),
-        readers=[Reader(email="ada@example.org")],
-        smtp=smtp_for(port),
-    )
+    [result] = _mail_ada(store, port)
     assert result.status == "skipped" and box.received == []
     assert (result.note or "").startswith("being sent by another run")
     assert "already sent" not in (result.note or "")
@@ -2158,6 +2152,17 @@ STOPS = [
 ]
 
 
+def _mail_ada(store: Any, port: int) -> list[mail.DeliveryResult]:
+    """The sample week mailed to one reader, as the next run after a stop would."""
+    return mail.deliver(
+        store,
+        week=WEEK,
+        digest=sample_digest(),
+        readers=[Reader(email="ada@example.org")],
+        smtp=smtp_for(port),
+    )
+
+
 def _deliver_until_stopped(store: Any, port: int, stop: BaseException) -> BaseException:
     def raise_stop(signum: int, frame: Any) -> None:
         raise stop
@@ -2189,13 +2194,7 @@ def test_a_run_stopped_while_the_server_holds_its_answer_to_data_records_unconfi
     assert "so it may have been delivered" in (row.error or "")
     assert f"send --week {WEEK} --resend --to ada@example.org" in (row.error or "")
     # the next send does not mail a second copy
-    [again] = mail.deliver(
-        store,
-        week=WEEK,
-        digest=sample_digest(),
-        readers=[Reader(email="ada@example.org")],
-        smtp=smtp_for(port),
-    )
+    [again] = _mail_ada(store, port)
     assert again.status == "skipped" and again.skip_reason == "unconfirmed"
     assert len(box.to("ada@example.org")) == 1
 
@@ -2212,13 +2211,7 @@ def test_a_run_stopped_before_the_message_was_handed_over_records_failed_and_say
     assert row is not None and row.status == "failed" and row.holder is None and row.attempts == 1
     assert said in (row.error or "") and "before the message was handed to the server" in (row.error or "")
     # nothing reached the reader: the next send mails them
-    [again] = mail.deliver(
-        store,
-        week=WEEK,
-        digest=sample_digest(),
-        readers=[Reader(email="ada@example.org")],
-        smtp=smtp_for(port),
-    )
+    [again] = _mail_ada(store, port)
     assert again.status == "sent" and len(box.to("ada@example.org")) == 1
 
 
@@ -2231,13 +2224,7 @@ def test_a_run_stopped_after_the_server_accepted_the_message_records_it_sent(
     assert _deliver_until_stopped(store, port, stop) is stop
     row = ledger.get_delivery(store, WEEK, "ada@example.org")
     assert row is not None and row.status == "sent" and row.holder is None and row.attempts == 1
-    [again] = mail.deliver(
-        store,
-        week=WEEK,
-        digest=sample_digest(),
-        readers=[Reader(email="ada@example.org")],
-        smtp=smtp_for(port),
-    )
+    [again] = _mail_ada(store, port)
     assert again.status == "skipped" and again.skip_reason == "already-sent"
     assert len(box.to("ada@example.org")) == 1
 
