@@ -335,6 +335,12 @@ def non_public_address(host: str) -> str | None:
     return None
 
 
+def on_this_machine(url: str) -> bool:
+    """Whether `url`'s host is this machine (localhost, 127.0.0.0/8, ::1): a demo's or a test's
+    stand-in, not a site readers can open or one to be polite to."""
+    return non_public_address(urlsplit(url).hostname or "") == "loopback"
+
+
 def redirect_refusal(configured: str, target: str, kind: str) -> str:
     """Why a hop from the configured URL to `target`, a `kind` address, is not taken."""
     article = "an" if kind[0] in "aeiou" else "a"

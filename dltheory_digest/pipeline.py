@@ -12,19 +12,17 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import ipaddress
 import time
 from collections import deque
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from dltheory_digest.config import EMAIL_SHAPE, Politeness, Settings, SourceSpec
 from dltheory_digest.errors import ConfigError, DigestError, FetchError, RobotsDisallowed, SourceError
-from dltheory_digest.fetch import HTTPStatusError, RobotsUnreadable, redact, redact_url
+from dltheory_digest.fetch import HTTPStatusError, RobotsUnreadable, on_this_machine, redact, redact_url
 from dltheory_digest.models import (
     NOTE_MISSED_WEEKS,
     Classification,
@@ -627,23 +625,13 @@ def source_pages(specs: Sequence[SourceSpec]) -> dict[str, str | None]:
         if not REGISTRY[spec.kind].linked_page:
             continue
         urls = {u for u in (spec.url, *spec.urls) if u}
-        if len(urls) == 1 and not _on_this_machine(*urls) and not _carries_credentials(*urls):
+        if len(urls) == 1 and not on_this_machine(*urls) and not _carries_credentials(*urls):
             pages[spec.id] = urls.pop()
     return pages
 
 
 def _carries_credentials(url: str) -> bool:
     return redact_url(url) != url
-
-
-def _on_this_machine(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _with_resolved_id(item: Item, found_ids: Mapping[tuple[str, str], str]) -> Item:

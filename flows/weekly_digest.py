@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import ipaddress
 import threading
 import time
 import uuid
@@ -23,7 +22,6 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, cast
 
-import httpx
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
@@ -35,6 +33,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from dltheory_digest import pipeline, resolve
 from dltheory_digest.config import Politeness, Settings, SourceSpec, load_settings, load_sources
 from dltheory_digest.errors import ConfigError
+from dltheory_digest.fetch import on_this_machine
 from dltheory_digest.models import SourceReport
 from dltheory_digest.sources import PlanContext
 from dltheory_digest.store import Store, get_cursor, open_store, record_fetches, week_reports_of
@@ -200,17 +199,9 @@ LOOPBACK_METADATA_INTERVAL = 0.1
 
 def metadata_politeness(url: str) -> Politeness:
     """The spacing of the build's metadata lookups to `url`'s host."""
-    host = (httpx.URL(url).host or "").lower()
-    if host == "localhost" or _is_loopback(host):
+    if on_this_machine(url):
         return Politeness(min_interval=LOOPBACK_METADATA_INTERVAL)
     return Politeness()
-
-
-def _is_loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:  # a name, not an address
-        return False
 
 
 @task(name="publish-week", cache_policy=NO_CACHE)

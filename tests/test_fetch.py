@@ -2205,3 +2205,21 @@ def test_retries_before_an_answer_are_told_to_the_sources_report(
         assert client.drain_warnings("s") == [
             "answered only after 1 retry (ReadError): https://blog.example/feed"
         ]
+
+
+@pytest.mark.parametrize(
+    ("url", "local"),
+    [
+        ("http://127.0.0.1:8765/notes", True),
+        ("http://localhost/feed", True),
+        ("http://[::1]:80/q", True),
+        ("http://127.0.0.2/x", True),
+        ("https://export.arxiv.org/api/query", False),
+        ("http://10.0.0.5/q", False),  # private, but another machine
+        ("not a url", False),
+    ],
+)
+def test_on_this_machine_is_the_loopback_only(url: str, local: bool) -> None:
+    from dltheory_digest.fetch import on_this_machine
+
+    assert on_this_machine(url) is local
