@@ -30,9 +30,12 @@ _END = r"(?!v?[0-9])"
 # An id standing on its own: anchored so "12106.101650" or "x2106.10165" don't match.
 _ID_BODY = re.compile(rf"^(?:arxiv:)?(?P<id>{_NEW_ID}|{_OLD_ID}){_VERSION}$", re.IGNORECASE | re.ASCII)
 
+# arXiv's hosts under their old names, which old pages still link to: xxx.lanl.gov (until
+# 1999) and its bare address; lanl.arxiv.org and export.arxiv.org are arxiv.org's own subdomains
+OLD_ARXIV_HOSTS = ("xxx.lanl.gov", "128.84.21.199")
 # Ids inside free text or URLs.
 _URL_FORM = re.compile(
-    rf"arxiv\.org/(?:abs|pdf|html|format|ps)/(?P<id>{_NEW_ID}|{_OLD_ID}){_VERSION}{_END}",
+    rf"(?:arxiv\.org|xxx\.lanl\.gov|128\.84\.21\.199)/(?:abs|pdf|html|format|ps)/(?P<id>{_NEW_ID}|{_OLD_ID}){_VERSION}{_END}",
     re.IGNORECASE | re.ASCII,
 )
 _DOI_FORM = re.compile(
@@ -109,6 +112,12 @@ def _canonical(raw_id: str, raw_version: str | None) -> tuple[str, int | None] |
     if version == 0:
         return None
     return arxiv_id, version
+
+
+def is_arxiv_host(host: str) -> bool:
+    """arxiv.org, a subdomain of it (export., lanl.) or one of its old names."""
+    host = host.lower().removeprefix("www.").split(":")[0]
+    return host == "arxiv.org" or host.endswith(".arxiv.org") or host in OLD_ARXIV_HOSTS
 
 
 def parse_arxiv_id(text: str) -> tuple[str, int | None] | None:

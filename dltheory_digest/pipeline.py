@@ -508,7 +508,17 @@ def build_week(
 
     # directions: classify every paper shown (new and updated)
     shown = list(fresh) + [c for c, _ in updated]
-    rows = [(c.paper.title, c.paper.abstract) for c in shown]
+    # a paper known by its abstract only (a Shamra related paper shown without its title) is
+    # scored on that abstract, not on the label made from it
+    abstracts = {
+        f"{i.source_id}|{i.key}": i.text_en or i.text
+        for i in localized_papers
+        if dict(i.extra).get("evidence") == "abstract_only"
+    }
+    rows = [
+        (c.paper.title, c.paper.abstract or next((abstracts[k] for k in c.item_keys if k in abstracts), ""))
+        for c in shown
+    ]
     classes = stages.classifier.classify_many(rows)
     classifications = {c.paper.key: k for c, k in zip(shown, classes, strict=True)}
     low = [i for i, k in enumerate(classes[: len(fresh)]) if not k.confident]

@@ -8,7 +8,9 @@ In order of trust:
    (arXiv cannot be searched by DOI);
 3. a title: an arXiv title search, accepted only when the normalized titles are at
    least `title_threshold` similar and, when the mention names authors, the first
-   author's surname matches;
+   author's surname matches; a mention naming none must also have the same content words
+   (`differing_words`), and a paper first posted well after the page that mentions it
+   (`POSTED_AFTER_MENTION`) is refused;
 4. a DOI none of the above resolved (a journal paper a blog cites as "Nesterov and
    Polyak 2006"): its Crossref record, when a `crossref_api_base` is given. A record
    that names an arXiv preprint (`relation.has-preprint`), or whose title an arXiv
@@ -31,6 +33,7 @@ reported with its reason and counted, never dropped.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -41,8 +44,15 @@ from urllib.parse import quote, urlencode
 
 from bs4 import BeautifulSoup, Tag
 from rapidfuzz import fuzz
+from rapidfuzz.distance import OSA
 
-from dltheory_digest.identity.normalize import TitleShape, normalize_title, surname, title_shape
+from dltheory_digest.identity.normalize import (
+    FUNCTION_WORDS,
+    TitleShape,
+    normalize_title,
+    surname,
+    title_shape,
+)
 from dltheory_digest.ids import abs_url, arxiv_id_from_doi, normalize_doi, parse_arxiv_id
 from dltheory_digest.models import (
     NOTE_ARXIV_LOOKUP,
@@ -93,6 +103,12 @@ TITLE_SEARCH_RESULTS = 5
 # (same question, same answer days later) are spared, and a rebuilt week reads the same.
 TITLE_MISS_KEPT = dt.timedelta(days=6)
 MIN_TITLE_WORDS = 3
+# A paper first posted this long after the page that mentions it was written is not the paper
+# the page meant (arXiv's date and a page's date may differ by a day or two of time zones and
+# announcement delays)
+POSTED_AFTER_MENTION = dt.timedelta(days=7)
+# a word this long may carry one typo ("Trnasitions") and still be the same word
+_TYPO_WORD_LENGTH = 5
 # "incorrect id format for 1234.5678x": one bad id fails a whole id_list call
 _BAD_ID = re.compile(r"incorrect id format for (\S+)")
 _WORD = re.compile(r"[^\W_]+")
@@ -195,6 +211,43 @@ def first_author_matches(mention_authors: Sequence[str], paper_authors: Sequence
 
 def title_similarity(a: str, b: str) -> float:
     return fuzz.ratio(normalize_title(a), normalize_title(b)) / 100.0
+
+
+def _singular(word: str) -> str:
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 4 and word.endswith("es") and word[-3] in "sxz":
+        return word[:-2]
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+def _same_word(a: str, b: str) -> bool:
+    if a == b or _singular(a) == _singular(b):
+        return True
+    return min(len(a), len(b)) >= _TYPO_WORD_LENGTH and OSA.distance(a, b) <= 1
+
+
+def _unmatched_words(words: Sequence[str], other: Sequence[str]) -> list[str]:
+    """The content words of `words` with no counterpart in `other`: the same word, its
+    singular or plural, a one-typo spelling of a long word, or two words written as one
+    ("non convex" / "nonconvex")."""
+    joined = [a + b for a, b in itertools.pairwise(other)]
+    candidates = [*other, *joined]
+    covered = [any(_same_word(w, c) for c in candidates) for w in words]
+    for i, (a, b) in enumerate(itertools.pairwise(words)):
+        if any(_same_word(a + b, c) for c in other):
+            covered[i] = covered[i + 1] = True
+    return [w for w, ok in zip(words, covered, strict=True) if not ok and w not in FUNCTION_WORDS]
+
+
+def differing_words(a: str, b: str) -> list[str]:
+    """Content words one title has and the other lacks; function words ("the", "of", "for")
+    may differ. A short title one word off scores high on similarity alone ("The mathematics
+    of deep learning" against "The Modern Mathematics of Deep Learning") and is another paper."""
+    words_a, words_b = normalize_title(a).split(), normalize_title(b).split()
+    return _unmatched_words(words_a, words_b) + _unmatched_words(words_b, words_a)
 
 
 def _query_words(title: str) -> list[str]:
@@ -404,8 +457,11 @@ def _search_title(item: Item) -> str | None:
     """The title to search arXiv with: the raw one if it is Latin-script, else its English version.
 
     Markup a page showed as text ("<script>alert(1)</script>") and a reader's remark are
-    never searched for.
+    never searched for; nor is the label of a paper known by its abstract only (Shamra's
+    related papers in a text rendering: the abstract's first sentence).
     """
+    if dict(item.extra).get("evidence") == "abstract_only":
+        return None
     for candidate in (item.title, item.title_en):
         if not candidate or len(_LATIN_WORD.findall(candidate)) < MIN_TITLE_WORDS:
             continue
@@ -566,17 +622,30 @@ class _Resolver:
     def _judge(
         self, title: str, authors: Sequence[str], candidates: Sequence[Item]
     ) -> tuple[Paper | None, float | None, str]:
-        best: tuple[float, Item] | None = None
-        for candidate in candidates:
-            score = title_similarity(title, candidate.title)
-            if best is None or score > best[0]:
-                best = (score, candidate)
-        if best is None:
+        scored = sorted(
+            ((title_similarity(title, c.title), n, c) for n, c in enumerate(candidates)),
+            key=lambda s: (-s[0], s[1]),
+        )
+        if not scored:
             return None, None, "title search found nothing"
-        score, candidate = best
+
+        def differing(candidate: Item) -> list[str]:
+            # a named first author confirms a title a word off ("Understanding deep learning
+            # (still) requires ...", the journal version); a bare title must have the same words
+            if authors and first_author_matches(authors, candidate.authors):
+                return []
+            return differing_words(title, candidate.title)
+
+        # the most similar title that also has the same content words
+        score, _, candidate = next(
+            (s for s in scored if s[0] >= self.title_threshold and not differing(s[2])), scored[0]
+        )
         label = f"{candidate.arxiv_id} {candidate.title[:80]!r}"
         if score < self.title_threshold:
             return None, score, f"best title match {label} scored {score:.2f} < {self.title_threshold:.2f}"
+        if differing(candidate):
+            words = ", ".join(repr(w) for w in differing_words(title, candidate.title))
+            return None, score, f"best title match {label} scored {score:.2f} but differs in {words}"
         if not first_author_matches(authors, candidate.authors):
             return None, score, f"title matches {label} but first author {authors[0]!r} does not"
         return paper_from_item(candidate), score, f"title search: {label} scored {score:.2f}"
@@ -719,7 +788,12 @@ class _Resolver:
     def paper_for_id(self, arxiv_id: str) -> Paper | None:
         return self.fetched.get(arxiv_id) or self.known.get(arxiv_id)
 
-    def resolve_item(self, item: Item, papers: dict[str, Paper]) -> Resolution:
+    def resolve_item(
+        self, item: Item, papers: dict[str, Paper], written: dt.datetime | None = None
+    ) -> Resolution:
+        """`written`: when the page that mentions `item` was written, if known; a paper a title
+        search finds that was first posted well after it is not the one the page meant."""
+
         def done(arxiv_id: str | None, method: str, score: float | None, detail: str) -> Resolution:
             return Resolution(item.key, item.source_id, arxiv_id, method, score, detail)
 
@@ -762,6 +836,18 @@ class _Resolver:
         paper, score, detail = self.search_title(title, item.authors)
         if paper is None or paper.arxiv_id is None:
             return done(None, "unresolved", score, detail)
+        if (
+            written is not None
+            and paper.published is not None
+            and paper.published > written + POSTED_AFTER_MENTION
+        ):
+            posted, mentioned = paper.published.date(), written.date()
+            return done(
+                None,
+                "unresolved",
+                score,
+                f"{detail}, but first posted {posted}, after the page ({mentioned})",
+            )
         papers[paper.arxiv_id] = paper
         return done(paper.arxiv_id, "title_search", score, detail)
 
@@ -832,7 +918,16 @@ def resolve(
     # ids resolved from listings need no call
     resolver.lookup_ids([i for i in wanted if i not in resolver.fetched])
 
-    resolutions = [resolver.resolve_item(item, papers) for item in targets]
+    # a mention's page date: its own, else the date of the post that cites it
+    written = {id(c): item.published for item in items if item.published for c in item.cited}
+    resolutions = [
+        resolver.resolve_item(
+            item,
+            papers,
+            written=(item.published or written.get(id(item))) if item.kind is ItemKind.MENTION else None,
+        )
+        for item in targets
+    ]
     doi_papers: dict[str, Paper] = {}
     if crossref_api_base or known_dois:
         resolutions, doi_papers = resolver.resolve_by_crossref(targets, resolutions, papers)

@@ -33,6 +33,17 @@ def test_shipped_sources_file_is_valid() -> None:
     assert {"windows-on-theory", "francis-bach", "lesswrong", "distill"} <= set(feeds)
 
 
+def test_shipped_examples_are_placeholders_of_every_page_kind() -> None:
+    specs = load_sources(ROOT / "sources.yaml")
+    examples = {s.id: s for s in specs if not s.enabled and s.kind not in ("arxiv_api", "arxivdaily")}
+    assert {s.kind for s in examples.values()} == {"zhihu", "shamra", "notes_page", "arxiv_mirror"}
+    # a user who only flips `enabled` must not get someone else's unrelated page (a front-end
+    # column, the page of an arXiv-dataset paper): each URL says it is to be filled in
+    for spec in examples.values():
+        assert spec.url is not None and ("<" in spec.url or ".example.org/" in spec.url), spec.id
+    assert examples["notes-tiddlywiki"].options["tiddlers"]
+
+
 def test_unknown_kind_names_file_source_and_field(tmp_path: Path) -> None:
     err = error_of(
         write(tmp_path, "sources:\n  - id: blog\n    kind: fed\n    url: https://example.org/feed\n")

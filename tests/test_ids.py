@@ -7,6 +7,7 @@ from dltheory_digest.ids import (
     arxiv_id_from_doi,
     find_arxiv_ids,
     find_dois,
+    is_arxiv_host,
     mirror_arxiv_id,
     normalize_doi,
     parse_arxiv_id,
@@ -279,3 +280,26 @@ def test_mirror_urls_name_the_arxiv_id(url: str, expected: tuple[str, int | None
 )
 def test_urls_that_name_no_mirrored_paper(url: str) -> None:
     assert mirror_arxiv_id(url) is None
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("http://128.84.21.199/abs/1502.03520v6", ("1502.03520", 6)),  # arXiv's old bare address
+        ("http://xxx.lanl.gov/abs/hep-th/9711200", ("hep-th/9711200", None)),  # its name until 1999
+        ("http://xxx.lanl.gov/pdf/cond-mat/0412498v2", ("cond-mat/0412498", 2)),
+        ("https://lanl.arxiv.org/abs/1703.00887", ("1703.00887", None)),
+        ("http://export.arxiv.org/abs/1703.00887v2", ("1703.00887", 2)),
+    ],
+)
+def test_arxivs_old_and_other_addresses_are_arxiv_links(url: str, expected: tuple[str, int | None]) -> None:
+    assert parse_arxiv_id(url) == expected
+    assert find_arxiv_ids(f"see {url} for details") == [expected]
+
+
+def test_arxiv_hosts() -> None:
+    assert all(
+        is_arxiv_host(host)
+        for host in ("arxiv.org", "www.arxiv.org", "export.arxiv.org", "xxx.lanl.gov", "128.84.21.199:80")
+    )
+    assert not any(is_arxiv_host(host) for host in ("alphaxiv.org", "arxiv.org.example.com", "lanl.gov", ""))

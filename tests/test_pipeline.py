@@ -2256,3 +2256,51 @@ def test_a_report_made_outside_the_collector_is_stored_redacted(tmp_path: Path) 
     assert recorded == stored
     assert stored.error == f"[private] Crashed after 3 attempt(s): ReadError: {BLOG}/f.xml?token=REDACTED"
     assert stored.warnings == ("answered only after 1 retry (HTTP 503): https://REDACTED@blog.example.org/f",)
+
+
+SHAMRA_PAGE = (
+    "The Principles of Deep Learning Theory\n"
+    "12 3 4.5 ( 2 )\n"
+    "نشر من قبل Sho Yaida\n"
+    "تاريخ النشر 2021\n"
+    "والبحث باللغة English\n"
+    "الملخص بالإنكليزية This book develops an effective theory approach to understanding deep neural networks"
+    " of practical relevance, from first principles.\n"
+    "قيم البحث\n"
+    "اقرأ أيضاً\n"
+    "7 - Arthur Jacot 2018\n"
+    "At initialization, artificial neural networks are equivalent to Gaussian processes in the infinite-width"
+    " limit. During training, the evolution of the network function follows the neural tangent kernel, and"
+    " gradient descent in the infinite-width limit converges to a kernel regression solution.\n"
+)
+
+
+def test_a_shamra_related_paper_shown_without_its_title_is_labelled_and_scored_on_its_abstract(
+    tmp_path: Path,
+) -> None:
+    from dltheory_digest.directions import DirectionClassifier, load_taxonomy
+    from dltheory_digest.sources import REGISTRY
+    from dltheory_digest.store import open_store
+
+    page_url = "https://shamra-academia.com/show/3a4f6c1d92e0b7"
+    source = SourceSpec(id="shamra", kind="shamra", name="Shamra Academia", url=page_url, lang="ar")
+    parsed = REGISTRY["shamra"].parse_bytes(SHAMRA_PAGE.encode(), url=page_url, source_id=source.id)
+    main, related = parsed.items
+    assert main.authors == () and dict(main.extra)["uploaded_by"] == "Sho Yaida"  # the uploader
+    label = "At initialization, artificial neural networks are equivalent to Gaussian processes in the infinite-width limit."
+    assert (related.title, related.url, related.authors) == (label, page_url, ("Arthur Jacot",))
+    store = open_store(f"sqlite:///{tmp_path / 'store.sqlite'}")
+    week = Week.parse("2026-W47")
+    report = SourceReport(source.id, "shamra", fetched=1, parsed=len(parsed.items))
+    pipeline.record_collection(store, week, [pipeline.Collected(source.id, tuple(parsed.items), report)])
+    taxonomy = load_taxonomy()
+    stages = pipeline.Stages(
+        translator=None, classifier=DirectionClassifier.from_taxonomy(taxonomy), taxonomy=taxonomy
+    )
+    build = pipeline.build_week(
+        store, week, zone_name="UTC", specs=[source], fetch_bytes=None, stages=stages, relevance_threshold=0.3
+    )
+    # no entry is titled by a link, and the related paper's abstract counts for its relevance
+    assert "#related-" not in build.markdown and f"[{page_url}" not in build.markdown
+    listed = build.markdown.split("Below the relevance threshold")[0]
+    assert f"### {label}" in listed or label in listed

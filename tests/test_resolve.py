@@ -30,6 +30,7 @@ from dltheory_digest.resolve import (
     crossref_paper,
     crossref_preprints,
     crossref_work_url,
+    differing_words,
     first_author_matches,
     normalize_title,
     paper_from_item,
@@ -425,6 +426,86 @@ def test_title_search_rejects_weak_matches_and_other_first_authors(
     assert result.papers == {}
     assert result.unresolved == 6 and result.unresolved_by_source() == {"notes": 3, "zhihu": 1, "blog": 2}
     assert len(arxiv.searches()) == 6  # phrase, then any-word, for each searchable title
+
+
+MODERN_MATHEMATICS = Record(
+    "2105.04026",
+    1,
+    "The Modern Mathematics of Deep Learning",
+    ("Julius Berner", "Philipp Grohs", "Gitta Kutyniok", "Philipp Petersen"),
+    ("cs.LG", "stat.ML"),
+    "2021-05-09T00:00:00Z",
+)
+
+
+def answering(*records: Record) -> Callable[[str], bytes]:
+    """An arXiv API that answers every title search with `records`, whatever was asked."""
+    return lambda url: feed_xml([entry_xml(r) for r in records], len(records))
+
+
+def test_a_title_one_content_word_off_is_another_paper() -> None:
+    # 0.90 similar, yet "Modern" names another paper (a 2018 page's lecture video heading)
+    result = resolve([mention("The mathematics of deep learning")], answering(MODERN_MATHEMATICS))
+    (refused,) = result.resolutions
+    assert refused.method == "unresolved" and refused.score is not None and refused.score >= 0.9
+    assert refused.detail.endswith("differs in 'modern'")
+    # a first author the page names confirms it (a journal version's title may add a word)
+    named = mention("The mathematics of deep learning", authors=("J. Berner",))
+    assert resolve([named], answering(MODERN_MATHEMATICS)).resolutions[0].arxiv_id == "2105.04026"
+    # plurals, function words, hyphens and a typo in a long word are the same title
+    close = [
+        ("Loss surface of neural networks", "Loss surfaces of neural networks"),
+        ("Vanishing gradients problem", "The vanishing gradient problem"),
+        ("Energy landscapes of deep networks", "Energy landscapes for deep networks"),
+        ("Trnasitions in non-convex landscapes", "Transitions in nonconvex landscapes"),
+    ]
+    for written, real in close:
+        record = Record("1412.0233", 1, real, ("Anna Choromanska",), ("cs.LG",), "2014-11-30T00:00:00Z")
+        (found,) = resolve([mention(written)], answering(record)).resolutions
+        assert (found.method, found.arxiv_id) == ("title_search", "1412.0233"), written
+    # the most similar title that also has the same words wins over a closer-scoring other paper
+    record = Record(
+        "1711.00001",
+        1,
+        "The Mathematics of Deep Learning",
+        ("René Vidal",),
+        ("cs.LG",),
+        "2017-12-13T00:00:00Z",
+    )
+    (found,) = resolve(
+        [mention("The mathematics of deep learning")], answering(MODERN_MATHEMATICS, record)
+    ).resolutions
+    assert found.arxiv_id == "1711.00001"
+
+
+def test_a_paper_posted_after_the_page_that_mentions_it_is_not_its_paper() -> None:
+    def post(day: dt.datetime) -> Item:
+        cited = (mention("The Modern Mathematics of Deep Learning", source_id="blog"),)
+        return Item(
+            "blog", ItemKind.POST, "Lecture videos", url="https://blog.example/p", published=day, cited=cited
+        )
+
+    fetch = answering(MODERN_MATHEMATICS)
+    early = resolve([post(dt.datetime(2018, 11, 30, tzinfo=dt.UTC))], fetch).resolutions[0]
+    assert early.method == "unresolved"
+    assert early.detail.endswith("but first posted 2021-05-09, after the page (2018-11-30)")
+    # a day or two of time zones and announcement delay is no contradiction
+    late = resolve([post(dt.datetime(2021, 5, 8, tzinfo=dt.UTC))], fetch).resolutions[0]
+    assert (late.method, late.arxiv_id) == ("title_search", "2105.04026")
+    dated_mention = mention(
+        "The Modern Mathematics of Deep Learning", published=dt.datetime(2019, 1, 1, tzinfo=dt.UTC)
+    )
+    assert resolve([dated_mention], fetch).resolutions[0].method == "unresolved"
+
+
+def test_differing_words() -> None:
+    assert differing_words("The mathematics of deep learning", "The Modern Mathematics of Deep Learning") == [
+        "modern"
+    ]
+    assert differing_words("Attention is not all you need", "Attention is all you need") == ["not"]
+    assert differing_words("Theories of deep learning", "Theory of deep learning") == []
+    assert differing_words("Deep nets", "Deep net") == []
+    assert differing_words("Deep nets", "Deep sets") == ["nets", "sets"]  # short words: no typo allowance
 
 
 def test_translated_title_is_searched_and_searches_are_cached(

@@ -72,7 +72,9 @@ def parse_command(
         str, typer.Option("--url", help="the URL the response came from (resolves relative links)")
     ] = "",
 ) -> None:
-    """Parse a saved response without network; print one JSON object per item."""
+    """Parse a saved response without network; print one JSON object per item.
+
+    Exits 1 when the response cannot be parsed or reports an error of its own, 2 on a usage error."""
     from dltheory_digest.sources import REGISTRY
 
     if url and not HTTP_URL.match(url):
@@ -95,7 +97,10 @@ def parse_command(
     # markup off: warnings quote page text, where a "[/b]" is a title's, not Rich's
     for warning in result.warnings:
         err_console.print(f"warning: {warning}", markup=False)
-    if result.error:
-        err_console.print(f"error reported by the page: {result.error}", markup=False)
     for next_url in result.next_urls:
         err_console.print(f"next: {next_url}", markup=False)
+    if result.error:
+        # the answer says the request failed (arXiv's error feed, an OAI-PMH error), for any
+        # kind: a failure as an unreadable page is, not an empty result
+        err_console.print(f"error reported by the page: {result.error}", markup=False)
+        raise typer.Exit(1)

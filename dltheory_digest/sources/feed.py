@@ -1,8 +1,9 @@
 """`feed`: any RSS or Atom blog (offconvex, Windows on Theory, Francis Bach, LessWrong, Distill).
 
 Each entry becomes a post item: plain text of its body, every link in it, and one
-mention item per paper it links to (an arXiv id in any URL form, or a DOI), so the
-digest can list a post next to the papers it discusses.
+mention item per paper it links to (an arXiv id in any URL form, a DOI, or a link with a
+title to a paper site notes pages know: `notes_page.classify_url`), so the digest can list
+a post next to the papers it discusses.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from dltheory_digest.ids import (
     arxiv_id_from_doi,
     find_arxiv_ids,
     find_dois,
+    is_arxiv_host,
     mirror_arxiv_id,
     parse_arxiv_id,
 )
@@ -32,6 +34,7 @@ from dltheory_digest.models import Item, ItemKind, ParseResult, RawPage
 from dltheory_digest.sources.base import SourceKind, read_entries
 from dltheory_digest.sources.blocks import clean, html_blocks, is_generic_anchor, plain_text, split_names
 from dltheory_digest.sources.decode import bom_encoding, check_nesting
+from dltheory_digest.sources.notes_page import classify_url
 
 
 class FeedOptions(BaseModel):
@@ -82,11 +85,17 @@ def _label(text: str) -> str:
 
 
 def _mentions(source_id: str, links: list[tuple[str, str]], text: str, lang: str | None) -> tuple[Item, ...]:
-    """One mention per paper linked (arXiv id or DOI), first link text as its title."""
+    """One mention per paper linked (arXiv id, DOI or paper site), first link text as its title."""
     by_key: dict[str, Item] = {}
 
     def add(item: Item) -> None:
-        key = f"arxiv:{item.arxiv_id}" if item.arxiv_id else f"doi:{item.doi}"
+        key = (
+            f"arxiv:{item.arxiv_id}"
+            if item.arxiv_id
+            else f"doi:{item.doi}"
+            if item.doi
+            else f"url:{item.url}"
+        )
         seen = by_key.get(key)
         if seen is None:
             by_key[key] = item
@@ -99,8 +108,8 @@ def _mentions(source_id: str, links: list[tuple[str, str]], text: str, lang: str
 
     for href, text_of_link in links:
         label = _label(text_of_link)
-        host = urlsplit(href).netloc.lower()
-        found = parse_arxiv_id(href) if "arxiv" in host else None
+        host = urlsplit(href).netloc
+        found = parse_arxiv_id(href) if is_arxiv_host(host) else None
         found = found or mirror_arxiv_id(href)  # huggingface.co/papers/<id>, papers.cool/arxiv/<id>, ...
         if found:
             arxiv_id, version = found
@@ -116,10 +125,23 @@ def _mentions(source_id: str, links: list[tuple[str, str]], text: str, lang: str
                 )
             )
             continue
-        for doi in find_dois(href):
+        doi = next(iter(find_dois(href)), None)
+        if doi:
             from_doi = arxiv_id_from_doi(doi)
             add(Item(source_id, ItemKind.MENTION, label, url=href, doi=doi, arxiv_id=from_doi, lang=lang))
-            break
+        elif label and classify_url(href) == "paper":
+            # a paper on a publisher's or proceedings' site (JMLR, NeurIPS, nature.com), known by
+            # its link text alone, as notes pages keep one
+            add(
+                Item(
+                    source_id,
+                    ItemKind.MENTION,
+                    label,
+                    url=href,
+                    lang=lang,
+                    extra=(("evidence", "paper_link"),),
+                )
+            )
     # DOIs and ids written out without a link ("doi:10.1145/3446776", "arXiv:1703.00887")
     for doi in find_dois(text):
         found_id = arxiv_id_from_doi(doi)

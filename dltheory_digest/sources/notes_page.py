@@ -35,6 +35,7 @@ from dltheory_digest.ids import (
     arxiv_id_from_doi,
     find_arxiv_ids,
     find_dois,
+    is_arxiv_host,
     mirror_arxiv_id,
     normalize_doi,
     parse_arxiv_id,
@@ -161,13 +162,15 @@ _COURSE_HINT = re.compile(
 def classify_url(url: str) -> str:
     """ "arxiv", "doi", "paper", "video", "listing" (a video site's search or channel page),
     "course", "wiki", "code", "blog" or "link"."""
-    if parse_arxiv_id(url) and re.search(r"arxiv\.org|alphaxiv|arxiv-vanity|ar5iv|48550", url, re.I):
-        return "arxiv"
     try:
         parts = urlsplit(url)
     except ValueError:  # "http://[oops/": no site to tell by
         return "link"
     host = parts.netloc.lower().removeprefix("www.")
+    if parse_arxiv_id(url) and (
+        is_arxiv_host(host) or re.search(r"alphaxiv|arxiv-vanity|ar5iv|48550", url, re.I)
+    ):
+        return "arxiv"
     path = parts.path.lower()
     if host in {"doi.org", "dx.doi.org"} or (normalize_doi(url) and host.endswith("doi.org")):
         return "doi"
@@ -349,7 +352,28 @@ def _looks_like_title(text: str, *, min_words: int = 3) -> bool:
         return False
     if re.search(r"[.!?]\s+[A-Z]", text):  # two sentences
         return False
-    return text[0].isupper() or text[0].isdigit()
+    return text[0].isupper() or text[0].isdigit() or _lower_case_title(words)
+
+
+# words a lower-case sentence or remark starts with, never an old lower-case title
+_SENTENCE_START = frozenset(
+    ("a", "an", "the", "and", "but", "or", "so", "see", "i", "we", "it", "this", "that", "these", "there",
+     "he", "she", "they", "you", "my", "our", "his", "her", "their", "why", "how", "what", "when", "where",
+     "which", "who", "if", "also", "more", "not", "no", "just", "maybe", "nice", "good", "great", "check",
+     "read", "todo", "note", "cf", "eg", "ie")
+)  # fmt: skip
+
+
+def _lower_case_title(words: list[str]) -> bool:
+    """An old paper's title written in lower case ("bounds for the computational power and
+    learning complexity of analog neural nets"): a long run of plain words with no punctuation
+    but hyphens, starting as a noun phrase does, not as a sentence or a remark."""
+    return (
+        len(words) >= 6
+        and words[0] not in _SENTENCE_START
+        and all(re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)*", w, re.I) for w in words)
+        and any(w in ("of", "for", "in", "on", "with") for w in words[1:])
+    )
 
 
 _REMARK_DASH = re.compile(r"\s[-–—]\s(?=[a-z])")
@@ -360,11 +384,19 @@ _PREDICATE_START = frozenset(
 )  # fmt: skip
 
 
+# a trailing pointer elsewhere: ", see also X", "(see also X)", "; cf. X"
+_SEE_ALSO_TAIL = re.compile(r"\s*[,;(]\s*((?:see also|cf\.)\s.*?)\)?$", re.IGNORECASE)
+
+
 def _title_with_remark(text: str) -> tuple[str, str] | None:
     """ "Flat Minima - flat regions are said to generalize better" -> (title, remark).
 
     Only when the part after the dash reads as prose (lower-case, several words): a title's own
     dash is followed by a capital ("Geometric Deep Learning - Grids, Groups, ...")."""
+    see_also = _SEE_ALSO_TAIL.search(text)
+    if see_also and _looks_like_title(text[: see_also.start()].strip()):
+        # "Why and when can deep ... a review, see also Expressivity of neural networks"
+        return text[: see_also.start()].strip(), see_also.group(1)
     parts = _REMARK_DASH.split(text)
     if len(parts) != 2:  # "deep - but not shallow - networks": a dash pair inside a title
         return None

@@ -4,7 +4,7 @@ An Arabic interface around (mostly arXiv) papers:
 
     <English title>
     <views> <downloads> <rating> ( <votes> )
-    نشر من قبل <publisher/author>          "published by"
+    نشر من قبل <uploader>                  "published by": who put it on Shamra (`uploaded_by`)
     تاريخ النشر <year>                     "publication date"
     والبحث باللغة English                  "and the paper is in English"
     [الملخص بالإنكليزية | لا يوجد ملخص باللغة العربية] <abstract>
@@ -13,7 +13,8 @@ An Arabic interface around (mostly arXiv) papers:
         <count> - <first author> <year>, <title (a link on the HTML page)>, <abstract>
 
 No arXiv id is shown: the main item is a PAPER without id (resolved later by title),
-related papers are MENTION items. Works on the HTML page and on its text rendering.
+related papers are MENTION items. A `/show/<hex>` page is one paper plus its related list, so
+as a weekly source it mostly brings that list. Works on the HTML page and on its text rendering.
 """
 
 from __future__ import annotations
@@ -205,6 +206,7 @@ def parse(page: RawPage, options: BaseModel) -> ParseResult:
             (key, value)
             for key, value in (
                 ("year", year),
+                ("uploaded_by", publisher),
                 ("paper_language", paper_language),
                 ("abstract_label", abstract_label),
                 ("abstract_en", english if arabic else None),
@@ -217,7 +219,8 @@ def parse(page: RawPage, options: BaseModel) -> ParseResult:
                 kind=ItemKind.PAPER,
                 title=title,
                 url=page.url or None,
-                authors=(publisher,) if publisher else (),
+                # "نشر من قبل" names who put the paper on Shamra, not who wrote it
+                authors=(),
                 lang="ar" if has_arabic(abstract) else script_lang(abstract or title),
                 text=abstract,
                 extra=tuple(extra),
@@ -241,16 +244,31 @@ def parse(page: RawPage, options: BaseModel) -> ParseResult:
     return finish(page, items, warnings)
 
 
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
+LABEL_WORDS = 16
+
+
+def abstract_label(abstract: str) -> str:
+    """What a related paper shown without its title is called: its abstract's first sentence,
+    cut after `LABEL_WORDS` words. Made from the text, so it names the same paper however the
+    list is ordered."""
+    words = _SENTENCE_END.split(clean(abstract), maxsplit=1)[0].split()
+    return " ".join(words[:LABEL_WORDS]) + ("…" if len(words) > LABEL_WORDS else "")
+
+
 def _mention(page: RawPage, number: int, entry: _Related) -> Item:
-    """A related paper of the "read also" list -> a MENTION item."""
+    """A related paper of the "read also" list -> a MENTION item. One the page shows without
+    its title (a text rendering) is labelled by its abstract (`abstract_label`, evidence
+    "abstract_only"): resolution does not search arXiv for that label."""
     extra = [("related_rank", str(number))]
     extra += [(k, v) for k, v in (("views", entry.count), ("year", entry.year)) if v]
     body = "\n".join(entry.abstract)
+    english = "\n".join(part for part in entry.abstract if not has_arabic(part))
     return Item(
         source_id=page.source_id,
         kind=ItemKind.MENTION,
-        title=entry.title,
-        url=entry.url or (f"{page.url}#related-{number}" if page.url else None),
+        title=entry.title or abstract_label(english or body),
+        url=entry.url or page.url or None,
         authors=(entry.author,) if entry.author else (),
         lang=script_lang(body or entry.title),
         text=body,

@@ -5,7 +5,8 @@
   or, when the saved page has the list only in the DOM, from `div.ArticleItem` cards.
 - Article page (`zhuanlan.zhihu.com/p/<id>`): one POST whose body comes from the JSON
   (`content`) or `div.RichText`; papers listed in the body (reading lists that mix an
-  English title with Chinese commentary) become MENTION items in `cited`.
+  English title with Chinese commentary) become MENTION items in `cited`; the courses, talks
+  and code links it lists are OTHER items after the post, classified as `notes_page` does.
 - JSON APIs: v4 lists (`{"data": [...], "paging": {...}}`, next page in `next_urls`),
   single articles, and the legacy zhuanlan API (`/api/columns/<slug>/posts[/<id>]`).
 - Legacy answer pages (2015 `div.zm-item-answer`): one POST per answer.
@@ -13,6 +14,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import re
@@ -87,8 +89,9 @@ def _post(
         check_nesting(body_html, page.source_id, url)
         blocks = html_blocks(soup_of(body_html), url)
         text = "\n".join(block.text for block in blocks)
-        collector = collect_mentions(blocks, source_id=page.source_id, page_url=url, others=False)
-        cited = collector.mentions
+        # the body's courses, talks and code links too, as a notes page classifies them: they
+        # ride in `cited` until `_with_resources` lifts them out beside the post
+        cited = tuple(collect_mentions(blocks, source_id=page.source_id, page_url=url).items)
         seen: dict[str, None] = {}
         for block in blocks:
             for link in block.links:
@@ -207,7 +210,7 @@ def _parse_json(page: RawPage, data: Any) -> ParseResult:
             f"legacy column metadata for {data.get('slug')!r} ({data.get('postsCount')} posts): no posts in this response"
         )
     items = [item for item in found if item is not None]
-    return finish(page, items, warnings, next_urls=next_urls, cursor=_cursor(items))
+    return finish(page, _with_resources(items), warnings, next_urls=next_urls, cursor=_cursor(items))
 
 
 def _legacy_post(page: RawPage, post: dict[str, Any]) -> Item | None:
@@ -418,7 +421,7 @@ def _text_article(page: RawPage, text: str) -> list[Item]:
     blocks = text_blocks(text, page.url)
     if not blocks:
         return []
-    collector = collect_mentions(blocks, source_id=page.source_id, page_url=page.url, others=False)
+    collector = collect_mentions(blocks, source_id=page.source_id, page_url=page.url)
     body = "\n".join(block.text for block in blocks)
     return [
         Item(
@@ -428,9 +431,24 @@ def _text_article(page: RawPage, text: str) -> list[Item]:
             url=page.url or None,
             lang=script_lang(body[:2000]),
             text=body,
-            cited=collector.mentions,
+            cited=tuple(collector.items),
         )
     ]
+
+
+def _with_resources(items: list[Item]) -> list[Item]:
+    """Each post followed by the courses, talks and code links its body lists (OTHER items, as
+    a notes page's are), so a reading list feeds the digest's talks and courses; `cited` keeps
+    the paper mentions only."""
+    out: list[Item] = []
+    for item in items:
+        others = [c for c in item.cited if c.kind is ItemKind.OTHER]
+        if others:
+            item = dataclasses.replace(
+                item, cited=tuple(c for c in item.cited if c.kind is not ItemKind.OTHER)
+            )
+        out += [item, *others]
+    return out
 
 
 def parse(page: RawPage, options: BaseModel) -> ParseResult:
@@ -452,7 +470,7 @@ def parse(page: RawPage, options: BaseModel) -> ParseResult:
             source_id=page.source_id,
             name=lambda _: "the article",
         )
-        return finish(page, found[0])
+        return finish(page, _with_resources(found[0]))
     soup = BeautifulSoup(text, "lxml")
     state = _initial_state(soup)
     body = _dom_body(soup)
@@ -478,7 +496,7 @@ def parse(page: RawPage, options: BaseModel) -> ParseResult:
             break
     if not items and unreadable is not None:
         raise unreadable
-    return finish(page, items, warnings, cursor=_cursor(items))
+    return finish(page, _with_resources(items), warnings, cursor=_cursor(items))
 
 
 def _cursor(items: list[Item]) -> tuple[tuple[str, str], ...]:

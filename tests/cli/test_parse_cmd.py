@@ -57,9 +57,11 @@ def test_post_line_is_followed_by_its_cited_mentions(fixtures_dir: Path) -> None
     page = fixtures_dir / "sources" / "zhihu_article_reading_list.html"
     code, lines, _ = run_parse("zhihu", str(page), "--url", "https://zhuanlan.zhihu.com/p/100000001")
     assert code == 0
-    assert [line["kind"] for line in lines] == ["post", "mention", "mention", "mention", "mention"]
+    # the course the list links comes after the post's papers, as its own item
+    assert [line["kind"] for line in lines] == ["post", "mention", "mention", "mention", "mention", "other"]
     assert lines[0]["title"] == "深度学习理论阅读清单"  # printed as UTF-8, not \\u escapes
-    assert [line["arxiv_id"] for line in lines[1:]] == ["2012.10931", "2106.10165", None, "1806.07572"]
+    assert [line["arxiv_id"] for line in lines[1:5]] == ["2012.10931", "2106.10165", None, "1806.07572"]
+    assert lines[5]["extra"] == {"category": "course"}
 
 
 def test_url_option_resolves_relative_links(tmp_path: Path) -> None:
@@ -191,3 +193,32 @@ def test_arxiv_facts_are_in_the_json(tmp_path: Path) -> None:
     assert paper["categories"] == ["cs.LG", "math.PR", "stat.ML"]
     assert paper["primary_category"] == "cs.LG"
     assert paper["journal_ref"] == "NeurIPS 2018"
+
+
+def test_an_error_answer_exits_1_with_its_message(tmp_path: Path) -> None:
+    # arXiv's answer to id_list=abc (an Atom feed of one "Error" entry), and an OAI-PMH error
+    arxiv = tmp_path / "arxiv_error.xml"
+    arxiv.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?><feed xmlns="http://www.w3.org/2005/Atom"'
+        ' xmlns:opensearch="http://a9.com/-/spec/opensearch/1.1/">'
+        "<title>arXiv Query: id_list=abc</title><id>http://arxiv.org/api/x</id>"
+        "<opensearch:totalResults>1</opensearch:totalResults>"
+        "<entry><id>http://arxiv.org/api/errors#incorrect_id_format_for_abc</id><title>Error</title>"
+        "<summary>incorrect id format for abc</summary><author><name>arXiv api core</name></author></entry>"
+        "</feed>",
+        encoding="utf-8",
+    )
+    code, lines, output = run_parse("arxiv_api", str(arxiv))
+    assert (code, lines) == (1, [])
+    assert "error reported by the page: arXiv API error: incorrect id format for abc" in output
+    oai = tmp_path / "oai_error.xml"
+    oai.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?><OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/">'
+        "<responseDate>2026-11-22T00:00:00Z</responseDate>"
+        '<request verb="ListRecords">http://export.arxiv.org/oai2</request>'
+        '<error code="badArgument">Illegal set</error></OAI-PMH>',
+        encoding="utf-8",
+    )
+    code, lines, output = run_parse("arxiv_oai", str(oai))
+    assert (code, lines) == (1, [])
+    assert "error reported by the page: OAI-PMH error badArgument" in output

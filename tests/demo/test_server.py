@@ -320,8 +320,10 @@ def test_the_zhihu_reading_list_gives_commented_mentions() -> None:
     result = _parse(
         "zhihu", "zhihu/p/1973625480917305344.html", "https://zhuanlan.zhihu.com/p/1973625480917305344"
     )
-    (article,) = result.items
+    article, link = result.items
     assert article.title == "深度学习理论阅读清单（2026 秋季更新）" and article.lang == "zh"
+    # the course page it links is no paper: an OTHER item, as a notes page has it (github.io: a blog)
+    assert (link.kind, link.title) == (ItemKind.OTHER, "Stats 385: Theories of Deep Learning")
     by_title = {c.title: c for c in article.cited}
     assert _cited_ids(result) == {"2012.10931", "2106.10165", "1806.07572", "1710.10345", "1706.06083"}
     # the one paper listed without a link or id is kept, for the title search to resolve

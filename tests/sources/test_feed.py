@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 import time
 from pathlib import Path
 
@@ -54,6 +55,7 @@ OFFCONVEX_ARXIV_IDS = {
     "1601.03764", "1602.04915", "1602.06664", "1605.07221", "1605.07272", "1605.09782", "1606.00704",
     "1606.03657", "1609.04802", "1609.05191", "1612.04357", "1701.07875", "1703.00573", "1703.00887",
     "1704.00708", "1705.10412", "1706.08224", "1611.00756", "1611.01146", "1701.00160",
+    "1502.03520",  # linked on arXiv's old address, http://128.84.21.199/abs/1502.03520v6
 }  # fmt: skip
 
 
@@ -134,10 +136,40 @@ def test_offconvex_versions_pdf_links_and_duplicates(offconvex: ParseResult) -> 
     assert by_id["1511.06434"].version == 2
     assert by_id["1701.00160"].url == "https://arxiv.org/pdf/1701.00160.pdf"
     backprop = offconvex.items[5]
-    assert [(c.arxiv_id, c.title) for c in backprop.cited] == [
+    assert [(c.arxiv_id, c.title) for c in backprop.cited if c.arxiv_id] == [
         ("1611.00756", "Carmon et al."),
         ("1611.01146", "Agarwal et al."),
     ]
+    # papers on other sites are kept by their link text, as notes pages keep them
+    assert [(c.title, c.url, dict(c.extra)) for c in backprop.cited if not c.arxiv_id][1] == (
+        "Rumelhart et al.",
+        "http://www.nature.com/nature/journal/v323/n6088/abs/323533a0.html",
+        {"evidence": "paper_link"},
+    )
+    on_paper_sites = [c for post in offconvex.items for c in post.cited if not c.arxiv_id and not c.doi]
+    assert len(on_paper_sites) == 13
+    assert "ZWL’15" in {c.title for c in on_paper_sites}  # papers.nips.cc
+
+
+def test_arxiv_old_addresses_and_papers_on_other_sites_are_cited() -> None:
+    body = html.escape(
+        '<p><a href="http://128.84.21.199/abs/1502.03520v6">our earlier paper</a>, '
+        '<a href="http://xxx.lanl.gov/abs/hep-th/9711200">Maldacena</a>, '
+        '<a href="https://papers.nips.cc/paper/5733-a-nonconvex-optimization-framework">ZWL 15</a>, '
+        '<a href="https://www.jmlr.org/papers/volume13/gretton12a/gretton12a.pdf">pdf</a> and '
+        '<a href="https://www.youtube.com/watch?v=abc">a talk</a>.</p>'
+    )
+    feed = ATOM.replace(
+        ATOM[ATOM.index("<content") : ATOM.index("</content>")], f'<content type="html">{body}'
+    )
+    post = parse(feed.encode(), url="https://theory.example.org/feed.atom").items[0]
+    assert [(c.arxiv_id, c.version, c.title, c.url) for c in post.cited] == [
+        ("1502.03520", 6, "our earlier paper", "http://128.84.21.199/abs/1502.03520v6"),
+        ("hep-th/9711200", None, "Maldacena", "http://xxx.lanl.gov/abs/hep-th/9711200"),
+        # a paper site's link, known by its text (a link named "pdf" names no paper); a talk is none
+        (None, None, "ZWL 15", "https://papers.nips.cc/paper/5733-a-nonconvex-optimization-framework"),
+    ]
+    assert dict(post.cited[2].extra) == {"evidence": "paper_link"}
 
 
 @pytest.mark.shared

@@ -112,13 +112,23 @@ def test_seed_001_title_only_lines(shared_dir: Path) -> None:
     # a dash pair inside a title, and a sentence with a dash, are not cut at the dash
     assert "Why and when can deep" not in mentions
     assert "The approximation of functions with a compositional structure" not in mentions
+    # a pointer elsewhere after the title is commentary
+    review = mentions[
+        "Why and when can deep - but not shallow - networks avoid the curse of dimensionality: a review"
+    ]
+    assert review.text == "see also Expressivity of neural networks"
+    # an old paper's title written in lower case is still a title; a lower-case remark is not
+    maass = mentions["bounds for the computational power and learning complexity of analog neural nets"]
+    assert dict(maass.extra)["evidence"] == "title_only"
+    assert not any(title.startswith("why deep learning works") for title in mentions)
 
 
 def test_seed_001_tiddler_title_and_tag_rows_are_not_mentions(shared_dir: Path) -> None:
     items = KIND.parse_bytes(seed(shared_dir, "001"), source_id="tiddly").items
     titles = [item.title for item in items]
-    # 54 before: the tiddler's title and its two rows of tags were taken for paper titles
-    assert len(titles) == 51 and all(item.kind is ItemKind.MENTION for item in items)
+    # 54 before: the tiddler's title and its two rows of tags were taken for paper titles;
+    # 52 with Maass's title written in lower case
+    assert len(titles) == 52 and all(item.kind is ItemKind.MENTION for item in items)
     for furniture in (
         "Deep learning theory",
         "Deep learning Learning theory",
@@ -310,6 +320,23 @@ def test_title_lines_with_a_remark_after_a_dash() -> None:
         ("Flat Minima", "wide basins are said to generalize better than sharp ones"),
         ("Geometric Deep Learning - Grids, Groups, Graphs, Geodesics, and Gauges", ""),
         ("Deep Learning Theory", "see also the lecture notes"),
+    ]
+
+
+def test_lower_case_title_lines_and_see_also_tails() -> None:
+    page = (
+        "- bounds for the computational power and learning complexity of analog neural nets\n"
+        "- we should read more of the papers on the loss surface\n"
+        "- why deep learning works -- spin glasses, protein folding, etc.\n"
+        "- deep learning theory notes\n"
+        "- Deep Information Propagation (see also Mean field theory)\n"
+        "- Deep Learning Theory; cf. the lecture notes\n"
+    )
+    items = KIND.parse_bytes(page.encode()).items
+    assert [(i.title, i.text) for i in items] == [
+        ("bounds for the computational power and learning complexity of analog neural nets", ""),
+        ("Deep Information Propagation", "see also Mean field theory"),
+        ("Deep Learning Theory", "cf. the lecture notes"),
     ]
 
 

@@ -21,8 +21,9 @@ def test_seed_004_text_rendering(shared_dir: Path) -> None:
     main, *related = result.items
     assert main.kind is ItemKind.PAPER
     assert (main.title, main.arxiv_id, main.url) == ("The Modern Mathematics of Deep Learning", None, URL)
-    assert main.authors == ("Julius Berner",)
-    assert dict(main.extra) == {"year": "2021", "paper_language": "English"}
+    # "نشر من قبل" names the uploader, not an author
+    assert main.authors == ()
+    assert dict(main.extra) == {"year": "2021", "uploaded_by": "Julius Berner", "paper_language": "English"}
     assert main.text.startswith("We describe the new field of mathematical analysis of deep learning.")
     assert main.text.endswith("we describe the main ideas in more detail.")
     assert main.lang == "en"
@@ -32,10 +33,21 @@ def test_seed_004_text_rendering(shared_dir: Path) -> None:
     assert first.authors == ("Anirbit Mukherjee",)
     assert dict(first.extra)["views"] == "82" and dict(first.extra)["year"] == "2021"
     assert first.text.startswith("Deep Learning/Deep Neural Nets is a technological marvel")
-    # the text rendering shows no titles for related papers: they are kept with their abstracts
+    # the text rendering shows no titles for related papers: they are kept with their abstracts,
+    # labelled by its first sentence, on the page's own address (no positional #related-N)
     assert [item.text.split()[0] for item in related[1:]] == ["Why", "Recent", "ML", "Neural"]
     assert {dict(item.extra)["evidence"] for item in related} == {"abstract_only"}
-    assert len({item.url for item in related}) == 5  # distinct keys, so none is merged away
+    assert (
+        related[3].title
+        == "ML models often exhibit unexpectedly poor behavior when they are deployed in real-world domains."
+    )
+    assert related[1].title.startswith("Why and how that deep learning works") and related[1].title.endswith(
+        "…"
+    )
+    assert {item.url for item in related} == {URL}
+    assert len({item.key for item in related}) == 5  # distinct keys, so none is merged away
+    # keyed on the page and its text, not on its place in the list
+    assert not any("related-" in item.key or "#" in (item.url or "") for item in related)
 
 
 def test_html_page_with_arabic_and_english_abstracts(fixtures_dir: Path) -> None:
@@ -65,7 +77,7 @@ def test_windows_1256_page_decodes(fixtures_dir: Path) -> None:
     cp1256 = html.replace('<meta charset="utf-8">', '<meta charset="windows-1256">').encode("cp1256")
     result = KIND.parse_bytes(cp1256, url=URL)
     assert result.items[0].text.startswith("يعرض البحث مجالاً رياضياً ناشئاً")
-    assert result.items[0].authors == ("Julius Berner",)
+    assert dict(result.items[0].extra)["uploaded_by"] == "Julius Berner"
 
 
 def test_no_arabic_abstract_marker() -> None:
@@ -104,7 +116,7 @@ def test_arabic_indic_digits_and_a_page_without_abstract(fixtures_dir: Path) -> 
     content = (fixtures_dir / "sources" / "shamra_arabic_digits.html").read_bytes()
     main, first, second = KIND.parse_bytes(content, source_id="shamra").items
     assert main.title == "Deep Learning and the Information Bottleneck Principle"
-    assert (main.text, main.authors) == ("", ("Naftali Tishby",))
+    assert (main.text, main.authors, dict(main.extra)["uploaded_by"]) == ("", (), "Naftali Tishby")
     assert dict(main.extra)["year"] == "2015"
     # "٩٦ - Fengxiang He ٢٠٢٠" is the related paper's header, not an Arabic summary
     assert (first.title, first.authors) == ("Recent advances in deep learning theory", ("Fengxiang He",))

@@ -95,7 +95,7 @@ def test_article_reading_list_becomes_cited_mentions(fixtures_dir: Path) -> None
     result = parse(
         fixtures_dir / "sources" / "zhihu_article_reading_list.html", "https://zhuanlan.zhihu.com/p/100000001"
     )
-    (post,) = result.items
+    post, course = result.items
     assert (post.kind, post.title, post.url) == (
         ItemKind.POST,
         "深度学习理论阅读清单",
@@ -120,16 +120,24 @@ def test_article_reading_list_becomes_cited_mentions(fixtures_dir: Path) -> None
         ("", "1806.07572", None, "另见 关于神经正切核的原始论文"),
     ]
     assert all(m.kind is ItemKind.MENTION and m.lang == "zh" for m in post.cited)
-    # Zhihu's link.zhihu.com wrapper is removed; the course link is a link, not a cited paper
+    # Zhihu's link.zhihu.com wrapper is removed; the course link is a course, not a cited paper
     assert "https://arxiv.org/abs/2012.10931" in post.links
     assert "https://www.cs.toronto.edu/~rgrosse/courses/csc2541_2021/" in post.links
+    assert (course.kind, course.title, course.url, dict(course.extra), course.text) == (
+        ItemKind.OTHER,
+        "CSC2541 Neural Net Training Dynamics",
+        "https://www.cs.toronto.edu/~rgrosse/courses/csc2541_2021/",
+        {"category": "course"},
+        "多伦多大学的课程",
+    )
 
 
 def test_article_dom_fallback_without_json(fixtures_dir: Path) -> None:
     html = (fixtures_dir / "sources" / "zhihu_article_reading_list.html").read_text(encoding="utf-8")
     without_json = html.split('<script id="js-initialData"')[0] + "</body></html>"
     result = KIND.parse_bytes(without_json.encode(), url="https://zhuanlan.zhihu.com/p/100000001?utm=x")
-    (post,) = result.items
+    post, course = result.items
+    assert course.kind is ItemKind.OTHER
     assert post.title == "深度学习理论阅读清单"
     assert post.url == "https://zhuanlan.zhihu.com/p/100000001"
     assert [m.arxiv_id for m in post.cited] == ["2012.10931", "2106.10165", None, "1806.07572"]
@@ -154,7 +162,7 @@ def test_changed_layout_gives_a_warning() -> None:
 def test_seed_002_text_rendering_of_a_reading_list(shared_dir: Path) -> None:
     (path,) = (shared_dir / "seeds").glob("002_*.txt")
     result = KIND.parse_bytes(path.read_bytes(), url="https://zhuanlan.zhihu.com/p/1", source_id="zhihu-list")
-    (post,) = result.items
+    post, *others = result.items
     assert post.kind is ItemKind.POST and post.title == "整理了一些深度学习的理论相关内容,持续更新。"
     cited = {mention.title: mention for mention in post.cited}
     # 33 before: a programme and two chaired sessions ("会议", "主持") were cited as papers
@@ -168,6 +176,12 @@ def test_seed_002_text_rendering_of_a_reading_list(shared_dir: Path) -> None:
     assert implicit.text == "Tensor Rank 能否揭示深度学习中的泛化?"
     assert implicit.lang == "zh" and dict(implicit.extra)["year"] == "2021"
     assert "Theory of Deep Learning" not in cited  # a course, not a paper
+    # the courses, talks and code a notes page finds on the same text, for "talks and courses"
+    notes = REGISTRY["notes_page"].parse_bytes(path.read_bytes(), url="https://zhuanlan.zhihu.com/p/1")
+    resources = [(i.title, dict(i.extra)["category"]) for i in notes.items if i.kind is ItemKind.OTHER]
+    assert [(i.title, dict(i.extra)["category"]) for i in others] == resources
+    assert ("Theory of Deep Learning", "course") in resources and ("redunet_paper", "code") in resources
+    assert all(i.kind is ItemKind.OTHER and i.source_id == "zhihu-list" for i in others)
 
 
 def test_current_answer_page_json() -> None:
