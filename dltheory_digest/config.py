@@ -651,9 +651,17 @@ class Settings(BaseSettings):
     @field_validator("list_unsubscribe")
     @classmethod
     def _unsubscribe_shape(cls, value: str | None) -> str | None:
+        # refused here, not by the mail header at send time, after a week's fetch
+        if value and ("\r" in value or "\n" in value):
+            raise ValueError(
+                f"a line break cannot go in the List-Unsubscribe header: write the addresses on "
+                f"one line, separated by commas, got {value!r}"
+            )
         for part in (p.strip().strip("<>") for p in (value or "").split(",")):
             if part and not part.lower().startswith(("mailto:", "https:")):
                 raise ValueError(f"expected a mailto: or https: address, got {part!r}")
+            if any(ch.isspace() for ch in part):
+                raise ValueError(f"a space cannot go inside an address (write it as %20), got {part!r}")
         return value
 
     @field_validator("schedule_cron")

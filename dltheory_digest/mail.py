@@ -42,12 +42,14 @@ from email.policy import SMTP as SMTP_POLICY
 from email.utils import format_datetime, parseaddr
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
+from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import SecretStr
 
 from dltheory_digest import digest as digest_stage
 from dltheory_digest.config import Reader, Settings
+from dltheory_digest.digest.text import without_bidi_controls
 from dltheory_digest.errors import ConfigError, DeliveryError, TranslationUnavailable
 from dltheory_digest.models import Digest, DigestPaper
 from dltheory_digest.weeks import as_utc
@@ -240,14 +242,10 @@ def _first_of(message_id: str) -> str:
     return f"{match.group(1)}@{match.group(3)}>" if match else message_id
 
 
-# Embedding and isolate controls (LRE..RLO, LRI..PDI): in a Subject they can reorder what a
-# client shows (spoofing) and many clients draw them as boxes.
-_BIDI_CONTROLS = dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
-
-
 def clean_subject(subject: str) -> str:
-    """The subject without bidi controls or line breaks."""
-    return " ".join(subject.translate(_BIDI_CONTROLS).split())
+    """The subject without bidi controls (in a Subject they can reorder what a client shows,
+    and many clients draw them as boxes) or line breaks."""
+    return " ".join(without_bidi_controls(subject).split())
 
 
 def list_id_for(domain: str) -> str:
@@ -256,18 +254,33 @@ def list_id_for(domain: str) -> str:
     return f"DL theory digest <dltheory-digest.{namespace}>"
 
 
-def _unsubscribe_header(value: str) -> str:
-    return ", ".join(
-        part if part.startswith("<") else f"<{part}>"
-        for part in (p.strip() for p in value.split(","))
-        if part
-    )
+def _unsubscribe_header(value: str, reader: str) -> str:
+    """`List-Unsubscribe` (RFC 2369) with `{email}` in each URI filled with the reader's address,
+    percent-encoded (its "@" as it is in a `mailto:` URI), so the endpoint knows who unsubscribes."""
+    uris = []
+    for part in (p.strip().strip("<>").strip() for p in value.split(",")):
+        if not part:
+            continue
+        if "{email}" in part:
+            https = part.lower().startswith("https:")
+            part = part.replace("{email}", quote(reader, safe="" if https else "@"))
+        uris.append(f"<{part}>")
+    return ", ".join(uris)
+
+
+_QUOTED_PRINTABLE_ESCAPED = bytes(range(128, 256)) + b"="
 
 
 def _transfer_encoding(text: str) -> str:
-    # quoted-printable keeps mostly-ASCII Markdown legible in raw form; base64 is shorter for CJK/Arabic
-    non_ascii = sum(1 for c in text if ord(c) > 127)
-    return "base64" if non_ascii * 3 > len(text) else "quoted-printable"
+    """The shorter encoding of `text` in bytes. Quoted-printable keeps mostly-ASCII text legible
+    in raw form but writes each UTF-8 byte past ASCII (and "=") as three: a Chinese character
+    costs 9 bytes, an Arabic one 6, where base64 costs 4 and 2.7. So base64 is shorter from
+    about 6 % Chinese or 12 % Arabic characters on, which an ordinary zh/ar edition holds."""
+    data = text.encode("utf-8")
+    escaped = len(data) - len(data.translate(None, _QUOTED_PRINTABLE_ESCAPED))
+    quoted_printable = len(data) + 2 * escaped
+    base64 = 4 * -(-len(data) // 3)
+    return "base64" if base64 < quoted_printable else "quoted-printable"
 
 
 def build_message(
@@ -303,7 +316,11 @@ def build_message(
     if list_id:
         message["List-Id"] = list_id
     if list_unsubscribe:
-        message["List-Unsubscribe"] = _unsubscribe_header(list_unsubscribe)
+        unsubscribe = _unsubscribe_header(list_unsubscribe, parseaddr(to)[1] or to)
+        message["List-Unsubscribe"] = unsubscribe
+        if "<https:" in unsubscribe.lower():
+            # RFC 8058: the provider may POST to the https: URI itself (Gmail's one-click unsubscribe)
+            message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message["Auto-Submitted"] = "auto-generated"
     # no <details> or #anchor links in plain text; an Arabic edition reads right to left, as its HTML
     plain = digest_stage.render_plain_text(markdown, language=language)
@@ -522,7 +539,8 @@ class Rendered:
 
 # Gmail shows "[Message clipped]" past 102 KB of HTML and hides the rest, links included; a
 # message over this budget is shortened and carries the full digest as an attachment. The
-# budget is for the HTML part as sent: quoted-printable adds 15-25% ("=3D" in every attribute).
+# budget is for the HTML part as sent: quoted-printable adds 15-25% ("=3D" in every attribute),
+# base64 (a zh or ar edition's, when shorter: see `_transfer_encoding`) a third.
 HTML_BUDGET = 100_000
 # Papers per direction kept, tried in turn, when one line per paper still exceeds the budget.
 SHORTENED_LIMITS = (50, 25, 10, 5)
@@ -1018,6 +1036,17 @@ def _advice(exc: BaseException, smtp: SmtpSettings) -> str | None:
             "the server offers no STARTTLS: set `smtp_security: none`, or `ssl` when it speaks TLS "
             "from the start (port 465)"
         )
+    if isinstance(exc, smtplib.SMTPNotSupportedError) and "AUTH" in text.upper():
+        if smtp.security == "none":  # most submission servers offer AUTH only over TLS
+            return (
+                "the server offers no login on a plain connection: set `smtp_security: starttls` "
+                "(port 587), or `ssl` (port 465)"
+            )
+        return "the server offers no login: leave `smtp_user` and `smtp_password` unset, or check `smtp_port`"
+    lost = isinstance(exc, smtplib.SMTPServerDisconnected) or _timed_out(exc)
+    if smtp.port == 465 and smtp.security != "ssl" and lost:
+        # a plain-text client waits for a greeting that a TLS server never sends
+        return "port 465 speaks TLS from the start: set `smtp_security: ssl`"
     if code == 530 or (code is not None and code >= 500 and "STARTTLS" in text.upper()):
         if "TLS" in text.upper() and smtp.security == "none":
             return (

@@ -483,6 +483,30 @@ def test_bad_values_are_refused_at_load(
 
 
 @pytest.mark.parametrize(
+    ("written", "message"),
+    [
+        (
+            '"mailto:leave@example.org\\r\\nBcc: x@example.org"',
+            "a line break cannot go in the List-Unsubscribe header",
+        ),
+        ('"https://example.org/u\\n"', "a line break cannot go in the List-Unsubscribe header"),
+        (
+            "mailto:leave@example.org?subject=un subscribe",
+            "a space cannot go inside an address (write it as %20)",
+        ),
+        ("<https://example.org/u ?a=1>, <mailto:leave@example.org>", "a space cannot go inside an address"),
+    ],
+)
+def test_an_unsubscribe_header_that_could_not_be_sent_is_refused_at_load(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, written: str, message: str
+) -> None:
+    # else every message of the run fails at send time, after the week's fetch
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "dltheory.yaml").write_text(f"list_unsubscribe: {written}\n", encoding="utf-8")
+    assert settings_error().startswith(f"dltheory.yaml: field 'list_unsubscribe': {message}")
+
+
+@pytest.mark.parametrize(
     ("variable", "value"),
     [
         ("SCHEDULE_CRON", "30 6 * * 1-5"),
@@ -490,6 +514,10 @@ def test_bad_values_are_refused_at_load(
         ("STORE_URL", "postgresql+psycopg://digest:secret@127.0.0.1:5432/dltheory"),
         ("RELEVANCE_THRESHOLD", "1.0"),
         ("LIST_UNSUBSCRIBE", "<mailto:leave@example.org>, <https://example.org/leave>"),
+        (
+            "LIST_UNSUBSCRIBE",
+            "mailto:leave@example.org?subject=stop%20{email}, https://example.org/u?who={email}",
+        ),
         ("MAIL_FROM", "DL Theory <digest@example.org>"),
         ("MAIL_FROM", "digest@example.org"),
         ("SMTP_PORT", "587"),

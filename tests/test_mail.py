@@ -914,6 +914,36 @@ def test_headers_name_the_reader_and_the_list(mailbox: tuple[Mailbox, int], stor
     assert plain["List-Unsubscribe"] is None and plain["References"] is None
 
 
+def test_an_https_unsubscribe_is_one_click_and_names_each_reader(
+    mailbox: tuple[Mailbox, int], store: Any
+) -> None:
+    box, port = mailbox
+    smtp = smtp_for(
+        port,
+        list_unsubscribe="mailto:leave@example.org?subject=unsubscribe%20{email}, https://example.org/u?who={email}",
+    )
+    readers = [Reader(email="ada+digest@example.org", name="Ada"), Reader(email="bo@example.org")]
+    mail.deliver(store, week=WEEK, digest=sample_digest(), readers=readers, smtp=smtp)
+    ada, bo = box.to("ada+digest@example.org")[0], box.to("bo@example.org")[0]
+    # a long header is folded: it may start on the next line
+    assert ada["List-Unsubscribe"].strip() == (
+        "<mailto:leave@example.org?subject=unsubscribe%20ada%2Bdigest@example.org>, "
+        "<https://example.org/u?who=ada%2Bdigest%40example.org>"
+    )
+    assert bo["List-Unsubscribe"].strip() == (
+        "<mailto:leave@example.org?subject=unsubscribe%20bo@example.org>, "
+        "<https://example.org/u?who=bo%40example.org>"
+    )
+    # RFC 8058: with an https: URI the provider may unsubscribe in one click (a POST to it)
+    assert ada["List-Unsubscribe-Post"] == bo["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    mailto_only = mail.build_message(
+        markdown="x", html="<p>x</p>", subject="s", sender="a@example.org", to="b@example.org",
+        message_id="<m@example.org>", list_unsubscribe="<mailto:leave@example.org>",
+    )  # fmt: skip
+    assert mailto_only["List-Unsubscribe"] == "<mailto:leave@example.org>"
+    assert mailto_only["List-Unsubscribe-Post"] is None
+
+
 def test_an_ip_server_makes_address_literals(mailbox: tuple[Mailbox, int], store: Any) -> None:
     box, port = mailbox
     smtp = mail.SmtpSettings._from_values({"host": "127.0.0.1", "port": port})
@@ -963,6 +993,34 @@ def test_the_budget_counts_the_html_as_sent_not_as_written() -> None:
     assert sent > written
     rendered = mail.render_edition(digest, dg.ENGLISH, html_budget=(written + sent) // 2)
     assert rendered.attachment is not None and mail.html_part_size(rendered.html) <= (written + sent) // 2
+
+
+def _encoded_size(html: str, cte: str) -> int:
+    part = EmailMessage(policy=policy.SMTP)
+    part.set_content(html, subtype="html", charset="utf-8", cte=cte)
+    return len(str(part.get_payload()).encode("ascii"))
+
+
+@pytest.mark.parametrize("language", ["ar", "en"])
+def test_each_part_goes_in_the_shorter_transfer_encoding(language: str) -> None:
+    if language == "ar":
+        # an ordinary Arabic edition: English titles, Arabic around them, ~12 % Arabic characters
+        line = "- Gradient descent on wide networks, case {} · الانحدار التدريجي على الشبكات\n"
+        html = dg.render_html("".join(line.format(n) for n in range(40)), language="ar")
+        assert 0.10 < sum(ord(c) > 127 for c in html) / len(html) < 0.13
+        expected, other = "base64", "quoted-printable"
+    else:
+        html = mail.render_edition(sample_digest(), dg.ENGLISH).html
+        expected, other = "quoted-printable", "base64"
+    message = mail.build_message(
+        markdown="x", html=html, subject="s", sender="a@example.org", to="b@example.org", message_id="<m@x>"
+    )
+    part = message.get_body(("html",))
+    assert part is not None and part["Content-Transfer-Encoding"] == expected
+    sent = len(str(part.get_payload()).encode("ascii"))
+    # the budget counts what is sent, the shorter of the two
+    assert mail.html_part_size(html) == sent == _encoded_size(html, expected) < _encoded_size(html, other)
+    assert part.get_content().replace("\r\n", "\n") == html
 
 
 def test_an_oversized_digest_is_shortened_and_the_full_one_attached(
@@ -2083,6 +2141,56 @@ def test_tls_spoken_to_a_plain_text_server_is_a_settings_refusal_not_a_busy_serv
     assert "set `smtp_security: starttls`" in refused.value.reason
     assert result.status == "failed" and result.attempts == 1 and waits == []
     assert handler.received == []
+
+
+def test_a_server_that_offers_login_only_after_starttls_names_the_security_setting(
+    tmp_path: Path, store: Any
+) -> None:
+    # Postfix with smtpd_tls_auth_only, Office 365, Gmail on 587: AUTH is offered after STARTTLS only
+    cert, key = _self_signed(tmp_path)
+    port = free_port()
+    controller = Controller(
+        Mailbox(),
+        hostname="127.0.0.1",
+        port=port,
+        tls_context=_server_context(cert, key),
+        require_starttls=False,
+        auth_require_tls=True,
+        authenticator=_authenticate,
+    )
+    controller.start()
+    login = {"user": "digest", "password": SecretStr(PASSWORD)}
+    try:
+        with pytest.raises(mail.ServerUnavailable) as refused:
+            mail.check_server(smtp_for(port, **login))
+        mail.check_server(smtp_for(port, security="starttls", ca_file=str(cert), **login))  # passes
+    finally:
+        controller.stop()
+    assert "SMTPNotSupportedError" in refused.value.reason and refused.value.transient is False
+    assert "set `smtp_security: starttls` (port 587), or `ssl` (port 465)" in refused.value.reason
+
+
+def test_a_plain_text_client_on_port_465_is_told_to_speak_tls_from_the_start(tmp_path: Path) -> None:
+    cert, key = _self_signed(tmp_path)
+    port = free_port()
+    controller = Controller(
+        Mailbox(), hostname="127.0.0.1", port=port, ssl_context=_server_context(cert, key)
+    )
+    controller.start()
+    smtp = smtp_for(port, security="starttls", timeout=1)
+    try:
+        with pytest.raises(mail._SessionFailed) as failed:
+            mail._connect(smtp)  # the greeting never comes: the server waits for a TLS handshake
+    finally:
+        controller.stop()
+    # the same failure on the port of implicit TLS names the setting; elsewhere it guesses nothing
+    assert mail._advice(failed.value, smtp) is None
+    for security in ("none", "starttls"):
+        on_465 = dataclasses.replace(smtp, port=465, security=security)
+        assert (
+            mail._advice(failed.value, on_465)
+            == "port 465 speaks TLS from the start: set `smtp_security: ssl`"
+        )
 
 
 def test_a_ca_file_without_certificates_is_refused_with_the_settings(tmp_path: Path) -> None:

@@ -69,6 +69,12 @@ _TEXT_NODE = re.compile(r"(?<=>)([^<>]+)(?=<)")
 _ISOLATED = re.compile("\u2068[^\u2066-\u2069]*\u2069")
 
 
+def _escape_text(text: str) -> str:
+    """Text escaped as nh3 serializes a text node ("&", "<", ">", no-break space), so a node
+    rebuilt from its unescaped text reads as nh3 wrote it."""
+    return html_lib.escape(text, quote=False).replace("\xa0", "&nbsp;")
+
+
 def _run_lang(run: str) -> str | None:
     if re.search(f"[{_KANA}]", run):
         return "ja"
@@ -95,18 +101,23 @@ def _tag_languages(html: str, language: str) -> str:
             lang = _run_lang(run.group(0))
             if lang is None or lang == language:
                 continue
-            out += [text[last : run.start()], f'<span lang="{lang}">{run.group(0)}</span>']
+            out += [
+                _escape_text(text[last : run.start()]),
+                f'<span lang="{lang}">{_escape_text(run.group(0))}</span>',
+            ]
             last = run.end()
-        return "".join(out) + text[last:]
+        return "".join(out) + _escape_text(text[last:])
 
     def node(text: re.Match[str]) -> str:
+        # runs are found in the text as read, not as serialized: "x &gt; 0" would end an English
+        # run after "&gt" and "&lt;img" start one at "lt", cutting the reference in two
         out, last = [], 0
-        value = text.group(1)
+        value = html_lib.unescape(text.group(1))
         for isolated in _ISOLATED.finditer(value):
             # one language for the whole isolated run (an Arabic title with its final period)
             out.append(tagged(value[last : isolated.start()]))
             lang = _run_lang(isolated.group(0))
-            run = isolated.group(0)
+            run = _escape_text(isolated.group(0))
             out.append(f'<span lang="{lang}">{run}</span>' if lang and lang != language else run)
             last = isolated.end()
         return "".join(out) + tagged(value[last:])
@@ -200,6 +211,23 @@ def _isolate_lines(html: str, direction: str) -> str:
     return _LEAF_BLOCK.sub(fix, html)
 
 
+# A paper's "PDF" link, as the renderer writes it (`paper_ids`), after nh3.
+_PDF_LINK = re.compile(r'<a href="https://arxiv\.org/pdf/([\w.\-/]+)"([^<>]*)>PDF</a>')
+
+
+def _name_pdf_links(html: str) -> str:
+    """Each "PDF" link named after its paper (aria-label; title for a pointer and for clients
+    that drop ARIA): a screen reader's list of links showed one "PDF" per paper, none saying
+    which. The visible text stays short."""
+
+    def named(link: re.Match[str]) -> str:
+        arxiv_id, attributes = link.groups()
+        name = f"PDF arXiv:{arxiv_id}"
+        return f'<a href="https://arxiv.org/pdf/{arxiv_id}"{attributes} title="{name}" aria-label="{name}">PDF</a>'
+
+    return _PDF_LINK.sub(named, html)
+
+
 def _inline_styles(html: str, direction: str = "ltr") -> str:
     styles = email_styles()
     tags = sorted((t for t in styles if re.fullmatch(r"[a-z][a-z0-9]*", t)), key=len, reverse=True)
@@ -221,7 +249,7 @@ def _inline_styles(html: str, direction: str = "ltr") -> str:
 def render_html(markdown: str, *, language: str = "en", title: str = "") -> str:
     """The email's HTML part: Markdown -> HTML (markdown-it-py) -> nh3 -> inline CSS, in a full document."""
     direction = "rtl" if language == "ar" else "ltr"
-    body = _isolate_lines(sanitize_html(_markdown_parser().render(markdown)), direction)
+    body = _isolate_lines(_name_pdf_links(sanitize_html(_markdown_parser().render(markdown))), direction)
     body = _tag_languages(body, language)
     body = _FIRST_STRONG_RUN.sub(r'<span dir="auto">\1</span>', body)
     body = _NESTED_SPANS.sub(_merge_spans, body)

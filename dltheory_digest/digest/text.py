@@ -141,9 +141,44 @@ def excerpt(text: str, limit: int = 200) -> str:
 TITLE_MAX_CHARS = 300
 
 
+# Bidi embedding/override controls (LRE, RLE, PDF, LRO, RLO) and isolates (LRI, RLI, FSI, PDI)
+# in scraped text: an RLO shows "gpj.exe" as "exe.jpg" and, in the text part, reverses the rest
+# of the line, link included. LRM/RLM and ZWJ/ZWNJ stay: Arabic, Persian and emoji need them.
+_EMBEDDING_CONTROLS = re.compile("[\u202a-\u202e]")
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+_ISOLATE_OPENERS, _ISOLATE_END = "\u2066\u2067\u2068", "\u2069"
+
+
+def without_bidi_controls(text: str) -> str:
+    """Text without embedding, override or isolate controls (a subject, a scraped title)."""
+    return _BIDI_CONTROLS.sub("", text)
+
+
+def _only_paired_isolates(text: str) -> str:
+    """Text without embedding/override controls and without isolates that open or close
+    nothing. Paired isolates stay: the renderer wraps a title or a date in them before it is
+    escaped, and a pair changes nothing outside itself."""
+    text = _EMBEDDING_CONTROLS.sub("", text)
+    if not any(ch in text for ch in _ISOLATE_OPENERS + _ISOLATE_END):
+        return text
+    unpaired: list[int] = []
+    opened: list[int] = []
+    for index, ch in enumerate(text):
+        if ch in _ISOLATE_OPENERS:
+            opened.append(index)
+        elif ch == _ISOLATE_END:
+            if opened:
+                opened.pop()
+            else:
+                unpaired.append(index)
+    dropped = set(unpaired + opened)
+    return "".join(ch for index, ch in enumerate(text) if index not in dropped)
+
+
 def display_title(text: str | None, limit: int = TITLE_MAX_CHARS) -> str:
-    """A title as the digest prints it: whitespace collapsed, cut with "…" past `limit` characters."""
-    text = " ".join((text or "").split())
+    """A title as the digest prints it: whitespace collapsed, no bidi controls (the digest
+    isolates what needs it), cut with "…" past `limit` characters."""
+    text = " ".join(without_bidi_controls(text or "").split())
     return text if len(text) <= limit else _shortened(text, limit - 1)
 
 
@@ -496,10 +531,11 @@ def md_text(text: str | None, *, commands: bool = False) -> str:
     """Scraped text as inert inline Markdown: whitespace collapsed, specials escaped, inline
     LaTeX as Unicode text (`$O(1/\\sqrt{n})$` -> "O(1/√n)", see `math_text`), or, when it has
     no faithful text form, kept verbatim as a code span, so it reads the same in text and HTML.
-    With `commands`, a `quoted command` in the text is a code span too (run notes)."""
+    With `commands`, a `quoted command` in the text is a code span too (run notes). Bidi
+    embedding/override controls are dropped, and isolates that pair with nothing."""
     if not text:
         return ""
-    text = " ".join(unicodedata.normalize("NFC", text).replace("\x00", "").split())
+    text = " ".join(_only_paired_isolates(unicodedata.normalize("NFC", text).replace("\x00", "")).split())
     out: list[str] = []
     last = 0
     spans = _MATH_OR_COMMAND if commands else MATH_SPAN

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+import re
+
 import pytest
 
+from dltheory_digest import digest as dg
 from dltheory_digest.digest.html import render_html, render_plain_text
 from dltheory_digest.digest.text import (
     MATH_SPAN,
@@ -13,6 +17,7 @@ from dltheory_digest.digest.text import (
     md_text,
     summarize,
 )
+from tests.digest.test_build import _zh_edition, sample_inputs
 
 FORMULA = r"$O(1/\sqrt{n})$"
 
@@ -211,3 +216,57 @@ def test_a_formula_in_arabic_text_is_isolated_left_to_right() -> None:
     shown = md_text(r"يكون الخطأ $O(1/\sqrt{n})$ بعد التدريب")
     assert shown == "يكون الخطأ \u2066O(1/√n)\u2069 بعد التدريب"
     assert "\u2066" not in md_text(r"the error is $O(1/\sqrt{n})$")
+
+
+# --- bidi controls a source wrote -------------------------------------------------------------
+
+EMBEDDINGS = re.compile("[\u202a-\u202e]")
+
+
+def test_scraped_text_loses_embedding_and_override_controls_and_keeps_marks_and_joiners() -> None:
+    assert md_text("Bound \u202egpj.exe\u202c holds") == "Bound gpj.exe holds"
+    assert md_text("\u202a\u202b\u202d text") == "text"
+    # LRM/RLM, ZWJ (emoji, Arabic) and ZWNJ (Persian) are the text's own
+    kept = "من\u200cها \u200f(1)\u200e 👩\u200d🔬"
+    assert md_text(kept) == kept
+    # an isolate that closes nothing, or is never closed, would swallow the rest of the line
+    assert md_text("a \u2067b") == "a b" and md_text("a\u2069 b") == "a b"
+    # a pair contains itself: what the renderer wraps a date or a title in before escaping
+    assert md_text("حتى \u20662026-11-24\u2069.") == "حتى \u20662026-11-24\u2069."
+    assert display_title("\u2068Bound\u2069 \u202egpj.exe") == "Bound gpj.exe"
+
+
+@pytest.mark.parametrize("language", ["en", "zh", "ar"])
+def test_a_source_writing_an_override_reaches_no_part_of_the_mail(language: str) -> None:
+    inputs = sample_inputs()
+    first = inputs["clusters"][0]
+    inputs["clusters"][0] = dataclasses.replace(
+        first,
+        paper=dataclasses.replace(
+            first.paper, title="Bound \u202egpj.exe 深度学习 \u2067", authors=("A \u202eB",)
+        ),
+        sightings=tuple(
+            dataclasses.replace(s, source_name=f"{s.source_name} \u202dX\u2069") for s in first.sightings
+        ),
+    )
+    digest = dg.build_digest(**inputs)
+    edition = dg.ENGLISH if language == "en" else _zh_edition(digest, language)
+    markdown = dg.render_markdown(digest, edition)
+    parts = [
+        markdown,
+        dg.render_html(markdown, language=language),
+        dg.render_plain_text(markdown, language=language),
+    ]
+    for part in parts:
+        assert not EMBEDDINGS.search(part)
+        assert "gpj.exe" in part and "A B" in part
+    if language == "ar":  # the renderer's own isolates still work
+        assert "\u2066" in markdown and '<span dir="ltr"' in parts[1]
+    # every isolate left opens and closes within its line
+    for line in markdown.splitlines():
+        depth = 0
+        for ch in line:
+            depth += ch in "\u2066\u2067\u2068"
+            depth -= ch == "\u2069"
+            assert depth >= 0
+        assert depth == 0

@@ -1,0 +1,51 @@
+"""The email's HTML part: language spans of a Chinese or Arabic edition, the mail's CSS."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+
+from dltheory_digest import digest as dg
+from dltheory_digest.digest.html import email_styles, render_html
+from tests.digest.test_build import assert_inert, sample_digest
+
+# English next to "<", ">", "&" or a no-break space: the runs end or start next to a character reference
+ITEMS = [
+    "Gradient descent for x > 0: 收敛",
+    "当 x > 0 时收敛",
+    "Neural nets\u00a0— 证明",
+    "Q&A on neural nets 中文",
+    "<img src=x onerror=alert(1)>, Mallory and Bob 中文",
+]
+
+
+@pytest.mark.parametrize("language", ["zh", "ar"])
+def test_language_spans_never_cut_a_character_reference(language: str) -> None:
+    markdown = "".join(
+        f"- {item.replace('<', chr(92) + '<').replace('>', chr(92) + '>')}\n" for item in ITEMS
+    )
+    rendered = render_html(markdown, language=language)
+    body = rendered.split("<body", 1)[1]
+    assert '<span lang="en">' in body  # the English runs are tagged
+    assert not re.search(r"&<span|&[#\w]*</span>|&\w*<span", body)
+    shown = [html.unescape(re.sub(r"<[^>]*>", "", item)) for item in re.findall(r"<li[^>]*>(.*?)</li>", body)]
+    assert shown == ITEMS
+
+
+def test_a_long_unbroken_word_wraps_inside_the_digest() -> None:
+    assert "overflow-wrap: anywhere" in email_styles()[".digest"]
+
+
+@pytest.mark.parametrize("language", ["en", "zh", "ar"])
+def test_each_pdf_link_says_which_paper_it_is_and_shows_pdf(language: str) -> None:
+    html = render_html(dg.render_markdown(sample_digest()), language=language)
+    links = re.findall(r'<a [^>]*href="https://arxiv\.org/pdf/([^"]+)"[^>]*>([^<]*)</a>', html)
+    assert links and all(text == "PDF" for _, text in links)
+    for arxiv_id, _ in links:
+        assert f'title="PDF arXiv:{arxiv_id}" aria-label="PDF arXiv:{arxiv_id}">PDF</a>' in html
+    assert_inert(html)
+    # a Markdown link to a PDF written in scraped text is no link at all, and named by nothing
+    hostile = render_html(dg.md_text('[PDF](https://arxiv.org/pdf/1" onmouseover=x)') + "\n")
+    assert "aria-label" not in hostile and "<a " not in hostile
