@@ -26,7 +26,6 @@ import datetime as dt
 import email.utils
 import ipaddress
 import logging
-import re
 import socket
 import ssl
 import threading
@@ -38,7 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO, Protocol, runtime_checkable
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import hishel
 import httpcore
@@ -50,6 +49,7 @@ from dltheory_digest import __version__
 from dltheory_digest.config import Politeness
 from dltheory_digest.errors import FetchError, RobotsDisallowed, SourceError, Unreachable
 from dltheory_digest.models import FetchRecord, RawPage
+from dltheory_digest.redaction import redact, redact_url
 
 log = logging.getLogger(__name__)
 
@@ -112,65 +112,6 @@ REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 # Where a request carries its politeness state through hishel down to _PoliteTransport;
 # hishel sends the caller's own request object, so this dict arrives intact.
 _STATE_EXTENSION = "dltheory_digest.politeness"
-
-
-# Query (or fragment) parameters whose values are credentials: a private feed's ?token=, an
-# API's ?key=, an access_token, a signed URL's X-Amz-Signature. Matched on the whole name, or
-# its last part after "_", "-" or ".", so ?keywords= and ?monkey= are left alone.
-_SECRET_PARAM = re.compile(
-    r"(?:.*[_.-])?(?:token|key|apikey|secret|password|passwd|pwd|pass|auth|signature|sig"
-    r"|credentials?|session|sessionid)",
-    re.IGNORECASE,
-)
-# A URL inside free text (an error message, a warning): up to a space, a quote or a bracket.
-_URL_IN_TEXT = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s'\"<>]+")
-_TRAILING_PUNCTUATION = ".,;:!?)]}"
-REDACTED = "REDACTED"
-
-
-def redact_url(url: str) -> str:
-    """`url` with its credentials replaced by REDACTED: the userinfo (user:password@ or a bare
-    token@) and the values of credential-like query and fragment parameters; the rest is kept
-    as written. For everything a user may read: messages, logs, reports, stored records."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return url
-    netloc = parts.netloc
-    if "@" in netloc:
-        netloc = f"{REDACTED}@{netloc.rpartition('@')[2]}"
-    query, fragment = _redact_params(parts.query), _redact_params(parts.fragment)
-    if (netloc, query, fragment) == (parts.netloc, parts.query, parts.fragment):
-        return url
-    # rebuilt by hand: urlunsplit would drop an empty "?" or "#" and re-join differently
-    rebuilt = f"{parts.scheme}://{netloc}{parts.path}" if parts.scheme else f"{netloc}{parts.path}"
-    if query or "?" in url:
-        rebuilt += f"?{query}"
-    if fragment or "#" in url:
-        rebuilt += f"#{fragment}"
-    return rebuilt
-
-
-def _redact_params(params: str) -> str:
-    if "=" not in params:
-        return params
-    pieces = []
-    for piece in params.split("&"):
-        name, equals, _value = piece.partition("=")
-        secret = equals and _SECRET_PARAM.fullmatch(unquote(name).strip())
-        pieces.append(f"{name}={REDACTED}" if secret else piece)
-    return "&".join(pieces)
-
-
-def redact(text: str) -> str:
-    """`text` with every URL in it passed through `redact_url`."""
-
-    def one(found: re.Match[str]) -> str:
-        url = found.group(0)
-        kept = url.rstrip(_TRAILING_PUNCTUATION)
-        return redact_url(kept) + url[len(kept) :]
-
-    return _URL_IN_TEXT.sub(one, text) if "://" in text else text
 
 
 class _RedactedHttpxLog(logging.Filter):

@@ -68,6 +68,9 @@ _URL_TAIL = re.compile(
     re.IGNORECASE,
 )
 _TRAILING_PUNCTUATION = ".,;)]}"
+# The length of the store's doi columns (store/schema.py): PostgreSQL refuses a longer value, and
+# no registered DOI comes near it, so a longer candidate is a hostile or garbled link, not a DOI.
+DOI_LENGTH = 256
 
 
 # Arabic-Indic and Extended Arabic-Indic digits (NFKC keeps them) and the Arabic decimal separator.
@@ -176,7 +179,9 @@ _TEXT_FORMS = (_URL_FORM, _DOI_FORM, _OAI_FORM, _PREFIX_FORM, _BRACKET_FORM, _BA
 
 
 def normalize_doi(text: str) -> str | None:
-    """`https://doi.org/10.1103/PhysRevB.85.115117` -> `10.1103/physrevb.85.115117` (DOIs are case-insensitive)."""
+    """`https://doi.org/10.1103/PhysRevB.85.115117` -> `10.1103/physrevb.85.115117` (DOIs are case-insensitive).
+
+    None when `text` names no DOI, or one longer than `DOI_LENGTH`."""
     candidate = _DOI_PREFIX.sub("", _ascii(unquote(text.strip())).strip())
     match = _DOI.search(candidate)
     if not match:
@@ -184,6 +189,8 @@ def normalize_doi(text: str) -> str | None:
     # the sentence's punctuation first ("(.../meta)."), so the page suffix is at the end
     core = match.group(1).rstrip(_TRAILING_PUNCTUATION)
     doi = _URL_TAIL.sub("", core, count=1).rstrip(_TRAILING_PUNCTUATION)
+    if len(doi) > DOI_LENGTH:
+        return None
     return doi.lower()
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from dltheory_digest.ids import (
+    DOI_LENGTH,
     abs_url,
     arxiv_id_from_doi,
     find_arxiv_ids,
@@ -100,6 +101,16 @@ def test_dois() -> None:
     assert arxiv_id_from_doi("10.48550/arxiv.2106.10165") == "2106.10165"
     assert arxiv_id_from_doi("10.1145/3446776") is None
     assert abs_url("2106.10165", 2) == "https://arxiv.org/abs/2106.10165v2"
+
+
+def test_a_doi_longer_than_its_store_column_is_no_doi() -> None:
+    """A page linking a 300-character "DOI" stopped the whole run on PostgreSQL (varchar(256))."""
+    fits = "10.5555/" + "a" * (DOI_LENGTH - len("10.5555/"))
+    assert normalize_doi(f"https://doi.org/{fits}") == fits
+    too_long = fits + "a"
+    assert normalize_doi(f"https://doi.org/{too_long}") is None
+    assert normalize_doi("https://doi.org/10.5555/" + "a" * 300 + "?utm_source=x") is None
+    assert find_dois(f"see https://doi.org/{too_long} and doi:10.1145/3446776") == ["10.1145/3446776"]
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ import logging
 import os
 import re
 import sqlite3
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -21,10 +22,11 @@ from alembic.script import ScriptDirectory
 from alembic.util import CommandError as AlembicError
 from sqlalchemy import Connection, Engine, Table, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from dltheory_digest.errors import StoreError
+from dltheory_digest.redaction import redact_url
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -74,7 +76,7 @@ class Store:
 
     @property
     def url(self) -> str:
-        return self.engine.url.render_as_string(hide_password=True)
+        return shown_url(self.engine.url)
 
     @contextmanager
     def begin(self) -> Iterator[Connection]:
@@ -222,6 +224,86 @@ def head_revision() -> str:
     return head
 
 
+def shown_url(url: URL) -> str:
+    """The store's URL as shown to people: its password hidden, also one given as a query
+    parameter (`?password=`, `?sslpassword=`), as the fetch layer hides a source's."""
+    return redact_url(url.render_as_string(hide_password=False), keep_user=True)
+
+
+# PostgreSQL's defaults for waiting are "for ever": a server that accepts the connection and then
+# says nothing, or a session holding a lock (a psql left in a transaction, a pg_dump, a
+# migration's ALTER TABLE) would hold a run until its 5 h limit. SQLite gives up after 30 s
+# (busy_timeout); so does a lock wait here. A URL (or PGCONNECT_TIMEOUT, PGOPTIONS) that sets
+# either wins. No statement_timeout: prune and a busy week's build take tens of seconds.
+CONNECT_TIMEOUT = 10  # seconds
+LOCK_TIMEOUT_MS = 30_000
+
+
+def _postgresql_defaults(url: URL) -> dict[str, Any]:
+    """`connect_args` for psycopg: the URL's query is the driver's too, and connect_args
+    override it, so only what the URL and libpq's environment leave unset is added."""
+    query = {name.lower(): value for name, value in url.query.items()}
+    defaults: dict[str, Any] = {}
+    if "connect_timeout" not in query and not os.environ.get("PGCONNECT_TIMEOUT"):
+        defaults["connect_timeout"] = CONNECT_TIMEOUT
+    given = query.get("options", os.environ.get("PGOPTIONS", ""))
+    if isinstance(given, str) and "lock_timeout" not in given:
+        # the URL's (or PGOPTIONS') own options are kept: this `options` replaces both
+        defaults["options"] = f"{given} -c lock_timeout={LOCK_TIMEOUT_MS}".strip()
+    return defaults
+
+
+# The seconds waited before each new attempt at a connection PostgreSQL refused for now: about
+# 15 s in all, what a restart, a failover or a minor upgrade takes.
+CONNECT_WAITS = (1.0, 2.0, 4.0, 8.0)
+# SQLSTATEs of a server that cannot take connections for now: cannot_connect_now (starting up,
+# shutting down, in recovery), admin_shutdown, crash_shutdown; and class 08, connection exceptions
+_UNAVAILABLE_STATES = frozenset({"57P01", "57P02", "57P03"})
+# libpq reports a refused connection without its SQLSTATE: then the server's words tell
+_UNAVAILABLE_WORDS = ("the database system is",)
+
+
+def _server_unavailable(exc: Exception) -> bool:
+    """Whether a failed connect is one a server restarting or failing over gives: no server
+    listening ("Connection refused"), or one that is starting up or shutting down. A server
+    that answered with any other refusal (a wrong password, no such database), or that did not
+    answer within connect_timeout, gives the same answer on the next attempt."""
+    state = getattr(exc, "sqlstate", None)
+    if state:
+        return state in _UNAVAILABLE_STATES or state.startswith("08")
+    detail = str(exc)
+    if "FATAL:" in detail:  # the server answered, and refused
+        return any(words in detail for words in _UNAVAILABLE_WORDS)
+    return "timeout expired" not in detail
+
+
+def _retrying_connect(waits: tuple[float, ...], where: str) -> Callable[..., Any]:
+    """A `do_connect` hook that tries a connection again after each of `waits` while the server
+    is unavailable (`_server_unavailable`). Only the connect is retried: no statement ran on it
+    yet, so nothing is done twice; a statement that fails is never tried again here."""
+
+    def do_connect(dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+        for attempt, wait in enumerate((*waits, None), start=1):
+            try:
+                return dialect.connect(*cargs, **cparams)
+            except dialect.loaded_dbapi.OperationalError as exc:
+                if wait is None or not _server_unavailable(exc):
+                    raise
+                first_line = " ".join(str(exc).split("\n")[0].split())
+                log.warning(
+                    "%s: cannot connect for now (%s); trying again in %g s (attempt %d of %d)",
+                    where,
+                    first_line,
+                    wait,
+                    attempt + 1,
+                    len(waits) + 1,
+                )
+                time.sleep(wait)
+        raise AssertionError("unreachable")  # pragma: no cover - the last attempt returns or raises
+
+    return do_connect
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
@@ -231,11 +313,17 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def open_store(
-    url: str, *, migrate_to: str | None = "head", on_upgrade: Callable[[Upgrade], None] | None = None
+    url: str,
+    *,
+    migrate_to: str | None = "head",
+    on_upgrade: Callable[[Upgrade], None] | None = None,
+    connect_waits: Sequence[float] = CONNECT_WAITS,
 ) -> Store:
     """Open (and create or upgrade) the store at `url`.
 
     `migrate_to=None` opens without migrating (tests of upgrades use an older revision).
+    `connect_waits`: the seconds waited before each new attempt at a PostgreSQL connection the
+    server refused for now (`CONNECT_WAITS`).
     An existing store that was upgraded is said once: to `on_upgrade` (the CLI prints it), else
     as a warning in the log. A store that cannot be opened or migrated is one line of
     `StoreError` saying why.
@@ -249,13 +337,17 @@ def open_store(
         ) from None
     database = parsed.database if parsed.get_backend_name() == "sqlite" else None
     shown = database if database not in (None, "", ":memory:") else None
-    where = f"the store {shown}" if shown else f"the store at {parsed.render_as_string(hide_password=True)}"
+    where = f"the store {shown}" if shown else f"the store at {shown_url(parsed)}"
     try:
         if shown:
             _check_writable(Path(shown))
-        engine = create_engine(url, future=True, pool_pre_ping=True)
+        postgres = parsed.get_backend_name() == "postgresql"
+        connect_args = _postgresql_defaults(parsed) if postgres else {}
+        engine = create_engine(url, future=True, pool_pre_ping=True, connect_args=connect_args)
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
+        elif postgres:
+            event.listen(engine, "do_connect", _retrying_connect(tuple(connect_waits), where))
         store = Store(engine)
         if migrate_to is not None:
             upgrade = store.migrate(migrate_to)
@@ -329,9 +421,15 @@ def lasting_failure(exc: BaseException) -> bool:
     return False
 
 
+# PostgreSQL's lock_not_available: a lock wait past lock_timeout, SQLite's "database is locked"
+_LOCK_NOT_AVAILABLE = "55P03"
+
+
 def store_problem(exc: SQLAlchemyError) -> str:
     """The driver's complaint on one line (no SQL, no link to SQLAlchemy's docs), explained when
     it is one an operator can act on."""
+    if getattr(getattr(exc, "orig", None), "sqlstate", None) == _LOCK_NOT_AVAILABLE:
+        return _SQLITE_PROBLEMS["database is locked"]
     detail = " ".join(str(getattr(exc, "orig", None) or exc).split("\n")[0].split())
     for words, explanation in _SQLITE_PROBLEMS.items():
         if words in detail:

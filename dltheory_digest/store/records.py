@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 from sqlalchemy import ColumnElement, delete, func, or_, select
 
+from dltheory_digest.ids import DOI_LENGTH
 from dltheory_digest.models import (
     AnnounceType,
     DoiRecord,
@@ -63,9 +64,14 @@ def storable_text(text: str) -> str:
 
 def storable(item: Item) -> Item:
     """`item` with those characters removed from every text it carries (its cited mentions
-    too), so its key, its row and the week rebuilt from it agree; the same item when clean."""
+    too), so its key, its row and the week rebuilt from it agree; the same item when clean.
+    A DOI longer than its column (`DOI_LENGTH`) is dropped: no DOI, but the sighting is kept."""
     changes: dict[str, Any] = {}
+    if item.doi is not None and len(item.doi) > DOI_LENGTH:  # PostgreSQL refuses it, stopping the run
+        changes["doi"] = None
     for f in dataclasses.fields(item):
+        if f.name in changes:
+            continue
         value = getattr(item, f.name)
         clean: object
         if isinstance(value, str):

@@ -28,6 +28,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeDecorator
 
+from dltheory_digest.ids import DOI_LENGTH
+
 metadata = MetaData()
 
 # What a packed text starts with: a JSON document or a Markdown digest never does, so a row
@@ -94,7 +96,7 @@ items = Table(
     Column("lang", String(16), nullable=True),
     Column("arxiv_id", String(64), nullable=True, index=True),
     Column("version", Integer, nullable=True),
-    Column("doi", String(256), nullable=True, index=True),
+    Column("doi", String(DOI_LENGTH), nullable=True, index=True),
     Column("authors", JSON, nullable=False, default=list),
     Column("published", DateTime(timezone=True), nullable=True),
     Column("updated", DateTime(timezone=True), nullable=True),
@@ -113,7 +115,7 @@ papers = Table(
     # not a unique constraint: `key` already is "arxiv:<id>", and a second unique index would
     # make concurrent upserts on PostgreSQL fail (ON CONFLICT arbitrates only one index)
     Column("arxiv_id", String(64), nullable=True, index=True),
-    Column("doi", String(256), nullable=True, index=True),
+    Column("doi", String(DOI_LENGTH), nullable=True, index=True),
     Column("title", Text, nullable=False),
     Column("authors", JSON, nullable=False, default=list),
     Column("abstract", Text, nullable=False, default=""),
@@ -273,8 +275,8 @@ rate_limits = Table(
 doi_records = Table(
     "doi_records",
     metadata,
-    Column("doi", String(256), primary_key=True),  # as cited, normalized
-    Column("record_doi", String(256), nullable=False),  # Crossref's own (an alias's primary DOI)
+    Column("doi", String(DOI_LENGTH), primary_key=True),  # as cited, normalized
+    Column("record_doi", String(DOI_LENGTH), nullable=False),  # Crossref's own (an alias's primary DOI)
     Column("title", Text, nullable=False),
     Column("authors", JSON, nullable=False, default=list),
     Column("abstract", Text, nullable=False, default=""),

@@ -26,14 +26,25 @@ def _fresh_postgres_db() -> str:
     return POSTGRES.rsplit("/", 1)[0] + f"/{name}"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'store.sqlite'}"
+def _skip_without_postgres() -> None:
     if not POSTGRES:
         pytest.skip(
             "PostgreSQL store tests run when DLTHEORY_TEST_POSTGRES_URL is set (.ci/run starts a server)"
         )
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.sqlite'}"
+    _skip_without_postgres()
+    return _fresh_postgres_db()
+
+
+@pytest.fixture
+def postgres_url() -> str:
+    """A new empty database, for what only PostgreSQL does (connect retries, lock_timeout)."""
+    _skip_without_postgres()
     return _fresh_postgres_db()
 
 

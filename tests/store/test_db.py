@@ -559,3 +559,145 @@ def test_a_full_disk_or_unusable_file_is_a_lasting_failure_and_a_lock_is_not(tmp
         readonly.execute("INSERT INTO t VALUES (1)")
     readonly.close()
     assert lasting_failure(OperationalError("INSERT", {}, failed.value))
+
+
+# --- PostgreSQL: a server restarting, a lock held elsewhere, a password in the query ----------
+
+
+def _refused_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on: connecting to it is refused at once."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_a_password_given_as_a_query_parameter_is_hidden_wherever_the_store_url_is_shown() -> None:
+    from sqlalchemy import create_engine
+
+    port = _refused_port()
+    for url, shown in (
+        (
+            f"postgresql+psycopg://digest@127.0.0.1:{port}/db?password=S3cr3t",
+            f"postgresql+psycopg://digest@127.0.0.1:{port}/db?password=REDACTED",
+        ),
+        (
+            f"postgresql+psycopg://digest:S3cr3t@127.0.0.1:{port}/db?sslmode=require&sslpassword=S3cr3t",
+            f"postgresql+psycopg://digest:REDACTED@127.0.0.1:{port}/db?sslmode=require&sslpassword=REDACTED",
+        ),
+        (  # libpq's keywords in the query, host and user too
+            f"postgresql+psycopg:///db?host=127.0.0.1&port={port}&user=digest&password=S3cr3t",
+            f"postgresql+psycopg:///db?host=127.0.0.1&password=REDACTED&port={port}&user=digest",
+        ),
+    ):
+        assert Store(create_engine(url)).url == shown
+        with pytest.raises(StoreError) as caught:
+            open_store(url, connect_waits=())
+        assert str(caught.value).startswith(f"the store at {shown}: ")
+        assert "S3cr3t" not in str(caught.value)
+
+
+def test_a_refused_connection_is_tried_again_after_each_wait(caplog: pytest.LogCaptureFixture) -> None:
+    url = f"postgresql+psycopg://digest@127.0.0.1:{_refused_port()}/db"
+    with pytest.raises(StoreError) as caught:
+        open_store(url, connect_waits=(0, 0))
+    assert "Connection refused" in str(caught.value)
+    retried = [r.getMessage() for r in caplog.records if "cannot connect for now" in r.getMessage()]
+    assert [m.rpartition("(")[2] for m in retried] == ["attempt 2 of 3)", "attempt 3 of 3)"]
+
+
+def test_only_a_server_restarting_or_failing_over_is_tried_again() -> None:
+    from dltheory_digest.store.db import _server_unavailable
+
+    class Refused(Exception):
+        def __init__(self, message: str, sqlstate: str | None = None) -> None:
+            super().__init__(message)
+            self.sqlstate = sqlstate
+
+    failed = 'connection failed: connection to server at "127.0.0.1", port 5432 failed: '
+    assert _server_unavailable(Refused(failed + "Connection refused"))
+    assert _server_unavailable(Refused(failed + "FATAL:  the database system is shutting down"))
+    assert _server_unavailable(Refused(failed + "FATAL:  the database system is starting up"))
+    assert _server_unavailable(Refused("terminating connection", "57P01"))
+    assert _server_unavailable(Refused("connection failure", "08006"))
+    # the server answered and refused: the next attempt gets the same answer
+    assert not _server_unavailable(Refused(failed + 'FATAL:  password authentication failed for user "d"'))
+    assert not _server_unavailable(Refused(failed + 'FATAL:  database "nosuch" does not exist'))
+    assert not _server_unavailable(Refused("invalid password", "28P01"))
+    assert not _server_unavailable(Refused(failed + "timeout expired"))  # a hung server: 10 s each
+
+
+def test_a_store_whose_server_restarted_connects_again_once_it_takes_connections(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A restart kills the pooled connection, and the first new connect finds the server still
+    starting up: the store connects on the next attempt. A statement is never tried again."""
+    import psycopg
+    from sqlalchemy import create_engine
+    from sqlalchemy.exc import OperationalError
+
+    store = open_store(postgres_url, connect_waits=(0, 0))
+    with store.begin() as conn:
+        backend = conn.execute(text("SELECT pg_backend_pid()")).scalar()
+    admin = create_engine(postgres_url)
+    with admin.begin() as conn:
+        assert conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend}).scalar()
+    admin.dispose()
+
+    connect = psycopg.connect  # what SQLAlchemy's psycopg dialect calls
+    attempts: list[str] = []
+
+    def starting_up_once(*args: object, **kwargs: object) -> psycopg.Connection:
+        attempts.append("connect")
+        if len(attempts) == 1:
+            raise psycopg.OperationalError("connection failed: FATAL:  the database system is starting up")
+        return connect(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(psycopg, "connect", starting_up_once)
+    with store.begin() as conn:
+        assert conn.execute(text("SELECT 1")).scalar() == 1
+    assert attempts == ["connect", "connect"]
+
+    # once a statement ran, a lost connection is the caller's failure: nothing is repeated
+    with pytest.raises(OperationalError), store.begin() as conn:
+        conn.execute(text("SELECT pg_terminate_backend(pg_backend_pid())"))
+    assert attempts == ["connect", "connect"]
+    store.close()
+
+
+def test_a_connection_the_server_refuses_for_good_is_not_tried_again(
+    postgres_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    with pytest.raises(StoreError) as caught:
+        open_store(postgres_url.rsplit("/", 1)[0] + "/no_such_database", connect_waits=(0, 0))
+    assert 'database "no_such_database" does not exist' in str(caught.value)
+    assert not [r for r in caplog.records if "cannot connect for now" in r.getMessage()]
+
+
+def test_postgresql_waits_for_a_lock_as_long_as_sqlite_and_says_so_alike(postgres_url: str) -> None:
+    from sqlalchemy import create_engine
+    from sqlalchemy.exc import OperationalError
+
+    from dltheory_digest.store.db import store_problem
+    from dltheory_digest.store.deliveries import deliveries_of
+
+    store = open_store(postgres_url)
+    with store.begin() as conn:  # the defaults, where the URL sets neither
+        assert conn.execute(text("SHOW lock_timeout")).scalar() == "30s"
+        assert conn.connection.dbapi_connection.info.get_parameters()["connect_timeout"] == "10"  # type: ignore[union-attr]
+    store.close()
+
+    # the URL's own setting wins (set low here, so the test does not wait 30 s)
+    store = open_store(postgres_url + "?options=-c%20lock_timeout%3D200&connect_timeout=5")
+    with store.begin() as conn:
+        assert conn.execute(text("SHOW lock_timeout")).scalar() == "200ms"
+        assert conn.connection.dbapi_connection.info.get_parameters()["connect_timeout"] == "5"  # type: ignore[union-attr]
+    holder = create_engine(postgres_url)
+    with holder.begin() as locking:
+        locking.execute(text("LOCK TABLE deliveries IN ACCESS EXCLUSIVE MODE"))
+        with pytest.raises(OperationalError) as caught:
+            deliveries_of(store, "2026-W47")
+    holder.dispose()
+    assert store_problem(caught.value) == "locked by another process for over 30 s (another run?)"
+    store.close()

@@ -11,6 +11,7 @@ import pytest
 from dltheory_digest.config import Politeness
 from dltheory_digest.errors import FetchError
 from dltheory_digest.fetch import PoliteClient
+from dltheory_digest.ids import DOI_LENGTH
 from dltheory_digest.models import (
     AnnounceType,
     DoiRecord,
@@ -362,6 +363,24 @@ def test_a_mention_whose_key_is_longer_than_its_column_is_stored_under_a_hashed_
     record_collection(store, week, [Collected("notes", (mention,), report)])
     [stored] = items_of_week(store, str(week))
     assert stored.url == long_url and stored.key == mention.key and len(stored.key) == 512
+
+
+def test_a_sighting_whose_doi_is_longer_than_its_column_is_stored_without_it(store: Store) -> None:
+    """PostgreSQL refuses a value longer than the doi column, which stopped the whole run; SQLite
+    took it. Both now keep the sighting and drop the DOI, its cited mentions' too."""
+    from dltheory_digest.pipeline import Collected, record_collection
+
+    week = Week.parse("2026-W47")
+    too_long = "10.5555/" + "a" * DOI_LENGTH
+    cited = Item("notes", ItemKind.MENTION, "A long-DOI paper", url="https://e.org/long", doi=too_long)
+    post = Item("notes", ItemKind.POST, "Reading list", url="https://e.org/list", cited=(cited,))
+    mention = Item("notes", ItemKind.MENTION, "Another", url="https://e.org/other", doi=too_long)
+    report = SourceReport("notes", "notes_page", fetched=1, parsed=1)
+    [recorded] = record_collection(store, week, [Collected("notes", (post, mention), report)])
+    assert recorded.new == 2
+    stored = {i.title: i for i in items_of_week(store, str(week))}
+    assert stored["Another"].doi is None and stored["Another"].key == mention.key
+    assert [(c.title, c.doi) for c in stored["Reading list"].cited] == [("A long-DOI paper", None)]
 
 
 def test_a_paper_with_nul_in_its_text_is_stored_without_it(store: Store) -> None:
