@@ -13,6 +13,7 @@ import httpx
 import pytest
 from lxml import etree
 
+from dltheory_digest import pipeline
 from dltheory_digest.config import Politeness, load_settings, load_sources
 from dltheory_digest.demo import (
     DEMO_WEEK,
@@ -31,6 +32,7 @@ from dltheory_digest.sources.arxiv_api import id_list_url, parse_feed
 ATOM = "{http://www.w3.org/2005/Atom}"
 OPENSEARCH = "{http://a9.com/-/spec/opensearch/1.1/}"
 RSS_PATH = "/rss/cs.LG+stat.ML+cs.NE+math.OC+cond-mat.dis-nn"
+MIRROR_PATH = "/arxiv_mirror/paper/2408.13767"
 
 
 @pytest.fixture(scope="module")
@@ -79,6 +81,7 @@ def _total(body: bytes) -> int:
             "text/html; charset=utf-8",
             b"[2106.10165] The Principles of Deep Learning Theory",
         ),
+        (MIRROR_PATH, "text/html; charset=utf-8", b"<h2>Related papers</h2>"),
     ],
 )
 def test_static_files_have_type_charset_and_validators(
@@ -258,7 +261,7 @@ def test_demo_sources_and_settings_are_valid(
 ) -> None:
     path = write_demo_sources(server.base_url, tmp_path / "sources.yaml")
     specs = load_sources(path)
-    assert {s.kind for s in specs} == {"arxiv_rss", "feed", "zhihu", "shamra", "notes_page"}
+    assert {s.kind for s in specs} == {"arxiv_rss", "feed", "zhihu", "shamra", "notes_page", "arxiv_mirror"}
     assert sum(s.kind == "feed" for s in specs) == 2
     for spec in specs:
         assert spec.url and spec.url.startswith(server.base_url)
@@ -368,37 +371,89 @@ def test_the_notes_page_gives_paper_mentions_and_other_links() -> None:
     assert {"www.youtube.com", "stats385.github.io", "en.wikipedia.org"} <= hosts
 
 
-def test_the_demo_digest_lists_the_notes_pages_talk_and_course(
-    server: SnapshotServer, tmp_path: Path
-) -> None:
-    from dltheory_digest import pipeline
+def test_the_mirror_page_gives_its_paper_and_related_papers_by_arxiv_link() -> None:
+    result = _parse(
+        "arxiv_mirror", "arxiv_mirror/paper/2408.13767.html", "http://127.0.0.1:8000" + MIRROR_PATH
+    )
+    main, *related = result.items
+    assert result.warnings == ()
+    assert (main.kind, main.arxiv_id, main.version) == (ItemKind.PAPER, "2408.13767", 2)
+    assert main.authors == ("Nadav Cohen", "Noam Razin")
+    assert [(r.kind, r.arxiv_id, r.title) for r in related] == [
+        (ItemKind.MENTION, "2408.02111", "Understanding Deep Learning via Notions of Rank"),
+        (ItemKind.MENTION, "2012.10931", "Recent advances in deep learning theory"),
+    ]
+
+
+def _demo_build(
+    server: SnapshotServer, tmp_path: Path, kinds: set[str], *, arxiv_api: bool = False
+) -> pipeline.WeekBuild:
+    """The week's digest from the demo's sources of these kinds, through the real collect and
+    build steps; with `arxiv_api`, mentions are looked up on the snapshot's arXiv API."""
     from dltheory_digest.directions import DirectionClassifier, load_taxonomy
     from dltheory_digest.sources import PlanContext
     from dltheory_digest.store import open_store
     from dltheory_digest.weeks import Week
 
     specs = [
-        s
-        for s in load_sources(write_demo_sources(server.base_url, tmp_path / "s.yaml"))
-        if s.kind == "notes_page"
+        s for s in load_sources(write_demo_sources(server.base_url, tmp_path / "s.yaml")) if s.kind in kinds
     ]
     week = Week.parse(DEMO_WEEK)
     start, end = week.window(ZoneInfo("UTC"))
     store = open_store(f"sqlite:///{tmp_path / 'store.sqlite'}")
-    with PoliteClient(sleep=lambda s: None, max_retries=0) as client:
-        collected = [pipeline.collect_source(spec, client, PlanContext(start, end)) for spec in specs]
-    pipeline.record_collection(store, week, collected)
-    taxonomy = load_taxonomy()
-    build = pipeline.build_week(
-        store,
-        week,
-        zone_name="UTC",
-        specs=specs,
-        fetch_bytes=None,
-        stages=pipeline.Stages(None, DirectionClassifier.from_taxonomy(taxonomy), taxonomy),
-        relevance_threshold=0.0,
+    try:
+        with PoliteClient(sleep=lambda s: None, max_retries=0) as client:
+            collected = [pipeline.collect_source(spec, client, PlanContext(start, end)) for spec in specs]
+            pipeline.record_collection(store, week, collected)
+            taxonomy = load_taxonomy()
+
+            def fetch_bytes(url: str) -> bytes:
+                return client.get(url, source_id="arxiv-metadata").content
+
+            return pipeline.build_week(
+                store,
+                week,
+                zone_name="UTC",
+                specs=specs,
+                fetch_bytes=fetch_bytes if arxiv_api else None,
+                stages=pipeline.Stages(None, DirectionClassifier.from_taxonomy(taxonomy), taxonomy),
+                relevance_threshold=0.0,
+                api_base=server.base_url + "/api/query",
+            )
+    finally:
+        store.close()
+
+
+def _entry(markdown: str, arxiv_id: str) -> str:
+    """The digest's one entry of that paper (fails when it has none or several)."""
+    [block] = [
+        b
+        for b in markdown.split("\n### ")
+        if b.startswith("[") and f"](https://arxiv.org/abs/{arxiv_id})" in b.split("\n", 1)[0]
+    ]
+    return block
+
+
+def test_the_mirror_pages_papers_merge_with_their_other_sightings(
+    server: SnapshotServer, tmp_path: Path
+) -> None:
+    build = _demo_build(server, tmp_path, {"arxiv_rss", "shamra", "zhihu", "arxiv_mirror"}, arxiv_api=True)
+    # the mirror's paper is the listing's revised paper: one entry, seen in both
+    assert "Seen in: arXiv | arXiv mirror" in _entry(build.markdown, "2408.13767")
+    # a related paper the Shamra page and the Zhihu list also name: one entry, three sightings
+    survey = _entry(build.markdown, "2012.10931")
+    assert (
+        "Seen in: arXiv mirror | [Shamra Academia]" in survey and "| [知乎 · 深度学习理论阅读清单]" in survey
     )
-    store.close()
+    # a related paper only the mirror names: arXiv's metadata for it, from the snapshot's API
+    assert "Noam Razin · 2024-08-04 · cs.LG · *PhD thesis*" in _entry(build.markdown, "2408.02111")
+    assert "| arxiv-mirror-linear-nets-notes | ok | arxiv_mirror | 1 | 3 |" in build.markdown
+
+
+def test_the_demo_digest_lists_the_notes_pages_talk_and_course(
+    server: SnapshotServer, tmp_path: Path
+) -> None:
+    build = _demo_build(server, tmp_path, {"notes_page"})
     # the page's "Introduction to Deep Learning Theory - YouTube" is a YouTube search, not a talk
     assert [(r.category, r.title) for r in build.digest.resources] == [
         ("course", "Stats 385: Theories of Deep Learning"),
