@@ -106,6 +106,47 @@ def check_arxiv_category(text: str) -> str:
     raise ValueError(f"not an arXiv category: {text!r} ({hint})")
 
 
+def _check_source_url(url: str) -> None:
+    """A source's url: http(s), and without spaces (one would be sent as written, and the server
+    answer 404 or 400 at fetch time instead of the file naming it now)."""
+    if not HTTP_URL.match(url):
+        raise ValueError(f"not an http(s) URL: {url!r}")
+    if any(char.isspace() for char in url):
+        raise ValueError(f"a URL has no spaces: {url!r} (write a space inside it as %20)")
+
+
+def _missing_sources_hint() -> str:
+    """What to do about a relative sources_file not found: when the settings file names it, the
+    name there is read from that file's directory (running elsewhere changes nothing)."""
+    settings_file = settings_file_path()
+    if environment_variable("sources_file") is None and settings_file is not None:
+        try:
+            named = "sources_file" in read_settings_file(settings_file)
+        except ConfigError:
+            named = False
+        if named:
+            return f"sources_file in {settings_file} is read from that file's directory: correct it there"
+    return "run from the directory that holds it, or set sources_file"
+
+
+def close_time_zone(name: str) -> str | None:
+    """The IANA zone `name` was probably meant to be: the same in other case (europe/berlin), a
+    near spelling (Europe/Berln), or a zone's city alone (Berlin); None when none is close."""
+    import difflib
+    from zoneinfo import available_timezones
+
+    zones = sorted(available_timezones())
+    key = name.strip().replace(" ", "_").lower()
+    by_case = {zone.lower(): zone for zone in zones}
+    if key in by_case:
+        return by_case[key]
+    close = difflib.get_close_matches(name, zones, n=1, cutoff=0.8)
+    if close:
+        return close[0]
+    cities = [zone for zone in zones if "/" in zone and zone.rsplit("/", 1)[1].lower() == key]
+    return cities[0] if len(cities) == 1 else None
+
+
 def pydantic_message(error: Any, model: type[BaseModel] | None = None) -> str:
     """A pydantic error's message in the words of a configuration file: no "Value error, " prefix,
     and no library wording ("Extra inputs are not permitted", "Input should be a valid tuple").
@@ -330,16 +371,15 @@ class SourceSpec(BaseModel):
     @field_validator("url")
     @classmethod
     def _url_shape(cls, value: str | None) -> str | None:
-        if value is not None and not HTTP_URL.match(value):
-            raise ValueError(f"not an http(s) URL: {value!r}")
+        if value is not None:
+            _check_source_url(value)
         return value
 
     @field_validator("urls")
     @classmethod
     def _urls_shape(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         for url in value:
-            if not HTTP_URL.match(url):
-                raise ValueError(f"not an http(s) URL: {url!r}")
+            _check_source_url(url)
         return value
 
     @property
@@ -384,10 +424,7 @@ def load_sources(path: Path | str) -> tuple[SourceSpec, ...]:
         if not str(exc).endswith("file not found") or path.is_absolute():
             raise
         # a relative name is looked up from where the command runs (cron starts in $HOME)
-        raise ConfigError(
-            f"{exc} (in {Path.cwd()}: run from the directory that holds it, or set sources_file)",
-            path=str(path),
-        ) from None
+        raise ConfigError(f"{exc} (in {Path.cwd()}: {_missing_sources_hint()})", path=str(path)) from None
     if raw is None:
         raise ConfigError(
             f"{path.name}: the file is empty: expected 'sources:' and a list of sources",
@@ -450,8 +487,13 @@ def load_sources(path: Path | str) -> tuple[SourceSpec, ...]:
                 field=field,
             ) from None
         except ValueError as exc:
+            # the kinds' messages start "field 'x': …": the error names that field too
+            named = re.match(r"field '([^']+)'", str(exc))
             raise ConfigError(
-                f"{path.name}: source {spec.id!r}: {exc}", path=str(path), source_id=spec.id
+                f"{path.name}: source {spec.id!r}: {exc}",
+                path=str(path),
+                source_id=spec.id,
+                field=named.group(1) if named else None,
             ) from None
         if kind.arxiv:
             _check_categories(path, spec)
@@ -607,7 +649,10 @@ class Settings(BaseSettings):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}") from None
+            close = close_time_zone(value)
+            raise ValueError(
+                f"unknown time zone {value!r}" + (f" (did you mean {close}?)" if close else "")
+            ) from None
         return value
 
     @field_validator("data_dir", "output_dir")

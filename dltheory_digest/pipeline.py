@@ -1167,6 +1167,15 @@ def mail_problems(deliveries: Sequence[Mapping[str, Any]]) -> dict[str, list[str
 
 
 DRY_RUN_NOTE = "dry run, no one was mailed"
+NO_READERS = "no readers configured: nothing mailed"
+
+
+def no_readers_note(week: Week) -> str:
+    """What a run that mailed no one because no reader is configured tells the operator."""
+    return (
+        f"{NO_READERS} (add `readers` to the settings file; "
+        f"`dltheory-digest send --week {week} --to ADDR` mails the week to an address)"
+    )
 
 
 def run_message(
@@ -1175,12 +1184,16 @@ def run_message(
     deliveries: Sequence[Mapping[str, Any]],
     *,
     dry_run: bool = False,
+    held_back: str | None = None,
 ) -> str:
     """The run's final-state message: which sources failed and which readers' mail did not go
     through (`mail_problems`), for the run list in the UI and for `refresh --deployment`. A dry
-    run says first that it mailed no one (its "all ok" is about the sources only)."""
+    run says first that it mailed no one, and a run whose readers were held back why
+    (`readers_held_back`): its "all ok" is about the sources only."""
     failed = [r.source_id for r in reports if r.error]
     parts = [DRY_RUN_NOTE] if dry_run else []
+    if held_back:
+        parts.append(f"readers not mailed: {held_back}")
     if failed and len(failed) == len(reports):
         parts.append("every source failed")
     elif failed:
@@ -1355,6 +1368,7 @@ def readers_held_back(
     *,
     partial_kept: bool = False,
     later_sent: str | None = None,
+    left_out: Sequence[str] = (),
 ) -> str | None:
     """Why the configured readers are not mailed this week's digest now, or None.
 
@@ -1363,13 +1377,22 @@ def readers_held_back(
     of a past week that kept a mid-week refresh's digest (`WeekBuild.partial`) would mail
     papers the weeks after it already showed, and so would a run of an old week after a later
     week went out (`later_sent`: that week, `later_week_out`; the caller leaves it None when
-    the run was asked to `resend`)."""
+    the run was asked to `resend`). A run of some sources (`left_out`: the enabled sources it
+    did not read, `sources_left_out`) is a test or a catch-up of those: mailed, it would give
+    the readers a digest without the others and record the week as theirs (the caller leaves
+    it empty when the week is kept as sent, `WeekBuild.frozen`: that digest is whole)."""
     if not settings.readers:
         return None
     if not week.is_complete(settings.zone):
         return f"{week} is not over; the run after it ends mails the whole week"
     if every_source_failed(reports):
         return "every source failed; a run that reaches them mails the week"
+    if left_out:
+        return (
+            f"this run read only some sources (not {', '.join(left_out)}); "
+            f"`dltheory-digest send --week {week}` mails the digest it wrote, "
+            f"`dltheory-digest run --week {week}` (without --sources) reads every source and mails it"
+        )
     if partial_kept:
         return f"{week}'s only digest was written while it was under way; later digests showed its papers"
     if later_sent:
@@ -1395,6 +1418,13 @@ def earlier_digest_kept(
     if path is None and store_records.get_digest(store, str(week)) is not None:
         path = digest_file(output_dir, str(week))  # kept in the store; `send` can rebuild the file
     return path
+
+
+def sources_left_out(specs: Sequence[SourceSpec], selected: Sequence[SourceSpec]) -> list[str]:
+    """The enabled sources a run limited to `selected` (`--sources`, the `sources` parameter)
+    does not read: when any, `readers_held_back` keeps the configured readers' mail back."""
+    chosen = {spec.id for spec in selected}
+    return [spec.id for spec in specs if spec.enabled and spec.id not in chosen]
 
 
 def split_recipients(

@@ -476,7 +476,8 @@ def weekly_digest(
 
     Args:
         week: ISO week like 2026-W47; empty: the last complete week.
-        sources: source ids to fetch; empty: every enabled source.
+        sources: source ids to fetch; empty: every enabled source. Leaving out an enabled
+            source mails no configured reader (`pipeline.readers_held_back`).
         since: backfill from this date (YYYY-MM-DD).
         dry_run: write the digest but mail nobody.
         resend: mail readers who already got this week.
@@ -514,7 +515,8 @@ def served_digest(
 
     Args:
         week: ISO week like 2026-W47; empty: the last complete week when the run was scheduled.
-        sources: source ids to fetch, like ["offconvex"]; empty: every enabled source.
+        sources: source ids to fetch, like ["offconvex"]; empty: every enabled source. A run
+            that leaves out an enabled source writes the digest but mails no reader.
         since: backfill dated sources from this day, YYYY-MM-DD; empty: from the week's start.
         dry_run: write the digest but mail nobody.
         resend: mail readers who already got this week.
@@ -705,6 +707,7 @@ def digest_week(
                 reports,
                 partial_kept=build.partial,
                 later_sent=None if resend else later,
+                left_out=() if build.frozen else pipeline.sources_left_out(specs, selected),
             )
             recipients, kept_back = pipeline.split_recipients(settings, checked.email_to, reason)
             if kept_back:
@@ -712,6 +715,10 @@ def digest_week(
                 logger.warning("the digest is written, not mailed to %s: %s", ", ".join(kept_back), reason)
             if recipients:
                 deliveries = deliver_task(settings, target, build, resend, recipients or None, demo)
+            elif not settings.readers and not demo:
+                # a run that mails no one must say so, or an operator waits for mail that never comes
+                logger.warning("%s", pipeline.no_readers_note(target))
+                operator_notes.append(pipeline.no_readers_note(target))
     # each failed source was logged once by its task; the final state's message names them all
     failed = [r for r in reports if r.error]
     if kept is None and demo:
@@ -719,7 +726,7 @@ def digest_week(
         logger.info("demo digest for %s built from the bundled snapshot", target)
     elif kept is None:
         logger.info("digest for %s written to %s", target, path)
-    message = pipeline.run_message(target, reports, deliveries, dry_run=dry_run)
+    message = pipeline.run_message(target, reports, deliveries, dry_run=dry_run, held_back=held_back)
     result = {
         "week": str(target),
         "path": path,

@@ -555,7 +555,7 @@ def test_a_directory_setting_that_is_a_file(
         ("DLTHEORY_RELEVANCE_THRESHOLD", "high", "expected a number, got 'high'"),
         ("DLTHEORY_TASK_RUNNER", "process", "expected 'thread' or 'dask', got 'process'"),
         ("DLTHEORY_MAX_CONCURRENCY", "0", "must be at least 1, got 0"),
-        ("DLTHEORY_TIMEZONE", "Berlin", "unknown time zone 'Berlin'"),
+        ("DLTHEORY_TIMEZONE", "Berlin", "unknown time zone 'Berlin' (did you mean Europe/Berlin?)"),
     ],
 )
 def test_a_bad_environment_variable_is_named_as_set(
@@ -845,3 +845,44 @@ def test_oai_dc_with_categories_is_refused_since_its_records_carry_none(tmp_path
         assert loaded.options["categories"] == ["cs.LG"]
     alone = "sources:\n  - {id: oai, kind: arxiv_oai, options: {metadata_prefix: oai_dc, set: cs}}\n"
     assert load_sources(write(tmp_path, alone))[0].options["metadata_prefix"] == "oai_dc"
+
+
+@pytest.mark.parametrize(
+    ("written", "meant"),
+    [("Europe/Berln", "Europe/Berlin"), ("europe/berlin", "Europe/Berlin"), ("Berlin", "Europe/Berlin")],
+)
+def test_an_unknown_time_zone_suggests_the_one_meant(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, written: str, meant: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "dltheory.yaml").write_text(f"timezone: {written}\n", encoding="utf-8")
+    assert settings_error() == (
+        f"dltheory.yaml: field 'timezone': unknown time zone {written!r} (did you mean {meant}?)"
+    )
+
+
+def test_a_source_url_with_a_space_is_refused_at_load(tmp_path: Path) -> None:
+    err = error_of(
+        write(tmp_path, "sources:\n  - {id: blog, kind: feed, url: 'http://127.0.0.1:8765/feed xml'}\n")
+    )
+    assert str(err) == (
+        "sources.yaml: source 'blog': field 'url': a URL has no spaces: 'http://127.0.0.1:8765/feed xml' "
+        "(write a space inside it as %20)"
+    )
+    err = error_of(write(tmp_path, "sources:\n  - {id: blog, kind: feed, urls: ['http://e.org/a b']}\n"))
+    assert (err.source_id, err.field) == ("blog", "urls") and "a URL has no spaces" in str(err)
+    assert load_sources(write(tmp_path, "sources:\n  - {id: blog, kind: feed, url: 'http://e.org/a%20b'}\n"))
+
+
+def test_a_missing_sources_file_named_in_the_settings_file_says_to_correct_it_there(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DLTHEORY_SOURCES_FILE", raising=False)
+    (tmp_path / "dltheory.yaml").write_text("sources_file: my-sources.yaml\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_sources(load_settings().sources_file)
+    assert str(info.value) == (
+        f"my-sources.yaml: file not found (in {tmp_path}: sources_file in dltheory.yaml is read from "
+        "that file's directory: correct it there)"
+    )

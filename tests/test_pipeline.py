@@ -2304,3 +2304,26 @@ def test_a_shamra_related_paper_shown_without_its_title_is_labelled_and_scored_o
     assert "#related-" not in build.markdown and f"[{page_url}" not in build.markdown
     listed = build.markdown.split("Below the relevance threshold")[0]
     assert f"### {label}" in listed or label in listed
+
+
+def test_a_run_of_some_sources_holds_the_readers_back_and_says_how_to_mail_the_week() -> None:
+    from dltheory_digest.config import Reader, Settings
+
+    specs = [
+        SourceSpec(id="one", kind="feed", url="https://one.example.org/feed.xml"),
+        SourceSpec(id="two", kind="feed", url="https://two.example.org/feed.xml"),
+        SourceSpec(id="off", kind="feed", url="https://off.example.org/feed.xml", enabled=False),
+    ]
+    one, two, off = specs
+    assert pipeline.sources_left_out(specs, [one]) == ["two"]
+    assert pipeline.sources_left_out(specs, [off]) == ["one", "two"]
+    # every enabled source named (a disabled one besides): not a run of some of them
+    assert pipeline.sources_left_out(specs, [two, one, off]) == []
+    readers, past = Settings(readers=(Reader(email="ada@example.org"),)), Week.parse("2026-W40")
+    ok = SourceReport("one", "feed", fetched=1, parsed=2)
+    reason = pipeline.readers_held_back(readers, past, [ok], left_out=["two"]) or ""
+    assert "only some sources (not two)" in reason and "`dltheory-digest send --week 2026-W40`" in reason
+    assert pipeline.readers_held_back(Settings(), past, [ok], left_out=["two"]) is None  # no one to hold
+    message = pipeline.run_message(past, [ok], [], held_back=reason)
+    assert message.startswith("2026-W40: readers not mailed: this run read only some sources")
+    assert message.endswith(pipeline.ALL_OK)  # `refresh --deployment` exits 0: the run did its part

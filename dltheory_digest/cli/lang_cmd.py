@@ -14,6 +14,7 @@ from rich.markup import escape
 from dltheory_digest.cli.app import app, console, err_console
 from dltheory_digest.cli.checks import fail_config, fail_usage
 from dltheory_digest.errors import ConfigError, DigestError
+from dltheory_digest.language.argos import ARGOS_INDEX_URL
 
 lang_app = typer.Typer(help="Language detection and offline translation.", no_args_is_help=True)
 models_app = typer.Typer(help="Offline translation models (Argos Translate packages).", no_args_is_help=True)
@@ -110,13 +111,19 @@ LANGUAGE_CODE = re.compile(r"[a-z]{2,3}")  # ISO 639-1 (or -3) codes, as the Arg
 @models_app.command("install")
 def install_cmd(
     langs: Annotated[
-        list[str] | None, typer.Argument(help="Languages to install, both directions with English: zh ar.")
+        list[str] | None,
+        typer.Argument(
+            help="Languages to install, both directions with English: zh and ar are the ones the "
+            "digest translates (Chinese and Arabic sources, zh/ar editions)."
+        ),
     ] = None,
     from_file: Annotated[
         list[Path] | None, typer.Option("--from-file", help="Install a downloaded .argosmodel (offline).")
     ] = None,
     packages_dir: PackagesDir = None,
-    index_url: Annotated[str | None, typer.Option(help="Argos package index URL.")] = None,
+    index_url: Annotated[
+        str | None, typer.Option(help=f"Argos package index URL (default: {ARGOS_INDEX_URL}).")
+    ] = None,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for the index and downloads.")] = 20.0,
 ) -> None:
     """Install Argos packages from the Argos index (with a progress bar) or from files."""
@@ -173,8 +180,16 @@ def _install_from_index(langs: list[str], where: Path, index_url: str, timeout: 
         index = argos.fetch_index(client, index_url, timeout=timeout)
         wanted = [pair for lang in langs for pair in argos.pairs_for(lang)]
         missing = [f"{a}→{b}" for a, b in wanted if argos.choose(index, a, b) is None]
-        if missing:
-            err_console.print(f"[yellow]not in the Argos index: {', '.join(missing)}[/yellow]")
+        if len(missing) == len(wanted):
+            # a provisioning script must not take "nothing installed" for success
+            raise DigestError(
+                f"not in the Argos index at {index_url}: {', '.join(missing)}; nothing installed "
+                "(`--from-file PATH.argosmodel` installs a package downloaded elsewhere)"
+            )
+        if missing:  # the other direction is still of use: a warning, not a failure
+            err_console.print(
+                f"[yellow]not in the Argos index: {', '.join(missing)} (not installed)[/yellow]"
+            )
         with (
             tempfile.TemporaryDirectory() as tmp,
             Progress(

@@ -75,7 +75,8 @@ def no_digest_error(settings: Settings, week: str) -> str:
     return (
         f"[bold red]error:[/] no digest for {week} in the store or at {escape(str(looked_in))}; "
         "a digest written elsewhere (`demo --output-dir DIR`) is found by setting output_dir "
-        "to that directory (DLTHEORY_OUTPUT_DIR=DIR, or output_dir in the settings file)"
+        "to that directory (DLTHEORY_OUTPUT_DIR=DIR, or output_dir in the settings file); "
+        f"or run `dltheory-digest run --week {week}` first"
     )
 
 
@@ -212,9 +213,7 @@ def send(
     try:
         stored = load_week(settings, store, week)
         if stored is None:
-            err_console.print(
-                no_digest_error(settings, week) + f"; or run `dltheory-digest run --week {week}` first"
-            )
+            err_console.print(no_digest_error(settings, week))
             raise typer.Exit(code=1)
         if isinstance(stored, str):
             results = mail.deliver_markdown(

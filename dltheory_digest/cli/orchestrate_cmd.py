@@ -108,7 +108,12 @@ def refresh(
     week: Annotated[
         str | None, typer.Option(help="ISO week like 2026-W47 (default: the last complete week)")
     ] = None,
-    sources: Annotated[str | None, typer.Option(help="comma-separated source ids")] = None,
+    sources: Annotated[
+        str | None,
+        typer.Option(
+            help="comma-separated source ids (default: all enabled); leaving one out mails no reader"
+        ),
+    ] = None,
     since: Annotated[str | None, typer.Option(help="backfill from this date (YYYY-MM-DD)")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="write the digest but mail nobody")] = False,
     resend: Annotated[bool, typer.Option("--resend", help="mail readers who already got this week")] = False,

@@ -403,7 +403,16 @@ def parse(page: RawPage, options: BaseModel) -> ParseResult:
     )
 
 
-KIND = SourceKind(
+@dataclasses.dataclass(frozen=True, slots=True)
+class _ApiKind(SourceKind):
+    def validate_spec(self, spec: SourceSpec) -> None:
+        # at load, with the file's name (exit 2), not as a failed source once the run is under way
+        options = _options(self.options_for(spec))
+        if not (options.search_query or spec.query or spec.all_urls):
+            raise ValueError("field 'query': arxiv_api needs `query`, `options.search_query` or a url")
+
+
+KIND = _ApiKind(
     name="arxiv_api",
     parse=parse,
     plan=plan,

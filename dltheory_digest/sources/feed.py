@@ -196,10 +196,18 @@ def _names(name: str) -> tuple[str, ...]:
     return parts if len(parts) > 1 and all(" " in part for part in parts) else (name,)
 
 
-def _authors(entry: Any) -> tuple[str, ...]:
-    names = [clean(a.get("name", "")) for a in entry.get("authors", []) if a.get("name")]
-    if not names and entry.get("author"):
-        names = [clean(entry["author"])]
+def _authors(entry: Any, feed_authors: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """The entry's authors; else those of the feed it was copied from (atom:source); else
+    `feed_authors`, the feed's own, which RFC 4287 §4.2.1 gives every entry naming none (a
+    single-author blog often names its author once, on the feed)."""
+    return _named(entry) or _named(entry.get("source") or {}) or feed_authors
+
+
+def _named(element: Any) -> tuple[str, ...]:
+    """The author names feedparser read from an entry, an atom:source or a feed."""
+    names = [clean(a.get("name", "")) for a in element.get("authors", []) if a.get("name")]
+    if not names and element.get("author"):
+        names = [clean(element["author"])]
     return tuple(dict.fromkeys(part for name in names if name for part in _names(name)))
 
 
@@ -274,6 +282,29 @@ def _join(site: str, link: str) -> str | None:
     return _web_url(joined)
 
 
+_FEED_TYPES = frozenset({"application/rss+xml", "application/atom+xml"})
+
+
+def advertised_feeds(page: RawPage) -> list[str]:
+    """The feeds an HTML page (a blog's home page given as a feed's url) advertises with
+    `<link rel="alternate" type="application/rss+xml" href=…>`, as absolute URLs."""
+    from lxml import etree
+    from lxml import html as lxml_html
+
+    try:
+        root = lxml_html.fromstring(page.content)
+    except (etree.ParserError, ValueError):  # empty, or not markup at all
+        return []
+    found: list[str] = []
+    for link in root.iter("link"):
+        rel = str(link.get("rel") or "").lower().split()
+        kind = str(link.get("type") or "").split(";")[0].strip().lower()
+        url = _join(page.url or "", str(link.get("href") or "").strip())
+        if "alternate" in rel and kind in _FEED_TYPES and url and url not in found:
+            found.append(url)
+    return found
+
+
 def _entry_name(entry: Any) -> str:
     return str(entry.get("title") or entry.get("link") or entry.get("id") or "")
 
@@ -283,14 +314,19 @@ def parse(page: RawPage, options: BaseModel) -> ParseResult:
     parsed, warnings = _feedparser(page)
     if not parsed.get("version") and not parsed.entries:
         reason = parsed.get("bozo_exception")
+        advertised = advertised_feeds(page)
+        hint = f"; the page names its feed: {advertised[0]} (use it as the url)" if advertised else ""
         raise ParseError(
-            page.source_id, f"not an RSS/Atom feed ({reason or 'no feed elements'})", url=page.url
+            page.source_id, f"not an RSS/Atom feed ({reason or 'no feed elements'}){hint}", url=page.url
         )
     feed_lang = (parsed.feed.get("language") or "").split("-")[0].lower() or None
     entries = parsed.entries[: opts.max_entries] if opts.max_entries else parsed.entries
     seen: set[str] = set()
     # relative entry links: against where the feed came from, else the site it names
     site = page.url or _join("", parsed.feed.get("link") or "") or ""
+    # Atom only: in RSS feedparser reads the channel's managingEditor (an editor's address,
+    # not the posts' author) as the feed's author too
+    feed_authors = _named(parsed.feed) if str(parsed.get("version", "")).startswith("atom") else ()
 
     def read(entry: Any) -> Item | None:
         title = _entry_title(entry)
@@ -317,7 +353,7 @@ def parse(page: RawPage, options: BaseModel) -> ParseResult:
             kind=ItemKind.POST,
             title=title,
             url=url,
-            authors=_authors(entry),
+            authors=_authors(entry, feed_authors),
             lang=lang,
             text=text,
             published=published,

@@ -77,3 +77,42 @@ def test_models_list_prints_folder_names_and_versions_as_they_are(
     assert listed.exit_code == 0, listed.output
     assert "Translation models in [b]pk" in listed.stdout
     assert "translate-zh_en-[i]1_9" in listed.stdout and "1.9[/b]" in listed.stdout
+
+
+def test_models_install_exits_1_when_the_index_has_none_of_the_pairs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import http.server
+    import threading
+
+    class EmptyIndex(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = b"[]" if self.path == "/index.json" else b""
+            self.send_response(200 if body else 404)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    monkeypatch.setenv("COLUMNS", "400")
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), EmptyIndex)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        index = f"http://127.0.0.1:{server.server_address[1]}/index.json"
+        result = runner.invoke(
+            app, ["models", "install", "zh", "--index-url", index, "--packages-dir", str(tmp_path / "pk")]
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.exit_code == 1, result.output
+    said = " ".join(result.stderr.split())
+    assert f"error: not in the Argos index at {index}: zh→en, en→zh; nothing installed" in said
+
+
+def test_models_install_help_names_the_languages_the_digest_uses(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "400")
+    said = " ".join(runner.invoke(app, ["models", "install", "--help"]).output.split())
+    assert "zh and ar are the ones the digest translates" in said

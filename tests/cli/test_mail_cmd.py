@@ -347,6 +347,8 @@ def test_a_missing_digest_names_the_directory_searched_and_the_setting(
         assert missing.exit_code == 1
         assert f"no digest for {WEEK} in the store or at {searched}" in missing.output
         assert "DLTHEORY_OUTPUT_DIR" in missing.output and "output_dir" in missing.output
+        # both say how to make the week
+        assert f"or run `dltheory-digest run --week {WEEK}` first" in " ".join(missing.output.split())
 
     monkeypatch.setenv("DLTHEORY_OUTPUT_DIR", str(elsewhere))  # the hint, followed
     found = runner.invoke(app, ["send", "--week", WEEK, "--force"])

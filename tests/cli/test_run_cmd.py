@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -103,9 +105,10 @@ def test_sources_check_counts_the_papers_a_reading_list_cites(
         monkeypatch.setenv("DLTHEORY_SOURCES_FILE", str(sources))
         result = runner.invoke(app, ["sources", "check", "--source", "zhihu-dl-theory-reading-list"])
     assert result.exit_code == 0, result.output
-    # the reading list is one post citing six papers, not a page that brought one item
+    # the reading list is one post citing six papers (and a course site it links to), not a page
+    # that brought one or two items
     [row] = [line for line in console.export_text().splitlines() if "zhihu-dl-theory-reading-list" in line]
-    assert "1 + 6 cited" in row
+    assert "2 + 6 cited" in row
 
 
 def test_the_run_summary_counts_cited_papers_beside_the_items(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -582,3 +585,92 @@ def test_a_run_stopped_while_its_message_awaits_the_servers_answer_does_not_mail
             store.close()
     finally:
         controller.stop()
+
+
+@contextmanager
+def two_blogs(week: str) -> Iterator[str]:
+    """Two blogs on 127.0.0.1, each with one post dated in `week`; yields their base URL."""
+    import datetime as dt
+    import threading
+    from email.utils import format_datetime
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from dltheory_digest.weeks import Week
+
+    posted = format_datetime(dt.datetime.combine(Week.parse(week).monday, dt.time(10), dt.UTC))
+
+    class Blogs(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            name = self.path.strip("/").removesuffix(".xml")
+            body = (
+                '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel>'
+                f"<title>{name}</title><link>https://{name}.example.org/</link>"
+                f"<item><title>Notes on implicit bias, from {name}</title>"
+                f"<link>https://{name}.example.org/2026/bias/</link><pubDate>{posted}</pubDate>"
+                "<description>Gradient descent prefers flat minima.</description></item>"
+                "</channel></rss>"
+            ).encode()
+            self.send_response(200 if name in ("one", "two") else 404)
+            self.send_header("Content-Type", "application/rss+xml")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Blogs)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.prefect
+def test_a_run_of_some_sources_writes_the_digest_but_mails_no_reader(
+    prefect_harness: None, smtp: Mailbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from zoneinfo import ZoneInfo
+
+    from dltheory_digest import pipeline
+    from dltheory_digest.config import load_settings
+    from dltheory_digest.store import open_store
+    from dltheory_digest.store.deliveries import deliveries_of
+    from dltheory_digest.weeks import last_complete_week
+
+    week = last_complete_week(ZoneInfo("UTC"))
+    with two_blogs(str(week)) as base:
+        sources = tmp_path / "sources.yaml"
+        sources.write_text(
+            "sources:\n"
+            + "".join(
+                f"  - {{id: {name}, kind: feed, url: '{base}/{name}.xml', politeness: {{min_interval: 0}}}}\n"
+                for name in ("one", "two")
+            ),
+            encoding="utf-8",
+        )
+        monkeypatch.setenv("DLTHEORY_SOURCES_FILE", str(sources))
+        monkeypatch.setenv("DLTHEORY_TIMEZONE", "UTC")
+        monkeypatch.setenv("DLTHEORY_CROSSREF_API_BASE", "")
+        monkeypatch.setenv("DLTHEORY_READERS", '[{"email": "ada@example.org"}]')
+
+        some = runner.invoke(app, ["run", "--sources", "one", "--week", str(week)])
+        assert some.exit_code == 0, some.output
+        said = " ".join(some.output.split())
+        assert smtp.received == []
+        assert "readers not mailed: this run read only some sources (not two)" in said
+        assert f"dltheory-digest send --week {week}" in said
+        assert (tmp_path / "outputs" / f"{week}.md").is_file()
+        store = open_store(load_settings().resolved_store_url)
+        try:
+            assert deliveries_of(store, str(week)) == []
+            assert not pipeline.readers_have_week(store, week)
+        finally:
+            store.close()
+
+        every = runner.invoke(app, ["run", "--week", str(week)])
+        assert every.exit_code == 0, every.output
+        assert [r for m in smtp.received for r in m.recipients] == ["ada@example.org"]
+        assert "readers not mailed" not in every.output

@@ -68,6 +68,7 @@ def test_flow_writes_the_digest_and_reruns_identically(
         "zhihu-dl-theory-reading-list",
         "shamra-modern-mathematics-of-dl",
         "notes-theory-of-deep-learning",
+        "arxiv-mirror-linear-nets-notes",
     }
     requests_before = len(server.requests)
 
@@ -107,7 +108,7 @@ def test_a_broken_source_is_a_report_line_not_a_failed_flow(
     )
     # Completed, and the run list says which source failed
     assert state.is_completed()
-    assert state.message == f"{DEMO_WEEK}: dry run, no one was mailed; 1 of 7 sources failed: dead-blog"
+    assert state.message == f"{DEMO_WEEK}: dry run, no one was mailed; 1 of 8 sources failed: dead-blog"
     result = state.result()
     assert result["failed_sources"] == ["dead-blog"]
     text = Path(result["path"]).read_text(encoding="utf-8")
@@ -119,9 +120,9 @@ def test_a_broken_source_is_a_report_line_not_a_failed_flow(
     table = Artifact.get(f"sources-{DEMO_WEEK.lower()}")
     assert table is not None and table.type == "table"
     rows = {row["source"]: row for row in json.loads(str(table.data))}
-    assert len(rows) == 7 and rows["offconvex"]["error"] == "" and rows["offconvex"]["parsed"] > 0
+    assert len(rows) == 8 and rows["offconvex"]["error"] == "" and rows["offconvex"]["parsed"] > 0
     assert rows["dead-blog"]["error"].startswith("[dead-blog] ") and rows["dead-blog"]["fetched"] == 0
-    assert table.description == f"sources of {DEMO_WEEK}: 6 ok, 1 failed"
+    assert table.description == f"sources of {DEMO_WEEK}: 7 ok, 1 failed"
 
     # a run of one source: the week's table keeps the other sources' rows, marked as earlier
     weekly_digest(
@@ -138,7 +139,7 @@ def test_a_broken_source_is_a_report_line_not_a_failed_flow(
     assert {merged[s]["from"] for s in rows if s != "offconvex"} == {"an earlier run"}
     assert merged["dead-blog"]["error"] == rows["dead-blog"]["error"]
     assert subset.description == (
-        f"sources of {DEMO_WEEK}: 1 ok, 0 failed in this run; 6 more from earlier runs of the week"
+        f"sources of {DEMO_WEEK}: 1 ok, 0 failed in this run; 7 more from earlier runs of the week"
     )
 
 
@@ -544,3 +545,64 @@ def test_mail_that_did_not_go_through_fails_the_run_and_the_next_week_reminds_of
         assert [d["status"] for d in again["deliveries"]] == ["skipped", "failed"]
     finally:
         controller.stop()
+
+
+def test_the_served_flow_given_some_sources_mails_no_reader(
+    prefect_harness: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from zoneinfo import ZoneInfo
+
+    from aiosmtpd.controller import Controller
+
+    from dltheory_digest.weeks import last_complete_week
+    from flows.weekly_digest import served_digest
+    from tests.cli.test_run_cmd import two_blogs
+    from tests.test_mail import Mailbox, free_port
+
+    week = str(last_complete_week(ZoneInfo("UTC")))
+    box, port = Mailbox(), free_port()
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        with two_blogs(week) as base:
+            sources = tmp_path / "sources.yaml"
+            sources.write_text(
+                "sources:\n"
+                + "".join(
+                    f"  - {{id: {name}, kind: feed, url: '{base}/{name}.xml', politeness: {{min_interval: 0}}}}\n"
+                    for name in ("one", "two")
+                ),
+                encoding="utf-8",
+            )
+            for name, value in {
+                "SOURCES_FILE": str(sources),
+                "TIMEZONE": "UTC",
+                "CROSSREF_API_BASE": "",
+                "READERS": '[{"email": "ada@example.org"}]',
+                "SMTP_HOST": "127.0.0.1",
+                "SMTP_PORT": str(port),
+            }.items():
+                monkeypatch.setenv(f"DLTHEORY_{name}", value)
+            # the deployment's `sources` parameter, as the UI or `refresh --deployment` passes it
+            state = served_digest(week=week, sources=["two"], return_state=True)
+            result = state.result()
+            assert box.received == [] and result["deliveries"] == []
+            assert "only some sources (not one)" in result["readers_held_back"]
+            # the run list says why no one got it; the sources themselves went through
+            assert "readers not mailed: this run read only some sources" in str(state.message)
+            assert str(state.message).endswith("all ok")
+            served_digest(week=week)
+            assert [r for m in box.received for r in m.recipients] == ["ada@example.org"]
+    finally:
+        controller.stop()
+
+
+def test_a_run_with_no_readers_says_it_mailed_no_one(
+    prefect_harness: None, demo: tuple[SnapshotServer, dict[str, Any]]
+) -> None:
+    from dltheory_digest import pipeline
+
+    _, overrides = demo
+    result = run({**overrides, "readers": ()}, sources=["offconvex"])
+    assert any(note.startswith(pipeline.NO_READERS) for note in result["notes"])
+    assert not any(note.startswith(pipeline.NO_READERS) for note in run(overrides, dry_run=True)["notes"])

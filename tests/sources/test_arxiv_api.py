@@ -508,3 +508,29 @@ def test_a_page_whose_every_entry_fails_is_a_parse_error(
     monkeypatch.setattr(arxiv_api, "abs_url", abs_url)
     with pytest.raises(ParseError, match="none of the page's 4 entries could be read"):
         parse_fixture(fixtures_dir, MISDATED)
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        "{id: arxiv-x, kind: arxiv_api, name: arXiv x, lang: en, options: {within_window: true}}",
+        "{id: arxiv-x, kind: arxiv_api}",
+    ],
+)
+def test_a_source_with_no_query_and_no_url_is_refused_at_load(tmp_path: Path, entry: str) -> None:
+    from dltheory_digest.config import load_sources
+
+    path = tmp_path / "sources.yaml"
+    path.write_text(f"sources:\n  - {entry}\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_sources(path)
+    assert str(info.value).startswith("sources.yaml: source 'arxiv-x': field 'query': arxiv_api needs")
+    assert (info.value.path, info.value.source_id, info.value.field) == (str(path), "arxiv-x", "query")
+    # a query, a search_query option or a url each make a source that can be planned
+    for enough in (
+        "query: 'cat:cs.LG'",
+        "options: {search_query: 'cat:cs.LG'}",
+        "url: 'http://127.0.0.1:9/api'",
+    ):
+        path.write_text(f"sources:\n  - {{id: arxiv-x, kind: arxiv_api, {enough}}}\n", encoding="utf-8")
+        assert load_sources(path)[0].id == "arxiv-x"

@@ -512,3 +512,42 @@ def test_an_unparsable_site_link_is_no_base_for_the_entries(three_posts: bytes) 
     page = RawPage("offconvex", "", 200, content, content_type="application/rss+xml")
     result = KIND.parse(page, FeedOptions())
     assert [item.title for item in result.items] == THREE_POSTS and result.warnings == ()
+
+
+def test_an_atom_feeds_own_author_is_given_to_entries_naming_none() -> None:
+    # RFC 4287 §4.2.1: the feed's author is every entry's that names none of its own
+    atom = b"""<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom">
+  <title>Jane's notes</title><id>urn:uuid:feed</id><updated>2026-11-18T09:00:00Z</updated>
+  <author><name>Jane Theorist</name><email>jane@example.org</email></author>
+  <entry><title>Why do neural scaling laws hold?</title><id>urn:uuid:1</id>
+    <link href="https://jane.example.org/scaling/"/><updated>2026-11-18T09:00:00Z</updated></entry>
+  <entry><title>A guest post</title><id>urn:uuid:2</id>
+    <link href="https://jane.example.org/guest/"/><updated>2026-11-17T09:00:00Z</updated>
+    <author><name>Sam Guest</name></author></entry>
+  <entry><title>Reposted from a friend</title><id>urn:uuid:3</id>
+    <link href="https://jane.example.org/repost/"/><updated>2026-11-16T09:00:00Z</updated>
+    <source><id>urn:uuid:other</id><title>Lee's log</title><author><name>Lee Friend</name></author></source></entry>
+</feed>"""
+    result = parse(atom, url="https://jane.example.org/atom.xml")
+    assert [item.authors for item in result.items] == [("Jane Theorist",), ("Sam Guest",), ("Lee Friend",)]
+
+
+def test_an_rss_channels_managing_editor_is_no_ones_author() -> None:
+    rss = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><link>https://e.org/</link>
+<managingEditor>editor@e.org (The Editor)</managingEditor>
+<item><title>A post</title><link>https://e.org/post/</link></item></channel></rss>"""
+    assert parse(rss, url="https://e.org/feed.xml").items[0].authors == ()
+
+
+def test_a_blogs_home_page_given_as_the_feed_names_the_feed_it_advertises() -> None:
+    home = (
+        b"<!doctype html><html><head><title>Blog</title>"
+        b'<link rel="stylesheet" href="/style.css">'
+        b'<link rel="alternate" type="application/rss+xml" title="Blog" href="/feed.xml">'
+        b"</head><body><p>Posts <b>here</b></body></html>"
+    )
+    with pytest.raises(ParseError) as info:
+        parse(home, url="http://127.0.0.1:8765/")
+    assert "not an RSS/Atom feed" in str(info.value)
+    assert "the page names its feed: http://127.0.0.1:8765/feed.xml (use it as the url)" in str(info.value)
