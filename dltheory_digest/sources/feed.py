@@ -34,7 +34,7 @@ from dltheory_digest.models import Item, ItemKind, ParseResult, RawPage
 from dltheory_digest.sources.base import SourceKind, read_entries
 from dltheory_digest.sources.blocks import clean, html_blocks, is_generic_anchor, plain_text, split_names
 from dltheory_digest.sources.decode import bom_encoding, check_nesting
-from dltheory_digest.sources.notes_page import classify_url
+from dltheory_digest.sources.notes_page import classify_url, looks_like_title
 
 
 class FeedOptions(BaseModel):
@@ -84,6 +84,17 @@ def _label(text: str) -> str:
     return "" if unnamed else text
 
 
+# a blog's link text that cites rather than names: "Rumelhart et al.", "Lipton and Young 1994",
+# "ZWL'15"; searched on arXiv as a title, it would only cost a request and show as a paper
+_CITATION = re.compile(r"\bet\.? al\b|\b(?:19|20)\d\d\b|['’]\d\d\b", re.IGNORECASE)
+
+
+def _names_a_paper(label: str) -> bool:
+    """Whether a link text to a paper site reads as the paper's title: a few words shaped as a
+    title (`notes_page.looks_like_title`), not a citation or a phrase of the sentence."""
+    return bool(label) and not _CITATION.search(label) and looks_like_title(label, min_words=4)
+
+
 def _mentions(source_id: str, links: list[tuple[str, str]], text: str, lang: str | None) -> tuple[Item, ...]:
     """One mention per paper linked (arXiv id, DOI or paper site), first link text as its title."""
     by_key: dict[str, Item] = {}
@@ -129,7 +140,7 @@ def _mentions(source_id: str, links: list[tuple[str, str]], text: str, lang: str
         if doi:
             from_doi = arxiv_id_from_doi(doi)
             add(Item(source_id, ItemKind.MENTION, label, url=href, doi=doi, arxiv_id=from_doi, lang=lang))
-        elif label and classify_url(href) == "paper":
+        elif _names_a_paper(label) and classify_url(href) == "paper":
             # a paper on a publisher's or proceedings' site (JMLR, NeurIPS, nature.com), known by
             # its link text alone, as notes pages keep one
             add(

@@ -341,7 +341,7 @@ _BOILERPLATE = re.compile(
 )
 
 
-def _looks_like_title(text: str, *, min_words: int = 3) -> bool:
+def looks_like_title(text: str, *, min_words: int = 3) -> bool:
     """An English line that could be a paper title: short, one phrase, no sentence end."""
     if "[[" in text or "#" in text or "http" in text or text.endswith(("¶", ":", "：", ".", ";", ",", "!")):
         return False
@@ -394,7 +394,7 @@ def _title_with_remark(text: str) -> tuple[str, str] | None:
     Only when the part after the dash reads as prose (lower-case, several words): a title's own
     dash is followed by a capital ("Geometric Deep Learning - Grids, Groups, ...")."""
     see_also = _SEE_ALSO_TAIL.search(text)
-    if see_also and _looks_like_title(text[: see_also.start()].strip()):
+    if see_also and looks_like_title(text[: see_also.start()].strip()):
         # "Why and when can deep ... a review, see also Expressivity of neural networks"
         return text[: see_also.start()].strip(), see_also.group(1)
     parts = _REMARK_DASH.split(text)
@@ -404,7 +404,7 @@ def _title_with_remark(text: str) -> tuple[str, str] | None:
     if remark.split()[0] in _PREDICATE_START:  # "X – can be achieved ...": one sentence
         return None
     # a remark names the paper, so a two-word title ("Flat Minima") is enough here
-    if len(remark.split()) < 3 or not _looks_like_title(title, min_words=2):
+    if len(remark.split()) < 3 or not looks_like_title(title, min_words=2):
         return None
     return title, remark
 
@@ -744,7 +744,7 @@ class MentionCollector:
             # an English line among Chinese ones is a heading or a note, unless it is written
             # as the page's references are: "Title(2019)Judy Hoffman..."
             dated = _DATED_TITLE.match(text) if not has_cjk(text) else None
-            if dated and _looks_like_title(dated["title"]):
+            if dated and looks_like_title(dated["title"]):
                 rest = clean(dated["rest"])
                 first_author = _FIRST_AUTHOR.match(rest)  # "Judy Hoffman...": et al.
                 authors = (first_author["name"],) if first_author else ()
@@ -758,7 +758,7 @@ class MentionCollector:
         if remarked:
             title, remark = remarked
             self._emit(_Found(0, len(text), clean_title(title), evidence="title_only"), remark)
-        elif _looks_like_title(text):
+        elif looks_like_title(text):
             self._emit(_Found(0, len(text), clean_title(text), evidence="title_only"), "")
 
     def _emit(self, f: _Found, commentary: str) -> None:
