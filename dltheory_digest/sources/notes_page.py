@@ -158,6 +158,8 @@ _COURSE_HINT = re.compile(
     r"(?:course|lecture|class|teaching|syllabus|/cs\d+|tutorial|summer-?school|\bifk?t\d+)", re.I
 )
 
+_COURSE_SITE = re.compile(r"(?:cs|stats?|math|ee|ece|eecs|cmsc|comp|ift|mit)\d{3,4}[a-z]?", re.I)
+
 
 def classify_url(url: str) -> str:
     """ "arxiv", "doi", "paper", "video", "listing" (a video site's search or channel page),
@@ -189,6 +191,10 @@ def classify_url(url: str) -> str:
         return "paper"
     if any(host == h or host.endswith("." + h) for h in _CODE_HOSTS):
         return "code"
+    # a course's own site is named by its number ("stats385.github.io", "cs231n.github.io"),
+    # often on a host that otherwise holds blogs
+    if _COURSE_SITE.fullmatch(host.split(".", 1)[0]):
+        return "course"
     if any(host == h or host.endswith("." + h) for h in _BLOG_HOSTS):
         return "blog"
     if _COURSE_HINT.search(path) or (host.endswith(".edu") and _COURSE_HINT.search(url)):

@@ -510,6 +510,9 @@ def test_undecodable_bytes_raise_parse_error_with_source_id() -> None:
         ("https://en.wikipedia.org/wiki/Neural_tangent_kernel", "wiki"),
         ("https://github.com/Zymrael/awesome-neural-ode", "code"),
         ("https://www.lesswrong.com/w/singular-learning-theory", "blog"),
+        ("https://stats385.github.io/", "course"),
+        ("https://cs231n.github.io/convolutional-networks/", "course"),
+        ("https://lilianweng.github.io/posts/2018-06-24-attention/", "blog"),
         ("https://example.org/page", "link"),
     ],
 )
