@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import hashlib
 import ipaddress
 import json
@@ -91,9 +92,7 @@ class SmtpSettings:
     @classmethod
     def from_settings(cls, settings: Settings, *, block: str | None = None) -> SmtpSettings:
         """From `DLTHEORY_SMTP_*`/`DLTHEORY_MAIL_FROM` settings, overlaid by a Prefect Secret block when one
-        is named (argument, `smtp_block` setting or `DLTHEORY_SMTP_BLOCK`)."""
-        import os
-
+        is named (argument, or the `smtp_block` setting, which `DLTHEORY_SMTP_BLOCK` sets)."""
         values: dict[str, Any] = {
             "host": settings.smtp_host,
             "port": settings.smtp_port,
@@ -104,7 +103,7 @@ class SmtpSettings:
             "list_unsubscribe": settings.list_unsubscribe,  # None: no List-Unsubscribe header
             "ca_file": str(settings.smtp_ca_file) if settings.smtp_ca_file else None,
         }
-        block = block or settings.smtp_block or os.environ.get(SMTP_BLOCK_ENV)
+        block = block or settings.smtp_block
         if block:
             values.update({k: v for k, v in _load_block(block).items() if v is not None})
         return cls._from_values(values)
@@ -668,6 +667,7 @@ class DeliveryResult:
     fallback: str | None = None  # why a zh/ar reader's edition is in English (`status_text`)
     skip_reason: str | None = None  # for `skipped`: held, already-sent or unconfirmed
     unrecorded_reason: str | None = None  # why the row was not written, when not `NOT_RECORDED`
+    store_down: str | None = None  # the store failed before this reader was mailed: its problem
 
     @property
     def ok(self) -> bool:
@@ -1321,7 +1321,8 @@ def _skip_note(previous: Delivery, reason: SkipReason, zone: ZoneInfo | None = N
         return f"being sent by another run ({by}since {when})"
     if reason == "unconfirmed":
         return (
-            f"sent {when} but the server never confirmed it, so it may have arrived: check the "
+            # neutral: the answer was lost, or the store could not record it (the row cannot tell)
+            f"sent {when}, but the server's answer was never recorded, so it may have arrived: check the "
             f"server's log for {previous.message_id} (use --resend to send it again, same Message-ID)"
         )
     return f"already sent {when} (use --resend to send again)"
@@ -1360,27 +1361,30 @@ def _deliver_all(
     backoff: float,
     zone: ZoneInfo | None = None,
 ) -> list[DeliveryResult]:
+    from sqlalchemy.exc import SQLAlchemyError
+
     from dltheory_digest.store import deliveries as ledger
+    from dltheory_digest.store.db import store_problem
 
     if store is None and not dry_run:
         # caught before any reader: without the ledger a rerun would mail everyone again
         raise ValueError("a delivery needs the store (its ledger); only a dry run goes without one")
+    distinct: dict[str, Reader] = {}
+    for reader in readers:  # the same address twice in the configuration gets one mail
+        distinct.setdefault(ledger.reader_key(reader.email), reader)
     results: list[DeliveryResult] = []
-    seen: set[str] = set()
     server_down: str | None = None  # the session failed: the remaining readers are not tried
-    for reader in readers:
-        key = ledger.reader_key(reader.email)
-        if key in seen:  # the same address twice in the configuration gets one mail
-            continue
-        seen.add(key)
+
+    def before_sending(reader: Reader) -> DeliveryResult | tuple[DeliveryResult, Rendered, Reservation]:
+        """The reader's result when the ledger or their edition says not to mail them now, else
+        what to send them and the ledger row reserved for it."""
         previous = ledger.get_delivery(store, week, reader.email) if store is not None else None
         if previous is not None and store is not None and not dry_run:
             # a process that died after handing the message over: recorded `unconfirmed` now
             previous = ledger.settle_abandoned(store, previous)
         skip = _skip_reason(previous, resend)
         if previous is not None and skip is not None:
-            results.append(_skipped(week, reader, previous, skip, zone))
-            continue
+            return _skipped(week, reader, previous, skip, zone)
         rendered = render(reader)
         base = DeliveryResult(
             reader=reader.email,
@@ -1396,11 +1400,9 @@ def _deliver_all(
         )
         if rendered.held:
             log.warning("digest %s not sent to %s: %s", week, reader.email, rendered.held)
-            results.append(_replace(base, status="held", note=rendered.held))
-            continue
+            return _replace(base, status="held", note=rendered.held)
         if dry_run:
-            results.append(base)
-            continue
+            return base
         assert store is not None  # checked on entry: only a dry run goes without
         reservation = ledger.reserve(
             store, week=week, reader=reader.email, message_id=base.message_id, resend=resend
@@ -1410,18 +1412,37 @@ def _deliver_all(
             why: SkipReason = "held"
             if reservation.reason in ("already-sent", "unconfirmed"):
                 why = reservation.reason
-            results.append(
-                _skipped(week, reader, held_by, why, zone)
-                if held_by is not None
-                else _replace(base, status="skipped", note="being sent by another run", skip_reason="held")
-            )
-            continue
+            if held_by is None:
+                return _replace(base, status="skipped", note="being sent by another run", skip_reason="held")
+            return _skipped(week, reader, held_by, why, zone)
         held = reservation.previous
         base = _replace(
             base, message_id=_next_message_id(week, reader.email, smtp.domain, held, first=base.message_id)
         )
+        return base, rendered, reservation
+
+    pending = list(distinct.values())
+    for index, reader in enumerate(pending):
+        try:
+            ready = before_sending(reader)
+        except SQLAlchemyError as exc:
+            # as when the server fails: this reader and the rest are not tried, and with the
+            # store failing nothing more is recorded; the results so far still tell who was mailed
+            problem = store_problem(exc)
+            log.error(
+                "digest %s: the store failed (%s); %d reader(s) not mailed: %s",
+                week, problem, len(pending) - index, ", ".join(r.email for r in pending[index:]),
+            )  # fmt: skip
+            results.extend(_store_failed(week, r, problem) for r in pending[index:])
+            break
+        if isinstance(ready, DeliveryResult):
+            results.append(ready)
+            continue
+        base, rendered, reservation = ready
+        held = reservation.previous
         # a resend threads with the first message the reader got
         earlier_id = _first_of(held.message_id) if held is not None and held.delivered else None
+        assert store is not None  # a reservation was granted
         result, server_failure = _send_one(
             store, smtp, reservation, reader, base, rendered, references=earlier_id,
             server_down=server_down, retries=retries, sleep=sleep, backoff=backoff,
@@ -1429,7 +1450,7 @@ def _deliver_all(
         results.append(result)
         if server_down is None and server_failure is not None:
             server_down = server_failure
-            rest = len(readers) - len(seen)
+            rest = len(pending) - index - 1
             if rest:
                 log.error(
                     "%s: the remaining %d reader(s) are recorded as failed without being tried",
@@ -1437,6 +1458,25 @@ def _deliver_all(
                     rest,
                 )
     return results
+
+
+STORE_FAILED = (
+    "not mailed: the store could not be read or written ({problem}); nothing was sent to this "
+    "reader or recorded"
+)
+
+
+def _store_failed(week: str, reader: Reader, problem: str) -> DeliveryResult:
+    return DeliveryResult(
+        reader=reader.email,
+        week=week,
+        status="failed",
+        message_id="",
+        language=reader.language,
+        papers=None,  # no edition was made for them
+        error=STORE_FAILED.format(problem=problem),
+        store_down=problem,
+    )
 
 
 SERVER_FAILED = "the SMTP server itself failed"
@@ -1577,6 +1617,7 @@ def _send_one(
     tried = 0  # attempts begun, for a run stopped in the middle of them
     lost = False  # another run took the reader over before the message went out
     unrecorded: str | None = None  # why the ledger row could not be written
+    stopping = False  # the command or run is being stopped: no waiting for the store
 
     def count_attempt(smtp: SmtpSettings, message: EmailMessage, *, recipient: str) -> None:
         nonlocal tried
@@ -1635,6 +1676,7 @@ def _send_one(
         # Ctrl-C, SIGTERM, a cancelled run, or a bug: a message the server took (250) is sent;
         # one handed over whose answer the stop cut off may have been delivered, so it is
         # `unconfirmed` (not mailed again without --resend), as when the answer is lost
+        stopping = True
         attempts, stage, why = tried, _stage_of(exc), _stop_reason(exc)
         if stage == _ACCEPTED:
             sent = True
@@ -1649,19 +1691,23 @@ def _send_one(
             log.error("digest %s not delivered to %s: %s", base.week, base.reader, error)
         raise
     finally:
+        outcome = functools.partial(
+            ledger.finish,
+            store,
+            reservation,
+            week=base.week,
+            reader=base.reader,
+            message_id=base.message_id,
+            sent=sent,
+            attempts=attempts,
+            error=error,
+            edition=rendered.language,
+            unconfirmed=unconfirmed,
+        )
+        # a message the server took: unrecorded, the next run could only call it unconfirmed
+        waits = SENT_WRITE_WAITS if sent and not stopping else ()
         try:
-            written = ledger.finish(
-                store,
-                reservation,
-                week=base.week,
-                reader=base.reader,
-                message_id=base.message_id,
-                sent=sent,
-                attempts=attempts,
-                error=error,
-                edition=rendered.language,
-                unconfirmed=unconfirmed,
-            )
+            written = _write_retrying(outcome, waits, sleep, f"digest {base.week} sent to {base.reader}")
         except SQLAlchemyError as exc:
             # the row stays this run's hold (handed over or not), which a later run settles or
             # retakes from its dead holder: no reason to stop mailing the others
@@ -1680,6 +1726,29 @@ def _send_one(
         unrecorded_reason=unrecorded,
     )  # fmt: skip
     return result, failure
+
+
+# Waits before writing a `sent` outcome again when the store refused it (locked, restarting):
+# the store's own connect retries cover a server that is down, not a lock or a dropped session.
+SENT_WRITE_WAITS = (1.0, 2.0, 4.0)
+
+
+def _write_retrying(
+    write: Callable[[], Delivery | None], waits: Sequence[float], sleep: Callable[[float], None], what: str
+) -> Delivery | None:
+    """`write()`, tried again after each of `waits` while the store refuses it; the last
+    refusal is raised."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from dltheory_digest.store.db import store_problem
+
+    for wait in waits:
+        try:
+            return write()
+        except SQLAlchemyError as exc:
+            log.warning("%s: not recorded yet (%s); trying again in %g s", what, store_problem(exc), wait)
+            sleep(wait)
+    return write()
 
 
 def _replace(result: DeliveryResult, **changes: Any) -> DeliveryResult:

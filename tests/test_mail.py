@@ -578,6 +578,95 @@ def test_a_store_locked_while_the_handover_is_recorded_fails_that_reader_only(
     store.close()
 
 
+def _store_gone() -> Exception:
+    from sqlalchemy.exc import OperationalError
+
+    return OperationalError("SELECT", {}, Exception("connection failed: Connection refused"))
+
+
+def test_a_store_failing_to_read_the_ledger_stops_the_mailing_and_keeps_the_results(
+    mailbox: tuple[Mailbox, int], store: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As when the server fails: the reader whose row cannot be read and those after are not
+    tried, nothing more is recorded, and the results say who was mailed before."""
+    box, port = mailbox
+    real_get = ledger.get_delivery
+
+    def gone_after_ada(store: Any, week: str, reader: str) -> Any:
+        if reader != "ada@example.org":
+            raise _store_gone()
+        return real_get(store, week, reader)
+
+    monkeypatch.setattr(ledger, "get_delivery", gone_after_ada)
+    readers = [Reader(email=f"{name}@example.org") for name in ("ada", "bo", "bo", "cy")]
+    results = mail.deliver(store, week=WEEK, digest=sample_digest(), readers=readers, smtp=smtp_for(port))
+    monkeypatch.undo()
+    assert [(r.reader, r.status) for r in results] == [
+        ("ada@example.org", "sent"), ("bo@example.org", "failed"), ("cy@example.org", "failed"),
+    ]  # fmt: skip
+    assert [r.store_down for r in results] == [None, *["connection failed: Connection refused"] * 2]
+    assert results[1].detail.startswith("not mailed: the store could not be read or written")
+    assert [m.recipients for m in box.received] == [["ada@example.org"]]
+    assert [(r["reader"], r["status"]) for r in ledger_rows(store)] == [("ada@example.org", "sent")]
+
+
+def test_a_sent_outcome_the_store_refuses_is_written_again(
+    mailbox: tuple[Mailbox, int], store: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server took the message (250): its `sent` is worth a few short waits, or the next
+    run could only call the message unconfirmed."""
+    _box, port = mailbox
+    real_finish = ledger.finish
+    refusals = iter([_store_gone(), _store_gone()])
+
+    def refused_twice(*args: Any, **kwargs: Any) -> Any:
+        refusal = next(refusals, None)
+        if refusal is not None:
+            raise refusal
+        return real_finish(*args, **kwargs)
+
+    monkeypatch.setattr(ledger, "finish", refused_twice)
+    waits: list[float] = []
+    [ada] = mail.deliver(
+        store, week=WEEK, digest=sample_digest(), readers=[Reader(email="ada@example.org")],
+        smtp=smtp_for(port), sleep=no_sleep(waits),
+    )  # fmt: skip
+    assert ada.status == "sent" and ada.recorded and waits == list(mail.SENT_WRITE_WAITS[:2])
+    row = ledger.get_delivery(store, WEEK, "ada@example.org")
+    assert row is not None and row.status == "sent"
+
+
+def test_a_sent_outcome_never_written_is_explained_without_blaming_the_server(
+    mailbox: tuple[Mailbox, int], store: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store stays down after the 250: the row is left handed over, and the next run's
+    words for it must not say the server never answered (it did) nor that the run was killed."""
+    box, port = mailbox
+
+    def refused(*args: Any, **kwargs: Any) -> Any:
+        raise _store_gone()
+
+    monkeypatch.setattr(ledger, "finish", refused)
+    waits: list[float] = []
+    reader = Reader(email="ada@example.org")
+    [ada] = mail.deliver(
+        store, week=WEEK, digest=sample_digest(), readers=[reader], smtp=smtp_for(port),
+        sleep=no_sleep(waits),
+    )  # fmt: skip
+    monkeypatch.undo()
+    assert ada.status == "sent" and not ada.recorded and waits == list(mail.SENT_WRITE_WAITS)
+    assert "not recorded: the store could not be written" in ada.detail
+    row = ledger.get_delivery(store, WEEK, "ada@example.org")
+    assert row is not None and row.handed_over
+    settled = ledger.settle_abandoned(store, row, hold=dt.timedelta(0))  # its run long gone
+    assert settled is not None and settled.status == "unconfirmed"
+    assert "could not record the server's answer" in (settled.error or "")
+    assert "or the store could not be written" in (settled.error or "")
+    note = mail._skip_note(settled, "unconfirmed")
+    assert "answer was never recorded" in note and "never confirmed" not in note
+    assert len(box.received) == 1
+
+
 def test_dry_run_sends_and_records_nothing(mailbox: tuple[Mailbox, int], store: Any) -> None:
     box, port = mailbox
     results = mail.deliver(
@@ -1840,7 +1929,7 @@ def test_a_timeout_after_data_is_not_retried_and_is_recorded_as_maybe_delivered(
     again = mail.deliver(store, week=WEEK, digest=sample_digest(), readers=readers, smtp=smtp_for(port))
     assert [r.status for r in again] == ["skipped", "sent"]
     assert again[0].skip_reason == "unconfirmed" and again[0].ok
-    assert "never confirmed" in (again[0].note or "") and ada.message_id in (again[0].note or "")
+    assert "answer was never recorded" in (again[0].note or "") and ada.message_id in (again[0].note or "")
     assert len(box.to("ada@example.org")) == 1
     # --resend sends it with the same Message-ID, so a client that has the first copy drops it
     [resent] = mail.deliver(

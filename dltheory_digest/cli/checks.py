@@ -17,6 +17,10 @@ from dltheory_digest.cli.app import err_console
 from dltheory_digest.errors import ConfigError, StoreError
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from sqlalchemy.exc import SQLAlchemyError
+
     from dltheory_digest.config import Settings, SourceSpec
     from dltheory_digest.store import Store, Upgrade
     from dltheory_digest.weeks import Week
@@ -61,11 +65,10 @@ def check_config(
     any Prefect server starts (exit 2 on error). With nothing to fetch a command that fetches is
     refused: its run would write (and mail) an empty digest over the week's; others are warned."""
     from dltheory_digest import pipeline
-    from dltheory_digest.config import load_settings, load_sources
+    from dltheory_digest.config import load_sources
 
-    warn_misspelled_variables()  # first: a misspelt variable may be why the settings fail
+    settings = load_checked_settings(overrides)
     try:
-        settings = load_settings(**overrides)
         specs = list(load_sources(settings.sources_file))
         selected = pipeline.select_sources(specs, sources)
         if need_sources:
@@ -80,10 +83,33 @@ def check_config(
     return settings, selected
 
 
+def load_checked_settings(overrides: Mapping[str, Any] | None = None, *, warn: bool = True) -> Settings:
+    """The settings, as every command loads them: first a warning for each misspelt `DLTHEORY_*`
+    variable (its setting is left at the default, which may be why the settings then fail; `warn`
+    False when the command warns another way), then a bad settings file or value is one line
+    and exit 2."""
+    from dltheory_digest.config import load_settings
+
+    if warn:
+        warn_misspelled_variables()
+    try:
+        return load_settings(**(overrides or {}))
+    except ConfigError as exc:
+        raise fail_config(exc) from None
+
+
 def fail_store(exc: StoreError, code: int = 2) -> typer.Exit:
     """One line naming the store and what is wrong with it (exit 2 before anything started)."""
     err_console.print(f"[bold red]store error:[/] {escape(str(exc))}", highlight=False)
     return typer.Exit(code=code)
+
+
+def fail_store_query(exc: SQLAlchemyError) -> typer.Exit:
+    """A query that failed once the command was under way (the database server gone, a lock
+    timeout, a value its column refuses): one `store error:` line and exit 1, not a traceback."""
+    from dltheory_digest.store.db import store_problem
+
+    return fail_store(StoreError(f"the store: {store_problem(exc)}"), code=1)
 
 
 def open_checked_store(settings: Settings) -> Store:
@@ -199,7 +225,7 @@ def check_smtp(settings: Settings) -> None:
     A Prefect Secret block is only read when the mail goes out (it needs the Prefect API)."""
     from dltheory_digest import mail
 
-    if settings.smtp_block or os.environ.get(mail.SMTP_BLOCK_ENV):
+    if settings.smtp_block:
         return
     try:
         smtp = mail.SmtpSettings.from_settings(settings)

@@ -46,14 +46,12 @@ def classify_command(
     ),
 ) -> None:
     """Write id,direction,score: the primary direction of each row and its score."""
-    from dltheory_digest.cli.checks import warn_misspelled_variables
-    from dltheory_digest.config import load_settings
+    from dltheory_digest.cli.checks import load_checked_settings
     from dltheory_digest.directions import DirectionClassifier, load_taxonomy
 
-    if taxonomy is None:
-        warn_misspelled_variables()  # DLTHEORY_TAXONOMY_FIEL would silently give the bundled one
+    # a misspelt DLTHEORY_TAXONOMY_FILE would silently give the bundled taxonomy: warned
+    taxonomy_path = taxonomy or load_checked_settings().taxonomy_file
     try:
-        taxonomy_path = taxonomy or load_settings().taxonomy_file
         classifier = DirectionClassifier.from_taxonomy(load_taxonomy(taxonomy_path))
     except ConfigError as exc:
         raise fail_config(exc) from None

@@ -12,7 +12,7 @@ import typer
 from rich.markup import escape
 
 from dltheory_digest.cli.app import app, console, err_console
-from dltheory_digest.cli.checks import fail_config, fail_usage
+from dltheory_digest.cli.checks import fail_usage, load_checked_settings
 from dltheory_digest.errors import ConfigError, DigestError
 from dltheory_digest.language.argos import ARGOS_INDEX_URL
 
@@ -27,15 +27,15 @@ PackagesDir = Annotated[
 ]
 
 
-def _packages_dir(packages_dir: Path | None) -> Path:
-    """`--packages-dir`, else the settings' (a bad settings file is exit 2, not a traceback)."""
+def _packages_dir(packages_dir: Path | None, *, settings_checked: bool = False) -> Path:
+    """`--packages-dir`, else the settings' (a bad settings file is exit 2, not a traceback).
+    `settings_checked`: the command has already loaded them with `load_checked_settings`."""
     from dltheory_digest.language.argos import default_packages_dir
 
     if packages_dir is None:
-        try:
-            packages_dir = default_packages_dir()
-        except ConfigError as exc:
-            raise fail_config(exc) from None
+        if not settings_checked:
+            load_checked_settings()  # a misspelt variable named, a bad settings file exit 2, first
+        packages_dir = default_packages_dir()
     if packages_dir.exists() and not packages_dir.is_dir():
         raise fail_usage(f"translation models folder {packages_dir} is a file, not a directory")
     return packages_dir
@@ -145,36 +145,31 @@ def install_cmd(
             raise fail_usage(
                 f"--from-file: {path}: {'is a directory' if path.is_dir() else 'file not found'}"
             )
-    where = _packages_dir(packages_dir)
+    # the index is asked with the settings' contact: checked once, before the folder is chosen
+    settings = load_checked_settings() if langs else None
+    where = _packages_dir(packages_dir, settings_checked=settings is not None)
     try:
         for path in from_file or ():
             info = argos.install_from_file(path, where)
             console.print(
                 f"installed {info.from_code}→{info.to_code} {info.version} from {path.name}", markup=False
             )
-        if langs:
-            _install_from_index(langs, where, index_url or argos.ARGOS_INDEX_URL, timeout)
+        if langs and settings is not None:
+            _install_from_index(langs, where, index_url or argos.ARGOS_INDEX_URL, timeout, settings.contact)
     except DigestError as exc:
         # escaped: a "[source-id]" inside the message would otherwise vanish as Rich markup
         err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
         raise typer.Exit(1) from None
 
 
-def _install_from_index(langs: list[str], where: Path, index_url: str, timeout: float) -> None:
+def _install_from_index(langs: list[str], where: Path, index_url: str, timeout: float, contact: str) -> None:
     import tempfile
 
     from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColumn, TransferSpeedColumn
 
-    from dltheory_digest.cli.checks import warn_misspelled_variables
-    from dltheory_digest.config import load_settings
     from dltheory_digest.fetch import PoliteClient
     from dltheory_digest.language import argos
 
-    warn_misspelled_variables()
-    try:
-        contact = load_settings().contact
-    except ConfigError as exc:
-        raise fail_config(exc) from None
     # the one polite client: User-Agent, robots.txt, retries; few retries, so offline fails fast
     with PoliteClient(contact=contact, max_retries=1) as client:
         index = argos.fetch_index(client, index_url, timeout=timeout)

@@ -14,12 +14,14 @@ from dltheory_digest.cli.checks import (
     check_addresses,
     check_week,
     fail_config,
+    fail_store,
+    fail_store_query,
     fail_usage,
+    load_checked_settings,
     open_checked_store,
-    warn_misspelled_variables,
 )
 from dltheory_digest.cli.files import writing
-from dltheory_digest.errors import ConfigError, DigestError
+from dltheory_digest.errors import ConfigError, DigestError, StoreError
 from dltheory_digest.weeks import Week
 
 if TYPE_CHECKING:
@@ -29,17 +31,6 @@ if TYPE_CHECKING:
     from dltheory_digest.store import Store
 
 WeekOption = Annotated[str, typer.Option("--week", help="ISO week, e.g. 2026-W47")]
-
-
-def _settings() -> Settings:
-    from dltheory_digest.config import load_settings
-
-    # first: a misspelt DLTHEORY_SMTP_HOST is why "smtp_host is not set" comes later
-    warn_misspelled_variables()
-    try:
-        return load_settings()
-    except ConfigError as exc:
-        raise fail_config(exc) from None
 
 
 def _check_week(week: str) -> str:
@@ -80,13 +71,16 @@ def no_digest_error(settings: Settings, week: str) -> str:
     )
 
 
-def make_translator(settings: Settings, store: Store | None = None) -> Any:
-    """The language stage's Translator (caching in the store) for zh/ar editions, or None when the
-    language stage cannot load: editions then fall back to English and say so."""
+def make_translator(settings: Settings, store: Store) -> Any:
+    """The run's Translator (`pipeline.default_translator`: the store's cache, the operator's
+    `glossary_file`), or None when the language stage cannot load: editions then fall back to
+    English and say so. A glossary file the run would refuse is refused here too (exit 2)."""
     try:
-        from dltheory_digest.language import make_translator as language_translator
+        from dltheory_digest.pipeline import default_translator
 
-        return language_translator(store, packages_dir=settings.argos_packages_dir)
+        return default_translator(settings, store)
+    except ConfigError as exc:
+        raise fail_config(exc) from None
     except (ImportError, DigestError, OSError):
         return None
 
@@ -157,11 +151,20 @@ def send(
         ),
     ] = False,
 ) -> None:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        _send(week, to, resend=resend, dry_run=dry_run, force=force)
+    except SQLAlchemyError as exc:  # outside the mailing (which stops and says so itself)
+        raise fail_store_query(exc) from None
+
+
+def _send(week: str, to: list[str] | None, *, resend: bool, dry_run: bool, force: bool) -> None:
     from dltheory_digest import mail, pipeline
 
     week = _check_week(week)
     recipients = check_addresses(to, "--to")
-    settings = _settings()
+    settings = load_checked_settings()
     readers = mail.readers_for(settings, recipients)
     if not readers:
         err_console.print(
@@ -237,9 +240,8 @@ def send(
                 smtp=smtp,
                 resend=resend,
                 dry_run=dry_run,
-                translator=make_translator(settings, store)
-                if any(r.language != "en" for r in readers)
-                else None,
+                # as the run's: its glossary also matches readers' keywords in zh/ar titles
+                translator=make_translator(settings, store),
                 zone=settings.zone,
             )
     finally:
@@ -252,6 +254,9 @@ def send(
             f"(filters or a zh/ar edition) got nothing: run `dltheory-digest run --week {week}` to "
             "rebuild the digest, or pass --force to send them the unfiltered English digest"
         )
+    stopped = next((r for r in results if r.store_down), None)
+    if stopped is not None:  # the table says who was mailed before the store failed
+        raise fail_store(StoreError(f"the store: {stopped.store_down}"), code=1)
     down = next((r for r in results if r.server_down == mail.NOT_TRIED), None)
     if down is not None:
         err_console.print(
@@ -317,7 +322,7 @@ def preview(
     from dltheory_digest import mail
 
     week = _check_week(week)
-    settings = _settings()
+    settings = load_checked_settings()
     chosen = None
     if reader:
         chosen = next((r for r in settings.readers if r.email.lower() == reader.lower()), None)
@@ -345,9 +350,7 @@ def preview(
                 digest_stage.reader_copy(stored, _source_names(settings)), title=week
             )
         else:
-            wants_translation = chosen is not None and chosen.language != "en"
-            translator = make_translator(settings, store) if wants_translation else None
-            shown = mail.preview(stored, chosen, translator=translator)
+            shown = mail.preview(stored, chosen, translator=make_translator(settings, store))
             html, fallback = shown.html, shown.reason
     finally:
         store.close()

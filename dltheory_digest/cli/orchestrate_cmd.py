@@ -20,24 +20,11 @@ from dltheory_digest.cli.checks import (
     check_source_ids,
     check_store,
     check_week,
-    fail_config,
     fail_usage,
+    load_checked_settings,
     quiet_prefect_defaults,
-    warn_misspelled_variables,
 )
 from dltheory_digest.cli.run_cmd import exit_on_failures, print_summary, run_flow, stopping_on_signals
-from dltheory_digest.errors import ConfigError
-
-
-def _settings() -> Any:
-    from dltheory_digest.config import load_settings
-
-    try:
-        settings = load_settings()
-    except ConfigError as exc:
-        raise fail_config(exc) from None
-    warn_misspelled_variables()
-    return settings
 
 
 @app.command()
@@ -125,7 +112,7 @@ def refresh(
     wanted = check_source_ids(sources)
     # the served deployment reads its own sources.yaml (which may live elsewhere): here only the
     # settings are needed, for the zone the week is checked in
-    settings = _settings() if deployment else check_config({}, wanted)[0]
+    settings = load_checked_settings() if deployment else check_config({}, wanted)[0]
     target = check_week(week, settings.zone) if week else None
     check_since(since, target, settings.zone)
     params: dict[str, Any] = {
@@ -180,7 +167,7 @@ def refresh(
             raise fail_usage(f"{not_served} (asked {api})") from None
         raise fail_usage(f"the Prefect API at {api} answered {exc.response.status_code}") from None
     except httpx.HTTPError as exc:  # nothing listens at PREFECT_API_URL, or it is not Prefect
-        raise fail_usage(f"cannot reach the Prefect API at {api}: {exc or type(exc).__name__}") from None
+        raise fail_usage(f"cannot reach the Prefect API at {api}: {str(exc) or type(exc).__name__}") from None
     ui = PREFECT_UI_URL.value()
     console.print(
         f"flow run {flow_run.id} submitted" + (f": {ui}/runs/flow-run/{flow_run.id}" if ui else ""),

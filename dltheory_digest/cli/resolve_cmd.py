@@ -8,9 +8,8 @@ import typer
 from rich.markup import escape
 
 from dltheory_digest.cli.app import console, err_console
-from dltheory_digest.cli.checks import fail_config, fail_usage, open_checked_store, warn_misspelled_variables
+from dltheory_digest.cli.checks import fail_usage, load_checked_settings, open_checked_store
 from dltheory_digest.cli.run_cmd import sources_app
-from dltheory_digest.errors import ConfigError
 
 
 @sources_app.command("forget-doi")
@@ -27,7 +26,6 @@ def forget_doi(
 
     For a record that is wrong, or tied to the wrong arXiv paper; a week already sent keeps its digest.
     """
-    from dltheory_digest.config import load_settings
     from dltheory_digest.ids import normalize_doi
     from dltheory_digest.store.records import forget_doi_records, load_doi_records
 
@@ -37,11 +35,7 @@ def forget_doi(
         if doi is None:
             raise fail_usage(f"not a DOI: {given!r}")
         wanted.setdefault(doi, given)
-    warn_misspelled_variables()
-    try:
-        settings = load_settings()
-    except ConfigError as exc:
-        raise fail_config(exc) from None
+    settings = load_checked_settings()
     store = open_checked_store(settings)
     try:
         records = load_doi_records(store, wanted)

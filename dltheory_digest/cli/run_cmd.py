@@ -29,6 +29,8 @@ from dltheory_digest.cli.checks import (
     check_week,
     fail_config,
     fail_store,
+    fail_store_query,
+    load_checked_settings,
     open_checked_store,
     quiet_prefect_defaults,
 )
@@ -158,6 +160,9 @@ def exit_on_failures(result: dict[str, Any]) -> None:
     for what, readers in mail_problems.items():
         if readers:
             err_console.print(f"{what} {len(readers)} reader(s): {', '.join(readers)}", markup=False)
+    store_down = next((d["store_down"] for d in deliveries if d.get("store_down")), None)
+    if store_down:  # the mailing stopped there: the readers after it were not tried
+        fail_store(StoreError(f"the store: {store_down}"))  # its line; exit 1 below
     if result["failed_sources"] or any(mail_problems.values()):
         raise typer.Exit(code=1)
 
@@ -253,7 +258,6 @@ def run_flow(**params: Any) -> dict[str, Any]:
     quiet_prefect_defaults()
     from sqlalchemy.exc import SQLAlchemyError
 
-    from dltheory_digest.store.db import store_problem
     from flows.local_server import local_server
     from flows.weekly_digest import weekly_digest
 
@@ -274,7 +278,7 @@ def run_flow(**params: Any) -> dict[str, Any]:
     except StoreError as exc:  # checked before the run; this is one that went wrong during it
         raise fail_store(exc, code=1) from None
     except SQLAlchemyError as exc:  # a write in the middle of the run (locked, disk full)
-        raise fail_store(StoreError(f"the store: {store_problem(exc)}"), code=1) from None
+        raise fail_store_query(exc) from None
     return result
 
 
@@ -326,7 +330,6 @@ def demo(
 ) -> None:
     """Run the real flow on a bundled snapshot of the sources, served on 127.0.0.1 (no network needed)."""
     from dltheory_digest.cli.checks import fail_usage
-    from dltheory_digest.config import load_settings
     from dltheory_digest.demo import (
         DEMO_WEEK,
         SnapshotServer,
@@ -336,10 +339,9 @@ def demo(
     )
 
     recipients = check_addresses(email_to, "--email-to")
-    try:  # the demo overrides some settings, but a broken settings file is worth knowing about now
-        configured = load_settings()
-    except ConfigError as exc:
-        raise fail_config(exc) from None
+    # the demo overrides some settings, but a broken settings file is worth knowing about now;
+    # a misspelt variable is named once, by `check_config` below
+    configured = load_checked_settings(warn=False)
     output_dir = check_output_dir(output_dir or configured.output_dir, "--output-dir").resolve()
     try:  # refused now rather than after the run when there is nowhere the demo may write
         demo_target(output_dir, DEMO_WEEK)

@@ -4,30 +4,24 @@ longer need (`store.retention`)."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
 from dltheory_digest.cli.app import app, console, err_console
-from dltheory_digest.cli.checks import fail_config, fail_store, fail_usage, open_checked_store
-from dltheory_digest.errors import ConfigError, StoreError
-
-if TYPE_CHECKING:
-    from dltheory_digest.config import Settings
+from dltheory_digest.cli.checks import (
+    fail_store,
+    fail_store_query,
+    fail_usage,
+    load_checked_settings,
+    open_checked_store,
+)
+from dltheory_digest.errors import StoreError
 
 store_app = typer.Typer(help="The store: its size, and pruning old weeks.", no_args_is_help=True)
 app.add_typer(store_app, name="store")
-
-
-def _settings() -> Settings:
-    from dltheory_digest.config import load_settings
-
-    try:
-        return load_settings()
-    except ConfigError as exc:
-        raise fail_config(exc) from None
 
 
 def _size(count: int | None) -> str:
@@ -55,12 +49,16 @@ PRUNE_HELP = (
 
 @store_app.command("info", help=INFO_HELP)
 def info() -> None:
+    from sqlalchemy.exc import SQLAlchemyError
+
     from dltheory_digest.store.retention import store_info
 
-    settings = _settings()
+    settings = load_checked_settings()
     store = open_checked_store(settings)
     try:
         found = store_info(store)
+    except SQLAlchemyError as exc:  # e.g. a table another session holds locked past lock_timeout
+        raise fail_store_query(exc) from None
     finally:
         store.close()
     console.print(f"store: {found.url}", markup=False)
@@ -114,7 +112,7 @@ def prune(
             f"--keep-weeks {keep_weeks}: keep at least {retention.MIN_KEEP_WEEKS} weeks (a run reads "
             "back the weeks before it, and a rerun of a recent week needs its digest)"
         )
-    settings = _settings()
+    settings = load_checked_settings()
     store = open_checked_store(settings)
     try:
         # weeks as the runs count them: by the date in the configured zone, not UTC's
@@ -146,7 +144,8 @@ def prune(
         console.print("the freed space was given back to the disk (VACUUM)", markup=False)
     elif vacuum and not dry_run:
         err_console.print(
-            f"{escape(store.url)}: not SQLite; PostgreSQL's autovacuum reuses the space", highlight=False
+            f"[yellow]note:[/] {escape(store.url)}: not SQLite; PostgreSQL's autovacuum reuses the space",
+            highlight=False,
         )
     elif not dry_run and any(report.removed.values()):
         console.print(

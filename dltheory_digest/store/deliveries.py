@@ -298,9 +298,11 @@ MAY_HAVE_ARRIVED = (
     "send --week {week} --resend --to {reader}` (same Message-ID, so a copy that did arrive is "
     "not shown twice)"
 )
+# Neutral on why: a run stopped at once or killed leaves such a row, and so does one whose
+# store failed when the server's answer came (the row cannot say which).
 ABANDONED_AFTER_HANDOVER = (
-    "the run sending it ({holder}) ended after it began to hand the message to the server and "
-    "before the server's answer was read (stopped at once or killed), " + MAY_HAVE_ARRIVED
+    "the run sending it ({holder}) began to hand the message to the server and could not record "
+    "the server's answer (it was stopped or killed, or the store could not be written), " + MAY_HAVE_ARRIVED
 )
 
 

@@ -566,3 +566,86 @@ def test_preview_names_its_file_as_it_is(
     assert result.exit_code == 0, result.output
     assert (tmp_path / "[b]out" / "week.html").is_file()
     assert "preview: [b]out/week.html" in result.stdout
+
+
+def _refused_connection() -> Exception:
+    from sqlalchemy.exc import OperationalError
+
+    return OperationalError("SELECT", {}, Exception("connection failed: Connection refused"))
+
+
+def test_a_store_failing_in_the_middle_of_send_ends_with_one_line_and_the_table(
+    smtp_env: Mailbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store goes away after the first reader was mailed: the rest are neither tried nor
+    recorded, the table still says who got the week, and the command ends with one line."""
+    readers = [{"email": f"{name}@example.org"} for name in ("ada", "bo", "cy")]
+    monkeypatch.setenv("DLTHEORY_READERS", json.dumps(readers))
+    stored_week()
+    real_get = ledger.get_delivery
+
+    def down_from_bo(store: Any, week: str, reader: str) -> Any:
+        if reader != "ada@example.org":
+            raise _refused_connection()
+        return real_get(store, week, reader)
+
+    monkeypatch.setattr(ledger, "get_delivery", down_from_bo)
+    wide = _wide_console(monkeypatch)
+    result = runner.invoke(app, ["send", "--week", WEEK])
+    monkeypatch.setattr(ledger, "get_delivery", real_get)
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output and isinstance(result.exception, SystemExit)
+    assert result.stderr.splitlines() == ["store error: the store: connection failed: Connection refused"]
+    assert [r for rec in smtp_env.received for r in rec.recipients] == ["ada@example.org"]
+    rows = {line.split("│")[1].strip(): line for line in wide.export_text().splitlines() if "@" in line}
+    assert [c.strip() for c in rows["ada@example.org"].split("│")][2] == "sent"
+    for name in ("bo", "cy"):
+        cells = [c.strip() for c in rows[f"{name}@example.org"].split("│")]
+        assert cells[2] == "failed" and "not mailed: the store could not be read or written" in cells[7]
+    assert ledger_of_week() == [("ada@example.org", "sent")]  # nothing recorded for bo or cy
+
+
+def test_a_store_failing_outside_the_mailing_is_one_line_too(
+    smtp_env: Mailbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A query `send` makes before any reader (the stored digest), e.g. on a lock timeout."""
+    from dltheory_digest import store as store_package
+
+    stored_week()
+
+    def refused(*args: Any, **kwargs: Any) -> Any:
+        raise _refused_connection()
+
+    monkeypatch.setattr(store_package, "get_digest", refused)
+    result = runner.invoke(app, ["send", "--week", WEEK])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.stderr.splitlines() == ["store error: the store: connection failed: Connection refused"]
+    assert smtp_env.received == []
+
+
+def test_send_translates_and_filters_with_the_operators_glossary_as_the_run_does(
+    smtp_env: Mailbox, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The operator's `glossary_file` (which also matches a reader's English keyword in a
+    Chinese title) reaches `send`'s translator, as it reaches the run's; no model is needed."""
+    from dltheory_digest import mail
+    from dltheory_digest.language import load_glossary
+
+    term = "模型坍塌测试词"
+    assert load_glossary().english_for(term, "zh") is None  # not in the shipped glossary
+    glossary = tmp_path / "glossary.yaml"
+    glossary.write_text(f"zh:\n  {term}: model collapse\n", encoding="utf-8")
+    monkeypatch.setenv("DLTHEORY_GLOSSARY_FILE", str(glossary))
+    stored_week()
+    given: list[Any] = []
+    real_deliver = mail.deliver
+
+    def deliver(*args: Any, **kwargs: Any) -> Any:
+        given.append(kwargs["translator"])
+        return real_deliver(*args, **kwargs)
+
+    monkeypatch.setattr(mail, "deliver", deliver)
+    result = runner.invoke(app, ["send", "--week", WEEK, "--dry-run"])  # English readers only
+    assert result.exit_code == 0, result.output
+    [translator] = given
+    assert translator is not None and translator.glossary.english_for(term, "zh") == "model collapse"

@@ -198,3 +198,26 @@ def test_the_wait_does_not_give_up_on_a_run_that_has_started(prefect_harness: No
         finisher.join()
     # a run under way finishes whatever becomes of the deployment: never asked, never abandoned
     assert finished.state is not None and finished.state.is_completed() and asked == []
+
+
+def test_an_unreachable_api_with_an_empty_message_is_named_by_its_kind(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """httpx raises some errors with no text: the line still says what went wrong."""
+    import httpx
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+    from typer.testing import CliRunner
+
+    from dltheory_digest.cli import app, orchestrate_cmd
+
+    def unreachable(name: str) -> str | None:
+        raise httpx.ConnectError("")
+
+    monkeypatch.setattr(orchestrate_cmd, "not_served_reason", unreachable)
+    api = "http://127.0.0.1:9/api"
+    with temporary_settings(updates={PREFECT_API_URL: api}):
+        result = CliRunner().invoke(
+            app, ["refresh", "--deployment", "--week", "2026-W46", "--dry-run"], terminal_width=300
+        )
+    assert result.exit_code == 2, result.output
+    assert f"cannot reach the Prefect API at {api}: ConnectError" in " ".join(result.stderr.split())

@@ -577,7 +577,7 @@ def test_a_run_stopped_while_its_message_awaits_the_servers_answer_does_not_mail
             )  # fmt: skip
             assert len(box.to("ada@example.org")) == 1
             assert (again.status, again.skip_reason) == ("skipped", "unconfirmed")
-            assert "never confirmed" in (again.note or "")
+            assert "answer was never recorded" in (again.note or "")
             row = ledger.get_delivery(store, week, "ada@example.org")
             assert row is not None and row.status == "unconfirmed" and row.holder is None
             assert "--resend --to ada@example.org" in (row.error or "")
@@ -674,3 +674,26 @@ def test_a_run_of_some_sources_writes_the_digest_but_mails_no_reader(
         assert every.exit_code == 0, every.output
         assert [r for m in smtp.received for r in m.recipients] == ["ada@example.org"]
         assert "readers not mailed" not in every.output
+
+
+def test_a_run_whose_store_failed_while_mailing_ends_with_a_store_error_line() -> None:
+    """The mailing stopped at a store failure: the readers are listed as failed, and the run
+    says why in one `store error:` line, as `send` does."""
+    import typer
+
+    from dltheory_digest.cli import run_cmd
+    from dltheory_digest.cli.app import err_console
+
+    problem = "connection failed: Connection refused"
+    result = {
+        "failed_sources": [],
+        "deliveries": [
+            {"reader": "ada@example.org", "status": "sent"},
+            {"reader": "bo@example.org", "status": "failed", "store_down": problem},
+        ],
+    }
+    with err_console.capture() as captured, pytest.raises(typer.Exit) as stopped:
+        run_cmd.exit_on_failures(result)
+    assert stopped.value.exit_code == 1
+    lines = captured.get().splitlines()
+    assert lines == ["mail failed for 1 reader(s): bo@example.org", f"store error: the store: {problem}"]

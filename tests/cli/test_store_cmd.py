@@ -6,6 +6,7 @@ import datetime as dt
 import os
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from dltheory_digest.cli import app
@@ -87,3 +88,38 @@ def test_store_prune_refuses_to_keep_too_few_weeks() -> None:
     result = runner.invoke(app, ["store", "prune", "--keep-weeks", "2"])
     assert result.exit_code == 2
     assert "keep at least 8 weeks" in result.output
+
+
+def test_store_info_names_a_misspelt_variable(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The typo leaves the store at its default: `store info` (and `prune`) must say so, as
+    every other command does, rather than report on a store the operator did not mean."""
+    monkeypatch.setenv("DLTHEORY_STORE_ULR", f"sqlite:///{tmp_path / 'wanted.sqlite'}")
+    result = runner.invoke(app, ["store", "info"])
+    assert result.exit_code == 0, result.output
+    assert "did you mean DLTHEORY_STORE_URL" in " ".join(result.stderr.split())
+    assert "wanted.sqlite" not in result.stdout
+
+
+def test_store_info_ends_a_failing_query_with_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A table locked past PostgreSQL's lock_timeout (or a server gone) is one line, not a traceback."""
+    from sqlalchemy.exc import OperationalError
+
+    from dltheory_digest.store import retention
+
+    def locked(store: object) -> object:
+        raise OperationalError("SELECT count(*) FROM deliveries", {}, Exception("lock timeout"))
+
+    monkeypatch.setattr(retention, "store_info", locked)
+    result = runner.invoke(app, ["store", "info"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.stderr.splitlines() == ["store error: the store: lock timeout"]
+
+
+def test_store_prune_vacuum_on_a_store_that_is_not_sqlite_is_a_note(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dltheory_digest.store import retention
+
+    monkeypatch.setattr(retention, "vacuum", lambda store: False)  # what it answers for PostgreSQL
+    result = runner.invoke(app, ["store", "prune", "--keep-weeks", "12", "--vacuum"])
+    assert result.exit_code == 0, result.output
+    [line] = result.stderr.splitlines()
+    assert line.startswith("note: sqlite:") and "PostgreSQL's autovacuum reuses the space" in line
