@@ -65,7 +65,7 @@ from sklearn.pipeline import FeatureUnion
 from sklearn.preprocessing import normalize as normalize_rows
 from threadpoolctl import ThreadpoolController, threadpool_limits
 
-from dltheory_digest.config import read_yaml
+from dltheory_digest.config import pydantic_message, read_yaml
 from dltheory_digest.errors import ConfigError
 from dltheory_digest.ids import parse_arxiv_id
 from dltheory_digest.models import Classification
@@ -249,7 +249,7 @@ def load_taxonomy(path: Path | str | None = None) -> Taxonomy:
             direction_id = entry.get("id") if isinstance(entry, dict) else None
             where += f": direction {direction_id!r}" if direction_id else f": direction #{loc[1] + 1}"
             fld = ".".join(str(p) for p in loc[2:]) or "(entry)"
-        message = str(first["msg"]).removeprefix("Value error, ")
+        message = pydantic_message(first, _TaxonomyModel)
         raise ConfigError(
             f"{where}: field {fld!r}: {message}",
             path=str(path),
@@ -349,11 +349,6 @@ def normalize(text: str) -> str:
 
 
 _INNER_HYPHEN = re.compile(r"[-‐‑–](?<=\w[-‐‑–])(?=\w)")  # a hyphen between word characters
-
-
-def _fused(text: str) -> str:
-    """The text with hyphens removed, so 'over-parameterized' also reads 'overparameterized'."""
-    return normalize(_INNER_HYPHEN.sub("", text))
 
 
 def _phrase_pattern(phrase: str) -> re.Pattern[str]:

@@ -1,14 +1,29 @@
 """One exception hierarchy; every error that concerns a source carries its id.
 
+Defined here unless another module is named (there, beside the code that raises them):
+
 DigestError
 ├── ConfigError            bad sources.yaml / settings (names file, source, field); CLI exit 2
 ├── SourceError            anything tied to one source (has .source_id)
 │   ├── FetchError         network failure, HTTP error after retries, size cap
-│   │   └── RobotsDisallowed   robots.txt forbids the URL; nothing was requested
+│   │   ├── RobotsDisallowed   robots.txt forbids the URL; nothing was requested
+│   │   │   └── fetch.RobotsUnreadable   robots.txt answered 5xx/429 or is unreadable
+│   │   ├── fetch.HTTPStatusError        a final status >= 400 (keeps the page)
+│   │   └── fetch.SiteUnreachable        no answer for robots.txt at all (DNS, refused, TLS)
 │   └── ParseError         bytes that the kind cannot read at all
 ├── StoreError             the database cannot be opened or migrated
+│   └── store.locks.LockTimeout          a lock still held when the wait for it ran out
+│                                        (also a TimeoutError)
 ├── TranslationUnavailable no model for a language pair (the pipeline goes on untranslated)
+├── language.argos.ModelInstallError     a translation package not found or not installed
 └── DeliveryError          SMTP failure for one reader (has .reader)
+    └── mail.SendFailed                  not sent after its attempts
+        └── mail.ServerUnavailable       the SMTP session failed: it would for every reader
+            └── mail.MaybeDelivered      handed over, no answer: maybe delivered, not retried
+
+Outside the tree, each caught within its own module:
+sources.decode.UndecodableContent (ValueError), demo.server.ApiError (ValueError) and
+cli.orchestrate_cmd.NotServed (Exception).
 """
 
 from __future__ import annotations

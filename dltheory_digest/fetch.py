@@ -1019,17 +1019,16 @@ class PoliteClient:
     # -- internals --------------------------------------------------------------------
 
     def _parse_url(self, url: str, source_id: str) -> httpx.URL:
-        problem: str | None = None
         try:
             parsed = httpx.URL(url)
-            if parsed.scheme not in ("http", "https") or not parsed.host:
-                problem = f"not an http(s) URL: {url!r}"
         except httpx.InvalidURL as exc:
             problem = f"invalid URL {url!r}: {exc}"
-        if problem is not None:
-            self._record(FetchRecord(source_id, url, None, 0, 0.0, False, problem, _utcnow()))
-            raise FetchError(source_id, problem, url=url)
-        return parsed
+        else:
+            if parsed.scheme in ("http", "https") and parsed.host:
+                return parsed
+            problem = f"not an http(s) URL: {url!r}"
+        self._record(FetchRecord(source_id, url, None, 0, 0.0, False, problem, _utcnow()))
+        raise FetchError(source_id, problem, url=url)
 
     def _check_hop(self, configured: str, target: str, source_id: str) -> None:
         """Refuse (recorded) a redirect to a non-public address from a URL on a public host."""

@@ -1,4 +1,6 @@
-"""The pipeline as plain functions; flows/ wraps them in Prefect tasks and adds nothing else.
+"""The pipeline as plain functions. flows/ wraps them in Prefect tasks and adds the orchestration
+(the week lock, concurrency, retries, artifacts) and, for now, the run's last decisions (keep or
+publish the digest, whom to mail or hold back, the operator's notes, the run's `RunResult`).
 
     collect_source (per source) -> record_collection (store) -> build_week:
         resolve -> language -> identity (+ sent-ledger) -> directions -> digest -> render
@@ -17,16 +19,17 @@ from collections import deque
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypedDict
 from zoneinfo import ZoneInfo
 
 from dltheory_digest.config import EMAIL_SHAPE, Politeness, Settings, SourceSpec
 from dltheory_digest.errors import ConfigError, DigestError, FetchError, RobotsDisallowed, SourceError
-from dltheory_digest.fetch import HTTPStatusError, RobotsUnreadable, on_this_machine, redact, redact_url
+from dltheory_digest.fetch import HTTPStatusError, RobotsUnreadable, on_this_machine
 from dltheory_digest.models import (
     NOTE_MISSED_WEEKS,
     Classification,
     Digest,
+    DoiRecord,
     FetchRecord,
     Item,
     ItemKind,
@@ -36,7 +39,9 @@ from dltheory_digest.models import (
     PaperCluster,
     RawPage,
     SourceReport,
+    TitleMiss,
 )
+from dltheory_digest.redaction import redact, redact_url
 from dltheory_digest.sources import REGISTRY, PlanContext
 from dltheory_digest.sources.base import utc_dates_of
 from dltheory_digest.store import Store
@@ -47,6 +52,7 @@ if TYPE_CHECKING:
     from dltheory_digest.directions import DirectionClassifier, Taxonomy
     from dltheory_digest.language import Translator
     from dltheory_digest.mail import DeliveryResult
+    from dltheory_digest.resolve import ResolveResult
 
 ZERO_ITEMS_WARNING = "0 items parsed from a 200 response (has the page layout changed?)"
 # statuses that say a page is not there (rather than a server in trouble): a page that stands
@@ -239,7 +245,7 @@ def collect_source(spec: SourceSpec, client: HttpClient, ctx: PlanContext) -> Co
 
 def redacted_report(report: SourceReport) -> SourceReport:
     """`report` with the credentials in the URLs its lines quote (a private feed's
-    `?access_token=`, a `user:pass@` host) replaced by REDACTED (`fetch.redact`): its lines go
+    `?access_token=`, a `user:pass@` host) replaced by REDACTED (`redaction.redact`): its lines go
     to the console, the run's artifact and log, the store and the digest every reader gets."""
     warnings = tuple(dict.fromkeys(redact(w) for w in report.warnings))
     error = redact(report.error) if report.error else report.error
@@ -396,8 +402,8 @@ def build_week(
 
     sightings = store_records.items_of_week(store, week_id)
     sightings += [i for w in unfinished for i in store_records.items_of_week(store, str(w))]
-    posts = [i for i in sightings if i.kind is ItemKind.POST]
-    paperish = expand_mentions(sightings)
+    posts: Sequence[Item] = [i for i in sightings if i.kind is ItemKind.POST]
+    paperish: Sequence[Item] = expand_mentions(sightings)
     list_sources = {s.id for s in specs if REGISTRY[s.kind].curated_list}
     others = new_resources(store, week, sightings, list_sources)
 
@@ -409,33 +415,32 @@ def build_week(
     known = store_records.load_papers(store, ids)
     unresolved: Mapping[str, int] = {}
     doi_papers: Mapping[str, Paper] = {}
+    # title searches that found nothing in the last days are not made again
+    searched_at = now or dt.datetime.now(dt.UTC)
+    title_misses: Mapping[tuple[str, str], TitleMiss] = {}
     if fetch_bytes is not None:
-        # title searches that found nothing in the last days are not made again
-        searched_at = now or dt.datetime.now(dt.UTC)
         title_misses = store_records.load_title_misses(store, since=searched_at - resolve.TITLE_MISS_KEPT)
         # listing items already carry arXiv's metadata: only mentions need API look-ups
-        resolved = resolve.resolve(
+        first = _resolve_and_save(
+            store,
             paperish,
+            posts,
             fetch_bytes,
+            searched_at=searched_at,
             known=known,
             api_base=api_base,
+            title_misses=title_misses,
             trust_listings=True,
             crossref_api_base=crossref_api_base,
             crossref_mailto=crossref_mailto,
             known_dois=known_dois,
-            title_misses=title_misses,
         )
+        resolved = first.result
         doi_papers = resolved.doi_papers
-        store_records.save_papers(store, resolved.papers.values())
-        store_records.save_resolutions(store, resolved.resolutions)
-        store_records.save_doi_records(store, resolved.doi_records.values())
-        store_records.save_title_misses(store, resolved.title_misses, at=searched_at)
         papers = {**known, **resolved.papers}
         notes.extend(resolved.notes)
         unresolved = resolved.unresolved_by_source()
-        found_ids = {(r.source_id, r.item_key): r.arxiv_id for r in resolved.resolutions if r.arxiv_id}
-        paperish = [_with_resolved_id(i, found_ids) for i in paperish]
-        posts = [cited_with_resolved_ids(p, found_ids) for p in posts]
+        paperish, posts = first.papers, first.posts
     else:
         papers = dict(known)
 
@@ -455,20 +460,23 @@ def build_week(
             if not i.arxiv_id and not i.doi and i.title_en and not is_latin(i.title)
         ]
         if translated_only:
-            again = resolve.resolve(
-                translated_only, fetch_bytes, known=papers, api_base=api_base, title_misses=title_misses
+            again = _resolve_and_save(
+                store,
+                translated_only,
+                localized_posts,
+                fetch_bytes,
+                searched_at=searched_at,
+                known=papers,
+                api_base=api_base,
+                title_misses=title_misses,
+                rekey=localized_papers,
             )
-            store_records.save_papers(store, again.papers.values())
-            store_records.save_resolutions(store, again.resolutions)
-            store_records.save_title_misses(store, again.title_misses, at=searched_at)
-            papers.update(again.papers)
-            notes.extend(again.notes)
-            found_ids = {(r.source_id, r.item_key): r.arxiv_id for r in again.resolutions if r.arxiv_id}
+            papers.update(again.result.papers)
+            notes.extend(again.result.notes)
             unresolved = dict(unresolved)
-            for source_id, _ in found_ids:
+            for source_id, _ in again.found_ids:
                 unresolved[source_id] = max(0, unresolved.get(source_id, 0) - 1)
-            localized_papers = tuple(_with_resolved_id(i, found_ids) for i in localized_papers)
-            localized_posts = tuple(cited_with_resolved_ids(p, found_ids) for p in localized_posts)
+            localized_papers, localized_posts = again.papers, again.posts
     # every sighting keeps its detected language, English title/text and translating model
     store_records.save_items(store, [*localized_papers, *localized_posts, *localized_others])
 
@@ -628,7 +636,7 @@ def source_pages(specs: Sequence[SourceSpec]) -> dict[str, str | None]:
     server: a loopback address means nothing to a reader of the mail). An aggregator of arXiv
     papers (papers.cool, arxivdaily) is linked: its page is what the reader would not find
     from the title (`SourceKind.linked_page`). A URL that carries a credential (a private
-    feed's `?access_token=`: `fetch.redact_url` changes it) is not linked either: the digest
+    feed's `?access_token=`: `redaction.redact_url` changes it) is not linked either: the digest
     is mailed to every reader, and a redacted link would lead nowhere; the source's name shows."""
     pages: dict[str, str | None] = {}
     for spec in specs:
@@ -642,6 +650,59 @@ def source_pages(specs: Sequence[SourceSpec]) -> dict[str, str | None]:
 
 def _carries_credentials(url: str) -> bool:
     return redact_url(url) != url
+
+
+@dataclass(frozen=True, slots=True)
+class _Resolved:
+    result: ResolveResult
+    # (source id, item key) -> the arXiv id a title search found
+    found_ids: Mapping[tuple[str, str], str]
+    papers: tuple[Item, ...]
+    posts: tuple[Item, ...]
+
+
+def _resolve_and_save(
+    store: Store,
+    items: Sequence[Item],
+    posts: Sequence[Item],
+    fetch_bytes: Callable[[str], bytes],
+    *,
+    searched_at: dt.datetime,
+    known: Mapping[str, Paper],
+    api_base: str,
+    title_misses: Mapping[tuple[str, str], TitleMiss],
+    trust_listings: bool = False,
+    crossref_api_base: str | None = None,
+    crossref_mailto: str | None = None,
+    known_dois: Mapping[str, DoiRecord] | None = None,
+    rekey: Sequence[Item] | None = None,
+) -> _Resolved:
+    """`resolve.resolve` the `items`, store what it found, and give the papers (`rekey`, default
+    `items`) and the `posts` the arXiv ids its title searches found."""
+    from dltheory_digest import resolve
+
+    result = resolve.resolve(
+        items,
+        fetch_bytes,
+        known=known,
+        api_base=api_base,
+        trust_listings=trust_listings,
+        crossref_api_base=crossref_api_base,
+        crossref_mailto=crossref_mailto,
+        known_dois=known_dois,
+        title_misses=title_misses,
+    )
+    store_records.save_papers(store, result.papers.values())
+    store_records.save_resolutions(store, result.resolutions)
+    store_records.save_doi_records(store, result.doi_records.values())
+    store_records.save_title_misses(store, result.title_misses, at=searched_at)
+    found_ids = {(r.source_id, r.item_key): r.arxiv_id for r in result.resolutions if r.arxiv_id}
+    return _Resolved(
+        result,
+        found_ids,
+        tuple(_with_resolved_id(i, found_ids) for i in (items if rekey is None else rekey)),
+        tuple(cited_with_resolved_ids(p, found_ids) for p in posts),
+    )
 
 
 def _with_resolved_id(item: Item, found_ids: Mapping[tuple[str, str], str]) -> Item:
@@ -1250,8 +1311,8 @@ def undelivered_reminders(
         if unsure:
             resend = f"dltheory-digest send --week {missed} --resend --to {','.join(unsure)}"
             parts.append(
-                f"{missed} may not have reached {_readers_text(unsure)}: the server never "
-                f"confirmed it; check its log, or `{resend}` sends it again"
+                f"{missed} may not have reached {_readers_text(unsure)}: the server's answer "
+                f"was never recorded; check its log, or `{resend}` sends it again"
             )
         lines.append("; ".join(parts))
     return lines
@@ -1270,6 +1331,35 @@ def since_note(week: Week, since: dt.date | None, *, frozen: bool, later_sent: b
         return None
     why = "later weeks followed" if later_sent else "--resend rebuilds it"
     return f"--since has no effect on {week}: it is kept as sent ({why}); what the backfill found goes to the next digest"
+
+
+class RunResult(TypedDict, total=False):
+    """What a run of the weekly-digest flow returns (`flows.weekly_digest.digest_week`), as
+    `run` reads it for its summary. A dict at runtime, so results stored by older releases,
+    which lack some keys, still read (with a default)."""
+
+    week: str
+    path: str
+    # the digest's own counts, so the console, the digest header and the mail subject agree
+    papers: int
+    below_threshold: int
+    unconfirmed: int
+    reports: list[dict[str, Any]]  # `report_summary` of each source run
+    failed_sources: list[str]
+    deliveries: list[dict[str, Any]]  # `mail.DeliveryResult` as dicts
+    dry_run: bool
+    readers_held_back: str | None
+    # every source failed and the week's earlier digest was left as it was
+    kept_earlier_digest: bool
+    translation_cache_hits: int
+    translations_new: int
+    translation_cache_hits_discarded: int
+    translations_new_discarded: int
+    notes: list[str]
+    # what this run passed on to later weeks (`carried_summary`), or None
+    carried: str | None
+    # only these two in a deployment's late run that stepped aside (`served_digest`)
+    skipped: str
 
 
 def report_summary(report: SourceReport) -> dict[str, object]:

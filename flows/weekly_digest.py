@@ -29,6 +29,7 @@ from prefect.context import get_run_context
 from prefect.futures import PrefectFuture
 from prefect.states import Completed, Failed
 from prefect.task_runners import ThreadPoolTaskRunner
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from dltheory_digest import pipeline, resolve
 from dltheory_digest.config import Politeness, Settings, SourceSpec, load_settings, load_sources
@@ -52,6 +53,9 @@ from flows.deployments import WEEKLY
 # A source whose task raises (the store briefly locked, a Dask worker lost) is run again after
 # these delays; the HTTP client already retries each request, so this is for the rest.
 SOURCE_RETRY_DELAYS: list[float] = [10.0, 60.0]
+# The week's recording and build are run again after these delays when the store's connection
+# was lost mid-task (a PostgreSQL restart or failover drops it; the store only retries a connect)
+STORE_RETRY_DELAYS: list[float] = [10.0, 60.0]
 # The week lock expires after WEEK_LOCK_TTL (so a killed run cannot block its week for ever);
 # the run times out well before, so a live run never loses its lock to a second one.
 WEEK_LOCK_TTL = dt.timedelta(hours=6)
@@ -122,6 +126,18 @@ def _lasting(state: Any) -> bool:
     return isinstance(state.data, BaseException) and lasting_failure(state.data)
 
 
+def _store_connection_lost(state: Any) -> bool:
+    """A task failed because the store's connection was lost or refused for a moment: its work
+    is upserts (no mail), so it can run again. A data or configuration error, or a lasting store
+    failure (`_lasting`), would fail the same way again."""
+    exc = state.data
+    return (
+        isinstance(exc, DBAPIError)
+        and (exc.connection_invalidated or isinstance(exc, OperationalError))
+        and not lasting_failure(exc)
+    )
+
+
 @task(
     name="collect-source",
     cache_policy=NO_CACHE,
@@ -147,7 +163,13 @@ def collect_task(spec: SourceSpec, settings: Settings, ctx: PlanContext, run_id:
     return collected
 
 
-@task(name="record-collection", cache_policy=NO_CACHE)
+@task(
+    name="record-collection",
+    cache_policy=NO_CACHE,
+    retries=len(STORE_RETRY_DELAYS),
+    retry_delay_seconds=STORE_RETRY_DELAYS,
+    retry_condition_fn=lambda task, run, state: _store_connection_lost(state),
+)
 def record_task(
     settings: Settings, week: Week, collected: list[pipeline.Collected], run_id: str, resend: bool = False
 ) -> list[SourceReport]:
@@ -156,7 +178,13 @@ def record_task(
     )
 
 
-@task(name="build-week", cache_policy=NO_CACHE)
+@task(
+    name="build-week",
+    cache_policy=NO_CACHE,
+    retries=len(STORE_RETRY_DELAYS),
+    retry_delay_seconds=STORE_RETRY_DELAYS,
+    retry_condition_fn=lambda task, run, state: _store_connection_lost(state),
+)
 def build_task(
     settings: Settings,
     week: Week,
@@ -439,7 +467,7 @@ def task_runner_from_settings() -> Any:
     except ConfigError:
         return None  # the flow itself reports the configuration error
     if settings.task_runner == "dask":
-        from prefect_dask import DaskTaskRunner
+        from prefect_dask.task_runners import DaskTaskRunner
 
         return DaskTaskRunner(address=settings.dask_address) if settings.dask_address else DaskTaskRunner()
     return ThreadPoolTaskRunner(max_workers=settings.max_concurrency)
@@ -464,7 +492,7 @@ def weekly_digest(
     email_to: list[str] | None = None,
     settings_overrides: dict[str, Any] | None = None,
     demo: bool = False,
-) -> dict[str, Any]:
+) -> pipeline.RunResult:
     """Fetch the sources, build `week`'s digest, write it, publish it and mail it: the run of
     the `run`, `refresh` and `demo` commands. No deployment serves this flow: `email_to`,
     `settings_overrides` and `demo` are the commands' own switches, never offered in the UI
@@ -504,7 +532,7 @@ def served_digest(
     since: str | None = None,
     dry_run: bool = False,
     resend: bool = False,
-) -> dict[str, Any]:
+) -> pipeline.RunResult:
     """The weekly digest, as the deployments `weekly-digest/weekly` and `weekly-digest/manual`
     run it: fetch the sources, build the week, write it and mail it to the configured readers.
 
@@ -531,7 +559,8 @@ def served_digest(
                 if skipped is not None:
                     get_run_logger().info("%s", skipped)
                     return cast(
-                        dict[str, Any], Completed(message=skipped, data={"week": week, "skipped": skipped})
+                        pipeline.RunResult,
+                        Completed(message=skipped, data={"week": week, "skipped": skipped}),
                     )
     return digest_week(week=week, sources=sources, since=since, dry_run=dry_run, resend=resend)
 
@@ -619,7 +648,7 @@ def digest_week(
     email_to: list[str] | None = None,
     settings_overrides: dict[str, Any] | None = None,
     demo: bool = False,
-) -> dict[str, Any]:
+) -> pipeline.RunResult:
     """The body of both flows (`weekly_digest`'s Args say what each parameter does)."""
     logger = get_run_logger()
     settings = load_settings(**(settings_overrides or {}))
@@ -727,10 +756,9 @@ def digest_week(
     elif kept is None:
         logger.info("digest for %s written to %s", target, path)
     message = pipeline.run_message(target, reports, deliveries, dry_run=dry_run, held_back=held_back)
-    result = {
+    result: pipeline.RunResult = {
         "week": str(target),
         "path": path,
-        # the digest's own counts, so the console, the digest header and the mail subject agree
         "papers": build.counts.get("papers", 0),
         "below_threshold": build.counts.get("below_threshold", 0),
         "unconfirmed": build.counts.get("unconfirmed", 0),
@@ -740,14 +768,12 @@ def digest_week(
         "dry_run": dry_run,
         "readers_held_back": held_back
         or ("every source failed; the digest written before was kept and not mailed again" if kept else None),
-        # every source failed and the week's earlier digest was left as it was
         "kept_earlier_digest": kept is not None,
         "translation_cache_hits": build.translation_hits,
         "translations_new": build.translation_new,
         "translation_cache_hits_discarded": build.translation_hits_discarded,
         "translations_new_discarded": build.translation_new_discarded,
         "notes": [note.text for note in build.notes] + operator_notes,
-        # what this run passed on to later weeks (`pipeline.carried_summary`), or None
         "carried": carried,
     }
     # a returned state becomes the run's final state; a caller still gets `result` back (from a
@@ -755,7 +781,7 @@ def digest_week(
     # did not go through fails the run, as it makes `run` exit 1: a scheduled run that mailed
     # no one must not show as a success. A failed source does not: it is a line of the report.
     ended = Completed if pipeline.mail_went_through(deliveries) else Failed
-    return cast(dict[str, Any], ended(message=message, data=result))
+    return cast(pipeline.RunResult, ended(message=message, data=result))
 
 
 if __name__ == "__main__":

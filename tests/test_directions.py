@@ -198,6 +198,43 @@ def test_default_taxonomy_files_papers_by_what_they_study(
     assert classifier.classify(title).primary == expected
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "said"),
+    [
+        (
+            "    phrases: [adversarial examples, adversarial training]\n",
+            "    phrase: [adversarial examples]\n",
+            "taxonomy.yaml: direction 'attacks': field 'phrase': unknown field (known: description, "
+            "examples, id, name, phrases, settings, takeover, takes_from, titles, weight)",
+        ),
+        (
+            "    name: Attacks\n",
+            "    name: Attacks\n    weight: heavy\n",
+            "taxonomy.yaml: direction 'attacks': field 'weight': expected a number, got 'heavy'",
+        ),
+        (
+            "    name: Attacks\n",
+            "    name: Attacks\n    weight: 3\n",
+            "taxonomy.yaml: direction 'attacks': field 'weight': must be at most 2.0, got 3",
+        ),
+        (
+            "    phrases: [adversarial examples, adversarial training]\n",
+            "    phrases: adversarial examples\n",
+            "taxonomy.yaml: direction 'attacks': field 'phrases': expected a list, e.g. [adversarial examples]",
+        ),
+    ],
+)
+def test_bad_taxonomy_fields_are_worded_as_in_the_settings_and_sources_files(
+    tmp_path: Path, old: str, new: str, said: str
+) -> None:
+    """The same words as sources.yaml's and the settings' errors, not pydantic's ("Extra inputs
+    are not permitted", "Input should be a valid number")."""
+    assert old in MINIMAL
+    with pytest.raises(ConfigError) as info:
+        load_taxonomy(_write(tmp_path, MINIMAL.replace(old, new)))
+    assert str(info.value) == said
+
+
 def test_settings_and_common_settings_load(tmp_path: Path) -> None:
     body = MINIMAL.replace(
         "    titles: [Kernel limits of wide networks]\n",

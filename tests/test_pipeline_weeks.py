@@ -1475,7 +1475,7 @@ def test_each_later_run_reminds_of_the_readers_an_earlier_week_never_reached(tmp
     assert pipeline.undelivered_reminders(store, w49, readers) == [
         "2026-W47 was not delivered to 4 readers (ada@example.org, bo@example.org, cy@example.org, …): "
         "`dltheory-digest send --week 2026-W47` mails them; 2026-W47 may not have reached 1 reader "
-        "(eve@example.org): the server never confirmed it; check its log, or "
+        "(eve@example.org): the server's answer was never recorded; check its log, or "
         "`dltheory-digest send --week 2026-W47 --resend --to eve@example.org` sends it again"
     ]
     # every address in the ledger when no readers are given

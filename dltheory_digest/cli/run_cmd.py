@@ -38,12 +38,13 @@ from dltheory_digest.errors import ConfigError, StoreError
 
 if TYPE_CHECKING:
     from dltheory_digest.config import Settings
+    from dltheory_digest.pipeline import RunResult
 
 sources_app = typer.Typer(help="Inspect the configured sources.", no_args_is_help=True)
 app.add_typer(sources_app, name="sources")
 
 
-def print_summary(result: dict[str, Any]) -> None:
+def print_summary(result: RunResult) -> None:
     papers, below = result["papers"], result.get("below_threshold", 0)
     title = f"dltheory-digest {result['week']}: {papers} paper{'' if papers == 1 else 's'}"
     if below:
@@ -115,7 +116,7 @@ def new_cell(new: int, later: int, later_weeks: Sequence[str]) -> str:
     return f"{new} · {later_text(later, later_weeks)}" if later else str(new)
 
 
-def translations_line(result: dict[str, Any]) -> str:
+def translations_line(result: RunResult) -> str:
     """`translations: 12 new (3 discarded as unusable), 40 from the cache`: usable translations
     only, and how many outputs were thrown away, so a broken model does not look busy."""
 
@@ -143,7 +144,7 @@ def looks_offline(reports: Sequence[Mapping[str, Any]]) -> bool:
     return bool(reports) and all(r.get("offline") and r.get("error") for r in reports)
 
 
-def exit_on_failures(result: dict[str, Any]) -> None:
+def exit_on_failures(result: RunResult) -> None:
     """Exit 1 when a source or a mail failed, naming them, so cron and monitoring notice: a
     message that may not have arrived (`unconfirmed`) and a reader left to another run that
     holds them are not a success either."""
@@ -254,7 +255,7 @@ def stopping_on_signals(stopped: str = RUN_STOPPED, **stop: Any) -> Iterator[Non
             signal.signal(s, handler)
 
 
-def run_flow(**params: Any) -> dict[str, Any]:
+def run_flow(**params: Any) -> RunResult:
     quiet_prefect_defaults()
     from sqlalchemy.exc import SQLAlchemyError
 
@@ -394,7 +395,7 @@ def demo_mail_lines(configured: Settings, recipients: Sequence[str]) -> list[str
     return lines
 
 
-def place_demo_digest(result: dict[str, Any], output_dir: Path) -> dict[str, Any]:
+def place_demo_digest(result: RunResult, output_dir: Path) -> RunResult:
     """`result` with the demo's digest copied from the run's folder into `output_dir`: as
     <week>.md, or as <week>.demo.md beside a real digest of the week (said on the console)."""
     from dltheory_digest.demo import write_demo_digest

@@ -39,7 +39,8 @@ def demo_target(output_dir: Path, week: str) -> DemoTarget:
 def with_demo_note(markdown: str) -> str:
     """The digest with the line the demo's mail carries under its title, so a reader of the
     file sees at once that its papers and dates are a sample."""
-    from dltheory_digest.digest.render import labels_for, md_text
+    from dltheory_digest.digest.render import labels_for
+    from dltheory_digest.digest.text import md_text
 
     title, blank, rest = markdown.partition("\n\n")
     note = f"**{md_text(labels_for('en')['demo_note'])}**"

@@ -608,11 +608,13 @@ def _split_posts(
     """(the posts the digest lists, the off-topic ones with their relevance): a post citing a
     paper of the digest goes with it whatever its score; one citing none is listed only when
     its score reaches the threshold, as a paper is."""
+    from dltheory_digest.directions import is_relevant  # imports scikit-learn: only when building
+
     kept: list[Item] = []
     below: list[tuple[Item, float]] = []
     for post in posts:
         scored = classifications.get(post_id(post))
-        if scored is None or scored.relevance >= threshold or post_targets(post) & digest_keys:
+        if scored is None or is_relevant(scored, threshold) or post_targets(post) & digest_keys:
             kept.append(post)
         else:
             below.append((post, scored.relevance))
@@ -676,6 +678,8 @@ def build_digest(
     read): listed first in "Seen in", and what makes a caught-up paper `new`; None: those
     `reports` names with an arXiv kind.
     """
+    from dltheory_digest.directions import is_relevant  # imports scikit-learn: only when building
+
     if arxiv_sources is None:
         arxiv_sources = arxiv_source_ids((r.source_id, r.kind) for r in reports)
     arxiv_ids = frozenset(arxiv_sources)
@@ -722,7 +726,7 @@ def build_digest(
         item = entry(cluster)
         if not _confirmed(cluster, post_urls):
             unconfirmed.append(item)
-        elif item.classification.relevance < relevance_threshold:
+        elif not is_relevant(item.classification, relevance_threshold):
             below.append(item)
         else:
             by_direction.setdefault(item.classification.primary, []).append(item)

@@ -160,7 +160,8 @@ def import_argos(packages_dir: Path) -> ModuleType:
         # argostranslate logs every sentence split and batch at INFO: dozens of lines per run
         logging.getLogger("argostranslate").setLevel(logging.WARNING)
         logging.getLogger("argostranslate.utils").setLevel(logging.WARNING)
-        return argostranslate.package
+        package: ModuleType = argostranslate.package
+        return package
 
 
 def _check_archive(path: Path) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from dltheory_digest.errors import ParseError
 from dltheory_digest.ids import abs_url, normalize_doi, parse_arxiv_id
 from dltheory_digest.models import Item, ItemKind, ParseResult, RawPage
 from dltheory_digest.sources.arxiv_api import collapse, load_xml
-from dltheory_digest.sources.arxiv_rss import split_authors
+from dltheory_digest.sources.arxiv_rss import split_creator
 from dltheory_digest.sources.base import PlanContext, SourceKind, always, read_entries
 from dltheory_digest.weeks import CATCH_UP_WEEKS, utc_or_none
 
@@ -258,7 +258,7 @@ def _arxiv_raw_record(meta: etree._Element, source_id: str) -> Item | None:
         arxiv_id=arxiv_id,
         version=versions[-1][0] if versions else None,
         doi=normalize_doi(meta.findtext(ns + "doi") or ""),
-        authors=split_authors(meta.findtext(ns + "authors")),
+        authors=split_creator(meta.findtext(ns + "authors")),
         lang="en",
         text=_text(meta.find(ns + "abstract")),
         published=versions[0][1] if versions else None,

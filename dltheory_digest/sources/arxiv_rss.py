@@ -49,7 +49,7 @@ _ANNOUNCE_TYPES = {member.value: member for member in AnnounceType}
 EMPTY_LISTING = "no announcements in this listing (arXiv posts nothing on weekends and holidays)"
 
 
-def split_authors(creator: str | None) -> tuple[str, ...]:
+def split_creator(creator: str | None) -> tuple[str, ...]:
     """`dc:creator` ("A, B, C", sometimes "A, B and C") -> names, "Jr."-style suffixes kept."""
     if not creator:
         return ()
@@ -158,7 +158,7 @@ def _item(
         arxiv_id=arxiv_id,
         version=version,
         doi=normalize_doi(doi) if doi else None,
-        authors=split_authors(text.get(DC_CREATOR)),
+        authors=split_creator(text.get(DC_CREATOR)),
         lang="en",
         text=collapse(abstract),
         # the date is the announcement of *this* version: only for new papers is it the first one

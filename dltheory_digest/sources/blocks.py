@@ -396,7 +396,8 @@ def html_blocks(root: Tag | str, base_url: str = "") -> list[Block]:
 
 def markdown_to_html(text: str) -> str:
     """Markdown or plain text -> HTML (one line per line: soft breaks become <br>)."""
-    return _MARKDOWN.render(_TIDDLY_LINK.sub(lambda m: f"[{m.group(1)}]({m.group(2)})", text))
+    html: str = _MARKDOWN.render(_TIDDLY_LINK.sub(lambda m: f"[{m.group(1)}]({m.group(2)})", text))
+    return html
 
 
 def text_blocks(text: str, base_url: str = "") -> list[Block]:

@@ -26,6 +26,7 @@ from pathlib import Path
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from dltheory_digest.errors import StoreError
 from dltheory_digest.store.db import Store, upsert
 from dltheory_digest.store.schema import rate_limits, run_locks
 from dltheory_digest.weeks import as_utc
@@ -33,8 +34,8 @@ from dltheory_digest.weeks import as_utc
 log = logging.getLogger(__name__)
 
 
-class LockTimeout(TimeoutError):
-    pass
+class LockTimeout(StoreError, TimeoutError):
+    """A lock another run holds was not released within the wait asked for."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -329,7 +330,7 @@ class StoreLimiter:
             query = select(rate_limits.c.next_at).where(rate_limits.c.key == key)
             if conn.dialect.name == "postgresql":
                 query = query.with_for_update()
-            next_at = conn.execute(query).scalar_one()
+            next_at: float = conn.execute(query).scalar_one()
             start = max(self.clock(), next_at)
             conn.execute(
                 update(rate_limits).where(rate_limits.c.key == key).values(next_at=start + min_interval)

@@ -81,6 +81,40 @@ def test_a_source_task_failed_on_a_full_disk_is_not_retried() -> None:
     assert retry(collect_task, None, flaky) is True  # type: ignore[arg-type]
 
 
+def test_the_week_is_recorded_and_built_again_only_when_the_store_connection_was_lost() -> None:
+    """Retried: a connection PostgreSQL dropped or refused for a moment (a restart, a failover),
+    SQLite locked past its wait. Not retried: a data or configuration error, a full disk."""
+    import errno
+
+    from prefect.states import Failed
+    from sqlalchemy.exc import DataError, IntegrityError, OperationalError, ProgrammingError
+
+    from dltheory_digest.errors import ConfigError
+    from flows.weekly_digest import build_task, record_task
+
+    def failed(exc: BaseException) -> Any:
+        return Failed(data=exc)
+
+    transient = [
+        OperationalError("SELECT 1", {}, Exception("server closed the connection unexpectedly")),
+        OperationalError("INSERT", {}, Exception("database is locked")),
+        ProgrammingError("SELECT 1", {}, Exception("connection already closed"), connection_invalidated=True),
+    ]
+    lasting = [
+        IntegrityError("INSERT", {}, Exception("duplicate key value")),
+        DataError("INSERT", {}, Exception("value too long for type character varying(256)")),
+        OperationalError("INSERT", {}, Exception("database or disk is full")),
+        ConfigError("store_url: not a database URL"),
+        OSError(errno.ENOSPC, "No space left on device"),
+        ValueError("a bug"),
+    ]
+    for task in (record_task, build_task):
+        retry = task.retry_condition_fn
+        assert retry is not None and task.retries == 2
+        assert [retry(task, None, failed(e)) for e in transient] == [True] * len(transient)  # type: ignore[arg-type]
+        assert [retry(task, None, failed(e)) for e in lasting] == [False] * len(lasting)  # type: ignore[arg-type]
+
+
 def test_the_deployed_flow_offers_only_what_an_operator_may_set() -> None:
     """`demo`, `email_to` and `settings_overrides` are the commands' own switches: pressed in the
     UI they mailed real readers a digest labelled as the demo, or kept a password in plain text."""

@@ -216,6 +216,79 @@ def test_a_source_task_that_raises_is_retried_then_reported(
     }
 
 
+def _task_run_of(state: Any, name: str) -> tuple[int, str | None]:
+    """The run count and final state of the flow run's task `name` (run once)."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    with get_client(sync_client=True) as client:
+        runs = client.read_task_runs(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[state.state_details.flow_run_id]))
+        )
+    (run,) = [r for r in runs if r.name.rsplit("-", 1)[0] == name]  # "build-week-41c"
+    return run.run_count, run.state.name if run.state else None
+
+
+def test_a_build_whose_store_connection_drops_once_is_run_again(
+    prefect_harness: None, demo: tuple[SnapshotServer, dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A PostgreSQL restart mid-build (the connection lost, not refused at connect) costs a
+    retry of the build, not the run: the build's writes are upserts and it mails no one."""
+    from sqlalchemy.exc import OperationalError
+
+    import flows.weekly_digest as module
+    from dltheory_digest import pipeline
+
+    _, overrides = demo
+    real = pipeline.build_week
+    calls: list[str] = []
+
+    def connection_drops_once(*args: Any, **kwargs: Any) -> pipeline.WeekBuild:
+        calls.append("build")
+        if len(calls) == 1:
+            raise OperationalError(
+                "INSERT INTO papers", {}, Exception("server closed the connection unexpectedly")
+            )
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "build_week", connection_drops_once)
+    # the production delays (10 s, 60 s) are what an operator wants, not what a test can wait for
+    assert module.build_task.retries == module.record_task.retries == 2
+    monkeypatch.setattr(module, "build_task", module.build_task.with_options(retry_delay_seconds=0))
+    state = module.weekly_digest(
+        week=DEMO_WEEK, settings_overrides=overrides, sources=["offconvex"], dry_run=True, return_state=True
+    )
+    assert state.is_completed()
+    assert Path(state.result()["path"]).is_file()
+    assert calls == ["build", "build"]
+    assert _task_run_of(state, "build-week") == (2, "Completed")
+
+
+def test_a_build_failing_on_its_data_is_not_run_again(
+    prefect_harness: None, demo: tuple[SnapshotServer, dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    import flows.weekly_digest as module
+    from dltheory_digest import pipeline
+
+    _, overrides = demo
+    calls: list[str] = []
+
+    def bad_row(*args: Any, **kwargs: Any) -> pipeline.WeekBuild:
+        calls.append("build")
+        raise IntegrityError("INSERT INTO papers", {}, Exception("NOT NULL constraint failed"))
+
+    monkeypatch.setattr(pipeline, "build_week", bad_row)
+    monkeypatch.setattr(module, "build_task", module.build_task.with_options(retry_delay_seconds=0))
+    state = module.weekly_digest(
+        week=DEMO_WEEK, settings_overrides=overrides, sources=["offconvex"], dry_run=True, return_state=True
+    )
+    assert state.is_failed()
+    assert calls == ["build"]
+    assert _task_run_of(state, "build-week") == (1, "Failed")
+
+
 def test_the_digest_is_published_as_an_artifact(
     prefect_harness: None, demo: tuple[SnapshotServer, dict[str, Any]]
 ) -> None:

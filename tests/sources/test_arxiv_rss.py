@@ -12,7 +12,7 @@ from dltheory_digest.config import SourceSpec
 from dltheory_digest.errors import ConfigError, ParseError
 from dltheory_digest.models import AnnounceType, ItemKind, ParseResult, RawPage
 from dltheory_digest.sources import REGISTRY
-from dltheory_digest.sources.arxiv_rss import EMPTY_LISTING, KIND, ArxivRssOptions, split_authors
+from dltheory_digest.sources.arxiv_rss import EMPTY_LISTING, KIND, ArxivRssOptions, split_creator
 from dltheory_digest.sources.base import PlanContext
 
 EASTERN_MIDNIGHT = dt.datetime(2026, 4, 27, 0, 0, tzinfo=dt.timezone(dt.timedelta(hours=-4)))
@@ -231,11 +231,11 @@ Abstract: Fixture abstract.</summary>
     assert item.updated == EASTERN_MIDNIGHT
 
 
-def test_split_authors() -> None:
-    assert split_authors("A. One, B. Two and C. Three") == ("A. One", "B. Two", "C. Three")
-    assert split_authors("A. One and B. Two") == ("A. One", "B. Two")
-    assert split_authors("  Sole   Author ") == ("Sole Author",)
-    assert split_authors("") == ()
+def test_split_creator() -> None:
+    assert split_creator("A. One, B. Two and C. Three") == ("A. One", "B. Two", "C. Three")
+    assert split_creator("A. One and B. Two") == ("A. One", "B. Two")
+    assert split_creator("  Sole   Author ") == ("Sole Author",)
+    assert split_creator("") == ()
 
 
 def test_broken_or_foreign_documents_are_parse_errors() -> None:
