@@ -109,6 +109,19 @@ MIN_TITLE_WORDS = 3
 POSTED_AFTER_MENTION = dt.timedelta(days=7)
 # a word this long may carry one typo ("Trnasitions") and still be the same word
 _TYPO_WORD_LENGTH = 5
+# numbers written as words or Roman numerals are the same words as digits ("Theory of Deep
+# Learning III" / "3")
+_NUMERALS = {
+    word: str(value)
+    for value, words in enumerate(
+        [("one", "i"), ("two", "ii"), ("three", "iii"), ("four", "iv"), ("five", "v"), ("six", "vi"),
+         ("seven", "vii"), ("eight", "viii"), ("nine", "ix"), ("ten", "x")],
+        start=1,
+    )
+    for word in words
+}  # fmt: skip
+# a name in front of a title: "KAN: Kolmogorov-Arnold Networks" (one token, then a colon)
+_NAME_PREFIX = re.compile(r"^\s*([^\s:]+)\s*:\s*\S")
 # "incorrect id format for 1234.5678x": one bad id fails a whole id_list call
 _BAD_ID = re.compile(r"incorrect id format for (\S+)")
 _WORD = re.compile(r"[^\W_]+")
@@ -226,6 +239,8 @@ def _singular(word: str) -> str:
 def _same_word(a: str, b: str) -> bool:
     if a == b or _singular(a) == _singular(b):
         return True
+    if _NUMERALS.get(a, a) == _NUMERALS.get(b, b):  # "two-layer" / "2-layer", "III" / "3"
+        return True
     return min(len(a), len(b)) >= _TYPO_WORD_LENGTH and OSA.distance(a, b) <= 1
 
 
@@ -242,11 +257,27 @@ def _unmatched_words(words: Sequence[str], other: Sequence[str]) -> list[str]:
     return [w for w, ok in zip(words, covered, strict=True) if not ok and w not in FUNCTION_WORDS]
 
 
+def _name_prefix(title: str, words: list[str]) -> list[str]:
+    """The leading words of a title's normalized `words` that are its one-token name ("KAN: ...",
+    "BERT: ..."), or []."""
+    found = _NAME_PREFIX.match(title)
+    prefix = normalize_title(found.group(1)).split() if found else []
+    return prefix if words[: len(prefix)] == prefix else []
+
+
 def differing_words(a: str, b: str) -> list[str]:
     """Content words one title has and the other lacks; function words ("the", "of", "for")
     may differ. A short title one word off scores high on similarity alone ("The mathematics
-    of deep learning" against "The Modern Mathematics of Deep Learning") and is another paper."""
+    of deep learning" against "The Modern Mathematics of Deep Learning") and is another paper.
+    A name one title leads with and the other omits ("KAN: Kolmogorov-Arnold Networks"
+    against "Kolmogorov-Arnold networks") is no difference: blogs often cite without it."""
     words_a, words_b = normalize_title(a).split(), normalize_title(b).split()
+    prefix_a, prefix_b = _name_prefix(a, words_a), _name_prefix(b, words_b)
+    # only one side named: two different names ("KAN: X" / "KAT: X") are two papers
+    if prefix_a and not prefix_b and _unmatched_words(prefix_a, words_b):
+        words_a = words_a[len(prefix_a) :]
+    elif prefix_b and not prefix_a and _unmatched_words(prefix_b, words_a):
+        words_b = words_b[len(prefix_b) :]
     return _unmatched_words(words_a, words_b) + _unmatched_words(words_b, words_a)
 
 
@@ -447,6 +478,12 @@ def _targets(items: Sequence[Item]) -> Iterator[Item]:
         if item.kind in (ItemKind.PAPER, ItemKind.MENTION):
             yield item
         yield from (cited for cited in item.cited if cited.kind in (ItemKind.PAPER, ItemKind.MENTION))
+
+
+def _last_written(item: Item) -> dt.datetime | None:
+    """When a page was last written: a reading list edited in place keeps its first date as
+    `published` and cites papers newer than it; `updated` says when they were added."""
+    return max((d for d in (item.published, item.updated) if d is not None), default=None)
 
 
 def _listing_complete(item: Item) -> bool:
@@ -791,8 +828,9 @@ class _Resolver:
     def resolve_item(
         self, item: Item, papers: dict[str, Paper], written: dt.datetime | None = None
     ) -> Resolution:
-        """`written`: when the page that mentions `item` was written, if known; a paper a title
-        search finds that was first posted well after it is not the one the page meant."""
+        """`written`: when the page that mentions `item` was written, or the paper's own date the
+        mention gives (an arXiv mirror's related paper), if known; a paper a title search finds
+        that was first posted well after it is not the one meant."""
 
         def done(arxiv_id: str | None, method: str, score: float | None, detail: str) -> Resolution:
             return Resolution(item.key, item.source_id, arxiv_id, method, score, detail)
@@ -842,11 +880,12 @@ class _Resolver:
             and paper.published > written + POSTED_AFTER_MENTION
         ):
             posted, mentioned = paper.published.date(), written.date()
+            dated_by = "the date given with it" if _last_written(item) else "the page"
             return done(
                 None,
                 "unresolved",
                 score,
-                f"{detail}, but first posted {posted}, after the page ({mentioned})",
+                f"{detail}, but first posted {posted}, after {dated_by} ({mentioned})",
             )
         papers[paper.arxiv_id] = paper
         return done(paper.arxiv_id, "title_search", score, detail)
@@ -918,13 +957,15 @@ def resolve(
     # ids resolved from listings need no call
     resolver.lookup_ids([i for i in wanted if i not in resolver.fetched])
 
-    # a mention's page date: its own, else the date of the post that cites it
-    written = {id(c): item.published for item in items if item.published for c in item.cited}
+    # a mention's date: its own, else the date of the post that cites it. Only an arXiv mirror's
+    # related papers carry their own, which is the paper's own (first-posted) date, not a page's:
+    # a paper first posted well after it is as surely another paper.
+    written = {id(c): date for item in items if (date := _last_written(item)) for c in item.cited}
     resolutions = [
         resolver.resolve_item(
             item,
             papers,
-            written=(item.published or written.get(id(item))) if item.kind is ItemKind.MENTION else None,
+            written=(_last_written(item) or written.get(id(item))) if item.kind is ItemKind.MENTION else None,
         )
         for item in targets
     ]

@@ -13,7 +13,7 @@ import re
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -492,10 +492,39 @@ def test_a_paper_posted_after_the_page_that_mentions_it_is_not_its_paper() -> No
     # a day or two of time zones and announcement delay is no contradiction
     late = resolve([post(dt.datetime(2021, 5, 8, tzinfo=dt.UTC))], fetch).resolutions[0]
     assert (late.method, late.arxiv_id) == ("title_search", "2105.04026")
+    # an arXiv mirror's related paper gives the paper's own date: one posted well after is another
     dated_mention = mention(
         "The Modern Mathematics of Deep Learning", published=dt.datetime(2019, 1, 1, tzinfo=dt.UTC)
     )
-    assert resolve([dated_mention], fetch).resolutions[0].method == "unresolved"
+    (dated,) = resolve([dated_mention], fetch).resolutions
+    assert dated.method == "unresolved"
+    assert dated.detail.endswith("but first posted 2021-05-09, after the date given with it (2019-01-01)")
+
+
+def test_a_post_edited_later_dates_its_new_citations_by_its_update() -> None:
+    # a 2020 reading list updated in June 2024 to add KAN (first posted 2024-04-30)
+    kan = Record(
+        "2404.19756",
+        1,
+        "KAN: Kolmogorov-Arnold Networks",
+        ("Ziming Liu",),
+        ("cs.LG",),
+        "2024-04-30T00:00:00Z",
+    )
+    post = Item(
+        "blog",
+        ItemKind.POST,
+        "A reading list",
+        url="https://blog.example/p",
+        published=dt.datetime(2020, 1, 1, tzinfo=dt.UTC),
+        updated=dt.datetime(2024, 6, 1, tzinfo=dt.UTC),
+        cited=(mention("KAN: Kolmogorov-Arnold Networks", source_id="blog"),),
+    )
+    (found,) = resolve([post], answering(kan)).resolutions
+    assert (found.method, found.arxiv_id) == ("title_search", "2404.19756")
+    # not updated since 2020: the same citation is refused
+    (refused,) = resolve([replace(post, updated=None)], answering(kan)).resolutions
+    assert refused.detail.endswith("but first posted 2024-04-30, after the page (2020-01-01)")
 
 
 def test_differing_words() -> None:
@@ -506,6 +535,29 @@ def test_differing_words() -> None:
     assert differing_words("Theories of deep learning", "Theory of deep learning") == []
     assert differing_words("Deep nets", "Deep net") == []
     assert differing_words("Deep nets", "Deep sets") == ["nets", "sets"]  # short words: no typo allowance
+    # a name the title leads with, which a citation leaves out
+    assert differing_words("Kolmogorov-Arnold networks", "KAN: Kolmogorov-Arnold Networks") == []
+    assert differing_words("BERT: Pre-training of transformers", "Pre-training of transformers") == []
+    assert differing_words("KAN: Kolmogorov-Arnold nets", "KAT: Kolmogorov-Arnold nets") == ["kan", "kat"]
+    # numbers written as words, digits or Roman numerals
+    assert differing_words("Learning two-layer networks", "Learning 2-Layer Networks") == []
+    assert differing_words("Theory of deep learning 3: puzzles", "Theory of Deep Learning III: Puzzles") == []
+    assert "two" in differing_words("Learning two-layer networks", "Learning 3-Layer Networks")
+
+
+def test_a_title_without_its_leading_name_or_with_numbers_in_words_is_the_same_paper() -> None:
+    pairs = [
+        ("Kolmogorov-Arnold networks", "KAN: Kolmogorov-Arnold Networks"),
+        ("Learning two-layer neural networks with SGD", "Learning 2-Layer Neural Networks with SGD"),
+        (
+            "Theory of deep learning 3: explaining the non-overfitting puzzle",
+            "Theory of Deep Learning III: Explaining the Non-Overfitting Puzzle",
+        ),
+    ]
+    for written, real in pairs:
+        record = Record("2401.00001", 1, real, ("A Author",), ("cs.LG",), "2024-01-01T00:00:00Z")
+        (found,) = resolve([mention(written)], answering(record)).resolutions
+        assert (found.method, found.arxiv_id) == ("title_search", "2401.00001"), written
 
 
 def test_translated_title_is_searched_and_searches_are_cached(

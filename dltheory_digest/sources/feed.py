@@ -89,10 +89,22 @@ def _label(text: str) -> str:
 _CITATION = re.compile(r"\bet\.? al\b|\b(?:19|20)\d\d\b|['’]\d\d\b", re.IGNORECASE)
 
 
-def _names_a_paper(label: str) -> bool:
-    """Whether a link text to a paper site reads as the paper's title: a few words shaped as a
-    title (`notes_page.looks_like_title`), not a citation or a phrase of the sentence."""
-    return bool(label) and not _CITATION.search(label) and looks_like_title(label, min_words=4)
+# a citation written next to the title in the same link text: "Deep Residual Learning for Image
+# Recognition (He et al. 2016)", "He et al. (2016), Deep residual learning for image recognition"
+_CITED_NAMES = r"[A-Z][\w'’\-]+(?:\s+(?:and|&)\s+[A-Z][\w'’\-]+|\s+et\.?\s+al\.?)?"
+_CITED_YEAR = r"(?:19|20)\d\d[a-z]?"
+_TRAILING_CITATION = re.compile(rf"\s*[(\[]\s*(?:{_CITED_NAMES},?\s*)?{_CITED_YEAR}\s*[)\]]\s*$")
+_LEADING_CITATION = re.compile(
+    rf"^\s*{_CITED_NAMES},?\s*(?:\(\s*{_CITED_YEAR}\s*\)|{_CITED_YEAR})\s*[,:.\-–—]\s*"
+)
+
+
+def _paper_title(label: str) -> str:
+    """The paper title a link text to a paper site gives, without a citation written around it;
+    "" when the text is not a few words shaped as a title (`notes_page.looks_like_title`) but a
+    citation ("Rumelhart et al.") or a phrase of the sentence."""
+    title = _LEADING_CITATION.sub("", _TRAILING_CITATION.sub("", label)).strip()
+    return title if title and not _CITATION.search(title) and looks_like_title(title, min_words=4) else ""
 
 
 def _mentions(source_id: str, links: list[tuple[str, str]], text: str, lang: str | None) -> tuple[Item, ...]:
@@ -140,14 +152,14 @@ def _mentions(source_id: str, links: list[tuple[str, str]], text: str, lang: str
         if doi:
             from_doi = arxiv_id_from_doi(doi)
             add(Item(source_id, ItemKind.MENTION, label, url=href, doi=doi, arxiv_id=from_doi, lang=lang))
-        elif _names_a_paper(label) and classify_url(href) == "paper":
+        elif (title := _paper_title(label)) and classify_url(href) == "paper":
             # a paper on a publisher's or proceedings' site (JMLR, NeurIPS, nature.com), known by
             # its link text alone, as notes pages keep one
             add(
                 Item(
                     source_id,
                     ItemKind.MENTION,
-                    label,
+                    title,
                     url=href,
                     lang=lang,
                     extra=(("evidence", "paper_link"),),

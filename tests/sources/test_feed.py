@@ -176,6 +176,26 @@ def test_arxiv_old_addresses_and_papers_on_other_sites_are_cited() -> None:
     assert dict(post.cited[2].extra) == {"evidence": "paper_link"}
 
 
+def test_a_paper_link_naming_the_title_with_its_citation_is_cited_by_the_title() -> None:
+    body = html.escape(
+        '<p><a href="https://www.cv-foundation.org/openaccess/content_cvpr_2016/papers/He_CVPR_2016_paper.pdf">'
+        "Deep Residual Learning for Image Recognition (He et al. 2016)</a>, "
+        '<a href="https://www.nature.com/articles/44565">Lee and Seung (1999), Learning the parts of objects '
+        "by non-negative matrix factorization</a>, "
+        '<a href="https://www.nature.com/articles/323533a0">Rumelhart et al. 1986</a> and '
+        '<a href="https://papers.nips.cc/paper/5734">(Zhao et al. 2015)</a>.</p>'
+    )
+    feed = ATOM.replace(
+        ATOM[ATOM.index("<content") : ATOM.index("</content>")], f'<content type="html">{body}'
+    )
+    post = parse(feed.encode(), url="https://theory.example.org/feed.atom").items[0]
+    # the title is searched, not the citation; a citation alone names no paper
+    assert [c.title for c in post.cited] == [
+        "Deep Residual Learning for Image Recognition",
+        "Learning the parts of objects by non-negative matrix factorization",
+    ]
+
+
 @pytest.mark.shared
 def test_max_entries(shared_dir: Path) -> None:
     result = parse(
