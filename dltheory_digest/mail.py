@@ -1704,10 +1704,20 @@ def _send_one(
             edition=rendered.language,
             unconfirmed=unconfirmed,
         )
+
+        def landed() -> Delivery | None:
+            """The row, when it already holds this `sent` outcome: a write that raised had
+            committed it (the connection dropped after COMMIT), so its retry matched nothing."""
+            row = ledger.get_delivery(store, base.week, base.reader)
+            ours = row is not None and (row.message_id, row.status) == (base.message_id, "sent")
+            return row if ours else None
+
         # a message the server took: unrecorded, the next run could only call it unconfirmed
         waits = SENT_WRITE_WAITS if sent and not stopping else ()
         try:
-            written = _write_retrying(outcome, waits, sleep, f"digest {base.week} sent to {base.reader}")
+            written = _write_retrying(
+                outcome, waits, sleep, f"digest {base.week} sent to {base.reader}", landed=landed
+            )
         except SQLAlchemyError as exc:
             # the row stays this run's hold (handed over or not), which a later run settles or
             # retakes from its dead holder: no reason to stop mailing the others
@@ -1734,21 +1744,33 @@ SENT_WRITE_WAITS = (1.0, 2.0, 4.0)
 
 
 def _write_retrying(
-    write: Callable[[], Delivery | None], waits: Sequence[float], sleep: Callable[[float], None], what: str
+    write: Callable[[], Delivery | None],
+    waits: Sequence[float],
+    sleep: Callable[[float], None],
+    what: str,
+    *,
+    landed: Callable[[], Delivery | None] = lambda: None,
 ) -> Delivery | None:
     """`write()`, tried again after each of `waits` while the store refuses it; the last
-    refusal is raised."""
+    refusal is raised. A retry that writes nothing (the row is no longer as reserved) may follow
+    a refusal whose commit did land: `landed()` is then the row if it holds that write."""
     from sqlalchemy.exc import SQLAlchemyError
 
     from dltheory_digest.store.db import store_problem
 
-    for wait in waits:
+    refused = False
+    for wait in (*waits, None):
         try:
-            return write()
+            written = write()
         except SQLAlchemyError as exc:
+            if wait is None:
+                raise
             log.warning("%s: not recorded yet (%s); trying again in %g s", what, store_problem(exc), wait)
             sleep(wait)
-    return write()
+            refused = True
+            continue
+        return landed() if written is None and refused else written
+    raise AssertionError("unreachable")  # pragma: no cover - the last write returns or raises
 
 
 def _replace(result: DeliveryResult, **changes: Any) -> DeliveryResult:

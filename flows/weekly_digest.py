@@ -29,7 +29,6 @@ from prefect.context import get_run_context
 from prefect.futures import PrefectFuture
 from prefect.states import Completed, Failed
 from prefect.task_runners import ThreadPoolTaskRunner
-from sqlalchemy.exc import DBAPIError, OperationalError
 
 from dltheory_digest import pipeline, resolve
 from dltheory_digest.config import Politeness, Settings, SourceSpec, load_settings, load_sources
@@ -38,7 +37,7 @@ from dltheory_digest.fetch import on_this_machine
 from dltheory_digest.models import SourceReport
 from dltheory_digest.sources import PlanContext
 from dltheory_digest.store import Store, get_cursor, open_store, record_fetches, week_reports_of
-from dltheory_digest.store.db import lasting_failure
+from dltheory_digest.store.db import lasting_failure, momentary_failure
 from dltheory_digest.store.locks import (
     LockRecord,
     StoreLimiter,
@@ -127,15 +126,18 @@ def _lasting(state: Any) -> bool:
 
 
 def _store_connection_lost(state: Any) -> bool:
-    """A task failed because the store's connection was lost or refused for a moment: its work
-    is upserts (no mail), so it can run again. A data or configuration error, or a lasting store
-    failure (`_lasting`), would fail the same way again."""
-    exc = state.data
-    return (
-        isinstance(exc, DBAPIError)
-        and (exc.connection_invalidated or isinstance(exc, OperationalError))
-        and not lasting_failure(exc)
-    )
+    """A task failed because the store's connection was lost or refused, or a lock was held, for
+    a moment (`momentary_failure`): its work is upserts (no mail), so it can run again. A schema,
+    data or configuration error, or a lasting store failure, would fail the same way again."""
+    return momentary_failure(state.data)
+
+
+# The record and build tasks' work is upserts: run again when the store failed for a moment
+_STORE_RETRY: dict[str, Any] = dict(
+    retries=len(STORE_RETRY_DELAYS),
+    retry_delay_seconds=STORE_RETRY_DELAYS,
+    retry_condition_fn=lambda task, run, state: _store_connection_lost(state),
+)
 
 
 @task(
@@ -166,9 +168,7 @@ def collect_task(spec: SourceSpec, settings: Settings, ctx: PlanContext, run_id:
 @task(
     name="record-collection",
     cache_policy=NO_CACHE,
-    retries=len(STORE_RETRY_DELAYS),
-    retry_delay_seconds=STORE_RETRY_DELAYS,
-    retry_condition_fn=lambda task, run, state: _store_connection_lost(state),
+    **_STORE_RETRY,
 )
 def record_task(
     settings: Settings, week: Week, collected: list[pipeline.Collected], run_id: str, resend: bool = False
@@ -181,9 +181,7 @@ def record_task(
 @task(
     name="build-week",
     cache_policy=NO_CACHE,
-    retries=len(STORE_RETRY_DELAYS),
-    retry_delay_seconds=STORE_RETRY_DELAYS,
-    retry_condition_fn=lambda task, run, state: _store_connection_lost(state),
+    **_STORE_RETRY,
 )
 def build_task(
     settings: Settings,

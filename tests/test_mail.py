@@ -636,6 +636,41 @@ def test_a_sent_outcome_the_store_refuses_is_written_again(
     assert row is not None and row.status == "sent"
 
 
+def test_a_sent_outcome_whose_refused_write_had_landed_is_recorded(
+    mailbox: tuple[Mailbox, int],
+    store: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The connection drops after COMMIT reached the store: the write raised, yet the row is
+    `sent`, so the retry (conditional on the row as reserved) matches nothing. That is this run's
+    own record, not another run's takeover."""
+    box, port = mailbox
+    real_finish = ledger.finish
+    calls: list[Any] = []
+
+    def committed_then_lost(*args: Any, **kwargs: Any) -> Any:
+        calls.append(real_finish(*args, **kwargs))
+        if len(calls) == 1:
+            raise _store_gone()
+        return calls[-1]
+
+    monkeypatch.setattr(ledger, "finish", committed_then_lost)
+    waits: list[float] = []
+    with caplog.at_level(logging.WARNING, logger="dltheory_digest.mail"):
+        [ada] = mail.deliver(
+            store, week=WEEK, digest=sample_digest(), readers=[Reader(email="ada@example.org")],
+            smtp=smtp_for(port), sleep=no_sleep(waits),
+        )  # fmt: skip
+    monkeypatch.undo()
+    assert calls[0] is not None and calls[1] is None  # the retry found the row already written
+    assert ada.status == "sent" and ada.recorded and waits == list(mail.SENT_WRITE_WAITS[:1])
+    assert not [r for r in caplog.records if mail.NOT_RECORDED in r.getMessage()]
+    row = ledger.get_delivery(store, WEEK, "ada@example.org")
+    assert row is not None and (row.status, row.message_id) == ("sent", ada.message_id)
+    assert len(box.received) == 1
+
+
 def test_a_sent_outcome_never_written_is_explained_without_blaming_the_server(
     mailbox: tuple[Mailbox, int], store: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:

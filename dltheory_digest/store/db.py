@@ -23,7 +23,7 @@ from alembic.util import CommandError as AlembicError
 from sqlalchemy import Connection, Engine, Table, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, SQLAlchemyError
 
 from dltheory_digest.errors import StoreError
 from dltheory_digest.redaction import redact_url
@@ -233,24 +233,35 @@ def shown_url(url: URL) -> str:
 # PostgreSQL's defaults for waiting are "for ever": a server that accepts the connection and then
 # says nothing, or a session holding a lock (a psql left in a transaction, a pg_dump, a
 # migration's ALTER TABLE) would hold a run until its 5 h limit. SQLite gives up after 30 s
-# (busy_timeout); so does a lock wait here. A URL (or PGCONNECT_TIMEOUT, PGOPTIONS) that sets
-# either wins. No statement_timeout: prune and a busy week's build take tens of seconds.
+# (busy_timeout); so does a lock wait here. Whatever sets either wins: the URL, PGCONNECT_TIMEOUT,
+# PGOPTIONS, a libpq service file, ALTER ROLE/DATABASE ... SET, postgresql.conf. No
+# statement_timeout: prune and a busy week's build take tens of seconds.
 CONNECT_TIMEOUT = 10  # seconds
-LOCK_TIMEOUT_MS = 30_000
+LOCK_TIMEOUT = "30s"
 
 
-def _postgresql_defaults(url: URL) -> dict[str, Any]:
+def _postgresql_connect_args(url: URL) -> dict[str, Any]:
     """`connect_args` for psycopg: the URL's query is the driver's too, and connect_args
-    override it, so only what the URL and libpq's environment leave unset is added."""
-    query = {name.lower(): value for name, value in url.query.items()}
-    defaults: dict[str, Any] = {}
-    if "connect_timeout" not in query and not os.environ.get("PGCONNECT_TIMEOUT"):
-        defaults["connect_timeout"] = CONNECT_TIMEOUT
-    given = query.get("options", os.environ.get("PGOPTIONS", ""))
-    if isinstance(given, str) and "lock_timeout" not in given:
-        # the URL's (or PGOPTIONS') own options are kept: this `options` replaces both
-        defaults["options"] = f"{given} -c lock_timeout={LOCK_TIMEOUT_MS}".strip()
-    return defaults
+    override it and a service file alike, so connect_timeout is added only where nothing else
+    may set it. (`options` is never passed: it would replace a service file's, e.g. its
+    search_path, and the store would look empty; the lock timeout is set once connected.)"""
+    query = {name.lower() for name in url.query}
+    others = ("connect_timeout", "service")
+    if query.intersection(others) or os.environ.get("PGCONNECT_TIMEOUT") or os.environ.get("PGSERVICE"):
+        return {}
+    return {"connect_timeout": CONNECT_TIMEOUT}
+
+
+def _default_lock_timeout(dbapi_connection: Any, _record: Any) -> None:
+    """A `connect` hook: the lock timeout where nothing set it (its source is PostgreSQL's
+    default), so a lock_timeout of 0 set on purpose is kept too."""
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config('lock_timeout', %s, false) FROM pg_settings "
+            "WHERE name = 'lock_timeout' AND source = 'default'",
+            (LOCK_TIMEOUT,),
+        )
+    dbapi_connection.commit()  # a SET rolled back with its transaction is undone
 
 
 # The seconds waited before each new attempt at a connection PostgreSQL refused for now: about
@@ -261,19 +272,25 @@ CONNECT_WAITS = (1.0, 2.0, 4.0, 8.0)
 _UNAVAILABLE_STATES = frozenset({"57P01", "57P02", "57P03"})
 # libpq reports a refused connection without its SQLSTATE: then the server's words tell
 _UNAVAILABLE_WORDS = ("the database system is",)
+# A host name that does not resolve (a typo, a removed DNS entry; psycopg's words, then libpq's)
+# is not a restart: waiting 15 s would only say "cannot connect for now" where it cannot at all
+_UNRESOLVED_HOST_WORDS = ("failed to resolve host", "could not translate host name")
 
 
 def _server_unavailable(exc: Exception) -> bool:
     """Whether a failed connect is one a server restarting or failing over gives: no server
     listening ("Connection refused"), or one that is starting up or shutting down. A server
     that answered with any other refusal (a wrong password, no such database), or that did not
-    answer within connect_timeout, gives the same answer on the next attempt."""
+    answer within connect_timeout, or whose host name does not resolve, gives the same answer
+    on the next attempt."""
     state = getattr(exc, "sqlstate", None)
     if state:
         return state in _UNAVAILABLE_STATES or state.startswith("08")
     detail = str(exc)
     if "FATAL:" in detail:  # the server answered, and refused
         return any(words in detail for words in _UNAVAILABLE_WORDS)
+    if any(words in detail for words in _UNRESOLVED_HOST_WORDS):
+        return False
     return "timeout expired" not in detail
 
 
@@ -342,12 +359,13 @@ def open_store(
         if shown:
             _check_writable(Path(shown))
         postgres = parsed.get_backend_name() == "postgresql"
-        connect_args = _postgresql_defaults(parsed) if postgres else {}
+        connect_args = _postgresql_connect_args(parsed) if postgres else {}
         engine = create_engine(url, future=True, pool_pre_ping=True, connect_args=connect_args)
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
         elif postgres:
             event.listen(engine, "do_connect", _retrying_connect(tuple(connect_waits), where))
+            event.listen(engine, "connect", _default_lock_timeout)
         store = Store(engine)
         if migrate_to is not None:
             upgrade = store.migrate(migrate_to)
@@ -423,6 +441,28 @@ def lasting_failure(exc: BaseException) -> bool:
 
 # PostgreSQL's lock_not_available: a lock wait past lock_timeout, SQLite's "database is locked"
 _LOCK_NOT_AVAILABLE = "55P03"
+# SQLite's words for a writer that waited out busy_timeout behind another process
+_SQLITE_BUSY_WORDS = ("database is locked", "database is busy", "database table is locked")
+
+
+def momentary_failure(exc: BaseException) -> bool:
+    """Whether a statement failed on what passes: a connection lost or refused for now, or a
+    lock another session held past the lock timeout. Not a schema error ("no such table"), a
+    bad statement or a lasting failure (`lasting_failure`), which fail the same way again."""
+    if not isinstance(exc, DBAPIError) or lasting_failure(exc):
+        return False
+    if exc.connection_invalidated:
+        return True
+    if isinstance(exc.orig, sqlite3.Error):  # sqlite3 raises its schema errors as OperationalError
+        return any(words in str(exc.orig) for words in _SQLITE_BUSY_WORDS)
+    if getattr(exc.orig, "sqlstate", None) == _LOCK_NOT_AVAILABLE:
+        return True
+    # SQLSTATE class 08 or 57P01-57P03, or libpq's words for a server not taking connections
+    return (
+        isinstance(exc, OperationalError)
+        and isinstance(exc.orig, Exception)
+        and _server_unavailable(exc.orig)
+    )
 
 
 def store_problem(exc: SQLAlchemyError) -> str:

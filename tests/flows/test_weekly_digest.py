@@ -81,38 +81,65 @@ def test_a_source_task_failed_on_a_full_disk_is_not_retried() -> None:
     assert retry(collect_task, None, flaky) is True  # type: ignore[arg-type]
 
 
-def test_the_week_is_recorded_and_built_again_only_when_the_store_connection_was_lost() -> None:
-    """Retried: a connection PostgreSQL dropped or refused for a moment (a restart, a failover),
-    SQLite locked past its wait. Not retried: a data or configuration error, a full disk."""
+def _store_failures() -> list[Any]:
+    """(what the record or build task raised, whether it is run again)"""
     import errno
+    import sqlite3
 
-    from prefect.states import Failed
-    from sqlalchemy.exc import DataError, IntegrityError, OperationalError, ProgrammingError
+    import psycopg
+    from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError, ProgrammingError
 
     from dltheory_digest.errors import ConfigError
+
+    def sqlite(words: str) -> OperationalError:
+        return OperationalError("INSERT", {}, sqlite3.OperationalError(words))
+
+    def postgresql(error: psycopg.Error, cls: type[DBAPIError] = OperationalError) -> DBAPIError:
+        return cls("SELECT 1", {}, error)
+
+    cases = [
+        # retried: PostgreSQL restarting or failing over, a lock held past its wait
+        (postgresql(psycopg.OperationalError("server closed the connection unexpectedly")), True),
+        (postgresql(psycopg.OperationalError("connection failed: Connection refused")), True),
+        (postgresql(psycopg.errors.AdminShutdown("terminating connection")), True),
+        (postgresql(psycopg.errors.CannotConnectNow("the database system is starting up")), True),
+        (postgresql(psycopg.errors.ConnectionFailure("connection failure")), True),
+        (postgresql(psycopg.errors.LockNotAvailable("canceling statement due to lock timeout")), True),
+        (ProgrammingError("SELECT 1", {}, Exception("closed"), connection_invalidated=True), True),
+        (sqlite("database is locked"), True),
+        # not retried: the schema, the data, the configuration, a lasting store failure
+        (sqlite("no such table: items"), False),
+        (sqlite("no such column: items.updated"), False),
+        (sqlite("table items has no column named updated"), False),
+        (sqlite("database or disk is full"), False),
+        (sqlite("unable to open database file"), False),
+        (postgresql(psycopg.errors.UndefinedTable('relation "items"'), ProgrammingError), False),
+        (postgresql(psycopg.OperationalError('FATAL:  password authentication failed for user "d"')), False),
+        (postgresql(psycopg.OperationalError("failed to resolve host 'store.invalid'")), False),
+        (IntegrityError("INSERT", {}, Exception("duplicate key value")), False),
+        (DataError("INSERT", {}, Exception("value too long for type character varying(256)")), False),
+        (ConfigError("store_url: not a database URL"), False),
+        (OSError(errno.ENOSPC, "No space left on device"), False),
+        (ValueError("a bug"), False),
+    ]
+    return [pytest.param(exc, retried, id=f"{type(exc).__name__}: {exc}"[:70]) for exc, retried in cases]
+
+
+@pytest.mark.parametrize(("raised", "retried"), _store_failures())
+def test_the_week_is_recorded_and_built_again_only_when_the_store_failed_for_a_moment(
+    raised: BaseException, retried: bool
+) -> None:
+    """Retried: a connection PostgreSQL dropped or refused for a moment (a restart, a failover),
+    a lock held past its wait. Not retried: a schema, data or configuration error (sqlite3 raises
+    "no such table" as an OperationalError too), a full disk."""
+    from prefect.states import Failed
+
     from flows.weekly_digest import build_task, record_task
 
-    def failed(exc: BaseException) -> Any:
-        return Failed(data=exc)
-
-    transient = [
-        OperationalError("SELECT 1", {}, Exception("server closed the connection unexpectedly")),
-        OperationalError("INSERT", {}, Exception("database is locked")),
-        ProgrammingError("SELECT 1", {}, Exception("connection already closed"), connection_invalidated=True),
-    ]
-    lasting = [
-        IntegrityError("INSERT", {}, Exception("duplicate key value")),
-        DataError("INSERT", {}, Exception("value too long for type character varying(256)")),
-        OperationalError("INSERT", {}, Exception("database or disk is full")),
-        ConfigError("store_url: not a database URL"),
-        OSError(errno.ENOSPC, "No space left on device"),
-        ValueError("a bug"),
-    ]
     for task in (record_task, build_task):
         retry = task.retry_condition_fn
         assert retry is not None and task.retries == 2
-        assert [retry(task, None, failed(e)) for e in transient] == [True] * len(transient)  # type: ignore[arg-type]
-        assert [retry(task, None, failed(e)) for e in lasting] == [False] * len(lasting)  # type: ignore[arg-type]
+        assert retry(task, None, Failed(data=raised)) is retried  # type: ignore[arg-type]
 
 
 def test_the_deployed_flow_offers_only_what_an_operator_may_set() -> None:

@@ -626,6 +626,15 @@ def test_only_a_server_restarting_or_failing_over_is_tried_again() -> None:
     assert not _server_unavailable(Refused(failed + 'FATAL:  database "nosuch" does not exist'))
     assert not _server_unavailable(Refused("invalid password", "28P01"))
     assert not _server_unavailable(Refused(failed + "timeout expired"))  # a hung server: 10 s each
+    # a host name that does not resolve (psycopg's words, then libpq's) is not a restart
+    assert not _server_unavailable(
+        Refused("failed to resolve host 'store.invalid': [Errno -2] Name or service not known")
+    )
+    assert not _server_unavailable(
+        Refused(
+            failed + 'could not translate host name "store.invalid" to address: Name or service not known'
+        )
+    )
 
 
 def test_a_store_whose_server_restarted_connects_again_once_it_takes_connections(
@@ -700,4 +709,46 @@ def test_postgresql_waits_for_a_lock_as_long_as_sqlite_and_says_so_alike(postgre
             deliveries_of(store, "2026-W47")
     holder.dispose()
     assert store_problem(caught.value) == "locked by another process for over 30 s (another run?)"
+    store.close()
+
+
+def test_a_libpq_service_file_keeps_its_options_and_the_lock_timeout_is_only_a_default(
+    postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A service file's `options` (its search_path) and connect_timeout are the operator's: a
+    store that overrode them would read and write `public`, look empty, and mail readers again."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    server = make_url(postgres_url)
+    with create_engine(postgres_url).begin() as conn:
+        conn.execute(text("CREATE SCHEMA digest_schema"))
+    service = f"host={server.host}\nport={server.port}\nuser={server.username}\ndbname={server.database}\n"
+    (tmp_path / "pg_service.conf").write_text(
+        f"[digest]\n{service}options=-c search_path=digest_schema,public\nconnect_timeout=7\n"
+        f"[patient]\n{service}options=-c lock_timeout=0\n"
+    )
+    monkeypatch.setenv("PGSERVICEFILE", str(tmp_path / "pg_service.conf"))
+    monkeypatch.delenv("PGSERVICE", raising=False)
+    monkeypatch.delenv("PGOPTIONS", raising=False)
+
+    store = open_store("postgresql+psycopg:///?service=digest")
+    with store.begin() as conn:
+        assert conn.execute(text("SHOW search_path")).scalar() == "digest_schema,public"
+        assert conn.execute(text("SHOW lock_timeout")).scalar() == "30s"
+        assert conn.connection.dbapi_connection.info.get_parameters()["connect_timeout"] == "7"  # type: ignore[union-attr]
+        tables = "SELECT count(*) FROM information_schema.tables WHERE table_schema = :schema"
+        assert conn.execute(text(tables), {"schema": "digest_schema"}).scalar()
+        assert conn.execute(text(tables), {"schema": "public"}).scalar() == 0
+    store.close()
+
+    # a lock_timeout set on purpose, even to 0 (wait for ever), is kept
+    store = open_store("postgresql+psycopg:///?service=patient")
+    with store.begin() as conn:
+        assert conn.execute(text("SHOW lock_timeout")).scalar() == "0"
+    store.close()
+    monkeypatch.setenv("PGOPTIONS", "-c lock_timeout=250")
+    store = open_store(postgres_url)
+    with store.begin() as conn:
+        assert conn.execute(text("SHOW lock_timeout")).scalar() == "250ms"
     store.close()
