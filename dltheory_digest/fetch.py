@@ -239,8 +239,9 @@ _HEADER_DEADLINE: contextvars.ContextVar[_Deadline | None] = contextvars.Context
 )
 
 
-# The URL a `get` in this thread was given, when its host is public: no request it makes
-# (redirect hops, robots.txt and its redirects) may then go to a non-public address.
+# The URL a `get` in this thread decides its guard from (its own, or the page that linked to
+# it), when its host is public: no request it makes (the page, redirect hops, robots.txt and its
+# redirects) may then go to a non-public address.
 _PUBLIC_ORIGIN: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "dltheory_digest_public_origin", default=None
 )
@@ -282,11 +283,12 @@ def on_this_machine(url: str) -> bool:
     return non_public_address(urlsplit(url).hostname or "") == "loopback"
 
 
-def redirect_refusal(configured: str, target: str, kind: str) -> str:
-    """Why a hop from the configured URL to `target`, a `kind` address, is not taken."""
+def redirect_refusal(configured: str, target: str, kind: str, how: str = "redirected") -> str:
+    """Why a hop from the configured URL to `target`, a `kind` address, is not taken; `how` the
+    configured page got there ("redirected", "linked": a next page its content named)."""
     article = "an" if kind[0] in "aeiou" else "a"
     return (
-        f"redirected from {configured} to {target}: {article} {kind} address, refused for a URL on a "
+        f"{how} from {configured} to {target}: {article} {kind} address, refused for a URL on a "
         "public host (it could reach this machine's or network's internal services)"
     )
 
@@ -876,6 +878,7 @@ class PoliteClient:
         progress: Callable[[int, int | None], None] | None = None,
         use_cache: bool = True,
         revalidate: bool = True,
+        origin: str | None = None,
     ) -> RawPage:
         """GET `url` politely; redirects are followed hop by hop (each checked and limited).
         Without `use_cache` the response is neither taken from the HTTP cache nor stored in it.
@@ -887,6 +890,10 @@ class PoliteClient:
         called fresh will do (metadata of a paper, a model index). robots.txt keeps its own
         freshness (RFC 9309 lets a crawler keep it up to a day).
 
+        `origin` is the page whose content named `url` (API paging, an index's links), None for
+        a URL of the operator's own: the guard against non-public addresses is decided from it,
+        so a page on a public host cannot send the fetcher to 127.0.0.1 by naming it.
+
         Messages of the errors raised, warnings and records have credentials in URLs
         (`redact_url`) replaced; the page (`RawPage.url`, `FetchError.url`) keeps the real URL."""
         asked = {name.lower() for name in headers or {}}
@@ -897,9 +904,14 @@ class PoliteClient:
             # a source configured on a non-public address (the demo, tests on 127.0.0.1) may
             # redirect anywhere; one on a public host never reaches a non-public address (a host
             # name whose first answer is not public, an intranet source, may redirect within it:
-            # _checked_addresses)
-            token = _PUBLIC_ORIGIN.set(url if non_public_address(parsed.host) is None else None)
+            # _checked_addresses). A linked page is judged by the page that linked to it.
+            configured = url if origin is None else origin
+            configured_host = parsed.host if origin is None else httpx.URL(origin).host
+            public = configured if non_public_address(configured_host) is None else None
+            token = _PUBLIC_ORIGIN.set(public)
             try:
+                if origin is not None:
+                    self._check_hop(origin, url, source_id, how="linked")
                 return self._get(url, source_id, politeness, headers, sink, progress, use_cache)
             finally:
                 _PUBLIC_ORIGIN.reset(token)
@@ -960,11 +972,12 @@ class PoliteClient:
         source_id: str,
         politeness: Politeness = DEFAULT_POLITENESS,
         progress: Callable[[int, int | None], None] | None = None,
+        origin: str | None = None,
     ) -> Path:
         """Stream a large file (a translation model) to `dest` politely, never whole in memory.
 
         It bypasses the page cache (a model is not stored twice); the file appears at `dest`
-        only once it is complete.
+        only once it is complete. `origin`: the page that linked to `url` (as for `get`).
         """
         dest.parent.mkdir(parents=True, exist_ok=True)
         partial = dest.with_name(dest.name + ".part")
@@ -977,6 +990,7 @@ class PoliteClient:
                     sink=sink,
                     progress=progress,
                     use_cache=False,
+                    origin=origin,
                 )
             partial.replace(dest)
         finally:
@@ -1030,8 +1044,9 @@ class PoliteClient:
         self._record(FetchRecord(source_id, url, None, 0, 0.0, False, problem, _utcnow()))
         raise FetchError(source_id, problem, url=url)
 
-    def _check_hop(self, configured: str, target: str, source_id: str) -> None:
-        """Refuse (recorded) a redirect to a non-public address from a URL on a public host."""
+    def _check_hop(self, configured: str, target: str, source_id: str, how: str = "redirected") -> None:
+        """Refuse (recorded) a redirect (or a link, `how`) to a non-public address from a URL on
+        a public host."""
         public_origin = _PUBLIC_ORIGIN.get()
         try:
             host = httpx.URL(target).host
@@ -1040,7 +1055,7 @@ class PoliteClient:
         kind = non_public_address(host)
         if public_origin is None or kind is None:
             return
-        message = redirect_refusal(configured, target, kind)
+        message = redirect_refusal(configured, target, kind, how)
         self._record(FetchRecord(source_id, target, None, 0, 0.0, False, message, _utcnow()))
         raise FetchError(source_id, message, url=configured)
 

@@ -161,15 +161,38 @@ class SmtpSettings:
         return address.rpartition("@")[2] or "localhost"
 
     def scrub(self, text: str) -> str:
-        """`text` with the password (and its common encodings) blanked."""
+        """`text` with the password blanked, and every base64 token whose bytes hold it (its
+        own encoding, an AUTH PLAIN argument a server echoed)."""
         if self.password is None:
             return text
         secret = self.password.get_secret_value()
         if not secret:
             return text
         import base64
+        import binascii
 
-        for form in {secret, base64.b64encode(secret.encode()).decode()}:
+        raw = secret.encode()
+
+        def blank_if_encoding_secret(match: re.Match[str]) -> str:
+            # AUTH PLAIN sends base64("\0user\0password"), echoed by some servers in their reply:
+            # the password sits at any offset of the decoded bytes, so the encoding of the
+            # password alone is not in it. The token is decoded from each of the 4 alignments,
+            # in case letters before it were glued to it.
+            token = match.group().rstrip("=")
+            for start in range(4):
+                chunk = token[start:]
+                chunk = chunk[: len(chunk) - 1] if len(chunk) % 4 == 1 else chunk
+                try:
+                    decoded = base64.b64decode(chunk + "=" * (-len(chunk) % 4), validate=True)
+                except (binascii.Error, ValueError):
+                    continue
+                if raw in decoded:
+                    return "***"
+            return match.group()
+
+        # whole tokens first: blanking the password's own encoding inside one would leave the rest
+        text = re.sub(r"[A-Za-z0-9+/]{4,}=*", blank_if_encoding_secret, text)
+        for form in {secret, base64.b64encode(raw).decode()}:
             text = text.replace(form, "***")
         return text
 

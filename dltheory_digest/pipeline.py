@@ -81,6 +81,7 @@ class HttpClient(Protocol):
         source_id: str,
         politeness: Politeness = ...,
         headers: Mapping[str, str] | None = None,
+        origin: str | None = None,
     ) -> RawPage: ...
 
     def add_record(self, record: FetchRecord) -> None: ...
@@ -104,10 +105,11 @@ def collect_source(spec: SourceSpec, client: HttpClient, ctx: PlanContext) -> Co
     except Exception as exc:  # a plan that cannot be built is this source's error only
         planned = ()
         error = f"[{spec.id}] cannot plan requests: {_own_detail(exc, spec.id)}"
-    # (url, chained): every page the plan asks for is read (the operator's URLs, the plan's
-    # days); `max_pages` caps only the pages responses chain to (`next_urls`), against paging
-    # that never ends
-    queue = deque((url, False) for url in planned)
+    # (url, origin): every page the plan asks for is read (the operator's URLs, the plan's
+    # days; origin None); `max_pages` caps only the pages responses chain to (`next_urls`),
+    # against paging that never ends. A chained page keeps the page that named it as origin:
+    # the fetcher's guard is decided from there, so a public page cannot chain to 127.0.0.1.
+    queue: deque[tuple[str, str | None]] = deque((url, None) for url in planned)
     chained_read = 0
     cut: list[str] = []  # chained pages left unread at the cap
     total_results: int | None = None  # the size of the result set, when the service says it
@@ -120,7 +122,8 @@ def collect_source(spec: SourceSpec, client: HttpClient, ctx: PlanContext) -> Co
     refused: list[RobotsDisallowed] = []  # listed pages robots.txt forbids (skipped)
     offline = False
     while queue:
-        url, chained = queue.popleft()
+        url, origin = queue.popleft()
+        chained = origin is not None
         if url in seen_urls:
             continue
         if chained and chained_read >= kind.max_pages:
@@ -129,7 +132,7 @@ def collect_source(spec: SourceSpec, client: HttpClient, ctx: PlanContext) -> Co
         seen_urls.add(url)
         chained_read += chained
         try:
-            page = client.get(url, source_id=spec.id, politeness=spec.politeness)
+            page = client.get(url, source_id=spec.id, politeness=spec.politeness, origin=origin)
         except RobotsUnreadable as exc:
             # the site's robots.txt could not be read (a 503): shut for now, not for ever, so
             # the source fails and the next run reads the page
@@ -190,7 +193,7 @@ def collect_source(spec: SourceSpec, client: HttpClient, ctx: PlanContext) -> Co
         items.extend(_owned(i, spec) for i in result.items)
         cursor.update(dict(result.cursor))
         total_results = result.total_results if result.total_results is not None else total_results
-        queue.extend((u, True) for u in result.next_urls if u not in seen_urls)
+        queue.extend((u, url) for u in result.next_urls if u not in seen_urls)
     if cut:
         stopped = f"stopped after following {kind.max_pages} next pages; {len(cut)} more not fetched"
         if kind.paged_results:

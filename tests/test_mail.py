@@ -2471,3 +2471,17 @@ def test_a_dry_run_skips_a_reader_whose_message_is_unconfirmed(store: Any) -> No
         store, week=WEEK, digest=sample_digest(), readers=readers, smtp=smtp_for(free_port()), dry_run=True
     )
     assert (ada.status, ada.skip_reason) == ("skipped", "unconfirmed") and bo.status == "dry-run"
+
+
+@pytest.mark.parametrize("user", ["bot", "digest-bot", "ab", "a"])
+def test_scrub_blanks_an_echoed_auth_plain_argument_whatever_the_user_names_length(user: str) -> None:
+    """AUTH PLAIN sends base64("\\0user\\0password"): the password lands at an offset the user
+    name decides, so the encoding of the password alone is not in it."""
+    import base64
+
+    smtp = smtp_for(25, user=user, password=SecretStr(PASSWORD))
+    plain = base64.b64encode(f"\0{user}\0{PASSWORD}".encode()).decode()
+    for glued in ("", "X", "XY", "XYZ"):  # letters stuck before it: any alignment
+        scrubbed = smtp.scrub(f"535 5.7.8 Authentication failed for [AUTH PLAIN {glued}{plain}]; try again")
+        assert scrubbed == "535 5.7.8 Authentication failed for [AUTH PLAIN ***]; try again"
+    assert smtp.scrub("535 Authentication failed") == "535 Authentication failed"  # plain words stay

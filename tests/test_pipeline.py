@@ -2327,3 +2327,55 @@ def test_a_run_of_some_sources_holds_the_readers_back_and_says_how_to_mail_the_w
     message = pipeline.run_message(past, [ok], [], held_back=reason)
     assert message.startswith("2026-W40: readers not mailed: this run read only some sources")
     assert message.endswith(pipeline.ALL_OK)  # `refresh --deployment` exits 0: the run did its part
+
+
+def _collect_zhihu_chaining_to(column_url: str, next_url: str) -> tuple[Any, list[str], list[Any]]:
+    """A zhihu column whose API page's `paging.next` names `next_url`: what was collected, the
+    "host:port/path" of every request the server saw and the source's fetch records."""
+    seen: list[str] = []
+    page = {
+        "data": [
+            {"id": 1, "type": "article", "title": "On the NTK", "url": "https://zhuanlan.zhihu.com/p/1"}
+        ],
+        "paging": {"next": next_url, "is_end": False},
+    }
+    done = {"data": [], "paging": {"is_end": True}}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(f"{request.url.host}:{request.url.port}{request.url.path}")
+        if request.url.path == "/robots.txt":
+            return httpx.Response(404)
+        return httpx.Response(200, json=page if str(request.url) == column_url else done)
+
+    source = SourceSpec(id="zh-col", kind="zhihu", url=column_url, lang="zh")
+    client = PoliteClient(
+        limiter=no_wait_limiter(), transport=httpx.MockTransport(handler), sleep=lambda s: None, max_retries=1
+    )
+    with client:
+        got = collect_source(source, client, PlanContext())
+        records = client.drain_records("zh-col")
+    return got, seen, records
+
+
+@pytest.mark.parametrize(
+    "internal", ["http://127.0.0.1:9/x", "http://[::ffff:127.0.0.1]/x", "http://2130706433/x"]
+)
+def test_a_public_sources_next_page_on_an_internal_address_is_refused_unasked(internal: str) -> None:
+    """The guard is decided from the page that chained to the next one, not from the next URL
+    itself: a public API page naming 127.0.0.1 as its next page must not make the fetcher GET it."""
+    column = "http://93.184.216.34/api/v4/columns/c_1/items"
+    got, seen, records = _collect_zhihu_chaining_to(column, internal)
+    assert all(hit.startswith("93.184.216.34:") for hit in seen), seen
+    assert [r.url for r in records if r.error and "refused" in r.error] == [internal]
+    assert [i.title for i in got.items] == ["On the NTK"]  # the public page's items are kept
+    error = got.report.error or ""
+    assert error.startswith("[zh-col]") and f"linked from {column} to {internal}" in error
+    assert "a loopback address, refused" in error
+
+
+def test_a_source_on_this_machine_still_chains_to_this_machine() -> None:
+    """The demo and tests serve their sources on 127.0.0.1: the operator chose that address."""
+    got, seen, _ = _collect_zhihu_chaining_to(
+        "http://127.0.0.1:8/api/v4/columns/c_1/items", "http://127.0.0.1:9/x"
+    )
+    assert "127.0.0.1:9/x" in seen and got.report.error is None

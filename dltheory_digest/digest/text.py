@@ -564,7 +564,10 @@ def safe_url(url: str | None) -> str | None:
     if not url:
         return None
     url = url.strip()
-    scheme = urlsplit(url).scheme.lower()
+    try:
+        scheme = urlsplit(url).scheme.lower()
+    except ValueError:  # a host no browser could open either ("http://a]b/", "http://[::1/")
+        return None
     if scheme not in ("http", "https", "mailto"):
         return None
     return quote(url, safe="/:?&=#%@+,;~!*'.-_")

@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import re
+import tempfile
 import threading
 import zipfile
 from collections.abc import Callable, Iterator
@@ -36,6 +37,15 @@ ARGOS_INDEX_URL = "https://raw.githubusercontent.com/argosopentech/argospm-index
 INDEX_SOURCE = "argos-index"  # source ids of these fetches in the fetch records
 MODELS_SOURCE = "argos-models"
 MAX_MODEL_BYTES = 2_000_000_000  # the largest Argos packages are a few hundred MB
+INDEX_URL_KEY = "_index_url"  # an index entry's note of the index it came from (`fetch_index`)
+# What an archive may unpack to (its entries' declared sizes, which CPython's zipfile never writes
+# beyond): Argos packages are CTranslate2 weights and tokenizer models, dense data that unpacks
+# to about 1.5 times the archive (the tests' tiny packages 1.4), and the largest to under 1 GB.
+# 50 times the archive refuses a zip bomb (deflate reaches 1000:1) with room to spare for any
+# real package; 4 GB bounds what an archive the 2 GB download cap lets in may fill the disk with.
+MAX_UNPACKED_BYTES = 4_000_000_000
+MAX_UNPACK_RATIO = 50
+STAGING_PREFIX = ".installing-"  # a package being extracted, beside the packages
 _LOCK = threading.Lock()
 
 
@@ -78,6 +88,8 @@ def installed_packages(packages_dir: Path) -> list[PackageInfo]:
     if not packages_dir.is_dir():
         return found
     for folder in sorted(packages_dir.iterdir()):
+        if folder.name.startswith("."):
+            continue  # an install under way (STAGING_PREFIX) or one killed midway
         meta_path = folder / "metadata.json"
         if not meta_path.is_file():
             continue
@@ -165,16 +177,35 @@ def import_argos(packages_dir: Path) -> ModuleType:
 
 
 def _check_archive(path: Path) -> dict[str, Any]:
+    """The archive's metadata.json (its folder under "_folder"), once the archive is known to
+    unpack into one package folder of its own, of a bounded size: refused before extracting."""
     if not zipfile.is_zipfile(path):
         raise ModelInstallError(f"{path}: not an .argosmodel (not a zip archive)")
     with zipfile.ZipFile(path) as zf:
-        names = zf.namelist()
+        infos = zf.infolist()
+        names = [info.filename for info in infos]
+        # zipfile drops ".." and a leading "/" when extracting: "../metadata.json" would land
+        # in the packages dir itself, beside the packages, and "/x" likewise
+        climbing = next((n for n in names if n.startswith("/") or ".." in n.split("/")), None)
+        if climbing is not None:
+            raise ModelInstallError(
+                f"{path}: refused, the entry {climbing!r} points outside its package folder"
+            )
         tops = {n.split("/", 1)[0] for n in names if n.strip("/")}
         if len(tops) != 1:
             raise ModelInstallError(
                 f"{path}: an .argosmodel holds exactly one top-level folder, found {sorted(tops)}"
             )
         top = tops.pop()
+        if top.startswith("."):  # ".", or a hidden folder `installed_packages` would not see
+            raise ModelInstallError(f"{path}: refused, the package folder is named {top!r}")
+        unpacked = sum(info.file_size for info in infos)
+        cap = min(MAX_UNPACKED_BYTES, MAX_UNPACK_RATIO * path.stat().st_size)
+        if unpacked > cap:
+            raise ModelInstallError(
+                f"{path}: refused, it would unpack to {unpacked:,} bytes, more than {cap:,} "
+                f"({MAX_UNPACK_RATIO} times the archive, {MAX_UNPACKED_BYTES:,} at most): not a translation package"
+            )
         try:
             meta = json.loads(zf.read(f"{top}/metadata.json"))
         except KeyError:
@@ -187,20 +218,43 @@ def _check_archive(path: Path) -> dict[str, Any]:
     return meta
 
 
+def _package_pair(folder: Path) -> tuple[str, str] | None:
+    """The from/to codes of the package installed in `folder`, None when it holds none."""
+    return next(
+        ((p.from_code, p.to_code) for p in installed_packages(folder.parent) if p.path == folder), None
+    )
+
+
 def install_from_file(path: Path, packages_dir: Path) -> PackageInfo:
-    """Install a local `.argosmodel` into `packages_dir` (offline) with argostranslate's installer."""
+    """Install a local `.argosmodel` into `packages_dir` (offline) with argostranslate's installer.
+
+    A package already in the archive's folder is replaced whole when it translates the same
+    pair (an update), and left alone, the install refused, otherwise: extracted over it, the
+    files of both would mix. The archive is extracted beside the packages first, then moved
+    into place, so an install that fails midway leaves the old package as it was."""
     meta = _check_archive(path)
+    folder = packages_dir / meta["_folder"]
+    pair = (str(meta.get("from_code")), str(meta.get("to_code")))
+    if folder.exists() and (held := _package_pair(folder)) != pair:
+        what = f"the {held[0]}→{held[1]} package" if held else "files that are no translate package"
+        raise ModelInstallError(
+            f"{path}: its folder {folder} already holds {what}, not {pair[0]}→{pair[1]}: refused "
+            "(remove that folder to install this archive)"
+        )
     package_module = import_argos(packages_dir)
     settings = package_module.settings
-    with _LOCK:
-        # install_from_path extracts into settings.package_data_dir: point it at our dir.
-        previous = settings.package_data_dir
-        settings.package_data_dir = packages_dir
-        try:
-            package_module.install_from_path(path)
-        finally:
-            settings.package_data_dir = previous
-    folder = packages_dir / meta["_folder"]
+    with tempfile.TemporaryDirectory(dir=packages_dir, prefix=STAGING_PREFIX) as staging:
+        with _LOCK:
+            # install_from_path extracts into settings.package_data_dir: point it at the staging dir.
+            previous = settings.package_data_dir
+            settings.package_data_dir = Path(staging)
+            try:
+                package_module.install_from_path(path)
+            finally:
+                settings.package_data_dir = previous
+        if folder.exists():
+            folder.rename(Path(staging) / f"{STAGING_PREFIX}replaced")  # removed with the staging dir
+        (Path(staging) / meta["_folder"]).rename(folder)
     info = next((p for p in installed_packages(packages_dir) if p.path == folder), None)
     if info is None:
         raise ModelInstallError(f"{path}: installed, but {folder} holds no translate package")
@@ -227,7 +281,8 @@ def fetch_index(
         raise ModelInstallError(f"the Argos package index at {url} is not JSON") from None
     if not isinstance(index, list):
         raise ModelInstallError(f"the Argos package index at {url} is not a list of packages")
-    return [entry for entry in index if isinstance(entry, dict)]
+    # each entry remembers its index: its links are judged by it (`download`)
+    return [{**entry, INDEX_URL_KEY: url} for entry in index if isinstance(entry, dict)]
 
 
 def pairs_for(lang: str) -> list[tuple[str, str]]:
@@ -254,19 +309,29 @@ def download(
     progress: Callable[[int, int | None], None] | None = None,
     timeout: float = 60.0,
 ) -> Path:
-    """Stream the package's first working link into `dest_dir`; `progress(done, total)`."""
+    """Stream the package's first working link into `dest_dir`; `progress(done, total)`.
+
+    The links are fetched with the index as their origin: an index on a public host cannot
+    send the download to this machine's or network's internal services."""
     links = [str(link) for link in entry.get("links", []) if link]
     if not links:
         raise ModelInstallError(
             f"the index lists no download link for {entry.get('from_code')}→{entry.get('to_code')}"
         )
     target = dest_dir / f"translate-{entry.get('from_code')}_{entry.get('to_code')}.argosmodel"
+    index_url = entry.get(INDEX_URL_KEY)
+    origin = str(index_url) if index_url else None
     politeness = Politeness(timeout=timeout, max_bytes=MAX_MODEL_BYTES)
     errors: list[str] = []
     for link in links:
         try:
             return client.download(
-                link, target, source_id=MODELS_SOURCE, politeness=politeness, progress=progress
+                link,
+                target,
+                source_id=MODELS_SOURCE,
+                politeness=politeness,
+                progress=progress,
+                origin=origin,
             )
         except (FetchError, OSError) as exc:
             errors.append(f"{link}: {exc}")

@@ -14,7 +14,9 @@ from dltheory_digest.digest.text import (
     TITLE_MAX_CHARS,
     display_title,
     math_text,
+    md_link,
     md_text,
+    safe_url,
     summarize,
 )
 from tests.digest.test_build import _zh_edition, sample_inputs
@@ -270,3 +272,10 @@ def test_a_source_writing_an_override_reaches_no_part_of_the_mail(language: str)
             depth -= ch == "\u2069"
             assert depth >= 0
         assert depth == 0
+
+
+@pytest.mark.parametrize("url", ["http://a]b/", "http://[::1/", "https://[not-an-address]/x"])
+def test_a_url_with_an_unparsable_host_is_no_link_rather_than_a_crash(url: str) -> None:
+    """The render must be total: whatever a parser let through becomes plain text."""
+    assert safe_url(url) is None
+    assert md_link("a post", url) == "a post"
