@@ -1,3 +1,3 @@
 """dltheory-digest: a weekly digest of deep-learning theory, grouped by research direction."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -38,7 +38,7 @@ SOURCE_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 # the store's source_id columns (store/schema.py) hold this many characters
 SOURCE_ID_LENGTH = 128
 # an absolute http(s) URL: a scheme and a host
-HTTP_URL = re.compile(r"^https?://[^\s/?#]+", re.IGNORECASE)
+HTTP_URL = re.compile(r"^https?://[^\s/?#]+(?=$|[/?#])", re.IGNORECASE)  # the site: no space in it
 # addr@host: no spaces, no second @, none of the characters that separate or wrap addresses
 # (a stray comma, <...>); the host's labels are not empty, or it is an address literal [1.2.3.4]
 _LOCAL_PART = r'[^@\s<>(),;:"\[\]\\]+'
@@ -106,13 +106,13 @@ def check_arxiv_category(text: str) -> str:
     raise ValueError(f"not an arXiv category: {text!r} ({hint})")
 
 
-def _check_source_url(url: str) -> None:
-    """A source's url: http(s), and without spaces (one would be sent as written, and the server
-    answer 404 or 400 at fetch time instead of the file naming it now)."""
+def _check_source_url(url: str) -> str:
+    """A source's url: http(s), its site without spaces. A space further on (a file named
+    "reading list.html") is sent as %20, as a browser does: written so here, the URL the run
+    records and reports is the one it fetched."""
     if not HTTP_URL.match(url):
         raise ValueError(f"not an http(s) URL: {url!r}")
-    if any(char.isspace() for char in url):
-        raise ValueError(f"a URL has no spaces: {url!r} (write a space inside it as %20)")
+    return url.replace(" ", "%20")
 
 
 def _missing_sources_hint() -> str:
@@ -371,16 +371,12 @@ class SourceSpec(BaseModel):
     @field_validator("url")
     @classmethod
     def _url_shape(cls, value: str | None) -> str | None:
-        if value is not None:
-            _check_source_url(value)
-        return value
+        return None if value is None else _check_source_url(value)
 
     @field_validator("urls")
     @classmethod
     def _urls_shape(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for url in value:
-            _check_source_url(url)
-        return value
+        return tuple(_check_source_url(url) for url in value)
 
     @property
     def display_name(self) -> str:
@@ -696,18 +692,20 @@ class Settings(BaseSettings):
     @field_validator("list_unsubscribe")
     @classmethod
     def _unsubscribe_shape(cls, value: str | None) -> str | None:
-        # refused here, not by the mail header at send time, after a week's fetch
-        if value and ("\r" in value or "\n" in value):
-            raise ValueError(
-                f"a line break cannot go in the List-Unsubscribe header: write the addresses on "
-                f"one line, separated by commas, got {value!r}"
-            )
-        for part in (p.strip().strip("<>") for p in (value or "").split(",")):
+        """The addresses, one line: a line break or space between them (a YAML `>` block, a
+        list written over lines) is dropped; one inside an address is refused here, not by the
+        mail header at send time, after a week's fetch."""
+        if value is None:
+            return None
+        parts = [p.strip() for p in value.split(",")]
+        for part in (p.strip("<>") for p in parts):
             if part and not part.lower().startswith(("mailto:", "https:")):
                 raise ValueError(f"expected a mailto: or https: address, got {part!r}")
             if any(ch.isspace() for ch in part):
-                raise ValueError(f"a space cannot go inside an address (write it as %20), got {part!r}")
-        return value
+                raise ValueError(
+                    f"a space or line break cannot go inside an address (write a space as %20), got {part!r}"
+                )
+        return ", ".join(p for p in parts if p) or None
 
     @field_validator("schedule_cron")
     @classmethod

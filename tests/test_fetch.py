@@ -26,7 +26,7 @@ import httpcore
 import httpx
 import pytest
 
-from dltheory_digest import fetch
+from dltheory_digest import __version__, fetch
 from dltheory_digest.config import Politeness
 from dltheory_digest.errors import FetchError, RobotsDisallowed
 from dltheory_digest.fetch import (
@@ -235,7 +235,7 @@ def test_page_headers_user_agent_and_records(server: LocalServer) -> None:
         page = client.get(server.url("/feed.xml"), source_id="offconvex", politeness=NO_WAIT)
         again = client.get(server.url("/feed.xml"), source_id="offconvex", politeness=NO_WAIT)
 
-    assert user_agent(contact) == f"dltheory-digest/0.1.0 (+{contact})"
+    assert user_agent(contact) == f"dltheory-digest/{__version__} (+{contact})"
     assert {s.headers["user-agent"] for s in server.seen} == {user_agent(contact)}
     assert (page.status, page.content, page.source_id) == (200, b"<rss/>", "offconvex")
     assert page.content_type == "application/rss+xml; charset=utf-8"

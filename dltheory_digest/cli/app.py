@@ -35,3 +35,20 @@ def _flags_take_no_value(self: TyperOption, ctx: Any) -> str | None:
 
 if _typed_display is not None:
     TyperOption.display_type_rich = _flags_take_no_value  # type: ignore[method-assign]
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from dltheory_digest import __version__
+
+        console.print(f"dltheory-digest {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """A weekly digest of deep-learning theory from arXiv, blogs and Chinese and Arabic aggregators."""

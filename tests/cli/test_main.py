@@ -22,3 +22,13 @@ def test_the_package_runs_as_a_module(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "dltheory-digest" in done.stdout or "Usage:" in done.stdout
     assert "send" in done.stdout and "store" in done.stdout
+
+
+def test_version_prints_the_package_version() -> None:
+    from typer.testing import CliRunner
+
+    from dltheory_digest import __version__
+    from dltheory_digest.cli import app
+
+    result = CliRunner().invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.output.strip() == f"dltheory-digest {__version__}"
