@@ -245,6 +245,11 @@ _HEADER_DEADLINE: contextvars.ContextVar[_Deadline | None] = contextvars.Context
 _PUBLIC_ORIGIN: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "dltheory_digest_public_origin", default=None
 )
+# The host of the URL a `get` in this thread fetches when a page linked to it (its `origin`):
+# a refusal to connect to that host is then worded "linked from", not "redirected from".
+_LINKED_HOST: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "dltheory_digest_linked_host", default=None
+)
 
 
 def non_public_address(host: str) -> str | None:
@@ -318,11 +323,12 @@ def _checked_addresses(host: str, port: int, public_hosts: set[str]) -> list[str
         return addresses
     address, kind = refused
     if not configured:
-        raise _Refused(None, redirect_refusal(origin, f"{host} ({address})", kind))
+        how = "linked" if name == _LINKED_HOST.get() else "redirected"
+        raise _AddressRefused(name, redirect_refusal(origin, f"{host} ({address})", kind, how))
     if name in public_hosts:
         article = "an" if kind[0] in "aeiou" else "a"
-        raise _Refused(
-            None,
+        raise _AddressRefused(
+            name,
             f"{host} now resolves to {address}, {article} {kind} address, after public ones: refused "
             "(a site pointing its name at internal services after the first answer, DNS rebinding)",
         )
@@ -610,6 +616,15 @@ class _Refused(Exception):
         super().__init__(message)
         self.status = status
         self.message = message
+
+
+class _AddressRefused(_Refused):
+    """A connection to `host` refused before it was made: the host resolves to a non-public
+    address where the request may not reach one (`_checked_addresses`)."""
+
+    def __init__(self, host: str, message: str) -> None:
+        super().__init__(None, message)
+        self.host = host
 
 
 def _content_coding(status: int, headers: httpx.Headers) -> str | None:
@@ -909,11 +924,13 @@ class PoliteClient:
             configured_host = parsed.host if origin is None else httpx.URL(origin).host
             public = configured if non_public_address(configured_host) is None else None
             token = _PUBLIC_ORIGIN.set(public)
+            linked = _LINKED_HOST.set(None if origin is None else parsed.raw_host.decode("ascii").lower())
             try:
                 if origin is not None:
                     self._check_hop(origin, url, source_id, how="linked")
                 return self._get(url, source_id, politeness, headers, sink, progress, use_cache)
             finally:
+                _LINKED_HOST.reset(linked)
                 _PUBLIC_ORIGIN.reset(token)
         except FetchError as exc:
             _redact_error(exc)  # a token in the URL must not reach logs, reports or the UI
@@ -953,6 +970,9 @@ class PoliteClient:
                 message = exc.message(self.max_total_wait)
                 self._record(FetchRecord(source_id, current, None, 0, 0.0, False, message, _utcnow()))
                 raise FetchError(source_id, f"{message}: {current}", url=current) from None
+            except _AddressRefused as exc:  # met asking for its robots.txt: the page's own host
+                self._record(FetchRecord(source_id, current, None, 0, 0.0, False, exc.message, _utcnow()))
+                raise FetchError(source_id, f"{exc.message}: {current}", url=current) from None
             location = page.header("location")
             if page.status in REDIRECT_STATUSES and location:
                 current = urljoin(current, location)
@@ -1472,6 +1492,11 @@ class PoliteClient:
                 status, size = exc.status, exc.size
                 verdict = _RobotsVerdict(unreadable=f"still arriving after {exc.elapsed:.0f} s")
             except _Refused as exc:  # stacked codings, a redirect to a non-public address
+                if (
+                    isinstance(exc, _AddressRefused)
+                    and exc.host == httpx.URL(origin).raw_host.decode("ascii").lower()
+                ):
+                    raise  # the site itself may not be reached, not only its robots.txt
                 status, verdict = exc.status, _RobotsVerdict(unreadable=exc.message)
             except httpx.TransportError as exc:
                 port = _port_of(httpx.URL(origin))

@@ -1865,21 +1865,46 @@ def names_on_loopback(monkeypatch: pytest.MonkeyPatch) -> set[str]:
     return names
 
 
+@pytest.mark.parametrize("respect_robots", [True, False], ids=["robots", "no-robots"])
 def test_a_hop_to_a_name_that_resolves_to_a_non_public_address_is_refused(
-    server: LocalServer, names_on_loopback: set[str]
+    server: LocalServer, names_on_loopback: set[str], respect_robots: bool
 ) -> None:
     names_on_loopback.update({"blog.example.org", "metadata.example.org"})
     server.routes["/feed"] = lambda s: Reply(
         302, b"", {"Location": server.url("/latest", "metadata.example.org")}
     )
-    with PoliteClient(respect_robots=False) as client, pytest.raises(FetchError) as info:
+    client = PoliteClient(respect_robots=respect_robots)
+    with client, pytest.raises(FetchError) as info:
         client.get(server.url("/feed", "blog.example.org"), source_id="blog", politeness=NO_WAIT)
+    assert not isinstance(info.value, RobotsUnreadable)  # the hop is refused, not its robots.txt
     assert str(info.value).startswith(
         f"[blog] redirected from {server.url('/feed', 'blog.example.org')} to metadata.example.org "
         "(127.0.0.1): a loopback address, refused"
     )
     # the configured host itself may be anywhere (the operator chose it); the hop never connected
-    assert [h.host for h in server.seen] == ["blog.example.org"]
+    assert {h.host for h in server.seen} == {"blog.example.org"}
+
+
+@pytest.mark.parametrize("respect_robots", [True, False], ids=["robots", "no-robots"])
+def test_a_linked_page_on_a_name_that_resolves_to_a_non_public_address_is_refused_as_linked(
+    server: LocalServer, names_on_loopback: set[str], respect_robots: bool
+) -> None:
+    """Its robots.txt is refused at connect before the page is: still a refused link, not a
+    robots.txt outage that the next run would read past."""
+    names_on_loopback.add("wiki.corp.example")
+    linking = "http://93.184.216.34/api/feed"
+    linked = server.url("/x", "wiki.corp.example")
+    with PoliteClient(respect_robots=respect_robots, max_retries=0) as client:
+        with pytest.raises(FetchError) as info:
+            client.get(linked, source_id="s", politeness=NO_WAIT, origin=linking)
+        records = client.drain_records("s")
+    assert not isinstance(info.value, RobotsUnreadable)
+    assert str(info.value).startswith(
+        f"[s] linked from {linking} to wiki.corp.example (127.0.0.1): a loopback address, refused"
+    )
+    assert "robots.txt" not in str(info.value)
+    assert [r.url for r in records] == [linked] and "linked from" in (records[0].error or "")
+    assert server.seen == []
 
 
 @pytest.fixture

@@ -17,11 +17,13 @@ import json
 import logging
 import os
 import re
+import shutil
 import tempfile
 import threading
+import time
 import zipfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -46,6 +48,9 @@ INDEX_URL_KEY = "_index_url"  # an index entry's note of the index it came from 
 MAX_UNPACKED_BYTES = 4_000_000_000
 MAX_UNPACK_RATIO = 50
 STAGING_PREFIX = ".installing-"  # a package being extracted, beside the packages
+# A staging folder older than this was left by an install that was killed (extracting takes
+# seconds): the next install removes it. A younger one may be another install at work.
+STALE_STAGING_SECONDS = 3600.0
 _LOCK = threading.Lock()
 
 
@@ -225,6 +230,17 @@ def _package_pair(folder: Path) -> tuple[str, str] | None:
     )
 
 
+def _remove_stale_staging(packages_dir: Path) -> None:
+    """Remove the staging folders of installs killed midway (each may hold a whole package)."""
+    if not packages_dir.is_dir():
+        return
+    cutoff = time.time() - STALE_STAGING_SECONDS
+    for leftover in packages_dir.glob(f"{STAGING_PREFIX}*"):
+        with suppress(OSError):  # removed by another install meanwhile, or not ours to remove
+            if leftover.is_dir() and not leftover.is_symlink() and leftover.stat().st_mtime < cutoff:
+                shutil.rmtree(leftover)
+
+
 def install_from_file(path: Path, packages_dir: Path) -> PackageInfo:
     """Install a local `.argosmodel` into `packages_dir` (offline) with argostranslate's installer.
 
@@ -236,11 +252,17 @@ def install_from_file(path: Path, packages_dir: Path) -> PackageInfo:
     folder = packages_dir / meta["_folder"]
     pair = (str(meta.get("from_code")), str(meta.get("to_code")))
     if folder.exists() and (held := _package_pair(folder)) != pair:
-        what = f"the {held[0]}→{held[1]} package" if held else "files that are no translate package"
+        if held is None:  # a package copied in part, or files of the operator's own
+            raise ModelInstallError(
+                f"{path}: its folder {folder} holds files but no translate package (no readable "
+                "metadata.json): refused, so they are not overwritten; remove or rename that "
+                "folder, then install again"
+            )
         raise ModelInstallError(
-            f"{path}: its folder {folder} already holds {what}, not {pair[0]}→{pair[1]}: refused "
-            "(remove that folder to install this archive)"
+            f"{path}: its folder {folder} already holds the {held[0]}→{held[1]} package, not "
+            f"{pair[0]}→{pair[1]}: refused (remove that folder to install this archive)"
         )
+    _remove_stale_staging(packages_dir)
     package_module = import_argos(packages_dir)
     settings = package_module.settings
     with tempfile.TemporaryDirectory(dir=packages_dir, prefix=STAGING_PREFIX) as staging:
@@ -252,9 +274,20 @@ def install_from_file(path: Path, packages_dir: Path) -> PackageInfo:
                 package_module.install_from_path(path)
             finally:
                 settings.package_data_dir = previous
+        # the old package is moved aside (removed with the staging dir) only once the new one
+        # is whole, and moved back if the new one cannot take its place
+        aside = Path(staging) / f"{STAGING_PREFIX}replaced"
         if folder.exists():
-            folder.rename(Path(staging) / f"{STAGING_PREFIX}replaced")  # removed with the staging dir
-        (Path(staging) / meta["_folder"]).rename(folder)
+            folder.rename(aside)
+        try:
+            (Path(staging) / meta["_folder"]).rename(folder)
+        except OSError as exc:
+            if aside.exists():
+                aside.rename(folder)
+            kept = "the installed package was kept as it was" if folder.exists() else "nothing was installed"
+            raise ModelInstallError(
+                f"{path}: could not move the package into {folder} ({exc.strerror or exc}): {kept}"
+            ) from exc
     info = next((p for p in installed_packages(packages_dir) if p.path == folder), None)
     if info is None:
         raise ModelInstallError(f"{path}: installed, but {folder} holds no translate package")

@@ -275,14 +275,17 @@ _UNAVAILABLE_WORDS = ("the database system is",)
 # A host name that does not resolve (a typo, a removed DNS entry; psycopg's words, then libpq's)
 # is not a restart: waiting 15 s would only say "cannot connect for now" where it cannot at all
 _UNRESOLVED_HOST_WORDS = ("failed to resolve host", "could not translate host name")
+# ...unless the resolver itself gave up for now (EAI_AGAIN: its DNS server did not answer in
+# time), which both glibc and BSD word so, and which the next lookup may well answer
+_RESOLVER_BUSY_WORDS = "temporary failure in name resolution"
 
 
 def _server_unavailable(exc: Exception) -> bool:
     """Whether a failed connect is one a server restarting or failing over gives: no server
-    listening ("Connection refused"), or one that is starting up or shutting down. A server
-    that answered with any other refusal (a wrong password, no such database), or that did not
-    answer within connect_timeout, or whose host name does not resolve, gives the same answer
-    on the next attempt."""
+    listening ("Connection refused"), or one that is starting up or shutting down, or a DNS
+    server that did not answer in time. A server that answered with any other refusal (a wrong
+    password, no such database), or that did not answer within connect_timeout, or whose host
+    name does not resolve, gives the same answer on the next attempt."""
     state = getattr(exc, "sqlstate", None)
     if state:
         return state in _UNAVAILABLE_STATES or state.startswith("08")
@@ -290,7 +293,7 @@ def _server_unavailable(exc: Exception) -> bool:
     if "FATAL:" in detail:  # the server answered, and refused
         return any(words in detail for words in _UNAVAILABLE_WORDS)
     if any(words in detail for words in _UNRESOLVED_HOST_WORDS):
-        return False
+        return _RESOLVER_BUSY_WORDS in detail.lower()
     return "timeout expired" not in detail
 
 
@@ -441,28 +444,41 @@ def lasting_failure(exc: BaseException) -> bool:
 
 # PostgreSQL's lock_not_available: a lock wait past lock_timeout, SQLite's "database is locked"
 _LOCK_NOT_AVAILABLE = "55P03"
+# What passes on PostgreSQL, by SQLSTATE: a lock wait past lock_timeout; a deadlock or a
+# serialization failure, where PostgreSQL's own advice is to run the transaction again (class 40
+# but for 40002, a constraint, which fails again); too_many_connections, slots another run holds
+_MOMENTARY_STATES = frozenset({_LOCK_NOT_AVAILABLE, "40001", "40P01", "40003", "53300"})
+# At connect libpq gives no SQLSTATE: too_many_connections' words, for all slots, the
+# superusers' reserve, a role's or a database's connection limit
+_TOO_MANY_CONNECTIONS_WORDS = (
+    "too many clients already",
+    "remaining connection slots are reserved",
+    "too many connections for",
+)
 # SQLite's words for a writer that waited out busy_timeout behind another process
 _SQLITE_BUSY_WORDS = ("database is locked", "database is busy", "database table is locked")
 
 
 def momentary_failure(exc: BaseException) -> bool:
-    """Whether a statement failed on what passes: a connection lost or refused for now, or a
-    lock another session held past the lock timeout. Not a schema error ("no such table"), a
-    bad statement or a lasting failure (`lasting_failure`), which fail the same way again."""
+    """Whether a statement failed on what passes: a connection lost or refused for now, a lock
+    another session held past the lock timeout, a deadlock or serialization failure, all
+    connection slots taken. Not a schema error ("no such table"), a bad statement or a lasting
+    failure (`lasting_failure`), which fail the same way again."""
     if not isinstance(exc, DBAPIError) or lasting_failure(exc):
         return False
     if exc.connection_invalidated:
         return True
     if isinstance(exc.orig, sqlite3.Error):  # sqlite3 raises its schema errors as OperationalError
         return any(words in str(exc.orig) for words in _SQLITE_BUSY_WORDS)
-    if getattr(exc.orig, "sqlstate", None) == _LOCK_NOT_AVAILABLE:
+    if getattr(exc.orig, "sqlstate", None) in _MOMENTARY_STATES:
         return True
-    # SQLSTATE class 08 or 57P01-57P03, or libpq's words for a server not taking connections
-    return (
-        isinstance(exc, OperationalError)
-        and isinstance(exc.orig, Exception)
-        and _server_unavailable(exc.orig)
-    )
+    if not isinstance(exc, OperationalError) or not isinstance(exc.orig, Exception):
+        return False
+    if any(words in str(exc.orig) for words in _TOO_MANY_CONNECTIONS_WORDS):
+        return True
+    # SQLSTATE class 08 or 57P01-57P03, libpq's words for a server not taking connections, a
+    # resolver that gave up for now
+    return _server_unavailable(exc.orig)
 
 
 def store_problem(exc: SQLAlchemyError) -> str:

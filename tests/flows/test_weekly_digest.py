@@ -97,6 +97,8 @@ def _store_failures() -> list[Any]:
     def postgresql(error: psycopg.Error, cls: type[DBAPIError] = OperationalError) -> DBAPIError:
         return cls("SELECT 1", {}, error)
 
+    refused = 'connection failed: connection to server at "127.0.0.1", port 5432 failed: '
+
     cases = [
         # retried: PostgreSQL restarting or failing over, a lock held past its wait
         (postgresql(psycopg.OperationalError("server closed the connection unexpectedly")), True),
@@ -105,6 +107,25 @@ def _store_failures() -> list[Any]:
         (postgresql(psycopg.errors.CannotConnectNow("the database system is starting up")), True),
         (postgresql(psycopg.errors.ConnectionFailure("connection failure")), True),
         (postgresql(psycopg.errors.LockNotAvailable("canceling statement due to lock timeout")), True),
+        # ...a deadlock or serialization failure (PostgreSQL's advice: run the transaction again)
+        (postgresql(psycopg.errors.DeadlockDetected("deadlock detected")), True),
+        (postgresql(psycopg.errors.SerializationFailure("could not serialize access")), True),
+        # ...every connection slot taken by another run (at connect libpq gives no SQLSTATE)
+        (postgresql(psycopg.errors.TooManyConnections("sorry, too many clients already")), True),
+        (postgresql(psycopg.OperationalError(f"{refused}FATAL:  sorry, too many clients already")), True),
+        (
+            postgresql(psycopg.OperationalError(f"{refused}FATAL:  remaining connection slots are reserved")),
+            True,
+        ),
+        # ...a DNS server that did not answer in time (EAI_AGAIN), unlike a name that does not exist
+        (
+            postgresql(
+                psycopg.OperationalError(
+                    "failed to resolve host 'db': [Errno -3] Temporary failure in name resolution"
+                )
+            ),
+            True,
+        ),
         (ProgrammingError("SELECT 1", {}, Exception("closed"), connection_invalidated=True), True),
         (sqlite("database is locked"), True),
         # not retried: the schema, the data, the configuration, a lasting store failure
@@ -116,6 +137,19 @@ def _store_failures() -> list[Any]:
         (postgresql(psycopg.errors.UndefinedTable('relation "items"'), ProgrammingError), False),
         (postgresql(psycopg.OperationalError('FATAL:  password authentication failed for user "d"')), False),
         (postgresql(psycopg.OperationalError("failed to resolve host 'store.invalid'")), False),
+        (
+            postgresql(
+                psycopg.OperationalError("failed to resolve host 'db': [Errno -2] Name or service not known")
+            ),
+            False,
+        ),
+        (
+            postgresql(
+                psycopg.errors.TransactionIntegrityConstraintViolation("a deferred constraint"),
+                IntegrityError,
+            ),
+            False,
+        ),
         (IntegrityError("INSERT", {}, Exception("duplicate key value")), False),
         (DataError("INSERT", {}, Exception("value too long for type character varying(256)")), False),
         (ConfigError("store_url: not a database URL"), False),

@@ -158,3 +158,57 @@ def test_a_package_of_the_same_pair_is_replaced_whole(tmp_path: Path) -> None:
     assert (info.path, info.version) == (folder, "1.9.1")
     assert not (folder / "stanza").exists()  # nothing of the old package mixed in
     assert [p.name for p in packages.iterdir()] == [folder.name]  # the staging dir is gone
+
+
+def test_a_package_whose_move_into_place_fails_is_left_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The old package is moved aside before the new one is moved in: it is moved back."""
+    packages = tmp_path / "pk"
+    install_from_file(_archive(tmp_path / "old.argosmodel", {}), packages)
+    folder = packages / "translate-zh_en-1_9"
+    rename = Path.rename
+
+    def failing_into_place(self: Path, target: Any) -> Path:
+        if Path(target) == folder and self.name == folder.name:  # the new package, from staging
+            raise OSError(28, "No space left on device")
+        return rename(self, target)
+
+    monkeypatch.setattr(Path, "rename", failing_into_place)
+    new = _archive(tmp_path / "new.argosmodel", {}, meta={"package_version": "1.9.1"})
+    with pytest.raises(
+        ModelInstallError,
+        match=r"could not move .*\(No space left on device\): the installed package was kept as it was",
+    ):
+        install_from_file(new, packages)
+    [kept] = installed_packages(packages)
+    assert (kept.path, kept.version, kept.problem) == (folder, "1.9", None)
+    assert [p.name for p in packages.iterdir()] == [folder.name]  # nothing left beside it
+
+
+def test_what_an_install_killed_midway_left_is_removed_by_the_next_after_an_hour(tmp_path: Path) -> None:
+    """A staging folder younger than that may be another install at work."""
+    import time
+
+    packages = tmp_path / "pk"
+    killed, running = packages / f"{argos.STAGING_PREFIX}killed", packages / f"{argos.STAGING_PREFIX}running"
+    for staging in (killed, running):
+        (staging / "translate-ar_en-1_0" / "model").mkdir(parents=True)
+        (staging / "translate-ar_en-1_0" / "model" / "model.bin").write_bytes(b"weights")
+    two_hours_ago = time.time() - 7200
+    os.utime(killed, (two_hours_ago, two_hours_ago))
+    install_from_file(_archive(tmp_path / "zh.argosmodel", {}), packages)
+    assert sorted(p.name for p in packages.iterdir()) == [running.name, "translate-zh_en-1_9"]
+
+
+def test_a_folder_in_the_way_that_holds_no_package_is_left_alone_and_said_so(tmp_path: Path) -> None:
+    packages = tmp_path / "pk"
+    broken = packages / "translate-zh_en-1_9"
+    (broken / "model").mkdir(parents=True)
+    (broken / "notes.txt").write_text("mine")
+    with pytest.raises(ModelInstallError) as caught:
+        install_from_file(_archive(tmp_path / "zh.argosmodel", {}), packages)
+    said = str(caught.value)
+    assert f"its folder {broken} holds files but no translate package (no readable metadata.json)" in said
+    assert "remove or rename that folder, then install again" in said and "--force" not in said
+    assert (broken / "notes.txt").read_text() == "mine"

@@ -635,6 +635,17 @@ def test_only_a_server_restarting_or_failing_over_is_tried_again() -> None:
             failed + 'could not translate host name "store.invalid" to address: Name or service not known'
         )
     )
+    assert not _server_unavailable(Refused("failed to resolve host 'db': [Errno -5] No address associated"))
+    # ...but a DNS server that did not answer in time (EAI_AGAIN) may answer the next lookup
+    assert _server_unavailable(
+        Refused("failed to resolve host 'db.example': [Errno -3] Temporary failure in name resolution")
+    )
+    assert _server_unavailable(
+        Refused(
+            failed
+            + 'could not translate host name "db.example" to address: Temporary failure in name resolution'
+        )
+    )
 
 
 def test_a_store_whose_server_restarted_connects_again_once_it_takes_connections(
@@ -710,6 +721,60 @@ def test_postgresql_waits_for_a_lock_as_long_as_sqlite_and_says_so_alike(postgre
     holder.dispose()
     assert store_problem(caught.value) == "locked by another process for over 30 s (another run?)"
     store.close()
+
+
+def test_a_deadlock_and_a_serialization_failure_are_momentary(postgres_url: str) -> None:
+    """PostgreSQL's own advice for both is to run the transaction again, and the tasks that
+    write the store are idempotent upserts."""
+    import threading
+
+    from sqlalchemy import Connection, create_engine
+    from sqlalchemy.exc import OperationalError
+
+    from dltheory_digest.store.db import momentary_failure
+
+    engine = create_engine(postgres_url)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE rows (id int PRIMARY KEY, v int)"))
+        conn.execute(text("INSERT INTO rows VALUES (1, 0), (2, 0)"))
+
+    first, second = engine.connect(), engine.connect()
+    first.execute(text("UPDATE rows SET v = 1 WHERE id = 1"))
+    second.execute(text("UPDATE rows SET v = 1 WHERE id = 2"))
+    waiting_pid = first.execute(text("SELECT pg_backend_pid()")).scalar()
+    failures: list[OperationalError] = []
+
+    def update(conn: Connection, row: int) -> None:
+        try:
+            conn.execute(text("UPDATE rows SET v = 2 WHERE id = :id"), {"id": row})
+        except OperationalError as exc:
+            failures.append(exc)
+        conn.rollback()  # lets the other one through
+
+    waiting = threading.Thread(target=update, args=(first, 2))
+    waiting.start()
+    with engine.connect() as watcher:  # the first one waits for row 2 before the second asks for row 1
+        while not watcher.execute(
+            text("SELECT 1 FROM pg_locks WHERE pid = :pid AND NOT granted"), {"pid": waiting_pid}
+        ).first():
+            threading.Event().wait(0.05)
+    update(second, 1)
+    waiting.join()
+    assert [exc.orig.sqlstate for exc in failures] == ["40P01"]  # type: ignore[union-attr]
+    assert momentary_failure(failures[0])
+
+    # a serializable transaction that read a row another one changed before it wrote it
+    first.execute(text("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE"))
+    first.execute(text("SELECT v FROM rows WHERE id = 1"))
+    second.execute(text("UPDATE rows SET v = 3 WHERE id = 1"))
+    second.commit()
+    with pytest.raises(OperationalError) as caught:
+        first.execute(text("UPDATE rows SET v = 4 WHERE id = 1"))
+    assert caught.value.orig.sqlstate == "40001"  # type: ignore[union-attr]
+    assert momentary_failure(caught.value)
+    first.close()
+    second.close()
+    engine.dispose()
 
 
 def test_a_libpq_service_file_keeps_its_options_and_the_lock_timeout_is_only_a_default(
