@@ -1320,6 +1320,14 @@ def top_directions(classification: Classification, *, min_score: float = 0.3) ->
 # --------------------------------------------------------------------------- emerging
 
 
+# Words every paper of a deep-learning-theory digest may use: two papers sharing "theory" or
+# "neural networks" are no new topic. Only for grouping; the classifier keeps its own words.
+_EMERGING_STOP_WORDS = sorted(
+    ENGLISH_STOP_WORDS
+    | {"theory", "theoretical", "deep", "learning", "neural", "network", "networks", "model", "models"}
+)
+
+
 def emerging_groups(
     items: Sequence[tuple[str, str]],
     classifications: Sequence[Classification],
@@ -1340,7 +1348,7 @@ def emerging_groups(
     if len(candidates) < max(min_size, 2):
         return []
     # word weights come from the whole week, so a word shared by many papers links little
-    vec = TfidfVectorizer(sublinear_tf=True, stop_words="english")
+    vec = TfidfVectorizer(sublinear_tf=True, stop_words=_EMERGING_STOP_WORDS)
     try:
         vec.fit([normalize(f"{title} {abstract}") for title, abstract in items])
     except ValueError:  # nothing but stop words

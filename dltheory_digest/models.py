@@ -427,7 +427,7 @@ class Resource:
     category is in RESOURCE_CATEGORIES), as "New talks and courses" shows it: once, in the
     week a page first listed it, with each page that did and what it says about it."""
 
-    category: str  # "video" or "course" (lecture series are courses)
+    category: str  # "video", "course" (lecture series are courses), "talk" or "workshop"
     title: str  # English (translated when the page wrote it in another language)
     url: str | None = None
     original_title: str | None = None  # as the page wrote it, when that is not the English one
@@ -441,7 +441,7 @@ class Resource:
 
 # The OTHER items of a notes page that the digest lists as resources: things a researcher
 # follows (watches, takes). Wiki pages, code, blogs and plain links stay out (see digest.build).
-RESOURCE_CATEGORIES = ("video", "course")
+RESOURCE_CATEGORIES = ("video", "course", "talk", "workshop")
 
 
 @dataclass(frozen=True, slots=True)

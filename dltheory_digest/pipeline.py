@@ -382,7 +382,7 @@ def build_week(
 
     from dltheory_digest import digest as digest_stage
     from dltheory_digest import directions, identity, language, resolve
-    from dltheory_digest.digest.build import arxiv_source_ids, classify_posts
+    from dltheory_digest.digest.build import EMERGING_MIN_SIZE, arxiv_source_ids, classify_posts
     from dltheory_digest.identity import novelty
     from dltheory_digest.identity.normalize import is_latin
     from dltheory_digest.store import ledger
@@ -423,7 +423,7 @@ def build_week(
     title_misses: Mapping[tuple[str, str], TitleMiss] = {}
     if fetch_bytes is not None:
         title_misses = store_records.load_title_misses(store, since=searched_at - resolve.TITLE_MISS_KEPT)
-        # listing items already carry arXiv's metadata: only mentions need API look-ups
+        # arXiv's own listing items already carry its metadata: only the rest need API look-ups
         first = _resolve_and_save(
             store,
             paperish,
@@ -433,7 +433,7 @@ def build_week(
             known=known,
             api_base=api_base,
             title_misses=title_misses,
-            trust_listings=True,
+            listing_sources=arxiv_source_ids((s.id, s.kind) for s in specs),
             crossref_api_base=crossref_api_base,
             crossref_mailto=crossref_mailto,
             known_dois=known_dois,
@@ -533,7 +533,9 @@ def build_week(
     classes = stages.classifier.classify_many(rows)
     classifications = {c.paper.key: k for c, k in zip(shown, classes, strict=True)}
     low = [i for i, k in enumerate(classes[: len(fresh)]) if not k.confident]
-    groups = directions.emerging_groups([rows[i] for i in low], [classes[i] for i in low], min_size=3)
+    groups = directions.emerging_groups(
+        [rows[i] for i in low], [classes[i] for i in low], min_size=EMERGING_MIN_SIZE
+    )
     emerging = [[fresh[low[j]].paper.key for j in group] for group in groups]
     # posts are scored as papers are: one citing none of the week's papers that scores under
     # the threshold goes to the appendix, not to every reader (`build_digest`)
@@ -674,7 +676,7 @@ def _resolve_and_save(
     known: Mapping[str, Paper],
     api_base: str,
     title_misses: Mapping[tuple[str, str], TitleMiss],
-    trust_listings: bool = False,
+    listing_sources: Collection[str] = (),
     crossref_api_base: str | None = None,
     crossref_mailto: str | None = None,
     known_dois: Mapping[str, DoiRecord] | None = None,
@@ -689,7 +691,7 @@ def _resolve_and_save(
         fetch_bytes,
         known=known,
         api_base=api_base,
-        trust_listings=trust_listings,
+        listing_sources=listing_sources,
         crossref_api_base=crossref_api_base,
         crossref_mailto=crossref_mailto,
         known_dois=known_dois,

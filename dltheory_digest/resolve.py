@@ -36,7 +36,7 @@ import datetime as dt
 import itertools
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
@@ -847,7 +847,7 @@ class _Resolver:
                 source = "arXiv API" if arxiv_id in self.fetched else "known papers"
                 return done(arxiv_id, method, 1.0, f"{arxiv_id} from {source}")
             if _listing_complete(item):
-                # an arXiv listing item carries its own metadata: keep it rather than lose the paper
+                # a listing's (or a mirror's) item carries its own metadata: kept rather than lose the paper
                 papers.setdefault(arxiv_id, paper_from_item(item))
                 why = self.failed.get(arxiv_id, "not returned by the arXiv API")
                 return done(arxiv_id, method, 1.0, f"{arxiv_id}: listing metadata kept ({why})")
@@ -899,7 +899,7 @@ def resolve(
     title_threshold: float = 0.9,
     known: Mapping[str, Paper] | None = None,
     api_base: str = API_BASE,
-    trust_listings: bool = False,
+    listing_sources: Collection[str] = (),
     crossref_api_base: str | None = None,
     crossref_mailto: str | None = None,
     crossref_limit: int = CROSSREF_LOOKUPS_PER_RUN,
@@ -909,8 +909,10 @@ def resolve(
     """Resolve every paper, mention and cited paper in `items` to an arXiv paper.
 
     `known` maps arXiv ids to papers already held (the store): they are not fetched again
-    unless an item names a newer version. With `trust_listings`, arXiv listing items that
-    carry title, authors and abstract become papers without an API call. With a
+    unless an item names a newer version. `listing_sources` are the ids of arXiv's own sources
+    (listings, API, OAI: `digest.build.arxiv_source_ids`): their items that carry title,
+    authors and abstract become papers without an API call. Any other source's paper (an arXiv
+    mirror's, which lags arXiv) is looked up by id, in the same batched calls. With a
     `crossref_api_base`, a journal DOI nothing else resolved is looked up on Crossref (at most
     `crossref_limit` DOIs; `crossref_mailto` is sent as Crossref asks). `known_dois` maps DOIs
     (`journal_dois`) to the Crossref records already held (the store): they are used as they
@@ -944,7 +946,7 @@ def resolve(
         arxiv_id = item.arxiv_id or (arxiv_id_from_doi(item.doi) if item.doi else None)
         if arxiv_id is None or parse_arxiv_id(arxiv_id) is None:
             continue
-        if trust_listings and _listing_complete(item):
+        if item.source_id in listing_sources and _listing_complete(item):
             listed = paper_from_item(item)
             current = resolver.fetched.get(arxiv_id)
             if current is None or (listed.version or 0) > (current.version or 0):

@@ -613,6 +613,20 @@ def test_emerging_groups_gather_close_unconfident_papers() -> None:
         emerging_groups(items, classifications[:3])
 
 
+def test_emerging_groups_are_not_linked_by_the_digests_own_domain_words() -> None:
+    # "theory", "deep", "learning", "neural", "networks", "models" are in every paper of the digest
+    items = [
+        ("Truth or backpropaganda? An empirical investigation of deep learning theory", ""),
+        ("Theory of deep learning", "Deep neural network models"),
+        ("Deep learning theory for neural network models", "theory"),
+    ]
+    unsure = Classification(primary=OTHER, confident=False)
+    assert emerging_groups(items, [unsure] * 3, min_size=2) == []
+    # a word of their own still groups them
+    tropical = [(f"{title} with tropical zonotopes", abstract) for title, abstract in items]
+    assert emerging_groups(tropical, [unsure] * 3) == [[0, 1, 2]]
+
+
 def test_emerging_groups_with_the_real_classifier(classifier: DirectionClassifier) -> None:
     items = [
         ("Cooking pasta at high altitude", ""),

@@ -618,8 +618,35 @@ def test_listing_items_keep_their_own_metadata_when_the_api_lacks_them(
     assert all(r.method == "arxiv_id" and "listing metadata kept" in r.detail for r in result.resolutions)
     # trusting the listing skips the API altogether
     arxiv.requests.clear()
-    trusted = resolve(listing.items, fetch, api_base=arxiv.base, trust_listings=True)
+    trusted = resolve(listing.items, fetch, api_base=arxiv.base, listing_sources={"arxiv-cs-lg"})
     assert arxiv.requests == [] and sorted(trusted.papers) == sorted(result.papers)
+
+
+def test_a_mirror_paper_is_looked_up_on_arxiv_not_trusted_as_a_listing(
+    arxiv: FakeArxiv, fetch: Callable[[str], bytes]
+) -> None:
+    # a mirror shows 1611.03530 at v1 with its own (older) metadata; arXiv has v2 and categories
+    mirrored = Item(
+        "arxiv-mirror",
+        ItemKind.PAPER,
+        "Understanding deep learning requires rethinking generalization",
+        arxiv_id="1611.03530",
+        version=1,
+        authors=("Chiyuan Zhang", "Samy Bengio"),
+        text="The mirror's copy of the abstract.",
+    )
+    listed = replace(mirrored, source_id="arxiv-cs-lg", arxiv_id="1806.07572", title="NTK", version=1)
+    result = resolve([mirrored, listed], fetch, api_base=arxiv.base, listing_sources={"arxiv-cs-lg"})
+    # one batched call, for the mirror's paper only: the arXiv listing's own item is trusted
+    assert arxiv.id_lists() == [["1611.03530"]]
+    paper = result.papers["1611.03530"]
+    assert paper.version == 2 and paper.categories == ("cs.LG",) and paper.primary_category == "cs.LG"
+    assert paper.abstract == "Abstract of 1611.03530."
+    assert result.papers["1806.07572"].title == "NTK"
+    # arXiv without the paper: the mirror's metadata is kept rather than lose it
+    arxiv.requests.clear()
+    unknown = resolve([replace(mirrored, arxiv_id="2408.13767")], fetch, api_base=arxiv.base)
+    assert arxiv.id_lists() == [["2408.13767"]] and unknown.papers["2408.13767"].version == 1
 
 
 def test_fetch_failures_are_reported_not_raised() -> None:

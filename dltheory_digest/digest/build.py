@@ -326,13 +326,28 @@ def _digest_paper(
         english_title=paper.title,
         original_title=original_title,
         original_lang=cluster.original_lang if original_title else None,
-        # no abstract (a mention nobody resolved): what the page that mentioned it says
-        summary=summarize(paper.abstract)
-        or summarize(next((s.commentary for s in sightings if s.commentary), "")),
+        # no abstract (a mention nobody resolved): what the page that mentioned it says, unless
+        # that is a Chinese or Arabic page's, which its commentary line shows already
+        summary=summarize(paper.abstract) or _said_about(sightings, foreign=False),
         badges=_badges(cluster, window_start, sent_before=sent_before, arxiv_sources=arxiv_sources),
         update_reason=update_reason,
         discussed_in=tuple(sorted(discussed.values(), key=_post_order)),
         group=group,
+    )
+
+
+def _said_about(sightings: Iterable[Sighting], *, foreign: bool) -> str:
+    """What the first page with something to say about a paper says, summarized; a non-English
+    text (`with_item_texts`: a paper entry shows it on a line of its own) only if `foreign`."""
+    return summarize(
+        next(
+            (
+                s.commentary
+                for s in sightings
+                if s.commentary and (foreign or s.commentary_lang in (None, "en", "mixed"))
+            ),
+            "",
+        )
     )
 
 
@@ -355,6 +370,10 @@ def _discussion(sighting: Sighting, paper: Paper) -> Item:
 # More older papers than this from one curated list in one week are its backlog, not news.
 BACKLOG_MIN = 10
 
+# The fewest papers an Emerging group has (`directions.emerging_groups`' min_size, as the
+# pipeline asks for it): below it, papers sharing a word are no topic.
+EMERGING_MIN_SIZE = 3
+
 
 def _bulk_listed(entries: Sequence[DigestPaper], list_sources: set[str]) -> dict[str, DigestPaper]:
     """The older papers (`discussed`, nothing else brought them) that one curated list alone
@@ -374,7 +393,7 @@ RESOURCE_BACKLOG_MIN = 5
 
 
 def resource_category(item: Item) -> str | None:
-    """ "video" or "course" for a notes page's OTHER item the digest lists; None for the rest."""
+    """The category (in RESOURCE_CATEGORIES) of a notes page's OTHER item the digest lists; None for the rest."""
     category = dict(item.extra).get("category")
     if item.kind is not ItemKind.OTHER or category not in RESOURCE_CATEGORIES:
         return None
@@ -531,13 +550,35 @@ def _resource(
 def _confirmed(cluster: PaperCluster, post_urls: set[str]) -> bool:
     """Whether anything beyond a bare title says this is a paper: an arXiv id, a DOI, authors,
     an abstract, a page of its own on some source, or a link of its own (not the post it was
-    cited in). A notes line "FLAT MINIMA - flat regions ..." has none of these."""
+    cited in). A notes line "FLAT MINIMA - flat regions ..." has none of these.
+
+    Nor is a paper known by the start of what a page says about it (Shamra's related papers
+    shown without their titles, labelled by their abstract's first words): its label is no
+    title, and the link it has is the page of the paper it was listed under."""
     paper = cluster.paper
-    if paper.arxiv_id or paper.doi or paper.authors or paper.abstract.strip():
+    if paper.arxiv_id or paper.doi:
+        return True
+    if _named_by_its_text(cluster):
+        return False
+    if paper.authors or paper.abstract.strip():
         return True
     if any(s.kind is ItemKind.PAPER for s in cluster.sightings):
         return True
     return bool(paper.url) and paper.url not in post_urls
+
+
+def _named_by_its_text(cluster: PaperCluster) -> bool:
+    """Whether the paper's title is the start of what a source says about it (a label)."""
+    from dltheory_digest.identity.normalize import normalize_title
+
+    label = normalize_title(cluster.paper.title)
+    if len(label.split()) < 3:
+        return False
+    return any(
+        normalize_title(s.commentary[: 2 * len(cluster.paper.title)]).startswith(label)
+        for s in cluster.sightings
+        if s.commentary
+    )
 
 
 def post_id(post: Item) -> str:
@@ -725,7 +766,10 @@ def build_digest(
     for cluster in unique_clusters.values():
         item = entry(cluster)
         if not _confirmed(cluster, post_urls):
-            unconfirmed.append(item)
+            # its one line has no commentary line: what a Chinese or Arabic page says is its summary
+            unconfirmed.append(
+                dataclasses.replace(item, summary=item.summary or _said_about(item.sightings, foreign=True))
+            )
         elif not is_relevant(item.classification, relevance_threshold):
             below.append(item)
         else:
@@ -766,8 +810,14 @@ def build_digest(
         if key not in unconfirmed_keys
     }
     emerging_entries: list[DigestPaper] = []
-    for number, group in enumerate(emerging, start=1):
+    number = 0
+    for group in emerging:
         members = sorted(k for k in dict.fromkeys(group) if k in all_clusters)
+        # a group that lost members (mentions no paper was found for) to under the size that
+        # made it a group is two papers sharing a word, not a topic
+        if len(members) < min(len(set(group)), EMERGING_MIN_SIZE):
+            continue
+        number += 1
         for key in members:
             emerging_entries.append(entry(all_clusters[key], group=number))
 

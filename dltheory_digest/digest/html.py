@@ -12,7 +12,7 @@ import nh3
 from markdown_it import MarkdownIt
 from mdit_py_plugins.anchors import anchors_plugin
 
-from dltheory_digest.digest.render import bidi_marks, environment
+from dltheory_digest.digest.render import bidi_marks, environment, labels_for
 from dltheory_digest.digest.text import slugify
 
 _ALLOWED_TAGS = {
@@ -288,6 +288,7 @@ def render_plain_text(markdown: str, *, language: str | None = None) -> str:
     the older marks (`bidi_marks`): text-only clients draw isolates as boxes. With the
     edition's `language`, each line reads in its direction (right to left for "ar", as the
     HTML part); without, in the direction of its first letter."""
+    toggles = {labels_for(edition)["below_toggle"] for edition in ("en", language or "en")}
     lines: list[str] = []
     for line in markdown.split("\n"):
         if _DETAILS_LINE.match(line):
@@ -295,8 +296,10 @@ def render_plain_text(markdown: str, *, language: str | None = None) -> str:
         summary = _SUMMARY_LINE.match(line)
         if summary:
             said = next((kept for kept in reversed(lines) if kept.strip()), "")
-            if said.startswith("**"):
-                continue  # the bold line before <details> already says what the list is
+            if said.startswith("**") or summary.group(1) in toggles:
+                # the bold line or the intro before <details> already says what the list is;
+                # a toggle ("Show the list") means nothing where the list is always shown
+                continue
             line = f"**{summary.group(1)}**"  # a digest rendered before that line existed
         pieces, last = [], 0
         for code in _CODE_SPAN.finditer(line):

@@ -22,6 +22,7 @@ from dltheory_digest.digest.build import (
     post_targets,
 )
 from dltheory_digest.digest.text import (
+    caps_title_cased,
     display_title,
     excerpt,
     md_link,
@@ -496,7 +497,8 @@ def translatable_texts(digest: Digest, language: str | None = None) -> list[str]
             texts.append(entry.update_reason.legacy_text)
     for section in digest.sections:
         # only a direction's full blocks show what the sources say (`_Renderer.commentary`): its
-        # first sentence in English, when a model made one (else there is no English to translate)
+        # first sentences (`excerpt`) in English, when a model made one (else there is no English
+        # to translate)
         texts += [
             excerpt(s.commentary)
             for entry in section.papers
@@ -512,7 +514,7 @@ def translatable_texts(digest: Digest, language: str | None = None) -> list[str]
         untranslated_title = resource.original_title is None and resource.original_lang
         if not untranslated_title and not (language and resource.original_lang == language):
             texts.append(resource.title)
-        # what the page says, as the line shows it (its first sentence)
+        # what the page says, as the line shows it (its first sentences)
         texts += [
             excerpt(s.commentary)
             for s in resource.sightings
@@ -830,7 +832,7 @@ class _Renderer:
         return SEEN_IN_SEPARATOR.join(parts)
 
     def commentary_lines(self, entry: DigestPaper) -> list[str]:
-        """What Chinese or Arabic sources say about the paper: its first sentence in English,
+        """What Chinese or Arabic sources say about the paper: its first sentences in English,
         then as written (or only as written, marked, when no model translated it)."""
         lines = []
         for sighting in entry.sightings:
@@ -841,7 +843,7 @@ class _Renderer:
 
     def commentary(self, sighting: Sighting) -> str:
         """What a Chinese or Arabic source says about a paper, after its name and language: in
-        the reader's own language as written; else its first sentence in the edition's language
+        the reader's own language as written; else its first sentences in the edition's language
         (the English, translated in a zh/ar edition when the model did), the original after it.
         Text no model put into English is shown as written, unmarked: its "(zh)" says what it
         is, and the notes say once that some texts could not be translated."""
@@ -1126,8 +1128,9 @@ class _Renderer:
         return text
 
     def unconfirmed_line(self, entry: DigestPaper) -> str:
-        """A title-only mention: the title as the page wrote it, what it says, where it was seen."""
-        parts = [f"**{self.title(entry.paper.title, original=True)}**"]
+        """A title-only mention: the title as the page wrote it (in title case where it was all
+        capitals), what it says, where it was seen."""
+        parts = [f"**{self.title(caps_title_cased(entry.paper.title), original=True)}**"]
         summary = self.summary(entry)
         if summary:
             parts.append(self.quoted(summary))
@@ -1266,6 +1269,10 @@ class Shortened:
     limit: int | None = None
 
 
+# More unconfirmed mentions than this are listed collapsed (in <details>, as the backlog).
+UNCONFIRMED_OPEN_MAX = 10
+
+
 def render_markdown(
     digest: Digest,
     edition: Edition = ENGLISH,
@@ -1309,6 +1316,7 @@ def render_markdown(
         report_count=_report_count,
         report_parsed=lambda report: _report_parsed(report, renderer.labels),
         unconfirmed_line=renderer.unconfirmed_line,
+        unconfirmed_open_max=UNCONFIRMED_OPEN_MAX,
         resource_line=renderer.resource_line,
         seen_in_line=lambda entry: f"{renderer.labels['seen_in']}: {renderer.sightings(entry)}",
         tr=renderer.tr,

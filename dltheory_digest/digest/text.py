@@ -88,6 +88,11 @@ def split_sentences(text: str) -> list[str]:
     return [_restore_math(s, spans) for s in sentences]
 
 
+def _joined(text: str, sentence: str) -> str:
+    """`text` with `sentence` after it: CJK sentences are written without a space between them."""
+    return text + sentence if not text or text[-1] in "。！？”’」』）" else f"{text} {sentence}"
+
+
 def summarize(abstract: str, sentences: int = 2) -> str:
     """The first `sentences` sentences of an abstract, capped so one long sentence cannot flood the digest."""
     parts = split_sentences(abstract)
@@ -98,8 +103,7 @@ def summarize(abstract: str, sentences: int = 2) -> str:
     for part in parts:
         if counted == sentences:
             break
-        # CJK sentences are written without a space between them
-        summary += part if not summary or summary[-1] in "。！？”’」』）" else " " + part
+        summary = _joined(summary, part)
         # a label of a structured abstract ("Context.", "Background.") is not a sentence of its own
         if len(part.split()) > 1 or _is_cjk(part):
             counted += 1
@@ -126,14 +130,59 @@ def _shortened(text: str, limit: int) -> str:
     return text[:cut].rstrip(" ,;:，；：、") + "…"
 
 
-def excerpt(text: str, limit: int = 200) -> str:
-    """The first sentence of a comment, cut at a word (or, for CJK text, any character) within `limit`."""
+# What a page says about a paper or talk: a curator describes it, then judges it ("…先拟合、后压缩。
+# 结论争议很大，建议和后来的反驳文章一起读。"), so the judgement, the part worth reading, is kept too.
+COMMENTARY_SENTENCES = 3
+COMMENTARY_MAX_CHARS = 280
+
+
+def excerpt(text: str, limit: int = COMMENTARY_MAX_CHARS, sentences: int = COMMENTARY_SENTENCES) -> str:
+    """The first `sentences` sentences of a comment that fit in `limit` whole (cut at a sentence
+    end); a first sentence over `limit` is cut at a word (or, for CJK text, any character)."""
     # brackets a scraper emptied (a citation it took out) say nothing: "（ ）线性可分…"
     parts = split_sentences(_EMPTY_BRACKETS.sub(" ", text))
     if not parts:
         return ""
-    first = parts[0]
-    return first if len(first) <= limit else _shortened(first, limit)
+    kept = parts[0]
+    if len(kept) > limit:
+        return _shortened(kept, limit)
+    for part in parts[1:sentences]:
+        longer = _joined(kept, part)
+        if len(longer) > limit:
+            break
+        kept = longer
+    return kept
+
+
+_CAPS_WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
+_MINOR_WORDS = frozenset("a an the of and or for in on to with via by at from as vs".split())  # noqa: SIM905
+# A short word used fewer times than this in pyspellchecker's corpus is an acronym ("GAN" 166,
+# "BERT" 427, "ODE" 479), else a word ("NETS" 3050, "DEEP" 151006).
+_ACRONYM_MAX_USES = 1000
+
+
+def caps_title_cased(title: str) -> str:
+    """A title a page wrote in capitals ("FLAT MINIMA") in title case ("Flat Minima"), short
+    words that are no English words kept as the acronyms they are ("NTK", "SGD", "BERT").
+    Any other title is returned as it is."""
+    latin = [c for c in title if c.isascii() and c.isalpha()]
+    if len(latin) < 4 or not all(c.isupper() for c in latin):
+        return title
+    from dltheory_digest.sources.notes_page import english_word_counts  # loaded only for such a title
+
+    english = english_word_counts()
+
+    def cased(match: re.Match[str]) -> str:
+        word = match.group(0)
+        lower = word.lower()
+        if len(word) <= 4 and english.get(lower, 0) < _ACRONYM_MAX_USES:
+            return word
+        before = title[: match.start()].rstrip()
+        if lower in _MINOR_WORDS and before and before[-1] not in ":—–-(\"'“‘[":  # "…: A Study"
+            return lower
+        return word.capitalize()
+
+    return _CAPS_WORD.sub(cased, title)
 
 
 # A title longer than this is no title (a machine translation that ran away, a scraper

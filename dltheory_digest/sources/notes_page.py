@@ -294,18 +294,29 @@ _DATE_LINE = re.compile(
     r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{4}\b|\b\d{1,2}:\d{2}\s*(?:am|pm)\b",
     re.I,
 )
-# In Chinese commentary, words that say the thing is not a paper.
+# In Chinese commentary, words that say the thing is not a paper; the one written first wins.
 _ZH_NON_PAPER = (
     ("课程", "course"),
-    ("讲座", "course"),
     ("教程", "course"),
+    ("系列", "course"),  # "一系列讲座", "MathDL系列": a lecture series
+    ("讲座", "talk"),  # "一场讲座": one lecture
+    ("演讲", "talk"),
+    ("talk", "talk"),
+    ("keynote", "talk"),
+    ("会议", "workshop"),  # "深度学习理论会议4": a workshop's session; "西蒙研究中心会议": a programme
+    ("研讨会", "workshop"),
+    ("workshop", "workshop"),
+    ("programme", "workshop"),
+    ("主持", "workshop"),  # "X主持": a session chaired by X
     ("视频", "video"),
     ("博客", "blog"),
     ("博文", "blog"),
-    ("会议", "course"),
     ("代码", "code"),
-    ("主持", "course"),  # "X主持": a session chaired by X
 )
+# A sentence end in Chinese commentary: its own punctuation, or a dot that is no ellipsis or decimal
+_ZH_SENTENCE_END = re.compile(r"[。！？!?；;]|(?<![.\d])\.(?![.\d])")
+# "IFT 6169: Theoretical principles…", "CS 231n: …": a course's code opens its title
+_COURSE_CODE = re.compile(r"^[A-Z]{2,5}\s?\d{3,4}[A-Za-z]?:")
 _LATIN_HEAD = re.compile(r"^[A-Za-z0-9À-ɏ\s\-–—:;,.'’?!&()/+*$^_=<>@#%\"“”]+")
 _LEADING_YEAR = re.compile(r"^\s*[(（]\s*(\d{4})[^)）]{0,20}[)）]\s*")
 # "(2021, ICML)…" ends the title: a year opening a bracket closed somewhere after it
@@ -328,7 +339,11 @@ _LEADING_ACRONYM = re.compile(r"^[A-Z]{2,6}\s*[,，、]\s*")
 
 
 def _suffix_kind(text: str) -> tuple[str, str] | None:
-    """("video"|"wiki"|"blog"|"course"|"code"|"paper", title) from the way a link text ends."""
+    """("video"|"wiki"|"blog"|"course"|"code"|"paper", title) from the way a link text ends
+    (or, for a course, from its code at the start)."""
+    # a line with Chinese is a reading-list line: its title is split off first
+    if _COURSE_CODE.match(text) and not has_cjk(text):
+        return "course", clean(text)
     for pattern, kind in _SUFFIX_KIND:
         if pattern.search(text):
             return kind, clean(pattern.sub("", text))
@@ -481,7 +496,7 @@ _LONG_WORD = 8  # letters; shorter English words are often names too ("Gal", "Ma
 
 
 @functools.cache
-def _english_counts() -> dict[str, int]:
+def english_word_counts() -> dict[str, int]:
     """pyspellchecker's English words with their counts in its corpus (about 1.6 billion words)."""
     from spellchecker import SpellChecker  # loaded (0.2 s) only when a line may end in a name
 
@@ -494,7 +509,7 @@ def _is_initial(word: str) -> bool:
 
 def _is_plain_english(word: str) -> bool:
     """In the dictionary, as written or without a plural "s"/"es"."""
-    english = _english_counts()
+    english = english_word_counts()
     return any(stem in english for stem in (word, word.removesuffix("s"), word.removesuffix("es")))
 
 
@@ -512,7 +527,7 @@ def _is_title_word(word: str) -> bool:
 
 def _is_name_word(word: str) -> bool:
     """A word no title is made of: not English, not run-together English, not derived."""
-    english = _english_counts()
+    english = english_word_counts()
     for part in word.lower().split("-"):
         if _is_plain_english(part) or (len(part) >= _LONG_WORD and _DERIVED_WORD.search(part)):
             return False
@@ -526,7 +541,7 @@ def _is_second_given_name(word: str) -> bool:
     dozen uses, where title words count hundreds at least)."""
     if _is_initial(word) or word.lower() in _JOINING_WORDS:
         return False
-    rare = len(word) <= 5 and _english_counts().get(word.lower(), 0) < _RARE_WORD_COUNT
+    rare = len(word) <= 5 and english_word_counts().get(word.lower(), 0) < _RARE_WORD_COUNT
     return _is_name_word(word) or rare
 
 
@@ -560,7 +575,7 @@ def _is_rare_name(name: str) -> bool:
     """ "Weinan E": a given name no English text uses as a word, then name words or initials.
     A title's own glued last words are English ("AlphaGo Zero", "TensorFlow Probability")."""
     given, *others = name.split()
-    english = _english_counts()
+    english = english_word_counts()
     # "Guan-Horng": one rare part makes a hyphenated given name ("Self-Attention" has none)
     if all(english.get(part.lower(), 0) >= _RARE_WORD_COUNT for part in given.split("-")):
         return False
@@ -591,11 +606,15 @@ def _zh_kind(commentary: str) -> str | None:
     # "(2019),西蒙研究中心会议": the year gone, the clause starts after its comma
     commentary = _LEADING_YEAR.sub("", commentary).lstrip(" ,，.。:：;；")
     commentary = _LEADING_ACRONYM.sub("", commentary)  # "TTIC,西北大学等组织的课程": who, then what
-    first_clause = re.split(r"[,，。;；!！?？]", commentary, maxsplit=1)[0][:30]
-    for word, kind in _ZH_NON_PAPER:
-        if word in first_clause:
-            return kind
-    return None
+    # every clause of its first sentence: "room1最后一排,鄂维南在icm的演讲视频" says what it is in
+    # its second; a later sentence is about something else ("…GRAND++.有博文介绍…": a blog about it)
+    opening = _ZH_SENTENCE_END.split(commentary, maxsplit=1)[0][:60].lower()
+    found = [
+        (opening.find(word), order, kind)
+        for order, (word, kind) in enumerate(_ZH_NON_PAPER)
+        if word in opening
+    ]
+    return min(found)[2] if found else None
 
 
 # ---------------------------------------------------------------------------------------
@@ -742,7 +761,7 @@ class MentionCollector:
         if reading:
             title, commentary = reading
             title, authors = _glued_author(title, commentary)
-            kind = _zh_kind(commentary) or "paper"
+            kind = "course" if _COURSE_CODE.match(title) else _zh_kind(commentary) or "paper"
             found = _Found(0, len(text), title, kind=kind, evidence="title_only", authors=authors)
             self._emit(found, commentary)
             return

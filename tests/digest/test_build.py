@@ -695,6 +695,38 @@ def test_an_emerging_group_says_which_words_its_papers_share() -> None:
     assert dg.shared_words([dataclasses.replace(unrelated[0], summary=""), unrelated[1]]) == []
 
 
+def test_an_emerging_group_that_loses_its_unconfirmed_members_under_the_minimum_is_not_shown() -> None:
+    inputs = sample_inputs()
+    low = Classification("other", relevance=0.4, confident=False)
+    found = []
+    for number, title in enumerate(
+        ["Truth or backpropaganda? Deep learning theory", "Theory of sharp minima"]
+    ):
+        arxiv_id = f"2611.3100{number}"
+        paper = _paper(arxiv_id, title, ["Ann Author"], ["cs.LG"], "A theory.")
+        found.append(PaperCluster(paper=paper, sightings=(_arxiv(arxiv_id),), versions=(1,)))
+    mention = PaperCluster(
+        paper=Paper(key="title:theory of deep learning draft", title="Theory of Deep Learning")
+    )
+    inputs["clusters"] = [*inputs["clusters"], *found, mention]
+    inputs["classifications"] = {**inputs["classifications"], **{c.paper.key: low for c in (*found, mention)}}
+    three = [c.paper.key for c in (*found, mention)]
+    inputs["emerging"] = [three]
+    digest = dg.build_digest(**inputs)
+    assert [e.paper.title for e in digest.unconfirmed] == ["Theory of Deep Learning"]
+    assert digest.emerging == ()
+    assert "## Emerging" not in dg.render_markdown(digest)
+    # groups after it are numbered from 1; a group that was given smaller keeps its members
+    inputs["emerging"] = [three, *sample_inputs()["emerging"]]
+    assert [(e.paper.arxiv_id, e.group) for e in dg.build_digest(**inputs).emerging] == [
+        ("1806.07572", 1),
+        ("1810.02054", 1),
+    ]
+    # a group still three strong after it lost one is shown
+    inputs["emerging"] = [[*three, inputs["clusters"][0].paper.key]]
+    assert len(dg.build_digest(**inputs).emerging) == 3
+
+
 def test_missing_classification_goes_to_other() -> None:
     inputs = sample_inputs()
     inputs["classifications"] = {}
@@ -1247,8 +1279,10 @@ def _cross_language_inputs(*, translated: bool) -> dict:
         ["cs.LG"],
         "In the infinite-width limit, training follows a kernel method. The kernel stays constant.",
     )
-    comment = "NTK 的开山之作：宽度趋于无穷时，网络函数沿一个固定的核演化。第二句不该出现。"
-    comment_en = "The founding NTK paper: at infinite width the network follows a fixed kernel. Not this one."
+    comment = "NTK 的开山之作：宽度趋于无穷时，网络函数沿一个固定的核演化。结论至今有争议。"
+    comment_en = (
+        "The founding NTK paper: at infinite width the network follows a fixed kernel. Still disputed."
+    )
     mention = _zhihu_mention("1806.07572", comment, comment_en if translated else None)
     notes = Item(
         source_id="notes",
@@ -1350,18 +1384,20 @@ def test_community_commentary_is_shown_next_to_the_arxiv_abstract() -> None:
     assert zhihu.commentary_original.startswith("NTK 的开山之作") and zhihu.commentary_lang == "zh"
     assert zhihu.translated_by == "argos zh→en 1.9"
     markdown = dg.render_markdown(digest)
-    # the first sentence, in English, then as written
+    # its first sentences (a curator's verdict follows the description), in English, then as written
     assert (
-        "*知乎 (zh):* The founding NTK paper: at infinite width the network follows a fixed kernel. · "
-        "*original:* NTK 的开山之作：宽度趋于无穷时，网络函数沿一个固定的核演化。"
+        "*知乎 (zh):* The founding NTK paper: at infinite width the network follows a fixed kernel."
+        " Still disputed. · *original:* NTK 的开山之作：宽度趋于无穷时，网络函数沿一个固定的核演化。结论至今有争议。"
     ) in markdown
-    assert "Not this one" not in markdown and "第二句" not in markdown
 
 
 def test_untranslated_commentary_is_shown_as_written_with_its_language() -> None:
     markdown = dg.render_markdown(dg.build_digest(**_cross_language_inputs(translated=False)))
     # its "(zh)" says what it is; the notes say once that it could not be translated
-    assert "*知乎 (zh):* NTK 的开山之作：宽度趋于无穷时，网络函数沿一个固定的核演化。\n" in markdown
+    assert (
+        "*知乎 (zh):* NTK 的开山之作：宽度趋于无穷时，网络函数沿一个固定的核演化。结论至今有争议。\n"
+        in markdown
+    )
     assert "not translated" not in markdown
 
 
@@ -1437,13 +1473,14 @@ def test_a_bare_title_is_an_unconfirmed_mention_not_a_paper() -> None:
     assert counts["papers"] == 1 and counts["unconfirmed"] == 1 and counts["below_threshold"] == 1
     assert [p.paper.title for p in digest.unconfirmed] == ["FLAT MINIMA"]
     assert all(p.paper.title != "FLAT MINIMA" for p in dg.all_entries(digest) if p not in digest.unconfirmed)
-    assert [p.paper.key for p in digest.emerging] == ["arxiv:1806.07572"]  # not in a group either
+    # not in a group either: and its group, one paper without it, is no group at all
+    assert digest.emerging == ()
     markdown = dg.render_markdown(digest)
     assert "### FLAT MINIMA" not in markdown
     assert "## Unconfirmed mentions (1)" in markdown
     assert "- [Unconfirmed mentions (1)](#unconfirmed-mentions-1)" in markdown
     assert (
-        "- **FLAT MINIMA** — flat regions around a minimizer are said to generalize better than sharp ones"
+        "- **Flat Minima** — flat regions around a minimizer are said to generalize better than sharp ones"
         f" — Seen in: [Notes · Theory of deep learning]({NOTES_PAGE})"
     ) in markdown
     # the header counts papers, says what the appendix holds, and counts the mention apart
@@ -1636,8 +1673,11 @@ def _zh_edition(digest: Digest, language: str = "zh") -> dg.Edition:
 def test_a_zh_reader_gets_chinese_sources_as_written_not_translated_back() -> None:
     digest = dg.build_digest(**_cross_language_inputs(translated=True))
     markdown = dg.render_markdown(digest, _zh_edition(digest))
-    # the Zhihu commentary: the Chinese first sentence only, no zh→en translation, no "原文:"
-    assert "\n*知乎 (zh):* NTK 的开山之作：宽度趋于无穷时，网络函数沿一个固定的核演化。\n" in markdown
+    # the Zhihu commentary: the Chinese as written, no zh→en translation, no "原文:"
+    assert (
+        "\n*知乎 (zh):* NTK 的开山之作：宽度趋于无穷时，网络函数沿一个固定的核演化。结论至今有争议。\n"
+        in markdown
+    )
     assert "The founding NTK paper" not in markdown and "原文" not in markdown
     # the Zhihu post: its Chinese title is the link, not the English translation
     assert f"- [深度学习理论阅读清单（2026 秋季更新）]({ZHIHU_POST_URL}) — 知乎 · 2026-11-18 · zh" in markdown
@@ -1669,13 +1709,15 @@ def test_an_ar_reader_gets_arabic_commentary_as_written() -> None:
     inputs["classifications"] = {cluster.paper.key: Classification("kernels", relevance=0.9)}
     digest = dg.build_digest(**inputs)
     arabic = dg.render_markdown(digest, _zh_edition(digest, "ar"))
-    assert "*Shamra (ar):* شبكة عميقة عشوائية بطبقات لا نهائية العرض تكافئ عملية غاوسية." in arabic
+    assert (
+        "*Shamra (ar):* شبكة عميقة عشوائية بطبقات لا نهائية العرض تكافئ عملية غاوسية. جملة ثانية." in arabic
+    )
     assert "A random deep network" not in arabic
     chinese = dg.render_markdown(digest, _zh_edition(digest, "zh"))  # not the zh reader's language
     # translated into the edition's language (from its English), the Arabic after it
     assert (
-        "*Shamra (ar):* 译:A random deep network with infinitely wide layers is a Gaussian process. · "
-        "*原文:* \u2068شبكة عميقة عشوائية بطبقات لا نهائية العرض تكافئ عملية غاوسية.\u2069"
+        "*Shamra (ar):* 译:A random deep network with infinitely wide layers is a Gaussian process. A second one."
+        " · *原文:* \u2068شبكة عميقة عشوائية بطبقات لا نهائية العرض تكافئ عملية غاوسية. جملة ثانية.\u2069"
     ) in chinese
 
 
@@ -2034,7 +2076,8 @@ def test_videos_and_courses_are_listed_with_their_remarks_and_pages_wiki_and_cod
     # the page's remark: its first sentence, as for a paper's commentary
     assert (
         "- **Course:** [Stats 385: Theories of Deep Learning](https://stats385.github.io/)"
-        f" — Stanford's 2017 lecture series on why deep networks work. — Listed on: [Notes]({NOTES_PAGE})"
+        " — Stanford's 2017 lecture series on why deep networks work. Slides and videos online."
+        f" — Listed on: [Notes]({NOTES_PAGE})"
     ) in markdown
     assert "wikipedia" not in markdown and "neural-tangents" not in markdown
     # the contents link lands on the section in the HTML mail
@@ -2173,7 +2216,7 @@ def test_talks_and_courses_in_the_zh_and_ar_editions() -> None:
     digest = digest_with_talks()
     texts = dg.translatable_texts(digest, "zh")
     assert "Stats 385: Theories of Deep Learning" in texts
-    assert "Stanford's 2017 lecture series on why deep networks work." in texts
+    assert "Stanford's 2017 lecture series on why deep networks work. Slides and videos online." in texts
     # the Chinese page's title and remark are shown to a zh reader as written: not translated back
     assert "Lectures on the neural tangent kernel" not in texts
     assert "Starting from infinitely wide networks, good for beginners." not in texts
@@ -2184,7 +2227,8 @@ def test_talks_and_courses_in_the_zh_and_ar_editions() -> None:
     assert "## 新增讲座与课程 (2)" in zh and "**2** 个讲座与课程" in zh
     assert (
         "- **课程:** [Stats 385: Theories of Deep Learning](https://stats385.github.io/)"
-        " · *译:Stats 385: Theories of Deep Learning* — 译:Stanford's 2017 lecture series on why deep networks work."
+        " · *译:Stats 385: Theories of Deep Learning*"
+        " — 译:Stanford's 2017 lecture series on why deep networks work. Slides and videos online."
         f" — 列于: [Notes]({NOTES_PAGE})"
     ) in zh
     assert (
@@ -2201,6 +2245,25 @@ def test_talks_and_courses_in_the_zh_and_ar_editions() -> None:
     ar = dg.render_markdown(digest, dg.Edition("ar", {t: f"مترجم:{t}" for t in ar_texts}), for_reader=True)
     assert "## محاضرات ومقررات جديدة (2)" in ar and "**فيديو:**" in ar and "مدرجة في:" in ar
     assert "مترجم:Lectures on the neural tangent kernel" in ar
+
+
+def test_a_talk_and_a_workshop_are_listed_under_their_own_label_in_every_edition() -> None:
+    others = [
+        other("zh-notes", "The Future of Mathematics?", "https://example.org/buzzard", "talk", "一场讲座", lang="zh"),
+        other("zh-notes", "Deep Learning Theory 4", "https://example.org/dlt4", "workshop", "深度学习理论会议4", lang="zh"),
+        *week_others()[:1],
+    ]  # fmt: skip
+    digest = digest_with_talks(others)
+    assert sorted(r.category for r in digest.resources) == ["course", "talk", "workshop"]
+    assert dict(digest.counts)["resources"] == 3
+    for edition, talk, workshop in (
+        (dg.ENGLISH, "Talk", "Workshop"),
+        (dg.Edition("zh"), "讲座", "研讨会"),
+        (dg.Edition("ar"), "محاضرة", "ورشة عمل"),
+    ):
+        markdown = dg.render_markdown(digest, edition)
+        assert f"**{talk}:** [The Future of Mathematics?](https://example.org/buzzard)" in markdown
+        assert f"**{workshop}:** [Deep Learning Theory 4](https://example.org/dlt4)" in markdown
 
 
 def test_a_talk_no_model_put_into_english_is_shown_as_written_never_through_the_editions_model() -> None:
@@ -2763,3 +2826,69 @@ def test_a_directions_new_papers_come_first_then_revisions_then_older_papers_a_p
         ("1710.10345", ("updated v4",)),  # a revision announced this week
         ("1812.11118", ("discussed",)),  # an older paper a post brought up, however relevant
     ]
+
+
+def test_a_paper_labelled_by_its_abstract_is_an_unconfirmed_mention_not_a_direction_entry() -> None:
+    # a Shamra related paper shown without its title: labelled by its abstract's first words,
+    # with an author, and the link of the Shamra page it was listed under
+    abstract = (
+        "Recent works (e.g., (Li and Arora, 2020)) suggest that the use of popular normalization"
+        " schemes (including Batch Normalization) can move deep learning far from a traditional"
+        " optimization viewpoint. The current paper highlights other ways."
+    )
+    label = "Recent works (e.g., (Li and Arora, 2020)) suggest that the use of popular normalization schemes (including…"
+    shamra_page = "https://shamra-academia.com/show/3a43e949ea855f"
+    labelled = PaperCluster(
+        paper=Paper(key="title:recent works", title=label, authors=("Anirbit Mukherjee",), url=shamra_page),
+        sightings=(
+            Sighting(
+                "shamra", "Shamra Academia", shamra_page, "ar", kind=ItemKind.MENTION, commentary=abstract
+            ),
+        ),
+    )
+    inputs = {**sample_inputs(), "clusters": [labelled], "updated": [], "emerging": []}
+    inputs["classifications"] = {labelled.paper.key: Classification("optimization", relevance=0.9)}
+    digest = dg.build_digest(**inputs)
+    assert digest.sections == ()
+    assert [e.paper.title for e in digest.unconfirmed] == [label]
+    # the line names it by its label, not as a link to the other paper's Shamra page
+    assert f"]({shamra_page})" not in dg.render_markdown(digest).split("Seen in")[0]
+    # a mention whose page's words merely start with its title's words is still a paper
+    named = dataclasses.replace(
+        labelled, paper=dataclasses.replace(labelled.paper, title="Recent works on normalization")
+    )
+    assert [e.paper.title for e in dg.build_digest(**{**inputs, "clusters": [named]}).unconfirmed] == []
+
+
+def test_a_zh_mention_shows_its_commentary_once() -> None:
+    said = "等证明了对某些类型的神经网络, 用k层的多项式规模网络需要任意weight(2020)"
+    vardi = PaperCluster(
+        paper=Paper(
+            key="title:neural networks with small weights and depth separation barriers",
+            title="Neural Networks with Small Weights and Depth-Separation Barriers",
+            authors=("Gal Vardi",),
+            url="https://zhuanlan.zhihu.com/p/20020002",
+        ),
+        sightings=(
+            Sighting(
+                "zhihu",
+                "Zhihu reading list",
+                "https://zhuanlan.zhihu.com/p/20020002",
+                "zh",
+                kind=ItemKind.MENTION,
+                commentary=said,
+                commentary_lang="zh",
+            ),
+        ),
+    )
+    inputs = {**sample_inputs(), "clusters": [vardi], "updated": [], "emerging": []}
+    inputs["classifications"] = {vardi.paper.key: Classification("optimization", relevance=0.9)}
+    digest = dg.build_digest(**inputs)
+    [entry] = digest.sections[0].papers
+    # the commentary line shows it; it is no summary (no abstract)
+    assert entry.summary == ""
+    assert dg.render_markdown(digest).count("等证明了") == 1
+    # an unconfirmed mention has no commentary line: there it is the summary
+    bare = dataclasses.replace(vardi, paper=dataclasses.replace(vardi.paper, authors=(), url=None))
+    [unconfirmed] = dg.build_digest(**{**inputs, "clusters": [bare]}).unconfirmed
+    assert unconfirmed.summary.startswith("等证明了")

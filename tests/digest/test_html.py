@@ -8,7 +8,8 @@ import re
 import pytest
 
 from dltheory_digest import digest as dg
-from dltheory_digest.digest.html import email_styles, render_html
+from dltheory_digest.digest.html import email_styles, render_html, render_plain_text
+from dltheory_digest.digest.render import labels_for
 from tests.digest.test_build import assert_inert, sample_digest
 
 # English next to "<", ">", "&" or a no-break space: the runs end or start next to a character reference
@@ -49,3 +50,16 @@ def test_each_pdf_link_says_which_paper_it_is_and_shows_pdf(language: str) -> No
     # a Markdown link to a PDF written in scraped text is no link at all, and named by nothing
     hostile = render_html(dg.md_text('[PDF](https://arxiv.org/pdf/1" onmouseover=x)') + "\n")
     assert "aria-label" not in hostile and "<a " not in hostile
+
+
+@pytest.mark.parametrize("language", ["en", "zh", "ar"])
+def test_a_list_toggle_is_not_a_line_of_the_text_part(language: str) -> None:
+    # the unconfirmed mentions follow an intro, not a bold line: the toggle's words ("Show the
+    # list") would be a stray bold line in a part where the list is always shown
+    toggle = labels_for(language)["below_toggle"]
+    markdown = f"Intro to the list.\n\n<details>\n<summary>{toggle}</summary>\n\n- one\n- two\n\n</details>\n"
+    text = render_plain_text(markdown, language=language)
+    assert toggle not in text and "- one" in text and "Intro to the list." in text
+    # a summary that names the list (a digest rendered before its bold line existed) stays
+    kept = render_plain_text("<details>\n<summary>Below the threshold (2)</summary>\n\n- x\n</details>\n")
+    assert "**Below the threshold (2)**" in kept

@@ -1302,3 +1302,104 @@ def test_the_text_part_reads_in_the_editions_direction_when_told_it() -> None:
     for line in told.split("\n"):
         first = next((c for c in line if unicodedata.bidirectional(c) in ("L", "R", "AL")), None)
         assert first in (None, RLM) or unicodedata.bidirectional(first) == "AL", line
+
+
+# 11. a curator's verdict after their description ---------------------------------------------
+
+TISHBY_REMARK = "从信息平面观察训练过程：先拟合、后压缩，和信息瓶颈联系在一起。结论争议很大，建议和后来的反驳文章一起读（2017）。"
+TISHBY_ENGLISH = (
+    "Watches training in the information plane: first fitting, then compression, tied to the "
+    "information bottleneck. Its conclusions are much disputed; read it with the later rebuttals (2017)."
+)
+
+
+def test_commentary_keeps_the_verdict_that_follows_the_description_in_every_edition() -> None:
+    untranslated = Sighting(
+        "zhihu",
+        "知乎",
+        "https://zhuanlan.zhihu.com/p/1",
+        "zh",
+        commentary=TISHBY_REMARK,
+        commentary_lang="zh",
+    )
+    translated = dataclasses.replace(
+        untranslated,
+        commentary=TISHBY_ENGLISH,
+        commentary_original=TISHBY_REMARK,
+        translated_by="argos zh→en 1.9",
+    )
+    for sighting in (untranslated, translated):
+        paper = entry(
+            "1703.00810",
+            "Opening the Black Box of Deep Neural Networks via Information",
+            sightings=(sighting,),
+        )
+        digest = digest_of((DirectionSection("generalization", "Generalization", (paper,)),))
+        assert "结论争议很大，建议和后来的反驳文章一起读（2017）。" in dg.render_markdown(digest)
+        assert "结论争议很大" in dg.render_markdown(digest, zh_edition())
+        if sighting.commentary_original:  # and in English, when a model translated it
+            assert "read it with the later rebuttals (2017)." in dg.render_markdown(digest)
+    # up to three sentences, as many as fit whole in the cap; abstracts keep their two sentences
+    many = "。".join(f"第{n}句说明这篇论文的一个方面" for n in range(1, 6)) + "。"
+    assert (
+        dg.excerpt(many)
+        == "第1句说明这篇论文的一个方面。第2句说明这篇论文的一个方面。第3句说明这篇论文的一个方面。"
+    )
+    long_second = "A survey. " + "Very long " * 40 + "remark."
+    assert dg.excerpt(long_second) == "A survey."
+    assert (
+        dg.summarize("We study a question. We answer it. We go further.")
+        == "We study a question. We answer it."
+    )
+
+
+# 12. a long list of unconfirmed mentions, and mentions written in capitals ---------------------
+
+
+def mention(title: str) -> DigestPaper:
+    paper = Paper(key=f"title:{title.lower()}", title=title)
+    notes = Sighting("notes", "Notes", "https://example.org/notes", "en", kind=ItemKind.POST)
+    return DigestPaper(paper=paper, classification=Classification(primary="other"), sightings=(notes,))
+
+
+def with_mentions(count: int) -> Digest:
+    paper = entry("2611.00001", "Bound one")
+    digest = digest_of((DirectionSection("generalization", "Generalization", (paper,)),))
+    unconfirmed = tuple(mention(f"Mentioned title {n:02d}") for n in range(count))
+    return dataclasses.replace(
+        digest, unconfirmed=unconfirmed, counts=(*digest.counts, ("unconfirmed", count))
+    )
+
+
+def test_more_than_ten_unconfirmed_mentions_are_collapsed_in_markdown_and_html() -> None:
+    few = dg.render_markdown(with_mentions(10))
+    assert "## Unconfirmed mentions (10)" in few and "<details>" not in few
+    many = dg.render_markdown(with_mentions(11))
+    section = many.split("## Unconfirmed mentions (11)")[1].split("\n## ")[0]
+    # the heading (the contents link to it) and what the list is, then the list collapsed
+    intro, collapsed = section.split("<details>")
+    assert "no arXiv id, DOI, link" in intro and intro.endswith("papers.\n\n") and "- **" not in intro
+    assert collapsed.startswith("\n<summary>Show the list</summary>\n\n- **Mentioned title 00**")
+    assert (
+        collapsed.count("- **Mentioned title") == 11
+        and "(https://example.org/notes)\n\n</details>\n" in collapsed
+    )
+    assert "- [Unconfirmed mentions (11)](#unconfirmed-mentions-11)" in many
+    html = dg.render_html(many)
+    collapsed_html = html.split('id="unconfirmed-mentions-11">')[1].split("<h2")[0]
+    assert "<details" in collapsed_html and ">Show the list</summary>" in collapsed_html
+    assert collapsed_html.count("Mentioned title") == 11
+    assert "<summary>" in dg.render_markdown(with_mentions(11), zh_edition())
+
+
+def test_a_mention_written_in_capitals_is_shown_in_title_case_keeping_its_acronyms() -> None:
+    digest = dataclasses.replace(
+        with_mentions(0),
+        unconfirmed=(mention("FLAT MINIMA"), mention("DEEP NETWORKS FROM THE PRINCIPLE OF RATE REDUCTION"),
+                     mention("NTK AND SGD: A GAN VIEW"), mention("Flat minima of SGD")),
+    )  # fmt: skip
+    markdown = dg.render_markdown(digest)
+    assert "- **Flat Minima** — Seen in:" in markdown
+    assert "- **Deep Networks from the Principle of Rate Reduction** —" in markdown
+    assert "- **NTK and SGD: A GAN View** —" in markdown
+    assert "- **Flat minima of SGD** —" in markdown  # a title not in capitals is as written

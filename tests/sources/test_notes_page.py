@@ -288,15 +288,36 @@ def test_a_date_line_outside_tiddlywiki_format_changes_nothing() -> None:
             ("Noam Razin",),
             None,
         ),
+        # a programme and a workshop's session, not courses
         (
             "Foundations of Deep Learning(2019),西蒙研究中心会议。",
             "Foundations of Deep Learning",
             (),
-            "course",
+            "workshop",
         ),
         (
             "Deep Learning Theory 4(2021, ICML)Claire Monteleoni主持,深度学习理论会议",
             "Deep Learning Theory 4",
+            (),
+            "workshop",
+        ),
+        # one lecture is a talk; what it is can be said after the first clause
+        (
+            "The Future of Mathematics?(2019)Kevin Buzzard就lean的一场讲座",
+            "The Future of Mathematics?",
+            (),
+            "talk",
+        ),
+        (
+            "Weinan E-A Mathematical Perspective on Machine Learning(2022)room1最后一排,鄂维南在icm的演讲视频",
+            "Weinan E-A Mathematical Perspective on Machine Learning",
+            (),
+            "talk",
+        ),
+        # a course's code opens its title
+        (
+            "IFT 6169: Theoretical principles for deep learning",
+            "IFT 6169: Theoretical principles for deep learning",
             (),
             "course",
         ),
@@ -356,12 +377,18 @@ def test_seed_002_reading_list_keeps_chinese_commentary(shared_dir: Path) -> Non
     # the organiser's acronym glued to the title goes back to the commentary it starts
     course = mentions["Theory of Deep Learning"]
     assert category(course) == "course" and course.text.startswith("TTIC,西北大学等组织")
-    assert category(mentions["The Future of Mathematics?"]) == "course"
+    assert category(mentions["The Future of Mathematics?"]) == "talk"
     # English-only syllabus lines of a Chinese page are not taken as titles
     assert "Generalization: theoretical analysis and practical bounds" not in mentions
     # 33 before: a programme and two chaired sessions were taken for papers; 31 with the
-    # English-only "Title(2019)Author..." line, which was dropped before
-    assert sum(item.kind is ItemKind.MENTION for item in items) == 31
+    # English-only "Title(2019)Author..." line, which was dropped before; 28 without an ICM talk
+    # (said in the second clause), a course code's course and a lecture series ("MathDL系列")
+    assert sum(item.kind is ItemKind.MENTION for item in items) == 28
+    assert category(mentions["Weinan È-A Mathematical Perspective on Machine Learning"]) == "talk"
+    assert category(mentions["IFT 6169: Theoretical principles for deep learning"]) == "course"
+    assert category(mentions["MathsDL-spring19"]) == "course"
+    # a blog post named in a later sentence is about the paper: it stays a paper
+    assert mentions["GRAND: Graph Neural Diffusion"].kind is ItemKind.MENTION
     jacobian = mentions["Robust Learning with Jacobian Regularization"]
     assert (jacobian.authors, jacobian.text, dict(jacobian.extra)["year"]) == (("Judy Hoffman",), "", "2019")
     # what is glued to the Chinese commentary is its subject, not the title's last word
@@ -371,7 +398,7 @@ def test_seed_002_reading_list_keeps_chinese_commentary(shared_dir: Path) -> Non
     # a first author glued on without 等 ("et al."), when the given name is no English word
     assert mentions["The Dawning of a New Erain Applied Mathematics"].authors == ("Weinan E",)
     for event in ("Foundations of Deep Learning", "Deep Learning Theory 4", "Deep Learning Theory 5"):
-        assert category(mentions[event]) == "course"
+        assert category(mentions[event]) == "workshop"
     # "Title" + first author glued on + 等 ("et al."): the name is the author, not title words
     spectral = mentions["Spectral Learning on Matrices and Tensors"]
     assert (spectral.authors, spectral.kind) == (("Majid Janzamin",), ItemKind.MENTION)
