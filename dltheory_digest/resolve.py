@@ -236,11 +236,16 @@ def _singular(word: str) -> str:
     return word
 
 
-def _same_word(a: str, b: str) -> bool:
+def _same_word(a: str, b: str, *, typo: bool = True) -> bool:
     if a == b or _singular(a) == _singular(b):
         return True
     if _NUMERALS.get(a, a) == _NUMERALS.get(b, b):  # "two-layer" / "2-layer", "III" / "3"
         return True
+    # a typo is a letter off; a digit off is another model or paper ("GPT-3" / "GPT-4",
+    # "Qwen2" / "Qwen2.5"), and a word glued to its neighbour is not given one ("3 layer" is
+    # not "layer" misspelt)
+    if not typo or any(ch.isdigit() for ch in a + b):
+        return False
     return min(len(a), len(b)) >= _TYPO_WORD_LENGTH and OSA.distance(a, b) <= 1
 
 
@@ -249,19 +254,30 @@ def _unmatched_words(words: Sequence[str], other: Sequence[str]) -> list[str]:
     singular or plural, a one-typo spelling of a long word, or two words written as one
     ("non convex" / "nonconvex")."""
     joined = [a + b for a, b in itertools.pairwise(other)]
-    candidates = [*other, *joined]
-    covered = [any(_same_word(w, c) for c in candidates) for w in words]
+    covered = [
+        any(_same_word(w, c) for c in other) or any(_same_word(w, c, typo=False) for c in joined)
+        for w in words
+    ]
     for i, (a, b) in enumerate(itertools.pairwise(words)):
-        if any(_same_word(a + b, c) for c in other):
+        if any(_same_word(a + b, c, typo=False) for c in other):
             covered[i] = covered[i + 1] = True
     return [w for w, ok in zip(words, covered, strict=True) if not ok and w not in FUNCTION_WORDS]
 
 
+# words before a colon that make another paper of the title, not a name of it
+_REPLY_PREFIXES = frozenset(
+    ("comment", "comments", "erratum", "corrigendum", "correction", "reply", "response", "rebuttal",
+     "addendum", "retraction", "review", "discussion", "rejoinder")
+)  # fmt: skip
+
+
 def _name_prefix(title: str, words: list[str]) -> list[str]:
     """The leading words of a title's normalized `words` that are its one-token name ("KAN: ...",
-    "BERT: ..."), or []."""
+    "BERT: ..."), or []. "Comment:" or "Erratum:" is no name: it makes another paper."""
     found = _NAME_PREFIX.match(title)
     prefix = normalize_title(found.group(1)).split() if found else []
+    if any(word in _REPLY_PREFIXES for word in prefix):
+        return []
     return prefix if words[: len(prefix)] == prefix else []
 
 

@@ -542,7 +542,17 @@ def test_differing_words() -> None:
     # numbers written as words, digits or Roman numerals
     assert differing_words("Learning two-layer networks", "Learning 2-Layer Networks") == []
     assert differing_words("Theory of deep learning 3: puzzles", "Theory of Deep Learning III: Puzzles") == []
-    assert "two" in differing_words("Learning two-layer networks", "Learning 3-Layer Networks")
+    assert differing_words("Learning two-layer networks", "Learning 3-Layer Networks") == ["two", "3"]
+    # a digit off is another model or paper, not a typo, and a number glued to the next word is
+    # not that word misspelt ("3 layer" is not "layer")
+    assert differing_words("GPT-3 language models are few-shot learners", "GPT-4 language models are few-shot learners") == ["3", "4"]  # fmt: skip
+    assert differing_words("Learning 2-layer networks", "Learning 3-layer networks") == ["2", "3"]
+    assert differing_words("Qwen2 technical report", "Qwen2.5 technical report") == ["5"]
+    assert differing_words("Mamba: linear-time sequence modeling", "Mamba-2: linear-time sequence modeling") == ["2"]  # fmt: skip
+    assert differing_words("Catapult dynamics and phase trnasitions", "Catapult Dynamics and Phase Transitions") == []  # fmt: skip
+    # "Comment:" or "Erratum:" before a title makes another paper of it, not a name of it
+    assert differing_words("Comment: Deep learning generalizes", "Deep learning generalizes") == ["comment"]
+    assert differing_words("Erratum: Deep learning generalizes", "Deep learning generalizes") == ["erratum"]
 
 
 def test_a_title_without_its_leading_name_or_with_numbers_in_words_is_the_same_paper() -> None:
