@@ -588,8 +588,9 @@ def test_a_run_stopped_while_its_message_awaits_the_servers_answer_does_not_mail
 
 
 @contextmanager
-def two_blogs(week: str) -> Iterator[str]:
-    """Two blogs on 127.0.0.1, each with one post dated in `week`; yields their base URL."""
+def two_blogs(week: str, sources: Path) -> Iterator[str]:
+    """Two blogs on 127.0.0.1 ("one", "two"), each with one post dated in `week`, written as the
+    only sources of the `sources` file; yields their base URL."""
     import datetime as dt
     import threading
     from email.utils import format_datetime
@@ -621,8 +622,17 @@ def two_blogs(week: str) -> Iterator[str]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Blogs)
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    sources.write_text(
+        "sources:\n"
+        + "".join(
+            f"  - {{id: {name}, kind: feed, url: '{base}/{name}.xml', politeness: {{min_interval: 0}}}}\n"
+            for name in ("one", "two")
+        ),
+        encoding="utf-8",
+    )
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
+        yield base
     finally:
         server.shutdown()
         server.server_close()
@@ -641,16 +651,8 @@ def test_a_run_of_some_sources_writes_the_digest_but_mails_no_reader(
     from dltheory_digest.weeks import last_complete_week
 
     week = last_complete_week(ZoneInfo("UTC"))
-    with two_blogs(str(week)) as base:
-        sources = tmp_path / "sources.yaml"
-        sources.write_text(
-            "sources:\n"
-            + "".join(
-                f"  - {{id: {name}, kind: feed, url: '{base}/{name}.xml', politeness: {{min_interval: 0}}}}\n"
-                for name in ("one", "two")
-            ),
-            encoding="utf-8",
-        )
+    sources = tmp_path / "sources.yaml"
+    with two_blogs(str(week), sources):
         monkeypatch.setenv("DLTHEORY_SOURCES_FILE", str(sources))
         monkeypatch.setenv("DLTHEORY_TIMEZONE", "UTC")
         monkeypatch.setenv("DLTHEORY_CROSSREF_API_BASE", "")

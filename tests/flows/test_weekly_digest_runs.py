@@ -637,16 +637,8 @@ def test_the_served_flow_given_some_sources_mails_no_reader(
     controller = Controller(box, hostname="127.0.0.1", port=port)
     controller.start()
     try:
-        with two_blogs(week) as base:
-            sources = tmp_path / "sources.yaml"
-            sources.write_text(
-                "sources:\n"
-                + "".join(
-                    f"  - {{id: {name}, kind: feed, url: '{base}/{name}.xml', politeness: {{min_interval: 0}}}}\n"
-                    for name in ("one", "two")
-                ),
-                encoding="utf-8",
-            )
+        sources = tmp_path / "sources.yaml"
+        with two_blogs(week, sources):
             for name, value in {
                 "SOURCES_FILE": str(sources),
                 "TIMEZONE": "UTC",
