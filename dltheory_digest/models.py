@@ -248,6 +248,9 @@ class Sighting:
     commentary_original: str = ""
     commentary_lang: str | None = None  # language of the commentary as written
     translated_by: str | None = None
+    # the source showed no title: the one it goes by is made from its text (Shamra's related
+    # papers in a text rendering, evidence "abstract_only")
+    titled_by_text: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -568,17 +568,9 @@ def _confirmed(cluster: PaperCluster, post_urls: set[str]) -> bool:
 
 
 def _named_by_its_text(cluster: PaperCluster) -> bool:
-    """Whether the paper's title is the start of what a source says about it (a label)."""
-    from dltheory_digest.identity.normalize import normalize_title
-
-    label = normalize_title(cluster.paper.title)
-    if len(label.split()) < 3:
-        return False
-    return any(
-        normalize_title(s.commentary[: 2 * len(cluster.paper.title)]).startswith(label)
-        for s in cluster.sightings
-        if s.commentary
-    )
+    """Whether every source showed the paper without a title, so that it goes by a label made
+    from their text (`Sighting.titled_by_text`)."""
+    return bool(cluster.sightings) and all(s.titled_by_text for s in cluster.sightings)
 
 
 def post_id(post: Item) -> str:

@@ -94,6 +94,7 @@ def _sighting(item: Item, source_names: Mapping[str, str]) -> Sighting:
         version=item.version,
         announce_type=item.announce_type,
         seen_at=item.updated or item.published,
+        titled_by_text=dict(item.extra).get("evidence") == "abstract_only",
     )
 
 

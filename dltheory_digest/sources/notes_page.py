@@ -295,24 +295,34 @@ _DATE_LINE = re.compile(
     re.I,
 )
 # In Chinese commentary, words that say the thing is not a paper; the one written first wins.
+# What a reading list's remark says an entry is, when its first clause names it ("斯坦福的课程",
+# "一场讲座", "附代码")
 _ZH_NON_PAPER = (
     ("课程", "course"),
     ("教程", "course"),
-    ("系列", "course"),  # "一系列讲座", "MathDL系列": a lecture series
+    ("系列讲座", "course"),  # "斯坦福的系列讲座": a lecture series (it opens before its 讲座)
     ("讲座", "talk"),  # "一场讲座": one lecture
     ("演讲", "talk"),
-    ("talk", "talk"),
-    ("keynote", "talk"),
-    ("会议", "workshop"),  # "深度学习理论会议4": a workshop's session; "西蒙研究中心会议": a programme
     ("研讨会", "workshop"),
-    ("workshop", "workshop"),
-    ("programme", "workshop"),
+    ("会议", "workshop"),  # "深度学习理论会议4": a workshop's session; not "会议论文" (_NOT_A_KIND_AFTER)
     ("主持", "workshop"),  # "X主持": a session chaired by X
     ("视频", "video"),
     ("博客", "blog"),
     ("博文", "blog"),
     ("代码", "code"),
 )
+# "ICML会议论文" is a conference paper, "会议版本" its version: the word before them names no kind
+_NOT_A_KIND_AFTER = ("论文", "版本", "文章")
+# A later clause names what the entry is only when it ends with the kind ("room1最后一排,
+# 鄂维南在icm的演讲视频", "MathDL系列"); "作者开源了代码" or "talk很清楚" is about a paper
+_ZH_KIND_AT_END = re.compile(
+    r"(课程|教程|讲座|演讲视频|演讲|视频|研讨会|会议\d*|系列|talk|keynote|workshop|programme)$"
+)
+_ZH_END_KINDS = {
+    "课程": "course", "教程": "course", "系列": "course", "讲座": "talk", "演讲": "talk", "演讲视频": "talk",
+    "视频": "video", "研讨会": "workshop", "talk": "talk", "keynote": "talk", "workshop": "workshop",
+    "programme": "workshop",
+}  # fmt: skip
 # A sentence end in Chinese commentary: its own punctuation, or a dot that is no ellipsis or decimal
 _ZH_SENTENCE_END = re.compile(r"[。！？!?；;]|(?<![.\d])\.(?![.\d])")
 # "IFT 6169: Theoretical principles…", "CS 231n: …": a course's code opens its title
@@ -606,15 +616,29 @@ def _zh_kind(commentary: str) -> str | None:
     # "(2019),西蒙研究中心会议": the year gone, the clause starts after its comma
     commentary = _LEADING_YEAR.sub("", commentary).lstrip(" ,，.。:：;；")
     commentary = _LEADING_ACRONYM.sub("", commentary)  # "TTIC,西北大学等组织的课程": who, then what
-    # every clause of its first sentence: "room1最后一排,鄂维南在icm的演讲视频" says what it is in
-    # its second; a later sentence is about something else ("…GRAND++.有博文介绍…": a blog about it)
+    # the clauses of its first sentence; a later sentence is about something else ("…GRAND++.
+    # 有博文介绍…": a blog about it)
     opening = _ZH_SENTENCE_END.split(commentary, maxsplit=1)[0][:60].lower()
+    clauses = [c.strip() for c in re.split(r"[,，、]", opening)]
+    first = clauses[0][:30]
     found = [
-        (opening.find(word), order, kind)
-        for order, (word, kind) in enumerate(_ZH_NON_PAPER)
-        if word in opening
+        (position, kind)
+        for word, kind in _ZH_NON_PAPER
+        for position in _positions(first, word)
+        if not first[position + len(word) :].startswith(_NOT_A_KIND_AFTER)
     ]
-    return min(found)[2] if found else None
+    if found:
+        return min(found)[1]
+    for clause in clauses:
+        ending = _ZH_KIND_AT_END.search(clause)
+        if ending:
+            kind = ending.group(1)
+            return "workshop" if kind.startswith("会议") else _ZH_END_KINDS[kind]
+    return None
+
+
+def _positions(text: str, word: str) -> list[int]:
+    return [m.start() for m in re.finditer(re.escape(word), text)]
 
 
 # ---------------------------------------------------------------------------------------

@@ -2842,7 +2842,13 @@ def test_a_paper_labelled_by_its_abstract_is_an_unconfirmed_mention_not_a_direct
         paper=Paper(key="title:recent works", title=label, authors=("Anirbit Mukherjee",), url=shamra_page),
         sightings=(
             Sighting(
-                "shamra", "Shamra Academia", shamra_page, "ar", kind=ItemKind.MENTION, commentary=abstract
+                "shamra",
+                "Shamra Academia",
+                shamra_page,
+                "ar",
+                kind=ItemKind.MENTION,
+                commentary=abstract,
+                titled_by_text=True,
             ),
         ),
     )
@@ -2853,9 +2859,12 @@ def test_a_paper_labelled_by_its_abstract_is_an_unconfirmed_mention_not_a_direct
     assert [e.paper.title for e in digest.unconfirmed] == [label]
     # the line names it by its label, not as a link to the other paper's Shamra page
     assert f"]({shamra_page})" not in dg.render_markdown(digest).split("Seen in")[0]
-    # a mention whose page's words merely start with its title's words is still a paper
+    # a paper whose source gave its title is still a paper, even when what a page says about
+    # it starts with that title (a Chinese remark restating it, translated back)
     named = dataclasses.replace(
-        labelled, paper=dataclasses.replace(labelled.paper, title="Recent works on normalization")
+        labelled,
+        paper=dataclasses.replace(labelled.paper, title="Recent works (e.g., (Li and Arora, 2020)) suggest"),
+        sightings=tuple(dataclasses.replace(s, titled_by_text=False) for s in labelled.sightings),
     )
     assert [e.paper.title for e in dg.build_digest(**{**inputs, "clusters": [named]}).unconfirmed] == []
 
