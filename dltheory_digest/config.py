@@ -110,7 +110,8 @@ def _check_source_url(url: str) -> str:
     """A source's url: http(s), its site without spaces. A space further on (a file named
     "reading list.html") is sent as %20, as a browser does: written so here, the URL the run
     records and reports is the one it fetched."""
-    if not HTTP_URL.match(url):
+    url = url.strip()
+    if not HTTP_URL.match(url) or any(ch.isspace() and ch != " " for ch in url):
         raise ValueError(f"not an http(s) URL: {url!r}")
     return url.replace(" ", "%20")
 

@@ -885,6 +885,13 @@ def test_a_space_in_a_source_url_is_sent_as_the_browser_sends_it(tmp_path: Path)
         write(tmp_path, "sources:\n  - {id: blog, kind: feed, urls: ['http://e.org/a b?q=c d']}\n")
     )
     assert spec.urls == ("http://e.org/a%20b?q=c%20d",)
+    # spaces around it are no part of it; a tab or line break inside is no URL
+    [spec] = load_sources(
+        write(tmp_path, "sources:\n  - {id: blog, kind: feed, url: 'http://e.org/feed.xml  '}\n")
+    )
+    assert spec.url == "http://e.org/feed.xml"
+    err = error_of(write(tmp_path, 'sources:\n  - {id: blog, kind: feed, url: "http://e.org/a\\tb"}\n'))
+    assert "not an http(s) URL" in str(err)
     # a space in the site's name is no URL at all
     err = error_of(write(tmp_path, "sources:\n  - {id: blog, kind: feed, url: 'http://e xample.org/feed'}\n"))
     assert (err.source_id, err.field) == ("blog", "url") and "not an http(s) URL" in str(err)

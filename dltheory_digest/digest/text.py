@@ -159,6 +159,12 @@ _MINOR_WORDS = frozenset("a an the of and or for in on to with via by at from as
 # A short word used fewer times than this in pyspellchecker's corpus is an acronym ("GAN" 166,
 # "BERT" 427, "ODE" 479), else a word ("NETS" 3050, "DEEP" 151006).
 _ACRONYM_MAX_USES = 1000
+_ACRONYM_MAX_LETTERS = 4  # a longer rare word is more often an English one ("NORMS") than an acronym
+# a word's prefix written apart ("PRE-TRAINING"), never an acronym
+_WORD_PREFIXES = frozenset(
+    ("pre", "post", "non", "multi", "self", "semi", "over", "under", "re", "co", "anti", "sub",
+     "super", "inter", "intra", "meta", "mid", "cross", "one", "two", "three")
+)  # fmt: skip
 
 
 def caps_title_cased(title: str) -> str:
@@ -172,10 +178,17 @@ def caps_title_cased(title: str) -> str:
 
     english = english_word_counts()
 
+    def acronym(lower: str) -> bool:
+        return len(lower) <= _ACRONYM_MAX_LETTERS and english.get(lower, 0) < _ACRONYM_MAX_USES
+
     def cased(match: re.Match[str]) -> str:
         word = match.group(0)
         lower = word.lower()
-        if len(word) <= 4 and english.get(lower, 0) < _ACRONYM_MAX_USES:
+        if title[match.end() : match.end() + 1] == "-" and lower in _WORD_PREFIXES:
+            return word.capitalize()  # "PRE-TRAINING" -> "Pre-Training"
+        if len(lower) >= 4 and lower.endswith("s") and acronym(lower[:-1]) and acronym(lower):
+            return word[:-1] + "s"  # "GANS" -> "GANs" ("RMS", "NETS" stay themselves)
+        if acronym(lower):
             return word
         before = title[: match.start()].rstrip()
         if lower in _MINOR_WORDS and before and before[-1] not in ":—–-(\"'“‘[":  # "…: A Study"

@@ -276,8 +276,9 @@ _UNAVAILABLE_WORDS = ("the database system is",)
 # is not a restart: waiting 15 s would only say "cannot connect for now" where it cannot at all
 _UNRESOLVED_HOST_WORDS = ("failed to resolve host", "could not translate host name")
 # ...unless the resolver itself gave up for now (EAI_AGAIN: its DNS server did not answer in
-# time), which both glibc and BSD word so, and which the next lookup may well answer
-_RESOLVER_BUSY_WORDS = "temporary failure in name resolution"
+# time: glibc and BSD say "Temporary failure in name resolution", musl "Try again"), which the
+# next lookup may well answer
+_RESOLVER_BUSY_WORDS = ("temporary failure in name resolution", "try again")
 
 
 def _server_unavailable(exc: Exception) -> bool:
@@ -293,7 +294,7 @@ def _server_unavailable(exc: Exception) -> bool:
     if "FATAL:" in detail:  # the server answered, and refused
         return any(words in detail for words in _UNAVAILABLE_WORDS)
     if any(words in detail for words in _UNRESOLVED_HOST_WORDS):
-        return _RESOLVER_BUSY_WORDS in detail.lower()
+        return any(words in detail.lower() for words in _RESOLVER_BUSY_WORDS)
     return "timeout expired" not in detail
 
 
@@ -447,7 +448,9 @@ _LOCK_NOT_AVAILABLE = "55P03"
 # What passes on PostgreSQL, by SQLSTATE: a lock wait past lock_timeout; a deadlock or a
 # serialization failure, where PostgreSQL's own advice is to run the transaction again (class 40
 # but for 40002, a constraint, which fails again); too_many_connections, slots another run holds
-_MOMENTARY_STATES = frozenset({_LOCK_NOT_AVAILABLE, "40001", "40P01", "40003", "53300"})
+# not 40003 (statement completion unknown): the commit may have happened, and a second run of
+# the step would be a second write
+_MOMENTARY_STATES = frozenset({_LOCK_NOT_AVAILABLE, "40001", "40P01", "53300"})
 # At connect libpq gives no SQLSTATE: too_many_connections' words, for all slots, the
 # superusers' reserve, a role's or a database's connection limit
 _TOO_MANY_CONNECTIONS_WORDS = (

@@ -12,6 +12,7 @@ from dltheory_digest.digest.html import render_html, render_plain_text
 from dltheory_digest.digest.text import (
     MATH_SPAN,
     TITLE_MAX_CHARS,
+    caps_title_cased,
     display_title,
     math_text,
     md_link,
@@ -279,3 +280,24 @@ def test_a_url_with_an_unparsable_host_is_no_link_rather_than_a_crash(url: str) 
     """The render must be total: whatever a parser let through becomes plain text."""
     assert safe_url(url) is None
     assert md_link("a post", url) == "a post"
+
+
+@pytest.mark.parametrize(
+    ("written", "shown"),
+    [
+        ("FLAT MINIMA", "Flat Minima"),
+        (
+            "DEEP NETWORKS FROM THE PRINCIPLE OF RATE REDUCTION",
+            "Deep Networks from the Principle of Rate Reduction",
+        ),
+        # acronyms stay, their plurals read as such, a prefix written apart is a word's
+        ("TRAINING GANS AND DNNS WITH SGD", "Training GANs and DNNs with SGD"),
+        ("PRE-TRAINING OF BERT", "Pre-Training of BERT"),
+        ("RMS NORMS OF GPUS", "RMS Norms of GPUs"),
+        # a title not all in capitals, or in another script, is left as written
+        ("Flat Minima of ReLU nets", "Flat Minima of ReLU nets"),
+        ("深度学习 FLAT MINIMA", "深度学习 Flat Minima"),
+    ],
+)
+def test_a_title_written_in_capitals_is_title_cased(written: str, shown: str) -> None:
+    assert caps_title_cased(written) == shown

@@ -110,6 +110,8 @@ def _store_failures() -> list[Any]:
         # ...a deadlock or serialization failure (PostgreSQL's advice: run the transaction again)
         (postgresql(psycopg.errors.DeadlockDetected("deadlock detected")), True),
         (postgresql(psycopg.errors.SerializationFailure("could not serialize access")), True),
+        # ...but not a commit whose outcome is unknown: run again, it could be written twice
+        (postgresql(psycopg.errors.StatementCompletionUnknown("connection lost during commit")), False),
         # ...every connection slot taken by another run (at connect libpq gives no SQLSTATE)
         (postgresql(psycopg.errors.TooManyConnections("sorry, too many clients already")), True),
         (postgresql(psycopg.OperationalError(f"{refused}FATAL:  sorry, too many clients already")), True),

@@ -324,9 +324,24 @@ def test_a_date_line_outside_tiddlywiki_format_changes_nothing() -> None:
         # a paper's remark that mentions code, a conference paper, a series of works or the
         # authors' talk is about the paper: it stays a paper
         ("Deep Double Descent(2019),经典论文,作者开源了代码。", "Deep Double Descent", (), None),
-        ("Sharp Minima Can Generalize For Deep Nets(2017),ICML会议论文,讨论平坦度", "Sharp Minima Can Generalize For Deep Nets", (), None),  # fmt: skip
-        ("Gradient Descent Finds Global Minima(2019),这是一系列工作的起点", "Gradient Descent Finds Global Minima", (), None),  # fmt: skip
-        ("Neural Tangent Kernel Theory(2018),作者在NeurIPS上的talk很清楚。", "Neural Tangent Kernel Theory", (), None),  # fmt: skip
+        (
+            "Sharp Minima Can Generalize For Deep Nets(2017),ICML会议论文,讨论平坦度",
+            "Sharp Minima Can Generalize For Deep Nets",
+            (),
+            None,
+        ),
+        (
+            "Gradient Descent Finds Global Minima(2019),这是一系列工作的起点",
+            "Gradient Descent Finds Global Minima",
+            (),
+            None,
+        ),
+        (
+            "Neural Tangent Kernel Theory(2018),作者在NeurIPS上的talk很清楚。",
+            "Neural Tangent Kernel Theory",
+            (),
+            None,
+        ),
     ],
 )
 def test_chinese_reading_list_lines(

@@ -646,6 +646,8 @@ def test_only_a_server_restarting_or_failing_over_is_tried_again() -> None:
             + 'could not translate host name "db.example" to address: Temporary failure in name resolution'
         )
     )
+    # musl (Alpine images) words EAI_AGAIN "Try again"
+    assert _server_unavailable(Refused("failed to resolve host 'db.example': [Errno -3] Try again"))
 
 
 def test_a_store_whose_server_restarted_connects_again_once_it_takes_connections(
