@@ -311,17 +311,17 @@ _ZH_NON_PAPER = (
     ("博文", "blog"),
     ("代码", "code"),
 )
-# "ICML会议论文" is a conference paper, "会议版本" its version: the word before them names no kind
-_NOT_A_KIND_AFTER = ("论文", "版本", "文章")
+# A kind word that modifies or accompanies a paper names no kind: "ICML会议论文" (a conference
+# paper), "会议版本", "演讲的文字版" (the text of a talk), "附代码"/"有视频" (with code, a video),
+# and "NeurIPS会议" after a venue's Latin name
+_NOT_A_KIND_AFTER = ("论文", "版本", "文章", "的")
+_NOT_A_KIND_BEFORE = ("附", "有", "含", "带")
 # A later clause names what the entry is only when it ends with the kind ("room1最后一排,
-# 鄂维南在icm的演讲视频", "MathDL系列"); "作者开源了代码" or "talk很清楚" is about a paper
-_ZH_KIND_AT_END = re.compile(
-    r"(课程|教程|讲座|演讲视频|演讲|视频|研讨会|会议\d*|系列|talk|keynote|workshop|programme)$"
-)
+# 鄂维南在icm的演讲视频"); "作者开源了代码", "NTK系列" or "ICML 2021 workshop" is about a paper
+_ZH_KIND_AT_END = re.compile(r"(课程|教程|讲座|演讲视频|演讲|视频|研讨会|会议\d*)$")
 _ZH_END_KINDS = {
-    "课程": "course", "教程": "course", "系列": "course", "讲座": "talk", "演讲": "talk", "演讲视频": "talk",
-    "视频": "video", "研讨会": "workshop", "talk": "talk", "keynote": "talk", "workshop": "workshop",
-    "programme": "workshop",
+    "课程": "course", "教程": "course", "讲座": "talk", "演讲": "talk", "演讲视频": "talk", "视频": "video",
+    "研讨会": "workshop",
 }  # fmt: skip
 # A sentence end in Chinese commentary: its own punctuation, or a dot that is no ellipsis or decimal
 _ZH_SENTENCE_END = re.compile(r"[。！？!?；;]|(?<![.\d])\.(?![.\d])")
@@ -625,16 +625,23 @@ def _zh_kind(commentary: str) -> str | None:
         (position, kind)
         for word, kind in _ZH_NON_PAPER
         for position in _positions(first, word)
-        if not first[position + len(word) :].startswith(_NOT_A_KIND_AFTER)
+        if _names_a_kind(first, position, word)
     ]
     if found:
         return min(found)[1]
     for clause in clauses:
         ending = _ZH_KIND_AT_END.search(clause)
-        if ending:
+        if ending and _names_a_kind(clause, ending.start(), ending.group(1)):
             kind = ending.group(1)
             return "workshop" if kind.startswith("会议") else _ZH_END_KINDS[kind]
     return None
+
+
+def _names_a_kind(clause: str, position: int, word: str) -> bool:
+    before, after = clause[:position], clause[position + len(word) :]
+    if after.startswith(_NOT_A_KIND_AFTER) or before.endswith(_NOT_A_KIND_BEFORE):
+        return False
+    return not (word == "会议" and before[-1:].isascii() and before[-1:].isalpha())
 
 
 def _positions(text: str, word: str) -> list[int]:

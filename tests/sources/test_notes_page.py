@@ -342,6 +342,14 @@ def test_a_date_line_outside_tiddlywiki_format_changes_nothing() -> None:
             (),
             None,
         ),
+        # ...and one that says it has a video, is the text of a talk, a part of a series of works,
+        # or a paper of a conference
+        ("Deep Double Descent(2019),附视频", "Deep Double Descent", (), None),
+        ("Deep Double Descent(2019),该文是作者ICM演讲的文字版", "Deep Double Descent", (), None),
+        ("Deep Double Descent(2019),属于NTK系列", "Deep Double Descent", (), None),
+        ("Deep Double Descent(2019),发表在NeurIPS会议", "Deep Double Descent", (), None),
+        ("Deep Double Descent(2019),ICML会议的最佳论文", "Deep Double Descent", (), None),
+        ("Deep Double Descent(2019),ICML 2021 workshop", "Deep Double Descent", (), None),
     ],
 )
 def test_chinese_reading_list_lines(
@@ -402,12 +410,13 @@ def test_seed_002_reading_list_keeps_chinese_commentary(shared_dir: Path) -> Non
     # English-only syllabus lines of a Chinese page are not taken as titles
     assert "Generalization: theoretical analysis and practical bounds" not in mentions
     # 33 before: a programme and two chaired sessions were taken for papers; 31 with the
-    # English-only "Title(2019)Author..." line, which was dropped before; 28 without an ICM talk
-    # (said in the second clause), a course code's course and a lecture series ("MathDL系列")
-    assert sum(item.kind is ItemKind.MENTION for item in items) == 28
+    # English-only "Title(2019)Author..." line, which was dropped before; 29 without an ICM talk
+    # (said in the second clause) and a course code's course. "MathDL系列" stays a mention: a
+    # remark ending in 系列 as often says a paper belongs to a series of works ("NTK系列")
+    assert sum(item.kind is ItemKind.MENTION for item in items) == 29
     assert category(mentions["Weinan È-A Mathematical Perspective on Machine Learning"]) == "talk"
     assert category(mentions["IFT 6169: Theoretical principles for deep learning"]) == "course"
-    assert category(mentions["MathsDL-spring19"]) == "course"
+    assert mentions["MathsDL-spring19"].kind is ItemKind.MENTION
     # a blog post named in a later sentence is about the paper: it stays a paper
     assert mentions["GRAND: Graph Neural Diffusion"].kind is ItemKind.MENTION
     jacobian = mentions["Robust Learning with Jacobian Regularization"]
