@@ -489,9 +489,14 @@ def test_a_paper_posted_after_the_page_that_mentions_it_is_not_its_paper() -> No
     early = resolve([post(dt.datetime(2018, 11, 30, tzinfo=dt.UTC))], fetch).resolutions[0]
     assert early.method == "unresolved"
     assert early.detail.endswith("but first posted 2021-05-09, after the page (2018-11-30)")
-    # a day or two of time zones and announcement delay is no contradiction
+    # a day or two of time zones and announcement delay is no contradiction, nor is the week
+    # POSTED_AFTER_MENTION allows; a month is
     late = resolve([post(dt.datetime(2021, 5, 8, tzinfo=dt.UTC))], fetch).resolutions[0]
     assert (late.method, late.arxiv_id) == ("title_search", "2105.04026")
+    week = resolve([post(dt.datetime(2021, 5, 3, tzinfo=dt.UTC))], fetch).resolutions[0]
+    assert week.method == "title_search"
+    month = resolve([post(dt.datetime(2021, 4, 9, tzinfo=dt.UTC))], fetch).resolutions[0]
+    assert month.method == "unresolved"
     # an arXiv mirror's related paper gives the paper's own date: one posted well after is another
     dated_mention = mention(
         "The Modern Mathematics of Deep Learning", published=dt.datetime(2019, 1, 1, tzinfo=dt.UTC)
@@ -548,6 +553,12 @@ def test_differing_words() -> None:
     assert differing_words("GPT-3 language models are few-shot learners", "GPT-4 language models are few-shot learners") == ["3", "4"]  # fmt: skip
     assert differing_words("Learning 2-layer networks", "Learning 3-layer networks") == ["2", "3"]
     assert differing_words("Qwen2 technical report", "Qwen2.5 technical report") == ["5"]
+    # digits inside a name are not split off by normalizing: the digit rule itself decides
+    assert differing_words("Llama2 technical report", "Llama3 technical report") == ["llama2", "llama3"]
+    assert differing_words("Pruning ResNet50 networks", "Pruning ResNet56 networks") == [
+        "resnet50",
+        "resnet56",
+    ]
     assert differing_words("Mamba: linear-time sequence modeling", "Mamba-2: linear-time sequence modeling") == ["2"]  # fmt: skip
     assert differing_words("Catapult dynamics and phase trnasitions", "Catapult Dynamics and Phase Transitions") == []  # fmt: skip
     # "Comment:" or "Erratum:" before a title makes another paper of it, not a name of it

@@ -2859,6 +2859,16 @@ def test_a_paper_labelled_by_its_abstract_is_an_unconfirmed_mention_not_a_direct
     assert [e.paper.title for e in digest.unconfirmed] == [label]
     # the line names it by its label, not as a link to the other paper's Shamra page
     assert f"]({shamra_page})" not in dg.render_markdown(digest).split("Seen in")[0]
+    # a label that another source also gives as a title (it merged with a titled sighting) is
+    # a paper: only when every source showed no title is it one
+    mixed = dataclasses.replace(
+        labelled,
+        sightings=(
+            *labelled.sightings,
+            Sighting("blog", "A blog", "https://blog.example/p", "en", kind=ItemKind.MENTION),
+        ),
+    )
+    assert [e.paper.title for e in dg.build_digest(**{**inputs, "clusters": [mixed]}).unconfirmed] == []
     # a paper whose source gave its title is still a paper, even when what a page says about
     # it starts with that title (a Chinese remark restating it, translated back)
     named = dataclasses.replace(

@@ -1347,6 +1347,8 @@ def test_commentary_keeps_the_verdict_that_follows_the_description_in_every_edit
     )
     long_second = "A survey. " + "Very long " * 40 + "remark."
     assert dg.excerpt(long_second) == "A survey."
+    # the remark stops where a sentence does not fit: a later short one would read out of order
+    assert dg.excerpt(long_second + " Read it.") == "A survey."
     assert (
         dg.summarize("We study a question. We answer it. We go further.")
         == "We study a question. We answer it."

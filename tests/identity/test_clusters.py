@@ -271,3 +271,19 @@ def test_a_journal_version_two_years_after_the_preprint_is_one_entry() -> None:
     assert len(clusters) == 1
     assert clusters[0].paper.arxiv_id == "1805.01053"
     assert {s.source_id for s in clusters[0].sightings} == {"arxiv-rss", "blog", "zhihu"}
+
+
+def test_a_mention_the_source_showed_without_a_title_is_marked_so_on_its_sighting() -> None:
+    # Shamra's related papers in a text rendering: labelled by their abstract's first words
+    label = Item(
+        source_id="shamra",
+        kind=ItemKind.MENTION,
+        title="Recent works suggest that the use of popular normalization schemes",
+        url="https://shamra-academia.com/show/3a43e949ea855f",
+        text="Recent works suggest that the use of popular normalization schemes can move deep learning.",
+        extra=(("evidence", "abstract_only"),),
+    )
+    titled = Item(source_id="blog", kind=ItemKind.MENTION, title="Deep learning via normalization schemes")
+    by_title = {c.paper.title: c for c in cluster_items([label, titled], {})}
+    assert [s.titled_by_text for s in by_title[label.title].sightings] == [True]
+    assert [s.titled_by_text for s in by_title[titled.title].sightings] == [False]

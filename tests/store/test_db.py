@@ -12,7 +12,7 @@ from sqlalchemy import Boolean, DateTime, column, func, insert, inspect, select,
 from dltheory_digest.errors import StoreError
 from dltheory_digest.identity.novelty import LedgerEntry
 from dltheory_digest.store import Store, Upgrade, head_revision, open_store, upsert
-from dltheory_digest.store.db import _alembic_config
+from dltheory_digest.store.db import _alembic_config, _postgresql_connect_args
 from dltheory_digest.store.ledger import load_history, record_week
 from dltheory_digest.store.schema import cursors, digests, papers, sent_ledger, translations
 
@@ -819,3 +819,22 @@ def test_a_libpq_service_file_keeps_its_options_and_the_lock_timeout_is_only_a_d
     with store.begin() as conn:
         assert conn.execute(text("SHOW lock_timeout")).scalar() == "250ms"
     store.close()
+
+
+def test_a_connect_timeout_is_added_only_where_nothing_else_may_set_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from sqlalchemy.engine import make_url
+
+    monkeypatch.delenv("PGCONNECT_TIMEOUT", raising=False)
+    monkeypatch.delenv("PGSERVICE", raising=False)
+    plain = make_url("postgresql+psycopg://digest@127.0.0.1/dltheory")
+    assert _postgresql_connect_args(plain) == {"connect_timeout": 10}
+    # the URL, libpq's environment or a service file (which may hold one) decides instead
+    assert _postgresql_connect_args(make_url(f"{plain}?connect_timeout=3")) == {}
+    assert _postgresql_connect_args(make_url(f"{plain}?service=digest")) == {}
+    monkeypatch.setenv("PGCONNECT_TIMEOUT", "5")
+    assert _postgresql_connect_args(plain) == {}
+    monkeypatch.delenv("PGCONNECT_TIMEOUT")
+    monkeypatch.setenv("PGSERVICE", "digest")
+    assert _postgresql_connect_args(plain) == {}
