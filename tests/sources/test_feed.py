@@ -182,14 +182,16 @@ def test_a_paper_link_naming_the_title_with_its_citation_is_cited_by_the_title()
         "Deep Residual Learning for Image Recognition (He et al. 2016)</a>, "
         '<a href="https://www.nature.com/articles/44565">Lee and Seung (1999), Learning the parts of objects '
         "by non-negative matrix factorization</a>, "
-        '<a href="https://www.nature.com/articles/323533a0">Rumelhart et al. 1986</a> and '
+        '<a href="https://www.nature.com/articles/323533a0">Rumelhart et al. 1986</a>, '
+        '<a href="https://papers.nips.cc/paper/5000">Hinton and Salakhutdinov 2006 in Science</a> and '
         '<a href="https://papers.nips.cc/paper/5734">(Zhao et al. 2015)</a>.</p>'
     )
     feed = ATOM.replace(
         ATOM[ATOM.index("<content") : ATOM.index("</content>")], f'<content type="html">{body}'
     )
     post = parse(feed.encode(), url="https://theory.example.org/feed.atom").items[0]
-    # the title is searched, not the citation; a citation alone names no paper
+    # the title is searched, not the citation; a citation alone names no paper, however many
+    # words it runs to
     assert [c.title for c in post.cited] == [
         "Deep Residual Learning for Image Recognition",
         "Learning the parts of objects by non-negative matrix factorization",
