@@ -553,6 +553,9 @@ def test_differing_words() -> None:
     assert differing_words("GPT-3 language models are few-shot learners", "GPT-4 language models are few-shot learners") == ["3", "4"]  # fmt: skip
     assert differing_words("Learning 2-layer networks", "Learning 3-layer networks") == ["2", "3"]
     assert differing_words("Qwen2 technical report", "Qwen2.5 technical report") == ["5"]
+    # two words written as one match exactly, with no typo allowance ("kmeans" is not "means")
+    assert differing_words("Robust k means clustering", "Robust kmeans clustering") == []
+    assert differing_words("Robust k means clustering", "Robust means clustering") == ["k"]
     # digits inside a name are not split off by normalizing: the digit rule itself decides
     assert differing_words("Llama2 technical report", "Llama3 technical report") == ["llama2", "llama3"]
     assert differing_words("Pruning ResNet50 networks", "Pruning ResNet56 networks") == [

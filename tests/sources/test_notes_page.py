@@ -345,6 +345,8 @@ def test_a_date_line_outside_tiddlywiki_format_changes_nothing() -> None:
         # ...and one that says it has a video, is the text of a talk, a part of a series of works,
         # or a paper of a conference
         ("Deep Double Descent(2019),附视频", "Deep Double Descent", (), None),
+        # a later sentence is about something else: "it later became part of a Stanford course"
+        ("Deep Double Descent(2019),经典论文。后来成了斯坦福的课程", "Deep Double Descent", (), None),
         ("Deep Double Descent(2019),该文是作者ICM演讲的文字版", "Deep Double Descent", (), None),
         ("Deep Double Descent(2019),属于NTK系列", "Deep Double Descent", (), None),
         ("Deep Double Descent(2019),发表在NeurIPS会议", "Deep Double Descent", (), None),
