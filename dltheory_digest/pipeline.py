@@ -42,7 +42,7 @@ from dltheory_digest.models import (
     TitleMiss,
 )
 from dltheory_digest.redaction import redact, redact_url
-from dltheory_digest.sources import REGISTRY, PlanContext
+from dltheory_digest.sources import REGISTRY, PlanContext, arxiv_source_ids
 from dltheory_digest.sources.base import utc_dates_of
 from dltheory_digest.store import Store
 from dltheory_digest.store import records as store_records
@@ -382,7 +382,7 @@ def build_week(
 
     from dltheory_digest import digest as digest_stage
     from dltheory_digest import directions, identity, language, resolve
-    from dltheory_digest.digest.build import EMERGING_MIN_SIZE, arxiv_source_ids, classify_posts
+    from dltheory_digest.digest.build import EMERGING_MIN_SIZE, classify_posts
     from dltheory_digest.identity import novelty
     from dltheory_digest.identity.normalize import is_latin
     from dltheory_digest.store import ledger

@@ -926,7 +926,7 @@ def resolve(
 
     `known` maps arXiv ids to papers already held (the store): they are not fetched again
     unless an item names a newer version. `listing_sources` are the ids of arXiv's own sources
-    (listings, API, OAI: `digest.build.arxiv_source_ids`): their items that carry title,
+    (listings, API, OAI: `sources.arxiv_source_ids`): their items that carry title,
     authors and abstract become papers without an API call. Any other source's paper (an arXiv
     mirror's, which lags arXiv) is looked up by id, in the same batched calls. With a
     `crossref_api_base`, a journal DOI nothing else resolved is looked up on Crossref (at most

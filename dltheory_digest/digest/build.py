@@ -59,14 +59,6 @@ def _unique_sightings(
     return tuple(sorted(best.values(), key=order))
 
 
-def arxiv_source_ids(sources: Iterable[tuple[str, str]]) -> frozenset[str]:
-    """The ids of arXiv's own sources (listings, API, OAI: `SourceKind.arxiv`) among
-    (source id, kind name) pairs; an unknown kind is not arXiv."""
-    from dltheory_digest.sources import REGISTRY  # the kinds import parsers: only when asked
-
-    return frozenset(source_id for source_id, kind in sources if (k := REGISTRY.get(kind)) and k.arxiv)
-
-
 def _badges(
     cluster: PaperCluster,
     window_start: dt.datetime,
@@ -81,7 +73,7 @@ def _badges(
     withdrawn: arXiv's comment or abstract says the authors withdrew it.
 
     `sent_before`: an earlier digest showed the paper (it is back as updated), so it is never new;
-    `arxiv_sources`: the ids of arXiv's own sources (`arxiv_source_ids`)."""
+    `arxiv_sources`: the ids of arXiv's own sources (`sources.arxiv_source_ids`)."""
     paper = cluster.paper
     types = {s.announce_type for s in cluster.sightings if s.announce_type}
     version = max([paper.version or 0, *cluster.versions, *(s.version or 0 for s in cluster.sightings)])
@@ -707,13 +699,15 @@ def build_digest(
     `post_classifications` (keyed by `post_id`) scores the posts: one that cites none of the
     digest's papers and scores under `relevance_threshold` goes to `posts_below_threshold`
     (the collapsed appendix), as an off-topic paper does; one without a score stays.
-    `arxiv_sources` are the ids of arXiv's own sources (`arxiv_source_ids` of the sources
+    `arxiv_sources` are the ids of arXiv's own sources (`sources.arxiv_source_ids` of the sources
     read): listed first in "Seen in", and what makes a caught-up paper `new`; None: those
     `reports` names with an arXiv kind.
     """
     from dltheory_digest.directions import is_relevant  # imports scikit-learn: only when building
 
     if arxiv_sources is None:
+        from dltheory_digest.sources import arxiv_source_ids  # the kinds import parsers: only when asked
+
         arxiv_sources = arxiv_source_ids((r.source_id, r.kind) for r in reports)
     arxiv_ids = frozenset(arxiv_sources)
     names = dict(source_names or {})

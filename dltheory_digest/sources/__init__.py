@@ -6,6 +6,8 @@ that lists them.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from dltheory_digest.sources import (
     arxiv_api,
     arxiv_mirror,
@@ -36,4 +38,11 @@ REGISTRY: dict[str, SourceKind] = {
     )
 }
 
-__all__ = ["REGISTRY", "NoOptions", "PlanContext", "SourceKind"]
+
+def arxiv_source_ids(sources: Iterable[tuple[str, str]]) -> frozenset[str]:
+    """The ids of arXiv's own sources (listings, API, OAI: `SourceKind.arxiv`) among
+    (source id, kind name) pairs; an unknown kind is not arXiv."""
+    return frozenset(source_id for source_id, kind in sources if (k := REGISTRY.get(kind)) and k.arxiv)
+
+
+__all__ = ["REGISTRY", "NoOptions", "PlanContext", "SourceKind", "arxiv_source_ids"]

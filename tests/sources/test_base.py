@@ -176,3 +176,18 @@ def test_read_entries_of_an_empty_page_and_a_broken_document() -> None:
     # an error of the document itself (not of one entry) is the caller's to report
     with pytest.raises(ParseError, match="not a readable page"):
         read_entries(broken(), int, source_id="src", name=str)
+
+
+def test_arxiv_source_ids_are_the_sources_of_arxivs_own_kinds() -> None:
+    from dltheory_digest.sources import arxiv_source_ids
+
+    pairs = [
+        ("arxiv-listing", "arxiv_rss"),
+        ("arxiv-week", "arxiv_api"),
+        ("arxiv-oai", "arxiv_oai"),
+        ("mirror", "arxiv_mirror"),  # mirrors arXiv, lags it: looked up, never trusted as a listing
+        ("cool", "papers_cool"),
+        ("blog", "feed"),
+        ("gone", "no_such_kind"),
+    ]
+    assert arxiv_source_ids(pairs) == {"arxiv-listing", "arxiv-week", "arxiv-oai"}
