@@ -214,8 +214,11 @@ def _is_video_listing(host: str, path: str, query: str) -> bool:
 # ---------------------------------------------------------------------------------------
 # Title text
 
+# "[2106.10165] Title", "[1] Title", "arXiv: 2106.10165 Title"; not "[Re]", which is part of the
+# title of a reproduction report ("[Re] Parameterized Explainer for Graph Neural Network"): without
+# it the title is the reproduced paper's
 _LEADING_ID = re.compile(
-    r"^\s*(?:\[\s*(?:arxiv:)?[\w.\-/]+?(?:v\d+)?\s*\]|arxiv\s*[:：]\s*[\w.\-/]+?(?:v\d+)?\b)\s*[-–—:|]?\s*",
+    r"^\s*(?:\[(?!\s*re\s*\])\s*(?:arxiv:)?[\w.\-/]+?(?:v\d+)?\s*\]|arxiv\s*[:：]\s*[\w.\-/]+?(?:v\d+)?\b)\s*[-–—:|]?\s*",
     re.I,
 )
 _SITE_SUFFIX = re.compile(
@@ -248,6 +251,42 @@ def _without_tail(text: str, reversed_tail: re.Pattern[str]) -> str:
     return text[: len(text) - match.end()] if match else text
 
 
+_OPENING_OF = {"]": "[", ")": "(", "}": "{"}
+
+
+def _without_stray_brackets(title: str) -> str:
+    """`title` without the brackets broken markup left at its end, keeping those that close one
+    of its own: "Bounds on 𝔼[‖∇f‖²]", "Deep Learning Theory [PDF]" (a label, taken off next)."""
+    end = len(_without_tail(title, _TRAILING_BRACKETS_REVERSED))
+    unclosed = {o: title.count(o, 0, end) - title.count(c, 0, end) for c, o in _OPENING_OF.items()}
+    for char in title[end:]:
+        opening = _OPENING_OF.get(char)
+        if opening is None or unclosed[opening] <= 0:
+            break
+        unclosed[opening] -= 1
+        end += 1
+    return title[:end]
+
+
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+
+
+def _without_link_labels(title: str) -> str:
+    """ "Title [PDF]", "Title [paper] [code]", "Title [1]" -> "Title": what a text rendering leaves
+    of the links after a title, or a number after it (a reference's, a related paper's score
+    "[56.44910327178975]"); read from the end, so a long run of them stays linear."""
+    end = len(title)
+    while title.endswith("]", 0, end):
+        start = title.rfind("[", 0, end)
+        label = title[start + 1 : end - 1]
+        if start < 0 or not (_NUMBER.fullmatch(label) or is_generic_anchor(label)):
+            break
+        end = start
+        while end and title[end - 1].isspace():
+            end -= 1
+    return title[:end]
+
+
 # "Title. Zhang et al. ICLR 2017.": the citation after a title (awesome-list style) is not title
 _CITATION_TAIL = re.compile(
     r"\.\s+(?:(?:[A-Z][\w'’\-]*\.?\s+){0,3}[A-Z][\w'’\-]*,?\s+et\s+al\b"
@@ -264,7 +303,7 @@ def clean_title(text: str) -> str:
     title = _SITE_SUFFIX.sub("", title)
     title = _WIKILINK.sub(r"\1", title)
     title = _TRAILING_YEAR.sub("", title)
-    title = _without_tail(title, _TRAILING_BRACKETS_REVERSED)
+    title = _without_link_labels(_without_stray_brackets(title).rstrip())
     return title.strip(" \t-–—:：|,，;；.。\"'“”‘’「」《》")
 
 
@@ -327,7 +366,20 @@ _ZH_END_KINDS = {
 _ZH_SENTENCE_END = re.compile(r"[。！？!?；;]|(?<![.\d])\.(?![.\d])")
 # "IFT 6169: Theoretical principles…", "CS 231n: …": a course's code opens its title
 _COURSE_CODE = re.compile(r"^[A-Z]{2,5}\s?\d{3,4}[A-Za-z]?:")
-_LATIN_HEAD = re.compile(r"^[A-Za-z0-9À-ɏ\s\-–—:;,.'’?!&()/+*$^_=<>@#%\"“”]+")
+# The English title that opens a reading-list line runs to the first Chinese character or
+# full-width punctuation mark, through the math a title is written in: Greek, ℓ ℋ ℝ, arrows and
+# operators (√ ≤ ∞ ∇), ‖ ⟨⟩, ± ² µ, primes, super/subscripts, accents (θ̂), 𝔼 𝒪, brackets, and
+# whole `$…$` formulas (Zhihu's formula images), inside which a `|` is the formula's own. A bare
+# `|` stays out: a line written as "Title | 2019 | 评论" is a row of fields, not one title; so
+# does "·", which joins the parts of a name written in Chinese ("John·Hopfield的论文").
+_TITLE_SYMBOLS = (
+    r"\u00b1-\u00b3\u00b5\u00b9\u0300-\u036f\u0370-\u03ff\u2016\u2032-\u2034\u2070-\u209f"
+    r"\u2100-\u214f\u2190-\u22ff\u2308-\u230b\u27e8\u27e9\U0001d400-\U0001d7ff"
+)
+_LATIN_HEAD = re.compile(
+    r"^(?:\$[^$\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]+\$"
+    rf"|[A-Za-z0-9À-ɏ\s\-–—:;,.'’?!&()/+*^_=<>@#%\"“”\[\]{{}}~\\{_TITLE_SYMBOLS}]+|\$)+"
+)
 _LEADING_YEAR = re.compile(r"^\s*[(（]\s*(\d{4})[^)）]{0,20}[)）]\s*")
 # "(2021, ICML)…" ends the title: a year opening a bracket closed somewhere after it
 _YEAR_OPENING = re.compile(r"[(（]\s*\d{4}")
@@ -383,7 +435,25 @@ def looks_like_title(text: str, *, min_words: int = 3) -> bool:
         return False
     if re.search(r"[.!?]\s+[A-Z]", text):  # two sentences
         return False
-    return text[0].isupper() or text[0].isdigit() or _lower_case_title(words)
+    return _title_start(text) or _lower_case_title(words)
+
+
+# What else a title opens with: a Greek letter or ℓ/µ ("μP: Tensor Programs V", "ℓ1-Regularized"),
+# or a formula ("$\ell_1$-Regularized …"), where a sentence opens with a capital
+_SYMBOL_START = re.compile(r"[\u0370-\u03ffℓµ]|\$[^$\s\d][^$]*\$")
+# a tag in brackets before the title: "[Re]" (a reproduction report's title starts with it),
+# "[R]"; not a GitHub alert ("[!NOTE]") or a reference number ("[1]")
+_LEADING_TAG = re.compile(r"\[[A-Za-z]{1,12}\]\s*")
+# a Markdown task list's box ("- [x] Read the NTK paper"): a to-do, not a reference
+_TASK_BOX = re.compile(r"\[[ xX]\]")
+
+
+def _title_start(text: str) -> bool:
+    if _TASK_BOX.match(text):
+        return False
+    tag = _LEADING_TAG.match(text)
+    text = text[tag.end() :] if tag else text
+    return text[:1].isupper() or text[:1].isdigit() or _SYMBOL_START.match(text) is not None
 
 
 # words a lower-case sentence or remark starts with, never an old lower-case title
@@ -444,7 +514,7 @@ def _zh_reading_line(text: str) -> tuple[str, str] | None:
     """ "English Title(2021)中文评论" -> (title, commentary); None when the line is not that shape."""
     text = _EMOJI.sub("", text).strip()
     match = _LATIN_HEAD.match(text)
-    if not match:
+    if not match or _TASK_BOX.match(text):
         return None
     head = match.group(0)
     rest = text[len(head) :]

@@ -898,3 +898,152 @@ def test_the_first_content_selector_that_matches_wins_wherever_it_is() -> None:
     )
     result = KIND.parse_bytes(page.encode(), source_id="notes")
     assert [item.arxiv_id for item in result.items] == ["1806.07572"]
+
+
+# --- titles written in math: formulas, Greek letters, math symbols, brackets ---
+
+_ZH_INTRO = "<p>整理了一些深度学习理论的论文，持续更新，下面是阅读清单和我的一些评论。</p>"
+
+
+@pytest.mark.parametrize(
+    ("line", "title", "year", "commentary"),
+    [
+        # a formula as the page wrote it, and as Zhihu's formula image (its TeX kept as $…$)
+        (
+            r"$\ell_1$-Regularized Linear Regression: Persistence and Oracle Inequalities（2009）经典的 Lasso 理论。",
+            r"$\ell_1$-Regularized Linear Regression: Persistence and Oracle Inequalities",
+            "2009",
+            "经典的 Lasso 理论",
+        ),
+        (
+            '<img src="https://www.zhihu.com/equation?tex=%5Cell_1" alt="\\ell_1" eeimg="1"/>'
+            "-Regularized Linear Regression: Persistence and Oracle Inequalities（2009）经典的 Lasso 理论。",
+            r"$\ell_1$-Regularized Linear Regression: Persistence and Oracle Inequalities",
+            "2009",
+            "经典的 Lasso 理论",
+        ),
+        # a bar inside a formula is the formula's own
+        (
+            r"Norm-Based Capacity Bounds on $\|W\|_F$ for Deep Networks（2018）范数界。",
+            r"Norm-Based Capacity Bounds on $\|W\|_F$ for Deep Networks",
+            "2018",
+            "范数界",
+        ),
+        (
+            "Heavy Tails of α-Stable Gradient Noise in Deep Networks（2019）重尾噪声。",
+            "Heavy Tails of α-Stable Gradient Noise in Deep Networks",
+            "2019",
+            "重尾噪声",
+        ),
+        (
+            "Õ(√T) Regret for Linear Bandits with ≤ d Features 线性老虎机的遗憾界（2026）。",
+            "Õ(√T) Regret for Linear Bandits with ≤ d Features",
+            None,
+            "线性老虎机的遗憾界（2026）",
+        ),
+        (
+            "A Theory of ℋ-Divergence for Domain Adaptation（2010）域适应的经典理论。",
+            "A Theory of ℋ-Divergence for Domain Adaptation",
+            "2010",
+            "域适应的经典理论",
+        ),
+        (
+            "𝔼[‖∇f(x)‖²] ≤ ε After O(ε⁻⁴) Steps of Nonconvex SGD（2013）非凸优化。",
+            "𝔼[‖∇f(x)‖²] ≤ ε After O(ε⁻⁴) Steps of Nonconvex SGD",
+            "2013",
+            "非凸优化",
+        ),
+        # a reproduction report's title starts with "[Re]": without it, it names the reproduced paper
+        (
+            "[Re] On the Spectral Bias of Neural Networks（2020）复现报告。",
+            "[Re] On the Spectral Bias of Neural Networks",
+            "2020",
+            "复现报告",
+        ),
+        # a link label left after the title by a text rendering is not title
+        (
+            "Deep Learning Theory: A Survey [PDF] 综述文章。",
+            "Deep Learning Theory: A Survey",
+            None,
+            "综述文章",
+        ),
+    ],
+)
+def test_reading_list_titles_written_in_math(
+    line: str, title: str, year: str | None, commentary: str
+) -> None:
+    page = f"<html><body><article>{_ZH_INTRO}<p>{line}</p></article></body></html>"
+    (item,) = KIND.parse_bytes(page.encode(), source_id="notes").items
+    assert (item.kind, item.title, item.text) == (ItemKind.MENTION, title, commentary)
+    assert dict(item.extra).get("evidence") == "title_only" and dict(item.extra).get("year") == year
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        # fields in a row, not one title; a to-do
+        "Deep Learning Theory | 2019 | 综述文章",
+        "[x] Read the NTK paper carefully 已读",
+    ],
+)
+def test_reading_list_lines_that_stay_no_title(line: str) -> None:
+    page = f"<html><body><article>{_ZH_INTRO}<p>{line}</p></article></body></html>"
+    assert KIND.parse_bytes(page.encode(), source_id="notes").items == ()
+
+
+@pytest.mark.parametrize(
+    ("line", "title"),
+    [
+        (
+            "μP: Tensor Programs V: Tuning Large Neural Networks via Zero-Shot Hyperparameter Transfer",
+            "μP: Tensor Programs V: Tuning Large Neural Networks via Zero-Shot Hyperparameter Transfer",
+        ),
+        ("ℓp Norms and the Robustness of Deep Networks", "ℓp Norms and the Robustness of Deep Networks"),
+        (
+            r"$\ell_1$-Regularized Linear Regression: Persistence and Oracle Inequalities",
+            r"$\ell_1$-Regularized Linear Regression: Persistence and Oracle Inequalities",
+        ),
+        ("[Re] On the Spectral Bias of Neural Networks", "[Re] On the Spectral Bias of Neural Networks"),
+        # a tag before the title is not title
+        (
+            "[R] Grokking: Generalization Beyond Overfitting on Small Algorithmic Datasets",
+            "Grokking: Generalization Beyond Overfitting on Small Algorithmic Datasets",
+        ),
+        # a task box, a GitHub alert, a price: no title
+        ("[x] Read the paper on neural tangent kernels", None),
+        ("[!NOTE] Useful information that users should know", None),
+        ("$5 million was granted for the theory of deep learning", None),
+    ],
+)
+def test_english_notes_lines_that_open_with_math_or_a_tag(line: str, title: str | None) -> None:
+    intro = "<p>Reading notes on the theory of deep learning, kept up to date with the papers I liked.</p>"
+    page = f"<html><body><article>{intro}<ul><li>{line}</li></ul></article></body></html>"
+    items = KIND.parse_bytes(page.encode(), source_id="notes").items
+    assert [(item.kind, item.title) for item in items] == ([(ItemKind.MENTION, title)] if title else [])
+
+
+@pytest.mark.parametrize(
+    ("text", "title"),
+    [
+        ("[Re] On the Spectral Bias of Neural Networks", "[Re] On the Spectral Bias of Neural Networks"),
+        ("[1] Deep Residual Learning for Image Recognition", "Deep Residual Learning for Image Recognition"),
+        (
+            "[arXiv:2106.10165v2] The Principles of Deep Learning Theory",
+            "The Principles of Deep Learning Theory",
+        ),
+        ("Deep Information Propagation [PDF]", "Deep Information Propagation"),
+        ("Deep Information Propagation [paper] [code]", "Deep Information Propagation"),
+        # the brackets a title closes are its own; those broken markup leaves are not
+        ("Bounds on 𝔼[‖∇f‖²]", "Bounds on 𝔼[‖∇f‖²]"),
+        ("Bounds on 𝔼[‖∇f‖²] ]]) [[", "Bounds on 𝔼[‖∇f‖²]"),
+    ],
+)
+def test_clean_title_keeps_what_brackets_belong_to_the_title(text: str, title: str) -> None:
+    assert clean_title(text) == title
+
+
+def test_seed_003_related_paper_score_is_not_title(shared_dir: Path) -> None:
+    # "A Unified Framework … Over Time [56.44910327178975]": a related paper with its score
+    titles = {item.title for item in KIND.parse_bytes(seed(shared_dir, "003"), source_id="mirror").items}
+    assert "A Unified Framework for Neural Computation and Learning Over Time" in titles
+    assert not any("[" in title for title in titles)

@@ -361,3 +361,32 @@ def test_a_json_body_nested_past_the_limit_drops_only_its_article(fixtures_dir: 
     assert first["title"] not in {post.title for post in result.items}
     (warning,) = result.warnings
     assert "skipped" in warning and f"nested more than {MAX_NESTING:,} levels" in warning
+
+
+def test_reading_list_titles_with_formula_images_are_cited_without_a_link() -> None:
+    # Zhihu shows a title's formula as an image; its TeX is kept as $…$, and the title with it
+    formula = '<img src="https://www.zhihu.com/equation?tex=%5Cell_1" alt="\\ell_1" eeimg="1"/>'
+    page = (
+        '<!doctype html><html lang="zh"><head><meta charset="utf-8"><title>稀疏与重尾 - 知乎</title></head>'
+        '<body><div class="RichText ztext Post-RichText">'
+        "<p>整理了几篇关于稀疏回归和重尾噪声的理论论文，附上简短的评论。</p>"
+        f"<p>{formula}-Regularized Linear Regression: Persistence and Oracle Inequalities（2009）"
+        "经典的 Lasso 理论。</p>"
+        "<p>Heavy Tails of α-Stable Gradient Noise in Deep Networks（2019）重尾噪声。</p>"
+        "</div></body></html>"
+    )
+    (post,) = KIND.parse_bytes(page.encode(), source_id="zhihu-saved").items
+    assert [(m.kind, m.title, m.text, dict(m.extra)) for m in post.cited] == [
+        (
+            ItemKind.MENTION,
+            r"$\ell_1$-Regularized Linear Regression: Persistence and Oracle Inequalities",
+            "经典的 Lasso 理论",
+            {"evidence": "title_only", "year": "2009"},
+        ),
+        (
+            ItemKind.MENTION,
+            "Heavy Tails of α-Stable Gradient Noise in Deep Networks",
+            "重尾噪声",
+            {"evidence": "title_only", "year": "2019"},
+        ),
+    ]
