@@ -17,6 +17,7 @@ lines is quoted titles and terms.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import itertools
 import re
@@ -55,11 +56,12 @@ _SCRIPT_LANG = {
     "GEORGIAN": "ka",
     "ARMENIAN": "hy",
 }
-_OPENING = set("([{“‘«《「『【〈\"'")
+_OPENING = set("([{“‘«《「『【〈")  # and an ASCII quote where it opens (`_opens`)
+_CLOSING = set(")]}”’»》」』】〉〕")
 
 # Languages langdetect may choose per script; the first is the default when unsure.
-_LATIN_LANGS = ("en", "fr", "de", "es", "it", "pt", "nl", "pl", "cs", "tr", "vi", "id", "sv", "da", "no",
-                "fi", "ro", "hu")  # fmt: skip
+LATIN_LANGUAGES = ("en", "fr", "de", "es", "it", "pt", "nl", "pl", "cs", "tr", "vi", "id", "sv", "da",
+                   "no", "fi", "ro", "hu")  # fmt: skip
 _ARABIC_LANGS = ("ar", "fa", "ur")
 _CYRILLIC_LANGS = ("ru", "uk", "bg", "mk")
 _CONFIDENT = 0.9
@@ -110,8 +112,16 @@ for _owner, _vocabulary in _FUNCTION_WORDS.items():
         _FW_OWNERS[_w] = (*_FW_OWNERS.get(_w, ()), _owner)
 
 _LATIN_WORD = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*")
-_CJK_CHAR = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff\u3400-\u9fff\uf900-\ufaff々〆ー]")
-_KANA = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff]")
+# Han and kana letters: not the katakana middle dot (・, U+30FB) or double hyphen (U+30A0), which
+# are punctuation Chinese writes too (冯・诺依曼), nor the sound marks of a kaomoji (゚).
+_CJK_CHAR = re.compile(
+    r"[\u3041-\u3096\u309d-\u309f\u30a1-\u30fa\u30fc-\u30ff\u31f0-\u31ff\u3400-\u9fff\uf900-\ufaff々〆]"
+)
+# Kana letters, the evidence of Japanese: the iteration marks (ゝ, ヽ) are left out, as kaomoji
+# use them (ヽ(✿゚▽゚)ノ), and the prolonged sound mark counts only after a katakana letter.
+_KANA = re.compile(
+    r"[\u3041-\u3096\u309f\u30a1-\u30fa\u30ff\u31f0-\u31ff]|(?<=[\u30a1-\u30fa\u31f0-\u31ff])ー"
+)
 _HAN_CHAR = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _NOT_LANGUAGE = re.compile(
     # links and ids end where Chinese or Arabic starts ("链接https://…的证明"): ASCII classes,
@@ -126,6 +136,10 @@ _NOT_LANGUAGE = re.compile(
     r"|`[^`\n]{1,200}`"  # inline code
     r"|&(?:[a-z]{2,8}|#\d{1,7}|#x[0-9a-f]{1,6});"  # HTML entities left escaped (&amp;, &#8212;)
     r"|\b(?:e\.g|i\.e|et al|etc|vs|cf|viz)\."  # Latin abbreviations: no language of their own
+    # ... nor the phrases English borrows ("Kernel ridge regression à la Bach" read as Italian);
+    # "à la" only before a name or "carte"/"mode": "à la frontière" is French
+    r"|(?<![\w'’-])(?:vis-à-vis|déjà vu|a priori|a posteriori|per se|ad hoc|in silico|in vivo|in vitro"
+    r"|raison d['’]être|à la(?=\s+(?-i:[A-Z])|\s+(?:carte|mode)\b))(?![\w'’-])"
     # author-year citations, (Chizat & Bach, 2018; Jacot et al., 2018): names, not English words;
     # "and" only as a word of its own, else "(AandBandC..." splits every way (exponential)
     r"|(?-i:\((?:[A-Z][\w'’-]+(?:(?:\s*[,&]\s*|\s+and\s+)[A-Z][\w'’-]+)*(?:\s+et\s+al\.?)?,?\s+(?:19|20)\d\d[a-z]?;?\s*)+\))",
@@ -176,10 +190,12 @@ def _masked(text: str) -> set[int]:
 def _runs(text: str) -> list[_Run]:
     """Maximal runs of one script group; neutral characters join the run they sit in,
     and between two groups they go to the left one, except from an opening bracket or
-    quote on, which belongs to what it opens."""
+    quote on, which belongs to what it opens, and from CJK punctuation after another script
+    on, which belongs to the CJK text (the "。" after an English title is not the title's)."""
     runs: list[_Run] = []
     current: _Run | None = None
     pending_start: int | None = None
+    quotes = [i for i, ch in enumerate(text) if ch == '"']
     for i, ch in enumerate(text):
         script = letter_script(ch)
         if script is None:
@@ -191,19 +207,57 @@ def _runs(text: str) -> list[_Run]:
             current.end = i + 1
             pending_start = None
             continue
-        start = 0 if current is None else i
-        if current is not None and pending_start is not None:
-            cut = next((j for j in range(pending_start, i) if text[j] in _OPENING), i)
-            current.end = cut
-            start = cut
-        elif current is not None:
-            current.end = i
+        start = 0
+        if current is not None:
+            neutral_start = i if pending_start is None else pending_start
+            start = current.end = _boundary(text, neutral_start, i, (current.group, group), quotes)
         current = _Run(start, i + 1, group)
         runs.append(current)
         pending_start = None
     if current is not None:
         current.end = len(text)
+        # CJK punctuation closing a line after an English title ("…for neural networks。") is
+        # the CJK text's: a run of its own, without letters, in the language of the CJK before it
+        if pending_start is not None and current.group != "CJK" and any(r.group == "CJK" for r in runs):
+            cut = next((j for j in range(pending_start, len(text)) if _is_cjk_punctuation(text[j])), None)
+            if cut is not None:
+                current.end = cut
+                runs.append(_Run(cut, len(text), "CJK"))
     return runs
+
+
+def _boundary(text: str, start: int, end: int, groups: tuple[str, str], quotes: list[int]) -> int:
+    """Where the neutral characters text[start:end] between two script groups (left, right)
+    are cut: before an opening bracket or quote; before CJK text that follows another script,
+    before CJK punctuation, or before a comma, colon, ... glued to the CJK letter (what NFKC
+    makes of a full-width one); else all go to the left."""
+    opener = next((j for j in range(start, end) if _opens(text, j, quotes)), None)
+    if opener is not None:
+        return opener
+    left, right = groups
+    if right == "CJK" and left != "CJK":
+        for j in range(start, end):
+            if _is_cjk_punctuation(text[j]) or (text[j] in ",;:!?" and j + 1 == end):
+                return j
+    return end
+
+
+def _opens(text: str, i: int, quotes: list[int]) -> bool:
+    """Whether text[i] opens a bracket or quote. An ASCII quote closes as often as it opens:
+    a double one opens after an even number of them (推荐"Attention Is All You Need"这篇), a
+    single one before a letter and not after a Latin letter or digit (model's, Need')."""
+    if text[i] == '"':
+        return bisect.bisect_left(quotes, i) % 2 == 0
+    if text[i] == "'":
+        after_word = i > 0 and (text[i - 1].isdigit() or letter_script(text[i - 1]) == "LATIN")
+        return not after_word and i + 1 < len(text) and text[i + 1].isalpha()
+    return text[i] in _OPENING
+
+
+def _is_cjk_punctuation(ch: str) -> bool:
+    """CJK punctuation (。、) and full-width forms, but not a closing bracket or quote, which
+    stays with what it closes (the 》 of 《Deep Learning》)."""
+    return ("\u3000" <= ch <= "\u303f" or "\uff00" <= ch <= "\uffef") and ch not in _CLOSING
 
 
 def _is_term(token: str) -> bool:
@@ -310,7 +364,7 @@ def _latin_lang(text: str, default: str = "en") -> str:
     if vote is not None and best >= 2 and best >= 2 * second:
         return vote
     if len(words) >= 2:
-        order = (default, *(lang for lang in _LATIN_LANGS if lang != default))
+        order = (default, *(lang for lang in LATIN_LANGUAGES if lang != default))
         lang, prob = _langdetect(text, order)
         if lang == default:
             return default
@@ -395,6 +449,21 @@ def _japanese_only(ch: str) -> bool:
     return simplified not in (jp_to_t, ch) and ch not in _SHARED_WITH_CHINESE
 
 
+@functools.cache
+def _shinjitai() -> frozenset[str]:
+    """The forms OpenCC gives Japanese for Traditional ones (内 for 內, 学 for 學)."""
+    han = "".join(chr(code) for code in range(0x4E00, 0xA000))
+    japanese = str(opencc_converter("t2jp").convert(han))
+    return frozenset(j for t, j in zip(han, japanese, strict=True) if t != j)
+
+
+def _chinese_only(ch: str) -> bool:
+    """A Chinese simplification that Japanese never writes (们, 这, 习, 杰); 学 and 内 are
+    Japanese too."""
+    _, to_t, jp_to_t, _ = _kanji_forms(ch)
+    return to_t != ch and jp_to_t == ch and ch not in _shinjitai()
+
+
 def _kanji_are_japanese(han: str) -> bool:
     """Han text without kana ("機械学習", "画像認識") is Japanese when every character is one
     Japanese writes, and it either holds a Japanese-only form or mixes Traditional-only and
@@ -402,8 +471,8 @@ def _kanji_are_japanese(han: str) -> bool:
     or the other."""
     traditional_only = simplified_only = japanese_only = False
     for ch in han:
-        to_s, to_t, jp_to_t, t_to_jp = _kanji_forms(ch)
-        if t_to_jp != ch or (to_t != ch and jp_to_t == ch):
+        to_s, _, _, t_to_jp = _kanji_forms(ch)
+        if t_to_jp != ch or _chinese_only(ch):
             return False  # a form Japanese replaced (學) or a Chinese simplification (机, 们)
         traditional_only = traditional_only or to_s != ch
         simplified_only = simplified_only or _simplified_only(ch)
@@ -411,31 +480,111 @@ def _kanji_are_japanese(han: str) -> bool:
     return japanese_only or (traditional_only and simplified_only)
 
 
-def _label(text: str, runs: list[_Run]) -> list[_Run]:
-    kana = len(_KANA.findall(text))
-    cjk = len(_CJK_CHAR.findall(text))
+# Chinese or Japanese is decided per clause, not per run: a CJK run is cut after sentence
+# punctuation and closing brackets and before opening ones, so a Japanese title quoted in
+# Chinese commentary (《深層学習の原理》) is a clause of its own.
+_CJK_CLAUSE = re.compile(r"(?<=[。．！？；：，、!?;:,\n》」』〉】])|(?=[《「『〈【])")
+
+
+def _clauses(text: str, run: _Run) -> list[tuple[int, int]]:
+    """A CJK run's clauses. Punctuation between two cuts goes with the clause after it (the
+    "，" after 《深層学習の原理》 is the Chinese sentence's), a closing bracket with the one before."""
+    chunk = text[run.start : run.end]
+    cuts = sorted({0, *(m.start() for m in _CJK_CLAUSE.finditer(chunk)), len(chunk)})
+    clauses: list[list[int]] = []
+    carried: int | None = None  # the start of punctuation waiting for the next clause
+    for start, end in itertools.pairwise(cuts):
+        if _CJK_CHAR.search(chunk, start, end):
+            clauses.append([start if carried is None else carried, end])
+            carried = None
+        elif clauses and chunk[start] in _CLOSING:
+            clauses[-1][1] = end
+        elif carried is None:
+            carried = start
+    if carried is not None:
+        if clauses:
+            clauses[-1][1] = len(chunk)
+        else:
+            clauses.append([carried, len(chunk)])
+    return [(run.start + start, run.start + end) for start, end in clauses]
+
+
+def _clause_lang(clause: str, kanji_count: bool) -> str | None:
+    """zh or ja when a CJK clause shows which, else None. Kana letters are Japanese unless as
+    many Chinese-only forms come with them (深度学习の奇妙冒险 is Chinese with の for 的); a
+    Chinese-only form is Chinese, and so is a Traditional form without kana; kanji are Japanese
+    by their forms (`_kanji_are_japanese`, left out next to Hangul: `kanji_count` false)."""
+    kana = len(_KANA.findall(clause))
+    han = _HAN_CHAR.findall(clause)
+    chinese = sum(1 for ch in han if _chinese_only(ch))
+    if kana >= 2 and kana > chinese:
+        return "ja"
+    if chinese:
+        return "zh"
+    if not kana and any(_kanji_forms(ch)[3] != ch for ch in han):
+        return "zh"  # a Traditional form Japanese replaced (寫, 學), and no kana
+    if kanji_count and han and _kanji_are_japanese("".join(han)):
+        return "ja"
+    return None
+
+
+def _cjk_langs(text: str, clauses: list[tuple[int, int]], hint: str | None, kanji_count: bool) -> list[str]:
+    """zh or ja for each CJK clause of a line. A clause that shows neither (a name, "我の理解",
+    a closing bracket) goes with the nearest one that does, the one before it first; when none
+    does, the line decides: its kana (汎化の理論, 確率的勾配降下法の収束解析), else the source's
+    declared zh or ja (kanji alone tell them apart only by their forms), else Chinese."""
+    langs = [_clause_lang(text[a:b], kanji_count) for a, b in clauses]
+    if not any(langs):
+        kana = len(_KANA.findall(text))
+        cjk = len(_CJK_CHAR.findall(text))
+        if kana >= 2 or (cjk and kana / cjk >= 0.05):
+            return ["ja"] * len(clauses)
+        return [hint if hint in ("zh", "ja") else "zh"] * len(clauses)
+    before: list[str | None] = []
+    for lang in langs:
+        before.append(lang or (before[-1] if before else None))
+    after: list[str | None] = []
+    for lang in reversed(langs):
+        after.append(lang or (after[-1] if after else None))
+    after.reverse()
+    return [b or a or "zh" for b, a in zip(before, after, strict=True)]
+
+
+def _label(text: str, runs: list[_Run], hint: str | None = None) -> list[_Run]:
     hangul = sum(r.end - r.start for r in runs if r.group == "HANGUL")
-    line_is_ja = kana >= 2 or (cjk and kana / cjk >= 0.05)
-    if cjk and not line_is_ja and not hangul:
-        line_is_ja = _kanji_are_japanese("".join(_HAN_CHAR.findall(text)))
+    clauses_of = {run.start: _clauses(text, run) for run in runs if run.group == "CJK"}
+    clauses = [clause for run_clauses in clauses_of.values() for clause in run_clauses]
+    clause_lang = dict(zip(clauses, _cjk_langs(text, clauses, hint, kanji_count=not hangul), strict=True))
     # One language per script and line: a Latin term must not split a Ukrainian sentence
     # into a "Russian" half too short to show its letters and a Ukrainian one.
-    script_lang = {
-        group: _other_lang(" ".join(chunks), langs, len(_LATIN_WORD.findall(" ".join(chunks))))
-        for group, langs in (("ARABIC", _ARABIC_LANGS), ("CYRILLIC", _CYRILLIC_LANGS))
-        if (chunks := [text[r.start : r.end] for r in runs if r.group == group])
-    }
+    # The declared language is a default for Arabic script only: no source declares a Cyrillic
+    # one, and Russian's own letters (ы, э) would first have to outweigh a declared Ukrainian.
+    script_lang: dict[str, str] = {}
+    for group, script_langs in (("ARABIC", _ARABIC_LANGS), ("CYRILLIC", _CYRILLIC_LANGS)):
+        if chunks := [text[r.start : r.end] for r in runs if r.group == group]:
+            joined = " ".join(chunks)
+            analysed, langs = _declared_arabic(joined, hint) if group == "ARABIC" else (joined, script_langs)
+            script_lang[group] = _other_lang(analysed, langs, len(_LATIN_WORD.findall(joined)))
     labelled: list[_Run] = []
     for run in runs:
         chunk = text[run.start : run.end]
         if run.group == "CJK":
-            chars = len(_CJK_CHAR.findall(chunk))
-            run.lang = "ja" if (_KANA.search(chunk) or line_is_ja) else ("ko" if hangul > chars else "zh")
-            run.words = run.weight = chars / HAN_CHARS_PER_WORD
-        elif run.group == "LATIN":
-            labelled.extend(_label_latin(text, run))
+            korean = hangul > len(_CJK_CHAR.findall(chunk))  # hanja in Korean text
+            for start, end in clauses_of[run.start]:
+                lang = clause_lang[(start, end)]
+                lang = "ko" if korean and lang == "zh" else lang
+                words = len(_CJK_CHAR.findall(text, start, end)) / HAN_CHARS_PER_WORD
+                if labelled and labelled[-1].group == "CJK" and labelled[-1].lang == lang:
+                    labelled[-1].end = end  # clauses in one language are one run, as before
+                    labelled[-1].words += words
+                    labelled[-1].weight += words
+                else:
+                    labelled.append(_Run(start, end, "CJK", lang, words, words))
             continue
-        elif run.group == "HANGUL":
+        if run.group == "LATIN":
+            labelled.extend(_label_latin(text, run, "en"))
+            continue
+        if run.group == "HANGUL":
             run.lang = "ko"
             run.words = run.weight = float(_hangul_words(text, run))
         else:
@@ -446,6 +595,33 @@ def _label(text: str, runs: list[_Run]) -> list[_Run]:
     return labelled
 
 
+def _declared_first(langs: tuple[str, ...], hint: str | None) -> tuple[str, ...]:
+    """The script's languages with the source's declared one first: the default when unsure."""
+    return (hint, *(lang for lang in langs if lang != hint)) if hint in langs else langs
+
+
+# Arabic typed on a Persian keyboard writes ی and ک for ي and ك: no evidence of Persian in
+# a source declared Arabic ("نموذج لغوی کبیر"), where گ or پ still is ("یادگیری عمیق"), and
+# an Urdu letter is evidence of Urdu. Persian and Urdu never write ي, ك or ة.
+_PERSIAN_KEYBOARD = str.maketrans("یک", "يك")
+_ARABIC_ONLY_LETTERS = frozenset("يكة")
+
+
+def _declared_arabic(text: str, hint: str | None) -> tuple[str, tuple[str, ...]]:
+    """Arabic-script text to analyse, and the languages to try (the default first), for a
+    source that declares `hint`. Declared Arabic: the Persian keyboard's ی and ک read as ي and
+    ك when they are the only letters Arabic lacks and no zero-width non-joiner, which Persian
+    spelling uses (شبکه‌های), says Persian. Declared Persian or Urdu: the default unless
+    letters they never write say Arabic."""
+    if hint == "ar":
+        if "\u200c" in text or any(ch in _NEIGHBOUR_LETTERS and ch not in "یک" for ch in text):
+            return text, _ARABIC_LANGS
+        return text.translate(_PERSIAN_KEYBOARD), _ARABIC_LANGS
+    if any(ch in _ARABIC_ONLY_LETTERS for ch in text):
+        return text, _ARABIC_LANGS
+    return text, _declared_first(_ARABIC_LANGS, hint)
+
+
 def _hangul_words(text: str, run: _Run) -> int:
     """Hangul words; a particle glued to a Latin word (PMLR에, learning을) is not one."""
     chunks = [c for c in text[run.start : run.end].split() if any(letter_script(ch) == "HANGUL" for ch in c)]
@@ -453,10 +629,10 @@ def _hangul_words(text: str, run: _Run) -> int:
     return max(0, len(chunks) - (1 if glued and chunks else 0))
 
 
-def _label_latin(text: str, run: _Run) -> list[_Run]:
+def _label_latin(text: str, run: _Run, default: str = "en") -> list[_Run]:
     chunk = text[run.start : run.end]
     words, terms, _ = _latin_counts(chunk)
-    run.lang = _latin_lang(chunk)
+    run.lang = _latin_lang(chunk, default)
     if words < 2 * MIN_RUN_WORDS:
         run.words, run.weight = float(words), words + terms / 2
         return [run]
@@ -550,25 +726,29 @@ def _segments(text: str, runs: list[_Run], dominant: str, by_share: bool) -> tup
     return tuple(Segment(text[r.start : r.end], r.lang) for r in merged)
 
 
-def detect(text: str, *, keep_marks: bool = False) -> Detection:
+def detect(text: str, *, keep_marks: bool = False, hint: str | None = None) -> Detection:
     """Dominant language of `text` (ISO 639-1), or "mixed", with its language segments.
 
     The segments' texts are the normalized text cut into pieces; joined they give it back.
     Arabic diacritics are dropped from them (translation and matching want the bare letters)
     unless `keep_marks` (`lang detect` shows the text as written); the languages are the same.
+    `hint` is the language the source declares: the default for Arabic-script and kanji-only
+    text where the evidence is thin (Arabic typed with Persian ی and ک, kanji-only Japanese);
+    letters or kana of another language still decide. Latin script keeps its English default:
+    an English title without function words from a French source would read as French.
     """
-    return _detect(text, keep_marks)
+    return _detect(text, keep_marks, hint)
 
 
 @functools.lru_cache(maxsize=8192)  # pure and deterministic; titles recur across sources and weeks
-def _detect(text: str, keep_marks: bool = False) -> Detection:
+def _detect(text: str, keep_marks: bool = False, hint: str | None = None) -> Detection:
     normalized = normalize_text(text, keep_marks=keep_marks, keep_maths=True)
     # URLs, identifiers and maths are blanked for the analysis; offsets stay the same.
     masked = _masked(normalized)
     analysed = (
         "".join(" " if i in masked else ch for i, ch in enumerate(normalized)) if masked else normalized
     )
-    runs = _label(analysed, _runs(analysed))
+    runs = _label(analysed, _runs(analysed), hint)
     if not runs:
         # Greek letters count as mathematics above; a line of Greek words is Greek.
         greek = sum(1 for ch in analysed if ch.isalpha() and unicodedata.name(ch, "").startswith("GREEK"))

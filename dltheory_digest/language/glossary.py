@@ -9,32 +9,44 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
 from dltheory_digest.config import read_yaml_bytes
 from dltheory_digest.errors import ConfigError
-from dltheory_digest.language.normalize import normalize_text, to_simplified
+from dltheory_digest.language.normalize import normalize_text, opencc_converter, to_simplified
 
 DEFAULT_GLOSSARY = Path(__file__).resolve().parent.parent / "glossary.yaml"
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
+# The English a term is often glossed with right after it, "双下降（double descent）" (ASCII
+# only, so no term inside a Chinese gloss is passed over); the brackets may be full-width in
+# text that was not normalized.
+_GLOSS = r"(?P<gloss>\s*[(（]\s*(?P<inside>[\x20-\x27\x2a-\x7e]{1,200}?)\s*[)）])?"
 
 
 @dataclass(frozen=True)
 class Glossary:
-    """`terms[lang]` pairs (term in `lang`, English), longest term first."""
+    """`terms[lang]` pairs (term in `lang`, English), longest term first; `aliases[lang]`
+    other spellings of those terms, found like them but never written (Taiwan's 資訊瓶頸
+    for 信息瓶颈)."""
 
     terms: Mapping[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
     version: str = "empty"  # hash of the content: part of what a cached translation depends on
+    aliases: Mapping[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
 
     def languages(self) -> tuple[str, ...]:
         return tuple(sorted(self.terms))
 
     def english_for(self, term: str, lang: str) -> str | None:
         wanted = _prepare_term(term, lang)
-        return next((en for source, en in self.terms.get(lang, ()) if source == wanted), None)
+        return next((en for source, en in self._found(lang) if source == wanted), None)
+
+    def _found(self, lang: str) -> tuple[tuple[str, str], ...]:
+        """The terms and aliases of `lang`, longest first."""
+        aliases = self.aliases.get(lang, ())
+        return _longest_first([*self.terms.get(lang, ()), *aliases]) if aliases else self.terms.get(lang, ())
 
     def targets(self, from_code: str, to_code: str) -> tuple[str, ...]:
         """The glossary's renderings in `to_code` for a from→to translation (English for X→en)."""
@@ -51,10 +63,8 @@ class Glossary:
         letter ("ب neural networks"), or, with `clitics_in_english` (text for a model, which
         knows no lone letter), becomes its English word ("with neural networks")."""
         if lang == "ar":
-            return _arabic_to_english(text, self.terms.get(lang, ()), clitics_in_english)
-        return self._substitute(
-            text, [(src, en) for src, en in self.terms.get(lang, ())], cjk=lang in ("zh", "ja")
-        )
+            return _arabic_to_english(text, self._found(lang), clitics_in_english)
+        return self._substitute(text, list(self._found(lang)), cjk=lang in ("zh", "ja"))
 
     def from_english(self, text: str, lang: str) -> str:
         """Replace English terms by their `lang` equivalents (en→zh, en→ar), case-insensitively."""
@@ -68,21 +78,33 @@ class Glossary:
     def _substitute(text: str, pairs: list[tuple[str, str]], *, cjk: bool) -> str:
         if not pairs:
             return text
-        pattern = re.compile("|".join(re.escape(src) for src, _ in pairs))
+        pattern = re.compile(f"(?P<term>{'|'.join(re.escape(src) for src, _ in pairs)}){_GLOSS}")
         lookup = dict(pairs)
 
         def english(match: re.Match[str]) -> str:
-            # Inside Chinese the English needs spaces around it to stay a separate phrase.
-            replacement = lookup[match.group(0)]
+            replacement = lookup[match.group("term")]
+            kept = "" if _glossed_with(match, replacement) else (match.group("gloss") or "")
+            end = match.end() if not kept else match.end("term")
             if not cjk:
-                return replacement
+                return replacement + kept
+            # Inside Chinese the English needs spaces around it to stay a separate phrase.
             before = text[match.start() - 1] if match.start() else " "
-            after = text[match.end()] if match.end() < len(text) else " "
+            after = text[end] if end < len(text) else " "
             left = " " if _CJK.match(before) else ""
             right = " " if _CJK.match(after) else ""
-            return f"{left}{replacement}{right}"
+            return f"{left}{replacement}{right}{kept}"
 
         return pattern.sub(english, text)
+
+
+def _glossed_with(match: re.Match[str], english: str) -> bool:
+    """Whether the term matched is followed by its own English in brackets: written once."""
+    inside = match.group("gloss") and match.group("inside")
+    return bool(inside) and _folded(inside) == _folded(english)
+
+
+def _folded(english: str) -> str:
+    return re.sub(r"[\s\-‐‑–]+", "", english).casefold()
 
 
 # Arabic writes conjunctions (و "and", ف "so") and prepositions (ب "with", ك "as", ل "for")
@@ -112,7 +134,7 @@ def _arabic_matcher(terms: tuple[tuple[str, str], ...]) -> tuple[re.Pattern[str]
         for form, carried in _arabic_forms(source):
             lookup.setdefault(form, (english, carried))
     alternatives = "|".join(re.escape(f) for f in sorted(lookup, key=lambda f: (-len(f), f)))
-    return re.compile(rf"(?<!\w){_AR_PROCLITICS}(?P<term>{alternatives})(?!\w)"), lookup
+    return re.compile(rf"(?<!\w){_AR_PROCLITICS}(?P<term>{alternatives})(?!\w){_GLOSS}"), lookup
 
 
 def _arabic_to_english(text: str, terms: tuple[tuple[str, str], ...], clitics_in_english: bool) -> str:
@@ -122,10 +144,11 @@ def _arabic_to_english(text: str, terms: tuple[tuple[str, str], ...], clitics_in
 
     def english(match: re.Match[str]) -> str:
         replacement, carried = lookup[match.group("term")]
+        kept = "" if _glossed_with(match, replacement) else (match.group("gloss") or "")
         clitics = match.group("clitics") + carried
         if not clitics_in_english:
-            return f"{clitics} {replacement}" if clitics else replacement
-        return " ".join([*(_AR_CLITIC_ENGLISH[letter] for letter in clitics), replacement])
+            return (f"{clitics} {replacement}" if clitics else replacement) + kept
+        return " ".join([*(_AR_CLITIC_ENGLISH[letter] for letter in clitics), replacement]) + kept
 
     return pattern.sub(english, text)
 
@@ -133,6 +156,17 @@ def _arabic_to_english(text: str, terms: tuple[tuple[str, str], ...], clitics_in
 def _prepare_term(term: str, lang: str) -> str:
     term = normalize_text(term, lang, keep_maths=True)
     return to_simplified(term) if lang == "zh" else term
+
+
+def _taiwan_form(term: str) -> str:
+    """A Simplified term as Taiwan words it, back in Simplified characters: text is only
+    converted character by character (`to_simplified`), so 資訊瓶頸 arrives as 资讯瓶颈, not
+    信息瓶颈. (Converting whole texts with tw2sp instead mistranslates: 批次正規化 → 批量范式.)"""
+    return to_simplified(str(opencc_converter("s2twp").convert(term)))
+
+
+def _longest_first(pairs: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted(pairs, key=lambda kv: (-len(kv[0]), kv[0])))
 
 
 def load_glossary(path: Path | None = None) -> Glossary:
@@ -143,6 +177,7 @@ def load_glossary(path: Path | None = None) -> Glossary:
     if not isinstance(raw, dict):
         raise ConfigError(f"{path.name}: expected a mapping of language -> {{term: English}}", path=str(path))
     terms: dict[str, tuple[tuple[str, str], ...]] = {}
+    aliases: dict[str, tuple[tuple[str, str], ...]] = {}
     for lang, entries in raw.items():
         if not isinstance(entries, dict):
             raise ConfigError(
@@ -164,6 +199,9 @@ def load_glossary(path: Path | None = None) -> Glossary:
                     field=f"{lang}.{term}",
                 )
             pairs[_prepare_term(term.strip(), str(lang))] = english.strip()
-        terms[str(lang)] = tuple(sorted(pairs.items(), key=lambda kv: (-len(kv[0]), kv[0])))
+        terms[str(lang)] = _longest_first(pairs.items())
+        if lang == "zh":
+            taiwan = {_taiwan_form(term): english for term, english in pairs.items()}
+            aliases["zh"] = _longest_first((t, en) for t, en in taiwan.items() if t not in pairs)
     version = hashlib.sha256(raw_bytes).hexdigest()[:12]
-    return Glossary(terms=terms, version=version)
+    return Glossary(terms=terms, version=version, aliases=aliases)

@@ -86,7 +86,8 @@ def localize_items(items: Sequence[Item], translator: Translator | None) -> Lang
             if not value or not value.strip() or value.isascii():
                 # ASCII text holds no Chinese or Arabic: nothing to translate (most of arXiv)
                 continue
-            segments = _whole_line(detect(value).segments)
+            # the source's declared language decides where the text's own evidence is thin
+            segments = _whole_line(detect(value, hint=item.lang).segments)
             plans[(index, name)] = segments
             for segment in segments:
                 if _needs_translation(segment):

@@ -392,3 +392,137 @@ def test_normalize_keeps_maths_for_the_language_stage_and_folds_typing_forms() -
     assert normalize_text(text, keep_maths=True) == "Wide(网络):finite x² ℓ₂ ½ 𝔼 パ"
     # matching (the classifier) still folds everything
     assert normalize_text(text) == "Wide(网络):finite x2 l2 1⁄2 E パ"
+
+
+# -- review of session 14: kana-range punctuation, clauses, borrowed phrases, declared language --
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "杰弗里・辛顿获得了图灵奖",  # U+30FB, the katakana middle dot Chinese writes in names
+        "约翰・冯・诺依曼提出了存储程序结构",
+        "杰弗里・辛顿（Geoffrey Hinton）被称为深度学习之父",
+        "我の理解：过参数化网络为什么能泛化",  # の for 的: one kana, and Chinese around it
+        "深度学习の奇妙冒险",  # 习 and 险 are forms Japanese never writes
+        "这篇文章写得很好，推荐大家去读一读。ヽ(✿ﾟ▽ﾟ)ノ",  # a kaomoji
+        "這篇文章寫得很好。ヽ(✿ﾟ▽ﾟ)ノ",
+    ],
+)
+def test_kana_range_punctuation_and_a_lone_kana_leave_chinese_chinese(text: str) -> None:
+    detection = detect(text)
+    assert detection.lang == "zh"
+    assert [s.lang for s in detection.segments] == ["zh"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("東京大学・京都大学", "ja"),
+        ("ジェフリー・ヒントン", "ja"),  # ー after a katakana letter is one
+        ("汎化の理論", "ja"),  # one kana in a short line still is
+        ("これは机の上にある。", "ja"),  # 机 is a Japanese word too: the kana outnumber it
+        ("内部構造の設計", "ja"),  # 内 is Japanese as well as Simplified Chinese
+    ],
+)
+def test_japanese_stays_japanese(text: str, expected: str) -> None:
+    assert detect(text).lang == expected
+
+
+@pytest.mark.parametrize(
+    ("line", "title"),
+    [
+        ("推荐日本的教材《深層学習の原理》，讲得非常清楚。", "《深層学習の原理》"),
+        (
+            "知乎上有人翻译了日文博客「ニューラルネットワークの汎化」，我觉得翻译得不错。",
+            "「ニューラルネットワークの汎化」",
+        ),
+    ],
+)
+def test_a_japanese_title_quoted_in_chinese_is_a_segment_of_its_own(line: str, title: str) -> None:
+    """One kana made every Han character of the run Japanese: a whole Chinese post went
+    untranslated for the book it recommends."""
+    detection = detect(line)
+    assert detection.lang == "mixed"
+    assert [(s.lang, s.text) for s in detection.segments][1] == ("ja", title)
+    assert [s.lang for s in detection.segments] == ["zh", "ja", "zh"]
+    assert detection.segments[2].text.startswith(",")  # the comma after the title is the sentence's
+    assert "".join(s.text for s in detection.segments) == normalize_text(line)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Kernel ridge regression à la Bach: a tutorial", "en"),  # was it
+        ("A priori and a posteriori bounds, per se", "en"),
+        ("Ad hoc in silico experiments vis-à-vis in vivo ones", "en"),
+        ("Réseaux de neurones à la frontière du chaos", "fr"),  # "à la" before a French word
+        ("Une impression de déjà vu dans les réseaux profonds", "fr"),
+    ],
+)
+def test_phrases_english_borrows_are_no_language(text: str, expected: str) -> None:
+    assert detect(text).lang == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "hint", "expected"),
+    [
+        ("نموذج لغوی کبیر", "ar", "ar"),  # Arabic typed with Persian ی and ک
+        ("نموذج لغوی کبیر", None, "fa"),
+        ("یادگیری عمیق", "ar", "fa"),  # گ is no Arabic letter, whatever the source says
+        ("خلاصه مقاله", "fa", "fa"),  # no letter Arabic lacks: the declared Persian stands
+        ("خلاصه مقاله", None, "ar"),
+        ("ما یک کران تعمیم جدید برای شبکه‌های عصبی ارائه می‌کنیم.", "ar", "fa"),  # ZWNJ: Persian
+        ("کتاب کا خلاصہ", "ar", "ur"),  # an Urdu letter
+        ("التعلم العميق", "fa", "ar"),  # ي: a letter Persian never writes
+        ("最適化", "ja", "ja"),  # kanji-only: the declared language breaks the tie
+        ("最適化", None, "zh"),
+        ("最適化", "zh", "zh"),
+        ("深層学習の汎化", "zh", "ja"),  # kana still decide
+        ("確率的勾配降下法の収束解析", "zh", "ja"),  # one kana among kanji too
+        ("深度学习的泛化", "ja", "zh"),  # and so do forms Japanese never writes
+        # Latin script keeps its English default whatever the source declares: an English title
+        # without function words from a French blog is no French, and only zh/ar are translated
+        ("Apprentissage profond", "fr", "en"),
+        ("Understanding deep learning requires rethinking generalization", "fr", "en"),
+        ("Attention Is All You Need 这篇文章很重要。", "zh", "mixed"),  # zh is no Latin-script language
+    ],
+)
+def test_the_declared_language_is_the_default_for_its_script(
+    text: str, hint: str | None, expected: str
+) -> None:
+    assert detect(text, hint=hint).lang == expected
+
+
+def test_without_a_hint_detection_is_unchanged() -> None:
+    assert detect("最適化") == detect("最適化", hint=None)
+    assert detect("最適化", hint="ja") != detect("最適化")  # the cache tells them apart
+
+
+@pytest.mark.parametrize(
+    ("line", "english"),
+    [
+        # CJK punctuation after an English title is the Chinese sentence's, at the end too
+        (
+            "谱归一化的间隔界见 Spectrally-normalized margin bounds for neural networks。",
+            "Spectrally-normalized margin bounds for neural networks",
+        ),
+        (
+            "读了 Grokking: Generalization Beyond Overfitting，顿悟现象很有意思。",
+            "Grokking: Generalization Beyond Overfitting",
+        ),
+        # an ASCII quote after a word closes: both quotes are the title's
+        ('ورقة "Attention Is All You Need" قدمت بنية المحولات.', '"Attention Is All You Need" '),
+        # glued to Chinese: a double quote opens after an even number of them, closes after an odd one
+        ('推荐"Attention Is All You Need"这篇文章', '"Attention Is All You Need"'),
+        ("论文'Attention Is All You Need'很重要", "'Attention Is All You Need'"),
+        (
+            "推荐一篇论文《Deep Learning Through the Lens of Example Difficulty》，讲得很清楚。",
+            "《Deep Learning Through the Lens of Example Difficulty》",
+        ),
+    ],
+)
+def test_punctuation_at_a_script_boundary_goes_to_its_side(line: str, english: str) -> None:
+    detection = detect(line)
+    assert [s.text for s in detection.segments if s.lang == "en"] == [english]
+    assert "".join(s.text for s in detection.segments) == normalize_text(line)

@@ -104,3 +104,46 @@ def test_bad_glossary_names_the_file_and_field(tmp_path: Path, content: str, mes
 def test_missing_glossary_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="not found"):
         load_glossary(tmp_path / "nope.yaml")
+
+
+# -- review of session 14 (F4, F5) --
+
+
+@pytest.mark.parametrize(
+    ("taiwan", "english"),
+    [
+        ("資訊瓶頸理論", "information bottleneck"),  # 信息瓶颈 in Taiwan's words
+        ("卷積神經網路的歸納偏置", "convolutional neural network"),
+        ("非凸最佳化方法", "non-convex optimization"),
+    ],
+)
+def test_a_term_in_taiwan_words_is_found(tmp_path: Path, taiwan: str, english: str) -> None:
+    """Text is converted to Simplified character by character: 資訊瓶頸 became 资讯瓶颈, no term."""
+    from dltheory_digest.language import Translator
+
+    assert english in Translator(packages_dir=tmp_path).prepare(taiwan, "zh", "en")
+
+
+def test_taiwan_forms_are_found_but_never_written() -> None:
+    glossary = load_glossary()
+    assert glossary.english_for("資訊瓶頸", "zh") == "information bottleneck"
+    assert glossary.from_english("non-convex optimization", "zh") == "非凸优化"
+    assert "资讯瓶颈" not in dict(glossary.terms["zh"])  # an alias, not a term of the file
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "prepared"),
+    [
+        ("双下降（double descent）现象综述", "zh", "double descent 现象综述"),
+        ("神经正切核 (Neural Tangent Kernel) 的经典论文", "zh", "neural tangent kernel 的经典论文"),
+        ("过参数化（over parameterization）与泛化", "zh", "over-parameterization 与泛化"),
+        ("الشبكات العصبية (Neural Networks) هي نماذج", "ar", "neural networks هي نماذج"),
+        # another gloss stays
+        ("神经正切核 (NTK) 的经典论文", "zh", "neural tangent kernel (NTK) 的经典论文"),
+        ("الشبكات العصبية (CNN) هي", "ar", "neural networks (CNN) هي"),
+    ],
+)
+def test_a_term_glossed_with_its_english_is_replaced_once(text: str, lang: str, prepared: str) -> None:
+    glossary = load_glossary()
+    assert glossary.to_english(text, lang) == prepared
+    assert glossary.to_english(normalize_text(text, lang), lang) == prepared

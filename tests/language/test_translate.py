@@ -899,3 +899,48 @@ def test_a_piece_without_a_model_stays_as_written_inside_the_translated_rest(
     assert stand_in.seen == ["推荐阅读俄文教材", "这本书的第三章"]
     assert result.items[0].title_en == "<推荐阅读俄文教材> Глубокое обучение <这本书的第三章>"
     assert [n.lang for n in result.notes] == ["ru"]  # still said: a piece is left as written
+
+
+# -- review of session 14 (F1, F3) --
+
+
+def test_a_japanese_title_quoted_in_a_chinese_post_stays_as_written_inside_its_translation(
+    packages_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One kana made the whole Chinese body Japanese: it went untranslated, for a book title."""
+    stand_in = _StandIn(monkeypatch, lambda text: f"<{text}>")
+    body = "另外推荐铃木大慈的日文讲义《深層学習の数理》，其中第三章讲得很清楚。"
+    item = Item("zhihu", ItemKind.POST, "约翰・冯・诺依曼的存储程序结构", text=body, lang="zh")
+    result = localize_items([item], Translator(packages_dir=packages_dir, glossary=Glossary()))
+    [localized] = result.items
+    assert stand_in.seen == [
+        "约翰・冯・诺依曼的存储程序结构",
+        "另外推荐铃木大慈的日文讲义",
+        ",其中第三章讲得很清楚。",
+    ]
+    assert localized.title_en == "<约翰・冯・诺依曼的存储程序结构>"
+    assert localized.text_en == "<另外推荐铃木大慈的日文讲义> 《深層学習の数理》 <,其中第三章讲得很清楚。>"
+    assert localized.translated_by == "argos zh→en 0.1"
+    assert [n.lang for n in result.notes] == ["ja"]  # the title is said to be left as written
+
+
+def test_the_source_declared_language_decides_thin_evidence(
+    packages_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Arabic typed on a Persian keyboard was Persian, and left untranslated; kanji-only
+    Japanese from a Japanese source went to the Chinese model. Latin script is not hinted: an
+    ASCII title is never looked at (only Chinese and Arabic are translated), so a French
+    source's short title stays as written without a note."""
+    stand_in = _StandIn(monkeypatch, lambda text: f"<{text}>")
+    items = [
+        Item("shamra", ItemKind.PAPER, "نموذج لغوی کبیر", lang="ar"),
+        Item("qiita", ItemKind.POST, "最適化", lang="ja"),
+        Item("blog-fr", ItemKind.POST, "Apprentissage profond", lang="fr"),
+        Item("arxiv", ItemKind.PAPER, "Apprentissage profond", lang="en"),
+    ]
+    result = localize_items(items, Translator(packages_dir=packages_dir, glossary=Glossary()))
+    arabic, japanese, french, english = result.items
+    assert stand_in.seen == ["نموذج لغوی کبیر"]
+    assert arabic.title_en == "<نموذج لغوی کبیر>" and arabic.translated_by == "argos ar→en 0.2"
+    assert japanese.title_en is None and french.title_en is None and english.title_en is None
+    assert [n.lang for n in result.notes] == ["ja"]
