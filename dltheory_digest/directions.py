@@ -641,13 +641,51 @@ class _Keyword:
 
     @classmethod
     def of(cls, keyword: str, glossary: Glossary | None) -> _Keyword:
-        keyword = keyword.strip()
+        keyword = _spelled(keyword.strip())
         if _written_in_latin(keyword):
             return cls(phrases=(keyword,))
         return cls(phrases=_glossary_english(keyword, glossary), written=_folded(keyword))
 
     def found_in(self, text: _Text, folded: str) -> bool:
         return any(text.has(p) for p in self.phrases) or bool(self.written and self.written in folded)
+
+
+_TEX_FORMULA_OPENERS = ("$", "\\(")
+# Greek letters (with µ, the micro sign, and the math-alphanumeric ones) and the TeX macros
+# that name them, left in formulas that have no text form
+_GREEK_LETTER = re.compile("[\u00b5\u0370-\u03ff\U0001d6a8-\U0001d7cb]")
+_GREEK_LETTER_NAME = re.compile(r"GREEK (?:SMALL |CAPITAL )?LETTER (?:FINAL )?([A-Z]+)|GREEK LUNATE ([A-Z]+)")
+_TEX_GREEK = re.compile(
+    r"\\(?:var)?(alpha|beta|gamma|delta|epsilon|zeta|eta|theta|iota|kappa|lambda|mu|nu|xi|pi|rho|"
+    r"sigma|tau|upsilon|phi|chi|psi|omega|Gamma|Delta|Theta|Lambda|Xi|Pi|Sigma|Upsilon|Phi|Psi|Omega)"
+    r"(?![A-Za-z])"
+)
+_TEX_ELL_INFINITY = re.compile(r"\\(ell|infty)(?![A-Za-z])")
+
+
+@lru_cache(maxsize=4096)
+def _spelled(text: str) -> str:
+    """A reader's keyword, or the text it is looked for in, with its math spelled as a reader
+    types it: inline TeX as its Unicode text (`$\\ell_1$` is "ℓ₁", which reads "l1"; `$L_1$`
+    "L₁"), Greek letters by name, glued to what they qualify (μP, `$\\mu$P` -> "muP"; ε, ϵ,
+    `$\\varepsilon$` -> "epsilon") and ∞ as "infinity". For keyword filters only: the
+    classifier reads titles as it was fitted on them. Cached: every reader's filter reads the
+    same papers."""
+    if any(opener in text for opener in _TEX_FORMULA_OPENERS):
+        from dltheory_digest.mathtext import MATH_SPAN, math_text  # pylatexenc, only when there is TeX
+
+        text = MATH_SPAN.sub(lambda formula: math_text(formula.group(0)) or formula.group(0), text)
+    if "\\" in text:
+        text = _TEX_GREEK.sub(lambda macro: macro.group(1).lower(), text)
+        text = _TEX_ELL_INFINITY.sub(lambda macro: "ℓ" if macro.group(1) == "ell" else "∞", text)
+    text = text.replace("∞", " infinity ")
+    return _GREEK_LETTER.sub(_greek_name, text) if _GREEK_LETTER.search(text) else text
+
+
+def _greek_name(letter: re.Match[str]) -> str:
+    char = unicodedata.normalize("NFKC", letter.group(0))  # µ is μ, 𝜀 is ε
+    named = _GREEK_LETTER_NAME.match(unicodedata.name(char, ""))
+    return (named.group(1) or named.group(2)).lower() if named else char
 
 
 def _written_in_latin(keyword: str) -> bool:
@@ -728,8 +766,10 @@ def passes(filter: KeywordFilter, *texts: str) -> bool:
     plurals: 'mean-field' finds 'Mean Field'); one in another script (神经正切核, Arabic)
     matches inside longer text, since those scripts do not space their words, whatever its
     Arabic diacritics, tatweel and letter variants (أ/ا, ى/ي, ة/ه) and in Traditional or
-    Simplified Chinese; and, when the glossary has it, as its English phrase too."""
-    joined = "\n".join(texts)
+    Simplified Chinese; and, when the glossary has it, as its English phrase too. Math matches
+    whether TeX or Unicode wrote it, and a Greek letter as its name too (`_spelled`): "μP" and
+    "muP" find `$\\mu$P`, "l1" finds `$\\ell_1$`."""
+    joined = _spelled("\n".join(texts))
     text = _Text.of(joined)
     # a script keyword is not ASCII: an ASCII text cannot hold it as written
     folded = _folded(joined) if filter._reads_script and not joined.isascii() else ""

@@ -590,6 +590,69 @@ def test_an_arabic_keyword_finds_the_glossary_whatever_its_letter_variants() -> 
     assert passes(KeywordFilter(keywords=("للتعلم العميق",)), "A theory of deep learning")
 
 
+# Titles as arXiv writes them (TeX) and as pages and readers write them (Unicode, names)
+MU_P, ALPHA_STABLE = r"Feature Learning via $\mu$P", r"Heavy Tails in SGD: $\alpha$-Stable Noise"
+EPSILON_GREEDY, ELL_1 = r"Regret of $\epsilon$-Greedy", r"$\ell_1$-Regularized Linear Regression"
+L_1, BETA_VAE = r"$L_1$ Regularization of Deep Nets", r"Disentangling in $\beta$-VAE"
+ELL_INFINITY = r"Certified Robustness in $\ell_\infty$ Norm"
+
+
+@pytest.mark.parametrize(
+    ("keyword", "title"),
+    [
+        # a Greek letter typed as the letter or by its name, written in TeX or Unicode
+        ("μP", MU_P),
+        ("muP", MU_P),
+        ("µP", MU_P),  # the micro sign
+        ("muP", "Feature Learning via μP"),
+        ("μP", "Tensor Programs V: muP Transfer"),
+        ("α-stable", ALPHA_STABLE),
+        ("alpha-stable", ALPHA_STABLE),
+        ("α-stable", "Heavy Tails: alpha-stable noise"),
+        ("epsilon-greedy", EPSILON_GREEDY),
+        ("ε-greedy", EPSILON_GREEDY),
+        ("ε-greedy", r"Regret of $\varepsilon$-Greedy"),
+        ("epsilon-greedy", "Regret of ϵ-greedy"),
+        ("beta-VAE", BETA_VAE),
+        ("β-VAE", BETA_VAE),
+        ("epsilon", r"$\mathbb{E}[\|\nabla f(x_T)\|^2] \leq \epsilon$ After $O(\epsilon^{-4})$ Steps"),
+        # a TeX macro left in a formula that has no text form
+        ("epsilon", r"Rates ${\rm err} \le \epsilon$"),
+        # ℓ and L norms
+        ("l1-regularized", ELL_1),
+        ("ℓ1 regularized", ELL_1),
+        ("ℓ₁-regularized", ELL_1),
+        ("L1 regularization", L_1),
+        ("ℓ∞", ELL_INFINITY),
+        ("l-infinity", ELL_INFINITY),
+        ("ℓ∞ norm", r"Certified Robustness in $\ell_{\infty}$-Norm"),
+    ],
+)
+def test_keywords_match_greek_letters_and_norms_written_in_tex_or_unicode(keyword: str, title: str) -> None:
+    assert passes(KeywordFilter(keywords=(keyword,)), title)
+    assert not passes(KeywordFilter(negative_keywords=(keyword,)), title)
+
+
+@pytest.mark.parametrize(
+    ("keyword", "title"),
+    [
+        ("l1", r"Bounds in $\ell_2$"),  # another norm
+        ("ℓ1", r"Bounds in $\ell_2$"),
+        ("mu", MU_P),  # a letter is not the word it is glued to
+        ("epsilon-greedy", r"Regret of $\delta$-Greedy"),
+        ("infinite width", r"Networks of $\infty$ Width"),
+    ],
+)
+def test_spelled_math_matches_no_other_keyword(keyword: str, title: str) -> None:
+    assert not passes(KeywordFilter(keywords=(keyword,)), title)
+
+
+def test_spelling_math_out_is_for_keywords_only_the_classifier_reads_text_as_before() -> None:
+    # the classifier's normal form still drops TeX commands (its figures were fitted on that)
+    assert normalize(MU_P) == "feature learning via p"
+    assert not contains_phrase("Feature Learning via μP", "mup")
+
+
 # --------------------------------------------------------------------------- emerging
 
 

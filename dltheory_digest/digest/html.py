@@ -13,7 +13,7 @@ from markdown_it import MarkdownIt
 from mdit_py_plugins.anchors import anchors_plugin
 
 from dltheory_digest.digest.render import bidi_marks, environment, labels_for
-from dltheory_digest.digest.text import slugify
+from dltheory_digest.digest.text import CODE_SPAN, slugify
 
 _ALLOWED_TAGS = {
     "a", "blockquote", "br", "code", "del", "details", "div", "em", "h1", "h2", "h3", "h4",
@@ -39,8 +39,11 @@ _LINE_BREAK = re.compile(r"(<br\s*/?>\s*)")
 _TAG = re.compile(r"<[^>]*>")
 _ISOLATE_OPEN, _ISOLATE_CLOSE = "\u2066\u2067\u2068", "\u2069"
 # A first-strong isolate (FSI…PDI) the Markdown puts around text quoted in the other direction
-# (an Arabic remark in an English line); in HTML an element: some mail clients ignore the characters.
-_FIRST_STRONG_RUN = re.compile("\u2068([^\u2066-\u2069<>]*)\u2069")
+# (an Arabic remark in an English line), and a left-to-right or right-to-left one (LRI, RLI: a
+# formula, a date or an id in an Arabic line); in HTML an element: some mail clients ignore the
+# characters.
+_ISOLATE_RUN = re.compile("([\u2066\u2067\u2068])([^\u2066-\u2069<>]*)\u2069")
+_ISOLATE_DIRECTION = {"\u2066": "ltr", "\u2067": "rtl", "\u2068": "auto"}
 
 
 # Runs of text in another script than the edition's, for their `lang`: CJK glyphs differ by
@@ -63,10 +66,25 @@ def _script_run(letters: str, marks: str = "") -> re.Pattern[str]:
 
 _CJK_RUN = _script_run(_HAN + _KANA + _HANGUL, _CJK_MARKS)
 _ARABIC_RUN = _script_run(_ARABIC)
+# What English text holds between its words, besides punctuation: digits, Greek letters, math
+# symbols and arrows, super/subscripts, letterlike and math-alphanumeric letters ("Rate O(1/√T)
+# under the PL* Condition", "ℓ₁-Regularized"), so a screen reader keeps one voice across it
+_MATH_IN_TEXT = (
+    "0-9+=<>*|^_~\\[\\]{}±·×¹²³′″‖⟨⟩\u0300-\u036f\u0370-\u03ff\u2070-\u209f\u20d7\u2100-\u214f"
+    "\u2190-\u22ff\U0001d400-\U0001d7ff"
+)
+_LATIN_WORD = rf"[{_LATIN}][{_LATIN}'’\-]*"
 # English in a Chinese or Arabic edition: two words or more (a lone "arXiv" or "PDF" is a name)
-_LATIN_RUN = re.compile(rf"[{_LATIN}][{_LATIN}'’\-]*(?:[\s,.:;!?()/&\-–—]+[{_LATIN}][{_LATIN}'’\-]*)+[.!?)]*")
-_TEXT_NODE = re.compile(r"(?<=>)([^<>]+)(?=<)")
+_LATIN_RUN = re.compile(
+    rf"(?:[{_MATH_IN_TEXT}(][{_MATH_IN_TEXT}(\-]*)?{_LATIN_WORD}(?:[\s,.:;!?()/&\-–—{_MATH_IN_TEXT}]+{_LATIN_WORD})+"
+    rf"[.!?){_MATH_IN_TEXT}]*"
+)
+# a text node, or a code element, whose text is the formula as written and never tagged
+_TEXT_NODE = re.compile(r"(?P<code><code\b[^>]*>.*?</code>)|(?<=>)(?P<text>[^<>]+)(?=<)", re.DOTALL)
 _ISOLATED = re.compile("\u2068[^\u2066-\u2069]*\u2069")
+# where English runs are tagged, a left-to-right isolate (a formula, an id in an Arabic line) is
+# one run too: its span goes around the isolate, which can then become an element
+_ISOLATED_OR_LEFT_TO_RIGHT = re.compile("[\u2066\u2068][^\u2066-\u2069]*\u2069")
 
 
 def _escape_text(text: str) -> str:
@@ -91,8 +109,11 @@ def _tag_languages(html: str, language: str) -> str:
     """Each run of text in another language than the edition's `language` in a span with its
     `lang` (by script: Han "zh", kana "ja", hangul "ko", Arabic "ar"; Latin "en" in a zh or ar
     edition), so mail clients pick the right glyphs and screen readers the right voice. A run
-    the Markdown isolated (FSI…PDI) keeps its isolates inside the span."""
-    patterns = [_CJK_RUN, _ARABIC_RUN] + ([_LATIN_RUN] if language in ("zh", "ar") else [])
+    the Markdown isolated (FSI…PDI; LRI…PDI too where English is tagged) keeps its isolates
+    inside the span. Code (a formula as written) is left alone."""
+    english_tagged = language in ("zh", "ar")
+    patterns = [_CJK_RUN, _ARABIC_RUN] + ([_LATIN_RUN] if english_tagged else [])
+    isolates = _ISOLATED_OR_LEFT_TO_RIGHT if english_tagged else _ISOLATED
     runs = re.compile("|".join(f"(?:{p.pattern})" for p in patterns))
 
     def tagged(text: str) -> str:
@@ -109,11 +130,13 @@ def _tag_languages(html: str, language: str) -> str:
         return "".join(out) + _escape_text(text[last:])
 
     def node(text: re.Match[str]) -> str:
+        if text["code"]:
+            return text["code"]
         # runs are found in the text as read, not as serialized: "x &gt; 0" would end an English
         # run after "&gt" and "&lt;img" start one at "lt", cutting the reference in two
         out, last = [], 0
-        value = html_lib.unescape(text.group(1))
-        for isolated in _ISOLATED.finditer(value):
+        value = html_lib.unescape(text["text"])
+        for isolated in isolates.finditer(value):
             # one language for the whole isolated run (an Arabic title with its final period)
             out.append(tagged(value[last : isolated.start()]))
             lang = _run_lang(isolated.group(0))
@@ -127,7 +150,7 @@ def _tag_languages(html: str, language: str) -> str:
 
 # A span of `_tag_languages` holding or held by just a span with a direction: one span, both attributes.
 _NESTED_SPANS = re.compile(
-    r'<span lang="(?P<lang>[a-z]{2})"><span dir="(?P<dir>auto)">(?P<text>[^<>]*)</span></span>'
+    r'<span lang="(?P<lang>[a-z]{2})"><span dir="(?P<dir>auto|ltr)">(?P<text>[^<>]*)</span></span>'
     r'|<span dir="(?P<dir2>ltr|rtl)"><span lang="(?P<lang2>[a-z]{2})">(?P<text2>[^<>]*)</span></span>'
 )
 
@@ -251,7 +274,7 @@ def render_html(markdown: str, *, language: str = "en", title: str = "") -> str:
     direction = "rtl" if language == "ar" else "ltr"
     body = _isolate_lines(_name_pdf_links(sanitize_html(_markdown_parser().render(markdown))), direction)
     body = _tag_languages(body, language)
-    body = _FIRST_STRONG_RUN.sub(r'<span dir="auto">\1</span>', body)
+    body = _ISOLATE_RUN.sub(lambda run: f'<span dir="{_ISOLATE_DIRECTION[run[1]]}">{run[2]}</span>', body)
     body = _NESTED_SPANS.sub(_merge_spans, body)
     body = _inline_styles(body, direction)
     template = environment().get_template("email.html.j2")
@@ -274,7 +297,6 @@ _DETAILS_LINE = re.compile(r"^\s*</?details>\s*$")
 _SUMMARY_LINE = re.compile(r"^\s*<summary>(.*)</summary>\s*$")
 _RAW_TAG = re.compile(r"(?<!\\)</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?>")
 _IN_PAGE_LINK = re.compile(r"(?<!\\)\[((?:\\.|[^\]\\])*)\]\(#[^()\s]*\)")
-_CODE_SPAN = re.compile(r"(?<![`\\])(`+).*?(?<!`)\1(?!`)")  # an escaped "\`" opens none
 # `\*`, `\[`, `\<`: escapes that keep scraped text literal in Markdown; as text they are noise
 _ESCAPED_PUNCTUATION = re.compile(r"\\([!-/:-@\[-`{-~])")
 
@@ -302,7 +324,7 @@ def render_plain_text(markdown: str, *, language: str | None = None) -> str:
                 continue
             line = f"**{summary.group(1)}**"  # a digest rendered before that line existed
         pieces, last = [], 0
-        for code in _CODE_SPAN.finditer(line):
+        for code in CODE_SPAN.finditer(line):
             pieces.append(_plain_prose(line[last : code.start()]))
             pieces.append(code.group(0))
             last = code.end()

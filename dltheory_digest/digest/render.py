@@ -22,6 +22,7 @@ from dltheory_digest.digest.build import (
     post_targets,
 )
 from dltheory_digest.digest.text import (
+    MATH_SPAN,
     caps_title_cased,
     display_title,
     excerpt,
@@ -31,6 +32,8 @@ from dltheory_digest.digest.text import (
     shorten_authors,
     slugify,
     summarize,
+    table_cell,
+    tex_prose,
 )
 from dltheory_digest.ids import parse_arxiv_id
 from dltheory_digest.models import (
@@ -573,7 +576,7 @@ def _report_cell(text: str | None, limit: int = 120, source_id: str | None = Non
         text = re.sub(rf"^\[{re.escape(source_id)}\]\s*", "", text)
     if len(text) > limit:
         text = text[: limit - 1] + "…"
-    return md_text(text)
+    return table_cell(md_text(text))
 
 
 _HARD_BREAK = "  \n"  # two trailing spaces: a line break on GitHub, in Prefect and in markdown-it
@@ -672,6 +675,13 @@ def unresolved(paper: Paper) -> bool:
     abstract (the id is not announced yet, or the API could not be asked); its title is then
     whatever text linked to it."""
     return bool(paper.arxiv_id) and not paper.authors and not paper.abstract.strip()
+
+
+def _as_arxiv_wrote(paper: Paper, text: str) -> str:
+    """The paper's title or summary (or their translation) as shown: for a paper arXiv described,
+    its TeX outside formulas as Unicode ("Erd\\H{o}s--R\\'enyi" -> "Erdős–Rényi", `tex_prose`);
+    a page's own text (a mention, a journal paper) as written, where "--" may be meant."""
+    return tex_prose(text) if paper.arxiv_id and not unresolved(paper) else text
 
 
 def _details(*parts: str) -> str:
@@ -816,8 +826,10 @@ class _Renderer:
         )
 
     def authors(self, authors: Sequence[str]) -> str:
-        """The first authors, escaped, "et al." in the edition's language."""
-        return md_text(shorten_authors(authors, et_al=self.labels["et_al"]))
+        """The first authors, escaped, "et al." in the edition's language. A name's TeX accents
+        ("B\\"uhlmann") are letters whatever the source: no name holds them as written."""
+        names = [tex_prose(name) for name in authors]
+        return md_text(shorten_authors(names, et_al=self.labels["et_al"]))
 
     def direction_name(self, direction_id: str) -> str:
         name = self.direction_names.get(direction_id, direction_id)
@@ -870,7 +882,7 @@ class _Renderer:
         english = entry.english_title or entry.paper.title
         native = entry.original_title if entry.original_lang == self.edition.language else None
         translated = native or self.tr(english)
-        return translated if translated and translated != english else None
+        return _as_arxiv_wrote(entry.paper, translated) if translated and translated != english else None
 
     def paper_title(self, entry: DigestPaper) -> str:
         """The paper's English title linked to its abstract. A paper arXiv did not describe (an
@@ -878,7 +890,7 @@ class _Renderer:
         with the words that cited it: a post's link text ("Power et al.") is not a title."""
         paper = entry.paper
         if not unresolved(paper):
-            return self.title(entry.english_title or paper.title, paper.abs_url)
+            return self.title(_as_arxiv_wrote(paper, entry.english_title or paper.title), paper.abs_url)
         said = self.labels["details_unavailable"]
         cited = " ".join((entry.english_title or paper.title or "").split())
         if cited and parse_arxiv_id(cited) is None:
@@ -950,7 +962,8 @@ class _Renderer:
             )
             if own:
                 return summarize(own)
-        return self.tr(entry.summary) or entry.summary
+            return self.tr(entry.summary) or entry.summary  # what a page said, as it said it
+        return _as_arxiv_wrote(entry.paper, self.tr(entry.summary) or entry.summary)
 
     def post_line(self, post: Item) -> str:
         """The post's English title linked (its translation when it has one), the original after
@@ -1390,6 +1403,8 @@ _COMMON_WORDS = frozenset(
     deep learning learn learned framework problem problems study new novel task tasks data""".split()  # noqa: SIM905
 )
 _WORD = re.compile(r"[A-Za-z][A-Za-z\-]{3,}")
+# formulas and TeX commands, whose names ("mathcal", "widetilde") are no words a group shares
+_NOT_WORDS = re.compile(rf"{MATH_SPAN.pattern}|\\[A-Za-z]+", re.DOTALL)
 
 
 def _word_key(word: str) -> str:
@@ -1408,7 +1423,7 @@ def shared_words(entries: Sequence[DigestPaper], limit: int = 3) -> list[str]:
     # the word as the papers write it: the key of "dynamics" is "dynamic", of "physics" "physic"
     written: dict[str, str] = {}
     for entry in entries:
-        text = f"{entry.english_title or entry.paper.title} {entry.summary}"
+        text = _NOT_WORDS.sub(" ", f"{entry.english_title or entry.paper.title} {entry.summary}")
         words = [w.lower().strip("-") for w in _WORD.findall(text) if w.lower() not in _COMMON_WORDS]
         for word in words:
             key = _word_key(word)
@@ -1459,7 +1474,11 @@ def _post_paper_titles(post: Item, digest: Digest, edition: Edition) -> list[tup
             named = f"arXiv:{entry.paper.arxiv_id}" if unresolved(entry.paper) else None
             found.setdefault(
                 entry.paper.key,
-                (named or entry.english_title or entry.paper.title, entry.paper.abs_url, True),
+                (
+                    named or _as_arxiv_wrote(entry.paper, entry.english_title or entry.paper.title),
+                    entry.paper.abs_url,
+                    True,
+                ),
             )
             shown |= keys
     for cited in post.cited:

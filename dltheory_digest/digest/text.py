@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import functools
 import re
 import unicodedata
 from collections.abc import Sequence
-from typing import Any
 from urllib.parse import quote, urlsplit
 
-from pylatexenc import latex2text, latexwalker, macrospec
+# formulas as text live in a neutral module (the reader filters use them too); re-exported here
+from dltheory_digest.mathtext import MATH_SPAN as MATH_SPAN
+from dltheory_digest.mathtext import math_text as math_text
 
 # Tokens that end in a period without ending a sentence (compared lower-case, without the dot).
 _ABBREVIATIONS = frozenset(
@@ -17,8 +17,6 @@ _ABBREVIATIONS = frozenset(
     approx resp w.r.t i.i.d a.k.a ch vol no nos pp dr prof mr mrs ms jr sr st inc ltd co
     viz et seq ca est min max std var avg""".split()  # noqa: SIM905  (a word list reads better as text)
 )
-# Inline math: `$...$` (not "$5 and $10") and `\(...\)`.
-MATH_SPAN = re.compile(r"\$(?=\S)(?:[^$\\]|\\.){1,300}?(?<=\S)\$(?!\d)|\\\((?:[^\\]|\\.)*?\\\)", re.DOTALL)
 _MATH_OR_COMMAND = re.compile(rf"{MATH_SPAN.pattern}|`(?P<command>[^`]{{1,200}})`", re.DOTALL)
 # A candidate sentence end: terminal punctuation, optional closing quotes/brackets, then space.
 _LAST_WORD = re.compile(r"([\w.\-]+)$")
@@ -257,323 +255,15 @@ def shorten_authors(authors: Sequence[str], limit: int = 3, et_al: str = "{} et 
     return et_al.format(", ".join(names[:limit]))
 
 
-# --- inline LaTeX as Unicode text -------------------------------------------------------
-# pylatexenc parses the formula (groups, macro arguments) and knows the symbols (\alpha, \leq,
-# \infty ...); the layout is ours, so a formula is either shown faithfully or not converted:
-# its latex2text drops grouping ("n^{k-1}" -> "n^k-1") and unknown macros ("\foo{x}" -> "x").
-
-
-def _words(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
-
-# capitals other than T (transpose) are left out: "2ᴼ⁽ᵈ⁾" is harder to read than "2^(O(d))"
-_SUPERSCRIPTS = dict(
-    zip(
-        "0123456789+-−=()abcdefghijklmnoprstuvwxyzTβγδθφϕχ*∗′⊤⊺†∘",
-        "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁻⁼⁽⁾ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻᵀᵝᵞᵟᶿᵠᵠᵡ**′ᵀᵀ†°",
-        strict=True,
-    )
-)
-_SUBSCRIPTS = dict(
-    zip("0123456789+-−=()aehijklmnoprstuvxβγρφϕχ", "₀₁₂₃₄₅₆₇₈₉₊₋₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓᵦᵧᵨᵩᵩᵪ", strict=True)
-)
-_SCRIPT_FORMS = frozenset(_SUPERSCRIPTS.values()) | frozenset(_SUBSCRIPTS.values())
-_ACCENTS = {
-    "tilde": "\u0303", "widetilde": "\u0303", "hat": "\u0302", "widehat": "\u0302", "bar": "\u0304",
-    "overline": "\u0305", "dot": "\u0307", "ddot": "\u0308", "vec": "\u20d7", "check": "\u030c",
-    "breve": "\u0306",
-}  # fmt: skip
-# \mathbb{R} -> ℝ: the Unicode name's style word (letters without a "MATHEMATICAL" form are
-# in the Letterlike block: ℝ, ℒ, ℭ)
-_ALPHABETS = {
-    "mathbb": "DOUBLE-STRUCK", "mathds": "DOUBLE-STRUCK", "mathcal": "SCRIPT", "mathscr": "SCRIPT",
-    "mathfrak": "FRAKTUR", "mathbf": "BOLD", "boldsymbol": "BOLD ITALIC", "bm": "BOLD ITALIC",
-    "mathsf": "SANS-SERIF", "mathtt": "MONOSPACE",
-}  # fmt: skip
-
-_LETTERLIKE = {"DOUBLE-STRUCK": "DOUBLE-STRUCK", "SCRIPT": "SCRIPT", "FRAKTUR": "BLACK-LETTER"}
-_PLAIN_TEXT = _words("mathrm text textrm textit textnormal mathnormal mathit mbox")
-_OPERATOR_NAMES = _words(
-    "log ln lg exp sin cos tan sinh cosh tanh arg det dim ker deg gcd max min sup inf lim liminf "
-    "limsup Pr argmin argmax tr Tr poly polylog diag rank sgn sign Var Cov"
-)
-_RELATIONS = _words(
-    "leq le geq ge neq ne approx sim simeq asymp lesssim gtrsim ll gg to rightarrow leftarrow "
-    "mapsto Rightarrow Leftrightarrow implies iff in notin subset subseteq supset supseteq equiv "
-    "propto cong coloneqq"
-)
-_SIZING = _words(
-    "left right middle big Big bigg Bigg bigl bigr Bigl Bigr biggl biggr Biggl Biggr displaystyle "
-    "textstyle scriptstyle limits nolimits"
-)
-_OWN_SYMBOLS = {
-    "|": "‖", "prime": "′", ",": " ", ";": " ", ":": " ", " ": " ", "quad": " ", "qquad": " ",
-    "!": "", "colon": ":", "ne": "≠", "intercal": "⊺",
-}  # fmt: skip
-_MATH_CHARS = frozenset("+-=<>()[]|,.;:!/*'? ")
-_MATH_TEXT_MAX_CHARS = 80  # a longer formula is no inline formula: it stays LaTeX
-
-
-class _NoTextForm(Exception):
-    """A formula part that Unicode text cannot show faithfully."""
-
-
-@functools.cache
-def _contexts() -> tuple[Any, Any]:
-    walker_db = latexwalker.get_default_latex_context_db()
-    walker_db.add_context_category(
-        "dltheory-math",
-        macros=[macrospec.MacroSpec(name, "{") for name in ("bm", "boldsymbol", "mathds", "operatorname")]
-        + [macrospec.MacroSpec(name, "{{") for name in ("dfrac", "tfrac")],
-        prepend=True,
-    )
-    return walker_db, latex2text.get_default_latex_context_db()
-
-
-def _symbol(name: str) -> str:
-    """A macro that stands for a symbol (\\alpha, \\leq), as latex2text knows it."""
-    if name in _OWN_SYMBOLS:
-        return _OWN_SYMBOLS[name]
-    spec = _contexts()[1].get_macro_spec(name)
-    text = getattr(spec, "simplify_repl", None)
-    # a replacement with letters is a word ("\today"), not a symbol; "%" takes arguments
-    if not isinstance(text, str) or "%" in text or re.search(r"[A-Za-z\\]", text) or not text.isprintable():
-        raise _NoTextForm(name)
-    return text
-
-
-def _styled(text: str, style: str) -> str:
-    out = []
-    for char in text:
-        if char == " ":
-            continue
-        name = unicodedata.name(char, "")
-        if name.startswith("LATIN CAPITAL LETTER "):
-            letter = "CAPITAL " + name.removeprefix("LATIN CAPITAL LETTER ")
-        elif name.startswith("LATIN SMALL LETTER "):
-            letter = "SMALL " + name.removeprefix("LATIN SMALL LETTER ")
-        elif name.startswith("DIGIT "):
-            letter = name
-        elif name.startswith("GREEK ") and style.startswith("BOLD"):
-            letter = name.removeprefix("GREEK ").replace(" LETTER", "")
-        else:
-            raise _NoTextForm(style)
-        try:
-            out.append(unicodedata.lookup(f"MATHEMATICAL {style} {letter}"))
-        except KeyError:
-            try:
-                out.append(unicodedata.lookup(f"{_LETTERLIKE.get(style, style)} {letter}"))
-            except KeyError:
-                raise _NoTextForm(style) from None
-    return "".join(out)
-
-
-def _scripted(text: str, forms: dict[str, str], mark: str) -> str:
-    """A super/subscript in Unicode forms, or written out ("^(k−1/2)", "_θ") when a character has none."""
-    if not text:
-        raise _NoTextForm(mark)
-    if all(char in forms for char in text):
-        return "".join(forms[char] for char in text)
-    return mark + (text if len(text) == 1 or _enclosed(text) else f"({text})")
-
-
-_SCRIPTS_AFTER = f"[{re.escape(''.join(sorted(_SCRIPT_FORMS - {'*'})))}]*"
-_ONE_TERM = re.compile(rf"√?(?:\d+(?:\.\d+)?|[^\W\d_][\u0300-\u036f\u20d7]*|∞){_SCRIPTS_AFTER}")
-_ONE_PRODUCT = re.compile(rf"√?\w+{_SCRIPTS_AFTER}")
-
-
-def _enclosed(text: str) -> bool:
-    return text.startswith("(") and text.endswith(")") and "(" not in text[1:-1]
-
-
-def _bare(text: str, *, product: bool = False) -> bool:
-    """Whether `text` reads as one term after "/" or "√" (no brackets needed): a number, a
-    letter with its accents and scripts, or (`product`, for a numerator) "2n"."""
-    return bool((_ONE_PRODUCT if product else _ONE_TERM).fullmatch(text)) or _enclosed(text)
-
-
-class _MathText:
-    """The text of a parsed formula; `script` for a super/subscript's content (no spaces)."""
-
-    def __init__(self, *, script: bool = False, words: bool = False) -> None:
-        self.script = script
-        self.words = words  # inside \text{...}: "-" and "'" as written
-        self.parts: list[str] = []
-        self.space_before_word = False
-
-    def text(self) -> str:
-        return "".join(self.parts)
-
-    def add(self, piece: str) -> None:
-        if self.space_before_word and piece[:1].isalnum():
-            self.parts.append(" ")
-        self.space_before_word = False
-        self.parts.append(piece)
-
-    def word(self, name: str) -> None:
-        """An operator name ("log"), kept apart from the letters around it: "n log n"."""
-        last = self.text()[-1:]
-        if last and (last.isalnum() or last in ")]′*\x03" or last in _SCRIPT_FORMS):
-            self.parts.append(" ")
-        self.add(name)
-        self.space_before_word = True
-
-    def nodes(self, nodes: Sequence[Any]) -> str:
-        tokens: list[Any] = []
-        for node in nodes:  # characters one by one, so "^" and "_" find what they raise or lower
-            tokens.extend(node.chars if isinstance(node, latexwalker.LatexCharsNode) else [node])
-        index = 0
-        while index < len(tokens):
-            token = tokens[index]
-            index += 1
-            if isinstance(token, str) and token in "^_":
-                while index < len(tokens) and isinstance(tokens[index], str) and tokens[index].isspace():
-                    index += 1  # "x^ 2"
-                if index == len(tokens) or not self.parts:
-                    raise _NoTextForm(token)
-                operand = _MathText(script=True).node_text(tokens[index])
-                index += 1
-                forms = _SUPERSCRIPTS if token == "^" else _SUBSCRIPTS
-                self.parts.append(_scripted(operand, forms, token))
-            else:
-                self.node(token)
-        return self.text()
-
-    def node_text(self, node: Any) -> str:
-        self.node(node)
-        return self.text()
-
-    def node(self, node: Any) -> None:
-        if isinstance(node, str):
-            self.char(node)
-        elif isinstance(node, latexwalker.LatexCharsNode):  # an argument without braces: \frac12
-            self.nodes([node])
-        elif isinstance(node, latexwalker.LatexGroupNode):
-            self.add(_MathText(script=self.script, words=self.words).nodes(node.nodelist))
-        elif isinstance(node, latexwalker.LatexMacroNode):
-            self.macro(node)
-        elif isinstance(node, latexwalker.LatexSpecialsNode) and node.specials_chars in ("~", "''"):
-            self.char(" " if node.specials_chars == "~" else "″")
-        else:  # an environment, a comment, "&", nested math
-            raise _NoTextForm(type(node).__name__)
-
-    def char(self, char: str) -> None:
-        if char.isspace():
-            if not self.script and self.parts and not self.text().endswith(" "):
-                self.parts.append(" ")
-            return
-        if not (char.isalnum() or char in _MATH_CHARS or char in "″"):
-            raise _NoTextForm(char)
-        if char in "=<>" and not self.script:  # spaced as TeX spaces a relation: "θ̂ = Xᵀy"
-            colon = self.text().endswith(":")  # ":="
-            if colon:
-                self.parts[-1] = self.parts[-1][:-1]
-            self.parts.append(f"\x01{':' if colon else ''}{char}\x01")
-            return
-        self.add(char if self.words else {"-": "−", "'": "′"}.get(char, char))
-
-    def argument(self, node: Any, index: int, *, words: bool = False) -> str | None:
-        args = node.nodeargd.argnlist if node.nodeargd else []
-        if index >= len(args) or args[index] is None:
-            return None
-        return _MathText(script=self.script, words=words).node_text(args[index])
-
-    def required(self, node: Any, index: int, *, words: bool = False) -> str:
-        text = self.argument(node, index, words=words)
-        if text is None or not text.strip(" \x01"):  # "\sqrt{}", "\mathbb\,"
-            raise _NoTextForm(node.macroname)
-        return text
-
-    def macro(self, node: Any) -> None:
-        name = node.macroname
-        argspec = node.nodeargd.argspec if node.nodeargd else ""
-        if name in ("frac", "dfrac", "tfrac"):
-            top, bottom = self.required(node, 0), self.required(node, 1)
-            top = top if _bare(top, product=True) else f"({top})"
-            # marked, so its brackets are decided once its neighbours are known (`_fractions_bracketed`)
-            self.add(f"\x02{top}/{bottom if _bare(bottom) else f'({bottom})'}\x03")
-        elif name == "sqrt":
-            root = {None: "√", "3": "∛", "4": "∜"}.get(self.argument(node, 0))
-            inside = self.required(node, 1)
-            if root is None:  # \sqrt[k]{x}
-                raise _NoTextForm(name)
-            self.add(root + (inside if _bare(inside) else f"({inside})"))
-        elif name in _ACCENTS:
-            base = self.required(node, 0)
-            if len(base) != 1:  # \overline{AB}: a combining mark sits on one character only
-                raise _NoTextForm(name)
-            self.add(unicodedata.normalize("NFC", base + _ACCENTS[name]))
-        elif name in _ALPHABETS:
-            self.add(_styled(self.required(node, 0), _ALPHABETS[name]))
-        elif name in _PLAIN_TEXT:
-            self.add(" ".join(self.required(node, 0, words=True).split()))
-        elif name == "operatorname":
-            self.word(self.required(node, 0, words=True))
-        elif argspec:
-            raise _NoTextForm(name)  # a macro with arguments we do not lay out
-        elif name in _SIZING:
-            pass
-        elif name in _OPERATOR_NAMES:
-            self.word(name)
-        elif name in _RELATIONS and not self.script:
-            self.parts.append(f"\x01{_symbol(name)}\x01")  # spaced evenly once the formula is whole
-        else:
-            symbol = _symbol(name)
-            # "a \cdot b" -> "a · b" and "\pm 1" -> "±1": a space after an operator only to match one before
-            spaced = self.text().endswith(" ") and not symbol.isalpha()
-            self.add(symbol)
-            if spaced and node.macro_post_space and not self.script:
-                self.parts.append(" ")
-
-
-# What may stand next to "a/b" without changing what it means: the formula's ends, brackets
-# opened before it or closed after it, and the operators, relations and separators that bind
-# less tightly than "/" ("\x01" spaces a relation). Not "/" ("a/b/c"), a script ("a/b²"), a
-# term ("1/2x"), a sum sign ("1/n∑ᵢ") nor "|" (which may open or close).
-_LOOSER_THAN_SLASH = frozenset("\x01,;:=<>+−±∓·×⋅∘⊗⊕∪∩∧∨≤≥≠≈∼≃≍≲≳≪≫→←↦⇒⇔⟹⟺∈∉⊂⊆⊃⊇≡∝≅≔…⋯")
-_FRACTION = re.compile("\x02([^\x02\x03]*)\x03")
-
-
-def _fractions_bracketed(text: str) -> str:
-    """The formula's fractions ("\x02a/b\x03", innermost first) bare where nothing next to them
-    binds tighter than "/", else in brackets: "a/(b/c)", "(1/2)x", "(a/b)²", "log(1/δ)"."""
-
-    def bracketed(match: re.Match[str]) -> str:
-        before = match.string[: match.start()].rstrip(" ")[-1:]
-        after = match.string[match.end() :].lstrip(" ")[:1]
-        alone = (not before or before in "([{⟨⌊⌈" or before in _LOOSER_THAN_SLASH) and (
-            not after or after in ")]}⟩⌋⌉" or after in _LOOSER_THAN_SLASH
-        )
-        return match.group(1) if alone else f"({match.group(1)})"
-
-    found = 1
-    while found:
-        text, found = _FRACTION.subn(bracketed, text, count=1)
-    return text
-
-
-def math_text(formula: str) -> str | None:
-    """An inline formula (`$...$` or `\\(...\\)`) as Unicode text: `$O(n^{k-1}\\log n)$` ->
-    "O(nᵏ⁻¹ log n)", `$\\mathbb{R}^d$` -> "ℝᵈ". None when it has no faithful text form (an
-    unknown macro, an environment, an accent over several letters) or is longer than a line."""
-    body = formula[1:-1] if formula.startswith("$") else formula[2:-2]
-    try:
-        walker = latexwalker.LatexWalker(body, latex_context=_contexts()[0], tolerant_parsing=False)
-        nodes = walker.get_latex_nodes()[0]
-        text = _MathText().nodes(nodes)
-    except (_NoTextForm, latexwalker.LatexWalkerError):
-        return None
-    text = " ".join(_fractions_bracketed(text).replace("\x01", " ").split())
-    return text if text and len(text) <= _MATH_TEXT_MAX_CHARS else None
-
-
 _MD_SPECIALS = re.compile(r"([\\`*\[\]<>|~$])")
 _LONE_UNDERSCORE = re.compile(r"(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])")
 _ENTITY_LIKE = re.compile(r"&(?=#?\w+;)")
 # Where a backslash goes so a line start is no heading, quote or list: before "#", ">", "+",
 # "=", "-"; between the number and the "." or ")" of "1. " (a backslash before a digit is shown).
 _LINE_START = re.compile(r"^\s*(?:\d{1,9}(?=[.)](?:\s|$))|(?=[#>+=\-]))")
+
+
+_ENDS_A_WORD = re.compile(r"[^\W_]|[)\]]")
 
 
 def _escape_plain(text: str) -> str:
@@ -607,10 +297,14 @@ def md_text(text: str | None, *, commands: bool = False) -> str:
     for match in spans.finditer(text):
         out.append(_escape_plain(text[last : match.start()]))
         command = match.groupdict().get("command")
-        formula = None if command else math_text(match.group(0))
-        out.append(
-            isolate.format(_escape_plain(formula)) if formula else _code_span(command or match.group(0))
-        )
+        # "ReLU$^2$": the formula's script belongs to the word it is written against (and is
+        # not isolated from it)
+        attached = _ENDS_A_WORD.match(text, max(0, match.start() - 1), match.start()) is not None
+        formula = None if command else math_text(match.group(0), attached=attached)
+        if formula:
+            out.append(_escape_plain(formula) if attached else isolate.format(_escape_plain(formula)))
+        else:
+            out.append(_code_span(command or match.group(0)))
         last = match.end()
     out.append(_escape_plain(text[last:]))
     escaped = "".join(out)
@@ -619,6 +313,50 @@ def md_text(text: str | None, *, commands: bool = False) -> str:
     if line_start:
         escaped = escaped[: line_start.end()] + "\\" + escaped[line_start.end() :]
     return escaped
+
+
+# A code span of inline Markdown (an escaped "\\`" opens none).
+CODE_SPAN = re.compile(r"(?<![`\\])(`+).*?(?<!`)\1(?!`)")
+
+
+def table_cell(markdown: str) -> str:
+    """Inline Markdown (`md_text`'s) made safe in a GFM table cell: a "|" inside a code span is
+    escaped, as GFM splits a row at every unescaped "|", code spans included (and drops the
+    backslash of "\\|" inside one, so the span still shows "|"). Outside code, `md_text`
+    escaped it already."""
+    return CODE_SPAN.sub(lambda code: code.group(0).replace("|", "\\|"), markdown)
+
+
+# What arXiv writes in TeX outside formulas, which its abstract page shows typeset: "--" and
+# "---" as dashes, escaped "%", "&", "#", and accented letters ("Schr\\"odinger", "Erd\\H{o}s")
+# with the accent tables title matching folds them with (`identity.normalize`).
+_TEX_DASH = re.compile(r"(?<![-!<])-{2,3}(?![->])")
+_TEX_ESCAPED = re.compile(r"\\([%&#])")
+_TEX_LETTERS = {"ss": "ß", "o": "ø", "O": "Ø", "ae": "æ", "AE": "Æ", "oe": "œ", "l": "ł", "i": "ı"}
+
+
+def tex_prose(text: str) -> str:
+    """Text arXiv gave (a title, an abstract) with the TeX outside its formulas as Unicode:
+    `Schr\\"odinger on Erd\\H{o}s--R\\'enyi graphs` -> "Schrödinger on Erdős–Rényi graphs".
+    Formulas stay as written (`md_text` converts them). Only for arXiv's text: elsewhere "--"
+    may be meant as written."""
+    if "\\" not in text and "--" not in text:
+        return text
+    from dltheory_digest.identity.normalize import _ACCENT_CMD, _LATEX_ACCENTS, _LATEX_LETTER_CMD
+
+    def prose(part: str) -> str:
+        part = _ACCENT_CMD.sub(
+            lambda m: unicodedata.normalize("NFC", m.group(2) + _LATEX_ACCENTS[m.group(1)]), part
+        )
+        part = _LATEX_LETTER_CMD.sub(lambda m: _TEX_LETTERS[m.group(1)], part)
+        part = _TEX_DASH.sub(lambda m: "—" if len(m.group(0)) == 3 else "–", part)
+        return _TEX_ESCAPED.sub(r"\1", part)
+
+    out, last = [], 0
+    for formula in MATH_SPAN.finditer(text):
+        out += [prose(text[last : formula.start()]), formula.group(0)]
+        last = formula.end()
+    return "".join(out) + prose(text[last:])
 
 
 def safe_url(url: str | None) -> str | None:

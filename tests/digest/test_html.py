@@ -63,3 +63,79 @@ def test_a_list_toggle_is_not_a_line_of_the_text_part(language: str) -> None:
     # a summary that names the list (a digest rendered before its bold line existed) stays
     kept = render_plain_text("<details>\n<summary>Below the threshold (2)</summary>\n\n- x\n</details>\n")
     assert "**Below the threshold (2)**" in kept
+
+
+# isolates and language spans around formulas -------------------------------------------------------
+
+
+def body_of(rendered: str) -> str:
+    """The HTML body without its inline styles, as a reader's client lays it out."""
+    return re.sub(r' style="[^"]*"', "", rendered.split("<body", 1)[1])
+
+
+@pytest.mark.parametrize(
+    ("markdown", "language", "span"),
+    [
+        # a formula isolated left to right in Arabic text (the Markdown's LRI…PDI)
+        (dg.md_text(r"نظرية $O(1/\sqrt{T})$ تعلم"), "ar", '<span dir="ltr" lang="en">O(1/√T)</span>'),
+        # the edition's own isolates: a date, an arXiv id
+        ("حتى \u20662026-11-24\u2069.", "ar", '<span dir="ltr">2026-11-24</span>'),
+        ("\u2066arXiv:2611.10001v1\u2069 · ملف", "ar", '<span dir="ltr" lang="en">arXiv:2611.10001v1</span>'),
+        # in an English edition's Arabic quote, the formula's isolate is inside the Arabic span
+        (dg.md_text(r"نظرية $O(1/\sqrt{T})$ تعلم"), "en", '<span dir="ltr">O(1/√T)</span> تعلم</span>'),
+        # a right-to-left isolate as well
+        ("x \u2067نص\u2069 y", "ar", '<span dir="rtl">نص</span>'),
+    ],
+)
+def test_a_directional_isolate_is_an_element_in_the_html(markdown: str, language: str, span: str) -> None:
+    body = body_of(render_html(markdown + "\n", language=language))
+    assert span in body
+    assert not re.search("[\u2066-\u2069]", body)
+
+
+def test_an_isolate_holding_a_tag_keeps_its_characters() -> None:
+    # a link inside an isolate cannot be wrapped in a span without cutting the element
+    body = body_of(render_html("حتى \u2066[doi:10.1/x](https://doi.org/10.1/x)\u2069.\n", language="ar"))
+    assert '\u2066<a href="https://doi.org/10.1/x"' in body
+
+
+@pytest.mark.parametrize(
+    ("markdown", "language", "english"),
+    [
+        # an English title with math reads in one voice, math symbols, Greek and scripts included
+        (
+            dg.md_text(r"Convergence of SGD at Rate $O(1/\sqrt{T})$ under the PL$^*$ Condition") + " 中文",
+            "zh",
+            "Convergence of SGD at Rate O(1/√T) under the PL* Condition",
+        ),
+        (
+            dg.md_text(r"$\ell_1$-Regularized Linear Regression") + " 中文",
+            "zh",
+            "ℓ₁-Regularized Linear Regression",
+        ),
+        (
+            dg.md_text(r"Heavy Tails: $\alpha$-Stable Noise [Re] in SGD") + " 中文",
+            "zh",
+            "Heavy Tails: α-Stable Noise [Re] in SGD",
+        ),
+        (
+            dg.md_text(r"Bounds on $\mathbb{E}[\|x\|^2] \le \epsilon$ for Deep Nets") + " عربي",
+            "ar",
+            "Bounds on 𝔼[‖x‖²] ≤ ϵ for Deep Nets",
+        ),
+    ],
+)
+def test_an_english_run_continues_through_its_math(markdown: str, language: str, english: str) -> None:
+    body = body_of(render_html(markdown + "\n", language=language))
+    assert re.search(
+        rf'<span (?:dir="ltr" )?lang="en">{re.escape(html.escape(english, quote=False))}</span>', body
+    )
+
+
+@pytest.mark.parametrize("language", ["zh", "ar"])
+def test_no_language_span_is_put_inside_code(language: str) -> None:
+    markdown = dg.md_text(r"Bound ${\rm sign}(x)$ holds for deep nets") + " 中文\n"
+    body = body_of(render_html(markdown, language=language))
+    code = re.search(r"<code>(.*?)</code>", body)
+    assert code and code.group(1) == r"${\rm sign}(x)$"
+    assert '<span lang="en">holds for deep nets</span>' in body

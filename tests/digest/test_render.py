@@ -1405,3 +1405,121 @@ def test_a_mention_written_in_capitals_is_shown_in_title_case_keeping_its_acrony
     assert "- **Deep Networks from the Principle of Rate Reduction** —" in markdown
     assert "- **NTK and SGD: A GAN View** —" in markdown
     assert "- **Flat minima of SGD** —" in markdown  # a title not in capitals is as written
+
+
+# TeX, formulas and "|" in what the digest shows ---------------------------------------------------
+
+
+def test_an_emerging_groups_shared_words_are_never_latex_command_names() -> None:
+    summaries = [
+        r"Regression in $\mathbb{R}^d$ with $\widetilde{O}(\sqrt{n})$ samples over a class $\mathcal{H}$.",
+        r"A class $\mathcal{H}$ in $\mathbb{R}^d$ learned with $\widetilde{O}(\sqrt{n})$ samples.",
+        r"With $\widetilde{O}(\sqrt{n})$ samples a class $\mathcal{H}$ on $\mathbb{R}^d$ is learned \emph{fast}.",
+    ]
+    group = [
+        dataclasses.replace(entry(f"2611.1100{n}", "Sample complexity"), summary=summary)
+        for n, summary in enumerate(summaries)
+    ]
+    words = dg.shared_words(group)
+    assert words[:2] == ["sample", "complexity"]
+    assert not {"mathbb", "mathcal", "widetilde", "sqrt", "emph"} & set(words)
+
+
+FORMULA_WITH_A_PIPE = r"$\binom{n}{k|j}$"  # no text form: a code span
+
+
+@pytest.mark.parametrize(
+    ("error", "warning"),
+    [
+        (None, f"entry 3 '{FORMULA_WITH_A_PIPE} bounds' skipped: no id"),
+        (f"[odd-feed] title '{FORMULA_WITH_A_PIPE}' broke the parser", None),
+        (None, "a title 'A | B' outside a formula"),
+    ],
+)
+def test_a_pipe_in_a_source_reports_cell_leaves_the_row_its_eight_cells(
+    error: str | None, warning: str | None
+) -> None:
+    report = SourceReport(
+        "odd-feed", "feed", fetched=1, parsed=1, error=error, warnings=(warning,) if warning else ()
+    )
+    markdown = dg.render_markdown(dataclasses.replace(digest_of(), reports=(report,)))
+    html = dg.render_html(markdown)
+    row = next(r for r in re.findall(r"<tr\b.*?</tr>", html, re.DOTALL) if "odd-feed" in r)
+    assert len(re.findall(r"<td\b", row)) == 8
+    shown = error or warning or ""
+    if "$" in shown:
+        assert f"<code>{FORMULA_WITH_A_PIPE}</code>" in re.sub(r"<code [^>]*>", "<code>", row)
+    else:
+        assert "A | B" in row
+
+
+SCHRODINGER = r"A Schr\"odinger-Bridge View of Erd\H{o}s--R\'enyi Graphs"
+
+
+def schrodinger_bridges() -> DigestPaper:
+    """A paper as arXiv's API gave it: TeX accents and dashes in its title, abstract and names."""
+    written = entry("2611.10008", SCHRODINGER)
+    return dataclasses.replace(
+        written,
+        paper=dataclasses.replace(written.paper, authors=(r"Peter B\"uhlmann", r"Sara van de Geer")),
+        summary=r"A Poincar\'e inequality for $\mathbb{R}^d$--valued maps.",
+    )
+
+
+@pytest.mark.parametrize(
+    ("digest", "shown"),
+    [
+        # arXiv's title and abstract: its TeX accents and dashes read as arXiv's page shows them
+        (
+            digest_of(
+                (
+                    DirectionSection(
+                        "generalization",
+                        "Generalization",
+                        papers=(schrodinger_bridges(),),
+                    ),
+                )
+            ),
+            [
+                "A Schrödinger-Bridge View of Erdős–Rényi Graphs",
+                "A Poincaré inequality for ℝᵈ–valued maps.",
+                "Peter Bühlmann, Sara van de Geer",
+            ],
+        ),
+        # a page's own title-only mention is shown as the page wrote it ("--" may be meant)
+        (
+            dataclasses.replace(digest_of(), unconfirmed=(mention("Pre--training Is All You Need"),)),
+            ["Pre--training Is All You Need"],
+        ),
+        # a paper arXiv has not described: its title is what linked to it
+        (
+            digest_of(
+                (
+                    DirectionSection(
+                        "generalization",
+                        "Generalization",
+                        papers=(
+                            dataclasses.replace(
+                                entry("2611.10009", "x"),
+                                paper=Paper(
+                                    key="arxiv:2611.10009", title="Erdos--Renyi notes", arxiv_id="2611.10009"
+                                ),
+                                summary="",
+                            ),
+                        ),
+                    ),
+                )
+            ),
+            ["Erdos--Renyi notes"],
+        ),
+    ],
+)
+def test_tex_outside_formulas_reads_as_unicode_only_in_what_arxiv_wrote(
+    digest: Digest, shown: list[str]
+) -> None:
+    markdown = dg.render_markdown(digest)
+    for text in shown:
+        assert text in markdown
+    assert "\\H{" not in markdown and "\\'" not in markdown
+    html = dg.render_html(markdown)
+    assert all(text in html for text in shown)

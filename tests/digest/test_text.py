@@ -19,6 +19,7 @@ from dltheory_digest.digest.text import (
     md_text,
     safe_url,
     summarize,
+    tex_prose,
 )
 from tests.digest.test_build import _zh_edition, sample_inputs
 
@@ -213,6 +214,54 @@ def test_a_cut_title_keeps_its_formula_whole_then_converts_it() -> None:
     shorter = "Sample complexity " + formula + " for " + "two-layer networks " * 14
     shown = display_title(shorter)
     assert formula in shown and md_text(shown).startswith("Sample complexity Õ(d^(3/2)/ϵ²) for")
+
+
+@pytest.mark.parametrize(
+    ("text", "markdown"),
+    [
+        # a script opening a formula written against a word raises or lowers that word's end
+        (r"Convergence under the PL$^*$ Condition", r"Convergence under the PL\* Condition"),
+        (
+            r"ReLU$^2$ Networks, A$^2$C, GPT$_{3}$, Adam$^+$ and Muon$^{2}$",
+            "ReLU² Networks, A²C, GPT₃, Adam⁺ and Muon²",
+        ),
+        (r"Minimizers $\operatorname*{argmin}_x f(x)$ of f", "Minimizers argminₓ f(x) of f"),
+        (r"Sums and $$\sum_i x_i$$ Displays", "Sums and ∑ᵢ xᵢ Displays"),
+        (r"The error $\|\hat\beta - \beta^*\|_1$ is small", r"The error ‖β̂ − β\*‖₁ is small"),
+        (r"Rates $\mathcal{O}(d^{\,2})$ and more", "Rates 𝒪(d²) and more"),
+        # written apart from any word, a lone script has no base: kept as written
+        (r"a $^2$ b", "a `$^2$` b"),
+    ],
+)
+def test_formulas_shown_raw_or_with_stray_characters_read_as_text(text: str, markdown: str) -> None:
+    assert md_text(text) == markdown
+
+
+def test_a_script_attached_to_a_word_in_arabic_text_stays_with_it() -> None:
+    # only a formula of its own is isolated: "ReLU²" is one word
+    assert md_text(r"شبكات ReLU$^2$ و $O(n)$") == "شبكات ReLU² و \u2066O(n)\u2069"
+
+
+@pytest.mark.parametrize(
+    ("arxiv_wrote", "shown"),
+    [
+        (
+            r"a Schr\"odinger-Bridge View of Erd\H{o}s--R\'enyi Graphs",
+            "a Schrödinger-Bridge View of Erdős–Rényi Graphs",
+        ),
+        (r"Poincar\'e inequalities", "Poincaré inequalities"),
+        (r"Schr\"{o}dinger and {\"o}", "Schrödinger and ö"),
+        (r"Na\"{\i}ve Bayes, G\"odel, Ces\`aro, Fran\c{c}ois", "Naïve Bayes, Gödel, Cesàro, François"),
+        (r"Bj\o rn and Stra\ss e", "Bjørn and Straße"),
+        ("bounds --- sharp ones --- for 1--2 layers", "bounds — sharp ones — for 1–2 layers"),
+        (r"improves by 5\% on A\&B", "improves by 5% on A&B"),
+        # formulas are left to md_text, which shows them as text
+        (r"Erd\H{o}s $\tilde{O}(n)$ and $a--b$", r"Erdős $\tilde{O}(n)$ and $a--b$"),
+        ("no TeX at all", "no TeX at all"),
+    ],
+)
+def test_tex_arxiv_writes_outside_formulas_reads_as_unicode(arxiv_wrote: str, shown: str) -> None:
+    assert tex_prose(arxiv_wrote) == shown
 
 
 def test_a_formula_in_arabic_text_is_isolated_left_to_right() -> None:
