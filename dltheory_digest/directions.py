@@ -672,9 +672,9 @@ def _spelled(text: str) -> str:
     classifier reads titles as it was fitted on them. Cached: every reader's filter reads the
     same papers."""
     if any(opener in text for opener in _TEX_FORMULA_OPENERS):
-        from dltheory_digest.mathtext import MATH_SPAN, math_text  # pylatexenc, only when there is TeX
+        from dltheory_digest.mathtext import formulas_as_text  # pylatexenc, only when there is TeX
 
-        text = MATH_SPAN.sub(lambda formula: math_text(formula.group(0)) or formula.group(0), text)
+        text = formulas_as_text(text)
     if "\\" in text:
         text = _TEX_GREEK.sub(lambda macro: macro.group(1).lower(), text)
         text = _TEX_ELL_INFINITY.sub(lambda macro: "ℓ" if macro.group(1) == "ell" else "∞", text)

@@ -2,9 +2,8 @@
 
 A neutral module (no stage of the pipeline): the digest shows formulas with it (`digest.text`),
 and the reader keyword filters (`directions`) match what a formula says rather than how it was
-typed. Use `MATH_SPAN` to find the formulas of a text and `math_text` to convert one:
-
-    MATH_SPAN.sub(lambda m: math_text(m.group(0)) or m.group(0), text)
+typed, and resolve compares a page's Unicode title with arXiv's TeX one. `math_text`
+converts one formula (as `MATH_SPAN` finds them); `formulas_as_text` every formula of a text.
 """
 
 from __future__ import annotations
@@ -367,3 +366,12 @@ def math_text(formula: str, *, attached: bool = False) -> str | None:
         return None
     text = " ".join(_fractions_bracketed(text).replace("\x01", " ").split())
     return text if text and len(text) <= _MATH_TEXT_MAX_CHARS else None
+
+
+def formulas_as_text(text: str) -> str:
+    """`text` with each inline formula as its Unicode text, where it has one:
+    "$\\widetilde{O}(\\sqrt{T})$ Regret" -> "Õ(√T) Regret"; a formula without a text form stays
+    as written."""
+    if "$" not in text and "\\(" not in text:
+        return text
+    return MATH_SPAN.sub(lambda formula: math_text(formula.group(0)) or formula.group(0), text)

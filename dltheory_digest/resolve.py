@@ -54,6 +54,7 @@ from dltheory_digest.identity.normalize import (
     title_shape,
 )
 from dltheory_digest.ids import abs_url, arxiv_id_from_doi, normalize_doi, parse_arxiv_id
+from dltheory_digest.mathtext import formulas_as_text
 from dltheory_digest.models import (
     NOTE_ARXIV_LOOKUP,
     NOTE_CROSSREF_LOOKUP,
@@ -286,7 +287,10 @@ def differing_words(a: str, b: str) -> list[str]:
     may differ. A short title one word off scores high on similarity alone ("The mathematics
     of deep learning" against "The Modern Mathematics of Deep Learning") and is another paper.
     A name one title leads with and the other omits ("KAN: Kolmogorov-Arnold Networks"
-    against "Kolmogorov-Arnold networks") is no difference: blogs often cite without it."""
+    against "Kolmogorov-Arnold networks") is no difference: blogs often cite without it.
+    Formulas are compared as their text: a page's "Õ(√T) Regret" is arXiv's
+    "$\\widetilde{O}(\\sqrt{T})$ Regret", whose macro names are no words."""
+    a, b = formulas_as_text(a), formulas_as_text(b)
     words_a, words_b = normalize_title(a).split(), normalize_title(b).split()
     prefix_a, prefix_b = _name_prefix(a, words_a), _name_prefix(b, words_b)
     # only one side named: two different names ("KAN: X" / "KAT: X") are two papers

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from dltheory_digest.mathtext import MATH_SPAN, math_text
+from dltheory_digest.mathtext import MATH_SPAN, formulas_as_text, math_text
 
 
 @pytest.mark.parametrize(
@@ -59,3 +59,12 @@ def test_a_script_opening_a_formula_written_against_a_word_is_that_words(formula
 def test_the_outer_dollars_of_a_display_are_part_of_it() -> None:
     text = r"and $$\sum_i x_i$$ displays, costing $5 and $10"
     assert [m.group(0) for m in MATH_SPAN.finditer(text)] == [r"$$\sum_i x_i$$"]
+
+
+def test_formulas_as_text_converts_each_formula_and_keeps_the_rest() -> None:
+    assert (
+        formulas_as_text(r"$\widetilde{O}(\sqrt{T})$ Regret with $\le d$ Features")
+        == "Õ(√T) Regret with ≤ d Features"
+    )
+    assert formulas_as_text("Costs $5 and $10") == "Costs $5 and $10"  # prices are no formulas
+    assert formulas_as_text(r"A $\begin{cases}x\end{cases}$ case") == r"A $\begin{cases}x\end{cases}$ case"

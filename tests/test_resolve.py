@@ -569,6 +569,26 @@ def test_differing_words() -> None:
     assert differing_words("Erratum: Deep learning generalizes", "Deep learning generalizes") == ["erratum"]
 
 
+@pytest.mark.parametrize(
+    ("page", "arxiv"),
+    [
+        ("Õ(√T) Regret for Linear Bandits with ≤ d Features", r"$\widetilde{O}(\sqrt{T})$ Regret for Linear Bandits with $\le d$ Features"),
+        ("Õ(d) sample complexity", r"$\tilde{O}(d)$ sample complexity"),
+        ("Sign networks with ±1 weights", r"Sign networks with $\pm 1$ weights"),
+        ("Margins with ε ≥ 0", r"Margins with $\varepsilon \ge 0$"),
+        ("Learning f → g maps", r"Learning $f \rightarrow g$ maps"),
+    ],
+)  # fmt: skip
+def test_a_formula_written_in_unicode_is_arxivs_tex(page: str, arxiv: str) -> None:
+    """A page shows the title as arXiv's abstract page renders it; the API gives the TeX, whose
+    macro names (widetilde, le, pm) are no words of the title."""
+    assert differing_words(page, arxiv) == []
+
+
+def test_a_formula_that_says_something_else_still_differs() -> None:
+    assert differing_words("ℓ1 regularized networks", r"$\ell_2$ regularized networks") == ["l1", "l2"]
+
+
 def test_a_title_without_its_leading_name_or_with_numbers_in_words_is_the_same_paper() -> None:
     pairs = [
         ("Kolmogorov-Arnold networks", "KAN: Kolmogorov-Arnold Networks"),
