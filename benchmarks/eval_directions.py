@@ -2,6 +2,11 @@
 
     .venv/bin/python benchmarks/eval_directions.py [--shared ../shared] [--taxonomy FILE]
                                                     [--threshold 0.35] [--errors]
+    .venv/bin/python benchmarks/eval_directions.py --file LIST.csv [--taxonomy FILE] [--errors]
+
+`--file`: another labeled list (columns title and direction; arxiv_id optional), scored alone
+as the dev file is (macro-F1 with landscape+optimization merged, the confusion matrix), its
+rows that are taxonomy examples (by arXiv id or title) left out.
 
 Directions: macro-F1 and the confusion matrix on `eval/directions_dev.csv`, from titles
 alone. That curator does not separate `landscape` from `optimization`, so both count as
@@ -31,7 +36,8 @@ list's conventions meets on another.
 
 Relevance: the dev titles (all deep-learning theory) against titles that are not DL
 theory, taken from the recorded arXiv responses in `fixtures/arxiv_rss` and
-`fixtures/arxiv_api` (applied ML, software testing, condensed matter, astrophysics ...).
+`fixtures/arxiv_api` (applied ML, software testing, condensed matter, astrophysics ...;
+these sections are skipped when --shared holds no such fixtures).
 Reports how many land above/below the threshold and the ROC AUC. Then the hard case:
 applied deep-learning papers (`applied_titles.csv`, and `applied_titles_unseen.csv`, which
 no taxonomy text was written from) against all theory titles, and theory of training
@@ -44,19 +50,24 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
+import sys
 import time
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
 import feedparser
+import typer
 from bs4 import BeautifulSoup
 from sklearn.metrics import f1_score, roc_auc_score
 
-from dltheory_digest.directions import DirectionClassifier, load_taxonomy, normalize
+from dltheory_digest.cli.files import read_csv
+from dltheory_digest.directions import DirectionClassifier, Taxonomy, load_taxonomy, normalize
 from dltheory_digest.models import Classification
 
 ROOT = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("DLTHEORY_SHARED_DIR", ROOT.parent / "shared"))
 MERGE = {"landscape": "optimization"}
 HELDOUT = ROOT / "tests" / "fixtures" / "directions" / "heldout_titles.csv"
 # a second list, written later by someone who had not seen the taxonomy, kept only where it
@@ -207,26 +218,82 @@ def theory_posts_with_text(shared: Path) -> list[tuple[str, str]]:
     return rows
 
 
-def main() -> None:
+def score_file(
+    classifier: DirectionClassifier, taxonomy: Taxonomy, path: Path, *, errors: bool, threshold: float
+) -> int:
+    """Score one labeled list (title, direction[, arxiv_id]) alone; 2 when it cannot be read."""
+    try:
+        table = read_csv(path, required=("title", "direction"))
+    except typer.Exit as exc:  # read_csv has said why on standard error
+        return exc.exit_code
+    rows = [
+        {
+            "title": r["title"].strip(),
+            "direction": r["direction"].strip().lower(),
+            "arxiv_id": r.get("arxiv_id", "").strip(),
+        }
+        for r in table.rows
+        if r["title"].strip() and r["direction"].strip()
+    ]
+    # the taxonomy's examples are its training text: a list naming them is not scored on them
+    examples = {e for d in taxonomy.directions for e in d.examples}
+    example_titles = {normalize(t) for d in taxonomy.directions for t in d.example_titles}
+    scored = [
+        r for r in rows if r["arxiv_id"] not in examples and normalize(r["title"]) not in example_titles
+    ]
+    print(
+        f"{path}: {len(table.rows)} rows; left out: {len(table.rows) - len(rows)} without a title or direction, {len(rows) - len(scored)} taxonomy examples"
+    )
+    if not scored:
+        print(f"error: {path}: no labeled rows to score", file=sys.stderr)
+        return 2
+    known = {d.id for d in taxonomy.directions} | {"other"}
+    unknown = sorted({r["direction"] for r in scored} - known)
+    if unknown:
+        print(f"labels that are no direction of the taxonomy (always misses): {', '.join(unknown)}")
+    results = score_titles(classifier, scored, errors=errors, name=path.name)
+    kept = sum(c.relevance >= threshold for c in results)
+    print(f"relevance at or above {threshold}: {kept}/{len(results)}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
+    parser.add_argument("--shared", type=Path, default=SHARED)
+    parser.add_argument(
+        "--file", type=Path, help="score this labeled list alone (title, direction[, arxiv_id])"
+    )
     parser.add_argument("--taxonomy", type=Path, default=None)
     parser.add_argument("--threshold", type=float, default=0.30)
     parser.add_argument("--errors", action="store_true", help="list misclassified titles")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     started = time.perf_counter()
     taxonomy = load_taxonomy(args.taxonomy)
     classifier = DirectionClassifier.from_taxonomy(taxonomy)
     fit_s = time.perf_counter() - started
+    if args.file is not None:
+        return score_file(classifier, taxonomy, args.file, errors=args.errors, threshold=args.threshold)
+    if not (args.shared / "eval" / "directions_dev.csv").is_file():
+        print(
+            f"error: no eval/directions_dev.csv in {args.shared}; score a list with --file", file=sys.stderr
+        )
+        return 2
+    evaluate_shared(classifier, taxonomy, args, fit_s)
+    return 0
 
-    rows = list(csv.DictReader((args.shared / "eval" / "directions_dev.csv").open(encoding="utf-8")))
+
+def evaluate_shared(
+    classifier: DirectionClassifier, taxonomy: Taxonomy, args: argparse.Namespace, fit_s: float
+) -> None:
+    """The dev file, the held-out and curators' lists, then relevance (see the module's text)."""
+    rows = _read(args.shared / "eval" / "directions_dev.csv")
     # a dev paper that is also a taxonomy example was seen in training: leave it out
     examples = {e for d in taxonomy.directions for e in d.examples}
-    held_out = [r for r in rows if r["arxiv_id"] in examples]
-    rows = [r for r in rows if r["arxiv_id"] not in examples]
+    held_out = [r for r in rows if r.get("arxiv_id") in examples]
+    rows = [r for r in rows if r.get("arxiv_id") not in examples]
     titles = [r["title"] for r in rows]
     started = time.perf_counter()
     classifier.classify_many([(t, "") for t in titles])
@@ -277,10 +344,31 @@ def main() -> None:
         twice = sum(len(labels) > 1 for labels in _labels_by_title(_read(path)).values())
         print(f"  within {path.name}: {twice} titles under two directions")
 
-    negatives = off_topic_titles(args.shared)
-    neg = [classifier.relevance(t) for t in negatives]
     pos = [c.relevance for c in results]
+    off_topic_relevance(classifier, args, pos, titles, heldout_results, curator_results)
+    abstracts_relevance(classifier, args)
+    applied_relevance(classifier, args, pos + [c.relevance for c in heldout_results])
+
+
+def _skipped(args: argparse.Namespace, section: str) -> None:
+    print(f"\n{section}: skipped, no recorded responses in {args.shared / 'fixtures'}")
+
+
+def off_topic_relevance(
+    classifier: DirectionClassifier,
+    args: argparse.Namespace,
+    pos: list[float],
+    titles: list[str],
+    heldout_results: list[Classification],
+    curator_results: dict[str, list[Classification]],
+) -> None:
+    """Theory titles against the off-topic titles of the recorded arXiv responses."""
     th = args.threshold
+    negatives = off_topic_titles(args.shared)
+    if not negatives:
+        _skipped(args, f"relevance (threshold {th})")
+        return
+    neg = [classifier.relevance(t) for t in negatives]
     print(f"\nrelevance (threshold {th}):")
     print(f"  DL-theory dev titles: {sum(r >= th for r in pos)}/{len(pos)} at or above")
     print(f"  off-topic arXiv titles: {sum(r < th for r in neg)}/{len(neg)} below")
@@ -294,8 +382,25 @@ def main() -> None:
         kept = sum(r >= candidate for r in pos) / len(pos)
         dropped = sum(r < candidate for r in neg) / len(neg)
         print(f"  threshold {candidate:.2f}: keeps {kept:.1%} of theory, drops {dropped:.1%} of off-topic")
+    if args.errors:
+        print("  off-topic titles above threshold:")
+        for t, r in sorted(zip(negatives, neg, strict=True), key=lambda x: -x[1]):
+            if r >= th:
+                print(f"    {r:.2f} {t}")
+        print("  theory titles below threshold:")
+        for t, r in sorted(zip(titles, pos, strict=True), key=lambda x: x[1]):
+            if r < th:
+                print(f"    {r:.2f} {t}")
+
+
+def abstracts_relevance(classifier: DirectionClassifier, args: argparse.Namespace) -> None:
+    """Theory blog posts against off-topic arXiv entries, both with their text."""
+    th = args.threshold
     posts = theory_posts_with_text(args.shared)
     negative_docs = off_topic_with_abstracts(args.shared)
+    if not posts or not negative_docs:
+        _skipped(args, f"relevance with abstracts (threshold {th})")
+        return
     pos_docs = [c.relevance for c in classifier.classify_many(posts)]
     neg_docs = [c.relevance for c in classifier.classify_many(negative_docs)]
     print(f"\nrelevance with abstracts (threshold {th}):")
@@ -305,7 +410,16 @@ def main() -> None:
     print(
         f"  off-topic arXiv entries (title + abstract): {sum(r < th for r in neg_docs)}/{len(neg_docs)} below"
     )
-    theory = pos + [c.relevance for c in heldout_results]
+    if args.errors:
+        for (title, _), r in zip(posts, pos_docs, strict=True):
+            print(f"    post {r:.2f} {title}")
+        for (title, _), r in sorted(zip(negative_docs, neg_docs, strict=True), key=lambda x: -x[1])[:15]:
+            print(f"    off-topic {r:.2f} {title}")
+
+
+def applied_relevance(classifier: DirectionClassifier, args: argparse.Namespace, theory: list[float]) -> None:
+    """Applied deep learning against theory titles, and theory of training paradigms kept."""
+    th = args.threshold
     print(f"\napplied deep learning, titles (threshold {th}; theory = dev + held-out titles):")
     for path in (APPLIED, APPLIED_UNSEEN):
         with path.open(encoding="utf-8", newline="") as handle:
@@ -328,21 +442,7 @@ def main() -> None:
         paradigm_titles = [r["title"] for r in csv.DictReader(handle)]
     paradigms = [c.relevance for c in classifier.classify_many([(t, "") for t in paradigm_titles])]
     print(f"  {PARADIGMS.name}: {sum(r >= th for r in paradigms)}/{len(paradigms)} at or above")
-    if args.errors:
-        for (title, _), r in zip(posts, pos_docs, strict=True):
-            print(f"    post {r:.2f} {title}")
-        for (title, _), r in sorted(zip(negative_docs, neg_docs, strict=True), key=lambda x: -x[1])[:15]:
-            print(f"    off-topic {r:.2f} {title}")
-    if args.errors:
-        print("  off-topic titles above threshold:")
-        for t, r in sorted(zip(negatives, neg, strict=True), key=lambda x: -x[1]):
-            if r >= th:
-                print(f"    {r:.2f} {t}")
-        print("  theory titles below threshold:")
-        for t, r in sorted(zip(titles, pos, strict=True), key=lambda x: x[1]):
-            if r < th:
-                print(f"    {r:.2f} {t}")
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

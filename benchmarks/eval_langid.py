@@ -1,31 +1,50 @@
 """Accuracy of `detect` on a labelled CSV (text,lang[,source]); prints per-class errors.
 
 .venv/bin/python benchmarks/eval_langid.py [../shared/eval/langid_dev.csv] [-v]
+
+The file is read as the CLI reads its CSV input (a byte-order mark, column names in any case),
+separated by commas, tabs or semicolons, whichever its header line holds; gold codes are
+compared as the product writes them (`zh-CN`, `zh_tw` -> zh).
 """
 
 from __future__ import annotations
 
-import csv
+import os
 import sys
 from collections import Counter
 from pathlib import Path
 
-from dltheory_digest.language import detect
+import typer
 
-DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "eval" / "langid_dev.csv"
+from dltheory_digest.cli.files import read_csv
+from dltheory_digest.language import detect
+from dltheory_digest.language.detect import _code as product_code
+
+SHARED = Path(os.environ.get("DLTHEORY_SHARED_DIR", Path(__file__).resolve().parents[2] / "shared"))
+DEFAULT = SHARED / "eval" / "langid_dev.csv"
+
+
+def gold_code(label: str) -> str:
+    """A gold label as the product writes codes: lower case, region dropped."""
+    return product_code(label.strip().lower().replace("_", "-"))
 
 
 def main(argv: list[str]) -> int:
     verbose = "-v" in argv
     paths = [a for a in argv if a != "-v"]
     path = Path(paths[0]) if paths else DEFAULT
-    with path.open(encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle))
+    try:
+        rows = read_csv(path, required=("text", "lang"), delimiters=",\t;").rows
+    except typer.Exit as exc:  # read_csv has said why on standard error
+        return exc.exit_code
+    if not rows:
+        print(f"error: {path}: no labelled rows to score", file=sys.stderr)
+        return 2
     totals: Counter[str] = Counter()
     errors: Counter[str] = Counter()
     confusion: Counter[tuple[str, str]] = Counter()
     for row in rows:
-        gold = row["lang"]
+        gold = gold_code(row["lang"])
         got = detect(row["text"]).lang
         totals[gold] += 1
         if got != gold:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import difflib
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -12,13 +14,14 @@ import typer
 from rich.markup import escape
 
 from dltheory_digest.cli.app import app, console, err_console
-from dltheory_digest.cli.files import is_stdio, read_csv, writing
+from dltheory_digest.cli.checks import fail_usage
+from dltheory_digest.cli.files import CsvTable, is_stdio, read_csv, shown, writing
 from dltheory_digest.identity import Record, match_clusters
 from dltheory_digest.identity.normalize import split_authors
 
 REQUIRED_COLUMNS = ("id", "title")
-# optional: title_en (an English translation of the title) and source (rows of one
-# duplicate-free source are never merged with each other by content)
+# optional: title_en (an English translation of the title) and source (where the row came
+# from; with --duplicate-free-sources, rows of one source are never merged by content)
 KNOWN_COLUMNS = (
     "id",
     "title",
@@ -32,20 +35,33 @@ KNOWN_COLUMNS = (
     "title_en",
     "source",
 )
+# names other exports give the same field (BibTeX and Cora's `author`, dated exports' `date`)
+COLUMN_ALIASES = {
+    "author": "authors",
+    "date": "year",
+    "pub_year": "year",
+    "published": "year",
+}
+# a plausible publication year inside a cell: "1999", "1999.0", "1999-01-01", "(1999)", "c1999"
+_YEAR = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d)(?!\d)")
+# what exports write for "no value": read as an empty cell, not as a year that failed to read
+_NO_VALUE = frozenset({"nan", "n/a", "na", "none", "null", "-", "?", "unknown", "n.d.", "nd"})
 
 
-def _year(value: str | None) -> int | None:
-    value = (value or "").strip()
-    if not value:
-        return None
-    try:
-        return int(float(value))  # "1999" and "1999.0" (spreadsheets) alike
-    except ValueError:
-        return None
+def parse_year(value: str | None) -> int | None:
+    """The first plausible year (1500-2099) in the cell, else None."""
+    match = _YEAR.search(value or "")
+    return int(match.group(1)) if match else None
 
 
-def record_from_row(row: Mapping[str, str | None]) -> Record:
-    """One CSV row -> a Record; empty cells are missing values."""
+def _is_missing(value: str) -> bool:
+    return value.strip().lower() in _NO_VALUE or not value.strip()
+
+
+def record_from_row(row: Mapping[str, str | None], *, duplicate_free_sources: bool = False) -> Record:
+    """One CSV row -> a Record; empty cells are missing values. The `source` cell reaches the
+    matcher only with `duplicate_free_sources` (there it keeps rows of one source apart);
+    otherwise it only says where the row came from."""
 
     def cell(name: str) -> str | None:
         value = row.get(name)
@@ -55,32 +71,89 @@ def record_from_row(row: Mapping[str, str | None]) -> Record:
         id=cell("id") or "",
         title=cell("title") or "",
         authors=split_authors(cell("authors") or ""),
-        year=_year(cell("year")),
+        year=parse_year(cell("year")),
         venue=cell("venue"),
         doi=cell("doi"),
         arxiv_id=cell("arxiv_id"),
         lang=cell("lang"),
         url=cell("url"),
         title_en=cell("title_en"),
-        source=cell("source"),
+        source=cell("source") if duplicate_free_sources else None,
     )
 
 
-def id_problems(records: Sequence[Record], *, shown: int = 5) -> list[str]:
+def known_columns(path: Path | str, columns: Sequence[str]) -> dict[str, str]:
+    """Which known column each of the file's columns is read as (aliases renamed); one note
+    names the renamed columns and one the columns not read, with a guess at a misspelling."""
+    renamed: dict[str, str] = {}
+    for column in columns:
+        alias = COLUMN_ALIASES.get(column)
+        # an alias stands in only for a column the file lacks, and only once
+        if alias and alias not in columns and alias not in renamed.values():
+            renamed[column] = alias
+    if renamed:
+        said = ", ".join(f"{column} as {alias}" for column, alias in renamed.items())
+        _note(path, f"column(s) read under their usual name: {said}")
+    unknown = [c for c in columns if c and c not in KNOWN_COLUMNS and c not in renamed]
+    if unknown:
+        guesses = []
+        for column in unknown:
+            close = difflib.get_close_matches(column, KNOWN_COLUMNS, n=1, cutoff=0.75)
+            if close and close[0] not in columns and close[0] not in renamed.values():
+                guesses.append(f"{column} -> {close[0]}?")
+        guess = f" (did you mean: {', '.join(guesses)})" if guesses else ""
+        _note(path, f"column(s) not read: {', '.join(unknown)}{guess}; known: {', '.join(KNOWN_COLUMNS)}")
+    return renamed
+
+
+def _note(path: Path | str, message: str) -> None:
+    err_console.print(f"[yellow]note:[/yellow] {escape(f'{shown(path)}: {message}')}", soft_wrap=True)
+
+
+def readable_rows(path: Path | str, table: CsvTable) -> list[dict[str, str]]:
+    """The table's rows under the known column names (aliases renamed). Notes say which
+    columns were renamed or not read, and how many year cells give no year."""
+    renamed = known_columns(path, table.columns)
+    rows = [{renamed.get(k, k): v for k, v in row.items()} for row in table.rows] if renamed else table.rows
+    unread = unread_years(rows, table.row_numbers)
+    if unread:
+        count, first = unread
+        _note(
+            path,
+            f"{count} year {'cell gives' if count == 1 else 'cells give'} no year, read as missing ({first})",
+        )
+    return rows
+
+
+def unread_years(rows: Sequence[Mapping[str, str]], row_numbers: Sequence[int]) -> tuple[int, str] | None:
+    """How many year cells hold something that is not a year, with the first one's row and
+    text ("row 5: 'circa'"); None when every such cell is empty or a year."""
+    unread = [
+        (number, row["year"])
+        for row, number in zip(rows, row_numbers, strict=True)
+        if not _is_missing(row.get("year", "")) and parse_year(row["year"]) is None
+    ]
+    if not unread:
+        return None
+    number, value = unread[0]
+    return len(unread), f"row {number}: {value.strip()!r}"
+
+
+def id_problems(records: Sequence[Record], row_numbers: Sequence[int], *, at_most: int = 5) -> list[str]:
     """What makes the ids unfit to name the output rows: a row without id, an id on several rows.
 
-    Rows are counted as a spreadsheet shows them (the header is row 1), so each can be found."""
+    Rows are numbered as a spreadsheet shows them (the header is row 1), so each can be found."""
     rows_of: dict[str, list[int]] = defaultdict(list)
-    for row_number, record in enumerate(records, start=2):
+    for row_number, record in zip(row_numbers, records, strict=True):
         rows_of[record.id].append(row_number)
     problems = []
     missing = rows_of.pop("", [])
     if missing:
         problems.append(f"no id on {_rows(missing)}")
     repeated = [(record_id, rows) for record_id, rows in rows_of.items() if len(rows) > 1]
-    problems += [f"id {record_id!r} is on {_rows(rows)}" for record_id, rows in repeated[:shown]]
-    if len(repeated) > shown:
-        problems.append(f"... and {len(repeated) - shown} more repeated ids")
+    problems += [f"id {record_id!r} is on {_rows(rows)}" for record_id, rows in repeated[:at_most]]
+    if len(repeated) > at_most:
+        problems.append(f"... and {len(repeated) - at_most} more repeated ids")
     return problems
 
 
@@ -93,16 +166,29 @@ def _rows(numbers: Sequence[int]) -> str:
     return f"rows {', '.join(str(n) for n in numbers[:-1])} and {numbers[-1]}"
 
 
-def read_records(path: Path) -> list[Record]:
+def read_records(path: Path, *, duplicate_free_sources: bool = False) -> list[Record]:
     """Records of a dedup input CSV ('-': standard input). A missing required column, a row
     without id or an id on several rows is an error naming the rows, and exit 2: the output
-    names each row by its id, so a repeated id would leave it ambiguous."""
-    _, rows = read_csv(path, required=REQUIRED_COLUMNS)
-    records = [record_from_row(row) for row in rows]
-    problems = id_problems(records)
+    names each row by its id, so a repeated id would leave it ambiguous. What is read other
+    than the file says (a renamed or unread column, a year cell that is no year, a `source`
+    column without `duplicate_free_sources`) is one note each on standard error."""
+    table = read_csv(path, required=REQUIRED_COLUMNS)
+    rows = readable_rows(path, table)
+    has_source = any(row.get("source", "").strip() for row in rows)
+    if duplicate_free_sources and not has_source:
+        raise fail_usage(f"--duplicate-free-sources: {shown(path)} has no source column, or it is empty")
+    if has_source and not duplicate_free_sources:
+        _note(
+            path,
+            "the source column only says where rows came from; when each source lists a paper at "
+            "most once (the tables of a record-linkage task), --duplicate-free-sources keeps rows "
+            "of one source from being merged with each other",
+        )
+    records = [record_from_row(row, duplicate_free_sources=duplicate_free_sources) for row in rows]
+    problems = id_problems(records, table.row_numbers)
     if problems:
         err_console.print(
-            f"[red]error:[/red] {escape(str(path))}: each row needs an id of its own, since the output names rows by id:",
+            f"[red]error:[/red] {escape(shown(path))}: each row needs an id of its own, since the output names rows by id:",
             soft_wrap=True,
         )
         for problem in problems:
@@ -133,22 +219,38 @@ def dedup(
         typer.Argument(
             help="CSV with columns id, title, authors, venue, year and optionally doi, arxiv_id, lang, url, "
             "title_en, source ('-': standard input). A title in Chinese or Arabic matches through the "
-            "English title inside it, or else needs its English translation in title_en",
+            "English title inside it, or else needs its English translation in title_en. The year is "
+            "the first year in its cell ('1999-01-01' reads as 1999); author, date, pub_year and "
+            "published are read as authors and year. Without --duplicate-free-sources, source only "
+            "says where a row came from",
         ),
     ],
     output: Annotated[
         Path | None,
         typer.Option("-o", "--output", help="where to write id,cluster (default or '-': standard output)"),
     ] = None,
+    duplicate_free_sources: Annotated[
+        bool,
+        typer.Option(
+            "--duplicate-free-sources",
+            help="each value of the source column names a table that lists a paper at most once (as in "
+            "record linkage of two tables): rows sharing a source are never merged with each other by "
+            "content (a shared DOI or arXiv id still merges them)",
+        ),
+    ] = False,
 ) -> None:
     """Cluster paper records: rows with the same `cluster` are predicted to be the same paper."""
-    records = read_records(file)
+    records = read_records(file, duplicate_free_sources=duplicate_free_sources)
     labels = match_clusters(records)
     write_clusters(output, records, labels)
     # with the clusters on standard output, the summary goes to standard error
     clusters = len(set(labels))
-    summary = f"{len(records)} records -> {clusters} {'cluster' if clusters == 1 else 'clusters'}"
+    summary = f"{_count(len(records), 'record')} -> {_count(clusters, 'cluster')}"
     if is_stdio(output):
         err_console.print(summary)
     else:
         console.print(f"{summary}; wrote {output}", markup=False)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"

@@ -13,6 +13,7 @@ from rich.markup import escape
 
 from dltheory_digest.cli.app import app, console, err_console
 from dltheory_digest.cli.checks import fail_usage, load_checked_settings
+from dltheory_digest.cli.files import STDIO, read_csv, read_lines
 from dltheory_digest.errors import ConfigError, DigestError
 from dltheory_digest.language.argos import ARGOS_INDEX_URL
 
@@ -42,19 +43,36 @@ def _packages_dir(packages_dir: Path | None, *, settings_checked: bool = False) 
 
 
 @lang_app.command("detect")
-def detect_cmd() -> None:
-    """Read lines from standard input; print one JSON object per line: {"lang", "segments"}."""
+def detect_cmd(
+    file: Annotated[
+        Path,
+        typer.Argument(help="Text file, one text per line, or with --column a CSV ('-': standard input)."),
+    ] = Path(STDIO),
+    column: Annotated[
+        str | None,
+        typer.Option(
+            "--column", help="Read FILE as a CSV with a header and detect this column, one row each."
+        ),
+    ] = None,
+) -> None:
+    """Print one JSON object per line (or CSV row) read: {"lang", "segments": [{"text", "lang"}]}."""
     from dltheory_digest.language import detect
 
-    for raw in sys.stdin:
-        line = raw.rstrip("\r\n")
-        detection = detect(line, keep_marks=True)
+    # a CSV is read whole (a quoted cell may span lines); lines are answered as they come
+    texts = read_lines(file) if column is None else _column(file, column)
+    for text in texts:
+        detection = detect(text, keep_marks=True)
         record = {
             "lang": detection.lang,
             "segments": [{"text": s.text, "lang": s.lang} for s in detection.segments],
         }
         sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
     sys.stdout.flush()
+
+
+def _column(file: Path, column: str) -> list[str]:
+    name = column.strip().lower()  # read_csv's column names are lower-case
+    return [row[name] for row in read_csv(file, required=(name,)).rows]
 
 
 @lang_app.command("translate")

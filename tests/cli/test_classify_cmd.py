@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import csv
+from collections import Counter
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from dltheory_digest.cli import app
+from dltheory_digest.cli import app, classify_cmd
 from dltheory_digest.directions import DirectionClassifier, load_taxonomy
 
 runner = CliRunner()
@@ -248,3 +249,41 @@ def test_markup_in_paths_and_column_names_is_printed_as_it_is(
     assert result.exit_code == 0, result.output
     assert "note: [i]list.csv: no id column; the arxiv_id" in result.output
     assert "-> [b]out.csv (" in result.output
+
+
+def test_classifying_block_by_block_gives_the_results_of_the_whole_list(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # blocks of 2 over 5 rows: a last, shorter block; rows with and without an abstract
+    monkeypatch.setattr(classify_cmd, "CLASSIFY_BLOCK", 2)
+    papers = [
+        ("Finite-width corrections to the neural tangent kernel", ""),
+        ("A note on two-layer networks", "We study the neural tangent kernel of wide networks."),
+        ("Adversarial examples and certified robustness for Lipschitz networks", ""),
+        ("Cooking pasta at high altitude", "Water boils at a lower temperature."),
+        ("Sharpness-aware minimization and the edge of stability", ""),
+    ]
+    source = _write_csv(
+        tmp_path / "p.csv", ["id", "title", "abstract"], [[str(n), t, a] for n, (t, a) in enumerate(papers)]
+    )
+    out = tmp_path / "out.csv"
+    result = runner.invoke(app, ["classify", str(source), "-o", str(out), "--relevance"])
+    assert result.exit_code == 0, result.output
+    whole = DirectionClassifier.from_taxonomy(load_taxonomy()).classify_many(papers)
+    written = _read_csv(out)
+    assert [r["id"] for r in written] == ["0", "1", "2", "3", "4"]
+    assert [r["direction"] for r in written] == [c.primary for c in whole]
+    assert [r["relevance"] for r in written] == [f"{c.relevance:.4f}" for c in whole]
+    counts = Counter(c.primary for c in whole)
+    assert f"classified 5 rows -> {out} ({', '.join(f'{d} {n}' for d, n in counts.most_common())})" in (
+        " ".join(result.stderr.split())
+    )
+
+
+def test_a_non_utf8_file_is_named_by_its_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "400")
+    latin1 = tmp_path / "latin1.csv"
+    latin1.write_bytes("id,title\n1,Deep networks\n2,Théorie des réseaux\n".encode("latin-1"))
+    result = runner.invoke(app, ["classify", str(latin1)])
+    assert result.exit_code == 2
+    assert f"error: {latin1}: not UTF-8 text (line 3, byte 0xe9); save it as UTF-8" in result.stderr

@@ -620,3 +620,31 @@ def test_unconfirmed_and_left_to_another_run_are_not_success(
     assert "mail left to another run for 1 reader(s): kai@example.org" in said
     assert "bo@example.org" not in said and "ada@example.org" not in said
     run_cmd.exit_on_failures({**result, "deliveries": result["deliveries"][::3]})  # sent, already sent
+
+
+@pytest.mark.parametrize(
+    ("command", "given", "message"),
+    [
+        (
+            ["classify", "-"],
+            "id,name\n1,x\n",
+            "error: standard input: missing column(s) title (have: id, name)",
+        ),
+        (["dedup", "-"], "id,titel\n1,x\n", "error: standard input: missing column(s) title"),
+        (
+            ["lang", "detect", "--column", "text"],
+            "txt\nhello\n",
+            "error: standard input: missing column(s) text",
+        ),
+        (
+            ["classify", "-"],
+            b"id,title\n1,\xe9\n",
+            "error: standard input: not UTF-8 text (line 2, byte 0xe9)",
+        ),
+    ],
+)
+def test_file_commands_name_standard_input_as_such(
+    workdir: Path, command: list[str], given: str | bytes, message: str
+) -> None:
+    # "-: missing column" read as if a file named "-" were meant
+    refused(runner.invoke(app, command, input=given, terminal_width=400), message)
