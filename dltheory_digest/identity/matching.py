@@ -6,22 +6,27 @@
    each title form (prefix filtering on word frequency, so titles sharing about half their
    words always meet), plus the first letters of the rarest long words. A key shared by too
    many records is handled by sorting them and comparing neighbours only, so the cost grows
-   near-linearly with the input, never with all pairs.
+   near-linearly with the input, never with all pairs. Two more sorted-neighbourhood passes
+   over each title's letters without spaces, read forwards and backwards, meet the titles
+   whose rarest words were mistyped, split or run together.
 3. Decision (`pair_score`). Vetoes first: different arXiv ids or DOIs, an erratum against
    its paper (or notices of different kinds: a comment and the reply to it), different
    part/edition numbers, disjoint author lists (unless the very same specific title appears
    in the same year), different years. One or two years apart are allowed only for a
-   specific title by the same people, and only when the two records are each other's best
-   match: a preprint and its journal version match, but where both versions are listed
+   specific title by the same people, no word changed, and only when the two records are each
+   other's best match: a preprint and its journal version match (also when a list cut the title
+   short with "..." or the later version added a subtitle), but where both versions are listed
    twice, each keeps its own counterpart.
    Then evidence: a near-identical title (rapidfuzz Indel similarity) is enough when it is
    specific and is not the other with a word put inside it ("... in deep matrix
    factorization"), swapped ("tensor" / "matrix") or negated ("not", "nonseparable"), unless
    the authors agree; a looser title, or one source's added subtitle or remark, needs the
-   authors to agree. A generic title ("Editorial", "Book review column", or a title that other records
-   carry in other years) needs the same people in the same year, and is left alone when
-   more than two records look exactly alike; without a year it matches only when it is
-   specific, or when the input holds no other record of that title by those people.
+   authors to agree. Names in scripts that cannot be compared ("سهو يايدا" / "Sho Yaida")
+   neither agree nor disagree. A generic title ("Editorial", "Book review column", or a title
+   that other records carry in other years) needs the same people in the same year, and is
+   left alone when more than two records of one source look alike (up to typos); without a
+   year it matches only when it is specific, or when the input holds no other record of that
+   title by those people.
 4. Venues, learned from the input. The near-certain matches show which venue names stand
    for one outlet ("sigmod conference" / "international conference on management of
    data"); two well-evidenced venues that (almost) never share one are different outlets,
@@ -40,6 +45,7 @@ from __future__ import annotations
 import gc
 import math
 import re
+import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -130,8 +136,10 @@ class _Prepared:
     # the title after a numbered series name ("Tensor Programs IV: ..."), normalized, and its markers
     series_tails: tuple[tuple[str, frozenset[str]], ...]
     notice: frozenset[str]  # the kinds of notice (erratum, comment, reply ...); empty for a paper
+    cut_off: bool  # the title ends in an ellipsis: a list cut it short, maybe inside a word
     translated: bool  # the only English title is a machine translation
     authors: tuple[tuple[str, str], ...]  # (surname, whole name run together)
+    scripts: frozenset[str]  # the scripts the names are written in ("LATIN", "ARABIC", "CJK")
     year: int | None
     arxiv_id: str | None
     doi: str | None
@@ -195,8 +203,10 @@ def _prepare(record: Record) -> _Prepared:
         markers=markers,
         series_tails=series_tails,
         notice=frozenset().union(*(notice_kinds(t) for t in english)),
+        cut_off=record.title.rstrip().endswith(("…", "...")),
         translated=not own and bool(translated),
         authors=authors,
+        scripts=frozenset(map(_script, authors)),
         year=record.year,
         arxiv_id=arxiv,
         doi=doi,
@@ -215,10 +225,10 @@ class _Clusters:
         self.sources: list[set[str]] = [{p.source} if p.source else set() for p in prepared]
         self.years: list[set[int]] = [{p.year} if p.year is not None else set() for p in prepared]
         self.named = [bool(p.authors) for p in prepared]
-        # names in Latin script (up to Latin Extended-B) only: "雅各特" and "Jacot" cannot be
-        # compared, so they are never "disjoint"
+        # names in Latin script only: "雅各特" and "Jacot" cannot be compared, so they are
+        # never "disjoint"
         self.people: list[tuple[tuple[str, str], ...]] = [
-            tuple(k for k in p.authors if max(k[1]) < "\u0250") for p in prepared
+            tuple(k for k in p.authors if _script(k) == _LATIN) for p in prepared
         ]
 
     def find(self, i: int) -> int:
@@ -280,6 +290,30 @@ class _Clusters:
         return True
 
 
+_LATIN = "LATIN"
+
+
+def _script(name: tuple[str, str]) -> str:
+    """The script a name key is written in: LATIN up to Latin Extended-B (accents are folded),
+    else the first word of its last letter's Unicode name ("ARABIC", "CJK", "CYRILLIC")."""
+    last = max(name[1])
+    return _LATIN if last < "\u0250" else unicodedata.name(last, "").split(" ")[0]
+
+
+def _comparable_people(
+    a: _Prepared, b: _Prepared
+) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]:
+    """The two author lists without the names written in a script the other list does not use:
+    "سهو يايدا" and "Sho Yaida" cannot be compared, so they neither agree nor disagree."""
+    if a.scripts == b.scripts:
+        return a.authors, b.authors
+    shared = a.scripts & b.scripts
+    return (
+        tuple(k for k in a.authors if _script(k) in shared),
+        tuple(k for k in b.authors if _script(k) in shared),
+    )
+
+
 def _idf(prepared: Sequence[_Prepared], config: MatchConfig) -> dict[str, float]:
     df: dict[str, int] = defaultdict(int)
     for p in prepared:
@@ -310,8 +344,9 @@ def _candidate_pairs(
         for key in keys:
             blocks[key].append(index)
         record_keys.append(sorted(keys))
-    # a frequent word: each title is compared with its neighbours in sorted order only
-    neighbours: dict[str, dict[int, list[int]]] = {}
+    # a frequent word: each title is compared with its neighbours in sorted order only (the
+    # order and each member's place in it, so a record's neighbours are read when needed)
+    neighbours: dict[str, tuple[list[int], dict[int, int]]] = {}
     sort_keys: dict[int, tuple[str, int, tuple[tuple[str, str], ...]]] = {}
 
     def sort_key(i: int) -> tuple[str, int, tuple[tuple[str, str], ...]]:
@@ -323,19 +358,51 @@ def _candidate_pairs(
     for key, members in blocks.items():
         if len(members) > config.max_block:
             ordered = sorted(members, key=sort_key)
-            near: dict[int, list[int]] = {}
-            for position, i in enumerate(ordered):
-                near[i] = ordered[max(0, position - config.window) : position + config.window + 1]
-            neighbours[key] = near
+            neighbours[key] = (ordered, {i: place for place, i in enumerate(ordered)})
+    letters, spelled = _spelled_orders(prepared)
+
+    def window(order: list[int], place: int) -> list[int]:
+        return order[max(0, place - config.window) : place + config.window + 1]
+
     # per record, so memory stays proportional to one record's candidates
     for i, keys_of_i in enumerate(record_keys):
         candidates: set[int] = set()
         for key in keys_of_i:
             near_key = neighbours.get(key)
-            candidates.update(near_key[i] if near_key is not None else blocks[key])
+            candidates.update(window(near_key[0], near_key[1][i]) if near_key is not None else blocks[key])
+        for letters_order, places in spelled:
+            if places[i] < 0:
+                continue
+            for j in window(letters_order, places[i]):
+                # a neighbour in letters only is worth comparing when the letters are nearly the same
+                if (
+                    j > i
+                    and j not in candidates
+                    and Indel.normalized_similarity(letters[i], letters[j], score_cutoff=config.title_weak)
+                ):
+                    candidates.add(j)
         for j in sorted(candidates):
             if j > i:
                 yield i, j
+
+
+def _spelled_orders(prepared: Sequence[_Prepared]) -> tuple[list[str], list[tuple[list[int], list[int]]]]:
+    """Two more sorted-neighbourhood passes (multi-pass blocking): the records ordered by their
+    title's letters with the spaces removed, read forwards and backwards, each order with every
+    record's place in it (-1 without a title). A typo in the rarest words, a word split in two
+    ("altru istic") or two words written as one ("guesteditorial") leave no word key in common,
+    but keep the letters before or after the change in order. A record's neighbours are read
+    from the order when needed, not stored per record. Returns the letters too."""
+    letters = ["".join(p.cores[0].split()) if p.cores else "" for p in prepared]
+    titled = [i for i, spelled in enumerate(letters) if spelled]
+    orders = []
+    for reading in (lambda i: letters[i], lambda i: letters[i][::-1]):
+        order = sorted(titled, key=reading)
+        position = [-1] * len(prepared)
+        for place, i in enumerate(order):
+            position[i] = place
+        orders.append((order, position))
+    return letters, orders
 
 
 def _same_person(a: tuple[str, str], b: tuple[str, str]) -> bool:
@@ -592,6 +659,17 @@ def _verbatim_inside(title: str, others: Sequence[str]) -> bool:
     )
 
 
+def _cut_short(title: str, a: _Prepared, b: _Prepared) -> bool:
+    """Whether `title`, a title of one record, is the other's cut short: the other's main title
+    before its subtitle, or the start of the other's where this one ends in an ellipsis."""
+    for one, other in ((a, b), (b, a)):
+        if title in one.cores and (
+            title in other.heads or (one.cut_off and any(core.startswith(title) for core in other.cores))
+        ):
+            return True
+    return False
+
+
 def _signature(p: _Prepared) -> tuple[str, int | None, tuple[str, ...]]:
     return (p.cores[0] if p.cores else "", p.year, tuple(sorted(s for s, _ in p.authors)))
 
@@ -630,6 +708,33 @@ def _all_by(uses: Sequence[tuple[tuple[str, str], ...]], people: tuple[tuple[str
     )
 
 
+def _alike_in_one_source(p: _Prepared, ctx: _Context) -> int:
+    """The most records of one source (all records without one count as one source) that the
+    rule for generic titles cannot tell from `p`: the same people, the same year, the same title
+    up to typos, so "Book reivews" and "Book revews" do not make one issue's column another's.
+    Copies from several sources are one paper, several alike columns in one source are ambiguous."""
+    title, year, people = signature = _signature(p)
+    if signature not in ctx.alike_counts:
+        alike = Counter(
+            source
+            for source, other in ctx.titles_by_people.get((year, people), ())
+            if _same_words(title, other)
+        )
+        ctx.alike_counts[signature] = max(alike.values(), default=0)
+    return ctx.alike_counts[signature]
+
+
+def _same_words(title: str, other: str) -> bool:
+    """The same words in the same order, up to a typo in each: "book reivews" / "book revews",
+    not "sample complexity of sparse recovery" / "... of kernel recovery"."""
+    words, other_words = title.split(), other.split()
+    return len(words) == len(other_words) and all(
+        word == another
+        or (min(len(word), len(another)) >= 4 and Indel.normalized_similarity(word, another) >= 0.8)
+        for word, another in zip(words, other_words, strict=True)
+    )
+
+
 def _undated(p: _Prepared) -> tuple[str, int | None, tuple[str, ...]]:
     title, _, people = _signature(p)
     return title, None, people
@@ -663,8 +768,10 @@ class _Context:
     title_years: dict[str, Counter[int]]  # how many records carry a title, per year
     # the authors of those uses, per year ("who else used the title then")
     title_people: dict[str, dict[int, list[tuple[tuple[str, str], ...]]]]
-    signature_count: dict[tuple[str, int | None, tuple[str, ...]], int]
-    # the same, whatever the year: how many records share a title and its people
+    # the (source, title) of each signed record, by year and people (`_alike_in_one_source`)
+    titles_by_people: dict[tuple[int | None, tuple[str, ...]], list[tuple[str | None, str]]]
+    alike_counts: dict[tuple[str, int | None, tuple[str, ...]], int]  # memo of `_alike_in_one_source`
+    # how many records share a title and its people, whatever the year
     undated_count: dict[tuple[str, int | None, tuple[str, ...]], int]
 
 
@@ -698,10 +805,11 @@ def pair_score(a: _Prepared, b: _Prepared, ctx: _Context, config: MatchConfig) -
     reused = any(_reused(c, a, b, ctx) for c in {*a.cores, *b.cores})
     generic = info < config.min_informative or (reused and info < config.series_informative)
 
-    authors_known = bool(a.authors) and bool(b.authors)
-    found = _author_overlap(a.authors, b.authors) if authors_known else 0
-    shorter = min(len(a.authors), len(b.authors))
-    longer = max(len(a.authors), len(b.authors))
+    people_a, people_b = _comparable_people(a, b)
+    authors_known = bool(people_a) and bool(people_b)
+    found = _author_overlap(people_a, people_b) if authors_known else 0
+    shorter = min(len(people_a), len(people_b))
+    longer = max(len(people_a), len(people_b))
     agree = authors_known and found >= config.author_overlap * shorter
     if renamed and not agree:
         return 0.0
@@ -720,11 +828,17 @@ def pair_score(a: _Prepared, b: _Prepared, ctx: _Context, config: MatchConfig) -
     if soft_year:
         # a year or two apart: only a specific title by the same people, and only as the best match
         # of both records (match_clusters checks that), so a conference and a journal version
-        # listed side by side each keep their own counterpart
-        if generic or not agree or sim < config.title_strong:
+        # listed side by side each keep their own counterpart. A title cut short is the same
+        # title: a list cut it ("..."), or the other is a book or journal version that added a
+        # subtitle (while "X for Y" may be the same people's next paper)
+        cut_short = contained is not None and _cut_short(contained, a, b)
+        if generic or not agree or (sim < config.title_strong and not cut_short):
             return 0.0
+        if not cut_short and _changes_words(a, b, ctx.idf):
+            return 0.0  # the same people's next paper, a word changed ("... two-layer ReLU ...")
         # the nearer year wins: a version one year off beats one two years off
-        return sim - config.soft_year_penalty * (year_gap - config.year_tolerance)
+        score = max(sim, config.title_weak) if cut_short else sim
+        return score - config.soft_year_penalty * (year_gap - config.year_tolerance)
     if generic:
         # "Editorial", "Introduction": only the same people in the same year make them one
         same_people = agree and found >= config.author_overlap * longer
@@ -740,11 +854,9 @@ def pair_score(a: _Prepared, b: _Prepared, ctx: _Context, config: MatchConfig) -
             return 0.0
         if sim < config.title_weak and _contained(a, b, config, fuzzy=False) is None:
             return 0.0  # "Book reviews" is not "Book review column"
-        if (
-            max(ctx.signature_count[_signature(a)], ctx.signature_count[_signature(b)])
-            > config.max_generic_group
-        ):
-            # several indistinguishable columns (one "Book reviews" per issue): nothing says which is which
+        if max(_alike_in_one_source(a, ctx), _alike_in_one_source(b, ctx)) > config.max_generic_group:
+            # several indistinguishable columns in one source (one "Book reviews" per issue):
+            # nothing says which is which. Without a `source`, all records count as one source
             return 0.0
         return sim if sim >= config.title_weak else config.title_weak
     if sim >= config.title_strong:
@@ -812,22 +924,27 @@ def _venue_conflicts(
     """Venue pairs that this input shows to be different outlets.
 
     Venue names are learned from the input itself, not from a list: the near-certain matches
-    (the same specific title, same year) tell which names stand for one outlet ("sigmod
-    conference" / "international conference on management of data"). Two venues that each
+    (the same specific title in the same year or, where a year is missing, each other's only
+    such counterpart) tell which names stand for one outlet ("sigmod conference" /
+    "international conference on management of data"). Two venues that each
     have many such anchors but (almost) never share one are different places, so a talk at
     one and a same-titled article at the other are different records. Venues with little
     evidence, as in a week's handful of items, are never in conflict.
     """
     anchors: dict[tuple[str, str], int] = defaultdict(int)
     per_venue: dict[str, int] = defaultdict(int)
-    for negative, _, i, j in scored:
+    exact = [
+        (i, j)
+        for negative, _, i, j in scored
+        if -negative >= config.title_exact and prepared[i].venue and prepared[j].venue
+    ]
+    counterparts = Counter(k for pair in exact for k in pair)
+    for i, j in exact:
         a, b = prepared[i], prepared[j]
-        if (
-            -negative >= config.title_exact
-            and a.venue
-            and b.venue
-            and a.year is not None
-            and a.year == b.year
+        # a source without years (a reading list, a Scholar export) anchors too, where the two
+        # records are each other's only exact counterpart: one listing of the paper at each venue
+        if (a.year is not None and a.year == b.year) or (
+            (a.year is None or b.year is None) and counterparts[i] == counterparts[j] == 1
         ):
             anchors[_venue_pair(a, b)] += 1
             per_venue[a.venue] += 1
@@ -859,7 +976,9 @@ def _build_context(
         lambda: defaultdict(list)
     )
     counted: set[tuple[str, int, int]] = set()
-    signature_count: dict[tuple[str, int | None, tuple[str, ...]], int] = defaultdict(int)
+    titles_by_people: dict[tuple[int | None, tuple[str, ...]], list[tuple[str | None, str]]] = defaultdict(
+        list
+    )
     undated_count: dict[tuple[str, int | None, tuple[str, ...]], int] = defaultdict(int)
     for index, p in enumerate(prepared):
         cluster = identified[index] if identified is not None else index
@@ -868,13 +987,16 @@ def _build_context(
                 counted.add((core, p.year, cluster))
                 title_years[core][p.year] += 1
                 title_people[core][p.year].append(p.authors)
-        signature_count[_signature(p)] += 1
+        if p.authors:
+            title, year, people = _signature(p)
+            titles_by_people[year, people].append((p.source, title))
         undated_count[_undated(p)] += 1
     return _Context(
         idf=_idf(prepared, config),
         title_years=title_years,
         title_people=title_people,
-        signature_count=signature_count,
+        titles_by_people=titles_by_people,
+        alike_counts={},
         undated_count=undated_count,
     )
 

@@ -104,16 +104,26 @@ def _math_to_text(match: re.Match[str]) -> str:
     return " " + _SCRIPT.sub(lambda m: m.group(1) or "", inner) + " "
 
 
+# BibTeX's case protection ("{N}eural {T}angent", "{ReLU}"): in LaTeX braces group, they never
+# separate words, so a brace next to a letter goes
+_GLUED_BRACE = re.compile(r"(?<=[^\W_])[{}]+|[{}]+(?=[^\W_])")
+# old font switches inside a group ("{\em Deep} networks") say how, not what
+_FONT_SWITCH = re.compile(
+    r"\\(?:em|bf|it|sl|sc|rm|tt|sf|normalfont|bfseries|itshape|scshape|upshape)(?![A-Za-z])\s*"
+)
+
+
 def _latex_to_text(text: str) -> str:
     if "\\" not in text and "$" not in text:
-        return text
+        return _GLUED_BRACE.sub("", text) if "{" in text or "}" in text else text
     text = _MATH.sub(_math_to_text, text)
     text = _ACCENT_CMD.sub(lambda m: m.group(2) + _LATEX_ACCENTS[m.group(1)], text)
     text = _LATEX_LETTER_CMD.sub(lambda m: _LATEX_LETTERS["\\" + m.group(1)], text)
     for _ in range(3):  # nested wrappers: \emph{\textbf{x}}
         text = _LATEX_WRAPPER.sub(r"\1", text)
-    text = _LATEX_COMMAND.sub(r" \1 ", text)
-    return text.replace("$", " ")
+    # commands keep their name as a word ("\sqrt{n}" -> "sqrt n") before their braces go
+    text = _LATEX_COMMAND.sub(r" \1 ", _FONT_SWITCH.sub("", text))
+    return _GLUED_BRACE.sub("", text).replace("$", " ")
 
 
 # Cyrillic letters drawn like Latin ones, which copied or spoofed text puts inside English words
@@ -267,8 +277,9 @@ _DOTTED_INITIALS = re.compile(r"^(?:[^\W\d_]\.[\s-]*){1,3}$")
 
 def split_authors(authors: str) -> tuple[str, ...]:
     """A CSV author cell -> names. "a , b and c", "Doe, J.; Roe, R." and APA's "Doe, J., & Roe, R."
-    all work."""
-    authors = clean_text(authors)
+    all work, and "et al." is no name ("Doe, J., et al.")."""
+    # before splitting: left on the last part it would hide that part's initials ("J. et al.")
+    authors = _ET_AL.sub("", clean_text(authors))
     parts = authors.split(";") if ";" in authors else re.split(r",|\band\b|&", authors)
     names = [p.strip() for p in parts if p.strip()]
     families, givens = names[::2], names[1::2]
@@ -324,10 +335,31 @@ _TRAILING_ANNOTATION = re.compile(rf"\s*(?::|\s[-–—]\s|,)\s*{_ANNOTATION}\s*
 _LEADING_ANNOTATION = re.compile(rf"^\s*{_ANNOTATION}\s*:\s*", re.IGNORECASE)
 
 
+# What a bracket inside a title holds when it is a remark on the title, not part of it: an
+# annotation, a version, a year, a venue or an acronym of the words before it ("(SVMs)",
+# "(NeurIPS 2018)", "[ICML'19]")
+_BRACKETED_REMARK = re.compile(
+    rf"^[(\[]\s*(?:{_ANNOTATION}|v\d+|ver(?:\.|sion)?\s*\d+|(?:19|20)\d\d"
+    r"|(?-i:[A-Za-z]*[A-Z][A-Za-z]*[A-Z][A-Za-z]*)(?:\s*['’]?\s*(?:\d\d|(?:19|20)\d\d))?)\s*[)\]]$",
+    re.IGNORECASE,
+)
+_BRACKETS_AT_START = re.compile(r"^\s*(?:(?:\([^()]*\)|\[[^\[\]]*\])\s*)+")
+_BRACKETS_AT_END = re.compile(r"(?:\s*(?:\([^()]*\)|\[[^\[\]]*\]))+[\s.]*$")
+
+
+def _without_bracketed_remarks(text: str) -> str:
+    """`text` without its bracketed asides: brackets at either end, or one holding a remark; a
+    bracket inside the title keeps its words ("Understanding deep learning (still) requires ...")."""
+    text = _BRACKETS_AT_END.sub(" ", _BRACKETS_AT_START.sub(" ", text))
+    return _BRACKETED.sub(
+        lambda m: " " if _BRACKETED_REMARK.match(m.group(0)) else f" {m.group(0)[1:-1]} ", text
+    )
+
+
 def core_title(title: str) -> str:
     """The normalized title without remarks: bracketed asides and labels such as "- book review",
     ": a tutorial", "Panel:" ("DEVise (demo abstract): ..." -> "devise ...")."""
-    text = _BRACKETED.sub(" ", clean_text(title))
+    text = _without_bracketed_remarks(clean_text(title))
     stripped = _LEADING_ANNOTATION.sub("", _TRAILING_ANNOTATION.sub("", text))
     # never strip a title down to nothing ("Book review", "Tutorial: ...")
     return normalize_title(stripped) or normalize_title(text)
@@ -389,8 +421,20 @@ def markers_conflict(a: frozenset[str], b: frozenset[str]) -> bool:
 # work so well?'", COLT's "Open problem: ..." restating a paper's question. A comment or reply
 # is named at the start, or after an erratum's label ("Erratum: Comment on ...").
 _CORRECTION_LABEL = r"^\W*(?:(?:errat(?:um|a)|corrigend(?:um|a))\W+)?"
+# "Correction" is also a word of titles ("Error correction codes", "Bias correction for ..."):
+# it labels a notice only where publishers put the label, at the start: "Author Correction: X",
+# "Publisher Correction: X", "Correction: X", "Correction to: X", "Corrections to 'X'", and
+# PNAS's "Correction for Bartlett et al., X" naming the paper's authors before a comma
+_CORRECTION_NOTICE = (
+    r"^\W*(?:(?:author|publisher|editorial)\W*s?\s+)?corrections?\s*(?:[:：]|to\b"
+    r"|for\s+(?:[^,:]*\bet\.?\s*al\b|(?-i:[A-Z])[\w'’-]+(?:\s+(?:and|&)\s+(?-i:[A-Z])[\w'’-]+)?\.?\s*,))"
+)
 _NOTICE_KINDS = (
-    ("erratum", re.compile(r"\b(?:errat(?:um|a)|corrigend(?:um|a)|corrections? to)\b", re.I)),
+    (
+        "erratum",
+        re.compile(rf"\b(?:errat(?:um|a)|corrigend(?:um|a)|addend(?:um|a))\b|{_CORRECTION_NOTICE}", re.I),
+    ),
+    ("expression of concern", re.compile(r"\bexpression\s+of\s+concern\b", re.I)),
     ("retraction", re.compile(r"\b(?:retract(?:ion|ed)|withdrawn)\b", re.I)),
     ("reply", re.compile(_CORRECTION_LABEL + r"(?:reply\s+to|response\s+to|rejoinder)\b", re.I)),
     ("comment", re.compile(_CORRECTION_LABEL + r"(?:comments?\s+on|discussion\s+of)\b", re.I)),
@@ -399,16 +443,17 @@ _NOTICE_KINDS = (
 
 
 def notice_kinds(title: str) -> frozenset[str]:
-    """What kinds of notice a title is ("erratum", "retraction", "comment", "reply", "open
-    problem"); empty for a paper. Two records are one publication only with the same kinds: a
-    comment, the reply to it and an erratum of the comment ({"erratum", "comment"}) are three."""
+    """What kinds of notice a title is ("erratum", which a correction or an addendum also is,
+    "expression of concern", "retraction", "comment", "reply", "open problem"); empty for a
+    paper. Two records are one publication only with the same kinds: a comment, the reply to it
+    and an erratum of the comment ({"erratum", "comment"}) are three."""
     text = fold_accents(clean_text(title))
     return frozenset(kind for kind, pattern in _NOTICE_KINDS if pattern.search(text))
 
 
 def is_notice(title: str) -> bool:
-    """An erratum, corrigendum, retraction, comment, reply or open problem: a publication of its
-    own, not the paper it is about."""
+    """An erratum, corrigendum, correction, addendum, expression of concern, retraction, comment,
+    reply or open problem: a publication of its own, not the paper it is about."""
     return bool(notice_kinds(title))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from dltheory_digest.identity import cluster_items
-from dltheory_digest.models import AnnounceType, Item, ItemKind, Paper
+from dltheory_digest.models import AnnounceType, Item, ItemKind, Paper, PaperCluster
 
 UTC = dt.UTC
 PRINCIPLES = Paper(
@@ -77,7 +77,7 @@ ZH_TRANSLATED = Item(  # a Chinese title known to us only through its machine tr
 )
 
 
-def by_key(clusters: list) -> dict:
+def by_key(clusters: list[PaperCluster]) -> dict[str, PaperCluster]:
     return {c.paper.key: c for c in clusters}
 
 
@@ -271,6 +271,23 @@ def test_a_journal_version_two_years_after_the_preprint_is_one_entry() -> None:
     assert len(clusters) == 1
     assert clusters[0].paper.arxiv_id == "1805.01053"
     assert {s.source_id for s in clusters[0].sightings} == {"arxiv-rss", "blog", "zhihu"}
+
+
+PRINCIPLES_BOOK = Item(  # Cambridge University Press, 2022: the preprint's title with a subtitle
+    source_id="crossref",
+    kind=ItemKind.PAPER,
+    title=f"{PRINCIPLES.title}: An Effective Theory Approach to Understanding Neural Networks",
+    doi="10.1017/9781009023405",
+    url="https://doi.org/10.1017/9781009023405",
+    authors=PRINCIPLES.authors,
+    published=dt.datetime(2022, 5, 26, tzinfo=UTC),
+)
+
+
+def test_a_book_version_a_year_later_with_a_subtitle_joins_the_preprint() -> None:
+    (cluster,) = cluster_items([listing(PRINCIPLES, 1, AnnounceType.NEW), PRINCIPLES_BOOK], PAPERS)
+    assert cluster.paper.arxiv_id == "2106.10165"
+    assert {s.source_id for s in cluster.sightings} == {"arxiv-rss", "crossref"}
 
 
 def test_a_mention_the_source_showed_without_a_title_is_marked_so_on_its_sighting() -> None:

@@ -454,6 +454,21 @@ def test_venues_learned_from_the_input_keep_a_talk_at_two_outlets_apart() -> Non
     assert same(match_clusters(talks))
 
 
+def test_venues_are_learned_from_a_source_without_years() -> None:
+    # one listing of each paper per venue name, the second source giving no years (a reading
+    # list, a Scholar export): each undated copy is its dated copy's only counterpart
+    corpus = [dataclasses.replace(r, year=None) if r.id.startswith("b-") else r for r in _venue_corpus()]
+    talks = [
+        Record(id="conf", title=TALK, authors=("Ada Byron",), year=2020, venue="NeurIPS"),
+        Record(id="jour", title=TALK, authors=("Ada Byron",), year=2020, venue="JMLR"),
+        Record(
+            id="jour-copy", title=TALK, authors=("Ada Byron",), venue="Journal of Machine Learning Research"
+        ),
+    ]
+    labels = match_clusters(corpus + talks)
+    assert labels[-1] == labels[-2] != labels[-3]
+
+
 def test_a_lone_counterpart_at_another_venue_is_kept() -> None:
     # one source may name the venue wrongly; with no better counterpart the match stands
     lone = [
@@ -856,3 +871,186 @@ def test_initials_of_a_phrase_are_that_phrase_not_a_swapped_word() -> None:
         (jacot, "Neural tangent kernel: convergence and generalization in GNNs"),
     ):
         assert not same(match_clusters([paper, Record(id="m", title=other)])), other
+
+
+DU = ("Simon S. Du", "Jason D. Lee", "Haochuan Li", "Liwei Wang", "Xiyu Zhai")
+DU_TITLE = "Gradient Descent Finds Global Minima of Deep Neural Networks"
+
+
+@pytest.mark.parametrize(
+    "shortened",
+    [
+        "Gradient descent finds global minima of …",  # a list cut it short
+        "Gradient Descent Finds Global Minima of Deep...",
+        "Gradient descent finds global mini…",  # inside a word
+    ],
+)
+def test_a_title_cut_short_a_year_off_is_the_same_paper(shortened: str) -> None:
+    preprint = Record(id="arxiv", title=DU_TITLE, authors=DU, year=2018)
+    listed = Record(id="scholar", title=shortened, authors=("SS Du", "JD Lee", "H Li"), year=2019)
+    assert same(match_clusters([preprint, listed]))
+    # still only the same people's
+    stranger = dataclasses.replace(listed, authors=("A. Nother",))
+    assert not same(match_clusters([preprint, stranger]))
+
+
+def test_a_shorter_title_a_year_off_must_be_visibly_cut_short() -> None:
+    preprint = Record(id="arxiv", title=DU_TITLE, authors=DU, year=2018)
+    # all its words are in the other title, but not as its start: not a cut-off title
+    reordered = Record(id="x", title="Global minima of deep neural networks…", authors=DU, year=2019)
+    assert not same(match_clusters([preprint, reordered]))
+    # words added without a subtitle's separator, a year later: maybe the same people's next paper
+    follow_up = Record(id="y", title=f"{DU_TITLE} with skip connections", authors=DU, year=2019)
+    assert not same(match_clusters([preprint, follow_up]))
+    assert same(
+        match_clusters([preprint, dataclasses.replace(follow_up, title=f"{DU_TITLE}: a new analysis")])
+    )
+    # a start too generic to name one paper ("Deep learning" by the same people a year later)
+    deep = Record(id="d", title="Deep learning", authors=("Yann LeCun", "Yoshua Bengio"), year=2015)
+    later = Record(
+        id="l",
+        title="Deep learning for AI: the Turing lecture",
+        authors=("Yann LeCun", "Yoshua Bengio"),
+        year=2016,
+    )
+    assert not same(match_clusters([deep, later]))
+
+
+def test_a_subtitled_book_version_a_year_later_is_the_preprint() -> None:
+    preprint = Record(
+        id="arxiv", title=PRINCIPLES, authors=PRINCIPLES_AUTHORS, year=2021, arxiv_id="2106.10165"
+    )
+    book = Record(
+        id="book",
+        title=f"{PRINCIPLES}: An Effective Theory Approach to Understanding Neural Networks",
+        authors=PRINCIPLES_AUTHORS,
+        year=2022,
+        doi="10.1017/9781009023405",
+    )
+    assert same(match_clusters([preprint, book]))
+
+
+def test_the_same_peoples_title_with_a_word_changed_a_year_later_is_another_paper() -> None:
+    cao = Record(
+        id="cao",
+        title="Benign Overfitting in Two-layer Convolutional Neural Networks",
+        authors=("Yuan Cao", "Zixiang Chen", "Mikhail Belkin", "Quanquan Gu"),
+        year=2022,
+    )
+    kou = Record(
+        id="kou",
+        title="Benign Overfitting in Two-layer ReLU Convolutional Neural Networks",
+        authors=("Yiwen Kou", "Zixiang Chen", "Yuanzhou Chen", "Quanquan Gu"),
+        year=2023,
+    )
+    assert not same(match_clusters([cao, kou]))
+    # the same title a year later, a typo and all, is still its journal version
+    journal = dataclasses.replace(
+        cao, id="journal", title=cao.title.replace("Convolutional", "Convolutinal"), year=2023
+    )
+    assert same(match_clusters([cao, journal]))
+
+
+def _filler(count: int) -> list[Record]:
+    rng = random.Random(11)
+    syllables = ["ka", "lo", "mi", "ne", "ru", "ta", "vi", "zo", "pe", "su"]
+    return [
+        Record(
+            id=f"filler{n}",
+            title=" ".join("".join(rng.choices(syllables, k=4)) for _ in range(4)),
+            authors=(f"A. {''.join(rng.choices(syllables, k=3))}",),
+            year=1990 + n % 15,
+        )
+        for n in range(count)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("title", "other"),
+    [
+        ("Altruistic locking", "Altru- istic locking"),  # a word split at a line end
+        ("Altruistic locking", "Altru istic locking"),
+        ("Guest editorial", "Guesteditorial"),  # two words run together
+        ("Modeling design versions", "Moedling desing versions"),  # typos in the rarest words
+    ],
+)
+def test_blocking_meets_titles_whose_words_were_split_joined_or_mistyped(title: str, other: str) -> None:
+    people = ("Kenneth Salem", "Hector Garcia-Molina")
+    records = [
+        *_filler(100),
+        Record(id="a", title=title, authors=people, year=1994),
+        *_filler(200)[100:],
+        Record(id="b", title=other, authors=people, year=1994),
+    ]
+    labels = match_clusters(records)
+    assert labels[100] == labels[-1]
+    assert len(set(labels)) == len(records) - 1
+
+
+@pytest.mark.parametrize(
+    "notice",
+    [
+        "Author Correction: Neural Tangent Kernel: Convergence and Generalization in Neural Networks",
+        "Publisher Correction: Neural Tangent Kernel: Convergence and Generalization in Neural Networks",
+        "Correction to: Neural Tangent Kernel: Convergence and Generalization in Neural Networks",
+        "Addendum: Neural Tangent Kernel: Convergence and Generalization in Neural Networks",
+        "Editorial Expression of Concern: Neural Tangent Kernel: Convergence and Generalization in Neural Networks",
+        "Correction for Jacot et al., Neural Tangent Kernel: Convergence and Generalization in Neural Networks",
+    ],
+)
+def test_a_publishers_notice_by_the_same_people_is_not_the_paper(notice: str) -> None:
+    people = ("Arthur Jacot", "Franck Gabriel", "Clément Hongler")
+    paper = Record(
+        id="paper",
+        title="Neural Tangent Kernel: Convergence and Generalization in Neural Networks",
+        authors=people,
+        year=2018,
+    )
+    assert not same(match_clusters([paper, Record(id="notice", title=notice, authors=people, year=2018)]))
+
+
+def test_copies_of_a_short_title_from_several_sources_are_one_paper() -> None:
+    people = ("Yann LeCun", "Yoshua Bengio", "Geoffrey Hinton")
+    copies = [
+        Record(id=source, title="Deep learning", authors=people, year=2015, venue="Nature", source=source)
+        for source in ("scholar", "dblp", "crossref")
+    ]
+    assert same(match_clusters(copies))
+    # without sources nothing tells three copies from three columns: today's rule, left apart
+    unsourced = [dataclasses.replace(r, source=None) for r in copies]
+    assert len(set(match_clusters(unsourced))) == 3
+    # several alike columns in one source are ambiguous whatever the other sources hold
+    columns = [
+        Record(id=f"c{n}", title="Book reviews", authors=("Karl Aberer",), year=2002, source="acm")
+        for n in range(3)
+    ]
+    column = Record(id="dblp", title="Book reviews", authors=("K. Aberer",), year=2002, source="dblp")
+    assert len(set(match_clusters([*columns, column]))) == 4
+
+
+def test_columns_alike_up_to_typos_are_as_ambiguous_as_identical_ones() -> None:
+    # two issues' editorials by one editor, each copied by a second source with a typo: nothing
+    # says which copy is which issue's
+    typed = ["Editorial", "Editorial", "Eidtorial", "Editoral"]
+    columns = [
+        Record(id=str(n), title=title, authors=("Richard T. Snodgrass",), year=2001)
+        for n, title in enumerate(typed)
+    ]
+    assert len(set(match_clusters(columns))) == 4
+    # one column and its copy with a typo are one
+    assert same(match_clusters(columns[1:3]))
+
+
+def test_names_in_another_script_are_neither_the_same_nor_other_people() -> None:
+    paper = Record(id="arxiv", title=PRINCIPLES, authors=PRINCIPLES_AUTHORS, year=2021)
+    shamra = Record(
+        id="shamra",
+        title="مبادئ نظرية التعلم العميق",
+        title_en="Principles of deep learning theory",
+        authors=("دانيال روبرتس", "شو يايدا"),
+        lang="ar",
+    )
+    assert same(match_clusters([paper, shamra]))
+    # Latin names on both sides still disagree
+    others = dataclasses.replace(shamra, authors=("دانيال روبرتس", "A. Nother"))
+    assert not same(match_clusters([paper, others]))

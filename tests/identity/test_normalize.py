@@ -57,11 +57,47 @@ def test_latex_accents_math_and_html_entities() -> None:
     assert normalize_title("Lud&#228;scher &amp; Papakonstantinou") == "ludascher papakonstantinou"
 
 
+@pytest.mark.parametrize(
+    ("latex", "plain"),
+    [
+        ("{N}eural {T}angent {K}ernel", "Neural Tangent Kernel"),  # BibTeX's case protection
+        ("On {ReLU} networks", "On ReLU networks"),
+        (r"{\em Deep} neural networks", "Deep neural networks"),  # an old font switch
+        (r"{\bf Deep} neural networks", "Deep neural networks"),
+        (r"\textbf{Deep} neural networks", "Deep neural networks"),
+        (r"{\"U}ber neural networks", "Über neural networks"),
+        (r"$\ell_1$ {norm} bounds", "ℓ1 norm bounds"),
+        (r"Learning $O(\sqrt{n})$-sparse networks", "Learning O(√n)-sparse networks"),
+    ],
+)
+def test_latex_braces_and_font_switches_do_not_split_words(latex: str, plain: str) -> None:
+    assert normalize_title(latex) == normalize_title(plain)
+
+
 def test_core_title_drops_bracketed_remarks_only() -> None:
     assert core_title("DEVise (demo abstract): integrated querying of large datasets") == (
         "devise integrated querying of large datasets"
     )
     assert normalize_title("DEVise (demo abstract)") == "devise demo abstract"
+
+
+@pytest.mark.parametrize(
+    ("title", "core"),
+    [
+        # a bracket inside the title is one of its words, unless it holds a remark
+        (
+            "Understanding deep learning (still) requires rethinking generalization",
+            "understanding deep learning still requires rethinking generalization",
+        ),
+        ("Support vector machines (SVMs) for text", "support vector machines for text"),
+        ("Neural tangent kernel (NeurIPS'18): convergence", "neural tangent kernel convergence"),
+        ("Neural tangent kernel [NeurIPS 2018]", "neural tangent kernel"),
+        ("Deep nets (v2) generalize", "deep nets generalize"),
+        ("[CITATION][C] Deep nets generalize (extended abstract)", "deep nets generalize"),
+    ],
+)
+def test_core_title_keeps_bracketed_words_inside_a_title(title: str, core: str) -> None:
+    assert core_title(title) == core
 
 
 def test_english_title_embedded_in_chinese_line() -> None:
@@ -100,6 +136,32 @@ def test_notices() -> None:
     assert not is_notice("Open problems in deep learning theory are many")
 
 
+@pytest.mark.parametrize(
+    ("title", "kinds"),
+    [
+        ("Author Correction: Neural tangent kernel", {"erratum"}),
+        ("Publisher Correction: Neural tangent kernel", {"erratum"}),
+        ("Correction: Neural tangent kernel", {"erratum"}),
+        ("Correction to: Neural tangent kernel", {"erratum"}),
+        ('Corrections to "Neural tangent kernel"', {"erratum"}),
+        ("Correction for Bartlett et al. Benign Overfitting in Linear Regression", {"erratum"}),
+        ("Correction for Bartlett and Long, Benign overfitting", {"erratum"}),
+        ("Addendum: Neural tangent kernel", {"erratum"}),
+        ("Addendum to 'Neural tangent kernel'", {"erratum"}),
+        ("Expression of concern: Neural tangent kernel", {"expression of concern"}),
+        ("Editorial Expression of Concern: Neural tangent kernel", {"expression of concern"}),
+        # "correction" is also a word of titles: a label only at the start, before the paper's name
+        ("Correction of errors in deep networks", set()),
+        ("Error correction codes for neural networks", set()),
+        ("Bias correction for kernel density estimators", set()),
+        ("Correction for multiple testing in neural networks", set()),
+        ("Correction for attenuation, revisited", set()),
+    ],
+)
+def test_publishers_notice_labels(title: str, kinds: set[str]) -> None:
+    assert notice_kinds(title) == kinds
+
+
 def test_notice_kinds_tell_a_comment_from_the_reply_and_the_erratum() -> None:
     quoted = '"Why does deep and cheap learning work so well?"'
     assert notice_kinds(f"Comment on {quoted}") == {"comment"}
@@ -132,6 +194,19 @@ def test_invisible_characters_are_folded() -> None:
         assert normalize_title(f"Rethinking generali{invisible}zation") == "rethinking generalization"
     # a soft hyphen at a line end still joins the word
     assert clean_text("generaliza\u00ad\ntion") == word
+
+
+@pytest.mark.parametrize(
+    ("cell", "names"),
+    [
+        ("Zhang, C. et al.", ("Zhang, C.",)),
+        ("Zhang, C., Bengio, S., et al.", ("Zhang, C.", "Bengio, S.")),
+        ("Chiyuan Zhang, Samy Bengio, et al", ("Chiyuan Zhang", "Samy Bengio")),
+        ("Jacot et al.", ("Jacot",)),
+    ],
+)
+def test_et_al_in_an_author_cell_is_no_name(cell: str, names: tuple[str, ...]) -> None:
+    assert split_authors(cell) == names
 
 
 def test_author_names() -> None:

@@ -628,6 +628,30 @@ def test_a_citation_sent_first_with_its_preprint_tail_is_matched_when_arxiv_list
     assert match_sent([listed], sent) == {"arxiv:2106.10165": (sent[0].key,)}
 
 
+def test_a_book_version_a_year_after_a_sent_preprint_is_its_journal_version(store: Store) -> None:
+    week1 = cluster_items([arxiv_item(PDLT, 1)], {"2106.10165": PDLT}, source_names=NAMES)
+    record_week(store, "2026-W10", [e for c in week1 for e in ledger_entries(c, "2026-W10")])
+    # the book adds a subtitle to the preprint's title and carries its own DOI and year
+    book = Item(
+        source_id="crossref",
+        kind=ItemKind.PAPER,
+        title=PDLT_BOOK_TITLE,
+        doi="10.1017/9781009023405",
+        url="https://doi.org/10.1017/9781009023405",
+        authors=PDLT.authors,
+        published=dt.datetime(2022, 5, 26, tzinfo=dt.UTC),
+    )
+    sent = [SentPaper(key="arxiv:2106.10165", week="2026-W10", title=PDLT.title, paper=PDLT)]
+    wanted = sent_paper_filter([book])
+    week2 = cluster_items([book], sent_candidates([s for s in sent if wanted(s)]), source_names=NAMES)
+    history = load_history(store, [k for c in week2 for k in history_keys(c)])
+    new, updated = split_by_novelty(week2, history, "2026-W11", sent_as=match_sent(week2, sent))
+    assert new == []
+    assert [(c.paper.key, r.journal) for c, r in updated] == [
+        ("arxiv:2106.10165", JournalVersion(doi="10.1017/9781009023405", venue=None))
+    ]
+
+
 # --- which sent papers a week's sightings are matched against (`sent_paper_filter`) ---------
 
 TP4_V1 = "Feature Learning in Infinite-Width Neural Networks"
