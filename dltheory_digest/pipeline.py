@@ -450,7 +450,9 @@ def build_week(
     # language: detect, normalize, translate (keeping the original)
     # posts too: a Zhihu article's title reads in English, linked, with the original beside it
     # and the videos and courses notes pages list, whose titles and remarks read in English too
-    localized = language.localize_items([*paperish, *posts, *others], stages.translator)
+    localized = language.localize_items(
+        [*paperish, *posts, *others], stages.translator, declared={s.id: s.lang for s in specs}
+    )
     notes.extend(localized.notes)
     localized_papers = localized.items[: len(paperish)]
     localized_posts = localized.items[len(paperish) : len(paperish) + len(posts)]

@@ -297,9 +297,13 @@ def md_text(text: str | None, *, commands: bool = False) -> str:
     for match in spans.finditer(text):
         out.append(_escape_plain(text[last : match.start()]))
         command = match.groupdict().get("command")
-        # "ReLU$^2$": the formula's script belongs to the word it is written against (and is
-        # not isolated from it)
-        attached = _ENDS_A_WORD.match(text, max(0, match.start() - 1), match.start()) is not None
+        # "ReLU$^2$": a formula that opens with a script, written against a word, is that
+        # word's script (and is not isolated from it); any other formula stands alone, also
+        # one glued to an Arabic word ("و$O(n)$"), which keeps its left-to-right isolate
+        attached = (
+            match.group(0).lstrip("$").startswith(("^", "_"))
+            and _ENDS_A_WORD.match(text, max(0, match.start() - 1), match.start()) is not None
+        )
         formula = None if command else math_text(match.group(0), attached=attached)
         if formula:
             out.append(_escape_plain(formula) if attached else isolate.format(_escape_plain(formula)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from dltheory_digest.errors import TranslationUnavailable
@@ -67,8 +67,14 @@ def _join(parts: Sequence[str]) -> str:
     return _SPACE_BEFORE_PUNCT.sub(r"\1", text)
 
 
-def localize_items(items: Sequence[Item], translator: Translator | None) -> LanguageResult:
+def localize_items(
+    items: Sequence[Item], translator: Translator | None, *, declared: Mapping[str, str] | None = None
+) -> LanguageResult:
     """Set each item's `lang` (when the source did not), `title_en`, `text_en` and `translated_by`.
+
+    `declared`: source id -> the language `sources.yaml` gives the source, which settles
+    Arabic-script and kanji-only text whose own evidence is thin (`detect`'s hint). Not the
+    item's `lang`: parsers set that from the script alone ("ar" for any Arabic letter).
 
     Only non-English segments are translated (all of them, across items and the mentions
     posts cite, in one batch per language pair); English segments, such as a paper title
@@ -86,8 +92,8 @@ def localize_items(items: Sequence[Item], translator: Translator | None) -> Lang
             if not value or not value.strip() or value.isascii():
                 # ASCII text holds no Chinese or Arabic: nothing to translate (most of arXiv)
                 continue
-            # the source's declared language decides where the text's own evidence is thin
-            segments = _whole_line(detect(value, hint=item.lang).segments)
+            hint = (declared or {}).get(item.source_id)
+            segments = _whole_line(detect(value, hint=hint).segments)
             plans[(index, name)] = segments
             for segment in segments:
                 if _needs_translation(segment):

@@ -240,6 +240,8 @@ def test_formulas_shown_raw_or_with_stray_characters_read_as_text(text: str, mar
 def test_a_script_attached_to_a_word_in_arabic_text_stays_with_it() -> None:
     # only a formula of its own is isolated: "ReLU²" is one word
     assert md_text(r"شبكات ReLU$^2$ و $O(n)$") == "شبكات ReLU² و \u2066O(n)\u2069"
+    # a formula glued to an Arabic word is no script of it: isolated, its brackets stay in place
+    assert md_text(r"الخطأ$O(1/\sqrt{n})$ و$O(n)$") == "الخطأ\u2066O(1/√n)\u2069 و\u2066O(n)\u2069"
 
 
 @pytest.mark.parametrize(

@@ -928,19 +928,22 @@ def test_the_source_declared_language_decides_thin_evidence(
     packages_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Arabic typed on a Persian keyboard was Persian, and left untranslated; kanji-only
-    Japanese from a Japanese source went to the Chinese model. Latin script is not hinted: an
-    ASCII title is never looked at (only Chinese and Arabic are translated), so a French
-    source's short title stays as written without a note."""
+    Japanese from a Japanese source went to the Chinese model. The hint is what sources.yaml
+    declares, not the item's `lang`, which parsers set from the script alone ("ar" for any
+    Arabic letter, "zh" for any Han character): a Persian title from a source that declares
+    nothing stays Persian. Latin script is not hinted: an ASCII title is never looked at."""
     stand_in = _StandIn(monkeypatch, lambda text: f"<{text}>")
-    items = [
+    items = [  # as the parsers give them
         Item("shamra", ItemKind.PAPER, "نموذج لغوی کبیر", lang="ar"),
-        Item("qiita", ItemKind.POST, "最適化", lang="ja"),
+        Item("qiita", ItemKind.POST, "最適化", lang="zh"),
+        Item("persian-blog", ItemKind.POST, "نموذج لغوی کبیر", lang="ar"),
         Item("blog-fr", ItemKind.POST, "Apprentissage profond", lang="fr"),
-        Item("arxiv", ItemKind.PAPER, "Apprentissage profond", lang="en"),
     ]
-    result = localize_items(items, Translator(packages_dir=packages_dir, glossary=Glossary()))
-    arabic, japanese, french, english = result.items
+    declared = {"shamra": "ar", "qiita": "ja", "persian-blog": "en", "blog-fr": "fr"}
+    translator = Translator(packages_dir=packages_dir, glossary=Glossary())
+    result = localize_items(items, translator, declared=declared)
+    arabic, japanese, persian, french = result.items
     assert stand_in.seen == ["نموذج لغوی کبیر"]
     assert arabic.title_en == "<نموذج لغوی کبیر>" and arabic.translated_by == "argos ar→en 0.2"
-    assert japanese.title_en is None and french.title_en is None and english.title_en is None
-    assert [n.lang for n in result.notes] == ["ja"]
+    assert japanese.title_en is None and persian.title_en is None and french.title_en is None
+    assert sorted(n.lang for n in result.notes) == ["fa", "ja"]
