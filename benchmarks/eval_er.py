@@ -218,6 +218,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def evaluate(args: argparse.Namespace) -> int:
     splits = {name: load_pairs(path) for name, path in pair_files(args.data, args.pairs).items()}
+    # any split name is allowed (a --pairs file's), so a typo would print no errors and pass
+    unknown_errors = [name for name in args.errors if name not in splits]
+    if unknown_errors:
+        raise Unusable(f"--errors: no split {unknown_errors[0]!r} (have: {', '.join(splits)})")
     table_b = load_table(args.data / "tableB.csv", "b", with_source=args.sources)
     if args.messy is not None:
         table_b = messy(table_b, args.messy)

@@ -18,7 +18,7 @@ import typer
 
 from dltheory_digest.cli.files import read_csv
 from dltheory_digest.language import detect
-from dltheory_digest.language.detect import _code as product_code
+from dltheory_digest.language.detect import language_code
 
 SHARED = Path(os.environ.get("DLTHEORY_SHARED_DIR", Path(__file__).resolve().parents[2] / "shared"))
 DEFAULT = SHARED / "eval" / "langid_dev.csv"
@@ -26,7 +26,7 @@ DEFAULT = SHARED / "eval" / "langid_dev.csv"
 
 def gold_code(label: str) -> str:
     """A gold label as the product writes codes: lower case, region dropped."""
-    return product_code(label.strip().lower().replace("_", "-"))
+    return language_code(label.strip().lower().replace("_", "-"))
 
 
 def main(argv: list[str]) -> int:

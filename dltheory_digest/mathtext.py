@@ -23,6 +23,39 @@ MATH_SPAN = re.compile(
     re.DOTALL,
 )
 
+# TeX accents and letters outside formulas ("Schr\"odinger", "Erd\H{o}s", "\o"), which arXiv
+# titles and BibTeX write: the digest shows them as Unicode (`digest.text.tex_prose`) and title
+# matching folds them (`identity.normalize`). An accent command gives its combining mark...
+TEX_ACCENT_MARKS = {
+    '"': "\u0308",
+    "'": "\u0301",
+    "`": "\u0300",
+    "^": "\u0302",
+    "~": "\u0303",
+    "=": "\u0304",
+    ".": "\u0307",
+    "u": "\u0306",
+    "v": "\u030c",
+    "H": "\u030b",
+    "c": "\u0327",
+    "k": "\u0328",
+    "r": "\u030a",
+}
+# ...matched with its letter (group 2) as `\"u`, `\'{e}`, `{\c c}`, `\'\i`
+TEX_ACCENT_COMMAND = re.compile(r"\{?\\([\"'`^~=.]|[uvHckr](?=[\s{]))\s*\{?\s*\\?([A-Za-z])\}?\}?")
+# a letter command gives its Unicode letter and the ASCII letters it folds to
+TEX_LETTERS = {
+    "ss": ("ß", "ss"),
+    "o": ("ø", "o"),
+    "O": ("Ø", "O"),
+    "ae": ("æ", "ae"),
+    "AE": ("Æ", "AE"),
+    "oe": ("œ", "oe"),
+    "l": ("ł", "l"),
+    "i": ("ı", "i"),
+}
+TEX_LETTER_COMMAND = re.compile(r"\\(ss|o|O|ae|AE|oe|l|i)(?![A-Za-z])\s*(?:\{\})?")
+
 # pylatexenc parses the formula (groups, macro arguments) and knows the symbols (\alpha, \leq,
 # \infty ...); the layout is ours, so a formula is either shown faithfully or not converted:
 # its latex2text drops grouping ("n^{k-1}" -> "n^k-1") and unknown macros ("\foo{x}" -> "x").

@@ -127,6 +127,14 @@ def test_eval_er_without_pair_files_says_how_to_name_them(
     assert "name the pair files with --pairs FILE" in capsys.readouterr().err
 
 
+def test_eval_er_errors_names_a_split_it_scores(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = _tables(tmp_path / "er", HEADER)
+    _pairs(data / "test.csv", "table1.id", "table2.id")
+    assert eval_er.main(["--data", str(data), "--errors", "tset"]) == 2
+    assert "--errors: no split 'tset' (have: test)" in capsys.readouterr().err
+    assert eval_er.main(["--data", str(data), "--errors", "test"]) == 0
+
+
 LANGID_ROWS = [
     ["神经正切核 (Neural Tangent Kernel) 的经典论文", "zh-CN"],
     ["A note on two-layer networks and their kernels", "EN"],

@@ -7,11 +7,10 @@ from collections import Counter
 from pathlib import Path
 
 import typer
-from rich.markup import escape
 
 from dltheory_digest.cli.app import app, err_console
 from dltheory_digest.cli.checks import fail_config
-from dltheory_digest.cli.files import is_stdio, read_csv, shown, writing
+from dltheory_digest.cli.files import is_stdio, note, read_csv, writing
 from dltheory_digest.errors import ConfigError
 
 CLASSIFY_BLOCK = 2000  # rows classified at a time
@@ -61,7 +60,7 @@ def classify_command(
     columns, rows, _ = read_csv(file, required=("title",))
     ids, id_note = row_ids(columns, rows)
     if id_note:
-        err_console.print(f"[yellow]note:[/yellow] {escape(f'{shown(file)}: {id_note}')}")
+        note(file, id_note)
 
     header = ["id", "direction", "score"] + (["relevance", "confident"] if with_relevance else [])
     counts: Counter[str] = Counter()

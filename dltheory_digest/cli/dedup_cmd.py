@@ -11,11 +11,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from dltheory_digest.cli.app import app, console, err_console
 from dltheory_digest.cli.checks import fail_usage
-from dltheory_digest.cli.files import CsvTable, is_stdio, read_csv, shown, writing
+from dltheory_digest.cli.files import CsvTable, is_stdio, note, read_csv, shown, writing
 from dltheory_digest.identity import Record, match_clusters
 from dltheory_digest.identity.normalize import split_authors
 
@@ -93,7 +92,7 @@ def known_columns(path: Path | str, columns: Sequence[str]) -> dict[str, str]:
             renamed[column] = alias
     if renamed:
         said = ", ".join(f"{column} as {alias}" for column, alias in renamed.items())
-        _note(path, f"column(s) read under their usual name: {said}")
+        note(path, f"column(s) read under their usual name: {said}")
     unknown = [c for c in columns if c and c not in KNOWN_COLUMNS and c not in renamed]
     if unknown:
         guesses = []
@@ -102,12 +101,8 @@ def known_columns(path: Path | str, columns: Sequence[str]) -> dict[str, str]:
             if close and close[0] not in columns and close[0] not in renamed.values():
                 guesses.append(f"{column} -> {close[0]}?")
         guess = f" (did you mean: {', '.join(guesses)})" if guesses else ""
-        _note(path, f"column(s) not read: {', '.join(unknown)}{guess}; known: {', '.join(KNOWN_COLUMNS)}")
+        note(path, f"column(s) not read: {', '.join(unknown)}{guess}; known: {', '.join(KNOWN_COLUMNS)}")
     return renamed
-
-
-def _note(path: Path | str, message: str) -> None:
-    err_console.print(f"[yellow]note:[/yellow] {escape(f'{shown(path)}: {message}')}", soft_wrap=True)
 
 
 def readable_rows(path: Path | str, table: CsvTable) -> list[dict[str, str]]:
@@ -118,7 +113,7 @@ def readable_rows(path: Path | str, table: CsvTable) -> list[dict[str, str]]:
     unread = unread_years(rows, table.row_numbers)
     if unread:
         count, first = unread
-        _note(
+        note(
             path,
             f"{count} year {'cell gives' if count == 1 else 'cells give'} no year, read as missing ({first})",
         )
@@ -178,7 +173,7 @@ def read_records(path: Path, *, duplicate_free_sources: bool = False) -> list[Re
     if duplicate_free_sources and not has_source:
         raise fail_usage(f"--duplicate-free-sources: {shown(path)} has no source column, or it is empty")
     if has_source and not duplicate_free_sources:
-        _note(
+        note(
             path,
             "the source column only says where rows came from; when each source lists a paper at "
             "most once (the tables of a record-linkage task), --duplicate-free-sources keeps rows "
@@ -187,10 +182,7 @@ def read_records(path: Path, *, duplicate_free_sources: bool = False) -> list[Re
     records = [record_from_row(row, duplicate_free_sources=duplicate_free_sources) for row in rows]
     problems = id_problems(records, table.row_numbers)
     if problems:
-        err_console.print(
-            f"[red]error:[/red] {escape(shown(path))}: each row needs an id of its own, since the output names rows by id:",
-            soft_wrap=True,
-        )
+        note(path, "each row needs an id of its own, since the output names rows by id:", level="error")
         for problem in problems:
             err_console.print(f"  {problem}", soft_wrap=True, markup=False, highlight=False)
         err_console.print(

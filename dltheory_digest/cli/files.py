@@ -8,7 +8,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import NamedTuple, TextIO
+from typing import Literal, NamedTuple, TextIO
 
 import typer
 from rich.markup import escape
@@ -28,15 +28,20 @@ def shown(path: Path | str) -> str:
     return "standard input" if str(path) == STDIO else str(path)
 
 
-def _fail(path: Path | str, message: str) -> typer.Exit:
+_LEVEL_COLOURS = {"note": "yellow", "warning": "yellow", "error": "red"}
+
+
+def note(path: Path | str, message: str, *, level: Literal["note", "warning", "error"] = "note") -> None:
+    """One line on standard error about an input: "note: PATH: message"."""
+    colour = _LEVEL_COLOURS[level]
     # soft wrap: a long path stays on one line, ready to copy; escaped: a path or a CSV column
     # name holding "[b]" is printed as it is, not taken for Rich markup
-    err_console.print(f"[red]error:[/red] {escape(f'{shown(path)}: {message}')}", soft_wrap=True)
+    err_console.print(f"[{colour}]{level}:[/{colour}] {escape(f'{shown(path)}: {message}')}", soft_wrap=True)
+
+
+def _fail(path: Path | str, message: str) -> typer.Exit:
+    note(path, message, level="error")
     return typer.Exit(2)
-
-
-def _warn(path: Path | str, message: str) -> None:
-    err_console.print(f"[yellow]warning:[/yellow] {escape(f'{shown(path)}: {message}')}", soft_wrap=True)
 
 
 @contextmanager
@@ -141,7 +146,11 @@ def read_csv(path: Path, required: tuple[str, ...], *, delimiters: str = ",") ->
             )
         repeated = sorted({c for c in columns if c and columns.count(c) > 1})
         if repeated:
-            _warn(path, f"column(s) {', '.join(repeated)} appear more than once; the last of each is read")
+            note(
+                path,
+                f"column(s) {', '.join(repeated)} appear more than once; the last of each is read",
+                level="warning",
+            )
         long_rows: list[tuple[int, int]] = []  # (row number, fields)
         for row_number, cells in numbered:
             if not any(cell.strip() for cell in cells):
@@ -156,10 +165,11 @@ def read_csv(path: Path, required: tuple[str, ...], *, delimiters: str = ",") ->
     if long_rows:
         first, fields = long_rows[0]
         others = f" (and {len(long_rows) - 1} more rows)" if len(long_rows) > 1 else ""
-        _warn(
+        note(
             path,
             f"row {first} has {fields} fields, the header {len(columns)}{others}: the extra fields are "
             "not read (an unquoted comma inside a cell?)",
+            level="warning",
         )
     return CsvTable(columns, rows, row_numbers)
 

@@ -74,9 +74,14 @@ _MATH_IN_TEXT = (
     "\u2190-\u22ff\U0001d400-\U0001d7ff"
 )
 _LATIN_WORD = rf"[{_LATIN}][{_LATIN}'’\-]*"
-# English in a Chinese or Arabic edition: two words or more (a lone "arXiv" or "PDF" is a name)
+# English in a Chinese or Arabic edition: two words or more (a lone "arXiv" or "PDF" is a name).
+# It starts only where a run could not have started one character earlier (not after a letter,
+# digit, math sign or "(", nor after a letter's "-" or "'"), so a start inside a long run of
+# digits, Greek or one word fails at once instead of rescanning the run (quadratic on 10k digits).
 _LATIN_RUN = re.compile(
-    rf"(?:[{_MATH_IN_TEXT}(][{_MATH_IN_TEXT}(\-]*)?{_LATIN_WORD}(?:[\s,.:;!?()/&\-–—{_MATH_IN_TEXT}]+{_LATIN_WORD})+"
+    rf"(?<![{_MATH_IN_TEXT}({_LATIN}])(?<![{_LATIN}]['’\-])"
+    rf"(?:[{_MATH_IN_TEXT}(][{_MATH_IN_TEXT}(\-]*+)?{_LATIN_WORD}"
+    rf"(?:[\s,.:;!?()/&\-–—{_MATH_IN_TEXT}]++{_LATIN_WORD})+"
     rf"[.!?){_MATH_IN_TEXT}]*"
 )
 # a text node, or a code element, whose text is the formula as written and never tagged

@@ -9,6 +9,7 @@ from urllib.parse import quote, urlsplit
 
 # formulas as text live in a neutral module (the reader filters use them too); re-exported here
 from dltheory_digest.mathtext import MATH_SPAN as MATH_SPAN
+from dltheory_digest.mathtext import TEX_ACCENT_COMMAND, TEX_ACCENT_MARKS, TEX_LETTER_COMMAND, TEX_LETTERS
 from dltheory_digest.mathtext import math_text as math_text
 
 # Tokens that end in a period without ending a sentence (compared lower-case, without the dot).
@@ -333,10 +334,9 @@ def table_cell(markdown: str) -> str:
 
 # What arXiv writes in TeX outside formulas, which its abstract page shows typeset: "--" and
 # "---" as dashes, escaped "%", "&", "#", and accented letters ("Schr\\"odinger", "Erd\\H{o}s")
-# with the accent tables title matching folds them with (`identity.normalize`).
+# with the accent tables title matching folds them with too (`mathtext`).
 _TEX_DASH = re.compile(r"(?<![-!<])-{2,3}(?![->])")
 _TEX_ESCAPED = re.compile(r"\\([%&#])")
-_TEX_LETTERS = {"ss": "ß", "o": "ø", "O": "Ø", "ae": "æ", "AE": "Æ", "oe": "œ", "l": "ł", "i": "ı"}
 
 
 def tex_prose(text: str) -> str:
@@ -346,13 +346,12 @@ def tex_prose(text: str) -> str:
     may be meant as written."""
     if "\\" not in text and "--" not in text:
         return text
-    from dltheory_digest.identity.normalize import _ACCENT_CMD, _LATEX_ACCENTS, _LATEX_LETTER_CMD
 
     def prose(part: str) -> str:
-        part = _ACCENT_CMD.sub(
-            lambda m: unicodedata.normalize("NFC", m.group(2) + _LATEX_ACCENTS[m.group(1)]), part
+        part = TEX_ACCENT_COMMAND.sub(
+            lambda m: unicodedata.normalize("NFC", m.group(2) + TEX_ACCENT_MARKS[m.group(1)]), part
         )
-        part = _LATEX_LETTER_CMD.sub(lambda m: _TEX_LETTERS[m.group(1)], part)
+        part = TEX_LETTER_COMMAND.sub(lambda m: TEX_LETTERS[m.group(1)][0], part)
         part = _TEX_DASH.sub(lambda m: "—" if len(m.group(0)) == 3 else "–", part)
         return _TEX_ESCAPED.sub(r"\1", part)
 

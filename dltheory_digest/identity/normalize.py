@@ -17,35 +17,8 @@ from functools import lru_cache
 import ftfy
 
 from dltheory_digest.language.normalize import INVISIBLE_CHARACTERS
+from dltheory_digest.mathtext import TEX_ACCENT_COMMAND, TEX_ACCENT_MARKS, TEX_LETTER_COMMAND, TEX_LETTERS
 
-# LaTeX accent commands -> Unicode combining marks (\"u -> ü, \'{e} -> é, \c{c} -> ç ...).
-_LATEX_ACCENTS = {
-    '"': "\u0308",
-    "'": "\u0301",
-    "`": "\u0300",
-    "^": "\u0302",
-    "~": "\u0303",
-    "=": "\u0304",
-    ".": "\u0307",
-    "u": "\u0306",
-    "v": "\u030c",
-    "H": "\u030b",
-    "c": "\u0327",
-    "k": "\u0328",
-    "r": "\u030a",
-}
-_ACCENT_CMD = re.compile(r"\{?\\([\"'`^~=.]|[uvHckr](?=[\s{]))\s*\{?\s*\\?([A-Za-z])\}?\}?")
-_LATEX_LETTERS = {
-    r"\ss": "ss",
-    r"\o": "o",
-    r"\O": "O",
-    r"\ae": "ae",
-    r"\AE": "AE",
-    r"\oe": "oe",
-    r"\l": "l",
-    r"\i": "i",
-}
-_LATEX_LETTER_CMD = re.compile(r"\\(ss|o|O|ae|AE|oe|l|i)(?![A-Za-z])\s*(?:\{\})?")
 # \emph{x}, \textbf{x}, \mathcal{x} ... keep the argument; other commands (\sqrt, \log) keep their name.
 _LATEX_WRAPPER = re.compile(
     r"\\(?:emph|textbf|textit|texttt|textrm|textsc|textsf|mathrm|mathbf|mathcal|mathbb|mathit|mathsf|operatorname|text|mbox|url)\s*\{([^{}]*)\}"
@@ -117,8 +90,9 @@ def _latex_to_text(text: str) -> str:
     if "\\" not in text and "$" not in text:
         return _GLUED_BRACE.sub("", text) if "{" in text or "}" in text else text
     text = _MATH.sub(_math_to_text, text)
-    text = _ACCENT_CMD.sub(lambda m: m.group(2) + _LATEX_ACCENTS[m.group(1)], text)
-    text = _LATEX_LETTER_CMD.sub(lambda m: _LATEX_LETTERS["\\" + m.group(1)], text)
+    text = TEX_ACCENT_COMMAND.sub(lambda m: m.group(2) + TEX_ACCENT_MARKS[m.group(1)], text)
+    # the ASCII fold of a letter command: "\o" matches "o" as "ø" would once accents go
+    text = TEX_LETTER_COMMAND.sub(lambda m: TEX_LETTERS[m.group(1)][1], text)
     for _ in range(3):  # nested wrappers: \emph{\textbf{x}}
         text = _LATEX_WRAPPER.sub(r"\1", text)
     # commands keep their name as a word ("\sqrt{n}" -> "sqrt n") before their braces go

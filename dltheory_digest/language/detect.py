@@ -60,8 +60,8 @@ _OPENING = set("([{“‘«《「『【〈")  # and an ASCII quote where it open
 _CLOSING = set(")]}”’»》」』】〉〕")
 
 # Languages langdetect may choose per script; the first is the default when unsure.
-LATIN_LANGUAGES = ("en", "fr", "de", "es", "it", "pt", "nl", "pl", "cs", "tr", "vi", "id", "sv", "da",
-                   "no", "fi", "ro", "hu")  # fmt: skip
+_LATIN_LANGS = ("en", "fr", "de", "es", "it", "pt", "nl", "pl", "cs", "tr", "vi", "id", "sv", "da",
+                "no", "fi", "ro", "hu")  # fmt: skip
 _ARABIC_LANGS = ("ar", "fa", "ur")
 _CYRILLIC_LANGS = ("ru", "uk", "bg", "mk")
 _CONFIDENT = 0.9
@@ -229,7 +229,7 @@ def _runs(text: str) -> list[_Run]:
 def _boundary(text: str, start: int, end: int, groups: tuple[str, str], quotes: list[int]) -> int:
     """Where the neutral characters text[start:end] between two script groups (left, right)
     are cut: before an opening bracket or quote; before CJK text that follows another script,
-    before CJK punctuation, or before a comma, colon, ... glued to the CJK letter (what NFKC
+    before CJK punctuation, or before a comma, colon or semicolon glued to the CJK letter (what NFKC
     makes of a full-width one); else all go to the left."""
     opener = next((j for j in range(start, end) if _opens(text, j, quotes)), None)
     if opener is not None:
@@ -237,7 +237,8 @@ def _boundary(text: str, start: int, end: int, groups: tuple[str, str], quotes: 
     left, right = groups
     if right == "CJK" and left != "CJK":
         for j in range(start, end):
-            if _is_cjk_punctuation(text[j]) or (text[j] in ",;:!?" and j + 1 == end):
+            # "?" and "!" close what they follow (an English title), as at the line's end
+            if _is_cjk_punctuation(text[j]) or (text[j] in ",;:" and j + 1 == end):
                 return j
     return end
 
@@ -282,13 +283,14 @@ def _factory(langs: tuple[str, ...]) -> Any:
     DetectorFactory.seed = 0  # the module-level langdetect.detect() is deterministic too
     factory = DetectorFactory()
     factory.seed = 0
-    profiles = sorted(p for p in Path(PROFILES_DIRECTORY).iterdir() if _code(p.name) in langs)
+    profiles = sorted(p for p in Path(PROFILES_DIRECTORY).iterdir() if language_code(p.name) in langs)
     factory.load_json_profile([p.read_text(encoding="utf-8") for p in profiles])
     return factory
 
 
-def _code(langdetect_code: str) -> str:
-    return langdetect_code.split("-", 1)[0]  # zh-cn / zh-tw -> zh
+def language_code(langdetect_code: str) -> str:
+    """The product's code for a langdetect (or BCP 47 style) code: zh-cn / zh-tw -> zh."""
+    return langdetect_code.split("-", 1)[0]
 
 
 def _langdetect(text: str, langs: tuple[str, ...]) -> tuple[str, float]:
@@ -302,7 +304,7 @@ def _langdetect(text: str, langs: tuple[str, ...]) -> tuple[str, float]:
         best = detector.get_probabilities()[0]
     except (LangDetectException, IndexError):
         return langs[0], 0.0
-    return _code(best.lang), float(best.prob)
+    return language_code(best.lang), float(best.prob)
 
 
 def _function_word_vote(tokens: list[str]) -> tuple[str | None, float, float]:
@@ -364,7 +366,7 @@ def _latin_lang(text: str, default: str = "en") -> str:
     if vote is not None and best >= 2 and best >= 2 * second:
         return vote
     if len(words) >= 2:
-        order = (default, *(lang for lang in LATIN_LANGUAGES if lang != default))
+        order = (default, *(lang for lang in _LATIN_LANGS if lang != default))
         lang, prob = _langdetect(text, order)
         if lang == default:
             return default
@@ -582,7 +584,7 @@ def _label(text: str, runs: list[_Run], hint: str | None = None) -> list[_Run]:
                     labelled.append(_Run(start, end, "CJK", lang, words, words))
             continue
         if run.group == "LATIN":
-            labelled.extend(_label_latin(text, run, "en"))
+            labelled.extend(_label_latin(text, run))
             continue
         if run.group == "HANGUL":
             run.lang = "ko"
@@ -629,10 +631,10 @@ def _hangul_words(text: str, run: _Run) -> int:
     return max(0, len(chunks) - (1 if glued and chunks else 0))
 
 
-def _label_latin(text: str, run: _Run, default: str = "en") -> list[_Run]:
+def _label_latin(text: str, run: _Run) -> list[_Run]:
     chunk = text[run.start : run.end]
     words, terms, _ = _latin_counts(chunk)
-    run.lang = _latin_lang(chunk, default)
+    run.lang = _latin_lang(chunk)
     if words < 2 * MIN_RUN_WORDS:
         run.words, run.weight = float(words), words + terms / 2
         return [run]

@@ -228,6 +228,9 @@ _SITE_SUFFIX = re.compile(
 )
 _PDF_PREFIX = re.compile(r"^\s*\[(?:pdf|html|ps)\]\s*", re.I)
 _TRAILING_YEAR = re.compile(r"\s*[(（]\s*\d{4}(?:[.\-/]\d{1,2})?(?:[^)）]{0,20})?[)）]\s*$")
+# "Title {ICML 2018}": a braced note after the title; a TeX group ("\mathbb{R}") has no space
+# before it, and one holding a macro or formula is kept
+_TRAILING_BRACED_NOTE = re.compile(r"(?<!\s)\s+\{[^{}\\$]*\}\s*$")
 _BULLET = re.compile(r"^\s*(?:[-*•·▪►→–—]+\s*|\d{1,2}(?:\.\d{1,2})*[.)、]?\s+(?=\S))")
 _WIKILINK = re.compile(r"\[\[([^\]]+)\]\]")
 _CITE_MARK = re.compile(r"(?<!\S)\[(\d{1,2})\](?=\s)")
@@ -304,7 +307,9 @@ def clean_title(text: str) -> str:
     title = _WIKILINK.sub(r"\1", title)
     title = _TRAILING_YEAR.sub("", title)
     title = _without_link_labels(_without_stray_brackets(title).rstrip())
-    return title.strip(" \t-–—:：|,，;；.。\"'“”‘’「」《》")
+    title = _TRAILING_BRACED_NOTE.sub("", title)
+    # "~" and "\" may stand in a title's TeX, never at its end: there they part it from a remark
+    return title.strip(" \t-–—:：|,，;；.。\"'“”‘’「」《》~\\")
 
 
 # ---------------------------------------------------------------------------------------

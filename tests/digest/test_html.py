@@ -133,6 +133,18 @@ def test_an_english_run_continues_through_its_math(markdown: str, language: str,
 
 
 @pytest.mark.parametrize("language", ["zh", "ar"])
+def test_long_runs_of_digits_or_letters_are_tagged_like_short_ones(language: str) -> None:
+    # a start inside such a run used to rescan it to its end: 10,000 digits took 0.6 s per node
+    digits, word = "1" * 10_000, "ab" * 5_000
+    markdown = f"数字 {digits} deep nets 结束\n\nハッシュ {word} and more 结束\n\n{word} 结束\n"
+    body = body_of(render_html(markdown, language=language))
+    assert f'{digits} <span lang="en">deep nets</span>' in body
+    assert f'<span lang="en">{word} and more</span>' in body
+    # one word alone is a name, not an English run: the third paragraph's word is not tagged
+    assert body.count(f'<span lang="en">{word}') == 1
+
+
+@pytest.mark.parametrize("language", ["zh", "ar"])
 def test_no_language_span_is_put_inside_code(language: str) -> None:
     markdown = dg.md_text(r"Bound ${\rm sign}(x)$ holds for deep nets") + " 中文\n"
     body = body_of(render_html(markdown, language=language))

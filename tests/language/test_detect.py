@@ -520,6 +520,12 @@ def test_without_a_hint_detection_is_unchanged() -> None:
             "推荐一篇论文《Deep Learning Through the Lens of Example Difficulty》，讲得很清楚。",
             "《Deep Learning Through the Lens of Example Difficulty》",
         ),
+        # "?" and "!" close the English before them, glued to the Chinese or not
+        ("Attention Is All You Need!这篇论文很重要", "Attention Is All You Need!"),
+        (
+            "What is an equivariant neural network?文章证明了等价性",
+            "What is an equivariant neural network?",
+        ),
     ],
 )
 def test_punctuation_at_a_script_boundary_goes_to_its_side(line: str, english: str) -> None:

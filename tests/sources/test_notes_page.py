@@ -967,6 +967,25 @@ _ZH_INTRO = "<p>整理了一些深度学习理论的论文，持续更新，下�
             None,
             "综述文章",
         ),
+        # what parts a title from its remark in a list: "~", a backslash, a braced venue
+        (
+            "Understanding deep learning requires rethinking generalization ~ 张驰原 2017 经典",
+            "Understanding deep learning requires rethinking generalization",
+            None,
+            "张驰原 2017 经典",
+        ),
+        (
+            "Wide Neural Networks Evolve as Linear Models \\ 核方法 讨论",
+            "Wide Neural Networks Evolve as Linear Models",
+            None,
+            "核方法 讨论",
+        ),
+        (
+            "Implicit Bias of Gradient Descent on Separable Data {ICML 2018} 讨论隐式偏置",
+            "Implicit Bias of Gradient Descent on Separable Data",
+            None,
+            "讨论隐式偏置",
+        ),
     ],
 )
 def test_reading_list_titles_written_in_math(
@@ -1036,6 +1055,12 @@ def test_english_notes_lines_that_open_with_math_or_a_tag(line: str, title: str 
         # the brackets a title closes are its own; those broken markup leaves are not
         ("Bounds on 𝔼[‖∇f‖²]", "Bounds on 𝔼[‖∇f‖²]"),
         ("Bounds on 𝔼[‖∇f‖²] ]]) [[", "Bounds on 𝔼[‖∇f‖²]"),
+        # a TeX group is the title's own; a braced note after it and a "~" or backslash ending it are not
+        (r"Learning on $\mathbb{R}^{d}$", r"Learning on $\mathbb{R}^{d}$"),
+        (r"Learning on \mathbb{R}", r"Learning on \mathbb{R}"),
+        ("Implicit Bias of Gradient Descent {ICML 2018}", "Implicit Bias of Gradient Descent"),
+        ("Deep Nets Generalize ~", "Deep Nets Generalize"),
+        ("Wide Neural Networks Evolve as Linear Models \\", "Wide Neural Networks Evolve as Linear Models"),
     ],
 )
 def test_clean_title_keeps_what_brackets_belong_to_the_title(text: str, title: str) -> None:
