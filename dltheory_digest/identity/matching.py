@@ -854,7 +854,10 @@ def pair_score(a: _Prepared, b: _Prepared, ctx: _Context, config: MatchConfig) -
             return 0.0
         if sim < config.title_weak and _contained(a, b, config, fuzzy=False) is None:
             return 0.0  # "Book reviews" is not "Book review column"
-        if max(_alike_in_one_source(a, ctx), _alike_in_one_source(b, ctx)) > config.max_generic_group:
+        # a duplicate-free source lists a paper once: two alike rows in it are already two
+        # papers, and nothing says which of another source's copies is which
+        limit = 1 if a.source is not None and b.source is not None else config.max_generic_group
+        if max(_alike_in_one_source(a, ctx), _alike_in_one_source(b, ctx)) > limit:
             # several indistinguishable columns in one source (one "Book reviews" per issue):
             # nothing says which is which. Without a `source`, all records count as one source
             return 0.0

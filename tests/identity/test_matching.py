@@ -1026,6 +1026,16 @@ def test_copies_of_a_short_title_from_several_sources_are_one_paper() -> None:
     ]
     column = Record(id="dblp", title="Book reviews", authors=("K. Aberer",), year=2002, source="dblp")
     assert len(set(match_clusters([*columns, column]))) == 4
+    # two editorials of one year in each of two duplicate-free sources: two papers each side, and
+    # no telling which copy is which, so none is paired across at random
+    editorials = [
+        Record(
+            id=f"{source}{n}", title="Editorial", authors=("Richard T. Snodgrass",), year=2001, source=source
+        )
+        for source in ("acm", "dblp")
+        for n in range(2)
+    ]
+    assert len(set(match_clusters(editorials))) == 4
 
 
 def test_columns_alike_up_to_typos_are_as_ambiguous_as_identical_ones() -> None:
