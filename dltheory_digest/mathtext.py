@@ -16,6 +16,15 @@ from typing import Any
 
 from pylatexenc import latex2text, latexwalker, macrospec
 
+# The characters math puts into a line of text, as a regex character-class body: ± × ² ³ µ,
+# combining accents (θ̂), Greek, ‖ and primes, super/subscripts, letterlike (ℓ ℋ ℝ), arrows and
+# operators (√ ≤ ∞ ∇), ceilings and floors, ⟨⟩, math alphanumerics (𝔼 𝒪). Reading-list titles
+# and the English runs of zh/ar HTML both run through them.
+MATH_SYMBOL_CHARS = (
+    r"\u00b1-\u00b3\u00b5\u00b9\u00d7\u0300-\u036f\u0370-\u03ff\u2016\u2032-\u2034\u2070-\u209f"
+    r"\u20d7\u2100-\u214f\u2190-\u22ff\u2308-\u230b\u27e8\u27e9\U0001d400-\U0001d7ff"
+)
+
 # Inline math: `$...$` (not "$5 and $10"), `$$...$$` (a display written inside a line) and `\(...\)`.
 MATH_SPAN = re.compile(
     r"\$\$(?=\S)(?:[^$\\]|\\.){1,300}?(?<=\S)\$\$"

@@ -14,6 +14,7 @@ from mdit_py_plugins.anchors import anchors_plugin
 
 from dltheory_digest.digest.render import bidi_marks, environment, labels_for
 from dltheory_digest.digest.text import CODE_SPAN, slugify
+from dltheory_digest.mathtext import MATH_SYMBOL_CHARS
 
 _ALLOWED_TAGS = {
     "a", "blockquote", "br", "code", "del", "details", "div", "em", "h1", "h2", "h3", "h4",
@@ -69,10 +70,7 @@ _ARABIC_RUN = _script_run(_ARABIC)
 # What English text holds between its words, besides punctuation: digits, Greek letters, math
 # symbols and arrows, super/subscripts, letterlike and math-alphanumeric letters ("Rate O(1/√T)
 # under the PL* Condition", "ℓ₁-Regularized"), so a screen reader keeps one voice across it
-_MATH_IN_TEXT = (
-    "0-9+=<>*|^_~\\[\\]{}±·×¹²³′″‖⟨⟩\u0300-\u036f\u0370-\u03ff\u2070-\u209f\u20d7\u2100-\u214f"
-    "\u2190-\u22ff\U0001d400-\U0001d7ff"
-)
+_MATH_IN_TEXT = "0-9+=<>*|^_~\\[\\]{}·" + MATH_SYMBOL_CHARS
 _LATIN_WORD = rf"[{_LATIN}][{_LATIN}'’\-]*"
 # English in a Chinese or Arabic edition: two words or more (a lone "arXiv" or "PDF" is a name).
 # It starts only where a run could not have started one character earlier (not after a letter,

@@ -40,6 +40,7 @@ from dltheory_digest.ids import (
     normalize_doi,
     parse_arxiv_id,
 )
+from dltheory_digest.mathtext import MATH_SYMBOL_CHARS
 from dltheory_digest.models import Item, ItemKind, ParseResult, RawPage
 from dltheory_digest.sources.base import SourceKind
 from dltheory_digest.sources.blocks import (
@@ -377,13 +378,9 @@ _COURSE_CODE = re.compile(r"^[A-Z]{2,5}\s?\d{3,4}[A-Za-z]?:")
 # whole `$…$` formulas (Zhihu's formula images), inside which a `|` is the formula's own. A bare
 # `|` stays out: a line written as "Title | 2019 | 评论" is a row of fields, not one title; so
 # does "·", which joins the parts of a name written in Chinese ("John·Hopfield的论文").
-_TITLE_SYMBOLS = (
-    r"\u00b1-\u00b3\u00b5\u00b9\u0300-\u036f\u0370-\u03ff\u2016\u2032-\u2034\u2070-\u209f"
-    r"\u2100-\u214f\u2190-\u22ff\u2308-\u230b\u27e8\u27e9\U0001d400-\U0001d7ff"
-)
 _LATIN_HEAD = re.compile(
     r"^(?:\$[^$\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]+\$"
-    rf"|[A-Za-z0-9À-ɏ\s\-–—:;,.'’?!&()/+*^_=<>@#%\"“”\[\]{{}}~\\{_TITLE_SYMBOLS}]+|\$)+"
+    rf"|[A-Za-z0-9À-ɏ\s\-–—:;,.'’?!&()/+*^_=<>@#%\"“”\[\]{{}}~\\{MATH_SYMBOL_CHARS}]+|\$)+"
 )
 _LEADING_YEAR = re.compile(r"^\s*[(（]\s*(\d{4})[^)）]{0,20}[)）]\s*")
 # "(2021, ICML)…" ends the title: a year opening a bracket closed somewhere after it
