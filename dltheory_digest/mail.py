@@ -1277,10 +1277,12 @@ def deliver_markdown(
     backoff: float = 2.0,
     zone: ZoneInfo | None = None,
     source_names: Mapping[str, str] | None = None,
+    demo: bool = False,
 ) -> list[DeliveryResult]:
     """Send an already rendered digest (only its Markdown was kept) as it is; `zone` is the
     one times are shown in (UTC without); `source_names` (id -> name, from sources.yaml) names
-    the sources the file names by id.
+    the sources the file names by id; `demo`: the file is the `demo` command's, so its subject
+    is labelled as the demo's mail is.
 
     No per-reader filter or translation is possible, so readers who need one
     (`needs_stored_digest`) are held (status `held`, nothing sent or recorded) unless `force`,
@@ -1312,7 +1314,9 @@ def deliver_markdown(
         note = "the stored digest has only its Markdown: unfiltered, in English" if limited else None
         fallback = "only the week's Markdown is kept" if limited and reader.language != "en" else None
         return Rendered(
-            subject=clean_subject(title),
+            subject=clean_subject(
+                f"{digest_stage.ENGLISH.labels['demo_subject']} {title}" if demo else title
+            ),
             markdown=markdown,
             html=html,
             language="en",

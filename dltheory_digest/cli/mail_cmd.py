@@ -119,7 +119,7 @@ SEND_HELP = (
     "with filters or a zh/ar edition are held back: nothing is sent to them and the command exits 1; "
     "`run --week` rebuilds the digest, or --force sends them the Markdown as it is. The file `demo` "
     "writes is never mailed to the readers as the week's digest (--to ADDR mails it to another "
-    "address).\n\n"
+    "address, with [demo] before its subject).\n\n"
     "While the week is under way its configured readers are held back too (exit 1): mailed now, "
     "they would get part of the week and then be skipped. --dry-run applies the same rules."
 )
@@ -219,6 +219,8 @@ def _send(week: str, to: list[str] | None, *, resend: bool, dry_run: bool, force
             err_console.print(no_digest_error(settings, week))
             raise typer.Exit(code=1)
         if isinstance(stored, str):
+            from dltheory_digest.store.files import written_by_demo
+
             results = mail.deliver_markdown(
                 store,
                 week=week,
@@ -230,6 +232,8 @@ def _send(week: str, to: list[str] | None, *, resend: bool, dry_run: bool, force
                 force=force,
                 zone=settings.zone,
                 source_names=_source_names(settings),
+                # only an address that is not a reader gets it (`_stored_digest_problem`)
+                demo=written_by_demo(settings.output_dir / f"{week}.md"),
             )
         else:
             results = mail.deliver(
