@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import html
+import json
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -341,6 +342,10 @@ class _Walker:
                 self.flush()
             elif name == "img":
                 self._append(_formula(child))
+            elif formula := _formula_block(child):  # a line of its own, as the editor shows it
+                self.flush()
+                self._append(formula)
+                self.flush()
             elif name in ("td", "th") and self._tag == "tr":
                 # a table row reads as one line, "title | link | note", like a list item
                 if self._length:
@@ -369,20 +374,42 @@ def _is_header_row(node: Tag) -> bool:
     return bool(cells) and all(cell == "th" for cell in cells)
 
 
-# Zhihu (and other editors) show inline formulas as images: <img eeimg="1" alt="TeX"
-# src=".../equation?tex=TeX">; without the TeX a sentence reads "a rate of  in n".
-_EQUATION_SRC = re.compile(r"/equation\?(?:.*&)?tex=([^&]+)")
+# Editors that show formulas as images, the TeX in `alt` and in the address: Zhihu (<img eeimg="1"
+# src=".../equation?tex=TeX">), WordPress.com and Jetpack (<img class="latex"
+# src="https://s0.wp.com/latex.php?latex=TeX&bg=…">); without the TeX a sentence reads "a rate
+# of  in n".
+_EQUATION_SRC = re.compile(r"/(?:equation\?(?:.*&)?tex|latex\.php\?(?:.*&)?latex)=([^&]+)")
 
 
 def _formula(image: Tag) -> str:
     source = str(image.get("src") or image.get("data-src") or "")
     found = _EQUATION_SRC.search(source)
-    if not (image.get("eeimg") or found):
+    if not (image.get("eeimg") or found or "latex" in class_names(image)):
         return ""
     tex = clean(str(image.get("alt") or "")) or (
         clean(unquote(found.group(1).replace("+", " "))) if found else ""
     )
     return f" ${tex}$" if tex else ""
+
+
+def class_names(node: Tag) -> list[str]:
+    """An element's `class` words (bs4 gives a list, or a string when it was parsed as XML)."""
+    found: str | list[str] = node.get("class") or []
+    return [found] if isinstance(found, str) else list(found)
+
+
+def _formula_block(node: Tag) -> str:
+    """Substack's display formula: an empty <div class="latex-rendered"> whose `data-attrs` JSON
+    holds the TeX as `persistentExpression`; "" for any other element."""
+    attrs = node.get("data-attrs")
+    if not isinstance(attrs, str) or "persistentExpression" not in attrs:
+        return ""
+    try:
+        expression = json.loads(attrs).get("persistentExpression")
+    except (ValueError, AttributeError):  # not JSON, or JSON that is no object
+        return ""
+    tex = clean(expression) if isinstance(expression, str) else ""
+    return f"${tex}$" if tex else ""
 
 
 def html_blocks(root: Tag | str, base_url: str = "") -> list[Block]:

@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 import feedparser
+from bs4 import Tag
 from pydantic import BaseModel, ConfigDict, Field
 
 from dltheory_digest.errors import ParseError
@@ -32,7 +33,16 @@ from dltheory_digest.ids import (
 )
 from dltheory_digest.models import Item, ItemKind, ParseResult, RawPage
 from dltheory_digest.sources.base import SourceKind, read_entries
-from dltheory_digest.sources.blocks import clean, html_blocks, is_generic_anchor, plain_text, split_names
+from dltheory_digest.sources.blocks import (
+    Block,
+    class_names,
+    clean,
+    html_blocks,
+    is_generic_anchor,
+    plain_text,
+    soup_of,
+    split_names,
+)
 from dltheory_digest.sources.decode import bom_encoding, check_nesting
 from dltheory_digest.sources.notes_page import classify_url, looks_like_title
 
@@ -57,6 +67,9 @@ def _when(parsed: time.struct_time | None) -> dt.datetime | None:
         return None
 
 
+_WEB_SCHEMES = frozenset({"", "http", "https", "ftp"})
+
+
 def _text_and_links(
     markup: str, base_url: str | None, own: set[str], source_id: str
 ) -> tuple[str, list[tuple[str, str]]]:
@@ -68,14 +81,72 @@ def _text_and_links(
     if not markup.strip():
         return "", []
     check_nesting(markup, source_id, base_url)  # a broken entry is left out, not read for minutes
-    blocks = html_blocks(markup, base_url or "")
+    soup = soup_of(markup)
+    for element in soup.find_all(_is_platform_widget):
+        if not element.decomposed:  # not inside a widget removed already
+            element.decompose()
+    blocks = _without_platform_lines(html_blocks(soup, base_url or ""))
     links = [
         (link.href, link.text)
         for block in blocks
         for link in block.links
         if not (urldefrag(link.href).fragment and urldefrag(link.href).url in own)
+        # no data:/vbscript: addresses (the sanitizer used to blank them): links of the web only
+        and urlsplit(link.href).scheme.lower() in _WEB_SCHEMES
     ]
     return "\n".join(block.text for block in blocks), links
+
+
+# What a blog platform adds to every post, not the author's words (scored and keyword-matched,
+# a post's text must not say "subscribe" or "Unsplash" every week). Removed by element where the
+# platform marks it, else only as a whole first or last line of a fixed shape, so a sentence of
+# the post that happens to say the same words stays.
+# Substack: the subscribe box ("Thanks for reading …! Subscribe for free …") and the Share/
+# Subscribe buttons (<p class="button-wrapper">)
+_WIDGET_CLASS = re.compile(r"^(?:subscription-widget\S*|button-wrapper|subscribe-widget|share-dialog)$")
+# a figure's credit line (Medium, Ghost, WordPress): "Photo by Jane Doe on Unsplash", "Image by author"
+_CREDIT_CAPTION = re.compile(
+    r"^(?:(?:cover|header|featured|hero)\s+)?(?:photo|image|picture|illustration)s?\s+(?:by|from|via|courtesy of)\s+"
+    r"(?:(?:the\s+)?authors?|.{1,80}?\s+(?:on|via|from)\s+(?:Unsplash|Pexels|Pixabay|Shutterstock|iStock|"
+    r"Getty Images|Adobe Stock|Wikimedia Commons))\s*\.?$",
+    re.IGNORECASE,
+)
+# LessWrong / Alignment Forum: "Published on March 4, 2026 5:21 PM GMT" opens every post
+_PUBLISHED_ON = re.compile(
+    r"^Published on (?:January|February|March|April|May|June|July|August|September|October|November|"
+    r"December) \d{1,2}, \d{4}(?: \d{1,2}:\d{2}(?: ?[AP]M)?(?: [A-Z]{2,5})?)?$"
+)
+# ... and a "Discuss" link to its comments closes it
+_DISCUSS = "Discuss"
+# Medium, last paragraph: "<post> was originally published in <publication> on Medium, where
+# people are continuing the conversation by highlighting and responding to this story."
+_MEDIUM_FOOTER = re.compile(
+    r"^.{1,400}? was originally published in .{1,200}? on Medium, where people are .*$"
+)
+# Substack's subscribe box written as a paragraph, Ghost's sign-up line, as the post's last line
+_SUBSCRIBE_LINE = re.compile(
+    r"^Thanks for reading\b[^.!?]{0,100}[.!]\s+(?:Subscribe|Sign up)\b[^.!?]{0,150}[.!]?$", re.IGNORECASE
+)
+
+
+def _is_platform_widget(element: Tag) -> bool:
+    if any(_WIDGET_CLASS.match(name) for name in class_names(element)):
+        return True
+    return element.name == "figcaption" and _CREDIT_CAPTION.match(clean(element.get_text(" "))) is not None
+
+
+def _without_platform_lines(blocks: list[Block]) -> list[Block]:
+    """A post's lines without the platform's opening and closing lines (`_PUBLISHED_ON` first;
+    "Discuss" as a link, Medium's footer, a subscribe line last)."""
+    if blocks and _PUBLISHED_ON.match(blocks[0].text):
+        blocks = blocks[1:]
+    while blocks:
+        last = blocks[-1]
+        discuss = last.text == _DISCUSS and any(link.text == _DISCUSS for link in last.links)
+        if not (discuss or _MEDIUM_FOOTER.match(last.text) or _SUBSCRIBE_LINE.match(last.text)):
+            break
+        blocks = blocks[:-1]
+    return blocks
 
 
 def _label(text: str) -> str:
@@ -99,12 +170,42 @@ _LEADING_CITATION = re.compile(
 )
 
 
+# a link text made only of surnames: "Chizat, Oyallon and Bach", "Belkin, Hsu, Ma and Mandal",
+# "Jacot & Hongler" cite a paper by its authors, as "et al." does
+_SURNAME = r"(?:(?:van|von|der|den|de|da|di|du|le|la)\s+)*[A-Z][\w'’]*(?:-[A-Z][\w'’]*)?"
+_AUTHOR_LIST = re.compile(rf"^{_SURNAME}(?:\s*,\s*{_SURNAME}){{0,4}},?\s+(?:and|&)\s+{_SURNAME}$")
+# ... unless a word is a noun no surname is: "Memorization, Generalization and Robustness"
+_NOUN_ENDING = re.compile(r"(?:tion|sion|ness|ity|ance|ence|ment|ics|ogy|ism|ship)s?$", re.IGNORECASE)
+# a title that asks, then says: "Approximation beats concentration? An approximation view on …"
+_QUESTION_THEN_SUBTITLE = re.compile(r"^([^?]{3,}?)\?\s+(?=[A-Z])")
+
+
+def _author_list(label: str) -> bool:
+    return _AUTHOR_LIST.match(label) is not None and not any(
+        _NOUN_ENDING.search(word) for word in re.findall(r"[A-Za-z]+", label)
+    )
+
+
 def _paper_title(label: str) -> str:
-    """The paper title a link text to a paper site gives, without a citation written around it;
+    """The paper title a link text to a paper page gives, without a citation written around it;
     "" when the text is not a few words shaped as a title (`notes_page.looks_like_title`) but a
-    citation ("Rumelhart et al.") or a phrase of the sentence."""
+    citation ("Rumelhart et al.", "Arora, Cohen and Hazan") or a phrase of the sentence."""
     title = _LEADING_CITATION.sub("", _TRAILING_CITATION.sub("", label)).strip()
-    return title if title and not _CITATION.search(title) and looks_like_title(title, min_words=4) else ""
+    if not title or _CITATION.search(title) or _author_list(title):
+        return ""
+    # one question before a capitalised subtitle is a title's, not a second sentence's: read
+    # as if a colon stood there (a link to a paper page, so not a sentence of the post)
+    shape = _QUESTION_THEN_SUBTITLE.sub(r"\1: ", title, count=1)
+    return title if looks_like_title(shape, min_words=4) else ""
+
+
+# DataCite prefixes of data and software repositories: a DOI there names a record of code or
+# data (Zenodo, figshare, Dryad, OSF projects, Harvard Dataverse, Code Ocean), not a paper
+_DATA_DOI_PREFIXES = ("10.5281/", "10.6084/", "10.5061/", "10.17605/", "10.7910/", "10.24433/")
+
+
+def _data_doi(doi: str) -> bool:
+    return doi.lower().startswith(_DATA_DOI_PREFIXES)
 
 
 def _mentions(source_id: str, links: list[tuple[str, str]], text: str, lang: str | None) -> tuple[Item, ...]:
@@ -149,9 +250,14 @@ def _mentions(source_id: str, links: list[tuple[str, str]], text: str, lang: str
             )
             continue
         doi = next(iter(find_dois(href)), None)
+        if doi and _data_doi(doi):
+            continue
         if doi:
             from_doi = arxiv_id_from_doi(doi)
-            add(Item(source_id, ItemKind.MENTION, label, url=href, doi=doi, arxiv_id=from_doi, lang=lang))
+            # as for arXiv, a DOI cited as "PNAS version" or "doi:10.1214/…" has no title here:
+            # later stages title it by Crossref's record, else by the DOI, never by that text
+            title = label if from_doi else _paper_title(label)
+            add(Item(source_id, ItemKind.MENTION, title, url=href, doi=doi, arxiv_id=from_doi, lang=lang))
         elif (title := _paper_title(label)) and classify_url(href) == "paper":
             # a paper on a publisher's or proceedings' site (JMLR, NeurIPS, nature.com), known by
             # its link text alone, as notes pages keep one
@@ -168,6 +274,8 @@ def _mentions(source_id: str, links: list[tuple[str, str]], text: str, lang: str
     # DOIs and ids written out without a link ("doi:10.1145/3446776", "arXiv:1703.00887")
     for doi in find_dois(text):
         found_id = arxiv_id_from_doi(doi)
+        if _data_doi(doi):
+            continue
         if f"doi:{doi}" not in by_key and f"arxiv:{found_id}" not in by_key:
             add(
                 Item(
@@ -285,7 +393,9 @@ def _feedparser(page: RawPage) -> tuple[Any, list[str]]:
     # without a declared type feedparser flags every saved or cached body as suspect
     headers["content-type"] = content_type
     try:
-        parsed = feedparser.parse(content, response_headers=headers)
+        # unsanitized: the sanitizer drops `data-*` attributes (Substack's formulas live in one);
+        # nothing here is shown as HTML, and html_blocks skips scripts, forms and buttons itself
+        parsed = feedparser.parse(content, response_headers=headers, sanitize_html=False)
     except (ValueError, UnicodeError) as exc:  # what the repair did not foresee
         reason = f"{type(exc).__name__}: {exc}"
         raise ParseError(page.source_id, f"feedparser cannot read the feed ({reason})", url=page.url) from exc
@@ -394,8 +504,12 @@ def parse(page: RawPage, options: BaseModel) -> ParseResult:
     warnings.extend(skipped)
     if not items:
         warnings.append("0 items parsed: the feed has no entries")
-    if parsed.get("bozo") and items:
-        warnings.append(f"feed is not well-formed, read leniently: {parsed.get('bozo_exception')}")
+    # a feed served as text/html or application/octet-stream that parsed as XML is well-formed:
+    # feedparser flags the header (NonXMLContentType), which is the site's, not the user's, to fix;
+    # a real parse error replaces that flag, so it still warns
+    problem = parsed.get("bozo_exception")
+    if parsed.get("bozo") and items and not isinstance(problem, feedparser.NonXMLContentType):
+        warnings.append(f"feed is not well-formed, read leniently: {problem}")
     dated = [item for item in items if item.published]
     cursor: tuple[tuple[str, str], ...] = ()
     if dated:

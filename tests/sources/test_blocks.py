@@ -332,3 +332,31 @@ def test_an_unparsable_canonical_link_falls_back() -> None:
     assert canonical_url(page, "https://shamra-academia.com/show/3a4f6c1d92e0b7") == (
         "https://shamra-academia.com/show/3a4f6c1d92e0b7"
     )
+
+
+def test_wordpress_formula_images_keep_their_tex() -> None:
+    page = (
+        '<p>with <img src="https://s0.wp.com/latex.php?latex=%7Bn+%5Cll+d%7D&amp;bg=ffffff&amp;fg=333333&amp;s=0" '
+        'alt="{n &#92;ll d}" class="latex" /> samples, risk '
+        '<img src="https://s0.wp.com/latex.php?latex=%5Csigma%5E2&amp;bg=ffffff" class="latex" /> and '
+        '<img src="https://i0.wp.com/example.org/plot.png" alt="a plot" class="size-large" /></p>'
+    )
+    (block,) = html_blocks(page)
+    assert block.text == "with ${n \\ll d}$ samples, risk $\\sigma^2$ and"
+
+
+def test_substack_latex_blocks_are_a_line_of_their_tex() -> None:
+    page = (
+        "<p>a power law</p>"
+        '<div class="latex-rendered" data-attrs="{&quot;persistentExpression&quot;:&quot;L(N) = (N_c/N)^{\\\\alpha_N}&quot;,'
+        '&quot;id&quot;:&quot;X1&quot;}" data-component-name="LatexBlockToDOM"></div>'
+        "<p>that fits.</p>"
+        # an image's data-attrs, and data-attrs that are no JSON object, give nothing
+        '<img src="https://substackcdn.com/x.png" data-attrs="{&quot;src&quot;:&quot;x.png&quot;}" alt="x">'
+        '<div data-attrs="[&quot;persistentExpression&quot;]"></div><div data-attrs="{persistentExpression"></div>'
+    )
+    assert [block.text for block in html_blocks(page)] == [
+        "a power law",
+        "$L(N) = (N_c/N)^{\\alpha_N}$",
+        "that fits.",
+    ]
