@@ -1373,31 +1373,51 @@ def emerging_groups(
     classifications: Sequence[Classification],
     *,
     min_size: int = 3,
+    max_size: int = 10,
     min_similarity: float = 0.25,
+    step: float = 0.05,
 ) -> list[list[int]]:
     """Groups (indices into `items`, (title, abstract) pairs) of unconfident papers close
     to each other.
 
     Papers are linked when the cosine similarity of their TF-IDF word vectors (fitted on
-    all of this week's items) reaches `min_similarity`; a group is a connected component
-    of at least `min_size` papers. Largest groups first.
+    all of `items`, so a word many of them use links little) reaches `min_similarity`; a
+    group is a connected component of `min_size` to `max_size` papers. Linking is single
+    linkage: a chain of papers each sharing a word with the next can join hundreds that
+    share no topic. So a component over `max_size` is split again at a similarity `step`
+    stricter, and again, until its parts are topic-sized; a part still too large when its
+    papers are all but identical, and a part under `min_size`, is no group (its papers stay
+    in Other). Largest groups first, then by first index; members by index.
     """
     if len(items) != len(classifications):
         raise ValueError("items and classifications differ in length")
+    if max_size < min_size:
+        raise ValueError("max_size is under min_size")
     candidates = [i for i, c in enumerate(classifications) if not c.confident or c.primary == OTHER]
     if len(candidates) < max(min_size, 2):
         return []
-    # word weights come from the whole week, so a word shared by many papers links little
+    # word weights come from every item given, so a word shared by many papers links little
     vec = TfidfVectorizer(sublinear_tf=True, stop_words=_EMERGING_STOP_WORDS)
     try:
         vec.fit([normalize(f"{title} {abstract}") for title, abstract in items])
     except ValueError:  # nothing but stop words
         return []
     matrix = vec.transform([normalize(f"{items[i][0]} {items[i][1]}") for i in candidates])
-    linked = (matrix @ matrix.T) >= min_similarity
-    _, component = connected_components(csr_matrix(linked), directed=False)
-    groups: dict[int, list[int]] = {}
-    for position, index in enumerate(candidates):
-        groups.setdefault(int(component[position]), []).append(index)
-    found = [sorted(g) for g in groups.values() if len(g) >= min_size]
+    similarity = csr_matrix(matrix @ matrix.T)
+    found: list[list[int]] = []
+    # (positions into `candidates`, how many steps stricter than `min_similarity`)
+    pending = [(np.arange(len(candidates)), 0)]
+    while pending:
+        members, level = pending.pop()
+        threshold = min_similarity + level * step
+        linked = similarity[members][:, members] >= threshold
+        count, component = connected_components(linked, directed=False)
+        for label in range(count):
+            part = members[component == label]
+            if len(part) < min_size:
+                continue
+            if len(part) <= max_size:
+                found.append(sorted(candidates[int(p)] for p in part))
+            elif threshold + step < 1.0:  # at 1.0 only identical texts link: no stricter cut
+                pending.append((part, level + 1))
     return sorted(found, key=lambda g: (-len(g), g[0]))

@@ -382,7 +382,7 @@ def build_week(
 
     from dltheory_digest import digest as digest_stage
     from dltheory_digest import directions, identity, language, resolve
-    from dltheory_digest.digest.build import EMERGING_MIN_SIZE, classify_posts
+    from dltheory_digest.digest.build import EMERGING_MAX_SIZE, EMERGING_MIN_SIZE, classify_posts
     from dltheory_digest.identity import novelty
     from dltheory_digest.identity.normalize import is_latin
     from dltheory_digest.store import ledger
@@ -534,11 +534,17 @@ def build_week(
     ]
     classes = stages.classifier.classify_many(rows)
     classifications = {c.paper.key: k for c, k in zip(shown, classes, strict=True)}
-    low = [i for i, k in enumerate(classes[: len(fresh)]) if not k.confident]
+    # Emerging groups the unconfident papers of the digest's body, the new papers at or above the
+    # threshold: one below it is in the appendix, and grouping it would show it twice and let
+    # off-topic papers chain a group together. The body also weighs the words.
+    body = [i for i, k in enumerate(classes[: len(fresh)]) if directions.is_relevant(k, relevance_threshold)]
     groups = directions.emerging_groups(
-        [rows[i] for i in low], [classes[i] for i in low], min_size=EMERGING_MIN_SIZE
+        [rows[i] for i in body],
+        [classes[i] for i in body],
+        min_size=EMERGING_MIN_SIZE,
+        max_size=EMERGING_MAX_SIZE,
     )
-    emerging = [[fresh[low[j]].paper.key for j in group] for group in groups]
+    emerging = [[fresh[body[j]].paper.key for j in group] for group in groups]
     # posts are scored as papers are: one citing none of the week's papers that scores under
     # the threshold goes to the appendix, not to every reader (`build_digest`)
     post_classifications = classify_posts(localized_posts, stages.classifier.classify_many)

@@ -690,6 +690,33 @@ def test_emerging_groups_are_not_linked_by_the_digests_own_domain_words() -> Non
     assert emerging_groups(tropical, [unsure] * 3) == [[0, 1, 2]]
 
 
+def test_an_emerging_component_over_the_cap_is_split_at_a_stricter_similarity() -> None:
+    # two topics, and a paper naming both that chains them into one component of nine
+    tropical = [(f"Tropical zonotopes of maxout units {w}", "tropical polynomials") for w in "abcd"]
+    bridge = [("Tropical zonotopes of Kolmogorov-Arnold splines", "")]
+    kan = [(f"Kolmogorov-Arnold spline edges {w}", "Kolmogorov-Arnold splines") for w in "efgh"]
+    items = [*tropical, *bridge, *kan]
+    unsure = [Classification(primary=OTHER, confident=False)] * len(items)
+    assert emerging_groups(items, unsure) == [list(range(9))]
+    # over the cap, the chain breaks where its links are weakest: the two topics, largest first
+    assert emerging_groups(items, unsure, max_size=5) == [[4, 5, 6, 7, 8], [0, 1, 2, 3]]
+    assert emerging_groups(items, unsure, max_size=4) == [[0, 1, 2, 3], [5, 6, 7, 8]]
+    # the same for the same papers given in another order (indices follow the order given)
+    order = [8, 3, 5, 0, 4, 7, 1, 6, 2]
+    again = emerging_groups([items[i] for i in order], unsure, max_size=4)
+    assert sorted(sorted(order[j] for j in g) for g in again) == [[0, 1, 2, 3], [5, 6, 7, 8]]
+
+
+def test_an_emerging_component_that_no_stricter_similarity_splits_is_no_group() -> None:
+    # a dozen papers alike word for word: no topic-sized part, so they stay in Other
+    same = [("Cooking pasta at high altitude", "pasta altitude")] * 12
+    unsure = [Classification(primary=OTHER, confident=False)] * 12
+    assert emerging_groups(same, unsure, max_size=10) == []
+    assert emerging_groups(same, unsure, max_size=12) == [list(range(12))]
+    with pytest.raises(ValueError):
+        emerging_groups(same, unsure, min_size=3, max_size=2)
+
+
 def test_emerging_groups_with_the_real_classifier(classifier: DirectionClassifier) -> None:
     items = [
         ("Cooking pasta at high altitude", ""),

@@ -2379,3 +2379,66 @@ def test_a_source_on_this_machine_still_chains_to_this_machine() -> None:
         "http://127.0.0.1:8/api/v4/columns/c_1/items", "http://127.0.0.1:9/x"
     )
     assert "127.0.0.1:9/x" in seen and got.report.error is None
+
+
+# --- Emerging -------------------------------------------------------------------------------------
+
+
+def test_emerging_groups_only_the_digests_own_unconfident_papers(tmp_path: Path) -> None:
+    """Papers under the relevance threshold are in the appendix: no Emerging group takes them
+    (it would show them twice); at or above it, a group takes its papers out of Other."""
+    from dltheory_digest.directions import DirectionClassifier, load_taxonomy
+    from dltheory_digest.store import open_store
+
+    titles = [
+        "Cooking pasta at high altitude",
+        "Boiling pasta at high altitude: cooking times",
+        "Altitude and the cooking of pasta",
+        "Finite-width corrections to the neural tangent kernel of deep networks",
+        "Knitting patterns",
+    ]
+    when = dt.datetime(2026, 11, 18, 5, tzinfo=dt.UTC)
+    items = tuple(
+        Item(
+            "arxiv", ItemKind.PAPER, title, arxiv_id=f"2611.0100{n}", version=1, published=when, updated=when
+        )
+        for n, title in enumerate(titles)
+    )
+    spec = SourceSpec(id="arxiv", kind="arxiv_rss", name="arXiv", url="https://rss.arxiv.org/rss/cs.LG")
+    taxonomy = load_taxonomy()
+    stages = pipeline.Stages(
+        translator=None, classifier=DirectionClassifier.from_taxonomy(taxonomy), taxonomy=taxonomy
+    )
+    week = Week.parse("2026-W47")
+
+    def build(threshold: float) -> pipeline.WeekBuild:
+        store = open_store(f"sqlite:///{tmp_path / f'store-{threshold}.sqlite'}")
+        collected = pipeline.Collected("arxiv", items, SourceReport("arxiv", "arxiv_rss", parsed=len(items)))
+        pipeline.record_collection(store, week, [collected], now=MONDAY_RUN)
+        try:
+            return pipeline.build_week(
+                store,
+                week,
+                zone_name="UTC",
+                specs=[spec],
+                fetch_bytes=None,
+                stages=stages,
+                relevance_threshold=threshold,
+                now=MONDAY_RUN,
+            )
+        finally:
+            store.close()
+
+    # the pasta papers score under the threshold: in the appendix, and in no group
+    strict = build(0.3).digest
+    assert {p.paper.title for p in strict.below_threshold} >= set(titles[:3])
+    assert strict.emerging == () and "## Emerging" not in build(0.3).markdown
+    # with every paper in the body, the three close ones are one group and leave Other
+    everything = build(0.0)
+    digest = everything.digest
+    assert sorted(p.paper.title for p in digest.emerging) == sorted(titles[:3])
+    other = [p.paper.title for s in digest.sections if s.direction_id == "other" for p in s.papers]
+    assert other == ["Knitting patterns"]
+    assert dict(digest.counts)["papers"] == len(titles)
+    for n in range(3):
+        assert everything.markdown.count(f"(https://arxiv.org/abs/2611.0100{n})") == 1

@@ -365,6 +365,10 @@ BACKLOG_MIN = 10
 # The fewest papers an Emerging group has (`directions.emerging_groups`' min_size, as the
 # pipeline asks for it): below it, papers sharing a word are no topic.
 EMERGING_MIN_SIZE = 3
+# The most (its max_size): a topic no direction covers that brings more than this many papers
+# in one week is no longer emerging, and a larger component is a chain of shared words; it is
+# split at a stricter similarity, and what stays larger is left in Other.
+EMERGING_MAX_SIZE = 10
 
 
 def _bulk_listed(entries: Sequence[DigestPaper], list_sources: set[str]) -> dict[str, DigestPaper]:
@@ -656,6 +660,37 @@ def _fallback_classification(directions: Sequence[tuple[str, str]]) -> Classific
     return Classification(primary=other, relevance=0.0, confident=False)
 
 
+def _emerging_entries(
+    groups: Sequence[Sequence[str]], body: Mapping[str, Sequence[DigestPaper]], other: str
+) -> list[DigestPaper]:
+    """The Emerging groups' entries, numbered from 1, each group's papers in a section's order.
+
+    A group takes only papers of the digest's body that no direction claims (unconfident, or
+    filed under `other`), each once: one under the relevance threshold, a backlog's, an
+    unconfirmed mention or a paper back under "Updated" is shown elsewhere already."""
+    eligible = {
+        p.paper.key: p
+        for ps in body.values()
+        for p in ps
+        if not p.classification.confident or p.classification.primary == other
+    }
+    entries: list[DigestPaper] = []
+    taken: set[str] = set()
+    number = 0
+    for group in groups:
+        keys = list(dict.fromkeys(group))
+        members = [eligible[k] for k in keys if k in eligible and k not in taken]
+        # a group that lost members (mentions no paper was found for) to under the size that
+        # made it a group is two papers sharing a word, not a topic
+        if len(members) < min(len(keys), EMERGING_MIN_SIZE):
+            continue
+        number += 1
+        taken |= {m.paper.key for m in members}
+        # most relevant first, as in a section: the first few are what a shortened email shows
+        entries += [dataclasses.replace(m, group=number) for m in sorted(members, key=_section_order)]
+    return entries
+
+
 def build_digest(
     *,
     week: str,
@@ -699,6 +734,9 @@ def build_digest(
     `post_classifications` (keyed by `post_id`) scores the posts: one that cites none of the
     digest's papers and scores under `relevance_threshold` goes to `posts_below_threshold`
     (the collapsed appendix), as an off-topic paper does; one without a score stays.
+    `emerging` are groups of paper keys (`directions.emerging_groups`): a group takes the body's
+    papers no direction claims, which Other then leaves out (see `_emerging_entries`); the
+    "papers" count is the sections' and the groups' together.
     `arxiv_sources` are the ids of arXiv's own sources (`sources.arxiv_source_ids` of the sources
     read): listed first in "Seen in", and what makes a caught-up paper `new`; None: those
     `reports` names with an arXiv kind.
@@ -724,9 +762,7 @@ def build_digest(
     def classify(cluster: PaperCluster) -> Classification:
         return classifications.get(cluster.paper.key) or _fallback_classification(directions)
 
-    def entry(
-        cluster: PaperCluster, reason: UpdateReason | None = None, group: int | None = None
-    ) -> DigestPaper:
+    def entry(cluster: PaperCluster, reason: UpdateReason | None = None) -> DigestPaper:
         return _digest_paper(
             cluster,
             classify(cluster),
@@ -736,7 +772,6 @@ def build_digest(
             source_langs=langs,
             source_pages=pages,
             update_reason=reason,
-            group=group,
             sent_before=cluster.paper.key in updated_keys,
             arxiv_sources=arxiv_ids,
         )
@@ -763,6 +798,10 @@ def build_digest(
 
     backlog = _bulk_listed([p for ps in by_direction.values() for p in ps], set(list_sources))
     by_direction = {d: [p for p in ps if p.paper.key not in backlog] for d, ps in by_direction.items()}
+    emerging_entries = _emerging_entries(emerging, by_direction, _fallback_classification(directions).primary)
+    # a grouped paper is listed once, in its group: Other keeps the unconfident papers no group took
+    grouped = {e.paper.key for e in emerging_entries}
+    by_direction = {d: [p for p in ps if p.paper.key not in grouped] for d, ps in by_direction.items()}
     known = [d for d, _ in directions]
     ordered = list(directions) + [(d, d) for d in sorted(by_direction) if d not in known]
     sections = []
@@ -789,23 +828,6 @@ def build_digest(
             key=lambda e: (e.classification.primary, e.paper.key),
         )
     )
-    unconfirmed_keys = {e.paper.key for e in unconfirmed}
-    all_clusters = {
-        key: c
-        for key, c in {**unique_clusters, **{c.paper.key: c for c, _ in updated}}.items()
-        if key not in unconfirmed_keys
-    }
-    emerging_entries: list[DigestPaper] = []
-    number = 0
-    for group in emerging:
-        members = sorted(k for k in dict.fromkeys(group) if k in all_clusters)
-        # a group that lost members (mentions no paper was found for) to under the size that
-        # made it a group is two papers sharing a word, not a topic
-        if len(members) < min(len(set(group)), EMERGING_MIN_SIZE):
-            continue
-        number += 1
-        for key in members:
-            emerging_entries.append(entry(all_clusters[key], group=number))
 
     resources, resource_backlog = build_resources(
         others, source_names=names, source_langs=langs, source_pages=pages
@@ -817,7 +839,8 @@ def build_digest(
         if not post_targets(post) & digest_keys
         and (scored := (post_classifications or {}).get(key := post_id(post))) is not None
     }
-    shown = sum(len(s.papers) for s in sections)
+    # the papers the body shows: the sections' and, once each, the Emerging groups'
+    shown = sum(len(s.papers) for s in sections) + len(emerging_entries)
     counts = (
         ("papers", shown),
         ("directions", len(sections)),
@@ -1125,7 +1148,7 @@ def filter_for_reader(digest: Digest, reader: Reader, *, glossary: Glossary | No
     unconfirmed = tuple(p for p in mark(digest.unconfirmed) if keep(p))
     backlog = tuple(p for p in mark(digest.backlog) if keep(p))
     kept_keys = {p.paper.key for s in sections for p in s.papers} | {
-        p.paper.key for p in (*updated, *below, *backlog)
+        p.paper.key for p in (*updated, *emerging, *below, *backlog)
     }
     all_keys = {p.paper.key for p in all_entries(digest)}
 
@@ -1172,11 +1195,16 @@ def filter_for_reader(digest: Digest, reader: Reader, *, glossary: Glossary | No
     )
     # "no papers this week" would be wrong when the filters left none: the edition says which
     unmatched = (
-        filters if not sections and not updated and week_papers and filters != ReaderFilters() else None
+        filters
+        if not sections and not updated and not emerging and week_papers and filters != ReaderFilters()
+        else None
     )
     counts = dict(digest.counts)
+    in_sections = {p.paper.key for s in sections for p in s.papers}
     counts.update(
-        papers=sum(len(s.papers) for s in sections),
+        # a digest stored before Emerging left Other listed its groups' papers there too: once each
+        papers=sum(len(s.papers) for s in sections)
+        + sum(1 for p in emerging if p.paper.key not in in_sections),
         directions=len(sections),
         updated=len(updated),
         below_threshold=len(below),

@@ -239,7 +239,8 @@ def sample_inputs() -> dict:
         "posts": [post],
         "reports": reports,
         "relevance_threshold": 0.3,
-        "emerging": [[gd.paper.key, ntk.paper.key]],
+        # a group takes papers no direction claims: the sample has none (see `_emerging_inputs`)
+        "emerging": [],
         "announcement_days": [dt.date(2026, 11, 17), dt.date(2026, 11, 16)],
         "notes": [
             Note(
@@ -643,12 +644,86 @@ def test_merged_revisions_take_the_latest_text_and_every_link_once() -> None:
     assert alone == other
 
 
-def test_emerging_groups_keep_their_members() -> None:
-    digest = sample_digest()
+GROKKING = [
+    # arXiv id, title, relevance, announced on the 16th + n
+    ("2611.30000", "Grokking modular arithmetic in two-layer networks", 0.45, 0),
+    ("2611.30001", "Progress measures for grokking via mechanistic interpretability", 0.62, 1),
+    ("2611.30002", "Grokking as the transition from lazy to rich training dynamics", 0.45, 2),
+]
+
+
+def _emerging_inputs() -> dict:
+    """The sample week plus three unconfident papers on grokking, grouped, and one on knitting
+    alone; the group as given also names a paper of a direction and one under the threshold."""
+    inputs = sample_inputs()
+    clusters, classifications = list(inputs["clusters"]), dict(inputs["classifications"])
+    for arxiv_id, title, relevance, day in [
+        *GROKKING,
+        ("2611.30009", "Knitting patterns as programs", 0.35, 0),
+    ]:
+        published = dt.datetime(2026, 11, 16 + day, 19, tzinfo=UTC)
+        abstract = "Delayed generalization." if arxiv_id in {g[0] for g in GROKKING} else "Stitches."
+        paper = _paper(arxiv_id, title, ["Ann Author"], ["cs.LG"], abstract, published=published)
+        clusters.append(PaperCluster(paper=paper, sightings=(_arxiv(arxiv_id),), versions=(1,)))
+        classifications[paper.key] = Classification("other", relevance=relevance, confident=False)
+    inputs["clusters"], inputs["classifications"] = clusters, classifications
+    gd, low = f"arxiv:{GD[0]}", "arxiv:1912.02292"
+    inputs["emerging"] = [[f"arxiv:{g[0]}" for g in GROKKING] + [gd, low]]
+    return inputs
+
+
+def test_an_emerging_group_takes_its_papers_out_of_other_and_counts_them_once() -> None:
+    digest = dg.build_digest(**_emerging_inputs())
+    # most relevant first, then the newest: not by id
     assert [(p.paper.arxiv_id, p.group, p.update_reason) for p in digest.emerging] == [
-        ("1806.07572", 1, None),
-        ("1810.02054", 1, None),
+        ("2611.30001", 1, None),
+        ("2611.30002", 1, None),
+        ("2611.30000", 1, None),
     ]
+    # Other keeps the unconfident paper no group took; the directions keep theirs, the appendix its own
+    sections = {s.direction_id: [p.paper.arxiv_id for p in s.papers] for s in digest.sections}
+    assert sections["other"] == ["2611.30009"] and sections["optimization"] == [GD[0]]
+    assert [p.paper.arxiv_id for p in digest.below_threshold] == ["1912.02292"]
+    # the header's count is what the sections and the groups show, each paper once
+    counts = dict(digest.counts)
+    assert counts["papers"] == sum(len(s.papers) for s in digest.sections) + len(digest.emerging) == 8
+    shown = [p.paper.key for s in digest.sections for p in s.papers] + [p.paper.key for p in digest.emerging]
+    assert len(shown) == len(set(shown))
+    markdown = dg.render_markdown(digest)
+    assert "**8** papers" in markdown
+    toc = re.findall(r"^- \[(.+) \((\d+)\)\]\(#", markdown.split("## Contents")[1].split("\n## ")[0], re.M)
+    assert sum(int(n) for name, n in toc if not name.startswith(("Updated", "Blog"))) == 8
+    assert "## Other (1)" in markdown and "## Emerging (3)" in markdown
+    for arxiv_id, *_ in GROKKING:
+        assert markdown.count(f"(https://arxiv.org/abs/{arxiv_id})") == 1
+    # a paper two groups name is in the first; the second, left with two, is no group
+    inputs = _emerging_inputs()
+    inputs["emerging"] = [*inputs["emerging"], ["arxiv:2611.30000", "arxiv:2611.30001", "arxiv:2611.30009"]]
+    again = dg.build_digest(**inputs)
+    assert again.emerging == digest.emerging and again.sections == digest.sections
+
+
+def test_a_readers_edition_counts_the_emerging_papers_it_keeps() -> None:
+    digest = dg.build_digest(**_emerging_inputs())
+    grokking = dg.filter_for_reader(
+        digest, Reader(email="a@example.org", keywords=("delayed generalization",))
+    )
+    assert [p.paper.arxiv_id for p in grokking.emerging] == ["2611.30001", "2611.30002", "2611.30000"]
+    assert grokking.sections == () and grokking.unmatched_filters is None
+    assert dict(grokking.counts)["papers"] == 3
+    assert "**3** papers" in dg.render_markdown(grokking)
+    no_other = dg.filter_for_reader(digest, Reader(email="a@example.org", exclude_directions=("other",)))
+    assert no_other.emerging == () and dict(no_other.counts)["papers"] == 4
+    # a digest stored when Emerging repeated its papers under Other counts each once
+    other = next(s for s in digest.sections if s.direction_id == "other")
+    old = dataclasses.replace(
+        digest,
+        sections=tuple(
+            dataclasses.replace(s, papers=(*s.papers, *digest.emerging)) if s is other else s
+            for s in digest.sections
+        ),
+    )
+    assert dict(dg.filter_for_reader(old, Reader(email="a@example.org")).counts)["papers"] == 8
 
 
 def test_an_emerging_group_says_which_words_its_papers_share() -> None:
@@ -717,13 +792,16 @@ def test_an_emerging_group_that_loses_its_unconfirmed_members_under_the_minimum_
     assert digest.emerging == ()
     assert "## Emerging" not in dg.render_markdown(digest)
     # groups after it are numbered from 1; a group that was given smaller keeps its members
-    inputs["emerging"] = [three, *sample_inputs()["emerging"]]
+    inputs["emerging"] = [three, three[:2]]
     assert [(e.paper.arxiv_id, e.group) for e in dg.build_digest(**inputs).emerging] == [
-        ("1806.07572", 1),
-        ("1810.02054", 1),
+        ("2611.31000", 1),
+        ("2611.31001", 1),
     ]
     # a group still three strong after it lost one is shown
-    inputs["emerging"] = [[*three, inputs["clusters"][0].paper.key]]
+    extra = _emerging_inputs()["clusters"][-1]
+    inputs["clusters"] = [*inputs["clusters"], extra]
+    inputs["classifications"] = {**inputs["classifications"], extra.paper.key: low}
+    inputs["emerging"] = [[*three, extra.paper.key]]
     assert len(dg.build_digest(**inputs).emerging) == 3
 
 
@@ -765,7 +843,6 @@ def test_markdown_has_every_part() -> None:
         " | [Zhihu](https://zhuanlan.zhihu.com/p/48381795) (zh)"
     ) in markdown
     assert "## Updated and newly discussed (1)" in markdown and f"— {PRINCIPLES_BACK_MD}" in markdown
-    assert "## Emerging (2)" in markdown
     # a post its direction lists with its papers is shown there only: the posts part counts it
     # in one line that links the direction
     assert (
@@ -1986,7 +2063,7 @@ def test_a_shortened_rendering_counts_the_backlog_and_the_papers_past_its_limit(
     first, *rest = section.papers
     assert f"- [{dg.md_text(first.paper.title)}]" in body
     assert not any(dg.md_text(p.paper.title) in body for p in rest)
-    assert f"- *… and {len(rest)} more, listed in {WEEK}.md.*" in body
+    assert f"- *… and {len(rest)} more, listed in {WEEK}.md; those shown are the most relevant.*" in body
     # the unshortened rendering has no such line
     assert "more, listed in" not in dg.render_markdown(digest)
 
@@ -2417,7 +2494,8 @@ def test_a_reason_words_each_place_and_old_title_as_written_whatever_they_hold()
 
 def test_a_digest_stored_with_one_line_reasons_still_loads_and_renders() -> None:
     """JSON written before reasons had parts: `reason` a string, "group N" for Emerging."""
-    stored = json.loads(dg.digest_to_json(sample_digest()))
+    digest = dg.build_digest(**_emerging_inputs())
+    stored = json.loads(dg.digest_to_json(digest))
     line = "updated to v3 (was v2 on 2026-W45); newly discussed on Zhihu (zh)"
     for entry in [p for s in stored["sections"] for p in s["papers"]] + stored["below_threshold"]:
         del entry["update_reason"], entry["group"]
@@ -2432,10 +2510,10 @@ def test_a_digest_stored_with_one_line_reasons_still_loads_and_renders() -> None
     assert dg.digest_from_json(stored) == old  # a JSON column gives it already parsed
     [updated] = old.updated
     assert updated.update_reason == UpdateReason(legacy_text=line) and updated.reason == line
-    assert [(p.group, p.update_reason) for p in old.emerging] == [(1, None), (1, None)]
+    assert [(p.group, p.update_reason) for p in old.emerging] == [(1, None)] * 3
     # the English digest reads as it did (a one-line reason cannot link the post it names)
     linked = "[Zhihu (zh)](https://zhuanlan.zhihu.com/p/400000001)"
-    assert dg.render_markdown(old) == dg.render_markdown(sample_digest()).replace(linked, "Zhihu (zh)")
+    assert dg.render_markdown(old) == dg.render_markdown(digest).replace(linked, "Zhihu (zh)")
     # a zh edition can only machine-translate the stored line, as it did
     assert line in dg.translatable_texts(old, "zh")
     zh = dg.render_markdown(old, dg.Edition(language="zh", translations={line: "译文"}, model="m"))
@@ -2453,7 +2531,9 @@ def test_digest_json_keeps_reasons_and_groups() -> None:
     )
     again = dg.digest_from_json(dg.digest_to_json(digest))
     assert again == digest and again.updated[0].update_reason == digest.updated[0].update_reason
-    assert [p.group for p in again.emerging] == [1, 1]
+    grouped = dg.build_digest(**_emerging_inputs())
+    again = dg.digest_from_json(dg.digest_to_json(grouped))
+    assert again == grouped and [p.group for p in again.emerging] == [1, 1, 1]
 
 
 def test_digest_json_keeps_typed_notes() -> None:
