@@ -1224,13 +1224,51 @@ def test_a_week_of_hundreds_of_papers_fits_the_budget_with_its_most_relevant_pap
     assert rendered.attachment == (f"{WEEK}.md", dg.render_markdown(digest, edition, for_reader=True))
     for section in digest.sections:
         shown = [p for p in section.papers if f"]({p.paper.abs_url})" in rendered.markdown]
-        assert shown == list(section.papers[: len(shown)])  # the most relevant, in order
+        # in the section's order: new papers first
+        at = [rendered.markdown.index(f"]({p.paper.abs_url})") for p in shown]
+        assert at == sorted(at)
+        # the papers another source brought up (a post, Zhihu, Shamra), then the most relevant
+        brought_up = [p for p in section.papers if any(s.announce_type is None for s in p.sightings)]
+        assert brought_up and all(p in shown for p in brought_up)
+        rest = [p for p in section.papers if p not in brought_up]
+        least = min(p.classification.relevance for p in shown if p not in brought_up)
+        assert all(p.classification.relevance <= least for p in rest if p not in shown)
         if len(shown) < len(section.papers):
             assert str(len(section.papers) - len(shown)) in rendered.markdown
     if language == "en":
-        assert "more, listed in 2026-W47.md." in rendered.markdown
+        assert "more, listed in 2026-W47.md; those shown are the ones a post" in rendered.markdown
     assert sum(len(s.papers) for s in digest.sections) > 600
     assert_inert(rendered.html)
+
+
+def test_a_shortened_mail_keeps_as_many_papers_per_direction_as_fit_in_a_few_more_renderings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    digest = _big_week(600)
+    render = dg.render_markdown
+
+    def html_at(limit: int) -> str:
+        shortened = dg.Shortened(f"{WEEK}.md", one_line=True, limit=limit)
+        markdown = render(digest, shortened=shortened, for_reader=True)
+        return dg.render_html(markdown, language="en", title=dg.subject_for(digest))
+
+    # a budget 25 papers per direction exceed and 10 fill only in part: 17 fit, 18 do not
+    budget = mail.html_part_size(html_at(17))
+    assert mail.html_part_size(html_at(18)) > budget
+    limits: list[int | None] = []
+
+    def counted(*args: Any, **kwargs: Any) -> str:
+        shortened = kwargs.get("shortened")
+        limits.append(shortened.limit if shortened else None)
+        return render(*args, **kwargs)
+
+    monkeypatch.setattr(mail.digest_stage, "render_markdown", counted)
+    rendered = mail.render_edition(digest, dg.ENGLISH, html_budget=budget)
+    assert rendered.html == html_at(17)
+    # the whole digest, the lists as counts, one line each, 50, 25, 10: then at most 4 more
+    assert limits[:6] == [None, None, None, 50, 25, 10]
+    assert 0 < len(limits) - 6 <= mail.SHORTENED_SEARCH_RENDERS
+    assert all(10 < n < 25 for n in limits[6:] if n)
 
 
 def test_an_oversized_stored_markdown_is_attached_as_it_is(

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from typing import TypeVar
 from urllib.parse import quote
@@ -18,6 +18,7 @@ from dltheory_digest.digest.build import (
     FOLLOWED_BADGE,
     all_entries,
     also_directions,
+    followed_in,
     followed_post_authors,
     post_targets,
 )
@@ -230,10 +231,26 @@ def reader_notes(notes: Iterable[Note], edition: Edition = ENGLISH) -> list[str]
 _UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
 
 
-def _sources_lines(labels: Mapping[str, str], read: Sequence[str], failed: Sequence[str]) -> str:
-    """What a reader is told of the sources (escaped names): which were read, which could not
-    be; the counts, kinds and errors of the operator's table mean nothing to them, and a wide
-    table runs off a phone's screen."""
+def _sources_lines(
+    labels: Mapping[str, str],
+    sources: Iterable[tuple[str, bool]],
+    isolate: Callable[[str], str] = lambda name: name,
+) -> str:
+    """What a reader is told of the sources ((escaped name, read) pairs): which were read, which
+    could not be; the counts, kinds and errors of the operator's table mean nothing to them, and
+    a wide table runs off a phone's screen. Sources sharing a name (the shipped arXiv listing and
+    searches are all "arXiv") are one name: read when all of them were, "arXiv (partly)" among
+    those that could not be read when only some were, never on both lines. `isolate` keeps a
+    name apart from the "(partly)" after it (an Arabic edition's `Edition.isolated`)."""
+    status: dict[str, list[bool]] = {}
+    for name, ok in sources:
+        status.setdefault(name, []).append(ok)
+    read = [name for name, oks in status.items() if all(oks)]
+    failed = [
+        name if not any(oks) else isolate(name) + _aside(labels, labels["sources_partly"])
+        for name, oks in status.items()
+        if not all(oks)
+    ]
     lines = []
     if read:
         lines.append(f"{labels['sources_read']} ({len(read)}): {SEEN_IN_SEPARATOR.join(read)}")
@@ -255,8 +272,7 @@ def reader_copy(markdown: str, names: Mapping[str, str] | None = None) -> str:
     notes_at = max((i for i, line in enumerate(lines) if line == f"**{labels['notes']}:**"), default=None)
     out: list[str] = []
     in_report = False
-    read: list[str] = []
-    not_read: list[str] = []
+    sources: list[tuple[str, bool]] = []  # (name, read) of each row
     status_at = 2  # the status column: second now, last in files written before 2026-11-22
     for index, line in enumerate(lines):
         if line.startswith("## "):
@@ -269,11 +285,11 @@ def reader_copy(markdown: str, names: Mapping[str, str] | None = None) -> str:
             elif line.startswith("| ") and len(cells) > status_at:
                 source = cells[1].strip()  # escaped Markdown, as a name from sources.yaml is made
                 name = md_text(names.get(re.sub(r"\\(.)", r"\1", source), "")) or source
-                (not_read if cells[status_at].startswith(f" {failed}") else read).append(name)
+                sources.append((name, not cells[status_at].startswith(f" {failed}")))
             continue
-        if in_report and (read or not_read):
-            out.append(_sources_lines(labels, read, not_read))
-            read, not_read = [], []
+        if in_report and sources:
+            out.append(_sources_lines(labels, sources))
+            sources = []
         if notes_at is not None and index > notes_at and line.startswith("- "):
             continue
         out.append(line)
@@ -818,12 +834,36 @@ class _Renderer:
         return f"{line} · {comment}" if comment else line
 
     def reader_sources(self) -> str:
-        reports = self.digest.reports
         return _sources_lines(
             self.labels,
-            [md_text(self.named(self.source_name(r.source_id))) for r in reports if r.ok],
-            [md_text(self.named(self.source_name(r.source_id))) for r in reports if not r.ok],
+            ((md_text(self.named(self.source_name(r.source_id))), r.ok) for r in self.digest.reports),
+            self.edition.isolated,
         )
+
+    @cached_property
+    def arxiv_sources(self) -> frozenset[str]:
+        """The ids of arXiv's own sources among those read: by kind, as `build_digest` finds them
+        (a user may name any source "arXiv")."""
+        from dltheory_digest.sources import arxiv_source_ids  # the kinds import parsers: only when asked
+
+        return arxiv_source_ids((r.source_id, r.kind) for r in self.digest.reports)
+
+    def beyond_arxiv(self, sighting: Sighting) -> bool:
+        """Whether a sighting is not one of arXiv's own listings or searches (a listing's
+        announcement type says so of a source no longer read, too)."""
+        return sighting.announce_type is None and sighting.source_id not in self.arxiv_sources
+
+    def singled_out(self, entry: DigestPaper) -> bool:
+        """Whether something beyond arXiv's listings brought the paper up: a post, a Chinese or
+        Arabic source, a reading list, or an author this reader follows."""
+        return bool(entry.discussed_in or followed_in(entry)) or any(map(self.beyond_arxiv, entry.sightings))
+
+    def seen_in(self, entry: DigestPaper) -> str:
+        """ "Seen in: arXiv | [offconvex](…)"; "" for a paper only arXiv's own sources listed:
+        the title links arXiv already and a listing is not linked, so the line would say nothing."""
+        if not any(map(self.beyond_arxiv, entry.sightings)):
+            return ""
+        return f"{self.labels['seen_in']}: {self.sightings(entry)}"
 
     def authors(self, authors: Sequence[str]) -> str:
         """The first authors, escaped, "et al." in the edition's language. A name's TeX accents
@@ -938,9 +978,10 @@ class _Renderer:
         summary = self.summary(entry)
         if summary:
             lines.append(md_text(summary))
-        if entry.sightings:
-            lines.append(f"{labels['seen_in']}: {self.sightings(entry)}")
-            lines.extend(self.commentary_lines(entry))
+        seen_in = self.seen_in(entry)
+        if seen_in:
+            lines.append(seen_in)
+        lines.extend(self.commentary_lines(entry))
         return _HARD_BREAK.join(lines)
 
     def comment(self, paper: Paper) -> str:
@@ -1060,8 +1101,8 @@ class _Renderer:
         return parts if len(parts) > 1 else [("", shown)]
 
     def shown(self, papers: Sequence[_Listed]) -> Sequence[_Listed]:
-        """The papers (or talks and courses) of a list that a shortened rendering keeps (its
-        first: in a direction this week's new papers, then the most relevant)."""
+        """The papers (or talks and courses) of a list that a shortened rendering keeps: its first
+        (a direction's: `direction_cut`)."""
         limit = self.shortened.limit if self.shortened else None
         return papers if limit is None else papers[:limit]
 
@@ -1076,6 +1117,35 @@ class _Renderer:
         # Chinese counts papers and talks with different measure words (篇, 个)
         key = "more_resources_in" if isinstance(papers[0], Resource) else "more_in"
         return md_text(self.labels[key].format(count=left_out, file=file))
+
+    def direction_cut(self, papers: Sequence[DigestPaper]) -> tuple[Sequence[DigestPaper], bool]:
+        """The papers of a direction a shortened rendering keeps, in the section's order, and
+        whether some were kept ahead of more relevant ones. Those something beyond arXiv's
+        listings brought up (`singled_out`: a post listed under the direction points at them)
+        are kept first, the most relevant of them if they are more than the limit; the rest
+        are filled by relevance, whatever the badge (the section lists new papers first)."""
+        limit = self.shortened.limit if self.shortened else None
+        if limit is None or len(papers) <= limit:
+            return papers, False
+
+        def relevance(index: int) -> tuple[float, int]:
+            return (-round(papers[index].classification.relevance, 4), index)
+
+        ranked = sorted(range(len(papers)), key=relevance)
+        singled = {i for i in ranked if self.singled_out(papers[i])}
+        kept = sorted(sorted(ranked, key=lambda i: i not in singled)[:limit])
+        return [papers[i] for i in kept], kept != sorted(ranked[:limit])
+
+    def direction_more_line(self, papers: Sequence[DigestPaper]) -> str:
+        """What a shortened direction says about the papers it left out, and how those shown
+        were chosen (the most relevant; first those something beyond arXiv brought up, when
+        that kept a less relevant one); "" when it left none."""
+        shown, singled = self.direction_cut(papers)
+        if self.shortened is None or len(shown) == len(papers):
+            return ""
+        key = "more_singled_out_in" if singled else "more_relevant_in"
+        file = self.edition.ltr(self.shortened.full_file)
+        return md_text(self.labels[key].format(count=len(papers) - len(shown), file=file))
 
     def group_words(self, members: Sequence[DigestPaper]) -> str:
         """' (shared words: "grokking", "modular")' after an Emerging group's name, bracketed
@@ -1147,8 +1217,9 @@ class _Renderer:
         summary = self.summary(entry)
         if summary:
             parts.append(self.quoted(summary))
-        if entry.sightings:
-            parts.append(f"{self.labels['seen_in']}: {self.sightings(entry)}")
+        seen_in = self.seen_in(entry)
+        if seen_in:
+            parts.append(seen_in)
         return " — ".join(parts)
 
     def window(self) -> str:
@@ -1331,7 +1402,7 @@ def render_markdown(
         unconfirmed_line=renderer.unconfirmed_line,
         unconfirmed_open_max=UNCONFIRMED_OPEN_MAX,
         resource_line=renderer.resource_line,
-        seen_in_line=lambda entry: f"{renderer.labels['seen_in']}: {renderer.sightings(entry)}",
+        seen_in_line=renderer.seen_in,
         tr=renderer.tr,
         badge=renderer.badge,
         source_name=renderer.source_name,
@@ -1351,6 +1422,8 @@ def render_markdown(
         line_dates=renderer.line_dates,
         reason=renderer.reason,
         shown=renderer.shown,
+        direction_cut=renderer.direction_cut,
+        direction_more_line=renderer.direction_more_line,
         updated_parts=renderer.updated_parts(),
         more_line=renderer.more_line,
         short=shortened,

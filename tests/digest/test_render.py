@@ -16,6 +16,7 @@ import dltheory_digest.digest as dg
 from dltheory_digest.config import Reader
 from dltheory_digest.digest.render import COMMENT_MAX_CHARS, bidi_marks, plural_category, short_comment
 from dltheory_digest.models import (
+    AnnounceType,
     Classification,
     Digest,
     DigestPaper,
@@ -1523,3 +1524,158 @@ def test_tex_outside_formulas_reads_as_unicode_only_in_what_arxiv_wrote(
     assert "\\H{" not in markdown and "\\'" not in markdown
     html = dg.render_html(markdown)
     assert all(text in html for text in shown)
+
+
+# shortened directions, the reader's sources by name, "Seen in" -------------------------------
+
+# the shipped sources.yaml names three sources "arXiv": the listing and two API searches
+ARXIV_REPORTS = (
+    SourceReport("arxiv-listing", "arxiv_rss", fetched=1, parsed=40),
+    SourceReport("arxiv-week", "arxiv_api", fetched=1, parsed=900),
+    SourceReport("arxiv-week-revisions", "arxiv_api", fetched=1, parsed=300),
+    SourceReport("offconvex", "feed", fetched=1, parsed=2),
+)
+NAMES = (
+    ("arxiv-listing", "arXiv"),
+    ("arxiv-week", "arXiv"),
+    ("arxiv-week-revisions", "arXiv"),
+    ("offconvex", "offconvex"),
+)
+
+
+def sources_part(markdown: str) -> str:
+    return markdown.split("\n## ")[-1].split("\n\n", 1)[1].split("\n\n", 1)[0]
+
+
+def with_reports(*failed: str) -> Digest:
+    reports = tuple(
+        dataclasses.replace(r, error="HTTP 503") if r.source_id in failed else r for r in ARXIV_REPORTS
+    )
+    return dataclasses.replace(digest_of(), reports=reports, source_names=NAMES)
+
+
+def test_the_reader_is_told_each_source_name_once_and_partly_read_names_as_not_read() -> None:
+    assert sources_part(dg.render_markdown(with_reports(), for_reader=True)) == (
+        "Read this week (2): arXiv | offconvex"
+    )
+    # one of the three failed: arXiv is not said to be read, and not read, at once
+    partly = with_reports("arxiv-week-revisions")
+    assert sources_part(dg.render_markdown(partly, for_reader=True)) == (
+        "Read this week (1): offconvex  \n**Could not be read this week (1):** arXiv (partly)"
+    )
+    assert sources_part(dg.render_markdown(partly, zh_edition(), for_reader=True)) == (
+        "本周读取的来源 (1): offconvex  \n**本周无法读取的来源 (1):** arXiv（部分）"
+    )
+    assert sources_part(dg.render_markdown(partly, ar_edition(), for_reader=True)) == (
+        "مصادر قُرئت هذا الأسبوع (1): offconvex  \n"
+        f"**مصادر تعذّرت قراءتها هذا الأسبوع (1):** {FSI}arXiv{PDI} (جزئيًا)"
+    )
+    # all of them failed: arXiv could not be read
+    gone = with_reports("arxiv-listing", "arxiv-week", "arxiv-week-revisions")
+    assert "**Could not be read this week (1):** arXiv\n" in dg.render_markdown(gone, for_reader=True)
+    # the operator's table keeps every source by its id
+    operator = dg.render_markdown(partly)
+    assert "| arxiv-week | ok |" in operator and "| arxiv-week-revisions | **failed:** HTTP 503 |" in operator
+    # a week kept only as the operator's file, named from sources.yaml, reads the same
+    copy = dg.reader_copy(operator, dict(NAMES))
+    assert "Read this week (1): offconvex  \n**Could not be read this week (1):** arXiv (partly)\n" in copy
+
+
+def arxiv_api_sighting(source_id: str = "arxiv-week", name: str = "arXiv") -> Sighting:
+    # an API search's sighting: no announcement type, no link (the title links the abstract)
+    return Sighting(source_id, name, None, "en")
+
+
+def offconvex_sighting() -> Sighting:
+    return Sighting(
+        "offconvex", "offconvex", "https://www.offconvex.org/2026/11/24/ntk/", "en", kind=ItemKind.POST
+    )
+
+
+def test_seen_in_is_left_out_when_only_arxivs_own_sources_saw_the_paper() -> None:
+    listed = Sighting("arxiv-listing", "arXiv", None, "en", announce_type=AnnounceType.NEW)
+    papers = (
+        entry("2611.00001", "Only the API", sightings=(arxiv_api_sighting(),)),
+        entry("2611.00002", "Only the listing", sightings=(listed,)),
+        entry("2611.00003", "And a blog", sightings=(arxiv_api_sighting(), offconvex_sighting())),
+        # a feed the user named "arXiv" is no arXiv source: its sighting says where it was seen
+        entry("2611.00004", "A feed named arXiv", sightings=(arxiv_api_sighting("my-feed"),)),
+    )
+    digest = dataclasses.replace(
+        digest_of((DirectionSection("generalization", "Generalization", papers=papers),)),
+        reports=(*ARXIV_REPORTS, SourceReport("my-feed", "feed")),
+    )
+    for edition in (dg.ENGLISH, zh_edition(), ar_edition()):
+        markdown = dg.render_markdown(digest, edition)
+        seen_in = edition.labels["seen_in"]
+        blocks = {
+            p.paper.arxiv_id: markdown.split(f"/abs/{p.paper.arxiv_id})", 1)[1].split("\n### ")[0]
+            for p in papers
+        }
+        assert f"{seen_in}:" not in blocks["2611.00001"] and f"{seen_in}:" not in blocks["2611.00002"]
+        assert (
+            f"{seen_in}: arXiv | [offconvex](https://www.offconvex.org/2026/11/24/ntk/)"
+            in blocks["2611.00003"]
+        )
+        assert f"{seen_in}: arXiv" in blocks["2611.00004"]
+    # the summary no longer ends in a hard break before a line that is not there
+    assert "We study a question. We answer it.\n\n### [And a blog]" in dg.render_markdown(digest)
+
+
+def ranked_section(count: int) -> list[DigestPaper]:
+    """`count` new papers, most relevant first, seen by arXiv's API alone."""
+    return [
+        dataclasses.replace(
+            entry(f"2611.{10000 + n}", f"Paper {n}", sightings=(arxiv_api_sighting(),)),
+            classification=Classification("generalization", relevance=round(0.9 - n / 100, 2)),
+        )
+        for n in range(count)
+    ]
+
+
+def test_a_shortened_direction_keeps_the_papers_beyond_arxiv_brought_up_then_the_most_relevant() -> None:
+    papers = ranked_section(12)
+    post = offconvex_post()
+    # the least relevant papers: one a post discusses, one a Chinese source saw, one by a
+    # followed author; and a revision, which the section lists after every new paper
+    papers[9] = dataclasses.replace(
+        papers[9], discussed_in=(post,), sightings=(*papers[9].sightings, offconvex_sighting())
+    )
+    papers[10] = dataclasses.replace(papers[10], sightings=(*papers[10].sightings, zhihu_sighting()))
+    papers[11] = dataclasses.replace(papers[11], badges=("followed:A. Author", "new"))
+    revision = dataclasses.replace(
+        entry("2410.00001", "Revised", badges=("updated v2",), sightings=(arxiv_api_sighting(),)),
+        classification=Classification("generalization", relevance=0.95),
+    )
+    section = DirectionSection("generalization", "Generalization", papers=(*papers, revision), posts=(post,))
+    digest = dataclasses.replace(digest_of((section,), posts=(post,)), reports=ARXIV_REPORTS)
+    short = dg.render_markdown(digest, shortened=dg.Shortened("2026-W48.md", one_line=True, limit=5))
+    body = short.split("## Generalization (13)\n\n", 1)[1].split("\n## ", 1)[0]
+    kept = re.findall(r"^- \[(Paper[^\]]+|Revised)\]", body, flags=re.M)
+    # the three brought up, then the most relevant (the revision, then Paper 0), in the section's order
+    assert kept == ["Paper 0", "Paper 9", "Paper 10", "Paper 11", "Revised"]
+    assert (
+        "- *… and 8 more, listed in 2026-W48.md; those shown are the ones a post, another source or "
+        "an author you follow brought in, and the most relevant of the rest.*"
+    ) in body
+    assert (
+        "…… 另有 8 篇，见附件 2026-W48.md。此处列出的是博文、其他来源或您关注的作者带来的论文"
+        in dg.render_markdown(
+            digest, zh_edition(), shortened=dg.Shortened("2026-W48.md", one_line=True, limit=5)
+        )
+    )
+    # the post's line stays under the direction, its paper in the mail
+    assert f"**Discussed in posts and articles:**\n\n- [{post.title}]" in body
+    # more brought up than the limit: the most relevant of them
+    two = dg.render_markdown(digest, shortened=dg.Shortened("2026-W48.md", one_line=True, limit=2))
+    assert re.findall(r"^- \[(Paper[^\]]+|Revised)\]", two, flags=re.M) == ["Paper 9", "Paper 10"]
+    # none brought up: the most relevant, and the line says so in each edition
+    plain = dataclasses.replace(
+        digest, sections=(dataclasses.replace(section, papers=tuple(ranked_section(12))),)
+    )
+    limited = dg.Shortened("2026-W48.md", one_line=True, limit=3)
+    short = dg.render_markdown(plain, shortened=limited)
+    assert re.findall(r"^- \[(Paper[^\]]+)\]", short, flags=re.M) == ["Paper 0", "Paper 1", "Paper 2"]
+    assert "- *… and 9 more, listed in 2026-W48.md; those shown are the most relevant.*" in short
+    assert "此处列出的是相关度最高的论文。" in dg.render_markdown(plain, zh_edition(), shortened=limited)
+    assert "المعروضة هنا هي الأكثر صلة." in dg.render_markdown(plain, ar_edition(), shortened=limited)
