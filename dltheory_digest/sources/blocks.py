@@ -255,8 +255,9 @@ def has_arabic(text: str) -> bool:
 class _Walker:
     """Depth-first walk that cuts the DOM into blocks at block tags and <br>."""
 
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, keep_bare: Callable[[str], bool] | None = None) -> None:
         self.base_url = base_url
+        self.keep_bare = keep_bare
         self.blocks: list[Block] = []
         self._parts: list[str] = []
         self._length = 0
@@ -278,7 +279,14 @@ class _Walker:
         stripped = raw.rstrip()
         lead = len(stripped) - len(stripped.lstrip())
         text = stripped.strip()
-        if text:
+        # a line with no words is kept when it links where `keep_bare` says (an empty anchor or
+        # an image-only badge linking a paper: the link is the whole line)
+        bare = (
+            not text
+            and self.keep_bare is not None
+            and any(not link.relative and self.keep_bare(link.href) for link in self._links)
+        )
+        if text or bare:
             links = tuple(
                 Link(
                     link.text,
@@ -288,6 +296,8 @@ class _Walker:
                     link.relative,
                 )
                 for link in self._links
+                # on a bare line, only the links asked for (not a logo's link beside a badge)
+                if text or (not link.relative and self.keep_bare is not None and self.keep_bare(link.href))
             )
             self.blocks.append(Block(text, links, self._tag))
         self._parts, self._length, self._links = [], 0, []
@@ -412,10 +422,14 @@ def _formula_block(node: Tag) -> str:
     return f"${tex}$" if tex else ""
 
 
-def html_blocks(root: Tag | str, base_url: str = "") -> list[Block]:
-    """An HTML document or element -> its lines with their links."""
+def html_blocks(
+    root: Tag | str, base_url: str = "", *, keep_bare: Callable[[str], bool] | None = None
+) -> list[Block]:
+    """An HTML document or element -> its lines with their links. A line without text is left
+    out, unless `keep_bare` accepts the address of one of its (absolute) links: it then stays,
+    its text "", so a caller can keep an image-only or empty link it counts on."""
     node = soup_of(root) if isinstance(root, str) else root
-    walker = _Walker(base_url)
+    walker = _Walker(base_url, keep_bare)
     walker.walk(node)
     walker.flush()
     return _with_bare_urls(walker.blocks)
@@ -427,9 +441,12 @@ def markdown_to_html(text: str) -> str:
     return html
 
 
-def text_blocks(text: str, base_url: str = "") -> list[Block]:
-    """Markdown, TiddlyWiki markup or plain text -> lines with their links."""
-    return html_blocks(markdown_to_html(text), base_url)
+def text_blocks(
+    text: str, base_url: str = "", *, keep_bare: Callable[[str], bool] | None = None
+) -> list[Block]:
+    """Markdown, TiddlyWiki markup or plain text -> lines with their links (`keep_bare`: as
+    html_blocks)."""
+    return html_blocks(markdown_to_html(text), base_url, keep_bare=keep_bare)
 
 
 def _with_bare_urls(blocks: Iterable[Block]) -> list[Block]:

@@ -39,6 +39,7 @@ from dltheory_digest.sources.blocks import (
     clean,
     html_blocks,
     is_generic_anchor,
+    parse_date,
     plain_text,
     soup_of,
     split_names,
@@ -65,6 +66,19 @@ def _when(parsed: time.struct_time | None) -> dt.datetime | None:
         return dt.datetime.fromtimestamp(calendar.timegm(parsed), tz=dt.UTC)
     except (OverflowError, ValueError, OSError):  # year 0 or 10000: no date rather than no feed
         return None
+
+
+def _entry_date(entry: Any, field: str) -> tuple[dt.datetime | None, str]:
+    """An entry's `published` or `updated` -> (the moment, "") or (None, the text when there is
+    one that cannot be read). feedparser reads no RFC 822 date without a zone ("Mon, 04 Jan 2027
+    00:30:00"): the package's own reader then does, as UTC, as it reads every other page."""
+    # dict.get: feedparser's own lookup silently swaps `updated` for a missing `published`
+    moment = _when(dict.get(entry, f"{field}_parsed"))
+    text = dict.get(entry, field)
+    if moment is not None or not isinstance(text, str) or not text.strip():
+        return moment, ""
+    moment = parse_date(text)
+    return moment, "" if moment is not None else clean(text)
 
 
 _WEB_SCHEMES = frozenset({"", "http", "https", "ftp"})
@@ -475,10 +489,13 @@ def parse(page: RawPage, options: BaseModel) -> ParseResult:
         body = _entry_html(entry)
         own = {urldefrag(address).url for address in (url, page.url, site) if address}
         text, links = _text_and_links(body, url or site or None, own, page.source_id)
-        # dict.get: feedparser's own lookup silently swaps `updated` for a missing `published`
-        published_parsed = dict.get(entry, "published_parsed")
-        updated_parsed = dict.get(entry, "updated_parsed")
-        published = _when(published_parsed) or _when(updated_parsed)
+        published, bad_published = _entry_date(entry, "published")
+        updated, bad_updated = _entry_date(entry, "updated")
+        unread = list(dict.fromkeys(text for text in (bad_published, bad_updated) if text))
+        if unread:  # said, as an undated post is placed in the week being run, not its own
+            dates = " and ".join(repr(text[:60]) for text in unread)
+            outcome = "" if published or updated else "; the post is undated"
+            warnings.append(f"entry {_entry_name(entry)[:80]!r}: date {dates} cannot be read{outcome}")
         lang = (entry.get("language") or "").split("-")[0].lower() or feed_lang
         guid = entry.get("id")
         return Item(
@@ -489,8 +506,8 @@ def parse(page: RawPage, options: BaseModel) -> ParseResult:
             authors=_authors(entry, feed_authors),
             lang=lang,
             text=text,
-            published=published,
-            updated=_when(updated_parsed),
+            published=published or updated,
+            updated=updated,
             links=tuple(dict.fromkeys(href for href, _ in links)),
             cited=_mentions(page.source_id, links, text, lang),
             extra=(("guid", guid),) if guid else (),

@@ -41,7 +41,7 @@ from dltheory_digest.ids import (
     parse_arxiv_id,
 )
 from dltheory_digest.mathtext import MATH_SYMBOL_CHARS
-from dltheory_digest.models import Item, ItemKind, ParseResult, RawPage
+from dltheory_digest.models import RESOURCE_CATEGORIES, Item, ItemKind, ParseResult, RawPage
 from dltheory_digest.sources.base import SourceKind
 from dltheory_digest.sources.blocks import (
     Block,
@@ -228,6 +228,12 @@ _SITE_SUFFIX = re.compile(
     re.I,
 )
 _PDF_PREFIX = re.compile(r"^\s*\[(?:pdf|html|ps)\]\s*", re.I)
+# "2026-12-31: Title", "2027/01/02 - Title": a changelog's date before the title, with its
+# separator, is taken off (as `_TRAILING_YEAR` takes "(2026-12-30)" off the end); a whole
+# date only, so "2020-2021 Title" stays
+_LEADING_DATE = re.compile(
+    r"^\s*(?:19|20)\d\d([-/.])(?:0?[1-9]|1[0-2])\1(?:0?[1-9]|[12]\d|3[01])(?:\s*[-–—:：|]\s*|\s+|$)"
+)
 _TRAILING_YEAR = re.compile(r"\s*[(（]\s*\d{4}(?:[.\-/]\d{1,2})?(?:[^)）]{0,20})?[)）]\s*$")
 # "Title {ICML 2018}": a braced note after the title; a TeX group ("\mathbb{R}") has no space
 # before it, and one holding a macro or formula is kept
@@ -304,6 +310,7 @@ def clean_title(text: str) -> str:
     title = _CITATION_TAIL.sub("", title)
     title = _PDF_PREFIX.sub("", title)
     title = _LEADING_ID.sub("", title)
+    title = _LEADING_DATE.sub("", title)
     title = _SITE_SUFFIX.sub("", title)
     title = _WIKILINK.sub(r"\1", title)
     title = _TRAILING_YEAR.sub("", title)
@@ -926,11 +933,16 @@ class MentionCollector:
                 text=commentary,
                 extra=(("category", f.kind), *f.extra),
             )
-        seen_key = f"{item.key}|{dict(item.extra).get('category', '')}"
+        # one item per key, as the store keeps one per key and source: two link-less resources
+        # of one name ("X - YouTube", "X - Wikipedia") would otherwise overwrite each other there
+        seen_key = item.key
         if seen_key in self._seen:
-            # first sighting wins, but a later "v2" of the same paper is what the page points to last
             index = self._seen[seen_key]
             first = self.items[index]
+            if _keep_rank(item) < _keep_rank(first):  # a talk or course over a wiki, blog or code link
+                self.items[index] = item
+                return
+            # first sighting wins, but a later "v2" of the same paper is what the page points to last
             if item.version and (first.version or 0) < item.version:
                 # with the link that names that version, so the two agree
                 self.items[index] = dataclasses.replace(
@@ -943,6 +955,14 @@ class MentionCollector:
     @property
     def mentions(self) -> tuple[Item, ...]:
         return tuple(item for item in self.items if item.kind is ItemKind.MENTION)
+
+
+def _keep_rank(item: Item) -> int:
+    """Which of two items under one key a page keeps, lowest first: a paper, then a resource the
+    digest lists (a talk, a course), then any other link (wiki, blog, code); the first seen on a tie."""
+    if item.kind is ItemKind.MENTION:
+        return 0
+    return 1 if dict(item.extra).get("category") in RESOURCE_CATEGORIES else 2
 
 
 def _segments(block: Block) -> list[Block]:
@@ -1043,7 +1063,8 @@ def _commentary(text: str, f: _Found, previous_end: int, next_start: int, *, sin
         position = rest.find(f.title)
         if position >= 0:
             rest = rest[:position] + rest[position + len(f.title) :]
-    rest = _LEADING_ID.sub("", _BULLET.sub("", clean(rest)))
+    # the line's date ("2027-01-02 — Title, arXiv:…") is not said about the paper either
+    rest = _LEADING_DATE.sub("", _LEADING_ID.sub("", _BULLET.sub("", clean(rest))))
     # brackets that held the link just taken out ("Title (arXiv) remark") are left empty
     rest = _EMPTY_BRACKETS.sub(" ", rest)
     rest = _TRAILING_YEAR.sub("", rest) if len(rest) < 16 else rest
@@ -1212,6 +1233,12 @@ def _without_tiddler_headers(blocks: list[Block]) -> list[Block]:
     return result
 
 
+def links_a_paper(href: str) -> bool:
+    """An address `MentionCollector` reads as a paper: a line that is only such a link (an empty
+    anchor, an arXiv badge image) is a mention, where a logo's or an avatar's link is nothing."""
+    return classify_url(href) in {"arxiv", "doi", "paper"} or mirror_arxiv_id(href) is not None
+
+
 def notes_blocks(text: str, page_url: str = "", *, only: tuple[str, ...] = ()) -> list[Block]:
     """A notes page as lines with links (HTML, a TiddlyWiki file, Markdown or plain text)."""
     if looks_like_html(text):
@@ -1220,10 +1247,10 @@ def notes_blocks(text: str, page_url: str = "", *, only: tuple[str, ...] = ()) -
             blocks: list[Block] = []
             for title, body in stored:
                 blocks.append(Block(title, tag="h2"))
-                blocks.extend(text_blocks(_wikitext_to_markdown(body), page_url))
+                blocks.extend(text_blocks(_wikitext_to_markdown(body), page_url, keep_bare=links_a_paper))
             return blocks
-        return html_blocks(content_root(text), page_url)
-    return _without_tiddler_headers(text_blocks(text, page_url))
+        return html_blocks(content_root(text), page_url, keep_bare=links_a_paper)
+    return _without_tiddler_headers(text_blocks(text, page_url, keep_bare=links_a_paper))
 
 
 def collect_mentions(

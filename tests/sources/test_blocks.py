@@ -47,6 +47,31 @@ def test_a_table_row_is_one_line_and_its_column_labels_are_no_line() -> None:
     assert link.href == "https://arxiv.org/abs/1712.09913"
 
 
+def test_a_line_without_text_is_kept_only_for_the_links_asked_for() -> None:
+    page = (
+        "<ul><li><a href='https://github.com/a/b'><img src='logo.png'></a>"
+        " <a href='https://arxiv.org/abs/1712.09913'><img src='badge.svg' alt='arXiv'></a></li>"
+        "<li><a href='https://twitter.com/a'><img src='avatar.png'></a></li>"
+        "<li><a href='/arxiv/1806.07572'></a></li><li>Words</li></ul>"
+    )
+    # by default a line of no words is no line
+    assert [block.text for block in html_blocks(page, "https://site.example.org/")] == ["Words"]
+    blocks = html_blocks(page, "https://site.example.org/", keep_bare=lambda href: "arxiv" in href)
+    # the bare line keeps only its wanted links; a relative link is the site's own, never wanted
+    assert [(block.text, [link.href for link in block.links]) for block in blocks] == [
+        ("", ["https://arxiv.org/abs/1712.09913"]),
+        ("Words", []),
+    ]
+    (link,) = blocks[0].links
+    assert (link.text, link.start, link.end) == ("", 0, 0)
+    markdown = (
+        "[![arXiv](https://img.shields.io/badge/arXiv-1712.09913.svg)](https://arxiv.org/abs/1712.09913)\n"
+    )
+    assert [block.links[0].href for block in text_blocks(markdown, keep_bare=lambda href: True)] == [
+        "https://arxiv.org/abs/1712.09913"
+    ]
+
+
 def test_a_header_row_of_th_cells_outside_thead_is_skipped_too() -> None:
     page = "<table><tr><th>Paper</th><th>Year</th></tr><tr><td>Deep Double Descent</td><td>2019</td></tr></table>"
     assert [block.text for block in html_blocks(page)] == ["Deep Double Descent | 2019"]

@@ -437,6 +437,45 @@ def test_an_impossible_date_leaves_its_entry_undated(three_posts: bytes, written
     assert [item.title for item in result.items] == THREE_POSTS
     assert [item.published is None for item in result.items] == [False, True, False]
     assert dict(result.cursor)["latest_published"] == "2017-07-19T10:00:00+00:00"
+    # said in the source's report, by the entry's title, since the post is placed by no date of its own
+    assert result.warnings == (
+        f"entry 'Do GANs actually do distribution learning?': date {written!r} cannot be read; the post is undated",
+    )
+
+
+@pytest.mark.parametrize(
+    ("written", "read"),
+    [
+        # what feedparser reads as no date: RFC 822 with a weekday and no zone
+        ("Fri, 07 Jul 2017 06:00:00", dt.datetime(2017, 7, 7, 6, tzinfo=dt.UTC)),
+        ("Mon, 04 Jan 2027 00:30:00", dt.datetime(2027, 1, 4, 0, 30, tzinfo=dt.UTC)),
+        ("Sun, 3 Jan 2027 23:30", dt.datetime(2027, 1, 3, 23, 30, tzinfo=dt.UTC)),
+    ],
+)
+def test_a_date_without_a_zone_is_read_as_utc(three_posts: bytes, written: str, read: dt.datetime) -> None:
+    content = three_posts.replace(b"Fri, 07 Jul 2017 06:00:00 +0000", written.encode())
+    result = parse_three(content)
+    assert result.items[1].published == read and result.warnings == ()
+
+
+def test_an_updated_date_without_a_zone_dates_the_post_and_its_update() -> None:
+    feed = b"""<?xml version="1.0"?><rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"
+    xmlns:atom="http://www.w3.org/2005/Atom"><channel><title>A blog</title>
+    <item><title>Only a dc:date</title><link>https://blog.example.org/a</link>
+    <dc:date>Thu, 31 Dec 2026 18:00:00</dc:date></item>
+    <item><title>Updated later</title><link>https://blog.example.org/b</link>
+    <pubDate>Fri, 25 Dec 2026 10:00:00 +0000</pubDate><atom:updated>Sat, 02 Jan 2027 08:00:00</atom:updated></item>
+    <item><title>Written in words</title><link>https://blog.example.org/c</link>
+    <pubDate>the day after Christmas</pubDate><atom:updated>Sat, 02 Jan 2027 08:00:00</atom:updated></item>
+    </channel></rss>"""
+    result = parse(feed, url="https://blog.example.org/feed.xml")
+    only_dc, updated, in_words = result.items
+    assert only_dc.published == only_dc.updated == dt.datetime(2026, 12, 31, 18, tzinfo=dt.UTC)
+    assert updated.published == dt.datetime(2026, 12, 25, 10, tzinfo=dt.UTC)
+    assert updated.updated == dt.datetime(2027, 1, 2, 8, tzinfo=dt.UTC)
+    # the date it could not read is named; the post is dated by its update, so not undated
+    assert in_words.published == in_words.updated == dt.datetime(2027, 1, 2, 8, tzinfo=dt.UTC)
+    assert result.warnings == ("entry 'Written in words': date 'the day after Christmas' cannot be read",)
 
 
 def test_when_is_none_for_a_year_outside_python_dates() -> None:

@@ -74,7 +74,10 @@ def test_seed_000_videos_wiki_blogs_and_code_are_other_items(shared_dir: Path) -
     others = {(item.title, category(item)) for item in items if item.kind is ItemKind.OTHER}
     assert ("Introduction to Deep Learning Theory", "video") in others
     assert ("Statistical learning theory", "wiki") in others
-    assert ("singular learning theory", "wiki") in others  # "... in nLab"
+    # "Singular Learning Theory - LessWrong", then "... in nLab": one name, one item (the store
+    # keeps one per key), the first of two links the digest leaves out
+    assert ("Singular Learning Theory", "blog") in others
+    assert not any(title.lower() == "singular learning theory" and kind == "wiki" for title, kind in others)
     assert ("Shard Theory: An Overview", "blog") in others  # "— LessWrong"
     assert (
         "Why More Is More (in Artificial Intelligence)",
@@ -1072,3 +1075,107 @@ def test_seed_003_related_paper_score_is_not_title(shared_dir: Path) -> None:
     titles = {item.title for item in KIND.parse_bytes(seed(shared_dir, "003"), source_id="mirror").items}
     assert "A Unified Framework for Neural Computation and Learning Over Time" in titles
     assert not any("[" in title for title in titles)
+
+
+def test_a_line_that_is_only_a_paper_link_is_a_mention(fixtures_dir: Path) -> None:
+    # an empty anchor, or the awesome-list arXiv/DOI badge image alone on its line: the link is
+    # the line; arXiv or Crossref titles it later, as for a "[link]" anchor
+    result = parse_file(
+        fixtures_dir / "sources" / "notes_bare_links.html", "https://someone.github.io/awesome/"
+    )
+    assert [(m.arxiv_id, m.doi, m.title, m.version) for m in result.items] == [
+        (
+            "2103.00065",
+            None,
+            "Gradient Descent on Neural Networks Typically Occurs at the Edge of Stability",
+            None,
+        ),
+        ("1712.09913", None, "", None),
+        ("1806.07572", None, "", None),
+        (None, "10.1073/pnas.1903070116", "", None),
+        # beside a code badge: the paper only
+        ("1902.06720", None, "", 4),
+        ("1906.11300", None, "", None),
+    ]
+    assert all(m.kind is ItemKind.MENTION for m in result.items)
+    # image-only links to a repository, an avatar, a note of the site and a video are no item,
+    # and an OpenReview badge has neither id nor title to name a paper by
+
+
+def test_a_markdown_badge_alone_on_its_line_is_a_mention() -> None:
+    readme = (
+        "## Papers\n\n"
+        "- [![arXiv](https://img.shields.io/badge/arXiv-1712.09913-b31b1b.svg)](https://arxiv.org/abs/1712.09913)\n"
+        "- [](https://arxiv.org/abs/1806.07572)\n"
+        "- [![logo](https://example.org/logo.png)](https://github.com/someone/repo)\n"
+    )
+    items = KIND.parse_bytes(readme.encode(), source_id="notes").items
+    assert [(m.kind, m.arxiv_id, m.title) for m in items] == [
+        (ItemKind.MENTION, "1712.09913", ""),
+        (ItemKind.MENTION, "1806.07572", ""),
+    ]
+
+
+def test_link_less_resources_of_one_name_are_one_item_the_talk_kept() -> None:
+    # the store keeps one item per key and source: a talk and a wiki page of the same name,
+    # neither linked, would overwrite each other there; the page keeps the talk, wherever it is
+    page = (
+        "Lectures\n"
+        "- Theory of deep learning - Wikipedia\n"
+        "- Theory of Deep Learning - YouTube\n"
+        "- Singular Learning Theory - LessWrong\n"
+        "- singular learning theory in nLab\n"
+        "- Mathematics of Deep Learning course - YouTube\n"
+    )
+    items = KIND.parse_bytes(page.encode(), source_id="notes").items
+    others = [(item.title, category(item), item.key) for item in items if item.kind is ItemKind.OTHER]
+    assert others == [
+        ("Theory of Deep Learning", "video", "title:theory of deep learning"),
+        # two links the digest leaves out: the first stays
+        ("Singular Learning Theory", "blog", "title:singular learning theory"),
+        ("Mathematics of Deep Learning course", "video", "title:mathematics of deep learning course"),
+    ]
+    assert len({item.key for item in items}) == len(items)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "2026-12-31: Mean-field limits of deep neural networks and feature learning",
+        "2026-12-31 — Mean-field limits of deep neural networks and feature learning",
+        "2027/01/02 - Mean-field limits of deep neural networks and feature learning",
+        "2026-12-31 Mean-field limits of deep neural networks and feature learning",
+        # as a trailing date is
+        "Mean-field limits of deep neural networks and feature learning (2026-12-30)",
+    ],
+)
+def test_a_date_before_a_title_is_not_part_of_it(line: str) -> None:
+    (item,) = KIND.parse_bytes(f"# Reading notes\n\n- {line}\n".encode(), source_id="notes").items
+    assert item.title == "Mean-field limits of deep neural networks and feature learning"
+    # neither date dates the mention: a notes page's date is when it was noted, not the paper's
+    assert item.published is None and item.extra == (("evidence", "title_only"),)
+
+
+def test_a_dated_line_with_an_id_is_titled_without_the_date() -> None:
+    line = "- 2027-01-02 — Implicit bias of gradient descent on separable data, arXiv:2612.00099\n"
+    (item,) = KIND.parse_bytes(line.encode(), source_id="notes").items
+    # nor is the date its commentary
+    assert (item.arxiv_id, item.title, item.text) == (
+        "2612.00099",
+        "Implicit bias of gradient descent on separable data",
+        "",
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "title"),
+    [
+        (
+            "2020-2021 Lectures on the theory of deep learning",
+            "2020-2021 Lectures on the theory of deep learning",
+        ),
+        ("2026.12.30 | Scaling laws", "Scaling laws"),
+    ],
+)
+def test_clean_title_takes_a_whole_leading_date_only(text: str, title: str) -> None:
+    assert clean_title(text) == title
