@@ -1199,6 +1199,22 @@ def check_run_parameters(
     return RunParameters(target, tuple(selected), since_date, tuple(addresses))
 
 
+def pruned_week(store: Store, week: Week) -> str | None:
+    """Why `week` cannot be run, asked before anything is fetched (`run`/`refresh` and the flow):
+    its digest went out and `store prune` removed it, so `sent_digest` would refuse it only at
+    the build, after the whole fetch. None when the week can be run. `--resend` is refused too:
+    it would mail a rebuild from what the prune left, not the digest readers got; `send` mails
+    that digest (its Markdown) again."""
+    stored = store_records.get_digest(store, str(week))
+    if stored is None or not stored.published or stored.data:
+        return None
+    try:
+        sent_digest(store, week)  # the guard itself, so the two cannot disagree
+    except DigestError as exc:
+        return f"{exc}; `dltheory-digest send --week {week} --resend` mails it again"
+    return None
+
+
 def check_stage_files(settings: Settings) -> None:
     """The operator's taxonomy and glossary files, read before anything is fetched: a bad one
     would otherwise fail the run after the whole fetch. Raises a ConfigError naming the

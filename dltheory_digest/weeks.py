@@ -18,17 +18,55 @@ ARXIV_ZONE = ZoneInfo("America/New_York")
 # paper first announced in them is still `new` to readers when no digest showed it.
 CATCH_UP_WEEKS = 4
 
-# Days arXiv announced nothing although they were weekdays (its published holiday schedule).
-ARXIV_HOLIDAYS: frozenset[dt.date] = frozenset(
-    {
-        dt.date(2025, 12, 25),
-        dt.date(2025, 12, 26),
-        dt.date(2026, 1, 1),
-        dt.date(2026, 11, 26),  # US Thanksgiving
-        dt.date(2026, 12, 25),
-        dt.date(2027, 1, 1),
-    }
-)
+# arXiv's holidays: weekdays it announces nothing on. Its published schedules (the days this
+# module listed by hand: 2025-12-25/26, 2026-01-01, 2026-11-26, 2026-12-25, 2027-01-01) follow
+# rules that hold every year, so those are computed and never run out: New Year's Day, US
+# Thanksgiving (the fourth Thursday of November) and 25 December, on the day itself. No
+# schedule so far moved one that fell on a weekend to a Friday or Monday, so none is moved.
+HOLIDAY_RULES = ("New Year's Day", "US Thanksgiving", "25 December")
+# Closures a published schedule added to the rules (overrides; a rule day arXiv announced on
+# anyway would go in ARXIV_ANNOUNCED_ANYWAY).
+ARXIV_EXTRA_CLOSURES: frozenset[dt.date] = frozenset({dt.date(2025, 12, 26)})
+ARXIV_ANNOUNCED_ANYWAY: frozenset[dt.date] = frozenset()
+# The last day the overrides were checked against arXiv's published schedule: after it only the
+# rules are known, and a run of a week with a rule holiday says so (`holidays_unchecked`).
+ARXIV_SCHEDULE_CHECKED_UNTIL = dt.date(2027, 1, 1)
+# The years the holiday set spans: arXiv's first year to far past any run of this release.
+HOLIDAY_YEARS = range(1991, 2200)
+
+
+def rule_holidays(year: int) -> dict[dt.date, str]:
+    """The days `year`'s rules close arXiv (weekends included: they are never announcement
+    days anyway), each with the rule's name."""
+    november_first = dt.date(year, 11, 1)
+    thanksgiving = november_first + dt.timedelta(days=(3 - november_first.weekday()) % 7 + 21)
+    return dict(zip((dt.date(year, 1, 1), thanksgiving, dt.date(year, 12, 25)), HOLIDAY_RULES, strict=True))
+
+
+def arxiv_holidays(years: range = HOLIDAY_YEARS) -> frozenset[dt.date]:
+    """The rules' days of `years`, with the published schedules' overrides applied."""
+    by_rule = {day for year in years for day in rule_holidays(year)}
+    return frozenset((by_rule | ARXIV_EXTRA_CLOSURES) - ARXIV_ANNOUNCED_ANYWAY)
+
+
+# Days arXiv announced (or will announce) nothing although they are weekdays.
+ARXIV_HOLIDAYS: frozenset[dt.date] = arxiv_holidays()
+
+
+def holidays_unchecked(week: Week) -> str | None:
+    """The operator's note for a week with a rule holiday after the overrides were last checked
+    (`ARXIV_SCHEDULE_CHECKED_UNTIL`): the digest's announcement days follow the rules, and a
+    closure arXiv added that year is not known. None for any other week."""
+    days = [week.monday + dt.timedelta(days=n) for n in range(7)]
+    ruled = {day: name for year in {d.year for d in days} for day, name in rule_holidays(year).items()}
+    named = [f"{day} ({ruled[day]})" for day in days if day in ruled and day > ARXIV_SCHEDULE_CHECKED_UNTIL]
+    if not named:
+        return None
+    return (
+        f"{week}: arXiv's holidays are taken by rule: {', '.join(named)}; its published schedule "
+        f"was checked until {ARXIV_SCHEDULE_CHECKED_UNTIL}, so a day it adds is still named an "
+        "announcement day (list it in weeks.ARXIV_EXTRA_CLOSURES)"
+    )
 
 
 @dataclass(frozen=True, slots=True, order=True)

@@ -46,7 +46,7 @@ from dltheory_digest.store.locks import (
     release_lock,
     week_lock,
 )
-from dltheory_digest.weeks import Week, last_complete_week
+from dltheory_digest.weeks import Week, holidays_unchecked, last_complete_week
 from flows.deployments import WEEKLY
 
 # A source whose task raises (the store briefly locked, a Dask worker lost) is run again after
@@ -661,6 +661,12 @@ def digest_week(
     run_id = str(get_run_context().flow_run.id)  # type: ignore[union-attr]
 
     with run_resources(settings) as store, hold_week(store, target, run_id):
+        refused = pipeline.pruned_week(store, target)
+        if refused:  # the build would refuse it after the whole fetch: fail named, fetch nothing
+            raise ConfigError(f"weekly-digest parameter week: {refused}", field="week")
+        unchecked = holidays_unchecked(target)
+        if unchecked:  # the header's announcement days rest on the rules alone
+            logger.warning("%s", unchecked)
         # a dated source that missed the weeks before (failed, or no run) fetches them too
         backfill = {} if since_date else pipeline.backfill_since(store, target, selected, settings.zone)
         # asked before anything is recorded: this run's own mail would make it so

@@ -1547,3 +1547,30 @@ def test_a_sent_week_pruned_from_the_store_is_not_rebuilt_into_another_digest(tm
     with pytest.raises(DigestError, match=r"2026-W45 was pruned from the store .*2026-W45\.md, as sent"):
         sim_week(web, url, out, "2026-W45")
     assert (out / "2026-W45.md").read_bytes() == sent
+
+
+def test_a_pruned_sent_week_is_named_before_the_fetch_as_the_build_would_refuse_it(tmp_path: Path) -> None:
+    """`pipeline.pruned_week`, asked by `run`/`refresh` and the flow before anything is fetched:
+    the guard's own words (`sent_digest`) for a pruned sent week, None for any other week."""
+    from sqlalchemy import update
+
+    from dltheory_digest.store.schema import digests
+
+    url, out, web = f"sqlite:///{tmp_path / 'store.sqlite'}", tmp_path / "out", Web()
+    web.submit(sim_ntk())
+    sim_week(web, url, out, "2026-W45")
+    sim_week(web, url, out, "2026-W46")
+    store = open_store(url)
+    try:
+        assert pipeline.pruned_week(store, Week.parse("2026-W45")) is None  # sent, kept whole
+        with store.begin() as conn:  # what `store prune` leaves of an old week's digest
+            conn.execute(update(digests).where(digests.c.week == "2026-W45").values(data=None))
+        said = pipeline.pruned_week(store, Week.parse("2026-W45")) or ""
+        assert said.startswith("2026-W45 was pruned from the store (store prune): its digest is ")
+        assert said.endswith(
+            "2026-W45.md, as sent; `dltheory-digest send --week 2026-W45 --resend` mails it again"
+        )
+        assert pipeline.pruned_week(store, Week.parse("2026-W46")) is None
+        assert pipeline.pruned_week(store, Week.parse("2026-W44")) is None  # never built
+    finally:
+        store.close()

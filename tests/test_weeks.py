@@ -94,3 +94,41 @@ def test_utc_or_none_converts_as_as_utc_does() -> None:
     edge = dt.datetime(9999, 12, 31, 10, 0, tzinfo=dt.UTC)  # near the end, still a moment
     assert utc_or_none(edge) == edge
     assert utc_or_none(None) is None
+
+
+def test_arxiv_holidays_follow_the_rules_every_year_with_the_published_overrides() -> None:
+    from dltheory_digest.weeks import ARXIV_HOLIDAYS, arxiv_holidays, rule_holidays
+
+    # the days the hand-kept table listed are all still holidays
+    listed = {(2025, 12, 25), (2025, 12, 26), (2026, 1, 1), (2026, 11, 26), (2026, 12, 25), (2027, 1, 1)}
+    assert {dt.date(*d) for d in listed} <= ARXIV_HOLIDAYS
+    # past the table: US Thanksgiving (fourth Thursday of November), 25 Dec and 1 Jan by rule
+    assert Week.parse("2027-W47").announcement_days() == (
+        dt.date(2027, 11, 22),
+        dt.date(2027, 11, 23),
+        dt.date(2027, 11, 24),
+        dt.date(2027, 11, 26),
+    )
+    assert dt.date(2030, 11, 28) in ARXIV_HOLIDAYS and dt.date(2030, 11, 21) not in ARXIV_HOLIDAYS
+    assert [d.isoweekday() for d in Week.parse("2028-W52").announcement_days()] == [2, 3, 4, 5]  # Mon 25 Dec
+    assert [d.isoweekday() for d in Week.parse("2029-W01").announcement_days()] == [2, 3, 4, 5]  # Mon 1 Jan
+    # no observed-day shift: 25 Dec 2027 is a Saturday, Friday 24 Dec stays an announcement day
+    assert dt.date(2027, 12, 24) in Week.parse("2027-W51").announcement_days()
+    # the 26 Dec 2025 closure is an override, not a rule
+    assert dt.date(2025, 12, 26) not in rule_holidays(2025)
+    assert dt.date(2025, 12, 26) in arxiv_holidays(range(2025, 2026))
+    # the set reaches far past any run of this release
+    assert max(ARXIV_HOLIDAYS).year >= dt.date.today().year + 100
+
+
+def test_a_week_with_a_rule_holiday_past_the_checked_schedule_gets_a_note() -> None:
+    from dltheory_digest.weeks import ARXIV_SCHEDULE_CHECKED_UNTIL, holidays_unchecked
+
+    assert holidays_unchecked(Week.parse("2026-W48")) is None  # Thanksgiving 2026: published
+    assert holidays_unchecked(Week.parse("2026-W53")) is None  # 1 Jan 2027: published
+    assert holidays_unchecked(Week.parse("2027-W10")) is None  # no holiday in it
+    note = holidays_unchecked(Week.parse("2027-W47")) or ""
+    assert note.startswith("2027-W47: arXiv's holidays are taken by rule: 2027-11-25 (US Thanksgiving);")
+    assert str(ARXIV_SCHEDULE_CHECKED_UNTIL) in note and "weeks.ARXIV_EXTRA_CLOSURES" in note
+    # a holiday on the week's Saturday is named too: arXiv may close the Friday before
+    assert "2027-12-25 (25 December)" in (holidays_unchecked(Week.parse("2027-W51")) or "")

@@ -128,9 +128,23 @@ def say_upgraded(upgrade: Upgrade) -> None:
     err_console.print(upgrade.message(), markup=False, highlight=False)
 
 
-def check_store(settings: Settings) -> None:
-    """`open_checked_store` before a run, so its error comes before a Prefect server starts."""
-    open_checked_store(settings).close()
+def check_store(settings: Settings, week: Week | None = None) -> None:
+    """`open_checked_store` before a run, so its error comes before a Prefect server starts.
+    With the run's `week`: a sent week whose digest `store prune` removed is refused now, one
+    line and exit 2 (`pipeline.pruned_week`), not at the build after the whole fetch."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from dltheory_digest import pipeline
+
+    store = open_checked_store(settings)
+    try:
+        refused = pipeline.pruned_week(store, week) if week is not None else None
+    except SQLAlchemyError as exc:
+        raise fail_store_query(exc) from None
+    finally:
+        store.close()
+    if refused:
+        raise fail_usage(f"--week: {refused}")
 
 
 def check_run_files(settings: Settings) -> None:

@@ -24,7 +24,14 @@ from dltheory_digest.cli.checks import (
     load_checked_settings,
     quiet_prefect_defaults,
 )
-from dltheory_digest.cli.run_cmd import exit_on_failures, print_summary, run_flow, stopping_on_signals
+from dltheory_digest.cli.run_cmd import (
+    exit_on_failures,
+    partial_line,
+    print_summary,
+    run_flow,
+    run_week,
+    stopping_on_signals,
+)
 
 
 @app.command()
@@ -125,10 +132,10 @@ def refresh(
     if not deployment:
         if not dry_run and settings.readers:
             check_smtp(settings)
-        check_store(settings)
+        check_store(settings, target or run_week(settings))
         check_run_files(settings)
         result = run_flow(**params)
-        print_summary(result)
+        print_summary(result, partial=partial_line(settings, result))
         exit_on_failures(result)
         return
     quiet_prefect_defaults()

@@ -39,12 +39,16 @@ from dltheory_digest.errors import ConfigError, StoreError
 if TYPE_CHECKING:
     from dltheory_digest.config import Settings
     from dltheory_digest.pipeline import RunResult
+    from dltheory_digest.weeks import Week
 
 sources_app = typer.Typer(help="Inspect the configured sources.", no_args_is_help=True)
 app.add_typer(sources_app, name="sources")
 
 
-def print_summary(result: RunResult) -> None:
+def print_summary(result: RunResult, *, partial: str | None = None) -> None:
+    """The run's table and lines; `partial`: the line saying the week is under way (`partial_line`)."""
+    from dltheory_digest.digest.render import new_cell  # the digest's report says it the same way
+
     papers, below = result["papers"], result.get("below_threshold", 0)
     title = f"dltheory-digest {result['week']}: {papers} paper{'' if papers == 1 else 's'}"
     if below:
@@ -91,6 +95,8 @@ def print_summary(result: RunResult) -> None:
         console.print(DRY_RUN_SUMMARY, markup=False)
     if result.get("readers_held_back"):
         console.print(f"readers not mailed: {result['readers_held_back']}", markup=False)
+    if partial:
+        console.print(partial, markup=False)
     if result.get("kept_earlier_digest"):
         console.print(
             Text.assemble(
@@ -106,14 +112,6 @@ def parsed_cell(parsed: int, cited: int) -> str:
     """Items parsed, and the papers their posts cite: "1 + 6 cited" for a reading list of six
     papers in one post, which "1" alone would show as a page that brought next to nothing."""
     return f"{parsed} + {cited} cited" if cited else str(parsed)
-
-
-def new_cell(new: int, later: int, later_weeks: Sequence[str]) -> str:
-    """Sightings new to the week, and those that went to a later week ("1 · 1 for 2026-W48"):
-    a run that found something and put it elsewhere says so, rather than look as if it lost it."""
-    from dltheory_digest.pipeline import later_text
-
-    return f"{new} · {later_text(later, later_weeks)}" if later else str(new)
 
 
 def translations_line(result: RunResult) -> str:
@@ -305,13 +303,50 @@ def run(
     check_since(since, target, settings.zone)
     if not dry_run and settings.readers:
         check_smtp(settings)
-    check_store(settings)
+    check_store(settings, target or run_week(settings))
     check_run_files(settings)
     result = run_flow(
         week=str(target) if target else None, sources=wanted, since=since, dry_run=dry_run, resend=resend
     )
-    print_summary(result)
+    print_summary(result, partial=partial_line(settings, result))
     exit_on_failures(result)
+
+
+def run_week(settings: Settings) -> Week:
+    """The week a run without `--week` builds (the flow's rule): the last complete one."""
+    from dltheory_digest.weeks import last_complete_week
+
+    return last_complete_week(settings.zone)
+
+
+def partial_line(settings: Settings, result: RunResult) -> str | None:
+    """The console's word that the digest covers a week still under way, and up to when (what
+    its file opens with), readers or none; None for a finished week or a run that wrote none."""
+    from zoneinfo import ZoneInfo
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from dltheory_digest.digest import digest_from_json
+    from dltheory_digest.store import open_store, records
+    from dltheory_digest.weeks import Week
+
+    week = Week.parse(result["week"]) if result.get("week") else None
+    if week is None or week.is_complete(settings.zone) or "path" not in result:
+        return None
+    try:
+        store = open_store(settings.resolved_store_url)
+        try:
+            stored = records.get_digest(store, str(week))
+        finally:
+            store.close()
+    except (StoreError, SQLAlchemyError):
+        return None  # the run is done and its file says it is partial: no error for this line
+    digest = digest_from_json(stored.data) if stored is not None and stored.data else None
+    if digest is None or digest.covers_until is None:
+        return None
+    # in the digest's own zone, as its file says it
+    until = digest.covers_until.astimezone(ZoneInfo(digest.timezone))
+    return f"partial: {week} is still under way; this digest covers up to {until:%Y-%m-%d %H:%M} ({digest.timezone})"
 
 
 DRY_RUN_SUMMARY = "dry run: no reader was mailed, and the sent-ledger is as it was"

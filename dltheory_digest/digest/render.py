@@ -16,6 +16,7 @@ import jinja2
 
 from dltheory_digest.digest.build import (
     FOLLOWED_BADGE,
+    _fallback_classification,
     all_entries,
     also_directions,
     followed_in,
@@ -693,6 +694,22 @@ def unresolved(paper: Paper) -> bool:
     return bool(paper.arxiv_id) and not paper.authors and not paper.abstract.strip()
 
 
+def untitled_doi(paper: Paper) -> bool:
+    """Whether a paper is known by its DOI alone, without a title: Crossref did not describe it
+    (not asked, or down) and the link citing it gave no title ("PNAS version" is no title)."""
+    return bool(paper.doi) and not paper.arxiv_id and not paper.title.strip()
+
+
+def _doi_url(doi: str) -> str:
+    # a DOI may hold "#", "?" or "%": quoted, or the link would stop short of it
+    return f"https://doi.org/{quote(doi, safe='/:;()._-')}"
+
+
+def _doi_unavailable(doi: str, labels: Mapping[str, str]) -> str:
+    """ "doi:10.1073/pnas.1 (details unavailable)": what an untitled DOI is named by (plain text)."""
+    return f"doi:{doi}" + _aside(labels, labels["details_unavailable"])
+
+
 def _as_arxiv_wrote(paper: Paper, text: str) -> str:
     """The paper's title or summary (or their translation) as shown: for a paper arXiv described,
     its TeX outside formulas as Unicode ("Erd\\H{o}s--R\\'enyi" -> "Erdős–Rényi", `tex_prose`);
@@ -770,6 +787,8 @@ class _Renderer:
         paper = entry.paper
         if paper.arxiv_id and unresolved(paper):  # the title is the id already
             return md_link("PDF", f"https://arxiv.org/pdf/{paper.arxiv_id}") if pdf else ""
+        if untitled_doi(paper):  # the title is the DOI already
+            return ""
         if paper.arxiv_id:
             version = _newest_version(entry)
             arxiv = self.edition.ltr(md_text(f"arXiv:{paper.arxiv_id}" + (f"v{version}" if version else "")))
@@ -777,9 +796,7 @@ class _Renderer:
                 return arxiv
             return f"{arxiv} · {md_link('PDF', f'https://arxiv.org/pdf/{paper.arxiv_id}')}"
         if paper.doi:
-            # a DOI may hold "#", "?" or "%": quoted, or the link would stop short of it
-            link = f"https://doi.org/{quote(paper.doi, safe='/:;()._-')}"
-            return self.edition.ltr(md_link(f"doi:{paper.doi}", link))
+            return self.edition.ltr(md_link(f"doi:{paper.doi}", _doi_url(paper.doi)))
         return ""
 
     def dates(self, entry: DigestPaper) -> str:
@@ -927,8 +944,11 @@ class _Renderer:
     def paper_title(self, entry: DigestPaper) -> str:
         """The paper's English title linked to its abstract. A paper arXiv did not describe (an
         id it does not know yet, or an outage) is named by its id, said to lack its details,
-        with the words that cited it: a post's link text ("Power et al.") is not a title."""
+        with the words that cited it: a post's link text ("Power et al.") is not a title. A paper
+        known by a DOI alone that Crossref did not describe is named by its DOI, said so too."""
         paper = entry.paper
+        if untitled_doi(paper) and paper.doi:  # Crossref did not describe it: its bare link is no name
+            return md_link(_doi_unavailable(paper.doi, self.labels), _doi_url(paper.doi))
         if not unresolved(paper):
             return self.title(_as_arxiv_wrote(paper, entry.english_title or paper.title), paper.abs_url)
         said = self.labels["details_unavailable"]
@@ -1159,6 +1179,20 @@ class _Renderer:
         )
         return _aside(self.labels, said)
 
+    def emerging_in(self, section: DirectionSection) -> str:
+        """Under Other: how many unconfident papers an Emerging group lists instead (each paper is
+        listed once), linked to Emerging; "" for any other section, or when no group took one."""
+        if section.direction_id != _fallback_classification(self.digest.directions).primary:
+            return ""
+        in_sections = {p.paper.key for s in self.digest.sections for p in s.papers}
+        # a digest stored before Emerging left Other listed its groups' papers in both
+        count = sum(1 for p in self.digest.emerging if p.paper.key not in in_sections)
+        if not count:
+            return ""
+        heading = f"{self.labels['emerging']} ({len(self.digest.emerging)})"
+        link = f"[{md_text(self.labels['emerging'])}](#{slugify(heading)})"
+        return md_text(_counted(self.labels, "emerging_in_other", count)).format(count=count, emerging=link)
+
     def resource_line(self, resource: Resource, *, remarks: bool = True) -> str:
         """A talk or course: its kind, its English title linked (the edition's title and the
         page's own after it), what each page says about it, and where it was listed. Without
@@ -1295,6 +1329,9 @@ class _Renderer:
                 )
         if digest.generated_for:
             lines.append(f"{labels['edition_for']}: {md_text(digest.generated_for)}")
+            left_out = self.left_out()
+            if left_out:
+                lines.append(left_out)
         if self.edition.model:
             lines.append(f"{labels['translated_by']} {md_text(self.edition.model)}")
         if self.edition.note:
@@ -1303,6 +1340,23 @@ class _Renderer:
             note = labels["shortened"].format(file=self.edition.ltr(self.shortened.full_file))
             lines.append(f"*{md_text(note)}*")
         return _HARD_BREAK.join(lines)
+
+    def left_out(self) -> str:
+        """A reader's edition: what their filters left out of the week's papers and posts
+        (`filter_for_reader` counts them), "Your filters left out 27 of this week's 33 papers and
+        6 of its 10 posts"; "" when they left nothing out."""
+        labels = self.labels
+        counts = dict(self.digest.counts)
+        papers, posts = counts.get("left_out_papers", 0), counts.get("left_out_posts", 0)
+        parts = []
+        if papers:
+            total = counts.get("week_papers", 0)
+            parts.append(_counted(labels, "left_out_papers", total).format(left=papers, total=total))
+        if posts:
+            total = counts.get("week_posts", 0)
+            key = "left_out_more_posts" if parts else "left_out_posts"
+            parts.append(_counted(labels, key, total).format(left=posts, total=total))
+        return md_text(labels["left_out"].format(parts=labels["left_out_and"].join(parts))) if parts else ""
 
     def footer_lines(self) -> str:
         labels = self.labels
@@ -1398,6 +1452,8 @@ def render_markdown(
         for_reader=for_reader,
         reader_sources=renderer.reader_sources,
         report_count=_report_count,
+        report_new=lambda report: _report_new(report, renderer.labels, edition),
+        emerging_in=renderer.emerging_in,
         report_parsed=lambda report: _report_parsed(report, renderer.labels),
         unconfirmed_line=renderer.unconfirmed_line,
         unconfirmed_open_max=UNCONFIRMED_OPEN_MAX,
@@ -1455,6 +1511,37 @@ def _foreign(lang: str | None) -> str | None:
 def _report_count(report: SourceReport, value: int) -> str:
     """A count of the source report; "—" for a source that failed before receiving anything."""
     return "—" if report.error and not report.fetched else str(value)
+
+
+def new_cell(
+    new: int,
+    later: int,
+    later_weeks: Sequence[str],
+    labels: Mapping[str, str] | None = None,
+    isolate: Callable[[str], str] = lambda week: week,
+) -> str:
+    """Sightings new to the week, and those that went to a later week ("1 · 1 for 2026-W48"):
+    a run that found something and put it elsewhere says so, rather than look as if it lost it.
+    The console's cell and the digest's report: in English as `pipeline.later_text` words it, in
+    a zh/ar edition's report by its labels (`isolate` keeps a week left to right)."""
+    if not later:
+        return str(new)
+    if labels is None or "later_for" not in labels:  # English: the labels leave it to the run's words
+        from dltheory_digest.pipeline import later_text  # the run's module: only when asked
+
+        return f"{new} · {later_text(later, later_weeks)}"
+    weeks = [isolate(week) for week in later_weeks] or [labels["later_week"]]
+    joined = labels["filter_list_separator"].join(weeks[:-1])
+    named = f"{joined}{labels['reason_and']}{weeks[-1]}" if joined else weeks[-1]
+    return f"{new} · {labels['later_for'].format(count=later, weeks=named)}"
+
+
+def _report_new(report: SourceReport, labels: Mapping[str, str], edition: Edition) -> str:
+    """The report's New cell: also what went to a later week (`new_cell`), as the console says it."""
+    new = _report_count(report, report.new)
+    if new == "—":
+        return new
+    return md_text(new_cell(report.new, report.later, report.later_weeks, labels, edition.ltr))
 
 
 def _report_parsed(report: SourceReport, labels: Mapping[str, str]) -> str:
@@ -1535,16 +1622,22 @@ def _post_paper_titles(post: Item, digest: Digest, edition: Edition) -> list[tup
     found: dict[str, tuple[str, str | None, bool]] = {}
     entries = [p for s in digest.sections for p in s.papers] + [
         *digest.updated,
+        *digest.emerging,  # a grouped paper is listed in its group alone
         *digest.below_threshold,
         *digest.backlog,
     ]
+    labels = edition.labels
     shown: set[str] = set()  # the keys of the papers found, so a citation of one is not listed again
     for entry in entries:
         keys = {entry.paper.key} | ({f"arxiv:{entry.paper.arxiv_id}"} if entry.paper.arxiv_id else set())
         keys |= {f"doi:{entry.paper.doi}"} if entry.paper.doi else set()
         if keys & targets:
-            # a paper arXiv did not describe is named by its id: its title is the post's link text
-            named = f"arXiv:{entry.paper.arxiv_id}" if unresolved(entry.paper) else None
+            # a paper arXiv did not describe is named by its id: its title is the post's link text;
+            # an untitled DOI by the DOI
+            paper = entry.paper
+            named = f"arXiv:{paper.arxiv_id}" if unresolved(paper) else None
+            if untitled_doi(paper) and paper.doi:
+                named = _doi_unavailable(paper.doi, labels)
             found.setdefault(
                 entry.paper.key,
                 (
@@ -1560,6 +1653,8 @@ def _post_paper_titles(post: Item, digest: Digest, edition: Edition) -> list[tup
         key = f"arxiv:{cited.arxiv_id}" if cited.arxiv_id else cited.url or cited.title
         url = f"https://arxiv.org/abs/{cited.arxiv_id}" if cited.arxiv_id else cited.url
         title = cited.title if edition.reads(cited.lang) else cited.english_title
+        if cited.doi and not cited.arxiv_id and not title.strip():
+            title = _doi_unavailable(cited.doi, labels)  # not its bare link
         # a title-only mention may be one of "Unconfirmed mentions": only a paper is marked
         found.setdefault(key, (title, url, not (cited.arxiv_id or cited.doi)))
     return [found[k] for k in sorted(found)]

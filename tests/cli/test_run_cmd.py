@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from dltheory_digest.cli import app
+from dltheory_digest.cli import app, run_cmd
 from dltheory_digest.demo import DEMO_WEEK, SnapshotServer, write_demo_sources
+from dltheory_digest.store import open_store
 from dltheory_digest.store.files import DEMO_MARKER
 from tests.test_mail import Mailbox
 
@@ -699,3 +700,136 @@ def test_a_run_whose_store_failed_while_mailing_ends_with_a_store_error_line() -
     assert stopped.value.exit_code == 1
     lines = captured.get().splitlines()
     assert lines == ["mail failed for 1 reader(s): bo@example.org", f"store error: the store: {problem}"]
+
+
+def _pruned_sent_week(week: str) -> Path:
+    """A store (the settings' own) in which `week` was mailed to a reader and `store prune`
+    then removed its digest JSON, as the prune leaves it; returns the week's Markdown file."""
+    from dltheory_digest.config import load_settings
+    from dltheory_digest.store.deliveries import record_delivery
+    from dltheory_digest.store.records import save_digest
+    from dltheory_digest.weeks import Week
+
+    settings = load_settings()
+    settings.output_dir.mkdir(parents=True, exist_ok=True)
+    path = settings.output_dir / f"{week}.md"
+    path.write_text(f"# DL theory digest {week}\n", encoding="utf-8")
+    store = open_store(settings.resolved_store_url)
+    try:
+        save_digest(
+            store,
+            week=week,
+            markdown=path.read_text(encoding="utf-8"),
+            path=str(path),
+            paper_keys=[],
+            reports=[],
+            data=None,  # what `store prune` leaves of an old week's digest
+            window_end=Week.parse(week).window(settings.zone)[1],
+        )
+        record_delivery(
+            store, week=week, reader="ada@example.org", message_id="<m@x>", status="sent", attempts=1
+        )
+    finally:
+        store.close()
+    return path
+
+
+@pytest.mark.parametrize("command", ["run", "refresh"])
+@pytest.mark.parametrize("resend", [False, True])
+def test_a_run_of_a_sent_week_whose_digest_was_pruned_is_refused_before_anything_is_fetched(
+    command: str, resend: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The build would refuse it after the whole fetch (`pipeline.sent_digest`): refused now, one
+    line, exit 2, naming the file readers got; `--resend` too (it would mail a poorer rebuild)."""
+    with SnapshotServer() as server:
+        monkeypatch.setenv(
+            "DLTHEORY_SOURCES_FILE", str(write_demo_sources(server.base_url, tmp_path / "s.yaml"))
+        )
+        path = _pruned_sent_week(DEMO_WEEK)
+        result = runner.invoke(
+            app, [command, "--week", DEMO_WEEK, "--dry-run", *(["--resend"] if resend else [])]
+        )
+        assert result.exit_code == 2, result.output
+        said = " ".join(result.output.split())
+        assert said.startswith(
+            f"error: --week: {DEMO_WEEK} was pruned from the store (store prune): its digest is {path}, as sent; "
+            f"`dltheory-digest send --week {DEMO_WEEK} --resend` mails it again"
+        ), said
+        assert "Traceback" not in result.output and list(server.requests) == []
+
+
+@pytest.mark.prefect
+def test_the_flow_refuses_a_pruned_sent_week_before_its_fetch(
+    prefect_harness: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Started without the CLI's checks (a deployment's run from the UI): the flow itself fails
+    at once, named, and fetches nothing."""
+    import typer
+
+    from dltheory_digest.cli.app import err_console
+
+    with SnapshotServer() as server:
+        monkeypatch.setenv(
+            "DLTHEORY_SOURCES_FILE", str(write_demo_sources(server.base_url, tmp_path / "s.yaml"))
+        )
+        _pruned_sent_week(DEMO_WEEK)
+        with err_console.capture() as captured, pytest.raises(typer.Exit) as stopped:
+            run_cmd.run_flow(week=DEMO_WEEK, sources=None, since=None, dry_run=True, resend=False)
+        assert stopped.value.exit_code == 2
+        said = " ".join(captured.get().split())
+        assert f"weekly-digest parameter week: {DEMO_WEEK} was pruned from the store (store prune)" in said
+        assert list(server.requests) == []
+
+
+def test_the_summary_says_a_week_under_way_is_partial_with_or_without_readers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The console says what the file opens with ("Partial: … covers up to …"), even when no
+    reader is configured (`readers_held_back` then says nothing)."""
+    import datetime as dt
+
+    from rich.console import Console
+
+    from dltheory_digest.config import load_settings
+    from dltheory_digest.digest import digest_to_json
+    from dltheory_digest.models import Digest
+    from dltheory_digest.store.records import save_digest
+    from dltheory_digest.weeks import Week
+
+    monkeypatch.setenv("DLTHEORY_TIMEZONE", "Asia/Shanghai")
+    settings = load_settings()
+    assert not settings.readers
+    week = Week.containing(dt.datetime.now(settings.zone))
+    start, end = week.window(settings.zone)
+    until = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
+    digest = Digest(
+        week=str(week), window_start=start, window_end=end, timezone="Asia/Shanghai", covers_until=until
+    )
+    store = open_store(settings.resolved_store_url)
+    try:
+        save_digest(
+            store,
+            week=str(week),
+            markdown="",
+            path=None,
+            paper_keys=[],
+            reports=[],
+            data=digest_to_json(digest),
+            published=False,
+            window_end=end,
+        )
+    finally:
+        store.close()
+    result = {"week": str(week), "path": "x.md", "papers": 0, "reports": [], "dry_run": True}
+    line = run_cmd.partial_line(settings, result)  # type: ignore[arg-type]
+    local = until.astimezone(settings.zone)
+    assert (
+        line
+        == f"partial: {week} is still under way; this digest covers up to {local:%Y-%m-%d %H:%M} (Asia/Shanghai)"
+    )
+    console = Console(width=200, record=True)
+    monkeypatch.setattr(run_cmd, "console", console)
+    run_cmd.print_summary(result, partial=line)  # type: ignore[arg-type]
+    assert line in console.export_text()
+    # a finished week says nothing of the kind
+    assert run_cmd.partial_line(settings, {**result, "week": str(week.previous())}) is None  # type: ignore[arg-type]

@@ -1679,3 +1679,186 @@ def test_a_shortened_direction_keeps_the_papers_beyond_arxiv_brought_up_then_the
     assert "- *… and 9 more, listed in 2026-W48.md; those shown are the most relevant.*" in short
     assert "此处列出的是相关度最高的论文。" in dg.render_markdown(plain, zh_edition(), shortened=limited)
     assert "المعروضة هنا هي الأكثر صلة." in dg.render_markdown(plain, ar_edition(), shortened=limited)
+
+
+# Emerging: each grouped paper once, in its group, as a full line ---------------------------------
+
+
+def grouped(arxiv_id: str, title: str, group: int = 1) -> DigestPaper:
+    """An unconfident paper an Emerging group took (listed there, not under Other)."""
+    unsure = Classification(primary="other", scores=(("other", 0.3),), relevance=0.4, confident=False)
+    return dataclasses.replace(entry(arxiv_id, title, "other"), classification=unsure, group=group)
+
+
+GROKKING_TITLES = (
+    "Grokking modular arithmetic in two-layer networks",
+    "Progress measures for grokking",
+    "Grokking as the transition from lazy to rich dynamics",
+)
+
+
+def emerging_digest(*, other: bool = True, posts: tuple[Item, ...] = ()) -> Digest:
+    members = tuple(grouped(f"2611.3000{n}", title) for n, title in enumerate(GROKKING_TITLES))
+    sections = (
+        (DirectionSection("other", "Other", papers=(entry("2611.30009", "Knitting patterns", "other"),)),)
+        if other
+        else ()
+    )
+    digest = digest_of(sections, posts=posts)
+    counts = dict(digest.counts)
+    counts["papers"] += len(members)
+    return dataclasses.replace(digest, emerging=members, counts=tuple(counts.items()))
+
+
+def test_a_week_whose_only_papers_form_an_emerging_group_is_not_a_week_without_papers() -> None:
+    digest = emerging_digest(other=False)
+    for edition in (dg.ENGLISH, zh_edition(), ar_edition()):
+        markdown = dg.render_markdown(digest, edition)
+        labels = dg.labels_for(edition.language)
+        assert labels["none"] not in markdown
+        assert f"## {labels['contents']}" in markdown
+        assert f"## {labels['emerging']} (3)" in markdown
+    # nor does Other say anything: there is none
+    assert "low-confidence" not in dg.render_markdown(digest)
+
+
+def test_an_emerging_groups_papers_are_full_lines_under_the_groups_line() -> None:
+    digest = emerging_digest()
+    markdown = dg.render_markdown(digest)
+    body = markdown.split("## Emerging (3)\n\n", 1)[1].split("\n---", 1)[0]
+    lines = [line for line in body.splitlines() if line]
+    assert lines[0].startswith("**Group 1** (shared words: ") and lines[0].endswith(":")
+    # each paper as a section's one-line entry: title, date, badge, id and PDF, authors
+    assert lines[1] == (
+        f"- [{GROKKING_TITLES[0]}](https://arxiv.org/abs/2611.30000) · 2026-11-24 · `new` · "
+        "arXiv:2611.30000v1 · [PDF](https://arxiv.org/pdf/2611.30000) — A. Author"
+    )
+    assert len(lines) == 4 and " · [Progress" not in body
+    # Other says how many of its kind the groups hold, linked to them; each paper is shown once
+    other = markdown.split("## Other (1)\n\n", 1)[1].split("\n## ", 1)[0]
+    assert "*3 more low-confidence papers are listed in their groups under [Emerging](#emerging-3).*" in other
+    for n in range(3):
+        assert markdown.count(f"(https://arxiv.org/abs/2611.3000{n})") == 1
+    one = dataclasses.replace(digest, emerging=digest.emerging[:1])
+    assert "*1 more low-confidence paper is listed in its group under [Emerging](#emerging-1).*" in (
+        dg.render_markdown(one)
+    )
+    zh = dg.render_markdown(digest, zh_edition())
+    assert "**组 1**（共同词：" in zh and "- [Grokking modular arithmetic" in zh
+    assert "*另有 3 篇低置信度论文按组列于[新兴主题](#新兴主题-3)。*" in zh
+    ar = dg.render_markdown(one, ar_edition())
+    assert "*ورقة أخرى منخفضة الثقة مدرجة في مجموعتها ضمن [موضوعات ناشئة](#موضوعات-ناشئة-1).*" in ar
+    # the HTML and the text mail list them as they do a section's one-line papers
+    html = dg.render_html(markdown)
+    assert len(re.findall(r'<li [^>]*><a [^>]*href="https://arxiv.org/abs/2611.3000[0-2]"', html)) == 3
+    text = dg.render_plain_text(markdown)
+    assert "Progress measures for grokking" in text and "A. Author" in text
+    # a shortened email keeps the first of each group and counts the rest
+    short = dg.render_markdown(digest, shortened=dg.Shortened("2026-W48.md", one_line=True, limit=2))
+    group = short.split("**Group 1**", 1)[1].split("\n## ", 1)[0]
+    assert len(re.findall(r"^- \[", group, flags=re.M)) == 2
+    assert "- *… and 1 more, listed in 2026-W48.md.*" in group
+
+
+def test_a_digest_stored_when_other_repeated_the_groups_papers_says_nothing_under_other() -> None:
+    digest = emerging_digest()
+    other = digest.sections[0]
+    old = dataclasses.replace(
+        digest, sections=(dataclasses.replace(other, papers=(*other.papers, *digest.emerging)),)
+    )
+    assert "low-confidence" not in dg.render_markdown(old)
+
+
+def test_a_post_linking_a_grouped_paper_keeps_its_title_in_links_to() -> None:
+    post = Item(
+        "blog",
+        ItemKind.POST,
+        "On grokking",
+        url="https://blog.example/grokking",
+        cited=(Item("blog", ItemKind.MENTION, "this paper", arxiv_id="2611.30001"),),
+    )
+    markdown = dg.render_markdown(emerging_digest(posts=(post,)))
+    line = next(line for line in markdown.splitlines() if line.startswith("- [On grokking]"))
+    assert f"links to: [{GROKKING_TITLES[1]}](https://arxiv.org/abs/2611.30001)" in line
+    assert "not in this edition" not in line
+
+
+# A DOI no record described: named by the DOI, never by its bare link -----------------------------
+
+PNAS_DOI = "10.1073/pnas.1903070116"
+
+
+def untitled_doi_entry(title: str = "") -> DigestPaper:
+    paper = Paper(key=f"doi:{PNAS_DOI}", title=title, doi=PNAS_DOI, url=f"https://doi.org/{PNAS_DOI}")
+    return dataclasses.replace(entry("2611.00001", "x"), paper=paper, summary="", badges=("discussed",))
+
+
+def test_a_paper_known_only_by_an_untitled_doi_is_named_by_the_doi() -> None:
+    cited = (
+        Item("blog", ItemKind.MENTION, "", url=f"https://doi.org/{PNAS_DOI}", doi=PNAS_DOI),
+        # a DOI the digest does not hold, cited as "PNAS version"
+        Item(
+            "blog", ItemKind.MENTION, "", url="https://www.pnas.org/doi/10.1073/pnas.2", doi="10.1073/pnas.2"
+        ),
+    )
+    post = Item("blog", ItemKind.POST, "A post", url="https://blog.example/p1", cited=cited)
+    paper = untitled_doi_entry()
+    digest = digest_of(
+        (DirectionSection("generalization", "Generalization", papers=(paper,)),), posts=(post,)
+    )
+    named = f"[doi:{PNAS_DOI} (details unavailable)](https://doi.org/{PNAS_DOI})"
+    markdown = dg.render_markdown(digest)
+    assert f"### {named}\n" in markdown
+    # a post's "links to" names both by their DOIs, the one the edition lacks marked so
+    line = next(line for line in markdown.splitlines() if line.startswith("- [A post]"))
+    assert line.endswith(
+        f"links to: {named}; [doi:10.1073/pnas.2 (details unavailable)]"
+        "(https://www.pnas.org/doi/10.1073/pnas.2) *(not in this edition)*"
+    )
+    # one line each: the name, not the link, and the DOI not said twice
+    short = dg.render_markdown(digest, shortened=dg.Shortened("2026-W48.md", one_line=True))
+    assert f"- {named} · `discussed`\n" in short
+    below = dataclasses.replace(digest, sections=(), below_threshold=(paper,))
+    assert f"- {named} · `discussed` — " in dg.render_markdown(below)
+    for markdown in (dg.render_markdown(digest), short):
+        assert f"[https://doi.org/{PNAS_DOI}]" not in markdown
+        assert markdown.count(f"doi:{PNAS_DOI}") == 1 + ("links to" in markdown)
+    assert f"[doi:{PNAS_DOI}（详情暂缺）]" in dg.render_markdown(digest, zh_edition())
+    # one Crossref described keeps its title, its DOI beside it
+    titled = untitled_doi_entry("Benign overfitting")
+    crossref = dg.render_markdown(
+        dataclasses.replace(
+            digest, sections=(DirectionSection("generalization", "Generalization", papers=(titled,)),)
+        )
+    )
+    assert f"### [Benign overfitting](https://doi.org/{PNAS_DOI})" in crossref
+    assert f"[doi:{PNAS_DOI}](https://doi.org/{PNAS_DOI})" in crossref
+    assert (
+        f"links to: [Benign overfitting](https://doi.org/{PNAS_DOI}); [doi:10.1073/pnas.2 (details"
+        in crossref
+    )
+
+
+# The source report: what went to a later week -------------------------------------------------
+
+
+def test_the_source_report_says_what_went_to_a_later_week_as_the_console_does() -> None:
+    from dltheory_digest.digest.render import new_cell
+
+    reports = (
+        SourceReport("awk-blog", "feed", fetched=1, parsed=16, cited=39, new=15, later=1, later_weeks=("2026-W48",)),
+        SourceReport("many", "feed", fetched=1, parsed=5, new=1, later=3, later_weeks=("2026-W48", "2026-W49", "2026-W50")),
+        SourceReport("dead", "feed", error="ConnectError", later=0),
+    )  # fmt: skip
+    digest = dataclasses.replace(digest_of(), reports=reports)
+    markdown = dg.render_markdown(digest)
+    assert "| awk-blog | ok | feed | 1 | 16 + 39 cited | 15 · 1 for 2026-W48 | 0 | 0 |" in markdown
+    assert "| 1 · 3 for 2026-W48, 2026-W49 and 2026-W50 |" in markdown
+    assert "| dead | **failed:** ConnectError | feed | — | — | — | — | 0 |" in markdown
+    # the console's own cell, the same function
+    assert new_cell(15, 1, ["2026-W48"]) == "15 · 1 for 2026-W48" and new_cell(4, 0, []) == "4"
+    assert ">15 · 1 for 2026-W48</td>" in dg.render_html(markdown)
+    assert "| 15 · 1 项归入 2026-W48 |" in dg.render_markdown(digest, zh_edition())
+    assert f"| 15 · 1 إلى \u20662026-W48{PDI} |" in dg.render_markdown(digest, ar_edition())
+    # a reader's edition names the sources only
+    assert "for 2026-W48" not in dg.render_markdown(digest, for_reader=True)
