@@ -213,6 +213,23 @@ def _paper_title(label: str) -> str:
     return title if looks_like_title(shape, min_words=4) else ""
 
 
+# a DOI link's text that points at a version or a record rather than naming the paper: "PNAS
+# version", "journal version", "doi:10.1214/09-EJS521", "a journal paper", "our Zenodo record"
+_VERSION_WORDS = re.compile(r"^(?:\S+\s+){0,2}(?:version|copy|record|paper|article)s?\s*$", re.IGNORECASE)
+_DOI_WRITTEN = re.compile(r"^\s*(?:doi\s*:|10\.\d{4,9}/)", re.IGNORECASE)
+
+
+def _doi_title(label: str) -> str:
+    """The title a DOI link's text gives. The DOI already names the paper, so unlike
+    `_paper_title` no title shape is asked for (a short title, one in Chinese or Arabic, is
+    kept: Crossref may not know a DOI that ISTIC or CNKI registered); only a citation, an
+    author list or a phrase pointing at a version or a record of the paper is dropped."""
+    title = _LEADING_CITATION.sub("", _TRAILING_CITATION.sub("", label)).strip()
+    if not title or _CITATION.search(title) or _author_list(title):
+        return ""
+    return "" if _VERSION_WORDS.match(title) or _DOI_WRITTEN.match(title) else title
+
+
 # DataCite prefixes of data and software repositories: a DOI there names a record of code or
 # data (Zenodo, figshare, Dryad, OSF projects, Harvard Dataverse, Code Ocean), not a paper
 _DATA_DOI_PREFIXES = ("10.5281/", "10.6084/", "10.5061/", "10.17605/", "10.7910/", "10.24433/")
@@ -270,7 +287,7 @@ def _mentions(source_id: str, links: list[tuple[str, str]], text: str, lang: str
             from_doi = arxiv_id_from_doi(doi)
             # as for arXiv, a DOI cited as "PNAS version" or "doi:10.1214/…" has no title here:
             # later stages title it by Crossref's record, else by the DOI, never by that text
-            title = label if from_doi else _paper_title(label)
+            title = label if from_doi else _doi_title(label)
             add(Item(source_id, ItemKind.MENTION, title, url=href, doi=doi, arxiv_id=from_doi, lang=lang))
         elif (title := _paper_title(label)) and classify_url(href) == "paper":
             # a paper on a publisher's or proceedings' site (JMLR, NeurIPS, nature.com), known by

@@ -12,7 +12,7 @@ import pytest
 from dltheory_digest.errors import ParseError
 from dltheory_digest.models import ItemKind, ParseResult, RawPage
 from dltheory_digest.sources import REGISTRY
-from dltheory_digest.sources.feed import KIND, FeedOptions, _paper_title, _when
+from dltheory_digest.sources.feed import KIND, FeedOptions, _doi_title, _paper_title, _when
 
 OFFCONVEX_POSTS = [
     ("How to Escape Saddle Points Efficiently", "2017/07/19/saddle-efficiency/", "2017-07-19T10:00:00"),
@@ -711,6 +711,31 @@ def test_author_lists_as_link_text_cite_and_a_question_title_names(fixtures_dir:
 )
 def test_paper_title_of_a_link_text(label: str, title: str) -> None:
     assert _paper_title(label) == title
+
+
+@pytest.mark.parametrize(
+    ("label", "title"),
+    [
+        ("PNAS version", ""),
+        ("the journal version", ""),
+        ("a journal paper", ""),
+        ("our Zenodo record", ""),
+        ("doi:10.1214/09-EJS521", ""),
+        ("10.1214/09-EJS521", ""),
+        ("Nesterov 2004", ""),
+        ("Chizat, Oyallon and Bach", ""),
+        # the DOI names the paper: a short, Chinese or Arabic title the post gives is kept
+        ("Deep learning", "Deep learning"),
+        ("深度神经网络泛化理论研究综述", "深度神经网络泛化理论研究综述"),
+        ("نظرية التعميم في الشبكات العصبية العميقة", "نظرية التعميم في الشبكات العصبية العميقة"),
+        (
+            "Reconciling modern machine learning practice (Belkin et al. 2019)",
+            "Reconciling modern machine learning practice",
+        ),
+    ],
+)
+def test_doi_title_of_a_link_text(label: str, title: str) -> None:
+    assert _doi_title(label) == title
 
 
 def test_substack_formula_blocks_are_kept_and_its_widgets_left_out(fixtures_dir: Path) -> None:
