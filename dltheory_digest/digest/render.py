@@ -1184,9 +1184,13 @@ class _Renderer:
         listed once), linked to Emerging; "" for any other section, or when no group took one."""
         if section.direction_id != _fallback_classification(self.digest.directions).primary:
             return ""
-        in_sections = {p.paper.key for s in self.digest.sections for p in s.papers}
-        # a digest stored before Emerging left Other listed its groups' papers in both
-        count = sum(1 for p in self.digest.emerging if p.paper.key not in in_sections)
+        # a digest stored before Emerging took only the body's papers listed its groups' papers
+        # under Other too, or below the threshold: those are not Other's
+        digest = self.digest
+        elsewhere = {p.paper.key for s in digest.sections for p in s.papers} | {
+            p.paper.key for p in (*digest.below_threshold, *digest.updated, *digest.backlog)
+        }
+        count = sum(1 for p in digest.emerging if p.paper.key not in elsewhere)
         if not count:
             return ""
         heading = f"{self.labels['emerging']} ({len(self.digest.emerging)})"

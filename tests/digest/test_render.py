@@ -1767,6 +1767,9 @@ def test_a_digest_stored_when_other_repeated_the_groups_papers_says_nothing_unde
         digest, sections=(dataclasses.replace(other, papers=(*other.papers, *digest.emerging)),)
     )
     assert "low-confidence" not in dg.render_markdown(old)
+    # nor when its groups took papers below the relevance threshold, listed in the appendix
+    below = dataclasses.replace(digest, below_threshold=digest.emerging)
+    assert "low-confidence" not in dg.render_markdown(below)
 
 
 def test_a_post_linking_a_grouped_paper_keeps_its_title_in_links_to() -> None:
