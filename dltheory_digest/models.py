@@ -326,6 +326,9 @@ class SourceReport:
     # the week's window, or new to a week its readers already have), and those weeks' ids
     later: int = 0
     later_weeks: tuple[str, ...] = ()
+    # the day the run read the source from (`--since`, or a backfill), ISO; None: its window.
+    # A feed's posts dated since then are the week's, also on its first read (`first_read_backlog`)
+    since: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -485,6 +488,9 @@ class Digest:
     # older papers one curated list brought in at once (a first read): one line each, not counted
     backlog: tuple[DigestPaper, ...] = ()
     posts: tuple[Item, ...] = ()
+    # posts a blog had out before the week, read with it for the first time (its feed's latest
+    # entries): one line each, collapsed, not counted as the week's posts
+    post_backlog: tuple[Item, ...] = ()
     # posts citing none of the digest's papers that scored under the relevance threshold, with
     # their relevance: kept out of the posts section, listed in the collapsed appendix, counted
     posts_below_threshold: tuple[tuple[Item, float], ...] = ()

@@ -238,6 +238,7 @@ def collect_source(spec: SourceSpec, client: HttpClient, ctx: PlanContext) -> Co
         error=error,
         elapsed_ms=round((time.perf_counter() - started) * 1000, 1),
         offline=offline and error is not None,
+        since=ctx.since.isoformat() if ctx.since else None,
     )
     # a failed collection leaves the cursor where it was: the pages it did not read (the rest
     # of an OAI harvest) are read by the next run, not skipped by a cursor moved past them
@@ -555,6 +556,11 @@ def build_week(
         dataclasses.replace(r, unresolved=unresolved.get(r.source_id, r.unresolved))
         for r in store_records.week_reports_of(store, week_id)
     ]
+    # a blog read for the first time: its feed's posts from before the week are listed apart
+    backlog_posts, first_reads = first_read_backlog(
+        store, [week, *unfinished], specs, localized_posts, reports, zone
+    )
+    notes.extend(first_reads)
     built = digest_stage.build_digest(
         week=week_id,
         window_start=window_start,
@@ -581,6 +587,7 @@ def build_week(
         list_sources=list_sources,
         others=localized_others,
         post_classifications=post_classifications,
+        backlog_posts=backlog_posts,
     )
     if not week.is_complete(zone, now):
         # a week under way: the digest says it is partial, and up to when
@@ -598,6 +605,65 @@ def build_week(
         translation_new_discarded=localized.new_discarded,
         updated_keys=frozenset(c.paper.key for c, _ in updated),
     )
+
+
+def first_read_backlog(
+    store: Store,
+    weeks: Sequence[Week],
+    specs: Sequence[SourceSpec],
+    posts: Sequence[Item],
+    reports: Sequence[SourceReport],
+    zone: ZoneInfo,
+) -> tuple[frozenset[str], list[Note]]:
+    """The posts (by `post_id`) a blog had out before `weeks` (this digest's week and those it
+    catches up on), read with its first read, and a note per blog saying so.
+
+    A feed holds a blog's latest posts, years of them for a quiet one (Distill's whole back
+    catalogue): read for the first time, they are no news, and the papers only they cite would
+    fill the direction sections. First read: the store holds no sighting of the source in a week
+    before `weeks` (what the store holds, so a rebuild of the week says the same). A source
+    read from a day the run was asked for (`--since`: `SourceReport.since`) keeps its posts from
+    that day as the week's. Sources planned by date, arXiv's and curated lists (whose first read
+    is their backlog already, `build_digest`) are left alone; undated posts stay."""
+    from dltheory_digest.digest.build import post_id
+
+    first_week = min(weeks)
+    candidates = {
+        s.id
+        for s in specs
+        if not (kind := REGISTRY[s.kind]).arxiv and not kind.curated_list and not kind.plans_by_date(s)
+    } & {p.source_id for p in posts}
+    if not candidates:
+        return frozenset(), []
+    read_before = {
+        item.source_id
+        for attributed, item in store_records.attributed_sightings(store, sorted(candidates))
+        if attributed < str(first_week)
+    }
+    start = first_week.window(zone)[0]
+    since = {r.source_id: r.since for r in reports if r.since}
+    earlier: dict[str, list[Item]] = {}
+    for post in posts:
+        if post.source_id not in candidates - read_before:
+            continue
+        when = post.published or post.updated
+        cutoff = start
+        if post.source_id in since:
+            asked = dt.datetime.combine(dt.date.fromisoformat(since[post.source_id]), dt.time(), tzinfo=zone)
+            cutoff = min(start, asked)
+        if when is not None and when < cutoff:
+            earlier.setdefault(post.source_id, []).append(post)
+    names = {s.id: s.display_name for s in specs}
+    notes = [
+        Note(
+            NoteKind.OTHER,
+            f"first read of {names.get(source_id, source_id)}: its {len(found)} post(s) from before "
+            f"{first_week} are listed once, apart, not as this week's; older papers only they cite "
+            "are with a list's backlog",
+        )
+        for source_id, found in sorted(earlier.items())
+    ]
+    return frozenset(post_id(p) for found in earlier.values() for p in found), notes
 
 
 # How far back the papers sent are candidates for this week's sightings (`build_week`): a

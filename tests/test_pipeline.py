@@ -2442,3 +2442,68 @@ def test_emerging_groups_only_the_digests_own_unconfident_papers(tmp_path: Path)
     assert dict(digest.counts)["papers"] == len(titles)
     for n in range(3):
         assert everything.markdown.count(f"(https://arxiv.org/abs/2611.0100{n})") == 1
+
+
+def test_a_blogs_first_read_lists_its_earlier_posts_apart_and_later_reads_do_not(tmp_path: Path) -> None:
+    """The store decides: no sighting of the feed in an earlier week is a first read, whose
+    posts dated before the week are listed apart (a note says so); the week after, the blog is
+    known and a late-found post is the week's again. `--since` keeps its posts from that day."""
+    from zoneinfo import ZoneInfo
+
+    from dltheory_digest.pipeline import Collected, first_read_backlog, record_collection
+    from dltheory_digest.store import open_store, records
+
+    zone = ZoneInfo("UTC")
+    spec = SourceSpec(id="distill", kind="feed", url="https://distill.example.org/rss.xml", name="Distill")
+    notes = SourceSpec(id="notes", kind="notes_page", url="https://notes.example.org/dl")
+
+    def post(slug: str, day: dt.date) -> Item:
+        when = dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC)
+        return Item("distill", ItemKind.POST, slug, url=f"https://distill.example.org/{slug}", published=when)
+
+    store = open_store(f"sqlite:///{tmp_path / 'store.sqlite'}")
+    w10, w11 = Week(2026, 10), Week(2026, 11)
+    old, late, fresh = (
+        post("momentum", dt.date(2017, 4, 4)),
+        post("late", dt.date(2026, 2, 27)),
+        post("new", dt.date(2026, 3, 3)),
+    )
+    report = SourceReport("distill", "feed")
+    record_collection(
+        store,
+        w10,
+        [Collected("distill", (old, late, fresh), report)],
+        now=dt.datetime(2026, 3, 9, 6, tzinfo=dt.UTC),
+    )
+    posts = records.items_of_week(store, str(w10))
+    found, said = first_read_backlog(store, [w10], [spec, notes], posts, [report], zone)
+    assert found == {old.url, late.url}  # the post dated in the week stays the week's
+    assert [n.text for n in said] == [
+        "first read of Distill: its 2 post(s) from before 2026-W10 are listed once, apart, not as "
+        "this week's; older papers only they cite are with a list's backlog"
+    ]
+    # a backfill the user asked for keeps the posts from its day as the week's
+    asked = dataclasses.replace(report, since="2026-02-01")
+    found, _ = first_read_backlog(store, [w10], [spec], posts, [asked], zone)
+    assert found == {old.url}
+    # read again the week after: known, so a post found late is that week's
+    later = post("found-late", dt.date(2026, 3, 6))
+    record_collection(
+        store,
+        w11,
+        [Collected("distill", (old, later), report)],
+        now=dt.datetime(2026, 3, 16, 6, tzinfo=dt.UTC),
+    )
+    posts = records.items_of_week(store, str(w11))
+    assert first_read_backlog(store, [w11], [spec], posts, [report], zone) == (frozenset(), [])
+    store.close()
+
+
+def test_a_report_says_the_day_since_asked_the_source_to_be_read_from() -> None:
+    from dltheory_digest.models import SourceReport as Report
+    from dltheory_digest.store.records import report_from_json
+
+    assert report_from_json({"source_id": "a", "kind": "feed"}).since is None  # stored before the field
+    assert report_from_json({"source_id": "a", "kind": "feed", "since": "2026-02-01"}) == Report(
+        "a", "feed", since="2026-02-01"
+    )

@@ -371,15 +371,58 @@ EMERGING_MIN_SIZE = 3
 EMERGING_MAX_SIZE = 10
 
 
-def _bulk_listed(entries: Sequence[DigestPaper], list_sources: set[str]) -> dict[str, DigestPaper]:
-    """The older papers (`discussed`, nothing else brought them) that one curated list alone
-    brought in, when that list brought in more than BACKLOG_MIN of them; keyed by paper key."""
-    by_list: dict[str, list[DigestPaper]] = {}
-    for entry in entries:
-        seen_on = {s.source_id for s in entry.sightings}
-        if "discussed" in entry.badges and len(seen_on) == 1 and seen_on <= list_sources:
-            by_list.setdefault(seen_on.pop(), []).append(entry)
-    return {e.paper.key: e for listed in by_list.values() if len(listed) > BACKLOG_MIN for e in listed}
+# The origin of the older papers only a first read's earlier posts cite (`build_digest`'s
+# `backlog_posts`): they are that read's backlog whatever their number.
+FIRST_READ = "first-read"
+
+
+def _bulk_listed(
+    entries: Sequence[DigestPaper],
+    origins: Mapping[str, frozenset[str]],
+    also_brought: Sequence[DigestPaper] = (),
+) -> dict[str, DigestPaper]:
+    """Of `entries` (the sections' papers), the older ones (`discussed`, nothing else brought
+    them) that one origin alone brought in: a curated list or one post (`_origins`) that brought
+    in more than BACKLOG_MIN of them (a reading list), counting those it brought under the
+    threshold or unconfirmed too (`also_brought`), or a feed's first read (FIRST_READ); keyed by
+    paper key."""
+    by_origin: dict[str, list[DigestPaper]] = {}
+    brought: dict[str, int] = {}
+    listed_keys = {e.paper.key for e in entries}
+    for entry in (*entries, *also_brought):
+        found = origins.get(entry.paper.key, frozenset())
+        if "discussed" in entry.badges and len(found) == 1:
+            (origin,) = found
+            if origin.startswith(("list:", "post:")) or origin == FIRST_READ:
+                brought[origin] = brought.get(origin, 0) + 1
+                if entry.paper.key in listed_keys:
+                    by_origin.setdefault(origin, []).append(entry)
+    return {
+        e.paper.key: e
+        for origin, listed in by_origin.items()
+        if origin == FIRST_READ or brought[origin] > BACKLOG_MIN
+        for e in listed
+    }
+
+
+def _origins(
+    cluster: PaperCluster,
+    entry: DigestPaper,
+    list_sources: Collection[str],
+    post_origins: Mapping[tuple[str, str | None], str],
+) -> frozenset[str]:
+    """What brought a paper in: "list:<source>" for a curated list, "post:<identity>" for a post
+    (a crosspost on two sites is one), FIRST_READ for a feed's earlier posts read for the first
+    time, "source:<id>" for anything else (a listing, an aggregator's page)."""
+    found: set[str] = set()
+    for sighting in cluster.sightings:
+        if sighting.source_id in list_sources:
+            found.add(f"list:{sighting.source_id}")
+        else:
+            found.add(post_origins.get((sighting.source_id, sighting.url), f"source:{sighting.source_id}"))
+    # a post linking the paper without citing it as a mention (`post_targets`)
+    found.update(post_origins.get((p.source_id, p.url), f"source:{p.source_id}") for p in entry.discussed_in)
+    return frozenset(found)
 
 
 # More talks and courses than this from one list in one week are its backlog (a page read for
@@ -574,6 +617,67 @@ def post_id(post: Item) -> str:
     return post.url or post.key
 
 
+# LessWrong, the Alignment Forum and GreaterWrong serve one database: a post crossposted to
+# both sites (or read through GreaterWrong's mirror) has the same 17-character id on each.
+_LW_HOSTS = frozenset({"lesswrong.com", "alignmentforum.org", "greaterwrong.com"})
+_LW_POST = re.compile(r"/posts/([A-Za-z0-9]{17})(?:/|$)")
+# A feed's guid that is no URL and this long is the platform's record id, not a per-blog
+# counter ("123"); with the same title it is one record syndicated on two feeds.
+_GUID_MIN_CHARS = 16
+ALSO_IN = "also_in"  # a crosspost's other sources, in `Item.extra` (one pair per source id)
+
+
+def post_identity(post: Item) -> str:
+    """What makes two sources' posts one post: a LessWrong/Alignment Forum/GreaterWrong post id
+    ("lw:<id>"); a long non-URL guid with the same title; else the post itself (`post_id`).
+    Deliberately not a title and author alone: a series' posts may share both."""
+    from urllib.parse import urlsplit
+
+    if post.url:
+        parts = urlsplit(post.url)
+        host = (parts.hostname or "").removeprefix("www.")
+        found = _LW_POST.match(parts.path) if host in _LW_HOSTS else None
+        if found:
+            return f"lw:{found.group(1)}"
+    guid = dict(post.extra).get("guid", "").strip()
+    if len(guid) >= _GUID_MIN_CHARS and "://" not in guid and not guid.startswith(("www.", "tag:")):
+        return f"guid:{guid}|{' '.join(post.title.lower().split())}"
+    return post_id(post)
+
+
+def merge_crossposts(posts: Iterable[Item], source_names: Mapping[str, str]) -> list[Item]:
+    """One post per `post_identity`: the copy of the source first by name, citing and linking
+    what every copy does, its other sources in `extra` (ALSO_IN), as a paper seen in two
+    sources is one entry. Posts are revisions merged already (`merge_post_revisions`)."""
+    groups: dict[str, list[Item]] = {}
+    for post in posts:
+        groups.setdefault(post_identity(post), []).append(post)
+    merged: list[Item] = []
+    for group in groups.values():
+        sources = {p.source_id for p in group}
+        if len(sources) == 1:
+            merged.extend(group)
+            continue
+        group.sort(
+            key=lambda p: (source_names.get(p.source_id, p.source_id).lower(), p.source_id, p.url or "")
+        )
+        first = group[0]
+        cited: dict[str, Item] = {}
+        for copy in group:
+            for paper in copy.cited:
+                cited.setdefault(paper.key, paper)
+        others = sorted(sources - {first.source_id}, key=lambda s: source_names.get(s, s).lower())
+        merged.append(
+            dataclasses.replace(
+                first,
+                cited=tuple(cited.values()),
+                links=tuple(dict.fromkeys(link for copy in group for link in copy.links)),
+                extra=(*first.extra, *((ALSO_IN, s) for s in others)),
+            )
+        )
+    return merged
+
+
 def merge_post_revisions(posts: Iterable[Item]) -> list[Item]:
     """One post per `post_id`: its latest revision (highest `version`; of equals, the one given
     last) with every paper and link its revisions cite, in the order they were first cited.
@@ -622,10 +726,38 @@ def classify_posts(
     """Each post's classification (keyed by `post_id`), on its title and text as a paper's
     are on title and abstract: in English (its translation when it has one), the text up to
     POST_SCORED_CHARS. A Chinese or Arabic post no model translated is not scored (an
-    English model would call it off-topic): it stays as it is."""
-    readable = [p for p in posts if p.lang == "en" or (p.text_en if p.text.strip() else p.title_en)]
+    English model would call it off-topic): it stays as it is. So does one in any other
+    language no model translated (Japanese, Persian, Russian), also from a source declaring
+    `lang: en`: readable is what the text (else the title) is written in, as detected."""
+    readable = [p for p in posts if _scorable(p)]
     rows = [(p.english_title, (p.text_en or p.text)[:POST_SCORED_CHARS]) for p in readable]
     return {post_id(p): c for p, c in zip(readable, classify_many(rows), strict=True)}
+
+
+def _scorable(post: Item) -> bool:
+    """Whether an English model can read a post: its text (else its title) translated, or
+    written mostly in English. Not `Item.lang`, which is the source's declared language when the
+    parser could not tell (`pipeline._owned`)."""
+    text, english = (post.text, post.text_en) if post.text.strip() else (post.title, post.title_en)
+    return bool(english) or _mostly_english(text[:POST_SCORED_CHARS])
+
+
+def _mostly_english(text: str) -> bool:
+    """ASCII, or detected as English (or no language), or mixed with at least half of it English
+    (an English post quoting a Japanese title)."""
+    from dltheory_digest.language.detect import MIXED, UNDETERMINED, detect
+
+    if text.isascii():
+        return True
+    found = detect(text)
+    if found.lang in ("en", UNDETERMINED):
+        return True
+    if found.lang != MIXED:
+        return False
+    sizes: dict[str, int] = {}
+    for segment in found.segments:
+        sizes[segment.lang] = sizes.get(segment.lang, 0) + len(segment.text.strip())
+    return sizes.get("en", 0) * 2 >= sum(size for lang, size in sizes.items() if lang != UNDETERMINED)
 
 
 def _split_posts(
@@ -715,6 +847,7 @@ def build_digest(
     others: Sequence[Item] = (),
     post_classifications: Mapping[str, Classification] | None = None,
     arxiv_sources: Collection[str] | None = None,
+    backlog_posts: Collection[str] = (),
 ) -> Digest:
     """Group the week's papers by direction, attach the posts citing them, and count.
 
@@ -727,7 +860,11 @@ def build_digest(
     linked the paper itself (leave arXiv listings out: their sightings get no link).
     `list_sources` are the curated lists (notes pages): when one of them alone brings in more
     than BACKLOG_MIN older papers in a week (read for the first time, or a large addition),
-    those go to `backlog`, one line each, instead of filling the direction sections.
+    those go to `backlog`, one line each, instead of filling the direction sections; so do
+    those of one post (a reading list; a crosspost on two sites is one post, `post_identity`).
+    `backlog_posts` (by `post_id`) are a feed's posts from before the week, read with its first
+    read (`pipeline.first_read_backlog`): they go to `post_backlog`, and the older papers only
+    they cite to `backlog`, however few.
     `others` are the week's OTHER items (notes pages' non-paper links, localized): its videos
     and courses become `resources` (see `build_resources`); wiki, code, blog and plain links
     are left out, being context for the page's reader rather than something to follow.
@@ -751,7 +888,19 @@ def build_digest(
     names = dict(source_names or {})
     langs = dict(source_langs or {})
     pages = dict(source_pages or {})
-    posts = tuple(sorted(merge_post_revisions(posts), key=_post_order))
+    revisions = merge_post_revisions(posts)
+    merged = merge_crossposts(revisions, names)
+    # a crosspost is a first read's earlier post only when every copy of it is
+    earlier = {post_identity(p) for p in revisions if post_id(p) in backlog_posts}
+    earlier -= {post_identity(p) for p in revisions if post_id(p) not in backlog_posts}
+    post_backlog = tuple(sorted((p for p in merged if post_identity(p) in earlier), key=_post_order))
+    posts = tuple(sorted((p for p in merged if post_identity(p) not in earlier), key=_post_order))
+    # what brought each cited paper in: the post (every copy and revision), or a first read
+    post_origins: dict[tuple[str, str | None], str] = {
+        (p.source_id, p.url): FIRST_READ if (identity := post_identity(p)) in earlier else f"post:{identity}"
+        for p in revisions
+        if p.url
+    }
     digest_keys = {k for c in (*clusters, *(c for c, _ in updated)) for k in _paper_keys(c)}
     posts, posts_below = _split_posts(posts, post_classifications or {}, digest_keys, relevance_threshold)
     posts_by_key: dict[str, list[Item]] = {}
@@ -796,7 +945,13 @@ def build_digest(
         else:
             by_direction.setdefault(item.classification.primary, []).append(item)
 
-    backlog = _bulk_listed([p for ps in by_direction.values() for p in ps], set(list_sources))
+    lists = set(list_sources)
+    in_sections = [p for ps in by_direction.values() for p in ps]
+    origins = {
+        e.paper.key: _origins(unique_clusters[e.paper.key], e, lists, post_origins)
+        for e in (*in_sections, *below, *unconfirmed)
+    }
+    backlog = _bulk_listed(in_sections, origins, also_brought=(*below, *unconfirmed))
     by_direction = {d: [p for p in ps if p.paper.key not in backlog] for d, ps in by_direction.items()}
     emerging_entries = _emerging_entries(emerging, by_direction, _fallback_classification(directions).primary)
     # a grouped paper is listed once, in its group: Other keeps the unconfident papers no group took
@@ -849,6 +1004,8 @@ def build_digest(
         ("unconfirmed", len(unconfirmed)),
         ("backlog", len(backlog)),
         ("posts", len(posts)),
+        # a first read's earlier posts, listed apart; only when there are some (older digests lack it)
+        *((("post_backlog", len(post_backlog)),) if post_backlog else ()),
         ("posts_below_threshold", len(posts_below)),
         ("resources", len(resources)),
         ("resource_backlog", len(resource_backlog)),
@@ -867,6 +1024,7 @@ def build_digest(
         unconfirmed=tuple(sorted(unconfirmed, key=lambda e: (e.paper.title.lower(), e.paper.key))),
         backlog=tuple(sorted(backlog.values(), key=_paper_order)),
         posts=posts,
+        post_backlog=post_backlog,
         posts_below_threshold=posts_below,
         post_classifications=tuple(sorted(scored_posts.items())),
         resources=resources,
@@ -1210,6 +1368,7 @@ def filter_for_reader(digest: Digest, reader: Reader, *, glossary: Glossary | No
         below_threshold=len(below),
         posts=len(posts),
         week_papers=week_papers,
+        **_left_out(digest, sections, emerging, posts),
     )
     if "posts_below_threshold" in counts:
         counts["posts_below_threshold"] = len(posts_below)
@@ -1235,6 +1394,25 @@ def filter_for_reader(digest: Digest, reader: Reader, *, glossary: Glossary | No
         unmatched_filters=unmatched,
         counts=tuple(counts.items()),
     )
+
+
+def _left_out(
+    digest: Digest,
+    sections: Sequence[DirectionSection],
+    emerging: Sequence[DigestPaper],
+    posts: Sequence[Item],
+) -> dict[str, int]:
+    """What a reader's filters left out of the week's body papers (the sections' and Emerging's,
+    each once) and posts, and the week's posts: the edition says so, since filters that drop most
+    of a week (a mistyped negative keyword) would otherwise do it unseen."""
+    week = {p.paper.key for s in digest.sections for p in s.papers} | {p.paper.key for p in digest.emerging}
+    kept = {p.paper.key for s in sections for p in s.papers} | {p.paper.key for p in emerging}
+    week_posts = {p.url or p.key for p in digest.posts}
+    return {
+        "week_posts": len(week_posts),
+        "left_out_papers": len(week - kept),
+        "left_out_posts": len(week_posts - {p.url or p.key for p in posts}),
+    }
 
 
 def _titles_by_key(entries: Sequence[DigestPaper]) -> dict[str, str]:

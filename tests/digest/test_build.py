@@ -747,10 +747,10 @@ def test_an_emerging_group_says_which_words_its_papers_share() -> None:
     # every paper says "grokking", "modular" and "delayed", the first of them first; "networks"
     # and "tasks" say nothing about a group of deep-learning papers
     assert dg.shared_words(digest.emerging) == ["grokking", "modular", "delayed"]
-    line = next(line for line in dg.render_markdown(digest).splitlines() if line.startswith("- **Group 1**"))
-    assert line.startswith('- **Group 1** (shared words: "grokking", "modular", "delayed"): [Grokking')
+    markdown = dg.render_markdown(digest)
+    assert '**Group 1** (shared words: "grokking", "modular", "delayed"):\n\n- [Grokking' in markdown
     zh = dg.render_markdown(digest, dg.Edition(language="zh"))
-    assert "- **组 1**（共同词：“grokking”、“modular”、“delayed”）: " in zh
+    assert "**组 1**（共同词：“grokking”、“modular”、“delayed”）:\n\n- [" in zh
     # a word is shown as the papers write it, not as its counting key ("dynamic", "physic")
     physics = [
         dataclasses.replace(grokking_entry, english_title=title, summary="")
@@ -2991,3 +2991,189 @@ def test_a_zh_mention_shows_its_commentary_once() -> None:
     bare = dataclasses.replace(vardi, paper=dataclasses.replace(vardi.paper, authors=(), url=None))
     [unconfirmed] = dg.build_digest(**{**inputs, "clusters": [bare]}).unconfirmed
     assert unconfirmed.summary.startswith("等证明了")
+
+
+def test_a_readers_edition_says_what_its_filters_left_out() -> None:
+    digest = sample_digest()  # 4 papers, 1 post (about the optimization paper)
+    ntk = dg.filter_for_reader(digest, Reader(email="a@example.org", keywords=("neural tangent kernel",)))
+    assert [p.paper.arxiv_id for s in ntk.sections for p in s.papers] == ["1806.07572"]
+    counts = dict(ntk.counts)
+    assert (counts["left_out_papers"], counts["week_papers"]) == (3, 4)
+    assert (counts["left_out_posts"], counts["week_posts"]) == (1, 1)
+    header = dg.render_markdown(ntk, for_reader=True).split("\n## ", 1)[0]
+    assert "Your filters left out 3 of this week's 4 papers and 1 of its 1 post." in header
+    assert "您的筛选条件略去了本周 4 篇论文中的 3 篇，以及其 1 篇博客与文章中的 1 篇。" in dg.render_markdown(
+        ntk, dg.Edition(language="zh"), for_reader=True
+    )
+    assert "استبعدت عوامل التصفية التي اخترتها 3 من أصل 4 من أوراق هذا الأسبوع و1 من أصل 1 من تدويناته." in (
+        dg.render_markdown(ntk, dg.Edition(language="ar"), for_reader=True)
+    )
+    # only papers left out: the posts are not mentioned
+    no_kernels = dg.filter_for_reader(digest, Reader(email="a@example.org", exclude_directions=("kernels",)))
+    assert "Your filters left out 1 of this week's 4 papers.\n" in dg.render_markdown(
+        no_kernels, for_reader=True
+    )
+    # nothing left out (no filters, or filters every paper passes): no line
+    for reader in (
+        Reader(email="a@example.org"),
+        Reader(email="a@example.org", negative_keywords=("knitting",)),
+    ):
+        edition = dg.filter_for_reader(digest, reader)
+        assert (dict(edition.counts)["left_out_papers"], dict(edition.counts)["left_out_posts"]) == (0, 0)
+        assert "Your filters left out" not in dg.render_markdown(edition, for_reader=True)
+    # the full digest says nothing of filters
+    assert "Your filters left out" not in dg.render_markdown(digest)
+
+
+def test_what_a_readers_filters_left_out_counts_the_emerging_papers_once() -> None:
+    digest = dg.build_digest(**_emerging_inputs())  # 8 papers: 5 in sections, 3 in a group
+    grokking = dg.filter_for_reader(
+        digest, Reader(email="a@example.org", keywords=("delayed generalization",))
+    )
+    assert dict(grokking.counts)["left_out_papers"] == 5
+    assert "Your filters left out 5 of this week's 8 papers" in dg.render_markdown(grokking, for_reader=True)
+    # a paper a followed author wrote, moved up from the appendix, was left out of nothing
+    nakkiran = dg.filter_for_reader(
+        digest,
+        Reader(email="a@example.org", keywords=("delayed generalization",), authors=("Preetum Nakkiran",)),
+    )
+    assert dict(nakkiran.counts)["left_out_papers"] == 5 and dict(nakkiran.counts)["papers"] == 4
+
+
+# --- a blog's first read, a post that is a reading list, crossposts ----------------------
+
+LW_REVIEW = "https://www.lesswrong.com/posts/AbCdEfGhIjKlMnOpQ/a-review"
+AF_REVIEW = "https://www.alignmentforum.org/posts/AbCdEfGhIjKlMnOpQ/a-review"
+
+
+def _post(source_id: str, url: str, published: dt.datetime, *numbers: int, title: str = "A post") -> Item:
+    """A blog post citing the older papers `_listed` makes, by arXiv id."""
+    cited = tuple(
+        Item(
+            source_id,
+            ItemKind.MENTION,
+            f"paper {n}",
+            url=f"https://arxiv.org/abs/1701.{n:05d}",
+            arxiv_id=f"1701.{n:05d}",
+        )
+        for n in numbers
+    )
+    return Item(source_id, ItemKind.POST, title, url=url, lang="en", published=published, cited=cited)
+
+
+def _cited_in(number: int, *posts: Item) -> PaperCluster:
+    """`_listed`'s paper, seen in these posts (as `pipeline.expand_mentions` makes it)."""
+    cluster = _listed(number)
+    sightings = tuple(Sighting(p.source_id, p.source_id, p.url, "en", kind=ItemKind.MENTION) for p in posts)
+    return dataclasses.replace(cluster, sightings=sightings)
+
+
+def test_a_first_reads_earlier_posts_and_the_papers_only_they_cite_are_listed_apart() -> None:
+    old = _post("distill", "https://distill.pub/2017/momentum", dt.datetime(2017, 4, 4, tzinfo=UTC), 1, 2)
+    this_week = _post("distill", "https://distill.pub/2026/new", WINDOW[0] + dt.timedelta(days=1), 2, 3)
+    clusters = [_cited_in(1, old), _cited_in(2, old, this_week), _cited_in(3, this_week)]
+    inputs = _with_clusters(clusters)
+    digest = dg.build_digest(**{**inputs, "posts": [old, this_week]}, backlog_posts={post_id(old)})
+    assert [p.url for p in digest.post_backlog] == [old.url]
+    assert [p.url for p in digest.posts] == [this_week.url]  # a post of the week is unaffected
+    # only the paper the earlier post alone cites leaves the sections, however few they are
+    assert [e.paper.key for e in digest.backlog] == ["arxiv:1701.00001"]
+    in_sections = {p.paper.key for s in digest.sections for p in s.papers}
+    assert {"arxiv:1701.00002", "arxiv:1701.00003"} <= in_sections
+    assert dict(digest.counts)["post_backlog"] == 1 and dict(digest.counts)["posts"] == 1
+    # a stored digest keeps them; one stored before the field loads without them
+    again = dg.digest_from_json(dg.digest_to_json(digest))
+    assert again.post_backlog == digest.post_backlog
+    data = json.loads(dg.digest_to_json(digest))
+    del data["post_backlog"]
+    assert dg.digest_from_json(data).post_backlog == ()
+    # without a first read the same posts are the week's, as before
+    assert dg.build_digest(**{**inputs, "posts": [old, this_week]}).backlog == ()
+
+
+def test_a_post_bringing_more_than_the_backlog_minimum_of_older_papers_is_a_reading_list() -> None:
+    numbers = range(1, dg.BACKLOG_MIN + 3)  # one also cited elsewhere: BACKLOG_MIN + 1 alone
+    when = WINDOW[0] + dt.timedelta(days=2)
+    review = _post("lesswrong", LW_REVIEW, when, *numbers, title="A review of many papers")
+    other = _post("wot", "https://windowsontheory.org/2026/post", when, 1)
+    clusters = [_cited_in(n, review, other) if n == 1 else _cited_in(n, review) for n in numbers]
+    # a paper new this week that the review also cites stays in the sections
+    fresh = dataclasses.replace(
+        _cited_in(dg.BACKLOG_MIN + 5, review),
+        paper=dataclasses.replace(
+            _listed(dg.BACKLOG_MIN + 5).paper, published=WINDOW[0] + dt.timedelta(hours=3)
+        ),
+    )
+    digest = dg.build_digest(**{**_with_clusters([*clusters, fresh]), "posts": [review, other]})
+    in_sections = {p.paper.key for s in digest.sections for p in s.papers}
+    backlog = {e.paper.key for e in digest.backlog}
+    assert backlog == {c.paper.key for c in clusters[1:]}  # also brought up by another post: stays
+    assert {clusters[0].paper.key, fresh.paper.key} <= in_sections
+    # one paper fewer: no reading list
+    few = dg.build_digest(**{**_with_clusters(clusters[:-1]), "posts": [review, other]})
+    assert few.backlog == ()
+
+
+def test_a_crosspost_is_one_post_and_does_not_escape_the_reading_list_rule() -> None:
+    numbers = range(1, dg.BACKLOG_MIN + 2)
+    when = WINDOW[0] + dt.timedelta(days=2)
+    lw = _post("lesswrong", LW_REVIEW, when, *numbers, title="A review")
+    af = _post("alignmentforum", AF_REVIEW, when, *numbers, title="A review")
+    clusters = [_cited_in(n, lw, af) for n in numbers]
+    inputs = {
+        **_with_clusters(clusters),
+        "posts": [lw, af],
+        "source_names": {"lesswrong": "LessWrong", "alignmentforum": "Alignment Forum"},
+    }
+    digest = dg.build_digest(**inputs)
+    (post,) = digest.posts  # listed once, the other site named with it
+    assert post.source_id == "alignmentforum" and ("also_in", "lesswrong") in post.extra
+    assert {e.paper.key for e in digest.backlog} == {c.paper.key for c in clusters}
+    # under the minimum the papers stay, each discussed in the post once
+    small = dg.build_digest(**{**inputs, "clusters": [*sample_inputs()["clusters"], clusters[0]]})
+    (entry,) = [e for e in dg.all_entries(small) if e.paper.key == clusters[0].paper.key]
+    assert [p.url for p in entry.discussed_in] == [AF_REVIEW]
+    assert [s.source_name for s in entry.sightings] == ["Alignment Forum", "LessWrong"]
+
+
+def test_post_identity_knows_lesswrong_crossposts_and_long_guids_only() -> None:
+    from dltheory_digest.digest.build import post_identity
+
+    when = dt.datetime(2026, 3, 4, tzinfo=UTC)
+    gw = _post("gw", "https://www.greaterwrong.com/posts/AbCdEfGhIjKlMnOpQ/a-review", when)
+    assert post_identity(_post("lw", LW_REVIEW, when)) == post_identity(gw) == "lw:AbCdEfGhIjKlMnOpQ"
+    # a per-blog counter or a URL guid is no identity across sources; a long opaque one with the title is
+    short = dataclasses.replace(_post("a", "https://a.example/1", when), extra=(("guid", "123"),))
+    assert post_identity(short) == "https://a.example/1"
+    url_guid = dataclasses.replace(short, extra=(("guid", "https://a.example/?p=123"),))
+    assert post_identity(url_guid) == "https://a.example/1"
+    ghost = dataclasses.replace(short, extra=(("guid", "65f0a1b2c3d4e5f6a7b8c9d0"),))
+    assert post_identity(ghost).startswith("guid:65f0a1b2c3d4e5f6a7b8c9d0|")
+
+
+def test_a_post_in_a_language_no_model_translated_is_not_scored_whatever_its_source_declares() -> None:
+    def score(rows: Sequence[tuple[str, str]]) -> list[Classification]:
+        return [Classification("generalization", relevance=0.5) for _ in rows]
+
+    def post(title: str, text: str) -> Item:
+        return Item(
+            "blog", ItemKind.POST, title, url=f"https://blog.example/{len(title)}", lang="en", text=text
+        )
+
+    russian = post(
+        "Заметки об обобщающей способности", "Заметки об обобщающей способности глубоких нейронных сетей."
+    )
+    japanese = post("深層学習の汎化誤差についてのノート", "深層学習の汎化誤差について考える。")
+    english = post(
+        "Notes on generalization", "Why do deep networks generalize? A short note on benign overfitting."
+    )
+    # English text with a Japanese title: scored on its English text
+    titled = post(
+        "深層学習の汎化誤差",
+        "Why do deep networks generalize? A short note on benign overfitting and double descent.",
+    )
+    translated = dataclasses.replace(
+        russian, url="https://blog.example/ru", text_en="Notes on generalization."
+    )
+    scored = classify_posts([russian, japanese, english, titled, translated], score)
+    assert set(scored) == {post_id(english), post_id(titled), post_id(translated)}
