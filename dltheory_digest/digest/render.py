@@ -1029,8 +1029,10 @@ class _Renderer:
     def post_line(self, post: Item) -> str:
         """The post's English title linked (its translation when it has one), the original after
         it; in the post's own language, the original alone."""
+        # a crosspost (LessWrong and the Alignment Forum) is one post: every site it is on named
+        sites = [post.source_id, *(value for name, value in post.extra if name == "also_in")]
         details = [
-            md_text(self.named(self.source_name(post.source_id))),
+            " · ".join(md_text(self.named(self.source_name(site))) for site in sites),
             _fmt_date(post.published, self.digest.timezone),
         ]
         if post.lang and post.lang not in ("en", "mixed"):

@@ -1865,3 +1865,58 @@ def test_the_source_report_says_what_went_to_a_later_week_as_the_console_does() 
     assert f"| 15 · 1 إلى \u20662026-W48{PDI} |" in dg.render_markdown(digest, ar_edition())
     # a reader's edition names the sources only
     assert "for 2026-W48" not in dg.render_markdown(digest, for_reader=True)
+
+
+# A blog read for the first time, and a crosspost -------------------------------------------------
+
+
+def test_a_first_reads_earlier_posts_are_one_collapsed_list_and_a_crosspost_names_both_sites() -> None:
+    earlier = tuple(
+        Item(
+            "distill",
+            ItemKind.POST,
+            title,
+            url=f"https://distill.pub/{year}/{slug}/",
+            published=dt.datetime(year, 3, 4, tzinfo=UTC),
+        )
+        for year, slug, title in (
+            (2017, "momentum", "Why Momentum Really Works"),
+            (2021, "multimodal-neurons", "Multimodal Neurons in Artificial Neural Networks"),
+        )
+    )
+    crosspost = Item(
+        "alignmentforum",
+        ItemKind.POST,
+        "A review of singular learning theory",
+        url="https://www.alignmentforum.org/posts/AbCdEfGhIjKlMnOpQ/review",
+        published=dt.datetime(2026, 11, 24, tzinfo=UTC),
+        extra=(("also_in", "lesswrong"),),
+    )
+    digest = dataclasses.replace(
+        digest_of(posts=(crosspost,)),
+        post_backlog=earlier,
+        source_names=(
+            ("distill", "Distill"),
+            ("alignmentforum", "Alignment Forum"),
+            ("lesswrong", "LessWrong"),
+        ),
+    )
+    markdown = dg.render_markdown(digest)
+    block = markdown.split("**Earlier posts of a blog read for the first time (2):**", 1)[1].split(
+        "</details>"
+    )[0]
+    assert "<details>" in block
+    assert "- [Why Momentum Really Works](https://distill.pub/2017/momentum/) — Distill · 2017-03-04" in block
+    assert "Multimodal Neurons" in block
+    assert "— Alignment Forum · LessWrong · 2026-11-24" in markdown
+    assert markdown.count("A review of singular learning theory") == 1
+    # the shortened mail counts them and points at the attached file
+    short = dg.render_markdown(digest, shortened=dg.Shortened("2026-W48.md", one_line=True, limit=2))
+    assert (
+        "**Earlier posts of a blog read for the first time (2):** " in short and "Why Momentum" not in short
+    )
+    for edition, label in (
+        (zh_edition(), "首次读取的博客的较早文章 (2)"),
+        (ar_edition(), "تدوينات سابقة لمدونة تُقرأ لأول مرة (2)"),
+    ):
+        assert label in dg.render_markdown(digest, edition)
