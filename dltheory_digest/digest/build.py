@@ -1358,11 +1358,14 @@ def filter_for_reader(digest: Digest, reader: Reader, *, glossary: Glossary | No
         else None
     )
     counts = dict(digest.counts)
-    in_sections = {p.paper.key for s in sections for p in s.papers}
+    # a digest stored before Emerging took only the body's papers listed its groups' papers under
+    # Other too, or below the threshold: each body paper once, none from the appendix
+    elsewhere = {p.paper.key for s in sections for p in s.papers} | {
+        p.paper.key for p in (*below, *updated, *backlog)
+    }
     counts.update(
-        # a digest stored before Emerging left Other listed its groups' papers there too: once each
         papers=sum(len(s.papers) for s in sections)
-        + sum(1 for p in emerging if p.paper.key not in in_sections),
+        + sum(1 for p in emerging if p.paper.key not in elsewhere),
         directions=len(sections),
         updated=len(updated),
         below_threshold=len(below),
