@@ -200,12 +200,19 @@ def _author_list(label: str) -> bool:
     )
 
 
+def _cited_title(label: str) -> str:
+    """A link text without a citation written around it; "" when it is only a citation
+    ("Rumelhart et al.", "Nesterov 2004") or an author list."""
+    title = _LEADING_CITATION.sub("", _TRAILING_CITATION.sub("", label)).strip()
+    return "" if not title or _CITATION.search(title) or _author_list(title) else title
+
+
 def _paper_title(label: str) -> str:
     """The paper title a link text to a paper page gives, without a citation written around it;
     "" when the text is not a few words shaped as a title (`notes_page.looks_like_title`) but a
     citation ("Rumelhart et al.", "Arora, Cohen and Hazan") or a phrase of the sentence."""
-    title = _LEADING_CITATION.sub("", _TRAILING_CITATION.sub("", label)).strip()
-    if not title or _CITATION.search(title) or _author_list(title):
+    title = _cited_title(label)
+    if not title:
         return ""
     # one question before a capitalised subtitle is a title's, not a second sentence's: read
     # as if a colon stood there (a link to a paper page, so not a sentence of the post)
@@ -224,10 +231,8 @@ def _doi_title(label: str) -> str:
     `_paper_title` no title shape is asked for (a short title, one in Chinese or Arabic, is
     kept: Crossref may not know a DOI that ISTIC or CNKI registered); only a citation, an
     author list or a phrase pointing at a version or a record of the paper is dropped."""
-    title = _LEADING_CITATION.sub("", _TRAILING_CITATION.sub("", label)).strip()
-    if not title or _CITATION.search(title) or _author_list(title):
-        return ""
-    return "" if _VERSION_WORDS.match(title) or _DOI_WRITTEN.match(title) else title
+    title = _cited_title(label)
+    return "" if not title or _VERSION_WORDS.match(title) or _DOI_WRITTEN.match(title) else title
 
 
 # DataCite prefixes of data and software repositories: a DOI there names a record of code or
